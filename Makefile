@@ -1,0 +1,45 @@
+# OpenRSP: the two commands of the README, and the builds behind them.
+#   make        build the release binary (build/rsp)
+#   make test   install what is missing, build, run every test under ASan/UBSan, then short fuzz runs
+#   make demo   install what is missing, build, run `rsp demo`
+#   make fuzz   longer fuzzing of every target (FUZZ_SECONDS each, default 60)
+JOBS ?= $(shell nproc)
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 10
+
+.PHONY: all build setup test demo fuzz fuzz-build asan clean
+
+all: build
+
+setup:
+	@scripts/setup
+
+build:
+	@cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRSP_TESTS=OFF >/dev/null
+	@cmake --build build -j $(JOBS)
+
+asan:
+	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DRSP_SANITIZE=ON >/dev/null
+	@cmake --build build-asan -j $(JOBS)
+
+fuzz-build:
+	@if command -v clang >/dev/null; then \
+	  CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRSP_FUZZ=ON -DRSP_TESTS=OFF \
+	    -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all" \
+	    -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null && \
+	  cmake --build build-fuzz -j $(JOBS); \
+	else echo "fuzz: clang not found, skipping"; fi
+
+test: setup build asan
+	@cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS)
+	@$(MAKE) --no-print-directory fuzz-build
+	@scripts/fuzz-run $(FUZZ_SMOKE_SECONDS)
+
+fuzz: setup fuzz-build
+	@scripts/fuzz-run $(FUZZ_SECONDS)
+
+demo: setup build
+	@build/rsp demo
+
+clean:
+	rm -rf build build-asan build-fuzz
