@@ -33,6 +33,9 @@ double rsp_bench_rate(const rsp_bench *b, int (*fn)(void *), void *arg);
 void rsp_bench_report(rsp_bench *b, const char *name, double value, const char *unit, const char *floor_name,
                       double floor_value);
 void rsp_bench_progress(const rsp_bench *b, const char *what);
+/* Runs another registered benchmark by name inside this one (so `rsp bench es` can include the
+ * figures of `es-https`). Returns RSP_EXIT_USAGE, after printing a note, if it is not registered. */
+int rsp_bench_call(rsp_bench *b, const char *name, int argc, char **argv);
 
 /* The OpenSSL floor, measured now. */
 double rsp_bench_floor_cipher_mbs(const rsp_bench *b, const char *cipher, size_t block); /* MB/s */

@@ -69,6 +69,16 @@ void rsp_bench_report(rsp_bench *b, const char *name, double value, const char *
         printf("  %-44s %14.1f %s\n", name, value, unit);
 }
 
+int rsp_bench_call(rsp_bench *b, const char *name, int argc, char **argv)
+{
+    for (const bench_entry *e = benches; e->name; e++)
+        if (!strcmp(e->name, name))
+            return e->fn(b, argc, argv);
+    if (!b->json)
+        printf("  (%s: not built)\n", name);
+    return RSP_EXIT_USAGE;
+}
+
 /* ---- the OpenSSL floor: EVP called directly, contexts reused ---- */
 
 typedef struct floor_cipher {
