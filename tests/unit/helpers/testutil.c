@@ -47,7 +47,7 @@ char *tu_vec(const char *marker, const char *key)
     if (!k)
         fail_msg("key '%s' not found after '%s' in VECTORS.txt", key, marker);
     const char *p = k + strlen(key);
-    while (*p == ' ' || *p == '=')
+    while (*p == ' ' || *p == '=' || *p == '\n' || *p == '\r' || *p == '\t')
         p++;
     const char *q = p;
     while (is_hex(*q))

@@ -18,7 +18,7 @@ const char *tu_shared_path(const char *rel, char *out, size_t outlen);
 /* Whole VECTORS.txt, loaded once per test process (freed at exit). */
 const char *tu_vectors(void);
 /* Finds `marker` in VECTORS.txt, then the first `key` after it, and returns the hex run that follows
- * (skipping spaces), malloc'd. Fails the test if not found. */
+ * (skipping white space and '='), malloc'd. Fails the test if not found. */
 char *tu_vec(const char *marker, const char *key);
 /* Same, decoded into out (which is reset first). */
 void tu_vec_bytes(const char *marker, const char *key, rsp_buf *out);
