@@ -1,0 +1,120 @@
+#include <string.h>
+
+#include "rsp/crypto.h"
+#include "rsp/tlv.h"
+#include "scp03_prim.h"
+
+rsp_err rsp_scp03i_icv(const uint8_t *senc, size_t keylen, uint32_t counter, bool response, uint8_t icv[16])
+{
+    uint8_t blk[16] = {0};
+    rsp_put_be32(blk + 12, counter);
+    if (response)
+        blk[0] = 0x80; /* GP Amd D 6.2.7: keeps response ICVs apart from command ICVs */
+    return rsp_cipher(RSP_CIPHER_AES, RSP_MODE_ECB, true, senc, keylen, NULL, blk, 16, icv);
+}
+
+rsp_err rsp_scp03i_encrypt_append(const uint8_t *senc, size_t keylen, const uint8_t icv[16], const uint8_t *data,
+                                  size_t len, rsp_buf *b)
+{
+    size_t padded = (len / 16 + 1) * 16; /* 80 is always added, so an aligned input gains a block */
+    uint8_t *p;
+    rsp_err e = rsp_buf_extend(b, padded, &p);
+    if (e)
+        return e;
+    if (len)
+        memcpy(p, data, len);
+    p[len] = 0x80;
+    memset(p + len + 1, 0, padded - len - 1);
+    return rsp_cipher(RSP_CIPHER_AES, RSP_MODE_CBC, true, senc, keylen, icv, p, padded, p);
+}
+
+rsp_err rsp_scp03i_decrypt_append(const uint8_t *senc, size_t keylen, const uint8_t icv[16], const uint8_t *ct,
+                                  size_t len, rsp_buf *out)
+{
+    if (len == 0 || len % 16)
+        return RSP_ERR_LENGTH;
+    size_t start = out->len;
+    uint8_t *p;
+    rsp_err e = rsp_buf_extend(out, len, &p);
+    if (e)
+        return e;
+    e = rsp_cipher(RSP_CIPHER_AES, RSP_MODE_CBC, false, senc, keylen, icv, ct, len, p);
+    if (e) {
+        out->len = start;
+        return e;
+    }
+    /* Strip 80 00..; the padding lies within the last block by construction. */
+    size_t n = len;
+    while (n > 0 && p[n - 1] == 0x00 && len - n < 16)
+        n--;
+    if (n == 0 || p[n - 1] != 0x80 || len - n >= 16) {
+        rsp_wipe(p, len);
+        out->len = start;
+        return RSP_ERR_FORMAT;
+    }
+    rsp_wipe(p + n - 1, len - n + 1);
+    out->len = start + n - 1;
+    return RSP_OK;
+}
+
+rsp_err rsp_scp03i_seg_protect(const uint8_t *senc, const uint8_t *smac, size_t keylen, uint8_t mcv[16],
+                               uint32_t counter, uint8_t tag, bool encrypt, const uint8_t *data, size_t len,
+                               rsp_buf *out)
+{
+    size_t ctlen = encrypt ? (len / 16 + 1) * 16 : len;
+    size_t start = out->len;
+    rsp_err e = rsp_buf_reserve(out, ctlen + 8 + 6);
+    if (!e)
+        e = rsp_buf_append_byte(out, tag);
+    if (!e)
+        e = rsp_tlv_put_len(out, ctlen + 8);
+    if (e)
+        goto fail;
+    if (encrypt) {
+        uint8_t icv[16];
+        if ((e = rsp_scp03i_icv(senc, keylen, counter, false, icv)) != RSP_OK ||
+            (e = rsp_scp03i_encrypt_append(senc, keylen, icv, data, len, out)) != RSP_OK)
+            goto fail;
+    } else if ((e = rsp_buf_append(out, data, len)) != RSP_OK) {
+        goto fail;
+    }
+    rsp_bytes parts[2] = {rsp_bytes_of(mcv, 16), rsp_bytes_of(out->data + start, out->len - start)};
+    uint8_t mac[16];
+    if ((e = rsp_aes_cmac_parts(smac, keylen, parts, 2, mac)) != RSP_OK)
+        goto fail;
+    memcpy(mcv, mac, 16);
+    return rsp_buf_append(out, mac, 8);
+fail:
+    out->len = start;
+    return e;
+}
+
+rsp_err rsp_scp03i_seg_unprotect(const uint8_t *senc, const uint8_t *smac, size_t keylen, uint8_t mcv[16],
+                                 uint32_t counter, bool decrypt, const uint8_t *tlv_raw, size_t hdr_len,
+                                 size_t value_len, rsp_buf *out, rsp_diag *diag)
+{
+    if (value_len < 8)
+        return rsp_diag_set(diag, RSP_ERR_TRUNCATED, "segment of %zu bytes has no room for its 8-byte C-MAC",
+                            value_len);
+    size_t ctlen = value_len - 8;
+    rsp_bytes parts[2] = {rsp_bytes_of(mcv, 16), rsp_bytes_of(tlv_raw, hdr_len + ctlen)};
+    uint8_t mac[16];
+    rsp_err e = rsp_aes_cmac_parts(smac, keylen, parts, 2, mac);
+    if (e)
+        return e;
+    if (!rsp_ct_equal(mac, tlv_raw + hdr_len + ctlen, 8))
+        return rsp_diag_set(diag, RSP_ERR_VERIFY, "C-MAC of the segment does not verify");
+    memcpy(mcv, mac, 16);
+    const uint8_t *ct = tlv_raw + hdr_len;
+    if (!decrypt)
+        return rsp_buf_append(out, ct, ctlen);
+    if (ctlen == 0 || ctlen % 16)
+        return rsp_diag_set(diag, RSP_ERR_LENGTH, "ciphertext of %zu bytes is not whole AES blocks", ctlen);
+    uint8_t icv[16];
+    if ((e = rsp_scp03i_icv(senc, keylen, counter, false, icv)) != RSP_OK)
+        return e;
+    e = rsp_scp03i_decrypt_append(senc, keylen, icv, ct, ctlen, out);
+    if (e == RSP_ERR_FORMAT)
+        return rsp_diag_set(diag, e, "bad 80 00.. padding after decryption");
+    return e;
+}
