@@ -1,0 +1,381 @@
+/* HTTP/1.1 server on a libevent loop: keep-alive, limits, timeouts and deferred responses.
+ *
+ * One request per connection is outstanding at a time: pipelined requests wait in the input buffer
+ * until the previous one is answered, which keeps responses in order without a queue. */
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <openssl/err.h>
+
+#include "http_int.h"
+#include "rsp/log.h"
+
+typedef struct conn conn;
+
+struct rsp_http_req {
+    rsp_http_server *srv;
+    conn *c;                     /* NULL once the connection has gone */
+    rsp_http_req *prev, *next;   /* every live request, so server_free can release them */
+    int keep_alive;
+    rsp_net_peer peer;
+    char *method, *target;
+    size_t nh;
+    char *hname[RSP_HTTP_MAX_HEADERS], *hval[RSP_HTTP_MAX_HEADERS];
+    uint8_t *body;
+    size_t body_len;
+    char *strs;    /* NUL-terminated copies of method, target and headers */
+    uint8_t *raw;  /* copy of the request bytes (body points in here) */
+};
+
+struct conn {
+    rsp_http_server *srv;
+    struct bufferevent *bev;
+    conn *prev, *next;
+    rsp_net_peer peer;
+    int peer_done;
+    rsp_http_req *pending;
+    int closing;
+    int lingering;
+    int in_handler;
+    size_t need; /* bytes needed before a re-parse is worthwhile */
+};
+
+struct rsp_http_server {
+    struct event_base *base;
+    struct evconnlistener *lis;
+    rsp_http_server_opts o;
+    const rsp_net_transport *tp;
+    uint16_t port;
+    conn *conns;
+    rsp_http_req *reqs;
+};
+
+static void tv_ms(struct timeval *tv, unsigned ms)
+{
+    tv->tv_sec = ms / 1000;
+    tv->tv_usec = (ms % 1000) * 1000;
+}
+
+static void req_unlink_free(rsp_http_req *r)
+{
+    if (r->prev)
+        r->prev->next = r->next;
+    else
+        r->srv->reqs = r->next;
+    if (r->next)
+        r->next->prev = r->prev;
+    free(r->strs);
+    free(r->raw);
+    free(r);
+}
+
+static void conn_free(conn *c)
+{
+    if (c->pending)
+        c->pending->c = NULL; /* the handler still owns it until it responds */
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        c->srv->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    bufferevent_free(c->bev);
+    free(c);
+}
+
+static void set_wait_timeout(conn *c, int partial)
+{
+    struct timeval rd, wr;
+    tv_ms(&rd, partial ? c->srv->o.read_timeout_ms : c->srv->o.idle_timeout_ms);
+    tv_ms(&wr, c->srv->o.read_timeout_ms);
+    bufferevent_set_timeouts(c->bev, &rd, &wr);
+}
+
+static rsp_err write_response(conn *c, int status, const char *extra, const uint8_t *body, size_t len,
+                              int keep_alive)
+{
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    if (evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\n%s%s\r\n", status,
+                            rsp_http_reason(status), len, keep_alive ? "" : "Connection: close\r\n",
+                            extra ? extra : "") < 0 ||
+        (len && evbuffer_add(out, body, len) != 0))
+        return RSP_ERR_NOMEM;
+    if (!keep_alive)
+        c->closing = 1;
+    return RSP_OK;
+}
+
+static rsp_http_req *req_new(conn *c, const uint8_t *p, const rsp_http_parsed *r)
+{
+    rsp_http_req *q = calloc(1, sizeof(*q));
+    size_t slen = r->method_len + r->target_len + 2;
+    for (size_t i = 0; i < r->nheaders; i++)
+        slen += r->headers[i].name_len + r->headers[i].value_len + 2;
+    if (!q || !(q->strs = malloc(slen)) || !(q->raw = malloc(r->consumed ? r->consumed : 1))) {
+        if (q)
+            free(q->strs);
+        free(q);
+        return NULL;
+    }
+    memcpy(q->raw, p, r->consumed);
+    char *s = q->strs;
+#define PUT(dst, src, n) (memcpy(s, src, n), s[n] = 0, (dst) = s, s += (n) + 1)
+    PUT(q->method, r->method, r->method_len);
+    PUT(q->target, r->target, r->target_len);
+    for (size_t i = 0; i < r->nheaders; i++) {
+        PUT(q->hname[i], r->headers[i].name, r->headers[i].name_len);
+        PUT(q->hval[i], r->headers[i].value, r->headers[i].value_len);
+    }
+#undef PUT
+    q->nh = r->nheaders;
+    q->body = q->raw + (r->body - p);
+    q->body_len = r->body_len;
+    q->keep_alive = r->keep_alive;
+    q->peer = c->peer;
+    q->srv = c->srv;
+    q->c = c;
+    q->next = c->srv->reqs;
+    if (q->next)
+        q->next->prev = q;
+    c->srv->reqs = q;
+    return q;
+}
+
+/* Parses and dispatches whatever complete requests are buffered; never frees c. */
+static void conn_process(conn *c)
+{
+    rsp_http_server *s = c->srv;
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    if (c->lingering) {
+        evbuffer_drain(in, evbuffer_get_length(in));
+        return;
+    }
+    while (!c->pending && !c->closing) {
+        size_t avail = evbuffer_get_length(in);
+        if (avail == 0) {
+            set_wait_timeout(c, 0);
+            return;
+        }
+        if (avail < c->need) {
+            set_wait_timeout(c, 1);
+            return;
+        }
+        size_t cap = s->o.limits.max_header_bytes + s->o.limits.max_body_bytes;
+        size_t want = avail < cap ? avail : cap;
+        const uint8_t *p = evbuffer_pullup(in, (ev_ssize_t)want);
+        rsp_http_parsed r;
+        rsp_diag d;
+        rsp_diag_clear(&d);
+        rsp_err e = rsp_http_parse_request(p, want, &s->o.limits, &r, &d);
+        if (e == RSP_ERR_TRUNCATED) {
+            c->need = r.consumed;
+            set_wait_timeout(c, 1);
+            return;
+        }
+        c->need = 0;
+        if (!c->peer_done) {
+            s->tp->peer(c->bev, &c->peer);
+            c->peer_done = 1;
+        }
+        if (e != RSP_OK) {
+            char msg[300];
+            rsp_diag_str(&d, e, msg, sizeof(msg));
+            RSP_LOGI(RSP_SS_NET, "http request refused", "peer=%s status=%d why=\"%s\"", c->peer.addr,
+                     r.status_hint, msg);
+            size_t ml = strlen(msg);
+            msg[ml++] = '\n';
+            write_response(c, r.status_hint ? r.status_hint : 400, "Content-Type: text/plain\r\n",
+                           (const uint8_t *)msg, ml, 0);
+            return;
+        }
+        rsp_http_req *q = req_new(c, p, &r);
+        evbuffer_drain(in, r.consumed);
+        if (!q) {
+            write_response(c, 503, NULL, NULL, 0, 0);
+            return;
+        }
+        c->pending = q;
+        /* The handler may take its time (deferred): no read timeout meanwhile. */
+        bufferevent_set_timeouts(c->bev, NULL, NULL);
+        c->in_handler = 1;
+        s->o.handler(s->o.arg, q);
+        c->in_handler = 0;
+    }
+}
+
+static void conn_read_cb(struct bufferevent *bev, void *arg)
+{
+    (void)bev;
+    conn_process(arg);
+}
+
+static void conn_write_cb(struct bufferevent *bev, void *arg)
+{
+    conn *c = arg;
+    if (c->closing && !c->lingering && evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
+        /* Lingering close: stop sending, but keep reading (and discarding) for a moment, so a
+         * client still sending the body we refused is not hit by a reset that destroys our
+         * answer before it reads it. */
+        c->lingering = 1;
+        shutdown(bufferevent_getfd(bev), SHUT_WR);
+        struct timeval tv = {1, 0};
+        bufferevent_set_timeouts(bev, &tv, NULL);
+        bufferevent_disable(bev, EV_WRITE);
+        bufferevent_setwatermark(bev, EV_READ, 0, 0);
+        evbuffer_drain(bufferevent_get_input(bev), evbuffer_get_length(bufferevent_get_input(bev)));
+    }
+}
+
+static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+    conn *c = arg;
+    if (what & BEV_EVENT_CONNECTED) {
+        return;
+    }
+    if (what & BEV_EVENT_ERROR) {
+        unsigned long e;
+        char buf[200] = "-";
+        while ((e = bufferevent_get_openssl_error(bev)) != 0)
+            ERR_error_string_n(e, buf, sizeof(buf));
+        RSP_LOGI(RSP_SS_NET, "http connection error", "peer=%s tls=\"%s\"", c->peer.addr, buf);
+    } else if (what & BEV_EVENT_TIMEOUT) {
+        RSP_LOGD(RSP_SS_NET, "http connection timed out", "peer=%s", c->peer.addr);
+    }
+    conn_free(c);
+}
+
+static void accept_cb(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg)
+{
+    (void)lis;
+    rsp_http_server *s = arg;
+    conn *c = calloc(1, sizeof(*c));
+    if (!c || s->tp->server_bev(s->base, fd, s->o.tls, &c->bev) != RSP_OK) {
+        free(c);
+        evutil_closesocket(fd);
+        return;
+    }
+    char host[46] = "?", serv[8] = "?";
+    getnameinfo(sa, (socklen_t)salen, host, sizeof(host), serv, sizeof(serv), NI_NUMERICHOST | NI_NUMERICSERV);
+    snprintf(c->peer.addr, sizeof(c->peer.addr), "%s:%s", host, serv);
+    c->srv = s;
+    c->next = s->conns;
+    if (c->next)
+        c->next->prev = c;
+    s->conns = c;
+    bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
+    /* Bound what one client can make us buffer. */
+    bufferevent_setwatermark(c->bev, EV_READ, 0, s->o.limits.max_header_bytes + s->o.limits.max_body_bytes + 1);
+    set_wait_timeout(c, 1); /* the TLS handshake counts as reading a request */
+    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
+rsp_err rsp_http_server_new(struct event_base *base, const rsp_http_server_opts *opts, rsp_http_server **out)
+{
+    if (!base || !opts || !opts->handler || !out)
+        return RSP_ERR_INVAL;
+    rsp_http_server *s = calloc(1, sizeof(*s));
+    if (!s)
+        return RSP_ERR_NOMEM;
+    s->base = base;
+    s->o = *opts;
+    s->o.host = NULL;
+    if (!s->o.limits.max_header_bytes)
+        s->o.limits.max_header_bytes = RSP_HTTP_DEF_HEADER_BYTES;
+    if (!s->o.limits.max_body_bytes)
+        s->o.limits.max_body_bytes = RSP_HTTP_DEF_BODY_BYTES;
+    if (!s->o.read_timeout_ms)
+        s->o.read_timeout_ms = 30000;
+    if (!s->o.idle_timeout_ms)
+        s->o.idle_timeout_ms = 60000;
+    s->tp = rsp_tls_transport(opts->tls);
+
+    struct addrinfo hints = {0}, *ai = NULL;
+    char port[8];
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    snprintf(port, sizeof(port), "%u", opts->port);
+    if (getaddrinfo(opts->host ? opts->host : "127.0.0.1", port, &hints, &ai) != 0 || !ai) {
+        free(s);
+        return RSP_ERR_INVAL;
+    }
+    s->lis = evconnlistener_new_bind(base, accept_cb, s, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, -1,
+                                     ai->ai_addr, (int)ai->ai_addrlen);
+    freeaddrinfo(ai);
+    if (!s->lis) {
+        free(s);
+        return RSP_ERR_NET;
+    }
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    if (getsockname(evconnlistener_get_fd(s->lis), (struct sockaddr *)&ss, &sl) == 0) {
+        char serv[16];
+        if (getnameinfo((struct sockaddr *)&ss, sl, NULL, 0, serv, sizeof(serv), NI_NUMERICSERV) == 0)
+            s->port = (uint16_t)atoi(serv);
+    }
+    RSP_LOGI(RSP_SS_NET, "http listening", "port=%u transport=%s", s->port, s->tp->name);
+    *out = s;
+    return RSP_OK;
+}
+
+uint16_t rsp_http_server_port(const rsp_http_server *s) { return s ? s->port : 0; }
+
+void rsp_http_server_free(rsp_http_server *s)
+{
+    if (!s)
+        return;
+    evconnlistener_free(s->lis);
+    while (s->conns)
+        conn_free(s->conns);
+    while (s->reqs)
+        req_unlink_free(s->reqs);
+    free(s);
+}
+
+const char *rsp_http_req_method(const rsp_http_req *q) { return q->method; }
+const char *rsp_http_req_target(const rsp_http_req *q) { return q->target; }
+const rsp_net_peer *rsp_http_req_peer(const rsp_http_req *q) { return &q->peer; }
+
+const char *rsp_http_req_header(const rsp_http_req *q, const char *name)
+{
+    for (size_t i = 0; i < q->nh; i++)
+        if (rsp_http_ieq(q->hname[i], strlen(q->hname[i]), name))
+            return q->hval[i];
+    return NULL;
+}
+
+const uint8_t *rsp_http_req_body(const rsp_http_req *q, size_t *len)
+{
+    if (len)
+        *len = q->body_len;
+    return q->body;
+}
+
+rsp_err rsp_http_respond(rsp_http_req *q, int status, const char *extra, const uint8_t *body, size_t len)
+{
+    if (!q)
+        return RSP_ERR_INVAL;
+    conn *c = q->c;
+    if (!c) {
+        req_unlink_free(q);
+        return RSP_ERR_STATE;
+    }
+    /* Write before freeing: body may point into the request (an echo). */
+    rsp_err e = write_response(c, status < 100 || status > 599 ? 500 : status, extra, body, len, q->keep_alive);
+    req_unlink_free(q);
+    c->pending = NULL;
+    if (!c->in_handler && !c->closing) {
+        /* Resume pipelined input from the loop, not from inside whoever called us. */
+        set_wait_timeout(c, 0);
+        bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+    }
+    return e;
+}
