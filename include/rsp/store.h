@@ -1,0 +1,286 @@
+/* The store: every durable fact of the SM-SR and SM-DP (EIS, profiles, key sets and SCP80 counters,
+ * operations, audit trail, PLMA/ONC, SM-DP profile inventory) behind one API with two backends:
+ * SQLite (embedded default) and PostgreSQL (scale-out). See docs/modules/store.md.
+ *
+ * Handles: an rsp_store is one database connection. It is not thread-safe: open one per thread
+ * (they may share the same database; claims and counter reservations are safe across connections
+ * and processes).
+ * Durability: every function that writes has committed before it returns RSP_OK.
+ * Strings: identifiers are NUL-terminated text in fixed arrays of the structs; over-long inputs are
+ * refused with RSP_ERR_LENGTH rather than truncated.
+ * Buffers: rsp_buf members of structs filled by the store are owned by the struct; release them
+ * with the matching rsp_store_*_clear (which wipes key material). Arrays returned by *_list are
+ * malloc'd and freed by the caller with free(). Time values are Unix seconds (int64). */
+#ifndef RSP_STORE_H
+#define RSP_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "rsp/buf.h"
+#include "rsp/err.h"
+
+#define RSP_STORE_ID_LEN 128   /* EUM, SM-SR, SM-DP, MNO, M2M SP ids, requester, FCID, profile type */
+#define RSP_STORE_SCHEMA_VERSION 2
+
+typedef struct rsp_store rsp_store;
+
+/* Opens "sqlite:/path/file.db", "postgresql://..." / "postgres://...", or any libpq key=value conninfo
+ * (recognised by containing '='). Creates or migrates the schema; a database of a newer schema
+ * version than this build knows is refused with RSP_ERR_UNSUPPORTED and a message in diag. */
+rsp_err rsp_store_open(const char *uri, rsp_diag *diag, rsp_store **out);
+void rsp_store_close(rsp_store *s);
+/* "sqlite" or "postgresql". */
+const char *rsp_store_backend(const rsp_store *s);
+/* Schema version of the open database. */
+rsp_err rsp_store_schema_version(rsp_store *s, int *version);
+
+/* ---- EIS ---- */
+enum {
+    RSP_STORE_CAP_CATTP = 1u << 0,
+    RSP_STORE_CAP_HTTP = 1u << 1,
+};
+
+typedef struct rsp_store_eis {
+    char eid[33];
+    char eum_id[RSP_STORE_ID_LEN];
+    char production_date[32];
+    char platform_type[64];
+    char platform_version[32];
+    uint32_t caps;                  /* RSP_STORE_CAP_* */
+    char cattp_version[16];
+    char http_version[16];
+    char secure_packet_version[16];
+    char rp_version[16];            /* RemoteProvisioningVersion */
+    int64_t remaining_memory;
+    int64_t available_memory;       /* AvailableMemoryForProfiles */
+    int64_t last_audit;             /* 0: never audited */
+    char smsr_id[RSP_STORE_ID_LEN];
+    rsp_buf signed_blob;            /* the EIS as signed by the EUM, verbatim (owned) */
+} rsp_store_eis;
+
+void rsp_store_eis_clear(rsp_store_eis *e);
+/* Inserts or replaces the EIS of e->eid (profiles are kept). */
+rsp_err rsp_store_eis_put(rsp_store *s, const rsp_store_eis *e);
+/* Fills *e (cleared first; caller clears after). RSP_ERR_NOT_FOUND if unknown. */
+rsp_err rsp_store_eis_get(rsp_store *s, const char *eid, rsp_store_eis *e);
+/* Deletes the EIS and its profiles and key sets (operations and audit stay). */
+rsp_err rsp_store_eis_delete(rsp_store *s, const char *eid);
+
+/* ---- Profiles (ProfileInfo of the EIS) ---- */
+typedef enum rsp_store_profile_state {
+    RSP_STORE_PROFILE_IN_CREATION = 0, /* ISD-P being created / loaded */
+    RSP_STORE_PROFILE_CREATED = 1,     /* ISD-P exists, download not completed */
+    RSP_STORE_PROFILE_DISABLED = 2,
+    RSP_STORE_PROFILE_ENABLED = 3,
+} rsp_store_profile_state;
+
+/* POL2 as a rule set: Subject is always PROFILE, so a rule is (Action, Qualification), one bit each. */
+enum {
+    RSP_STORE_POL2_DISABLE_NOT_ALLOWED = 1u << 0,
+    RSP_STORE_POL2_DELETE_NOT_ALLOWED = 1u << 1,
+    RSP_STORE_POL2_ENABLE_NOT_ALLOWED = 1u << 2,
+    RSP_STORE_POL2_DISABLE_AUTO_DELETE = 1u << 3,
+};
+
+typedef struct rsp_store_profile {
+    char iccid[21];
+    char eid[33];
+    char isdp_aid[33];              /* upper-case hex */
+    char mno_id[RSP_STORE_ID_LEN];
+    char smdp_id[RSP_STORE_ID_LEN];
+    char profile_type[RSP_STORE_ID_LEN];
+    char msisdn[21];
+    char imsi[17];
+    rsp_store_profile_state state;
+    bool fallback;
+    uint32_t pol2;                  /* RSP_STORE_POL2_* */
+    int64_t allocated_memory;
+} rsp_store_profile;
+
+/* Inserts or replaces (by ICCID). The EIS must exist (RSP_ERR_NOT_FOUND otherwise). */
+rsp_err rsp_store_profile_put(rsp_store *s, const rsp_store_profile *p);
+rsp_err rsp_store_profile_get(rsp_store *s, const char *iccid, rsp_store_profile *p);
+/* All profiles of an eUICC ordered by ISD-P AID; *out is malloc'd (NULL when *n is 0). */
+rsp_err rsp_store_profile_list(rsp_store *s, const char *eid, rsp_store_profile **out, size_t *n);
+rsp_err rsp_store_profile_set_state(rsp_store *s, const char *iccid, rsp_store_profile_state st);
+rsp_err rsp_store_profile_set_pol2(rsp_store *s, const char *iccid, uint32_t pol2);
+/* Gives the fall-back attribute to iccid and takes it from every other profile of the eUICC, in one
+ * transaction (one profile holds it). */
+rsp_err rsp_store_profile_set_fallback(rsp_store *s, const char *eid, const char *iccid);
+rsp_err rsp_store_profile_delete(rsp_store *s, const char *iccid);
+
+/* ---- Key sets and SCP80 counters ---- */
+#define RSP_STORE_COUNTER_MAX 0xFFFFFFFFFFull /* SCP80 counters are 5 bytes */
+
+typedef struct rsp_store_keyset {
+    char eid[33];
+    uint8_t kvn;                    /* key version number */
+    uint8_t type;                   /* caller-defined (e.g. SCP80 / SCP81 / SCP03) */
+    rsp_buf keys;                   /* opaque key blob (owned, secret: wiped by _clear) */
+    uint64_t counter;               /* last counter value used */
+} rsp_store_keyset;
+
+void rsp_store_keyset_clear(rsp_store_keyset *k);
+/* Inserts or replaces the keys of (eid, kvn). The stored counter never goes down: it becomes
+ * max(stored, k->counter). */
+rsp_err rsp_store_keyset_put(rsp_store *s, const rsp_store_keyset *k);
+rsp_err rsp_store_keyset_get(rsp_store *s, const char *eid, uint8_t kvn, rsp_store_keyset *k);
+rsp_err rsp_store_keyset_delete(rsp_store *s, const char *eid, uint8_t kvn);
+/* Atomically increments the counter and returns the new value, committed (durable) before return,
+ * so no two packets ever carry the same counter even across crashes and concurrent workers.
+ * RSP_ERR_OVERFLOW when the 40-bit counter is exhausted. */
+rsp_err rsp_store_counter_reserve(rsp_store *s, const char *eid, uint8_t kvn, uint64_t *counter);
+/* Raises the counter to value (e.g. the card reported a higher one); RSP_ERR_REPLAY if value is not
+ * above the stored counter. */
+rsp_err rsp_store_counter_raise(rsp_store *s, const char *eid, uint8_t kvn, uint64_t value);
+
+/* ---- Operations (SM-SR) ---- */
+typedef enum rsp_store_op_state {
+    RSP_STORE_OP_QUEUED = 0,
+    RSP_STORE_OP_SENT = 1,
+    RSP_STORE_OP_AWAITING = 2,
+    RSP_STORE_OP_DONE = 3,
+    RSP_STORE_OP_FAILED = 4,
+    RSP_STORE_OP_EXPIRED = 5,
+} rsp_store_op_state;
+
+typedef struct rsp_store_op {
+    int64_t id;
+    char eid[33];
+    char function[64];              /* e.g. "ES4.EnableProfile" */
+    char requester[RSP_STORE_ID_LEN];
+    char fcid[RSP_STORE_ID_LEN];    /* FunctionCallIdentifier: unique per requester */
+    int64_t created;
+    int64_t deadline;               /* end of the validity period */
+    rsp_store_op_state state;
+    uint32_t attempts;              /* retries so far */
+    int64_t next_attempt;           /* not claimed before this time */
+    int64_t lease_until;            /* while SENT/AWAITING: the holder's lease (0 otherwise) */
+    char worker[64];                /* last worker that claimed it */
+    rsp_buf script;                 /* owned */
+    rsp_buf result;                 /* owned; empty until set */
+} rsp_store_op;
+
+void rsp_store_op_clear(rsp_store_op *op);
+/* The single transition table (docs/modules/store.md). SENT->SENT (a lapsed lease taken over) is
+ * only done by rsp_store_op_claim. */
+bool rsp_store_op_transition_allowed(rsp_store_op_state from, rsp_store_op_state to);
+const char *rsp_store_op_state_name(rsp_store_op_state st);
+
+/* Queues an operation (reads eid, function, requester, fcid, created, deadline, next_attempt, script).
+ * If (requester, fcid) was submitted before, nothing is written: *id is the first operation's id and
+ * *replayed is true (read it with rsp_store_op_get for its state and result). */
+rsp_err rsp_store_op_submit(rsp_store *s, const rsp_store_op *op, int64_t *id, bool *replayed);
+rsp_err rsp_store_op_get(rsp_store *s, int64_t id, rsp_store_op *op);
+/* Claims the oldest due operation of an eUICC that has no operation in flight, FIFO per eUICC:
+ * QUEUED with next_attempt <= now and deadline > now, or SENT/AWAITING whose lease lapsed (taken
+ * over, attempts+1). It becomes SENT, held by worker_id until now+lease. RSP_ERR_END if none. */
+rsp_err rsp_store_op_claim(rsp_store *s, const char *worker_id, int64_t now, int64_t lease,
+                           rsp_store_op *op);
+
+typedef struct rsp_store_op_change {
+    int64_t now;
+    int64_t lease_until;            /* to AWAITING: how long the holder waits for the PoR */
+    int64_t next_attempt;           /* to QUEUED (retry): when to try again */
+    const rsp_bytes *result;        /* to DONE/FAILED/EXPIRED: stored if non-NULL */
+} rsp_store_op_change;
+
+/* Compare-and-set: moves op id from `from` to `to` if the table allows it, the op is in `from` and
+ * (if worker_id is non-NULL) still held by worker_id. A retry (to QUEUED) adds one to attempts.
+ * RSP_ERR_STATE if the table refuses or the op has moved on; RSP_ERR_NOT_FOUND if no such op. */
+rsp_err rsp_store_op_transition(rsp_store *s, int64_t id, const char *worker_id,
+                                rsp_store_op_state from, rsp_store_op_state to,
+                                const rsp_store_op_change *chg);
+/* Moves to EXPIRED every QUEUED op past its deadline and every SENT/AWAITING one past its deadline
+ * whose lease lapsed. *n (may be NULL) gets the count. */
+rsp_err rsp_store_op_expire(rsp_store *s, int64_t now, size_t *n);
+rsp_err rsp_store_op_count(rsp_store *s, rsp_store_op_state st, size_t *n);
+
+/* ---- Audit trail (append-only: the schema refuses UPDATE and DELETE) ---- */
+typedef struct rsp_store_audit {
+    int64_t id;                     /* assigned by append */
+    int64_t ts;
+    char actor[RSP_STORE_ID_LEN];
+    char eid[33];                   /* may be empty */
+    char iccid[21];                 /* may be empty */
+    int64_t op_id;                  /* 0: none */
+    char event[64];
+    char detail[512];               /* never key material */
+} rsp_store_audit;
+
+rsp_err rsp_store_audit_append(rsp_store *s, const rsp_store_audit *a, int64_t *id);
+/* Entries with id > after_id, oldest first, at most max; eid NULL or "" for all. */
+rsp_err rsp_store_audit_list(rsp_store *s, const char *eid, int64_t after_id, size_t max,
+                             rsp_store_audit **out, size_t *n);
+
+/* ---- PLMA and ONC ---- */
+/* Functions an Operator may delegate to an M2M SP (POL2 management is never delegated). */
+enum {
+    RSP_STORE_FN_ENABLE = 1u << 0,
+    RSP_STORE_FN_DISABLE = 1u << 1,
+    RSP_STORE_FN_DELETE = 1u << 2,
+    RSP_STORE_FN_AUDIT = 1u << 3,
+    RSP_STORE_FN_GET_EIS = 1u << 4,
+    RSP_STORE_FN_SET_FALLBACK = 1u << 5,
+    RSP_STORE_FN_UPDATE_SUBSCRIPTION_ADDRESS = 1u << 6,
+};
+/* Notifications an Operator wants (ONC). */
+enum {
+    RSP_STORE_NOTIF_ENABLED = 1u << 0,
+    RSP_STORE_NOTIF_DISABLED = 1u << 1,
+    RSP_STORE_NOTIF_DELETED = 1u << 2,
+    RSP_STORE_NOTIF_SMSR_CHANGE = 1u << 3,
+    RSP_STORE_NOTIF_FALLBACK = 1u << 4,
+    RSP_STORE_NOTIF_DOWNLOADED = 1u << 5,
+};
+
+/* Sets the functions (RSP_STORE_FN_*) operator grants m2msp on profile_type; 0 revokes. */
+rsp_err rsp_store_plma_set(rsp_store *s, const char *operator_id, const char *m2msp_id,
+                           const char *profile_type, uint32_t functions);
+rsp_err rsp_store_plma_get(rsp_store *s, const char *operator_id, const char *m2msp_id,
+                           const char *profile_type, uint32_t *functions);
+/* RSP_OK if every bit of fn is granted, RSP_ERR_DENIED otherwise (including no entry). */
+rsp_err rsp_store_plma_check(rsp_store *s, const char *operator_id, const char *m2msp_id,
+                             const char *profile_type, uint32_t fn);
+/* Sets the notifications (RSP_STORE_NOTIF_*) operator wants for profile_type; 0 removes. */
+rsp_err rsp_store_onc_set(rsp_store *s, const char *operator_id, const char *profile_type,
+                          uint32_t notifications);
+rsp_err rsp_store_onc_get(rsp_store *s, const char *operator_id, const char *profile_type,
+                          uint32_t *notifications);
+
+/* ---- SM-DP profile inventory ---- */
+typedef enum rsp_store_inv_state {
+    RSP_STORE_INV_AVAILABLE = 0,
+    RSP_STORE_INV_ALLOCATED = 1,    /* reserved for an EID by DownloadProfile */
+    RSP_STORE_INV_DOWNLOADED = 2,   /* package delivered to the eUICC */
+    RSP_STORE_INV_INSTALLED = 3,    /* ProfileDownloadCompleted */
+    RSP_STORE_INV_RETIRED = 4,      /* deleted from the eUICC or withdrawn; never reused */
+} rsp_store_inv_state;
+
+typedef struct rsp_store_inv {
+    char iccid[21];
+    char profile_type[RSP_STORE_ID_LEN];
+    rsp_store_inv_state state;
+    char eid[33];                   /* allocated EID, empty if none */
+    char package_path[256];         /* where the package lives, if not inline */
+    rsp_buf package;                /* inline package (owned, secret: wiped by _clear) */
+    int64_t updated;
+} rsp_store_inv;
+
+void rsp_store_inv_clear(rsp_store_inv *p);
+bool rsp_store_inv_transition_allowed(rsp_store_inv_state from, rsp_store_inv_state to);
+/* Adds a profile as AVAILABLE. RSP_ERR_EXISTS if the ICCID is known. */
+rsp_err rsp_store_inv_add(rsp_store *s, const rsp_store_inv *p);
+rsp_err rsp_store_inv_get(rsp_store *s, const char *iccid, rsp_store_inv *p);
+/* Allocates the oldest AVAILABLE profile of profile_type to eid (concurrency-safe); fills *p.
+ * RSP_ERR_END if none is available. */
+rsp_err rsp_store_inv_allocate(rsp_store *s, const char *profile_type, const char *eid, int64_t now,
+                               rsp_store_inv *p);
+/* Checked compare-and-set of the state. To ALLOCATED, eid is recorded; to AVAILABLE it is cleared. */
+rsp_err rsp_store_inv_transition(rsp_store *s, const char *iccid, rsp_store_inv_state from,
+                                 rsp_store_inv_state to, const char *eid, int64_t now);
+rsp_err rsp_store_inv_count(rsp_store *s, const char *profile_type, rsp_store_inv_state st,
+                            size_t *n);
+
+#endif

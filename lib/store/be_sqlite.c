@@ -1,0 +1,289 @@
+/* SQLite backend: embedded, one file, WAL.
+ *
+ * synchronous=FULL: in WAL mode NORMAL does not corrupt the database on power loss but may lose the
+ * last committed transactions. Losing a reserved SCP80 counter would let a later packet reuse it,
+ * which the card rejects as a replay (or worse, accepts a duplicate), and losing a queued operation
+ * breaks the "a crash loses nothing" promise; so each commit waits for its WAL fsync (~0.2 ms, see
+ * shared/spec/NUMBERS.md), far below what the SMS binds allow. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "rsp/log.h"
+#include "store_int.h"
+
+#define BUSY_TIMEOUT_MS 10000
+
+typedef struct sq {
+    sqlite3 *db;
+    sqlite3_stmt *stmt[RSP_STMT__COUNT];
+    sqlite3_stmt *cur;  /* the active statement */
+    int pending;        /* SQLITE_ROW or SQLITE_DONE from the first step, not yet consumed */
+    int64_t changes;
+} sq;
+
+static rsp_err map_rc(sq *q, int rc, const char *what)
+{
+    switch (rc) {
+    case SQLITE_OK:
+    case SQLITE_ROW:
+    case SQLITE_DONE:
+        return RSP_OK;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return RSP_ERR_BUSY;
+    case SQLITE_NOMEM:
+        return RSP_ERR_NOMEM;
+    default:
+        break;
+    }
+    int ext = sqlite3_extended_errcode(q->db);
+    switch (ext) {
+    case SQLITE_CONSTRAINT_PRIMARYKEY:
+    case SQLITE_CONSTRAINT_UNIQUE:
+        return RSP_ERR_EXISTS;
+    case SQLITE_CONSTRAINT_FOREIGNKEY:
+        return RSP_ERR_NOT_FOUND;
+    case SQLITE_CONSTRAINT_TRIGGER:
+        return RSP_ERR_DENIED;
+    default:
+        break;
+    }
+    /* The message names tables and constraints, never bound values, so no secret can leak. */
+    RSP_LOGE(RSP_SS_STORE, "sqlite error", "what=%s rc=%d msg=\"%s\"", what, ext,
+             sqlite3_errmsg(q->db));
+    return RSP_ERR_DB;
+}
+
+static rsp_err sq_exec(rsp_store *s, const char *sql)
+{
+    sq *q = s->be;
+    int rc = sqlite3_exec(q->db, sql, NULL, NULL, NULL);
+    return map_rc(q, rc, "exec");
+}
+
+static rsp_err sq_open(rsp_store *s, const char *path, rsp_diag *diag)
+{
+    sq *q = calloc(1, sizeof *q);
+    if (!q)
+        return RSP_ERR_NOMEM;
+    s->be = q;
+    /* NOMUTEX: a handle belongs to one thread (see store.h), so SQLite's own locking is waste. */
+    int rc = sqlite3_open_v2(path, &q->db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        rsp_diag_set(diag, RSP_ERR_DB, "store: cannot open sqlite database %s: %s", path,
+                     q->db ? sqlite3_errmsg(q->db) : "out of memory");
+        sqlite3_close(q->db);
+        free(q);
+        s->be = NULL;
+        return RSP_ERR_DB;
+    }
+    sqlite3_busy_timeout(q->db, BUSY_TIMEOUT_MS);
+    sqlite3_extended_result_codes(q->db, 1);
+    rsp_err e = sq_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                           " PRAGMA foreign_keys=ON;");
+    if (e != RSP_OK) {
+        rsp_diag_set(diag, e, "store: cannot configure sqlite database %s", path);
+        sqlite3_close(q->db);
+        free(q);
+        s->be = NULL;
+    }
+    return e;
+}
+
+static void sq_finish(rsp_store *s)
+{
+    sq *q = s->be;
+    if (q->cur) {
+        sqlite3_reset(q->cur);
+        sqlite3_clear_bindings(q->cur);
+        q->cur = NULL;
+    }
+    q->pending = 0;
+}
+
+static void sq_close(rsp_store *s)
+{
+    sq *q = s->be;
+    if (!q)
+        return;
+    sq_finish(s);
+    for (int i = 0; i < RSP_STMT__COUNT; i++)
+        sqlite3_finalize(q->stmt[i]);
+    sqlite3_close(q->db);
+    free(q);
+    s->be = NULL;
+}
+
+static rsp_err sq_begin(rsp_store *s)
+{
+    return sq_exec(s, "BEGIN IMMEDIATE");
+}
+
+static rsp_err sq_commit(rsp_store *s)
+{
+    sq_finish(s);
+    return sq_exec(s, "COMMIT");
+}
+
+static void sq_rollback(rsp_store *s)
+{
+    sq *q = s->be;
+    sq_finish(s);
+    if (!sqlite3_get_autocommit(q->db))
+        sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static rsp_err sq_query_int(rsp_store *s, const char *sql, int64_t *out)
+{
+    sq *q = s->be;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(q->db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return map_rc(q, rc, "prepare");
+    rc = sqlite3_step(st);
+    rsp_err e = RSP_ERR_END;
+    if (rc == SQLITE_ROW) {
+        *out = sqlite3_column_int64(st, 0);
+        e = RSP_OK;
+    } else if (rc != SQLITE_DONE) {
+        e = map_rc(q, rc, "query");
+    }
+    sqlite3_finalize(st);
+    return e;
+}
+
+/* "$n" parameters become "?n" so index n binds exactly the n-th parameter. */
+static rsp_err prepare(sq *q, rsp_store_stmt id, sqlite3_stmt **out)
+{
+    const char *sql = rsp_store__sql(RSP_STORE_BE_SQLITE, id);
+    size_t n = strlen(sql);
+    char *t = malloc(n + 1);
+    if (!t)
+        return RSP_ERR_NOMEM;
+    for (size_t i = 0; i <= n; i++)
+        t[i] = (sql[i] == '$' && sql[i + 1] >= '0' && sql[i + 1] <= '9') ? '?' : sql[i];
+    int rc = sqlite3_prepare_v3(q->db, t, (int)n, SQLITE_PREPARE_PERSISTENT, out, NULL);
+    free(t);
+    return map_rc(q, rc, "prepare");
+}
+
+static rsp_err sq_run(rsp_store *s, rsp_store_stmt id, const rsp_store_param *p, size_t n)
+{
+    static const uint8_t empty[1] = {0};
+    sq *q = s->be;
+    sq_finish(s);
+    if ((unsigned)id >= RSP_STMT__COUNT)
+        return RSP_ERR_INVAL;
+    if (!q->stmt[id])
+        RSP_STORE_TRY(prepare(q, id, &q->stmt[id]));
+    sqlite3_stmt *st = q->stmt[id];
+    if ((int)n != sqlite3_bind_parameter_count(st))
+        return RSP_ERR_INTERNAL;
+    int rc = SQLITE_OK;
+    for (size_t i = 0; i < n && rc == SQLITE_OK; i++) {
+        int ix = (int)i + 1;
+        switch (p[i].kind) {
+        case RSP_SP_NULL: rc = sqlite3_bind_null(st, ix); break;
+        case RSP_SP_INT: rc = sqlite3_bind_int64(st, ix, p[i].i); break;
+        case RSP_SP_TEXT:
+            rc = p[i].s ? sqlite3_bind_text(st, ix, p[i].s, -1, SQLITE_STATIC)
+                        : sqlite3_bind_null(st, ix);
+            break;
+        case RSP_SP_BLOB:
+            /* A NULL pointer would bind SQL NULL; an empty blob is still a value. */
+            rc = sqlite3_bind_blob(st, ix, p[i].b ? (const void *)p[i].b : empty, (int)p[i].len,
+                                   SQLITE_STATIC);
+            break;
+        }
+    }
+    if (rc != SQLITE_OK) {
+        sqlite3_clear_bindings(st);
+        return map_rc(q, rc, "bind");
+    }
+    q->cur = st;
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        rsp_err e = map_rc(q, rc, "step");
+        sq_finish(s);
+        return e;
+    }
+    q->pending = rc;
+    q->changes = sqlite3_changes64(q->db);
+    return RSP_OK;
+}
+
+static rsp_err sq_next(rsp_store *s)
+{
+    sq *q = s->be;
+    if (!q->cur)
+        return RSP_ERR_END;
+    int rc;
+    if (q->pending) {
+        rc = q->pending;
+        q->pending = 0;
+    } else {
+        rc = sqlite3_step(q->cur);
+    }
+    if (rc == SQLITE_ROW)
+        return RSP_OK;
+    if (rc == SQLITE_DONE)
+        return RSP_ERR_END;
+    return map_rc(q, rc, "step");
+}
+
+static bool sq_col_null(rsp_store *s, int col)
+{
+    sq *q = s->be;
+    return sqlite3_column_type(q->cur, col) == SQLITE_NULL;
+}
+
+static int64_t sq_col_int(rsp_store *s, int col)
+{
+    sq *q = s->be;
+    return sqlite3_column_int64(q->cur, col);
+}
+
+static const char *sq_col_text(rsp_store *s, int col)
+{
+    sq *q = s->be;
+    return (const char *)sqlite3_column_text(q->cur, col);
+}
+
+static rsp_err sq_col_blob(rsp_store *s, int col, rsp_buf *out)
+{
+    sq *q = s->be;
+    const void *b = sqlite3_column_blob(q->cur, col);
+    int n = sqlite3_column_bytes(q->cur, col);
+    rsp_buf_reset(out);
+    return n > 0 ? rsp_buf_append(out, b, (size_t)n) : RSP_OK;
+}
+
+static int64_t sq_changes(rsp_store *s)
+{
+    sq *q = s->be;
+    return q->changes;
+}
+
+const rsp_store_ops rsp_store_sqlite_ops = {
+    .name = "sqlite",
+    .id = RSP_STORE_BE_SQLITE,
+    .open = sq_open,
+    .close = sq_close,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .exec = sq_exec,
+    .query_int = sq_query_int,
+    .run = sq_run,
+    .next = sq_next,
+    .col_null = sq_col_null,
+    .col_int = sq_col_int,
+    .col_text = sq_col_text,
+    .col_blob = sq_col_blob,
+    .changes = sq_changes,
+    .finish = sq_finish,
+};

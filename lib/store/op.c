@@ -1,0 +1,193 @@
+/* SM-SR operations: submit (idempotent on requester + FunctionCallIdentifier), claim (FIFO per
+ * eUICC, one in flight per eUICC), and the checked state transitions. */
+#include <string.h>
+
+#include "store_int.h"
+
+/* The one transition table (docs/modules/store.md). Rows: from; columns: to. */
+static const bool transitions[6][6] = {
+    /*                 Q      S      A      D      F      E */
+    /* QUEUED   */ {false, true,  false, false, true,  true},
+    /* SENT     */ {true,  false, true,  true,  true,  true},
+    /* AWAITING */ {true,  false, false, true,  true,  true},
+    /* DONE     */ {false, false, false, false, false, false},
+    /* FAILED   */ {false, false, false, false, false, false},
+    /* EXPIRED  */ {false, false, false, false, false, false},
+};
+
+bool rsp_store_op_transition_allowed(rsp_store_op_state from, rsp_store_op_state to)
+{
+    if ((unsigned)from > RSP_STORE_OP_EXPIRED || (unsigned)to > RSP_STORE_OP_EXPIRED)
+        return false;
+    return transitions[from][to];
+}
+
+const char *rsp_store_op_state_name(rsp_store_op_state st)
+{
+    static const char *const names[] = {"queued", "sent", "awaiting", "done", "failed", "expired"};
+    return (unsigned)st <= RSP_STORE_OP_EXPIRED ? names[st] : "unknown";
+}
+
+void rsp_store_op_clear(rsp_store_op *op)
+{
+    if (!op)
+        return;
+    rsp_buf_free(&op->script);
+    rsp_buf_free(&op->result);
+    memset(op, 0, sizeof *op);
+}
+
+/* Reads a row in OP_COLS order into op (cleared first). */
+static rsp_err op_read(rsp_store *s, rsp_store_op *op)
+{
+    const rsp_store_ops *o = s->ops;
+    rsp_store_op_clear(op);
+    op->id = o->col_int(s, 0);
+    RSP_STORE_TRY(rsp_store__col_str(s, 1, op->eid, sizeof op->eid));
+    RSP_STORE_TRY(rsp_store__col_str(s, 2, op->function, sizeof op->function));
+    RSP_STORE_TRY(rsp_store__col_str(s, 3, op->requester, sizeof op->requester));
+    RSP_STORE_TRY(rsp_store__col_str(s, 4, op->fcid, sizeof op->fcid));
+    op->created = o->col_int(s, 5);
+    op->deadline = o->col_int(s, 6);
+    op->state = (rsp_store_op_state)o->col_int(s, 7);
+    op->attempts = (uint32_t)o->col_int(s, 8);
+    op->next_attempt = o->col_int(s, 9);
+    op->lease_until = o->col_int(s, 10);
+    RSP_STORE_TRY(rsp_store__col_str(s, 11, op->worker, sizeof op->worker));
+    RSP_STORE_TRY(o->col_blob(s, 12, &op->script));
+    return o->col_blob(s, 13, &op->result);
+}
+
+rsp_err rsp_store_op_submit(rsp_store *s, const rsp_store_op *op, int64_t *id, bool *replayed)
+{
+    if (!s || !op || !id)
+        return RSP_ERR_INVAL;
+    RSP_STORE_TRY(rsp_store__chk(op->eid, sizeof op->eid));
+    RSP_STORE_TRY(rsp_store__chk(op->function, sizeof op->function));
+    RSP_STORE_TRY(rsp_store__chk(op->requester, sizeof op->requester));
+    RSP_STORE_TRY(rsp_store__chk(op->fcid, sizeof op->fcid));
+    if (!op->eid[0] || !op->fcid[0])
+        return RSP_ERR_INVAL;
+    const rsp_store_param p[] = {
+        SP_TEXT(op->eid), SP_TEXT(op->function), SP_TEXT(op->requester), SP_TEXT(op->fcid),
+        SP_INT(op->created), SP_INT(op->deadline), SP_INT(op->next_attempt),
+        SP_BLOB(op->script.data, op->script.len),
+    };
+    /* INSERT ... ON CONFLICT DO NOTHING RETURNING id: no row means the key was taken, by this
+     * request earlier or by a concurrent replay; either way the first operation answers. */
+    rsp_err e = rsp_store__first(s, RSP_STMT_OP_INSERT, p, 8);
+    if (e == RSP_OK) {
+        *id = s->ops->col_int(s, 0);
+        s->ops->finish(s);
+        if (replayed)
+            *replayed = false;
+        return RSP_OK;
+    }
+    if (e != RSP_ERR_END)
+        return e;
+    const rsp_store_param k[] = {SP_TEXT(op->requester), SP_TEXT(op->fcid)};
+    if ((e = rsp_store__first(s, RSP_STMT_OP_BY_FCID, k, 2)) != RSP_OK)
+        return e == RSP_ERR_END ? RSP_ERR_INTERNAL : e;
+    *id = s->ops->col_int(s, 0);
+    s->ops->finish(s);
+    if (replayed)
+        *replayed = true;
+    return RSP_OK;
+}
+
+rsp_err rsp_store_op_get(rsp_store *s, int64_t id, rsp_store_op *op)
+{
+    if (!s || !op)
+        return RSP_ERR_INVAL;
+    const rsp_store_param p[] = {SP_INT(id)};
+    rsp_err e = rsp_store__first(s, RSP_STMT_OP_GET, p, 1);
+    if (e != RSP_OK)
+        return e == RSP_ERR_END ? RSP_ERR_NOT_FOUND : e;
+    e = op_read(s, op);
+    s->ops->finish(s);
+    if (e != RSP_OK)
+        rsp_store_op_clear(op);
+    return e;
+}
+
+rsp_err rsp_store_op_claim(rsp_store *s, const char *worker_id, int64_t now, int64_t lease,
+                           rsp_store_op *op)
+{
+    if (!s || !op || lease <= 0)
+        return RSP_ERR_INVAL;
+    RSP_STORE_TRY(rsp_store__chk(worker_id, sizeof op->worker));
+    const rsp_store_param p[] = {SP_TEXT(worker_id), SP_INT(now), SP_INT(now + lease)};
+    /* SQLite: BEGIN IMMEDIATE serialises claimers on the write lock before the candidate is read.
+     * PostgreSQL: the statement's FOR UPDATE SKIP LOCKED lets concurrent claimers pass over each
+     * other's candidates instead of queueing on them. */
+    RSP_STORE_TRY(rsp_store__begin(s));
+    rsp_err e = rsp_store__first(s, RSP_STMT_OP_CLAIM, p, 3);
+    if (e == RSP_OK) {
+        e = op_read(s, op);
+        s->ops->finish(s);
+    }
+    if (e != RSP_OK) {
+        rsp_store__rollback(s);
+        if (e != RSP_ERR_END)
+            rsp_store_op_clear(op);
+        return e;
+    }
+    if ((e = rsp_store__commit(s)) != RSP_OK)
+        rsp_store_op_clear(op);
+    return e;
+}
+
+rsp_err rsp_store_op_transition(rsp_store *s, int64_t id, const char *worker_id,
+                                rsp_store_op_state from, rsp_store_op_state to,
+                                const rsp_store_op_change *chg)
+{
+    int64_t n = 0;
+    if (!s || !chg)
+        return RSP_ERR_INVAL;
+    if (worker_id)
+        RSP_STORE_TRY(rsp_store__chk(worker_id, 64));
+    if (!rsp_store_op_transition_allowed(from, to))
+        return RSP_ERR_STATE;
+    const bool retry = to == RSP_STORE_OP_QUEUED;
+    const bool terminal = to >= RSP_STORE_OP_DONE;
+    const rsp_store_param p[] = {
+        SP_INT(id), SP_INT(from), SP_INT(to), SP_INT(retry ? 1 : 0),
+        retry ? SP_INT(chg->next_attempt) : (rsp_store_param){RSP_SP_NULL, 0, NULL, NULL, 0},
+        SP_INT(to == RSP_STORE_OP_AWAITING ? chg->lease_until : 0),
+        terminal && chg->result ? SP_BLOB(chg->result->p, chg->result->len)
+                                : (rsp_store_param){RSP_SP_NULL, 0, NULL, NULL, 0},
+        SP_INT(chg->now), SP_TEXT(worker_id ? worker_id : ""),
+    };
+    RSP_STORE_TRY(rsp_store__exec_stmt(s, RSP_STMT_OP_TRANS, p, 9, &n));
+    if (n)
+        return RSP_OK;
+    const rsp_store_param q[] = {SP_INT(id)};
+    rsp_err e = rsp_store__first(s, RSP_STMT_OP_STATE, q, 1);
+    if (e == RSP_ERR_END)
+        return RSP_ERR_NOT_FOUND;
+    s->ops->finish(s);
+    return e == RSP_OK ? RSP_ERR_STATE : e;
+}
+
+rsp_err rsp_store_op_expire(rsp_store *s, int64_t now, size_t *n)
+{
+    int64_t c = 0;
+    if (!s)
+        return RSP_ERR_INVAL;
+    const rsp_store_param p[] = {SP_INT(now)};
+    RSP_STORE_TRY(rsp_store__exec_stmt(s, RSP_STMT_OP_EXPIRE, p, 1, &c));
+    if (n)
+        *n = (size_t)c;
+    return RSP_OK;
+}
+
+rsp_err rsp_store_op_count(rsp_store *s, rsp_store_op_state st, size_t *n)
+{
+    if (!s || !n)
+        return RSP_ERR_INVAL;
+    const rsp_store_param p[] = {SP_INT(st)};
+    RSP_STORE_TRY(rsp_store__first(s, RSP_STMT_OP_COUNT, p, 1));
+    *n = (size_t)s->ops->col_int(s, 0);
+    s->ops->finish(s);
+    return RSP_OK;
+}

@@ -1,0 +1,168 @@
+/* Versioned schema migrations: an ordered list of SQL steps per backend; step i brings the schema
+ * from version i to i+1. All pending steps and the version bump run in one transaction (DDL is
+ * transactional in both SQLite and PostgreSQL), so a crash mid-migration leaves the old version. */
+#include <stdio.h>
+#include <string.h>
+
+#include "rsp/log.h"
+#include "store_int.h"
+
+/* SQLite: INTEGER is 64-bit; AUTOINCREMENT so ids are never reused after deletes. */
+static const char *const sqlite_steps[] = {
+    /* v1: EIS, profiles, key sets, operations, audit. */
+    "CREATE TABLE eis(eid TEXT PRIMARY KEY, eum_id TEXT NOT NULL, production_date TEXT NOT NULL,"
+    " platform_type TEXT NOT NULL, platform_version TEXT NOT NULL, caps INTEGER NOT NULL,"
+    " cattp_version TEXT NOT NULL, http_version TEXT NOT NULL, sp_version TEXT NOT NULL,"
+    " rp_version TEXT NOT NULL, remaining_memory INTEGER NOT NULL,"
+    " available_memory INTEGER NOT NULL, last_audit INTEGER NOT NULL, smsr_id TEXT NOT NULL,"
+    " signed_blob BLOB NOT NULL);"
+    "CREATE TABLE profile(iccid TEXT PRIMARY KEY,"
+    " eid TEXT NOT NULL REFERENCES eis(eid) ON DELETE CASCADE, isdp_aid TEXT NOT NULL,"
+    " mno_id TEXT NOT NULL, smdp_id TEXT NOT NULL, profile_type TEXT NOT NULL,"
+    " msisdn TEXT NOT NULL, imsi TEXT NOT NULL, state INTEGER NOT NULL, fallback INTEGER NOT NULL,"
+    " pol2 INTEGER NOT NULL, allocated_memory INTEGER NOT NULL, UNIQUE(eid, isdp_aid));"
+    "CREATE TABLE keyset(eid TEXT NOT NULL REFERENCES eis(eid) ON DELETE CASCADE,"
+    " kvn INTEGER NOT NULL, type INTEGER NOT NULL, keys BLOB NOT NULL, counter INTEGER NOT NULL,"
+    " PRIMARY KEY(eid, kvn));"
+    "CREATE TABLE op(id INTEGER PRIMARY KEY AUTOINCREMENT, eid TEXT NOT NULL,"
+    " function TEXT NOT NULL, requester TEXT NOT NULL, fcid TEXT NOT NULL,"
+    " created INTEGER NOT NULL, deadline INTEGER NOT NULL, state INTEGER NOT NULL,"
+    " attempts INTEGER NOT NULL, next_attempt INTEGER NOT NULL, lease_until INTEGER NOT NULL,"
+    " worker TEXT NOT NULL, script BLOB NOT NULL, result BLOB, updated INTEGER NOT NULL,"
+    " UNIQUE(requester, fcid));"
+    "CREATE INDEX op_eid ON op(eid, id) WHERE state < 3;"
+    "CREATE INDEX op_live ON op(id) WHERE state < 3;"
+    "CREATE TABLE audit(id INTEGER PRIMARY KEY AUTOINCREMENT, ts INTEGER NOT NULL,"
+    " actor TEXT NOT NULL, eid TEXT NOT NULL, iccid TEXT NOT NULL, op_id INTEGER NOT NULL,"
+    " event TEXT NOT NULL, detail TEXT NOT NULL);"
+    "CREATE INDEX audit_eid ON audit(eid, id);"
+    "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit"
+    " BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;"
+    "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
+    " BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;",
+    /* v2: PLMA, ONC, SM-DP inventory. */
+    "CREATE TABLE plma(operator TEXT NOT NULL, m2msp TEXT NOT NULL, profile_type TEXT NOT NULL,"
+    " functions INTEGER NOT NULL, PRIMARY KEY(operator, m2msp, profile_type));"
+    "CREATE TABLE onc(operator TEXT NOT NULL, profile_type TEXT NOT NULL,"
+    " notifications INTEGER NOT NULL, PRIMARY KEY(operator, profile_type));"
+    "CREATE TABLE inv(iccid TEXT PRIMARY KEY, profile_type TEXT NOT NULL, state INTEGER NOT NULL,"
+    " eid TEXT NOT NULL, package_path TEXT NOT NULL, package BLOB NOT NULL,"
+    " added INTEGER NOT NULL, updated INTEGER NOT NULL);"
+    "CREATE INDEX inv_avail ON inv(profile_type, added, iccid) WHERE state = 0;",
+};
+
+static const char *const pg_steps[] = {
+    /* v1 */
+    "CREATE TABLE eis(eid TEXT PRIMARY KEY, eum_id TEXT NOT NULL, production_date TEXT NOT NULL,"
+    " platform_type TEXT NOT NULL, platform_version TEXT NOT NULL, caps INTEGER NOT NULL,"
+    " cattp_version TEXT NOT NULL, http_version TEXT NOT NULL, sp_version TEXT NOT NULL,"
+    " rp_version TEXT NOT NULL, remaining_memory BIGINT NOT NULL,"
+    " available_memory BIGINT NOT NULL, last_audit BIGINT NOT NULL, smsr_id TEXT NOT NULL,"
+    " signed_blob BYTEA NOT NULL);"
+    "CREATE TABLE profile(iccid TEXT PRIMARY KEY,"
+    " eid TEXT NOT NULL REFERENCES eis(eid) ON DELETE CASCADE, isdp_aid TEXT NOT NULL,"
+    " mno_id TEXT NOT NULL, smdp_id TEXT NOT NULL, profile_type TEXT NOT NULL,"
+    " msisdn TEXT NOT NULL, imsi TEXT NOT NULL, state INTEGER NOT NULL, fallback INTEGER NOT NULL,"
+    " pol2 BIGINT NOT NULL, allocated_memory BIGINT NOT NULL, UNIQUE(eid, isdp_aid));"
+    "CREATE TABLE keyset(eid TEXT NOT NULL REFERENCES eis(eid) ON DELETE CASCADE,"
+    " kvn INTEGER NOT NULL, type INTEGER NOT NULL, keys BYTEA NOT NULL, counter BIGINT NOT NULL,"
+    " PRIMARY KEY(eid, kvn));"
+    "CREATE TABLE op(id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, eid TEXT NOT NULL,"
+    " function TEXT NOT NULL, requester TEXT NOT NULL, fcid TEXT NOT NULL,"
+    " created BIGINT NOT NULL, deadline BIGINT NOT NULL, state INTEGER NOT NULL,"
+    " attempts INTEGER NOT NULL, next_attempt BIGINT NOT NULL, lease_until BIGINT NOT NULL,"
+    " worker TEXT NOT NULL, script BYTEA NOT NULL, result BYTEA, updated BIGINT NOT NULL,"
+    " UNIQUE(requester, fcid));"
+    "CREATE INDEX op_eid ON op(eid, id) WHERE state < 3;"
+    "CREATE INDEX op_live ON op(id) WHERE state < 3;"
+    "CREATE TABLE audit(id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, ts BIGINT NOT NULL,"
+    " actor TEXT NOT NULL, eid TEXT NOT NULL, iccid TEXT NOT NULL, op_id BIGINT NOT NULL,"
+    " event TEXT NOT NULL, detail TEXT NOT NULL);"
+    "CREATE INDEX audit_eid ON audit(eid, id);"
+    "CREATE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS"
+    " $$BEGIN RAISE EXCEPTION 'audit is append-only'; END$$;"
+    "CREATE TRIGGER audit_ro BEFORE UPDATE OR DELETE ON audit"
+    " FOR EACH ROW EXECUTE FUNCTION audit_append_only();",
+    /* v2 */
+    "CREATE TABLE plma(operator TEXT NOT NULL, m2msp TEXT NOT NULL, profile_type TEXT NOT NULL,"
+    " functions BIGINT NOT NULL, PRIMARY KEY(operator, m2msp, profile_type));"
+    "CREATE TABLE onc(operator TEXT NOT NULL, profile_type TEXT NOT NULL,"
+    " notifications BIGINT NOT NULL, PRIMARY KEY(operator, profile_type));"
+    "CREATE TABLE inv(iccid TEXT PRIMARY KEY, profile_type TEXT NOT NULL, state INTEGER NOT NULL,"
+    " eid TEXT NOT NULL, package_path TEXT NOT NULL, package BYTEA NOT NULL,"
+    " added BIGINT NOT NULL, updated BIGINT NOT NULL);"
+    "CREATE INDEX inv_avail ON inv(profile_type, added, iccid) WHERE state = 0;",
+};
+
+_Static_assert(sizeof sqlite_steps / sizeof sqlite_steps[0] == RSP_STORE_SCHEMA_VERSION,
+               "one SQLite migration step per schema version");
+_Static_assert(sizeof pg_steps / sizeof pg_steps[0] == RSP_STORE_SCHEMA_VERSION,
+               "one PostgreSQL migration step per schema version");
+
+static rsp_err migrate_locked(rsp_store *s, int max_version, rsp_diag *diag)
+{
+    const bool pg = s->ops->id == RSP_STORE_BE_PG;
+    const char *const *steps = pg ? pg_steps : sqlite_steps;
+    int64_t have = 0, v = 0;
+    rsp_err e;
+
+    if (pg) {
+        /* Two processes opening a fresh database at once: one migrates, the other waits here
+         * (the lock is per database; the key is arbitrary but fixed). */
+        RSP_STORE_TRY(s->ops->exec(s, "SELECT pg_advisory_xact_lock(5289436201)"));
+        e = s->ops->query_int(s, "SELECT COUNT(*) FROM pg_catalog.pg_tables WHERE schemaname ="
+                                 " current_schema() AND tablename = 'schema_version'", &have);
+    } else {
+        e = s->ops->query_int(s, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'"
+                                 " AND name = 'schema_version'", &have);
+    }
+    if (e != RSP_OK)
+        return rsp_diag_set(diag, e, "store: cannot read the schema catalogue");
+    if (!have) {
+        RSP_STORE_TRY(s->ops->exec(s, "CREATE TABLE schema_version(version INTEGER NOT NULL);"
+                                      "INSERT INTO schema_version(version) VALUES (0)"));
+    } else if ((e = s->ops->query_int(s, "SELECT version FROM schema_version", &v)) != RSP_OK) {
+        return rsp_diag_set(diag, e == RSP_ERR_END ? RSP_ERR_DB : e,
+                            "store: schema_version table is empty");
+    }
+    if (v > RSP_STORE_SCHEMA_VERSION)
+        return rsp_diag_set(diag, RSP_ERR_UNSUPPORTED,
+                            "store: database schema version %lld is newer than this build "
+                            "supports (%d); upgrade OpenRSP", (long long)v,
+                            RSP_STORE_SCHEMA_VERSION);
+    if (v < 0)
+        return rsp_diag_set(diag, RSP_ERR_DB, "store: bad schema version %lld", (long long)v);
+    for (int i = (int)v; i < max_version; i++) {
+        char bump[64];
+        if ((e = s->ops->exec(s, steps[i])) != RSP_OK)
+            return rsp_diag_set(diag, e, "store: migration to schema version %d failed", i + 1);
+        snprintf(bump, sizeof bump, "UPDATE schema_version SET version = %d", i + 1);
+        RSP_STORE_TRY(s->ops->exec(s, bump));
+        RSP_LOGN(RSP_SS_STORE, "schema migrated", "backend=%s version=%d", s->ops->name, i + 1);
+    }
+    return RSP_OK;
+}
+
+rsp_err rsp_store__migrate(rsp_store *s, int max_version, rsp_diag *diag)
+{
+    if (max_version < 0 || max_version > RSP_STORE_SCHEMA_VERSION)
+        return RSP_ERR_INVAL;
+    rsp_err e = rsp_store__begin(s);
+    if (e != RSP_OK)
+        return rsp_diag_set(diag, e, "store: cannot start the migration transaction");
+    if ((e = migrate_locked(s, max_version, diag)) != RSP_OK) {
+        rsp_store__rollback(s);
+        return rsp_diag_set(diag, e, "store: migration failed");
+    }
+    return rsp_store__commit(s);
+}
+
+rsp_err rsp_store_schema_version(rsp_store *s, int *version)
+{
+    int64_t v = 0;
+    if (!s || !version)
+        return RSP_ERR_INVAL;
+    RSP_STORE_TRY(s->ops->query_int(s, "SELECT version FROM schema_version", &v));
+    *version = (int)v;
+    return RSP_OK;
+}

@@ -1,0 +1,136 @@
+/* The statement catalogue: one SQL text per rsp_store_stmt, shared by both backends unless a
+ * backend needs its own (claiming: PostgreSQL adds FOR UPDATE SKIP LOCKED, SQLite relies on the
+ * BEGIN IMMEDIATE write lock instead). Column orders here are what the entity files read. */
+#include "store_int.h"
+
+#define EIS_COLS "eid,eum_id,production_date,platform_type,platform_version,caps,cattp_version," \
+    "http_version,sp_version,rp_version,remaining_memory,available_memory,last_audit,smsr_id," \
+    "signed_blob"
+#define PROF_COLS "iccid,eid,isdp_aid,mno_id,smdp_id,profile_type,msisdn,imsi,state,fallback,pol2," \
+    "allocated_memory"
+#define OP_COLS "id,eid,function,requester,fcid,created,deadline,state,attempts,next_attempt," \
+    "lease_until,worker,script,result"
+#define AUD_COLS "id,ts,actor,eid,iccid,op_id,event,detail"
+#define INV_COLS "iccid,profile_type,state,eid,package_path,package,updated"
+
+/* A claimable op: due QUEUED, or in flight with a lapsed lease; never past its deadline; and the
+ * oldest live op of its eUICC with no other op of the eUICC in flight. Queued ops past their
+ * deadline do not hold the queue up (they will only ever expire). */
+#define OP_CLAIM_WHERE \
+    "((o.state = 0 AND o.next_attempt <= $2) OR (o.state IN (1,2) AND o.lease_until < $2))" \
+    " AND o.deadline > $2 AND NOT EXISTS (SELECT 1 FROM op p WHERE p.eid = o.eid AND p.id <> o.id" \
+    " AND (p.state IN (1,2) OR (p.state = 0 AND p.id < o.id AND p.deadline > $2)))"
+#define OP_CLAIM_SET \
+    "UPDATE op SET state = 1, attempts = attempts + (CASE WHEN state = 0 THEN 0 ELSE 1 END)," \
+    " worker = $1, lease_until = $3, updated = $2 WHERE state IN (0,1,2) AND id = "
+
+#define INV_ALLOC_SET "UPDATE inv SET state = 1, eid = $2, updated = $3 WHERE state = 0 AND iccid = "
+
+typedef struct stmt_sql {
+    const char *common;
+    const char *pg; /* NULL: same as common */
+} stmt_sql;
+
+static const stmt_sql stmts[RSP_STMT__COUNT] = {
+    [RSP_STMT_EIS_PUT] = {"INSERT INTO eis(" EIS_COLS ") VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,"
+        "$12,$13,$14,$15) ON CONFLICT(eid) DO UPDATE SET eum_id=excluded.eum_id,"
+        "production_date=excluded.production_date,platform_type=excluded.platform_type,"
+        "platform_version=excluded.platform_version,caps=excluded.caps,"
+        "cattp_version=excluded.cattp_version,http_version=excluded.http_version,"
+        "sp_version=excluded.sp_version,rp_version=excluded.rp_version,"
+        "remaining_memory=excluded.remaining_memory,available_memory=excluded.available_memory,"
+        "last_audit=excluded.last_audit,smsr_id=excluded.smsr_id,signed_blob=excluded.signed_blob",
+        NULL},
+    [RSP_STMT_EIS_GET] = {"SELECT " EIS_COLS " FROM eis WHERE eid = $1", NULL},
+    [RSP_STMT_EIS_DEL] = {"DELETE FROM eis WHERE eid = $1", NULL},
+
+    [RSP_STMT_PROF_PUT] = {"INSERT INTO profile(" PROF_COLS ") VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,"
+        "$10,$11,$12) ON CONFLICT(iccid) DO UPDATE SET eid=excluded.eid,isdp_aid=excluded.isdp_aid,"
+        "mno_id=excluded.mno_id,smdp_id=excluded.smdp_id,profile_type=excluded.profile_type,"
+        "msisdn=excluded.msisdn,imsi=excluded.imsi,state=excluded.state,"
+        "fallback=excluded.fallback,pol2=excluded.pol2,allocated_memory=excluded.allocated_memory",
+        NULL},
+    [RSP_STMT_PROF_GET] = {"SELECT " PROF_COLS " FROM profile WHERE iccid = $1", NULL},
+    [RSP_STMT_PROF_LIST] = {"SELECT " PROF_COLS " FROM profile WHERE eid = $1 ORDER BY isdp_aid",
+        NULL},
+    [RSP_STMT_PROF_SET_STATE] = {"UPDATE profile SET state = $2 WHERE iccid = $1", NULL},
+    [RSP_STMT_PROF_SET_POL2] = {"UPDATE profile SET pol2 = $2 WHERE iccid = $1", NULL},
+    [RSP_STMT_PROF_FB_CLEAR] = {"UPDATE profile SET fallback = 0 WHERE eid = $1", NULL},
+    [RSP_STMT_PROF_FB_SET] = {"UPDATE profile SET fallback = 1 WHERE eid = $1 AND iccid = $2",
+        NULL},
+    [RSP_STMT_PROF_DEL] = {"DELETE FROM profile WHERE iccid = $1", NULL},
+
+    [RSP_STMT_KS_PUT] = {"INSERT INTO keyset(eid,kvn,type,keys,counter) VALUES($1,$2,$3,$4,$5)"
+        " ON CONFLICT(eid,kvn) DO UPDATE SET type=excluded.type, keys=excluded.keys,"
+        " counter = CASE WHEN excluded.counter > keyset.counter THEN excluded.counter"
+        " ELSE keyset.counter END", NULL},
+    [RSP_STMT_KS_GET] = {"SELECT eid,kvn,type,keys,counter FROM keyset WHERE eid = $1 AND kvn = $2",
+        NULL},
+    [RSP_STMT_KS_DEL] = {"DELETE FROM keyset WHERE eid = $1 AND kvn = $2", NULL},
+    [RSP_STMT_KS_RESERVE] = {"UPDATE keyset SET counter = counter + 1"
+        " WHERE eid = $1 AND kvn = $2 AND counter < $3 RETURNING counter", NULL},
+    [RSP_STMT_KS_RAISE] = {"UPDATE keyset SET counter = $3 WHERE eid = $1 AND kvn = $2"
+        " AND counter < $3", NULL},
+    [RSP_STMT_KS_COUNTER] = {"SELECT counter FROM keyset WHERE eid = $1 AND kvn = $2", NULL},
+
+    [RSP_STMT_OP_INSERT] = {"INSERT INTO op(eid,function,requester,fcid,created,deadline,state,"
+        "attempts,next_attempt,lease_until,worker,script,updated) VALUES($1,$2,$3,$4,$5,$6,0,0,$7,0,"
+        "'',$8,$5) ON CONFLICT(requester,fcid) DO NOTHING RETURNING id", NULL},
+    [RSP_STMT_OP_BY_FCID] = {"SELECT id FROM op WHERE requester = $1 AND fcid = $2", NULL},
+    [RSP_STMT_OP_GET] = {"SELECT " OP_COLS " FROM op WHERE id = $1", NULL},
+    [RSP_STMT_OP_CLAIM] = {
+        OP_CLAIM_SET "(SELECT o.id FROM op o WHERE " OP_CLAIM_WHERE " ORDER BY o.id LIMIT 1)"
+        " RETURNING " OP_COLS,
+        OP_CLAIM_SET "(SELECT o.id FROM op o WHERE " OP_CLAIM_WHERE " ORDER BY o.id LIMIT 1"
+        " FOR UPDATE SKIP LOCKED) RETURNING " OP_COLS},
+    [RSP_STMT_OP_TRANS] = {"UPDATE op SET state = $3, attempts = attempts + $4,"
+        " next_attempt = COALESCE($5, next_attempt), lease_until = $6, result = COALESCE($7, result),"
+        " updated = $8 WHERE id = $1 AND state = $2 AND (worker = $9 OR $9 = '')", NULL},
+    [RSP_STMT_OP_STATE] = {"SELECT state FROM op WHERE id = $1", NULL},
+    [RSP_STMT_OP_EXPIRE] = {"UPDATE op SET state = 5, lease_until = 0, updated = $1"
+        " WHERE (state = 0 AND deadline <= $1) OR (state IN (1,2) AND deadline <= $1"
+        " AND lease_until < $1)", NULL},
+    [RSP_STMT_OP_COUNT] = {"SELECT COUNT(*) FROM op WHERE state = $1", NULL},
+
+    [RSP_STMT_AUD_APPEND] = {"INSERT INTO audit(ts,actor,eid,iccid,op_id,event,detail)"
+        " VALUES($1,$2,$3,$4,$5,$6,$7) RETURNING id", NULL},
+    [RSP_STMT_AUD_LIST] = {"SELECT " AUD_COLS " FROM audit WHERE id > $1 AND (eid = $2 OR $2 = '')"
+        " ORDER BY id LIMIT $3", NULL},
+
+    [RSP_STMT_PLMA_SET] = {"INSERT INTO plma(operator,m2msp,profile_type,functions)"
+        " VALUES($1,$2,$3,$4) ON CONFLICT(operator,m2msp,profile_type)"
+        " DO UPDATE SET functions = excluded.functions", NULL},
+    [RSP_STMT_PLMA_DEL] = {"DELETE FROM plma WHERE operator = $1 AND m2msp = $2"
+        " AND profile_type = $3", NULL},
+    [RSP_STMT_PLMA_GET] = {"SELECT functions FROM plma WHERE operator = $1 AND m2msp = $2"
+        " AND profile_type = $3", NULL},
+    [RSP_STMT_ONC_SET] = {"INSERT INTO onc(operator,profile_type,notifications) VALUES($1,$2,$3)"
+        " ON CONFLICT(operator,profile_type) DO UPDATE SET notifications = excluded.notifications",
+        NULL},
+    [RSP_STMT_ONC_DEL] = {"DELETE FROM onc WHERE operator = $1 AND profile_type = $2", NULL},
+    [RSP_STMT_ONC_GET] = {"SELECT notifications FROM onc WHERE operator = $1 AND profile_type = $2",
+        NULL},
+
+    [RSP_STMT_INV_ADD] = {"INSERT INTO inv(iccid,profile_type,state,eid,package_path,package,"
+        "added,updated) VALUES($1,$2,0,'',$3,$4,$5,$5)", NULL},
+    [RSP_STMT_INV_GET] = {"SELECT " INV_COLS " FROM inv WHERE iccid = $1", NULL},
+    [RSP_STMT_INV_ALLOC] = {
+        INV_ALLOC_SET "(SELECT iccid FROM inv WHERE profile_type = $1 AND state = 0"
+        " ORDER BY added, iccid LIMIT 1) RETURNING " INV_COLS,
+        INV_ALLOC_SET "(SELECT iccid FROM inv WHERE profile_type = $1 AND state = 0"
+        " ORDER BY added, iccid LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING " INV_COLS},
+    [RSP_STMT_INV_TRANS] = {"UPDATE inv SET state = $3, eid = COALESCE($4, eid), updated = $5"
+        " WHERE iccid = $1 AND state = $2", NULL},
+    [RSP_STMT_INV_STATE] = {"SELECT state FROM inv WHERE iccid = $1", NULL},
+    [RSP_STMT_INV_COUNT] = {"SELECT COUNT(*) FROM inv WHERE profile_type = $1 AND state = $2",
+        NULL},
+};
+
+const char *rsp_store__sql(rsp_store_backend_id be, rsp_store_stmt st)
+{
+    if ((unsigned)st >= RSP_STMT__COUNT)
+        return NULL;
+    if (be == RSP_STORE_BE_PG && stmts[st].pg)
+        return stmts[st].pg;
+    return stmts[st].common;
+}

@@ -1,0 +1,111 @@
+/* Internals of the store: the backend function-pointer table, the prepared-statement catalogue and
+ * the helpers the entity files (eis.c, keyset.c, op.c, ...) share.
+ *
+ * Why the table sits at the SQL level (run a prepared statement, read rows) rather than one entry
+ * per entity function: the entity logic (idempotency, the transition table, claim rules, counter
+ * limits) is then written once, so the two backends cannot drift apart; what differs between them
+ * is confined to the SQL text of a few statements, the schema DDL and the backend file. */
+#ifndef RSP_STORE_INT_H
+#define RSP_STORE_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "rsp/store.h"
+
+/* Prepared statements, indexed by enum (osmo-hlr style). The SQL lives in sql.c; "$n" parameters
+ * are used by both backends (rewritten to "?n" for SQLite). */
+#define RSP_STORE_STMT_LIST(X) \
+    X(EIS_PUT) X(EIS_GET) X(EIS_DEL) \
+    X(PROF_PUT) X(PROF_GET) X(PROF_LIST) X(PROF_SET_STATE) X(PROF_SET_POL2) X(PROF_FB_CLEAR) \
+    X(PROF_FB_SET) X(PROF_DEL) \
+    X(KS_PUT) X(KS_GET) X(KS_DEL) X(KS_RESERVE) X(KS_RAISE) X(KS_COUNTER) \
+    X(OP_INSERT) X(OP_BY_FCID) X(OP_GET) X(OP_CLAIM) X(OP_TRANS) X(OP_STATE) X(OP_EXPIRE) \
+    X(OP_COUNT) \
+    X(AUD_APPEND) X(AUD_LIST) \
+    X(PLMA_SET) X(PLMA_DEL) X(PLMA_GET) X(ONC_SET) X(ONC_DEL) X(ONC_GET) \
+    X(INV_ADD) X(INV_GET) X(INV_ALLOC) X(INV_TRANS) X(INV_STATE) X(INV_COUNT)
+
+typedef enum rsp_store_stmt {
+#define RSP_STORE_STMT_ENUM_(n) RSP_STMT_##n,
+    RSP_STORE_STMT_LIST(RSP_STORE_STMT_ENUM_)
+#undef RSP_STORE_STMT_ENUM_
+    RSP_STMT__COUNT
+} rsp_store_stmt;
+
+typedef enum rsp_store_backend_id { RSP_STORE_BE_SQLITE = 0, RSP_STORE_BE_PG = 1 } rsp_store_backend_id;
+
+/* SQL of a statement for a backend. */
+const char *rsp_store__sql(rsp_store_backend_id be, rsp_store_stmt st);
+
+typedef enum rsp_store_pkind { RSP_SP_NULL, RSP_SP_INT, RSP_SP_TEXT, RSP_SP_BLOB } rsp_store_pkind;
+
+/* One bound parameter; borrowed pointers, valid for the duration of the run call. */
+typedef struct rsp_store_param {
+    rsp_store_pkind kind;
+    int64_t i;
+    const char *s;
+    const uint8_t *b;
+    size_t len;
+} rsp_store_param;
+
+#define SP_INT(v) ((rsp_store_param){RSP_SP_INT, (int64_t)(v), NULL, NULL, 0})
+#define SP_TEXT(v) ((rsp_store_param){RSP_SP_TEXT, 0, (v), NULL, 0})
+#define SP_BLOB(p, n) ((rsp_store_param){RSP_SP_BLOB, 0, NULL, (p), (n)})
+
+/* The backend table (curl vtls style). One statement is active at a time per connection: run
+ * replaces the previous one; rows are read with next/col_* until next returns RSP_ERR_END; finish
+ * releases it (must be called before commit). Column text is borrowed until the next next/finish. */
+typedef struct rsp_store_ops {
+    const char *name;
+    rsp_store_backend_id id;
+    rsp_err (*open)(rsp_store *s, const char *conninfo, rsp_diag *diag);
+    void (*close)(rsp_store *s);
+    /* Write transaction (SQLite: BEGIN IMMEDIATE, so the write lock is taken up front). */
+    rsp_err (*begin)(rsp_store *s);
+    rsp_err (*commit)(rsp_store *s);
+    void (*rollback)(rsp_store *s);
+    /* Runs a script of ;-separated statements (schema DDL); no parameters, no rows. */
+    rsp_err (*exec)(rsp_store *s, const char *sql);
+    /* Runs ad-hoc SQL returning one integer in its first row; RSP_ERR_END if no row. */
+    rsp_err (*query_int)(rsp_store *s, const char *sql, int64_t *out);
+    rsp_err (*run)(rsp_store *s, rsp_store_stmt st, const rsp_store_param *p, size_t n);
+    rsp_err (*next)(rsp_store *s);
+    bool (*col_null)(rsp_store *s, int col);
+    int64_t (*col_int)(rsp_store *s, int col);
+    const char *(*col_text)(rsp_store *s, int col);
+    rsp_err (*col_blob)(rsp_store *s, int col, rsp_buf *out);
+    int64_t (*changes)(rsp_store *s); /* rows written by the last run (no RETURNING) */
+    void (*finish)(rsp_store *s);
+} rsp_store_ops;
+
+struct rsp_store {
+    const rsp_store_ops *ops;
+    void *be; /* backend connection state */
+};
+
+extern const rsp_store_ops rsp_store_sqlite_ops;
+extern const rsp_store_ops rsp_store_pg_ops;
+
+/* Migrations (schema.c). Opens with the schema at most at max_version (tests build old databases
+ * with it); rsp_store_open uses RSP_STORE_SCHEMA_VERSION. */
+rsp_err rsp_store__migrate(rsp_store *s, int max_version, rsp_diag *diag);
+rsp_err rsp_store__open_version(const char *uri, int max_version, rsp_diag *diag, rsp_store **out);
+
+/* Helpers (store.c). */
+/* Runs a statement that returns no rows; *changes (may be NULL) gets the rows written. */
+rsp_err rsp_store__exec_stmt(rsp_store *s, rsp_store_stmt st, const rsp_store_param *p, size_t n,
+                             int64_t *changes);
+/* Runs a statement and positions on its first row; RSP_ERR_END (statement finished) if none. */
+rsp_err rsp_store__first(rsp_store *s, rsp_store_stmt st, const rsp_store_param *p, size_t n);
+/* Copies column text into dst[cap]; RSP_ERR_LENGTH if it does not fit. NULL becomes "". */
+rsp_err rsp_store__col_str(rsp_store *s, int col, char *dst, size_t cap);
+/* Checks that str is non-NULL and fits in cap bytes with its NUL. */
+rsp_err rsp_store__chk(const char *str, size_t cap);
+rsp_err rsp_store__begin(rsp_store *s);
+rsp_err rsp_store__commit(rsp_store *s);
+void rsp_store__rollback(rsp_store *s);
+
+#define RSP_STORE_TRY(expr) do { rsp_err e_ = (expr); if (e_ != RSP_OK) return e_; } while (0)
+
+#endif
