@@ -72,7 +72,7 @@ static rsp_err parse_at(const uint8_t *p, size_t len, size_t pos, unsigned flags
         return rsp_diag_set_at(diag, RSP_ERR_TRUNCATED, base + start, "TLV %X truncated: no length",
                                (unsigned)out->tag);
     uint8_t l0 = p[pos++];
-    size_t vlen;
+    size_t vlen = 0;
     out->indefinite = false;
     if (l0 < 0x80) {
         vlen = l0;
