@@ -23,7 +23,7 @@ static int load(const char *opt, const char *arg, rsp_buf *out)
     rsp_buf_reset(out); /* the loader appends */
     rsp_err e = rsp_cli_load_bytes(arg, out, &d);
     if (e) {
-        char what[64];
+        char what[128];
         snprintf(what, sizeof(what), "scp03 session: %s", opt);
         rsp_cli_fail(what, e, &d);
         return RSP_EXIT_USAGE;
