@@ -333,10 +333,16 @@ static rsp_err decode_doc(xmlDoc *doc, const char *action_hint, const rsp_es_lim
     if (!be)
         return rsp_diag_set(d, RSP_ERR_TAG, "SOAP Body is empty");
     if (!strcmp(lname(be), "Fault")) {
+        /* 1.1: Fault/faultstring; 1.2: Fault/Reason/Text */
         char *why = NULL;
-        for (xmlNode *n = be; n && !why; n = n->children ? n->children : n->next)
-            if (is_elem(n) && (!strcmp(lname(n), "Text") || !strcmp(lname(n), "faultstring")))
+        for (xmlNode *n = first_elem(be->children); n && !why; n = first_elem(n->next)) {
+            if (!strcmp(lname(n), "faultstring"))
                 why = dup_text(n);
+            else if (!strcmp(lname(n), "Reason"))
+                for (xmlNode *t = first_elem(n->children); t && !why; t = first_elem(t->next))
+                    if (!strcmp(lname(t), "Text"))
+                        why = dup_text(t);
+        }
         rsp_diag_set(d, RSP_ERR_PROTOCOL, "SOAP Fault: %.160s", why ? why : "(no reason)");
         free(why);
         return RSP_ERR_PROTOCOL;
