@@ -39,7 +39,7 @@ static int step_parse(void *arg)
 static int step_perso(void *arg)
 {
     static const uint8_t ki[16] = {1, 2, 3}, opc[16] = {4, 5, 6};
-    static const rsp_saip_perso ps = {"89440000000000000018", "234150123456789", ki, 16, opc, 16};
+    static const rsp_saip_perso ps = {"89440000000000000010", "234150123456789", ki, 16, opc, 16};
     saip_arg *a = arg;
     unsigned i = a->next++ & 3;
     return rsp_saip_personalize(&a->parsed[i], &ps, &a->out, NULL) == RSP_OK ? 0 : 1;

@@ -80,6 +80,41 @@ rsp_err rsp_saip_oid_str(rsp_bytes oid, char *out, size_t outlen)
     return (oid.p[oid.len - 1] & 0x80) ? RSP_ERR_FORMAT : RSP_OK;
 }
 
+/* The common DER headers (1- or 2-byte tag, length up to 82 xx xx), decoded inline: the nested check
+ * visits thousands of TLVs per package, and a call into rsp_tlv per TLV dominated the parse. Accepts a
+ * strict subset of what rsp_tlv_parse accepts with SAIP_TLV_FLAGS, with the same results; anything
+ * else goes to rsp_tlv_parse. */
+static inline bool fast_header(const uint8_t *p, size_t len, size_t *hdr, size_t *vlen)
+{
+    size_t i = 1;
+    if (len < 2)
+        return false;
+    if ((p[0] & 0x1F) == 0x1F) {
+        if (p[1] & 0x80)
+            return false;
+        i = 2;
+    }
+    if (i >= len)
+        return false;
+    uint8_t l0 = p[i++];
+    size_t v;
+    if (l0 < 0x80) {
+        v = l0;
+    } else if (l0 == 0x81 && i < len && p[i] >= 0x80) {
+        v = p[i++];
+    } else if (l0 == 0x82 && i + 1 < len && p[i] != 0) {
+        v = (size_t)p[i] << 8 | p[i + 1];
+        i += 2;
+    } else {
+        return false;
+    }
+    if (v > len - i)
+        return false;
+    *hdr = i;
+    *vlen = v;
+    return true;
+}
+
 /* Checks that every constructed TLV below `p` parses and fills its parent exactly: this is what
  * makes a wrong inner length an error at parse time instead of a surprise on the card. */
 static rsp_err validate_nested(const uint8_t *base, const uint8_t *p, size_t len, int depth, rsp_diag *diag)
@@ -89,12 +124,24 @@ static rsp_err validate_nested(const uint8_t *base, const uint8_t *p, size_t len
                                SAIP_MAX_DEPTH);
     size_t pos = 0;
     while (pos < len) {
+        size_t hdr, vlen;
+        if (fast_header(p + pos, len - pos, &hdr, &vlen)) {
+            rsp_err e;
+            if ((p[pos] & 0x20) && (e = validate_nested(base, p + pos + hdr, vlen, depth + 1, diag)) != RSP_OK)
+                return e;
+            pos += hdr + vlen;
+            continue;
+        }
         rsp_tlv t;
-        rsp_diag inner;
-        rsp_diag_clear(&inner);
-        rsp_err e = rsp_tlv_parse(p + pos, len - pos, SAIP_TLV_FLAGS, &t, &inner);
-        if (e)
+        /* Parse without a diag on the hot path (clearing one per TLV costs more than the parse);
+         * on failure parse again to get the message. */
+        rsp_err e = rsp_tlv_parse(p + pos, len - pos, SAIP_TLV_FLAGS, &t, NULL);
+        if (e) {
+            rsp_diag inner;
+            rsp_diag_clear(&inner);
+            (void)rsp_tlv_parse(p + pos, len - pos, SAIP_TLV_FLAGS, &t, &inner);
             return rsp_diag_set_at(diag, e, (size_t)(p + pos - base) + inner.offset, "%s", inner.msg);
+        }
         if (t.constructed && (e = validate_nested(base, t.value, t.len, depth + 1, diag)) != RSP_OK)
             return e;
         pos += t.raw_len;
