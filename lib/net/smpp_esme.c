@@ -1,0 +1,409 @@
+/* SMPP ESME: bind_transceiver, a window of outstanding submit_sm, a send-rate throttle, enquire_link
+ * keepalive and reconnection with doubling backoff. Everything runs on the caller's loop. */
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "rsp/log.h"
+#include "smpp_int.h"
+
+typedef struct sub {
+    struct sub *next;
+    rsp_smpp_pdu pdu;
+    rsp_smpp_submit_fn cb;
+    void *arg;
+} sub;
+
+typedef enum { ST_DOWN, ST_CONNECTING, ST_BINDING, ST_BOUND } esme_state;
+
+struct rsp_smpp_esme {
+    struct event_base *base;
+    rsp_smpp_esme_opts o;
+    char host[256], system_id[16], password[9], system_type[13], address_range[41];
+    struct bufferevent *bev;
+    esme_state st;
+    sub *qhead, *qtail; /* waiting to be sent */
+    size_t queued;
+    sub *out;           /* sent, awaiting submit_sm_resp */
+    unsigned nout;
+    uint32_t seq;
+    struct event *ev_reconnect, *ev_enquire, *ev_send;
+    unsigned backoff_ms;
+    double next_send; /* throttle: earliest time of the next submit_sm */
+    double enquire_sent; /* 0 when none outstanding */
+    rsp_smpp_esme_stats stats;
+};
+
+static void tv_of(struct timeval *tv, double secs)
+{
+    if (secs < 0)
+        secs = 0;
+    tv->tv_sec = (time_t)secs;
+    tv->tv_usec = (suseconds_t)((secs - (double)tv->tv_sec) * 1e6);
+}
+
+static uint32_t next_seq(rsp_smpp_esme *e)
+{
+    e->seq = e->seq >= 0x7FFFFFFFu ? 1 : e->seq + 1;
+    return e->seq;
+}
+
+static void esme_connect(rsp_smpp_esme *e);
+
+static void esme_drop(rsp_smpp_esme *e, const char *why)
+{
+    int was_bound = e->st == ST_BOUND;
+    if (e->bev)
+        bufferevent_free(e->bev);
+    e->bev = NULL;
+    e->st = ST_DOWN;
+    e->enquire_sent = 0;
+    evtimer_del(e->ev_enquire);
+    evtimer_del(e->ev_send);
+    /* Unacknowledged submits go back to the front of the queue, in order: at-least-once. */
+    if (e->out) {
+        sub *last = e->out;
+        while (last->next)
+            last = last->next;
+        last->next = e->qhead;
+        if (!e->qhead)
+            e->qtail = last;
+        e->qhead = e->out;
+        e->queued += e->nout;
+        e->out = NULL;
+        e->nout = 0;
+    }
+    RSP_LOGN(RSP_SS_SMPP, "esme link down", "system_id=%s why=\"%s\" retry_ms=%u", e->system_id, why, e->backoff_ms);
+    struct timeval tv = {(time_t)(e->backoff_ms / 1000), (suseconds_t)(e->backoff_ms % 1000) * 1000};
+    evtimer_add(e->ev_reconnect, &tv);
+    e->backoff_ms = e->backoff_ms * 2 > e->o.reconnect_max_ms ? e->o.reconnect_max_ms : e->backoff_ms * 2;
+    if (was_bound && e->o.on_state)
+        e->o.on_state(e->o.arg, 0);
+}
+
+static void pump(rsp_smpp_esme *e)
+{
+    while (e->st == ST_BOUND && e->qhead && e->nout < e->o.window) {
+        double now = rsp_smpp_now();
+        if (e->o.rate > 0 && now < e->next_send) {
+            struct timeval tv;
+            tv_of(&tv, e->next_send - now);
+            evtimer_add(e->ev_send, &tv);
+            return;
+        }
+        sub *s = e->qhead;
+        e->qhead = s->next;
+        if (!e->qhead)
+            e->qtail = NULL;
+        e->queued--;
+        s->pdu.sequence = next_seq(e);
+        if (rsp_smpp_io_send(e->bev, &s->pdu) != RSP_OK) {
+            if (s->cb)
+                s->cb(s->arg, RSP_ERR_NOMEM, 0, NULL);
+            free(s);
+            continue;
+        }
+        s->next = e->out;
+        e->out = s;
+        e->nout++;
+        e->stats.submitted++;
+        if (e->nout > e->stats.max_outstanding)
+            e->stats.max_outstanding = e->nout;
+        if (e->o.rate > 0)
+            e->next_send = (e->next_send > now ? e->next_send : now) + 1.0 / e->o.rate;
+    }
+}
+
+static sub *take_out(rsp_smpp_esme *e, uint32_t seq)
+{
+    for (sub **pp = &e->out; *pp; pp = &(*pp)->next)
+        if ((*pp)->pdu.sequence == seq) {
+            sub *s = *pp;
+            *pp = s->next;
+            e->nout--;
+            return s;
+        }
+    return NULL;
+}
+
+static void on_pdu(rsp_smpp_esme *e, const rsp_smpp_pdu *p, rsp_err derr)
+{
+    if (derr == RSP_ERR_UNSUPPORTED && !(p->command_id & RSP_SMPP_RESP)) {
+        rsp_smpp_io_reply(e->bev, RSP_SMPP_GENERIC_NACK, RSP_SMPP_RINVCMDID, p->sequence);
+        return;
+    }
+    if (derr != RSP_OK) {
+        rsp_smpp_io_reply(e->bev, RSP_SMPP_GENERIC_NACK, RSP_SMPP_RINVCMDLEN, p->sequence);
+        return;
+    }
+    switch (p->command_id) {
+    case RSP_SMPP_BIND_TRANSCEIVER | RSP_SMPP_RESP:
+        if (e->st != ST_BINDING)
+            return;
+        if (p->command_status != RSP_SMPP_ROK) {
+            char why[48];
+            snprintf(why, sizeof(why), "bind refused, status 0x%X", p->command_status);
+            esme_drop(e, why);
+            return;
+        }
+        e->st = ST_BOUND;
+        e->stats.binds++;
+        e->backoff_ms = e->o.reconnect_min_ms;
+        bufferevent_set_timeouts(e->bev, NULL, NULL);
+        {
+            struct timeval tv = {(time_t)(e->o.enquire_link_ms / 1000), (suseconds_t)(e->o.enquire_link_ms % 1000) * 1000};
+            evtimer_add(e->ev_enquire, &tv);
+        }
+        RSP_LOGI(RSP_SS_SMPP, "esme bound", "system_id=%s smsc=%s", e->system_id, p->system_id);
+        if (e->o.on_state)
+            e->o.on_state(e->o.arg, 1);
+        pump(e);
+        return;
+    case RSP_SMPP_SUBMIT_SM | RSP_SMPP_RESP:
+    case RSP_SMPP_GENERIC_NACK: {
+        sub *s = take_out(e, p->sequence);
+        if (!s)
+            return;
+        e->stats.acked++;
+        if (s->cb)
+            s->cb(s->arg, p->command_status == RSP_SMPP_ROK && p->command_id != RSP_SMPP_GENERIC_NACK ? RSP_OK
+                                                                                                   : RSP_ERR_DENIED,
+                  p->command_status, p->message_id);
+        free(s);
+        pump(e);
+        return;
+    }
+    case RSP_SMPP_DELIVER_SM: {
+        e->stats.delivered++;
+        uint32_t st = e->o.on_deliver ? e->o.on_deliver(e->o.arg, p) : RSP_SMPP_ROK;
+        rsp_smpp_pdu r;
+        rsp_smpp_pdu_init(&r, RSP_SMPP_DELIVER_SM | RSP_SMPP_RESP, p->sequence);
+        r.command_status = st;
+        if (e->bev)
+            rsp_smpp_io_send(e->bev, &r);
+        return;
+    }
+    case RSP_SMPP_ENQUIRE_LINK:
+        rsp_smpp_io_reply(e->bev, RSP_SMPP_ENQUIRE_LINK | RSP_SMPP_RESP, 0, p->sequence);
+        return;
+    case RSP_SMPP_ENQUIRE_LINK | RSP_SMPP_RESP:
+        e->enquire_sent = 0;
+        e->stats.enquire_acked++;
+        return;
+    case RSP_SMPP_UNBIND:
+        rsp_smpp_io_reply(e->bev, RSP_SMPP_UNBIND | RSP_SMPP_RESP, 0, p->sequence);
+        esme_drop(e, "unbound by the SMSC");
+        return;
+    default:
+        return;
+    }
+}
+
+static void read_cb(struct bufferevent *bev, void *arg)
+{
+    rsp_smpp_esme *e = arg;
+    rsp_smpp_pdu p;
+    rsp_err derr;
+    rsp_diag d;
+    int r;
+    rsp_diag_clear(&d);
+    /* Stop when the link dropped under us (e->bev changed). */
+    while (e->bev == bev && (r = rsp_smpp_io_next(bev, &p, &derr, &d)) != 0) {
+        if (r < 0) {
+            esme_drop(e, d.msg);
+            return;
+        }
+        on_pdu(e, &p, derr);
+    }
+}
+
+static void event_cb(struct bufferevent *bev, short what, void *arg)
+{
+    (void)bev;
+    rsp_smpp_esme *e = arg;
+    if (what & BEV_EVENT_CONNECTED) {
+        rsp_smpp_pdu b;
+        rsp_smpp_pdu_init(&b, RSP_SMPP_BIND_TRANSCEIVER, next_seq(e));
+        memcpy(b.system_id, e->system_id, sizeof(b.system_id));
+        memcpy(b.password, e->password, sizeof(b.password));
+        memcpy(b.system_type, e->system_type, sizeof(b.system_type));
+        memcpy(b.address_range, e->address_range, sizeof(b.address_range));
+        b.interface_version = 0x34;
+        e->st = ST_BINDING;
+        rsp_smpp_io_send(e->bev, &b);
+        return;
+    }
+    esme_drop(e, what & BEV_EVENT_TIMEOUT ? "timeout" : what & BEV_EVENT_EOF ? "closed by peer" : "socket error");
+}
+
+static void esme_connect(rsp_smpp_esme *e)
+{
+    struct addrinfo hints = {0}, *ai = NULL;
+    char port[8];
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV;
+    snprintf(port, sizeof(port), "%u", e->o.port);
+    e->stats.connects++;
+    if (getaddrinfo(e->host, port, &hints, &ai) != 0 || !ai) {
+        esme_drop(e, "cannot resolve host");
+        return;
+    }
+    e->bev = bufferevent_socket_new(e->base, -1, BEV_OPT_CLOSE_ON_FREE);
+    if (!e->bev) {
+        freeaddrinfo(ai);
+        esme_drop(e, "out of memory");
+        return;
+    }
+    bufferevent_setcb(e->bev, read_cb, NULL, event_cb, e);
+    struct timeval tv = {(time_t)(e->o.response_timeout_ms / 1000), (suseconds_t)(e->o.response_timeout_ms % 1000) * 1000};
+    bufferevent_set_timeouts(e->bev, &tv, NULL); /* connect + bind must finish in time */
+    bufferevent_setwatermark(e->bev, EV_READ, 0, 8 * RSP_SMPP_MAX_PDU);
+    bufferevent_enable(e->bev, EV_READ | EV_WRITE);
+    e->st = ST_CONNECTING;
+    int rc = bufferevent_socket_connect(e->bev, ai->ai_addr, (int)ai->ai_addrlen);
+    freeaddrinfo(ai);
+    if (rc != 0)
+        esme_drop(e, "connect failed");
+}
+
+static void reconnect_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    esme_connect(arg);
+}
+
+static void send_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    pump(arg);
+}
+
+static void enquire_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    rsp_smpp_esme *e = arg;
+    if (e->st != ST_BOUND)
+        return;
+    double now = rsp_smpp_now();
+    if (e->enquire_sent > 0 && now - e->enquire_sent > e->o.response_timeout_ms / 1000.0) {
+        esme_drop(e, "enquire_link not answered");
+        return;
+    }
+    if (e->enquire_sent == 0) {
+        rsp_smpp_io_reply(e->bev, RSP_SMPP_ENQUIRE_LINK, 0, next_seq(e));
+        e->enquire_sent = now;
+        e->stats.enquire_sent++;
+    }
+    unsigned ms = e->o.enquire_link_ms < e->o.response_timeout_ms ? e->o.enquire_link_ms : e->o.response_timeout_ms;
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+    evtimer_add(e->ev_enquire, &tv);
+}
+
+static int copy_str(char *dst, size_t n, const char *src)
+{
+    if (!src)
+        src = "";
+    if (strlen(src) >= n)
+        return -1;
+    memcpy(dst, src, strlen(src) + 1);
+    return 0;
+}
+
+rsp_err rsp_smpp_esme_new(struct event_base *base, const rsp_smpp_esme_opts *opts, rsp_smpp_esme **out)
+{
+    if (!base || !opts || !opts->host || !opts->system_id || !out)
+        return RSP_ERR_INVAL;
+    rsp_smpp_esme *e = calloc(1, sizeof(*e));
+    if (!e)
+        return RSP_ERR_NOMEM;
+    if (copy_str(e->host, sizeof(e->host), opts->host) || copy_str(e->system_id, sizeof(e->system_id), opts->system_id) ||
+        copy_str(e->password, sizeof(e->password), opts->password) ||
+        copy_str(e->system_type, sizeof(e->system_type), opts->system_type) ||
+        copy_str(e->address_range, sizeof(e->address_range), opts->address_range)) {
+        free(e);
+        return RSP_ERR_RANGE;
+    }
+    e->base = base;
+    e->o = *opts;
+    e->o.host = e->o.system_id = e->o.password = e->o.system_type = e->o.address_range = NULL;
+    if (!e->o.window) e->o.window = 10;
+    if (!e->o.enquire_link_ms) e->o.enquire_link_ms = 30000;
+    if (!e->o.response_timeout_ms) e->o.response_timeout_ms = 10000;
+    if (!e->o.reconnect_min_ms) e->o.reconnect_min_ms = 200;
+    if (!e->o.reconnect_max_ms) e->o.reconnect_max_ms = 30000;
+    if (!e->o.max_queue) e->o.max_queue = 10000;
+    e->backoff_ms = e->o.reconnect_min_ms;
+    e->ev_reconnect = evtimer_new(base, reconnect_cb, e);
+    e->ev_enquire = evtimer_new(base, enquire_cb, e);
+    e->ev_send = evtimer_new(base, send_cb, e);
+    if (!e->ev_reconnect || !e->ev_enquire || !e->ev_send) {
+        rsp_smpp_esme_free(e);
+        return RSP_ERR_NOMEM;
+    }
+    esme_connect(e);
+    *out = e;
+    return RSP_OK;
+}
+
+rsp_err rsp_smpp_esme_submit(rsp_smpp_esme *e, const rsp_smpp_pdu *sm, rsp_smpp_submit_fn cb, void *arg)
+{
+    if (!e || !sm || sm->sm_length > RSP_SMPP_MAX_SM)
+        return RSP_ERR_INVAL;
+    if (e->queued >= e->o.max_queue)
+        return RSP_ERR_BUSY;
+    sub *s = calloc(1, sizeof(*s));
+    if (!s)
+        return RSP_ERR_NOMEM;
+    s->pdu = *sm;
+    s->pdu.command_id = RSP_SMPP_SUBMIT_SM;
+    s->pdu.command_status = 0;
+    s->cb = cb;
+    s->arg = arg;
+    if (e->qtail)
+        e->qtail->next = s;
+    else
+        e->qhead = s;
+    e->qtail = s;
+    e->queued++;
+    pump(e);
+    return RSP_OK;
+}
+
+int rsp_smpp_esme_bound(const rsp_smpp_esme *e) { return e && e->st == ST_BOUND; }
+
+void rsp_smpp_esme_stats_get(const rsp_smpp_esme *e, rsp_smpp_esme_stats *out) { *out = e->stats; }
+
+static void fail_list(sub *s)
+{
+    while (s) {
+        sub *n = s->next;
+        if (s->cb)
+            s->cb(s->arg, RSP_ERR_STATE, 0, NULL);
+        free(s);
+        s = n;
+    }
+}
+
+void rsp_smpp_esme_free(rsp_smpp_esme *e)
+{
+    if (!e)
+        return;
+    if (e->bev)
+        bufferevent_free(e->bev);
+    if (e->ev_reconnect) event_free(e->ev_reconnect);
+    if (e->ev_enquire) event_free(e->ev_enquire);
+    if (e->ev_send) event_free(e->ev_send);
+    fail_list(e->out);
+    fail_list(e->qhead);
+    free(e);
+}
