@@ -46,6 +46,14 @@ static int fx_pg_admin(const char *sql)
     return ok;
 }
 
+/* cmocka skips teardown when setup fails: release the fixture here. */
+static int fx_fail(void **state)
+{
+    free(*state);
+    *state = NULL;
+    return -1;
+}
+
 /* Prepares a fresh database for backend be and opens f->s on it. */
 static int fx_setup(void **state, int be)
 {
@@ -65,13 +73,13 @@ static int fx_setup(void **state, int be)
                 return 0; /* the test body skips */
             fprintf(stderr, "RSP_PG_DSN is not set: run under scripts/with-pg "
                             "(or set RSP_PG_SKIP=1 to skip PostgreSQL explicitly)\n");
-            return -1;
+            return fx_fail(state);
         }
         snprintf(f->schema, sizeof f->schema, "rsp_t_%ld_%d", (long)getpid(), ++fx_counter);
         char sql[128];
         snprintf(sql, sizeof sql, "CREATE SCHEMA %s", f->schema);
         if (!fx_pg_admin(sql))
-            return -1;
+            return fx_fail(state);
         if (strncmp(dsn, "postgres", 8) == 0)
             snprintf(f->uri, sizeof f->uri, "%s%coptions=-csearch_path%%3D%s", dsn,
                      strchr(dsn, '?') ? '&' : '?', f->schema);
@@ -84,7 +92,7 @@ static int fx_setup(void **state, int be)
     if (e != RSP_OK) {
         char m[300];
         fprintf(stderr, "open %s: %s\n", f->uri, rsp_diag_str(&d, e, m, sizeof m));
-        return -1;
+        return fx_fail(state);
     }
     return 0;
 }
