@@ -31,7 +31,7 @@ fuzz-build:
 	else echo "fuzz: clang not found, skipping"; fi
 
 test: setup build asan
-	@cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS)
+	@scripts/with-pg bash -c 'cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS)'
 	@$(MAKE) --no-print-directory fuzz-build
 	@scripts/fuzz-run $(FUZZ_SMOKE_SECONDS)
 
