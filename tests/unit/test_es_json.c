@@ -1,0 +1,118 @@
+/* JSON binding: key leniency, types, and malformed/hostile bodies. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+#include "rsp/es.h"
+
+static const rsp_es_func *enable(void)
+{
+    return rsp_es_func_find(RSP_ES4, "EnableProfile", 13);
+}
+
+static rsp_err dec(const char *js, rsp_es_msg *m, rsp_diag *d)
+{
+    rsp_diag_clear(d);
+    return rsp_es_json_decode(enable(), false, (const uint8_t *)js, strlen(js), NULL, m, d);
+}
+
+static void expect(const char *js, rsp_err want, const char *needle)
+{
+    rsp_es_msg m;
+    rsp_diag d;
+    rsp_err e = dec(js, &m, &d);
+    if (e != want || !strstr(d.msg, needle))
+        fail_msg("%s: got %s '%s', want %s with '%s'", js, rsp_err_name(e), d.msg, rsp_err_name(want), needle);
+    rsp_es_msg_free(&m);
+}
+
+static void test_lenient_keys(void **state)
+{
+    (void)state;
+    rsp_es_msg m;
+    rsp_diag d;
+    assert_int_equal(dec("{\"FunctionCallIdentifier\":\"a\",\"validity_period\":\"60\",\"EID\":\"1\",\"iccid\":\"2\","
+                         "\"unknown\":[1,2,{}],\"addressing\":{\"relatesTo\":\"r\"}}",
+                         &m, &d),
+                     RSP_OK);
+    const rsp_es_profile_req *r = m.body;
+    assert_string_equal(r->hdr.function_call_id, "a");
+    assert_int_equal(r->hdr.validity_period, 60);
+    assert_string_equal(r->eid, "1");
+    assert_string_equal(m.wsa.relates_to, "r");
+    rsp_es_msg_free(&m);
+}
+
+static void test_malformed(void **state)
+{
+    (void)state;
+    expect("", RSP_ERR_FORMAT, "not valid JSON");
+    expect("[1,2]", RSP_ERR_FORMAT, "must be an object");
+    expect("{\"functionCallIdentifier\":\"a\",\"eid\":\"1\"}", RSP_ERR_TAG, "'iccid' missing");
+    expect("{\"functionCallIdentifier\":\"a\",\"eid\":1,\"iccid\":\"2\"}", RSP_ERR_FORMAT, "'eid': expected a string");
+    expect("{\"functionCallIdentifier\":\"a\",\"validityPeriod\":true,\"eid\":\"1\",\"iccid\":\"2\"}", RSP_ERR_FORMAT,
+           "expected an integer");
+    expect("{\"functionCallIdentifier\":\"a\",\"eid\":\"1\",\"eid\":\"1\",\"iccid\":\"2\"}", RSP_ERR_FORMAT,
+           "not valid JSON"); /* duplicate keys refused by the parser */
+    expect("{\"functionCallIdentifier\":\"a\",\"eid\":\"1\",\"EID\":\"1\",\"iccid\":\"2\"}", RSP_ERR_FORMAT,
+           "given twice");
+    expect("{\"functionCallIdentifier\":\"a\",\"eid\":\"1\\u0000x\",\"iccid\":\"2\"}", RSP_ERR_FORMAT, "NUL");
+    char deep[400];
+    memset(deep, '[', 200);
+    memset(deep + 200, ']', 200);
+    rsp_es_msg m;
+    rsp_diag d;
+    rsp_diag_clear(&d);
+    assert_int_equal(rsp_es_json_decode(enable(), false, (const uint8_t *)deep, sizeof(deep), NULL, &m, &d),
+                     RSP_ERR_RANGE);
+    rsp_es_msg_free(&m);
+    rsp_es_limits lim = {16, 0};
+    const char *js = "{\"functionCallIdentifier\":\"a\",\"eid\":\"1\",\"iccid\":\"2\"}";
+    assert_int_equal(rsp_es_json_decode(enable(), false, (const uint8_t *)js, strlen(js), &lim, &m, NULL),
+                     RSP_ERR_LENGTH);
+    rsp_es_msg_free(&m);
+}
+
+static void test_nested_types(void **state)
+{
+    (void)state;
+    const rsp_es_func *f = rsp_es_func_find(RSP_ES4, "UpdatePolicyRules", 17);
+    const char *ok = "{\"functionCallIdentifier\":\"a\",\"eid\":\"1\",\"iccid\":\"2\",\"pol2\":{\"rules\":["
+                     "{\"subject\":\"profile\",\"action\":\"Disable\",\"qualification\":\"NOT_ALLOWED\"}]}}";
+    rsp_es_msg m;
+    rsp_diag d;
+    rsp_diag_clear(&d);
+    assert_int_equal(rsp_es_json_decode(f, false, (const uint8_t *)ok, strlen(ok), NULL, &m, &d), RSP_OK);
+    const rsp_es_profile_req *r = m.body;
+    const rsp_es_pol2_rule *rule = r->pol2->rules.v;
+    assert_int_equal(rule->action, RSP_ES_POL2_DISABLE);
+    assert_int_equal(rule->qualification, RSP_ES_POL2_NOT_ALLOWED);
+    rsp_es_msg_free(&m);
+    const char *bad = "{\"functionCallIdentifier\":\"a\",\"eid\":\"1\",\"iccid\":\"2\",\"pol2\":{\"rules\":["
+                      "{\"subject\":\"profile\",\"action\":\"Explode\",\"qualification\":\"NOT_ALLOWED\"}]}}";
+    rsp_diag_clear(&d);
+    assert_int_equal(rsp_es_json_decode(f, false, (const uint8_t *)bad, strlen(bad), NULL, &m, &d), RSP_ERR_FORMAT);
+    assert_non_null(strstr(d.msg, "action"));
+    assert_string_equal(m.bad_element, "Action");
+    rsp_es_msg_free(&m);
+    const char *notarr = "{\"functionCallIdentifier\":\"a\",\"eid\":\"1\",\"iccid\":\"2\",\"pol2\":{\"rules\":{}}}";
+    assert_int_equal(rsp_es_json_decode(f, false, (const uint8_t *)notarr, strlen(notarr), NULL, &m, NULL),
+                     RSP_ERR_FORMAT);
+    rsp_es_msg_free(&m);
+    /* one-way functions have no result */
+    const rsp_es_func *n = rsp_es_func_find(RSP_ES4, "HandleProfileEnabledNotification", 32);
+    assert_int_equal(rsp_es_json_decode(n, true, (const uint8_t *)"{}", 2, NULL, &m, NULL), RSP_ERR_INVAL);
+    rsp_es_msg_free(&m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_lenient_keys),
+        cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_nested_types),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
