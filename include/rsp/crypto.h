@@ -35,6 +35,19 @@ rsp_err rsp_aes_cmac_parts(const uint8_t *key, size_t keylen, const rsp_bytes *p
  * multiple of 8 (nothing is added when already aligned). key is 8, 16 or 24 bytes. */
 rsp_err rsp_des3_cbc_mac(const uint8_t *key, size_t keylen, const uint8_t *msg, size_t len, uint8_t out[8]);
 
+/* ---- keyed AES for hot loops ----
+ * A key set up once and reused: the EVP contexts (ECB, CBC both ways, CMAC) are created on first use
+ * and kept, so a loop over many segments pays the key schedule and allocations once. Not thread-safe;
+ * one per session. rsp_aes_key_free wipes the key. */
+typedef struct rsp_aes_key rsp_aes_key;
+
+rsp_err rsp_aes_key_new(const uint8_t *key, size_t keylen, rsp_aes_key **out);
+void rsp_aes_key_free(rsp_aes_key *k);
+/* As rsp_cipher with RSP_CIPHER_AES; iv NULL means zero (CBC). */
+rsp_err rsp_aes_key_cipher(rsp_aes_key *k, rsp_cipher_mode mode, bool encrypt, const uint8_t *iv,
+                           const uint8_t *in, size_t len, uint8_t *out);
+rsp_err rsp_aes_key_cmac_parts(rsp_aes_key *k, const rsp_bytes *parts, size_t n, uint8_t out[16]);
+
 /* ---- hashes ---- */
 rsp_err rsp_sha256(const uint8_t *msg, size_t len, uint8_t out[32]);
 

@@ -50,31 +50,46 @@ static bool tag_ok(uint8_t tag)
     return tag == RSP_BSP_TAG_PPK || tag == RSP_BSP_TAG_ENC || tag == RSP_BSP_TAG_MAC;
 }
 
-rsp_err rsp_bsp_protect(rsp_bsp *b, uint8_t tag, const uint8_t *data, size_t len, rsp_buf *out)
+static rsp_err protect_keyed(rsp_bsp *b, const rsp_scp03i_keys *k, uint8_t tag, const uint8_t *data, size_t len,
+                             rsp_buf *out)
 {
     if (!b || !out || (!data && len) || !tag_ok(tag))
         return RSP_ERR_INVAL;
     /* The counter moves for MAC-only segments too (§D: the 88 segment sits between two 87s). */
-    rsp_err e = rsp_scp03i_seg_protect(b->s_enc, b->s_mac, 16, b->mcv, b->counter + 1, tag,
-                                       tag != RSP_BSP_TAG_MAC, data, len, out);
+    rsp_err e = rsp_scp03i_seg_protect(k, b->mcv, b->counter + 1, tag, tag != RSP_BSP_TAG_MAC, data, len, out);
     if (!e)
         b->counter++;
     return e;
 }
 
+rsp_err rsp_bsp_protect(rsp_bsp *b, uint8_t tag, const uint8_t *data, size_t len, rsp_buf *out)
+{
+    if (!b)
+        return RSP_ERR_INVAL;
+    rsp_scp03i_keys k;
+    rsp_err e = rsp_scp03i_keys_open(&k, b->s_enc, b->s_mac, 16);
+    if (!e)
+        e = protect_keyed(b, &k, tag, data, len, out);
+    rsp_scp03i_keys_close(&k);
+    return e;
+}
+
 rsp_err rsp_bsp_protect_all(rsp_bsp *b, uint8_t tag, const uint8_t *data, size_t len, size_t chunk, rsp_buf *out)
 {
-    if (chunk == 0)
+    if (!b || chunk == 0)
         return RSP_ERR_INVAL;
+    rsp_scp03i_keys k;
+    rsp_err e = rsp_scp03i_keys_open(&k, b->s_enc, b->s_mac, 16);
     size_t off = 0;
-    do {
+    while (!e) {
         size_t n = len - off < chunk ? len - off : chunk;
-        rsp_err e = rsp_bsp_protect(b, tag, data ? data + off : NULL, n, out);
-        if (e)
-            return e;
+        e = protect_keyed(b, &k, tag, data ? data + off : NULL, n, out);
         off += n;
-    } while (off < len);
-    return RSP_OK;
+        if (off >= len)
+            break;
+    }
+    rsp_scp03i_keys_close(&k);
+    return e;
 }
 
 rsp_err rsp_bsp_unprotect(rsp_bsp *b, const uint8_t *in, size_t len, size_t *consumed, rsp_buf *out,
@@ -88,8 +103,12 @@ rsp_err rsp_bsp_unprotect(rsp_bsp *b, const uint8_t *in, size_t len, size_t *con
         return e;
     if (t.tag_len != 1 || !tag_ok((uint8_t)t.tag))
         return rsp_diag_set_at(diag, RSP_ERR_TAG, 0, "tag %X is not a BSP segment (86, 87, 88)", (unsigned)t.tag);
-    e = rsp_scp03i_seg_unprotect(b->s_enc, b->s_mac, 16, b->mcv, b->counter + 1, t.tag != RSP_BSP_TAG_MAC, t.raw,
-                                 t.raw_len - t.len, t.len, out, diag);
+    rsp_scp03i_keys k;
+    e = rsp_scp03i_keys_open(&k, b->s_enc, b->s_mac, 16);
+    if (!e)
+        e = rsp_scp03i_seg_unprotect(&k, b->mcv, b->counter + 1, t.tag != RSP_BSP_TAG_MAC, t.raw, t.raw_len - t.len,
+                                     t.len, out, diag);
+    rsp_scp03i_keys_close(&k);
     if (e)
         return e;
     b->counter++;

@@ -57,10 +57,36 @@ rsp_err rsp_scp03i_decrypt_append(const uint8_t *senc, size_t keylen, const uint
     return RSP_OK;
 }
 
-rsp_err rsp_scp03i_seg_protect(const uint8_t *senc, const uint8_t *smac, size_t keylen, uint8_t mcv[16],
-                               uint32_t counter, uint8_t tag, bool encrypt, const uint8_t *data, size_t len,
-                               rsp_buf *out)
+rsp_err rsp_scp03i_keys_open(rsp_scp03i_keys *k, const uint8_t *senc, const uint8_t *smac, size_t keylen)
 {
+    k->enc = k->mac = NULL;
+    rsp_err e = senc ? rsp_aes_key_new(senc, keylen, &k->enc) : RSP_OK;
+    if (!e)
+        e = rsp_aes_key_new(smac, keylen, &k->mac);
+    if (e)
+        rsp_scp03i_keys_close(k);
+    return e;
+}
+
+void rsp_scp03i_keys_close(rsp_scp03i_keys *k)
+{
+    rsp_aes_key_free(k->enc);
+    rsp_aes_key_free(k->mac);
+    k->enc = k->mac = NULL;
+}
+
+static rsp_err keyed_icv(rsp_aes_key *kenc, uint32_t counter, uint8_t icv[16])
+{
+    uint8_t blk[16] = {0};
+    rsp_put_be32(blk + 12, counter);
+    return rsp_aes_key_cipher(kenc, RSP_MODE_ECB, true, NULL, blk, 16, icv);
+}
+
+rsp_err rsp_scp03i_seg_protect(const rsp_scp03i_keys *k, uint8_t mcv[16], uint32_t counter, uint8_t tag, bool encrypt,
+                               const uint8_t *data, size_t len, rsp_buf *out)
+{
+    if (encrypt && !k->enc)
+        return RSP_ERR_INVAL;
     size_t ctlen = encrypt ? (len / 16 + 1) * 16 : len;
     size_t start = out->len;
     rsp_err e = rsp_buf_reserve(out, ctlen + 8 + 6);
@@ -71,16 +97,21 @@ rsp_err rsp_scp03i_seg_protect(const uint8_t *senc, const uint8_t *smac, size_t 
     if (e)
         goto fail;
     if (encrypt) {
-        uint8_t icv[16];
-        if ((e = rsp_scp03i_icv(senc, keylen, counter, false, icv)) != RSP_OK ||
-            (e = rsp_scp03i_encrypt_append(senc, keylen, icv, data, len, out)) != RSP_OK)
+        uint8_t icv[16], *p;
+        if ((e = keyed_icv(k->enc, counter, icv)) != RSP_OK || (e = rsp_buf_extend(out, ctlen, &p)) != RSP_OK)
+            goto fail;
+        if (len)
+            memcpy(p, data, len);
+        p[len] = 0x80; /* 80 is always added, so an aligned input gains a block */
+        memset(p + len + 1, 0, ctlen - len - 1);
+        if ((e = rsp_aes_key_cipher(k->enc, RSP_MODE_CBC, true, icv, p, ctlen, p)) != RSP_OK)
             goto fail;
     } else if ((e = rsp_buf_append(out, data, len)) != RSP_OK) {
         goto fail;
     }
     rsp_bytes parts[2] = {rsp_bytes_of(mcv, 16), rsp_bytes_of(out->data + start, out->len - start)};
     uint8_t mac[16];
-    if ((e = rsp_aes_cmac_parts(smac, keylen, parts, 2, mac)) != RSP_OK)
+    if ((e = rsp_aes_key_cmac_parts(k->mac, parts, 2, mac)) != RSP_OK)
         goto fail;
     memcpy(mcv, mac, 16);
     return rsp_buf_append(out, mac, 8);
@@ -89,17 +120,19 @@ fail:
     return e;
 }
 
-rsp_err rsp_scp03i_seg_unprotect(const uint8_t *senc, const uint8_t *smac, size_t keylen, uint8_t mcv[16],
-                                 uint32_t counter, bool decrypt, const uint8_t *tlv_raw, size_t hdr_len,
-                                 size_t value_len, rsp_buf *out, rsp_diag *diag)
+rsp_err rsp_scp03i_seg_unprotect(const rsp_scp03i_keys *k, uint8_t mcv[16], uint32_t counter, bool decrypt,
+                                 const uint8_t *tlv_raw, size_t hdr_len, size_t value_len, rsp_buf *out,
+                                 rsp_diag *diag)
 {
     if (value_len < 8)
         return rsp_diag_set(diag, RSP_ERR_TRUNCATED, "segment of %zu bytes has no room for its 8-byte C-MAC",
                             value_len);
+    if (decrypt && !k->enc)
+        return RSP_ERR_INVAL;
     size_t ctlen = value_len - 8;
     rsp_bytes parts[2] = {rsp_bytes_of(mcv, 16), rsp_bytes_of(tlv_raw, hdr_len + ctlen)};
     uint8_t mac[16];
-    rsp_err e = rsp_aes_cmac_parts(smac, keylen, parts, 2, mac);
+    rsp_err e = rsp_aes_key_cmac_parts(k->mac, parts, 2, mac);
     if (e)
         return e;
     if (!rsp_ct_equal(mac, tlv_raw + hdr_len + ctlen, 8))
@@ -110,11 +143,24 @@ rsp_err rsp_scp03i_seg_unprotect(const uint8_t *senc, const uint8_t *smac, size_
         return rsp_buf_append(out, ct, ctlen);
     if (ctlen == 0 || ctlen % 16)
         return rsp_diag_set(diag, RSP_ERR_LENGTH, "ciphertext of %zu bytes is not whole AES blocks", ctlen);
-    uint8_t icv[16];
-    if ((e = rsp_scp03i_icv(senc, keylen, counter, false, icv)) != RSP_OK)
+    uint8_t icv[16], *p;
+    size_t start = out->len;
+    if ((e = keyed_icv(k->enc, counter, icv)) != RSP_OK || (e = rsp_buf_extend(out, ctlen, &p)) != RSP_OK)
         return e;
-    e = rsp_scp03i_decrypt_append(senc, keylen, icv, ct, ctlen, out);
-    if (e == RSP_ERR_FORMAT)
-        return rsp_diag_set(diag, e, "bad 80 00.. padding after decryption");
-    return e;
+    if ((e = rsp_aes_key_cipher(k->enc, RSP_MODE_CBC, false, icv, ct, ctlen, p)) != RSP_OK) {
+        out->len = start;
+        return e;
+    }
+    /* Strip 80 00..; the padding lies within the last block by construction. */
+    size_t n = ctlen;
+    while (n > 0 && p[n - 1] == 0x00 && ctlen - n < 16)
+        n--;
+    if (n == 0 || p[n - 1] != 0x80 || ctlen - n >= 16) {
+        rsp_wipe(p, ctlen);
+        out->len = start;
+        return rsp_diag_set(diag, RSP_ERR_FORMAT, "bad 80 00.. padding after decryption");
+    }
+    rsp_wipe(p + n - 1, ctlen - n + 1);
+    out->len = start + n - 1;
+    return RSP_OK;
 }

@@ -46,8 +46,11 @@ rsp_err rsp_scp03t_host_auth(rsp_scp03_session *s, uint8_t sl, rsp_buf *out)
         return RSP_ERR_RANGE;
     uint8_t v[9] = {sl};
     memcpy(v + 1, s->host_cryptogram, 8);
-    rsp_err e = rsp_scp03i_seg_protect(NULL, s->s_mac, s->keylen, s->mcv, 0, RSP_SCP03T_TAG_AUTH, false, v,
-                                       sizeof(v), out);
+    rsp_scp03i_keys k;
+    rsp_err e = rsp_scp03i_keys_open(&k, NULL, s->s_mac, s->keylen);
+    if (!e)
+        e = rsp_scp03i_seg_protect(&k, s->mcv, 0, RSP_SCP03T_TAG_AUTH, false, v, sizeof(v), out);
+    rsp_scp03i_keys_close(&k);
     if (e)
         return e;
     s->sl = sl;
@@ -67,14 +70,17 @@ rsp_err rsp_scp03t_host_wrap(rsp_scp03_session *s, const uint8_t *data, size_t l
     /* One reservation for the whole package keeps the loop free of reallocations. */
     size_t nseg = len / segment + 1;
     rsp_err e = rsp_buf_reserve(out, len + nseg * (16 + 8 + 4));
+    rsp_scp03i_keys k = {NULL, NULL};
+    if (!e)
+        e = rsp_scp03i_keys_open(&k, s->s_enc, s->s_mac, s->keylen);
     size_t off = 0;
     while (!e && off < len) {
         size_t n = len - off < segment ? len - off : segment;
         s->counter++;
-        e = rsp_scp03i_seg_protect(s->s_enc, s->s_mac, s->keylen, s->mcv, s->counter, RSP_SCP03T_TAG_DATA, enc,
-                                   data + off, n, out);
+        e = rsp_scp03i_seg_protect(&k, s->mcv, s->counter, RSP_SCP03T_TAG_DATA, enc, data + off, n, out);
         off += n;
     }
+    rsp_scp03i_keys_close(&k);
     return e;
 }
 
@@ -148,8 +154,11 @@ static rsp_err card_auth(rsp_scp03t_card *c, const rsp_tlv *t, rsp_diag *diag)
         return rsp_diag_set(diag, t->len < 17 ? RSP_ERR_TRUNCATED : RSP_ERR_LENGTH,
                             "85 carries %zu bytes, expected SL, cryptogram, C-MAC", t->len);
     rsp_buf tmp = RSP_BUF_INIT;
-    rsp_err e = rsp_scp03i_seg_unprotect(NULL, c->s.s_mac, c->s.keylen, c->s.mcv, 0, false, t->raw,
-                                         t->raw_len - t->len, t->len, &tmp, diag);
+    rsp_scp03i_keys k;
+    rsp_err e = rsp_scp03i_keys_open(&k, NULL, c->s.s_mac, c->s.keylen);
+    if (!e)
+        e = rsp_scp03i_seg_unprotect(&k, c->s.mcv, 0, false, t->raw, t->raw_len - t->len, t->len, &tmp, diag);
+    rsp_scp03i_keys_close(&k);
     uint8_t sl = tmp.len == 9 ? tmp.data[0] : 0;
     if (!e && !rsp_scp03_sl_valid(sl))
         e = rsp_diag_set(diag, RSP_ERR_UNSUPPORTED, "security level %02X is not supported", sl);
@@ -163,15 +172,17 @@ static rsp_err card_auth(rsp_scp03t_card *c, const rsp_tlv *t, rsp_diag *diag)
     return RSP_OK;
 }
 
-static rsp_err card_data(rsp_scp03t_card *c, const rsp_tlv *t, rsp_diag *diag)
+/* k is opened on the first data segment of a card_process call and reused for the rest of it. */
+static rsp_err card_data(rsp_scp03t_card *c, rsp_scp03i_keys *k, const rsp_tlv *t, rsp_diag *diag)
 {
     size_t max = c->max_plain ? c->max_plain : SCP03T_MAX_PLAIN_DEFAULT;
     if (t->len > 8 && c->plain.len + t->len - 8 > max)
         return rsp_diag_set(diag, RSP_ERR_OVERFLOW, "profile package exceeds %zu bytes", max);
     uint32_t ctr = c->s.counter + 1;
-    rsp_err e = rsp_scp03i_seg_unprotect(c->s.s_enc, c->s.s_mac, c->s.keylen, c->s.mcv, ctr,
-                                         (c->s.sl & RSP_SCP03_SL_CENC) != 0, t->raw, t->raw_len - t->len, t->len,
-                                         &c->plain, diag);
+    rsp_err e = k->mac ? RSP_OK : rsp_scp03i_keys_open(k, c->s.s_enc, c->s.s_mac, c->s.keylen);
+    if (!e)
+        e = rsp_scp03i_seg_unprotect(k, c->s.mcv, ctr, (c->s.sl & RSP_SCP03_SL_CENC) != 0, t->raw,
+                                     t->raw_len - t->len, t->len, &c->plain, diag);
     if (!e) {
         c->s.counter = ctr;
         c->segments++;
@@ -179,12 +190,9 @@ static rsp_err card_data(rsp_scp03t_card *c, const rsp_tlv *t, rsp_diag *diag)
     return e;
 }
 
-rsp_err rsp_scp03t_card_process(rsp_scp03t_card *c, const uint8_t *in, size_t len, rsp_buf *resp, rsp_diag *diag)
+static rsp_err card_process(rsp_scp03t_card *c, rsp_scp03i_keys *k, const uint8_t *in, size_t len, rsp_buf *resp,
+                            rsp_diag *diag)
 {
-    if (!c || !resp || (!in && len))
-        return RSP_ERR_INVAL;
-    if (c->state == RSP_SCP03T_FAILED)
-        return fail(c, resp, RSP_SCP03T_ERR_SEQUENCE, RSP_ERR_STATE, 0, diag);
     rsp_tlv_reader r;
     rsp_tlv_reader_init(&r, in, len, 0);
     for (;;) {
@@ -202,7 +210,7 @@ rsp_err rsp_scp03t_card_process(rsp_scp03t_card *c, const uint8_t *in, size_t le
         else if (t.tag == RSP_SCP03T_TAG_AUTH && c->state == RSP_SCP03T_INIT)
             e = card_auth(c, &t, diag);
         else if (t.tag == RSP_SCP03T_TAG_DATA && c->state == RSP_SCP03T_OPEN)
-            e = card_data(c, &t, diag);
+            e = card_data(c, k, &t, diag);
         else if (t.tag == RSP_SCP03T_TAG_INIT || t.tag == RSP_SCP03T_TAG_AUTH || t.tag == RSP_SCP03T_TAG_DATA)
             e = rsp_diag_set(diag, RSP_ERR_STATE, "tag %02X not allowed in state %d", (unsigned)t.tag, c->state);
         else
@@ -216,4 +224,16 @@ rsp_err rsp_scp03t_card_process(rsp_scp03t_card *c, const uint8_t *in, size_t le
         else if (c->state == RSP_SCP03T_INIT && t.tag == RSP_SCP03T_TAG_AUTH)
             c->state = RSP_SCP03T_OPEN;
     }
+}
+
+rsp_err rsp_scp03t_card_process(rsp_scp03t_card *c, const uint8_t *in, size_t len, rsp_buf *resp, rsp_diag *diag)
+{
+    if (!c || !resp || (!in && len))
+        return RSP_ERR_INVAL;
+    if (c->state == RSP_SCP03T_FAILED)
+        return fail(c, resp, RSP_SCP03T_ERR_SEQUENCE, RSP_ERR_STATE, 0, diag);
+    rsp_scp03i_keys k = {NULL, NULL};
+    rsp_err e = card_process(c, &k, in, len, resp, diag);
+    rsp_scp03i_keys_close(&k);
+    return e;
 }

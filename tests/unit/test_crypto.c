@@ -267,6 +267,58 @@ static void test_ciphers(void **state)
     rsp_buf_free(&p);
 }
 
+static void test_aes_key_matches_one_shot(void **state)
+{
+    (void)state;
+    /* The keyed object must give the same bytes as the one-shot calls, across many reuses, IV changes
+     * and both directions, for every key size; and CMAC restarts must not leak state between calls. */
+    uint8_t key[32], iv[16], pt[64], a[64], b[64], m1[16], m2[16];
+    for (int i = 0; i < 32; i++)
+        key[i] = (uint8_t)(3 * i + 1);
+    const size_t sizes[3] = {16, 24, 32};
+    for (int s = 0; s < 3; s++) {
+        rsp_aes_key *k = NULL;
+        assert_int_equal(rsp_aes_key_new(key, sizes[s], &k), RSP_OK);
+        for (int round = 0; round < 5; round++) {
+            for (int i = 0; i < 64; i++)
+                pt[i] = (uint8_t)(i ^ round);
+            memset(iv, round, 16);
+            assert_int_equal(rsp_aes_key_cipher(k, RSP_MODE_CBC, true, iv, pt, 64, a), RSP_OK);
+            assert_int_equal(rsp_cipher(RSP_CIPHER_AES, RSP_MODE_CBC, true, key, sizes[s], iv, pt, 64, b), RSP_OK);
+            assert_memory_equal(a, b, 64);
+            assert_int_equal(rsp_aes_key_cipher(k, RSP_MODE_CBC, false, iv, a, 64, b), RSP_OK);
+            assert_memory_equal(b, pt, 64);
+            assert_int_equal(rsp_aes_key_cipher(k, RSP_MODE_ECB, true, NULL, pt, 32, a), RSP_OK);
+            assert_int_equal(rsp_cipher(RSP_CIPHER_AES, RSP_MODE_ECB, true, key, sizes[s], NULL, pt, 32, b), RSP_OK);
+            assert_memory_equal(a, b, 32);
+            rsp_bytes parts[2] = {rsp_bytes_of(pt, 10), rsp_bytes_of(pt + 10, 20 + (size_t)round)};
+            assert_int_equal(rsp_aes_key_cmac_parts(k, parts, 2, m1), RSP_OK);
+            assert_int_equal(rsp_aes_cmac(key, sizes[s], pt, 30 + (size_t)round, m2), RSP_OK);
+            assert_memory_equal(m1, m2, 16);
+        }
+        assert_int_equal(rsp_aes_key_cipher(k, RSP_MODE_CBC, true, NULL, pt, 15, a), RSP_ERR_INVAL);
+        rsp_aes_key_free(k);
+    }
+    rsp_aes_key *bad = NULL;
+    assert_int_equal(rsp_aes_key_new(key, 20, &bad), RSP_ERR_INVAL);
+    /* RFC 4493 through the keyed object. */
+    rsp_buf k4 = RSP_BUF_INIT, m = RSP_BUF_INIT;
+    tu_vec_bytes("## C. AES-CMAC", "K=", &k4);
+    tu_vec_bytes("Mlen=40:", "M=", &m);
+    rsp_aes_key *k = NULL;
+    assert_int_equal(rsp_aes_key_new(k4.data, k4.len, &k), RSP_OK);
+    rsp_bytes whole = rsp_buf_view(&m);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(rsp_aes_key_cmac_parts(k, &whole, 1, m1), RSP_OK);
+        char *want = tu_vec("Mlen=40:", "CMAC=");
+        tu_assert_hex(m1, 16, want);
+        free(want);
+    }
+    rsp_aes_key_free(k);
+    rsp_buf_free(&k4);
+    rsp_buf_free(&m);
+}
+
 static void test_random(void **state)
 {
     (void)state;
@@ -283,7 +335,7 @@ int main(void)
         cmocka_unit_test(test_scp03_kdf),    cmocka_unit_test(test_des3_cbc_mac),
         cmocka_unit_test(test_ecdh_x963),    cmocka_unit_test(test_es8_sample_e3),
         cmocka_unit_test(test_ecdsa_roundtrip), cmocka_unit_test(test_ciphers),
-        cmocka_unit_test(test_random),
+        cmocka_unit_test(test_aes_key_matches_one_shot), cmocka_unit_test(test_random),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
