@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <event2/buffer.h>
@@ -187,6 +189,8 @@ static rsp_err connect_now(rsp_http_client *c)
             drop_conn(c);
             e = RSP_ERR_NET;
         } else {
+            int one = 1; /* see http_server.c: no Nagle for request/response */
+            setsockopt(bufferevent_getfd(c->bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
             c->connects++;
         }
     }

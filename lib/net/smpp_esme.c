@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <event2/buffer.h>
@@ -269,8 +271,12 @@ static void esme_connect(rsp_smpp_esme *e)
     e->st = ST_CONNECTING;
     int rc = bufferevent_socket_connect(e->bev, ai->ai_addr, (int)ai->ai_addrlen);
     freeaddrinfo(ai);
-    if (rc != 0)
+    if (rc != 0) {
         esme_drop(e, "connect failed");
+        return;
+    }
+    int one = 1; /* PDUs are small and latency-bound */
+    setsockopt(bufferevent_getfd(e->bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
 static void reconnect_cb(evutil_socket_t fd, short what, void *arg)

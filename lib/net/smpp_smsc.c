@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -305,6 +307,8 @@ static void accept_cb(struct evconnlistener *lis, evutil_socket_t fd, struct soc
 {
     (void)lis;
     rsp_smpp_smsc *m = arg;
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     sess *s = calloc(1, sizeof(*s));
     if (!s || !(s->bev = bufferevent_socket_new(m->base, fd, BEV_OPT_CLOSE_ON_FREE))) {
         free(s);
