@@ -172,8 +172,10 @@ rsp_err rsp_scp81_psk_identity_parse(const char *id, uint8_t eid[16], uint8_t ai
         return RSP_ERR_INVAL;
     rsp_buf b = RSP_BUF_INIT;
     rsp_err e = rsp_hex_decode(id, &b, d);
-    if (e != RSP_OK)
+    if (e != RSP_OK) {
+        rsp_buf_free(&b); /* a failed decode may have appended part of the input */
         return e;
+    }
     rsp_tlv_reader r;
     rsp_tlv t;
     unsigned seen = 0;
