@@ -156,6 +156,33 @@ static void test_datetime(void **state)
     assert_true(rsp_es_datetime_ok(now));
 }
 
+/* docs/ES-JSON.md is generated from the tables: every path and every key must be in it. */
+static void test_json_doc_in_sync(void **state)
+{
+    (void)state;
+    rsp_buf doc = RSP_BUF_INIT;
+    tu_read_file(RSP_SOURCE_DIR "/docs/ES-JSON.md", &doc);
+    rsp_buf_append_byte(&doc, 0);
+    for (int i = 0; i < RSP_ES__COUNT; i++) {
+        const rsp_es_iface_table *t = rsp_es_iface_get((rsp_es_iface)i);
+        for (size_t k = 0; k < t->n; k++) {
+            char p[128], line[160];
+            rsp_es_json_path(&t->funcs[k], p, sizeof(p));
+            snprintf(line, sizeof(line), "`POST %s`", p);
+            if (!strstr((const char *)doc.data, line))
+                fail_msg("docs/ES-JSON.md lacks %s", line);
+            const rsp_es_struct *sds[2] = {t->funcs[k].req, t->funcs[k].resp};
+            for (int s = 0; s < 2 && sds[s]; s++)
+                for (size_t n = 0; n < sds[s]->nfields; n++) {
+                    snprintf(line, sizeof(line), "| `%s` | `%s` |", sds[s]->fields[n].json, sds[s]->fields[n].xml);
+                    if (!strstr((const char *)doc.data, line))
+                        fail_msg("docs/ES-JSON.md lacks %s of %s", line, sds[s]->name);
+                }
+        }
+    }
+    rsp_buf_free(&doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -163,6 +190,7 @@ int main(void)
         cmocka_unit_test(test_action_uris),
         cmocka_unit_test(test_json_paths),
         cmocka_unit_test(test_datetime),
+        cmocka_unit_test(test_json_doc_in_sync),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
