@@ -116,7 +116,7 @@ static rsp_err decode_sm(rd *r, rsp_smpp_pdu *o)
 
 rsp_err rsp_smpp_decode(const uint8_t *p, size_t len, rsp_smpp_pdu *o, rsp_diag *diag)
 {
-    size_t need;
+    size_t need = 0;
     rsp_err e;
     rsp_smpp_pdu_init(o, 0, 0);
     if (!p || len < 16)

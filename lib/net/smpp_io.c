@@ -35,7 +35,7 @@ rsp_err rsp_smpp_io_reply(struct bufferevent *bev, uint32_t command_id, uint32_t
 int rsp_smpp_io_next(struct bufferevent *bev, rsp_smpp_pdu *out, rsp_err *err, rsp_diag *diag)
 {
     struct evbuffer *in = bufferevent_get_input(bev);
-    size_t avail = evbuffer_get_length(in), need;
+    size_t avail = evbuffer_get_length(in), need = 0;
     uint8_t head[4];
     if (avail < 4)
         return 0;
