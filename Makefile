@@ -1,6 +1,6 @@
 # OpenRSP: the two commands of the README, and the builds behind them.
 #   make        build the release binary (build/rsp)
-#   make test   install what is missing, build, run every test under ASan/UBSan, then short fuzz runs
+#   make test   install what is missing, build, short fuzz runs, then every test under ASan/UBSan
 #   make demo   install what is missing, build, run `rsp demo`
 #   make fuzz   longer fuzzing of every target (FUZZ_SECONDS each, default 60)
 JOBS ?= $(shell nproc)
@@ -30,10 +30,11 @@ fuzz-build:
 	  cmake --build build-fuzz -j $(JOBS); \
 	else echo "fuzz: clang not found, skipping"; fi
 
+# Fuzz smoke runs first so that ctest's summary is the last thing printed.
 test: setup build asan
-	@scripts/with-pg bash -c 'cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS)'
 	@$(MAKE) --no-print-directory fuzz-build
 	@scripts/fuzz-run $(FUZZ_SMOKE_SECONDS)
+	@scripts/with-pg bash -c 'cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS)'
 
 fuzz: setup fuzz-build
 	@scripts/fuzz-run $(FUZZ_SECONDS)
