@@ -38,7 +38,10 @@ static rsp_err get_cstr(rd *r, char *out, size_t max, const char *what)
     return rsp_diag_set_at(r->d, RSP_ERR_LENGTH, r->off, "%s longer than %zu bytes", what, max - 1);
 }
 
-static rsp_err get_tlvs(rd *r, rsp_smpp_pdu *out)
+/* Optional TLVs. The receipt TLVs (message_state, receipted_message_id) are kept only where the
+ * encoder writes them back (submit_sm/deliver_sm); elsewhere, e.g. in a bind response, they are
+ * framing-checked and skipped, so decode and encode agree on what a PDU holds. */
+static rsp_err get_tlvs(rd *r, rsp_smpp_pdu *out, bool receipt)
 {
     while (r->off < r->len) {
         if (r->len - r->off < 4)
@@ -47,7 +50,9 @@ static rsp_err get_tlvs(rd *r, rsp_smpp_pdu *out)
         size_t v = r->off + 4;
         if (l > r->len - v)
             return rsp_diag_set_at(r->d, RSP_ERR_LENGTH, r->off, "TLV %04X length %u overruns the PDU", tag, l);
-        if (tag == TLV_MESSAGE_STATE) {
+        if (!receipt) {
+            /* skipped */
+        } else if (tag == TLV_MESSAGE_STATE) {
             if (l != 1)
                 return rsp_diag_set_at(r->d, RSP_ERR_LENGTH, r->off, "message_state TLV length %u", l);
             out->message_state = r->p[v];
@@ -111,7 +116,7 @@ static rsp_err decode_sm(rd *r, rsp_smpp_pdu *o)
         return rsp_diag_set_at(r->d, RSP_ERR_TRUNCATED, r->off, "short_message overruns the PDU");
     memcpy(o->short_message, r->p + r->off, o->sm_length);
     r->off += o->sm_length;
-    return get_tlvs(r, o);
+    return get_tlvs(r, o, true);
 }
 
 rsp_err rsp_smpp_decode(const uint8_t *p, size_t len, rsp_smpp_pdu *o, rsp_diag *diag)
@@ -149,7 +154,7 @@ rsp_err rsp_smpp_decode(const uint8_t *p, size_t len, rsp_smpp_pdu *o, rsp_diag 
             return RSP_OK;
         if ((e = get_cstr(&r, o->system_id, sizeof(o->system_id), "system_id")))
             return e;
-        return get_tlvs(&r, o);
+        return get_tlvs(&r, o, false);
     case RSP_SMPP_SUBMIT_SM:
     case RSP_SMPP_DELIVER_SM:
         return decode_sm(&r, o);

@@ -241,6 +241,24 @@ static void bind_both(world *w, double rate, unsigned window)
     assert_true(run_until(w->base, &w->pdev.bound_events, 1, 5));
 }
 
+/* Fuzzer finding: a bind response carrying a message_state TLV decoded the state, which encode never
+ * writes for a bind response, so decode(encode(decode(x))) differed. Receipt TLVs now count only in
+ * submit_sm/deliver_sm. */
+static void test_codec_receipt_tlv_outside_sm(void **state)
+{
+    (void)state;
+    rsp_buf b = RSP_BUF_INIT, re = RSP_BUF_INIT;
+    tu_hex("00000019800000090000000000001e00033141000427000102", &b);
+    rsp_smpp_pdu p, q;
+    assert_int_equal(rsp_smpp_decode(b.data, b.len, &p, NULL), RSP_OK);
+    assert_string_equal(p.system_id, "\x03" "1A");
+    assert_int_equal(rsp_smpp_encode(&p, &re), RSP_OK);
+    assert_int_equal(rsp_smpp_decode(re.data, re.len, &q, NULL), RSP_OK);
+    assert_int_equal(q.message_state, p.message_state);
+    rsp_buf_free(&b);
+    rsp_buf_free(&re);
+}
+
 static void test_submit_deliver_receipt(void **state)
 {
     world *w = *state;
@@ -366,6 +384,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_codec_roundtrip),
         cmocka_unit_test(test_codec_malformed),
+        cmocka_unit_test(test_codec_receipt_tlv_outside_sm),
         cmocka_unit_test_setup_teardown(test_submit_deliver_receipt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_enquire_link, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reconnect, setup, teardown),
