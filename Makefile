@@ -33,7 +33,7 @@ fuzz-build:
 # Fuzz smoke runs first so that ctest's summary is the last thing printed.
 test: setup build asan
 	@$(MAKE) --no-print-directory fuzz-build
-	@scripts/fuzz-run $(FUZZ_SMOKE_SECONDS)
+	@FUZZ_SEED=1 scripts/fuzz-run $(FUZZ_SMOKE_SECONDS)
 	@scripts/with-pg bash -c 'cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS)'
 
 fuzz: setup fuzz-build
