@@ -18,6 +18,7 @@
 #include <openssl/err.h>
 
 #include "http_int.h"
+#include "listen.h"
 #include "rsp/log.h"
 
 typedef struct conn conn;
@@ -302,29 +303,10 @@ rsp_err rsp_http_server_new(struct event_base *base, const rsp_http_server_opts 
         s->o.idle_timeout_ms = 60000;
     s->tp = rsp_tls_transport(opts->tls);
 
-    struct addrinfo hints = {0}, *ai = NULL;
-    char port[8];
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    snprintf(port, sizeof(port), "%u", opts->port);
-    if (getaddrinfo(opts->host ? opts->host : "127.0.0.1", port, &hints, &ai) != 0 || !ai) {
+    rsp_err e = rsp_net_listen(base, opts->host, opts->port, accept_cb, s, &s->lis, &s->port);
+    if (e) {
         free(s);
-        return RSP_ERR_INVAL;
-    }
-    s->lis = evconnlistener_new_bind(base, accept_cb, s, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, -1,
-                                     ai->ai_addr, (int)ai->ai_addrlen);
-    freeaddrinfo(ai);
-    if (!s->lis) {
-        free(s);
-        return RSP_ERR_NET;
-    }
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof(ss);
-    if (getsockname(evconnlistener_get_fd(s->lis), (struct sockaddr *)&ss, &sl) == 0) {
-        char serv[16];
-        if (getnameinfo((struct sockaddr *)&ss, sl, NULL, 0, serv, sizeof(serv), NI_NUMERICSERV) == 0)
-            s->port = (uint16_t)atoi(serv);
+        return e;
     }
     RSP_LOGI(RSP_SS_NET, "http listening", "port=%u transport=%s", s->port, s->tp->name);
     *out = s;

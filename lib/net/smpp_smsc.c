@@ -19,6 +19,7 @@
 #include <event2/listener.h>
 
 #include "rsp/log.h"
+#include "listen.h"
 #include "smpp_int.h"
 
 typedef struct dlv { /* a deliver_sm awaiting its resp */
@@ -356,29 +357,11 @@ rsp_err rsp_smpp_smsc_new(struct event_base *base, const rsp_smpp_smsc_opts *opt
         }
         m->naccounts = opts->naccounts;
     }
-    struct addrinfo hints = {0}, *ai = NULL;
-    char port[8];
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    snprintf(port, sizeof(port), "%u", opts->port);
-    if (getaddrinfo(opts->host ? opts->host : "127.0.0.1", port, &hints, &ai) != 0 || !ai) {
+    rsp_err e = rsp_net_listen(base, opts->host, opts->port, accept_cb, m, &m->lis, &m->port);
+    if (e) {
         rsp_smpp_smsc_free(m);
-        return RSP_ERR_INVAL;
+        return e;
     }
-    m->lis = evconnlistener_new_bind(base, accept_cb, m, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, -1,
-                                     ai->ai_addr, (int)ai->ai_addrlen);
-    freeaddrinfo(ai);
-    if (!m->lis) {
-        rsp_smpp_smsc_free(m);
-        return RSP_ERR_NET;
-    }
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof(ss);
-    char serv[8];
-    if (getsockname(evconnlistener_get_fd(m->lis), (struct sockaddr *)&ss, &sl) == 0 &&
-        getnameinfo((struct sockaddr *)&ss, sl, NULL, 0, serv, sizeof(serv), NI_NUMERICSERV) == 0)
-        m->port = (uint16_t)atoi(serv);
     *out = m;
     return RSP_OK;
 }
