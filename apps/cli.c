@@ -10,17 +10,20 @@
 
 int rsp_cli_dispatch(const char *prog, const rsp_cmd *cmds, int argc, char **argv)
 {
-    if (argc >= 2 && strcmp(argv[1], "--help") && strcmp(argv[1], "-h") && strcmp(argv[1], "help")) {
+    bool help = argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help");
+    if (!help) {
         for (const rsp_cmd *c = cmds; c->name; c++)
             if (!strcmp(argv[1], c->name))
                 return c->fn(argc - 1, argv + 1);
         fprintf(stderr, "%s: unknown command '%s'\n", prog, argv[1]);
     }
-    FILE *o = argc >= 2 && strcmp(argv[1], "--help") && strcmp(argv[1], "-h") && strcmp(argv[1], "help") ? stderr : stdout;
+    /* Asked-for help goes to stdout and succeeds; a missing or unknown command is a usage error. */
+    bool asked = argc >= 2;
+    FILE *o = help && asked ? stdout : stderr;
     fprintf(o, "usage: %s <command> [options]\n\ncommands:\n", prog);
     for (const rsp_cmd *c = cmds; c->name; c++)
         fprintf(o, "  %-12s %s\n", c->name, c->summary);
-    return o == stdout ? RSP_EXIT_OK : RSP_EXIT_USAGE;
+    return help && asked ? RSP_EXIT_OK : RSP_EXIT_USAGE;
 }
 
 rsp_err rsp_cli_read_file(const char *path, rsp_buf *out)

@@ -13,19 +13,45 @@ rsp_err rsp_scp03i_icv(const uint8_t *senc, size_t keylen, uint32_t counter, boo
     return rsp_cipher(RSP_CIPHER_AES, RSP_MODE_ECB, true, senc, keylen, NULL, blk, 16, icv);
 }
 
-rsp_err rsp_scp03i_encrypt_append(const uint8_t *senc, size_t keylen, const uint8_t icv[16], const uint8_t *data,
-                                  size_t len, rsp_buf *b)
+/* Appends data || 80 00.. to a multiple of 16; *p and *padded locate the block run to encipher. */
+static rsp_err pad80_append(rsp_buf *b, const uint8_t *data, size_t len, uint8_t **p, size_t *padded)
 {
-    size_t padded = (len / 16 + 1) * 16; /* 80 is always added, so an aligned input gains a block */
-    uint8_t *p;
-    rsp_err e = rsp_buf_extend(b, padded, &p);
+    *padded = (len / 16 + 1) * 16; /* 80 is always added, so an aligned input gains a block */
+    rsp_err e = rsp_buf_extend(b, *padded, p);
     if (e)
         return e;
     if (len)
-        memcpy(p, data, len);
-    p[len] = 0x80;
-    memset(p + len + 1, 0, padded - len - 1);
-    return rsp_cipher(RSP_CIPHER_AES, RSP_MODE_CBC, true, senc, keylen, icv, p, padded, p);
+        memcpy(*p, data, len);
+    (*p)[len] = 0x80;
+    memset(*p + len + 1, 0, *padded - len - 1);
+    return RSP_OK;
+}
+
+/* p (len bytes, the tail of out from start) holds deciphered data: strips the 80 00.. padding, which
+ * lies within the last block by construction, and wipes it. On bad padding the whole tail is wiped and
+ * removed. */
+static rsp_err unpad80(rsp_buf *out, size_t start, uint8_t *p, size_t len)
+{
+    size_t n = len;
+    while (n > 0 && p[n - 1] == 0x00 && len - n < 16)
+        n--;
+    if (n == 0 || p[n - 1] != 0x80 || len - n >= 16) {
+        rsp_wipe(p, len);
+        out->len = start;
+        return RSP_ERR_FORMAT;
+    }
+    rsp_wipe(p + n - 1, len - n + 1);
+    out->len = start + n - 1;
+    return RSP_OK;
+}
+
+rsp_err rsp_scp03i_encrypt_append(const uint8_t *senc, size_t keylen, const uint8_t icv[16], const uint8_t *data,
+                                  size_t len, rsp_buf *b)
+{
+    uint8_t *p;
+    size_t padded;
+    rsp_err e = pad80_append(b, data, len, &p, &padded);
+    return e ? e : rsp_cipher(RSP_CIPHER_AES, RSP_MODE_CBC, true, senc, keylen, icv, p, padded, p);
 }
 
 rsp_err rsp_scp03i_decrypt_append(const uint8_t *senc, size_t keylen, const uint8_t icv[16], const uint8_t *ct,
@@ -43,18 +69,7 @@ rsp_err rsp_scp03i_decrypt_append(const uint8_t *senc, size_t keylen, const uint
         out->len = start;
         return e;
     }
-    /* Strip 80 00..; the padding lies within the last block by construction. */
-    size_t n = len;
-    while (n > 0 && p[n - 1] == 0x00 && len - n < 16)
-        n--;
-    if (n == 0 || p[n - 1] != 0x80 || len - n >= 16) {
-        rsp_wipe(p, len);
-        out->len = start;
-        return RSP_ERR_FORMAT;
-    }
-    rsp_wipe(p + n - 1, len - n + 1);
-    out->len = start + n - 1;
-    return RSP_OK;
+    return unpad80(out, start, p, len);
 }
 
 rsp_err rsp_scp03i_keys_open(rsp_scp03i_keys *k, const uint8_t *senc, const uint8_t *smac, size_t keylen)
@@ -98,13 +113,9 @@ rsp_err rsp_scp03i_seg_protect(const rsp_scp03i_keys *k, uint8_t mcv[16], uint32
         goto fail;
     if (encrypt) {
         uint8_t icv[16], *p;
-        if ((e = keyed_icv(k->enc, counter, icv)) != RSP_OK || (e = rsp_buf_extend(out, ctlen, &p)) != RSP_OK)
-            goto fail;
-        if (len)
-            memcpy(p, data, len);
-        p[len] = 0x80; /* 80 is always added, so an aligned input gains a block */
-        memset(p + len + 1, 0, ctlen - len - 1);
-        if ((e = rsp_aes_key_cipher(k->enc, RSP_MODE_CBC, true, icv, p, ctlen, p)) != RSP_OK)
+        size_t padded;
+        if ((e = keyed_icv(k->enc, counter, icv)) != RSP_OK || (e = pad80_append(out, data, len, &p, &padded)) != RSP_OK ||
+            (e = rsp_aes_key_cipher(k->enc, RSP_MODE_CBC, true, icv, p, padded, p)) != RSP_OK)
             goto fail;
     } else if ((e = rsp_buf_append(out, data, len)) != RSP_OK) {
         goto fail;
@@ -151,16 +162,7 @@ rsp_err rsp_scp03i_seg_unprotect(const rsp_scp03i_keys *k, uint8_t mcv[16], uint
         out->len = start;
         return e;
     }
-    /* Strip 80 00..; the padding lies within the last block by construction. */
-    size_t n = ctlen;
-    while (n > 0 && p[n - 1] == 0x00 && ctlen - n < 16)
-        n--;
-    if (n == 0 || p[n - 1] != 0x80 || ctlen - n >= 16) {
-        rsp_wipe(p, ctlen);
-        out->len = start;
-        return rsp_diag_set(diag, RSP_ERR_FORMAT, "bad 80 00.. padding after decryption");
-    }
-    rsp_wipe(p + n - 1, ctlen - n + 1);
-    out->len = start + n - 1;
-    return RSP_OK;
+    if ((e = unpad80(out, start, p, ctlen)) == RSP_ERR_FORMAT)
+        return rsp_diag_set(diag, e, "bad 80 00.. padding after decryption");
+    return e;
 }
