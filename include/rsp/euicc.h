@@ -1,0 +1,114 @@
+/* The eUICC simulator's card model (lib/euicc, docs/modules/euicc.md): SGP.02 cards (ECASD, ISD-R,
+ * ISD-Ps) that take APDUs, SMS-PP and SCP81 admin scripts and answer as a real card would, with their
+ * state in non-volatile memory (a fleet database) committed before any answer leaves.
+ *
+ * This header is the contract between the card model and whoever hosts cards (the fleet daemon
+ * `rsp euicc run`, the local tools, tests). A host never touches card internals: it feeds inputs
+ * and carries out what the card asks of its device (send an SMS, open an admin session).
+ *
+ * Threads: a fleet and its cards belong to one thread (the daemon is event-driven).
+ * Time: callers pass `now` in Unix milliseconds, so tests control the clock. */
+#ifndef RSP_EUICC_H
+#define RSP_EUICC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rsp/buf.h"
+#include "rsp/err.h"
+
+typedef struct rsp_euicc_fleet rsp_euicc_fleet;
+typedef struct rsp_euicc rsp_euicc; /* one card, owned by its fleet */
+
+/* ---- Fleet (a directory made by `rsp eum make`) ---- */
+
+/* Opens the fleet in dir (its card database and files) and loads every card. A card whose state is
+ * inconsistent after a crash (a download cut in the middle) is rolled back here. */
+rsp_err rsp_euicc_fleet_open(const char *dir, rsp_diag *diag, rsp_euicc_fleet **out);
+void rsp_euicc_fleet_close(rsp_euicc_fleet *f);
+size_t rsp_euicc_fleet_count(const rsp_euicc_fleet *f);
+/* The i-th card (0 <= i < count), in EID order. */
+rsp_euicc *rsp_euicc_fleet_at(rsp_euicc_fleet *f, size_t i);
+/* NULL when unknown. EID: 32 digits; MSISDN: digits as in the card's enabled profile. */
+rsp_euicc *rsp_euicc_fleet_by_eid(rsp_euicc_fleet *f, const char *eid);
+rsp_euicc *rsp_euicc_fleet_by_msisdn(rsp_euicc_fleet *f, const char *msisdn);
+
+const char *rsp_euicc_eid(const rsp_euicc *c);
+/* MSISDN of the enabled profile ("" if none): the address the device's SMS come from. */
+const char *rsp_euicc_msisdn(const rsp_euicc *c);
+
+/* ---- What a card asks of its device ---- */
+
+/* An SCP81 admin session to open (from a trigger or a pending notification). The PSK is secret:
+ * rsp_euicc_out_clear wipes it. */
+typedef struct rsp_euicc_admin {
+    char host[256];                 /* from the trigger (8A) or the card's default configuration */
+    uint16_t port;
+    char uri[256];                  /* first POST goes to this URI */
+    char agent_id[64];              /* 8B, may be empty */
+    char psk_identity[128];         /* upper-case hex text (SGP.02 ES5) */
+    uint8_t psk[32];
+    size_t psk_len;
+    uint8_t retry;                  /* retry policy from the trigger, 0 if none */
+} rsp_euicc_admin;
+
+typedef struct rsp_euicc_mo_sms {
+    char to[24];                    /* destination address digits (the SM-SR's) */
+    rsp_buf tpdu;                   /* one SMS-SUBMIT TPDU (one part of a concatenated message) */
+} rsp_euicc_mo_sms;
+
+typedef struct rsp_euicc_out {
+    rsp_euicc_mo_sms *sms;          /* malloc'd array, owned: PoRs and notifications to send, in order */
+    size_t n_sms;
+    bool open_admin;                /* a trigger asked for an admin session */
+    rsp_euicc_admin admin;
+} rsp_euicc_out;
+
+/* Frees and wipes what *out holds and zeroes it (safe on a zeroed struct). */
+void rsp_euicc_out_clear(rsp_euicc_out *out);
+
+/* ---- Inputs ---- */
+
+/* One SMS-DELIVER TPDU as the modem received it (each part of a concatenated message separately;
+ * the card reassembles). Secured packets are opened with the card-role SCP80 codec, routed by TAR to
+ * the ISD-R or an ISD-P, and answered with a PoR as the SPI asks. A malformed or forged SMS changes no
+ * state; whatever answer the specs name for it (an error PoR, or nothing) is put in *out.
+ * Returns RSP_OK whenever the card handled the SMS (even by refusing it); an error only when the host
+ * must know (e.g. RSP_ERR_IO: the state could not be committed, nothing was answered). */
+rsp_err rsp_euicc_sms_pp(rsp_euicc *c, const uint8_t *tpdu, size_t len, int64_t now,
+                         rsp_euicc_out *out, rsp_diag *diag);
+
+/* One step of an SCP81 admin session: `script` is the body of the server's 200 answer (expanded
+ * remote APDU format, definite or indefinite), `targeted_aid` the X-Admin-Targeted-Application AID
+ * (NULL: the ISD-R). The response script goes to *response (owned by the caller) and the
+ * X-Admin-Script-Status value to status ("ok", "unknown-application", "security-error", ...). */
+rsp_err rsp_euicc_admin_script(rsp_euicc *c, const uint8_t *script, size_t len,
+                               const uint8_t *targeted_aid, size_t aid_len, int64_t now,
+                               rsp_buf *response, char status[32], rsp_euicc_out *out,
+                               rsp_diag *diag);
+/* The admin session ended (204, error or timeout). ok is false when it broke off: a download in
+ * progress in it is rolled back. */
+void rsp_euicc_admin_end(rsp_euicc *c, bool ok, int64_t now);
+
+/* Pending notifications due for (re)sending at `now`: as MO SMS in *out. *next (may be NULL) gets
+ * the time of the next resend, or 0 when nothing is pending. */
+rsp_err rsp_euicc_tick(rsp_euicc *c, int64_t now, rsp_euicc_out *out, int64_t *next);
+
+/* ---- Device events (fault controls) ---- */
+
+/* The enabled profile lost its network: the card falls back to the fall-back profile (if the rules
+ * allow) and queues notification 05. RSP_ERR_STATE when no fall-back is possible. */
+rsp_err rsp_euicc_net_down(rsp_euicc *c, int64_t now, rsp_euicc_out *out);
+/* Power cut: everything volatile (SCP03 sessions, partial downloads, SMS reassembly, open admin
+ * session) is dropped and rolled back to the last committed state. */
+void rsp_euicc_reset(rsp_euicc *c, int64_t now);
+
+/* ---- Local access (ESx: the device talking to the ISD-R) ---- */
+
+/* One plain C-APDU to the ISD-R (or the ECASD after a SELECT), as a card reader would send it; the
+ * R-APDU (data ‖ SW1 SW2) is appended to *rapdu (owned by the caller). */
+rsp_err rsp_euicc_apdu(rsp_euicc *c, const uint8_t *capdu, size_t len, int64_t now, rsp_buf *rapdu,
+                       rsp_diag *diag);
+
+#endif
