@@ -111,4 +111,42 @@ void rsp_euicc_reset(rsp_euicc *c, int64_t now);
 rsp_err rsp_euicc_apdu(rsp_euicc *c, const uint8_t *capdu, size_t len, int64_t now, rsp_buf *rapdu,
                        rsp_diag *diag);
 
+/* ---- Manufacturing (used by `rsp eum make`) ---- */
+
+/* Everything a new card is born with. Secrets (keys, PSK, package) are the caller's, read only. */
+typedef struct rsp_euicc_init {
+    char eid[33];
+    /* ECASD */
+    const uint8_t *sk_ecasd;        /* SK.ECASD.ECKA, raw 32-byte private scalar */
+    size_t sk_ecasd_len;
+    uint8_t curve;                  /* curve reference: 00 P-256, 03 brainpoolP256r1 */
+    const uint8_t *cert_ecasd;      /* CERT.ECASD.ECKA (7F21), signed by the EUM */
+    size_t cert_ecasd_len;
+    const uint8_t *cert_eum;        /* CERT.EUM (7F21), signed by the CI, so the chain can be shown */
+    size_t cert_eum_len;
+    const uint8_t *pk_ci;           /* PK.CI, uncompressed point 04||X||Y */
+    size_t pk_ci_len;
+    /* ISD-R key sets */
+    uint8_t scp80_kvn;              /* 01..0F; AES-128 KIc/KID */
+    uint8_t scp80_kic[16], scp80_kid[16];
+    uint8_t scp81_kvn;              /* 40..4F; PSK */
+    uint8_t scp81_psk[16];
+    char smsr_msisdn[24];           /* where MO SMS (notifications) go */
+    char smsr_host[256];            /* default SCP81 admin server (trigger "81 00") */
+    uint16_t smsr_port;
+    char smsr_uri[256];
+    /* pre-installed provisioning profile: enabled, fall-back attribute */
+    const uint8_t *profile;         /* personalised SAIP package (DER) */
+    size_t profile_len;
+    char msisdn[24];                /* of that profile */
+    int64_t memory;                 /* NVM available for profiles, bytes */
+} rsp_euicc_init;
+
+/* Creates an empty fleet in dir (must not hold one yet). */
+rsp_err rsp_euicc_fleet_create(const char *dir, rsp_diag *diag, rsp_euicc_fleet **out);
+/* Manufactures one card into the fleet (committed before return): ECASD, ISD-R with its key sets,
+ * the provisioning profile installed in its ISD-P (checked with the SAIP walker), enabled, with the
+ * fall-back attribute. RSP_ERR_EXISTS if the EID is taken. */
+rsp_err rsp_euicc_fleet_add(rsp_euicc_fleet *f, const rsp_euicc_init *init, rsp_diag *diag);
+
 #endif
