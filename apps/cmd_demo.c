@@ -23,6 +23,7 @@ typedef struct demo {
     bool json;
     int ncards;
     rsp_store *st;
+    rsp_store_fence fence; /* the operation being provisioned: every counter is reserved under it */
     rsp_eckey *ci, *eum, *dp;
     rsp_buf cert_eum, cert_dp;
     rsp_buf package;
@@ -114,7 +115,7 @@ static rsp_err smsr_send(demo *d, demo_card *c, const rsp_bytes *apdus, size_t n
     uint8_t pkt[2048], work[2048];
     size_t plen = 0;
     rsp_err e = rsp_rapdu_script_build(RSP_RAPDU_EXPANDED, apdus, n, &script);
-    e = e ? e : rsp_store_counter_reserve(d->st, c->eid, 0x01, cntr);
+    e = e ? e : rsp_store_counter_reserve(d->st, &d->fence, c->eid, 0x01, (int64_t)time(NULL), cntr);
     rsp_scp80_hdr h = {{0x16, 0x39}, 0x12, 0x12, {0x00, 0x00, 0x01}, {0}, 0, 0};
     for (int i = 0; i < 5; i++)
         h.cntr[i] = (uint8_t)(*cntr >> (8 * (4 - i)));
@@ -204,6 +205,7 @@ static rsp_err provision(demo *d, demo_card *c, int i, const rsp_buf *cert_ecasd
     rsp_err e = rsp_store_op_submit(d->st, &op, &id, &replayed);
     rsp_store_op_clear(&op);
     e = e ? e : rsp_store_op_claim(d->st, "demo-worker", now, 60, &op);
+    d->fence = (rsp_store_fence){op.id, op.generation};
     if (e)
         return rsp_diag_set(diag, e, "queueing the operation failed: %s", rsp_err_msg(e));
     say(d, "  card %d  EID %s\n    op #%lld %s queued, claimed by demo-worker (attempt %u)\n", i + 1, c->eid,
@@ -298,8 +300,8 @@ static rsp_err provision(demo *d, demo_card *c, int i, const rsp_buf *cert_ecasd
     rsp_bytes res = rsp_bytes_of((const uint8_t *)result, strlen(result));
     rsp_store_op_change chg = {now, now + 60, 0, NULL};
     rsp_store_op_change done = {now, 0, 0, &res};
-    e = e ? e : rsp_store_op_transition(d->st, op.id, "demo-worker", RSP_STORE_OP_SENT, RSP_STORE_OP_AWAITING, &chg);
-    e = e ? e : rsp_store_op_transition(d->st, op.id, "demo-worker", RSP_STORE_OP_AWAITING, RSP_STORE_OP_DONE, &done);
+    e = e ? e : rsp_store_op_transition(d->st, op.id, &d->fence, RSP_STORE_OP_SENT, RSP_STORE_OP_AWAITING, &chg);
+    e = e ? e : rsp_store_op_transition(d->st, op.id, &d->fence, RSP_STORE_OP_AWAITING, RSP_STORE_OP_DONE, &done);
     rsp_store_audit au;
     memset(&au, 0, sizeof(au));
     au.ts = now;

@@ -5,7 +5,11 @@
  * Handles: an rsp_store is one database connection. It is not thread-safe: open one per thread
  * (they may share the same database; claims and counter reservations are safe across connections
  * and processes).
- * Durability: every function that writes has committed before it returns RSP_OK.
+ * Durability: every function that writes has committed durably before it returns RSP_OK; when it
+ * returns an error, nothing of the write is visible (a failed commit, e.g. a full disk, is an error).
+ * Ownership: an operation is held by the worker that claimed it, for its lease; the claim's
+ * generation is the fence (rsp_store_fence) that every write about the operation presents, and a
+ * stale holder's writes are refused with RSP_STORE_FENCED. See docs/modules/store.md, "Guarantees".
  * Strings: identifiers are NUL-terminated text in fixed arrays of the structs; over-long inputs are
  * refused with RSP_ERR_LENGTH rather than truncated.
  * Buffers: rsp_buf members of structs filled by the store are owned by the struct; release them
@@ -21,9 +25,22 @@
 #include "rsp/err.h"
 
 #define RSP_STORE_ID_LEN 128   /* EUM, SM-SR, SM-DP, MNO, M2M SP ids, requester, FCID, profile type */
-#define RSP_STORE_SCHEMA_VERSION 2
+#define RSP_STORE_SCHEMA_VERSION 3
 
 typedef struct rsp_store rsp_store;
+
+/* The error of a write about an operation whose fence is stale: the operation was claimed again
+ * (taken over after the lease lapsed) or finished, or the lease lapsed before a renewal or counter
+ * reservation. The writer no longer holds the operation and must stop working on it. (Among the
+ * operation-scoped writes, RSP_ERR_DENIED means nothing else.) */
+#define RSP_STORE_FENCED RSP_ERR_DENIED
+
+/* Proof of holding an operation: its id and the generation its claim gave it
+ * ({op.id, op.generation} after rsp_store_op_claim). */
+typedef struct rsp_store_fence {
+    int64_t op_id;
+    int64_t generation;
+} rsp_store_fence;
 
 /* Opens "sqlite:/path/file.db", "postgresql://..." / "postgres://...", or any libpq key=value conninfo
  * (recognised by containing '='). Creates or migrates the schema; a database of a newer schema
@@ -129,8 +146,14 @@ rsp_err rsp_store_keyset_get(rsp_store *s, const char *eid, uint8_t kvn, rsp_sto
 rsp_err rsp_store_keyset_delete(rsp_store *s, const char *eid, uint8_t kvn);
 /* Atomically increments the counter and returns the new value, committed (durable) before return,
  * so no two packets ever carry the same counter even across crashes and concurrent workers.
- * RSP_ERR_OVERFLOW when the 40-bit counter is exhausted. */
-rsp_err rsp_store_counter_reserve(rsp_store *s, const char *eid, uint8_t kvn, uint64_t *counter);
+ * RSP_ERR_OVERFLOW when the 40-bit counter is exhausted.
+ * Operation-scoped: for a packet of an operation, fence is the holder's fence and the reservation
+ * is made only if, at `now`, that operation is in flight for this eid, its generation is the
+ * fence's and its lease has not lapsed (lease_until >= now); otherwise RSP_STORE_FENCED and the
+ * counter is untouched. The SM-SR always passes a fence; NULL is for packets outside any
+ * operation (tools, tests), and then `now` is ignored. */
+rsp_err rsp_store_counter_reserve(rsp_store *s, const rsp_store_fence *fence, const char *eid,
+                                  uint8_t kvn, int64_t now, uint64_t *counter);
 /* Raises the counter to value (e.g. the card reported a higher one); RSP_ERR_REPLAY if value is not
  * above the stored counter. */
 rsp_err rsp_store_counter_raise(rsp_store *s, const char *eid, uint8_t kvn, uint64_t value);
@@ -158,6 +181,7 @@ typedef struct rsp_store_op {
     int64_t next_attempt;           /* not claimed before this time */
     int64_t lease_until;            /* while SENT/AWAITING: the holder's lease (0 otherwise) */
     char worker[64];                /* last worker that claimed it */
+    int64_t generation;             /* number of claims so far: the fence of the current holder */
     rsp_buf script;                 /* owned */
     rsp_buf result;                 /* owned; empty until set */
 } rsp_store_op;
@@ -174,10 +198,17 @@ const char *rsp_store_op_state_name(rsp_store_op_state st);
 rsp_err rsp_store_op_submit(rsp_store *s, const rsp_store_op *op, int64_t *id, bool *replayed);
 rsp_err rsp_store_op_get(rsp_store *s, int64_t id, rsp_store_op *op);
 /* Claims the oldest due operation of an eUICC that has no operation in flight, FIFO per eUICC:
- * QUEUED with next_attempt <= now and deadline > now, or SENT/AWAITING whose lease lapsed (taken
- * over, attempts+1). It becomes SENT, held by worker_id until now+lease. RSP_ERR_END if none. */
+ * QUEUED with next_attempt <= now and deadline > now, or SENT/AWAITING whose lease lapsed
+ * (lease_until < now: taken over, attempts+1). It becomes SENT, held by worker_id until now+lease,
+ * with generation+1; the caller's fence is {op->id, op->generation}. RSP_ERR_END if none. */
 rsp_err rsp_store_op_claim(rsp_store *s, const char *worker_id, int64_t now, int64_t lease,
                            rsp_store_op *op);
+/* The holder extends its lease (e.g. while it waits for a PoR): lease_until becomes the given
+ * value. RSP_STORE_FENCED unless the op is SENT/AWAITING with the fence's generation and its lease
+ * has not lapsed at now (lease_until >= now); RSP_ERR_NOT_FOUND if no such op; RSP_ERR_INVAL if
+ * lease_until < now. */
+rsp_err rsp_store_op_renew(rsp_store *s, const rsp_store_fence *fence, int64_t now,
+                           int64_t lease_until);
 
 typedef struct rsp_store_op_change {
     int64_t now;
@@ -186,10 +217,14 @@ typedef struct rsp_store_op_change {
     const rsp_bytes *result;        /* to DONE/FAILED/EXPIRED: stored if non-NULL */
 } rsp_store_op_change;
 
-/* Compare-and-set: moves op id from `from` to `to` if the table allows it, the op is in `from` and
- * (if worker_id is non-NULL) still held by worker_id. A retry (to QUEUED) adds one to attempts.
- * RSP_ERR_STATE if the table refuses or the op has moved on; RSP_ERR_NOT_FOUND if no such op. */
-rsp_err rsp_store_op_transition(rsp_store *s, int64_t id, const char *worker_id,
+/* Checked compare-and-set: moves op id from `from` to `to` if the table allows it and the op is in
+ * `from`. From SENT/AWAITING the caller must hold the op: fence is required (RSP_ERR_INVAL if
+ * NULL) and must carry the op's current generation, else RSP_STORE_FENCED (a holder whose lease
+ * lapsed but was not taken over may still record the outcome). From QUEUED nobody holds the op
+ * and fence must be NULL (refusal before sending, expiry). A retry (to QUEUED) adds one to
+ * attempts. RSP_ERR_STATE if the table refuses or the op is not in `from`; RSP_ERR_NOT_FOUND if no
+ * such op. */
+rsp_err rsp_store_op_transition(rsp_store *s, int64_t id, const rsp_store_fence *fence,
                                 rsp_store_op_state from, rsp_store_op_state to,
                                 const rsp_store_op_change *chg);
 /* Moves to EXPIRED every QUEUED op past its deadline and every SENT/AWAITING one past its deadline

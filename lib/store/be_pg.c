@@ -131,6 +131,18 @@ static void pg_rollback(rsp_store *s)
         PQclear(PQexec(g->conn, "ROLLBACK"));
 }
 
+/* Single-statement writes run in autocommit: the statement's own result reports its commit. */
+static rsp_err pg_nop(rsp_store *s)
+{
+    (void)s;
+    return RSP_OK;
+}
+
+static void pg_nop_rollback(rsp_store *s)
+{
+    pg_finish(s);
+}
+
 static rsp_err pg_query_int(rsp_store *s, const char *sql, int64_t *out)
 {
     pg *g = s->be;
@@ -252,6 +264,9 @@ const rsp_store_ops rsp_store_pg_ops = {
     .begin = pg_begin,
     .commit = pg_commit,
     .rollback = pg_rollback,
+    .wbegin = pg_nop,
+    .wcommit = pg_nop,
+    .wrollback = pg_nop_rollback,
     .exec = pg_exec,
     .query_int = pg_query_int,
     .run = pg_run,

@@ -4,10 +4,22 @@
  * last committed transactions. Losing a reserved SCP80 counter would let a later packet reuse it,
  * which the card rejects as a replay (or worse, accepts a duplicate), and losing a queued operation
  * breaks the "a crash loses nothing" promise; so each commit waits for its WAL fsync (~0.2 ms, see
- * shared/spec/NUMBERS.md), far below what the SMS binds allow. */
+ * shared/spec/NUMBERS.md), far below what the SMS binds allow.
+ *
+ * Writers are serialised by an OFD lock on a side file ("<db>-wlock") taken before BEGIN IMMEDIATE
+ * and released after COMMIT/ROLLBACK. Why: SQLite's own busy handler sleeps in growing steps (up to
+ * 100 ms) and wakes in no order, so under 4-8 writers some waited 1-2 s, longer than a lease. A
+ * blocked fcntl lock is woken by the kernel the moment the holder unlocks (no polling), so a
+ * writer waits for the writers ahead of it and no longer; OFD locks belong to the open file, so two
+ * connections of one process exclude each other too, and the kernel drops the lock when its holder
+ * dies, so a killed worker never wedges the others. */
+#define _GNU_SOURCE /* F_OFD_SETLKW */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -22,6 +34,8 @@ typedef struct sq {
     sqlite3_stmt *cur;  /* the active statement */
     int pending;        /* SQLITE_ROW or SQLITE_DONE from the first step, not yet consumed */
     int64_t changes;
+    int lockfd;         /* the writer lock's side file, -1 for an in-memory database */
+    bool locked;
 } sq;
 
 static rsp_err map_rc(sq *q, int rc, const char *what)
@@ -81,12 +95,28 @@ static rsp_err sq_open(rsp_store *s, const char *path, rsp_diag *diag)
         s->be = NULL;
         return RSP_ERR_DB;
     }
+    q->lockfd = -1;
+    if (strcmp(path, ":memory:") != 0) {
+        char lp[4096];
+        if (snprintf(lp, sizeof lp, "%s-wlock", path) >= (int)sizeof lp ||
+            (q->lockfd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+            rsp_diag_set(diag, RSP_ERR_IO, "store: cannot open the writer lock %s-wlock", path);
+            sqlite3_close(q->db);
+            free(q);
+            s->be = NULL;
+            return RSP_ERR_IO;
+        }
+    }
+    /* Only a writer that does not take our lock (the sqlite3 shell, an older build) makes
+     * SQLite's busy handler wait. */
     sqlite3_busy_timeout(q->db, BUSY_TIMEOUT_MS);
     sqlite3_extended_result_codes(q->db, 1);
     rsp_err e = sq_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
                            " PRAGMA foreign_keys=ON;");
     if (e != RSP_OK) {
         rsp_diag_set(diag, e, "store: cannot configure sqlite database %s", path);
+        if (q->lockfd >= 0)
+            close(q->lockfd);
         sqlite3_close(q->db);
         free(q);
         s->be = NULL;
@@ -114,19 +144,59 @@ static void sq_close(rsp_store *s)
     for (int i = 0; i < RSP_STMT__COUNT; i++)
         sqlite3_finalize(q->stmt[i]);
     sqlite3_close(q->db);
+    if (q->lockfd >= 0)
+        close(q->lockfd); /* drops the writer lock if still held */
     free(q);
     s->be = NULL;
 }
 
-static rsp_err sq_begin(rsp_store *s)
+static rsp_err wlock(sq *q, short type)
 {
-    return sq_exec(s, "BEGIN IMMEDIATE");
+    if (q->lockfd < 0)
+        return RSP_OK;
+    struct flock fl = {.l_type = type, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1};
+    int rc;
+    while ((rc = fcntl(q->lockfd, type == F_UNLCK ? F_OFD_SETLK : F_OFD_SETLKW, &fl)) < 0 &&
+           errno == EINTR)
+        ;
+    if (rc < 0) {
+        RSP_LOGE(RSP_SS_STORE, "sqlite writer lock failed", "errno=%d", errno);
+        return RSP_ERR_IO;
+    }
+    return RSP_OK;
 }
 
+static void wunlock(sq *q)
+{
+    if (q->locked) {
+        wlock(q, F_UNLCK);
+        q->locked = false;
+    }
+}
+
+static rsp_err sq_begin(rsp_store *s)
+{
+    sq *q = s->be;
+    if (!q->locked) {
+        RSP_STORE_TRY(wlock(q, F_WRLCK));
+        q->locked = true;
+    }
+    rsp_err e = sq_exec(s, "BEGIN IMMEDIATE");
+    if (e != RSP_OK)
+        wunlock(q);
+    return e;
+}
+
+/* A failed COMMIT (disk full, I/O error) is returned; SQLite has then rolled the transaction back
+ * (or the caller's rollback does), so nothing of it is visible. */
 static rsp_err sq_commit(rsp_store *s)
 {
+    sq *q = s->be;
     sq_finish(s);
-    return sq_exec(s, "COMMIT");
+    rsp_err e = sq_exec(s, "COMMIT");
+    if (e == RSP_OK || sqlite3_get_autocommit(q->db))
+        wunlock(q);
+    return e;
 }
 
 static void sq_rollback(rsp_store *s)
@@ -135,6 +205,7 @@ static void sq_rollback(rsp_store *s)
     sq_finish(s);
     if (!sqlite3_get_autocommit(q->db))
         sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+    wunlock(q);
 }
 
 static rsp_err sq_query_int(rsp_store *s, const char *sql, int64_t *out)
@@ -276,6 +347,9 @@ const rsp_store_ops rsp_store_sqlite_ops = {
     .begin = sq_begin,
     .commit = sq_commit,
     .rollback = sq_rollback,
+    .wbegin = sq_begin,
+    .wcommit = sq_commit,
+    .wrollback = sq_rollback,
     .exec = sq_exec,
     .query_int = sq_query_int,
     .run = sq_run,

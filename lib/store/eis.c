@@ -41,7 +41,7 @@ rsp_err rsp_store_eis_put(rsp_store *s, const rsp_store_eis *e)
         SP_INT(e->last_audit), SP_TEXT(e->smsr_id),
         SP_BLOB(e->signed_blob.data, e->signed_blob.len),
     };
-    return rsp_store__exec_stmt(s, RSP_STMT_EIS_PUT, p, sizeof p / sizeof p[0], NULL);
+    return rsp_store__write(s, RSP_STMT_EIS_PUT, p, sizeof p / sizeof p[0], NULL);
 }
 
 rsp_err rsp_store_eis_get(rsp_store *s, const char *eid, rsp_store_eis *e)
@@ -85,7 +85,7 @@ rsp_err rsp_store_eis_delete(rsp_store *s, const char *eid)
         return RSP_ERR_INVAL;
     RSP_STORE_TRY(rsp_store__chk(eid, 33));
     const rsp_store_param p[] = {SP_TEXT(eid)};
-    RSP_STORE_TRY(rsp_store__exec_stmt(s, RSP_STMT_EIS_DEL, p, 1, &n));
+    RSP_STORE_TRY(rsp_store__write(s, RSP_STMT_EIS_DEL, p, 1, &n));
     return n ? RSP_OK : RSP_ERR_NOT_FOUND;
 }
 
@@ -136,7 +136,7 @@ rsp_err rsp_store_profile_put(rsp_store *s, const rsp_store_profile *p)
         SP_INT(p->state), SP_INT(p->fallback ? 1 : 0), SP_INT(p->pol2),
         SP_INT(p->allocated_memory),
     };
-    return rsp_store__exec_stmt(s, RSP_STMT_PROF_PUT, a, sizeof a / sizeof a[0], NULL);
+    return rsp_store__write(s, RSP_STMT_PROF_PUT, a, sizeof a / sizeof a[0], NULL);
 }
 
 rsp_err rsp_store_profile_get(rsp_store *s, const char *iccid, rsp_store_profile *p)
@@ -197,7 +197,7 @@ static rsp_err prof_update(rsp_store *s, rsp_store_stmt st, const char *iccid, i
         return RSP_ERR_INVAL;
     RSP_STORE_TRY(rsp_store__chk(iccid, 21));
     const rsp_store_param a[] = {SP_TEXT(iccid), SP_INT(v)};
-    RSP_STORE_TRY(rsp_store__exec_stmt(s, st, a, 2, &n));
+    RSP_STORE_TRY(rsp_store__write(s, st, a, 2, &n));
     return n ? RSP_OK : RSP_ERR_NOT_FOUND;
 }
 
@@ -241,6 +241,6 @@ rsp_err rsp_store_profile_delete(rsp_store *s, const char *iccid)
         return RSP_ERR_INVAL;
     RSP_STORE_TRY(rsp_store__chk(iccid, 21));
     const rsp_store_param a[] = {SP_TEXT(iccid)};
-    RSP_STORE_TRY(rsp_store__exec_stmt(s, RSP_STMT_PROF_DEL, a, 1, &n));
+    RSP_STORE_TRY(rsp_store__write(s, RSP_STMT_PROF_DEL, a, 1, &n));
     return n ? RSP_OK : RSP_ERR_NOT_FOUND;
 }

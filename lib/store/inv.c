@@ -55,7 +55,7 @@ rsp_err rsp_store_inv_add(rsp_store *s, const rsp_store_inv *p)
     const rsp_store_param a[] = {SP_TEXT(p->iccid), SP_TEXT(p->profile_type),
                                  SP_TEXT(p->package_path), SP_BLOB(p->package.data, p->package.len),
                                  SP_INT(p->updated)};
-    return rsp_store__exec_stmt(s, RSP_STMT_INV_ADD, a, 5, NULL);
+    return rsp_store__write(s, RSP_STMT_INV_ADD, a, 5, NULL);
 }
 
 rsp_err rsp_store_inv_get(rsp_store *s, const char *iccid, rsp_store_inv *p)
@@ -120,7 +120,7 @@ rsp_err rsp_store_inv_transition(rsp_store *s, const char *iccid, rsp_store_inv_
         a[3] = SP_TEXT(eid);
     else if (to == RSP_STORE_INV_AVAILABLE)
         a[3] = SP_TEXT("");
-    RSP_STORE_TRY(rsp_store__exec_stmt(s, RSP_STMT_INV_TRANS, a, 5, &n));
+    RSP_STORE_TRY(rsp_store__write(s, RSP_STMT_INV_TRANS, a, 5, &n));
     if (n)
         return RSP_OK;
     const rsp_store_param q[] = {SP_TEXT(iccid)};

@@ -21,7 +21,7 @@ rsp_err rsp_store_keyset_put(rsp_store *s, const rsp_store_keyset *k)
         SP_TEXT(k->eid), SP_INT(k->kvn), SP_INT(k->type), SP_BLOB(k->keys.data, k->keys.len),
         SP_INT((int64_t)k->counter),
     };
-    return rsp_store__exec_stmt(s, RSP_STMT_KS_PUT, p, 5, NULL);
+    return rsp_store__write(s, RSP_STMT_KS_PUT, p, 5, NULL);
 }
 
 rsp_err rsp_store_keyset_get(rsp_store *s, const char *eid, uint8_t kvn, rsp_store_keyset *k)
@@ -53,7 +53,7 @@ rsp_err rsp_store_keyset_delete(rsp_store *s, const char *eid, uint8_t kvn)
         return RSP_ERR_INVAL;
     RSP_STORE_TRY(rsp_store__chk(eid, 33));
     const rsp_store_param p[] = {SP_TEXT(eid), SP_INT(kvn)};
-    RSP_STORE_TRY(rsp_store__exec_stmt(s, RSP_STMT_KS_DEL, p, 2, &n));
+    RSP_STORE_TRY(rsp_store__write(s, RSP_STMT_KS_DEL, p, 2, &n));
     return n ? RSP_OK : RSP_ERR_NOT_FOUND;
 }
 
@@ -68,21 +68,40 @@ static rsp_err why_no_row(rsp_store *s, const char *eid, uint8_t kvn, rsp_err if
     return e == RSP_OK ? if_exists : e;
 }
 
-rsp_err rsp_store_counter_reserve(rsp_store *s, const char *eid, uint8_t kvn, uint64_t *counter)
+rsp_err rsp_store_counter_reserve(rsp_store *s, const rsp_store_fence *fence, const char *eid,
+                                  uint8_t kvn, int64_t now, uint64_t *counter)
 {
+    uint64_t got = 0;
     if (!s || !counter)
         return RSP_ERR_INVAL;
     RSP_STORE_TRY(rsp_store__chk(eid, 33));
-    /* One autocommit UPDATE ... RETURNING: atomic against every other connection, and committed
-     * (fsync'd, see the backends) before the value reaches the caller. */
-    const rsp_store_param p[] = {SP_TEXT(eid), SP_INT(kvn), SP_INT((int64_t)RSP_STORE_COUNTER_MAX)};
-    rsp_err e = rsp_store__first(s, RSP_STMT_KS_RESERVE, p, 3);
-    if (e == RSP_ERR_END)
-        return why_no_row(s, eid, kvn, RSP_ERR_OVERFLOW);
-    if (e != RSP_OK)
+    /* One UPDATE ... RETURNING: atomic against every other connection; with a fence it also
+     * checks, in the same statement, that the caller still holds the operation. The value reaches
+     * the caller only after the commit succeeded (a failed commit must not hand out a counter that
+     * the next call would hand out again). */
+    const rsp_store_param p[] = {SP_TEXT(eid), SP_INT(kvn), SP_INT((int64_t)RSP_STORE_COUNTER_MAX),
+                                 SP_INT(fence ? fence->op_id : 0),
+                                 SP_INT(fence ? fence->generation : 0), SP_INT(now)};
+    RSP_STORE_TRY(rsp_store__wbegin(s));
+    rsp_err e = rsp_store__first(s, fence ? RSP_STMT_KS_RESERVE_OP : RSP_STMT_KS_RESERVE, p,
+                                 fence ? 6 : 3);
+    const bool hit = e == RSP_OK;
+    if (hit) {
+        got = (uint64_t)s->ops->col_int(s, 0);
+        e = rsp_store__done(s);
+    }
+    if ((e = rsp_store__wend(s, e == RSP_ERR_END ? RSP_OK : e)) != RSP_OK)
         return e;
-    *counter = (uint64_t)s->ops->col_int(s, 0);
-    s->ops->finish(s);
+    if (!hit) {
+        /* No such key set, counter exhausted, or (with a fence) not the holder. */
+        const rsp_store_param k[] = {SP_TEXT(eid), SP_INT(kvn)};
+        if ((e = rsp_store__first(s, RSP_STMT_KS_COUNTER, k, 2)) != RSP_OK)
+            return e == RSP_ERR_END ? RSP_ERR_NOT_FOUND : e;
+        uint64_t c = (uint64_t)s->ops->col_int(s, 0);
+        s->ops->finish(s);
+        return c >= RSP_STORE_COUNTER_MAX ? RSP_ERR_OVERFLOW : RSP_STORE_FENCED;
+    }
+    *counter = got;
     return RSP_OK;
 }
 
@@ -93,6 +112,6 @@ rsp_err rsp_store_counter_raise(rsp_store *s, const char *eid, uint8_t kvn, uint
         return RSP_ERR_INVAL;
     RSP_STORE_TRY(rsp_store__chk(eid, 33));
     const rsp_store_param p[] = {SP_TEXT(eid), SP_INT(kvn), SP_INT((int64_t)value)};
-    RSP_STORE_TRY(rsp_store__exec_stmt(s, RSP_STMT_KS_RAISE, p, 3, &n));
+    RSP_STORE_TRY(rsp_store__write(s, RSP_STMT_KS_RAISE, p, 3, &n));
     return n ? RSP_OK : why_no_row(s, eid, kvn, RSP_ERR_REPLAY);
 }

@@ -55,6 +55,7 @@ static rsp_err op_read(rsp_store *s, rsp_store_op *op)
     op->lease_until = o->col_int(s, 10);
     RSP_STORE_TRY(rsp_store__col_str(s, 11, op->worker, sizeof op->worker));
     RSP_STORE_TRY(o->col_blob(s, 12, &op->script));
+    op->generation = o->col_int(s, 14);
     return o->col_blob(s, 13, &op->result);
 }
 
@@ -74,24 +75,28 @@ rsp_err rsp_store_op_submit(rsp_store *s, const rsp_store_op *op, int64_t *id, b
         SP_BLOB(op->script.data, op->script.len),
     };
     /* INSERT ... ON CONFLICT DO NOTHING RETURNING id: no row means the key was taken, by this
-     * request earlier or by a concurrent replay; either way the first operation answers. */
+     * request earlier or by a concurrent replay; either way the first operation answers. The id is
+     * handed out only once the insert is committed. */
+    int64_t got = 0;
+    RSP_STORE_TRY(rsp_store__wbegin(s));
     rsp_err e = rsp_store__first(s, RSP_STMT_OP_INSERT, p, 8);
-    if (e == RSP_OK) {
-        *id = s->ops->col_int(s, 0);
-        s->ops->finish(s);
-        if (replayed)
-            *replayed = false;
-        return RSP_OK;
+    bool fresh = e == RSP_OK;
+    if (fresh) {
+        got = s->ops->col_int(s, 0);
+        e = rsp_store__done(s);
     }
-    if (e != RSP_ERR_END)
+    if ((e = rsp_store__wend(s, e == RSP_ERR_END ? RSP_OK : e)) != RSP_OK)
         return e;
-    const rsp_store_param k[] = {SP_TEXT(op->requester), SP_TEXT(op->fcid)};
-    if ((e = rsp_store__first(s, RSP_STMT_OP_BY_FCID, k, 2)) != RSP_OK)
-        return e == RSP_ERR_END ? RSP_ERR_INTERNAL : e;
-    *id = s->ops->col_int(s, 0);
-    s->ops->finish(s);
+    if (!fresh) {
+        const rsp_store_param k[] = {SP_TEXT(op->requester), SP_TEXT(op->fcid)};
+        if ((e = rsp_store__first(s, RSP_STMT_OP_BY_FCID, k, 2)) != RSP_OK)
+            return e == RSP_ERR_END ? RSP_ERR_INTERNAL : e;
+        got = s->ops->col_int(s, 0);
+        s->ops->finish(s);
+    }
+    *id = got;
     if (replayed)
-        *replayed = true;
+        *replayed = !fresh;
     return RSP_OK;
 }
 
@@ -121,9 +126,12 @@ rsp_err rsp_store_op_claim(rsp_store *s, const char *worker_id, int64_t now, int
      * PostgreSQL: the statement's FOR UPDATE SKIP LOCKED lets concurrent claimers pass over each
      * other's candidates instead of queueing on them. */
     RSP_STORE_TRY(rsp_store__begin(s));
-    rsp_err e = rsp_store__first(s, RSP_STMT_OP_CLAIM, p, 3);
+    rsp_err e = rsp_store__first(s, s->broken_claim ? RSP_STMT_OP_CLAIM_BROKEN : RSP_STMT_OP_CLAIM,
+                                 p, 3);
     if (e == RSP_OK) {
         e = op_read(s, op);
+        if (e == RSP_OK)
+            e = rsp_store__done(s);
         s->ops->finish(s);
     }
     if (e != RSP_OK) {
@@ -137,17 +145,47 @@ rsp_err rsp_store_op_claim(rsp_store *s, const char *worker_id, int64_t now, int
     return e;
 }
 
-rsp_err rsp_store_op_transition(rsp_store *s, int64_t id, const char *worker_id,
+/* Why a fenced or compare-and-set update of op id hit no row. */
+static rsp_err op_why(rsp_store *s, int64_t id, const rsp_store_fence *fence, rsp_err otherwise)
+{
+    const rsp_store_param q[] = {SP_INT(id)};
+    rsp_err e = rsp_store__first(s, RSP_STMT_OP_STATE, q, 1);
+    if (e == RSP_ERR_END)
+        return RSP_ERR_NOT_FOUND;
+    if (e != RSP_OK)
+        return e;
+    int64_t gen = s->ops->col_int(s, 1);
+    s->ops->finish(s);
+    return fence && gen != fence->generation ? RSP_STORE_FENCED : otherwise;
+}
+
+rsp_err rsp_store_op_renew(rsp_store *s, const rsp_store_fence *fence, int64_t now,
+                           int64_t lease_until)
+{
+    int64_t n = 0;
+    if (!s || !fence || lease_until < now)
+        return RSP_ERR_INVAL;
+    const rsp_store_param p[] = {SP_INT(fence->op_id), SP_INT(fence->generation), SP_INT(now),
+                                 SP_INT(lease_until)};
+    RSP_STORE_TRY(rsp_store__write(s, RSP_STMT_OP_RENEW, p, 4, &n));
+    /* Same generation but not renewed: finished, or the lease lapsed. Either way it is not ours. */
+    return n ? RSP_OK : op_why(s, fence->op_id, fence, RSP_STORE_FENCED);
+}
+
+rsp_err rsp_store_op_transition(rsp_store *s, int64_t id, const rsp_store_fence *fence,
                                 rsp_store_op_state from, rsp_store_op_state to,
                                 const rsp_store_op_change *chg)
 {
     int64_t n = 0;
     if (!s || !chg)
         return RSP_ERR_INVAL;
-    if (worker_id)
-        RSP_STORE_TRY(rsp_store__chk(worker_id, 64));
-    if (!rsp_store_op_transition_allowed(from, to))
+    /* To SENT only by a claim (the table allows QUEUED -> SENT for it). */
+    if (!rsp_store_op_transition_allowed(from, to) || to == RSP_STORE_OP_SENT)
         return RSP_ERR_STATE;
+    /* In flight, only the holder moves the op; queued, nobody holds it. */
+    const bool held = from == RSP_STORE_OP_SENT || from == RSP_STORE_OP_AWAITING;
+    if (held != (fence != NULL) || (fence && (fence->op_id != id || fence->generation < 0)))
+        return RSP_ERR_INVAL;
     const bool retry = to == RSP_STORE_OP_QUEUED;
     const bool terminal = to >= RSP_STORE_OP_DONE;
     const rsp_store_param p[] = {
@@ -156,17 +194,10 @@ rsp_err rsp_store_op_transition(rsp_store *s, int64_t id, const char *worker_id,
         SP_INT(to == RSP_STORE_OP_AWAITING ? chg->lease_until : 0),
         terminal && chg->result ? SP_BLOB(chg->result->p, chg->result->len)
                                 : (rsp_store_param){RSP_SP_NULL, 0, NULL, NULL, 0},
-        SP_INT(chg->now), SP_TEXT(worker_id ? worker_id : ""),
+        SP_INT(chg->now), SP_INT(fence ? fence->generation : -1),
     };
-    RSP_STORE_TRY(rsp_store__exec_stmt(s, RSP_STMT_OP_TRANS, p, 9, &n));
-    if (n)
-        return RSP_OK;
-    const rsp_store_param q[] = {SP_INT(id)};
-    rsp_err e = rsp_store__first(s, RSP_STMT_OP_STATE, q, 1);
-    if (e == RSP_ERR_END)
-        return RSP_ERR_NOT_FOUND;
-    s->ops->finish(s);
-    return e == RSP_OK ? RSP_ERR_STATE : e;
+    RSP_STORE_TRY(rsp_store__write(s, RSP_STMT_OP_TRANS, p, 9, &n));
+    return n ? RSP_OK : op_why(s, id, fence, RSP_ERR_STATE);
 }
 
 rsp_err rsp_store_op_expire(rsp_store *s, int64_t now, size_t *n)
@@ -175,7 +206,7 @@ rsp_err rsp_store_op_expire(rsp_store *s, int64_t now, size_t *n)
     if (!s)
         return RSP_ERR_INVAL;
     const rsp_store_param p[] = {SP_INT(now)};
-    RSP_STORE_TRY(rsp_store__exec_stmt(s, RSP_STMT_OP_EXPIRE, p, 1, &c));
+    RSP_STORE_TRY(rsp_store__write(s, RSP_STMT_OP_EXPIRE, p, 1, &c));
     if (n)
         *n = (size_t)c;
     return RSP_OK;

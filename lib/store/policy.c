@@ -17,13 +17,19 @@ rsp_err rsp_store_audit_append(rsp_store *s, const rsp_store_audit *a, int64_t *
         SP_INT(a->ts), SP_TEXT(a->actor), SP_TEXT(a->eid), SP_TEXT(a->iccid), SP_INT(a->op_id),
         SP_TEXT(a->event), SP_TEXT(a->detail),
     };
+    int64_t got = 0;
+    RSP_STORE_TRY(rsp_store__wbegin(s));
     rsp_err e = rsp_store__first(s, RSP_STMT_AUD_APPEND, p, 7);
-    if (e != RSP_OK)
-        return e == RSP_ERR_END ? RSP_ERR_INTERNAL : e;
-    if (id)
-        *id = s->ops->col_int(s, 0);
-    s->ops->finish(s);
-    return RSP_OK;
+    if (e == RSP_ERR_END)
+        e = RSP_ERR_INTERNAL;
+    if (e == RSP_OK) {
+        got = s->ops->col_int(s, 0);
+        e = rsp_store__done(s);
+    }
+    /* The id is handed out only once the row is committed. */
+    if ((e = rsp_store__wend(s, e)) == RSP_OK && id)
+        *id = got;
+    return e;
 }
 
 static rsp_err audit_read(rsp_store *s, rsp_store_audit *a)
@@ -93,8 +99,8 @@ rsp_err rsp_store_plma_set(rsp_store *s, const char *operator_id, const char *m2
     const rsp_store_param p[] = {SP_TEXT(operator_id), SP_TEXT(m2msp_id), SP_TEXT(profile_type),
                                  SP_INT(functions)};
     if (functions == 0)
-        return rsp_store__exec_stmt(s, RSP_STMT_PLMA_DEL, p, 3, NULL);
-    return rsp_store__exec_stmt(s, RSP_STMT_PLMA_SET, p, 4, NULL);
+        return rsp_store__write(s, RSP_STMT_PLMA_DEL, p, 3, NULL);
+    return rsp_store__write(s, RSP_STMT_PLMA_SET, p, 4, NULL);
 }
 
 rsp_err rsp_store_plma_get(rsp_store *s, const char *operator_id, const char *m2msp_id,
@@ -138,8 +144,8 @@ rsp_err rsp_store_onc_set(rsp_store *s, const char *operator_id, const char *pro
     const rsp_store_param p[] = {SP_TEXT(operator_id), SP_TEXT(profile_type),
                                  SP_INT(notifications)};
     if (notifications == 0)
-        return rsp_store__exec_stmt(s, RSP_STMT_ONC_DEL, p, 2, NULL);
-    return rsp_store__exec_stmt(s, RSP_STMT_ONC_SET, p, 3, NULL);
+        return rsp_store__write(s, RSP_STMT_ONC_DEL, p, 2, NULL);
+    return rsp_store__write(s, RSP_STMT_ONC_SET, p, 3, NULL);
 }
 
 rsp_err rsp_store_onc_get(rsp_store *s, const char *operator_id, const char *profile_type,

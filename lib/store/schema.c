@@ -49,6 +49,8 @@ static const char *const sqlite_steps[] = {
     " eid TEXT NOT NULL, package_path TEXT NOT NULL, package BLOB NOT NULL,"
     " added INTEGER NOT NULL, updated INTEGER NOT NULL);"
     "CREATE INDEX inv_avail ON inv(profile_type, added, iccid) WHERE state = 0;",
+    /* v3: the claim generation (the fence of operation-scoped writes). */
+    "ALTER TABLE op ADD COLUMN gen INTEGER NOT NULL DEFAULT 0;",
 };
 
 static const char *const pg_steps[] = {
@@ -92,6 +94,11 @@ static const char *const pg_steps[] = {
     " eid TEXT NOT NULL, package_path TEXT NOT NULL, package BYTEA NOT NULL,"
     " added BIGINT NOT NULL, updated BIGINT NOT NULL);"
     "CREATE INDEX inv_avail ON inv(profile_type, added, iccid) WHERE state = 0;",
+    /* v3: the claim generation; and statistics kept current on the op table, whose contents
+     * swing fast (a queue): analyse after 1% / 200 rows changed instead of 10% / 50. */
+    "ALTER TABLE op ADD COLUMN gen BIGINT NOT NULL DEFAULT 0;"
+    "ALTER TABLE op SET (autovacuum_analyze_scale_factor = 0.01,"
+    " autovacuum_analyze_threshold = 200, autovacuum_vacuum_scale_factor = 0.02);",
 };
 
 _Static_assert(sizeof sqlite_steps / sizeof sqlite_steps[0] == RSP_STORE_SCHEMA_VERSION,

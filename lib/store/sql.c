@@ -9,7 +9,7 @@
 #define PROF_COLS "iccid,eid,isdp_aid,mno_id,smdp_id,profile_type,msisdn,imsi,state,fallback,pol2," \
     "allocated_memory"
 #define OP_COLS "id,eid,function,requester,fcid,created,deadline,state,attempts,next_attempt," \
-    "lease_until,worker,script,result"
+    "lease_until,worker,script,result,gen"
 #define AUD_COLS "id,ts,actor,eid,iccid,op_id,event,detail"
 #define INV_COLS "iccid,profile_type,state,eid,package_path,package,updated"
 
@@ -22,7 +22,18 @@
     " AND (p.state IN (1,2) OR (p.state = 0 AND p.id < o.id AND p.deadline > $2)))"
 #define OP_CLAIM_SET \
     "UPDATE op SET state = 1, attempts = attempts + (CASE WHEN state = 0 THEN 0 ELSE 1 END)," \
-    " worker = $1, lease_until = $3, updated = $2 WHERE state IN (0,1,2) AND id = "
+    " worker = $1, lease_until = $3, updated = $2, gen = gen + 1 WHERE state IN (0,1,2) AND id = "
+/* Test hook only (rsp_store__test_break_claim): the claim without the per-eUICC rules. */
+#define OP_CLAIM_BROKEN_WHERE \
+    "((o.state = 0 AND o.next_attempt <= $2) OR (o.state IN (1,2) AND o.lease_until < $2))" \
+    " AND o.deadline > $2"
+/* The fence of an operation-scoped counter reservation: the op is in flight for this eUICC, under
+ * the presented generation, with a live lease. PostgreSQL locks the op row FOR SHARE, so a
+ * concurrent claim (which updates the row) is ordered before or after the reservation, never
+ * beside it. */
+#define KS_RESERVE_OP_SQL(lock) "UPDATE keyset SET counter = counter + 1" \
+    " WHERE eid = $1 AND kvn = $2 AND counter < $3 AND EXISTS (SELECT 1 FROM op WHERE id = $4" \
+    " AND gen = $5 AND eid = $1 AND state IN (1,2) AND lease_until >= $6" lock ") RETURNING counter"
 
 #define INV_ALLOC_SET "UPDATE inv SET state = 1, eid = $2, updated = $3 WHERE state = 0 AND iccid = "
 
@@ -69,6 +80,7 @@ static const stmt_sql stmts[RSP_STMT__COUNT] = {
     [RSP_STMT_KS_DEL] = {"DELETE FROM keyset WHERE eid = $1 AND kvn = $2", NULL},
     [RSP_STMT_KS_RESERVE] = {"UPDATE keyset SET counter = counter + 1"
         " WHERE eid = $1 AND kvn = $2 AND counter < $3 RETURNING counter", NULL},
+    [RSP_STMT_KS_RESERVE_OP] = {KS_RESERVE_OP_SQL(""), KS_RESERVE_OP_SQL(" FOR SHARE")},
     [RSP_STMT_KS_RAISE] = {"UPDATE keyset SET counter = $3 WHERE eid = $1 AND kvn = $2"
         " AND counter < $3", NULL},
     [RSP_STMT_KS_COUNTER] = {"SELECT counter FROM keyset WHERE eid = $1 AND kvn = $2", NULL},
@@ -83,10 +95,18 @@ static const stmt_sql stmts[RSP_STMT__COUNT] = {
         " RETURNING " OP_COLS,
         OP_CLAIM_SET "(SELECT o.id FROM op o WHERE " OP_CLAIM_WHERE " ORDER BY o.id LIMIT 1"
         " FOR UPDATE SKIP LOCKED) RETURNING " OP_COLS},
+    [RSP_STMT_OP_CLAIM_BROKEN] = {
+        OP_CLAIM_SET "(SELECT o.id FROM op o WHERE " OP_CLAIM_BROKEN_WHERE " ORDER BY o.id LIMIT 1)"
+        " RETURNING " OP_COLS,
+        OP_CLAIM_SET "(SELECT o.id FROM op o WHERE " OP_CLAIM_BROKEN_WHERE " ORDER BY o.id LIMIT 1"
+        " FOR UPDATE SKIP LOCKED) RETURNING " OP_COLS},
+    /* $9: the fence's generation, or -1 from QUEUED (nobody holds the op). */
     [RSP_STMT_OP_TRANS] = {"UPDATE op SET state = $3, attempts = attempts + $4,"
         " next_attempt = COALESCE($5, next_attempt), lease_until = $6, result = COALESCE($7, result),"
-        " updated = $8 WHERE id = $1 AND state = $2 AND (worker = $9 OR $9 = '')", NULL},
-    [RSP_STMT_OP_STATE] = {"SELECT state FROM op WHERE id = $1", NULL},
+        " updated = $8 WHERE id = $1 AND state = $2 AND ($9 < 0 OR gen = $9)", NULL},
+    [RSP_STMT_OP_STATE] = {"SELECT state, gen FROM op WHERE id = $1", NULL},
+    [RSP_STMT_OP_RENEW] = {"UPDATE op SET lease_until = $4, updated = $3 WHERE id = $1 AND gen = $2"
+        " AND state IN (1,2) AND lease_until >= $3", NULL},
     [RSP_STMT_OP_EXPIRE] = {"UPDATE op SET state = 5, lease_until = 0, updated = $1"
         " WHERE (state = 0 AND deadline <= $1) OR (state IN (1,2) AND deadline <= $1"
         " AND lease_until < $1)", NULL},

@@ -126,3 +126,42 @@ void rsp_store__rollback(rsp_store *s)
     s->ops->finish(s);
     s->ops->rollback(s);
 }
+
+rsp_err rsp_store__wbegin(rsp_store *s)
+{
+    return s->ops->wbegin(s);
+}
+
+rsp_err rsp_store__wend(rsp_store *s, rsp_err e)
+{
+    if (e != RSP_OK) {
+        s->ops->finish(s);
+        s->ops->wrollback(s);
+        return e;
+    }
+    if ((e = s->ops->wcommit(s)) != RSP_OK)
+        s->ops->wrollback(s);
+    return e;
+}
+
+rsp_err rsp_store__write(rsp_store *s, rsp_store_stmt st, const rsp_store_param *p, size_t n,
+                         int64_t *changes)
+{
+    RSP_STORE_TRY(rsp_store__wbegin(s));
+    return rsp_store__wend(s, rsp_store__exec_stmt(s, st, p, n, changes));
+}
+
+rsp_err rsp_store__done(rsp_store *s)
+{
+    rsp_err e;
+    while ((e = s->ops->next(s)) == RSP_OK)
+        ;
+    s->ops->finish(s);
+    return e == RSP_ERR_END ? RSP_OK : e;
+}
+
+void rsp_store__test_break_claim(rsp_store *s)
+{
+    if (s)
+        s->broken_claim = true;
+}

@@ -19,9 +19,9 @@
     X(EIS_PUT) X(EIS_GET) X(EIS_DEL) \
     X(PROF_PUT) X(PROF_GET) X(PROF_LIST) X(PROF_SET_STATE) X(PROF_SET_POL2) X(PROF_FB_CLEAR) \
     X(PROF_FB_SET) X(PROF_DEL) \
-    X(KS_PUT) X(KS_GET) X(KS_DEL) X(KS_RESERVE) X(KS_RAISE) X(KS_COUNTER) \
-    X(OP_INSERT) X(OP_BY_FCID) X(OP_GET) X(OP_CLAIM) X(OP_TRANS) X(OP_STATE) X(OP_EXPIRE) \
-    X(OP_COUNT) \
+    X(KS_PUT) X(KS_GET) X(KS_DEL) X(KS_RESERVE) X(KS_RESERVE_OP) X(KS_RAISE) X(KS_COUNTER) \
+    X(OP_INSERT) X(OP_BY_FCID) X(OP_GET) X(OP_CLAIM) X(OP_CLAIM_BROKEN) X(OP_TRANS) X(OP_STATE) \
+    X(OP_RENEW) X(OP_EXPIRE) X(OP_COUNT) \
     X(AUD_APPEND) X(AUD_LIST) \
     X(PLMA_SET) X(PLMA_DEL) X(PLMA_GET) X(ONC_SET) X(ONC_DEL) X(ONC_GET) \
     X(INV_ADD) X(INV_GET) X(INV_ALLOC) X(INV_TRANS) X(INV_STATE) X(INV_COUNT)
@@ -61,10 +61,18 @@ typedef struct rsp_store_ops {
     rsp_store_backend_id id;
     rsp_err (*open)(rsp_store *s, const char *conninfo, rsp_diag *diag);
     void (*close)(rsp_store *s);
-    /* Write transaction (SQLite: BEGIN IMMEDIATE, so the write lock is taken up front). */
+    /* Write transaction of several statements (SQLite: the writer lock, then BEGIN IMMEDIATE, so
+     * the write lock is taken up front). commit reports a failed commit. */
     rsp_err (*begin)(rsp_store *s);
     rsp_err (*commit)(rsp_store *s);
     void (*rollback)(rsp_store *s);
+    /* Around a single-statement write. SQLite: the same as begin/commit/rollback, because an
+     * autocommit statement with RETURNING commits inside sqlite3_reset, whose error is easy to lose,
+     * and because the writer lock must be held. PostgreSQL: nothing (an autocommit statement's
+     * result already reports its commit). */
+    rsp_err (*wbegin)(rsp_store *s);
+    rsp_err (*wcommit)(rsp_store *s);
+    void (*wrollback)(rsp_store *s);
     /* Runs a script of ;-separated statements (schema DDL); no parameters, no rows. */
     rsp_err (*exec)(rsp_store *s, const char *sql);
     /* Runs ad-hoc SQL returning one integer in its first row; RSP_ERR_END if no row. */
@@ -82,7 +90,13 @@ typedef struct rsp_store_ops {
 struct rsp_store {
     const rsp_store_ops *ops;
     void *be; /* backend connection state */
+    bool broken_claim; /* test hook only (rsp_store__test_break_claim) */
 };
+
+/* Test hook, never called by production code: makes this handle claim with a deliberately broken
+ * statement (it ignores the one-in-flight-per-eUICC and FIFO rules), so the concurrency test can
+ * show that it catches a wrong claim query. */
+void rsp_store__test_break_claim(rsp_store *s);
 
 extern const rsp_store_ops rsp_store_sqlite_ops;
 extern const rsp_store_ops rsp_store_pg_ops;
@@ -105,6 +119,15 @@ rsp_err rsp_store__chk(const char *str, size_t cap);
 rsp_err rsp_store__begin(rsp_store *s);
 rsp_err rsp_store__commit(rsp_store *s);
 void rsp_store__rollback(rsp_store *s);
+/* Single-statement writes: wbegin, then the statement(s), then wend(s, e), which commits if e is
+ * RSP_OK (returning the commit's error) and rolls back otherwise (returning e). */
+rsp_err rsp_store__wbegin(rsp_store *s);
+rsp_err rsp_store__wend(rsp_store *s, rsp_err e);
+/* A write run as one unit: wbegin, exec_stmt, wend. */
+rsp_err rsp_store__write(rsp_store *s, rsp_store_stmt st, const rsp_store_param *p, size_t n,
+                         int64_t *changes);
+/* After reading a RETURNING row: steps the statement to its end and reports any error there. */
+rsp_err rsp_store__done(rsp_store *s);
 
 #define RSP_STORE_TRY(expr) do { rsp_err e_ = (expr); if (e_ != RSP_OK) return e_; } while (0)
 

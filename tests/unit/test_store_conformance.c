@@ -114,7 +114,7 @@ static void test_keysets_counters(void **state)
     memset(&k, 0, sizeof k);
     uint64_t c = 0;
     fx_eis(f->s, EID_A);
-    assert_int_equal(rsp_store_counter_reserve(f->s, EID_A, 1, &c), RSP_ERR_NOT_FOUND);
+    assert_int_equal(rsp_store_counter_reserve(f->s, NULL, EID_A, 1, 0, &c), RSP_ERR_NOT_FOUND);
     snprintf(k.eid, sizeof k.eid, EID_A);
     k.kvn = 1;
     k.type = 80;
@@ -123,12 +123,12 @@ static void test_keysets_counters(void **state)
     assert_int_equal(rsp_store_keyset_put(f->s, &k), RSP_OK);
     rsp_store_keyset_clear(&k);
     for (uint64_t i = 6; i < 16; i++) {
-        assert_int_equal(rsp_store_counter_reserve(f->s, EID_A, 1, &c), RSP_OK);
+        assert_int_equal(rsp_store_counter_reserve(f->s, NULL, EID_A, 1, 0, &c), RSP_OK);
         assert_int_equal(c, i);
     }
     /* Durable: close and reopen, the next value follows the last one returned. */
     fx_reopen(f);
-    assert_int_equal(rsp_store_counter_reserve(f->s, EID_A, 1, &c), RSP_OK);
+    assert_int_equal(rsp_store_counter_reserve(f->s, NULL, EID_A, 1, 0, &c), RSP_OK);
     assert_int_equal(c, 16);
     assert_int_equal(rsp_store_keyset_get(f->s, EID_A, 1, &k), RSP_OK);
     assert_int_equal(k.counter, 16);
@@ -143,11 +143,11 @@ static void test_keysets_counters(void **state)
     rsp_store_keyset_clear(&k);
     assert_int_equal(rsp_store_counter_raise(f->s, EID_A, 1, 16), RSP_ERR_REPLAY);
     assert_int_equal(rsp_store_counter_raise(f->s, EID_A, 1, 100), RSP_OK);
-    assert_int_equal(rsp_store_counter_reserve(f->s, EID_A, 1, &c), RSP_OK);
+    assert_int_equal(rsp_store_counter_reserve(f->s, NULL, EID_A, 1, 0, &c), RSP_OK);
     assert_int_equal(c, 101);
     /* The 40-bit counter runs out instead of wrapping. */
     assert_int_equal(rsp_store_counter_raise(f->s, EID_A, 1, RSP_STORE_COUNTER_MAX), RSP_OK);
-    assert_int_equal(rsp_store_counter_reserve(f->s, EID_A, 1, &c), RSP_ERR_OVERFLOW);
+    assert_int_equal(rsp_store_counter_reserve(f->s, NULL, EID_A, 1, 0, &c), RSP_ERR_OVERFLOW);
     assert_int_equal(rsp_store_counter_raise(f->s, EID_A, 2, 7), RSP_ERR_NOT_FOUND);
     assert_int_equal(rsp_store_keyset_delete(f->s, EID_A, 1), RSP_OK);
     assert_int_equal(rsp_store_keyset_get(f->s, EID_A, 1, &k), RSP_ERR_NOT_FOUND);
@@ -344,7 +344,8 @@ int main(void)
         BOTH(test_eis_crud),        BOTH(test_profiles),  BOTH(test_keysets_counters),
         BOTH(test_audit),           BOTH(test_plma_onc),  BOTH(test_inventory),
         BOTH(test_migrations),      BOTH(test_op_idempotent), BOTH(test_op_fifo),
-        BOTH(test_op_lease_retry_expiry), BOTH(test_op_concurrent_claims),
+        BOTH(test_op_lease_retry_expiry), BOTH(test_op_fencing),
+        BOTH(test_op_concurrent_claims),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

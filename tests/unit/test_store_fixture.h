@@ -26,9 +26,9 @@ typedef struct fx {
     rsp_store *s;
 } fx;
 
-static int fx_counter;
+static int fx_counter __attribute__((unused));
 
-static int fx_pg_admin(const char *sql)
+static __attribute__((unused)) int fx_pg_admin(const char *sql)
 {
     PGconn *c = PQconnectdb(getenv("RSP_PG_DSN"));
     int ok = c && PQstatus(c) == CONNECTION_OK;
@@ -47,7 +47,7 @@ static int fx_pg_admin(const char *sql)
 }
 
 /* cmocka skips teardown when setup fails: release the fixture here. */
-static int fx_fail(void **state)
+static __attribute__((unused)) int fx_fail(void **state)
 {
     free(*state);
     *state = NULL;
@@ -55,7 +55,7 @@ static int fx_fail(void **state)
 }
 
 /* Prepares a fresh database for backend be and opens f->s on it. */
-static int fx_setup(void **state, int be)
+static __attribute__((unused)) int fx_setup(void **state, int be)
 {
     fx *f = calloc(1, sizeof *f);
     assert_non_null(f);
@@ -97,10 +97,17 @@ static int fx_setup(void **state, int be)
     return 0;
 }
 
-static int fx_setup_sqlite(void **state) { return fx_setup(state, BE_SQLITE); }
-static int fx_setup_pg(void **state) { return fx_setup(state, BE_PG); }
+static __attribute__((unused)) int fx_setup_sqlite(void **state)
+{
+    return fx_setup(state, BE_SQLITE);
+}
 
-static int fx_teardown(void **state)
+static __attribute__((unused)) int fx_setup_pg(void **state)
+{
+    return fx_setup(state, BE_PG);
+}
+
+static __attribute__((unused)) int fx_teardown(void **state)
 {
     fx *f = *state;
     if (!f)
@@ -121,7 +128,7 @@ static int fx_teardown(void **state)
 }
 
 /* Returns the fixture, or skips the test when PostgreSQL was explicitly skipped. */
-static fx *fx_get(void **state)
+static __attribute__((unused)) fx *fx_get(void **state)
 {
     fx *f = *state;
     if (!f->s)
@@ -130,7 +137,7 @@ static fx *fx_get(void **state)
 }
 
 /* Reopens f->s (durability checks: what was returned must be there after a close). */
-static void fx_reopen(fx *f)
+static __attribute__((unused)) void fx_reopen(fx *f)
 {
     rsp_store_close(f->s);
     f->s = NULL;
@@ -140,7 +147,7 @@ static void fx_reopen(fx *f)
 #define EID_A "89049032123451234512345678901235"
 #define EID_B "89049032123451234512345678901236"
 
-static void fx_eis(rsp_store *s, const char *eid)
+static __attribute__((unused)) void fx_eis(rsp_store *s, const char *eid)
 {
     rsp_store_eis e;
     memset(&e, 0, sizeof e);
