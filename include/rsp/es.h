@@ -116,6 +116,27 @@ rsp_err rsp_es_action_format(const rsp_es_func *f, bool response, char *out, siz
  * *response is true for the result of a request function (never for a one-way function). */
 rsp_err rsp_es_action_parse(const char *uri, const rsp_es_func **f, bool *response, rsp_diag *d);
 
+/* ---- dialects ----
+ * The SOAP form a peer speaks: SOAP version, WS-Addressing namespace, body wrappers and element names,
+ * list wrappers, value spellings. Each dialect is a table in lib/es/dialect*.c (docs/modules/es.md,
+ * "Dialects"); the codecs have no per-peer code. A decoded message carries the dialect it came in; an
+ * encoded one uses m->dialect (so a client sets it from the peer's configuration, and an endpoint
+ * answers in the dialect of the request). JSON has one form and ignores the dialect. */
+typedef enum rsp_es_dialect {
+    RSP_ES_DIALECT_GSMA = 0, /* SOAP 1.2, WS-A 2005/08, element names of SGP.02 as in our tables */
+    RSP_ES_DIALECT_NJIWA,    /* the JAX-WS contract of bagyenda/njiwa: SOAP 1.1 rpc/literal, WS-A 2007/05
+                              * metadata namespace, <return> results, its element names */
+    RSP_ES_DIALECT__COUNT
+} rsp_es_dialect;
+
+/* "gsma"/"njiwa" (case-insensitive) -> dialect; RSP_ERR_NOT_FOUND otherwise. */
+rsp_err rsp_es_dialect_parse(const char *s, rsp_es_dialect *out);
+/* The name of a dialect; "?" if out of range. */
+const char *rsp_es_dialect_name(rsp_es_dialect d);
+/* The SOAP version (11 or 12) a dialect speaks, and its Content-Type. */
+int rsp_es_dialect_soap_version(rsp_es_dialect d);
+const char *rsp_es_dialect_content_type(rsp_es_dialect d);
+
 /* ---- messages ---- */
 /* WS-Addressing fields carried beside the body (SOAP header; JSON "addressing" object). Owned. */
 typedef struct rsp_es_wsa {
@@ -138,6 +159,11 @@ typedef struct rsp_es_msg {
     char bad_element[64];
     const char *bad_reason;
     int soap_version;        /* 11 or 12 for decoded SOAP, 0 otherwise */
+    rsp_es_dialect dialect;  /* decode: the dialect detected; encode: the dialect to write */
+    /* A result carried in the HTTP response to its request (njiwa: <OpResponse><return>...), rather than
+     * sent as a request of its own to ReplyTo (a callback). Set by the decoder; the encoder reads it. The
+     * gsma dialect writes both the same way. */
+    bool in_http_response;
 } rsp_es_msg;
 
 /* The descriptor of the body: func->resp when response, else func->req. */
@@ -186,15 +212,19 @@ typedef struct rsp_es_limits {
 #define RSP_ES_SOAP12_CTYPE "application/soap+xml; charset=utf-8"
 #define RSP_ES_SOAP11_CTYPE "text/xml; charset=utf-8"
 
-/* Emits a SOAP 1.2 envelope with the WS-A header fields that are set (Action is filled from the
- * catalogue when m->wsa.action is NULL) and the body as <es:Name> / <es:NameResponse> in the service
- * namespace with unqualified children. Appends to out (caller owns). RSP_ERR_INVAL if a mandatory
- * member is missing (diag names it). */
+/* Emits the envelope of m->dialect (gsma: SOAP 1.2, WS-A 2005/08, <es:Name> / <es:NameResponse>; njiwa:
+ * SOAP 1.1, WS-A 2007/05 metadata, the WSDL's rpc wrapper and part names, <return> for results carried in
+ * the HTTP response) with the WS-A header fields that are set (Action is filled from the dialect's table
+ * or the catalogue when m->wsa.action is NULL). Appends to out (caller owns). RSP_ERR_INVAL if a
+ * mandatory member is missing, RSP_ERR_UNSUPPORTED if a member that is set has no form in the dialect
+ * (diag names it: nothing is dropped silently). */
 rsp_err rsp_es_soap_encode(const rsp_es_msg *m, rsp_buf *out, rsp_diag *d);
 /* Emits a SOAP Fault (1.2 unless soap_version == 11): code "Sender"/"Receiver", reason text. */
 rsp_err rsp_es_soap_fault(int soap_version, bool sender, const char *reason, const char *relates_to,
                           rsp_buf *out);
-/* Parses a SOAP 1.1 or 1.2 envelope. `action_hint` (may be NULL) is the HTTP SOAPAction or the
+/* Parses a SOAP 1.1 or 1.2 envelope in any dialect (detected from the WS-A namespace, else the SOAP
+ * version; out->dialect says which). An element, header or value the dialect's table cannot map is an
+ * error naming its path (Body/EnableProfile/pol2/rules[2]/Action), never skipped. `action_hint` (may be NULL) is the HTTP SOAPAction or the
  * action parameter of the Content-Type, used when the envelope has no WS-A Action. No network, no
  * DTD (a DOCTYPE is rejected), no entity expansion, size and depth limits (lim may be NULL).
  * On success out owns a body. On a body validation failure out->func, out->wsa and out->bad_* are

@@ -7,7 +7,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "es_int.h"
+#include "dialect_int.h"
 
 static const rsp_es_iface_table *const tables[RSP_ES__COUNT] = {
     &rsp_es_es1_table, &rsp_es_es2_table, &rsp_es_es3_table,
@@ -123,14 +123,23 @@ rsp_err rsp_es_action_parse(const char *uri, const rsp_es_func **f, bool *respon
         grp--;
     size_t grplen = last > grp ? (size_t)(last - grp) : 0;
     const char *dash = memchr(last, '-', (size_t)(e - last));
-    if (!dash)
-        return rsp_diag_set(d, RSP_ERR_NOT_FOUND, "Action '%.*s' has no '<interface>-<function>' segment",
-                            (int)(e - s > 120 ? 120 : e - s), s);
     rsp_es_iface iface;
-    if (rsp_es_iface_parse(last, (size_t)(dash - last), &iface) != RSP_OK)
+    const char *name;
+    if (dash && rsp_es_iface_parse(last, (size_t)(dash - last), &iface) == RSP_OK) {
+        name = dash + 1;
+        while (name < e && *name == ' ') /* njiwa's "ES7- CreateAdditionalKeySet" */
+            name++;
+    } else if (last > grp && rsp_es_iface_parse(grp, grplen - 1, &iface) == RSP_OK) {
+        /* JAX-WS default Action: <namespace>/<interface>/<Operation>Response */
+        name = last;
+        grplen = 0;
+    } else if (dash) {
         return rsp_diag_set(d, RSP_ERR_NOT_FOUND, "Action names unknown interface '%.*s'",
                             (int)(dash - last > 16 ? 16 : dash - last), last);
-    const char *name = dash + 1;
+    } else {
+        return rsp_diag_set(d, RSP_ERR_NOT_FOUND, "Action '%.*s' has no '<interface>-<function>' segment",
+                            (int)(e - s > 120 ? 120 : e - s), s);
+    }
     size_t nlen = (size_t)(e - name), stem;
     const rsp_es_func *fn = rsp_es_func_find(iface, name, nlen);
     bool resp_suffix = false;
@@ -140,6 +149,8 @@ rsp_err rsp_es_action_parse(const char *uri, const rsp_es_func **f, bool *respon
         fn = rsp_es_func_find(iface, name, stem);
         resp_suffix = true;
     }
+    if (!fn) /* a name a dialect gives the function: "PrepareSMSRChangeRequestResponse", "EnableISDP" */
+        fn = rsp_es_dialect_func_by_name(iface, name, nlen, &resp_suffix);
     if (!fn)
         return rsp_diag_set(d, RSP_ERR_NOT_FOUND, "Action names unknown function '%.*s' of %s",
                             (int)(nlen > 64 ? 64 : nlen), name, tables[iface]->name);

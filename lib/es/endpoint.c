@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "es_int.h"
+#include "soap_int.h"
 #include "rsp/crypto.h"
 #include "rsp/es_endpoint.h"
 #include "rsp/log.h"
@@ -138,9 +139,10 @@ static char *dup_or_null(const char *s)
     return s ? strdup(s) : NULL;
 }
 
-/* Encodes the result of a request message (func, body) in the binding of the request, with
- * RelatesTo = the request's MessageID. */
-static rsp_err encode_result(const rsp_es_endpoint *ep, const rsp_es_msg *req, bool json, void *body,
+/* Encodes the result of a request message (func, body) in the binding and dialect of the request, with
+ * RelatesTo = the request's MessageID. `in_http` says whether it answers the HTTP request (njiwa then
+ * wraps it in the operation's <return> part) or goes out as a callback. */
+static rsp_err encode_result(const rsp_es_endpoint *ep, const rsp_es_msg *req, bool json, bool in_http, void *body,
                              rsp_buf *out, char *action, size_t alen, rsp_diag *d)
 {
     rsp_es_msg res;
@@ -148,7 +150,9 @@ static rsp_err encode_result(const rsp_es_endpoint *ep, const rsp_es_msg *req, b
     res.func = req->func;
     res.response = true;
     res.body = body;
-    rsp_err e = rsp_es_action_format(req->func, true, action, alen);
+    res.dialect = req->dialect;
+    res.in_http_response = in_http;
+    rsp_err e = json ? rsp_es_action_format(req->func, true, action, alen) : rsp_es_soap_action(&res, action, alen);
     if (e != RSP_OK)
         return e;
     res.wsa.from = dup_or_null(ep->cfg.self_address);
@@ -191,12 +195,14 @@ static void finish(rsp_es_call *c)
         char action[160];
         rsp_diag d;
         rsp_diag_clear(&d);
-        rsp_err e = encode_result(ep, &c->req, c->json, c->resp, &b, action, sizeof(action), &d);
-        const char *ctype = c->json ? "application/json" : RSP_ES_SOAP12_CTYPE;
+        bool in_http = c->deferred || c->sync_answer;
+        rsp_err e = encode_result(ep, &c->req, c->json, in_http, c->resp, &b, action, sizeof(action), &d);
+        const char *ctype = c->json ? "application/json" : rsp_es_dialect_content_type(c->req.dialect);
         if (e != RSP_OK) {
             RSP_LOGE(RSP_SS_ES, "cannot encode result", "function=%s err=%s", c->req.func->name, d.msg);
-            if (c->deferred || c->sync_answer)
-                answer_error(c->respond, c->rctx, c->json, 12, 500, e, "result could not be encoded", NULL);
+            if (in_http)
+                answer_error(c->respond, c->rctx, c->json, rsp_es_dialect_soap_version(c->req.dialect), 500, e,
+                             "result could not be encoded", NULL);
         } else if (c->deferred || c->sync_answer) {
             answer(c->respond, c->rctx, 200, ctype, &b);
         } else if (ep->cfg.send) {
@@ -286,10 +292,10 @@ static void answer_invalid(rsp_es_endpoint *ep, const rsp_es_msg *m, bool json, 
         rsp_es_datetime_now(now);
         h->processing_start = strdup(now);
         h->processing_end = strdup(now);
-        e = encode_result(ep, m, json, resp, &b, action, sizeof(action), NULL);
+        e = encode_result(ep, m, json, true, resp, &b, action, sizeof(action), NULL);
     }
     if (e == RSP_OK)
-        answer(respond, rctx, json ? 400 : 200, json ? "application/json" : RSP_ES_SOAP12_CTYPE, &b);
+        answer(respond, rctx, json ? 400 : 200, json ? "application/json" : rsp_es_dialect_content_type(m->dialect), &b);
     else
         answer_error(respond, rctx, json, m->soap_version ? m->soap_version : 12, 400, e, d->msg, m->wsa.message_id);
     rsp_buf_free(&b);
@@ -384,8 +390,9 @@ rsp_err rsp_es_endpoint_handle(rsp_es_endpoint *ep, const rsp_es_http_in *in, rs
     c->respond = respond;
     c->rctx = rctx;
     rsp_es_datetime_now(c->start);
+    /* njiwa's operations are request-response: its client reads the result from the HTTP answer */
     c->deferred = want_result && (m.func->mode == RSP_ES_SYNC || (in->prefer && ci_find(in->prefer, "wait")) ||
-                                  !usable_reply_to(m.wsa.reply_to));
+                                  !usable_reply_to(m.wsa.reply_to) || (!json && m.dialect == RSP_ES_DIALECT_NJIWA));
     ep->pending++;
 
     c->in_dispatch = true;

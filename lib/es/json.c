@@ -1,7 +1,7 @@
 /* JSON binding (jansson) of the same catalogue: POST /<interface lowercase>/<FunctionName>, the body is
  * the struct as one object with the tables' JSON keys (docs/ES-JSON.md), plus an optional "addressing"
  * object carrying the WS-A fields. Decoding is as lenient as the SOAP side on key spelling (case and
- * '-'/'_' ignored), strict on types, and ignores unknown keys. */
+ * '-'/'_' ignored), strict on types, and refuses unknown keys (nothing is dropped silently). */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -179,6 +179,7 @@ rsp_err rsp_es_json_encode(const rsp_es_msg *m, rsp_buf *out, rsp_diag *d)
 typedef struct dec_ctx {
     rsp_es_msg *m;
     rsp_diag *d;
+    const json_t *root; /* the message object: the only one that may carry "addressing" */
 } dec_ctx;
 
 static rsp_err bad(dec_ctx *c, rsp_err err, const rsp_es_field *f, const char *reason, const char *what)
@@ -250,8 +251,15 @@ static rsp_err dec_struct(dec_ctx *c, const rsp_es_struct *sd, json_t *o, void *
         for (i = 0; i < sd->nfields; i++)
             if (rsp_es_name_eq(key, klen, sd->fields[i].json))
                 break;
-        if (i == sd->nfields || json_is_null(v))
-            continue; /* unknown key, or explicit null = absent */
+        if (i == sd->nfields) {
+            if (c->root == o && !strcmp(key, "addressing"))
+                continue;
+            /* a key we cannot place is refused, not dropped */
+            rsp_es_msg_bad(c->m, key, "2.1");
+            return rsp_diag_set(c->d, RSP_ERR_TAG, "unknown key '%.60s' in %s", key, sd->name);
+        }
+        if (json_is_null(v))
+            continue; /* explicit null = absent */
         const rsp_es_field *f = &sd->fields[i];
         if (seen & (1ull << i))
             return bad(c, RSP_ERR_FORMAT, f, "2.1", "given twice");
@@ -311,14 +319,27 @@ static size_t json_depth(const uint8_t *p, size_t len)
     return max;
 }
 
-static rsp_err read_addressing(json_t *a, rsp_es_wsa *w)
+static rsp_err read_addressing(json_t *a, rsp_es_wsa *w, rsp_diag *d)
 {
-    if (!json_is_object(a))
+    if (!a || json_is_null(a))
         return RSP_OK;
-    for (size_t i = 0; i < sizeof(wsa_keys) / sizeof(wsa_keys[0]); i++) {
-        const char *s = json_string_value(json_object_get(a, wsa_keys[i].key));
+    if (!json_is_object(a))
+        return rsp_diag_set(d, RSP_ERR_FORMAT, "\"addressing\" must be an object");
+    const char *key;
+    json_t *v;
+    json_object_foreach(a, key, v) {
+        size_t i = 0;
+        while (i < sizeof(wsa_keys) / sizeof(wsa_keys[0]) && strcmp(wsa_keys[i].key, key))
+            i++;
+        if (i == sizeof(wsa_keys) / sizeof(wsa_keys[0]))
+            return rsp_diag_set(d, RSP_ERR_TAG, "unknown key '%.60s' in addressing", key);
+        if (json_is_null(v))
+            continue;
+        const char *s = json_string_value(v);
+        if (!s)
+            return rsp_diag_set(d, RSP_ERR_FORMAT, "addressing.%s: expected a string", key);
         char **dst = (char **)((uint8_t *)w + wsa_keys[i].off);
-        if (s && !(*dst = strdup(s)))
+        if (!(*dst = strdup(s)))
             return RSP_ERR_NOMEM;
     }
     return RSP_OK;
@@ -351,7 +372,7 @@ rsp_err rsp_es_json_decode(const rsp_es_func *f, bool response, const uint8_t *j
     }
     out->func = f;
     out->response = response;
-    if ((e = read_addressing(json_object_get(root, "addressing"), &out->wsa)) != RSP_OK)
+    if ((e = read_addressing(json_object_get(root, "addressing"), &out->wsa, d)) != RSP_OK)
         goto done;
     const rsp_es_struct *sd = rsp_es_msg_desc(out);
     void *b = rsp_es_body_new(sd);
@@ -359,7 +380,7 @@ rsp_err rsp_es_json_decode(const rsp_es_func *f, bool response, const uint8_t *j
         e = RSP_ERR_NOMEM;
         goto done;
     }
-    dec_ctx c = {out, d};
+    dec_ctx c = {out, d, root};
     if ((e = dec_struct(&c, sd, root, b)) != RSP_OK)
         rsp_es_body_free(sd, b);
     else

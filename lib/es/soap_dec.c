@@ -17,12 +17,31 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
-#include "es_int.h"
+#include "dialect_int.h"
 
 typedef struct dec_ctx {
     rsp_es_msg *m;
     rsp_diag *d;
+    const rsp_es_dialect_def *dd;
+    char path[200]; /* Body/EnableProfile/pol2/rules[2]: named in every error */
+    size_t plen;
 } dec_ctx;
+
+static size_t path_push(dec_ctx *c, const char *name, size_t idx)
+{
+    size_t old = c->plen;
+    int n = idx ? snprintf(c->path + c->plen, sizeof(c->path) - c->plen, "%s%.40s[%zu]", old ? "/" : "", name, idx)
+                : snprintf(c->path + c->plen, sizeof(c->path) - c->plen, "%s%.40s", old ? "/" : "", name);
+    if (n > 0)
+        c->plen = c->plen + (size_t)n < sizeof(c->path) ? c->plen + (size_t)n : sizeof(c->path) - 1;
+    return old;
+}
+
+static void path_pop(dec_ctx *c, size_t old)
+{
+    c->plen = old;
+    c->path[old] = '\0';
+}
 
 static const char *lname(const xmlNode *n)
 {
@@ -79,14 +98,29 @@ static char *node_text(const xmlNode *n, bool *bad)
 static rsp_err bad(dec_ctx *c, rsp_err err, const char *elem, const char *reason, const char *fmt, const char *a,
                    const char *b)
 {
+    char msg[160];
+    snprintf(msg, sizeof(msg), fmt, a, b);
     rsp_es_msg_bad(c->m, elem, reason);
-    return rsp_diag_set(c->d, err, fmt, a, b);
+    return rsp_diag_set(c->d, err, "%s (at %s)", msg, c->path);
 }
 
-static rsp_err dec_struct(dec_ctx *c, const rsp_es_struct *sd, const xmlNode *parent, void *base);
+static rsp_err dec_struct(dec_ctx *c, const rsp_es_struct *sd, const rsp_es_drow *rows, size_t nrows,
+                          const xmlNode *parent, void *base);
 
-static rsp_err dec_value(dec_ctx *c, const rsp_es_field *f, uint8_t t, const xmlNode *n, void *slot)
+/* xs:byte in decimal, never read as hex: "10" is ten. */
+static bool parse_byte(const char *s, uint8_t *out)
 {
+    int64_t v;
+    if (!rsp_es_parse_int(s, strlen(s), &v) || v < -128 || v > 127)
+        return false;
+    *out = (uint8_t)(int8_t)v;
+    return true;
+}
+
+static rsp_err dec_value(dec_ctx *c, const rsp_es_field *f, const rsp_es_drow *r, uint8_t t, const xmlNode *n,
+                         void *slot)
+{
+    uint8_t form = r ? r->form : RSP_ES_FORM_PLAIN;
     if (t == RSP_ES_T_STRUCT || t == RSP_ES_T_INLINE) {
         void *target = slot;
         if (t == RSP_ES_T_STRUCT) {
@@ -94,7 +128,8 @@ static rsp_err dec_value(dec_ctx *c, const rsp_es_field *f, uint8_t t, const xml
                 return RSP_ERR_NOMEM;
             target = *(void **)slot;
         }
-        return dec_struct(c, f->sub, n, target);
+        const rsp_es_layout *l = rsp_es_dialect_layout(c->dd, r && r->sub ? r->sub : f->sub->name);
+        return dec_struct(c, f->sub, l ? l->rows : NULL, l ? l->n : 0, n, target);
     }
     bool has_children;
     char *txt = node_text(n, &has_children);
@@ -116,10 +151,16 @@ static rsp_err dec_value(dec_ctx *c, const rsp_es_field *f, uint8_t t, const xml
     case RSP_ES_T_STR:
         *(char **)slot = txt;
         return RSP_OK;
-    case RSP_ES_T_INT:
-        if (!rsp_es_parse_int(txt, strlen(txt), (int64_t *)slot))
-            e = bad(c, RSP_ERR_FORMAT, f->xml, "2.1", "element '%s': '%.40s' is not an integer", f->xml, txt);
+    case RSP_ES_T_INT: {
+        const char *p = txt;
+        if (form == RSP_ES_FORM_ECC && !strncasecmp(p, "ECC-", 4))
+            p += 4;
+        if (!rsp_es_parse_int(p, strlen(p), (int64_t *)slot))
+            e = bad(c, RSP_ERR_FORMAT, f->xml, "2.1",
+                    form == RSP_ES_FORM_ECC ? "element '%s': '%.40s' is not ECC-<bits>" : "element '%s': '%.40s' is not an integer",
+                    f->xml, txt);
         break;
+    }
     case RSP_ES_T_BOOL:
         if (!rsp_es_parse_bool(txt, strlen(txt), (bool *)slot))
             e = bad(c, RSP_ERR_FORMAT, f->xml, "2.1", "element '%s': '%.40s' is not a boolean", f->xml, txt);
@@ -127,14 +168,23 @@ static rsp_err dec_value(dec_ctx *c, const rsp_es_field *f, uint8_t t, const xml
     case RSP_ES_T_ENUM: {
         int v = rsp_es_enum_parse(f->en, txt, strlen(txt));
         if (v < 0)
+            v = rsp_es_dialect_value_parse(c->dd, f->en, txt, strlen(txt));
+        if (v < 0)
             e = bad(c, RSP_ERR_FORMAT, f->xml, "2.1", "element '%s': unknown value '%.40s'", f->xml, txt);
         else
             *(int *)slot = v;
         break;
     }
     case RSP_ES_T_HEX:
-        if (rsp_hex_decode(txt, (rsp_buf *)slot, NULL) != RSP_OK)
+        if (form == RSP_ES_FORM_BYTE_DEC) {
+            uint8_t b;
+            if (!parse_byte(txt, &b))
+                e = bad(c, RSP_ERR_FORMAT, f->xml, "2.1", "element '%s': '%.40s' is not an xs:byte (decimal)", f->xml, txt);
+            else
+                e = rsp_buf_set((rsp_buf *)slot, &b, 1);
+        } else if (rsp_hex_decode(txt, (rsp_buf *)slot, NULL) != RSP_OK) {
             e = bad(c, RSP_ERR_FORMAT, f->xml, "2.1", "element '%s': '%.40s' is not hexBinary", f->xml, txt);
+        }
         break;
     default:
         e = RSP_ERR_INTERNAL;
@@ -154,43 +204,96 @@ static const rsp_es_field *find_field(const rsp_es_struct *sd, const char *name,
     return NULL;
 }
 
-static rsp_err dec_struct(dec_ctx *c, const rsp_es_struct *sd, const xmlNode *parent, void *base)
+static const rsp_es_drow *find_row(const rsp_es_drow *rows, size_t n, const char *name)
+{
+    size_t len = strlen(name);
+    for (size_t i = 0; i < n; i++)
+        if (rsp_es_name_eq(name, len, rows[i].name))
+            return &rows[i];
+    return NULL;
+}
+
+static rsp_err list_append(dec_ctx *c, const rsp_es_field *f, const rsp_es_drow *r, const xmlNode *n, void *slot)
+{
+    rsp_es_list *l = (rsp_es_list *)slot;
+    size_t isz = rsp_es_item_size(f);
+    void *nv = realloc(l->v, (l->n + 1) * isz);
+    if (!nv)
+        return RSP_ERR_NOMEM;
+    l->v = nv;
+    uint8_t *item = (uint8_t *)nv + l->n * isz;
+    memset(item, 0, isz);
+    l->n++;
+    size_t old = path_push(c, lname(n), l->n);
+    rsp_err e = dec_value(c, f, r, f->item == RSP_ES_T_STRUCT ? RSP_ES_T_INLINE : f->item, n, item);
+    path_pop(c, old);
+    return e;
+}
+
+/* The children of `parent` into `base`. With rows (the dialect's layout of this struct), an element is
+ * looked up among the rows first, then among our own names; anything else is an error naming its path,
+ * because a value we cannot place must not disappear. */
+static rsp_err dec_struct(dec_ctx *c, const rsp_es_struct *sd, const rsp_es_drow *rows, size_t nrows,
+                          const xmlNode *parent, void *base)
 {
     uint64_t seen = 0; /* descriptors have < 64 fields */
     for (const xmlNode *n = parent->children; n; n = n->next) {
         if (!is_elem(n))
             continue;
         size_t i;
-        const rsp_es_field *f = find_field(sd, lname(n), &i);
-        if (!f)
-            continue; /* unknown element: tolerated (extensions, later versions) */
+        const rsp_es_drow *r = find_row(rows, nrows, lname(n));
+        const rsp_es_field *f = r ? find_field(sd, r->ours ? r->ours : r->name, &i) : find_field(sd, lname(n), &i);
+        if (!f) {
+            size_t old = path_push(c, lname(n), 0);
+            rsp_err e = bad(c, RSP_ERR_TAG, lname(n), "2.1", "element '%.60s' is not part of %s", lname(n), sd->name);
+            path_pop(c, old);
+            return e;
+        }
         uint8_t *slot = (uint8_t *)base + f->off;
-        rsp_err e;
-        if (f->type == RSP_ES_T_LIST) {
-            rsp_es_list *l = (rsp_es_list *)slot;
-            size_t isz = rsp_es_item_size(f);
-            void *nv = realloc(l->v, (l->n + 1) * isz);
-            if (!nv)
-                return RSP_ERR_NOMEM;
-            l->v = nv;
-            uint8_t *item = (uint8_t *)nv + l->n * isz;
-            memset(item, 0, isz);
-            l->n++;
-            e = dec_value(c, f, f->item == RSP_ES_T_STRUCT ? RSP_ES_T_INLINE : f->item, n, item);
-        } else {
+        rsp_err e = RSP_OK;
+        if (f->type == RSP_ES_T_LIST && r && r->item) { /* <Iccid><item>..</item>...</Iccid> */
             if (seen & (1ull << i))
-                return bad(c, RSP_ERR_FORMAT, f->xml, "2.1", "element '%s' appears twice in %s", f->xml, sd->name);
-            e = dec_value(c, f, f->type, n, slot);
-            rsp_es_field_mark(f, base);
+                return bad(c, RSP_ERR_FORMAT, f->xml, "2.1", "list wrapper '%s' appears twice in %s", r->name, sd->name);
+            size_t old = path_push(c, lname(n), 0);
+            for (const xmlNode *k = n->children; k && e == RSP_OK; k = k->next) {
+                if (!is_elem(k))
+                    continue;
+                if (!rsp_es_name_eq(lname(k), strlen(lname(k)), r->item)) {
+                    size_t o2 = path_push(c, lname(k), 0);
+                    e = bad(c, RSP_ERR_TAG, f->xml, "2.1", "'%.60s' where a <%s> item belongs", lname(k), r->item);
+                    path_pop(c, o2);
+                    break;
+                }
+                e = list_append(c, f, r, k, slot);
+            }
+            path_pop(c, old);
+        } else if (f->type == RSP_ES_T_LIST) {
+            e = list_append(c, f, r, n, slot);
+        } else {
+            size_t old = path_push(c, lname(n), 0);
+            if (seen & (1ull << i))
+                e = bad(c, RSP_ERR_FORMAT, f->xml, "2.1", "element '%s' appears twice in %s", f->xml, sd->name);
+            else
+                e = dec_value(c, f, r, f->type, n, slot);
+            if (!(r && (r->flags & RSP_ES_R_ALWAYS) && f->type == RSP_ES_T_INT && !*(int64_t *)slot))
+                rsp_es_field_mark(f, base);
+            path_pop(c, old);
         }
         seen |= 1ull << i;
         if (e != RSP_OK)
             return e;
     }
-    for (size_t i = 0; i < sd->nfields; i++)
-        if (!sd->fields[i].optional && !(seen & (1ull << i)))
-            return bad(c, RSP_ERR_TAG, sd->fields[i].xml, "2.2", "mandatory element '%s' missing in %s",
-                       sd->fields[i].xml, sd->name);
+    for (size_t i = 0; i < sd->nfields; i++) {
+        const rsp_es_field *f = &sd->fields[i];
+        if (f->optional || (seen & (1ull << i)))
+            continue;
+        bool carried = !rows;
+        for (size_t k = 0; k < nrows && !carried; k++) /* a dialect without the element cannot be asked for it */
+            carried = rsp_es_name_eq(rows[k].ours ? rows[k].ours : rows[k].name,
+                                     strlen(rows[k].ours ? rows[k].ours : rows[k].name), f->xml);
+        if (carried)
+            return bad(c, RSP_ERR_TAG, f->xml, "2.2", "mandatory element '%s' missing in %s", f->xml, sd->name);
+    }
     return RSP_OK;
 }
 
@@ -223,11 +326,25 @@ static char *dup_text(const xmlNode *n)
     return node_text(n, &dummy);
 }
 
-/* WS-A fields: matched by local name in any namespace. */
-static rsp_err read_header(xmlNode *hdr, rsp_es_wsa *w)
+/* The dialect of a message: the namespace of its WS-A header elements, else its SOAP version. Every
+ * header element must be WS-Addressing in a namespace some dialect uses, under a name we map: anything
+ * else (a security header, a WS-A field we do not carry) is refused by name, not ignored. */
+static rsp_err read_header(xmlNode *hdr, int soap_version, rsp_es_msg *m, rsp_diag *d)
 {
+    rsp_es_wsa *w = &m->wsa;
+    int found = -1;
     for (xmlNode *n = hdr ? first_elem(hdr->children) : NULL; n; n = first_elem(n->next)) {
-        const char *ln = lname(n);
+        const char *ln = lname(n), *ns = n->ns && n->ns->href ? (const char *)n->ns->href : "";
+        int di = -1;
+        for (int k = 0; k < RSP_ES_DIALECT__COUNT; k++)
+            if (!strcmp(ns, rsp_es_dialect_get((rsp_es_dialect)k)->wsa_ns))
+                di = k;
+        if (di < 0)
+            return rsp_diag_set(d, RSP_ERR_UNSUPPORTED, "unknown header element '{%.80s}%.40s' (at Header/%.40s)", ns,
+                                ln, ln);
+        if (found >= 0 && found != di)
+            return rsp_diag_set(d, RSP_ERR_FORMAT, "header mixes WS-Addressing namespaces (at Header/%.40s)", ln);
+        found = di;
         char **dst = NULL;
         xmlNode *src = n;
         if (!strcasecmp(ln, "From") || !strcasecmp(ln, "ReplyTo")) {
@@ -235,7 +352,7 @@ static rsp_err read_header(xmlNode *hdr, rsp_es_wsa *w)
             for (src = first_elem(n->children); src && strcasecmp(lname(src), "Address"); src = first_elem(src->next))
                 ;
             if (!src)
-                continue;
+                continue; /* an endpoint reference without an address says nothing */
         } else if (!strcasecmp(ln, "To"))
             dst = &w->to;
         else if (!strcasecmp(ln, "MessageID"))
@@ -244,16 +361,37 @@ static rsp_err read_header(xmlNode *hdr, rsp_es_wsa *w)
             dst = &w->action;
         else if (!strcasecmp(ln, "RelatesTo"))
             dst = &w->relates_to;
-        if (!dst || *dst)
-            continue;
+        if (!dst)
+            return rsp_diag_set(d, RSP_ERR_UNSUPPORTED, "WS-Addressing header '%.40s' is not supported (at Header/%.40s)",
+                                ln, ln);
+        if (*dst)
+            return rsp_diag_set(d, RSP_ERR_FORMAT, "header '%.40s' appears twice (at Header/%.40s)", ln, ln);
         if (!(*dst = dup_text(src)))
             return RSP_ERR_NOMEM;
     }
+    m->dialect = found >= 0 ? (rsp_es_dialect)found : soap_version == 11 ? RSP_ES_DIALECT_NJIWA : RSP_ES_DIALECT_GSMA;
     return RSP_OK;
 }
 
+static bool name_with_suffix(const char *ln, size_t len, const char *base, bool *resp_suffix)
+{
+    if (!base)
+        return false;
+    if (rsp_es_name_eq(ln, len, base))
+        return true;
+    size_t fl = strlen(base);
+    if (len > fl && rsp_es_name_eq(ln, fl, base)) {
+        if (!strcasecmp(ln + fl, "Request"))
+            return true;
+        if (!strcasecmp(ln + fl, "Response"))
+            return *resp_suffix = true;
+    }
+    return false;
+}
+
 /* Body element name against the function: "EnableProfile", "EnableProfileRequest",
- * "ES4-EnableProfileRequest", "EnableProfileResponse". Sets *resp_suffix. */
+ * "ES4-EnableProfileRequest", "EnableProfileResponse", and the names dialects give it (njiwa's rpc
+ * operation "PrepareSMSRChangeRequest", its callback wrapper "EnableISDPResponse"). Sets *resp_suffix. */
 static bool body_name_matches(const char *ln, const rsp_es_func *f, bool *resp_suffix)
 {
     const rsp_es_iface_table *t = rsp_es_iface_get(f->iface);
@@ -261,16 +399,14 @@ static bool body_name_matches(const char *ln, const rsp_es_func *f, bool *resp_s
     if (len > tl + 1 && !strncasecmp(ln, t->name, tl) && (ln[tl] == '-' || ln[tl] == '_'))
         ln += tl + 1, len -= tl + 1;
     *resp_suffix = false;
-    if (rsp_es_name_eq(ln, len, f->name))
+    if (name_with_suffix(ln, len, f->name, resp_suffix))
         return true;
-    size_t fl = strlen(f->name);
-    if (len > fl && rsp_es_name_eq(ln, fl, f->name)) {
-        if (!strcasecmp(ln + fl, "Request"))
-            return true;
-        if (!strcasecmp(ln + fl, "Response"))
-            return *resp_suffix = true;
-    }
-    return false;
+    bool resp = false;
+    const rsp_es_func *g = rsp_es_dialect_func_by_name(f->iface, ln, len, &resp);
+    if (g != f)
+        return false;
+    *resp_suffix = resp;
+    return true;
 }
 
 /* Without an Action, only a body element carrying its interface ("ES4-EnableProfileRequest") names
@@ -302,6 +438,48 @@ static bool has_dtd(const uint8_t *p, size_t len)
     return false;
 }
 
+/* The rows of the body in its dialect; for a result carried in the HTTP response (njiwa's
+ * <OpResponse><return>...</return>), steps into the part that holds it. */
+static void body_rows(dec_ctx *c, const rsp_es_func *f, bool response, const xmlNode **parent,
+                      const rsp_es_drow **rows, size_t *nrows)
+{
+    const rsp_es_dop *op = rsp_es_dialect_op(c->dd, f);
+    const rsp_es_layout *l = NULL;
+    *rows = NULL;
+    *nrows = 0;
+    if (!op) {
+        l = rsp_es_dialect_layout(c->dd, (response ? f->resp : f->req)->name);
+    } else if (!response) {
+        *rows = op->req;
+        *nrows = op->nreq;
+        return;
+    } else {
+        const xmlNode *k = first_elem((*parent)->children);
+        bool wrapped = c->dd->rpc_result && op->ret && k && !first_elem(k->next) &&
+                       rsp_es_name_eq(lname(k), strlen(lname(k)), op->ret);
+        /* njiwa's GetEIS/AuditEIS name their result part FunctionExecutionStatus: the wrapper is the one
+         * whose content is a whole result (it holds a FunctionExecutionStatus of its own) */
+        if (wrapped && !strcasecmp(op->ret, "FunctionExecutionStatus")) {
+            const xmlNode *g = first_elem(k->children);
+            while (g && strcasecmp(lname(g), "FunctionExecutionStatus"))
+                g = first_elem(g->next);
+            wrapped = g != NULL;
+        }
+        if (wrapped) {
+            *parent = k;
+            c->m->in_http_response = true;
+            path_push(c, lname(k), 0);
+            l = rsp_es_dialect_layout(c->dd, op->res);
+        } else {
+            l = rsp_es_dialect_layout(c->dd, op->cb_res ? op->cb_res : op->res);
+        }
+    }
+    if (l) {
+        *rows = l->rows;
+        *nrows = l->n;
+    }
+}
+
 static rsp_err decode_doc(xmlDoc *doc, const char *action_hint, const rsp_es_limits *lim, rsp_es_msg *out,
                           rsp_diag *d)
 {
@@ -326,12 +504,15 @@ static rsp_err decode_doc(xmlDoc *doc, const char *action_hint, const rsp_es_lim
     }
     if (!body)
         return rsp_diag_set(d, RSP_ERR_TAG, "SOAP Envelope has no Body");
-    rsp_err e = read_header(hdr, &out->wsa);
+    rsp_err e = read_header(hdr, out->soap_version, out, d);
     if (e != RSP_OK)
         return e;
     xmlNode *be = first_elem(body->children);
     if (!be)
         return rsp_diag_set(d, RSP_ERR_TAG, "SOAP Body is empty");
+    if (first_elem(be->next))
+        return rsp_diag_set(d, RSP_ERR_TAG, "SOAP Body holds a second element '%.60s' (at Body/%.60s)",
+                            lname(first_elem(be->next)), lname(first_elem(be->next)));
     if (!strcmp(lname(be), "Fault")) {
         /* 1.1: Fault/faultstring; 1.2: Fault/Reason/Text */
         char *why = NULL;
@@ -364,11 +545,17 @@ static rsp_err decode_doc(xmlDoc *doc, const char *action_hint, const rsp_es_lim
     out->func = f;
     out->response = response;
     const rsp_es_struct *sd = rsp_es_msg_desc(out);
+    dec_ctx c = {.m = out, .d = d, .dd = rsp_es_dialect_get(out->dialect)};
+    path_push(&c, "Body", 0);
+    path_push(&c, lname(be), 0);
+    const xmlNode *parent = be;
+    const rsp_es_drow *rows;
+    size_t nrows;
+    body_rows(&c, f, response, &parent, &rows, &nrows);
     void *b = rsp_es_body_new(sd);
     if (!b)
         return RSP_ERR_NOMEM;
-    dec_ctx c = {out, d};
-    if ((e = dec_struct(&c, sd, be, b)) != RSP_OK) {
+    if ((e = dec_struct(&c, sd, rows, nrows, parent, b)) != RSP_OK) {
         rsp_es_body_free(sd, b);
         return e;
     }

@@ -1,12 +1,12 @@
-/* SOAP emission, driven by the descriptors. One form only (docs/ENCODINGS.md): SOAP 1.2 envelope,
- * WS-Addressing 2005/08 header, body element <es:Name> (request/notification) or <es:NameResponse>
- * (result) in the service namespace, children unqualified in table order. Written straight into an
+/* SOAP emission, driven by the descriptors and the dialect's rows (dialect_int.h): the envelope, WS-A
+ * namespace, body wrapper, part names and order, list wrappers and value spellings all come from the
+ * dialect table; gsma is SOAP 1.2, WS-A 2005/08, <es:Name> / <es:NameResponse> with our element names. Written straight into an
  * rsp_buf: the shape is fixed and escaping is the only subtlety, so a tree builder would only cost time. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "es_int.h"
+#include "dialect_int.h"
 #include "soap_int.h"
 
 static rsp_err put(rsp_buf *o, const char *s)
@@ -59,17 +59,33 @@ static rsp_err close_tag(rsp_buf *o, const char *name)
     return e == RSP_OK ? rsp_buf_append_byte(o, '>') : e;
 }
 
-static rsp_err enc_struct(rsp_buf *o, const rsp_es_struct *sd, const void *base, rsp_diag *d);
+typedef struct enc_ctx {
+    rsp_buf *o;
+    rsp_diag *d;
+    const rsp_es_dialect_def *dd;
+} enc_ctx;
 
-static rsp_err enc_value(rsp_buf *o, const rsp_es_field *f, uint8_t t, const void *slot, rsp_diag *d)
+static rsp_err enc_struct(enc_ctx *c, const rsp_es_struct *sd, const rsp_es_drow *rows, size_t nrows,
+                          const void *base);
+
+static rsp_err enc_sub(enc_ctx *c, const rsp_es_field *f, const rsp_es_drow *r, const void *base)
 {
+    const rsp_es_layout *l = rsp_es_dialect_layout(c->dd, r && r->sub ? r->sub : f->sub->name);
+    return enc_struct(c, f->sub, l ? l->rows : NULL, l ? l->n : 0, base);
+}
+
+static rsp_err enc_value(enc_ctx *c, const rsp_es_field *f, const rsp_es_drow *r, uint8_t t, const void *slot)
+{
+    rsp_buf *o = c->o;
+    rsp_diag *d = c->d;
     char num[32];
+    uint8_t form = r ? r->form : RSP_ES_FORM_PLAIN;
     switch (t) {
     case RSP_ES_T_STR:
     case RSP_ES_T_TIME:
-        return rsp_es_xml_escape(o, *(char *const *)slot, d, f->xml);
+        return rsp_es_xml_escape(o, *(char *const *)slot ? *(char *const *)slot : "", d, f->xml);
     case RSP_ES_T_INT:
-        snprintf(num, sizeof(num), "%" PRId64, *(const int64_t *)slot);
+        snprintf(num, sizeof(num), form == RSP_ES_FORM_ECC ? "ECC-%" PRId64 : "%" PRId64, *(const int64_t *)slot);
         return put(o, num);
     case RSP_ES_T_BOOL:
         return put(o, *(const bool *)slot ? "true" : "false");
@@ -77,10 +93,24 @@ static rsp_err enc_value(rsp_buf *o, const rsp_es_field *f, uint8_t t, const voi
         int v = *(const int *)slot;
         if (v < 0 || (size_t)v >= f->en->n)
             return rsp_diag_set(d, RSP_ERR_RANGE, "element '%s': %d is not a %s value", f->xml, v, f->en->name);
-        return put(o, f->en->values[v]);
+        const char *sp = rsp_es_dialect_value(c->dd, f->en, v);
+        return put(o, sp ? sp : f->en->values[v]);
     }
     case RSP_ES_T_HEX: {
         const rsp_buf *b = slot;
+        if (form == RSP_ES_FORM_BYTE_DEC || form == RSP_ES_FORM_HEX_LONG) {
+            size_t max = form == RSP_ES_FORM_BYTE_DEC ? 1 : 8;
+            if (b->len == 0 || b->len > max)
+                return rsp_diag_set(d, RSP_ERR_UNSUPPORTED, "element '%s': %zu bytes cannot be written as %s in dialect %s",
+                                    f->xml, b->len, max == 1 ? "xs:byte" : "xs:long", c->dd->name);
+            int64_t v = 0;
+            for (size_t i = 0; i < b->len; i++)
+                v = (int64_t)((uint64_t)v << 8 | b->data[i]);
+            if (max == 1)
+                v = (int8_t)b->data[0]; /* xs:byte is signed */
+            snprintf(num, sizeof(num), "%" PRId64, v);
+            return put(o, num);
+        }
         uint8_t *p;
         rsp_err e = rsp_buf_extend(o, 2 * b->len + 1, &p);
         if (e != RSP_OK)
@@ -91,70 +121,197 @@ static rsp_err enc_value(rsp_buf *o, const rsp_es_field *f, uint8_t t, const voi
         return RSP_OK;
     }
     case RSP_ES_T_STRUCT:
-        return enc_struct(o, f->sub, *(void *const *)slot, d);
+        return enc_sub(c, f, r, *(void *const *)slot);
     case RSP_ES_T_INLINE:
-        return enc_struct(o, f->sub, slot, d);
+        return enc_sub(c, f, r, slot);
     default:
         return rsp_diag_set(d, RSP_ERR_INTERNAL, "element '%s': bad descriptor type", f->xml);
     }
 }
 
-static rsp_err enc_elem(rsp_buf *o, const rsp_es_field *f, uint8_t t, const void *slot, rsp_diag *d)
+static rsp_err enc_elem(enc_ctx *c, const char *name, const rsp_es_field *f, const rsp_es_drow *r, uint8_t t,
+                        const void *slot)
 {
-    rsp_err e = open_tag(o, f->xml);
+    rsp_err e = open_tag(c->o, name);
     if (e == RSP_OK)
-        e = enc_value(o, f, t, slot, d);
-    return e == RSP_OK ? close_tag(o, f->xml) : e;
+        e = enc_value(c, f, r, t, slot);
+    return e == RSP_OK ? close_tag(c->o, name) : e;
 }
 
-static rsp_err enc_struct(rsp_buf *o, const rsp_es_struct *sd, const void *base, rsp_diag *d)
+/* One member: a scalar or struct element, or a list (repeated element, or items inside a wrapper). */
+static rsp_err enc_member(enc_ctx *c, const rsp_es_field *f, const rsp_es_drow *r, const void *base)
 {
-    for (size_t i = 0; i < sd->nfields; i++) {
-        const rsp_es_field *f = &sd->fields[i];
-        const uint8_t *slot = (const uint8_t *)base + f->off;
-        rsp_err e = RSP_OK;
+    const uint8_t *slot = (const uint8_t *)base + f->off;
+    const char *name = r ? r->name : f->xml;
+    if (f->type != RSP_ES_T_LIST)
+        return enc_elem(c, name, f, r, f->type, slot);
+    const rsp_es_list *l = (const rsp_es_list *)slot;
+    size_t isz = rsp_es_item_size(f);
+    uint8_t it = f->item == RSP_ES_T_STRUCT ? RSP_ES_T_INLINE : f->item;
+    rsp_err e = r && r->item ? open_tag(c->o, name) : RSP_OK;
+    for (size_t k = 0; k < l->n && e == RSP_OK; k++)
+        e = enc_elem(c, r && r->item ? r->item : name, f, r, it, (const uint8_t *)l->v + k * isz);
+    return e == RSP_OK && r && r->item ? close_tag(c->o, name) : e;
+}
+
+static const rsp_es_field *field_named(const rsp_es_struct *sd, const char *name)
+{
+    for (size_t i = 0; i < sd->nfields; i++)
+        if (rsp_es_name_eq(name, strlen(name), sd->fields[i].xml))
+            return &sd->fields[i];
+    return NULL;
+}
+
+static rsp_err enc_struct(enc_ctx *c, const rsp_es_struct *sd, const rsp_es_drow *rows, size_t nrows,
+                          const void *base)
+{
+    if (!rows) { /* our own table, in our order */
+        for (size_t i = 0; i < sd->nfields; i++) {
+            const rsp_es_field *f = &sd->fields[i];
+            if (!rsp_es_field_present(f, base)) {
+                if (f->optional)
+                    continue;
+                if (f->type != RSP_ES_T_HEX) /* a mandatory hexBinary may be empty */
+                    return rsp_diag_set(c->d, RSP_ERR_INVAL, "mandatory element '%s' of %s is not set", f->xml,
+                                        sd->name);
+            }
+            rsp_err e = enc_member(c, f, NULL, base);
+            if (e != RSP_OK)
+                return e;
+        }
+        return RSP_OK;
+    }
+    uint64_t used = 0;
+    for (size_t i = 0; i < nrows; i++) {
+        const rsp_es_drow *r = &rows[i];
+        const rsp_es_field *f = field_named(sd, r->ours ? r->ours : r->name);
+        if (!f)
+            return rsp_diag_set(c->d, RSP_ERR_INTERNAL, "dialect %s: row '%s' names no member of %s", c->dd->name,
+                                r->name, sd->name);
+        used |= 1ull << (size_t)(f - sd->fields);
         if (!rsp_es_field_present(f, base)) {
-            if (f->optional)
+            if (f->optional && !(r->flags & RSP_ES_R_ALWAYS))
                 continue;
-            if (f->type != RSP_ES_T_HEX) /* a mandatory hexBinary may be empty */
-                return rsp_diag_set(d, RSP_ERR_INVAL, "mandatory element '%s' of %s is not set", f->xml, sd->name);
+            if (!f->optional && f->type != RSP_ES_T_HEX)
+                return rsp_diag_set(c->d, RSP_ERR_INVAL, "mandatory element '%s' of %s is not set", f->xml, sd->name);
         }
-        if (f->type == RSP_ES_T_LIST) {
-            const rsp_es_list *l = (const rsp_es_list *)slot;
-            size_t isz = rsp_es_item_size(f);
-            uint8_t it = f->item == RSP_ES_T_STRUCT ? RSP_ES_T_INLINE : f->item;
-            for (size_t k = 0; k < l->n && e == RSP_OK; k++)
-                e = enc_elem(o, f, it, (const uint8_t *)l->v + k * isz, d);
-        } else {
-            e = enc_elem(o, f, f->type, slot, d);
-        }
+        rsp_err e = enc_member(c, f, r, base);
         if (e != RSP_OK)
             return e;
     }
+    /* what the dialect has no element for must not vanish on the way out */
+    for (size_t i = 0; i < sd->nfields; i++)
+        if (!(used & (1ull << i)) && rsp_es_field_present(&sd->fields[i], base))
+            return rsp_diag_set(c->d, RSP_ERR_UNSUPPORTED, "element '%s' of %s has no form in dialect %s",
+                                sd->fields[i].xml, sd->name, c->dd->name);
     return RSP_OK;
 }
 
 rsp_err rsp_es_xml_body(rsp_buf *o, const rsp_es_struct *sd, const void *body, rsp_diag *d)
 {
-    return enc_struct(o, sd, body, d);
+    enc_ctx c = {o, d, &rsp_es_dialect_gsma};
+    return enc_struct(&c, sd, NULL, 0, body);
 }
 
-static rsp_err wsa_elem(rsp_buf *o, const char *name, const char *val, bool address, rsp_diag *d)
+static rsp_err put3(rsp_buf *o, const char *a, const char *b, const char *c)
+{
+    rsp_err e = put(o, a);
+    if (e == RSP_OK)
+        e = put(o, b);
+    return e == RSP_OK ? put(o, c) : e;
+}
+
+static rsp_err wsa_elem(rsp_buf *o, const rsp_es_dialect_def *dd, const char *name, const char *val, bool address,
+                        rsp_diag *d)
 {
     if (!val)
         return RSP_OK;
-    rsp_err e = put(o, "<wsa:");
+    const char *px = dd->wsa_prefix;
+    rsp_err e = rsp_buf_append_byte(o, '<');
+    if (e == RSP_OK)
+        e = put(o, px);
+    if (e == RSP_OK)
+        e = rsp_buf_append_byte(o, ':');
     if (e == RSP_OK)
         e = put(o, name);
     if (e == RSP_OK)
-        e = put(o, address ? "><wsa:Address>" : ">");
+        e = rsp_buf_append_byte(o, '>');
+    if (e == RSP_OK && address)
+        e = dd->address_qualified ? put3(o, "<", px, ":Address>") : put(o, "<Address>");
     if (e == RSP_OK)
         e = rsp_es_xml_escape(o, val, d, name);
+    if (e == RSP_OK && address)
+        e = dd->address_qualified ? put3(o, "</", px, ":Address>") : put(o, "</Address>");
     if (e == RSP_OK)
-        e = put(o, address ? "</wsa:Address></wsa:" : "</wsa:");
+        e = put(o, "</");
+    if (e == RSP_OK)
+        e = put(o, px);
+    if (e == RSP_OK)
+        e = rsp_buf_append_byte(o, ':');
     if (e == RSP_OK)
         e = put(o, name);
     return e == RSP_OK ? rsp_buf_append_byte(o, '>') : e;
+}
+
+/* The shape of one message in its dialect: wrapper element, the part holding a result, the rows of the
+ * body and the default Action. */
+typedef struct shape {
+    char wrapper[96];
+    const char *ret; /* NULL: the members are the wrapper's children */
+    const rsp_es_drow *rows;
+    size_t nrows;
+    const char *action;
+    bool relates_lower;
+} shape;
+
+static void msg_shape(const rsp_es_dialect_def *dd, const rsp_es_msg *m, shape *s)
+{
+    const rsp_es_dop *op = rsp_es_dialect_op(dd, m->func);
+    memset(s, 0, sizeof(*s));
+    if (!op) {
+        snprintf(s->wrapper, sizeof(s->wrapper), "%s%s", m->func->name, m->response ? "Response" : "");
+        const rsp_es_layout *l = rsp_es_dialect_layout(dd, rsp_es_msg_desc(m)->name);
+        if (l)
+            s->rows = l->rows, s->nrows = l->n;
+        return;
+    }
+    const char *lay;
+    if (!m->response) {
+        snprintf(s->wrapper, sizeof(s->wrapper), "%s", op->op);
+        s->rows = op->req, s->nrows = op->nreq;
+        s->action = op->req_action;
+        return;
+    }
+    if (m->in_http_response && dd->rpc_result) {
+        snprintf(s->wrapper, sizeof(s->wrapper), "%sResponse", op->op);
+        s->ret = op->ret;
+        s->action = op->ret_action;
+        lay = op->res;
+    } else {
+        if (op->cb_op)
+            snprintf(s->wrapper, sizeof(s->wrapper), "%s", op->cb_op);
+        else
+            snprintf(s->wrapper, sizeof(s->wrapper), "%sResponse", op->op);
+        s->action = op->cb_action;
+        s->relates_lower = op->cb_relates_lower;
+        lay = op->cb_res ? op->cb_res : op->res;
+    }
+    const rsp_es_layout *l = rsp_es_dialect_layout(dd, lay);
+    if (l)
+        s->rows = l->rows, s->nrows = l->n;
+}
+
+rsp_err rsp_es_soap_action(const rsp_es_msg *m, char *out, size_t outlen)
+{
+    if (!m || !m->func)
+        return RSP_ERR_INVAL;
+    shape s;
+    msg_shape(rsp_es_dialect_get(m->dialect), m, &s);
+    const char *act = m->wsa.action ? m->wsa.action : s.action;
+    if (!act)
+        return rsp_es_action_format(m->func, m->response, out, outlen);
+    int n = snprintf(out, outlen, "%s", act);
+    return n >= 0 && (size_t)n < outlen ? RSP_OK : RSP_ERR_OVERFLOW;
 }
 
 rsp_err rsp_es_soap_encode(const rsp_es_msg *m, rsp_buf *out, rsp_diag *d)
@@ -162,43 +319,62 @@ rsp_err rsp_es_soap_encode(const rsp_es_msg *m, rsp_buf *out, rsp_diag *d)
     const rsp_es_struct *sd = rsp_es_msg_desc(m);
     if (!sd || !m->body || !out)
         return rsp_diag_set(d, RSP_ERR_INVAL, "message has no function or body");
+    const rsp_es_dialect_def *dd = rsp_es_dialect_get(m->dialect);
+    shape s;
+    msg_shape(dd, m, &s);
     char action[160];
-    const char *act = m->wsa.action;
+    const char *act = m->wsa.action ? m->wsa.action : s.action;
     if (!act) {
         rsp_err e = rsp_es_action_format(m->func, m->response, action, sizeof(action));
         if (e != RSP_OK)
             return e;
         act = action;
     }
-    rsp_err e = put(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
-                         "<env:Envelope xmlns:env=\"" RSP_ES_SOAP12_NS "\" xmlns:wsa=\"" RSP_ES_WSA_NS
-                         "\" xmlns:es=\"" RSP_ES_NS "\"><env:Header>");
+    const char *env_ns = dd->soap_version == 11 ? RSP_ES_SOAP11_NS : RSP_ES_SOAP12_NS;
+    rsp_err e = put(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?><env:Envelope xmlns:env=\"");
     if (e == RSP_OK)
-        e = wsa_elem(out, "From", m->wsa.from, true, d);
+        e = put(out, env_ns);
     if (e == RSP_OK)
-        e = wsa_elem(out, "To", m->wsa.to, false, d);
+        e = put(out, "\" xmlns:");
     if (e == RSP_OK)
-        e = wsa_elem(out, "ReplyTo", m->wsa.reply_to, true, d);
+        e = put(out, dd->wsa_prefix);
     if (e == RSP_OK)
-        e = wsa_elem(out, "MessageID", m->wsa.message_id, false, d);
+        e = put(out, "=\"");
     if (e == RSP_OK)
-        e = wsa_elem(out, "Action", act, false, d);
+        e = put(out, dd->wsa_ns);
     if (e == RSP_OK)
-        e = wsa_elem(out, "RelatesTo", m->wsa.relates_to, false, d);
+        e = put(out, "\" xmlns:es=\"" RSP_ES_NS "\"><env:Header>");
+    if (e == RSP_OK)
+        e = wsa_elem(out, dd, "From", m->wsa.from, true, d);
+    if (e == RSP_OK)
+        e = wsa_elem(out, dd, "To", m->wsa.to, false, d);
+    if (e == RSP_OK)
+        e = wsa_elem(out, dd, "ReplyTo", m->wsa.reply_to, true, d);
+    if (e == RSP_OK)
+        e = wsa_elem(out, dd, "MessageID", m->wsa.message_id, false, d);
+    if (e == RSP_OK)
+        e = wsa_elem(out, dd, "Action", act, false, d);
+    if (e == RSP_OK)
+        e = wsa_elem(out, dd, s.relates_lower ? "relatesTo" : "RelatesTo", m->wsa.relates_to, false, d);
     if (e == RSP_OK)
         e = put(out, "</env:Header><env:Body><es:");
     if (e == RSP_OK)
-        e = put(out, m->func->name);
+        e = put(out, s.wrapper);
     if (e == RSP_OK)
-        e = put(out, m->response ? "Response>" : ">");
+        e = rsp_buf_append_byte(out, '>');
+    if (e == RSP_OK && s.ret)
+        e = open_tag(out, s.ret);
+    enc_ctx c = {out, d, dd};
     if (e == RSP_OK)
-        e = enc_struct(out, sd, m->body, d);
+        e = enc_struct(&c, sd, s.rows, s.nrows, m->body);
+    if (e == RSP_OK && s.ret)
+        e = close_tag(out, s.ret);
     if (e == RSP_OK)
         e = put(out, "</es:");
     if (e == RSP_OK)
-        e = put(out, m->func->name);
+        e = put(out, s.wrapper);
     if (e == RSP_OK)
-        e = put(out, m->response ? "Response></env:Body></env:Envelope>" : "></env:Body></env:Envelope>");
+        e = put(out, "></env:Body></env:Envelope>");
     return e;
 }
 
@@ -220,9 +396,9 @@ rsp_err rsp_es_soap_fault(int soap_version, bool sender, const char *reason, con
     e = put(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?><env:Envelope xmlns:env=\"" RSP_ES_SOAP12_NS
                  "\" xmlns:wsa=\"" RSP_ES_WSA_NS "\"><env:Header>");
     if (e == RSP_OK)
-        e = wsa_elem(out, "Action", "http://www.w3.org/2005/08/addressing/soap/fault", false, NULL);
+        e = wsa_elem(out, &rsp_es_dialect_gsma, "Action", "http://www.w3.org/2005/08/addressing/soap/fault", false, NULL);
     if (e == RSP_OK)
-        e = wsa_elem(out, "RelatesTo", relates_to, false, NULL);
+        e = wsa_elem(out, &rsp_es_dialect_gsma, "RelatesTo", relates_to, false, NULL);
     if (e == RSP_OK)
         e = put(out, "</env:Header><env:Body><env:Fault><env:Code><env:Value>");
     if (e == RSP_OK)

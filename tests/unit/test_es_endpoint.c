@@ -251,7 +251,8 @@ static void test_notification_oneway(void **state)
 {
     world *w = *state;
     post(w, RSP_ES_SOAP12_CTYPE, "/es4", NULL,
-         "<e:Envelope xmlns:e=\"http://www.w3.org/2003/05/soap-envelope\"><e:Header><Action>"
+         "<e:Envelope xmlns:e=\"http://www.w3.org/2003/05/soap-envelope\"><e:Header>"
+         "<Action xmlns=\"http://www.w3.org/2005/08/addressing\">"
          "http://gsma.com/ES4/ProfileManagentCallBack/ES4-HandleProfileDisabledNotification</Action></e:Header>"
          "<e:Body><HandleProfileDisabledNotification><Eid>1</Eid><Iccid>2</Iccid>"
          "<CompletionTimestamp>2024-01-01T00:00:00Z</CompletionTimestamp>"

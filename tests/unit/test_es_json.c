@@ -34,7 +34,7 @@ static void test_lenient_keys(void **state)
     rsp_es_msg m;
     rsp_diag d;
     assert_int_equal(dec("{\"FunctionCallIdentifier\":\"a\",\"validity_period\":\"60\",\"EID\":\"1\",\"iccid\":\"2\","
-                         "\"unknown\":[1,2,{}],\"addressing\":{\"relatesTo\":\"r\"}}",
+                         "\"addressing\":{\"relatesTo\":\"r\"}}",
                          &m, &d),
                      RSP_OK);
     const rsp_es_profile_req *r = m.body;
@@ -59,6 +59,13 @@ static void test_malformed(void **state)
     expect("{\"functionCallIdentifier\":\"a\",\"eid\":\"1\",\"EID\":\"1\",\"iccid\":\"2\"}", RSP_ERR_FORMAT,
            "given twice");
     expect("{\"functionCallIdentifier\":\"a\",\"eid\":\"1\\u0000x\",\"iccid\":\"2\"}", RSP_ERR_FORMAT, "NUL");
+    /* no silent loss: a key we cannot place is refused by name, at any depth and in addressing */
+    expect("{\"functionCallIdentifier\":\"a\",\"eid\":\"1\",\"iccid\":\"2\",\"unknown\":[1,2,{}]}", RSP_ERR_TAG,
+           "unknown key 'unknown' in ProfileRequest");
+    expect("{\"functionCallIdentifier\":\"a\",\"eid\":\"1\",\"iccid\":\"2\",\"addressing\":{\"faultTo\":\"x\"}}",
+           RSP_ERR_TAG, "unknown key 'faultTo' in addressing");
+    expect("{\"functionCallIdentifier\":\"a\",\"eid\":\"1\",\"iccid\":\"2\",\"addressing\":{\"to\":7}}",
+           RSP_ERR_FORMAT, "addressing.to: expected a string");
     char deep[400];
     memset(deep, '[', 200);
     memset(deep + 200, ']', 200);
@@ -100,6 +107,12 @@ static void test_nested_types(void **state)
     const char *notarr = "{\"functionCallIdentifier\":\"a\",\"eid\":\"1\",\"iccid\":\"2\",\"pol2\":{\"rules\":{}}}";
     assert_int_equal(rsp_es_json_decode(f, false, (const uint8_t *)notarr, strlen(notarr), NULL, &m, NULL),
                      RSP_ERR_FORMAT);
+    rsp_es_msg_free(&m);
+    const char *extra = "{\"functionCallIdentifier\":\"a\",\"eid\":\"1\",\"iccid\":\"2\",\"pol2\":{\"rules\":["
+                        "{\"subject\":\"profile\",\"action\":\"Disable\",\"qualification\":\"NOT_ALLOWED\",\"x\":1}]}}";
+    rsp_diag_clear(&d);
+    assert_int_equal(rsp_es_json_decode(f, false, (const uint8_t *)extra, strlen(extra), NULL, &m, &d), RSP_ERR_TAG);
+    assert_non_null(strstr(d.msg, "unknown key 'x' in Rule"));
     rsp_es_msg_free(&m);
     /* one-way functions have no result */
     const rsp_es_func *n = rsp_es_func_find(RSP_ES4, "HandleProfileEnabledNotification", 32);

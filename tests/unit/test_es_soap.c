@@ -181,8 +181,8 @@ static rsp_err try_decode(const char *xml, char *msg, size_t msglen)
     return e;
 }
 
-#define ENV12 "<e:Envelope xmlns:e=\"http://www.w3.org/2003/05/soap-envelope\">"
-#define ACT(a) "<e:Header><Action>http://gsma.com/ES4/ProfileManagent/ES4-" a "</Action></e:Header>"
+#define ENV12 "<e:Envelope xmlns:e=\"http://www.w3.org/2003/05/soap-envelope\" xmlns:a=\"http://www.w3.org/2005/08/addressing\">"
+#define ACT(a) "<e:Header><a:Action>http://gsma.com/ES4/ProfileManagent/ES4-" a "</a:Action></e:Header>"
 
 static void expect(const char *xml, rsp_err want, const char *needle)
 {
@@ -202,7 +202,7 @@ static void test_malformed(void **state)
     expect("<Foo/>", RSP_ERR_FORMAT, "not a SOAP Envelope");
     expect(ENV12 "<e:Header/></e:Envelope>", RSP_ERR_TAG, "no Body");
     expect(ENV12 "<e:Body/></e:Envelope>", RSP_ERR_TAG, "Body is empty");
-    expect(ENV12 "<e:Header><Action>http://gsma.com/ES4/ProfileManagent/ES4-Frobnicate</Action></e:Header>"
+    expect(ENV12 "<e:Header><a:Action>http://gsma.com/ES4/ProfileManagent/ES4-Frobnicate</a:Action></e:Header>"
                  "<e:Body><Frobnicate/></e:Body></e:Envelope>",
            RSP_ERR_NOT_FOUND, "unknown function");
     expect(ENV12 "<e:Body><EnableProfile/></e:Body></e:Envelope>", RSP_ERR_NOT_FOUND, "does not name");
@@ -221,7 +221,7 @@ static void test_malformed(void **state)
     expect(ENV12 ACT("EnableProfile") "<e:Body><EnableProfile><FunctionCallIdentifier>1</FunctionCallIdentifier>"
                                       "<Eid>1</Eid><Eid>1</Eid><Iccid>2</Iccid></EnableProfile></e:Body></e:Envelope>",
            RSP_ERR_FORMAT, "appears twice");
-    expect(ENV12 "<e:Header><Action>http://gsma.com/ES3/ProfileManagent/ES3-SendData</Action></e:Header>"
+    expect(ENV12 "<e:Header><a:Action>http://gsma.com/ES3/ProfileManagent/ES3-SendData</a:Action></e:Header>"
                  "<e:Body><SendData><FunctionCallIdentifier>1</FunctionCallIdentifier><Eid>1</Eid>"
                  "<sd-aid>XYZ</sd-aid><Data>00</Data></SendData></e:Body></e:Envelope>",
            RSP_ERR_FORMAT, "not hexBinary");
@@ -232,7 +232,7 @@ static void test_malformed(void **state)
 static void test_body_failure_keeps_function(void **state)
 {
     (void)state;
-    const char *xml = ENV12 "<e:Header><MessageID>m-1</MessageID></e:Header><e:Body><ES4-EnableProfileRequest>"
+    const char *xml = ENV12 "<e:Header><a:MessageID>m-1</a:MessageID></e:Header><e:Body><ES4-EnableProfileRequest>"
                             "<FunctionCallIdentifier>1</FunctionCallIdentifier><Iccid>2</Iccid>"
                             "</ES4-EnableProfileRequest></e:Body></e:Envelope>";
     rsp_es_msg m;
