@@ -1,0 +1,32 @@
+/* The EIS as the EUM signs and sends it (ES1.RegisterEIS), docs/ENCODINGS.md "EUM manufacturing".
+ *
+ * EumSignature = 5F37 40 r||s: ECDSA-SHA256 by the EUM key over the canonical form of EumSignedInfo,
+ * the same bytes whichever binding (SOAP or JSON) carried it: every member present, in the order of
+ * the es layer's table, as  name-length(1) || XML element name || value-length(4, big-endian) || value,
+ * where a value is the UTF-8 text (strings, dateTime), decimal text (integers), "true"/"false",
+ * the emitted enum spelling, the raw bytes of a hexBinary, or the canonical form of a nested struct;
+ * a list emits each item as its own member under the list's element name. */
+#ifndef RSP_APPS_EUM_EIS_H
+#define RSP_APPS_EUM_EIS_H
+
+#include "rsp/buf.h"
+#include "rsp/crypto.h"
+#include "rsp/err.h"
+#include "rsp/es.h"
+
+/* Appends the canonical form of si to out. */
+rsp_err rsp_eum_eis_canonical(const rsp_es_eum_signed_info *si, rsp_buf *out);
+/* Sets eis->eum_signature (replacing any) from eis->signed_info. */
+rsp_err rsp_eum_eis_sign(rsp_es_eis *eis, const rsp_eckey *eum);
+/* RSP_OK, RSP_ERR_VERIFY (bad signature) or RSP_ERR_FORMAT (no 5F37 40 signature). */
+rsp_err rsp_eum_eis_verify(const rsp_es_eis *eis, const rsp_eckey *eum, rsp_diag *diag);
+
+/* Writes dir/<EID>.xml (SOAP 1.2 RegisterEIS request, gsma dialect) and dir/<EID>.json (JSON binding)
+ * of msg, whose body is an rsp_es_eis_req. Files are renamed into place; nothing is fsync'd here (the
+ * caller syncs the folder once at the end). xml and json are scratch buffers reused across cards. */
+rsp_err rsp_eum_eis_write(const rsp_es_msg *msg, const char *dir, rsp_buf *xml, rsp_buf *json, rsp_diag *diag);
+/* Reads an EIS file written as above (SOAP or JSON, detected from its first character) into out;
+ * the body is an rsp_es_eis_req. Free out with rsp_es_msg_free either way. */
+rsp_err rsp_eum_eis_load(const char *path, rsp_es_msg *out, rsp_diag *diag);
+
+#endif
