@@ -50,6 +50,7 @@ typedef struct rsp_es_dop {
     const char *ret_action; /* Action of that HTTP response */
     const char *cb_op;      /* wrapper of the result sent as a request of its own (callback) */
     const char *cb_action;
+    const char *cb_ret;     /* the part wrapping the callback's result, or NULL (its members directly) */
     const char *res;        /* layout of the result in the HTTP response (by name); NULL: by descriptor */
     const char *cb_res;     /* layout of the result in the callback; NULL: `res` */
     uint8_t cb_relates_lower; /* the callback's header spells relatesTo */

@@ -293,6 +293,7 @@ static void msg_shape(const rsp_es_dialect_def *dd, const rsp_es_msg *m, shape *
         else
             snprintf(s->wrapper, sizeof(s->wrapper), "%sResponse", op->op);
         s->action = op->cb_action;
+        s->ret = op->cb_ret;
         s->relates_lower = op->cb_relates_lower;
         lay = op->cb_res ? op->cb_res : op->res;
     }
