@@ -63,6 +63,9 @@ typedef struct rsp_euicc_out {
     size_t n_sms;
     bool open_admin;                /* a trigger asked for an admin session */
     rsp_euicc_admin admin;
+    /* A notification (E1 TLV) for the open admin session: POST it as ?msg=<hex> (SGP02.md); empty
+     * when none. Filled by rsp_euicc_tick only while an admin session is open, instead of an SMS. */
+    rsp_buf notif_msg;
 } rsp_euicc_out;
 
 /* Frees and wipes what *out holds and zeroes it (safe on a zeroed struct). */
@@ -148,5 +151,46 @@ rsp_err rsp_euicc_fleet_create(const char *dir, rsp_diag *diag, rsp_euicc_fleet 
  * the provisioning profile installed in its ISD-P (checked with the SAIP walker), enabled, with the
  * fall-back attribute. RSP_ERR_EXISTS if the EID is taken. */
 rsp_err rsp_euicc_fleet_add(rsp_euicc_fleet *f, const rsp_euicc_init *init, rsp_diag *diag);
+/* Groups many fleet_add calls into one transaction (one fsync instead of one per card). Nests. */
+rsp_err rsp_euicc_fleet_begin(rsp_euicc_fleet *f);
+rsp_err rsp_euicc_fleet_commit(rsp_euicc_fleet *f);
+
+/* ---- Inspection (`rsp euicc show`, tests): a snapshot of the committed state ---- */
+
+typedef struct rsp_euicc_profile_info {
+    char aid[33];                   /* ISD-P AID, upper-case hex */
+    char iccid[21];                 /* "" while the ISD-P is only created */
+    char msisdn[24];
+    uint8_t lcs;                    /* 07 created, 1F disabled, 3F enabled (GET STATUS 9F70) */
+    bool fallback, emergency, test;
+    uint8_t pol1;                   /* 01 disable not allowed, 02 delete not allowed, 04 delete when disabled */
+    bool has_keys, has_token;       /* SCP03 keys from Scenario#3; master delete token key (KVN 70) */
+    int64_t quota, used;            /* bytes */
+} rsp_euicc_profile_info;
+
+typedef struct rsp_euicc_notif_info {
+    uint16_t seq;
+    uint8_t type;                   /* 01 first attach, 02 switch, 03 rolled back, 05 fall-back */
+    char aid[33];
+    unsigned attempts;
+    int64_t due;                    /* next (re)send, Unix ms */
+} rsp_euicc_notif_info;
+
+typedef struct rsp_euicc_info {
+    char eid[33];
+    char msisdn[24];
+    char smsr_msisdn[24];
+    int64_t memory, free_memory;
+    uint8_t scp80_kvns[4], scp81_kvns[4];
+    size_t n_scp80, n_scp81;
+    size_t n_profiles;
+    rsp_euicc_profile_info profiles[8];
+    size_t n_notifs;
+    rsp_euicc_notif_info notifs[8];
+    uint16_t last_seq;              /* last notification sequence number used */
+} rsp_euicc_info;
+
+/* Fills *info from the card's state (loading it if needed). */
+rsp_err rsp_euicc_info_get(rsp_euicc *c, rsp_euicc_info *info);
 
 #endif
