@@ -166,6 +166,7 @@ typedef struct rsp_euicc_profile_info {
     uint8_t pol1;                   /* 01 disable not allowed, 02 delete not allowed, 04 delete when disabled */
     bool has_keys, has_token;       /* SCP03 keys from Scenario#3; master delete token key (KVN 70) */
     int64_t quota, used;            /* bytes */
+    char smsc[24];                  /* SMSC digits of the 3A07 connectivity parameters ("" if none) */
 } rsp_euicc_profile_info;
 
 typedef struct rsp_euicc_notif_info {

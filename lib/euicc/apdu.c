@@ -135,6 +135,9 @@ rsp_err rsp_euicc_info_get(rsp_euicc *c, rsp_euicc_info *info)
         o->quota = p->quota;
         o->used = p->used;
         info->free_memory -= p->quota;
+        rsp_tlv t;
+        if (p->conn_len && rsp_tlv_find(p->conn, p->conn_len, 0x06, &t) == RSP_OK && t.len >= 2)
+            rsp_bcd_swap_decode(t.value + 1, t.len - 1, o->smsc, sizeof(o->smsc));
     }
     for (unsigned i = 0; i < st->nn && i < 8; i++) {
         rsp_euicc_notif_info *o = &info->notifs[info->n_notifs++];

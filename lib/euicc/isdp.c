@@ -162,6 +162,13 @@ static uint16_t connectivity(eu_ctx *x, eu_profile *p, const uint8_t *v, size_t 
     char msisdn[24] = "";
     if (rsp_tlv_parse(v, len, 0, &a0, NULL) != RSP_OK || a0.tag != 0xA0 || a0.len > sizeof(p->conn))
         return SW_BAD_DATA;
+    rsp_tlv_reader r;
+    rsp_err e;
+    rsp_tlv_reader_init(&r, a0.value, a0.len, 0);
+    while ((e = rsp_tlv_next(&r, &t)) == RSP_OK)
+        ;
+    if (e != RSP_ERR_END)
+        return SW_BAD_DATA;
     if (rsp_tlv_find(a0.value, a0.len, 0x06, &t) == RSP_OK) {
         char smsc[24];
         if (t.len < 2 || t.len > 11 || rsp_bcd_swap_decode(t.value + 1, t.len - 1, smsc, sizeof(smsc)) != RSP_OK)

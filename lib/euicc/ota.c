@@ -149,6 +149,8 @@ static rsp_err secured_packet(rsp_euicc *c, const char *from, const uint8_t *pkt
     memset(&cmd, 0, sizeof(cmd));
     rsp_err e = rsp_scp80_cmd_open(&k, pkt, len, work, len, &cmd, diag);
     uint8_t status = e ? (cmd.status ? cmd.status : RSP_SCP80_SECURITY_ERROR) : RSP_SCP80_POR_OK;
+    if (!e)
+        h = cmd.h; /* the counter was ciphered: only now is it known */
     /* The command packet is secured by the SPI it names; the card asks for at least a CC (or RC). */
     if (!e && (h.spi[0] & RSP_SCP80_SPI1_CHK_MASK) == RSP_SCP80_CHK_NONE)
         status = RSP_SCP80_LOW_SECURITY;

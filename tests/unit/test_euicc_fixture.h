@@ -364,4 +364,164 @@ static inline uint16_t fx_create_isdp(fx *x, rsp_euicc *c, uint32_t tar, unsigne
     return fx_sms1(x, c, 0x000001, cmd, NULL);
 }
 
+/* SM-DP: Scenario#3 with the ISD-P at tar, through the SM-SR's SCP80 channel (SMS, TAR of the ISD-P).
+ * keys gets the SCP03 key set (KVN 30). */
+static inline void fx_keyest(fx *x, rsp_euicc *c, int card, uint32_t tar, rsp_scp03_keys *keys)
+{
+    rsp_keyest_host h;
+    memset(&h, 0, sizeof(h));
+    rsp_buf apdu = RSP_BUF_INIT, resp = RSP_BUF_INIT;
+    assert_int_equal(rsp_keyest_host_cert_apdu(x->cert_dp.data, x->cert_dp.len, &apdu), RSP_OK);
+    char *hex = rsp_hex_dup(apdu.data, apdu.len);
+    assert_int_equal(fx_sms1(x, c, tar, hex, &resp), 0x9000);
+    free(hex);
+    assert_int_equal(rsp_keyest_host_challenge(&h, resp.data, resp.len, NULL), RSP_OK);
+    rsp_keyest_params p = {0, 0, 16, 0, 0x30, false, NULL, 0, NULL, 0};
+    rsp_buf_reset(&apdu);
+    assert_int_equal(rsp_keyest_host_keyagree_apdu(&h, &p, x->dp, RSP_CURVE_P256, &apdu), RSP_OK);
+    hex = rsp_hex_dup(apdu.data, apdu.len);
+    assert_int_equal(fx_sms1(x, c, tar, hex, &resp), 0x9000);
+    free(hex);
+    rsp_eckey *pk = NULL;
+    uint8_t pt[65];
+    assert_int_equal(rsp_ec_public_point(x->ecasd[card], pt), RSP_OK);
+    assert_int_equal(rsp_ec_from_public(RSP_CURVE_P256, pt, 65, &pk), RSP_OK);
+    assert_int_equal(rsp_keyest_host_finish(&h, pk, resp.data, resp.len, keys, NULL), RSP_OK);
+    rsp_ec_free(pk);
+    rsp_keyest_host_close(&h);
+    rsp_buf_free(&apdu);
+    rsp_buf_free(&resp);
+}
+
+/* One admin session step; returns the response body. */
+static inline void fx_admin(fx *x, rsp_euicc *c, uint32_t tar, const uint8_t *body, size_t len, rsp_buf *resp,
+                            const char *want_status)
+{
+    uint8_t aid[16];
+    rsp_aid a;
+    assert_int_equal(rsp_aid_isdp(tar, &a), RSP_OK);
+    memcpy(aid, a.b, 16);
+    char status[32];
+    rsp_euicc_out out;
+    memset(&out, 0, sizeof(out));
+    rsp_buf_reset(resp);
+    assert_int_equal(rsp_euicc_admin_script(c, body, len, aid, 16, x->now, resp, status, &out, NULL), RSP_OK);
+    assert_string_equal(status, want_status);
+    rsp_euicc_out_clear(&out);
+}
+
+/* SM-DP: SCP03t download of pkg into the ISD-P at tar; resp gets the card's last answer
+ * (the EUICCResponse when the package was complete). cut > 0 stops after that many bytes of 86 TLVs. */
+static inline void fx_scp03t(fx *x, rsp_euicc *c, uint32_t tar, const rsp_scp03_keys *keys, const uint8_t *pkg,
+                             size_t len, size_t cut, rsp_buf *resp)
+{
+    uint8_t hc[8];
+    rsp_random(hc, 8);
+    rsp_buf b = RSP_BUF_INIT;
+    assert_int_equal(rsp_scp03t_host_init(keys->kvn, 0x01, hc, &b), RSP_OK);
+    fx_admin(x, c, tar, b.data, b.len, resp, "ok");
+    rsp_scp03_session s;
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(rsp_scp03t_host_begin(&s, keys, hc, resp->data, resp->len, NULL), RSP_OK);
+    rsp_buf_reset(&b);
+    assert_int_equal(rsp_scp03t_host_auth(&s, 0x33, &b), RSP_OK);
+    assert_int_equal(rsp_scp03t_host_wrap(&s, pkg, len, 0, &b), RSP_OK);
+    size_t send = b.len;
+    if (cut) { /* whole TLVs only, as a session that breaks off between two POSTs */
+        size_t pos = 0;
+        rsp_tlv t;
+        while (pos < b.len && rsp_tlv_parse(b.data + pos, b.len - pos, 0, &t, NULL) == RSP_OK && pos + t.raw_len <= cut)
+            pos += t.raw_len;
+        send = pos;
+    }
+    fx_admin(x, c, tar, b.data, send, resp, "ok");
+    rsp_scp03_close(&s);
+    rsp_buf_free(&b);
+}
+
+/* CreateISDP + Scenario#3 + SCP03t of pkg; asserts the EUICCResponse says installed. */
+static inline void fx_download(fx *x, rsp_euicc *c, int card, uint32_t tar, const rsp_buf *pkg, rsp_scp03_keys *keys)
+{
+    assert_int_equal(fx_create_isdp(x, c, tar, 0), 0x9000);
+    fx_keyest(x, c, card, tar, keys);
+    rsp_buf resp = RSP_BUF_INIT;
+    fx_scp03t(x, c, tar, keys, pkg->data, pkg->len, 0, &resp);
+    rsp_saip_euicc_response r;
+    assert_int_equal(rsp_saip_euicc_response_decode(resp.data, resp.len, &r, NULL), RSP_OK);
+    assert_false(r.installation_aborted);
+    assert_int_equal(r.n_pe_status, 1);
+    assert_int_equal(r.pe_status[0].status, RSP_SAIP_ST_OK);
+    rsp_saip_euicc_response_free(&r);
+    rsp_buf_free(&resp);
+    rsp_euicc_admin_end(c, true, x->now);
+}
+
+/* Profile info of tar. */
+static inline rsp_euicc_profile_info fx_prof(rsp_euicc *c, uint32_t tar)
+{
+    rsp_euicc_info info;
+    assert_int_equal(rsp_euicc_info_get(c, &info), RSP_OK);
+    char aid[33];
+    fx_isdp_hex(tar, aid);
+    for (size_t i = 0; i < info.n_profiles; i++)
+        if (strcmp(info.profiles[i].aid, aid) == 0)
+            return info.profiles[i];
+    rsp_euicc_profile_info none;
+    memset(&none, 0, sizeof(none));
+    return none;
+}
+
+/* Opens the card's MO notification SMS (one part) as the SM-SR does and returns the E1 TLV. */
+static inline void fx_open_notif(fx *x, const rsp_euicc_mo_sms *m, rsp_buf *e1)
+{
+    rsp_sms_tpdu t;
+    assert_int_equal(rsp_sms_tpdu_parse(m->tpdu.data, m->tpdu.len, &t, NULL), RSP_OK);
+    assert_int_equal(t.type, RSP_SMS_SUBMIT);
+    assert_string_equal(m->to, FX_SMSR_MSISDN);
+    rsp_sms_udh u;
+    assert_int_equal(rsp_sms_udh_parse(t.ud, t.ud_len, &u, NULL), RSP_OK);
+    assert_int_equal(u.spkt_iei, RSP_SMS_IEI_CMD_PKT);
+    rsp_scp80_keys k = {x->kic, 16, x->kid, 16};
+    uint8_t work[512];
+    rsp_scp80_cmd cmd;
+    assert_int_equal(rsp_scp80_cmd_open(&k, t.ud + u.len, t.ud_len - u.len, work, sizeof(work), &cmd, NULL), RSP_OK);
+    assert_true(cmd.cc_valid);
+    tu_assert_hex(cmd.h.tar, 3, "000001");
+    rsp_buf_reset(e1);
+    rsp_buf_append(e1, cmd.data, cmd.data_len);
+}
+
+/* Ticks the card and returns the notifications (type, seq) it sent. */
+static inline size_t fx_tick(fx *x, rsp_euicc *c, uint8_t types[8], uint16_t seqs[8])
+{
+    rsp_euicc_out out;
+    memset(&out, 0, sizeof(out));
+    int64_t next = 0;
+    assert_int_equal(rsp_euicc_tick(c, x->now, &out, &next), RSP_OK);
+    size_t n = 0;
+    for (size_t i = 0; i < out.n_sms && n < 8; i++) {
+        rsp_buf e1 = RSP_BUF_INIT;
+        fx_open_notif(x, &out.sms[i], &e1);
+        rsp_tlv t4d, t4e;
+        assert_int_equal(e1.data[0], 0xE1);
+        rsp_tlv e;
+        assert_int_equal(rsp_tlv_expect(e1.data, e1.len, 0xE1, &e, NULL), RSP_OK);
+        assert_int_equal(rsp_tlv_find(e.value, e.len, 0x4D, &t4d), RSP_OK);
+        assert_int_equal(rsp_tlv_find(e.value, e.len, 0x4E, &t4e), RSP_OK);
+        types[n] = t4d.value[0];
+        seqs[n++] = rsp_be16(t4e.value);
+        rsp_buf_free(&e1);
+    }
+    rsp_euicc_out_clear(&out);
+    return n;
+}
+
+/* SM-SR confirms notification seq (3A08); returns the SW and the answer data. */
+static inline uint16_t fx_confirm(fx *x, rsp_euicc *c, uint16_t seq, rsp_buf *data)
+{
+    char cmd[40];
+    snprintf(cmd, sizeof(cmd), "80E28900073A08044E02%04X", seq);
+    return fx_sms1(x, c, 0x000001, cmd, data);
+}
+
 #endif
