@@ -85,7 +85,8 @@ typedef struct eu_profile {
 typedef struct eu_notif {
     uint16_t seq;
     uint8_t type;
-    uint32_t tar;               /* profile the notification is about */
+    uint32_t tar;               /* profile the notification is about (the one enabled) */
+    uint32_t from;              /* profile the switch disabled, 0 if none */
     uint16_t attempts;
     int64_t due;                /* next (re)send, Unix ms */
 } eu_notif;
@@ -253,7 +254,7 @@ uint16_t eu_pol_delete(eu_ctx *x, eu_profile *p, bool master);
 void eu_profile_remove(eu_state *st, uint32_t tar);
 
 /* notif.c */
-rsp_err eu_notif_queue(rsp_euicc *c, uint8_t type, uint32_t tar, int64_t now);
+rsp_err eu_notif_queue(rsp_euicc *c, uint8_t type, uint32_t tar, uint32_t from, int64_t now);
 void eu_notif_recompute_due(rsp_euicc *c);
 rsp_err eu_notif_build_e1(const rsp_euicc *c, const eu_notif *n, rsp_buf *out);
 /* Wraps secured data for the SM-SR as MO SMS (SCP80 command packet from the ISD-R). */

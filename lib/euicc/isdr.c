@@ -138,7 +138,7 @@ static uint16_t notif_confirm(eu_ctx *x, const uint8_t *v, size_t len, rsp_buf *
         if (seq != st->conf_seq)
             return rsp_buf_append(data, hdr, 2) ? SW_MEMORY_FAILURE : SW_OK;
     } else {
-        uint32_t target = st->n[idx].tar;
+        uint32_t from = st->n[idx].from;
         memmove(&st->n[idx], &st->n[idx + 1], (st->nn - (unsigned)idx - 1u) * sizeof(st->n[0]));
         st->nn--;
         if (seq == st->switch_seq)
@@ -147,8 +147,9 @@ static uint16_t notif_confirm(eu_ctx *x, const uint8_t *v, size_t len, rsp_buf *
         st->conf_n = 0;
         for (unsigned i = 0; i < st->np;) {
             eu_profile *p = &st->p[i];
-            if (p->lcs == EU_LCS_DISABLED && (p->pol1 & EU_POL1_DELETE_WHEN_DISABLED) &&
-                !(p->flags & EU_PF_FALLBACK) && p->tar != target) {
+            /* POL1 "delete when disabled" applies to the profile this switch disabled. */
+            if (p->tar == from && p->lcs == EU_LCS_DISABLED && (p->pol1 & EU_POL1_DELETE_WHEN_DISABLED) &&
+                !(p->flags & EU_PF_FALLBACK)) {
                 st->conf_deleted[st->conf_n++] = p->tar;
                 eu_profile_remove(st, p->tar);
                 continue;

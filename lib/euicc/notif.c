@@ -17,13 +17,13 @@
 #define EU_RESEND_BASE_MS 30000
 #define EU_RESEND_MAX_MS 3600000
 
-rsp_err eu_notif_queue(rsp_euicc *c, uint8_t type, uint32_t tar, int64_t now)
+rsp_err eu_notif_queue(rsp_euicc *c, uint8_t type, uint32_t tar, uint32_t from, int64_t now)
 {
     eu_state *st = c->st;
     if (st->nn == EU_MAX_NOTIF) /* the oldest gives way: the SM-SR audits the card when it misses one */
         memmove(&st->n[0], &st->n[1], (EU_MAX_NOTIF - 1) * sizeof(st->n[0])), st->nn--;
     st->notif_seq = (uint16_t)(st->notif_seq == 0xFFFF ? 1 : st->notif_seq + 1);
-    st->n[st->nn++] = (eu_notif){.seq = st->notif_seq, .type = type, .tar = tar, .attempts = 0,
+    st->n[st->nn++] = (eu_notif){.seq = st->notif_seq, .type = type, .tar = tar, .from = from, .attempts = 0,
                                  .due = now > 0 ? now : 1};
     return RSP_OK;
 }

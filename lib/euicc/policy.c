@@ -40,7 +40,7 @@ static uint16_t do_switch(eu_ctx *x, eu_profile *from, eu_profile *to, uint8_t t
     if (from)
         from->lcs = EU_LCS_DISABLED;
     to->lcs = EU_LCS_ENABLED;
-    if (eu_notif_queue(x->c, type, to_tar, x->now) != RSP_OK)
+    if (eu_notif_queue(x->c, type, to_tar, from_tar, x->now) != RSP_OK)
         return SW_MEMORY_FAILURE;
     st->switch_from = arm_rollback ? from_tar : 0;
     st->switch_seq = arm_rollback ? st->notif_seq : 0;

@@ -7,7 +7,7 @@
 
 #include "euicc_int.h"
 
-#define STATE_VERSION 1
+#define STATE_VERSION 2
 
 typedef struct io {
     bool rd;
@@ -166,6 +166,7 @@ static void io_state(io *s, eu_state *st)
         io_u16(s, &st->n[i].seq);
         io_u8(s, &st->n[i].type);
         io_u32(s, &st->n[i].tar);
+        io_u32(s, &st->n[i].from);
         io_u16(s, &st->n[i].attempts);
         io_i64(s, &st->n[i].due);
     }

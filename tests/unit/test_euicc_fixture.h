@@ -84,9 +84,13 @@ static inline void fx_package(const char *file, const char *iccid18, const char 
         assert_int_equal(rsp_tlv_parse(out->data, out->len, 0, &h, NULL), RSP_OK);
         rsp_buf nh = RSP_BUF_INIT;
         rsp_buf val = RSP_BUF_INIT;
-        rsp_buf_append(&val, h.value, h.len);
+        rsp_tlv ic;
+        assert_int_equal(rsp_tlv_find(h.value, h.len, 0x83, &ic), RSP_OK);
+        size_t at = (size_t)(ic.raw + ic.raw_len - h.value); /* pol [4] follows iccid [3] */
+        rsp_buf_append(&val, h.value, at);
         uint8_t pol[3] = {0x84, 0x01, pol1};
         rsp_buf_append(&val, pol, 3);
+        rsp_buf_append(&val, h.value + at, h.len - at);
         rsp_tlv_put(&nh, 0xA0, val.data, val.len);
         rsp_buf_append(&nh, out->data + h.raw_len, out->len - h.raw_len);
         rsp_buf_free(out);
@@ -442,7 +446,7 @@ static inline void fx_scp03t(fx *x, rsp_euicc *c, uint32_t tar, const rsp_scp03_
 /* CreateISDP + Scenario#3 + SCP03t of pkg; asserts the EUICCResponse says installed. */
 static inline void fx_download(fx *x, rsp_euicc *c, int card, uint32_t tar, const rsp_buf *pkg, rsp_scp03_keys *keys)
 {
-    assert_int_equal(fx_create_isdp(x, c, tar, 0), 0x9000);
+    assert_int_equal(fx_create_isdp(x, c, tar, 0x8000), 0x9000);
     fx_keyest(x, c, card, tar, keys);
     rsp_buf resp = RSP_BUF_INIT;
     fx_scp03t(x, c, tar, keys, pkg->data, pkg->len, 0, &resp);
