@@ -33,6 +33,7 @@ struct rsp_fleet_admin {
     struct event *retry_ev;
     unsigned retries, posts;
     bool resume;
+    char *notif_hex; /* a notification (E1) to POST as ?msg=<hex> before the session ends */
 };
 
 static const char *eid_of(const rsp_fleet_admin *s)
@@ -57,6 +58,7 @@ static void session_free(rsp_fleet_admin *s)
     if (s->h->cards[s->card].admin == s)
         s->h->cards[s->card].admin = NULL;
     s->h->st.admin_active--;
+    free(s->notif_hex);
     rsp_wipe(&s->a, sizeof(s->a));
     free(s);
 }
@@ -194,6 +196,24 @@ static void on_response(void *arg, rsp_err err, const rsp_http_response *resp)
         broke_off(s, rsp_err_msg(err));
         return;
     }
+    if (resp->status == 204 && s->notif_hex) {
+        /* The server is done with its scripts; the card still has a notification for it. */
+        size_t ul = strlen(s->a.uri[0] == '/' ? s->a.uri : "/"), hl = strlen(s->notif_hex);
+        char *target = malloc(ul + hl + 6);
+        rsp_err e = target ? RSP_OK : RSP_ERR_NOMEM;
+        if (e == RSP_OK) {
+            snprintf(target, ul + hl + 6, "%s%cmsg=%s", s->a.uri[0] == '/' ? s->a.uri : "/",
+                     strchr(s->a.uri, '?') ? '&' : '?', s->notif_hex);
+            rsp_scp81_card_req r = {eid_of(s), RSP_AID_ISDR.b, RSP_AID_ISDR.len, false, RSP_SCP81_STATUS_NONE, false};
+            e = post(s, target, &r, NULL, 0);
+        }
+        free(target);
+        free(s->notif_hex);
+        s->notif_hex = NULL;
+        if (e != RSP_OK)
+            broke_off(s, rsp_err_msg(e));
+        return;
+    }
     if (resp->status == 204) {
         rsp_euicc_admin_end(rsp_euicc_fleet_at(s->h->fleet, s->card), true, rsp_fleet_now_ms());
         s->h->st.admin_ok++;
@@ -234,6 +254,15 @@ rsp_err rsp_fleet_admin_start(rsp_fleet_host *h, size_t i, const rsp_euicc_admin
         session_free(s);
     }
     return e;
+}
+
+void rsp_fleet_admin_notify(rsp_fleet_admin *s, const uint8_t *e1, size_t len)
+{
+    if (!s || !len || s->notif_hex || s->state != ADMIN_POSTING)
+        return; /* one at a time; the card resends what is not confirmed */
+    s->notif_hex = malloc(2 * len + 1);
+    if (s->notif_hex)
+        rsp_hex_encode_upper(e1, len, s->notif_hex, 2 * len + 1);
 }
 
 void rsp_fleet_admin_abort(rsp_fleet_admin *s, bool tell_card)

@@ -149,6 +149,8 @@ void rsp_fleet_host_carry_out(rsp_fleet_host *h, size_t i, rsp_euicc_out *out)
             RSP_LOGE(RSP_SS_EUICC, "MO SMS not sent", "eid=%s err=%s why=\"%s\"", rsp_euicc_eid(c), rsp_err_name(e), d.msg);
         }
     }
+    if (out->notif_msg.len)
+        rsp_fleet_admin_notify(h->cards[i].admin, out->notif_msg.data, out->notif_msg.len);
     if (out->open_admin) {
         if (h->cards[i].admin) {
             RSP_LOGN(RSP_SS_EUICC, "admin session already open, trigger ignored", "eid=%s", rsp_euicc_eid(c));

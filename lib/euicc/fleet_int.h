@@ -153,6 +153,9 @@ struct rsp_fleet_host {
 /* Opens an admin session for card i (h->cards[i].admin is set). resume: X-Admin-Resume on the first
  * POST. The PSK in a is copied and wiped with the session. */
 rsp_err rsp_fleet_admin_start(rsp_fleet_host *h, size_t i, const rsp_euicc_admin *a, unsigned retries, bool resume);
+/* Queues a notification (E1 TLV) the card gave while its session is open: it is POSTed as
+ * <uri>?msg=<HEX> once the server ends its scripts with 204 (SGP02.md), before the session closes. */
+void rsp_fleet_admin_notify(rsp_fleet_admin *s, const uint8_t *e1, size_t len);
 /* Drops the session without telling the card (it was reset, or the daemon stops: tell_card false)
  * or telling it the session broke off (tell_card true). */
 void rsp_fleet_admin_abort(rsp_fleet_admin *s, bool tell_card);
