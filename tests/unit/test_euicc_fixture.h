@@ -38,6 +38,7 @@ typedef struct fx {
     char dir[256];
     /* the SM-SR's view of card 0 */
     uint8_t kic[16], kid[16];
+    uint8_t kvn;                /* SCP80 key version the SM-SR uses (1 unless changed) */
     uint64_t cntr;
     rsp_eckey *ecasd[4];        /* each card's SK.ECASD (the SM-DP only needs the public half) */
     int64_t now;
@@ -119,7 +120,7 @@ static inline void fx_add_card(fx *x, int i)
     in.cert_eum_len = x->cert_eum.len;
     in.pk_ci = x->pk_ci;
     in.pk_ci_len = 65;
-    in.scp80_kvn = 0x01;
+    in.scp80_kvn = x->kvn;
     memcpy(in.scp80_kic, x->kic, 16);
     memcpy(in.scp80_kid, x->kid, 16);
     in.scp81_kvn = 0x40;
@@ -146,6 +147,7 @@ static inline void fx_setup(fx *x, const char *dir, int ncards)
 {
     memset(x, 0, sizeof(*x));
     x->now = FX_T0;
+    x->kvn = 0x01;
     assert_int_equal(rsp_ec_generate(RSP_CURVE_P256, &x->ci), RSP_OK);
     assert_int_equal(rsp_ec_generate(RSP_CURVE_P256, &x->eum), RSP_OK);
     assert_int_equal(rsp_ec_generate(RSP_CURVE_P256, &x->dp), RSP_OK);
@@ -211,7 +213,8 @@ static inline uint16_t fx_apdu(fx *x, rsp_euicc *c, const char *hex, rsp_buf *da
 static inline void fx_sms_packet(fx *x, uint32_t tar, const uint8_t spi[2], uint64_t cntr, const uint8_t *data, size_t len,
                           rsp_buf *tpdus, size_t *n)
 {
-    rsp_scp80_hdr h = {{spi[0], spi[1]}, 0x12, 0x12, {(uint8_t)(tar >> 16), (uint8_t)(tar >> 8), (uint8_t)tar}, {0}, 0, 0};
+    uint8_t ki = (uint8_t)(x->kvn << 4 | 2);
+    rsp_scp80_hdr h = {{spi[0], spi[1]}, ki, ki, {(uint8_t)(tar >> 16), (uint8_t)(tar >> 8), (uint8_t)tar}, {0}, 0, 0};
     for (int i = 0; i < 5; i++)
         h.cntr[i] = (uint8_t)(cntr >> (8 * (4 - i)));
     rsp_scp80_keys k = {x->kic, 16, x->kid, 16};
@@ -303,7 +306,8 @@ static inline uint16_t fx_sms_script(fx *x, rsp_euicc *c, uint32_t tar, const ch
     rsp_buf por = RSP_BUF_INIT;
     fx_por_ud(&out, &por);
     assert_true(por.len > 0);
-    rsp_scp80_hdr h = {{0x16, 0x39}, 0x12, 0x12, {0}, {0}, 0, 0};
+    uint8_t ki = (uint8_t)(x->kvn << 4 | 2);
+    rsp_scp80_hdr h = {{0x16, 0x39}, ki, ki, {0}, {0}, 0, 0};
     rsp_scp80_keys k = {x->kic, 16, x->kid, 16};
     uint8_t *work = malloc(por.len + 3);
     rsp_scp80_por p;
