@@ -169,14 +169,14 @@ rsp_err rsp_eum_eis_verify(const rsp_es_eis *eis, const rsp_eckey *eum, rsp_diag
     return e;
 }
 
-/* Write and rename, no fsync: a fleet writes two files per card and syncs the folder once. */
-static rsp_err write_quick(const char *path, const rsp_buf *b)
+/* Created, not replaced: the EIS folder is new with its fleet, so there is nothing to rename over (a
+ * temp file and a rename per file doubled the file system work). No fsync either: a fleet writes two
+ * files per card and the caller syncs the file system once at the end; a make cut short is remade. */
+static rsp_err write_new(const char *path, const rsp_buf *b)
 {
-    char tmp[4200];
-    snprintf(tmp, sizeof(tmp), "%s.tmp~", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
     if (fd < 0)
-        return RSP_ERR_IO;
+        return errno == EEXIST ? RSP_ERR_EXISTS : RSP_ERR_IO;
     size_t off = 0;
     rsp_err e = RSP_OK;
     while (off < b->len) {
@@ -191,10 +191,8 @@ static rsp_err write_quick(const char *path, const rsp_buf *b)
     }
     if (close(fd) != 0)
         e = RSP_ERR_IO;
-    if (!e && rename(tmp, path) != 0)
-        e = RSP_ERR_IO;
     if (e)
-        unlink(tmp);
+        unlink(path);
     return e;
 }
 
@@ -209,12 +207,12 @@ rsp_err rsp_eum_eis_write(const rsp_es_msg *msg, const char *dir, rsp_buf *xml, 
     e = e ? e : rsp_buf_append_byte(json, '\n');
     if (!e) {
         snprintf(p, sizeof(p), "%s/%s.xml", dir, r->eis->signed_info->eid);
-        if ((e = write_quick(p, xml)) != RSP_OK)
+        if ((e = write_new(p, xml)) != RSP_OK)
             rsp_diag_set(diag, e, "cannot write %s", p);
     }
     if (!e) {
         snprintf(p, sizeof(p), "%s/%s.json", dir, r->eis->signed_info->eid);
-        if ((e = write_quick(p, json)) != RSP_OK)
+        if ((e = write_new(p, json)) != RSP_OK)
             rsp_diag_set(diag, e, "cannot write %s", p);
     }
     return e;

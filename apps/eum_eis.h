@@ -22,8 +22,8 @@ rsp_err rsp_eum_eis_sign(rsp_es_eis *eis, const rsp_eckey *eum);
 rsp_err rsp_eum_eis_verify(const rsp_es_eis *eis, const rsp_eckey *eum, rsp_diag *diag);
 
 /* Writes dir/<EID>.xml (SOAP 1.2 RegisterEIS request, gsma dialect) and dir/<EID>.json (JSON binding)
- * of msg, whose body is an rsp_es_eis_req. Files are renamed into place; nothing is fsync'd here (the
- * caller syncs the folder once at the end). xml and json are scratch buffers reused across cards. */
+ * of msg, whose body is an rsp_es_eis_req. The files are created new (RSP_ERR_EXISTS if one is there);
+ * nothing is fsync'd here (the caller syncs the file system once at the end). xml and json are scratch buffers reused across cards. */
 rsp_err rsp_eum_eis_write(const rsp_es_msg *msg, const char *dir, rsp_buf *xml, rsp_buf *json, rsp_diag *diag);
 /* Reads an EIS file written as above (SOAP or JSON, detected from its first character) into out;
  * the body is an rsp_es_eis_req. Free out with rsp_es_msg_free either way. */

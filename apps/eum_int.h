@@ -1,0 +1,52 @@
+/* Internals of `rsp eum` shared by cmd_eum.c (make), eum_card.c (one card) and eum_verify.c. */
+#ifndef RSP_APPS_EUM_INT_H
+#define RSP_APPS_EUM_INT_H
+
+#include <stdint.h>
+
+#include "eum_wrap.h"
+#include "pki_files.h"
+#include "rsp/es.h"
+#include "rsp/euicc.h"
+#include "rsp/saip.h"
+
+#define RSP_EUM_SCP80_KVN 0x01
+#define RSP_EUM_SCP81_KVN 0x40
+#define RSP_EUM_SCP81_KEY_ID 0x01
+#define RSP_EUM_ECASD_KVN 0x73      /* KeySet Version of the ECASD certificates in the EIS */
+#define RSP_EUM_ECASD_KEY_USAGE 0x80 /* 95 of CERT.ECASD.ECKA: key agreement */
+
+/* What every card of one run shares. Owned pieces are freed by cmd_eum.c. */
+typedef struct rsp_eum_ctx {
+    rsp_pki_role ci, eum;
+    uint8_t pk_ci[RSP_EC_POINT_LEN];
+    char today[9], expiry[9];      /* YYYYMMDD: ECASD certificate validity (expiry = the EUM's) */
+    char production_date[21];      /* xs:dateTime of this run */
+    rsp_buf pkg_der;               /* the provisioning profile package as given */
+    rsp_saip_package pkg;          /* parsed, borrowing pkg_der */
+    const char *smsr_id, *mno_id, *platform_type, *platform_version;
+    rsp_eum_wrap *wrap;
+    const char *wrap_name;         /* AdditionalProperty keyWrapping */
+    int64_t memory;
+    char smsr_msisdn[24], smsr_host[256], smsr_uri[256];
+    uint16_t smsr_port;
+    uint8_t isdp_aid[16];          /* of the provisioning profile, as the first card reported it */
+    bool has_isdp_aid;
+} rsp_eum_ctx;
+
+typedef struct rsp_eum_ids {
+    char eid[33], iccid[21], imsi[16], msisdn[24];
+} rsp_eum_ids;
+
+/* Manufactures one card into f and builds its signed EIS (msg, owned by the caller: rsp_es_msg_free)
+ * and its keys-out JSON line (appended to keys, which the caller wipes). */
+rsp_err rsp_eum_card_make(rsp_eum_ctx *x, const rsp_eum_ids *ids, rsp_euicc_fleet *f, rsp_es_msg *msg,
+                          rsp_buf *keys, rsp_diag *diag);
+
+/* start + k as a decimal string of the same length (out has room for it). RSP_ERR_RANGE on overflow,
+ * RSP_ERR_FORMAT when start is not digits. */
+rsp_err rsp_eum_digits_add(const char *start, uint64_t k, char *out, size_t cap);
+
+int rsp_eum_cmd_verify(int argc, char **argv);
+
+#endif
