@@ -122,6 +122,31 @@ static size_t pack(const char *const *v, size_t n, size_t d, size_t max, char ra
     return used;
 }
 
+/* How many numbers the entries of length d cover (a prefix of k digits covers 10^(L-k) numbers of
+ * length L). Doubles: exact far beyond any fleet, and only compared for equality of such sums. */
+static double coverage(const char *const *v, size_t n, size_t d)
+{
+    double total = 0;
+    const char *prev = NULL;
+    size_t prev_len = 0, prev_full = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t L = strlen(v[i]);
+        if (!L)
+            continue;
+        size_t k = L > d ? d : L;
+        if (prev && prev_len == k && prev_full == L && !memcmp(prev, v[i], k))
+            continue;
+        prev = v[i];
+        prev_len = k;
+        prev_full = L;
+        double c = 1;
+        for (size_t j = k; j < L; j++)
+            c *= 10;
+        total += c;
+    }
+    return total;
+}
+
 rsp_err rsp_fleet_ranges(const char *const *msisdns, size_t n, size_t max_binds,
                          char ranges[][RSP_FLEET_RANGE_MAX + 1], size_t *nranges)
 {
@@ -138,13 +163,16 @@ rsp_err rsp_fleet_ranges(const char *const *msisdns, size_t n, size_t max_binds,
     *nranges = 0;
     if (longest == 0)
         return RSP_OK;
-    /* Longest prefixes first: exact numbers for a small fleet, fewer and shorter ones as it grows. */
+    /* The longest prefixes that fit (exact numbers for a small fleet) route nothing of others to us;
+     * then shorter ones as long as they cover no extra number, to use fewer binds. */
     for (size_t d = longest; d >= 1; d--) {
-        size_t used = pack(msisdns, n, d, max_binds, NULL);
-        if (used <= max_binds) {
-            *nranges = pack(msisdns, n, d, max_binds, ranges);
-            return RSP_OK;
-        }
+        if (pack(msisdns, n, d, max_binds, NULL) > max_binds)
+            continue;
+        double cov = coverage(msisdns, n, d);
+        while (d > 1 && coverage(msisdns, n, d - 1) == cov && pack(msisdns, n, d - 1, max_binds, NULL) <= max_binds)
+            d--;
+        *nranges = pack(msisdns, n, d, max_binds, ranges);
+        return RSP_OK;
     }
     return RSP_ERR_RANGE;
 }

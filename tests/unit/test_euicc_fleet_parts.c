@@ -308,6 +308,12 @@ static void test_ranges(void **state)
     assert_int_equal(rsp_fleet_ranges(v, n, 1, r, &nr), RSP_OK);
     assert_int_equal(nr, 1);
     assert_string_equal(r[0], "4477001*,4477002*");
+    /* A whole decade block: one prefix covers exactly these numbers, so one bind, not four. */
+    for (size_t i = 0; i < 1000; i++)
+        snprintf(num[i], sizeof(num[i]), "447700000%03zu", i);
+    assert_int_equal(rsp_fleet_ranges(v, 1000, 4, r, &nr), RSP_OK);
+    assert_int_equal(nr, 1);
+    assert_string_equal(r[0], "447700000*");
     /* Two disjoint countries, one bind each at most. */
     const char *two[] = {"3361234", "3361235", "447700900001"};
     check_cover(two, 3, 1);
