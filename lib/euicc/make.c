@@ -119,8 +119,10 @@ rsp_err rsp_euicc_fleet_add(rsp_euicc_fleet *f, const rsp_euicc_init *in, rsp_di
     if (!e) {
         e = eu_db_ecasd_put(f->db, in->eid, &row);
         e = e ? e : eu_db_admin_put(f->db, in->eid, in->smsr_host, in->smsr_port, in->smsr_uri);
-        e = e ? e : eu_db_save(f->db, in->eid, in->msisdn, st.n[0].due, &st, st.p[0].tar, in->profile,
-                               in->profile_len, true);
+        /* The provisioning profile was checked above; the card keeps what it needs of it (ICCID, POL1,
+         * size) in its state. Its bytes are the EUM's and identical in kind for the whole fleet, so they
+         * are not stored per card: 100,000 cards would otherwise hold 1.2 GB of the same package. */
+        e = e ? e : eu_db_save(f->db, in->eid, in->msisdn, st.n[0].due, &st, 0, NULL, 0, true);
         rsp_err e2 = eu_db_commit(f->db);
         e = e ? e : e2;
     }
