@@ -30,6 +30,8 @@ typedef enum rsp_es_type {
     RSP_ES_T_STRUCT,  /* pointer to a struct (NULL when absent) */
     RSP_ES_T_INLINE,  /* struct embedded by value (always present) */
     RSP_ES_T_LIST,    /* rsp_es_list of `item` typed values; XML: the element repeated */
+    RSP_ES_T_XML,     /* char *: one foreign XML element kept whole (an XML-DSig ds:Signature), in its
+                       * exclusive canonical form (C14N); SOAP carries it as is, JSON as a string */
 } rsp_es_type;
 
 typedef struct rsp_es_enum {
@@ -231,6 +233,22 @@ rsp_err rsp_es_soap_fault(int soap_version, bool sender, const char *reason, con
  * still set (out->body is NULL) so the caller can answer with a Failed status; free out either way. */
 rsp_err rsp_es_soap_decode(const uint8_t *xml, size_t len, const char *action_hint, const rsp_es_limits *lim,
                            rsp_es_msg *out, rsp_diag *d);
+
+/* ---- XML-DSig EumSignature (njiwa's EIS form; rsp_es_eis.eum_dsig) ----
+ * [G] rules (docs/ENCODINGS.md): the ds:Signature is a child of the Eis, its Reference (uri="") covers
+ * the EumSignedInfo of that Eis under exclusive C14N with a SHA-256 digest, SignedInfo is canonicalised
+ * with exclusive C14N and signed ECDSA-SHA256 (SignatureValue = base64(r||s)). Both work on a whole
+ * document (a SOAP message or a bare <Eis>) and use its first Eis. Verify the bytes as received: a
+ * re-encoding that changes EumSignedInfo's text (hex case, a dialect's names) changes its digest. */
+typedef struct rsp_eckey rsp_eckey;
+/* Signs: inserts (or replaces) the ds:Signature after EumSignature/EumSignedInfo, with the certificate
+ * (DER, optional) in KeyInfo/X509Data; the document with the signature is appended to out. */
+rsp_err rsp_es_eis_dsig_sign(const uint8_t *xml, size_t len, const rsp_eckey *key, const uint8_t *cert_der,
+                             size_t cert_len, rsp_buf *out, rsp_diag *d);
+/* RSP_OK if the signature verifies with key (the EUM's, from a certificate the caller trusts);
+ * RSP_ERR_VERIFY (digest or signature mismatch), RSP_ERR_UNSUPPORTED (an algorithm or Reference we do
+ * not implement, named), RSP_ERR_TAG (no signature) otherwise. Accepts inclusive C14N 1.0 too. */
+rsp_err rsp_es_eis_dsig_verify(const uint8_t *xml, size_t len, const rsp_eckey *key, rsp_diag *d);
 
 /* ---- JSON binding ---- */
 /* HTTP path of a function: "/es4/EnableProfile". */

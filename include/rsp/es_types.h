@@ -39,6 +39,8 @@ typedef enum rsp_es_profile_state {
     RSP_ES_STATE_CREATED = 0,
     RSP_ES_STATE_DISABLED,
     RSP_ES_STATE_ENABLED,
+    RSP_ES_STATE_INSTALL_IN_PROGRESS, /* njiwa's states around a download and a deletion [G] */
+    RSP_ES_STATE_DELETED,
 } rsp_es_profile_state;
 
 typedef enum rsp_es_pol2_subject { RSP_ES_POL2_SUBJECT_PROFILE = 0 } rsp_es_pol2_subject;
@@ -122,7 +124,15 @@ typedef struct rsp_es_key_component {
 typedef struct rsp_es_key {
     int64_t key_identifier;
     rsp_es_list components; /* of rsp_es_key_component, XML <KeyComponent>* */
+    rsp_buf kcv;            /* optional key check value (njiwa: the kcv attribute) */
 } rsp_es_key;
+
+/* A certificate of a key set with its position and CA (njiwa's certificate{Index, CaId, Value}). */
+typedef struct rsp_es_certificate {
+    int64_t index;
+    char *ca_id;  /* optional */
+    rsp_buf value;
+} rsp_es_certificate;
 
 typedef struct rsp_es_key_set {
     int64_t version;      /* KVN */
@@ -130,6 +140,7 @@ typedef struct rsp_es_key_set {
     rsp_buf counter;      /* optional sequence counter */
     rsp_es_list keys;     /* of rsp_es_key, XML <Key>* */
     rsp_es_list certificates; /* of rsp_buf, XML <Certificate>* */
+    rsp_es_list certificate_entries; /* of rsp_es_certificate, optional (njiwa's form) */
 } rsp_es_key_set;
 
 typedef struct rsp_es_security_domain {
@@ -176,6 +187,11 @@ typedef struct rsp_es_audit_record {
     char *requester_id;
     char *iccid;          /* optional */
     rsp_buf isd_p_aid;    /* optional */
+    char *eid;            /* optional, and the rest: what njiwa's records carry */
+    char *smsr_id;
+    struct rsp_es_fes *status; /* OperationExecutionStatus */
+    char *imei;
+    char *meid;
 } rsp_es_audit_record;
 
 typedef struct rsp_es_property { /* AdditionalProperties entry */
@@ -185,7 +201,10 @@ typedef struct rsp_es_property { /* AdditionalProperties entry */
 
 typedef struct rsp_es_eis {
     rsp_es_eum_signed_info *signed_info;
-    rsp_buf eum_signature;
+    rsp_buf eum_signature;     /* our form: 5F37 40 r||s (docs/ENCODINGS.md) */
+    char *eum_dsig;            /* optional XML-DSig <ds:Signature> over EumSignedInfo, exclusive C14N
+                                * (njiwa's form; rsp_es_eis_dsig_verify checks it) */
+    char *eum_certificate_id;  /* optional */
     int64_t remaining_memory;
     int64_t available_memory_for_profiles;
     char *last_audit_date; /* optional xs:dateTime */

@@ -165,6 +165,7 @@ size_t rsp_es_item_size(const rsp_es_field *f)
     switch (f->item) {
     case RSP_ES_T_STR:
     case RSP_ES_T_TIME:
+    case RSP_ES_T_XML:
         return sizeof(char *);
     case RSP_ES_T_INT:
         return sizeof(int64_t);
@@ -186,6 +187,7 @@ static void slot_clear(uint8_t t, const rsp_es_struct *sub, void *slot)
     switch (t) {
     case RSP_ES_T_STR:
     case RSP_ES_T_TIME:
+    case RSP_ES_T_XML:
         free(*(char **)slot);
         *(char **)slot = NULL;
         break;
@@ -249,6 +251,7 @@ static bool slot_equal(uint8_t t, const rsp_es_struct *sub, const void *a, const
     switch (t) {
     case RSP_ES_T_STR:
     case RSP_ES_T_TIME:
+    case RSP_ES_T_XML:
         return str_eq(*(char *const *)a, *(char *const *)b);
     case RSP_ES_T_INT:
         return *(const int64_t *)a == *(const int64_t *)b;
@@ -309,6 +312,7 @@ bool rsp_es_field_present(const rsp_es_field *f, const void *base)
     switch (f->type) {
     case RSP_ES_T_STR:
     case RSP_ES_T_TIME:
+    case RSP_ES_T_XML:
     case RSP_ES_T_STRUCT:
         return *(void *const *)slot != NULL;
     case RSP_ES_T_HEX:

@@ -17,8 +17,10 @@ enum {
 };
 
 /* The dialect's schema requires the element (a Java primitive on njiwa's side): written as 0 when absent,
- * and 0 read back as absent, since that peer cannot tell the two apart. INT members only. */
+ * and 0 read back as absent, since that peer cannot tell the two apart. INT members, and HEX ones in
+ * the HEX_LONG form. */
 #define RSP_ES_R_ALWAYS 1u
+#define RSP_ES_R_ATTR 2u /* carried as an attribute of the parent element (scalars only) */
 
 /* One element of a struct (or one part of an rpc message) in a dialect, in the dialect's order. */
 typedef struct rsp_es_drow {

@@ -4,8 +4,9 @@
  * the callback operations of ES3Resp/ES7, and the spellings of nested elements and enum values.
  * Nothing here is code: the SOAP codec reads it (dialect_int.h).
  *
- * Not mapped yet: the njiwa EIS (ds:Signature, EumCertificateId, key/certificate shapes, audit trail
- * records): an Eis element is refused by name in this dialect rather than half read. */
+ * The EIS: njiwa's eis type, member by member (lower-case list names, attributes on keys and key
+ * components, certificates with Index/CaId, audit records with their status, the "FreeMemoery" typo);
+ * its EumSignature is an XML-DSig ds:Signature, kept whole (rsp_es_eis.eum_dsig). */
 #include "dialect_int.h"
 
 #define ROWS(a) a, RSP_ES_NFIELDS(a)
@@ -15,12 +16,56 @@
 #define RA(n, o) {n, o, NULL, 0, RSP_ES_R_ALWAYS, NULL}
 #define RF(n, o, form) {n, o, NULL, form, 0, NULL}
 #define RW(n, o, item) {n, o, item, 0, 0, NULL}
+#define RT(n, o) {n, o, NULL, 0, RSP_ES_R_ATTR, NULL}
 
 /* ---- nested structs ---- */
 static const rsp_es_drow status_code[] = {RO("Subject", "SubjectCode"), RO("Reason", "ReasonCode"),
                                           R("SubjectIdentifier"), R("Message")};
 static const rsp_es_drow pol2[] = {RO("rules", "Rule")};
 static const rsp_es_drow subaddr[] = {R("Imsi"), R("Msisdn")};
+
+/* ---- the EIS ---- */
+static const rsp_es_drow eis[] = {R("EumSignedInfo"),
+                                  RO("Signature", "Signature"),
+                                  R("RemainingMemory"),
+                                  R("AvailableMemoryForProfiles"),
+                                  RO("lastAuditDate", "LastAuditDate"),
+                                  RO("Smsr-id", "Smsr-Id"),
+                                  R("EumCertificateId"),
+                                  RO("profiles", "ProfileInfo"),
+                                  RO("isd-r", "Isd-r"),
+                                  RW("AuditTrail", "AuditTrailRecord", "auditTrailRecords"),
+                                  RW("AdditionalProperties", "AdditionalProperty", "properties")};
+static const rsp_es_drow signed_info[] = {R("Eid"),
+                                          R("Eum-Id"),
+                                          R("ProductionDate"),
+                                          R("PlatformType"),
+                                          R("PlatformVersion"),
+                                          RO("isd-p-loadfile-aid", "Isd-p-loadfile-aid"),
+                                          RO("isd-p-module-aid", "Isd-p-module-aid"),
+                                          R("Ecasd"),
+                                          R("EuiccCapabilities")};
+static const rsp_es_drow sd[] = {R("Aid"), R("Tar"), R("Sin"), R("Sdin"), R("Role"), RO("keySets", "KeySet")};
+static const rsp_es_drow keyset[] = {R("Version"), R("Type"),
+                                     {"Cntr", NULL, NULL, RSP_ES_FORM_HEX_LONG, RSP_ES_R_ALWAYS, NULL},
+                                     RO("keys", "Key"), RO("certificates", "CertificateEntry")};
+static const rsp_es_drow key[] = {RT("kcv", "Kcv"), RO("Index", "KeyIdentifier"), RO("components", "KeyComponent")};
+static const rsp_es_drow keycomp[] = {RT("type", "Type"), RT("value", "Value")};
+static const rsp_es_drow pinfo[] = {R("Iccid"),
+                                    R("Isd-p-aid"),
+                                    RO("Mno-id", "Mno-Id"),
+                                    R("FallbackAttribute"),
+                                    R("SubscriptionAddress"),
+                                    R("State"),
+                                    RO("Smdp-id", "Smdp-Id"),
+                                    R("ProfileType"),
+                                    R("AllocatedMemory"),
+                                    {"FreeMemoery", "FreeMemory", NULL, 0, RSP_ES_R_ALWAYS, NULL}, /* sic */
+                                    R("pol2")};
+static const rsp_es_drow audit[] = {R("Eid"),           RO("Smsr-id", "Smsr-Id"), R("OperationDate"),
+                                    R("OperationType"), RO("RequesterId", "Requester-Id"),
+                                    R("OperationExecutionStatus"), R("Isd-p-aid"), R("Iccid"), R("Imei"), R("Meid")};
+static const rsp_es_drow property[] = {RO("key", "Key"), RO("value", "Value")};
 
 /* ---- results: baseResponseType and its extensions ---- */
 #define BASE R("ProcessingStart"), R("ProcessingEnd"), RA("AcceptableValidityPeriod", NULL), R("FunctionExecutionStatus")
@@ -39,6 +84,15 @@ static const rsp_es_layout layouts[] = {
     {"StatusCodeData", ROWS(status_code)},
     {"Pol2", ROWS(pol2)},
     {"SubscriptionAddress", ROWS(subaddr)},
+    {"Eis", ROWS(eis)},
+    {"EumSignedInfo", ROWS(signed_info)},
+    {"SecurityDomain", ROWS(sd)},
+    {"KeySet", ROWS(keyset)},
+    {"Key", ROWS(key)},
+    {"KeyComponent", ROWS(keycomp)},
+    {"ProfileInfo", ROWS(pinfo)},
+    {"AuditTrailRecord", ROWS(audit)},
+    {"AdditionalProperty", ROWS(property)},
     {"nj.base", ROWS(res_base)},
     {"nj.euicc", ROWS(res_euicc)},
     {"nj.euicc_cc", ROWS(res_euicc_cc)},

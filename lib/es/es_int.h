@@ -10,6 +10,7 @@
 #define RSP_ES_F_(x, j, t, it, opt, off, hoff, sub, en) {x, j, t, it, opt, off, hoff, sub, en}
 #define F_STR(T, x, j, m) RSP_ES_F_(x, j, RSP_ES_T_STR, 0, 0, offsetof(T, m), RSP_ES_NO_HAS, NULL, NULL)
 #define F_OSTR(T, x, j, m) RSP_ES_F_(x, j, RSP_ES_T_STR, 0, 1, offsetof(T, m), RSP_ES_NO_HAS, NULL, NULL)
+#define F_OXML(T, x, j, m) RSP_ES_F_(x, j, RSP_ES_T_XML, 0, 1, offsetof(T, m), RSP_ES_NO_HAS, NULL, NULL)
 #define F_TIME(T, x, j, m) RSP_ES_F_(x, j, RSP_ES_T_TIME, 0, 0, offsetof(T, m), RSP_ES_NO_HAS, NULL, NULL)
 #define F_OTIME(T, x, j, m) RSP_ES_F_(x, j, RSP_ES_T_TIME, 0, 1, offsetof(T, m), RSP_ES_NO_HAS, NULL, NULL)
 #define F_HEX(T, x, j, m) RSP_ES_F_(x, j, RSP_ES_T_HEX, 0, 0, offsetof(T, m), RSP_ES_NO_HAS, NULL, NULL)
@@ -52,7 +53,7 @@ extern const rsp_es_enum rsp_es_e_status, rsp_es_e_state, rsp_es_e_pol2_subject,
 extern const rsp_es_struct rsp_es_d_fes, rsp_es_d_status_code, rsp_es_d_subaddr, rsp_es_d_pol2,
     rsp_es_d_pol2_rule, rsp_es_d_caps, rsp_es_d_keycomp, rsp_es_d_key, rsp_es_d_keyset, rsp_es_d_sd,
     rsp_es_d_signed_info, rsp_es_d_profile_info, rsp_es_d_audit, rsp_es_d_property, rsp_es_d_eis,
-    rsp_es_d_plma, rsp_es_d_onc;
+    rsp_es_d_plma, rsp_es_d_onc, rsp_es_d_cert;
 /* Response shapes shared by interfaces. */
 extern const rsp_es_struct rsp_es_d_basic_resp, rsp_es_d_eis_resp, rsp_es_d_notif_profile,
     rsp_es_d_notif_smsr, rsp_es_d_notif_downloaded;

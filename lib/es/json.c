@@ -10,7 +10,7 @@
 
 #include <jansson.h>
 
-#include "es_int.h"
+#include "dsig_int.h"
 
 rsp_err rsp_es_json_path(const rsp_es_func *f, char *out, size_t outlen)
 {
@@ -55,6 +55,7 @@ static json_t *enc_value(const rsp_es_field *f, uint8_t t, const void *slot, rsp
     switch (t) {
     case RSP_ES_T_STR:
     case RSP_ES_T_TIME:
+    case RSP_ES_T_XML:
         return json_string(*(char *const *)slot);
     case RSP_ES_T_INT:
         return json_integer((json_int_t) * (const int64_t *)slot);
@@ -194,6 +195,15 @@ static rsp_err dec_value(dec_ctx *c, const rsp_es_field *f, uint8_t t, json_t *v
 {
     const char *s = json_string_value(v);
     switch (t) {
+    case RSP_ES_T_XML: /* must be one ds:Signature element: the SOAP side writes it as is */
+        if (!s)
+            return bad(c, RSP_ERR_FORMAT, f, "2.1", "expected a string");
+        {
+            rsp_err e = rsp_es_dsig_canon_text(s, json_string_length(v), (char **)slot, c->d);
+            if (e != RSP_OK)
+                rsp_es_msg_bad(c->m, f->xml, "2.1");
+            return e;
+        }
     case RSP_ES_T_STR:
     case RSP_ES_T_TIME:
         if (!s)

@@ -37,10 +37,14 @@ static rsp_err fill_struct(const rsp_es_struct *sd, void *base, unsigned seed)
 
 static rsp_err fill_slot(const rsp_es_field *f, uint8_t t, void *slot, unsigned seed)
 {
-    char tmp[96];
+    char tmp[160];
     switch (t) {
     case RSP_ES_T_STR:
         snprintf(tmp, sizeof(tmp), "%s-%u <&> \"q\" \xc3\xa9", f->xml, seed % 1000u);
+        return (*(char **)slot = strdup(tmp)) ? RSP_OK : RSP_ERR_NOMEM;
+    case RSP_ES_T_XML:
+        snprintf(tmp, sizeof(tmp), "<ds:Signature xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\">"
+                                   "<ds:SignatureValue>%04u</ds:SignatureValue></ds:Signature>", seed % 10000u);
         return (*(char **)slot = strdup(tmp)) ? RSP_OK : RSP_ERR_NOMEM;
     case RSP_ES_T_TIME:
         snprintf(tmp, sizeof(tmp), "2024-%02u-%02uT10:%02u:00Z", 1 + seed % 12u, 1 + seed % 28u, seed % 60u);

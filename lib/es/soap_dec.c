@@ -18,6 +18,7 @@
 #include <libxml/tree.h>
 
 #include "dialect_int.h"
+#include "dsig_int.h"
 
 typedef struct dec_ctx {
     rsp_es_msg *m;
@@ -106,6 +107,7 @@ static rsp_err bad(dec_ctx *c, rsp_err err, const char *elem, const char *reason
 
 static rsp_err dec_struct(dec_ctx *c, const rsp_es_struct *sd, const rsp_es_drow *rows, size_t nrows,
                           const xmlNode *parent, void *base);
+static rsp_err dec_scalar(dec_ctx *c, const rsp_es_field *f, const rsp_es_drow *r, uint8_t t, char *txt, void *slot);
 
 /* xs:byte in decimal, never read as hex: "10" is ten. */
 static bool parse_byte(const char *s, uint8_t *out)
@@ -120,7 +122,6 @@ static bool parse_byte(const char *s, uint8_t *out)
 static rsp_err dec_value(dec_ctx *c, const rsp_es_field *f, const rsp_es_drow *r, uint8_t t, const xmlNode *n,
                          void *slot)
 {
-    uint8_t form = r ? r->form : RSP_ES_FORM_PLAIN;
     if (t == RSP_ES_T_STRUCT || t == RSP_ES_T_INLINE) {
         void *target = slot;
         if (t == RSP_ES_T_STRUCT) {
@@ -131,16 +132,28 @@ static rsp_err dec_value(dec_ctx *c, const rsp_es_field *f, const rsp_es_drow *r
         const rsp_es_layout *l = rsp_es_dialect_layout(c->dd, r && r->sub ? r->sub : f->sub->name);
         return dec_struct(c, f->sub, l ? l->rows : NULL, l ? l->n : 0, n, target);
     }
+    if (t == RSP_ES_T_XML) { /* a foreign element kept whole: an XML-DSig ds:Signature */
+        if (!n->ns || strcmp((const char *)n->ns->href, RSP_ES_DSIG_NS))
+            return bad(c, RSP_ERR_TAG, f->xml, "2.1", "element '%s' is not in the XML-DSig namespace%s", lname(n), "");
+        return rsp_es_c14n_node(n->doc, (xmlNode *)n, true, (char **)slot);
+    }
     bool has_children;
     char *txt = node_text(n, &has_children);
     if (!txt)
         return RSP_ERR_NOMEM;
-    rsp_err e = RSP_OK;
     if (has_children) {
-        e = bad(c, RSP_ERR_FORMAT, f->xml, "2.1", "element '%s' must hold text, not elements%s", f->xml, "");
+        rsp_err e = bad(c, RSP_ERR_FORMAT, f->xml, "2.1", "element '%s' must hold text, not elements%s", f->xml, "");
         free(txt);
         return e;
     }
+    return dec_scalar(c, f, r, t, txt, slot);
+}
+
+/* One text value (an element's or an attribute's) into its slot; takes txt. */
+static rsp_err dec_scalar(dec_ctx *c, const rsp_es_field *f, const rsp_es_drow *r, uint8_t t, char *txt, void *slot)
+{
+    uint8_t form = r ? r->form : RSP_ES_FORM_PLAIN;
+    rsp_err e = RSP_OK;
     switch (t) {
     case RSP_ES_T_TIME:
         if (!rsp_es_datetime_ok(txt)) {
@@ -176,7 +189,22 @@ static rsp_err dec_value(dec_ctx *c, const rsp_es_field *f, const rsp_es_drow *r
         break;
     }
     case RSP_ES_T_HEX:
-        if (form == RSP_ES_FORM_BYTE_DEC) {
+        if (form == RSP_ES_FORM_HEX_LONG) { /* xs:long in decimal: big-endian, no leading zero bytes */
+            int64_t v;
+            if (!rsp_es_parse_int(txt, strlen(txt), &v) || v < 0) {
+                e = bad(c, RSP_ERR_FORMAT, f->xml, "2.1", "element '%s': '%.40s' is not a non-negative xs:long", f->xml,
+                        txt);
+                break;
+            }
+            uint8_t be[8];
+            size_t k = 8;
+            for (int i = 7; i >= 0; i--, v >>= 8)
+                be[i] = (uint8_t)v;
+            while (k > 1 && !be[8 - k])
+                k--;
+            if (!(r && (r->flags & RSP_ES_R_ALWAYS) && k == 1 && !be[7])) /* 0 is the peer's "unset" */
+                e = rsp_buf_set((rsp_buf *)slot, be + 8 - k, k);
+        } else if (form == RSP_ES_FORM_BYTE_DEC) {
             uint8_t b;
             if (!parse_byte(txt, &b))
                 e = bad(c, RSP_ERR_FORMAT, f->xml, "2.1", "element '%s': '%.40s' is not an xs:byte (decimal)", f->xml, txt);
@@ -237,11 +265,36 @@ static rsp_err dec_struct(dec_ctx *c, const rsp_es_struct *sd, const rsp_es_drow
                           const xmlNode *parent, void *base)
 {
     uint64_t seen = 0; /* descriptors have < 64 fields */
+    for (const xmlAttr *a = parent->properties; a; a = a->next) { /* members a dialect puts in attributes */
+        const char *an = (const char *)a->name;
+        const rsp_es_drow *r = find_row(rows, nrows, an);
+        size_t i;
+        const rsp_es_field *f = r && (r->flags & RSP_ES_R_ATTR) ? find_field(sd, r->ours ? r->ours : r->name, &i) : NULL;
+        char at[48];
+        snprintf(at, sizeof(at), "@%.40s", an);
+        size_t old = path_push(c, at, 0);
+        rsp_err e;
+        if (!f) {
+            e = bad(c, RSP_ERR_TAG, an, "2.1", "attribute '%.40s' is not part of %s", an, sd->name);
+        } else {
+            xmlChar *v = xmlNodeGetContent((const xmlNode *)a);
+            char *txt = strdup(v ? (const char *)v : "");
+            xmlFree(v);
+            e = txt ? dec_scalar(c, f, r, f->type, txt, (uint8_t *)base + f->off) : RSP_ERR_NOMEM;
+            rsp_es_field_mark(f, base);
+            seen |= 1ull << i;
+        }
+        path_pop(c, old);
+        if (e != RSP_OK)
+            return e;
+    }
     for (const xmlNode *n = parent->children; n; n = n->next) {
         if (!is_elem(n))
             continue;
         size_t i;
         const rsp_es_drow *r = find_row(rows, nrows, lname(n));
+        if (r && (r->flags & RSP_ES_R_ATTR))
+            r = NULL; /* an attribute member given as an element: our own name may still place it */
         const rsp_es_field *f = r ? find_field(sd, r->ours ? r->ours : r->name, &i) : find_field(sd, lname(n), &i);
         if (!f) {
             size_t old = path_push(c, lname(n), 0);

@@ -43,6 +43,14 @@ rsp_err rsp_es_xml_escape(rsp_buf *o, const char *s, rsp_diag *d, const char *el
     return e != RSP_OK ? e : rsp_buf_append(o, run, (size_t)(s - run));
 }
 
+static rsp_err put3(rsp_buf *o, const char *a, const char *b, const char *c)
+{
+    rsp_err e = put(o, a);
+    if (e == RSP_OK)
+        e = put(o, b);
+    return e == RSP_OK ? put(o, c) : e;
+}
+
 static rsp_err open_tag(rsp_buf *o, const char *name)
 {
     rsp_err e = rsp_buf_append_byte(o, '<');
@@ -100,6 +108,8 @@ static rsp_err enc_value(enc_ctx *c, const rsp_es_field *f, const rsp_es_drow *r
         const rsp_buf *b = slot;
         if (form == RSP_ES_FORM_BYTE_DEC || form == RSP_ES_FORM_HEX_LONG) {
             size_t max = form == RSP_ES_FORM_BYTE_DEC ? 1 : 8;
+            if (b->len == 0 && form == RSP_ES_FORM_HEX_LONG)
+                return put(o, "0"); /* an ALWAYS counter that is not set */
             if (b->len == 0 || b->len > max)
                 return rsp_diag_set(d, RSP_ERR_UNSUPPORTED, "element '%s': %zu bytes cannot be written as %s in dialect %s",
                                     f->xml, b->len, max == 1 ? "xs:byte" : "xs:long", c->dd->name);
@@ -129,9 +139,49 @@ static rsp_err enc_value(enc_ctx *c, const rsp_es_field *f, const rsp_es_drow *r
     }
 }
 
+static const rsp_es_field *field_named(const rsp_es_struct *sd, const char *name);
+
+/* The members a dialect carries as attributes of the struct's element: ` name="value"`. */
+static rsp_err enc_attrs(enc_ctx *c, const rsp_es_struct *sd, const rsp_es_layout *l, const void *base)
+{
+    for (size_t i = 0; l && i < l->n; i++) {
+        const rsp_es_drow *r = &l->rows[i];
+        if (!(r->flags & RSP_ES_R_ATTR))
+            continue;
+        const rsp_es_field *f = field_named(sd, r->ours ? r->ours : r->name);
+        if (!f || f->type == RSP_ES_T_LIST || f->type == RSP_ES_T_STRUCT || f->type == RSP_ES_T_INLINE)
+            return rsp_diag_set(c->d, RSP_ERR_INTERNAL, "dialect %s: attribute row '%s' of %s", c->dd->name, r->name,
+                                sd->name);
+        if (!rsp_es_field_present(f, base) && f->optional)
+            continue;
+        rsp_err e = put3(c->o, " ", r->name, "=\"");
+        if (e == RSP_OK)
+            e = enc_value(c, f, r, f->type, (const uint8_t *)base + f->off);
+        if (e == RSP_OK)
+            e = rsp_buf_append_byte(c->o, '"');
+        if (e != RSP_OK)
+            return e;
+    }
+    return RSP_OK;
+}
+
 static rsp_err enc_elem(enc_ctx *c, const char *name, const rsp_es_field *f, const rsp_es_drow *r, uint8_t t,
                         const void *slot)
 {
+    if (t == RSP_ES_T_XML) /* the element itself, kept whole */
+        return put(c->o, *(char *const *)slot ? *(char *const *)slot : "");
+    if (t == RSP_ES_T_STRUCT || t == RSP_ES_T_INLINE) {
+        const void *base = t == RSP_ES_T_STRUCT ? *(void *const *)slot : slot;
+        const rsp_es_layout *l = rsp_es_dialect_layout(c->dd, r && r->sub ? r->sub : f->sub->name);
+        rsp_err e = put3(c->o, "<", name, "");
+        if (e == RSP_OK)
+            e = enc_attrs(c, f->sub, l, base);
+        if (e == RSP_OK)
+            e = rsp_buf_append_byte(c->o, '>');
+        if (e == RSP_OK)
+            e = enc_struct(c, f->sub, l ? l->rows : NULL, l ? l->n : 0, base);
+        return e == RSP_OK ? close_tag(c->o, name) : e;
+    }
     rsp_err e = open_tag(c->o, name);
     if (e == RSP_OK)
         e = enc_value(c, f, r, t, slot);
@@ -181,14 +231,24 @@ static rsp_err enc_struct(enc_ctx *c, const rsp_es_struct *sd, const rsp_es_drow
         }
         return RSP_OK;
     }
+    /* what the dialect has no element for must not vanish on the way out: checked before writing */
     uint64_t used = 0;
+    for (size_t i = 0; i < nrows; i++) {
+        const rsp_es_field *f = field_named(sd, rows[i].ours ? rows[i].ours : rows[i].name);
+        if (!f)
+            return rsp_diag_set(c->d, RSP_ERR_INTERNAL, "dialect %s: row '%s' names no member of %s", c->dd->name,
+                                rows[i].name, sd->name);
+        used |= 1ull << (size_t)(f - sd->fields);
+    }
+    for (size_t i = 0; i < sd->nfields; i++)
+        if (!(used & (1ull << i)) && rsp_es_field_present(&sd->fields[i], base))
+            return rsp_diag_set(c->d, RSP_ERR_UNSUPPORTED, "element '%s' of %s has no form in dialect %s",
+                                sd->fields[i].xml, sd->name, c->dd->name);
     for (size_t i = 0; i < nrows; i++) {
         const rsp_es_drow *r = &rows[i];
         const rsp_es_field *f = field_named(sd, r->ours ? r->ours : r->name);
-        if (!f)
-            return rsp_diag_set(c->d, RSP_ERR_INTERNAL, "dialect %s: row '%s' names no member of %s", c->dd->name,
-                                r->name, sd->name);
-        used |= 1ull << (size_t)(f - sd->fields);
+        if (r->flags & RSP_ES_R_ATTR)
+            continue; /* written in the element's start tag (enc_attrs) */
         if (!rsp_es_field_present(f, base)) {
             if (f->optional && !(r->flags & RSP_ES_R_ALWAYS))
                 continue;
@@ -199,11 +259,6 @@ static rsp_err enc_struct(enc_ctx *c, const rsp_es_struct *sd, const rsp_es_drow
         if (e != RSP_OK)
             return e;
     }
-    /* what the dialect has no element for must not vanish on the way out */
-    for (size_t i = 0; i < sd->nfields; i++)
-        if (!(used & (1ull << i)) && rsp_es_field_present(&sd->fields[i], base))
-            return rsp_diag_set(c->d, RSP_ERR_UNSUPPORTED, "element '%s' of %s has no form in dialect %s",
-                                sd->fields[i].xml, sd->name, c->dd->name);
     return RSP_OK;
 }
 
@@ -211,14 +266,6 @@ rsp_err rsp_es_xml_body(rsp_buf *o, const rsp_es_struct *sd, const void *body, r
 {
     enc_ctx c = {o, d, &rsp_es_dialect_gsma};
     return enc_struct(&c, sd, NULL, 0, body);
-}
-
-static rsp_err put3(rsp_buf *o, const char *a, const char *b, const char *c)
-{
-    rsp_err e = put(o, a);
-    if (e == RSP_OK)
-        e = put(o, b);
-    return e == RSP_OK ? put(o, c) : e;
 }
 
 static rsp_err wsa_elem(rsp_buf *o, const rsp_es_dialect_def *dd, const char *name, const char *val, bool address,

@@ -10,8 +10,8 @@
  * serialise EXECUTED_SUCCESS etc.; "Executed-Success" also decodes (normalised comparison). */
 static const char *const status_v[] = {"EXECUTED_SUCCESS", "EXECUTED_WITHWARNING", "FAILED", "EXPIRED"};
 const rsp_es_enum rsp_es_e_status = {"Status", status_v, 4};
-static const char *const state_v[] = {"Created", "Disabled", "Enabled"};
-const rsp_es_enum rsp_es_e_state = {"State", state_v, 3};
+static const char *const state_v[] = {"Created", "Disabled", "Enabled", "InstallInProgress", "Deleted"};
+const rsp_es_enum rsp_es_e_state = {"State", state_v, 5};
 static const char *const subj_v[] = {"PROFILE"};
 const rsp_es_enum rsp_es_e_pol2_subject = {"Subject", subj_v, 1};
 static const char *const act_v[] = {"ENABLE", "DISABLE", "DELETE"};
@@ -94,8 +94,18 @@ RSP_ES_DESC(rsp_es_d_keycomp, "KeyComponent", T, keycomp_f);
 static const rsp_es_field key_f[] = {
     F_INT(T, "KeyIdentifier", "keyIdentifier", key_identifier),
     F_LIST_ST(T, "KeyComponent", "components", components, rsp_es_d_keycomp, 0),
+    F_OHEX(T, "Kcv", "kcv", kcv),
 };
 RSP_ES_DESC(rsp_es_d_key, "Key", T, key_f);
+#undef T
+
+#define T rsp_es_certificate
+static const rsp_es_field cert_f[] = {
+    F_INT(T, "Index", "index", index),
+    F_OSTR(T, "CaId", "caId", ca_id),
+    F_HEX(T, "Value", "value", value),
+};
+RSP_ES_DESC(rsp_es_d_cert, "CertificateEntry", T, cert_f);
 #undef T
 
 #define T rsp_es_key_set
@@ -105,6 +115,7 @@ static const rsp_es_field keyset_f[] = {
     F_OHEX(T, "Cntr", "counter", counter),
     F_LIST_ST(T, "Key", "keys", keys, rsp_es_d_key, 1),
     F_LIST_HEX(T, "Certificate", "certificates", certificates, 1),
+    F_LIST_ST(T, "CertificateEntry", "certificateEntries", certificate_entries, rsp_es_d_cert, 1),
 };
 RSP_ES_DESC(rsp_es_d_keyset, "KeySet", T, keyset_f);
 #undef T
@@ -161,6 +172,11 @@ static const rsp_es_field audit_f[] = {
     F_STR(T, "Requester-Id", "requesterId", requester_id),
     F_OSTR(T, "Iccid", "iccid", iccid),
     F_OHEX(T, "Isd-p-aid", "isdPAid", isd_p_aid),
+    F_OSTR(T, "Eid", "eid", eid),
+    F_OSTR(T, "Smsr-Id", "smsrId", smsr_id),
+    F_OSTRUCT(T, "OperationExecutionStatus", "operationExecutionStatus", status, rsp_es_d_fes),
+    F_OSTR(T, "Imei", "imei", imei),
+    F_OSTR(T, "Meid", "meid", meid),
 };
 RSP_ES_DESC(rsp_es_d_audit, "AuditTrailRecord", T, audit_f);
 #undef T
@@ -177,10 +193,12 @@ RSP_ES_DESC(rsp_es_d_property, "AdditionalProperty", T, prop_f);
 static const rsp_es_field eis_f[] = {
     F_STRUCT(T, "EumSignedInfo", "eumSignedInfo", signed_info, rsp_es_d_signed_info),
     F_HEX(T, "EumSignature", "eumSignature", eum_signature),
+    F_OXML(T, "Signature", "eumDsig", eum_dsig),
     F_INT(T, "RemainingMemory", "remainingMemory", remaining_memory),
     F_INT(T, "AvailableMemoryForProfiles", "availableMemoryForProfiles", available_memory_for_profiles),
     F_OTIME(T, "LastAuditDate", "lastAuditDate", last_audit_date),
     F_STR(T, "Smsr-Id", "smsrId", smsr_id),
+    F_OSTR(T, "EumCertificateId", "eumCertificateId", eum_certificate_id),
     F_LIST_ST(T, "ProfileInfo", "profiles", profiles, rsp_es_d_profile_info, 1),
     F_STRUCT(T, "Isd-r", "isdR", isd_r, rsp_es_d_sd),
     F_LIST_ST(T, "AuditTrailRecord", "auditTrail", audit_trail, rsp_es_d_audit, 1),

@@ -32,10 +32,15 @@ DSIG = 'http://www.w3.org/2000/09/xmldsig#'
 ARRAY = 'http://jaxb.dev.java.net/array'
 WSAM_ATTR = '{' + WSAM + '}Action'
 
-# xs:string parts whose value the peer's code writes in one form (njiwa ES7: "ECC-256")
-HINTS = {'ECCKeyLength': ['ECC-256', 'ECC-384', 'ECC-521']}
-# What we do not map yet, and must refuse by name rather than half-read: the njiwa EIS.
-GAPS = [('tns:eis', 'Eis')]
+# xs:string elements whose value the peer's code writes in one form: ES7 "ECC-256"; a key set's Version
+# is its KVN (a number); the EIS dates are dateTimes in a string.
+DATE = lambda k: '2023-%02d-%02dT08:%02d:00Z' % (1 + k % 12, 1 + k % 28, k % 60)
+HINTS = {'ECCKeyLength': lambda k: ['ECC-256', 'ECC-384', 'ECC-521'][k % 3],
+         'Version': lambda k: str(k),
+         'lastAuditDate': DATE,
+         'ProductionDate': DATE}
+# What we do not map yet, and must refuse by name rather than half-read: (schema type, name in the error).
+GAPS = []
 
 SOAP11_XSD = '''<?xml version="1.0"?>
 <xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="%s" elementFormDefault="qualified">
@@ -133,7 +138,7 @@ class Gen:
     def leaf(self, ns, typ, name, path):
         if ns == XS:
             if typ == 'string':
-                v = HINTS[name][self.next() % len(HINTS[name])] if name in HINTS else '0A%04X' % self.next()
+                v = HINTS[name](self.next()) if name in HINTS else '0A%04X' % self.next()
             elif typ in ('long', 'int', 'short', 'integer'):
                 v = str(1000 + self.next())
             elif typ == 'byte':

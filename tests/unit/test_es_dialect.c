@@ -151,13 +151,25 @@ static void test_return_and_status(void **state)
     assert_true(m.in_http_response);
     assert_int_equal(((rsp_es_eis_resp *)m.body)->hdr.acceptable_validity_period, 5);
     rsp_es_msg_free(&m);
-    /* EIS in njiwa's shape is not mapped: refused by name, not half read */
+    /* njiwa's EIS: errors deep inside name their path; a Signature must be XML-DSig's */
     expect_err(S11 WSAM("Action", "http://gsma.com/ES4/ProfileManagent/ES4-GetEISResponse")
                BODY(ES("GetEISResponse") "<FunctionExecutionStatus><AcceptableValidityPeriod>5</AcceptableValidityPeriod>"
                     "<FunctionExecutionStatus><Status>EXECUTED_SUCCESS</Status></FunctionExecutionStatus>"
                     "<Eis><RemainingMemory>1</RemainingMemory><profiles/></Eis>"
                     "</FunctionExecutionStatus></ns2:GetEISResponse>"),
-               RSP_ERR_TAG, "Eis/profiles");
+               RSP_ERR_TAG, "mandatory element 'Iccid' missing in ProfileInfo (at "
+                            "Body/GetEISResponse/FunctionExecutionStatus/Eis/profiles[1])");
+    expect_err(S11 WSAM("Action", "http://gsma.com/ES4/ProfileManagent/ES4-GetEISResponse")
+               BODY(ES("GetEISResponse") "<FunctionExecutionStatus><FunctionExecutionStatus><Status>EXECUTED_SUCCESS"
+                    "</Status></FunctionExecutionStatus><Eis><Signature>00</Signature></Eis>"
+                    "</FunctionExecutionStatus></ns2:GetEISResponse>"),
+               RSP_ERR_TAG, "not in the XML-DSig namespace");
+    expect_err(S11 WSAM("Action", "http://gsma.com/ES4/ProfileManagent/ES4-GetEISResponse")
+               BODY(ES("GetEISResponse") "<FunctionExecutionStatus><FunctionExecutionStatus><Status>EXECUTED_SUCCESS"
+                    "</Status></FunctionExecutionStatus><Eis><isd-r><keySets><keys kcv=\"00\" colour=\"red\"/>"
+                    "</keySets></isd-r></Eis></FunctionExecutionStatus></ns2:GetEISResponse>"),
+               RSP_ERR_TAG, "attribute 'colour' is not part of Key (at "
+                            "Body/GetEISResponse/FunctionExecutionStatus/Eis/isd-r/keySets[1]/keys[1]/@colour)");
 }
 
 /* 7: ES4 AuditEIS ICCIDs as a JAXB stringArray. */
