@@ -26,9 +26,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         rsp_buf resp = RSP_BUF_INIT;
         char status[32];
         switch (op) {
-        case 0:
-            if (rsp_euicc_sms_pp(c, p, len, now, &out, NULL) != RSP_OK)
-                abort();
+        case 0: {
+            rsp_diag d;
+            rsp_diag_clear(&d);
+            if (rsp_euicc_sms_pp(c, p, len, now, &out, &d) != RSP_OK) {
+                fprintf(stderr, "sms_pp failed: %s\n", d.msg);
+                abort(); /* an in-memory card always handles an SMS */
+            }
+        }
             pos += len;
             break;
         case 1:
@@ -45,8 +50,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 4:
         case 5:
             if (rsp_euicc_admin_script(c, p, len, op == 5 ? isdp10 : NULL, op == 5 ? 16 : 0, now, &resp, status, &out,
-                                       NULL) != RSP_OK)
+                                       NULL) != RSP_OK) {
+                fprintf(stderr, "admin_script failed\n");
                 abort();
+            }
             pos += len;
             break;
         default:

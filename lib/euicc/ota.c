@@ -38,23 +38,31 @@ static rsp_err exec_cb(void *ctx, const uint8_t *capdu, size_t len, rsp_buf *rap
  * with the "bad format" TLV 90 (TS 102 226) and runs nothing. */
 static rsp_err run_script(eu_ctx *x, const uint8_t *p, size_t len, rsp_buf *resp)
 {
+    static const uint8_t bad[] = {0xAB, 0x03, 0x90, 0x01, 0x01};
+    static const uint8_t bad_indef[] = {0xAF, 0x80, 0x90, 0x01, 0x01, 0x00, 0x00};
     rsp_rapdu_script *s = malloc(sizeof(*s));
     if (!s)
         return RSP_ERR_NOMEM;
     rsp_rapdu_format f = rsp_rapdu_detect(p, len);
+    size_t before = resp->len;
     rsp_err e = rsp_rapdu_script_parse(f, p, len, s, NULL);
+    if (!e)
+        e = rsp_rapdu_execute(s, exec_cb, x, resp);
+    free(s);
+    if (x->fatal)
+        return x->fatal;
+    if (e == RSP_ERR_NOMEM)
+        return e;
     if (e) {
-        static const uint8_t bad[] = {0xAB, 0x03, 0x90, 0x01, 0x01};
-        static const uint8_t bad_indef[] = {0xAF, 0x80, 0x90, 0x01, 0x01, 0x00, 0x00};
-        free(s);
+        /* Not a script we can run (or an empty compact one): "bad format", nothing else answered.
+         * Commands run before the fault keep their effect, as on a card. */
+        resp->len = before;
         if (f == RSP_RAPDU_COMPACT)
             return RSP_OK;
         return f == RSP_RAPDU_EXPANDED ? rsp_buf_append(resp, bad, sizeof(bad))
                                        : rsp_buf_append(resp, bad_indef, sizeof(bad_indef));
     }
-    e = rsp_rapdu_execute(s, exec_cb, x, resp);
-    free(s);
-    return x->fatal ? x->fatal : e;
+    return RSP_OK;
 }
 
 static bool tar_known(eu_state *st, uint32_t tar)
