@@ -156,7 +156,27 @@ static void test_datetime(void **state)
     assert_true(rsp_es_datetime_ok(now));
 }
 
-/* docs/ES-JSON.md is generated from the tables: every path and every key must be in it. */
+/* Every key of sd and of the structs it nests (their "### Name" sections) is in the doc. */
+static void doc_has_struct(const char *doc, const rsp_es_struct *sd, int depth)
+{
+    char line[200];
+    assert_true(depth < 8);
+    for (size_t n = 0; n < sd->nfields; n++) {
+        const rsp_es_field *f = &sd->fields[n];
+        snprintf(line, sizeof(line), "| `%s` | `%s` |", f->json, f->xml);
+        if (!strstr(doc, line))
+            fail_msg("docs/ES-JSON.md lacks %s of %s", line, sd->name);
+        if (f->sub) {
+            snprintf(line, sizeof(line), "### %s\n", f->sub->name);
+            if (!strstr(doc, line))
+                fail_msg("docs/ES-JSON.md lacks the section %s", line);
+            doc_has_struct(doc, f->sub, depth + 1);
+        }
+    }
+}
+
+/* docs/ES-JSON.md is generated from the tables: every path and every key, nested ones included, must be
+ * in it. */
 static void test_json_doc_in_sync(void **state)
 {
     (void)state;
@@ -173,11 +193,7 @@ static void test_json_doc_in_sync(void **state)
                 fail_msg("docs/ES-JSON.md lacks %s", line);
             const rsp_es_struct *sds[2] = {t->funcs[k].req, t->funcs[k].resp};
             for (int s = 0; s < 2 && sds[s]; s++)
-                for (size_t n = 0; n < sds[s]->nfields; n++) {
-                    snprintf(line, sizeof(line), "| `%s` | `%s` |", sds[s]->fields[n].json, sds[s]->fields[n].xml);
-                    if (!strstr((const char *)doc.data, line))
-                        fail_msg("docs/ES-JSON.md lacks %s of %s", line, sds[s]->name);
-                }
+                doc_has_struct((const char *)doc.data, sds[s], 0);
         }
     }
     rsp_buf_free(&doc);
