@@ -23,8 +23,10 @@ typedef struct rsp_euicc rsp_euicc; /* one card, owned by its fleet */
 
 /* ---- Fleet (a directory made by `rsp eum make`) ---- */
 
-/* Opens the fleet in dir (its card database and files) and loads every card. A card whose state is
- * inconsistent after a crash (a download cut in the middle) is rolled back here. */
+/* Opens the fleet in dir (its card database and files) and loads the card index (each card's state is
+ * read on its first input). A download cut by a crash left nothing durable behind (a package is
+ * committed whole, with the profile's new state), so every card reopens as it was before the cut.
+ * dir ":memory:" gives a fleet without files (tests, fuzzing). */
 rsp_err rsp_euicc_fleet_open(const char *dir, rsp_diag *diag, rsp_euicc_fleet **out);
 void rsp_euicc_fleet_close(rsp_euicc_fleet *f);
 size_t rsp_euicc_fleet_count(const rsp_euicc_fleet *f);

@@ -87,7 +87,7 @@ rsp_err rsp_euicc_apdu(rsp_euicc *c, const uint8_t *capdu, size_t len, int64_t n
     if (rsp_apdu_parse(capdu, len, &a, diag) != RSP_OK)
         return eu_answer(rapdu, NULL, 0, SW_WRONG_LENGTH);
     if (a.ins == 0xA4 && (a.cla & 0xF0) == 0x00)
-        return local_select(v, &a, rapdu);
+        return local_select(v, &a, rapdu); /* the selection is volatile state: v stays */
     eu_ctx x = {.c = c, .now = now, .local = true, .tar = v->selected == EU_APP_ECASD ? EU_TAR_ECASD : EU_TAR_ISDR};
     size_t before = rapdu->len;
     e = eu_exec(&x, capdu, len, rapdu);
@@ -96,6 +96,7 @@ rsp_err rsp_euicc_apdu(rsp_euicc *c, const uint8_t *capdu, size_t len, int64_t n
         rapdu->len = before; /* nothing leaves that NVM does not hold */
         return rsp_diag_set(diag, RSP_ERR_IO, "card %s: state not committed, nothing answered", c->eid);
     }
+    eu_vol_release_idle(c);
     return RSP_OK;
 }
 

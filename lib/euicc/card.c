@@ -103,6 +103,14 @@ void eu_vol_free(rsp_euicc *c)
     c->vol = NULL;
 }
 
+void eu_vol_release_idle(rsp_euicc *c)
+{
+    eu_vol *v = c->vol;
+    if (v && !v->admin_open && !v->ke_active && !v->dl_active && !v->s03_tar && !v->perso_tar &&
+        v->selected == EU_APP_ISDR && rsp_sms_reasm_pending(&v->reasm) == 0)
+        eu_vol_free(c); /* most cards are idle most of the time: keep their RAM at the index entry */
+}
+
 static void card_free(rsp_euicc *c)
 {
     eu_vol_free(c);

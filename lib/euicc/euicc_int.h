@@ -200,6 +200,8 @@ rsp_err eu_card_load(rsp_euicc *c);
 eu_vol *eu_card_vol(rsp_euicc *c);
 /* Drops the volatile state (sessions, partial downloads, reassembly). */
 void eu_vol_free(rsp_euicc *c);
+/* Frees the volatile state when nothing is in progress (called as each input returns). */
+void eu_vol_release_idle(rsp_euicc *c);
 /* Commits c->st (and the package change, see eu_db_save); on failure reloads the state. */
 rsp_err eu_commit_pkg(rsp_euicc *c, uint32_t pkg_tar, const uint8_t *pkg, size_t len);
 static inline rsp_err eu_commit(rsp_euicc *c) { return eu_commit_pkg(c, 0, NULL, 0); }

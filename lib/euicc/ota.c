@@ -229,6 +229,7 @@ rsp_err rsp_euicc_sms_pp(rsp_euicc *c, const uint8_t *tpdu, size_t len, int64_t 
     else
         e = RSP_OK;
     rsp_buf_free_secret(&pkt);
+    eu_vol_release_idle(c);
     return e;
 }
 
@@ -283,6 +284,7 @@ void rsp_euicc_admin_end(rsp_euicc *c, bool ok, int64_t now)
         return;
     c->vol->admin_open = false;
     eu_vol_drop_sessions(c->vol);
+    eu_vol_release_idle(c);
 }
 
 void rsp_euicc_reset(rsp_euicc *c, int64_t now)
