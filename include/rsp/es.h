@@ -221,6 +221,10 @@ typedef struct rsp_es_limits {
  * mandatory member is missing, RSP_ERR_UNSUPPORTED if a member that is set has no form in the dialect
  * (diag names it: nothing is dropped silently). */
 rsp_err rsp_es_soap_encode(const rsp_es_msg *m, rsp_buf *out, rsp_diag *d);
+/* The acknowledgement a dialect expects in the HTTP answer to an incoming result (a callback): njiwa's
+ * callback operations are request-response (<EnableISDPResponseResponse><return>OK</return>, a status for
+ * ES7's). Appends to out. RSP_ERR_NOT_FOUND when the dialect answers a callback with a bare 202. */
+rsp_err rsp_es_soap_ack(const rsp_es_msg *result, rsp_buf *out, rsp_diag *d);
 /* Emits a SOAP Fault (1.2 unless soap_version == 11): code "Sender"/"Receiver", reason text. */
 rsp_err rsp_es_soap_fault(int soap_version, bool sender, const char *reason, const char *relates_to,
                           rsp_buf *out);

@@ -56,7 +56,16 @@ typedef struct rsp_es_dop {
     const char *res;        /* layout of the result in the HTTP response (by name); NULL: by descriptor */
     const char *cb_res;     /* layout of the result in the callback; NULL: `res` */
     uint8_t cb_relates_lower; /* the callback's header spells relatesTo */
+    uint8_t cb_ack;           /* what the HTTP answer to that callback holds: RSP_ES_ACK_* */
 } rsp_es_dop;
+
+/* The acknowledgement of a callback in the HTTP answer (njiwa's callback operations are
+ * request-response: <CallbackOpResponse><return>...</return>). */
+enum {
+    RSP_ES_ACK_NONE = 0, /* 202, no body */
+    RSP_ES_ACK_STRING,   /* return xs:string */
+    RSP_ES_ACK_STATUS,   /* return baseResponseType, EXECUTED_SUCCESS */
+};
 
 /* An enum value the dialect spells differently. */
 typedef struct rsp_es_dvalue {

@@ -253,6 +253,18 @@ rsp_err rsp_es_call_reject(rsp_es_call *c, const char *subject, const char *reas
     return rsp_es_call_complete(c);
 }
 
+/* The answer to an accepted message that has no result of its own: 202, or for an incoming result in a
+ * dialect whose callbacks are request-response (njiwa), that dialect's acknowledgement. */
+static void accepted(const rsp_es_call *c)
+{
+    rsp_buf b = RSP_BUF_INIT;
+    if (!c->json && c->req.response && rsp_es_soap_ack(&c->req, &b, NULL) == RSP_OK)
+        answer(c->respond, c->rctx, 200, rsp_es_dialect_content_type(c->req.dialect), &b);
+    else
+        answer(c->respond, c->rctx, 202, NULL, NULL);
+    rsp_buf_free(&b);
+}
+
 /* ---- dispatch ---- */
 static const rsp_es_handler *find_handler(const rsp_es_endpoint *ep, const rsp_es_msg *m)
 {
@@ -408,11 +420,11 @@ rsp_err rsp_es_endpoint_handle(rsp_es_endpoint *ep, const rsp_es_http_in *in, rs
     c->in_dispatch = false;
     if (!c->done) {
         if (!c->deferred)
-            answer(respond, rctx, 202, NULL, NULL);
+            accepted(c);
         return RSP_OK;
     }
     if (!c->sync_answer && !c->deferred)
-        answer(respond, rctx, 202, NULL, NULL);
+        accepted(c);
     finish(c);
     return RSP_OK;
 }

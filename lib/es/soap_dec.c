@@ -493,7 +493,7 @@ static bool has_dtd(const uint8_t *p, size_t len)
 
 /* The rows of the body in its dialect; for a result carried in the HTTP response (njiwa's
  * <OpResponse><return>...</return>), steps into the part that holds it. */
-static void body_rows(dec_ctx *c, const rsp_es_func *f, bool response, const xmlNode **parent,
+static void body_rows(dec_ctx *c, const rsp_es_func *f, bool response, const char *action, const xmlNode **parent,
                       const rsp_es_drow **rows, size_t *nrows)
 {
     const rsp_es_dop *op = rsp_es_dialect_op(c->dd, f);
@@ -520,7 +520,8 @@ static void body_rows(dec_ctx *c, const rsp_es_func *f, bool response, const xml
         }
         if (wrapped) {
             *parent = k;
-            c->m->in_http_response = true;
+            /* a callback that also wraps its result (ES7 HandoverEUICC) is told apart by its Action */
+            c->m->in_http_response = !(op->cb_ret && action && op->cb_action && strstr(action, op->cb_action));
             path_push(c, lname(k), 0);
             l = rsp_es_dialect_layout(c->dd, op->res);
         } else {
@@ -604,7 +605,7 @@ static rsp_err decode_doc(xmlDoc *doc, const char *action_hint, const rsp_es_lim
     const xmlNode *parent = be;
     const rsp_es_drow *rows;
     size_t nrows;
-    body_rows(&c, f, response, &parent, &rows, &nrows);
+    body_rows(&c, f, response, action, &parent, &rows, &nrows);
     void *b = rsp_es_body_new(sd);
     if (!b)
         return RSP_ERR_NOMEM;

@@ -426,6 +426,40 @@ rsp_err rsp_es_soap_encode(const rsp_es_msg *m, rsp_buf *out, rsp_diag *d)
     return e;
 }
 
+rsp_err rsp_es_soap_ack(const rsp_es_msg *m, rsp_buf *out, rsp_diag *d)
+{
+    const rsp_es_dialect_def *dd = m ? rsp_es_dialect_get(m->dialect) : NULL;
+    const rsp_es_dop *op = m && m->response ? rsp_es_dialect_op(dd, m->func) : NULL;
+    if (!op || !op->cb_ack)
+        return RSP_ERR_NOT_FOUND;
+    char w[128], action[200];
+    /* JAX-WS names the answer <operation>Response, and its default Action <namespace>/<port>/<that> */
+    snprintf(w, sizeof(w), "%s%sResponse", op->cb_op ? op->cb_op : op->op, op->cb_op ? "" : "Response");
+    snprintf(action, sizeof(action), RSP_ES_NS "/%s/%s", rsp_es_iface_get(m->func->iface)->name, w);
+    const char *env_ns = dd->soap_version == 11 ? RSP_ES_SOAP11_NS : RSP_ES_SOAP12_NS;
+    rsp_err e = put3(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?><env:Envelope xmlns:env=\"", env_ns, "\" xmlns:");
+    if (e == RSP_OK)
+        e = put3(out, dd->wsa_prefix, "=\"", dd->wsa_ns);
+    if (e == RSP_OK)
+        e = put(out, "\" xmlns:es=\"" RSP_ES_NS "\"><env:Header>");
+    if (e == RSP_OK)
+        e = wsa_elem(out, dd, "Action", action, false, d);
+    if (e == RSP_OK)
+        e = put3(out, "</env:Header><env:Body><es:", w, "><return>");
+    if (e == RSP_OK && op->cb_ack == RSP_ES_ACK_STRING) {
+        e = put(out, "OK"); /* [G]: the WSDL types it xs:string and says no more */
+    } else if (e == RSP_OK) {
+        rsp_es_basic_resp ok;
+        memset(&ok, 0, sizeof(ok)); /* EXECUTED_SUCCESS */
+        const rsp_es_layout *l = rsp_es_dialect_layout(dd, "nj.base");
+        enc_ctx c = {out, d, dd};
+        e = enc_struct(&c, &rsp_es_d_basic_resp, l ? l->rows : NULL, l ? l->n : 0, &ok);
+    }
+    if (e == RSP_OK)
+        e = put3(out, "</return></es:", w, "></env:Body></env:Envelope>");
+    return e;
+}
+
 rsp_err rsp_es_soap_fault(int soap_version, bool sender, const char *reason, const char *relates_to,
                           rsp_buf *out)
 {

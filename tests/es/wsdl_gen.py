@@ -8,9 +8,9 @@
                                      the binding implies) for xmllint; OUT_DIR/manifest.txt lists them.
   wsdl_gen.py same A A.out ...       gsma goldens: every (path, value) of A is in our re-encoding A.out
   wsdl_gen.py check OUT_DIR          after the C side wrote <file>.out.xml (decoded and re-encoded in the
-                                     njiwa dialect): every (path, value) of the generated Body and header
-                                     arrived, and each .out.xml validates against its WSDL's schemas
-                                     (xmllint --schema).
+                                     njiwa dialect) and <file>.ack.xml (our answer to a callback): every
+                                     (path, value) of the generated Body and header arrived, and each
+                                     .out.xml and .ack.xml validates against its WSDL's schemas (xmllint).
 Standard library only. The values are typed from the schema alone: xs:string gets upper-case hex text
 (valid as a string and as the hexBinary our types use), integers distinct numbers, xs:anySimpleType a
 dateTime, enumerations their values in turn, unbounded elements two items. One hint table names the few
@@ -410,6 +410,12 @@ def check(out):
             bad += 1
         by_schema.setdefault(os.path.join(os.path.dirname(src), 'main.xsd'), []).append(dst)
         checked += 1
+    for d in sorted(os.listdir(out)):  # the acknowledgements we answer callbacks with
+        full = os.path.join(out, d)
+        if os.path.isdir(full):
+            acks = sorted(os.path.join(full, f) for f in os.listdir(full) if f.endswith('.ack.xml'))
+            by_schema.setdefault(os.path.join(full, 'main.xsd'), []).extend(acks)
+            checked += len(acks)
     for schema, files in sorted(by_schema.items()):  # one xmllint per WSDL
         r = subprocess.run(['xmllint', '--noout', '--schema', schema] + files, capture_output=True, text=True)
         ok = r.stderr.count(' validates')

@@ -377,6 +377,13 @@ static rsp_err on_enable(void *hctx, rsp_es_call *c)
     return rsp_es_call_complete(c);
 }
 
+static rsp_err on_result(void *hctx, rsp_es_call *c)
+{
+    ++*(int *)hctx;
+    assert_true(rsp_es_call_msg(c)->response);
+    return rsp_es_call_complete(c);
+}
+
 static rsp_err no_send(void *sctx, const char *url, const char *ct, const char *action, const uint8_t *b, size_t n)
 {
     (void)url, (void)ct, (void)action, (void)b, (void)n;
@@ -423,6 +430,25 @@ static void test_endpoint_answers_in_kind(void **state)
     assert_non_null(strstr(b, "<Status>FAILED</Status><StatusCodeData><Subject>8.2.1</Subject><Reason>2.2</Reason>"));
     rsp_buf_free(&o.body);
     assert_int_equal(rsp_es_endpoint_pending(ep), 0);
+    rsp_es_endpoint_free(ep);
+
+    /* njiwa's SM-SR calling back our SM-DP (ES3Resp EnableISDP): its client waits for the operation's answer */
+    int results = 0;
+    rsp_es_handler h3[] = {{RSP_ES3, "EnableProfile", true, on_result, &results}};
+    rsp_es_endpoint_cfg cfg3 = {h3, 1, no_send, &sends, NULL, {0, 0}};
+    assert_int_equal(rsp_es_endpoint_new(&cfg3, &ep), RSP_OK);
+    const char *cb = S11 WSAM("relatesTo", "m-9") WSAM("Action", "http://gsma.com/ES3/ProfileManagentCallBack/ES3-EnableISDP")
+        BODY(ES("EnableISDPResponse") "<AcceptableValidityPeriod>0</AcceptableValidityPeriod><FunctionExecutionStatus>"
+             "<Status>EXECUTED_SUCCESS</Status></FunctionExecutionStatus></ns2:EnableISDPResponse>");
+    rsp_es_http_in in3 = {"/es3", "text/xml", NULL, NULL, NULL, (const uint8_t *)cb, strlen(cb)};
+    out o3 = {0};
+    assert_int_equal(rsp_es_endpoint_handle(ep, &in3, respond, &o3), RSP_OK);
+    assert_int_equal(results, 1);
+    assert_int_equal(o3.status, 200);
+    assert_non_null(strstr((const char *)o3.body.data,
+                           "<wsam:Action>http://namespaces.gsma.org/esim-messaging/1/ES3/EnableISDPResponseResponse"));
+    assert_non_null(strstr((const char *)o3.body.data, "<es:EnableISDPResponseResponse><return>OK</return>"));
+    rsp_buf_free(&o3.body);
     rsp_es_endpoint_free(ep);
 }
 

@@ -13,6 +13,7 @@
 #include "rsp/es.h"
 
 static char dir[64];
+static int acks;
 
 static void write_file(const char *path, const rsp_buf *b)
 {
@@ -38,6 +39,13 @@ static void roundtrip(const char *path, const char *action, rsp_es_dialect want)
     char out[600];
     snprintf(out, sizeof(out), "%.*s.out.xml", (int)(strlen(path) - 4), path);
     write_file(out, &y);
+    /* a callback we receive is answered with the acknowledgement its operation returns */
+    rsp_buf_free(&y);
+    if (m.response && !m.in_http_response && rsp_es_soap_ack(&m, &y, &d) == RSP_OK) {
+        snprintf(out, sizeof(out), "%.*s.ack.xml", (int)(strlen(path) - 4), path);
+        write_file(out, &y);
+        acks++;
+    }
     rsp_es_msg_free(&m);
     rsp_buf_free(&x);
     rsp_buf_free(&y);
@@ -87,6 +95,7 @@ static void test_njiwa_contract(void **state)
     assert_int_equal(ok, 62); /* every request and result in njiwa's six WSDLs (acknowledgements of
                                 * callbacks aside), the seven that carry its EIS included */
     assert_int_equal(refused, 0);
+    assert_int_equal(acks, 6); /* ES3Resp's three callbacks, ES7's three */
     snprintf(cmd, sizeof(cmd), "python3 '%s/tests/es/wsdl_gen.py' check '%s'", RSP_SOURCE_DIR, dir);
     int rc = tu_run(cmd, &outp);
     if (rc != 0)
