@@ -277,10 +277,13 @@ static uint16_t delete_cmd(eu_ctx *x, const rsp_apdu *a)
                 return SW_NOT_FOUND;
             kvns[n++] = kvn;
         }
-        unsigned left80 = st->n80;
-        for (size_t k = 0; k < n; k++)
-            for (unsigned i = 0; i < st->n80; i++)
-                left80 -= st->s80[i].kvn == kvns[k];
+        unsigned left80 = 0; /* SCP80 key sets not named (a KVN named twice counts once) */
+        for (unsigned i = 0; i < st->n80; i++) {
+            bool named = false;
+            for (size_t k = 0; k < n; k++)
+                named |= st->s80[i].kvn == kvns[k];
+            left80 += !named;
+        }
         if (left80 == 0)
             return SW_COND; /* the card would be unreachable */
         for (size_t k = 0; k < n; k++) {

@@ -257,6 +257,7 @@ static void test_smsr_change(void **state)
     assert_int_equal(info.scp81_kvns[0], 0x41);
     /* Deleting the last SCP80 key set is refused; an unknown KVN is not found. */
     assert_int_equal(fx_sms1(&x, c, 1, "80E4000005F203020103", NULL), 0x6985);
+    assert_int_equal(fx_sms1(&x, c, 1, "80E400000AF203020103F203020103", NULL), 0x6985); /* named twice */
     assert_int_equal(fx_sms1(&x, c, 1, "80E4000005F203090103", NULL), 0x6A88);
     rsp_buf_free(&apdu);
     rsp_buf_free(&resp);
