@@ -6,7 +6,9 @@
  * - an SMS-PP (SCP80, built with the host codec) to a card's MSISDN reaches that card and its PoR
  *   comes back, opened and checked with the keys of keys-out (GET DATA 5A on the ECASD -> the EID);
  * - a trigger opens an SCP81 admin session (PSK-TLS 1.2, the card's PSK): first POST without body,
- *   a GET DATA FF21 script, its response with X-Admin-Script-Status ok, then 204;
+ *   a GET DATA FF21 script, its response with X-Admin-Script-Status ok, then 204; a session the
+ *   server breaks off is resumed (X-Admin-Resume) as the trigger's retry policy allows; 98 sessions
+ *   at once all end with 204;
  * - offline: the SMS is not answered; online again: it is; drop-sms 100: lost; drop-sms 0: answered;
  * - net-down on a card with no other profile is refused (bad-state, exit 1) and sends nothing;
  * - reset, and kill -9 of the daemon in the middle of an admin session, then a restart: the card
@@ -40,8 +42,8 @@
 #include "testutil.h"
 
 #define SMSR_MSISDN "447700100999"
-#define NCARDS 2
-#define MAX_GOT 64
+#define NCARDS 100 /* enough for 98 admin sessions at once */
+#define MAX_GOT 1024
 
 typedef struct card_keys {
     char eid[33], msisdn[24], psk_id[160];
@@ -61,7 +63,7 @@ typedef struct env {
     rsp_tls_ctx *tls;
     rsp_http_server *http;
     /* admin server */
-    int posts, ended, hold;
+    int posts, ended, hold, fail_next, resumed_posts;
     char last_status[32];
     rsp_buf script_resp;
     rsp_http_req *held;
@@ -130,7 +132,7 @@ static void start_daemon(void)
     char smsc[32];
     snprintf(smsc, sizeof(smsc), "127.0.0.1:%u", E.smsc_port);
     const char *argv[] = {tu_rsp_bin(), "euicc", "run", "--fleet", E.fleet, "--smsc", smsc, "--control", E.ctl,
-                          "--tick-ms", "50", "--admin-timeout-ms", "5000", NULL};
+                          "--tick-ms", "50", "--admin-timeout-ms", "5000", "--admin-retry-ms", "100", NULL};
     E.run = spawn(argv, E.runlog);
     wait_daemon();
 }
@@ -338,8 +340,23 @@ static void admin_handler(void *arg, rsp_http_req *req)
     const char *proto = rsp_http_req_header(req, "X-Admin-Protocol");
     const char *from = rsp_http_req_header(req, "X-Admin-From");
     const char *st = rsp_http_req_header(req, "X-Admin-Script-Status");
-    if (!proto || strcmp(proto, RSP_SCP81_PROTOCOL) || !from || !strstr(from, E.card[0].eid)) {
+    const char *resume = rsp_http_req_header(req, "X-Admin-Resume");
+    const rsp_net_peer *peer = rsp_http_req_peer(req);
+    int who = -1;
+    for (int i = 0; i < NCARDS && who < 0 && from; i++)
+        if (strstr(from, E.card[i].eid))
+            who = i;
+    /* The TLS layer authenticated the card's own PSK identity, and the headers name the same EID. */
+    if (!proto || strcmp(proto, RSP_SCP81_PROTOCOL) || who < 0 || peer->kind != RSP_NET_PEER_PSK ||
+        strcmp(peer->psk_identity, E.card[who].psk_id)) {
         rsp_http_respond(req, 400, NULL, NULL, 0);
+        return;
+    }
+    if (resume && !strcmp(resume, "true"))
+        E.resumed_posts++;
+    if (blen == 0 && E.fail_next > 0 && !resume) {
+        E.fail_next--;
+        rsp_http_respond(req, 500, NULL, NULL, 0); /* the session breaks off */
         return;
     }
     rsp_buf hdr = RSP_BUF_INIT;
@@ -371,7 +388,7 @@ static void admin_handler(void *arg, rsp_http_req *req)
     rsp_buf_free(&hdr);
 }
 
-static void trigger_data(rsp_buf *out)
+static void trigger_data(rsp_buf *out, uint8_t retry)
 {
     uint8_t conn[5] = {0x3C, 0x03, 0x02, (uint8_t)(E.https_port >> 8), (uint8_t)E.https_port};
     rsp_scp81_trigger t;
@@ -379,6 +396,9 @@ static void trigger_data(rsp_buf *out)
     t.conn = rsp_bytes_of(conn, sizeof(conn));
     t.host = rsp_bytes_of((const uint8_t *)"127.0.0.1", 9);
     t.uri = rsp_bytes_of((const uint8_t *)"/admin", 6);
+    uint8_t rp[1] = {retry};
+    if (retry)
+        t.retry = rsp_bytes_of(rp, 1);
     assert_int_equal(rsp_scp81_trigger_build(&t, out), RSP_OK);
 }
 
@@ -522,7 +542,7 @@ static void test_admin_session(void **state)
 {
     (void)state;
     rsp_buf trig = RSP_BUF_INIT;
-    trigger_data(&trig);
+    trigger_data(&trig, 0);
     rsp_scp80_hdr h;
     size_t from = E.ngot;
     send_packet(0, 0x000001, ++E.card[0].cntr, trig.data, trig.len, &h);
@@ -551,6 +571,61 @@ static void test_admin_session(void **state)
     }
     assert_non_null(strstr(ans, "\"admin_ok\":1"));
     assert_non_null(strstr(ans, "\"admin_active\":0"));
+}
+
+static bool status_has(const char *want)
+{
+    char ans[RSP_FLEET_CTL_ANSWER_MAX];
+    for (int i = 0; i < 200; i++) {
+        if (ctl("status", ans, sizeof(ans)) == RSP_OK && strstr(ans, want))
+            return true;
+        run_until(NULL, 20);
+    }
+    fprintf(stderr, "status: %s\n", ans);
+    return false;
+}
+
+/* The server answers the first POST with 500: the card is told the session broke off, and the agent
+ * opens it again (trigger retry policy 1) with X-Admin-Resume: true, which then runs to its 204. */
+static void test_admin_resume(void **state)
+{
+    (void)state;
+    E.posts = E.ended = E.resumed_posts = 0;
+    E.fail_next = 1;
+    rsp_buf trig = RSP_BUF_INIT;
+    trigger_data(&trig, 1);
+    send_packet(0, 0x000001, ++E.card[0].cntr, trig.data, trig.len, NULL);
+    rsp_buf_free(&trig);
+    assert_true(run_until(admin_ended, 8000));
+    assert_int_equal(E.posts, 3);
+    assert_int_equal(E.resumed_posts, 1);
+    assert_string_equal(E.last_status, "ok");
+    assert_true(status_has("\"admin_ok\":2,\"admin_failed\":0,\"admin_resumed\":1,\"admin_active\":0"));
+}
+
+static int ended_target;
+static bool many_ended(void)
+{
+    return E.ended >= ended_target;
+}
+
+/* Every other card triggered at once: 98 PSK-TLS sessions on the daemon's one loop. */
+static void test_many_sessions(void **state)
+{
+    (void)state;
+    E.posts = E.ended = 0;
+    rsp_buf trig = RSP_BUF_INIT;
+    trigger_data(&trig, 0);
+    for (int c = 2; c < NCARDS; c++)
+        send_packet(c, 0x000001, ++E.card[c].cntr, trig.data, trig.len, NULL);
+    rsp_buf_free(&trig);
+    ended_target = NCARDS - 2;
+    assert_true(run_until(many_ended, 30000));
+    assert_int_equal(E.posts, 2 * (NCARDS - 2));
+    char want[120];
+    snprintf(want, sizeof(want), "\"admin_opened\":%d,\"admin_ok\":%d,\"admin_failed\":0", NCARDS, NCARDS);
+    assert_true(status_has(want));
+    assert_true(status_has("\"admin_active\":0"));
 }
 
 static void test_offline_drop(void **state)
@@ -613,7 +688,7 @@ static void test_kill9_restart(void **state)
 {
     (void)state;
     rsp_buf trig = RSP_BUF_INIT;
-    trigger_data(&trig);
+    trigger_data(&trig, 0);
     E.hold = 1;
     E.held = NULL;
     rsp_scp80_hdr h;
@@ -652,6 +727,8 @@ int main(void)
         cmocka_unit_test(test_first_notifications),
         cmocka_unit_test(test_sms_por),
         cmocka_unit_test(test_admin_session),
+        cmocka_unit_test(test_admin_resume),
+        cmocka_unit_test(test_many_sessions),
         cmocka_unit_test(test_offline_drop),
         cmocka_unit_test(test_net_down_refused_and_reset),
         cmocka_unit_test(test_kill9_restart),
