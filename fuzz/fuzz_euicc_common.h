@@ -90,17 +90,26 @@ static rsp_euicc_fleet *fz_fleet(rsp_euicc **card)
     return f;
 }
 
-/* The invariant of the card: exactly one profile enabled. */
+/* The invariants of the card: exactly one profile enabled, at most one fall-back and one emergency
+ * profile and never the same one, at least one SCP80 key set (the SM-SR can always reach the card),
+ * memory never overcommitted. */
 static void fz_check_one_enabled(rsp_euicc *c)
 {
     rsp_euicc_info info;
     if (rsp_euicc_info_get(c, &info) != RSP_OK)
         abort();
-    int n = 0;
-    for (size_t i = 0; i < info.n_profiles; i++)
-        n += info.profiles[i].lcs == 0x3F;
-    if (n != 1) {
-        fprintf(stderr, "invariant broken: %d profiles enabled\n", n);
+    int n = 0, fb = 0, em = 0;
+    for (size_t i = 0; i < info.n_profiles; i++) {
+        const rsp_euicc_profile_info *p = &info.profiles[i];
+        n += p->lcs == 0x3F;
+        fb += p->fallback;
+        em += p->emergency;
+        if (p->fallback && p->emergency)
+            n = -100;
+    }
+    if (n != 1 || fb > 1 || em > 1 || info.n_scp80 < 1 || info.free_memory < 0) {
+        fprintf(stderr, "invariant broken: enabled %d, fall-back %d, emergency %d, SCP80 sets %zu, free %lld\n", n,
+                fb, em, info.n_scp80, (long long)info.free_memory);
         abort();
     }
 }

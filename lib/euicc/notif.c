@@ -139,6 +139,10 @@ rsp_err rsp_euicc_tick(rsp_euicc *c, int64_t now, rsp_euicc_out *out, int64_t *n
         return RSP_ERR_INVAL;
     if (next)
         *next = c->due;
+    if (c->vol) { /* incomplete concatenated SMS time out here too */
+        rsp_sms_reasm_expire(&c->vol->reasm, (uint64_t)(now > 0 ? now : 0));
+        eu_vol_release_idle(c);
+    }
     if (c->due == 0 || c->due > now)
         return RSP_OK; /* nothing due: the card's state is not even loaded */
     rsp_err e = eu_card_load(c);
