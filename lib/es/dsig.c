@@ -295,7 +295,7 @@ static rsp_err verify_doc(xmlDoc *doc, xmlNode *eis, const rsp_eckey *key, rsp_d
         return rsp_diag_set(d, RSP_ERR_TAG, "the Eis carries no ds:Signature");
     if (!si || !ref)
         return rsp_diag_set(d, RSP_ERR_TAG, "ds:Signature lacks SignedInfo/Reference");
-    bool si_exc, ref_exc = false;
+    bool si_exc = false, ref_exc = false;
     rsp_err e = c14n_mode(alg(child(si, "CanonicalizationMethod", ns)), &si_exc, "CanonicalizationMethod", d);
     if (e != RSP_OK)
         return e;
