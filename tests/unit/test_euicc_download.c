@@ -307,6 +307,69 @@ static void test_cut_download_rolls_back(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* Wraps `plain` as one SCP03t session (84, 85, 86s) and returns the card's answer to the 85/86 body;
+ * flip > 0 corrupts that byte of the body first. */
+static void scp03t_body(fx *x, rsp_euicc *c, uint32_t tar, const rsp_scp03_keys *keys, const char *plain_hex,
+                        size_t flip, rsp_buf *resp)
+{
+    rsp_buf plain = RSP_BUF_INIT, b = RSP_BUF_INIT;
+    tu_hex(plain_hex, &plain);
+    uint8_t hc[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    assert_int_equal(rsp_scp03t_host_init(keys->kvn, 0x01, hc, &b), RSP_OK);
+    fx_admin(x, c, tar, b.data, b.len, resp, "ok");
+    rsp_scp03_session s;
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(rsp_scp03t_host_begin(&s, keys, hc, resp->data, resp->len, NULL), RSP_OK);
+    rsp_buf_reset(&b);
+    assert_int_equal(rsp_scp03t_host_auth(&s, 0x33, &b), RSP_OK);
+    assert_int_equal(rsp_scp03t_host_wrap(&s, plain.data, plain.len, 0, &b), RSP_OK);
+    if (flip)
+        b.data[flip] ^= 0x01;
+    fx_admin(x, c, tar, b.data, b.len, resp, "ok");
+    rsp_scp03_close(&s);
+    rsp_buf_free(&b);
+    rsp_buf_free(&plain);
+}
+
+static void test_bad_segments(void **state)
+{
+    (void)state;
+    fx x;
+    fx_setup(&x, NULL, 1);
+    rsp_euicc *c = fx_card(&x, 0);
+    assert_int_equal(fx_create_isdp(&x, c, 0x60, 0x4000), 0x9000);
+    rsp_scp03_keys keys;
+    fx_keyest(&x, c, 0, 0x60, &keys);
+    rsp_buf resp = RSP_BUF_INIT;
+    rsp_saip_euicc_response r;
+    /* A flipped bit in the first segment: C-MAC fails, 9F 02. */
+    scp03t_body(&x, c, 0x60, &keys, "A0058001028101AA00", 25, &resp);
+    tu_assert_hex(resp.data, resp.len, "9F02");
+    /* Whole TLVs ending with END but not a profile package: EUICCResponse, installation aborted. */
+    scp03t_body(&x, c, 0x60, &keys, "300301010AAA00", 0, &resp);
+    assert_int_equal(rsp_saip_euicc_response_decode(resp.data, resp.len, &r, NULL), RSP_OK);
+    assert_true(r.installation_aborted);
+    rsp_saip_euicc_response_free(&r);
+    /* Not TLVs at all. */
+    scp03t_body(&x, c, 0x60, &keys, "FFFFFFFFFFFF", 0, &resp);
+    assert_int_equal(rsp_saip_euicc_response_decode(resp.data, resp.len, &r, NULL), RSP_OK);
+    assert_true(r.installation_aborted);
+    assert_int_equal(r.pe_status[0].status, RSP_SAIP_ST_INVALID_REQUEST_FORMAT);
+    rsp_saip_euicc_response_free(&r);
+    /* Each time the ISD-P stays created and empty. */
+    assert_int_equal(fx_prof(c, 0x60).lcs, 0x07);
+    assert_int_equal(fx_prof(c, 0x60).used, 0);
+    /* SCP03t to an ISD-P without keys, or to one already installed: 9F 03. */
+    assert_int_equal(fx_create_isdp(&x, c, 0x61, 0x4000), 0x9000);
+    uint8_t init[12] = {0x84, 0x0A, 0x30, 0x01, 1, 2, 3, 4, 5, 6, 7, 8};
+    fx_admin(&x, c, 0x61, init, sizeof(init), &resp, "ok");
+    tu_assert_hex(resp.data, resp.len, "9F03");
+    fx_admin(&x, c, 0x10, init, sizeof(init), &resp, "ok");
+    tu_assert_hex(resp.data, resp.len, "9F03");
+    rsp_buf_free(&resp);
+    fx_teardown(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -314,6 +377,7 @@ int main(void)
         cmocka_unit_test(test_enable_notify_disable_delete),
         cmocka_unit_test(test_scp03_session_token_master_delete),
         cmocka_unit_test(test_cut_download_rolls_back),
+        cmocka_unit_test(test_bad_segments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
