@@ -281,7 +281,7 @@ static int eum_make(int argc, char **argv)
     char eid_body[31], iccid_body[20], tk_path[4200], eis_dir[4200];
     uint8_t tk[RSP_EUM_TK_LEN];
     rsp_euicc_fleet *f = NULL;
-    rsp_buf keys = RSP_BUF_INIT, xml = RSP_BUF_INIT, json = RSP_BUF_INIT;
+    rsp_buf keys = RSP_BUF_INIT, xml = RSP_BUF_INIT, json = RSP_BUF_INIT, scratch = RSP_BUF_INIT;
     rsp_eum_ids ids, first;
     rsp_diag d;
     rsp_diag_clear(&d);
@@ -336,7 +336,7 @@ static int eum_make(int argc, char **argv)
         size_t mark = keys.len;
         e = card_ids(&o, eid_body, iccid_body, (uint64_t)i, &ids);
         e = e ? e : rsp_eum_card_make(&x, &ids, f, &msg, &keys, &d);
-        e = e ? e : rsp_eum_eis_write(&msg, eis_dir, &xml, &json, &d);
+        e = e ? e : rsp_eum_eis_write_dsig(&msg, eis_dir, x.eum.key, &xml, &json, &scratch, &d);
         rsp_es_msg_free(&msg);
         if (!o.keys_out) {
             rsp_wipe(keys.data + mark, keys.len - mark);
@@ -396,6 +396,7 @@ done:
     rsp_buf_free_secret(&keys);
     rsp_buf_free(&xml);
     rsp_buf_free(&json);
+    rsp_buf_free(&scratch);
     rsp_pki_role_free(&smsr);
     ctx_free(&x);
     return rc;

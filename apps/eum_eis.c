@@ -198,11 +198,21 @@ static rsp_err write_new(const char *path, const rsp_buf *b)
 
 rsp_err rsp_eum_eis_write(const rsp_es_msg *msg, const char *dir, rsp_buf *xml, rsp_buf *json, rsp_diag *diag)
 {
+    return rsp_eum_eis_write_dsig(msg, dir, NULL, xml, json, NULL, diag);
+}
+
+rsp_err rsp_eum_eis_write_dsig(const rsp_es_msg *msg, const char *dir, const rsp_eckey *dsig, rsp_buf *xml,
+                               rsp_buf *json, rsp_buf *scratch, rsp_diag *diag)
+{
     const rsp_es_eis_req *r = msg->body;
     char p[4096];
     rsp_buf_reset(xml);
     rsp_buf_reset(json);
-    rsp_err e = rsp_es_soap_encode(msg, xml, diag);
+    rsp_err e = rsp_es_soap_encode(msg, dsig ? scratch : xml, diag);
+    if (!e && dsig) {
+        e = rsp_es_eis_dsig_sign(scratch->data, scratch->len, dsig, NULL, 0, xml, diag);
+        rsp_buf_reset(scratch);
+    }
     e = e ? e : rsp_es_json_encode(msg, json, diag);
     e = e ? e : rsp_buf_append_byte(json, '\n');
     if (!e) {
@@ -220,13 +230,21 @@ rsp_err rsp_eum_eis_write(const rsp_es_msg *msg, const char *dir, rsp_buf *xml, 
 
 rsp_err rsp_eum_eis_load(const char *path, rsp_es_msg *out, rsp_diag *diag)
 {
-    memset(out, 0, sizeof(*out));
     rsp_buf b = RSP_BUF_INIT;
+    rsp_err e = rsp_eum_eis_load_raw(path, out, &b, diag);
+    rsp_buf_free(&b);
+    return e;
+}
+
+rsp_err rsp_eum_eis_load_raw(const char *path, rsp_es_msg *out, rsp_buf *raw, rsp_diag *diag)
+{
+    memset(out, 0, sizeof(*out));
+    rsp_buf_reset(raw);
+    rsp_buf b = *raw;
     rsp_err e = rsp_cli_read_file(path, &b);
-    if (e) {
-        rsp_buf_free(&b);
+    *raw = b;
+    if (e)
         return rsp_diag_set(diag, e, "cannot read %s", path);
-    }
     size_t i = 0;
     while (i < b.len && (b.data[i] == ' ' || b.data[i] == '\n' || b.data[i] == '\r' || b.data[i] == '\t'))
         i++;
@@ -240,6 +258,5 @@ rsp_err rsp_eum_eis_load(const char *path, rsp_es_msg *out, rsp_diag *diag)
         e = rsp_diag_set(diag, RSP_ERR_FORMAT, "%s is not an ES1 RegisterEIS request", path);
     if (!e && (!out->body || !((rsp_es_eis_req *)out->body)->eis))
         e = rsp_diag_set(diag, RSP_ERR_FORMAT, "%s carries no Eis", path);
-    rsp_buf_free(&b);
     return e;
 }

@@ -118,7 +118,8 @@ static rsp_err check_keys(vctx *v, const rsp_es_eis *eis, const uint8_t eidb[16]
 static rsp_err check_file(vctx *v, const char *path, json_t *res, rsp_diag *d)
 {
     rsp_es_msg m;
-    rsp_err e = rsp_eum_eis_load(path, &m, d);
+    rsp_buf raw = RSP_BUF_INIT;
+    rsp_err e = rsp_eum_eis_load_raw(path, &m, &raw, d);
     const rsp_es_eis *eis = e ? NULL : ((const rsp_es_eis_req *)m.body)->eis;
     const rsp_es_eum_signed_info *si = eis ? eis->signed_info : NULL;
     uint8_t eidb[16];
@@ -146,6 +147,11 @@ static rsp_err check_file(vctx *v, const char *path, json_t *res, rsp_diag *d)
         e = rsp_diag_set(d, RSP_ERR_VERIFY, "Eum-Id '%s' is not the subject of CERT.EUM", si->eum_id);
     e = e ? e : rsp_gpcert_public_key(&cm, rsp_ec_curve(v->ci.key), &kecasd_issuer);
     e = e ? e : rsp_eum_eis_verify(eis, kecasd_issuer, d);
+    /* The XML form may also carry an XML-DSig over EumSignedInfo (checked on the bytes as read). */
+    bool dsig = !e && eis->eum_dsig;
+    if (dsig && (e = rsp_es_eis_dsig_verify(raw.data, raw.len, kecasd_issuer, d)) != RSP_OK && !d->msg[0])
+        rsp_diag_set(d, e, "the XML-DSig over EumSignedInfo does not verify with the EUM key");
+    json_object_set_new(res, "dsig", json_boolean(dsig && !e));
     if (!e && (ce.role != RSP_GPCERT_ROLE_ECASD || rsp_gpcert_verify(&ce, kecasd_issuer) != RSP_OK))
         e = rsp_diag_set(d, RSP_ERR_VERIFY, "CERT.ECASD is not an ECASD certificate signed by the EUM");
     if (!e && (strlen(si->eid) != ce.subject.len || memcmp(si->eid, ce.subject.p, ce.subject.len)))
@@ -156,6 +162,7 @@ static rsp_err check_file(vctx *v, const char *path, json_t *res, rsp_diag *d)
     json_object_set_new(res, "keys", kst ? json_string(kst) : json_null());
     rsp_ec_free(kecasd_issuer);
     rsp_es_msg_free(&m);
+    rsp_buf_free(&raw);
     return e;
 }
 
@@ -230,8 +237,10 @@ int rsp_eum_cmd_verify(int argc, char **argv)
                 if (fe)
                     fprintf(stderr, "rsp: eum verify: %s: %s\n", argv[i], rsp_diag_str(&d, fe, msg, sizeof(msg)));
                 else
-                    printf("%s: ok, EID %s: EUM signature, CERT.EUM -> CI, CERT.ECASD -> EUM%s%s\n", argv[i],
-                           json_string_value(json_object_get(res, "eid")), k ? ", keys " : "", k ? k : "");
+                    printf("%s: ok, EID %s: EUM signature%s, CERT.EUM -> CI, CERT.ECASD -> EUM%s%s\n", argv[i],
+                           json_string_value(json_object_get(res, "eid")),
+                           json_is_true(json_object_get(res, "dsig")) ? " and XML-DSig" : "", k ? ", keys " : "",
+                           k ? k : "");
             }
             json_array_append_new(all, res);
         }

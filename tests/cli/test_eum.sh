@@ -70,13 +70,22 @@ iccids=$(jq -r '.eis.profiles[0].iccid' "$tmp"/fleet/eis/*.json | sort | tr '\n'
 rc=$(rc_of "$BIN" eum verify --ci "$tmp/pki" --eum "$tmp/eum" --transport-key "$tmp/fleet/transport.key" \
        --keys "$tmp/keys.jsonl" --json "$tmp"/fleet/eis/*)
 [ "$rc" = 0 ] && [ "$(jq '[.files[] | select(.ok and .keys == "match keys-out")] | length' "$tmp/out")" = 6 ] \
-  && ok "verify: 6 EIS files (SOAP + JSON), signature, chain, keys" || bad "verify: rc $rc $(cat "$tmp/out" "$tmp/err")"
+  && [ "$(jq '[.files[] | select(.dsig)] | length' "$tmp/out")" = 3 ] \
+  && ok "verify: 6 EIS files (SOAP + JSON), signature, XML-DSig in the SOAP ones, chain, keys" \
+  || bad "verify: rc $rc $(cat "$tmp/out" "$tmp/err")"
 
 # Tampering: a changed signed field, a changed wrapped key, a wrong transport key -> exit 1.
 f=$(ls "$tmp"/fleet/eis/*.xml | head -1)
 sed 's|<PlatformVersion>1.0</PlatformVersion>|<PlatformVersion>1.1</PlatformVersion>|' "$f" >"$tmp/t1.xml"
 rc=$(rc_of "$BIN" eum verify --ci "$tmp/pki" "$tmp/t1.xml")
 [ "$rc" = 1 ] && grep -q "EumSignature does not verify" "$tmp/err" && ok "tampered EumSignedInfo: exit 1" || bad "tampered: rc $rc $(cat "$tmp/err")"
+python3 -c '
+import re, sys
+s = open(sys.argv[1]).read()
+m = re.search(r"<ds:SignatureValue>(.)", s)
+open(sys.argv[2], "w").write(s[:m.start(1)] + ("B" if m.group(1) == "A" else "A") + s[m.end(1):])' "$f" "$tmp/t3.xml"
+rc=$(rc_of "$BIN" eum verify --ci "$tmp/pki" "$tmp/t3.xml")
+[ "$rc" = 1 ] && grep -q "SignatureValue does not verify" "$tmp/err" && ok "tampered XML-DSig: exit 1" || bad "tampered dsig: rc $rc $(cat "$tmp/err")"
 j=$(ls "$tmp"/fleet/eis/*.json | head -1)
 jq '.eis.isdR.keySets[0].keys[0].components[0].value |= (.[0:-2] + (if .[-2:] == "00" then "01" else "00" end))' "$j" >"$tmp/t2.json"
 rc=$(rc_of "$BIN" eum verify --ci "$tmp/pki" --transport-key "$tmp/fleet/transport.key" "$tmp/t2.json")
