@@ -12,7 +12,13 @@
  * blocked fcntl lock is woken by the kernel the moment the holder unlocks (no polling), so a
  * writer waits for the writers ahead of it and no longer; OFD locks belong to the open file, so two
  * connections of one process exclude each other too, and the kernel drops the lock when its holder
- * dies, so a killed worker never wedges the others. */
+ * dies, so a killed worker never wedges the others.
+ *
+ * Checkpoints run outside that lock: SQLite's automatic checkpoint runs inside the COMMIT that
+ * crosses 1000 WAL pages, i.e. while the writer lock is held, and on a slow disk it wrote and
+ * fsynced for hundreds of ms while every other writer waited. A WAL hook notes the size instead,
+ * and the committing connection runs a PASSIVE checkpoint after releasing the lock (PASSIVE never
+ * blocks writers: they keep appending to the WAL meanwhile). */
 #define _GNU_SOURCE /* F_OFD_SETLKW */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +33,7 @@
 #include "store_int.h"
 
 #define BUSY_TIMEOUT_MS 10000
+#define CHECKPOINT_PAGES 1000 /* SQLite's own default threshold */
 
 typedef struct sq {
     sqlite3 *db;
@@ -36,7 +43,16 @@ typedef struct sq {
     int64_t changes;
     int lockfd;         /* the writer lock's side file, -1 for an in-memory database */
     bool locked;
+    int wal_pages;      /* WAL size after the last commit (WAL hook) */
 } sq;
+
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+    (void)db;
+    (void)name;
+    ((sq *)arg)->wal_pages = pages;
+    return SQLITE_OK;
+}
 
 static rsp_err map_rc(sq *q, int rc, const char *what)
 {
@@ -111,6 +127,7 @@ static rsp_err sq_open(rsp_store *s, const char *path, rsp_diag *diag)
      * SQLite's busy handler wait. */
     sqlite3_busy_timeout(q->db, BUSY_TIMEOUT_MS);
     sqlite3_extended_result_codes(q->db, 1);
+    sqlite3_wal_hook(q->db, wal_hook, q); /* replaces the automatic checkpoint (see top) */
     rsp_err e = sq_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
                            " PRAGMA foreign_keys=ON;");
     if (e != RSP_OK) {
@@ -171,6 +188,11 @@ static void wunlock(sq *q)
     if (q->locked) {
         wlock(q, F_UNLCK);
         q->locked = false;
+    }
+    if (q->wal_pages >= CHECKPOINT_PAGES) {
+        q->wal_pages = 0;
+        /* Not part of any commit: a busy or failed checkpoint is retried after the next one. */
+        sqlite3_wal_checkpoint_v2(q->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     }
 }
 

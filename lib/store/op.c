@@ -75,18 +75,25 @@ rsp_err rsp_store_op_submit(rsp_store *s, const rsp_store_op *op, int64_t *id, b
         SP_BLOB(op->script.data, op->script.len),
     };
     /* INSERT ... ON CONFLICT DO NOTHING RETURNING id: no row means the key was taken, by this
-     * request earlier or by a concurrent replay; either way the first operation answers. The id is
-     * handed out only once the insert is committed. */
+     * request earlier or by a concurrent replay; either way the first operation answers. A new op
+     * heads its eUICC's lane if the lane is empty, in the same transaction. The id is handed out
+     * only once both are committed. */
     int64_t got = 0;
-    RSP_STORE_TRY(rsp_store__wbegin(s));
+    RSP_STORE_TRY(rsp_store__begin(s));
     rsp_err e = rsp_store__first(s, RSP_STMT_OP_INSERT, p, 8);
     bool fresh = e == RSP_OK;
     if (fresh) {
         got = s->ops->col_int(s, 0);
         e = rsp_store__done(s);
+        const rsp_store_param l[] = {SP_TEXT(op->eid), SP_INT(got)};
+        if (e == RSP_OK)
+            e = rsp_store__exec_stmt(s, RSP_STMT_LANE_ADD, l, 2, NULL);
     }
-    if ((e = rsp_store__wend(s, e == RSP_ERR_END ? RSP_OK : e)) != RSP_OK)
+    if (e != RSP_OK && e != RSP_ERR_END) {
+        rsp_store__rollback(s);
         return e;
+    }
+    RSP_STORE_TRY(rsp_store__commit(s));
     if (!fresh) {
         const rsp_store_param k[] = {SP_TEXT(op->requester), SP_TEXT(op->fcid)};
         if ((e = rsp_store__first(s, RSP_STMT_OP_BY_FCID, k, 2)) != RSP_OK)
@@ -126,13 +133,27 @@ rsp_err rsp_store_op_claim(rsp_store *s, const char *worker_id, int64_t now, int
      * PostgreSQL: the statement's FOR UPDATE SKIP LOCKED lets concurrent claimers pass over each
      * other's candidates instead of queueing on them. */
     RSP_STORE_TRY(rsp_store__begin(s));
-    rsp_err e = rsp_store__first(s, s->broken_claim ? RSP_STMT_OP_CLAIM_BROKEN : RSP_STMT_OP_CLAIM,
-                                 p, 3);
+    rsp_err e;
+    bool head = false;
+    if (s->broken_claim) {
+        e = rsp_store__first(s, RSP_STMT_OP_CLAIM_BROKEN, p, 3);
+    } else {
+        /* Lapsed leases first (a dead worker's op goes on), then idle lanes' heads. */
+        e = rsp_store__first(s, RSP_STMT_OP_CLAIM_TAKEOVER, p, 3);
+        if (e == RSP_ERR_END) {
+            e = rsp_store__first(s, RSP_STMT_OP_CLAIM_HEAD, p, 3);
+            head = true;
+        }
+    }
     if (e == RSP_OK) {
         e = op_read(s, op);
         if (e == RSP_OK)
             e = rsp_store__done(s);
         s->ops->finish(s);
+    }
+    if (e == RSP_OK && head) {
+        const rsp_store_param l[] = {SP_TEXT(op->eid), SP_INT(op->id)};
+        e = rsp_store__exec_stmt(s, RSP_STMT_LANE_BUSY, l, 2, NULL);
     }
     if (e != RSP_OK) {
         rsp_store__rollback(s);
@@ -196,8 +217,25 @@ rsp_err rsp_store_op_transition(rsp_store *s, int64_t id, const rsp_store_fence 
                                 : (rsp_store_param){RSP_SP_NULL, 0, NULL, NULL, 0},
         SP_INT(chg->now), SP_INT(fence ? fence->generation : -1),
     };
-    RSP_STORE_TRY(rsp_store__write(s, RSP_STMT_OP_TRANS, p, 9, &n));
-    return n ? RSP_OK : op_why(s, id, fence, RSP_ERR_STATE);
+    if (to == RSP_STORE_OP_AWAITING) {
+        RSP_STORE_TRY(rsp_store__write(s, RSP_STMT_OP_TRANS, p, 9, &n));
+        return n ? RSP_OK : op_why(s, id, fence, RSP_ERR_STATE);
+    }
+    /* The op leaves its lane's head or flight: the lane moves on in the same transaction, under
+     * the lane's lock (PostgreSQL) taken first. */
+    const rsp_store_param q[] = {SP_INT(id)};
+    RSP_STORE_TRY(rsp_store__begin(s));
+    rsp_err e = rsp_store__exec_stmt(s, RSP_STMT_LANE_LOCK, q, 1, NULL);
+    if (e == RSP_OK)
+        e = rsp_store__exec_stmt(s, RSP_STMT_OP_TRANS, p, 9, &n);
+    if (e == RSP_OK && n)
+        e = rsp_store__exec_stmt(s, held ? RSP_STMT_LANE_RELEASE : RSP_STMT_LANE_ADVANCE, q, 1,
+                                 NULL);
+    if (e != RSP_OK || !n) {
+        rsp_store__rollback(s);
+        return e != RSP_OK ? e : op_why(s, id, fence, RSP_ERR_STATE);
+    }
+    return rsp_store__commit(s);
 }
 
 rsp_err rsp_store_op_expire(rsp_store *s, int64_t now, size_t *n)
@@ -206,7 +244,16 @@ rsp_err rsp_store_op_expire(rsp_store *s, int64_t now, size_t *n)
     if (!s)
         return RSP_ERR_INVAL;
     const rsp_store_param p[] = {SP_INT(now)};
-    RSP_STORE_TRY(rsp_store__write(s, RSP_STMT_OP_EXPIRE, p, 1, &c));
+    RSP_STORE_TRY(rsp_store__begin(s));
+    rsp_err e = rsp_store__exec_stmt(s, RSP_STMT_OP_EXPIRE, p, 1, &c);
+    /* Every sweep also repairs lanes (even with nothing expired): see LANE_HEAL. */
+    if (e == RSP_OK)
+        e = rsp_store__exec_stmt(s, RSP_STMT_LANE_HEAL, NULL, 0, NULL);
+    if (e != RSP_OK) {
+        rsp_store__rollback(s);
+        return e;
+    }
+    RSP_STORE_TRY(rsp_store__commit(s));
     if (n)
         *n = (size_t)c;
     return RSP_OK;

@@ -7,6 +7,11 @@
 #include "rsp/log.h"
 #include "store_int.h"
 
+/* v4 lanes from the live operations: head = the one in flight, else the oldest queued. */
+#define LANE_FILL "INSERT INTO lane(eid, head, busy) SELECT eid," \
+    " COALESCE(MIN(CASE WHEN state IN (1,2) THEN id END), MIN(id))," \
+    " MAX(CASE WHEN state IN (1,2) THEN 1 ELSE 0 END) FROM op WHERE state < 3 GROUP BY eid;"
+
 /* SQLite: INTEGER is 64-bit; AUTOINCREMENT so ids are never reused after deletes. */
 static const char *const sqlite_steps[] = {
     /* v1: EIS, profiles, key sets, operations, audit. */
@@ -51,6 +56,12 @@ static const char *const sqlite_steps[] = {
     "CREATE INDEX inv_avail ON inv(profile_type, added, iccid) WHERE state = 0;",
     /* v3: the claim generation (the fence of operation-scoped writes). */
     "ALTER TABLE op ADD COLUMN gen INTEGER NOT NULL DEFAULT 0;",
+    /* v4: per-eUICC lanes for claims that never scan the queue (sql.c, "Claims"), filled from the
+     * live operations; lapsed leases found by index. */
+    "CREATE TABLE lane(eid TEXT PRIMARY KEY, head INTEGER, busy INTEGER NOT NULL);"
+    LANE_FILL
+    "CREATE INDEX lane_ready ON lane(head) WHERE busy = 0 AND head IS NOT NULL;"
+    "CREATE INDEX op_lease ON op(lease_until) WHERE state IN (1,2);",
 };
 
 static const char *const pg_steps[] = {
@@ -99,6 +110,11 @@ static const char *const pg_steps[] = {
     "ALTER TABLE op ADD COLUMN gen BIGINT NOT NULL DEFAULT 0;"
     "ALTER TABLE op SET (autovacuum_analyze_scale_factor = 0.01,"
     " autovacuum_analyze_threshold = 200, autovacuum_vacuum_scale_factor = 0.02);",
+    /* v4 */
+    "CREATE TABLE lane(eid TEXT PRIMARY KEY, head BIGINT, busy INTEGER NOT NULL);"
+    LANE_FILL
+    "CREATE INDEX lane_ready ON lane(head) WHERE busy = 0 AND head IS NOT NULL;"
+    "CREATE INDEX op_lease ON op(lease_until) WHERE state IN (1,2);",
 };
 
 _Static_assert(sizeof sqlite_steps / sizeof sqlite_steps[0] == RSP_STORE_SCHEMA_VERSION,

@@ -13,16 +13,27 @@
 #define AUD_COLS "id,ts,actor,eid,iccid,op_id,event,detail"
 #define INV_COLS "iccid,profile_type,state,eid,package_path,package,updated"
 
-/* A claimable op: due QUEUED, or in flight with a lapsed lease; never past its deadline; and the
- * oldest live op of its eUICC with no other op of the eUICC in flight. Queued ops past their
- * deadline do not hold the queue up (they will only ever expire). */
-#define OP_CLAIM_WHERE \
-    "((o.state = 0 AND o.next_attempt <= $2) OR (o.state IN (1,2) AND o.lease_until < $2))" \
-    " AND o.deadline > $2 AND NOT EXISTS (SELECT 1 FROM op p WHERE p.eid = o.eid AND p.id <> o.id" \
-    " AND (p.state IN (1,2) OR (p.state = 0 AND p.id < o.id AND p.deadline > $2)))"
+/* Claims (docs/modules/store.md, "Claims"). Each eUICC has a lane row: head = its operation in
+ * flight (busy = 1) or else its oldest queued one (NULL if none). A claim never scans operations:
+ * 1. takeover: the in-flight operation whose lease lapsed longest ago (partial index on
+ *    lease_until of in-flight operations; the in-flight operation is always its lane's head);
+ * 2. else the lowest head among idle lanes (partial index lane_ready) that is due and not past its
+ *    deadline.
+ * Both read only rows that can be claimed or that were skipped as not due, whatever the order
+ * and number of queued operations, so the plan needs no statistics to be cheap. The literal
+ * "state IN (1,2)" and "busy = 0 AND head IS NOT NULL" terms let SQLite use the partial indexes. */
 #define OP_CLAIM_SET \
     "UPDATE op SET state = 1, attempts = attempts + (CASE WHEN state = 0 THEN 0 ELSE 1 END)," \
     " worker = $1, lease_until = $3, updated = $2, gen = gen + 1 WHERE state IN (0,1,2) AND id = "
+#define OP_TAKEOVER_PICK "(SELECT id FROM op WHERE state IN (1,2) AND lease_until < $2" \
+    " AND deadline > $2 ORDER BY lease_until, id LIMIT 1"
+#define OP_HEAD_PICK "(SELECT l.head FROM lane l JOIN op o ON o.id = l.head WHERE l.busy = 0" \
+    " AND l.head IS NOT NULL AND o.state = 0 AND o.next_attempt <= $2 AND o.deadline > $2" \
+    " ORDER BY l.head LIMIT 1"
+/* Lane of op $1 after it left flight (retry or end): idle, head = the oldest queued one. */
+#define LANE_NEXT_HEAD "(SELECT MIN(q.id) FROM op q WHERE q.eid = lane.eid AND q.state < 3" \
+    " AND q.state = 0)"
+#define OP_EID_OF "(SELECT eid FROM op WHERE id = $1)"
 /* Test hook only (rsp_store__test_break_claim): the claim without the per-eUICC rules. */
 #define OP_CLAIM_BROKEN_WHERE \
     "((o.state = 0 AND o.next_attempt <= $2) OR (o.state IN (1,2) AND o.lease_until < $2))" \
@@ -90,11 +101,13 @@ static const stmt_sql stmts[RSP_STMT__COUNT] = {
         "'',$8,$5) ON CONFLICT(requester,fcid) DO NOTHING RETURNING id", NULL},
     [RSP_STMT_OP_BY_FCID] = {"SELECT id FROM op WHERE requester = $1 AND fcid = $2", NULL},
     [RSP_STMT_OP_GET] = {"SELECT " OP_COLS " FROM op WHERE id = $1", NULL},
-    [RSP_STMT_OP_CLAIM] = {
-        OP_CLAIM_SET "(SELECT o.id FROM op o WHERE " OP_CLAIM_WHERE " ORDER BY o.id LIMIT 1)"
-        " RETURNING " OP_COLS,
-        OP_CLAIM_SET "(SELECT o.id FROM op o WHERE " OP_CLAIM_WHERE " ORDER BY o.id LIMIT 1"
-        " FOR UPDATE SKIP LOCKED) RETURNING " OP_COLS},
+    [RSP_STMT_OP_CLAIM_TAKEOVER] = {
+        OP_CLAIM_SET OP_TAKEOVER_PICK ") AND state IN (1,2) AND lease_until < $2 RETURNING " OP_COLS,
+        OP_CLAIM_SET OP_TAKEOVER_PICK " FOR UPDATE SKIP LOCKED) AND state IN (1,2)"
+        " AND lease_until < $2 RETURNING " OP_COLS},
+    [RSP_STMT_OP_CLAIM_HEAD] = {
+        OP_CLAIM_SET OP_HEAD_PICK ") AND state = 0 RETURNING " OP_COLS,
+        OP_CLAIM_SET OP_HEAD_PICK " FOR UPDATE OF l SKIP LOCKED) AND state = 0 RETURNING " OP_COLS},
     [RSP_STMT_OP_CLAIM_BROKEN] = {
         OP_CLAIM_SET "(SELECT o.id FROM op o WHERE " OP_CLAIM_BROKEN_WHERE " ORDER BY o.id LIMIT 1)"
         " RETURNING " OP_COLS,
@@ -111,6 +124,29 @@ static const stmt_sql stmts[RSP_STMT__COUNT] = {
         " WHERE (state = 0 AND deadline <= $1) OR (state IN (1,2) AND deadline <= $1"
         " AND lease_until < $1)", NULL},
     [RSP_STMT_OP_COUNT] = {"SELECT COUNT(*) FROM op WHERE state = $1", NULL},
+
+    /* A new op heads its lane if the lane is empty. PostgreSQL: ON CONFLICT DO UPDATE waits for
+     * a concurrent holder of the lane row and re-reads its latest version. */
+    [RSP_STMT_LANE_ADD] = {"INSERT INTO lane(eid, head, busy) VALUES($1, $2, 0) ON CONFLICT(eid)"
+        " DO UPDATE SET head = excluded.head WHERE lane.head IS NULL", NULL},
+    /* Taken before an op leaves its lane's head (PostgreSQL), so the next statement's snapshot
+     * sees every op submitted before the lock was granted, and submits after it wait. */
+    [RSP_STMT_LANE_LOCK] = {"SELECT busy FROM lane WHERE eid = " OP_EID_OF,
+        "SELECT busy FROM lane WHERE eid = " OP_EID_OF " FOR UPDATE"},
+    [RSP_STMT_LANE_BUSY] = {"UPDATE lane SET busy = 1, head = $2 WHERE eid = $1", NULL},
+    [RSP_STMT_LANE_RELEASE] = {"UPDATE lane SET busy = 0, head = " LANE_NEXT_HEAD
+        " WHERE eid = " OP_EID_OF, NULL},
+    [RSP_STMT_LANE_ADVANCE] = {"UPDATE lane SET head = " LANE_NEXT_HEAD
+        " WHERE eid = " OP_EID_OF " AND head = $1 AND busy = 0", NULL},
+    /* After the expiry sweep: lanes whose head is no longer live (or that lost track of queued
+     * ops) get their head and busy flag back from the op table. */
+    [RSP_STMT_LANE_HEAL] = {"UPDATE lane SET"
+        " head = COALESCE((SELECT MIN(q.id) FROM op q WHERE q.eid = lane.eid AND q.state < 3"
+        " AND q.state IN (1,2)), " LANE_NEXT_HEAD "),"
+        " busy = CASE WHEN EXISTS (SELECT 1 FROM op q WHERE q.eid = lane.eid AND q.state < 3"
+        " AND q.state IN (1,2)) THEN 1 ELSE 0 END"
+        " WHERE head IS NULL OR NOT EXISTS (SELECT 1 FROM op q WHERE q.id = lane.head"
+        " AND q.state < 3)", NULL},
 
     [RSP_STMT_AUD_APPEND] = {"INSERT INTO audit(ts,actor,eid,iccid,op_id,event,detail)"
         " VALUES($1,$2,$3,$4,$5,$6,$7) RETURNING id", NULL},
