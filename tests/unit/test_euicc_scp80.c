@@ -303,6 +303,27 @@ static void test_vector_a1_packet(void **state)
     fx_teardown(&x);
 }
 
+/* 3A07 on the ISD-R (SM-SR addressing, A3 {81 TOA BCD}): notifications go to the new address. */
+static void test_smsr_addressing(void **state)
+{
+    (void)state;
+    fx x;
+    fx_setup(&x, NULL, 1);
+    rsp_euicc *c = fx_card(&x, 0);
+    assert_int_equal(fx_sms1(&x, c, 1, "80E28800133A0710A30E810C911122334455667788990011", NULL), 0x6A80); /* 81 too long */
+    assert_int_equal(fx_sms1(&x, c, 1, "80E288000E3A070BA3098107914477009099F1", NULL), 0x9000);
+    rsp_euicc_info info;
+    assert_int_equal(rsp_euicc_info_get(c, &info), RSP_OK);
+    assert_string_equal(info.smsr_msisdn, "44770009991");
+    rsp_euicc_out out;
+    memset(&out, 0, sizeof(out));
+    assert_int_equal(rsp_euicc_tick(c, x.now, &out, NULL), RSP_OK);
+    assert_int_equal(out.n_sms, 1);
+    assert_string_equal(out.sms[0].to, "44770009991");
+    rsp_euicc_out_clear(&out);
+    fx_teardown(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -311,6 +332,7 @@ int main(void)
         cmocka_unit_test(test_trigger),
         cmocka_unit_test(test_smsr_change),
         cmocka_unit_test(test_vector_a1_packet),
+        cmocka_unit_test(test_smsr_addressing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
