@@ -1,4 +1,4 @@
-/* rsp bench es: SOAP and JSON encode+decode of an ES4 EnableProfile request per second, beside SHA-256
+/* rsp bench es: SOAP (gsma and njiwa dialects) and JSON encode+decode of an ES4 EnableProfile request per second, beside SHA-256
  * over the same number of bytes (a memory-bound reference: what merely reading the message costs), then
  * the HTTPS figures of `es-https` when that benchmark is built. */
 #include <stdio.h>
@@ -52,17 +52,21 @@ int rsp_bench_es(rsp_bench *b, int argc, char **argv)
     e.msg.wsa.message_id = dup("urn:uuid:6b1ff5d2-3c1a-4f5e-9d0e-0f4c1f7e2a11");
 
     int rc = RSP_EXIT_OK;
-    for (int json = 0; json < 2; json++) {
-        e.json = json;
+    /* SOAP in each dialect (gsma: SOAP 1.2; njiwa: SOAP 1.1 rpc, its names and rows), then JSON */
+    static const char *const modes[] = {"SOAP gsma", "SOAP njiwa", "JSON"};
+    for (int mode = 0; mode < 3; mode++) {
+        e.json = mode == 2;
+        e.msg.dialect = mode == 1 ? RSP_ES_DIALECT_NJIWA : RSP_ES_DIALECT_GSMA;
         if (step(&e) != 0) {
             rc = RSP_EXIT_FAIL;
             break;
         }
         size_t n = e.out.len;
-        char name[96], fname[96];
-        snprintf(name, sizeof(name), "ES4 EnableProfile %s enc+dec (%zu B)", json ? "JSON" : "SOAP", n);
+        char name[96], fname[96], what[64];
+        snprintf(name, sizeof(name), "ES4 EnableProfile %s enc+dec (%zu B)", modes[mode], n);
         snprintf(fname, sizeof(fname), "SHA-256 of %zu B (memory-bound ref)", n);
-        rsp_bench_progress(b, json ? "JSON encode+decode" : "SOAP encode+decode");
+        snprintf(what, sizeof(what), "%s encode+decode", modes[mode]);
+        rsp_bench_progress(b, what);
         double rate = rsp_bench_rate(b, step, &e);
         double floor_ops = rsp_bench_floor_sha256_mbs(b, n) * 1e6 / (double)n;
         rsp_bench_report(b, name, rate, "op/s", fname, floor_ops);
