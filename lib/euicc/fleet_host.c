@@ -92,6 +92,9 @@ static bool covered(const rsp_fleet_host *h, const char *msisdn)
             p += k + (p[k] == ',');
         }
     }
+    for (size_t b = 0; b < h->nextra; b++)
+        if (!strcmp(h->extra_addr[b], msisdn))
+            return true;
     return false;
 }
 
@@ -118,12 +121,16 @@ static rsp_err bind_one(rsp_fleet_host *h, const char *system_id, const char *ra
 /* A card's MSISDN changed (fall-back) to a number no bind covers: one more receive-only bind for it. */
 static void cover(rsp_fleet_host *h, const char *msisdn)
 {
-    if (!msisdn[0] || covered(h, msisdn))
+    if (!msisdn[0] || strlen(msisdn) >= sizeof(h->extra_addr[0]) || covered(h, msisdn))
         return;
     rsp_smpp_esme **v = realloc(h->extra, (h->nextra + 1) * sizeof(*v));
-    if (!v)
+    if (v)
+        h->extra = v;
+    char(*a)[24] = v ? realloc(h->extra_addr, (h->nextra + 1) * sizeof(*a)) : NULL;
+    if (!a)
         return;
-    h->extra = v;
+    h->extra_addr = a;
+    memcpy(h->extra_addr[h->nextra], msisdn, strlen(msisdn) + 1);
     char sid[16];
     snprintf(sid, sizeof(sid), "%.9s-x%u", h->system_id, (unsigned)((h->nextra + 1) % 1000));
     if (bind_one(h, sid, msisdn, &h->extra[h->nextra]) == RSP_OK) {
@@ -224,7 +231,8 @@ static void on_state(void *arg, int bound)
     for (size_t b = 0; b < h->nbinds; b++)
         up += rsp_smpp_esme_bound(h->esme[b]) ? 1 : 0;
     h->st.binds_up = up;
-    RSP_LOGN(RSP_SS_EUICC, bound ? "bound to the SMSC" : "SMSC link down", "binds_up=%u of=%zu", up, h->nbinds);
+    RSP_LOGN(RSP_SS_EUICC, bound ? "bound to the SMSC" : "SMSC link down", "binds_up=%u of=%zu extra=%zu", up, h->nbinds,
+             h->nextra);
 }
 
 /* ---- notifications ---- */
@@ -476,6 +484,7 @@ void rsp_fleet_host_free(rsp_fleet_host *h)
     for (size_t b = 0; b < h->nextra; b++)
         rsp_smpp_esme_free(h->extra[b]);
     free(h->extra);
+    free(h->extra_addr);
     free(h->cards);
     free(h->by_ptr);
     free(h);

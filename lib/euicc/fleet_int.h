@@ -143,6 +143,7 @@ struct rsp_fleet_host {
     char ranges[RSP_FLEET_MAX_BINDS][RSP_FLEET_RANGE_MAX + 1];
     rsp_smpp_esme *esme[RSP_FLEET_MAX_BINDS];
     rsp_smpp_esme **extra;         /* receive-only binds for MSISDNs that appeared later (fall-back) */
+    char (*extra_addr)[24];        /* the MSISDN each extra bind receives for */
     struct event *tick_ev;
     size_t cursor;
     unsigned drop_percent;
