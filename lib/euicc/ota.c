@@ -130,7 +130,17 @@ static rsp_err send_por(rsp_euicc *c, const rsp_scp80_keys *k, const rsp_scp80_h
         return RSP_ERR_NOMEM;
     rsp_err e = rsp_scp80_por_build(k, h, status, data, len, buf, cap, &n, NULL);
     /* The PoR carries its own UDH 02 71 00; the SMS layer splits from RPL on. */
+    size_t before = out->n_sms;
     e = e ? e : eu_sms_submit(c, to, buf + RSP_SCP80_POR_UDH_LEN, n - RSP_SCP80_POR_UDH_LEN, RSP_SMS_IEI_RESP_PKT, out);
+    if (e && e != RSP_ERR_NOMEM && len) {
+        /* More than 16 SMS: the answer does not fit; say so (07) instead of sending part of it. */
+        for (size_t i = before; i < out->n_sms; i++)
+            rsp_buf_free(&out->sms[i].tpdu);
+        out->n_sms = before;
+        e = rsp_scp80_por_build(k, h, RSP_SCP80_NO_MEMORY, NULL, 0, buf, cap, &n, NULL);
+        e = e ? e : eu_sms_submit(c, to, buf + RSP_SCP80_POR_UDH_LEN, n - RSP_SCP80_POR_UDH_LEN, RSP_SMS_IEI_RESP_PKT,
+                                  out);
+    }
     free(buf);
     return e;
 }

@@ -162,6 +162,14 @@ static void test_concatenated_and_malformed(void **state)
     }
     assert_int_equal(rsp_euicc_info_get(c, &after), RSP_OK);
     assert_memory_equal(&before, &after, sizeof(before));
+    /* Twelve CERT.ECASD.ECKA reads through the ECASD's TAR do not fit 16 SMS: PoR 07, no partial answer. */
+    char big[200] = "AA54";
+    for (int i = 0; i < 12; i++)
+        strcat(big, "220580CA7F2100");
+    rsp_buf por12 = RSP_BUF_INIT;
+    send_raw(&x, c, 2, spi, ++x.cntr, big, &por12, NULL);
+    assert_int_equal(por_status(&x, &por12, spi), 0x07);
+    rsp_buf_free(&por12);
     /* A script that is not a script: "bad format" (90) in the PoR, nothing run. */
     rsp_buf por = RSP_BUF_INIT;
     send_raw(&x, c, 1, spi, ++x.cntr, "AA0522FF", &por, NULL);
