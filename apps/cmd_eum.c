@@ -144,9 +144,21 @@ static int setup_ctx(const make_opts *o, rsp_eum_ctx *x)
     return -1;
 }
 
+static const char make_usage[] =
+    "usage: rsp eum make --ci DIR --eum DIR --count N --profile PKG.der --smsr-id ID --out FLEET\n"
+    "         [--keys-out FILE] [--smsr-cert CERT | --transport-key FILE|HEX] [--eid-start DIGITS]\n"
+    "         [--iccid-start ICCID] [--imsi-start DIGITS] [--msisdn-start DIGITS] [--mno-id ID]\n"
+    "         [--memory BYTES] [--smsr-msisdn DIGITS] [--smsr-host H] [--smsr-port P] [--smsr-uri U] [--json]\n"
+    "  makes N cards in FLEET (card database) and their signed EIS in FLEET/eis/<EID>.xml|.json;\n"
+    "  --keys-out gets the clear ISD-R keys (mode 0600); see docs/OPERATING.md \"Making a fleet\"";
+
 static int parse_make(int argc, char **argv, make_opts *o)
 {
     memset(o, 0, sizeof(*o));
+    if (rsp_cli_take_flag(&argc, argv, "--help")) {
+        puts(make_usage);
+        return RSP_EXIT_OK;
+    }
     o->json = rsp_cli_take_flag(&argc, argv, "--json");
     o->eid_start = "890490320000000000000000000001";
     o->imsi_start = "001010000000001";
@@ -210,11 +222,7 @@ static int parse_make(int argc, char **argv, make_opts *o)
     if (optind != argc)
         return rsp_cli_usage_error("eum make: unexpected argument '%s'", argv[optind]);
     if (!o->ci || !o->eum || !o->count || !o->profile || !o->smsr_id || !o->out)
-        return rsp_cli_usage_error(
-            "usage: rsp eum make --ci DIR --eum DIR --count N --profile PKG.der --smsr-id ID --out FLEET\n"
-            "         [--keys-out FILE] [--smsr-cert CERT | --transport-key FILE|HEX] [--eid-start DIGITS]\n"
-            "         [--iccid-start ICCID] [--imsi-start DIGITS] [--msisdn-start DIGITS] [--mno-id ID]\n"
-            "         [--memory BYTES] [--smsr-msisdn DIGITS] [--smsr-host H] [--smsr-port P] [--smsr-uri U] [--json]");
+        return rsp_cli_usage_error("%s", make_usage);
     if (o->smsr_cert && o->transport_key)
         return rsp_cli_usage_error("eum make: give --smsr-cert or --transport-key, not both");
     return -1;

@@ -31,6 +31,10 @@ static int64_t now_ms(void)
 static int parse_local(const char *cmd, const char *usage, int argc, char **argv, local_opts *o, bool need_args)
 {
     memset(o, 0, sizeof(*o));
+    if (rsp_cli_take_flag(&argc, argv, "--help")) {
+        puts(usage);
+        return RSP_EXIT_OK;
+    }
     o->json = rsp_cli_take_flag(&argc, argv, "--json");
     static const struct option opts[] = {{"fleet", 1, 0, 'f'}, {"eid", 1, 0, 'e'}, {"from", 1, 0, 'o'}, {0, 0, 0, 0}};
     int c;

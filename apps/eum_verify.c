@@ -168,6 +168,13 @@ static rsp_err check_file(vctx *v, const char *path, json_t *res, rsp_diag *d)
 
 int rsp_eum_cmd_verify(int argc, char **argv)
 {
+    static const char usage[] = "usage: rsp eum verify --ci DIR [--eum DIR] [--smsr DIR | --transport-key FILE|HEX "
+                                "[--keys KEYS-OUT]] [--json] EIS...\n"
+                                "  exit 0 when every file verifies, 1 when a check fails, 2 for malformed input";
+    if (rsp_cli_take_flag(&argc, argv, "--help")) {
+        puts(usage);
+        return RSP_EXIT_OK;
+    }
     bool json = rsp_cli_take_flag(&argc, argv, "--json");
     const char *ci = NULL, *eum = NULL, *smsr = NULL, *tk = NULL, *keys = NULL;
     static const struct option opts[] = {{"ci", 1, 0, 'c'},   {"eum", 1, 0, 'e'},  {"smsr", 1, 0, 's'},
@@ -186,8 +193,7 @@ int rsp_eum_cmd_verify(int argc, char **argv)
         }
     }
     if (!ci || optind >= argc || (smsr && tk) || (keys && !smsr && !tk))
-        return rsp_cli_usage_error("usage: rsp eum verify --ci DIR [--eum DIR] [--smsr DIR | --transport-key FILE|HEX "
-                                   "[--keys KEYS-OUT]] [--json] EIS...");
+        return rsp_cli_usage_error("%s", usage);
     vctx v;
     memset(&v, 0, sizeof(v));
     rsp_diag d;

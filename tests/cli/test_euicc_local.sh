@@ -100,5 +100,9 @@ m "neither a secured command packet" sms "${F[@]}" 0011223344
 m "usage: rsp euicc sms" sms "${F[@]}"
 m "usage: rsp euicc show" show "${F[@]}" extra
 m "unknown or incomplete option" show "${F[@]}" --bogus
+for sub in apdu sms show; do
+  [ "$(rc_of "$BIN" euicc $sub --help)" = 0 ] && grep -q "usage: rsp euicc $sub" "$tmp/out" && ok "euicc $sub --help" \
+    || bad "euicc $sub --help"
+done
 
 exit $fail

@@ -164,6 +164,9 @@ m 2 "eum make: --eum" make --ci "$tmp/pki" --eum "$tmp/smsr" --profile "$PKG" --
 m 1 "eum make: --eum" make --ci "$tmp/pki2" --eum "$tmp/eum" --profile "$PKG" --smsr-id S --count 1 --out "$tmp/x1"
 m 2 "cannot create the fleet" make "${make_args[@]}" --count 1 --out "$tmp/fleet"
 m 2 "usage: rsp eum verify" verify "$j"
+for sub in make verify; do
+  [ "$(rc_of "$BIN" eum $sub --help)" = 0 ] && grep -q "usage: rsp eum $sub" "$tmp/out" && ok "eum $sub --help" || bad "eum $sub --help"
+done
 printf '<x/>' >"$tmp/junk.xml"
 m 2 "junk.xml" verify --ci "$tmp/pki" "$tmp/junk.xml"
 [ ! -e "$tmp/x1/cards.db" ] && ok "no fleet left behind by refused arguments" || bad "x1 fleet exists"
