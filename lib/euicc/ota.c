@@ -192,6 +192,9 @@ static rsp_err secured_packet(rsp_euicc *c, const char *from, const uint8_t *pkt
             out->open_admin = false;
     } else {
         e = run_script(&x, cmd.data, cmd.data_len, &resp);
+        /* INSTALL [for personalization] lasts for the rest of its script (an SMS is one session). */
+        if (c->vol && !c->vol->admin_open)
+            c->vol->perso_tar = 0;
     }
     rsp_wipe(work, len);
     free(work);

@@ -370,6 +370,59 @@ static void test_bad_segments(void **state)
     fx_teardown(&x);
 }
 
+/* ES8 through the ISD-R: INSTALL [for personalization] names the ISD-P for the STORE DATAs that
+ * follow in the same script. */
+static void test_install_perso_routes_keyest(void **state)
+{
+    (void)state;
+    fx x;
+    fx_setup(&x, NULL, 1);
+    rsp_euicc *c = fx_card(&x, 0);
+    assert_int_equal(fx_create_isdp(&x, c, 0x70, 0x4000), 0x9000);
+    char aid[33], perso[80];
+    fx_isdp_hex(0x70, aid);
+    snprintf(perso, sizeof(perso), "80E62000160000 10%s000000", aid);
+    size_t k = 0;
+    for (size_t i = 0; perso[i]; i++)
+        if (perso[i] != ' ')
+            perso[k++] = perso[i];
+    perso[k] = 0;
+    assert_int_equal(fx_sms1(&x, c, 1, "80E6200016000010A0000005591010FFFFFFFF8900007700000000", NULL), 0x6A88);
+    rsp_buf apdu = RSP_BUF_INIT, resp = RSP_BUF_INIT;
+    assert_int_equal(rsp_keyest_host_cert_apdu(x.cert_dp.data, x.cert_dp.len, &apdu), RSP_OK);
+    char *hex = rsp_hex_dup(apdu.data, apdu.len);
+    /* Without INSTALL [perso] the ISD-R takes 3A01 for itself and wants an SM-SR certificate. */
+    assert_int_equal(fx_sms1(&x, c, 1, hex, NULL), 0x6982);
+    const char *s1[2] = {perso, hex};
+    assert_int_equal(fx_sms_script(&x, c, 1, s1, 2, &resp, NULL), 0x9000);
+    free(hex);
+    rsp_keyest_host h;
+    memset(&h, 0, sizeof(h));
+    assert_int_equal(rsp_keyest_host_challenge(&h, resp.data, resp.len, NULL), RSP_OK);
+    rsp_keyest_params p = {0, 0, 16, 0, 0x30, false, NULL, 0, NULL, 0};
+    rsp_buf_reset(&apdu);
+    assert_int_equal(rsp_keyest_host_keyagree_apdu(&h, &p, x.dp, RSP_CURVE_P256, &apdu), RSP_OK);
+    hex = rsp_hex_dup(apdu.data, apdu.len);
+    const char *s2[2] = {perso, hex};
+    assert_int_equal(fx_sms_script(&x, c, 1, s2, 2, &resp, NULL), 0x9000);
+    free(hex);
+    uint8_t pt[65];
+    rsp_eckey *pk = NULL;
+    rsp_ec_public_point(x.ecasd[0], pt);
+    rsp_ec_from_public(RSP_CURVE_P256, pt, 65, &pk);
+    rsp_scp03_keys keys;
+    assert_int_equal(rsp_keyest_host_finish(&h, pk, resp.data, resp.len, &keys, NULL), RSP_OK);
+    assert_true(fx_prof(c, 0x70).has_keys);
+    rsp_euicc_info info;
+    assert_int_equal(rsp_euicc_info_get(c, &info), RSP_OK);
+    assert_int_equal(info.n_scp80, 1); /* nothing went to the ISD-R */
+    rsp_ec_free(pk);
+    rsp_keyest_host_close(&h);
+    rsp_buf_free(&apdu);
+    rsp_buf_free(&resp);
+    fx_teardown(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -378,6 +431,7 @@ int main(void)
         cmocka_unit_test(test_scp03_session_token_master_delete),
         cmocka_unit_test(test_cut_download_rolls_back),
         cmocka_unit_test(test_bad_segments),
+        cmocka_unit_test(test_install_perso_routes_keyest),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
