@@ -86,7 +86,9 @@ rsp_err rsp_euicc_sms_pp(rsp_euicc *c, const uint8_t *tpdu, size_t len, int64_t 
 
 /* One step of an SCP81 admin session: `script` is the body of the server's 200 answer (expanded
  * remote APDU format, definite or indefinite), `targeted_aid` the X-Admin-Targeted-Application AID
- * (NULL: the ISD-R). The response script goes to *response (owned by the caller) and the
+ * (NULL: the ISD-R). A body for an ISD-P that starts with 84, 85 or 86 is SCP03t (the profile
+ * download); the response is then the card's SCP03t answer (84 ..., 9F xx, or the EUICCResponse once
+ * the package is complete and installed). The response script goes to *response (owned by the caller) and the
  * X-Admin-Script-Status value to status ("ok", "unknown-application", "security-error", ...). */
 rsp_err rsp_euicc_admin_script(rsp_euicc *c, const uint8_t *script, size_t len,
                                const uint8_t *targeted_aid, size_t aid_len, int64_t now,
