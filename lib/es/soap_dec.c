@@ -19,6 +19,7 @@
 
 #include "dialect_int.h"
 #include "dsig_int.h"
+#include "soap_int.h"
 
 typedef struct dec_ctx {
     rsp_es_msg *m;
@@ -44,27 +45,9 @@ static void path_pop(dec_ctx *c, size_t old)
     c->path[old] = '\0';
 }
 
-static const char *lname(const xmlNode *n)
-{
-    return (const char *)n->name;
-}
-
-static bool is_elem(const xmlNode *n)
-{
-    return n->type == XML_ELEMENT_NODE;
-}
-
-static xmlNode *first_elem(xmlNode *n)
-{
-    for (; n; n = n->next)
-        if (is_elem(n))
-            return n;
-    return NULL;
-}
-
 /* Concatenated text of n's text/CDATA children, trimmed, malloc'd. *bad is set when n has element or
  * entity-reference children (a scalar was expected). */
-static char *node_text(const xmlNode *n, bool *bad)
+char *rsp_es_xml_text(const xmlNode *n, bool *bad)
 {
     size_t total = 0;
     *bad = false;
@@ -134,11 +117,11 @@ static rsp_err dec_value(dec_ctx *c, const rsp_es_field *f, const rsp_es_drow *r
     }
     if (t == RSP_ES_T_XML) { /* a foreign element kept whole: an XML-DSig ds:Signature */
         if (!n->ns || strcmp((const char *)n->ns->href, RSP_ES_DSIG_NS))
-            return bad(c, RSP_ERR_TAG, f->xml, "2.1", "element '%s' is not in the XML-DSig namespace%s", lname(n), "");
+            return bad(c, RSP_ERR_TAG, f->xml, "2.1", "element '%s' is not in the XML-DSig namespace%s", rsp_es_lname(n), "");
         return rsp_es_c14n_node(n->doc, (xmlNode *)n, true, (char **)slot);
     }
     bool has_children;
-    char *txt = node_text(n, &has_children);
+    char *txt = rsp_es_xml_text(n, &has_children);
     if (!txt)
         return RSP_ERR_NOMEM;
     if (has_children) {
@@ -252,7 +235,7 @@ static rsp_err list_append(dec_ctx *c, const rsp_es_field *f, const rsp_es_drow 
     uint8_t *item = (uint8_t *)nv + l->n * isz;
     memset(item, 0, isz);
     l->n++;
-    size_t old = path_push(c, lname(n), l->n);
+    size_t old = path_push(c, rsp_es_lname(n), l->n);
     rsp_err e = dec_value(c, f, r, f->item == RSP_ES_T_STRUCT ? RSP_ES_T_INLINE : f->item, n, item);
     path_pop(c, old);
     return e;
@@ -289,16 +272,16 @@ static rsp_err dec_struct(dec_ctx *c, const rsp_es_struct *sd, const rsp_es_drow
             return e;
     }
     for (const xmlNode *n = parent->children; n; n = n->next) {
-        if (!is_elem(n))
+        if (!(n->type == XML_ELEMENT_NODE))
             continue;
         size_t i;
-        const rsp_es_drow *r = find_row(rows, nrows, lname(n));
+        const rsp_es_drow *r = find_row(rows, nrows, rsp_es_lname(n));
         if (r && (r->flags & RSP_ES_R_ATTR))
             r = NULL; /* an attribute member given as an element: our own name may still place it */
-        const rsp_es_field *f = r ? find_field(sd, r->ours ? r->ours : r->name, &i) : find_field(sd, lname(n), &i);
+        const rsp_es_field *f = r ? find_field(sd, r->ours ? r->ours : r->name, &i) : find_field(sd, rsp_es_lname(n), &i);
         if (!f) {
-            size_t old = path_push(c, lname(n), 0);
-            rsp_err e = bad(c, RSP_ERR_TAG, lname(n), "2.1", "element '%.60s' is not part of %s", lname(n), sd->name);
+            size_t old = path_push(c, rsp_es_lname(n), 0);
+            rsp_err e = bad(c, RSP_ERR_TAG, rsp_es_lname(n), "2.1", "element '%.60s' is not part of %s", rsp_es_lname(n), sd->name);
             path_pop(c, old);
             return e;
         }
@@ -307,13 +290,13 @@ static rsp_err dec_struct(dec_ctx *c, const rsp_es_struct *sd, const rsp_es_drow
         if (f->type == RSP_ES_T_LIST && r && r->item) { /* <Iccid><item>..</item>...</Iccid> */
             if (seen & (1ull << i))
                 return bad(c, RSP_ERR_FORMAT, f->xml, "2.1", "list wrapper '%s' appears twice in %s", r->name, sd->name);
-            size_t old = path_push(c, lname(n), 0);
+            size_t old = path_push(c, rsp_es_lname(n), 0);
             for (const xmlNode *k = n->children; k && e == RSP_OK; k = k->next) {
-                if (!is_elem(k))
+                if (!(k->type == XML_ELEMENT_NODE))
                     continue;
-                if (!rsp_es_name_eq(lname(k), strlen(lname(k)), r->item)) {
-                    size_t o2 = path_push(c, lname(k), 0);
-                    e = bad(c, RSP_ERR_TAG, f->xml, "2.1", "'%.60s' where a <%s> item belongs", lname(k), r->item);
+                if (!rsp_es_name_eq(rsp_es_lname(k), strlen(rsp_es_lname(k)), r->item)) {
+                    size_t o2 = path_push(c, rsp_es_lname(k), 0);
+                    e = bad(c, RSP_ERR_TAG, f->xml, "2.1", "'%.60s' where a <%s> item belongs", rsp_es_lname(k), r->item);
                     path_pop(c, o2);
                     break;
                 }
@@ -323,7 +306,7 @@ static rsp_err dec_struct(dec_ctx *c, const rsp_es_struct *sd, const rsp_es_drow
         } else if (f->type == RSP_ES_T_LIST) {
             e = list_append(c, f, r, n, slot);
         } else {
-            size_t old = path_push(c, lname(n), 0);
+            size_t old = path_push(c, rsp_es_lname(n), 0);
             if (seen & (1ull << i))
                 e = bad(c, RSP_ERR_FORMAT, f->xml, "2.1", "element '%s' appears twice in %s", f->xml, sd->name);
             else
@@ -350,147 +333,6 @@ static rsp_err dec_struct(dec_ctx *c, const rsp_es_struct *sd, const rsp_es_drow
     return RSP_OK;
 }
 
-/* Iterative (no recursion on attacker-shaped input) depth check of the whole element tree. */
-static bool depth_ok(xmlNode *root, unsigned max)
-{
-    unsigned depth = 1;
-    xmlNode *n = root;
-    for (;;) {
-        xmlNode *child = first_elem(n->children);
-        if (child) {
-            if (++depth > max)
-                return false;
-            n = child;
-            continue;
-        }
-        while (n != root && !first_elem(n->next)) {
-            n = n->parent;
-            depth--;
-        }
-        if (n == root)
-            return true;
-        n = first_elem(n->next);
-    }
-}
-
-static char *dup_text(const xmlNode *n)
-{
-    bool dummy;
-    return node_text(n, &dummy);
-}
-
-/* The dialect of a message: the namespace of its WS-A header elements, else its SOAP version. Every
- * header element must be WS-Addressing in a namespace some dialect uses, under a name we map: anything
- * else (a security header, a WS-A field we do not carry) is refused by name, not ignored. */
-static rsp_err read_header(xmlNode *hdr, int soap_version, rsp_es_msg *m, rsp_diag *d)
-{
-    rsp_es_wsa *w = &m->wsa;
-    int found = -1;
-    for (xmlNode *n = hdr ? first_elem(hdr->children) : NULL; n; n = first_elem(n->next)) {
-        const char *ln = lname(n), *ns = n->ns && n->ns->href ? (const char *)n->ns->href : "";
-        int di = -1;
-        for (int k = 0; k < RSP_ES_DIALECT__COUNT; k++)
-            if (!strcmp(ns, rsp_es_dialect_get((rsp_es_dialect)k)->wsa_ns))
-                di = k;
-        if (di < 0)
-            return rsp_diag_set(d, RSP_ERR_UNSUPPORTED, "unknown header element '{%.80s}%.40s' (at Header/%.40s)", ns,
-                                ln, ln);
-        if (found >= 0 && found != di)
-            return rsp_diag_set(d, RSP_ERR_FORMAT, "header mixes WS-Addressing namespaces (at Header/%.40s)", ln);
-        found = di;
-        char **dst = NULL;
-        xmlNode *src = n;
-        if (!strcasecmp(ln, "From") || !strcasecmp(ln, "ReplyTo")) {
-            dst = !strcasecmp(ln, "From") ? &w->from : &w->reply_to;
-            for (src = first_elem(n->children); src && strcasecmp(lname(src), "Address"); src = first_elem(src->next))
-                ;
-            if (!src)
-                continue; /* an endpoint reference without an address says nothing */
-        } else if (!strcasecmp(ln, "To"))
-            dst = &w->to;
-        else if (!strcasecmp(ln, "MessageID"))
-            dst = &w->message_id;
-        else if (!strcasecmp(ln, "Action"))
-            dst = &w->action;
-        else if (!strcasecmp(ln, "RelatesTo"))
-            dst = &w->relates_to;
-        if (!dst)
-            return rsp_diag_set(d, RSP_ERR_UNSUPPORTED, "WS-Addressing header '%.40s' is not supported (at Header/%.40s)",
-                                ln, ln);
-        if (*dst)
-            return rsp_diag_set(d, RSP_ERR_FORMAT, "header '%.40s' appears twice (at Header/%.40s)", ln, ln);
-        if (!(*dst = dup_text(src)))
-            return RSP_ERR_NOMEM;
-    }
-    m->dialect = found >= 0 ? (rsp_es_dialect)found : soap_version == 11 ? RSP_ES_DIALECT_NJIWA : RSP_ES_DIALECT_GSMA;
-    return RSP_OK;
-}
-
-static bool name_with_suffix(const char *ln, size_t len, const char *base, bool *resp_suffix)
-{
-    if (!base)
-        return false;
-    if (rsp_es_name_eq(ln, len, base))
-        return true;
-    size_t fl = strlen(base);
-    if (len > fl && rsp_es_name_eq(ln, fl, base)) {
-        if (!strcasecmp(ln + fl, "Request"))
-            return true;
-        if (!strcasecmp(ln + fl, "Response"))
-            return *resp_suffix = true;
-    }
-    return false;
-}
-
-/* Body element name against the function: "EnableProfile", "EnableProfileRequest",
- * "ES4-EnableProfileRequest", "EnableProfileResponse", and the names dialects give it (njiwa's rpc
- * operation "PrepareSMSRChangeRequest", its callback wrapper "EnableISDPResponse"). Sets *resp_suffix. */
-static bool body_name_matches(const char *ln, const rsp_es_func *f, bool *resp_suffix)
-{
-    const rsp_es_iface_table *t = rsp_es_iface_get(f->iface);
-    size_t tl = strlen(t->name), len = strlen(ln);
-    if (len > tl + 1 && !strncasecmp(ln, t->name, tl) && (ln[tl] == '-' || ln[tl] == '_'))
-        ln += tl + 1, len -= tl + 1;
-    *resp_suffix = false;
-    if (name_with_suffix(ln, len, f->name, resp_suffix))
-        return true;
-    bool resp = false;
-    const rsp_es_func *g = rsp_es_dialect_func_by_name(f->iface, ln, len, &resp);
-    if (g != f)
-        return false;
-    *resp_suffix = resp;
-    return true;
-}
-
-/* Without an Action, only a body element carrying its interface ("ES4-EnableProfileRequest") names
- * the function. */
-static const rsp_es_func *func_from_body(const char *ln, bool *response)
-{
-    const char *dash = strchr(ln, '-');
-    rsp_es_iface iface;
-    if (!dash || rsp_es_iface_parse(ln, (size_t)(dash - ln), &iface) != RSP_OK)
-        return NULL;
-    const rsp_es_iface_table *t = rsp_es_iface_get(iface);
-    for (size_t i = 0; i < t->n; i++)
-        if (body_name_matches(ln, &t->funcs[i], response)) {
-            *response = *response && t->funcs[i].mode != RSP_ES_ONEWAY;
-            return &t->funcs[i];
-        }
-    return NULL;
-}
-
-static bool has_dtd(const uint8_t *p, size_t len)
-{
-    static const char *const bad_words[] = {"<!DOCTYPE", "<!ENTITY"};
-    for (size_t w = 0; w < 2; w++) {
-        size_t wl = strlen(bad_words[w]);
-        for (size_t i = 0; i + wl <= len; i++)
-            if (p[i] == '<' && !strncasecmp((const char *)p + i, bad_words[w], wl))
-                return true;
-    }
-    return false;
-}
-
 /* The rows of the body in its dialect; for a result carried in the HTTP response (njiwa's
  * <OpResponse><return>...</return>), steps into the part that holds it. */
 static void body_rows(dec_ctx *c, const rsp_es_func *f, bool response, const char *action, const xmlNode **parent,
@@ -507,22 +349,22 @@ static void body_rows(dec_ctx *c, const rsp_es_func *f, bool response, const cha
         *nrows = op->nreq;
         return;
     } else {
-        const xmlNode *k = first_elem((*parent)->children);
-        bool wrapped = c->dd->rpc_result && op->ret && k && !first_elem(k->next) &&
-                       rsp_es_name_eq(lname(k), strlen(lname(k)), op->ret);
+        const xmlNode *k = rsp_es_first_elem((*parent)->children);
+        bool wrapped = c->dd->rpc_result && op->ret && k && !rsp_es_first_elem(k->next) &&
+                       rsp_es_name_eq(rsp_es_lname(k), strlen(rsp_es_lname(k)), op->ret);
         /* njiwa's GetEIS/AuditEIS name their result part FunctionExecutionStatus: the wrapper is the one
          * whose content is a whole result (it holds a FunctionExecutionStatus of its own) */
         if (wrapped && !strcasecmp(op->ret, "FunctionExecutionStatus")) {
-            const xmlNode *g = first_elem(k->children);
-            while (g && strcasecmp(lname(g), "FunctionExecutionStatus"))
-                g = first_elem(g->next);
+            const xmlNode *g = rsp_es_first_elem(k->children);
+            while (g && strcasecmp(rsp_es_lname(g), "FunctionExecutionStatus"))
+                g = rsp_es_first_elem(g->next);
             wrapped = g != NULL;
         }
         if (wrapped) {
             *parent = k;
             /* a callback that also wraps its result (ES7 HandoverEUICC) is told apart by its Action */
             c->m->in_http_response = !(op->cb_ret && action && op->cb_action && strstr(action, op->cb_action));
-            path_push(c, lname(k), 0);
+            path_push(c, rsp_es_lname(k), 0);
             l = rsp_es_dialect_layout(c->dd, op->res);
         } else {
             l = rsp_es_dialect_layout(c->dd, op->cb_res ? op->cb_res : op->res);
@@ -538,8 +380,8 @@ static rsp_err decode_doc(xmlDoc *doc, const char *action_hint, const rsp_es_lim
                           rsp_diag *d)
 {
     xmlNode *env = xmlDocGetRootElement(doc);
-    if (!env || strcmp(lname(env), "Envelope"))
-        return rsp_diag_set(d, RSP_ERR_FORMAT, "root element is '%.40s', not a SOAP Envelope", env ? lname(env) : "(none)");
+    if (!env || strcmp(rsp_es_lname(env), "Envelope"))
+        return rsp_diag_set(d, RSP_ERR_FORMAT, "root element is '%.40s', not a SOAP Envelope", env ? rsp_es_lname(env) : "(none)");
     const char *ns = env->ns && env->ns->href ? (const char *)env->ns->href : "";
     if (!strcmp(ns, RSP_ES_SOAP12_NS))
         out->soap_version = 12;
@@ -547,36 +389,36 @@ static rsp_err decode_doc(xmlDoc *doc, const char *action_hint, const rsp_es_lim
         out->soap_version = 11;
     else
         return rsp_diag_set(d, RSP_ERR_FORMAT, "Envelope namespace '%.80s' is neither SOAP 1.1 nor SOAP 1.2", ns);
-    if (!depth_ok(env, lim->max_depth))
+    if (!rsp_es_soap_depth_ok(env, lim->max_depth))
         return rsp_diag_set(d, RSP_ERR_RANGE, "XML nesting deeper than %u elements", lim->max_depth);
     xmlNode *hdr = NULL, *body = NULL;
-    for (xmlNode *n = first_elem(env->children); n; n = first_elem(n->next)) {
-        if (!strcmp(lname(n), "Header") && !hdr)
+    for (xmlNode *n = rsp_es_first_elem(env->children); n; n = rsp_es_first_elem(n->next)) {
+        if (!strcmp(rsp_es_lname(n), "Header") && !hdr)
             hdr = n;
-        else if (!strcmp(lname(n), "Body") && !body)
+        else if (!strcmp(rsp_es_lname(n), "Body") && !body)
             body = n;
     }
     if (!body)
         return rsp_diag_set(d, RSP_ERR_TAG, "SOAP Envelope has no Body");
-    rsp_err e = read_header(hdr, out->soap_version, out, d);
+    rsp_err e = rsp_es_soap_read_header(hdr, out->soap_version, out, d);
     if (e != RSP_OK)
         return e;
-    xmlNode *be = first_elem(body->children);
+    xmlNode *be = rsp_es_first_elem(body->children);
     if (!be)
         return rsp_diag_set(d, RSP_ERR_TAG, "SOAP Body is empty");
-    if (first_elem(be->next))
+    if (rsp_es_first_elem(be->next))
         return rsp_diag_set(d, RSP_ERR_TAG, "SOAP Body holds a second element '%.60s' (at Body/%.60s)",
-                            lname(first_elem(be->next)), lname(first_elem(be->next)));
-    if (!strcmp(lname(be), "Fault")) {
+                            rsp_es_lname(rsp_es_first_elem(be->next)), rsp_es_lname(rsp_es_first_elem(be->next)));
+    if (!strcmp(rsp_es_lname(be), "Fault")) {
         /* 1.1: Fault/faultstring; 1.2: Fault/Reason/Text */
         char *why = NULL;
-        for (xmlNode *n = first_elem(be->children); n && !why; n = first_elem(n->next)) {
-            if (!strcmp(lname(n), "faultstring"))
-                why = dup_text(n);
-            else if (!strcmp(lname(n), "Reason"))
-                for (xmlNode *t = first_elem(n->children); t && !why; t = first_elem(t->next))
-                    if (!strcmp(lname(t), "Text"))
-                        why = dup_text(t);
+        for (xmlNode *n = rsp_es_first_elem(be->children); n && !why; n = rsp_es_first_elem(n->next)) {
+            if (!strcmp(rsp_es_lname(n), "faultstring"))
+                why = rsp_es_xml_dup_text(n);
+            else if (!strcmp(rsp_es_lname(n), "Reason"))
+                for (xmlNode *t = rsp_es_first_elem(n->children); t && !why; t = rsp_es_first_elem(t->next))
+                    if (!strcmp(rsp_es_lname(t), "Text"))
+                        why = rsp_es_xml_dup_text(t);
         }
         rsp_diag_set(d, RSP_ERR_PROTOCOL, "SOAP Fault: %.160s", why ? why : "(no reason)");
         free(why);
@@ -588,20 +430,20 @@ static rsp_err decode_doc(xmlDoc *doc, const char *action_hint, const rsp_es_lim
     if (action && *action && !(action[0] == '"' && action[1] == '"' && !action[2])) {
         if ((e = rsp_es_action_parse(action, &f, &response, d)) != RSP_OK)
             return e;
-        if (!body_name_matches(lname(be), f, &resp_suffix))
+        if (!rsp_es_soap_body_matches(rsp_es_lname(be), f, &resp_suffix))
             return rsp_diag_set(d, RSP_ERR_TAG, "body element '%.60s' does not match Action function %s-%s",
-                                lname(be), rsp_es_iface_get(f->iface)->name, f->name);
+                                rsp_es_lname(be), rsp_es_iface_get(f->iface)->name, f->name);
         response = (response || resp_suffix) && f->mode != RSP_ES_ONEWAY;
-    } else if (!(f = func_from_body(lname(be), &response))) {
+    } else if (!(f = rsp_es_soap_func_from_body(rsp_es_lname(be), &response))) {
         return rsp_diag_set(d, RSP_ERR_NOT_FOUND,
-                            "no Action, and body element '%.60s' does not name an ES function", lname(be));
+                            "no Action, and body element '%.60s' does not name an ES function", rsp_es_lname(be));
     }
     out->func = f;
     out->response = response;
     const rsp_es_struct *sd = rsp_es_msg_desc(out);
     dec_ctx c = {.m = out, .d = d, .dd = rsp_es_dialect_get(out->dialect)};
     path_push(&c, "Body", 0);
-    path_push(&c, lname(be), 0);
+    path_push(&c, rsp_es_lname(be), 0);
     const xmlNode *parent = be;
     const rsp_es_drow *rows;
     size_t nrows;
@@ -630,7 +472,7 @@ rsp_err rsp_es_soap_decode(const uint8_t *xml, size_t len, const char *action_hi
                             lim->max_bytes);
     if (len > (size_t)INT32_MAX)
         return rsp_diag_set(d, RSP_ERR_LENGTH, "SOAP message too large");
-    if (has_dtd(xml, len))
+    if (rsp_es_soap_has_dtd(xml, len))
         return rsp_diag_set(d, RSP_ERR_FORMAT, "DOCTYPE/ENTITY declarations are not allowed in SOAP messages");
     xmlParserCtxtPtr ctx = xmlNewParserCtxt();
     if (!ctx)

@@ -76,12 +76,6 @@ typedef struct enc_ctx {
 static rsp_err enc_struct(enc_ctx *c, const rsp_es_struct *sd, const rsp_es_drow *rows, size_t nrows,
                           const void *base);
 
-static rsp_err enc_sub(enc_ctx *c, const rsp_es_field *f, const rsp_es_drow *r, const void *base)
-{
-    const rsp_es_layout *l = rsp_es_dialect_layout(c->dd, r && r->sub ? r->sub : f->sub->name);
-    return enc_struct(c, f->sub, l ? l->rows : NULL, l ? l->n : 0, base);
-}
-
 static rsp_err enc_value(enc_ctx *c, const rsp_es_field *f, const rsp_es_drow *r, uint8_t t, const void *slot)
 {
     rsp_buf *o = c->o;
@@ -130,11 +124,7 @@ static rsp_err enc_value(enc_ctx *c, const rsp_es_field *f, const rsp_es_drow *r
         o->len--; /* drop the NUL */
         return RSP_OK;
     }
-    case RSP_ES_T_STRUCT:
-        return enc_sub(c, f, r, *(void *const *)slot);
-    case RSP_ES_T_INLINE:
-        return enc_sub(c, f, r, slot);
-    default:
+    default: /* structs are written by enc_elem, lists by enc_member */
         return rsp_diag_set(d, RSP_ERR_INTERNAL, "element '%s': bad descriptor type", f->xml);
     }
 }
