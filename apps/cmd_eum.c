@@ -44,23 +44,10 @@ static bool all_digits(const char *s, size_t min, size_t max)
     return true;
 }
 
-/* The identifiers of card i. The starts were validated, and the last card's checked for overflow. */
 static rsp_err card_ids(const make_opts *o, const char *eid_body, const char *iccid_body, uint64_t i,
                         rsp_eum_ids *ids)
 {
-    char body[32];
-    rsp_err e = rsp_eum_digits_add(eid_body, i, body, sizeof(body));
-    e = e ? e : rsp_eid_complete(body, ids->eid);
-    e = e ? e : rsp_eum_digits_add(iccid_body, i, ids->iccid, sizeof(ids->iccid) - 1);
-    if (!e) {
-        size_t n = strlen(ids->iccid);
-        int d = rsp_luhn_digit(ids->iccid, n);
-        ids->iccid[n] = (char)('0' + d);
-        ids->iccid[n + 1] = '\0';
-    }
-    e = e ? e : rsp_eum_digits_add(o->imsi_start, i, ids->imsi, sizeof(ids->imsi));
-    e = e ? e : rsp_eum_digits_add(o->msisdn_start, i, ids->msisdn, sizeof(ids->msisdn));
-    return e;
+    return rsp_eum_ids_at(eid_body, iccid_body, o->imsi_start, o->msisdn_start, i, ids);
 }
 
 static void ctx_free(rsp_eum_ctx *x)

@@ -38,6 +38,25 @@ rsp_err rsp_eum_digits_add(const char *start, uint64_t k, char *out, size_t cap)
     return k ? RSP_ERR_RANGE : RSP_OK;
 }
 
+rsp_err rsp_eum_ids_at(const char *eid_body, const char *iccid_body, const char *imsi_start,
+                       const char *msisdn_start, uint64_t i, rsp_eum_ids *ids)
+{
+    char body[32];
+    rsp_err e = rsp_eum_digits_add(eid_body, i, body, sizeof(body));
+    e = e ? e : rsp_eid_complete(body, ids->eid);
+    e = e ? e : rsp_eum_digits_add(iccid_body, i, ids->iccid, sizeof(ids->iccid) - 1);
+    if (!e) {
+        size_t n = strlen(ids->iccid);
+        int d = rsp_luhn_digit(ids->iccid, n);
+        if (d < 0)
+            return RSP_ERR_FORMAT;
+        ids->iccid[n] = (char)('0' + d);
+        ids->iccid[n + 1] = '\0';
+    }
+    e = e ? e : rsp_eum_digits_add(imsi_start, i, ids->imsi, sizeof(ids->imsi));
+    return e ? e : rsp_eum_digits_add(msisdn_start, i, ids->msisdn, sizeof(ids->msisdn));
+}
+
 static char *dup(const char *s)
 {
     return s ? strdup(s) : NULL;

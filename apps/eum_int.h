@@ -47,6 +47,11 @@ rsp_err rsp_eum_card_make(rsp_eum_ctx *x, const rsp_eum_ids *ids, rsp_euicc_flee
  * RSP_ERR_FORMAT when start is not digits. */
 rsp_err rsp_eum_digits_add(const char *start, uint64_t k, char *out, size_t cap);
 
+/* The identifiers of card i: EID = eid_body (30 digits) + i with its check digits, ICCID = iccid_body
+ * + i with its Luhn digit, IMSI and MSISDN = start + i (same lengths). RSP_ERR_RANGE when they overflow. */
+rsp_err rsp_eum_ids_at(const char *eid_body, const char *iccid_body, const char *imsi_start,
+                       const char *msisdn_start, uint64_t i, rsp_eum_ids *ids);
+
 int rsp_eum_cmd_verify(int argc, char **argv);
 
 #endif
