@@ -112,6 +112,8 @@ static const char *const pg_steps[] = {
     " autovacuum_analyze_threshold = 200, autovacuum_vacuum_scale_factor = 0.02);",
     /* v4 */
     "CREATE TABLE lane(eid TEXT PRIMARY KEY, head BIGINT, busy INTEGER NOT NULL);"
+    "ALTER TABLE lane SET (autovacuum_analyze_scale_factor = 0.01,"
+    " autovacuum_analyze_threshold = 200);"
     LANE_FILL
     "CREATE INDEX lane_ready ON lane(head) WHERE busy = 0 AND head IS NOT NULL;"
     "CREATE INDEX op_lease ON op(lease_until) WHERE state IN (1,2);",

@@ -27,9 +27,12 @@
     " worker = $1, lease_until = $3, updated = $2, gen = gen + 1 WHERE state IN (0,1,2) AND id = "
 #define OP_TAKEOVER_PICK "(SELECT id FROM op WHERE state IN (1,2) AND lease_until < $2" \
     " AND deadline > $2 ORDER BY lease_until, id LIMIT 1"
-#define OP_HEAD_PICK "(SELECT l.head FROM lane l JOIN op o ON o.id = l.head WHERE l.busy = 0" \
-    " AND l.head IS NOT NULL AND o.state = 0 AND o.next_attempt <= $2 AND o.deadline > $2" \
-    " ORDER BY l.head LIMIT 1"
+/* The head's own conditions are a scalar subquery, not a join: PostgreSQL cannot turn it into a
+ * hash join over the whole op table (which it did, planning without statistics), so each idle
+ * lane looked at costs one primary-key probe. */
+#define OP_HEAD_PICK "(SELECT l.head FROM lane l WHERE l.busy = 0 AND l.head IS NOT NULL" \
+    " AND (SELECT o.next_attempt FROM op o WHERE o.id = l.head AND o.state = 0" \
+    " AND o.deadline > $2) <= $2 ORDER BY l.head LIMIT 1"
 /* Lane of op $1 after it left flight (retry or end): idle, head = the oldest queued one. */
 #define LANE_NEXT_HEAD "(SELECT MIN(q.id) FROM op q WHERE q.eid = lane.eid AND q.state < 3" \
     " AND q.state = 0)"
@@ -107,7 +110,7 @@ static const stmt_sql stmts[RSP_STMT__COUNT] = {
         " AND lease_until < $2 RETURNING " OP_COLS},
     [RSP_STMT_OP_CLAIM_HEAD] = {
         OP_CLAIM_SET OP_HEAD_PICK ") AND state = 0 RETURNING " OP_COLS,
-        OP_CLAIM_SET OP_HEAD_PICK " FOR UPDATE OF l SKIP LOCKED) AND state = 0 RETURNING " OP_COLS},
+        OP_CLAIM_SET OP_HEAD_PICK " FOR UPDATE SKIP LOCKED) AND state = 0 RETURNING " OP_COLS},
     [RSP_STMT_OP_CLAIM_BROKEN] = {
         OP_CLAIM_SET "(SELECT o.id FROM op o WHERE " OP_CLAIM_BROKEN_WHERE " ORDER BY o.id LIMIT 1)"
         " RETURNING " OP_COLS,
