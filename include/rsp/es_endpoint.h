@@ -15,7 +15,12 @@
  *                                         with 200 + the result when the handler completes
  *
  * Binding: a Content-Type containing "json" selects JSON (path /<iface>/<Function>), anything else
- * SOAP 1.1/1.2. Single-threaded use: handle/complete for one endpoint must not run concurrently. */
+ * SOAP 1.1/1.2. Dialect (rsp/es.h): every answer and callback is written in the dialect the request
+ * came in (detected by the decoder). In the njiwa dialect a request is always answered in the HTTP
+ * response (its operations are JAX-WS request-response: the result in <return>), and an incoming result
+ * is answered with its callback operation's acknowledgement instead of a bare 202. Requests we originate
+ * (a client) carry the peer's configured dialect in rsp_es_msg.dialect.
+ * Single-threaded use: handle/complete for one endpoint must not run concurrently. */
 #ifndef RSP_ES_ENDPOINT_H
 #define RSP_ES_ENDPOINT_H
 
