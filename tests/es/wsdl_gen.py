@@ -410,10 +410,11 @@ def check(out):
             bad += 1
         by_schema.setdefault(os.path.join(os.path.dirname(src), 'main.xsd'), []).append(dst)
         checked += 1
-    for d in sorted(os.listdir(out)):  # the acknowledgements we answer callbacks with
+    for d in sorted(os.listdir(out)):  # what our endpoint answered: requests and callbacks
         full = os.path.join(out, d)
         if os.path.isdir(full):
-            acks = sorted(os.path.join(full, f) for f in os.listdir(full) if f.endswith('.ack.xml'))
+            acks = sorted(os.path.join(full, f) for f in os.listdir(full)
+                          if f.endswith('.ack.xml') or f.endswith('.answer.xml'))
             by_schema.setdefault(os.path.join(full, 'main.xsd'), []).extend(acks)
             checked += len(acks)
     for schema, files in sorted(by_schema.items()):  # one xmllint per WSDL
