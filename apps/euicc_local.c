@@ -330,7 +330,20 @@ static const char *notif_name(uint8_t t)
     }
 }
 
-static json_t *show_json(const rsp_euicc_info *in)
+static json_t *counters_json(const rsp_euicc_counters *k)
+{
+    json_t *s80 = json_array(), *s03 = json_array();
+    for (size_t i = 0; i < k->n_scp80; i++)
+        json_array_append_new(s80, json_pack("{s:i, s:o}", "kvn", (int)k->scp80[i].kvn, "cntr",
+                                             rsp_cli_json_hex(k->scp80[i].cntr, 5)));
+    for (size_t i = 0; i < k->n_isdp; i++)
+        json_array_append_new(s03, json_pack("{s:s, s:I}", "isdp_aid", k->isdp[i].aid, "seq",
+                                             (json_int_t)k->isdp[i].scp03_seq));
+    return json_pack("{s:i, s:o, s:o, s:o}", "last_notification_seq", (int)k->notif_seq, "scp80", s80, "mo_cntr",
+                     rsp_cli_json_hex(k->mo_cntr, 5), "scp03", s03);
+}
+
+static json_t *show_json(const rsp_euicc_info *in, const rsp_euicc_counters *k)
 {
     json_t *ps = json_array(), *ns = json_array(), *k80 = json_array(), *k81 = json_array();
     for (size_t i = 0; i < in->n_profiles; i++) {
@@ -358,10 +371,10 @@ static json_t *show_json(const rsp_euicc_info *in)
         json_array_append_new(k80, json_integer(in->scp80_kvns[i]));
     for (size_t i = 0; i < in->n_scp81; i++)
         json_array_append_new(k81, json_integer(in->scp81_kvns[i]));
-    return json_pack("{s:s, s:s, s:s, s:{s:I, s:I}, s:o, s:{s:i}, s:o, s:{s:o, s:o}}", "eid", in->eid, "msisdn",
+    return json_pack("{s:s, s:s, s:s, s:{s:I, s:I}, s:o, s:o, s:o, s:{s:o, s:o}}", "eid", in->eid, "msisdn",
                      in->msisdn, "smsr_msisdn", in->smsr_msisdn, "memory", "total", (json_int_t)in->memory, "free",
-                     (json_int_t)in->free_memory, "profiles", ps, "counters", "last_notification_seq",
-                     (int)in->last_seq, "notifications", ns, "key_sets", "scp80", k80, "scp81", k81);
+                     (json_int_t)in->free_memory, "profiles", ps, "counters", counters_json(k), "notifications", ns,
+                     "key_sets", "scp80", k80, "scp81", k81);
 }
 
 int rsp_euicc_cmd_show(int argc, char **argv)
@@ -376,11 +389,13 @@ int rsp_euicc_cmd_show(int argc, char **argv)
     if ((rc = open_card("show", &o, &f, &c)) >= 0)
         return rc;
     rsp_euicc_info in;
+    rsp_euicc_counters k;
     rsp_err e = rsp_euicc_info_get(c, &in);
+    e = e ? e : rsp_euicc_counters_get(c, &k);
     if (e) {
         rc = rsp_cli_fail("euicc show", e, NULL);
     } else if (o.json) {
-        rsp_cli_json_out(show_json(&in));
+        rsp_cli_json_out(show_json(&in, &k));
         rc = RSP_EXIT_OK;
     } else {
         printf("eUICC %s  MSISDN %s  SM-SR %s  memory %lld free of %lld bytes\n", in.eid, in.msisdn[0] ? in.msisdn : "-",
@@ -392,7 +407,13 @@ int rsp_euicc_cmd_show(int argc, char **argv)
                    lcs_name(p->lcs), p->fallback ? " fall-back" : "", p->emergency ? " emergency" : "",
                    p->test ? " test" : "", p->pol1, (long long)p->used);
         }
-        printf("counters: last notification sequence %u\n", (unsigned)in.last_seq);
+        printf("counters: last notification sequence %u, MO packets %02X%02X%02X%02X%02X\n", (unsigned)k.notif_seq,
+               k.mo_cntr[0], k.mo_cntr[1], k.mo_cntr[2], k.mo_cntr[3], k.mo_cntr[4]);
+        for (size_t i = 0; i < k.n_scp80; i++)
+            printf("  SCP80 KVN %02X: last counter accepted %02X%02X%02X%02X%02X\n", k.scp80[i].kvn, k.scp80[i].cntr[0],
+                   k.scp80[i].cntr[1], k.scp80[i].cntr[2], k.scp80[i].cntr[3], k.scp80[i].cntr[4]);
+        for (size_t i = 0; i < k.n_isdp; i++)
+            printf("  SCP03 %s: sequence %u\n", k.isdp[i].aid, (unsigned)k.isdp[i].scp03_seq);
         printf("pending notifications (%zu):\n", in.n_notifs);
         for (size_t i = 0; i < in.n_notifs; i++) {
             const rsp_euicc_notif_info *n = &in.notifs[i];

@@ -198,4 +198,24 @@ typedef struct rsp_euicc_info {
 /* Fills *info from the card's state (loading it if needed). */
 rsp_err rsp_euicc_info_get(rsp_euicc *c, rsp_euicc_info *info);
 
+/* ---- inspection: counters (lib/euicc/inspect.c; additive, for `rsp euicc show`) ---- */
+
+typedef struct rsp_euicc_counters {
+    size_t n_scp80;
+    struct {
+        uint8_t kvn;
+        uint8_t cntr[5];            /* last SCP80 counter accepted from the SM-SR on this key set */
+    } scp80[4];
+    uint8_t mo_cntr[5];             /* counter of the card's own MO packets (notifications) */
+    uint16_t notif_seq;             /* last notification sequence number used */
+    size_t n_isdp;
+    struct {
+        char aid[33];               /* ISD-P AID, upper-case hex */
+        uint32_t scp03_seq;         /* SCP03 sequence counter of that ISD-P */
+    } isdp[8];
+} rsp_euicc_counters;
+
+/* Fills *out from the card's committed state (loading it if needed). */
+rsp_err rsp_euicc_counters_get(rsp_euicc *c, rsp_euicc_counters *out);
+
 #endif
