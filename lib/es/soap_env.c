@@ -59,8 +59,20 @@ rsp_err rsp_es_soap_read_header(xmlNode *hdr, int soap_version, rsp_es_msg *m, r
         xmlNode *src = n;
         if (!strcasecmp(ln, "From") || !strcasecmp(ln, "ReplyTo")) {
             dst = !strcasecmp(ln, "From") ? &w->from : &w->reply_to;
-            for (src = rsp_es_first_elem(n->children); src && strcasecmp(rsp_es_lname(src), "Address"); src = rsp_es_first_elem(src->next))
-                ;
+            src = NULL;
+            /* an endpoint reference: its Address; reference parameters or metadata would have to be
+             * echoed back, which we do not do, so they are refused rather than dropped */
+            for (xmlNode *k = rsp_es_first_elem(n->children); k; k = rsp_es_first_elem(k->next)) {
+                bool kids;
+                char *t = strcasecmp(rsp_es_lname(k), "Address") ? rsp_es_xml_text(k, &kids) : NULL;
+                bool empty = t && !*t && !kids;
+                free(t);
+                if (!strcasecmp(rsp_es_lname(k), "Address"))
+                    src = k;
+                else if (!empty)
+                    return rsp_diag_set(d, RSP_ERR_UNSUPPORTED, "endpoint reference part '%.40s' is not supported "
+                                        "(at Header/%.40s/%.40s)", rsp_es_lname(k), ln, rsp_es_lname(k));
+            }
             if (!src)
                 continue; /* an endpoint reference without an address says nothing */
         } else if (!strcasecmp(ln, "To"))

@@ -336,6 +336,9 @@ static void test_refusals(void **state)
                RSP_ERR_UNSUPPORTED, "unknown header element");
     expect_err(S11 WSAM("FaultTo", "x") BODY(ES("EnableProfile") "</ns2:EnableProfile>"), RSP_ERR_UNSUPPORTED,
                "(at Header/FaultTo)");
+    expect_err(S11 "<ReplyTo xmlns=\"http://www.w3.org/2007/05/addressing/metadata\"><Address>http://a</Address>"
+               "<ReferenceParameters>session-7</ReferenceParameters></ReplyTo>" BODY(ES("EnableProfile") "</ns2:EnableProfile>"),
+               RSP_ERR_UNSUPPORTED, "(at Header/ReplyTo/ReferenceParameters)");
     expect_err(S11 WSAM("Action", "a") "<Action xmlns=\"http://www.w3.org/2005/08/addressing\">a</Action>"
                BODY(ES("EnableProfile") "</ns2:EnableProfile>"),
                RSP_ERR_FORMAT, "mixes WS-Addressing namespaces");
