@@ -113,17 +113,30 @@ typedef struct rsp_smpp_esme_opts {
     rsp_smpp_deliver_fn on_deliver;
     rsp_smpp_state_fn on_state;
     void *arg;
+    /* Added fields (zero = default), kept last so positional initialisers still compile. */
+    unsigned submit_timeout_ms; /* a submit_sm_resp must come within this, else resend; 0 = response_timeout_ms */
+    unsigned submit_retries;    /* resends after a missing resp before RSP_ERR_TIMEOUT; 0 = 2 */
+    unsigned throttle_ms;       /* pause after ESME_RTHROTTLED / ESME_RMSGQFUL, doubling to 16x; 0 = 1 s */
+    unsigned throttle_retries;  /* resends of one submit after throttling before RSP_ERR_BUSY; 0 = 20 */
 } rsp_smpp_esme_opts;
 
 /* Starts connecting at once; reconnects with backoff forever until freed. Strings are copied. */
 rsp_err rsp_smpp_esme_new(struct event_base *base, const rsp_smpp_esme_opts *opts, rsp_smpp_esme **out);
-/* Queues a submit_sm (a copy of sm; command_id/sequence are set here). Submits outstanding when the
- * link drops are re-sent after the next bind (at-least-once). cb may be NULL. */
+/* Queues a submit_sm (a copy of sm; command_id/sequence are set here). cb may be NULL; it is called
+ * exactly once: RSP_OK with the message id; RSP_ERR_DENIED with the SMSC's status; RSP_ERR_TIMEOUT
+ * when no submit_sm_resp came after 1 + submit_retries sends; RSP_ERR_BUSY with the status when the
+ * SMSC still throttled (0x58) or had its queue full (0x14) after throttle_retries resends; RSP_ERR_STATE
+ * on rsp_smpp_esme_free. Submits outstanding when the link drops are re-sent after the next bind, in
+ * their original order (at-least-once: the receiver may see duplicates). */
 rsp_err rsp_smpp_esme_submit(rsp_smpp_esme *e, const rsp_smpp_pdu *sm, rsp_smpp_submit_fn cb, void *arg);
 int rsp_smpp_esme_bound(const rsp_smpp_esme *e);
 /* Counters for tests and benches. */
 typedef struct rsp_smpp_esme_stats {
     unsigned connects, binds, submitted, acked, delivered, enquire_sent, enquire_acked, max_outstanding;
+    unsigned resent_timeout;  /* submits re-sent because their resp did not come in time */
+    unsigned resent_throttle; /* submits re-sent after ESME_RTHROTTLED / ESME_RMSGQFUL */
+    unsigned resent_link;     /* submits re-sent because the link dropped before their resp */
+    unsigned timed_out;       /* submits reported RSP_ERR_TIMEOUT */
 } rsp_smpp_esme_stats;
 void rsp_smpp_esme_stats_get(const rsp_smpp_esme *e, rsp_smpp_esme_stats *out);
 /* Pending submit callbacks are called with RSP_ERR_STATE. */
@@ -145,6 +158,14 @@ typedef struct rsp_smpp_smsc_opts {
 
 rsp_err rsp_smpp_smsc_new(struct event_base *base, const rsp_smpp_smsc_opts *opts, rsp_smpp_smsc **out);
 uint16_t rsp_smpp_smsc_port(const rsp_smpp_smsc *s);
+/* Fault injection for tests of ESMEs (all one-shot counters, decremented as they fire). */
+typedef struct rsp_smpp_smsc_faults {
+    unsigned drop_after_submits; /* close the session that sends the Nth submit_sm from now, unanswered */
+    unsigned refuse_next;        /* answer the next N submit_sm with refuse_status, not delivered */
+    uint32_t refuse_status;      /* 0 = ESME_RTHROTTLED */
+    unsigned withhold_next;      /* swallow the next N submit_sm: no resp, not delivered */
+} rsp_smpp_smsc_faults;
+void rsp_smpp_smsc_set_faults(rsp_smpp_smsc *s, const rsp_smpp_smsc_faults *f);
 /* Closes every session bound as system_id (operations, and tests of reconnection). Returns how many. */
 unsigned rsp_smpp_smsc_drop(rsp_smpp_smsc *s, const char *system_id);
 void rsp_smpp_smsc_free(rsp_smpp_smsc *s);

@@ -1,5 +1,9 @@
 /* SMPP ESME: bind_transceiver, a window of outstanding submit_sm, a send-rate throttle, enquire_link
- * keepalive and reconnection with doubling backoff. Everything runs on the caller's loop. */
+ * keepalive and reconnection with doubling backoff. Everything runs on the caller's loop.
+ *
+ * Submits are never lost silently: the outstanding list is kept in send order, so after a dropped
+ * link they go back to the front of the queue in their original order; a resp that does not come in
+ * time causes a bounded resend; ESME_RTHROTTLED / ESME_RMSGQFUL pause sending (doubling) and resend. */
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +24,8 @@ typedef struct sub {
     rsp_smpp_pdu pdu;
     rsp_smpp_submit_fn cb;
     void *arg;
+    double sent_at;
+    unsigned timeouts, throttles;
 } sub;
 
 typedef enum { ST_DOWN, ST_CONNECTING, ST_BINDING, ST_BOUND } esme_state;
@@ -32,13 +38,15 @@ struct rsp_smpp_esme {
     esme_state st;
     sub *qhead, *qtail; /* waiting to be sent */
     size_t queued;
-    sub *out;           /* sent, awaiting submit_sm_resp */
+    sub *out, *out_tail; /* sent, awaiting submit_sm_resp, oldest first */
     unsigned nout;
     uint32_t seq;
-    struct event *ev_reconnect, *ev_enquire, *ev_send;
+    struct event *ev_reconnect, *ev_enquire, *ev_send, *ev_subto;
     unsigned backoff_ms;
     double next_send; /* throttle: earliest time of the next submit_sm */
     double enquire_sent; /* 0 when none outstanding */
+    double pause_until;  /* the SMSC throttled us: no submit before this */
+    unsigned throttle_ms; /* the next pause */
     rsp_smpp_esme_stats stats;
 };
 
@@ -58,6 +66,29 @@ static uint32_t next_seq(rsp_smpp_esme *e)
 
 static void esme_connect(rsp_smpp_esme *e);
 
+/* Puts the list first..last (n entries, in order) in front of the queue. */
+static void requeue_front(rsp_smpp_esme *e, sub *first, sub *last, unsigned n)
+{
+    if (!first)
+        return;
+    last->next = e->qhead;
+    if (!e->qhead)
+        e->qtail = last;
+    e->qhead = first;
+    e->queued += n;
+}
+
+static void arm_subto(rsp_smpp_esme *e)
+{
+    if (!e->out) {
+        evtimer_del(e->ev_subto);
+        return;
+    }
+    struct timeval tv;
+    tv_of(&tv, e->out->sent_at + e->o.submit_timeout_ms / 1000.0 - rsp_smpp_now() + 0.001);
+    evtimer_add(e->ev_subto, &tv);
+}
+
 static void esme_drop(rsp_smpp_esme *e, const char *why)
 {
     int was_bound = e->st == ST_BOUND;
@@ -68,19 +99,12 @@ static void esme_drop(rsp_smpp_esme *e, const char *why)
     e->enquire_sent = 0;
     evtimer_del(e->ev_enquire);
     evtimer_del(e->ev_send);
-    /* Unacknowledged submits go back to the front of the queue, in order: at-least-once. */
-    if (e->out) {
-        sub *last = e->out;
-        while (last->next)
-            last = last->next;
-        last->next = e->qhead;
-        if (!e->qhead)
-            e->qtail = last;
-        e->qhead = e->out;
-        e->queued += e->nout;
-        e->out = NULL;
-        e->nout = 0;
-    }
+    evtimer_del(e->ev_subto);
+    /* Unacknowledged submits go back to the front of the queue, in send order: at-least-once. */
+    e->stats.resent_link += e->nout;
+    requeue_front(e, e->out, e->out_tail, e->nout);
+    e->out = e->out_tail = NULL;
+    e->nout = 0;
     RSP_LOGN(RSP_SS_SMPP, "esme link down", "system_id=%s why=\"%s\" retry_ms=%u", e->system_id, why, e->backoff_ms);
     struct timeval tv = {(time_t)(e->backoff_ms / 1000), (suseconds_t)(e->backoff_ms % 1000) * 1000};
     evtimer_add(e->ev_reconnect, &tv);
@@ -93,9 +117,12 @@ static void pump(rsp_smpp_esme *e)
 {
     while (e->st == ST_BOUND && e->qhead && e->nout < e->o.window) {
         double now = rsp_smpp_now();
-        if (e->o.rate > 0 && now < e->next_send) {
+        double at = e->pause_until;
+        if (e->o.rate > 0 && e->next_send > at)
+            at = e->next_send;
+        if (now < at) {
             struct timeval tv;
-            tv_of(&tv, e->next_send - now);
+            tv_of(&tv, at - now);
             evtimer_add(e->ev_send, &tv);
             return;
         }
@@ -111,9 +138,15 @@ static void pump(rsp_smpp_esme *e)
             free(s);
             continue;
         }
-        s->next = e->out;
-        e->out = s;
-        e->nout++;
+        s->next = NULL;
+        s->sent_at = now;
+        if (e->out_tail)
+            e->out_tail->next = s;
+        else
+            e->out = s;
+        e->out_tail = s;
+        if (e->nout++ == 0)
+            arm_subto(e);
         e->stats.submitted++;
         if (e->nout > e->stats.max_outstanding)
             e->stats.max_outstanding = e->nout;
@@ -124,14 +157,87 @@ static void pump(rsp_smpp_esme *e)
 
 static sub *take_out(rsp_smpp_esme *e, uint32_t seq)
 {
-    for (sub **pp = &e->out; *pp; pp = &(*pp)->next)
-        if ((*pp)->pdu.sequence == seq) {
-            sub *s = *pp;
-            *pp = s->next;
+    sub *prev = NULL;
+    for (sub *s = e->out; s; prev = s, s = s->next)
+        if (s->pdu.sequence == seq) {
+            if (prev)
+                prev->next = s->next;
+            else
+                e->out = s->next;
+            if (e->out_tail == s)
+                e->out_tail = prev;
+            s->next = NULL;
             e->nout--;
+            if (!prev)
+                arm_subto(e); /* the oldest changed */
             return s;
         }
     return NULL;
+}
+
+/* A submit_sm_resp that says "not now": pause, then send the same message again (bounded). */
+static int throttled(rsp_smpp_esme *e, sub *s, uint32_t status)
+{
+    if (status != RSP_SMPP_RTHROTTLED && status != RSP_SMPP_RMSGQFUL)
+        return 0;
+    if (s->throttles >= e->o.throttle_retries) {
+        RSP_LOGN(RSP_SS_SMPP, "esme submit throttled too often", "system_id=%s status=0x%X tries=%u",
+                 e->system_id, status, s->throttles + 1);
+        if (s->cb)
+            s->cb(s->arg, RSP_ERR_BUSY, status, NULL);
+        free(s);
+        return 1;
+    }
+    s->throttles++;
+    e->stats.resent_throttle++;
+    double until = rsp_smpp_now() + e->throttle_ms / 1000.0;
+    if (until > e->pause_until)
+        e->pause_until = until;
+    RSP_LOGI(RSP_SS_SMPP, "esme throttled by the smsc", "system_id=%s status=0x%X pause_ms=%u", e->system_id,
+             status, e->throttle_ms);
+    if (e->throttle_ms < 16 * e->o.throttle_ms)
+        e->throttle_ms *= 2;
+    requeue_front(e, s, s, 1);
+    return 1;
+}
+
+/* The oldest outstanding submits got no resp in time: resend them (bounded), in order. */
+static void subto_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    rsp_smpp_esme *e = arg;
+    double now = rsp_smpp_now(), lim = e->o.submit_timeout_ms / 1000.0;
+    sub *first = NULL, *last = NULL;
+    unsigned n = 0;
+    while (e->out && now - e->out->sent_at >= lim) {
+        sub *s = e->out;
+        e->out = s->next;
+        if (!e->out)
+            e->out_tail = NULL;
+        s->next = NULL;
+        e->nout--;
+        if (s->timeouts >= e->o.submit_retries) {
+            e->stats.timed_out++;
+            RSP_LOGN(RSP_SS_SMPP, "esme submit unanswered", "system_id=%s dest=%s sends=%u", e->system_id,
+                     s->pdu.dest_addr, s->timeouts + 1);
+            if (s->cb)
+                s->cb(s->arg, RSP_ERR_TIMEOUT, 0, NULL);
+            free(s);
+            continue;
+        }
+        s->timeouts++;
+        e->stats.resent_timeout++;
+        if (last)
+            last->next = s;
+        else
+            first = s;
+        last = s;
+        n++;
+    }
+    requeue_front(e, first, last, n);
+    arm_subto(e);
+    pump(e);
 }
 
 static void on_pdu(rsp_smpp_esme *e, const rsp_smpp_pdu *p, rsp_err derr)
@@ -173,6 +279,11 @@ static void on_pdu(rsp_smpp_esme *e, const rsp_smpp_pdu *p, rsp_err derr)
         if (!s)
             return;
         e->stats.acked++;
+        if (p->command_id != RSP_SMPP_GENERIC_NACK && throttled(e, s, p->command_status)) {
+            pump(e);
+            return;
+        }
+        e->throttle_ms = e->o.throttle_ms;
         if (s->cb)
             s->cb(s->arg, p->command_status == RSP_SMPP_ROK && p->command_id != RSP_SMPP_GENERIC_NACK ? RSP_OK
                                                                                                    : RSP_ERR_DENIED,
@@ -348,11 +459,17 @@ rsp_err rsp_smpp_esme_new(struct event_base *base, const rsp_smpp_esme_opts *opt
     if (!e->o.reconnect_min_ms) e->o.reconnect_min_ms = 200;
     if (!e->o.reconnect_max_ms) e->o.reconnect_max_ms = 30000;
     if (!e->o.max_queue) e->o.max_queue = 10000;
+    if (!e->o.submit_timeout_ms) e->o.submit_timeout_ms = e->o.response_timeout_ms;
+    if (!e->o.submit_retries) e->o.submit_retries = 2;
+    if (!e->o.throttle_ms) e->o.throttle_ms = 1000;
+    if (!e->o.throttle_retries) e->o.throttle_retries = 20;
+    e->throttle_ms = e->o.throttle_ms;
     e->backoff_ms = e->o.reconnect_min_ms;
     e->ev_reconnect = evtimer_new(base, reconnect_cb, e);
     e->ev_enquire = evtimer_new(base, enquire_cb, e);
     e->ev_send = evtimer_new(base, send_cb, e);
-    if (!e->ev_reconnect || !e->ev_enquire || !e->ev_send) {
+    e->ev_subto = evtimer_new(base, subto_cb, e);
+    if (!e->ev_reconnect || !e->ev_enquire || !e->ev_send || !e->ev_subto) {
         rsp_smpp_esme_free(e);
         return RSP_ERR_NOMEM;
     }
@@ -409,6 +526,7 @@ void rsp_smpp_esme_free(rsp_smpp_esme *e)
     if (e->ev_reconnect) event_free(e->ev_reconnect);
     if (e->ev_enquire) event_free(e->ev_enquire);
     if (e->ev_send) event_free(e->ev_send);
+    if (e->ev_subto) event_free(e->ev_subto);
     fail_list(e->out);
     fail_list(e->qhead);
     free(e);

@@ -49,6 +49,7 @@ struct rsp_smpp_smsc {
     sess *sessions;
     uint64_t next_msg;
     uint16_t port;
+    rsp_smpp_smsc_faults faults;
 };
 
 static void send_receipt(rsp_smpp_smsc *m, const dlv *d, int delivered);
@@ -183,9 +184,38 @@ static void on_bind(sess *s, const rsp_smpp_pdu *p)
     rsp_smpp_io_send(s->bev, &r);
 }
 
-static void on_submit(sess *s, const rsp_smpp_pdu *p)
+/* Test faults: 0 none, 1 the submit was consumed by one, -1 consumed and the session freed. */
+static int inject_fault(sess *s, const rsp_smpp_pdu *p)
+{
+    rsp_smpp_smsc_faults *f = &s->smsc->faults;
+    if (f->drop_after_submits && --f->drop_after_submits == 0) {
+        RSP_LOGN(RSP_SS_SMSC, "fault: dropping the link", "system_id=%s", s->system_id);
+        sess_free(s);
+        return -1;
+    }
+    if (f->withhold_next) {
+        f->withhold_next--;
+        RSP_LOGN(RSP_SS_SMSC, "fault: submit swallowed", "system_id=%s seq=%u", s->system_id, p->sequence);
+        return 1;
+    }
+    if (f->refuse_next) {
+        f->refuse_next--;
+        rsp_smpp_io_reply(s->bev, RSP_SMPP_SUBMIT_SM | RSP_SMPP_RESP,
+                          f->refuse_status ? f->refuse_status : RSP_SMPP_RTHROTTLED, p->sequence);
+        return 1;
+    }
+    return 0;
+}
+
+void rsp_smpp_smsc_set_faults(rsp_smpp_smsc *m, const rsp_smpp_smsc_faults *f) { m->faults = *f; }
+
+/* Returns 0 when s was freed. */
+static int on_submit(sess *s, const rsp_smpp_pdu *p)
 {
     rsp_smpp_smsc *m = s->smsc;
+    int fault = s->bound ? inject_fault(s, p) : 0;
+    if (fault)
+        return fault > 0;
     rsp_smpp_pdu r;
     rsp_smpp_pdu_init(&r, RSP_SMPP_SUBMIT_SM | RSP_SMPP_RESP, p->sequence);
     sess *to = s->bound ? route(m, p->dest_addr) : NULL;
@@ -194,13 +224,13 @@ static void on_submit(sess *s, const rsp_smpp_pdu *p)
         RSP_LOGN(RSP_SS_SMSC, "submit refused", "from=%s to=%s status=0x%X", s->system_id, p->dest_addr,
                  r.command_status);
         rsp_smpp_io_send(s->bev, &r);
-        return;
+        return 1;
     }
     dlv *d = calloc(1, sizeof(*d));
     if (!d) {
         r.command_status = RSP_SMPP_RMSGQFUL;
         rsp_smpp_io_send(s->bev, &r);
-        return;
+        return 1;
     }
     snprintf(d->msg_id, sizeof(d->msg_id), "%llX", (unsigned long long)++m->next_msg);
     memcpy(r.message_id, d->msg_id, sizeof(d->msg_id));
@@ -225,6 +255,7 @@ static void on_submit(sess *s, const rsp_smpp_pdu *p)
     rsp_smpp_io_send(to->bev, &dv);
     RSP_LOGI(RSP_SS_SMSC, "submit", "id=%s from=%s to=%s via=%s esm=0x%02X pid=0x%02X dcs=0x%02X len=%u", d->msg_id,
              p->source_addr, p->dest_addr, to->system_id, p->esm_class, p->protocol_id, p->data_coding, p->sm_length);
+    return 1;
 }
 
 static void on_deliver_resp(sess *s, const rsp_smpp_pdu *p)
@@ -269,7 +300,8 @@ static void sess_read_cb(struct bufferevent *bev, void *arg)
             on_bind(s, &p);
             break;
         case RSP_SMPP_SUBMIT_SM:
-            on_submit(s, &p);
+            if (!on_submit(s, &p))
+                return;
             break;
         case RSP_SMPP_DELIVER_SM | RSP_SMPP_RESP:
             on_deliver_resp(s, &p);

@@ -377,6 +377,184 @@ static void test_bind_refused(void **state)
     assert_int_equal(st.binds, 0);
 }
 
+/* ---- lost, unanswered and throttled submits (fault knobs of the test SMSC) ---- */
+typedef struct order_peer {
+    peer base;
+    int seen[64];
+    int nseen;
+} order_peer;
+
+static uint32_t on_deliver_order(void *arg, const rsp_smpp_pdu *p)
+{
+    order_peer *x = arg;
+    if (!(p->esm_class & RSP_SMPP_ESM_RECEIPT) && x->nseen < 64)
+        x->seen[x->nseen++] = p->short_message[0];
+    return on_deliver(&x->base, p);
+}
+
+static rsp_smpp_esme *esme_faulty(world *w, peer *x, unsigned window, unsigned submit_timeout_ms)
+{
+    rsp_smpp_esme_opts o = {0};
+    o.host = "127.0.0.1";
+    o.port = rsp_smpp_smsc_port(w->smsc);
+    o.system_id = "smsr1";
+    o.password = "secret";
+    o.window = window;
+    o.enquire_link_ms = 5000;
+    o.reconnect_min_ms = 50;
+    o.reconnect_max_ms = 100;
+    o.submit_timeout_ms = submit_timeout_ms;
+    o.submit_retries = 2;
+    o.throttle_ms = 100;
+    o.throttle_retries = 3;
+    o.on_deliver = on_deliver;
+    o.on_state = on_state;
+    o.arg = x;
+    rsp_smpp_esme *e;
+    assert_int_equal(rsp_smpp_esme_new(w->base, &o, &e), RSP_OK);
+    return e;
+}
+
+static void sm_numbered(rsp_smpp_pdu *sm, int i)
+{
+    sample_sm(sm, "smsr1", "447700900001");
+    sm->registered_delivery = 0;
+    sm->short_message[0] = (uint8_t)i;
+}
+
+/* The link drops with submits in flight: after the re-bind they are re-sent in their original order,
+ * before the ones still queued, and every callback says OK. */
+static void test_drop_resends_in_order(void **state)
+{
+    world *w = *state;
+    order_peer dev = {0};
+    rsp_smpp_esme_opts o = {0};
+    o.host = "127.0.0.1";
+    o.port = rsp_smpp_smsc_port(w->smsc);
+    o.system_id = "dev1";
+    o.password = "devpw";
+    o.address_range = "447700900001";
+    o.on_deliver = on_deliver_order;
+    o.on_state = on_state;
+    o.arg = &dev;
+    assert_int_equal(rsp_smpp_esme_new(w->base, &o, &w->dev), RSP_OK);
+    w->smsr = esme_faulty(w, &w->psmsr, 6, 2000);
+    assert_true(run_until(w->base, &w->psmsr.bound_events, 1, 5));
+    assert_true(run_until(w->base, &dev.base.bound_events, 1, 5));
+    rsp_smpp_smsc_faults f = {0};
+    f.drop_after_submits = 3; /* 1 and 2 go through, the link drops on 3 with 4..6 unread */
+    rsp_smpp_smsc_set_faults(w->smsc, &f);
+    enum { N = 12 };
+    subres r[N];
+    memset(r, 0, sizeof(r));
+    rsp_smpp_pdu sm;
+    for (int i = 0; i < N; i++) {
+        sm_numbered(&sm, i);
+        assert_int_equal(rsp_smpp_esme_submit(w->smsr, &sm, on_submit, &r[i]), RSP_OK);
+    }
+    for (int i = 0; i < N; i++) {
+        assert_true(run_until(w->base, &r[i].done, 1, 5));
+        assert_int_equal(r[i].err, RSP_OK);
+    }
+    assert_true(run_until(w->base, &dev.nseen, N, 5));
+    assert_int_equal(w->psmsr.bound_events, 2);
+    /* At most one restart point (the re-sent window), each run strictly increasing, every number
+     * seen; duplicates only of the first run (resps lost with the link). */
+    int restarts = 0, have[N] = {0};
+    for (int i = 0; i < dev.nseen; i++) {
+        assert_true(dev.seen[i] < N);
+        have[dev.seen[i]] = 1;
+        if (i && dev.seen[i] <= dev.seen[i - 1])
+            restarts++;
+    }
+    assert_true(restarts <= 1);
+    for (int i = 0; i < N; i++)
+        assert_true(have[i]);
+    rsp_smpp_esme_stats st;
+    rsp_smpp_esme_stats_get(w->smsr, &st);
+    assert_true(st.resent_link >= 4); /* 3..6 at least */
+}
+
+/* A submit_sm_resp withheld once: re-sent after submit_timeout_ms and answered; withheld on every
+ * try: RSP_ERR_TIMEOUT after 1 + submit_retries sends. */
+static void test_submit_timeout_retry(void **state)
+{
+    world *w = *state;
+    w->dev = esme(w, "dev1", "devpw", "447700900001", &w->pdev, 0, 0);
+    w->smsr = esme_faulty(w, &w->psmsr, 4, 150);
+    assert_true(run_until(w->base, &w->psmsr.bound_events, 1, 5));
+    assert_true(run_until(w->base, &w->pdev.bound_events, 1, 5));
+    rsp_smpp_smsc_faults f = {0};
+    f.withhold_next = 1;
+    rsp_smpp_smsc_set_faults(w->smsc, &f);
+    rsp_smpp_pdu sm;
+    sm_numbered(&sm, 1);
+    subres a = {0}, b = {0};
+    double t0 = rsp_smpp_now();
+    assert_int_equal(rsp_smpp_esme_submit(w->smsr, &sm, on_submit, &a), RSP_OK);
+    assert_true(run_until(w->base, &a.done, 1, 5));
+    assert_int_equal(a.err, RSP_OK);
+    assert_true(a.at - t0 >= 0.14);
+    assert_true(run_until(w->base, &w->pdev.delivered, 1, 5));
+    assert_int_equal(w->pdev.delivered, 1); /* the swallowed one was never delivered */
+
+    f.withhold_next = 10;
+    rsp_smpp_smsc_set_faults(w->smsc, &f);
+    t0 = rsp_smpp_now();
+    assert_int_equal(rsp_smpp_esme_submit(w->smsr, &sm, on_submit, &b), RSP_OK);
+    assert_true(run_until(w->base, &b.done, 1, 5));
+    assert_int_equal(b.err, RSP_ERR_TIMEOUT);
+    assert_true(b.at - t0 >= 0.44); /* three sends, 150 ms each */
+    rsp_smpp_esme_stats st;
+    rsp_smpp_esme_stats_get(w->smsr, &st);
+    assert_int_equal(st.resent_timeout, 3);
+    assert_int_equal(st.timed_out, 1);
+    assert_int_equal(st.submitted, 5);
+    assert_int_equal(st.binds, 1); /* retried on the same link */
+}
+
+/* ESME_RTHROTTLED and ESME_RMSGQFUL: pause (100 ms, then 200 ms), resend, deliver once; throttled
+ * past throttle_retries: RSP_ERR_BUSY with the status. */
+static void test_throttled_backoff(void **state)
+{
+    world *w = *state;
+    w->dev = esme(w, "dev1", "devpw", "447700900001", &w->pdev, 0, 0);
+    w->smsr = esme_faulty(w, &w->psmsr, 4, 2000);
+    assert_true(run_until(w->base, &w->psmsr.bound_events, 1, 5));
+    assert_true(run_until(w->base, &w->pdev.bound_events, 1, 5));
+    const uint32_t statuses[] = {RSP_SMPP_RTHROTTLED, RSP_SMPP_RMSGQFUL};
+    for (int k = 0; k < 2; k++) {
+        rsp_smpp_smsc_faults f = {0};
+        f.refuse_next = 2;
+        f.refuse_status = statuses[k];
+        rsp_smpp_smsc_set_faults(w->smsc, &f);
+        rsp_smpp_pdu sm;
+        sm_numbered(&sm, k);
+        subres a = {0};
+        double t0 = rsp_smpp_now();
+        assert_int_equal(rsp_smpp_esme_submit(w->smsr, &sm, on_submit, &a), RSP_OK);
+        assert_true(run_until(w->base, &a.done, 1, 5));
+        assert_int_equal(a.err, RSP_OK);
+        assert_true(a.at - t0 >= 0.29);
+        assert_true(run_until(w->base, &w->pdev.delivered, k + 1, 5));
+    }
+    assert_int_equal(w->pdev.delivered, 2);
+    rsp_smpp_esme_stats st;
+    rsp_smpp_esme_stats_get(w->smsr, &st);
+    assert_int_equal(st.resent_throttle, 4);
+
+    rsp_smpp_smsc_faults f = {0};
+    f.refuse_next = 10;
+    rsp_smpp_smsc_set_faults(w->smsc, &f);
+    rsp_smpp_pdu sm;
+    sm_numbered(&sm, 9);
+    subres b = {0};
+    assert_int_equal(rsp_smpp_esme_submit(w->smsr, &sm, on_submit, &b), RSP_OK);
+    assert_true(run_until(w->base, &b.done, 1, 5));
+    assert_int_equal(b.err, RSP_ERR_BUSY);
+    assert_int_equal(b.status, RSP_SMPP_RTHROTTLED);
+}
+
 int main(void)
 {
     if (getenv("TDEBUG"))
@@ -390,6 +568,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reconnect, setup, teardown),
         cmocka_unit_test_setup_teardown(test_throttle_and_window, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bind_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_drop_resends_in_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_submit_timeout_retry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_throttled_backoff, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
