@@ -8,11 +8,12 @@
  *
  * Writers are serialised by an OFD lock on a side file ("<db>-wlock") taken before BEGIN IMMEDIATE
  * and released after COMMIT/ROLLBACK. Why: SQLite's own busy handler sleeps in growing steps (up to
- * 100 ms) and wakes in no order, so under 4-8 writers some waited 1-2 s, longer than a lease. A
- * blocked fcntl lock is woken by the kernel the moment the holder unlocks (no polling), so a
- * writer waits for the writers ahead of it and no longer; OFD locks belong to the open file, so two
- * connections of one process exclude each other too, and the kernel drops the lock when its holder
- * dies, so a killed worker never wedges the others.
+ * 100 ms) and wakes in no order, so under 4-8 writers some waited 1-2 s, longer than a lease. Here
+ * a waiter polls briefly, then blocks in the kernel and is woken the moment the holder unlocks,
+ * with a "starving" stamp in the side file's shared page that makes the others let it go first
+ * (wlock below); OFD locks belong to the open file, so two connections of one process exclude each
+ * other too, and the kernel drops the lock when its holder dies, so a killed worker never wedges
+ * the others.
  *
  * Checkpoints run outside that lock: SQLite's automatic checkpoint runs inside the COMMIT that
  * crosses 1000 WAL pages, i.e. while the writer lock is held, and on a slow disk it wrote and
@@ -22,9 +23,13 @@
 #define _GNU_SOURCE /* F_OFD_SETLKW */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -42,6 +47,7 @@ typedef struct sq {
     int pending;        /* SQLITE_ROW or SQLITE_DONE from the first step, not yet consumed */
     int64_t changes;
     int lockfd;         /* the writer lock's side file, -1 for an in-memory database */
+    _Atomic int64_t *starving; /* in the side file's shared page: stamp of a starving waiter */
     bool locked;
     int wal_pages;      /* WAL size after the last commit (WAL hook) */
 } sq;
@@ -94,6 +100,26 @@ static rsp_err sq_exec(rsp_store *s, const char *sql)
     return map_rc(q, rc, "exec");
 }
 
+/* The side file's first page, shared by every connection to the database. */
+static int map_page(sq *q)
+{
+    struct stat st;
+    if (fstat(q->lockfd, &st) != 0 || (st.st_size < 4096 && ftruncate(q->lockfd, 4096) != 0))
+        return -1;
+    void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, q->lockfd, 0);
+    if (p == MAP_FAILED)
+        return -1;
+    q->starving = p;
+    return 0;
+}
+
+static void unmap_page(sq *q)
+{
+    if (q->starving)
+        munmap((void *)q->starving, 4096);
+    q->starving = NULL;
+}
+
 static rsp_err sq_open(rsp_store *s, const char *path, rsp_diag *diag)
 {
     sq *q = calloc(1, sizeof *q);
@@ -115,8 +141,11 @@ static rsp_err sq_open(rsp_store *s, const char *path, rsp_diag *diag)
     if (strcmp(path, ":memory:") != 0) {
         char lp[4096];
         if (snprintf(lp, sizeof lp, "%s-wlock", path) >= (int)sizeof lp ||
-            (q->lockfd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+            (q->lockfd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0 ||
+            map_page(q) != 0) {
             rsp_diag_set(diag, RSP_ERR_IO, "store: cannot open the writer lock %s-wlock", path);
+            if (q->lockfd >= 0)
+                close(q->lockfd);
             sqlite3_close(q->db);
             free(q);
             s->be = NULL;
@@ -132,6 +161,7 @@ static rsp_err sq_open(rsp_store *s, const char *path, rsp_diag *diag)
                            " PRAGMA foreign_keys=ON;");
     if (e != RSP_OK) {
         rsp_diag_set(diag, e, "store: cannot configure sqlite database %s", path);
+        unmap_page(q);
         if (q->lockfd >= 0)
             close(q->lockfd);
         sqlite3_close(q->db);
@@ -161,32 +191,76 @@ static void sq_close(rsp_store *s)
     for (int i = 0; i < RSP_STMT__COUNT; i++)
         sqlite3_finalize(q->stmt[i]);
     sqlite3_close(q->db);
+    unmap_page(q);
     if (q->lockfd >= 0)
         close(q->lockfd); /* drops the writer lock if still held */
     free(q);
     s->be = NULL;
 }
 
-static rsp_err wlock(sq *q, short type)
+/* The writer lock (see the top of the file). Taking it: a waiter first polls without blocking
+ * (every 50 us, up to SPIN_US), so a writer that just committed may take the lock again at once
+ * instead of handing it over (a hand-off costs a context switch, milliseconds on a loaded host).
+ * A waiter that polled SPIN_US without luck is starving: it stamps the shared page and blocks in
+ * the kernel; while a stamp is fresh (younger than POLITE_US) nobody takes the lock without
+ * blocking, so the starving writer is next. A stamp left by a killed waiter just goes stale. */
+#define SPIN_US 2000
+#define POLITE_US 20000
+
+static int64_t mono_us(void)
 {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts); /* one clock for all processes of the host */
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void nap(void)
+{
+    struct timespec ts = {0, 50000};
+    nanosleep(&ts, NULL);
+}
+
+static rsp_err wlock_fail(void)
+{
+    RSP_LOGE(RSP_SS_STORE, "sqlite writer lock failed", "errno=%d", errno);
+    return RSP_ERR_IO;
+}
+
+static rsp_err wlock(sq *q)
+{
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1};
     if (q->lockfd < 0)
         return RSP_OK;
-    struct flock fl = {.l_type = type, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1};
-    int rc;
-    while ((rc = fcntl(q->lockfd, type == F_UNLCK ? F_OFD_SETLK : F_OFD_SETLKW, &fl)) < 0 &&
-           errno == EINTR)
-        ;
-    if (rc < 0) {
-        RSP_LOGE(RSP_SS_STORE, "sqlite writer lock failed", "errno=%d", errno);
-        return RSP_ERR_IO;
+    int64_t t0 = mono_us(), now = t0, stamp;
+    while ((stamp = atomic_load(q->starving)) != 0 && now - stamp < POLITE_US &&
+           now - t0 < POLITE_US) {
+        nap();
+        now = mono_us();
     }
-    return RSP_OK;
+    for (t0 = now;;) {
+        if (fcntl(q->lockfd, F_OFD_SETLK, &fl) == 0)
+            return RSP_OK;
+        if (errno != EAGAIN && errno != EACCES && errno != EINTR)
+            return wlock_fail();
+        if ((now = mono_us()) - t0 >= SPIN_US)
+            break;
+        nap();
+    }
+    atomic_store(q->starving, now);
+    int rc;
+    while ((rc = fcntl(q->lockfd, F_OFD_SETLKW, &fl)) < 0 && errno == EINTR)
+        ;
+    int64_t mine = now;
+    atomic_compare_exchange_strong(q->starving, &mine, 0); /* unless a newer waiter stamped */
+    return rc < 0 ? wlock_fail() : RSP_OK;
 }
 
 static void wunlock(sq *q)
 {
     if (q->locked) {
-        wlock(q, F_UNLCK);
+        struct flock fl = {.l_type = F_UNLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1};
+        if (fcntl(q->lockfd, F_OFD_SETLK, &fl) < 0)
+            wlock_fail();
         q->locked = false;
     }
     if (q->wal_pages >= CHECKPOINT_PAGES) {
@@ -200,7 +274,7 @@ static rsp_err sq_begin(rsp_store *s)
 {
     sq *q = s->be;
     if (!q->locked) {
-        RSP_STORE_TRY(wlock(q, F_WRLCK));
+        RSP_STORE_TRY(wlock(q));
         q->locked = true;
     }
     rsp_err e = sq_exec(s, "BEGIN IMMEDIATE");

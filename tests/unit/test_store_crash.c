@@ -47,6 +47,7 @@ typedef struct cr_shm {
     atomic_int killed;             /* workers that killed themselves mid-operation */
     atomic_int stalled;
     atomic_int stop;
+    atomic_int go;                 /* start line: the first claims all happen at once */
     int64_t hard_stop;             /* workers give up by themselves after this (ms) */
     atomic_int done_ok[CR_OPS];
     int nops;
@@ -116,6 +117,8 @@ static int cr_worker(const char *uri, cr_shm *sh, int index, bool broken)
         rsp_store__test_break_claim(s);
     rsp_store_op op;
     memset(&op, 0, sizeof op);
+    while (!atomic_load(&sh->go) && now_ms() < sh->hard_stop)
+        sleep_ms(1);
     while (!atomic_load(&sh->stop) && now_ms() < sh->hard_stop && !err) {
         rsp_err e = rsp_store_op_claim(s, wid, now_ms(), CR_LEASE_MS, &op);
         if (e == RSP_ERR_END) {
@@ -270,11 +273,14 @@ static int cr_run(fx *f, int neids, bool broken)
     rsp_store_close(f->s);
     f->s = NULL;
     pid_t pids[CR_WORKERS];
-    for (int i = 0; i < CR_WORKERS; i++)
-        pids[i] = cr_spawn(f->uri, sh, i, broken);
-    int live = CR_WORKERS, deaths = 0, errors = 0;
     int64_t deadline = now_ms() + 20000;
     sh->hard_stop = deadline + 2000;
+    for (int i = 0; i < CR_WORKERS; i++)
+        pids[i] = cr_spawn(f->uri, sh, i, broken);
+    sleep_ms(100); /* every worker connected: start together */
+    atomic_store(&sh->go, 1);
+    int live = CR_WORKERS, deaths = 0, errors = 0;
+
     while (live > 0) {
         int st = 0;
         pid_t p = waitpid(-1, &st, WNOHANG);
