@@ -3,15 +3,16 @@
  * exactly one profile enabled, every ISD-P either created and empty or fully installed, and the SM-SR
  * can go on (its counter is still accepted). Also: notifications go into an open admin session. */
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 
 #include "test_euicc_fixture.h"
 
-static void worker(fx *x)
+static void worker(fx *x, int ready_fd)
 {
-    /* The child: an endless stream of work on card 0, until it is killed. */
-    rsp_euicc_fleet_close(x->f);
+    /* The child: an endless stream of work on card 0, until it is killed. It opens the fleet itself
+     * (an SQLite connection must not cross a fork). */
     if (rsp_euicc_fleet_open(x->dir, NULL, &x->f) != RSP_OK)
         _exit(3);
     rsp_euicc *c = fx_card(x, 0);
@@ -20,7 +21,9 @@ static void worker(fx *x)
     for (uint32_t round = 0;; round++) {
         uint32_t tar = 0x100 + (round % 4);
         char cmd[300], aid[33];
-        for (uint32_t t = 0x100; t < 0x104; t++) { /* delete what earlier rounds left, if anything */
+        for (uint32_t t = 0x100; t < 0x104; t++) { /* disable and delete what earlier runs left */
+            fx_sd_aid("3A04", t, cmd);
+            fx_sms1(x, c, 1, cmd, NULL);
             fx_isdp_hex(t, aid);
             snprintf(cmd, sizeof(cmd), "80E40040124F10%s", aid);
             fx_sms1(x, c, 1, cmd, NULL);
@@ -29,6 +32,8 @@ static void worker(fx *x)
         fx_download(x, c, 0, tar, &pkg, &keys);
         fx_sd_aid("3A03", tar, cmd);
         fx_sms1(x, c, 1, cmd, NULL);
+        if (round == 0 && write(ready_fd, "r", 1) != 1) /* the parent starts its clock now */
+            _exit(4);
         uint8_t types[8];
         uint16_t seqs[8];
         x->now += 3600000;
@@ -51,18 +56,30 @@ static void test_kill9(void **state)
     srand((unsigned)time(NULL) ^ (unsigned)getpid());
     uint16_t last_seq = 0;
     for (int run = 0; run < 3; run++) {
+        rsp_euicc_fleet_close(x.f);
+        x.f = NULL;
+        int fds[2];
+        assert_int_equal(pipe(fds), 0);
         pid_t pid = fork();
         assert_true(pid >= 0);
-        if (pid == 0)
-            worker(&x);
-        struct timespec ts = {0, (long)(150 + rand() % 400) * 1000000L};
-        nanosleep(&ts, NULL);
-        kill(pid, SIGKILL);
+        if (pid == 0) {
+            prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the test */
+            close(fds[0]);
+            worker(&x, fds[1]);
+        }
+        close(fds[1]);
+        char ready;
+        ssize_t got = read(fds[0], &ready, 1); /* the child has switched once */
+        close(fds[0]);
+        struct timespec ts = {0, (long)(rand() % 500) * 1000000L};
+        if (got == 1)
+            nanosleep(&ts, NULL);
+        kill(pid, SIGKILL); /* before any assertion, so a failing test stops its child too */
         int st = 0;
         waitpid(pid, &st, 0);
+        assert_int_equal(got, 1);
         assert_true(WIFSIGNALED(st));
         /* Reopen: the card is consistent. */
-        rsp_euicc_fleet_close(x.f);
         assert_int_equal(rsp_euicc_fleet_open(dir, NULL, &x.f), RSP_OK);
         rsp_euicc *c = fx_card(&x, 0);
         rsp_euicc_info info;
