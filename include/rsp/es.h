@@ -160,7 +160,8 @@ typedef struct rsp_es_msg {
      * FunctionExecutionStatus that names it. */
     char bad_element[64];
     const char *bad_reason;
-    int soap_version;        /* 11 or 12 for decoded SOAP, 0 otherwise */
+    int soap_version;        /* 11 or 12 for decoded SOAP, 0 otherwise; encode: the version to write
+                              * (0: the dialect's), so an answer keeps its request's */
     rsp_es_dialect dialect;  /* decode: the dialect detected; encode: the dialect to write */
     /* A result carried in the HTTP response to its request (njiwa: <OpResponse><return>...), rather than
      * sent as a request of its own to ReplyTo (a callback). Set by the decoder; the encoder reads it. The

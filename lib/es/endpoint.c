@@ -110,6 +110,18 @@ static void answer_error(rsp_es_respond_fn respond, void *rctx, bool json, int s
     rsp_buf_free(&b);
 }
 
+/* Answers use the SOAP version of the request (a SOAP 1.1 request is never answered in 1.2), else the
+ * dialect's. */
+static int soap_version(const rsp_es_msg *req)
+{
+    return req->soap_version ? req->soap_version : rsp_es_dialect_soap_version(req->dialect);
+}
+
+static const char *soap_ctype(const rsp_es_msg *req)
+{
+    return soap_version(req) == 11 ? RSP_ES_SOAP11_CTYPE : RSP_ES_SOAP12_CTYPE;
+}
+
 static char *new_message_id(void)
 {
     uint8_t r[16];
@@ -151,6 +163,7 @@ static rsp_err encode_result(const rsp_es_endpoint *ep, const rsp_es_msg *req, b
     res.response = true;
     res.body = body;
     res.dialect = req->dialect;
+    res.soap_version = req->soap_version;
     res.in_http_response = in_http;
     rsp_err e = json ? rsp_es_action_format(req->func, true, action, alen) : rsp_es_soap_action(&res, action, alen);
     if (e != RSP_OK)
@@ -197,11 +210,11 @@ static void finish(rsp_es_call *c)
         rsp_diag_clear(&d);
         bool in_http = c->deferred || c->sync_answer;
         rsp_err e = encode_result(ep, &c->req, c->json, in_http, c->resp, &b, action, sizeof(action), &d);
-        const char *ctype = c->json ? "application/json" : rsp_es_dialect_content_type(c->req.dialect);
+        const char *ctype = c->json ? "application/json" : soap_ctype(&c->req);
         if (e != RSP_OK) {
             RSP_LOGE(RSP_SS_ES, "cannot encode result", "function=%s err=%s", c->req.func->name, d.msg);
             if (in_http)
-                answer_error(c->respond, c->rctx, c->json, rsp_es_dialect_soap_version(c->req.dialect), 500, e,
+                answer_error(c->respond, c->rctx, c->json, soap_version(&c->req), 500, e,
                              "result could not be encoded", NULL);
         } else if (c->deferred || c->sync_answer) {
             answer(c->respond, c->rctx, 200, ctype, &b);
@@ -259,7 +272,7 @@ static void accepted(const rsp_es_call *c)
 {
     rsp_buf b = RSP_BUF_INIT;
     if (!c->json && c->req.response && rsp_es_soap_ack(&c->req, &b, NULL) == RSP_OK)
-        answer(c->respond, c->rctx, 200, rsp_es_dialect_content_type(c->req.dialect), &b);
+        answer(c->respond, c->rctx, 200, soap_ctype(&c->req), &b);
     else
         answer(c->respond, c->rctx, 202, NULL, NULL);
     rsp_buf_free(&b);
@@ -307,7 +320,7 @@ static void answer_invalid(rsp_es_endpoint *ep, const rsp_es_msg *m, bool json, 
         e = encode_result(ep, m, json, true, resp, &b, action, sizeof(action), NULL);
     }
     if (e == RSP_OK)
-        answer(respond, rctx, json ? 400 : 200, json ? "application/json" : rsp_es_dialect_content_type(m->dialect), &b);
+        answer(respond, rctx, json ? 400 : 200, json ? "application/json" : soap_ctype(m), &b);
     else
         answer_error(respond, rctx, json, m->soap_version ? m->soap_version : 12, 400, e, d->msg, m->wsa.message_id);
     rsp_buf_free(&b);

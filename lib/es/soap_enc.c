@@ -368,7 +368,9 @@ rsp_err rsp_es_soap_encode(const rsp_es_msg *m, rsp_buf *out, rsp_diag *d)
             return e;
         act = action;
     }
-    const char *env_ns = dd->soap_version == 11 ? RSP_ES_SOAP11_NS : RSP_ES_SOAP12_NS;
+    /* the SOAP version of the message when it has one (an answer keeps its request's), else the dialect's */
+    int sv = m->soap_version == 11 || m->soap_version == 12 ? m->soap_version : dd->soap_version;
+    const char *env_ns = sv == 11 ? RSP_ES_SOAP11_NS : RSP_ES_SOAP12_NS;
     rsp_err e = put(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?><env:Envelope xmlns:env=\"");
     if (e == RSP_OK)
         e = put(out, env_ns);
@@ -426,7 +428,8 @@ rsp_err rsp_es_soap_ack(const rsp_es_msg *m, rsp_buf *out, rsp_diag *d)
     /* JAX-WS names the answer <operation>Response, and its default Action <namespace>/<port>/<that> */
     snprintf(w, sizeof(w), "%s%sResponse", op->cb_op ? op->cb_op : op->op, op->cb_op ? "" : "Response");
     snprintf(action, sizeof(action), RSP_ES_NS "/%s/%s", rsp_es_iface_get(m->func->iface)->name, w);
-    const char *env_ns = dd->soap_version == 11 ? RSP_ES_SOAP11_NS : RSP_ES_SOAP12_NS;
+    int sv = m->soap_version == 11 || m->soap_version == 12 ? m->soap_version : dd->soap_version;
+    const char *env_ns = sv == 11 ? RSP_ES_SOAP11_NS : RSP_ES_SOAP12_NS;
     rsp_err e = put3(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?><env:Envelope xmlns:env=\"", env_ns, "\" xmlns:");
     if (e == RSP_OK)
         e = put3(out, dd->wsa_prefix, "=\"", dd->wsa_ns);

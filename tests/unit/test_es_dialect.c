@@ -420,6 +420,21 @@ static void test_endpoint_answers_in_kind(void **state)
     assert_non_null(strstr(b, "<wsam:RelatesTo>njiwa-1</wsam:RelatesTo>"));
     assert_non_null(strstr(b, "<es:EnableProfileResponse><return>"));
     assert_non_null(strstr(b, "<EuiccResponseData>9000</EuiccResponseData></return>"));
+    /* SOAP 1.1 with standard WS-A (the gsma dialect): the answer stays SOAP 1.1, with 2005/08 headers */
+    const char *g11 = S11 "<a:MessageID xmlns:a=\"http://www.w3.org/2005/08/addressing\">g-1</a:MessageID>"
+        "<a:Action xmlns:a=\"http://www.w3.org/2005/08/addressing\">http://gsma.com/ES4/ProfileManagent/ES4-EnableProfile"
+        "</a:Action>" BODY(ES("EnableProfile") "<FunctionCallIdentifier>f</FunctionCallIdentifier><Eid>" EID "</Eid>"
+                           "<Iccid>8988211000000000017</Iccid></ns2:EnableProfile>");
+    in.body = (const uint8_t *)g11;
+    in.body_len = strlen(g11);
+    rsp_buf_free(&o.body);
+    assert_int_equal(rsp_es_endpoint_handle(ep, &in, respond, &o), RSP_OK);
+    assert_int_equal(o.status, 200); /* no ReplyTo: the result in the HTTP answer */
+    assert_string_equal(o.ctype, RSP_ES_SOAP11_CTYPE);
+    b = (const char *)o.body.data;
+    assert_non_null(strstr(b, "xmlns:env=\"http://schemas.xmlsoap.org/soap/envelope/\""));
+    assert_non_null(strstr(b, "<wsa:RelatesTo>g-1</wsa:RelatesTo>"));
+    assert_non_null(strstr(b, "<es:EnableProfileResponse><ProcessingStart>"));
     /* a njiwa request that fails validation: the Failed status, still in its form */
     const char *badx = S11 WSAM("MessageID", "njiwa-2") WSAM("Action", "http://gsma.com/ES4/ProfileManagent/ES4-EnableProfile")
         BODY(ES("EnableProfile") "<FunctionCallIdentifier>f</FunctionCallIdentifier><Eid>" EID "</Eid></ns2:EnableProfile>");
