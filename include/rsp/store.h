@@ -197,10 +197,13 @@ const char *rsp_store_op_state_name(rsp_store_op_state st);
  * *replayed is true (read it with rsp_store_op_get for its state and result). */
 rsp_err rsp_store_op_submit(rsp_store *s, const rsp_store_op *op, int64_t *id, bool *replayed);
 rsp_err rsp_store_op_get(rsp_store *s, int64_t id, rsp_store_op *op);
-/* Claims the oldest due operation of an eUICC that has no operation in flight, FIFO per eUICC:
- * QUEUED with next_attempt <= now and deadline > now, or SENT/AWAITING whose lease lapsed
- * (lease_until < now: taken over, attempts+1). It becomes SENT, held by worker_id until now+lease,
- * with generation+1; the caller's fence is {op->id, op->generation}. RSP_ERR_END if none. */
+/* Claims one operation, FIFO per eUICC and at most one in flight per eUICC: first a SENT/AWAITING
+ * one whose lease lapsed (lease_until < now) and whose deadline has not passed (taken over,
+ * attempts+1); else the oldest queued operation of an eUICC with nothing in flight, if
+ * next_attempt <= now and deadline > now (a queued op past its deadline holds its eUICC's queue
+ * until rsp_store_op_expire). It becomes SENT, held by worker_id until now+lease, with
+ * generation+1; the caller's fence is {op->id, op->generation}. RSP_ERR_END if none. The cost does
+ * not grow with the number of queued operations (docs/modules/store.md, "Claim semantics"). */
 rsp_err rsp_store_op_claim(rsp_store *s, const char *worker_id, int64_t now, int64_t lease,
                            rsp_store_op *op);
 /* The holder extends its lease (e.g. while it waits for a PoR): lease_until becomes the given
@@ -228,7 +231,8 @@ rsp_err rsp_store_op_transition(rsp_store *s, int64_t id, const rsp_store_fence 
                                 rsp_store_op_state from, rsp_store_op_state to,
                                 const rsp_store_op_change *chg);
 /* Moves to EXPIRED every QUEUED op past its deadline and every SENT/AWAITING one past its deadline
- * whose lease lapsed. *n (may be NULL) gets the count. */
+ * whose lease lapsed, and lets the eUICCs' queues move on. *n (may be NULL) gets the count. The
+ * SM-SR runs it periodically. */
 rsp_err rsp_store_op_expire(rsp_store *s, int64_t now, size_t *n);
 rsp_err rsp_store_op_count(rsp_store *s, rsp_store_op_state st, size_t *n);
 
