@@ -271,5 +271,6 @@ void rsp_fleet_admin_abort(rsp_fleet_admin *s, bool tell_card)
         return;
     if (tell_card && s->state == ADMIN_POSTING)
         rsp_euicc_admin_end(rsp_euicc_fleet_at(s->h->fleet, s->card), false, rsp_fleet_now_ms());
+    s->h->st.admin_failed++;
     session_free(s);
 }

@@ -247,6 +247,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     for (size_t scanned = 0; scanned < h->n && calls < FLEET_TICK_CALLS_MAX; scanned++) {
         size_t i = h->cursor;
         h->cursor = (h->cursor + 1) % h->n;
+        if (h->first_pass < h->n && ++h->first_pass % (h->n / 10 ? h->n / 10 : 1) == 0 && h->n >= 10000)
+            RSP_LOGN(RSP_SS_EUICC, "start-up sweep", "cards_asked=%zu of=%zu", h->first_pass, h->n);
         rsp_fleet_card *fc = &h->cards[i];
         if (!fc->next_due || fc->next_due > now || !online(h, i, now))
             continue;
@@ -328,6 +330,9 @@ void rsp_fleet_host_ctl(void *host, const rsp_fleet_ctl_cmd *cmd, char *answer, 
         snprintf(answer, cap, "{\"ok\":true,\"drop_sms\":%u}", cmd->percent);
         return;
     case RSP_FLEET_CTL_OFFLINE:
+        /* The device is off: its admin connection goes with it (the card rolls the session back). */
+        if (h->cards[i].admin)
+            rsp_fleet_admin_abort(h->cards[i].admin, true);
         h->cards[i].offline_until = cmd->seconds ? now + (int64_t)cmd->seconds * 1000 : -1;
         RSP_LOGN(RSP_SS_EUICC, "fault: device off", "eid=%s seconds=%u", cmd->eid, cmd->seconds);
         snprintf(answer, cap, "{\"ok\":true,\"eid\":\"%s\",\"online\":false,\"seconds\":%u}", cmd->eid, cmd->seconds);

@@ -146,6 +146,7 @@ struct rsp_fleet_host {
     char (*extra_addr)[24];        /* the MSISDN each extra bind receives for */
     struct event *tick_ev;
     size_t cursor;
+    size_t first_pass;             /* cards visited since start, until every one has been asked once */
     unsigned drop_percent;
     uint64_t rng;
     rsp_fleet_stats st;

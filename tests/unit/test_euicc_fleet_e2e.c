@@ -10,6 +10,7 @@
  *   server breaks off is resumed (X-Admin-Resume) as the trigger's retry policy allows; 98 sessions
  *   at once all end with 204;
  * - offline: the SMS is not answered; online again: it is; drop-sms 100: lost; drop-sms 0: answered;
+ *   switching a device off in the middle of its admin session ends the session;
  * - net-down on a card with no other profile is refused (bad-state, exit 1) and sends nothing;
  * - reset, and kill -9 of the daemon in the middle of an admin session, then a restart: the card
  *   opens consistent, its SCP80 counter survived (the replayed trigger gets PoR status 02) and it
@@ -431,7 +432,7 @@ static int setup(void **state)
              "set -e; cd %s; %s ci init --dir pki >/dev/null; %s ci issue --dir pki --role eum --id EUM-T --out eum >/dev/null;"
              "%s eum make --ci pki --eum eum --profile %s/profiles/TS48v7_SAIP2.3_NoBERTLV.der --smsr-id SMSR-T"
              " --count %d --out fleet --keys-out keys.jsonl --transport-key 000102030405060708090a0b0c0d0e0f"
-             " --msisdn-start 447700900100 --smsr-msisdn %s --smsr-host 127.0.0.1 --smsr-port %u --smsr-uri /admin >/dev/null",
+             " --msisdn-start 447700900100 --smsr-msisdn %s --smsr-host 127.0.0.1 --smsr-port %u --smsr-uri /admin >make.log 2>&1",
              E.dir, bin, bin, bin, getenv("RSP_SHARED_DIR") ? getenv("RSP_SHARED_DIR") : RSP_SHARED_DIR, NCARDS,
              SMSR_MSISDN, E.https_port);
     assert_int_equal(tu_run(cmd, NULL), 0);
@@ -659,6 +660,30 @@ static void test_offline_drop(void **state)
     sms_get_eid(1);
 }
 
+/* Switching a device off in the middle of its admin session ends the session (told to the card). */
+static void test_offline_ends_session(void **state)
+{
+    (void)state;
+    rsp_buf trig = RSP_BUF_INIT;
+    trigger_data(&trig, 0);
+    E.hold = 1;
+    E.held = NULL;
+    send_packet(1, 0x000001, ++E.card[1].cntr, trig.data, trig.len, NULL);
+    rsp_buf_free(&trig);
+    assert_true(run_until(admin_held, 8000));
+    assert_true(status_has("\"admin_active\":1"));
+    char line[128], ans[RSP_FLEET_CTL_ANSWER_MAX];
+    snprintf(line, sizeof(line), "offline %s 60", E.card[1].eid);
+    assert_int_equal(ctl(line, ans, sizeof(ans)), RSP_OK);
+    assert_true(status_has("\"admin_failed\":1,\"admin_resumed\":1,\"admin_active\":0"));
+    snprintf(line, sizeof(line), "online %s", E.card[1].eid);
+    assert_int_equal(ctl(line, ans, sizeof(ans)), RSP_OK);
+    run_until(NULL, 100); /* the server sees the connection close */
+    E.hold = 0;
+    E.held = NULL;
+    sms_get_eid(1);
+}
+
 static void test_net_down_refused_and_reset(void **state)
 {
     (void)state;
@@ -730,6 +755,7 @@ int main(void)
         cmocka_unit_test(test_admin_resume),
         cmocka_unit_test(test_many_sessions),
         cmocka_unit_test(test_offline_drop),
+        cmocka_unit_test(test_offline_ends_session),
         cmocka_unit_test(test_net_down_refused_and_reset),
         cmocka_unit_test(test_kill9_restart),
     };
