@@ -345,6 +345,7 @@ int main(void)
         BOTH(test_audit),           BOTH(test_plma_onc),  BOTH(test_inventory),
         BOTH(test_migrations),      BOTH(test_op_idempotent), BOTH(test_op_fifo),
         BOTH(test_op_lease_retry_expiry), BOTH(test_op_fencing),
+        BOTH(test_op_lanes),        BOTH(test_op_lanes_migration),
         BOTH(test_op_concurrent_claims),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
