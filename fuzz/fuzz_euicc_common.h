@@ -34,11 +34,15 @@ static fz_pki *fz_pki_get(void)
     if (rsp_gpcert_issue(&t, ecasd, eum, &p.cert) || rsp_ec_private_scalar(ecasd, p.sk) ||
         rsp_ec_public_point(ci, p.pk_ci))
         abort();
-    /* The provisioning profile: a TS.48 package from ../shared beside the checkout. */
+    /* The provisioning profile: a TS.48 package from $RSP_SHARED_DIR, else ../shared beside the
+     * checkout (as CMake's default). */
     char path[1024];
-    const char *src = __FILE__, *slash = strrchr(src, '/');
-    snprintf(path, sizeof(path), "%.*s/../../shared/profiles/TS48v7_SAIP2.3_NoBERTLV_NoRAMRFM.der",
-             (int)(slash ? slash - src : 1), slash ? src : ".");
+    const char *src = __FILE__, *slash = strrchr(src, '/'), *shared = getenv("RSP_SHARED_DIR");
+    if (shared && *shared)
+        snprintf(path, sizeof(path), "%s/profiles/TS48v7_SAIP2.3_NoBERTLV_NoRAMRFM.der", shared);
+    else
+        snprintf(path, sizeof(path), "%.*s/../../shared/profiles/TS48v7_SAIP2.3_NoBERTLV_NoRAMRFM.der",
+                 (int)(slash ? slash - src : 1), slash ? src : ".");
     FILE *fp = fopen(path, "rb");
     if (!fp) {
         fprintf(stderr, "fuzz_euicc: cannot read %s\n", path);
