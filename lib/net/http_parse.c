@@ -175,6 +175,135 @@ const rsp_http_header *rsp_http_response_header(const rsp_http_response *r, cons
 
 #define FAIL(st, err, off, ...) (out->status_hint = (st), rsp_diag_set_at(diag, err, off, __VA_ARGS__))
 
+static int hexval(uint8_t c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Walks a chunked body starting at off (RFC 9112 7.1): chunk-size [; ext] CRLF data CRLF ... "0"
+ * [; ext] CRLF, trailer lines (ignored), CRLF. Strict: hex digits only in the size (no blanks, no
+ * sign, at most 8 digits), extensions are visible characters, CRLF everywhere. The decoded size is
+ * held to maxb and the whole request to maxall (what the server buffers). On success *end is the
+ * offset after the final CRLF and *dlen the decoded size; RSP_ERR_TRUNCATED sets *need to a lower
+ * bound of the total size. */
+static rsp_err walk_chunks(const uint8_t *p, size_t len, size_t off, size_t maxb, size_t maxall, size_t *end,
+                           size_t *dlen, size_t *need, int *status, rsp_diag *d)
+{
+    size_t total = 0, i = off;
+    *need = off;
+    for (;;) {
+        size_t s = i, size = 0;
+        int h;
+        while (i < len && i - s < 9 && (h = hexval(p[i])) >= 0) {
+            size = size * 16 + (size_t)h;
+            i++;
+        }
+        if (i - s > 8) {
+            *status = 413;
+            return rsp_diag_set_at(d, RSP_ERR_RANGE, s, "chunk size of more than 8 hex digits");
+        }
+        if (i == len)
+            goto more;
+        if (i == s) {
+            *status = 400;
+            return rsp_diag_set_at(d, RSP_ERR_FORMAT, i, "bad chunk size");
+        }
+        if (p[i] == ';') /* chunk extensions: accepted and ignored */
+            while (i < len && (is_vchar_or_obs(p[i]) || p[i] == ' ' || p[i] == '\t'))
+                i++;
+        if (i + 1 >= len)
+            goto more;
+        if (p[i] != '\r' || p[i + 1] != '\n') {
+            *status = 400;
+            return rsp_diag_set_at(d, RSP_ERR_FORMAT, i, "chunk size line must end with CRLF");
+        }
+        i += 2;
+        if (size > maxb - total) {
+            *status = 413;
+            return rsp_diag_set_at(d, RSP_ERR_RANGE, s, "chunked body exceeds the limit of %zu", maxb);
+        }
+        if (size == 0)
+            break;
+        total += size;
+        if (len - i < size + 2) {
+            *need = i + size + 2 + 3;
+            goto more;
+        }
+        i += size;
+        if (p[i] != '\r' || p[i + 1] != '\n') {
+            *status = 400;
+            return rsp_diag_set_at(d, RSP_ERR_FORMAT, i, "chunk data must end with CRLF");
+        }
+        i += 2;
+        if (i > maxall) {
+            *status = 413;
+            return rsp_diag_set_at(d, RSP_ERR_RANGE, i, "chunk framing exceeds %zu bytes", maxall);
+        }
+        *need = i;
+    }
+    /* Trailer section: header-shaped lines, ignored (nothing here may change the message). */
+    for (;;) {
+        int bad = 0;
+        long cr = find_crlf(p, len, i, &bad);
+        if (bad) {
+            *status = 400;
+            return rsp_diag_set_at(d, RSP_ERR_FORMAT, (size_t)cr, "bare CR or LF in trailer");
+        }
+        if (cr < 0)
+            goto more;
+        for (size_t k = i; k < (size_t)cr; k++)
+            if (!is_vchar_or_obs(p[k]) && p[k] != ' ' && p[k] != '\t') {
+                *status = 400;
+                return rsp_diag_set_at(d, RSP_ERR_FORMAT, k, "control character in trailer");
+            }
+        size_t e = (size_t)cr + 2;
+        if (e > maxall) {
+            *status = 413;
+            return rsp_diag_set_at(d, RSP_ERR_RANGE, e, "chunk framing exceeds %zu bytes", maxall);
+        }
+        if ((size_t)cr == i) {
+            *end = e;
+            *dlen = total;
+            return RSP_OK;
+        }
+        i = e;
+    }
+more:
+    if (len >= maxall) {
+        *status = 413;
+        return rsp_diag_set_at(d, RSP_ERR_RANGE, len, "chunk framing exceeds %zu bytes", maxall);
+    }
+    if (*need <= len)
+        *need = len + 1;
+    return RSP_ERR_TRUNCATED;
+}
+
+size_t rsp_http_dechunk(const uint8_t *p, size_t len, uint8_t *out)
+{
+    size_t i = 0, o = 0;
+    while (i < len) {
+        size_t size = 0;
+        int h;
+        while (i < len && (h = hexval(p[i])) >= 0)
+            size = size * 16 + (size_t)h, i++;
+        while (i < len && p[i] != '\n')
+            i++;
+        i++;
+        if (size == 0 || i > len || len - i < size)
+            break;
+        memmove(out + o, p + i, size);
+        o += size;
+        i += size + 2;
+    }
+    return o;
+}
+
 rsp_err rsp_http_parse_request(const uint8_t *p, size_t len, const rsp_http_limits *limits,
                                rsp_http_parsed *out, rsp_diag *diag)
 {
@@ -246,8 +375,27 @@ rsp_err rsp_http_parse_request(const uint8_t *p, size_t len, const rsp_http_limi
         return out->status_hint = 400, e;
     if (te && has_cl)
         return FAIL(400, RSP_ERR_FORMAT, end, "both Transfer-Encoding and Content-Length");
-    if (te)
-        return FAIL(501, RSP_ERR_UNSUPPORTED, end, "Transfer-Encoding (chunked bodies) not accepted");
+    if (te && (count > 1 || !rsp_http_ieq(te->value, te->value_len, "chunked")))
+        return FAIL(501, RSP_ERR_UNSUPPORTED, end, "Transfer-Encoding other than chunked");
+    if (te) {
+        size_t cend = 0, dlen = 0, need = 0;
+        int cst = 400;
+        e = walk_chunks(p, len, end, maxb, maxh + maxb, &cend, &dlen, &need, &cst, diag);
+        if (e == RSP_ERR_TRUNCATED) {
+            out->consumed = need;
+            return e;
+        }
+        if (e)
+            return out->status_hint = cst, e;
+        out->chunked = 1;
+        out->body_raw = p + end;
+        out->body_raw_len = cend - end;
+        out->body_len = dlen;
+        out->consumed = cend;
+        const rsp_http_header *conn = find_header(out->headers, out->nheaders, "connection", &count);
+        out->keep_alive = out->minor == 1 && !(conn && rsp_http_has_token(conn->value, conn->value_len, "close"));
+        return RSP_OK;
+    }
     if (!has_cl && (rsp_http_ieq(out->method, out->method_len, "POST") ||
                     rsp_http_ieq(out->method, out->method_len, "PUT")))
         return FAIL(411, RSP_ERR_FORMAT, end, "POST without Content-Length");
@@ -258,6 +406,8 @@ rsp_err rsp_http_parse_request(const uint8_t *p, size_t len, const rsp_http_limi
         return RSP_ERR_TRUNCATED;
     out->body = p + end;
     out->body_len = cl;
+    out->body_raw = out->body;
+    out->body_raw_len = cl;
     const rsp_http_header *conn = find_header(out->headers, out->nheaders, "connection", &count);
     out->keep_alive = out->minor == 1 && !(conn && rsp_http_has_token(conn->value, conn->value_len, "close"));
     return RSP_OK;

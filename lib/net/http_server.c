@@ -59,6 +59,9 @@ struct rsp_http_server {
     uint16_t port;
     conn *conns;
     rsp_http_req *reqs;
+    int draining;
+    rsp_http_server_stats st;
+    char name[32];
 };
 
 static void tv_ms(struct timeval *tv, unsigned ms)
@@ -82,6 +85,7 @@ static void req_unlink_free(rsp_http_req *r)
 
 static void conn_free(conn *c)
 {
+    c->srv->st.open--;
     if (c->pending)
         c->pending->c = NULL; /* the handler still owns it until it responds */
     if (c->prev)
@@ -139,8 +143,8 @@ static rsp_http_req *req_new(conn *c, const uint8_t *p, const rsp_http_parsed *r
     }
 #undef PUT
     q->nh = r->nheaders;
-    q->body = q->raw + (r->body - p);
-    q->body_len = r->body_len;
+    q->body = q->raw + (r->body_raw - p);
+    q->body_len = r->chunked ? rsp_http_dechunk(q->body, r->body_raw_len, q->body) : r->body_len;
     q->keep_alive = r->keep_alive;
     q->peer = c->peer;
     q->srv = c->srv;
@@ -189,10 +193,13 @@ static void conn_process(conn *c)
             c->peer_done = 1;
         }
         if (e != RSP_OK) {
-            char msg[300];
+            char msg[300], line[100];
             rsp_diag_str(&d, e, msg, sizeof(msg));
-            RSP_LOGI(RSP_SS_NET, "http request refused", "peer=%s status=%d why=\"%s\"", c->peer.addr,
-                     r.status_hint, msg);
+            s->st.refused_req++;
+            /* The first bytes of what was sent, escaped: it is outside input. */
+            rsp_http_log_escape(p, want < 48 ? want : 48, line, sizeof(line));
+            RSP_LOGI(RSP_SS_NET, "http request refused", "name=%s peer=%s status=%d why=\"%s\" start=\"%s\"",
+                     s->name, c->peer.addr, r.status_hint, msg, line);
             size_t ml = strlen(msg);
             msg[ml++] = '\n';
             write_response(c, r.status_hint ? r.status_hint : 400, "Content-Type: text/plain\r\n",
@@ -206,6 +213,14 @@ static void conn_process(conn *c)
             return;
         }
         c->pending = q;
+        s->st.requests++;
+        if (rsp_log_enabled(RSP_SS_NET, RSP_LOG_DEBUG)) {
+            char tgt[160], who[160];
+            rsp_http_log_escape(q->target, strlen(q->target), tgt, sizeof(tgt));
+            rsp_http_log_escape(c->peer.cn, strlen(c->peer.cn), who, sizeof(who));
+            RSP_LOGD(RSP_SS_NET, "http request", "name=%s peer=%s cn=\"%s\" method=%s target=\"%s\" body=%zu",
+                     s->name, c->peer.addr, who, q->method, tgt, q->body_len);
+        }
         /* The handler may take its time (deferred): no read timeout meanwhile. */
         bufferevent_set_timeouts(c->bev, NULL, NULL);
         c->in_handler = 1;
@@ -248,7 +263,7 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
         char buf[200] = "-";
         while ((e = bufferevent_get_openssl_error(bev)) != 0)
             ERR_error_string_n(e, buf, sizeof(buf));
-        RSP_LOGI(RSP_SS_NET, "http connection error", "peer=%s tls=\"%s\"", c->peer.addr, buf);
+        RSP_LOGI(RSP_SS_NET, "http connection error", "name=%s peer=%s tls=\"%s\"", c->srv->name, c->peer.addr, buf);
     } else if (what & BEV_EVENT_TIMEOUT) {
         RSP_LOGD(RSP_SS_NET, "http connection timed out", "peer=%s", c->peer.addr);
     }
@@ -259,6 +274,14 @@ static void accept_cb(struct evconnlistener *lis, evutil_socket_t fd, struct soc
 {
     (void)lis;
     rsp_http_server *s = arg;
+    if (s->st.open >= s->o.max_connections) {
+        /* Over the cap: close at once, before any TLS work is spent on it. */
+        s->st.refused_cap++;
+        evutil_closesocket(fd);
+        RSP_LOGI(RSP_SS_NET, "http connection refused", "name=%s why=max_connections open=%u refused=%llu", s->name,
+                 s->st.open, s->st.refused_cap);
+        return;
+    }
     /* Request/response traffic: Nagle plus delayed ACK would add ~40 ms per round trip. */
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -272,6 +295,8 @@ static void accept_cb(struct evconnlistener *lis, evutil_socket_t fd, struct soc
     getnameinfo(sa, (socklen_t)salen, host, sizeof(host), serv, sizeof(serv), NI_NUMERICHOST | NI_NUMERICSERV);
     snprintf(c->peer.addr, sizeof(c->peer.addr), "%s:%s", host, serv);
     c->srv = s;
+    s->st.open++;
+    s->st.accepted++;
     c->next = s->conns;
     if (c->next)
         c->next->prev = c;
@@ -301,6 +326,10 @@ rsp_err rsp_http_server_new(struct event_base *base, const rsp_http_server_opts 
         s->o.read_timeout_ms = 30000;
     if (!s->o.idle_timeout_ms)
         s->o.idle_timeout_ms = 60000;
+    if (!s->o.max_connections)
+        s->o.max_connections = 1024;
+    snprintf(s->name, sizeof(s->name), "%s", opts->log_name ? opts->log_name : "http");
+    s->o.log_name = NULL;
     s->tp = rsp_tls_transport(opts->tls);
 
     rsp_err e = rsp_net_listen(base, opts->host, opts->port, accept_cb, s, &s->lis, &s->port);
@@ -308,18 +337,51 @@ rsp_err rsp_http_server_new(struct event_base *base, const rsp_http_server_opts 
         free(s);
         return e;
     }
-    RSP_LOGI(RSP_SS_NET, "http listening", "port=%u transport=%s", s->port, s->tp->name);
+    RSP_LOGI(RSP_SS_NET, "http listening", "name=%s port=%u transport=%s max_connections=%u", s->name, s->port,
+             s->tp->name, s->o.max_connections);
     *out = s;
     return RSP_OK;
 }
 
 uint16_t rsp_http_server_port(const rsp_http_server *s) { return s ? s->port : 0; }
 
+void rsp_http_server_stats_get(const rsp_http_server *s, rsp_http_server_stats *out)
+{
+    *out = s->st;
+    out->pending = 0;
+    for (const rsp_http_req *q = s->reqs; q; q = q->next)
+        out->pending++;
+}
+
+void rsp_http_server_drain(rsp_http_server *s)
+{
+    if (!s || s->draining)
+        return;
+    s->draining = 1;
+    if (s->lis)
+        evconnlistener_free(s->lis);
+    s->lis = NULL;
+    /* Idle connections go now; one with a request in the handler closes after its answer (respond
+     * sees draining), one still flushing an answer closes when that is written. */
+    conn *c = s->conns;
+    while (c) {
+        conn *n = c->next;
+        if (!c->pending && !c->closing) {
+            if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+                conn_free(c);
+            else
+                c->closing = 1;
+        }
+        c = n;
+    }
+}
+
 void rsp_http_server_free(rsp_http_server *s)
 {
     if (!s)
         return;
-    evconnlistener_free(s->lis);
+    if (s->lis)
+        evconnlistener_free(s->lis);
     while (s->conns)
         conn_free(s->conns);
     while (s->reqs)
@@ -356,7 +418,8 @@ rsp_err rsp_http_respond(rsp_http_req *q, int status, const char *extra, const u
         return RSP_ERR_STATE;
     }
     /* Write before freeing: body may point into the request (an echo). */
-    rsp_err e = write_response(c, status < 100 || status > 599 ? 500 : status, extra, body, len, q->keep_alive);
+    rsp_err e = write_response(c, status < 100 || status > 599 ? 500 : status, extra, body, len,
+                               q->keep_alive && !c->srv->draining);
     req_unlink_free(q);
     c->pending = NULL;
     if (!c->in_handler && !c->closing) {

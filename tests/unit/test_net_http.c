@@ -79,9 +79,23 @@ static void test_malformed(void **state)
         {"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1x\r\n\r\n", 400},
         {"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\na", 400},
         {"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 99999999999999999999\r\n\r\n", 400},
-        {"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 501},
+        {"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 501},
+        {"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 501},
         {"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\nabc", 400},
-        {"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 501}, /* bad chunked */
+        /* malformed chunk framing */
+        {"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400},
+        {"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n-5\r\nhello\r\n0\r\n\r\n", 400},
+        {"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n 5\r\nhello\r\n0\r\n\r\n", 400},
+        {"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5 \r\nhello\r\n0\r\n\r\n", 400},
+        {"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0x5\r\nhello\r\n0\r\n\r\n", 400},
+        {"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\nhello\r\n0\r\n\r\n", 400},
+        {"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloX\r\n0\r\n\r\n", 400},
+        {"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhello\r\n0\r\n\r\n", 400},
+        {"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: a\x01\r\n\r\n", 400},
+        {"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: a\n\r\n", 400},
+        {"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n123456789\r\n", 413},
+        {"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3e9\r\n", 413}, /* 1001 > 1000 */
+        {"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n200\r\n", 413}, /* 2 x 512 > 1000 */
         {"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 2000\r\n\r\n", 413},
     };
     rsp_http_limits lim = {512, 1000};
@@ -89,7 +103,17 @@ static void test_malformed(void **state)
         rsp_http_parsed r;
         rsp_diag d;
         rsp_diag_clear(&d);
-        rsp_err e = rsp_http_parse_request((const uint8_t *)cases[i].req, strlen(cases[i].req), &lim, &r, &d);
+        char buf[2048];
+        size_t len = strlen(cases[i].req);
+        memcpy(buf, cases[i].req, len);
+        if (cases[i].status == 413 && strstr(cases[i].req, "\r\n200\r\n")) {
+            /* two full chunks of 512 (the second over the decoded limit) */
+            memset(buf + len, 'a', 512);
+            memcpy(buf + len + 512, "\r\n200\r\n", 7);
+            memset(buf + len + 519, 'b', 512);
+            len += 1031;
+        }
+        rsp_err e = rsp_http_parse_request((const uint8_t *)buf, len, &lim, &r, &d);
         if (e == RSP_OK || e == RSP_ERR_TRUNCATED || r.status_hint != cases[i].status)
             print_error("case %zu: err=%s status=%d msg=%s\n", i, rsp_err_name(e), r.status_hint, d.msg);
         assert_true(e != RSP_OK && e != RSP_ERR_TRUNCATED);
@@ -141,6 +165,81 @@ static void test_response_parser(void **state)
                          RSP_OK);
 }
 
+static void test_chunked(void **state)
+{
+    (void)state;
+    /* RFC 9112 7.1 framing: sizes in hex (any case), an extension, a trailer field (ignored). */
+    const char *req = "POST /es2 HTTP/1.1\r\nHost: smdp\r\nTransfer-Encoding: Chunked\r\n\r\n"
+                      "5;name=val\r\nhello\r\nA\r\n, world!!!\r\n1a\r\nabcdefghijklmnopqrstuvwxyz\r\n"
+                      "0\r\nX-Checksum: 1\r\n\r\n"
+                      "GET /next HTTP/1.1\r\nHost: smdp\r\n\r\n";
+    size_t len = strlen(req);
+    rsp_http_parsed r;
+    assert_int_equal(rsp_http_parse_request((const uint8_t *)req, len, NULL, &r, NULL), RSP_OK);
+    assert_true(r.chunked);
+    assert_null(r.body);
+    assert_int_equal(r.body_len, 5 + 10 + 26);
+    const char *nxt = strstr(req, "GET /next");
+    assert_int_equal(r.consumed, (size_t)(nxt - req));
+    uint8_t out[64];
+    assert_int_equal(rsp_http_dechunk(r.body_raw, r.body_raw_len, out), r.body_len);
+    assert_memory_equal(out, "hello, world!!!abcdefghijklmnopqrstuvwxyz", r.body_len);
+    /* in place, as the server decodes */
+    uint8_t copy[256];
+    memcpy(copy, r.body_raw, r.body_raw_len);
+    assert_int_equal(rsp_http_dechunk(copy, r.body_raw_len, copy), r.body_len);
+    assert_memory_equal(copy, "hello, world!!!abcdefghijklmnopqrstuvwxyz", r.body_len);
+    /* the next pipelined request follows */
+    assert_int_equal(parse(nxt, NULL, &r), RSP_OK);
+    assert_memory_equal(r.target, "/next", 5);
+    /* Every strict prefix of the chunked request asks for more, with a lower bound beyond what is
+     * there once the headers are complete. */
+    size_t whole = (size_t)(nxt - req), hdr = (size_t)(strstr(req, "\r\n\r\n") - req) + 4;
+    for (size_t i = 0; i < whole; i++) {
+        rsp_err e = rsp_http_parse_request((const uint8_t *)req, i, NULL, &r, NULL);
+        assert_int_equal(e, RSP_ERR_TRUNCATED);
+        if (i >= hdr) {
+            assert_true(r.consumed > i);
+            assert_true(r.consumed <= whole);
+        }
+    }
+    /* An empty chunked body. */
+    assert_int_equal(parse("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", NULL, &r),
+                     RSP_OK);
+    assert_int_equal(r.body_len, 0);
+    /* Many small chunks: the framing counts against max_header_bytes + max_body_bytes. */
+    char many[8192];
+    int n = snprintf(many, sizeof(many), "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n");
+    while (n < 7000)
+        n += snprintf(many + n, sizeof(many) - (size_t)n, "1\r\nx\r\n");
+    n += snprintf(many + n, sizeof(many) - (size_t)n, "0\r\n\r\n");
+    rsp_http_limits lim = {512, 1200};
+    rsp_diag d;
+    rsp_diag_clear(&d);
+    assert_int_equal(rsp_http_parse_request((const uint8_t *)many, (size_t)n, &lim, &r, &d), RSP_ERR_RANGE);
+    assert_int_equal(r.status_hint, 413);
+    lim.max_body_bytes = 8192;
+    assert_int_equal(rsp_http_parse_request((const uint8_t *)many, (size_t)n, &lim, &r, NULL), RSP_OK);
+    assert_int_equal(r.body_len, (r.body_raw_len - 5) / 6);
+}
+
+static void test_log_escape(void **state)
+{
+    (void)state;
+    char out[32];
+    assert_string_equal(rsp_http_log_escape("a\"b\\c\r\nd\x7f\xc3\xa9", 12, out, sizeof(out)),
+                        "a\\\"b\\\\c\\x0D\\x0Ad\\x7F\\xC3\\xA9");
+    /* stops at len and at NUL */
+    assert_string_equal(rsp_http_log_escape("abcdef", 3, out, sizeof(out)), "abc");
+    assert_string_equal(rsp_http_log_escape("ab\0cd", 5, out, sizeof(out)), "ab");
+    /* capped: what fits beside "..." and never half an escape */
+    char small[10];
+    assert_string_equal(rsp_http_log_escape("abcdefghijkl", 12, small, sizeof(small)), "abcdef...");
+    assert_string_equal(rsp_http_log_escape("abcdefghi", 9, small, sizeof(small)), "abcdefghi");
+    assert_string_equal(rsp_http_log_escape("abcd\x01xyzw", 9, small, sizeof(small)), "abcd...");
+    assert_string_equal(rsp_http_log_escape(NULL, 0, small, sizeof(small)), "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -149,6 +248,8 @@ int main(void)
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_header_too_long),
         cmocka_unit_test(test_response_parser),
+        cmocka_unit_test(test_chunked),
+        cmocka_unit_test(test_log_escape),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
