@@ -272,6 +272,13 @@ static rsp_err dec_struct(dec_ctx *c, const rsp_es_struct *sd, const rsp_es_drow
             return e;
     }
     for (const xmlNode *n = parent->children; n; n = n->next) {
+        if ((n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) && n->content) {
+            const char *t = (const char *)n->content;
+            t += strspn(t, " \t\r\n");
+            if (*t) /* text between a struct's elements belongs to nothing we could keep */
+                return bad(c, RSP_ERR_FORMAT, sd->name, "2.1", "text '%.30s' where %s holds only elements", t, sd->name);
+            continue;
+        }
         if (!(n->type == XML_ELEMENT_NODE))
             continue;
         size_t i;

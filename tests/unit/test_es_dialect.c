@@ -351,6 +351,11 @@ static void test_refusals(void **state)
                "ES4-EnableProfile</a:Action></e:Header><e:Body><EnableProfileResponse><return/></EnableProfileResponse>"
                "</e:Body></e:Envelope>",
                RSP_ERR_TAG, "(at Body/EnableProfileResponse/return)");
+    expect_err(S11 WSAM("Action", "http://gsma.com/ES4/ProfileManagent/ES4-UpdatePolicyRules")
+               BODY(ES("UpdatePolicyRules") "<FunctionCallIdentifier>f</FunctionCallIdentifier><Eid>1</Eid>"
+                    "<Iccid>2</Iccid><pol2>stray<rules><Subject>PROFILE</Subject><Action>ENABLE</Action>"
+                    "<Qualification>Not-Allowed</Qualification></rules></pol2></ns2:UpdatePolicyRules>"),
+               RSP_ERR_FORMAT, "text 'stray' where Pol2 holds only elements (at Body/UpdatePolicyRules/pol2)");
     expect_err(S11 WSAM("Action", "http://gsma.com/ES4/ProfileManagent/ES4-EnableProfile")
                BODY(ES("EnableProfile") "</ns2:EnableProfile><x/>"),
                RSP_ERR_TAG, "second element 'x'");
