@@ -179,7 +179,8 @@ static uint32_t on_deliver(void *arg, const rsp_smpp_pdu *pdu)
     if (pdu->esm_class & RSP_SMPP_ESM_RECEIPT)
         return RSP_SMPP_ROK; /* receipts of our MO SMS: nothing to do */
     h->st.sms_in++;
-    rsp_euicc *c = rsp_euicc_fleet_by_msisdn(h->fleet, pdu->dest_addr);
+    const char *to = pdu->dest_addr[0] == '+' ? pdu->dest_addr + 1 : pdu->dest_addr;
+    rsp_euicc *c = rsp_euicc_fleet_by_msisdn(h->fleet, to);
     size_t i;
     if (!c || !card_index(h, c, &i)) {
         h->st.sms_unknown++;

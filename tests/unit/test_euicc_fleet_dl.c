@@ -103,14 +103,17 @@ static void loop_check(evutil_socket_t fd, short what, void *arg)
 
 static bool run_until(pred_fn pred, unsigned ms)
 {
-    struct event *tick = event_new(E.base, -1, EV_PERSIST, loop_check, (void *)pred);
+    /* Without a predicate only the time-out ends the wait. */
+    struct event *tick = pred ? event_new(E.base, -1, EV_PERSIST, loop_check, (void *)pred) : NULL;
     struct timeval tv = {0, 10000};
-    event_add(tick, &tv);
+    if (tick)
+        event_add(tick, &tv);
     struct event *to = evtimer_new(E.base, loop_check, NULL);
     struct timeval tmo = {ms / 1000, (ms % 1000) * 1000};
     evtimer_add(to, &tmo);
     event_base_dispatch(E.base);
-    event_free(tick);
+    if (tick)
+        event_free(tick);
     event_free(to);
     return pred ? pred() : true;
 }

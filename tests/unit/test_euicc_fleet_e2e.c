@@ -154,14 +154,17 @@ static void loop_check(evutil_socket_t fd, short what, void *arg)
 /* Runs the loop until pred() holds or ms pass; returns pred's final value. */
 static bool run_until(pred_fn pred, unsigned ms)
 {
-    struct event *tick = event_new(E.base, -1, EV_PERSIST, loop_check, (void *)pred);
+    /* Without a predicate only the time-out ends the wait. */
+    struct event *tick = pred ? event_new(E.base, -1, EV_PERSIST, loop_check, (void *)pred) : NULL;
     struct timeval tv = {0, 10000};
-    event_add(tick, &tv);
+    if (tick)
+        event_add(tick, &tv);
     struct event *to = evtimer_new(E.base, loop_check, NULL);
     struct timeval tmo = {ms / 1000, (ms % 1000) * 1000};
     evtimer_add(to, &tmo);
     event_base_dispatch(E.base);
-    event_free(tick);
+    if (tick)
+        event_free(tick);
     event_free(to);
     return pred ? pred() : true;
 }
@@ -648,6 +651,16 @@ static void test_offline_drop(void **state)
     assert_non_null(strstr(ans, "\"sms_offline\":1"));
     snprintf(line, sizeof(line), "online %s", E.card[1].eid);
     assert_int_equal(ctl(line, ans, sizeof(ans)), RSP_OK);
+    sms_get_eid(1);
+
+    /* Off for one second: on again by itself. */
+    snprintf(line, sizeof(line), "offline %s 1", E.card[1].eid);
+    assert_int_equal(ctl(line, ans, sizeof(ans)), RSP_OK);
+    from = E.ngot;
+    send_packet(1, 0x000002, ++E.card[1].cntr, script, sizeof(script), &h);
+    assert_false(wait_por(1, from, &h, 500, &por, work));
+    assert_true(status_has("\"sms_offline\":2"));
+    run_until(NULL, 700);
     sms_get_eid(1);
 
     assert_int_equal(ctl("drop-sms 100", ans, sizeof(ans)), RSP_OK);
