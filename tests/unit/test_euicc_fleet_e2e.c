@@ -529,6 +529,15 @@ static void test_first_notifications(void **state)
         assert_int_equal(cmd.data[3], 0x10);
         assert_memory_equal(cmd.data + 4, eid, 16);
         assert_int_equal(cmd.data[20], 0x4D);
+        /* Unconfirmed: the daemon's timer holds the card's resend time (its back-off, 30 s first). */
+        char line[64], ans[RSP_FLEET_CTL_ANSWER_MAX];
+        snprintf(line, sizeof(line), "status %s", E.card[c].eid);
+        assert_int_equal(ctl(line, ans, sizeof(ans)), RSP_OK);
+        const char *nt = strstr(ans, "\"next_tick_ms\":");
+        assert_non_null(nt);
+        long ms = strtol(nt + 15, NULL, 10);
+        if (ms < 15000 || ms > 30000)
+            fail_msg("next resend in %ld ms: %s", ms, ans);
     }
 }
 
