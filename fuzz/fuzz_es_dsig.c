@@ -11,12 +11,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const uint8_t d1[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+    static const uint8_t d1[32] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16,
                                    17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
     static const uint8_t d2[32] = {32, 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18, 17,
-                                   16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1};
+                                   16, 15, 14, 13, 12, 11, 10, 9,  8,  7,  6,  5,  4,  3,  2,  1};
     rsp_eckey *k = NULL, *other = NULL;
-    if (rsp_ec_from_private(RSP_CURVE_P256, d1, &k) != RSP_OK || rsp_ec_from_private(RSP_CURVE_P256, d2, &other) != RSP_OK)
+    if (rsp_ec_from_private(RSP_CURVE_P256, d1, &k) != RSP_OK ||
+        rsp_ec_from_private(RSP_CURVE_P256, d2, &other) != RSP_OK)
         abort();
     (void)rsp_es_eis_dsig_verify(data, size, k, NULL);
     rsp_buf s = RSP_BUF_INIT;

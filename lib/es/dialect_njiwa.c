@@ -68,7 +68,8 @@ static const rsp_es_drow audit[] = {R("Eid"),           RO("Smsr-id", "Smsr-Id")
 static const rsp_es_drow property[] = {RO("key", "Key"), RO("value", "Value")};
 
 /* ---- results: baseResponseType and its extensions ---- */
-#define BASE R("ProcessingStart"), R("ProcessingEnd"), RA("AcceptableValidityPeriod", NULL), R("FunctionExecutionStatus")
+#define BASE                                                                                                 \
+    R("ProcessingStart"), R("ProcessingEnd"), RA("AcceptableValidityPeriod", NULL), R("FunctionExecutionStatus")
 static const rsp_es_drow res_base[] = {BASE};
 static const rsp_es_drow res_euicc[] = {BASE, R("EuiccResponseData")};
 /* sendDataResponse / createISDPResponse spell it EuiCCResponseData; the ES3Resp callbacks do not */
@@ -145,23 +146,28 @@ static const rsp_es_drow p_keyset[] = {RO("AcceptableValidityPeriod", "ValidityP
  * answer to the callback holds (ES3Resp: a string; ES7: a baseResponseType) */
 static const rsp_es_dop ops[] = {
     {RSP_ES1, "RegisterEIS", "RegisterEIS", NULL, G "ES1/eUICCManagement/ES1-RegisterEISRequest", ROWS(p_eis),
-     "FunctionExecutionStatus", G "ES1/eUICCManagement/ES1-RegisterEISResponse", NULL, NULL, NULL, "nj.base", NULL, 0, RSP_ES_ACK_NONE},
+     "FunctionExecutionStatus", G "ES1/eUICCManagement/ES1-RegisterEISResponse", NULL, NULL, NULL, "nj.base", NULL,
+     0, RSP_ES_ACK_NONE},
 
     {RSP_ES2, "DownloadProfile", "DownloadProfile", NULL, G "ES2/ProfileManagent/ES2-DownloadProfileRequest",
      ROWS(p_download), "return", G "ES2/ProfileManagent/ES2-DownloadProfileResponse", NULL, NULL, NULL, "nj.download",
      NULL, 0, RSP_ES_ACK_NONE},
     {RSP_ES2, "UpdatePolicyRules", "UpdatePolicyRules", NULL, G "ES2/ProfileManagement/ES2-UpdatePolicyRules",
-     ROWS(p_pol2_smsr), "return", G "ES2/ProfileManagement/ES2-UpdatePolicyRules", NULL, NULL, NULL, "nj.base", NULL, 0, RSP_ES_ACK_NONE},
+     ROWS(p_pol2_smsr), "return", G "ES2/ProfileManagement/ES2-UpdatePolicyRules", NULL, NULL, NULL, "nj.base",
+     NULL, 0, RSP_ES_ACK_NONE},
     {RSP_ES2, "GetEIS", "GetEIS", NULL, G "ES2/ProfileManagent/ES2-GetEISRequest", ROWS(p_eid_smsr), "return",
      G "ES2/ProfileManagent/ES2-GetEISResponse", NULL, NULL, NULL, "nj.eis", NULL, 0, RSP_ES_ACK_NONE},
     {RSP_ES2, "DisableProfile", "DisableProfile", NULL, G "ES2/ProfileManagent/ES2-DisableProfileRequest",
-     ROWS(p_profile_smsr), "return", G "ES2/ProfileManagent/ES2-DisableProfileResponse", NULL, NULL, NULL, "nj.base", NULL,
+     ROWS(p_profile_smsr), "return", G "ES2/ProfileManagent/ES2-DisableProfileResponse", NULL, NULL, NULL,
+     "nj.base", NULL,
      0, RSP_ES_ACK_NONE},
     {RSP_ES2, "DeleteProfile", "DeleteProfile", NULL, G "ES2/ProfileManagent/ES2-DeleteProfileRequest",
-     ROWS(p_profile_smsr), "return", G "ES2/ProfileManagent/ES2-DeleteProfileResponse", NULL, NULL, NULL, "nj.base", NULL,
+     ROWS(p_profile_smsr), "return", G "ES2/ProfileManagent/ES2-DeleteProfileResponse", NULL, NULL, NULL, "nj.base",
+     NULL,
      0, RSP_ES_ACK_NONE},
     {RSP_ES2, "EnableProfile", "EnableProfile", NULL, G "ES2/ProfileManagent/ES2-EnableProfileRequest",
-     ROWS(p_profile_smsr), "return", G "ES2/ProfileManagent/ES2-EnableProfileResponse", NULL, NULL, NULL, "nj.base", NULL,
+     ROWS(p_profile_smsr), "return", G "ES2/ProfileManagent/ES2-EnableProfileResponse", NULL, NULL, NULL, "nj.base",
+     NULL,
      0, RSP_ES_ACK_NONE},
 
     {RSP_ES3, "SendData", "SendData", NULL, G "ES3/ProfileManagent/ES3-SendData", ROWS(p_send), "return",
@@ -178,7 +184,8 @@ static const rsp_es_dop ops[] = {
     {RSP_ES3, "DeleteISDP", "DeleteISDP", NULL, G "ES3/ProfileManagent/ES3-DeleteISDP", ROWS(p_profile), "return",
      NS "ES3/DeleteISDPResponse", NULL, NULL, NULL, "nj.euicc", NULL, 0, RSP_ES_ACK_NONE},
     {RSP_ES3, "GetEIS", "GetEIS", NULL, G "ES3/ProfileManagent/ES3-GetEISRequest", ROWS(p_eid),
-     "FunctionExecutionStatus", G "ES3/ProfileManagent/ES3-GetEISResponse", NULL, NULL, NULL, "nj.eis", NULL, 0, RSP_ES_ACK_NONE},
+     "FunctionExecutionStatus", G "ES3/ProfileManagent/ES3-GetEISResponse", NULL, NULL, NULL, "nj.eis", NULL, 0,
+     RSP_ES_ACK_NONE},
     {RSP_ES3, "DisableProfile", "DisableProfile", NULL, G "ES3/ProfileManagent/ES3-DisableProfile", ROWS(p_profile),
      "return", NS "ES3/DisableProfileResponse", NULL, NULL, NULL, "nj.euicc", NULL, 0, RSP_ES_ACK_NONE},
     /* njiwa's SM-DP names the result of ES3 EnableProfile "EnableISDP" (ES3Resp.wsdl) */
@@ -189,14 +196,17 @@ static const rsp_es_dop ops[] = {
      G "ES3/ProfileManagent/ES3-UpdateConnectivityParameters", ROWS(p_conn), "return",
      NS "ES3/UpdateConnectivityParametersResponse", NULL, NULL, NULL, "nj.euicc", NULL, 0, RSP_ES_ACK_NONE},
     {RSP_ES3, "AuditEIS", "AuditEIS", NULL, G "ES3/ProfileManagent/ES3-AuditEIS", ROWS(p_eid),
-     "FunctionExecutionStatus", G "ES3/ProfileManagentCallback/ES3-AuditEIS", NULL, NULL, NULL, "nj.eis", NULL, 0, RSP_ES_ACK_NONE},
+     "FunctionExecutionStatus", G "ES3/ProfileManagentCallback/ES3-AuditEIS", NULL, NULL, NULL, "nj.eis", NULL, 0,
+     RSP_ES_ACK_NONE},
 
     {RSP_ES4, "UpdatePolicyRules", "UpdatePolicyRules", NULL, G "ES4/ProfileManagent/ES4-UpdatePolicyRules",
      ROWS(p_pol2), "return", NS "ES4/UpdatePolicyRulesResponse", NULL, NULL, NULL, "nj.base", NULL, 0, RSP_ES_ACK_NONE},
     {RSP_ES4, "PrepareSMSRChange", "PrepareSMSRChangeRequest", NULL, G "ES4/eUICCManagement/ES4-PrepareSMSRChange",
-     ROWS(p_prepare), "return", NS "ES4/PrepareSMSRChangeRequestResponse", NULL, NULL, NULL, "nj.base", NULL, 0, RSP_ES_ACK_NONE},
+     ROWS(p_prepare), "return", NS "ES4/PrepareSMSRChangeRequestResponse", NULL, NULL, NULL, "nj.base", NULL, 0,
+     RSP_ES_ACK_NONE},
     {RSP_ES4, "GetEIS", "GetEIS", NULL, G "ES4/ProfileManagent/ES4-GetEISRequest", ROWS(p_eid),
-     "FunctionExecutionStatus", G "ES4/ProfileManagent/ES4-GetEISResponse", NULL, NULL, NULL, "nj.eis", NULL, 0, RSP_ES_ACK_NONE},
+     "FunctionExecutionStatus", G "ES4/ProfileManagent/ES4-GetEISResponse", NULL, NULL, NULL, "nj.eis", NULL, 0,
+     RSP_ES_ACK_NONE},
     {RSP_ES4, "SMSRChange", "SMSRChangeRequest", NULL, G "ES4/eUICCManagement/ES4-SMSRChange", ROWS(p_change),
      "return", NS "ES4/SMSRChangeRequestResponse", NULL, NULL, NULL, "nj.base", NULL, 0, RSP_ES_ACK_NONE},
     {RSP_ES4, "DeleteProfile", "DeleteProfile", NULL, G "ES4/ProfileManagent/ES4-DeleteProfile", ROWS(p_profile),
@@ -206,7 +216,8 @@ static const rsp_es_dop ops[] = {
     {RSP_ES4, "EnableProfile", "EnableProfile", NULL, G "ES4/ProfileManagent/ES4-EnableProfile", ROWS(p_profile),
      "return", NS "ES4/EnableProfileResponse", NULL, NULL, NULL, "nj.euicc", NULL, 0, RSP_ES_ACK_NONE},
     {RSP_ES4, "AuditEIS", "AuditEIS", NULL, G "ES4/ProfileManagent/ES4-AuditEIS", ROWS(p_audit4),
-     "FunctionExecutionStatus", G "ES4/ProfileManagentCallback/ES4-AuditEIS", NULL, NULL, NULL, "nj.eis", NULL, 0, RSP_ES_ACK_NONE},
+     "FunctionExecutionStatus", G "ES4/ProfileManagentCallback/ES4-AuditEIS", NULL, NULL, NULL, "nj.eis", NULL, 0,
+     RSP_ES_ACK_NONE},
 
     {RSP_ES7, "HandoverEUICC", "HandoverEUICC", NULL, G "ES7/eUICCManagement/ES7-HandoverEUICC", ROWS(p_eis),
      "return", NS "ES7/HandoverEUICCResponse", "HandoverEUICCResponse",

@@ -66,7 +66,8 @@ static rsp_err b64_encode(const uint8_t *p, size_t n, rsp_buf *o)
     rsp_err e = RSP_OK;
     for (size_t i = 0; i < n && e == RSP_OK; i += 3) {
         uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
-        char q[4] = {b64[v >> 18], b64[(v >> 12) & 63], i + 1 < n ? b64[(v >> 6) & 63] : '=', i + 2 < n ? b64[v & 63] : '='};
+        char q[4] = {b64[v >> 18], b64[(v >> 12) & 63], i + 1 < n ? b64[(v >> 6) & 63] : '=',
+                     i + 2 < n ? b64[v & 63] : '='};
         e = rsp_buf_append(o, q, 4);
     }
     return e;
@@ -184,10 +185,11 @@ static rsp_err append(rsp_buf *o, const char *s)
 /* The SignedInfo element as text (exclusive canonical already: one namespace, no white space). */
 static rsp_err signed_info_text(const uint8_t dig[32], rsp_buf *o)
 {
-    rsp_err e = append(o, "<ds:SignedInfo xmlns:ds=\"" RSP_ES_DSIG_NS "\"><ds:CanonicalizationMethod Algorithm=\"" ALG_EXC
-                          "\"></ds:CanonicalizationMethod><ds:SignatureMethod Algorithm=\"" ALG_ECDSA
-                          "\"></ds:SignatureMethod><ds:Reference uri=\"\"><ds:Transforms><ds:Transform Algorithm=\"" ALG_EXC
-                          "\"></ds:Transform></ds:Transforms><ds:DigestValue>");
+    rsp_err e =
+        append(o, "<ds:SignedInfo xmlns:ds=\"" RSP_ES_DSIG_NS "\"><ds:CanonicalizationMethod Algorithm=\"" ALG_EXC
+                  "\"></ds:CanonicalizationMethod><ds:SignatureMethod Algorithm=\"" ALG_ECDSA
+                  "\"></ds:SignatureMethod><ds:Reference uri=\"\"><ds:Transforms><ds:Transform Algorithm=\"" ALG_EXC
+                  "\"></ds:Transform></ds:Transforms><ds:DigestValue>");
     if (e == RSP_OK)
         e = b64_encode(dig, 32, o);
     return e == RSP_OK ? append(o, "</ds:DigestValue><ds:DigestMethod Algorithm=\"" ALG_SHA256
@@ -314,7 +316,8 @@ static rsp_err verify_doc(xmlDoc *doc, xmlNode *eis, const rsp_eckey *key, rsp_d
     bool uri_ok = !uri || !uri[0];
     xmlFree(uri);
     if (!uri_ok)
-        return rsp_diag_set(d, RSP_ERR_UNSUPPORTED, "Reference URI other than \"\" (the EumSignedInfo) is not supported");
+        return rsp_diag_set(d, RSP_ERR_UNSUPPORTED,
+                            "Reference URI other than \"\" (the EumSignedInfo) is not supported");
     for (xmlNode *t = child(child(ref, "Transforms", ns), "Transform", ns); t; t = t->next) {
         if (t->type != XML_ELEMENT_NODE)
             continue;

@@ -117,7 +117,8 @@ static rsp_err dec_value(dec_ctx *c, const rsp_es_field *f, const rsp_es_drow *r
     }
     if (t == RSP_ES_T_XML) { /* a foreign element kept whole: an XML-DSig ds:Signature */
         if (!n->ns || strcmp((const char *)n->ns->href, RSP_ES_DSIG_NS))
-            return bad(c, RSP_ERR_TAG, f->xml, "2.1", "element '%s' is not in the XML-DSig namespace%s", rsp_es_lname(n), "");
+            return bad(c, RSP_ERR_TAG, f->xml, "2.1", "element '%s' is not in the XML-DSig namespace%s",
+                       rsp_es_lname(n), "");
         return rsp_es_c14n_node(n->doc, (xmlNode *)n, true, (char **)slot);
     }
     bool has_children;
@@ -153,7 +154,8 @@ static rsp_err dec_scalar(dec_ctx *c, const rsp_es_field *f, const rsp_es_drow *
             p += 4;
         if (!rsp_es_parse_int(p, strlen(p), (int64_t *)slot))
             e = bad(c, RSP_ERR_FORMAT, f->xml, "2.1",
-                    form == RSP_ES_FORM_ECC ? "element '%s': '%.40s' is not ECC-<bits>" : "element '%s': '%.40s' is not an integer",
+                    form == RSP_ES_FORM_ECC ? "element '%s': '%.40s' is not ECC-<bits>"
+                                            : "element '%s': '%.40s' is not an integer",
                     f->xml, txt);
         break;
     }
@@ -190,7 +192,8 @@ static rsp_err dec_scalar(dec_ctx *c, const rsp_es_field *f, const rsp_es_drow *
         } else if (form == RSP_ES_FORM_BYTE_DEC) {
             uint8_t b;
             if (!parse_byte(txt, &b))
-                e = bad(c, RSP_ERR_FORMAT, f->xml, "2.1", "element '%s': '%.40s' is not an xs:byte (decimal)", f->xml, txt);
+                e = bad(c, RSP_ERR_FORMAT, f->xml, "2.1", "element '%s': '%.40s' is not an xs:byte (decimal)", f->xml,
+                        txt);
             else
                 e = rsp_buf_set((rsp_buf *)slot, &b, 1);
         } else if (rsp_hex_decode(txt, (rsp_buf *)slot, NULL) != RSP_OK) {
@@ -247,12 +250,13 @@ static rsp_err list_append(dec_ctx *c, const rsp_es_field *f, const rsp_es_drow 
 static rsp_err dec_struct(dec_ctx *c, const rsp_es_struct *sd, const rsp_es_drow *rows, size_t nrows,
                           const xmlNode *parent, void *base)
 {
-    uint64_t seen = 0; /* descriptors have < 64 fields */
+    uint64_t seen = 0;                                            /* descriptors have < 64 fields */
     for (const xmlAttr *a = parent->properties; a; a = a->next) { /* members a dialect puts in attributes */
         const char *an = (const char *)a->name;
         const rsp_es_drow *r = find_row(rows, nrows, an);
         size_t i;
-        const rsp_es_field *f = r && (r->flags & RSP_ES_R_ATTR) ? find_field(sd, r->ours ? r->ours : r->name, &i) : NULL;
+        const rsp_es_field *f =
+            r && (r->flags & RSP_ES_R_ATTR) ? find_field(sd, r->ours ? r->ours : r->name, &i) : NULL;
         char at[48];
         snprintf(at, sizeof(at), "@%.40s", an);
         size_t old = path_push(c, at, 0);
@@ -276,7 +280,8 @@ static rsp_err dec_struct(dec_ctx *c, const rsp_es_struct *sd, const rsp_es_drow
             const char *t = (const char *)n->content;
             t += strspn(t, " \t\r\n");
             if (*t) /* text between a struct's elements belongs to nothing we could keep */
-                return bad(c, RSP_ERR_FORMAT, sd->name, "2.1", "text '%.30s' where %s holds only elements", t, sd->name);
+                return bad(c, RSP_ERR_FORMAT, sd->name, "2.1", "text '%.30s' where %s holds only elements", t,
+                           sd->name);
             continue;
         }
         if (!(n->type == XML_ELEMENT_NODE))
@@ -285,10 +290,12 @@ static rsp_err dec_struct(dec_ctx *c, const rsp_es_struct *sd, const rsp_es_drow
         const rsp_es_drow *r = find_row(rows, nrows, rsp_es_lname(n));
         if (r && (r->flags & RSP_ES_R_ATTR))
             r = NULL; /* an attribute member given as an element: our own name may still place it */
-        const rsp_es_field *f = r ? find_field(sd, r->ours ? r->ours : r->name, &i) : find_field(sd, rsp_es_lname(n), &i);
+        const rsp_es_field *f =
+            r ? find_field(sd, r->ours ? r->ours : r->name, &i) : find_field(sd, rsp_es_lname(n), &i);
         if (!f) {
             size_t old = path_push(c, rsp_es_lname(n), 0);
-            rsp_err e = bad(c, RSP_ERR_TAG, rsp_es_lname(n), "2.1", "element '%.60s' is not part of %s", rsp_es_lname(n), sd->name);
+            rsp_err e = bad(c, RSP_ERR_TAG, rsp_es_lname(n), "2.1", "element '%.60s' is not part of %s",
+                            rsp_es_lname(n), sd->name);
             path_pop(c, old);
             return e;
         }
@@ -296,14 +303,16 @@ static rsp_err dec_struct(dec_ctx *c, const rsp_es_struct *sd, const rsp_es_drow
         rsp_err e = RSP_OK;
         if (f->type == RSP_ES_T_LIST && r && r->item) { /* <Iccid><item>..</item>...</Iccid> */
             if (seen & (1ull << i))
-                return bad(c, RSP_ERR_FORMAT, f->xml, "2.1", "list wrapper '%s' appears twice in %s", r->name, sd->name);
+                return bad(c, RSP_ERR_FORMAT, f->xml, "2.1", "list wrapper '%s' appears twice in %s", r->name,
+                           sd->name);
             size_t old = path_push(c, rsp_es_lname(n), 0);
             for (const xmlNode *k = n->children; k && e == RSP_OK; k = k->next) {
                 if (!(k->type == XML_ELEMENT_NODE))
                     continue;
                 if (!rsp_es_name_eq(rsp_es_lname(k), strlen(rsp_es_lname(k)), r->item)) {
                     size_t o2 = path_push(c, rsp_es_lname(k), 0);
-                    e = bad(c, RSP_ERR_TAG, f->xml, "2.1", "'%.60s' where a <%s> item belongs", rsp_es_lname(k), r->item);
+                    e = bad(c, RSP_ERR_TAG, f->xml, "2.1", "'%.60s' where a <%s> item belongs", rsp_es_lname(k),
+                            r->item);
                     path_pop(c, o2);
                     break;
                 }
@@ -383,12 +392,12 @@ static void body_rows(dec_ctx *c, const rsp_es_func *f, bool response, const cha
     }
 }
 
-static rsp_err decode_doc(xmlDoc *doc, const char *action_hint, const rsp_es_limits *lim, rsp_es_msg *out,
-                          rsp_diag *d)
+static rsp_err decode_doc(xmlDoc *doc, const char *action_hint, const rsp_es_limits *lim, rsp_es_msg *out, rsp_diag *d)
 {
     xmlNode *env = xmlDocGetRootElement(doc);
     if (!env || strcmp(rsp_es_lname(env), "Envelope"))
-        return rsp_diag_set(d, RSP_ERR_FORMAT, "root element is '%.40s', not a SOAP Envelope", env ? rsp_es_lname(env) : "(none)");
+        return rsp_diag_set(d, RSP_ERR_FORMAT, "root element is '%.40s', not a SOAP Envelope",
+                            env ? rsp_es_lname(env) : "(none)");
     const char *ns = env->ns && env->ns->href ? (const char *)env->ns->href : "";
     if (!strcmp(ns, RSP_ES_SOAP12_NS))
         out->soap_version = 12;
@@ -442,8 +451,8 @@ static rsp_err decode_doc(xmlDoc *doc, const char *action_hint, const rsp_es_lim
                                 rsp_es_lname(be), rsp_es_iface_get(f->iface)->name, f->name);
         response = (response || resp_suffix) && f->mode != RSP_ES_ONEWAY;
     } else if (!(f = rsp_es_soap_func_from_body(rsp_es_lname(be), &response))) {
-        return rsp_diag_set(d, RSP_ERR_NOT_FOUND,
-                            "no Action, and body element '%.60s' does not name an ES function", rsp_es_lname(be));
+        return rsp_diag_set(d, RSP_ERR_NOT_FOUND, "no Action, and body element '%.60s' does not name an ES function",
+                            rsp_es_lname(be));
     }
     out->func = f;
     out->response = response;

@@ -1,7 +1,7 @@
 /* SOAP emission, driven by the descriptors and the dialect's rows (dialect_int.h): the envelope, WS-A
  * namespace, body wrapper, part names and order, list wrappers and value spellings all come from the
- * dialect table; gsma is SOAP 1.2, WS-A 2005/08, <es:Name> / <es:NameResponse> with our element names. Written straight into an
- * rsp_buf: the shape is fixed and escaping is the only subtlety, so a tree builder would only cost time. */
+ * dialect table; gsma is SOAP 1.2, WS-A 2005/08, <es:Name> / <es:NameResponse> with our element names. Written straight
+ * into an rsp_buf: the shape is fixed and escaping is the only subtlety, so a tree builder would only cost time. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,11 +25,21 @@ rsp_err rsp_es_xml_escape(rsp_buf *o, const char *s, rsp_diag *d, const char *el
         const char *rep = NULL;
         unsigned char c = (unsigned char)*s;
         switch (c) {
-        case '&': rep = "&amp;"; break;
-        case '<': rep = "&lt;"; break;
-        case '>': rep = "&gt;"; break;
-        case '"': rep = "&quot;"; break;
-        case '\r': rep = "&#13;"; break;
+        case '&':
+            rep = "&amp;";
+            break;
+        case '<':
+            rep = "&lt;";
+            break;
+        case '>':
+            rep = "&gt;";
+            break;
+        case '"':
+            rep = "&quot;";
+            break;
+        case '\r':
+            rep = "&#13;";
+            break;
         default:
             if (c < 0x20 && c != '\t' && c != '\n')
                 return rsp_diag_set(d, RSP_ERR_INVAL, "element '%s': control character 0x%02x cannot be sent in XML",
@@ -73,8 +83,7 @@ typedef struct enc_ctx {
     const rsp_es_dialect_def *dd;
 } enc_ctx;
 
-static rsp_err enc_struct(enc_ctx *c, const rsp_es_struct *sd, const rsp_es_drow *rows, size_t nrows,
-                          const void *base);
+static rsp_err enc_struct(enc_ctx *c, const rsp_es_struct *sd, const rsp_es_drow *rows, size_t nrows, const void *base);
 
 static rsp_err enc_value(enc_ctx *c, const rsp_es_field *f, const rsp_es_drow *r, uint8_t t, const void *slot)
 {
@@ -105,8 +114,9 @@ static rsp_err enc_value(enc_ctx *c, const rsp_es_field *f, const rsp_es_drow *r
             if (b->len == 0 && form == RSP_ES_FORM_HEX_LONG)
                 return put(o, "0"); /* an ALWAYS counter that is not set */
             if (b->len == 0 || b->len > max)
-                return rsp_diag_set(d, RSP_ERR_UNSUPPORTED, "element '%s': %zu bytes cannot be written as %s in dialect %s",
-                                    f->xml, b->len, max == 1 ? "xs:byte" : "xs:long", c->dd->name);
+                return rsp_diag_set(d, RSP_ERR_UNSUPPORTED,
+                                    "element '%s': %zu bytes cannot be written as %s in dialect %s", f->xml, b->len,
+                                    max == 1 ? "xs:byte" : "xs:long", c->dd->name);
             int64_t v = 0;
             for (size_t i = 0; i < b->len; i++)
                 v = (int64_t)((uint64_t)v << 8 | b->data[i]);
@@ -202,8 +212,7 @@ static const rsp_es_field *field_named(const rsp_es_struct *sd, const char *name
     return NULL;
 }
 
-static rsp_err enc_struct(enc_ctx *c, const rsp_es_struct *sd, const rsp_es_drow *rows, size_t nrows,
-                          const void *base)
+static rsp_err enc_struct(enc_ctx *c, const rsp_es_struct *sd, const rsp_es_drow *rows, size_t nrows, const void *base)
 {
     if (!rows) { /* our own table, in our order */
         for (size_t i = 0; i < sd->nfields; i++) {
@@ -453,8 +462,7 @@ rsp_err rsp_es_soap_ack(const rsp_es_msg *m, rsp_buf *out, rsp_diag *d)
     return e;
 }
 
-rsp_err rsp_es_soap_fault(int soap_version, bool sender, const char *reason, const char *relates_to,
-                          rsp_buf *out)
+rsp_err rsp_es_soap_fault(int soap_version, bool sender, const char *reason, const char *relates_to, rsp_buf *out)
 {
     rsp_err e;
     if (soap_version == 11) {
@@ -471,7 +479,8 @@ rsp_err rsp_es_soap_fault(int soap_version, bool sender, const char *reason, con
     e = put(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?><env:Envelope xmlns:env=\"" RSP_ES_SOAP12_NS
                  "\" xmlns:wsa=\"" RSP_ES_WSA_NS "\"><env:Header>");
     if (e == RSP_OK)
-        e = wsa_elem(out, &rsp_es_dialect_gsma, "Action", "http://www.w3.org/2005/08/addressing/soap/fault", false, NULL);
+        e = wsa_elem(out, &rsp_es_dialect_gsma, "Action", "http://www.w3.org/2005/08/addressing/soap/fault", false,
+                     NULL);
     if (e == RSP_OK)
         e = wsa_elem(out, &rsp_es_dialect_gsma, "RelatesTo", relates_to, false, NULL);
     if (e == RSP_OK)

@@ -70,8 +70,10 @@ rsp_err rsp_es_soap_read_header(xmlNode *hdr, int soap_version, rsp_es_msg *m, r
                 if (!strcasecmp(rsp_es_lname(k), "Address"))
                     src = k;
                 else if (!empty)
-                    return rsp_diag_set(d, RSP_ERR_UNSUPPORTED, "endpoint reference part '%.40s' is not supported "
-                                        "(at Header/%.40s/%.40s)", rsp_es_lname(k), ln, rsp_es_lname(k));
+                    return rsp_diag_set(d, RSP_ERR_UNSUPPORTED,
+                                        "endpoint reference part '%.40s' is not supported "
+                                        "(at Header/%.40s/%.40s)",
+                                        rsp_es_lname(k), ln, rsp_es_lname(k));
             }
             if (!src)
                 continue; /* an endpoint reference without an address says nothing */
@@ -84,8 +86,8 @@ rsp_err rsp_es_soap_read_header(xmlNode *hdr, int soap_version, rsp_es_msg *m, r
         else if (!strcasecmp(ln, "RelatesTo"))
             dst = &w->relates_to;
         if (!dst)
-            return rsp_diag_set(d, RSP_ERR_UNSUPPORTED, "WS-Addressing header '%.40s' is not supported (at Header/%.40s)",
-                                ln, ln);
+            return rsp_diag_set(d, RSP_ERR_UNSUPPORTED,
+                                "WS-Addressing header '%.40s' is not supported (at Header/%.40s)", ln, ln);
         if (*dst)
             return rsp_diag_set(d, RSP_ERR_FORMAT, "header '%.40s' appears twice (at Header/%.40s)", ln, ln);
         if (!(*dst = rsp_es_xml_dup_text(src)))
@@ -159,4 +161,3 @@ bool rsp_es_soap_has_dtd(const uint8_t *p, size_t len)
     }
     return false;
 }
-

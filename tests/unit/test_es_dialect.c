@@ -61,13 +61,18 @@ static void test_names(void **state)
 static void test_pol2_and_headers(void **state)
 {
     (void)state;
-    const char *xml = S11 "<From xmlns=\"http://www.w3.org/2007/05/addressing/metadata\"><Address>http://op/ES2</Address>"
-                          "</From>" WSAM("MessageID", "m-7") WSAM("Action", "http://gsma.com/ES2/ProfileManagement/ES2-UpdatePolicyRules")
-        BODY(ES("UpdatePolicyRules") "<FunctionCallIdentifier>f</FunctionCallIdentifier><ValidityPeriod>60</ValidityPeriod>"
-             "<Eid>" EID "</Eid><Iccid>8988211000000000017</Iccid><Smsr-Id>SR-1</Smsr-Id><pol2>"
-             "<rules><Subject>PROFILE</Subject><Action>DISABLE</Action><Qualification>Not-Allowed</Qualification></rules>"
-             "<rules><Subject>PROFILE</Subject><Action>DELETE</Action><Qualification>Auto-Delete</Qualification></rules>"
-             "</pol2></ns2:UpdatePolicyRules>");
+    const char *xml = S11
+        "<From xmlns=\"http://www.w3.org/2007/05/addressing/metadata\"><Address>http://op/ES2</Address>"
+        "</From>" WSAM("MessageID", "m-7") WSAM("Action", "http://gsma.com/ES2/ProfileManagement/ES2-UpdatePolicyRules")
+            BODY(ES("UpdatePolicyRules") "<FunctionCallIdentifier>f</FunctionCallIdentifier><ValidityPeriod>60</"
+                                         "ValidityPeriod>"
+                                         "<Eid>" EID
+                                         "</Eid><Iccid>8988211000000000017</Iccid><Smsr-Id>SR-1</Smsr-Id><pol2>"
+                                         "<rules><Subject>PROFILE</Subject><Action>DISABLE</"
+                                         "Action><Qualification>Not-Allowed</Qualification></rules>"
+                                         "<rules><Subject>PROFILE</Subject><Action>DELETE</"
+                                         "Action><Qualification>Auto-Delete</Qualification></rules>"
+                                         "</pol2></ns2:UpdatePolicyRules>");
     rsp_es_msg m;
     rsp_diag d;
     if (dec(xml, NULL, &m, &d) != RSP_OK)
@@ -98,13 +103,14 @@ static void test_pol2_and_headers(void **state)
     free(out);
     rsp_es_msg_free(&m);
     /* the path of a bad value deep in the rules */
-    expect_err(S11 WSAM("Action", "http://gsma.com/ES4/ProfileManagent/ES4-UpdatePolicyRules")
-               BODY(ES("UpdatePolicyRules") "<FunctionCallIdentifier>f</FunctionCallIdentifier><Eid>1</Eid>"
-                    "<Iccid>2</Iccid><pol2><rules><Subject>PROFILE</Subject><Action>ENABLE</Action>"
-                    "<Qualification>Not-Allowed</Qualification></rules><rules><Subject>PROFILE</Subject>"
-                    "<Action>EXPLODE</Action><Qualification>Not-Allowed</Qualification></rules></pol2>"
-                    "</ns2:UpdatePolicyRules>"),
-               RSP_ERR_FORMAT, "at Body/UpdatePolicyRules/pol2/rules[2]/Action");
+    expect_err(
+        S11 WSAM("Action", "http://gsma.com/ES4/ProfileManagent/ES4-UpdatePolicyRules") BODY(ES(
+            "UpdatePolicyRules") "<FunctionCallIdentifier>f</FunctionCallIdentifier><Eid>1</Eid>"
+                                 "<Iccid>2</Iccid><pol2><rules><Subject>PROFILE</Subject><Action>ENABLE</Action>"
+                                 "<Qualification>Not-Allowed</Qualification></rules><rules><Subject>PROFILE</Subject>"
+                                 "<Action>EXPLODE</Action><Qualification>Not-Allowed</Qualification></rules></pol2>"
+                                 "</ns2:UpdatePolicyRules>"),
+        RSP_ERR_FORMAT, "at Body/UpdatePolicyRules/pol2/rules[2]/Action");
 }
 
 /* 3, 4: its results: <return>, Subject/Reason, a JAX-WS default Action. */
@@ -113,10 +119,13 @@ static void test_return_and_status(void **state)
     (void)state;
     const char *xml = S11 WSAM("Action", "http://namespaces.gsma.org/esim-messaging/1/ES4/EnableProfileResponse")
         WSAM("RelatesTo", "m-1")
-        BODY(ES("EnableProfileResponse") "<return><AcceptableValidityPeriod>0</AcceptableValidityPeriod>"
-             "<FunctionExecutionStatus><Status>FAILED</Status><StatusCodeData><Subject>8.1.1</Subject>"
-             "<Reason>3.9</Reason><Message>Unknown EID</Message></StatusCodeData></FunctionExecutionStatus>"
-             "<EuiccResponseData>9000</EuiccResponseData></return></ns2:EnableProfileResponse>");
+            BODY(ES("EnableProfileResponse") "<return><AcceptableValidityPeriod>0</AcceptableValidityPeriod>"
+                                             "<FunctionExecutionStatus><Status>FAILED</"
+                                             "Status><StatusCodeData><Subject>8.1.1</Subject>"
+                                             "<Reason>3.9</Reason><Message>Unknown "
+                                             "EID</Message></StatusCodeData></FunctionExecutionStatus>"
+                                             "<EuiccResponseData>9000</EuiccResponseData></return></"
+                                             "ns2:EnableProfileResponse>");
     rsp_es_msg m;
     rsp_diag d;
     if (dec(xml, NULL, &m, &d) != RSP_OK)
@@ -132,7 +141,8 @@ static void test_return_and_status(void **state)
     assert_string_equal(r->hdr.status.code->reason, "3.9");
     tu_assert_hex(r->euicc_response_data.data, r->euicc_response_data.len, "9000");
     char *out = enc(&m);
-    assert_non_null(strstr(out, "<es:EnableProfileResponse><return><AcceptableValidityPeriod>0</AcceptableValidityPeriod>"));
+    assert_non_null(
+        strstr(out, "<es:EnableProfileResponse><return><AcceptableValidityPeriod>0</AcceptableValidityPeriod>"));
     assert_non_null(strstr(out, "<Subject>8.1.1</Subject><Reason>3.9</Reason>"));
     free(out);
     /* the same result as a callback (not in the HTTP answer) has no <return> */
@@ -144,41 +154,45 @@ static void test_return_and_status(void **state)
     /* GetEIS names its result part FunctionExecutionStatus */
     xml = S11 WSAM("Action", "http://gsma.com/ES4/ProfileManagent/ES4-GetEISResponse")
         BODY(ES("GetEISResponse") "<FunctionExecutionStatus><AcceptableValidityPeriod>5</AcceptableValidityPeriod>"
-             "<FunctionExecutionStatus><Status>EXECUTED_SUCCESS</Status></FunctionExecutionStatus>"
-             "</FunctionExecutionStatus></ns2:GetEISResponse>");
+                                  "<FunctionExecutionStatus><Status>EXECUTED_SUCCESS</Status></FunctionExecutionStatus>"
+                                  "</FunctionExecutionStatus></ns2:GetEISResponse>");
     if (dec(xml, NULL, &m, &d) != RSP_OK)
         fail_msg("%s", d.msg);
     assert_true(m.in_http_response);
     assert_int_equal(((rsp_es_eis_resp *)m.body)->hdr.acceptable_validity_period, 5);
     rsp_es_msg_free(&m);
     /* njiwa's EIS: errors deep inside name their path; a Signature must be XML-DSig's */
-    expect_err(S11 WSAM("Action", "http://gsma.com/ES4/ProfileManagent/ES4-GetEISResponse")
-               BODY(ES("GetEISResponse") "<FunctionExecutionStatus><AcceptableValidityPeriod>5</AcceptableValidityPeriod>"
-                    "<FunctionExecutionStatus><Status>EXECUTED_SUCCESS</Status></FunctionExecutionStatus>"
-                    "<Eis><RemainingMemory>1</RemainingMemory><profiles/></Eis>"
-                    "</FunctionExecutionStatus></ns2:GetEISResponse>"),
-               RSP_ERR_TAG, "mandatory element 'Iccid' missing in ProfileInfo (at "
-                            "Body/GetEISResponse/FunctionExecutionStatus/Eis/profiles[1])");
-    expect_err(S11 WSAM("Action", "http://gsma.com/ES4/ProfileManagent/ES4-GetEISResponse")
-               BODY(ES("GetEISResponse") "<FunctionExecutionStatus><FunctionExecutionStatus><Status>EXECUTED_SUCCESS"
-                    "</Status></FunctionExecutionStatus><Eis><Signature>00</Signature></Eis>"
-                    "</FunctionExecutionStatus></ns2:GetEISResponse>"),
+    expect_err(
+        S11 WSAM("Action", "http://gsma.com/ES4/ProfileManagent/ES4-GetEISResponse") BODY(
+            ES("GetEISResponse") "<FunctionExecutionStatus><AcceptableValidityPeriod>5</AcceptableValidityPeriod>"
+                                 "<FunctionExecutionStatus><Status>EXECUTED_SUCCESS</Status></FunctionExecutionStatus>"
+                                 "<Eis><RemainingMemory>1</RemainingMemory><profiles/></Eis>"
+                                 "</FunctionExecutionStatus></ns2:GetEISResponse>"),
+        RSP_ERR_TAG,
+        "mandatory element 'Iccid' missing in ProfileInfo (at "
+        "Body/GetEISResponse/FunctionExecutionStatus/Eis/profiles[1])");
+    expect_err(S11 WSAM("Action", "http://gsma.com/ES4/ProfileManagent/ES4-GetEISResponse") BODY(
+                   ES("GetEISResponse") "<FunctionExecutionStatus><FunctionExecutionStatus><Status>EXECUTED_SUCCESS"
+                                        "</Status></FunctionExecutionStatus><Eis><Signature>00</Signature></Eis>"
+                                        "</FunctionExecutionStatus></ns2:GetEISResponse>"),
                RSP_ERR_TAG, "not in the XML-DSig namespace");
-    expect_err(S11 WSAM("Action", "http://gsma.com/ES4/ProfileManagent/ES4-GetEISResponse")
-               BODY(ES("GetEISResponse") "<FunctionExecutionStatus><FunctionExecutionStatus><Status>EXECUTED_SUCCESS"
-                    "</Status></FunctionExecutionStatus><Eis><isd-r><keySets><keys kcv=\"00\" colour=\"red\"/>"
-                    "</keySets></isd-r></Eis></FunctionExecutionStatus></ns2:GetEISResponse>"),
-               RSP_ERR_TAG, "attribute 'colour' is not part of Key (at "
-                            "Body/GetEISResponse/FunctionExecutionStatus/Eis/isd-r/keySets[1]/keys[1]/@colour)");
+    expect_err(S11 WSAM("Action", "http://gsma.com/ES4/ProfileManagent/ES4-GetEISResponse") BODY(
+                   ES("GetEISResponse") "<FunctionExecutionStatus><FunctionExecutionStatus><Status>EXECUTED_SUCCESS"
+                                        "</Status></FunctionExecutionStatus><Eis><isd-r><keySets><keys kcv=\"00\" "
+                                        "colour=\"red\"/>"
+                                        "</keySets></isd-r></Eis></FunctionExecutionStatus></ns2:GetEISResponse>"),
+               RSP_ERR_TAG,
+               "attribute 'colour' is not part of Key (at "
+               "Body/GetEISResponse/FunctionExecutionStatus/Eis/isd-r/keySets[1]/keys[1]/@colour)");
 }
 
 /* 7: ES4 AuditEIS ICCIDs as a JAXB stringArray. */
 static void test_iccid_items(void **state)
 {
     (void)state;
-    const char *xml = S11 WSAM("Action", "http://gsma.com/ES4/ProfileManagent/ES4-AuditEIS")
-        BODY(ES("AuditEIS") "<FunctionCallIdentifier>f</FunctionCallIdentifier><Eid>" EID "</Eid>"
-             "<Iccid><item>8988211000000000017</item><item>8988211000000000025</item></Iccid></ns2:AuditEIS>");
+    const char *xml = S11 WSAM("Action", "http://gsma.com/ES4/ProfileManagent/ES4-AuditEIS") BODY(ES(
+        "AuditEIS") "<FunctionCallIdentifier>f</FunctionCallIdentifier><Eid>" EID "</Eid>"
+                    "<Iccid><item>8988211000000000017</item><item>8988211000000000025</item></Iccid></ns2:AuditEIS>");
     rsp_es_msg m;
     rsp_diag d;
     if (dec(xml, NULL, &m, &d) != RSP_OK)
@@ -208,16 +222,16 @@ static void test_iccid_items(void **state)
     rsp_es_msg_free(&m);
     /* a wrapper holding something else, a second wrapper, a list where a scalar belongs */
     expect_err(S11 WSAM("Action", "http://gsma.com/ES4/ProfileManagent/ES4-AuditEIS")
-               BODY(ES("AuditEIS") "<FunctionCallIdentifier>f</FunctionCallIdentifier><Eid>1</Eid>"
-                    "<Iccid><iccid>1</iccid></Iccid></ns2:AuditEIS>"),
+                   BODY(ES("AuditEIS") "<FunctionCallIdentifier>f</FunctionCallIdentifier><Eid>1</Eid>"
+                                       "<Iccid><iccid>1</iccid></Iccid></ns2:AuditEIS>"),
                RSP_ERR_TAG, "'iccid' where a <item> item belongs (at Body/AuditEIS/Iccid/iccid)");
     expect_err(S11 WSAM("Action", "http://gsma.com/ES4/ProfileManagent/ES4-AuditEIS")
-               BODY(ES("AuditEIS") "<FunctionCallIdentifier>f</FunctionCallIdentifier><Eid>1</Eid>"
-                    "<Iccid><item>1</item></Iccid><Iccid><item>2</item></Iccid></ns2:AuditEIS>"),
+                   BODY(ES("AuditEIS") "<FunctionCallIdentifier>f</FunctionCallIdentifier><Eid>1</Eid>"
+                                       "<Iccid><item>1</item></Iccid><Iccid><item>2</item></Iccid></ns2:AuditEIS>"),
                RSP_ERR_FORMAT, "appears twice");
     expect_err(S11 WSAM("Action", "http://gsma.com/ES4/ProfileManagent/ES4-EnableProfile")
-               BODY(ES("EnableProfile") "<FunctionCallIdentifier>f</FunctionCallIdentifier><Eid>1</Eid>"
-                    "<Iccid><item>1</item></Iccid></ns2:EnableProfile>"),
+                   BODY(ES("EnableProfile") "<FunctionCallIdentifier>f</FunctionCallIdentifier><Eid>1</Eid>"
+                                            "<Iccid><item>1</item></Iccid></ns2:EnableProfile>"),
                RSP_ERR_FORMAT, "must hold text, not elements (at Body/EnableProfile/Iccid)");
 }
 
@@ -225,13 +239,15 @@ static void test_iccid_items(void **state)
 static void test_es7_forms(void **state)
 {
     (void)state;
-#define KS(scen)                                                                                              \
-    S11 WSAM("Action", "http://gsma.com/ES7/eUICCManagement/ES7-CreateAdditionalKeySet")                      \
-    BODY(ES("CreateAdditionalKeySetRequest") "<AcceptableValidityPeriod>600</AcceptableValidityPeriod><Eid>" EID \
-         "</Eid><KeyVersionNumber>2</KeyVersionNumber><InitialSequenceCounter>0</InitialSequenceCounter>"      \
-         "<ECCKeyLength>ECC-256</ECCKeyLength><ScenarioParameter>" scen "</ScenarioParameter>"                 \
-         "<EphemeralPublicKey>04AB</EphemeralPublicKey><Signature>5F37</Signature>"                            \
-         "</ns2:CreateAdditionalKeySetRequest>")
+#define KS(scen)                                                                                                       \
+    S11 WSAM("Action", "http://gsma.com/ES7/eUICCManagement/ES7-CreateAdditionalKeySet") BODY(                         \
+        ES("CreateAdditionalKeySetRequest") "<AcceptableValidityPeriod>600</AcceptableValidityPeriod><Eid>" EID        \
+                                            "</Eid><KeyVersionNumber>2</KeyVersionNumber><InitialSequenceCounter>0</"  \
+                                            "InitialSequenceCounter>"                                                  \
+                                            "<ECCKeyLength>ECC-256</ECCKeyLength><ScenarioParameter>" scen             \
+                                            "</ScenarioParameter>"                                                     \
+                                            "<EphemeralPublicKey>04AB</EphemeralPublicKey><Signature>5F37</Signature>" \
+                                            "</ns2:CreateAdditionalKeySetRequest>")
     rsp_es_msg m;
     rsp_diag d;
     if (dec(KS("10"), NULL, &m, &d) != RSP_OK)
@@ -270,21 +286,23 @@ static void test_operation_names(void **state)
                      RSP_OK);
     assert_string_equal(f->name, "EnableProfile");
     assert_true(resp);
-    assert_int_equal(rsp_es_action_parse("http://gsma.com/ES7/eUICCManagementCallBack/ES7- CreateAdditionalKeySet", &f,
-                                         &resp, NULL),
-                     RSP_OK);
+    assert_int_equal(
+        rsp_es_action_parse("http://gsma.com/ES7/eUICCManagementCallBack/ES7- CreateAdditionalKeySet", &f, &resp, NULL),
+        RSP_OK);
     assert_string_equal(f->name, "CreateAdditionalKeySet");
     assert_true(resp);
-    assert_int_equal(rsp_es_action_parse(
-                         "http://namespaces.gsma.org/esim-messaging/1/ES4/PrepareSMSRChangeRequestResponse", &f, &resp,
-                         NULL),
-                     RSP_OK);
+    assert_int_equal(
+        rsp_es_action_parse("http://namespaces.gsma.org/esim-messaging/1/ES4/PrepareSMSRChangeRequestResponse", &f,
+                            &resp, NULL),
+        RSP_OK);
     assert_string_equal(f->name, "PrepareSMSRChange");
     assert_true(resp);
-    const char *xml = S11 WSAM("relatesTo", "m-9") WSAM("Action", "http://gsma.com/ES3/ProfileManagentCallBack/ES3-EnableISDP")
+    const char *xml = S11 WSAM("relatesTo", "m-9") WSAM("Action",
+                                                        "http://gsma.com/ES3/ProfileManagentCallBack/ES3-EnableISDP")
         BODY(ES("EnableISDPResponse") "<AcceptableValidityPeriod>0</AcceptableValidityPeriod><FunctionExecutionStatus>"
-             "<Status>EXECUTED_SUCCESS</Status></FunctionExecutionStatus><EuiccResponseData>9000</EuiccResponseData>"
-             "</ns2:EnableISDPResponse>");
+                                      "<Status>EXECUTED_SUCCESS</Status></"
+                                      "FunctionExecutionStatus><EuiccResponseData>9000</EuiccResponseData>"
+                                      "</ns2:EnableISDPResponse>");
     rsp_es_msg m;
     rsp_diag d;
     if (dec(xml, NULL, &m, &d) != RSP_OK)
@@ -307,9 +325,11 @@ static void test_operation_names(void **state)
     pr->eid = strdup(EID);
     pr->current_smsr_id = strdup("SR-OLD");
     out = enc(&m);
-    assert_non_null(strstr(out, "<wsam:Action>http://gsma.com/ES4/eUICCManagement/ES4-PrepareSMSRChange</wsam:Action>"));
-    assert_non_null(strstr(out, "<es:PrepareSMSRChangeRequest><FunctionCallIdentifier>f</FunctionCallIdentifier><Eid>"
-                                EID "</Eid><CurrentSMSRid>SR-OLD</CurrentSMSRid></es:PrepareSMSRChangeRequest>"));
+    assert_non_null(
+        strstr(out, "<wsam:Action>http://gsma.com/ES4/eUICCManagement/ES4-PrepareSMSRChange</wsam:Action>"));
+    assert_non_null(strstr(out,
+                           "<es:PrepareSMSRChangeRequest><FunctionCallIdentifier>f</FunctionCallIdentifier><Eid>" EID
+                           "</Eid><CurrentSMSRid>SR-OLD</CurrentSMSRid></es:PrepareSMSRChangeRequest>"));
     free(out);
     rsp_es_msg_free(&m);
     const rsp_es_func *cf = rsp_es_func_find(RSP_ES3, "CreateISDP", 10);
@@ -331,33 +351,37 @@ static void test_operation_names(void **state)
 static void test_refusals(void **state)
 {
     (void)state;
-    expect_err(S11 "<Security xmlns=\"http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd\"/>"
-               BODY(ES("EnableProfile") "</ns2:EnableProfile>"),
-               RSP_ERR_UNSUPPORTED, "unknown header element");
+    expect_err(
+        S11
+        "<Security xmlns=\"http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd\"/>" BODY(
+            ES("EnableProfile") "</ns2:EnableProfile>"),
+        RSP_ERR_UNSUPPORTED, "unknown header element");
     expect_err(S11 WSAM("FaultTo", "x") BODY(ES("EnableProfile") "</ns2:EnableProfile>"), RSP_ERR_UNSUPPORTED,
                "(at Header/FaultTo)");
     expect_err(S11 "<ReplyTo xmlns=\"http://www.w3.org/2007/05/addressing/metadata\"><Address>http://a</Address>"
-               "<ReferenceParameters>session-7</ReferenceParameters></ReplyTo>" BODY(ES("EnableProfile") "</ns2:EnableProfile>"),
+                   "<ReferenceParameters>session-7</ReferenceParameters></ReplyTo>" BODY(
+                       ES("EnableProfile") "</ns2:EnableProfile>"),
                RSP_ERR_UNSUPPORTED, "(at Header/ReplyTo/ReferenceParameters)");
-    expect_err(S11 WSAM("Action", "a") "<Action xmlns=\"http://www.w3.org/2005/08/addressing\">a</Action>"
-               BODY(ES("EnableProfile") "</ns2:EnableProfile>"),
+    expect_err(S11 WSAM("Action", "a") "<Action xmlns=\"http://www.w3.org/2005/08/addressing\">a</Action>" BODY(
+                   ES("EnableProfile") "</ns2:EnableProfile>"),
                RSP_ERR_FORMAT, "mixes WS-Addressing namespaces");
     /* <return> around a request, or in the gsma dialect, is a wrapper we do not expect */
     expect_err(S11 WSAM("Action", "http://gsma.com/ES4/ProfileManagent/ES4-EnableProfile")
-               BODY(ES("EnableProfile") "<return><Eid>1</Eid></return></ns2:EnableProfile>"),
+                   BODY(ES("EnableProfile") "<return><Eid>1</Eid></return></ns2:EnableProfile>"),
                RSP_ERR_TAG, "element 'return' is not part of ProfileRequest (at Body/EnableProfile/return)");
     expect_err("<e:Envelope xmlns:e=\"http://www.w3.org/2003/05/soap-envelope\"><e:Header>"
                "<a:Action xmlns:a=\"http://www.w3.org/2005/08/addressing\">http://gsma.com/ES4/ProfileManagentCallBack/"
                "ES4-EnableProfile</a:Action></e:Header><e:Body><EnableProfileResponse><return/></EnableProfileResponse>"
                "</e:Body></e:Envelope>",
                RSP_ERR_TAG, "(at Body/EnableProfileResponse/return)");
-    expect_err(S11 WSAM("Action", "http://gsma.com/ES4/ProfileManagent/ES4-UpdatePolicyRules")
-               BODY(ES("UpdatePolicyRules") "<FunctionCallIdentifier>f</FunctionCallIdentifier><Eid>1</Eid>"
-                    "<Iccid>2</Iccid><pol2>stray<rules><Subject>PROFILE</Subject><Action>ENABLE</Action>"
-                    "<Qualification>Not-Allowed</Qualification></rules></pol2></ns2:UpdatePolicyRules>"),
-               RSP_ERR_FORMAT, "text 'stray' where Pol2 holds only elements (at Body/UpdatePolicyRules/pol2)");
+    expect_err(
+        S11 WSAM("Action", "http://gsma.com/ES4/ProfileManagent/ES4-UpdatePolicyRules") BODY(ES(
+            "UpdatePolicyRules") "<FunctionCallIdentifier>f</FunctionCallIdentifier><Eid>1</Eid>"
+                                 "<Iccid>2</Iccid><pol2>stray<rules><Subject>PROFILE</Subject><Action>ENABLE</Action>"
+                                 "<Qualification>Not-Allowed</Qualification></rules></pol2></ns2:UpdatePolicyRules>"),
+        RSP_ERR_FORMAT, "text 'stray' where Pol2 holds only elements (at Body/UpdatePolicyRules/pol2)");
     expect_err(S11 WSAM("Action", "http://gsma.com/ES4/ProfileManagent/ES4-EnableProfile")
-               BODY(ES("EnableProfile") "</ns2:EnableProfile><x/>"),
+                   BODY(ES("EnableProfile") "</ns2:EnableProfile><x/>"),
                RSP_ERR_TAG, "second element 'x'");
 }
 
@@ -407,13 +431,21 @@ static void test_endpoint_answers_in_kind(void **state)
     rsp_es_endpoint_cfg cfg = {h, 1, no_send, &sends, "http://smsr.example/es4", {0, 0}};
     rsp_es_endpoint *ep;
     assert_int_equal(rsp_es_endpoint_new(&cfg, &ep), RSP_OK);
-    const char *xml = S11 "<From xmlns=\"http://www.w3.org/2007/05/addressing/metadata\"><Address>http://op</Address></From>"
-        "<ReplyTo xmlns=\"http://www.w3.org/2007/05/addressing/metadata\"><Address>http://op/cb</Address></ReplyTo>"
-        WSAM("MessageID", "njiwa-1") WSAM("Action", "http://gsma.com/ES4/ProfileManagent/ES4-EnableProfile")
-        BODY(ES("EnableProfile") "<FunctionCallIdentifier>f</FunctionCallIdentifier><ValidityPeriod>60</ValidityPeriod>"
-             "<Eid>" EID "</Eid><Iccid>8988211000000000017</Iccid></ns2:EnableProfile>");
-    rsp_es_http_in in = {"/es4", "text/xml; charset=utf-8", "\"http://gsma.com/ES4/ProfileManagent/ES4-EnableProfile\"",
-                         NULL, NULL, (const uint8_t *)xml, strlen(xml)};
+    const char *xml = S11
+        "<From xmlns=\"http://www.w3.org/2007/05/addressing/metadata\"><Address>http://op</Address></From>"
+        "<ReplyTo "
+        "xmlns=\"http://www.w3.org/2007/05/addressing/metadata\"><Address>http://op/cb</Address></ReplyTo>" WSAM(
+            "MessageID", "njiwa-1") WSAM("Action", "http://gsma.com/ES4/ProfileManagent/ES4-EnableProfile")
+            BODY(ES(
+                "EnableProfile") "<FunctionCallIdentifier>f</FunctionCallIdentifier><ValidityPeriod>60</ValidityPeriod>"
+                                 "<Eid>" EID "</Eid><Iccid>8988211000000000017</Iccid></ns2:EnableProfile>");
+    rsp_es_http_in in = {"/es4",
+                         "text/xml; charset=utf-8",
+                         "\"http://gsma.com/ES4/ProfileManagent/ES4-EnableProfile\"",
+                         NULL,
+                         NULL,
+                         (const uint8_t *)xml,
+                         strlen(xml)};
     out o = {0};
     assert_int_equal(rsp_es_endpoint_handle(ep, &in, respond, &o), RSP_OK);
     assert_int_equal(o.status, 200);
@@ -426,10 +458,12 @@ static void test_endpoint_answers_in_kind(void **state)
     assert_non_null(strstr(b, "<es:EnableProfileResponse><return>"));
     assert_non_null(strstr(b, "<EuiccResponseData>9000</EuiccResponseData></return>"));
     /* SOAP 1.1 with standard WS-A (the gsma dialect): the answer stays SOAP 1.1, with 2005/08 headers */
-    const char *g11 = S11 "<a:MessageID xmlns:a=\"http://www.w3.org/2005/08/addressing\">g-1</a:MessageID>"
-        "<a:Action xmlns:a=\"http://www.w3.org/2005/08/addressing\">http://gsma.com/ES4/ProfileManagent/ES4-EnableProfile"
+    const char *g11 = S11
+        "<a:MessageID xmlns:a=\"http://www.w3.org/2005/08/addressing\">g-1</a:MessageID>"
+        "<a:Action "
+        "xmlns:a=\"http://www.w3.org/2005/08/addressing\">http://gsma.com/ES4/ProfileManagent/ES4-EnableProfile"
         "</a:Action>" BODY(ES("EnableProfile") "<FunctionCallIdentifier>f</FunctionCallIdentifier><Eid>" EID "</Eid>"
-                           "<Iccid>8988211000000000017</Iccid></ns2:EnableProfile>");
+                                               "<Iccid>8988211000000000017</Iccid></ns2:EnableProfile>");
     in.body = (const uint8_t *)g11;
     in.body_len = strlen(g11);
     rsp_buf_free(&o.body);
@@ -441,8 +475,10 @@ static void test_endpoint_answers_in_kind(void **state)
     assert_non_null(strstr(b, "<wsa:RelatesTo>g-1</wsa:RelatesTo>"));
     assert_non_null(strstr(b, "<es:EnableProfileResponse><ProcessingStart>"));
     /* a njiwa request that fails validation: the Failed status, still in its form */
-    const char *badx = S11 WSAM("MessageID", "njiwa-2") WSAM("Action", "http://gsma.com/ES4/ProfileManagent/ES4-EnableProfile")
-        BODY(ES("EnableProfile") "<FunctionCallIdentifier>f</FunctionCallIdentifier><Eid>" EID "</Eid></ns2:EnableProfile>");
+    const char *badx =
+        S11 WSAM("MessageID", "njiwa-2") WSAM("Action", "http://gsma.com/ES4/ProfileManagent/ES4-EnableProfile")
+            BODY(ES("EnableProfile") "<FunctionCallIdentifier>f</FunctionCallIdentifier><Eid>" EID
+                                     "</Eid></ns2:EnableProfile>");
     in.body = (const uint8_t *)badx;
     in.body_len = strlen(badx);
     rsp_buf_free(&o.body);
@@ -460,9 +496,11 @@ static void test_endpoint_answers_in_kind(void **state)
     rsp_es_handler h3[] = {{RSP_ES3, "EnableProfile", true, on_result, &results}};
     rsp_es_endpoint_cfg cfg3 = {h3, 1, no_send, &sends, NULL, {0, 0}};
     assert_int_equal(rsp_es_endpoint_new(&cfg3, &ep), RSP_OK);
-    const char *cb = S11 WSAM("relatesTo", "m-9") WSAM("Action", "http://gsma.com/ES3/ProfileManagentCallBack/ES3-EnableISDP")
+    const char *cb = S11 WSAM("relatesTo", "m-9") WSAM("Action",
+                                                       "http://gsma.com/ES3/ProfileManagentCallBack/ES3-EnableISDP")
         BODY(ES("EnableISDPResponse") "<AcceptableValidityPeriod>0</AcceptableValidityPeriod><FunctionExecutionStatus>"
-             "<Status>EXECUTED_SUCCESS</Status></FunctionExecutionStatus></ns2:EnableISDPResponse>");
+                                      "<Status>EXECUTED_SUCCESS</Status></FunctionExecutionStatus></"
+                                      "ns2:EnableISDPResponse>");
     rsp_es_http_in in3 = {"/es3", "text/xml", NULL, NULL, NULL, (const uint8_t *)cb, strlen(cb)};
     out o3 = {0};
     assert_int_equal(rsp_es_endpoint_handle(ep, &in3, respond, &o3), RSP_OK);

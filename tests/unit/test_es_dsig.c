@@ -83,7 +83,7 @@ static void test_sign_verify_tamper(void **state)
     rsp_buf nj = RSP_BUF_INIT, signed_doc = RSP_BUF_INIT, again = RSP_BUF_INIT;
     to_njiwa(&m, &nj);
     assert_non_null(strstr((const char *)nj.data, "<keySets><Version>115</Version><Type>CA</Type><Cntr>0</Cntr>"
-                                                   "<certificates><Index>1</Index><Value>7F2181B0</Value>"));
+                                                  "<certificates><Index>1</Index><Value>7F2181B0</Value>"));
     assert_non_null(strstr((const char *)nj.data, "<keys><Index>1</Index><components type=\"88\" value=\"0011"));
     assert_non_null(strstr((const char *)nj.data, "<FreeMemoery>1200</FreeMemoery>"));
     rsp_eckey *k, *other;
@@ -124,7 +124,8 @@ static void test_sign_verify_tamper(void **state)
     int rc = tu_run(cmd, &out);
     if (rc != 0 && rc != 77)
         fail_msg("python's check refused our signature (%d): %s", rc, out);
-    printf("outside check (python C14N + cryptography ECDSA): %s\n", rc == 77 ? "skipped, no python3-cryptography" : out);
+    printf("outside check (python C14N + cryptography ECDSA): %s\n",
+           rc == 77 ? "skipped, no python3-cryptography" : out);
     free(out);
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     tu_run(cmd, &out);

@@ -117,7 +117,7 @@ static void test_njiwa_contract(void **state)
     }
     fclose(mf);
     assert_int_equal(ok, 62); /* every request and result in njiwa's six WSDLs (acknowledgements of
-                                * callbacks aside), the seven that carry its EIS included */
+                               * callbacks aside), the seven that carry its EIS included */
     assert_int_equal(refused, 0);
     assert_int_equal(acks, 6);     /* ES3Resp's three callbacks, ES7's three */
     assert_int_equal(answers, 28); /* one per request operation */
