@@ -6,7 +6,8 @@
  * goes through it and its real commit path fails: the WAL write of the commit returns SQLITE_FULL
  * (a full disk) or SQLITE_IOERR_WRITE, or the WAL fsync returns SQLITE_IOERR_FSYNC. A fourth case
  * caps the file with PRAGMA max_page_count. What is visible is read by a second connection that
- * bypasses the shim, dumping every table. */
+ * bypasses the shim, dumping every table. PostgreSQL: the same writes with its COMMIT failing
+ * (a deferred trigger raising disk_full, see pg_faults_install). */
 #include <sqlite3.h>
 
 #include "rsp/log.h"
@@ -137,7 +138,7 @@ typedef struct snap {
     rsp_buf b;
 } snap;
 
-static snap dump(const fx *f)
+static snap dump_sqlite(const fx *f)
 {
     static const char *const tables[] = {"eis", "profile", "keyset", "op", "audit", "plma", "onc",
                                          "inv"};
@@ -164,6 +165,36 @@ static snap dump(const fx *f)
     }
     sqlite3_close(db);
     return out;
+}
+
+/* PostgreSQL: every row of every table as text, from a connection of its own. */
+static snap dump_pg(const fx *f)
+{
+    static const char *const tables[] = {"eis", "profile", "keyset", "op", "audit", "plma", "onc",
+                                         "inv", "lane"};
+    snap out = {RSP_BUF_INIT};
+    PGconn *c = PQconnectdb(getenv("RSP_PG_DSN"));
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++) {
+        char sql[160];
+        snprintf(sql, sizeof sql, "SELECT r::text FROM %s.%s r ORDER BY 1", f->schema, tables[t]);
+        PGresult *r = PQexec(c, sql);
+        assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+        assert_int_equal(rsp_buf_append(&out.b, tables[t], strlen(tables[t])), RSP_OK);
+        for (int i = 0; i < PQntuples(r); i++) {
+            const char *v = PQgetvalue(r, i, 0);
+            assert_int_equal(rsp_buf_append(&out.b, "|", 1), RSP_OK);
+            assert_int_equal(rsp_buf_append(&out.b, v, strlen(v)), RSP_OK);
+        }
+        PQclear(r);
+    }
+    PQfinish(c);
+    return out;
+}
+
+static snap dump(const fx *f)
+{
+    return f->be == BE_PG ? dump_pg(f) : dump_sqlite(f);
 }
 
 static bool same(const snap *a, const snap *b)
@@ -422,6 +453,56 @@ static void setup_data(wctx *c)
     }
 }
 
+/* PostgreSQL: the commit itself fails. A deferred constraint trigger on every table runs at
+ * COMMIT (or at the end of an autocommit statement) and, while armed, raises SQLSTATE 53100
+ * (disk_full); hits are counted in a sequence, which a rollback does not undo. */
+static void pg_faults_install(const fx *f)
+{
+    static const char *const tables[] = {"eis", "profile", "keyset", "op", "audit", "plma", "onc",
+                                         "inv", "lane"};
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "CREATE TABLE %s.fault_armed(on_ BOOLEAN NOT NULL);"
+             "INSERT INTO %s.fault_armed VALUES (false);"
+             "CREATE SEQUENCE %s.fault_hits;"
+             "CREATE FUNCTION %s.fault_commit() RETURNS trigger LANGUAGE plpgsql AS"
+             " $$BEGIN IF (SELECT on_ FROM %s.fault_armed) THEN"
+             " PERFORM nextval('%s.fault_hits');"
+             " RAISE EXCEPTION 'injected commit failure' USING ERRCODE = '53100';"
+             " END IF; RETURN NULL; END$$",
+             f->schema, f->schema, f->schema, f->schema, f->schema, f->schema);
+    assert_true(fx_pg_admin(sql));
+    for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++) {
+        snprintf(sql, sizeof sql,
+                 "CREATE CONSTRAINT TRIGGER fault_%s AFTER INSERT OR UPDATE OR DELETE ON %s.%s"
+                 " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION %s.fault_commit()",
+                 tables[t], f->schema, tables[t], f->schema);
+        assert_true(fx_pg_admin(sql));
+    }
+}
+
+static int64_t pg_fault_hits(const fx *f)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT last_value + (CASE WHEN is_called THEN 0 ELSE -1 END)"
+             " FROM %s.fault_hits", f->schema);
+    PGconn *c = PQconnectdb(getenv("RSP_PG_DSN"));
+    PGresult *r = PQexec(c, sql);
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    int64_t n = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    PQfinish(c);
+    return n;
+}
+
+static void pg_fault_arm(const fx *f, bool on)
+{
+    char sql[192];
+    snprintf(sql, sizeof sql, "UPDATE %s.fault_armed SET on_ = %s", f->schema,
+             on ? "true" : "false");
+    assert_true(fx_pg_admin(sql));
+}
+
 static void run_kind(void **state, int kind, const char *kname)
 {
     fx *f = fx_get(state);
@@ -430,10 +511,19 @@ static void run_kind(void **state, int kind, const char *kname)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         snap before = dump(f);
         c.n++;
+        int64_t pg_hits = 0;
+        if (f->be == BE_PG) {
+            pg_hits = pg_fault_hits(f);
+            pg_fault_arm(f, true);
+        }
         fault_kind = kind;
         fault_hits = 0;
         rsp_err e = cases[i].fn(&c);
         fault_kind = FAULT_NONE;
+        if (f->be == BE_PG) {
+            pg_fault_arm(f, false);
+            fault_hits = (int)(pg_fault_hits(f) - pg_hits);
+        }
         if (e == RSP_OK || fault_hits == 0)
             fail_msg("%s: %s returned %s with %d faults injected", kname, cases[i].name,
                      rsp_err_name(e), fault_hits);
@@ -461,6 +551,13 @@ static void run_kind(void **state, int kind, const char *kname)
 }
 
 static void test_fault_disk_full(void **state) { run_kind(state, FAULT_WAL_FULL, "disk full"); }
+
+static void test_fault_pg_commit(void **state)
+{
+    fx *f = fx_get(state);
+    pg_faults_install(f);
+    run_kind(state, FAULT_NONE, "postgresql commit failure");
+}
 static void test_fault_write_ioerr(void **state)
 {
     run_kind(state, FAULT_WAL_IOERR, "write I/O error");
@@ -518,6 +615,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fault_disk_full, fx_setup_sqlite, fx_teardown),
         cmocka_unit_test_setup_teardown(test_fault_write_ioerr, fx_setup_sqlite, fx_teardown),
         cmocka_unit_test_setup_teardown(test_fault_fsync_ioerr, fx_setup_sqlite, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_fault_pg_commit, fx_setup_pg, fx_teardown),
         cmocka_unit_test_setup_teardown(test_fault_max_page_count, fx_setup_sqlite,
                                         fx_teardown),
     };
