@@ -81,6 +81,7 @@ typedef struct rsp_es_dialect_def {
     const char *wsa_prefix;    /* prefix bound to wsa_ns in what we write */
     bool address_qualified;   /* <wsa:Address> (gsma) or an unqualified <Address> (njiwa) */
     bool rpc_result;          /* results in the HTTP response go inside the dop's `ret` part */
+    bool request_response;    /* every request is answered with its result in the HTTP response (JAX-WS) */
     const rsp_es_dop *ops;
     size_t nops;
     const rsp_es_layout *layouts;

@@ -244,6 +244,7 @@ const rsp_es_dialect_def rsp_es_dialect_njiwa = {
     .wsa_prefix = "wsam",
     .address_qualified = false,
     .rpc_result = true,
+    .request_response = true,
     .ops = ops,
     .nops = RSP_ES_NFIELDS(ops),
     .layouts = layouts,

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "es_int.h"
+#include "dialect_int.h"
 #include "soap_int.h"
 #include "rsp/crypto.h"
 #include "rsp/es_endpoint.h"
@@ -415,9 +415,10 @@ rsp_err rsp_es_endpoint_handle(rsp_es_endpoint *ep, const rsp_es_http_in *in, rs
     c->respond = respond;
     c->rctx = rctx;
     rsp_es_datetime_now(c->start);
-    /* njiwa's operations are request-response: its client reads the result from the HTTP answer */
+    /* a dialect whose operations are request-response (njiwa) reads the result from the HTTP answer */
     c->deferred = want_result && (m.func->mode == RSP_ES_SYNC || (in->prefer && ci_find(in->prefer, "wait")) ||
-                                  !usable_reply_to(m.wsa.reply_to) || (!json && m.dialect == RSP_ES_DIALECT_NJIWA));
+                                  !usable_reply_to(m.wsa.reply_to) ||
+                                  (!json && rsp_es_dialect_get(m.dialect)->request_response));
     ep->pending++;
 
     c->in_dispatch = true;

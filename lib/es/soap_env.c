@@ -93,7 +93,11 @@ rsp_err rsp_es_soap_read_header(xmlNode *hdr, int soap_version, rsp_es_msg *m, r
         if (!(*dst = rsp_es_xml_dup_text(src)))
             return RSP_ERR_NOMEM;
     }
-    m->dialect = found >= 0 ? (rsp_es_dialect)found : soap_version == 11 ? RSP_ES_DIALECT_NJIWA : RSP_ES_DIALECT_GSMA;
+    /* no WS-A header: the first dialect that speaks this SOAP version (1.2 gsma, 1.1 njiwa) */
+    for (int k = 0; found < 0 && k < RSP_ES_DIALECT__COUNT; k++)
+        if (rsp_es_dialect_get((rsp_es_dialect)k)->soap_version == soap_version)
+            found = k;
+    m->dialect = found >= 0 ? (rsp_es_dialect)found : RSP_ES_DIALECT_GSMA;
     return RSP_OK;
 }
 
