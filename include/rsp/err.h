@@ -26,6 +26,7 @@
     X(RSP_ERR_EXISTS,      "exists",           "already exists")                         \
     X(RSP_ERR_STATE,       "bad-state",        "operation not allowed in this state")    \
     X(RSP_ERR_DENIED,      "denied",           "refused by policy or authorisation")     \
+    X(RSP_ERR_FENCED,      "fenced",           "stale holder: the operation was taken over") \
     X(RSP_ERR_IO,          "io",               "input/output error")                     \
     X(RSP_ERR_DB,          "database",         "database error")                         \
     X(RSP_ERR_NET,         "network",          "network error")                          \

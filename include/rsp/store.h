@@ -33,7 +33,7 @@ typedef struct rsp_store rsp_store;
  * (taken over after the lease lapsed) or finished, or the lease lapsed before a renewal or counter
  * reservation. The writer no longer holds the operation and must stop working on it. (Among the
  * operation-scoped writes, RSP_ERR_DENIED means nothing else.) */
-#define RSP_STORE_FENCED RSP_ERR_DENIED
+#define RSP_STORE_FENCED RSP_ERR_FENCED
 
 /* Proof of holding an operation: its id and the generation its claim gave it
  * ({op.id, op.generation} after rsp_store_op_claim). */
