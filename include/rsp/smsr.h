@@ -1,0 +1,178 @@
+/* The SM-SR role library (SGP.02): ISD-R script builders, the E1 notification parser, the ONE
+ * operation step table, and the engine that turns ES calls touching a card into durable store
+ * operations and drives them over ES5 (SCP80 over SMS). See docs/modules/smsr.md.
+ *
+ * Durability: every engine call that decides something commits it to the store before it returns
+ * a packet to send; a packet is only returned for an operation this engine holds (its fence), with
+ * an SCP80 counter reserved under that fence. The step cursor of a multi-step operation lives in
+ * the store's audit trail (event "smsr.step"), so any worker resumes an operation at the step it
+ * reached. Time is the caller's (Unix seconds); nothing here reads a clock. */
+#ifndef RSP_SMSR_H
+#define RSP_SMSR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rsp/buf.h"
+#include "rsp/err.h"
+#include "rsp/store.h"
+
+/* ---- ISD-R commands (SGP02.md "Card and SM-SR details") ---- */
+/* Each appends one complete C-APDU to out; aid is the ISD-P AID (5..16 bytes). */
+rsp_err rsp_smsr_apdu_enable(const uint8_t *aid, size_t aid_len, rsp_buf *out);       /* 3A03 */
+rsp_err rsp_smsr_apdu_disable(const uint8_t *aid, size_t aid_len, rsp_buf *out);      /* 3A04 */
+rsp_err rsp_smsr_apdu_set_fallback(const uint8_t *aid, size_t aid_len, rsp_buf *out); /* 3A05 */
+rsp_err rsp_smsr_apdu_delete(const uint8_t *aid, size_t aid_len, rsp_buf *out);       /* 80E40040 */
+rsp_err rsp_smsr_apdu_audit(const uint8_t *aid, size_t aid_len, rsp_buf *out);        /* GET STATUS */
+rsp_err rsp_smsr_apdu_confirm(uint16_t seq, rsp_buf *out);                            /* 3A08 */
+/* Wraps one C-APDU into an expanded definite script AA{22 ...}. */
+rsp_err rsp_smsr_script_one(const rsp_buf *apdu, rsp_buf *out);
+
+/* An E1 notification from the card. */
+enum {
+    RSP_SMSR_NOTIF_FIRST_ATTACH = 0x01,
+    RSP_SMSR_NOTIF_PROFILE_CHANGE = 0x02,
+    RSP_SMSR_NOTIF_ROLLBACK = 0x03,
+    RSP_SMSR_NOTIF_FALLBACK = 0x05,
+};
+typedef struct rsp_smsr_notif {
+    char eid[33];          /* upper-case hex */
+    uint8_t type;
+    uint16_t seq;
+    uint8_t aid[16];
+    size_t aid_len;        /* 0 if absent */
+} rsp_smsr_notif;
+
+/* Parses E1{4C EID, 4D type, 4E seq, <4F | 2F | AF> AID, ...} (outside input; diag says where).
+ * The three AID tags seen in the field are all accepted. */
+rsp_err rsp_smsr_notif_parse(const uint8_t *p, size_t len, rsp_smsr_notif *out, rsp_diag *diag);
+
+/* ---- The operation step table ---- */
+typedef enum rsp_smsr_fn {
+    RSP_SMSR_FN_ENABLE = 0,
+    RSP_SMSR_FN_DISABLE,
+    RSP_SMSR_FN_DELETE,
+    RSP_SMSR_FN_SET_FALLBACK,
+    RSP_SMSR_FN_AUDIT,
+    RSP_SMSR_FN__COUNT
+} rsp_smsr_fn;
+
+typedef enum rsp_smsr_step {
+    RSP_SMSR_STEP_COMMAND = 0, /* a command packet is to be sent (held, store SENT) */
+    RSP_SMSR_STEP_WAIT_POR,    /* sent; waiting for its PoR (store AWAITING) */
+    RSP_SMSR_STEP_WAIT_NOTIF,  /* PoR acknowledged; the outcome is the card's notification */
+    RSP_SMSR_STEP_DONE,
+    RSP_SMSR_STEP_FAILED,
+    RSP_SMSR_STEP_EXPIRED,
+    RSP_SMSR_STEP__COUNT
+} rsp_smsr_step;
+
+typedef enum rsp_smsr_event {
+    RSP_SMSR_EV_SENT = 0,      /* the packet left (counter reserved, handed to the ESME) */
+    RSP_SMSR_EV_POR_OK,        /* PoR 00 and every R-APDU successful */
+    RSP_SMSR_EV_POR_REFUSED,   /* PoR 00 with a refusing status word (6985, 69E1, 6A88, ...) */
+    RSP_SMSR_EV_POR_REFUSED_AGAIN, /* 6985 to a RESENT switch: the first packet likely switched */
+    RSP_SMSR_EV_POR_SECURITY,  /* PoR status other than 00 (counter low, bad CC): send again */
+    RSP_SMSR_EV_NOTIF_DONE,    /* notification 02 (enable) / 05 (disable) */
+    RSP_SMSR_EV_NOTIF_ROLLBACK,/* notification 03 */
+    RSP_SMSR_EV_TIMEOUT,       /* the holder's lease lapsed with no answer */
+    RSP_SMSR_EV_DEADLINE,      /* the validity period ended */
+    RSP_SMSR_EV__COUNT
+} rsp_smsr_event;
+
+const char *rsp_smsr_fn_name(rsp_smsr_fn fn);      /* "ES4.EnableProfile", ... */
+rsp_err rsp_smsr_fn_parse(const char *name, rsp_smsr_fn *out);
+const char *rsp_smsr_step_name(rsp_smsr_step st);
+/* The one table: the step after `ev` in `st` for `fn`. RSP_ERR_STATE when the table has no row. */
+rsp_err rsp_smsr_step_next(rsp_smsr_fn fn, rsp_smsr_step st, rsp_smsr_event ev, rsp_smsr_step *next);
+/* The store state an operation is in while at step st. */
+rsp_store_op_state rsp_smsr_step_store_state(rsp_smsr_step st);
+
+/* ---- Engine ---- */
+typedef struct rsp_smsr_config {
+    const char *worker_id;     /* unique per process (fencing is per claim, this is for the audit) */
+    uint8_t kvn;               /* ISD-R SCP80 key version (KIc = KID = kvn<<4 | 2: AES) */
+    uint8_t spi[2];            /* default 16 39: CC, ciphered, counter higher; PoR ciphered + CC */
+    uint32_t tar;              /* ISD-R TAR, 000001 */
+    int64_t por_wait;          /* seconds the holder waits for a PoR before resending (first try) */
+    int64_t por_wait_max;      /* cap of the doubling back-off */
+    int64_t notif_wait;        /* seconds between checks while waiting for a notification */
+} rsp_smsr_config;
+
+void rsp_smsr_config_default(rsp_smsr_config *c);
+
+typedef struct rsp_smsr rsp_smsr;
+
+/* The engine borrows store (one connection, one thread) for its lifetime. */
+rsp_err rsp_smsr_new(rsp_store *store, const rsp_smsr_config *cfg, rsp_smsr **out);
+void rsp_smsr_free(rsp_smsr *e);
+
+/* Who calls (from the peer certificate). */
+typedef enum rsp_smsr_role {
+    RSP_SMSR_ROLE_OPERATOR = 0,
+    RSP_SMSR_ROLE_M2MSP,
+    RSP_SMSR_ROLE_SMDP,
+    RSP_SMSR_ROLE_SELF,        /* the SM-SR's own follow-ups (POL2 auto-delete) */
+} rsp_smsr_role;
+
+typedef struct rsp_smsr_request {
+    rsp_smsr_fn fn;
+    rsp_smsr_role role;
+    const char *requester;     /* identity from the certificate */
+    const char *fcid;          /* FunctionCallIdentifier */
+    const char *eid;
+    const char *iccid;
+    int64_t now;
+    int64_t validity;          /* seconds */
+} rsp_smsr_request;
+
+/* The outcome of a function, as ES answers it. */
+typedef struct rsp_smsr_result {
+    int64_t op_id;             /* 0 when refused before an operation existed */
+    rsp_store_op_state state;  /* QUEUED..EXPIRED */
+    bool replayed;             /* the FCID was seen: this is the first call's outcome */
+    char status[24];           /* "" while pending, else Executed-Success | Failed | Expired */
+    char subject[8], reason[8];
+    char message[96];
+} rsp_smsr_result;
+
+/* Checks authorisation, POL2 and the fall-back attribute, then queues the operation durably (or
+ * records the refusal durably, so a replay answers it again). A replayed FCID with the same request
+ * returns the first result; with a different request it is refused (1.1 / 2.1). */
+rsp_err rsp_smsr_submit(rsp_smsr *e, const rsp_smsr_request *req, rsp_smsr_result *res);
+/* The current outcome of an operation. */
+rsp_err rsp_smsr_result_get(rsp_smsr *e, int64_t op_id, rsp_smsr_result *res);
+
+/* An SCP80 command packet ready for the ESME: user data parts (UDH first). */
+enum { RSP_SMSR_MAX_PARTS = 20 };
+typedef struct rsp_smsr_packet {
+    char eid[33];
+    char msisdn[21];           /* destination: the enabled profile's MSISDN */
+    int64_t op_id;             /* 0 for a notification confirmation */
+    uint64_t counter;
+    size_t n;
+    rsp_buf parts[RSP_SMSR_MAX_PARTS];
+} rsp_smsr_packet;
+void rsp_smsr_packet_clear(rsp_smsr_packet *p);
+
+/* Claims the next operation that needs a packet (a queued one, or one whose lease lapsed), resumes
+ * it at its durable step, and, when a command must go out, reserves a counter under its fence and
+ * fills *pkt (committed as WAIT_POR before return). RSP_ERR_END when nothing is to be sent now. */
+rsp_err rsp_smsr_next(rsp_smsr *e, int64_t now, rsp_smsr_packet *pkt);
+
+/* A PoR (SMS user data, UDH 02 71 00 first) from the card of eid: matched to its operation through
+ * the counter recorded in the store. RSP_ERR_NOT_FOUND when no operation waits for it. */
+rsp_err rsp_smsr_on_por(rsp_smsr *e, const char *eid, const uint8_t *ud, size_t len, int64_t now,
+                        rsp_diag *diag);
+
+/* An MO command packet (from CPL on, reassembled) from the card of eid carrying an E1
+ * notification: the EIS is updated, the waiting operation (if any) completes, POL2 auto-delete is
+ * queued, and *confirm gets the 3A08 confirmation packet (also for a duplicate). */
+rsp_err rsp_smsr_on_mo(rsp_smsr *e, const char *eid, const uint8_t *pkt, size_t len, int64_t now,
+                       rsp_smsr_packet *confirm, rsp_diag *diag);
+
+/* Expires operations past their validity period (their result: Expired 1.6 / 5.3). */
+rsp_err rsp_smsr_expire(rsp_smsr *e, int64_t now, size_t *n);
+
+#endif

@@ -1,0 +1,287 @@
+/* ES5 over SMS: claimed operations become SCP80 command packets (counter reserved under the
+ * holder's fence before the packet exists), PoRs are matched to their operation through the
+ * counter recorded in the store, and every step change goes through the one table (table.c).
+ *
+ * Key set blob of the ISD-R SCP80 keys in the store: KIc (16) || KID (16), AES. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rsp/rapdu.h"
+#include "rsp/scp80.h"
+#include "rsp/sms.h"
+#include "smsr_int.h"
+
+void rsp_smsr_packet_clear(rsp_smsr_packet *p)
+{
+    for (size_t i = 0; i < RSP_SMSR_MAX_PARTS; i++)
+        rsp_buf_free(&p->parts[i]);
+    memset(p, 0, sizeof(*p));
+}
+
+static void hdr_of(const rsp_smsr *e, uint64_t cntr, rsp_scp80_hdr *h)
+{
+    memset(h, 0, sizeof(*h));
+    h->spi[0] = e->cfg.spi[0];
+    h->spi[1] = e->cfg.spi[1];
+    h->kic = h->kid = (uint8_t)(e->cfg.kvn << 4 | 0x02);
+    rsp_put_be24(h->tar, e->cfg.tar);
+    for (int i = 4; i >= 0; i--, cntr >>= 8)
+        h->cntr[i] = (uint8_t)cntr;
+}
+
+static rsp_err keys_get(rsp_smsr *e, const char *eid, rsp_store_keyset *ks, rsp_scp80_keys *k)
+{
+    memset(ks, 0, sizeof(*ks));
+    rsp_err err = rsp_store_keyset_get(e->st, eid, e->cfg.kvn, ks);
+    if (err != RSP_OK)
+        return err;
+    if (ks->keys.len != 32) {
+        rsp_store_keyset_clear(ks);
+        return RSP_ERR_FORMAT;
+    }
+    *k = (rsp_scp80_keys){ks->keys.data, 16, ks->keys.data + 16, 16};
+    return RSP_OK;
+}
+
+/* The MSISDN the card answers on: its enabled profile's. */
+static rsp_err msisdn_of(rsp_smsr *e, const char *eid, char out[21])
+{
+    rsp_store_profile *all = NULL;
+    size_t n = 0;
+    out[0] = 0;
+    rsp_err err = rsp_store_profile_list(e->st, eid, &all, &n);
+    for (size_t i = 0; err == RSP_OK && i < n; i++)
+        if (all[i].state == RSP_STORE_PROFILE_ENABLED)
+            snprintf(out, 21, "%s", all[i].msisdn);
+    free(all);
+    return err;
+}
+
+rsp_err smsr_packet_build(rsp_smsr *e, const char *eid, const rsp_store_fence *fence, const rsp_buf *apdu,
+                          int64_t now, rsp_smsr_packet *pkt)
+{
+    rsp_store_keyset ks;
+    rsp_scp80_keys k;
+    rsp_err err = keys_get(e, eid, &ks, &k);
+    if (err != RSP_OK)
+        return err;
+    rsp_buf script = RSP_BUF_INIT, wire = RSP_BUF_INIT;
+    uint64_t cntr = 0;
+    size_t n = 0;
+    uint8_t *w;
+    rsp_scp80_hdr h;
+    if ((err = rsp_smsr_script_one(apdu, &script)) != RSP_OK ||
+        (err = rsp_store_counter_reserve(e->st, fence, eid, e->cfg.kvn, now, &cntr)) != RSP_OK)
+        goto out;
+    hdr_of(e, cntr, &h);
+    if ((err = rsp_buf_extend(&wire, script.len + RSP_SCP80_OVERHEAD, &w)) != RSP_OK ||
+        (err = rsp_scp80_cmd_build(&k, &h, script.data, script.len, w, wire.len, &n, NULL)) != RSP_OK)
+        goto out;
+    snprintf(pkt->eid, sizeof(pkt->eid), "%s", eid);
+    pkt->counter = cntr;
+    if ((err = rsp_sms_split(w, n, 0x70, (uint16_t)(cntr & 0xFF), false, pkt->parts, RSP_SMSR_MAX_PARTS, &pkt->n,
+                             NULL)) != RSP_OK)
+        goto out;
+    err = msisdn_of(e, eid, pkt->msisdn);
+out:
+    rsp_store_keyset_clear(&ks);
+    rsp_buf_free(&script);
+    rsp_buf_free_secret(&wire);
+    return err;
+}
+
+static rsp_err command_apdu(rsp_smsr_fn fn, const smsr_target *t, rsp_buf *out)
+{
+    switch (fn) {
+    case RSP_SMSR_FN_ENABLE: return rsp_smsr_apdu_enable(t->aid, t->aid_len, out);
+    case RSP_SMSR_FN_DISABLE: return rsp_smsr_apdu_disable(t->aid, t->aid_len, out);
+    case RSP_SMSR_FN_DELETE: return rsp_smsr_apdu_delete(t->aid, t->aid_len, out);
+    case RSP_SMSR_FN_SET_FALLBACK: return rsp_smsr_apdu_set_fallback(t->aid, t->aid_len, out);
+    default: return rsp_smsr_apdu_audit(t->aid, t->aid_len, out);
+    }
+}
+
+static int64_t backoff(const rsp_smsr *e, uint32_t attempts)
+{
+    int64_t w = e->cfg.por_wait;
+    for (uint32_t i = 0; i < attempts && w < e->cfg.por_wait_max; i++)
+        w *= 2;
+    return w < e->cfg.por_wait_max ? w : e->cfg.por_wait_max;
+}
+
+/* One claimed op: resumes it at its cursor. *sent tells whether pkt was filled. */
+static rsp_err resume(rsp_smsr *e, const rsp_store_op *op, int64_t now, rsp_smsr_packet *pkt, bool *sent)
+{
+    *sent = false;
+    rsp_store_fence fence = {op->id, op->generation};
+    rsp_smsr_fn fn;
+    smsr_target t;
+    smsr_cursor c;
+    rsp_err err = rsp_smsr_fn_parse(op->function, &fn);
+    if (err == RSP_OK)
+        err = smsr_target_decode(&op->script, &t);
+    if (err != RSP_OK) /* not ours to run (or damaged): fail it rather than block the card's queue */
+        return smsr_finish(e, op, &fence, RSP_STORE_OP_SENT, RSP_SMSR_STEP_FAILED, "8.4", "4.2",
+                           "unreadable operation", now);
+    if ((err = smsr_cursor_get(e, op->eid, op->id, &c)) != RSP_OK)
+        return err;
+    rsp_smsr_step step = RSP_SMSR_STEP_COMMAND;
+    if (c.found && c.step != RSP_SMSR_STEP_COMMAND &&
+        (err = rsp_smsr_step_next(fn, c.step, RSP_SMSR_EV_TIMEOUT, &step)) != RSP_OK)
+        return err;
+    if (step == RSP_SMSR_STEP_WAIT_NOTIF) { /* executed already: wait on, never send it twice */
+        rsp_store_op_change chg = {.now = now, .lease_until = now + e->cfg.notif_wait};
+        if ((err = smsr_cursor_put(e, op->eid, op->id, step, 0, op->generation, now)) != RSP_OK)
+            return err;
+        return rsp_store_op_transition(e->st, op->id, &fence, RSP_STORE_OP_SENT, RSP_STORE_OP_AWAITING, &chg);
+    }
+    rsp_buf apdu = RSP_BUF_INIT;
+    if ((err = command_apdu(fn, &t, &apdu)) == RSP_OK)
+        err = smsr_packet_build(e, op->eid, &fence, &apdu, now, pkt);
+    rsp_buf_free(&apdu);
+    if (err == RSP_OK)
+        err = rsp_smsr_step_next(fn, step, RSP_SMSR_EV_SENT, &step);
+    /* the counter is recorded before the packet can leave: a PoR finds its op through it */
+    if (err == RSP_OK)
+        err = smsr_cursor_put(e, op->eid, op->id, step, pkt->counter, op->generation, now);
+    if (err == RSP_OK) {
+        rsp_store_op_change chg = {.now = now, .lease_until = now + backoff(e, op->attempts)};
+        err = rsp_store_op_transition(e->st, op->id, &fence, RSP_STORE_OP_SENT, RSP_STORE_OP_AWAITING, &chg);
+    }
+    if (err != RSP_OK) {
+        rsp_smsr_packet_clear(pkt);
+        return err;
+    }
+    pkt->op_id = op->id;
+    *sent = true;
+    return RSP_OK;
+}
+
+rsp_err rsp_smsr_next(rsp_smsr *e, int64_t now, rsp_smsr_packet *pkt)
+{
+    if (!e || !pkt)
+        return RSP_ERR_INVAL;
+    memset(pkt, 0, sizeof(*pkt));
+    for (int i = 0; i < 64; i++) { /* ops that only wait on are settled here, then the next */
+        rsp_store_op op;
+        memset(&op, 0, sizeof(op));
+        rsp_err err = rsp_store_op_claim(e->st, e->worker, now, e->cfg.por_wait, &op);
+        if (err != RSP_OK)
+            return err;
+        bool sent = false;
+        err = resume(e, &op, now, pkt, &sent);
+        rsp_store_op_clear(&op);
+        if (err == RSP_STORE_FENCED)
+            continue; /* taken over meanwhile: not ours any more */
+        if (err != RSP_OK || sent)
+            return err;
+    }
+    return RSP_ERR_END;
+}
+
+static bool sw_ok(uint16_t sw)
+{
+    uint8_t sw1 = (uint8_t)(sw >> 8);
+    return sw1 == 0x90 || sw1 == 0x9F || sw1 == 0x61;
+}
+
+rsp_err smsr_apply_done(rsp_smsr *e, rsp_smsr_fn fn, const rsp_store_op *op, const smsr_target *t)
+{
+    if (fn == RSP_SMSR_FN_DELETE) {
+        rsp_err err = rsp_store_profile_delete(e->st, t->iccid);
+        return err == RSP_ERR_NOT_FOUND ? RSP_OK : err;
+    }
+    if (fn == RSP_SMSR_FN_SET_FALLBACK)
+        return rsp_store_profile_set_fallback(e->st, op->eid, t->iccid);
+    return RSP_OK;
+}
+
+rsp_err rsp_smsr_on_por(rsp_smsr *e, const char *eid, const uint8_t *ud, size_t len, int64_t now,
+                        rsp_diag *diag)
+{
+    if (!e || !eid || !ud || len > 4096)
+        return RSP_ERR_INVAL;
+    rsp_store_keyset ks;
+    rsp_scp80_keys k;
+    rsp_err err = keys_get(e, eid, &ks, &k);
+    if (err != RSP_OK)
+        return err;
+    rsp_scp80_hdr h;
+    hdr_of(e, 0, &h);
+    uint8_t *work = malloc(len + 3);
+    rsp_scp80_por por;
+    err = work ? rsp_scp80_por_open(&k, &h, ud, len, work, len + 3, &por, diag) : RSP_ERR_NOMEM;
+    rsp_store_keyset_clear(&ks);
+    rsp_store_op op;
+    memset(&op, 0, sizeof(op));
+    if (err != RSP_OK) /* a forged PoR changes nothing */
+        goto out;
+    uint64_t cntr = 0;
+    for (int i = 0; i < 5; i++)
+        cntr = cntr << 8 | por.cntr[i];
+    int64_t op_id = 0, gen = 0;
+    if ((err = smsr_cursor_find_counter(e, eid, cntr, &op_id, &gen)) != RSP_OK ||
+        (err = rsp_store_op_get(e->st, op_id, &op)) != RSP_OK)
+        goto out;
+    smsr_cursor c;
+    if ((err = smsr_cursor_get(e, eid, op_id, &c)) != RSP_OK)
+        goto out;
+    if (op.state != RSP_STORE_OP_AWAITING || op.generation != gen || c.step != RSP_SMSR_STEP_WAIT_POR ||
+        c.counter != cntr) {
+        err = RSP_ERR_NOT_FOUND; /* late PoR of an earlier attempt, or of a settled op */
+        goto out;
+    }
+    rsp_smsr_fn fn;
+    smsr_target t;
+    if ((err = rsp_smsr_fn_parse(op.function, &fn)) != RSP_OK || (err = smsr_target_decode(&op.script, &t)) != RSP_OK)
+        goto out;
+    rsp_smsr_event ev = RSP_SMSR_EV_POR_OK;
+    uint16_t sw = 0x9000;
+    if (por.status != 0) {
+        ev = RSP_SMSR_EV_POR_SECURITY;
+    } else {
+        rsp_rapdu_resp r;
+        if (rsp_rapdu_resp_parse(rsp_rapdu_detect(por.data, por.data_len), por.data, por.data_len, &r, diag) != RSP_OK ||
+            r.n == 0)
+            sw = 0x6F00;
+        else
+            sw = r.rsps[r.n - 1].sw;
+        if (!sw_ok(sw))
+            ev = (sw == 0x6985 && op.attempts > 0) ? RSP_SMSR_EV_POR_REFUSED_AGAIN : RSP_SMSR_EV_POR_REFUSED;
+    }
+    rsp_smsr_step next;
+    if ((err = rsp_smsr_step_next(fn, RSP_SMSR_STEP_WAIT_POR, ev, &next)) != RSP_OK)
+        goto out;
+    rsp_store_fence fence = {op.id, op.generation};
+    char msg[96];
+    switch (next) {
+    case RSP_SMSR_STEP_DONE:
+        if ((err = smsr_apply_done(e, fn, &op, &t)) == RSP_OK)
+            err = smsr_finish(e, &op, &fence, RSP_STORE_OP_AWAITING, next, NULL, NULL, NULL, now);
+        break;
+    case RSP_SMSR_STEP_FAILED:
+        snprintf(msg, sizeof(msg), "refused by the eUICC: SW %04X%s", sw, sw == 0x69E1 ? " (POL1)" : "");
+        err = smsr_finish(e, &op, &fence, RSP_STORE_OP_AWAITING, next, "8.4", "4.2", msg, now);
+        break;
+    case RSP_SMSR_STEP_WAIT_NOTIF:
+        if ((err = smsr_cursor_put(e, eid, op.id, next, 0, op.generation, now)) == RSP_OK)
+            err = rsp_store_op_renew(e->st, &fence, now, now + e->cfg.notif_wait);
+        break;
+    default: { /* send again with a fresh counter: back to the queue, due now */
+        rsp_store_op_change chg = {.now = now, .next_attempt = now};
+        if ((err = smsr_cursor_put(e, eid, op.id, next, 0, op.generation, now)) == RSP_OK)
+            err = rsp_store_op_transition(e->st, op.id, &fence, RSP_STORE_OP_AWAITING, RSP_STORE_OP_QUEUED, &chg);
+        break;
+    }
+    }
+out:
+    rsp_store_op_clear(&op);
+    free(work);
+    return err;
+}
+
+rsp_err rsp_smsr_expire(rsp_smsr *e, int64_t now, size_t *n)
+{
+    return rsp_store_op_expire(e->st, now, n);
+}

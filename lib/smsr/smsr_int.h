@@ -1,0 +1,59 @@
+/* Internals shared by the engine files of lib/smsr. */
+#ifndef RSP_SMSR_INT_H
+#define RSP_SMSR_INT_H
+
+#include "rsp/smsr.h"
+
+struct rsp_smsr {
+    rsp_store *st;          /* borrowed */
+    rsp_smsr_config cfg;
+    char worker[64];
+};
+
+/* What an operation is about, as kept in its script column ("iccid=...;aid=..."). */
+typedef struct smsr_target {
+    char iccid[21];
+    uint8_t aid[16];
+    size_t aid_len;
+} smsr_target;
+
+rsp_err smsr_target_encode(const char *iccid, const char *aid_hex, rsp_buf *out);
+rsp_err smsr_target_decode(const rsp_buf *script, smsr_target *t);
+
+/* The durable step cursor: the last "smsr.step" audit entry of the operation. found is false when
+ * the operation never moved (a fresh claim starts at COMMAND). */
+typedef struct smsr_cursor {
+    bool found;
+    rsp_smsr_step step;
+    uint64_t counter;       /* of the packet sent at WAIT_POR */
+    int64_t generation;     /* of the claim that sent it */
+} smsr_cursor;
+
+rsp_err smsr_cursor_get(rsp_smsr *e, const char *eid, int64_t op_id, smsr_cursor *c);
+/* The operation waiting for a PoR of this counter on eid (latest step entry naming it). */
+rsp_err smsr_cursor_find_counter(rsp_smsr *e, const char *eid, uint64_t counter, int64_t *op_id,
+                                 int64_t *generation);
+/* The latest operation of eid that recorded a step (the one in flight, if any). */
+rsp_err smsr_cursor_latest_op(rsp_smsr *e, const char *eid, int64_t *op_id);
+rsp_err smsr_cursor_put(rsp_smsr *e, const char *eid, int64_t op_id, rsp_smsr_step step,
+                        uint64_t counter, int64_t generation, int64_t now);
+rsp_err smsr_audit(rsp_smsr *e, const char *eid, const char *iccid, int64_t op_id, const char *event,
+                   const char *detail, int64_t now);
+
+/* Result text kept in the op's result column: "status|subject|reason|message". */
+rsp_err smsr_result_encode(const char *status, const char *subject, const char *reason, const char *msg,
+                           rsp_buf *out);
+void smsr_result_fill(const rsp_store_op *op, rsp_smsr_result *res);
+/* Records the outcome of a step change of a held op (fence) from its store state to `to`. */
+rsp_err smsr_finish(rsp_smsr *e, const rsp_store_op *op, const rsp_store_fence *fence,
+                    rsp_store_op_state from, rsp_smsr_step to, const char *subject, const char *reason,
+                    const char *msg, int64_t now);
+
+/* Applies a successful outcome to the EIS (profile deleted, fall-back moved). */
+rsp_err smsr_apply_done(rsp_smsr *e, rsp_smsr_fn fn, const rsp_store_op *op, const smsr_target *t);
+
+/* Builds an SCP80 packet of one C-APDU for eid: counter reserved under fence (NULL outside an op). */
+rsp_err smsr_packet_build(rsp_smsr *e, const char *eid, const rsp_store_fence *fence, const rsp_buf *apdu,
+                          int64_t now, rsp_smsr_packet *pkt);
+
+#endif
