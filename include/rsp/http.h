@@ -98,6 +98,7 @@ typedef struct rsp_http_server_stats {
     unsigned long long refused_req;  /* requests answered 4xx/5xx by the parser (malformed, too large) */
     unsigned open;                   /* connections open now */
     unsigned pending;                /* requests handed out and not yet answered */
+    unsigned writing;                /* connections with an answer not yet fully written */
 } rsp_http_server_stats;
 void rsp_http_server_stats_get(const rsp_http_server *s, rsp_http_server_stats *out);
 /* Graceful stop, step 1: closes the listener (no new connections) and idle keep-alive connections;

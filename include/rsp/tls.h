@@ -76,8 +76,9 @@ const rsp_net_transport *rsp_tls_transport(const rsp_tls_ctx *tls);
 /* ---- throwaway PKI, for tests and benchmarks (production certificates come from `rsp ci`) ---- */
 /* Self-signed EC P-256 CA, valid one day. Key written with mode 0600. */
 rsp_err rsp_tls_gen_ca(const char *cn, const char *cert_file, const char *key_file);
-/* Leaf certificate signed by the CA, with SAN DNS:localhost and IP:127.0.0.1 (server) or clientAuth
- * usage (client). */
+/* Leaf certificate signed by the CA, with SAN DNS:localhost and IP:127.0.0.1 and serverAuth usage
+ * (server 1), clientAuth usage (server 0), or both (server 2: a daemon's certificate, which also
+ * signs in as a client when it sends callbacks). */
 rsp_err rsp_tls_gen_leaf(const char *ca_cert_file, const char *ca_key_file, const char *cn, int server,
                          const char *cert_file, const char *key_file);
 

@@ -25,6 +25,29 @@
     {sec, "binding", RSP_CONFIG_ENUM, "both", 0, 0, "soap,json,both", 0, who,                    \
      what ": which bindings are served"}
 
+/* The service shell of a daemon (lib/svc, docs/modules/svc.md): its one HTTPS listener serving
+ * every ES interface of the daemon (SOAP and JSON), /metrics and /health, and its callback sender. */
+#define SVC(sec, port, who)                                                                      \
+    {sec, "listen", RSP_CONFIG_STR, "127.0.0.1:" port, 0, 0, NULL, 0, who,                       \
+     "HTTPS (mutual TLS) address:port of all ES interfaces, /metrics and /health; port 0 = any"}, \
+    {sec, "tls_cert", RSP_CONFIG_STR, NULL, 0, 0, NULL, 0, who,                                  \
+     "certificate chain (PEM) of the listener, also presented when sending callbacks"},          \
+    {sec, "tls_key", RSP_CONFIG_STR, NULL, 0, 0, NULL, 0, who, "private key (PEM) of tls_cert"},  \
+    {sec, "tls_ca", RSP_CONFIG_STR, NULL, 0, 0, NULL, 0, who,                                    \
+     "comma-separated CA files (PEM): client certificates and callback servers must chain to one"}, \
+    {sec, "port_file", RSP_CONFIG_STR, "", 0, 0, NULL, 0, who,                                   \
+     "file that receives the bound port once listening (tests, listen port 0); empty: none"},    \
+    {sec, "metrics_listen", RSP_CONFIG_STR, "", 0, 0, NULL, 0, who,                              \
+     "plain-HTTP address:port serving only /metrics and /health; empty: none"},                  \
+    {sec, "max_connections", RSP_CONFIG_INT, "1024", 1, 1000000, NULL, 0, who,                   \
+     "open connections per listener; more are closed at once and counted"},                      \
+    {sec, "stop_grace_ms", RSP_CONFIG_INT, "10000", 1, 3600000, NULL, 0, who,                    \
+     "on SIGTERM/SIGINT, how long in-flight answers and callbacks may take"},                    \
+    {sec, "callback_queue", RSP_CONFIG_INT, "1000", 1, 1000000, NULL, 0, who,                    \
+     "callbacks waiting per destination before new ones are refused (busy)"},                    \
+    {sec, "callback_timeout_ms", RSP_CONFIG_INT, "30000", 100, 3600000, NULL, 0, who,            \
+     "connect + answer time of one callback POST"}
+
 /* The settings of the planned daemons (rsp smsr, smdp, euicc, smsc), in one place; docs/CONFIG.md
  * renders this table. */
 static const rsp_config_setting builtin[] = {
@@ -74,6 +97,8 @@ static const rsp_config_setting builtin[] = {
     {"smsr", "default_validity_s", RSP_CONFIG_INT, "86400", 1, I64, NULL, 0, "smsr",
      "validity when a request gives none"},
     {"smdp", "id", RSP_CONFIG_STR, NULL, 0, 0, NULL, 0, "smdp", "this SM-DP's identifier (OID)"},
+    SVC("smsr", "8401", "smsr"),
+    SVC("smdp", "8402", "smdp"),
     {"euicc", "count", RSP_CONFIG_INT, "10", 1, 10000000, NULL, 0, "euicc",
      "simulated eUICCs hosted"},
     {"euicc", "state_dir", RSP_CONFIG_STR, "/var/lib/openrsp/euicc", 0, 0, NULL, 0, "euicc",

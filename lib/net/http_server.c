@@ -351,6 +351,10 @@ void rsp_http_server_stats_get(const rsp_http_server *s, rsp_http_server_stats *
     out->pending = 0;
     for (const rsp_http_req *q = s->reqs; q; q = q->next)
         out->pending++;
+    out->writing = 0;
+    for (const conn *c = s->conns; c; c = c->next)
+        if (!c->lingering && evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
+            out->writing++;
 }
 
 void rsp_http_server_drain(rsp_http_server *s)

@@ -61,7 +61,8 @@ static X509 *make_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *is
     else
         ok = ok && add_ext(x, iss, NID_basic_constraints, "critical,CA:FALSE") &&
              add_ext(x, iss, NID_key_usage, "critical,digitalSignature") &&
-             add_ext(x, iss, NID_ext_key_usage, server ? "serverAuth" : "clientAuth") &&
+             add_ext(x, iss, NID_ext_key_usage,
+                     server == 2 ? "serverAuth,clientAuth" : server ? "serverAuth" : "clientAuth") &&
              (!server || add_ext(x, iss, NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1")) &&
              add_ext(x, iss, NID_authority_key_identifier, "keyid");
     ok = ok && X509_sign(x, issuer_key ? issuer_key : key, EVP_sha256()) > 0;

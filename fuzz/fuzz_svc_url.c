@@ -1,0 +1,30 @@
+/* libFuzzer: callback URLs (they come from a request's ReplyTo) and listen addresses. The host must
+ * come out NUL-terminated within its buffer, the port non-zero for URLs, the path inside the input. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "svc/svc_int.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char *s = malloc(size + 1);
+    if (!s)
+        return 0;
+    memcpy(s, data, size);
+    s[size] = 0;
+    char host[64];
+    uint16_t port;
+    const char *path;
+    if (rsp_svc_parse_url(s, host, sizeof(host), &port, &path) == RSP_OK) {
+        int inside = path >= s && path <= s + strlen(s);
+        if (!port || strlen(host) >= sizeof(host) || path[0] != '/' || (!inside && strcmp(path, "/")))
+            abort();
+    }
+    if (rsp_svc_split_hostport(s, host, sizeof(host), &port) == RSP_OK && (strlen(host) == 0 || strlen(host) >= sizeof(host)))
+        abort();
+    free(s);
+    return 0;
+}
