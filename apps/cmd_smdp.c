@@ -1,0 +1,198 @@
+/* rsp smdp: the SM-DP. Thin: argument parsing and output over lib/smdp (include/rsp/smdp.h). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "rsp/smdp.h"
+
+typedef struct smdp_opts {
+    const char *dir, *store, *op, *type, *eid, *out, *iccid_prefix, *imsi_prefix;
+    long count;
+    unsigned long long first;
+    bool json;
+} smdp_opts;
+
+/* Parses the options shared by the subcommands; returns the index of the first operand or -1. */
+static int parse(int *argcp, char **argv, smdp_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->iccid_prefix = "8999000";
+    o->imsi_prefix = "00101";
+    o->first = 1;
+    o->count = -1;
+    o->json = rsp_cli_take_flag(argcp, argv, "--json");
+    int argc = *argcp;
+    static const struct option opts[] = {
+        {"dir", 1, 0, 'd'},   {"store", 1, 0, 's'},        {"operator", 1, 0, 'o'},
+        {"type", 1, 0, 't'},  {"eid", 1, 0, 'e'},          {"out", 1, 0, 'w'},
+        {"count", 1, 0, 'n'}, {"iccid-prefix", 1, 0, 'c'}, {"imsi-prefix", 1, 0, 'm'},
+        {"first", 1, 0, 'f'}, {0, 0, 0, 0}};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': o->dir = optarg; break;
+        case 's': o->store = optarg; break;
+        case 'o': o->op = optarg; break;
+        case 't': o->type = optarg; break;
+        case 'e': o->eid = optarg; break;
+        case 'w': o->out = optarg; break;
+        case 'n': o->count = strtol(optarg, NULL, 10); break;
+        case 'c': o->iccid_prefix = optarg; break;
+        case 'm': o->imsi_prefix = optarg; break;
+        case 'f': o->first = strtoull(optarg, NULL, 10); break;
+        default: return -1;
+        }
+    }
+    return o->dir ? optind : -1;
+}
+
+static int open_inv(const smdp_opts *o, rsp_smdp_inv **inv)
+{
+    rsp_diag d;
+    rsp_diag_clear(&d);
+    rsp_err e = rsp_smdp_inv_open(o->dir, o->store, &d, inv);
+    return e == RSP_OK ? RSP_EXIT_OK : rsp_cli_fail("smdp: opening the inventory", e, &d);
+}
+
+static int done(rsp_smdp_inv *inv, const char *what, rsp_err e, const rsp_diag *d)
+{
+    rsp_smdp_inv_close(inv);
+    return e == RSP_OK ? RSP_EXIT_OK : rsp_cli_fail(what, e, d);
+}
+
+#define IMPORT_USAGE                                                                                         \
+    "usage: rsp smdp import package|identities|generate --dir D [--store URI] --operator OP --type T\n"      \
+    "  package FILE.der | identities FILE.csv (iccid,imsi,ki,opc) | generate --count N\n"                    \
+    "  [--iccid-prefix P] [--imsi-prefix P] [--first N]"
+
+static int smdp_import(int argc, char **argv)
+{
+    smdp_opts o;
+    int i = parse(&argc, argv, &o);
+    if (i < 0 || i >= argc || !o.op || !o.type)
+        return rsp_cli_usage_error(IMPORT_USAGE);
+    const char *what = argv[i];
+    bool gen = !strcmp(what, "generate");
+    if (gen ? (i + 1 != argc || o.count < 0) : (i + 2 != argc))
+        return rsp_cli_usage_error(IMPORT_USAGE);
+    if (strcmp(what, "package") && strcmp(what, "identities") && !gen)
+        return rsp_cli_usage_error("smdp import: unknown kind '%s'\n" IMPORT_USAGE, what);
+    rsp_buf in = RSP_BUF_INIT;
+    rsp_err e = gen ? RSP_OK : rsp_cli_read_file(argv[i + 1], &in);
+    if (e != RSP_OK)
+        return rsp_cli_usage_error("smdp import: cannot read %s: %s", argv[i + 1], rsp_err_msg(e));
+    rsp_smdp_inv *inv = NULL;
+    int rc = open_inv(&o, &inv);
+    if (rc != RSP_EXIT_OK) {
+        rsp_buf_free_secret(&in);
+        return rc;
+    }
+    rsp_diag d;
+    rsp_diag_clear(&d);
+    size_t n = 0;
+    if (!strcmp(what, "package")) {
+        e = rsp_smdp_import_package(inv, o.op, o.type, in.data, in.len, &d);
+    } else if (gen) {
+        n = (size_t)o.count;
+        e = rsp_smdp_generate_identities(inv, o.op, o.type, o.iccid_prefix, o.imsi_prefix, o.first, n, &d);
+    } else {
+        rsp_smdp_identity *ids = NULL;
+        size_t *lines = NULL;
+        e = rsp_smdp_csv_parse((const char *)in.data, in.len, &ids, &n, &lines, &d);
+        if (e == RSP_OK)
+            e = rsp_smdp_import_identities(inv, o.op, o.type, ids, n, lines, &d);
+        rsp_smdp_identities_free(ids, n);
+        free(lines);
+    }
+    rsp_buf_free_secret(&in);
+    if (e == RSP_OK) {
+        if (o.json)
+            rsp_cli_json_out(json_pack("{s:s, s:s, s:s, s:I}", "kind", what, "operator", o.op, "type", o.type,
+                                       "identities", (json_int_t)n));
+        else if (!strcmp(what, "package"))
+            printf("package imported for %s/%s\n", o.op, o.type);
+        else
+            printf("%zu identities added to %s/%s\n", n, o.op, o.type);
+    }
+    return done(inv, "smdp import", e, &d);
+}
+
+static int smdp_inventory(int argc, char **argv)
+{
+    smdp_opts o;
+    int i = parse(&argc, argv, &o);
+    if (i != argc)
+        return rsp_cli_usage_error("usage: rsp smdp inventory --dir D [--store URI] [--json]");
+    rsp_smdp_inv *inv = NULL;
+    int rc = open_inv(&o, &inv);
+    if (rc != RSP_EXIT_OK)
+        return rc;
+    rsp_smdp_pool *p = NULL;
+    size_t n = 0;
+    rsp_err e = rsp_smdp_inventory(inv, &p, &n);
+    if (e == RSP_OK && o.json) {
+        json_t *arr = json_array();
+        for (size_t k = 0; k < n; k++) {
+            json_t *st = json_object();
+            for (int s = 0; s <= RSP_SMDP_DELETED; s++)
+                json_object_set_new(st, rsp_smdp_state_name((rsp_smdp_state)s), json_integer((json_int_t)p[k].count[s]));
+            json_array_append_new(arr, json_pack("{s:s, s:s, s:I, s:s, s:o}", "operator", p[k].op, "type", p[k].type,
+                                                 "package_bytes", (json_int_t)p[k].package_len, "template_iccid",
+                                                 p[k].header_iccid, "states", st));
+        }
+        rsp_cli_json_out(json_pack("{s:o}", "pools", arr));
+    } else if (e == RSP_OK) {
+        printf("%-16s %-24s %9s %9s %10s %9s %8s\n", "operator", "type", "available", "allocated", "downloaded",
+               "installed", "deleted");
+        for (size_t k = 0; k < n; k++)
+            printf("%-16s %-24s %9zu %9zu %10zu %9zu %8zu\n", p[k].op, p[k].type, p[k].count[0], p[k].count[1],
+                   p[k].count[2], p[k].count[3], p[k].count[4]);
+    }
+    free(p);
+    return done(inv, "smdp inventory", e, NULL);
+}
+
+/* Takes one identity and writes the personalised package: what a download does first, usable on its
+ * own to prepare a package out of band. */
+static int smdp_take(int argc, char **argv)
+{
+    smdp_opts o;
+    int i = parse(&argc, argv, &o);
+    if (i != argc || !o.op || !o.type || !o.eid)
+        return rsp_cli_usage_error("usage: rsp smdp take --dir D [--store URI] --operator OP --type T --eid EID "
+                                   "[--out FILE] [--json]");
+    rsp_smdp_inv *inv = NULL;
+    int rc = open_inv(&o, &inv);
+    if (rc != RSP_EXIT_OK)
+        return rc;
+    rsp_diag d;
+    rsp_diag_clear(&d);
+    rsp_smdp_taken t;
+    rsp_err e = rsp_smdp_take(inv, o.op, o.type, o.eid, (int64_t)time(NULL), &t, &d);
+    if (e == RSP_OK && o.out)
+        e = rsp_cli_write_file(o.out, t.package.data, t.package.len, 0600);
+    if (e == RSP_OK) {
+        if (o.json)
+            rsp_cli_json_out(json_pack("{s:s, s:s, s:s, s:I}", "iccid", t.id.iccid, "imsi", t.id.imsi, "eid", o.eid,
+                                       "package_bytes", (json_int_t)t.package.len));
+        else
+            printf("%s %s\n", t.id.iccid, t.id.imsi);
+        rsp_smdp_taken_clear(&t);
+    }
+    return done(inv, "smdp take", e, &d);
+}
+
+int rsp_cmd_smdp(int argc, char **argv)
+{
+    static const rsp_cmd sub[] = {
+        {"import", smdp_import, "import a pool's SAIP package, identities from CSV, or generated identities"},
+        {"inventory", smdp_inventory, "pools per operator and profile type with counts per state"},
+        {"take", smdp_take, "allocate one identity to an EID and write the personalised package"},
+        {NULL, NULL, NULL},
+    };
+    return rsp_cli_dispatch("rsp smdp", sub, argc, argv);
+}

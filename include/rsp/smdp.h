@@ -1,0 +1,118 @@
+/* The SM-DP role library: the profile inventory (per Operator and ProfileType pools of a checked
+ * SAIP package and identities ICCID/IMSI/Ki/OPc), from which each download takes one identity and
+ * personalises the package. See docs/modules/smdp.md.
+ *
+ * Storage: a pool is "<operator>/<profile type>". Its package lives in <dir>/packages/<operator>/
+ * <profile type>.der (written atomically); each identity is one row of the store's SM-DP inventory
+ * (rsp_store_inv_*), keyed by ICCID, whose secret blob holds IMSI, Ki and OPc (wiped on release).
+ * Handing out goes through rsp_store_inv_allocate, so an identity is never handed out twice, across
+ * threads and processes sharing the database.
+ * Handles: an rsp_smdp_inv is one store connection and, like it, not thread-safe: open one per thread. */
+#ifndef RSP_SMDP_H
+#define RSP_SMDP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rsp/buf.h"
+#include "rsp/err.h"
+#include "rsp/store.h"
+
+#define RSP_SMDP_NAME_MAX 60    /* operator and profile type names: [A-Za-z0-9._-], 1..60 */
+#define RSP_SMDP_KEY_MAX 32     /* Ki / OPc: 16 or 32 bytes */
+
+/* Lifecycle of an inventory entry as the SM-DP reports it. available..installed and deleted are the
+ * store's states; enabled/disabled are what the SM-SR last reported for an installed profile and
+ * are not persisted by the inventory (the store has no column for them): they are kept by the
+ * SM-SR's profile table. */
+typedef enum rsp_smdp_state {
+    RSP_SMDP_AVAILABLE = RSP_STORE_INV_AVAILABLE,
+    RSP_SMDP_ALLOCATED = RSP_STORE_INV_ALLOCATED,
+    RSP_SMDP_DOWNLOADED = RSP_STORE_INV_DOWNLOADED,
+    RSP_SMDP_INSTALLED = RSP_STORE_INV_INSTALLED,
+    RSP_SMDP_DELETED = RSP_STORE_INV_RETIRED,
+} rsp_smdp_state;
+/* "available", "allocated", "downloaded", "installed", "deleted". Static. */
+const char *rsp_smdp_state_name(rsp_smdp_state st);
+
+/* One subscriber identity. ki/opc are secrets: wipe with rsp_smdp_identity_wipe. */
+typedef struct rsp_smdp_identity {
+    char iccid[21];
+    char imsi[16];
+    uint8_t ki[RSP_SMDP_KEY_MAX];
+    size_t ki_len;
+    uint8_t opc[RSP_SMDP_KEY_MAX];
+    size_t opc_len;
+} rsp_smdp_identity;
+void rsp_smdp_identity_wipe(rsp_smdp_identity *id);
+
+/* ---- identity CSV (outside input) ----
+ * One identity a line: iccid,imsi,ki,opc (hex keys). Blank lines and lines starting with '#' are
+ * skipped; a first line starting with "iccid" is a header. ICCIDs are Luhn-checked and must be
+ * unique within the file. On failure diag names the line ("line 7: ...") and *out is left empty.
+ * *out is a malloc'd array the caller wipes (rsp_smdp_identities_free); *lines (when lines is not
+ * NULL) a malloc'd array of each identity's line number, freed with free(). */
+rsp_err rsp_smdp_csv_parse(const char *text, size_t len, rsp_smdp_identity **out, size_t *n,
+                           size_t **lines, rsp_diag *diag);
+void rsp_smdp_identities_free(rsp_smdp_identity *ids, size_t n);
+
+/* ---- the inventory ---- */
+typedef struct rsp_smdp_inv rsp_smdp_inv;
+
+/* Opens the inventory kept under dir (created if missing). store_uri NULL means
+ * "sqlite:<dir>/smdp.db". */
+rsp_err rsp_smdp_inv_open(const char *dir, const char *store_uri, rsp_diag *diag, rsp_smdp_inv **out);
+void rsp_smdp_inv_close(rsp_smdp_inv *inv);
+/* The store connection (borrowed), for the download state machine sharing it. */
+rsp_store *rsp_smdp_inv_store(rsp_smdp_inv *inv);
+
+/* Imports (or replaces) the package of a pool. It is parsed with every nested TLV checked and
+ * personalised once with a throw-away identity, so a package that cannot carry an identity is
+ * refused now rather than at download; the walker's diagnosis is in diag. */
+rsp_err rsp_smdp_import_package(rsp_smdp_inv *inv, const char *op, const char *type, const uint8_t *der,
+                                size_t len, rsp_diag *diag);
+/* Adds identities to a pool whose package is imported. All are checked against the store before any
+ * is added (a known ICCID is refused with its index in diag, "line N" when lines is given: the CSV
+ * line of each identity). */
+rsp_err rsp_smdp_import_identities(rsp_smdp_inv *inv, const char *op, const char *type,
+                                   const rsp_smdp_identity *ids, size_t n, const size_t *lines,
+                                   rsp_diag *diag);
+/* Test/lab helper: n identities with ICCIDs <iccid_prefix><serial><Luhn> (19 digits before the
+ * check digit), IMSIs <imsi_prefix><serial> (15 digits) and random Ki/OPc, serials from first. */
+rsp_err rsp_smdp_generate_identities(rsp_smdp_inv *inv, const char *op, const char *type,
+                                     const char *iccid_prefix, const char *imsi_prefix, uint64_t first,
+                                     size_t n, rsp_diag *diag);
+
+/* What one download takes: the identity and the personalised package (owned, secret: free with
+ * rsp_smdp_taken_clear). */
+typedef struct rsp_smdp_taken {
+    rsp_smdp_identity id;
+    rsp_buf package;
+} rsp_smdp_taken;
+void rsp_smdp_taken_clear(rsp_smdp_taken *t);
+
+/* Allocates the oldest available identity of the pool to eid and personalises the pool's package
+ * with it. RSP_ERR_END when the pool is empty. The allocation is committed before it returns; if the
+ * personalisation then fails the identity is retired (never reused) and the error returned. */
+rsp_err rsp_smdp_take(rsp_smdp_inv *inv, const char *op, const char *type, const char *eid, int64_t now,
+                      rsp_smdp_taken *out, rsp_diag *diag);
+/* Rebuilds the personalised package of an identity already allocated (download resumed after a
+ * restart). */
+rsp_err rsp_smdp_retake(rsp_smdp_inv *inv, const char *iccid, rsp_smdp_taken *out, rsp_diag *diag);
+/* Checked state change of one identity (see rsp_store_inv_transition). */
+rsp_err rsp_smdp_mark(rsp_smdp_inv *inv, const char *iccid, rsp_smdp_state from, rsp_smdp_state to,
+                      int64_t now);
+
+/* Counts of one pool per state. */
+typedef struct rsp_smdp_pool {
+    char op[RSP_SMDP_NAME_MAX + 1];
+    char type[RSP_SMDP_NAME_MAX + 1];
+    size_t package_len;
+    char header_iccid[21];     /* the template's ICCID */
+    size_t count[RSP_STORE_INV_RETIRED + 1];
+} rsp_smdp_pool;
+/* Every pool with an imported package, sorted by operator then type. *out malloc'd, caller frees. */
+rsp_err rsp_smdp_inventory(rsp_smdp_inv *inv, rsp_smdp_pool **out, size_t *n);
+
+#endif

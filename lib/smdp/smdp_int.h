@@ -1,0 +1,19 @@
+/* Internals shared by the files of lib/smdp. */
+#ifndef RSP_SMDP_INT_H
+#define RSP_SMDP_INT_H
+
+#include "rsp/smdp.h"
+
+#define RSP_SMDP_PATH_MAX 1024
+
+struct rsp_smdp_inv {
+    rsp_store *s;
+    char dir[RSP_SMDP_PATH_MAX - 128];  /* room left for packages/<op>/<type>.der */
+};
+
+/* Operator / profile type names usable as path components. */
+bool rsp_smdp__name_ok(const char *s);
+/* Reads a whole file into out (reset first). RSP_ERR_NOT_FOUND when missing. */
+rsp_err rsp_smdp__read_file(const char *path, rsp_buf *out);
+
+#endif
