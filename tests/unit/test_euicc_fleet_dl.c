@@ -8,7 +8,9 @@
  *   daemon binds for it), secured with the card's SCP80 keys; an SMS to that new MSISDN is answered;
  * - kill -9 of the daemon while an SCP81 session carries an SCP03t download (half the segments sent):
  *   the fleet reopens with the ISD-P created and empty (no half profile), and a restarted daemon
- *   serves the card. */
+ *   serves the card;
+ * - a notification the card has while its admin session is open (the switch an enable over HTTPS
+ *   made) is POSTed as ?msg=<E1 hex> before the session ends, not sent by SMS. */
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -45,7 +47,9 @@ typedef struct env {
     rsp_http_server *http;
     rsp_scp03_keys keys;   /* of the ISD-P being downloaded */
     rsp_buf pkg;
-    int step;
+    int step, notif_mode, notif_posts;
+    uint8_t notif_type;
+    char last_target[256];
     rsp_scp03_session s;
     uint8_t hc[8];
     rsp_http_req *held;
@@ -240,9 +244,55 @@ static void respond_script(rsp_http_req *req, const uint8_t *body, size_t len)
     rsp_buf_free(&hdr);
 }
 
+/* Session of test_notification_in_session: the SM-SR enables a profile over HTTPS, keeps the card's
+ * answer waiting while the daemon ticks, then ends with 204; the card's notification comes as
+ * POST ...?msg=<hex> before the session closes. */
+static void notif_handler(rsp_http_req *req)
+{
+    const char *target = rsp_http_req_target(req);
+    snprintf(E.last_target, sizeof(E.last_target), "%s", target);
+    const char *m = strstr(target, "?msg=");
+    rsp_buf hdr = RSP_BUF_INIT;
+    int status = 0;
+    if (m) {
+        E.notif_posts++;
+        rsp_buf e1 = RSP_BUF_INIT;
+        rsp_tlv t, t4d;
+        if (rsp_hex_decode(m + 5, &e1, NULL) == RSP_OK &&
+            rsp_tlv_expect(e1.data, e1.len, 0xE1, &t, NULL) == RSP_OK &&
+            rsp_tlv_find(t.value, t.len, 0x4D, &t4d) == RSP_OK && t4d.len == 1)
+            E.notif_type = t4d.value[0];
+        rsp_buf_free(&e1);
+        rsp_scp81_server_resp r = {true, NULL, NULL, 0};
+        assert_int_equal(rsp_scp81_server_headers(&r, &status, &hdr), RSP_OK);
+        rsp_buf_append_byte(&hdr, 0);
+        rsp_http_respond(req, status, (const char *)hdr.data, NULL, 0);
+    } else if (E.step++ == 0) {
+        char cmd[80];
+        fx_sd_aid("3A03", OPER, cmd);
+        rsp_buf a = RSP_BUF_INIT, script = RSP_BUF_INIT;
+        tu_hex(cmd, &a);
+        rsp_bytes b[1] = {rsp_buf_view(&a)};
+        assert_int_equal(rsp_rapdu_script_build(RSP_RAPDU_EXPANDED, b, 1, &script), RSP_OK);
+        rsp_scp81_server_resp r = {false, "/n/next", NULL, 0};
+        assert_int_equal(rsp_scp81_server_headers(&r, &status, &hdr), RSP_OK);
+        rsp_buf_append_byte(&hdr, 0);
+        rsp_http_respond(req, status, (const char *)hdr.data, script.data, script.len);
+        rsp_buf_free(&a);
+        rsp_buf_free(&script);
+    } else {
+        E.held = req; /* answered with 204 by the test once the daemon has ticked */
+    }
+    rsp_buf_free(&hdr);
+}
+
 static void admin_handler(void *arg, rsp_http_req *req)
 {
     (void)arg;
+    if (E.notif_mode) {
+        notif_handler(req);
+        return;
+    }
     size_t blen = 0;
     const uint8_t *body = rsp_http_req_body(req, &blen);
     const char *st = rsp_http_req_header(req, "X-Admin-Script-Status");
@@ -372,8 +422,11 @@ static int teardown(void **state)
         rsp_http_server_free(E.http);
     rsp_tls_ctx_free(E.tls);
     rsp_smpp_esme_free(E.esme);
-    if (E.base)
+    if (E.base) {
+        /* libevent finishes freeing TLS bufferevents from the loop: let it run once. */
+        event_base_loop(E.base, EVLOOP_NONBLOCK);
         event_base_free(E.base);
+    }
     rsp_buf_free_secret(&E.pkg);
     rsp_wipe(&E.keys, sizeof(E.keys));
     fx_teardown(&E.x);
@@ -466,11 +519,61 @@ static void test_kill9_mid_download(void **state)
     sms_get_eid("447700900010");
 }
 
+static bool notif_done(void)
+{
+    return E.notif_posts > 0;
+}
+
+static void test_notification_in_session(void **state)
+{
+    (void)state;
+    E.notif_mode = 1;
+    E.step = 0;
+    E.held = NULL;
+    uint8_t conn[5] = {0x3C, 0x03, 0x02, (uint8_t)(E.https_port >> 8), (uint8_t)E.https_port};
+    rsp_scp81_trigger t;
+    memset(&t, 0, sizeof(t));
+    t.conn = rsp_bytes_of(conn, sizeof(conn));
+    t.host = rsp_bytes_of((const uint8_t *)"127.0.0.1", 9);
+    t.uri = rsp_bytes_of((const uint8_t *)"/n", 2);
+    rsp_buf trig = RSP_BUF_INIT;
+    assert_int_equal(rsp_scp81_trigger_build(&t, &trig), RSP_OK);
+    size_t at = E.ngot;
+    send_packet("447700900010", 0x000001, trig.data, trig.len, NULL);
+    rsp_buf_free(&trig);
+    assert_true(run_until(held, 8000)); /* the enable ran; its answer waits here */
+    run_until(NULL, 500);              /* the daemon ticks: the switch notification is due */
+    rsp_scp81_server_resp r = {true, NULL, NULL, 0};
+    rsp_buf hdr = RSP_BUF_INIT;
+    int status = 0;
+    assert_int_equal(rsp_scp81_server_headers(&r, &status, &hdr), RSP_OK);
+    rsp_buf_append_byte(&hdr, 0);
+    rsp_http_respond(E.held, status, (const char *)hdr.data, NULL, 0);
+    rsp_buf_free(&hdr);
+    E.held = NULL;
+    assert_true(run_until(notif_done, 5000));
+    assert_int_equal(E.notif_type, 0x02); /* profile change succeeded */
+    assert_true(strncmp(E.last_target, "/n?msg=E1", 9) == 0);
+    /* It went over HTTPS, not as an SMS. */
+    for (size_t i = at; i < E.ngot; i++)
+        assert_false(E.got[i].short_message[1] == 0x70);
+    char ans[RSP_FLEET_CTL_ANSWER_MAX];
+    for (int i = 0; i < 100; i++) {
+        assert_int_equal(rsp_fleet_ctl_call(E.ctl, "status", 2000, ans, sizeof(ans)), RSP_OK);
+        if (strstr(ans, "\"admin_ok\":1"))
+            break;
+        run_until(NULL, 20);
+    }
+    assert_non_null(strstr(ans, "\"admin_ok\":1"));
+    E.notif_mode = 0;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_net_down_fallback_notification),
         cmocka_unit_test(test_kill9_mid_download),
+        cmocka_unit_test(test_notification_in_session),
     };
     signal(SIGPIPE, SIG_IGN);
     return cmocka_run_group_tests(tests, setup, teardown);

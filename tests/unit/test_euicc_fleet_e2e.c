@@ -484,8 +484,11 @@ static int teardown(void **state)
         rsp_http_server_free(E.http);
     rsp_tls_ctx_free(E.tls);
     rsp_smpp_esme_free(E.esme);
-    if (E.base)
+    if (E.base) {
+        /* libevent finishes freeing TLS bufferevents from the loop: let it run once. */
+        event_base_loop(E.base, EVLOOP_NONBLOCK);
         event_base_free(E.base);
+    }
     rsp_buf_free(&E.script_resp);
     char cmd[128];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", E.dir);
