@@ -59,7 +59,7 @@ typedef struct rsp_svc_opts {
     /* ES endpoint */
     const rsp_es_handler *handlers; /* borrowed; must outlive the svc */
     size_t n_handlers;
-    const char *self_address;  /* From in callbacks; may be NULL */
+    const char *self_address;  /* From in callbacks; may be NULL; borrowed, must outlive the svc */
     rsp_es_limits es_limits;
     /* Callbacks: the endpoint's results go out through es_send (NULL = rsp_svc_send directly; a
      * daemon with a durable outbox stores the message first, then calls rsp_svc_send). */
@@ -79,7 +79,8 @@ typedef struct rsp_svc_opts {
  * name = section. Strings are borrowed from c. Other fields are left as they were. */
 rsp_err rsp_svc_opts_from_config(const rsp_config *c, const char *section, rsp_svc_opts *o, rsp_diag *diag);
 
-/* Loads the TLS material, binds the listener(s), writes port_file, registers the svc's metrics.
+/* Loads the TLS material, binds the listener(s), writes port_file, registers the svc's metrics. The
+ * option strings are read during this call only, except self_address and handlers (kept).
  * RSP_ERR_INVAL for missing/bad options, RSP_ERR_NET when an address cannot be bound, TLS errors as
  * rsp_tls_server_mtls_new returns them; diag names what failed. */
 rsp_err rsp_svc_new(const rsp_svc_opts *o, rsp_svc **out, rsp_diag *diag);

@@ -380,6 +380,9 @@ rsp_err rsp_svc_new(const rsp_svc_opts *o, rsp_svc **out, rsp_diag *d)
     }
     SVC_LOG(s, RSP_LOG_NOTICE, "listening", "addr=%s port=%u metrics_port=%u pid=%ld", o->listen,
             rsp_http_server_port(s->https), rsp_http_server_port(s->mhttp), (long)getpid());
+    /* The option strings are read here only (they may be the caller's temporaries). */
+    s->o.name = s->o.listen = s->o.tls_cert = s->o.tls_key = s->o.tls_ca = NULL;
+    s->o.port_file = s->o.metrics_listen = s->o.self_address = NULL;
     *out = s;
     return RSP_OK;
 }

@@ -144,6 +144,39 @@ static const char *enable_xml(const char *reply_to)
 
 static void path(fx *f, char *out, const char *name) { snprintf(out, 96, "%s/%s", f->dir, name); }
 
+static rsp_svc *make_svc(fx *f, int no_signals)
+{
+    rsp_svc_opts o = {0};
+    o.name = "smsr";
+    o.log_ss = RSP_SS_SMSR;
+    o.base = f->base;
+    o.listen = "127.0.0.1:0";
+    o.tls_cert = f->srv;
+    o.tls_key = f->srvk;
+    char cas[200];
+    snprintf(cas, sizeof(cas), "%s, %s", f->ca3, f->ca); /* a list: the client CA is the second */
+    o.tls_ca = cas;
+    o.port_file = f->portf;
+    o.metrics_listen = "127.0.0.1:0";
+    o.no_signals = no_signals;
+    o.stop_grace_ms = 3000;
+    o.handlers = f->h;
+    o.n_handlers = 1;
+    o.self_address = "https://smsr1.example/es4";
+    o.on_delivered = on_delivered;
+    o.delivered_arg = f;
+    o.on_stop = on_stop;
+    o.hook_arg = f;
+    o.callback_timeout_ms = 3000;
+    rsp_diag d;
+    rsp_diag_clear(&d);
+    rsp_svc *svc = NULL;
+    rsp_err e = rsp_svc_new(&o, &svc, &d);
+    if (e)
+        fail_msg("svc_new: %s", d.msg);
+    return svc;
+}
+
 static int setup(void **state)
 {
     fx *f = calloc(1, sizeof(*f));
@@ -162,37 +195,10 @@ static int setup(void **state)
     assert_int_equal(rsp_tls_gen_leaf(f->ca, f->cak, "operator", 1, f->op, f->opk), RSP_OK);
     f->base = event_base_new();
     f->h[0] = (rsp_es_handler){RSP_ES4, "EnableProfile", false, on_enable, f};
-
-    rsp_svc_opts o = {0};
-    o.name = "smsr";
-    o.log_ss = RSP_SS_SMSR;
-    o.base = f->base;
-    o.listen = "127.0.0.1:0";
-    o.tls_cert = f->srv;
-    o.tls_key = f->srvk;
-    char cas[200];
-    snprintf(cas, sizeof(cas), "%s, %s", f->ca3, f->ca); /* a list: the client CA is the second */
-    o.tls_ca = cas;
-    o.port_file = f->portf;
-    o.metrics_listen = "127.0.0.1:0";
-    o.no_signals = 1;
-    o.stop_grace_ms = 3000;
-    o.handlers = f->h;
-    o.n_handlers = 1;
-    o.self_address = "https://smsr1.example/es4";
-    o.on_delivered = on_delivered;
-    o.delivered_arg = f;
-    o.on_stop = on_stop;
-    o.hook_arg = f;
-    o.callback_timeout_ms = 3000;
-    rsp_diag d;
-    rsp_diag_clear(&d);
-    rsp_err e = rsp_svc_new(&o, &f->svc, &d);
-    if (e)
-        fail_msg("svc_new: %s", d.msg);
+    f->svc = make_svc(f, 1);
 
     /* The operator's callback endpoint: mTLS, trusts the CI. */
-    assert_int_equal(rsp_tls_server_mtls_new(f->op, f->opk, (const char *const[]){f->ca}, 1, &f->cb_tls), RSP_OK);
+assert_int_equal(rsp_tls_server_mtls_new(f->op, f->opk, (const char *const[]){f->ca}, 1, &f->cb_tls), RSP_OK);
     rsp_http_server_opts so = {0};
     so.host = "127.0.0.1";
     so.tls = f->cb_tls;
@@ -284,6 +290,17 @@ static void test_es_call_callback_metrics(void **state)
     assert_int_equal(f->handled, 1);
     assert_non_null(strstr(f->peer, "CN=smdp1")); /* the identity from the client certificate */
 
+    /* 1b. JSON on the same port (Prefer: wait: the result is the answer) */
+    result rj = {0};
+    const char *js = "{\"functionCallIdentifier\":\"j1\",\"eid\":\"" EID "\",\"iccid\":\"8988211000000000017\","
+                     "\"addressing\":{\"messageId\":\"jm-1\",\"replyTo\":\"https://op/jcb\"}}";
+    assert_int_equal(rsp_http_client_post(c, "/es4/EnableProfile?x=1", "Content-Type: application/json\r\nPrefer: wait\r\n",
+                                          (const uint8_t *)js, strlen(js), on_resp, &rj), RSP_OK);
+    assert_true(run_until(f->base, &rj.done, 1, 5));
+    assert_int_equal(rj.status, 200);
+    assert_non_null(strstr(rj.body, "EXECUTED_SUCCESS"));
+    assert_int_equal(f->handled, 2);
+
     /* 2. ReplyTo an HTTPS endpoint: 202 now, the result POSTed there over mTLS with our certificate */
     char reply_to[128];
     snprintf(reply_to, sizeof(reply_to), "https://127.0.0.1:%u/op/es4cb", rsp_http_server_port(f->cb_srv));
@@ -306,8 +323,8 @@ static void test_es_call_callback_metrics(void **state)
     assert_non_null(strstr(buf, "HTTP/1.1 200 OK"));
     assert_non_null(strstr(buf, "Content-Type: text/plain; version=0.0.4"));
     assert_non_null(strstr(buf, "rsp_build_info{daemon=\"smsr\",version=\"0.1.0\"} 1\n"));
-    assert_non_null(strstr(buf, "rsp_http_requests_total{route=\"es\"} 2\n"));
-    assert_non_null(strstr(buf, "rsp_es_answers_total{status=\"200\"} 1\n"));
+    assert_non_null(strstr(buf, "rsp_http_requests_total{route=\"es\"} 3\n"));
+    assert_non_null(strstr(buf, "rsp_es_answers_total{status=\"200\"} 2\n"));
     assert_non_null(strstr(buf, "rsp_es_answers_total{status=\"202\"} 1\n"));
     assert_non_null(strstr(buf, "rsp_callbacks_total{result=\"ok\"} 1\n"));
     assert_non_null(strstr(buf, "# TYPE rsp_http_connections_open gauge\n"));
@@ -400,6 +417,31 @@ static void test_stop_finishes_deferred(void **state)
     rsp_tls_ctx_free(tls2);
 }
 
+/* A real SIGTERM: the svc's signal event begins the stop, run returns. */
+static void raise_term(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
+    raise(SIGTERM);
+}
+
+static void test_sigterm(void **state)
+{
+    fx *f = *state;
+    rsp_svc_free(f->svc);
+    f->svc = make_svc(f, 0);
+    struct event *t = evtimer_new(f->base, raise_term, NULL);
+    struct timeval tv = {0, 20000};
+    evtimer_add(t, &tv);
+    assert_int_equal(rsp_svc_run(f->svc), RSP_OK);
+    event_free(t);
+    assert_true(rsp_svc_stopping(f->svc));
+    assert_int_equal(f->stop_hooks, 1);
+    rsp_svc_free(f->svc); /* removes the signal events before the default disposition returns */
+    f->svc = NULL;
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN); /* what rsp_svc_new does unless no_signals */
@@ -409,6 +451,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_es_call_callback_metrics, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_client_cert_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stop_finishes_deferred, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sigterm, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
