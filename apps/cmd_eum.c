@@ -278,6 +278,8 @@ static int eum_make(int argc, char **argv)
     rsp_euicc_fleet *f = NULL;
     rsp_buf keys = RSP_BUF_INIT, xml = RSP_BUF_INIT, json = RSP_BUF_INIT, scratch = RSP_BUF_INIT;
     rsp_eum_ids ids, first;
+    memset(&ids, 0, sizeof(ids));
+    memset(&first, 0, sizeof(first));
     rsp_diag d;
     rsp_diag_clear(&d);
     rsp_err e = RSP_OK;
