@@ -179,8 +179,10 @@ int rsp_euicc_cmd_run(int argc, char **argv)
     }
     rsp_fleet_ctl_free(ctl);
     rsp_fleet_host_free(h);
-    if (base)
+    if (base) {
+        event_base_loop(base, EVLOOP_NONBLOCK); /* TLS bufferevents finish freeing from the loop */
         event_base_free(base);
+    }
     rsp_euicc_fleet_close(fleet);
     return rc;
 }
