@@ -175,4 +175,36 @@ rsp_err rsp_smsr_on_mo(rsp_smsr *e, const char *eid, const uint8_t *pkt, size_t 
 /* Expires operations past their validity period (their result: Expired 1.6 / 5.3). */
 rsp_err rsp_smsr_expire(rsp_smsr *e, int64_t now, size_t *n);
 
+/* ---- What the SM-SR knows of a card (import.c) ---- */
+struct rsp_es_eis;
+/* Stores the EIS and its profiles and records each profile's MSISDN in the index. The caller has
+ * verified the EUM signature (ES1.RegisterEIS) or trusts the source. */
+rsp_err rsp_smsr_eis_import(rsp_smsr *e, const struct rsp_es_eis *eis, int64_t now);
+/* Stores the ISD-R SCP80 keys of one EUM keys-out line ({"eid", "scp80": {"kvn","kic","kid"}}). */
+rsp_err rsp_smsr_keys_import(rsp_smsr *e, const char *line, size_t len);
+/* Records that msisdn reaches the card eid (audit event "smsr.msisdn"). */
+rsp_err rsp_smsr_msisdn_register(rsp_smsr *e, const char *eid, const char *msisdn, int64_t now);
+
+/* MSISDN -> EID, learnt by reading the audit trail forward (any worker sees every registration). */
+typedef struct rsp_smsr_index rsp_smsr_index;
+rsp_err rsp_smsr_index_new(rsp_smsr_index **out);
+void rsp_smsr_index_free(rsp_smsr_index *ix);
+rsp_err rsp_smsr_index_refresh(rsp_smsr *e, rsp_smsr_index *ix);
+const char *rsp_smsr_index_eid(const rsp_smsr_index *ix, const char *msisdn); /* NULL: unknown */
+
+/* ---- The daemon (daemon.c): ESME to the SMSC, the engine pumped on a timer ---- */
+typedef struct rsp_smsr_daemon_opts {
+    const char *db;            /* store URI */
+    const char *smsc_host;
+    uint16_t smsc_port;
+    const char *system_id, *password;
+    const char *msisdn;        /* the SM-SR's own number (bind address range, MO destination) */
+    const char *worker_id;
+    unsigned tick_ms;          /* engine pump period; 0 = 200 */
+    int64_t por_wait, notif_wait; /* 0 = defaults */
+} rsp_smsr_daemon_opts;
+
+/* Runs until SIGTERM/SIGINT; in-flight operations stay in the store, resumable by any worker. */
+rsp_err rsp_smsr_daemon_run(const rsp_smsr_daemon_opts *o, rsp_diag *diag);
+
 #endif

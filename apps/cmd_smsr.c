@@ -1,0 +1,249 @@
+/* `rsp smsr`: the SM-SR daemon (run) and its operator tools on the same store (import, submit,
+ * result). The logic lives in lib/smsr; this file only parses arguments and prints. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "eum_eis.h"
+#include "rsp/es.h"
+#include "rsp/es_types.h"
+#include "rsp/smsr.h"
+
+static const char USAGE[] =
+    "usage: rsp smsr run --db URI --smsc HOST:PORT --msisdn DIGITS [--worker ID] [--system-id ID]\n"
+    "                    [--password PW] [--tick-ms N] [--por-wait S] [--notif-wait S]\n"
+    "       rsp smsr import --db URI [--keys KEYS.jsonl] [EIS.xml|EIS.json ...]\n"
+    "       rsp smsr submit --db URI --fn NAME --eid EID --iccid ICCID --requester ID --fcid ID\n"
+    "                       [--role operator|m2msp|smdp] [--validity S] [--json]\n"
+    "       rsp smsr result --db URI --op ID [--json]\n"
+    "  run: the daemon (SMPP ESME to the SMSC; stops on SIGTERM, operations stay resumable)\n"
+    "  import: stores EIS files (profiles, MSISDNs) and the EUM keys-out SCP80 keys\n"
+    "  submit: queues an ES4 function (ES4.EnableProfile, ES4.DisableProfile, ES4.DeleteProfile,\n"
+    "          ES4.SetFallBackAttribute, ES4.AuditEIS) as the daemon's ES endpoint would\n"
+    "  result: the outcome of an operation (status, subject/reason codes)\n";
+
+static int64_t now_s(void)
+{
+    return (int64_t)time(NULL);
+}
+
+typedef struct args {
+    const char *db, *smsc, *msisdn, *worker, *system_id, *password, *keys, *fn, *eid, *iccid, *requester,
+        *fcid, *role;
+    long tick_ms, por_wait, notif_wait, validity, op;
+    bool json;
+} args;
+
+static int parse(int argc, char **argv, args *a)
+{
+    memset(a, 0, sizeof(*a));
+    a->validity = 3600;
+    a->role = "operator";
+    a->json = rsp_cli_take_flag(&argc, argv, "--json");
+    static const struct option opts[] = {
+        {"db", 1, 0, 'd'},        {"smsc", 1, 0, 's'},     {"msisdn", 1, 0, 'm'},    {"worker", 1, 0, 'w'},
+        {"system-id", 1, 0, 'S'}, {"password", 1, 0, 'P'}, {"keys", 1, 0, 'k'},      {"fn", 1, 0, 'f'},
+        {"eid", 1, 0, 'e'},       {"iccid", 1, 0, 'i'},    {"requester", 1, 0, 'r'}, {"fcid", 1, 0, 'c'},
+        {"role", 1, 0, 'R'},      {"tick-ms", 1, 0, 't'},  {"por-wait", 1, 0, 'p'},  {"notif-wait", 1, 0, 'n'},
+        {"validity", 1, 0, 'v'},  {"op", 1, 0, 'o'},       {"help", 0, 0, 'h'},      {0, 0, 0, 0}};
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': a->db = optarg; break;
+        case 's': a->smsc = optarg; break;
+        case 'm': a->msisdn = optarg; break;
+        case 'w': a->worker = optarg; break;
+        case 'S': a->system_id = optarg; break;
+        case 'P': a->password = optarg; break;
+        case 'k': a->keys = optarg; break;
+        case 'f': a->fn = optarg; break;
+        case 'e': a->eid = optarg; break;
+        case 'i': a->iccid = optarg; break;
+        case 'r': a->requester = optarg; break;
+        case 'c': a->fcid = optarg; break;
+        case 'R': a->role = optarg; break;
+        case 't': a->tick_ms = strtol(optarg, NULL, 10); break;
+        case 'p': a->por_wait = strtol(optarg, NULL, 10); break;
+        case 'n': a->notif_wait = strtol(optarg, NULL, 10); break;
+        case 'v': a->validity = strtol(optarg, NULL, 10); break;
+        case 'o': a->op = strtol(optarg, NULL, 10); break;
+        case 'h': fputs(USAGE, stdout); return -1;
+        default: return rsp_cli_usage_error("smsr: bad arguments (see --help)");
+        }
+    }
+    return 0;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    args a;
+    int rc = parse(argc, argv, &a);
+    if (rc)
+        return rc < 0 ? RSP_EXIT_OK : rc;
+    const char *colon = a.smsc ? strrchr(a.smsc, ':') : NULL;
+    if (!a.db || !colon || !a.msisdn)
+        return rsp_cli_usage_error("smsr run: --db, --smsc HOST:PORT and --msisdn are required");
+    char host[128];
+    snprintf(host, sizeof(host), "%.*s", (int)(colon - a.smsc), a.smsc);
+    rsp_smsr_daemon_opts o = {a.db, host, (uint16_t)atoi(colon + 1), a.system_id, a.password, a.msisdn,
+                              a.worker, (unsigned)a.tick_ms, a.por_wait, a.notif_wait};
+    rsp_diag d;
+    rsp_diag_clear(&d);
+    rsp_err e = rsp_smsr_daemon_run(&o, &d);
+    return e ? rsp_cli_fail("smsr run", e, &d) : RSP_EXIT_OK;
+}
+
+static int open_engine(const char *db, rsp_store **st, rsp_smsr **e)
+{
+    rsp_diag d;
+    rsp_diag_clear(&d);
+    rsp_err err = rsp_store_open(db, &d, st);
+    if (err)
+        return rsp_cli_fail("smsr: store", err, &d);
+    rsp_smsr_config cfg;
+    rsp_smsr_config_default(&cfg);
+    cfg.worker_id = "cli";
+    if ((err = rsp_smsr_new(*st, &cfg, e)) != RSP_OK) {
+        rsp_store_close(*st);
+        return rsp_cli_fail("smsr", err, NULL);
+    }
+    return 0;
+}
+
+static int cmd_import(int argc, char **argv)
+{
+    args a;
+    int rc = parse(argc, argv, &a);
+    if (rc)
+        return rc < 0 ? RSP_EXIT_OK : rc;
+    if (!a.db)
+        return rsp_cli_usage_error("smsr import: --db is required");
+    rsp_store *st;
+    rsp_smsr *e;
+    if ((rc = open_engine(a.db, &st, &e)) != 0)
+        return rc;
+    size_t n_keys = 0, n_eis = 0;
+    rsp_err err = RSP_OK;
+    rsp_diag d;
+    rsp_diag_clear(&d);
+    /* EIS first: key sets belong to a known eUICC */
+    for (int i = optind; err == RSP_OK && i < argc; i++) {
+        rsp_es_msg m;
+        if ((err = rsp_eum_eis_load(argv[i], &m, &d)) == RSP_OK) {
+            err = rsp_smsr_eis_import(e, ((const rsp_es_eis_req *)m.body)->eis, now_s());
+            n_eis += err == RSP_OK;
+        }
+        rsp_es_msg_free(&m);
+    }
+    if (err == RSP_OK && a.keys) {
+        rsp_buf b = RSP_BUF_INIT;
+        err = rsp_cli_read_file(a.keys, &b);
+        for (size_t i = 0; err == RSP_OK && i < b.len;) {
+            size_t j = i;
+            while (j < b.len && b.data[j] != '\n')
+                j++;
+            if (j > i && (err = rsp_smsr_keys_import(e, (const char *)b.data + i, j - i)) == RSP_OK)
+                n_keys++;
+            i = j + 1;
+        }
+        rsp_wipe(b.data, b.len);
+        rsp_buf_free(&b);
+    }
+    rsp_smsr_free(e);
+    rsp_store_close(st);
+    if (err)
+        return rsp_cli_fail("smsr import", err, &d);
+    if (a.json) {
+        json_t *j = json_pack("{s:I,s:I}", "eis", (json_int_t)n_eis, "keys", (json_int_t)n_keys);
+        rsp_cli_json_out(j);
+    } else {
+        printf("imported %zu EIS, %zu key sets\n", n_eis, n_keys);
+    }
+    return RSP_EXIT_OK;
+}
+
+static void print_result(const rsp_smsr_result *r, bool json)
+{
+    const char *state = rsp_store_op_state_name(r->state);
+    if (json) {
+        rsp_cli_json_out(json_pack("{s:I,s:s,s:b,s:s,s:s,s:s,s:s}", "op", (json_int_t)r->op_id, "state", state,
+                                   "replayed", r->replayed, "status", r->status, "subject", r->subject, "reason",
+                                   r->reason, "message", r->message));
+    } else {
+        printf("op %lld %s %s %s %s %s\n", (long long)r->op_id, state, r->status[0] ? r->status : "-",
+               r->subject[0] ? r->subject : "-", r->reason[0] ? r->reason : "-", r->message);
+    }
+}
+
+static int cmd_submit(int argc, char **argv)
+{
+    args a;
+    int rc = parse(argc, argv, &a);
+    if (rc)
+        return rc < 0 ? RSP_EXIT_OK : rc;
+    rsp_smsr_fn fn;
+    if (!a.db || !a.fn || !a.eid || !a.iccid || !a.requester || !a.fcid)
+        return rsp_cli_usage_error("smsr submit: --db --fn --eid --iccid --requester --fcid are required");
+    if (rsp_smsr_fn_parse(a.fn, &fn) != RSP_OK)
+        return rsp_cli_usage_error("smsr submit: unknown function '%s'", a.fn);
+    rsp_smsr_role role = RSP_SMSR_ROLE_OPERATOR;
+    if (!strcmp(a.role, "m2msp"))
+        role = RSP_SMSR_ROLE_M2MSP;
+    else if (!strcmp(a.role, "smdp"))
+        role = RSP_SMSR_ROLE_SMDP;
+    else if (strcmp(a.role, "operator"))
+        return rsp_cli_usage_error("smsr submit: unknown role '%s'", a.role);
+    rsp_store *st;
+    rsp_smsr *e;
+    if ((rc = open_engine(a.db, &st, &e)) != 0)
+        return rc;
+    rsp_smsr_request q = {fn, role, a.requester, a.fcid, a.eid, a.iccid, now_s(), a.validity};
+    rsp_smsr_result r;
+    rsp_err err = rsp_smsr_submit(e, &q, &r);
+    rsp_smsr_free(e);
+    rsp_store_close(st);
+    if (err)
+        return rsp_cli_fail("smsr submit", err, NULL);
+    print_result(&r, a.json);
+    return r.state == RSP_STORE_OP_FAILED ? RSP_EXIT_FAIL : RSP_EXIT_OK;
+}
+
+static int cmd_result(int argc, char **argv)
+{
+    args a;
+    int rc = parse(argc, argv, &a);
+    if (rc)
+        return rc < 0 ? RSP_EXIT_OK : rc;
+    if (!a.db || a.op <= 0)
+        return rsp_cli_usage_error("smsr result: --db and --op are required");
+    rsp_store *st;
+    rsp_smsr *e;
+    if ((rc = open_engine(a.db, &st, &e)) != 0)
+        return rc;
+    rsp_smsr_result r;
+    rsp_err err = rsp_smsr_result_get(e, a.op, &r);
+    rsp_smsr_free(e);
+    rsp_store_close(st);
+    if (err)
+        return rsp_cli_fail("smsr result", err, NULL);
+    print_result(&r, a.json);
+    return RSP_EXIT_OK;
+}
+
+int rsp_cmd_smsr(int argc, char **argv)
+{
+    if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        fputs(USAGE, stdout);
+        return RSP_EXIT_OK;
+    }
+    static const rsp_cmd cmds[] = {{"run", cmd_run, "the SM-SR daemon"},
+                                   {"import", cmd_import, "store EIS files and keys"},
+                                   {"submit", cmd_submit, "queue an ES4 function"},
+                                   {"result", cmd_result, "outcome of an operation"},
+                                   {NULL, NULL, NULL}};
+    return rsp_cli_dispatch("smsr", cmds, argc, argv);
+}

@@ -1,0 +1,211 @@
+/* The `rsp smsr run` loop until lib/svc hosts it: an ESME bound for the SM-SR's number, deliver_sm
+ * reassembled and routed (PoR 71 / command packet 70) to the engine, and a timer that expires
+ * operations and sends what the engine hands out. Every decision is in the store before a packet
+ * goes to the ESME, so SIGTERM (or kill -9) leaves nothing that another worker cannot resume. */
+#include <event2/event.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "rsp/log.h"
+#include "rsp/sms.h"
+#include "rsp/smpp.h"
+#include "smsr_int.h"
+
+typedef struct dmn {
+    const rsp_smsr_daemon_opts *o;
+    struct event_base *base;
+    rsp_store *st;
+    rsp_smsr *e;
+    rsp_smsr_index *ix;
+    rsp_smpp_esme *esme;
+    rsp_sms_reasm reasm;
+    unsigned sms_in, sms_out;
+} dmn;
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void send_packet(dmn *d, const rsp_smsr_packet *p)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        rsp_smpp_pdu sm;
+        rsp_smpp_pdu_init(&sm, RSP_SMPP_SUBMIT_SM, 0);
+        snprintf(sm.source_addr, sizeof(sm.source_addr), "%s", d->o->msisdn);
+        snprintf(sm.dest_addr, sizeof(sm.dest_addr), "%s", p->msisdn);
+        sm.src_ton = sm.dst_ton = 1;
+        sm.src_npi = sm.dst_npi = 1;
+        sm.esm_class = RSP_SMPP_ESM_UDHI;
+        sm.protocol_id = 0x7F;
+        sm.data_coding = 0xF6;
+        if (p->parts[i].len > sizeof(sm.short_message))
+            return;
+        memcpy(sm.short_message, p->parts[i].data, p->parts[i].len);
+        sm.sm_length = (uint8_t)p->parts[i].len;
+        /* the ESME queues and resends over reconnects; a loss is the engine's lease to notice */
+        if (rsp_smpp_esme_submit(d->esme, &sm, NULL, NULL) == RSP_OK)
+            d->sms_out++;
+    }
+    RSP_LOGI(RSP_SS_SMSR, "packet sent", "eid=%s op=%lld cntr=%llu sms=%zu", p->eid, (long long)p->op_id,
+             (unsigned long long)p->counter, p->n);
+}
+
+static void pump(dmn *d)
+{
+    int64_t now = now_ms() / 1000;
+    size_t n = 0;
+    if (rsp_smsr_expire(d->e, now, &n) == RSP_OK && n)
+        RSP_LOGN(RSP_SS_SMSR, "operations expired", "n=%zu", n);
+    if (!rsp_smpp_esme_bound(d->esme))
+        return; /* nothing is claimed while the link is down: the queue waits in the store */
+    for (int i = 0; i < 64; i++) {
+        rsp_smsr_packet p;
+        rsp_err err = rsp_smsr_next(d->e, now, &p);
+        if (err != RSP_OK) {
+            if (err != RSP_ERR_END)
+                RSP_LOGE(RSP_SS_SMSR, "engine", "err=%s", rsp_err_name(err));
+            return;
+        }
+        send_packet(d, &p);
+        rsp_smsr_packet_clear(&p);
+    }
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    pump(arg);
+}
+
+static void on_signal(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    dmn *d = arg;
+    RSP_LOGN(RSP_SS_SMSR, "stopping", "signal=%d sms_in=%u sms_out=%u", (int)fd, d->sms_in, d->sms_out);
+    event_base_loopbreak(d->base);
+}
+
+static void handle(dmn *d, const char *from, const uint8_t *pkt, size_t len, uint8_t iei)
+{
+    const char *eid = rsp_smsr_index_eid(d->ix, from);
+    if (!eid && rsp_smsr_index_refresh(d->e, d->ix) == RSP_OK) /* another worker registered it */
+        eid = rsp_smsr_index_eid(d->ix, from);
+    if (!eid) {
+        RSP_LOGN(RSP_SS_SMSR, "SMS from an unknown number dropped", "from=%s", from);
+        return;
+    }
+    char eidc[33];
+    snprintf(eidc, sizeof(eidc), "%s", eid);
+    int64_t now = now_ms() / 1000;
+    rsp_diag dg;
+    rsp_diag_clear(&dg);
+    rsp_err err;
+    if (iei == 0x71) {
+        err = rsp_smsr_on_por(d->e, eidc, pkt, len, now, &dg);
+    } else {
+        rsp_smsr_packet c;
+        err = rsp_smsr_on_mo(d->e, eidc, pkt, len, now, &c, &dg);
+        if (err == RSP_OK)
+            send_packet(d, &c);
+        rsp_smsr_packet_clear(&c);
+    }
+    char m[256];
+    /* notifications are rare and worth seeing at the default level; PoRs are per packet */
+    rsp_log(RSP_SS_SMSR, iei == 0x71 ? RSP_LOG_INFO : RSP_LOG_NOTICE, iei == 0x71 ? "PoR" : "MO packet",
+            "eid=%s result=%s%s%s", eidc, rsp_err_name(err), err ? " why=" : "",
+            err ? rsp_diag_str(&dg, err, m, sizeof(m)) : "");
+    pump(d); /* a settled op frees its card's queue */
+}
+
+static uint32_t on_deliver(void *arg, const rsp_smpp_pdu *pdu)
+{
+    dmn *d = arg;
+    if (pdu->esm_class & RSP_SMPP_ESM_RECEIPT)
+        return RSP_SMPP_ROK;
+    d->sms_in++;
+    rsp_buf out = RSP_BUF_INIT;
+    uint8_t iei = 0;
+    bool done = false;
+    rsp_err err = rsp_sms_reasm_add(&d->reasm, pdu->source_addr, pdu->short_message, pdu->sm_length,
+                                    (uint64_t)now_ms(), &out, &iei, &done, NULL);
+    if (err == RSP_OK && done && (iei == 0x70 || iei == 0x71))
+        handle(d, pdu->source_addr, out.data, out.len, iei);
+    rsp_buf_free(&out);
+    return RSP_SMPP_ROK;
+}
+
+rsp_err rsp_smsr_daemon_run(const rsp_smsr_daemon_opts *o, rsp_diag *diag)
+{
+    if (!o || !o->db || !o->smsc_host || !o->msisdn)
+        return RSP_ERR_INVAL;
+    dmn d;
+    memset(&d, 0, sizeof(d));
+    d.o = o;
+    rsp_sms_reasm_init(&d.reasm, 30000);
+    rsp_err err = rsp_store_open(o->db, diag, &d.st);
+    rsp_smsr_config cfg;
+    rsp_smsr_config_default(&cfg);
+    cfg.worker_id = o->worker_id ? o->worker_id : "smsr";
+    if (o->por_wait > 0)
+        cfg.por_wait = o->por_wait;
+    if (o->notif_wait > 0)
+        cfg.notif_wait = o->notif_wait;
+    struct event *tick = NULL, *sterm = NULL, *sint = NULL;
+    if (err == RSP_OK)
+        err = rsp_smsr_new(d.st, &cfg, &d.e);
+    if (err == RSP_OK)
+        err = rsp_smsr_index_new(&d.ix);
+    if (err == RSP_OK)
+        err = rsp_smsr_index_refresh(d.e, d.ix);
+    if (err == RSP_OK && !(d.base = event_base_new()))
+        err = RSP_ERR_NOMEM;
+    if (err == RSP_OK) {
+        rsp_smpp_esme_opts eo = {0};
+        eo.host = o->smsc_host;
+        eo.port = o->smsc_port;
+        eo.system_id = o->system_id ? o->system_id : "smsr";
+        eo.password = o->password ? o->password : "smsr";
+        eo.address_range = o->msisdn;
+        eo.reconnect_min_ms = 100;
+        eo.reconnect_max_ms = 2000;
+        eo.on_deliver = on_deliver;
+        eo.arg = &d;
+        err = rsp_smpp_esme_new(d.base, &eo, &d.esme);
+    }
+    if (err == RSP_OK) {
+        unsigned ms = o->tick_ms ? o->tick_ms : 200;
+        struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+        tick = event_new(d.base, -1, EV_PERSIST, on_tick, &d);
+        sterm = evsignal_new(d.base, SIGTERM, on_signal, &d);
+        sint = evsignal_new(d.base, SIGINT, on_signal, &d);
+        if (!tick || !sterm || !sint || event_add(tick, &tv) || event_add(sterm, NULL) || event_add(sint, NULL))
+            err = RSP_ERR_NOMEM;
+    }
+    if (err == RSP_OK) {
+        RSP_LOGN(RSP_SS_SMSR, "running", "worker=%s smsc=%s:%u msisdn=%s backend=%s", cfg.worker_id, o->smsc_host,
+                 (unsigned)o->smsc_port, o->msisdn, rsp_store_backend(d.st));
+        event_base_dispatch(d.base);
+    }
+    if (tick)
+        event_free(tick);
+    if (sterm)
+        event_free(sterm);
+    if (sint)
+        event_free(sint);
+    if (d.esme)
+        rsp_smpp_esme_free(d.esme);
+    if (d.base)
+        event_base_free(d.base);
+    rsp_smsr_index_free(d.ix);
+    rsp_smsr_free(d.e);
+    rsp_store_close(d.st);
+    rsp_sms_reasm_free(&d.reasm);
+    return err;
+}

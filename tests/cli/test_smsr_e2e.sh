@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# rsp smsr end to end over SMS, as separate processes: rsp smsc, rsp euicc run (2 cards), rsp smsr run
+# on SQLite. ES4 functions are queued with `rsp smsr submit` (what the ES endpoint does) and must
+# complete over SMPP + SCP80 against the card model: AuditEIS and SetFallBackAttribute complete;
+# policy refusals (fall-back, wrong state, another Operator) answer at once with their codes and send
+# nothing; a replayed FCID answers the first result, a reused one is refused; the cards' first-attach
+# notifications are confirmed (3A08); an operation on an offline card expires (1.6 / 5.3); kill -9 of
+# the SM-SR with an operation in flight: after a restart it completes, with no counter reused (the
+# card answers a reused counter with PoR 02, which would show as a resend in the log).
+set -u
+BIN=${RSP_BIN:?}
+PKG=${RSP_SHARED_DIR:?}/profiles/TS48v7_SAIP2.3_NoBERTLV.der
+tmp=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$tmp"; }
+trap cleanup EXIT
+fail=0
+ok() { echo "ok - $*"; }
+bad() { echo "FAIL - $*"; fail=1; }
+port() { echo $((20000 + (RANDOM * 7 + $$) % 40000)); }
+
+SMSR=447700100999
+"$BIN" ci init --dir "$tmp/pki" >/dev/null && "$BIN" ci issue --dir "$tmp/pki" --role eum --id EUM-T --out "$tmp/eum" >/dev/null &&
+  "$BIN" eum make --ci "$tmp/pki" --eum "$tmp/eum" --profile "$PKG" --smsr-id SMSR-T --count 2 --out "$tmp/fleet" \
+    --keys-out "$tmp/keys.jsonl" --transport-key 000102030405060708090a0b0c0d0e0f --msisdn-start 447700900100 \
+    --smsr-msisdn $SMSR >/dev/null 2>&1 || { bad "fleet setup"; exit 1; }
+EIDS=($(ls "$tmp/fleet/eis" | sed -n 's/\.json$//p'))
+E0=${EIDS[0]} E1=${EIDS[1]}
+DB="sqlite:$tmp/smsr.db"
+"$BIN" smsr import --db "$DB" --keys "$tmp/keys.jsonl" "$tmp"/fleet/eis/*.json >"$tmp/imp" 2>&1 &&
+  grep -q "imported 2 EIS, 2 key sets" "$tmp/imp" && ok "import 2 EIS and keys" || bad "import: $(cat "$tmp/imp")"
+ICC0=$(grep -o '"iccid": *"[0-9]*"' "$tmp/fleet/eis/$E0.json" | head -1 | grep -o '[0-9]\{10,\}')
+ICC1=$(grep -o '"iccid": *"[0-9]*"' "$tmp/fleet/eis/$E1.json" | head -1 | grep -o '[0-9]\{10,\}')
+MNO=MNO1
+
+[ "$("$BIN" smsr --help | head -1 | cut -c1-20)" = "usage: rsp smsr run " ] && ok "--help" || bad "--help"
+"$BIN" smsr run >/dev/null 2>&1; [ $? = 2 ] && ok "run without arguments: 2" || bad "run no args"
+
+SP=$(port)
+"$BIN" smsc --listen 127.0.0.1:$SP >"$tmp/smsc.log" 2>&1 & pids+=($!)
+start_smsr() {
+  "$BIN" smsr run --db "$DB" --smsc 127.0.0.1:$SP --msisdn $SMSR --worker "w$1" --tick-ms 100 --por-wait 2 \
+    --notif-wait 5 >>"$tmp/smsr.log" 2>&1 &
+  SMSR_PID=$!; pids+=($SMSR_PID)
+}
+start_smsr 1
+sleep 0.5
+"$BIN" euicc run --fleet "$tmp/fleet" --smsc 127.0.0.1:$SP --control "$tmp/ctl.sock" --tick-ms 50 >"$tmp/run.log" 2>&1 &
+pids+=($!)
+for i in $(seq 100); do [ -S "$tmp/ctl.sock" ] && break; sleep 0.1; done
+CTL=("$BIN" euicc ctl --control "$tmp/ctl.sock")
+
+submit() { "$BIN" smsr submit --db "$DB" --json "$@" 2>>"$tmp/sub.err"; }
+field() { sed -n "s/.*\"$1\": *\"\\{0,1\\}\\([^\",}]*\\).*/\\1/p"; }
+# wait_state OP STATE [SECONDS]
+wait_state() {
+  local t=${3:-20} s
+  for i in $(seq $((t * 10))); do
+    s=$("$BIN" smsr result --db "$DB" --op "$1" --json 2>/dev/null | field state)
+    [ "$s" = "$2" ] && return 0
+    case $s in done|failed|expired) [ "$s" != "$2" ] && return 1;; esac
+    sleep 0.1
+  done
+  return 1
+}
+
+# ES4.AuditEIS and SetFallBackAttribute travel as SCP80 packets and settle on their PoR.
+op=$(submit --fn ES4.AuditEIS --eid $E0 --iccid $ICC0 --requester $MNO --fcid a1 | field op)
+wait_state "$op" done && ok "AuditEIS over SMS: done" || bad "AuditEIS: $("$BIN" smsr result --db "$DB" --op "$op")"
+op=$(submit --fn ES4.SetFallBackAttribute --eid $E1 --iccid $ICC1 --requester $MNO --fcid f1 | field op)
+wait_state "$op" done && ok "SetFallBackAttribute over SMS: done" || bad "SetFallBack: $("$BIN" smsr result --db "$DB" --op "$op")"
+
+# Refusals before anything is sent: fall-back profile, wrong state, another Operator.
+r=$(submit --fn ES4.DisableProfile --eid $E0 --iccid $ICC0 --requester $MNO --fcid d1)
+[ "$(echo "$r" | field subject)/$(echo "$r" | field reason)" = "8.2.3/3.8" ] && ok "disable of the fall-back profile: 8.2.3/3.8" \
+  || bad "fallback refusal: $r"
+r=$(submit --fn ES4.EnableProfile --eid $E0 --iccid $ICC0 --requester $MNO --fcid e1)
+[ "$(echo "$r" | field subject)/$(echo "$r" | field reason)" = "8.2.1/1.2" ] && ok "enable of the enabled profile: 8.2.1/1.2" \
+  || bad "state refusal: $r"
+r=$(submit --fn ES4.AuditEIS --eid $E0 --iccid $ICC0 --requester MNO2 --fcid x1)
+[ "$(echo "$r" | field reason)" = "1.2" ] && ok "another Operator: refused" || bad "operator refusal: $r"
+# Replay: same FCID and request -> the first outcome; same FCID, other request -> 1.1 / 2.1.
+r=$(submit --fn ES4.AuditEIS --eid $E0 --iccid $ICC0 --requester $MNO --fcid a1)
+[ "$(echo "$r" | field replayed)" = true ] && [ "$(echo "$r" | field state)" = done ] && ok "replayed FCID: first result" \
+  || bad "replay: $r"
+r=$(submit --fn ES4.SetFallBackAttribute --eid $E0 --iccid $ICC0 --requester $MNO --fcid a1)
+[ "$(echo "$r" | field subject)/$(echo "$r" | field reason)" = "1.1/2.1" ] && ok "reused FCID: 1.1/2.1" || bad "reuse: $r"
+
+# First-attach notifications were confirmed: the SM-SR logged an MO packet per card, handled OK.
+for i in $(seq 100); do [ "$(grep -c 'MO packet.*result=ok' "$tmp/smsr.log")" -ge 2 ] && break; sleep 0.1; done
+[ "$(grep -c 'MO packet.*result=ok' "$tmp/smsr.log")" -ge 2 ] && ok "first-attach notifications confirmed" \
+  || bad "notifications: $(grep -c 'MO packet' "$tmp/smsr.log")"
+
+# Validity period ends while the card is offline: Expired, 1.6 / 5.3.
+"${CTL[@]}" offline $E1 >/dev/null
+op=$(submit --fn ES4.AuditEIS --eid $E1 --iccid $ICC1 --requester $MNO --fcid o1 --validity 3 | field op)
+wait_state "$op" expired 15 && r=$("$BIN" smsr result --db "$DB" --op "$op" --json) &&
+  [ "$(echo "$r" | field subject)/$(echo "$r" | field reason)" = "1.6/5.3" ] && ok "offline card: Expired 1.6/5.3" \
+  || bad "expiry: $("$BIN" smsr result --db "$DB" --op "$op")"
+
+# kill -9 with an operation in flight (card offline: no PoR), restart, card back: it completes.
+op=$(submit --fn ES4.AuditEIS --eid $E1 --iccid $ICC1 --requester $MNO --fcid k1 --validity 60 | field op)
+wait_state "$op" awaiting 10 || bad "op never sent"
+kill -9 $SMSR_PID; wait $SMSR_PID 2>/dev/null
+"${CTL[@]}" online $E1 >/dev/null
+start_smsr 2
+wait_state "$op" done 30 && ok "kill -9 in flight: completes after restart" || bad "after kill: $("$BIN" smsr result --db "$DB" --op "$op")"
+grep -q "cntr-low\|result=denied" "$tmp/smsr.log" && bad "a counter was refused by the card" || ok "no counter refused by the card"
+
+kill -TERM $SMSR_PID; for i in $(seq 50); do kill -0 $SMSR_PID 2>/dev/null || break; sleep 0.1; done
+kill -0 $SMSR_PID 2>/dev/null && bad "SIGTERM ignored" || ok "SIGTERM stops the daemon"
+[ $fail = 0 ] || { echo "--- smsr.log"; tail -40 "$tmp/smsr.log"; echo "--- run.log"; tail -20 "$tmp/run.log"; }
+exit $fail
