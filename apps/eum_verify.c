@@ -132,11 +132,17 @@ static rsp_err check_file(vctx *v, const char *path, json_t *res, rsp_diag *d)
     }
     e = e ? e : rsp_eid_to_bytes(si->eid, eidb);
     const rsp_es_key_set *ks = !e && si->ecasd && si->ecasd->key_sets.n ? si->ecasd->key_sets.v : NULL;
-    if (!e && (!ks || ks->certificates.n != 2))
-        e = rsp_diag_set(d, RSP_ERR_FORMAT, "the ECASD does not carry CERT.ECASD and CERT.EUM");
+    /* CERT.ECASD, then CERT.EUM; an EIS from another EUM may carry CERT.ECASD alone, and --eum gives
+     * the EUM certificate then. */
+    size_t nc = !e && ks ? ks->certificates.n : 0;
+    if (!e && nc != 2 && !(nc == 1 && v->has_eum))
+        e = rsp_diag_set(d, RSP_ERR_FORMAT, "the ECASD does not carry CERT.ECASD and CERT.EUM%s",
+                         nc == 1 ? " (give --eum for an EIS with CERT.ECASD only)" : "");
     const rsp_buf *certs = e ? NULL : ks->certificates.v;
+    rsp_bytes eum_der = e ? rsp_bytes_of(NULL, 0)
+                          : nc == 2 ? rsp_buf_view(&certs[1]) : rsp_buf_view(&v->eum.gpcert_der);
     e = e ? e : rsp_gpcert_decode(certs[0].data, certs[0].len, &ce, d);
-    e = e ? e : rsp_gpcert_decode(certs[1].data, certs[1].len, &cm, d);
+    e = e ? e : rsp_gpcert_decode(eum_der.p, eum_der.len, &cm, d);
     if (!e && cm.role != RSP_GPCERT_ROLE_EUM)
         e = rsp_diag_set(d, RSP_ERR_VERIFY, "CERT.EUM has role %d", cm.role);
     if (!e && rsp_gpcert_verify(&cm, v->ci.key) != RSP_OK)

@@ -92,6 +92,13 @@ rc=$(rc_of "$BIN" eum verify --ci "$tmp/pki" --transport-key "$tmp/fleet/transpo
 [ "$rc" = 1 ] && grep -q "does not unwrap" "$tmp/err" && ok "tampered wrapped key: exit 1" || bad "tampered key: rc $rc $(cat "$tmp/err")"
 rc=$(rc_of "$BIN" eum verify --ci "$tmp/pki" --transport-key 000102030405060708090A0B0C0D0E0F "$j")
 [ "$rc" = 1 ] && ok "wrong transport key: exit 1" || bad "wrong transport key: rc $rc"
+# CERT.EUM taken out of the EIS: without --eum there is no chain (exit 2); with --eum the chain is there
+# but the certificate list is part of EumSignedInfo, so the signature fails (exit 1).
+jq 'del(.eis.eumSignedInfo.ecasd.keySets[0].certificates[1])' "$j" >"$tmp/one.json"
+[ "$(rc_of "$BIN" eum verify --ci "$tmp/pki" --eum "$tmp/eum" "$tmp/one.json")" = 1 ] && grep -q "EumSignature does not" "$tmp/err" \
+  && ok "CERT.EUM removed, with --eum: signature fails" || bad "one cert with --eum: $(cat "$tmp/err")"
+[ "$(rc_of "$BIN" eum verify --ci "$tmp/pki" "$tmp/one.json")" = 2 ] && grep -q "give --eum" "$tmp/err" \
+  && ok "CERT.ECASD only, without --eum: exit 2" || bad "one cert without --eum"
 "$BIN" ci init --dir "$tmp/pki2" >/dev/null
 rc=$(rc_of "$BIN" eum verify --ci "$tmp/pki2" "$j")
 [ "$rc" = 1 ] && grep -q "not signed by the CI" "$tmp/err" && ok "another CI: exit 1" || bad "other CI: rc $rc"
