@@ -16,7 +16,9 @@
 #include <stdint.h>
 
 #include "rsp/buf.h"
+#include "rsp/crypto.h"
 #include "rsp/err.h"
+#include "rsp/es_types.h"
 #include "rsp/store.h"
 
 #define RSP_SMDP_NAME_MAX 60    /* operator and profile type names: [A-Za-z0-9._-], 1..60 */
@@ -114,5 +116,19 @@ typedef struct rsp_smdp_pool {
 } rsp_smdp_pool;
 /* Every pool with an imported package, sorted by operator then type. *out malloc'd, caller frees. */
 rsp_err rsp_smdp_inventory(rsp_smdp_inv *inv, rsp_smdp_pool **out, size_t *n);
+
+/* ---- admission (download step 1, before any ISD-P exists) ---- */
+typedef struct rsp_smdp_trust {
+    const rsp_eckey *ci;        /* the CI's public key (borrowed) */
+    const rsp_bytes *eum_certs; /* EUM certificates (7F21) the SM-DP knows; each must be CI-signed */
+    size_t n_eum;
+} rsp_smdp_trust;
+
+/* Checks an EIS from ES3.GetEIS: its CERT.ECASD (first certificate of the ECASD key sets) has the
+ * ECASD role and verifies under an EUM certificate that itself verifies under the CI; the card
+ * offers a download transport; AvailableMemoryForProfiles >= package_len. RSP_ERR_VERIFY for a broken
+ * chain, RSP_ERR_RANGE for memory, RSP_ERR_UNSUPPORTED for transport, RSP_ERR_FORMAT for a missing
+ * certificate; diag says which. */
+rsp_err rsp_smdp_admit(const rsp_smdp_trust *t, const rsp_es_eis *eis, size_t package_len, rsp_diag *diag);
 
 #endif
