@@ -13,8 +13,7 @@
 #include "rsp/scp81.h"
 
 typedef struct card_secrets {
-    uint8_t kic[16], kid[16], psk[16], ki[16], opc[16];
-    uint8_t sk_ecasd[RSP_EC_SCALAR_LEN];
+    rsp_mfg_secrets k;
     char line[1024];
 } card_secrets;
 
@@ -160,7 +159,7 @@ static rsp_err eis_build(rsp_eum_ctx *x, const rsp_eum_ids *ids, const rsp_buf *
     e = e ? e : set_hex(&isdr->aid, RSP_AID_ISDR.b, RSP_AID_ISDR.len);
     e = e ? e : set_hex(&isdr->tar, (const uint8_t *)"\x00\x00\x01", 3);
     isdr->role = RSP_ES_ROLE_ISDR;
-    const uint8_t *k80[] = {s->kic, s->kid}, *k81[] = {s->psk};
+    const uint8_t *k80[] = {s->k.kic, s->k.kid}, *k81[] = {s->k.psk};
     e = e ? e : key_set(x, &rks[0], RSP_EUM_SCP80_KVN, RSP_ES_KS_SCP80, 0x88, k80, 2);
     e = e ? e : set_hex(&rks[0].counter, (const uint8_t *)"\0\0\0\0\0", 5);
     e = e ? e : key_set(x, &rks[1], RSP_EUM_SCP81_KVN, RSP_ES_KS_SCP81, 0x85, k81, 1);
@@ -207,9 +206,9 @@ static rsp_err keys_line(const rsp_eum_ids *ids, card_secrets *s, rsp_buf *keys)
                                        RSP_EUM_SCP81_KVN, psk_id, sizeof(psk_id));
     if (e)
         return e;
-    hex16(s->kic, kic);
-    hex16(s->kid, kid);
-    hex16(s->psk, psk);
+    hex16(s->k.kic, kic);
+    hex16(s->k.kid, kid);
+    hex16(s->k.psk, psk);
     int n = snprintf(s->line, sizeof(s->line),
                      "{\"eid\":\"%s\",\"msisdn\":\"%s\",\"scp80\":{\"kvn\":%d,\"kic\":\"%s\",\"kid\":\"%s\"},"
                      "\"scp81\":{\"kvn\":%d,\"psk_id\":\"%s\",\"psk\":\"%s\"}}\n",
@@ -226,61 +225,20 @@ rsp_err rsp_eum_card_make(rsp_eum_ctx *x, const rsp_eum_ids *ids, rsp_euicc_flee
                           rsp_buf *keys, rsp_diag *diag)
 {
     card_secrets s;
-    rsp_eckey *ecasd = NULL;
-    rsp_buf cert = RSP_BUF_INIT, profile = RSP_BUF_INIT;
+    rsp_buf cert = RSP_BUF_INIT;
     uint8_t eidb[16], isdp_aid[16];
+    rsp_mfg_run run = {x->eum.key,       x->eum.id,        &x->eum.gpcert_der, x->pk_ci,
+                       x->today,         x->expiry,        &x->pkg,            x->smsr_msisdn,
+                       x->smsr_host,     x->smsr_uri,      x->smsr_port,       x->memory,
+                       RSP_EUM_SCP80_KVN, RSP_EUM_SCP81_KVN};
+    memset(&s, 0, sizeof(s));
     rsp_err e = rsp_eid_to_bytes(ids->eid, eidb);
-    e = e ? e : rsp_random((uint8_t *)&s, offsetof(card_secrets, sk_ecasd));
-    /* ECASD: a key pair on the EUM's curve, certified by the EUM with the EID as subject and serial. */
-    e = e ? e : rsp_ec_generate(rsp_ec_curve(x->eum.key), &ecasd);
-    e = e ? e : rsp_ec_private_scalar(ecasd, s.sk_ecasd);
-    if (!e) {
-        rsp_gpcert_template t = {eidb, sizeof(eidb), x->eum.id, ids->eid, RSP_EUM_ECASD_KEY_USAGE, x->today,
-                                 x->expiry, RSP_GPCERT_ROLE_ECASD, NULL, 0};
-        e = rsp_gpcert_issue(&t, ecasd, x->eum.key, &cert);
-        if (e)
-            rsp_diag_set(diag, e, "%s: cannot issue the ECASD certificate", ids->eid);
-    }
-    if (!e) {
-        rsp_saip_perso p = {ids->iccid, ids->imsi, s.ki, 16, s.opc, 16};
-        e = rsp_saip_personalize(&x->pkg, &p, &profile, diag);
-    }
-    if (!e) {
-        rsp_euicc_init in;
-        memset(&in, 0, sizeof(in));
-        memcpy(in.eid, ids->eid, sizeof(in.eid));
-        in.sk_ecasd = s.sk_ecasd;
-        in.sk_ecasd_len = sizeof(s.sk_ecasd);
-        in.curve = (uint8_t)rsp_ec_curve(ecasd);
-        in.cert_ecasd = cert.data;
-        in.cert_ecasd_len = cert.len;
-        in.cert_eum = x->eum.gpcert_der.data;
-        in.cert_eum_len = x->eum.gpcert_der.len;
-        in.pk_ci = x->pk_ci;
-        in.pk_ci_len = sizeof(x->pk_ci);
-        in.scp80_kvn = RSP_EUM_SCP80_KVN;
-        memcpy(in.scp80_kic, s.kic, 16);
-        memcpy(in.scp80_kid, s.kid, 16);
-        in.scp81_kvn = RSP_EUM_SCP81_KVN;
-        memcpy(in.scp81_psk, s.psk, 16);
-        snprintf(in.smsr_msisdn, sizeof(in.smsr_msisdn), "%s", x->smsr_msisdn);
-        snprintf(in.smsr_host, sizeof(in.smsr_host), "%s", x->smsr_host);
-        in.smsr_port = x->smsr_port;
-        snprintf(in.smsr_uri, sizeof(in.smsr_uri), "%s", x->smsr_uri);
-        in.profile = profile.data;
-        in.profile_len = profile.len;
-        snprintf(in.msisdn, sizeof(in.msisdn), "%s", ids->msisdn);
-        in.memory = x->memory;
-        e = rsp_euicc_fleet_add(f, &in, diag);
-        rsp_wipe(&in, sizeof(in));
-    }
+    e = e ? e : rsp_mfg_card(&run, ids, f, &s.k, &cert, diag);
     e = e ? e : isdp_aid_of(x, f, ids->eid, isdp_aid, diag);
     e = e ? e : rsp_eum_wrap_card(x->wrap, eidb);
     e = e ? e : eis_build(x, ids, &cert, &s, isdp_aid, msg);
     e = e ? e : keys_line(ids, &s, keys);
     rsp_wipe(&s, sizeof(s));
-    rsp_ec_free(ecasd);
     rsp_buf_free(&cert);
-    rsp_buf_free_secret(&profile);
     return e;
 }

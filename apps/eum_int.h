@@ -1,10 +1,12 @@
-/* Internals of `rsp eum` shared by cmd_eum.c (make), eum_card.c (one card) and eum_verify.c. */
+/* Internals of `rsp eum` shared by cmd_eum.c (make), eum_card.c (one card: mfg_card.c plus its EIS) and
+ * eum_verify.c. */
 #ifndef RSP_APPS_EUM_INT_H
 #define RSP_APPS_EUM_INT_H
 
 #include <stdint.h>
 
 #include "eum_wrap.h"
+#include "mfg_card.h"
 #include "pki_files.h"
 #include "rsp/es.h"
 #include "rsp/euicc.h"
@@ -14,7 +16,6 @@
 #define RSP_EUM_SCP81_KVN 0x40
 #define RSP_EUM_SCP81_KEY_ID 0x01
 #define RSP_EUM_ECASD_KVN 0x73      /* KeySet Version of the ECASD certificates in the EIS */
-#define RSP_EUM_ECASD_KEY_USAGE 0x80 /* 95 of CERT.ECASD.ECKA: key agreement */
 
 /* What every card of one run shares. Owned pieces are freed by cmd_eum.c. */
 typedef struct rsp_eum_ctx {
@@ -34,9 +35,8 @@ typedef struct rsp_eum_ctx {
     bool has_isdp_aid;
 } rsp_eum_ctx;
 
-typedef struct rsp_eum_ids {
-    char eid[33], iccid[21], imsi[16], msisdn[24];
-} rsp_eum_ids;
+/* The card's identifiers (the card itself is made by mfg_card.c, shared with `rsp demo`). */
+typedef rsp_mfg_ids rsp_eum_ids;
 
 /* Manufactures one card into f and builds its signed EIS (msg, owned by the caller: rsp_es_msg_free)
  * and its keys-out JSON line (appended to keys, which the caller wipes). */
