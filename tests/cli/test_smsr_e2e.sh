@@ -26,7 +26,8 @@ SMSR=447700100999
     --smsr-msisdn $SMSR >/dev/null 2>&1 || { bad "fleet setup"; exit 1; }
 EIDS=($(ls "$tmp/fleet/eis" | sed -n 's/\.json$//p'))
 E0=${EIDS[0]} E1=${EIDS[1]}
-DB="sqlite:$tmp/smsr.db"
+# SMSR_TEST_DB: run against another store (e.g. a fresh PostgreSQL database from scripts/with-pg)
+DB=${SMSR_TEST_DB:-"sqlite:$tmp/smsr.db"}
 "$BIN" smsr import --db "$DB" --keys "$tmp/keys.jsonl" "$tmp"/fleet/eis/*.json >"$tmp/imp" 2>&1 &&
   grep -q "imported 2 EIS, 2 key sets" "$tmp/imp" && ok "import 2 EIS and keys" || bad "import: $(cat "$tmp/imp")"
 ICC0=$(grep -o '"iccid": *"[0-9]*"' "$tmp/fleet/eis/$E0.json" | head -1 | grep -o '[0-9]\{10,\}')
