@@ -3,7 +3,8 @@
  * real simulator cards (lib/euicc, made as `rsp eum make` makes them, in DIR/fleet) that get SCP80
  * command packets as SMS-DELIVER TPDUs and answer with PoRs by SMS-SUBMIT, ES8 key establishment
  * through the ISD-R (INSTALL [for personalization]), the SCP03t download of a personalised TS.48
- * profile package as admin script bodies to the ISD-P (their EUICCResponse decides), and enabling it.
+ * profile package as admin script bodies to the ISD-P (their EUICCResponse decides), enabling it, and
+ * the card's notification of the switch, confirmed by the SM-SR (the operation is done only then).
  * The servers (SM-SR, SM-DP daemons) and the transports (SMPP, HTTPS) replace the in-process calls in
  * later issues. */
 #include <errno.h>
@@ -25,7 +26,9 @@
 #include "rsp/saip.h"
 #include "rsp/scp03t.h"
 #include "rsp/scp80.h"
+#include "rsp/sms.h"
 #include "rsp/store.h"
+#include "rsp/tlv.h"
 
 #define DEMO_SMSR_MSISDN "447700900000"
 #define DEMO_ISDP_TAR 0x000020u /* the provisioning profile is in 000010 */
@@ -254,6 +257,65 @@ static rsp_err smdp_download(demo_card *k, const rsp_scp03_keys *hk, const rsp_a
     return e;
 }
 
+/* HandleProfileEnabledNotification: the card's notifications (MO SMS from the ISD-R, SCP80 under its
+ * key set) are opened by the SM-SR, which needs the switch (E1{4D 02, 4F the ISD-P}) and confirms
+ * every notification it got, in one 3A08 script (SGP02.md §ES5); the card then stops resending. */
+static rsp_err smsr_notified(demo *d, demo_card *k, const rsp_aid *isdp, uint64_t *cntr, uint16_t *seq,
+                             size_t *count, rsp_diag *diag)
+{
+    enum { MAXN = 8 };
+    rsp_euicc_out out;
+    memset(&out, 0, sizeof(out));
+    rsp_buf pkts[MAXN];
+    for (int i = 0; i < MAXN; i++)
+        rsp_buf_init(&pkts[i]);
+    rsp_store_keyset ks;
+    memset(&ks, 0, sizeof(ks));
+    uint8_t work[512], confirm[MAXN][12];
+    rsp_bytes apdus[MAXN];
+    size_t n = 0, nconf = 0;
+    int64_t now = rsp_demo_now_ms(), next = 0;
+    bool found = false;
+    rsp_err e = rsp_euicc_tick(k->card, now, &out, &next);
+    e = e ? e : rsp_demo_collect(k->card, &out, DEMO_SMSR_MSISDN, RSP_SMS_IEI_CMD_PKT, now, pkts, MAXN, &n, diag);
+    e = e ? e : rsp_store_keyset_get(d->st, k->ids.eid, DEMO_KVN, &ks);
+    if (!e && ks.keys.len != 32)
+        e = rsp_diag_set(diag, RSP_ERR_FORMAT, "the SCP80 key set of %s is not KIc || KID", k->ids.eid);
+    for (size_t i = 0; !e && i < n; i++) {
+        rsp_scp80_keys keys = {ks.keys.data, 16, ks.keys.data + 16, 16};
+        rsp_scp80_cmd cmd;
+        rsp_tlv e1, t4d, t4e, t4f;
+        e = rsp_scp80_cmd_open(&keys, pkts[i].data, pkts[i].len, work, sizeof(work), &cmd, diag);
+        if (!e && (!cmd.cc_valid || memcmp(cmd.h.tar, "\x00\x00\x01", 3) != 0))
+            e = rsp_diag_set(diag, RSP_ERR_VERIFY, "a notification without a valid CC from the ISD-R");
+        e = e ? e : rsp_tlv_expect(cmd.data, cmd.data_len, 0xE1, &e1, diag);
+        e = e ? e : rsp_tlv_find(e1.value, e1.len, 0x4D, &t4d);
+        e = e ? e : rsp_tlv_find(e1.value, e1.len, 0x4E, &t4e);
+        if (!e && (t4d.len != 1 || t4e.len != 2))
+            e = rsp_diag_set(diag, RSP_ERR_FORMAT, "notification type or sequence number malformed");
+        if (!e && t4d.value[0] == 0x02 && rsp_tlv_find(e1.value, e1.len, 0x4F, &t4f) == RSP_OK &&
+            t4f.len == isdp->len && memcmp(t4f.value, isdp->b, isdp->len) == 0) {
+            found = true;
+            *seq = rsp_be16(t4e.value);
+        }
+        if (!e) { /* STORE DATA 3A08 04 4E 02 <seq> */
+            memcpy(confirm[nconf], "\x80\xE2\x89\x00\x07\x3A\x08\x04\x4E\x02", 10);
+            memcpy(confirm[nconf] + 10, t4e.value, 2);
+            apdus[nconf] = rsp_bytes_of(confirm[nconf], 12);
+            nconf++;
+        }
+    }
+    if (!e && !found)
+        e = rsp_diag_set(diag, RSP_ERR_PROTOCOL, "card %s sent no notification of the switch", k->ids.eid);
+    e = e ? e : smsr_send(d, k, apdus, nconf, cntr, NULL, diag);
+    *count = nconf;
+    rsp_store_keyset_clear(&ks);
+    rsp_euicc_out_clear(&out);
+    for (int i = 0; i < MAXN; i++)
+        rsp_buf_free(&pkts[i]);
+    return e;
+}
+
 static rsp_err provision(demo *d, demo_card *k, int i, rsp_diag *diag)
 {
     double t0 = rsp_bench_now();
@@ -367,6 +429,15 @@ static rsp_err provision(demo *d, demo_card *k, int i, rsp_diag *diag)
     if (!e)
         say(d, "    EnableProfile by SMS (SCP80, counter %llu): PoR ok, SW 9000; card: %s enabled, MSISDN %s\n",
             (unsigned long long)cntr, aidhex, rsp_euicc_msisdn(k->card));
+    /* The PoR says the command ran; the operation waits for the card's notification of the switch. */
+    rsp_store_op_change chg = {now, now + 60, 0, NULL};
+    e = e ? e : rsp_store_op_transition(d->st, op.id, &d->fence, RSP_STORE_OP_SENT, RSP_STORE_OP_AWAITING, &chg);
+    uint16_t seq = 0;
+    size_t nnotif = 0;
+    e = e ? e : smsr_notified(d, k, &isdp, &cntr, &seq, &nnotif, diag);
+    if (!e)
+        say(d, "    card's notifications by SMS: %zu, the switch as seq %u; SM-SR confirmed them (3A08, "
+               "counter %llu)\n", nnotif, seq, (unsigned long long)cntr);
 
     rsp_store_profile prof;
     memset(&prof, 0, sizeof(prof));
@@ -384,9 +455,7 @@ static rsp_err provision(demo *d, demo_card *k, int i, rsp_diag *diag)
     char result[96];
     snprintf(result, sizeof(result), "ICCID %s enabled", iccid);
     rsp_bytes rb = rsp_bytes_of((const uint8_t *)result, strlen(result));
-    rsp_store_op_change chg = {now, now + 60, 0, NULL};
     rsp_store_op_change done = {now, 0, 0, &rb};
-    e = e ? e : rsp_store_op_transition(d->st, op.id, &d->fence, RSP_STORE_OP_SENT, RSP_STORE_OP_AWAITING, &chg);
     e = e ? e : rsp_store_op_transition(d->st, op.id, &d->fence, RSP_STORE_OP_AWAITING, RSP_STORE_OP_DONE, &done);
     rsp_store_audit au;
     memset(&au, 0, sizeof(au));
@@ -401,10 +470,11 @@ static rsp_err provision(demo *d, demo_card *k, int i, rsp_diag *diag)
     if (!e) {
         say(d, "    op #%lld done: %s (%.1f ms)\n", (long long)op.id, result, ms);
         json_array_append_new(json_object_get(d->report, "cards"),
-                              json_pack("{s:s, s:s, s:s, s:I, s:f, s:{s:b, s:I, s:I}, s:s}", "eid", k->ids.eid,
+                              json_pack("{s:s, s:s, s:s, s:I, s:f, s:{s:b, s:I, s:I}, s:s, s:i}", "eid", k->ids.eid,
                                         "iccid", iccid, "isdp", aidhex, "operation", (json_int_t)op.id, "ms", ms,
                                         "euicc_response", "installed", installed, "pe_status", (json_int_t)pe_n,
-                                        "pe_status_ok", (json_int_t)pe_ok, "card_state", rsp_demo_lcs_name(pi.lcs)));
+                                        "pe_status_ok", (json_int_t)pe_ok, "card_state", rsp_demo_lcs_name(pi.lcs),
+                                        "switch_notification_seq", (int)seq));
     }
     rsp_store_op_clear(&op);
     rsp_ec_free(pk_eum);

@@ -12,6 +12,36 @@ int64_t rsp_demo_now_ms(void)
     return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
+rsp_err rsp_demo_collect(rsp_euicc *card, const rsp_euicc_out *out, const char *to, uint8_t want_iei, int64_t now,
+                         rsp_buf *pkts, size_t max, size_t *n, rsp_diag *diag)
+{
+    rsp_sms_reasm r;
+    rsp_sms_reasm_init(&r, 60000);
+    rsp_err e = RSP_OK;
+    *n = 0;
+    for (size_t i = 0; !e && i < out->n_sms && *n < max; i++) {
+        rsp_sms_tpdu t;
+        rsp_sms_udh u;
+        bool done = false;
+        uint8_t iei = 0;
+        e = rsp_sms_tpdu_parse(out->sms[i].tpdu.data, out->sms[i].tpdu.len, &t, diag);
+        if (!e && t.type != RSP_SMS_SUBMIT)
+            e = rsp_diag_set(diag, RSP_ERR_PROTOCOL, "the card sent an SMS that is not an SMS-SUBMIT");
+        if (!e && strcmp(out->sms[i].to, to) != 0)
+            e = rsp_diag_set(diag, RSP_ERR_PROTOCOL, "the card sent an SMS to %s, not to %s", out->sms[i].to, to);
+        e = e ? e : rsp_sms_udh_parse(t.ud, t.ud_len, &u, diag);
+        if (!e && (u.spkt_iei == want_iei || (u.concat && u.seq > 1))) {
+            rsp_buf_reset(&pkts[*n]);
+            e = rsp_sms_reasm_add(&r, rsp_euicc_eid(card), t.ud, t.ud_len, (uint64_t)now, &pkts[*n], &iei, &done,
+                                  diag);
+        }
+        if (!e && done && iei == want_iei)
+            (*n)++;
+    }
+    rsp_sms_reasm_free(&r);
+    return e;
+}
+
 rsp_err rsp_demo_sms(rsp_euicc *card, const char *from, const uint8_t *pkt, size_t plen, uint16_t ref, rsp_buf *por,
                      rsp_diag *diag)
 {
@@ -35,27 +65,12 @@ rsp_err rsp_demo_sms(rsp_euicc *card, const char *from, const uint8_t *pkt, size
         e = e ? e : rsp_sms_tpdu_build(&t, &tpdu);
         e = e ? e : rsp_euicc_sms_pp(card, tpdu.data, tpdu.len, now, &out, diag);
     }
-    rsp_sms_reasm r;
-    rsp_sms_reasm_init(&r, 60000);
-    bool done = false;
-    uint8_t iei = 0;
-    for (size_t i = 0; !e && i < out.n_sms && !done; i++) {
-        rsp_sms_tpdu t;
-        rsp_sms_udh u;
-        e = rsp_sms_tpdu_parse(out.sms[i].tpdu.data, out.sms[i].tpdu.len, &t, diag);
-        if (!e && t.type != RSP_SMS_SUBMIT)
-            e = rsp_diag_set(diag, RSP_ERR_PROTOCOL, "the card sent an SMS that is not an SMS-SUBMIT");
-        if (!e && strcmp(out.sms[i].to, from) != 0)
-            e = rsp_diag_set(diag, RSP_ERR_PROTOCOL, "the card sent its PoR to %s, not to %s", out.sms[i].to, from);
-        e = e ? e : rsp_sms_udh_parse(t.ud, t.ud_len, &u, diag);
-        if (!e && (u.spkt_iei == RSP_SMS_IEI_RESP_PKT || (u.concat && u.seq > 1)))
-            e = rsp_sms_reasm_add(&r, rsp_euicc_eid(card), t.ud, t.ud_len, (uint64_t)now, &got, &iei, &done, diag);
-    }
-    if (!e && !done)
+    size_t got_n = 0;
+    e = e ? e : rsp_demo_collect(card, &out, from, RSP_SMS_IEI_RESP_PKT, now, &got, 1, &got_n, diag);
+    if (!e && got_n == 0)
         e = rsp_diag_set(diag, RSP_ERR_PROTOCOL, "card %s answered no PoR", rsp_euicc_eid(card));
     e = e ? e : rsp_buf_append(por, "\x02\x71\x00", 3);
     e = e ? e : rsp_buf_append(por, got.data, got.len);
-    rsp_sms_reasm_free(&r);
     rsp_euicc_out_clear(&out);
     for (int i = 0; i < MAXP; i++)
         rsp_buf_free(&parts[i]);

@@ -20,6 +20,13 @@ int64_t rsp_demo_now_ms(void);
 rsp_err rsp_demo_sms(rsp_euicc *card, const char *from, const uint8_t *pkt, size_t len, uint16_t ref, rsp_buf *por,
                      rsp_diag *diag);
 
+/* The packets the card sent to `to` in out (SMS-SUBMITs, concatenated ones reassembled) whose first
+ * part carries IEI want_iei (70: a command packet such as a notification, 71: a PoR): at most max,
+ * each into pkts[i] (reset first, owned by the caller), *n their count. RSP_ERR_PROTOCOL for an SMS
+ * that is not an SMS-SUBMIT or goes elsewhere. */
+rsp_err rsp_demo_collect(rsp_euicc *card, const rsp_euicc_out *out, const char *to, uint8_t want_iei, int64_t now,
+                         rsp_buf *pkts, size_t max, size_t *n, rsp_diag *diag);
+
 /* One admin script body for the ISD-P `isdp` (a POST answer of the SCP81 session); resp (reset)
  * gets the card's answer. RSP_ERR_PROTOCOL unless the script status is "ok" and the answer is not
  * an SCP03t error 9F xx. */

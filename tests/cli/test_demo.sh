@@ -23,21 +23,25 @@ out=$("$RSP" demo --dir "$tmp/d" --cards 3 --json 2>"$tmp/err") && ok || { ko "d
 
 # The card itself (its committed state in the fleet), not the demo's word: the downloaded profile
 # enabled, the provisioning profile disabled with the fall-back attribute, and the SCP80 counter of
-# the card's key set at the SM-SR's last value (4 packets per card per run: 8 after two runs).
+# the card's key set at the SM-SR's last value (5 packets per card per run: 10 after two runs), and
+# no notification left to resend (the switch notification was confirmed).
 fleet=$(echo "$out" | jq -r .fleet) eid=$(echo "$out" | jq -r '.cards[0].eid') iccid=$(echo "$out" | jq -r '.cards[0].iccid')
 show=$("$RSP" euicc show --fleet "$fleet" --eid "$eid" --json 2>"$tmp/err") && ok || { ko "euicc show"; cat "$tmp/err"; }
 [ "$(echo "$show" | jq -r --arg i "$iccid" '.profiles[] | select(.iccid == $i) | .state')" = enabled ] \
   && ok || ko "downloaded profile not enabled on the card: $show"
 [ "$(echo "$show" | jq -r '[.profiles[] | select(.iccid != "" and .state == "disabled" and .fallback)] | length')" = 1 ] \
   && ok || ko "provisioning profile not disabled/fall-back: $show"
-[ "$(echo "$show" | jq -r '.counters.scp80[0].cntr')" = 0000000008 ] && ok || ko "card SCP80 counter: $show"
+[ "$(echo "$show" | jq -r '.counters.scp80[0].cntr | ascii_downcase')" = 000000000a ] && ok || ko "card SCP80 counter: $show"
+[ "$(echo "$show" | jq '.notifications | length')" = 0 ] && ok || ko "notifications left unconfirmed on the card: $show"
+[ "$(echo "$out" | jq '.cards[0].switch_notification_seq')" -ge 1 ] 2>/dev/null && ok || ko "no switch notification seq: $out"
 [ "$(echo "$show" | jq -r --arg i "$iccid" '.profiles[] | select(.iccid == $i) | .scp03_keys')" = true ] \
   && ok || ko "no SCP03 keys from Scenario#3 on the card"
 
 human=$("$RSP" demo --dir "$tmp/d" --cards 1 2>&1) && ok || ko "demo human output"
-echo "$human" | grep -q "CreateISDP .*counter 9)" && ok || ko "SCP80 counter did not continue from the store: $human"
+echo "$human" | grep -q "CreateISDP .*counter 11)" && ok || ko "SCP80 counter did not continue from the store: $human"
 echo "$human" | grep -q "receipt verified" && ok || ko "no key establishment line"
 echo "$human" | grep -q "EUICCResponse: installed" && ok || ko "no EUICCResponse line"
+echo "$human" | grep -q "SM-SR confirmed them (3A08, counter 15)" && ok || ko "no notification confirmation line: $human"
 "$RSP" demo --dir "$tmp/x" --profile "$tmp/none.der" >/dev/null 2>"$tmp/err"
 [ $? = 2 ] && grep -q "cannot read the profile package" "$tmp/err" && ok || ko "missing profile not reported"
 "$RSP" demo --cards 0 >/dev/null 2>&1; [ $? = 2 ] && ok || ko "--cards 0 accepted"
