@@ -507,6 +507,15 @@ int rsp_cmd_demo(int argc, char **argv)
 {
     demo d;
     memset(&d, 0, sizeof(d));
+    static const char usage[] =
+        "usage: rsp demo [--dir D] [--store URI] [--profile FILE.der] [--cards 1..1000] [--json]\n"
+        "  downloads and enables a personalised profile on N simulated eUICCs, end to end in one process;\n"
+        "  D (default demo-out) holds the SM-SR store (smsr.db, unless --store) and the cards (D/fleet,\n"
+        "  remade at each run: rsp euicc show --fleet D/fleet --eid EID)";
+    if (rsp_cli_take_flag(&argc, argv, "--help")) {
+        puts(usage);
+        return RSP_EXIT_OK;
+    }
     d.json = rsp_cli_take_flag(&argc, argv, "--json");
     d.ncards = 3;
     char pbuf[4096], ubuf[4200], fleet_dir[4200], today[9];
@@ -525,8 +534,7 @@ int rsp_cmd_demo(int argc, char **argv)
         }
     }
     if (optind != argc || d.ncards < 1 || d.ncards > 1000)
-        return rsp_cli_usage_error(
-            "usage: rsp demo [--dir D] [--store URI] [--profile FILE.der] [--cards 1..1000] [--json]");
+        return rsp_cli_usage_error("%s", usage);
     if (rsp_cli_mkdirs(dir) != RSP_OK)
         return rsp_cli_usage_error("demo: cannot create %s", dir);
     if (!store) {

@@ -45,6 +45,7 @@ echo "$human" | grep -q "SM-SR confirmed them (3A08, counter 15)" && ok || ko "n
 "$RSP" demo --dir "$tmp/x" --profile "$tmp/none.der" >/dev/null 2>"$tmp/err"
 [ $? = 2 ] && grep -q "cannot read the profile package" "$tmp/err" && ok || ko "missing profile not reported"
 "$RSP" demo --cards 0 >/dev/null 2>&1; [ $? = 2 ] && ok || ko "--cards 0 accepted"
+"$RSP" demo --help 2>&1 | grep -q "D/fleet" && ok || ko "--help"
 if [ -n "${RSP_PG_DSN:-}" ]; then
   out=$("$RSP" demo --dir "$tmp/pg" --store "$RSP_PG_DSN" --cards 2 --json 2>"$tmp/err") && ok || { ko "demo on PostgreSQL"; cat "$tmp/err"; }
   [ "$(echo "$out" | grep -o '"iccid":"[0-9]*"' | wc -l)" = 2 ] && ok || ko "PostgreSQL run: $out"
