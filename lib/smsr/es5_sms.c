@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rsp/log.h"
 #include "rsp/rapdu.h"
 #include "rsp/scp80.h"
 #include "rsp/sms.h"
@@ -240,6 +241,8 @@ rsp_err rsp_smsr_on_por(rsp_smsr *e, const char *eid, const uint8_t *ud, size_t 
     uint16_t sw = 0x9000;
     if (por.status != 0) {
         ev = RSP_SMSR_EV_POR_SECURITY;
+        RSP_LOGN(RSP_SS_SMSR, "PoR with a security status: sending again", "eid=%s op=%lld status=%s", eid,
+                 (long long)op.id, rsp_scp80_status_name(por.status));
     } else {
         rsp_rapdu_resp r;
         if (rsp_rapdu_resp_parse(rsp_rapdu_detect(por.data, por.data_len), por.data, por.data_len, &r, diag) != RSP_OK ||
