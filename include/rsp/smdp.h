@@ -131,4 +131,65 @@ typedef struct rsp_smdp_trust {
  * certificate; diag says which. */
 rsp_err rsp_smdp_admit(const rsp_smdp_trust *t, const rsp_es_eis *eis, size_t package_len, rsp_diag *diag);
 
+/* ---- the download procedure (one step table, durable cursor; lib/smdp/download.c) ---- */
+typedef enum rsp_smdp_dl_step {
+    RSP_SMDP_DL_GET_EIS = 0,    /* ES3.GetEIS, then admission (rsp_smdp_admit): before any ISD-P */
+    RSP_SMDP_DL_TAKE,           /* an identity from the pool, package personalised */
+    RSP_SMDP_DL_CREATE_ISDP,    /* ES3.CreateISDP */
+    RSP_SMDP_DL_KEYEST,         /* ES8 key establishment: two ES3.SendData */
+    RSP_SMDP_DL_LOAD,           /* SCP03t segments: ES3.SendData x n; the EUICCResponse decides */
+    RSP_SMDP_DL_COMPLETED,      /* ES3.ProfileDownloadCompleted */
+    RSP_SMDP_DL_ENABLE,         /* ES3.EnableProfile when asked */
+    RSP_SMDP_DL_DONE,
+    RSP_SMDP_DL_CLEANUP,        /* ES3.DeleteISDP; identity spent */
+    RSP_SMDP_DL_FAILED,
+} rsp_smdp_dl_step;
+const char *rsp_smdp_dl_step_name(rsp_smdp_dl_step st);
+
+/* One download as journalled (<dir>/downloads/<id>.dl, rewritten atomically at every step). */
+typedef struct rsp_smdp_dl {
+    char id[RSP_SMDP_NAME_MAX + 1];     /* the caller's, e.g. the ES2 FunctionCallIdentifier */
+    char op[RSP_SMDP_NAME_MAX + 1];
+    char type[RSP_SMDP_NAME_MAX + 1];
+    char eid[33];
+    char iccid[21];                     /* set by the take step */
+    bool enable;
+    bool isdp_requested;                /* CreateISDP was (maybe) sent: cleanup deletes it */
+    rsp_smdp_dl_step step;
+    char outcome[96];                   /* final status for the Operator */
+} rsp_smdp_dl;
+
+/* ES3 as the SM-SR serves it (the daemon implements it over HTTPS mTLS). Each returns RSP_OK or an
+ * error with diag. get_eis lends an EIS valid until the next call. */
+typedef struct rsp_smdp_es3 {
+    void *arg;
+    rsp_err (*get_eis)(void *arg, const char *eid, const rsp_es_eis **eis, rsp_diag *diag);
+    rsp_err (*create_isdp)(void *arg, const char *eid, const char *iccid, size_t memory, rsp_diag *diag);
+    rsp_err (*send_data)(void *arg, const char *eid, const char *iccid, const uint8_t *p, size_t len,
+                         rsp_buf *resp, rsp_diag *diag);
+    rsp_err (*completed)(void *arg, const char *eid, const char *iccid, rsp_diag *diag);
+    rsp_err (*enable)(void *arg, const char *eid, const char *iccid, rsp_diag *diag);
+    rsp_err (*delete_isdp)(void *arg, const char *eid, const char *iccid, rsp_diag *diag);
+} rsp_smdp_es3;
+
+/* The ES8 session toward the ISD-P (keys in memory only). keyest gives payload n (0, 1) from the
+ * previous response; load wraps the package into SendData payloads (*payloads malloc'd array of
+ * owned buffers, freed by the caller); installed decides from the last response (EUICCResponse). */
+typedef struct rsp_smdp_es8 {
+    void *arg;
+    rsp_err (*keyest)(void *arg, unsigned n, const rsp_buf *prev_resp, rsp_buf *out, rsp_diag *diag);
+    rsp_err (*load)(void *arg, const rsp_buf *package, rsp_buf **payloads, size_t *n, rsp_diag *diag);
+    rsp_err (*installed)(void *arg, const rsp_buf *last_resp, rsp_diag *diag);
+} rsp_smdp_es8;
+
+/* Journals a new download (req: id, op, type, eid, enable) at GET_EIS. RSP_ERR_EXISTS if id is known. */
+rsp_err rsp_smdp_dl_start(rsp_smdp_inv *inv, const rsp_smdp_dl *req, rsp_diag *diag);
+rsp_err rsp_smdp_dl_load(rsp_smdp_inv *inv, const char *id, rsp_smdp_dl *d);
+/* Runs (or resumes after a crash) download id to DONE (RSP_OK) or FAILED (an error); *out gets the
+ * final record with its outcome. Failure before CreateISDP returns the identity to the pool; from
+ * CreateISDP on the ISD-P is deleted and the identity spent (deleted). Resuming inside key
+ * establishment or loading cleans up the same way: the ES8 session keys died with the process. */
+rsp_err rsp_smdp_dl_run(rsp_smdp_inv *inv, const rsp_smdp_trust *t, const rsp_smdp_es3 *es3,
+                        const rsp_smdp_es8 *es8, const char *id, int64_t now, rsp_smdp_dl *out, rsp_diag *diag);
+
 #endif
