@@ -391,9 +391,13 @@ rsp_err rsp_svc_run(rsp_svc *s)
 {
     if (!s)
         return RSP_ERR_INVAL;
-    while (!s->stopped)
-        if (event_base_dispatch(s->base) < 0)
+    while (!s->stopped) {
+        int r = event_base_dispatch(s->base);
+        if (r < 0)
             return RSP_ERR_IO;
+        if (r == 1 && !s->stopped)
+            return RSP_ERR_STATE; /* nothing left to wait for: a caller freed what the loop served */
+    }
     return RSP_OK;
 }
 
