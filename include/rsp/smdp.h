@@ -19,6 +19,9 @@
 #include "rsp/crypto.h"
 #include "rsp/err.h"
 #include "rsp/es_types.h"
+#include "rsp/keyest.h"
+#include "rsp/scp03.h"
+#include "rsp/scp03t.h"
 #include "rsp/store.h"
 
 #define RSP_SMDP_NAME_MAX 60    /* operator and profile type names: [A-Za-z0-9._-], 1..60 */
@@ -173,14 +176,36 @@ typedef struct rsp_smdp_es3 {
 } rsp_smdp_es3;
 
 /* The ES8 session toward the ISD-P (keys in memory only). keyest gives payload n (0, 1) from the
- * previous response; load wraps the package into SendData payloads (*payloads malloc'd array of
- * owned buffers, freed by the caller); installed decides from the last response (EUICCResponse). */
+ * previous response, and with n == 2 (out NULL) checks the card's receipt in prev; load gives
+ * payload n of the package (0: SCP03t init; from 1 on, the segments) from the previous response and
+ * sets *last on the final one; installed decides from the last response (the EUICCResponse). */
 typedef struct rsp_smdp_es8 {
     void *arg;
-    rsp_err (*keyest)(void *arg, unsigned n, const rsp_buf *prev_resp, rsp_buf *out, rsp_diag *diag);
-    rsp_err (*load)(void *arg, const rsp_buf *package, rsp_buf **payloads, size_t *n, rsp_diag *diag);
+    rsp_err (*keyest)(void *arg, unsigned n, const rsp_buf *prev, rsp_buf *out, rsp_diag *diag);
+    rsp_err (*load)(void *arg, const rsp_buf *package, unsigned n, const rsp_buf *prev, rsp_buf *out, bool *last,
+                    rsp_diag *diag);
     rsp_err (*installed)(void *arg, const rsp_buf *last_resp, rsp_diag *diag);
 } rsp_smdp_es8;
+
+/* The product ES8: Scenario#3 key establishment signed with SK.DP.ECDSA (its CERT.DP.ECDSA sent
+ * first) against PK.ECASD from the admitted CERT.ECASD, then SCP03t (SL 33, one 1 KB segment per
+ * SendData). sk_dp and cert_dp are borrowed and must outlive the session. */
+typedef struct rsp_smdp_es8_session {
+    const rsp_eckey *sk_dp;
+    const uint8_t *cert_dp;
+    size_t cert_dp_len;
+    rsp_eckey *pk_ecasd;        /* owned */
+    uint8_t kvn;
+    rsp_keyest_host h;
+    rsp_scp03_keys keys;        /* secret */
+    uint8_t hc[8];
+    rsp_scp03_session scp;
+} rsp_smdp_es8_session;
+rsp_err rsp_smdp_es8_open(rsp_smdp_es8_session *s, const rsp_eckey *sk_dp, const uint8_t *cert_dp,
+                          size_t cert_dp_len, const uint8_t *cert_ecasd, size_t cert_ecasd_len, uint8_t kvn,
+                          rsp_diag *diag);
+void rsp_smdp_es8_close(rsp_smdp_es8_session *s);
+rsp_smdp_es8 rsp_smdp_es8_of(rsp_smdp_es8_session *s);
 
 /* Journals a new download (req: id, op, type, eid, enable) at GET_EIS. RSP_ERR_EXISTS if id is known. */
 rsp_err rsp_smdp_dl_start(rsp_smdp_inv *inv, const rsp_smdp_dl *req, rsp_diag *diag);

@@ -182,20 +182,19 @@ static rsp_err step(rsp_smdp_inv *inv, const rsp_smdp_trust *trust, const rsp_sm
             e = e ? e : es3->send_data(es3->arg, d->eid, d->iccid, out.data, out.len, resp, diag);
             rsp_buf_free(&out);
         }
-        return e;
+        return e ? e : es8->keyest(es8->arg, 2, resp, NULL, diag);
     case RSP_SMDP_DL_LOAD: {
-        rsp_buf *pl = NULL;
-        size_t n = 0;
         if (!tk->package.len && (e = rsp_smdp_retake(inv, d->iccid, tk, diag)) != RSP_OK)
             return e;
-        e = es8->load(es8->arg, &tk->package, &pl, &n, diag);
-        for (size_t i = 0; i < n && e == RSP_OK; i++) {
+        bool last = false;
+        rsp_buf_reset(resp);
+        for (unsigned n = 0; !last && e == RSP_OK; n++) {
+            rsp_buf out = RSP_BUF_INIT;
+            e = es8->load(es8->arg, &tk->package, n, resp, &out, &last, diag);
             rsp_buf_reset(resp);
-            e = es3->send_data(es3->arg, d->eid, d->iccid, pl[i].data, pl[i].len, resp, diag);
+            e = e ? e : es3->send_data(es3->arg, d->eid, d->iccid, out.data, out.len, resp, diag);
+            rsp_buf_free_secret(&out);
         }
-        for (size_t i = 0; i < n; i++)
-            rsp_buf_free_secret(&pl[i]);
-        free(pl);
         e = e ? e : es8->installed(es8->arg, resp, diag);
         e = e ? e : rsp_smdp_mark(inv, d->iccid, RSP_SMDP_ALLOCATED, RSP_SMDP_DOWNLOADED, now);
         return e;
