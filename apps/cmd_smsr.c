@@ -14,8 +14,8 @@
 
 static const char USAGE[] =
     "usage: rsp smsr run --db URI --smsc HOST:PORT --msisdn DIGITS [--worker ID] [--system-id ID]\n"
-    "                    [--password PW] [--tick-ms N] [--por-wait S] [--notif-wait S]\n"
-    "       rsp smsr import --db URI [--keys KEYS.jsonl] [EIS.xml|EIS.json ...]\n"
+    "                    [--password PW] [--tick-ms N] [--por-wait S] [--notif-wait S] [--master-key FILE]\n"
+    "       rsp smsr import --db URI [--keys KEYS.jsonl] [--master-key FILE] [EIS.xml|EIS.json ...]\n"
     "       rsp smsr submit --db URI --fn NAME --eid EID --iccid ICCID --requester ID --fcid ID\n"
     "                       [--role operator|m2msp|smdp] [--validity S] [--json]\n"
     "       rsp smsr result --db URI --op ID [--json]\n"
@@ -23,7 +23,8 @@ static const char USAGE[] =
     "  import: stores EIS files (profiles, MSISDNs) and the EUM keys-out SCP80 keys\n"
     "  submit: queues an ES4 function (ES4.EnableProfile, ES4.DisableProfile, ES4.DeleteProfile,\n"
     "          ES4.SetFallBackAttribute, ES4.AuditEIS) as the daemon's ES endpoint would\n"
-    "  result: the outcome of an operation (status, subject/reason codes)\n";
+    "  result: the outcome of an operation (status, subject/reason codes)\n"
+    "  master key (ISD-R keys sealed at rest): --master-key FILE or RSP_SMSR_MASTER_KEY, 32/64 hex digits\n";
 
 static int64_t now_s(void)
 {
@@ -31,6 +32,7 @@ static int64_t now_s(void)
 }
 
 typedef struct args {
+    const char *master_key;
     const char *db, *smsc, *msisdn, *worker, *system_id, *password, *keys, *fn, *eid, *iccid, *requester,
         *fcid, *role;
     long tick_ms, por_wait, notif_wait, validity, op;
@@ -48,7 +50,7 @@ static int parse(int argc, char **argv, args *a)
         {"system-id", 1, 0, 'S'}, {"password", 1, 0, 'P'}, {"keys", 1, 0, 'k'},      {"fn", 1, 0, 'f'},
         {"eid", 1, 0, 'e'},       {"iccid", 1, 0, 'i'},    {"requester", 1, 0, 'r'}, {"fcid", 1, 0, 'c'},
         {"role", 1, 0, 'R'},      {"tick-ms", 1, 0, 't'},  {"por-wait", 1, 0, 'p'},  {"notif-wait", 1, 0, 'n'},
-        {"validity", 1, 0, 'v'},  {"op", 1, 0, 'o'},       {"help", 0, 0, 'h'},      {0, 0, 0, 0}};
+        {"validity", 1, 0, 'v'},  {"op", 1, 0, 'o'},       {"help", 0, 0, 'h'},      {"master-key", 1, 0, 'K'},      {0, 0, 0, 0}};
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -71,11 +73,43 @@ static int parse(int argc, char **argv, args *a)
         case 'n': a->notif_wait = strtol(optarg, NULL, 10); break;
         case 'v': a->validity = strtol(optarg, NULL, 10); break;
         case 'o': a->op = strtol(optarg, NULL, 10); break;
+        case 'K': a->master_key = optarg; break;
         case 'h': fputs(USAGE, stdout); return -1;
         default: return rsp_cli_usage_error("smsr: bad arguments (see --help)");
         }
     }
     return 0;
+}
+
+/* The master key sealing ISD-R keys at rest: --master-key FILE (hex text), else the environment
+ * variable RSP_SMSR_MASTER_KEY (hex); 32 or 64 hex digits. *len 0: none (keys kept in clear). */
+static int master_key(const args *a, uint8_t key[32], size_t *len)
+{
+    *len = 0;
+    char text[80] = {0};
+    const char *src = getenv("RSP_SMSR_MASTER_KEY");
+    if (a->master_key) {
+        rsp_buf b = RSP_BUF_INIT;
+        if (rsp_cli_read_file(a->master_key, &b) != RSP_OK)
+            return rsp_cli_usage_error("smsr: cannot read the master key file '%s'", a->master_key);
+        size_t n = 0;
+        for (size_t i = 0; i < b.len && n < sizeof(text) - 1; i++)
+            if (b.data[i] != '\n' && b.data[i] != '\r' && b.data[i] != ' ')
+                text[n++] = (char)b.data[i];
+        rsp_wipe(b.data, b.len);
+        rsp_buf_free(&b);
+        src = text;
+    }
+    if (!src || !*src)
+        return 0;
+    size_t hl = strlen(src);
+    int rc = 0;
+    if ((hl != 32 && hl != 64) || rsp_hex_decode_fixed(src, key, hl / 2, NULL) != RSP_OK)
+        rc = rsp_cli_usage_error("smsr: the master key must be 32 or 64 hex digits");
+    else
+        *len = hl / 2;
+    rsp_wipe(text, sizeof(text));
+    return rc;
 }
 
 static int cmd_run(int argc, char **argv)
@@ -89,15 +123,20 @@ static int cmd_run(int argc, char **argv)
         return rsp_cli_usage_error("smsr run: --db, --smsc HOST:PORT and --msisdn are required");
     char host[128];
     snprintf(host, sizeof(host), "%.*s", (int)(colon - a.smsc), a.smsc);
+    uint8_t mk[32];
+    size_t mkl = 0;
+    if ((rc = master_key(&a, mk, &mkl)) != 0)
+        return rc;
     rsp_smsr_daemon_opts o = {a.db, host, (uint16_t)atoi(colon + 1), a.system_id, a.password, a.msisdn,
-                              a.worker, (unsigned)a.tick_ms, a.por_wait, a.notif_wait};
+                              a.worker, (unsigned)a.tick_ms, a.por_wait, a.notif_wait, mkl ? mk : NULL, mkl};
     rsp_diag d;
     rsp_diag_clear(&d);
     rsp_err e = rsp_smsr_daemon_run(&o, &d);
+    rsp_wipe(mk, sizeof(mk));
     return e ? rsp_cli_fail("smsr run", e, &d) : RSP_EXIT_OK;
 }
 
-static int open_engine(const char *db, rsp_store **st, rsp_smsr **e)
+static int open_engine(const char *db, const uint8_t *mk, size_t mkl, rsp_store **st, rsp_smsr **e)
 {
     rsp_diag d;
     rsp_diag_clear(&d);
@@ -107,6 +146,8 @@ static int open_engine(const char *db, rsp_store **st, rsp_smsr **e)
     rsp_smsr_config cfg;
     rsp_smsr_config_default(&cfg);
     cfg.worker_id = "cli";
+    cfg.master_key = mkl ? mk : NULL;
+    cfg.master_key_len = mkl;
     if ((err = rsp_smsr_new(*st, &cfg, e)) != RSP_OK) {
         rsp_store_close(*st);
         return rsp_cli_fail("smsr", err, NULL);
@@ -124,7 +165,9 @@ static int cmd_import(int argc, char **argv)
         return rsp_cli_usage_error("smsr import: --db is required");
     rsp_store *st;
     rsp_smsr *e;
-    if ((rc = open_engine(a.db, &st, &e)) != 0)
+    uint8_t mk[32];
+    size_t mkl = 0;
+    if ((rc = master_key(&a, mk, &mkl)) != 0 || (rc = open_engine(a.db, mk, mkl, &st, &e)) != 0)
         return rc;
     size_t n_keys = 0, n_eis = 0;
     rsp_err err = RSP_OK;
@@ -155,6 +198,7 @@ static int cmd_import(int argc, char **argv)
     }
     rsp_smsr_free(e);
     rsp_store_close(st);
+    rsp_wipe(mk, sizeof(mk));
     if (err)
         return rsp_cli_fail("smsr import", err, &d);
     if (a.json) {
@@ -199,7 +243,7 @@ static int cmd_submit(int argc, char **argv)
         return rsp_cli_usage_error("smsr submit: unknown role '%s'", a.role);
     rsp_store *st;
     rsp_smsr *e;
-    if ((rc = open_engine(a.db, &st, &e)) != 0)
+    if ((rc = open_engine(a.db, NULL, 0, &st, &e)) != 0)
         return rc;
     rsp_smsr_request q = {fn, role, a.requester, a.fcid, a.eid, a.iccid, now_s(), a.validity};
     rsp_smsr_result r;
@@ -222,7 +266,7 @@ static int cmd_result(int argc, char **argv)
         return rsp_cli_usage_error("smsr result: --db and --op are required");
     rsp_store *st;
     rsp_smsr *e;
-    if ((rc = open_engine(a.db, &st, &e)) != 0)
+    if ((rc = open_engine(a.db, NULL, 0, &st, &e)) != 0)
         return rc;
     rsp_smsr_result r;
     rsp_err err = rsp_smsr_result_get(e, a.op, &r);

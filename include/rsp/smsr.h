@@ -98,6 +98,8 @@ typedef struct rsp_smsr_config {
     int64_t por_wait;          /* seconds the holder waits for a PoR before resending (first try) */
     int64_t por_wait_max;      /* cap of the doubling back-off */
     int64_t notif_wait;        /* seconds between checks while waiting for a notification */
+    const uint8_t *master_key; /* borrowed, 16 or 32 bytes: ISD-R keys sealed at rest; NULL: clear */
+    size_t master_key_len;
 } rsp_smsr_config;
 
 void rsp_smsr_config_default(rsp_smsr_config *c);
@@ -202,6 +204,8 @@ typedef struct rsp_smsr_daemon_opts {
     const char *worker_id;
     unsigned tick_ms;          /* engine pump period; 0 = 200 */
     int64_t por_wait, notif_wait; /* 0 = defaults */
+    const uint8_t *master_key;    /* borrowed; see rsp_smsr_config */
+    size_t master_key_len;
 } rsp_smsr_daemon_opts;
 
 /* Runs until SIGTERM/SIGINT; in-flight operations stay in the store, resumable by any worker. */

@@ -157,6 +157,8 @@ rsp_err rsp_smsr_daemon_run(const rsp_smsr_daemon_opts *o, rsp_diag *diag)
         cfg.por_wait = o->por_wait;
     if (o->notif_wait > 0)
         cfg.notif_wait = o->notif_wait;
+    cfg.master_key = o->master_key;
+    cfg.master_key_len = o->master_key_len;
     struct event *tick = NULL, *sterm = NULL, *sint = NULL;
     if (err == RSP_OK)
         err = rsp_smsr_new(d.st, &cfg, &d.e);

@@ -22,7 +22,8 @@ void rsp_smsr_config_default(rsp_smsr_config *c)
 
 rsp_err rsp_smsr_new(rsp_store *store, const rsp_smsr_config *cfg, rsp_smsr **out)
 {
-    if (!store || !cfg || !out || cfg->por_wait <= 0 || cfg->notif_wait <= 0)
+    if (!store || !cfg || !out || cfg->por_wait <= 0 || cfg->notif_wait <= 0 ||
+        (cfg->master_key && cfg->master_key_len != 16 && cfg->master_key_len != 32))
         return RSP_ERR_INVAL;
     rsp_smsr *e = calloc(1, sizeof(*e));
     if (!e)

@@ -31,20 +31,6 @@ static void hdr_of(const rsp_smsr *e, uint64_t cntr, rsp_scp80_hdr *h)
         h->cntr[i] = (uint8_t)cntr;
 }
 
-static rsp_err keys_get(rsp_smsr *e, const char *eid, rsp_store_keyset *ks, rsp_scp80_keys *k)
-{
-    memset(ks, 0, sizeof(*ks));
-    rsp_err err = rsp_store_keyset_get(e->st, eid, e->cfg.kvn, ks);
-    if (err != RSP_OK)
-        return err;
-    if (ks->keys.len != 32) {
-        rsp_store_keyset_clear(ks);
-        return RSP_ERR_FORMAT;
-    }
-    *k = (rsp_scp80_keys){ks->keys.data, 16, ks->keys.data + 16, 16};
-    return RSP_OK;
-}
-
 /* The MSISDN the card answers on: its enabled profile's. */
 static rsp_err msisdn_of(rsp_smsr *e, const char *eid, char out[21])
 {
@@ -62,11 +48,11 @@ static rsp_err msisdn_of(rsp_smsr *e, const char *eid, char out[21])
 rsp_err smsr_packet_build(rsp_smsr *e, const char *eid, const rsp_store_fence *fence, const rsp_buf *apdu,
                           int64_t now, rsp_smsr_packet *pkt)
 {
-    rsp_store_keyset ks;
-    rsp_scp80_keys k;
-    rsp_err err = keys_get(e, eid, &ks, &k);
+    uint8_t key[32];
+    rsp_err err = smsr_keys_get(e, eid, key);
     if (err != RSP_OK)
         return err;
+    rsp_scp80_keys k = {key, 16, key + 16, 16};
     rsp_buf script = RSP_BUF_INIT, wire = RSP_BUF_INIT;
     uint64_t cntr = 0;
     size_t n = 0;
@@ -86,7 +72,7 @@ rsp_err smsr_packet_build(rsp_smsr *e, const char *eid, const rsp_store_fence *f
         goto out;
     err = msisdn_of(e, eid, pkt->msisdn);
 out:
-    rsp_store_keyset_clear(&ks);
+    rsp_wipe(key, sizeof(key));
     rsp_buf_free(&script);
     rsp_buf_free_secret(&wire);
     return err;
@@ -203,17 +189,17 @@ rsp_err rsp_smsr_on_por(rsp_smsr *e, const char *eid, const uint8_t *ud, size_t 
 {
     if (!e || !eid || !ud || len > 4096)
         return RSP_ERR_INVAL;
-    rsp_store_keyset ks;
-    rsp_scp80_keys k;
-    rsp_err err = keys_get(e, eid, &ks, &k);
+    uint8_t key[32];
+    rsp_err err = smsr_keys_get(e, eid, key);
     if (err != RSP_OK)
         return err;
+    rsp_scp80_keys k = {key, 16, key + 16, 16};
     rsp_scp80_hdr h;
     hdr_of(e, 0, &h);
     uint8_t *work = malloc(len + 3);
     rsp_scp80_por por;
     err = work ? rsp_scp80_por_open(&k, &h, ud, len, work, len + 3, &por, diag) : RSP_ERR_NOMEM;
-    rsp_store_keyset_clear(&ks);
+    rsp_wipe(key, sizeof(key));
     rsp_store_op op;
     memset(&op, 0, sizeof(op));
     if (err != RSP_OK) /* a forged PoR changes nothing */

@@ -108,7 +108,7 @@ rsp_err rsp_smsr_keys_import(rsp_smsr *e, const char *line, size_t len)
         rsp_hex_decode_fixed(kic, k, 16, NULL) == RSP_OK && rsp_hex_decode_fixed(kid, k + 16, 16, NULL) == RSP_OK) {
         snprintf(ks.eid, sizeof(ks.eid), "%s", eid);
         ks.kvn = (uint8_t)kvn;
-        err = rsp_buf_set(&ks.keys, k, 32);
+        err = smsr_keys_seal(e, ks.eid, ks.kvn, k, &ks.keys);
         if (err == RSP_OK)
             err = rsp_store_keyset_put(e->st, &ks);
     }

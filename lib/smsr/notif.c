@@ -105,20 +105,15 @@ rsp_err rsp_smsr_on_mo(rsp_smsr *e, const char *eid, const uint8_t *pkt, size_t 
     if (!e || !eid || !pkt || !confirm || len > 4096)
         return RSP_ERR_INVAL;
     memset(confirm, 0, sizeof(*confirm));
-    rsp_store_keyset ks;
-    memset(&ks, 0, sizeof(ks));
-    rsp_err err = rsp_store_keyset_get(e->st, eid, e->cfg.kvn, &ks);
+    uint8_t key[32];
+    rsp_err err = smsr_keys_get(e, eid, key);
     if (err != RSP_OK)
         return err;
-    if (ks.keys.len != 32) {
-        rsp_store_keyset_clear(&ks);
-        return RSP_ERR_FORMAT;
-    }
-    rsp_scp80_keys k = {ks.keys.data, 16, ks.keys.data + 16, 16};
+    rsp_scp80_keys k = {key, 16, key + 16, 16};
     uint8_t *work = malloc(len);
     rsp_scp80_cmd cmd;
     err = work ? rsp_scp80_cmd_open(&k, pkt, len, work, len, &cmd, diag) : RSP_ERR_NOMEM;
-    rsp_store_keyset_clear(&ks);
+    rsp_wipe(key, sizeof(key));
     rsp_smsr_notif nt;
     if (err == RSP_OK)
         err = rsp_smsr_notif_parse(cmd.data, cmd.data_len, &nt, diag);

@@ -52,6 +52,12 @@ rsp_err smsr_finish(rsp_smsr *e, const rsp_store_op *op, const rsp_store_fence *
 /* Applies a successful outcome to the EIS (profile deleted, fall-back moved). */
 rsp_err smsr_apply_done(rsp_smsr *e, rsp_smsr_fn fn, const rsp_store_op *op, const smsr_target *t);
 
+/* ISD-R SCP80 keys at rest (keys.c): KIc || KID sealed under the master key, bound to eid/kvn. */
+rsp_err smsr_keys_seal(const rsp_smsr *e, const char *eid, uint8_t kvn, const uint8_t clear[32], rsp_buf *out);
+rsp_err smsr_keys_open(const rsp_smsr *e, const char *eid, uint8_t kvn, const rsp_buf *blob, uint8_t clear[32]);
+/* The keys of eid at the configured KVN, in clear into clear (the caller wipes it). */
+rsp_err smsr_keys_get(rsp_smsr *e, const char *eid, uint8_t clear[32]);
+
 /* Builds an SCP80 packet of one C-APDU for eid: counter reserved under fence (NULL outside an op). */
 rsp_err smsr_packet_build(rsp_smsr *e, const char *eid, const rsp_store_fence *fence, const rsp_buf *apdu,
                           int64_t now, rsp_smsr_packet *pkt);

@@ -28,6 +28,7 @@ EIDS=($(ls "$tmp/fleet/eis" | sed -n 's/\.json$//p'))
 E0=${EIDS[0]} E1=${EIDS[1]}
 # SMSR_TEST_DB: run against another store (e.g. a fresh PostgreSQL database from scripts/with-pg)
 DB=${SMSR_TEST_DB:-"sqlite:$tmp/smsr.db"}
+export RSP_SMSR_MASTER_KEY=000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F  # keys sealed at rest
 "$BIN" smsr import --db "$DB" --keys "$tmp/keys.jsonl" "$tmp"/fleet/eis/*.json >"$tmp/imp" 2>&1 &&
   grep -q "imported 2 EIS, 2 key sets" "$tmp/imp" && ok "import 2 EIS and keys" || bad "import: $(cat "$tmp/imp")"
 ICC0=$(grep -o '"iccid": *"[0-9]*"' "$tmp/fleet/eis/$E0.json" | head -1 | grep -o '[0-9]\{10,\}')

@@ -1,0 +1,88 @@
+/* ISD-R SCP80 keys at rest. With a master key (config: 16 or 32 bytes, from a file or the
+ * environment, see docs/modules/smsr.md) the store holds
+ *   4B 31 || IV (16) || AES-CBC(Kenc, IV, KIc || KID) (32) || CMAC(Kmac, EID || KVN || 4B31 || IV || CT) (16)
+ * with Kenc / Kmac derived from the master key by the CMAC counter KDF (labels "smsr-keys-enc" /
+ * "smsr-keys-mac"): encrypt-then-MAC, bound to the card and key version so a blob cannot be moved
+ * to another card. Without a master key the blob is KIc || KID in clear (tests, labs). Clear key
+ * material lives only in caller buffers that are wiped after use. */
+#include <string.h>
+
+#include "rsp/crypto.h"
+#include "smsr_int.h"
+
+enum { BLOB_LEN = 2 + 16 + 32 + 16 };
+
+static rsp_err derive(const rsp_smsr *e, uint8_t kenc[32], uint8_t kmac[32])
+{
+    static const char enc[] = "smsr-keys-enc", mac[] = "smsr-keys-mac";
+    rsp_err err = rsp_kdf_ctr_cmac(e->cfg.master_key, e->cfg.master_key_len, (const uint8_t *)enc, sizeof(enc) - 1,
+                                   NULL, 0, kenc, 32);
+    return err ? err
+               : rsp_kdf_ctr_cmac(e->cfg.master_key, e->cfg.master_key_len, (const uint8_t *)mac, sizeof(mac) - 1,
+                                  NULL, 0, kmac, 32);
+}
+
+static rsp_err tag_of(const uint8_t kmac[32], const char *eid, uint8_t kvn, const uint8_t *hdr_iv_ct,
+                      uint8_t out[16])
+{
+    rsp_bytes parts[3] = {{(const uint8_t *)eid, strlen(eid)}, {&kvn, 1}, {hdr_iv_ct, 2 + 16 + 32}};
+    return rsp_aes_cmac_parts(kmac, 32, parts, 3, out);
+}
+
+rsp_err smsr_keys_seal(const rsp_smsr *e, const char *eid, uint8_t kvn, const uint8_t clear[32], rsp_buf *out)
+{
+    if (!e->cfg.master_key)
+        return rsp_buf_set(out, clear, 32);
+    uint8_t kenc[32], kmac[32], b[BLOB_LEN];
+    b[0] = 0x4B;
+    b[1] = 0x31;
+    rsp_err err = derive(e, kenc, kmac);
+    if (err == RSP_OK)
+        err = rsp_random(b + 2, 16);
+    if (err == RSP_OK)
+        err = rsp_cipher(RSP_CIPHER_AES, RSP_MODE_CBC, true, kenc, 32, b + 2, clear, 32, b + 18);
+    if (err == RSP_OK)
+        err = tag_of(kmac, eid, kvn, b, b + 50);
+    if (err == RSP_OK)
+        err = rsp_buf_set(out, b, sizeof(b));
+    rsp_wipe(kenc, sizeof(kenc));
+    rsp_wipe(kmac, sizeof(kmac));
+    return err;
+}
+
+rsp_err smsr_keys_open(const rsp_smsr *e, const char *eid, uint8_t kvn, const rsp_buf *blob, uint8_t clear[32])
+{
+    if (!e->cfg.master_key) {
+        if (blob->len != 32)
+            return RSP_ERR_FORMAT; /* sealed keys need the master key */
+        memcpy(clear, blob->data, 32);
+        return RSP_OK;
+    }
+    if (blob->len != BLOB_LEN || blob->data[0] != 0x4B || blob->data[1] != 0x31)
+        return RSP_ERR_FORMAT; /* clear keys are refused once a master key is configured */
+    uint8_t kenc[32], kmac[32], tag[16];
+    rsp_err err = derive(e, kenc, kmac);
+    if (err == RSP_OK)
+        err = tag_of(kmac, eid, kvn, blob->data, tag);
+    uint8_t diff = 0;
+    for (int i = 0; err == RSP_OK && i < 16; i++)
+        diff |= (uint8_t)(tag[i] ^ blob->data[50 + i]);
+    if (err == RSP_OK && diff)
+        err = RSP_ERR_VERIFY; /* wrong master key, or a blob of another card */
+    if (err == RSP_OK)
+        err = rsp_cipher(RSP_CIPHER_AES, RSP_MODE_CBC, false, kenc, 32, blob->data + 2, blob->data + 18, 32, clear);
+    rsp_wipe(kenc, sizeof(kenc));
+    rsp_wipe(kmac, sizeof(kmac));
+    return err;
+}
+
+rsp_err smsr_keys_get(rsp_smsr *e, const char *eid, uint8_t clear[32])
+{
+    rsp_store_keyset ks;
+    memset(&ks, 0, sizeof(ks));
+    rsp_err err = rsp_store_keyset_get(e->st, eid, e->cfg.kvn, &ks);
+    if (err == RSP_OK)
+        err = smsr_keys_open(e, eid, e->cfg.kvn, &ks.keys, clear);
+    rsp_store_keyset_clear(&ks);
+    return err;
+}
