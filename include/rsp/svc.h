@@ -68,6 +68,7 @@ typedef struct rsp_svc_opts {
     rsp_svc_delivered_fn on_delivered; /* every rsp_svc_send outcome; may be NULL */
     void *delivered_arg;
     size_t callback_queue;     /* callbacks waiting per destination before RSP_ERR_BUSY; 0 = 1000 */
+    size_t max_pending;        /* ES calls accepted and not finished; more are answered 503; 0 = 10000 */
     unsigned callback_timeout_ms; /* connect + answer of one callback; 0 = 30 s */
     /* lifecycle */
     rsp_svc_hook_fn on_stop, on_hup;
@@ -75,7 +76,7 @@ typedef struct rsp_svc_opts {
 } rsp_svc_opts;
 
 /* Fills o from [section] of c (listen, tls_cert, tls_key, tls_ca, port_file, metrics_listen,
- * max_connections, stop_grace_ms, callback_queue, callback_timeout_ms; docs/CONFIG.md) and sets
+ * max_connections, max_pending, stop_grace_ms, callback_queue, callback_timeout_ms; docs/CONFIG.md) and sets
  * name = section. Strings are borrowed from c. Other fields are left as they were. */
 rsp_err rsp_svc_opts_from_config(const rsp_config *c, const char *section, rsp_svc_opts *o, rsp_diag *diag);
 

@@ -41,6 +41,8 @@
      "plain-HTTP address:port serving only /metrics and /health; empty: none"},                  \
     {sec, "max_connections", RSP_CONFIG_INT, "1024", 1, 1000000, NULL, 0, who,                   \
      "open connections per listener; more are closed at once and counted"},                      \
+    {sec, "max_pending", RSP_CONFIG_INT, "10000", 1, 10000000, NULL, 0, who,                     \
+     "ES calls accepted and not finished; more are answered 503 with Retry-After"},              \
     {sec, "stop_grace_ms", RSP_CONFIG_INT, "10000", 1, 3600000, NULL, 0, who,                    \
      "on SIGTERM/SIGINT, how long in-flight answers and callbacks may take"},                    \
     {sec, "callback_queue", RSP_CONFIG_INT, "1000", 1, 1000000, NULL, 0, who,                    \

@@ -111,6 +111,13 @@ static void on_https(void *arg, rsp_http_req *req)
         return;
     }
     count_route(s, 0);
+    if (rsp_es_endpoint_pending(s->ep) >= s->o.max_pending) {
+        /* Admission control: a flood of deferred calls must not grow memory without bound. */
+        const char *v[] = {"503"};
+        rsp_metric_inc(s->m_es_status, v, 1);
+        rsp_http_respond(req, 503, "Retry-After: 1\r\nContent-Type: text/plain\r\n", (const uint8_t *)"busy\n", 5);
+        return;
+    }
     rctx *r = malloc(sizeof(*r));
     if (!r) {
         answer_text(req, 503, "out of memory\n");
@@ -335,6 +342,8 @@ rsp_err rsp_svc_new(const rsp_svc_opts *o, rsp_svc **out, rsp_diag *d)
     snprintf(s->name, sizeof(s->name), "%s", o->name ? o->name : "rsp");
     if (!s->o.stop_grace_ms)
         s->o.stop_grace_ms = 10000;
+    if (!s->o.max_pending)
+        s->o.max_pending = 10000;
     s->base = o->base;
     if (!s->base) {
         s->base = event_base_new();

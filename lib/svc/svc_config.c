@@ -68,13 +68,14 @@ rsp_err rsp_svc_opts_from_config(const rsp_config *c, const char *section, rsp_s
 {
     if (!c || !section || !o)
         return RSP_ERR_INVAL;
-    unsigned q = 0;
+    unsigned q = 0, mp = 0;
     rsp_err e;
     if ((e = get_str(c, section, "listen", &o->listen, diag)) || (e = get_str(c, section, "tls_cert", &o->tls_cert, diag)) ||
         (e = get_str(c, section, "tls_key", &o->tls_key, diag)) || (e = get_str(c, section, "tls_ca", &o->tls_ca, diag)) ||
         (e = get_str(c, section, "port_file", &o->port_file, diag)) ||
         (e = get_str(c, section, "metrics_listen", &o->metrics_listen, diag)) ||
         (e = get_uint(c, section, "max_connections", &o->max_connections, diag)) ||
+        (e = get_uint(c, section, "max_pending", &mp, diag)) ||
         (e = get_uint(c, section, "stop_grace_ms", &o->stop_grace_ms, diag)) ||
         (e = get_uint(c, section, "callback_queue", &q, diag)) ||
         (e = get_uint(c, section, "callback_timeout_ms", &o->callback_timeout_ms, diag)))
@@ -84,6 +85,7 @@ rsp_err rsp_svc_opts_from_config(const rsp_config *c, const char *section, rsp_s
     if (o->metrics_listen && !*o->metrics_listen)
         o->metrics_listen = NULL;
     o->callback_queue = q;
+    o->max_pending = mp;
     o->name = section;
     return RSP_OK;
 }

@@ -32,6 +32,7 @@ typedef struct fx {
     rsp_svc *svc;
     /* handler */
     int handled, hold, stop_hooks;
+    size_t max_pending;
     char peer[300];
     rsp_es_call *held;
     /* callback receiver */
@@ -168,6 +169,7 @@ static rsp_svc *make_svc(fx *f, int no_signals)
     o.on_stop = on_stop;
     o.hook_arg = f;
     o.callback_timeout_ms = 3000;
+    o.max_pending = f->max_pending;
     rsp_diag d;
     rsp_diag_clear(&d);
     rsp_svc *svc = NULL;
@@ -442,6 +444,59 @@ static void test_sigterm(void **state)
     f->svc = NULL;
 }
 
+/* Admission: with max_pending 1 and one call held, the next ES request is answered 503. */
+static void test_max_pending(void **state)
+{
+    fx *f = *state;
+    rsp_svc_free(f->svc);
+    f->max_pending = 1;
+    f->svc = make_svc(f, 1);
+    f->hold = 1;
+    rsp_tls_ctx *tls1, *tls2;
+    rsp_http_client *c1 = client(f, f->cli, f->clik, &tls1), *c2 = client(f, f->cli, f->clik, &tls2);
+    const char *x = enable_xml("http://www.w3.org/2005/08/addressing/anonymous");
+    result r1 = {0}, r2 = {0};
+    assert_int_equal(rsp_http_client_post(c1, "/es4", "Content-Type: " RSP_ES_SOAP12_CTYPE "\r\n", (const uint8_t *)x,
+                                          strlen(x), on_resp, &r1), RSP_OK);
+    assert_true(run_until(f->base, &f->handled, 1, 5));
+    assert_int_equal(rsp_http_client_post(c2, "/es4", "Content-Type: " RSP_ES_SOAP12_CTYPE "\r\n", (const uint8_t *)x,
+                                          strlen(x), on_resp, &r2), RSP_OK);
+    assert_true(run_until(f->base, &r2.done, 1, 5));
+    assert_int_equal(r2.status, 503);
+    assert_int_equal(f->handled, 1);
+    rsp_es_call_complete(f->held);
+    f->held = NULL;
+    assert_true(run_until(f->base, &r1.done, 1, 5));
+    assert_int_equal(r1.status, 200);
+    rsp_http_client_free(c1);
+    rsp_http_client_free(c2);
+    rsp_tls_ctx_free(tls1);
+    rsp_tls_ctx_free(tls2);
+}
+
+/* The settings a daemon's section gives the svc (defaults from the table, values from the file). */
+static void test_opts_from_config(void **state)
+{
+    (void)state;
+    rsp_config *c;
+    assert_int_equal(rsp_config_new(NULL, 0, &c), RSP_OK);
+    const char *ini = "[smdp]\nlisten = [::1]:0\ntls_cert = a.pem\ntls_key = a.key\ntls_ca = ci.pem, peer.pem\n"
+                      "metrics_listen = 127.0.0.1:9402\nmax_pending = 7\n";
+    assert_int_equal(rsp_config_parse(c, ini, strlen(ini), "t.ini", NULL), RSP_OK);
+    rsp_svc_opts o = {0};
+    assert_int_equal(rsp_svc_opts_from_config(c, "smdp", &o, NULL), RSP_OK);
+    assert_string_equal(o.name, "smdp");
+    assert_string_equal(o.listen, "[::1]:0");
+    assert_string_equal(o.tls_ca, "ci.pem, peer.pem");
+    assert_string_equal(o.metrics_listen, "127.0.0.1:9402");
+    assert_null(o.port_file); /* empty default: none */
+    assert_int_equal(o.max_pending, 7);
+    assert_int_equal(o.max_connections, 1024);
+    assert_int_equal(o.stop_grace_ms, 10000);
+    assert_int_equal(o.callback_queue, 1000);
+    rsp_config_free(c);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN); /* what rsp_svc_new does unless no_signals */
@@ -452,6 +507,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_wrong_client_cert_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stop_finishes_deferred, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sigterm, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_max_pending, setup, teardown),
+        cmocka_unit_test(test_opts_from_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
