@@ -18,6 +18,7 @@
 
 #include "testutil.h"
 
+#include "rsp/es_types.h"
 #include "rsp/svc.h"
 #include "rsp/tls.h"
 
@@ -49,6 +50,7 @@ typedef struct result {
     int done;
     rsp_err err;
     int status;
+    char ctype[80];
     char body[4096];
 } result;
 
@@ -59,6 +61,9 @@ static void on_resp(void *arg, rsp_err err, const rsp_http_response *resp)
     r->err = err;
     if (resp) {
         r->status = resp->status;
+        const rsp_http_header *h = rsp_http_response_header(resp, "Content-Type");
+        if (h)
+            snprintf(r->ctype, sizeof(r->ctype), "%.*s", (int)h->value_len, h->value);
         size_t n = resp->body_len < sizeof(r->body) - 1 ? resp->body_len : sizeof(r->body) - 1;
         memcpy(r->body, resp->body, n);
         r->body[n] = 0;
@@ -303,6 +308,38 @@ static void test_es_call_callback_metrics(void **state)
     assert_non_null(strstr(rj.body, "EXECUTED_SUCCESS"));
     assert_int_equal(f->handled, 2);
 
+    /* 1c. njiwa's dialect (SOAP 1.1, JAX-WS shapes) on the same port: answered in kind */
+    rsp_es_msg nm;
+    assert_int_equal(rsp_es_msg_init(&nm, rsp_es_func_find(RSP_ES4, "EnableProfile", 13), false), RSP_OK);
+    rsp_es_profile_req *np = nm.body;
+    np->hdr.function_call_id = strdup("n1");
+    np->eid = strdup(EID);
+    np->iccid = strdup("8988211000000000017");
+    nm.wsa.message_id = strdup("nm-1");
+    nm.dialect = RSP_ES_DIALECT_NJIWA;
+    rsp_buf nb = RSP_BUF_INIT;
+    rsp_diag nd;
+    rsp_diag_clear(&nd);
+    if (rsp_es_soap_encode(&nm, &nb, &nd) != RSP_OK)
+        fail_msg("njiwa encode: %s", nd.msg);
+    char nh[200];
+    snprintf(nh, sizeof(nh), "Content-Type: %s\r\n", rsp_es_dialect_content_type(RSP_ES_DIALECT_NJIWA));
+    result rn = {0};
+    assert_int_equal(rsp_http_client_post(c, "/es4", nh, nb.data, nb.len, on_resp, &rn), RSP_OK);
+    assert_true(run_until(f->base, &rn.done, 1, 5));
+    assert_int_equal(rn.status, 200);
+    assert_int_equal(f->handled, 3);
+    assert_non_null(strstr(rn.ctype, "text/xml")); /* SOAP 1.1, as asked */
+    rsp_es_msg back;
+    rsp_diag_clear(&nd);
+    if (rsp_es_soap_decode((const uint8_t *)rn.body, strlen(rn.body), NULL, NULL, &back, &nd) != RSP_OK)
+        fail_msg("njiwa answer: %s\n%s", nd.msg, rn.body);
+    assert_int_equal(back.dialect, RSP_ES_DIALECT_NJIWA);
+    assert_true(back.response);
+    rsp_es_msg_free(&back);
+    rsp_es_msg_free(&nm);
+    rsp_buf_free(&nb);
+
     /* 2. ReplyTo an HTTPS endpoint: 202 now, the result POSTed there over mTLS with our certificate */
     char reply_to[128];
     snprintf(reply_to, sizeof(reply_to), "https://127.0.0.1:%u/op/es4cb", rsp_http_server_port(f->cb_srv));
@@ -325,8 +362,8 @@ static void test_es_call_callback_metrics(void **state)
     assert_non_null(strstr(buf, "HTTP/1.1 200 OK"));
     assert_non_null(strstr(buf, "Content-Type: text/plain; version=0.0.4"));
     assert_non_null(strstr(buf, "rsp_build_info{daemon=\"smsr\",version=\"0.1.0\"} 1\n"));
-    assert_non_null(strstr(buf, "rsp_http_requests_total{route=\"es\"} 3\n"));
-    assert_non_null(strstr(buf, "rsp_es_answers_total{status=\"200\"} 2\n"));
+    assert_non_null(strstr(buf, "rsp_http_requests_total{route=\"es\"} 4\n"));
+    assert_non_null(strstr(buf, "rsp_es_answers_total{status=\"200\"} 3\n"));
     assert_non_null(strstr(buf, "rsp_es_answers_total{status=\"202\"} 1\n"));
     assert_non_null(strstr(buf, "rsp_callbacks_total{result=\"ok\"} 1\n"));
     assert_non_null(strstr(buf, "# TYPE rsp_http_connections_open gauge\n"));
