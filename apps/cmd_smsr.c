@@ -15,11 +15,14 @@
 static const char USAGE[] =
     "usage: rsp smsr run --db URI --smsc HOST:PORT --msisdn DIGITS [--worker ID] [--system-id ID]\n"
     "                    [--password PW] [--tick-ms N] [--por-wait S] [--notif-wait S] [--master-key FILE]\n"
+    "                    [--listen HOST:PORT --tls-cert PEM --tls-key PEM --tls-ca PEM[,PEM] [--port-file F]]\n"
     "       rsp smsr import --db URI [--keys KEYS.jsonl] [--master-key FILE] [EIS.xml|EIS.json ...]\n"
     "       rsp smsr submit --db URI --fn NAME --eid EID --iccid ICCID --requester ID --fcid ID\n"
     "                       [--role operator|m2msp|smdp] [--validity S] [--json]\n"
     "       rsp smsr result --db URI --op ID [--json]\n"
-    "  run: the daemon (SMPP ESME to the SMSC; stops on SIGTERM, operations stay resumable)\n"
+    "  run: the daemon (SMPP ESME to the SMSC; stops on SIGTERM, operations stay resumable);\n"
+    "       --listen adds ES4 Enable/Disable/DeleteProfile and SetFallBackAttribute over HTTPS with\n"
+    "       mutual TLS (SOAP and JSON; the requester is the client certificate's CN, an Operator)\n"
     "  import: stores EIS files (profiles, MSISDNs) and the EUM keys-out SCP80 keys\n"
     "  submit: queues an ES4 function (ES4.EnableProfile, ES4.DisableProfile, ES4.DeleteProfile,\n"
     "          ES4.SetFallBackAttribute, ES4.AuditEIS) as the daemon's ES endpoint would\n"
@@ -32,7 +35,7 @@ static int64_t now_s(void)
 }
 
 typedef struct args {
-    const char *master_key;
+    const char *master_key, *listen, *tls_cert, *tls_key, *tls_ca, *port_file;
     const char *db, *smsc, *msisdn, *worker, *system_id, *password, *keys, *fn, *eid, *iccid, *requester,
         *fcid, *role;
     long tick_ms, por_wait, notif_wait, validity, op;
@@ -50,7 +53,9 @@ static int parse(int argc, char **argv, args *a)
         {"system-id", 1, 0, 'S'}, {"password", 1, 0, 'P'}, {"keys", 1, 0, 'k'},      {"fn", 1, 0, 'f'},
         {"eid", 1, 0, 'e'},       {"iccid", 1, 0, 'i'},    {"requester", 1, 0, 'r'}, {"fcid", 1, 0, 'c'},
         {"role", 1, 0, 'R'},      {"tick-ms", 1, 0, 't'},  {"por-wait", 1, 0, 'p'},  {"notif-wait", 1, 0, 'n'},
-        {"validity", 1, 0, 'v'},  {"op", 1, 0, 'o'},       {"help", 0, 0, 'h'},      {"master-key", 1, 0, 'K'},      {0, 0, 0, 0}};
+        {"validity", 1, 0, 'v'},  {"op", 1, 0, 'o'},       {"help", 0, 0, 'h'},      {"master-key", 1, 0, 'K'},
+        {"listen", 1, 0, 'L'},    {"tls-cert", 1, 0, 'C'}, {"tls-key", 1, 0, 'Y'},   {"tls-ca", 1, 0, 'A'},
+        {"port-file", 1, 0, 'F'},      {0, 0, 0, 0}};
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -74,6 +79,11 @@ static int parse(int argc, char **argv, args *a)
         case 'v': a->validity = strtol(optarg, NULL, 10); break;
         case 'o': a->op = strtol(optarg, NULL, 10); break;
         case 'K': a->master_key = optarg; break;
+        case 'L': a->listen = optarg; break;
+        case 'C': a->tls_cert = optarg; break;
+        case 'Y': a->tls_key = optarg; break;
+        case 'A': a->tls_ca = optarg; break;
+        case 'F': a->port_file = optarg; break;
         case 'h': fputs(USAGE, stdout); return -1;
         default: return rsp_cli_usage_error("smsr: bad arguments (see --help)");
         }
@@ -128,7 +138,8 @@ static int cmd_run(int argc, char **argv)
     if ((rc = master_key(&a, mk, &mkl)) != 0)
         return rc;
     rsp_smsr_daemon_opts o = {a.db, host, (uint16_t)atoi(colon + 1), a.system_id, a.password, a.msisdn,
-                              a.worker, (unsigned)a.tick_ms, a.por_wait, a.notif_wait, mkl ? mk : NULL, mkl};
+                              a.worker, (unsigned)a.tick_ms, a.por_wait, a.notif_wait, mkl ? mk : NULL, mkl,
+                              a.listen, a.tls_cert, a.tls_key, a.tls_ca, a.port_file};
     rsp_diag d;
     rsp_diag_clear(&d);
     rsp_err e = rsp_smsr_daemon_run(&o, &d);

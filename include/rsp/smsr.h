@@ -194,6 +194,18 @@ void rsp_smsr_index_free(rsp_smsr_index *ix);
 rsp_err rsp_smsr_index_refresh(rsp_smsr *e, rsp_smsr_index *ix);
 const char *rsp_smsr_index_eid(const rsp_smsr_index *ix, const char *msisdn); /* NULL: unknown */
 
+/* ---- ES4 over HTTPS (es_api.c): handlers for lib/svc's ES endpoint ---- */
+typedef struct rsp_smsr_es rsp_smsr_es;
+struct rsp_es_handler;
+rsp_err rsp_smsr_es_new(rsp_smsr *e, rsp_smsr_es **out);
+/* EnableProfile, DisableProfile, DeleteProfile, SetFallBackAttribute of ES4 (borrowed array). */
+const struct rsp_es_handler *rsp_smsr_es_handlers(rsp_smsr_es *x, size_t *n);
+/* Answers the calls whose operation has settled (call it after engine work). */
+void rsp_smsr_es_poll(rsp_smsr_es *x);
+/* Answers every waiting call (8.7 / 3.7: stopping); their operations go on in the store. */
+void rsp_smsr_es_stop(rsp_smsr_es *x);
+void rsp_smsr_es_free(rsp_smsr_es *x);
+
 /* ---- The daemon (daemon.c): ESME to the SMSC, the engine pumped on a timer ---- */
 typedef struct rsp_smsr_daemon_opts {
     const char *db;            /* store URI */
@@ -206,6 +218,8 @@ typedef struct rsp_smsr_daemon_opts {
     int64_t por_wait, notif_wait; /* 0 = defaults */
     const uint8_t *master_key;    /* borrowed; see rsp_smsr_config */
     size_t master_key_len;
+    /* ES over HTTPS with mutual TLS (lib/svc): NULL listen = no ES endpoint */
+    const char *listen, *tls_cert, *tls_key, *tls_ca, *port_file;
 } rsp_smsr_daemon_opts;
 
 /* Runs until SIGTERM/SIGINT; in-flight operations stay in the store, resumable by any worker. */

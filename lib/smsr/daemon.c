@@ -12,6 +12,7 @@
 #include "rsp/log.h"
 #include "rsp/sms.h"
 #include "rsp/smpp.h"
+#include "rsp/svc.h"
 #include "smsr_int.h"
 
 typedef struct dmn {
@@ -23,6 +24,9 @@ typedef struct dmn {
     rsp_smpp_esme *esme;
     rsp_sms_reasm reasm;
     unsigned sms_in, sms_out;
+    rsp_smsr_es *es;     /* ES4 handlers, when listening */
+    rsp_svc *svc;
+    struct event *tick;
 } dmn;
 
 static int64_t now_ms(void)
@@ -81,7 +85,24 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    pump(arg);
+    dmn *d = arg;
+    pump(d);
+    if (d->es)
+        rsp_smsr_es_poll(d->es);
+}
+
+static void on_svc_stop(void *arg, rsp_svc *svc)
+{
+    (void)svc;
+    dmn *d = arg;
+    RSP_LOGN(RSP_SS_SMSR, "stopping", "sms_in=%u sms_out=%u", d->sms_in, d->sms_out);
+    if (d->tick)
+        event_del(d->tick);
+    rsp_smsr_es_stop(d->es);
+    if (d->esme) { /* the loop ends when the svc is done; the ESME must not keep it alive */
+        rsp_smpp_esme_free(d->esme);
+        d->esme = NULL;
+    }
 }
 
 static void on_signal(evutil_socket_t fd, short what, void *arg)
@@ -181,19 +202,48 @@ rsp_err rsp_smsr_daemon_run(const rsp_smsr_daemon_opts *o, rsp_diag *diag)
         eo.arg = &d;
         err = rsp_smpp_esme_new(d.base, &eo, &d.esme);
     }
+    if (err == RSP_OK && o->listen) { /* ES over HTTPS: the svc owns signals and the stop */
+        size_t nh = 0;
+        const rsp_es_handler *h = NULL;
+        if ((err = rsp_smsr_es_new(d.e, &d.es)) == RSP_OK)
+            h = rsp_smsr_es_handlers(d.es, &nh);
+        rsp_svc_opts so;
+        memset(&so, 0, sizeof(so));
+        so.name = "smsr";
+        so.log_ss = RSP_SS_SMSR;
+        so.base = d.base;
+        so.listen = o->listen;
+        so.tls_cert = o->tls_cert;
+        so.tls_key = o->tls_key;
+        so.tls_ca = o->tls_ca;
+        so.port_file = o->port_file;
+        so.handlers = h;
+        so.n_handlers = nh;
+        so.on_stop = on_svc_stop;
+        so.hook_arg = &d;
+        if (err == RSP_OK)
+            err = rsp_svc_new(&so, &d.svc, diag);
+    }
     if (err == RSP_OK) {
         unsigned ms = o->tick_ms ? o->tick_ms : 200;
         struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-        tick = event_new(d.base, -1, EV_PERSIST, on_tick, &d);
-        sterm = evsignal_new(d.base, SIGTERM, on_signal, &d);
-        sint = evsignal_new(d.base, SIGINT, on_signal, &d);
-        if (!tick || !sterm || !sint || event_add(tick, &tv) || event_add(sterm, NULL) || event_add(sint, NULL))
+        tick = d.tick = event_new(d.base, -1, EV_PERSIST, on_tick, &d);
+        if (!d.svc) {
+            sterm = evsignal_new(d.base, SIGTERM, on_signal, &d);
+            sint = evsignal_new(d.base, SIGINT, on_signal, &d);
+        }
+        if (!tick || event_add(tick, &tv) ||
+            (!d.svc && (!sterm || !sint || event_add(sterm, NULL) || event_add(sint, NULL))))
             err = RSP_ERR_NOMEM;
     }
     if (err == RSP_OK) {
-        RSP_LOGN(RSP_SS_SMSR, "running", "worker=%s smsc=%s:%u msisdn=%s backend=%s", cfg.worker_id, o->smsc_host,
-                 (unsigned)o->smsc_port, o->msisdn, rsp_store_backend(d.st));
-        event_base_dispatch(d.base);
+        RSP_LOGN(RSP_SS_SMSR, "running", "worker=%s smsc=%s:%u msisdn=%s backend=%s es=%s", cfg.worker_id,
+                 o->smsc_host, (unsigned)o->smsc_port, o->msisdn, rsp_store_backend(d.st),
+                 o->listen ? o->listen : "off");
+        if (d.svc)
+            rsp_svc_run(d.svc);
+        else
+            event_base_dispatch(d.base);
     }
     if (tick)
         event_free(tick);
@@ -203,6 +253,9 @@ rsp_err rsp_smsr_daemon_run(const rsp_smsr_daemon_opts *o, rsp_diag *diag)
         event_free(sint);
     if (d.esme)
         rsp_smpp_esme_free(d.esme);
+    rsp_smsr_es_free(d.es);
+    if (d.svc)
+        rsp_svc_free(d.svc);
     if (d.base)
         event_base_free(d.base);
     rsp_smsr_index_free(d.ix);

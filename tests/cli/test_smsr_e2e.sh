@@ -122,6 +122,32 @@ n=0; for o in "${ops[@]}"; do wait_state "$o" done 30 && n=$((n + 1)); done
 kill -TERM $W2
 for i in $(seq 50); do kill -0 $W2 2>/dev/null || break; sleep 0.1; done
 
+# ES4 over HTTPS with mutual TLS (JSON, Prefer: wait): a worker with --listen; the requester is the
+# client certificate's CN. SetFallBackAttribute completes over SMS; the fall-back profile cannot be
+# disabled (8.2.3 / 3.8); a client without a CA-issued certificate is refused at the TLS layer.
+kill -TERM $SMSR_PID; for i in $(seq 50); do kill -0 $SMSR_PID 2>/dev/null || break; sleep 0.1; done
+"$BIN" ci issue --dir "$tmp/pki" --role smsr --id SMSR-T --out "$tmp/sr" >/dev/null &&
+  "$BIN" ci issue --dir "$tmp/pki" --role operator --id $MNO --out "$tmp/mno" >/dev/null || bad "certificates"
+"$BIN" smsr run --db "$DB" --smsc 127.0.0.1:$SP --msisdn $SMSR --worker w4 --tick-ms 100 --por-wait 2 \
+  --listen 127.0.0.1:0 --port-file "$tmp/es.port" --tls-cert "$tmp/sr/tls.crt.pem" --tls-key "$tmp/sr/key.pem" \
+  --tls-ca "$tmp/sr/ca.crt.pem" >>"$tmp/smsr.log" 2>&1 &
+SMSR_PID=$!; pids+=($SMSR_PID)
+for i in $(seq 100); do [ -s "$tmp/es.port" ] && break; sleep 0.1; done
+EP=$(cat "$tmp/es.port" 2>/dev/null | tr -d '\n')
+es4() { # FUNCTION FCID ICCID EID
+  curl -s --max-time 30 --cacert "$tmp/sr/ca.crt.pem" --cert "$tmp/mno/tls.crt.pem" --key "$tmp/mno/key.pem" \
+    -H 'Content-Type: application/json' -H 'Prefer: wait' "https://127.0.0.1:$EP/es4/$1" \
+    -d "{\"functionCallIdentifier\":\"$2\",\"eid\":\"$4\",\"iccid\":\"$3\",\"addressing\":{\"messageId\":\"m-$2\"}}"
+}
+r=$(es4 SetFallBackAttribute h1 $ICC0 $E0)
+echo "$r" | grep -q EXECUTED_SUCCESS && ok "HTTPS ES4.SetFallBackAttribute: success over SMS" || bad "HTTPS fall-back: $r"
+r=$(es4 DisableProfile h2 $ICC0 $E0)
+echo "$r" | grep -q '8.2.3' && echo "$r" | grep -q '3.8' && ok "HTTPS ES4.DisableProfile of the fall-back profile: 8.2.3/3.8" \
+  || bad "HTTPS disable: $r"
+curl -s --max-time 10 --cacert "$tmp/sr/ca.crt.pem" -H 'Content-Type: application/json' \
+  "https://127.0.0.1:$EP/es4/DisableProfile" -d '{}' >/dev/null 2>&1 && bad "no client certificate accepted" \
+  || ok "HTTPS without a client certificate: refused"
+
 kill -TERM $SMSR_PID; for i in $(seq 50); do kill -0 $SMSR_PID 2>/dev/null || break; sleep 0.1; done
 kill -0 $SMSR_PID 2>/dev/null && bad "SIGTERM ignored" || ok "SIGTERM stops the daemon"
 [ $fail = 0 ] || { echo "--- smsr.log"; tail -40 "$tmp/smsr.log"; echo "--- run.log"; tail -20 "$tmp/run.log"; }

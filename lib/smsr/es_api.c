@@ -1,0 +1,136 @@
+/* ES4 over HTTPS (through lib/svc's ES endpoint): EnableProfile, DisableProfile, DeleteProfile and
+ * SetFallBackAttribute become engine operations; refusals and replays of settled calls are answered
+ * at once, the others when their operation settles (polled from the store, so whichever worker
+ * settles it). The requester is the CN of the peer's client certificate, taken as an Operator.
+ * Limitation: calls waiting for their operation live in this process; a restart loses the answer
+ * (the operation itself completes). A durable outbox is the next step (docs/modules/smsr.md). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "rsp/es_endpoint.h"
+#include "rsp/es_types.h"
+#include "smsr_int.h"
+
+typedef struct waiting {
+    int64_t op_id;
+    rsp_es_call *call;
+} waiting;
+
+struct rsp_smsr_es {
+    rsp_smsr *e;
+    rsp_es_handler h[4];
+    waiting *w;
+    size_t n, cap;
+};
+
+static void cn_of(const char *peer, char *out, size_t cap)
+{
+    out[0] = 0;
+    const char *p = peer ? strstr(peer, "CN=") : NULL;
+    if (!p)
+        return;
+    p += 3;
+    size_t n = strcspn(p, ",+/");
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(out, p, n);
+    out[n] = 0;
+}
+
+static rsp_err finish(rsp_es_call *call, const rsp_smsr_result *r)
+{
+    if (strcmp(r->status, "Executed-Success") == 0)
+        return rsp_es_call_complete(call);
+    return rsp_es_call_reject(call, r->subject, r->reason, NULL, r->message);
+}
+
+static rsp_err on_call(void *hctx, rsp_es_call *call)
+{
+    rsp_smsr_es *x = hctx;
+    const rsp_es_msg *m = rsp_es_call_msg(call);
+    const rsp_es_profile_req *q = m ? m->body : NULL;
+    static const char *const names[4] = {"EnableProfile", "DisableProfile", "DeleteProfile", "SetFallBackAttribute"};
+    static const rsp_smsr_fn fns[4] = {RSP_SMSR_FN_ENABLE, RSP_SMSR_FN_DISABLE, RSP_SMSR_FN_DELETE,
+                                       RSP_SMSR_FN_SET_FALLBACK};
+    int i = 0;
+    while (i < 4 && (!m || !m->func || strcmp(m->func->name, names[i]) != 0))
+        i++;
+    if (i == 4 || !q)
+        return rsp_es_call_reject(call, "1.1", "2.1", NULL, "function not handled");
+    char who[RSP_STORE_ID_LEN];
+    cn_of(rsp_es_call_peer(call), who, sizeof(who));
+    if (!who[0])
+        return rsp_es_call_reject(call, "1.1", "1.2", NULL, "no client certificate identity");
+    if (!q->eid || !q->iccid || !q->hdr.function_call_id)
+        return rsp_es_call_reject(call, "1.1", "2.2", NULL, "EID, ICCID and FunctionCallIdentifier are needed");
+    int64_t validity = q->hdr.has_validity_period && q->hdr.validity_period > 0 ? q->hdr.validity_period : 3600;
+    rsp_smsr_request rq = {fns[i], RSP_SMSR_ROLE_OPERATOR, who, q->hdr.function_call_id, q->eid, q->iccid,
+                           (int64_t)time(NULL), validity};
+    rsp_smsr_result r;
+    rsp_err err = rsp_smsr_submit(x->e, &rq, &r);
+    if (err != RSP_OK)
+        return err; /* the endpoint answers 1.2 / 4.2: our fault */
+    if (r.status[0])
+        return finish(call, &r);
+    if (x->n == x->cap) {
+        size_t nc = x->cap ? x->cap * 2 : 16;
+        waiting *nw = realloc(x->w, nc * sizeof(*nw));
+        if (!nw)
+            return RSP_ERR_NOMEM;
+        x->w = nw;
+        x->cap = nc;
+    }
+    x->w[x->n++] = (waiting){r.op_id, call};
+    return RSP_OK;
+}
+
+rsp_err rsp_smsr_es_new(rsp_smsr *e, rsp_smsr_es **out)
+{
+    rsp_smsr_es *x = calloc(1, sizeof(*x));
+    if (!x)
+        return RSP_ERR_NOMEM;
+    x->e = e;
+    static const char *const names[4] = {"EnableProfile", "DisableProfile", "DeleteProfile", "SetFallBackAttribute"};
+    for (int i = 0; i < 4; i++)
+        x->h[i] = (rsp_es_handler){RSP_ES4, names[i], false, on_call, x};
+    *out = x;
+    return RSP_OK;
+}
+
+const rsp_es_handler *rsp_smsr_es_handlers(rsp_smsr_es *x, size_t *n)
+{
+    *n = 4;
+    return x->h;
+}
+
+void rsp_smsr_es_poll(rsp_smsr_es *x)
+{
+    for (size_t i = 0; i < x->n;) {
+        rsp_smsr_result r;
+        if (rsp_smsr_result_get(x->e, x->w[i].op_id, &r) == RSP_OK && r.status[0]) {
+            finish(x->w[i].call, &r);
+            x->w[i] = x->w[--x->n];
+        } else {
+            i++;
+        }
+    }
+}
+
+void rsp_smsr_es_stop(rsp_smsr_es *x)
+{
+    /* the operations go on in the store; their answers cannot wait for a process that stops */
+    for (size_t i = 0; i < x->n; i++)
+        rsp_es_call_reject(x->w[i].call, "8.7", "3.7", NULL, "SM-SR stopping; the operation continues");
+    x->n = 0;
+}
+
+void rsp_smsr_es_free(rsp_smsr_es *x)
+{
+    if (!x)
+        return;
+    rsp_smsr_es_stop(x);
+    free(x->w);
+    free(x);
+}
