@@ -139,14 +139,18 @@ es4() { # FUNCTION FCID ICCID EID
     -H 'Content-Type: application/json' -H 'Prefer: wait' "https://127.0.0.1:$EP/es4/$1" \
     -d "{\"functionCallIdentifier\":\"$2\",\"eid\":\"$4\",\"iccid\":\"$3\",\"addressing\":{\"messageId\":\"m-$2\"}}"
 }
-r=$(es4 SetFallBackAttribute h1 $ICC0 $E0)
-echo "$r" | grep -q EXECUTED_SUCCESS && ok "HTTPS ES4.SetFallBackAttribute: success over SMS" || bad "HTTPS fall-back: $r"
-r=$(es4 DisableProfile h2 $ICC0 $E0)
-echo "$r" | grep -q '8.2.3' && echo "$r" | grep -q '3.8' && ok "HTTPS ES4.DisableProfile of the fall-back profile: 8.2.3/3.8" \
-  || bad "HTTPS disable: $r"
-curl -s --max-time 10 --cacert "$tmp/sr/ca.crt.pem" -H 'Content-Type: application/json' \
-  "https://127.0.0.1:$EP/es4/DisableProfile" -d '{}' >/dev/null 2>&1 && bad "no client certificate accepted" \
-  || ok "HTTPS without a client certificate: refused"
+if command -v curl >/dev/null; then
+  r=$(es4 SetFallBackAttribute h1 $ICC0 $E0)
+  echo "$r" | grep -q EXECUTED_SUCCESS && ok "HTTPS ES4.SetFallBackAttribute: success over SMS" || bad "HTTPS fall-back: $r"
+  r=$(es4 DisableProfile h2 $ICC0 $E0)
+  echo "$r" | grep -q '8.2.3' && echo "$r" | grep -q '3.8' && ok "HTTPS ES4.DisableProfile of the fall-back profile: 8.2.3/3.8" \
+    || bad "HTTPS disable: $r"
+  curl -s --max-time 10 --cacert "$tmp/sr/ca.crt.pem" -H 'Content-Type: application/json' \
+    "https://127.0.0.1:$EP/es4/DisableProfile" -d '{}' >/dev/null 2>&1 && bad "no client certificate accepted" \
+    || ok "HTTPS without a client certificate: refused"
+else
+  echo "ok - # SKIP HTTPS checks: curl is not installed"
+fi
 
 kill -TERM $SMSR_PID; for i in $(seq 50); do kill -0 $SMSR_PID 2>/dev/null || break; sleep 0.1; done
 kill -0 $SMSR_PID 2>/dev/null && bad "SIGTERM ignored" || ok "SIGTERM stops the daemon"
