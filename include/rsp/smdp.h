@@ -217,4 +217,13 @@ rsp_err rsp_smdp_dl_load(rsp_smdp_inv *inv, const char *id, rsp_smdp_dl *d);
 rsp_err rsp_smdp_dl_run(rsp_smdp_inv *inv, const rsp_smdp_trust *t, const rsp_smdp_es3 *es3,
                         const rsp_smdp_es8 *es8, const char *id, int64_t now, rsp_smdp_dl *out, rsp_diag *diag);
 
+/* ---- ES2 (Operator -> SM-DP) ---- */
+/* Accepts ES2.DownloadProfile from operator_id (taken from the caller's TLS client certificate, never
+ * from the message): checks Eid, ProfileType (a pool of that operator) and FunctionCallIdentifier,
+ * and journals the download (not run: the daemon's worker runs it). The download id derives from
+ * (operator, FunctionCallIdentifier): a replay sets *replayed and returns the first download's
+ * record. An Operator-chosen ICCID is refused (RSP_ERR_UNSUPPORTED): identities come from the pool. */
+rsp_err rsp_smdp_es2_download(rsp_smdp_inv *inv, const char *operator_id, const rsp_es_download_req *req,
+                              rsp_smdp_dl *out, bool *replayed, rsp_diag *diag);
+
 #endif

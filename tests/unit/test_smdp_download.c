@@ -338,6 +338,43 @@ static void test_crash_in_completion_resumes(void **state)
     assert_string_equal(d.outcome, "installed and enabled");
 }
 
+static void test_es2_download(void **state)
+{
+    fixture *f = *state;
+    rsp_es_download_req req;
+    memset(&req, 0, sizeof req);
+    req.hdr.function_call_id = "fc-1/\"x\"";
+    req.eid = EID;
+    req.profile_type = "ts48";
+    req.enable_profile = true;
+    rsp_smdp_dl d, d2;
+    bool rep = true;
+    rsp_diag dg;
+    assert_int_equal(rsp_smdp_es2_download(f->inv, "OPA", &req, &d, &rep, NULL), RSP_OK);
+    assert_false(rep);
+    assert_int_equal(d.step, RSP_SMDP_DL_GET_EIS);
+    assert_true(d.enable);
+    assert_int_equal(strlen(d.id), 28);
+    assert_int_equal(rsp_smdp_es2_download(f->inv, "OPA", &req, &d2, &rep, NULL), RSP_OK);
+    assert_true(rep);
+    assert_string_equal(d2.id, d.id);
+    /* The same FunctionCallIdentifier from another operator is another request: no pool there. */
+    rsp_diag_clear(&dg);
+    assert_int_equal(rsp_smdp_es2_download(f->inv, "OPB", &req, &d2, &rep, &dg), RSP_ERR_NOT_FOUND);
+    assert_non_null(strstr(dg.msg, "OPB"));
+    assert_int_equal(rsp_smdp_es2_download(f->inv, "../x", &req, &d2, &rep, NULL), RSP_ERR_DENIED);
+    req.eid = "89049032123451234512345678901234";   /* check digits wrong */
+    assert_int_equal(rsp_smdp_es2_download(f->inv, "OPA", &req, &d2, &rep, NULL), RSP_ERR_FORMAT);
+    req.eid = EID;
+    req.iccid = "89441234567890123454";
+    assert_int_equal(rsp_smdp_es2_download(f->inv, "OPA", &req, &d2, &rep, NULL), RSP_ERR_UNSUPPORTED);
+    req.iccid = NULL;
+    req.hdr.function_call_id = NULL;
+    assert_int_equal(rsp_smdp_es2_download(f->inv, "OPA", &req, &d2, &rep, NULL), RSP_ERR_FORMAT);
+    assert_int_equal(rsp_smdp_dl_run(f->inv, &f->trust, &f->es3, &f->es8, d.id, 10, &d2, NULL), RSP_OK);
+    assert_string_equal(d2.outcome, "installed and enabled");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -346,6 +383,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_failure_after_isdp_cleans_up, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crash_in_load_cleans_up, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crash_in_completion_resumes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_es2_download, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
