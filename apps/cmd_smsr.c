@@ -15,7 +15,9 @@
 static const char USAGE[] =
     "usage: rsp smsr run --db URI --smsc HOST:PORT --msisdn DIGITS [--worker ID] [--system-id ID]\n"
     "                    [--password PW] [--tick-ms N] [--por-wait S] [--notif-wait S] [--master-key FILE]\n"
-    "                    [--listen HOST:PORT --tls-cert PEM --tls-key PEM --tls-ca PEM[,PEM] [--port-file F]]\n"
+    "                    [--listen HOST:PORT --tls-cert PEM --tls-key PEM --tls-ca PEM[,PEM] [--port-file F]\n"
+    "                     [--m2msp-ids CN,CN] [--smdp-ids CN,CN]]\n"
+    "       rsp smsr plma --db URI --operator ID --m2msp ID --profile-type T --functions LIST|none\n"
     "       rsp smsr import --db URI [--keys KEYS.jsonl] [--master-key FILE] [EIS.xml|EIS.json ...]\n"
     "       rsp smsr submit --db URI --fn NAME --eid EID --iccid ICCID --requester ID --fcid ID\n"
     "                       [--role operator|m2msp|smdp] [--validity S] [--json]\n"
@@ -27,6 +29,8 @@ static const char USAGE[] =
     "  submit: queues an ES4 function (ES4.EnableProfile, ES4.DisableProfile, ES4.DeleteProfile,\n"
     "          ES4.SetFallBackAttribute, ES4.AuditEIS) as the daemon's ES endpoint would\n"
     "  result: the outcome of an operation (status, subject/reason codes)\n"
+    "  plma: what an Operator lets an M2M SP do on a profile type (LIST: enable,disable,delete,audit,\n"
+    "        get-eis,set-fallback,update-subscription-address)\n"
     "  master key (ISD-R keys sealed at rest): --master-key FILE or RSP_SMSR_MASTER_KEY, 32/64 hex digits\n";
 
 static int64_t now_s(void)
@@ -35,7 +39,8 @@ static int64_t now_s(void)
 }
 
 typedef struct args {
-    const char *master_key, *listen, *tls_cert, *tls_key, *tls_ca, *port_file;
+    const char *master_key, *listen, *tls_cert, *tls_key, *tls_ca, *port_file, *m2msp_ids, *smdp_ids;
+    const char *operator_id, *m2msp, *profile_type, *functions;
     const char *db, *smsc, *msisdn, *worker, *system_id, *password, *keys, *fn, *eid, *iccid, *requester,
         *fcid, *role;
     long tick_ms, por_wait, notif_wait, validity, op;
@@ -55,7 +60,8 @@ static int parse(int argc, char **argv, args *a)
         {"role", 1, 0, 'R'},      {"tick-ms", 1, 0, 't'},  {"por-wait", 1, 0, 'p'},  {"notif-wait", 1, 0, 'n'},
         {"validity", 1, 0, 'v'},  {"op", 1, 0, 'o'},       {"help", 0, 0, 'h'},      {"master-key", 1, 0, 'K'},
         {"listen", 1, 0, 'L'},    {"tls-cert", 1, 0, 'C'}, {"tls-key", 1, 0, 'Y'},   {"tls-ca", 1, 0, 'A'},
-        {"port-file", 1, 0, 'F'},      {0, 0, 0, 0}};
+        {"port-file", 1, 0, 'F'}, {"m2msp-ids", 1, 0, 'M'}, {"smdp-ids", 1, 0, 'D'}, {"operator", 1, 0, 'O'},
+        {"m2msp", 1, 0, 'Q'},     {"profile-type", 1, 0, 'T'}, {"functions", 1, 0, 'U'},      {0, 0, 0, 0}};
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -84,6 +90,12 @@ static int parse(int argc, char **argv, args *a)
         case 'Y': a->tls_key = optarg; break;
         case 'A': a->tls_ca = optarg; break;
         case 'F': a->port_file = optarg; break;
+        case 'M': a->m2msp_ids = optarg; break;
+        case 'D': a->smdp_ids = optarg; break;
+        case 'O': a->operator_id = optarg; break;
+        case 'Q': a->m2msp = optarg; break;
+        case 'T': a->profile_type = optarg; break;
+        case 'U': a->functions = optarg; break;
         case 'h': fputs(USAGE, stdout); return -1;
         default: return rsp_cli_usage_error("smsr: bad arguments (see --help)");
         }
@@ -139,7 +151,7 @@ static int cmd_run(int argc, char **argv)
         return rc;
     rsp_smsr_daemon_opts o = {a.db, host, (uint16_t)atoi(colon + 1), a.system_id, a.password, a.msisdn,
                               a.worker, (unsigned)a.tick_ms, a.por_wait, a.notif_wait, mkl ? mk : NULL, mkl,
-                              a.listen, a.tls_cert, a.tls_key, a.tls_ca, a.port_file};
+                              a.listen, a.tls_cert, a.tls_key, a.tls_ca, a.port_file, a.m2msp_ids, a.smdp_ids};
     rsp_diag d;
     rsp_diag_clear(&d);
     rsp_err e = rsp_smsr_daemon_run(&o, &d);
@@ -289,6 +301,46 @@ static int cmd_result(int argc, char **argv)
     return RSP_EXIT_OK;
 }
 
+static int cmd_plma(int argc, char **argv)
+{
+    args a;
+    int rc = parse(argc, argv, &a);
+    if (rc)
+        return rc < 0 ? RSP_EXIT_OK : rc;
+    if (!a.db || !a.operator_id || !a.m2msp || !a.profile_type || !a.functions)
+        return rsp_cli_usage_error("smsr plma: --db --operator --m2msp --profile-type --functions are required");
+    static const struct {
+        const char *name;
+        uint32_t bit;
+    } fns[] = {{"enable", RSP_STORE_FN_ENABLE},     {"disable", RSP_STORE_FN_DISABLE},
+               {"delete", RSP_STORE_FN_DELETE},     {"audit", RSP_STORE_FN_AUDIT},
+               {"get-eis", RSP_STORE_FN_GET_EIS},   {"set-fallback", RSP_STORE_FN_SET_FALLBACK},
+               {"update-subscription-address", RSP_STORE_FN_UPDATE_SUBSCRIPTION_ADDRESS}};
+    uint32_t bits = 0;
+    if (strcmp(a.functions, "none") != 0) {
+        for (const char *p = a.functions; *p;) {
+            size_t l = strcspn(p, ","), i = 0;
+            while (i < sizeof(fns) / sizeof(fns[0]) && (strlen(fns[i].name) != l || strncmp(fns[i].name, p, l)))
+                i++;
+            if (i == sizeof(fns) / sizeof(fns[0]))
+                return rsp_cli_usage_error("smsr plma: unknown function '%.*s'", (int)l, p);
+            bits |= fns[i].bit;
+            p += l;
+            if (*p == ',')
+                p++;
+        }
+    }
+    rsp_store *st;
+    rsp_diag d;
+    rsp_diag_clear(&d);
+    rsp_err err = rsp_store_open(a.db, &d, &st);
+    if (err)
+        return rsp_cli_fail("smsr plma: store", err, &d);
+    err = rsp_store_plma_set(st, a.operator_id, a.m2msp, a.profile_type, bits);
+    rsp_store_close(st);
+    return err ? rsp_cli_fail("smsr plma", err, NULL) : RSP_EXIT_OK;
+}
+
 int rsp_cmd_smsr(int argc, char **argv)
 {
     if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
@@ -299,6 +351,7 @@ int rsp_cmd_smsr(int argc, char **argv)
                                    {"import", cmd_import, "store EIS files and keys"},
                                    {"submit", cmd_submit, "queue an ES4 function"},
                                    {"result", cmd_result, "outcome of an operation"},
+                                   {"plma", cmd_plma, "set an Operator's PLMA for an M2M SP"},
                                    {NULL, NULL, NULL}};
     return rsp_cli_dispatch("smsr", cmds, argc, argv);
 }

@@ -197,7 +197,8 @@ const char *rsp_smsr_index_eid(const rsp_smsr_index *ix, const char *msisdn); /*
 /* ---- ES4 over HTTPS (es_api.c): handlers for lib/svc's ES endpoint ---- */
 typedef struct rsp_smsr_es rsp_smsr_es;
 struct rsp_es_handler;
-rsp_err rsp_smsr_es_new(rsp_smsr *e, rsp_smsr_es **out);
+/* m2msp_ids / smdp_ids: comma-separated certificate CNs of those roles (others are Operators). */
+rsp_err rsp_smsr_es_new(rsp_smsr *e, const char *m2msp_ids, const char *smdp_ids, rsp_smsr_es **out);
 /* EnableProfile, DisableProfile, DeleteProfile, SetFallBackAttribute of ES4 (borrowed array). */
 const struct rsp_es_handler *rsp_smsr_es_handlers(rsp_smsr_es *x, size_t *n);
 /* Answers the calls whose operation has settled (call it after engine work). */
@@ -220,6 +221,7 @@ typedef struct rsp_smsr_daemon_opts {
     size_t master_key_len;
     /* ES over HTTPS with mutual TLS (lib/svc): NULL listen = no ES endpoint */
     const char *listen, *tls_cert, *tls_key, *tls_ca, *port_file;
+    const char *m2msp_ids, *smdp_ids; /* comma-separated CNs of M2M SPs / SM-DPs; others: Operators */
 } rsp_smsr_daemon_opts;
 
 /* Runs until SIGTERM/SIGINT; in-flight operations stay in the store, resumable by any worker. */

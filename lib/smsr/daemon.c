@@ -205,7 +205,7 @@ rsp_err rsp_smsr_daemon_run(const rsp_smsr_daemon_opts *o, rsp_diag *diag)
     if (err == RSP_OK && o->listen) { /* ES over HTTPS: the svc owns signals and the stop */
         size_t nh = 0;
         const rsp_es_handler *h = NULL;
-        if ((err = rsp_smsr_es_new(d.e, &d.es)) == RSP_OK)
+        if ((err = rsp_smsr_es_new(d.e, o->m2msp_ids, o->smdp_ids, &d.es)) == RSP_OK)
             h = rsp_smsr_es_handlers(d.es, &nh);
         rsp_svc_opts so;
         memset(&so, 0, sizeof(so));

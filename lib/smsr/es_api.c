@@ -1,7 +1,8 @@
 /* ES4 over HTTPS (through lib/svc's ES endpoint): EnableProfile, DisableProfile, DeleteProfile and
  * SetFallBackAttribute become engine operations; refusals and replays of settled calls are answered
  * at once, the others when their operation settles (polled from the store, so whichever worker
- * settles it). The requester is the CN of the peer's client certificate, taken as an Operator.
+ * settles it). The requester is the CN of the peer's client certificate: an M2M SP or SM-DP when
+ * listed as one, else an Operator.
  * Limitation: calls waiting for their operation live in this process; a restart loses the answer
  * (the operation itself completes). A durable outbox is the next step (docs/modules/smsr.md). */
 #include <stdio.h>
@@ -20,6 +21,7 @@ typedef struct waiting {
 
 struct rsp_smsr_es {
     rsp_smsr *e;
+    char m2msp[512], smdp[512]; /* comma-separated identities (CNs) of those roles */
     rsp_es_handler h[4];
     waiting *w;
     size_t n, cap;
@@ -37,6 +39,21 @@ static void cn_of(const char *peer, char *out, size_t cap)
         n = cap - 1;
     memcpy(out, p, n);
     out[n] = 0;
+}
+
+/* Is id one of the comma-separated list? */
+static bool listed(const char *list, const char *id)
+{
+    size_t n = strlen(id);
+    for (const char *p = list; *p;) {
+        size_t l = strcspn(p, ",");
+        if (l == n && strncmp(p, id, n) == 0)
+            return true;
+        p += l;
+        if (*p == ',')
+            p++;
+    }
+    return false;
 }
 
 static rsp_err finish(rsp_es_call *call, const rsp_smsr_result *r)
@@ -66,7 +83,10 @@ static rsp_err on_call(void *hctx, rsp_es_call *call)
     if (!q->eid || !q->iccid || !q->hdr.function_call_id)
         return rsp_es_call_reject(call, "1.1", "2.2", NULL, "EID, ICCID and FunctionCallIdentifier are needed");
     int64_t validity = q->hdr.has_validity_period && q->hdr.validity_period > 0 ? q->hdr.validity_period : 3600;
-    rsp_smsr_request rq = {fns[i], RSP_SMSR_ROLE_OPERATOR, who, q->hdr.function_call_id, q->eid, q->iccid,
+    rsp_smsr_role role = listed(x->m2msp, who) ? RSP_SMSR_ROLE_M2MSP
+                         : listed(x->smdp, who) ? RSP_SMSR_ROLE_SMDP
+                                                : RSP_SMSR_ROLE_OPERATOR;
+    rsp_smsr_request rq = {fns[i], role, who, q->hdr.function_call_id, q->eid, q->iccid,
                            (int64_t)time(NULL), validity};
     rsp_smsr_result r;
     rsp_err err = rsp_smsr_submit(x->e, &rq, &r);
@@ -86,12 +106,16 @@ static rsp_err on_call(void *hctx, rsp_es_call *call)
     return RSP_OK;
 }
 
-rsp_err rsp_smsr_es_new(rsp_smsr *e, rsp_smsr_es **out)
+rsp_err rsp_smsr_es_new(rsp_smsr *e, const char *m2msp_ids, const char *smdp_ids, rsp_smsr_es **out)
 {
+    if ((m2msp_ids && strlen(m2msp_ids) >= 512) || (smdp_ids && strlen(smdp_ids) >= 512))
+        return RSP_ERR_LENGTH;
     rsp_smsr_es *x = calloc(1, sizeof(*x));
     if (!x)
         return RSP_ERR_NOMEM;
     x->e = e;
+    snprintf(x->m2msp, sizeof(x->m2msp), "%s", m2msp_ids ? m2msp_ids : "");
+    snprintf(x->smdp, sizeof(x->smdp), "%s", smdp_ids ? smdp_ids : "");
     static const char *const names[4] = {"EnableProfile", "DisableProfile", "DeleteProfile", "SetFallBackAttribute"};
     for (int i = 0; i < 4; i++)
         x->h[i] = (rsp_es_handler){RSP_ES4, names[i], false, on_call, x};

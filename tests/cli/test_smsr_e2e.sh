@@ -127,15 +127,17 @@ for i in $(seq 50); do kill -0 $W2 2>/dev/null || break; sleep 0.1; done
 # disabled (8.2.3 / 3.8); a client without a CA-issued certificate is refused at the TLS layer.
 kill -TERM $SMSR_PID; for i in $(seq 50); do kill -0 $SMSR_PID 2>/dev/null || break; sleep 0.1; done
 "$BIN" ci issue --dir "$tmp/pki" --role smsr --id SMSR-T --out "$tmp/sr" >/dev/null &&
-  "$BIN" ci issue --dir "$tmp/pki" --role operator --id $MNO --out "$tmp/mno" >/dev/null || bad "certificates"
+  "$BIN" ci issue --dir "$tmp/pki" --role operator --id $MNO --out "$tmp/mno" >/dev/null &&
+  "$BIN" ci issue --dir "$tmp/pki" --role m2msp --id SP1 --out "$tmp/sp1" >/dev/null || bad "certificates"
 "$BIN" smsr run --db "$DB" --smsc 127.0.0.1:$SP --msisdn $SMSR --worker w4 --tick-ms 100 --por-wait 2 \
   --listen 127.0.0.1:0 --port-file "$tmp/es.port" --tls-cert "$tmp/sr/tls.crt.pem" --tls-key "$tmp/sr/key.pem" \
-  --tls-ca "$tmp/sr/ca.crt.pem" >>"$tmp/smsr.log" 2>&1 &
+  --tls-ca "$tmp/sr/ca.crt.pem" --m2msp-ids SP1 >>"$tmp/smsr.log" 2>&1 &
 SMSR_PID=$!; pids+=($SMSR_PID)
 for i in $(seq 100); do [ -s "$tmp/es.port" ] && break; sleep 0.1; done
 EP=$(cat "$tmp/es.port" 2>/dev/null | tr -d '\n')
-es4() { # FUNCTION FCID ICCID EID
-  curl -s --max-time 30 --cacert "$tmp/sr/ca.crt.pem" --cert "$tmp/mno/tls.crt.pem" --key "$tmp/mno/key.pem" \
+WHO=mno
+es4() { # FUNCTION FCID ICCID EID (as $WHO)
+  curl -s --max-time 30 --cacert "$tmp/sr/ca.crt.pem" --cert "$tmp/$WHO/tls.crt.pem" --key "$tmp/$WHO/key.pem" \
     -H 'Content-Type: application/json' -H 'Prefer: wait' "https://127.0.0.1:$EP/es4/$1" \
     -d "{\"functionCallIdentifier\":\"$2\",\"eid\":\"$4\",\"iccid\":\"$3\",\"addressing\":{\"messageId\":\"m-$2\"}}"
 }
@@ -145,6 +147,16 @@ if command -v curl >/dev/null; then
   r=$(es4 DisableProfile h2 $ICC0 $E0)
   echo "$r" | grep -q '8.2.3' && echo "$r" | grep -q '3.8' && ok "HTTPS ES4.DisableProfile of the fall-back profile: 8.2.3/3.8" \
     || bad "HTTPS disable: $r"
+  # An M2M SP: refused without a PLMA of the profile's Operator, allowed once the PLMA grants it.
+  WHO=sp1
+  r=$(es4 SetFallBackAttribute p1 $ICC1 $E1)
+  echo "$r" | grep -q '8.2.1' && echo "$r" | grep -q '1.2' && ok "HTTPS M2M SP without PLMA: 8.2.1/1.2" || bad "no PLMA: $r"
+  PT=$(grep -o '"profileType": *"[^"]*"' "$tmp/fleet/eis/$E1.json" | head -1 | sed 's/.*: *"//; s/"$//')
+  "$BIN" smsr plma --db "$DB" --operator $MNO --m2msp SP1 --profile-type "$PT" --functions set-fallback 2>/dev/null ||
+    bad "plma set"
+  r=$(es4 SetFallBackAttribute p2 $ICC1 $E1)
+  echo "$r" | grep -q EXECUTED_SUCCESS && ok "HTTPS M2M SP with a PLMA: success over SMS" || bad "PLMA allowed: $r"
+  WHO=mno
   curl -s --max-time 10 --cacert "$tmp/sr/ca.crt.pem" -H 'Content-Type: application/json' \
     "https://127.0.0.1:$EP/es4/DisableProfile" -d '{}' >/dev/null 2>&1 && bad "no client certificate accepted" \
     || ok "HTTPS without a client certificate: refused"
