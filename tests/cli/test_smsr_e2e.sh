@@ -46,7 +46,8 @@ start_smsr() {
   SMSR_PID=$!; pids+=($SMSR_PID)
 }
 start_smsr 1
-sleep 0.5
+# the SM-SR binds first, so the cards' first notifications find it
+for i in $(seq 200); do grep -q "bound system_id=smsr" "$tmp/smsc.log" && break; sleep 0.1; done
 "$BIN" euicc run --fleet "$tmp/fleet" --smsc 127.0.0.1:$SP --control "$tmp/ctl.sock" --tick-ms 50 >"$tmp/run.log" 2>&1 &
 pids+=($!)
 for i in $(seq 100); do [ -S "$tmp/ctl.sock" ] && break; sleep 0.1; done
