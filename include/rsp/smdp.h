@@ -214,6 +214,9 @@ rsp_err rsp_smdp_dl_load(rsp_smdp_inv *inv, const char *id, rsp_smdp_dl *d);
  * final record with its outcome. Failure before CreateISDP returns the identity to the pool; from
  * CreateISDP on the ISD-P is deleted and the identity spent (deleted). Resuming inside key
  * establishment or loading cleans up the same way: the ES8 session keys died with the process. */
+/* Every journalled download (unfinished_only: not done nor failed, what a restarted daemon runs
+ * again), sorted by id. *out malloc'd, caller frees. A missing downloads folder is an empty list. */
+rsp_err rsp_smdp_dl_list(rsp_smdp_inv *inv, bool unfinished_only, rsp_smdp_dl **out, size_t *n);
 rsp_err rsp_smdp_dl_run(rsp_smdp_inv *inv, const rsp_smdp_trust *t, const rsp_smdp_es3 *es3,
                         const rsp_smdp_es8 *es8, const char *id, int64_t now, rsp_smdp_dl *out, rsp_diag *diag);
 

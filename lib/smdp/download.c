@@ -3,6 +3,7 @@
  * downloads and lib/store is not ours). ES3 calls go through rsp_smdp_es3 (the daemon implements it
  * over HTTPS to the SM-SR); the ES8 payloads come from rsp_smdp_es8 (key establishment and SCP03t,
  * whose session keys live only in memory). */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -284,4 +285,60 @@ rsp_err rsp_smdp_dl_run(rsp_smdp_inv *inv, const rsp_smdp_trust *trust, const rs
     if (e != RSP_OK)
         return e;
     return first != RSP_OK ? first : RSP_ERR_STATE;
+}
+
+static int cmp_dl(const void *a, const void *b)
+{
+    return strcmp(((const rsp_smdp_dl *)a)->id, ((const rsp_smdp_dl *)b)->id);
+}
+
+rsp_err rsp_smdp_dl_list(rsp_smdp_inv *inv, bool unfinished_only, rsp_smdp_dl **out, size_t *n)
+{
+    char path[RSP_SMDP_PATH_MAX];
+    if (!inv || !out || !n)
+        return RSP_ERR_INVAL;
+    *out = NULL;
+    *n = 0;
+    snprintf(path, sizeof path, "%s/downloads", inv->dir);
+    DIR *dir = opendir(path);
+    if (!dir)
+        return errno == ENOENT ? RSP_OK : RSP_ERR_IO;
+    rsp_smdp_dl *v = NULL;
+    size_t cnt = 0, cap = 0;
+    rsp_err e = RSP_OK;
+    struct dirent *de;
+    while (e == RSP_OK && (de = readdir(dir)) != NULL) {
+        size_t l = strlen(de->d_name);
+        char id[RSP_SMDP_NAME_MAX + 1];
+        if (l < 4 || l - 3 > RSP_SMDP_NAME_MAX || strcmp(de->d_name + l - 3, ".dl") != 0)
+            continue;
+        memcpy(id, de->d_name, l - 3);
+        id[l - 3] = 0;
+        rsp_smdp_dl d;
+        if (!rsp_smdp__name_ok(id) || rsp_smdp_dl_load(inv, id, &d) != RSP_OK)
+            continue;
+        if (unfinished_only && (d.step == RSP_SMDP_DL_DONE || d.step == RSP_SMDP_DL_FAILED))
+            continue;
+        if (cnt == cap) {
+            size_t nc = cap ? cap * 2 : 16;
+            rsp_smdp_dl *nv = realloc(v, nc * sizeof *nv);
+            if (!nv) {
+                e = RSP_ERR_NOMEM;
+                break;
+            }
+            v = nv;
+            cap = nc;
+        }
+        v[cnt++] = d;
+    }
+    closedir(dir);
+    if (e != RSP_OK) {
+        free(v);
+        return e;
+    }
+    if (cnt)
+        qsort(v, cnt, sizeof *v, cmp_dl);
+    *out = v;
+    *n = cnt;
+    return RSP_OK;
 }

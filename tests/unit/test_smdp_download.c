@@ -317,12 +317,29 @@ static void test_crash_in_load_cleans_up(void **state)
     assert_int_equal(rsp_smdp_dl_load(f->inv, "dl5", &d), RSP_OK);
     assert_int_equal(d.step, RSP_SMDP_DL_LOAD);
     assert_int_equal(count(f, RSP_SMDP_ALLOCATED), 1);
+    /* What a restarted daemon finds to run again. */
+    start(f, "dl0", false);
+    rsp_smdp_dl *list = NULL;
+    size_t n = 0;
+    assert_int_equal(rsp_smdp_dl_list(f->inv, true, &list, &n), RSP_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(list[0].id, "dl0");
+    assert_string_equal(list[1].id, "dl5");
+    assert_int_equal(list[1].step, RSP_SMDP_DL_LOAD);
+    free(list);
     harness_reset(f);
     assert_int_equal(rsp_smdp_dl_run(f->inv, &f->trust, &f->es3, &f->es8, "dl5", 11, &d, NULL), RSP_ERR_STATE);
     assert_string_equal(f->h.calls, "D");
     assert_string_equal(d.outcome, "interrupted in load");
     assert_int_equal(count(f, RSP_SMDP_DELETED), 1);
     assert_int_equal(count(f, RSP_SMDP_ALLOCATED), 0);
+    assert_int_equal(rsp_smdp_dl_list(f->inv, true, &list, &n), RSP_OK);
+    assert_int_equal(n, 1);
+    free(list);
+    assert_int_equal(rsp_smdp_dl_list(f->inv, false, &list, &n), RSP_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(list[1].step, RSP_SMDP_DL_FAILED);
+    free(list);
 }
 
 static void test_crash_in_completion_resumes(void **state)
