@@ -22,7 +22,7 @@ typedef struct waiting {
 struct rsp_smsr_es {
     rsp_smsr *e;
     char m2msp[512], smdp[512]; /* comma-separated identities (CNs) of those roles */
-    rsp_es_handler h[4];
+    rsp_es_handler h[5];
     waiting *w;
     size_t n, cap;
 };
@@ -106,6 +106,56 @@ static rsp_err on_call(void *hctx, rsp_es_call *call)
     return RSP_OK;
 }
 
+/* ES4A.SetPLMA [G shapes, docs/ENCODINGS.md]: an Operator (the caller, by certificate) sets what
+ * an M2M SP may do on its profiles of one type. POL2 management is never delegated. Entries are set
+ * one by one; entries missing from the request are not revoked (the store cannot list them). */
+static rsp_err on_set_plma(void *hctx, rsp_es_call *call)
+{
+    rsp_smsr_es *x = hctx;
+    const rsp_es_msg *m = rsp_es_call_msg(call);
+    const rsp_es_plma_req *q = m ? m->body : NULL;
+    char who[RSP_STORE_ID_LEN];
+    cn_of(rsp_es_call_peer(call), who, sizeof(who));
+    if (!q || !who[0] || listed(x->m2msp, who) || listed(x->smdp, who))
+        return rsp_es_call_reject(call, "1.1", "1.2", NULL, "only an Operator sets PLMAs");
+    static const struct {
+        const char *name;
+        uint32_t bit;
+    } fns[] = {{"ES4-EnableProfile", RSP_STORE_FN_ENABLE},
+               {"ES4-DisableProfile", RSP_STORE_FN_DISABLE},
+               {"ES4-DeleteProfile", RSP_STORE_FN_DELETE},
+               {"ES4-AuditEIS", RSP_STORE_FN_AUDIT},
+               {"ES4-GetEIS", RSP_STORE_FN_GET_EIS},
+               {"ES4-SetFallBackAttribute", RSP_STORE_FN_SET_FALLBACK},
+               {"ES4-UpdateSubscriptionAddress", RSP_STORE_FN_UPDATE_SUBSCRIPTION_ADDRESS}};
+    const rsp_es_plma *pl = q->plma.v;
+    for (size_t i = 0; i < q->plma.n; i++) {
+        if (!pl[i].mno_id || strcmp(pl[i].mno_id, who) != 0)
+            return rsp_es_call_reject(call, "1.1", "1.2", NULL, "a PLMA of another Operator");
+        char *const *af = pl[i].allowed_functions.v;
+        for (size_t j = 0; j < pl[i].allowed_functions.n; j++) {
+            size_t k = 0;
+            while (k < sizeof(fns) / sizeof(fns[0]) && strcmp(fns[k].name, af[j]) != 0)
+                k++;
+            if (k == sizeof(fns) / sizeof(fns[0])) /* checked before anything is written */
+                return rsp_es_call_reject(call, "1.1", strstr(af[j], "PolicyRules") ? "3.8" : "2.1", NULL,
+                                          "function cannot be delegated");
+        }
+    }
+    for (size_t i = 0; i < q->plma.n; i++) {
+        uint32_t bits = 0;
+        char *const *af = pl[i].allowed_functions.v;
+        for (size_t j = 0; j < pl[i].allowed_functions.n; j++)
+            for (size_t k = 0; k < sizeof(fns) / sizeof(fns[0]); k++)
+                if (strcmp(fns[k].name, af[j]) == 0)
+                    bits |= fns[k].bit;
+        rsp_err err = rsp_store_plma_set(x->e->st, pl[i].mno_id, pl[i].m2msp_id, pl[i].profile_type, bits);
+        if (err != RSP_OK)
+            return err;
+    }
+    return rsp_es_call_complete(call);
+}
+
 rsp_err rsp_smsr_es_new(rsp_smsr *e, const char *m2msp_ids, const char *smdp_ids, rsp_smsr_es **out)
 {
     if ((m2msp_ids && strlen(m2msp_ids) >= 512) || (smdp_ids && strlen(smdp_ids) >= 512))
@@ -119,13 +169,14 @@ rsp_err rsp_smsr_es_new(rsp_smsr *e, const char *m2msp_ids, const char *smdp_ids
     static const char *const names[4] = {"EnableProfile", "DisableProfile", "DeleteProfile", "SetFallBackAttribute"};
     for (int i = 0; i < 4; i++)
         x->h[i] = (rsp_es_handler){RSP_ES4, names[i], false, on_call, x};
+    x->h[4] = (rsp_es_handler){RSP_ES4A, "SetPLMA", false, on_set_plma, x};
     *out = x;
     return RSP_OK;
 }
 
 const rsp_es_handler *rsp_smsr_es_handlers(rsp_smsr_es *x, size_t *n)
 {
-    *n = 4;
+    *n = 5;
     return x->h;
 }
 

@@ -36,6 +36,8 @@ ICC1=$(grep -o '"iccid": *"[0-9]*"' "$tmp/fleet/eis/$E1.json" | head -1 | grep -
 MNO=MNO1
 
 [ "$("$BIN" smsr --help | head -1 | cut -c1-20)" = "usage: rsp smsr run " ] && ok "--help" || bad "--help"
+"$BIN" smsr plma --db "$DB" --operator $MNO --m2msp SP9 --profile-type T --functions bogus >/dev/null 2>&1
+[ $? = 2 ] && ok "plma with an unknown function: 2" || bad "plma bogus"
 "$BIN" smsr run >/dev/null 2>&1; [ $? = 2 ] && ok "run without arguments: 2" || bad "run no args"
 
 SP=$(port)
@@ -153,8 +155,19 @@ if command -v curl >/dev/null; then
   r=$(es4 SetFallBackAttribute p1 $ICC1 $E1)
   echo "$r" | grep -q '8.2.1' && echo "$r" | grep -q '1.2' && ok "HTTPS M2M SP without PLMA: 8.2.1/1.2" || bad "no PLMA: $r"
   PT=$(grep -o '"profileType": *"[^"]*"' "$tmp/fleet/eis/$E1.json" | head -1 | sed 's/.*: *"//; s/"$//')
-  "$BIN" smsr plma --db "$DB" --operator $MNO --m2msp SP1 --profile-type "$PT" --functions set-fallback 2>/dev/null ||
-    bad "plma set"
+  plma() { # FCID FUNCTION (as $WHO): a PLMA of MNO1 for SP1 on the card's profile type
+    curl -s --max-time 30 --cacert "$tmp/sr/ca.crt.pem" --cert "$tmp/$WHO/tls.crt.pem" --key "$tmp/$WHO/key.pem" \
+      -H 'Content-Type: application/json' -H 'Prefer: wait' "https://127.0.0.1:$EP/es4a/SetPLMA" \
+      -d "{\"functionCallIdentifier\":\"$1\",\"plma\":[{\"mnoId\":\"$MNO\",\"m2mspId\":\"SP1\",\"profileType\":\"$PT\",\"allowedFunctions\":[\"$2\"]}]}"
+  }
+  r=$(plma pl0 ES4-SetFallBackAttribute)
+  echo "$r" | grep -q FAILED && ok "HTTPS ES4A.SetPLMA by the M2M SP itself: refused" || bad "SP sets PLMA: $r"
+  WHO=mno
+  r=$(plma pl1 ES4-UpdatePolicyRules)
+  echo "$r" | grep -q '3.8' && ok "HTTPS ES4A.SetPLMA delegating POL2: refused (3.8)" || bad "POL2 delegated: $r"
+  r=$(plma pl2 ES4-SetFallBackAttribute)
+  echo "$r" | grep -q EXECUTED_SUCCESS && ok "HTTPS ES4A.SetPLMA by the Operator" || bad "SetPLMA: $r"
+  WHO=sp1
   r=$(es4 SetFallBackAttribute p2 $ICC1 $E1)
   echo "$r" | grep -q EXECUTED_SUCCESS && ok "HTTPS M2M SP with a PLMA: success over SMS" || bad "PLMA allowed: $r"
   WHO=mno
