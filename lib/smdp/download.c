@@ -50,21 +50,14 @@ static void journal_path(const rsp_smdp_inv *inv, const char *id, char *out, siz
 
 static rsp_err journal_write(rsp_smdp_inv *inv, const rsp_smdp_dl *d)
 {
-    char path[RSP_SMDP_PATH_MAX], tmp[RSP_SMDP_PATH_MAX + 8];
+    char path[RSP_SMDP_PATH_MAX], text[512];
     journal_path(inv, d->id, path, sizeof path);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        return RSP_ERR_IO;
-    fprintf(f, "step=%d\nop=%s\ntype=%s\neid=%s\niccid=%s\nenable=%d\nisdp=%d\noutcome=%s\n", (int)d->step, d->op,
-            d->type, d->eid, d->iccid, d->enable ? 1 : 0, d->isdp_requested ? 1 : 0, d->outcome);
-    bool ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
-    ok = fclose(f) == 0 && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        remove(tmp);
-        return RSP_ERR_IO;
-    }
-    return RSP_OK;
+    int n = snprintf(text, sizeof text, "step=%d\nop=%s\ntype=%s\neid=%s\niccid=%s\nenable=%d\nisdp=%d\noutcome=%s\n",
+                     (int)d->step, d->op, d->type, d->eid, d->iccid, d->enable ? 1 : 0, d->isdp_requested ? 1 : 0,
+                     d->outcome);
+    if (n < 0 || n >= (int)sizeof text)
+        return RSP_ERR_LENGTH;
+    return rsp_smdp__write_atomic(path, text, (size_t)n);
 }
 
 static void field(const char *text, const char *key, char *out, size_t n)

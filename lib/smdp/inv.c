@@ -2,6 +2,7 @@
  * (the store's concurrency-safe allocation) and gets the package personalised with it. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,8 +86,9 @@ rsp_err rsp_smdp__read_file(const char *path, rsp_buf *out)
     return e;
 }
 
-/* temp + fsync + rename: a reader never sees half a package. */
-static rsp_err write_atomic(const char *path, const uint8_t *p, size_t len)
+/* temp + fsync + rename + fsync of the folder: a reader never sees half a file, and the rename
+ * itself survives a power cut. */
+rsp_err rsp_smdp__write_atomic(const char *path, const void *p, size_t len)
 {
     char tmp[RSP_SMDP_PATH_MAX + 8];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
@@ -99,7 +101,17 @@ static rsp_err write_atomic(const char *path, const uint8_t *p, size_t len)
         remove(tmp);
         return RSP_ERR_IO;
     }
-    return RSP_OK;
+    char dir[RSP_SMDP_PATH_MAX + 8];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = 0;
+    int fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY);
+    if (fd < 0)
+        return RSP_ERR_IO;
+    ok = fsync(fd) == 0;
+    close(fd);
+    return ok ? RSP_OK : RSP_ERR_IO;
 }
 
 rsp_err rsp_smdp_inv_open(const char *dir, const char *store_uri, rsp_diag *diag, rsp_smdp_inv **out)
@@ -187,7 +199,7 @@ rsp_err rsp_smdp_import_package(rsp_smdp_inv *inv, const char *op, const char *t
     if ((e = mkdir_p(path)) != RSP_OK)
         return rsp_diag_set(diag, e, "cannot create %s", path);
     package_path(inv, op, type, path, sizeof path);
-    if ((e = write_atomic(path, der, len)) != RSP_OK)
+    if ((e = rsp_smdp__write_atomic(path, der, len)) != RSP_OK)
         return rsp_diag_set(diag, e, "cannot write %s", path);
     return RSP_OK;
 }

@@ -16,4 +16,7 @@ bool rsp_smdp__name_ok(const char *s);
 /* Reads a whole file into out (reset first). RSP_ERR_NOT_FOUND when missing. */
 rsp_err rsp_smdp__read_file(const char *path, rsp_buf *out);
 
+/* Writes a whole file durably (temp, fsync, rename, fsync of its folder). */
+rsp_err rsp_smdp__write_atomic(const char *path, const void *p, size_t len);
+
 #endif
