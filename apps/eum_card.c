@@ -169,7 +169,7 @@ static rsp_err eis_build(rsp_eum_ctx *x, const rsp_eum_ids *ids, const rsp_buf *
                !cap->http_version || !cap->secure_packet_version || !cap->remote_provisioning_version ||
                !eis->smsr_id || !pi->iccid || !pi->mno_id || !pi->subscription_address || !prop->key || !prop->value))
         e = RSP_ERR_NOMEM;
-    return e ? e : rsp_eum_eis_sign(eis, x->eum.key);
+    return e ? e : rsp_es_eis_sign(eis, x->eum.key);
 }
 
 /* The ISD-P the card model put the provisioning profile in, as the card reports it. Every card is born

@@ -83,7 +83,7 @@ static rsp_err check_keys(vctx *v, const rsp_es_eis *eis, const uint8_t eidb[16]
                 const rsp_es_key_component *kc = (const rsp_es_key_component *)key->components.v + c;
                 uint8_t clear[64], want[64];
                 size_t len = 0;
-                rsp_err e = rsp_eum_unwrap_key(v->has_smsr ? v->smsr.key : NULL, v->has_tk ? v->tk : NULL, eidb,
+                rsp_err e = rsp_es_eis_unwrap_key(v->has_smsr ? v->smsr.key : NULL, v->has_tk ? v->tk : NULL, eidb,
                                                (uint8_t)ks->version, (uint8_t)key->key_identifier, kc->value.data,
                                                kc->value.len, clear, sizeof(clear), &len);
                 if (e) {
@@ -123,45 +123,18 @@ static rsp_err check_file(vctx *v, const char *path, json_t *res, rsp_diag *d)
     const rsp_es_eis *eis = e ? NULL : ((const rsp_es_eis_req *)m.body)->eis;
     const rsp_es_eum_signed_info *si = eis ? eis->signed_info : NULL;
     uint8_t eidb[16];
-    rsp_gpcert ce, cm;
     rsp_eckey *kecasd_issuer = NULL;
-    if (!e) {
+    if (!e)
         json_object_set_new(res, "eid", json_string(si->eid));
-        if ((e = rsp_eid_check(si->eid, NULL)) != RSP_OK)
-            rsp_diag_set(d, e, "EID %s has wrong check digits", si->eid);
-    }
+    /* The chain is the SM-SR's own check (lib/es/eis_sign.c): EID, CERT.EUM -> CI, EumSignature,
+     * CERT.ECASD -> EUM. */
+    e = e ? e : rsp_es_eis_check_chain(eis, v->ci.key, v->has_eum ? &v->eum.gpcert_der : NULL, &kecasd_issuer, NULL, d);
     e = e ? e : rsp_eid_to_bytes(si->eid, eidb);
-    const rsp_es_key_set *ks = !e && si->ecasd && si->ecasd->key_sets.n ? si->ecasd->key_sets.v : NULL;
-    /* CERT.ECASD, then CERT.EUM; an EIS from another EUM may carry CERT.ECASD alone, and --eum gives
-     * the EUM certificate then. */
-    size_t nc = !e && ks ? ks->certificates.n : 0;
-    if (!e && nc != 2 && !(nc == 1 && v->has_eum))
-        e = rsp_diag_set(d, RSP_ERR_FORMAT, "the ECASD does not carry CERT.ECASD and CERT.EUM%s",
-                         nc == 1 ? " (give --eum for an EIS with CERT.ECASD only)" : "");
-    const rsp_buf *certs = e ? NULL : ks->certificates.v;
-    rsp_bytes eum_der = e ? rsp_bytes_of(NULL, 0)
-                          : nc == 2 ? rsp_buf_view(&certs[1]) : rsp_buf_view(&v->eum.gpcert_der);
-    e = e ? e : rsp_gpcert_decode(certs[0].data, certs[0].len, &ce, d);
-    e = e ? e : rsp_gpcert_decode(eum_der.p, eum_der.len, &cm, d);
-    if (!e && cm.role != RSP_GPCERT_ROLE_EUM)
-        e = rsp_diag_set(d, RSP_ERR_VERIFY, "CERT.EUM has role %d", cm.role);
-    if (!e && rsp_gpcert_verify(&cm, v->ci.key) != RSP_OK)
-        e = rsp_diag_set(d, RSP_ERR_VERIFY, "CERT.EUM is not signed by the CI '%s'", v->ci.id);
-    if (!e && v->has_eum && !rsp_bytes_eq(cm.raw, rsp_buf_view(&v->eum.gpcert_der)))
-        e = rsp_diag_set(d, RSP_ERR_VERIFY, "CERT.EUM is not the certificate of --eum '%s'", v->eum.id);
-    if (!e && (strlen(si->eum_id) != cm.subject.len || memcmp(si->eum_id, cm.subject.p, cm.subject.len)))
-        e = rsp_diag_set(d, RSP_ERR_VERIFY, "Eum-Id '%s' is not the subject of CERT.EUM", si->eum_id);
-    e = e ? e : rsp_gpcert_public_key(&cm, rsp_ec_curve(v->ci.key), &kecasd_issuer);
-    e = e ? e : rsp_eum_eis_verify(eis, kecasd_issuer, d);
     /* The XML form may also carry an XML-DSig over EumSignedInfo (checked on the bytes as read). */
     bool dsig = !e && eis->eum_dsig;
     if (dsig && (e = rsp_es_eis_dsig_verify(raw.data, raw.len, kecasd_issuer, d)) != RSP_OK && !d->msg[0])
         rsp_diag_set(d, e, "the XML-DSig over EumSignedInfo does not verify with the EUM key");
     json_object_set_new(res, "dsig", json_boolean(dsig && !e));
-    if (!e && (ce.role != RSP_GPCERT_ROLE_ECASD || rsp_gpcert_verify(&ce, kecasd_issuer) != RSP_OK))
-        e = rsp_diag_set(d, RSP_ERR_VERIFY, "CERT.ECASD is not an ECASD certificate signed by the EUM");
-    if (!e && (strlen(si->eid) != ce.subject.len || memcmp(si->eid, ce.subject.p, ce.subject.len)))
-        e = rsp_diag_set(d, RSP_ERR_VERIFY, "CERT.ECASD's subject is not the EID");
     const char *kst = NULL;
     if (!e && (v->has_smsr || v->has_tk))
         e = check_keys(v, eis, eidb, &kst, d);

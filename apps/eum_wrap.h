@@ -29,15 +29,6 @@ rsp_err rsp_eum_wrap_card(rsp_eum_wrap *w, const uint8_t eid[16]);
 rsp_err rsp_eum_wrap_key(rsp_eum_wrap *w, uint8_t kvn, uint8_t key_id, const uint8_t *key, size_t len,
                          rsp_buf *out);
 
-/* The receiving side (an SM-SR, `rsp eum keys`): unwraps one KeyComponent value. Exactly one of
- * smsr (private key) and tk is given. The clear key (len - 8, or len - 73 in smsr mode) goes to out
- * (cap bytes); the caller wipes it. RSP_ERR_VERIFY when the integrity check of AES-KW fails. */
-rsp_err rsp_eum_unwrap_key(const rsp_eckey *smsr, const uint8_t *tk, const uint8_t eid[16], uint8_t kvn,
-                           uint8_t key_id, const uint8_t *in, size_t len, uint8_t *out, size_t cap,
-                           size_t *out_len);
-
-/* RFC 3394 with a 16-byte KEK, exposed for the known-answer check of `rsp eum kw`. */
-rsp_err rsp_eum_aes_kw(bool wrap, const uint8_t kek[16], const uint8_t *in, size_t len, uint8_t *out,
-                       size_t *out_len);
+/* The receiving side (an SM-SR, `rsp eum verify`): rsp_es_eis_unwrap_key in include/rsp/es.h. */
 
 #endif

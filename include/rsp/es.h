@@ -255,6 +255,46 @@ rsp_err rsp_es_eis_dsig_sign(const uint8_t *xml, size_t len, const rsp_eckey *ke
  * not implement, named), RSP_ERR_TAG (no signature) otherwise. Accepts inclusive C14N 1.0 too. */
 rsp_err rsp_es_eis_dsig_verify(const uint8_t *xml, size_t len, const rsp_eckey *key, rsp_diag *d);
 
+/* ---- EumSignature and the EIS chain (eis_sign.c; docs/ENCODINGS.md "EUM manufacturing") ----
+ * EumSignature = 5F37 40 r||s: ECDSA-SHA256 by the EUM key over the canonical form of EumSignedInfo,
+ * the same bytes whichever binding carried it: every member present, in the order of the es layer's
+ * table, as name-length(1) || XML element name || value-length(4, big-endian) || value (UTF-8 text,
+ * decimal integers, "true"/"false", the emitted enum spelling, raw hexBinary bytes, or a nested
+ * struct's canonical form; a list emits each item under the list's element name). */
+rsp_err rsp_es_eis_canonical(const rsp_es_eum_signed_info *si, rsp_buf *out);
+/* Sets eis->eum_signature (replacing any) from eis->signed_info. */
+rsp_err rsp_es_eis_sign(rsp_es_eis *eis, const rsp_eckey *eum);
+/* RSP_OK, RSP_ERR_VERIFY (bad signature) or RSP_ERR_FORMAT (no 5F37 40 signature). */
+rsp_err rsp_es_eis_verify(const rsp_es_eis *eis, const rsp_eckey *eum, rsp_diag *diag);
+/* Which check an EIS failed (an SM-SR maps them to status codes). */
+typedef enum rsp_es_eis_fault {
+    RSP_ES_EIS_FAULT_NONE,
+    RSP_ES_EIS_FAULT_FORMAT,    /* EID check digits, certificates missing or undecodable */
+    RSP_ES_EIS_FAULT_UNSIGNED,  /* no EumSignature */
+    RSP_ES_EIS_FAULT_EUM,       /* CERT.EUM not an EUM certificate of this CI: an unknown EUM */
+    RSP_ES_EIS_FAULT_SIGNATURE, /* Eum-Id or EumSignature */
+    RSP_ES_EIS_FAULT_ECASD,     /* CERT.ECASD not the EUM's for this EID */
+} rsp_es_eis_fault;
+/* The EID's check digits, CERT.EUM (the EIS's second ECASD certificate, else eum_der when given; when
+ * both, they must be equal) signed by ci, Eum-Id = its subject, the EumSignature, CERT.ECASD signed by
+ * the EUM with the EID as subject. On success *eum_key is the EUM's public key (caller frees).
+ * RSP_ERR_VERIFY for a failed check, RSP_ERR_FORMAT for a malformed EIS; *f (optional) says which. */
+rsp_err rsp_es_eis_check_chain(const rsp_es_eis *eis, const rsp_eckey *ci, const rsp_buf *eum_der,
+                               rsp_eckey **eum_key, rsp_es_eis_fault *f, rsp_diag *d);
+/* Key wrapping of the ISD-R keys in the EIS:
+ *   smsr mode:      Value = ePK (65, 04||X||Y) || AES-KW(KEK, key), one ephemeral key pair per card,
+ *                   KEK = X9.63-KDF-SHA256(ECDH(eSK, PK.SM-SR), EID(16) || KVN || key id)[0..16)
+ *   transport mode: Value = AES-KW(TK, key), TK an AES-128 key the EUM and the SM-SR share.
+ * AES-KW is RFC 3394 with a 16-byte KEK (IV A6..A6); RSP_ERR_VERIFY when an unwrap's check fails. */
+rsp_err rsp_es_eis_aes_kw(bool wrap, const uint8_t kek[16], const uint8_t *in, size_t len, uint8_t *out,
+                          size_t *out_len);
+rsp_err rsp_es_eis_kek(const uint8_t z[32], const uint8_t eid[16], uint8_t kvn, uint8_t key_id, uint8_t kek[16]);
+/* Unwraps one KeyComponent value; exactly one of smsr (private key) and tk (16 bytes) is given. The
+ * clear key (len - 8, or len - 73 in smsr mode) goes to out (cap bytes); the caller wipes it. */
+rsp_err rsp_es_eis_unwrap_key(const rsp_eckey *smsr, const uint8_t *tk, const uint8_t eid[16], uint8_t kvn,
+                              uint8_t key_id, const uint8_t *in, size_t len, uint8_t *out, size_t cap,
+                              size_t *out_len);
+
 /* ---- JSON binding ---- */
 /* HTTP path of a function: "/es4/EnableProfile". */
 rsp_err rsp_es_json_path(const rsp_es_func *f, char *out, size_t outlen);
