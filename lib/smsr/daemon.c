@@ -25,6 +25,7 @@ typedef struct dmn {
     rsp_sms_reasm reasm;
     unsigned sms_in, sms_out;
     rsp_smsr_es *es;     /* ES4 handlers, when listening */
+    smsr_es3 *es3;       /* ES3 handlers, when listening */
     rsp_svc *svc;
     struct event *tick;
 } dmn;
@@ -60,6 +61,11 @@ static void send_packet(dmn *d, const rsp_smsr_packet *p)
              (unsigned long long)p->counter, p->n);
 }
 
+static void es3_send(void *arg, const rsp_smsr_packet *p)
+{
+    send_packet(arg, p);
+}
+
 static void pump(dmn *d)
 {
     int64_t now = now_ms() / 1000;
@@ -89,6 +95,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     pump(d);
     if (d->es)
         rsp_smsr_es_poll(d->es);
+    if (d->es3)
+        smsr_es3_poll(d->es3, now_ms() / 1000);
 }
 
 static void on_svc_stop(void *arg, rsp_svc *svc)
@@ -99,6 +107,7 @@ static void on_svc_stop(void *arg, rsp_svc *svc)
     if (d->tick)
         event_del(d->tick);
     rsp_smsr_es_stop(d->es);
+    smsr_es3_stop(d->es3);
     if (d->esme) { /* the loop ends when the svc is done; the ESME must not keep it alive */
         rsp_smpp_esme_free(d->esme);
         d->esme = NULL;
@@ -130,6 +139,8 @@ static void handle(dmn *d, const char *from, const uint8_t *pkt, size_t len, uin
     rsp_err err;
     if (iei == 0x71) {
         err = rsp_smsr_on_por(d->e, eidc, pkt, len, now, &dg);
+        if (err == RSP_ERR_NOT_FOUND && d->es3) /* an ES3 CreateISDP / SendData answer */
+            err = smsr_es3_on_por(d->es3, eidc, pkt, len, now);
     } else {
         rsp_smsr_packet c;
         err = rsp_smsr_on_mo(d->e, eidc, pkt, len, now, &c, &dg);
@@ -207,6 +218,8 @@ rsp_err rsp_smsr_daemon_run(const rsp_smsr_daemon_opts *o, rsp_diag *diag)
         const rsp_es_handler *h = NULL;
         if ((err = rsp_smsr_es_new(d.e, o->m2msp_ids, o->smdp_ids, &d.es)) == RSP_OK)
             h = rsp_smsr_es_handlers(d.es, &nh);
+        if (err == RSP_OK && (err = smsr_es3_new(d.e, o->smdp_ids, es3_send, &d, &d.es3)) == RSP_OK)
+            err = smsr_es3_merge(d.es3, &h, &nh);
         rsp_svc_opts so;
         memset(&so, 0, sizeof(so));
         so.name = "smsr";
@@ -254,6 +267,7 @@ rsp_err rsp_smsr_daemon_run(const rsp_smsr_daemon_opts *o, rsp_diag *diag)
     if (d.esme)
         rsp_smpp_esme_free(d.esme);
     rsp_smsr_es_free(d.es);
+    smsr_es3_free(d.es3);
     if (d.svc)
         rsp_svc_free(d.svc);
     if (d.base)

@@ -62,4 +62,19 @@ rsp_err smsr_keys_get(rsp_smsr *e, const char *eid, uint8_t clear[32]);
 rsp_err smsr_packet_build(rsp_smsr *e, const char *eid, const rsp_store_fence *fence, const rsp_buf *apdu,
                           int64_t now, rsp_smsr_packet *pkt);
 
+/* ES3 for SM-DPs (es3.c): CreateISDP / SendData go out as packets through send (the daemon's ESME)
+ * and settle on their PoR (smsr_es3_on_por, for PoRs no operation waits for); DeleteISDP is an
+ * engine operation, answered from smsr_es3_poll. */
+typedef struct smsr_es3 smsr_es3;
+typedef void (*smsr_send_fn)(void *arg, const rsp_smsr_packet *p);
+struct rsp_es_handler;
+rsp_err smsr_es3_new(rsp_smsr *e, const char *smdp_ids, smsr_send_fn send, void *arg, smsr_es3 **out);
+/* Replaces *h (n entries) by a copy followed by the ES3 handlers, owned by x. */
+rsp_err smsr_es3_merge(smsr_es3 *x, const struct rsp_es_handler **h, size_t *n);
+/* RSP_ERR_NOT_FOUND when no ES3 call waits for this PoR. */
+rsp_err smsr_es3_on_por(smsr_es3 *x, const char *eid, const uint8_t *ud, size_t len, int64_t now);
+void smsr_es3_poll(smsr_es3 *x, int64_t now);
+void smsr_es3_stop(smsr_es3 *x);
+void smsr_es3_free(smsr_es3 *x);
+
 #endif

@@ -1,0 +1,665 @@
+/* ES3 (SM-DP -> SM-SR) over HTTPS (lib/svc's ES endpoint): CreateISDP, SendData,
+ * ProfileDownloadCompleted, DeleteISDP and GetEIS. The caller is an SM-DP by its client certificate
+ * CN (listed in --smdp-ids); it acts only on ISD-Ps it created (the profile's smdp_id).
+ *
+ * CreateISDP and SendData go to the card as one SCP80 script each over the engine's ES5 SMS
+ * transport, outside the operation table: their answer is the R-APDU data, which the SM-DP needs
+ * at once (ES8), and a lost one is the SM-DP's to retry (its download procedure cleans up). The
+ * ISD-P record (owner, AID, state IN_CREATION) is committed before the INSTALL leaves. SendData
+ * carries ES8 key establishment (INSTALL [for personalization] naming the ISD-P, then the SM-DP's
+ * STORE DATA, in one script, as the card model expects); SCP03t bodies (84/85/86) need an admin
+ * session (SCP81), which this SM-SR does not have yet: they are refused (docs/modules/smsr.md).
+ * DeleteISDP is an engine operation (ES4.DeleteProfile's row, requester = the SM-DP). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "rsp/es_endpoint.h"
+#include "rsp/es_types.h"
+#include "rsp/ids.h"
+#include "rsp/log.h"
+#include "rsp/rapdu.h"
+#include "rsp/scp80.h"
+#include "rsp/sms.h"
+#include "smsr_int.h"
+
+enum { ES3_WAIT_S = 60, ES3_NH = 5 };
+
+typedef enum { P_CREATE, P_SEND, P_DELETE } pend_kind;
+
+typedef struct pend {
+    pend_kind kind;
+    char eid[33];
+    char iccid[21];
+    uint64_t cntr;     /* P_CREATE / P_SEND: the packet's counter */
+    int64_t op_id;     /* P_DELETE */
+    int64_t deadline;
+    rsp_es_call *call;
+} pend;
+
+struct smsr_es3 {
+    rsp_smsr *e;
+    char smdp[512];
+    smsr_send_fn send;
+    void *arg;
+    rsp_es_handler h[ES3_NH];
+    rsp_es_handler *all; /* merged with the ES4 handlers (owned) */
+    pend *p;
+    size_t n, cap;
+};
+
+static void cn_of(const char *peer, char *out, size_t cap)
+{
+    out[0] = 0;
+    const char *p = peer ? strstr(peer, "CN=") : NULL;
+    if (!p)
+        return;
+    p += 3;
+    size_t n = strcspn(p, ",+/");
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(out, p, n);
+    out[n] = 0;
+}
+
+static bool listed(const char *list, const char *id)
+{
+    size_t n = strlen(id);
+    for (const char *p = list; *p;) {
+        size_t l = strcspn(p, ",");
+        if (l == n && strncmp(p, id, n) == 0)
+            return true;
+        p += l;
+        if (*p == ',')
+            p++;
+    }
+    return false;
+}
+
+/* The calling SM-DP's CN into who, or a rejection (false). */
+static bool smdp_of(smsr_es3 *x, rsp_es_call *call, char who[RSP_STORE_ID_LEN])
+{
+    cn_of(rsp_es_call_peer(call), who, RSP_STORE_ID_LEN);
+    if (!who[0] || !listed(x->smdp, who)) {
+        rsp_es_call_reject(call, "1.1", "1.2", NULL, "ES3 is for SM-DPs only");
+        return false;
+    }
+    return true;
+}
+
+static rsp_err pend_add(smsr_es3 *x, const pend *p)
+{
+    if (x->n == x->cap) {
+        size_t nc = x->cap ? x->cap * 2 : 16;
+        pend *np = realloc(x->p, nc * sizeof(*np));
+        if (!np)
+            return RSP_ERR_NOMEM;
+        x->p = np;
+        x->cap = nc;
+    }
+    x->p[x->n++] = *p;
+    return RSP_OK;
+}
+
+/* One SCP80 packet of an expanded script of n C-APDUs to the ISD-R of eid (counter outside any op). */
+static rsp_err build(smsr_es3 *x, const char *eid, const rsp_bytes *apdus, size_t n, int64_t now,
+                     rsp_smsr_packet *pkt)
+{
+    rsp_smsr *e = x->e;
+    uint8_t key[32];
+    rsp_err err = smsr_keys_get(e, eid, key);
+    if (err != RSP_OK)
+        return err;
+    rsp_scp80_keys k = {key, 16, key + 16, 16};
+    rsp_buf script = RSP_BUF_INIT, wire = RSP_BUF_INIT;
+    uint64_t cntr = 0;
+    size_t len = 0;
+    uint8_t *w;
+    rsp_scp80_hdr h;
+    memset(&h, 0, sizeof(h));
+    memset(pkt, 0, sizeof(*pkt));
+    if ((err = rsp_rapdu_script_build(RSP_RAPDU_EXPANDED, apdus, n, &script)) != RSP_OK ||
+        (err = rsp_store_counter_reserve(e->st, NULL, eid, e->cfg.kvn, now, &cntr)) != RSP_OK)
+        goto out;
+    h.spi[0] = e->cfg.spi[0];
+    h.spi[1] = e->cfg.spi[1];
+    h.kic = h.kid = (uint8_t)(e->cfg.kvn << 4 | 0x02);
+    rsp_put_be24(h.tar, e->cfg.tar);
+    for (int i = 4; i >= 0; i--)
+        h.cntr[i] = (uint8_t)(cntr >> (8 * (4 - i)));
+    if ((err = rsp_buf_extend(&wire, script.len + RSP_SCP80_OVERHEAD, &w)) != RSP_OK ||
+        (err = rsp_scp80_cmd_build(&k, &h, script.data, script.len, w, wire.len, &len, NULL)) != RSP_OK)
+        goto out;
+    snprintf(pkt->eid, sizeof(pkt->eid), "%s", eid);
+    pkt->counter = cntr;
+    if ((err = rsp_sms_split(w, len, 0x70, (uint16_t)(cntr & 0xFF), false, pkt->parts, RSP_SMSR_MAX_PARTS,
+                             &pkt->n, NULL)) != RSP_OK)
+        goto out;
+    rsp_store_profile *all = NULL;
+    size_t np = 0;
+    if ((err = rsp_store_profile_list(e->st, eid, &all, &np)) == RSP_OK)
+        for (size_t i = 0; i < np; i++)
+            if (all[i].state == RSP_STORE_PROFILE_ENABLED)
+                snprintf(pkt->msisdn, sizeof(pkt->msisdn), "%s", all[i].msisdn);
+    free(all);
+    if (err == RSP_OK && !pkt->msisdn[0])
+        err = RSP_ERR_NOT_FOUND; /* no enabled profile: the card cannot be reached by SMS */
+out:
+    rsp_wipe(key, sizeof(key));
+    rsp_buf_free(&script);
+    rsp_buf_free_secret(&wire);
+    return err;
+}
+
+static rsp_err send_script(smsr_es3 *x, rsp_es_call *call, pend_kind kind, const char *eid, const char *iccid,
+                           const rsp_bytes *apdus, size_t n)
+{
+    int64_t now = (int64_t)time(NULL);
+    rsp_smsr_packet pkt;
+    rsp_err err = build(x, eid, apdus, n, now, &pkt);
+    if (err == RSP_OK) {
+        pend p = {kind, "", "", pkt.counter, 0, now + ES3_WAIT_S, call};
+        snprintf(p.eid, sizeof(p.eid), "%s", eid);
+        snprintf(p.iccid, sizeof(p.iccid), "%s", iccid ? iccid : "");
+        if ((err = pend_add(x, &p)) == RSP_OK)
+            x->send(x->arg, &pkt);
+    }
+    rsp_smsr_packet_clear(&pkt);
+    return err;
+}
+
+/* The lowest free ISD-P TAR of the card (000010 up), from the ISD-Ps the store knows. */
+static rsp_err free_aid(rsp_smsr *e, const char *eid, rsp_aid *aid)
+{
+    rsp_store_profile *all = NULL;
+    size_t n = 0;
+    rsp_err err = rsp_store_profile_list(e->st, eid, &all, &n);
+    for (uint32_t tar = 0x10; err == RSP_OK && tar <= 0xFFFF; tar++) {
+        char hex[33];
+        if ((err = rsp_aid_isdp(tar, aid)) != RSP_OK)
+            break;
+        rsp_aid_format(aid, hex);
+        size_t i = 0;
+        while (i < n && strcmp(all[i].isdp_aid, hex) != 0)
+            i++;
+        if (i == n) {
+            free(all);
+            return RSP_OK;
+        }
+    }
+    free(all);
+    return err == RSP_OK ? RSP_ERR_RANGE : err;
+}
+
+static rsp_err on_create(void *hctx, rsp_es_call *call)
+{
+    smsr_es3 *x = hctx;
+    const rsp_es_msg *m = rsp_es_call_msg(call);
+    const rsp_es_download_req *q = m ? m->body : NULL;
+    char who[RSP_STORE_ID_LEN];
+    if (!smdp_of(x, call, who))
+        return RSP_OK;
+    if (!q || !q->eid || !q->iccid || strlen(q->eid) != 32 || strlen(q->iccid) > 20 || q->required_memory < 0 ||
+        q->required_memory > 0x7FFFFFFF)
+        return rsp_es_call_reject(call, "1.1", "2.2", NULL, "EID, ICCID and RequiredMemory are needed");
+    rsp_store_eis eis;
+    rsp_store_profile p;
+    memset(&p, 0, sizeof(p));
+    memset(&eis, 0, sizeof(eis));
+    rsp_err known = rsp_store_eis_get(x->e->st, q->eid, &eis);
+    rsp_store_eis_clear(&eis);
+    if (known != RSP_OK)
+        return rsp_es_call_reject(call, "8.1.1", "3.9", NULL, "unknown EID");
+    if (rsp_store_profile_get(x->e->st, q->iccid, &p) == RSP_OK)
+        return rsp_es_call_reject(call, "8.2.1", "3.3", NULL, "ICCID already in use");
+    rsp_aid aid;
+    rsp_err err = free_aid(x->e, q->eid, &aid);
+    if (err != RSP_OK)
+        return err;
+    memset(&p, 0, sizeof(p));
+    snprintf(p.iccid, sizeof(p.iccid), "%s", q->iccid);
+    snprintf(p.eid, sizeof(p.eid), "%s", q->eid);
+    rsp_aid_format(&aid, p.isdp_aid);
+    snprintf(p.mno_id, sizeof(p.mno_id), "%s", q->mno_id ? q->mno_id : "");
+    snprintf(p.smdp_id, sizeof(p.smdp_id), "%s", who);
+    p.state = RSP_STORE_PROFILE_IN_CREATION;
+    p.allocated_memory = q->required_memory;
+    if ((err = rsp_store_profile_put(x->e->st, &p)) != RSP_OK) /* the owner is durable first */
+        return err;
+    /* INSTALL [for install and make selectable] 80E60C00: load file, module, instance AIDs,
+     * privileges 80C000, parameters C9{81 02 0370} EF{83 04 quota}, no token (SGP02.md ES5) */
+    uint8_t inst[5 + 3 * 17 + 4 + 15 + 1] = {0x80, 0xE6, 0x0C, 0x00, 0};
+    size_t n = 5;
+    const rsp_aid *aids[3] = {&RSP_AID_ISDP_LOADFILE, &RSP_AID_ISDP_MODULE, &aid};
+    for (int a = 0; a < 3; a++) {
+        inst[n++] = aids[a]->len;
+        memcpy(inst + n, aids[a]->b, aids[a]->len);
+        n += aids[a]->len;
+    }
+    uint32_t mem = q->required_memory ? (uint32_t)q->required_memory : 65536;
+    const uint8_t tail[20] = {0x03, 0x80, 0xC0, 0x00, 0x0E, 0xC9, 0x04, 0x81, 0x02, 0x03, 0x70, 0xEF, 0x06, 0x83,
+                              0x04, (uint8_t)(mem >> 24), (uint8_t)(mem >> 16), (uint8_t)(mem >> 8), (uint8_t)mem,
+                              0x00};
+    memcpy(inst + n, tail, sizeof(tail));
+    n += sizeof(tail);
+    inst[4] = (uint8_t)(n - 5);
+    rsp_bytes one = rsp_bytes_of(inst, n);
+    RSP_LOGI(RSP_SS_SMSR, "ES3.CreateISDP", "eid=%s iccid=%s aid=%s smdp=%s", p.eid, p.iccid, p.isdp_aid, who);
+    if ((err = send_script(x, call, P_CREATE, q->eid, q->iccid, &one, 1)) != RSP_OK) {
+        rsp_store_profile_delete(x->e->st, q->iccid);
+        return rsp_es_call_reject(call, "8.1.1", "5.1", NULL, "the card cannot be reached (no keys or no MSISDN)");
+    }
+    return RSP_OK;
+}
+
+/* The profile of eid whose ISD-P is aid (hex), created by who. */
+static bool owned_isdp(smsr_es3 *x, const char *eid, const rsp_buf *aid, const char *who, rsp_store_profile *out)
+{
+    char hex[33];
+    if (aid->len < 5 || aid->len > 16 || rsp_hex_encode_upper(aid->data, aid->len, hex, sizeof(hex)) != RSP_OK)
+        return false;
+    rsp_store_profile *all = NULL;
+    size_t n = 0;
+    bool found = false;
+    if (rsp_store_profile_list(x->e->st, eid, &all, &n) == RSP_OK)
+        for (size_t i = 0; i < n && !found; i++)
+            if (strcmp(all[i].isdp_aid, hex) == 0 && strcmp(all[i].smdp_id, who) == 0) {
+                *out = all[i];
+                found = true;
+            }
+    free(all);
+    return found;
+}
+
+static rsp_err on_send(void *hctx, rsp_es_call *call)
+{
+    smsr_es3 *x = hctx;
+    const rsp_es_msg *m = rsp_es_call_msg(call);
+    const rsp_es_send_data_req *q = m ? m->body : NULL;
+    char who[RSP_STORE_ID_LEN];
+    if (!smdp_of(x, call, who))
+        return RSP_OK;
+    if (!q || !q->eid || q->data.len < 5 || q->data.len > 255 + 5)
+        return rsp_es_call_reject(call, "1.1", "2.2", NULL, "EID, SD-AID and Data (one C-APDU) are needed");
+    rsp_store_profile p;
+    if (!owned_isdp(x, q->eid, &q->sd_aid, who, &p))
+        return rsp_es_call_reject(call, "8.3", "1.2", NULL, "no ISD-P of this SM-DP with that AID");
+    uint8_t c0 = q->data.data[0];
+    if (c0 == 0x84 || c0 == 0x85 || c0 == 0x86)
+        return rsp_es_call_reject(call, "8.4", "4.2", NULL,
+                                  "SCP03t needs an admin session (SCP81): not offered by this SM-SR yet");
+    /* INSTALL [for personalization] of the ISD-P, then the SM-DP's command: the card hands it on */
+    uint8_t perso[5 + 2 + 17 + 3] = {0x80, 0xE6, 0x20, 0x00, 0, 0x00, 0x00, 0};
+    size_t al = q->sd_aid.len;
+    perso[4] = (uint8_t)(2 + 1 + al + 3);
+    perso[7] = (uint8_t)al;
+    memcpy(perso + 8, q->sd_aid.data, al);
+    memset(perso + 8 + al, 0, 3);
+    rsp_bytes s[2] = {rsp_bytes_of(perso, 8 + al + 3), rsp_bytes_of(q->data.data, q->data.len)};
+    if (send_script(x, call, P_SEND, q->eid, p.iccid, s, 2) != RSP_OK)
+        return rsp_es_call_reject(call, "8.1.1", "5.1", NULL, "the card cannot be reached (no keys or no MSISDN)");
+    return RSP_OK;
+}
+
+static uint32_t pol2_bits(const rsp_es_pol2 *p)
+{
+    uint32_t v = 0;
+    const rsp_es_pol2_rule *r = p ? p->rules.v : NULL;
+    for (size_t i = 0; p && i < p->rules.n; i++) {
+        if (r[i].qualification == RSP_ES_POL2_NOT_ALLOWED) {
+            if (r[i].action == RSP_ES_POL2_ENABLE) v |= RSP_STORE_POL2_ENABLE_NOT_ALLOWED;
+            if (r[i].action == RSP_ES_POL2_DISABLE) v |= RSP_STORE_POL2_DISABLE_NOT_ALLOWED;
+            if (r[i].action == RSP_ES_POL2_DELETE) v |= RSP_STORE_POL2_DELETE_NOT_ALLOWED;
+        } else if (r[i].action == RSP_ES_POL2_DISABLE) {
+            v |= RSP_STORE_POL2_DISABLE_AUTO_DELETE;
+        }
+    }
+    return v;
+}
+
+static rsp_err on_completed(void *hctx, rsp_es_call *call)
+{
+    smsr_es3 *x = hctx;
+    const rsp_es_msg *m = rsp_es_call_msg(call);
+    const rsp_es_download_req *q = m ? m->body : NULL;
+    char who[RSP_STORE_ID_LEN];
+    if (!smdp_of(x, call, who))
+        return RSP_OK;
+    rsp_store_profile p;
+    if (!q || !q->eid || !q->iccid || rsp_store_profile_get(x->e->st, q->iccid, &p) != RSP_OK ||
+        strcmp(p.eid, q->eid) != 0)
+        return rsp_es_call_reject(call, "8.2.1", "3.9", NULL, "unknown ICCID on this eUICC");
+    if (strcmp(p.smdp_id, who) != 0)
+        return rsp_es_call_reject(call, "8.2.1", "1.2", NULL, "ISD-P created by another SM-DP");
+    if (q->profile_type)
+        snprintf(p.profile_type, sizeof(p.profile_type), "%s", q->profile_type);
+    if (q->subscription_address) {
+        if (q->subscription_address->msisdn)
+            snprintf(p.msisdn, sizeof(p.msisdn), "%s", q->subscription_address->msisdn);
+        if (q->subscription_address->imsi)
+            snprintf(p.imsi, sizeof(p.imsi), "%s", q->subscription_address->imsi);
+    }
+    p.pol2 = pol2_bits(q->pol2);
+    if (p.state < RSP_STORE_PROFILE_DISABLED)
+        p.state = RSP_STORE_PROFILE_DISABLED; /* installed: an ISD-P that is not enabled */
+    rsp_err err = rsp_store_profile_put(x->e->st, &p);
+    if (err == RSP_OK && p.msisdn[0])
+        err = rsp_smsr_msisdn_register(x->e, p.eid, p.msisdn, (int64_t)time(NULL));
+    return err != RSP_OK ? err : rsp_es_call_complete(call);
+}
+
+static rsp_err on_delete(void *hctx, rsp_es_call *call)
+{
+    smsr_es3 *x = hctx;
+    const rsp_es_msg *m = rsp_es_call_msg(call);
+    const rsp_es_profile_req *q = m ? m->body : NULL;
+    char who[RSP_STORE_ID_LEN];
+    if (!smdp_of(x, call, who))
+        return RSP_OK;
+    if (!q || !q->eid || !q->iccid || !q->hdr.function_call_id)
+        return rsp_es_call_reject(call, "1.1", "2.2", NULL, "EID, ICCID and FunctionCallIdentifier are needed");
+    int64_t validity = q->hdr.has_validity_period && q->hdr.validity_period > 0 ? q->hdr.validity_period : 3600;
+    rsp_smsr_request rq = {RSP_SMSR_FN_DELETE, RSP_SMSR_ROLE_SMDP, who, q->hdr.function_call_id, q->eid, q->iccid,
+                           (int64_t)time(NULL), validity};
+    rsp_smsr_result r;
+    rsp_err err = rsp_smsr_submit(x->e, &rq, &r);
+    if (err != RSP_OK)
+        return err;
+    if (r.status[0])
+        return strcmp(r.status, "Executed-Success") == 0
+                   ? rsp_es_call_complete(call)
+                   : rsp_es_call_reject(call, r.subject, r.reason, NULL, r.message);
+    pend p = {P_DELETE, "", "", 0, r.op_id, 0, call};
+    return pend_add(x, &p);
+}
+
+static char *dup_str(const char *s)
+{
+    size_t n = strlen(s);
+    char *d = malloc(n + 1);
+    if (d)
+        memcpy(d, s, n + 1);
+    return d;
+}
+
+static rsp_err sd_of(const rsp_aid *aid, int role, rsp_es_security_domain **out)
+{
+    rsp_es_security_domain *sd = calloc(1, sizeof(*sd));
+    if (!sd)
+        return RSP_ERR_NOMEM;
+    *out = sd;
+    sd->role = role;
+    return rsp_buf_set(&sd->aid, aid->b, aid->len);
+}
+
+/* What the store keeps of the EumSignedInfo. The ECASD key sets and the EUM signature are not kept
+ * by the SM-SR's store (docs/modules/smsr.md): the EIS answered carries no signature to check. */
+static rsp_err signed_info_of(const rsp_store_eis *s, rsp_es_eis *eis)
+{
+    rsp_es_eum_signed_info *si = eis->signed_info;
+    si->eid = dup_str(s->eid);
+    si->eum_id = dup_str(s->eum_id);
+    si->production_date = dup_str(s->production_date[0] ? s->production_date : "1970-01-01T00:00:00Z");
+    si->platform_type = dup_str(s->platform_type);
+    si->platform_version = dup_str(s->platform_version);
+    si->capabilities = calloc(1, sizeof(*si->capabilities));
+    if (!si->eid || !si->eum_id || !si->production_date || !si->platform_type || !si->platform_version ||
+        !si->capabilities)
+        return RSP_ERR_NOMEM;
+    rsp_es_euicc_capabilities *c = si->capabilities;
+    c->cattp_support = (s->caps & RSP_STORE_CAP_CATTP) != 0;
+    c->http_support = (s->caps & RSP_STORE_CAP_HTTP) != 0;
+    c->cattp_version = s->cattp_version[0] ? dup_str(s->cattp_version) : NULL;
+    c->http_version = s->http_version[0] ? dup_str(s->http_version) : NULL;
+    c->secure_packet_version = dup_str(s->secure_packet_version);
+    c->remote_provisioning_version = dup_str(s->rp_version);
+    if (!c->secure_packet_version || !c->remote_provisioning_version)
+        return RSP_ERR_NOMEM;
+    rsp_err err = rsp_buf_set(&si->isd_p_loadfile_aid, RSP_AID_ISDP_LOADFILE.b, RSP_AID_ISDP_LOADFILE.len);
+    if (err == RSP_OK)
+        err = rsp_buf_set(&si->isd_p_module_aid, RSP_AID_ISDP_MODULE.b, RSP_AID_ISDP_MODULE.len);
+    if (err == RSP_OK)
+        err = sd_of(&RSP_AID_ECASD, RSP_ES_ROLE_ECASD, &si->ecasd);
+    if (err == RSP_OK)
+        err = sd_of(&RSP_AID_ISDR, RSP_ES_ROLE_ISDR, &eis->isd_r);
+    return err;
+}
+
+/* The EIS as the store has it, for the calling SM-DP: its own ISD-Ps only (the others are other
+ * parties' business). Everything allocated here is owned by the response (freed by the es layer). */
+static rsp_err eis_of(smsr_es3 *x, const rsp_store_eis *s, const char *who, rsp_es_eis **out)
+{
+    rsp_es_eis *eis = calloc(1, sizeof(*eis));
+    rsp_store_profile *all = NULL;
+    size_t n = 0;
+    if (!eis)
+        return RSP_ERR_NOMEM;
+    *out = eis;
+    rsp_err err = rsp_store_profile_list(x->e->st, s->eid, &all, &n);
+    if (err != RSP_OK)
+        return err;
+    eis->signed_info = calloc(1, sizeof(*eis->signed_info));
+    eis->smsr_id = dup_str(s->smsr_id);
+    eis->remaining_memory = s->remaining_memory;
+    eis->available_memory_for_profiles = s->available_memory;
+    rsp_es_profile_info *pi = n ? calloc(n, sizeof(*pi)) : NULL;
+    if (!eis->signed_info || !eis->smsr_id || (n && !pi))
+        err = RSP_ERR_NOMEM;
+    eis->profiles.v = pi;
+    if (err == RSP_OK)
+        err = signed_info_of(s, eis);
+    for (size_t i = 0; err == RSP_OK && i < n; i++) {
+        const rsp_store_profile *p = &all[i];
+        if (strcmp(p->smdp_id, who) != 0)
+            continue;
+        rsp_es_profile_info *o = &pi[eis->profiles.n++];
+        uint8_t aid[16];
+        size_t al = strlen(p->isdp_aid) / 2;
+        o->iccid = dup_str(p->iccid);
+        o->mno_id = dup_str(p->mno_id);
+        o->smdp_id = dup_str(p->smdp_id);
+        o->profile_type = p->profile_type[0] ? dup_str(p->profile_type) : NULL;
+        o->fallback_attribute = p->fallback;
+        o->allocated_memory = p->allocated_memory;
+        o->state = p->state == RSP_STORE_PROFILE_ENABLED    ? RSP_ES_STATE_ENABLED
+                   : p->state == RSP_STORE_PROFILE_DISABLED ? RSP_ES_STATE_DISABLED
+                   : p->state == RSP_STORE_PROFILE_CREATED  ? RSP_ES_STATE_CREATED
+                                                            : RSP_ES_STATE_INSTALL_IN_PROGRESS;
+        if (!o->iccid || !o->mno_id || !o->smdp_id || (p->profile_type[0] && !o->profile_type))
+            err = RSP_ERR_NOMEM;
+        if (err == RSP_OK && al >= 5 && al <= 16 && rsp_hex_decode_fixed(p->isdp_aid, aid, al, NULL) == RSP_OK)
+            err = rsp_buf_set(&o->isd_p_aid, aid, al);
+    }
+    free(all);
+    return err;
+}
+
+static rsp_err on_get_eis(void *hctx, rsp_es_call *call)
+{
+    smsr_es3 *x = hctx;
+    const rsp_es_msg *m = rsp_es_call_msg(call);
+    const rsp_es_eid_req *q = m ? m->body : NULL;
+    char who[RSP_STORE_ID_LEN];
+    if (!smdp_of(x, call, who))
+        return RSP_OK;
+    rsp_store_eis s;
+    memset(&s, 0, sizeof(s));
+    if (!q || !q->eid || rsp_store_eis_get(x->e->st, q->eid, &s) != RSP_OK) {
+        rsp_store_eis_clear(&s);
+        return rsp_es_call_reject(call, "8.1.1", "3.9", NULL, "unknown EID");
+    }
+    rsp_es_eis_resp *r = rsp_es_call_response(call);
+    rsp_err err = r ? eis_of(x, &s, who, &r->eis) : RSP_ERR_INTERNAL;
+    rsp_store_eis_clear(&s);
+    return err != RSP_OK ? err : rsp_es_call_complete(call);
+}
+
+/* Settles a CreateISDP or SendData with the card's answer (r NULL: none came in time). */
+static void settle(smsr_es3 *x, const pend *p, const rsp_rapdu_resp *r, const char *why)
+{
+    uint16_t sw = r && r->n ? r->rsps[r->n - 1].sw : 0;
+    bool ok = r && r->n == (p->kind == P_CREATE ? 1u : 2u);
+    for (size_t i = 0; ok && i < r->n; i++)
+        ok = r->rsps[i].sw == 0x9000 || (r->rsps[i].sw & 0xFF00) == 0x6100;
+    char msg[96];
+    if (why)
+        snprintf(msg, sizeof(msg), "%s", why);
+    else
+        snprintf(msg, sizeof(msg), "refused by the eUICC: command %zu of %u: SW %04X", r ? r->n : 0,
+                 p->kind == P_CREATE ? 1u : 2u, (unsigned)sw);
+    if (p->kind == P_CREATE) {
+        rsp_store_profile pr;
+        if (rsp_store_profile_get(x->e->st, p->iccid, &pr) == RSP_OK) {
+            if (ok) {
+                pr.state = RSP_STORE_PROFILE_CREATED;
+                ok = rsp_store_profile_put(x->e->st, &pr) == RSP_OK;
+            } else if (r) { /* refused: nothing was created */
+                rsp_store_profile_delete(x->e->st, p->iccid);
+            } /* no answer: the record stays IN_CREATION, the SM-DP's DeleteISDP clears it */
+        }
+        if (!ok) {
+            rsp_es_call_reject(p->call, "8.4", "4.2", NULL, msg);
+            return;
+        }
+        rsp_es_data_resp *d = rsp_es_call_response(p->call);
+        uint8_t aid[16];
+        size_t al = strlen(pr.isdp_aid) / 2;
+        if (d && al <= 16 && rsp_hex_decode_fixed(pr.isdp_aid, aid, al, NULL) == RSP_OK)
+            rsp_buf_set(&d->isd_p_aid, aid, al);
+        rsp_es_call_complete(p->call);
+        return;
+    }
+    if (!ok) {
+        rsp_es_call_reject(p->call, "8.4", "4.2", NULL, msg);
+        return;
+    }
+    rsp_es_data_resp *d = rsp_es_call_response(p->call);
+    if (d && r->rsps[1].len)
+        rsp_buf_set(&d->euicc_response_data, r->rsps[1].p, r->rsps[1].len);
+    rsp_es_call_complete(p->call);
+}
+
+rsp_err smsr_es3_on_por(smsr_es3 *x, const char *eid, const uint8_t *ud, size_t len, int64_t now)
+{
+    (void)now;
+    if (!x || len > 4096)
+        return RSP_ERR_INVAL;
+    uint8_t key[32];
+    rsp_err err = smsr_keys_get(x->e, eid, key);
+    if (err != RSP_OK)
+        return err;
+    rsp_scp80_keys k = {key, 16, key + 16, 16};
+    rsp_scp80_hdr h;
+    memset(&h, 0, sizeof(h));
+    h.spi[0] = x->e->cfg.spi[0];
+    h.spi[1] = x->e->cfg.spi[1];
+    h.kic = h.kid = (uint8_t)(x->e->cfg.kvn << 4 | 0x02);
+    rsp_put_be24(h.tar, x->e->cfg.tar);
+    uint8_t *work = malloc(len + 3);
+    rsp_scp80_por por;
+    err = work ? rsp_scp80_por_open(&k, &h, ud, len, work, len + 3, &por, NULL) : RSP_ERR_NOMEM;
+    rsp_wipe(key, sizeof(key));
+    if (err == RSP_OK) {
+        uint64_t cntr = 0;
+        for (int i = 0; i < 5; i++)
+            cntr = cntr << 8 | por.cntr[i];
+        size_t i = 0;
+        while (i < x->n && !(x->p[i].kind != P_DELETE && x->p[i].cntr == cntr && strcmp(x->p[i].eid, eid) == 0))
+            i++;
+        if (i == x->n) {
+            err = RSP_ERR_NOT_FOUND;
+        } else {
+            pend p = x->p[i];
+            x->p[i] = x->p[--x->n];
+            rsp_rapdu_resp r;
+            if (por.status != 0 || !por.cc_valid)
+                settle(x, &p, NULL, "PoR with a security status");
+            else if (rsp_rapdu_resp_parse(rsp_rapdu_detect(por.data, por.data_len), por.data, por.data_len, &r,
+                                          NULL) != RSP_OK)
+                settle(x, &p, NULL, "malformed R-APDU script in the PoR");
+            else
+                settle(x, &p, &r, NULL);
+        }
+    }
+    free(work);
+    return err;
+}
+
+void smsr_es3_poll(smsr_es3 *x, int64_t now)
+{
+    for (size_t i = 0; x && i < x->n;) {
+        pend p = x->p[i];
+        rsp_smsr_result r;
+        bool done = false;
+        if (p.kind == P_DELETE) {
+            if (rsp_smsr_result_get(x->e, p.op_id, &r) == RSP_OK && r.status[0]) {
+                done = true;
+                if (strcmp(r.status, "Executed-Success") == 0)
+                    rsp_es_call_complete(p.call);
+                else
+                    rsp_es_call_reject(p.call, r.subject, r.reason, NULL, r.message);
+            }
+        } else if (now > p.deadline) {
+            done = true;
+            settle(x, &p, NULL, "no PoR from the eUICC in time");
+        }
+        if (done)
+            x->p[i] = x->p[--x->n];
+        else
+            i++;
+    }
+}
+
+rsp_err smsr_es3_new(rsp_smsr *e, const char *smdp_ids, smsr_send_fn send, void *arg, smsr_es3 **out)
+{
+    if (!e || !send || !out || (smdp_ids && strlen(smdp_ids) >= 512))
+        return RSP_ERR_INVAL;
+    smsr_es3 *x = calloc(1, sizeof(*x));
+    if (!x)
+        return RSP_ERR_NOMEM;
+    x->e = e;
+    x->send = send;
+    x->arg = arg;
+    snprintf(x->smdp, sizeof(x->smdp), "%s", smdp_ids ? smdp_ids : "");
+    x->h[0] = (rsp_es_handler){RSP_ES3, "CreateISDP", false, on_create, x};
+    x->h[1] = (rsp_es_handler){RSP_ES3, "SendData", false, on_send, x};
+    x->h[2] = (rsp_es_handler){RSP_ES3, "ProfileDownloadCompleted", false, on_completed, x};
+    x->h[3] = (rsp_es_handler){RSP_ES3, "DeleteISDP", false, on_delete, x};
+    x->h[4] = (rsp_es_handler){RSP_ES3, "GetEIS", false, on_get_eis, x};
+    *out = x;
+    return RSP_OK;
+}
+
+rsp_err smsr_es3_merge(smsr_es3 *x, const rsp_es_handler **h, size_t *n)
+{
+    rsp_es_handler *all = calloc(*n + ES3_NH, sizeof(*all));
+    if (!all)
+        return RSP_ERR_NOMEM;
+    if (*n)
+        memcpy(all, *h, *n * sizeof(*all));
+    memcpy(all + *n, x->h, sizeof(x->h));
+    free(x->all);
+    x->all = all;
+    *h = all;
+    *n += ES3_NH;
+    return RSP_OK;
+}
+
+void smsr_es3_stop(smsr_es3 *x)
+{
+    for (size_t i = 0; x && i < x->n; i++)
+        rsp_es_call_reject(x->p[i].call, "8.7", "3.7", NULL, "SM-SR stopping");
+    if (x)
+        x->n = 0;
+}
+
+void smsr_es3_free(smsr_es3 *x)
+{
+    if (!x)
+        return;
+    smsr_es3_stop(x);
+    free(x->p);
+    free(x->all);
+    free(x);
+}
