@@ -8,6 +8,8 @@
 
 #include "cli.h"
 #include "eum_eis.h"
+#include "pki_files.h"
+#include "rsp/crypto.h"
 #include "rsp/es.h"
 #include "rsp/es_types.h"
 #include "rsp/smsr.h"
@@ -16,7 +18,7 @@ static const char USAGE[] =
     "usage: rsp smsr run --db URI --smsc HOST:PORT --msisdn DIGITS [--worker ID] [--system-id ID]\n"
     "                    [--password PW] [--tick-ms N] [--por-wait S] [--notif-wait S] [--master-key FILE]\n"
     "                    [--listen HOST:PORT --tls-cert PEM --tls-key PEM --tls-ca PEM[,PEM] [--port-file F]\n"
-    "                     [--m2msp-ids CN,CN] [--smdp-ids CN,CN]]\n"
+    "                     [--m2msp-ids CN,CN] [--smdp-ids CN,CN] [--ci DIR [--transport-key HEX|FILE]]]\n"
     "       rsp smsr plma --db URI --operator ID --m2msp ID --profile-type T --functions LIST|none\n"
     "       rsp smsr import --db URI [--keys KEYS.jsonl] [--master-key FILE] [EIS.xml|EIS.json ...]\n"
     "       rsp smsr submit --db URI --fn NAME --eid EID --iccid ICCID --requester ID --fcid ID\n"
@@ -24,7 +26,9 @@ static const char USAGE[] =
     "       rsp smsr result --db URI --op ID [--json]\n"
     "  run: the daemon (SMPP ESME to the SMSC; stops on SIGTERM, operations stay resumable);\n"
     "       --listen adds ES4 Enable/Disable/DeleteProfile and SetFallBackAttribute over HTTPS with\n"
-    "       mutual TLS (SOAP and JSON; the requester is the client certificate's CN, an Operator)\n"
+    "       mutual TLS (SOAP and JSON; the requester is the client certificate's CN, an Operator);\n"
+    "       with --ci (the CI folder) also ES1.RegisterEIS: the EIS chain is verified, its ISD-R keys\n"
+    "       unwrapped with --transport-key or the --tls-key (ECIES) and sealed under the master key\n"
     "  import: stores EIS files (profiles, MSISDNs) and the EUM keys-out SCP80 keys\n"
     "  submit: queues an ES4 function (ES4.EnableProfile, ES4.DisableProfile, ES4.DeleteProfile,\n"
     "          ES4.SetFallBackAttribute, ES4.AuditEIS) as the daemon's ES endpoint would\n"
@@ -40,6 +44,7 @@ static int64_t now_s(void)
 
 typedef struct args {
     const char *master_key, *listen, *tls_cert, *tls_key, *tls_ca, *port_file, *m2msp_ids, *smdp_ids;
+    const char *ci, *transport_key;
     const char *operator_id, *m2msp, *profile_type, *functions;
     const char *db, *smsc, *msisdn, *worker, *system_id, *password, *keys, *fn, *eid, *iccid, *requester,
         *fcid, *role;
@@ -61,7 +66,8 @@ static int parse(int argc, char **argv, args *a)
         {"validity", 1, 0, 'v'},  {"op", 1, 0, 'o'},       {"help", 0, 0, 'h'},      {"master-key", 1, 0, 'K'},
         {"listen", 1, 0, 'L'},    {"tls-cert", 1, 0, 'C'}, {"tls-key", 1, 0, 'Y'},   {"tls-ca", 1, 0, 'A'},
         {"port-file", 1, 0, 'F'}, {"m2msp-ids", 1, 0, 'M'}, {"smdp-ids", 1, 0, 'D'}, {"operator", 1, 0, 'O'},
-        {"m2msp", 1, 0, 'Q'},     {"profile-type", 1, 0, 'T'}, {"functions", 1, 0, 'U'},      {0, 0, 0, 0}};
+        {"m2msp", 1, 0, 'Q'},     {"profile-type", 1, 0, 'T'}, {"functions", 1, 0, 'U'},
+        {"ci", 1, 0, 'I'},        {"transport-key", 1, 0, 'X'}, {0, 0, 0, 0}};
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -96,6 +102,8 @@ static int parse(int argc, char **argv, args *a)
         case 'Q': a->m2msp = optarg; break;
         case 'T': a->profile_type = optarg; break;
         case 'U': a->functions = optarg; break;
+        case 'I': a->ci = optarg; break;
+        case 'X': a->transport_key = optarg; break;
         case 'h': fputs(USAGE, stdout); return -1;
         default: return rsp_cli_usage_error("smsr: bad arguments (see --help)");
         }
@@ -151,11 +159,41 @@ static int cmd_run(int argc, char **argv)
         return rc;
     rsp_smsr_daemon_opts o = {a.db, host, (uint16_t)atoi(colon + 1), a.system_id, a.password, a.msisdn,
                               a.worker, (unsigned)a.tick_ms, a.por_wait, a.notif_wait, mkl ? mk : NULL, mkl,
-                              a.listen, a.tls_cert, a.tls_key, a.tls_ca, a.port_file, a.m2msp_ids, a.smdp_ids};
+                              a.listen, a.tls_cert, a.tls_key, a.tls_ca, a.port_file, a.m2msp_ids, a.smdp_ids,
+                              NULL};
     rsp_diag d;
     rsp_diag_clear(&d);
-    rsp_err e = rsp_smsr_daemon_run(&o, &d);
+    /* ES1 trust: the CI's public key, the transport key, the SM-SR's own key (its TLS key, the key
+     * its CI certificate carries) for ECIES-wrapped keys. */
+    rsp_pki_role ci;
+    memset(&ci, 0, sizeof(ci));
+    uint8_t tk[16];
+    rsp_eckey *own = NULL;
+    rsp_smsr_es1_trust t = {NULL, NULL, NULL};
+    rsp_err e = RSP_OK;
+    if (a.transport_key && !a.ci)
+        return rsp_cli_usage_error("smsr run: --transport-key needs --ci");
+    if (a.ci && (e = rsp_pki_load_ci(a.ci, &ci, &d)) == RSP_OK) {
+        t.ci = ci.key;
+        if (a.tls_key && rsp_ec_load_pem(a.tls_key, &own) == RSP_OK)
+            t.smsr_key = own;
+        if (a.transport_key) {
+            rsp_buf b = RSP_BUF_INIT;
+            e = rsp_cli_load_bytes(a.transport_key, &b, &d);
+            if (!e && b.len != sizeof(tk))
+                e = rsp_diag_set(&d, RSP_ERR_LENGTH, "--transport-key must be 16 bytes");
+            if (!e)
+                memcpy(tk, b.data, sizeof(tk));
+            rsp_buf_free_secret(&b);
+            t.transport_key = e ? NULL : tk;
+        }
+        o.es1 = &t;
+    }
+    e = e ? e : rsp_smsr_daemon_run(&o, &d);
     rsp_wipe(mk, sizeof(mk));
+    rsp_wipe(tk, sizeof(tk));
+    rsp_ec_free(own);
+    rsp_pki_role_free(&ci);
     return e ? rsp_cli_fail("smsr run", e, &d) : RSP_EXIT_OK;
 }
 

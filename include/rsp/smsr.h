@@ -182,6 +182,20 @@ struct rsp_es_eis;
 /* Stores the EIS and its profiles and records each profile's MSISDN in the index. The caller has
  * verified the EUM signature (ES1.RegisterEIS) or trusts the source. */
 rsp_err rsp_smsr_eis_import(rsp_smsr *e, const struct rsp_es_eis *eis, int64_t now);
+/* ES1.RegisterEIS (es1.c): what the SM-SR trusts. Borrowed. */
+typedef struct rsp_smsr_es1_trust {
+    const struct rsp_eckey *ci;       /* the CI's public key: CERT.EUM must chain to it */
+    const uint8_t *transport_key;     /* 16 bytes (keyWrapping aes128kw-transport-key), or NULL */
+    const struct rsp_eckey *smsr_key; /* private (keyWrapping ecies-x963-sha256-aes128kw), or NULL */
+} rsp_smsr_es1_trust;
+typedef struct rsp_smsr_refusal {
+    char subject[8], reason[8]; /* SGP.02 status codes; empty when the failure is ours */
+} rsp_smsr_refusal;
+/* Checks the EIS (chain, EumSignature, keys unwrap) and stores it with its SCP80 keys sealed.
+ * Refusals: RSP_ERR_VERIFY / FORMAT / UNSUPPORTED / CHECKSUM with ref set (docs/modules/smsr.md);
+ * other errors (ref empty) are the store's. */
+rsp_err rsp_smsr_eis_register(rsp_smsr *e, const rsp_smsr_es1_trust *t, const struct rsp_es_eis *eis,
+                              int64_t now, rsp_smsr_refusal *ref, rsp_diag *d);
 /* Stores the ISD-R SCP80 keys of one EUM keys-out line ({"eid", "scp80": {"kvn","kic","kid"}}). */
 rsp_err rsp_smsr_keys_import(rsp_smsr *e, const char *line, size_t len);
 /* Records that msisdn reaches the card eid (audit event "smsr.msisdn"). */
@@ -203,6 +217,8 @@ rsp_err rsp_smsr_es_new(rsp_smsr *e, const char *m2msp_ids, const char *smdp_ids
 const struct rsp_es_handler *rsp_smsr_es_handlers(rsp_smsr_es *x, size_t *n);
 /* Answers the calls whose operation has settled (call it after engine work). */
 void rsp_smsr_es_poll(rsp_smsr_es *x);
+/* Enables ES1.RegisterEIS with these keys (copied struct; the keys are borrowed). */
+void rsp_smsr_es_set_es1(rsp_smsr_es *x, const rsp_smsr_es1_trust *t);
 /* Answers every waiting call (8.7 / 3.7: stopping); their operations go on in the store. */
 void rsp_smsr_es_stop(rsp_smsr_es *x);
 void rsp_smsr_es_free(rsp_smsr_es *x);
@@ -222,6 +238,7 @@ typedef struct rsp_smsr_daemon_opts {
     /* ES over HTTPS with mutual TLS (lib/svc): NULL listen = no ES endpoint */
     const char *listen, *tls_cert, *tls_key, *tls_ca, *port_file;
     const char *m2msp_ids, *smdp_ids; /* comma-separated CNs of M2M SPs / SM-DPs; others: Operators */
+    const rsp_smsr_es1_trust *es1;    /* ES1.RegisterEIS trust; NULL: ES1 refuses (8.7 / 3.7) */
 } rsp_smsr_daemon_opts;
 
 /* Runs until SIGTERM/SIGINT; in-flight operations stay in the store, resumable by any worker. */

@@ -216,8 +216,10 @@ rsp_err rsp_smsr_daemon_run(const rsp_smsr_daemon_opts *o, rsp_diag *diag)
     if (err == RSP_OK && o->listen) { /* ES over HTTPS: the svc owns signals and the stop */
         size_t nh = 0;
         const rsp_es_handler *h = NULL;
-        if ((err = rsp_smsr_es_new(d.e, o->m2msp_ids, o->smdp_ids, &d.es)) == RSP_OK)
+        if ((err = rsp_smsr_es_new(d.e, o->m2msp_ids, o->smdp_ids, &d.es)) == RSP_OK) {
+            rsp_smsr_es_set_es1(d.es, o->es1);
             h = rsp_smsr_es_handlers(d.es, &nh);
+        }
         if (err == RSP_OK && (err = smsr_es3_new(d.e, o->smdp_ids, es3_send, &d, &d.es3)) == RSP_OK)
             err = smsr_es3_merge(d.es3, &h, &nh);
         rsp_svc_opts so;

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "rsp/crypto.h"
+#include "rsp/es.h"
 #include "rsp/es_endpoint.h"
 #include "rsp/es_types.h"
 #include "smsr_int.h"
@@ -22,7 +24,8 @@ typedef struct waiting {
 struct rsp_smsr_es {
     rsp_smsr *e;
     char m2msp[512], smdp[512]; /* comma-separated identities (CNs) of those roles */
-    rsp_es_handler h[5];
+    rsp_es_handler h[6];
+    rsp_smsr_es1_trust es1; /* borrowed keys; es1.ci NULL: ES1 refuses */
     waiting *w;
     size_t n, cap;
 };
@@ -156,6 +159,44 @@ static rsp_err on_set_plma(void *hctx, rsp_es_call *call)
     return rsp_es_call_complete(call);
 }
 
+/* ES1.RegisterEIS: the EUM registers its own cards (the client certificate's CN is the Eum-Id the
+ * chain proves; checked after the chain so that an unknown EUM is told so). */
+static rsp_err on_register(void *hctx, rsp_es_call *call)
+{
+    rsp_smsr_es *x = hctx;
+    const rsp_es_msg *m = rsp_es_call_msg(call);
+    const rsp_es_eis_req *q = m ? m->body : NULL;
+    char who[RSP_STORE_ID_LEN];
+    cn_of(rsp_es_call_peer(call), who, sizeof(who));
+    if (!q || !q->eis || !q->eis->signed_info)
+        return rsp_es_call_reject(call, "1.1", "2.2", NULL, "no Eis");
+    rsp_smsr_refusal ref;
+    rsp_diag d;
+    rsp_diag_clear(&d);
+    const char *eum = q->eis->signed_info->eum_id;
+    if (!eum || strcmp(eum, who) != 0) { /* checked first only when it is plainly not the caller's */
+        rsp_eckey *k = NULL;
+        rsp_es_eis_fault f = RSP_ES_EIS_FAULT_NONE;
+        if (x->es1.ci && rsp_es_eis_check_chain(q->eis, x->es1.ci, NULL, &k, &f, &d) == RSP_OK)
+            return rsp_es_call_reject(call, "1.1", "1.2", NULL, "an EIS of another EUM");
+        rsp_ec_free(k);
+        rsp_diag_clear(&d);
+    }
+    rsp_err err = rsp_smsr_eis_register(x->e, &x->es1, q->eis, (int64_t)time(NULL), &ref, &d);
+    if (err && ref.subject[0]) {
+        char msg[300];
+        return rsp_es_call_reject(call, ref.subject, ref.reason, q->eis->signed_info->eid,
+                                  rsp_diag_str(&d, err, msg, sizeof(msg)));
+    }
+    return err ? err : rsp_es_call_complete(call);
+}
+
+void rsp_smsr_es_set_es1(rsp_smsr_es *x, const rsp_smsr_es1_trust *t)
+{
+    if (t)
+        x->es1 = *t;
+}
+
 rsp_err rsp_smsr_es_new(rsp_smsr *e, const char *m2msp_ids, const char *smdp_ids, rsp_smsr_es **out)
 {
     if ((m2msp_ids && strlen(m2msp_ids) >= 512) || (smdp_ids && strlen(smdp_ids) >= 512))
@@ -170,13 +211,14 @@ rsp_err rsp_smsr_es_new(rsp_smsr *e, const char *m2msp_ids, const char *smdp_ids
     for (int i = 0; i < 4; i++)
         x->h[i] = (rsp_es_handler){RSP_ES4, names[i], false, on_call, x};
     x->h[4] = (rsp_es_handler){RSP_ES4A, "SetPLMA", false, on_set_plma, x};
+    x->h[5] = (rsp_es_handler){RSP_ES1, "RegisterEIS", false, on_register, x};
     *out = x;
     return RSP_OK;
 }
 
 const rsp_es_handler *rsp_smsr_es_handlers(rsp_smsr_es *x, size_t *n)
 {
-    *n = 5;
+    *n = sizeof(x->h) / sizeof(x->h[0]);
     return x->h;
 }
 

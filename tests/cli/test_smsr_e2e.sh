@@ -134,7 +134,8 @@ kill -TERM $SMSR_PID; for i in $(seq 50); do kill -0 $SMSR_PID 2>/dev/null || br
   "$BIN" ci issue --dir "$tmp/pki" --role m2msp --id SP1 --out "$tmp/sp1" >/dev/null || bad "certificates"
 "$BIN" smsr run --db "$DB" --smsc 127.0.0.1:$SP --msisdn $SMSR --worker w4 --tick-ms 100 --por-wait 2 \
   --listen 127.0.0.1:0 --port-file "$tmp/es.port" --tls-cert "$tmp/sr/tls.crt.pem" --tls-key "$tmp/sr/key.pem" \
-  --tls-ca "$tmp/sr/ca.crt.pem" --m2msp-ids SP1 >>"$tmp/smsr.log" 2>&1 &
+  --tls-ca "$tmp/sr/ca.crt.pem" --m2msp-ids SP1 --ci "$tmp/pki" --transport-key 000102030405060708090a0b0c0d0e0f \
+  >>"$tmp/smsr.log" 2>&1 &
 SMSR_PID=$!; pids+=($SMSR_PID)
 for i in $(seq 100); do [ -s "$tmp/es.port" ] && break; sleep 0.1; done
 EP=$(cat "$tmp/es.port" 2>/dev/null | tr -d '\n')
@@ -174,6 +175,40 @@ if command -v curl >/dev/null; then
   curl -s --max-time 10 --cacert "$tmp/sr/ca.crt.pem" -H 'Content-Type: application/json' \
     "https://127.0.0.1:$EP/es4/DisableProfile" -d '{}' >/dev/null 2>&1 && bad "no client certificate accepted" \
     || ok "HTTPS without a client certificate: refused"
+
+  # ES1.RegisterEIS, as the EUM (its TLS certificate): a new card's EIS from `rsp eum make` is
+  # verified (CI -> EUM -> ECASD, EumSignature), its keys unwrapped and stored; a tampered EIS (8.1/6.1),
+  # one without EumSignature (8.1/2.2) and one of an EUM under another CI (8.1/3.9) are refused and
+  # leave nothing behind (the store answers 8.1.1/3.9 for their EID).
+  "$BIN" eum make --ci "$tmp/pki" --eum "$tmp/eum" --profile "$PKG" --smsr-id SMSR-T --count 1 --out "$tmp/fl3" \
+    --keys-out "$tmp/k3.jsonl" --transport-key 000102030405060708090a0b0c0d0e0f --msisdn-start 447700900300 \
+    --eid-start 890490320000000000000000000700 >/dev/null 2>&1 || bad "fleet 3"
+  "$BIN" ci init --dir "$tmp/pki2" >/dev/null && "$BIN" ci issue --dir "$tmp/pki2" --role eum --id EUM-T --out "$tmp/eum2" >/dev/null &&
+    "$BIN" eum make --ci "$tmp/pki2" --eum "$tmp/eum2" --profile "$PKG" --smsr-id SMSR-T --count 1 --out "$tmp/fl4" \
+      --keys-out "$tmp/k4.jsonl" --transport-key 000102030405060708090a0b0c0d0e0f --msisdn-start 447700900400 \
+      --eid-start 890490320000000000000000000800 >/dev/null 2>&1 || bad "fleet 4"
+  J3=$(ls "$tmp"/fl3/eis/*.json) J4=$(ls "$tmp"/fl4/eis/*.json)
+  E3=$(basename "$J3" .json) E4=$(basename "$J4" .json)
+  I3=$(jq -r '.eis.profiles[0].iccid' "$J3") I4=$(jq -r '.eis.profiles[0].iccid' "$J4")
+  es1() { # FILE (as the EUM)
+    curl -s --max-time 30 --cacert "$tmp/sr/ca.crt.pem" --cert "$tmp/eum/tls.crt.pem" --key "$tmp/eum/key.pem" \
+      -H 'Content-Type: application/json' -H 'Prefer: wait' "https://127.0.0.1:$EP/es1/RegisterEIS" --data-binary @"$1"
+  }
+  codes() { echo "$1" | jq -r '[.functionExecutionStatus.statusCodeData.subjectCode, .functionExecutionStatus.statusCodeData.reasonCode] | join("/")' 2>/dev/null; }
+  known() { # EID ICCID -> the subject/reason an EnableProfile gets (8.2.1/1.2: the profile is there, enabled)
+    r=$(submit --fn ES4.EnableProfile --eid "$1" --iccid "$2" --requester $MNO --fcid "k-$1-$RANDOM"); echo "$(echo "$r" | field subject)/$(echo "$r" | field reason)"
+  }
+  jq '.eis.eumSignedInfo.platformVersion = "9.9.9"' "$J3" >"$tmp/t1.json"
+  r=$(es1 "$tmp/t1.json"); [ "$(codes "$r")" = 8.1/6.1 ] && ok "ES1.RegisterEIS tampered: 8.1/6.1" || bad "tampered EIS: $r"
+  jq 'del(.eis.eumSignature)' "$J3" >"$tmp/t2.json"  # the decoder refuses it: mandatory element missing
+  r=$(es1 "$tmp/t2.json"); [ "$(codes "$r")" = 1.1/2.2 ] && ok "ES1.RegisterEIS without EumSignature: 1.1/2.2" || bad "unsigned EIS: $r"
+  jq '.eis.eumSignature = ""' "$J3" >"$tmp/t2.json"
+  r=$(es1 "$tmp/t2.json"); [ "$(codes "$r")" = 8.1/2.2 ] && ok "ES1.RegisterEIS with an empty EumSignature: 8.1/2.2" || bad "empty signature: $r"
+  r=$(es1 "$J4"); [ "$(codes "$r")" = 8.1/3.9 ] && ok "ES1.RegisterEIS of an unknown EUM: 8.1/3.9" || bad "unknown EUM: $r"
+  [ "$(known $E3 $I3)" = 8.1.1/3.9 ] && [ "$(known $E4 $I4)" = 8.1.1/3.9 ] && ok "refused EIS not stored" \
+    || bad "refused EIS stored: $(known $E3 $I3) $(known $E4 $I4)"
+  r=$(es1 "$J3"); echo "$r" | grep -q EXECUTED_SUCCESS && ok "ES1.RegisterEIS over HTTPS: verified and stored" || bad "register: $r"
+  [ "$(known $E3 $I3)" = 8.2.1/1.2 ] && ok "registered EIS: its profile is known" || bad "registered: $(known $E3 $I3)"
 else
   echo "ok - # SKIP HTTPS checks: curl is not installed"
 fi
