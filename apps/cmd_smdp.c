@@ -186,12 +186,107 @@ static int smdp_take(int argc, char **argv)
     return done(inv, "smdp take", e, &d);
 }
 
+#define ES3_USAGE                                                                                          \
+    "usage: rsp smdp es3 --smsr https://HOST:PORT --tls-cert F --tls-key F --tls-ca F --eid EID [--iccid ICCID]\n" \
+    "         [--operator MNO] [--memory BYTES] [--json] get-eis | create-isdp | send-data HEX | completed | delete-isdp\n"        \
+    "  One ES3 call to an SM-SR over HTTPS mTLS (the SM-SR knows this SM-DP by the certificate's CN).\n"       \
+    "  Exit: 0 executed, 1 refused or failed, 2 usage."
+
+/* One ES3 function through the product ES3 client (what a download does step by step). */
+static int smdp_es3(int argc, char **argv)
+{
+    bool json = rsp_cli_take_flag(&argc, argv, "--json");
+    rsp_smdp_es3_client_opts co = {0};
+    const char *eid = NULL, *iccid = NULL;
+    unsigned long memory = 0;
+    static const struct option opts[] = {{"smsr", 1, 0, 'u'},  {"tls-cert", 1, 0, 'c'}, {"tls-key", 1, 0, 'k'},
+                                         {"tls-ca", 1, 0, 'a'}, {"eid", 1, 0, 'e'},      {"iccid", 1, 0, 'i'},
+                                         {"memory", 1, 0, 'm'}, {"help", 0, 0, 'h'},     {"operator", 1, 0, 'o'},
+                                         {0, 0, 0, 0}};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'u': co.url = optarg; break;
+        case 'c': co.tls_cert = optarg; break;
+        case 'k': co.tls_key = optarg; break;
+        case 'a': co.tls_ca = optarg; break;
+        case 'e': eid = optarg; break;
+        case 'i': iccid = optarg; break;
+        case 'm': memory = strtoul(optarg, NULL, 10); break;
+        case 'o': co.mno_id = optarg; break;
+        case 'h': puts(ES3_USAGE); return RSP_EXIT_OK;
+        default: return rsp_cli_usage_error(ES3_USAGE);
+        }
+    }
+    const char *fn = optind < argc ? argv[optind] : "";
+    bool send = strcmp(fn, "send-data") == 0, get = strcmp(fn, "get-eis") == 0;
+    if (!co.url || !co.tls_cert || !co.tls_key || !co.tls_ca || !eid || optind + (send ? 2 : 1) != argc ||
+        (!get && !iccid) ||
+        (!get && !send && strcmp(fn, "create-isdp") && strcmp(fn, "completed") && strcmp(fn, "delete-isdp")))
+        return rsp_cli_usage_error(ES3_USAGE);
+    rsp_diag d;
+    rsp_diag_clear(&d);
+    rsp_smdp_es3_client *cl = NULL;
+    rsp_buf data = RSP_BUF_INIT, resp = RSP_BUF_INIT;
+    if (send && rsp_hex_decode(argv[optind + 1], &data, NULL) != RSP_OK)
+        return rsp_cli_usage_error("smdp es3: send-data wants a C-APDU in hex");
+    rsp_err e = rsp_smdp_es3_client_new(&co, &cl, &d);
+    rsp_smdp_es3 es3 = rsp_smdp_es3_client_iface(cl);
+    const rsp_es_eis *eis = NULL;
+    if (e == RSP_OK) {
+        if (get)
+            e = es3.get_eis(es3.arg, eid, &eis, &d);
+        else if (strcmp(fn, "create-isdp") == 0)
+            e = es3.create_isdp(es3.arg, eid, iccid, memory, &d);
+        else if (send)
+            e = es3.send_data(es3.arg, eid, iccid, data.data, data.len, &resp, &d);
+        else if (strcmp(fn, "completed") == 0)
+            e = es3.completed(es3.arg, eid, iccid, &d);
+        else
+            e = es3.delete_isdp(es3.arg, eid, iccid, &d);
+    }
+    char hex[2 * 256 + 1] = "";
+    if (e == RSP_OK && resp.len)
+        rsp_hex_encode_upper(resp.data, resp.len < 256 ? resp.len : 256, hex, sizeof(hex));
+    if (e == RSP_OK && get) {
+        const rsp_es_profile_info *pi = eis->profiles.v;
+        json_t *a = json_array();
+        for (size_t k = 0; k < eis->profiles.n; k++) {
+            char aid[33] = "";
+            rsp_hex_encode_upper(pi[k].isd_p_aid.data, pi[k].isd_p_aid.len, aid, sizeof(aid));
+            if (json)
+                json_array_append_new(a, json_pack("{s:s, s:s, s:i}", "iccid", pi[k].iccid ? pi[k].iccid : "",
+                                                   "isdp_aid", aid, "state", pi[k].state));
+            else
+                printf("%s %s state=%d smdp=%s\n", pi[k].iccid ? pi[k].iccid : "", aid, pi[k].state,
+                       pi[k].smdp_id ? pi[k].smdp_id : "");
+        }
+        if (json)
+            rsp_cli_json_out(json_pack("{s:s, s:o}", "eid", eid, "profiles", a));
+        else
+            json_decref(a);
+    } else if (e == RSP_OK) {
+        if (json)
+            rsp_cli_json_out(json_pack("{s:s, s:s, s:s}", "function", fn, "status", "executed", "response", hex));
+        else
+            printf("%s: executed%s%s\n", fn, hex[0] ? " response " : "", hex);
+    }
+    rsp_buf_free(&data);
+    rsp_buf_free(&resp);
+    rsp_smdp_es3_client_free(cl);
+    if (e != RSP_OK) /* a refusal or an unreachable SM-SR: 1, whatever the error (not a usage error) */
+        rsp_cli_fail("smdp es3", e, &d);
+    return e == RSP_OK ? RSP_EXIT_OK : RSP_EXIT_FAIL;
+}
+
 int rsp_cmd_smdp(int argc, char **argv)
 {
     static const rsp_cmd sub[] = {
         {"import", smdp_import, "import a pool's SAIP package, identities from CSV, or generated identities"},
         {"inventory", smdp_inventory, "pools per operator and profile type with counts per state"},
         {"take", smdp_take, "allocate one identity to an EID and write the personalised package"},
+        {"es3", smdp_es3, "one ES3 call to an SM-SR over HTTPS mTLS (get-eis, create-isdp, send-data, ...)"},
         {NULL, NULL, NULL},
     };
     return rsp_cli_dispatch("rsp smdp", sub, argc, argv);

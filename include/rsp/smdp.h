@@ -175,6 +175,21 @@ typedef struct rsp_smdp_es3 {
     rsp_err (*delete_isdp)(void *arg, const char *eid, const char *iccid, rsp_diag *diag);
 } rsp_smdp_es3;
 
+/* The product ES3: rsp_smdp_es3 over HTTPS with mutual TLS to an SM-SR (lib/smdp/es3_client.c), JSON
+ * (gsma dialect), each call answered synchronously ("Prefer: wait"). The SM-SR knows the SM-DP by
+ * the CN of tls_cert. One client serves one thread. */
+typedef struct rsp_smdp_es3_client rsp_smdp_es3_client;
+typedef struct rsp_smdp_es3_client_opts {
+    const char *url;            /* "https://HOST:PORT" of the SM-SR's ES endpoint */
+    const char *tls_cert, *tls_key, *tls_ca;
+    const char *mno_id;         /* the Operator named in CreateISDP (Mno-Id, mandatory) */
+    unsigned timeout_ms;        /* per call; 0 = 60 s (a call waits for the card's PoR) */
+} rsp_smdp_es3_client_opts;
+rsp_err rsp_smdp_es3_client_new(const rsp_smdp_es3_client_opts *o, rsp_smdp_es3_client **out, rsp_diag *diag);
+/* The interface for rsp_smdp_dl_run (borrows c). */
+rsp_smdp_es3 rsp_smdp_es3_client_iface(rsp_smdp_es3_client *c);
+void rsp_smdp_es3_client_free(rsp_smdp_es3_client *c);
+
 /* The ES8 session toward the ISD-P (keys in memory only). keyest gives payload n (0, 1) from the
  * previous response, and with n == 2 (out NULL) checks the card's receipt in prev; load gives
  * payload n of the package (0: SCP03t init; from 1 on, the segments) from the previous response and

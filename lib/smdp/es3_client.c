@@ -1,0 +1,296 @@
+/* ES3 as the SM-DP calls it: rsp_smdp_es3 over HTTPS with mutual TLS to an SM-SR, JSON binding
+ * (gsma dialect), each call answered in its HTTP response ("Prefer: wait"). The calls are
+ * synchronous: the client runs its own event loop until the answer (or the timeout) comes.
+ * The ISD-P AID of an ICCID (SendData addresses the ISD-P) is learnt from CreateISDP, or from
+ * GetEIS when the download resumes in another process. */
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rsp/es.h"
+#include "rsp/http.h"
+#include "rsp/tls.h"
+#include "smdp_int.h"
+
+struct rsp_smdp_es3_client {
+    struct event_base *base;
+    rsp_tls_ctx *tls;
+    rsp_http_client *http;
+    unsigned seq;                /* FunctionCallIdentifier counter */
+    char prefix[32];             /* FunctionCallIdentifier prefix (unique per client) */
+    char mno[64];                /* Mno-Id of CreateISDP */
+    char iccid[21];              /* the ISD-P last created / found */
+    rsp_buf aid;
+    rsp_es_msg eis;              /* the last GetEIS result (lent to the caller) */
+};
+
+typedef struct answer {
+    bool done;
+    rsp_err err;
+    int status;
+    rsp_buf body;
+} answer;
+
+static void on_answer(void *arg, rsp_err err, const rsp_http_response *resp)
+{
+    answer *a = arg;
+    a->done = true;
+    a->err = err;
+    if (err == RSP_OK && resp) {
+        a->status = resp->status;
+        if (rsp_buf_set(&a->body, resp->body, resp->body_len) != RSP_OK)
+            a->err = RSP_ERR_NOMEM;
+    }
+}
+
+static char *dup_str(const char *s)
+{
+    size_t n = strlen(s);
+    char *d = malloc(n + 1);
+    if (d)
+        memcpy(d, s, n + 1);
+    return d;
+}
+
+/* Sends m (a request of ES3) and decodes its result into res (caller frees). A Failed result is
+ * RSP_ERR_DENIED with the status code data in diag. */
+static rsp_err call(rsp_smdp_es3_client *c, rsp_es_msg *m, rsp_es_msg *res, rsp_diag *diag)
+{
+    char path[96];
+    rsp_buf body = RSP_BUF_INIT;
+    answer a = {false, RSP_OK, 0, RSP_BUF_INIT};
+    rsp_es_req_hdr *h = m->body; /* every request body starts with its header */
+    char fcid[64];
+    snprintf(fcid, sizeof(fcid), "%s-%u", c->prefix, ++c->seq);
+    if (!h->function_call_id && !(h->function_call_id = dup_str(fcid)))
+        return RSP_ERR_NOMEM;
+    m->dialect = RSP_ES_DIALECT_GSMA;
+    rsp_err err = rsp_es_json_path(m->func, path, sizeof(path));
+    if (err == RSP_OK)
+        err = rsp_es_json_encode(m, &body, diag);
+    if (err == RSP_OK)
+        err = rsp_http_client_post(c->http, path, "Content-Type: application/json\r\nPrefer: wait\r\n", body.data,
+                                   body.len, on_answer, &a);
+    rsp_buf_free(&body);
+    while (err == RSP_OK && !a.done)
+        if (event_base_loop(c->base, EVLOOP_ONCE) < 0)
+            err = RSP_ERR_NET;
+    if (err == RSP_OK && a.err != RSP_OK)
+        err = rsp_diag_set(diag, a.err, "ES3.%s: no answer from the SM-SR", m->func->name);
+    if (err == RSP_OK && a.status != 200)
+        err = rsp_diag_set(diag, RSP_ERR_PROTOCOL, "ES3.%s: HTTP %d from the SM-SR", m->func->name, a.status);
+    if (err == RSP_OK)
+        err = rsp_es_json_decode(m->func, true, a.body.data, a.body.len, NULL, res, diag);
+    rsp_buf_free(&a.body);
+    if (err != RSP_OK)
+        return err;
+    const rsp_es_resp_hdr *rh = res->body;
+    if (rh->status.status == RSP_ES_FAILED || rh->status.status == RSP_ES_EXPIRED) {
+        const rsp_es_status_code *sc = rh->status.code;
+        return rsp_diag_set(diag, RSP_ERR_DENIED, "ES3.%s: %s %s/%s %s", m->func->name,
+                            rsp_es_status_name(rh->status.status), sc && sc->subject ? sc->subject : "",
+                            sc && sc->reason ? sc->reason : "", sc && sc->message ? sc->message : "");
+    }
+    return RSP_OK;
+}
+
+static rsp_err start(rsp_es_msg *m, const char *fn)
+{
+    const rsp_es_func *f = rsp_es_func_find(RSP_ES3, fn, strlen(fn));
+    memset(m, 0, sizeof(*m));
+    return f ? rsp_es_msg_init(m, f, false) : RSP_ERR_NOT_FOUND;
+}
+
+static rsp_err cl_get_eis(void *arg, const char *eid, const rsp_es_eis **eis, rsp_diag *diag)
+{
+    rsp_smdp_es3_client *c = arg;
+    rsp_es_msg m;
+    rsp_es_msg_free(&c->eis);
+    rsp_err err = start(&m, "GetEIS");
+    rsp_es_eid_req *q = m.body;
+    if (err == RSP_OK && !(q->eid = dup_str(eid)))
+        err = RSP_ERR_NOMEM;
+    if (err == RSP_OK)
+        err = call(c, &m, &c->eis, diag);
+    rsp_es_msg_free(&m);
+    const rsp_es_eis_resp *r = err == RSP_OK ? c->eis.body : NULL;
+    if (err == RSP_OK && !r->eis)
+        err = rsp_diag_set(diag, RSP_ERR_FORMAT, "ES3.GetEIS: no EIS in the result");
+    if (err == RSP_OK)
+        *eis = r->eis;
+    return err;
+}
+
+static rsp_err cl_create(void *arg, const char *eid, const char *iccid, size_t memory, rsp_diag *diag)
+{
+    rsp_smdp_es3_client *c = arg;
+    rsp_es_msg m, res;
+    memset(&res, 0, sizeof(res));
+    rsp_err err = start(&m, "CreateISDP");
+    rsp_es_download_req *q = m.body;
+    if (err == RSP_OK && (!(q->eid = dup_str(eid)) || !(q->iccid = dup_str(iccid)) || !(q->mno_id = dup_str(c->mno))))
+        err = RSP_ERR_NOMEM;
+    if (err == RSP_OK) {
+        q->required_memory = (int64_t)memory;
+        err = call(c, &m, &res, diag);
+    }
+    const rsp_es_data_resp *r = err == RSP_OK ? res.body : NULL;
+    if (err == RSP_OK && (r->isd_p_aid.len < 5 || r->isd_p_aid.len > 16))
+        err = rsp_diag_set(diag, RSP_ERR_FORMAT, "ES3.CreateISDP: no ISD-P AID in the result");
+    if (err == RSP_OK && (err = rsp_buf_set(&c->aid, r->isd_p_aid.data, r->isd_p_aid.len)) == RSP_OK)
+        snprintf(c->iccid, sizeof(c->iccid), "%s", iccid);
+    rsp_es_msg_free(&m);
+    rsp_es_msg_free(&res);
+    return err;
+}
+
+/* The ISD-P AID of iccid: the one created here, else from the SM-SR's EIS. */
+static rsp_err aid_of(rsp_smdp_es3_client *c, const char *eid, const char *iccid, rsp_diag *diag)
+{
+    if (c->aid.len && strcmp(c->iccid, iccid) == 0)
+        return RSP_OK;
+    const rsp_es_eis *eis = NULL;
+    rsp_err err = cl_get_eis(c, eid, &eis, diag);
+    const rsp_es_profile_info *pi = err == RSP_OK ? eis->profiles.v : NULL;
+    for (size_t i = 0; err == RSP_OK && i < eis->profiles.n; i++)
+        if (pi[i].iccid && strcmp(pi[i].iccid, iccid) == 0) {
+            snprintf(c->iccid, sizeof(c->iccid), "%s", iccid);
+            return rsp_buf_set(&c->aid, pi[i].isd_p_aid.data, pi[i].isd_p_aid.len);
+        }
+    return err != RSP_OK ? err : rsp_diag_set(diag, RSP_ERR_NOT_FOUND, "no ISD-P of ICCID %s in the EIS", iccid);
+}
+
+static rsp_err cl_send(void *arg, const char *eid, const char *iccid, const uint8_t *p, size_t len, rsp_buf *resp,
+                       rsp_diag *diag)
+{
+    rsp_smdp_es3_client *c = arg;
+    rsp_err err = aid_of(c, eid, iccid, diag);
+    if (err != RSP_OK)
+        return err;
+    rsp_es_msg m, res;
+    memset(&res, 0, sizeof(res));
+    err = start(&m, "SendData");
+    rsp_es_send_data_req *q = m.body;
+    if (err == RSP_OK && !(q->eid = dup_str(eid)))
+        err = RSP_ERR_NOMEM;
+    if (err == RSP_OK && (err = rsp_buf_set(&q->sd_aid, c->aid.data, c->aid.len)) == RSP_OK &&
+        (err = rsp_buf_set(&q->data, p, len)) == RSP_OK)
+        err = call(c, &m, &res, diag);
+    const rsp_es_data_resp *r = err == RSP_OK ? res.body : NULL;
+    if (err == RSP_OK) {
+        rsp_buf_reset(resp);
+        err = rsp_buf_append(resp, r->euicc_response_data.data, r->euicc_response_data.len);
+    }
+    rsp_es_msg_free(&m);
+    rsp_es_msg_free(&res);
+    return err;
+}
+
+/* The ES3 calls naming (eid, iccid) only: ProfileDownloadCompleted, EnableProfile, DeleteISDP. */
+static rsp_err simple(rsp_smdp_es3_client *c, const char *fn, const char *eid, const char *iccid, rsp_diag *diag)
+{
+    rsp_es_msg m, res;
+    memset(&res, 0, sizeof(res));
+    rsp_err err = start(&m, fn);
+    char **e = NULL, **i = NULL;
+    if (err == RSP_OK && strcmp(fn, "ProfileDownloadCompleted") == 0) {
+        rsp_es_download_req *q = m.body;
+        e = &q->eid;
+        i = &q->iccid;
+    } else if (err == RSP_OK) {
+        rsp_es_profile_req *q = m.body;
+        e = &q->eid;
+        i = &q->iccid;
+    }
+    if (err == RSP_OK && (!(*e = dup_str(eid)) || !(*i = dup_str(iccid))))
+        err = RSP_ERR_NOMEM;
+    if (err == RSP_OK)
+        err = call(c, &m, &res, diag);
+    rsp_es_msg_free(&m);
+    rsp_es_msg_free(&res);
+    return err;
+}
+
+static rsp_err cl_completed(void *arg, const char *eid, const char *iccid, rsp_diag *diag)
+{
+    return simple(arg, "ProfileDownloadCompleted", eid, iccid, diag);
+}
+
+static rsp_err cl_enable(void *arg, const char *eid, const char *iccid, rsp_diag *diag)
+{
+    return simple(arg, "EnableProfile", eid, iccid, diag);
+}
+
+static rsp_err cl_delete(void *arg, const char *eid, const char *iccid, rsp_diag *diag)
+{
+    return simple(arg, "DeleteISDP", eid, iccid, diag);
+}
+
+/* "https://host:port" (an IPv4 literal or a name; no path) into host and port. */
+static rsp_err parse_url(const char *url, char *host, size_t cap, uint16_t *port)
+{
+    const char *p = strncmp(url, "https://", 8) == 0 ? url + 8 : NULL;
+    const char *colon = p ? strrchr(p, ':') : NULL;
+    if (!colon || (size_t)(colon - p) >= cap || colon == p)
+        return RSP_ERR_FORMAT;
+    char *end = NULL;
+    unsigned long v = strtoul(colon + 1, &end, 10);
+    if (!end || (*end && strcmp(end, "/") != 0) || v == 0 || v > 65535)
+        return RSP_ERR_FORMAT;
+    memcpy(host, p, (size_t)(colon - p));
+    host[colon - p] = 0;
+    *port = (uint16_t)v;
+    return RSP_OK;
+}
+
+rsp_err rsp_smdp_es3_client_new(const rsp_smdp_es3_client_opts *o, rsp_smdp_es3_client **out, rsp_diag *diag)
+{
+    char host[256];
+    uint16_t port = 0;
+    if (!o || !o->url || !o->tls_cert || !o->tls_key || !o->tls_ca || !out)
+        return RSP_ERR_INVAL;
+    if (parse_url(o->url, host, sizeof(host), &port) != RSP_OK)
+        return rsp_diag_set(diag, RSP_ERR_FORMAT, "SM-SR URL '%s': want https://HOST:PORT", o->url);
+    rsp_smdp_es3_client *c = calloc(1, sizeof(*c));
+    if (!c)
+        return RSP_ERR_NOMEM;
+    snprintf(c->mno, sizeof(c->mno), "%s", o->mno_id ? o->mno_id : "");
+    snprintf(c->prefix, sizeof(c->prefix), "smdp-%lld-%d", (long long)time(NULL), (int)getpid());
+    const char *cas[1] = {o->tls_ca};
+    rsp_err err = (c->base = event_base_new()) ? RSP_OK : RSP_ERR_NOMEM;
+    if (err == RSP_OK && (err = rsp_tls_client_mtls_new(o->tls_cert, o->tls_key, cas, 1, &c->tls)) != RSP_OK)
+        rsp_diag_set(diag, err, "TLS client certificate, key or CA not usable");
+    if (err == RSP_OK) {
+        rsp_http_client_opts ho = {host, port, c->tls, o->timeout_ms ? o->timeout_ms : 60000, 0};
+        err = rsp_http_client_new(c->base, &ho, &c->http);
+    }
+    if (err != RSP_OK) {
+        rsp_smdp_es3_client_free(c);
+        return err;
+    }
+    *out = c;
+    return RSP_OK;
+}
+
+rsp_smdp_es3 rsp_smdp_es3_client_iface(rsp_smdp_es3_client *c)
+{
+    rsp_smdp_es3 i = {c, cl_get_eis, cl_create, cl_send, cl_completed, cl_enable, cl_delete};
+    return i;
+}
+
+void rsp_smdp_es3_client_free(rsp_smdp_es3_client *c)
+{
+    if (!c)
+        return;
+    if (c->http)
+        rsp_http_client_free(c->http);
+    rsp_tls_ctx_free(c->tls);
+    if (c->base)
+        event_base_free(c->base);
+    rsp_es_msg_free(&c->eis);
+    rsp_buf_free(&c->aid);
+    free(c);
+}
