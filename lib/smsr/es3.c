@@ -374,107 +374,6 @@ static rsp_err on_delete(void *hctx, rsp_es_call *call)
     return pend_add(x, &p);
 }
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s);
-    char *d = malloc(n + 1);
-    if (d)
-        memcpy(d, s, n + 1);
-    return d;
-}
-
-static rsp_err sd_of(const rsp_aid *aid, int role, rsp_es_security_domain **out)
-{
-    rsp_es_security_domain *sd = calloc(1, sizeof(*sd));
-    if (!sd)
-        return RSP_ERR_NOMEM;
-    *out = sd;
-    sd->role = role;
-    return rsp_buf_set(&sd->aid, aid->b, aid->len);
-}
-
-/* What the store keeps of the EumSignedInfo. The ECASD key sets and the EUM signature are not kept
- * by the SM-SR's store (docs/modules/smsr.md): the EIS answered carries no signature to check. */
-static rsp_err signed_info_of(const rsp_store_eis *s, rsp_es_eis *eis)
-{
-    rsp_es_eum_signed_info *si = eis->signed_info;
-    si->eid = dup_str(s->eid);
-    si->eum_id = dup_str(s->eum_id);
-    si->production_date = dup_str(s->production_date[0] ? s->production_date : "1970-01-01T00:00:00Z");
-    si->platform_type = dup_str(s->platform_type);
-    si->platform_version = dup_str(s->platform_version);
-    si->capabilities = calloc(1, sizeof(*si->capabilities));
-    if (!si->eid || !si->eum_id || !si->production_date || !si->platform_type || !si->platform_version ||
-        !si->capabilities)
-        return RSP_ERR_NOMEM;
-    rsp_es_euicc_capabilities *c = si->capabilities;
-    c->cattp_support = (s->caps & RSP_STORE_CAP_CATTP) != 0;
-    c->http_support = (s->caps & RSP_STORE_CAP_HTTP) != 0;
-    c->cattp_version = s->cattp_version[0] ? dup_str(s->cattp_version) : NULL;
-    c->http_version = s->http_version[0] ? dup_str(s->http_version) : NULL;
-    c->secure_packet_version = dup_str(s->secure_packet_version);
-    c->remote_provisioning_version = dup_str(s->rp_version);
-    if (!c->secure_packet_version || !c->remote_provisioning_version)
-        return RSP_ERR_NOMEM;
-    rsp_err err = rsp_buf_set(&si->isd_p_loadfile_aid, RSP_AID_ISDP_LOADFILE.b, RSP_AID_ISDP_LOADFILE.len);
-    if (err == RSP_OK)
-        err = rsp_buf_set(&si->isd_p_module_aid, RSP_AID_ISDP_MODULE.b, RSP_AID_ISDP_MODULE.len);
-    if (err == RSP_OK)
-        err = sd_of(&RSP_AID_ECASD, RSP_ES_ROLE_ECASD, &si->ecasd);
-    if (err == RSP_OK)
-        err = sd_of(&RSP_AID_ISDR, RSP_ES_ROLE_ISDR, &eis->isd_r);
-    return err;
-}
-
-/* The EIS as the store has it, for the calling SM-DP: its own ISD-Ps only (the others are other
- * parties' business). Everything allocated here is owned by the response (freed by the es layer). */
-static rsp_err eis_of(smsr_es3 *x, const rsp_store_eis *s, const char *who, rsp_es_eis **out)
-{
-    rsp_es_eis *eis = calloc(1, sizeof(*eis));
-    rsp_store_profile *all = NULL;
-    size_t n = 0;
-    if (!eis)
-        return RSP_ERR_NOMEM;
-    *out = eis;
-    rsp_err err = rsp_store_profile_list(x->e->st, s->eid, &all, &n);
-    if (err != RSP_OK)
-        return err;
-    eis->signed_info = calloc(1, sizeof(*eis->signed_info));
-    eis->smsr_id = dup_str(s->smsr_id);
-    eis->remaining_memory = s->remaining_memory;
-    eis->available_memory_for_profiles = s->available_memory;
-    rsp_es_profile_info *pi = n ? calloc(n, sizeof(*pi)) : NULL;
-    if (!eis->signed_info || !eis->smsr_id || (n && !pi))
-        err = RSP_ERR_NOMEM;
-    eis->profiles.v = pi;
-    if (err == RSP_OK)
-        err = signed_info_of(s, eis);
-    for (size_t i = 0; err == RSP_OK && i < n; i++) {
-        const rsp_store_profile *p = &all[i];
-        if (strcmp(p->smdp_id, who) != 0)
-            continue;
-        rsp_es_profile_info *o = &pi[eis->profiles.n++];
-        uint8_t aid[16];
-        size_t al = strlen(p->isdp_aid) / 2;
-        o->iccid = dup_str(p->iccid);
-        o->mno_id = dup_str(p->mno_id);
-        o->smdp_id = dup_str(p->smdp_id);
-        o->profile_type = p->profile_type[0] ? dup_str(p->profile_type) : NULL;
-        o->fallback_attribute = p->fallback;
-        o->allocated_memory = p->allocated_memory;
-        o->state = p->state == RSP_STORE_PROFILE_ENABLED    ? RSP_ES_STATE_ENABLED
-                   : p->state == RSP_STORE_PROFILE_DISABLED ? RSP_ES_STATE_DISABLED
-                   : p->state == RSP_STORE_PROFILE_CREATED  ? RSP_ES_STATE_CREATED
-                                                            : RSP_ES_STATE_INSTALL_IN_PROGRESS;
-        if (!o->iccid || !o->mno_id || !o->smdp_id || (p->profile_type[0] && !o->profile_type))
-            err = RSP_ERR_NOMEM;
-        if (err == RSP_OK && al >= 5 && al <= 16 && rsp_hex_decode_fixed(p->isdp_aid, aid, al, NULL) == RSP_OK)
-            err = rsp_buf_set(&o->isd_p_aid, aid, al);
-    }
-    free(all);
-    return err;
-}
-
 static rsp_err on_get_eis(void *hctx, rsp_es_call *call)
 {
     smsr_es3 *x = hctx;
@@ -490,7 +389,7 @@ static rsp_err on_get_eis(void *hctx, rsp_es_call *call)
         return rsp_es_call_reject(call, "8.1.1", "3.9", NULL, "unknown EID");
     }
     rsp_es_eis_resp *r = rsp_es_call_response(call);
-    rsp_err err = r ? eis_of(x, &s, who, &r->eis) : RSP_ERR_INTERNAL;
+    rsp_err err = r ? smsr_es3_eis(x->e, &s, who, &r->eis) : RSP_ERR_INTERNAL;
     rsp_store_eis_clear(&s);
     return err != RSP_OK ? err : rsp_es_call_complete(call);
 }
@@ -545,6 +444,8 @@ rsp_err smsr_es3_on_por(smsr_es3 *x, const char *eid, const uint8_t *ud, size_t 
     (void)now;
     if (!x || len > 4096)
         return RSP_ERR_INVAL;
+    if (x->n == 0)
+        return RSP_ERR_NOT_FOUND; /* no ES3 call waits: nothing to open the PoR for */
     uint8_t key[32];
     rsp_err err = smsr_keys_get(x->e, eid, key);
     if (err != RSP_OK)

@@ -53,6 +53,9 @@ rsp_err smsr_finish(rsp_smsr *e, const rsp_store_op *op, const rsp_store_fence *
 rsp_err smsr_apply_done(rsp_smsr *e, rsp_smsr_fn fn, const rsp_store_op *op, const smsr_target *t);
 
 /* ISD-R SCP80 keys at rest (keys.c): KIc || KID sealed under the master key, bound to eid/kvn. */
+/* POL2 rules of an EIS or UpdatePolicyRules as RSP_STORE_POL2_* bits (import.c). */
+struct rsp_es_pol2;
+uint32_t smsr_pol2_of(const struct rsp_es_pol2 *p);
 rsp_err smsr_keys_seal(const rsp_smsr *e, const char *eid, uint8_t kvn, const uint8_t clear[32], rsp_buf *out);
 rsp_err smsr_keys_open(const rsp_smsr *e, const char *eid, uint8_t kvn, const rsp_buf *blob, uint8_t clear[32]);
 /* The keys of eid at the configured KVN, in clear into clear (the caller wipes it). */
@@ -76,5 +79,9 @@ rsp_err smsr_es3_on_por(smsr_es3 *x, const char *eid, const uint8_t *ud, size_t 
 void smsr_es3_poll(smsr_es3 *x, int64_t now);
 void smsr_es3_stop(smsr_es3 *x);
 void smsr_es3_free(smsr_es3 *x);
+/* GetEIS (es3_eis.c): the EIS of s with the profiles created by the SM-DP who, allocated for the
+ * es layer to free. */
+struct rsp_es_eis;
+rsp_err smsr_es3_eis(rsp_smsr *e, const rsp_store_eis *s, const char *who, struct rsp_es_eis **out);
 
 #endif
