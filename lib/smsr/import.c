@@ -21,7 +21,7 @@ static rsp_store_profile_state state_of(int es_state)
     }
 }
 
-static uint32_t pol2_of(const rsp_es_pol2 *p)
+uint32_t smsr_pol2_of(const rsp_es_pol2 *p)
 {
     uint32_t v = 0;
     if (!p)
@@ -73,7 +73,7 @@ rsp_err rsp_smsr_eis_import(rsp_smsr *e, const rsp_es_eis *eis, int64_t now)
         snprintf(p.imsi, sizeof(p.imsi), "%.16s", sa && sa->imsi ? sa->imsi : "");
         p.state = state_of(pi[i].state);
         p.fallback = pi[i].fallback_attribute;
-        p.pol2 = pol2_of(pi[i].pol2);
+        p.pol2 = smsr_pol2_of(pi[i].pol2);
         p.allocated_memory = pi[i].allocated_memory;
         err = rsp_store_profile_put(e->st, &p);
         if (err == RSP_OK && p.msisdn[0])

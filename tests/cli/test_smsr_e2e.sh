@@ -209,6 +209,39 @@ if command -v curl >/dev/null; then
     || bad "refused EIS stored: $(known $E3 $I3) $(known $E4 $I4)"
   r=$(es1 "$J3"); echo "$r" | grep -q EXECUTED_SUCCESS && ok "ES1.RegisterEIS over HTTPS: verified and stored" || bad "register: $r"
   [ "$(known $E3 $I3)" = 8.2.1/1.2 ] && ok "registered EIS: its profile is known" || bad "registered: $(known $E3 $I3)"
+
+  # ES4.UpdatePolicyRules (the profile's Operator only) changes what the SM-SR allows: a disable of the
+  # registered card's profile is denied by its fall-back attribute before, by POL2 after.
+  dmsg() { submit --fn ES4.DisableProfile --eid $E3 --iccid $I3 --requester $MNO --fcid "dm-$RANDOM" | field message; }
+  pol2() { # FCID (as $WHO)
+    curl -s --max-time 30 --cacert "$tmp/sr/ca.crt.pem" --cert "$tmp/$WHO/tls.crt.pem" --key "$tmp/$WHO/key.pem" \
+      -H 'Content-Type: application/json' "https://127.0.0.1:$EP/es4/UpdatePolicyRules" \
+      -d "{\"functionCallIdentifier\":\"$1\",\"eid\":\"$E3\",\"iccid\":\"$I3\",\"pol2\":{\"rules\":[{\"subject\":\"PROFILE\",\"action\":\"DISABLE\",\"qualification\":\"Not-Allowed\"}]}}"
+  }
+  m1=$(dmsg)
+  WHO=sp1; r=$(pol2 u0); WHO=mno
+  [ "$(codes "$r")" = 1.1/1.2 ] && ok "HTTPS ES4.UpdatePolicyRules by an M2M SP: 1.1/1.2" || bad "SP POL2: $r"
+  r=$(pol2 u1)
+  m2=$(dmsg)
+  echo "$r" | grep -q EXECUTED_SUCCESS && [ "$m1" = "Denied by fall-back attribute" ] && [ "$m2" = "Denied by POL2" ] \
+    && ok "HTTPS ES4.UpdatePolicyRules: POL2 stored and enforced" || bad "POL2: $r / $m1 / $m2"
+  # ES4A.GetPLMA returns what SetPLMA stored; SetONC / GetONC round trip; unknown names refused.
+  es4a() { # FUNCTION BODY (as $WHO)
+    curl -s --max-time 30 --cacert "$tmp/sr/ca.crt.pem" --cert "$tmp/$WHO/tls.crt.pem" --key "$tmp/$WHO/key.pem" \
+      -H 'Content-Type: application/json' "https://127.0.0.1:$EP/es4a/$1" -d "$2"
+  }
+  r=$(es4a GetPLMA "{\"functionCallIdentifier\":\"gp1\",\"m2mspId\":\"SP1\",\"profileType\":\"$PT\"}")
+  [ "$(echo "$r" | jq -c '[.plma[0].mnoId, .plma[0].allowedFunctions]' 2>/dev/null)" = "[\"$MNO\",[\"ES4-SetFallBackAttribute\"]]" ] \
+    && ok "HTTPS ES4A.GetPLMA: the stored PLMA" || bad "GetPLMA: $r"
+  WHO=sp1; r=$(es4a GetPLMA "{\"functionCallIdentifier\":\"gp2\",\"m2mspId\":\"SP1\",\"profileType\":\"$PT\"}"); WHO=mno
+  [ "$(codes "$r")" = 1.1/1.2 ] && ok "HTTPS ES4A.GetPLMA by an M2M SP: refused" || bad "SP GetPLMA: $r"
+  r=$(es4a SetONC "{\"functionCallIdentifier\":\"so1\",\"onc\":[{\"mnoId\":\"$MNO\",\"profileType\":\"$PT\",\"notifications\":[\"HandleProfileDisabledNotification\",\"HandleProfileEnabledNotification\"]}]}")
+  echo "$r" | grep -q EXECUTED_SUCCESS || bad "SetONC: $r"
+  r=$(es4a SetONC "{\"functionCallIdentifier\":\"so2\",\"onc\":[{\"mnoId\":\"$MNO\",\"profileType\":\"$PT\",\"notifications\":[\"HandleNothing\"]}]}")
+  [ "$(codes "$r")" = 1.1/2.1 ] && ok "HTTPS ES4A.SetONC with an unknown notification: 1.1/2.1" || bad "SetONC unknown: $r"
+  r=$(es4a GetONC "{\"functionCallIdentifier\":\"go1\",\"profileType\":\"$PT\"}")
+  [ "$(echo "$r" | jq -c '.onc[0].notifications' 2>/dev/null)" = '["HandleProfileEnabledNotification","HandleProfileDisabledNotification"]' ] \
+    && ok "HTTPS ES4A.SetONC / GetONC round trip (the unknown one changed nothing)" || bad "GetONC: $r"
 else
   echo "ok - # SKIP HTTPS checks: curl is not installed"
 fi
