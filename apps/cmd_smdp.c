@@ -186,9 +186,45 @@ static int smdp_take(int argc, char **argv)
     return done(inv, "smdp take", e, &d);
 }
 
+/* ES8 key establishment (Scenario#3) with the ISD-P of iccid, each payload carried by ES3.SendData;
+ * the card's receipt is verified (the keys then die with this process: a tool, not a download). */
+static rsp_err es3_keyest(const rsp_smdp_es3 *es3, const char *eid, const char *iccid, const char *key_pem,
+                          const char *cert_file, const char *ecasd_hex, rsp_diag *d)
+{
+    rsp_eckey *sk = NULL;
+    rsp_buf cert = RSP_BUF_INIT, ce = RSP_BUF_INIT, out = RSP_BUF_INIT, resp = RSP_BUF_INIT;
+    rsp_smdp_es8_session s;
+    memset(&s, 0, sizeof(s));
+    bool open = false;
+    rsp_err e = rsp_ec_load_pem(key_pem, &sk);
+    e = e ? rsp_diag_set(d, e, "cannot read the SM-DP key %s", key_pem) : RSP_OK;
+    if (e == RSP_OK && (e = rsp_cli_read_file(cert_file, &cert)) != RSP_OK)
+        rsp_diag_set(d, e, "cannot read CERT.DP.ECDSA %s", cert_file);
+    if (e == RSP_OK && (e = rsp_hex_decode(ecasd_hex, &ce, d)) == RSP_OK &&
+        (e = rsp_smdp_es8_open(&s, sk, cert.data, cert.len, ce.data, ce.len, 0x30, d)) == RSP_OK)
+        open = true;
+    rsp_smdp_es8 es8 = rsp_smdp_es8_of(&s);
+    for (unsigned n = 0; e == RSP_OK && n < 2; n++) {
+        rsp_buf_reset(&out);
+        if ((e = es8.keyest(es8.arg, n, &resp, &out, d)) == RSP_OK)
+            e = es3->send_data(es3->arg, eid, iccid, out.data, out.len, &resp, d);
+    }
+    if (e == RSP_OK)
+        e = es8.keyest(es8.arg, 2, &resp, NULL, d);
+    if (open)
+        rsp_smdp_es8_close(&s);
+    rsp_ec_free(sk);
+    rsp_buf_free(&cert);
+    rsp_buf_free(&ce);
+    rsp_buf_free_secret(&out);
+    rsp_buf_free(&resp);
+    return e;
+}
+
 #define ES3_USAGE                                                                                          \
     "usage: rsp smdp es3 --smsr https://HOST:PORT --tls-cert F --tls-key F --tls-ca F --eid EID [--iccid ICCID]\n" \
     "         [--operator MNO] [--memory BYTES] [--json] get-eis | create-isdp | send-data HEX | completed | delete-isdp\n"        \
+    "       | keyest --dp-key PEM --dp-cert GPCERT --ecasd-cert HEX   (ES8 key establishment via SendData)\n"  \
     "  One ES3 call to an SM-SR over HTTPS mTLS (the SM-SR knows this SM-DP by the certificate's CN).\n"       \
     "  Exit: 0 executed, 1 refused or failed, 2 usage."
 
@@ -197,11 +233,12 @@ static int smdp_es3(int argc, char **argv)
 {
     bool json = rsp_cli_take_flag(&argc, argv, "--json");
     rsp_smdp_es3_client_opts co = {0};
-    const char *eid = NULL, *iccid = NULL;
+    const char *eid = NULL, *iccid = NULL, *dp_key = NULL, *dp_cert = NULL, *ecasd = NULL;
     unsigned long memory = 0;
     static const struct option opts[] = {{"smsr", 1, 0, 'u'},  {"tls-cert", 1, 0, 'c'}, {"tls-key", 1, 0, 'k'},
                                          {"tls-ca", 1, 0, 'a'}, {"eid", 1, 0, 'e'},      {"iccid", 1, 0, 'i'},
                                          {"memory", 1, 0, 'm'}, {"help", 0, 0, 'h'},     {"operator", 1, 0, 'o'},
+                                         {"dp-key", 1, 0, 'K'}, {"dp-cert", 1, 0, 'C'}, {"ecasd-cert", 1, 0, 'E'},
                                          {0, 0, 0, 0}};
     int c;
     optind = 1;
@@ -215,15 +252,20 @@ static int smdp_es3(int argc, char **argv)
         case 'i': iccid = optarg; break;
         case 'm': memory = strtoul(optarg, NULL, 10); break;
         case 'o': co.mno_id = optarg; break;
+        case 'K': dp_key = optarg; break;
+        case 'C': dp_cert = optarg; break;
+        case 'E': ecasd = optarg; break;
         case 'h': puts(ES3_USAGE); return RSP_EXIT_OK;
         default: return rsp_cli_usage_error(ES3_USAGE);
         }
     }
     const char *fn = optind < argc ? argv[optind] : "";
-    bool send = strcmp(fn, "send-data") == 0, get = strcmp(fn, "get-eis") == 0;
+    bool send = strcmp(fn, "send-data") == 0, get = strcmp(fn, "get-eis") == 0, kx = strcmp(fn, "keyest") == 0;
+    if (kx && (!dp_key || !dp_cert || !ecasd))
+        return rsp_cli_usage_error(ES3_USAGE);
     if (!co.url || !co.tls_cert || !co.tls_key || !co.tls_ca || !eid || optind + (send ? 2 : 1) != argc ||
         (!get && !iccid) ||
-        (!get && !send && strcmp(fn, "create-isdp") && strcmp(fn, "completed") && strcmp(fn, "delete-isdp")))
+        (!get && !send && !kx && strcmp(fn, "create-isdp") && strcmp(fn, "completed") && strcmp(fn, "delete-isdp")))
         return rsp_cli_usage_error(ES3_USAGE);
     rsp_diag d;
     rsp_diag_clear(&d);
@@ -241,6 +283,8 @@ static int smdp_es3(int argc, char **argv)
             e = es3.create_isdp(es3.arg, eid, iccid, memory, &d);
         else if (send)
             e = es3.send_data(es3.arg, eid, iccid, data.data, data.len, &resp, &d);
+        else if (kx)
+            e = es3_keyest(&es3, eid, iccid, dp_key, dp_cert, ecasd, &d);
         else if (strcmp(fn, "completed") == 0)
             e = es3.completed(es3.arg, eid, iccid, &d);
         else

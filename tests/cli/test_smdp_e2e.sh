@@ -2,7 +2,8 @@
 # The SM-DP's ES3 client (lib/smdp/es3_client.c, through `rsp smdp es3`) against separate processes:
 # rsp smsc, rsp euicc run (1 card), rsp smsr run --listen --smdp-ids DP1. Over HTTPS mTLS, JSON,
 # Prefer: wait: CreateISDP returns the ISD-P the card installed; GetEIS lists it; SendData of an ES8
-# STORE DATA finds the ISD-P's AID itself and comes back with the card's verdict; a wrong CA is
+# STORE DATA finds the ISD-P's AID itself and comes back with the card's verdict; ES8 key
+# establishment through SendData completes with the card's receipt verified; a wrong CA is
 # refused at TLS; DeleteISDP removes the ISD-P from the card (`rsp euicc show` once the fleet stops).
 # Not yet: a whole download through rsp smsr (docs/modules/smdp.md "ES3 client").
 set -u
@@ -55,6 +56,12 @@ case $AID in A0000005591010FFFFFFFF89*00) ok "ES3.GetEIS lists the new ISD-P $AI
 r=$(dp --iccid $ICC send-data 80E29100063A01037F2100 2>&1); rc=$?
 [ $rc = 1 ] && echo "$r" | grep -q "command 2 of 2: SW 6A80" && ok "ES3.SendData: ES8 STORE DATA judged by the card" \
   || bad "send-data ($rc): $r"
+# ES8 key establishment (Scenario#3) with the new ISD-P, both payloads by ES3.SendData through the
+# SM-SR and the card's ISD-R by SMS: the card's receipt verifies under the keys agreed (a fact the
+# SM-DP computes from CERT.ECASD, which comes from the EUM's EIS, not from the SM-SR)
+ECASD=$(jq -r '.eis.eumSignedInfo.ecasd.keySets[0].certificates[0]' "$tmp/fleet/eis/$E0.json")
+r=$(dp --iccid $ICC --dp-key "$tmp/dp1/key.pem" --dp-cert "$tmp/dp1/gpcert" --ecasd-cert "$ECASD" keyest 2>&1) \
+  && ok "ES8 key establishment over ES3.SendData: receipt verified" || bad "keyest: $r"
 r=$("$BIN" smdp es3 --smsr "$URL" --tls-cert "$tmp/x/tls.crt.pem" --tls-key "$tmp/x/key.pem" --tls-ca "$tmp/x/ca.crt.pem" \
   --eid $E0 get-eis 2>&1); rc=$?; [ $rc = 1 ] && ok "a client of another CA: refused" || bad "other CA ($rc): $r"
 r=$(dp --iccid $ICC delete-isdp 2>&1) && ok "ES3.DeleteISDP through the client" || bad "delete: $r"
