@@ -1,5 +1,5 @@
 /* ES3 (SM-DP -> SM-SR) over HTTPS (lib/svc's ES endpoint): CreateISDP, SendData,
- * ProfileDownloadCompleted, DeleteISDP and GetEIS. The caller is an SM-DP by its client certificate
+ * ProfileDownloadCompleted, DeleteISDP, EnableProfile and GetEIS. The caller is an SM-DP by its client certificate
  * CN (listed in --smdp-ids); it acts only on ISD-Ps it created (the profile's smdp_id).
  *
  * CreateISDP and SendData go to the card as one SCP80 script each over the engine's ES5 SMS
@@ -9,7 +9,7 @@
  * carries ES8 key establishment (INSTALL [for personalization] naming the ISD-P, then the SM-DP's
  * STORE DATA, in one script, as the card model expects); SCP03t bodies (84/85/86) need an admin
  * session (SCP81), which this SM-SR does not have yet: they are refused (docs/modules/smsr.md).
- * DeleteISDP is an engine operation (ES4.DeleteProfile's row, requester = the SM-DP). */
+ * DeleteISDP and EnableProfile are engine operations (ES4's rows, requester = the SM-DP). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +24,7 @@
 #include "rsp/sms.h"
 #include "smsr_int.h"
 
-enum { ES3_WAIT_S = 60, ES3_NH = 5 };
+enum { ES3_WAIT_S = 60, ES3_NH = 6 };
 
 typedef enum { P_CREATE, P_SEND, P_DELETE } pend_kind;
 
@@ -349,9 +349,10 @@ static rsp_err on_completed(void *hctx, rsp_es_call *call)
     return err != RSP_OK ? err : rsp_es_call_complete(call);
 }
 
-static rsp_err on_delete(void *hctx, rsp_es_call *call)
+/* DeleteISDP and EnableProfile: engine operations (the rows of ES4.DeleteProfile / EnableProfile),
+ * requester the SM-DP, whose ownership the engine checks (submit.c). */
+static rsp_err engine_call(smsr_es3 *x, rsp_es_call *call, rsp_smsr_fn fn)
 {
-    smsr_es3 *x = hctx;
     const rsp_es_msg *m = rsp_es_call_msg(call);
     const rsp_es_profile_req *q = m ? m->body : NULL;
     char who[RSP_STORE_ID_LEN];
@@ -360,7 +361,7 @@ static rsp_err on_delete(void *hctx, rsp_es_call *call)
     if (!q || !q->eid || !q->iccid || !q->hdr.function_call_id)
         return rsp_es_call_reject(call, "1.1", "2.2", NULL, "EID, ICCID and FunctionCallIdentifier are needed");
     int64_t validity = q->hdr.has_validity_period && q->hdr.validity_period > 0 ? q->hdr.validity_period : 3600;
-    rsp_smsr_request rq = {RSP_SMSR_FN_DELETE, RSP_SMSR_ROLE_SMDP, who, q->hdr.function_call_id, q->eid, q->iccid,
+    rsp_smsr_request rq = {fn, RSP_SMSR_ROLE_SMDP, who, q->hdr.function_call_id, q->eid, q->iccid,
                            (int64_t)time(NULL), validity};
     rsp_smsr_result r;
     rsp_err err = rsp_smsr_submit(x->e, &rq, &r);
@@ -372,6 +373,16 @@ static rsp_err on_delete(void *hctx, rsp_es_call *call)
                    : rsp_es_call_reject(call, r.subject, r.reason, NULL, r.message);
     pend p = {P_DELETE, "", "", 0, r.op_id, 0, call};
     return pend_add(x, &p);
+}
+
+static rsp_err on_delete(void *hctx, rsp_es_call *call)
+{
+    return engine_call(hctx, call, RSP_SMSR_FN_DELETE);
+}
+
+static rsp_err on_enable(void *hctx, rsp_es_call *call)
+{
+    return engine_call(hctx, call, RSP_SMSR_FN_ENABLE);
 }
 
 static rsp_err on_get_eis(void *hctx, rsp_es_call *call)
@@ -528,6 +539,7 @@ rsp_err smsr_es3_new(rsp_smsr *e, const char *smdp_ids, smsr_send_fn send, void 
     x->h[2] = (rsp_es_handler){RSP_ES3, "ProfileDownloadCompleted", false, on_completed, x};
     x->h[3] = (rsp_es_handler){RSP_ES3, "DeleteISDP", false, on_delete, x};
     x->h[4] = (rsp_es_handler){RSP_ES3, "GetEIS", false, on_get_eis, x};
+    x->h[5] = (rsp_es_handler){RSP_ES3, "EnableProfile", false, on_enable, x};
     *out = x;
     return RSP_OK;
 }

@@ -78,6 +78,13 @@ r=$(es3 ProfileDownloadCompleted "\"functionCallIdentifier\":\"p1\",\"eid\":\"$E
 echo "$r" | grep -q EXECUTED_SUCCESS && ok "ProfileDownloadCompleted recorded" || bad "completed: $r"
 r=$(es3 GetEIS "\"functionCallIdentifier\":\"g4\",\"eid\":\"$E0\"")
 echo "$r" | grep -q '"profileType": *"T1"' && ok "GetEIS after completion: profile type recorded" || bad "GetEIS 2: $r"
+WHO=dp2
+r=$(es3 EnableProfile "\"functionCallIdentifier\":\"n2\",\"eid\":\"$E0\",\"iccid\":\"$ICC\"")
+echo "$r" | grep -q '8.2.1' && echo "$r" | grep -q '1.2' && ok "EnableProfile by DP2: refused 8.2.1/1.2" || bad "DP2 enable: $r"
+WHO=dp1
+# the ISD-P holds no installed profile: the card refuses the enable (6985, euicc.md), over SMS
+r=$(es3 EnableProfile "\"functionCallIdentifier\":\"n1\",\"eid\":\"$E0\",\"iccid\":\"$ICC\"")
+echo "$r" | grep -q '6985' && ok "EnableProfile by DP1 of an empty ISD-P: the card's 6985" || bad "DP1 enable: $r"
 r=$(es3 DeleteISDP "\"functionCallIdentifier\":\"d1\",\"eid\":\"$E0\",\"iccid\":\"$ICC\"")
 echo "$r" | grep -q EXECUTED_SUCCESS && ok "DeleteISDP by DP1: success over SMS" || bad "DP1 delete: $r"
 r=$(es3 GetEIS "\"functionCallIdentifier\":\"g5\",\"eid\":\"$E0\"")
