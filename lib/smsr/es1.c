@@ -92,6 +92,14 @@ rsp_err rsp_smsr_eis_register(rsp_smsr *e, const rsp_smsr_es1_trust *t, const rs
     if (err)
         return refuse(ref, "8.1", "2.1", err);
     const char *eid = eis->signed_info->eid;
+    /* an ICCID is one profile on one card: an EIS claiming another card's profile is refused */
+    const rsp_es_profile_info *pi = eis->profiles.v;
+    for (size_t i = 0; i < eis->profiles.n; i++) {
+        rsp_store_profile p;
+        if (pi[i].iccid && rsp_store_profile_get(e->st, pi[i].iccid, &p) == RSP_OK && strcmp(p.eid, eid) != 0)
+            return refuse(ref, "8.2.1", "3.3",
+                          rsp_diag_set(d, RSP_ERR_EXISTS, "ICCID %s is on another eUICC", pi[i].iccid));
+    }
     uint8_t eidb[16], k[32];
     rsp_store_keyset ks;
     memset(&ks, 0, sizeof(ks));

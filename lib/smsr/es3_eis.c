@@ -58,9 +58,20 @@ static rsp_err signed_info_of(const rsp_store_eis *s, rsp_es_eis *eis)
     return err;
 }
 
+static bool created_by(void *ctx, const rsp_store_profile *p)
+{
+    return strcmp(p->smdp_id, (const char *)ctx) == 0;
+}
+
 /* The EIS as the store has it, for the calling SM-DP: its own ISD-Ps only (the others are other
  * parties' business). Everything allocated here is owned by the response (freed by the es layer). */
 rsp_err smsr_es3_eis(rsp_smsr *e, const rsp_store_eis *s, const char *who, rsp_es_eis **out)
+{
+    return smsr_eis_of(e, s, created_by, (void *)who, out);
+}
+
+rsp_err smsr_eis_of(rsp_smsr *e, const rsp_store_eis *s, bool (*keep)(void *ctx, const rsp_store_profile *p),
+                    void *ctx, rsp_es_eis **out)
 {
     rsp_es_eis *eis = calloc(1, sizeof(*eis));
     rsp_store_profile *all = NULL;
@@ -83,7 +94,7 @@ rsp_err smsr_es3_eis(rsp_smsr *e, const rsp_store_eis *s, const char *who, rsp_e
         err = signed_info_of(s, eis);
     for (size_t i = 0; err == RSP_OK && i < n; i++) {
         const rsp_store_profile *p = &all[i];
-        if (strcmp(p->smdp_id, who) != 0)
+        if (!keep(ctx, p))
             continue;
         rsp_es_profile_info *o = &pi[eis->profiles.n++];
         uint8_t aid[16];

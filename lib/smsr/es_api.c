@@ -24,7 +24,7 @@ typedef struct waiting {
 struct rsp_smsr_es {
     rsp_smsr *e;
     char m2msp[512], smdp[512]; /* comma-separated identities (CNs) of those roles */
-    rsp_es_handler h[10];
+    rsp_es_handler h[11];
     rsp_smsr_es1_trust es1; /* borrowed keys; es1.ci NULL: ES1 refuses */
     waiting *w;
     size_t n, cap;
@@ -180,6 +180,17 @@ static rsp_err on_update_pol2(void *hctx, rsp_es_call *call)
     rsp_err err = rsp_store_profile_set_pol2(x->e->st, q->iccid, pol2);
     err = err ? err : smsr_audit(x->e, q->eid, q->iccid, 0, "smsr.pol2", d, (int64_t)time(NULL));
     return err ? err : rsp_es_call_complete(call);
+}
+
+/* ES4.GetEIS (es4_eis.c): an Operator, or an M2M SP through PLMAs; an SM-DP uses ES3. */
+static rsp_err on_get_eis(void *hctx, rsp_es_call *call)
+{
+    rsp_smsr_es *x = hctx;
+    char who[RSP_STORE_ID_LEN];
+    cn_of(rsp_es_call_peer(call), who, sizeof(who));
+    if (!who[0] || listed(x->smdp, who))
+        return rsp_es_call_reject(call, "1.1", "1.2", NULL, "an Operator or M2M SP reads an EIS over ES4");
+    return smsr_es4_get_eis(x->e, who, listed(x->m2msp, who) ? RSP_SMSR_ROLE_M2MSP : RSP_SMSR_ROLE_OPERATOR, call);
 }
 
 /* ES4A.GetPLMA: the caller's own PLMA for one M2M SP and profile type (the store looks entries up,
@@ -387,6 +398,7 @@ rsp_err rsp_smsr_es_new(rsp_smsr *e, const char *m2msp_ids, const char *smdp_ids
     x->h[7] = (rsp_es_handler){RSP_ES4A, "GetPLMA", false, on_get_plma, x};
     x->h[8] = (rsp_es_handler){RSP_ES4A, "SetONC", false, on_set_onc, x};
     x->h[9] = (rsp_es_handler){RSP_ES4A, "GetONC", false, on_get_onc, x};
+    x->h[10] = (rsp_es_handler){RSP_ES4, "GetEIS", false, on_get_eis, x};
     *out = x;
     return RSP_OK;
 }

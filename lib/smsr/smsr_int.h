@@ -52,10 +52,10 @@ rsp_err smsr_finish(rsp_smsr *e, const rsp_store_op *op, const rsp_store_fence *
 /* Applies a successful outcome to the EIS (profile deleted, fall-back moved). */
 rsp_err smsr_apply_done(rsp_smsr *e, rsp_smsr_fn fn, const rsp_store_op *op, const smsr_target *t);
 
-/* ISD-R SCP80 keys at rest (keys.c): KIc || KID sealed under the master key, bound to eid/kvn. */
 /* POL2 rules of an EIS or UpdatePolicyRules as RSP_STORE_POL2_* bits (import.c). */
 struct rsp_es_pol2;
 uint32_t smsr_pol2_of(const struct rsp_es_pol2 *p);
+/* ISD-R SCP80 keys at rest (keys.c): KIc || KID sealed under the master key, bound to eid/kvn. */
 rsp_err smsr_keys_seal(const rsp_smsr *e, const char *eid, uint8_t kvn, const uint8_t clear[32], rsp_buf *out);
 rsp_err smsr_keys_open(const rsp_smsr *e, const char *eid, uint8_t kvn, const rsp_buf *blob, uint8_t clear[32]);
 /* The keys of eid at the configured KVN, in clear into clear (the caller wipes it). */
@@ -83,5 +83,11 @@ void smsr_es3_free(smsr_es3 *x);
  * es layer to free. */
 struct rsp_es_eis;
 rsp_err smsr_es3_eis(rsp_smsr *e, const rsp_store_eis *s, const char *who, struct rsp_es_eis **out);
+/* The same with the profiles keep() accepts (ES4.GetEIS: the caller's Operator view). */
+rsp_err smsr_eis_of(rsp_smsr *e, const rsp_store_eis *s, bool (*keep)(void *ctx, const rsp_store_profile *p),
+                    void *ctx, struct rsp_es_eis **out);
+/* ES4.GetEIS (es4_eis.c): answers call for who in role (the handler has checked the identity). */
+struct rsp_es_call;
+rsp_err smsr_es4_get_eis(rsp_smsr *e, const char *who, rsp_smsr_role role, struct rsp_es_call *call);
 
 #endif

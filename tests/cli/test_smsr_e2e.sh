@@ -182,11 +182,11 @@ if command -v curl >/dev/null; then
   # leave nothing behind (the store answers 8.1.1/3.9 for their EID).
   "$BIN" eum make --ci "$tmp/pki" --eum "$tmp/eum" --profile "$PKG" --smsr-id SMSR-T --count 1 --out "$tmp/fl3" \
     --keys-out "$tmp/k3.jsonl" --transport-key 000102030405060708090a0b0c0d0e0f --msisdn-start 447700900300 \
-    --eid-start 890490320000000000000000000700 >/dev/null 2>&1 || bad "fleet 3"
+    --eid-start 890490320000000000000000000700 --iccid-start 89445000000000007006 >/dev/null 2>&1 || bad "fleet 3"
   "$BIN" ci init --dir "$tmp/pki2" >/dev/null && "$BIN" ci issue --dir "$tmp/pki2" --role eum --id EUM-T --out "$tmp/eum2" >/dev/null &&
     "$BIN" eum make --ci "$tmp/pki2" --eum "$tmp/eum2" --profile "$PKG" --smsr-id SMSR-T --count 1 --out "$tmp/fl4" \
       --keys-out "$tmp/k4.jsonl" --transport-key 000102030405060708090a0b0c0d0e0f --msisdn-start 447700900400 \
-      --eid-start 890490320000000000000000000800 >/dev/null 2>&1 || bad "fleet 4"
+      --eid-start 890490320000000000000000000800 --iccid-start 89445000000000008004 >/dev/null 2>&1 || bad "fleet 4"
   J3=$(ls "$tmp"/fl3/eis/*.json) J4=$(ls "$tmp"/fl4/eis/*.json)
   E3=$(basename "$J3" .json) E4=$(basename "$J4" .json)
   I3=$(jq -r '.eis.profiles[0].iccid' "$J3") I4=$(jq -r '.eis.profiles[0].iccid' "$J4")
@@ -207,6 +207,12 @@ if command -v curl >/dev/null; then
   r=$(es1 "$J4"); [ "$(codes "$r")" = 8.1/3.9 ] && ok "ES1.RegisterEIS of an unknown EUM: 8.1/3.9" || bad "unknown EUM: $r"
   [ "$(known $E3 $I3)" = 8.1.1/3.9 ] && [ "$(known $E4 $I4)" = 8.1.1/3.9 ] && ok "refused EIS not stored" \
     || bad "refused EIS stored: $(known $E3 $I3) $(known $E4 $I4)"
+  # a card of the first fleet (same ICCIDs as its first card): the ICCID belongs to another eUICC
+  "$BIN" eum make --ci "$tmp/pki" --eum "$tmp/eum" --profile "$PKG" --smsr-id SMSR-T --count 1 --out "$tmp/fl5" \
+    --keys-out "$tmp/k5.jsonl" --transport-key 000102030405060708090a0b0c0d0e0f --eid-start 890490320000000000000000000900 \
+    >/dev/null 2>&1 || bad "fleet 5"
+  r=$(es1 "$(ls "$tmp"/fl5/eis/*.json)"); [ "$(codes "$r")" = 8.2.1/3.3 ] && ok "ES1.RegisterEIS with another card's ICCID: 8.2.1/3.3" \
+    || bad "ICCID in use: $r"
   r=$(es1 "$J3"); echo "$r" | grep -q EXECUTED_SUCCESS && ok "ES1.RegisterEIS over HTTPS: verified and stored" || bad "register: $r"
   [ "$(known $E3 $I3)" = 8.2.1/1.2 ] && ok "registered EIS: its profile is known" || bad "registered: $(known $E3 $I3)"
 
@@ -225,11 +231,21 @@ if command -v curl >/dev/null; then
   m2=$(dmsg)
   echo "$r" | grep -q EXECUTED_SUCCESS && [ "$m1" = "Denied by fall-back attribute" ] && [ "$m2" = "Denied by POL2" ] \
     && ok "HTTPS ES4.UpdatePolicyRules: POL2 stored and enforced" || bad "POL2: $r / $m1 / $m2"
+  # ES4.GetEIS: the Operator's view of a card from the store, with the audit trail of its operations
+  # (E0 had AuditEIS 0500 and SetFallBackAttribute 0700 queued above); another Operator sees nothing.
   # ES4A.GetPLMA returns what SetPLMA stored; SetONC / GetONC round trip; unknown names refused.
   es4a() { # FUNCTION BODY (as $WHO)
     curl -s --max-time 30 --cacert "$tmp/sr/ca.crt.pem" --cert "$tmp/$WHO/tls.crt.pem" --key "$tmp/$WHO/key.pem" \
       -H 'Content-Type: application/json' "https://127.0.0.1:$EP/es4a/$1" -d "$2"
   }
+  r=$(curl -s --max-time 30 --cacert "$tmp/sr/ca.crt.pem" --cert "$tmp/mno/tls.crt.pem" --key "$tmp/mno/key.pem" \
+      -H 'Content-Type: application/json' "https://127.0.0.1:$EP/es4/GetEIS" -d "{\"functionCallIdentifier\":\"ge1\",\"eid\":\"$E0\"}")
+  [ "$(echo "$r" | jq -r '[.eis.eumSignedInfo.eid, .eis.profiles[0].iccid, ([.eis.auditTrail[]?.operationType] | unique | join(","))] | join(" ")' 2>/dev/null)" = "$E0 $ICC0 0500,0700" ] \
+    && ok "HTTPS ES4.GetEIS: profiles and audit trail from the store" || bad "GetEIS: $(echo "$r" | head -c 600)"
+  "$BIN" ci issue --dir "$tmp/pki" --role operator --id MNO9 --out "$tmp/mno9" >/dev/null
+  r=$(curl -s --max-time 30 --cacert "$tmp/sr/ca.crt.pem" --cert "$tmp/mno9/tls.crt.pem" --key "$tmp/mno9/key.pem" \
+      -H 'Content-Type: application/json' "https://127.0.0.1:$EP/es4/GetEIS" -d "{\"functionCallIdentifier\":\"ge2\",\"eid\":\"$E0\"}")
+  [ "$(codes "$r")" = 8.1.1/3.9 ] && ok "HTTPS ES4.GetEIS by another Operator: 8.1.1/3.9" || bad "GetEIS other: $r"
   r=$(es4a GetPLMA "{\"functionCallIdentifier\":\"gp1\",\"m2mspId\":\"SP1\",\"profileType\":\"$PT\"}")
   [ "$(echo "$r" | jq -c '[.plma[0].mnoId, .plma[0].allowedFunctions]' 2>/dev/null)" = "[\"$MNO\",[\"ES4-SetFallBackAttribute\"]]" ] \
     && ok "HTTPS ES4A.GetPLMA: the stored PLMA" || bad "GetPLMA: $r"
