@@ -181,7 +181,7 @@ if command -v curl >/dev/null; then
   # one without EumSignature (8.1/2.2) and one of an EUM under another CI (8.1/3.9) are refused and
   # leave nothing behind (the store answers 8.1.1/3.9 for their EID).
   "$BIN" eum make --ci "$tmp/pki" --eum "$tmp/eum" --profile "$PKG" --smsr-id SMSR-T --count 1 --out "$tmp/fl3" \
-    --keys-out "$tmp/k3.jsonl" --transport-key 000102030405060708090a0b0c0d0e0f --msisdn-start 447700900300 \
+    --keys-out "$tmp/k3.jsonl" --transport-key 000102030405060708090a0b0c0d0e0f --msisdn-start 447700900300 --smsr-msisdn $SMSR \
     --eid-start 890490320000000000000000000700 --iccid-start 89445000000000007006 >/dev/null 2>&1 || bad "fleet 3"
   "$BIN" ci init --dir "$tmp/pki2" >/dev/null && "$BIN" ci issue --dir "$tmp/pki2" --role eum --id EUM-T --out "$tmp/eum2" >/dev/null &&
     "$BIN" eum make --ci "$tmp/pki2" --eum "$tmp/eum2" --profile "$PKG" --smsr-id SMSR-T --count 1 --out "$tmp/fl4" \
@@ -215,6 +215,12 @@ if command -v curl >/dev/null; then
     || bad "ICCID in use: $r"
   r=$(es1 "$J3"); echo "$r" | grep -q EXECUTED_SUCCESS && ok "ES1.RegisterEIS over HTTPS: verified and stored" || bad "register: $r"
   [ "$(known $E3 $I3)" = 8.2.1/1.2 ] && ok "registered EIS: its profile is known" || bad "registered: $(known $E3 $I3)"
+  # The keys came only through ES1 (unwrapped, sealed): the card, run now, accepts the SM-SR's SCP80 packets.
+  "$BIN" euicc run --fleet "$tmp/fl3" --smsc 127.0.0.1:$SP --control "$tmp/ctl3.sock" --tick-ms 50 >"$tmp/run3.log" 2>&1 &
+  pids+=($!)
+  op=$(submit --fn ES4.AuditEIS --eid $E3 --iccid $I3 --requester $MNO --fcid r3 | field op)
+  wait_state "$op" done 20 && ok "registered card: AuditEIS over SMS with the ES1 keys: done" \
+    || bad "ES1 keys: $("$BIN" smsr result --db "$DB" --op "$op")"
 
   # ES4.UpdatePolicyRules (the profile's Operator only) changes what the SM-SR allows: a disable of the
   # registered card's profile is denied by its fall-back attribute before, by POL2 after.
