@@ -19,12 +19,15 @@
 typedef struct waiting {
     int64_t op_id;
     rsp_es_call *call;
+    bool audit;              /* AuditEIS: answered with the EIS the caller may see */
+    rsp_smsr_role role;
+    char who[RSP_STORE_ID_LEN];
 } waiting;
 
 struct rsp_smsr_es {
     rsp_smsr *e;
     char m2msp[512], smdp[512]; /* comma-separated identities (CNs) of those roles */
-    rsp_es_handler h[11];
+    rsp_es_handler h[12];
     rsp_smsr_es1_trust es1; /* borrowed keys; es1.ci NULL: ES1 refuses */
     waiting *w;
     size_t n, cap;
@@ -59,11 +62,36 @@ static bool listed(const char *list, const char *id)
     return false;
 }
 
-static rsp_err finish(rsp_es_call *call, const rsp_smsr_result *r)
+static rsp_err finish(rsp_smsr *e, const waiting *w, const rsp_smsr_result *r)
 {
-    if (strcmp(r->status, "Executed-Success") == 0)
-        return rsp_es_call_complete(call);
-    return rsp_es_call_reject(call, r->subject, r->reason, NULL, r->message);
+    if (strcmp(r->status, "Executed-Success") != 0)
+        return rsp_es_call_reject(w->call, r->subject, r->reason, NULL, r->message);
+    if (w->audit)
+        return smsr_es4_get_eis(e, w->who, w->role, w->call);
+    return rsp_es_call_complete(w->call);
+}
+
+/* Queues rq; answers now when it settled at once (a refusal, a replay), else when it settles. */
+static rsp_err queue(rsp_smsr_es *x, rsp_es_call *call, const rsp_smsr_request *rq, bool audit)
+{
+    rsp_smsr_result r;
+    rsp_err err = rsp_smsr_submit(x->e, rq, &r);
+    if (err != RSP_OK)
+        return err; /* the endpoint answers 1.2 / 4.2: our fault */
+    waiting w = {r.op_id, call, audit, rq->role, ""};
+    snprintf(w.who, sizeof(w.who), "%s", rq->requester);
+    if (r.status[0])
+        return finish(x->e, &w, &r);
+    if (x->n == x->cap) {
+        size_t nc = x->cap ? x->cap * 2 : 16;
+        waiting *nw = realloc(x->w, nc * sizeof(*nw));
+        if (!nw)
+            return RSP_ERR_NOMEM;
+        x->w = nw;
+        x->cap = nc;
+    }
+    x->w[x->n++] = w;
+    return RSP_OK;
 }
 
 static rsp_err on_call(void *hctx, rsp_es_call *call)
@@ -91,22 +119,40 @@ static rsp_err on_call(void *hctx, rsp_es_call *call)
                                                 : RSP_SMSR_ROLE_OPERATOR;
     rsp_smsr_request rq = {fns[i], role, who, q->hdr.function_call_id, q->eid, q->iccid,
                            (int64_t)time(NULL), validity};
-    rsp_smsr_result r;
-    rsp_err err = rsp_smsr_submit(x->e, &rq, &r);
-    if (err != RSP_OK)
-        return err; /* the endpoint answers 1.2 / 4.2: our fault */
-    if (r.status[0])
-        return finish(call, &r);
-    if (x->n == x->cap) {
-        size_t nc = x->cap ? x->cap * 2 : 16;
-        waiting *nw = realloc(x->w, nc * sizeof(*nw));
-        if (!nw)
-            return RSP_ERR_NOMEM;
-        x->w = nw;
-        x->cap = nc;
+    return queue(x, call, &rq, false);
+}
+
+/* ES4.AuditEIS: an engine operation (GET STATUS over SMS on the ISD-P of the profile named, or of the
+ * caller's first profile on the card); on success the answer is the EIS as GetEIS gives it. */
+static rsp_err on_audit(void *hctx, rsp_es_call *call)
+{
+    rsp_smsr_es *x = hctx;
+    const rsp_es_msg *m = rsp_es_call_msg(call);
+    const rsp_es_eid_req *q = m ? m->body : NULL;
+    char who[RSP_STORE_ID_LEN], iccid[21] = "";
+    cn_of(rsp_es_call_peer(call), who, sizeof(who));
+    if (!who[0] || listed(x->smdp, who))
+        return rsp_es_call_reject(call, "1.1", "1.2", NULL, "an Operator or M2M SP audits over ES4");
+    if (!q || !q->eid || !q->hdr.function_call_id)
+        return rsp_es_call_reject(call, "1.1", "2.2", NULL, "EID and FunctionCallIdentifier are needed");
+    rsp_smsr_role role = listed(x->m2msp, who) ? RSP_SMSR_ROLE_M2MSP : RSP_SMSR_ROLE_OPERATOR;
+    if (q->iccids.n) {
+        snprintf(iccid, sizeof(iccid), "%.20s", ((char *const *)q->iccids.v)[0]);
+    } else {
+        rsp_store_profile *all = NULL;
+        size_t n = 0;
+        if (rsp_store_profile_list(x->e->st, q->eid, &all, &n) == RSP_OK)
+            for (size_t i = 0; i < n && !iccid[0]; i++)
+                if (role != RSP_SMSR_ROLE_OPERATOR || strcmp(all[i].mno_id, who) == 0)
+                    snprintf(iccid, sizeof(iccid), "%s", all[i].iccid);
+        free(all);
+        if (!iccid[0])
+            return rsp_es_call_reject(call, "8.1.1", "3.9", q->eid, "Unknown EID");
     }
-    x->w[x->n++] = (waiting){r.op_id, call};
-    return RSP_OK;
+    int64_t validity = q->hdr.has_validity_period && q->hdr.validity_period > 0 ? q->hdr.validity_period : 3600;
+    rsp_smsr_request rq = {RSP_SMSR_FN_AUDIT, role, who, q->hdr.function_call_id, q->eid, iccid,
+                           (int64_t)time(NULL), validity};
+    return queue(x, call, &rq, true);
 }
 
 /* Names <-> store bits of the delegable functions (PLMA) and of the notifications (ONC). */
@@ -399,6 +445,7 @@ rsp_err rsp_smsr_es_new(rsp_smsr *e, const char *m2msp_ids, const char *smdp_ids
     x->h[8] = (rsp_es_handler){RSP_ES4A, "SetONC", false, on_set_onc, x};
     x->h[9] = (rsp_es_handler){RSP_ES4A, "GetONC", false, on_get_onc, x};
     x->h[10] = (rsp_es_handler){RSP_ES4, "GetEIS", false, on_get_eis, x};
+    x->h[11] = (rsp_es_handler){RSP_ES4, "AuditEIS", false, on_audit, x};
     *out = x;
     return RSP_OK;
 }
@@ -414,7 +461,7 @@ void rsp_smsr_es_poll(rsp_smsr_es *x)
     for (size_t i = 0; i < x->n;) {
         rsp_smsr_result r;
         if (rsp_smsr_result_get(x->e, x->w[i].op_id, &r) == RSP_OK && r.status[0]) {
-            finish(x->w[i].call, &r);
+            finish(x->e, &x->w[i], &r);
             x->w[i] = x->w[--x->n];
         } else {
             i++;

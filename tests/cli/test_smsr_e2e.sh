@@ -248,6 +248,12 @@ if command -v curl >/dev/null; then
       -H 'Content-Type: application/json' "https://127.0.0.1:$EP/es4/GetEIS" -d "{\"functionCallIdentifier\":\"ge1\",\"eid\":\"$E0\"}")
   [ "$(echo "$r" | jq -r '[.eis.eumSignedInfo.eid, .eis.profiles[0].iccid, ([.eis.auditTrail[]?.operationType] | unique | join(","))] | join(" ")' 2>/dev/null)" = "$E0 $ICC0 0500,0700" ] \
     && ok "HTTPS ES4.GetEIS: profiles and audit trail from the store" || bad "GetEIS: $(echo "$r" | head -c 600)"
+  # ES4.AuditEIS over HTTPS (Prefer: wait): GET STATUS over SMS, answered with the EIS and its trail.
+  r=$(curl -s --max-time 30 --cacert "$tmp/sr/ca.crt.pem" --cert "$tmp/mno/tls.crt.pem" --key "$tmp/mno/key.pem" \
+      -H 'Content-Type: application/json' -H 'Prefer: wait' "https://127.0.0.1:$EP/es4/AuditEIS" \
+      -d "{\"functionCallIdentifier\":\"ha1\",\"eid\":\"$E1\"}")
+  [ "$(echo "$r" | jq -r '[.functionExecutionStatus.status, .eis.profiles[0].iccid, ([.eis.auditTrail[]?.operationType] | index("0500") != null)] | join(" ")' 2>/dev/null)" = "EXECUTED_SUCCESS $ICC1 true" ] \
+    && ok "HTTPS ES4.AuditEIS: done over SMS, answered with the EIS" || bad "AuditEIS HTTPS: $(echo "$r" | head -c 600)"
   "$BIN" ci issue --dir "$tmp/pki" --role operator --id MNO9 --out "$tmp/mno9" >/dev/null
   r=$(curl -s --max-time 30 --cacert "$tmp/sr/ca.crt.pem" --cert "$tmp/mno9/tls.crt.pem" --key "$tmp/mno9/key.pem" \
       -H 'Content-Type: application/json' "https://127.0.0.1:$EP/es4/GetEIS" -d "{\"functionCallIdentifier\":\"ge2\",\"eid\":\"$E0\"}")
