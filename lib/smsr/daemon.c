@@ -99,6 +99,40 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
         smsr_es3_poll(d->es3, now_ms() / 1000);
 }
 
+/* /metrics (svc's registry): operations by state, read from the store at each scrape (so every
+ * worker's scrape shows the whole fleet's queue), and this worker's SMS in / out. */
+static void collect(void *arg, rsp_metrics *m)
+{
+    dmn *d = arg;
+    rsp_metric *ops = rsp_metrics_find(m, "rsp_smsr_operations");
+    for (int st = RSP_STORE_OP_QUEUED; ops && st <= RSP_STORE_OP_EXPIRED; st++) {
+        size_t n = 0;
+        const char *v[1] = {rsp_store_op_state_name((rsp_store_op_state)st)};
+        if (rsp_store_op_count(d->st, (rsp_store_op_state)st, &n) == RSP_OK)
+            rsp_metric_set(ops, v, (double)n);
+    }
+    rsp_metric *in = rsp_metrics_find(m, "rsp_smsr_sms_in_total");
+    rsp_metric *out = rsp_metrics_find(m, "rsp_smsr_sms_out_total");
+    if (in)
+        rsp_metric_set(in, NULL, (double)d->sms_in);
+    if (out)
+        rsp_metric_set(out, NULL, (double)d->sms_out);
+}
+
+static rsp_err metrics_register(dmn *d, rsp_metrics *m)
+{
+    static const char *const st[] = {"state"};
+    rsp_err err = rsp_metrics_add(m, RSP_METRIC_GAUGE, "rsp_smsr_operations", "ES operations in the store by state",
+                                  st, 1, NULL, 0, NULL);
+    err = err ? err
+              : rsp_metrics_add(m, RSP_METRIC_COUNTER, "rsp_smsr_sms_in_total",
+                                "SMS received from the SMSC by this worker", NULL, 0, NULL, 0, NULL);
+    err = err ? err
+              : rsp_metrics_add(m, RSP_METRIC_COUNTER, "rsp_smsr_sms_out_total",
+                                "SMS sent to the SMSC by this worker", NULL, 0, NULL, 0, NULL);
+    return err ? err : rsp_metrics_on_collect(m, collect, d);
+}
+
 static void on_svc_stop(void *arg, rsp_svc *svc)
 {
     (void)svc;
@@ -238,6 +272,8 @@ rsp_err rsp_smsr_daemon_run(const rsp_smsr_daemon_opts *o, rsp_diag *diag)
         so.hook_arg = &d;
         if (err == RSP_OK)
             err = rsp_svc_new(&so, &d.svc, diag);
+        if (err == RSP_OK)
+            err = metrics_register(&d, rsp_svc_metrics(d.svc));
     }
     if (err == RSP_OK) {
         unsigned ms = o->tick_ms ? o->tick_ms : 200;

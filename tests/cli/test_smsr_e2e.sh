@@ -270,6 +270,13 @@ if command -v curl >/dev/null; then
   r=$(es4a GetONC "{\"functionCallIdentifier\":\"go1\",\"profileType\":\"$PT\"}")
   [ "$(echo "$r" | jq -c '.onc[0].notifications' 2>/dev/null)" = '["HandleProfileEnabledNotification","HandleProfileDisabledNotification"]' ] \
     && ok "HTTPS ES4A.SetONC / GetONC round trip (the unknown one changed nothing)" || bad "GetONC: $r"
+  # /metrics on the same listener: operations by state from the store, this worker's SMS counters.
+  mt=$(curl -s --max-time 10 --cacert "$tmp/sr/ca.crt.pem" --cert "$tmp/mno/tls.crt.pem" --key "$tmp/mno/key.pem" \
+       "https://127.0.0.1:$EP/metrics")
+  nd=$(echo "$mt" | sed -n 's/^rsp_smsr_operations{state="done"} //p')
+  no=$(echo "$mt" | sed -n 's/^rsp_smsr_sms_out_total //p'); ni=$(echo "$mt" | sed -n 's/^rsp_smsr_sms_in_total //p')
+  [ "${nd:-0}" -ge 8 ] && [ "${no:-0}" -ge 3 ] && [ "${ni:-0}" -ge 3 ] && ok "/metrics: $nd operations done, SMS out $no, in $ni" \
+    || bad "metrics: done=$nd out=$no in=$ni"
 else
   echo "ok - # SKIP HTTPS checks: curl is not installed"
 fi
