@@ -20,7 +20,8 @@ static const char USAGE[] =
     "                    [--listen HOST:PORT --tls-cert PEM --tls-key PEM --tls-ca PEM[,PEM] [--port-file F]\n"
     "                     [--m2msp-ids CN,CN] [--smdp-ids CN,CN] [--ci DIR [--transport-key HEX|FILE]]]\n"
     "       rsp smsr plma --db URI --operator ID --m2msp ID --profile-type T --functions LIST|none\n"
-    "       rsp smsr import --db URI [--keys KEYS.jsonl] [--master-key FILE] [EIS.xml|EIS.json ...]\n"
+    "       rsp smsr import --db URI [--keys KEYS.jsonl] [--master-key FILE] [--ci DIR --transport-key HEX|FILE\n"
+    "                       | --ci DIR --tls-key PEM] [EIS.xml|EIS.json ...]\n"
     "       rsp smsr submit --db URI --fn NAME --eid EID --iccid ICCID --requester ID --fcid ID\n"
     "                       [--role operator|m2msp|smdp] [--validity S] [--json]\n"
     "       rsp smsr result --db URI --op ID [--json]\n"
@@ -29,7 +30,8 @@ static const char USAGE[] =
     "       mutual TLS (SOAP and JSON; the requester is the client certificate's CN, an Operator);\n"
     "       with --ci (the CI folder) also ES1.RegisterEIS: the EIS chain is verified, its ISD-R keys\n"
     "       unwrapped with --transport-key or the --tls-key (ECIES) and sealed under the master key\n"
-    "  import: stores EIS files (profiles, MSISDNs) and the EUM keys-out SCP80 keys\n"
+    "  import: stores EIS files (profiles, MSISDNs) and the EUM keys-out SCP80 keys; with --ci each EIS\n"
+    "          is verified and its own wrapped keys stored, as ES1.RegisterEIS does (exit 1 if refused)\n"
     "  submit: queues an ES4 function (ES4.EnableProfile, ES4.DisableProfile, ES4.DeleteProfile,\n"
     "          ES4.SetFallBackAttribute, ES4.AuditEIS) as the daemon's ES endpoint would\n"
     "  result: the outcome of an operation (status, subject/reason codes)\n"
@@ -142,6 +144,46 @@ static int master_key(const args *a, uint8_t key[32], size_t *len)
     return rc;
 }
 
+/* ES1 trust (run --ci, import --ci): the CI's public key, the transport key, the SM-SR's own key (its
+ * TLS key, the key its CI certificate carries) for ECIES-wrapped keys. */
+typedef struct trust {
+    rsp_pki_role ci;
+    uint8_t tk[16];
+    rsp_eckey *own;
+    rsp_smsr_es1_trust t;
+} trust;
+
+static void trust_free(trust *tr)
+{
+    rsp_wipe(tr->tk, sizeof(tr->tk));
+    rsp_ec_free(tr->own);
+    rsp_pki_role_free(&tr->ci);
+}
+
+static rsp_err trust_load(const args *a, trust *tr, rsp_diag *d)
+{
+    memset(tr, 0, sizeof(*tr));
+    if (!a->ci)
+        return RSP_OK;
+    rsp_err e = rsp_pki_load_ci(a->ci, &tr->ci, d);
+    if (e)
+        return e;
+    tr->t.ci = tr->ci.key;
+    if (a->tls_key && rsp_ec_load_pem(a->tls_key, &tr->own) == RSP_OK)
+        tr->t.smsr_key = tr->own;
+    if (a->transport_key) {
+        rsp_buf b = RSP_BUF_INIT;
+        e = rsp_cli_load_bytes(a->transport_key, &b, d);
+        if (!e && b.len != sizeof(tr->tk))
+            e = rsp_diag_set(d, RSP_ERR_LENGTH, "--transport-key must be 16 bytes");
+        if (!e)
+            memcpy(tr->tk, b.data, sizeof(tr->tk));
+        rsp_buf_free_secret(&b);
+        tr->t.transport_key = e ? NULL : tr->tk;
+    }
+    return e;
+}
+
 static int cmd_run(int argc, char **argv)
 {
     args a;
@@ -163,37 +205,14 @@ static int cmd_run(int argc, char **argv)
                               NULL};
     rsp_diag d;
     rsp_diag_clear(&d);
-    /* ES1 trust: the CI's public key, the transport key, the SM-SR's own key (its TLS key, the key
-     * its CI certificate carries) for ECIES-wrapped keys. */
-    rsp_pki_role ci;
-    memset(&ci, 0, sizeof(ci));
-    uint8_t tk[16];
-    rsp_eckey *own = NULL;
-    rsp_smsr_es1_trust t = {NULL, NULL, NULL};
-    rsp_err e = RSP_OK;
+    trust tr;
     if (a.transport_key && !a.ci)
         return rsp_cli_usage_error("smsr run: --transport-key needs --ci");
-    if (a.ci && (e = rsp_pki_load_ci(a.ci, &ci, &d)) == RSP_OK) {
-        t.ci = ci.key;
-        if (a.tls_key && rsp_ec_load_pem(a.tls_key, &own) == RSP_OK)
-            t.smsr_key = own;
-        if (a.transport_key) {
-            rsp_buf b = RSP_BUF_INIT;
-            e = rsp_cli_load_bytes(a.transport_key, &b, &d);
-            if (!e && b.len != sizeof(tk))
-                e = rsp_diag_set(&d, RSP_ERR_LENGTH, "--transport-key must be 16 bytes");
-            if (!e)
-                memcpy(tk, b.data, sizeof(tk));
-            rsp_buf_free_secret(&b);
-            t.transport_key = e ? NULL : tk;
-        }
-        o.es1 = &t;
-    }
+    rsp_err e = trust_load(&a, &tr, &d);
+    o.es1 = a.ci ? &tr.t : NULL;
     e = e ? e : rsp_smsr_daemon_run(&o, &d);
     rsp_wipe(mk, sizeof(mk));
-    rsp_wipe(tk, sizeof(tk));
-    rsp_ec_free(own);
-    rsp_pki_role_free(&ci);
+    trust_free(&tr);
     return e ? rsp_cli_fail("smsr run", e, &d) : RSP_EXIT_OK;
 }
 
@@ -234,15 +253,24 @@ static int cmd_import(int argc, char **argv)
     rsp_err err = RSP_OK;
     rsp_diag d;
     rsp_diag_clear(&d);
-    /* EIS first: key sets belong to a known eUICC */
+    /* With --ci each EIS is checked as ES1.RegisterEIS checks it (its keys come from the EIS);
+     * without, the files are trusted. EIS first: key sets belong to a known eUICC. */
+    trust tr;
+    rsp_smsr_refusal ref = {"", ""};
+    err = trust_load(&a, &tr, &d);
     for (int i = optind; err == RSP_OK && i < argc; i++) {
         rsp_es_msg m;
         if ((err = rsp_eum_eis_load(argv[i], &m, &d)) == RSP_OK) {
-            err = rsp_smsr_eis_import(e, ((const rsp_es_eis_req *)m.body)->eis, now_s());
+            const rsp_es_eis *eis = ((const rsp_es_eis_req *)m.body)->eis;
+            err = a.ci ? rsp_smsr_eis_register(e, &tr.t, eis, now_s(), &ref, &d) : rsp_smsr_eis_import(e, eis, now_s());
             n_eis += err == RSP_OK;
+            n_keys += err == RSP_OK && a.ci;
+            if (err && ref.subject[0])
+                fprintf(stderr, "rsp: smsr import: %s: refused %s / %s\n", argv[i], ref.subject, ref.reason);
         }
         rsp_es_msg_free(&m);
     }
+    trust_free(&tr);
     if (err == RSP_OK && a.keys) {
         rsp_buf b = RSP_BUF_INIT;
         err = rsp_cli_read_file(a.keys, &b);

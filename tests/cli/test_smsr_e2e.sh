@@ -200,6 +200,13 @@ if command -v curl >/dev/null; then
   }
   jq '.eis.eumSignedInfo.platformVersion = "9.9.9"' "$J3" >"$tmp/t1.json"
   r=$(es1 "$tmp/t1.json"); [ "$(codes "$r")" = 8.1/6.1 ] && ok "ES1.RegisterEIS tampered: 8.1/6.1" || bad "tampered EIS: $r"
+  # the same check offline: rsp smsr import --ci (exit 1 on a refusal; the EIS's own keys are stored)
+  "$BIN" smsr import --db "sqlite:$tmp/imp2.db" --ci "$tmp/pki" --transport-key 000102030405060708090a0b0c0d0e0f \
+    "$tmp/t1.json" >/dev/null 2>"$tmp/imp2.err"
+  [ $? = 1 ] && grep -q "refused 8.1 / 6.1" "$tmp/imp2.err" && ok "import --ci of a tampered EIS: refused, exit 1" \
+    || bad "import --ci tampered: $(cat "$tmp/imp2.err")"
+  r=$("$BIN" smsr import --db "sqlite:$tmp/imp2.db" --ci "$tmp/pki" --transport-key 000102030405060708090a0b0c0d0e0f "$J3" 2>&1)
+  [ "$r" = "imported 1 EIS, 1 key sets" ] && ok "import --ci: verified, keys from the EIS" || bad "import --ci: $r"
   jq 'del(.eis.eumSignature)' "$J3" >"$tmp/t2.json"  # the decoder refuses it: mandatory element missing
   r=$(es1 "$tmp/t2.json"); [ "$(codes "$r")" = 1.1/2.2 ] && ok "ES1.RegisterEIS without EumSignature: 1.1/2.2" || bad "unsigned EIS: $r"
   jq '.eis.eumSignature = ""' "$J3" >"$tmp/t2.json"
