@@ -49,39 +49,11 @@ struct smsr_es3 {
     size_t n, cap;
 };
 
-static void cn_of(const char *peer, char *out, size_t cap)
-{
-    out[0] = 0;
-    const char *p = peer ? strstr(peer, "CN=") : NULL;
-    if (!p)
-        return;
-    p += 3;
-    size_t n = strcspn(p, ",+/");
-    if (n >= cap)
-        n = cap - 1;
-    memcpy(out, p, n);
-    out[n] = 0;
-}
-
-static bool listed(const char *list, const char *id)
-{
-    size_t n = strlen(id);
-    for (const char *p = list; *p;) {
-        size_t l = strcspn(p, ",");
-        if (l == n && strncmp(p, id, n) == 0)
-            return true;
-        p += l;
-        if (*p == ',')
-            p++;
-    }
-    return false;
-}
-
 /* The calling SM-DP's CN into who, or a rejection (false). */
 static bool smdp_of(smsr_es3 *x, rsp_es_call *call, char who[RSP_STORE_ID_LEN])
 {
-    cn_of(rsp_es_call_peer(call), who, RSP_STORE_ID_LEN);
-    if (!who[0] || !listed(x->smdp, who)) {
+    smsr_cn_of(rsp_es_call_peer(call), who, RSP_STORE_ID_LEN);
+    if (!who[0] || !smsr_listed(x->smdp, who)) {
         rsp_es_call_reject(call, "1.1", "1.2", NULL, "ES3 is for SM-DPs only");
         return false;
     }
@@ -90,14 +62,10 @@ static bool smdp_of(smsr_es3 *x, rsp_es_call *call, char who[RSP_STORE_ID_LEN])
 
 static rsp_err pend_add(smsr_es3 *x, const pend *p)
 {
-    if (x->n == x->cap) {
-        size_t nc = x->cap ? x->cap * 2 : 16;
-        pend *np = realloc(x->p, nc * sizeof(*np));
-        if (!np)
-            return RSP_ERR_NOMEM;
-        x->p = np;
-        x->cap = nc;
-    }
+    pend *np = smsr_grow(x->p, x->n, &x->cap, sizeof(*np));
+    if (!np)
+        return RSP_ERR_NOMEM;
+    x->p = np;
     x->p[x->n++] = *p;
     return RSP_OK;
 }
@@ -360,17 +328,14 @@ static rsp_err engine_call(smsr_es3 *x, rsp_es_call *call, rsp_smsr_fn fn)
         return RSP_OK;
     if (!q || !q->eid || !q->iccid || !q->hdr.function_call_id)
         return rsp_es_call_reject(call, "1.1", "2.2", NULL, "EID, ICCID and FunctionCallIdentifier are needed");
-    int64_t validity = q->hdr.has_validity_period && q->hdr.validity_period > 0 ? q->hdr.validity_period : 3600;
     rsp_smsr_request rq = {fn, RSP_SMSR_ROLE_SMDP, who, q->hdr.function_call_id, q->eid, q->iccid,
-                           (int64_t)time(NULL), validity};
+                           (int64_t)time(NULL), smsr_validity(&q->hdr)};
     rsp_smsr_result r;
     rsp_err err = rsp_smsr_submit(x->e, &rq, &r);
     if (err != RSP_OK)
         return err;
     if (r.status[0])
-        return strcmp(r.status, "Executed-Success") == 0
-                   ? rsp_es_call_complete(call)
-                   : rsp_es_call_reject(call, r.subject, r.reason, NULL, r.message);
+        return smsr_call_answer(call, &r);
     pend p = {P_DELETE, "", "", 0, r.op_id, 0, call};
     return pend_add(x, &p);
 }
@@ -507,10 +472,7 @@ void smsr_es3_poll(smsr_es3 *x, int64_t now)
         if (p.kind == P_DELETE) {
             if (rsp_smsr_result_get(x->e, p.op_id, &r) == RSP_OK && r.status[0]) {
                 done = true;
-                if (strcmp(r.status, "Executed-Success") == 0)
-                    rsp_es_call_complete(p.call);
-                else
-                    rsp_es_call_reject(p.call, r.subject, r.reason, NULL, r.message);
+                smsr_call_answer(p.call, &r);
             }
         } else if (now > p.deadline) {
             done = true;

@@ -33,42 +33,11 @@ struct rsp_smsr_es {
     size_t n, cap;
 };
 
-static void cn_of(const char *peer, char *out, size_t cap)
-{
-    out[0] = 0;
-    const char *p = peer ? strstr(peer, "CN=") : NULL;
-    if (!p)
-        return;
-    p += 3;
-    size_t n = strcspn(p, ",+/");
-    if (n >= cap)
-        n = cap - 1;
-    memcpy(out, p, n);
-    out[n] = 0;
-}
-
-/* Is id one of the comma-separated list? */
-static bool listed(const char *list, const char *id)
-{
-    size_t n = strlen(id);
-    for (const char *p = list; *p;) {
-        size_t l = strcspn(p, ",");
-        if (l == n && strncmp(p, id, n) == 0)
-            return true;
-        p += l;
-        if (*p == ',')
-            p++;
-    }
-    return false;
-}
-
 static rsp_err finish(rsp_smsr *e, const waiting *w, const rsp_smsr_result *r)
 {
-    if (strcmp(r->status, "Executed-Success") != 0)
-        return rsp_es_call_reject(w->call, r->subject, r->reason, NULL, r->message);
-    if (w->audit)
+    if (w->audit && strcmp(r->status, "Executed-Success") == 0)
         return smsr_es4_get_eis(e, w->who, w->role, w->call);
-    return rsp_es_call_complete(w->call);
+    return smsr_call_answer(w->call, r);
 }
 
 /* Queues rq; answers now when it settled at once (a refusal, a replay), else when it settles. */
@@ -82,14 +51,10 @@ static rsp_err queue(rsp_smsr_es *x, rsp_es_call *call, const rsp_smsr_request *
     snprintf(w.who, sizeof(w.who), "%s", rq->requester);
     if (r.status[0])
         return finish(x->e, &w, &r);
-    if (x->n == x->cap) {
-        size_t nc = x->cap ? x->cap * 2 : 16;
-        waiting *nw = realloc(x->w, nc * sizeof(*nw));
-        if (!nw)
-            return RSP_ERR_NOMEM;
-        x->w = nw;
-        x->cap = nc;
-    }
+    waiting *nw = smsr_grow(x->w, x->n, &x->cap, sizeof(*nw));
+    if (!nw)
+        return RSP_ERR_NOMEM;
+    x->w = nw;
     x->w[x->n++] = w;
     return RSP_OK;
 }
@@ -108,17 +73,16 @@ static rsp_err on_call(void *hctx, rsp_es_call *call)
     if (i == 4 || !q)
         return rsp_es_call_reject(call, "1.1", "2.1", NULL, "function not handled");
     char who[RSP_STORE_ID_LEN];
-    cn_of(rsp_es_call_peer(call), who, sizeof(who));
+    smsr_cn_of(rsp_es_call_peer(call), who, sizeof(who));
     if (!who[0])
         return rsp_es_call_reject(call, "1.1", "1.2", NULL, "no client certificate identity");
     if (!q->eid || !q->iccid || !q->hdr.function_call_id)
         return rsp_es_call_reject(call, "1.1", "2.2", NULL, "EID, ICCID and FunctionCallIdentifier are needed");
-    int64_t validity = q->hdr.has_validity_period && q->hdr.validity_period > 0 ? q->hdr.validity_period : 3600;
-    rsp_smsr_role role = listed(x->m2msp, who) ? RSP_SMSR_ROLE_M2MSP
-                         : listed(x->smdp, who) ? RSP_SMSR_ROLE_SMDP
+    rsp_smsr_role role = smsr_listed(x->m2msp, who) ? RSP_SMSR_ROLE_M2MSP
+                         : smsr_listed(x->smdp, who) ? RSP_SMSR_ROLE_SMDP
                                                 : RSP_SMSR_ROLE_OPERATOR;
     rsp_smsr_request rq = {fns[i], role, who, q->hdr.function_call_id, q->eid, q->iccid,
-                           (int64_t)time(NULL), validity};
+                           (int64_t)time(NULL), smsr_validity(&q->hdr)};
     return queue(x, call, &rq, false);
 }
 
@@ -130,12 +94,12 @@ static rsp_err on_audit(void *hctx, rsp_es_call *call)
     const rsp_es_msg *m = rsp_es_call_msg(call);
     const rsp_es_eid_req *q = m ? m->body : NULL;
     char who[RSP_STORE_ID_LEN], iccid[21] = "";
-    cn_of(rsp_es_call_peer(call), who, sizeof(who));
-    if (!who[0] || listed(x->smdp, who))
+    smsr_cn_of(rsp_es_call_peer(call), who, sizeof(who));
+    if (!who[0] || smsr_listed(x->smdp, who))
         return rsp_es_call_reject(call, "1.1", "1.2", NULL, "an Operator or M2M SP audits over ES4");
     if (!q || !q->eid || !q->hdr.function_call_id)
         return rsp_es_call_reject(call, "1.1", "2.2", NULL, "EID and FunctionCallIdentifier are needed");
-    rsp_smsr_role role = listed(x->m2msp, who) ? RSP_SMSR_ROLE_M2MSP : RSP_SMSR_ROLE_OPERATOR;
+    rsp_smsr_role role = smsr_listed(x->m2msp, who) ? RSP_SMSR_ROLE_M2MSP : RSP_SMSR_ROLE_OPERATOR;
     if (q->iccids.n) {
         snprintf(iccid, sizeof(iccid), "%.20s", ((char *const *)q->iccids.v)[0]);
     } else {
@@ -149,9 +113,8 @@ static rsp_err on_audit(void *hctx, rsp_es_call *call)
         if (!iccid[0])
             return rsp_es_call_reject(call, "8.1.1", "3.9", q->eid, "Unknown EID");
     }
-    int64_t validity = q->hdr.has_validity_period && q->hdr.validity_period > 0 ? q->hdr.validity_period : 3600;
     rsp_smsr_request rq = {RSP_SMSR_FN_AUDIT, role, who, q->hdr.function_call_id, q->eid, iccid,
-                           (int64_t)time(NULL), validity};
+                           (int64_t)time(NULL), smsr_validity(&q->hdr)};
     return queue(x, call, &rq, true);
 }
 
@@ -177,8 +140,8 @@ static const named_bit notifs[] = {{"HandleProfileEnabledNotification", RSP_STOR
 /* The caller is an Operator (not listed as an M2M SP or SM-DP); who gets its CN. */
 static bool operator_of(const rsp_smsr_es *x, rsp_es_call *call, char who[RSP_STORE_ID_LEN])
 {
-    cn_of(rsp_es_call_peer(call), who, RSP_STORE_ID_LEN);
-    return who[0] && !listed(x->m2msp, who) && !listed(x->smdp, who);
+    smsr_cn_of(rsp_es_call_peer(call), who, RSP_STORE_ID_LEN);
+    return who[0] && !smsr_listed(x->m2msp, who) && !smsr_listed(x->smdp, who);
 }
 
 static char *dup_str(const char *s)
@@ -233,10 +196,10 @@ static rsp_err on_get_eis(void *hctx, rsp_es_call *call)
 {
     rsp_smsr_es *x = hctx;
     char who[RSP_STORE_ID_LEN];
-    cn_of(rsp_es_call_peer(call), who, sizeof(who));
-    if (!who[0] || listed(x->smdp, who))
+    smsr_cn_of(rsp_es_call_peer(call), who, sizeof(who));
+    if (!who[0] || smsr_listed(x->smdp, who))
         return rsp_es_call_reject(call, "1.1", "1.2", NULL, "an Operator or M2M SP reads an EIS over ES4");
-    return smsr_es4_get_eis(x->e, who, listed(x->m2msp, who) ? RSP_SMSR_ROLE_M2MSP : RSP_SMSR_ROLE_OPERATOR, call);
+    return smsr_es4_get_eis(x->e, who, smsr_listed(x->m2msp, who) ? RSP_SMSR_ROLE_M2MSP : RSP_SMSR_ROLE_OPERATOR, call);
 }
 
 /* ES4A.GetPLMA: the caller's own PLMA for one M2M SP and profile type (the store looks entries up,
@@ -356,8 +319,7 @@ static rsp_err on_set_plma(void *hctx, rsp_es_call *call)
     const rsp_es_msg *m = rsp_es_call_msg(call);
     const rsp_es_plma_req *q = m ? m->body : NULL;
     char who[RSP_STORE_ID_LEN];
-    cn_of(rsp_es_call_peer(call), who, sizeof(who));
-    if (!q || !who[0] || listed(x->m2msp, who) || listed(x->smdp, who))
+    if (!operator_of(x, call, who) || !q)
         return rsp_es_call_reject(call, "1.1", "1.2", NULL, "only an Operator sets PLMAs");
     const rsp_es_plma *pl = q->plma.v;
     for (size_t i = 0; i < q->plma.n; i++) {
@@ -395,7 +357,7 @@ static rsp_err on_register(void *hctx, rsp_es_call *call)
     const rsp_es_msg *m = rsp_es_call_msg(call);
     const rsp_es_eis_req *q = m ? m->body : NULL;
     char who[RSP_STORE_ID_LEN];
-    cn_of(rsp_es_call_peer(call), who, sizeof(who));
+    smsr_cn_of(rsp_es_call_peer(call), who, sizeof(who));
     if (!q || !q->eis || !q->eis->signed_info)
         return rsp_es_call_reject(call, "1.1", "2.2", NULL, "no Eis");
     rsp_smsr_refusal ref;

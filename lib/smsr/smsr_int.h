@@ -90,4 +90,18 @@ rsp_err smsr_eis_of(rsp_smsr *e, const rsp_store_eis *s, bool (*keep)(void *ctx,
 struct rsp_es_call;
 rsp_err smsr_es4_get_eis(rsp_smsr *e, const char *who, rsp_smsr_role role, struct rsp_es_call *call);
 
+/* Shared by the HTTPS handlers of es_api.c and es3.c (es_common.c). */
+struct rsp_es_req_hdr;
+/* The CN of a peer's subject ("...CN=x,...") into out (cap bytes; "" when there is none). */
+void smsr_cn_of(const char *peer, char *out, size_t cap);
+/* Is id one of the comma-separated list? */
+bool smsr_listed(const char *list, const char *id);
+/* The request's ValidityPeriod in seconds, 3600 when absent or not positive. */
+int64_t smsr_validity(const struct rsp_es_req_hdr *hdr);
+/* Answers call from a settled result: complete on Executed-Success, else rejected with its status. */
+rsp_err smsr_call_answer(struct rsp_es_call *call, const rsp_smsr_result *r);
+/* v (n used of *cap elements of size bytes) with room for one more: v itself, a grown copy (*cap
+ * updated), or NULL when out of memory (v is then unchanged and still owned by the caller). */
+void *smsr_grow(void *v, size_t n, size_t *cap, size_t size);
+
 #endif
