@@ -6,23 +6,10 @@
 # establishment through SendData completes with the card's receipt verified; a wrong CA is
 # refused at TLS; DeleteISDP removes the ISD-P from the card (`rsp euicc show` once the fleet stops).
 # Not yet: a whole download through rsp smsr (docs/modules/smdp.md "ES3 client").
-set -u
-BIN=${RSP_BIN:?}
-PKG=${RSP_SHARED_DIR:?}/profiles/TS48v7_SAIP2.3_NoBERTLV.der
-tmp=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$tmp"; }
-trap cleanup EXIT
-fail=0
-ok() { echo "ok - $*"; }
-bad() { echo "FAIL - $*"; fail=1; }
-port() { echo $((20000 + (RANDOM * 7 + $$) % 40000)); }
+. "$(dirname "$0")/daemons.sh"
 
 SMSR=447700100997
-"$BIN" ci init --dir "$tmp/pki" >/dev/null && "$BIN" ci issue --dir "$tmp/pki" --role eum --id EUM-T --out "$tmp/eum" >/dev/null &&
-  "$BIN" eum make --ci "$tmp/pki" --eum "$tmp/eum" --profile "$PKG" --smsr-id SMSR-T --count 1 --out "$tmp/fleet" \
-    --keys-out "$tmp/keys.jsonl" --transport-key 000102030405060708090a0b0c0d0e0f --msisdn-start 447700900500 \
-    --smsr-msisdn $SMSR >/dev/null 2>&1 || { bad "fleet setup"; exit 1; }
+make_fleet 1 447700900500 $SMSR
 E0=$(ls "$tmp/fleet/eis" | sed -n 's/\.json$//p' | head -1)
 DB="sqlite:$tmp/smsr.db"
 "$BIN" smsr import --db "$DB" --keys "$tmp/keys.jsonl" "$tmp"/fleet/eis/*.json >"$tmp/imp" 2>&1 || bad "import"

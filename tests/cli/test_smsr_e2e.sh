@@ -7,23 +7,10 @@
 # notifications are confirmed (3A08); an operation on an offline card expires (1.6 / 5.3); kill -9 of
 # the SM-SR with an operation in flight: after a restart it completes, with no counter reused (the
 # card answers a reused counter with PoR 02, which would show as a resend in the log).
-set -u
-BIN=${RSP_BIN:?}
-PKG=${RSP_SHARED_DIR:?}/profiles/TS48v7_SAIP2.3_NoBERTLV.der
-tmp=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$tmp"; }
-trap cleanup EXIT
-fail=0
-ok() { echo "ok - $*"; }
-bad() { echo "FAIL - $*"; fail=1; }
-port() { echo $((20000 + (RANDOM * 7 + $$) % 40000)); }
+. "$(dirname "$0")/daemons.sh"
 
 SMSR=447700100999
-"$BIN" ci init --dir "$tmp/pki" >/dev/null && "$BIN" ci issue --dir "$tmp/pki" --role eum --id EUM-T --out "$tmp/eum" >/dev/null &&
-  "$BIN" eum make --ci "$tmp/pki" --eum "$tmp/eum" --profile "$PKG" --smsr-id SMSR-T --count 2 --out "$tmp/fleet" \
-    --keys-out "$tmp/keys.jsonl" --transport-key 000102030405060708090a0b0c0d0e0f --msisdn-start 447700900100 \
-    --smsr-msisdn $SMSR >/dev/null 2>&1 || { bad "fleet setup"; exit 1; }
+make_fleet 2 447700900100 $SMSR
 EIDS=($(ls "$tmp/fleet/eis" | sed -n 's/\.json$//p'))
 E0=${EIDS[0]} E1=${EIDS[1]}
 # SMSR_TEST_DB: run against another store (e.g. a fresh PostgreSQL database from scripts/with-pg)

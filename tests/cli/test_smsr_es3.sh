@@ -7,24 +7,11 @@
 # ES8 STORE DATA goes with INSTALL [for personalization] naming the ISD-P (which the card accepts
 # only for an ISD-P it has: the creation is seen from the card); ProfileDownloadCompleted is
 # recorded; DeleteISDP by DP1 deletes the ISD-P on the card (`rsp euicc show` after the fleet stops).
-set -u
-BIN=${RSP_BIN:?}
-PKG=${RSP_SHARED_DIR:?}/profiles/TS48v7_SAIP2.3_NoBERTLV.der
-tmp=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$tmp"; }
-trap cleanup EXIT
-fail=0
-ok() { echo "ok - $*"; }
-bad() { echo "FAIL - $*"; fail=1; }
-port() { echo $((20000 + (RANDOM * 7 + $$) % 40000)); }
+. "$(dirname "$0")/daemons.sh"
 command -v curl >/dev/null || { echo "ok - # SKIP curl is not installed"; exit 0; }
 
 SMSR=447700100998
-"$BIN" ci init --dir "$tmp/pki" >/dev/null && "$BIN" ci issue --dir "$tmp/pki" --role eum --id EUM-T --out "$tmp/eum" >/dev/null &&
-  "$BIN" eum make --ci "$tmp/pki" --eum "$tmp/eum" --profile "$PKG" --smsr-id SMSR-T --count 1 --out "$tmp/fleet" \
-    --keys-out "$tmp/keys.jsonl" --transport-key 000102030405060708090a0b0c0d0e0f --msisdn-start 447700900200 \
-    --smsr-msisdn $SMSR >/dev/null 2>&1 || { bad "fleet setup"; exit 1; }
+make_fleet 1 447700900200 $SMSR
 E0=$(ls "$tmp/fleet/eis" | sed -n 's/\.json$//p' | head -1)
 DB="sqlite:$tmp/smsr.db"
 "$BIN" smsr import --db "$DB" --keys "$tmp/keys.jsonl" "$tmp"/fleet/eis/*.json >"$tmp/imp" 2>&1 || bad "import"

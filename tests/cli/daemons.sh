@@ -1,0 +1,23 @@
+# Shared by the daemon tests (test_smsr_e2e.sh, test_smsr_es3.sh, test_smdp_e2e.sh); sourced, not run.
+# Gives: $BIN, $PKG, a scratch $tmp removed at exit with every pid in pids() killed (so a failing test
+# still stops what it started), ok/bad reporting, a random loopback port, and make_fleet.
+set -u
+BIN=${RSP_BIN:?}
+PKG=${RSP_SHARED_DIR:?}/profiles/TS48v7_SAIP2.3_NoBERTLV.der
+tmp=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$tmp"; }
+trap cleanup EXIT
+fail=0
+ok() { echo "ok - $*"; }
+bad() { echo "FAIL - $*"; fail=1; }
+port() { echo $((20000 + (RANDOM * 7 + $$) % 40000)); }
+
+# make_fleet COUNT MSISDN_START SMSR_MSISDN: a PKI (CI, EUM-T) in $tmp/pki and $tmp/eum and COUNT
+# cards in $tmp/fleet with their keys in $tmp/keys.jsonl; exits the test when that fails.
+make_fleet() {
+  "$BIN" ci init --dir "$tmp/pki" >/dev/null && "$BIN" ci issue --dir "$tmp/pki" --role eum --id EUM-T --out "$tmp/eum" >/dev/null &&
+    "$BIN" eum make --ci "$tmp/pki" --eum "$tmp/eum" --profile "$PKG" --smsr-id SMSR-T --count "$1" --out "$tmp/fleet" \
+      --keys-out "$tmp/keys.jsonl" --transport-key 000102030405060708090a0b0c0d0e0f --msisdn-start "$2" \
+      --smsr-msisdn "$3" >/dev/null 2>&1 || { bad "fleet setup"; exit 1; }
+}
