@@ -2,7 +2,8 @@
  * "ES1.RegisterEIS"). The chain (CI -> CERT.EUM -> EumSignature, CERT.ECASD -> EUM) is the es layer's
  * rsp_es_eis_check_chain, the same code `rsp eum verify` runs; the ISD-R keys are unwrapped
  * (AdditionalProperty keyWrapping says how) and sealed under the master key before anything is
- * stored, so a refused EIS leaves nothing behind. Clear keys live in one stack buffer, wiped. */
+ * stored, so a refused EIS leaves nothing behind. The SCP81 PSK (key 1 of the ISD-R's SCP81 key set)
+ * is stored too, as a key set row of its KVN. Clear keys live in stack buffers, wiped. */
 #include <stdio.h>
 #include <string.h>
 
@@ -12,7 +13,7 @@
 #include "rsp/ids.h"
 #include "smsr_int.h"
 
-enum { SCP80_KVN = 0x01, SCP81_KVN = 0x40 };
+enum { SCP80_KVN = 0x01, SCP81_KVN = 0x40, SCP81_KVN_LAST = 0x4F };
 
 static rsp_err refuse(rsp_smsr_refusal *r, const char *subject, const char *reason, rsp_err e)
 {
@@ -30,10 +31,10 @@ static const char *property(const rsp_es_eis *eis, const char *key)
     return NULL;
 }
 
-/* Unwraps every ISD-R key; KIc || KID of KVN 01 go to kickid (the PSK is checked, not kept: the store
- * has no slot for SCP81 keys yet). */
+/* Unwraps every ISD-R key; KIc || KID of KVN 01 go to kickid, the SCP81 PSK (key 1 of the first key
+ * set with a KVN 40..4F) to psk with its KVN in *psk_kvn (0: the EIS has none). */
 static rsp_err unwrap_all(const rsp_smsr_es1_trust *t, const rsp_es_eis *eis, const uint8_t eidb[16],
-                          uint8_t kickid[32], rsp_diag *d)
+                          uint8_t kickid[32], uint8_t psk[16], uint8_t *psk_kvn, rsp_diag *d)
 {
     const char *mode = property(eis, "keyWrapping");
     bool ecies = mode && strcmp(mode, "ecies-x963-sha256-aes128kw") == 0;
@@ -55,9 +56,13 @@ static rsp_err unwrap_all(const rsp_smsr_es1_trust *t, const rsp_es_eis *eis, co
                                                   (uint8_t)ks->version, (uint8_t)key->key_identifier,
                                                   kc->value.data, kc->value.len, clear, sizeof(clear), &len);
                 bool s80 = ks->version == SCP80_KVN && (key->key_identifier == 1 || key->key_identifier == 2);
+                bool s81 = ks->version >= SCP81_KVN && ks->version <= SCP81_KVN_LAST && key->key_identifier == 1;
                 if (e == RSP_OK && s80 && len == 16) {
                     memcpy(kickid + 16 * (key->key_identifier - 1), clear, 16);
                     have |= 1u << key->key_identifier;
+                } else if (e == RSP_OK && s81 && len == 16 && !*psk_kvn) {
+                    memcpy(psk, clear, 16);
+                    *psk_kvn = (uint8_t)ks->version;
                 }
                 rsp_wipe(clear, sizeof(clear));
                 if (e)
@@ -100,13 +105,14 @@ rsp_err rsp_smsr_eis_register(rsp_smsr *e, const rsp_smsr_es1_trust *t, const rs
             return refuse(ref, "8.2.1", "3.3",
                           rsp_diag_set(d, RSP_ERR_EXISTS, "ICCID %s is on another eUICC", pi[i].iccid));
     }
-    uint8_t eidb[16], k[32];
+    uint8_t eidb[16], k[32], psk[16], psk_kvn = 0;
     rsp_store_keyset ks;
     memset(&ks, 0, sizeof(ks));
     err = rsp_eid_to_bytes(eid, eidb);
-    err = err ? err : unwrap_all(t, eis, eidb, k, d);
+    err = err ? err : unwrap_all(t, eis, eidb, k, psk, &psk_kvn, d);
     if (err) {
         rsp_wipe(k, sizeof(k));
+        rsp_wipe(psk, sizeof(psk));
         return refuse(ref, "8.1", err == RSP_ERR_VERIFY ? "6.1" : "2.1", err);
     }
     snprintf(ks.eid, sizeof(ks.eid), "%s", eid);
@@ -117,6 +123,10 @@ rsp_err rsp_smsr_eis_register(rsp_smsr *e, const rsp_smsr_es1_trust *t, const rs
      * in between leaves an EIS without keys, which the EUM's retry of RegisterEIS completes */
     err = err ? err : rsp_smsr_eis_import(e, eis, now);
     err = err ? err : rsp_store_keyset_put(e->st, &ks);
+    /* the SCP81 PSK (ES5 over HTTPS): its own key set row, sealed the same way */
+    if (err == RSP_OK && psk_kvn)
+        err = smsr_psk_put(e, eid, psk_kvn, psk);
+    rsp_wipe(psk, sizeof(psk));
     rsp_store_keyset_clear(&ks);
     err = err ? err : smsr_audit(e, eid, NULL, 0, "smsr.eis.registered", eis->signed_info->eum_id, now);
     return err; /* a store failure is ours (the endpoint answers 1.2 / 4.2) */

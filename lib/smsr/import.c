@@ -1,5 +1,5 @@
 /* Loading what the SM-SR knows about a card: the EIS (profiles, capabilities), the ISD-R SCP80 keys
- * (from an EUM keys-out line until the wrapped keys of the EIS are unwrapped here), and the
+ * and the SCP81 PSK (from an EUM keys-out line until the wrapped keys of the EIS are unwrapped here), and the
  * MSISDN -> EID index that deliver_sm needs, kept in the audit trail ("smsr.msisdn") so that every
  * worker on the same database learns it by reading the trail forward. */
 #include <jansson.h>
@@ -89,6 +89,22 @@ rsp_err rsp_smsr_msisdn_register(rsp_smsr *e, const char *eid, const char *msisd
     return smsr_audit(e, eid, NULL, 0, "smsr.msisdn", d, now);
 }
 
+/* The optional "scp81": {"kvn": 64, "psk": hex} of a keys-out line: sealed and stored as its own key
+ * set row. Absent: nothing (a card without HTTPS). */
+static rsp_err psk_import(rsp_smsr *e, const char *eid, json_t *s81)
+{
+    if (!s81)
+        return RSP_OK;
+    const char *hex = json_string_value(json_object_get(s81, "psk"));
+    json_int_t kvn = json_integer_value(json_object_get(s81, "kvn"));
+    uint8_t psk[16];
+    rsp_err err = RSP_ERR_FORMAT;
+    if (hex && kvn >= 0x40 && kvn <= 0x4F && rsp_hex_decode_fixed(hex, psk, 16, NULL) == RSP_OK)
+        err = smsr_psk_put(e, eid, (uint8_t)kvn, psk);
+    rsp_wipe(psk, sizeof(psk));
+    return err;
+}
+
 rsp_err rsp_smsr_keys_import(rsp_smsr *e, const char *line, size_t len)
 {
     json_error_t je;
@@ -111,6 +127,8 @@ rsp_err rsp_smsr_keys_import(rsp_smsr *e, const char *line, size_t len)
         err = smsr_keys_seal(e, ks.eid, ks.kvn, k, &ks.keys);
         if (err == RSP_OK)
             err = rsp_store_keyset_put(e->st, &ks);
+        if (err == RSP_OK)
+            err = psk_import(e, ks.eid, json_object_get(j, "scp81"));
     }
     rsp_wipe(k, sizeof(k));
     rsp_store_keyset_clear(&ks);

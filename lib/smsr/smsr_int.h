@@ -60,6 +60,13 @@ rsp_err smsr_keys_seal(const rsp_smsr *e, const char *eid, uint8_t kvn, const ui
 rsp_err smsr_keys_open(const rsp_smsr *e, const char *eid, uint8_t kvn, const rsp_buf *blob, uint8_t clear[32]);
 /* The keys of eid at the configured KVN, in clear into clear (the caller wipes it). */
 rsp_err smsr_keys_get(rsp_smsr *e, const char *eid, uint8_t clear[32]);
+/* The ISD-R SCP81 PSK (16 bytes, AES-128 PSK-TLS) at rest, a key set row of its own SCP81 KVN
+ * (0x40..0x4F, else RSP_ERR_RANGE): sealed like the SCP80 keys, with its own blob header. */
+rsp_err smsr_psk_seal(const rsp_smsr *e, const char *eid, uint8_t kvn, const uint8_t psk[16], rsp_buf *out);
+rsp_err smsr_psk_open(const rsp_smsr *e, const char *eid, uint8_t kvn, const rsp_buf *blob, uint8_t psk[16]);
+rsp_err smsr_psk_put(rsp_smsr *e, const char *eid, uint8_t kvn, const uint8_t psk[16]);
+/* Into psk (the caller wipes it); RSP_ERR_NOT_FOUND when the card has no PSK of that KVN. */
+rsp_err smsr_psk_get(rsp_smsr *e, const char *eid, uint8_t kvn, uint8_t psk[16]);
 
 /* Builds an SCP80 packet of one C-APDU for eid: counter reserved under fence (NULL outside an op). */
 rsp_err smsr_packet_build(rsp_smsr *e, const char *eid, const rsp_store_fence *fence, const rsp_buf *apdu,
