@@ -4,8 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "pki_files.h"
 #include "rsp/smdp.h"
 
 typedef struct smdp_opts {
@@ -324,12 +326,213 @@ static int smdp_es3(int argc, char **argv)
     return e == RSP_OK ? RSP_EXIT_OK : RSP_EXIT_FAIL;
 }
 
+/* ---- download / run: the SM-DP's PKI and the SM-SR it uses ---- */
+#define DP_MAX_EUM 8
+typedef struct dp_args {
+    const char *dir, *store, *smsr, *cert, *key, *ca, *ci, *dp, *eis_dir, *op, *type, *eid, *id;
+    const char *eum[DP_MAX_EUM];
+    size_t n_eum;
+    bool enable, json;
+} dp_args;
+
+/* The trust of admission (CI, EUM certificates) and the SM-DP's ES8 identity, as `rsp ci` leaves
+ * them. The TLS files default to the SM-DP's issued folder. */
+typedef struct dp_trust {
+    rsp_pki_role ci, dp, eum[DP_MAX_EUM];
+    rsp_bytes eums[DP_MAX_EUM];
+    rsp_smdp_trust t;
+    char tls[3][1100];
+} dp_trust;
+
+static void dp_trust_free(dp_trust *t)
+{
+    rsp_pki_role_free(&t->ci);
+    rsp_pki_role_free(&t->dp);
+    for (size_t i = 0; i < DP_MAX_EUM; i++)
+        rsp_pki_role_free(&t->eum[i]);
+}
+
+static rsp_err dp_trust_load(dp_args *a, dp_trust *t, rsp_diag *d)
+{
+    memset(t, 0, sizeof *t);
+    rsp_err e = rsp_pki_load_ci(a->ci, &t->ci, d);
+    e = e ? e : rsp_pki_load_issued(a->dp, RSP_GPCERT_ROLE_SMDP, &t->ci, &t->dp, d);
+    for (size_t i = 0; e == RSP_OK && i < a->n_eum; i++)
+        if ((e = rsp_pki_load_cert(a->eum[i], RSP_GPCERT_ROLE_EUM, &t->ci, &t->eum[i], d)) == RSP_OK)
+            t->eums[i] = rsp_buf_view(&t->eum[i].gpcert_der);
+    t->t = (rsp_smdp_trust){t->ci.key, t->eums, a->n_eum};
+    const char *names[3] = {"tls.crt.pem", "key.pem", "ca.crt.pem"};
+    const char **slot[3] = {&a->cert, &a->key, &a->ca};
+    for (int i = 0; e == RSP_OK && i < 3; i++)
+        if (!*slot[i]) {
+            snprintf(t->tls[i], sizeof t->tls[i], "%s/%s", a->dp, names[i]);
+            *slot[i] = t->tls[i];
+        }
+    return e;
+}
+
+/* Parses the options of download and run into a (run-only ones into extra, may be NULL). */
+static int dp_parse(int argc, char **argv, dp_args *a, const char **extra, const struct option *more, size_t n_more)
+{
+    a->json = rsp_cli_take_flag(&argc, argv, "--json");
+    a->enable = rsp_cli_take_flag(&argc, argv, "--enable");
+    struct option opts[40] = {
+        {"dir", 1, 0, 'd'},      {"store", 1, 0, 's'},   {"smsr", 1, 0, 'u'},    {"tls-cert", 1, 0, 'c'},
+        {"tls-key", 1, 0, 'k'},  {"tls-ca", 1, 0, 'a'},  {"ci", 1, 0, 'I'},      {"dp", 1, 0, 'P'},
+        {"eum", 1, 0, 'M'},      {"eis-dir", 1, 0, 'S'}, {"operator", 1, 0, 'o'}, {"type", 1, 0, 't'},
+        {"eid", 1, 0, 'e'},      {"id", 1, 0, 'i'},      {"help", 0, 0, 'h'}};
+    size_t n = 15;
+    for (size_t i = 0; i < n_more && n < 39; i++)
+        opts[n++] = more[i];
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': a->dir = optarg; break;
+        case 's': a->store = optarg; break;
+        case 'u': a->smsr = optarg; break;
+        case 'c': a->cert = optarg; break;
+        case 'k': a->key = optarg; break;
+        case 'a': a->ca = optarg; break;
+        case 'I': a->ci = optarg; break;
+        case 'P': a->dp = optarg; break;
+        case 'M':
+            if (a->n_eum == DP_MAX_EUM)
+                return -1;
+            a->eum[a->n_eum++] = optarg;
+            break;
+        case 'S': a->eis_dir = optarg; break;
+        case 'o': a->op = optarg; break;
+        case 't': a->type = optarg; break;
+        case 'e': a->eid = optarg; break;
+        case 'i': a->id = optarg; break;
+        case 'h': return -2;
+        default:
+            if (c >= 1000 && c < 1000 + 32 && extra) {
+                extra[c - 1000] = optarg ? optarg : "1";
+                break;
+            }
+            return -1;
+        }
+    }
+    return optind == argc ? 0 : -1;
+}
+
+static void dl_trace(void *arg, const char *dl_id, const char *what, unsigned n, rsp_err e, const rsp_diag *d)
+{
+    json_t *calls = arg;
+    char m[256] = "";
+    if (e != RSP_OK)
+        rsp_diag_str(d, e, m, sizeof m);
+    if (calls) {
+        json_array_append_new(calls, json_pack("{s:s, s:i, s:s, s:s}", "call", what, "n", (int)n, "result",
+                                               e == RSP_OK ? "ok" : rsp_err_name(e), "why", m));
+        return;
+    }
+    (void)dl_id;
+    if (n)
+        printf("  ES3.%s #%u: %s%s%s\n", what, n, e == RSP_OK ? "ok" : "failed", e ? ": " : "", m);
+    else
+        printf("  ES3.%s: %s%s%s\n", what, e == RSP_OK ? "ok" : "failed", e ? ": " : "", m);
+    fflush(stdout);
+}
+
+#define DOWNLOAD_USAGE                                                                                       \
+    "usage: rsp smdp download --dir D [--store URI] --smsr https://HOST:PORT --ci CI_DIR --dp DP_DIR\n"        \
+    "         --eum EUM_CERT [--eum ...] [--eis-dir DIR] [--tls-cert F --tls-key F --tls-ca F]\n"             \
+    "         (--operator OP --type T --eid EID [--enable] | --id ID) [--json]\n"                             \
+    "  One whole download in the foreground (GetEIS + admission, identity, CreateISDP, ES8 key\n"          \
+    "  establishment, SCP03t load, ProfileDownloadCompleted, EnableProfile), each ES3 call printed.\n"     \
+    "  --dp: the SM-DP's `rsp ci issue --role smdp` folder (ES8 key and CERT.DP; TLS files by default).\n"  \
+    "  --eis-dir: the EUM's EIS files, for CERT.ECASD when the SM-SR's GetEIS carries none.\n"            \
+    "  --id: run (or resume) that journalled download; a new one gets --id or cli-<time>-<pid>.\n"        \
+    "  Exit: 0 done, 1 failed (the journal says how it ended), 2 usage."
+
+/* One download through rsp smsr in the foreground. */
+static int smdp_download(int argc, char **argv)
+{
+    dp_args a;
+    memset(&a, 0, sizeof a);
+    int p = dp_parse(argc, argv, &a, NULL, NULL, 0);
+    if (p == -2) {
+        puts(DOWNLOAD_USAGE);
+        return RSP_EXIT_OK;
+    }
+    if (p < 0 || !a.dir || !a.smsr || !a.ci || !a.dp || !a.n_eum || (!a.id && (!a.op || !a.type || !a.eid)))
+        return rsp_cli_usage_error(DOWNLOAD_USAGE);
+    rsp_diag d;
+    rsp_diag_clear(&d);
+    dp_trust tr;
+    rsp_err e = dp_trust_load(&a, &tr, &d);
+    if (e != RSP_OK) {
+        dp_trust_free(&tr);
+        rsp_cli_fail("smdp download: PKI", e, &d);
+        return RSP_EXIT_FAIL;
+    }
+    rsp_smdp_inv *inv = NULL;
+    int rc = open_inv(&(smdp_opts){.dir = a.dir, .store = a.store}, &inv);
+    if (rc != RSP_EXIT_OK) {
+        dp_trust_free(&tr);
+        return rc;
+    }
+    rsp_smdp_dl req, out;
+    memset(&req, 0, sizeof req);
+    memset(&out, 0, sizeof out);
+    if (a.id)
+        snprintf(req.id, sizeof req.id, "%s", a.id);
+    else
+        snprintf(req.id, sizeof req.id, "cli-%lld-%d", (long long)time(NULL), (int)getpid());
+    if (rsp_smdp_dl_load(inv, req.id, &out) != RSP_OK) {
+        if (!a.op || !a.type || !a.eid) {
+            rsp_smdp_inv_close(inv);
+            dp_trust_free(&tr);
+            return rsp_cli_usage_error("smdp download: no download %s to resume; give --operator, --type, --eid", req.id);
+        }
+        snprintf(req.op, sizeof req.op, "%s", a.op);
+        snprintf(req.type, sizeof req.type, "%s", a.type);
+        snprintf(req.eid, sizeof req.eid, "%s", a.eid);
+        req.enable = a.enable;
+        e = rsp_smdp_dl_start(inv, &req, &d);
+    }
+    json_t *calls = a.json ? json_array() : NULL;
+    rsp_smdp_runner *r = NULL;
+    rsp_smdp_runner_opts ro = {&tr.t, tr.dp.key, tr.dp.gpcert_der.data, tr.dp.gpcert_der.len,
+                               {a.smsr, a.cert, a.key, a.ca, NULL, 0}, a.eis_dir, dl_trace, calls};
+    rsp_smdp_dl cur;
+    if (e == RSP_OK && rsp_smdp_dl_load(inv, req.id, &cur) == RSP_OK) {
+        ro.es3.mno_id = cur.op;
+        if (!a.json)
+            printf("download %s: %s/%s to %s%s\n", req.id, cur.op, cur.type, cur.eid, cur.enable ? " (enable)" : "");
+        e = rsp_smdp_runner_new(&ro, &r, &d);
+    }
+    if (e == RSP_OK)
+        e = rsp_smdp_runner_run(r, inv, req.id, (int64_t)time(NULL), &out, &d);
+    if (out.id[0]) {
+        if (a.json)
+            rsp_cli_json_out(json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "id", out.id, "step",
+                                       rsp_smdp_dl_step_name(out.step), "outcome", out.outcome, "iccid", out.iccid,
+                                       "eid", out.eid, "result", e == RSP_OK ? "done" : "failed", "calls", calls));
+        else
+            printf("download %s: %s (%s)%s%s\n", out.id, rsp_smdp_dl_step_name(out.step), out.outcome,
+                   out.iccid[0] ? " iccid " : "", out.iccid);
+        calls = NULL;
+    }
+    json_decref(calls);
+    rsp_smdp_runner_free(r);
+    rsp_smdp_inv_close(inv);
+    dp_trust_free(&tr);
+    if (e != RSP_OK)
+        rsp_cli_fail("smdp download", e, &d);
+    return e == RSP_OK ? RSP_EXIT_OK : RSP_EXIT_FAIL;
+}
+
 int rsp_cmd_smdp(int argc, char **argv)
 {
     static const rsp_cmd sub[] = {
         {"import", smdp_import, "import a pool's SAIP package, identities from CSV, or generated identities"},
         {"inventory", smdp_inventory, "pools per operator and profile type with counts per state"},
         {"take", smdp_take, "allocate one identity to an EID and write the personalised package"},
+        {"download", smdp_download, "one whole download through an SM-SR in the foreground, each ES3 call printed"},
         {"es3", smdp_es3, "one ES3 call to an SM-SR over HTTPS mTLS (get-eis, create-isdp, send-data, ...)"},
         {NULL, NULL, NULL},
     };

@@ -235,6 +235,35 @@ rsp_err rsp_smdp_dl_list(rsp_smdp_inv *inv, bool unfinished_only, rsp_smdp_dl **
 rsp_err rsp_smdp_dl_run(rsp_smdp_inv *inv, const rsp_smdp_trust *t, const rsp_smdp_es3 *es3,
                         const rsp_smdp_es8 *es8, const char *id, int64_t now, rsp_smdp_dl *out, rsp_diag *diag);
 
+/* ---- one download with the product clients (lib/smdp/runner.c) ----
+ * rsp_smdp_dl_run over the ES3 client (HTTPS mTLS to the SM-SR) and the product ES8 session, opened
+ * once admission has accepted the card's CERT.ECASD. The SM-SR's GetEIS may not carry the ECASD key
+ * sets (rsp smsr keeps no certificates): then CERT.ECASD and the capabilities come from the EUM's EIS
+ * file <eis_dir>/<EID>.json (ES1.RegisterEIS JSON, as `rsp eum make` writes it), the free memory
+ * still from the SM-SR. Either way admission checks the chain to the CI. One runner serves one
+ * thread (its ES3 client is synchronous). */
+typedef void (*rsp_smdp_trace_fn)(void *arg, const char *dl_id, const char *what, unsigned n, rsp_err e,
+                                  const rsp_diag *d);
+typedef struct rsp_smdp_runner_opts {
+    const rsp_smdp_trust *trust;        /* borrowed, must outlive the runner */
+    const rsp_eckey *sk_dp;             /* SK.DP.ECDSA, borrowed */
+    const uint8_t *cert_dp;             /* CERT.DP.ECDSA (7F21), borrowed */
+    size_t cert_dp_len;
+    rsp_smdp_es3_client_opts es3;       /* strings read during rsp_smdp_runner_new only */
+    const char *eis_dir;                /* optional; copied */
+    rsp_smdp_trace_fn trace;            /* each ES3 call's outcome (may be NULL) */
+    void *trace_arg;
+} rsp_smdp_runner_opts;
+typedef struct rsp_smdp_runner rsp_smdp_runner;
+rsp_err rsp_smdp_runner_new(const rsp_smdp_runner_opts *o, rsp_smdp_runner **out, rsp_diag *diag);
+/* Runs (or resumes) the journalled download id, as rsp_smdp_dl_run. */
+rsp_err rsp_smdp_runner_run(rsp_smdp_runner *r, rsp_smdp_inv *inv, const char *id, int64_t now, rsp_smdp_dl *out,
+                            rsp_diag *diag);
+/* The ES3 interface of the runner (its client, traced), for relayed calls. */
+rsp_smdp_es3 rsp_smdp_runner_es3(rsp_smdp_runner *r);
+rsp_smdp_es3_client *rsp_smdp_runner_client(rsp_smdp_runner *r);
+void rsp_smdp_runner_free(rsp_smdp_runner *r);
+
 /* ---- ES2 (Operator -> SM-DP) ---- */
 /* Accepts ES2.DownloadProfile from operator_id (taken from the caller's TLS client certificate, never
  * from the message): checks Eid, ProfileType (a pool of that operator) and FunctionCallIdentifier,

@@ -8,8 +8,10 @@
 #include "smdp_int.h"
 
 /* The first certificate of the ECASD's key sets, in either EIS form (plain list or njiwa entries). */
-static const rsp_buf *ecasd_cert(const rsp_es_security_domain *sd)
+const rsp_buf *rsp_smdp__ecasd_cert(const rsp_es_security_domain *sd)
 {
+    if (!sd)
+        return NULL;
     const rsp_es_key_set *ks = sd->key_sets.v;
     for (size_t i = 0; i < sd->key_sets.n; i++) {
         if (ks[i].certificates.n) {
@@ -47,7 +49,7 @@ rsp_err rsp_smdp_admit(const rsp_smdp_trust *t, const rsp_es_eis *eis, size_t pa
     const rsp_es_eum_signed_info *si = eis->signed_info;
     if (!si || !si->ecasd)
         return rsp_diag_set(diag, RSP_ERR_FORMAT, "EIS has no ECASD");
-    const rsp_buf *raw = ecasd_cert(si->ecasd);
+    const rsp_buf *raw = rsp_smdp__ecasd_cert(si->ecasd);
     if (!raw || !raw->len)
         return rsp_diag_set(diag, RSP_ERR_FORMAT, "EIS carries no CERT.ECASD");
     rsp_gpcert cert;

@@ -19,4 +19,7 @@ rsp_err rsp_smdp__read_file(const char *path, rsp_buf *out);
 /* Writes a whole file durably (temp, fsync, rename, fsync of its folder). */
 rsp_err rsp_smdp__write_atomic(const char *path, const void *p, size_t len);
 
+/* The first certificate of an ECASD's key sets (plain list or njiwa entries), or NULL. */
+const rsp_buf *rsp_smdp__ecasd_cert(const rsp_es_security_domain *sd);
+
 #endif

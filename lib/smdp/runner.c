@@ -1,0 +1,220 @@
+/* One download with the product clients: rsp_smdp_dl_run over the ES3 client and an ES8 session
+ * that opens itself at the first key-establishment payload with the CERT.ECASD that admission
+ * accepted (the download's step table decides the order; this file only supplies the parts).
+ * The SM-SR's GetEIS carries no ECASD key sets when its store keeps none: CERT.ECASD then comes from
+ * the EUM's own EIS file, which admission checks to the CI like any other (a file is no more trusted
+ * than the SM-SR). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rsp/es.h"
+#include "smdp_int.h"
+
+struct rsp_smdp_runner {
+    rsp_smdp_runner_opts o;
+    char eis_dir[RSP_SMDP_PATH_MAX - 64];
+    char dl_id[RSP_SMDP_NAME_MAX + 1];   /* the download being run (traces) */
+    rsp_smdp_es3_client *cl;
+    rsp_smdp_es3 real;
+    rsp_es_msg file;                     /* the EUM's EIS, when the SM-SR's lacks CERT.ECASD */
+    rsp_buf ecasd;                       /* CERT.ECASD of the last EIS handed to admission */
+    rsp_smdp_es8_session s8;
+    bool s8_open;
+    unsigned sends;
+};
+
+static void trace(rsp_smdp_runner *r, const char *what, unsigned n, rsp_err e, const rsp_diag *d)
+{
+    if (r->o.trace)
+        r->o.trace(r->o.trace_arg, r->dl_id, what, n, e, d);
+}
+
+/* The EUM's EIS of eid from eis_dir into r->file. */
+static rsp_err load_file_eis(rsp_smdp_runner *r, const char *eid, const rsp_es_eis **out, rsp_diag *diag)
+{
+    char path[RSP_SMDP_PATH_MAX];
+    rsp_es_msg_free(&r->file);
+    memset(&r->file, 0, sizeof r->file);
+    if (snprintf(path, sizeof path, "%s/%s.json", r->eis_dir, eid) >= (int)sizeof path)
+        return RSP_ERR_LENGTH;
+    rsp_buf b = RSP_BUF_INIT;
+    rsp_err e = rsp_smdp__read_file(path, &b);
+    if (e != RSP_OK) {
+        rsp_buf_free(&b);
+        return rsp_diag_set(diag, e, "the SM-SR's EIS has no CERT.ECASD and %s cannot be read", path);
+    }
+    const rsp_es_func *f = rsp_es_func_find(RSP_ES1, "RegisterEIS", strlen("RegisterEIS"));
+    e = f ? rsp_es_json_decode(f, false, b.data, b.len, NULL, &r->file, diag) : RSP_ERR_INTERNAL;
+    rsp_buf_free(&b);
+    const rsp_es_eis_req *q = e == RSP_OK ? r->file.body : NULL;
+    if (e == RSP_OK && (!q || !q->eis || !q->eis->signed_info || !q->eis->signed_info->eid ||
+                        strcmp(q->eis->signed_info->eid, eid) != 0))
+        e = rsp_diag_set(diag, RSP_ERR_FORMAT, "%s is not the EIS of %s", path, eid);
+    if (e == RSP_OK)
+        *out = q->eis;
+    return e;
+}
+
+static rsp_err tr_get_eis(void *arg, const char *eid, const rsp_es_eis **eis, rsp_diag *diag)
+{
+    rsp_smdp_runner *r = arg;
+    rsp_err e = r->real.get_eis(r->real.arg, eid, eis, diag);
+    trace(r, "GetEIS", 0, e, diag);
+    if (e == RSP_OK && !rsp_smdp__ecasd_cert((*eis)->signed_info ? (*eis)->signed_info->ecasd : NULL) &&
+        r->eis_dir[0]) {
+        const rsp_es_eis *f = NULL;
+        int64_t mem = (*eis)->available_memory_for_profiles;
+        if ((e = load_file_eis(r, eid, &f, diag)) == RSP_OK) {
+            ((rsp_es_eis *)f)->available_memory_for_profiles = mem; /* ours: the SM-SR's live figure */
+            *eis = f;
+        }
+    }
+    const rsp_buf *c = e == RSP_OK && (*eis)->signed_info ? rsp_smdp__ecasd_cert((*eis)->signed_info->ecasd) : NULL;
+    rsp_buf_reset(&r->ecasd);
+    if (c)
+        e = rsp_buf_set(&r->ecasd, c->data, c->len);
+    return e;
+}
+
+static rsp_err tr_create(void *arg, const char *eid, const char *iccid, size_t memory, rsp_diag *diag)
+{
+    rsp_smdp_runner *r = arg;
+    rsp_err e = r->real.create_isdp(r->real.arg, eid, iccid, memory, diag);
+    trace(r, "CreateISDP", 0, e, diag);
+    return e;
+}
+
+static rsp_err tr_send(void *arg, const char *eid, const char *iccid, const uint8_t *p, size_t len, rsp_buf *resp,
+                       rsp_diag *diag)
+{
+    rsp_smdp_runner *r = arg;
+    rsp_err e = r->real.send_data(r->real.arg, eid, iccid, p, len, resp, diag);
+    trace(r, "SendData", ++r->sends, e, diag);
+    return e;
+}
+
+static rsp_err tr_completed(void *arg, const char *eid, const char *iccid, rsp_diag *diag)
+{
+    rsp_smdp_runner *r = arg;
+    rsp_err e = r->real.completed(r->real.arg, eid, iccid, diag);
+    trace(r, "ProfileDownloadCompleted", 0, e, diag);
+    return e;
+}
+
+static rsp_err tr_enable(void *arg, const char *eid, const char *iccid, rsp_diag *diag)
+{
+    rsp_smdp_runner *r = arg;
+    rsp_err e = r->real.enable(r->real.arg, eid, iccid, diag);
+    trace(r, "EnableProfile", 0, e, diag);
+    return e;
+}
+
+static rsp_err tr_delete(void *arg, const char *eid, const char *iccid, rsp_diag *diag)
+{
+    rsp_smdp_runner *r = arg;
+    rsp_err e = r->real.delete_isdp(r->real.arg, eid, iccid, diag);
+    trace(r, "DeleteISDP", 0, e, diag);
+    return e;
+}
+
+/* ES8: the session opens at the first payload, with the CERT.ECASD admitted in this run. */
+static rsp_err lz_keyest(void *arg, unsigned n, const rsp_buf *prev, rsp_buf *out, rsp_diag *diag)
+{
+    rsp_smdp_runner *r = arg;
+    if (n == 0) {
+        if (r->s8_open)
+            rsp_smdp_es8_close(&r->s8);
+        r->s8_open = false;
+        if (!r->ecasd.len)
+            return rsp_diag_set(diag, RSP_ERR_STATE, "no admitted CERT.ECASD for key establishment");
+        rsp_err e = rsp_smdp_es8_open(&r->s8, r->o.sk_dp, r->o.cert_dp, r->o.cert_dp_len, r->ecasd.data,
+                                      r->ecasd.len, 0x30, diag);
+        if (e != RSP_OK)
+            return e;
+        r->s8_open = true;
+    }
+    if (!r->s8_open)
+        return rsp_diag_set(diag, RSP_ERR_STATE, "ES8 session not open");
+    rsp_smdp_es8 s = rsp_smdp_es8_of(&r->s8);
+    return s.keyest(s.arg, n, prev, out, diag);
+}
+
+static rsp_err lz_load(void *arg, const rsp_buf *package, unsigned n, const rsp_buf *prev, rsp_buf *out, bool *last,
+                       rsp_diag *diag)
+{
+    rsp_smdp_runner *r = arg;
+    if (!r->s8_open)
+        return rsp_diag_set(diag, RSP_ERR_STATE, "ES8 session not open");
+    rsp_smdp_es8 s = rsp_smdp_es8_of(&r->s8);
+    return s.load(s.arg, package, n, prev, out, last, diag);
+}
+
+static rsp_err lz_installed(void *arg, const rsp_buf *last_resp, rsp_diag *diag)
+{
+    rsp_smdp_runner *r = arg;
+    rsp_smdp_es8 s = rsp_smdp_es8_of(&r->s8);
+    return s.installed(s.arg, last_resp, diag);
+}
+
+rsp_err rsp_smdp_runner_new(const rsp_smdp_runner_opts *o, rsp_smdp_runner **out, rsp_diag *diag)
+{
+    if (!o || !o->trust || !o->sk_dp || !o->cert_dp || !out)
+        return RSP_ERR_INVAL;
+    rsp_smdp_runner *r = calloc(1, sizeof *r);
+    if (!r)
+        return RSP_ERR_NOMEM;
+    r->o = *o;
+    if (o->eis_dir && snprintf(r->eis_dir, sizeof r->eis_dir, "%s", o->eis_dir) >= (int)sizeof r->eis_dir) {
+        free(r);
+        return rsp_diag_set(diag, RSP_ERR_LENGTH, "EIS folder name too long");
+    }
+    r->o.eis_dir = NULL;
+    rsp_err e = rsp_smdp_es3_client_new(&o->es3, &r->cl, diag);
+    if (e != RSP_OK) {
+        free(r);
+        return e;
+    }
+    r->real = rsp_smdp_es3_client_iface(r->cl);
+    *out = r;
+    return RSP_OK;
+}
+
+rsp_smdp_es3 rsp_smdp_runner_es3(rsp_smdp_runner *r)
+{
+    return (rsp_smdp_es3){r, tr_get_eis, tr_create, tr_send, tr_completed, tr_enable, tr_delete};
+}
+
+rsp_smdp_es3_client *rsp_smdp_runner_client(rsp_smdp_runner *r)
+{
+    return r ? r->cl : NULL;
+}
+
+rsp_err rsp_smdp_runner_run(rsp_smdp_runner *r, rsp_smdp_inv *inv, const char *id, int64_t now, rsp_smdp_dl *out,
+                            rsp_diag *diag)
+{
+    if (!r || !inv || !id || !out)
+        return RSP_ERR_INVAL;
+    snprintf(r->dl_id, sizeof r->dl_id, "%s", id);
+    r->sends = 0;
+    rsp_buf_reset(&r->ecasd);
+    const rsp_smdp_es3 es3 = rsp_smdp_runner_es3(r);
+    const rsp_smdp_es8 es8 = {r, lz_keyest, lz_load, lz_installed};
+    rsp_err e = rsp_smdp_dl_run(inv, r->o.trust, &es3, &es8, id, now, out, diag);
+    if (r->s8_open)
+        rsp_smdp_es8_close(&r->s8);   /* the keys die with the download */
+    r->s8_open = false;
+    return e;
+}
+
+void rsp_smdp_runner_free(rsp_smdp_runner *r)
+{
+    if (!r)
+        return;
+    if (r->s8_open)
+        rsp_smdp_es8_close(&r->s8);
+    rsp_smdp_es3_client_free(r->cl);
+    rsp_es_msg_free(&r->file);
+    rsp_buf_free(&r->ecasd);
+    free(r);
+}
