@@ -25,7 +25,7 @@
 #include "rsp/err.h"
 
 #define RSP_STORE_ID_LEN 128   /* EUM, SM-SR, SM-DP, MNO, M2M SP ids, requester, FCID, profile type */
-#define RSP_STORE_SCHEMA_VERSION 4
+#define RSP_STORE_SCHEMA_VERSION 5
 
 typedef struct rsp_store rsp_store;
 
@@ -287,6 +287,100 @@ rsp_err rsp_store_onc_set(rsp_store *s, const char *operator_id, const char *pro
                           uint32_t notifications);
 rsp_err rsp_store_onc_get(rsp_store *s, const char *operator_id, const char *profile_type,
                           uint32_t *notifications);
+
+/* ---- Outbox: messages to deliver, durably (lib/svc/svc_outbox.c sends them) ----
+ * One row per message (a result callback, a Handle*Notification): stored before any attempt, so a
+ * crash or a peer that is down loses nothing. Delivery is at least once: a row is claimed with a
+ * lease (a crash mid-POST lets another worker resend it after the lease; PostgreSQL claims with
+ * SKIP LOCKED, so two workers never hold the same row at once), marked sent on a 2xx, else retried
+ * later, and dead after the sender's maximum age. Sent rows are kept for audit until pruned.
+ * docs/modules/store.md, "Outbox". */
+typedef enum rsp_store_outbox_state {
+    RSP_STORE_OUTBOX_PENDING = 0,
+    RSP_STORE_OUTBOX_SENT = 1,
+    RSP_STORE_OUTBOX_DEAD = 2,
+} rsp_store_outbox_state;
+
+#define RSP_STORE_URL_LEN 512
+
+typedef struct rsp_store_outbox {
+    int64_t id;                     /* assigned by add */
+    char owner[64];                 /* the daemon that sends it ("smsr", "smdp") */
+    char key[256];                  /* "" or a de-duplication key: one row per key, ever */
+    char url[RSP_STORE_URL_LEN];    /* https://host[:port]/path */
+    char ctype[128];                /* Content-Type */
+    char action[256];               /* SOAPAction ("" for none) */
+    rsp_buf body;                   /* owned */
+    int64_t created;
+    int64_t next_attempt;           /* not claimed before */
+    uint32_t attempts;              /* failed attempts so far */
+    rsp_store_outbox_state state;
+    char last_error[256];
+    int64_t op_id;                  /* 0: none; else the operation it answers (audit) */
+    int64_t lease_until;            /* while claimed */
+    char worker[64];                /* last claimer */
+    int64_t generation;             /* claims so far: the fence of the claimer's writes */
+    int64_t updated;                /* last change (sent: when) */
+} rsp_store_outbox;
+
+void rsp_store_outbox_clear(rsp_store_outbox *m);
+/* Stores m as PENDING (reads owner, key, url, ctype, action, body, created, next_attempt, op_id).
+ * RSP_ERR_EXISTS when m->key is set and a row with that key exists (nothing written). */
+rsp_err rsp_store_outbox_add(rsp_store *s, const rsp_store_outbox *m, int64_t *id);
+rsp_err rsp_store_outbox_get(rsp_store *s, int64_t id, rsp_store_outbox *m);
+/* Claims up to max PENDING rows of owner that are due (next_attempt <= now) and not held (lease
+ * lapsed), oldest due first: each gets lease_until = now + lease, worker, generation + 1. *out is
+ * malloc'd (clear each row, then free); *n may be 0. */
+rsp_err rsp_store_outbox_claim(rsp_store *s, const char *owner, const char *worker, int64_t now,
+                               int64_t lease, size_t max, rsp_store_outbox **out, size_t *n);
+/* The claimer's outcome for row id claimed with generation gen: delivered (SENT), to try again at
+ * next_attempt (attempts + 1, err kept), or given up (DEAD). RSP_STORE_FENCED when the row was
+ * claimed again since (or is no longer PENDING); RSP_ERR_NOT_FOUND if no such row. */
+rsp_err rsp_store_outbox_sent(rsp_store *s, int64_t id, int64_t gen, int64_t now);
+rsp_err rsp_store_outbox_retry(rsp_store *s, int64_t id, int64_t gen, int64_t now,
+                               int64_t next_attempt, const char *err);
+rsp_err rsp_store_outbox_dead(rsp_store *s, int64_t id, int64_t gen, int64_t now, const char *err);
+/* Deletes SENT rows last changed before `before`; *n (may be NULL) gets the count. */
+rsp_err rsp_store_outbox_prune(rsp_store *s, int64_t before, size_t *n);
+
+typedef struct rsp_store_outbox_stats {
+    size_t pending, sent, dead;
+    int64_t oldest_pending;         /* created of the oldest PENDING row; 0 when none */
+} rsp_store_outbox_stats;
+/* Counts of owner's rows by state (the whole fleet's, whichever worker asks). */
+rsp_err rsp_store_outbox_stats_get(rsp_store *s, const char *owner, rsp_store_outbox_stats *st);
+
+/* Pending replies: what a message needs to be built later, recorded when the obligation arises (an
+ * ES call accepted with a ReplyTo, an ONC event) and turned into an outbox row by whichever worker
+ * sees it ready: at once when op_id is 0, else once operation op_id has settled (DONE, FAILED or
+ * EXPIRED). The move deletes the reply and adds the message in one transaction, so a reply becomes
+ * exactly one message even when several workers race for it. */
+typedef struct rsp_store_outbox_reply {
+    int64_t id;                     /* assigned by add */
+    char owner[64];
+    char key[256];                  /* unique: adding the same key twice keeps the first */
+    int64_t op_id;                  /* 0: ready now */
+    char caller[RSP_STORE_ID_LEN];  /* who gets the message (the requester, the Operator) */
+    char function[64];              /* e.g. "ES4.EnableProfile", "ES4.HandleProfileEnabledNotification" */
+    char reply_to[RSP_STORE_URL_LEN]; /* the request's ReplyTo ("" for notifications) */
+    char message_id[256];           /* the request's MessageID (the result's RelatesTo) */
+    char fcid[RSP_STORE_ID_LEN];    /* FunctionCallIdentifier */
+    char eid[33];
+    char iccid[21];
+    uint32_t flags;                 /* the owner's encoding facts (dialect, binding, role, ...) */
+    int64_t created;
+} rsp_store_outbox_reply;
+
+/* RSP_ERR_EXISTS when r->key is already recorded (nothing written). */
+rsp_err rsp_store_outbox_reply_add(rsp_store *s, const rsp_store_outbox_reply *r, int64_t *id);
+/* Up to max replies of owner that are ready (see above), oldest first; *out malloc'd. */
+rsp_err rsp_store_outbox_reply_ready(rsp_store *s, const char *owner, size_t max, rsp_store_outbox_reply **out,
+                              size_t *n);
+/* Turns reply id into the message m (m NULL: drops the reply, nothing to send), in one
+ * transaction. RSP_ERR_NOT_FOUND when the reply is gone (another worker moved it): nothing
+ * written. *outbox_id (may be NULL) gets the message's row (0 when dropped, or when m->key was
+ * already in the outbox). */
+rsp_err rsp_store_outbox_reply_move(rsp_store *s, int64_t id, const rsp_store_outbox *m, int64_t *outbox_id);
 
 /* ---- SM-DP profile inventory ---- */
 typedef enum rsp_store_inv_state {

@@ -12,6 +12,10 @@
     " COALESCE(MIN(CASE WHEN state IN (1,2) THEN id END), MIN(id))," \
     " MAX(CASE WHEN state IN (1,2) THEN 1 ELSE 0 END) FROM op WHERE state < 3 GROUP BY eid;"
 
+/* v5: due rows by owner (claims), sent rows by age (pruning). */
+#define OUTBOX_INDEXES "CREATE INDEX outbox_due ON outbox(owner, next_attempt, id) WHERE state = 0;" \
+    "CREATE INDEX outbox_sent ON outbox(updated) WHERE state = 1;"
+
 /* SQLite: INTEGER is 64-bit; AUTOINCREMENT so ids are never reused after deletes. */
 static const char *const sqlite_steps[] = {
     /* v1: EIS, profiles, key sets, operations, audit. */
@@ -62,6 +66,20 @@ static const char *const sqlite_steps[] = {
     LANE_FILL
     "CREATE INDEX lane_ready ON lane(head) WHERE busy = 0 AND head IS NOT NULL;"
     "CREATE INDEX op_lease ON op(lease_until) WHERE state IN (1,2);",
+    /* v5: the outbox (messages to deliver, durably) and the pending replies they are built from
+     * (outbox.c). "key" de-duplicates (UNIQUE allows many NULLs: rows without a key). */
+    "CREATE TABLE outbox(id INTEGER PRIMARY KEY AUTOINCREMENT, owner TEXT NOT NULL, key TEXT UNIQUE,"
+    " url TEXT NOT NULL, ctype TEXT NOT NULL, action TEXT NOT NULL, body BLOB NOT NULL,"
+    " created INTEGER NOT NULL, next_attempt INTEGER NOT NULL, attempts INTEGER NOT NULL,"
+    " state INTEGER NOT NULL, last_error TEXT NOT NULL, op_id INTEGER NOT NULL,"
+    " lease_until INTEGER NOT NULL, worker TEXT NOT NULL, gen INTEGER NOT NULL,"
+    " updated INTEGER NOT NULL);"
+    OUTBOX_INDEXES
+    "CREATE TABLE outbox_reply(id INTEGER PRIMARY KEY AUTOINCREMENT, owner TEXT NOT NULL,"
+    " key TEXT NOT NULL UNIQUE, op_id INTEGER NOT NULL, caller TEXT NOT NULL, function TEXT NOT NULL,"
+    " reply_to TEXT NOT NULL, message_id TEXT NOT NULL, fcid TEXT NOT NULL, eid TEXT NOT NULL,"
+    " iccid TEXT NOT NULL, flags INTEGER NOT NULL, created INTEGER NOT NULL);"
+    "CREATE INDEX outbox_reply_owner ON outbox_reply(owner, id);",
 };
 
 static const char *const pg_steps[] = {
@@ -117,6 +135,19 @@ static const char *const pg_steps[] = {
     LANE_FILL
     "CREATE INDEX lane_ready ON lane(head) WHERE busy = 0 AND head IS NOT NULL;"
     "CREATE INDEX op_lease ON op(lease_until) WHERE state IN (1,2);",
+    /* v5 */
+    "CREATE TABLE outbox(id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, owner TEXT NOT NULL,"
+    " key TEXT UNIQUE, url TEXT NOT NULL, ctype TEXT NOT NULL, action TEXT NOT NULL,"
+    " body BYTEA NOT NULL, created BIGINT NOT NULL, next_attempt BIGINT NOT NULL,"
+    " attempts INTEGER NOT NULL, state INTEGER NOT NULL, last_error TEXT NOT NULL,"
+    " op_id BIGINT NOT NULL, lease_until BIGINT NOT NULL, worker TEXT NOT NULL, gen BIGINT NOT NULL,"
+    " updated BIGINT NOT NULL);"
+    OUTBOX_INDEXES
+    "CREATE TABLE outbox_reply(id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+    " owner TEXT NOT NULL, key TEXT NOT NULL UNIQUE, op_id BIGINT NOT NULL, caller TEXT NOT NULL,"
+    " function TEXT NOT NULL, reply_to TEXT NOT NULL, message_id TEXT NOT NULL, fcid TEXT NOT NULL,"
+    " eid TEXT NOT NULL, iccid TEXT NOT NULL, flags BIGINT NOT NULL, created BIGINT NOT NULL);"
+    "CREATE INDEX outbox_reply_owner ON outbox_reply(owner, id);",
 };
 
 _Static_assert(sizeof sqlite_steps / sizeof sqlite_steps[0] == RSP_STORE_SCHEMA_VERSION,

@@ -12,6 +12,16 @@
     "lease_until,worker,script,result,gen"
 #define AUD_COLS "id,ts,actor,eid,iccid,op_id,event,detail"
 #define INV_COLS "iccid,profile_type,state,eid,package_path,package,updated"
+#define OB_COLS "id,owner,key,url,ctype,action,body,created,next_attempt,attempts,state,last_error," \
+    "op_id,lease_until,worker,gen,updated"
+#define RP_COLS "id,owner,key,op_id,caller,function,reply_to,message_id,fcid,eid,iccid,flags,created"
+/* Outbox claims: due, unheld rows of one owner, oldest due first (partial index outbox_due).
+ * PostgreSQL skips rows another claimer has locked instead of queueing behind them. */
+#define OB_CLAIM_SET "UPDATE outbox SET lease_until = $4, worker = $3, gen = gen + 1, updated = $2" \
+    " WHERE state = 0 AND lease_until < $2 AND id IN (SELECT id FROM outbox WHERE owner = $1" \
+    " AND state = 0 AND next_attempt <= $2 AND lease_until < $2 ORDER BY next_attempt, id LIMIT $5"
+/* The claimer's outcome, fenced by the generation its claim gave. */
+#define OB_FENCED " WHERE id = $1 AND gen = $2 AND state = 0"
 
 /* Claims (docs/modules/store.md, "Claims"). Each eUICC has a lane row: head = its operation in
  * flight (busy = 1) or else its oldest queued one (NULL if none). A claim never scans operations:
@@ -181,6 +191,36 @@ static const stmt_sql stmts[RSP_STMT__COUNT] = {
     [RSP_STMT_INV_TRANS] = {"UPDATE inv SET state = $3, eid = COALESCE($4, eid), updated = $5"
         " WHERE iccid = $1 AND state = $2", NULL},
     [RSP_STMT_INV_STATE] = {"SELECT state FROM inv WHERE iccid = $1", NULL},
+    [RSP_STMT_OB_ADD] = {"INSERT INTO outbox(owner,key,url,ctype,action,body,created,next_attempt,"
+        "attempts,state,last_error,op_id,lease_until,worker,gen,updated) VALUES($1,$2,$3,$4,$5,$6,$7,$8,"
+        "0,0,'',$9,0,'',0,$7) ON CONFLICT(key) DO NOTHING RETURNING id", NULL},
+    [RSP_STMT_OB_GET] = {"SELECT " OB_COLS " FROM outbox WHERE id = $1", NULL},
+    /* PostgreSQL: the candidates in a CTE (a locking CTE is materialised once); as a plain IN
+     * subquery the planner may rescan it per row and claim past the LIMIT. */
+    [RSP_STMT_OB_CLAIM] = {OB_CLAIM_SET ") RETURNING " OB_COLS,
+        "WITH c AS (SELECT id AS cid FROM outbox WHERE owner = $1 AND state = 0 AND next_attempt <= $2"
+        " AND lease_until < $2 ORDER BY next_attempt, id LIMIT $5 FOR UPDATE SKIP LOCKED)"
+        " UPDATE outbox SET lease_until = $4, worker = $3, gen = gen + 1, updated = $2 FROM c"
+        " WHERE id = c.cid RETURNING " OB_COLS},
+    [RSP_STMT_OB_SENT] = {"UPDATE outbox SET state = 1, lease_until = 0, updated = $3" OB_FENCED, NULL},
+    [RSP_STMT_OB_RETRY] = {"UPDATE outbox SET attempts = attempts + 1, next_attempt = $4,"
+        " last_error = $5, lease_until = 0, updated = $3" OB_FENCED, NULL},
+    [RSP_STMT_OB_DEAD] = {"UPDATE outbox SET state = 2, attempts = attempts + 1, last_error = $4,"
+        " lease_until = 0, updated = $3" OB_FENCED, NULL},
+    [RSP_STMT_OB_WHY] = {"SELECT state FROM outbox WHERE id = $1", NULL},
+    [RSP_STMT_OB_PRUNE] = {"DELETE FROM outbox WHERE state = 1 AND updated < $1", NULL},
+    [RSP_STMT_OB_STATS] = {"SELECT COALESCE(SUM(CASE WHEN state = 0 THEN 1 ELSE 0 END), 0),"
+        " COALESCE(SUM(CASE WHEN state = 1 THEN 1 ELSE 0 END), 0),"
+        " COALESCE(SUM(CASE WHEN state = 2 THEN 1 ELSE 0 END), 0),"
+        " COALESCE(MIN(CASE WHEN state = 0 THEN created END), 0) FROM outbox WHERE owner = $1", NULL},
+    [RSP_STMT_RP_ADD] = {"INSERT INTO outbox_reply(owner,key,op_id,caller,function,reply_to,message_id,"
+        "fcid,eid,iccid,flags,created) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)"
+        " ON CONFLICT(key) DO NOTHING RETURNING id", NULL},
+    /* Ready: no operation to wait for, or its operation has settled (state >= 3). */
+    [RSP_STMT_RP_READY] = {"SELECT " RP_COLS " FROM outbox_reply r WHERE owner = $1 AND (op_id = 0"
+        " OR EXISTS (SELECT 1 FROM op o WHERE o.id = r.op_id AND o.state >= 3)) ORDER BY id LIMIT $2",
+        NULL},
+    [RSP_STMT_RP_DEL] = {"DELETE FROM outbox_reply WHERE id = $1", NULL},
     [RSP_STMT_INV_COUNT] = {"SELECT COUNT(*) FROM inv WHERE profile_type = $1 AND state = $2",
         NULL},
 };
