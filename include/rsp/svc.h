@@ -61,8 +61,9 @@ typedef struct rsp_svc_opts {
     size_t n_handlers;
     const char *self_address;  /* From in callbacks; may be NULL; borrowed, must outlive the svc */
     rsp_es_limits es_limits;
-    /* Callbacks: the endpoint's results go out through es_send (NULL = rsp_svc_send directly; a
-     * daemon with a durable outbox stores the message first, then calls rsp_svc_send). */
+    /* Callbacks: the endpoint's results go out through es_send when set (the daemon decides, e.g.
+     * rsp_svc_outbox_put); else through the durable outbox once rsp_svc_outbox_new attached one
+     * (stored first, then sent); else rsp_svc_send directly. */
     rsp_es_send_fn es_send;
     void *es_send_ctx;
     rsp_svc_delivered_fn on_delivered; /* every rsp_svc_send outcome; may be NULL */
@@ -106,5 +107,45 @@ uint16_t rsp_svc_metrics_port(const rsp_svc *s); /* 0 without metrics_listen */
  * queue is full, RSP_ERR_STATE once a stop has finished. */
 rsp_err rsp_svc_send(rsp_svc *s, const char *url, const char *ctype, const char *action, const uint8_t *body,
                      size_t len, uint64_t *id);
+
+/* ---- Durable outbox (lib/svc/svc_outbox.c, docs/modules/svc.md "Outbox") ----
+ * Once created, every callback of the ES endpoint is stored in the store's outbox before any
+ * attempt (instead of going to es_send), and a pump on the svc's loop claims due rows under a
+ * lease, POSTs them with rsp_svc_send, marks them sent on a 2xx and otherwise retries with a
+ * doubling back-off (retry_min_s, 2x, ... capped at retry_max_s) until max_age_s after the message
+ * was stored, when it is dead. At least once: a crash between the POST and the "sent" commit resends
+ * after the lease. Several workers on one store share the rows (never the same row at once). */
+struct rsp_store;
+typedef struct rsp_svc_outbox rsp_svc_outbox;
+
+typedef struct rsp_svc_outbox_opts {
+    struct rsp_store *st;      /* borrowed: a connection used on the svc's loop only; outlives the svc */
+    const char *owner;         /* the daemon's rows ("smsr"); copied */
+    const char *worker;        /* lease holder name; copied */
+    unsigned tick_ms;          /* pump period; 0 = 200 */
+    unsigned retry_min_s;      /* first back-off; 0 = 1 */
+    unsigned retry_max_s;      /* back-off cap; 0 = 300 */
+    unsigned max_age_s;        /* dead when not delivered this long after being stored; 0 = 86400 */
+    unsigned lease_s;          /* a claim's hold (longer than callback_timeout_ms); 0 = 60 */
+    unsigned keep_sent_s;      /* sent rows pruned after; 0 = 7 days */
+    size_t batch;              /* POSTs in flight at most; 0 = 32 */
+} rsp_svc_outbox_opts;
+
+/* Attaches a durable outbox to s (owned by s: freed by rsp_svc_free), starts its pump and registers
+ * its metrics: rsp_outbox_pending, rsp_outbox_dead (gauges, the whole store's rows of owner at
+ * scrape), rsp_outbox_oldest_pending_seconds, and this worker's rsp_outbox_sent_total,
+ * rsp_outbox_retries_total, rsp_outbox_dead_total. RSP_ERR_EXISTS if s already has one. */
+rsp_err rsp_svc_outbox_new(rsp_svc *s, const rsp_svc_outbox_opts *o, rsp_svc_outbox **out);
+/* The outbox of s, or NULL. */
+rsp_svc_outbox *rsp_svc_outbox_of(rsp_svc *s);
+/* Stores one message (key: NULL or a de-duplication key, see rsp_store_outbox; op_id 0 or the
+ * operation it answers) and pumps at once. RSP_OK also when key was stored before (nothing new);
+ * RSP_ERR_INVAL for a URL rsp_svc_send would refuse; store errors as they come (nothing stored). */
+rsp_err rsp_svc_outbox_put(rsp_svc_outbox *ob, const char *key, int64_t op_id, const char *url, const char *ctype,
+                           const char *action, const uint8_t *body, size_t len);
+/* Runs the pump now (after rows were added to the store directly, e.g. rsp_store_outbox_reply_move). */
+void rsp_svc_outbox_kick(rsp_svc_outbox *ob);
+/* The back-off before attempt number `attempts` + 1 (attempts >= 1 failed so far), in seconds. */
+unsigned rsp_svc_outbox_backoff(const rsp_svc_outbox_opts *o, uint32_t attempts);
 
 #endif

@@ -190,6 +190,7 @@ void rsp_svc_stop(rsp_svc *s)
     rsp_http_server_drain(s->mhttp);
     if (s->o.on_stop)
         s->o.on_stop(s->o.hook_arg, s);
+    rsp_svc__outbox_stop(s->outbox); /* POSTs in flight finish within the grace period */
     struct timeval tv = {0, 20000};
     event_add(s->ev_stop, &tv);
 }
@@ -325,10 +326,17 @@ static rsp_err add_metrics(rsp_svc *s)
     return rsp_metrics_on_collect(m, collect, s);
 }
 
-static rsp_err es_send_direct(void *sctx, const char *url, const char *ctype, const char *action,
-                              const uint8_t *body, size_t len)
+/* The endpoint's callbacks: the daemon's es_send when it set one, else the durable outbox when
+ * there is one (stored before any attempt), else straight to the sender. */
+static rsp_err es_send_route(void *sctx, const char *url, const char *ctype, const char *action,
+                             const uint8_t *body, size_t len)
 {
-    return rsp_svc_send(sctx, url, ctype, action, body, len, NULL);
+    rsp_svc *s = sctx;
+    if (s->o.es_send)
+        return s->o.es_send(s->o.es_send_ctx, url, ctype, action, body, len);
+    if (s->outbox)
+        return rsp_svc_outbox_put(s->outbox, NULL, 0, url, ctype, action, body, len);
+    return rsp_svc_send(s, url, ctype, action, body, len, NULL);
 }
 
 rsp_err rsp_svc_new(const rsp_svc_opts *o, rsp_svc **out, rsp_diag *d)
@@ -353,8 +361,7 @@ rsp_err rsp_svc_new(const rsp_svc_opts *o, rsp_svc **out, rsp_diag *d)
     if (!e)
         e = rsp_metrics_new(&s->metrics);
     if (!e) {
-        rsp_es_endpoint_cfg ec = {o->handlers, o->n_handlers, o->es_send ? o->es_send : es_send_direct,
-                                  o->es_send ? o->es_send_ctx : s, o->self_address, o->es_limits};
+        rsp_es_endpoint_cfg ec = {o->handlers, o->n_handlers, es_send_route, s, o->self_address, o->es_limits};
         e = rsp_es_endpoint_new(&ec, &s->ep);
     }
     if (!e)
@@ -414,7 +421,8 @@ void rsp_svc_free(rsp_svc *s)
 {
     if (!s)
         return;
-    rsp_svc_send_free_all(s);
+    rsp_svc_send_free_all(s); /* reports unsent callbacks to the outbox first */
+    rsp_svc__outbox_free(s->outbox);
     rsp_http_server_free(s->https);
     rsp_http_server_free(s->mhttp);
     /* Calls a handler still holds would be leaked by the endpoint: it requires pending == 0. */

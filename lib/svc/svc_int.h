@@ -27,6 +27,7 @@ struct rsp_svc {
     unsigned ndests;
     size_t queued; /* callbacks not yet answered, all destinations */
     rsp_metric *m_routes, *m_es_status, *m_callbacks;
+    rsp_svc_outbox *outbox; /* NULL, or the durable outbox (svc_outbox.c), owned */
 };
 
 /* "host:port" or "[v6]:port" -> host (brackets removed) and port. */
@@ -36,5 +37,9 @@ rsp_err rsp_svc_split_hostport(const char *s, char *host, size_t hostsz, uint16_
 rsp_err rsp_svc_parse_url(const char *url, char *host, size_t hostsz, uint16_t *port, const char **path);
 void rsp_svc_send_free_all(rsp_svc *s);
 double rsp_svc_now(void);
+/* The outbox's side of the svc (svc_outbox.c): every send outcome, the stop, the free. */
+void rsp_svc__outbox_delivered(rsp_svc_outbox *ob, const rsp_svc_delivery *d);
+void rsp_svc__outbox_stop(rsp_svc_outbox *ob);
+void rsp_svc__outbox_free(rsp_svc_outbox *ob);
 
 #endif

@@ -80,6 +80,8 @@ static void on_answer(void *arg, rsp_err err, const rsp_http_response *resp)
         rsp_log(s->o.log_ss, RSP_LOG_NOTICE, "callback not delivered", "name=%s id=%llu url=\"%s\" err=%s status=%d",
                 s->name, (unsigned long long)p->id, u, rsp_err_name(dl.err), dl.status);
     }
+    if (s->outbox)
+        rsp_svc__outbox_delivered(s->outbox, &dl);
     if (s->o.on_delivered)
         s->o.on_delivered(s->o.delivered_arg, &dl);
     free(p);
