@@ -503,8 +503,12 @@ static const char *default_profile(char *buf, size_t n)
     return buf;
 }
 
+int demo_main(int argc, char **argv); /* the new demo with real processes (demo_cli.c) */
+
 int rsp_cmd_demo(int argc, char **argv)
 {
+    if (argc > 1 && !strcmp(argv[1], "run"))
+        return demo_main(argc - 1, argv + 1);
     demo d;
     memset(&d, 0, sizeof(d));
     static const char usage[] =

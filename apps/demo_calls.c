@@ -1,0 +1,342 @@
+/* `rsp demo`: the ES phases, as the real parties make them over HTTPS with mutual TLS (JSON binding,
+ * `Prefer: wait`): the EUM registers each EIS with the SM-SR (ES1), the Operators grant the M2M SP
+ * its PLMAs (ES4A), MNO-B orders the download of its profile for every EID from the SM-DP (ES2), SP1
+ * moves the fall-back attribute and deletes MNO-A's profile (ES4), then audits a sample (ES4) and the
+ * SM-SR's answer is compared with each card's own state. Each phase is timed; each failure is kept
+ * with the reason the daemon gave. A batch works on x->idx: the cards that got this far. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "demo.h"
+
+static void fcid(char *out, size_t n, const char *what, const demo_card *c)
+{
+    snprintf(out, n, "demo-%s-%.32s-%ld", what, c->eid, (long)time(NULL));
+}
+
+static demo_card *nth(demo_ctx *x, size_t i)
+{
+    return &x->cards[x->idx[i]];
+}
+
+/* Runs one phase's batch over x->idx, timing it. */
+static rsp_err batch(demo_ctx *x, int ph, demo_es *es, const char *label,
+                     rsp_err (*build)(void *, size_t, char *, size_t, json_t **),
+                     void (*done)(void *, size_t, const demo_es_result *))
+{
+    demo_batch b = {label, x->nidx, x->o->concurrency, true, build, done, x, 0, 0, 0};
+    x->sum.ph[ph].run = true;
+    rsp_err e = demo_es_batch(es, &b);
+    x->sum.ph[ph].seconds += b.seconds;
+    return e ? rsp_diag_set(&x->diag, e, "%s: %s", label, e == RSP_ERR_STATE ? "stopped (signal)" : rsp_err_msg(e))
+             : RSP_OK;
+}
+
+/* x->idx = the cards for which pick() holds. */
+static void select_cards(demo_ctx *x, bool (*pick)(const demo_card *c))
+{
+    x->nidx = 0;
+    for (size_t i = 0; i < x->n; i++)
+        if (pick(&x->cards[i]))
+            x->idx[x->nidx++] = i;
+}
+
+/* ---- ES1.RegisterEIS: the EIS file `rsp eum make` wrote is the request ---- */
+static rsp_err build_register(void *arg, size_t i, char *p, size_t psz, json_t **body)
+{
+    demo_ctx *x = arg;
+    snprintf(p, psz, "/es1/RegisterEIS");
+    *body = json_load_file(nth(x, i)->eis_file, 0, NULL);
+    return *body ? RSP_OK : RSP_ERR_FORMAT;
+}
+
+static void done_register(void *arg, size_t i, const demo_es_result *r)
+{
+    demo_ctx *x = arg;
+    demo_card *c = nth(x, i);
+    c->registered = r->ok;
+    if (r->ok)
+        x->sum.ph[DEMO_PH_REGISTER].ok++;
+    else
+        demo_report_fail(&x->sum, DEMO_PH_REGISTER, c->eid, r->why);
+}
+
+static bool any(const demo_card *c)
+{
+    (void)c;
+    return true;
+}
+
+rsp_err demo_phase_register(demo_ctx *x)
+{
+    select_cards(x, any);
+    rsp_err e = batch(x, DEMO_PH_REGISTER, x->eum, "register", build_register, done_register);
+    x->sum.registered = x->sum.ph[DEMO_PH_REGISTER].ok;
+    return e;
+}
+
+/* ---- ES4A.SetPLMA: one call per Operator, for SP1 on the Operator's profile type ---- */
+typedef struct plma_arg {
+    const char *mno, *type;
+    bool ok;
+    char why[200];
+} plma_arg;
+
+static rsp_err build_plma(void *arg, size_t i, char *p, size_t psz, json_t **body)
+{
+    (void)i;
+    plma_arg *a = arg;
+    char f[64];
+    snprintf(f, sizeof(f), "demo-plma-%s-%ld", a->mno, (long)time(NULL));
+    snprintf(p, psz, "/es4a/SetPLMA");
+    *body = json_pack("{s:s,s:[{s:s,s:s,s:s,s:[s,s,s,s]}]}", "functionCallIdentifier", f, "plma", "mnoId", a->mno,
+                      "m2mspId", "SP1", "profileType", a->type, "allowedFunctions", "ES4-DeleteProfile",
+                      "ES4-AuditEIS", "ES4-GetEIS", "ES4-SetFallBackAttribute");
+    return *body ? RSP_OK : RSP_ERR_NOMEM;
+}
+
+static void done_plma(void *arg, size_t i, const demo_es_result *r)
+{
+    (void)i;
+    plma_arg *a = arg;
+    a->ok = r->ok;
+    snprintf(a->why, sizeof(a->why), "%s", r->why);
+}
+
+static rsp_err one_plma(demo_ctx *x, demo_es *es, const char *mno, const char *type)
+{
+    plma_arg a = {mno, type, false, ""};
+    demo_batch b = {"plma", 1, 1, false, build_plma, done_plma, &a, 0, 0, 0};
+    rsp_err e = demo_es_batch(es, &b);
+    x->sum.ph[DEMO_PH_PLMA].seconds += b.seconds;
+    if (e == RSP_OK && a.ok)
+        x->sum.ph[DEMO_PH_PLMA].ok++;
+    else
+        demo_report_fail(&x->sum, DEMO_PH_PLMA, mno, e ? rsp_err_msg(e) : a.why);
+    return e;
+}
+
+rsp_err demo_phase_plma(demo_ctx *x)
+{
+    x->sum.ph[DEMO_PH_PLMA].run = true;
+    rsp_err e = one_plma(x, x->mno_a, "MNO-A", x->type_a);
+    if (e == RSP_OK && x->have_smdp)
+        e = one_plma(x, x->mno_b, "MNO-B", DEMO_TYPE_B);
+    return e;
+}
+
+/* ---- ES2.DownloadProfile(enable), MNO-B to its SM-DP ---- */
+static rsp_err build_download(void *arg, size_t i, char *p, size_t psz, json_t **body)
+{
+    demo_ctx *x = arg;
+    demo_card *c = nth(x, i);
+    char f[80];
+    fcid(f, sizeof(f), "dl", c);
+    snprintf(p, psz, "/es2/DownloadProfile");
+    *body = json_pack("{s:s,s:s,s:s,s:s,s:b}", "functionCallIdentifier", f, "eid", c->eid, "smsrId", "SMSR-1",
+                      "profileType", DEMO_TYPE_B, "enableProfile", 1);
+    return *body ? RSP_OK : RSP_ERR_NOMEM;
+}
+
+static void done_download(void *arg, size_t i, const demo_es_result *r)
+{
+    demo_ctx *x = arg;
+    demo_card *c = nth(x, i);
+    const char *iccid = json_string_value(json_object_get(r->answer, "iccid"));
+    c->downloaded = r->ok && iccid;
+    if (c->downloaded) {
+        snprintf(c->iccid_b, sizeof(c->iccid_b), "%s", iccid);
+        x->sum.ph[DEMO_PH_DOWNLOAD].ok++;
+    } else {
+        demo_report_fail(&x->sum, DEMO_PH_DOWNLOAD, c->eid, r->ok ? "no ICCID in the answer" : r->why);
+    }
+}
+
+static bool registered(const demo_card *c)
+{
+    return c->registered;
+}
+
+rsp_err demo_phase_download(demo_ctx *x)
+{
+    select_cards(x, registered);
+    rsp_err e = batch(x, DEMO_PH_DOWNLOAD, x->mno_b, "download", build_download, done_download);
+    /* DownloadProfile(enable) ends Executed-Success only once the profile is enabled (ES3.EnableProfile
+     * confirmed by the card's notification), so every download counted is an enabled one. */
+    x->sum.downloaded = x->sum.enabled = x->sum.ph[DEMO_PH_DOWNLOAD].ok;
+    return e;
+}
+
+/* ---- after the switch, SP1 under the PLMAs: the fall-back attribute to MNO-B's profile, then
+ * MNO-A's profile deleted (a profile with the fall-back attribute cannot be deleted: 8.2.3 / 3.8) ---- */
+static rsp_err build_es4(demo_ctx *x, size_t i, char *p, size_t psz, json_t **body, const char *fn, bool old)
+{
+    demo_card *c = nth(x, i);
+    char f[80];
+    fcid(f, sizeof(f), fn, c);
+    snprintf(p, psz, "/es4/%s", fn);
+    *body = json_pack("{s:s,s:s,s:s}", "functionCallIdentifier", f, "eid", c->eid, "iccid",
+                      old ? c->iccid_a : c->iccid_b);
+    return *body ? RSP_OK : RSP_ERR_NOMEM;
+}
+
+static rsp_err build_fallback(void *arg, size_t i, char *p, size_t psz, json_t **body)
+{
+    return build_es4(arg, i, p, psz, body, "SetFallBackAttribute", false);
+}
+
+static rsp_err build_delete(void *arg, size_t i, char *p, size_t psz, json_t **body)
+{
+    return build_es4(arg, i, p, psz, body, "DeleteProfile", true);
+}
+
+static void done_fallback(void *arg, size_t i, const demo_es_result *r)
+{
+    demo_ctx *x = arg;
+    demo_card *c = nth(x, i);
+    c->fallback_moved = r->ok;
+    if (!r->ok)
+        demo_report_fail(&x->sum, DEMO_PH_DELETE, c->eid, r->why);
+}
+
+static void done_delete(void *arg, size_t i, const demo_es_result *r)
+{
+    demo_ctx *x = arg;
+    demo_card *c = nth(x, i);
+    c->deleted = r->ok;
+    if (r->ok)
+        x->sum.ph[DEMO_PH_DELETE].ok++;
+    else
+        demo_report_fail(&x->sum, DEMO_PH_DELETE, c->eid, r->why);
+}
+
+static bool downloaded(const demo_card *c)
+{
+    return c->downloaded;
+}
+
+static bool fallback_moved(const demo_card *c)
+{
+    return c->fallback_moved;
+}
+
+rsp_err demo_phase_delete(demo_ctx *x)
+{
+    select_cards(x, downloaded);
+    rsp_err e = batch(x, DEMO_PH_DELETE, x->sp1, "fall-back", build_fallback, done_fallback);
+    if (e == RSP_OK) {
+        select_cards(x, fallback_moved);
+        e = batch(x, DEMO_PH_DELETE, x->sp1, "delete", build_delete, done_delete);
+    }
+    x->sum.old_deleted = x->sum.ph[DEMO_PH_DELETE].ok;
+    return e;
+}
+
+/* ---- ES4.AuditEIS by SP1 on a sample (spread over the fleet) ---- */
+static rsp_err build_audit(void *arg, size_t i, char *p, size_t psz, json_t **body)
+{
+    demo_ctx *x = arg;
+    demo_card *c = nth(x, i);
+    char f[80];
+    fcid(f, sizeof(f), "audit", c);
+    snprintf(p, psz, "/es4/AuditEIS");
+    *body = json_pack("{s:s,s:s}", "functionCallIdentifier", f, "eid", c->eid);
+    return *body ? RSP_OK : RSP_ERR_NOMEM;
+}
+
+static void done_audit(void *arg, size_t i, const demo_es_result *r)
+{
+    demo_ctx *x = arg;
+    demo_card *c = nth(x, i);
+    json_t *profiles = json_object_get(json_object_get(r->answer, "eis"), "profiles");
+    c->audited = r->ok && json_is_array(profiles);
+    if (c->audited) {
+        c->view = json_incref(profiles);
+        x->sum.ph[DEMO_PH_AUDIT].ok++;
+    } else {
+        demo_report_fail(&x->sum, DEMO_PH_AUDIT, c->eid, r->ok ? "no profiles in the EIS" : r->why);
+    }
+}
+
+rsp_err demo_phase_audit(demo_ctx *x)
+{
+    select_cards(x, registered);
+    size_t n = x->nidx, k = n < x->nsample ? n : x->nsample;
+    for (size_t j = 0; j < k; j++) /* evenly spread: first, ..., last */
+        x->idx[j] = x->idx[k > 1 ? j * (n - 1) / (k - 1) : 0];
+    x->nidx = k;
+    rsp_err e = batch(x, DEMO_PH_AUDIT, x->sp1, "audit", build_audit, done_audit);
+    x->sum.audited = x->sum.ph[DEMO_PH_AUDIT].ok;
+    return e;
+}
+
+/* The card's profiles as "ICCID=state" strings, sorted, from either side. */
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp((const char *)a, (const char *)b);
+}
+
+static size_t states(json_t *profiles, bool card_side, char out[][48], size_t cap)
+{
+    size_t n = 0, i;
+    json_t *p;
+    json_array_foreach(profiles, i, p)
+    {
+        const char *iccid = json_string_value(json_object_get(p, "iccid"));
+        const char *st = json_string_value(json_object_get(p, "state"));
+        if (!iccid || !iccid[0] || !st || n == cap)
+            continue;
+        char low[24];
+        size_t l = 0;
+        for (; st[l] && l < sizeof(low) - 1; l++)
+            low[l] = (char)(st[l] >= 'A' && st[l] <= 'Z' ? st[l] + 32 : st[l]);
+        low[l] = 0;
+        if (!card_side && !strcmp(low, "deleted"))
+            continue;
+        snprintf(out[n++], 48, "%s=%s", iccid, low);
+    }
+    qsort(out, n, 48, cmp_str);
+    return n;
+}
+
+rsp_err demo_audit_compare(demo_ctx *x)
+{
+    char fleet[500], out[500];
+    snprintf(fleet, sizeof(fleet), "%s/fleet", x->dir);
+    snprintf(out, sizeof(out), "%s/logs/show.json", x->dir);
+    for (size_t i = 0; i < x->n; i++) {
+        demo_card *c = &x->cards[i];
+        if (!c->audited)
+            continue;
+        const char *argv[] = {"euicc", "show", "--fleet", fleet, "--eid", c->eid, "--json", NULL};
+        int rc = 0;
+        rsp_err e = demo_proc_run(&x->procs, "show", argv, out, &rc, &x->diag);
+        if (e)
+            return e;
+        json_t *j = rc == 0 ? json_load_file(out, 0, NULL) : NULL;
+        char a[8][48] = {{0}}, b[8][48] = {{0}}; /* zeroed: compared whole with memcmp */
+        size_t na = states(json_object_get(j, "profiles"), true, a, 8);
+        size_t nb = states(c->view, false, b, 8);
+        json_decref(j);
+        c->consistent = j && na == nb && memcmp(a, b, na * 48) == 0;
+        /* What the switch should have left: MNO-B's profile enabled, MNO-A's gone. */
+        char want[48];
+        snprintf(want, sizeof(want), "%s=enabled", c->downloaded ? c->iccid_b : c->iccid_a);
+        bool as_expected = na >= 1 && (!c->deleted || na == 1);
+        bool found = false;
+        for (size_t k = 0; k < na; k++)
+            found |= !strcmp(a[k], want);
+        if (c->consistent && as_expected && found) {
+            x->sum.consistent++;
+            continue;
+        }
+        char why[240];
+        snprintf(why, sizeof(why), "card %.40s%s%.40s / SM-SR %.40s%s%.40s", na ? a[0] : "-", na > 1 ? ", " : "",
+                 na > 1 ? a[1] : "", nb ? b[0] : "-", nb > 1 ? ", " : "", nb > 1 ? b[1] : "");
+        demo_report_fail(&x->sum, DEMO_PH_AUDIT, c->eid, why);
+    }
+    return RSP_OK;
+}
