@@ -8,7 +8,9 @@
 
 #include "cli.h"
 #include "pki_files.h"
+#include "rsp/config.h"
 #include "rsp/smdp.h"
+#include "rsp/svc.h"
 
 typedef struct smdp_opts {
     const char *dir, *store, *op, *type, *eid, *out, *iccid_prefix, *imsi_prefix;
@@ -418,8 +420,10 @@ static int dp_parse(int argc, char **argv, dp_args *a, const char **extra, const
     return optind == argc ? 0 : -1;
 }
 
-static void dl_trace(void *arg, const char *dl_id, const char *what, unsigned n, rsp_err e, const rsp_diag *d)
+static void dl_trace(void *arg, const char *dl_id, const char *what, unsigned n, rsp_err e, const rsp_diag *d,
+                     double seconds)
 {
+    (void)seconds;
     json_t *calls = arg;
     char m[256] = "";
     if (e != RSP_OK)
@@ -526,6 +530,150 @@ static int smdp_download(int argc, char **argv)
     return e == RSP_OK ? RSP_EXIT_OK : RSP_EXIT_FAIL;
 }
 
+#define RUN_USAGE                                                                                            \
+    "usage: rsp smdp run [--config FILE] --dir D [--store URI] --listen HOST:PORT --smsr https://HOST:PORT\n"  \
+    "         --ci CI_DIR --dp DP_DIR --eum EUM_CERT [--eum ...] [--eis-dir DIR]\n"                           \
+    "         [--tls-cert F --tls-key F --tls-ca F] [--smsr-cert F --smsr-key F --smsr-ca F]\n"               \
+    "         [--port-file F] [--metrics-listen HOST:PORT] [--workers N] [--operators CN,CN]\n"               \
+    "         [--stop-grace-ms MS] [--es3-timeout-ms MS]\n"                                                    \
+    "  The SM-DP daemon: ES2 for Operators over HTTPS mTLS (SOAP and JSON on one port; /metrics, /health),\n" \
+    "  DownloadProfile run on worker threads through the SM-SR's ES3, the profile functions relayed over\n"  \
+    "  ES3. The Operator is its client certificate's CN. SIGTERM stops gracefully; downloads left\n"        \
+    "  unfinished (stop or crash) resume at the next start. --config reads [smdp] (dir, workers, operators,\n" \
+    "  ci, dp, eum, eis_dir, es3_timeout_ms, listen, tls_*, port_file, metrics_listen, ...), [es3] url,\n"    \
+    "  client_cert, client_key and [store] uri; options override it. TLS files default to the --dp folder's.\n" \
+    "  Exit: 0 after a graceful stop, 1 when it cannot start, 2 usage."
+
+enum { RX_CONFIG, RX_LISTEN, RX_PORT_FILE, RX_METRICS, RX_WORKERS, RX_OPERATORS, RX_SMSR_CERT, RX_SMSR_KEY,
+       RX_SMSR_CA, RX_GRACE, RX_ES3_TIMEOUT, RX_N };
+
+/* [smdp] / [es3] / [store] settings for what the command line left unset. */
+static rsp_err run_config(rsp_config *c, dp_args *a, const char **x, rsp_svc_opts *so, char *eums, size_t cap,
+                          rsp_diag *d)
+{
+    rsp_err e = rsp_svc_opts_from_config(c, "smdp", so, d);
+    const char *v = NULL;
+    struct {
+        const char *sec, *key, **dst;
+    } str[] = {{"smdp", "dir", &a->dir},           {"smdp", "ci", &a->ci},
+               {"smdp", "dp", &a->dp},             {"smdp", "eis_dir", &a->eis_dir},
+               {"es3", "url", &a->smsr},           {"es3", "client_cert", &x[RX_SMSR_CERT]},
+               {"es3", "client_key", &x[RX_SMSR_KEY]}, {"store", "uri", &a->store},
+               {"smdp", "operators", &x[RX_OPERATORS]}};
+    for (size_t i = 0; e == RSP_OK && i < sizeof str / sizeof str[0]; i++)
+        if (!*str[i].dst && rsp_config_is_set(c, str[i].sec, str[i].key) &&
+            rsp_config_get_str(c, str[i].sec, str[i].key, &v) == RSP_OK && *v)
+            *str[i].dst = v;
+    if (e == RSP_OK && !a->smsr && rsp_config_get_str(c, "es3", "url", &v) == RSP_OK)
+        a->smsr = v;
+    if (e == RSP_OK && !a->n_eum && rsp_config_get_str(c, "smdp", "eum", &v) == RSP_OK && *v) {
+        snprintf(eums, cap, "%s", v);
+        for (char *p = strtok(eums, ","); p && a->n_eum < DP_MAX_EUM; p = strtok(NULL, ","))
+            a->eum[a->n_eum++] = p;
+    }
+    return e;
+}
+
+/* The daemon: options (and --config) into rsp_smdp_daemon_opts, then rsp_smdp_daemon_run. */
+static int smdp_run(int argc, char **argv)
+{
+    static const struct option more[] = {
+        {"config", 1, 0, 1000 + RX_CONFIG},         {"listen", 1, 0, 1000 + RX_LISTEN},
+        {"port-file", 1, 0, 1000 + RX_PORT_FILE},   {"metrics-listen", 1, 0, 1000 + RX_METRICS},
+        {"workers", 1, 0, 1000 + RX_WORKERS},       {"operators", 1, 0, 1000 + RX_OPERATORS},
+        {"smsr-cert", 1, 0, 1000 + RX_SMSR_CERT},   {"smsr-key", 1, 0, 1000 + RX_SMSR_KEY},
+        {"smsr-ca", 1, 0, 1000 + RX_SMSR_CA},       {"stop-grace-ms", 1, 0, 1000 + RX_GRACE},
+        {"es3-timeout-ms", 1, 0, 1000 + RX_ES3_TIMEOUT}};
+    dp_args a;
+    memset(&a, 0, sizeof a);
+    const char *x[RX_N] = {0};
+    int p = dp_parse(argc, argv, &a, x, more, sizeof more / sizeof more[0]);
+    if (p == -2) {
+        puts(RUN_USAGE);
+        return RSP_EXIT_OK;
+    }
+    if (p < 0)
+        return rsp_cli_usage_error(RUN_USAGE);
+    rsp_diag d;
+    rsp_diag_clear(&d);
+    rsp_svc_opts so;
+    memset(&so, 0, sizeof so);
+    rsp_config *cfg = NULL;
+    char eums[1024];
+    int64_t workers = 0, es3_to = 0;
+    rsp_err e = RSP_OK;
+    if (x[RX_CONFIG]) {
+        extern char **environ;
+        size_t unknown = 0;
+        e = rsp_config_new(NULL, 0, &cfg);
+        e = e ? e : rsp_config_load(cfg, x[RX_CONFIG], &d);
+        e = e ? e : rsp_config_apply_env(cfg, (const char *const *)environ);
+        e = e ? e : rsp_config_check(cfg, &d, &unknown);
+        e = e ? e : run_config(cfg, &a, x, &so, eums, sizeof eums, &d);
+        if (e == RSP_OK && !x[RX_WORKERS])
+            rsp_config_get_int(cfg, "smdp", "workers", &workers);
+        if (e == RSP_OK && !x[RX_ES3_TIMEOUT])
+            rsp_config_get_int(cfg, "smdp", "es3_timeout_ms", &es3_to);
+        if (e != RSP_OK) {
+            rsp_config_free(cfg);
+            return rsp_cli_usage_error("smdp run: %s: %s", x[RX_CONFIG], d.msg[0] ? d.msg : rsp_err_msg(e));
+        }
+    }
+    if (x[RX_LISTEN])
+        so.listen = x[RX_LISTEN];
+    if (x[RX_PORT_FILE])
+        so.port_file = x[RX_PORT_FILE];
+    if (x[RX_METRICS])
+        so.metrics_listen = x[RX_METRICS];
+    if (x[RX_GRACE])
+        so.stop_grace_ms = (unsigned)strtoul(x[RX_GRACE], NULL, 10);
+    if (x[RX_WORKERS])
+        workers = strtol(x[RX_WORKERS], NULL, 10);
+    if (x[RX_ES3_TIMEOUT])
+        es3_to = strtol(x[RX_ES3_TIMEOUT], NULL, 10);
+    if (!a.dir || !a.smsr || !a.ci || !a.dp || !a.n_eum || !so.listen || workers < 0 || workers > 64 || es3_to < 0) {
+        rsp_config_free(cfg);
+        return rsp_cli_usage_error(RUN_USAGE);
+    }
+    if (!a.cert)
+        a.cert = so.tls_cert;
+    if (!a.key)
+        a.key = so.tls_key;
+    if (!a.ca)
+        a.ca = so.tls_ca;
+    dp_trust tr;
+    e = dp_trust_load(&a, &tr, &d);
+    int rc = RSP_EXIT_OK;
+    if (e == RSP_OK) {
+        so.tls_cert = a.cert;
+        so.tls_key = a.key;
+        so.tls_ca = a.ca;
+        rsp_smdp_daemon_opts o = {a.dir,
+                                  a.store,
+                                  &so,
+                                  a.smsr,
+                                  x[RX_SMSR_CERT],
+                                  x[RX_SMSR_KEY],
+                                  x[RX_SMSR_CA],
+                                  x[RX_OPERATORS],
+                                  &tr.t,
+                                  tr.dp.key,
+                                  tr.dp.gpcert_der.data,
+                                  tr.dp.gpcert_der.len,
+                                  a.eis_dir,
+                                  (unsigned)workers,
+                                  (unsigned)es3_to};
+        e = rsp_smdp_daemon_run(&o, &d);
+    }
+    if (e != RSP_OK) {
+        rsp_cli_fail("smdp run", e, &d);
+        rc = RSP_EXIT_FAIL;
+    }
+    dp_trust_free(&tr);
+    rsp_config_free(cfg);
+    return rc;
+}
+
 int rsp_cmd_smdp(int argc, char **argv)
 {
     static const rsp_cmd sub[] = {
@@ -533,6 +681,7 @@ int rsp_cmd_smdp(int argc, char **argv)
         {"inventory", smdp_inventory, "pools per operator and profile type with counts per state"},
         {"take", smdp_take, "allocate one identity to an EID and write the personalised package"},
         {"download", smdp_download, "one whole download through an SM-SR in the foreground, each ES3 call printed"},
+        {"run", smdp_run, "the SM-DP daemon: ES2 for Operators, downloads and ES3 relays through an SM-SR"},
         {"es3", smdp_es3, "one ES3 call to an SM-SR over HTTPS mTLS (get-eis, create-isdp, send-data, ...)"},
         {NULL, NULL, NULL},
     };

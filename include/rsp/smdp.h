@@ -160,6 +160,7 @@ typedef struct rsp_smdp_dl {
     bool isdp_requested;                /* CreateISDP was (maybe) sent: cleanup deletes it */
     rsp_smdp_dl_step step;
     char outcome[96];                   /* final status for the Operator */
+    char status[40];                    /* "subject/reason" of the SM-SR's refusal that failed it, or "" */
 } rsp_smdp_dl;
 
 /* ES3 as the SM-SR serves it (the daemon implements it over HTTPS mTLS). Each returns RSP_OK or an
@@ -175,6 +176,18 @@ typedef struct rsp_smdp_es3 {
     rsp_err (*delete_isdp)(void *arg, const char *eid, const char *iccid, rsp_diag *diag);
 } rsp_smdp_es3;
 
+/* Optional hooks of rsp_smdp_dl_run_ex (each may be NULL). */
+typedef struct rsp_smdp_dl_hooks {
+    void *arg;
+    /* true once the caller wants the download left for a later run (a daemon stopping): the run
+     * stops between calls with RSP_ERR_BUSY; a resumable step stays as it is, an unresumable one is
+     * marked for cleanup ("interrupted in <step>") without running it. */
+    bool (*cancelled)(void *arg);
+    /* "subject/reason" of the SM-SR's answer when the last ES3 call failed with a status, else NULL;
+     * kept in the journal (status=) for the Operator's final answer. */
+    const char *(*status)(void *arg);
+} rsp_smdp_dl_hooks;
+
 /* The product ES3: rsp_smdp_es3 over HTTPS with mutual TLS to an SM-SR (lib/smdp/es3_client.c), JSON
  * (gsma dialect), each call answered synchronously ("Prefer: wait"). The SM-SR knows the SM-DP by
  * the CN of tls_cert. One client serves one thread. */
@@ -189,6 +202,9 @@ rsp_err rsp_smdp_es3_client_new(const rsp_smdp_es3_client_opts *o, rsp_smdp_es3_
 /* The interface for rsp_smdp_dl_run (borrows c). */
 rsp_smdp_es3 rsp_smdp_es3_client_iface(rsp_smdp_es3_client *c);
 void rsp_smdp_es3_client_free(rsp_smdp_es3_client *c);
+/* The StatusCodeData of the last call when the SM-SR answered Failed / Expired (valid until the next
+ * call); false when it succeeded or never answered. */
+bool rsp_smdp_es3_client_last_status(const rsp_smdp_es3_client *c, const char **subject, const char **reason);
 
 /* The ES8 session toward the ISD-P (keys in memory only). keyest gives payload n (0, 1) from the
  * previous response, and with n == 2 (out NULL) checks the card's receipt in prev; load gives
@@ -234,6 +250,9 @@ rsp_err rsp_smdp_dl_load(rsp_smdp_inv *inv, const char *id, rsp_smdp_dl *d);
 rsp_err rsp_smdp_dl_list(rsp_smdp_inv *inv, bool unfinished_only, rsp_smdp_dl **out, size_t *n);
 rsp_err rsp_smdp_dl_run(rsp_smdp_inv *inv, const rsp_smdp_trust *t, const rsp_smdp_es3 *es3,
                         const rsp_smdp_es8 *es8, const char *id, int64_t now, rsp_smdp_dl *out, rsp_diag *diag);
+rsp_err rsp_smdp_dl_run_ex(rsp_smdp_inv *inv, const rsp_smdp_trust *t, const rsp_smdp_es3 *es3,
+                           const rsp_smdp_es8 *es8, const rsp_smdp_dl_hooks *hooks, const char *id, int64_t now,
+                           rsp_smdp_dl *out, rsp_diag *diag);
 
 /* ---- one download with the product clients (lib/smdp/runner.c) ----
  * rsp_smdp_dl_run over the ES3 client (HTTPS mTLS to the SM-SR) and the product ES8 session, opened
@@ -242,8 +261,9 @@ rsp_err rsp_smdp_dl_run(rsp_smdp_inv *inv, const rsp_smdp_trust *t, const rsp_sm
  * file <eis_dir>/<EID>.json (ES1.RegisterEIS JSON, as `rsp eum make` writes it), the free memory
  * still from the SM-SR. Either way admission checks the chain to the CI. One runner serves one
  * thread (its ES3 client is synchronous). */
+/* what: the ES3 function; n: the SendData's number (1..), else 0; seconds: the call's wall time. */
 typedef void (*rsp_smdp_trace_fn)(void *arg, const char *dl_id, const char *what, unsigned n, rsp_err e,
-                                  const rsp_diag *d);
+                                  const rsp_diag *d, double seconds);
 typedef struct rsp_smdp_runner_opts {
     const rsp_smdp_trust *trust;        /* borrowed, must outlive the runner */
     const rsp_eckey *sk_dp;             /* SK.DP.ECDSA, borrowed */
@@ -262,6 +282,9 @@ rsp_err rsp_smdp_runner_run(rsp_smdp_runner *r, rsp_smdp_inv *inv, const char *i
 /* The ES3 interface of the runner (its client, traced), for relayed calls. */
 rsp_smdp_es3 rsp_smdp_runner_es3(rsp_smdp_runner *r);
 rsp_smdp_es3_client *rsp_smdp_runner_client(rsp_smdp_runner *r);
+/* From any thread: the download running (and the next ones) stop at the next ES3 call boundary, left
+ * for a later run (rsp_smdp_es3.cancelled). */
+void rsp_smdp_runner_cancel(rsp_smdp_runner *r);
 void rsp_smdp_runner_free(rsp_smdp_runner *r);
 
 /* ---- ES2 (Operator -> SM-DP) ---- */
@@ -272,5 +295,32 @@ void rsp_smdp_runner_free(rsp_smdp_runner *r);
  * record. An Operator-chosen ICCID is refused (RSP_ERR_UNSUPPORTED): identities come from the pool. */
 rsp_err rsp_smdp_es2_download(rsp_smdp_inv *inv, const char *operator_id, const rsp_es_download_req *req,
                               rsp_smdp_dl *out, bool *replayed, rsp_diag *diag);
+
+/* ---- the daemon: `rsp smdp run` (lib/smdp/daemon.c, es2_api.c; docs/modules/smdp.md) ----
+ * ES2 for Operators over lib/svc (mTLS, SOAP and JSON on one port, /metrics, /health, SIGTERM):
+ * DownloadProfile is accepted at once and run on a worker thread (each with its own store connection
+ * and ES3 client), its result going to the Operator (callback to ReplyTo, or the deferred answer
+ * with "Prefer: wait"); the profile functions are relayed over ES3 on worker threads. Downloads left
+ * unfinished by a stop or a crash are resumed at start (rsp_smdp_dl_list unfinished_only). */
+struct rsp_svc_opts;
+typedef struct rsp_smdp_daemon_opts {
+    const char *dir, *store;            /* the inventory (rsp_smdp_inv_open) */
+    const struct rsp_svc_opts *svc;     /* listen, tls_*, port_file, metrics_listen, ... (name, log,
+                                         * handlers and hooks are set by the daemon) */
+    const char *smsr_url;               /* https://HOST:PORT of the SM-SR's ES3 */
+    const char *smsr_cert, *smsr_key, *smsr_ca; /* our identity toward the SM-SR (NULL: svc's tls_*) */
+    const char *operators;              /* comma-separated Operator CNs allowed on ES2; NULL/"" = any CN
+                                         * (a pool of that name is still needed to download) */
+    const rsp_smdp_trust *trust;
+    const rsp_eckey *sk_dp;
+    const uint8_t *cert_dp;
+    size_t cert_dp_len;
+    const char *eis_dir;                /* see rsp_smdp_runner_opts */
+    unsigned workers;                   /* download / relay threads; 0 = 2 */
+    unsigned es3_timeout_ms;            /* per ES3 call; 0 = 60 s */
+} rsp_smdp_daemon_opts;
+/* Runs until SIGTERM / SIGINT: the stop refuses new work, downloads stop at their next ES3 call
+ * boundary (journalled, resumed at the next start), ES2 calls still held are answered. */
+rsp_err rsp_smdp_daemon_run(const rsp_smdp_daemon_opts *o, rsp_diag *diag);
 
 #endif

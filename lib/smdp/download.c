@@ -52,9 +52,10 @@ static rsp_err journal_write(rsp_smdp_inv *inv, const rsp_smdp_dl *d)
 {
     char path[RSP_SMDP_PATH_MAX], text[512];
     journal_path(inv, d->id, path, sizeof path);
-    int n = snprintf(text, sizeof text, "step=%d\nop=%s\ntype=%s\neid=%s\niccid=%s\nenable=%d\nisdp=%d\noutcome=%s\n",
+    int n = snprintf(text, sizeof text,
+                     "step=%d\nop=%s\ntype=%s\neid=%s\niccid=%s\nenable=%d\nisdp=%d\noutcome=%s\nstatus=%s\n",
                      (int)d->step, d->op, d->type, d->eid, d->iccid, d->enable ? 1 : 0, d->isdp_requested ? 1 : 0,
-                     d->outcome);
+                     d->outcome, d->status);
     if (n < 0 || n >= (int)sizeof text)
         return RSP_ERR_LENGTH;
     return rsp_smdp__write_atomic(path, text, (size_t)n);
@@ -102,6 +103,7 @@ rsp_err rsp_smdp_dl_load(rsp_smdp_inv *inv, const char *id, rsp_smdp_dl *d)
     field(t, "eid", d->eid, sizeof d->eid);
     field(t, "iccid", d->iccid, sizeof d->iccid);
     field(t, "outcome", d->outcome, sizeof d->outcome);
+    field(t, "status", d->status, sizeof d->status);
     field(t, "enable", v, sizeof v);
     d->enable = v[0] == '1';
     field(t, "isdp", v, sizeof v);
@@ -128,6 +130,7 @@ rsp_err rsp_smdp_dl_start(rsp_smdp_inv *inv, const rsp_smdp_dl *req, rsp_diag *d
     d.step = RSP_SMDP_DL_GET_EIS;
     d.iccid[0] = 0;
     d.outcome[0] = 0;
+    d.status[0] = 0;
     d.isdp_requested = false;
     return journal_write(inv, &d);
 }
@@ -218,6 +221,18 @@ static rsp_err step(rsp_smdp_inv *inv, const rsp_smdp_trust *trust, const rsp_sm
 rsp_err rsp_smdp_dl_run(rsp_smdp_inv *inv, const rsp_smdp_trust *trust, const rsp_smdp_es3 *es3,
                         const rsp_smdp_es8 *es8, const char *id, int64_t now, rsp_smdp_dl *out, rsp_diag *diag)
 {
+    return rsp_smdp_dl_run_ex(inv, trust, es3, es8, NULL, id, now, out, diag);
+}
+
+static bool hook_cancelled(const rsp_smdp_dl_hooks *h)
+{
+    return h && h->cancelled && h->cancelled(h->arg);
+}
+
+rsp_err rsp_smdp_dl_run_ex(rsp_smdp_inv *inv, const rsp_smdp_trust *trust, const rsp_smdp_es3 *es3,
+                           const rsp_smdp_es8 *es8, const rsp_smdp_dl_hooks *hooks, const char *id, int64_t now,
+                           rsp_smdp_dl *out, rsp_diag *diag)
+{
     rsp_smdp_dl d;
     if (!inv || !trust || !es3 || !es8 || !out)
         return RSP_ERR_INVAL;
@@ -235,18 +250,38 @@ rsp_err rsp_smdp_dl_run(rsp_smdp_inv *inv, const rsp_smdp_trust *trust, const rs
     memset(&tk, 0, sizeof tk);
     rsp_buf resp = RSP_BUF_INIT;
     rsp_err first = RSP_OK;   /* what made the download fail, reported after cleanup */
+    bool cancelled = false;
+    rsp_err werr = RSP_OK;   /* a journal write that failed while stopping */
     while (d.step != RSP_SMDP_DL_DONE && d.step != RSP_SMDP_DL_FAILED) {
         rsp_diag sd;
         rsp_diag_clear(&sd);
         rsp_smdp_dl_step at = d.step;
+        if (hook_cancelled(hooks)) {
+            cancelled = true;
+            break;
+        }
         e = step(inv, trust, es3, es8, &d, now, &tk, &resp, &sd);
+        if (e != RSP_OK && hook_cancelled(hooks)) {
+            /* stopped inside the step: as after a crash, left for the next run */
+            cancelled = true;
+            if (!dl_table[at].resumable) {
+                snprintf(d.outcome, sizeof d.outcome, "interrupted in %s", dl_table[at].name);
+                d.step = RSP_SMDP_DL_CLEANUP;
+                werr = journal_write(inv, &d);
+            }
+            break;
+        }
         if (e == RSP_OK) {
             d.step = dl_table[at].next;
         } else {
             if (first == RSP_OK)
                 first = e;
-            if (!d.outcome[0])
+            if (!d.outcome[0]) {
                 snprintf(d.outcome, sizeof d.outcome, "%s: %s", dl_table[at].name, rsp_err_name(e));
+                const char *st = hooks && hooks->status ? hooks->status(hooks->arg) : NULL;
+                if (st)
+                    snprintf(d.status, sizeof d.status, "%s", st);
+            }
             if (diag && !diag->msg[0])
                 *diag = sd;
             if (at == RSP_SMDP_DL_TAKE || at == RSP_SMDP_DL_GET_EIS) {
@@ -273,6 +308,10 @@ rsp_err rsp_smdp_dl_run(rsp_smdp_inv *inv, const rsp_smdp_trust *trust, const rs
     rsp_smdp_taken_clear(&tk);
     rsp_buf_free(&resp);
     *out = d;
+    if (cancelled)
+        return werr != RSP_OK ? werr
+                              : rsp_diag_set(diag, RSP_ERR_BUSY, "download %s stopped at %s: the next run resumes it",
+                                             d.id, dl_table[d.step].name);
     if (d.step == RSP_SMDP_DL_DONE)
         return RSP_OK;
     if (e != RSP_OK)

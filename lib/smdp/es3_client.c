@@ -25,6 +25,7 @@ struct rsp_smdp_es3_client {
     char iccid[21];              /* the ISD-P last created / found */
     rsp_buf aid;
     rsp_es_msg eis;              /* the last GetEIS result (lent to the caller) */
+    char subject[16], reason[16]; /* status code of the last Failed / Expired result ("" after success) */
 };
 
 typedef struct answer {
@@ -65,6 +66,7 @@ static rsp_err call(rsp_smdp_es3_client *c, rsp_es_msg *m, rsp_es_msg *res, rsp_
     rsp_es_req_hdr *h = m->body; /* every request body starts with its header */
     char fcid[64];
     snprintf(fcid, sizeof(fcid), "%s-%u", c->prefix, ++c->seq);
+    c->subject[0] = c->reason[0] = 0;
     if (!h->function_call_id && !(h->function_call_id = dup_str(fcid)))
         return RSP_ERR_NOMEM;
     m->dialect = RSP_ES_DIALECT_GSMA;
@@ -90,6 +92,8 @@ static rsp_err call(rsp_smdp_es3_client *c, rsp_es_msg *m, rsp_es_msg *res, rsp_
     const rsp_es_resp_hdr *rh = res->body;
     if (rh->status.status == RSP_ES_FAILED || rh->status.status == RSP_ES_EXPIRED) {
         const rsp_es_status_code *sc = rh->status.code;
+        snprintf(c->subject, sizeof(c->subject), "%s", sc && sc->subject ? sc->subject : "");
+        snprintf(c->reason, sizeof(c->reason), "%s", sc && sc->reason ? sc->reason : "");
         return rsp_diag_set(diag, RSP_ERR_DENIED, "ES3.%s: %s %s/%s %s", m->func->name,
                             rsp_es_status_name(rh->status.status), sc && sc->subject ? sc->subject : "",
                             sc && sc->reason ? sc->reason : "", sc && sc->message ? sc->message : "");
@@ -279,6 +283,15 @@ rsp_smdp_es3 rsp_smdp_es3_client_iface(rsp_smdp_es3_client *c)
 {
     rsp_smdp_es3 i = {c, cl_get_eis, cl_create, cl_send, cl_completed, cl_enable, cl_delete};
     return i;
+}
+
+bool rsp_smdp_es3_client_last_status(const rsp_smdp_es3_client *c, const char **subject, const char **reason)
+{
+    if (!c || !c->subject[0])
+        return false;
+    *subject = c->subject;
+    *reason = c->reason;
+    return true;
 }
 
 void rsp_smdp_es3_client_free(rsp_smdp_es3_client *c)

@@ -4,9 +4,11 @@
  * The SM-SR's GetEIS carries no ECASD key sets when its store keeps none: CERT.ECASD then comes from
  * the EUM's own EIS file, which admission checks to the CI like any other (a file is no more trusted
  * than the SM-SR). */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "rsp/es.h"
 #include "smdp_int.h"
@@ -22,12 +24,44 @@ struct rsp_smdp_runner {
     rsp_smdp_es8_session s8;
     bool s8_open;
     unsigned sends;
+    atomic_int cancel;                   /* set by another thread: stop at the next call */
+    char status[40];                     /* "subject/reason" of the last call refused by the SM-SR */
 };
 
-static void trace(rsp_smdp_runner *r, const char *what, unsigned n, rsp_err e, const rsp_diag *d)
+static const char *last_status(void *arg)
 {
+    rsp_smdp_runner *r = arg;
+    return r->status[0] ? r->status : NULL;
+}
+
+static bool is_cancelled(void *arg)
+{
+    rsp_smdp_runner *r = arg;
+    return atomic_load(&r->cancel) != 0;
+}
+
+/* Refuses a call once cancelled (the download is left for a later run). */
+#define CANCEL_CHECK(r, diag)                                                                             \
+    do {                                                                                                   \
+        if (is_cancelled(r))                                                                               \
+            return rsp_diag_set(diag, RSP_ERR_BUSY, "stopping: left for the next run");                    \
+    } while (0)
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void trace(rsp_smdp_runner *r, const char *what, unsigned n, rsp_err e, const rsp_diag *d, double t0)
+{
+    const char *sub = NULL, *rea = NULL;
+    r->status[0] = 0;
+    if (e != RSP_OK && rsp_smdp_es3_client_last_status(r->cl, &sub, &rea))
+        snprintf(r->status, sizeof r->status, "%s/%s", sub, rea);
     if (r->o.trace)
-        r->o.trace(r->o.trace_arg, r->dl_id, what, n, e, d);
+        r->o.trace(r->o.trace_arg, r->dl_id, what, n, e, d, now_s() - t0);
 }
 
 /* The EUM's EIS of eid from eis_dir into r->file. */
@@ -59,8 +93,10 @@ static rsp_err load_file_eis(rsp_smdp_runner *r, const char *eid, const rsp_es_e
 static rsp_err tr_get_eis(void *arg, const char *eid, const rsp_es_eis **eis, rsp_diag *diag)
 {
     rsp_smdp_runner *r = arg;
+    CANCEL_CHECK(r, diag);
+    double t0 = now_s();
     rsp_err e = r->real.get_eis(r->real.arg, eid, eis, diag);
-    trace(r, "GetEIS", 0, e, diag);
+    trace(r, "GetEIS", 0, e, diag, t0);
     if (e == RSP_OK && !rsp_smdp__ecasd_cert((*eis)->signed_info ? (*eis)->signed_info->ecasd : NULL) &&
         r->eis_dir[0]) {
         const rsp_es_eis *f = NULL;
@@ -80,8 +116,10 @@ static rsp_err tr_get_eis(void *arg, const char *eid, const rsp_es_eis **eis, rs
 static rsp_err tr_create(void *arg, const char *eid, const char *iccid, size_t memory, rsp_diag *diag)
 {
     rsp_smdp_runner *r = arg;
+    CANCEL_CHECK(r, diag);
+    double t0 = now_s();
     rsp_err e = r->real.create_isdp(r->real.arg, eid, iccid, memory, diag);
-    trace(r, "CreateISDP", 0, e, diag);
+    trace(r, "CreateISDP", 0, e, diag, t0);
     return e;
 }
 
@@ -89,32 +127,40 @@ static rsp_err tr_send(void *arg, const char *eid, const char *iccid, const uint
                        rsp_diag *diag)
 {
     rsp_smdp_runner *r = arg;
+    CANCEL_CHECK(r, diag);
+    double t0 = now_s();
     rsp_err e = r->real.send_data(r->real.arg, eid, iccid, p, len, resp, diag);
-    trace(r, "SendData", ++r->sends, e, diag);
+    trace(r, "SendData", ++r->sends, e, diag, t0);
     return e;
 }
 
 static rsp_err tr_completed(void *arg, const char *eid, const char *iccid, rsp_diag *diag)
 {
     rsp_smdp_runner *r = arg;
+    CANCEL_CHECK(r, diag);
+    double t0 = now_s();
     rsp_err e = r->real.completed(r->real.arg, eid, iccid, diag);
-    trace(r, "ProfileDownloadCompleted", 0, e, diag);
+    trace(r, "ProfileDownloadCompleted", 0, e, diag, t0);
     return e;
 }
 
 static rsp_err tr_enable(void *arg, const char *eid, const char *iccid, rsp_diag *diag)
 {
     rsp_smdp_runner *r = arg;
+    CANCEL_CHECK(r, diag);
+    double t0 = now_s();
     rsp_err e = r->real.enable(r->real.arg, eid, iccid, diag);
-    trace(r, "EnableProfile", 0, e, diag);
+    trace(r, "EnableProfile", 0, e, diag, t0);
     return e;
 }
 
 static rsp_err tr_delete(void *arg, const char *eid, const char *iccid, rsp_diag *diag)
 {
     rsp_smdp_runner *r = arg;
+    CANCEL_CHECK(r, diag);
+    double t0 = now_s();
     rsp_err e = r->real.delete_isdp(r->real.arg, eid, iccid, diag);
-    trace(r, "DeleteISDP", 0, e, diag);
+    trace(r, "DeleteISDP", 0, e, diag, t0);
     return e;
 }
 
@@ -185,6 +231,12 @@ rsp_smdp_es3 rsp_smdp_runner_es3(rsp_smdp_runner *r)
     return (rsp_smdp_es3){r, tr_get_eis, tr_create, tr_send, tr_completed, tr_enable, tr_delete};
 }
 
+void rsp_smdp_runner_cancel(rsp_smdp_runner *r)
+{
+    if (r)
+        atomic_store(&r->cancel, 1);
+}
+
 rsp_smdp_es3_client *rsp_smdp_runner_client(rsp_smdp_runner *r)
 {
     return r ? r->cl : NULL;
@@ -200,7 +252,8 @@ rsp_err rsp_smdp_runner_run(rsp_smdp_runner *r, rsp_smdp_inv *inv, const char *i
     rsp_buf_reset(&r->ecasd);
     const rsp_smdp_es3 es3 = rsp_smdp_runner_es3(r);
     const rsp_smdp_es8 es8 = {r, lz_keyest, lz_load, lz_installed};
-    rsp_err e = rsp_smdp_dl_run(inv, r->o.trust, &es3, &es8, id, now, out, diag);
+    const rsp_smdp_dl_hooks hooks = {r, is_cancelled, last_status};
+    rsp_err e = rsp_smdp_dl_run_ex(inv, r->o.trust, &es3, &es8, &hooks, id, now, out, diag);
     if (r->s8_open)
         rsp_smdp_es8_close(&r->s8);   /* the keys die with the download */
     r->s8_open = false;

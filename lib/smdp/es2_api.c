@@ -1,0 +1,346 @@
+/* ES2 (Operator -> SM-DP) over HTTPS, the handlers of `rsp smdp run`. The Operator is the CN of its
+ * TLS client certificate (never a field of the message). DownloadProfile is journalled at once
+ * (rsp_smdp_es2_download) and answered when its download ends, with the ICCID or the status that
+ * failed it; the profile functions are relayed to the SM-SR over ES3 (same body, the SM-SR's result
+ * passed back), only for profiles this SM-DP downloaded for that Operator. Everything here runs on
+ * the svc loop; the ES3 traffic is the workers' (daemon.c). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "daemon_int.h"
+#include "rsp/ids.h"
+#include "rsp/log.h"
+#include "rsp/svc_client.h"
+
+/* ES2 function, the ES3 one it is relayed as (NULL: not relayed), whether it names a profile. */
+typedef struct relay_row {
+    const char *es2, *es3;
+    bool profile;
+} relay_row;
+
+static const relay_row relays[] = {
+    {"EnableProfile", "EnableProfile", true},
+    {"DisableProfile", "DisableProfile", true},
+    {"DeleteProfile", "DeleteISDP", true},
+    {"UpdatePolicyRules", "UpdatePolicyRules", true},
+    {"UpdateSubscriptionAddress", "UpdateSubscriptionAddress", true},
+    {"SetFallBackAttribute", NULL, true}, /* ES3 has no such function (SGP.02 v3.x catalogue) */
+    {"GetEIS", "GetEIS", false},
+    {"AuditEIS", "AuditEIS", false},
+};
+
+static char *dup_str(const char *s)
+{
+    size_t n = strlen(s);
+    char *d = malloc(n + 1);
+    if (d)
+        memcpy(d, s, n + 1);
+    return d;
+}
+
+/* The calling Operator's CN into op, or the call rejected (false). */
+static bool operator_of(smdp_d *d, rsp_es_call *call, const char *fn, char op[RSP_SMDP_NAME_MAX + 1])
+{
+    const char *peer = rsp_es_call_peer(call);
+    const char *p = peer ? strstr(peer, "CN=") : NULL;
+    size_t n = p ? strcspn(p + 3, ",+/") : 0;
+    op[0] = 0;
+    if (p && n <= RSP_SMDP_NAME_MAX) {
+        memcpy(op, p + 3, n);
+        op[n] = 0;
+    }
+    bool ok = rsp_smdp__name_ok(op);
+    const char *list = d->o->operators;
+    if (ok && list && *list) {
+        ok = false;
+        for (const char *q = list; *q && !ok;) {
+            size_t l = strcspn(q, ",");
+            ok = l == strlen(op) && strncmp(q, op, l) == 0;
+            q += l + (q[l] == ',');
+        }
+    }
+    if (!ok) {
+        smdp_es2_count(d, fn, "refused");
+        rsp_es_call_reject(call, "1.1", "1.2", NULL, "ES2 is for the Operators this SM-DP serves");
+    }
+    return ok;
+}
+
+/* The SGP.02 status of a download that did not end installed: the SM-SR's when it refused a call,
+ * else from the step that failed (docs/modules/smdp.md). */
+static void dl_status(const rsp_smdp_dl *dl, char sub[16], char rea[16])
+{
+    const char *o = dl->outcome;
+    const char *slash = strchr(dl->status, '/');
+    if (slash && slash - dl->status < 16 && strlen(slash + 1) < 16) {
+        memcpy(sub, dl->status, (size_t)(slash - dl->status));
+        sub[slash - dl->status] = 0;
+        strcpy(rea, slash + 1);
+        return;
+    }
+    struct {
+        const char *prefix, *sub, *rea;
+    } map[] = {
+        {"get-eis: verify-failed", "8.1", "6.1"},  {"get-eis: out-of-range", "8.1", "3.8"},
+        {"get-eis: unsupported", "8.1", "3.8"},    {"get-eis:", "8.1", "2.1"},
+        {"take: end", "8.2.5", "3.7"},             {"key-establishment:", "8.4", "4.2"},
+        {"load:", "8.4", "4.2"},                   {"interrupted in", "8.4", "4.2"},
+    };
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (strncmp(o, map[i].prefix, strlen(map[i].prefix)) == 0) {
+            strcpy(sub, map[i].sub);
+            strcpy(rea, map[i].rea);
+            return;
+        }
+    strcpy(sub, "1.2");
+    strcpy(rea, "4.2");
+}
+
+/* Answers a DownloadProfile call from its download's record. */
+static void answer_dl(smdp_d *d, rsp_es_call *call, const rsp_smdp_dl *dl, rsp_err err)
+{
+    if (err == RSP_ERR_BUSY) { /* stopped: the journal resumes it at the next start */
+        smdp_es2_count(d, "DownloadProfile", "interrupted");
+        rsp_es_call_reject(call, "1.2", "4.4", NULL, "SM-DP stopping: the download resumes when it restarts");
+        return;
+    }
+    if (dl->step == RSP_SMDP_DL_DONE) {
+        rsp_es_data_resp *r = rsp_es_call_response(call);
+        if (r && !(r->iccid = dup_str(dl->iccid))) {
+            rsp_es_call_reject(call, "1.2", "4.2", NULL, "out of memory");
+            return;
+        }
+        if (r && strstr(dl->outcome, "enable failed"))
+            r->hdr.status.status = RSP_ES_EXECUTED_WITH_WARNING;
+        smdp_es2_count(d, "DownloadProfile", "executed");
+        rsp_es_call_complete(call);
+        return;
+    }
+    char sub[16], rea[16], msg[200];
+    dl_status(dl, sub, rea);
+    snprintf(msg, sizeof msg, "download %s: %s", dl->id, dl->outcome[0] ? dl->outcome : "failed");
+    smdp_es2_count(d, "DownloadProfile", "failed");
+    rsp_es_call_reject(call, sub, rea, NULL, msg);
+}
+
+static rsp_err wait_add(smdp_d *d, const char *dl_id, rsp_es_call *call)
+{
+    if (d->n_w == d->cap_w) {
+        size_t nc = d->cap_w ? d->cap_w * 2 : 16;
+        smdp_wait *nw = realloc(d->w, nc * sizeof *nw);
+        if (!nw)
+            return RSP_ERR_NOMEM;
+        d->w = nw;
+        d->cap_w = nc;
+    }
+    snprintf(d->w[d->n_w].dl_id, sizeof d->w[d->n_w].dl_id, "%s", dl_id);
+    d->w[d->n_w++].call = call;
+    return RSP_OK;
+}
+
+static rsp_err on_download(void *hctx, rsp_es_call *call)
+{
+    smdp_d *d = hctx;
+    char op[RSP_SMDP_NAME_MAX + 1];
+    if (!operator_of(d, call, "DownloadProfile", op))
+        return RSP_OK;
+    const rsp_es_msg *m = rsp_es_call_msg(call);
+    const rsp_es_download_req *q = m ? m->body : NULL;
+    if (atomic_load(&d->stopping))
+        return rsp_es_call_reject(call, "1.2", "3.7", NULL, "SM-DP stopping");
+    if (!q)
+        return RSP_ERR_INTERNAL;
+    rsp_smdp_dl dl;
+    bool replayed = false;
+    rsp_diag dg;
+    rsp_diag_clear(&dg);
+    rsp_err e = rsp_smdp_es2_download(d->inv, op, q, &dl, &replayed, &dg);
+    if (e != RSP_OK) {
+        const char *sub = "1.2", *rea = "4.2";
+        if (e == RSP_ERR_NOT_FOUND) /* no pool of that ProfileType for this Operator */
+            sub = "8.2.5", rea = "3.9";
+        else if (e == RSP_ERR_UNSUPPORTED)
+            sub = "8.2.1", rea = "3.8";
+        else if (e == RSP_ERR_FORMAT && (!q->eid || rsp_eid_check(q->eid, NULL) != RSP_OK))
+            sub = "8.1.1", rea = "2.1";
+        else if (e == RSP_ERR_FORMAT && (!q->hdr.function_call_id || !*q->hdr.function_call_id))
+            sub = "1.1", rea = "2.2";
+        else if (e == RSP_ERR_FORMAT)
+            sub = "8.2.5", rea = "2.1";
+        else if (e == RSP_ERR_DENIED)
+            sub = "1.1", rea = "1.2";
+        else
+            return e;
+        smdp_es2_count(d, "DownloadProfile", "refused");
+        RSP_LOGI(RSP_SS_SMDP, "ES2.DownloadProfile refused", "op=%s why=\"%s\"", op, dg.msg);
+        return rsp_es_call_reject(call, sub, rea, NULL, dg.msg);
+    }
+    RSP_LOGN(RSP_SS_SMDP, replayed ? "ES2.DownloadProfile replayed" : "ES2.DownloadProfile accepted",
+             "dl=%s op=%s type=%s eid=%s step=%s", dl.id, dl.op, dl.type, dl.eid, rsp_smdp_dl_step_name(dl.step));
+    if (dl.step == RSP_SMDP_DL_DONE || dl.step == RSP_SMDP_DL_FAILED) {
+        answer_dl(d, call, &dl, RSP_OK);
+        return RSP_OK;
+    }
+    if ((e = wait_add(d, dl.id, call)) != RSP_OK)
+        return e;
+    smdp_es2_count(d, "DownloadProfile", replayed ? "replayed" : "accepted");
+    if (smdp_is_active(d, dl.id))
+        return RSP_OK;
+    smdp_job *j = calloc(1, sizeof *j);
+    if (!j || smdp_enqueue(d, (j->kind = SMDP_JOB_DOWNLOAD, memcpy(j->dl_id, dl.id, sizeof j->dl_id), j)) != RSP_OK) {
+        free(j);
+        d->n_w--; /* the call is answered by the endpoint's error path */
+        return RSP_ERR_NOMEM;
+    }
+    return RSP_OK;
+}
+
+/* Did this SM-DP download iccid onto eid for op (and is it installed)? */
+static bool owned(smdp_d *d, const char *op, const char *eid, const char *iccid)
+{
+    rsp_smdp_dl *v = NULL;
+    size_t n = 0;
+    bool found = false;
+    if (rsp_smdp_dl_list(d->inv, false, &v, &n) == RSP_OK)
+        for (size_t i = 0; i < n && !found; i++)
+            found = v[i].step == RSP_SMDP_DL_DONE && strcmp(v[i].op, op) == 0 && strcmp(v[i].eid, eid) == 0 &&
+                    strcmp(v[i].iccid, iccid) == 0;
+    free(v);
+    return found;
+}
+
+static rsp_err on_relay(smdp_d *d, rsp_es_call *call, const relay_row *row)
+{
+    char op[RSP_SMDP_NAME_MAX + 1];
+    if (!operator_of(d, call, row->es2, op))
+        return RSP_OK;
+    const rsp_es_msg *m = rsp_es_call_msg(call);
+    if (!m || !m->body)
+        return RSP_ERR_INTERNAL;
+    if (atomic_load(&d->stopping))
+        return rsp_es_call_reject(call, "1.2", "3.7", NULL, "SM-DP stopping");
+    if (!row->es3) {
+        smdp_es2_count(d, row->es2, "refused");
+        return rsp_es_call_reject(call, "1.2", "3.8", NULL,
+                                  "not relayable: ES3 has no SetFallBackAttribute; the SM-SR serves it on ES4");
+    }
+    if (row->profile) {
+        const rsp_es_profile_req *q = m->body;
+        if (!q->eid || !q->iccid)
+            return rsp_es_call_reject(call, "1.1", "2.2", NULL, "Eid and Iccid are needed");
+        if (!owned(d, op, q->eid, q->iccid)) {
+            smdp_es2_count(d, row->es2, "refused");
+            return rsp_es_call_reject(call, "8.2.1", "3.9", NULL,
+                                      "no profile with this ICCID downloaded by this SM-DP for you on that eUICC");
+        }
+    } else {
+        const rsp_es_eid_req *q = m->body;
+        if (!q->eid || rsp_eid_check(q->eid, NULL) != RSP_OK)
+            return rsp_es_call_reject(call, "8.1.1", "2.1", NULL, "Eid is not a valid EID");
+    }
+    smdp_job *j = calloc(1, sizeof *j);
+    if (!j)
+        return RSP_ERR_NOMEM;
+    j->kind = SMDP_JOB_RELAY;
+    j->f3 = rsp_es_func_find(RSP_ES3, row->es3, strlen(row->es3));
+    j->req2 = m->body;
+    j->call = call;
+    rsp_err e = j->f3 ? smdp_enqueue(d, j) : RSP_ERR_INTERNAL;
+    if (e != RSP_OK)
+        free(j);
+    else
+        smdp_es2_count(d, row->es2, "relayed");
+    return e;
+}
+
+#define RELAY_FN(name, i)                                                                                  \
+    static rsp_err name(void *hctx, rsp_es_call *call)                                                     \
+    {                                                                                                      \
+        return on_relay(hctx, call, &relays[i]);                                                           \
+    }
+RELAY_FN(on_enable, 0)
+RELAY_FN(on_disable, 1)
+RELAY_FN(on_delete, 2)
+RELAY_FN(on_pol2, 3)
+RELAY_FN(on_subaddr, 4)
+RELAY_FN(on_fallback, 5)
+RELAY_FN(on_get_eis, 6)
+RELAY_FN(on_audit, 7)
+
+void smdp_es2_handlers(smdp_d *d)
+{
+    rsp_es_handler_fn fns[] = {on_enable, on_disable, on_delete, on_pol2, on_subaddr, on_fallback, on_get_eis, on_audit};
+    d->h[0] = (rsp_es_handler){RSP_ES2, "DownloadProfile", false, on_download, d};
+    for (size_t i = 0; i < sizeof relays / sizeof relays[0] && i + 1 < SMDP_NH; i++)
+        d->h[i + 1] = (rsp_es_handler){RSP_ES2, relays[i].es2, false, fns[i], d};
+}
+
+/* The SM-SR's result of a relayed call into the ES2 answer (payloads moved, not copied). */
+static void answer_relay(smdp_d *d, smdp_job *j)
+{
+    const char *fn = rsp_es_call_msg(j->call)->func->name;
+    const rsp_es_fes *st = j->err == RSP_OK ? rsp_svc_client_status(&j->res) : NULL;
+    if (!st) {
+        char m[256];
+        smdp_es2_count(d, fn, "failed");
+        rsp_es_call_reject(j->call, "8.7", "3.7", NULL, rsp_diag_str(&j->diag, j->err, m, sizeof m));
+        return;
+    }
+    if (st->status == RSP_ES_FAILED || st->status == RSP_ES_EXPIRED) {
+        const rsp_es_status_code *c = st->code;
+        smdp_es2_count(d, fn, "failed");
+        rsp_es_call_reject(j->call, c && c->subject ? c->subject : "8.7", c && c->reason ? c->reason : "4.2",
+                           c ? c->subject_identifier : NULL, c ? c->message : "failed at the SM-SR");
+        return;
+    }
+    void *r2 = rsp_es_call_response(j->call);
+    if (r2 && (strcmp(fn, "GetEIS") == 0 || strcmp(fn, "AuditEIS") == 0)) {
+        rsp_es_eis_resp *a = r2, *b = j->res.body;
+        a->eis = b->eis;
+        b->eis = NULL;
+    } else if (r2 && (strcmp(fn, "EnableProfile") == 0 || strcmp(fn, "DisableProfile") == 0 ||
+                      strcmp(fn, "DeleteProfile") == 0)) {
+        rsp_es_data_resp *a = r2, *b = j->res.body;
+        a->euicc_response_data = b->euicc_response_data;
+        memset(&b->euicc_response_data, 0, sizeof b->euicc_response_data);
+    }
+    if (r2)
+        ((rsp_es_resp_hdr *)r2)->status.status = st->status;
+    if (strcmp(fn, "DeleteProfile") == 0) { /* the identity is spent with its profile */
+        const rsp_es_profile_req *q = rsp_es_call_msg(j->call)->body;
+        rsp_smdp_mark(d->inv, q->iccid, RSP_SMDP_INSTALLED, RSP_SMDP_DELETED, (int64_t)time(NULL));
+    }
+    smdp_es2_count(d, fn, "executed");
+    rsp_es_call_complete(j->call);
+}
+
+void smdp_es2_job_done(smdp_d *d, smdp_job *j)
+{
+    if (j->kind == SMDP_JOB_RELAY) {
+        answer_relay(d, j);
+        return;
+    }
+    for (size_t i = 0; i < d->n_w;) {
+        if (strcmp(d->w[i].dl_id, j->dl_id) == 0) {
+            answer_dl(d, d->w[i].call, &j->dl, j->err);
+            d->w[i] = d->w[--d->n_w];
+        } else {
+            i++;
+        }
+    }
+}
+
+void smdp_es2_stop(smdp_d *d)
+{
+    for (size_t i = 0; i < d->n_w;) {
+        if (!smdp_is_active(d, d->w[i].dl_id)) {
+            rsp_es_call_reject(d->w[i].call, "1.2", "4.4", NULL,
+                               "SM-DP stopping: the download resumes when it restarts");
+            d->w[i] = d->w[--d->n_w];
+        } else {
+            i++;
+        }
+    }
+}
