@@ -239,6 +239,12 @@ typedef struct rsp_smsr_daemon_opts {
     const char *listen, *tls_cert, *tls_key, *tls_ca, *port_file;
     const char *m2msp_ids, *smdp_ids; /* comma-separated CNs of M2M SPs / SM-DPs; others: Operators */
     const rsp_smsr_es1_trust *es1;    /* ES1.RegisterEIS trust; NULL: ES1 refuses (8.7 / 3.7) */
+    /* ES5 over HTTPS (SCP81 admin sessions, PSK-TLS): NULL admin_listen = SMS only */
+    const char *admin_listen;     /* HOST:PORT, port 0 = ephemeral */
+    const char *admin_port_file;  /* the bound port, written once listening (tests) */
+    const char *admin_host;       /* the host the trigger names; NULL: admin_listen's host */
+    unsigned admin_idle_ms;       /* an open session with nothing to send ends after this; 0 = 10 s */
+    unsigned admin_trigger_ms;    /* a trigger unanswered this long is resent; 0 = 15 s */
 } rsp_smsr_daemon_opts;
 
 /* Runs until SIGTERM/SIGINT; in-flight operations stay in the store, resumable by any worker. */

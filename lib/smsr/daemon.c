@@ -26,6 +26,7 @@ typedef struct dmn {
     unsigned sms_in, sms_out;
     rsp_smsr_es *es;     /* ES4 handlers, when listening */
     smsr_es3 *es3;       /* ES3 handlers, when listening */
+    smsr_https *https;   /* ES5 over HTTPS (SCP81 admin server), when --admin-listen */
     rsp_svc *svc;
     struct event *tick;
 } dmn;
@@ -117,6 +118,16 @@ static void collect(void *arg, rsp_metrics *m)
         rsp_metric_set(in, NULL, (double)d->sms_in);
     if (out)
         rsp_metric_set(out, NULL, (double)d->sms_out);
+    smsr_https_stats hs;
+    smsr_https_stats_get(d->https, &hs);
+    static const char *const names[] = {"rsp_smsr_admin_sessions_total", "rsp_smsr_admin_psk_refused_total",
+                                        "rsp_smsr_admin_triggers_total", "rsp_smsr_admin_scripts_failed_total"};
+    const unsigned long v[] = {hs.opened, hs.refused_psk, hs.triggers, hs.failed};
+    for (size_t i = 0; i < 4; i++) {
+        rsp_metric *mt = rsp_metrics_find(m, names[i]);
+        if (mt)
+            rsp_metric_set(mt, NULL, (double)v[i]);
+    }
 }
 
 static rsp_err metrics_register(dmn *d, rsp_metrics *m)
@@ -130,6 +141,13 @@ static rsp_err metrics_register(dmn *d, rsp_metrics *m)
     err = err ? err
               : rsp_metrics_add(m, RSP_METRIC_COUNTER, "rsp_smsr_sms_out_total",
                                 "SMS sent to the SMSC by this worker", NULL, 0, NULL, 0, NULL);
+    static const char *const admin[][2] = {
+        {"rsp_smsr_admin_sessions_total", "SCP81 admin sessions opened by cards on this worker"},
+        {"rsp_smsr_admin_psk_refused_total", "PSK-TLS handshakes refused (unknown PSK identity)"},
+        {"rsp_smsr_admin_triggers_total", "trigger SMS sent (resends included)"},
+        {"rsp_smsr_admin_scripts_failed_total", "admin scripts that got no answer (session broke, trigger lost)"}};
+    for (size_t i = 0; err == RSP_OK && d->https && i < 4; i++)
+        err = rsp_metrics_add(m, RSP_METRIC_COUNTER, admin[i][0], admin[i][1], NULL, 0, NULL, 0, NULL);
     return err ? err : rsp_metrics_on_collect(m, collect, d);
 }
 
@@ -141,6 +159,7 @@ static void on_svc_stop(void *arg, rsp_svc *svc)
     if (d->tick)
         event_del(d->tick);
     rsp_smsr_es_stop(d->es);
+    smsr_https_stop(d->https); /* before ES3: its callbacks answer ES3's waiting SendData */
     smsr_es3_stop(d->es3);
     if (d->esme) { /* the loop ends when the svc is done; the ESME must not keep it alive */
         rsp_smpp_esme_free(d->esme);
@@ -247,6 +266,18 @@ rsp_err rsp_smsr_daemon_run(const rsp_smsr_daemon_opts *o, rsp_diag *diag)
         eo.arg = &d;
         err = rsp_smpp_esme_new(d.base, &eo, &d.esme);
     }
+    if (err == RSP_OK && o->admin_listen) { /* ES5 over HTTPS: triggers go out through the ESME */
+        smsr_https_opts ho;
+        memset(&ho, 0, sizeof(ho));
+        ho.listen = o->admin_listen;
+        ho.port_file = o->admin_port_file;
+        ho.host = o->admin_host;
+        ho.idle_ms = o->admin_idle_ms;
+        ho.trigger_ms = o->admin_trigger_ms;
+        ho.send = es3_send;
+        ho.send_arg = &d;
+        err = smsr_https_new(d.base, d.e, &ho, &d.https, diag);
+    }
     if (err == RSP_OK && o->listen) { /* ES over HTTPS: the svc owns signals and the stop */
         size_t nh = 0;
         const rsp_es_handler *h = NULL;
@@ -256,6 +287,8 @@ rsp_err rsp_smsr_daemon_run(const rsp_smsr_daemon_opts *o, rsp_diag *diag)
         }
         if (err == RSP_OK && (err = smsr_es3_new(d.e, o->smdp_ids, es3_send, &d, &d.es3)) == RSP_OK)
             err = smsr_es3_merge(d.es3, &h, &nh);
+        if (err == RSP_OK)
+            smsr_es3_set_https(d.es3, d.https);
         rsp_svc_opts so;
         memset(&so, 0, sizeof(so));
         so.name = "smsr";
@@ -305,6 +338,7 @@ rsp_err rsp_smsr_daemon_run(const rsp_smsr_daemon_opts *o, rsp_diag *diag)
     if (d.esme)
         rsp_smpp_esme_free(d.esme);
     rsp_smsr_es_free(d.es);
+    smsr_https_free(d.https); /* first: its stop answers ES3's waiting calls */
     smsr_es3_free(d.es3);
     if (d.svc)
         rsp_svc_free(d.svc);

@@ -7,8 +7,8 @@
  * at once (ES8), and a lost one is the SM-DP's to retry (its download procedure cleans up). The
  * ISD-P record (owner, AID, state IN_CREATION) is committed before the INSTALL leaves. SendData
  * carries ES8 key establishment (INSTALL [for personalization] naming the ISD-P, then the SM-DP's
- * STORE DATA, in one script, as the card model expects); SCP03t bodies (84/85/86) need an admin
- * session (SCP81), which this SM-SR does not have yet: they are refused (docs/modules/smsr.md).
+ * STORE DATA, in one script, as the card model expects); SCP03t bodies (84/85/86) go as admin scripts
+ * to the ISD-P through the card's SCP81 session (es5_https.c), answered with the card's answer.
  * DeleteISDP and EnableProfile are engine operations (ES4's rows, requester = the SM-DP). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,15 +24,18 @@
 #include "rsp/sms.h"
 #include "smsr_int.h"
 
-enum { ES3_WAIT_S = 60, ES3_NH = 6 };
+/* ES3_SCP03T_MAX: an SCP03t body (84 init, 85 auth + first 86, or one 86 segment of 1,024 plaintext
+ * bytes: about 1,100 bytes on the wire) goes whole in one admin script; 4 KiB leaves room and keeps
+ * a caller from parking large bodies in memory. */
+enum { ES3_WAIT_S = 60, ES3_NH = 6, ES3_SCP03T_MAX = 4096 };
 
-typedef enum { P_CREATE, P_SEND, P_DELETE } pend_kind;
+typedef enum { P_CREATE, P_SEND, P_DELETE, P_HTTPS } pend_kind;
 
 typedef struct pend {
     pend_kind kind;
     char eid[33];
     char iccid[21];
-    uint64_t cntr;     /* P_CREATE / P_SEND: the packet's counter */
+    uint64_t cntr;     /* P_CREATE / P_SEND: the packet's counter; P_HTTPS: the admin script's tag */
     int64_t op_id;     /* P_DELETE */
     int64_t deadline;
     rsp_es_call *call;
@@ -47,6 +50,8 @@ struct smsr_es3 {
     rsp_es_handler *all; /* merged with the ES4 handlers (owned) */
     pend *p;
     size_t n, cap;
+    smsr_https *https;   /* ES5 over HTTPS (SCP03t bodies), or NULL */
+    uint64_t tags;
 };
 
 /* The calling SM-DP's CN into who, or a rejection (false). */
@@ -240,6 +245,70 @@ static bool owned_isdp(smsr_es3 *x, const char *eid, const rsp_buf *aid, const c
     return found;
 }
 
+/* The card's answer to an SCP03t body, from the admin session (es5_https.c). */
+static void https_done(void *arg, uint64_t tag, rsp_err err, rsp_scp81_status status, const uint8_t *body,
+                       size_t len, const char *why)
+{
+    smsr_es3 *x = arg;
+    size_t i = 0;
+    while (i < x->n && !(x->p[i].kind == P_HTTPS && x->p[i].cntr == tag))
+        i++;
+    if (i == x->n)
+        return; /* the call was answered already (stopping) */
+    pend p = x->p[i];
+    x->p[i] = x->p[--x->n];
+    char msg[128];
+    if (err != RSP_OK) {
+        snprintf(msg, sizeof(msg), "%s", why ? why : rsp_err_msg(err));
+        rsp_es_call_reject(p.call, "8.4", "4.2", NULL, msg);
+        return;
+    }
+    if (status != RSP_SCP81_STATUS_OK && status != RSP_SCP81_STATUS_NONE) {
+        snprintf(msg, sizeof(msg), "refused by the eUICC: X-Admin-Script-Status %s", rsp_scp81_status_name(status));
+        rsp_es_call_reject(p.call, "8.4", "4.2", NULL, msg);
+        return;
+    }
+    rsp_es_data_resp *d = rsp_es_call_response(p.call);
+    if (d && len) /* 85 / 86 segments: the card answers nothing, and so does SendData */
+        rsp_buf_set(&d->euicc_response_data, body, len);
+    rsp_es_call_complete(p.call);
+}
+
+/* An SCP03t body (84 / 85 / 86): one admin script targeted at the ISD-P, through the card's admin
+ * session (opened by a trigger SMS when none is open, kept open between the SendData of a download). */
+static rsp_err send_https(smsr_es3 *x, rsp_es_call *call, const rsp_es_send_data_req *q, const rsp_store_profile *p)
+{
+    if (!x->https)
+        return rsp_es_call_reject(call, "8.4", "4.2", NULL,
+                                  "SCP03t needs an admin session (SCP81): this SM-SR runs without --admin-listen");
+    if (!smsr_https_reachable(x->https, q->eid))
+        return rsp_es_call_reject(call, "8.4", "4.2", NULL, "SCP03t needs an admin session: no SCP81 PSK for this eUICC");
+    pend pd = {P_HTTPS, "", "", ++x->tags, 0, INT64_MAX, call};
+    snprintf(pd.eid, sizeof(pd.eid), "%s", q->eid);
+    snprintf(pd.iccid, sizeof(pd.iccid), "%s", p->iccid);
+    rsp_err err = pend_add(x, &pd);
+    if (err != RSP_OK)
+        return err;
+    RSP_LOGI(RSP_SS_SMSR, "ES3.SendData over HTTPS", "eid=%s iccid=%s tag=%llu bytes=%zu", pd.eid, pd.iccid,
+             (unsigned long long)pd.cntr, q->data.len);
+    err = smsr_https_queue(x->https, q->eid, q->sd_aid.data, q->sd_aid.len, q->data.data, q->data.len, https_done, x,
+                           pd.cntr);
+    if (err != RSP_OK) { /* not queued: no callback will come */
+        for (size_t i = 0; i < x->n; i++)
+            if (x->p[i].kind == P_HTTPS && x->p[i].cntr == pd.cntr) {
+                x->p[i] = x->p[--x->n];
+                return rsp_es_call_reject(call, "8.4", "4.2", NULL, "admin script not queued");
+            }
+    }
+    return RSP_OK;
+}
+
+void smsr_es3_set_https(smsr_es3 *x, smsr_https *h)
+{
+    if (x)
+        x->https = h;
+}
+
 static rsp_err on_send(void *hctx, rsp_es_call *call)
 {
     smsr_es3 *x = hctx;
@@ -248,15 +317,15 @@ static rsp_err on_send(void *hctx, rsp_es_call *call)
     char who[RSP_STORE_ID_LEN];
     if (!smdp_of(x, call, who))
         return RSP_OK;
-    if (!q || !q->eid || q->data.len < 5 || q->data.len > 255 + 5)
-        return rsp_es_call_reject(call, "1.1", "2.2", NULL, "EID, SD-AID and Data (one C-APDU) are needed");
+    bool scp03t = q && q->data.len && (q->data.data[0] == 0x84 || q->data.data[0] == 0x85 || q->data.data[0] == 0x86);
+    if (!q || !q->eid || (scp03t ? q->data.len > ES3_SCP03T_MAX : (q->data.len < 5 || q->data.len > 255 + 5)))
+        return rsp_es_call_reject(call, "1.1", "2.2", NULL,
+                                  "EID, SD-AID and Data (one C-APDU, or an SCP03t body of at most 4096 bytes) are needed");
     rsp_store_profile p;
     if (!owned_isdp(x, q->eid, &q->sd_aid, who, &p))
         return rsp_es_call_reject(call, "8.3", "1.2", NULL, "no ISD-P of this SM-DP with that AID");
-    uint8_t c0 = q->data.data[0];
-    if (c0 == 0x84 || c0 == 0x85 || c0 == 0x86)
-        return rsp_es_call_reject(call, "8.4", "4.2", NULL,
-                                  "SCP03t needs an admin session (SCP81): not offered by this SM-SR yet");
+    if (scp03t)
+        return send_https(x, call, q, &p);
     /* INSTALL [for personalization] of the ISD-P, then the SM-DP's command: the card hands it on */
     uint8_t perso[5 + 2 + 17 + 3] = {0x80, 0xE6, 0x20, 0x00, 0, 0x00, 0x00, 0};
     size_t al = q->sd_aid.len;
@@ -442,7 +511,8 @@ rsp_err smsr_es3_on_por(smsr_es3 *x, const char *eid, const uint8_t *ud, size_t 
         for (int i = 0; i < 5; i++)
             cntr = cntr << 8 | por.cntr[i];
         size_t i = 0;
-        while (i < x->n && !(x->p[i].kind != P_DELETE && x->p[i].cntr == cntr && strcmp(x->p[i].eid, eid) == 0))
+        while (i < x->n && !((x->p[i].kind == P_CREATE || x->p[i].kind == P_SEND) && x->p[i].cntr == cntr &&
+                             strcmp(x->p[i].eid, eid) == 0))
             i++;
         if (i == x->n) {
             err = RSP_ERR_NOT_FOUND;
@@ -474,7 +544,7 @@ void smsr_es3_poll(smsr_es3 *x, int64_t now)
                 done = true;
                 smsr_call_answer(p.call, &r);
             }
-        } else if (now > p.deadline) {
+        } else if (p.kind != P_HTTPS && now > p.deadline) {
             done = true;
             settle(x, &p, NULL, "no PoR from the eUICC in time");
         }

@@ -45,25 +45,26 @@ static rsp_err msisdn_of(rsp_smsr *e, const char *eid, char out[21])
     return err;
 }
 
-rsp_err smsr_packet_build(rsp_smsr *e, const char *eid, const rsp_store_fence *fence, const rsp_buf *apdu,
-                          int64_t now, rsp_smsr_packet *pkt)
+rsp_err smsr_packet_build_data(rsp_smsr *e, const char *eid, const rsp_store_fence *fence, const uint8_t *data,
+                               size_t len, bool por_on_error, int64_t now, rsp_smsr_packet *pkt)
 {
     uint8_t key[32];
     rsp_err err = smsr_keys_get(e, eid, key);
     if (err != RSP_OK)
         return err;
     rsp_scp80_keys k = {key, 16, key + 16, 16};
-    rsp_buf script = RSP_BUF_INIT, wire = RSP_BUF_INIT;
+    rsp_buf wire = RSP_BUF_INIT;
     uint64_t cntr = 0;
     size_t n = 0;
     uint8_t *w;
     rsp_scp80_hdr h;
-    if ((err = rsp_smsr_script_one(apdu, &script)) != RSP_OK ||
-        (err = rsp_store_counter_reserve(e->st, fence, eid, e->cfg.kvn, now, &cntr)) != RSP_OK)
+    if ((err = rsp_store_counter_reserve(e->st, fence, eid, e->cfg.kvn, now, &cntr)) != RSP_OK)
         goto out;
     hdr_of(e, cntr, &h);
-    if ((err = rsp_buf_extend(&wire, script.len + RSP_SCP80_OVERHEAD, &w)) != RSP_OK ||
-        (err = rsp_scp80_cmd_build(&k, &h, script.data, script.len, w, wire.len, &n, NULL)) != RSP_OK)
+    if (por_on_error) /* SPI2 b2b1 = 10: PoR on error only (a trigger has nothing to answer) */
+        h.spi[1] = (uint8_t)((h.spi[1] & ~0x03u) | 0x02u);
+    if ((err = rsp_buf_extend(&wire, len + RSP_SCP80_OVERHEAD, &w)) != RSP_OK ||
+        (err = rsp_scp80_cmd_build(&k, &h, data, len, w, wire.len, &n, NULL)) != RSP_OK)
         goto out;
     snprintf(pkt->eid, sizeof(pkt->eid), "%s", eid);
     pkt->counter = cntr;
@@ -73,8 +74,18 @@ rsp_err smsr_packet_build(rsp_smsr *e, const char *eid, const rsp_store_fence *f
     err = msisdn_of(e, eid, pkt->msisdn);
 out:
     rsp_wipe(key, sizeof(key));
-    rsp_buf_free(&script);
     rsp_buf_free_secret(&wire);
+    return err;
+}
+
+rsp_err smsr_packet_build(rsp_smsr *e, const char *eid, const rsp_store_fence *fence, const rsp_buf *apdu,
+                          int64_t now, rsp_smsr_packet *pkt)
+{
+    rsp_buf script = RSP_BUF_INIT;
+    rsp_err err = rsp_smsr_script_one(apdu, &script);
+    if (err == RSP_OK)
+        err = smsr_packet_build_data(e, eid, fence, script.data, script.len, false, now, pkt);
+    rsp_buf_free(&script);
     return err;
 }
 

@@ -99,24 +99,11 @@ out:
     return err;
 }
 
-rsp_err rsp_smsr_on_mo(rsp_smsr *e, const char *eid, const uint8_t *pkt, size_t len, int64_t now,
-                       rsp_smsr_packet *confirm, rsp_diag *diag)
+rsp_err smsr_notif_handle(rsp_smsr *e, const char *eid, const uint8_t *e1, size_t len, int64_t now, uint16_t *seq,
+                          rsp_diag *diag)
 {
-    if (!e || !eid || !pkt || !confirm || len > 4096)
-        return RSP_ERR_INVAL;
-    memset(confirm, 0, sizeof(*confirm));
-    uint8_t key[32];
-    rsp_err err = smsr_keys_get(e, eid, key);
-    if (err != RSP_OK)
-        return err;
-    rsp_scp80_keys k = {key, 16, key + 16, 16};
-    uint8_t *work = malloc(len);
-    rsp_scp80_cmd cmd;
-    err = work ? rsp_scp80_cmd_open(&k, pkt, len, work, len, &cmd, diag) : RSP_ERR_NOMEM;
-    rsp_wipe(key, sizeof(key));
     rsp_smsr_notif nt;
-    if (err == RSP_OK)
-        err = rsp_smsr_notif_parse(cmd.data, cmd.data_len, &nt, diag);
+    rsp_err err = rsp_smsr_notif_parse(e1, len, &nt, diag);
     if (err == RSP_OK && strcasecmp(nt.eid, eid) != 0)
         err = rsp_diag_set(diag, RSP_ERR_DENIED, "notification names another eUICC");
     bool dup = false;
@@ -140,8 +127,31 @@ rsp_err rsp_smsr_on_mo(rsp_smsr *e, const char *eid, const uint8_t *pkt, size_t 
         snprintf(d, sizeof(d), "seq=%u type=%02X", (unsigned)nt.seq, nt.type);
         err = smsr_audit(e, eid, NULL, 0, "smsr.notif", d, now);
     }
+    if (err == RSP_OK)
+        *seq = nt.seq;
+    return err;
+}
+
+rsp_err rsp_smsr_on_mo(rsp_smsr *e, const char *eid, const uint8_t *pkt, size_t len, int64_t now,
+                       rsp_smsr_packet *confirm, rsp_diag *diag)
+{
+    if (!e || !eid || !pkt || !confirm || len > 4096)
+        return RSP_ERR_INVAL;
+    memset(confirm, 0, sizeof(*confirm));
+    uint8_t key[32];
+    rsp_err err = smsr_keys_get(e, eid, key);
+    if (err != RSP_OK)
+        return err;
+    rsp_scp80_keys k = {key, 16, key + 16, 16};
+    uint8_t *work = malloc(len);
+    rsp_scp80_cmd cmd;
+    err = work ? rsp_scp80_cmd_open(&k, pkt, len, work, len, &cmd, diag) : RSP_ERR_NOMEM;
+    rsp_wipe(key, sizeof(key));
+    uint16_t seq = 0;
+    if (err == RSP_OK)
+        err = smsr_notif_handle(e, eid, cmd.data, cmd.data_len, now, &seq, diag);
     rsp_buf apdu = RSP_BUF_INIT;
-    if (err == RSP_OK && (err = rsp_smsr_apdu_confirm(nt.seq, &apdu)) == RSP_OK)
+    if (err == RSP_OK && (err = rsp_smsr_apdu_confirm(seq, &apdu)) == RSP_OK)
         err = smsr_packet_build(e, eid, NULL, &apdu, now, confirm);
     rsp_buf_free(&apdu);
     free(work);

@@ -2,6 +2,7 @@
 #ifndef RSP_SMSR_INT_H
 #define RSP_SMSR_INT_H
 
+#include "rsp/scp81.h"
 #include "rsp/smsr.h"
 
 struct rsp_smsr {
@@ -71,6 +72,15 @@ rsp_err smsr_psk_get(rsp_smsr *e, const char *eid, uint8_t kvn, uint8_t psk[16])
 /* Builds an SCP80 packet of one C-APDU for eid: counter reserved under fence (NULL outside an op). */
 rsp_err smsr_packet_build(rsp_smsr *e, const char *eid, const rsp_store_fence *fence, const rsp_buf *apdu,
                           int64_t now, rsp_smsr_packet *pkt);
+/* The same with secured data as given (an SCP81 trigger `81 ...`); por_on_error asks the card for a
+ * PoR only when the packet fails. */
+rsp_err smsr_packet_build_data(rsp_smsr *e, const char *eid, const rsp_store_fence *fence, const uint8_t *data,
+                               size_t len, bool por_on_error, int64_t now, rsp_smsr_packet *pkt);
+/* An E1 notification (from an MO packet or an admin session's ?msg=): the EIS follows the card, the
+ * waiting switch settles, POL2 auto-delete is queued; *seq gets its sequence number to confirm
+ * (also for a duplicate). notif.c */
+rsp_err smsr_notif_handle(rsp_smsr *e, const char *eid, const uint8_t *e1, size_t len, int64_t now, uint16_t *seq,
+                          rsp_diag *diag);
 
 /* ES3 for SM-DPs (es3.c): CreateISDP / SendData go out as packets through send (the daemon's ESME)
  * and settle on their PoR (smsr_es3_on_por, for PoRs no operation waits for); DeleteISDP is an
@@ -84,6 +94,9 @@ rsp_err smsr_es3_merge(smsr_es3 *x, const struct rsp_es_handler **h, size_t *n);
 /* RSP_ERR_NOT_FOUND when no ES3 call waits for this PoR. */
 rsp_err smsr_es3_on_por(smsr_es3 *x, const char *eid, const uint8_t *ud, size_t len, int64_t now);
 void smsr_es3_poll(smsr_es3 *x, int64_t now);
+/* SCP03t bodies of SendData go through h (borrowed; NULL: they are refused). Declared below. */
+struct smsr_https;
+void smsr_es3_set_https(smsr_es3 *x, struct smsr_https *h);
 void smsr_es3_stop(smsr_es3 *x);
 void smsr_es3_free(smsr_es3 *x);
 /* GetEIS (es3_eis.c): the EIS of s with the profiles created by the SM-DP who, allocated for the
@@ -96,6 +109,86 @@ rsp_err smsr_eis_of(rsp_smsr *e, const rsp_store_eis *s, bool (*keep)(void *ctx,
 /* ES4.GetEIS (es4_eis.c): answers call for who in role (the handler has checked the identity). */
 struct rsp_es_call;
 rsp_err smsr_es4_get_eis(rsp_smsr *e, const char *who, rsp_smsr_role role, struct rsp_es_call *call);
+
+/* ---- ES5 over HTTPS: the admin session table and POST reading (admin.c) ---- */
+typedef enum smsr_adm_state {
+    SMSR_ADM_CLOSED = 0,  /* no session (and nothing asked of the card) */
+    SMSR_ADM_TRIGGERED,   /* trigger SMS sent, waiting for the card's first POST */
+    SMSR_ADM_HELD,        /* the card's POST is held: nothing to send yet (bounded by the idle time) */
+    SMSR_ADM_RUNNING,     /* a script is out, waiting for the POST that carries its answer */
+} smsr_adm_state;
+typedef enum smsr_adm_event {
+    SMSR_ADM_EV_QUEUED = 0,     /* a script was queued for the card */
+    SMSR_ADM_EV_POST_OPEN,      /* a POST without a script answer */
+    SMSR_ADM_EV_POST_RESPONSE,  /* a POST with the answer to the script in flight */
+    SMSR_ADM_EV_IDLE,           /* held for the idle time with nothing to send */
+    SMSR_ADM_EV_TRIGGER_LOST,   /* no POST after a trigger; tries left */
+    SMSR_ADM_EV_TRIGGER_GIVE_UP,/* no POST after the last trigger */
+    SMSR_ADM_EV_NO_ANSWER,      /* a script out and no answer in time */
+    SMSR_ADM_EV_GONE,           /* the held POST could not be answered (connection gone) */
+} smsr_adm_event;
+enum {
+    SMSR_ADM_A_TRIGGER = 1u << 0,        /* send the trigger SMS (fresh counter) */
+    SMSR_ADM_A_SEND = 1u << 1,           /* answer the POST with the next queued script (200) */
+    SMSR_ADM_A_HOLD = 1u << 2,           /* keep the POST unanswered */
+    SMSR_ADM_A_END_HELD = 1u << 3,       /* answer the held POST with 204 */
+    SMSR_ADM_A_DELIVER = 1u << 4,        /* hand the POST's body to whoever queued the script in flight */
+    SMSR_ADM_A_FAIL_INFLIGHT = 1u << 5,  /* the script in flight gets no answer: fail it */
+    SMSR_ADM_A_FAIL_QUEUE = 1u << 6,     /* fail every queued script */
+};
+rsp_err smsr_adm_next(smsr_adm_state from, smsr_adm_event ev, bool work, unsigned *actions, smsr_adm_state *to);
+const char *smsr_adm_state_name(smsr_adm_state s);
+
+/* What a card's POST says. */
+typedef struct smsr_adm_post {
+    char eid[33];        /* from the PSK identity (the TLS layer checked the key) */
+    uint8_t kvn, kid;
+    bool response;       /* carries the answer to a script (body, response type or script status) */
+    rsp_scp81_status status;
+    bool resume;
+    uint8_t msg[256];    /* ?msg=<hex>: an E1 notification */
+    size_t msg_len;
+} smsr_adm_post;
+/* identity: the PSK identity text; target: the request target; headers: "Name: value\r\n" lines. */
+rsp_err smsr_adm_post_parse(const char *identity, const char *target, const char *headers, size_t hlen,
+                            size_t body_len, smsr_adm_post *out, rsp_diag *d);
+
+/* ---- ES5 over HTTPS: the PSK-TLS admin server (es5_https.c) ---- */
+typedef struct smsr_https smsr_https;
+typedef struct smsr_https_opts {
+    const char *listen;        /* HOST:PORT (port 0: ephemeral) */
+    const char *port_file;     /* the bound port is written there (tests) */
+    const char *host;          /* the host name in the trigger; NULL: the listen host */
+    const char *uri;           /* the admin URI; NULL: "/gsma/adminagent" */
+    unsigned idle_ms;          /* a held POST waits this long for a script (0: 10 s) */
+    unsigned answer_ms;        /* a script out waits this long for its answer (0: 30 s) */
+    unsigned trigger_ms;       /* a trigger waits this long for the first POST (0: 15 s) */
+    unsigned trigger_tries;    /* triggers sent before the queue fails (0: 3) */
+    uint8_t psk_kvn;           /* the ISD-R SCP81 key version named in triggers (0: 0x40) */
+    smsr_send_fn send;         /* the trigger SMS */
+    void *send_arg;
+} smsr_https_opts;
+struct event_base;
+rsp_err smsr_https_new(struct event_base *base, rsp_smsr *e, const smsr_https_opts *o, smsr_https **out,
+                       rsp_diag *d);
+uint16_t smsr_https_port(const smsr_https *h);
+/* The outcome of a queued script: err RSP_OK with the card's answer body (status: the card's
+ * X-Admin-Script-Status), or an error with why (the session broke, no session, stopping). */
+typedef void (*smsr_https_done_fn)(void *arg, uint64_t tag, rsp_err err, rsp_scp81_status status,
+                                   const uint8_t *body, size_t len, const char *why);
+/* Queues script (copied) for eid, targeted at aid (NULL: the ISD-R); done(arg, tag, ...) is called
+ * exactly once when it settles, possibly before this returns (a trigger that cannot be sent). */
+rsp_err smsr_https_queue(smsr_https *h, const char *eid, const uint8_t *aid, size_t aid_len, const uint8_t *script,
+                         size_t len, smsr_https_done_fn done, void *arg, uint64_t tag);
+/* Does eid have an SCP81 PSK of the configured KVN (so HTTPS can reach it)? */
+bool smsr_https_reachable(smsr_https *h, const char *eid);
+typedef struct smsr_https_stats {
+    unsigned long opened, refused_psk, triggers, scripts, answers, notifs, failed;
+} smsr_https_stats;
+void smsr_https_stats_get(const smsr_https *h, smsr_https_stats *s);
+/* Fails every queued and in-flight script ("SM-SR stopping") and ends held POSTs. */
+void smsr_https_stop(smsr_https *h);
+void smsr_https_free(smsr_https *h);
 
 /* Shared by the HTTPS handlers of es_api.c and es3.c (es_common.c). */
 struct rsp_es_req_hdr;

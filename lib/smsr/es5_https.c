@@ -1,0 +1,584 @@
+/* ES5 over HTTPS: the SM-SR's SCP81 admin server (PSK-TLS 1.2, GP Amendment B), on the daemon's
+ * event loop. The session table and the reading of a POST are in admin.c; this file holds the
+ * sockets, the timers, the queues and the trigger SMS.
+ *
+ * The PSK of a handshake is looked up by its identity (EID, ISD-R AID, KVN) and unsealed from the
+ * store for that handshake only (wiped after); an identity without a stored PSK is refused and
+ * counted. A queue on a closed session sends the trigger (an SCP80 packet `81 ...` to the ISD-R,
+ * counter reserved durably like every packet) and resends it, with a fresh counter, a bounded number
+ * of times. Queued scripts are in memory: whoever queued one (an ES3.SendData call, itself in
+ * memory) is answered when it settles, and both die with the process (the SM-DP's download cleans up). */
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "rsp/http.h"
+#include "rsp/ids.h"
+#include "rsp/log.h"
+#include "rsp/tls.h"
+#include "smsr_int.h"
+
+typedef struct job {
+    uint64_t tag;           /* the caller's, handed back to done */
+    uint8_t aid[16];
+    size_t aid_len;
+    uint8_t *body; /* the script; then, once answered, the card's answer */
+    size_t len;
+    smsr_https_done_fn done; /* NULL: the SM-SR's own (a 3A08 confirmation) */
+    void *arg;
+    rsp_err err;
+    rsp_scp81_status status;
+    const char *why;
+    struct job *next;
+} job;
+
+typedef struct ses {
+    smsr_https *h;
+    char eid[33];
+    smsr_adm_state st;
+    rsp_http_req *held;
+    job *inflight, *head, *tail;
+    struct event *timer;
+    unsigned tries; /* triggers sent since the card last talked */
+} ses;
+
+struct smsr_https {
+    struct event_base *base;
+    rsp_smsr *e;
+    smsr_https_opts o;
+    char host[128], uri[128];
+    uint16_t port;
+    rsp_tls_ctx *tls;
+    rsp_http_server *srv;
+    ses **s;
+    size_t n, cap;
+    smsr_https_stats st;
+};
+
+/* What the event that fires carries: the POST being answered, or nothing (a timer, a queue). */
+typedef struct post_ctx {
+    rsp_http_req *req;
+    const uint8_t *body;
+    size_t len;
+    rsp_scp81_status status;
+} post_ctx;
+
+static int64_t now_s(void)
+{
+    return (int64_t)time(NULL);
+}
+
+static void job_free(job *j)
+{
+    if (j) {
+        free(j->body);
+        free(j);
+    }
+}
+
+static ses *ses_find(smsr_https *h, const char *eid, bool create)
+{
+    for (size_t i = 0; i < h->n; i++)
+        if (strcasecmp(h->s[i]->eid, eid) == 0)
+            return h->s[i];
+    if (!create)
+        return NULL;
+    ses **v = smsr_grow(h->s, h->n, &h->cap, sizeof(*v));
+    ses *s = v ? calloc(1, sizeof(*s)) : NULL;
+    if (v)
+        h->s = v;
+    if (!s)
+        return NULL;
+    s->h = h;
+    snprintf(s->eid, sizeof(s->eid), "%s", eid);
+    h->s[h->n++] = s;
+    return s;
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg);
+
+static void arm(ses *s, unsigned ms)
+{
+    if (!s->timer)
+        s->timer = evtimer_new(s->h->base, on_timer, s);
+    if (!s->timer)
+        return; /* no timer: the session waits for the card (logged by the caller's counters) */
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+    evtimer_add(s->timer, &tv);
+}
+
+/* The trigger: 81 { 83 { 84 {35 bearer, 39 buffer, 3C port, [3E IPv4]}, 85 {PSK identity, KVN, key
+ * id}, 89 {8A host, 8C URI} } } in an SCP80 packet to the ISD-R (PoR on error only). */
+static rsp_err send_trigger(smsr_https *h, ses *s)
+{
+    uint8_t eidb[16], id[64], conn[7 + 5 + 7];
+    char idhex[2 * sizeof(id) + 1];
+    rsp_err err = rsp_eid_to_bytes(s->eid, eidb);
+    err = err ? err
+              : rsp_scp81_psk_identity(eidb, RSP_AID_ISDR.b, RSP_AID_ISDR.len, 0x01, h->o.psk_kvn, idhex,
+                                       sizeof(idhex));
+    size_t idl = strlen(idhex) / 2;
+    err = err ? err : rsp_hex_decode_fixed(idhex, id, idl, NULL);
+    if (err != RSP_OK)
+        return err;
+    /* bearer 03 (default), buffer 1500, transport TCP client mode 02 + port, IPv4 when numeric */
+    size_t cl = 0;
+    const uint8_t head[] = {0x35, 0x01, 0x03, 0x39, 0x02, 0x05, 0xDC, 0x3C, 0x03, 0x02};
+    memcpy(conn, head, sizeof(head));
+    cl = sizeof(head);
+    conn[cl++] = (uint8_t)(h->port >> 8);
+    conn[cl++] = (uint8_t)h->port;
+    unsigned a, b, c, d;
+    char tail;
+    if (sscanf(h->host, "%u.%u.%u.%u%c", &a, &b, &c, &d, &tail) == 4 && a < 256 && b < 256 && c < 256 && d < 256) {
+        const uint8_t ip[7] = {0x3E, 0x05, 0x21, (uint8_t)a, (uint8_t)b, (uint8_t)c, (uint8_t)d};
+        memcpy(conn + cl, ip, sizeof(ip));
+        cl += sizeof(ip);
+    }
+    rsp_scp81_trigger t;
+    memset(&t, 0, sizeof(t));
+    t.conn = rsp_bytes_of(conn, cl);
+    t.has_security = true;
+    t.psk_id = rsp_bytes_of(id, idl);
+    t.kvn = h->o.psk_kvn;
+    t.kid = 0x01;
+    t.host = rsp_bytes_of((const uint8_t *)h->host, strlen(h->host));
+    t.uri = rsp_bytes_of((const uint8_t *)h->uri, strlen(h->uri));
+    rsp_buf trig = RSP_BUF_INIT;
+    rsp_smsr_packet pkt;
+    memset(&pkt, 0, sizeof(pkt));
+    err = rsp_scp81_trigger_build(&t, &trig);
+    err = err ? err : smsr_packet_build_data(h->e, s->eid, NULL, trig.data, trig.len, true, now_s(), &pkt);
+    if (err == RSP_OK && !pkt.msisdn[0])
+        err = RSP_ERR_NOT_FOUND; /* no enabled profile: no number to send the trigger to */
+    if (err == RSP_OK) {
+        char hex[2 * 160 + 1];
+        rsp_hex_encode_upper(trig.data, trig.len < 160 ? trig.len : 160, hex, sizeof(hex));
+        h->o.send(h->o.send_arg, &pkt);
+        h->st.triggers++;
+        /* the trigger names host, port and PSK identity: identifiers, never the PSK */
+        RSP_LOGN(RSP_SS_SMSR, "admin trigger sent", "eid=%s cntr=%llu try=%u trigger=%s", s->eid,
+                 (unsigned long long)pkt.counter, s->tries + 1, hex);
+    }
+    rsp_smsr_packet_clear(&pkt);
+    rsp_buf_free(&trig);
+    return err;
+}
+
+static rsp_err answer_script(smsr_https *h, rsp_http_req *req, const job *j)
+{
+    rsp_scp81_server_resp r = {false, h->uri, j->aid_len ? j->aid : NULL, j->aid_len};
+    rsp_buf hdr = RSP_BUF_INIT;
+    int status = 0;
+    rsp_err err = rsp_scp81_server_headers(&r, &status, &hdr);
+    err = err ? err : rsp_buf_append_byte(&hdr, 0);
+    err = err ? err : rsp_http_respond(req, status, (const char *)hdr.data, j->body, j->len);
+    rsp_buf_free(&hdr);
+    return err;
+}
+
+static void answer_end(rsp_http_req *req)
+{
+    rsp_scp81_server_resp r = {true, NULL, NULL, 0};
+    rsp_buf hdr = RSP_BUF_INIT;
+    int status = 204;
+    if (rsp_scp81_server_headers(&r, &status, &hdr) == RSP_OK && rsp_buf_append_byte(&hdr, 0) == RSP_OK)
+        rsp_http_respond(req, status, (const char *)hdr.data, NULL, 0);
+    else
+        rsp_http_respond(req, 204, NULL, NULL, 0);
+    rsp_buf_free(&hdr);
+}
+
+static void finish(job **done, job *j, rsp_err err, const char *why)
+{
+    j->err = err;
+    j->why = why;
+    j->next = *done;
+    *done = j;
+}
+
+/* Runs the table's row for ev; the callbacks of settled scripts run last, once the session is
+ * consistent (a callback may queue again). */
+static void fire(ses *s, smsr_adm_event ev, const post_ctx *pc)
+{
+    smsr_https *h = s->h;
+    job *done = NULL;
+    for (int guard = 0; guard < 4; guard++) {
+        unsigned act = 0;
+        smsr_adm_state to;
+        if (smsr_adm_next(s->st, ev, s->head != NULL, &act, &to) != RSP_OK) {
+            RSP_LOGN(RSP_SS_SMSR, "admin event ignored", "eid=%s state=%s ev=%d", s->eid, smsr_adm_state_name(s->st),
+                     (int)ev);
+            if (pc && pc->req)
+                rsp_http_respond(pc->req, 409, NULL, NULL, 0);
+            break;
+        }
+        s->st = to;
+        if (s->timer)
+            evtimer_del(s->timer);
+        if ((act & SMSR_ADM_A_END_HELD) && s->held) {
+            answer_end(s->held);
+            s->held = NULL;
+        }
+        if ((act & SMSR_ADM_A_FAIL_INFLIGHT) && s->inflight) {
+            h->st.failed++;
+            finish(&done, s->inflight, RSP_ERR_PROTOCOL, "the admin session broke off before the card answered");
+            s->inflight = NULL;
+        }
+        if ((act & SMSR_ADM_A_DELIVER) && s->inflight) {
+            job *j = s->inflight;
+            s->inflight = NULL;
+            free(j->body);
+            j->body = pc && pc->len ? malloc(pc->len) : NULL;
+            j->len = j->body ? pc->len : 0;
+            if (j->len)
+                memcpy(j->body, pc->body, j->len);
+            j->status = pc ? pc->status : RSP_SCP81_STATUS_NONE;
+            h->st.answers++;
+            finish(&done, j, (pc && pc->len && !j->body) ? RSP_ERR_NOMEM : RSP_OK, NULL);
+        }
+        if (act & SMSR_ADM_A_FAIL_QUEUE) {
+            const char *why = ev == SMSR_ADM_EV_TRIGGER_GIVE_UP ? "no admin session: the eUICC did not answer the trigger"
+                                                                : "the admin session broke off";
+            while (s->head) {
+                job *j = s->head;
+                s->head = j->next;
+                h->st.failed++;
+                finish(&done, j, RSP_ERR_TIMEOUT, why);
+            }
+            s->tail = NULL;
+        }
+        if (act & SMSR_ADM_A_TRIGGER) {
+            rsp_err err = send_trigger(h, s);
+            s->tries++;
+            if (err != RSP_OK) {
+                RSP_LOGE(RSP_SS_SMSR, "admin trigger not sent", "eid=%s err=%s", s->eid, rsp_err_name(err));
+                while (s->head) { /* nothing will open the session: fail now, not at the timer */
+                    job *j = s->head;
+                    s->head = j->next;
+                    h->st.failed++;
+                    finish(&done, j, err, "no admin session: the trigger cannot be sent (keys, MSISDN)");
+                }
+                s->tail = NULL;
+                s->st = SMSR_ADM_CLOSED;
+            }
+        }
+        rsp_http_req *req = pc ? pc->req : NULL;
+        if (act & SMSR_ADM_A_SEND) {
+            rsp_http_req *to_req = req ? req : s->held;
+            if (!req)
+                s->held = NULL;
+            job *j = s->head;
+            s->head = j->next;
+            if (!s->head)
+                s->tail = NULL;
+            j->next = NULL;
+            if (to_req && answer_script(h, to_req, j) == RSP_OK) {
+                s->inflight = j;
+                h->st.scripts++;
+            } else { /* the card's connection is gone: the script waits for the next session */
+                j->next = s->head;
+                s->head = j;
+                if (!s->tail)
+                    s->tail = j;
+                ev = SMSR_ADM_EV_GONE;
+                pc = NULL;
+                continue;
+            }
+        }
+        if (act & SMSR_ADM_A_HOLD)
+            s->held = req;
+        break;
+    }
+    switch (s->st) {
+    case SMSR_ADM_TRIGGERED: arm(s, h->o.trigger_ms); break;
+    case SMSR_ADM_HELD: arm(s, h->o.idle_ms); break;
+    case SMSR_ADM_RUNNING: arm(s, h->o.answer_ms); break;
+    default: break;
+    }
+    while (done) {
+        job *j = done;
+        done = j->next;
+        if (j->done)
+            j->done(j->arg, j->tag, j->err, j->status, j->body, j->err ? 0 : j->len, j->why);
+        job_free(j);
+    }
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    ses *s = arg;
+    switch (s->st) {
+    case SMSR_ADM_HELD:
+        RSP_LOGN(RSP_SS_SMSR, "admin session idle: ended", "eid=%s", s->eid);
+        fire(s, SMSR_ADM_EV_IDLE, NULL);
+        break;
+    case SMSR_ADM_TRIGGERED:
+        RSP_LOGN(RSP_SS_SMSR, "admin trigger unanswered", "eid=%s tries=%u", s->eid, s->tries);
+        fire(s, s->tries < s->h->o.trigger_tries ? SMSR_ADM_EV_TRIGGER_LOST : SMSR_ADM_EV_TRIGGER_GIVE_UP, NULL);
+        break;
+    case SMSR_ADM_RUNNING:
+        RSP_LOGN(RSP_SS_SMSR, "admin script unanswered", "eid=%s", s->eid);
+        fire(s, SMSR_ADM_EV_NO_ANSWER, NULL);
+        break;
+    default: break;
+    }
+}
+
+/* The card's notification in the session: the SMS path's handling, then the 3A08 confirmation
+ * queued for this session (ahead of the next POST's decision). */
+static void notification(smsr_https *h, ses *s, const smsr_adm_post *p)
+{
+    rsp_diag d;
+    rsp_diag_clear(&d);
+    uint16_t seq = 0;
+    rsp_buf apdu = RSP_BUF_INIT, script = RSP_BUF_INIT;
+    rsp_err err = smsr_notif_handle(h->e, s->eid, p->msg, p->msg_len, now_s(), &seq, &d);
+    err = err ? err : rsp_smsr_apdu_confirm(seq, &apdu);
+    err = err ? err : rsp_smsr_script_one(&apdu, &script);
+    job *j = err ? NULL : calloc(1, sizeof(*j));
+    if (j) {
+        j->body = script.data; /* taken */
+        j->len = script.len;
+        script = (rsp_buf)RSP_BUF_INIT;
+        if (s->tail)
+            s->tail->next = j;
+        else
+            s->head = j;
+        s->tail = j;
+    }
+    h->st.notifs++;
+    char m[160];
+    RSP_LOGN(RSP_SS_SMSR, "admin notification", "eid=%s seq=%u result=%s%s%s", s->eid, (unsigned)seq,
+             rsp_err_name(err), err ? " why=" : "", err ? rsp_diag_str(&d, err, m, sizeof(m)) : "");
+    rsp_buf_free(&apdu);
+    rsp_buf_free(&script);
+}
+
+static void on_request(void *arg, rsp_http_req *req)
+{
+    smsr_https *h = arg;
+    static const char *const names[] = {"X-Admin-Protocol", "X-Admin-From", "X-Admin-Script-Status",
+                                        "X-Admin-Resume", "Content-Type"};
+    if (strcmp(rsp_http_req_method(req), "POST") != 0) {
+        rsp_http_respond(req, 405, "Allow: POST\r\n", NULL, 0);
+        return;
+    }
+    const rsp_net_peer *peer = rsp_http_req_peer(req);
+    rsp_buf text = RSP_BUF_INIT;
+    rsp_err err = RSP_OK;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]) && err == RSP_OK; i++) {
+        const char *v = rsp_http_req_header(req, names[i]);
+        if (!v)
+            continue;
+        err = rsp_buf_append(&text, names[i], strlen(names[i]));
+        err = err ? err : rsp_buf_append(&text, ": ", 2);
+        err = err ? err : rsp_buf_append(&text, v, strlen(v));
+        err = err ? err : rsp_buf_append(&text, "\r\n", 2);
+    }
+    size_t blen = 0;
+    const uint8_t *body = rsp_http_req_body(req, &blen);
+    smsr_adm_post p;
+    rsp_diag d;
+    rsp_diag_clear(&d);
+    err = err ? err
+              : smsr_adm_post_parse(peer && peer->kind == RSP_NET_PEER_PSK ? peer->psk_identity : "",
+                                    rsp_http_req_target(req), (const char *)text.data, text.len, blen, &p, &d);
+    rsp_buf_free(&text);
+    ses *s = err ? NULL : ses_find(h, p.eid, true);
+    if (!s) {
+        char m[160], t[96];
+        RSP_LOGN(RSP_SS_SMSR, "admin POST refused", "target=\"%s\" err=%s why=\"%s\"",
+                 rsp_http_log_escape(rsp_http_req_target(req), 80, t, sizeof(t)), rsp_err_name(err),
+                 rsp_diag_str(&d, err ? err : RSP_ERR_NOMEM, m, sizeof(m)));
+        rsp_http_respond(req, err == RSP_ERR_DENIED ? 403 : err ? 400 : 503, NULL, NULL, 0);
+        return;
+    }
+    if (s->st == SMSR_ADM_CLOSED || s->st == SMSR_ADM_TRIGGERED) {
+        h->st.opened++;
+        RSP_LOGN(RSP_SS_SMSR, "admin session open", "eid=%s psk_id=%s resume=%d", s->eid,
+                 peer ? peer->psk_identity : "", (int)p.resume);
+    }
+    s->tries = 0;
+    if (p.msg_len)
+        notification(h, s, &p);
+    post_ctx pc = {req, body, blen, p.status};
+    fire(s, p.response ? SMSR_ADM_EV_POST_RESPONSE : SMSR_ADM_EV_POST_OPEN, &pc);
+}
+
+static rsp_err psk_lookup(void *arg, const char *identity, uint8_t *key, size_t keymax, size_t *keylen)
+{
+    smsr_https *h = arg;
+    uint8_t eid[16], aid[16], kid = 0, kvn = 0;
+    size_t al = 0;
+    char eids[33];
+    rsp_err err = keymax < 16 ? RSP_ERR_LENGTH : rsp_scp81_psk_identity_parse(identity, eid, aid, &al, &kid, &kvn, NULL);
+    if (err == RSP_OK && (al != RSP_AID_ISDR.len || memcmp(aid, RSP_AID_ISDR.b, al) != 0 || kid != 0x01))
+        err = RSP_ERR_DENIED;
+    err = err ? err : rsp_eid_from_bytes(eid, eids);
+    err = err ? err : smsr_psk_get(h->e, eids, kvn, key);
+    if (err != RSP_OK) {
+        h->st.refused_psk++;
+        char t[96];
+        RSP_LOGN(RSP_SS_SMSR, "admin PSK identity refused", "psk_id=\"%s\" err=%s",
+                 rsp_http_log_escape(identity, 80, t, sizeof(t)), rsp_err_name(err));
+        rsp_wipe(key, keymax < 16 ? keymax : 16);
+        return RSP_ERR_NOT_FOUND;
+    }
+    *keylen = 16;
+    return RSP_OK;
+}
+
+rsp_err smsr_https_new(struct event_base *base, rsp_smsr *e, const smsr_https_opts *o, smsr_https **out, rsp_diag *d)
+{
+    const char *colon = o && o->listen ? strrchr(o->listen, ':') : NULL;
+    if (!base || !e || !o || !o->send || !out || !colon || (size_t)(colon - o->listen) >= 128)
+        return rsp_diag_set(d, RSP_ERR_INVAL, "admin listen address must be HOST:PORT");
+    smsr_https *h = calloc(1, sizeof(*h));
+    if (!h)
+        return RSP_ERR_NOMEM;
+    h->base = base;
+    h->e = e;
+    h->o = *o;
+    h->o.idle_ms = o->idle_ms ? o->idle_ms : 10000;
+    h->o.answer_ms = o->answer_ms ? o->answer_ms : 30000;
+    h->o.trigger_ms = o->trigger_ms ? o->trigger_ms : 15000;
+    h->o.trigger_tries = o->trigger_tries ? o->trigger_tries : 3;
+    h->o.psk_kvn = o->psk_kvn ? o->psk_kvn : 0x40;
+    char lhost[128];
+    snprintf(lhost, sizeof(lhost), "%.*s", (int)(colon - o->listen), o->listen);
+    snprintf(h->host, sizeof(h->host), "%s", o->host ? o->host : lhost);
+    snprintf(h->uri, sizeof(h->uri), "%s", o->uri ? o->uri : "/gsma/adminagent");
+    rsp_err err = rsp_tls_server_psk_new(psk_lookup, h, &h->tls);
+    rsp_http_server_opts so;
+    memset(&so, 0, sizeof(so));
+    so.host = lhost;
+    so.port = (uint16_t)atoi(colon + 1);
+    so.tls = h->tls;
+    so.limits.max_body_bytes = 64 * 1024; /* a card's answer: R-APDUs or an EUICCResponse */
+    so.idle_timeout_ms = h->o.idle_ms + 5000;
+    so.handler = on_request;
+    so.arg = h;
+    so.log_name = "smsr-admin";
+    if (err == RSP_OK)
+        err = rsp_http_server_new(base, &so, &h->srv);
+    if (err == RSP_OK) {
+        h->port = rsp_http_server_port(h->srv);
+        if (o->port_file) {
+            char tmp[512];
+            snprintf(tmp, sizeof(tmp), "%s.tmp", o->port_file);
+            FILE *f = fopen(tmp, "w");
+            if (!f || fprintf(f, "%u\n", (unsigned)h->port) < 0 || fclose(f) != 0 || rename(tmp, o->port_file) != 0)
+                err = rsp_diag_set(d, RSP_ERR_IO, "cannot write %s", o->port_file);
+        }
+    } else {
+        rsp_diag_set(d, err, "admin server: cannot listen on %s", o->listen);
+    }
+    if (err != RSP_OK) {
+        smsr_https_free(h);
+        return err;
+    }
+    RSP_LOGN(RSP_SS_SMSR, "admin server listening", "listen=%s:%u host=%s uri=%s kvn=%02X idle_ms=%u", lhost,
+             (unsigned)h->port, h->host, h->uri, h->o.psk_kvn, h->o.idle_ms);
+    *out = h;
+    return RSP_OK;
+}
+
+uint16_t smsr_https_port(const smsr_https *h)
+{
+    return h ? h->port : 0;
+}
+
+rsp_err smsr_https_queue(smsr_https *h, const char *eid, const uint8_t *aid, size_t aid_len, const uint8_t *script,
+                         size_t len, smsr_https_done_fn done, void *arg, uint64_t tag)
+{
+    if (!h || !eid || !script || !len || aid_len > 16)
+        return RSP_ERR_INVAL;
+    ses *s = ses_find(h, eid, true);
+    job *j = s ? calloc(1, sizeof(*j)) : NULL;
+    if (j && !(j->body = malloc(len))) {
+        free(j);
+        j = NULL;
+    }
+    if (!j)
+        return RSP_ERR_NOMEM;
+    j->tag = tag;
+    memcpy(j->body, script, len);
+    j->len = len;
+    if (aid_len)
+        memcpy(j->aid, aid, aid_len);
+    j->aid_len = aid_len;
+    j->done = done;
+    j->arg = arg;
+    if (s->tail)
+        s->tail->next = j;
+    else
+        s->head = j;
+    s->tail = j;
+    fire(s, SMSR_ADM_EV_QUEUED, NULL);
+    return RSP_OK;
+}
+
+bool smsr_https_reachable(smsr_https *h, const char *eid)
+{
+    uint8_t psk[16];
+    bool ok = h && smsr_psk_get(h->e, eid, h->o.psk_kvn, psk) == RSP_OK;
+    rsp_wipe(psk, sizeof(psk));
+    return ok;
+}
+
+void smsr_https_stats_get(const smsr_https *h, smsr_https_stats *s)
+{
+    if (h)
+        *s = h->st;
+    else
+        memset(s, 0, sizeof(*s));
+}
+
+void smsr_https_stop(smsr_https *h)
+{
+    for (size_t i = 0; h && i < h->n; i++) {
+        ses *s = h->s[i];
+        if (s->timer)
+            evtimer_del(s->timer);
+        if (s->held)
+            answer_end(s->held);
+        s->held = NULL;
+        job *all = s->inflight;
+        if (all)
+            all->next = s->head;
+        else
+            all = s->head;
+        s->inflight = s->head = s->tail = NULL;
+        s->st = SMSR_ADM_CLOSED;
+        while (all) {
+            job *j = all;
+            all = j->next;
+            if (j->done)
+                j->done(j->arg, j->tag, RSP_ERR_STATE, RSP_SCP81_STATUS_NONE, NULL, 0, "SM-SR stopping");
+            job_free(j);
+        }
+    }
+}
+
+void smsr_https_free(smsr_https *h)
+{
+    if (!h)
+        return;
+    smsr_https_stop(h);
+    for (size_t i = 0; i < h->n; i++) {
+        if (h->s[i]->timer)
+            event_free(h->s[i]->timer);
+        free(h->s[i]);
+    }
+    free(h->s);
+    if (h->srv)
+        rsp_http_server_free(h->srv);
+    rsp_tls_ctx_free(h->tls);
+    free(h);
+}
