@@ -363,6 +363,16 @@ rsp_err rsp_smdp_daemon_run(const rsp_smdp_daemon_opts *o, rsp_diag *diag)
         so.hook_arg = d;
         e = rsp_svc_new(&so, &d->svc, diag);
     }
+    if (e == RSP_OK) { /* results to the Operators' ReplyTo: stored first, sent and retried by the outbox */
+        rsp_svc_outbox_opts oo;
+        memset(&oo, 0, sizeof oo);
+        oo.st = rsp_smdp_inv_store(d->inv);
+        oo.owner = "smdp";
+        oo.worker = "smdp";
+        e = rsp_svc_outbox_new(d->svc, &oo, NULL);
+        if (e != RSP_OK)
+            rsp_diag_set(diag, e, "the durable outbox cannot start");
+    }
     e = e ? e : metrics_register(d, rsp_svc_metrics(d->svc));
     if (e == RSP_OK && (!(d->wake = event_new(rsp_svc_base(d->svc), d->wake_fd[0], EV_READ | EV_PERSIST, on_wake, d)) ||
                         event_add(d->wake, NULL) != 0))

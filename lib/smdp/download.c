@@ -169,7 +169,9 @@ static rsp_err step(rsp_smdp_inv *inv, const rsp_smdp_trust *trust, const rsp_sm
         d->isdp_requested = true;   /* durable before the call: cleanup must delete it */
         if ((e = journal_write(inv, d)) != RSP_OK)
             return e;
-        return es3->create_isdp(es3->arg, d->eid, d->iccid, tk->package.len, diag);
+        /* The ISD-P's quota: the package rounded up to the cipher block, plus one block: the card
+         * counts the last segment's padding before deciphering it (lib/card/scp03t.c). */
+        return es3->create_isdp(es3->arg, d->eid, d->iccid, (tk->package.len + 15) / 16 * 16 + 16, diag);
     case RSP_SMDP_DL_KEYEST:
         rsp_buf_reset(resp);
         for (unsigned n = 0; n < 2 && e == RSP_OK; n++) {
