@@ -1,0 +1,330 @@
+/* `rsp op FUNCTION ... --eids FILE`: the same request over a list of EIDs, N in flight.
+ *
+ * Each worker thread owns one client (and so one connection); they take the next EID under a mutex. The
+ * results file gets one JSON line per EID, written and flushed as each finishes, with "final": true when
+ * the outcome is known (executed, refused, accepted, a fault, a bad line): a rerun with the same file
+ * skips those EIDs and retries only the ones without an answer. The main thread draws the progress line
+ * and takes Ctrl-C: SIGINT/SIGTERM are blocked in every thread and the main thread waits for them with
+ * sigtimedwait, so no signal handler (and no global flag) is needed. After a stop, the workers finish the
+ * request they hold and take no new EID. */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "op_int.h"
+
+typedef struct item {
+    char *eid, *iccid;
+} item;
+
+typedef struct batch {
+    const op_args *a;
+    item *items;
+    size_t n, next;
+    pthread_mutex_t mu;
+    FILE *out;
+    bool stop;
+    size_t total;      /* EIDs in the file (n: those left to do) */
+    size_t inflight, finished, skipped;
+    size_t count[OP_INVALID + 1]; /* by outcome */
+    op_cb *cb;
+    const char *reply_to;
+    rsp_svc_client **clients;
+} batch;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* "EID [ICCID]" per line; '#' starts a comment. */
+static int load_eids(const char *path, batch *b)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return rsp_cli_usage_error("op: cannot read --eids %s: %s", path, strerror(errno));
+    char line[512];
+    size_t cap = 0;
+    int lineno = 0;
+    while (fgets(line, sizeof(line), f)) {
+        lineno++;
+        char *hash = strchr(line, '#'), *save = NULL;
+        if (hash)
+            *hash = 0;
+        char *eid = strtok_r(line, " \t\r\n,", &save);
+        if (!eid)
+            continue;
+        char *iccid = strtok_r(NULL, " \t\r\n,", &save);
+        if (strtok_r(NULL, " \t\r\n,", &save)) {
+            fclose(f);
+            return rsp_cli_usage_error("op: %s line %d: want 'EID [ICCID]'", path, lineno);
+        }
+        if (b->n == cap) {
+            cap = cap ? cap * 2 : 64;
+            item *v = realloc(b->items, cap * sizeof(*v));
+            if (!v) {
+                fclose(f);
+                return rsp_cli_usage_error("op: out of memory");
+            }
+            b->items = v;
+        }
+        b->items[b->n].eid = strdup(eid);
+        b->items[b->n].iccid = iccid ? strdup(iccid) : NULL;
+        b->n++;
+    }
+    fclose(f);
+    return b->n ? -1 : rsp_cli_usage_error("op: no EID in %s", path);
+}
+
+static int cmp_str(const void *x, const void *y)
+{
+    return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* The EIDs that have a final line in the results file, sorted; a torn last line (a crash while writing)
+ * is not JSON and is ignored. */
+static char **final_eids(const char *path, size_t *n)
+{
+    *n = 0;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    char **v = NULL;
+    size_t cap = 0;
+    char line[4096];
+    while (fgets(line, sizeof(line), f)) {
+        json_t *j = json_loads(line, 0, NULL);
+        const char *eid = json_string_value(json_object_get(j, "eid"));
+        if (eid && json_is_true(json_object_get(j, "final"))) {
+            if (*n == cap) {
+                cap = cap ? cap * 2 : 64;
+                char **nv = realloc(v, cap * sizeof(*nv));
+                if (!nv) {
+                    json_decref(j);
+                    break;
+                }
+                v = nv;
+            }
+            v[(*n)++] = strdup(eid);
+        }
+        json_decref(j);
+    }
+    fclose(f);
+    if (v)
+        qsort(v, *n, sizeof(*v), cmp_str);
+    return v;
+}
+
+static bool is_final(op_outcome o)
+{
+    return o != OP_NO_ANSWER;
+}
+
+static void record(batch *b, const item *it, const rsp_es_msg *req, const op_result *r, double ms)
+{
+    json_t *o = op_result_json(req, r);
+    json_object_del(o, "result");
+    json_object_del(o, "function");
+    json_object_del(o, "via");
+    json_object_set_new(o, "eid", json_string(it->eid));
+    if (!json_object_get(o, "status"))
+        json_object_set_new(o, "status", json_string(r->outcome == OP_ACCEPTED ? "ACCEPTED" : "INVALID"));
+    if (!json_object_get(o, "iccid") && it->iccid)
+        json_object_set_new(o, "iccid", json_string(it->iccid));
+    json_object_set_new(o, "elapsed_ms", json_integer((json_int_t)ms));
+    json_object_set_new(o, "final", json_boolean(is_final(r->outcome)));
+    char *line = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(o);
+    pthread_mutex_lock(&b->mu);
+    if (line) {
+        fputs(line, b->out);
+        fputc('\n', b->out);
+        fflush(b->out); /* a rerun resumes from what is in the file */
+    }
+    b->count[r->outcome]++;
+    b->finished++;
+    b->inflight--;
+    pthread_mutex_unlock(&b->mu);
+    free(line);
+}
+
+typedef struct worker {
+    batch *b;
+    rsp_svc_client *cl;
+    pthread_t th;
+} worker;
+
+static void *work(void *arg)
+{
+    worker *w = arg;
+    batch *b = w->b;
+    for (;;) {
+        pthread_mutex_lock(&b->mu);
+        if (b->stop || b->next >= b->n) {
+            pthread_mutex_unlock(&b->mu);
+            break;
+        }
+        item *it = &b->items[b->next++];
+        b->inflight++;
+        pthread_mutex_unlock(&b->mu);
+        double t0 = now_s();
+        rsp_es_msg req;
+        op_result r;
+        op_run_one(b->a, w->cl, b->cb, b->reply_to, it->eid, it->iccid, &req, &r);
+        record(b, it, &req, &r, (now_s() - t0) * 1000.0);
+        op_result_free(&r);
+        rsp_es_msg_free(&req);
+    }
+    return NULL;
+}
+
+static void progress(batch *b, double t0, bool tty, bool last)
+{
+    pthread_mutex_lock(&b->mu);
+    size_t done = b->finished, inflight = b->inflight, todo = b->n - b->skipped;
+    size_t failed = done - b->count[OP_EXECUTED] - b->count[OP_ACCEPTED];
+    pthread_mutex_unlock(&b->mu);
+    double el = now_s() - t0, rate = el > 0 ? (double)done / el : 0;
+    char eta[32] = "-";
+    if (rate > 0 && done < todo)
+        snprintf(eta, sizeof(eta), "%.0fs", (double)(todo - done) / rate);
+    fprintf(stderr, "%s%s: %zu/%zu done, %zu failed, %zu in flight, %.1f/s, ETA %s%s", tty ? "\r\033[K" : "",
+            b->a->f->name, done, todo, failed, inflight, rate, eta, tty && !last ? "" : "\n");
+    fflush(stderr);
+}
+
+static void summary(batch *b, const char *results, double elapsed, bool interrupted)
+{
+    size_t done = b->finished;
+    if (b->a->json) {
+        json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:s, s:b}", "function",
+                              b->a->f->name, "total", (json_int_t)b->total, "done", (json_int_t)done, "executed",
+                              (json_int_t)b->count[OP_EXECUTED], "accepted", (json_int_t)b->count[OP_ACCEPTED],
+                              "refused", (json_int_t)b->count[OP_REFUSED], "fault", (json_int_t)b->count[OP_FAULT],
+                              "no_answer", (json_int_t)b->count[OP_NO_ANSWER], "invalid",
+                              (json_int_t)b->count[OP_INVALID], "skipped", (json_int_t)b->skipped, "elapsed_s", elapsed,
+                              "rate", elapsed > 0 ? (double)done / elapsed : 0.0, "results", results, "interrupted",
+                              interrupted);
+        rsp_cli_json_out(o);
+        return;
+    }
+    printf("%s over %zu EIDs: %zu done (executed %zu, accepted %zu, refused %zu, fault %zu, no answer %zu, invalid "
+           "%zu), %zu skipped (final in %s), %.2f s, %.1f/s%s\n",
+           b->a->f->name, b->total, done, b->count[OP_EXECUTED], b->count[OP_ACCEPTED], b->count[OP_REFUSED],
+           b->count[OP_FAULT], b->count[OP_NO_ANSWER], b->count[OP_INVALID], b->skipped, results, elapsed,
+           elapsed > 0 ? (double)done / elapsed : 0.0, interrupted ? ", interrupted" : "");
+}
+
+int op_batch(const op_args *a)
+{
+    batch b;
+    memset(&b, 0, sizeof(b));
+    b.a = a;
+    int rc = load_eids(a->eids_file, &b);
+    char results[512];
+    snprintf(results, sizeof(results), "%s", a->results ? a->results : "");
+    if (!a->results)
+        snprintf(results, sizeof(results), "%s.results.jsonl", a->eids_file);
+    /* resume: drop the EIDs that already have a final line (kept in order otherwise) */
+    size_t nf = 0;
+    char **fin = rc < 0 ? final_eids(results, &nf) : NULL;
+    size_t k = 0;
+    for (size_t i = 0; rc < 0 && i < b.n; i++) {
+        if (nf && bsearch(&b.items[i].eid, fin, nf, sizeof(*fin), cmp_str)) {
+            free(b.items[i].eid);
+            free(b.items[i].iccid);
+            b.skipped++;
+        } else
+            b.items[k++] = b.items[i];
+    }
+    for (size_t i = 0; i < nf; i++)
+        free(fin[i]);
+    free(fin);
+    b.total = b.n;
+    if (rc < 0)
+        b.n = k;
+    if (rc < 0 && !(b.out = fopen(results, "a")))
+        rc = rsp_cli_usage_error("op: cannot open --results %s: %s", results, strerror(errno));
+    unsigned nw = a->concurrency < b.n ? a->concurrency : (unsigned)b.n;
+    worker *w = rc < 0 ? calloc(nw ? nw : 1, sizeof(*w)) : NULL;
+    rsp_diag d;
+    rsp_diag_clear(&d);
+    for (unsigned i = 0; rc < 0 && i < nw; i++) {
+        rsp_err e = op_client_new(a, &w[i].cl, &d);
+        if (e != RSP_OK)
+            rc = rsp_cli_fail("op", e, &d);
+    }
+    if (rc < 0 && a->cb_listen && nw) {
+        rsp_err e = op_cb_start(a, &b.cb, &b.reply_to, &d);
+        if (e != RSP_OK)
+            rc = rsp_cli_fail("op: callback listener", e, &d);
+    }
+    bool interrupted = false;
+    double t0 = now_s();
+    if (rc < 0) {
+        pthread_mutex_init(&b.mu, NULL);
+        sigset_t set, old;
+        sigemptyset(&set);
+        sigaddset(&set, SIGINT);
+        sigaddset(&set, SIGTERM);
+        pthread_sigmask(SIG_BLOCK, &set, &old); /* the workers inherit the mask */
+        unsigned started = 0;
+        for (; started < nw; started++) {
+            w[started].b = &b;
+            if (pthread_create(&w[started].th, NULL, work, &w[started]) != 0)
+                break;
+        }
+        bool tty = isatty(2);
+        double last = 0;
+        for (;;) {
+            pthread_mutex_lock(&b.mu);
+            bool over = b.finished >= b.n || (b.stop && b.inflight == 0) || started == 0;
+            pthread_mutex_unlock(&b.mu);
+            if (over)
+                break;
+            struct timespec tick = {0, 200 * 1000000L};
+            if (sigtimedwait(&set, NULL, &tick) > 0) {
+                pthread_mutex_lock(&b.mu);
+                b.stop = true;
+                pthread_mutex_unlock(&b.mu);
+                interrupted = true;
+                fprintf(stderr, "%sop: interrupted: waiting for the requests in flight\n", tty ? "\n" : "");
+            }
+            double t = now_s();
+            if (tty || t - last >= 3.0) {
+                progress(&b, t0, tty, false);
+                last = t;
+            }
+        }
+        for (unsigned i = 0; i < started; i++)
+            pthread_join(w[i].th, NULL);
+        progress(&b, t0, tty, true);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        pthread_mutex_destroy(&b.mu);
+        summary(&b, results, now_s() - t0, interrupted);
+        rc = interrupted ? 130
+             : b.count[OP_REFUSED] + b.count[OP_FAULT] + b.count[OP_INVALID] ? RSP_EXIT_FAIL
+             : b.count[OP_NO_ANSWER]                                          ? OP_EXIT_NO_ANSWER
+                                                                              : RSP_EXIT_OK;
+    }
+    op_cb_stop(b.cb);
+    for (unsigned i = 0; w && i < nw; i++)
+        rsp_svc_client_free(w[i].cl);
+    free(w);
+    if (b.out)
+        fclose(b.out);
+    for (size_t i = 0; i < b.n; i++) {
+        free(b.items[i].eid);
+        free(b.items[i].iccid);
+    }
+    free(b.items);
+    return rc;
+}
