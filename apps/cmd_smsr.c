@@ -19,6 +19,7 @@ static const char USAGE[] =
     "                    [--password PW] [--tick-ms N] [--por-wait S] [--notif-wait S] [--master-key FILE]\n"
     "                    [--listen HOST:PORT --tls-cert PEM --tls-key PEM --tls-ca PEM[,PEM] [--port-file F]\n"
     "                     [--m2msp-ids CN,CN] [--smdp-ids CN,CN] [--ci DIR [--transport-key HEX|FILE]]]\n"
+"                     [--callbacks ID=URLPREFIX[,ID=URLPREFIX...]]\n"
     "                    [--admin-listen HOST:PORT [--admin-port-file F] [--admin-host NAME] [--admin-idle-ms N]\n"
     "                     [--admin-trigger-ms N]]\n"
     "       rsp smsr plma --db URI --operator ID --m2msp ID --profile-type T --functions LIST|none\n"
@@ -34,6 +35,8 @@ static const char USAGE[] =
     "       unwrapped with --transport-key or the --tls-key (ECIES) and sealed under the master key;\n"
     "       --admin-listen adds ES5 over HTTPS: the SCP81 admin server (PSK-TLS 1.2, keys = the cards'\n"
     "       stored SCP81 PSKs), opened by a trigger SMS; ES3.SendData of SCP03t bodies goes through it\n"
+    "       --callbacks: each peer's callback URL prefixes; a ReplyTo outside the caller's is refused\n"
+    "       (1.1 / 1.2); results and ONC notifications (to the Operator's first URL) go out durably\n"
     "  import: stores EIS files (profiles, MSISDNs) and the EUM keys-out SCP80 keys and SCP81 PSK; with --ci each EIS\n"
     "          is verified and its own wrapped keys stored, as ES1.RegisterEIS does (exit 1 if refused)\n"
     "  submit: queues an ES4 function (ES4.EnableProfile, ES4.DisableProfile, ES4.DeleteProfile,\n"
@@ -52,6 +55,7 @@ typedef struct args {
     const char *master_key, *listen, *tls_cert, *tls_key, *tls_ca, *port_file, *m2msp_ids, *smdp_ids;
     const char *ci, *transport_key, *admin_listen, *admin_port_file, *admin_host;
     long admin_idle_ms, admin_trigger_ms;
+    const char *callbacks;
     const char *operator_id, *m2msp, *profile_type, *functions;
     const char *db, *smsc, *msisdn, *worker, *system_id, *password, *keys, *fn, *eid, *iccid, *requester,
         *fcid, *role;
@@ -74,7 +78,7 @@ static int parse(int argc, char **argv, args *a)
         {"listen", 1, 0, 'L'},    {"tls-cert", 1, 0, 'C'}, {"tls-key", 1, 0, 'Y'},   {"tls-ca", 1, 0, 'A'},
         {"port-file", 1, 0, 'F'}, {"m2msp-ids", 1, 0, 'M'}, {"smdp-ids", 1, 0, 'D'}, {"operator", 1, 0, 'O'},
         {"m2msp", 1, 0, 'Q'},     {"profile-type", 1, 0, 'T'}, {"functions", 1, 0, 'U'},
-        {"ci", 1, 0, 'I'},        {"transport-key", 1, 0, 'X'}, {"admin-listen", 1, 0, 1},
+        {"ci", 1, 0, 'I'},        {"transport-key", 1, 0, 'X'}, {"callbacks", 1, 0, 'B'}, {"admin-listen", 1, 0, 1},
         {"admin-port-file", 1, 0, 2}, {"admin-host", 1, 0, 3}, {"admin-idle-ms", 1, 0, 4},
         {"admin-trigger-ms", 1, 0, 5}, {0, 0, 0, 0}};
     optind = 1;
@@ -113,6 +117,7 @@ static int parse(int argc, char **argv, args *a)
         case 'U': a->functions = optarg; break;
         case 'I': a->ci = optarg; break;
         case 'X': a->transport_key = optarg; break;
+        case 'B': a->callbacks = optarg; break;
         case 1: a->admin_listen = optarg; break;
         case 2: a->admin_port_file = optarg; break;
         case 3: a->admin_host = optarg; break;
@@ -214,7 +219,7 @@ static int cmd_run(int argc, char **argv)
     rsp_smsr_daemon_opts o = {a.db, host, (uint16_t)atoi(colon + 1), a.system_id, a.password, a.msisdn,
                               a.worker, (unsigned)a.tick_ms, a.por_wait, a.notif_wait, mkl ? mk : NULL, mkl,
                               a.listen, a.tls_cert, a.tls_key, a.tls_ca, a.port_file, a.m2msp_ids, a.smdp_ids,
-                              NULL, NULL, NULL, NULL, 0, 0};
+                              NULL, NULL, NULL, NULL, 0, 0, NULL};
     rsp_diag d;
     rsp_diag_clear(&d);
     trust tr;
@@ -222,6 +227,7 @@ static int cmd_run(int argc, char **argv)
         return rsp_cli_usage_error("smsr run: --transport-key needs --ci");
     rsp_err e = trust_load(&a, &tr, &d);
     o.es1 = a.ci ? &tr.t : NULL;
+    o.callbacks = a.callbacks;
     o.admin_listen = a.admin_listen;
     o.admin_port_file = a.admin_port_file;
     o.admin_host = a.admin_host;

@@ -245,6 +245,9 @@ typedef struct rsp_smsr_daemon_opts {
     const char *admin_host;       /* the host the trigger names; NULL: admin_listen's host */
     unsigned admin_idle_ms;       /* an open session with nothing to send ends after this; 0 = 10 s */
     unsigned admin_trigger_ms;    /* a trigger unanswered this long is resent; 0 = 15 s */
+    /* "ID=URLPREFIX[,ID=URLPREFIX...]": each peer's callback URLs (docs/modules/smsr.md, "Results,
+     * callbacks and ONC"); NULL: ReplyTo unchecked, no ONC notification has a URL */
+    const char *callbacks;
 } rsp_smsr_daemon_opts;
 
 /* Runs until SIGTERM/SIGINT; in-flight operations stay in the store, resumable by any worker. */

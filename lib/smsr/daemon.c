@@ -14,6 +14,7 @@
 #include "rsp/smpp.h"
 #include "rsp/svc.h"
 #include "smsr_int.h"
+#include "smsr_outbox.h"
 
 typedef struct dmn {
     const rsp_smsr_daemon_opts *o;
@@ -303,8 +304,12 @@ rsp_err rsp_smsr_daemon_run(const rsp_smsr_daemon_opts *o, rsp_diag *diag)
         so.n_handlers = nh;
         so.on_stop = on_svc_stop;
         so.hook_arg = &d;
+        so.es_send = rsp_smsr_es_send; /* results durably through the outbox */
+        so.es_send_ctx = d.es;
         if (err == RSP_OK)
             err = rsp_svc_new(&so, &d.svc, diag);
+        if (err == RSP_OK)
+            err = rsp_smsr_es_outbox(d.es, d.svc, cfg.worker_id, o->callbacks, diag);
         if (err == RSP_OK)
             err = metrics_register(&d, rsp_svc_metrics(d.svc));
     }

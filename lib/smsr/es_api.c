@@ -3,8 +3,12 @@
  * at once, the others when their operation settles (polled from the store, so whichever worker
  * settles it). The requester is the CN of the peer's client certificate: an M2M SP or SM-DP when
  * listed as one, else an Operator.
- * Limitation: calls waiting for their operation live in this process; a restart loses the answer
- * (the operation itself completes). A durable outbox is the next step (docs/modules/smsr.md). */
+ * Results to a ReplyTo are durable: the ReplyTo is checked against the caller's configured callback
+ * URLs before anything is queued, a pending reply is recorded right after the operation (before the
+ * 202 is given), and whichever worker sees the operation settle moves the result into the outbox
+ * (smsr_outbox.h). The call held in memory is then answered with its callback muted. Deferred
+ * answers (Prefer: wait, njiwa's request-response) stay in memory: their HTTP connection dies with
+ * the process anyway. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,12 +18,13 @@
 #include "rsp/es.h"
 #include "rsp/es_endpoint.h"
 #include "rsp/es_types.h"
-#include "smsr_int.h"
+#include "smsr_outbox.h"
 
 typedef struct waiting {
     int64_t op_id;
     rsp_es_call *call;
     bool audit;              /* AuditEIS: answered with the EIS the caller may see */
+    int64_t reply_id;        /* 0, or the durable pending reply that carries the result */
     rsp_smsr_role role;
     char who[RSP_STORE_ID_LEN];
 } waiting;
@@ -31,6 +36,11 @@ struct rsp_smsr_es {
     rsp_smsr_es1_trust es1; /* borrowed keys; es1.ci NULL: ES1 refuses */
     waiting *w;
     size_t n, cap;
+    smsr_callbacks cb;       /* callback URL prefixes per peer */
+    rsp_svc_outbox *ob;      /* NULL: no durable results (not listening) */
+    bool muting, muted_hit;  /* answering a call whose result the outbox carries */
+    smsr_mover_stats mv;
+    rsp_metric *m_no_url;
 };
 
 static rsp_err finish(rsp_smsr *e, const waiting *w, const rsp_smsr_result *r)
@@ -40,17 +50,46 @@ static rsp_err finish(rsp_smsr *e, const waiting *w, const rsp_smsr_result *r)
     return smsr_call_answer(w->call, r);
 }
 
+static bool usable_reply_to(const char *r)
+{
+    return r && *r && !strstr(r, "/addressing/anonymous") && !strstr(r, "/addressing/none");
+}
+
+/* A ReplyTo outside the caller's configured callback URLs: refused before anything is queued. */
+static bool reply_to_refused(rsp_smsr_es *x, rsp_es_call *call, const char *who)
+{
+    const rsp_es_msg *m = rsp_es_call_msg(call);
+    const char *rt = m ? m->wsa.reply_to : NULL;
+    /* no callback configuration at all: unchecked (the daemon warns at start); any: strict */
+    if (!usable_reply_to(rt) || !x->cb.n || smsr_callbacks_allow(&x->cb, who, rt))
+        return false;
+    char u[120];
+    rsp_http_log_escape(rt, strlen(rt), u, sizeof(u));
+    RSP_LOGN(RSP_SS_SMSR, "ReplyTo refused", "who=%s reply_to=\"%s\"", who, u);
+    rsp_es_call_reject(call, "1.1", "1.2", "ReplyTo", "ReplyTo is not a callback URL configured for the caller");
+    return true;
+}
+
 /* Queues rq; answers now when it settled at once (a refusal, a replay), else when it settles. */
 static rsp_err queue(rsp_smsr_es *x, rsp_es_call *call, const rsp_smsr_request *rq, bool audit)
 {
     rsp_smsr_result r;
+    if (reply_to_refused(x, call, rq->requester))
+        return RSP_OK;
     rsp_err err = rsp_smsr_submit(x->e, rq, &r);
     if (err != RSP_OK)
         return err; /* the endpoint answers 1.2 / 4.2: our fault */
-    waiting w = {r.op_id, call, audit, rq->role, ""};
+    waiting w = {r.op_id, call, audit, 0, rq->role, ""};
     snprintf(w.who, sizeof(w.who), "%s", rq->requester);
     if (r.status[0])
         return finish(x->e, &w, &r);
+    const rsp_es_msg *m = rsp_es_call_msg(call);
+    /* Durable result: a callback (a usable ReplyTo; njiwa's calls are request-response), recorded
+     * before the endpoint gives its 202. A crash between the operation's commit and this one loses
+     * nothing promised: the caller has no 202 and retries with the same FCID (a replay records it). */
+    if (x->ob && m && usable_reply_to(m->wsa.reply_to) && m->dialect != RSP_ES_DIALECT_NJIWA &&
+        (err = smsr_reply_record(x->e, m, rq, r.op_id, audit, &w.reply_id)) != RSP_OK)
+        return err;
     waiting *nw = smsr_grow(x->w, x->n, &x->cap, sizeof(*nw));
     if (!nw)
         return RSP_ERR_NOMEM;
@@ -83,7 +122,10 @@ static rsp_err on_call(void *hctx, rsp_es_call *call)
                                                 : RSP_SMSR_ROLE_OPERATOR;
     rsp_smsr_request rq = {fns[i], role, who, q->hdr.function_call_id, q->eid, q->iccid,
                            (int64_t)time(NULL), smsr_validity(&q->hdr)};
-    return queue(x, call, &rq, false);
+    rsp_err err = queue(x, call, &rq, false);
+    if (err == RSP_OK && fns[i] == RSP_SMSR_FN_DELETE && x->n && x->w[x->n - 1].call == call)
+        err = smsr_onc_delete_queued(x->e, q->iccid, x->w[x->n - 1].op_id, rq.now); /* ONC, when it is done */
+    return err;
 }
 
 /* ES4.AuditEIS: an engine operation (GET STATUS over SMS on the ISD-P of the profile named, or of the
@@ -418,25 +460,79 @@ const rsp_es_handler *rsp_smsr_es_handlers(rsp_smsr_es *x, size_t *n)
     return x->h;
 }
 
+/* Answers w; when a durable reply carries its result, the endpoint's own callback is muted. A call
+ * answered in its HTTP response instead (deferred) does not need the reply: it is dropped. */
+static void answer(rsp_smsr_es *x, const waiting *w, const rsp_smsr_result *r)
+{
+    x->muting = w->reply_id != 0;
+    x->muted_hit = false;
+    if (r)
+        finish(x->e, w, r);
+    else
+        rsp_es_call_reject(w->call, "8.7", "3.7", NULL, "SM-SR stopping; the operation continues");
+    x->muting = false;
+    if (w->reply_id && !x->muted_hit && r)
+        rsp_store_outbox_reply_move(x->e->st, w->reply_id, NULL, NULL);
+}
+
 void rsp_smsr_es_poll(rsp_smsr_es *x)
 {
     for (size_t i = 0; i < x->n;) {
         rsp_smsr_result r;
         if (rsp_smsr_result_get(x->e, x->w[i].op_id, &r) == RSP_OK && r.status[0]) {
-            finish(x->e, &x->w[i], &r);
+            answer(x, &x->w[i], &r);
             x->w[i] = x->w[--x->n];
         } else {
             i++;
         }
     }
+    if (!x->ob)
+        return;
+    uint64_t before = x->mv.no_url;
+    rsp_err err = smsr_outbox_move(x->e, &x->cb, x->ob, 64, &x->mv);
+    if (err != RSP_OK)
+        RSP_LOGE(RSP_SS_SMSR, "outbox mover", "err=%s", rsp_err_name(err));
+    if (x->mv.no_url != before)
+        rsp_metric_inc(x->m_no_url, NULL, (double)(x->mv.no_url - before));
 }
 
 void rsp_smsr_es_stop(rsp_smsr_es *x)
 {
-    /* the operations go on in the store; their answers cannot wait for a process that stops */
+    /* the operations go on in the store; their answers cannot wait for a process that stops
+     * (a durable result is sent by whichever worker sees the operation settle) */
     for (size_t i = 0; i < x->n; i++)
-        rsp_es_call_reject(x->w[i].call, "8.7", "3.7", NULL, "SM-SR stopping; the operation continues");
+        answer(x, &x->w[i], NULL);
     x->n = 0;
+}
+
+rsp_err rsp_smsr_es_send(void *ctx, const char *url, const char *ctype, const char *action, const uint8_t *body,
+                         size_t len)
+{
+    rsp_smsr_es *x = ctx;
+    if (x->muting) {
+        x->muted_hit = true;
+        return RSP_OK;
+    }
+    return x->ob ? rsp_svc_outbox_put(x->ob, NULL, 0, url, ctype, action, body, len) : RSP_ERR_STATE;
+}
+
+rsp_err rsp_smsr_es_outbox(rsp_smsr_es *x, rsp_svc *svc, const char *worker, const char *callbacks, rsp_diag *diag)
+{
+    rsp_err err = smsr_callbacks_parse(callbacks, &x->cb, diag);
+    if (err != RSP_OK)
+        return err;
+    rsp_svc_outbox_opts o;
+    memset(&o, 0, sizeof(o));
+    o.st = x->e->st;
+    o.owner = SMSR_OWNER;
+    o.worker = worker;
+    if (!x->cb.n)
+        RSP_LOGN(RSP_SS_SMSR, "ReplyTo addresses are not checked", "why=\"no callback URLs configured (--callbacks)\"");
+    if ((err = rsp_svc_outbox_new(svc, &o, &x->ob)) != RSP_OK)
+        return rsp_diag_set(diag, err, "cannot start the outbox");
+    return rsp_metrics_add(rsp_svc_metrics(svc), RSP_METRIC_COUNTER, "rsp_smsr_notifications_no_url_total",
+                           "ONC notifications not sent: the Operator has no callback URL configured", NULL, 0, NULL, 0,
+                           &x->m_no_url);
 }
 
 void rsp_smsr_es_free(rsp_smsr_es *x)
@@ -444,6 +540,7 @@ void rsp_smsr_es_free(rsp_smsr_es *x)
     if (!x)
         return;
     rsp_smsr_es_stop(x);
+    smsr_callbacks_free(&x->cb);
     free(x->w);
     free(x);
 }

@@ -10,6 +10,7 @@
 
 #include "rsp/scp80.h"
 #include "smsr_int.h"
+#include "smsr_outbox.h"
 
 /* Has this sequence number been handled for eid? (an "smsr.notif" audit entry names it) */
 static rsp_err seen_before(rsp_smsr *e, const char *eid, uint16_t seq, bool *seen)
@@ -36,10 +37,13 @@ static rsp_err seen_before(rsp_smsr *e, const char *eid, uint16_t seq, bool *see
 }
 
 /* The enabled profile is now the one of aid: the EIS follows, the ones disabled are returned in
- * auto_del when their POL2 asks for deletion on disable. */
+ * auto_del when their POL2 asks for deletion on disable. Each change is first recorded as the ONC
+ * notification its Operator wants (onc.c; keyed by seq, so a redo after a crash adds nothing). */
 static rsp_err follow_card(rsp_smsr *e, const char *eid, const rsp_smsr_notif *nt, char auto_del[][21],
-                           size_t *n_del)
+                           size_t *n_del, int64_t now)
 {
+    char tag[16];
+    snprintf(tag, sizeof(tag), "seq%u", (unsigned)nt->seq);
     char aid[33];
     *n_del = 0;
     if (nt->aid_len == 0)
@@ -51,9 +55,11 @@ static rsp_err follow_card(rsp_smsr *e, const char *eid, const rsp_smsr_notif *n
     for (size_t i = 0; err == RSP_OK && i < n; i++) {
         bool target = strcmp(all[i].isdp_aid, aid) == 0;
         if (target && all[i].state != RSP_STORE_PROFILE_ENABLED) {
-            err = rsp_store_profile_set_state(e->st, all[i].iccid, RSP_STORE_PROFILE_ENABLED);
+            err = smsr_onc_event(e, &all[i], RSP_STORE_NOTIF_ENABLED, tag, 0, now);
+            err = err ? err : rsp_store_profile_set_state(e->st, all[i].iccid, RSP_STORE_PROFILE_ENABLED);
         } else if (!target && all[i].state == RSP_STORE_PROFILE_ENABLED) {
-            err = rsp_store_profile_set_state(e->st, all[i].iccid, RSP_STORE_PROFILE_DISABLED);
+            err = smsr_onc_event(e, &all[i], RSP_STORE_NOTIF_DISABLED, tag, 0, now);
+            err = err ? err : rsp_store_profile_set_state(e->st, all[i].iccid, RSP_STORE_PROFILE_DISABLED);
             if (err == RSP_OK && (all[i].pol2 & RSP_STORE_POL2_DISABLE_AUTO_DELETE) && *n_del < 4)
                 snprintf(auto_del[(*n_del)++], 21, "%s", all[i].iccid);
         }
@@ -112,7 +118,7 @@ rsp_err smsr_notif_handle(rsp_smsr *e, const char *eid, const uint8_t *e1, size_
     if (err == RSP_OK && !dup && nt.type != RSP_SMSR_NOTIF_FIRST_ATTACH) {
         char del[4][21];
         size_t n_del = 0;
-        if ((err = follow_card(e, eid, &nt, del, &n_del)) == RSP_OK)
+        if ((err = follow_card(e, eid, &nt, del, &n_del, now)) == RSP_OK)
             err = settle_op(e, eid, &nt, now);
         for (size_t i = 0; err == RSP_OK && i < n_del; i++) {
             char fcid[128];
@@ -120,6 +126,8 @@ rsp_err smsr_notif_handle(rsp_smsr *e, const char *eid, const uint8_t *e1, size_
             rsp_smsr_request q = {RSP_SMSR_FN_DELETE, RSP_SMSR_ROLE_SELF, e->worker, fcid, eid, del[i], now, 86400};
             rsp_smsr_result r;
             err = rsp_smsr_submit(e, &q, &r);
+            if (err == RSP_OK && r.op_id && !r.status[0]) /* ONC: the Operator hears of it once done */
+                err = smsr_onc_delete_queued(e, del[i], r.op_id, now);
         }
     }
     if (err == RSP_OK && !dup) { /* recorded last: a crash above sees it again and redoes it */
