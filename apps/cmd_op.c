@@ -20,7 +20,8 @@ static void usage(FILE *o)
             "              [--binding soap|json] [--dialect gsma|njiwa] [--iface es2|es4|es4a]\n"
             "              [--eid EID] [--iccid ICCID] [...the function's flags: rsp op FUNCTION --help]\n"
             "              [--body JSON|@FILE] [--wait [--callback-listen HOST:PORT [--callback-url URL]]]\n"
-            "              [--reply-to URL] [--timeout SECONDS] [--from URI] [--dump-request FILE] [--json] [--verbose]\n"
+            "              [--reply-to URL] [--timeout SECONDS] [--from URI] [--dump-request FILE]\n"
+            "              [--dump-response FILE] [--json] [--verbose]\n"
             "       rsp op FUNCTION ... --eids FILE [--concurrency N] [--results FILE.jsonl]\n"
             "\n"
             "Sends one ES request as the Operator or M2M SP whose TLS certificate (from `rsp ci issue`) is given.\n"
@@ -37,7 +38,8 @@ static void usage(FILE *o)
             "  listener; without it, the request asks for the result in the HTTP response (Prefer: wait).\n"
             "--timeout: seconds to wait for an answer or a result (default 60, 120 with --wait).\n"
             "--body: the request as its JSON form (docs/ES-JSON.md); flags given beside it override its members.\n"
-            "--dump-request FILE: the request as sent (the last one in a batch).\n"
+            "--dump-request FILE, --dump-response FILE: the request as sent, the body of the HTTP answer (the\n"
+            "  last ones in a batch).\n"
             "--eids FILE: one EID per line, optionally followed by an ICCID (blank lines and # comments skipped);\n"
             "  N requests in flight (--concurrency, default 4), a progress line on stderr, one JSON line per EID\n"
             "  in --results (default FILE.results.jsonl); a rerun with the same results file skips the EIDs that\n"
@@ -105,6 +107,7 @@ static int parse(int argc, char **argv, op_args *a)
                  value_flag(s, "--reply-to", &i, argc, argv, &a->reply_to) ||
                  value_flag(s, "--timeout", &i, argc, argv, &timeout) ||
                  value_flag(s, "--dump-request", &i, argc, argv, &a->dump_request) ||
+                 value_flag(s, "--dump-response", &i, argc, argv, &a->dump_response) ||
                  value_flag(s, "--body", &i, argc, argv, &a->body) ||
                  value_flag(s, "--eids", &i, argc, argv, &a->eids_file) ||
                  value_flag(s, "--concurrency", &i, argc, argv, &conc) ||
@@ -225,6 +228,11 @@ void op_run_one(const op_args *a, rsp_svc_client *cl, op_cb *cb, const char *rep
         const rsp_buf *b = rsp_svc_client_last_request(cl);
         if (rsp_cli_write_file(a->dump_request, b->data, b->len, 0644) != RSP_OK)
             fprintf(stderr, "rsp: op: cannot write %s\n", a->dump_request);
+    }
+    if (a->dump_response) {
+        const rsp_buf *b = rsp_svc_client_last_response(cl);
+        if (rsp_cli_write_file(a->dump_response, b->data, b->len, 0644) != RSP_OK)
+            fprintf(stderr, "rsp: op: cannot write %s\n", a->dump_response);
     }
     if (e == RSP_ERR_DENIED) {
         r->outcome = OP_FAULT;

@@ -33,6 +33,7 @@ typedef struct op_args {
     const char *reply_to;           /* without --wait: ReplyTo, where the server sends the result */
     unsigned timeout_ms;
     const char *dump_request;       /* a file that receives the request as sent */
+    const char *dump_response;      /* a file that receives the HTTP answer's body */
     const char *body;               /* --body JSON or @FILE: the request body as in docs/ES-JSON.md */
     op_kv kv[OP_MAX_FIELDS];        /* the function's own flags (--eid, --iccid, ...) */
     size_t nkv;

@@ -61,6 +61,14 @@ void rsp_svc_client_free(rsp_svc_client *c);
 rsp_err rsp_svc_client_call(rsp_svc_client *c, rsp_es_msg *req, bool wait, rsp_es_msg *resp, int *http_status,
                             rsp_diag *diag);
 
+/* How a call reads an answer with a body (exposed for the fuzzer, fuzz/fuzz_svc_client.c, and for
+ * callers that receive answers some other way): the JSON binding when ctype contains "json", else SOAP
+ * (soap_action: the SOAPAction header, may be NULL). RSP_OK only for a result of f (resp->response,
+ * resp->body set); RSP_ERR_DENIED for a SOAP Fault / JSON error object; else the decoder's error or
+ * RSP_ERR_PROTOCOL (another function's message, a request). resp is zeroed first; free it either way. */
+rsp_err rsp_svc_client_decode(const rsp_es_func *f, int status, const char *ctype, const char *soap_action,
+                              const uint8_t *body, size_t len, rsp_es_msg *resp, rsp_diag *diag);
+
 /* The bytes of the last request sent and of the last answer received (empty before the first call);
  * valid until the next call. For --dump-request and debugging. */
 const rsp_buf *rsp_svc_client_last_request(const rsp_svc_client *c);

@@ -193,9 +193,9 @@ static void envelope_action(const rsp_buf *env, const rsp_es_msg *m, char *out, 
 }
 
 /* A JSON error object {"error":{"code":..,"message":..}} into diag; false when body is not one. */
-static bool json_error(const rsp_buf *body, int status, rsp_diag *diag)
+static bool json_error(const uint8_t *body, size_t len, int status, rsp_diag *diag)
 {
-    json_t *j = json_loadb((const char *)body->data, body->len, 0, NULL);
+    json_t *j = json_loadb((const char *)body, len, 0, NULL);
     json_t *e = j ? json_object_get(j, "error") : NULL;
     bool is = json_is_object(e);
     if (is)
@@ -207,18 +207,20 @@ static bool json_error(const rsp_buf *body, int status, rsp_diag *diag)
     return is;
 }
 
-static rsp_err decode_answer(rsp_svc_client *c, const rsp_es_msg *req, const answer *a, rsp_es_msg *resp,
-                             rsp_diag *diag)
+rsp_err rsp_svc_client_decode(const rsp_es_func *f, int status, const char *ctype, const char *soap_action,
+                              const uint8_t *body, size_t len, rsp_es_msg *resp, rsp_diag *diag)
 {
-    const rsp_buf *b = &c->last_resp;
-    bool json = strstr(a->ctype, "json") != NULL;
+    if (!f || !resp || (!body && len))
+        return RSP_ERR_INVAL;
+    memset(resp, 0, sizeof(*resp));
+    bool json = ctype && strstr(ctype, "json") != NULL;
     rsp_err err;
     if (json) {
-        err = rsp_es_json_decode(req->func, true, b->data, b->len, NULL, resp, diag);
+        err = rsp_es_json_decode(f, true, body, len, NULL, resp, diag);
         if (err != RSP_OK) {
             rsp_diag d2;
             rsp_diag_clear(&d2);
-            if (json_error(b, a->status, &d2)) {
+            if (json_error(body, len, status, &d2)) {
                 rsp_diag_clear(diag);
                 if (diag)
                     *diag = d2;
@@ -227,19 +229,24 @@ static rsp_err decode_answer(rsp_svc_client *c, const rsp_es_msg *req, const ans
             return err;
         }
     } else {
-        err = rsp_es_soap_decode(b->data, b->len, a->action[0] ? a->action : NULL, NULL, resp, diag);
-        if (err != RSP_OK && diag && strncmp(diag->msg, "SOAP Fault", 10) == 0) {
-            diag->err = RSP_ERR_DENIED;
+        rsp_diag d2;
+        rsp_diag_clear(&d2);
+        err = rsp_es_soap_decode(body, len, soap_action && soap_action[0] ? soap_action : NULL, NULL, resp, &d2);
+        if (err != RSP_OK && strncmp(d2.msg, "SOAP Fault", 10) == 0) {
+            rsp_diag_set(diag, RSP_ERR_DENIED, "HTTP %d: %s", status, d2.msg);
             return RSP_ERR_DENIED;
         }
-        if (err != RSP_OK)
+        if (err != RSP_OK) {
+            if (diag)
+                *diag = d2;
             return err;
+        }
     }
-    if (resp->func != req->func || !resp->response)
-        return rsp_diag_set(diag, RSP_ERR_PROTOCOL, "answer to %s is %s%s", req->func->name,
-                            resp->func ? resp->func->name : "?", resp->response ? "" : " (a request)");
+    if (resp->func != f || !resp->response)
+        return rsp_diag_set(diag, RSP_ERR_PROTOCOL, "answer to %s is %s%s", f->name, resp->func ? resp->func->name : "?",
+                            resp->response ? "" : " (a request)");
     if (!resp->body)
-        return rsp_diag_set(diag, RSP_ERR_PROTOCOL, "answer to %s: invalid result (%s)", req->func->name,
+        return rsp_diag_set(diag, RSP_ERR_PROTOCOL, "answer to %s: invalid result (%s)", f->name,
                             resp->bad_element[0] ? resp->bad_element : "body");
     return RSP_OK;
 }
@@ -299,7 +306,7 @@ rsp_err rsp_svc_client_call(rsp_svc_client *c, rsp_es_msg *req, bool wait, rsp_e
             return RSP_OK; /* accepted: the result goes to ReplyTo */
         return rsp_diag_set(diag, RSP_ERR_DENIED, "HTTP %d %s without a body", a.status, rsp_http_reason(a.status));
     }
-    err = decode_answer(c, req, &a, resp, diag);
+    err = rsp_svc_client_decode(req->func, a.status, a.ctype, a.action, c->last_resp.data, c->last_resp.len, resp, diag);
     if (err != RSP_OK && err != RSP_ERR_DENIED && diag && diag->msg[0] && a.status >= 400) {
         /* not an ES answer at all (a proxy's page, "busy"): say the status first */
         char m[sizeof(diag->msg)];
