@@ -22,6 +22,7 @@
 #include "rsp/rapdu.h"
 #include "rsp/scp80.h"
 #include "rsp/sms.h"
+#include "es3_relay.h"
 #include "smsr_int.h"
 
 /* ES3_SCP03T_MAX: an SCP03t body (84 init, 85 auth + first 86, or one 86 segment of 1,024 plaintext
@@ -409,6 +410,12 @@ static rsp_err engine_call(smsr_es3 *x, rsp_es_call *call, rsp_smsr_fn fn)
     return pend_add(x, &p);
 }
 
+rsp_err smsr_es3_wait_op(smsr_es3 *x, rsp_es_call *call, int64_t op_id)
+{
+    pend p = {P_DELETE, "", "", 0, op_id, 0, call};
+    return pend_add(x, &p);
+}
+
 static rsp_err on_delete(void *hctx, rsp_es_call *call)
 {
     return engine_call(hctx, call, RSP_SMSR_FN_DELETE);
@@ -584,6 +591,8 @@ rsp_err smsr_es3_merge(smsr_es3 *x, const rsp_es_handler **h, size_t *n)
     if (*n)
         memcpy(all, *h, *n * sizeof(*all));
     memcpy(all + *n, x->h, sizeof(x->h));
+    if (smsr_es3_relay_append(x, x->e, x->smdp, &all, *n + ES3_NH, n) != RSP_OK)
+        return RSP_ERR_NOMEM;
     free(x->all);
     x->all = all;
     *h = all;
