@@ -105,6 +105,8 @@ rsp_err rsp_smdp_take(rsp_smdp_inv *inv, const char *op, const char *type, const
 /* Rebuilds the personalised package of an identity already allocated (download resumed after a
  * restart). */
 rsp_err rsp_smdp_retake(rsp_smdp_inv *inv, const char *iccid, rsp_smdp_taken *out, rsp_diag *diag);
+/* The IMSI of an identity (not secret; the subscription address of its profile). */
+rsp_err rsp_smdp_imsi_of(rsp_smdp_inv *inv, const char *iccid, char imsi[16]);
 /* Checked state change of one identity (see rsp_store_inv_transition). */
 rsp_err rsp_smdp_mark(rsp_smdp_inv *inv, const char *iccid, rsp_smdp_state from, rsp_smdp_state to,
                       int64_t now);
@@ -202,6 +204,11 @@ rsp_err rsp_smdp_es3_client_new(const rsp_smdp_es3_client_opts *o, rsp_smdp_es3_
 /* The interface for rsp_smdp_dl_run (borrows c). */
 rsp_smdp_es3 rsp_smdp_es3_client_iface(rsp_smdp_es3_client *c);
 void rsp_smdp_es3_client_free(rsp_smdp_es3_client *c);
+/* The download the next calls belong to: the Operator named by CreateISDP (Mno-Id; NULL keeps the
+ * client's) and the ProfileType of ProfileDownloadCompleted (mandatory there; "unknown" unless set). */
+void rsp_smdp_es3_client_set_download(rsp_smdp_es3_client *c, const char *mno_id, const char *type);
+/* The SubscriptionAddress of the next ProfileDownloadCompleted (NULL/"" members are left out). */
+void rsp_smdp_es3_client_set_address(rsp_smdp_es3_client *c, const char *imsi, const char *msisdn);
 /* The StatusCodeData of the last call when the SM-SR answered Failed / Expired (valid until the next
  * call); false when it succeeded or never answered. */
 bool rsp_smdp_es3_client_last_status(const rsp_smdp_es3_client *c, const char **subject, const char **reason);

@@ -135,6 +135,20 @@ rsp_err rsp_smdp_dl_start(rsp_smdp_inv *inv, const rsp_smdp_dl *req, rsp_diag *d
     return journal_write(inv, &d);
 }
 
+/* After a refused DeleteISDP: true when the SM-SR's EIS has no ISD-P of the download's ICCID (the
+ * CreateISDP was refused or never reached the card), so there is nothing left to delete. */
+static bool isdp_gone(const rsp_smdp_es3 *es3, const rsp_smdp_dl *d)
+{
+    const rsp_es_eis *eis = NULL;
+    if (es3->get_eis(es3->arg, d->eid, &eis, NULL) != RSP_OK || !eis)
+        return false;
+    const rsp_es_profile_info *pi = eis->profiles.v;
+    for (size_t i = 0; i < eis->profiles.n; i++)
+        if (pi[i].iccid && strcmp(pi[i].iccid, d->iccid) == 0)
+            return false;
+    return true;
+}
+
 /* Runs one step; RSP_OK moves to the table's next step. */
 static rsp_err step(rsp_smdp_inv *inv, const rsp_smdp_trust *trust, const rsp_smdp_es3 *es3,
                     const rsp_smdp_es8 *es8, rsp_smdp_dl *d, int64_t now, rsp_smdp_taken *tk, rsp_buf *resp,
@@ -209,7 +223,8 @@ static rsp_err step(rsp_smdp_inv *inv, const rsp_smdp_trust *trust, const rsp_sm
     case RSP_SMDP_DL_ENABLE:
         return d->enable ? es3->enable(es3->arg, d->eid, d->iccid, diag) : RSP_OK;
     case RSP_SMDP_DL_CLEANUP:
-        if (d->isdp_requested && (e = es3->delete_isdp(es3->arg, d->eid, d->iccid, diag)) != RSP_OK)
+        if (d->isdp_requested && (e = es3->delete_isdp(es3->arg, d->eid, d->iccid, diag)) != RSP_OK &&
+            !isdp_gone(es3, d))
             return e;
         for (int s = RSP_SMDP_ALLOCATED; s <= RSP_SMDP_INSTALLED; s++)
             if (rsp_smdp_mark(inv, d->iccid, (rsp_smdp_state)s, RSP_SMDP_DELETED, now) == RSP_OK)

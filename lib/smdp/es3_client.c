@@ -26,6 +26,8 @@ struct rsp_smdp_es3_client {
     rsp_buf aid;
     rsp_es_msg eis;              /* the last GetEIS result (lent to the caller) */
     char subject[16], reason[16]; /* status code of the last Failed / Expired result ("" after success) */
+    char profile_type[RSP_SMDP_NAME_MAX + 1]; /* ProfileType of ProfileDownloadCompleted */
+    char imsi[16], msisdn[21];   /* its SubscriptionAddress */
 };
 
 typedef struct answer {
@@ -204,6 +206,15 @@ static rsp_err simple(rsp_smdp_es3_client *c, const char *fn, const char *eid, c
         rsp_es_download_req *q = m.body;
         e = &q->eid;
         i = &q->iccid;
+        if (!(q->profile_type = dup_str(c->profile_type[0] ? c->profile_type : "unknown")))
+            err = RSP_ERR_NOMEM;
+        if (err == RSP_OK && (c->imsi[0] || c->msisdn[0])) {
+            rsp_es_subscription_address *sa = calloc(1, sizeof(*sa));
+            q->subscription_address = sa;
+            if (!sa || (c->imsi[0] && !(sa->imsi = dup_str(c->imsi))) ||
+                (c->msisdn[0] && !(sa->msisdn = dup_str(c->msisdn))))
+                err = RSP_ERR_NOMEM;
+        }
     } else if (err == RSP_OK) {
         rsp_es_profile_req *q = m.body;
         e = &q->eid;
@@ -283,6 +294,23 @@ rsp_smdp_es3 rsp_smdp_es3_client_iface(rsp_smdp_es3_client *c)
 {
     rsp_smdp_es3 i = {c, cl_get_eis, cl_create, cl_send, cl_completed, cl_enable, cl_delete};
     return i;
+}
+
+void rsp_smdp_es3_client_set_download(rsp_smdp_es3_client *c, const char *mno_id, const char *type)
+{
+    if (!c)
+        return;
+    if (mno_id)
+        snprintf(c->mno, sizeof(c->mno), "%s", mno_id);
+    snprintf(c->profile_type, sizeof(c->profile_type), "%s", type ? type : "");
+}
+
+void rsp_smdp_es3_client_set_address(rsp_smdp_es3_client *c, const char *imsi, const char *msisdn)
+{
+    if (!c)
+        return;
+    snprintf(c->imsi, sizeof(c->imsi), "%s", imsi ? imsi : "");
+    snprintf(c->msisdn, sizeof(c->msisdn), "%s", msisdn ? msisdn : "");
 }
 
 bool rsp_smdp_es3_client_last_status(const rsp_smdp_es3_client *c, const char **subject, const char **reason)

@@ -395,6 +395,23 @@ rsp_err rsp_smdp_retake(rsp_smdp_inv *inv, const char *iccid, rsp_smdp_taken *ou
     return e;
 }
 
+rsp_err rsp_smdp_imsi_of(rsp_smdp_inv *inv, const char *iccid, char imsi[16])
+{
+    if (!inv || !iccid || !imsi)
+        return RSP_ERR_INVAL;
+    rsp_store_inv row;
+    rsp_smdp_identity id;
+    memset(&row, 0, sizeof row);
+    memset(&id, 0, sizeof id);
+    rsp_err e = rsp_store_inv_get(inv->s, iccid, &row);
+    e = e ? e : blob_decode(&row, &id);
+    if (e == RSP_OK)
+        memcpy(imsi, id.imsi, sizeof id.imsi);
+    rsp_smdp_identity_wipe(&id);
+    rsp_store_inv_clear(&row);
+    return e;
+}
+
 rsp_err rsp_smdp_mark(rsp_smdp_inv *inv, const char *iccid, rsp_smdp_state from, rsp_smdp_state to, int64_t now)
 {
     if (!inv)

@@ -26,6 +26,7 @@ struct rsp_smdp_runner {
     unsigned sends;
     atomic_int cancel;                   /* set by another thread: stop at the next call */
     char status[40];                     /* "subject/reason" of the last call refused by the SM-SR */
+    rsp_smdp_inv *inv;                   /* the run's inventory (borrowed during rsp_smdp_runner_run) */
 };
 
 static const char *last_status(void *arg)
@@ -138,6 +139,14 @@ static rsp_err tr_completed(void *arg, const char *eid, const char *iccid, rsp_d
 {
     rsp_smdp_runner *r = arg;
     CANCEL_CHECK(r, diag);
+    /* SubscriptionAddress: the identity's IMSI, and as MSISDN the same number: the pools carry no
+     * MSISDN, and the eUICC simulator reaches a downloaded profile at its IMSI (lib/euicc/isdp_dl.c),
+     * which the SM-SR must know to route that card's SMS. */
+    char imsi[16] = "";
+    if (r->inv && rsp_smdp_imsi_of(r->inv, iccid, imsi) == RSP_OK)
+        rsp_smdp_es3_client_set_address(r->cl, imsi, imsi);
+    else
+        rsp_smdp_es3_client_set_address(r->cl, NULL, NULL);
     double t0 = now_s();
     rsp_err e = r->real.completed(r->real.arg, eid, iccid, diag);
     trace(r, "ProfileDownloadCompleted", 0, e, diag, t0);
@@ -248,12 +257,17 @@ rsp_err rsp_smdp_runner_run(rsp_smdp_runner *r, rsp_smdp_inv *inv, const char *i
     if (!r || !inv || !id || !out)
         return RSP_ERR_INVAL;
     snprintf(r->dl_id, sizeof r->dl_id, "%s", id);
+    r->inv = inv;
+    rsp_smdp_dl cur;
+    if (rsp_smdp_dl_load(inv, id, &cur) == RSP_OK)
+        rsp_smdp_es3_client_set_download(r->cl, cur.op, cur.type);
     r->sends = 0;
     rsp_buf_reset(&r->ecasd);
     const rsp_smdp_es3 es3 = rsp_smdp_runner_es3(r);
     const rsp_smdp_es8 es8 = {r, lz_keyest, lz_load, lz_installed};
     const rsp_smdp_dl_hooks hooks = {r, is_cancelled, last_status};
     rsp_err e = rsp_smdp_dl_run_ex(inv, r->o.trust, &es3, &es8, &hooks, id, now, out, diag);
+    r->inv = NULL;
     if (r->s8_open)
         rsp_smdp_es8_close(&r->s8);   /* the keys die with the download */
     r->s8_open = false;

@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# `rsp smdp run`, the SM-DP daemon, as a separate process with rsp smsc, rsp euicc run (1 card) and
+# rsp smsr run (ES3 over mTLS; with --admin-listen when this SM-SR has it, so SCP03t reaches the card):
+# ES2.DownloadProfile over JSON with an Operator's client certificate and `Prefer: wait` runs the
+# download through the SM-SR (installed when the SM-SR offers admin sessions, else refused by the
+# SM-SR at the first SCP03t SendData with its own status 8.4/4.2, passed to the Operator); the same
+# FunctionCallIdentifier sent again as a SOAP 1.1 request built from njiwa's ES2 WSDL (an outside
+# contract, tests/es/wsdl_gen.py) is answered with the first download's result; an unknown
+# ProfileType, an Operator without that pool and an Operator not served are refused with their codes;
+# EnableProfile on a profile this SM-DP did not download for that Operator is refused; /metrics counts
+# the downloads and ES2 calls; kill -9 of rsp smdp while a download is between CreateISDP and the end,
+# then a restart: the download is cleaned up (ISD-P deleted, identity spent, never handed out twice)
+# and its journal ends failed "interrupted in ..."; SIGTERM exits 0.
+. "$(dirname "$0")/daemons.sh"
+
+SMSR=447700100995
+make_fleet 1 447700900700 $SMSR
+E0=$(ls "$tmp/fleet/eis" | sed -n 's/\.json$//p' | head -1)
+DB="sqlite:$tmp/smsr.db"
+printf '%064d\n' 7 >"$tmp/mk"
+"$BIN" smsr import --db "$DB" --master-key "$tmp/mk" --keys "$tmp/keys.jsonl" "$tmp"/fleet/eis/*.json >"$tmp/imp" 2>&1 \
+  || bad "import: $(cat "$tmp/imp")"
+for r in "smsr SMSR-T sr" "smdp DP1 dp1" "operator MNO1 mno1" "operator MNO2 mno2" "operator MNO3 mno3"; do
+  set -- $r
+  "$BIN" ci issue --dir "$tmp/pki" --role $1 --id $2 --out "$tmp/$3" >/dev/null || bad "certificate $2"
+done
+D=$tmp/dp
+"$BIN" smdp import package --dir "$D" --operator MNO1 --type ts48 "$PKG" >/dev/null 2>&1 &&
+  "$BIN" smdp import generate --dir "$D" --operator MNO1 --type ts48 --count 4 --iccid-prefix 8999003 \
+  >/dev/null 2>&1 || bad "smdp inventory"
+
+ADMIN=()
+"$BIN" smsr run --help 2>&1 | grep -q -- --admin-listen &&
+  ADMIN=(--admin-listen 127.0.0.1:0 --admin-port-file "$tmp/admin.port" --admin-idle-ms 3000)
+SP=$(port)
+"$BIN" smsc --listen 127.0.0.1:$SP >"$tmp/smsc.log" 2>&1 & pids+=($!)
+"$BIN" smsr run --db "$DB" --master-key "$tmp/mk" --smsc 127.0.0.1:$SP --msisdn $SMSR --worker w1 --tick-ms 100 \
+  --por-wait 2 --listen 127.0.0.1:0 --port-file "$tmp/es.port" --tls-cert "$tmp/sr/tls.crt.pem" \
+  --tls-key "$tmp/sr/key.pem" --tls-ca "$tmp/sr/ca.crt.pem" --smdp-ids DP1 "${ADMIN[@]}" >"$tmp/smsr.log" 2>&1 &
+pids+=($!)
+for i in $(seq 200); do grep -q "bound system_id=smsr" "$tmp/smsc.log" && [ -s "$tmp/es.port" ] && break; sleep 0.1; done
+URL=https://127.0.0.1:$(tr -d '\n' <"$tmp/es.port")
+"$BIN" euicc run --fleet "$tmp/fleet" --smsc 127.0.0.1:$SP --control "$tmp/ctl.sock" --tick-ms 50 >"$tmp/run.log" 2>&1 &
+RUN_PID=$!; pids+=($RUN_PID)
+for i in $(seq 100); do [ -S "$tmp/ctl.sock" ] && break; sleep 0.1; done
+
+start_smdp() { # the daemon, on a port it picks (written to $tmp/dp.port)
+  rm -f "$tmp/dp.port" "$tmp/dpm.port"
+  "$BIN" smdp run --dir "$D" --listen 127.0.0.1:0 --port-file "$tmp/dp.port" --metrics-listen 127.0.0.1:0 \
+    --smsr "$URL" --ci "$tmp/pki" --dp "$tmp/dp1" --eum "$tmp/eum" --eis-dir "$tmp/fleet/eis" --workers 2 \
+    --operators MNO1,MNO2 >>"$tmp/smdp.log" 2>&1 &
+  DP_PID=$!; pids+=($DP_PID)
+  for i in $(seq 100); do [ -s "$tmp/dp.port" ] && break; sleep 0.1; done
+  DPURL=https://127.0.0.1:$(tr -d '\n' <"$tmp/dp.port")
+}
+es2() { # es2 OPERATOR FUNCTION JSON: one ES2 call over JSON, answer in the HTTP response
+  curl -sS --max-time 90 --cert "$tmp/$1/tls.crt.pem" --key "$tmp/$1/key.pem" --cacert "$tmp/$1/ca.crt.pem" \
+    -H 'Content-Type: application/json' -H 'Prefer: wait' -d "$3" "$DPURL/es2/$2"; }
+dl_req() { echo "{\"functionCallIdentifier\":\"$1\",\"eid\":\"$E0\",\"smsrId\":\"SMSR-T\",\"profileType\":\"$2\",\"enableProfile\":${3:-false}}"; }
+st() { jq -r '.functionExecutionStatus | .status + " " + (.statusCodeData.subjectCode // "") + "/" + (.statusCodeData.reasonCode // "")' 2>/dev/null; }
+
+start_smdp
+[ -s "$tmp/dp.port" ] && ok "rsp smdp run listening" || { bad "smdp did not start: $(tail -5 "$tmp/smdp.log")"; exit 1; }
+
+# one download through the SM-SR
+r1=$(es2 mno1 DownloadProfile "$(dl_req f1 ts48)")
+s1=$(echo "$r1" | st)
+ICC=$(echo "$r1" | jq -r '.iccid // empty' 2>/dev/null)
+if [ ${#ADMIN[@]} -gt 0 ]; then
+  [ "$s1" = "EXECUTED_SUCCESS /" ] && [ -n "$ICC" ] && ok "ES2.DownloadProfile: installed, ICCID $ICC" || bad "download: $r1"
+else
+  [ "$s1" = "FAILED 8.4/4.2" ] && echo "$r1" | grep -q "load" \
+    && ok "ES2.DownloadProfile ran to the SM-SR, which refused SCP03t (no admin session): 8.4/4.2 passed on" \
+    || bad "download: $r1"
+fi
+
+# the same FunctionCallIdentifier as a SOAP 1.1 request from njiwa's ES2 WSDL: the first download's result
+python3 "$RSP_SOURCE_DIR/tests/es/wsdl_gen.py" gen "$RSP_SHARED_DIR/interop/njiwa-wsdl" "$tmp/wsdl" >/dev/null 2>&1 \
+  || bad "wsdl_gen"
+sed -e "s#<FunctionCallIdentifier>[^<]*<#<FunctionCallIdentifier>f1<#" -e "s#<Eid>[^<]*<#<Eid>$E0<#" \
+  -e "s#<ProfileType>[^<]*<#<ProfileType>ts48<#" -e "s#<Iccid>[^<]*</Iccid>##" \
+  -e "s#<ValidityPeriod>[^<]*</ValidityPeriod>##" "$tmp/wsdl/ES2/DownloadProfile.req.xml" >"$tmp/soap.xml"
+r=$(curl -sS --max-time 30 --cert "$tmp/mno1/tls.crt.pem" --key "$tmp/mno1/key.pem" --cacert "$tmp/mno1/ca.crt.pem" \
+  -H 'Content-Type: text/xml; charset=utf-8' \
+  -H 'SOAPAction: "http://gsma.com/ES2/ProfileManagent/ES2-DownloadProfileRequest"' --data-binary @"$tmp/soap.xml" "$DPURL/es2")
+if [ ${#ADMIN[@]} -gt 0 ]; then
+  echo "$r" | grep -q "<Iccid>$ICC</Iccid>" && ok "njiwa SOAP replay of f1: the same ICCID" || bad "SOAP replay: $r"
+else
+  echo "$r" | grep -q "<ReasonCode>4.2</ReasonCode>" && echo "$r" | grep -q "$(echo "$r1" | jq -r .functionExecutionStatus.statusCodeData.message)" \
+    && ok "njiwa SOAP replay of f1: the first download's result" || bad "SOAP replay: $r"
+fi
+n=$(ls "$D/downloads" | grep -c '\.dl$')
+[ "$n" = 1 ] && ok "the replay started no second download" || bad "$n journals"
+
+r=$(es2 mno1 DownloadProfile "$(dl_req f2 nosuchtype)" | st)
+[ "$r" = "FAILED 8.2.5/3.9" ] && ok "unknown ProfileType: 8.2.5/3.9" || bad "unknown type: $r"
+r=$(es2 mno2 DownloadProfile "$(dl_req f3 ts48)" | st)
+[ "$r" = "FAILED 8.2.5/3.9" ] && ok "another Operator (no pool of its own): 8.2.5/3.9" || bad "MNO2: $r"
+r=$(es2 mno3 DownloadProfile "$(dl_req f4 ts48)" | st)
+[ "$r" = "FAILED 1.1/1.2" ] && ok "an Operator this SM-DP does not serve: 1.1/1.2" || bad "MNO3: $r"
+r=$(es2 mno2 EnableProfile "{\"functionCallIdentifier\":\"e1\",\"eid\":\"$E0\",\"smsrId\":\"SMSR-T\",\"iccid\":\"${ICC:-89990030000000000018}\"}" | st)
+[ "$r" = "FAILED 8.2.1/3.9" ] && ok "EnableProfile on another Operator's profile: refused before ES3" || bad "enable MNO2: $r"
+
+MP=$(grep -o 'metrics_port=[0-9]*' "$tmp/smdp.log" | tail -1 | cut -d= -f2)
+m=$(curl -sS "http://127.0.0.1:$MP/metrics")
+echo "$m" | grep -q '^rsp_smdp_downloads_total{step="\(done\|failed\)",outcome="\(done\|failed\)"} 1' &&
+  echo "$m" | grep -q '^rsp_smdp_es2_calls_total{function="DownloadProfile",result="refused"} 3' &&
+  echo "$m" | grep -q '^rsp_smdp_es3_call_seconds_count{function="GetEIS"} [1-9]' \
+  && ok "/metrics: downloads by step and outcome, ES2 calls, ES3 latency" || bad "metrics: $(echo "$m" | grep smdp)"
+
+# kill -9 between CreateISDP and the end of the download, then a restart: cleanup as the table says
+es2 mno1 DownloadProfile "$(dl_req k1 ts48)" >"$tmp/k1.out" 2>&1 &
+CURL=$!
+J=""
+for i in $(seq 400); do
+  J=$(grep -l '^step=[2345]$' "$D"/downloads/*.dl 2>/dev/null | head -1)
+  [ -n "$J" ] && grep -q '^isdp=1' "$J" && break
+  J=""; sleep 0.02
+done
+kill -9 $DP_PID; wait $CURL 2>/dev/null
+[ -n "$J" ] && ok "rsp smdp killed -9 at step $(sed -n 's/^step=//p' "$J") of $(basename "$J")" || bad "no download in flight seen"
+K_ICC=$(sed -n 's/^iccid=//p' "$J" 2>/dev/null)
+start_smdp
+for i in $(seq 150); do grep -q '^step=9$' "$J" 2>/dev/null && break; sleep 0.1; done
+grep -q '^step=9$' "$J" && grep -q '^outcome=interrupted in ' "$J" && grep -q "resuming download" "$tmp/smdp.log" \
+  && ok "restart resumed it: cleaned up, \"$(sed -n 's/^outcome=//p' "$J")\"" || bad "after restart: $(cat "$J")"
+inv=$("$BIN" smdp inventory --dir "$D" --json)
+del=$(echo "$inv" | jq '.pools[0].states.deleted')
+alloc=$(echo "$inv" | jq '.pools[0].states.allocated')
+[ "$alloc" = 0 ] && [ "$del" -ge 1 ] && ok "identity $K_ICC spent, none left allocated ($inv)" || bad "inventory: $inv"
+taken=$(grep -h '^iccid=' "$D"/downloads/*.dl | sort | uniq -d)
+[ -z "$taken" ] && ok "no identity taken twice" || bad "taken twice: $taken"
+r=$(es2 mno1 DownloadProfile "$(dl_req k1 ts48)" | st)
+case $r in FAILED\ 8.4/4.2) ok "the Operator's replay of k1 gets the final status: $r";; *) bad "k1 replay: $r";; esac
+
+# last (the profile enabled has no MSISDN the SM-SR knows, so SMS to the card ends here)
+if [ ${#ADMIN[@]} -gt 0 ]; then
+  r=$(es2 mno1 EnableProfile "{\"functionCallIdentifier\":\"e0\",\"eid\":\"$E0\",\"smsrId\":\"SMSR-T\",\"iccid\":\"$ICC\"}")
+  [ "$(echo "$r" | st)" = "EXECUTED_SUCCESS /" ] && ok "ES2.EnableProfile relayed over ES3 to the SM-SR" || bad "enable: $r"
+fi
+kill -TERM $DP_PID; wait $DP_PID; rc=$?
+[ $rc = 0 ] && ok "SIGTERM: exit 0" || bad "SIGTERM exit $rc"
+if [ ${#ADMIN[@]} -gt 0 ]; then # the card itself, once its process has stopped
+  kill -TERM $RUN_PID; for i in $(seq 50); do kill -0 $RUN_PID 2>/dev/null || break; sleep 0.1; done
+  r=$("$BIN" euicc show --fleet "$tmp/fleet" --eid $E0 2>&1)
+  echo "$r" | grep "$ICC" | grep -qi enabled && ok "euicc show: $ICC installed and enabled on the card" || bad "show: $r"
+fi
+[ $fail = 0 ] || { echo "--- smdp.log"; tail -40 "$tmp/smdp.log"; echo "--- smsr.log"; tail -20 "$tmp/smsr.log"; }
+exit $fail
