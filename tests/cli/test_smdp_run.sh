@@ -7,7 +7,8 @@
 # FunctionCallIdentifier sent again as a SOAP 1.1 request built from njiwa's ES2 WSDL (an outside
 # contract, tests/es/wsdl_gen.py) is answered with the first download's result; an unknown
 # ProfileType, an Operator without that pool and an Operator not served are refused with their codes;
-# EnableProfile on a profile this SM-DP did not download for that Operator is refused; /metrics counts
+# EnableProfile on a profile this SM-DP did not download for that Operator is refused, and (with admin
+# sessions) EnableProfile, UpdatePolicyRules and DisableProfile are relayed to the SM-SR; /metrics counts
 # the downloads and ES2 calls; kill -9 of rsp smdp while a download is between CreateISDP and the end,
 # then a restart: the download is cleaned up (ISD-P deleted, identity spent, never handed out twice)
 # and its journal ends failed "interrupted in ..."; SIGTERM exits 0.
@@ -133,17 +134,26 @@ taken=$(grep -h '^iccid=' "$D"/downloads/*.dl | sort | uniq -d)
 r=$(es2 mno1 DownloadProfile "$(dl_req k1 ts48)" | st)
 case $r in FAILED\ 8.4/4.2) ok "the Operator's replay of k1 gets the final status: $r";; *) bad "k1 replay: $r";; esac
 
-# last (the profile enabled has no MSISDN the SM-SR knows, so SMS to the card ends here)
+# the relays of the profile functions, on the profile installed above
 if [ ${#ADMIN[@]} -gt 0 ]; then
   r=$(es2 mno1 EnableProfile "{\"functionCallIdentifier\":\"e0\",\"eid\":\"$E0\",\"smsrId\":\"SMSR-T\",\"iccid\":\"$ICC\"}")
   [ "$(echo "$r" | st)" = "EXECUTED_SUCCESS /" ] && ok "ES2.EnableProfile relayed over ES3 to the SM-SR" || bad "enable: $r"
+  # ES3.UpdatePolicyRules (lib/smsr/es3_relay.c): POL2 stored by the SM-SR for the SM-DP's ISD-P
+  r=$(es2 mno1 UpdatePolicyRules "{\"functionCallIdentifier\":\"p0\",\"eid\":\"$E0\",\"smsrId\":\"SMSR-T\",\"iccid\":\"$ICC\",\"pol2\":{\"rules\":[{\"subject\":\"PROFILE\",\"action\":\"DELETE\",\"qualification\":\"Not-Allowed\"}]}}")
+  p2=$(sqlite3 "$tmp/smsr.db" "select pol2 from profile where iccid='$ICC'" 2>/dev/null)
+  [ "$(echo "$r" | st)" = "EXECUTED_SUCCESS /" ] && [ -n "$p2" ] && [ "$p2" != 0 ] \
+    && ok "ES2.UpdatePolicyRules relayed: the SM-SR keeps POL2 $p2" || bad "pol2 ($p2): $r"
+  # ES3.DisableProfile (es3_relay.c): an engine operation as the SM-DP, over SMS to the card
+  r=$(es2 mno1 DisableProfile "{\"functionCallIdentifier\":\"d0\",\"eid\":\"$E0\",\"smsrId\":\"SMSR-T\",\"iccid\":\"$ICC\"}")
+  [ "$(echo "$r" | st)" = "EXECUTED_SUCCESS /" ] && ok "ES2.DisableProfile relayed: the SM-SR's engine disabled it" \
+    || bad "disable: $r"
 fi
 kill -TERM $DP_PID; wait $DP_PID; rc=$?
 [ $rc = 0 ] && ok "SIGTERM: exit 0" || bad "SIGTERM exit $rc"
 if [ ${#ADMIN[@]} -gt 0 ]; then # the card itself, once its process has stopped
   kill -TERM $RUN_PID; for i in $(seq 50); do kill -0 $RUN_PID 2>/dev/null || break; sleep 0.1; done
   r=$("$BIN" euicc show --fleet "$tmp/fleet" --eid $E0 2>&1)
-  echo "$r" | grep "$ICC" | grep -qi enabled && ok "euicc show: $ICC installed and enabled on the card" || bad "show: $r"
+  echo "$r" | grep "$ICC" | grep -qi disabled && ok "euicc show: $ICC installed on the card, disabled again" || bad "show: $r"
 fi
 [ $fail = 0 ] || { echo "--- smdp.log"; tail -40 "$tmp/smdp.log"; echo "--- smsr.log"; tail -20 "$tmp/smsr.log"; }
 exit $fail
