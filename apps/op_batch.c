@@ -276,6 +276,13 @@ int op_batch(const op_args *a)
         sigaddset(&set, SIGINT);
         sigaddset(&set, SIGTERM);
         pthread_sigmask(SIG_BLOCK, &set, &old); /* the workers inherit the mask */
+        /* An ignored signal is discarded, never pending: a batch started in the background of a script
+         * inherits SIGINT ignored. Blocked, the default action never runs; sigtimedwait takes it. */
+        struct sigaction dfl, old_int, old_term;
+        memset(&dfl, 0, sizeof(dfl));
+        dfl.sa_handler = SIG_DFL;
+        sigaction(SIGINT, &dfl, &old_int);
+        sigaction(SIGTERM, &dfl, &old_term);
         unsigned started = 0;
         for (; started < nw; started++) {
             w[started].b = &b;
@@ -307,6 +314,8 @@ int op_batch(const op_args *a)
         for (unsigned i = 0; i < started; i++)
             pthread_join(w[i].th, NULL);
         progress(&b, t0, tty, true);
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
         pthread_sigmask(SIG_SETMASK, &old, NULL);
         pthread_mutex_destroy(&b.mu);
         summary(&b, results, now_s() - t0, interrupted);

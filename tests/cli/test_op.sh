@@ -38,9 +38,10 @@ for i in $(seq 100); do [ -S "$tmp/ctl.sock" ] && break; sleep 0.1; done
 EP=$(tr -d '\n' <"$tmp/es.port")
 URL=https://127.0.0.1:$EP
 WHO=mno
-op() { # FUNCTION [flags...] (as $WHO)
-  "$BIN" op "$@" --url "$URL" --tls-cert "$tmp/$WHO/tls.crt.pem" --tls-key "$tmp/$WHO/key.pem" --tls-ca "$tmp/$WHO/ca.crt.pem" \
-    --timeout 30
+op() { # FUNCTION [flags...] (as $WHO); a --timeout among the flags overrides the default
+  local f=$1; shift
+  "$BIN" op "$f" --url "$URL" --tls-cert "$tmp/$WHO/tls.crt.pem" --tls-key "$tmp/$WHO/key.pem" --tls-ca "$tmp/$WHO/ca.crt.pem" \
+    --timeout 30 "$@"
 }
 
 # --help and usage errors (2)
@@ -77,7 +78,7 @@ r=$(op AuditEIS --eid $E1 --wait --json); rc=$?
   && ok "AuditEIS --wait (Prefer: wait): done over SMS" || bad "AuditEIS wait ($rc): $r"
 # --wait with a callback listener of our own: 202, then the result POSTed to ReplyTo
 CB=$(port)
-r=$(op AuditEIS --eid $E0 --wait --callback-listen 127.0.0.1:$CB --json); rc=$?
+r=$(op AuditEIS --eid $E0 --wait --callback-listen 127.0.0.1:$CB --json --timeout 15); rc=$?
 [ $rc = 0 ] && [ "$(echo "$r" | jq -r '[.outcome, .via, .http_status, .result.eis.eumSignedInfo.eid] | join(" ")')" = "executed callback 202 $E0" ] \
   && ok "AuditEIS --wait --callback-listen: result by callback" || bad "callback ($rc): $r"
 # without --wait, the result to go to a ReplyTo of the caller's (here a closed port): accepted, the MessageID printed
@@ -132,6 +133,20 @@ jq -e 'has("eid") and has("status") and has("elapsed_ms") and has("iccid") and h
 op AuditEIS --wait --eids "$tmp/eids.txt" --concurrency 2 --results "$tmp/res.jsonl" --json >"$tmp/b2" 2>/dev/null; rc=$?
 [ $rc = 0 ] && [ "$(wc -l <"$tmp/res.jsonl")" = 4 ] && [ "$(jq -r '[.done, .skipped] | join(" ")' "$tmp/b2")" = "0 4" ] \
   && ok "rerun with the same results file: resumes, nothing new" || bad "resume ($rc): $(cat "$tmp/b2")"
+# Ctrl-C (SIGINT) after the first result: no new EID taken, the one in flight recorded, exit 130; the
+# rerun sends only the rest (each EID once in the file).
+"$BIN" op AuditEIS --wait --eids "$tmp/eids.txt" --concurrency 1 --results "$tmp/res3.jsonl" --url "$URL" --timeout 30 \
+  --tls-cert "$tmp/mno/tls.crt.pem" --tls-key "$tmp/mno/key.pem" --tls-ca "$tmp/mno/ca.crt.pem" >/dev/null 2>"$tmp/b3.err" &
+BP=$!
+for i in $(seq 300); do [ -s "$tmp/res3.jsonl" ] && break; sleep 0.05; done
+kill -INT $BP; wait $BP; rc=$?
+n3=$(wc -l <"$tmp/res3.jsonl")
+[ $rc = 130 ] && [ "$n3" -ge 1 ] && [ "$n3" -lt 4 ] && grep -q "interrupted" "$tmp/b3.err" \
+  && ok "batch interrupted by SIGINT: exit 130, $n3 of 4 recorded" || bad "interrupt ($rc, $n3 lines): $(cat "$tmp/b3.err")"
+op AuditEIS --wait --eids "$tmp/eids.txt" --concurrency 2 --results "$tmp/res3.jsonl" --json >"$tmp/b4" 2>/dev/null; rc=$?
+[ $rc = 0 ] && [ "$(jq -r .eid "$tmp/res3.jsonl" | sort -u | wc -l)" = 4 ] && [ "$(wc -l <"$tmp/res3.jsonl")" = 4 ] \
+  && [ "$(jq -r .skipped "$tmp/b4")" = "$n3" ] && ok "rerun after the interrupt: the other $((4 - n3)) sent, each EID once" \
+  || bad "resume after interrupt ($rc): $(cat "$tmp/b4")"
 # a refused EID in a batch: exit 1, its line final with the codes
 printf '%s %s\n' $E0 $ICC0 >"$tmp/eids2.txt"
 op DisableProfile --wait --eids "$tmp/eids2.txt" --results "$tmp/res2.jsonl" >/dev/null 2>&1; rc=$?
