@@ -90,6 +90,7 @@ typedef struct demo_es_result {
     int http;
     json_t *answer;     /* borrowed for the callback */
     bool ok;            /* functionExecutionStatus.status is EXECUTED_SUCCESS or ..._WITHWARNING */
+    bool warning;       /* ..._WITHWARNING (why says which) */
     char why[200];
 } demo_es_result;
 
@@ -147,7 +148,7 @@ void demo_report_fail(demo_summary *s, int phase, const char *eid, const char *w
 typedef struct demo_card {
     char eid[40], iccid_a[24], iccid_b[24]; /* MNO-A's profile (from the EIS), MNO-B's (downloaded) */
     char eis_file[700];
-    bool registered, downloaded, fallback_moved, deleted, audited, consistent;
+    bool registered, downloaded, enabled, fallback_moved, deleted, audited, consistent;
     json_t *view; /* the SM-SR's profiles of the card, from AuditEIS */
 } demo_card;
 
@@ -162,14 +163,16 @@ typedef struct demo_ctx {
     size_t *idx, nidx; /* the cards the current batch works on (those that got this far) */
     size_t nsample;    /* how many cards the audit takes */
     struct event_base *base;
-    uint16_t smsc_port, smsr_port, smdp_port;
+    uint16_t smsc_port, smsr_port, admin_port, smdp_port;
     demo_child *smsc, *smsr, *smdp, *euicc;
-    demo_es *eum, *mno_a, *mno_b, *sp1;
+    demo_es *eum, *mno_a, *mno_b, *sp1; /* pools to the SM-SR, by the identity they call as */
+    demo_es *mno_b_dp;                  /* MNO-B to its SM-DP */
     bool have_smdp;
     rsp_diag diag;
 } demo_ctx;
 
-#define DEMO_TYPE_B "MNO-B IoT" /* MNO-B's profile type at its SM-DP */
+#define DEMO_TYPE_B "MNO-B-IoT" /* MNO-B's profile type at its SM-DP */
+#define DEMO_VALIDITY_S 60      /* ES4 calls: the SM-SR expires what a card does not answer within this */
 
 /* ---- demo_calls.c: the ES phases (each timed into ctx->sum, failures with their reasons) ---- */
 rsp_err demo_phase_register(demo_ctx *x);

@@ -123,7 +123,8 @@ static void result_of(int http, const uint8_t *body, size_t len, demo_es_result 
     json_t *fes = json_object_get(r->answer, "functionExecutionStatus");
     const char *st = json_string_value(json_object_get(fes, "status"));
     r->ok = http == 200 && st && (!strcmp(st, "EXECUTED_SUCCESS") || !strcmp(st, "EXECUTED_WITHWARNING"));
-    if (r->ok)
+    r->warning = r->ok && !strcmp(st, "EXECUTED_WITHWARNING");
+    if (r->ok && !r->warning)
         return;
     json_t *scd = json_object_get(fes, "statusCodeData");
     const char *sub = json_string_value(json_object_get(scd, "subjectCode"));

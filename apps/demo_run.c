@@ -24,6 +24,7 @@
 #include "cli.h"
 #include "demo.h"
 #include "rsp/crypto.h"
+#include "rsp/ids.h"
 
 #define SMSR_MSISDN "447700100999"
 #define TRANSPORT_KEY "000102030405060708090a0b0c0d0e0f" /* EUM -> SM-SR key wrapping (demo only) */
@@ -83,6 +84,16 @@ static rsp_err phase_pki(demo_ctx *x)
     return e;
 }
 
+static uint64_t random_digits(void)
+{
+    uint8_t r[8];
+    uint64_t v = (uint64_t)time(NULL);
+    if (rsp_random(r, sizeof(r)) == RSP_OK)
+        for (size_t i = 0; i < sizeof(r); i++)
+            v = v * 131 + r[i];
+    return v;
+}
+
 static int by_eid(const void *a, const void *b)
 {
     return strcmp(((const demo_card *)a)->eid, ((const demo_card *)b)->eid);
@@ -95,10 +106,17 @@ static rsp_err phase_make(demo_ctx *x)
     snprintf(pki, sizeof(pki), "%s/pki", x->dir);
     snprintf(eum, sizeof(eum), "%s/id/eum", x->dir);
     snprintf(fleet, sizeof(fleet), "%s/fleet", x->dir);
+    /* Identities drawn at random: a PostgreSQL store outlives a run, and ES1 refuses a known EID or
+     * another card's ICCID. */
+    char eid[40], iccid[24];
+    uint64_t r = random_digits();
+    snprintf(eid, sizeof(eid), "89049032%012llu0000000000", (unsigned long long)(r % 1000000000000ULL));
+    snprintf(iccid, sizeof(iccid), "8944501%08llu0000", (unsigned long long)((r / 1000000000000ULL) % 100000000ULL));
+    snprintf(iccid + 19, sizeof(iccid) - 19, "%d", rsp_luhn_digit(iccid, 19));
     const char *mk[] = {"eum", "make", "--ci", pki, "--eum", eum, "--profile", x->o->profile, "--smsr-id", "SMSR-1",
                         "--count", count, "--out", fleet, "--transport-key", TRANSPORT_KEY, "--msisdn-start",
                         "447700900001", "--smsr-msisdn", SMSR_MSISDN, "--mno-id", "MNO-A", "--iccid-start",
-                        "89445010000000000017", NULL};
+                        iccid, "--eid-start", eid, NULL};
     rsp_err e = oneshot(x, "eum", mk);
     if (e)
         return e;
@@ -119,14 +137,14 @@ static rsp_err phase_make(demo_ctx *x)
         snprintf(c->eis_file, sizeof(c->eis_file), "%s/fleet/eis/%s", x->dir, de->d_name);
         json_t *j = json_load_file(c->eis_file, 0, NULL);
         json_t *p0 = json_array_get(json_object_get(json_object_get(j, "eis"), "profiles"), 0);
-        const char *iccid = json_string_value(json_object_get(p0, "iccid"));
+        const char *ic = json_string_value(json_object_get(p0, "iccid"));
         const char *type = json_string_value(json_object_get(p0, "profileType"));
-        if (iccid)
-            snprintf(c->iccid_a, sizeof(c->iccid_a), "%s", iccid);
+        if (ic)
+            snprintf(c->iccid_a, sizeof(c->iccid_a), "%s", ic);
         if (type && !x->type_a[0])
             snprintf(x->type_a, sizeof(x->type_a), "%s", type);
         json_decref(j);
-        x->n += iccid != NULL;
+        x->n += ic != NULL;
     }
     closedir(d);
     qsort(x->cards, x->n, sizeof(demo_card), by_eid);
@@ -188,7 +206,7 @@ static rsp_err start_core(demo_ctx *x)
         return e;
     /* The SM-SR's ISD-R keys are sealed at rest under a master key: a fresh one per demo. */
     uint8_t mk[32];
-    char hex[65], pf[500], cert[500], key[500], ca[500], ci[500], mkf[500];
+    char hex[65], pf[500], apf[500], cert[500], key[500], ca[500], ci[500], mkf[500];
     e = rsp_random(mk, sizeof(mk));
     for (size_t i = 0; i < sizeof(mk); i++)
         snprintf(hex + 2 * i, 3, "%02x", mk[i]);
@@ -199,6 +217,7 @@ static rsp_err start_core(demo_ctx *x)
     if (e)
         return rsp_diag_set(&x->diag, e, "cannot write %s", mkf);
     snprintf(pf, sizeof(pf), "%s/smsr.port", x->dir);
+    snprintf(apf, sizeof(apf), "%s/smsr-admin.port", x->dir);
     snprintf(cert, sizeof(cert), "%s/id/smsr/tls.crt.pem", x->dir);
     snprintf(key, sizeof(key), "%s/id/smsr/key.pem", x->dir);
     snprintf(ca, sizeof(ca), "%s/id/smsr/ca.crt.pem", x->dir);
@@ -206,10 +225,13 @@ static rsp_err start_core(demo_ctx *x)
     const char *a_smsr[] = {"smsr", "run", "--db", x->db, "--smsc", smsc, "--msisdn", SMSR_MSISDN, "--worker", "w1",
                             "--tick-ms", "50", "--por-wait", "5", "--master-key", mkf, "--listen", "127.0.0.1:0",
                             "--port-file", pf, "--tls-cert", cert, "--tls-key", key, "--tls-ca", ca, "--m2msp-ids",
-                            "SP1", "--smdp-ids", "SMDP-B", "--ci", ci, "--transport-key", TRANSPORT_KEY, NULL};
+                            "SP1", "--smdp-ids", "SMDP-B", "--ci", ci, "--transport-key", TRANSPORT_KEY,
+                            "--admin-listen", "127.0.0.1:0", "--admin-port-file", apf, NULL};
     ready_arg rs = {x, pf, "system_id=smsr", &x->smsr_port, x->smsc};
+    ready_arg ra = {x, apf, NULL, &x->admin_port, NULL};
     e = demo_proc_start(&x->procs, "smsr", a_smsr, &x->smsr, &x->diag);
-    return e ? e : demo_proc_wait_ready(&x->procs, x->smsr, port_file_ready, &rs, 20000, &x->diag);
+    e = e ? e : demo_proc_wait_ready(&x->procs, x->smsr, port_file_ready, &rs, 20000, &x->diag);
+    return e ? e : demo_proc_wait_ready(&x->procs, x->smsr, port_file_ready, &ra, 5000, &x->diag);
 }
 
 static rsp_err start_cards(demo_ctx *x)
@@ -242,7 +264,7 @@ static bool smdp_present(demo_ctx *x)
 
 static rsp_err start_smdp(demo_ctx *x)
 {
-    char sd[500], n[16], pf[500], cert[500], key[500], ca[500], url[64];
+    char sd[500], n[16], pf[500], url[64], ci[500], dp[500], eum[500], eis[500], workers[16];
     snprintf(sd, sizeof(sd), "%s/smdp", x->dir);
     snprintf(n, sizeof(n), "%zu", x->n);
     const char *pkg[] = {"smdp", "import", "package", "--dir", sd, "--operator", "MNO-B", "--type", DEMO_TYPE_B,
@@ -254,13 +276,18 @@ static rsp_err start_smdp(demo_ctx *x)
     if (e)
         return e;
     snprintf(pf, sizeof(pf), "%s/smdp.port", x->dir);
-    snprintf(cert, sizeof(cert), "%s/id/smdp/tls.crt.pem", x->dir);
-    snprintf(key, sizeof(key), "%s/id/smdp/key.pem", x->dir);
-    snprintf(ca, sizeof(ca), "%s/id/smdp/ca.crt.pem", x->dir);
     snprintf(url, sizeof(url), "https://127.0.0.1:%u", x->smsr_port);
-    const char *a[] = {"smdp", "run", "--dir", sd, "--listen", "127.0.0.1:0", "--port-file", pf, "--tls-cert", cert,
-                       "--tls-key", key, "--tls-ca", ca, "--smsr", url, NULL};
-    ready_arg r = {x, pf, NULL, &x->smdp_port, x->smsc};
+    snprintf(ci, sizeof(ci), "%s/pki", x->dir);
+    snprintf(dp, sizeof(dp), "%s/id/smdp", x->dir);
+    snprintf(eum, sizeof(eum), "%s/id/eum", x->dir);
+    snprintf(eis, sizeof(eis), "%s/fleet/eis", x->dir);
+    snprintf(workers, sizeof(workers), "%u", x->o->concurrency);
+    /* The SM-DP learns the cards' CERT.ECASD from the EUM's EIS files (--eis-dir) and checks them
+     * against the EUM's certificate; its TLS identity is the --dp folder's (`rsp ci issue --role smdp`). */
+    const char *a[] = {"smdp", "run", "--dir", sd, "--listen", "127.0.0.1:0", "--port-file", pf, "--smsr", url, "--ci",
+                       ci, "--dp", dp, "--eum", eum, "--eis-dir", eis, "--operators", "MNO-B", "--workers", workers,
+                       NULL};
+    ready_arg r = {x, pf, NULL, &x->smdp_port, NULL};
     e = demo_proc_start(&x->procs, "smdp", a, &x->smdp, &x->diag);
     return e ? e : demo_proc_wait_ready(&x->procs, x->smdp, port_file_ready, &r, 20000, &x->diag);
 }
@@ -296,16 +323,6 @@ static void read_metrics(demo_ctx *x)
 }
 
 /* ---- the run ---- */
-static uint64_t random_digits(void)
-{
-    uint8_t r[8];
-    uint64_t v = (uint64_t)time(NULL);
-    if (rsp_random(r, sizeof(r)) == RSP_OK)
-        for (size_t i = 0; i < sizeof(r); i++)
-            v = v * 131 + r[i];
-    return v;
-}
-
 static rsp_err run_phases(demo_ctx *x)
 {
     double t = now_s();
@@ -339,10 +356,8 @@ static rsp_err run_phases(demo_ctx *x)
                  "needs the download phase (MNO-B's profile takes the fall-back attribute first)");
     } else if (e == RSP_OK) {
         x->have_smdp = true;
-        demo_es_free(x->mno_b);
-        x->mno_b = NULL;
         e = start_smdp(x);
-        e = e ? e : pool(x, x->smdp_port, "mno-b", &x->mno_b);
+        e = e ? e : pool(x, x->smdp_port, "mno-b", &x->mno_b_dp);
     }
     e = e ? e : demo_phase_plma(x);
     if (e == RSP_OK && x->have_smdp) {
@@ -414,14 +429,13 @@ int demo_run(const demo_opts *o)
     x->base = event_base_new();
     if (e == RSP_OK && (!x->idx || !x->base))
         e = RSP_ERR_NOMEM;
-    (void)random_digits;
     e = e ? e : run_phases(x);
     demo_proc_stop_all(&x->procs, 5000);
     x->sum.elapsed_s = now_s() - t0;
     x->sum.procs = &x->procs;
     unsigned conns = 0;
-    demo_es *pools[] = {x->eum, x->mno_a, x->mno_b, x->sp1};
-    for (size_t i = 0; i < 4; i++)
+    demo_es *pools[] = {x->eum, x->mno_a, x->mno_b, x->sp1, x->mno_b_dp};
+    for (size_t i = 0; i < 5; i++)
         if (pools[i]) {
             conns += demo_es_connects(pools[i]);
             demo_es_free(pools[i]);
