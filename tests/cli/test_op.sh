@@ -4,8 +4,9 @@
 # a refusal of the policy (exit 1, subject/reason shown), SetPLMA/GetPLMA and SetONC/GetONC round trips,
 # SetFallBackAttribute over SMS, usage errors (2), a closed port (3), the --json shape, --wait through a
 # callback listener of rsp op's own (ReplyTo) and through Prefer: wait, a batch over 4 EIDs with
-# concurrency 2 (4 result lines) and its rerun (resumes: nothing new). Outside fact: the SOAP requests
-# rsp op sends in the njiwa dialect validate (xmllint) against njiwa's WSDL schemas
+# concurrency 2 (4 result lines) and its rerun (resumes: nothing new), an interrupted batch resumed, and
+# ES2.DownloadProfile(enable) through `rsp smdp run` (and the SM-SR's ES3 + SCP81). Outside fact: the
+# SOAP requests rsp op sends in the njiwa dialect validate (xmllint) against njiwa's WSDL schemas
 # (../shared/interop/njiwa-wsdl, through tests/es/wsdl_gen.py).
 . "$(dirname "$0")/daemons.sh"
 SRC=${RSP_SOURCE_DIR:?}
@@ -23,15 +24,18 @@ export RSP_SMSR_MASTER_KEY=000102030405060708090A0B0C0D0E0F101112131415161718191
 "$BIN" smsr import --db "$DB" --keys "$tmp/keys.jsonl" "$tmp"/fleet/eis/*.json >/dev/null 2>&1 || bad "import"
 "$BIN" ci issue --dir "$tmp/pki" --role smsr --id SMSR-T --out "$tmp/sr" >/dev/null &&
   "$BIN" ci issue --dir "$tmp/pki" --role operator --id $MNO --out "$tmp/mno" >/dev/null &&
-  "$BIN" ci issue --dir "$tmp/pki" --role m2msp --id SP1 --out "$tmp/sp1" >/dev/null || bad "certificates"
+  "$BIN" ci issue --dir "$tmp/pki" --role m2msp --id SP1 --out "$tmp/sp1" >/dev/null &&
+  "$BIN" ci issue --dir "$tmp/pki" --role operator --id MNO-B --out "$tmp/mnob" >/dev/null &&
+  "$BIN" ci issue --dir "$tmp/pki" --role smdp --id SMDP-B --out "$tmp/dp" >/dev/null || bad "certificates"
 
 SP=$(port)
 "$BIN" smsc --listen 127.0.0.1:$SP >"$tmp/smsc.log" 2>&1 & pids+=($!)
 "$BIN" smsr run --db "$DB" --smsc 127.0.0.1:$SP --msisdn $SMSR --worker w1 --tick-ms 50 --por-wait 2 \
   --listen 127.0.0.1:0 --port-file "$tmp/es.port" --tls-cert "$tmp/sr/tls.crt.pem" --tls-key "$tmp/sr/key.pem" \
-  --tls-ca "$tmp/sr/ca.crt.pem" --m2msp-ids SP1 >"$tmp/smsr.log" 2>&1 &
+  --tls-ca "$tmp/sr/ca.crt.pem" --m2msp-ids SP1 --smdp-ids SMDP-B --ci "$tmp/pki" --transport-key 000102030405060708090a0b0c0d0e0f \
+  --admin-listen 127.0.0.1:0 --admin-port-file "$tmp/admin.port" >"$tmp/smsr.log" 2>&1 &
 pids+=($!)
-for i in $(seq 200); do grep -q "bound system_id=smsr" "$tmp/smsc.log" && [ -s "$tmp/es.port" ] && break; sleep 0.1; done
+for i in $(seq 200); do grep -q "bound system_id=smsr" "$tmp/smsc.log" && [ -s "$tmp/es.port" ] && [ -s "$tmp/admin.port" ] && break; sleep 0.1; done
 "$BIN" euicc run --fleet "$tmp/fleet" --smsc 127.0.0.1:$SP --control "$tmp/ctl.sock" --tick-ms 50 >"$tmp/run.log" 2>&1 &
 pids+=($!)
 for i in $(seq 100); do [ -S "$tmp/ctl.sock" ] && break; sleep 0.1; done
@@ -152,6 +156,32 @@ printf '%s %s\n' $E0 $ICC0 >"$tmp/eids2.txt"
 op DisableProfile --wait --eids "$tmp/eids2.txt" --results "$tmp/res2.jsonl" >/dev/null 2>&1; rc=$?
 [ $rc = 1 ] && [ "$(jq -r '[.status, .subject, .reason, .iccid, .final] | join(" ")' "$tmp/res2.jsonl")" = "FAILED 8.2.3 3.8 $ICC0 true" ] \
   && ok "batch with a refusal: exit 1, the line names 8.2.3/3.8 and the ICCID" || bad "batch refusal ($rc): $(cat "$tmp/res2.jsonl")"
+
+# ES2.DownloadProfile(enable) to `rsp smdp run` (operator MNO-B's SM-DP), which downloads through the
+# SM-SR's ES3 and SCP81 admin session: the card ends with the new ICCID enabled.
+if "$BIN" smdp run --help >/dev/null 2>&1; then
+  "$BIN" smdp import package --dir "$tmp/smdp" --operator MNO-B --type TB "$PKG" >/dev/null 2>&1 &&
+    "$BIN" smdp import generate --dir "$tmp/smdp" --operator MNO-B --type TB --count 2 --iccid-prefix 8944502 >/dev/null 2>&1 \
+    || bad "smdp import"
+  "$BIN" smdp run --dir "$tmp/smdp" --listen 127.0.0.1:0 --port-file "$tmp/dp.port" --smsr "$URL" --ci "$tmp/pki" --dp "$tmp/dp" \
+    --eum "$tmp/eum" --eis-dir "$tmp/fleet/eis" --operators MNO-B --workers 1 >"$tmp/smdp.log" 2>&1 &
+  pids+=($!)
+  for i in $(seq 200); do [ -s "$tmp/dp.port" ] && break; sleep 0.1; done
+  E2=${EIDS[2]}
+  r=$("$BIN" op es2.DownloadProfile --eid $E2 --smsr-id SMSR-T --profile-type TB --enable-profile --wait --json --timeout 60 \
+      --url "https://127.0.0.1:$(tr -d '\n' <"$tmp/dp.port")" --tls-cert "$tmp/mnob/tls.crt.pem" --tls-key "$tmp/mnob/key.pem" \
+      --tls-ca "$tmp/mnob/ca.crt.pem"); rc=$?
+  NI=$(echo "$r" | jq -r .iccid)
+  [ $rc = 0 ] && [ "$(echo "$r" | jq -r '[.function, .outcome, .status] | join(" ")')" = "ES2.DownloadProfile executed EXECUTED_SUCCESS" ] \
+    && [ "${NI#8944502}" != "$NI" ] && ok "ES2.DownloadProfile through rsp smdp run: $NI" || bad "DownloadProfile ($rc): $r $(tail -3 "$tmp/smdp.log")"
+  # each Operator sees its own profile in the SM-SR's EIS: MNO-B's new one enabled, MNO1's disabled
+  r=$(WHO=mnob op GetEIS --eid $E2 --json); r1=$(op GetEIS --eid $E2 --json)
+  [ "$(echo "$r" | jq -r --arg i "$NI" '.result.eis.profiles[] | select(.iccid == $i) | .state')" = Enabled ] &&
+    [ "$(echo "$r1" | jq -r '.result.eis.profiles[0].state')" = Disabled ] \
+    && ok "ES4.GetEIS after the download: MNO-B's profile enabled, MNO1's disabled" || bad "after download: $r $r1"
+else
+  echo "ok - # SKIP DownloadProfile: this rsp has no smdp run"
+fi
 
 [ $fail = 0 ] || { echo "--- smsr.log"; tail -30 "$tmp/smsr.log"; }
 exit $fail
