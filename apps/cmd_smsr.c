@@ -21,7 +21,7 @@ static const char USAGE[] =
     "                     [--m2msp-ids CN,CN] [--smdp-ids CN,CN] [--ci DIR [--transport-key HEX|FILE]]]\n"
 "                     [--callbacks ID=URLPREFIX[,ID=URLPREFIX...]]\n"
     "                    [--admin-listen HOST:PORT [--admin-port-file F] [--admin-host NAME] [--admin-idle-ms N]\n"
-    "                     [--admin-trigger-ms N]]\n"
+    "                     [--admin-trigger-ms N] [--es5-transport sms|https|auto]]\n"
     "       rsp smsr plma --db URI --operator ID --m2msp ID --profile-type T --functions LIST|none\n"
     "       rsp smsr import --db URI [--keys KEYS.jsonl] [--master-key FILE] [--ci DIR --transport-key HEX|FILE\n"
     "                       | --ci DIR --tls-key PEM] [EIS.xml|EIS.json ...]\n"
@@ -34,7 +34,9 @@ static const char USAGE[] =
     "       with --ci (the CI folder) also ES1.RegisterEIS: the EIS chain is verified, its ISD-R keys\n"
     "       unwrapped with --transport-key or the --tls-key (ECIES) and sealed under the master key;\n"
     "       --admin-listen adds ES5 over HTTPS: the SCP81 admin server (PSK-TLS 1.2, keys = the cards'\n"
-    "       stored SCP81 PSKs), opened by a trigger SMS; ES3.SendData of SCP03t bodies goes through it\n"
+    "       stored SCP81 PSKs), opened by a trigger SMS; ES3.SendData of SCP03t bodies goes through it;\n"
+    "       --es5-transport: the engine's operations by SMS (default), HTTPS (cards with a PSK), or auto\n"
+    "       (HTTPS for a card with a PSK when the command would not fit one SMS)\n"
     "       --callbacks: each peer's callback URL prefixes; a ReplyTo outside the caller's is refused\n"
     "       (1.1 / 1.2); results and ONC notifications (to the Operator's first URL) go out durably\n"
     "  import: stores EIS files (profiles, MSISDNs) and the EUM keys-out SCP80 keys and SCP81 PSK; with --ci each EIS\n"
@@ -53,7 +55,7 @@ static int64_t now_s(void)
 
 typedef struct args {
     const char *master_key, *listen, *tls_cert, *tls_key, *tls_ca, *port_file, *m2msp_ids, *smdp_ids;
-    const char *ci, *transport_key, *admin_listen, *admin_port_file, *admin_host;
+    const char *ci, *transport_key, *admin_listen, *admin_port_file, *admin_host, *es5_transport;
     long admin_idle_ms, admin_trigger_ms;
     const char *callbacks;
     const char *operator_id, *m2msp, *profile_type, *functions;
@@ -80,7 +82,7 @@ static int parse(int argc, char **argv, args *a)
         {"m2msp", 1, 0, 'Q'},     {"profile-type", 1, 0, 'T'}, {"functions", 1, 0, 'U'},
         {"ci", 1, 0, 'I'},        {"transport-key", 1, 0, 'X'}, {"callbacks", 1, 0, 'B'}, {"admin-listen", 1, 0, 1},
         {"admin-port-file", 1, 0, 2}, {"admin-host", 1, 0, 3}, {"admin-idle-ms", 1, 0, 4},
-        {"admin-trigger-ms", 1, 0, 5}, {0, 0, 0, 0}};
+        {"admin-trigger-ms", 1, 0, 5}, {"es5-transport", 1, 0, 6}, {0, 0, 0, 0}};
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -123,6 +125,7 @@ static int parse(int argc, char **argv, args *a)
         case 3: a->admin_host = optarg; break;
         case 4: a->admin_idle_ms = strtol(optarg, NULL, 10); break;
         case 5: a->admin_trigger_ms = strtol(optarg, NULL, 10); break;
+        case 6: a->es5_transport = optarg; break;
         case 'h': fputs(USAGE, stdout); return -1;
         default: return rsp_cli_usage_error("smsr: bad arguments (see --help)");
         }
@@ -219,7 +222,7 @@ static int cmd_run(int argc, char **argv)
     rsp_smsr_daemon_opts o = {a.db, host, (uint16_t)atoi(colon + 1), a.system_id, a.password, a.msisdn,
                               a.worker, (unsigned)a.tick_ms, a.por_wait, a.notif_wait, mkl ? mk : NULL, mkl,
                               a.listen, a.tls_cert, a.tls_key, a.tls_ca, a.port_file, a.m2msp_ids, a.smdp_ids,
-                              NULL, NULL, NULL, NULL, 0, 0, NULL};
+                              NULL, NULL, NULL, NULL, 0, 0, NULL, RSP_SMSR_ES5_SMS};
     rsp_diag d;
     rsp_diag_clear(&d);
     trust tr;
@@ -233,6 +236,18 @@ static int cmd_run(int argc, char **argv)
     o.admin_host = a.admin_host;
     o.admin_idle_ms = a.admin_idle_ms > 0 ? (unsigned)a.admin_idle_ms : 0;
     o.admin_trigger_ms = a.admin_trigger_ms > 0 ? (unsigned)a.admin_trigger_ms : 0;
+    if (a.es5_transport) {
+        static const char *const tn[] = {"sms", "https", "auto"};
+        int t = -1;
+        for (int i = 0; i < 3; i++)
+            if (strcmp(a.es5_transport, tn[i]) == 0)
+                t = i;
+        if (t < 0 || (t > 0 && !a.admin_listen)) {
+            rsp_wipe(mk, sizeof(mk));
+            return rsp_cli_usage_error("smsr run: --es5-transport sms|https|auto (https and auto need --admin-listen)");
+        }
+        o.es5_transport = t;
+    }
     e = e ? e : rsp_smsr_daemon_run(&o, &d);
     rsp_wipe(mk, sizeof(mk));
     trust_free(&tr);

@@ -78,6 +78,8 @@ typedef enum rsp_smsr_event {
     RSP_SMSR_EV_NOTIF_ROLLBACK,/* notification 03 */
     RSP_SMSR_EV_TIMEOUT,       /* the holder's lease lapsed with no answer */
     RSP_SMSR_EV_DEADLINE,      /* the validity period ended */
+    RSP_SMSR_EV_ADMIN_LOST,    /* sent in an admin session (HTTPS) that broke, or was never opened,
+                                * before the card answered: send again */
     RSP_SMSR_EV__COUNT
 } rsp_smsr_event;
 
@@ -100,6 +102,12 @@ typedef struct rsp_smsr_config {
     int64_t notif_wait;        /* seconds between checks while waiting for a notification */
     const uint8_t *master_key; /* borrowed, 16 or 32 bytes: ISD-R keys sealed at rest; NULL: clear */
     size_t master_key_len;
+    /* ES5 transport per operation: SMS (SCP80), HTTPS (the script in the card's SCP81 admin
+     * session), or AUTO: HTTPS when the card has a stored SCP81 PSK and the SCP80 packet would take
+     * more than one SMS, else SMS. HTTPS needs a card with a PSK (else that operation goes by SMS). */
+    enum { RSP_SMSR_ES5_SMS = 0, RSP_SMSR_ES5_HTTPS, RSP_SMSR_ES5_AUTO } es5_transport;
+    uint8_t psk_kvn;           /* the SCP81 key version whose PSK makes a card reachable (0x40) */
+    int64_t admin_wait;        /* seconds an operation sent over HTTPS waits (trigger + session) */
 } rsp_smsr_config;
 
 void rsp_smsr_config_default(rsp_smsr_config *c);
@@ -146,7 +154,8 @@ rsp_err rsp_smsr_submit(rsp_smsr *e, const rsp_smsr_request *req, rsp_smsr_resul
 /* The current outcome of an operation. */
 rsp_err rsp_smsr_result_get(rsp_smsr *e, int64_t op_id, rsp_smsr_result *res);
 
-/* An SCP80 command packet ready for the ESME: user data parts (UDH first). */
+/* An SCP80 command packet ready for the ESME: user data parts (UDH first); or, when https is set,
+ * the expanded script for the card's admin session (its answer goes to rsp_smsr_on_admin). */
 enum { RSP_SMSR_MAX_PARTS = 20 };
 typedef struct rsp_smsr_packet {
     char eid[33];
@@ -155,6 +164,9 @@ typedef struct rsp_smsr_packet {
     uint64_t counter;
     size_t n;
     rsp_buf parts[RSP_SMSR_MAX_PARTS];
+    bool https;                /* ES5 over HTTPS: script (AA{22 C-APDU}) instead of parts */
+    rsp_buf script;
+    int64_t generation;        /* of the claim that sent it (for rsp_smsr_on_admin) */
 } rsp_smsr_packet;
 void rsp_smsr_packet_clear(rsp_smsr_packet *p);
 
@@ -167,6 +179,13 @@ rsp_err rsp_smsr_next(rsp_smsr *e, int64_t now, rsp_smsr_packet *pkt);
  * the counter recorded in the store. RSP_ERR_NOT_FOUND when no operation waits for it. */
 rsp_err rsp_smsr_on_por(rsp_smsr *e, const char *eid, const uint8_t *ud, size_t len, int64_t now,
                         rsp_diag *diag);
+
+/* The answer of the card's admin session to the script of op_id sent by the claim of generation
+ * (an R-APDU script AB{...} in body), or lost = true when the session broke or never opened: the
+ * same table rows as a PoR (ADMIN_LOST: send again). RSP_ERR_NOT_FOUND when the op no longer waits
+ * for it (settled, or taken over). */
+rsp_err rsp_smsr_on_admin(rsp_smsr *e, const char *eid, int64_t op_id, int64_t generation, const uint8_t *body,
+                          size_t len, bool lost, int64_t now, rsp_diag *diag);
 
 /* An MO command packet (from CPL on, reassembled) from the card of eid carrying an E1
  * notification: the EIS is updated, the waiting operation (if any) completes, POL2 auto-delete is
@@ -248,6 +267,7 @@ typedef struct rsp_smsr_daemon_opts {
     /* "ID=URLPREFIX[,ID=URLPREFIX...]": each peer's callback URLs (docs/modules/smsr.md, "Results,
      * callbacks and ONC"); NULL: ReplyTo unchecked, no ONC notification has a URL */
     const char *callbacks;
+    int es5_transport;            /* RSP_SMSR_ES5_*: HTTPS and AUTO need admin_listen */
 } rsp_smsr_daemon_opts;
 
 /* Runs until SIGTERM/SIGINT; in-flight operations stay in the store, resumable by any worker. */

@@ -30,7 +30,17 @@ typedef struct dmn {
     smsr_https *https;   /* ES5 over HTTPS (SCP81 admin server), when --admin-listen */
     rsp_svc *svc;
     struct event *tick;
+    bool pumping;        /* inside pump(): an admin answer settled synchronously must not re-enter */
 } dmn;
+
+/* An engine operation's script in the card's admin session: what its answer settles. */
+typedef struct admin_op {
+    dmn *d;
+    char eid[33];
+    int64_t op_id, gen;
+} admin_op;
+
+static void pump(dmn *d);
 
 static int64_t now_ms(void)
 {
@@ -68,6 +78,44 @@ static void es3_send(void *arg, const rsp_smsr_packet *p)
     send_packet(arg, p);
 }
 
+static void on_admin_done(void *arg, uint64_t tag, rsp_err err, rsp_scp81_status st, const uint8_t *body, size_t len,
+                          const char *why)
+{
+    (void)tag;
+    admin_op *a = arg;
+    dmn *d = a->d;
+    rsp_diag dg;
+    rsp_diag_clear(&dg);
+    bool lost = err != RSP_OK || (st != RSP_SCP81_STATUS_OK && st != RSP_SCP81_STATUS_NONE);
+    rsp_err r = rsp_smsr_on_admin(d->e, a->eid, a->op_id, a->gen, body, len, lost, now_ms() / 1000, &dg);
+    char m[160];
+    RSP_LOGN(RSP_SS_SMSR, "admin answer", "eid=%s op=%lld lost=%d%s%s result=%s%s%s", a->eid, (long long)a->op_id,
+             (int)lost, why ? " why=" : "", why ? why : "", rsp_err_name(r), r ? " detail=" : "",
+             r ? rsp_diag_str(&dg, r, m, sizeof(m)) : "");
+    free(a);
+    if (!d->pumping && d->esme)
+        pump(d); /* a settled op frees its card's queue */
+}
+
+/* An engine command for the card's admin session (rsp_smsr_next chose HTTPS). */
+static void send_admin(dmn *d, const rsp_smsr_packet *p)
+{
+    admin_op *a = calloc(1, sizeof(*a));
+    rsp_err err = a && d->https ? RSP_OK : RSP_ERR_NOMEM;
+    if (err == RSP_OK) {
+        *a = (admin_op){d, "", p->op_id, p->generation};
+        snprintf(a->eid, sizeof(a->eid), "%s", p->eid);
+        RSP_LOGI(RSP_SS_SMSR, "operation sent over HTTPS", "eid=%s op=%lld bytes=%zu", p->eid, (long long)p->op_id,
+                 p->script.len);
+        err = smsr_https_queue(d->https, p->eid, NULL, 0, p->script.data, p->script.len, on_admin_done, a,
+                               (uint64_t)p->op_id);
+        if (err == RSP_OK)
+            return; /* a is on_admin_done's */
+    }
+    free(a);
+    rsp_smsr_on_admin(d->e, p->eid, p->op_id, p->generation, NULL, 0, true, now_ms() / 1000, NULL);
+}
+
 static void pump(dmn *d)
 {
     int64_t now = now_ms() / 1000;
@@ -84,7 +132,12 @@ static void pump(dmn *d)
                 RSP_LOGE(RSP_SS_SMSR, "engine", "err=%s", rsp_err_name(err));
             return;
         }
-        send_packet(d, &p);
+        d->pumping = true;
+        if (p.https)
+            send_admin(d, &p);
+        else
+            send_packet(d, &p);
+        d->pumping = false;
         rsp_smsr_packet_clear(&p);
     }
 }
@@ -245,6 +298,11 @@ rsp_err rsp_smsr_daemon_run(const rsp_smsr_daemon_opts *o, rsp_diag *diag)
         cfg.notif_wait = o->notif_wait;
     cfg.master_key = o->master_key;
     cfg.master_key_len = o->master_key_len;
+    cfg.es5_transport = o->es5_transport == RSP_SMSR_ES5_HTTPS ? RSP_SMSR_ES5_HTTPS
+                        : o->es5_transport == RSP_SMSR_ES5_AUTO ? RSP_SMSR_ES5_AUTO
+                                                                : RSP_SMSR_ES5_SMS;
+    if (cfg.es5_transport != RSP_SMSR_ES5_SMS && !o->admin_listen)
+        err = err ? err : rsp_diag_set(diag, RSP_ERR_INVAL, "ES5 over HTTPS needs --admin-listen");
     struct event *tick = NULL, *sterm = NULL, *sint = NULL;
     if (err == RSP_OK)
         err = rsp_smsr_new(d.st, &cfg, &d.e);

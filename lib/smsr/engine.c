@@ -18,6 +18,8 @@ void rsp_smsr_config_default(rsp_smsr_config *c)
     c->por_wait = 30;
     c->por_wait_max = 600;
     c->notif_wait = 60;
+    c->psk_kvn = 0x40;
+    c->admin_wait = 90;
 }
 
 rsp_err rsp_smsr_new(rsp_store *store, const rsp_smsr_config *cfg, rsp_smsr **out)

@@ -17,6 +17,7 @@ void rsp_smsr_packet_clear(rsp_smsr_packet *p)
 {
     for (size_t i = 0; i < RSP_SMSR_MAX_PARTS; i++)
         rsp_buf_free(&p->parts[i]);
+    rsp_buf_free(&p->script);
     memset(p, 0, sizeof(*p));
 }
 
@@ -108,6 +109,31 @@ static int64_t backoff(const rsp_smsr *e, uint32_t attempts)
     return w < e->cfg.por_wait_max ? w : e->cfg.por_wait_max;
 }
 
+/* The transport of one command (cfg.es5_transport): HTTPS when asked and the card has a stored SCP81
+ * PSK; AUTO only when the SCP80 packet of that script would not fit one SMS (140 bytes with the
+ * 3-byte UDH): an SMS is cheaper than a trigger + a TLS session for one short command. */
+static bool over_https(rsp_smsr *e, const char *eid, size_t script_len)
+{
+    if (e->cfg.es5_transport == RSP_SMSR_ES5_SMS ||
+        (e->cfg.es5_transport == RSP_SMSR_ES5_AUTO && script_len + RSP_SCP80_OVERHEAD + 3 <= 140))
+        return false;
+    uint8_t psk[16];
+    bool has = smsr_psk_get(e, eid, e->cfg.psk_kvn, psk) == RSP_OK;
+    rsp_wipe(psk, sizeof(psk));
+    return has;
+}
+
+/* The script of a claimed op for the card's admin session: no counter (TLS protects it), the cursor
+ * records counter 0 and the claim's generation, which the answer must match. */
+static rsp_err script_build(rsp_smsr *e, const rsp_store_op *op, const rsp_buf *script, rsp_smsr_packet *pkt)
+{
+    snprintf(pkt->eid, sizeof(pkt->eid), "%s", op->eid);
+    pkt->https = true;
+    pkt->generation = op->generation;
+    (void)e;
+    return rsp_buf_set(&pkt->script, script->data, script->len);
+}
+
 /* One claimed op: resumes it at its cursor. *sent tells whether pkt was filled. */
 static rsp_err resume(rsp_smsr *e, const rsp_store_op *op, int64_t now, rsp_smsr_packet *pkt, bool *sent)
 {
@@ -134,17 +160,26 @@ static rsp_err resume(rsp_smsr *e, const rsp_store_op *op, int64_t now, rsp_smsr
             return err;
         return rsp_store_op_transition(e->st, op->id, &fence, RSP_STORE_OP_SENT, RSP_STORE_OP_AWAITING, &chg);
     }
-    rsp_buf apdu = RSP_BUF_INIT;
-    if ((err = command_apdu(fn, &t, &apdu)) == RSP_OK)
+    rsp_buf apdu = RSP_BUF_INIT, script = RSP_BUF_INIT;
+    bool https = false;
+    if ((err = command_apdu(fn, &t, &apdu)) == RSP_OK && (err = rsp_smsr_script_one(&apdu, &script)) == RSP_OK &&
+        (https = over_https(e, op->eid, script.len)))
+        err = script_build(e, op, &script, pkt);
+    else if (err == RSP_OK)
         err = smsr_packet_build(e, op->eid, &fence, &apdu, now, pkt);
     rsp_buf_free(&apdu);
+    rsp_buf_free(&script);
     if (err == RSP_OK)
         err = rsp_smsr_step_next(fn, step, RSP_SMSR_EV_SENT, &step);
     /* the counter is recorded before the packet can leave: a PoR finds its op through it */
     if (err == RSP_OK)
         err = smsr_cursor_put(e, op->eid, op->id, step, pkt->counter, op->generation, now);
     if (err == RSP_OK) {
-        rsp_store_op_change chg = {.now = now, .lease_until = now + backoff(e, op->attempts)};
+        /* over HTTPS the wait covers the trigger's resends and the session, not one SMS round trip */
+        int64_t wait = backoff(e, op->attempts);
+        if (https && wait < e->cfg.admin_wait)
+            wait = e->cfg.admin_wait;
+        rsp_store_op_change chg = {.now = now, .lease_until = now + wait};
         err = rsp_store_op_transition(e->st, op->id, &fence, RSP_STORE_OP_SENT, RSP_STORE_OP_AWAITING, &chg);
     }
     if (err != RSP_OK) {
@@ -195,6 +230,9 @@ rsp_err smsr_apply_done(rsp_smsr *e, rsp_smsr_fn fn, const rsp_store_op *op, con
     return RSP_OK;
 }
 
+static rsp_err settle(rsp_smsr *e, const char *eid, int64_t op_id, int64_t gen, uint64_t cntr, rsp_smsr_event ev,
+                      const uint8_t *data, size_t data_len, int64_t now, rsp_diag *diag);
+
 rsp_err rsp_smsr_on_por(rsp_smsr *e, const char *eid, const uint8_t *ud, size_t len, int64_t now,
                         rsp_diag *diag)
 {
@@ -211,39 +249,59 @@ rsp_err rsp_smsr_on_por(rsp_smsr *e, const char *eid, const uint8_t *ud, size_t 
     rsp_scp80_por por;
     err = work ? rsp_scp80_por_open(&k, &h, ud, len, work, len + 3, &por, diag) : RSP_ERR_NOMEM;
     rsp_wipe(key, sizeof(key));
-    rsp_store_op op;
-    memset(&op, 0, sizeof(op));
     if (err != RSP_OK) /* a forged PoR changes nothing */
         goto out;
     uint64_t cntr = 0;
     for (int i = 0; i < 5; i++)
         cntr = cntr << 8 | por.cntr[i];
     int64_t op_id = 0, gen = 0;
-    if ((err = smsr_cursor_find_counter(e, eid, cntr, &op_id, &gen)) != RSP_OK ||
-        (err = rsp_store_op_get(e->st, op_id, &op)) != RSP_OK)
+    if ((err = smsr_cursor_find_counter(e, eid, cntr, &op_id, &gen)) != RSP_OK)
+        goto out;
+    if (por.status != 0)
+        RSP_LOGN(RSP_SS_SMSR, "PoR with a security status: sending again", "eid=%s op=%lld status=%s", eid,
+                 (long long)op_id, rsp_scp80_status_name(por.status));
+    err = settle(e, eid, op_id, gen, cntr, por.status != 0 ? RSP_SMSR_EV_POR_SECURITY : RSP_SMSR_EV_POR_OK, por.data,
+                 por.data_len, now, diag);
+out:
+    free(work);
+    return err;
+}
+
+rsp_err rsp_smsr_on_admin(rsp_smsr *e, const char *eid, int64_t op_id, int64_t generation, const uint8_t *body,
+                          size_t len, bool lost, int64_t now, rsp_diag *diag)
+{
+    if (!e || !eid || (!body && len))
+        return RSP_ERR_INVAL;
+    return settle(e, eid, op_id, generation, 0, lost ? RSP_SMSR_EV_ADMIN_LOST : RSP_SMSR_EV_POR_OK, body, len, now,
+                  diag);
+}
+
+/* The card's answer to the command of op_id (sent by the claim of generation gen, counter cntr; 0
+ * over HTTPS): ev is POR_OK when R-APDUs came (the last SW decides), else the event as it is. */
+static rsp_err settle(rsp_smsr *e, const char *eid, int64_t op_id, int64_t gen, uint64_t cntr, rsp_smsr_event ev,
+                      const uint8_t *data, size_t data_len, int64_t now, rsp_diag *diag)
+{
+    rsp_store_op op;
+    memset(&op, 0, sizeof(op));
+    rsp_err err = rsp_store_op_get(e->st, op_id, &op);
+    if (err != RSP_OK)
         goto out;
     smsr_cursor c;
     if ((err = smsr_cursor_get(e, eid, op_id, &c)) != RSP_OK)
         goto out;
     if (op.state != RSP_STORE_OP_AWAITING || op.generation != gen || c.step != RSP_SMSR_STEP_WAIT_POR ||
-        c.counter != cntr) {
-        err = RSP_ERR_NOT_FOUND; /* late PoR of an earlier attempt, or of a settled op */
+        c.counter != cntr || strcmp(op.eid, eid) != 0) {
+        err = RSP_ERR_NOT_FOUND; /* late answer of an earlier attempt, or of a settled op */
         goto out;
     }
     rsp_smsr_fn fn;
     smsr_target t;
     if ((err = rsp_smsr_fn_parse(op.function, &fn)) != RSP_OK || (err = smsr_target_decode(&op.script, &t)) != RSP_OK)
         goto out;
-    rsp_smsr_event ev = RSP_SMSR_EV_POR_OK;
     uint16_t sw = 0x9000;
-    if (por.status != 0) {
-        ev = RSP_SMSR_EV_POR_SECURITY;
-        RSP_LOGN(RSP_SS_SMSR, "PoR with a security status: sending again", "eid=%s op=%lld status=%s", eid,
-                 (long long)op.id, rsp_scp80_status_name(por.status));
-    } else {
+    if (ev == RSP_SMSR_EV_POR_OK) {
         rsp_rapdu_resp r;
-        if (rsp_rapdu_resp_parse(rsp_rapdu_detect(por.data, por.data_len), por.data, por.data_len, &r, diag) != RSP_OK ||
-            r.n == 0)
+        if (rsp_rapdu_resp_parse(rsp_rapdu_detect(data, data_len), data, data_len, &r, diag) != RSP_OK || r.n == 0)
             sw = 0x6F00;
         else
             sw = r.rsps[r.n - 1].sw;
@@ -268,8 +326,9 @@ rsp_err rsp_smsr_on_por(rsp_smsr *e, const char *eid, const uint8_t *ud, size_t 
         if ((err = smsr_cursor_put(e, eid, op.id, next, 0, op.generation, now)) == RSP_OK)
             err = rsp_store_op_renew(e->st, &fence, now, now + e->cfg.notif_wait);
         break;
-    default: { /* send again with a fresh counter: back to the queue, due now */
-        rsp_store_op_change chg = {.now = now, .next_attempt = now};
+    default: { /* send again with a fresh counter: back to the queue, due now (a lost admin session:
+                * after a PoR wait, not in a loop of triggers) */
+        rsp_store_op_change chg = {.now = now, .next_attempt = ev == RSP_SMSR_EV_ADMIN_LOST ? now + e->cfg.por_wait : now};
         if ((err = smsr_cursor_put(e, eid, op.id, next, 0, op.generation, now)) == RSP_OK)
             err = rsp_store_op_transition(e->st, op.id, &fence, RSP_STORE_OP_AWAITING, RSP_STORE_OP_QUEUED, &chg);
         break;
@@ -277,7 +336,6 @@ rsp_err rsp_smsr_on_por(rsp_smsr *e, const char *eid, const uint8_t *ud, size_t 
     }
 out:
     rsp_store_op_clear(&op);
-    free(work);
     return err;
 }
 

@@ -29,6 +29,10 @@ static const row TABLE[] = {
      * with a fresh counter; the validity period bounds the retries */
     {F_ALL, RSP_SMSR_STEP_WAIT_POR, RSP_SMSR_EV_POR_SECURITY, RSP_SMSR_STEP_COMMAND},
     {F_ALL, RSP_SMSR_STEP_WAIT_POR, RSP_SMSR_EV_TIMEOUT, RSP_SMSR_STEP_COMMAND},
+    /* over HTTPS the answer is the admin session's (R-APDUs as in a PoR: the rows above); a session
+     * that broke before the answer, or a trigger never answered, is a lost PoR: send again (a switch
+     * the card did execute is then refused 6985: POR_REFUSED_AGAIN) */
+    {F_ALL, RSP_SMSR_STEP_WAIT_POR, RSP_SMSR_EV_ADMIN_LOST, RSP_SMSR_STEP_COMMAND},
     /* a switch notification may overtake its PoR (both are SMS): it settles the operation */
     {F_SWITCH, RSP_SMSR_STEP_WAIT_POR, RSP_SMSR_EV_NOTIF_DONE, RSP_SMSR_STEP_DONE},
     {F_SWITCH, RSP_SMSR_STEP_WAIT_POR, RSP_SMSR_EV_NOTIF_ROLLBACK, RSP_SMSR_STEP_FAILED},

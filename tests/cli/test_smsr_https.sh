@@ -3,7 +3,10 @@
 # --listen (ES3, mTLS) --admin-listen (PSK-TLS admin server, port picked by the SM-SR). The SM-DP side
 # is `rsp smdp download`: GetEIS, CreateISDP and key establishment over SMS, then every SCP03t
 # SendData queued for the card's admin session, which the SM-SR opens with a trigger SMS; then
-# ProfileDownloadCompleted. Checks: the download ends installed, the SendData of one download went
+# ProfileDownloadCompleted, then ES3.EnableProfile: with --es5-transport https the engine's operations
+# go in the admin session too (the table settles them on the session's answer and the notification
+# the card posts in the session with ?msg=, confirmed there by 3A08), and so does an ES4.DisableProfile
+# of the Operator. Checks: the download ends installed and enabled, the SendData of one download went
 # through ONE admin session, the trigger bytes and the PSK identity match the layout of SGP02.md
 # byte for byte (built here by printf, not by our code), a PSK-TLS client with an unknown identity is
 # refused at the handshake and counted in /metrics, the PSK is sealed at rest under the master key,
@@ -24,7 +27,8 @@ case $row in 4B32*) [ ${#row} = 100 ] && ! echo "$row" | grep -qi "$PSK" && ok "
   || bad "PSK row: $row";; *) bad "no sealed PSK row: '$row'";; esac
 
 "$BIN" ci issue --dir "$tmp/pki" --role smsr --id SMSR-T --out "$tmp/sr" >/dev/null &&
-  "$BIN" ci issue --dir "$tmp/pki" --role smdp --id DP1 --out "$tmp/dp1" >/dev/null || bad "certificates"
+  "$BIN" ci issue --dir "$tmp/pki" --role smdp --id DP1 --out "$tmp/dp1" >/dev/null &&
+  "$BIN" ci issue --dir "$tmp/pki" --role operator --id MNO1 --out "$tmp/mno" >/dev/null || bad "certificates"
 D=$tmp/dp
 "$BIN" smdp import package --dir "$D" --operator MNO1 --type ts48 "$PKG" >/dev/null 2>&1 &&
   "$BIN" smdp import generate --dir "$D" --operator MNO1 --type ts48 --count 2 --iccid-prefix 8999002 --first 100 \
@@ -35,7 +39,8 @@ SP=$(port)
 "$BIN" smsr run --db "$DB" --master-key "$tmp/mk" --smsc 127.0.0.1:$SP --msisdn $SMSR --worker w1 --tick-ms 100 \
   --por-wait 2 --listen 127.0.0.1:0 --port-file "$tmp/es.port" --tls-cert "$tmp/sr/tls.crt.pem" \
   --tls-key "$tmp/sr/key.pem" --tls-ca "$tmp/sr/ca.crt.pem" --smdp-ids DP1 \
-  --admin-listen 127.0.0.1:0 --admin-port-file "$tmp/admin.port" --admin-idle-ms 3000 >"$tmp/smsr.log" 2>&1 &
+  --admin-listen 127.0.0.1:0 --admin-port-file "$tmp/admin.port" --admin-idle-ms 1500 --es5-transport https \
+  >"$tmp/smsr.log" 2>&1 &
 SMSR_PID=$!; pids+=($SMSR_PID)
 for i in $(seq 200); do grep -q "bound system_id=smsr" "$tmp/smsc.log" && [ -s "$tmp/es.port" ] && [ -s "$tmp/admin.port" ] && break; sleep 0.1; done
 URL=https://127.0.0.1:$(tr -d '\n' <"$tmp/es.port")
@@ -45,14 +50,23 @@ RUN_PID=$!; pids+=($RUN_PID)
 for i in $(seq 100); do [ -S "$tmp/ctl.sock" ] && break; sleep 0.1; done
 
 r=$("$BIN" smdp download --dir "$D" --smsr "$URL" --ci "$tmp/pki" --dp "$tmp/dp1" --eum "$tmp/eum" \
-  --eis-dir "$tmp/fleet/eis" --operator MNO1 --type ts48 --eid $E0 --json 2>&1); rc=$?
+  --eis-dir "$tmp/fleet/eis" --operator MNO1 --type ts48 --eid $E0 --enable --json 2>&1); rc=$?
 ICC=$(echo "$r" | jq -r '.iccid // empty' 2>/dev/null | tail -1)
-[ $rc = 0 ] && echo "$r" | grep -q '"installed' && ok "download through the SM-SR: SCP03t over the admin session ($ICC)" \
+[ $rc = 0 ] && echo "$r" | grep -q '"installed and enabled' && ok "download + enable through the SM-SR over SCP81 ($ICC)" \
   || bad "download ($rc): $r"
 n=$(grep -c "admin session open" "$tmp/smsr.log")
-[ "$n" = 1 ] && ok "every SCP03t SendData of the download in ONE admin session" || bad "$n admin sessions"
-grep -q "admin session idle: ended" "$tmp/smsr.log" || sleep 4
+[ "$n" -ge 1 ] && [ "$(grep -c 'admin trigger sent' "$tmp/smsr.log")" = 1 ] \
+  && ok "the download's SendData and the enable in ONE triggered session" || bad "$n admin sessions"
+grep -q "admin answer eid=$E0 op=[0-9]* lost=0 result=ok" "$tmp/smsr.log" && grep -q "admin notification eid=$E0 seq=[0-9]* result=ok" "$tmp/smsr.log" \
+  && ok "ES3.EnableProfile: engine op answered in the session, notification posted there" || bad "enable over HTTPS"
+for i in $(seq 40); do grep -q "admin session idle: ended" "$tmp/smsr.log" && break; sleep 0.1; done
 grep -q "admin session idle: ended" "$tmp/smsr.log" && ok "the idle session ends (204)" || bad "no idle end"
+# ES4.DisableProfile by the Operator, over HTTPS to the card: the fall-back profile comes back (05)
+r=$(curl -s --max-time 40 --cacert "$tmp/sr/ca.crt.pem" --cert "$tmp/mno/tls.crt.pem" --key "$tmp/mno/key.pem" \
+  -H 'Content-Type: application/json' -H 'Prefer: wait' "$URL/es4/DisableProfile" \
+  -d "{\"functionCallIdentifier\":\"d1\",\"eid\":\"$E0\",\"iccid\":\"$ICC\",\"addressing\":{\"messageId\":\"m-d1\"}}")
+echo "$r" | grep -q EXECUTED_SUCCESS && [ "$(grep -c 'admin answer eid=.* lost=0 result=ok' "$tmp/smsr.log")" = 2 ] \
+  && ok "ES4.DisableProfile over HTTPS (SCP81)" || bad "disable: $r"
 
 # Outside fact (SGP02.md "SCP81 over HTTPS"): PSK identity = 80 01 02 | 81 10 EID | 4F 10 ISD-R AID |
 # 82 01 key id | 83 01 KVN, sent as uppercase hex; trigger = 81 L 83 L {84 {35 01 03, 39 02 <buf>,
@@ -77,13 +91,15 @@ echo | timeout 5 openssl s_client -connect 127.0.0.1:$AP -tls1_2 -psk_identity "
   -cipher PSK-AES128-GCM-SHA256 >"$tmp/bad.out" 2>&1
 grep -q "admin PSK identity refused" "$tmp/smsr.log" && ok "unknown PSK identity refused at the handshake" || bad "unknown identity"
 m=$(curl -s --cacert "$tmp/dp1/ca.crt.pem" --cert "$tmp/dp1/tls.crt.pem" --key "$tmp/dp1/key.pem" "$URL/metrics")
-echo "$m" | grep -q "^rsp_smsr_admin_psk_refused_total 1" && echo "$m" | grep -q "^rsp_smsr_admin_sessions_total 1" \
-  && ok "/metrics: admin sessions 1, PSK refused 1" || bad "metrics: $(echo "$m" | grep admin)"
+echo "$m" | grep -q "^rsp_smsr_admin_psk_refused_total 1" && echo "$m" | grep -q "^rsp_smsr_admin_triggers_total 1" \
+  && echo "$m" | grep -q "^rsp_smsr_admin_scripts_failed_total 0" && ok "/metrics: 1 trigger, 1 PSK refused, no script failed" \
+  || bad "metrics: $(echo "$m" | grep admin)"
 grep -qi "$PSK" "$tmp/smsr.log" "$tmp/run.log" && bad "the PSK is in a log" || ok "the PSK is in no log"
 
 kill -TERM $RUN_PID; for i in $(seq 50); do kill -0 $RUN_PID 2>/dev/null || break; sleep 0.1; done
 r=$("$BIN" euicc show --fleet "$tmp/fleet" --eid $E0 2>&1)
-[ -n "$ICC" ] && echo "$r" | grep -q "$ICC" && echo "$r" | grep -q "profiles (2)" && ok "euicc show: the downloaded profile is on the card" \
+[ -n "$ICC" ] && echo "$r" | grep "$ICC" | grep -q disabled && echo "$r" | grep -q "profiles (2)" \
+  && echo "$r" | grep "fall-back" | grep -q enabled && ok "euicc show: downloaded, enabled then disabled; the fall-back profile enabled" \
   || bad "show: $r"
 kill -TERM $SMSR_PID; for i in $(seq 50); do kill -0 $SMSR_PID 2>/dev/null || break; sleep 0.1; done
 [ $fail = 0 ] || { echo "--- smsr.log"; tail -40 "$tmp/smsr.log"; echo "--- run.log"; tail -20 "$tmp/run.log"; }
