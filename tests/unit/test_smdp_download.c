@@ -26,7 +26,24 @@ typedef struct harness {
     int fail_in;            /* the n-th ES3 call fails; 0 never */
     int ncalls;
     size_t loaded;          /* bytes received by load SendData */
+    int cancel_in;          /* the n-th ES3 call finds the caller stopping (fails busy); 0 never */
+    bool cancelled;         /* what the cancelled hook answers */
+    bool fail_delete;       /* DeleteISDP refused */
+    rsp_es_profile_info on_card; /* the EIS lists this ISD-P when its iccid is set */
+    bool track_card;        /* CreateISDP puts the ISD-P in on_card */
+    char created[21];
 } harness;
+
+static bool h_cancelled(void *arg)
+{
+    return ((harness *)arg)->cancelled;
+}
+
+static const char *h_status(void *arg)
+{
+    (void)arg;
+    return "8.1.1/5.1";
+}
 
 static rsp_err call(harness *h, char c)
 {
@@ -38,6 +55,10 @@ static rsp_err call(harness *h, char c)
     h->ncalls++;
     if (h->crash_in == h->ncalls)
         _exit(9);
+    if (h->cancel_in == h->ncalls) {
+        h->cancelled = true;
+        return RSP_ERR_BUSY;
+    }
     return h->fail_in == h->ncalls ? RSP_ERR_PROTOCOL : RSP_OK;
 }
 
@@ -53,9 +74,13 @@ static rsp_err h_get_eis(void *arg, const char *eid, const rsp_es_eis **eis, rsp
 static rsp_err h_create(void *arg, const char *eid, const char *iccid, size_t mem, rsp_diag *diag)
 {
     (void)eid;
-    (void)iccid;
     (void)diag;
+    harness *h = arg;
     assert_true(mem > 10000);
+    if (h->track_card) {
+        snprintf(h->created, sizeof h->created, "%s", iccid);
+        h->on_card.iccid = h->created;
+    }
     return call(arg, 'C');
 }
 
@@ -94,7 +119,9 @@ static rsp_err h_delete(void *arg, const char *eid, const char *iccid, rsp_diag 
     (void)eid;
     (void)iccid;
     (void)diag;
-    return call(arg, 'D');
+    harness *h = arg;
+    rsp_err e = call(h, 'D');
+    return e == RSP_OK && h->fail_delete ? RSP_ERR_DENIED : e;
 }
 
 static rsp_err h_keyest(void *arg, unsigned n, const rsp_buf *prev, rsp_buf *out, rsp_diag *diag)
@@ -162,6 +189,8 @@ static void harness_reset(fixture *f)
     h->si.capabilities = &h->cap;
     h->eis.signed_info = &h->si;
     h->eis.available_memory_for_profiles = 1 << 20;
+    h->eis.profiles.v = &h->on_card;
+    h->eis.profiles.n = 1;
 }
 
 static int setup(void **state)
@@ -392,6 +421,89 @@ static void test_es2_download(void **state)
     assert_string_equal(d2.outcome, "installed and enabled");
 }
 
+/* A stopping caller (rsp_smdp_dl_hooks.cancelled): the run stops at a call boundary, leaves a
+ * resumable step as it is and marks an unresumable one for cleanup without running it. */
+static void test_cancel_leaves_journal(void **state)
+{
+    fixture *f = *state;
+    rsp_smdp_dl d;
+    rsp_diag dg;
+    const rsp_smdp_dl_hooks hooks = {&f->h, h_cancelled, h_status};
+    /* stopping before anything: nothing called, the journal untouched */
+    start(f, "c1", false);
+    f->h.cancelled = true;
+    rsp_diag_clear(&dg);
+    assert_int_equal(rsp_smdp_dl_run_ex(f->inv, &f->trust, &f->es3, &f->es8, &hooks, "c1", 10, &d, &dg), RSP_ERR_BUSY);
+    assert_string_equal(f->h.calls, "");
+    assert_non_null(strstr(dg.msg, "resumes"));
+    assert_int_equal(rsp_smdp_dl_load(f->inv, "c1", &d), RSP_OK);
+    assert_int_equal(d.step, RSP_SMDP_DL_GET_EIS);
+    /* stopping inside load (its keys die with the run): cleanup next time, nothing deleted now */
+    harness_reset(f);
+    f->h.cancel_in = 5;   /* G C S S S(load init) */
+    assert_int_equal(rsp_smdp_dl_run_ex(f->inv, &f->trust, &f->es3, &f->es8, &hooks, "c1", 10, &d, NULL), RSP_ERR_BUSY);
+    assert_string_equal(f->h.calls, "GCSSS");
+    assert_int_equal(rsp_smdp_dl_load(f->inv, "c1", &d), RSP_OK);
+    assert_int_equal(d.step, RSP_SMDP_DL_CLEANUP);
+    assert_string_equal(d.outcome, "interrupted in load");
+    assert_int_equal(count(f, RSP_SMDP_ALLOCATED), 1);
+    harness_reset(f);
+    assert_int_equal(rsp_smdp_dl_run(f->inv, &f->trust, &f->es3, &f->es8, "c1", 11, &d, NULL), RSP_ERR_STATE);
+    assert_string_equal(f->h.calls, "D");
+    assert_int_equal(d.step, RSP_SMDP_DL_FAILED);
+    assert_int_equal(count(f, RSP_SMDP_DELETED), 1);
+    /* stopping inside ProfileDownloadCompleted (resumable): the step stays and the next run ends it */
+    start(f, "c2", true);
+    harness_reset(f);
+    f->h.cancel_in = 9;   /* G C S S S S S S P */
+    assert_int_equal(rsp_smdp_dl_run_ex(f->inv, &f->trust, &f->es3, &f->es8, &hooks, "c2", 12, &d, NULL), RSP_ERR_BUSY);
+    assert_int_equal(rsp_smdp_dl_load(f->inv, "c2", &d), RSP_OK);
+    assert_int_equal(d.step, RSP_SMDP_DL_COMPLETED);
+    assert_string_equal(d.outcome, "");
+    harness_reset(f);
+    assert_int_equal(rsp_smdp_dl_run(f->inv, &f->trust, &f->es3, &f->es8, "c2", 13, &d, NULL), RSP_OK);
+    assert_string_equal(f->h.calls, "PE");
+    assert_string_equal(d.outcome, "installed and enabled");
+}
+
+/* The SM-SR's status of a refused call is journalled; a refused DeleteISDP ends the cleanup only when
+ * the SM-SR's EIS has no ISD-P of that ICCID. */
+static void test_status_and_cleanup_end(void **state)
+{
+    fixture *f = *state;
+    rsp_smdp_dl d;
+    const rsp_smdp_dl_hooks hooks = {&f->h, h_cancelled, h_status};
+    start(f, "s1", false);
+    f->h.fail_in = 2;      /* CreateISDP refused */
+    f->h.fail_delete = true;
+    assert_int_equal(rsp_smdp_dl_run_ex(f->inv, &f->trust, &f->es3, &f->es8, &hooks, "s1", 10, &d, NULL),
+                     RSP_ERR_PROTOCOL);
+    assert_string_equal(f->h.calls, "GCDG");   /* delete refused, the EIS shows nothing to delete */
+    assert_int_equal(d.step, RSP_SMDP_DL_FAILED);
+    assert_string_equal(d.status, "8.1.1/5.1");
+    assert_int_equal(rsp_smdp_dl_load(f->inv, "s1", &d), RSP_OK);
+    assert_string_equal(d.status, "8.1.1/5.1");
+    assert_int_equal(count(f, RSP_SMDP_DELETED), 1);
+    /* the ISD-P is on the card and the delete refused: the cleanup stays for the next run */
+    start(f, "s2", false);
+    harness_reset(f);
+    f->h.fail_in = 4;
+    f->h.fail_delete = true;
+    f->h.track_card = true;
+    assert_int_equal(rsp_smdp_dl_run(f->inv, &f->trust, &f->es3, &f->es8, "s2", 10, &d, NULL), RSP_ERR_DENIED);
+    assert_string_equal(f->h.calls, "GCSSDG");
+    assert_int_equal(d.step, RSP_SMDP_DL_CLEANUP);
+    assert_int_equal(count(f, RSP_SMDP_ALLOCATED), 1);
+    /* the next run deletes it */
+    f->h.calls[0] = 0;
+    f->h.fail_in = 0;
+    f->h.fail_delete = false;
+    assert_int_equal(rsp_smdp_dl_run(f->inv, &f->trust, &f->es3, &f->es8, "s2", 11, &d, NULL), RSP_ERR_STATE);
+    assert_string_equal(f->h.calls, "D");
+    assert_int_equal(d.step, RSP_SMDP_DL_FAILED);
+    assert_int_equal(count(f, RSP_SMDP_ALLOCATED), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -401,6 +513,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_crash_in_load_cleans_up, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crash_in_completion_resumes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_es2_download, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cancel_leaves_journal, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_status_and_cleanup_end, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
