@@ -142,7 +142,7 @@ typedef struct fx {
     char why[96];
 } fx;
 
-static void fx_open(fx *x, bool master)
+static void fx_open_t(fx *x, bool master, int transport)
 {
     memset(x, 0, sizeof(*x));
     snprintf(x->dir, sizeof(x->dir), "/tmp/smsr-https-XXXXXX");
@@ -157,6 +157,7 @@ static void fx_open(fx *x, bool master)
         cfg.master_key = x->mk;
         cfg.master_key_len = 32;
     }
+    cfg.es5_transport = transport;
     assert_int_equal(rsp_smsr_new(x->st, &cfg, &x->e), RSP_OK);
     rsp_store_eis eis;
     memset(&eis, 0, sizeof(eis));
@@ -169,6 +170,7 @@ static void fx_open(fx *x, bool master)
     snprintf(p.eid, sizeof(p.eid), EID);
     snprintf(p.isdp_aid, sizeof(p.isdp_aid), AIDP);
     snprintf(p.msisdn, sizeof(p.msisdn), "447700900101");
+    snprintf(p.mno_id, sizeof(p.mno_id), "op1");
     p.state = RSP_STORE_PROFILE_ENABLED;
     assert_int_equal(rsp_store_profile_put(x->st, &p), RSP_OK);
     uint8_t k[32];
@@ -180,6 +182,11 @@ static void fx_open(fx *x, bool master)
     assert_int_equal(smsr_keys_seal(x->e, EID, 1, k, &ks.keys), RSP_OK);
     assert_int_equal(rsp_store_keyset_put(x->st, &ks), RSP_OK);
     rsp_store_keyset_clear(&ks);
+}
+
+static void fx_open(fx *x, bool master)
+{
+    fx_open_t(x, master, RSP_SMSR_ES5_SMS);
 }
 
 static void fx_close(fx *x)
@@ -394,6 +401,76 @@ static void test_unknown_identity(void **state)
     fx_close(&x);
 }
 
+/* ---- the engine's operations over HTTPS ---- */
+
+static int64_t submit_audit(fx *x, const char *fcid, int64_t now)
+{
+    rsp_smsr_request q = {RSP_SMSR_FN_AUDIT, RSP_SMSR_ROLE_OPERATOR, "op1", fcid, EID, "8988247000000000011", now, 3600};
+    rsp_smsr_result r;
+    assert_int_equal(rsp_smsr_submit(x->e, &q, &r), RSP_OK);
+    assert_true(r.op_id > 0);
+    return r.op_id;
+}
+
+static void test_engine_over_https(void **state)
+{
+    (void)state;
+    const int64_t T0 = 1800000000;
+    fx x;
+    fx_open_t(&x, true, RSP_SMSR_ES5_HTTPS);
+    assert_int_equal(smsr_psk_put(x.e, EID, 0x40, PSK), RSP_OK);
+    int64_t op = submit_audit(&x, "a1", T0);
+    rsp_smsr_packet p;
+    assert_int_equal(rsp_smsr_next(x.e, T0, &p), RSP_OK);
+    assert_true(p.https);
+    assert_int_equal(p.n, 0);
+    assert_int_equal(p.op_id, op);
+    assert_true(p.script.len > 4 && p.script.data[0] == 0xAA); /* AA{22 GET STATUS} */
+    int64_t gen = p.generation;
+    rsp_smsr_packet_clear(&p);
+    /* the session broke: the op goes back to the queue (after a PoR wait), not at once */
+    assert_int_equal(rsp_smsr_on_admin(x.e, EID, op, gen, NULL, 0, true, T0 + 1, NULL), RSP_OK);
+    assert_int_equal(rsp_smsr_next(x.e, T0 + 2, &p), RSP_ERR_END);
+    assert_int_equal(rsp_smsr_next(x.e, T0 + 100, &p), RSP_OK);
+    assert_true(p.https);
+    int64_t gen2 = p.generation;
+    rsp_smsr_packet_clear(&p);
+    /* an answer for the first attempt is stale; the second's settles the op through the PoR rows */
+    const uint8_t ok[] = {0xAB, 0x07, 0x80, 0x01, 0x01, 0x23, 0x02, 0x90, 0x00};
+    assert_true(gen2 > gen); /* a new claim: a new generation */
+    assert_int_equal(rsp_smsr_on_admin(x.e, EID, op, gen, ok, sizeof(ok), false, T0 + 101, NULL), RSP_ERR_NOT_FOUND);
+    assert_int_equal(rsp_smsr_on_admin(x.e, EID, op, gen2, ok, sizeof(ok), false, T0 + 101, NULL), RSP_OK);
+    rsp_smsr_result r;
+    assert_int_equal(rsp_smsr_result_get(x.e, op, &r), RSP_OK);
+    assert_string_equal(r.status, "Executed-Success");
+    assert_int_equal(rsp_smsr_on_admin(x.e, EID, op, gen2, ok, sizeof(ok), false, T0 + 102, NULL), RSP_ERR_NOT_FOUND);
+    /* a refusal in the answer: the PoR's refusal row (8.4 / 4.2 with the SW) */
+    op = submit_audit(&x, "a2", T0 + 200);
+    assert_int_equal(rsp_smsr_next(x.e, T0 + 200, &p), RSP_OK);
+    const uint8_t no[] = {0xAB, 0x07, 0x80, 0x01, 0x01, 0x23, 0x02, 0x6A, 0x88};
+    assert_int_equal(rsp_smsr_on_admin(x.e, EID, op, p.generation, no, sizeof(no), false, T0 + 201, NULL), RSP_OK);
+    rsp_smsr_packet_clear(&p);
+    assert_int_equal(rsp_smsr_result_get(x.e, op, &r), RSP_OK);
+    assert_string_equal(r.status, "Failed");
+    assert_non_null(strstr(r.message, "6A88"));
+    /* a card without a PSK goes by SMS even when HTTPS is asked */
+    assert_int_equal(rsp_store_keyset_delete(x.st, EID, 0x40), RSP_OK);
+    op = submit_audit(&x, "a3", T0 + 300);
+    assert_int_equal(rsp_smsr_next(x.e, T0 + 300, &p), RSP_OK);
+    assert_false(p.https);
+    assert_int_equal(p.n, 1);
+    rsp_smsr_packet_clear(&p);
+    fx_close(&x);
+    /* AUTO: a command that fits one SMS goes by SMS even for a card with a PSK */
+    fx_open_t(&x, true, RSP_SMSR_ES5_AUTO);
+    assert_int_equal(smsr_psk_put(x.e, EID, 0x40, PSK), RSP_OK);
+    submit_audit(&x, "a4", T0);
+    assert_int_equal(rsp_smsr_next(x.e, T0, &p), RSP_OK);
+    assert_false(p.https);
+    rsp_smsr_packet_clear(&p);
+    fx_close(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -402,6 +479,7 @@ int main(void)
         cmocka_unit_test(test_psk_at_rest),
         cmocka_unit_test(test_session),
         cmocka_unit_test(test_unknown_identity),
+        cmocka_unit_test(test_engine_over_https),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
