@@ -167,6 +167,7 @@ rsp_err smsr_outbox_move(rsp_smsr *e, const smsr_callbacks *cb, rsp_svc_outbox *
         /* the outbox ages a message from its creation (max age, back-off): it is created now */
         if (be == RSP_OK && !m.created)
             m.created = m.next_attempt = (int64_t)time(NULL);
+        m.created = m.next_attempt = (int64_t)time(NULL); /* its age (max_age) counts from here */
         if (be != RSP_OK) {
             /* cannot be built (a bug or a vanished op): logged and dropped, never retried forever */
             RSP_LOGE(RSP_SS_SMSR, "reply not built", "key=%s err=%s", r->key, rsp_err_name(be));
