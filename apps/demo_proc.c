@@ -88,11 +88,16 @@ static void cpu_add(demo_procs *p, const char *name, const struct rusage *ru)
 static pid_t spawn(demo_procs *p, const char *name, const char *const *argv, const char *log, const char *out,
                    rsp_diag *diag)
 {
-    const char *args[40];
+    const char *args[64];
     size_t n = 0;
     args[n++] = p->self;
-    for (size_t i = 0; argv[i] && n < 39; i++)
+    for (size_t i = 0; argv[i]; i++) {
+        if (n == sizeof(args) / sizeof(args[0]) - 1) {
+            rsp_diag_set(diag, RSP_ERR_RANGE, "too many arguments for %s", name);
+            return -1;
+        }
         args[n++] = argv[i];
+    }
     args[n] = NULL;
     int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     int ofd = out ? open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) : fd;

@@ -204,7 +204,9 @@ static rsp_err start_core(demo_ctx *x)
     e = e ? e : demo_proc_wait_ready(&x->procs, x->smsc, smsc_ready, &r, 10000, &x->diag);
     if (e)
         return e;
-    /* The SM-SR's ISD-R keys are sealed at rest under a master key: a fresh one per demo. */
+    /* The SM-SR's ISD-R keys are sealed at rest under a master key: a fresh one per demo. A card's
+     * admin session (SCP03t download) ends 300 ms after its last script rather than the default 10 s:
+     * the card's enable goes by SMS once the session is over. */
     uint8_t mk[32];
     char hex[65], pf[500], apf[500], cert[500], key[500], ca[500], ci[500], mkf[500];
     e = rsp_random(mk, sizeof(mk));
@@ -226,7 +228,8 @@ static rsp_err start_core(demo_ctx *x)
                             "--tick-ms", "50", "--por-wait", "5", "--master-key", mkf, "--listen", "127.0.0.1:0",
                             "--port-file", pf, "--tls-cert", cert, "--tls-key", key, "--tls-ca", ca, "--m2msp-ids",
                             "SP1", "--smdp-ids", "SMDP-B", "--ci", ci, "--transport-key", TRANSPORT_KEY,
-                            "--admin-listen", "127.0.0.1:0", "--admin-port-file", apf, NULL};
+                            "--admin-listen", "127.0.0.1:0", "--admin-port-file", apf, "--admin-idle-ms", "300",
+                            NULL};
     ready_arg rs = {x, pf, "system_id=smsr", &x->smsr_port, x->smsc};
     ready_arg ra = {x, apf, NULL, &x->admin_port, NULL};
     e = demo_proc_start(&x->procs, "smsr", a_smsr, &x->smsr, &x->diag);
