@@ -293,7 +293,7 @@ static void card_post(fx *x, const char *target, bool answer, const uint8_t *bod
     wait_for(x, &x->got, NULL, 0);
 }
 
-static void start(fx *x, const char *identity_eid, unsigned idle_ms)
+static void start_t(fx *x, const char *identity_eid, unsigned idle_ms, unsigned trigger_ms)
 {
     x->base = event_base_new();
     assert_non_null(x->base);
@@ -301,7 +301,7 @@ static void start(fx *x, const char *identity_eid, unsigned idle_ms)
     memset(&o, 0, sizeof(o));
     o.listen = "127.0.0.1:0";
     o.idle_ms = idle_ms;
-    o.trigger_ms = 60000;
+    o.trigger_ms = trigger_ms;
     o.send = on_trigger;
     o.send_arg = x;
     assert_int_equal(smsr_https_new(x->base, x->e, &o, &x->h, NULL), RSP_OK);
@@ -310,6 +310,30 @@ static void start(fx *x, const char *identity_eid, unsigned idle_ms)
     assert_int_equal(rsp_tls_client_psk_new(id, PSK, 16, NULL, &x->ctls), RSP_OK);
     rsp_http_client_opts co = {"127.0.0.1", smsr_https_port(x->h), x->ctls, 5000, 0};
     assert_int_equal(rsp_http_client_new(x->base, &co, &x->cl), RSP_OK);
+}
+
+static void start(fx *x, const char *identity_eid, unsigned idle_ms)
+{
+    start_t(x, identity_eid, idle_ms, 60000);
+}
+
+/* No card answers: the trigger is resent with a fresh counter, 3 times in all, then the script fails. */
+static void test_trigger_resent(void **state)
+{
+    (void)state;
+    fx x;
+    fx_open(&x, true);
+    assert_int_equal(smsr_psk_put(x.e, EID, 0x40, PSK), RSP_OK);
+    start_t(&x, EID, 300, 50);
+    const uint8_t s1[] = {0xAA, 0x02, 0x22, 0x00};
+    assert_int_equal(smsr_https_queue(x.h, EID, NULL, 0, s1, sizeof(s1), on_done, &x, 101), RSP_OK);
+    uint64_t first = x.trig_cntr;
+    wait_for(&x, NULL, &x.dones, 1);
+    assert_int_equal(x.triggers, 3);
+    assert_true(x.trig_cntr >= first + 2); /* each resend reserved its own counter */
+    assert_int_not_equal(x.done_err, RSP_OK);
+    assert_non_null(strstr(x.why, "did not answer the trigger"));
+    fx_close(&x);
 }
 
 static void test_session(void **state)
@@ -478,6 +502,7 @@ int main(void)
         cmocka_unit_test(test_post_parse),
         cmocka_unit_test(test_psk_at_rest),
         cmocka_unit_test(test_session),
+        cmocka_unit_test(test_trigger_resent),
         cmocka_unit_test(test_unknown_identity),
         cmocka_unit_test(test_engine_over_https),
     };
