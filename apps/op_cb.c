@@ -120,7 +120,11 @@ rsp_err op_cb_start(const op_args *a, op_cb **out, const char **reply_to, rsp_di
     else {
         char host[256];
         url_host(a->cb_listen, host, sizeof(host));
-        snprintf(cb->reply_to, sizeof(cb->reply_to), "https://%s:%u/", host, rsp_svc_port(cb->svc));
+        /* JSON results are routed by path (/<iface>/<Function>, docs/ES-JSON.md), SOAP ones by Action */
+        char path[128] = "/";
+        if (a->binding == RSP_SVC_BINDING_JSON && rsp_es_json_path(a->f, path, sizeof(path)) != RSP_OK)
+            snprintf(path, sizeof(path), "/");
+        snprintf(cb->reply_to, sizeof(cb->reply_to), "https://%.160s:%u%.100s", host, rsp_svc_port(cb->svc), path);
     }
     *reply_to = cb->reply_to;
     *out = cb;

@@ -168,12 +168,14 @@ if "$BIN" smdp run --help >/dev/null 2>&1; then
   pids+=($!)
   for i in $(seq 200); do [ -s "$tmp/dp.port" ] && break; sleep 0.1; done
   E2=${EIDS[2]}
-  r=$("$BIN" op es2.DownloadProfile --eid $E2 --smsr-id SMSR-T --profile-type TB --enable-profile --wait --json --timeout 60 \
-      --url "https://127.0.0.1:$(tr -d '\n' <"$tmp/dp.port")" --tls-cert "$tmp/mnob/tls.crt.pem" --tls-key "$tmp/mnob/key.pem" \
-      --tls-ca "$tmp/mnob/ca.crt.pem"); rc=$?
+  # JSON, the result by callback to our listener (JSON results are routed by path: ReplyTo ends /es2/DownloadProfile)
+  r=$("$BIN" op es2.DownloadProfile --eid $E2 --smsr-id SMSR-T --profile-type TB --enable-profile --json --timeout 60 \
+      --wait --callback-listen 127.0.0.1:$(port) --binding json --url "https://127.0.0.1:$(tr -d '\n' <"$tmp/dp.port")" \
+      --tls-cert "$tmp/mnob/tls.crt.pem" --tls-key "$tmp/mnob/key.pem" --tls-ca "$tmp/mnob/ca.crt.pem"); rc=$?
   NI=$(echo "$r" | jq -r .iccid)
-  [ $rc = 0 ] && [ "$(echo "$r" | jq -r '[.function, .outcome, .status] | join(" ")')" = "ES2.DownloadProfile executed EXECUTED_SUCCESS" ] \
-    && [ "${NI#8944502}" != "$NI" ] && ok "ES2.DownloadProfile through rsp smdp run: $NI" || bad "DownloadProfile ($rc): $r $(tail -3 "$tmp/smdp.log")"
+  [ $rc = 0 ] && [ "$(echo "$r" | jq -r '[.function, .outcome, .status, .via, .http_status] | join(" ")')" = "ES2.DownloadProfile executed EXECUTED_SUCCESS callback 202" ] \
+    && [ "${NI#8944502}" != "$NI" ] && ok "ES2.DownloadProfile through rsp smdp run, JSON, result by callback: $NI" \
+    || bad "DownloadProfile ($rc): $r $(tail -3 "$tmp/smdp.log")"
   # each Operator sees its own profile in the SM-SR's EIS: MNO-B's new one enabled, MNO1's disabled
   r=$(WHO=mnob op GetEIS --eid $E2 --json); r1=$(op GetEIS --eid $E2 --json)
   [ "$(echo "$r" | jq -r --arg i "$NI" '.result.eis.profiles[] | select(.iccid == $i) | .state')" = Enabled ] &&
