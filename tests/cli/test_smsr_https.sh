@@ -22,9 +22,13 @@ printf '%064d\n' 7 >"$tmp/mk"
   || bad "import: $(cat "$tmp/imp")"
 # the PSK row (KVN 40) is sealed: blob 4B32 || IV || CT(16) || tag, never the PSK of keys.jsonl
 PSK=$(jq -r .scp81.psk "$tmp/keys.jsonl" | head -1)
-row=$(sqlite3 "$tmp/smsr.db" "select hex(keys) from keyset where eid='$E0' and kvn=64" 2>/dev/null)
-case $row in 4B32*) [ ${#row} = 100 ] && ! echo "$row" | grep -qi "$PSK" && ok "SCP81 PSK sealed at rest (KVN 40, 4B32)" \
-  || bad "PSK row: $row";; *) bad "no sealed PSK row: '$row'";; esac
+if command -v sqlite3 >/dev/null; then
+  row=$(sqlite3 "$tmp/smsr.db" "select hex(keys) from keyset where eid='$E0' and kvn=64" 2>/dev/null)
+  case $row in 4B32*) [ ${#row} = 100 ] && ! echo "$row" | grep -qi "$PSK" && ok "SCP81 PSK sealed at rest (KVN 40, 4B32)" \
+    || bad "PSK row: $row";; *) bad "no sealed PSK row: '$row'";; esac
+else
+  ok "# skip: no sqlite3 to read the PSK row (tests/unit/test_smsr_https.c checks the blob)"
+fi
 
 "$BIN" ci issue --dir "$tmp/pki" --role smsr --id SMSR-T --out "$tmp/sr" >/dev/null &&
   "$BIN" ci issue --dir "$tmp/pki" --role smdp --id DP1 --out "$tmp/dp1" >/dev/null &&
