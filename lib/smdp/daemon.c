@@ -204,6 +204,8 @@ static void drain_done(smdp_d *d)
                      j->err ? rsp_diag_str(&j->diag, j->err, m, sizeof m) : "");
         }
         smdp_es2_job_done(d, j);
+        if (j->kind == SMDP_JOB_DOWNLOAD && j->err != RSP_ERR_BUSY)
+            smdp_reply_flush(d, j->dl_id); /* requests whose call is gone (a restart) */
         rsp_es_msg_free(&j->res);
         free(j);
         j = next;
@@ -384,6 +386,8 @@ rsp_err rsp_smdp_daemon_run(const rsp_smdp_daemon_opts *o, rsp_diag *diag)
             d->n_th++;
     }
     e = e ? e : resume(d);
+    if (e == RSP_OK)
+        smdp_reply_flush(d, NULL); /* downloads that ended before a crash could answer */
     if (e == RSP_OK) {
         RSP_LOGN(RSP_SS_SMDP, "running", "dir=%s smsr=%s workers=%zu resumed=%zu backend=%s", o->dir, o->smsr_url,
                  nw, d->n_active, rsp_store_backend(rsp_smdp_inv_store(d->inv)));

@@ -30,10 +30,13 @@ typedef struct smdp_job {
     rsp_es_msg res;                     /* relay: the SM-SR's result (owned) */
 } smdp_job;
 
+enum { SMDP_REPLY_NAME = RSP_SMDP_NAME_MAX + 24 };
+
 /* An ES2.DownloadProfile call waiting for its download (a replay adds a second one). */
 typedef struct smdp_wait {
     char dl_id[RSP_SMDP_NAME_MAX + 1];
     rsp_es_call *call;
+    char reply[SMDP_REPLY_NAME];        /* its durable ReplyTo record (es2_reply.c), or "" */
 } smdp_wait;
 
 enum { SMDP_NH = 9, SMDP_MAX_WORKERS = 64, SMDP_LAT_MAX = 4096 };
@@ -75,6 +78,17 @@ void smdp_es2_handlers(smdp_d *d);
 void smdp_es2_job_done(smdp_d *d, smdp_job *j);
 /* Stop (loop thread): every held call not tied to a running job is answered. */
 void smdp_es2_stop(smdp_d *d);
+
+/* The SGP.02 status of a download that did not end installed (es2_api.c). */
+void smdp_dl_status(const rsp_smdp_dl *dl, char sub[16], char rea[16]);
+
+/* es2_reply.c (loop thread): the durable ReplyTo of an accepted DownloadProfile. record writes it
+ * (name "" when the request has no usable ReplyTo); done removes it once the call itself was
+ * answered; flush sends the result of every record of a finished download no live call holds
+ * (dl_id NULL: all of them). */
+rsp_err smdp_reply_record(smdp_d *d, const char *dl_id, const rsp_es_msg *m, char name[SMDP_REPLY_NAME]);
+void smdp_reply_done(smdp_d *d, const char *name);
+void smdp_reply_flush(smdp_d *d, const char *dl_id);
 
 /* daemon.c (loop thread) */
 rsp_err smdp_enqueue(smdp_d *d, smdp_job *j);

@@ -70,7 +70,7 @@ static bool operator_of(smdp_d *d, rsp_es_call *call, const char *fn, char op[RS
 
 /* The SGP.02 status of a download that did not end installed: the SM-SR's when it refused a call,
  * else from the step that failed (docs/modules/smdp.md). */
-static void dl_status(const rsp_smdp_dl *dl, char sub[16], char rea[16])
+void smdp_dl_status(const rsp_smdp_dl *dl, char sub[16], char rea[16])
 {
     const char *o = dl->outcome;
     const char *slash = strchr(dl->status, '/');
@@ -119,13 +119,13 @@ static void answer_dl(smdp_d *d, rsp_es_call *call, const rsp_smdp_dl *dl, rsp_e
         return;
     }
     char sub[16], rea[16], msg[200];
-    dl_status(dl, sub, rea);
+    smdp_dl_status(dl, sub, rea);
     snprintf(msg, sizeof msg, "download %s: %s", dl->id, dl->outcome[0] ? dl->outcome : "failed");
     smdp_es2_count(d, "DownloadProfile", "failed");
     rsp_es_call_reject(call, sub, rea, NULL, msg);
 }
 
-static rsp_err wait_add(smdp_d *d, const char *dl_id, rsp_es_call *call)
+static rsp_err wait_add(smdp_d *d, const char *dl_id, rsp_es_call *call, const char *reply)
 {
     if (d->n_w == d->cap_w) {
         size_t nc = d->cap_w ? d->cap_w * 2 : 16;
@@ -136,6 +136,7 @@ static rsp_err wait_add(smdp_d *d, const char *dl_id, rsp_es_call *call)
         d->cap_w = nc;
     }
     snprintf(d->w[d->n_w].dl_id, sizeof d->w[d->n_w].dl_id, "%s", dl_id);
+    snprintf(d->w[d->n_w].reply, sizeof d->w[d->n_w].reply, "%s", reply);
     d->w[d->n_w++].call = call;
     return RSP_OK;
 }
@@ -183,15 +184,20 @@ static rsp_err on_download(void *hctx, rsp_es_call *call)
         answer_dl(d, call, &dl, RSP_OK);
         return RSP_OK;
     }
-    if ((e = wait_add(d, dl.id, call)) != RSP_OK)
+    char reply[SMDP_REPLY_NAME];
+    if ((e = smdp_reply_record(d, dl.id, m, reply)) != RSP_OK) /* durable before the 202 */
         return e;
+    if ((e = wait_add(d, dl.id, call, reply)) != RSP_OK) {
+        smdp_reply_done(d, reply);
+        return e;
+    }
     smdp_es2_count(d, "DownloadProfile", replayed ? "replayed" : "accepted");
     if (smdp_is_active(d, dl.id))
         return RSP_OK;
     smdp_job *j = calloc(1, sizeof *j);
     if (!j || smdp_enqueue(d, (j->kind = SMDP_JOB_DOWNLOAD, memcpy(j->dl_id, dl.id, sizeof j->dl_id), j)) != RSP_OK) {
         free(j);
-        d->n_w--; /* the call is answered by the endpoint's error path */
+        smdp_reply_done(d, d->w[--d->n_w].reply); /* the call is answered by the endpoint's error path */
         return RSP_ERR_NOMEM;
     }
     return RSP_OK;
@@ -325,6 +331,8 @@ void smdp_es2_job_done(smdp_d *d, smdp_job *j)
     for (size_t i = 0; i < d->n_w;) {
         if (strcmp(d->w[i].dl_id, j->dl_id) == 0) {
             answer_dl(d, d->w[i].call, &j->dl, j->err);
+            if (j->err != RSP_ERR_BUSY) /* answered for good: its durable record is not needed */
+                smdp_reply_done(d, d->w[i].reply);
             d->w[i] = d->w[--d->n_w];
         } else {
             i++;
@@ -335,7 +343,7 @@ void smdp_es2_job_done(smdp_d *d, smdp_job *j)
 void smdp_es2_stop(smdp_d *d)
 {
     for (size_t i = 0; i < d->n_w;) {
-        if (!smdp_is_active(d, d->w[i].dl_id)) {
+        if (!smdp_is_active(d, d->w[i].dl_id)) { /* its record stays: the next start sends the result */
             rsp_es_call_reject(d->w[i].call, "1.2", "4.4", NULL,
                                "SM-DP stopping: the download resumes when it restarts");
             d->w[i] = d->w[--d->n_w];

@@ -44,6 +44,26 @@ URL=https://127.0.0.1:$(tr -d '\n' <"$tmp/es.port")
 "$BIN" euicc run --fleet "$tmp/fleet" --smsc 127.0.0.1:$SP --control "$tmp/ctl.sock" --tick-ms 50 >"$tmp/run.log" 2>&1 &
 RUN_PID=$!; pids+=($RUN_PID)
 for i in $(seq 100); do [ -S "$tmp/ctl.sock" ] && break; sleep 0.1; done
+# the Operator's callback listener (HTTPS, mTLS), for a ReplyTo below
+cat >"$tmp/cb.py" <<'PY'
+import http.server, ssl, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        b = self.rfile.read(int(self.headers.get('Content-Length', 0)))
+        with open(sys.argv[5], 'ab') as f:
+            f.write(b + b'\n')
+        self.send_response(200); self.send_header('Content-Length', '0'); self.end_headers()
+    def log_message(self, *a): pass
+s = http.server.HTTPServer(('127.0.0.1', 0), H)
+c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); c.load_cert_chain(sys.argv[1], sys.argv[2])
+c.load_verify_locations(sys.argv[3]); c.verify_mode = ssl.CERT_REQUIRED
+s.socket = c.wrap_socket(s.socket, server_side=True)
+open(sys.argv[4] + '.tmp', 'w').write(str(s.server_address[1]))
+import os; os.rename(sys.argv[4] + '.tmp', sys.argv[4])
+s.serve_forever()
+PY
+python3 "$tmp/cb.py" "$tmp/mno1/tls.crt.pem" "$tmp/mno1/key.pem" "$tmp/mno1/ca.crt.pem" "$tmp/cb.port" "$tmp/cb.log" &
+pids+=($!)
 
 start_smdp() { # the daemon, on a port it picks (written to $tmp/dp.port)
   rm -f "$tmp/dp.port" "$tmp/dpm.port"
@@ -109,16 +129,24 @@ echo "$m" | grep -q '^rsp_smdp_downloads_total{step="\(done\|failed\)",outcome="
   echo "$m" | grep -q '^rsp_smdp_es3_call_seconds_count{function="GetEIS"} [1-9]' \
   && ok "/metrics: downloads by step and outcome, ES2 calls, ES3 latency" || bad "metrics: $(echo "$m" | grep smdp)"
 
-# kill -9 between CreateISDP and the end of the download, then a restart: cleanup as the table says
-es2 mno1 DownloadProfile "$(dl_req k1 ts48)" >"$tmp/k1.out" 2>&1 &
-CURL=$!
+# kill -9 between CreateISDP and the end of the download, then a restart: cleanup as the table says.
+# This request names a ReplyTo (the Operator's HTTPS mTLS listener below) and is answered 202: its
+# result must still reach the Operator after the crash (the durable ReplyTo record + outbox).
+for i in $(seq 50); do [ -s "$tmp/cb.port" ] && break; sleep 0.1; done
+CB=https://127.0.0.1:$(cat "$tmp/cb.port")/es2cb
+MID=urn:uuid:0b0e0c0d-0000-4000-8000-00000000000a
+code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 10 --cert "$tmp/mno1/tls.crt.pem" --key "$tmp/mno1/key.pem" \
+  --cacert "$tmp/mno1/ca.crt.pem" -H 'Content-Type: application/json' \
+  -d "$(dl_req k1 ts48 | sed "s#}\$#,\"addressing\":{\"replyTo\":\"$CB\",\"messageId\":\"$MID\"}}#")" "$DPURL/es2/DownloadProfile")
+[ "$code" = 202 ] && ok "DownloadProfile with a ReplyTo: 202" || bad "k1 with ReplyTo: HTTP $code"
+
 J=""
 for i in $(seq 400); do
   J=$(grep -l '^step=[2345]$' "$D"/downloads/*.dl 2>/dev/null | head -1)
   [ -n "$J" ] && grep -q '^isdp=1' "$J" && break
   J=""; sleep 0.02
 done
-kill -9 $DP_PID; wait $CURL 2>/dev/null
+kill -9 $DP_PID
 [ -n "$J" ] && ok "rsp smdp killed -9 at step $(sed -n 's/^step=//p' "$J") of $(basename "$J")" || bad "no download in flight seen"
 K_ICC=$(sed -n 's/^iccid=//p' "$J" 2>/dev/null)
 start_smdp
@@ -131,6 +159,10 @@ alloc=$(echo "$inv" | jq '.pools[0].states.allocated')
 [ "$alloc" = 0 ] && [ "$del" -ge 1 ] && ok "identity $K_ICC spent, none left allocated ($inv)" || bad "inventory: $inv"
 taken=$(grep -h '^iccid=' "$D"/downloads/*.dl | sort | uniq -d)
 [ -z "$taken" ] && ok "no identity taken twice" || bad "taken twice: $taken"
+for i in $(seq 50); do grep -q "$MID" "$tmp/cb.log" 2>/dev/null && break; sleep 0.1; done
+r=$(grep "$MID" "$tmp/cb.log" | head -1 | st)
+[ "$r" = "FAILED 8.4/4.2" ] && ok "after the crash the result still reached the Operator's ReplyTo: $r" \
+  || bad "callback: $(cat "$tmp/cb.log" 2>/dev/null)"
 r=$(es2 mno1 DownloadProfile "$(dl_req k1 ts48)" | st)
 case $r in FAILED\ 8.4/4.2) ok "the Operator's replay of k1 gets the final status: $r";; *) bad "k1 replay: $r";; esac
 
