@@ -11,7 +11,8 @@
 # sessions) EnableProfile, UpdatePolicyRules and DisableProfile are relayed to the SM-SR; /metrics counts
 # the downloads and ES2 calls; kill -9 of rsp smdp while a download is between CreateISDP and the end,
 # then a restart: the download is cleaned up (ISD-P deleted, identity spent, never handed out twice)
-# and its journal ends failed "interrupted in ..."; SIGTERM exits 0.
+# and its journal ends failed "interrupted in ...", and the result reaches the ReplyTo of the request
+# that started it (an HTTPS mTLS listener of the test); the restart reads a config file; SIGTERM exits 0.
 . "$(dirname "$0")/daemons.sh"
 
 SMSR=447700100995
@@ -65,11 +66,17 @@ PY
 python3 "$tmp/cb.py" "$tmp/mno1/tls.crt.pem" "$tmp/mno1/key.pem" "$tmp/mno1/ca.crt.pem" "$tmp/cb.port" "$tmp/cb.log" &
 pids+=($!)
 
-start_smdp() { # the daemon, on a port it picks (written to $tmp/dp.port)
+start_smdp() { # the daemon, on a port it picks (written to $tmp/dp.port); $1 = "config": from a file
   rm -f "$tmp/dp.port" "$tmp/dpm.port"
-  "$BIN" smdp run --dir "$D" --listen 127.0.0.1:0 --port-file "$tmp/dp.port" --metrics-listen 127.0.0.1:0 \
-    --smsr "$URL" --ci "$tmp/pki" --dp "$tmp/dp1" --eum "$tmp/eum" --eis-dir "$tmp/fleet/eis" --workers 2 \
-    --operators MNO1,MNO2 >>"$tmp/smdp.log" 2>&1 &
+  if [ "${1:-}" = config ]; then
+    printf '[smdp]\ndir = %s\nlisten = 127.0.0.1:0\nport_file = %s\nmetrics_listen = 127.0.0.1:0\nci = %s\ndp = %s\neum = %s\neis_dir = %s\nworkers = 2\noperators = MNO1,MNO2\n[es3]\nurl = %s\n' \
+      "$D" "$tmp/dp.port" "$tmp/pki" "$tmp/dp1" "$tmp/eum" "$tmp/fleet/eis" "$URL" >"$tmp/smdp.ini"
+    "$BIN" smdp run --config "$tmp/smdp.ini" >>"$tmp/smdp.log" 2>&1 &
+  else
+    "$BIN" smdp run --dir "$D" --listen 127.0.0.1:0 --port-file "$tmp/dp.port" --metrics-listen 127.0.0.1:0 \
+      --smsr "$URL" --ci "$tmp/pki" --dp "$tmp/dp1" --eum "$tmp/eum" --eis-dir "$tmp/fleet/eis" --workers 2 \
+      --operators MNO1,MNO2 >>"$tmp/smdp.log" 2>&1 &
+  fi
   DP_PID=$!; pids+=($DP_PID)
   for i in $(seq 100); do [ -s "$tmp/dp.port" ] && break; sleep 0.1; done
   DPURL=https://127.0.0.1:$(tr -d '\n' <"$tmp/dp.port")
@@ -117,6 +124,9 @@ r=$(es2 mno1 DownloadProfile "$(dl_req f2 nosuchtype)" | st)
 [ "$r" = "FAILED 8.2.5/3.9" ] && ok "unknown ProfileType: 8.2.5/3.9" || bad "unknown type: $r"
 r=$(es2 mno2 DownloadProfile "$(dl_req f3 ts48)" | st)
 [ "$r" = "FAILED 8.2.5/3.9" ] && ok "another Operator (no pool of its own): 8.2.5/3.9" || bad "MNO2: $r"
+printf '[smdp]\nworkers = 0\n' >"$tmp/bad.ini"
+"$BIN" smdp run --config "$tmp/bad.ini" >/dev/null 2>&1; rc=$?
+[ $rc = 2 ] && ok "a config file with workers = 0: usage error 2" || bad "bad config: exit $rc"
 r=$(es2 mno3 DownloadProfile "$(dl_req f4 ts48)" | st)
 [ "$r" = "FAILED 1.1/1.2" ] && ok "an Operator this SM-DP does not serve: 1.1/1.2" || bad "MNO3: $r"
 r=$(es2 mno2 EnableProfile "{\"functionCallIdentifier\":\"e1\",\"eid\":\"$E0\",\"smsrId\":\"SMSR-T\",\"iccid\":\"${ICC:-89990030000000000018}\"}" | st)
@@ -149,7 +159,7 @@ done
 kill -9 $DP_PID
 [ -n "$J" ] && ok "rsp smdp killed -9 at step $(sed -n 's/^step=//p' "$J") of $(basename "$J")" || bad "no download in flight seen"
 K_ICC=$(sed -n 's/^iccid=//p' "$J" 2>/dev/null)
-start_smdp
+start_smdp config   # the restart reads its settings from [smdp] / [es3] of a config file
 for i in $(seq 150); do grep -q '^step=9$' "$J" 2>/dev/null && break; sleep 0.1; done
 grep -q '^step=9$' "$J" && grep -q '^outcome=interrupted in ' "$J" && grep -q "resuming download" "$tmp/smdp.log" \
   && ok "restart resumed it: cleaned up, \"$(sed -n 's/^outcome=//p' "$J")\"" || bad "after restart: $(cat "$J")"
