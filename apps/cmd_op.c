@@ -160,6 +160,9 @@ static int parse(int argc, char **argv, op_args *a)
     }
     if ((conc || a->results) && !a->eids_file)
         return rsp_cli_usage_error("op: --concurrency and --results go with --eids");
+    bool has_eid = false;
+    if (a->eids_file && (!op_is_field_flag(a->f, "eid", &has_eid) || !has_eid))
+        return rsp_cli_usage_error("op: %s takes no EID: --eids does not apply", a->f->name);
     /* the daemon shell's and the network's NOTICE lines are noise for a command-line tool */
     rsp_log_set_level_all(verbose ? RSP_LOG_INFO : RSP_LOG_ERROR);
     return -1;
@@ -225,6 +228,8 @@ void op_run_one(const op_args *a, rsp_svc_client *cl, op_cb *cb, const char *rep
     const rsp_es_req_hdr *h = req->body;
     snprintf(r->function_call_id, sizeof(r->function_call_id), "%s", h->function_call_id ? h->function_call_id : "");
     snprintf(r->message_id, sizeof(r->message_id), "%s", req->wsa.message_id ? req->wsa.message_id : "");
+    if ((a->dump_request || a->dump_response) && a->dump_mu)
+        pthread_mutex_lock(a->dump_mu);
     if (a->dump_request) {
         const rsp_buf *b = rsp_svc_client_last_request(cl);
         if (rsp_cli_write_file(a->dump_request, b->data, b->len, 0644) != RSP_OK)
@@ -235,6 +240,8 @@ void op_run_one(const op_args *a, rsp_svc_client *cl, op_cb *cb, const char *rep
         if (rsp_cli_write_file(a->dump_response, b->data, b->len, 0644) != RSP_OK)
             fprintf(stderr, "rsp: op: cannot write %s\n", a->dump_response);
     }
+    if ((a->dump_request || a->dump_response) && a->dump_mu)
+        pthread_mutex_unlock(a->dump_mu);
     if (e == RSP_ERR_DENIED) {
         r->outcome = OP_FAULT;
         snprintf(r->error, sizeof(r->error), "%s", d.msg);

@@ -223,8 +223,12 @@ static void summary(batch *b, const char *results, double elapsed, bool interrup
            elapsed > 0 ? (double)done / elapsed : 0.0, interrupted ? ", interrupted" : "");
 }
 
-int op_batch(const op_args *a)
+int op_batch(const op_args *args)
 {
+    pthread_mutex_t dump_mu = PTHREAD_MUTEX_INITIALIZER;
+    op_args copy = *args;
+    copy.dump_mu = &dump_mu;
+    const op_args *a = &copy;
     batch b;
     memset(&b, 0, sizeof(b));
     b.a = a;

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include <jansson.h>
+#include <pthread.h>
 
 #include "rsp/es.h"
 #include "rsp/svc_client.h"
@@ -34,6 +35,7 @@ typedef struct op_args {
     unsigned timeout_ms;
     const char *dump_request;       /* a file that receives the request as sent */
     const char *dump_response;      /* a file that receives the HTTP answer's body */
+    pthread_mutex_t *dump_mu;       /* batch: the dumps are written one at a time (same temp file) */
     const char *body;               /* --body JSON or @FILE: the request body as in docs/ES-JSON.md */
     op_kv kv[OP_MAX_FIELDS];        /* the function's own flags (--eid, --iccid, ...) */
     size_t nkv;

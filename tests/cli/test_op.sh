@@ -56,6 +56,8 @@ op EnableProfile --eid $E0 >/dev/null 2>"$tmp/err"; rc=$?
 op NoSuchFunction --eid $E0 >/dev/null 2>&1; [ $? = 2 ] && ok "unknown function: 2" || bad "unknown function"
 op GetEIS --eid $E0 --bogus 1 >/dev/null 2>&1; [ $? = 2 ] && ok "unknown flag: 2" || bad "unknown flag"
 op GetEIS --eid $E0 --binding xml >/dev/null 2>&1; [ $? = 2 ] && ok "bad --binding: 2" || bad "bad binding"
+echo $E0 >"$tmp/one.txt"
+op GetPLMA --eids "$tmp/one.txt" >/dev/null 2>&1; [ $? = 2 ] && ok "--eids with a function without EID: 2" || bad "GetPLMA --eids"
 "$BIN" op GetEIS --eid $E0 --url https://127.0.0.1:1 --tls-cert "$tmp/mno/tls.crt.pem" --tls-key "$tmp/mno/key.pem" \
   --tls-ca "$tmp/mno/ca.crt.pem" --timeout 5 >"$tmp/out" 2>&1
 [ $? = 3 ] && grep -q "no-answer" "$tmp/out" && ok "closed port: exit 3 (no answer)" || bad "closed port: $(cat "$tmp/out")"
