@@ -28,7 +28,7 @@ EIDS=($(ls "$tmp/fleet/eis" | sed -n 's/\.json$//p'))
 E0=${EIDS[0]} E1=${EIDS[1]}
 icc() { jq -r '.eis.profiles[0].iccid' "$tmp/fleet/eis/$1.json"; }
 ICC0=$(icc $E0) ICC1=$(icc $E1)
-DB="sqlite:$tmp/smsr.db"
+DB=${SMSR_TEST_DB:-"sqlite:$tmp/smsr.db"}  # or a fresh PostgreSQL database (scripts/with-pg)
 export RSP_SMSR_MASTER_KEY=000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F
 "$BIN" smsr import --db "$DB" --keys "$tmp/keys.jsonl" "$tmp"/fleet/eis/*.json >/dev/null 2>&1 || bad "import"
 "$BIN" ci issue --dir "$tmp/pki" --role smsr --id SMSR-T --out "$tmp/sr" >/dev/null &&
