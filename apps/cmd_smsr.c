@@ -19,7 +19,7 @@ static const char USAGE[] =
     "                    [--password PW] [--tick-ms N] [--por-wait S] [--notif-wait S] [--master-key FILE]\n"
     "                    [--listen HOST:PORT --tls-cert PEM --tls-key PEM --tls-ca PEM[,PEM] [--port-file F]\n"
     "                     [--m2msp-ids CN,CN] [--smdp-ids CN,CN] [--ci DIR [--transport-key HEX|FILE]]]\n"
-"                     [--callbacks ID=URLPREFIX[,ID=URLPREFIX...]]\n"
+    "                     [--callbacks ID=URLPREFIX[,ID=URLPREFIX...]]\n"
     "                    [--admin-listen HOST:PORT [--admin-port-file F] [--admin-host NAME] [--admin-idle-ms N]\n"
     "                     [--admin-trigger-ms N] [--es5-transport sms|https|auto]]\n"
     "       rsp smsr plma --db URI --operator ID --m2msp ID --profile-type T --functions LIST|none\n"
