@@ -16,8 +16,9 @@
 . "$(dirname "$0")/daemons.sh"
 
 SMSR=447700100995
-make_fleet 1 447700900700 $SMSR
-E0=$(ls "$tmp/fleet/eis" | sed -n 's/\.json$//p' | head -1)
+make_fleet 3 447700900700 $SMSR
+EIDS=($(ls "$tmp/fleet/eis" | sed -n 's/\.json$//p'))
+E0=${EIDS[0]}
 DB="sqlite:$tmp/smsr.db"
 printf '%064d\n' 7 >"$tmp/mk"
 "$BIN" smsr import --db "$DB" --master-key "$tmp/mk" --keys "$tmp/keys.jsonl" "$tmp"/fleet/eis/*.json >"$tmp/imp" 2>&1 \
@@ -28,7 +29,7 @@ for r in "smsr SMSR-T sr" "smdp DP1 dp1" "operator MNO1 mno1" "operator MNO2 mno
 done
 D=$tmp/dp
 "$BIN" smdp import package --dir "$D" --operator MNO1 --type ts48 "$PKG" >/dev/null 2>&1 &&
-  "$BIN" smdp import generate --dir "$D" --operator MNO1 --type ts48 --count 4 --iccid-prefix 8999003 \
+  "$BIN" smdp import generate --dir "$D" --operator MNO1 --type ts48 --count 6 --iccid-prefix 8999003 \
   >/dev/null 2>&1 || bad "smdp inventory"
 
 ADMIN=()
@@ -84,14 +85,19 @@ start_smdp() { # the daemon, on a port it picks (written to $tmp/dp.port); $1 = 
 es2() { # es2 OPERATOR FUNCTION JSON: one ES2 call over JSON, answer in the HTTP response
   curl -sS --max-time 90 --cert "$tmp/$1/tls.crt.pem" --key "$tmp/$1/key.pem" --cacert "$tmp/$1/ca.crt.pem" \
     -H 'Content-Type: application/json' -H 'Prefer: wait' -d "$3" "$DPURL/es2/$2"; }
-dl_req() { echo "{\"functionCallIdentifier\":\"$1\",\"eid\":\"$E0\",\"smsrId\":\"SMSR-T\",\"profileType\":\"$2\",\"enableProfile\":${3:-false}}"; }
+dl_req() { echo "{\"functionCallIdentifier\":\"$1\",\"eid\":\"${4:-$E0}\",\"smsrId\":\"SMSR-T\",\"profileType\":\"$2\",\"enableProfile\":${3:-false}}"; }
 st() { jq -r '.functionExecutionStatus | .status + " " + (.statusCodeData.subjectCode // "") + "/" + (.statusCodeData.reasonCode // "")' 2>/dev/null; }
 
 start_smdp
 [ -s "$tmp/dp.port" ] && ok "rsp smdp run listening" || { bad "smdp did not start: $(tail -5 "$tmp/smdp.log")"; exit 1; }
 
-# one download through the SM-SR
+# three downloads at once (one per card) through the SM-SR, on the daemon's worker threads
+es2 mno1 DownloadProfile "$(dl_req c1 ts48 false ${EIDS[1]})" >"$tmp/c1.out" 2>&1 &
+C1=$!
+es2 mno1 DownloadProfile "$(dl_req c2 ts48 false ${EIDS[2]})" >"$tmp/c2.out" 2>&1 &
+C2=$!
 r1=$(es2 mno1 DownloadProfile "$(dl_req f1 ts48)")
+wait $C1 $C2
 s1=$(echo "$r1" | st)
 ICC=$(echo "$r1" | jq -r '.iccid // empty' 2>/dev/null)
 if [ ${#ADMIN[@]} -gt 0 ]; then
@@ -101,6 +107,10 @@ else
     && ok "ES2.DownloadProfile ran to the SM-SR, which refused SCP03t (no admin session): 8.4/4.2 passed on" \
     || bad "download: $r1"
 fi
+all=$( (echo "$r1"; cat "$tmp/c1.out" "$tmp/c2.out") | jq -r '.functionExecutionStatus.status' 2>/dev/null | sort | uniq -c | tr -s ' ')
+taken=$(grep -h '^iccid=' "$D"/downloads/*.dl | sort -u | wc -l)
+[ "$all" = " 3 $(echo "$s1" | cut -d' ' -f1)" ] && [ "$taken" = 3 ] \
+  && ok "3 concurrent downloads: each ended as the first ($s1), 3 distinct identities" || bad "concurrent: $all / $taken"
 
 # the same FunctionCallIdentifier as a SOAP 1.1 request from njiwa's ES2 WSDL: the first download's result
 python3 "$RSP_SOURCE_DIR/tests/es/wsdl_gen.py" gen "$RSP_SHARED_DIR/interop/njiwa-wsdl" "$tmp/wsdl" >/dev/null 2>&1 \
@@ -118,7 +128,7 @@ else
     && ok "njiwa SOAP replay of f1: the first download's result" || bad "SOAP replay: $r"
 fi
 n=$(ls "$D/downloads" | grep -c '\.dl$')
-[ "$n" = 1 ] && ok "the replay started no second download" || bad "$n journals"
+[ "$n" = 3 ] && ok "the replay started no second download" || bad "$n journals"
 
 r=$(es2 mno1 DownloadProfile "$(dl_req f2 nosuchtype)" | st)
 [ "$r" = "FAILED 8.2.5/3.9" ] && ok "unknown ProfileType: 8.2.5/3.9" || bad "unknown type: $r"
@@ -134,7 +144,7 @@ r=$(es2 mno2 EnableProfile "{\"functionCallIdentifier\":\"e1\",\"eid\":\"$E0\",\
 
 MP=$(grep -o 'metrics_port=[0-9]*' "$tmp/smdp.log" | tail -1 | cut -d= -f2)
 m=$(curl -sS "http://127.0.0.1:$MP/metrics")
-echo "$m" | grep -q '^rsp_smdp_downloads_total{step="\(done\|failed\)",outcome="\(done\|failed\)"} 1' &&
+echo "$m" | grep -q '^rsp_smdp_downloads_total{step="\(done\|failed\)",outcome="\(done\|failed\)"} 3' &&
   echo "$m" | grep -q '^rsp_smdp_es2_calls_total{function="DownloadProfile",result="refused"} 3' &&
   echo "$m" | grep -q '^rsp_smdp_es3_call_seconds_count{function="GetEIS"} [1-9]' \
   && ok "/metrics: downloads by step and outcome, ES2 calls, ES3 latency" || bad "metrics: $(echo "$m" | grep smdp)"
