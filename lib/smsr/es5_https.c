@@ -540,13 +540,15 @@ void smsr_https_stats_get(const smsr_https *h, smsr_https_stats *s)
         memset(s, 0, sizeof(*s));
 }
 
-void smsr_https_stop(smsr_https *h)
+/* answer_held: 204 to held POSTs (a stop with the loop still running to write it); a free leaves
+ * them to rsp_http_server_free, which drops unanswered requests with their connections. */
+static void stop_all(smsr_https *h, bool answer_held)
 {
     for (size_t i = 0; h && i < h->n; i++) {
         ses *s = h->s[i];
         if (s->timer)
             evtimer_del(s->timer);
-        if (s->held)
+        if (s->held && answer_held)
             answer_end(s->held);
         s->held = NULL;
         job *all = s->inflight;
@@ -566,11 +568,16 @@ void smsr_https_stop(smsr_https *h)
     }
 }
 
+void smsr_https_stop(smsr_https *h)
+{
+    stop_all(h, true);
+}
+
 void smsr_https_free(smsr_https *h)
 {
     if (!h)
         return;
-    smsr_https_stop(h);
+    stop_all(h, false);
     for (size_t i = 0; i < h->n; i++) {
         if (h->s[i]->timer)
             event_free(h->s[i]->timer);
