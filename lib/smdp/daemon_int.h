@@ -23,6 +23,7 @@ typedef struct smdp_job {
     const rsp_es_func *f3;              /* relay: the ES3 function */
     const void *req2;                   /* relay: the ES2 request body (borrowed from call) */
     rsp_es_call *call;                  /* relay: the ES2 call answered with the result */
+    char op[RSP_SMDP_NAME_MAX + 1];     /* relay: the calling Operator */
     /* written by the worker */
     rsp_err err;
     rsp_diag diag;

@@ -4,6 +4,7 @@
  * failed it; the profile functions are relayed to the SM-SR over ES3 (same body, the SM-SR's result
  * passed back), only for profiles this SM-DP downloaded for that Operator. Everything here runs on
  * the svc loop; the ES3 traffic is the workers' (daemon.c). */
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -253,6 +254,7 @@ static rsp_err on_relay(smdp_d *d, rsp_es_call *call, const relay_row *row)
     j->f3 = rsp_es_func_find(RSP_ES3, row->es3, strlen(row->es3));
     j->req2 = m->body;
     j->call = call;
+    memcpy(j->op, op, sizeof j->op);
     rsp_err e = j->f3 ? smdp_enqueue(d, j) : RSP_ERR_INTERNAL;
     if (e != RSP_OK)
         free(j);
@@ -283,6 +285,38 @@ void smdp_es2_handlers(smdp_d *d)
         d->h[i + 1] = (rsp_es_handler){RSP_ES2, relays[i].es2, false, fns[i], d};
 }
 
+/* Keeps in an EIS result only the profiles of op (Mno-Id): the SM-SR shows the SM-DP every ISD-P it
+ * created, whichever Operator's. Done on the JSON form, because a profile removed from the list
+ * must be freed by the es layer's own descriptor, which it keeps private. */
+static rsp_err eis_for(rsp_es_msg *res, const char *op)
+{
+    rsp_buf j = RSP_BUF_INIT;
+    rsp_es_msg out;
+    memset(&out, 0, sizeof out);
+    rsp_err e = rsp_es_json_encode(res, &j, NULL);
+    json_t *root = e == RSP_OK ? json_loadb((const char *)j.data, j.len, 0, NULL) : NULL;
+    json_t *pr = json_object_get(json_object_get(root, "eis"), "profiles");
+    for (size_t i = json_array_size(pr); i-- > 0;) {
+        const char *mno = json_string_value(json_object_get(json_array_get(pr, i), "mnoId"));
+        if (!mno || strcmp(mno, op) != 0)
+            json_array_remove(pr, i);
+    }
+    char *text = root ? json_dumps(root, JSON_COMPACT) : NULL;
+    if (e == RSP_OK)
+        e = text ? rsp_es_json_decode(res->func, true, (const uint8_t *)text, strlen(text), NULL, &out, NULL)
+                 : RSP_ERR_FORMAT;
+    if (e == RSP_OK) {
+        rsp_es_msg_free(res);
+        *res = out;
+    } else {
+        rsp_es_msg_free(&out);
+    }
+    free(text);
+    json_decref(root);
+    rsp_buf_free(&j);
+    return e;
+}
+
 /* The SM-SR's result of a relayed call into the ES2 answer (payloads moved, not copied). */
 static void answer_relay(smdp_d *d, smdp_job *j)
 {
@@ -301,8 +335,14 @@ static void answer_relay(smdp_d *d, smdp_job *j)
                            c ? c->subject_identifier : NULL, c ? c->message : "failed at the SM-SR");
         return;
     }
+    int status = st->status; /* st points into j->res, which eis_for replaces */
     void *r2 = rsp_es_call_response(j->call);
     if (r2 && (strcmp(fn, "GetEIS") == 0 || strcmp(fn, "AuditEIS") == 0)) {
+        if (eis_for(&j->res, j->op) != RSP_OK) {
+            smdp_es2_count(d, fn, "failed");
+            rsp_es_call_reject(j->call, "1.2", "4.2", NULL, "the SM-SR's EIS could not be read");
+            return;
+        }
         rsp_es_eis_resp *a = r2, *b = j->res.body;
         a->eis = b->eis;
         b->eis = NULL;
@@ -313,7 +353,7 @@ static void answer_relay(smdp_d *d, smdp_job *j)
         memset(&b->euicc_response_data, 0, sizeof b->euicc_response_data);
     }
     if (r2)
-        ((rsp_es_resp_hdr *)r2)->status.status = st->status;
+        ((rsp_es_resp_hdr *)r2)->status.status = status;
     if (strcmp(fn, "DeleteProfile") == 0) { /* the identity is spent with its profile */
         const rsp_es_profile_req *q = rsp_es_call_msg(j->call)->body;
         rsp_smdp_mark(d->inv, q->iccid, RSP_SMDP_INSTALLED, RSP_SMDP_DELETED, (int64_t)time(NULL));

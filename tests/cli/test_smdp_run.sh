@@ -8,7 +8,8 @@
 # contract, tests/es/wsdl_gen.py) is answered with the first download's result; an unknown
 # ProfileType, an Operator without that pool and an Operator not served are refused with their codes;
 # EnableProfile on a profile this SM-DP did not download for that Operator is refused, and (with admin
-# sessions) EnableProfile, UpdatePolicyRules and DisableProfile are relayed to the SM-SR; /metrics counts
+# sessions) EnableProfile, UpdatePolicyRules, GetEIS (each Operator its own profiles) and DisableProfile
+# are relayed to the SM-SR; three concurrent downloads take three identities; /metrics counts
 # the downloads and ES2 calls; kill -9 of rsp smdp while a download is between CreateISDP and the end,
 # then a restart: the download is cleaned up (ISD-P deleted, identity spent, never handed out twice)
 # and its journal ends failed "interrupted in ...", and the result reaches the ReplyTo of the request
@@ -195,6 +196,11 @@ if [ ${#ADMIN[@]} -gt 0 ]; then
   p2=$(sqlite3 "$tmp/smsr.db" "select pol2 from profile where iccid='$ICC'" 2>/dev/null)
   [ "$(echo "$r" | st)" = "EXECUTED_SUCCESS /" ] && [ -n "$p2" ] && [ "$p2" != 0 ] \
     && ok "ES2.UpdatePolicyRules relayed: the SM-SR keeps POL2 $p2" || bad "pol2 ($p2): $r"
+  # GetEIS relayed: an Operator sees its own profiles only (the SM-SR shows the SM-DP all it created)
+  g() { es2 $1 GetEIS "{\"functionCallIdentifier\":\"g-$1\",\"eid\":\"$E0\",\"smsrId\":\"SMSR-T\"}"; }
+  r=$(g mno1); r2=$(g mno2)
+  echo "$r" | jq -r '.eis.profiles[].iccid' 2>/dev/null | grep -q "^$ICC$" && [ "$(echo "$r2" | st)" = "EXECUTED_SUCCESS /" ] &&
+    ! echo "$r2" | grep -q "$ICC" && ok "ES2.GetEIS relayed: MNO1 sees $ICC, MNO2 does not" || bad "GetEIS: $r // $r2"
   # ES3.DisableProfile (es3_relay.c): an engine operation as the SM-DP, over SMS to the card
   r=$(es2 mno1 DisableProfile "{\"functionCallIdentifier\":\"d0\",\"eid\":\"$E0\",\"smsrId\":\"SMSR-T\",\"iccid\":\"$ICC\"}")
   [ "$(echo "$r" | st)" = "EXECUTED_SUCCESS /" ] && ok "ES2.DisableProfile relayed: the SM-SR's engine disabled it" \
