@@ -4,7 +4,9 @@
  *
  * Each call runs the client's own event loop until the HTTP answer comes (or timeout_ms passes), so a
  * client is used by one thread at a time; N threads use N clients (they share nothing). Requests go
- * one at a time over one kept-alive connection, reconnected when the server closed it.
+ * one at a time over one kept-alive connection, reconnected when the server closed it. Create the
+ * first client before starting threads: rsp_svc_client_new also initialises libxml2, whose first use
+ * is not thread-safe.
  *
  * What a call answers, by what the server did (rsp/es_endpoint.h is the other side):
  *   result in the HTTP response (SYNC function, `Prefer: wait`, no ReplyTo, njiwa dialect, a request

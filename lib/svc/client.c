@@ -98,6 +98,11 @@ rsp_err rsp_svc_client_new(const rsp_svc_client_opts *o, rsp_svc_client **out, r
     if (strlen(o->url) >= sizeof(((rsp_svc_client *)0)->url) ||
         rsp_svc_parse_url(o->url, host, sizeof(host), &port, &path) != RSP_OK)
         return rsp_diag_set(diag, RSP_ERR_FORMAT, "URL '%.120s': want https://HOST:PORT[/PATH]", o->url);
+    /* libxml2 (2.9) initialises its globals on first use, not thread-safely: one decode here, in the
+     * thread that creates the client (before the caller starts its workers), does it. */
+    rsp_es_msg warm;
+    rsp_es_soap_decode((const uint8_t *)"<a/>", 4, NULL, NULL, &warm, NULL);
+    rsp_es_msg_free(&warm);
     rsp_svc_client *c = calloc(1, sizeof(*c));
     if (!c)
         return RSP_ERR_NOMEM;
