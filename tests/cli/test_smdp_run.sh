@@ -8,8 +8,8 @@
 # contract, tests/es/wsdl_gen.py) is answered with the first download's result; an unknown
 # ProfileType, an Operator without that pool and an Operator not served are refused with their codes;
 # EnableProfile on a profile this SM-DP did not download for that Operator is refused, and (with admin
-# sessions) EnableProfile, UpdatePolicyRules, GetEIS (each Operator its own profiles) and DisableProfile
-# are relayed to the SM-SR; three concurrent downloads take three identities; /metrics counts
+# sessions) EnableProfile, UpdatePolicyRules, GetEIS (each Operator its own profiles), DisableProfile,
+# AuditEIS and UpdateSubscriptionAddress are relayed to the SM-SR; three concurrent downloads take three identities; /metrics counts
 # the downloads and ES2 calls; kill -9 of rsp smdp while a download is between CreateISDP and the end,
 # then a restart: the download is cleaned up (ISD-P deleted, identity spent, never handed out twice)
 # and its journal ends failed "interrupted in ...", and the result reaches the ReplyTo of the request
@@ -205,6 +205,14 @@ if [ ${#ADMIN[@]} -gt 0 ]; then
   r=$(es2 mno1 DisableProfile "{\"functionCallIdentifier\":\"d0\",\"eid\":\"$E0\",\"smsrId\":\"SMSR-T\",\"iccid\":\"$ICC\"}")
   [ "$(echo "$r" | st)" = "EXECUTED_SUCCESS /" ] && ok "ES2.DisableProfile relayed: the SM-SR's engine disabled it" \
     || bad "disable: $r"
+  # ES3.AuditEIS (es3_relay.c): an engine operation (GET STATUS over SMS) as the SM-DP
+  r=$(es2 mno1 AuditEIS "{\"functionCallIdentifier\":\"a0\",\"eid\":\"$E0\",\"smsrId\":\"SMSR-T\",\"iccids\":[\"$ICC\"]}")
+  [ "$(echo "$r" | st)" = "EXECUTED_SUCCESS /" ] && ok "ES2.AuditEIS relayed: the SM-SR audited the card" || bad "audit: $r"
+  # ES3.UpdateSubscriptionAddress (es3_relay.c): the SM-SR's profile record takes the new MSISDN
+  r=$(es2 mno1 UpdateSubscriptionAddress "{\"functionCallIdentifier\":\"u0\",\"eid\":\"$E0\",\"smsrId\":\"SMSR-T\",\"iccid\":\"$ICC\",\"newSubscriptionAddress\":{\"msisdn\":\"447700900799\"}}")
+  ms=$(sqlite3 "$tmp/smsr.db" "select msisdn from profile where iccid='$ICC'" 2>/dev/null)
+  [ "$(echo "$r" | st)" = "EXECUTED_SUCCESS /" ] && [ "$ms" = 447700900799 ] \
+    && ok "ES2.UpdateSubscriptionAddress relayed: the SM-SR keeps MSISDN $ms" || bad "subaddr ($ms): $r"
 fi
 kill -TERM $DP_PID; wait $DP_PID; rc=$?
 [ $rc = 0 ] && ok "SIGTERM: exit 0" || bad "SIGTERM exit $rc"
