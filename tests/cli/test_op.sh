@@ -110,6 +110,17 @@ r=$(op GetONC --profile-type "$PT" --wait --json)
 [ "$(echo "$r" | jq -c '.result.onc[0].notifications')" = '["HandleProfileEnabledNotification","HandleProfileDisabledNotification"]' ] \
   && ok "SetONC / GetONC round trip" || bad "GetONC: $r"
 
+# UpdatePolicyRules from --pol2 (the rules as sent are checked in the dumped request); GetEIS from --body
+E3=${EIDS[3]} ICC3=$(icc ${EIDS[3]})
+r=$(op UpdatePolicyRules --eid $E3 --iccid $ICC3 --pol2 disable:not-allowed,delete:not-allowed --wait --dump-request "$tmp/pol2.xml"); rc=$?
+[ $rc = 0 ] && echo "$r" | grep -q "executed (EXECUTED_SUCCESS)" &&
+  grep -q '<Pol2><Rule><Subject>PROFILE</Subject><Action>DISABLE</Action><Qualification>Not-Allowed</Qualification></Rule><Rule><Subject>PROFILE</Subject><Action>DELETE</Action>' "$tmp/pol2.xml" \
+  && ok "UpdatePolicyRules --pol2: two rules sent, executed" || bad "pol2 ($rc): $r $(cat "$tmp/pol2.xml")"
+r=$(op GetEIS --body "{\"eid\":\"$E3\"}" --json)
+[ "$(echo "$r" | jq -r '[.outcome, .result.eis.eumSignedInfo.eid] | join(" ")')" = "executed $E3" ] && ok "GetEIS from --body" || bad "--body: $r"
+op UpdatePolicyRules --eid $E3 --iccid $ICC3 --pol2 enable >/dev/null 2>"$tmp/err"; rc=$?
+[ $rc = 2 ] && grep -q "ACTION:QUALIFICATION" "$tmp/err" && ok "a malformed --pol2 rule: 2" || bad "bad pol2 ($rc)"
+
 # Outside fact: our SOAP requests in the njiwa dialect validate against njiwa's WSDL schemas.
 if command -v xmllint >/dev/null && command -v python3 >/dev/null; then
   python3 "$SRC/tests/es/wsdl_gen.py" gen "$RSP_SHARED_DIR/interop/njiwa-wsdl" "$tmp/wsdl" >/dev/null || bad "wsdl_gen"
