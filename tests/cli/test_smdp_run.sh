@@ -13,7 +13,9 @@
 # the downloads and ES2 calls; kill -9 of rsp smdp while a download is between CreateISDP and the end,
 # then a restart: the download is cleaned up (ISD-P deleted, identity spent, never handed out twice)
 # and its journal ends failed "interrupted in ...", and the result reaches the ReplyTo of the request
-# that started it (an HTTPS mTLS listener of the test); the restart reads a config file; SIGTERM exits 0.
+# that started it (an HTTPS mTLS listener of the test); the restart reads a config file; SIGTERM during
+# a download answers the held call 1.2/4.4, exits 0 and leaves the journal for the next start; SIGTERM
+# exits 0.
 . "$(dirname "$0")/daemons.sh"
 
 SMSR=447700100995
@@ -186,6 +188,24 @@ r=$(grep "$MID" "$tmp/cb.log" | head -1 | st)
   || bad "callback: $(cat "$tmp/cb.log" 2>/dev/null)"
 r=$(es2 mno1 DownloadProfile "$(dl_req k1 ts48)" | st)
 case $r in FAILED\ 8.4/4.2) ok "the Operator's replay of k1 gets the final status: $r";; *) bad "k1 replay: $r";; esac
+
+# SIGTERM while a download is in flight: the held call is answered, exit 0, the journal is left for the
+# next start (an unresumable step marked for cleanup), which ends it
+es2 mno1 DownloadProfile "$(dl_req t1 ts48)" >"$tmp/t1.out" 2>&1 &
+CURL=$!
+J=""
+for i in $(seq 400); do
+  J=$(grep -l '^step=[345]$' "$D"/downloads/*.dl 2>/dev/null | head -1)
+  [ -n "$J" ] && break; sleep 0.02
+done
+kill -TERM $DP_PID; wait $DP_PID; rc=$?; wait $CURL
+r=$(st <"$tmp/t1.out")
+[ -n "$J" ] && [ $rc = 0 ] && [ "$r" = "FAILED 1.2/4.4" ] && grep -q '^step=8$' "$J" \
+  && ok "SIGTERM mid-download: exit 0, the call answered 1.2/4.4, journal $(basename "$J") left for cleanup" \
+  || bad "SIGTERM mid-download (rc $rc, $r): $(cat "$J" 2>/dev/null)"
+start_smdp
+for i in $(seq 150); do grep -q '^step=9$' "$J" 2>/dev/null && break; sleep 0.1; done
+grep -q '^step=9$' "$J" && ok "the next start ended it: $(sed -n 's/^outcome=//p' "$J")" || bad "not ended: $(cat "$J")"
 
 # the relays of the profile functions, on the profile installed above
 if [ ${#ADMIN[@]} -gt 0 ]; then
