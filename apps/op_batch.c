@@ -189,7 +189,7 @@ static void *work(void *arg)
 static void progress(batch *b, double t0, bool tty, bool last)
 {
     pthread_mutex_lock(&b->mu);
-    size_t done = b->finished, inflight = b->inflight, todo = b->n - b->skipped;
+    size_t done = b->finished, inflight = b->inflight, todo = b->n; /* n: left after the resume */
     size_t failed = done - b->count[OP_EXECUTED] - b->count[OP_ACCEPTED];
     pthread_mutex_unlock(&b->mu);
     double el = now_s() - t0, rate = el > 0 ? (double)done / el : 0;

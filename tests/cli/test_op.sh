@@ -160,8 +160,9 @@ kill -INT $BP; wait $BP; rc=$?
 n3=$(wc -l <"$tmp/res3.jsonl")
 [ $rc = 130 ] && [ "$n3" -ge 1 ] && [ "$n3" -lt 4 ] && grep -q "interrupted" "$tmp/b3.err" \
   && ok "batch interrupted by SIGINT: exit 130, $n3 of 4 recorded" || bad "interrupt ($rc, $n3 lines): $(cat "$tmp/b3.err")"
-op AuditEIS --wait --eids "$tmp/eids.txt" --concurrency 2 --results "$tmp/res3.jsonl" --json >"$tmp/b4" 2>/dev/null; rc=$?
+op AuditEIS --wait --eids "$tmp/eids.txt" --concurrency 2 --results "$tmp/res3.jsonl" --json >"$tmp/b4" 2>"$tmp/b4.err"; rc=$?
 [ $rc = 0 ] && [ "$(jq -r .eid "$tmp/res3.jsonl" | sort -u | wc -l)" = 4 ] && [ "$(wc -l <"$tmp/res3.jsonl")" = 4 ] \
+  && grep -q "AuditEIS: $((4 - n3))/$((4 - n3)) done, 0 failed, 0 in flight" "$tmp/b4.err" \
   && [ "$(jq -r .skipped "$tmp/b4")" = "$n3" ] && ok "rerun after the interrupt: the other $((4 - n3)) sent, each EID once" \
   || bad "resume after interrupt ($rc): $(cat "$tmp/b4")"
 # a refused EID in a batch: exit 1, its line final with the codes
