@@ -302,12 +302,22 @@ int op_batch(const op_args *args)
             if (over)
                 break;
             struct timespec tick = {0, 200 * 1000000L};
-            if (sigtimedwait(&set, NULL, &tick) > 0) {
+            int sig = sigtimedwait(&set, NULL, &tick);
+            if (sig > 0 && interrupted) {
+                /* a second Ctrl-C: quit now; the EIDs in flight have no line, a rerun sends them again */
+                pthread_mutex_lock(&b.mu); /* lines are written whole under it */
+                fflush(b.out);
+                fprintf(stderr, "op: stopped with %zu in flight (no result line: a rerun sends them again)\n",
+                        b.inflight);
+                _exit(130);
+            }
+            if (sig > 0) {
                 pthread_mutex_lock(&b.mu);
                 b.stop = true;
                 pthread_mutex_unlock(&b.mu);
                 interrupted = true;
-                fprintf(stderr, "%sop: interrupted: waiting for the requests in flight\n", tty ? "\n" : "");
+                fprintf(stderr, "%sop: interrupted: waiting for the requests in flight (Ctrl-C again: quit now)\n",
+                        tty ? "\n" : "");
             }
             double t = now_s();
             if (tty || t - last >= 3.0) {
