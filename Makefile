@@ -1,7 +1,7 @@
 # OpenRSP: the two commands of the README, and the builds behind them.
 #   make        build the release binary (build/rsp)
 #   make test   install what is missing, build, short fuzz runs, then every test under ASan/UBSan
-#   make demo   install what is missing, build, run `rsp demo`
+#   make demo   install what is missing, build, run `rsp demo` (100 cards switched from operator A to B)
 #   make fuzz   longer fuzzing of every target (FUZZ_SECONDS each, default 60)
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
@@ -40,7 +40,7 @@ fuzz: setup fuzz-build
 	@scripts/fuzz-run $(FUZZ_SECONDS)
 
 demo: setup build
-	@build/rsp demo
+	@build/rsp demo --euiccs 100
 
 clean:
 	rm -rf build build-asan build-fuzz

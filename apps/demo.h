@@ -1,5 +1,8 @@
-/* `rsp demo`: a fleet switched from operator A to operator B with every role a real process.
- *   demo_run.c     the phases (PKI, manufacture + ES1, PLMA, ES2 download, delete, audit)
+/* `rsp demo`: a fleet switched from operator A to operator B with every role a real process
+ * (docs/modules/demo.md).
+ *   cmd_demo.c     the options
+ *   demo_run.c     the run: PKI, manufacture, the daemons, the order of the phases, metrics
+ *   demo_calls.c   the ES phases (ES1, ES4A PLMA, ES2 download, ES4 fall-back + delete, ES4 audit)
  *   demo_proc.c    the child processes: start, readiness, logs, stop (SIGTERM then SIGKILL), CPU
  *   demo_es.c      the ES calls: JSON over HTTPS with mutual TLS, a bounded pool, live progress
  *   demo_report.c  the summary table and the --json object
@@ -195,6 +198,4 @@ typedef struct demo_opts { /* from the command line (cmd_demo.c) */
     const char *profile;   /* SAIP package of both operators' profiles */
 } demo_opts;
 int demo_run(const demo_opts *o);
-/* The command line (demo_cli.c). */
-int demo_main(int argc, char **argv);
 #endif

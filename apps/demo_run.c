@@ -229,7 +229,7 @@ static rsp_err start_core(demo_ctx *x)
                             "--port-file", pf, "--tls-cert", cert, "--tls-key", key, "--tls-ca", ca, "--m2msp-ids",
                             "SP1", "--smdp-ids", "SMDP-B", "--ci", ci, "--transport-key", TRANSPORT_KEY,
                             "--admin-listen", "127.0.0.1:0", "--admin-port-file", apf, "--admin-idle-ms", "300",
-                            NULL};
+                            "--es5-transport", x->o->transport, NULL};
     ready_arg rs = {x, pf, "system_id=smsr", &x->smsr_port, x->smsc};
     ready_arg ra = {x, apf, NULL, &x->admin_port, NULL};
     e = demo_proc_start(&x->procs, "smsr", a_smsr, &x->smsr, &x->diag);
