@@ -195,6 +195,11 @@ if "$BIN" smdp run --help >/dev/null 2>&1; then
   [ "$(echo "$r" | jq -r --arg i "$NI" '.result.eis.profiles[] | select(.iccid == $i) | .state')" = Enabled ] &&
     [ "$(echo "$r1" | jq -r '.result.eis.profiles[0].state')" = Disabled ] \
     && ok "ES4.GetEIS after the download: MNO-B's profile enabled, MNO1's disabled" || bad "after download: $r $r1"
+  # ES2.GetEIS (bare name with --iface es2), relayed by the SM-DP over ES3: the profile it downloaded
+  r=$("$BIN" op GetEIS --iface es2 --eid $E2 --smsr-id SMSR-T --json --timeout 30 --url "https://127.0.0.1:$(tr -d '\n' <"$tmp/dp.port")" \
+      --tls-cert "$tmp/mnob/tls.crt.pem" --tls-key "$tmp/mnob/key.pem" --tls-ca "$tmp/mnob/ca.crt.pem"); rc=$?
+  [ $rc = 0 ] && [ "$(echo "$r" | jq -r --arg i "$NI" '[.function, (.result.eis.profiles[] | select(.iccid == $i) | .state)] | join(" ")')" = "ES2.GetEIS Enabled" ] \
+    && ok "ES2.GetEIS through the SM-DP (--iface es2): the downloaded profile" || bad "ES2.GetEIS ($rc): $r"
 else
   echo "ok - # SKIP DownloadProfile: this rsp has no smdp run"
 fi
