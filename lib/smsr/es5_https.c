@@ -206,6 +206,7 @@ static void fire(ses *s, smsr_adm_event ev, const post_ctx *pc)
 {
     smsr_https *h = s->h;
     job *done = NULL;
+    const char *give_up = "no admin session: the eUICC did not answer the trigger";
     for (int guard = 0; guard < 4; guard++) {
         unsigned act = 0;
         smsr_adm_state to;
@@ -241,8 +242,7 @@ static void fire(ses *s, smsr_adm_event ev, const post_ctx *pc)
             finish(&done, j, (pc && pc->len && !j->body) ? RSP_ERR_NOMEM : RSP_OK, NULL);
         }
         if (act & SMSR_ADM_A_FAIL_QUEUE) {
-            const char *why = ev == SMSR_ADM_EV_TRIGGER_GIVE_UP ? "no admin session: the eUICC did not answer the trigger"
-                                                                : "the admin session broke off";
+            const char *why = ev == SMSR_ADM_EV_TRIGGER_GIVE_UP ? give_up : "the admin session broke off";
             while (s->head) {
                 job *j = s->head;
                 s->head = j->next;
@@ -254,16 +254,12 @@ static void fire(ses *s, smsr_adm_event ev, const post_ctx *pc)
         if (act & SMSR_ADM_A_TRIGGER) {
             rsp_err err = send_trigger(h, s);
             s->tries++;
-            if (err != RSP_OK) {
+            if (err != RSP_OK) { /* nothing will open the session: give up now, not at the timer */
                 RSP_LOGE(RSP_SS_SMSR, "admin trigger not sent", "eid=%s err=%s", s->eid, rsp_err_name(err));
-                while (s->head) { /* nothing will open the session: fail now, not at the timer */
-                    job *j = s->head;
-                    s->head = j->next;
-                    h->st.failed++;
-                    finish(&done, j, err, "no admin session: the trigger cannot be sent (keys, MSISDN)");
-                }
-                s->tail = NULL;
-                s->st = SMSR_ADM_CLOSED;
+                give_up = "no admin session: the trigger cannot be sent (keys, MSISDN)";
+                ev = SMSR_ADM_EV_TRIGGER_GIVE_UP;
+                pc = NULL;
+                continue;
             }
         }
         rsp_http_req *req = pc ? pc->req : NULL;

@@ -333,6 +333,12 @@ static void test_trigger_resent(void **state)
     assert_true(x.trig_cntr >= first + 2); /* each resend reserved its own counter */
     assert_int_not_equal(x.done_err, RSP_OK);
     assert_non_null(strstr(x.why, "did not answer the trigger"));
+    /* a card the SM-SR cannot send a trigger to (no keys, no number): the script fails at once */
+    assert_int_equal(smsr_https_queue(x.h, "89049032000000000000000000000163", NULL, 0, s1, sizeof(s1), on_done, &x, 102),
+                     RSP_OK);
+    assert_int_equal(x.dones, 2);
+    assert_int_not_equal(x.done_err, RSP_OK);
+    assert_non_null(strstr(x.why, "cannot be sent"));
     fx_close(&x);
 }
 
