@@ -44,7 +44,9 @@ static void usage(FILE *o)
             "--eids FILE: one EID per line, optionally followed by an ICCID (blank lines and # comments skipped);\n"
             "  N requests in flight (--concurrency, default 4), a progress line on stderr, one JSON line per EID\n"
             "  in --results (default FILE.results.jsonl); a rerun with the same results file skips the EIDs that\n"
-            "  have a final line (executed, refused). Ctrl-C stops taking new EIDs and waits for those in flight\n"
+            "  have a final line (executed, refused); the others are resent under the FunctionCallIdentifier\n"
+            "  recorded in FILE.jsonl.fcids before the first send, so the server replays its first result rather\n"
+            "  than running the function twice. Ctrl-C stops taking new EIDs and waits for those in flight\n"
             "  (a second Ctrl-C quits at once).\n"
             "Output: human lines, or --json (one object; with --eids a summary object).\n"
             "Exit: 0 executed (or accepted, without --wait), 1 refused / failed / expired / SOAP Fault,\n"
@@ -161,6 +163,9 @@ static int parse(int argc, char **argv, op_args *a)
     }
     if ((conc || a->results) && !a->eids_file)
         return rsp_cli_usage_error("op: --concurrency and --results go with --eids");
+    for (size_t i = 0; a->eids_file && i < a->nkv; i++)
+        if (!strcmp(a->kv[i].name, "fcid"))
+            return rsp_cli_usage_error("op: --fcid with --eids would give every EID the same FunctionCallIdentifier");
     bool has_eid = false;
     if (a->eids_file && (!op_is_field_flag(a->f, "eid", &has_eid) || !has_eid))
         return rsp_cli_usage_error("op: %s takes no EID: --eids does not apply", a->f->name);
@@ -198,7 +203,7 @@ static op_outcome outcome_of(const rsp_es_msg *resp)
 }
 
 void op_run_one(const op_args *a, rsp_svc_client *cl, op_cb *cb, const char *reply_to, const char *eid,
-                const char *iccid, rsp_es_msg *req, op_result *r)
+                const char *iccid, const char *fcid, rsp_es_msg *req, op_result *r)
 {
     memset(r, 0, sizeof(*r));
     r->via = "none";
@@ -209,6 +214,11 @@ void op_run_one(const op_args *a, rsp_svc_client *cl, op_cb *cb, const char *rep
         r->outcome = OP_INVALID;
         snprintf(r->error, sizeof(r->error), "%s", d.msg[0] ? d.msg : rsp_err_msg(e));
         return;
+    }
+    rsp_es_req_hdr *rh = req->body;
+    if (fcid) {
+        free(rh->function_call_id);
+        rh->function_call_id = strdup(fcid);
     }
     bool use_cb = cb && a->wait;
     if (!a->wait && a->reply_to && !(req->wsa.reply_to = strdup(a->reply_to))) {
@@ -298,7 +308,7 @@ int rsp_cmd_op(int argc, char **argv)
     }
     rsp_es_msg req;
     op_result r;
-    op_run_one(&a, cl, cb, reply_to, NULL, NULL, &req, &r);
+    op_run_one(&a, cl, cb, reply_to, NULL, NULL, NULL, &req, &r);
     if (r.outcome == OP_INVALID)
         rc = rsp_cli_usage_error("op: %s", r.error);
     else if (a.json)

@@ -3,7 +3,10 @@
  * Each worker thread owns one client (and so one connection); they take the next EID under a mutex. The
  * results file gets one JSON line per EID, written and flushed as each finishes, with "final": true when
  * the outcome is known (executed, refused, accepted, a fault, a bad line): a rerun with the same file
- * skips those EIDs and retries only the ones without an answer. The main thread draws the progress line
+ * skips those EIDs and retries only the ones without an answer. Each EID's FunctionCallIdentifier is
+ * written (and synced) to FILE.fcids before its request goes out, and a rerun sends an unanswered EID
+ * again under the same one: the server then answers the first execution's result (SGP.02 replay)
+ * instead of running the function twice, so a timeout or a crash of `rsp op` never doubles an operation. The main thread draws the progress line
  * and takes Ctrl-C: SIGINT/SIGTERM are blocked in every thread and the main thread waits for them with
  * sigtimedwait, so no signal handler (and no global flag) is needed. After a stop, the workers finish the
  * request they hold and take no new EID. */
@@ -18,9 +21,11 @@
 
 #include "cli.h"
 #include "op_int.h"
+#include "rsp/crypto.h"
 
 typedef struct item {
     char *eid, *iccid;
+    char *fcid; /* from FILE.fcids (an earlier run), or NULL: a new one */
 } item;
 
 typedef struct batch {
@@ -29,6 +34,7 @@ typedef struct batch {
     size_t n, next;
     pthread_mutex_t mu;
     FILE *out;
+    FILE *fcids;       /* FILE.fcids: eid -> FunctionCallIdentifier, synced before each send */
     bool stop;
     size_t total;      /* EIDs in the file (n: those left to do) */
     size_t inflight, finished, skipped;
@@ -78,6 +84,7 @@ static int load_eids(const char *path, batch *b)
         }
         b->items[b->n].eid = strdup(eid);
         b->items[b->n].iccid = iccid ? strdup(iccid) : NULL;
+        b->items[b->n].fcid = NULL;
         b->n++;
     }
     fclose(f);
@@ -121,6 +128,79 @@ static char **final_eids(const char *path, size_t *n)
     if (v)
         qsort(v, *n, sizeof(*v), cmp_str);
     return v;
+}
+
+typedef struct fcid_ent {
+    char *eid, *fcid;
+} fcid_ent;
+
+/* The FunctionCallIdentifier each EID was last sent under, from FILE.fcids, onto the items. */
+static void load_fcids(const char *path, batch *b)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    fcid_ent *v = NULL;
+    size_t n = 0, cap = 0;
+    char line[1024];
+    while (fgets(line, sizeof(line), f)) {
+        json_t *j = json_loads(line, 0, NULL);
+        const char *eid = json_string_value(json_object_get(j, "eid"));
+        const char *fc = json_string_value(json_object_get(j, "fcid"));
+        if (eid && fc && n == cap) {
+            cap = cap ? cap * 2 : 64;
+            fcid_ent *nv = realloc(v, cap * sizeof(*nv));
+            if (!nv) {
+                json_decref(j);
+                break;
+            }
+            v = nv;
+        }
+        if (eid && fc) {
+            v[n].eid = strdup(eid);
+            v[n].fcid = strdup(fc);
+            n++;
+        }
+        json_decref(j);
+    }
+    fclose(f);
+    /* the last line of an EID wins (n x m, but only over the EIDs left to do after a resume) */
+    for (size_t i = 0; i < b->n; i++) {
+        for (size_t k = n; k-- > 0;)
+            if (v[k].eid && !strcmp(v[k].eid, b->items[i].eid)) {
+                b->items[i].fcid = strdup(v[k].fcid);
+                break;
+            }
+    }
+    for (size_t i = 0; i < n; i++) {
+        free(v[i].eid);
+        free(v[i].fcid);
+    }
+    free(v);
+}
+
+/* A new FunctionCallIdentifier for it, recorded and synced before the request goes out. */
+static rsp_err new_fcid(batch *b, item *it)
+{
+    uint8_t r[12];
+    char fc[40];
+    if (rsp_random(r, sizeof(r)) != RSP_OK)
+        return RSP_ERR_CRYPTO;
+    int n = snprintf(fc, sizeof(fc), "op-");
+    for (size_t i = 0; i < sizeof(r); i++)
+        n += snprintf(fc + n, sizeof(fc) - (size_t)n, "%02x", r[i]);
+    if (!(it->fcid = strdup(fc)))
+        return RSP_ERR_NOMEM;
+    json_t *o = json_pack("{s:s, s:s}", "eid", it->eid, "fcid", fc);
+    char *line = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    rsp_err e = line ? RSP_OK : RSP_ERR_NOMEM;
+    pthread_mutex_lock(&b->mu);
+    if (e == RSP_OK && (fprintf(b->fcids, "%s\n", line) < 0 || fflush(b->fcids) != 0 || fsync(fileno(b->fcids)) != 0))
+        e = RSP_ERR_IO;
+    pthread_mutex_unlock(&b->mu);
+    free(line);
+    return e;
 }
 
 static bool is_final(op_outcome o)
@@ -178,7 +258,14 @@ static void *work(void *arg)
         double t0 = now_s();
         rsp_es_msg req;
         op_result r;
-        op_run_one(b->a, w->cl, b->cb, b->reply_to, it->eid, it->iccid, &req, &r);
+        if (!it->fcid && new_fcid(b, it) != RSP_OK) {
+            /* not recorded: not sent (a rerun could not resend it under the same identifier) */
+            memset(&req, 0, sizeof(req));
+            memset(&r, 0, sizeof(r));
+            r.outcome = OP_NO_ANSWER;
+            snprintf(r.error, sizeof(r.error), "cannot record the FunctionCallIdentifier: not sent");
+        } else
+            op_run_one(b->a, w->cl, b->cb, b->reply_to, it->eid, it->iccid, it->fcid, &req, &r);
         record(b, it, &req, &r, (now_s() - t0) * 1000.0);
         op_result_free(&r);
         rsp_es_msg_free(&req);
@@ -255,8 +342,14 @@ int op_batch(const op_args *args)
     b.total = b.n;
     if (rc < 0)
         b.n = k;
+    char fcids[530];
+    snprintf(fcids, sizeof(fcids), "%s.fcids", results);
+    if (rc < 0)
+        load_fcids(fcids, &b);
     if (rc < 0 && !(b.out = fopen(results, "a")))
         rc = rsp_cli_usage_error("op: cannot open --results %s: %s", results, strerror(errno));
+    if (rc < 0 && !(b.fcids = fopen(fcids, "a")))
+        rc = rsp_cli_usage_error("op: cannot open %s: %s", fcids, strerror(errno));
     unsigned nw = a->concurrency < b.n ? a->concurrency : (unsigned)b.n;
     worker *w = rc < 0 ? calloc(nw ? nw : 1, sizeof(*w)) : NULL;
     rsp_diag d;
@@ -344,9 +437,12 @@ int op_batch(const op_args *args)
     free(w);
     if (b.out)
         fclose(b.out);
+    if (b.fcids)
+        fclose(b.fcids);
     for (size_t i = 0; i < b.n; i++) {
         free(b.items[i].eid);
         free(b.items[i].iccid);
+        free(b.items[i].fcid);
     }
     free(b.items);
     return rc;

@@ -105,9 +105,10 @@ void op_cb_stop(op_cb *cb);
 
 /* ---- cmd_op.c ---- */
 /* One call: builds the request, sends it, waits for the result as asked. cl and cb are the caller's
- * (cb NULL without a listener). req is left with what was sent (free it). */
+ * (cb NULL without a listener); eid, iccid and fcid (NULL: from the flags) override the flags (batch).
+ * req is left with what was sent (free it). */
 void op_run_one(const op_args *a, rsp_svc_client *cl, op_cb *cb, const char *reply_to, const char *eid,
-                const char *iccid, rsp_es_msg *req, op_result *r);
+                const char *iccid, const char *fcid, rsp_es_msg *req, op_result *r);
 void op_result_free(op_result *r);
 rsp_err op_client_new(const op_args *a, rsp_svc_client **cl, rsp_diag *d);
 

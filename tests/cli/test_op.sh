@@ -58,6 +58,7 @@ op GetEIS --eid $E0 --bogus 1 >/dev/null 2>&1; [ $? = 2 ] && ok "unknown flag: 2
 op GetEIS --eid $E0 --binding xml >/dev/null 2>&1; [ $? = 2 ] && ok "bad --binding: 2" || bad "bad binding"
 echo $E0 >"$tmp/one.txt"
 op GetPLMA --eids "$tmp/one.txt" >/dev/null 2>&1; [ $? = 2 ] && ok "--eids with a function without EID: 2" || bad "GetPLMA --eids"
+op GetEIS --eids "$tmp/one.txt" --fcid same >/dev/null 2>&1; [ $? = 2 ] && ok "--fcid with --eids: 2" || bad "--fcid --eids"
 "$BIN" op GetEIS --eid $E0 --url https://127.0.0.1:1 --tls-cert "$tmp/mno/tls.crt.pem" --tls-key "$tmp/mno/key.pem" \
   --tls-ca "$tmp/mno/ca.crt.pem" --timeout 5 >"$tmp/out" 2>&1
 [ $? = 3 ] && grep -q "no-answer" "$tmp/out" && ok "closed port: exit 3 (no answer)" || bad "closed port: $(cat "$tmp/out")"
@@ -147,6 +148,9 @@ op AuditEIS --wait --eids "$tmp/eids.txt" --concurrency 2 --results "$tmp/res.js
   && ok "batch over 4 EIDs, concurrency 2: 4 result lines" || bad "batch ($rc): $(cat "$tmp/b1" "$tmp/b1.err" "$tmp/res.jsonl")"
 jq -e 'has("eid") and has("status") and has("elapsed_ms") and has("iccid") and has("final")' "$tmp/res.jsonl" >/dev/null \
   && ok "result lines: eid, status, iccid, elapsed_ms, final" || bad "result line shape: $(head -1 "$tmp/res.jsonl")"
+[ "$(jq -r '.eid + " " + .fcid' "$tmp/res.jsonl.fcids" | sort)" = "$(jq -r '.eid + " " + .function_call_id' "$tmp/res.jsonl" | sort)" ] \
+  && [ "$(jq -r .fcid "$tmp/res.jsonl.fcids" | sort -u | wc -l)" = 4 ] \
+  && ok "each EID's FunctionCallIdentifier recorded in results.fcids before sending" || bad "fcids: $(cat "$tmp/res.jsonl.fcids")"
 op AuditEIS --wait --eids "$tmp/eids.txt" --concurrency 2 --results "$tmp/res.jsonl" --json >"$tmp/b2" 2>/dev/null; rc=$?
 [ $rc = 0 ] && [ "$(wc -l <"$tmp/res.jsonl")" = 4 ] && [ "$(jq -r '[.done, .skipped] | join(" ")' "$tmp/b2")" = "0 4" ] \
   && ok "rerun with the same results file: resumes, nothing new" || bad "resume ($rc): $(cat "$tmp/b2")"
@@ -165,6 +169,17 @@ op AuditEIS --wait --eids "$tmp/eids.txt" --concurrency 2 --results "$tmp/res3.j
   && grep -q "AuditEIS: $((4 - n3))/$((4 - n3)) done, 0 failed, 0 in flight" "$tmp/b4.err" \
   && [ "$(jq -r .skipped "$tmp/b4")" = "$n3" ] && ok "rerun after the interrupt: the other $((4 - n3)) sent, each EID once" \
   || bad "resume after interrupt ($rc): $(cat "$tmp/b4")"
+# A rerun resends an unanswered EID under the FunctionCallIdentifier recorded for it: the SM-SR answers
+# the first execution's result (replay) and runs nothing twice (its audit trail does not grow).
+audits() { op GetEIS --eid $E1 --json | jq '[.result.eis.auditTrail[]? | select(.operationType == "0500")] | length'; }
+r=$(op AuditEIS --eid $E1 --fcid replay-1 --wait --json)
+n1=$(audits)
+echo $E1 >"$tmp/e1.txt"; echo "{\"eid\":\"$E1\",\"fcid\":\"replay-1\"}" >"$tmp/res5.jsonl.fcids"
+op AuditEIS --wait --eids "$tmp/e1.txt" --results "$tmp/res5.jsonl" >/dev/null 2>&1; rc=$?
+n2=$(audits)
+[ $rc = 0 ] && [ "$(echo "$r" | jq -r .outcome)" = executed ] && [ "$(jq -r '[.function_call_id, .status] | join(" ")' "$tmp/res5.jsonl")" = "replay-1 EXECUTED_SUCCESS" ] \
+  && [ "$n1" -ge 1 ] && [ "$n1" = "$n2" ] && ok "rerun of an unanswered EID: same FCID, first result replayed, no second AuditEIS ($n1 = $n2)" \
+  || bad "replay ($rc): $r / $(cat "$tmp/res5.jsonl") / $n1 $n2"
 # a refused EID in a batch: exit 1, its line final with the codes
 printf '%s %s\n' $E0 $ICC0 >"$tmp/eids2.txt"
 op DisableProfile --wait --eids "$tmp/eids2.txt" --results "$tmp/res2.jsonl" >/dev/null 2>&1; rc=$?
