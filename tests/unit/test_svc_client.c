@@ -2,7 +2,8 @@
  * loopback, a throwaway PKI): a result in the HTTP response in SOAP (gsma and njiwa) and JSON, the
  * FunctionCallIdentifier / MessageID it fills in, a refusal as a Failed result with its codes, a SOAP
  * Fault and a JSON error object as RSP_ERR_DENIED, 202 without a body when the result goes to ReplyTo,
- * keep-alive reuse, a closed port as RSP_ERR_NET, bad options. */
+ * keep-alive reuse, a closed port as RSP_ERR_NET, bad options; rsp_svc_client_decode on malformed answers
+ * (truncated, not JSON, bad values, HTML, a DTD, a request instead of a result) never accepts them. */
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -306,6 +307,76 @@ static void test_no_server_and_bad_opts(void **state)
     assert_int_equal(rsp_svc_client_new(&o, &c, &dg), RSP_ERR_INVAL);
 }
 
+/* rsp_svc_client_decode on answers that are not results of the function: never RSP_OK. */
+static void test_decode_malformed(void **state)
+{
+    (void)state;
+    const rsp_es_func *en = rsp_es_func_find(RSP_ES4, "EnableProfile", 13);
+    const rsp_es_func *ge = rsp_es_func_find(RSP_ES4, "GetEIS", 6);
+    const char *json = "application/json", *soap = "application/soap+xml; charset=utf-8";
+    static const char ok_json[] = "{\"functionExecutionStatus\":{\"status\":\"EXECUTED_SUCCESS\"}}";
+    const struct {
+        const rsp_es_func *f;
+        const char *ctype, *body;
+        rsp_err want; /* RSP_OK: any error but RSP_OK and RSP_ERR_DENIED */
+    } cases[] = {
+        {en, json, "", RSP_OK},
+        {en, json, "{\"functionExecutionStatus\":", RSP_OK},                 /* truncated */
+        {en, json, "[1,2,3]", RSP_OK},                                          /* not an object */
+        {en, json, "{\"functionExecutionStatus\":{\"status\":\"MAYBE\"}}", RSP_OK}, /* bad enum */
+        {en, json, "{}", RSP_OK},                                               /* status missing */
+        {en, json, "{\"error\":{\"code\":\"busy\",\"message\":\"x\"}}", RSP_ERR_DENIED},
+        {en, "text/html", "<html><body>502 Bad Gateway</body></html>", RSP_OK},
+        {en, soap, "<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY a \"b\">]><x>&a;</x>", RSP_OK},
+        {en, soap,
+         "<e:Envelope xmlns:e=\"http://www.w3.org/2003/05/soap-envelope\"><e:Body><e:Fault><e:Code><e:Value>"
+         "e:Sender</e:Value></e:Code><e:Reason><e:Text xml:lang=\"en\">no</e:Text></e:Reason></e:Fault>"
+         "</e:Body></e:Envelope>",
+         RSP_ERR_DENIED},
+        /* a request, not a result */
+        {en, soap,
+         "<e:Envelope xmlns:e=\"http://www.w3.org/2003/05/soap-envelope\" xmlns:w=\"http://www.w3.org/2005/08/"
+         "addressing\"><e:Header><w:Action>http://gsma.com/ES4/ProfileManagent/ES4-EnableProfile</w:Action>"
+         "</e:Header><e:Body><EnableProfile><FunctionCallIdentifier>f</FunctionCallIdentifier><Eid>" EID
+         "</Eid><Iccid>" ICCID "</Iccid></EnableProfile></e:Body></e:Envelope>",
+         RSP_OK},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        rsp_es_msg m;
+        rsp_diag d;
+        rsp_diag_clear(&d);
+        rsp_err e = rsp_svc_client_decode(cases[i].f, 500, cases[i].ctype, NULL, (const uint8_t *)cases[i].body,
+                                          strlen(cases[i].body), &m, &d);
+        if (cases[i].want == RSP_ERR_DENIED)
+            assert_int_equal(e, RSP_ERR_DENIED);
+        else if (e == RSP_OK || e == RSP_ERR_DENIED)
+            fail_msg("case %zu accepted (%d): %s", i, (int)e, cases[i].body);
+        assert_true(strlen(d.msg) > 0);
+        rsp_es_msg_free(&m);
+    }
+    /* a valid result of another function: a protocol error naming both */
+    rsp_es_msg m;
+    rsp_diag d;
+    rsp_diag_clear(&d);
+    assert_int_equal(rsp_svc_client_decode(en, 200, json, NULL, (const uint8_t *)ok_json, strlen(ok_json), &m, &d),
+                     RSP_OK);
+    rsp_es_msg_free(&m);
+    /* a real GetEIS result of the SM-SR (the fuzz seed, after its selector byte): fine as GetEIS's,
+     * a protocol error as EnableProfile's */
+    rsp_buf seed = RSP_BUF_INIT;
+    tu_read_file(RSP_SOURCE_DIR "/fuzz/corpus/fuzz_svc_client/es4_geteis_soap12", &seed);
+    assert_true(seed.len > 1);
+    rsp_diag_clear(&d);
+    assert_int_equal(rsp_svc_client_decode(ge, 200, soap, NULL, seed.data + 1, seed.len - 1, &m, &d), RSP_OK);
+    rsp_es_msg_free(&m);
+    rsp_diag_clear(&d);
+    assert_int_equal(rsp_svc_client_decode(en, 200, soap, NULL, seed.data + 1, seed.len - 1, &m, &d), RSP_ERR_PROTOCOL);
+    assert_non_null(strstr(d.msg, "GetEIS"));
+    rsp_es_msg_free(&m);
+    rsp_buf_free(&seed);
+    assert_int_equal(rsp_svc_client_decode(NULL, 200, json, NULL, NULL, 0, &m, &d), RSP_ERR_INVAL);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -315,6 +386,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fault_and_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_accepted_202, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_server_and_bad_opts, setup, teardown),
+        cmocka_unit_test(test_decode_malformed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
