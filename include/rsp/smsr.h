@@ -263,7 +263,7 @@ typedef struct rsp_smsr_daemon_opts {
     const char *admin_port_file;  /* the bound port, written once listening (tests) */
     const char *admin_host;       /* the host the trigger names; NULL: admin_listen's host */
     unsigned admin_idle_ms;       /* an open session with nothing to send ends after this; 0 = 10 s */
-    unsigned admin_trigger_ms;    /* a trigger unanswered this long is resent; 0 = 15 s */
+    unsigned admin_trigger_ms;    /* a trigger unanswered this long is resent; 0 = 10 s */
     /* "ID=URLPREFIX[,ID=URLPREFIX...]": each peer's callback URLs (docs/modules/smsr.md, "Results,
      * callbacks and ONC"); NULL: ReplyTo unchecked, no ONC notification has a URL */
     const char *callbacks;

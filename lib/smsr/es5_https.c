@@ -442,8 +442,8 @@ rsp_err smsr_https_new(struct event_base *base, rsp_smsr *e, const smsr_https_op
     h->e = e;
     h->o = *o;
     h->o.idle_ms = o->idle_ms ? o->idle_ms : 10000;
-    h->o.answer_ms = o->answer_ms ? o->answer_ms : 30000;
-    h->o.trigger_ms = o->trigger_ms ? o->trigger_ms : 15000;
+    h->o.answer_ms = o->answer_ms ? o->answer_ms : 20000;
+    h->o.trigger_ms = o->trigger_ms ? o->trigger_ms : 10000;
     h->o.trigger_tries = o->trigger_tries ? o->trigger_tries : 3;
     h->o.psk_kvn = o->psk_kvn ? o->psk_kvn : 0x40;
     char lhost[128];

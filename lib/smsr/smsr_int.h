@@ -161,8 +161,8 @@ typedef struct smsr_https_opts {
     const char *host;          /* the host name in the trigger; NULL: the listen host */
     const char *uri;           /* the admin URI; NULL: "/gsma/adminagent" */
     unsigned idle_ms;          /* a held POST waits this long for a script (0: 10 s) */
-    unsigned answer_ms;        /* a script out waits this long for its answer (0: 30 s) */
-    unsigned trigger_ms;       /* a trigger waits this long for the first POST (0: 15 s) */
+    unsigned answer_ms;        /* a script out waits this long for its answer (0: 20 s) */
+    unsigned trigger_ms;       /* a trigger waits this long for the first POST (0: 10 s) */
     unsigned trigger_tries;    /* triggers sent before the queue fails (0: 3) */
     uint8_t psk_kvn;           /* the ISD-R SCP81 key version named in triggers (0: 0x40) */
     smsr_send_fn send;         /* the trigger SMS */
