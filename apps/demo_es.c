@@ -150,9 +150,11 @@ static void progress(run *r, bool final)
     r->last_line = t;
     double rate = el > 0 ? (double)r->finished / el : 0;
     double eta = rate > 0 ? (double)(b->n - r->finished) / rate : 0;
-    fprintf(stderr, "%s  %-9s %zu/%zu done, %zu failed, %zu in flight, %.1f/s, ETA %.0f s   %s",
-            r->tty ? "\r" : "", b->label, b->ok, b->n, b->failed, r->in_flight, rate, eta,
-            r->tty && !final ? "" : "\n");
+    char etas[24] = "?";
+    if (r->finished)
+        snprintf(etas, sizeof(etas), "%.0f s", eta);
+    fprintf(stderr, "%s  %-9s %zu/%zu done, %zu failed, %zu in flight, %.1f/s, ETA %s   %s", r->tty ? "\r" : "",
+            b->label, b->ok, b->n, b->failed, r->in_flight, rate, etas, r->tty && !final ? "" : "\n");
     fflush(stderr);
 }
 

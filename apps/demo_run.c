@@ -349,6 +349,9 @@ static rsp_err run_phases(demo_ctx *x)
              x->smsr_port, x->dir);
     /* Registered before the cards come up: their first-attach notifications find the SM-SR knowing them. */
     e = e ? e : demo_phase_register(x);
+    if (e == RSP_OK)
+        note(x, "register: %zu of %zu EIS registered by ES1 over HTTPS, as the EUM (%.2f s)\n", x->sum.registered,
+             x->n, x->sum.ph[DEMO_PH_REGISTER].seconds);
     e = e ? e : start_cards(x);
     if (e == RSP_OK)
         note(x, "started rsp euicc run with %zu cards\n", x->n);
@@ -361,11 +364,22 @@ static rsp_err run_phases(demo_ctx *x)
         x->have_smdp = true;
         e = start_smdp(x);
         e = e ? e : pool(x, x->smdp_port, "mno-b", &x->mno_b_dp);
+        if (e == RSP_OK)
+            note(x, "started rsp smdp run (MNO-B's SM-DP, ES port %u)\n", x->smdp_port);
     }
     e = e ? e : demo_phase_plma(x);
+    if (e == RSP_OK)
+        note(x, "plma: %zu PLMA set: SP1 may audit, move the fall-back attribute and delete\n",
+             x->sum.ph[DEMO_PH_PLMA].ok);
     if (e == RSP_OK && x->have_smdp) {
         e = demo_phase_download(x);
+        if (e == RSP_OK)
+            note(x, "download: MNO-B's profile downloaded on %zu, enabled on %zu of %zu cards by ES2 (%.2f s)\n",
+                 x->sum.downloaded, x->sum.enabled, x->n, x->sum.ph[DEMO_PH_DOWNLOAD].seconds);
         e = e ? e : demo_phase_delete(x);
+        if (e == RSP_OK)
+            note(x, "delete: MNO-A's profile deleted on %zu cards by SP1 (ES4, %.2f s)\n", x->sum.old_deleted,
+                 x->sum.ph[DEMO_PH_DELETE].seconds);
     }
     e = e ? e : demo_phase_audit(x);
     if (x->sp1 && x->smsr && x->smsr->pid > 0)
@@ -376,6 +390,9 @@ static rsp_err run_phases(demo_ctx *x)
     double ta = now_s();
     rsp_err ec = e ? e : demo_audit_compare(x);
     x->sum.ph[DEMO_PH_AUDIT].seconds += now_s() - ta;
+    if (e == RSP_OK && ec == RSP_OK)
+        note(x, "audit: %zu cards audited by ES4; the card's own state equals the SM-SR's view on %zu\n",
+             x->sum.audited, x->sum.consistent);
     return e ? e : ec;
 }
 
