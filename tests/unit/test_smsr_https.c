@@ -410,6 +410,20 @@ static void test_session(void **state)
     smsr_https_stats_get(x.h, &st);
     assert_int_equal(st.triggers, 2);
     assert_int_equal(st.failed, 1);
+    /* malformed POSTs of an authenticated card: another card in X-Admin-From 403, no protocol 400 */
+    static const char other[] = "X-Admin-Protocol: globalplatform-remote-admin/1.0\r\n"
+                                "X-Admin-From: //se-id/eid/89049032000000000000000000000163;//aa-id/aid/A000000559/"
+                                "1010FFFFFFFF8900000100\r\n";
+    x.got = false;
+    assert_int_equal(rsp_http_client_post(x.cl, "/gsma/adminagent", other, NULL, 0, on_resp, &x), RSP_OK);
+    wait_for(&x, &x.got, NULL, 0);
+    assert_int_equal(x.status, 403);
+    x.got = false;
+    assert_int_equal(rsp_http_client_post(x.cl, "/gsma/adminagent?msg=E1", "Content-Type: text/plain\r\n", NULL, 0,
+                                          on_resp, &x),
+                     RSP_OK);
+    wait_for(&x, &x.got, NULL, 0);
+    assert_int_equal(x.status, 400);
     rsp_buf_free(&hdr);
     rsp_buf_free(&h0);
     fx_close(&x);
