@@ -513,6 +513,12 @@ rsp_err rsp_smsr_es_send(void *ctx, const char *url, const char *ctype, const ch
         x->muted_hit = true;
         return RSP_OK;
     }
+    if (x->cb.n && !smsr_callbacks_allow_any(&x->cb, url)) {
+        char u[120];
+        rsp_http_log_escape(url, strlen(url), u, sizeof(u));
+        RSP_LOGN(RSP_SS_SMSR, "callback refused: under no configured prefix", "url=\"%s\"", u);
+        return RSP_ERR_DENIED;
+    }
     return x->ob ? rsp_svc_outbox_put(x->ob, NULL, 0, url, ctype, action, body, len) : RSP_ERR_STATE;
 }
 

@@ -136,6 +136,14 @@ bool smsr_callbacks_allow(const smsr_callbacks *cb, const char *id, const char *
     return false;
 }
 
+bool smsr_callbacks_allow_any(const smsr_callbacks *cb, const char *url)
+{
+    for (size_t i = 0; i < cb->n; i++)
+        if (smsr_callbacks_allow(cb, cb->v[i].id, url))
+            return true;
+    return false;
+}
+
 const char *smsr_callbacks_url(const smsr_callbacks *cb, const char *id)
 {
     for (size_t i = 0; i < cb->n; i++)

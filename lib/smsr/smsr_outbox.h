@@ -28,6 +28,8 @@ void smsr_callbacks_free(smsr_callbacks *cb);
 /* Does url lie under one of id's prefixes? (the prefix ends at '/', or url continues with '/', '?'
  * or ends there: "https://a/cb" covers "https://a/cb/x", never "https://a/cbx" nor "https://a.evil"). */
 bool smsr_callbacks_allow(const smsr_callbacks *cb, const char *id, const char *url);
+/* Under some peer's prefix? (callbacks whose caller is not known here: ES3's) */
+bool smsr_callbacks_allow_any(const smsr_callbacks *cb, const char *url);
 /* id's first prefix as a URL (notifications go there), or NULL. */
 const char *smsr_callbacks_url(const smsr_callbacks *cb, const char *id);
 
@@ -69,7 +71,9 @@ rsp_err smsr_outbox_move(rsp_smsr *e, const smsr_callbacks *cb, rsp_svc_outbox *
 
 /* ---- wiring (es_api.c; the daemon calls these) ---- */
 /* svc's es_send: the endpoint's callbacks of calls without a durable reply go to the outbox (put);
- * those with one are muted (the reply is the one copy). ctx: the rsp_smsr_es. */
+ * those with one are muted (the reply is the one copy). With callbacks configured, a URL under no
+ * peer's prefix is refused (RSP_ERR_DENIED, logged): the ES3 handlers do not check their caller's
+ * ReplyTo, this keeps the SM-SR from posting where no peer is configured. ctx: the rsp_smsr_es. */
 rsp_err rsp_smsr_es_send(void *ctx, const char *url, const char *ctype, const char *action, const uint8_t *body,
                          size_t len);
 /* Attaches svc's durable outbox (created here, rows of owner "smsr", leases held as worker) and the

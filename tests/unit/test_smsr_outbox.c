@@ -79,6 +79,9 @@ static void test_callbacks(void **state)
     assert_false(smsr_callbacks_allow(&cb, "SP1", "https://a.example/cb")); /* another peer's */
     assert_true(smsr_callbacks_allow(&cb, "SP1", "https://[::1]:8443/sp/r"));
     assert_false(smsr_callbacks_allow(&cb, "MNO2", "https://a.example/cb"));
+    assert_true(smsr_callbacks_allow_any(&cb, "https://[::1]:8443/sp/r"));
+    assert_true(smsr_callbacks_allow_any(&cb, "https://a.example/cb/1"));
+    assert_false(smsr_callbacks_allow_any(&cb, "https://c.example/cb"));
     assert_string_equal(smsr_callbacks_url(&cb, "MNO1"), "https://a.example/cb");
     assert_null(smsr_callbacks_url(&cb, "MNO2"));
     smsr_callbacks_free(&cb);
