@@ -76,53 +76,18 @@ static rsp_err pend_add(smsr_es3 *x, const pend *p)
     return RSP_OK;
 }
 
-/* One SCP80 packet of an expanded script of n C-APDUs to the ISD-R of eid (counter outside any op). */
+/* One SCP80 packet of an expanded script of n C-APDUs to the ISD-R of eid (counter outside any op,
+ * reserved durably like every packet: es5_sms.c). */
 static rsp_err build(smsr_es3 *x, const char *eid, const rsp_bytes *apdus, size_t n, int64_t now,
                      rsp_smsr_packet *pkt)
 {
-    rsp_smsr *e = x->e;
-    uint8_t key[32];
-    rsp_err err = smsr_keys_get(e, eid, key);
-    if (err != RSP_OK)
-        return err;
-    rsp_scp80_keys k = {key, 16, key + 16, 16};
-    rsp_buf script = RSP_BUF_INIT, wire = RSP_BUF_INIT;
-    uint64_t cntr = 0;
-    size_t len = 0;
-    uint8_t *w;
-    rsp_scp80_hdr h;
-    memset(&h, 0, sizeof(h));
+    rsp_buf script = RSP_BUF_INIT;
     memset(pkt, 0, sizeof(*pkt));
-    if ((err = rsp_rapdu_script_build(RSP_RAPDU_EXPANDED, apdus, n, &script)) != RSP_OK ||
-        (err = rsp_store_counter_reserve(e->st, NULL, eid, e->cfg.kvn, now, &cntr)) != RSP_OK)
-        goto out;
-    h.spi[0] = e->cfg.spi[0];
-    h.spi[1] = e->cfg.spi[1];
-    h.kic = h.kid = (uint8_t)(e->cfg.kvn << 4 | 0x02);
-    rsp_put_be24(h.tar, e->cfg.tar);
-    for (int i = 4; i >= 0; i--)
-        h.cntr[i] = (uint8_t)(cntr >> (8 * (4 - i)));
-    if ((err = rsp_buf_extend(&wire, script.len + RSP_SCP80_OVERHEAD, &w)) != RSP_OK ||
-        (err = rsp_scp80_cmd_build(&k, &h, script.data, script.len, w, wire.len, &len, NULL)) != RSP_OK)
-        goto out;
-    snprintf(pkt->eid, sizeof(pkt->eid), "%s", eid);
-    pkt->counter = cntr;
-    if ((err = rsp_sms_split(w, len, 0x70, (uint16_t)(cntr & 0xFF), false, pkt->parts, RSP_SMSR_MAX_PARTS,
-                             &pkt->n, NULL)) != RSP_OK)
-        goto out;
-    rsp_store_profile *all = NULL;
-    size_t np = 0;
-    if ((err = rsp_store_profile_list(e->st, eid, &all, &np)) == RSP_OK)
-        for (size_t i = 0; i < np; i++)
-            if (all[i].state == RSP_STORE_PROFILE_ENABLED)
-                snprintf(pkt->msisdn, sizeof(pkt->msisdn), "%s", all[i].msisdn);
-    free(all);
+    rsp_err err = rsp_rapdu_script_build(RSP_RAPDU_EXPANDED, apdus, n, &script);
+    err = err ? err : smsr_packet_build_data(x->e, eid, NULL, script.data, script.len, false, now, pkt);
+    rsp_buf_free(&script);
     if (err == RSP_OK && !pkt->msisdn[0])
         err = RSP_ERR_NOT_FOUND; /* no enabled profile: the card cannot be reached by SMS */
-out:
-    rsp_wipe(key, sizeof(key));
-    rsp_buf_free(&script);
-    rsp_buf_free_secret(&wire);
     return err;
 }
 
@@ -340,22 +305,6 @@ static rsp_err on_send(void *hctx, rsp_es_call *call)
     return RSP_OK;
 }
 
-static uint32_t pol2_bits(const rsp_es_pol2 *p)
-{
-    uint32_t v = 0;
-    const rsp_es_pol2_rule *r = p ? p->rules.v : NULL;
-    for (size_t i = 0; p && i < p->rules.n; i++) {
-        if (r[i].qualification == RSP_ES_POL2_NOT_ALLOWED) {
-            if (r[i].action == RSP_ES_POL2_ENABLE) v |= RSP_STORE_POL2_ENABLE_NOT_ALLOWED;
-            if (r[i].action == RSP_ES_POL2_DISABLE) v |= RSP_STORE_POL2_DISABLE_NOT_ALLOWED;
-            if (r[i].action == RSP_ES_POL2_DELETE) v |= RSP_STORE_POL2_DELETE_NOT_ALLOWED;
-        } else if (r[i].action == RSP_ES_POL2_DISABLE) {
-            v |= RSP_STORE_POL2_DISABLE_AUTO_DELETE;
-        }
-    }
-    return v;
-}
-
 static rsp_err on_completed(void *hctx, rsp_es_call *call)
 {
     smsr_es3 *x = hctx;
@@ -378,7 +327,7 @@ static rsp_err on_completed(void *hctx, rsp_es_call *call)
         if (q->subscription_address->imsi)
             snprintf(p.imsi, sizeof(p.imsi), "%s", q->subscription_address->imsi);
     }
-    p.pol2 = pol2_bits(q->pol2);
+    p.pol2 = smsr_pol2_of(q->pol2);
     if (p.state < RSP_STORE_PROFILE_DISABLED)
         p.state = RSP_STORE_PROFILE_DISABLED; /* installed: an ISD-P that is not enabled */
     rsp_err err = rsp_store_profile_put(x->e->st, &p);
