@@ -224,9 +224,9 @@ static void https_done(void *arg, uint64_t tag, rsp_err err, rsp_scp81_status st
     pend p = x->p[i];
     x->p[i] = x->p[--x->n];
     char msg[128];
-    if (err != RSP_OK) {
+    if (err != RSP_OK) { /* RSP_ERR_STATE: the SM-SR stops (as smsr_es3_stop answers) */
         snprintf(msg, sizeof(msg), "%s", why ? why : rsp_err_msg(err));
-        rsp_es_call_reject(p.call, "8.4", "4.2", NULL, msg);
+        rsp_es_call_reject(p.call, err == RSP_ERR_STATE ? "8.7" : "8.4", err == RSP_ERR_STATE ? "3.7" : "4.2", NULL, msg);
         return;
     }
     if (status != RSP_SCP81_STATUS_OK && status != RSP_SCP81_STATUS_NONE) {
