@@ -31,6 +31,7 @@ typedef struct dmn {
     rsp_svc *svc;
     struct event *tick;
     bool pumping;        /* inside pump(): an admin answer settled synchronously must not re-enter */
+    bool stopping;       /* SIGTERM: nothing new is claimed (admin scripts failed by the stop included) */
 } dmn;
 
 /* An engine operation's script in the card's admin session: what its answer settles. */
@@ -93,7 +94,7 @@ static void on_admin_done(void *arg, uint64_t tag, rsp_err err, rsp_scp81_status
              (int)lost, why ? " why=" : "", why ? why : "", rsp_err_name(r), r ? " detail=" : "",
              r ? rsp_diag_str(&dg, r, m, sizeof(m)) : "");
     free(a);
-    if (!d->pumping && d->esme)
+    if (!d->pumping && !d->stopping && d->esme)
         pump(d); /* a settled op frees its card's queue */
 }
 
@@ -209,6 +210,7 @@ static void on_svc_stop(void *arg, rsp_svc *svc)
 {
     (void)svc;
     dmn *d = arg;
+    d->stopping = true;
     RSP_LOGN(RSP_SS_SMSR, "stopping", "sms_in=%u sms_out=%u", d->sms_in, d->sms_out);
     if (d->tick)
         event_del(d->tick);
