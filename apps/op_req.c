@@ -169,7 +169,8 @@ void op_print_fields(FILE *o, const rsp_es_func *f)
                                        "A,B,..."};
     fprintf(o, "%s.%s flags (* mandatory, unless given in --body):\n", rsp_es_iface_get(f->iface)->name, f->name);
     for (size_t i = 0; i < n; i++)
-        fprintf(o, "  %c --%s %s%s%s\n", v[i].required ? '*' : ' ', v[i].name, what[v[i].kind],
+        fprintf(o, "  %c --%s%s%s%s%s\n", v[i].required ? '*' : ' ', v[i].name, *what[v[i].kind] ? " " : "",
+                what[v[i].kind],
                 v[i].kind == K_POL2 ? "  (e.g. disable:not-allowed,delete:auto-delete; \"\" for none)" : "",
                 !strcmp(v[i].name, "fcid") ? "  (FunctionCallIdentifier; generated when absent)" : "");
 }

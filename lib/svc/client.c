@@ -266,7 +266,7 @@ rsp_err rsp_svc_client_call(rsp_svc_client *c, rsp_es_msg *req, bool wait, rsp_e
     if (!c || !req || !req->func || !req->body || !resp || req->func->mode == RSP_ES_ONEWAY)
         return rsp_diag_set(diag, RSP_ERR_INVAL, "ES client: a request message (not a notification) is required");
     rsp_err err = complete_request(c, req);
-    char path[200], headers[512], action[200];
+    char path[200], headers[768], action[200];
     rsp_buf_reset(&c->last_req);
     rsp_buf_reset(&c->last_resp);
     if (err == RSP_OK && c->binding == RSP_SVC_BINDING_JSON) {
@@ -286,8 +286,12 @@ rsp_err rsp_svc_client_call(rsp_svc_client *c, rsp_es_msg *req, bool wait, rsp_e
         err = rsp_es_soap_encode(req, &c->last_req, diag);
         if (err == RSP_OK)
             envelope_action(&c->last_req, req, action, sizeof(action));
-        snprintf(headers, sizeof(headers), "Content-Type: %s\r\nSOAPAction: \"%s\"\r\n%s",
-                 rsp_es_dialect_content_type(c->dialect), err == RSP_OK ? action : "", wait ? "Prefer: wait\r\n" : "");
+        /* SOAP 1.1 carries the action in SOAPAction, SOAP 1.2 in the Content-Type's action parameter;
+         * both are sent (a 1.2 server ignores SOAPAction, and WS-A Action in the envelope rules anyway) */
+        bool v12 = rsp_es_dialect_soap_version(c->dialect) == 12;
+        snprintf(headers, sizeof(headers), "Content-Type: %s%s%s%s\r\nSOAPAction: \"%s\"\r\n%s",
+                 rsp_es_dialect_content_type(c->dialect), v12 ? "; action=\"" : "", v12 && err == RSP_OK ? action : "",
+                 v12 ? "\"" : "", err == RSP_OK ? action : "", wait ? "Prefer: wait\r\n" : "");
     }
     answer a;
     memset(&a, 0, sizeof(a));
