@@ -23,8 +23,8 @@ static const char USAGE[] =
     "  --keep DIR        run in DIR (must be empty or absent) and keep the PKI, fleet, stores and logs;\n"
     "                    default: a temporary directory, removed at the end\n"
     "  --json            the summary as one JSON object, the last line of stdout (tables on stderr)\n"
-    "  Ctrl-C stops every process it started. Exit: 0 every phase that ran succeeded for every card,\n"
-    "  1 a failure (listed), 2 usage.\n";
+    "  Ctrl-C stops every process it started. Exit: 0 every card ended on MNO-B's profile with MNO-A's\n"
+    "  deleted, 1 otherwise (failures listed; a phase not available says so), 2 usage.\n";
 
 int rsp_cmd_demo(int argc, char **argv)
 {

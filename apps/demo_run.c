@@ -439,7 +439,7 @@ int demo_run(const demo_opts *o)
     sigset_t old;
     demo_signals_block(&old);
     x->sum.euiccs = o->euiccs;
-    x->sum.store = o->store;
+    x->sum.store = strcmp(o->store, "sqlite") ? "postgresql" : "sqlite"; /* never the DSN: it may hold a password */
     x->sum.transport = o->transport;
     x->sum.dir = o->keep;
     x->nsample = AUDIT_SAMPLE;
@@ -472,12 +472,14 @@ int demo_run(const demo_opts *o)
         json_object_set_new(j, "error", e ? json_string(msg) : json_null());
         rsp_cli_json_out(j);
     }
-    bool complete = x->have_smdp && x->sum.old_deleted == x->n && x->sum.consistent == x->sum.audited;
+    bool complete = x->have_smdp && x->n > 0 && x->sum.old_deleted == x->n && x->sum.consistent == x->sum.audited;
     if (!e && !complete)
         fprintf(o->json ? stderr : stdout, "  INCOMPLETE: %s\n",
                 x->have_smdp ? "not every card ended on MNO-B's profile with MNO-A's deleted"
                              : x->sum.ph[DEMO_PH_DOWNLOAD].why);
-    int rc = e || x->sum.failed ? RSP_EXIT_FAIL : RSP_EXIT_OK;
+    /* Exit 0 only when the switch is whole: every card on MNO-B's profile with MNO-A's deleted (and
+     * the audited cards agreeing with the SM-SR). */
+    int rc = e || x->sum.failed || !complete ? RSP_EXIT_FAIL : RSP_EXIT_OK;
     for (size_t i = 0; i < x->n; i++)
         json_decref(x->cards[i].view);
     free(x->cards);
