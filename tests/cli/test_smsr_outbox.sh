@@ -8,7 +8,8 @@
 #     results wait in the outbox (rsp_outbox_pending 2, retries counted); once it is up each arrives
 #     exactly once, RelatesTo its request's MessageID;
 # (b) kill -9 of rsp smsr while an operation whose call named a ReplyTo is in flight (card offline):
-#     after a restart the result arrives once;
+#     after a restart the result arrives once; the same through SIGTERM (clean exit, nothing sent for
+#     the waiting call, its result once after the restart);
 # (d) ONC: a second profile (type ts48, Operator MNO1) is downloaded to a card through the SM-SR
 #     (rsp smdp download, SCP03t over the admin session); MNO1's ONC lists
 #     HandleProfileEnabledNotification for ts48 and only HandleProfileDeletedNotification for the
@@ -154,6 +155,21 @@ wait_state b1 $E1 $ICC1 done 30 && ok "kill -9 in flight: the operation complete
 for i in $(seq 100); do [ "$(got m-b1)" -ge 1 ] && break; sleep 0.1; done
 sleep 1
 [ "$(got m-b1)" = 1 ] && ok "kill -9 in flight: its result arrived once" || bad "b1 result $(got m-b1) times"
+# the same through a graceful stop (SIGTERM): the waiting call is let go without a callback, the
+# process exits cleanly, and the result goes out once after the restart
+"${CTL[@]}" offline $E1 >/dev/null
+r=$(json_fb b2 $E1 $ICC1 "$CB/mno1/results"); case $r in 202*) ;; *) bad "b2: $r";; esac
+wait_state b2 $E1 $ICC1 awaiting 10 || bad "b2 never sent"
+kill -TERM $SMSR_PID; wait $SMSR_PID; rc=$?
+"${CTL[@]}" online $E1 >/dev/null
+[ $rc = 0 ] && grep -q "stopped name=smsr clean=yes" "$tmp/smsr.log" && [ "$(got m-b2)" = 0 ] &&
+  ok "SIGTERM with a durable call waiting: clean exit, nothing sent for it" || bad "SIGTERM: rc $rc, $(got m-b2) sent"
+start_smsr 3
+for i in $(seq 300); do [ "$(got m-b2)" -ge 1 ] && break; sleep 0.1; done
+sleep 1
+[ "$(got m-b2)" = 1 ] && grep -m1 m-b2 "$tmp/rcv.jsonl" | grep -q 'EXECUTED_SUCCESS\|Executed-Success' &&
+  ok "after SIGTERM and a restart: its result arrived once" || bad "b2 result $(got m-b2) times"
+grep -q "AddressSanitizer\|runtime error" "$tmp/smsr.log" && bad "sanitizer report in smsr.log" || true
 grep -v '"path": "/mno1' "$tmp/rcv.jsonl" | grep -q . && bad "a post outside /mno1" || ok "nothing posted outside the configured prefixes"
 
 # (d) ONC applied: a second profile on E0, enabled by SP1 under MNO1's PLMA.
