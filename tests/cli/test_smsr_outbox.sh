@@ -124,10 +124,16 @@ for i in $(seq 60); do [ "$(metric rsp_outbox_retries_total)" -ge 2 ] 2>/dev/nul
   ok "endpoint down: 2 results pending in the outbox, retries counted" \
   || bad "pending $(metric rsp_outbox_pending) retries $(metric rsp_outbox_retries_total)"
 [ "$(got m-a1)" = 0 ] || bad "something arrived while down"
+# a second worker on the same store, listening too: both pumps compete for the pending rows
+"$BIN" smsr run --db "$DB" --smsc 127.0.0.1:$SP --msisdn $SMSR --worker w9 --tick-ms 100 --listen 127.0.0.1:0 \
+  --port-file "$tmp/es9.port" --tls-cert "$tmp/sr/tls.crt.pem" --tls-key "$tmp/sr/key.pem" --tls-ca "$tmp/sr/ca.crt.pem" \
+  --m2msp-ids SP1 --callbacks "MNO1=$CB/mno1,SP1=$CB/sp1/" >>"$tmp/smsr9.log" 2>&1 &
+W9=$!; pids+=($W9)
+for i in $(seq 200); do [ -s "$tmp/es9.port" ] && break; sleep 0.05; done
 rcv_up
 for i in $(seq 200); do [ "$(got m-a1)" -ge 1 ] && [ "$(got m-a2)" -ge 1 ] && break; sleep 0.1; done
-sleep 1.5 # a duplicate would come now
-[ "$(got m-a1)" = 1 ] && [ "$(got m-a2)" = 1 ] && ok "endpoint up: each result arrived exactly once" \
+sleep 1 # a duplicate would come now (the pumps tick every 200 ms)
+[ "$(got m-a1)" = 1 ] && [ "$(got m-a2)" = 1 ] && ok "endpoint up: each result arrived exactly once (two workers)" \
   || bad "a1 $(got m-a1) a2 $(got m-a2) times"
 [ "$(metric rsp_outbox_pending)" = 0 ] && ok "outbox drained (rsp_outbox_pending 0)" || bad "pending $(metric rsp_outbox_pending)"
 # outside fact: the SOAP result as SGP02.md describes callbacks
@@ -144,6 +150,7 @@ L=$(grep m-a2 "$tmp/rcv.jsonl" | head -1)
 echo "$L" | jq -r .body | jq -e '.functionExecutionStatus.status != null' >/dev/null 2>&1 &&
   [ "$(echo "$L" | jq -r .ctype)" = application/json ] && ok "JSON result: JSON body" || bad "JSON result: $L"
 
+kill -TERM $W9; wait $W9 2>/dev/null
 # (b) kill -9 with an operation in flight whose call named a ReplyTo; restart: the result once.
 "${CTL[@]}" offline $E1 >/dev/null
 r=$(json_fb b1 $E1 $ICC1 "$CB/mno1/results"); case $r in 202*) ;; *) bad "b1: $r";; esac
