@@ -169,6 +169,8 @@ typedef struct smsr_https_opts {
     void *send_arg;
 } smsr_https_opts;
 struct event_base;
+/* base and e are borrowed for the server's life; o is copied and its strings read during the call only.
+ * Free with smsr_https_free before the loop and the engine. */
 rsp_err smsr_https_new(struct event_base *base, rsp_smsr *e, const smsr_https_opts *o, smsr_https **out,
                        rsp_diag *d);
 uint16_t smsr_https_port(const smsr_https *h);
