@@ -143,6 +143,10 @@ rsp_svc_outbox *rsp_svc_outbox_of(rsp_svc *s);
  * RSP_ERR_INVAL for a URL rsp_svc_send would refuse; store errors as they come (nothing stored). */
 rsp_err rsp_svc_outbox_put(rsp_svc_outbox *ob, const char *key, int64_t op_id, const char *url, const char *ctype,
                            const char *action, const uint8_t *body, size_t len);
+/* Inside an ES handler called for a request of s: did the request ask "Prefer: wait" (its result
+ * then goes into the HTTP response, never to ReplyTo)? 0 outside a handler. Lets a daemon decide
+ * whether a call needs a durable reply. */
+int rsp_svc_dispatch_prefers_wait(const rsp_svc *s);
 /* Runs the pump now (after rows were added to the store directly, e.g. rsp_store_outbox_reply_move). */
 void rsp_svc_outbox_kick(rsp_svc_outbox *ob);
 /* The back-off before attempt number `attempts` + 1 (attempts >= 1 failed so far), in seconds. */

@@ -38,6 +38,7 @@ struct rsp_smsr_es {
     size_t n, cap;
     smsr_callbacks cb;       /* callback URL prefixes per peer */
     rsp_svc_outbox *ob;      /* NULL: no durable results (not listening) */
+    rsp_svc *svc;            /* borrowed: whose dispatch asks Prefer: wait */
     bool muting, muted_hit;  /* answering a call whose result the outbox carries */
     smsr_mover_stats mv;
     rsp_metric *m_no_url;
@@ -84,10 +85,12 @@ static rsp_err queue(rsp_smsr_es *x, rsp_es_call *call, const rsp_smsr_request *
     if (r.status[0])
         return finish(x->e, &w, &r);
     const rsp_es_msg *m = rsp_es_call_msg(call);
-    /* Durable result: a callback (a usable ReplyTo; njiwa's calls are request-response), recorded
-     * before the endpoint gives its 202. A crash between the operation's commit and this one loses
-     * nothing promised: the caller has no 202 and retries with the same FCID (a replay records it). */
+    /* Durable result: a callback (a usable ReplyTo; not Prefer: wait, not njiwa's request-response
+     * calls: those answer in the HTTP response), recorded before the endpoint gives its 202. A crash
+     * between the operation's commit and this one loses nothing promised: the caller has no 202 and
+     * retries with the same FCID (a replay records it). */
     if (x->ob && m && usable_reply_to(m->wsa.reply_to) && m->dialect != RSP_ES_DIALECT_NJIWA &&
+        m->func->mode != RSP_ES_SYNC && !rsp_svc_dispatch_prefers_wait(x->svc) &&
         (err = smsr_reply_record(x->e, m, rq, r.op_id, audit, &w.reply_id)) != RSP_OK)
         return err;
     waiting *nw = smsr_grow(x->w, x->n, &x->cap, sizeof(*nw));
@@ -529,6 +532,7 @@ rsp_err rsp_smsr_es_outbox(rsp_smsr_es *x, rsp_svc *svc, const char *worker, con
         return err;
     rsp_svc_outbox_opts o;
     memset(&o, 0, sizeof(o));
+    x->svc = svc;
     o.st = x->e->st;
     o.owner = SMSR_OWNER;
     o.worker = worker;

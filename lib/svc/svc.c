@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -135,7 +136,12 @@ static void on_https(void *arg, rsp_http_req *req)
                          peer->kind == RSP_NET_PEER_CERT ? peer->subject : NULL,
                          body,
                          blen};
+    /* a handler may ask whether its answer will be the HTTP response (rsp_svc_dispatch_prefers_wait) */
+    s->dispatch_wait = 0;
+    for (const char *p = in.prefer; p && *p && !s->dispatch_wait; p++) /* as the endpoint reads it */
+        s->dispatch_wait = strncasecmp(p, "wait", 4) == 0;
     rsp_es_endpoint_handle(s->ep, &in, es_respond, r);
+    s->dispatch_wait = 0;
 }
 
 static void on_metrics_http(void *arg, rsp_http_req *req)
@@ -442,6 +448,7 @@ void rsp_svc_free(rsp_svc *s)
     free(s);
 }
 
+int rsp_svc_dispatch_prefers_wait(const rsp_svc *s) { return s && s->dispatch_wait; }
 struct event_base *rsp_svc_base(rsp_svc *s) { return s ? s->base : NULL; }
 rsp_metrics *rsp_svc_metrics(rsp_svc *s) { return s ? s->metrics : NULL; }
 rsp_es_endpoint *rsp_svc_endpoint(rsp_svc *s) { return s ? s->ep : NULL; }

@@ -28,6 +28,7 @@ struct rsp_svc {
     size_t queued; /* callbacks not yet answered, all destinations */
     rsp_metric *m_routes, *m_es_status, *m_callbacks;
     rsp_svc_outbox *outbox; /* NULL, or the durable outbox (svc_outbox.c), owned */
+    int dispatch_wait;      /* while an ES handler runs: its request asked Prefer: wait */
 };
 
 /* "host:port" or "[v6]:port" -> host (brackets removed) and port. */

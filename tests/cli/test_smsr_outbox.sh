@@ -150,6 +150,13 @@ L=$(grep m-a2 "$tmp/rcv.jsonl" | head -1)
 echo "$L" | jq -r .body | jq -e '.functionExecutionStatus.status != null' >/dev/null 2>&1 &&
   [ "$(echo "$L" | jq -r .ctype)" = application/json ] && ok "JSON result: JSON body" || bad "JSON result: $L"
 
+# Prefer: wait with a ReplyTo: the result is the HTTP answer; nothing goes to ReplyTo
+r=$(curl -s --max-time 30 --cacert "$tmp/sr/ca.crt.pem" --cert "$tmp/mno/tls.crt.pem" --key "$tmp/mno/key.pem" \
+  -H 'Content-Type: application/json' -H 'Prefer: wait' "https://127.0.0.1:$EP/es4/SetFallBackAttribute" \
+  -d "{\"functionCallIdentifier\":\"w1\",\"eid\":\"$E0\",\"iccid\":\"$ICC0\",\"addressing\":{\"messageId\":\"m-w1\",\"replyTo\":\"$CB/mno1/results\"}}")
+sleep 1
+echo "$r" | grep -q EXECUTED_SUCCESS && [ "$(got m-w1)" = 0 ] && ok "Prefer: wait with a ReplyTo: answered in HTTP, nothing posted" \
+  || bad "Prefer: wait: $r, $(got m-w1) posted"
 kill -TERM $W9; wait $W9 2>/dev/null
 # (b) kill -9 with an operation in flight whose call named a ReplyTo; restart: the result once.
 "${CTL[@]}" offline $E1 >/dev/null

@@ -31,6 +31,7 @@ typedef struct fx {
     uint16_t cb_port;
     int cb_got;
     char cb_body[4096];
+    int waits[4], nwaits; /* rsp_svc_dispatch_prefers_wait seen by the handler, per call */
 } fx;
 
 typedef struct result {
@@ -66,7 +67,9 @@ static int run_until(struct event_base *base, const int *v, int want, double sec
 
 static rsp_err on_enable(void *hctx, rsp_es_call *c)
 {
-    (void)hctx;
+    fx *f = hctx;
+    if (f->nwaits < 4)
+        f->waits[f->nwaits++] = rsp_svc_dispatch_prefers_wait(f->svc);
     return rsp_es_call_complete(c);
 }
 
@@ -210,6 +213,17 @@ static void test_down_then_up_once(void **state)
                                           (const uint8_t *)js, strlen(js), on_resp, &r), RSP_OK);
     assert_true(run_until(f->base, &r.done, 1, 5));
     assert_int_equal(r.status, 202);
+    assert_int_equal(f->nwaits, 1);
+    assert_int_equal(f->waits[0], 0);
+    /* Prefer: wait: the handler is told (its answer is the HTTP response), and only during the call */
+    result rw = {0};
+    assert_int_equal(rsp_http_client_post(c, "/es4/EnableProfile", "Content-Type: application/json\r\nPrefer: Wait\r\n",
+                                          (const uint8_t *)js, strlen(js), on_resp, &rw), RSP_OK);
+    assert_true(run_until(f->base, &rw.done, 1, 5));
+    assert_int_equal(rw.status, 200);
+    assert_int_equal(f->nwaits, 2);
+    assert_int_equal(f->waits[1], 1);
+    assert_int_equal(rsp_svc_dispatch_prefers_wait(f->svc), 0);
     /* stored at once; the first attempt fails (nothing listens) and is rescheduled 1 s later */
     rsp_store_outbox m = row1(f);
     assert_string_equal(m.owner, "smsr");
