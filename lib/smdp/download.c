@@ -16,26 +16,31 @@
 /* On failure: before CreateISDP was sent the identity goes back to the pool; from then on the card
  * may hold an ISD-P, so it is deleted and the identity is spent. A crash during key establishment or
  * loading cannot resume (the ES8 session keys are gone): cleanup. GetEIS, admission, completion and
- * enabling are idempotent and resume in place. */
+ * enabling are idempotent and resume in place.
+ * journalled: whether reaching the step is written before it acts. Every fsync'd write costs (it is
+ * most of the SM-DP's CPU per download), so a step whose crash leads where the previous step's crash
+ * leads is not: take (GetEIS again), key-establishment and load (cleanup, as from create-isdp; the
+ * journal then says "interrupted in create-isdp"). Failures and stops are always written. */
 typedef struct dl_row {
     rsp_smdp_dl_step step;
     const char *name;
     rsp_smdp_dl_step next;
     rsp_smdp_dl_step on_fail;
     bool resumable;
+    bool journalled;
 } dl_row;
 
 static const dl_row dl_table[] = {
-    {RSP_SMDP_DL_GET_EIS, "get-eis", RSP_SMDP_DL_TAKE, RSP_SMDP_DL_FAILED, true},
-    {RSP_SMDP_DL_TAKE, "take", RSP_SMDP_DL_CREATE_ISDP, RSP_SMDP_DL_FAILED, true},
-    {RSP_SMDP_DL_CREATE_ISDP, "create-isdp", RSP_SMDP_DL_KEYEST, RSP_SMDP_DL_CLEANUP, false},
-    {RSP_SMDP_DL_KEYEST, "key-establishment", RSP_SMDP_DL_LOAD, RSP_SMDP_DL_CLEANUP, false},
-    {RSP_SMDP_DL_LOAD, "load", RSP_SMDP_DL_COMPLETED, RSP_SMDP_DL_CLEANUP, false},
-    {RSP_SMDP_DL_COMPLETED, "download-completed", RSP_SMDP_DL_ENABLE, RSP_SMDP_DL_CLEANUP, true},
-    {RSP_SMDP_DL_ENABLE, "enable", RSP_SMDP_DL_DONE, RSP_SMDP_DL_DONE, true},
-    {RSP_SMDP_DL_DONE, "done", RSP_SMDP_DL_DONE, RSP_SMDP_DL_DONE, true},
-    {RSP_SMDP_DL_CLEANUP, "cleanup", RSP_SMDP_DL_FAILED, RSP_SMDP_DL_FAILED, true},
-    {RSP_SMDP_DL_FAILED, "failed", RSP_SMDP_DL_FAILED, RSP_SMDP_DL_FAILED, true},
+    {RSP_SMDP_DL_GET_EIS, "get-eis", RSP_SMDP_DL_TAKE, RSP_SMDP_DL_FAILED, true, true},
+    {RSP_SMDP_DL_TAKE, "take", RSP_SMDP_DL_CREATE_ISDP, RSP_SMDP_DL_FAILED, true, false},
+    {RSP_SMDP_DL_CREATE_ISDP, "create-isdp", RSP_SMDP_DL_KEYEST, RSP_SMDP_DL_CLEANUP, false, true},
+    {RSP_SMDP_DL_KEYEST, "key-establishment", RSP_SMDP_DL_LOAD, RSP_SMDP_DL_CLEANUP, false, false},
+    {RSP_SMDP_DL_LOAD, "load", RSP_SMDP_DL_COMPLETED, RSP_SMDP_DL_CLEANUP, false, false},
+    {RSP_SMDP_DL_COMPLETED, "download-completed", RSP_SMDP_DL_ENABLE, RSP_SMDP_DL_CLEANUP, true, true},
+    {RSP_SMDP_DL_ENABLE, "enable", RSP_SMDP_DL_DONE, RSP_SMDP_DL_DONE, true, true},
+    {RSP_SMDP_DL_DONE, "done", RSP_SMDP_DL_DONE, RSP_SMDP_DL_DONE, true, true},
+    {RSP_SMDP_DL_CLEANUP, "cleanup", RSP_SMDP_DL_FAILED, RSP_SMDP_DL_FAILED, true, true},
+    {RSP_SMDP_DL_FAILED, "failed", RSP_SMDP_DL_FAILED, RSP_SMDP_DL_FAILED, true, true},
 };
 
 const char *rsp_smdp_dl_step_name(rsp_smdp_dl_step st)
@@ -174,15 +179,19 @@ static rsp_err step(rsp_smdp_inv *inv, const rsp_smdp_trust *trust, const rsp_sm
         if (d->iccid[0])
             return RSP_OK;
         e = rsp_smdp_take(inv, d->op, d->type, d->eid, now, tk, diag);
-        if (e == RSP_OK)
+        if (e == RSP_OK) {
             memcpy(d->iccid, tk->id.iccid, sizeof d->iccid);
+            d->isdp_requested = true; /* journalled with the ICCID on entering create-isdp */
+        }
         return e;
     case RSP_SMDP_DL_CREATE_ISDP:
         if (!tk->package.len && (e = rsp_smdp_retake(inv, d->iccid, tk, diag)) != RSP_OK)
             return e;
-        d->isdp_requested = true;   /* durable before the call: cleanup must delete it */
-        if ((e = journal_write(inv, d)) != RSP_OK)
-            return e;
+        if (!d->isdp_requested) { /* durable before the call: cleanup must delete it */
+            d->isdp_requested = true;
+            if ((e = journal_write(inv, d)) != RSP_OK)
+                return e;
+        }
         /* The ISD-P's quota: the package rounded up to the cipher block, plus one block: the card
          * counts the last segment's padding before deciphering it (lib/card/scp03t.c). */
         return es3->create_isdp(es3->arg, d->eid, d->iccid, (tk->package.len + 15) / 16 * 16 + 16, diag);
@@ -275,6 +284,11 @@ rsp_err rsp_smdp_dl_run_ex(rsp_smdp_inv *inv, const rsp_smdp_trust *trust, const
         rsp_smdp_dl_step at = d.step;
         if (hook_cancelled(hooks)) {
             cancelled = true;
+            if (!dl_table[at].resumable) { /* as below: the ES8 keys die with this run */
+                snprintf(d.outcome, sizeof d.outcome, "interrupted in %s", dl_table[at].name);
+                d.step = RSP_SMDP_DL_CLEANUP;
+                werr = journal_write(inv, &d);
+            }
             break;
         }
         e = step(inv, trust, es3, es8, &d, now, &tk, &resp, &sd);
@@ -316,7 +330,7 @@ rsp_err rsp_smdp_dl_run_ex(rsp_smdp_inv *inv, const rsp_smdp_trust *trust, const
             snprintf(d.outcome, sizeof d.outcome, "installed, enable failed");
         if (d.step == RSP_SMDP_DL_DONE && !d.outcome[0])
             snprintf(d.outcome, sizeof d.outcome, d.enable ? "installed and enabled" : "installed");
-        rsp_err w = journal_write(inv, &d);
+        rsp_err w = e != RSP_OK || dl_table[d.step].journalled ? journal_write(inv, &d) : RSP_OK;
         if (w != RSP_OK) {
             e = w;
             break;
