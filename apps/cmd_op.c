@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "op_int.h"
@@ -235,7 +236,18 @@ void op_run_one(const op_args *a, rsp_svc_client *cl, op_cb *cb, const char *rep
             return;
         }
     }
-    e = rsp_svc_client_call(cl, req, a->wait && !cb, &r->resp, &r->http_status, &d);
+    /* 503 is the server's admission control (too many calls pending, Retry-After: 1): the request was
+     * not taken, so sending it again (same FCID and MessageID) is safe; a second apart, within --timeout */
+    for (unsigned attempt = 0;; attempt++) {
+        rsp_diag_clear(&d);
+        e = rsp_svc_client_call(cl, req, a->wait && !cb, &r->resp, &r->http_status, &d);
+        if (e == RSP_OK || r->http_status != 503 || (attempt + 1) * 1000u >= a->timeout_ms)
+            break;
+        rsp_es_msg_free(&r->resp);
+        rsp_log(RSP_SS_TOOL, RSP_LOG_INFO, "server busy (HTTP 503): sending again in 1 s", "attempt=%u", attempt + 1);
+        struct timespec pause = {1, 0};
+        nanosleep(&pause, NULL);
+    }
     const rsp_es_req_hdr *h = req->body;
     snprintf(r->function_call_id, sizeof(r->function_call_id), "%s", h->function_call_id ? h->function_call_id : "");
     snprintf(r->message_id, sizeof(r->message_id), "%s", req->wsa.message_id ? req->wsa.message_id : "");

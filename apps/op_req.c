@@ -167,11 +167,14 @@ void op_print_fields(FILE *o, const rsp_es_func *f)
     size_t n = flags_of(f, v, OP_MAX_FIELDS);
     static const char *const what[] = {"TEXT", "N", "", "A,B,...", "ACTION:QUALIFICATION,...", "TEXT", "TEXT",
                                        "A,B,..."};
+    /* K_BOOL: the flag means true, its absence false */
     fprintf(o, "%s.%s flags (* mandatory, unless given in --body):\n", rsp_es_iface_get(f->iface)->name, f->name);
     for (size_t i = 0; i < n; i++)
         fprintf(o, "  %c --%s%s%s%s%s\n", v[i].required ? '*' : ' ', v[i].name, *what[v[i].kind] ? " " : "",
                 what[v[i].kind],
-                v[i].kind == K_POL2 ? "  (e.g. disable:not-allowed,delete:auto-delete; \"\" for none)" : "",
+                v[i].kind == K_POL2   ? "  (e.g. disable:not-allowed,delete:auto-delete; \"\" for none)"
+                : v[i].kind == K_BOOL ? "  (true; false when absent)"
+                                      : "",
                 !strcmp(v[i].name, "fcid") ? "  (FunctionCallIdentifier; generated when absent)" : "");
 }
 
@@ -356,6 +359,10 @@ rsp_err op_build(const op_args *a, const char *eid, const char *iccid, rsp_es_ms
         json_object_del(body, fi->json);
         err = set_flag(body, fi, iccid, d);
     }
+    /* a boolean element is false unless its flag is given (DownloadProfile's EnableProfile is mandatory) */
+    for (size_t i = 0; err == RSP_OK && i < n; i++)
+        if (v[i].kind == K_BOOL && !json_object_get(body, v[i].json))
+            json_object_set_new(body, v[i].json, json_false());
     /* the decoder wants a FunctionCallIdentifier; without --fcid the client generates one */
     bool own_fcid = json_object_get(body, "functionCallIdentifier") != NULL;
     if (err == RSP_OK && !own_fcid)

@@ -5,7 +5,8 @@
 # SetFallBackAttribute over SMS, usage errors (2), a closed port (3), the --json shape, --wait through a
 # callback listener of rsp op's own (ReplyTo) and through Prefer: wait, a batch over 4 EIDs with
 # concurrency 2 (4 result lines) and its rerun (resumes: nothing new), an interrupted batch resumed, and
-# ES2.DownloadProfile(enable) through `rsp smdp run` (and the SM-SR's ES3 + SCP81). Outside fact: the
+# ES2.DownloadProfile(enable) through `rsp smdp run` (and the SM-SR's ES3 + SCP81) with an ES2.GetEIS
+# sent meanwhile and answered 503 until the download is done (sent again). Outside fact: the
 # SOAP requests rsp op sends in the njiwa dialect validate (xmllint) against njiwa's WSDL schemas
 # (../shared/interop/njiwa-wsdl, through tests/es/wsdl_gen.py).
 . "$(dirname "$0")/daemons.sh"
@@ -192,29 +193,38 @@ if "$BIN" smdp run --help >/dev/null 2>&1; then
   "$BIN" smdp import package --dir "$tmp/smdp" --operator MNO-B --type TB "$PKG" >/dev/null 2>&1 &&
     "$BIN" smdp import generate --dir "$tmp/smdp" --operator MNO-B --type TB --count 2 --iccid-prefix 8944502 >/dev/null 2>&1 \
     || bad "smdp import"
-  "$BIN" smdp run --dir "$tmp/smdp" --listen 127.0.0.1:0 --port-file "$tmp/dp.port" --smsr "$URL" --ci "$tmp/pki" --dp "$tmp/dp" \
-    --eum "$tmp/eum" --eis-dir "$tmp/fleet/eis" --operators MNO-B --workers 1 >"$tmp/smdp.log" 2>&1 &
+  # max_pending 1: while the download is pending, the SM-DP answers any other call 503 (admission control)
+  printf '[smdp]\nmax_pending = 1\n' >"$tmp/smdp.conf"
+  "$BIN" smdp run --config "$tmp/smdp.conf" --dir "$tmp/smdp" --listen 127.0.0.1:0 --port-file "$tmp/dp.port" --smsr "$URL" \
+    --ci "$tmp/pki" --dp "$tmp/dp" --eum "$tmp/eum" --eis-dir "$tmp/fleet/eis" --operators MNO-B --workers 1 >"$tmp/smdp.log" 2>&1 &
   pids+=($!)
   for i in $(seq 200); do [ -s "$tmp/dp.port" ] && break; sleep 0.1; done
+  DP="https://127.0.0.1:$(tr -d '\n' <"$tmp/dp.port")"
+  opb() { local f=$1; shift; "$BIN" op "$f" --url "$DP" --tls-cert "$tmp/mnob/tls.crt.pem" --tls-key "$tmp/mnob/key.pem" \
+    --tls-ca "$tmp/mnob/ca.crt.pem" --timeout 60 "$@"; }
   E2=${EIDS[2]}
   # JSON, the result by callback to our listener (JSON results are routed by path: ReplyTo ends /es2/DownloadProfile)
-  r=$("$BIN" op es2.DownloadProfile --eid $E2 --smsr-id SMSR-T --profile-type TB --enable-profile --json --timeout 60 \
-      --wait --callback-listen 127.0.0.1:$(port) --binding json --url "https://127.0.0.1:$(tr -d '\n' <"$tmp/dp.port")" \
-      --tls-cert "$tmp/mnob/tls.crt.pem" --tls-key "$tmp/mnob/key.pem" --tls-ca "$tmp/mnob/ca.crt.pem"); rc=$?
-  NI=$(echo "$r" | jq -r .iccid)
-  [ $rc = 0 ] && [ "$(echo "$r" | jq -r '[.function, .outcome, .status, .via, .http_status] | join(" ")')" = "ES2.DownloadProfile executed EXECUTED_SUCCESS callback 202" ] \
+  opb es2.DownloadProfile --eid $E2 --smsr-id SMSR-T --profile-type TB --enable-profile --json --wait \
+    --callback-listen 127.0.0.1:$(port) --binding json >"$tmp/dl.json" &
+  DLP=$!
+  for i in $(seq 200); do grep -q "DownloadProfile accepted" "$tmp/smdp.log" && break; sleep 0.05; done
+  # ES2.GetEIS (bare name, --iface es2) meanwhile: 503 while the download is pending, sent again until
+  # taken, then relayed by the SM-DP over ES3: the profile it downloaded, enabled
+  r=$(opb GetEIS --iface es2 --eid $E2 --smsr-id SMSR-T --json --verbose 2>"$tmp/ge.err"); rc=$?
+  wait $DLP; r0=$(cat "$tmp/dl.json")
+  NI=$(echo "$r0" | jq -r .iccid)
+  [ "$(echo "$r0" | jq -r '[.function, .outcome, .status, .via, .http_status] | join(" ")')" = "ES2.DownloadProfile executed EXECUTED_SUCCESS callback 202" ] \
     && [ "${NI#8944502}" != "$NI" ] && ok "ES2.DownloadProfile through rsp smdp run, JSON, result by callback: $NI" \
-    || bad "DownloadProfile ($rc): $r $(tail -3 "$tmp/smdp.log")"
+    || bad "DownloadProfile: $r0 $(tail -3 "$tmp/smdp.log")"
+  [ $rc = 0 ] && grep -q "server busy (HTTP 503)" "$tmp/ge.err" &&
+    [ "$(echo "$r" | jq -r --arg i "$NI" '[.function, (.result.eis.profiles[] | select(.iccid == $i) | .state)] | join(" ")')" = "ES2.GetEIS Enabled" ] \
+    && ok "ES2.GetEIS during the download: 503 x$(grep -c 'HTTP 503' "$tmp/ge.err"), sent again, then relayed: the profile enabled" \
+    || bad "ES2.GetEIS ($rc): $r $(grep -v 'INFO net' "$tmp/ge.err" | tail -3)"
   # each Operator sees its own profile in the SM-SR's EIS: MNO-B's new one enabled, MNO1's disabled
   r=$(WHO=mnob op GetEIS --eid $E2 --json); r1=$(op GetEIS --eid $E2 --json)
   [ "$(echo "$r" | jq -r --arg i "$NI" '.result.eis.profiles[] | select(.iccid == $i) | .state')" = Enabled ] &&
     [ "$(echo "$r1" | jq -r '.result.eis.profiles[0].state')" = Disabled ] \
     && ok "ES4.GetEIS after the download: MNO-B's profile enabled, MNO1's disabled" || bad "after download: $r $r1"
-  # ES2.GetEIS (bare name with --iface es2), relayed by the SM-DP over ES3: the profile it downloaded
-  r=$("$BIN" op GetEIS --iface es2 --eid $E2 --smsr-id SMSR-T --json --timeout 30 --url "https://127.0.0.1:$(tr -d '\n' <"$tmp/dp.port")" \
-      --tls-cert "$tmp/mnob/tls.crt.pem" --tls-key "$tmp/mnob/key.pem" --tls-ca "$tmp/mnob/ca.crt.pem"); rc=$?
-  [ $rc = 0 ] && [ "$(echo "$r" | jq -r --arg i "$NI" '[.function, (.result.eis.profiles[] | select(.iccid == $i) | .state)] | join(" ")')" = "ES2.GetEIS Enabled" ] \
-    && ok "ES2.GetEIS through the SM-DP (--iface es2): the downloaded profile" || bad "ES2.GetEIS ($rc): $r"
 else
   echo "ok - # SKIP DownloadProfile: this rsp has no smdp run"
 fi
