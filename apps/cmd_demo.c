@@ -10,7 +10,7 @@
 
 static const char USAGE[] =
     "usage: rsp demo [--euiccs N] [--transport auto|sms|https] [--store sqlite|postgres[:URI]] [--keep DIR]\n"
-    "                [--concurrency N] [--profile PKG.der] [--json]\n"
+    "                [--concurrency N] [--smdp-workers N] [--profile PKG.der] [--json]\n"
     "  An IoT service provider (M2M SP SP1) moves N cards from operator MNO-A to MNO-B, every role a\n"
     "  real process of this binary on loopback ports: rsp smsc, rsp smsr run, rsp smdp run (MNO-B's\n"
     "  SM-DP), rsp euicc run (the N cards). Phases: PKI (rsp ci), manufacture (rsp eum make, MNO-A's\n"
@@ -19,6 +19,7 @@ static const char USAGE[] =
     "  compared with each card's own state. A phase this build cannot do is reported, not faked.\n"
     "  --euiccs N        cards (1..100000, default 100)\n"
     "  --concurrency N   ES calls in flight (default 8)\n"
+    "  --smdp-workers N  downloads the SM-DP runs at once (default: --concurrency; more ES2 calls wait)\n"
     "  --store S         the SM-SR's store: sqlite (DIR/smsr.db), postgres (RSP_PG_DSN) or postgres:URI\n"
     "  --keep DIR        run in DIR (must be empty or absent) and keep the PKI, fleet, stores and logs;\n"
     "                    default: a temporary directory, removed at the end\n"
@@ -32,7 +33,7 @@ int rsp_cmd_demo(int argc, char **argv)
         fputs(USAGE, stdout);
         return RSP_EXIT_OK;
     }
-    demo_opts o = {100, "auto", "sqlite", NULL, false, 8, NULL};
+    demo_opts o = {100, "auto", "sqlite", NULL, false, 8, NULL, 0};
     o.json = rsp_cli_take_flag(&argc, argv, "--json");
     char pbuf[1024], store[1024];
     const char *shared = getenv("RSP_SHARED_DIR");
@@ -40,6 +41,7 @@ int rsp_cmd_demo(int argc, char **argv)
     o.profile = pbuf;
     static const struct option opts[] = {{"euiccs", 1, 0, 'n'}, {"transport", 1, 0, 't'}, {"store", 1, 0, 's'},
                                          {"keep", 1, 0, 'k'},   {"concurrency", 1, 0, 'c'}, {"profile", 1, 0, 'p'},
+                                         {"smdp-workers", 1, 0, 'w'},
                                          {0, 0, 0, 0}};
     int c;
     char *end;
@@ -56,6 +58,13 @@ int rsp_cmd_demo(int argc, char **argv)
             if (*end || v < 1 || v > 256)
                 return rsp_cli_usage_error("demo: --concurrency must be 1..256, not '%s'", optarg);
             o.concurrency = (unsigned)v;
+            break;
+        }
+        case 'w': {
+            long v = strtol(optarg, &end, 10);
+            if (*end || v < 1 || v > 64)
+                return rsp_cli_usage_error("demo: --smdp-workers must be 1..64, not '%s'", optarg);
+            o.smdp_workers = (unsigned)v;
             break;
         }
         case 't':

@@ -196,6 +196,7 @@ typedef struct demo_opts { /* from the command line (cmd_demo.c) */
     bool json;
     unsigned concurrency;
     const char *profile;   /* SAIP package of both operators' profiles */
+    unsigned smdp_workers; /* the SM-DP's --workers; 0 = concurrency */
 } demo_opts;
 int demo_run(const demo_opts *o);
 #endif
