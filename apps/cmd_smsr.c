@@ -13,9 +13,10 @@
 #include "rsp/es.h"
 #include "rsp/es_types.h"
 #include "rsp/smsr.h"
+#include "smsr_config.h"
 
 static const char USAGE[] =
-    "usage: rsp smsr run --db URI --smsc HOST:PORT --msisdn DIGITS [--worker ID] [--system-id ID]\n"
+    "usage: rsp smsr run [--config FILE] --db URI --smsc HOST:PORT --msisdn DIGITS [--worker ID] [--system-id ID]\n"
     "                    [--password PW] [--tick-ms N] [--por-wait S] [--notif-wait S] [--master-key FILE]\n"
     "                    [--listen HOST:PORT --tls-cert PEM --tls-key PEM --tls-ca PEM[,PEM] [--port-file F]\n"
     "                     [--m2msp-ids CN,CN] [--smdp-ids CN,CN] [--ci DIR [--transport-key HEX|FILE]]]\n"
@@ -37,6 +38,8 @@ static const char USAGE[] =
     "       stored SCP81 PSKs), opened by a trigger SMS; ES3.SendData of SCP03t bodies goes through it;\n"
     "       --es5-transport: the engine's operations by SMS (default), HTTPS (cards with a PSK), or auto\n"
     "       (HTTPS for a card with a PSK when the command would not fit one SMS)\n"
+    "       --config FILE: [smsr], [scp81], [smpp] and [store] settings (docs/CONFIG.md \"rsp smsr run\"),\n"
+    "       overridden by the flags; an unknown key or a bad value is a usage error (exit 2)\n"
     "       --callbacks: each peer's callback URL prefixes; a ReplyTo outside the caller's is refused\n"
     "       (1.1 / 1.2); results and ONC notifications (to the Operator's first URL) go out durably\n"
     "  import: stores EIS files (profiles, MSISDNs) and the EUM keys-out SCP80 keys and SCP81 PSK; with --ci each EIS\n"
@@ -57,7 +60,7 @@ typedef struct args {
     const char *master_key, *listen, *tls_cert, *tls_key, *tls_ca, *port_file, *m2msp_ids, *smdp_ids;
     const char *ci, *transport_key, *admin_listen, *admin_port_file, *admin_host, *es5_transport;
     long admin_idle_ms, admin_trigger_ms;
-    const char *callbacks;
+    const char *callbacks, *config;
     const char *operator_id, *m2msp, *profile_type, *functions;
     const char *db, *smsc, *msisdn, *worker, *system_id, *password, *keys, *fn, *eid, *iccid, *requester,
         *fcid, *role;
@@ -82,7 +85,7 @@ static int parse(int argc, char **argv, args *a)
         {"m2msp", 1, 0, 'Q'},     {"profile-type", 1, 0, 'T'}, {"functions", 1, 0, 'U'},
         {"ci", 1, 0, 'I'},        {"transport-key", 1, 0, 'X'}, {"callbacks", 1, 0, 'B'}, {"admin-listen", 1, 0, 1},
         {"admin-port-file", 1, 0, 2}, {"admin-host", 1, 0, 3}, {"admin-idle-ms", 1, 0, 4},
-        {"admin-trigger-ms", 1, 0, 5}, {"es5-transport", 1, 0, 6}, {0, 0, 0, 0}};
+        {"admin-trigger-ms", 1, 0, 5}, {"es5-transport", 1, 0, 6}, {"config", 1, 0, 7}, {0, 0, 0, 0}};
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -126,6 +129,7 @@ static int parse(int argc, char **argv, args *a)
         case 4: a->admin_idle_ms = strtol(optarg, NULL, 10); break;
         case 5: a->admin_trigger_ms = strtol(optarg, NULL, 10); break;
         case 6: a->es5_transport = optarg; break;
+        case 7: a->config = optarg; break;
         case 'h': fputs(USAGE, stdout); return -1;
         default: return rsp_cli_usage_error("smsr: bad arguments (see --help)");
         }
@@ -204,30 +208,89 @@ static rsp_err trust_load(const args *a, trust *tr, rsp_diag *d)
     return e;
 }
 
+/* Fills what the command line left unset from the config file's values (flags override the file). */
+static void from_file(args *a, const smsr_file *f)
+{
+    struct {
+        const char **dst, *src;
+    } s[] = {{&a->db, f->db}, {&a->msisdn, f->msisdn}, {&a->worker, f->worker}, {&a->system_id, f->system_id},
+             {&a->password, f->password}, {&a->master_key, f->master_key_file}, {&a->listen, f->svc.listen},
+             {&a->tls_cert, f->svc.tls_cert}, {&a->tls_key, f->svc.tls_key}, {&a->tls_ca, f->svc.tls_ca},
+             {&a->port_file, f->svc.port_file}, {&a->m2msp_ids, f->m2msp_ids}, {&a->smdp_ids, f->smdp_ids},
+             {&a->ci, f->ci}, {&a->transport_key, f->transport_key}, {&a->callbacks, f->callbacks},
+             {&a->es5_transport, f->es5_transport}, {&a->admin_listen, f->admin_listen},
+             {&a->admin_port_file, f->admin_port_file}, {&a->admin_host, f->admin_host}};
+    for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
+        if (!*s[i].dst)
+            *s[i].dst = s[i].src;
+    struct {
+        long *dst, src;
+    } n[] = {{&a->tick_ms, f->tick_ms}, {&a->por_wait, f->por_wait}, {&a->notif_wait, f->notif_wait},
+             {&a->admin_idle_ms, f->admin_idle_ms}, {&a->admin_trigger_ms, f->admin_trigger_ms}};
+    for (size_t i = 0; i < sizeof(n) / sizeof(n[0]); i++)
+        if (*n[i].dst <= 0)
+            *n[i].dst = n[i].src;
+}
+
 static int cmd_run(int argc, char **argv)
 {
     args a;
     int rc = parse(argc, argv, &a);
     if (rc)
         return rc < 0 ? RSP_EXIT_OK : rc;
-    const char *colon = a.smsc ? strrchr(a.smsc, ':') : NULL;
-    if (!a.db || !colon || !a.msisdn)
-        return rsp_cli_usage_error("smsr run: --db, --smsc HOST:PORT and --msisdn are required");
-    char host[128];
-    snprintf(host, sizeof(host), "%.*s", (int)(colon - a.smsc), a.smsc);
-    uint8_t mk[32];
-    size_t mkl = 0;
-    if ((rc = master_key(&a, mk, &mkl)) != 0)
-        return rc;
-    rsp_smsr_daemon_opts o = {a.db, host, (uint16_t)atoi(colon + 1), a.system_id, a.password, a.msisdn,
-                              a.worker, (unsigned)a.tick_ms, a.por_wait, a.notif_wait, mkl ? mk : NULL, mkl,
-                              a.listen, a.tls_cert, a.tls_key, a.tls_ca, a.port_file, a.m2msp_ids, a.smdp_ids,
-                              NULL, NULL, NULL, NULL, 0, 0, NULL, RSP_SMSR_ES5_SMS};
     rsp_diag d;
     rsp_diag_clear(&d);
+    smsr_file f;
+    memset(&f, 0, sizeof(f));
+    char host[128] = "";
+    uint16_t port = 0;
+    if (a.config) {
+        extern char **environ;
+        rsp_err fe = smsr_file_load(a.config, (const char *const *)environ, &f, &d);
+        if (fe) {
+            smsr_file_free(&f);
+            return rsp_cli_usage_error("smsr run: %s%s%s", d.msg[0] ? "" : a.config, d.msg[0] ? "" : ": ",
+                                       d.msg[0] ? d.msg : rsp_err_msg(fe));
+        }
+        from_file(&a, &f);
+        if (!a.smsc && f.smsc_host) {
+            snprintf(host, sizeof(host), "%s", f.smsc_host);
+            port = (uint16_t)f.smsc_port;
+        }
+    }
+    const char *colon = a.smsc ? strrchr(a.smsc, ':') : NULL;
+    if (colon) {
+        snprintf(host, sizeof(host), "%.*s", (int)(colon - a.smsc), a.smsc);
+        port = (uint16_t)atoi(colon + 1);
+    }
+    if (!a.db || !host[0] || !port || !a.msisdn) {
+        smsr_file_free(&f);
+        return rsp_cli_usage_error("smsr run: --db, --smsc HOST:PORT and --msisdn are required (or their settings)");
+    }
+    uint8_t mk[32];
+    size_t mkl = 0;
+    if ((rc = master_key(&a, mk, &mkl)) != 0) {
+        smsr_file_free(&f);
+        return rc;
+    }
+    rsp_smsr_daemon_opts o = {a.db, host, port, a.system_id, a.password, a.msisdn,
+                              a.worker, (unsigned)a.tick_ms, a.por_wait, a.notif_wait, mkl ? mk : NULL, mkl,
+                              a.listen, a.tls_cert, a.tls_key, a.tls_ca, a.port_file, a.m2msp_ids, a.smdp_ids,
+                              NULL, NULL, NULL, NULL, 0, 0, NULL, RSP_SMSR_ES5_SMS, NULL, NULL, 0, 0, 0};
+    if (a.config) {
+        o.svc = &f.svc;
+        o.system_type = f.system_type;
+        o.smpp_window = (unsigned)f.window;
+        o.smpp_rate = (unsigned)f.throttle;
+        o.enquire_link_ms = (unsigned)f.enquire_link_s * 1000u;
+    }
     trust tr;
-    if (a.transport_key && !a.ci)
+    memset(&tr, 0, sizeof(tr));
+    if (a.transport_key && !a.ci) {
+        rsp_wipe(mk, sizeof(mk));
+        smsr_file_free(&f);
         return rsp_cli_usage_error("smsr run: --transport-key needs --ci");
+    }
     rsp_err e = trust_load(&a, &tr, &d);
     o.es1 = a.ci ? &tr.t : NULL;
     o.callbacks = a.callbacks;
@@ -244,6 +307,8 @@ static int cmd_run(int argc, char **argv)
                 t = i;
         if (t < 0 || (t > 0 && !a.admin_listen)) {
             rsp_wipe(mk, sizeof(mk));
+            trust_free(&tr);
+            smsr_file_free(&f);
             return rsp_cli_usage_error("smsr run: --es5-transport sms|https|auto (https and auto need --admin-listen)");
         }
         o.es5_transport = t;
@@ -251,6 +316,7 @@ static int cmd_run(int argc, char **argv)
     e = e ? e : rsp_smsr_daemon_run(&o, &d);
     rsp_wipe(mk, sizeof(mk));
     trust_free(&tr);
+    smsr_file_free(&f);
     return e ? rsp_cli_fail("smsr run", e, &d) : RSP_EXIT_OK;
 }
 

@@ -243,6 +243,7 @@ void rsp_smsr_es_stop(rsp_smsr_es *x);
 void rsp_smsr_es_free(rsp_smsr_es *x);
 
 /* ---- The daemon (daemon.c): ESME to the SMSC, the engine pumped on a timer ---- */
+struct rsp_svc_opts;
 typedef struct rsp_smsr_daemon_opts {
     const char *db;            /* store URI */
     const char *smsc_host;
@@ -268,6 +269,13 @@ typedef struct rsp_smsr_daemon_opts {
      * callbacks and ONC"); NULL: ReplyTo unchecked, no ONC notification has a URL */
     const char *callbacks;
     int es5_transport;            /* RSP_SMSR_ES5_*: HTTPS and AUTO need admin_listen */
+    /* NULL, or the svc settings beyond the listener (metrics_listen, max_connections, max_pending,
+     * stop_grace_ms, callback_queue, callback_timeout_ms; [smsr] of the config file) */
+    const struct rsp_svc_opts *svc;
+    const char *system_type;      /* SMPP bind system_type; NULL: empty */
+    unsigned smpp_window;         /* outstanding submit_sm; 0 = 10 */
+    unsigned smpp_rate;           /* submit_sm per second; 0 = unlimited */
+    unsigned enquire_link_ms;     /* 0 = 30 s */
 } rsp_smsr_daemon_opts;
 
 /* Runs until SIGTERM/SIGINT; in-flight operations stay in the store, resumable by any worker. */

@@ -321,6 +321,10 @@ rsp_err rsp_smsr_daemon_run(const rsp_smsr_daemon_opts *o, rsp_diag *diag)
         eo.system_id = o->system_id ? o->system_id : "smsr";
         eo.password = o->password ? o->password : "smsr";
         eo.address_range = o->msisdn;
+        eo.system_type = o->system_type;
+        eo.window = o->smpp_window;
+        eo.rate = o->smpp_rate;
+        eo.enquire_link_ms = o->enquire_link_ms;
         eo.reconnect_min_ms = 100;
         eo.reconnect_max_ms = 2000;
         eo.on_deliver = on_deliver;
@@ -360,6 +364,14 @@ rsp_err rsp_smsr_daemon_run(const rsp_smsr_daemon_opts *o, rsp_diag *diag)
         so.tls_key = o->tls_key;
         so.tls_ca = o->tls_ca;
         so.port_file = o->port_file;
+        if (o->svc) {
+            so.metrics_listen = o->svc->metrics_listen;
+            so.max_connections = o->svc->max_connections;
+            so.max_pending = o->svc->max_pending;
+            so.stop_grace_ms = o->svc->stop_grace_ms;
+            so.callback_queue = o->svc->callback_queue;
+            so.callback_timeout_ms = o->svc->callback_timeout_ms;
+        }
         so.handlers = h;
         so.n_handlers = nh;
         so.on_stop = on_svc_stop;
