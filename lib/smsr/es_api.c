@@ -56,19 +56,36 @@ static bool usable_reply_to(const char *r)
     return r && *r && !strstr(r, "/addressing/anonymous") && !strstr(r, "/addressing/none");
 }
 
-/* A ReplyTo outside the caller's configured callback URLs: refused before anything is queued. */
+/* A ReplyTo outside the caller's configured callback URLs: refused before anything is queued. With
+ * no --callbacks at all no URL is the caller's, so every ReplyTo is refused the same way: the SM-SR
+ * never posts to an address a peer merely names (Prefer: wait and njiwa's request-response need none). */
 static bool reply_to_refused(rsp_smsr_es *x, rsp_es_call *call, const char *who)
 {
     const rsp_es_msg *m = rsp_es_call_msg(call);
     const char *rt = m ? m->wsa.reply_to : NULL;
-    /* no callback configuration at all: unchecked (the daemon warns at start); any: strict */
-    if (!usable_reply_to(rt) || !x->cb.n || smsr_callbacks_allow(&x->cb, who, rt))
+    if (!usable_reply_to(rt) || smsr_callbacks_allow(&x->cb, who, rt))
         return false;
     char u[120];
     rsp_http_log_escape(rt, strlen(rt), u, sizeof(u));
     RSP_LOGN(RSP_SS_SMSR, "ReplyTo refused", "who=%s reply_to=\"%s\"", who, u);
     rsp_es_call_reject(call, "1.1", "1.2", "ReplyTo", "ReplyTo is not a callback URL configured for the caller");
     return true;
+}
+
+rsp_err smsr_es_reply_begin(rsp_smsr_es *x, rsp_es_call *call, const rsp_smsr_request *rq, int64_t op_id,
+                            bool audit, int64_t *reply_id)
+{
+    const rsp_es_msg *m = rsp_es_call_msg(call);
+    *reply_id = 0;
+    if (!x || !x->ob || !m || !usable_reply_to(m->wsa.reply_to) || m->dialect == RSP_ES_DIALECT_NJIWA ||
+        m->func->mode == RSP_ES_SYNC || rsp_svc_dispatch_prefers_wait(x->svc))
+        return RSP_OK;
+    return smsr_reply_record(x->e, m, rq, op_id, audit, reply_id);
+}
+
+bool smsr_es_reply_to_refused(rsp_smsr_es *x, rsp_es_call *call, const char *who)
+{
+    return x && reply_to_refused(x, call, who);
 }
 
 /* Queues rq; answers now when it settled at once (a refusal, a replay), else when it settles. */
@@ -84,14 +101,11 @@ static rsp_err queue(rsp_smsr_es *x, rsp_es_call *call, const rsp_smsr_request *
     snprintf(w.who, sizeof(w.who), "%s", rq->requester);
     if (r.status[0])
         return finish(x->e, &w, &r);
-    const rsp_es_msg *m = rsp_es_call_msg(call);
     /* Durable result: a callback (a usable ReplyTo; not Prefer: wait, not njiwa's request-response
      * calls: those answer in the HTTP response), recorded before the endpoint gives its 202. A crash
      * between the operation's commit and this one loses nothing promised: the caller has no 202 and
      * retries with the same FCID (a replay records it). */
-    if (x->ob && m && usable_reply_to(m->wsa.reply_to) && m->dialect != RSP_ES_DIALECT_NJIWA &&
-        m->func->mode != RSP_ES_SYNC && !rsp_svc_dispatch_prefers_wait(x->svc) &&
-        (err = smsr_reply_record(x->e, m, rq, r.op_id, audit, &w.reply_id)) != RSP_OK)
+    if ((err = smsr_es_reply_begin(x, call, rq, r.op_id, audit, &w.reply_id)) != RSP_OK)
         return err;
     waiting *nw = smsr_grow(x->w, x->n, &x->cap, sizeof(*nw));
     if (!nw)
@@ -478,6 +492,27 @@ static void answer(rsp_smsr_es *x, const waiting *w, const rsp_smsr_result *r)
         rsp_store_outbox_reply_move(x->e->st, w->reply_id, NULL, NULL);
 }
 
+void smsr_es_reply_answer(rsp_smsr_es *x, rsp_es_call *call, int64_t reply_id, const rsp_smsr_result *r)
+{
+    if (!x) {
+        if (r)
+            smsr_call_answer(call, r);
+        else
+            rsp_es_call_reject(call, "8.7", "3.7", NULL, "SM-SR stopping; the operation continues");
+        return;
+    }
+    waiting w = {0, call, false, reply_id, RSP_SMSR_ROLE_SMDP, ""};
+    answer(x, &w, r);
+}
+
+rsp_smsr_es *smsr_es_of(const rsp_es_handler *h, size_t n)
+{
+    for (size_t i = 0; h && i < n; i++)
+        if (h[i].fn == on_call)
+            return h[i].ctx;
+    return NULL;
+}
+
 void rsp_smsr_es_poll(rsp_smsr_es *x)
 {
     for (size_t i = 0; i < x->n;) {
@@ -516,7 +551,7 @@ rsp_err rsp_smsr_es_send(void *ctx, const char *url, const char *ctype, const ch
         x->muted_hit = true;
         return RSP_OK;
     }
-    if (x->cb.n && !smsr_callbacks_allow_any(&x->cb, url)) {
+    if (!smsr_callbacks_allow_any(&x->cb, url)) { /* none configured: nowhere to post */
         char u[120];
         rsp_http_log_escape(url, strlen(url), u, sizeof(u));
         RSP_LOGN(RSP_SS_SMSR, "callback refused: under no configured prefix", "url=\"%s\"", u);
@@ -537,7 +572,7 @@ rsp_err rsp_smsr_es_outbox(rsp_smsr_es *x, rsp_svc *svc, const char *worker, con
     o.owner = SMSR_OWNER;
     o.worker = worker;
     if (!x->cb.n)
-        RSP_LOGN(RSP_SS_SMSR, "ReplyTo addresses are not checked", "why=\"no callback URLs configured (--callbacks)\"");
+        RSP_LOGN(RSP_SS_SMSR, "every ReplyTo is refused", "why=\"no callback URLs configured (--callbacks)\"");
     if ((err = rsp_svc_outbox_new(svc, &o, &x->ob)) != RSP_OK)
         return rsp_diag_set(diag, err, "cannot start the outbox");
     return rsp_metrics_add(rsp_svc_metrics(svc), RSP_METRIC_COUNTER, "rsp_smsr_notifications_no_url_total",

@@ -70,16 +70,30 @@ rsp_err smsr_outbox_move(rsp_smsr *e, const smsr_callbacks *cb, rsp_svc_outbox *
                          smsr_mover_stats *st);
 
 /* ---- wiring (es_api.c; the daemon calls these) ---- */
+/* ES3's share of the ES4 endpoint state (es3.c, whose handlers are merged with es_api.c's): x found
+ * in the merged handler table (NULL when none of es_api.c's is there; the functions below then check
+ * nothing, record nothing and answer plainly). */
+rsp_smsr_es *smsr_es_of(const struct rsp_es_handler *h, size_t n);
+/* The strict ReplyTo check of ES4 for who's call; true: already rejected 1.1 / 1.2. */
+bool smsr_es_reply_to_refused(rsp_smsr_es *x, rsp_es_call *call, const char *who);
+/* Records the durable pending reply of op_id when call is answered by callback (a usable ReplyTo, not
+ * njiwa, not SYNC, not Prefer: wait, and an outbox attached); *reply_id 0 when none is needed. */
+rsp_err smsr_es_reply_begin(rsp_smsr_es *x, rsp_es_call *call, const rsp_smsr_request *rq, int64_t op_id,
+                            bool audit, int64_t *reply_id);
+/* Answers call with r (NULL: 8.7 / 3.7, the SM-SR stops and the operation continues); when reply_id
+ * carries the result, the endpoint's own callback is muted (the outbox row is the one copy). */
+void smsr_es_reply_answer(rsp_smsr_es *x, rsp_es_call *call, int64_t reply_id, const rsp_smsr_result *r);
+
 /* svc's es_send: the endpoint's callbacks of calls without a durable reply go to the outbox (put);
- * those with one are muted (the reply is the one copy). With callbacks configured, a URL under no
- * peer's prefix is refused (RSP_ERR_DENIED, logged): the ES3 handlers do not check their caller's
- * ReplyTo, this keeps the SM-SR from posting where no peer is configured. ctx: the rsp_smsr_es. */
+ * those with one are muted (the reply is the one copy). A URL under no configured peer's prefix (any
+ * URL when none is configured) is refused (RSP_ERR_DENIED, logged): the ES3 handlers do not check their
+ * caller's ReplyTo, this keeps the SM-SR from posting where no peer is configured. ctx: the rsp_smsr_es. */
 rsp_err rsp_smsr_es_send(void *ctx, const char *url, const char *ctype, const char *action, const uint8_t *body,
                          size_t len);
 /* Attaches svc's durable outbox (created here, rows of owner "smsr", leases held as worker) and the
  * peers' callback URLs ("ID=PREFIX[,ID=PREFIX...]"). With at least one entry a ReplyTo outside the caller's
- * prefixes is refused (1.1 / 1.2); with none (NULL) ReplyTo is not checked (logged at start) and no
- * notification has a URL; registers rsp_smsr_notifications_no_url_total. */
+ * prefixes is refused (1.1 / 1.2); with none (NULL) every usable ReplyTo is refused the same way (logged
+ * at start) and no notification has a URL; registers rsp_smsr_notifications_no_url_total. */
 rsp_err rsp_smsr_es_outbox(rsp_smsr_es *x, rsp_svc *svc, const char *worker, const char *callbacks, rsp_diag *diag);
 
 #endif

@@ -30,8 +30,10 @@ export RSP_SMSR_MASTER_KEY=000102030405060708090A0B0C0D0E0F101112131415161718191
   "$BIN" ci issue --dir "$tmp/pki" --role smdp --id SMDP-B --out "$tmp/dp" >/dev/null || bad "certificates"
 
 SP=$(port)
+CB0=$(port) # the callback listener's port below: a ReplyTo must lie under the caller's --callbacks prefix
 "$BIN" smsc --listen 127.0.0.1:$SP >"$tmp/smsc.log" 2>&1 & pids+=($!)
 "$BIN" smsr run --db "$DB" --smsc 127.0.0.1:$SP --msisdn $SMSR --worker w1 --tick-ms 50 --por-wait 2 \
+  --callbacks "$MNO=https://127.0.0.1:$CB0/,$MNO=https://127.0.0.1:1/" \
   --listen 127.0.0.1:0 --port-file "$tmp/es.port" --tls-cert "$tmp/sr/tls.crt.pem" --tls-key "$tmp/sr/key.pem" \
   --tls-ca "$tmp/sr/ca.crt.pem" --m2msp-ids SP1 --smdp-ids SMDP-B --ci "$tmp/pki" --transport-key 000102030405060708090a0b0c0d0e0f \
   --admin-listen 127.0.0.1:0 --admin-port-file "$tmp/admin.port" >"$tmp/smsr.log" 2>&1 &
@@ -85,8 +87,8 @@ r=$(op AuditEIS --eid $E1 --wait --json); rc=$?
 [ $rc = 0 ] && [ "$(echo "$r" | jq -r '[.outcome, .via, .result.eis.profiles[0].iccid] | join(" ")')" = "executed http-response $ICC1" ] \
   && ok "AuditEIS --wait (Prefer: wait): done over SMS" || bad "AuditEIS wait ($rc): $r"
 # --wait with a callback listener of our own: 202, then the result POSTed to ReplyTo
-CB=$(port)
-r=$(op AuditEIS --eid $E0 --wait --callback-listen 127.0.0.1:$CB --json --timeout 15); rc=$?
+CB=$CB0
+r=$(op AuditEIS --eid $E0 --wait --callback-listen 127.0.0.1:0 --json --timeout 15); rc=$?
 [ $rc = 0 ] && [ "$(echo "$r" | jq -r '[.outcome, .via, .http_status, .result.eis.eumSignedInfo.eid] | join(" ")')" = "executed callback 202 $E0" ] \
   && ok "AuditEIS --wait --callback-listen: result by callback" || bad "callback ($rc): $r"
 # without --wait, the result to go to a ReplyTo of the caller's (here a closed port): accepted, the MessageID printed
@@ -205,7 +207,7 @@ if "$BIN" smdp run --help >/dev/null 2>&1; then
   E2=${EIDS[2]}
   # JSON, the result by callback to our listener (JSON results are routed by path: ReplyTo ends /es2/DownloadProfile)
   opb es2.DownloadProfile --eid $E2 --smsr-id SMSR-T --profile-type TB --enable-profile --json --wait \
-    --callback-listen 127.0.0.1:$(port) --binding json >"$tmp/dl.json" &
+    --callback-listen 127.0.0.1:0 --binding json >"$tmp/dl.json" &
   DLP=$!
   for i in $(seq 200); do grep -q "DownloadProfile accepted" "$tmp/smdp.log" && break; sleep 0.05; done
   # ES2.GetEIS (bare name, --iface es2) meanwhile: 503 while the download is pending, sent again until
