@@ -20,9 +20,12 @@ trap cleanup EXIT
 fail=0
 ok() { echo "ok - $*"; }
 bad() { echo "FAIL - $*"; fail=1; }
-# left DIR: the pids of DIR/pids still running an rsp
-left() { awk '{print $2}' "$1/pids" 2>/dev/null | while read -r p; do
-  grep -qa rsp "/proc/$p/cmdline" 2>/dev/null && echo "$p"; done; }
+# left DIR: the pids of DIR/pids still running that daemon (its command line names DIR, or for the
+# SMSC, which gets no path, is `rsp smsc`): a pid reused by another test's process does not count
+left() { while read -r name p; do
+  c=$(tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline")
+  case $c in *"$1"*) echo "$p";; *" smsc --listen "*) [ "$name" = smsc ] && echo "$p";; esac
+done <"$1/pids"; }
 
 out=$("$RSP" demo --euiccs 3 --concurrency 1 --json --keep "$tmp/d" --profile "$PKG" 2>"$tmp/d.err"); rc=$?
 J=$(echo "$out" | tail -1)
