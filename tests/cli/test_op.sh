@@ -30,7 +30,9 @@ export RSP_SMSR_MASTER_KEY=000102030405060708090A0B0C0D0E0F101112131415161718191
   "$BIN" ci issue --dir "$tmp/pki" --role smdp --id SMDP-B --out "$tmp/dp" >/dev/null || bad "certificates"
 
 SP=$(port)
-CB0=$(port) # the callback listener's port below: a ReplyTo must lie under the caller's --callbacks prefix
+# the callback listener's port below (a ReplyTo must lie under the caller's --callbacks prefix): below the
+# kernel's ephemeral range (32768-60999), so no outgoing connection of this machine holds it
+CB0=$((10000 + (RANDOM * 3 + $$) % 22000))
 "$BIN" smsc --listen 127.0.0.1:$SP >"$tmp/smsc.log" 2>&1 & pids+=($!)
 "$BIN" smsr run --db "$DB" --smsc 127.0.0.1:$SP --msisdn $SMSR --worker w1 --tick-ms 50 --por-wait 2 \
   --callbacks "$MNO=https://127.0.0.1:$CB0/,$MNO=https://127.0.0.1:1/" \
@@ -88,7 +90,7 @@ r=$(op AuditEIS --eid $E1 --wait --json); rc=$?
   && ok "AuditEIS --wait (Prefer: wait): done over SMS" || bad "AuditEIS wait ($rc): $r"
 # --wait with a callback listener of our own: 202, then the result POSTed to ReplyTo
 CB=$CB0
-r=$(op AuditEIS --eid $E0 --wait --callback-listen 127.0.0.1:0 --json --timeout 15); rc=$?
+r=$(op AuditEIS --eid $E0 --wait --callback-listen 127.0.0.1:$CB --json --timeout 15); rc=$?
 [ $rc = 0 ] && [ "$(echo "$r" | jq -r '[.outcome, .via, .http_status, .result.eis.eumSignedInfo.eid] | join(" ")')" = "executed callback 202 $E0" ] \
   && ok "AuditEIS --wait --callback-listen: result by callback" || bad "callback ($rc): $r"
 # without --wait, the result to go to a ReplyTo of the caller's (here a closed port): accepted, the MessageID printed
