@@ -242,6 +242,26 @@ void rsp_smsr_es_set_es1(rsp_smsr_es *x, const rsp_smsr_es1_trust *t);
 void rsp_smsr_es_stop(rsp_smsr_es *x);
 void rsp_smsr_es_free(rsp_smsr_es *x);
 
+/* ---- AuditEIS (audit.c): the card's GET STATUS answer ---- */
+/* One ISD-P of a GET STATUS answer: E3 {4F AID, 9F70 life cycle state, [53 flags], [8F quota],
+ * [91 free memory]} (docs/modules/euicc.md; flags: 01 fall-back, 02 emergency, 04 test). */
+typedef struct rsp_smsr_isdp_status {
+    uint8_t aid[16];
+    size_t aid_len;  /* 5..16 */
+    uint8_t lcs;     /* 07 selectable, 0F personalized, 1F disabled, 3F enabled */
+    bool has_flags, has_quota, has_free;
+    uint8_t flags;
+    uint32_t quota, free_mem;
+} rsp_smsr_isdp_status;
+#define RSP_SMSR_STATUS_MAX 32 /* ISD-Ps in one answer */
+/* Parses the data of a GET STATUS answer (a sequence of E3, outside input): at most cap entries
+ * into out, *n of them. Each E3 needs 4F (5..16 bytes) and 9F70 (1 byte); 53 is 1 byte, 8F and 91
+ * 4 bytes; a tag twice in one E3, another top-level tag, an empty answer or a bad TLV is
+ * an error (RSP_ERR_FORMAT, _LENGTH, _TRUNCATED) with the offset in diag; other tags inside E3 are
+ * skipped. */
+rsp_err rsp_smsr_status_parse(const uint8_t *p, size_t len, rsp_smsr_isdp_status *out, size_t cap, size_t *n,
+                              rsp_diag *d);
+
 /* ---- The daemon (daemon.c): ESME to the SMSC, the engine pumped on a timer ---- */
 struct rsp_svc_opts;
 typedef struct rsp_smsr_daemon_opts {

@@ -58,6 +58,38 @@ static rsp_err signed_info_of(const rsp_store_eis *s, rsp_es_eis *eis)
     return err;
 }
 
+/* The store's POL2 bits back into the es layer's rules (the inverse of smsr_pol2_of: Subject is
+ * always PROFILE). No bit: no Pol2 element at all. */
+static rsp_err pol2_es(uint32_t bits, rsp_es_pol2 **out)
+{
+    static const struct {
+        uint32_t bit;
+        int action, qualification;
+    } map[] = {{RSP_STORE_POL2_ENABLE_NOT_ALLOWED, RSP_ES_POL2_ENABLE, RSP_ES_POL2_NOT_ALLOWED},
+               {RSP_STORE_POL2_DISABLE_NOT_ALLOWED, RSP_ES_POL2_DISABLE, RSP_ES_POL2_NOT_ALLOWED},
+               {RSP_STORE_POL2_DELETE_NOT_ALLOWED, RSP_ES_POL2_DELETE, RSP_ES_POL2_NOT_ALLOWED},
+               {RSP_STORE_POL2_DISABLE_AUTO_DELETE, RSP_ES_POL2_DISABLE, RSP_ES_POL2_AUTO_DELETE}};
+    *out = NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+        n += (bits & map[i].bit) != 0;
+    if (!n)
+        return RSP_OK;
+    rsp_es_pol2 *p = calloc(1, sizeof(*p));
+    rsp_es_pol2_rule *r = calloc(n, sizeof(*r));
+    if (!p || !r) {
+        free(p);
+        free(r);
+        return RSP_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+        if (bits & map[i].bit)
+            r[p->rules.n++] = (rsp_es_pol2_rule){RSP_ES_POL2_SUBJECT_PROFILE, map[i].action, map[i].qualification};
+    p->rules.v = r;
+    *out = p;
+    return RSP_OK;
+}
+
 static bool created_by(void *ctx, const rsp_store_profile *p)
 {
     return strcmp(p->smdp_id, (const char *)ctx) == 0;
@@ -111,6 +143,8 @@ rsp_err smsr_eis_of(rsp_smsr *e, const rsp_store_eis *s, bool (*keep)(void *ctx,
                                                             : RSP_ES_STATE_INSTALL_IN_PROGRESS;
         if (!o->iccid || !o->mno_id || !o->smdp_id || (p->profile_type[0] && !o->profile_type))
             err = RSP_ERR_NOMEM;
+        if (err == RSP_OK)
+            err = pol2_es(p->pol2, &o->pol2);
         if (err == RSP_OK && al >= 5 && al <= 16 && rsp_hex_decode_fixed(p->isdp_aid, aid, al, NULL) == RSP_OK)
             err = rsp_buf_set(&o->isd_p_aid, aid, al);
     }

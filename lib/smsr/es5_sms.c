@@ -11,6 +11,7 @@
 #include "rsp/rapdu.h"
 #include "rsp/scp80.h"
 #include "rsp/sms.h"
+#include "smsr_audit.h"
 #include "smsr_int.h"
 
 void rsp_smsr_packet_clear(rsp_smsr_packet *p)
@@ -315,7 +316,10 @@ static rsp_err settle(rsp_smsr *e, const char *eid, int64_t op_id, int64_t gen, 
     char msg[96];
     switch (next) {
     case RSP_SMSR_STEP_DONE:
-        if ((err = smsr_apply_done(e, fn, &op, &t)) == RSP_OK)
+        err = smsr_apply_done(e, fn, &op, &t);
+        if (err == RSP_OK && fn == RSP_SMSR_FN_AUDIT) /* the answer shows the card's truth (audit.c) */
+            err = smsr_audit_done(e, &op, data, data_len, now);
+        if (err == RSP_OK)
             err = smsr_finish(e, &op, &fence, RSP_STORE_OP_AWAITING, next, NULL, NULL, NULL, now);
         break;
     case RSP_SMSR_STEP_FAILED:

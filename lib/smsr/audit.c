@@ -1,0 +1,206 @@
+/* ES4/ES3.AuditEIS refreshes the EIS: the card's GET STATUS answer (E3 entries, one per ISD-P:
+ * 4F AID, 9F70 life cycle state, 53 flags, 8F quota, 91 free; docs/modules/euicc.md) is parsed as
+ * outside input, and the stored profiles that differ from the card's truth are updated, each change
+ * recorded in the audit trail ("smsr.audit.changed"), before the operation settles, so the answer
+ * (built from the store) shows what the card said. A card changes state without the SM-SR when the
+ * device disables a test or emergency profile locally, or the fall-back fires on network loss. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rsp/log.h"
+#include "rsp/rapdu.h"
+#include "rsp/tlv.h"
+#include "smsr_audit.h"
+#include "smsr_int.h"
+
+/* One field of an E3 entry: seen once, its exact length (0: 5..16, an AID). */
+static rsp_err field(rsp_tlv_reader *r, const rsp_tlv *t, size_t want, bool *seen, rsp_diag *d)
+{
+    if (*seen)
+        return rsp_diag_set_at(d, RSP_ERR_FORMAT, r->base + t->offset, "GET STATUS: tag %X twice in one E3",
+                               (unsigned)t->tag);
+    *seen = true;
+    if (want ? t->len != want : (t->len < 5 || t->len > 16))
+        return rsp_diag_set_at(d, RSP_ERR_LENGTH, r->base + t->offset, "GET STATUS: tag %X of length %zu",
+                               (unsigned)t->tag, t->len);
+    return RSP_OK;
+}
+
+static rsp_err entry(rsp_tlv_reader *parent, const rsp_tlv *e3, rsp_smsr_isdp_status *s, rsp_diag *d)
+{
+    memset(s, 0, sizeof(*s));
+    rsp_tlv_reader r;
+    rsp_tlv_reader_nested(&r, parent, e3);
+    bool aid = false, lcs = false;
+    rsp_tlv t;
+    rsp_err err;
+    while ((err = rsp_tlv_next(&r, &t)) == RSP_OK) {
+        switch (t.tag) {
+        case 0x4F:
+            if ((err = field(&r, &t, 0, &aid, d)) == RSP_OK) {
+                memcpy(s->aid, t.value, t.len);
+                s->aid_len = t.len;
+            }
+            break;
+        case 0x9F70:
+            if ((err = field(&r, &t, 1, &lcs, d)) == RSP_OK)
+                s->lcs = t.value[0];
+            break;
+        case 0x53:
+            if ((err = field(&r, &t, 1, &s->has_flags, d)) == RSP_OK)
+                s->flags = t.value[0];
+            break;
+        case 0x8F:
+            if ((err = field(&r, &t, 4, &s->has_quota, d)) == RSP_OK)
+                s->quota = rsp_be32(t.value);
+            break;
+        case 0x91:
+            if ((err = field(&r, &t, 4, &s->has_free, d)) == RSP_OK)
+                s->free_mem = rsp_be32(t.value);
+            break;
+        default: break; /* GlobalPlatform allows more (privileges, ...): not ours to judge */
+        }
+        if (err)
+            return err;
+    }
+    if (err != RSP_ERR_END) {
+        if (d)
+            *d = r.diag;
+        return err;
+    }
+    if (!aid || !lcs)
+        return rsp_diag_set_at(d, RSP_ERR_FORMAT, parent->base + e3->offset, "GET STATUS: E3 without %s",
+                               aid ? "9F70 (life cycle state)" : "4F (AID)");
+    return RSP_OK;
+}
+
+rsp_err rsp_smsr_status_parse(const uint8_t *p, size_t len, rsp_smsr_isdp_status *out, size_t cap, size_t *n,
+                              rsp_diag *d)
+{
+    if (!out || !n || (!p && len))
+        return RSP_ERR_INVAL;
+    *n = 0;
+    if (!len)
+        return rsp_diag_set(d, RSP_ERR_FORMAT, "GET STATUS: no data");
+    rsp_tlv_reader r;
+    rsp_tlv_reader_init(&r, p, len, RSP_TLV_DER);
+    rsp_tlv t;
+    rsp_err err;
+    while ((err = rsp_tlv_next(&r, &t)) == RSP_OK) {
+        if (t.tag != 0xE3)
+            return rsp_diag_set_at(d, RSP_ERR_FORMAT, t.offset, "GET STATUS: tag %X where E3 was expected",
+                                   (unsigned)t.tag);
+        if (*n == cap)
+            return rsp_diag_set_at(d, RSP_ERR_LENGTH, t.offset, "GET STATUS: more than %zu ISD-Ps", cap);
+        if ((err = entry(&r, &t, &out[*n], d)) != RSP_OK)
+            return err;
+        (*n)++;
+    }
+    if (err != RSP_ERR_END) {
+        if (d)
+            *d = r.diag;
+        return err;
+    }
+    return RSP_OK;
+}
+
+/* The store's state of a card life cycle state: 3F enabled, 1F disabled, else (07 selectable,
+ * 0F personalized) created: installed but not yet usable. */
+static rsp_store_profile_state state_of(uint8_t lcs)
+{
+    return lcs == 0x3F ? RSP_STORE_PROFILE_ENABLED
+           : lcs == 0x1F ? RSP_STORE_PROFILE_DISABLED
+                         : RSP_STORE_PROFILE_CREATED;
+}
+
+static const char *state_name(rsp_store_profile_state s)
+{
+    return s == RSP_STORE_PROFILE_ENABLED    ? "enabled"
+           : s == RSP_STORE_PROFILE_DISABLED ? "disabled"
+           : s == RSP_STORE_PROFILE_CREATED  ? "created"
+                                             : "in-creation";
+}
+
+/* Applies one entry's state and fall-back flag to its stored profile when they differ. pass 0
+ * applies what is taken away (a disabling, the flag off), pass 1 what is given (an enabling, the
+ * flag on), so that the store's "one enabled profile per card" holds between the two. */
+static rsp_err apply(rsp_smsr *e, const rsp_store_op *op, rsp_store_profile *p, const rsp_smsr_isdp_status *s,
+                     int pass, int64_t now)
+{
+    rsp_store_profile_state st = state_of(s->lcs);
+    bool fb = s->has_flags && (s->flags & 0x01) != 0;
+    rsp_err err = RSP_OK;
+    char d[96];
+    if (s->has_flags && fb != p->fallback && (pass == 1) == fb) {
+        snprintf(d, sizeof(d), "%s fallback %s", p->iccid, fb ? "on" : "off");
+        p->fallback = fb;
+        if ((err = rsp_store_profile_put(e->st, p)) == RSP_OK)
+            err = smsr_audit(e, op->eid, p->iccid, op->id, "smsr.audit.changed", d, now);
+    }
+    if (err || st == p->state || (pass == 1) != (st == RSP_STORE_PROFILE_ENABLED))
+        return err;
+    snprintf(d, sizeof(d), "%s state %s->%s", p->iccid, state_name(p->state), state_name(st));
+    if ((err = rsp_store_profile_set_state(e->st, p->iccid, st)) == RSP_OK)
+        err = smsr_audit(e, op->eid, p->iccid, op->id, "smsr.audit.changed", d, now);
+    p->state = st;
+    return err;
+}
+
+rsp_err smsr_audit_refresh(rsp_smsr *e, const rsp_store_op *op, const uint8_t *por_data, size_t len, int64_t now,
+                           size_t *changes, rsp_diag *d)
+{
+    size_t dummy;
+    changes = changes ? changes : &dummy;
+    *changes = 0;
+    rsp_rapdu_resp r;
+    rsp_err err = rsp_rapdu_resp_parse(rsp_rapdu_detect(por_data, len), por_data, len, &r, d);
+    if (err == RSP_OK && r.n == 0)
+        err = rsp_diag_set(d, RSP_ERR_FORMAT, "no R-APDU");
+    rsp_smsr_isdp_status *s = calloc(RSP_SMSR_STATUS_MAX, sizeof(*s));
+    size_t n = 0;
+    if (err == RSP_OK && !s)
+        err = RSP_ERR_NOMEM;
+    if (err == RSP_OK)
+        err = rsp_smsr_status_parse(r.rsps[r.n - 1].p, r.rsps[r.n - 1].len, s, RSP_SMSR_STATUS_MAX, &n, d);
+    if (err != RSP_OK && err != RSP_ERR_NOMEM)
+        err = RSP_ERR_FORMAT; /* whatever the parsers said (truncated, tag, length): unreadable; diag has it */
+    rsp_store_profile *all = NULL;
+    size_t np = 0;
+    if (err == RSP_OK)
+        err = rsp_store_profile_list(e->st, op->eid, &all, &np);
+    for (int pass = 0; err == RSP_OK && pass < 2; pass++)
+        for (size_t i = 0; err == RSP_OK && i < n; i++) {
+            char hex[33];
+            rsp_hex_encode_upper(s[i].aid, s[i].aid_len, hex, sizeof(hex));
+            for (size_t k = 0; err == RSP_OK && k < np; k++) {
+                if (strcmp(all[k].isdp_aid, hex) != 0)
+                    continue;
+                rsp_store_profile before = all[k];
+                err = apply(e, op, &all[k], &s[i], pass, now);
+                *changes += before.state != all[k].state || before.fallback != all[k].fallback;
+            }
+        }
+    free(all);
+    free(s);
+    return err;
+}
+
+rsp_err smsr_audit_done(rsp_smsr *e, const rsp_store_op *op, const uint8_t *por_data, size_t len, int64_t now)
+{
+    rsp_diag d;
+    rsp_diag_clear(&d);
+    size_t n = 0;
+    rsp_err err = smsr_audit_refresh(e, op, por_data, len, now, &n, &d);
+    char m[160];
+    if (err == RSP_ERR_FORMAT) {
+        /* the card said 9000 but its data is unreadable: the stored EIS stands, and the trail says so */
+        RSP_LOGN(RSP_SS_SMSR, "AuditEIS: GET STATUS answer unreadable", "eid=%s op=%lld why=%s", op->eid,
+                 (long long)op->id, rsp_diag_str(&d, err, m, sizeof(m)));
+        return smsr_audit(e, op->eid, NULL, op->id, "smsr.audit.unreadable", rsp_err_name(err), now);
+    }
+    if (err == RSP_OK && n)
+        RSP_LOGN(RSP_SS_SMSR, "AuditEIS: EIS refreshed from the card", "eid=%s op=%lld changes=%zu", op->eid,
+                 (long long)op->id, n);
+    return err;
+}
