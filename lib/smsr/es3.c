@@ -23,7 +23,7 @@
 #include "rsp/scp80.h"
 #include "rsp/sms.h"
 #include "es3_relay.h"
-#include "smsr_int.h"
+#include "smsr_outbox.h"
 
 /* ES3_SCP03T_MAX: an SCP03t body (84 init, 85 auth + first 86, or one 86 segment of 1,024 plaintext
  * bytes: about 1,100 bytes on the wire) goes whole in one admin script; 4 KiB leaves room and keeps
@@ -40,6 +40,7 @@ typedef struct pend {
     int64_t op_id;     /* P_DELETE */
     int64_t deadline;
     rsp_es_call *call;
+    int64_t reply_id;  /* P_DELETE: 0, or the durable pending reply that carries the result */
 } pend;
 
 struct smsr_es3 {
@@ -53,6 +54,7 @@ struct smsr_es3 {
     size_t n, cap;
     smsr_https *https;   /* ES5 over HTTPS (SCP03t bodies), or NULL */
     uint64_t tags;
+    rsp_smsr_es *es;     /* borrowed, found at merge: strict ReplyTo, durable results, muting; or NULL */
 };
 
 /* The calling SM-DP's CN into who, or a rejection (false). */
@@ -63,7 +65,7 @@ static bool smdp_of(smsr_es3 *x, rsp_es_call *call, char who[RSP_STORE_ID_LEN])
         rsp_es_call_reject(call, "1.1", "1.2", NULL, "ES3 is for SM-DPs only");
         return false;
     }
-    return true;
+    return !smsr_es_reply_to_refused(x->es, call, who); /* ES4's rule: the SM-DP's configured URLs only */
 }
 
 static rsp_err pend_add(smsr_es3 *x, const pend *p)
@@ -98,7 +100,7 @@ static rsp_err send_script(smsr_es3 *x, rsp_es_call *call, pend_kind kind, const
     rsp_smsr_packet pkt;
     rsp_err err = build(x, eid, apdus, n, now, &pkt);
     if (err == RSP_OK) {
-        pend p = {kind, "", "", pkt.counter, 0, now + ES3_WAIT_S, call};
+        pend p = {kind, "", "", pkt.counter, 0, now + ES3_WAIT_S, call, 0};
         snprintf(p.eid, sizeof(p.eid), "%s", eid);
         snprintf(p.iccid, sizeof(p.iccid), "%s", iccid ? iccid : "");
         if ((err = pend_add(x, &p)) == RSP_OK)
@@ -249,7 +251,7 @@ static rsp_err send_https(smsr_es3 *x, rsp_es_call *call, const rsp_es_send_data
                                   "SCP03t needs an admin session (SCP81): this SM-SR runs without --admin-listen");
     if (!smsr_https_reachable(x->https, q->eid))
         return rsp_es_call_reject(call, "8.4", "4.2", NULL, "SCP03t needs an admin session: no SCP81 PSK for this eUICC");
-    pend pd = {P_HTTPS, "", "", ++x->tags, 0, INT64_MAX, call};
+    pend pd = {P_HTTPS, "", "", ++x->tags, 0, INT64_MAX, call, 0};
     snprintf(pd.eid, sizeof(pd.eid), "%s", q->eid);
     snprintf(pd.iccid, sizeof(pd.iccid), "%s", p->iccid);
     rsp_err err = pend_add(x, &pd);
@@ -336,6 +338,20 @@ static rsp_err on_completed(void *hctx, rsp_es_call *call)
     return err != RSP_OK ? err : rsp_es_call_complete(call);
 }
 
+/* A call waiting for engine operation op_id (rq as submitted). With a ReplyTo its result is durable:
+ * a pending reply is recorded before the endpoint gives its 202 (es_api.c's rule), so whichever
+ * worker sees the op settle sends it, after a restart too; the in-memory answer is then muted. A
+ * deletion records the Operator's HandleProfileDeletedNotification intent (ONC) as ES4's does, sent
+ * only if the op ends DONE. */
+static rsp_err wait_op(smsr_es3 *x, rsp_es_call *call, const rsp_smsr_request *rq, int64_t op_id)
+{
+    pend p = {P_DELETE, "", "", 0, op_id, 0, call, 0};
+    rsp_err err = smsr_es_reply_begin(x->es, call, rq, op_id, false, &p.reply_id);
+    if (err == RSP_OK && rq->fn == RSP_SMSR_FN_DELETE && rq->iccid && rq->iccid[0])
+        err = smsr_onc_delete_queued(x->e, rq->iccid, op_id, rq->now);
+    return err != RSP_OK ? err : pend_add(x, &p);
+}
+
 /* DeleteISDP and EnableProfile: engine operations (the rows of ES4.DeleteProfile / EnableProfile),
  * requester the SM-DP, whose ownership the engine checks (submit.c). */
 static rsp_err engine_call(smsr_es3 *x, rsp_es_call *call, rsp_smsr_fn fn)
@@ -355,14 +371,28 @@ static rsp_err engine_call(smsr_es3 *x, rsp_es_call *call, rsp_smsr_fn fn)
         return err;
     if (r.status[0])
         return smsr_call_answer(call, &r);
-    pend p = {P_DELETE, "", "", 0, r.op_id, 0, call};
-    return pend_add(x, &p);
+    return wait_op(x, call, &rq, r.op_id);
 }
 
 rsp_err smsr_es3_wait_op(smsr_es3 *x, rsp_es_call *call, int64_t op_id)
 {
-    pend p = {P_DELETE, "", "", 0, op_id, 0, call};
-    return pend_add(x, &p);
+    /* a relay (es3_relay.c): the request as the engine recorded it */
+    rsp_store_op op;
+    memset(&op, 0, sizeof(op));
+    smsr_target t;
+    memset(&t, 0, sizeof(t));
+    rsp_err err = rsp_store_op_get(x->e->st, op_id, &op);
+    if (err == RSP_OK && smsr_target_decode(&op.script, &t) != RSP_OK)
+        t.iccid[0] = 0;
+    rsp_smsr_fn fn = RSP_SMSR_FN_AUDIT;
+    if (err == RSP_OK && rsp_smsr_fn_parse(op.function, &fn) == RSP_OK) {
+        rsp_smsr_request rq = {fn, RSP_SMSR_ROLE_SMDP, op.requester, op.fcid, op.eid, t.iccid, (int64_t)time(NULL), 1};
+        err = wait_op(x, call, &rq, op_id);
+    } else if (err == RSP_OK) {
+        err = RSP_ERR_STATE;
+    }
+    rsp_store_op_clear(&op);
+    return err;
 }
 
 static rsp_err on_delete(void *hctx, rsp_es_call *call)
@@ -498,7 +528,7 @@ void smsr_es3_poll(smsr_es3 *x, int64_t now)
         if (p.kind == P_DELETE) {
             if (rsp_smsr_result_get(x->e, p.op_id, &r) == RSP_OK && r.status[0]) {
                 done = true;
-                smsr_call_answer(p.call, &r);
+                smsr_es_reply_answer(x->es, p.call, p.reply_id, &r);
             }
         } else if (p.kind != P_HTTPS && now > p.deadline) {
             done = true;
@@ -537,6 +567,7 @@ rsp_err smsr_es3_merge(smsr_es3 *x, const rsp_es_handler **h, size_t *n)
     rsp_es_handler *all = calloc(*n + ES3_NH, sizeof(*all));
     if (!all)
         return RSP_ERR_NOMEM;
+    x->es = smsr_es_of(*h, *n);
     if (*n)
         memcpy(all, *h, *n * sizeof(*all));
     memcpy(all + *n, x->h, sizeof(x->h));
@@ -552,7 +583,10 @@ rsp_err smsr_es3_merge(smsr_es3 *x, const rsp_es_handler **h, size_t *n)
 void smsr_es3_stop(smsr_es3 *x)
 {
     for (size_t i = 0; x && i < x->n; i++)
-        rsp_es_call_reject(x->p[i].call, "8.7", "3.7", NULL, "SM-SR stopping");
+        if (x->p[i].kind == P_DELETE) /* the op goes on; a durable reply still carries its result */
+            smsr_es_reply_answer(x->es, x->p[i].call, x->p[i].reply_id, NULL);
+        else
+            rsp_es_call_reject(x->p[i].call, "8.7", "3.7", NULL, "SM-SR stopping");
     if (x)
         x->n = 0;
 }
