@@ -123,7 +123,9 @@ r=$(op UpdatePolicyRules --eid $E3 --iccid $ICC3 --pol2 disable:not-allowed,dele
   grep -q '<Pol2><Rule><Subject>PROFILE</Subject><Action>DISABLE</Action><Qualification>Not-Allowed</Qualification></Rule><Rule><Subject>PROFILE</Subject><Action>DELETE</Action>' "$tmp/pol2.xml" \
   && ok "UpdatePolicyRules --pol2: two rules sent, executed" || bad "pol2 ($rc): $r $(cat "$tmp/pol2.xml")"
 r=$(op GetEIS --body "{\"eid\":\"$E3\"}" --json)
-[ "$(echo "$r" | jq -r '[.outcome, .result.eis.eumSignedInfo.eid] | join(" ")')" = "executed $E3" ] && ok "GetEIS from --body" || bad "--body: $r"
+[ "$(echo "$r" | jq -r '[.outcome, .result.eis.eumSignedInfo.eid] | join(" ")')" = "executed $E3" ] &&
+  [ "$(echo "$r" | jq -c '[.result.eis.profiles[0].pol2.rules[]? | [.action, .qualification]]')" = '[["DISABLE","Not-Allowed"],["DELETE","Not-Allowed"]]' ] \
+  && ok "GetEIS from --body: the POL2 rules stored" || bad "--body: $r"
 op UpdatePolicyRules --eid $E3 --iccid $ICC3 --pol2 enable >/dev/null 2>"$tmp/err"; rc=$?
 [ $rc = 2 ] && grep -q "ACTION:QUALIFICATION" "$tmp/err" && ok "a malformed --pol2 rule: 2" || bad "bad pol2 ($rc)"
 
