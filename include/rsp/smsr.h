@@ -108,6 +108,11 @@ typedef struct rsp_smsr_config {
     enum { RSP_SMSR_ES5_SMS = 0, RSP_SMSR_ES5_HTTPS, RSP_SMSR_ES5_AUTO } es5_transport;
     uint8_t psk_kvn;           /* the SCP81 key version whose PSK makes a card reachable (0x40) */
     int64_t admin_wait;        /* seconds an operation sent over HTTPS waits (trigger + session) */
+    /* NULL, or called once for each operation this engine settles as DONE or FAILED (the worker
+     * that records the outcome), with its function name and the seconds from submit to settle
+     * (the daemon's per-function metrics) */
+    void (*on_settled)(void *arg, const char *function, rsp_store_op_state outcome, int64_t seconds);
+    void *settled_arg;
 } rsp_smsr_config;
 
 void rsp_smsr_config_default(rsp_smsr_config *c);

@@ -32,6 +32,7 @@ typedef struct dmn {
     struct event *tick;
     bool pumping;        /* inside pump(): an admin answer settled synchronously must not re-enter */
     bool stopping;       /* SIGTERM: nothing new is claimed (admin scripts failed by the stop included) */
+    rsp_metric *settled, *latency; /* rsp_smsr_operations_total, rsp_smsr_operation_seconds; NULL: no /metrics */
 } dmn;
 
 /* An engine operation's script in the card's admin session: what its answer settles. */
@@ -117,12 +118,28 @@ static void send_admin(dmn *d, const rsp_smsr_packet *p)
     rsp_smsr_on_admin(d->e, p->eid, p->op_id, p->generation, NULL, 0, true, now_ms() / 1000, NULL);
 }
 
+/* The engine settled an operation on this worker (rsp_smsr_config.on_settled). */
+static void on_settled(void *arg, const char *function, rsp_store_op_state outcome, int64_t seconds)
+{
+    dmn *d = arg;
+    const char *v[2] = {function, outcome == RSP_STORE_OP_DONE ? "done" : "failed"};
+    if (d->settled)
+        rsp_metric_inc(d->settled, v, 1);
+    if (d->latency)
+        rsp_metric_observe(d->latency, v, (double)seconds);
+}
+
 static void pump(dmn *d)
 {
     int64_t now = now_ms() / 1000;
     size_t n = 0;
-    if (rsp_smsr_expire(d->e, now, &n) == RSP_OK && n)
+    if (rsp_smsr_expire(d->e, now, &n) == RSP_OK && n) {
         RSP_LOGN(RSP_SS_SMSR, "operations expired", "n=%zu", n);
+        /* the store expires in one sweep and does not say which functions: counted as "unknown" */
+        const char *v[2] = {"unknown", "expired"};
+        if (d->settled)
+            rsp_metric_inc(d->settled, v, (double)n);
+    }
     if (!rsp_smpp_esme_bound(d->esme))
         return; /* nothing is claimed while the link is down: the queue waits in the store */
     for (int i = 0; i < 64; i++) {
@@ -190,6 +207,17 @@ static rsp_err metrics_register(dmn *d, rsp_metrics *m)
     static const char *const st[] = {"state"};
     rsp_err err = rsp_metrics_add(m, RSP_METRIC_GAUGE, "rsp_smsr_operations", "ES operations in the store by state",
                                   st, 1, NULL, 0, NULL);
+    static const char *const fo[] = {"function", "outcome"};
+    static const double secs[] = {1, 2, 5, 10, 30, 60, 120, 300, 900, 3600, 86400};
+    err = err ? err
+              : rsp_metrics_add(m, RSP_METRIC_COUNTER, "rsp_smsr_operations_total",
+                                "operations settled by this worker, by ES function and outcome (expired: function "
+                                "unknown)",
+                                fo, 2, NULL, 0, &d->settled);
+    err = err ? err
+              : rsp_metrics_add(m, RSP_METRIC_HISTOGRAM, "rsp_smsr_operation_seconds",
+                                "submit to settle (done or failed) of the operations this worker settled", fo, 2,
+                                secs, sizeof(secs) / sizeof(secs[0]), &d->latency);
     err = err ? err
               : rsp_metrics_add(m, RSP_METRIC_COUNTER, "rsp_smsr_sms_in_total",
                                 "SMS received from the SMSC by this worker", NULL, 0, NULL, 0, NULL);
@@ -300,6 +328,8 @@ rsp_err rsp_smsr_daemon_run(const rsp_smsr_daemon_opts *o, rsp_diag *diag)
         cfg.notif_wait = o->notif_wait;
     cfg.master_key = o->master_key;
     cfg.master_key_len = o->master_key_len;
+    cfg.on_settled = on_settled;
+    cfg.settled_arg = &d;
     cfg.es5_transport = o->es5_transport == RSP_SMSR_ES5_HTTPS ? RSP_SMSR_ES5_HTTPS
                         : o->es5_transport == RSP_SMSR_ES5_AUTO ? RSP_SMSR_ES5_AUTO
                                                                 : RSP_SMSR_ES5_SMS;

@@ -267,5 +267,8 @@ rsp_err smsr_finish(rsp_smsr *e, const rsp_store_op *op, const rsp_store_fence *
     rsp_buf_free(&r);
     if (err == RSP_OK)
         err = smsr_cursor_put(e, op->eid, op->id, to, 0, fence ? fence->generation : op->generation, now);
+    if (err == RSP_OK && e->cfg.on_settled) /* committed: this worker settled it */
+        e->cfg.on_settled(e->cfg.settled_arg, op->function, rsp_smsr_step_store_state(to),
+                          now > op->created ? now - op->created : 0);
     return err;
 }

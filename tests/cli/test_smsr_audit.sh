@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# ES4.AuditEIS refreshes the EIS from the card, end to end as separate processes (rsp smsc, rsp euicc
+# run, rsp smsr run started from a --config file): the SM-SR's store is made to disagree with the
+# card (its EIS imported with the profile not the fall-back, as after a lost notification; the state
+# itself cannot be a lie over SMS: the SM-SR reaches a card through its enabled profile's MSISDN, so
+# state changes are checked byte for byte in tests/unit/test_smsr_audit.c), then AuditEIS answers the
+# card's truth (the fall-back flag its GET STATUS reports in tag 53), GetEIS shows it afterwards, and
+# /metrics counts the settled operations per function with their latency.
+. "$(dirname "$0")/daemons.sh"
+command -v jq >/dev/null && command -v curl >/dev/null || { echo "FAIL - needs jq and curl"; exit 1; }
+
+SMSR=447700100994
+make_fleet 1 447700900800 $SMSR
+E0=$(ls "$tmp/fleet/eis" | sed -n 's/\.json$//p' | head -1)
+ICC0=$(jq -r '.eis.profiles[0].iccid' "$tmp/fleet/eis/$E0.json")
+[ "$(jq -r '.eis.profiles[0] | "\(.state) \(.fallbackAttribute)"' "$tmp/fleet/eis/$E0.json")" = "Enabled true" ] ||
+  { bad "the fleet's card is not Enabled + fall-back"; exit 1; }
+# the store's version of the card: a lie
+mkdir -p "$tmp/lie"
+jq '.eis.profiles[0].fallbackAttribute = false' "$tmp/fleet/eis/$E0.json" >"$tmp/lie/$E0.json"
+DB="sqlite:$tmp/smsr.db"
+"$BIN" smsr import --db "$DB" --keys "$tmp/keys.jsonl" "$tmp/lie/$E0.json" >/dev/null 2>&1 || bad "import"
+"$BIN" ci issue --dir "$tmp/pki" --role smsr --id SMSR-T --out "$tmp/sr" >/dev/null &&
+  "$BIN" ci issue --dir "$tmp/pki" --role operator --id MNO1 --out "$tmp/mno" >/dev/null || bad "certificates"
+
+SP=$(port)
+"$BIN" smsc --listen 127.0.0.1:$SP >"$tmp/smsc.log" 2>&1 & pids+=($!)
+cat >"$tmp/smsr.ini" <<INI
+[store]
+uri = $DB
+[smpp]
+host = 127.0.0.1
+port = $SP
+[smsr]
+msisdn = $SMSR
+tick_ms = 50
+por_wait_s = 2
+listen = 127.0.0.1:0
+port_file = $tmp/es.port
+tls_cert = $tmp/sr/tls.crt.pem
+tls_key = $tmp/sr/key.pem
+tls_ca = $tmp/sr/ca.crt.pem
+INI
+"$BIN" smsr run --config "$tmp/smsr.ini" >"$tmp/smsr.log" 2>&1 & pids+=($!)
+for i in $(seq 200); do grep -q "bound system_id=smsr" "$tmp/smsc.log" && [ -s "$tmp/es.port" ] && break; sleep 0.1; done
+"$BIN" euicc run --fleet "$tmp/fleet" --smsc 127.0.0.1:$SP --control "$tmp/ctl.sock" --tick-ms 50 >"$tmp/run.log" 2>&1 &
+pids+=($!)
+for i in $(seq 100); do [ -S "$tmp/ctl.sock" ] && break; sleep 0.1; done
+EP=$(tr -d '\n' <"$tmp/es.port")
+op() {
+  "$BIN" op "$1" --url "https://127.0.0.1:$EP" --tls-cert "$tmp/mno/tls.crt.pem" --tls-key "$tmp/mno/key.pem" \
+    --tls-ca "$tmp/mno/ca.crt.pem" --timeout 30 --eid $E0 --json "${@:2}"
+}
+show() { jq -r '.result.eis.profiles[0] | "\(.state) \(.fallbackAttribute)"' 2>/dev/null; }
+
+r=$(op GetEIS --wait)
+[ "$(echo "$r" | show)" = "Enabled false" ] && ok "before: the store says not the fall-back" || bad "GetEIS before: $r"
+r=$(op AuditEIS --wait); rc=$?
+[ $rc = 0 ] && [ "$(echo "$r" | show)" = "Enabled true" ] && ok "AuditEIS answers the card's truth: the fall-back" ||
+  bad "AuditEIS ($rc): $r"
+r=$(op GetEIS --wait)
+[ "$(echo "$r" | show)" = "Enabled true" ] && ok "GetEIS afterwards: refreshed" || bad "GetEIS after: $r"
+grep -q "AuditEIS: EIS refreshed from the card" "$tmp/smsr.log" && ok "the refresh is logged" || bad "no refresh log line"
+# the same again: nothing differs now
+r=$(op AuditEIS --wait --fcid again-1)
+[ "$(echo "$r" | show)" = "Enabled true" ] && [ "$(grep -c "EIS refreshed from the card" "$tmp/smsr.log")" = 1 ] &&
+  ok "a second AuditEIS changes nothing" || bad "second AuditEIS: $r"
+
+m=$(curl -s --max-time 5 --cacert "$tmp/sr/ca.crt.pem" --cert "$tmp/mno/tls.crt.pem" --key "$tmp/mno/key.pem" \
+  "https://127.0.0.1:$EP/metrics")
+v=$(echo "$m" | sed -n 's/^rsp_smsr_operations_total{function="ES4.AuditEIS",outcome="done"} //p')
+[ "$v" = 2 ] && ok "rsp_smsr_operations_total{ES4.AuditEIS,done} = 2" || bad "operations_total: '$v' $(echo "$m" | grep operations_total)"
+c=$(echo "$m" | sed -n 's/^rsp_smsr_operation_seconds_count{function="ES4.AuditEIS",outcome="done"} //p')
+inf=$(echo "$m" | sed -n 's/^rsp_smsr_operation_seconds_bucket{function="ES4.AuditEIS",outcome="done",le="+Inf"} //p')
+[ "$c" = 2 ] && [ "$inf" = 2 ] && ok "latency histogram per function: 2 observations" || bad "histogram: count '$c' inf '$inf'"
+[ $fail = 0 ] || [ -z "${KEEP_LOGS:-}" ] || cp "$tmp"/*.log "$KEEP_LOGS"/
+exit $fail
