@@ -382,13 +382,13 @@ void smdp_es2_job_done(smdp_d *d, smdp_job *j)
 
 void smdp_es2_stop(smdp_d *d)
 {
-    for (size_t i = 0; i < d->n_w;) {
-        if (!smdp_is_active(d, d->w[i].dl_id)) { /* its record stays: the next start sends the result */
-            rsp_es_call_reject(d->w[i].call, "1.2", "4.4", NULL,
-                               "SM-DP stopping: the download resumes when it restarts");
-            d->w[i] = d->w[--d->n_w];
-        } else {
-            i++;
-        }
+    /* Every held DownloadProfile is answered now, not when its worker reaches a call boundary (an ES3
+     * call may outlast the stop's grace): the download resumes at the next start, and the durable
+     * ReplyTo record stays, so the final result still reaches the Operator then. The jobs borrow
+     * nothing from these calls. */
+    for (size_t i = 0; i < d->n_w; i++) {
+        smdp_es2_count(d, "DownloadProfile", "interrupted");
+        rsp_es_call_reject(d->w[i].call, "1.2", "4.4", NULL, "SM-DP stopping: the download resumes when it restarts");
     }
+    d->n_w = 0;
 }

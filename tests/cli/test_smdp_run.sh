@@ -82,11 +82,11 @@ start_smdp() { # the daemon, on a port it picks (written to $tmp/dp.port); $1 = 
       --operators MNO1,MNO2 >>"$tmp/smdp.log" 2>&1 &
   fi
   DP_PID=$!; pids+=($DP_PID)
-  for i in $(seq 100); do [ -s "$tmp/dp.port" ] && break; sleep 0.1; done
+  t=$((SECONDS + 30)); while [ $SECONDS -lt $t ] && [ ! -s "$tmp/dp.port" ]; do sleep 0.1; done
   DPURL=https://127.0.0.1:$(tr -d '\n' <"$tmp/dp.port")
 }
 es2() { # es2 OPERATOR FUNCTION JSON: one ES2 call over JSON, answer in the HTTP response
-  curl -sS --max-time 90 --cert "$tmp/$1/tls.crt.pem" --key "$tmp/$1/key.pem" --cacert "$tmp/$1/ca.crt.pem" \
+  curl -sS --max-time 120 --cert "$tmp/$1/tls.crt.pem" --key "$tmp/$1/key.pem" --cacert "$tmp/$1/ca.crt.pem" \
     -H 'Content-Type: application/json' -H 'Prefer: wait' -d "$3" "$DPURL/es2/$2"; }
 dl_req() { echo "{\"functionCallIdentifier\":\"$1\",\"eid\":\"${4:-$E0}\",\"smsrId\":\"SMSR-T\",\"profileType\":\"$2\",\"enableProfile\":${3:-false}}"; }
 st() { jq -r '.functionExecutionStatus | .status + " " + (.statusCodeData.subjectCode // "") + "/" + (.statusCodeData.reasonCode // "")' 2>/dev/null; }
@@ -113,7 +113,8 @@ fi
 all=$( (echo "$r1"; cat "$tmp/c1.out" "$tmp/c2.out") | jq -r '.functionExecutionStatus.status' 2>/dev/null | sort | uniq -c | tr -s ' ')
 taken=$(grep -h '^iccid=' "$D"/downloads/*.dl | sort -u | wc -l)
 [ "$all" = " 3 $(echo "$s1" | cut -d' ' -f1)" ] && [ "$taken" = 3 ] \
-  && ok "3 concurrent downloads: each ended as the first ($s1), 3 distinct identities" || bad "concurrent: $all / $taken"
+  && ok "3 concurrent downloads: each ended as the first ($s1), 3 distinct identities" \
+  || bad "concurrent: $all / $taken: $(cat "$tmp/c1.out" "$tmp/c2.out")"
 
 # the same FunctionCallIdentifier as a SOAP 1.1 request from njiwa's ES2 WSDL: the first download's result
 python3 "$RSP_SOURCE_DIR/tests/es/wsdl_gen.py" gen "$RSP_SHARED_DIR/interop/njiwa-wsdl" "$tmp/wsdl" >/dev/null 2>&1 \
@@ -155,7 +156,7 @@ echo "$m" | grep -q '^rsp_smdp_downloads_total{step="\(done\|failed\)",outcome="
 # kill -9 between CreateISDP and the end of the download, then a restart: cleanup as the table says.
 # This request names a ReplyTo (the Operator's HTTPS mTLS listener below) and is answered 202: its
 # result must still reach the Operator after the crash (the durable ReplyTo record + outbox).
-for i in $(seq 50); do [ -s "$tmp/cb.port" ] && break; sleep 0.1; done
+t=$((SECONDS + 30)); while [ $SECONDS -lt $t ] && [ ! -s "$tmp/cb.port" ]; do sleep 0.1; done
 CB=https://127.0.0.1:$(cat "$tmp/cb.port")/es2cb
 MID=urn:uuid:0b0e0c0d-0000-4000-8000-00000000000a
 code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 10 --cert "$tmp/mno1/tls.crt.pem" --key "$tmp/mno1/key.pem" \
@@ -164,7 +165,7 @@ code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 10 --cert "$tmp/mno1/t
 [ "$code" = 202 ] && ok "DownloadProfile with a ReplyTo: 202" || bad "k1 with ReplyTo: HTTP $code"
 
 J=""
-for i in $(seq 400); do
+t=$((SECONDS + 60)); while [ $SECONDS -lt $t ]; do
   J=$(grep -l '^step=[2345]$' "$D"/downloads/*.dl 2>/dev/null | head -1)
   [ -n "$J" ] && grep -q '^isdp=1' "$J" && break
   J=""; sleep 0.02
@@ -173,7 +174,7 @@ kill -9 $DP_PID
 [ -n "$J" ] && ok "rsp smdp killed -9 at step $(sed -n 's/^step=//p' "$J") of $(basename "$J")" || bad "no download in flight seen"
 K_ICC=$(sed -n 's/^iccid=//p' "$J" 2>/dev/null)
 start_smdp config   # the restart reads its settings from [smdp] / [es3] of a config file
-for i in $(seq 150); do grep -q '^step=9$' "$J" 2>/dev/null && break; sleep 0.1; done
+t=$((SECONDS + 45)); while [ $SECONDS -lt $t ] && ! grep -q '^step=9$' "$J" 2>/dev/null; do sleep 0.1; done
 grep -q '^step=9$' "$J" && grep -q '^outcome=interrupted in ' "$J" && grep -q "resuming download" "$tmp/smdp.log" \
   && ok "restart resumed it: cleaned up, \"$(sed -n 's/^outcome=//p' "$J")\"" || bad "after restart: $(cat "$J")"
 inv=$("$BIN" smdp inventory --dir "$D" --json)
@@ -182,7 +183,7 @@ alloc=$(echo "$inv" | jq '.pools[0].states.allocated')
 [ "$alloc" = 0 ] && [ "$del" -ge 1 ] && ok "identity $K_ICC spent, none left allocated ($inv)" || bad "inventory: $inv"
 taken=$(grep -h '^iccid=' "$D"/downloads/*.dl | sort | uniq -d)
 [ -z "$taken" ] && ok "no identity taken twice" || bad "taken twice: $taken"
-for i in $(seq 50); do grep -q "$MID" "$tmp/cb.log" 2>/dev/null && break; sleep 0.1; done
+t=$((SECONDS + 30)); while [ $SECONDS -lt $t ] && ! grep -q "$MID" "$tmp/cb.log" 2>/dev/null; do sleep 0.1; done
 r=$(grep "$MID" "$tmp/cb.log" | head -1 | st)
 [ "$r" = "FAILED 8.4/4.2" ] && ok "after the crash the result still reached the Operator's ReplyTo: $r" \
   || bad "callback: $(cat "$tmp/cb.log" 2>/dev/null)"
@@ -194,7 +195,7 @@ case $r in FAILED\ 8.4/4.2) ok "the Operator's replay of k1 gets the final statu
 es2 mno1 DownloadProfile "$(dl_req t1 ts48)" >"$tmp/t1.out" 2>&1 &
 CURL=$!
 J=""
-for i in $(seq 400); do
+t=$((SECONDS + 60)); while [ $SECONDS -lt $t ]; do
   J=$(grep -l '^step=[2345]$' "$D"/downloads/*.dl 2>/dev/null | head -1)
   [ -n "$J" ] && break; sleep 0.02
 done
@@ -205,7 +206,7 @@ r=$(st <"$tmp/t1.out")
   && ok "SIGTERM mid-download: exit 0, the call answered 1.2/4.4, journal left at step $(sed -n 's/^step=//p' "$J")" \
   || bad "SIGTERM mid-download (rc $rc, $r): $(cat "$J" 2>/dev/null)"
 start_smdp
-for i in $(seq 150); do grep -q '^step=[79]$' "$J" 2>/dev/null && break; sleep 0.1; done
+t=$((SECONDS + 45)); while [ $SECONDS -lt $t ] && ! grep -q '^step=[79]$' "$J" 2>/dev/null; do sleep 0.1; done
 grep -q '^step=[79]$' "$J" && ok "the next start ended it: $(sed -n 's/^outcome=//p' "$J")" || bad "not ended: $(cat "$J")"
 
 # the relays of the profile functions, on the profile installed above
