@@ -25,7 +25,7 @@
 #include "rsp/err.h"
 
 #define RSP_STORE_ID_LEN 128   /* EUM, SM-SR, SM-DP, MNO, M2M SP ids, requester, FCID, profile type */
-#define RSP_STORE_SCHEMA_VERSION 5
+#define RSP_STORE_SCHEMA_VERSION 6
 
 typedef struct rsp_store rsp_store;
 
@@ -113,6 +113,7 @@ typedef struct rsp_store_profile {
     bool fallback;
     uint32_t pol2;                  /* RSP_STORE_POL2_* */
     int64_t allocated_memory;
+    bool emergency;                 /* v6: the emergency profile attribute (one per eUICC at most) */
 } rsp_store_profile;
 
 /* Inserts or replaces (by ICCID). The EIS must exist (RSP_ERR_NOT_FOUND otherwise). */
@@ -125,6 +126,10 @@ rsp_err rsp_store_profile_set_pol2(rsp_store *s, const char *iccid, uint32_t pol
 /* Gives the fall-back attribute to iccid and takes it from every other profile of the eUICC, in one
  * transaction (one profile holds it). */
 rsp_err rsp_store_profile_set_fallback(rsp_store *s, const char *eid, const char *iccid);
+/* on: gives the emergency attribute to iccid and takes it from every other profile of the eUICC (the
+ * card moves it the same way, docs/ENCODINGS.md 3A06); off: clears it on iccid only. One transaction;
+ * RSP_ERR_NOT_FOUND (nothing changed) when iccid is not a profile of eid. */
+rsp_err rsp_store_profile_set_emergency(rsp_store *s, const char *eid, const char *iccid, bool on);
 rsp_err rsp_store_profile_delete(rsp_store *s, const char *iccid);
 
 /* ---- Key sets and SCP80 counters ---- */

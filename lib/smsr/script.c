@@ -5,6 +5,7 @@
 
 #include "rsp/smsr.h"
 #include "rsp/tlv.h"
+#include "smsr_emergency.h"
 
 static rsp_err check_aid(const uint8_t *aid, size_t aid_len)
 {
@@ -41,6 +42,30 @@ rsp_err rsp_smsr_apdu_disable(const uint8_t *aid, size_t aid_len, rsp_buf *out)
 rsp_err rsp_smsr_apdu_set_fallback(const uint8_t *aid, size_t aid_len, rsp_buf *out)
 {
     return store_data_aid(0x88, 0x05, aid, aid_len, out);
+}
+
+/* 3A06 (ours, docs/ENCODINGS.md): 80E28800 Lc 3A06 L {4F L AID, 80 01 00|01}; isdr.c special_attr. */
+rsp_err smsr_apdu_set_emergency(const uint8_t *aid, size_t aid_len, bool on, rsp_buf *out)
+{
+    rsp_err e = check_aid(aid, aid_len);
+    if (e != RSP_OK)
+        return e;
+    size_t inner = 2 + aid_len + 3; /* 4F L AID, 80 01 flag */
+    const uint8_t hdr[8] = {0x80, 0xE2, 0x88, 0x00, (uint8_t)(3 + inner), 0x3A, 0x06, (uint8_t)inner};
+    const uint8_t flag[3] = {0x80, 0x01, on ? 0x01 : 0x00};
+    if ((e = rsp_buf_append(out, hdr, sizeof(hdr))) != RSP_OK || (e = rsp_buf_append_byte(out, 0x4F)) != RSP_OK ||
+        (e = rsp_buf_append_byte(out, (uint8_t)aid_len)) != RSP_OK || (e = rsp_buf_append(out, aid, aid_len)) != RSP_OK)
+        return e;
+    return rsp_buf_append(out, flag, sizeof(flag));
+}
+
+const char *smsr_emergency_refusal(const rsp_store_profile *p)
+{
+    if (p->state != RSP_STORE_PROFILE_ENABLED && p->state != RSP_STORE_PROFILE_DISABLED)
+        return "profile not installed";
+    if (p->fallback)
+        return "the fall-back profile cannot be the emergency profile";
+    return NULL;
 }
 
 /* DELETE [object] 80E40040 {4F AID}: P2 40 = no cascade of associated objects (the ISD-P itself). */

@@ -122,6 +122,7 @@ static rsp_err prof_read(rsp_store *s, rsp_store_profile *p)
     p->fallback = o->col_int(s, 9) != 0;
     p->pol2 = (uint32_t)o->col_int(s, 10);
     p->allocated_memory = o->col_int(s, 11);
+    p->emergency = o->col_int(s, 12) != 0;
     return RSP_OK;
 }
 
@@ -134,7 +135,7 @@ rsp_err rsp_store_profile_put(rsp_store *s, const rsp_store_profile *p)
         SP_TEXT(p->iccid), SP_TEXT(p->eid), SP_TEXT(p->isdp_aid), SP_TEXT(p->mno_id),
         SP_TEXT(p->smdp_id), SP_TEXT(p->profile_type), SP_TEXT(p->msisdn), SP_TEXT(p->imsi),
         SP_INT(p->state), SP_INT(p->fallback ? 1 : 0), SP_INT(p->pol2),
-        SP_INT(p->allocated_memory),
+        SP_INT(p->allocated_memory), SP_INT(p->emergency ? 1 : 0),
     };
     return rsp_store__write(s, RSP_STMT_PROF_PUT, a, sizeof a / sizeof a[0], NULL);
 }
@@ -227,6 +228,27 @@ rsp_err rsp_store_profile_set_fallback(rsp_store *s, const char *eid, const char
         e = rsp_store__exec_stmt(s, RSP_STMT_PROF_FB_SET, a, 2, &n);
     if (e == RSP_OK && n == 0)
         e = RSP_ERR_NOT_FOUND; /* no such profile on that eUICC: keep the old holder */
+    if (e != RSP_OK) {
+        rsp_store__rollback(s);
+        return e;
+    }
+    return rsp_store__commit(s);
+}
+
+rsp_err rsp_store_profile_set_emergency(rsp_store *s, const char *eid, const char *iccid, bool on)
+{
+    int64_t n = 0;
+    if (!s)
+        return RSP_ERR_INVAL;
+    RSP_STORE_TRY(rsp_store__chk(eid, 33));
+    RSP_STORE_TRY(rsp_store__chk(iccid, 21));
+    const rsp_store_param a[] = {SP_TEXT(eid), SP_TEXT(iccid), SP_INT(on ? 1 : 0)};
+    RSP_STORE_TRY(rsp_store__begin(s));
+    rsp_err e = rsp_store__exec_stmt(s, RSP_STMT_PROF_EM_SET, a, 3, &n);
+    if (e == RSP_OK && n == 0)
+        e = RSP_ERR_NOT_FOUND; /* no such profile on that eUICC: keep the old holder */
+    if (e == RSP_OK && on)
+        e = rsp_store__exec_stmt(s, RSP_STMT_PROF_EM_CLEAR, a, 2, NULL);
     if (e != RSP_OK) {
         rsp_store__rollback(s);
         return e;

@@ -80,6 +80,8 @@ static const char *const sqlite_steps[] = {
     " reply_to TEXT NOT NULL, message_id TEXT NOT NULL, fcid TEXT NOT NULL, eid TEXT NOT NULL,"
     " iccid TEXT NOT NULL, flags INTEGER NOT NULL, created INTEGER NOT NULL);"
     "CREATE INDEX outbox_reply_owner ON outbox_reply(owner, id);",
+    /* v6: the emergency profile attribute (ES4.SetEmergencyProfileAttribute); existing rows: none. */
+    "ALTER TABLE profile ADD COLUMN emergency INTEGER NOT NULL DEFAULT 0;",
 };
 
 static const char *const pg_steps[] = {
@@ -148,6 +150,8 @@ static const char *const pg_steps[] = {
     " function TEXT NOT NULL, reply_to TEXT NOT NULL, message_id TEXT NOT NULL, fcid TEXT NOT NULL,"
     " eid TEXT NOT NULL, iccid TEXT NOT NULL, flags BIGINT NOT NULL, created BIGINT NOT NULL);"
     "CREATE INDEX outbox_reply_owner ON outbox_reply(owner, id);",
+    /* v6 */
+    "ALTER TABLE profile ADD COLUMN emergency INTEGER NOT NULL DEFAULT 0;",
 };
 
 _Static_assert(sizeof sqlite_steps / sizeof sqlite_steps[0] == RSP_STORE_SCHEMA_VERSION,

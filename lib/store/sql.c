@@ -7,7 +7,7 @@
     "http_version,sp_version,rp_version,remaining_memory,available_memory,last_audit,smsr_id," \
     "signed_blob"
 #define PROF_COLS "iccid,eid,isdp_aid,mno_id,smdp_id,profile_type,msisdn,imsi,state,fallback,pol2," \
-    "allocated_memory"
+    "allocated_memory,emergency"
 #define OP_COLS "id,eid,function,requester,fcid,created,deadline,state,attempts,next_attempt," \
     "lease_until,worker,script,result,gen"
 #define AUD_COLS "id,ts,actor,eid,iccid,op_id,event,detail"
@@ -80,10 +80,11 @@ static const stmt_sql stmts[RSP_STMT__COUNT] = {
     [RSP_STMT_EIS_DEL] = {"DELETE FROM eis WHERE eid = $1", NULL},
 
     [RSP_STMT_PROF_PUT] = {"INSERT INTO profile(" PROF_COLS ") VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,"
-        "$10,$11,$12) ON CONFLICT(iccid) DO UPDATE SET eid=excluded.eid,isdp_aid=excluded.isdp_aid,"
+        "$10,$11,$12,$13) ON CONFLICT(iccid) DO UPDATE SET eid=excluded.eid,isdp_aid=excluded.isdp_aid,"
         "mno_id=excluded.mno_id,smdp_id=excluded.smdp_id,profile_type=excluded.profile_type,"
         "msisdn=excluded.msisdn,imsi=excluded.imsi,state=excluded.state,"
-        "fallback=excluded.fallback,pol2=excluded.pol2,allocated_memory=excluded.allocated_memory",
+        "fallback=excluded.fallback,pol2=excluded.pol2,allocated_memory=excluded.allocated_memory,"
+        "emergency=excluded.emergency",
         NULL},
     [RSP_STMT_PROF_GET] = {"SELECT " PROF_COLS " FROM profile WHERE iccid = $1", NULL},
     [RSP_STMT_PROF_LIST] = {"SELECT " PROF_COLS " FROM profile WHERE eid = $1 ORDER BY isdp_aid",
@@ -93,6 +94,9 @@ static const stmt_sql stmts[RSP_STMT__COUNT] = {
     [RSP_STMT_PROF_FB_CLEAR] = {"UPDATE profile SET fallback = 0 WHERE eid = $1", NULL},
     [RSP_STMT_PROF_FB_SET] = {"UPDATE profile SET fallback = 1 WHERE eid = $1 AND iccid = $2",
         NULL},
+    /* v6: the emergency attribute moves (clear the others of the eUICC, then set), or is cleared */
+    [RSP_STMT_PROF_EM_CLEAR] = {"UPDATE profile SET emergency = 0 WHERE eid = $1 AND iccid <> $2", NULL},
+    [RSP_STMT_PROF_EM_SET] = {"UPDATE profile SET emergency = $3 WHERE eid = $1 AND iccid = $2", NULL},
     [RSP_STMT_PROF_DEL] = {"DELETE FROM profile WHERE iccid = $1", NULL},
 
     [RSP_STMT_KS_PUT] = {"INSERT INTO keyset(eid,kvn,type,keys,counter) VALUES($1,$2,$3,$4,$5)"
