@@ -55,6 +55,7 @@ typedef enum rsp_smsr_fn {
     RSP_SMSR_FN_DELETE,
     RSP_SMSR_FN_SET_FALLBACK,
     RSP_SMSR_FN_AUDIT,
+    RSP_SMSR_FN_SET_EMERGENCY, /* ES4.SetEmergencyProfileAttribute: STORE DATA 3A06 (smsr_emergency.h) */
     RSP_SMSR_FN__COUNT
 } rsp_smsr_fn;
 

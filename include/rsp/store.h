@@ -268,6 +268,7 @@ enum {
     RSP_STORE_FN_GET_EIS = 1u << 4,
     RSP_STORE_FN_SET_FALLBACK = 1u << 5,
     RSP_STORE_FN_UPDATE_SUBSCRIPTION_ADDRESS = 1u << 6,
+    RSP_STORE_FN_SET_EMERGENCY = 1u << 7,
 };
 /* Notifications an Operator wants (ONC). */
 enum {

@@ -136,6 +136,10 @@ rsp_err smsr_eis_of(rsp_smsr *e, const rsp_store_eis *s, bool (*keep)(void *ctx,
         o->smdp_id = dup_str(p->smdp_id);
         o->profile_type = p->profile_type[0] ? dup_str(p->profile_type) : NULL;
         o->fallback_attribute = p->fallback;
+        /* optional element, absent = false: only the emergency profile carries it (njiwa's
+         * ProfileInfo has no such member, so a njiwa-dialect answer cannot show it) */
+        o->has_emergency_profile_attribute = p->emergency;
+        o->emergency_profile_attribute = p->emergency;
         o->allocated_memory = p->allocated_memory;
         o->state = p->state == RSP_STORE_PROFILE_ENABLED    ? RSP_ES_STATE_ENABLED
                    : p->state == RSP_STORE_PROFILE_DISABLED ? RSP_ES_STATE_DISABLED

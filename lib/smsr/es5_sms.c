@@ -12,6 +12,7 @@
 #include "rsp/scp80.h"
 #include "rsp/sms.h"
 #include "smsr_audit.h"
+#include "smsr_emergency.h"
 #include "smsr_int.h"
 
 void rsp_smsr_packet_clear(rsp_smsr_packet *p)
@@ -98,6 +99,7 @@ static rsp_err command_apdu(rsp_smsr_fn fn, const smsr_target *t, rsp_buf *out)
     case RSP_SMSR_FN_DISABLE: return rsp_smsr_apdu_disable(t->aid, t->aid_len, out);
     case RSP_SMSR_FN_DELETE: return rsp_smsr_apdu_delete(t->aid, t->aid_len, out);
     case RSP_SMSR_FN_SET_FALLBACK: return rsp_smsr_apdu_set_fallback(t->aid, t->aid_len, out);
+    case RSP_SMSR_FN_SET_EMERGENCY: return smsr_apdu_set_emergency(t->aid, t->aid_len, true, out);
     default: return rsp_smsr_apdu_audit(t->aid, t->aid_len, out);
     }
 }
@@ -228,6 +230,8 @@ rsp_err smsr_apply_done(rsp_smsr *e, rsp_smsr_fn fn, const rsp_store_op *op, con
     }
     if (fn == RSP_SMSR_FN_SET_FALLBACK)
         return rsp_store_profile_set_fallback(e->st, op->eid, t->iccid);
+    if (fn == RSP_SMSR_FN_SET_EMERGENCY) /* the card moved it from any other profile: so does the store */
+        return rsp_store_profile_set_emergency(e->st, op->eid, t->iccid, true);
     return RSP_OK;
 }
 

@@ -32,7 +32,7 @@ typedef struct waiting {
 struct rsp_smsr_es {
     rsp_smsr *e;
     char m2msp[512], smdp[512]; /* comma-separated identities (CNs) of those roles */
-    rsp_es_handler h[12];
+    rsp_es_handler h[13];
     rsp_smsr_es1_trust es1; /* borrowed keys; es1.ci NULL: ES1 refuses */
     waiting *w;
     size_t n, cap;
@@ -120,13 +120,14 @@ static rsp_err on_call(void *hctx, rsp_es_call *call)
     rsp_smsr_es *x = hctx;
     const rsp_es_msg *m = rsp_es_call_msg(call);
     const rsp_es_profile_req *q = m ? m->body : NULL;
-    static const char *const names[4] = {"EnableProfile", "DisableProfile", "DeleteProfile", "SetFallBackAttribute"};
-    static const rsp_smsr_fn fns[4] = {RSP_SMSR_FN_ENABLE, RSP_SMSR_FN_DISABLE, RSP_SMSR_FN_DELETE,
-                                       RSP_SMSR_FN_SET_FALLBACK};
+    static const char *const names[5] = {"EnableProfile", "DisableProfile", "DeleteProfile", "SetFallBackAttribute",
+                                         "SetEmergencyProfileAttribute"};
+    static const rsp_smsr_fn fns[5] = {RSP_SMSR_FN_ENABLE, RSP_SMSR_FN_DISABLE, RSP_SMSR_FN_DELETE,
+                                       RSP_SMSR_FN_SET_FALLBACK, RSP_SMSR_FN_SET_EMERGENCY};
     int i = 0;
-    while (i < 4 && (!m || !m->func || strcmp(m->func->name, names[i]) != 0))
+    while (i < 5 && (!m || !m->func || strcmp(m->func->name, names[i]) != 0))
         i++;
-    if (i == 4 || !q)
+    if (i == 5 || !q)
         return rsp_es_call_reject(call, "1.1", "2.1", NULL, "function not handled");
     char who[RSP_STORE_ID_LEN];
     smsr_cn_of(rsp_es_call_peer(call), who, sizeof(who));
@@ -188,7 +189,8 @@ static const named_bit fns[] = {{"ES4-EnableProfile", RSP_STORE_FN_ENABLE},
                                 {"ES4-AuditEIS", RSP_STORE_FN_AUDIT},
                                 {"ES4-GetEIS", RSP_STORE_FN_GET_EIS},
                                 {"ES4-SetFallBackAttribute", RSP_STORE_FN_SET_FALLBACK},
-                                {"ES4-UpdateSubscriptionAddress", RSP_STORE_FN_UPDATE_SUBSCRIPTION_ADDRESS}};
+                                {"ES4-UpdateSubscriptionAddress", RSP_STORE_FN_UPDATE_SUBSCRIPTION_ADDRESS},
+                                {"ES4-SetEmergencyProfileAttribute", RSP_STORE_FN_SET_EMERGENCY}};
 static const named_bit notifs[] = {{"HandleProfileEnabledNotification", RSP_STORE_NOTIF_ENABLED},
                                    {"HandleProfileDisabledNotification", RSP_STORE_NOTIF_DISABLED},
                                    {"HandleProfileDeletedNotification", RSP_STORE_NOTIF_DELETED},
@@ -467,6 +469,7 @@ rsp_err rsp_smsr_es_new(rsp_smsr *e, const char *m2msp_ids, const char *smdp_ids
     x->h[9] = (rsp_es_handler){RSP_ES4A, "GetONC", false, on_get_onc, x};
     x->h[10] = (rsp_es_handler){RSP_ES4, "GetEIS", false, on_get_eis, x};
     x->h[11] = (rsp_es_handler){RSP_ES4, "AuditEIS", false, on_audit, x};
+    x->h[12] = (rsp_es_handler){RSP_ES4, "SetEmergencyProfileAttribute", false, on_call, x};
     *out = x;
     return RSP_OK;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "smsr_emergency.h"
 #include "smsr_int.h"
 
 typedef struct verdict {
@@ -29,6 +30,7 @@ static uint32_t plma_bit(rsp_smsr_fn fn)
     case RSP_SMSR_FN_DISABLE: return RSP_STORE_FN_DISABLE;
     case RSP_SMSR_FN_DELETE: return RSP_STORE_FN_DELETE;
     case RSP_SMSR_FN_SET_FALLBACK: return RSP_STORE_FN_SET_FALLBACK;
+    case RSP_SMSR_FN_SET_EMERGENCY: return RSP_STORE_FN_SET_EMERGENCY;
     default: return RSP_STORE_FN_AUDIT;
     }
 }
@@ -94,7 +96,15 @@ static rsp_err policy(rsp_smsr *e, const rsp_smsr_request *q, const rsp_store_pr
     case RSP_SMSR_FN_SET_FALLBACK:
         if (p->state != RSP_STORE_PROFILE_ENABLED && p->state != RSP_STORE_PROFILE_DISABLED)
             refuse(v, "8.2.1", "1.2", "profile not installed");
+        if (p->emergency)
+            refuse(v, "8.2.1", "1.2", "the emergency profile cannot be the fall-back profile");
         return RSP_OK;
+    case RSP_SMSR_FN_SET_EMERGENCY: { /* the card would refuse these 6985 (isdr.c special_attr) */
+        const char *why = smsr_emergency_refusal(p);
+        if (why)
+            refuse(v, "8.2.1", "1.2", why);
+        return RSP_OK;
+    }
     default: return RSP_OK;
     }
 }

@@ -6,7 +6,7 @@
 
 #define F(x) (1u << RSP_SMSR_FN_##x)
 #define F_SWITCH (F(ENABLE) | F(DISABLE))                 /* outcome = the card's notification */
-#define F_ACK (F(DELETE) | F(SET_FALLBACK) | F(AUDIT))    /* outcome = the PoR */
+#define F_ACK (F(DELETE) | F(SET_FALLBACK) | F(AUDIT) | F(SET_EMERGENCY)) /* outcome = the PoR */
 #define F_ALL (F_SWITCH | F_ACK)
 
 typedef struct row {
@@ -72,7 +72,7 @@ rsp_store_op_state rsp_smsr_step_store_state(rsp_smsr_step st)
 
 static const char *const FN_NAMES[RSP_SMSR_FN__COUNT] = {
     "ES4.EnableProfile", "ES4.DisableProfile", "ES4.DeleteProfile", "ES4.SetFallBackAttribute",
-    "ES4.AuditEIS",
+    "ES4.AuditEIS", "ES4.SetEmergencyProfileAttribute",
 };
 
 const char *rsp_smsr_fn_name(rsp_smsr_fn fn)
