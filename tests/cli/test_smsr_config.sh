@@ -87,4 +87,11 @@ refused "bad choice" 2 "es5_transport" "[smsr]
 es5_transport = pigeon"
 refused "malformed line" 2 "bad.ini:2" "[smsr]
 msisdn"
+timeout 20 "$BIN" smsr run --config "$tmp/none.ini" >/dev/null 2>"$tmp/none.err"
+[ $? -eq 2 ] && grep -q "none.ini" "$tmp/none.err" && ok "a missing config file: exit 2 naming it" || bad "missing file: $(cat "$tmp/none.err")"
+# a refused value is never echoed (it may be a secret)
+printf '[smpp]\nport = s3cr3t-port\n' >"$tmp/sec.ini"
+timeout 20 "$BIN" smsr run --config "$tmp/sec.ini" >/dev/null 2>"$tmp/sec.err"
+[ $? -eq 2 ] && grep -q "sec.ini:2" "$tmp/sec.err" && ! grep -q s3cr3t "$tmp/sec.err" && ok "a bad value is not echoed" ||
+  bad "bad value echo: $(cat "$tmp/sec.err")"
 exit $fail
