@@ -73,5 +73,17 @@ v=$(echo "$m" | sed -n 's/^rsp_smsr_operations_total{function="ES4.AuditEIS",out
 c=$(echo "$m" | sed -n 's/^rsp_smsr_operation_seconds_count{function="ES4.AuditEIS",outcome="done"} //p')
 inf=$(echo "$m" | sed -n 's/^rsp_smsr_operation_seconds_bucket{function="ES4.AuditEIS",outcome="done",le="+Inf"} //p')
 [ "$c" = 2 ] && [ "$inf" = 2 ] && ok "latency histogram per function: 2 observations" || bad "histogram: count '$c' inf '$inf'"
+# an operation on a card that is off expires (validity 2 s): counted as expired (function unknown)
+"$BIN" euicc ctl --control "$tmp/ctl.sock" offline $E0 60 >/dev/null 2>&1 || bad "euicc ctl offline"
+r=$(op AuditEIS --wait --validity 2 --fcid off-1 --timeout 20)
+[ "$(echo "$r" | jq -r '"\(.subject) \(.reason)"')" = "1.6 5.3" ] && ok "AuditEIS on an offline card: expired (1.6 / 5.3)" ||
+  bad "offline AuditEIS: $r"
+v=""
+for i in $(seq 50); do
+  v=$(curl -s --max-time 5 --cacert "$tmp/sr/ca.crt.pem" --cert "$tmp/mno/tls.crt.pem" --key "$tmp/mno/key.pem" \
+    "https://127.0.0.1:$EP/metrics" | sed -n 's/^rsp_smsr_operations_total{function="unknown",outcome="expired"} //p')
+  [ "$v" = 1 ] && break; sleep 0.2
+done
+[ "$v" = 1 ] && ok "rsp_smsr_operations_total{unknown,expired} = 1" || bad "expired count: '$v'"
 [ $fail = 0 ] || [ -z "${KEEP_LOGS:-}" ] || cp "$tmp"/*.log "$KEEP_LOGS"/
 exit $fail
