@@ -45,10 +45,11 @@ static const char USAGE[] =
     "  import: stores EIS files (profiles, MSISDNs) and the EUM keys-out SCP80 keys and SCP81 PSK; with --ci each EIS\n"
     "          is verified and its own wrapped keys stored, as ES1.RegisterEIS does (exit 1 if refused)\n"
     "  submit: queues an ES4 function (ES4.EnableProfile, ES4.DisableProfile, ES4.DeleteProfile,\n"
-    "          ES4.SetFallBackAttribute, ES4.AuditEIS) as the daemon's ES endpoint would\n"
+    "          ES4.SetFallBackAttribute, ES4.AuditEIS, ES4.SetEmergencyProfileAttribute) as the daemon's ES\n"
+    "          endpoint would\n"
     "  result: the outcome of an operation (status, subject/reason codes)\n"
     "  plma: what an Operator lets an M2M SP do on a profile type (LIST: enable,disable,delete,audit,\n"
-    "        get-eis,set-fallback,update-subscription-address)\n"
+    "        get-eis,set-fallback,update-subscription-address,set-emergency)\n"
     "  master key (ISD-R keys sealed at rest): --master-key FILE or RSP_SMSR_MASTER_KEY, 32/64 hex digits\n";
 
 static int64_t now_s(void)
@@ -485,7 +486,8 @@ static int cmd_plma(int argc, char **argv)
     } fns[] = {{"enable", RSP_STORE_FN_ENABLE},     {"disable", RSP_STORE_FN_DISABLE},
                {"delete", RSP_STORE_FN_DELETE},     {"audit", RSP_STORE_FN_AUDIT},
                {"get-eis", RSP_STORE_FN_GET_EIS},   {"set-fallback", RSP_STORE_FN_SET_FALLBACK},
-               {"update-subscription-address", RSP_STORE_FN_UPDATE_SUBSCRIPTION_ADDRESS}};
+               {"update-subscription-address", RSP_STORE_FN_UPDATE_SUBSCRIPTION_ADDRESS},
+               {"set-emergency", RSP_STORE_FN_SET_EMERGENCY}};
     uint32_t bits = 0;
     if (strcmp(a.functions, "none") != 0) {
         for (const char *p = a.functions; *p;) {

@@ -292,7 +292,7 @@ typedef struct rsp_smsr_daemon_opts {
     unsigned admin_idle_ms;       /* an open session with nothing to send ends after this; 0 = 10 s */
     unsigned admin_trigger_ms;    /* a trigger unanswered this long is resent; 0 = 10 s */
     /* "ID=URLPREFIX[,ID=URLPREFIX...]": each peer's callback URLs (docs/modules/smsr.md, "Results,
-     * callbacks and ONC"); NULL: ReplyTo unchecked, no ONC notification has a URL */
+     * callbacks and ONC"); NULL: every ReplyTo refused, no ONC notification has a URL */
     const char *callbacks;
     int es5_transport;            /* RSP_SMSR_ES5_*: HTTPS and AUTO need admin_listen */
     /* NULL, or the svc settings beyond the listener (metrics_listen, max_connections, max_pending,

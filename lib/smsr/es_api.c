@@ -1,5 +1,5 @@
-/* ES4 over HTTPS (through lib/svc's ES endpoint): EnableProfile, DisableProfile, DeleteProfile and
- * SetFallBackAttribute become engine operations; refusals and replays of settled calls are answered
+/* ES4 over HTTPS (through lib/svc's ES endpoint): EnableProfile, DisableProfile, DeleteProfile,
+ * SetFallBackAttribute and SetEmergencyProfileAttribute become engine operations; refusals and replays of settled calls are answered
  * at once, the others when their operation settles (polled from the store, so whichever worker
  * settles it). The requester is the CN of the peer's client certificate: an M2M SP or SM-DP when
  * listed as one, else an Operator.
