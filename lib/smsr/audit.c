@@ -122,9 +122,9 @@ static const char *state_name(rsp_store_profile_state s)
                                              : "in-creation";
 }
 
-/* Applies one entry's state and fall-back flag to its stored profile when they differ. pass 0
- * applies what is taken away (a disabling, the flag off), pass 1 what is given (an enabling, the
- * flag on), so that the store's "one enabled profile per card" holds between the two. */
+/* Applies one entry's state, fall-back and emergency flags (53: 01, 02) to its stored profile when
+ * they differ. pass 0 applies what is taken away (a disabling, a flag off), pass 1 what is given (an
+ * enabling, a flag on), so that the store's "one per card" rules hold between the two. */
 static rsp_err apply(rsp_smsr *e, const rsp_store_op *op, rsp_store_profile *p, const rsp_smsr_isdp_status *s,
                      int pass, int64_t now)
 {
@@ -136,6 +136,13 @@ static rsp_err apply(rsp_smsr *e, const rsp_store_op *op, rsp_store_profile *p, 
         snprintf(d, sizeof(d), "%s fallback %s", p->iccid, fb ? "on" : "off");
         p->fallback = fb;
         if ((err = rsp_store_profile_put(e->st, p)) == RSP_OK)
+            err = smsr_audit(e, op->eid, p->iccid, op->id, "smsr.audit.changed", d, now);
+    }
+    bool em = s->has_flags && (s->flags & 0x02) != 0;
+    if (err == RSP_OK && s->has_flags && em != p->emergency && (pass == 1) == em) {
+        snprintf(d, sizeof(d), "%s emergency %s", p->iccid, em ? "on" : "off");
+        p->emergency = em;
+        if ((err = rsp_store_profile_set_emergency(e->st, op->eid, p->iccid, em)) == RSP_OK)
             err = smsr_audit(e, op->eid, p->iccid, op->id, "smsr.audit.changed", d, now);
     }
     if (err || st == p->state || (pass == 1) != (st == RSP_STORE_PROFILE_ENABLED))
@@ -178,7 +185,8 @@ rsp_err smsr_audit_refresh(rsp_smsr *e, const rsp_store_op *op, const uint8_t *p
                     continue;
                 rsp_store_profile before = all[k];
                 err = apply(e, op, &all[k], &s[i], pass, now);
-                *changes += before.state != all[k].state || before.fallback != all[k].fallback;
+                *changes += before.state != all[k].state || before.fallback != all[k].fallback ||
+                            before.emergency != all[k].emergency;
             }
         }
     free(all);

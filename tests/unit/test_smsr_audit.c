@@ -28,6 +28,8 @@
  * fall-back (flags 01), quota 00010000, free 00008000. */
 #define E3(aid, lcs, flags) "E3" "25" "4F10" aid "9F7001" lcs "5301" flags "8F0400010000" "910400008000"
 static const char SWAPPED[] = E3(AID1, "1F", "00") E3(AID2, "3F", "01");
+/* then the device: AID1 becomes the emergency profile (flags 02) */
+static const char EMERG[] = E3(AID1, "1F", "02") E3(AID2, "3F", "01");
 
 static void test_parse_exact(void **state)
 {
@@ -249,6 +251,19 @@ static void test_audit_refresh(void **state)
     assert_int_equal(smsr_audit_refresh(x.e, &op, resp.data, resp.len, T0 + 2, &n, NULL), RSP_OK);
     assert_int_equal(n, 0);
     assert_int_equal(changes_in_trail(&x, d), 3);
+    /* the emergency flag (53 bit 02) follows the card too */
+    rsp_buf_reset(&data);
+    rsp_buf_reset(&resp);
+    tu_hex(EMERG, &data);
+    assert_int_equal(rsp_buf_append(&data, (const uint8_t *)"\x90\x00", 2), RSP_OK);
+    rb = rsp_buf_view(&data);
+    assert_int_equal(rsp_rapdu_resp_build(RSP_RAPDU_EXPANDED, 1, &rb, 1, &resp), RSP_OK);
+    assert_int_equal(smsr_audit_refresh(x.e, &op, resp.data, resp.len, T0 + 2, &n, NULL), RSP_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(rsp_store_profile_get(x.st, ICC1, &a), RSP_OK);
+    assert_true(a.emergency);
+    assert_int_equal(changes_in_trail(&x, d), 4);
+    assert_string_equal(d[3], ICC1 " emergency on");
     /* unreadable: nothing changed, the trail says so, the operation still settles */
     rsp_buf_reset(&resp);
     rb = (rsp_bytes){(const uint8_t *)"\xE3\x01\x00\x90\x00", 5};
