@@ -157,7 +157,7 @@ int rsp_bench_download(rsp_bench *b, int argc, char **argv)
     si.ecasd = &sd;
     si.capabilities = &cap;
     eis.signed_info = &si;
-    eis.available_memory_for_profiles = 1 << 20;
+    eis.available_memory_for_profiles = eis.remaining_memory = 1 << 20;
     double t0 = 0, c0 = 0, wall = 0, cpu = 0;
     if (e == RSP_OK) {
         rsp_bench_progress(b, "downloads (SM-DP side)");

@@ -69,8 +69,13 @@ rsp_err rsp_smdp_admit(const rsp_smdp_trust *t, const rsp_es_eis *eis, size_t pa
     const rsp_es_euicc_capabilities *cap = si->capabilities;
     if (cap && !cap->http_support && !cap->cattp_support)
         return rsp_diag_set(diag, RSP_ERR_UNSUPPORTED, "card supports neither HTTPS nor CAT_TP for the download");
-    if (eis->available_memory_for_profiles < 0 || (uint64_t)eis->available_memory_for_profiles < package_len)
-        return rsp_diag_set(diag, RSP_ERR_RANGE, "card has %lld bytes for profiles, the package needs %zu",
-                            (long long)eis->available_memory_for_profiles, package_len);
+    /* AvailableMemoryForProfiles is what the EUM set aside for profiles in all (rsp eum make --memory);
+     * RemainingMemory is what is still free after the profiles already there: the smaller one decides. */
+    int64_t free_mem = eis->available_memory_for_profiles;
+    if (eis->remaining_memory < free_mem)
+        free_mem = eis->remaining_memory;
+    if (free_mem < 0 || (uint64_t)free_mem < package_len)
+        return rsp_diag_set(diag, RSP_ERR_RANGE, "card has %lld bytes free for profiles, the package needs %zu",
+                            (long long)free_mem, package_len);
     return RSP_OK;
 }

@@ -101,9 +101,10 @@ static rsp_err tr_get_eis(void *arg, const char *eid, const rsp_es_eis **eis, rs
     if (e == RSP_OK && !rsp_smdp__ecasd_cert((*eis)->signed_info ? (*eis)->signed_info->ecasd : NULL) &&
         r->eis_dir[0]) {
         const rsp_es_eis *f = NULL;
-        int64_t mem = (*eis)->available_memory_for_profiles;
+        int64_t mem = (*eis)->available_memory_for_profiles, left = (*eis)->remaining_memory;
         if ((e = load_file_eis(r, eid, &f, diag)) == RSP_OK) {
-            ((rsp_es_eis *)f)->available_memory_for_profiles = mem; /* ours: the SM-SR's live figure */
+            ((rsp_es_eis *)f)->available_memory_for_profiles = mem; /* ours: the SM-SR's live figures */
+            ((rsp_es_eis *)f)->remaining_memory = left;
             *eis = f;
         }
     }

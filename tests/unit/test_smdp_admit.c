@@ -70,6 +70,7 @@ static void make_eis(eis_fix *f, const rsp_buf *cert, int64_t memory)
     f->si.capabilities = &f->cap;
     f->eis.signed_info = &f->si;
     f->eis.available_memory_for_profiles = memory;
+    f->eis.remaining_memory = memory;
 }
 
 static void test_admit(void **state)
@@ -108,6 +109,10 @@ static void test_admit(void **state)
     assert_int_equal(rsp_smdp_admit(&t, &f.eis, 12261, NULL), RSP_OK);
     make_eis(&f, &p.ecasd_cert, 12260);
     rsp_diag_clear(&d);
+    assert_int_equal(rsp_smdp_admit(&t, &f.eis, 12261, &d), RSP_ERR_RANGE);
+    /* plenty set aside for profiles, but the profiles already there leave one byte too few */
+    make_eis(&f, &p.ecasd_cert, 100000);
+    f.eis.remaining_memory = 12260;
     assert_int_equal(rsp_smdp_admit(&t, &f.eis, 12261, &d), RSP_ERR_RANGE);
     assert_non_null(strstr(d.msg, "12260"));
     /* No transport, no certificate. */

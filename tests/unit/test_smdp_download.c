@@ -189,6 +189,7 @@ static void harness_reset(fixture *f)
     h->si.capabilities = &h->cap;
     h->eis.signed_info = &h->si;
     h->eis.available_memory_for_profiles = 1 << 20;
+    h->eis.remaining_memory = 1 << 20;
     h->eis.profiles.v = &h->on_card;
     h->eis.profiles.n = 1;
 }
@@ -298,6 +299,7 @@ static void test_refused_before_isdp(void **state)
     /* Not enough memory. */
     harness_reset(f);
     f->h.eis.available_memory_for_profiles = 1000;
+    f->h.eis.remaining_memory = 1000;
     start(f, "dl3", false);
     assert_int_equal(rsp_smdp_dl_run(f->inv, &f->trust, &f->es3, &f->es8, "dl3", 10, &d, NULL), RSP_ERR_RANGE);
     assert_string_equal(f->h.calls, "G");

@@ -143,6 +143,7 @@ static void card_reset(fixture *f)
     c->si.capabilities = &c->cap;
     c->eis.signed_info = &c->si;
     c->eis.available_memory_for_profiles = 1 << 20;
+    c->eis.remaining_memory = 1 << 20;
     rsp_keyest_card_init(&c->ke, f->ci, f->ecasd, RSP_GPCERT_ROLE_SMDP);
 }
 
