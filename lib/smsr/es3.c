@@ -595,6 +595,7 @@ void smsr_es3_free(smsr_es3 *x)
 {
     if (!x)
         return;
+    x->es = NULL; /* may be freed already (the daemon frees it first): answer any leftover plainly */
     smsr_es3_stop(x);
     free(x->p);
     free(x->all);
