@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# SM-DP download faults and refusals through real processes (issue 10 "Tests"): rsp smsc, rsp euicc run,
+# rsp smsr run (--admin-listen) and rsp smdp run, each a process on loopback ports it picks.
+#  1. a card whose CERT.ECASD was signed by an EUM of another CI (a second `rsp ci` + EUM pair the
+#     SM-DP is not given): ES2.DownloadProfile refused 8.1/6.1 before any ISD-P exists (the SM-SR's
+#     GetEIS shows no new ISD-P), the identity back in the pool;
+#  2. a card whose free memory is below the package (`rsp eum make --memory`): refused, no ISD-P, the
+#     identity back in the pool;
+#  3. the card's process (rsp euicc run) killed -9 as soon as the SM-SR sends the admin trigger for the
+#     SCP03t load, restarted 3 s later: the Operator gets a final FAILED 8.4/4.2, the identity is spent
+#     (docs/modules/smdp.md: from CreateISDP on it is never reused), and the card's own state
+#     (`rsp euicc show`) and the SM-SR's store list the same ISD-Ps, neither the killed download's.
+. "$(dirname "$0")/daemons.sh"
+
+SMSR=447700100995
+make_fleet 1 447700900700 $SMSR
+E0=$(ls "$tmp/fleet/eis" | sed -n 's/\.json$//p')
+TK=000102030405060708090a0b0c0d0e0f
+# luhn DIGITS: DIGITS with their Luhn check digit appended
+luhn() { local s=$1 t=0 i d n=${#1}; for ((i = 0; i < n; i++)); do d=${s:n-1-i:1}
+    if [ $((i % 2)) = 0 ]; then d=$((d * 2)); [ $d -gt 9 ] && d=$((d - 9)); fi; t=$((t + d)); done
+  echo "$s$(((10 - t % 10) % 10))"; }
+# a rogue CI and its EUM: the SM-DP trusts neither
+"$BIN" ci init --dir "$tmp/pki2" >/dev/null && "$BIN" ci issue --dir "$tmp/pki2" --role eum --id EUM-X --out "$tmp/eum2" >/dev/null &&
+  "$BIN" eum make --ci "$tmp/pki2" --eum "$tmp/eum2" --profile "$PKG" --smsr-id SMSR-T --count 1 --out "$tmp/rogue" \
+    --keys-out "$tmp/k2.jsonl" --transport-key $TK --msisdn-start 447700900710 --smsr-msisdn $SMSR \
+    --eid-start 890490320000000000000000000100 --iccid-start "$(luhn 899900100000000001)" --imsi-start 00101000000011 \
+    >/dev/null 2>&1 || { bad "rogue EUM fleet"; exit 1; }
+# a card of the right EUM with 24000 bytes for profiles, 12261 of them taken by its first profile
+"$BIN" eum make --ci "$tmp/pki" --eum "$tmp/eum" --profile "$PKG" --smsr-id SMSR-T --count 1 --out "$tmp/small" \
+  --keys-out "$tmp/k3.jsonl" --transport-key $TK --msisdn-start 447700900720 --smsr-msisdn $SMSR --memory 24000 \
+  --eid-start 890490320000000000000000000200 --iccid-start "$(luhn 899900100000000002)" --imsi-start 00101000000021 \
+  >/dev/null 2>&1 || { bad "small card"; exit 1; }
+ER=$(ls "$tmp/rogue/eis" | sed -n 's/\.json$//p')
+ES=$(ls "$tmp/small/eis" | sed -n 's/\.json$//p')
+mkdir -p "$tmp/eis" && cp "$tmp"/fleet/eis/*.json "$tmp"/rogue/eis/*.json "$tmp"/small/eis/*.json "$tmp/eis/"
+DB="sqlite:$tmp/smsr.db"
+printf '%064d\n' 7 >"$tmp/mk"
+cat "$tmp/keys.jsonl" "$tmp/k2.jsonl" "$tmp/k3.jsonl" >"$tmp/k.jsonl"
+"$BIN" smsr import --db "$DB" --master-key "$tmp/mk" --keys "$tmp/k.jsonl" "$tmp"/eis/*.json >"$tmp/imp" 2>&1 \
+  || bad "import: $(cat "$tmp/imp")"
+for r in "smsr SMSR-T sr" "smdp DP1 dp1" "operator MNO1 mno1"; do
+  set -- $r
+  "$BIN" ci issue --dir "$tmp/pki" --role $1 --id $2 --out "$tmp/$3" >/dev/null || bad "certificate $2"
+done
+D=$tmp/dp
+"$BIN" smdp import package --dir "$D" --operator MNO1 --type ts48 "$PKG" >/dev/null 2>&1 &&
+  "$BIN" smdp import generate --dir "$D" --operator MNO1 --type ts48 --count 4 --iccid-prefix 8999003 \
+  >/dev/null 2>&1 || bad "smdp inventory"
+
+SP=$(port)
+"$BIN" smsc --listen 127.0.0.1:$SP >"$tmp/smsc.log" 2>&1 & pids+=($!)
+"$BIN" smsr run --db "$DB" --master-key "$tmp/mk" --smsc 127.0.0.1:$SP --msisdn $SMSR --worker w1 --tick-ms 100 \
+  --por-wait 2 --listen 127.0.0.1:0 --port-file "$tmp/es.port" --tls-cert "$tmp/sr/tls.crt.pem" \
+  --tls-key "$tmp/sr/key.pem" --tls-ca "$tmp/sr/ca.crt.pem" --smdp-ids DP1 \
+  --admin-listen 127.0.0.1:0 --admin-port-file "$tmp/admin.port" --admin-idle-ms 3000 >"$tmp/smsr.log" 2>&1 &
+pids+=($!)
+for i in $(seq 200); do grep -q "bound system_id=smsr" "$tmp/smsc.log" && [ -s "$tmp/es.port" ] && break; sleep 0.1; done
+URL=https://127.0.0.1:$(tr -d '\n' <"$tmp/es.port")
+start_card() {
+  "$BIN" euicc run --fleet "$tmp/fleet" --smsc 127.0.0.1:$SP --control "$tmp/ctl.sock" --tick-ms 50 >>"$tmp/run.log" 2>&1 &
+  RUN_PID=$!; pids+=($RUN_PID)
+  for i in $(seq 100); do [ -S "$tmp/ctl.sock" ] && break; sleep 0.1; done
+}
+start_card
+"$BIN" smdp run --dir "$D" --listen 127.0.0.1:0 --port-file "$tmp/dp.port" --smsr "$URL" --ci "$tmp/pki" \
+  --dp "$tmp/dp1" --eum "$tmp/eum" --eis-dir "$tmp/eis" --workers 2 --operators MNO1 --es3-timeout-ms 8000 >"$tmp/smdp.log" 2>&1 &
+DP_PID=$!; pids+=($DP_PID)
+t=$((SECONDS + 30)); while [ $SECONDS -lt $t ] && [ ! -s "$tmp/dp.port" ]; do sleep 0.1; done
+[ -s "$tmp/dp.port" ] || { bad "smdp did not start: $(tail -5 "$tmp/smdp.log")"; exit 1; }
+DPURL=https://127.0.0.1:$(tr -d '\n' <"$tmp/dp.port")
+
+es2() { # es2 FUNCTION JSON: one ES2 call of MNO1 over JSON, answered in the HTTP response
+  curl -sS --max-time 120 --cert "$tmp/mno1/tls.crt.pem" --key "$tmp/mno1/key.pem" --cacert "$tmp/mno1/ca.crt.pem" \
+    -H 'Content-Type: application/json' -H 'Prefer: wait' -d "$2" "$DPURL/es2/$1"; }
+dl_req() { echo "{\"functionCallIdentifier\":\"$1\",\"eid\":\"$2\",\"smsrId\":\"SMSR-T\",\"profileType\":\"ts48\",\"enableProfile\":false}"; }
+st() { jq -r '.functionExecutionStatus | .status + " " + (.statusCodeData.subjectCode // "") + "/" + (.statusCodeData.reasonCode // "")' 2>/dev/null; }
+states() { "$BIN" smdp inventory --dir "$D" --json | jq -c '.pools[] | select(.type == "ts48") | .states'; }
+# the ISD-Ps the SM-SR's store holds for a card (ICCIDs, sorted)
+sr_isdps() { sqlite3 "$tmp/smsr.db" "select iccid from profile where eid='$1' order by iccid" 2>/dev/null | tr '\n' ' '; }
+
+S0=$(states)
+[ "$(echo "$S0" | jq .available)" = 4 ] || bad "pool before: $S0"
+# 1. the rogue EUM's card
+before=$(sr_isdps "$ER")
+r=$(es2 DownloadProfile "$(dl_req u1 "$ER")")
+s=$(echo "$r" | st)
+after=$(sr_isdps "$ER")
+[ "$s" = "FAILED 8.1/6.1" ] && ok "ECASD signed by an unknown EUM: refused $s ($(echo "$r" | jq -r '.functionExecutionStatus.statusCodeData.message'))" \
+  || bad "unknown EUM: $r"
+[ -n "$before" ] && [ "$before" = "$after" ] && ok "no new ISD-P in the SM-SR's EIS ($after)" || bad "ISD-Ps '$before' -> '$after'"
+[ "$(states)" = "$S0" ] && ok "identity back in the pool: $(states)" || bad "pool after unknown EUM: $(states)"
+
+# 2. the card short of memory
+before=$(sr_isdps "$ES")
+r=$(es2 DownloadProfile "$(dl_req m1 "$ES")")
+s=$(echo "$r" | st)
+after=$(sr_isdps "$ES")
+[ "$s" = "FAILED 8.1/3.8" ] && ok "card without enough memory: refused $s" || bad "small card: $r"
+[ -n "$before" ] && [ "$before" = "$after" ] && ok "no new ISD-P in the SM-SR's EIS ($after)" || bad "ISD-Ps '$before' -> '$after'"
+[ "$(states)" = "$S0" ] && ok "identity back in the pool: $(states)" || bad "pool after small card: $(states)"
+
+# 3. the card's process killed -9 once the SM-SR triggers the admin session that carries the SCP03t load
+es2 DownloadProfile "$(dl_req k1 "$E0")" >"$tmp/k1.out" 2>&1 &
+CURL=$!
+t=$((SECONDS + 60)); while [ $SECONDS -lt $t ] && ! grep -q "admin trigger sent eid=$E0" "$tmp/smsr.log"; do sleep 0.005; done
+kill -9 $RUN_PID
+phase=$(grep -c "admin session open eid=$E0" "$tmp/smsr.log")
+sleep 3
+rm -f "$tmp/ctl.sock"
+start_card
+wait $CURL
+r=$(cat "$tmp/k1.out")
+s=$(echo "$r" | st)
+J=$(grep -l "^eid=$E0" "$D"/downloads/*.dl)
+K=$(sed -n 's/^iccid=//p' "$J")
+[ "${s%% *}" = FAILED ] && grep -q '^step=9$' "$J" \
+  && ok "card killed -9 after the admin trigger ($phase admin session(s) open by then): the Operator's final status $s ($(sed -n 's/^outcome=//p' "$J"))" || bad "k1: $r // $(cat "$J")"
+[ "$(states | jq -c '[.allocated, .deleted, .available]')" = "[0,1,3]" ] \
+  && ok "identity $K spent, none left allocated: $(states)" || bad "pool after k1: $(states)"
+sr=$(sr_isdps "$E0")
+kill -TERM $RUN_PID; for i in $(seq 50); do kill -0 $RUN_PID 2>/dev/null || break; sleep 0.1; done
+card=$("$BIN" euicc show --fleet "$tmp/fleet" --eid "$E0" --json 2>&1)
+cardi=$(echo "$card" | jq -r '.profiles[].iccid' 2>/dev/null | sort | tr '\n' ' ')
+[ -n "$sr" ] && [ "$cardi" = "$sr" ] && ! echo "$sr" | grep -q "$K" \
+  && ok "card back: rsp euicc show and the SM-SR's store agree ($sr), no ISD-P of $K on either" \
+  || bad "card '$cardi' vs SM-SR '$sr' (k1 $K)"
+[ $fail = 0 ] || { echo "--- smdp.log"; tail -40 "$tmp/smdp.log"; echo "--- smsr.log"; tail -20 "$tmp/smsr.log"; }
+exit $fail
