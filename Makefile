@@ -39,10 +39,8 @@ test: setup build asan
 fuzz: setup fuzz-build
 	@scripts/fuzz-run $(FUZZ_SECONDS)
 
-# --smdp-workers 1: the SM-DP's parallel downloads reuse ES3 FunctionCallIdentifiers today
-# (docs/modules/demo.md, Known limits); the other phases keep 8 calls in flight.
 demo: setup build
-	@build/rsp demo --euiccs 100 --smdp-workers 1
+	@build/rsp demo --euiccs 100
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rsp/crypto.h"
 #include "rsp/es.h"
 #include "rsp/http.h"
 #include "rsp/tls.h"
@@ -20,7 +21,7 @@ struct rsp_smdp_es3_client {
     rsp_tls_ctx *tls;
     rsp_http_client *http;
     unsigned seq;                /* FunctionCallIdentifier counter */
-    char prefix[32];             /* FunctionCallIdentifier prefix (unique per client) */
+    char prefix[48];             /* FunctionCallIdentifier prefix (unique per client) */
     char mno[64];                /* Mno-Id of CreateISDP */
     char iccid[21];              /* the ISD-P last created / found */
     rsp_buf aid;
@@ -273,7 +274,16 @@ rsp_err rsp_smdp_es3_client_new(const rsp_smdp_es3_client_opts *o, rsp_smdp_es3_
     if (!c)
         return RSP_ERR_NOMEM;
     snprintf(c->mno, sizeof(c->mno), "%s", o->mno_id ? o->mno_id : "");
-    snprintf(c->prefix, sizeof(c->prefix), "smdp-%lld-%d", (long long)time(NULL), (int)getpid());
+    /* time and pid alone collide between the worker threads' clients made in the same second, and the
+     * SM-SR refuses a FunctionCallIdentifier reused for another request: 4 random bytes make it unique */
+    uint8_t rnd[4];
+    rsp_err rerr = rsp_random(rnd, sizeof(rnd));
+    if (rerr != RSP_OK) {
+        free(c);
+        return rerr;
+    }
+    snprintf(c->prefix, sizeof(c->prefix), "smdp-%lld-%d-%02x%02x%02x%02x", (long long)time(NULL), (int)getpid(),
+             rnd[0], rnd[1], rnd[2], rnd[3]);
     const char *cas[1] = {o->tls_ca};
     rsp_err err = (c->base = event_base_new()) ? RSP_OK : RSP_ERR_NOMEM;
     if (err == RSP_OK && (err = rsp_tls_client_mtls_new(o->tls_cert, o->tls_key, cas, 1, &c->tls)) != RSP_OK)
