@@ -9,12 +9,17 @@
 #  3. the card's process (rsp euicc run) killed -9 as soon as the SM-SR sends the admin trigger for the
 #     SCP03t load, restarted 3 s later: the Operator gets a final FAILED 8.4/4.2, the identity is spent
 #     (docs/modules/smdp.md: from CreateISDP on it is never reused), and the card's own state
-#     (`rsp euicc show`) and the SM-SR's store list the same ISD-Ps, neither the killed download's.
+#     (`rsp euicc show`) and the SM-SR's store list the same ISD-Ps, neither the killed download's;
+#  4. every TS.48 v7 package of $RSP_SHARED_DIR/profiles (its own pool) downloaded with enableProfile
+#     on its own card, four at once: Executed-Success with an ICCID, and on the stopped fleet
+#     `rsp euicc show` lists that ICCID enabled, holding as many bytes as the package file has (a fact
+#     from outside: the GSMA's file, not our encoder).
 . "$(dirname "$0")/daemons.sh"
 
 SMSR=447700100995
-make_fleet 1 447700900700 $SMSR
-E0=$(ls "$tmp/fleet/eis" | sed -n 's/\.json$//p')
+make_fleet 5 447700900700 $SMSR
+EIDS=($(ls "$tmp/fleet/eis" | sed -n 's/\.json$//p'))
+E0=${EIDS[0]}
 TK=000102030405060708090a0b0c0d0e0f
 # luhn DIGITS: DIGITS with their Luhn check digit appended
 luhn() { local s=$1 t=0 i d n=${#1}; for ((i = 0; i < n; i++)); do d=${s:n-1-i:1}
@@ -47,6 +52,16 @@ D=$tmp/dp
 "$BIN" smdp import package --dir "$D" --operator MNO1 --type ts48 "$PKG" >/dev/null 2>&1 &&
   "$BIN" smdp import generate --dir "$D" --operator MNO1 --type ts48 --count 4 --iccid-prefix 8999003 \
   >/dev/null 2>&1 || bad "smdp inventory"
+# one pool per TS.48 v7 package of $RSP_SHARED_DIR/profiles (type = the file's name), one identity each
+TYPES=()
+n=4
+for f in "$RSP_SHARED_DIR"/profiles/TS48v7_*.der; do
+  ty=$(basename "$f" .der)
+  if "$BIN" smdp import package --dir "$D" --operator MNO1 --type "$ty" "$f" >"$tmp/imp.$ty" 2>&1 &&
+    "$BIN" smdp import generate --dir "$D" --operator MNO1 --type "$ty" --count 1 --iccid-prefix 899900$n \
+      >>"$tmp/imp.$ty" 2>&1; then TYPES+=("$ty"); else bad "import $ty: $(cat "$tmp/imp.$ty")"; fi
+  n=$((n + 1))
+done
 
 SP=$(port)
 "$BIN" smsc --listen 127.0.0.1:$SP >"$tmp/smsc.log" 2>&1 & pids+=($!)
@@ -63,12 +78,16 @@ start_card() {
   for i in $(seq 100); do [ -S "$tmp/ctl.sock" ] && break; sleep 0.1; done
 }
 start_card
-"$BIN" smdp run --dir "$D" --listen 127.0.0.1:0 --port-file "$tmp/dp.port" --smsr "$URL" --ci "$tmp/pki" \
-  --dp "$tmp/dp1" --eum "$tmp/eum" --eis-dir "$tmp/eis" --workers 2 --operators MNO1 --es3-timeout-ms 8000 >"$tmp/smdp.log" 2>&1 &
-DP_PID=$!; pids+=($DP_PID)
-t=$((SECONDS + 30)); while [ $SECONDS -lt $t ] && [ ! -s "$tmp/dp.port" ]; do sleep 0.1; done
-[ -s "$tmp/dp.port" ] || { bad "smdp did not start: $(tail -5 "$tmp/smdp.log")"; exit 1; }
-DPURL=https://127.0.0.1:$(tr -d '\n' <"$tmp/dp.port")
+start_smdp() { # the daemon on a port it picks; "$@" = extra options
+  rm -f "$tmp/dp.port"
+  "$BIN" smdp run --dir "$D" --listen 127.0.0.1:0 --port-file "$tmp/dp.port" --smsr "$URL" --ci "$tmp/pki" \
+    --dp "$tmp/dp1" --eum "$tmp/eum" --eis-dir "$tmp/eis" --workers 2 --operators MNO1 "$@" >>"$tmp/smdp.log" 2>&1 &
+  DP_PID=$!; pids+=($DP_PID)
+  t=$((SECONDS + 30)); while [ $SECONDS -lt $t ] && [ ! -s "$tmp/dp.port" ]; do sleep 0.1; done
+  [ -s "$tmp/dp.port" ] || { bad "smdp did not start: $(tail -5 "$tmp/smdp.log")"; exit 1; }
+  DPURL=https://127.0.0.1:$(tr -d '\n' <"$tmp/dp.port")
+}
+start_smdp
 
 es2() { # es2 FUNCTION JSON: one ES2 call of MNO1 over JSON, answered in the HTTP response
   curl -sS --max-time 120 --cert "$tmp/mno1/tls.crt.pem" --key "$tmp/mno1/key.pem" --cacert "$tmp/mno1/ca.crt.pem" \
@@ -100,7 +119,23 @@ after=$(sr_isdps "$ES")
 [ -n "$before" ] && [ "$before" = "$after" ] && ok "no new ISD-P in the SM-SR's EIS ($after)" || bad "ISD-Ps '$before' -> '$after'"
 [ "$(states)" = "$S0" ] && ok "identity back in the pool: $(states)" || bad "pool after small card: $(states)"
 
-# 3. the card's process killed -9 once the SM-SR triggers the admin session that carries the SCP03t load
+# 4. each TS.48 v7 package downloaded and enabled, on cards 1..4 of the running fleet, all at once
+for i in "${!TYPES[@]}"; do
+  es2 DownloadProfile "{\"functionCallIdentifier\":\"p$i\",\"eid\":\"${EIDS[i + 1]}\",\"smsrId\":\"SMSR-T\",\"profileType\":\"${TYPES[i]}\",\"enableProfile\":true}" \
+    >"$tmp/p$i.out" 2>&1 &
+  PP[i]=$!
+done
+for i in "${!TYPES[@]}"; do
+  wait ${PP[i]}
+  s=$(st <"$tmp/p$i.out"); PI[i]=$(jq -r '.iccid // empty' <"$tmp/p$i.out" 2>/dev/null)
+  [ "$s" = "EXECUTED_SUCCESS /" ] && [ -n "${PI[i]}" ] && ok "${TYPES[i]}: downloaded and enabled, ICCID ${PI[i]}" \
+    || bad "${TYPES[i]}: $(cat "$tmp/p$i.out") $(grep -h "^outcome=" $(grep -l "^type=${TYPES[i]}$" "$D"/downloads/*.dl))"
+done
+
+# 3. (an SM-DP that gives up on an ES3 call after 8 s, so the dead card's SendData ends within the test)
+kill -TERM $DP_PID; wait $DP_PID
+start_smdp --es3-timeout-ms 8000
+# the card's process killed -9 once the SM-SR triggers the admin session that carries the SCP03t load
 es2 DownloadProfile "$(dl_req k1 "$E0")" >"$tmp/k1.out" 2>&1 &
 CURL=$!
 t=$((SECONDS + 60)); while [ $SECONDS -lt $t ] && ! grep -q "admin trigger sent eid=$E0" "$tmp/smsr.log"; do sleep 0.005; done
@@ -125,5 +160,12 @@ cardi=$(echo "$card" | jq -r '.profiles[].iccid' 2>/dev/null | sort | tr '\n' ' 
 [ -n "$sr" ] && [ "$cardi" = "$sr" ] && ! echo "$sr" | grep -q "$K" \
   && ok "card back: rsp euicc show and the SM-SR's store agree ($sr), no ISD-P of $K on either" \
   || bad "card '$cardi' vs SM-SR '$sr' (k1 $K)"
+for i in "${!TYPES[@]}"; do # the cards themselves, their process stopped above
+  c=$("$BIN" euicc show --fleet "$tmp/fleet" --eid "${EIDS[i + 1]}" --json 2>&1)
+  p=$(echo "$c" | jq -r ".profiles[] | select(.iccid == \"${PI[i]}\") | .state + \" \" + (.used | tostring)" 2>/dev/null)
+  sz=$(stat -c %s "$RSP_SHARED_DIR/profiles/${TYPES[i]}.der")
+  [ -n "${PI[i]}" ] && [ "$p" = "enabled $sz" ] \
+    && ok "euicc show: ${PI[i]} (${TYPES[i]}) enabled on ${EIDS[i + 1]}, $sz bytes as the package" || bad "card ${EIDS[i + 1]} ($p, $sz): $c"
+done
 [ $fail = 0 ] || { echo "--- smdp.log"; tail -40 "$tmp/smdp.log"; echo "--- smsr.log"; tail -20 "$tmp/smsr.log"; }
 exit $fail
