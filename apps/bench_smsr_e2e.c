@@ -1,0 +1,468 @@
+/* rsp bench smsr-e2e: ES4 operations end to end over SMS through the real processes on this
+ * machine: an Operator's ES4 calls (JSON, Prefer: wait, one blocking client per thread, mTLS
+ * keep-alive) to `rsp smsr run`, which sends each as an SCP80 packet over SMPP through `rsp smsc` to
+ * `rsp euicc run` and settles it on the card's PoR. The operation measured is ES4.AuditEIS (GET STATUS
+ * over SMS, answered with the EIS): enable/disable need a second profile on each card, i.e. a whole
+ * download per card first (rsp bench download-https measures that path), which this bench does not
+ * set up. N cards, K concurrent clients, each client on its own cards (per-card operations are FIFO).
+ * Reports ops/s, p50/p99 latency, CPU per operation of each process (/proc/<pid>/stat), beside the
+ * SCP80 crypto floor of one operation (command + PoR: 2x AES-128-CBC + 2x CMAC) measured in the same
+ * run. --store sqlite (default) or postgres (a fresh database: --pg CONNINFO or RSP_PG_DSN, e.g. under
+ * scripts/with-pg). Every child is stopped on exit and on error; the scratch folder is removed when
+ * the run succeeded. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "cli.h"
+#include "rsp/es.h"
+#include "rsp/svc_client.h"
+
+enum { P_SMSC, P_SMSR, P_EUICC, P_N, MAX_CARDS = 256, MAX_THREADS = 16 };
+static const char *const pnames[P_N] = {"smsc", "smsr", "euicc"};
+
+typedef struct hb {
+    char dir[64], self[512], url[64], db[512];
+    pid_t pid[P_N];
+    char eid[MAX_CARDS][33];
+    size_t n_eid;
+    double seconds;
+} hb;
+
+typedef struct worker {
+    hb *h;
+    size_t idx, stride; /* cards idx, idx + stride, ... */
+    size_t ok, cap;
+    double *lat;
+    rsp_err err;
+    char why[160];
+} worker;
+
+/* Runs this binary with argv (NULL-terminated after argv[0] = "rsp"); output to log (NULL: /dev/null).
+ * wait: the exit status; else the child's pid. */
+static int run(hb *h, const char *log, bool wait, char *const *argv)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        int fd = open(log ? log : "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0600);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+            close(fd);
+        }
+        execv(h->self, argv);
+        _exit(127);
+    }
+    if (!wait)
+        return (int)pid;
+    int st = 0;
+    if (waitpid(pid, &st, 0) != pid)
+        return -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+#define RUN(h, ...) run((h), NULL, true, (char *const[]){"rsp", __VA_ARGS__, NULL})
+
+static void nap_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static uint16_t free_port(void)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    socklen_t l = sizeof a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    uint16_t p = 0;
+    if (s >= 0 && bind(s, (struct sockaddr *)&a, sizeof a) == 0 && getsockname(s, (struct sockaddr *)&a, &l) == 0)
+        p = ntohs(a.sin_port);
+    if (s >= 0)
+        close(s);
+    return p;
+}
+
+/* Waits up to 20 s for path to exist (a socket, or a non-empty file) and, when needle is set, to contain it. */
+static bool wait_file(const char *path, const char *needle)
+{
+    for (int i = 0; i < 400; i++) {
+        struct stat sb;
+        if (!needle && stat(path, &sb) == 0 && (S_ISSOCK(sb.st_mode) || sb.st_size > 0))
+            return true;
+        rsp_buf b = RSP_BUF_INIT;
+        bool ok = rsp_cli_read_file(path, &b) == RSP_OK && b.len &&
+                  (!needle || (rsp_buf_append_byte(&b, 0) == RSP_OK && strstr((char *)b.data, needle)));
+        rsp_buf_free(&b);
+        if (ok)
+            return true;
+        nap_ms(50);
+    }
+    return false;
+}
+
+/* CPU seconds (user + system) of pid so far. */
+static double cpu_of(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    const char *p = strrchr(buf, ')');
+    unsigned long ut = 0, st = 0;
+    /* after "pid (comm)": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+        return 0;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static char *dup_str(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+
+static void *client(void *arg)
+{
+    worker *w = arg;
+    hb *h = w->h;
+    char cert[128], key[128], ca[128];
+    snprintf(cert, sizeof cert, "%s/mno1/tls.crt.pem", h->dir);
+    snprintf(key, sizeof key, "%s/mno1/key.pem", h->dir);
+    snprintf(ca, sizeof ca, "%s/mno1/ca.crt.pem", h->dir);
+    rsp_svc_client_opts co = {h->url, cert, key, ca, RSP_SVC_BINDING_JSON, RSP_ES_DIALECT_GSMA, 60000, NULL};
+    rsp_svc_client *c = NULL;
+    rsp_diag d;
+    rsp_diag_clear(&d);
+    const rsp_es_func *f = rsp_es_func_find(RSP_ES4, "AuditEIS", strlen("AuditEIS"));
+    w->err = f ? rsp_svc_client_new(&co, &c, &d) : RSP_ERR_INTERNAL;
+    double end = rsp_bench_now() + h->seconds;
+    size_t card = w->idx;
+    for (size_t n = 0; w->err == RSP_OK && (n < 2 || rsp_bench_now() < end); n++) {
+        rsp_es_msg m, res;
+        memset(&res, 0, sizeof res);
+        char fcid[48];
+        snprintf(fcid, sizeof fcid, "e2e-%zu-%zu", w->idx, n);
+        if ((w->err = rsp_es_msg_init(&m, f, false)) != RSP_OK)
+            break;
+        rsp_es_eid_req *q = m.body;
+        q->hdr.function_call_id = dup_str(fcid);
+        q->eid = dup_str(h->eid[card]);
+        int status = 0;
+        double t0 = rsp_bench_now();
+        if (!q->hdr.function_call_id || !q->eid)
+            w->err = RSP_ERR_NOMEM;
+        else
+            w->err = rsp_svc_client_call(c, &m, true, &res, &status, &d);
+        double dt = rsp_bench_now() - t0;
+        const rsp_es_fes *st = w->err == RSP_OK ? rsp_svc_client_status(&res) : NULL;
+        if (w->err == RSP_OK && (!st || st->status != RSP_ES_EXECUTED_SUCCESS)) {
+            w->err = RSP_ERR_STATE;
+            snprintf(w->why, sizeof w->why, "%s: %s", h->eid[card],
+                     st && st->code && st->code->message ? st->code->message : "not done");
+        } else if (w->err != RSP_OK) {
+            snprintf(w->why, sizeof w->why, "%.150s", d.msg);
+        } else if (w->ok == w->cap) {
+            size_t nc = w->cap ? w->cap * 2 : 256;
+            double *nv = realloc(w->lat, nc * sizeof *nv);
+            if (nv) {
+                w->lat = nv;
+                w->cap = nc;
+            } else {
+                w->err = RSP_ERR_NOMEM;
+            }
+        }
+        if (w->err == RSP_OK)
+            w->lat[w->ok++] = dt;
+        rsp_es_msg_free(&m);
+        rsp_es_msg_free(&res);
+        card += w->stride;
+        if (card >= h->n_eid)
+            card = w->idx;
+    }
+    rsp_svc_client_free(c);
+    return NULL;
+}
+
+static void stop_all(hb *h)
+{
+    for (int i = P_N - 1; i >= 0; i--)
+        if (h->pid[i] > 0)
+            kill(h->pid[i], SIGTERM);
+    for (int i = P_N - 1; i >= 0; i--) {
+        for (int t = 0; h->pid[i] > 0 && t < 100; t++) {
+            if (waitpid(h->pid[i], NULL, WNOHANG) == h->pid[i])
+                h->pid[i] = 0;
+            else
+                nap_ms(50);
+        }
+        if (h->pid[i] > 0) {
+            kill(h->pid[i], SIGKILL);
+            waitpid(h->pid[i], NULL, 0);
+        }
+    }
+}
+
+/* The PKI, the fleet registered in the SM-SR's store (keys sealed under a master key), the
+ * SM-SR's and the Operator's certificates. */
+static int prepare(hb *h, const char *pkg, long count)
+{
+    char p[8][160], n[16];
+    const char *sub[] = {"pki", "eum", "fleet", "keys.jsonl", "mk", "sr", "mno1"};
+    for (int i = 0; i < 7; i++)
+        snprintf(p[i], sizeof p[i], "%s/%s", h->dir, sub[i]);
+    snprintf(n, sizeof n, "%ld", count);
+    FILE *f = fopen(p[4], "w");
+    if (!f)
+        return -1;
+    fprintf(f, "%064d\n", 7);
+    fclose(f);
+    if (RUN(h, "ci", "init", "--dir", p[0]) || RUN(h, "ci", "issue", "--dir", p[0], "--role", "eum", "--id", "EUM-T", "--out", p[1]) ||
+        RUN(h, "eum", "make", "--ci", p[0], "--eum", p[1], "--profile", (char *)pkg, "--smsr-id", "SMSR-T", "--count", n,
+            "--out", p[2], "--keys-out", p[3], "--transport-key", "000102030405060708090a0b0c0d0e0f", "--msisdn-start",
+            "447700900500", "--smsr-msisdn", "447700100997") ||
+        RUN(h, "ci", "issue", "--dir", p[0], "--role", "smsr", "--id", "SMSR-T", "--out", p[5]) ||
+        RUN(h, "ci", "issue", "--dir", p[0], "--role", "operator", "--id", "MNO1", "--out", p[6]))
+        return -1;
+    char eisdir[200];
+    snprintf(eisdir, sizeof eisdir, "%s/eis", p[2]);
+    DIR *dir = opendir(eisdir);
+    struct dirent *de;
+    while (dir && (de = readdir(dir)) != NULL && h->n_eid < MAX_CARDS) {
+        size_t l = strlen(de->d_name);
+        if (l == 37 && strcmp(de->d_name + 32, ".json") == 0) {
+            memcpy(h->eid[h->n_eid], de->d_name, 32);
+            h->eid[h->n_eid++][32] = 0;
+        }
+    }
+    if (dir)
+        closedir(dir);
+    if (h->n_eid != (size_t)count)
+        return -1;
+    char **av = calloc(h->n_eid + 10, sizeof *av);
+    char (*files)[240] = calloc(h->n_eid, sizeof *files);
+    int rc = -1;
+    if (av && files) {
+        size_t k = 0;
+        const char *head[] = {"rsp", "smsr", "import", "--db", h->db, "--master-key", p[4], "--keys", p[3]};
+        for (size_t i = 0; i < 9; i++)
+            av[k++] = (char *)head[i];
+        for (size_t i = 0; i < h->n_eid; i++) {
+            snprintf(files[i], sizeof files[i], "%s/%s.json", eisdir, h->eid[i]);
+            av[k++] = files[i];
+        }
+        rc = run(h, NULL, true, av);
+    }
+    free(av);
+    free(files);
+    return rc;
+}
+
+static int start(hb *h)
+{
+    char log[P_N][128], a[10][200];
+    for (int i = 0; i < P_N; i++)
+        snprintf(log[i], sizeof log[i], "%s/%s.log", h->dir, pnames[i]);
+    uint16_t sp = free_port();
+    snprintf(a[0], sizeof a[0], "127.0.0.1:%u", (unsigned)sp);
+    snprintf(a[2], sizeof a[2], "%s/mk", h->dir);
+    snprintf(a[3], sizeof a[3], "%s/es.port", h->dir);
+    snprintf(a[4], sizeof a[4], "%s/sr/tls.crt.pem", h->dir);
+    snprintf(a[5], sizeof a[5], "%s/sr/key.pem", h->dir);
+    snprintf(a[6], sizeof a[6], "%s/sr/ca.crt.pem", h->dir);
+    snprintf(a[8], sizeof a[8], "%s/fleet", h->dir);
+    snprintf(a[9], sizeof a[9], "%s/ctl.sock", h->dir);
+    h->pid[P_SMSC] = run(h, log[P_SMSC], false, (char *const[]){"rsp", "smsc", "--listen", a[0], NULL});
+    h->pid[P_SMSR] = run(h, log[P_SMSR], false,
+                         (char *const[]){"rsp", "smsr", "run", "--db", h->db, "--master-key", a[2], "--smsc", a[0],
+                                         "--msisdn", "447700100997", "--worker", "w1", "--tick-ms", "20", "--listen",
+                                         "127.0.0.1:0", "--port-file", a[3], "--tls-cert", a[4], "--tls-key", a[5],
+                                         "--tls-ca", a[6], NULL});
+    if (h->pid[P_SMSC] <= 0 || h->pid[P_SMSR] <= 0 || !wait_file(a[3], NULL) ||
+        !wait_file(log[P_SMSC], "bound system_id=smsr"))
+        return -1;
+    rsp_buf port = RSP_BUF_INIT;
+    if (rsp_cli_read_file(a[3], &port) != RSP_OK)
+        return -1;
+    snprintf(h->url, sizeof h->url, "https://127.0.0.1:%.*s", (int)strcspn((char *)port.data, "\n"),
+             (char *)port.data);
+    rsp_buf_free(&port);
+    h->pid[P_EUICC] = run(h, log[P_EUICC], false,
+                          (char *const[]){"rsp", "euicc", "run", "--fleet", a[8], "--smsc", a[0], "--control", a[9],
+                                          "--tick-ms", "20", NULL});
+    if (h->pid[P_EUICC] <= 0 || !wait_file(a[9], NULL))
+        return -1;
+    /* the cards' first-attach notifications go first, so they are not in the measured window */
+    nap_ms(1000);
+    return 0;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+#define USAGE "bench smsr-e2e: [--count N (cards)] [--threads K] [--store sqlite|postgres] [--pg CONNINFO]"
+
+int rsp_bench_smsr_e2e(rsp_bench *b, int argc, char **argv)
+{
+    long count = 8, threads = 4;
+    const char *store = "sqlite", *pg = getenv("RSP_PG_DSN");
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (strcmp(argv[i], "--count") == 0)
+            count = strtol(argv[i + 1], NULL, 10);
+        else if (strcmp(argv[i], "--threads") == 0)
+            threads = strtol(argv[i + 1], NULL, 10);
+        else if (strcmp(argv[i], "--store") == 0)
+            store = argv[i + 1];
+        else if (strcmp(argv[i], "--pg") == 0)
+            pg = argv[i + 1];
+        else
+            return rsp_cli_usage_error(USAGE);
+    }
+    if (argc % 2 == 0 || count < 1 || count > MAX_CARDS || threads < 1 || threads > MAX_THREADS)
+        return rsp_cli_usage_error(USAGE " (--count 1..%d, --threads 1..%d)", MAX_CARDS, MAX_THREADS);
+    bool use_pg = strcmp(store, "postgres") == 0;
+    if (!use_pg && strcmp(store, "sqlite") != 0)
+        return rsp_cli_usage_error(USAGE);
+    if (use_pg && (!pg || !*pg))
+        return rsp_cli_usage_error("bench smsr-e2e: --store postgres needs --pg CONNINFO or RSP_PG_DSN (scripts/with-pg)");
+    const char *sh = getenv("RSP_SHARED_DIR");
+    char pkg[1024];
+    snprintf(pkg, sizeof pkg, "%s/profiles/TS48v7_SAIP2.3_NoBERTLV.der", sh && *sh ? sh : "../shared");
+    struct stat sb;
+    if (stat(pkg, &sb) != 0)
+        return rsp_cli_usage_error("bench smsr-e2e: cannot read %s (set RSP_SHARED_DIR)", pkg);
+    hb *h = calloc(1, sizeof *h);
+    if (!h)
+        return RSP_EXIT_FAIL;
+    h->seconds = b->seconds > 0 ? b->seconds : 1;
+    snprintf(h->dir, sizeof h->dir, "/tmp/rsp_bench_smsre2e_XXXXXX");
+    ssize_t sl = readlink("/proc/self/exe", h->self, sizeof h->self - 1);
+    int rc = RSP_EXIT_OK;
+    worker w[MAX_THREADS];
+    memset(w, 0, sizeof w);
+    if (sl <= 0 || !mkdtemp(h->dir)) {
+        rc = rsp_cli_usage_error("bench smsr-e2e: no scratch folder or no /proc/self/exe");
+        goto out;
+    }
+    h->self[sl] = 0;
+    if (use_pg)
+        snprintf(h->db, sizeof h->db, "%s", pg);
+    else
+        snprintf(h->db, sizeof h->db, "sqlite:%s/smsr.db", h->dir);
+    rsp_bench_progress(b, "PKI, fleet, SM-SR registration");
+    if (prepare(h, pkg, count) != 0) {
+        rc = rsp_cli_usage_error("bench smsr-e2e: setup failed (on PostgreSQL the database must be empty; see %s)", h->dir);
+        goto out;
+    }
+    rsp_bench_progress(b, "starting rsp smsc, smsr run, euicc run");
+    if (start(h) != 0) {
+        fprintf(stderr, "bench smsr-e2e: a process did not start (logs in %s)\n", h->dir);
+        rc = RSP_EXIT_FAIL;
+        goto out;
+    }
+    double cpu0[P_N], cpu1[P_N];
+    for (int i = 0; i < P_N; i++)
+        cpu0[i] = cpu_of(h->pid[i]);
+    rsp_bench_progress(b, "ES4.AuditEIS (HTTPS -> SM-SR -> SMPP -> SCP80 -> card -> PoR)");
+    pthread_t th[MAX_THREADS];
+    bool started[MAX_THREADS] = {false};
+    long nt = threads < count ? threads : count;
+    double t0 = rsp_bench_now();
+    for (long i = 0; i < nt; i++) {
+        w[i].h = h;
+        w[i].idx = (size_t)i;
+        w[i].stride = (size_t)nt;
+        if (pthread_create(&th[i], NULL, client, &w[i]) == 0)
+            started[i] = true;
+        else
+            w[i].err = RSP_ERR_INTERNAL;
+    }
+    size_t ok = 0;
+    for (long i = 0; i < nt; i++) {
+        if (started[i])
+            pthread_join(th[i], NULL);
+        ok += w[i].ok;
+        if (w[i].err != RSP_OK) {
+            fprintf(stderr, "bench smsr-e2e: %s: %s\n", rsp_err_name(w[i].err), w[i].why);
+            rc = RSP_EXIT_FAIL;
+        }
+    }
+    double wall = rsp_bench_now() - t0;
+    for (int i = 0; i < P_N; i++)
+        cpu1[i] = cpu_of(h->pid[i]);
+    if (rc == RSP_EXIT_OK && ok > 0) {
+        double *all = malloc(ok * sizeof *all);
+        if (!all) {
+            rc = RSP_EXIT_FAIL;
+            goto out;
+        }
+        size_t k = 0;
+        for (long i = 0; i < nt; i++)
+            for (size_t j = 0; j < w[i].ok; j++)
+                all[k++] = w[i].lat[j];
+        qsort(all, ok, sizeof *all, cmp_d);
+        double p50 = all[ok / 2] * 1e3, p99 = all[(ok * 99) / 100] * 1e3;
+        free(all);
+        rsp_bench_progress(b, "SCP80 OpenSSL floor");
+        double cbc = rsp_bench_floor_cipher_mbs(b, "AES-128-CBC", 48) * 1e6 / 48;
+        double mac = rsp_bench_floor_cmac_ops(b, 56);
+        double floor_s = (cbc > 0 && mac > 0) ? 2.0 / cbc + 2.0 / mac : 0;
+        char name[128];
+        snprintf(name, sizeof name, "ES4.AuditEIS end to end over SMS (%s, %ld cards, %ld clients)", use_pg ? "PostgreSQL" : "SQLite",
+                 count, nt);
+        rsp_bench_report(b, name, (double)ok / wall, "ops/s", "SCP80 2x AES-128-CBC + 2x CMAC",
+                         floor_s > 0 ? 1 / floor_s : 0);
+        rsp_bench_report(b, "ES4.AuditEIS latency p50", p50, "ms", NULL, 0);
+        rsp_bench_report(b, "ES4.AuditEIS latency p99", p99, "ms", NULL, 0);
+        double sum = 0;
+        for (int i = 0; i < P_N; i++) {
+            snprintf(name, sizeof name, "CPU per operation: rsp %s", pnames[i]);
+            rsp_bench_report(b, name, (cpu1[i] - cpu0[i]) / (double)ok * 1e6, "us", "SCP80 crypto floor", floor_s * 1e6);
+            sum += cpu1[i] - cpu0[i];
+        }
+        rsp_bench_report(b, "CPU per operation: all three processes", sum / (double)ok * 1e6, "us", "SCP80 crypto floor",
+                         floor_s * 1e6);
+    } else if (rc == RSP_EXIT_OK) {
+        fprintf(stderr, "bench smsr-e2e: no operation completed (logs in %s)\n", h->dir);
+        rc = RSP_EXIT_FAIL;
+    }
+out:
+    stop_all(h);
+    for (int i = 0; i < MAX_THREADS; i++)
+        free(w[i].lat);
+    if (h->dir[0] && strstr(h->dir, "XXXXXX") == NULL && rc == RSP_EXIT_OK) {
+        char cmd[128];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", h->dir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "bench smsr-e2e: could not remove %s\n", h->dir);
+    }
+    free(h);
+    return rc;
+}
