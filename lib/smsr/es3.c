@@ -244,23 +244,23 @@ static void https_done(void *arg, uint64_t tag, rsp_err err, rsp_scp81_status st
 
 /* An SCP03t body (84 / 85 / 86): one admin script targeted at the ISD-P, through the card's admin
  * session (opened by a trigger SMS when none is open, kept open between the SendData of a download). */
-static rsp_err send_https(smsr_es3 *x, rsp_es_call *call, const rsp_es_send_data_req *q, const rsp_store_profile *p)
+static rsp_err send_https(smsr_es3 *x, rsp_es_call *call, const rsp_buf *aid, const rsp_bytes *data,
+                          const rsp_store_profile *p)
 {
     if (!x->https)
         return rsp_es_call_reject(call, "8.4", "4.2", NULL,
                                   "SCP03t needs an admin session (SCP81): this SM-SR runs without --admin-listen");
-    if (!smsr_https_reachable(x->https, q->eid))
+    if (!smsr_https_reachable(x->https, p->eid))
         return rsp_es_call_reject(call, "8.4", "4.2", NULL, "SCP03t needs an admin session: no SCP81 PSK for this eUICC");
     pend pd = {P_HTTPS, "", "", ++x->tags, 0, INT64_MAX, call, 0};
-    snprintf(pd.eid, sizeof(pd.eid), "%s", q->eid);
+    snprintf(pd.eid, sizeof(pd.eid), "%s", p->eid);
     snprintf(pd.iccid, sizeof(pd.iccid), "%s", p->iccid);
     rsp_err err = pend_add(x, &pd);
     if (err != RSP_OK)
         return err;
     RSP_LOGI(RSP_SS_SMSR, "ES3.SendData over HTTPS", "eid=%s iccid=%s tag=%llu bytes=%zu", pd.eid, pd.iccid,
-             (unsigned long long)pd.cntr, q->data.len);
-    err = smsr_https_queue(x->https, q->eid, q->sd_aid.data, q->sd_aid.len, q->data.data, q->data.len, https_done, x,
-                           pd.cntr);
+             (unsigned long long)pd.cntr, data->len);
+    err = smsr_https_queue(x->https, p->eid, aid->data, aid->len, data->p, data->len, https_done, x, pd.cntr);
     if (err != RSP_OK) { /* not queued: no callback will come */
         for (size_t i = 0; i < x->n; i++)
             if (x->p[i].kind == P_HTTPS && x->p[i].cntr == pd.cntr) {
@@ -292,19 +292,30 @@ static rsp_err on_send(void *hctx, rsp_es_call *call)
     rsp_store_profile p;
     if (!owned_isdp(x, q->eid, &q->sd_aid, who, &p))
         return rsp_es_call_reject(call, "8.3", "1.2", NULL, "no ISD-P of this SM-DP with that AID");
-    if (scp03t)
-        return send_https(x, call, q, &p);
+    return smsr_es3_send_isdp(x, call, &p, &q->sd_aid, rsp_bytes_of(q->data.data, q->data.len), scp03t);
+}
+
+rsp_err smsr_es3_send_isdp(smsr_es3 *x, rsp_es_call *call, const rsp_store_profile *p, const rsp_buf *aid,
+                           rsp_bytes data, bool https)
+{
+    if (https || aid->len > 16)
+        return send_https(x, call, aid, &data, p);
     /* INSTALL [for personalization] of the ISD-P, then the SM-DP's command: the card hands it on */
     uint8_t perso[5 + 2 + 17 + 3] = {0x80, 0xE6, 0x20, 0x00, 0, 0x00, 0x00, 0};
-    size_t al = q->sd_aid.len;
+    size_t al = aid->len;
     perso[4] = (uint8_t)(2 + 1 + al + 3);
     perso[7] = (uint8_t)al;
-    memcpy(perso + 8, q->sd_aid.data, al);
+    memcpy(perso + 8, aid->data, al);
     memset(perso + 8 + al, 0, 3);
-    rsp_bytes s[2] = {rsp_bytes_of(perso, 8 + al + 3), rsp_bytes_of(q->data.data, q->data.len)};
-    if (send_script(x, call, P_SEND, q->eid, p.iccid, s, 2) != RSP_OK)
+    rsp_bytes s[2] = {rsp_bytes_of(perso, 8 + al + 3), data};
+    if (send_script(x, call, P_SEND, p->eid, p->iccid, s, 2) != RSP_OK)
         return rsp_es_call_reject(call, "8.1.1", "5.1", NULL, "the card cannot be reached (no keys or no MSISDN)");
     return RSP_OK;
+}
+
+rsp_err smsr_es3_reply_check(smsr_es3 *x, rsp_es_call *call, const char *who)
+{
+    return smsr_es_reply_to_refused(x->es, call, who) ? RSP_ERR_DENIED : RSP_OK;
 }
 
 static rsp_err on_completed(void *hctx, rsp_es_call *call)

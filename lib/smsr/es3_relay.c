@@ -2,7 +2,8 @@
  * AuditEIS go through the engine's submit path like their ES4 rows (requester the SM-DP, which the
  * engine authorises on the ISD-Ps it created; POL2 and fall-back checked there), UpdatePolicyRules
  * and UpdateSubscriptionAddress change the store's profile of an ISD-P the SM-DP created (what
- * ProfileDownloadCompleted set first). ES3 has no SetFallBackAttribute (v3.x catalogue). */
+ * ProfileDownloadCompleted set first); UpdateConnectivityParameters goes to the ISD-P the SM-DP
+ * created, as SendData's Data does (es3.c). ES3 has no SetFallBackAttribute (v3.x catalogue). */
 #include <stdalign.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -14,7 +15,9 @@
 #include "rsp/es_types.h"
 #include "rsp/log.h"
 
-enum { RELAY_NH = 4 };
+/* RELAY_NH handlers; ES3_CONN_MAX: a ConnectivityParameters body is taken up to the size of an
+ * SCP03t body (es3.c's ES3_SCP03T_MAX): larger ones would park in memory for nothing. */
+enum { RELAY_NH = 5, ES3_CONN_MAX = 4096 };
 
 typedef struct relay_ctx {
     smsr_es3 *x;
@@ -128,6 +131,27 @@ static rsp_err on_pol2(void *hctx, rsp_es_call *call)
     return err ? err : rsp_es_call_complete(call);
 }
 
+rsp_err smsr_subaddr_apply(rsp_smsr *e, rsp_es_call *call, rsp_store_profile *p, const rsp_es_profile_req *q,
+                           const char *by)
+{
+    const rsp_es_subscription_address *sa = q->subscription_address;
+    if (!sa || (!sa->msisdn && !sa->imsi))
+        return rsp_es_call_reject(call, "1.1", "2.2", NULL, "SubscriptionAddress (MSISDN or IMSI) is needed");
+    if ((sa->msisdn && strlen(sa->msisdn) >= sizeof(p->msisdn)) || (sa->imsi && strlen(sa->imsi) >= sizeof(p->imsi)))
+        return rsp_es_call_reject(call, "1.1", "2.1", NULL, "MSISDN or IMSI too long");
+    if (sa->msisdn)
+        snprintf(p->msisdn, sizeof(p->msisdn), "%s", sa->msisdn);
+    if (sa->imsi)
+        snprintf(p->imsi, sizeof(p->imsi), "%s", sa->imsi);
+    char d[RSP_STORE_ID_LEN + 40];
+    snprintf(d, sizeof(d), "%.24s by=%s", p->msisdn, by);
+    rsp_err err = rsp_store_profile_put(e->st, p);
+    if (err == RSP_OK && sa->msisdn && p->msisdn[0]) /* the card is reached at its new number */
+        err = rsp_smsr_msisdn_register(e, p->eid, p->msisdn, (int64_t)time(NULL));
+    err = err ? err : smsr_audit(e, p->eid, p->iccid, 0, "smsr.subscription-address", d, (int64_t)time(NULL));
+    return err ? err : rsp_es_call_complete(call);
+}
+
 static rsp_err on_subaddr(void *hctx, rsp_es_call *call)
 {
     relay_ctx *r = hctx;
@@ -137,20 +161,33 @@ static rsp_err on_subaddr(void *hctx, rsp_es_call *call)
     rsp_store_profile p;
     if (!smdp_of(r, call, who) || !own_profile(r, call, q, who, &p))
         return RSP_OK;
-    const rsp_es_subscription_address *sa = q->subscription_address;
-    if (!sa || (!sa->msisdn && !sa->imsi))
-        return rsp_es_call_reject(call, "1.1", "2.2", NULL, "SubscriptionAddress (MSISDN or IMSI) is needed");
-    if ((sa->msisdn && strlen(sa->msisdn) >= sizeof(p.msisdn)) || (sa->imsi && strlen(sa->imsi) >= sizeof(p.imsi)))
-        return rsp_es_call_reject(call, "1.1", "2.1", NULL, "MSISDN or IMSI too long");
-    if (sa->msisdn)
-        snprintf(p.msisdn, sizeof(p.msisdn), "%s", sa->msisdn);
-    if (sa->imsi)
-        snprintf(p.imsi, sizeof(p.imsi), "%s", sa->imsi);
-    rsp_err err = rsp_store_profile_put(r->e->st, &p);
-    if (err == RSP_OK && sa->msisdn && p.msisdn[0]) /* the card is reached at its new number */
-        err = rsp_smsr_msisdn_register(r->e, p.eid, p.msisdn, (int64_t)time(NULL));
-    err = err ? err : smsr_audit(r->e, p.eid, p.iccid, 0, "smsr.subscription-address", p.msisdn, (int64_t)time(NULL));
-    return err ? err : rsp_es_call_complete(call);
+    return smsr_subaddr_apply(r->e, call, &p, q, "smdp");
+}
+
+/* ES3.UpdateConnectivityParameters: the SM-DP's STORE DATA 3A07 (SCP03-wrapped for its ISD-P: the
+ * SM-SR cannot read it) goes to the ISD-P like SendData's Data: by SMS when it is one C-APDU that
+ * fits, else through the admin session; answered on the card's answer. */
+static rsp_err on_conn(void *hctx, rsp_es_call *call)
+{
+    relay_ctx *r = hctx;
+    const rsp_es_msg *m = rsp_es_call_msg(call);
+    const rsp_es_profile_req *q = m ? m->body : NULL;
+    char who[RSP_STORE_ID_LEN];
+    rsp_store_profile p;
+    if (!smdp_of(r, call, who) || smsr_es3_reply_check(r->x, call, who) != RSP_OK || !own_profile(r, call, q, who, &p))
+        return RSP_OK;
+    const rsp_buf *cp = &q->connectivity_parameters;
+    if (cp->len < 5 || cp->len > ES3_CONN_MAX)
+        return rsp_es_call_reject(call, "1.1", "2.2", NULL, "ConnectivityParameters (a C-APDU) is needed");
+    uint8_t ab[16];
+    size_t al = strlen(p.isdp_aid) / 2;
+    if (al < 5 || al > sizeof(ab) || rsp_hex_decode_fixed(p.isdp_aid, ab, al, NULL) != RSP_OK)
+        return rsp_es_call_reject(call, "8.2.1", "3.9", q->iccid, "the ISD-P has no AID yet");
+    rsp_buf aid = {ab, al, sizeof(ab)}; /* borrowed view: never freed */
+    RSP_LOGI(RSP_SS_SMSR, "ES3.UpdateConnectivityParameters", "smdp=%s eid=%s iccid=%s bytes=%zu", who, p.eid,
+             p.iccid, cp->len);
+    /* Lc of one short C-APDU is at most 255 bytes: anything longer is not one SMS script's command */
+    return smsr_es3_send_isdp(r->x, call, &p, &aid, rsp_buf_view(cp), cp->len > 255 + 5);
 }
 
 rsp_err smsr_es3_relay_append(smsr_es3 *x, rsp_smsr *e, const char *smdp_ids, rsp_es_handler **all, size_t used,
@@ -173,6 +210,7 @@ rsp_err smsr_es3_relay_append(smsr_es3 *x, rsp_smsr *e, const char *smdp_ids, rs
     v[used + 1] = (rsp_es_handler){RSP_ES3, "AuditEIS", false, on_audit, r};
     v[used + 2] = (rsp_es_handler){RSP_ES3, "UpdatePolicyRules", false, on_pol2, r};
     v[used + 3] = (rsp_es_handler){RSP_ES3, "UpdateSubscriptionAddress", false, on_subaddr, r};
+    v[used + 4] = (rsp_es_handler){RSP_ES3, "UpdateConnectivityParameters", false, on_conn, r};
     *all = v;
     *n += RELAY_NH;
     return RSP_OK;

@@ -1,5 +1,6 @@
 /* ES4 over HTTPS (through lib/svc's ES endpoint): EnableProfile, DisableProfile, DeleteProfile,
- * SetFallBackAttribute and SetEmergencyProfileAttribute become engine operations; refusals and replays of settled calls are answered
+ * SetFallBackAttribute and SetEmergencyProfileAttribute become engine operations (UpdatePolicyRules,
+ * UpdateSubscriptionAddress and the ES4A functions are store updates answered at once); refusals and replays of settled calls are answered
  * at once, the others when their operation settles (polled from the store, so whichever worker
  * settles it). The requester is the CN of the peer's client certificate: an M2M SP or SM-DP when
  * listed as one, else an Operator.
@@ -18,6 +19,7 @@
 #include "rsp/es.h"
 #include "rsp/es_endpoint.h"
 #include "rsp/es_types.h"
+#include "es3_relay.h"
 #include "smsr_outbox.h"
 
 typedef struct waiting {
@@ -32,7 +34,7 @@ typedef struct waiting {
 struct rsp_smsr_es {
     rsp_smsr *e;
     char m2msp[512], smdp[512]; /* comma-separated identities (CNs) of those roles */
-    rsp_es_handler h[13];
+    rsp_es_handler h[14];
     rsp_smsr_es1_trust es1; /* borrowed keys; es1.ci NULL: ES1 refuses */
     waiting *w;
     size_t n, cap;
@@ -250,6 +252,33 @@ static rsp_err on_update_pol2(void *hctx, rsp_es_call *call)
     rsp_err err = rsp_store_profile_set_pol2(x->e->st, q->iccid, pol2);
     err = err ? err : smsr_audit(x->e, q->eid, q->iccid, 0, "smsr.pol2", d, (int64_t)time(NULL));
     return err ? err : rsp_es_call_complete(call);
+}
+
+/* ES4.UpdateSubscriptionAddress: the profile's Operator, or an M2M SP its Operator granted
+ * ES4-UpdateSubscriptionAddress by PLMA for the profile's type; the store, the MSISDN index and the
+ * audit log are updated and the call answered at once (es3_relay.c's code, shared with ES3). */
+static rsp_err on_update_subaddr(void *hctx, rsp_es_call *call)
+{
+    rsp_smsr_es *x = hctx;
+    const rsp_es_msg *m = rsp_es_call_msg(call);
+    const rsp_es_profile_req *q = m ? m->body : NULL;
+    char who[RSP_STORE_ID_LEN];
+    smsr_cn_of(rsp_es_call_peer(call), who, sizeof(who));
+    if (!who[0] || smsr_listed(x->smdp, who))
+        return rsp_es_call_reject(call, "1.1", "1.2", NULL, "an Operator or M2M SP updates it over ES4");
+    if (!q || !q->eid || !q->iccid)
+        return rsp_es_call_reject(call, "1.1", "2.2", NULL, "EID and ICCID are needed");
+    rsp_store_profile p;
+    if (rsp_store_profile_get(x->e->st, q->iccid, &p) != RSP_OK || strcmp(p.eid, q->eid) != 0)
+        return rsp_es_call_reject(call, "8.2.1", "3.9", q->iccid, "Unknown ICCID on this eUICC");
+    bool m2msp = smsr_listed(x->m2msp, who);
+    uint32_t bits = 0;
+    if (m2msp && rsp_store_plma_get(x->e->st, p.mno_id, who, p.profile_type, &bits) != RSP_OK)
+        bits = 0;
+    if (m2msp ? !(bits & RSP_STORE_FN_UPDATE_SUBSCRIPTION_ADDRESS) : strcmp(p.mno_id, who) != 0)
+        return rsp_es_call_reject(call, "8.2.1", "1.2", q->iccid,
+                                  m2msp ? "no PLMA for ES4-UpdateSubscriptionAddress" : "not the Operator of this profile");
+    return smsr_subaddr_apply(x->e, call, &p, q, m2msp ? "m2msp" : "operator");
 }
 
 /* ES4.GetEIS (es4_eis.c): an Operator, or an M2M SP through PLMAs; an SM-DP uses ES3. */
@@ -470,6 +499,7 @@ rsp_err rsp_smsr_es_new(rsp_smsr *e, const char *m2msp_ids, const char *smdp_ids
     x->h[10] = (rsp_es_handler){RSP_ES4, "GetEIS", false, on_get_eis, x};
     x->h[11] = (rsp_es_handler){RSP_ES4, "AuditEIS", false, on_audit, x};
     x->h[12] = (rsp_es_handler){RSP_ES4, "SetEmergencyProfileAttribute", false, on_call, x};
+    x->h[13] = (rsp_es_handler){RSP_ES4, "UpdateSubscriptionAddress", false, on_update_subaddr, x};
     *out = x;
     return RSP_OK;
 }

@@ -271,6 +271,34 @@ if command -v curl >/dev/null; then
   no=$(echo "$mt" | sed -n 's/^rsp_smsr_sms_out_total //p'); ni=$(echo "$mt" | sed -n 's/^rsp_smsr_sms_in_total //p')
   [ "${nd:-0}" -ge 8 ] && [ "${no:-0}" -ge 3 ] && [ "${ni:-0}" -ge 3 ] && ok "/metrics: $nd operations done, SMS out $no, in $ni" \
     || bad "metrics: done=$nd out=$no in=$ni"
+  # ES4.UpdateSubscriptionAddress (es_api.c, code shared with ES3's): the Operator, or an M2M SP
+  # whose PLMA grants it, answered at once; another Operator and an SP without the bit: 8.2.1/1.2.
+  # Last: E1's new MSISDN is not the simulator's, so nothing may reach that card afterwards.
+  subaddr() { # FCID ADDRESS-JSON (as $WHO)
+    curl -s --max-time 30 --cacert "$tmp/sr/ca.crt.pem" --cert "$tmp/$WHO/tls.crt.pem" --key "$tmp/$WHO/key.pem" \
+      -H 'Content-Type: application/json' -H 'Prefer: wait' "https://127.0.0.1:$EP/es4/UpdateSubscriptionAddress" \
+      -d "{\"functionCallIdentifier\":\"$1\",\"eid\":\"$E1\",\"iccid\":\"$ICC1\",\"newSubscriptionAddress\":$2}"
+  }
+  sq() { case "$DB" in sqlite:*) command -v sqlite3 >/dev/null && sqlite3 "${DB#sqlite:}" "$1" 2>/dev/null ;; esac; }
+  WHO=mno9; r=$(subaddr sa0 '{"msisdn":"447700900555"}')
+  [ "$(codes "$r")" = 8.2.1/1.2 ] && ok "HTTPS ES4.UpdateSubscriptionAddress by another Operator: 8.2.1/1.2" || bad "subaddr other: $r"
+  WHO=sp1; r=$(subaddr sa1 '{"msisdn":"447700900555"}')
+  [ "$(codes "$r")" = 8.2.1/1.2 ] && ok "HTTPS ES4.UpdateSubscriptionAddress by an M2M SP without that PLMA: 8.2.1/1.2" \
+    || bad "subaddr SP: $r"
+  WHO=mno; r=$(subaddr sa2 '{}')
+  [ "$(codes "$r")" = 1.1/2.2 ] && ok "HTTPS ES4.UpdateSubscriptionAddress without MSISDN or IMSI: 1.1/2.2" || bad "subaddr empty: $r"
+  before=$(sq "select msisdn from profile where iccid='$ICC1'")
+  r=$(subaddr sa3 '{"msisdn":"447700900556","imsi":"234150000000556"}')
+  ms=$(sq "select msisdn||' '||imsi from profile where iccid='$ICC1'")
+  au=$(sq "select detail from audit where iccid='$ICC1' and event='smsr.subscription-address' order by id desc limit 1")
+  echo "$r" | grep -q EXECUTED_SUCCESS && [ "$before" != 447700900556 ] &&
+    { [ -z "$ms$au" ] || [ "$ms|$au" = "447700900556 234150000000556|447700900556 by=operator" ]; } \
+    && ok "HTTPS ES4.UpdateSubscriptionAddress by the Operator: stored (${ms:-not read}), audited" || bad "subaddr: $r / $ms / $au"
+  r=$(plma pl3 ES4-UpdateSubscriptionAddress)
+  WHO=sp1; r=$(subaddr sa4 '{"msisdn":"447700900557"}'); WHO=mno
+  ms=$(sq "select msisdn from profile where iccid='$ICC1'")
+  echo "$r" | grep -q EXECUTED_SUCCESS && { [ -z "$ms" ] || [ "$ms" = 447700900557 ]; } \
+    && ok "HTTPS ES4.UpdateSubscriptionAddress by an M2M SP with the PLMA" || bad "subaddr SP PLMA: $r / $ms"
 else
   echo "ok - # SKIP HTTPS checks: curl is not installed"
 fi
