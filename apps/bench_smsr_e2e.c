@@ -1,15 +1,16 @@
 /* rsp bench smsr-e2e: ES4 operations end to end over SMS through the real processes on this
  * machine: an Operator's ES4 calls (JSON, Prefer: wait, one blocking client per thread, mTLS
  * keep-alive) to `rsp smsr run`, which sends each as an SCP80 packet over SMPP through `rsp smsc` to
- * `rsp euicc run` and settles it on the card's PoR. The operation measured is ES4.AuditEIS (GET STATUS
- * over SMS, answered with the EIS): enable/disable need a second profile on each card, i.e. a whole
- * download per card first (rsp bench download-https measures that path), which this bench does not
- * set up. N cards, K concurrent clients, each client on its own cards (per-card operations are FIFO).
- * Reports ops/s, p50/p99 latency, CPU per operation of each process (/proc/<pid>/stat), beside the
- * SCP80 crypto floor of one operation (command + PoR: 2x AES-128-CBC + 2x CMAC) measured in the same
- * run. --store sqlite (default) or postgres (a fresh database: --pg CONNINFO or RSP_PG_DSN, e.g. under
- * scripts/with-pg). Every child is stopped on exit and on error; the scratch folder is removed when
- * the run succeeded. */
+ * `rsp euicc run`. --op enable (default): every card first gets a second profile (one
+ * ES2.DownloadProfile per card through `rsp smdp run`, not measured), then ES4.EnableProfile of its
+ * disabled profile, the two in turn (command, PoR, the card's notification, the 3A08 confirmation).
+ * --op audit: ES4.AuditEIS (command + PoR), no download. N cards, K concurrent clients, each on its
+ * own cards (operations on one card are FIFO). Reports ops/s, p50/p99 latency and the CPU per
+ * operation of smsc, smsr and euicc (/proc/<pid>/stat; a PostgreSQL server's CPU is not counted),
+ * beside the SCP80 crypto floor of one operation measured in the same run (per packet one
+ * AES-128-CBC + one CMAC). --store sqlite (default) or postgres (an empty database: --pg CONNINFO or
+ * RSP_PG_DSN, e.g. under scripts/with-pg). Every child is stopped on exit and on error; the scratch
+ * folder is removed when the run succeeded (kept with the logs otherwise). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -30,15 +31,19 @@
 #include "rsp/es.h"
 #include "rsp/svc_client.h"
 
-enum { P_SMSC, P_SMSR, P_EUICC, P_N, MAX_CARDS = 256, MAX_THREADS = 16 };
-static const char *const pnames[P_N] = {"smsc", "smsr", "euicc"};
+/* P_SMDP runs only with --op enable (the downloads of the second profiles); it is not measured */
+enum { P_SMSC, P_SMSR, P_EUICC, P_MEAS, P_SMDP = P_MEAS, P_N, MAX_CARDS = 256, MAX_THREADS = 16 };
+static const char *const pnames[P_N] = {"smsc", "smsr", "euicc", "smdp"};
 
 typedef struct hb {
-    char dir[64], self[512], url[64], db[512];
+    char dir[64], self[512], url[64], dp_url[64], db[512];
     pid_t pid[P_N];
     char eid[MAX_CARDS][33];
+    char icc[MAX_CARDS][2][24]; /* --op enable: the card's first profile, the downloaded one */
+    int on[MAX_CARDS];          /* which of them is enabled */
     size_t n_eid;
     double seconds;
+    bool enable, download;      /* --op enable; the download phase is running */
 } hb;
 
 typedef struct worker {
@@ -154,27 +159,47 @@ static void *client(void *arg)
     snprintf(cert, sizeof cert, "%s/mno1/tls.crt.pem", h->dir);
     snprintf(key, sizeof key, "%s/mno1/key.pem", h->dir);
     snprintf(ca, sizeof ca, "%s/mno1/ca.crt.pem", h->dir);
-    rsp_svc_client_opts co = {h->url, cert, key, ca, RSP_SVC_BINDING_JSON, RSP_ES_DIALECT_GSMA, 60000, NULL};
+    rsp_svc_client_opts co = {h->download ? h->dp_url : h->url, cert, key, ca, RSP_SVC_BINDING_JSON,
+                              RSP_ES_DIALECT_GSMA, 300000, NULL};
     rsp_svc_client *c = NULL;
     rsp_diag d;
     rsp_diag_clear(&d);
-    const rsp_es_func *f = rsp_es_func_find(RSP_ES4, "AuditEIS", strlen("AuditEIS"));
+    const char *fn = h->download ? "DownloadProfile" : h->enable ? "EnableProfile" : "AuditEIS";
+    const rsp_es_func *f = rsp_es_func_find(h->download ? RSP_ES2 : RSP_ES4, fn, strlen(fn));
     w->err = f ? rsp_svc_client_new(&co, &c, &d) : RSP_ERR_INTERNAL;
     double end = rsp_bench_now() + h->seconds;
     size_t card = w->idx;
-    for (size_t n = 0; w->err == RSP_OK && (n < 2 || rsp_bench_now() < end); n++) {
+    for (size_t n = 0; w->err == RSP_OK && (h->download ? card < h->n_eid : n < 2 || rsp_bench_now() < end); n++) {
         rsp_es_msg m, res;
         memset(&res, 0, sizeof res);
         char fcid[48];
         snprintf(fcid, sizeof fcid, "e2e-%zu-%zu", w->idx, n);
         if ((w->err = rsp_es_msg_init(&m, f, false)) != RSP_OK)
             break;
-        rsp_es_eid_req *q = m.body;
-        q->hdr.function_call_id = dup_str(fcid);
-        q->eid = dup_str(h->eid[card]);
+        bool nomem;
+        int target = 1 - h->on[card];
+        if (h->download) {
+            rsp_es_download_req *q = m.body;
+            q->hdr.function_call_id = dup_str(fcid);
+            q->eid = dup_str(h->eid[card]);
+            q->smsr_id = dup_str("SMSR-T");
+            q->profile_type = dup_str("ts48");
+            nomem = !q->hdr.function_call_id || !q->eid || !q->smsr_id || !q->profile_type;
+        } else if (h->enable) {
+            rsp_es_profile_req *q = m.body;
+            q->hdr.function_call_id = dup_str(fcid);
+            q->eid = dup_str(h->eid[card]);
+            q->iccid = dup_str(h->icc[card][target]);
+            nomem = !q->hdr.function_call_id || !q->eid || !q->iccid;
+        } else {
+            rsp_es_eid_req *q = m.body;
+            q->hdr.function_call_id = dup_str(fcid);
+            q->eid = dup_str(h->eid[card]);
+            nomem = !q->hdr.function_call_id || !q->eid;
+        }
         int status = 0;
         double t0 = rsp_bench_now();
-        if (!q->hdr.function_call_id || !q->eid)
+        if (nomem)
             w->err = RSP_ERR_NOMEM;
         else
             w->err = rsp_svc_client_call(c, &m, true, &res, &status, &d);
@@ -196,12 +221,18 @@ static void *client(void *arg)
                 w->err = RSP_ERR_NOMEM;
             }
         }
+        if (w->err == RSP_OK && h->download) {
+            const rsp_es_data_resp *dr = res.body;
+            snprintf(h->icc[card][1], sizeof h->icc[card][1], "%s", dr && dr->iccid ? dr->iccid : "");
+        } else if (w->err == RSP_OK && h->enable) {
+            h->on[card] = target;
+        }
         if (w->err == RSP_OK)
             w->lat[w->ok++] = dt;
         rsp_es_msg_free(&m);
         rsp_es_msg_free(&res);
         card += w->stride;
-        if (card >= h->n_eid)
+        if (card >= h->n_eid && !h->download)
             card = w->idx;
     }
     rsp_svc_client_free(c);
@@ -231,9 +262,9 @@ static void stop_all(hb *h)
  * SM-SR's and the Operator's certificates. */
 static int prepare(hb *h, const char *pkg, long count)
 {
-    char p[8][160], n[16];
-    const char *sub[] = {"pki", "eum", "fleet", "keys.jsonl", "mk", "sr", "mno1"};
-    for (int i = 0; i < 7; i++)
+    char p[9][160], n[16];
+    const char *sub[] = {"pki", "eum", "fleet", "keys.jsonl", "mk", "sr", "mno1", "dp1", "dp"};
+    for (int i = 0; i < 9; i++)
         snprintf(p[i], sizeof p[i], "%s/%s", h->dir, sub[i]);
     snprintf(n, sizeof n, "%ld", count);
     FILE *f = fopen(p[4], "w");
@@ -247,6 +278,10 @@ static int prepare(hb *h, const char *pkg, long count)
             "447700900500", "--smsr-msisdn", "447700100997") ||
         RUN(h, "ci", "issue", "--dir", p[0], "--role", "smsr", "--id", "SMSR-T", "--out", p[5]) ||
         RUN(h, "ci", "issue", "--dir", p[0], "--role", "operator", "--id", "MNO1", "--out", p[6]))
+        return -1;
+    if (h->enable && (RUN(h, "ci", "issue", "--dir", p[0], "--role", "smdp", "--id", "DP1", "--out", p[7]) ||
+                      RUN(h, "smdp", "import", "package", "--dir", p[8], "--operator", "MNO1", "--type", "ts48", (char *)pkg) ||
+                      RUN(h, "smdp", "import", "generate", "--dir", p[8], "--operator", "MNO1", "--type", "ts48", "--count", n)))
         return -1;
     char eisdir[200];
     snprintf(eisdir, sizeof eisdir, "%s/eis", p[2]);
@@ -274,8 +309,23 @@ static int prepare(hb *h, const char *pkg, long count)
         for (size_t i = 0; i < h->n_eid; i++) {
             snprintf(files[i], sizeof files[i], "%s/%s.json", eisdir, h->eid[i]);
             av[k++] = files[i];
+            /* the card's first profile: the first "iccid" of its EIS (as the e2e test reads it) */
+            rsp_buf j = RSP_BUF_INIT;
+            const char *q = NULL;
+            if (rsp_cli_read_file(files[i], &j) == RSP_OK && rsp_buf_append_byte(&j, 0) == RSP_OK)
+                q = strstr((char *)j.data, "\"iccid\"");
+            q = q ? strchr(q + 7, '"') : NULL;
+            size_t l = q ? strspn(q + 1, "0123456789F") : 0;
+            if (l > 0 && l < sizeof h->icc[i][0])
+                memcpy(h->icc[i][0], q + 1, l);
+            rsp_buf_free(&j);
+            if (!l)
+                files[i][0] = 0;
         }
-        rc = run(h, NULL, true, av);
+        for (size_t i = 0; i < h->n_eid; i++)
+            if (!files[i][0])
+                k = 0; /* an EIS without an ICCID: fail below */
+        rc = k ? run(h, NULL, true, av) : -1;
     }
     free(av);
     free(files);
@@ -294,6 +344,7 @@ static int start(hb *h)
     snprintf(a[4], sizeof a[4], "%s/sr/tls.crt.pem", h->dir);
     snprintf(a[5], sizeof a[5], "%s/sr/key.pem", h->dir);
     snprintf(a[6], sizeof a[6], "%s/sr/ca.crt.pem", h->dir);
+    snprintf(a[7], sizeof a[7], "%s/admin.port", h->dir);
     snprintf(a[8], sizeof a[8], "%s/fleet", h->dir);
     snprintf(a[9], sizeof a[9], "%s/ctl.sock", h->dir);
     h->pid[P_SMSC] = run(h, log[P_SMSC], false, (char *const[]){"rsp", "smsc", "--listen", a[0], NULL});
@@ -301,7 +352,8 @@ static int start(hb *h)
                          (char *const[]){"rsp", "smsr", "run", "--db", h->db, "--master-key", a[2], "--smsc", a[0],
                                          "--msisdn", "447700100997", "--worker", "w1", "--tick-ms", "20", "--listen",
                                          "127.0.0.1:0", "--port-file", a[3], "--tls-cert", a[4], "--tls-key", a[5],
-                                         "--tls-ca", a[6], NULL});
+                                         "--tls-ca", a[6], "--smdp-ids", "DP1", "--admin-listen", "127.0.0.1:0",
+                                         "--admin-port-file", a[7], "--admin-idle-ms", "200", NULL});
     if (h->pid[P_SMSC] <= 0 || h->pid[P_SMSR] <= 0 || !wait_file(a[3], NULL) ||
         !wait_file(log[P_SMSC], "bound system_id=smsr"))
         return -1;
@@ -314,8 +366,26 @@ static int start(hb *h)
     h->pid[P_EUICC] = run(h, log[P_EUICC], false,
                           (char *const[]){"rsp", "euicc", "run", "--fleet", a[8], "--smsc", a[0], "--control", a[9],
                                           "--tick-ms", "20", NULL});
-    if (h->pid[P_EUICC] <= 0 || !wait_file(a[9], NULL))
+    if (h->pid[P_EUICC] <= 0 || !wait_file(a[9], NULL) || !wait_file(a[7], NULL))
         return -1;
+    if (h->enable) {
+        char dp[160], dpport[160], pki[160], dp1[160], eum[160], eisd[160];
+        snprintf(dp, sizeof dp, "%s/dp", h->dir);
+        snprintf(dpport, sizeof dpport, "%s/dp.port", h->dir);
+        snprintf(pki, sizeof pki, "%s/pki", h->dir);
+        snprintf(dp1, sizeof dp1, "%s/dp1", h->dir);
+        snprintf(eum, sizeof eum, "%s/eum", h->dir);
+        snprintf(eisd, sizeof eisd, "%s/fleet/eis", h->dir);
+        h->pid[P_SMDP] = run(h, log[P_SMDP], false,
+                             (char *const[]){"rsp", "smdp", "run", "--dir", dp, "--listen", "127.0.0.1:0", "--port-file",
+                                             dpport, "--smsr", h->url, "--ci", pki, "--dp", dp1, "--eum", eum,
+                                             "--eis-dir", eisd, "--workers", "4", NULL});
+        if (h->pid[P_SMDP] <= 0 || !wait_file(dpport, NULL) || rsp_cli_read_file(dpport, &port) != RSP_OK)
+            return -1;
+        snprintf(h->dp_url, sizeof h->dp_url, "https://127.0.0.1:%.*s", (int)strcspn((char *)port.data, "\n"),
+                 (char *)port.data);
+        rsp_buf_free(&port);
+    }
     /* the cards' first-attach notifications go first, so they are not in the measured window */
     nap_ms(1000);
     return 0;
@@ -327,12 +397,39 @@ static int cmp_d(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-#define USAGE "bench smsr-e2e: [--count N (cards)] [--threads K] [--store sqlite|postgres] [--pg CONNINFO]"
+/* Runs nt clients on threads to their end; RSP_EXIT_OK when none failed. */
+static int clients(hb *h, worker *w, long nt)
+{
+    pthread_t th[MAX_THREADS];
+    bool started[MAX_THREADS] = {false};
+    int rc = RSP_EXIT_OK;
+    for (long i = 0; i < nt; i++) {
+        w[i].h = h;
+        w[i].idx = (size_t)i;
+        w[i].stride = (size_t)nt;
+        w[i].err = RSP_OK;
+        if (pthread_create(&th[i], NULL, client, &w[i]) == 0)
+            started[i] = true;
+        else
+            w[i].err = RSP_ERR_INTERNAL;
+    }
+    for (long i = 0; i < nt; i++) {
+        if (started[i])
+            pthread_join(th[i], NULL);
+        if (w[i].err != RSP_OK) {
+            fprintf(stderr, "bench smsr-e2e: %s: %s\n", rsp_err_name(w[i].err), w[i].why);
+            rc = RSP_EXIT_FAIL;
+        }
+    }
+    return rc;
+}
+
+#define USAGE "bench smsr-e2e: [--count N (cards)] [--threads K] [--op audit|enable] [--store sqlite|postgres] [--pg CONNINFO]"
 
 int rsp_bench_smsr_e2e(rsp_bench *b, int argc, char **argv)
 {
     long count = 8, threads = 4;
-    const char *store = "sqlite", *pg = getenv("RSP_PG_DSN");
+    const char *store = "sqlite", *op = "enable", *pg = getenv("RSP_PG_DSN");
     for (int i = 1; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--count") == 0)
             count = strtol(argv[i + 1], NULL, 10);
@@ -342,12 +439,16 @@ int rsp_bench_smsr_e2e(rsp_bench *b, int argc, char **argv)
             store = argv[i + 1];
         else if (strcmp(argv[i], "--pg") == 0)
             pg = argv[i + 1];
+        else if (strcmp(argv[i], "--op") == 0)
+            op = argv[i + 1];
         else
             return rsp_cli_usage_error(USAGE);
     }
     if (argc % 2 == 0 || count < 1 || count > MAX_CARDS || threads < 1 || threads > MAX_THREADS)
         return rsp_cli_usage_error(USAGE " (--count 1..%d, --threads 1..%d)", MAX_CARDS, MAX_THREADS);
     bool use_pg = strcmp(store, "postgres") == 0;
+    if (strcmp(op, "enable") != 0 && strcmp(op, "audit") != 0)
+        return rsp_cli_usage_error(USAGE);
     if (!use_pg && strcmp(store, "sqlite") != 0)
         return rsp_cli_usage_error(USAGE);
     if (use_pg && (!pg || !*pg))
@@ -362,6 +463,7 @@ int rsp_bench_smsr_e2e(rsp_bench *b, int argc, char **argv)
     if (!h)
         return RSP_EXIT_FAIL;
     h->seconds = b->seconds > 0 ? b->seconds : 1;
+    h->enable = strcmp(op, "enable") == 0;
     snprintf(h->dir, sizeof h->dir, "/tmp/rsp_bench_smsre2e_XXXXXX");
     ssize_t sl = readlink("/proc/self/exe", h->self, sizeof h->self - 1);
     int rc = RSP_EXIT_OK;
@@ -381,41 +483,43 @@ int rsp_bench_smsr_e2e(rsp_bench *b, int argc, char **argv)
         rc = rsp_cli_usage_error("bench smsr-e2e: setup failed (on PostgreSQL the database must be empty; see %s)", h->dir);
         goto out;
     }
-    rsp_bench_progress(b, "starting rsp smsc, smsr run, euicc run");
+    rsp_bench_progress(b, h->enable ? "starting rsp smsc, smsr run, euicc run, smdp run" : "starting rsp smsc, smsr run, euicc run");
     if (start(h) != 0) {
         fprintf(stderr, "bench smsr-e2e: a process did not start (logs in %s)\n", h->dir);
         rc = RSP_EXIT_FAIL;
         goto out;
     }
-    double cpu0[P_N], cpu1[P_N];
-    for (int i = 0; i < P_N; i++)
-        cpu0[i] = cpu_of(h->pid[i]);
-    rsp_bench_progress(b, "ES4.AuditEIS (HTTPS -> SM-SR -> SMPP -> SCP80 -> card -> PoR)");
-    pthread_t th[MAX_THREADS];
-    bool started[MAX_THREADS] = {false};
     long nt = threads < count ? threads : count;
-    double t0 = rsp_bench_now();
-    for (long i = 0; i < nt; i++) {
-        w[i].h = h;
-        w[i].idx = (size_t)i;
-        w[i].stride = (size_t)nt;
-        if (pthread_create(&th[i], NULL, client, &w[i]) == 0)
-            started[i] = true;
-        else
-            w[i].err = RSP_ERR_INTERNAL;
-    }
-    size_t ok = 0;
-    for (long i = 0; i < nt; i++) {
-        if (started[i])
-            pthread_join(th[i], NULL);
-        ok += w[i].ok;
-        if (w[i].err != RSP_OK) {
-            fprintf(stderr, "bench smsr-e2e: %s: %s\n", rsp_err_name(w[i].err), w[i].why);
+    if (h->enable) {
+        rsp_bench_progress(b, "a second profile on every card (ES2.DownloadProfile through rsp smdp run)");
+        h->download = true;
+        if (clients(h, w, nt) != RSP_EXIT_OK) {
             rc = RSP_EXIT_FAIL;
+            goto out;
         }
+        h->download = false;
+        nap_ms(600); /* the downloads' SCP81 sessions end (--admin-idle-ms 200) before the clock starts */
+        for (long i = 0; i < nt; i++)
+            w[i].ok = 0;
+        for (size_t i = 0; i < h->n_eid; i++)
+            if (!h->icc[i][1][0]) {
+                fprintf(stderr, "bench smsr-e2e: no ICCID for the download to %s\n", h->eid[i]);
+                rc = RSP_EXIT_FAIL;
+                goto out;
+            }
     }
+    double cpu0[P_MEAS], cpu1[P_MEAS];
+    for (int i = 0; i < P_MEAS; i++)
+        cpu0[i] = cpu_of(h->pid[i]);
+    rsp_bench_progress(b, h->enable ? "ES4.EnableProfile, the two profiles in turn (HTTPS -> SM-SR -> SMS -> card)"
+                                    : "ES4.AuditEIS (HTTPS -> SM-SR -> SMPP -> SCP80 -> card -> PoR)");
+    double t0 = rsp_bench_now();
+    rc = clients(h, w, nt);
+    size_t ok = 0;
+    for (long i = 0; i < nt; i++)
+        ok += w[i].ok;
     double wall = rsp_bench_now() - t0;
-    for (int i = 0; i < P_N; i++)
+    for (int i = 0; i < P_MEAS; i++)
         cpu1[i] = cpu_of(h->pid[i]);
     if (rc == RSP_EXIT_OK && ok > 0) {
         double *all = malloc(ok * sizeof *all);
@@ -433,16 +537,22 @@ int rsp_bench_smsr_e2e(rsp_bench *b, int argc, char **argv)
         rsp_bench_progress(b, "SCP80 OpenSSL floor");
         double cbc = rsp_bench_floor_cipher_mbs(b, "AES-128-CBC", 48) * 1e6 / 48;
         double mac = rsp_bench_floor_cmac_ops(b, 56);
-        double floor_s = (cbc > 0 && mac > 0) ? 2.0 / cbc + 2.0 / mac : 0;
+        /* packets of one operation: command + PoR; enable adds the card's notification + the confirmation */
+        double np = h->enable ? 4 : 2;
+        double floor_s = (cbc > 0 && mac > 0) ? np / cbc + np / mac : 0;
+        const char *fn = h->enable ? "ES4.EnableProfile" : "ES4.AuditEIS";
         char name[128];
-        snprintf(name, sizeof name, "ES4.AuditEIS end to end over SMS (%s, %ld cards, %ld clients)", use_pg ? "PostgreSQL" : "SQLite",
-                 count, nt);
-        rsp_bench_report(b, name, (double)ok / wall, "ops/s", "SCP80 2x AES-128-CBC + 2x CMAC",
+        snprintf(name, sizeof name, "%s end to end over SMS (%s, %ld cards, %ld clients)", fn,
+                 use_pg ? "PostgreSQL" : "SQLite", count, nt);
+        rsp_bench_report(b, name, (double)ok / wall, "ops/s",
+                         h->enable ? "SCP80 4x AES-128-CBC + 4x CMAC" : "SCP80 2x AES-128-CBC + 2x CMAC",
                          floor_s > 0 ? 1 / floor_s : 0);
-        rsp_bench_report(b, "ES4.AuditEIS latency p50", p50, "ms", NULL, 0);
-        rsp_bench_report(b, "ES4.AuditEIS latency p99", p99, "ms", NULL, 0);
+        snprintf(name, sizeof name, "%s latency p50", fn);
+        rsp_bench_report(b, name, p50, "ms", NULL, 0);
+        snprintf(name, sizeof name, "%s latency p99", fn);
+        rsp_bench_report(b, name, p99, "ms", NULL, 0);
         double sum = 0;
-        for (int i = 0; i < P_N; i++) {
+        for (int i = 0; i < P_MEAS; i++) {
             snprintf(name, sizeof name, "CPU per operation: rsp %s", pnames[i]);
             rsp_bench_report(b, name, (cpu1[i] - cpu0[i]) / (double)ok * 1e6, "us", "SCP80 crypto floor", floor_s * 1e6);
             sum += cpu1[i] - cpu0[i];
