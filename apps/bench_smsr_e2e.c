@@ -160,7 +160,7 @@ static void *client(void *arg)
     snprintf(key, sizeof key, "%s/mno1/key.pem", h->dir);
     snprintf(ca, sizeof ca, "%s/mno1/ca.crt.pem", h->dir);
     rsp_svc_client_opts co = {h->download ? h->dp_url : h->url, cert, key, ca, RSP_SVC_BINDING_JSON,
-                              RSP_ES_DIALECT_GSMA, 300000, NULL};
+                              RSP_ES_DIALECT_GSMA, h->download ? 300000 : 120000, NULL};
     rsp_svc_client *c = NULL;
     rsp_diag d;
     rsp_diag_clear(&d);
@@ -565,6 +565,8 @@ int rsp_bench_smsr_e2e(rsp_bench *b, int argc, char **argv)
     }
 out:
     stop_all(h);
+    if (rc != RSP_EXIT_OK && h->dir[0] && strstr(h->dir, "XXXXXX") == NULL)
+        fprintf(stderr, "bench smsr-e2e: scratch folder and process logs kept in %s\n", h->dir);
     for (int i = 0; i < MAX_THREADS; i++)
         free(w[i].lat);
     if (h->dir[0] && strstr(h->dir, "XXXXXX") == NULL && rc == RSP_EXIT_OK) {
