@@ -7,21 +7,14 @@
  * floor as `rsp bench download`). Every process is this binary, started with the options the
  * end-to-end tests use; the scratch folder is removed at the end. */
 #include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "bench.h"
+#include "bench_procs.h"
 #include "cli.h"
 #include "rsp/es.h"
 #include "rsp/svc_client.h"
@@ -30,8 +23,8 @@ enum { P_SMSC, P_SMSR, P_EUICC, P_SMDP, P_N, MAX_CARDS = 256, MAX_THREADS = 16 }
 static const char *const pnames[P_N] = {"smsc", "smsr", "euicc", "smdp"};
 
 typedef struct hb {
-    char dir[64], self[512], url[64];
-    pid_t pid[P_N];
+    char dir[64], url[64];
+    rsp_bench_procs pr; /* the children, by P_* slot */
     char eid[MAX_CARDS][33];
     size_t n_eid;
 } hb;
@@ -44,100 +37,12 @@ typedef struct worker {
     char why[160];
 } worker;
 
-/* Runs this binary with argv (NULL-terminated after argv[0] = "rsp"); output to log (NULL: /dev/null).
- * wait: the exit status; else the child's pid. */
-static int run(hb *h, const char *log, bool wait, char *const *argv)
-{
-    pid_t pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        int fd = open(log ? log : "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0600);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-            close(fd);
-        }
-        execv(h->self, argv);
-        _exit(127);
-    }
-    if (!wait)
-        return (int)pid;
-    int st = 0;
-    if (waitpid(pid, &st, 0) != pid)
-        return -1;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-#define RUN(h, ...) run((h), NULL, true, (char *const[]){"rsp", __VA_ARGS__, NULL})
-
-static void nap_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-static uint16_t free_port(void)
-{
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a;
-    socklen_t l = sizeof a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    uint16_t p = 0;
-    if (s >= 0 && bind(s, (struct sockaddr *)&a, sizeof a) == 0 && getsockname(s, (struct sockaddr *)&a, &l) == 0)
-        p = ntohs(a.sin_port);
-    if (s >= 0)
-        close(s);
-    return p;
-}
-
-/* Waits up to 20 s for path to exist (a socket, or a non-empty file) and, when needle is set, to contain it. */
-static bool wait_file(const char *path, const char *needle)
-{
-    for (int i = 0; i < 400; i++) {
-        struct stat sb;
-        if (!needle && stat(path, &sb) == 0 && (S_ISSOCK(sb.st_mode) || sb.st_size > 0))
-            return true;
-        rsp_buf b = RSP_BUF_INIT;
-        bool ok = rsp_cli_read_file(path, &b) == RSP_OK && b.len &&
-                  (!needle || (rsp_buf_append_byte(&b, 0) == RSP_OK && strstr((char *)b.data, needle)));
-        rsp_buf_free(&b);
-        if (ok)
-            return true;
-        nap_ms(50);
-    }
-    return false;
-}
-
-/* CPU seconds (user + system) of pid so far. */
-static double cpu_of(pid_t pid)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    const char *p = strrchr(buf, ')');
-    unsigned long ut = 0, st = 0;
-    /* after "pid (comm)": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
-        return 0;
-    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
+/* one setup command, waited for: non-zero when it failed (so a chain of them reads with ||) */
+#define RUN(h, ...) \
+    (rsp_bench_procs_run(&(h)->pr, NULL, (char *const[]){"rsp", __VA_ARGS__, NULL}) != RSP_OK)
+/* a daemon in its slot, output to log: rsp_err */
+#define START(h, slot, log, ...) \
+    rsp_bench_procs_start(&(h)->pr, (slot), (log), (char *const[]){"rsp", __VA_ARGS__, NULL})
 
 static void *client(void *arg)
 {
@@ -161,10 +66,10 @@ static void *client(void *arg)
         if ((w->err = rsp_es_msg_init(&m, f, false)) != RSP_OK)
             break;
         rsp_es_download_req *q = m.body;
-        q->hdr.function_call_id = dup_str(fcid);
-        q->eid = dup_str(h->eid[i]);
-        q->smsr_id = dup_str("SMSR-T");
-        q->profile_type = dup_str("ts48");
+        q->hdr.function_call_id = rsp_bench_procs_strdup(fcid);
+        q->eid = rsp_bench_procs_strdup(h->eid[i]);
+        q->smsr_id = rsp_bench_procs_strdup("SMSR-T");
+        q->profile_type = rsp_bench_procs_strdup("ts48");
         int status = 0;
         if (!q->hdr.function_call_id || !q->eid || !q->smsr_id || !q->profile_type)
             w->err = RSP_ERR_NOMEM;
@@ -185,25 +90,6 @@ static void *client(void *arg)
     }
     rsp_svc_client_free(c);
     return NULL;
-}
-
-static void stop_all(hb *h)
-{
-    for (int i = P_N - 1; i >= 0; i--)
-        if (h->pid[i] > 0)
-            kill(h->pid[i], SIGTERM);
-    for (int i = P_N - 1; i >= 0; i--) {
-        for (int t = 0; h->pid[i] > 0 && t < 100; t++) {
-            if (waitpid(h->pid[i], NULL, WNOHANG) == h->pid[i])
-                h->pid[i] = 0;
-            else
-                nap_ms(50);
-        }
-        if (h->pid[i] > 0) {
-            kill(h->pid[i], SIGKILL);
-            waitpid(h->pid[i], NULL, 0);
-        }
-    }
 }
 
 /* The PKI, the fleet (one card per download) registered in the SM-SR, the SM-DP's pool. */
@@ -258,7 +144,7 @@ static int prepare(hb *h, const char *pkg, long count)
             snprintf(files[i], sizeof files[i], "%s/%s.json", eisdir, h->eid[i]);
             av[k++] = files[i];
         }
-        rc = run(h, NULL, true, av);
+        rc = rsp_bench_procs_run(&h->pr, NULL, av) == RSP_OK ? 0 : -1;
     }
     free(av);
     free(files);
@@ -270,7 +156,9 @@ static int start(hb *h, long workers)
     char log[P_N][128], a[16][200];
     for (int i = 0; i < P_N; i++)
         snprintf(log[i], sizeof log[i], "%s/%s.log", h->dir, pnames[i]);
-    uint16_t sp = free_port();
+    uint16_t sp = 0;
+    if (rsp_bench_procs_free_port(&sp) != RSP_OK)
+        return -1;
     snprintf(a[0], sizeof a[0], "127.0.0.1:%u", (unsigned)sp);
     snprintf(a[1], sizeof a[1], "sqlite:%s/smsr.db", h->dir);
     snprintf(a[2], sizeof a[2], "%s/mk", h->dir);
@@ -289,37 +177,29 @@ static int start(hb *h, long workers)
     snprintf(pki, sizeof pki, "%s/pki", h->dir);
     snprintf(dp1, sizeof dp1, "%s/dp1", h->dir);
     snprintf(eum, sizeof eum, "%s/eum", h->dir);
-    h->pid[P_SMSC] = run(h, log[P_SMSC], false, (char *const[]){"rsp", "smsc", "--listen", a[0], NULL});
-    h->pid[P_SMSR] = run(h, log[P_SMSR], false,
-                         (char *const[]){"rsp", "smsr", "run", "--db", a[1], "--master-key", a[2], "--smsc", a[0],
-                                         "--msisdn", "447700100997", "--worker", "w1", "--tick-ms", "20", "--listen",
-                                         "127.0.0.1:0", "--port-file", a[3], "--tls-cert", a[4], "--tls-key", a[5],
-                                         "--tls-ca", a[6], "--smdp-ids", "DP1", "--admin-listen", "127.0.0.1:0",
-                                         "--admin-port-file", a[7], NULL});
-    if (h->pid[P_SMSC] <= 0 || h->pid[P_SMSR] <= 0 || !wait_file(a[3], NULL) || !wait_file(a[7], NULL) ||
-        !wait_file(log[P_SMSC], "bound system_id=smsr"))
-        return -1;
-    rsp_buf port = RSP_BUF_INIT;
-    if (rsp_cli_read_file(a[3], &port) != RSP_OK)
+    rsp_err e_smsc = START(h, P_SMSC, log[P_SMSC], "smsc", "--listen", a[0]);
+    rsp_err e_smsr = START(h, P_SMSR, log[P_SMSR], "smsr", "run", "--db", a[1], "--master-key", a[2], "--smsc", a[0],
+            "--msisdn", "447700100997", "--worker", "w1", "--tick-ms", "20", "--listen",
+            "127.0.0.1:0", "--port-file", a[3], "--tls-cert", a[4], "--tls-key", a[5],
+            "--tls-ca", a[6], "--smdp-ids", "DP1", "--admin-listen", "127.0.0.1:0",
+            "--admin-port-file", a[7]);
+    if (e_smsc != RSP_OK || e_smsr != RSP_OK || rsp_bench_procs_wait_file(a[3], NULL) != RSP_OK ||
+        rsp_bench_procs_wait_file(a[7], NULL) != RSP_OK ||
+        rsp_bench_procs_wait_file(log[P_SMSC], "bound system_id=smsr") != RSP_OK)
         return -1;
     char smsr_url[64];
-    snprintf(smsr_url, sizeof smsr_url, "https://127.0.0.1:%.*s", (int)strcspn((char *)port.data, "\n"),
-             (char *)port.data);
-    rsp_buf_free(&port);
-    h->pid[P_EUICC] = run(h, log[P_EUICC], false,
-                          (char *const[]){"rsp", "euicc", "run", "--fleet", a[8], "--smsc", a[0], "--control", a[9],
-                                          "--tick-ms", "20", NULL});
-    h->pid[P_SMDP] = run(h, log[P_SMDP], false,
-                         (char *const[]){"rsp", "smdp", "run", "--dir", a[10], "--listen", "127.0.0.1:0", "--port-file",
-                                         a[11], "--smsr", smsr_url, "--ci", pki, "--dp", dp1, "--eum", eum,
-                                         "--eis-dir", a[13], "--workers", a[12], NULL});
-    if (h->pid[P_EUICC] <= 0 || h->pid[P_SMDP] <= 0 || !wait_file(a[9], NULL) || !wait_file(a[11], NULL))
+    if (rsp_bench_procs_port_url(a[3], smsr_url, sizeof smsr_url) != RSP_OK)
         return -1;
-    if (rsp_cli_read_file(a[11], &port) != RSP_OK)
+    rsp_err e_euicc = START(h, P_EUICC, log[P_EUICC], "euicc", "run", "--fleet", a[8], "--smsc", a[0], "--control", a[9],
+            "--tick-ms", "20");
+    rsp_err e_smdp = START(h, P_SMDP, log[P_SMDP], "smdp", "run", "--dir", a[10], "--listen", "127.0.0.1:0", "--port-file",
+            a[11], "--smsr", smsr_url, "--ci", pki, "--dp", dp1, "--eum", eum,
+            "--eis-dir", a[13], "--workers", a[12]);
+    if (e_euicc != RSP_OK || e_smdp != RSP_OK || rsp_bench_procs_wait_file(a[9], NULL) != RSP_OK ||
+        rsp_bench_procs_wait_file(a[11], NULL) != RSP_OK)
         return -1;
-    snprintf(h->url, sizeof h->url, "https://127.0.0.1:%.*s", (int)strcspn((char *)port.data, "\n"),
-             (char *)port.data);
-    rsp_buf_free(&port);
+    if (rsp_bench_procs_port_url(a[11], h->url, sizeof h->url) != RSP_OK)
+        return -1;
     return 0;
 }
 
@@ -346,13 +226,11 @@ int rsp_bench_download_https(rsp_bench *b, int argc, char **argv)
         return rsp_cli_usage_error("bench download-https: cannot read %s (set RSP_SHARED_DIR)", pkg);
     }
     snprintf(h->dir, sizeof h->dir, "/tmp/rsp_bench_dlh_XXXXXX");
-    ssize_t sl = readlink("/proc/self/exe", h->self, sizeof h->self - 1);
     int rc = RSP_EXIT_OK;
-    if (sl <= 0 || !mkdtemp(h->dir)) {
+    if (rsp_bench_procs_init(&h->pr) != RSP_OK || !mkdtemp(h->dir)) {
         rc = rsp_cli_usage_error("bench download-https: no scratch folder or no /proc/self/exe");
         goto out;
     }
-    h->self[sl] = 0;
     rsp_bench_progress(b, "PKI, fleet, SM-SR registration, SM-DP pool");
     if (prepare(h, pkg, count) != 0) {
         rc = rsp_cli_usage_error("bench download-https: setup failed (see %s)", h->dir);
@@ -366,7 +244,7 @@ int rsp_bench_download_https(rsp_bench *b, int argc, char **argv)
     }
     double cpu0[P_N], cpu1[P_N];
     for (int i = 0; i < P_N; i++)
-        cpu0[i] = cpu_of(h->pid[i]);
+        cpu0[i] = rsp_bench_procs_cpu(&h->pr, (size_t)i);
     rsp_bench_progress(b, "downloads (ES2 -> SM-DP -> ES3 -> SM-SR -> SMS / SCP81 -> card)");
     worker w[MAX_THREADS];
     pthread_t th[MAX_THREADS];
@@ -395,7 +273,7 @@ int rsp_bench_download_https(rsp_bench *b, int argc, char **argv)
     }
     double wall = rsp_bench_now() - t0;
     for (int i = 0; i < P_N; i++)
-        cpu1[i] = cpu_of(h->pid[i]);
+        cpu1[i] = rsp_bench_procs_cpu(&h->pr, (size_t)i);
     if (rc == RSP_EXIT_OK && ok == (size_t)count) {
         double v = rsp_bench_floor_ecdsa_verify(b, RSP_CURVE_P256);
         double s = rsp_bench_floor_ecdsa_sign(b, RSP_CURVE_P256);
@@ -420,7 +298,7 @@ int rsp_bench_download_https(rsp_bench *b, int argc, char **argv)
         rc = RSP_EXIT_FAIL;
     }
 out:
-    stop_all(h);
+    rsp_bench_procs_stop(&h->pr);
     if (h->dir[0] && strstr(h->dir, "XXXXXX") == NULL && rc == RSP_EXIT_OK) {
         char cmd[128];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", h->dir);

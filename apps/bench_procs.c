@@ -1,0 +1,171 @@
+/* Process harness of the end-to-end benches: see bench_procs.h. */
+#include "bench_procs.h"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "rsp/buf.h"
+
+rsp_err rsp_bench_procs_init(rsp_bench_procs *p)
+{
+    memset(p, 0, sizeof *p);
+    ssize_t sl = readlink("/proc/self/exe", p->self, sizeof p->self - 1);
+    if (sl <= 0)
+        return RSP_ERR_IO;
+    p->self[sl] = 0;
+    return RSP_OK;
+}
+
+/* fork + exec of this binary; the child writes to log (or /dev/null). */
+static pid_t spawn(const rsp_bench_procs *p, const char *log, char *const *argv)
+{
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    int fd = open(log ? log : "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0600);
+    if (fd >= 0) {
+        dup2(fd, 1);
+        dup2(fd, 2);
+        close(fd);
+    }
+    execv(p->self, argv);
+    _exit(127);
+}
+
+rsp_err rsp_bench_procs_run(const rsp_bench_procs *p, const char *log, char *const *argv)
+{
+    pid_t pid = spawn(p, log, argv);
+    if (pid < 0)
+        return RSP_ERR_IO;
+    int st = 0;
+    if (waitpid(pid, &st, 0) != pid)
+        return RSP_ERR_IO;
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? RSP_OK : RSP_ERR_STATE;
+}
+
+rsp_err rsp_bench_procs_start(rsp_bench_procs *p, size_t slot, const char *log, char *const *argv)
+{
+    if (slot >= RSP_BENCH_PROCS_MAX || p->pid[slot] > 0)
+        return RSP_ERR_INVAL;
+    pid_t pid = spawn(p, log, argv);
+    if (pid < 0)
+        return RSP_ERR_IO;
+    p->pid[slot] = pid;
+    return RSP_OK;
+}
+
+void rsp_bench_procs_nap_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+void rsp_bench_procs_stop(rsp_bench_procs *p)
+{
+    /* all are told first, so they wind down together; the later ones were started on the earlier */
+    for (int i = RSP_BENCH_PROCS_MAX - 1; i >= 0; i--)
+        if (p->pid[i] > 0)
+            kill(p->pid[i], SIGTERM);
+    for (int i = RSP_BENCH_PROCS_MAX - 1; i >= 0; i--) {
+        for (int t = 0; p->pid[i] > 0 && t < 100; t++) {
+            if (waitpid(p->pid[i], NULL, WNOHANG) == p->pid[i])
+                p->pid[i] = 0;
+            else
+                rsp_bench_procs_nap_ms(50);
+        }
+        if (p->pid[i] > 0) {
+            kill(p->pid[i], SIGKILL);
+            waitpid(p->pid[i], NULL, 0);
+            p->pid[i] = 0;
+        }
+    }
+}
+
+double rsp_bench_procs_cpu(const rsp_bench_procs *p, size_t slot)
+{
+    if (slot >= RSP_BENCH_PROCS_MAX || p->pid[slot] <= 0)
+        return 0;
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)p->pid[slot]);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    /* comm may hold spaces and parentheses: the fields start after the last ')' */
+    const char *q = strrchr(buf, ')');
+    unsigned long ut = 0, st = 0;
+    /* after "pid (comm)": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
+    if (!q || sscanf(q + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+        return 0;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+rsp_err rsp_bench_procs_free_port(uint16_t *port)
+{
+    *port = 0;
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    socklen_t l = sizeof a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (s >= 0 && bind(s, (struct sockaddr *)&a, sizeof a) == 0 && getsockname(s, (struct sockaddr *)&a, &l) == 0)
+        *port = ntohs(a.sin_port);
+    if (s >= 0)
+        close(s);
+    return *port ? RSP_OK : RSP_ERR_NET;
+}
+
+rsp_err rsp_bench_procs_wait_file(const char *path, const char *needle)
+{
+    for (int i = 0; i < 400; i++) {
+        struct stat sb;
+        if (!needle && stat(path, &sb) == 0 && (S_ISSOCK(sb.st_mode) || sb.st_size > 0))
+            return RSP_OK;
+        rsp_buf b = RSP_BUF_INIT;
+        bool ok = rsp_cli_read_file(path, &b) == RSP_OK && b.len &&
+                  (!needle || (rsp_buf_append_byte(&b, 0) == RSP_OK && strstr((char *)b.data, needle)));
+        rsp_buf_free(&b);
+        if (ok)
+            return RSP_OK;
+        rsp_bench_procs_nap_ms(50);
+    }
+    return RSP_ERR_TIMEOUT;
+}
+
+rsp_err rsp_bench_procs_port_url(const char *port_file, char *url, size_t cap)
+{
+    rsp_buf b = RSP_BUF_INIT;
+    rsp_err e = rsp_cli_read_file(port_file, &b);
+    if (e == RSP_OK)
+        e = rsp_buf_append_byte(&b, 0);
+    if (e != RSP_OK) {
+        rsp_buf_free(&b);
+        return RSP_ERR_IO;
+    }
+    int n = (int)strcspn((char *)b.data, "\n");
+    int w = n > 0 ? snprintf(url, cap, "https://127.0.0.1:%.*s", n, (char *)b.data) : -1;
+    rsp_buf_free(&b);
+    return w > 0 && (size_t)w < cap ? RSP_OK : RSP_ERR_FORMAT;
+}
+
+char *rsp_bench_procs_strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
