@@ -6,7 +6,6 @@
  * /proc/<pid>/stat), beside the crypto floor of one download measured in the same run (the same
  * floor as `rsp bench download`). Every process is this binary, started with the options the
  * end-to-end tests use; the scratch folder is removed at the end. */
-#include <dirent.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,18 +117,7 @@ static int prepare(hb *h, const char *pkg, long count)
         return -1;
     char eisdir[200];
     snprintf(eisdir, sizeof eisdir, "%s/eis", p[2]);
-    DIR *dir = opendir(eisdir);
-    struct dirent *de;
-    while (dir && (de = readdir(dir)) != NULL && h->n_eid < MAX_CARDS) {
-        size_t l = strlen(de->d_name);
-        if (l == 37 && strcmp(de->d_name + 32, ".json") == 0) {
-            memcpy(h->eid[h->n_eid], de->d_name, 32);
-            h->eid[h->n_eid++][32] = 0;
-        }
-    }
-    if (dir)
-        closedir(dir);
-    if (h->n_eid != (size_t)count)
+    if (rsp_bench_procs_fleet_eids(eisdir, h->eid, MAX_CARDS, &h->n_eid) != RSP_OK || h->n_eid != (size_t)count)
         return -1;
     /* smsr import of every EIS file (the argv holds them all) */
     char **av = calloc(h->n_eid + 10, sizeof *av);

@@ -1,6 +1,7 @@
 /* Process harness of the end-to-end benches: see bench_procs.h. */
 #include "bench_procs.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -159,6 +160,23 @@ rsp_err rsp_bench_procs_port_url(const char *port_file, char *url, size_t cap)
     int w = n > 0 ? snprintf(url, cap, "https://127.0.0.1:%.*s", n, (char *)b.data) : -1;
     rsp_buf_free(&b);
     return w > 0 && (size_t)w < cap ? RSP_OK : RSP_ERR_FORMAT;
+}
+
+rsp_err rsp_bench_procs_fleet_eids(const char *eis_dir, char (*eid)[33], size_t max, size_t *n)
+{
+    *n = 0;
+    DIR *dir = opendir(eis_dir);
+    if (!dir)
+        return RSP_ERR_IO;
+    struct dirent *de;
+    while (*n < max && (de = readdir(dir)) != NULL) {
+        if (strlen(de->d_name) == 37 && strcmp(de->d_name + 32, ".json") == 0) {
+            memcpy(eid[*n], de->d_name, 32);
+            eid[(*n)++][32] = 0;
+        }
+    }
+    closedir(dir);
+    return RSP_OK;
 }
 
 char *rsp_bench_procs_strdup(const char *s)

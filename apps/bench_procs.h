@@ -52,6 +52,10 @@ rsp_err rsp_bench_procs_wait_file(const char *path, const char *needle);
  * "https://127.0.0.1:<port>". RSP_ERR_IO when unreadable, RSP_ERR_FORMAT when empty or too long. */
 rsp_err rsp_bench_procs_port_url(const char *port_file, char *url, size_t cap);
 
+/* The EIDs of the fleet `rsp eum make` wrote: one per <32 characters>.json in eis_dir (directory
+ * order), into eid[0 .. *n), at most max. RSP_ERR_IO when eis_dir cannot be opened. */
+rsp_err rsp_bench_procs_fleet_eids(const char *eis_dir, char (*eid)[33], size_t max, size_t *n);
+
 void rsp_bench_procs_nap_ms(long ms);
 
 /* A malloc'd copy of s (the caller frees it); NULL when out of memory. */

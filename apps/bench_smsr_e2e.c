@@ -11,7 +11,6 @@
  * AES-128-CBC + one CMAC). --store sqlite (default) or postgres (an empty database: --pg CONNINFO or
  * RSP_PG_DSN, e.g. under scripts/with-pg). Every child is stopped on exit and on error; the scratch
  * folder is removed when the run succeeded (kept with the logs otherwise). */
-#include <dirent.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,18 +169,7 @@ static int prepare(hb *h, const char *pkg, long count)
         return -1;
     char eisdir[200];
     snprintf(eisdir, sizeof eisdir, "%s/eis", p[2]);
-    DIR *dir = opendir(eisdir);
-    struct dirent *de;
-    while (dir && (de = readdir(dir)) != NULL && h->n_eid < MAX_CARDS) {
-        size_t l = strlen(de->d_name);
-        if (l == 37 && strcmp(de->d_name + 32, ".json") == 0) {
-            memcpy(h->eid[h->n_eid], de->d_name, 32);
-            h->eid[h->n_eid++][32] = 0;
-        }
-    }
-    if (dir)
-        closedir(dir);
-    if (h->n_eid != (size_t)count)
+    if (rsp_bench_procs_fleet_eids(eisdir, h->eid, MAX_CARDS, &h->n_eid) != RSP_OK || h->n_eid != (size_t)count)
         return -1;
     char **av = calloc(h->n_eid + 10, sizeof *av);
     char (*files)[240] = calloc(h->n_eid, sizeof *files);
