@@ -36,12 +36,8 @@ typedef struct worker {
     char why[160];
 } worker;
 
-/* one setup command, waited for: non-zero when it failed (so a chain of them reads with ||) */
-#define RUN(h, ...) \
-    (rsp_bench_procs_run(&(h)->pr, NULL, (char *const[]){"rsp", __VA_ARGS__, NULL}) != RSP_OK)
-/* a daemon in its slot, output to log: rsp_err */
-#define START(h, slot, log, ...) \
-    rsp_bench_procs_start(&(h)->pr, (slot), (log), (char *const[]){"rsp", __VA_ARGS__, NULL})
+#define RUN(h, ...) RSP_BENCH_PROCS_RUN(&(h)->pr, __VA_ARGS__)
+#define START(h, slot, log, ...) RSP_BENCH_PROCS_START(&(h)->pr, slot, log, __VA_ARGS__)
 
 static void *client(void *arg)
 {

@@ -28,9 +28,17 @@ rsp_err rsp_bench_procs_init(rsp_bench_procs *p);
  * it failed, RSP_ERR_IO when it could not be started. */
 rsp_err rsp_bench_procs_run(const rsp_bench_procs *p, const char *log, char *const *argv);
 
+/* One setup command "rsp <args...>", waited for: non-zero when it failed (so a chain of them reads with ||). */
+#define RSP_BENCH_PROCS_RUN(p, ...) \
+    (rsp_bench_procs_run((p), NULL, (char *const[]){"rsp", __VA_ARGS__, NULL}) != RSP_OK)
+
 /* Starts this binary with argv (as above) in the background, into slot (< RSP_BENCH_PROCS_MAX); its
  * pid is kept in p->pid[slot] until rsp_bench_procs_stop(). RSP_ERR_IO when fork fails. */
 rsp_err rsp_bench_procs_start(rsp_bench_procs *p, size_t slot, const char *log, char *const *argv);
+
+/* A daemon "rsp <args...>" into slot, output to log: rsp_err. */
+#define RSP_BENCH_PROCS_START(p, slot, log, ...) \
+    rsp_bench_procs_start((p), (slot), (log), (char *const[]){"rsp", __VA_ARGS__, NULL})
 
 /* Stops every started child, last slot first: SIGTERM, up to 5 s each to exit, then SIGKILL. Every
  * child is reaped and its slot cleared; safe to call twice. */
