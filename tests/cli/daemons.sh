@@ -21,3 +21,14 @@ make_fleet() {
       --keys-out "$tmp/keys.jsonl" --transport-key 000102030405060708090a0b0c0d0e0f --msisdn-start "$2" \
       --smsr-msisdn "$3" >/dev/null 2>&1 || { bad "fleet setup"; exit 1; }
 }
+
+# wait_fleet SOCK LOG: rsp euicc run is up (its control socket) and all its binds to the SMSC are up. The
+# SMSC stores nothing: an SMS to a card not bound yet is refused, and an ES3 call sent then (CreateISDP,
+# SendData: not engine operations) is never resent, so a loaded machine made such tests time out.
+wait_fleet() {
+  for _ in $(seq 300); do
+    [ -S "$1" ] && grep -qE 'bound to the SMSC.*binds_up=([0-9]+) of=\1( |$)' "$2" && return 0
+    sleep 0.1
+  done
+  return 0
+}

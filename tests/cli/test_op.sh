@@ -43,7 +43,7 @@ pids+=($!)
 for i in $(seq 200); do grep -q "bound system_id=smsr" "$tmp/smsc.log" && [ -s "$tmp/es.port" ] && [ -s "$tmp/admin.port" ] && break; sleep 0.1; done
 "$BIN" euicc run --fleet "$tmp/fleet" --smsc 127.0.0.1:$SP --control "$tmp/ctl.sock" --tick-ms 50 >"$tmp/run.log" 2>&1 &
 pids+=($!)
-for i in $(seq 100); do [ -S "$tmp/ctl.sock" ] && break; sleep 0.1; done
+wait_fleet "$tmp/ctl.sock" "$tmp/run.log"
 EP=$(tr -d '\n' <"$tmp/es.port")
 URL=https://127.0.0.1:$EP
 WHO=mno

@@ -29,7 +29,7 @@ for i in $(seq 200); do grep -q "bound system_id=smsr" "$tmp/smsc.log" && [ -s "
 URL=https://127.0.0.1:$(tr -d '\n' <"$tmp/es.port")
 "$BIN" euicc run --fleet "$tmp/fleet" --smsc 127.0.0.1:$SP --control "$tmp/ctl.sock" --tick-ms 50 >"$tmp/run.log" 2>&1 &
 RUN_PID=$!; pids+=($RUN_PID)
-for i in $(seq 100); do [ -S "$tmp/ctl.sock" ] && break; sleep 0.1; done
+wait_fleet "$tmp/ctl.sock" "$tmp/run.log"
 
 ICC=89445010000000000149
 dp() { "$BIN" smdp es3 --smsr "$URL" --tls-cert "$tmp/dp1/tls.crt.pem" --tls-key "$tmp/dp1/key.pem" \

@@ -48,7 +48,7 @@ for i in $(seq 200); do grep -q "bound system_id=smsr" "$tmp/smsc.log" && [ -s "
 URL=https://127.0.0.1:$(tr -d '\n' <"$tmp/es.port")
 "$BIN" euicc run --fleet "$tmp/fleet" --smsc 127.0.0.1:$SP --control "$tmp/ctl.sock" --tick-ms 50 >"$tmp/run.log" 2>&1 &
 RUN_PID=$!; pids+=($RUN_PID)
-for i in $(seq 100); do [ -S "$tmp/ctl.sock" ] && break; sleep 0.1; done
+wait_fleet "$tmp/ctl.sock" "$tmp/run.log"
 # the Operator's callback listener (HTTPS, mTLS), for a ReplyTo below
 cat >"$tmp/cb.py" <<'PY'
 import http.server, ssl, sys

@@ -45,7 +45,7 @@ INI
 for i in $(seq 200); do grep -q "bound system_id=smsr" "$tmp/smsc.log" && [ -s "$tmp/es.port" ] && break; sleep 0.1; done
 "$BIN" euicc run --fleet "$tmp/fleet" --smsc 127.0.0.1:$SP --control "$tmp/ctl.sock" --tick-ms 50 >"$tmp/run.log" 2>&1 &
 pids+=($!)
-for i in $(seq 100); do [ -S "$tmp/ctl.sock" ] && break; sleep 0.1; done
+wait_fleet "$tmp/ctl.sock" "$tmp/run.log"
 EP=$(tr -d '\n' <"$tmp/es.port")
 op() {
   "$BIN" op "$1" --url "https://127.0.0.1:$EP" --tls-cert "$tmp/mno/tls.crt.pem" --tls-key "$tmp/mno/key.pem" \

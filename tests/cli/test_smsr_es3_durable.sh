@@ -47,7 +47,7 @@ start_smsr 1
 for i in $(seq 200); do grep -q "bound system_id=smsr" "$tmp/smsc.log" && break; sleep 0.1; done
 "$BIN" euicc run --fleet "$tmp/fleet" --smsc 127.0.0.1:$SP --control "$tmp/ctl.sock" --tick-ms 50 >"$tmp/run.log" 2>&1 &
 pids+=($!)
-for i in $(seq 100); do [ -S "$tmp/ctl.sock" ] && break; sleep 0.1; done
+wait_fleet "$tmp/ctl.sock" "$tmp/run.log"
 CTL=("$BIN" euicc ctl --control "$tmp/ctl.sock")
 
 WHO=dp1

@@ -51,7 +51,7 @@ URL=https://127.0.0.1:$(tr -d '\n' <"$tmp/es.port")
 AP=$(tr -d '\n' <"$tmp/admin.port")
 "$BIN" euicc run --fleet "$tmp/fleet" --smsc 127.0.0.1:$SP --control "$tmp/ctl.sock" --tick-ms 50 >"$tmp/run.log" 2>&1 &
 RUN_PID=$!; pids+=($RUN_PID)
-for i in $(seq 100); do [ -S "$tmp/ctl.sock" ] && break; sleep 0.1; done
+wait_fleet "$tmp/ctl.sock" "$tmp/run.log"
 
 r=$("$BIN" smdp download --dir "$D" --smsr "$URL" --ci "$tmp/pki" --dp "$tmp/dp1" --eum "$tmp/eum" \
   --eis-dir "$tmp/fleet/eis" --operator MNO1 --type ts48 --eid $E0 --enable --json 2>&1); rc=$?
