@@ -192,7 +192,7 @@ int rsp_bench_download(rsp_bench *b, int argc, char **argv)
             c.expect = der.len; /* personalisation keeps the package's length */
             rsp_keyest_card_init(&c.ke, ci, ecasd, RSP_GPCERT_ROLE_SMDP);
             rsp_smdp_es8_session s8;
-            const rsp_smdp_es3 es3 = {&c, b_eis, b_create, b_send, b_ok, b_ok, b_ok};
+            const rsp_smdp_es3 es3 = {&c, b_eis, b_create, b_send, b_ok, b_ok, b_ok, NULL};
             e = rsp_smdp_dl_start(inv, &req, &d);
             e = e ? e : rsp_smdp_es8_open(&s8, dp, dp_cert.data, dp_cert.len, ecasd_cert.data, ecasd_cert.len, 0x30, &d);
             if (e == RSP_OK) {

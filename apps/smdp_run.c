@@ -1,6 +1,8 @@
 /* rsp smdp download / rsp smdp run: the options of the SM-DP's PKI (CI, EUM certificates, its own
  * ES8 identity), the SM-SR it uses and the daemon's settings, over lib/smdp (runner.c, daemon.c). */
+#include <errno.h>
 #include <getopt.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,8 +187,12 @@ int rsp_smdp_cmd_download(int argc, char **argv)
     }
     json_t *calls = a.json ? json_array() : NULL;
     rsp_smdp_runner *r = NULL;
+    uint8_t mk[32];
+    size_t mkl = 0;
+    if (e == RSP_OK)
+        e = rsp_smdp_master_key(a.dir, NULL, mk, &mkl, &d);
     rsp_smdp_runner_opts ro = {&tr.t, tr.dp.key, tr.dp.gpcert_der.data, tr.dp.gpcert_der.len,
-                               {a.smsr, a.cert, a.key, a.ca, NULL, 0}, a.eis_dir, dl_trace, calls};
+                               {a.smsr, a.cert, a.key, a.ca, NULL, 0}, a.eis_dir, dl_trace, calls, mk, mkl, false};
     rsp_smdp_dl cur;
     if (e == RSP_OK && rsp_smdp_dl_load(inv, req.id, &cur) == RSP_OK) {
         ro.es3.mno_id = cur.op;
@@ -207,6 +213,7 @@ int rsp_smdp_cmd_download(int argc, char **argv)
         calls = NULL;
     }
     json_decref(calls);
+    rsp_wipe(mk, sizeof mk);
     rsp_smdp_runner_free(r);
     rsp_smdp_inv_close(inv);
     dp_trust_free(&tr);
@@ -220,17 +227,19 @@ int rsp_smdp_cmd_download(int argc, char **argv)
     "         --ci CI_DIR --dp DP_DIR --eum EUM_CERT [--eum ...] [--eis-dir DIR]\n"                           \
     "         [--tls-cert F --tls-key F --tls-ca F] [--smsr-cert F --smsr-key F --smsr-ca F]\n"               \
     "         [--port-file F] [--metrics-listen HOST:PORT] [--workers N] [--operators CN,CN]\n"               \
-    "         [--stop-grace-ms MS] [--es3-timeout-ms MS]\n"                                                    \
+    "         [--stop-grace-ms MS] [--es3-timeout-ms MS] [--master-key FILE] [--token-key]\n"                 \
     "  The SM-DP daemon: ES2 for Operators over HTTPS mTLS (SOAP and JSON on one port; /metrics, /health),\n" \
     "  DownloadProfile run on worker threads through the SM-SR's ES3, the profile functions relayed over\n"  \
     "  ES3. The Operator is its client certificate's CN. SIGTERM stops gracefully; downloads left\n"        \
     "  unfinished (stop or crash) resume at the next start. --config reads [smdp] (dir, workers, operators,\n" \
     "  ci, dp, eum, eis_dir, es3_timeout_ms, listen, tls_*, port_file, metrics_listen, ...), [es3] url,\n"    \
     "  client_cert, client_key and [store] uri; options override it. TLS files default to the --dp folder's.\n" \
+    "  ISD-P keys (for UpdateConnectivityParameters) are kept sealed under --master-key (32/64 hex digits;\n" \
+    "  default D/master.key, made on first start); --token-key puts a master delete token key in each download.\n" \
     "  Exit: 0 after a graceful stop, 1 when it cannot start, 2 usage."
 
 enum { RX_CONFIG, RX_LISTEN, RX_PORT_FILE, RX_METRICS, RX_WORKERS, RX_OPERATORS, RX_SMSR_CERT, RX_SMSR_KEY,
-       RX_SMSR_CA, RX_GRACE, RX_ES3_TIMEOUT, RX_N };
+       RX_SMSR_CA, RX_GRACE, RX_ES3_TIMEOUT, RX_MASTER_KEY, RX_TOKEN_KEY, RX_N };
 
 /* [smdp] / [es3] / [store] settings for what the command line left unset. */
 static rsp_err run_config(rsp_config *c, dp_args *a, const char **x, rsp_svc_opts *so, char *eums, size_t cap,
@@ -268,7 +277,8 @@ int rsp_smdp_cmd_run(int argc, char **argv)
         {"workers", 1, 0, 1000 + RX_WORKERS},       {"operators", 1, 0, 1000 + RX_OPERATORS},
         {"smsr-cert", 1, 0, 1000 + RX_SMSR_CERT},   {"smsr-key", 1, 0, 1000 + RX_SMSR_KEY},
         {"smsr-ca", 1, 0, 1000 + RX_SMSR_CA},       {"stop-grace-ms", 1, 0, 1000 + RX_GRACE},
-        {"es3-timeout-ms", 1, 0, 1000 + RX_ES3_TIMEOUT}};
+        {"es3-timeout-ms", 1, 0, 1000 + RX_ES3_TIMEOUT}, {"master-key", 1, 0, 1000 + RX_MASTER_KEY},
+        {"token-key", 0, 0, 1000 + RX_TOKEN_KEY}};
     dp_args a;
     memset(&a, 0, sizeof a);
     const char *x[RX_N] = {0};
@@ -328,6 +338,11 @@ int rsp_smdp_cmd_run(int argc, char **argv)
         a.ca = so.tls_ca;
     dp_trust tr;
     e = dp_trust_load(&a, &tr, &d);
+    uint8_t mk[32];
+    size_t mkl = 0;
+    if (e == RSP_OK && mkdir(a.dir, 0700) != 0 && errno != EEXIST)
+        e = rsp_diag_set(&d, RSP_ERR_IO, "cannot make %s", a.dir);
+    e = e ? e : rsp_smdp_master_key(a.dir, x[RX_MASTER_KEY], mk, &mkl, &d);
     int rc = RSP_EXIT_OK;
     if (e == RSP_OK) {
         so.tls_cert = a.cert;
@@ -347,13 +362,17 @@ int rsp_smdp_cmd_run(int argc, char **argv)
                                   tr.dp.gpcert_der.len,
                                   a.eis_dir,
                                   (unsigned)workers,
-                                  (unsigned)es3_to};
+                                  (unsigned)es3_to,
+                                  mk,
+                                  mkl,
+                                  x[RX_TOKEN_KEY] != NULL};
         e = rsp_smdp_daemon_run(&o, &d);
     }
     if (e != RSP_OK) {
         rsp_cli_fail("smdp run", e, &d);
         rc = RSP_EXIT_FAIL;
     }
+    rsp_wipe(mk, sizeof mk);
     dp_trust_free(&tr);
     rsp_config_free(cfg);
     return rc;

@@ -176,6 +176,10 @@ typedef struct rsp_smdp_es3 {
     rsp_err (*completed)(void *arg, const char *eid, const char *iccid, rsp_diag *diag);
     rsp_err (*enable)(void *arg, const char *eid, const char *iccid, rsp_diag *diag);
     rsp_err (*delete_isdp)(void *arg, const char *eid, const char *iccid, rsp_diag *diag);
+    /* ES3.UpdateConnectivityParameters carrying one C-APDU of the SM-DP's SCP03 session to the ISD-P
+     * of iccid (opaque to the SM-SR); resp gets the card's answer data. May be NULL (no session). */
+    rsp_err (*conn)(void *arg, const char *eid, const char *iccid, const uint8_t *p, size_t len, rsp_buf *resp,
+                    rsp_diag *diag);
 } rsp_smdp_es3;
 
 /* Optional hooks of rsp_smdp_dl_run_ex (each may be NULL). */
@@ -280,6 +284,11 @@ typedef struct rsp_smdp_runner_opts {
     const char *eis_dir;                /* optional; copied */
     rsp_smdp_trace_fn trace;            /* each ES3 call's outcome (may be NULL) */
     void *trace_arg;
+    /* ISD-P keys kept (sealed under this key, borrowed, 16 or 32 bytes) once a download is installed,
+     * for the SM-DP's later SCP03 sessions; NULL: not kept (no UpdateConnectivityParameters). */
+    const uint8_t *master_key;
+    size_t master_key_len;
+    bool token_key;                     /* PUT KEY of a master delete token key in each download */
 } rsp_smdp_runner_opts;
 typedef struct rsp_smdp_runner rsp_smdp_runner;
 rsp_err rsp_smdp_runner_new(const rsp_smdp_runner_opts *o, rsp_smdp_runner **out, rsp_diag *diag);
@@ -289,10 +298,55 @@ rsp_err rsp_smdp_runner_run(rsp_smdp_runner *r, rsp_smdp_inv *inv, const char *i
 /* The ES3 interface of the runner (its client, traced), for relayed calls. */
 rsp_smdp_es3 rsp_smdp_runner_es3(rsp_smdp_runner *r);
 rsp_smdp_es3_client *rsp_smdp_runner_client(rsp_smdp_runner *r);
+/* ES2.UpdateConnectivityParameters of a profile this SM-DP installed: STORE DATA 3A07 params (the
+ * A0{...} TLV) inside the SM-DP's SCP03 session with its ISD-P, through the SM-SR. */
+rsp_err rsp_smdp_runner_ucp(rsp_smdp_runner *r, rsp_smdp_inv *inv, const char *eid, const char *iccid,
+                            const uint8_t *params, size_t len, rsp_diag *diag);
+/* Master delete of a profile this SM-DP installed with a token key: the DELETE with its token by
+ * ES3.SendData to the ISD-R (POL1 does not stop it), then ES3.AuditEIS so the SM-SR learns the ISD-P is
+ * gone. RSP_ERR_NOT_FOUND: no token key kept for iccid. */
+rsp_err rsp_smdp_runner_master_delete(rsp_smdp_runner *r, rsp_smdp_inv *inv, const char *eid, const char *iccid,
+                                      rsp_diag *diag);
 /* From any thread: the download running (and the next ones) stop at the next ES3 call boundary, left
  * for a later run (rsp_smdp_es3.cancelled). */
 void rsp_smdp_runner_cancel(rsp_smdp_runner *r);
 void rsp_smdp_runner_free(rsp_smdp_runner *r);
+
+/* ---- the SM-DP's SCP03 session with an ISD-P it downloaded (lib/smdp/isdp.c) ----
+ * The session's static keys are those of the download's key establishment; with the master delete
+ * token key (KVN 70) the SM-DP put, they are kept sealed at rest in <dir>/isdp/<iccid>.key under a
+ * master key (docs/modules/smdp.md). */
+#define RSP_SMDP_TOKEN_KVN 0x70
+typedef struct rsp_smdp_isdp_keys {
+    rsp_scp03_keys keys;        /* secret */
+    bool has_token;
+    uint8_t token[16];          /* secret */
+} rsp_smdp_isdp_keys;
+void rsp_smdp_isdp_keys_wipe(rsp_smdp_isdp_keys *k);
+/* The master key (16 or 32 bytes) from a file of 32 / 64 hex digits; path NULL: <dir>/master.key,
+ * made (mode 0600, 32 random bytes) when missing. */
+rsp_err rsp_smdp_master_key(const char *dir, const char *path, uint8_t key[32], size_t *len, rsp_diag *diag);
+rsp_err rsp_smdp_isdp_keys_save(const char *dir, const uint8_t *mk, size_t mk_len, const char *iccid,
+                                const rsp_smdp_isdp_keys *k);
+/* RSP_ERR_NOT_FOUND: none kept; RSP_ERR_VERIFY: another master key or another ICCID's file. */
+rsp_err rsp_smdp_isdp_keys_load(const char *dir, const uint8_t *mk, size_t mk_len, const char *iccid,
+                                rsp_smdp_isdp_keys *k, rsp_diag *diag);
+rsp_err rsp_smdp_isdp_keys_forget(const char *dir, const char *iccid);
+/* STORE DATA 3A07 around params (the A0{...} connectivity parameters TLV and what follows it):
+ * 80 E2 88 00 Lc 3A07 L params. Appends to out. */
+rsp_err rsp_smdp_ucp_apdu(const uint8_t *params, size_t len, rsp_buf *out);
+/* PUT KEY of the token key under K-DEK: 80 D8 00 01 18 | 70 88 11 10 <key> 03 <KCV>; kcv gets the KCV. */
+rsp_err rsp_smdp_put_token_apdu(const rsp_scp03_keys *k, const uint8_t token[16], rsp_buf *out, uint8_t kcv[3]);
+/* The master delete DELETE to the ISD-R: 80 E4 00 40 Lc | 4F AID | B6{42 sin, 45 AID, 5F20 provider,
+ * 93 token_id} | 9E AES-CMAC(token, 00 40 Lc' 4F.. B6..). */
+rsp_err rsp_smdp_master_delete_apdu(const uint8_t token[16], const uint8_t *aid, size_t aid_len, const char *sin,
+                                    const char *provider, uint8_t token_id, rsp_buf *out);
+/* Runs cmds (plain C-APDUs) in one SCP03 session at security level 33 with the ISD-P of iccid:
+ * INITIALIZE UPDATE by es3->send_data, EXTERNAL AUTHENTICATE and each wrapped command by es3->conn
+ * (the SM-SR routes a SendData starting 84 as SCP03t). resp gets the last command's answer data
+ * (R-MAC checked, deciphered). Any SW but 9000 fails the session. */
+rsp_err rsp_smdp_isdp_session(const rsp_smdp_es3 *es3, const char *eid, const char *iccid, const rsp_scp03_keys *k,
+                              const rsp_bytes *cmds, size_t n, rsp_buf *resp, rsp_diag *diag);
 
 /* ---- ES2 (Operator -> SM-DP) ---- */
 /* Accepts ES2.DownloadProfile from operator_id (taken from the caller's TLS client certificate, never
@@ -325,6 +379,9 @@ typedef struct rsp_smdp_daemon_opts {
     const char *eis_dir;                /* see rsp_smdp_runner_opts */
     unsigned workers;                   /* download / relay threads; 0 = 2 */
     unsigned es3_timeout_ms;            /* per ES3 call; 0 = 60 s */
+    const uint8_t *master_key;          /* see rsp_smdp_runner_opts (borrowed) */
+    size_t master_key_len;
+    bool token_key;                     /* see rsp_smdp_runner_opts */
 } rsp_smdp_daemon_opts;
 /* Runs until SIGTERM / SIGINT: the stop refuses new work, downloads stop at their next ES3 call
  * boundary (journalled, resumed at the next start), ES2 calls still held are answered. */

@@ -14,6 +14,19 @@ static const rsp_es_field download_f[] = {
 static RSP_ES_DESC(download_req, "DownloadProfileRequest", T, download_f);
 #undef T
 
+/* ES2.UpdateConnectivityParameters (SGP.02 v3+; not in njiwa's WSDL): ConnectivityParameters is the
+ * A0{...} TLV the SM-DP puts in STORE DATA 3A07 inside its SCP03 session with the ISD-P. */
+#define T rsp_es_profile_req
+static const rsp_es_field ucp_f[] = {
+    RSP_ES_REQ_HDR(T),
+    F_STR(T, "Eid", "eid", eid),
+    F_STR(T, "Smsr-Id", "smsrId", smsr_id),
+    F_STR(T, "Iccid", "iccid", iccid),
+    F_HEX(T, "ConnectivityParameters", "connectivityParameters", connectivity_parameters),
+};
+static RSP_ES_DESC(ucp_req, "UpdateConnectivityParametersRequest", T, ucp_f);
+#undef T
+
 #define T rsp_es_data_resp
 static const rsp_es_field download_resp_f[] = {
     RSP_ES_RESP_HDR(T),
@@ -35,6 +48,7 @@ static const rsp_es_func es2_funcs[] = {
     {RSP_ES2, "DisableProfile", A, P, &rsp_es_d_profile_smsr_req, &rsp_es_d_euicc_data_resp},
     {RSP_ES2, "DeleteProfile", A, P, &rsp_es_d_profile_smsr_req, &rsp_es_d_euicc_data_resp},
     {RSP_ES2, "AuditEIS", A, P, &rsp_es_d_audit_smsr_req, &rsp_es_d_eis_resp},
+    {RSP_ES2, "UpdateConnectivityParameters", A, P, &ucp_req, &rsp_es_d_basic_resp},
     /* v4 */
     {RSP_ES2, "SetFallBackAttribute", A, P, &rsp_es_d_profile_smsr_req, &rsp_es_d_basic_resp},
     {RSP_ES2, "SetEmergencyProfileAttribute", A, P, &rsp_es_d_profile_smsr_req, &rsp_es_d_basic_resp},

@@ -391,6 +391,17 @@ rsp_err eu_isdr_exec(eu_ctx *x, const uint8_t *capdu, size_t len, rsp_buf *rapdu
     rsp_apdu_parse(capdu, len, &a, NULL);
     if (!(a.cla & 0x80) && !(a.ins == 0xCA && a.cla == 0x00))
         return eu_answer(rapdu, NULL, 0, SW_CLA);
+    /* After INSTALL [for personalization] of an ISD-P in this script, the SM-DP's SCP03 session
+     * (INITIALIZE UPDATE, and every command with secure messaging: EXTERNAL AUTHENTICATE, wrapped PUT
+     * KEY / STORE DATA 3A07) goes to that ISD-P: ES3 carries it to the ISD-R with the INSTALL first
+     * (lib/smsr/es3.c), as it does for ES8 key establishment. Plain ISD-R commands stay here. */
+    if (!x->local && x->c->vol && x->c->vol->perso_tar && (a.ins == 0x50 || (a.cla & 0x04))) {
+        uint32_t own = x->tar;
+        x->tar = x->c->vol->perso_tar;
+        rsp_err e = eu_isdp_exec(x, capdu, len, rapdu);
+        x->tar = own;
+        return e;
+    }
     bool needs_data = a.ins == 0xE6 || a.ins == 0xE2 || a.ins == 0xE4 || a.ins == 0xF2;
     if (needs_data && a.lc == 0)
         return eu_answer(rapdu, NULL, 0, SW_WRONG_LENGTH);

@@ -98,6 +98,39 @@ static void relay(worker *w, smdp_job *j)
     rsp_es_msg_free(&m);
 }
 
+/* ES2.DeleteProfile that the SM-SR's DeleteISDP refused (the card's POL1 forbids it, 69E1): with a
+ * token key on that ISD-P the SM-DP deletes it by master delete (ES3.SendData to the ISD-R), then
+ * ES3.AuditEIS so the SM-SR's store learns the ISD-P is gone. Without a token the refusal stands. */
+static void master_delete(worker *w, smdp_job *j)
+{
+    const rsp_es_fes *st = j->err == RSP_OK ? rsp_svc_client_status(&j->res) : NULL;
+    if (strcmp(j->f3->name, "DeleteISDP") != 0 || !st || (st->status != RSP_ES_FAILED && st->status != RSP_ES_EXPIRED))
+        return;
+    const rsp_es_profile_req *q = j->req2;
+    rsp_diag dg;
+    rsp_diag_clear(&dg);
+    rsp_err e = rsp_smdp_runner_master_delete(w->runner, w->inv, q->eid, q->iccid, &dg);
+    char m[256];
+    RSP_LOGN(RSP_SS_SMDP, e == RSP_OK ? "master delete done" : "no master delete", "eid=%s iccid=%s why=\"%s\"", q->eid,
+             q->iccid, e == RSP_OK ? "DeleteISDP refused by the SM-SR" : rsp_diag_str(&dg, e, m, sizeof m));
+    if (e != RSP_OK)
+        return;
+    j->master_deleted = true;
+    rsp_es_msg a, res;
+    memset(&a, 0, sizeof a);
+    memset(&res, 0, sizeof res);
+    const rsp_es_func *f = rsp_es_func_find(RSP_ES3, "AuditEIS", 8);
+    if (f && rsp_es_msg_init(&a, f, false) == RSP_OK) {
+        rsp_es_eid_req *b = a.body;
+        b->eid = q->eid;
+        int status = 0;
+        rsp_svc_client_call(w->relay, &a, true, &res, &status, &dg); /* best effort: the card is the truth */
+        b->eid = NULL;
+    }
+    rsp_es_msg_free(&a);
+    rsp_es_msg_free(&res);
+}
+
 static void *worker_main(void *arg)
 {
     worker *w = arg;
@@ -116,10 +149,18 @@ static void *worker_main(void *arg)
         if (!j)
             break; /* stopping and nothing left */
         rsp_diag_clear(&j->diag);
-        if (j->kind == SMDP_JOB_DOWNLOAD)
+        if (j->kind == SMDP_JOB_DOWNLOAD) {
             j->err = rsp_smdp_runner_run(w->runner, w->inv, j->dl_id, (int64_t)time(NULL), &j->dl, &j->diag);
-        else
+        } else if (j->kind == SMDP_JOB_UCP) {
+            const rsp_es_profile_req *q = j->req2;
+            j->err = atomic_load(&d->stopping) ? rsp_diag_set(&j->diag, RSP_ERR_BUSY, "SM-DP stopping")
+                                               : rsp_smdp_runner_ucp(w->runner, w->inv, q->eid, q->iccid,
+                                                                     q->connectivity_parameters.data,
+                                                                     q->connectivity_parameters.len, &j->diag);
+        } else {
             relay(w, j);
+            master_delete(w, j);
+        }
         pthread_mutex_lock(&d->mu);
         j->next = d->done;
         d->done = j;
@@ -311,7 +352,7 @@ static rsp_err workers_new(smdp_d *d, worker *w, size_t n, rsp_diag *diag)
         w[i].idx = i;
         rsp_smdp_runner_opts ro = {o->trust, o->sk_dp, o->cert_dp, o->cert_dp_len,
                                    {o->smsr_url, cert, key, ca, NULL, o->es3_timeout_ms}, o->eis_dir, on_trace,
-                                   &w[i]};
+                                   &w[i], o->master_key, o->master_key_len, o->token_key};
         rsp_svc_client_opts co = {o->smsr_url, cert, key, ca, RSP_SVC_BINDING_JSON, RSP_ES_DIALECT_GSMA,
                                   o->es3_timeout_ms, NULL};
         e = rsp_smdp_inv_open(o->dir, o->store, diag, &w[i].inv);

@@ -14,7 +14,7 @@
 #include "rsp/svc.h"
 #include "smdp_int.h"
 
-typedef enum { SMDP_JOB_DOWNLOAD, SMDP_JOB_RELAY } smdp_job_kind;
+typedef enum { SMDP_JOB_DOWNLOAD, SMDP_JOB_RELAY, SMDP_JOB_UCP } smdp_job_kind;
 
 typedef struct smdp_job {
     struct smdp_job *next;
@@ -22,13 +22,14 @@ typedef struct smdp_job {
     char dl_id[RSP_SMDP_NAME_MAX + 1];  /* download */
     const rsp_es_func *f3;              /* relay: the ES3 function */
     const void *req2;                   /* relay: the ES2 request body (borrowed from call) */
-    rsp_es_call *call;                  /* relay: the ES2 call answered with the result */
+    rsp_es_call *call;                  /* relay, UCP: the ES2 call answered with the result */
     char op[RSP_SMDP_NAME_MAX + 1];     /* relay: the calling Operator */
     /* written by the worker */
     rsp_err err;
     rsp_diag diag;
     rsp_smdp_dl dl;                     /* download: the record as it ended */
     rsp_es_msg res;                     /* relay: the SM-SR's result (owned) */
+    bool master_deleted;                /* DeleteProfile refused by the SM-SR, done by master delete */
 } smdp_job;
 
 enum { SMDP_REPLY_NAME = RSP_SMDP_NAME_MAX + 24 };
@@ -40,7 +41,7 @@ typedef struct smdp_wait {
     char reply[SMDP_REPLY_NAME];        /* its durable ReplyTo record (es2_reply.c), or "" */
 } smdp_wait;
 
-enum { SMDP_NH = 9, SMDP_MAX_WORKERS = 64, SMDP_LAT_MAX = 4096 };
+enum { SMDP_NH = 10, SMDP_MAX_WORKERS = 64, SMDP_LAT_MAX = 4096 };
 
 typedef struct smdp_lat {
     const char *fn;                     /* static name */

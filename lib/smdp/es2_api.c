@@ -277,12 +277,74 @@ RELAY_FN(on_fallback, 5)
 RELAY_FN(on_get_eis, 6)
 RELAY_FN(on_audit, 7)
 
+/* ES2.UpdateConnectivityParameters: not relayed but computed here, in the SM-DP's own SCP03 session
+ * with the ISD-P (a worker job: rsp_smdp_runner_ucp). */
+static rsp_err on_ucp(void *hctx, rsp_es_call *call)
+{
+    smdp_d *d = hctx;
+    static const char fn[] = "UpdateConnectivityParameters";
+    char op[RSP_SMDP_NAME_MAX + 1];
+    if (!operator_of(d, call, fn, op))
+        return RSP_OK;
+    const rsp_es_msg *m = rsp_es_call_msg(call);
+    const rsp_es_profile_req *q = m ? m->body : NULL;
+    if (!q)
+        return RSP_ERR_INTERNAL;
+    if (atomic_load(&d->stopping))
+        return rsp_es_call_reject(call, "1.2", "3.7", NULL, "SM-DP stopping");
+    if (!q->eid || !q->iccid)
+        return rsp_es_call_reject(call, "1.1", "2.2", NULL, "Eid and Iccid are needed");
+    const rsp_buf *cp = &q->connectivity_parameters;
+    if (cp->len < 2 || cp->len > 244 || cp->data[0] != 0xA0) {
+        smdp_es2_count(d, fn, "refused");
+        return rsp_es_call_reject(call, "1.1", "2.1", NULL,
+                                  "ConnectivityParameters: the A0 TLV of STORE DATA 3A07, at most 244 bytes");
+    }
+    if (!owned(d, op, q->eid, q->iccid)) {
+        smdp_es2_count(d, fn, "refused");
+        return rsp_es_call_reject(call, "8.2.1", "3.9", NULL,
+                                  "no profile with this ICCID downloaded by this SM-DP for you on that eUICC");
+    }
+    smdp_job *j = calloc(1, sizeof *j);
+    if (!j)
+        return RSP_ERR_NOMEM;
+    j->kind = SMDP_JOB_UCP;
+    j->req2 = q;
+    j->call = call;
+    memcpy(j->op, op, sizeof j->op);
+    rsp_err e = smdp_enqueue(d, j);
+    if (e != RSP_OK)
+        free(j);
+    else
+        smdp_es2_count(d, fn, "accepted");
+    return e;
+}
+
+static void answer_ucp(smdp_d *d, smdp_job *j)
+{
+    static const char fn[] = "UpdateConnectivityParameters";
+    if (j->err == RSP_OK) {
+        smdp_es2_count(d, fn, "executed");
+        rsp_es_call_complete(j->call);
+        return;
+    }
+    char m[256];
+    const char *sub = "8.4", *rea = "4.2";
+    if (j->err == RSP_ERR_NOT_FOUND || j->err == RSP_ERR_VERIFY)
+        sub = "8.2.1", rea = "3.9"; /* no keys kept for it (downloaded before they were), or not ours */
+    else if (j->err == RSP_ERR_BUSY)
+        sub = "1.2", rea = "4.4";
+    smdp_es2_count(d, fn, "failed");
+    rsp_es_call_reject(j->call, sub, rea, NULL, rsp_diag_str(&j->diag, j->err, m, sizeof m));
+}
+
 void smdp_es2_handlers(smdp_d *d)
 {
     rsp_es_handler_fn fns[] = {on_enable, on_disable, on_delete, on_pol2, on_subaddr, on_fallback, on_get_eis, on_audit};
     d->h[0] = (rsp_es_handler){RSP_ES2, "DownloadProfile", false, on_download, d};
     for (size_t i = 0; i < sizeof relays / sizeof relays[0] && i + 1 < SMDP_NH; i++)
         d->h[i + 1] = (rsp_es_handler){RSP_ES2, relays[i].es2, false, fns[i], d};
+    d->h[SMDP_NH - 1] = (rsp_es_handler){RSP_ES2, "UpdateConnectivityParameters", false, on_ucp, d};
 }
 
 /* Keeps in an EIS result only the profiles of op (Mno-Id): the SM-SR shows the SM-DP every ISD-P it
@@ -321,6 +383,13 @@ static rsp_err eis_for(rsp_es_msg *res, const char *op)
 static void answer_relay(smdp_d *d, smdp_job *j)
 {
     const char *fn = rsp_es_call_msg(j->call)->func->name;
+    if (j->master_deleted) { /* the SM-SR's DeleteISDP was refused; the token deleted it */
+        const rsp_es_profile_req *q = rsp_es_call_msg(j->call)->body;
+        rsp_smdp_mark(d->inv, q->iccid, RSP_SMDP_INSTALLED, RSP_SMDP_DELETED, (int64_t)time(NULL));
+        smdp_es2_count(d, fn, "master-deleted");
+        rsp_es_call_complete(j->call);
+        return;
+    }
     const rsp_es_fes *st = j->err == RSP_OK ? rsp_svc_client_status(&j->res) : NULL;
     if (!st) {
         char m[256];
@@ -366,6 +435,10 @@ void smdp_es2_job_done(smdp_d *d, smdp_job *j)
 {
     if (j->kind == SMDP_JOB_RELAY) {
         answer_relay(d, j);
+        return;
+    }
+    if (j->kind == SMDP_JOB_UCP) {
+        answer_ucp(d, j);
         return;
     }
     for (size_t i = 0; i < d->n_w;) {

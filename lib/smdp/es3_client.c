@@ -196,6 +196,29 @@ static rsp_err cl_send(void *arg, const char *eid, const char *iccid, const uint
     return err;
 }
 
+/* ES3.UpdateConnectivityParameters with one C-APDU of the SM-DP's SCP03 session (isdp.c). */
+static rsp_err cl_conn(void *arg, const char *eid, const char *iccid, const uint8_t *p, size_t len, rsp_buf *resp,
+                       rsp_diag *diag)
+{
+    rsp_smdp_es3_client *c = arg;
+    rsp_es_msg m, res;
+    memset(&res, 0, sizeof(res));
+    rsp_err err = start(&m, "UpdateConnectivityParameters");
+    rsp_es_profile_req *q = m.body;
+    if (err == RSP_OK && (!(q->eid = dup_str(eid)) || !(q->iccid = dup_str(iccid))))
+        err = RSP_ERR_NOMEM;
+    if (err == RSP_OK && (err = rsp_buf_set(&q->connectivity_parameters, p, len)) == RSP_OK)
+        err = call(c, &m, &res, diag);
+    const rsp_es_data_resp *r = err == RSP_OK ? res.body : NULL;
+    if (err == RSP_OK && resp) {
+        rsp_buf_reset(resp);
+        err = rsp_buf_append(resp, r->euicc_response_data.data, r->euicc_response_data.len);
+    }
+    rsp_es_msg_free(&m);
+    rsp_es_msg_free(&res);
+    return err;
+}
+
 /* The ES3 calls naming (eid, iccid) only: ProfileDownloadCompleted, EnableProfile, DeleteISDP. */
 static rsp_err simple(rsp_smdp_es3_client *c, const char *fn, const char *eid, const char *iccid, rsp_diag *diag)
 {
@@ -302,7 +325,7 @@ rsp_err rsp_smdp_es3_client_new(const rsp_smdp_es3_client_opts *o, rsp_smdp_es3_
 
 rsp_smdp_es3 rsp_smdp_es3_client_iface(rsp_smdp_es3_client *c)
 {
-    rsp_smdp_es3 i = {c, cl_get_eis, cl_create, cl_send, cl_completed, cl_enable, cl_delete};
+    rsp_smdp_es3 i = {c, cl_get_eis, cl_create, cl_send, cl_completed, cl_enable, cl_delete, cl_conn};
     return i;
 }
 

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "rsp/es.h"
+#include "rsp/log.h"
 #include "smdp_int.h"
 
 struct rsp_smdp_runner {
@@ -27,6 +28,7 @@ struct rsp_smdp_runner {
     atomic_int cancel;                   /* set by another thread: stop at the next call */
     char status[40];                     /* "subject/reason" of the last call refused by the SM-SR */
     rsp_smdp_inv *inv;                   /* the run's inventory (borrowed during rsp_smdp_runner_run) */
+    char eid[33], iccid[21];             /* the ISD-P the last CreateISDP / SendData named */
 };
 
 static const char *last_status(void *arg)
@@ -120,6 +122,8 @@ static rsp_err tr_create(void *arg, const char *eid, const char *iccid, size_t m
     rsp_smdp_runner *r = arg;
     CANCEL_CHECK(r, diag);
     double t0 = now_s();
+    snprintf(r->eid, sizeof r->eid, "%s", eid);
+    snprintf(r->iccid, sizeof r->iccid, "%s", iccid);
     rsp_err e = r->real.create_isdp(r->real.arg, eid, iccid, memory, diag);
     trace(r, "CreateISDP", 0, e, diag, t0);
     return e;
@@ -131,8 +135,21 @@ static rsp_err tr_send(void *arg, const char *eid, const char *iccid, const uint
     rsp_smdp_runner *r = arg;
     CANCEL_CHECK(r, diag);
     double t0 = now_s();
+    snprintf(r->eid, sizeof r->eid, "%s", eid);
+    snprintf(r->iccid, sizeof r->iccid, "%s", iccid);
     rsp_err e = r->real.send_data(r->real.arg, eid, iccid, p, len, resp, diag);
     trace(r, "SendData", ++r->sends, e, diag, t0);
+    return e;
+}
+
+static rsp_err tr_conn(void *arg, const char *eid, const char *iccid, const uint8_t *p, size_t len, rsp_buf *resp,
+                       rsp_diag *diag)
+{
+    rsp_smdp_runner *r = arg;
+    CANCEL_CHECK(r, diag);
+    double t0 = now_s();
+    rsp_err e = r->real.conn(r->real.arg, eid, iccid, p, len, resp, diag);
+    trace(r, "UpdateConnectivityParameters", 0, e, diag, t0);
     return e;
 }
 
@@ -206,11 +223,55 @@ static rsp_err lz_load(void *arg, const rsp_buf *package, unsigned n, const rsp_
     return s.load(s.arg, package, n, prev, out, last, diag);
 }
 
+/* Once the card says installed: the ISD-P's keys are kept (sealed) for the SM-DP's later SCP03
+ * sessions, and with token_key a master delete token key is made, kept, then put on the ISD-P by PUT
+ * KEY in such a session (kept before it is sent: a crash in between leaves a key the card may hold).
+ * A failed PUT KEY does not undo the profile: the key file is rewritten without the token. */
+static rsp_err keep_keys(rsp_smdp_runner *r, rsp_diag *diag)
+{
+    if (!r->o.master_key || !r->inv || !r->iccid[0])
+        return RSP_OK;
+    rsp_smdp_isdp_keys k;
+    memset(&k, 0, sizeof k);
+    k.keys = r->s8.keys;
+    k.has_token = r->o.token_key;
+    rsp_err e = k.has_token ? rsp_random(k.token, sizeof k.token) : RSP_OK;
+    e = e ? e : rsp_smdp_isdp_keys_save(r->inv->dir, r->o.master_key, r->o.master_key_len, r->iccid, &k);
+    if (e != RSP_OK) {
+        rsp_smdp_isdp_keys_wipe(&k);
+        return rsp_diag_set(diag, e, "the ISD-P keys of %s could not be kept", r->iccid);
+    }
+    if (k.has_token) {
+        rsp_buf a = RSP_BUF_INIT, resp = RSP_BUF_INIT;
+        uint8_t kcv[3];
+        rsp_diag d2;
+        rsp_diag_clear(&d2);
+        const rsp_smdp_es3 es3 = rsp_smdp_runner_es3(r);
+        rsp_err pe = rsp_smdp_put_token_apdu(&k.keys, k.token, &a, kcv);
+        rsp_bytes cmd = rsp_buf_view(&a);
+        pe = pe ? pe : rsp_smdp_isdp_session(&es3, r->eid, r->iccid, &k.keys, &cmd, 1, &resp, &d2);
+        if (pe == RSP_OK && (resp.len != 4 || resp.data[0] != RSP_SMDP_TOKEN_KVN || !rsp_ct_equal(resp.data + 1, kcv, 3)))
+            pe = rsp_diag_set(&d2, RSP_ERR_VERIFY, "PUT KEY answered without the token key's KCV");
+        if (pe != RSP_OK && pe != RSP_ERR_BUSY) {
+            char m[200];
+            RSP_LOGN(RSP_SS_SMDP, "token key not put", "iccid=%s why=\"%s\"", r->iccid, rsp_diag_str(&d2, pe, m, sizeof m));
+            k.has_token = false;
+            rsp_wipe(k.token, sizeof k.token);
+            e = rsp_smdp_isdp_keys_save(r->inv->dir, r->o.master_key, r->o.master_key_len, r->iccid, &k);
+        }
+        rsp_buf_free_secret(&a);
+        rsp_buf_free(&resp);
+    }
+    rsp_smdp_isdp_keys_wipe(&k);
+    return e;
+}
+
 static rsp_err lz_installed(void *arg, const rsp_buf *last_resp, rsp_diag *diag)
 {
     rsp_smdp_runner *r = arg;
     rsp_smdp_es8 s = rsp_smdp_es8_of(&r->s8);
-    return s.installed(s.arg, last_resp, diag);
+    rsp_err e = s.installed(s.arg, last_resp, diag);
+    return e ? e : keep_keys(r, diag);
 }
 
 rsp_err rsp_smdp_runner_new(const rsp_smdp_runner_opts *o, rsp_smdp_runner **out, rsp_diag *diag)
@@ -238,7 +299,7 @@ rsp_err rsp_smdp_runner_new(const rsp_smdp_runner_opts *o, rsp_smdp_runner **out
 
 rsp_smdp_es3 rsp_smdp_runner_es3(rsp_smdp_runner *r)
 {
-    return (rsp_smdp_es3){r, tr_get_eis, tr_create, tr_send, tr_completed, tr_enable, tr_delete};
+    return (rsp_smdp_es3){r, tr_get_eis, tr_create, tr_send, tr_completed, tr_enable, tr_delete, tr_conn};
 }
 
 void rsp_smdp_runner_cancel(rsp_smdp_runner *r)
@@ -272,6 +333,64 @@ rsp_err rsp_smdp_runner_run(rsp_smdp_runner *r, rsp_smdp_inv *inv, const char *i
     if (r->s8_open)
         rsp_smdp_es8_close(&r->s8);   /* the keys die with the download */
     r->s8_open = false;
+    return e;
+}
+
+rsp_err rsp_smdp_runner_ucp(rsp_smdp_runner *r, rsp_smdp_inv *inv, const char *eid, const char *iccid,
+                            const uint8_t *params, size_t len, rsp_diag *diag)
+{
+    if (!r || !inv || !eid || !iccid || !params)
+        return RSP_ERR_INVAL;
+    if (!r->o.master_key)
+        return rsp_diag_set(diag, RSP_ERR_STATE, "no master key: this SM-DP keeps no ISD-P keys");
+    rsp_smdp_isdp_keys k;
+    rsp_buf a = RSP_BUF_INIT;
+    rsp_err e = rsp_smdp_ucp_apdu(params, len, &a);
+    if (e != RSP_OK) {
+        rsp_buf_free(&a);
+        return rsp_diag_set(diag, RSP_ERR_FORMAT, "ConnectivityParameters: one A0 TLV of at most 244 bytes");
+    }
+    e = rsp_smdp_isdp_keys_load(inv->dir, r->o.master_key, r->o.master_key_len, iccid, &k, diag);
+    const rsp_smdp_es3 es3 = rsp_smdp_runner_es3(r);
+    rsp_bytes cmd = rsp_buf_view(&a);
+    atomic_store(&r->cancel, 0);
+    e = e ? e : rsp_smdp_isdp_session(&es3, eid, iccid, &k.keys, &cmd, 1, NULL, diag);
+    rsp_smdp_isdp_keys_wipe(&k);
+    rsp_buf_free(&a);
+    return e;
+}
+
+rsp_err rsp_smdp_runner_master_delete(rsp_smdp_runner *r, rsp_smdp_inv *inv, const char *eid, const char *iccid,
+                                      rsp_diag *diag)
+{
+    if (!r || !inv || !eid || !iccid)
+        return RSP_ERR_INVAL;
+    if (!r->o.master_key)
+        return rsp_diag_set(diag, RSP_ERR_NOT_FOUND, "no master key: this SM-DP keeps no token keys");
+    rsp_smdp_isdp_keys k;
+    rsp_err e = rsp_smdp_isdp_keys_load(inv->dir, r->o.master_key, r->o.master_key_len, iccid, &k, diag);
+    if (e == RSP_OK && !k.has_token)
+        e = rsp_diag_set(diag, RSP_ERR_NOT_FOUND, "no master delete token key was put on the ISD-P of %s", iccid);
+    const rsp_es_eis *eis = NULL;
+    atomic_store(&r->cancel, 0);
+    e = e ? e : tr_get_eis(r, eid, &eis, diag);
+    const rsp_buf *aid = NULL;
+    for (size_t i = 0; e == RSP_OK && i < eis->profiles.n && !aid; i++) {
+        const rsp_es_profile_info *pi = (const rsp_es_profile_info *)eis->profiles.v + i;
+        if (pi->iccid && strcmp(pi->iccid, iccid) == 0)
+            aid = &pi->isd_p_aid;
+    }
+    if (e == RSP_OK && !aid)
+        e = rsp_diag_set(diag, RSP_ERR_NOT_FOUND, "the SM-SR lists no ISD-P of ICCID %s", iccid);
+    rsp_buf a = RSP_BUF_INIT, resp = RSP_BUF_INIT;
+    const char *me = r->o.es3.mno_id ? r->o.es3.mno_id : "";
+    e = e ? e : rsp_smdp_master_delete_apdu(k.token, aid->data, aid->len, "SM-DP", me, 0x01, &a);
+    e = e ? e : tr_send(r, eid, iccid, a.data, a.len, &resp, diag);
+    rsp_smdp_isdp_keys_wipe(&k);
+    rsp_buf_free_secret(&a);
+    rsp_buf_free(&resp);
+    if (e == RSP_OK)
+        rsp_smdp_isdp_keys_forget(inv->dir, iccid);
     return e;
 }
 

@@ -214,7 +214,7 @@ static int setup(void **state)
     issue(f->ecasd, f->eum, RSP_GPCERT_ROLE_ECASD, &f->ecasd_cert);
     f->eums[0] = rsp_buf_view(&f->eum_cert);
     f->trust = (rsp_smdp_trust){f->ci, f->eums, 1};
-    f->es3 = (rsp_smdp_es3){&f->h, h_get_eis, h_create, h_send, h_completed, h_enable, h_delete};
+    f->es3 = (rsp_smdp_es3){&f->h, h_get_eis, h_create, h_send, h_completed, h_enable, h_delete, NULL};
     f->es8 = (rsp_smdp_es8){&f->h, h_keyest, h_load, h_installed};
     harness_reset(f);
     *state = f;
