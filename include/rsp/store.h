@@ -52,6 +52,29 @@ const char *rsp_store_backend(const rsp_store *s);
 /* Schema version of the open database. */
 rsp_err rsp_store_schema_version(rsp_store *s, int *version);
 
+/* ---- Group commit (lib/store/batch.c; docs/modules/store.md "Group commit") ----
+ * Between rsp_store_batch_begin and rsp_store_batch_commit, the "committed durably before it returns"
+ * promise above is deferred: each writing function still succeeds or fails as a whole (it runs as a
+ * SAVEPOINT: its own rollback undoes only its part) and its writes are visible to this handle at once,
+ * but they become durable, and visible to other connections, only when rsp_store_batch_commit returns
+ * RSP_OK. So nothing that reveals them (an answer, an SMS, a callback) may leave the process before.
+ * rsp_store_batch_commit returning an error means NONE of the batch's writes happened (rolled back),
+ * whatever its functions returned: the caller must drop what it decided in the batch. Once the batch's
+ * transaction is lost (an engine error rolled it all back) every later write in it fails with that
+ * error. The transaction is opened by the first write (a batch without writes costs nothing); on
+ * SQLite the writer lock is held from there to the batch commit. */
+typedef struct rsp_store_batch_stats {
+    uint64_t commits; /* durable commits made by this handle: batches with writes, and writes outside a batch */
+    uint64_t batches; /* batches committed that had written something (failed ones included) */
+    uint64_t units;   /* units of work (transactions, single writes) run inside batches */
+    uint64_t failed;  /* batches whose commit failed (rolled back) */
+} rsp_store_batch_stats;
+rsp_err rsp_store_batch_begin(rsp_store *s); /* RSP_ERR_STATE if one is open */
+rsp_err rsp_store_batch_commit(rsp_store *s); /* RSP_ERR_STATE if none is open */
+void rsp_store_batch_abort(rsp_store *s);     /* rolls the open batch back, if any */
+bool rsp_store_batch_open(const rsp_store *s);
+void rsp_store_batch_stats_get(const rsp_store *s, rsp_store_batch_stats *out);
+
 /* ---- EIS ---- */
 enum {
     RSP_STORE_CAP_CATTP = 1u << 0,

@@ -256,6 +256,13 @@ static int64_t pg_changes(rsp_store *s)
     return g->changes;
 }
 
+/* INTRANS only: INERROR (a failed statement) is a transaction that can no longer commit. */
+static bool pg_in_tx(rsp_store *s)
+{
+    pg *g = s->be;
+    return PQtransactionStatus(g->conn) == PQTRANS_INTRANS;
+}
+
 const rsp_store_ops rsp_store_pg_ops = {
     .name = "postgresql",
     .id = RSP_STORE_BE_PG,
@@ -277,4 +284,5 @@ const rsp_store_ops rsp_store_pg_ops = {
     .col_blob = pg_col_blob,
     .changes = pg_changes,
     .finish = pg_finish,
+    .in_tx = pg_in_tx,
 };

@@ -435,6 +435,12 @@ static int64_t sq_changes(rsp_store *s)
     return q->changes;
 }
 
+static bool sq_in_tx(rsp_store *s)
+{
+    sq *q = s->be;
+    return !sqlite3_get_autocommit(q->db);
+}
+
 const rsp_store_ops rsp_store_sqlite_ops = {
     .name = "sqlite",
     .id = RSP_STORE_BE_SQLITE,
@@ -456,4 +462,5 @@ const rsp_store_ops rsp_store_sqlite_ops = {
     .col_blob = sq_col_blob,
     .changes = sq_changes,
     .finish = sq_finish,
+    .in_tx = sq_in_tx,
 };

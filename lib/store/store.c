@@ -110,11 +110,16 @@ rsp_err rsp_store__chk(const char *str, size_t cap)
 
 rsp_err rsp_store__begin(rsp_store *s)
 {
+    if (s->batch)
+        return rsp_store__sp_begin(s);
     return s->ops->begin(s);
 }
 
 rsp_err rsp_store__commit(rsp_store *s)
 {
+    if (s->batch)
+        return rsp_store__sp_commit(s);
+    s->bst.commits++;
     rsp_err e = s->ops->commit(s);
     if (e != RSP_OK)
         s->ops->rollback(s);
@@ -123,22 +128,38 @@ rsp_err rsp_store__commit(rsp_store *s)
 
 void rsp_store__rollback(rsp_store *s)
 {
+    if (s->batch) {
+        rsp_store__sp_rollback(s);
+        return;
+    }
     s->ops->finish(s);
     s->ops->rollback(s);
 }
 
+/* Inside a batch a single-statement write is a savepoint too: on PostgreSQL a failed statement
+ * would otherwise abort the batch's whole transaction. */
 rsp_err rsp_store__wbegin(rsp_store *s)
 {
+    if (s->batch)
+        return rsp_store__sp_begin(s);
     return s->ops->wbegin(s);
 }
 
 rsp_err rsp_store__wend(rsp_store *s, rsp_err e)
 {
+    if (s->batch) {
+        if (e != RSP_OK) {
+            rsp_store__sp_rollback(s);
+            return e;
+        }
+        return rsp_store__sp_commit(s);
+    }
     if (e != RSP_OK) {
         s->ops->finish(s);
         s->ops->wrollback(s);
         return e;
     }
+    s->bst.commits++; /* PostgreSQL: the autocommit statement's own commit */
     if ((e = s->ops->wcommit(s)) != RSP_OK)
         s->ops->wrollback(s);
     return e;

@@ -88,12 +88,23 @@ typedef struct rsp_store_ops {
     rsp_err (*col_blob)(rsp_store *s, int col, rsp_buf *out);
     int64_t (*changes)(rsp_store *s); /* rows written by the last run (no RETURNING) */
     void (*finish)(rsp_store *s);
+    /* Is a transaction open on the connection? (Both engines roll a whole transaction back on
+     * some errors: SQLite on a full disk or I/O error, PostgreSQL aborts it on any error.) */
+    bool (*in_tx)(rsp_store *s);
 } rsp_store_ops;
 
 struct rsp_store {
     const rsp_store_ops *ops;
     void *be; /* backend connection state */
     bool broken_claim; /* test hook only (rsp_store__test_break_claim) */
+    /* Group commit (batch.c, docs/modules/store.md "Group commit"): between batch_begin and
+     * batch_commit every unit of work is a SAVEPOINT inside one transaction, opened by the first
+     * unit (so a turn that writes nothing costs nothing). */
+    bool batch;        /* a batch is open */
+    bool batch_tx;     /* its transaction has begun */
+    unsigned depth;    /* savepoints open */
+    rsp_err batch_err; /* the batch's transaction was lost (an inner error rolled all of it back) */
+    rsp_store_batch_stats bst;
 };
 
 /* Test hook, never called by production code: makes this handle claim with a deliberately broken
@@ -119,9 +130,15 @@ rsp_err rsp_store__first(rsp_store *s, rsp_store_stmt st, const rsp_store_param 
 rsp_err rsp_store__col_str(rsp_store *s, int col, char *dst, size_t cap);
 /* Checks that str is non-NULL and fits in cap bytes with its NUL. */
 rsp_err rsp_store__chk(const char *str, size_t cap);
+/* Transactions of several statements. Inside a batch they are savepoints of the batch's transaction
+ * (batch.c): commit releases it (durable only when the batch commits), rollback undoes only it. */
 rsp_err rsp_store__begin(rsp_store *s);
 rsp_err rsp_store__commit(rsp_store *s);
 void rsp_store__rollback(rsp_store *s);
+/* batch.c: the savepoint forms of begin / commit / rollback, used when s->batch. */
+rsp_err rsp_store__sp_begin(rsp_store *s);
+rsp_err rsp_store__sp_commit(rsp_store *s);
+void rsp_store__sp_rollback(rsp_store *s);
 /* Single-statement writes: wbegin, then the statement(s), then wend(s, e), which commits if e is
  * RSP_OK (returning the commit's error) and rolls back otherwise (returning e). */
 rsp_err rsp_store__wbegin(rsp_store *s);
