@@ -1,7 +1,7 @@
 /* ES4 over HTTPS (through lib/svc's ES endpoint): EnableProfile, DisableProfile, DeleteProfile,
  * SetFallBackAttribute and SetEmergencyProfileAttribute become engine operations (UpdatePolicyRules,
- * UpdateSubscriptionAddress and the ES4A functions are store updates answered at once); refusals and replays of settled calls are answered
- * at once, the others when their operation settles (polled from the store, so whichever worker
+ * UpdateSubscriptionAddress and the ES4A functions, es4a.c, are store updates answered at once);
+ * refusals and replays of settled calls are answered at once, the others when their operation settles (polled from the store, so whichever worker
  * settles it). The requester is the CN of the peer's client certificate: an M2M SP or SM-DP when
  * listed as one, else an Operator.
  * Results to a ReplyTo are durable: the ReplyTo is checked against the caller's configured callback
@@ -20,6 +20,7 @@
 #include "rsp/es_endpoint.h"
 #include "rsp/es_types.h"
 #include "es3_relay.h"
+#include "smsr_es4a.h"
 #include "smsr_outbox.h"
 
 typedef struct waiting {
@@ -180,53 +181,11 @@ static rsp_err on_audit(void *hctx, rsp_es_call *call)
     return queue(x, call, &rq, true);
 }
 
-/* Names <-> store bits of the delegable functions (PLMA) and of the notifications (ONC). */
-typedef struct named_bit {
-    const char *name;
-    uint32_t bit;
-} named_bit;
-static const named_bit fns[] = {{"ES4-EnableProfile", RSP_STORE_FN_ENABLE},
-                                {"ES4-DisableProfile", RSP_STORE_FN_DISABLE},
-                                {"ES4-DeleteProfile", RSP_STORE_FN_DELETE},
-                                {"ES4-AuditEIS", RSP_STORE_FN_AUDIT},
-                                {"ES4-GetEIS", RSP_STORE_FN_GET_EIS},
-                                {"ES4-SetFallBackAttribute", RSP_STORE_FN_SET_FALLBACK},
-                                {"ES4-UpdateSubscriptionAddress", RSP_STORE_FN_UPDATE_SUBSCRIPTION_ADDRESS},
-                                {"ES4-SetEmergencyProfileAttribute", RSP_STORE_FN_SET_EMERGENCY}};
-static const named_bit notifs[] = {{"HandleProfileEnabledNotification", RSP_STORE_NOTIF_ENABLED},
-                                   {"HandleProfileDisabledNotification", RSP_STORE_NOTIF_DISABLED},
-                                   {"HandleProfileDeletedNotification", RSP_STORE_NOTIF_DELETED},
-                                   {"HandleSMSRChangeNotification", RSP_STORE_NOTIF_SMSR_CHANGE},
-                                   {"HandleProfileDownloadedNotification", RSP_STORE_NOTIF_DOWNLOADED}};
-#define NBITS(t) (sizeof(t) / sizeof(t[0]))
-
 /* The caller is an Operator (not listed as an M2M SP or SM-DP); who gets its CN. */
 static bool operator_of(const rsp_smsr_es *x, rsp_es_call *call, char who[RSP_STORE_ID_LEN])
 {
     smsr_cn_of(rsp_es_call_peer(call), who, RSP_STORE_ID_LEN);
     return who[0] && !smsr_listed(x->m2msp, who) && !smsr_listed(x->smdp, who);
-}
-
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s);
-    char *d = malloc(n + 1);
-    if (d)
-        memcpy(d, s, n + 1);
-    return d;
-}
-
-/* A list of the names whose bits are set (owned by the response). */
-static rsp_err names_of(const named_bit *t, size_t nt, uint32_t bits, rsp_es_list *out)
-{
-    char **v = calloc(nt, sizeof(*v));
-    if (!v)
-        return RSP_ERR_NOMEM;
-    out->v = v;
-    for (size_t i = 0; i < nt; i++)
-        if ((bits & t[i].bit) && !(v[out->n++] = dup_str(t[i].name)))
-            return RSP_ERR_NOMEM;
-    return RSP_OK;
 }
 
 /* ES4.UpdatePolicyRules: the profile's Operator replaces its POL2 in the store (never delegated). The
@@ -292,151 +251,12 @@ static rsp_err on_get_eis(void *hctx, rsp_es_call *call)
     return smsr_es4_get_eis(x->e, who, smsr_listed(x->m2msp, who) ? RSP_SMSR_ROLE_M2MSP : RSP_SMSR_ROLE_OPERATOR, call);
 }
 
-/* ES4A.GetPLMA: the caller's own PLMA for one M2M SP and profile type (the store looks entries up,
- * it cannot list them: both filters are needed). */
-static rsp_err on_get_plma(void *hctx, rsp_es_call *call)
+/* ES4A (es4a.c): only an Operator manages its PLMAs and ONCs; who is NULL for any other caller. */
+static rsp_err on_es4a(void *hctx, rsp_es_call *call)
 {
     rsp_smsr_es *x = hctx;
-    const rsp_es_msg *m = rsp_es_call_msg(call);
-    const rsp_es_plma_req *q = m ? m->body : NULL;
     char who[RSP_STORE_ID_LEN];
-    if (!operator_of(x, call, who))
-        return rsp_es_call_reject(call, "1.1", "1.2", NULL, "only an Operator reads its PLMAs");
-    if (!q || !q->m2msp_id || !q->profile_type)
-        return rsp_es_call_reject(call, "1.1", "2.2", NULL, "M2MSP-Id and ProfileType are needed");
-    uint32_t bits = 0;
-    rsp_err err = rsp_store_plma_get(x->e->st, who, q->m2msp_id, q->profile_type, &bits);
-    if (err == RSP_ERR_NOT_FOUND)
-        bits = 0, err = RSP_OK;
-    rsp_es_plma_resp *r = rsp_es_call_response(call);
-    if (err || !r)
-        return err ? err : RSP_ERR_INTERNAL;
-    if (bits) {
-        rsp_es_plma *pl = calloc(1, sizeof(*pl));
-        if (!pl)
-            return RSP_ERR_NOMEM;
-        r->plma.v = pl;
-        r->plma.n = 1;
-        pl->mno_id = dup_str(who);
-        pl->m2msp_id = dup_str(q->m2msp_id);
-        pl->profile_type = dup_str(q->profile_type);
-        if (!pl->mno_id || !pl->m2msp_id || !pl->profile_type)
-            return RSP_ERR_NOMEM;
-        if ((err = names_of(fns, NBITS(fns), bits, &pl->allowed_functions)) != RSP_OK)
-            return err;
-    }
-    return rsp_es_call_complete(call);
-}
-
-/* ES4A.SetONC / GetONC: which notifications the caller (an Operator) wants per profile type. The
- * store keeps the set, not the optional endpoint (notifications go to the Operator's configured
- * address). Set entries are checked before anything is written. */
-static rsp_err on_set_onc(void *hctx, rsp_es_call *call)
-{
-    rsp_smsr_es *x = hctx;
-    const rsp_es_msg *m = rsp_es_call_msg(call);
-    const rsp_es_plma_req *q = m ? m->body : NULL;
-    char who[RSP_STORE_ID_LEN];
-    if (!operator_of(x, call, who) || !q)
-        return rsp_es_call_reject(call, "1.1", "1.2", NULL, "only an Operator sets ONCs");
-    const rsp_es_onc *o = q->onc.v;
-    uint32_t *bits = calloc(q->onc.n + 1, sizeof(*bits));
-    if (!bits)
-        return RSP_ERR_NOMEM;
-    for (size_t i = 0; i < q->onc.n; i++) {
-        if (!o[i].mno_id || strcmp(o[i].mno_id, who) != 0 || !o[i].profile_type) {
-            free(bits);
-            return rsp_es_call_reject(call, "1.1", "1.2", NULL, "an ONC of another Operator");
-        }
-        char *const *nv = o[i].notifications.v;
-        for (size_t j = 0; j < o[i].notifications.n; j++) {
-            size_t k = 0;
-            while (k < NBITS(notifs) && strcmp(notifs[k].name, nv[j]) != 0)
-                k++;
-            if (k == NBITS(notifs)) {
-                free(bits);
-                return rsp_es_call_reject(call, "1.1", "2.1", nv[j], "unknown notification");
-            }
-            bits[i] |= notifs[k].bit;
-        }
-    }
-    rsp_err err = RSP_OK;
-    for (size_t i = 0; err == RSP_OK && i < q->onc.n; i++)
-        err = rsp_store_onc_set(x->e->st, who, o[i].profile_type, bits[i]);
-    free(bits);
-    return err ? err : rsp_es_call_complete(call);
-}
-
-static rsp_err on_get_onc(void *hctx, rsp_es_call *call)
-{
-    rsp_smsr_es *x = hctx;
-    const rsp_es_msg *m = rsp_es_call_msg(call);
-    const rsp_es_plma_req *q = m ? m->body : NULL;
-    char who[RSP_STORE_ID_LEN];
-    if (!operator_of(x, call, who))
-        return rsp_es_call_reject(call, "1.1", "1.2", NULL, "only an Operator reads its ONCs");
-    if (!q || !q->profile_type)
-        return rsp_es_call_reject(call, "1.1", "2.2", NULL, "ProfileType is needed");
-    uint32_t bits = 0;
-    rsp_err err = rsp_store_onc_get(x->e->st, who, q->profile_type, &bits);
-    if (err == RSP_ERR_NOT_FOUND)
-        bits = 0, err = RSP_OK;
-    rsp_es_plma_resp *r = rsp_es_call_response(call);
-    if (err || !r)
-        return err ? err : RSP_ERR_INTERNAL;
-    if (bits) {
-        rsp_es_onc *o = calloc(1, sizeof(*o));
-        if (!o)
-            return RSP_ERR_NOMEM;
-        r->onc.v = o;
-        r->onc.n = 1;
-        o->mno_id = dup_str(who);
-        o->profile_type = dup_str(q->profile_type);
-        if (!o->mno_id || !o->profile_type)
-            return RSP_ERR_NOMEM;
-        if ((err = names_of(notifs, NBITS(notifs), bits, &o->notifications)) != RSP_OK)
-            return err;
-    }
-    return rsp_es_call_complete(call);
-}
-
-/* ES4A.SetPLMA [G shapes, docs/ENCODINGS.md]: an Operator (the caller, by certificate) sets what
- * an M2M SP may do on its profiles of one type. POL2 management is never delegated. Entries are set
- * one by one; entries missing from the request are not revoked (the store cannot list them). */
-static rsp_err on_set_plma(void *hctx, rsp_es_call *call)
-{
-    rsp_smsr_es *x = hctx;
-    const rsp_es_msg *m = rsp_es_call_msg(call);
-    const rsp_es_plma_req *q = m ? m->body : NULL;
-    char who[RSP_STORE_ID_LEN];
-    if (!operator_of(x, call, who) || !q)
-        return rsp_es_call_reject(call, "1.1", "1.2", NULL, "only an Operator sets PLMAs");
-    const rsp_es_plma *pl = q->plma.v;
-    for (size_t i = 0; i < q->plma.n; i++) {
-        if (!pl[i].mno_id || strcmp(pl[i].mno_id, who) != 0)
-            return rsp_es_call_reject(call, "1.1", "1.2", NULL, "a PLMA of another Operator");
-        char *const *af = pl[i].allowed_functions.v;
-        for (size_t j = 0; j < pl[i].allowed_functions.n; j++) {
-            size_t k = 0;
-            while (k < NBITS(fns) && strcmp(fns[k].name, af[j]) != 0)
-                k++;
-            if (k == NBITS(fns)) /* checked before anything is written */
-                return rsp_es_call_reject(call, "1.1", strstr(af[j], "PolicyRules") ? "3.8" : "2.1", NULL,
-                                          "function cannot be delegated");
-        }
-    }
-    for (size_t i = 0; i < q->plma.n; i++) {
-        uint32_t bits = 0;
-        char *const *af = pl[i].allowed_functions.v;
-        for (size_t j = 0; j < pl[i].allowed_functions.n; j++)
-            for (size_t k = 0; k < NBITS(fns); k++)
-                if (strcmp(fns[k].name, af[j]) == 0)
-                    bits |= fns[k].bit;
-        rsp_err err = rsp_store_plma_set(x->e->st, pl[i].mno_id, pl[i].m2msp_id, pl[i].profile_type, bits);
-        if (err != RSP_OK)
-            return err;
-    }
-    return rsp_es_call_complete(call);
+    return smsr_es4a_call(x->e, operator_of(x, call, who) ? who : NULL, call);
 }
 
 /* ES1.RegisterEIS: the EUM registers its own cards (the client certificate's CN is the Eum-Id the
@@ -490,12 +310,12 @@ rsp_err rsp_smsr_es_new(rsp_smsr *e, const char *m2msp_ids, const char *smdp_ids
     static const char *const names[4] = {"EnableProfile", "DisableProfile", "DeleteProfile", "SetFallBackAttribute"};
     for (int i = 0; i < 4; i++)
         x->h[i] = (rsp_es_handler){RSP_ES4, names[i], false, on_call, x};
-    x->h[4] = (rsp_es_handler){RSP_ES4A, "SetPLMA", false, on_set_plma, x};
+    x->h[4] = (rsp_es_handler){RSP_ES4A, "SetPLMA", false, on_es4a, x};
     x->h[5] = (rsp_es_handler){RSP_ES1, "RegisterEIS", false, on_register, x};
     x->h[6] = (rsp_es_handler){RSP_ES4, "UpdatePolicyRules", false, on_update_pol2, x};
-    x->h[7] = (rsp_es_handler){RSP_ES4A, "GetPLMA", false, on_get_plma, x};
-    x->h[8] = (rsp_es_handler){RSP_ES4A, "SetONC", false, on_set_onc, x};
-    x->h[9] = (rsp_es_handler){RSP_ES4A, "GetONC", false, on_get_onc, x};
+    x->h[7] = (rsp_es_handler){RSP_ES4A, "GetPLMA", false, on_es4a, x};
+    x->h[8] = (rsp_es_handler){RSP_ES4A, "SetONC", false, on_es4a, x};
+    x->h[9] = (rsp_es_handler){RSP_ES4A, "GetONC", false, on_es4a, x};
     x->h[10] = (rsp_es_handler){RSP_ES4, "GetEIS", false, on_get_eis, x};
     x->h[11] = (rsp_es_handler){RSP_ES4, "AuditEIS", false, on_audit, x};
     x->h[12] = (rsp_es_handler){RSP_ES4, "SetEmergencyProfileAttribute", false, on_call, x};
