@@ -21,6 +21,10 @@ enum {
  * the HEX_LONG form. */
 #define RSP_ES_R_ALWAYS 1u
 #define RSP_ES_R_ATTR 2u /* carried as an attribute of the parent element (scalars only) */
+/* The dialect's schema has no element for the member and the loss is accepted (written never, so that
+ * what we send still validates): only where the peer's contract cannot carry it, each row saying why.
+ * Read back by our own name like any element the dialect does not list. */
+#define RSP_ES_R_DROP 4u
 
 /* One element of a struct (or one part of an rpc message) in a dialect, in the dialect's order. */
 typedef struct rsp_es_drow {

@@ -6,7 +6,8 @@
  *
  * The EIS: njiwa's eis type, member by member (lower-case list names, attributes on keys and key
  * components, certificates with Index/CaId, audit records with their status, the "FreeMemoery" typo);
- * its EumSignature is an XML-DSig ds:Signature, kept whole (rsp_es_eis.eum_dsig). */
+ * its EumSignature is an XML-DSig ds:Signature, kept whole (rsp_es_eis.eum_dsig). The one member
+ * njiwa cannot carry, a profile's EmergencyProfileAttribute, is dropped on the way out (RSP_ES_R_DROP). */
 #include "dialect_int.h"
 
 #define ROWS(a) a, RSP_ES_NFIELDS(a)
@@ -55,6 +56,9 @@ static const rsp_es_drow pinfo[] = {R("Iccid"),
                                     R("Isd-p-aid"),
                                     RO("Mno-id", "Mno-Id"),
                                     R("FallbackAttribute"),
+                                    /* njiwa's profileInfo has no such element (ES4.wsdl): dropped, the
+                                     * fall-back and state still go; a gsma-dialect GetEIS shows it */
+                                    {"EmergencyProfileAttribute", NULL, NULL, 0, RSP_ES_R_DROP, NULL},
                                     R("SubscriptionAddress"),
                                     R("State"),
                                     RO("Smdp-id", "Smdp-Id"),

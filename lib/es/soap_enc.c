@@ -246,8 +246,8 @@ static rsp_err enc_struct(enc_ctx *c, const rsp_es_struct *sd, const rsp_es_drow
     for (size_t i = 0; i < nrows; i++) {
         const rsp_es_drow *r = &rows[i];
         const rsp_es_field *f = field_named(sd, r->ours ? r->ours : r->name);
-        if (r->flags & RSP_ES_R_ATTR)
-            continue; /* written in the element's start tag (enc_attrs) */
+        if (r->flags & (RSP_ES_R_ATTR | RSP_ES_R_DROP))
+            continue; /* written in the element's start tag (enc_attrs), or nowhere in this dialect */
         if (!rsp_es_field_present(f, base)) {
             if (f->optional && !(r->flags & RSP_ES_R_ALWAYS))
                 continue;

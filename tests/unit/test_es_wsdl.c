@@ -174,6 +174,80 @@ static void test_gsma_goldens(void **state)
     free(outp);
 }
 
+/* A GetEIS answer in njiwa's form for a card with an emergency profile: njiwa's profileInfo has no
+ * EmergencyProfileAttribute, so the element is dropped (the answer used to fail to encode) and what is
+ * sent validates against ES4.wsdl's schemas; the element put back in by hand does not (outside fact:
+ * the WSDL refuses it). The gsma dialect keeps it. */
+static void test_njiwa_emergency(void **state)
+{
+    (void)state;
+    char cmd[1024], wsdl[512], path[600], out[600], *outp = NULL;
+    snprintf(path, sizeof(path), "%s/ES4/GetEIS.res.xml", dir);
+    if (access(path, R_OK) != 0) {
+        tu_shared_path("interop/njiwa-wsdl", wsdl, sizeof(wsdl));
+        snprintf(cmd, sizeof(cmd), "python3 '%s/tests/es/wsdl_gen.py' gen '%s' '%s'", RSP_SOURCE_DIR, wsdl, dir);
+        if (tu_run(cmd, &outp) != 0)
+            fail_msg("generator failed: %s", outp);
+        free(outp);
+    }
+    rsp_buf x = RSP_BUF_INIT, y = RSP_BUF_INIT;
+    tu_read_file(path, &x);
+    rsp_es_msg m;
+    rsp_diag d;
+    rsp_diag_clear(&d);
+    if (rsp_es_soap_decode(x.data, x.len, "http://gsma.com/ES4/ProfileManagent/ES4-GetEISResponse", NULL, &m, &d))
+        fail_msg("%s", d.msg);
+    assert_int_equal(m.dialect, RSP_ES_DIALECT_NJIWA);
+    rsp_es_eis_resp *r = m.body;
+    assert_non_null(r->eis);
+    assert_true(r->eis->profiles.n >= 2);
+    rsp_es_profile_info *pi = r->eis->profiles.v;
+    pi[1].has_emergency_profile_attribute = pi[1].emergency_profile_attribute = true;
+    if (rsp_es_soap_encode(&m, &y, &d) != RSP_OK)
+        fail_msg("njiwa GetEIS with an emergency profile: %s", d.msg);
+    rsp_buf_append(&y, (const uint8_t *)"", 1);
+    const char *xml = (const char *)y.data;
+    assert_null(strstr(xml, "Emergency"));
+    assert_non_null(strstr(xml, "<FallbackAttribute>true</FallbackAttribute>")); /* the rest is there */
+    y.len--;
+    snprintf(out, sizeof(out), "%s/ES4/GetEIS.emergency.xml", dir);
+    write_file(out, &y);
+    snprintf(cmd, sizeof(cmd), "xmllint --noout --schema '%s/ES4/main.xsd' '%s' 2>&1", dir, out);
+    if (tu_run(cmd, &outp) != 0)
+        fail_msg("not valid against njiwa's ES4 schema:\n%s", outp);
+    free(outp);
+
+    /* the element where the gsma form puts it (after FallbackAttribute) is refused by the schema */
+    const char *at = strstr(xml, "</FallbackAttribute>") + strlen("</FallbackAttribute>");
+    rsp_buf z = RSP_BUF_INIT;
+    rsp_buf_append(&z, y.data, (size_t)(at - xml));
+    static const char el[] = "<EmergencyProfileAttribute>true</EmergencyProfileAttribute>";
+    rsp_buf_append(&z, (const uint8_t *)el, sizeof(el) - 1);
+    rsp_buf_append(&z, (const uint8_t *)at, y.len - (size_t)(at - xml));
+    snprintf(out, sizeof(out), "%s/ES4/GetEIS.emergency-kept.xml", dir);
+    write_file(out, &z);
+    snprintf(cmd, sizeof(cmd), "xmllint --noout --schema '%s/ES4/main.xsd' '%s' 2>&1", dir, out);
+    assert_int_not_equal(tu_run(cmd, &outp), 0);
+    assert_non_null(strstr(outp, "EmergencyProfileAttribute"));
+    free(outp);
+
+    /* read back in njiwa's envelope by our own name; the gsma dialect writes it */
+    rsp_es_msg m2;
+    assert_int_equal(rsp_es_soap_decode(z.data, z.len, NULL, NULL, &m2, NULL), RSP_OK);
+    pi = ((rsp_es_eis_resp *)m2.body)->eis->profiles.v;
+    assert_true(pi[0].has_emergency_profile_attribute && pi[0].emergency_profile_attribute); /* where it was put */
+    m2.dialect = RSP_ES_DIALECT_GSMA;
+    rsp_buf_free(&y);
+    assert_int_equal(rsp_es_soap_encode(&m2, &y, NULL), RSP_OK);
+    rsp_buf_append(&y, (const uint8_t *)"", 1);
+    assert_non_null(strstr((const char *)y.data, "EmergencyProfileAttribute>true<"));
+    rsp_es_msg_free(&m2);
+    rsp_es_msg_free(&m);
+    rsp_buf_free(&x);
+    rsp_buf_free(&y);
+    rsp_buf_free(&z);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -207,6 +281,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_njiwa_contract),
         cmocka_unit_test(test_gsma_goldens),
+        cmocka_unit_test(test_njiwa_emergency),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
