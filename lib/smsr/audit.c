@@ -1,8 +1,10 @@
 /* ES4/ES3.AuditEIS refreshes the EIS: the card's GET STATUS answer (E3 entries, one per ISD-P:
- * 4F AID, 9F70 life cycle state, 53 flags, 8F quota, 91 free; docs/modules/euicc.md) is parsed as
- * outside input, and the stored profiles that differ from the card's truth are updated, each change
- * recorded in the audit trail ("smsr.audit.changed"), before the operation settles, so the answer
- * (built from the store) shows what the card said. A card changes state without the SM-SR when the
+ * 4F AID, 9F70 life cycle state, 53 flags, 8F quota, 91 free; docs/modules/euicc.md) and its GET DATA
+ * FF21 answer (extended card resources: 81 applications, 82 free non-volatile memory, 83 free
+ * volatile memory; SGP02.md "Card and SM-SR details") are parsed as outside input, and the stored
+ * profiles and memory figures that differ from the card's truth are updated, each change recorded in
+ * the audit trail ("smsr.audit.changed"), before the operation settles, so the answer (built from the
+ * store) shows what the card said. A card changes state without the SM-SR when the
  * device disables a test or emergency profile locally, or the fall-back fires on network loss. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,6 +107,91 @@ rsp_err rsp_smsr_status_parse(const uint8_t *p, size_t len, rsp_smsr_isdp_status
     return RSP_OK;
 }
 
+/* One FF21 integer: unsigned big-endian of any length (SGP02.md) that fits an int64 (leading zero
+ * bytes allowed, so a card may pad). */
+static rsp_err res_int(rsp_tlv_reader *r, const rsp_tlv *t, bool *seen, int64_t *v, rsp_diag *d)
+{
+    if (*seen)
+        return rsp_diag_set_at(d, RSP_ERR_FORMAT, r->base + t->offset, "GET DATA FF21: tag %X twice",
+                               (unsigned)t->tag);
+    *seen = true;
+    if (t->len == 0)
+        return rsp_diag_set_at(d, RSP_ERR_LENGTH, r->base + t->offset, "GET DATA FF21: tag %X empty",
+                               (unsigned)t->tag);
+    uint64_t x = 0;
+    for (size_t i = 0; i < t->len; i++) {
+        if (x >> 55)
+            return rsp_diag_set_at(d, RSP_ERR_LENGTH, r->base + t->offset, "GET DATA FF21: tag %X too large",
+                                   (unsigned)t->tag);
+        x = x << 8 | t->value[i];
+    }
+    *v = (int64_t)x;
+    return RSP_OK;
+}
+
+/* A TLV reader's error as this parser documents it (a bad tag or range is a format error). */
+static rsp_err tlv_err(rsp_err e)
+{
+    return e == RSP_ERR_TRUNCATED || e == RSP_ERR_LENGTH || e == RSP_ERR_NOMEM ? e : RSP_ERR_FORMAT;
+}
+
+rsp_err smsr_resources_parse(const uint8_t *p, size_t len, smsr_resources *out, rsp_diag *d)
+{
+    if (!out || (!p && len))
+        return RSP_ERR_INVAL;
+    memset(out, 0, sizeof(*out));
+    rsp_tlv top;
+    rsp_err err = rsp_tlv_parse(p, len, RSP_TLV_DER, &top, d);
+    if (err != RSP_OK)
+        return tlv_err(err);
+    if (top.tag != 0xFF21)
+        return rsp_diag_set_at(d, RSP_ERR_FORMAT, 0, "GET DATA FF21: tag %X", (unsigned)top.tag);
+    if (top.raw_len != len)
+        return rsp_diag_set_at(d, RSP_ERR_FORMAT, top.raw_len, "GET DATA FF21: %zu bytes after it",
+                               len - top.raw_len);
+    rsp_tlv_reader r;
+    rsp_tlv_reader_init(&r, top.value, top.len, RSP_TLV_DER);
+    r.base = top.raw_len - top.len; /* offsets in diag count from p */
+    bool apps = false, vol = false;
+    rsp_tlv t;
+    while ((err = rsp_tlv_next(&r, &t)) == RSP_OK) {
+        switch (t.tag) {
+        case 0x81: err = res_int(&r, &t, &apps, &out->apps, d); break;
+        case 0x82: err = res_int(&r, &t, &out->has_free_nvm, &out->free_nvm, d); break;
+        case 0x83: err = res_int(&r, &t, &vol, &out->free_volatile, d); break;
+        default: break; /* later versions add tags (e.g. 84 free ACL entries): not ours to judge */
+        }
+        if (err)
+            return err;
+    }
+    if (err != RSP_ERR_END) {
+        if (d)
+            *d = r.diag;
+        return tlv_err(err);
+    }
+    if (!out->has_free_nvm)
+        return rsp_diag_set(d, RSP_ERR_FORMAT, "GET DATA FF21 without 82 (free non-volatile memory)");
+    return RSP_OK;
+}
+
+rsp_err smsr_audit_script(const uint8_t *aid, size_t aid_len, rsp_buf *out)
+{
+    if (aid && (aid_len < 5 || aid_len > 16))
+        return RSP_ERR_INVAL;
+    aid_len = aid ? aid_len : 0;
+    const uint8_t status[5] = {0x80, 0xF2, 0x40, 0x02, (uint8_t)(2 + aid_len + 5)};
+    const uint8_t tail[5] = {0x5C, 0x03, 0x4F, 0x9F, 0x70};
+    const uint8_t get_data[5] = {0x80, 0xCA, 0xFF, 0x21, 0x00};
+    size_t m1, m2;
+    rsp_err e;
+    if ((e = rsp_tlv_begin(out, 0xAA, &m1)) != RSP_OK || (e = rsp_tlv_begin(out, 0x22, &m2)) != RSP_OK ||
+        (e = rsp_buf_append(out, status, 5)) != RSP_OK || (e = rsp_tlv_put(out, 0x4F, aid, aid_len)) != RSP_OK ||
+        (e = rsp_buf_append(out, tail, 5)) != RSP_OK || (e = rsp_tlv_end(out, m2)) != RSP_OK ||
+        (e = rsp_tlv_put(out, 0x22, get_data, 5)) != RSP_OK)
+        return e;
+    return rsp_tlv_end(out, m1);
+}
+
 /* The store's state of a card life cycle state: 3F enabled, 1F disabled, else (07 selectable,
  * 0F personalized) created: installed but not yet usable. */
 static rsp_store_profile_state state_of(uint8_t lcs)
@@ -154,22 +241,68 @@ static rsp_err apply(rsp_smsr *e, const rsp_store_op *op, rsp_store_profile *p, 
     return err;
 }
 
+/* Splits the R-APDUs of the answer: FF21 data is the resources, the other one the GET STATUS data. */
+static rsp_err read_answer(const uint8_t *por_data, size_t len, rsp_smsr_isdp_status *s, size_t *n,
+                           smsr_resources *res, bool *has_res, rsp_diag *d)
+{
+    rsp_rapdu_resp r;
+    rsp_err err = rsp_rapdu_resp_parse(rsp_rapdu_detect(por_data, len), por_data, len, &r, d);
+    if (err != RSP_OK)
+        return err;
+    bool status = false;
+    *has_res = false;
+    for (size_t i = 0; i < r.n && err == RSP_OK; i++) {
+        const uint8_t *p = r.rsps[i].p;
+        size_t l = r.rsps[i].len;
+        bool ff21 = l >= 2 && p[0] == 0xFF && p[1] == 0x21;
+        if (ff21 ? *has_res : status)
+            return rsp_diag_set(d, RSP_ERR_FORMAT, "%s answered twice", ff21 ? "GET DATA FF21" : "GET STATUS");
+        if (ff21)
+            err = smsr_resources_parse(p, l, res, d), *has_res = true;
+        else
+            err = rsp_smsr_status_parse(p, l, s, RSP_SMSR_STATUS_MAX, n, d), status = true;
+    }
+    if (err == RSP_OK && !status)
+        err = rsp_diag_set(d, RSP_ERR_FORMAT, "no GET STATUS answer");
+    return err;
+}
+
+/* The EIS's memory figures from FF21: RemainingMemory and AvailableMemoryForProfiles are both the
+ * card's free non-volatile memory (what a new ISD-P can still be given). */
+static rsp_err apply_memory(rsp_smsr *e, const rsp_store_op *op, const smsr_resources *res, int64_t now,
+                            size_t *changes)
+{
+    rsp_store_eis s;
+    memset(&s, 0, sizeof(s)); /* rsp_store_eis_get clears it first */
+    rsp_err err = rsp_store_eis_get(e->st, op->eid, &s);
+    if (err != RSP_OK)
+        return err == RSP_ERR_NOT_FOUND ? RSP_OK : err; /* deleted meanwhile: nothing to refresh */
+    bool changed = s.remaining_memory != res->free_nvm || s.available_memory != res->free_nvm;
+    char d[96];
+    snprintf(d, sizeof(d), "memory %lld/%lld->%lld", (long long)s.remaining_memory, (long long)s.available_memory,
+             (long long)res->free_nvm);
+    s.remaining_memory = s.available_memory = res->free_nvm;
+    s.last_audit = now;
+    err = rsp_store_eis_put(e->st, &s);
+    if (err == RSP_OK && changed) {
+        err = smsr_audit(e, op->eid, NULL, op->id, "smsr.audit.changed", d, now);
+        (*changes)++;
+    }
+    rsp_store_eis_clear(&s);
+    return err;
+}
+
 rsp_err smsr_audit_refresh(rsp_smsr *e, const rsp_store_op *op, const uint8_t *por_data, size_t len, int64_t now,
                            size_t *changes, rsp_diag *d)
 {
     size_t dummy;
     changes = changes ? changes : &dummy;
     *changes = 0;
-    rsp_rapdu_resp r;
-    rsp_err err = rsp_rapdu_resp_parse(rsp_rapdu_detect(por_data, len), por_data, len, &r, d);
-    if (err == RSP_OK && r.n == 0)
-        err = rsp_diag_set(d, RSP_ERR_FORMAT, "no R-APDU");
     rsp_smsr_isdp_status *s = calloc(RSP_SMSR_STATUS_MAX, sizeof(*s));
+    smsr_resources res;
+    bool has_res = false;
     size_t n = 0;
-    if (err == RSP_OK && !s)
-        err = RSP_ERR_NOMEM;
-    if (err == RSP_OK)
-        err = rsp_smsr_status_parse(r.rsps[r.n - 1].p, r.rsps[r.n - 1].len, s, RSP_SMSR_STATUS_MAX, &n, d);
+    rsp_err err = s ? read_answer(por_data, len, s, &n, &res, &has_res, d) : RSP_ERR_NOMEM;
     if (err != RSP_OK && err != RSP_ERR_NOMEM)
         err = RSP_ERR_FORMAT; /* whatever the parsers said (truncated, tag, length): unreadable; diag has it */
     rsp_store_profile *all = NULL;
@@ -189,6 +322,8 @@ rsp_err smsr_audit_refresh(rsp_smsr *e, const rsp_store_op *op, const uint8_t *p
                             before.emergency != all[k].emergency;
             }
         }
+    if (err == RSP_OK && has_res)
+        err = apply_memory(e, op, &res, now, changes);
     free(all);
     free(s);
     return err;
@@ -203,7 +338,7 @@ rsp_err smsr_audit_done(rsp_smsr *e, const rsp_store_op *op, const uint8_t *por_
     char m[160];
     if (err == RSP_ERR_FORMAT) {
         /* the card said 9000 but its data is unreadable: the stored EIS stands, and the trail says so */
-        RSP_LOGN(RSP_SS_SMSR, "AuditEIS: GET STATUS answer unreadable", "eid=%s op=%lld why=%s", op->eid,
+        RSP_LOGN(RSP_SS_SMSR, "AuditEIS: the card's answer is unreadable", "eid=%s op=%lld why=%s", op->eid,
                  (long long)op->id, rsp_diag_str(&d, err, m, sizeof(m)));
         return smsr_audit(e, op->eid, NULL, op->id, "smsr.audit.unreadable", rsp_err_name(err), now);
     }

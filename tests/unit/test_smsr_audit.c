@@ -1,7 +1,8 @@
 /* AuditEIS refreshes the EIS: the GET STATUS parser on exact bytes (the card's answer as
- * docs/modules/euicc.md gives it) and on malformed input, the whole operation through the engine
- * (GET STATUS out, the card's answer in a PoR, stored states changed and each change in the audit
- * trail), and POL2 back in the EIS the SM-SR answers (GetEIS). */
+ * docs/modules/euicc.md gives it) and on malformed input, the GET DATA FF21 parser on SGP02.md's
+ * layout and on malformed input, the audit script's bytes, the whole operation through the engine
+ * (the script out, the card's answer in a PoR, stored states and memory changed and each change in the
+ * audit trail), and POL2 back in the EIS the SM-SR answers (GetEIS). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +106,91 @@ static void test_parse_malformed(void **state)
     assert_int_equal(rsp_smsr_status_parse(NULL, 3, &s, 1, &n, NULL), RSP_ERR_INVAL);
 }
 
+/* FF21 as our card answers it (lib/euicc/isdr.c: 81 01 apps, 82 04 free, 83 02 1000) and as
+ * SGP02.md allows it ("integers of any length": 3 bytes, leading zeros, an unknown tag). */
+static void test_resources_exact(void **state)
+{
+    (void)state;
+    rsp_buf b = RSP_BUF_INIT;
+    smsr_resources r;
+    tu_hex("FF210D" "810102" "820400012345" "83021000", &b);
+    assert_int_equal(smsr_resources_parse(b.data, b.len, &r, NULL), RSP_OK);
+    assert_int_equal(r.apps, 2);
+    assert_true(r.has_free_nvm);
+    assert_int_equal(r.free_nvm, 0x12345);
+    assert_int_equal(r.free_volatile, 0x1000);
+    rsp_buf_free(&b);
+    tu_hex("FF2113" "82030F4240" "8409000000000000000005" "8101FF", &b);
+    assert_int_equal(smsr_resources_parse(b.data, b.len, &r, NULL), RSP_OK);
+    assert_int_equal(r.free_nvm, 1000000);
+    assert_int_equal(r.apps, 255);
+    assert_int_equal(r.free_volatile, 0);
+    rsp_buf_free(&b);
+    tu_hex("FF210B" "8209007FFFFFFFFFFFFFFF", &b); /* 9 bytes, the largest value */
+    assert_int_equal(smsr_resources_parse(b.data, b.len, &r, NULL), RSP_OK);
+    assert_int_equal(r.free_nvm, INT64_MAX);
+    rsp_buf_free(&b);
+}
+
+static void test_resources_malformed(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "",                                     /* no data */
+        "FF2200",                               /* another tag */
+        "E30A" "4F05A000000559" "9F70013F",     /* a GET STATUS answer */
+        "FF2103" "810102",                      /* no 82 */
+        "FF2106" "820101" "820102",             /* 82 twice */
+        "FF2102" "8200",                        /* 82 empty */
+        "FF210A" "82088000000000000000",        /* 2^63: too large */
+        "FF210B" "8209010000000000000000",      /* 2^64 */
+        "FF2104" "820400",                      /* 82 longer than FF21 */
+        "FF2105" "82020001",                    /* FF21 longer than its content */
+        "FF2103" "820101" "00",                 /* a byte after FF21 */
+        "FF21",                                 /* no length */
+        "FF218103" "820101",                    /* non-minimal length (DER) */
+        "FF2103" "820101" "FF2103820101",       /* FF21 twice */
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        rsp_buf b = RSP_BUF_INIT;
+        tu_hex(bad[i], &b);
+        smsr_resources r;
+        rsp_diag d;
+        rsp_diag_clear(&d);
+        rsp_err e = smsr_resources_parse(b.data, b.len, &r, &d);
+        if (e == RSP_OK)
+            fail_msg("case %zu accepted: %s", i, bad[i]);
+        if (!(e == RSP_ERR_FORMAT || e == RSP_ERR_LENGTH || e == RSP_ERR_TRUNCATED) || !d.msg[0])
+            fail_msg("case %zu: %s '%s'", i, rsp_err_name(e), d.msg);
+        rsp_buf_free(&b);
+    }
+    smsr_resources r;
+    assert_int_equal(smsr_resources_parse(NULL, 3, &r, NULL), RSP_ERR_INVAL);
+    assert_int_equal(smsr_resources_parse((const uint8_t *)"", 0, NULL, NULL), RSP_ERR_INVAL);
+}
+
+/* The script: GET STATUS (every ISD-P: 4F 00, or one) then GET DATA FF21, expanded definite form. */
+static void test_audit_script(void **state)
+{
+    (void)state;
+    rsp_buf b = RSP_BUF_INIT, aid = RSP_BUF_INIT;
+    assert_int_equal(smsr_audit_script(NULL, 0, &b), RSP_OK);
+    tu_assert_hex(b.data, b.len, "AA15" "220C" "80F2400207" "4F00" "5C034F9F70" "2205" "80CAFF2100");
+    rsp_buf_reset(&b);
+    tu_hex(AID1, &aid);
+    assert_int_equal(smsr_audit_script(aid.data, aid.len, &b), RSP_OK);
+    tu_assert_hex(b.data, b.len, "AA25" "221C" "80F2400217" "4F10" AID1 "5C034F9F70" "2205" "80CAFF2100");
+    assert_int_equal(smsr_audit_script(aid.data, 4, &b), RSP_ERR_INVAL);
+    /* and it reads back as two commands */
+    rsp_buf_reset(&b);
+    assert_int_equal(smsr_audit_script(NULL, 0, &b), RSP_OK);
+    rsp_rapdu_script s;
+    assert_int_equal(rsp_rapdu_script_parse(RSP_RAPDU_EXPANDED, b.data, b.len, &s, NULL), RSP_OK);
+    assert_int_equal(s.n, 2);
+    rsp_buf_free(&b);
+    rsp_buf_free(&aid);
+}
+
 typedef struct fx {
     char dir[64], uri[128];
     rsp_store *st;
@@ -167,8 +253,13 @@ static void fx_teardown(fx *x)
     assert_int_equal(system(cmd), 0);
 }
 
-/* The card: opens the packet, checks the one C-APDU, answers data || 9000 in a PoR. */
-static void card_answer(fx *x, const rsp_smsr_packet *p, const char *want_apdu_hex, const char *data_hex, rsp_buf *por)
+#define CARD_FF21 "FF210D" "810102" "820400012345" "83021000" /* as lib/euicc/isdr.c answers */
+
+/* The card: opens the packet, checks the GET STATUS C-APDU (want_apdu_hex, or the every-ISD-P form
+ * when the script also asks GET DATA FF21), answers data || 9000 (and CARD_FF21 || 9000) in a PoR.
+ * Returns the number of commands. */
+static size_t card_answer(fx *x, const rsp_smsr_packet *p, const char *want_apdu_hex, const char *data_hex,
+                          rsp_buf *por)
 {
     assert_int_equal(p->n, 1);
     const rsp_buf *ud = &p->parts[0];
@@ -178,29 +269,40 @@ static void card_answer(fx *x, const rsp_smsr_packet *p, const char *want_apdu_h
     assert_int_equal(rsp_scp80_cmd_open(&k, ud->data + 3, ud->len - 3, work, sizeof(work), &c, NULL), RSP_OK);
     rsp_rapdu_script s;
     assert_int_equal(rsp_rapdu_script_parse(RSP_RAPDU_EXPANDED, c.data, c.data_len, &s, NULL), RSP_OK);
-    assert_int_equal(s.n, 1);
-    tu_assert_hex(s.cmds[0].p, s.cmds[0].len, want_apdu_hex);
-    rsp_buf r = RSP_BUF_INIT, resp = RSP_BUF_INIT;
-    tu_hex(data_hex, &r);
-    assert_int_equal(rsp_buf_append(&r, (const uint8_t *)"\x90\x00", 2), RSP_OK);
-    rsp_bytes rb = rsp_buf_view(&r);
-    assert_int_equal(rsp_rapdu_resp_build(RSP_RAPDU_EXPANDED, 1, &rb, 1, &resp), RSP_OK);
+    assert_true(s.n == 1 || s.n == 2);
+    if (s.n == 1) {
+        tu_assert_hex(s.cmds[0].p, s.cmds[0].len, want_apdu_hex);
+    } else {
+        tu_assert_hex(s.cmds[0].p, s.cmds[0].len, "80F2400207" "4F00" "5C034F9F70");
+        tu_assert_hex(s.cmds[1].p, s.cmds[1].len, "80CAFF2100");
+    }
+    rsp_buf r[2] = {RSP_BUF_INIT, RSP_BUF_INIT}, resp = RSP_BUF_INIT;
+    tu_hex(data_hex, &r[0]);
+    tu_hex(CARD_FF21, &r[1]);
+    rsp_bytes rb[2];
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(rsp_buf_append(&r[i], (const uint8_t *)"\x90\x00", 2), RSP_OK);
+        rb[i] = rsp_buf_view(&r[i]);
+    }
+    assert_int_equal(rsp_rapdu_resp_build(RSP_RAPDU_EXPANDED, (unsigned)s.n, rb, s.n, &resp), RSP_OK);
     uint8_t out[300];
     size_t n = 0;
     assert_int_equal(rsp_scp80_por_build(&k, &c.h, 0, resp.data, resp.len, out, sizeof(out), &n, NULL), RSP_OK);
     rsp_buf_reset(por);
     assert_int_equal(rsp_buf_append(por, out, n), RSP_OK);
-    rsp_buf_free(&r);
+    rsp_buf_free(&r[0]);
+    rsp_buf_free(&r[1]);
     rsp_buf_free(&resp);
+    return s.n;
 }
 
-static size_t changes_in_trail(fx *x, char details[4][128])
+static size_t changes_in_trail(fx *x, char details[8][128])
 {
     rsp_store_audit *v = NULL;
     size_t n = 0, k = 0;
     assert_int_equal(rsp_store_audit_list(x->st, EID, 0, 256, &v, &n), RSP_OK);
     for (size_t i = 0; i < n; i++)
-        if (strcmp(v[i].event, "smsr.audit.changed") == 0 && k < 4)
+        if (strcmp(v[i].event, "smsr.audit.changed") == 0 && k < 8)
             snprintf(details[k++], 128, "%.100s", v[i].detail);
     free(v);
     return k;
@@ -220,7 +322,7 @@ static void test_audit_refresh(void **state)
     rsp_smsr_packet p;
     assert_int_equal(rsp_smsr_next(x.e, T0, &p), RSP_OK);
     rsp_buf por = RSP_BUF_INIT;
-    card_answer(&x, &p, "80F2400217" "4F10" AID1 "5C034F9F70", SWAPPED, &por);
+    size_t ncmd = card_answer(&x, &p, "80F2400217" "4F10" AID1 "5C034F9F70", SWAPPED, &por);
     assert_int_equal(rsp_smsr_on_por(x.e, EID, por.data, por.len, T0 + 1, NULL), RSP_OK);
     rsp_smsr_packet_clear(&p);
     rsp_smsr_result res;
@@ -233,11 +335,27 @@ static void test_audit_refresh(void **state)
     assert_int_equal(b.state, RSP_STORE_PROFILE_ENABLED);
     assert_false(a.fallback);
     assert_true(b.fallback);
-    char d[4][128];
-    assert_int_equal(changes_in_trail(&x, d), 3);
+    char d[8][128];
+    size_t base = changes_in_trail(&x, d);
+    assert_int_equal(base, ncmd == 2 ? 4 : 3);
     assert_string_equal(d[0], ICC1 " state enabled->disabled");
     assert_string_equal(d[1], ICC2 " fallback on");
     assert_string_equal(d[2], ICC2 " state disabled->enabled");
+    rsp_store_eis eis;
+    memset(&eis, 0, sizeof(eis));
+    assert_int_equal(rsp_store_eis_get(x.st, EID, &eis), RSP_OK);
+    assert_int_equal(eis.remaining_memory, ncmd == 2 ? 0x12345 : 0); /* FF21 asked: the card's figure */
+    rsp_store_eis_clear(&eis);
+    if (ncmd == 2) { /* the fourth change: the memory, after the profiles' */
+        rsp_store_audit *v = NULL;
+        size_t nv = 0;
+        assert_int_equal(rsp_store_audit_list(x.st, EID, 0, 256, &v, &nv), RSP_OK);
+        bool mem = false;
+        for (size_t i = 0; i < nv; i++)
+            mem |= strcmp(v[i].detail, "memory 0/0->74565") == 0;
+        free(v);
+        assert_true(mem);
+    }
     /* the same truth again: nothing to change */
     rsp_store_op op;
     memset(&op, 0, sizeof(op));
@@ -250,7 +368,7 @@ static void test_audit_refresh(void **state)
     size_t n = 9;
     assert_int_equal(smsr_audit_refresh(x.e, &op, resp.data, resp.len, T0 + 2, &n, NULL), RSP_OK);
     assert_int_equal(n, 0);
-    assert_int_equal(changes_in_trail(&x, d), 3);
+    assert_int_equal(changes_in_trail(&x, d), base);
     /* the emergency flag (53 bit 02) follows the card too */
     rsp_buf_reset(&data);
     rsp_buf_reset(&resp);
@@ -262,8 +380,8 @@ static void test_audit_refresh(void **state)
     assert_int_equal(n, 1);
     assert_int_equal(rsp_store_profile_get(x.st, ICC1, &a), RSP_OK);
     assert_true(a.emergency);
-    assert_int_equal(changes_in_trail(&x, d), 4);
-    assert_string_equal(d[3], ICC1 " emergency on");
+    assert_int_equal(changes_in_trail(&x, d), base + 1);
+    assert_string_equal(d[base], ICC1 " emergency on");
     /* unreadable: nothing changed, the trail says so, the operation still settles */
     rsp_buf_reset(&resp);
     rb = (rsp_bytes){(const uint8_t *)"\xE3\x01\x00\x90\x00", 5};
@@ -277,6 +395,106 @@ static void test_audit_refresh(void **state)
     rsp_buf_free(&data);
     rsp_buf_free(&resp);
     rsp_buf_free(&por);
+    fx_teardown(&x);
+}
+
+/* The card's answer of n R-APDUs, each hex data || 9000, in the expanded format. */
+static void answer_of(const char *const *hex, size_t n, rsp_buf *resp)
+{
+    rsp_buf r[3] = {RSP_BUF_INIT, RSP_BUF_INIT, RSP_BUF_INIT};
+    rsp_bytes rb[3];
+    assert_true(n <= 3);
+    for (size_t i = 0; i < n; i++) {
+        tu_hex(hex[i], &r[i]);
+        assert_int_equal(rsp_buf_append(&r[i], (const uint8_t *)"\x90\x00", 2), RSP_OK);
+        rb[i] = rsp_buf_view(&r[i]);
+    }
+    rsp_buf_reset(resp);
+    assert_int_equal(rsp_rapdu_resp_build(RSP_RAPDU_EXPANDED, (unsigned)n, rb, n, resp), RSP_OK);
+    for (size_t i = 0; i < n; i++)
+        rsp_buf_free(&r[i]);
+}
+
+static void eis_memory(fx *x, int64_t *rem, int64_t *avail, int64_t *last)
+{
+    rsp_store_eis eis;
+    memset(&eis, 0, sizeof(eis));
+    assert_int_equal(rsp_store_eis_get(x->st, EID, &eis), RSP_OK);
+    *rem = eis.remaining_memory;
+    *avail = eis.available_memory;
+    *last = eis.last_audit;
+    rsp_store_eis_clear(&eis);
+}
+
+/* GET DATA FF21 in the answer (SGP02.md's layout, a 3-byte 82) refreshes RemainingMemory and
+ * AvailableMemoryForProfiles, once per change and in either order; the profiles stay; an answer with
+ * FF21 twice, FF21 without 82, or no GET STATUS changes nothing at all. */
+static void test_audit_memory(void **state)
+{
+    (void)state;
+    fx x;
+    fx_setup(&x);
+    rsp_store_op op;
+    memset(&op, 0, sizeof(op));
+    snprintf(op.eid, sizeof(op.eid), EID);
+    op.id = 7;
+    static const char same[] = E3(AID1, "3F", "00") E3(AID2, "1F", "00"); /* what the store says */
+    rsp_buf resp = RSP_BUF_INIT;
+    size_t n = 9;
+    int64_t rem, avail, last;
+    answer_of((const char *const[]){same, "FF2108" "810102" "82030F4240"}, 2, &resp);
+    assert_int_equal(smsr_audit_refresh(x.e, &op, resp.data, resp.len, T0, &n, NULL), RSP_OK);
+    assert_int_equal(n, 1);
+    eis_memory(&x, &rem, &avail, &last);
+    assert_int_equal(rem, 1000000);
+    assert_int_equal(avail, 1000000);
+    assert_int_equal(last, T0);
+    char d[8][128];
+    assert_int_equal(changes_in_trail(&x, d), 1);
+    assert_string_equal(d[0], "memory 0/0->1000000");
+    rsp_store_profile *all = NULL;
+    size_t np = 0;
+    assert_int_equal(rsp_store_profile_list(x.st, EID, &all, &np), RSP_OK);
+    assert_int_equal(np, 2); /* the EIS rewritten, its profiles kept */
+    free(all);
+    /* the same again: no change, only the audit date moves */
+    assert_int_equal(smsr_audit_refresh(x.e, &op, resp.data, resp.len, T0 + 1, &n, NULL), RSP_OK);
+    assert_int_equal(n, 0);
+    eis_memory(&x, &rem, &avail, &last);
+    assert_int_equal(last, T0 + 1);
+    assert_int_equal(changes_in_trail(&x, d), 1);
+    /* FF21 first */
+    answer_of((const char *const[]){"FF2104" "82020384", same}, 2, &resp);
+    assert_int_equal(smsr_audit_refresh(x.e, &op, resp.data, resp.len, T0 + 2, &n, NULL), RSP_OK);
+    assert_int_equal(n, 1);
+    eis_memory(&x, &rem, &avail, &last);
+    assert_int_equal(rem, 900);
+    /* unreadable answers: nothing changes, not even what the readable part says */
+    static const char *const bad[][3] = {
+        {SWAPPED, "FF2104" "82020001", "FF2104" "82020001"}, /* FF21 twice */
+        {SWAPPED, "FF2103" "810101", NULL},                 /* FF21 without 82 */
+        {"FF2104" "82020001", NULL, NULL},                  /* no GET STATUS */
+        {SWAPPED, SWAPPED, NULL},                           /* GET STATUS twice */
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        size_t k = 0;
+        while (k < 3 && bad[i][k])
+            k++;
+        answer_of(bad[i], k, &resp);
+        rsp_diag dg;
+        rsp_diag_clear(&dg);
+        if (smsr_audit_refresh(x.e, &op, resp.data, resp.len, T0 + 3, &n, &dg) != RSP_ERR_FORMAT || !dg.msg[0])
+            fail_msg("bad answer %zu read: '%s'", i, dg.msg);
+        assert_int_equal(n, 0);
+    }
+    eis_memory(&x, &rem, &avail, &last);
+    assert_int_equal(rem, 900);
+    assert_int_equal(last, T0 + 2);
+    rsp_store_profile a;
+    assert_int_equal(rsp_store_profile_get(x.st, ICC1, &a), RSP_OK);
+    assert_int_equal(a.state, RSP_STORE_PROFILE_ENABLED);
+    assert_int_equal(changes_in_trail(&x, d), 2);
+    rsp_buf_free(&resp);
     fx_teardown(&x);
 }
 
@@ -317,7 +535,11 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_exact),
         cmocka_unit_test(test_parse_malformed),
+        cmocka_unit_test(test_resources_exact),
+        cmocka_unit_test(test_resources_malformed),
+        cmocka_unit_test(test_audit_script),
         cmocka_unit_test(test_audit_refresh),
+        cmocka_unit_test(test_audit_memory),
         cmocka_unit_test(test_pol2_in_eis),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
