@@ -1,6 +1,8 @@
 /* `rsp smsc`: a small SMPP 3.4 SMSC for tests and the demo. SM-SRs bind with their own address,
  * simulated devices with their MSISDNs (system_id, or a list in address_range); submit_sm is routed
- * to whoever registered the destination and delivered as deliver_sm, with delivery receipts. */
+ * to whoever registered the destination and delivered as deliver_sm, with delivery receipts.
+ * --port-file: the bound port is written (whole, by rename) once listening, as the other daemons do,
+ * so that a test can listen on port 0 instead of picking a free port first (a race). */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,15 +66,18 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 
 int rsp_cmd_smsc(int argc, char **argv)
 {
-    const char *listen = NULL, *config = NULL;
+    const char *listen = NULL, *config = NULL, *port_file = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--listen") && i + 1 < argc)
             listen = argv[++i];
         else if (!strcmp(argv[i], "--config") && i + 1 < argc)
             config = argv[++i];
+        else if (!strcmp(argv[i], "--port-file") && i + 1 < argc)
+            port_file = argv[++i];
         else if (!strcmp(argv[i], "--help")) {
-            printf("usage: rsp smsc --listen HOST:PORT [--config FILE]\n"
+            printf("usage: rsp smsc --listen HOST:PORT [--config FILE] [--port-file F]\n"
                    "  FILE: lines 'account SYSTEM_ID PASSWORD' (none: accept any bind)\n"
+                   "  F: gets the bound port once listening (PORT 0 picks a free one)\n"
                    "  routing: an ESME receives for its system_id and for each address in its bind\n"
                    "  address_range (comma/space separated; 'PREFIX*' matches a prefix)\n");
             return RSP_EXIT_OK;
@@ -109,7 +114,14 @@ int rsp_cmd_smsc(int argc, char **argv)
             evsignal_add(sigint, NULL);
             evsignal_add(sigterm, NULL);
             RSP_LOGN(RSP_SS_SMSC, "listening", "addr=%s:%u accounts=%zu", host, rsp_smpp_smsc_port(smsc), acc.n);
-            event_base_dispatch(base);
+            char num[16];
+            int nl = snprintf(num, sizeof(num), "%u\n", (unsigned)rsp_smpp_smsc_port(smsc));
+            if (port_file && rsp_cli_write_file(port_file, num, (size_t)nl, 0644) != RSP_OK) {
+                fprintf(stderr, "rsp: smsc: cannot write the port file %s\n", port_file);
+                rc = RSP_EXIT_FAIL;
+            } else {
+                event_base_dispatch(base);
+            }
             event_free(sigint);
             event_free(sigterm);
             rsp_smpp_smsc_free(smsc);
