@@ -7,10 +7,11 @@
 
 #include "cli.h"
 #include "demo.h"
+#include "rsp/crypto.h"
 
 static const char USAGE[] =
     "usage: rsp demo [--euiccs N] [--transport auto|sms|https] [--store sqlite|postgres[:URI]] [--keep DIR]\n"
-    "                [--concurrency N] [--smdp-workers N] [--profile PKG.der] [--json]\n"
+    "                [--concurrency N] [--smdp-workers N] [--profile PKG.der] [--faults SEED] [--json]\n"
     "  An IoT service provider (M2M SP SP1) moves N cards from operator MNO-A to MNO-B, every role a\n"
     "  real process of this binary on loopback ports: rsp smsc, rsp smsr run, rsp smdp run (MNO-B's\n"
     "  SM-DP), rsp euicc run (the N cards). Phases: PKI (rsp ci), manufacture (rsp eum make, MNO-A's\n"
@@ -24,6 +25,11 @@ static const char USAGE[] =
     "  --keep DIR        run in DIR (must be empty or absent) and keep the PKI, fleet, stores and logs;\n"
     "                    default: a temporary directory, removed at the end\n"
     "  --json            the summary as one JSON object, the last line of stdout (tables on stderr)\n"
+    "  --faults SEED     the switch under faults drawn from SEED (0: a random seed, printed): kill -9 and\n"
+    "                    restart of rsp smsr, smdp and euicc run, drop-sms, offline cards; lost answers\n"
+    "                    resent (same FunctionCallIdentifier); a failed download tried once more; then\n"
+    "                    ES4.GetEIS of EVERY card compared with the card. Exit 0 when every card agrees\n"
+    "                    with the SM-SR (cards that could not switch are listed, with the reason)\n"
     "  Ctrl-C stops every process it started. Exit: 0 every card ended on MNO-B's profile with MNO-A's\n"
     "  deleted, 1 otherwise (failures listed; a phase not available says so), 2 usage.\n";
 
@@ -33,7 +39,7 @@ int rsp_cmd_demo(int argc, char **argv)
         fputs(USAGE, stdout);
         return RSP_EXIT_OK;
     }
-    demo_opts o = {100, "auto", "sqlite", NULL, false, 8, NULL, 0};
+    demo_opts o = {100, "auto", "sqlite", NULL, false, 8, NULL, 0, false, 0};
     o.json = rsp_cli_take_flag(&argc, argv, "--json");
     char pbuf[1024], store[1024];
     const char *shared = getenv("RSP_SHARED_DIR");
@@ -41,7 +47,7 @@ int rsp_cmd_demo(int argc, char **argv)
     o.profile = pbuf;
     static const struct option opts[] = {{"euiccs", 1, 0, 'n'}, {"transport", 1, 0, 't'}, {"store", 1, 0, 's'},
                                          {"keep", 1, 0, 'k'},   {"concurrency", 1, 0, 'c'}, {"profile", 1, 0, 'p'},
-                                         {"smdp-workers", 1, 0, 'w'},
+                                         {"smdp-workers", 1, 0, 'w'}, {"faults", 1, 0, 'f'},
                                          {0, 0, 0, 0}};
     int c;
     char *end;
@@ -72,6 +78,12 @@ int rsp_cmd_demo(int argc, char **argv)
                 return rsp_cli_usage_error("demo: --transport must be auto, sms or https");
             o.transport = optarg;
             break;
+        case 'f':
+            o.fault_seed = strtoull(optarg, &end, 10);
+            if (*end || !*optarg || optarg[0] == '-')
+                return rsp_cli_usage_error("demo: --faults takes a seed (a number; 0 = random), not '%s'", optarg);
+            o.faults = true;
+            break;
         case 's': o.store = optarg; break;
         case 'k': o.keep = optarg; break;
         case 'p': o.profile = optarg; break;
@@ -91,6 +103,12 @@ int rsp_cmd_demo(int argc, char **argv)
         o.store = store;
     } else if (strcmp(o.store, "sqlite") && strncmp(o.store, "postgres", 8)) {
         return rsp_cli_usage_error("demo: --store must be sqlite, postgres or postgres:URI");
+    }
+    if (o.faults && o.fault_seed == 0) { /* a random seed, printed by the run so that it replays */
+        uint8_t r[4] = {0};
+        if (rsp_random(r, sizeof(r)) != RSP_OK)
+            r[0] = 1;
+        o.fault_seed = 1 + (((unsigned long long)r[0] << 24 | (unsigned long long)r[1] << 16 | r[2] << 8 | r[3]) % 999999999ULL);
     }
     FILE *f = fopen(o.profile, "rb");
     if (!f)

@@ -30,6 +30,10 @@ typedef struct demo_child {
     pid_t pid;                /* 0 once reaped */
     int status;               /* wait status once reaped */
     char log[512];            /* DIR/logs/<name>.log (stdout and stderr, appended) */
+    /* its arguments (after "rsp"), kept for a restart (--faults): NUL-separated in args */
+    char args[2048];
+    size_t nargs;
+    unsigned restarts;
 } demo_child;
 
 /* CPU seconds (user + system, from wait4) per process name; one-shot commands ("ci", "eum", ...)
@@ -68,6 +72,13 @@ rsp_err demo_proc_run(demo_procs *p, const char *name, const char *const *argv, 
 rsp_err demo_proc_wait_ready(demo_procs *p, demo_child *c, bool (*ready)(void *arg), void *arg, unsigned timeout_ms,
                              rsp_diag *diag);
 bool demo_proc_alive(demo_procs *p, demo_child *c);
+/* --faults: the value after flag in c's kept arguments becomes value (e.g. "--listen" 127.0.0.1:0 ->
+ * the port it got, so that a restart listens where the clients call). */
+rsp_err demo_proc_set_arg(demo_child *c, const char *flag, const char *value);
+/* --faults: kill -9 (no grace: as a crash) and reap; then, later, the same arguments again in the
+ * same slot (its new pid appended to DIR/pids). */
+void demo_proc_kill9(demo_procs *p, demo_child *c);
+rsp_err demo_proc_restart(demo_procs *p, demo_child *c, rsp_diag *diag);
 /* SIGTERM, then SIGKILL after grace_ms; every child reaped (CPU recorded). Idempotent. */
 void demo_proc_stop(demo_procs *p, demo_child *c, unsigned grace_ms);
 void demo_proc_stop_all(demo_procs *p, unsigned grace_ms);
@@ -152,6 +163,9 @@ typedef struct demo_card {
     char eid[40], iccid_a[24], iccid_b[24]; /* MNO-A's profile (from the EIS), MNO-B's (downloaded) */
     char eis_file[700];
     bool registered, downloaded, enabled, fallback_moved, deleted, audited, consistent;
+    bool retry;         /* --faults: the answer was lost (transport, 5xx): resend, same FCID */
+    bool redo;          /* --faults: the first download failed: one more, a new FCID */
+    bool warned;        /* --faults: installed, the enable not confirmed (the delete phase tells) */
     json_t *view; /* the SM-SR's profiles of the card, from AuditEIS */
 } demo_card;
 
@@ -172,6 +186,10 @@ typedef struct demo_ctx {
     demo_es *mno_b_dp;                  /* MNO-B to its SM-DP */
     bool have_smdp;
     rsp_diag diag;
+    long stamp;                  /* the run's start (in FunctionCallIdentifiers: a resend is a replay) */
+    struct demo_faults *faults;  /* --faults: the schedule (demo_faults.c) */
+    bool last_round;             /* --faults: no more resends, a lost answer is a failure */
+    int dl_attempt;              /* 1, or 2 for the download of the cards whose first one failed */
 } demo_ctx;
 
 #define DEMO_TYPE_B "MNO-B-IoT" /* MNO-B's profile type at its SM-DP */
@@ -187,6 +205,13 @@ rsp_err demo_phase_audit(demo_ctx *x);
  * with the SM-SR's view; sets consistent and counts. */
 rsp_err demo_audit_compare(demo_ctx *x);
 
+/* ---- demo_faults.c: --faults SEED (kill -9 + restart of the daemons, drop-sms, offline cards) ---- */
+typedef struct demo_faults demo_faults;
+rsp_err demo_faults_arm(demo_ctx *x);    /* the schedule from the seed, as timers on x->base */
+rsp_err demo_faults_settle(demo_ctx *x); /* every fault fired, every daemon up again */
+void demo_faults_free(demo_ctx *x);
+void demo_idle(demo_ctx *x, unsigned ms); /* runs the event loop (the fault timers) for ms */
+
 /* ---- demo_run.c ---- */
 typedef struct demo_opts { /* from the command line (cmd_demo.c) */
     int euiccs;
@@ -197,6 +222,8 @@ typedef struct demo_opts { /* from the command line (cmd_demo.c) */
     unsigned concurrency;
     const char *profile;   /* SAIP package of both operators' profiles */
     unsigned smdp_workers; /* the SM-DP's --workers; 0 = concurrency */
+    bool faults;           /* --faults SEED */
+    unsigned long long fault_seed;
 } demo_opts;
 int demo_run(const demo_opts *o);
 #endif

@@ -12,9 +12,20 @@
 #include "cli.h"
 #include "demo.h"
 
-static void fcid(char *out, size_t n, const char *what, const demo_card *c)
+/* The same for a resend of the same call (--faults), so that the daemon answers it as a replay. */
+static void fcid(const demo_ctx *x, char *out, size_t n, const char *what, const demo_card *c)
 {
-    snprintf(out, n, "demo-%s-%.32s-%ld", what, c->eid, (long)time(NULL));
+    snprintf(out, n, "demo-%s-%.32s-%ld", what, c->eid, x->stamp);
+}
+
+/* --faults: an answer lost to a crash (transport error, or a 5xx from a daemon going down) is not the
+ * function's result: the card's call is resent in the next round. */
+static bool retry_later(demo_ctx *x, demo_card *c, const demo_es_result *r)
+{
+    if (!x->o->faults || x->last_round || (r->http != 0 && r->http < 500))
+        return false;
+    c->retry = true;
+    return true;
 }
 
 static demo_card *nth(demo_ctx *x, size_t i)
@@ -22,17 +33,36 @@ static demo_card *nth(demo_ctx *x, size_t i)
     return &x->cards[x->idx[i]];
 }
 
-/* Runs one phase's batch over x->idx, timing it. */
+#define RESEND_ROUNDS 40 /* --faults: rounds of resends, a second apart (a daemon restarts in ~1 s) */
+
+/* Runs one phase's batch over x->idx, timing it. With --faults, the calls whose answer was lost are
+ * resent (same FunctionCallIdentifier) round after round until each has its result. */
 static rsp_err batch(demo_ctx *x, int ph, demo_es *es, const char *label,
                      rsp_err (*build)(void *, size_t, char *, size_t, json_t **),
                      void (*done)(void *, size_t, const demo_es_result *))
 {
-    demo_batch b = {label, x->nidx, x->o->concurrency, true, build, done, x, 0, 0, 0};
     x->sum.ph[ph].run = true;
-    rsp_err e = demo_es_batch(es, &b);
-    x->sum.ph[ph].seconds += b.seconds;
-    return e ? rsp_diag_set(&x->diag, e, "%s: %s", label, e == RSP_ERR_STATE ? "stopped (signal)" : rsp_err_msg(e))
-             : RSP_OK;
+    x->last_round = false;
+    for (unsigned round = 0;; round++) {
+        for (size_t i = 0; i < x->nidx; i++)
+            x->cards[x->idx[i]].retry = false;
+        demo_batch b = {label, x->nidx, x->o->concurrency, true, build, done, x, 0, 0, 0};
+        rsp_err e = demo_es_batch(es, &b);
+        x->sum.ph[ph].seconds += b.seconds;
+        if (e)
+            return rsp_diag_set(&x->diag, e, "%s: %s", label, e == RSP_ERR_STATE ? "stopped (signal)" : rsp_err_msg(e));
+        size_t k = 0;
+        for (size_t i = 0; i < x->nidx; i++)
+            if (x->cards[x->idx[i]].retry)
+                x->idx[k++] = x->idx[i];
+        if (k == 0)
+            return RSP_OK;
+        x->nidx = k;
+        x->last_round = round + 2 >= RESEND_ROUNDS;
+        fprintf(stderr, "  %s: %zu answers lost (a daemon down?): resent in 1 s\n", label, k);
+        demo_idle(x, 1000);
+        x->sum.ph[ph].seconds += 1.0;
+    }
 }
 
 /* x->idx = the cards for which pick() holds. */
@@ -57,6 +87,8 @@ static void done_register(void *arg, size_t i, const demo_es_result *r)
 {
     demo_ctx *x = arg;
     demo_card *c = nth(x, i);
+    if (retry_later(x, c, r))
+        return;
     c->registered = r->ok;
     if (r->ok)
         x->sum.ph[DEMO_PH_REGISTER].ok++;
@@ -134,7 +166,7 @@ static rsp_err build_download(void *arg, size_t i, char *p, size_t psz, json_t *
     demo_ctx *x = arg;
     demo_card *c = nth(x, i);
     char f[80];
-    fcid(f, sizeof(f), "dl", c);
+    fcid(x, f, sizeof(f), x->dl_attempt == 1 ? "dl" : "dl2", c);
     snprintf(p, psz, "/es2/DownloadProfile");
     *body = json_pack("{s:s,s:s,s:s,s:s,s:b}", "functionCallIdentifier", f, "eid", c->eid, "smsrId", "SMSR-1",
                       "profileType", DEMO_TYPE_B, "enableProfile", 1);
@@ -145,12 +177,28 @@ static void done_download(void *arg, size_t i, const demo_es_result *r)
 {
     demo_ctx *x = arg;
     demo_card *c = nth(x, i);
+    if (retry_later(x, c, r))
+        return;
     const char *iccid = json_string_value(json_object_get(r->answer, "iccid"));
     c->downloaded = r->ok && iccid;
+    if (x->o->faults && x->dl_attempt == 1 && !r->ok) {
+        /* --faults: a download cut by a crash ends Failed; the Operator orders another one */
+        fprintf(stderr, "  download %s failed (%s): ordered again after the faults\n", c->eid, r->why);
+        c->redo = true;
+        return;
+    }
     /* Executed-WithWarning: installed, but the enable failed (the warning says why). */
     c->enabled = c->downloaded && !r->warning;
     if (c->downloaded)
         snprintf(c->iccid_b, sizeof(c->iccid_b), "%s", iccid);
+    if (x->o->faults && c->downloaded && r->warning) {
+        /* --faults: the enable's answer may be what a crash cut, not the card's state: the delete phase
+         * finds out (MNO-A's profile can only go if MNO-B's is enabled) and reports the outcome */
+        fprintf(stderr, "  download %s: installed, enable not confirmed (%s): the delete phase tells\n", c->eid, r->why);
+        c->warned = true;
+        x->sum.downloaded++;
+        return;
+    }
     if (c->enabled)
         x->sum.ph[DEMO_PH_DOWNLOAD].ok++;
     else
@@ -167,10 +215,23 @@ static bool registered(const demo_card *c)
     return c->registered;
 }
 
+static bool redo(const demo_card *c)
+{
+    return c->redo;
+}
+
 rsp_err demo_phase_download(demo_ctx *x)
 {
     select_cards(x, registered);
+    x->dl_attempt = 1;
     rsp_err e = batch(x, DEMO_PH_DOWNLOAD, x->mno_b_dp, "download", build_download, done_download);
+    if (e == RSP_OK && x->o->faults) {
+        e = demo_faults_settle(x);
+        select_cards(x, redo);
+        x->dl_attempt = 2;
+        if (e == RSP_OK && x->nidx)
+            e = batch(x, DEMO_PH_DOWNLOAD, x->mno_b_dp, "download (2nd)", build_download, done_download);
+    }
     return e;
 }
 
@@ -180,7 +241,7 @@ static rsp_err build_es4(demo_ctx *x, size_t i, char *p, size_t psz, json_t **bo
 {
     demo_card *c = nth(x, i);
     char f[80];
-    fcid(f, sizeof(f), fn, c);
+    fcid(x, f, sizeof(f), fn, c);
     snprintf(p, psz, "/es4/%s", fn);
     *body = json_pack("{s:s,s:i,s:s,s:s}", "functionCallIdentifier", f, "validityPeriod", DEMO_VALIDITY_S, "eid",
                       c->eid, "iccid", old ? c->iccid_a : c->iccid_b);
@@ -201,6 +262,8 @@ static void done_fallback(void *arg, size_t i, const demo_es_result *r)
 {
     demo_ctx *x = arg;
     demo_card *c = nth(x, i);
+    if (retry_later(x, c, r))
+        return;
     c->fallback_moved = r->ok;
     if (!r->ok)
         demo_report_fail(&x->sum, DEMO_PH_DELETE, c->eid, r->why);
@@ -210,7 +273,14 @@ static void done_delete(void *arg, size_t i, const demo_es_result *r)
 {
     demo_ctx *x = arg;
     demo_card *c = nth(x, i);
+    if (retry_later(x, c, r))
+        return;
     c->deleted = r->ok;
+    if (r->ok && c->warned) { /* MNO-A's profile is gone, so MNO-B's was enabled after all */
+        c->enabled = true;
+        x->sum.enabled++;
+        x->sum.ph[DEMO_PH_DOWNLOAD].ok++;
+    }
     if (r->ok)
         x->sum.ph[DEMO_PH_DELETE].ok++;
     else
@@ -219,7 +289,7 @@ static void done_delete(void *arg, size_t i, const demo_es_result *r)
 
 static bool enabled(const demo_card *c)
 {
-    return c->enabled;
+    return c->enabled || c->warned;
 }
 
 static bool fallback_moved(const demo_card *c)
@@ -239,14 +309,15 @@ rsp_err demo_phase_delete(demo_ctx *x)
     return e;
 }
 
-/* ---- ES4.AuditEIS by SP1 on a sample (spread over the fleet) ---- */
+/* ---- ES4.AuditEIS by SP1 on a sample (spread over the fleet); with --faults ES4.GetEIS (the
+ * SM-SR's own record, no card asked) of every card ---- */
 static rsp_err build_audit(void *arg, size_t i, char *p, size_t psz, json_t **body)
 {
     demo_ctx *x = arg;
     demo_card *c = nth(x, i);
     char f[80];
-    fcid(f, sizeof(f), "audit", c);
-    snprintf(p, psz, "/es4/AuditEIS");
+    fcid(x, f, sizeof(f), x->o->faults ? "geteis" : "audit", c);
+    snprintf(p, psz, x->o->faults ? "/es4/GetEIS" : "/es4/AuditEIS");
     *body = json_pack("{s:s,s:i,s:s}", "functionCallIdentifier", f, "validityPeriod", DEMO_VALIDITY_S, "eid", c->eid);
     return *body ? RSP_OK : RSP_ERR_NOMEM;
 }
@@ -255,6 +326,8 @@ static void done_audit(void *arg, size_t i, const demo_es_result *r)
 {
     demo_ctx *x = arg;
     demo_card *c = nth(x, i);
+    if (retry_later(x, c, r))
+        return;
     json_t *profiles = json_object_get(json_object_get(r->answer, "eis"), "profiles");
     c->audited = r->ok && json_is_array(profiles);
     if (c->audited) {

@@ -123,6 +123,7 @@ static pid_t spawn(demo_procs *p, const char *name, const char *const *argv, con
         if (nul >= 0)
             dup2(nul, STDIN_FILENO);
         sigprocmask(SIG_SETMASK, &p->child_mask, NULL);
+        signal(SIGPIPE, SIG_DFL); /* the demo ignores it (demo_run.c) */
         execv(p->self, (char *const *)args);
         dprintf(STDERR_FILENO, "rsp demo: exec %s: %s\n", p->self, strerror(errno));
         _exit(127);
@@ -137,6 +138,45 @@ static pid_t spawn(demo_procs *p, const char *name, const char *const *argv, con
     return pid;
 }
 
+static bool reap(demo_procs *p, demo_child *c, bool block);
+
+static void pid_line(demo_procs *p, const demo_child *c)
+{
+    char pids[sizeof(p->dir) + 8];
+    snprintf(pids, sizeof(pids), "%s/pids", p->dir);
+    FILE *f = fopen(pids, "a");
+    if (f) {
+        fprintf(f, "%s %ld\n", c->name, (long)c->pid);
+        fclose(f);
+    }
+}
+
+/* Keeps argv in c->args (for a restart). */
+static rsp_err keep_args(demo_child *c, const char *const *argv)
+{
+    size_t off = 0;
+    c->nargs = 0;
+    for (size_t i = 0; argv[i]; i++) {
+        size_t l = strlen(argv[i]) + 1;
+        if (off + l > sizeof(c->args) || c->nargs == 62)
+            return RSP_ERR_RANGE;
+        memcpy(c->args + off, argv[i], l);
+        off += l;
+        c->nargs++;
+    }
+    return RSP_OK;
+}
+
+/* c->args as an argv (pointers into c->args), NULL-terminated. */
+static void args_of(const demo_child *c, const char *argv[64])
+{
+    const char *a = c->args;
+    size_t i = 0;
+    for (; i < c->nargs; i++, a += strlen(a) + 1)
+        argv[i] = a;
+    argv[i] = NULL;
+}
+
 rsp_err demo_proc_start(demo_procs *p, const char *name, const char *const *argv, demo_child **out, rsp_diag *diag)
 {
     if (p->n >= DEMO_MAX_CHILDREN)
@@ -145,19 +185,58 @@ rsp_err demo_proc_start(demo_procs *p, const char *name, const char *const *argv
     memset(c, 0, sizeof(*c));
     snprintf(c->name, sizeof(c->name), "%s", name);
     snprintf(c->log, sizeof(c->log), "%s/logs/%s.log", p->dir, name);
+    if (keep_args(c, argv) != RSP_OK)
+        return rsp_diag_set(diag, RSP_ERR_RANGE, "arguments of %s too long", name);
     pid_t pid = spawn(p, name, argv, c->log, NULL, diag);
     if (pid < 0)
         return RSP_ERR_IO;
     c->pid = pid;
     p->n++;
-    char pids[sizeof(p->dir) + 8];
-    snprintf(pids, sizeof(pids), "%s/pids", p->dir);
-    FILE *f = fopen(pids, "a");
+    pid_line(p, c);
+    *out = c;
+    return RSP_OK;
+}
+
+rsp_err demo_proc_set_arg(demo_child *c, const char *flag, const char *value)
+{
+    const char *argv[64];
+    char old[sizeof(c->args)];
+    memcpy(old, c->args, sizeof(old));
+    demo_child tmp = *c;
+    memcpy(tmp.args, old, sizeof(old));
+    args_of(&tmp, argv);
+    for (size_t i = 0; i + 1 < tmp.nargs; i++)
+        if (!strcmp(argv[i], flag)) {
+            argv[i + 1] = value;
+            return keep_args(c, argv);
+        }
+    return RSP_ERR_NOT_FOUND;
+}
+
+void demo_proc_kill9(demo_procs *p, demo_child *c)
+{
+    if (c->pid > 0)
+        kill(c->pid, SIGKILL);
+    reap(p, c, true);
+}
+
+rsp_err demo_proc_restart(demo_procs *p, demo_child *c, rsp_diag *diag)
+{
+    if (c->pid > 0)
+        return RSP_OK;
+    const char *argv[64];
+    args_of(c, argv);
+    FILE *f = fopen(c->log, "a");
     if (f) {
-        fprintf(f, "%s %ld\n", name, (long)pid);
+        fprintf(f, "---- rsp demo --faults: restarted after kill -9 ----\n");
         fclose(f);
     }
-    *out = c;
+    pid_t pid = spawn(p, c->name, argv, c->log, NULL, diag);
+    if (pid < 0)
+        return RSP_ERR_IO;
+    c->pid = pid;
+    c->restarts++;
+    pid_line(p, c);
     return RSP_OK;
 }
 

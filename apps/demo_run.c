@@ -237,7 +237,13 @@ static rsp_err start_core(demo_ctx *x)
     ready_arg ra = {x, apf, NULL, &x->admin_port, NULL};
     e = demo_proc_start(&x->procs, "smsr", a_smsr, &x->smsr, &x->diag);
     e = e ? e : demo_proc_wait_ready(&x->procs, x->smsr, port_file_ready, &rs, 20000, &x->diag);
-    return e ? e : demo_proc_wait_ready(&x->procs, x->smsr, port_file_ready, &ra, 5000, &x->diag);
+    e = e ? e : demo_proc_wait_ready(&x->procs, x->smsr, port_file_ready, &ra, 5000, &x->diag);
+    /* A restart (--faults) listens where the clients, the SM-DP and the cards' admin sessions call. */
+    char l[32];
+    snprintf(l, sizeof(l), "127.0.0.1:%u", x->smsr_port);
+    e = e ? e : demo_proc_set_arg(x->smsr, "--listen", l);
+    snprintf(l, sizeof(l), "127.0.0.1:%u", x->admin_port);
+    return e ? e : demo_proc_set_arg(x->smsr, "--admin-listen", l);
 }
 
 static rsp_err start_cards(demo_ctx *x)
@@ -272,7 +278,9 @@ static rsp_err start_smdp(demo_ctx *x)
 {
     char sd[500], n[16], pf[500], url[64], ci[500], dp[500], eum[500], eis[500], workers[16];
     snprintf(sd, sizeof(sd), "%s/smdp", x->dir);
-    snprintf(n, sizeof(n), "%zu", x->n);
+    /* --faults: a second download for the cards whose first one failed takes a new identity (one
+     * handed out to a failed download is never given again). */
+    snprintf(n, sizeof(n), "%zu", x->o->faults ? 2 * x->n : x->n);
     const char *pkg[] = {"smdp", "import", "package", "--dir", sd, "--operator", "MNO-B", "--type", DEMO_TYPE_B,
                          x->o->profile, NULL};
     const char *gen[] = {"smdp", "import", "generate", "--dir", sd, "--operator", "MNO-B", "--type", DEMO_TYPE_B,
@@ -295,7 +303,10 @@ static rsp_err start_smdp(demo_ctx *x)
                        NULL};
     ready_arg r = {x, pf, NULL, &x->smdp_port, NULL};
     e = demo_proc_start(&x->procs, "smdp", a, &x->smdp, &x->diag);
-    return e ? e : demo_proc_wait_ready(&x->procs, x->smdp, port_file_ready, &r, 20000, &x->diag);
+    e = e ? e : demo_proc_wait_ready(&x->procs, x->smdp, port_file_ready, &r, 20000, &x->diag);
+    char l[32];
+    snprintf(l, sizeof(l), "127.0.0.1:%u", x->smdp_port);
+    return e ? e : demo_proc_set_arg(x->smdp, "--listen", l); /* a restart (--faults) listens there again */
 }
 
 /* SMS counts and admin (SCP81) sessions from the SM-SR's /metrics (-1 when not exported). */
@@ -375,7 +386,9 @@ static rsp_err run_phases(demo_ctx *x)
         note(x, "plma: %zu PLMA set: SP1 may audit, move the fall-back attribute and delete\n",
              x->sum.ph[DEMO_PH_PLMA].ok);
     if (e == RSP_OK && x->have_smdp) {
-        e = demo_phase_download(x);
+        if (x->o->faults)
+            e = demo_faults_arm(x);
+        e = e ? e : demo_phase_download(x);
         if (e == RSP_OK)
             note(x, "download: MNO-B's profile downloaded on %zu, enabled on %zu of %zu cards by ES2 (%.2f s)\n",
                  x->sum.downloaded, x->sum.enabled, x->n, x->sum.ph[DEMO_PH_DOWNLOAD].seconds);
@@ -384,6 +397,7 @@ static rsp_err run_phases(demo_ctx *x)
             note(x, "delete: MNO-A's profile deleted on %zu cards by SP1 (ES4, %.2f s)\n", x->sum.old_deleted,
                  x->sum.ph[DEMO_PH_DELETE].seconds);
     }
+    e = e ? e : demo_faults_settle(x);
     e = e ? e : demo_phase_audit(x);
     if (x->sp1 && x->smsr && x->smsr->pid > 0)
         read_metrics(x);
@@ -441,11 +455,19 @@ int demo_run(const demo_opts *o)
         snprintf(x->db, sizeof(x->db), "%s", o->store);
     sigset_t old;
     demo_signals_block(&old);
+    /* A daemon killed under a call (--faults, or a crash) must not take the demo with it: a write to
+     * its dead socket is an error to handle, not SIGPIPE (the children get the default back). */
+    struct sigaction ign, old_pipe;
+    memset(&ign, 0, sizeof(ign));
+    ign.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &ign, &old_pipe);
     x->sum.euiccs = o->euiccs;
     x->sum.store = strcmp(o->store, "sqlite") ? "postgresql" : "sqlite"; /* never the DSN: it may hold a password */
     x->sum.transport = o->transport;
     x->sum.dir = o->keep;
-    x->nsample = AUDIT_SAMPLE;
+    x->nsample = o->faults ? (size_t)o->euiccs : AUDIT_SAMPLE;
+    x->stamp = (long)time(NULL);
+    x->dl_attempt = 1;
     double t0 = now_s();
     rsp_err e = demo_procs_init(&x->procs, x->dir, &old, &x->diag);
     x->idx = calloc((size_t)o->euiccs, sizeof(size_t));
@@ -482,12 +504,17 @@ int demo_run(const demo_opts *o)
                              : x->sum.ph[DEMO_PH_DOWNLOAD].why);
     /* Exit 0 only when the switch is whole: every card on MNO-B's profile with MNO-A's deleted (and
      * the audited cards agreeing with the SM-SR). */
-    int rc = e || x->sum.failed || !complete ? RSP_EXIT_FAIL : RSP_EXIT_OK;
+    /* --faults: the cards that could not switch are listed; what must hold is that every card agrees
+     * with the SM-SR (ES4.GetEIS of each) and nothing failed but the switch of those cards. */
+    if (o->faults)
+        complete = x->n > 0 && x->sum.audited == x->n && x->sum.consistent == x->n;
+    int rc = e || (!o->faults && x->sum.failed) || !complete ? RSP_EXIT_FAIL : RSP_EXIT_OK;
     for (size_t i = 0; i < x->n; i++)
         json_decref(x->cards[i].view);
     free(x->cards);
     free(x->idx);
     json_decref(x->sum.failures);
+    demo_faults_free(x);
     if (x->base)
         event_base_free(x->base);
     if (!o->keep)
@@ -504,5 +531,6 @@ int demo_run(const demo_opts *o)
     while (sigtimedwait(&s, NULL, &zero_ts) > 0)
         ;
     sigprocmask(SIG_SETMASK, &old, NULL);
+    sigaction(SIGPIPE, &old_pipe, NULL);
     return rc;
 }

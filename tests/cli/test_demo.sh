@@ -75,6 +75,7 @@ wait $DEMO_PID; rc=$?; DEMO_PID=
 "$RSP" demo --euiccs 0 >/dev/null 2>&1; [ $? = 2 ] && ok "--euiccs 0: usage (2)" || bad "--euiccs 0"
 "$RSP" demo --transport carrier-pigeon >/dev/null 2>&1; [ $? = 2 ] && ok "--transport bogus: usage (2)" || bad "--transport"
 "$RSP" demo --keep "$tmp/d" >/dev/null 2>&1; [ $? = 2 ] && ok "--keep of a used directory: usage (2)" || bad "--keep used"
+"$RSP" demo --faults -3 >/dev/null 2>&1; [ $? = 2 ] && ok "--faults -3: usage (2)" || bad "--faults"
 "$RSP" demo --help | grep -q -- "--euiccs N" && ok "--help" || bad "--help"
 
 # On PostgreSQL, and with ES5 over HTTPS only (the SM-SR's --es5-transport https); the human summary.
