@@ -118,6 +118,9 @@ typedef struct rsp_smpp_esme_opts {
     unsigned submit_retries;    /* resends after a missing resp before RSP_ERR_TIMEOUT; 0 = 2 */
     unsigned throttle_ms;       /* pause after ESME_RTHROTTLED / ESME_RMSGQFUL, doubling to 16x; 0 = 1 s */
     unsigned throttle_retries;  /* resends of one submit after throttling before RSP_ERR_BUSY; 0 = 20 */
+    /* Non-zero: deliver_sm_resps are held, not sent, until rsp_smpp_esme_release (a receiver that must
+     * make what it received durable before acknowledging it, in groups: the card fleet). */
+    int hold_deliver_resp;
 } rsp_smpp_esme_opts;
 
 /* Starts connecting at once; reconnects with backoff forever until freed. Strings are copied. */
@@ -130,6 +133,13 @@ rsp_err rsp_smpp_esme_new(struct event_base *base, const rsp_smpp_esme_opts *opt
  * their original order (at-least-once: the receiver may see duplicates). */
 rsp_err rsp_smpp_esme_submit(rsp_smpp_esme *e, const rsp_smpp_pdu *sm, rsp_smpp_submit_fn cb, void *arg);
 int rsp_smpp_esme_bound(const rsp_smpp_esme *e);
+/* With hold_deliver_resp: sends the held deliver_sm_resps, in the order the deliver_sm came, with the
+ * status on_deliver returned, or with fail_status instead of ESME_ROK when fail_status is not 0 (what
+ * was received could not be made durable). Resps held when the link dropped are forgotten (that session
+ * is gone; the SMSC counts those messages undelivered). Returns how many were sent. */
+size_t rsp_smpp_esme_release(rsp_smpp_esme *e, uint32_t fail_status);
+/* deliver_sm_resps currently held. */
+size_t rsp_smpp_esme_held(const rsp_smpp_esme *e);
 /* Counters for tests and benches. */
 typedef struct rsp_smpp_esme_stats {
     unsigned connects, binds, submitted, acked, delivered, enquire_sent, enquire_acked, max_outstanding;

@@ -34,6 +34,11 @@ struct rsp_fleet_admin {
     unsigned retries, posts;
     bool resume;
     char *notif_hex; /* a notification (E1) to POST as ?msg=<hex> before the session ends */
+    /* The script response, held until the NVM group that holds the script's effects is committed. */
+    bool held;
+    char *held_target;
+    rsp_buf held_body;
+    rsp_scp81_status held_status;
 };
 
 static const char *eid_of(const rsp_fleet_admin *s)
@@ -59,6 +64,8 @@ static void session_free(rsp_fleet_admin *s)
         s->h->cards[s->card].admin = NULL;
     s->h->st.admin_active--;
     free(s->notif_hex);
+    free(s->held_target);
+    rsp_buf_free(&s->held_body);
     rsp_wipe(&s->a, sizeof(s->a));
     free(s);
 }
@@ -114,6 +121,8 @@ static void on_retry(evutil_socket_t fd, short what, void *arg)
 /* The session broke off: the card rolls back; then either wait and resume, or give up. */
 static void broke_off(rsp_fleet_admin *s, const char *why)
 {
+    rsp_fleet_group_join(s->h);
+    rsp_fleet_host_carry_out(s->h, s->card, &(rsp_euicc_out){0}); /* the card is in the group (reset if it fails) */
     rsp_euicc_admin_end(rsp_euicc_fleet_at(s->h->fleet, s->card), false, rsp_fleet_now_ms());
     drop_conn(s);
     if (s->retries == 0) {
@@ -172,6 +181,7 @@ static void run_script(rsp_fleet_admin *s, const rsp_http_response *resp)
     memset(&eo, 0, sizeof(eo));
     char status[32] = "";
     rsp_diag_clear(&d);
+    rsp_fleet_group_join(s->h);
     e = rsp_euicc_admin_script(c, resp->body, resp->body_len, m.target_aid_len ? m.target_aid : NULL,
                                m.target_aid_len, rsp_fleet_now_ms(), &out, status, &eo, &d);
     rsp_fleet_host_carry_out(s->h, s->card, &eo);
@@ -180,9 +190,33 @@ static void run_script(rsp_fleet_admin *s, const rsp_http_response *resp)
         broke_off(s, d.msg[0] ? d.msg : rsp_err_msg(e));
         return;
     }
-    rsp_scp81_card_req r = {eid_of(s), RSP_AID_ISDR.b, RSP_AID_ISDR.len, true, status_of(status), false};
-    e = post(s, m.next_uri, &r, out.data, out.len);
-    rsp_buf_free(&out);
+    /* The response leaves only once what the script changed is durable (rsp_fleet_admin_flush). */
+    free(s->held_target);
+    rsp_buf_free(&s->held_body);
+    s->held_target = strdup(m.next_uri);
+    s->held_body = out;
+    s->held_status = status_of(status);
+    if (!s->held_target) {
+        broke_off(s, rsp_err_msg(RSP_ERR_NOMEM));
+        return;
+    }
+    s->held = true;
+    rsp_fleet_group_admin_post(s->h, s->card);
+}
+
+void rsp_fleet_admin_flush(rsp_fleet_admin *s, bool ok)
+{
+    if (!s || !s->held)
+        return;
+    s->held = false;
+    rsp_err e = RSP_ERR_IO;
+    if (ok) {
+        rsp_scp81_card_req r = {eid_of(s), RSP_AID_ISDR.b, RSP_AID_ISDR.len, true, s->held_status, false};
+        e = post(s, s->held_target, &r, s->held_body.data, s->held_body.len);
+    }
+    free(s->held_target);
+    s->held_target = NULL;
+    rsp_buf_free(&s->held_body);
     if (e != RSP_OK)
         broke_off(s, rsp_err_msg(e));
 }
@@ -215,6 +249,8 @@ static void on_response(void *arg, rsp_err err, const rsp_http_response *resp)
         return;
     }
     if (resp->status == 204) {
+        rsp_fleet_group_join(s->h);
+        rsp_fleet_host_carry_out(s->h, s->card, &(rsp_euicc_out){0});
         rsp_euicc_admin_end(rsp_euicc_fleet_at(s->h->fleet, s->card), true, rsp_fleet_now_ms());
         s->h->st.admin_ok++;
         RSP_LOGN(RSP_SS_EUICC, "admin session done", "eid=%s posts=%u", eid_of(s), s->posts);

@@ -112,6 +112,7 @@ static rsp_err bind_one(rsp_fleet_host *h, const char *system_id, const char *ra
     eo.address_range = range;
     eo.window = 50;
     eo.max_queue = 1000000; /* a notification storm of a whole fleet must queue, not fail */
+    eo.hold_deliver_resp = 1; /* acknowledged only once the card's answer is durable (fleet_group.c) */
     eo.on_deliver = on_deliver;
     eo.on_state = on_state;
     eo.arg = h;
@@ -139,7 +140,7 @@ static void cover(rsp_fleet_host *h, const char *msisdn)
     }
 }
 
-void rsp_fleet_host_carry_out(rsp_fleet_host *h, size_t i, rsp_euicc_out *out)
+void rsp_fleet_carry_out_now(rsp_fleet_host *h, size_t i, rsp_euicc_out *out)
 {
     rsp_euicc *c = rsp_euicc_fleet_at(h->fleet, i);
     const char *from = rsp_euicc_msisdn(c);
@@ -169,13 +170,12 @@ void rsp_fleet_host_carry_out(rsp_fleet_host *h, size_t i, rsp_euicc_out *out)
         }
     }
     rsp_euicc_out_clear(out);
-    /* Whatever happened may have queued notifications: ask the card on the next timer run. */
-    h->cards[i].next_due = 1;
 }
 
 static uint32_t on_deliver(void *arg, const rsp_smpp_pdu *pdu)
 {
     rsp_fleet_host *h = arg;
+    rsp_fleet_group_join(h); /* the resp is held until this turn's group is committed */
     if (pdu->esm_class & RSP_SMPP_ESM_RECEIPT)
         return RSP_SMPP_ROK; /* receipts of our MO SMS: nothing to do */
     h->st.sms_in++;
@@ -256,7 +256,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
         rsp_euicc_out out;
         memset(&out, 0, sizeof(out));
         int64_t next = 0;
-        calls++;
+        if (calls++ == 0)
+            rsp_fleet_group_join(h);
         h->st.ticks++;
         rsp_err e = rsp_euicc_tick(rsp_euicc_fleet_at(h->fleet, i), now, &out, &next);
         if (e != RSP_OK) {
@@ -303,18 +304,24 @@ static void ctl_status(rsp_fleet_host *h, const char *eid, char *answer, size_t 
              "{\"ok\":true,\"cards\":%zu,\"binds\":%zu,\"binds_up\":%u,\"drop_sms\":%u,\"sms_in\":%llu,"
              "\"sms_to_card\":%llu,\"sms_out\":%llu,\"sms_out_failed\":%llu,\"sms_dropped\":%llu,"
              "\"sms_offline\":%llu,\"sms_unknown\":%llu,\"ticks\":%llu,\"admin_opened\":%llu,\"admin_ok\":%llu,"
-             "\"admin_failed\":%llu,\"admin_resumed\":%llu,\"admin_active\":%u}",
+             "\"admin_failed\":%llu,\"admin_resumed\":%llu,\"admin_active\":%u,\"nvm_groups\":%llu,"
+             "\"nvm_grouped\":%llu,\"nvm_group_failed\":%llu}",
              h->n, h->nbinds, s->binds_up, h->drop_percent, (unsigned long long)s->sms_in,
              (unsigned long long)s->sms_to_card, (unsigned long long)s->sms_out,
              (unsigned long long)s->sms_out_failed, (unsigned long long)s->sms_dropped,
              (unsigned long long)s->sms_offline, (unsigned long long)s->sms_unknown, (unsigned long long)s->ticks,
              (unsigned long long)s->admin_opened, (unsigned long long)s->admin_ok,
-             (unsigned long long)s->admin_failed, (unsigned long long)s->admin_resumed, s->admin_active);
+             (unsigned long long)s->admin_failed, (unsigned long long)s->admin_resumed, s->admin_active,
+             (unsigned long long)s->nvm_groups, (unsigned long long)s->nvm_grouped,
+             (unsigned long long)s->nvm_group_failed);
 }
 
 void rsp_fleet_host_ctl(void *host, const rsp_fleet_ctl_cmd *cmd, char *answer, size_t cap)
 {
     rsp_fleet_host *h = host;
+    /* A fault acts on a card that is before or after its grouped commands, never inside the group, and
+     * commands here are answered only after the card's own commit (no group open). */
+    rsp_fleet_group_commit(h);
     int64_t now = rsp_fleet_now_ms();
     size_t i = 0;
     rsp_euicc *c = NULL;
@@ -480,6 +487,10 @@ void rsp_fleet_host_free(rsp_fleet_host *h)
 {
     if (!h)
         return;
+    rsp_fleet_group_commit(h);
+    if (h->commit_ev)
+        event_free(h->commit_ev);
+    free(h->pend);
     for (size_t i = 0; h->cards && i < h->n; i++)
         if (h->cards[i].admin)
             rsp_fleet_admin_abort(h->cards[i].admin, true);

@@ -98,6 +98,9 @@ typedef struct rsp_fleet_host_opts {
 typedef struct rsp_fleet_stats {
     uint64_t sms_in, sms_to_card, sms_out, sms_out_failed, sms_dropped, sms_offline, sms_unknown;
     uint64_t ticks, admin_opened, admin_ok, admin_failed, admin_resumed;
+    uint64_t nvm_groups;       /* group commits done (one fsync each) */
+    uint64_t nvm_grouped;      /* card outputs released by them */
+    uint64_t nvm_group_failed; /* group commits that failed: their cards were reset, nothing answered */
     unsigned admin_active, binds_up;
 } rsp_fleet_stats;
 
@@ -126,6 +129,13 @@ typedef struct rsp_fleet_card {
     rsp_fleet_admin *admin;
 } rsp_fleet_card;
 
+/* What a card asked for in the open group, carried out once the group is committed. */
+typedef struct rsp_fleet_pending {
+    size_t i;
+    rsp_euicc_out out;
+    bool admin_post; /* the card's admin session has a POST held (rsp_fleet_admin_flush) */
+} rsp_fleet_pending;
+
 typedef struct rsp_fleet_ptr_idx {
     const rsp_euicc *card;
     size_t i;
@@ -149,8 +159,23 @@ struct rsp_fleet_host {
     size_t first_pass;             /* cards visited since start, until every one has been asked once */
     unsigned drop_percent;
     uint64_t rng;
+    /* Group commit: one NVM transaction per loop turn (docs/modules/euicc-fleet.md). */
+    struct event *commit_ev;       /* made active when a group opens: runs at the end of this loop turn */
+    bool group;                    /* rsp_euicc_fleet_begin done, commit pending */
+    rsp_fleet_pending *pend;       /* outputs held until the commit, in the order the cards gave them */
+    size_t npend, cappend;
     rsp_fleet_stats st;
 };
+
+/* Opens the loop turn's group if none is open (a failure to open leaves the cards committing one
+ * command at a time, as without groups). Every card input of the daemon goes through here first. */
+void rsp_fleet_group_join(rsp_fleet_host *h);
+/* Commits the open group, then carries out what it held (or, when the commit failed, resets its cards
+ * and answers deliver_sm with ESME_RSYSERR). Called by the commit event and before any input that
+ * must not join a group (control commands). */
+void rsp_fleet_group_commit(rsp_fleet_host *h);
+/* The card's admin session holds a POST (its script response) until the group commits. */
+void rsp_fleet_group_admin_post(rsp_fleet_host *h, size_t i);
 
 /* Opens an admin session for card i (h->cards[i].admin is set). resume: X-Admin-Resume on the first
  * POST. The PSK in a is copied and wiped with the session. */
@@ -161,8 +186,14 @@ void rsp_fleet_admin_notify(rsp_fleet_admin *s, const uint8_t *e1, size_t len);
 /* Drops the session without telling the card (it was reset, or the daemon stops: tell_card false)
  * or telling it the session broke off (tell_card true). */
 void rsp_fleet_admin_abort(rsp_fleet_admin *s, bool tell_card);
-/* Carries out what card i asked (MO SMS, admin session) and clears *out. */
+/* Carries out what card i asked (MO SMS, admin session) and clears *out; while a group is open, after
+ * its commit. */
 void rsp_fleet_host_carry_out(rsp_fleet_host *h, size_t i, rsp_euicc_out *out);
+/* What rsp_fleet_host_carry_out does at once (fleet_host.c). */
+void rsp_fleet_carry_out_now(rsp_fleet_host *h, size_t i, rsp_euicc_out *out);
+/* Sends the POST held by rsp_fleet_group_admin_post (ok) or breaks the session off (not ok: the group
+ * was not committed, the card was reset). */
+void rsp_fleet_admin_flush(rsp_fleet_admin *s, bool ok);
 
 /* Unix time in milliseconds (the `now` of include/rsp/euicc.h). */
 int64_t rsp_fleet_now_ms(void);

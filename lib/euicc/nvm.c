@@ -2,7 +2,12 @@
  * synchronous=FULL, prepared statements kept for the life of the fleet. A card's state is one blob
  * (state.c) rewritten in one transaction per state-changing command, so a kill -9 leaves every card
  * either before or after a command, never in between. The directory ":memory:" gives a fleet without
- * files (fuzzing, unit tests). */
+ * files (fuzzing, unit tests).
+ *
+ * Group commit: the host may open an outer transaction (rsp_euicc_fleet_begin) around many commands of
+ * many cards (`rsp euicc run` does, once per loop turn, and answers only after the commit). Inside it
+ * each command is a SAVEPOINT, so a command that fails rolls back only itself, never the commands of
+ * the other cards already done in the group; one fsync then covers the whole group. */
 #include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -13,7 +18,8 @@
 #include "euicc_int.h"
 
 enum { Q_SCAN, Q_LOAD, Q_INSERT, Q_UPDATE, Q_PKG_PUT, Q_PKG_DEL, Q_PKG_GET, Q_ECASD_PUT, Q_ECASD_GET,
-       Q_ADMIN_PUT, Q_ADMIN_GET, Q_PKG_TARS, Q_BEGIN, Q_COMMIT, Q_ROLLBACK, Q__N };
+       Q_ADMIN_PUT, Q_ADMIN_GET, Q_PKG_TARS, Q_BEGIN, Q_COMMIT, Q_ROLLBACK, Q_SAVEPOINT, Q_RELEASE, Q_ROLLBACK_TO,
+       Q__N };
 
 static const char *const queries[Q__N] = {
     [Q_SCAN] = "SELECT eid, msisdn, due FROM card ORDER BY eid",
@@ -31,6 +37,9 @@ static const char *const queries[Q__N] = {
     [Q_BEGIN] = "BEGIN IMMEDIATE",
     [Q_COMMIT] = "COMMIT",
     [Q_ROLLBACK] = "ROLLBACK",
+    [Q_SAVEPOINT] = "SAVEPOINT nv",
+    [Q_RELEASE] = "RELEASE nv",
+    [Q_ROLLBACK_TO] = "ROLLBACK TO nv",
 };
 
 static const char schema[] =
@@ -48,7 +57,7 @@ static const char schema[] =
 struct eu_db {
     sqlite3 *h;
     sqlite3_stmt *q[Q__N];
-    int depth;                  /* explicit transaction open (eu_db_begin) */
+    int depth;                  /* eu_db_begin nesting: 1 = the transaction, deeper = savepoints */
 };
 
 static rsp_err db_err(eu_db *db, rsp_diag *diag, const char *what)
@@ -126,28 +135,44 @@ static int step_done(sqlite3_stmt *s)
 
 rsp_err eu_db_begin(eu_db *db)
 {
-    if (db->depth++ > 0)
+    if (db->depth > 0) {
+        if (step_done(db->q[Q_SAVEPOINT]) != SQLITE_DONE)
+            return RSP_ERR_DB;
+        db->depth++;
         return RSP_OK;
-    if (step_done(db->q[Q_BEGIN]) != SQLITE_DONE) {
-        db->depth = 0;
-        return RSP_ERR_DB;
     }
+    if (step_done(db->q[Q_BEGIN]) != SQLITE_DONE)
+        return RSP_ERR_DB;
+    db->depth = 1;
     return RSP_OK;
 }
 
 rsp_err eu_db_commit(eu_db *db)
 {
-    if (db->depth == 0 || --db->depth > 0)
+    if (db->depth == 0)
         return RSP_OK;
+    if (db->depth > 1) {
+        db->depth--;
+        return step_done(db->q[Q_RELEASE]) == SQLITE_DONE ? RSP_OK : RSP_ERR_DB;
+    }
+    db->depth = 0;
     if (step_done(db->q[Q_COMMIT]) != SQLITE_DONE) {
-        step_done(db->q[Q_ROLLBACK]);
+        if (!sqlite3_get_autocommit(db->h))
+            step_done(db->q[Q_ROLLBACK]);
         return RSP_ERR_DB;
     }
     return RSP_OK;
 }
 
+/* Undoes the innermost level only: a failed command inside a group leaves the group's other commands. */
 static void db_rollback(eu_db *db)
 {
+    if (db->depth > 1) {
+        db->depth--;
+        step_done(db->q[Q_ROLLBACK_TO]);
+        step_done(db->q[Q_RELEASE]);
+        return;
+    }
     db->depth = 0;
     if (!sqlite3_get_autocommit(db->h))
         step_done(db->q[Q_ROLLBACK]);

@@ -47,6 +47,8 @@ struct rsp_smpp_esme {
     double enquire_sent; /* 0 when none outstanding */
     double pause_until;  /* the SMSC throttled us: no submit before this */
     unsigned throttle_ms; /* the next pause */
+    struct held { uint32_t seq, status; } *held; /* deliver_sm_resps waiting for release (hold_deliver_resp) */
+    size_t nheld, capheld;
     rsp_smpp_esme_stats stats;
 };
 
@@ -97,6 +99,7 @@ static void esme_drop(rsp_smpp_esme *e, const char *why)
     e->bev = NULL;
     e->st = ST_DOWN;
     e->enquire_sent = 0;
+    e->nheld = 0; /* their session is gone: the SMSC counts those deliveries as not acknowledged */
     evtimer_del(e->ev_enquire);
     evtimer_del(e->ev_send);
     evtimer_del(e->ev_subto);
@@ -240,6 +243,18 @@ static void subto_cb(evutil_socket_t fd, short what, void *arg)
     pump(e);
 }
 
+/* deliver_sm_resp carries an empty message_id (17 bytes), unlike the header-only resps. */
+static void deliver_resp(rsp_smpp_esme *e, uint32_t seq, uint32_t status)
+{
+    uint8_t r[17];
+    rsp_put_be32(r, sizeof(r));
+    rsp_put_be32(r + 4, RSP_SMPP_DELIVER_SM | RSP_SMPP_RESP);
+    rsp_put_be32(r + 8, status);
+    rsp_put_be32(r + 12, seq);
+    r[16] = 0;
+    bufferevent_write(e->bev, r, sizeof(r));
+}
+
 static void on_pdu(rsp_smpp_esme *e, const rsp_smpp_pdu *p, rsp_err derr)
 {
     if (derr == RSP_ERR_UNSUPPORTED && !(p->command_id & RSP_SMPP_RESP)) {
@@ -294,12 +309,26 @@ static void on_pdu(rsp_smpp_esme *e, const rsp_smpp_pdu *p, rsp_err derr)
     }
     case RSP_SMPP_DELIVER_SM: {
         e->stats.delivered++;
+        struct bufferevent *bev = e->bev;
         uint32_t st = e->o.on_deliver ? e->o.on_deliver(e->o.arg, p) : RSP_SMPP_ROK;
-        rsp_smpp_pdu r;
-        rsp_smpp_pdu_init(&r, RSP_SMPP_DELIVER_SM | RSP_SMPP_RESP, p->sequence);
-        r.command_status = st;
-        if (e->bev)
-            rsp_smpp_io_send(e->bev, &r);
+        if (e->bev != bev || !e->bev)
+            return; /* the link dropped inside the callback: no session to answer on */
+        if (e->o.hold_deliver_resp) {
+            if (e->nheld == e->capheld) {
+                size_t cap = e->capheld ? 2 * e->capheld : 64;
+                struct held *v = realloc(e->held, cap * sizeof(*v));
+                if (!v) {
+                    /* Cannot hold it: refuse rather than acknowledge before the receiver is durable. */
+                    deliver_resp(e, p->sequence, RSP_SMPP_RSYSERR);
+                    return;
+                }
+                e->held = v;
+                e->capheld = cap;
+            }
+            e->held[e->nheld++] = (struct held){p->sequence, st};
+            return;
+        }
+        deliver_resp(e, p->sequence, st);
         return;
     }
     case RSP_SMPP_ENQUIRE_LINK:
@@ -504,6 +533,21 @@ rsp_err rsp_smpp_esme_submit(rsp_smpp_esme *e, const rsp_smpp_pdu *sm, rsp_smpp_
 
 int rsp_smpp_esme_bound(const rsp_smpp_esme *e) { return e && e->st == ST_BOUND; }
 
+size_t rsp_smpp_esme_release(rsp_smpp_esme *e, uint32_t fail_status)
+{
+    if (!e || !e->nheld)
+        return 0;
+    size_t n = e->nheld;
+    e->nheld = 0;
+    for (size_t k = 0; e->bev && k < n; k++) {
+        uint32_t st = e->held[k].status == RSP_SMPP_ROK && fail_status ? fail_status : e->held[k].status;
+        deliver_resp(e, e->held[k].seq, st);
+    }
+    return e->bev ? n : 0;
+}
+
+size_t rsp_smpp_esme_held(const rsp_smpp_esme *e) { return e ? e->nheld : 0; }
+
 void rsp_smpp_esme_stats_get(const rsp_smpp_esme *e, rsp_smpp_esme_stats *out) { *out = e->stats; }
 
 static void fail_list(sub *s)
@@ -529,5 +573,6 @@ void rsp_smpp_esme_free(rsp_smpp_esme *e)
     if (e->ev_subto) event_free(e->ev_subto);
     fail_list(e->out);
     fail_list(e->qhead);
+    free(e->held);
     free(e);
 }

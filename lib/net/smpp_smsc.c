@@ -37,7 +37,8 @@ typedef struct sess {
     int bound, closing;
     char system_id[16], addrs[41], peer[64];
     uint32_t seq;
-    dlv *pending;
+    dlv *pending;     /* oldest first: resps come back mostly in order, so a match is found at once */
+    dlv **pending_end; /* &next of the newest (or &pending) */
 } sess;
 
 struct rsp_smpp_smsc {
@@ -50,7 +51,25 @@ struct rsp_smpp_smsc {
     uint64_t next_msg;
     uint16_t port;
     rsp_smpp_smsc_faults faults;
+    dlv *spare; /* freed records, reused: no allocation per message once warm */
 };
+
+static dlv *dlv_new(rsp_smpp_smsc *m)
+{
+    dlv *d = m->spare;
+    if (d)
+        m->spare = d->next;
+    else if (!(d = malloc(sizeof(*d))))
+        return NULL;
+    memset(d, 0, sizeof(*d));
+    return d;
+}
+
+static void dlv_put(rsp_smpp_smsc *m, dlv *d)
+{
+    d->next = m->spare;
+    m->spare = d;
+}
 
 static void send_receipt(rsp_smpp_smsc *m, const dlv *d, int delivered);
 
@@ -59,10 +78,11 @@ static void sess_free(sess *s)
     /* Messages the device never acknowledged: tell the sender they were not delivered. */
     dlv *d = s->pending;
     s->pending = NULL;
+    s->pending_end = &s->pending;
     while (d) {
         dlv *n = d->next;
         send_receipt(s->smsc, d, 0);
-        free(d);
+        dlv_put(s->smsc, d);
         d = n;
     }
     if (s->prev)
@@ -144,7 +164,7 @@ static void send_receipt(rsp_smpp_smsc *m, const dlv *d, int delivered)
     memcpy(r.receipted_message_id, d->msg_id, sizeof(d->msg_id));
     r.message_state = delivered ? RSP_SMPP_STATE_DELIVERED : RSP_SMPP_STATE_UNDELIVERABLE;
     rsp_smpp_io_send(to->bev, &r);
-    RSP_LOGI(RSP_SS_SMSC, "receipt", "id=%s to=%s stat=%s", d->msg_id, to->system_id, delivered ? "DELIVRD" : "UNDELIV");
+    RSP_LOGD(RSP_SS_SMSC, "receipt", "id=%s to=%s stat=%s", d->msg_id, to->system_id, delivered ? "DELIVRD" : "UNDELIV");
 }
 
 static int account_ok(const rsp_smpp_smsc *m, const rsp_smpp_pdu *p, uint32_t *status)
@@ -226,7 +246,7 @@ static int on_submit(sess *s, const rsp_smpp_pdu *p)
         rsp_smpp_io_send(s->bev, &r);
         return 1;
     }
-    dlv *d = calloc(1, sizeof(*d));
+    dlv *d = dlv_new(m);
     if (!d) {
         r.command_status = RSP_SMPP_RMSGQFUL;
         rsp_smpp_io_send(s->bev, &r);
@@ -250,10 +270,11 @@ static int on_submit(sess *s, const rsp_smpp_pdu *p)
     memcpy(d->dst, p->dest_addr, sizeof(d->dst));
     d->reg = p->registered_delivery;
     d->submitted = time(NULL);
-    d->next = to->pending;
-    to->pending = d;
+    *to->pending_end = d;
+    to->pending_end = &d->next;
     rsp_smpp_io_send(to->bev, &dv);
-    RSP_LOGI(RSP_SS_SMSC, "submit", "id=%s from=%s to=%s via=%s esm=0x%02X pid=0x%02X dcs=0x%02X len=%u", d->msg_id,
+    /* Per message: DEBUG (RSP_LOG_LEVEL=debug), so a busy SMSC does not pay a log write per SMS. */
+    RSP_LOGD(RSP_SS_SMSC, "submit", "id=%s from=%s to=%s via=%s esm=0x%02X pid=0x%02X dcs=0x%02X len=%u", d->msg_id,
              p->source_addr, p->dest_addr, to->system_id, p->esm_class, p->protocol_id, p->data_coding, p->sm_length);
     return 1;
 }
@@ -264,8 +285,10 @@ static void on_deliver_resp(sess *s, const rsp_smpp_pdu *p)
         if ((*pp)->seq == p->sequence) {
             dlv *d = *pp;
             *pp = d->next;
+            if (!d->next)
+                s->pending_end = pp;
             send_receipt(s->smsc, d, p->command_status == RSP_SMPP_ROK);
-            free(d);
+            dlv_put(s->smsc, d);
             return;
         }
     /* Receipts are not tracked: their resps land here and are ignored. */
@@ -352,6 +375,7 @@ static void accept_cb(struct evconnlistener *lis, evutil_socket_t fd, struct soc
     getnameinfo(sa, (socklen_t)salen, host, sizeof(host), serv, sizeof(serv), NI_NUMERICHOST | NI_NUMERICSERV);
     snprintf(s->peer, sizeof(s->peer), "%s:%s", host, serv);
     s->smsc = m;
+    s->pending_end = &s->pending;
     s->next = m->sessions;
     if (s->next)
         s->next->prev = s;
@@ -428,6 +452,11 @@ void rsp_smpp_smsc_free(rsp_smpp_smsc *m)
             s->pending = d->next;
             free(d);
         }
+    while (m->spare) {
+        dlv *d = m->spare;
+        m->spare = d->next;
+        free(d);
+    }
     while (m->sessions)
         sess_free(m->sessions);
     free(m->accounts);
