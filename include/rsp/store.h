@@ -74,6 +74,10 @@ rsp_err rsp_store_batch_commit(rsp_store *s); /* RSP_ERR_STATE if none is open *
 void rsp_store_batch_abort(rsp_store *s);     /* rolls the open batch back, if any */
 bool rsp_store_batch_open(const rsp_store *s);
 void rsp_store_batch_stats_get(const rsp_store *s, rsp_store_batch_stats *out);
+/* fn(arg) runs whenever a batch's transaction opens (its first write): lib/svc uses it to end the
+ * event-loop turn before libevent polls again (docs/modules/svc.md "Group commit"). NULL removes it. */
+typedef void (*rsp_store_batch_fn)(void *arg);
+void rsp_store_batch_hook(rsp_store *s, rsp_store_batch_fn fn, void *arg);
 
 /* ---- EIS ---- */
 enum {

@@ -74,6 +74,20 @@ typedef struct rsp_svc_opts {
     /* lifecycle */
     rsp_svc_hook_fn on_stop, on_hup;
     void *hook_arg;
+    /* Group commit (docs/modules/svc.md "Group commit"; added last, zero = off). With batch_store set,
+     * rsp_svc_run opens a store batch (rsp_store_batch_begin) for every loop turn and commits it
+     * before libevent polls again, so the turn's writes cost one durable commit; answers and
+     * callbacks made in the turn (lib/net stages them) and SMPP PDUs (written on the next poll) leave
+     * only after it. A turn that writes ends there (the rest of libevent's ready callbacks run in the
+     * next turn). If the commit fails, rsp_svc_run returns its error at once without polling again:
+     * nothing decided in the turn leaves the process, and the daemon must exit (a restart resumes
+     * from the store, as after kill -9). batch_store is borrowed and must be the connection every
+     * writer on this loop uses. */
+    struct rsp_store *batch_store;
+    /* Called at the end of every turn, before the commit, with the ES calls handed to the endpoint
+     * in that turn (the daemon's work that waits for the turn: claim what was submitted, answer what
+     * settled). May be NULL. */
+    void (*on_turn)(void *arg, rsp_svc *svc, unsigned es_calls);
 } rsp_svc_opts;
 
 /* Fills o from [section] of c (listen, tls_cert, tls_key, tls_ca, port_file, metrics_listen,

@@ -1,6 +1,11 @@
 /* HTTP/1.1 client: a FIFO of POSTs over one kept-alive connection, reconnecting when the server
  * closed it. Requests are not pipelined (one outstanding), so a failure maps to exactly one request
- * and nothing is re-sent behind the caller's back (POSTs are not idempotent). */
+ * and nothing is re-sent behind the caller's back (POSTs are not idempotent).
+ *
+ * A POST is sent at the earliest on the loop turn after the one that queued it (a zero timer moves
+ * it from `fresh` to the queue): a daemon with group commit commits the turn's store writes at the
+ * end of the turn, and a callback must not reveal them before (an OpenSSL socket bufferevent
+ * writes at once from inside bufferevent_write; see http_server.c). */
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +39,8 @@ struct rsp_http_client {
     struct bufferevent *bev;
     int connected;
     creq *head, *tail;
+    creq *fresh, *fresh_tail; /* queued this turn: not sendable before the next one */
+    struct event *ev_fresh;
     creq *inflight;
     unsigned connects;
     rsp_net_peer peer;
@@ -249,6 +256,24 @@ rsp_err rsp_http_client_new(struct event_base *base, const rsp_http_client_opts 
     return RSP_OK;
 }
 
+/* The next turn: this turn's POSTs join the queue (see the top). */
+static void fresh_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    rsp_http_client *c = arg;
+    if (!c->fresh)
+        return;
+    if (c->tail)
+        c->tail->next = c->fresh;
+    else
+        c->head = c->fresh;
+    c->tail = c->fresh_tail;
+    c->fresh = c->fresh_tail = NULL;
+    if (!c->in_cb)
+        kick(c);
+}
+
 rsp_err rsp_http_client_post(rsp_http_client *c, const char *target, const char *extra, const uint8_t *body,
                              size_t len, rsp_http_response_fn cb, void *arg)
 {
@@ -270,15 +295,18 @@ rsp_err rsp_http_client_post(rsp_http_client *c, const char *target, const char 
         creq_free(r);
         return e;
     }
+    static const struct timeval zero = {0, 0};
+    if ((!c->ev_fresh && !(c->ev_fresh = evtimer_new(c->base, fresh_cb, c))) || evtimer_add(c->ev_fresh, &zero) != 0) {
+        creq_free(r);
+        return RSP_ERR_NOMEM;
+    }
     r->cb = cb;
     r->arg = arg;
-    if (c->tail)
-        c->tail->next = r;
+    if (c->fresh_tail)
+        c->fresh_tail->next = r;
     else
-        c->head = r;
-    c->tail = r;
-    if (!c->in_cb)
-        kick(c);
+        c->fresh = r;
+    c->fresh_tail = r;
     return RSP_OK;
 }
 
@@ -288,6 +316,8 @@ const rsp_net_peer *rsp_http_client_peer(const rsp_http_client *c) { return &c->
 static void really_free(rsp_http_client *c)
 {
     drop_conn(c);
+    if (c->ev_fresh)
+        event_free(c->ev_fresh);
     free(c->host);
     free(c);
 }
@@ -307,6 +337,11 @@ void rsp_http_client_free(rsp_http_client *c)
         r->cb(r->arg, RSP_ERR_STATE, NULL);
         creq_free(r);
     }
+    if (c->tail) /* the fresh ones last, in order */
+        c->tail->next = c->fresh;
+    else
+        c->head = c->fresh;
+    c->fresh = c->fresh_tail = NULL;
     while ((r = c->head) != NULL) {
         c->head = r->next;
         r->cb(r->arg, RSP_ERR_STATE, NULL);

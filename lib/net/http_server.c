@@ -1,7 +1,14 @@
 /* HTTP/1.1 server on a libevent loop: keep-alive, limits, timeouts and deferred responses.
  *
  * One request per connection is outstanding at a time: pipelined requests wait in the input buffer
- * until the previous one is answered, which keeps responses in order without a queue. */
+ * until the previous one is answered, which keeps responses in order without a queue.
+ *
+ * Answers leave on the loop turn after the one that made them: rsp_http_respond stages the bytes
+ * and a zero timer (which fires only after the next poll, i.e. in the next turn) moves them to the
+ * connection. Why: a daemon with group commit (docs/modules/svc.md) commits the turn's store writes
+ * at the end of the turn, and an answer must not reveal them before; a plain-socket bufferevent
+ * would only write on the next poll anyway, but an OpenSSL socket bufferevent calls SSL_write at
+ * once from inside bufferevent_write. */
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +56,8 @@ struct conn {
     int lingering;
     int in_handler;
     size_t need; /* bytes needed before a re-parse is worthwhile */
+    struct evbuffer *staged; /* answers of this turn, not yet handed to bev (see the top) */
+    struct event *flush_ev;  /* zero timer: staged -> bev on the next turn */
 };
 
 struct rsp_http_server {
@@ -95,7 +104,27 @@ static void conn_free(conn *c)
     if (c->next)
         c->next->prev = c->prev;
     bufferevent_free(c->bev);
+    if (c->flush_ev)
+        event_free(c->flush_ev);
+    if (c->staged)
+        evbuffer_free(c->staged);
     free(c);
+}
+
+/* Bytes not yet written: staged or in the bufferevent. */
+static size_t unsent(const conn *c)
+{
+    return (c->staged ? evbuffer_get_length(c->staged) : 0) + evbuffer_get_length(bufferevent_get_output(c->bev));
+}
+
+static void flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    conn *c = arg;
+    /* may write at once (TLS); a write error comes back through conn_event_cb later */
+    if (evbuffer_add_buffer(bufferevent_get_output(c->bev), c->staged) != 0)
+        RSP_LOGE(RSP_SS_NET, "http answer lost", "name=%s peer=%s why=nomem", c->srv->name, c->peer.addr);
 }
 
 static void set_wait_timeout(conn *c, int partial)
@@ -109,7 +138,14 @@ static void set_wait_timeout(conn *c, int partial)
 static rsp_err write_response(conn *c, int status, const char *extra, const uint8_t *body, size_t len,
                               int keep_alive)
 {
-    struct evbuffer *out = bufferevent_get_output(c->bev);
+    if (!c->staged && !(c->staged = evbuffer_new()))
+        return RSP_ERR_NOMEM;
+    if (!c->flush_ev && !(c->flush_ev = evtimer_new(c->srv->base, flush_cb, c)))
+        return RSP_ERR_NOMEM;
+    struct evbuffer *out = c->staged;
+    static const struct timeval zero = {0, 0};
+    if (evtimer_add(c->flush_ev, &zero) != 0)
+        return RSP_ERR_NOMEM;
     if (evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\n%s%s\r\n", status,
                             rsp_http_reason(status), len, keep_alive ? "" : "Connection: close\r\n",
                             extra ? extra : "") < 0 ||
@@ -238,7 +274,7 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 static void conn_write_cb(struct bufferevent *bev, void *arg)
 {
     conn *c = arg;
-    if (c->closing && !c->lingering && evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
+    if (c->closing && !c->lingering && unsent(c) == 0) {
         /* Lingering close: stop sending, but keep reading (and discarding) for a moment, so a
          * client still sending the body we refused is not hit by a reset that destroys our
          * answer before it reads it. */
@@ -353,7 +389,7 @@ void rsp_http_server_stats_get(const rsp_http_server *s, rsp_http_server_stats *
         out->pending++;
     out->writing = 0;
     for (const conn *c = s->conns; c; c = c->next)
-        if (!c->lingering && evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
+        if (!c->lingering && unsent(c) > 0)
             out->writing++;
 }
 
@@ -371,7 +407,7 @@ void rsp_http_server_drain(rsp_http_server *s)
     while (c) {
         conn *n = c->next;
         if (!c->pending && !c->closing) {
-            if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+            if (unsent(c) == 0)
                 conn_free(c);
             else
                 c->closing = 1;

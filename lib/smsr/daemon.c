@@ -32,6 +32,7 @@ typedef struct dmn {
     struct event *tick;
     bool pumping;        /* inside pump(): an admin answer settled synchronously must not re-enter */
     bool stopping;       /* SIGTERM: nothing new is claimed (admin scripts failed by the stop included) */
+    bool settled_turn;   /* an operation settled on this worker in this loop turn (on_turn answers) */
     rsp_metric *settled, *latency; /* rsp_smsr_operations_total, rsp_smsr_operation_seconds; NULL: no /metrics */
 } dmn;
 
@@ -122,6 +123,7 @@ static void send_admin(dmn *d, const rsp_smsr_packet *p)
 static void on_settled(void *arg, const char *function, rsp_store_op_state outcome, int64_t seconds)
 {
     dmn *d = arg;
+    d->settled_turn = true;
     const char *v[2] = {function, outcome == RSP_STORE_OP_DONE ? "done" : "failed"};
     if (d->settled)
         rsp_metric_inc(d->settled, v, 1);
@@ -172,6 +174,27 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
         smsr_es3_poll(d->es3, now_ms() / 1000);
 }
 
+/* The end of every loop turn, before its group commit (rsp_svc_opts.on_turn): the work that used to
+ * wait for the next tick. An ES call submitted an operation: claim and send it now (the SMS leaves
+ * after the commit). An operation settled: answer the calls waiting for it (Prefer: wait) and move
+ * durable results to the outbox. The tick stays for expiry, retries and other workers' changes. */
+static void on_turn(void *arg, rsp_svc *svc, unsigned es_calls)
+{
+    (void)svc;
+    dmn *d = arg;
+    if (d->stopping)
+        return;
+    if (es_calls && d->esme)
+        pump(d);
+    if (d->settled_turn) {
+        d->settled_turn = false;
+        if (d->es)
+            rsp_smsr_es_poll(d->es);
+        if (d->es3)
+            smsr_es3_poll(d->es3, now_ms() / 1000);
+    }
+}
+
 /* /metrics (svc's registry): operations by state, read from the store at each scrape (so every
  * worker's scrape shows the whole fleet's queue), and this worker's SMS in / out. */
 static void collect(void *arg, rsp_metrics *m)
@@ -184,6 +207,14 @@ static void collect(void *arg, rsp_metrics *m)
         if (rsp_store_op_count(d->st, (rsp_store_op_state)st, &n) == RSP_OK)
             rsp_metric_set(ops, v, (double)n);
     }
+    rsp_store_batch_stats bs;
+    rsp_store_batch_stats_get(d->st, &bs);
+    rsp_metric *sc = rsp_metrics_find(m, "rsp_smsr_store_commits_total");
+    rsp_metric *su = rsp_metrics_find(m, "rsp_smsr_store_batch_units_total");
+    if (sc)
+        rsp_metric_set(sc, NULL, (double)bs.commits);
+    if (su)
+        rsp_metric_set(su, NULL, (double)bs.units);
     rsp_metric *in = rsp_metrics_find(m, "rsp_smsr_sms_in_total");
     rsp_metric *out = rsp_metrics_find(m, "rsp_smsr_sms_out_total");
     if (in)
@@ -219,6 +250,14 @@ static rsp_err metrics_register(dmn *d, rsp_metrics *m)
                                 "submit to settle (done or failed) of the operations this worker settled", fo, 2,
                                 secs, sizeof(secs) / sizeof(secs[0]), &d->latency);
     err = err ? err
+              : rsp_metrics_add(m, RSP_METRIC_COUNTER, "rsp_smsr_store_commits_total",
+                                "durable store commits made by this worker (a group commit counts once)", NULL, 0,
+                                NULL, 0, NULL);
+    err = err ? err
+              : rsp_metrics_add(m, RSP_METRIC_COUNTER, "rsp_smsr_store_batch_units_total",
+                                "store writes (units of work) that went into this worker's group commits", NULL, 0,
+                                NULL, 0, NULL);
+    err = err ? err
               : rsp_metrics_add(m, RSP_METRIC_COUNTER, "rsp_smsr_sms_in_total",
                                 "SMS received from the SMSC by this worker", NULL, 0, NULL, 0, NULL);
     err = err ? err
@@ -239,7 +278,10 @@ static void on_svc_stop(void *arg, rsp_svc *svc)
     (void)svc;
     dmn *d = arg;
     d->stopping = true;
-    RSP_LOGN(RSP_SS_SMSR, "stopping", "sms_in=%u sms_out=%u", d->sms_in, d->sms_out);
+    rsp_store_batch_stats bs;
+    rsp_store_batch_stats_get(d->st, &bs);
+    RSP_LOGN(RSP_SS_SMSR, "stopping", "sms_in=%u sms_out=%u store_commits=%llu batch_units=%llu", d->sms_in,
+             d->sms_out, (unsigned long long)bs.commits, (unsigned long long)bs.units);
     if (d->tick)
         event_del(d->tick);
     rsp_smsr_es_stop(d->es);
@@ -408,6 +450,8 @@ rsp_err rsp_smsr_daemon_run(const rsp_smsr_daemon_opts *o, rsp_diag *diag)
         so.hook_arg = &d;
         so.es_send = rsp_smsr_es_send; /* results durably through the outbox */
         so.es_send_ctx = d.es;
+        so.batch_store = d.st; /* group commit: one durable commit per loop turn */
+        so.on_turn = on_turn;
         if (err == RSP_OK)
             err = rsp_svc_new(&so, &d.svc, diag);
         if (err == RSP_OK)
@@ -431,9 +475,12 @@ rsp_err rsp_smsr_daemon_run(const rsp_smsr_daemon_opts *o, rsp_diag *diag)
         RSP_LOGN(RSP_SS_SMSR, "running", "worker=%s smsc=%s:%u msisdn=%s backend=%s es=%s", cfg.worker_id,
                  o->smsc_host, (unsigned)o->smsc_port, o->msisdn, rsp_store_backend(d.st),
                  o->listen ? o->listen : "off");
-        if (d.svc)
-            rsp_svc_run(d.svc);
-        else
+        rsp_err re = d.svc ? rsp_svc_run(d.svc) : RSP_OK;
+        if (re != RSP_OK) { /* a failed group commit: exit non-zero, a restart resumes from the store */
+            RSP_LOGE(RSP_SS_SMSR, "loop failed", "err=%s", rsp_err_name(re));
+            err = re;
+        }
+        if (!d.svc) /* without ES listeners: every write commits on its own (no group commit) */
             event_base_dispatch(d.base);
     }
     if (tick)

@@ -42,6 +42,8 @@ rsp_err rsp_store__sp_begin(rsp_store *s)
     if (!s->batch_tx) {
         RSP_STORE_TRY(s->ops->begin(s));
         s->batch_tx = true;
+        if (s->on_open)
+            s->on_open(s->on_open_arg);
     } else if (!s->ops->in_tx(s)) {
         /* never let a SAVEPOINT open a new transaction that would commit on its own */
         lost(s, RSP_ERR_DB);
@@ -166,4 +168,12 @@ void rsp_store_batch_stats_get(const rsp_store *s, rsp_store_batch_stats *out)
         return;
     }
     *out = s->bst;
+}
+
+void rsp_store_batch_hook(rsp_store *s, rsp_store_batch_fn fn, void *arg)
+{
+    if (!s)
+        return;
+    s->on_open = fn;
+    s->on_open_arg = arg;
 }

@@ -105,6 +105,8 @@ struct rsp_store {
     unsigned depth;    /* savepoints open */
     rsp_err batch_err; /* the batch's transaction was lost (an inner error rolled all of it back) */
     rsp_store_batch_stats bst;
+    rsp_store_batch_fn on_open; /* rsp_store_batch_hook */
+    void *on_open_arg;
 };
 
 /* Test hook, never called by production code: makes this handle claim with a deliberately broken

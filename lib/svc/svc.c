@@ -15,6 +15,7 @@
 
 #include <event2/event.h>
 
+#include "rsp/store.h"
 #include "svc_int.h"
 
 #define SVC_LOG(s, lvl, msg, kv, ...) rsp_log((s)->o.log_ss, lvl, msg, "name=%s " kv, (s)->name, __VA_ARGS__)
@@ -112,6 +113,7 @@ static void on_https(void *arg, rsp_http_req *req)
         return;
     }
     count_route(s, 0);
+    s->turn_calls++;
     if (rsp_es_endpoint_pending(s->ep) >= s->o.max_pending) {
         /* Admission control: a flood of deferred calls must not grow memory without bound. */
         const char *v[] = {"503"};
@@ -409,10 +411,66 @@ rsp_err rsp_svc_new(const rsp_svc_opts *o, rsp_svc **out, rsp_diag *d)
     return RSP_OK;
 }
 
+/* Group commit: the batch's first write ends the turn. libevent's EVLOOP_ONCE alone is no boundary:
+ * when callbacks are still ready after a pass (more than 32 deferred bufferevent callbacks, which
+ * every TLS connection uses, spill into the next pass) it polls again within the same call, and
+ * that poll would write what the turn queued before the commit. loopbreak ends the call right after
+ * this callback; callbacks made ready after it run in the next turn, after the commit. */
+static void turn_end(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    rsp_svc *s = arg;
+    event_base_loopbreak(s->base);
+}
+
+static void batch_opened(void *arg)
+{
+    rsp_svc *s = arg;
+    if (s->in_loop)
+        event_active(s->ev_turn_end, EV_TIMEOUT, 1);
+}
+
+static rsp_err run_turns(rsp_svc *s)
+{
+    rsp_store *st = s->o.batch_store;
+    if (st) {
+        if (!s->ev_turn_end && !(s->ev_turn_end = event_new(s->base, -1, 0, turn_end, s)))
+            return RSP_ERR_NOMEM;
+        rsp_store_batch_hook(st, batch_opened, s);
+    }
+    rsp_err e = RSP_OK;
+    while (!s->stopped && e == RSP_OK) {
+        if (st && (e = rsp_store_batch_begin(st)) != RSP_OK)
+            break;
+        s->turn_calls = 0;
+        s->in_loop = 1;
+        int r = event_base_loop(s->base, EVLOOP_ONCE);
+        s->in_loop = 0;
+        if (s->o.on_turn)
+            s->o.on_turn(s->o.hook_arg, s, s->turn_calls);
+        if (st && (e = rsp_store_batch_commit(st)) != RSP_OK) {
+            /* Fail-stop: the loop never polls again, so the answers, callbacks and PDUs this turn
+             * queued are dropped with the process; the store has none of the turn's writes. */
+            SVC_LOG(s, RSP_LOG_ERROR, "group commit failed: stopping at once", "err=%s", rsp_err_name(e));
+            break;
+        }
+        if (r < 0)
+            e = RSP_ERR_IO;
+        else if (r == 1 && !s->stopped)
+            e = RSP_ERR_STATE; /* nothing left to wait for: a caller freed what the loop served */
+    }
+    if (st)
+        rsp_store_batch_hook(st, NULL, NULL);
+    return e;
+}
+
 rsp_err rsp_svc_run(rsp_svc *s)
 {
     if (!s)
         return RSP_ERR_INVAL;
+    if (s->o.batch_store || s->o.on_turn)
+        return run_turns(s);
     while (!s->stopped) {
         int r = event_base_dispatch(s->base);
         if (r < 0)
@@ -436,8 +494,8 @@ void rsp_svc_free(rsp_svc *s)
         rsp_es_endpoint_free(s->ep);
     else if (s->ep)
         SVC_LOG(s, RSP_LOG_ERROR, "ES calls never finished", "pending=%zu", rsp_es_endpoint_pending(s->ep));
-    struct event *evs[] = {s->ev_term, s->ev_int, s->ev_hup, s->ev_stop};
-    for (size_t i = 0; i < 4; i++)
+    struct event *evs[] = {s->ev_term, s->ev_int, s->ev_hup, s->ev_stop, s->ev_turn_end};
+    for (size_t i = 0; i < 5; i++)
         if (evs[i])
             event_free(evs[i]);
     rsp_metrics_free(s->metrics);

@@ -29,6 +29,10 @@ struct rsp_svc {
     rsp_metric *m_routes, *m_es_status, *m_callbacks;
     rsp_svc_outbox *outbox; /* NULL, or the durable outbox (svc_outbox.c), owned */
     int dispatch_wait;      /* while an ES handler runs: its request asked Prefer: wait */
+    /* group commit (svc.c rsp_svc_run) */
+    struct event *ev_turn_end; /* activated by the batch's first write: ends the turn */
+    int in_loop;               /* inside event_base_loop */
+    unsigned turn_calls;       /* ES calls dispatched in this turn */
 };
 
 /* "host:port" or "[v6]:port" -> host (brackets removed) and port. */
