@@ -26,15 +26,6 @@ static bool visible(void *ctx, const rsp_store_profile *p)
            rsp_store_plma_check(v->e->st, p->mno_id, v->who, p->profile_type, RSP_STORE_FN_GET_EIS) == RSP_OK;
 }
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s);
-    char *d = malloc(n + 1);
-    if (d)
-        memcpy(d, s, n + 1);
-    return d;
-}
-
 static uint16_t op_code(const char *function)
 {
     static const struct {
@@ -85,10 +76,10 @@ static rsp_err trail_of(rsp_smsr *e, rsp_es_eis *eis, const char *eid)
             gmtime_r(&t, &tm);
             strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", &tm);
             uint8_t c[2] = {(uint8_t)(code >> 8), (uint8_t)code};
-            r->operation_date = dup_str(date);
-            r->requester_id = dup_str(op.requester);
-            r->iccid = dup_str(v[i].iccid);
-            r->eid = dup_str(eid);
+            r->operation_date = strdup(date);
+            r->requester_id = strdup(op.requester);
+            r->iccid = strdup(v[i].iccid);
+            r->eid = strdup(eid);
             err = !r->operation_date || !r->requester_id || !r->iccid || !r->eid ? RSP_ERR_NOMEM
                                                                                   : rsp_buf_set(&r->operation, c, 2);
             rsp_store_op_clear(&op);

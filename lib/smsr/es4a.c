@@ -28,15 +28,6 @@ static const named_bit notifs[] = {{"HandleProfileEnabledNotification", RSP_STOR
                                    {"HandleProfileDownloadedNotification", RSP_STORE_NOTIF_DOWNLOADED}};
 #define NBITS(t) (sizeof(t) / sizeof(t[0]))
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s);
-    char *d = malloc(n + 1);
-    if (d)
-        memcpy(d, s, n + 1);
-    return d;
-}
-
 /* A list of the names whose bits are set (owned by the response). */
 static rsp_err names_of(const named_bit *t, size_t nt, uint32_t bits, rsp_es_list *out)
 {
@@ -45,7 +36,7 @@ static rsp_err names_of(const named_bit *t, size_t nt, uint32_t bits, rsp_es_lis
         return RSP_ERR_NOMEM;
     out->v = v;
     for (size_t i = 0; i < nt; i++)
-        if ((bits & t[i].bit) && !(v[out->n++] = dup_str(t[i].name)))
+        if ((bits & t[i].bit) && !(v[out->n++] = strdup(t[i].name)))
             return RSP_ERR_NOMEM;
     return RSP_OK;
 }
@@ -73,9 +64,9 @@ static rsp_err get_plma(rsp_smsr *e, const char *who, rsp_es_call *call)
             return RSP_ERR_NOMEM;
         r->plma.v = pl;
         r->plma.n = 1;
-        pl->mno_id = dup_str(who);
-        pl->m2msp_id = dup_str(q->m2msp_id);
-        pl->profile_type = dup_str(q->profile_type);
+        pl->mno_id = strdup(who);
+        pl->m2msp_id = strdup(q->m2msp_id);
+        pl->profile_type = strdup(q->profile_type);
         if (!pl->mno_id || !pl->m2msp_id || !pl->profile_type)
             return RSP_ERR_NOMEM;
         if ((err = names_of(fns, NBITS(fns), bits, &pl->allowed_functions)) != RSP_OK)
@@ -142,8 +133,8 @@ static rsp_err get_onc(rsp_smsr *e, const char *who, rsp_es_call *call)
             return RSP_ERR_NOMEM;
         r->onc.v = o;
         r->onc.n = 1;
-        o->mno_id = dup_str(who);
-        o->profile_type = dup_str(q->profile_type);
+        o->mno_id = strdup(who);
+        o->profile_type = strdup(q->profile_type);
         if (!o->mno_id || !o->profile_type)
             return RSP_ERR_NOMEM;
         if ((err = names_of(notifs, NBITS(notifs), bits, &o->notifications)) != RSP_OK)
