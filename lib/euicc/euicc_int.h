@@ -182,7 +182,9 @@ void eu_ecasd_row_free(eu_ecasd_row *r);
 rsp_err eu_db_admin_put(eu_db *db, const char *eid, const char *host, uint16_t port, const char *uri);
 rsp_err eu_db_admin_get(eu_db *db, const char *eid, char host[256], uint16_t *port, char uri[256]);
 rsp_err eu_db_pkg_get(eu_db *db, const char *eid, uint32_t tar, rsp_buf *out);
-/* Begins / ends an explicit transaction around several saves (fleet_add of many cards). */
+/* Begins / ends an explicit transaction around several saves (fleet_add of many cards, the fleet
+ * daemon's group of one loop turn). Nested calls are savepoints: a save that fails inside a group
+ * rolls back only itself. */
 rsp_err eu_db_begin(eu_db *db);
 rsp_err eu_db_commit(eu_db *db);
 

@@ -1,6 +1,7 @@
 /* Card model: fleet life cycle (create, add, open, look-ups), the NVM across a reopen, the ECASD's
  * GET DATA of the EID, and manufacturing refusals. */
 #include "test_euicc_fixture.h"
+#include "euicc/euicc_int.h"
 
 static void tmpdir(char out[256])
 {
@@ -104,10 +105,69 @@ static void test_lookup_and_reopen(void **state)
     assert_int_equal(rsp_euicc_fleet_open(dir, NULL, &f2), RSP_ERR_NOT_FOUND);
 }
 
+typedef struct dues {
+    int64_t a, b;
+} dues;
+
+static rsp_err scan_due(void *ctx, const char *eid, const char *msisdn, int64_t due)
+{
+    (void)msisdn;
+    dues *d = ctx;
+    if (!strcmp(eid, "A"))
+        d->a = due;
+    if (!strcmp(eid, "B"))
+        d->b = due;
+    return RSP_OK;
+}
+
+/* Group commit (fleet_group.c): in a group, a command that fails rolls back only itself (savepoint),
+ * never the commands of other cards already done in the group; the group commits them all at once. */
+static void test_nvm_group_savepoints(void **state)
+{
+    (void)state;
+    char dir[256];
+    tmpdir(dir);
+    eu_db *db = NULL;
+    assert_int_equal(eu_db_open(dir, true, &db, NULL), RSP_OK);
+    eu_state st;
+    memset(&st, 0, sizeof(st));
+    assert_int_equal(eu_db_save(db, "A", "1", 1, &st, 0, NULL, 0, true), RSP_OK);
+    assert_int_equal(eu_db_save(db, "B", "2", 2, &st, 0, NULL, 0, true), RSP_OK);
+
+    assert_int_equal(eu_db_begin(db), RSP_OK);
+    assert_int_equal(eu_db_save(db, "A", "1", 5, &st, 0, NULL, 0, false), RSP_OK);
+    /* B's command fails inside the group (its row exists: the insert breaks the key). */
+    assert_int_equal(eu_db_save(db, "B", "2", 99, &st, 0, NULL, 0, true), RSP_ERR_EXISTS);
+    assert_int_equal(eu_db_save(db, "B", "2", 7, &st, 0, NULL, 0, false), RSP_OK);
+    assert_int_equal(eu_db_commit(db), RSP_OK);
+    eu_db_close(db);
+
+    dues d = {0, 0};
+    assert_int_equal(eu_db_open(dir, false, &db, NULL), RSP_OK);
+    assert_int_equal(eu_db_scan(db, scan_due, &d), RSP_OK);
+    assert_int_equal(d.a, 5);
+    assert_int_equal(d.b, 7);
+
+    /* A nested group inside the group, as rsp eum make's batches around fleet_add: still one commit. */
+    assert_int_equal(eu_db_begin(db), RSP_OK);
+    assert_int_equal(eu_db_begin(db), RSP_OK);
+    assert_int_equal(eu_db_save(db, "A", "1", 11, &st, 0, NULL, 0, false), RSP_OK);
+    assert_int_equal(eu_db_commit(db), RSP_OK);
+    assert_int_equal(eu_db_save(db, "B", "2", 12, &st, 0, NULL, 0, true), RSP_ERR_EXISTS);
+    assert_int_equal(eu_db_commit(db), RSP_OK);
+    d.a = d.b = 0;
+    assert_int_equal(eu_db_scan(db, scan_due, &d), RSP_OK);
+    assert_int_equal(d.a, 11);
+    assert_int_equal(d.b, 7);
+    eu_db_close(db);
+    rmdir_all(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_get_eid),
+        cmocka_unit_test(test_nvm_group_savepoints),
         cmocka_unit_test(test_lookup_and_reopen),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,6 +5,7 @@
  *   packet secured with the card's SCP80 keys (from keys-out) carrying E1 {4C EID, 4D type, 4E seq};
  * - an SMS-PP (SCP80, built with the host codec) to a card's MSISDN reaches that card and its PoR
  *   comes back, opened and checked with the keys of keys-out (GET DATA 5A on the ECASD -> the EID);
+ *   40 at once to 40 cards all come back, committed in NVM groups (status nvm_groups < nvm_grouped);
  * - a trigger opens an SCP81 admin session (PSK-TLS 1.2, the card's PSK): first POST without body,
  *   a GET DATA FF21 script, its response with X-Admin-Script-Status ok, then 204; a session the
  *   server breaks off is resumed (X-Admin-Resume) as the trigger's retry policy allows; 98 sessions
@@ -554,6 +555,43 @@ static void test_sms_por(void **state)
     assert_non_null(strstr(ans, "\"sms_to_card\":2"));
 }
 
+/* 40 SMS-PP to 40 cards at once: every PoR verifies (status 00, the card's EID), and the daemon
+ * committed them in groups (one NVM transaction per loop turn, fleet_group.c), answers only after. */
+static void test_burst_grouped(void **state)
+{
+    (void)state;
+    static const uint8_t script[] = {0x80, 0xCA, 0x00, 0x5A, 0x00};
+    enum { FIRST = 10, N = 40 };
+    rsp_scp80_hdr h[N];
+    size_t from = E.ngot;
+    for (int i = 0; i < N; i++)
+        send_packet(FIRST + i, 0x000002, ++E.card[FIRST + i].cntr, script, sizeof(script), &h[i]);
+    for (int i = 0; i < N; i++) {
+        rsp_scp80_por por;
+        uint8_t work[300];
+        assert_true(wait_por(FIRST + i, from, &h[i], 10000, &por, work));
+        assert_int_equal(por.status, 0);
+        assert_true(por.cc_valid);
+        uint8_t eid[16];
+        assert_int_equal(rsp_eid_to_bytes(E.card[FIRST + i].eid, eid), RSP_OK);
+        assert_int_equal(por.data_len, 3 + 18);
+        assert_memory_equal(por.data + 5, eid, 16);
+    }
+    char ans[RSP_FLEET_CTL_ANSWER_MAX];
+    assert_int_equal(ctl("status", ans, sizeof(ans)), RSP_OK);
+    const char *g = strstr(ans, "\"nvm_groups\":"), *gd = strstr(ans, "\"nvm_grouped\":"),
+               *gf = strstr(ans, "\"nvm_group_failed\":");
+    assert_non_null(g);
+    assert_non_null(gd);
+    assert_non_null(gf);
+    long groups = strtol(g + 13, NULL, 10), grouped = strtol(gd + 14, NULL, 10);
+    assert_int_equal(strtol(gf + 19, NULL, 10), 0);
+    /* every card's first notification and these PoRs went through groups, several per group */
+    assert_true(grouped >= NCARDS + N);
+    assert_true(groups >= 1);
+    assert_true(groups < grouped);
+}
+
 static void test_admin_session(void **state)
 {
     (void)state;
@@ -784,6 +822,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_first_notifications),
         cmocka_unit_test(test_sms_por),
+        cmocka_unit_test(test_burst_grouped),
         cmocka_unit_test(test_admin_session),
         cmocka_unit_test(test_admin_resume),
         cmocka_unit_test(test_many_sessions),

@@ -555,6 +555,70 @@ static void test_throttled_backoff(void **state)
     assert_int_equal(b.status, RSP_SMPP_RTHROTTLED);
 }
 
+/* hold_deliver_resp (the card fleet's group commit): no deliver_sm_resp leaves before the release, so
+ * the SMSC's receipts wait for it; a release with a failure status makes them UNDELIV; resps held when
+ * the link drops are forgotten (the SMSC counts those messages undelivered). */
+static void test_hold_deliver_resp(void **state)
+{
+    world *w = *state;
+    w->smsr = esme(w, "smsr1", "secret", "", &w->psmsr, 0, 0);
+    rsp_smpp_esme_opts o = {0};
+    o.host = "127.0.0.1";
+    o.port = rsp_smpp_smsc_port(w->smsc);
+    o.system_id = "dev1";
+    o.password = "devpw";
+    o.address_range = "447700900001";
+    o.reconnect_min_ms = 50;
+    o.on_deliver = on_deliver;
+    o.on_state = on_state;
+    o.arg = &w->pdev;
+    o.hold_deliver_resp = 1;
+    assert_int_equal(rsp_smpp_esme_new(w->base, &o, &w->dev), RSP_OK);
+    assert_true(run_until(w->base, &w->psmsr.bound_events, 1, 5));
+    assert_true(run_until(w->base, &w->pdev.bound_events, 1, 5));
+
+    rsp_smpp_pdu sm;
+    subres r[5];
+    memset(r, 0, sizeof(r));
+    for (int k = 0; k < 3; k++) {
+        sample_sm(&sm, "smsr1", "447700900001");
+        assert_int_equal(rsp_smpp_esme_submit(w->smsr, &sm, on_submit, &r[k]), RSP_OK);
+    }
+    assert_true(run_until(w->base, &w->pdev.delivered, 3, 5));
+    run_until(w->base, NULL, 0, 0.3);
+    assert_int_equal(w->psmsr.receipts, 0); /* nothing acknowledged yet */
+    assert_int_equal(rsp_smpp_esme_held(w->dev), 3);
+    assert_int_equal(rsp_smpp_esme_release(w->dev, 0), 3);
+    assert_int_equal(rsp_smpp_esme_held(w->dev), 0);
+    assert_true(run_until(w->base, &w->psmsr.receipts, 3, 5));
+    assert_string_equal(w->psmsr.last_receipt.receipted_message_id, r[2].id);
+    assert_int_equal(w->psmsr.last_receipt.message_state, RSP_SMPP_STATE_DELIVERED);
+    assert_int_equal(rsp_smpp_esme_release(w->dev, 0), 0);
+
+    /* Not made durable: the held resp goes out as ESME_RSYSERR, the sender's receipt says UNDELIV. */
+    sample_sm(&sm, "smsr1", "447700900001");
+    assert_int_equal(rsp_smpp_esme_submit(w->smsr, &sm, on_submit, &r[3]), RSP_OK);
+    assert_true(run_until(w->base, &w->pdev.delivered, 4, 5));
+    assert_int_equal(rsp_smpp_esme_release(w->dev, RSP_SMPP_RSYSERR), 1);
+    assert_true(run_until(w->base, &w->psmsr.receipts, 4, 5));
+    assert_string_equal(w->psmsr.last_receipt.receipted_message_id, r[3].id);
+    assert_int_equal(w->psmsr.last_receipt.message_state, RSP_SMPP_STATE_UNDELIVERABLE);
+
+    /* Held when the link drops: forgotten, never sent on the next session. */
+    sample_sm(&sm, "smsr1", "447700900001");
+    assert_int_equal(rsp_smpp_esme_submit(w->smsr, &sm, on_submit, &r[4]), RSP_OK);
+    assert_true(run_until(w->base, &w->pdev.delivered, 5, 5));
+    assert_int_equal(rsp_smpp_esme_held(w->dev), 1);
+    assert_int_equal(rsp_smpp_smsc_drop(w->smsc, "dev1"), 1);
+    assert_true(run_until(w->base, &w->pdev.unbound_events, 1, 5));
+    assert_int_equal(rsp_smpp_esme_held(w->dev), 0);
+    assert_true(run_until(w->base, &w->psmsr.receipts, 5, 5));
+    assert_string_equal(w->psmsr.last_receipt.receipted_message_id, r[4].id);
+    assert_int_equal(w->psmsr.last_receipt.message_state, RSP_SMPP_STATE_UNDELIVERABLE);
+    assert_true(run_until(w->base, &w->pdev.bound_events, 2, 5));
+    assert_int_equal(rsp_smpp_esme_release(w->dev, 0), 0);
+}
+
 int main(void)
 {
     if (getenv("TDEBUG"))
@@ -571,6 +635,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_drop_resends_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_submit_timeout_retry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_throttled_backoff, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hold_deliver_resp, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
