@@ -56,6 +56,8 @@ typedef enum rsp_smsr_fn {
     RSP_SMSR_FN_SET_FALLBACK,
     RSP_SMSR_FN_AUDIT,
     RSP_SMSR_FN_SET_EMERGENCY, /* ES4.SetEmergencyProfileAttribute: STORE DATA 3A06 (smsr_emergency.h) */
+    RSP_SMSR_FN_CREATE_ISDP,   /* ES3.CreateISDP: INSTALL [for install] of the ISD-P (es3_dl.c) */
+    RSP_SMSR_FN_SEND_DATA,     /* ES3.SendData: the SM-DP's bytes to its ISD-P (es3_dl.c) */
     RSP_SMSR_FN__COUNT
 } rsp_smsr_fn;
 

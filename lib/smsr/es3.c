@@ -2,14 +2,11 @@
  * ProfileDownloadCompleted, DeleteISDP, EnableProfile and GetEIS. The caller is an SM-DP by its client certificate
  * CN (listed in --smdp-ids); it acts only on ISD-Ps it created (the profile's smdp_id).
  *
- * CreateISDP and SendData go to the card as one SCP80 script each over the engine's ES5 SMS
- * transport, outside the operation table: their answer is the R-APDU data, which the SM-DP needs
- * at once (ES8), and a lost one is the SM-DP's to retry (its download procedure cleans up). The
- * ISD-P record (owner, AID, state IN_CREATION) is committed before the INSTALL leaves. SendData
- * carries ES8 key establishment (INSTALL [for personalization] naming the ISD-P, then the SM-DP's
- * STORE DATA, in one script, as the card model expects); SCP03t bodies (84/85/86) go as admin scripts
- * to the ISD-P through the card's SCP81 session (es5_https.c), answered with the card's answer.
- * DeleteISDP and EnableProfile are engine operations (ES4's rows, requester = the SM-DP). */
+ * CreateISDP and SendData are durable engine operations (es3_dl.c); DeleteISDP and EnableProfile are
+ * engine operations with ES4's rows (requester = the SM-DP). A call waits here for its op to settle
+ * (smsr_es3_poll), with a durable reply when it named a ReplyTo. UpdateConnectivityParameters
+ * (es3_relay.c) still goes to the card from memory (smsr_es3_send_isdp): its bytes are sent once and
+ * answered on the PoR / admin answer, 8.7 / 3.7 when the SM-SR stops first. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,24 +20,24 @@
 #include "rsp/scp80.h"
 #include "rsp/sms.h"
 #include "es3_relay.h"
+#include "smsr_dl.h"
 #include "smsr_outbox.h"
 
-/* ES3_SCP03T_MAX: an SCP03t body (84 init, 85 auth + first 86, or one 86 segment of 1,024 plaintext
- * bytes: about 1,100 bytes on the wire) goes whole in one admin script; 4 KiB leaves room and keeps
- * a caller from parking large bodies in memory. */
-enum { ES3_WAIT_S = 60, ES3_NH = 6, ES3_SCP03T_MAX = 4096 };
+enum { ES3_WAIT_S = 60, ES3_NH = 6 };
 
-typedef enum { P_CREATE, P_SEND, P_DELETE, P_HTTPS } pend_kind;
+/* P_SEND / P_HTTPS: UpdateConnectivityParameters' bytes in flight; P_DELETE: a call waiting for an
+ * engine op (P_DL: a download op, answered with its data) */
+typedef enum { P_SEND, P_DELETE, P_HTTPS, P_DL } pend_kind;
 
 typedef struct pend {
     pend_kind kind;
     char eid[33];
     char iccid[21];
-    uint64_t cntr;     /* P_CREATE / P_SEND: the packet's counter; P_HTTPS: the admin script's tag */
-    int64_t op_id;     /* P_DELETE */
+    uint64_t cntr;     /* P_SEND: the packet's counter; P_HTTPS: the admin script's tag */
+    int64_t op_id;     /* P_DELETE, P_DL */
     int64_t deadline;
     rsp_es_call *call;
-    int64_t reply_id;  /* P_DELETE: 0, or the durable pending reply that carries the result */
+    int64_t reply_id;  /* P_DELETE, P_DL: 0, or the durable pending reply that carries the result */
 } pend;
 
 struct smsr_es3 {
@@ -55,6 +52,7 @@ struct smsr_es3 {
     smsr_https *https;   /* ES5 over HTTPS (SCP03t bodies), or NULL */
     uint64_t tags;
     rsp_smsr_es *es;     /* borrowed, found at merge: strict ReplyTo, durable results, muting; or NULL */
+    bool kicking;        /* inside smsr_dl_kick (an admin answer settled synchronously re-enters) */
 };
 
 /* The calling SM-DP's CN into who, or a rejection (false). */
@@ -108,109 +106,6 @@ static rsp_err send_script(smsr_es3 *x, rsp_es_call *call, pend_kind kind, const
     }
     rsp_smsr_packet_clear(&pkt);
     return err;
-}
-
-/* The lowest free ISD-P TAR of the card (000010 up), from the ISD-Ps the store knows. */
-static rsp_err free_aid(rsp_smsr *e, const char *eid, rsp_aid *aid)
-{
-    rsp_store_profile *all = NULL;
-    size_t n = 0;
-    rsp_err err = rsp_store_profile_list(e->st, eid, &all, &n);
-    for (uint32_t tar = 0x10; err == RSP_OK && tar <= 0xFFFF; tar++) {
-        char hex[33];
-        if ((err = rsp_aid_isdp(tar, aid)) != RSP_OK)
-            break;
-        rsp_aid_format(aid, hex);
-        size_t i = 0;
-        while (i < n && strcmp(all[i].isdp_aid, hex) != 0)
-            i++;
-        if (i == n) {
-            free(all);
-            return RSP_OK;
-        }
-    }
-    free(all);
-    return err == RSP_OK ? RSP_ERR_RANGE : err;
-}
-
-static rsp_err on_create(void *hctx, rsp_es_call *call)
-{
-    smsr_es3 *x = hctx;
-    const rsp_es_msg *m = rsp_es_call_msg(call);
-    const rsp_es_download_req *q = m ? m->body : NULL;
-    char who[RSP_STORE_ID_LEN];
-    if (!smdp_of(x, call, who))
-        return RSP_OK;
-    if (!q || !q->eid || !q->iccid || strlen(q->eid) != 32 || strlen(q->iccid) > 20 || q->required_memory < 0 ||
-        q->required_memory > 0x7FFFFFFF)
-        return rsp_es_call_reject(call, "1.1", "2.2", NULL, "EID, ICCID and RequiredMemory are needed");
-    rsp_store_eis eis;
-    rsp_store_profile p;
-    memset(&p, 0, sizeof(p));
-    memset(&eis, 0, sizeof(eis));
-    rsp_err known = rsp_store_eis_get(x->e->st, q->eid, &eis);
-    rsp_store_eis_clear(&eis);
-    if (known != RSP_OK)
-        return rsp_es_call_reject(call, "8.1.1", "3.9", NULL, "unknown EID");
-    if (rsp_store_profile_get(x->e->st, q->iccid, &p) == RSP_OK)
-        return rsp_es_call_reject(call, "8.2.1", "3.3", NULL, "ICCID already in use");
-    rsp_aid aid;
-    rsp_err err = free_aid(x->e, q->eid, &aid);
-    if (err != RSP_OK)
-        return err;
-    memset(&p, 0, sizeof(p));
-    snprintf(p.iccid, sizeof(p.iccid), "%s", q->iccid);
-    snprintf(p.eid, sizeof(p.eid), "%s", q->eid);
-    rsp_aid_format(&aid, p.isdp_aid);
-    snprintf(p.mno_id, sizeof(p.mno_id), "%s", q->mno_id ? q->mno_id : "");
-    snprintf(p.smdp_id, sizeof(p.smdp_id), "%s", who);
-    p.state = RSP_STORE_PROFILE_IN_CREATION;
-    p.allocated_memory = q->required_memory;
-    if ((err = rsp_store_profile_put(x->e->st, &p)) != RSP_OK) /* the owner is durable first */
-        return err;
-    /* INSTALL [for install and make selectable] 80E60C00: load file, module, instance AIDs,
-     * privileges 80C000, parameters C9{81 02 0370} EF{83 04 quota}, no token (SGP02.md ES5) */
-    uint8_t inst[5 + 3 * 17 + 4 + 15 + 1] = {0x80, 0xE6, 0x0C, 0x00, 0};
-    size_t n = 5;
-    const rsp_aid *aids[3] = {&RSP_AID_ISDP_LOADFILE, &RSP_AID_ISDP_MODULE, &aid};
-    for (int a = 0; a < 3; a++) {
-        inst[n++] = aids[a]->len;
-        memcpy(inst + n, aids[a]->b, aids[a]->len);
-        n += aids[a]->len;
-    }
-    uint32_t mem = q->required_memory ? (uint32_t)q->required_memory : 65536;
-    const uint8_t tail[20] = {0x03, 0x80, 0xC0, 0x00, 0x0E, 0xC9, 0x04, 0x81, 0x02, 0x03, 0x70, 0xEF, 0x06, 0x83,
-                              0x04, (uint8_t)(mem >> 24), (uint8_t)(mem >> 16), (uint8_t)(mem >> 8), (uint8_t)mem,
-                              0x00};
-    memcpy(inst + n, tail, sizeof(tail));
-    n += sizeof(tail);
-    inst[4] = (uint8_t)(n - 5);
-    rsp_bytes one = rsp_bytes_of(inst, n);
-    RSP_LOGI(RSP_SS_SMSR, "ES3.CreateISDP", "eid=%s iccid=%s aid=%s smdp=%s", p.eid, p.iccid, p.isdp_aid, who);
-    if ((err = send_script(x, call, P_CREATE, q->eid, q->iccid, &one, 1)) != RSP_OK) {
-        rsp_store_profile_delete(x->e->st, q->iccid);
-        return rsp_es_call_reject(call, "8.1.1", "5.1", NULL, "the card cannot be reached (no keys or no MSISDN)");
-    }
-    return RSP_OK;
-}
-
-/* The profile of eid whose ISD-P is aid (hex), created by who. */
-static bool owned_isdp(smsr_es3 *x, const char *eid, const rsp_buf *aid, const char *who, rsp_store_profile *out)
-{
-    char hex[33];
-    if (aid->len < 5 || aid->len > 16 || rsp_hex_encode_upper(aid->data, aid->len, hex, sizeof(hex)) != RSP_OK)
-        return false;
-    rsp_store_profile *all = NULL;
-    size_t n = 0;
-    bool found = false;
-    if (rsp_store_profile_list(x->e->st, eid, &all, &n) == RSP_OK)
-        for (size_t i = 0; i < n && !found; i++)
-            if (strcmp(all[i].isdp_aid, hex) == 0 && strcmp(all[i].smdp_id, who) == 0) {
-                *out = all[i];
-                found = true;
-            }
-    free(all);
-    return found;
 }
 
 /* The card's answer to an SCP03t body, from the admin session (es5_https.c). */
@@ -275,24 +170,6 @@ void smsr_es3_set_https(smsr_es3 *x, smsr_https *h)
 {
     if (x)
         x->https = h;
-}
-
-static rsp_err on_send(void *hctx, rsp_es_call *call)
-{
-    smsr_es3 *x = hctx;
-    const rsp_es_msg *m = rsp_es_call_msg(call);
-    const rsp_es_send_data_req *q = m ? m->body : NULL;
-    char who[RSP_STORE_ID_LEN];
-    if (!smdp_of(x, call, who))
-        return RSP_OK;
-    bool scp03t = q && q->data.len && (q->data.data[0] == 0x84 || q->data.data[0] == 0x85 || q->data.data[0] == 0x86);
-    if (!q || !q->eid || (scp03t ? q->data.len > ES3_SCP03T_MAX : (q->data.len < 5 || q->data.len > 255 + 5)))
-        return rsp_es_call_reject(call, "1.1", "2.2", NULL,
-                                  "EID, SD-AID and Data (one C-APDU, or an SCP03t body of at most 4096 bytes) are needed");
-    rsp_store_profile p;
-    if (!owned_isdp(x, q->eid, &q->sd_aid, who, &p))
-        return rsp_es_call_reject(call, "8.3", "1.2", NULL, "no ISD-P of this SM-DP with that AID");
-    return smsr_es3_send_isdp(x, call, &p, &q->sd_aid, rsp_bytes_of(q->data.data, q->data.len), scp03t);
 }
 
 rsp_err smsr_es3_send_isdp(smsr_es3 *x, rsp_es_call *call, const rsp_store_profile *p, const rsp_buf *aid,
@@ -436,41 +313,19 @@ static rsp_err on_get_eis(void *hctx, rsp_es_call *call)
     return err != RSP_OK ? err : rsp_es_call_complete(call);
 }
 
-/* Settles a CreateISDP or SendData with the card's answer (r NULL: none came in time). */
+/* Settles UpdateConnectivityParameters' bytes with the card's answer (r NULL: none came in time). */
 static void settle(smsr_es3 *x, const pend *p, const rsp_rapdu_resp *r, const char *why)
 {
+    (void)x;
     uint16_t sw = r && r->n ? r->rsps[r->n - 1].sw : 0;
-    bool ok = r && r->n == (p->kind == P_CREATE ? 1u : 2u);
+    bool ok = r && r->n == 2u;
     for (size_t i = 0; ok && i < r->n; i++)
         ok = r->rsps[i].sw == 0x9000 || (r->rsps[i].sw & 0xFF00) == 0x6100;
     char msg[96];
     if (why)
         snprintf(msg, sizeof(msg), "%s", why);
     else
-        snprintf(msg, sizeof(msg), "refused by the eUICC: command %zu of %u: SW %04X", r ? r->n : 0,
-                 p->kind == P_CREATE ? 1u : 2u, (unsigned)sw);
-    if (p->kind == P_CREATE) {
-        rsp_store_profile pr;
-        if (rsp_store_profile_get(x->e->st, p->iccid, &pr) == RSP_OK) {
-            if (ok) {
-                pr.state = RSP_STORE_PROFILE_CREATED;
-                ok = rsp_store_profile_put(x->e->st, &pr) == RSP_OK;
-            } else if (r) { /* refused: nothing was created */
-                rsp_store_profile_delete(x->e->st, p->iccid);
-            } /* no answer: the record stays IN_CREATION, the SM-DP's DeleteISDP clears it */
-        }
-        if (!ok) {
-            rsp_es_call_reject(p->call, "8.4", "4.2", NULL, msg);
-            return;
-        }
-        rsp_es_data_resp *d = rsp_es_call_response(p->call);
-        uint8_t aid[16];
-        size_t al = strlen(pr.isdp_aid) / 2;
-        if (d && al <= 16 && rsp_hex_decode_fixed(pr.isdp_aid, aid, al, NULL) == RSP_OK)
-            rsp_buf_set(&d->isd_p_aid, aid, al);
-        rsp_es_call_complete(p->call);
-        return;
-    }
+        snprintf(msg, sizeof(msg), "refused by the eUICC: command %zu of 2: SW %04X", r ? r->n : 0, (unsigned)sw);
     if (!ok) {
         rsp_es_call_reject(p->call, "8.4", "4.2", NULL, msg);
         return;
@@ -508,7 +363,7 @@ rsp_err smsr_es3_on_por(smsr_es3 *x, const char *eid, const uint8_t *ud, size_t 
         for (int i = 0; i < 5; i++)
             cntr = cntr << 8 | por.cntr[i];
         size_t i = 0;
-        while (i < x->n && !((x->p[i].kind == P_CREATE || x->p[i].kind == P_SEND) && x->p[i].cntr == cntr &&
+        while (i < x->n && !(x->p[i].kind == P_SEND && x->p[i].cntr == cntr &&
                              strcmp(x->p[i].eid, eid) == 0))
             i++;
         if (i == x->n) {
@@ -536,12 +391,17 @@ void smsr_es3_poll(smsr_es3 *x, int64_t now)
         pend p = x->p[i];
         rsp_smsr_result r;
         bool done = false;
-        if (p.kind == P_DELETE) {
+        if (p.kind == P_DELETE || p.kind == P_DL) {
             if (rsp_smsr_result_get(x->e, p.op_id, &r) == RSP_OK && r.status[0]) {
                 done = true;
-                smsr_es_reply_answer(x->es, p.call, p.reply_id, &r);
+                x->p[i] = x->p[--x->n]; /* first: the answer may re-enter (a kick settling another op) */
+                if (p.kind == P_DL)
+                    smsr_dl_answer(x, p.call, p.reply_id, p.op_id, &r);
+                else
+                    smsr_es_reply_answer(x->es, p.call, p.reply_id, &r);
+                continue;
             }
-        } else if (p.kind != P_HTTPS && now > p.deadline) {
+        } else if (p.kind == P_SEND && now > p.deadline) {
             done = true;
             settle(x, &p, NULL, "no PoR from the eUICC in time");
         }
@@ -550,6 +410,101 @@ void smsr_es3_poll(smsr_es3 *x, int64_t now)
         else
             i++;
     }
+}
+
+static rsp_err on_create(void *hctx, rsp_es_call *call)
+{
+    return smsr_dl_on_create(hctx, call);
+}
+
+static rsp_err on_send(void *hctx, rsp_es_call *call)
+{
+    return smsr_dl_on_send(hctx, call);
+}
+
+bool smsr_es3_caller(smsr_es3 *x, rsp_es_call *call, char who[RSP_STORE_ID_LEN])
+{
+    return smdp_of(x, call, who);
+}
+
+rsp_smsr *smsr_es3_engine(smsr_es3 *x)
+{
+    return x->e;
+}
+
+void smsr_es3_answer(smsr_es3 *x, rsp_es_call *call, int64_t reply_id, const rsp_smsr_result *r)
+{
+    smsr_es_reply_answer(x->es, call, reply_id, r);
+}
+
+rsp_err smsr_es3_wait_dl(smsr_es3 *x, rsp_es_call *call, const rsp_smsr_request *rq, int64_t op_id)
+{
+    rsp_smsr_result r;
+    rsp_err err = rsp_smsr_result_get(x->e, op_id, &r);
+    if (err != RSP_OK)
+        return err;
+    if (r.status[0]) { /* settled already: a refusal recorded now, or a replay */
+        smsr_dl_answer(x, call, 0, op_id, &r);
+        return RSP_OK;
+    }
+    pend p = {P_DL, "", "", 0, op_id, 0, call, 0};
+    if ((err = smsr_es_reply_begin(x->es, call, rq, op_id, false, &p.reply_id)) != RSP_OK)
+        return err;
+    return pend_add(x, &p);
+}
+
+/* An engine command for the card's admin session, sent by the kick: its answer settles the op as
+ * the daemon's do (rsp_smsr_on_admin: lost = no usable answer, sent again). */
+typedef struct kick_op {
+    smsr_es3 *x;
+    char eid[33];
+    int64_t op_id, gen;
+} kick_op;
+
+static void kick_admin_done(void *arg, uint64_t tag, rsp_err err, rsp_scp81_status st, const uint8_t *body,
+                            size_t len, const char *why)
+{
+    (void)tag;
+    (void)why;
+    kick_op *k = arg;
+    smsr_es3 *x = k->x;
+    int64_t now = (int64_t)time(NULL);
+    if (err != RSP_ERR_STATE) { /* stopping: the lease lapses, a restart resends */
+        bool lost = err != RSP_OK || (st != RSP_SCP81_STATUS_OK && st != RSP_SCP81_STATUS_NONE);
+        rsp_smsr_on_admin(x->e, k->eid, k->op_id, k->gen, body, len, lost, now, NULL);
+    }
+    free(k);
+    if (err != RSP_ERR_STATE) {
+        smsr_es3_poll(x, now);
+        smsr_dl_kick(x);
+    }
+}
+
+void smsr_dl_kick(smsr_es3 *x)
+{
+    if (!x || x->kicking)
+        return; /* the outer kick's loop sends what this one would */
+    x->kicking = true;
+    int64_t now = (int64_t)time(NULL);
+    for (int i = 0; i < 64; i++) {
+        rsp_smsr_packet pkt;
+        if (rsp_smsr_next(x->e, now, &pkt) != RSP_OK)
+            break;
+        kick_op *k = pkt.https ? calloc(1, sizeof(*k)) : NULL;
+        if (pkt.https && k && x->https) {
+            *k = (kick_op){x, "", pkt.op_id, pkt.generation};
+            snprintf(k->eid, sizeof(k->eid), "%s", pkt.eid);
+            if (smsr_https_queue(x->https, pkt.eid, NULL, 0, pkt.script.data, pkt.script.len, kick_admin_done, k,
+                                 (uint64_t)pkt.op_id) != RSP_OK)
+                free(k); /* the lease lapses and the op is sent again */
+        } else if (pkt.https) {
+            free(k);
+        } else {
+            x->send(x->arg, &pkt);
+        }
+        rsp_smsr_packet_clear(&pkt);
+    }
+    x->kicking = false;
 }
 
 rsp_err smsr_es3_new(rsp_smsr *e, const char *smdp_ids, smsr_send_fn send, void *arg, smsr_es3 **out)
@@ -563,6 +518,7 @@ rsp_err smsr_es3_new(rsp_smsr *e, const char *smdp_ids, smsr_send_fn send, void 
     x->send = send;
     x->arg = arg;
     snprintf(x->smdp, sizeof(x->smdp), "%s", smdp_ids ? smdp_ids : "");
+    e->es3 = x;
     x->h[0] = (rsp_es_handler){RSP_ES3, "CreateISDP", false, on_create, x};
     x->h[1] = (rsp_es_handler){RSP_ES3, "SendData", false, on_send, x};
     x->h[2] = (rsp_es_handler){RSP_ES3, "ProfileDownloadCompleted", false, on_completed, x};
@@ -594,7 +550,7 @@ rsp_err smsr_es3_merge(smsr_es3 *x, const rsp_es_handler **h, size_t *n)
 void smsr_es3_stop(smsr_es3 *x)
 {
     for (size_t i = 0; x && i < x->n; i++)
-        if (x->p[i].kind == P_DELETE) /* the op goes on; a durable reply still carries its result */
+        if (x->p[i].kind == P_DELETE || x->p[i].kind == P_DL) /* the op goes on; a durable reply carries its result */
             smsr_es_reply_answer(x->es, x->p[i].call, x->p[i].reply_id, NULL);
         else
             rsp_es_call_reject(x->p[i].call, "8.7", "3.7", NULL, "SM-SR stopping");
@@ -607,6 +563,8 @@ void smsr_es3_free(smsr_es3 *x)
     if (!x)
         return;
     x->es = NULL; /* may be freed already (the daemon frees it first): answer any leftover plainly */
+    if (x->e->es3 == x)
+        x->e->es3 = NULL;
     smsr_es3_stop(x);
     free(x->p);
     free(x->all);

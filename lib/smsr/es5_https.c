@@ -19,7 +19,7 @@
 #include "rsp/ids.h"
 #include "rsp/log.h"
 #include "rsp/tls.h"
-#include "smsr_int.h"
+#include "smsr_dl.h"
 
 typedef struct job {
     uint64_t tag;           /* the caller's, handed back to done */
@@ -440,6 +440,7 @@ rsp_err smsr_https_new(struct event_base *base, rsp_smsr *e, const smsr_https_op
         return RSP_ERR_NOMEM;
     h->base = base;
     h->e = e;
+    e->https = h;
     h->o = *o;
     h->o.idle_ms = o->idle_ms ? o->idle_ms : 10000;
     h->o.answer_ms = o->answer_ms ? o->answer_ms : 20000;
@@ -520,6 +521,12 @@ rsp_err smsr_https_queue(smsr_https *h, const char *eid, const uint8_t *aid, siz
     return RSP_OK;
 }
 
+bool smsr_https_open(smsr_https *h, const char *eid)
+{
+    ses *s = h ? ses_find(h, eid, false) : NULL;
+    return s && s->st != SMSR_ADM_CLOSED;
+}
+
 bool smsr_https_reachable(smsr_https *h, const char *eid)
 {
     uint8_t psk[16];
@@ -574,6 +581,8 @@ void smsr_https_free(smsr_https *h)
     if (!h)
         return;
     stop_all(h, false);
+    if (h->e->https == h)
+        h->e->https = NULL;
     for (size_t i = 0; i < h->n; i++) {
         if (h->s[i]->timer)
             event_free(h->s[i]->timer);

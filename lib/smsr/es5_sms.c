@@ -12,6 +12,7 @@
 #include "rsp/scp80.h"
 #include "rsp/sms.h"
 #include "smsr_audit.h"
+#include "smsr_dl.h"
 #include "smsr_emergency.h"
 #include "smsr_int.h"
 
@@ -117,6 +118,10 @@ static int64_t backoff(const rsp_smsr *e, uint32_t attempts)
  * 3-byte UDH): an SMS is cheaper than a trigger + a TLS session for one short command. */
 static bool over_https(rsp_smsr *e, const char *eid, size_t script_len)
 {
+    /* the card is in (or being called into) an admin session: the command joins it rather than
+     * wait for the session to idle out (a card in a session does not take SMS commands meanwhile) */
+    if (e->https && smsr_https_open(e->https, eid))
+        return true;
     if (e->cfg.es5_transport == RSP_SMSR_ES5_SMS ||
         (e->cfg.es5_transport == RSP_SMSR_ES5_AUTO && script_len + RSP_SCP80_OVERHEAD + 3 <= 140))
         return false;
@@ -144,10 +149,11 @@ static rsp_err resume(rsp_smsr *e, const rsp_store_op *op, int64_t now, rsp_smsr
     rsp_store_fence fence = {op->id, op->generation};
     rsp_smsr_fn fn;
     smsr_target t;
+    smsr_dl dl;
     smsr_cursor c;
     rsp_err err = rsp_smsr_fn_parse(op->function, &fn);
     if (err == RSP_OK)
-        err = smsr_target_decode(&op->script, &t);
+        err = smsr_fn_is_dl(fn) ? smsr_dl_decode(fn, &op->script, &dl) : smsr_target_decode(&op->script, &t);
     if (err != RSP_OK) /* not ours to run (or damaged): fail it rather than block the card's queue */
         return smsr_finish(e, op, &fence, RSP_STORE_OP_SENT, RSP_SMSR_STEP_FAILED, "8.4", "4.2",
                            "unreadable operation", now);
@@ -163,13 +169,29 @@ static rsp_err resume(rsp_smsr *e, const rsp_store_op *op, int64_t now, rsp_smsr
             return err;
         return rsp_store_op_transition(e->st, op->id, &fence, RSP_STORE_OP_SENT, RSP_STORE_OP_AWAITING, &chg);
     }
+    if (smsr_fn_is_dl(fn) && dl.scp03t) /* into the admin session by the engine itself (its own answer rule) */
+        return smsr_dl_queue(e, op, &dl, now);
     rsp_buf apdu = RSP_BUF_INIT, script = RSP_BUF_INIT;
     bool https = false;
-    if ((err = command_apdu(fn, &t, &apdu)) == RSP_OK && (err = rsp_smsr_script_one(&apdu, &script)) == RSP_OK &&
-        (https = over_https(e, op->eid, script.len)))
+    if (smsr_fn_is_dl(fn)) {
+        if ((err = smsr_dl_command(fn, &dl, &script)) == RSP_OK && (https = over_https(e, op->eid, script.len)))
+            err = script_build(e, op, &script, pkt);
+        else if (err == RSP_OK && ((err = smsr_packet_build_data(e, op->eid, &fence, script.data, script.len, false,
+                                                                 now, pkt)) == RSP_ERR_NOT_FOUND ||
+                                   (err == RSP_OK && !pkt->msisdn[0]))) {
+            /* no keys, or no enabled profile: the card cannot be reached by SMS, now or later */
+            rsp_buf_free(&script);
+            rsp_smsr_packet_clear(pkt);
+            smsr_dl_outcome o = {RSP_STORE_OP_SENT, RSP_SMSR_STEP_FAILED, "8.1.1", "5.1",
+                                 "the card cannot be reached (no keys or no MSISDN)", {NULL, 0}};
+            return smsr_dl_finish(e, fn, op, &dl, &fence, &o, now);
+        }
+    } else if ((err = command_apdu(fn, &t, &apdu)) == RSP_OK && (err = rsp_smsr_script_one(&apdu, &script)) == RSP_OK &&
+               (https = over_https(e, op->eid, script.len))) {
         err = script_build(e, op, &script, pkt);
-    else if (err == RSP_OK)
+    } else if (err == RSP_OK) {
         err = smsr_packet_build(e, op->eid, &fence, &apdu, now, pkt);
+    }
     rsp_buf_free(&apdu);
     rsp_buf_free(&script);
     if (err == RSP_OK)
@@ -235,8 +257,6 @@ rsp_err smsr_apply_done(rsp_smsr *e, rsp_smsr_fn fn, const rsp_store_op *op, con
     return RSP_OK;
 }
 
-static rsp_err settle(rsp_smsr *e, const char *eid, int64_t op_id, int64_t gen, uint64_t cntr, rsp_smsr_event ev,
-                      const uint8_t *data, size_t data_len, int64_t now, rsp_diag *diag);
 
 rsp_err rsp_smsr_on_por(rsp_smsr *e, const char *eid, const uint8_t *ud, size_t len, int64_t now,
                         rsp_diag *diag)
@@ -265,8 +285,8 @@ rsp_err rsp_smsr_on_por(rsp_smsr *e, const char *eid, const uint8_t *ud, size_t 
     if (por.status != 0)
         RSP_LOGN(RSP_SS_SMSR, "PoR with a security status: sending again", "eid=%s op=%lld status=%s", eid,
                  (long long)op_id, rsp_scp80_status_name(por.status));
-    err = settle(e, eid, op_id, gen, cntr, por.status != 0 ? RSP_SMSR_EV_POR_SECURITY : RSP_SMSR_EV_POR_OK, por.data,
-                 por.data_len, now, diag);
+    err = smsr_settle(e, eid, op_id, gen, cntr, por.status != 0 ? RSP_SMSR_EV_POR_SECURITY : RSP_SMSR_EV_POR_OK,
+                      por.data, por.data_len, false, now, diag);
 out:
     free(work);
     return err;
@@ -277,14 +297,14 @@ rsp_err rsp_smsr_on_admin(rsp_smsr *e, const char *eid, int64_t op_id, int64_t g
 {
     if (!e || !eid || (!body && len))
         return RSP_ERR_INVAL;
-    return settle(e, eid, op_id, generation, 0, lost ? RSP_SMSR_EV_ADMIN_LOST : RSP_SMSR_EV_POR_OK, body, len, now,
-                  diag);
+    return smsr_settle(e, eid, op_id, generation, 0, lost ? RSP_SMSR_EV_ADMIN_LOST : RSP_SMSR_EV_POR_OK, body, len,
+                       false, now, diag);
 }
 
 /* The card's answer to the command of op_id (sent by the claim of generation gen, counter cntr; 0
  * over HTTPS): ev is POR_OK when R-APDUs came (the last SW decides), else the event as it is. */
-static rsp_err settle(rsp_smsr *e, const char *eid, int64_t op_id, int64_t gen, uint64_t cntr, rsp_smsr_event ev,
-                      const uint8_t *data, size_t data_len, int64_t now, rsp_diag *diag)
+rsp_err smsr_settle(rsp_smsr *e, const char *eid, int64_t op_id, int64_t gen, uint64_t cntr, rsp_smsr_event ev,
+                    const uint8_t *data, size_t data_len, bool raw, int64_t now, rsp_diag *diag)
 {
     rsp_store_op op;
     memset(&op, 0, sizeof(op));
@@ -301,10 +321,19 @@ static rsp_err settle(rsp_smsr *e, const char *eid, int64_t op_id, int64_t gen, 
     }
     rsp_smsr_fn fn;
     smsr_target t;
-    if ((err = rsp_smsr_fn_parse(op.function, &fn)) != RSP_OK || (err = smsr_target_decode(&op.script, &t)) != RSP_OK)
+    smsr_dl dl;
+    if ((err = rsp_smsr_fn_parse(op.function, &fn)) != RSP_OK)
+        goto out;
+    bool is_dl = smsr_fn_is_dl(fn);
+    if ((err = is_dl ? smsr_dl_decode(fn, &op.script, &dl) : smsr_target_decode(&op.script, &t)) != RSP_OK)
         goto out;
     uint16_t sw = 0x9000;
-    if (ev == RSP_SMSR_EV_POR_OK) {
+    smsr_dl_outcome o = {RSP_STORE_OP_AWAITING, RSP_SMSR_STEP_DONE, NULL, NULL, NULL, {NULL, 0}};
+    char dmsg[96];
+    if (is_dl) {
+        smsr_dl_judge(fn, &op, data, data_len, raw, &ev, &o.resp, dmsg);
+        o.msg = dmsg;
+    } else if (ev == RSP_SMSR_EV_POR_OK) {
         rsp_rapdu_resp r;
         if (rsp_rapdu_resp_parse(rsp_rapdu_detect(data, data_len), data, data_len, &r, diag) != RSP_OK || r.n == 0)
             sw = 0x6F00;
@@ -318,6 +347,11 @@ static rsp_err settle(rsp_smsr *e, const char *eid, int64_t op_id, int64_t gen, 
         goto out;
     rsp_store_fence fence = {op.id, op.generation};
     char msg[96];
+    if (is_dl && (next == RSP_SMSR_STEP_DONE || next == RSP_SMSR_STEP_FAILED)) {
+        o.to = next;
+        err = smsr_dl_finish(e, fn, &op, &dl, &fence, &o, now);
+        goto out;
+    }
     switch (next) {
     case RSP_SMSR_STEP_DONE:
         err = smsr_apply_done(e, fn, &op, &t);

@@ -9,6 +9,10 @@ struct rsp_smsr {
     rsp_store *st;          /* borrowed */
     rsp_smsr_config cfg;
     char worker[64];
+    /* set by smsr_https_new / smsr_es3_new (borrowed, cleared by their free): ES3 download ops go
+     * into the card's admin session and are answered from here (es3_dl.c) */
+    struct smsr_https *https;
+    struct smsr_es3 *es3;
 };
 
 /* What an operation is about, as kept in its script column ("iccid=...;aid=..."). */

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "smsr_emergency.h"
-#include "smsr_int.h"
+#include "smsr_dl.h"
 
 typedef struct verdict {
     bool refused;
@@ -137,50 +137,38 @@ static rsp_err judge(rsp_smsr *e, const rsp_smsr_request *q, rsp_buf *script, ve
     return policy(e, q, &p, v);
 }
 
-/* The same request? (function, EID and target; the FCID matched already) */
-static bool same_request(const rsp_store_op *first, const rsp_store_op *now)
+rsp_err smsr_submit_op(rsp_smsr *e, const smsr_submission *q, rsp_smsr_result *res)
 {
-    return strcmp(first->function, now->function) == 0 && strcmp(first->eid, now->eid) == 0 &&
-           rsp_bytes_eq(rsp_buf_view(&first->script), rsp_buf_view(&now->script));
-}
-
-rsp_err rsp_smsr_submit(rsp_smsr *e, const rsp_smsr_request *q, rsp_smsr_result *res)
-{
-    if (!e || !q || !res || !q->requester || !q->fcid || !q->eid || !q->iccid || q->validity <= 0 ||
-        (unsigned)q->fn >= RSP_SMSR_FN__COUNT)
-        return RSP_ERR_INVAL;
     memset(res, 0, sizeof(*res));
-    verdict v = {0};
     rsp_store_op op, first;
     memset(&op, 0, sizeof(op));
     memset(&first, 0, sizeof(first));
-    rsp_err err = judge(e, q, &op.script, &v);
-    if (err == RSP_OK && op.script.len == 0) {
-        char s[64];
-        snprintf(s, sizeof(s), "iccid=%.20s;aid=", q->iccid); /* refused before the profile was known */
-        err = rsp_buf_set(&op.script, s, strlen(s));
-    }
-    if (err != RSP_OK)
-        goto out;
+    rsp_err err = RSP_OK;
     snprintf(op.eid, sizeof(op.eid), "%s", q->eid);
-    snprintf(op.function, sizeof(op.function), "%s", rsp_smsr_fn_name(q->fn));
+    snprintf(op.function, sizeof(op.function), "%s", q->function);
     if (snprintf(op.requester, sizeof(op.requester), "%s", q->requester) >= (int)sizeof(op.requester) ||
         snprintf(op.fcid, sizeof(op.fcid), "%s", q->fcid) >= (int)sizeof(op.fcid)) {
         err = RSP_ERR_LENGTH;
         goto out;
     }
+    op.script = (rsp_buf){(uint8_t *)q->script.p, q->script.len, q->script.len}; /* borrowed: not cleared */
     op.created = q->now;
     op.deadline = q->now + q->validity;
     /* a refused op must never be claimed in the instant before it is marked failed */
-    op.next_attempt = v.refused ? INT64_MAX / 2 : q->now;
+    op.next_attempt = q->refused ? INT64_MAX / 2 : q->now;
     int64_t id = 0;
     bool replayed = false;
-    if ((err = rsp_store_op_submit(e->st, &op, &id, &replayed)) != RSP_OK)
+    err = rsp_store_op_submit(e->st, &op, &id, &replayed);
+    op.script = (rsp_buf)RSP_BUF_INIT;
+    if (err != RSP_OK)
         goto out;
     if (replayed) {
         if ((err = rsp_store_op_get(e->st, id, &first)) != RSP_OK)
             goto out;
-        if (!same_request(&first, &op)) {
+        /* the same request? (function, EID and target; the FCID matched already) */
+        if (strcmp(first.function, op.function) != 0 || strcmp(first.eid, op.eid) != 0 ||
+            !(q->same ? q->same(rsp_buf_view(&first.script), q->script)
+                      : rsp_bytes_eq(rsp_buf_view(&first.script), q->script))) {
             res->replayed = true;
             snprintf(res->status, sizeof(res->status), "Failed");
             snprintf(res->subject, sizeof(res->subject), "1.1");
@@ -190,12 +178,13 @@ rsp_err rsp_smsr_submit(rsp_smsr *e, const rsp_smsr_request *q, rsp_smsr_result 
             goto out;
         }
         smsr_result_fill(&first, res);
+        res->op_id = id;
         res->replayed = true;
         goto out;
     }
     op.id = id;
-    if (v.refused) {
-        err = smsr_finish(e, &op, NULL, RSP_STORE_OP_QUEUED, RSP_SMSR_STEP_FAILED, v.subject, v.reason, v.msg,
+    if (q->refused) {
+        err = smsr_finish(e, &op, NULL, RSP_STORE_OP_QUEUED, RSP_SMSR_STEP_FAILED, q->subject, q->reason, q->msg,
                           q->now);
         if (err == RSP_OK)
             err = rsp_smsr_result_get(e, id, res);
@@ -207,5 +196,29 @@ rsp_err rsp_smsr_submit(rsp_smsr *e, const rsp_smsr_request *q, rsp_smsr_result 
 out:
     rsp_store_op_clear(&op);
     rsp_store_op_clear(&first);
+    return err;
+}
+
+rsp_err rsp_smsr_submit(rsp_smsr *e, const rsp_smsr_request *q, rsp_smsr_result *res)
+{
+    /* ES3.CreateISDP / SendData are submitted by es3_dl.c (their request is not a profile's) */
+    if (!e || !q || !res || !q->requester || !q->fcid || !q->eid || !q->iccid || q->validity <= 0 ||
+        (unsigned)q->fn >= RSP_SMSR_FN_CREATE_ISDP)
+        return RSP_ERR_INVAL;
+    memset(res, 0, sizeof(*res));
+    verdict v = {0};
+    rsp_buf script = RSP_BUF_INIT;
+    rsp_err err = judge(e, q, &script, &v);
+    if (err == RSP_OK && script.len == 0) {
+        char s[64];
+        snprintf(s, sizeof(s), "iccid=%.20s;aid=", q->iccid); /* refused before the profile was known */
+        err = rsp_buf_set(&script, s, strlen(s));
+    }
+    if (err == RSP_OK) {
+        smsr_submission sq = {rsp_smsr_fn_name(q->fn), q->requester, q->fcid, q->eid, q->iccid,
+                              rsp_buf_view(&script), q->now, q->validity, v.refused, v.subject, v.reason, v.msg, NULL};
+        err = smsr_submit_op(e, &sq, res);
+    }
+    rsp_buf_free(&script);
     return err;
 }

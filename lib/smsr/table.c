@@ -6,7 +6,12 @@
 
 #define F(x) (1u << RSP_SMSR_FN_##x)
 #define F_SWITCH (F(ENABLE) | F(DISABLE))                 /* outcome = the card's notification */
-#define F_ACK (F(DELETE) | F(SET_FALLBACK) | F(AUDIT) | F(SET_EMERGENCY)) /* outcome = the PoR */
+/* ES3.CreateISDP / SendData (es3_dl.c): outcome = the card's answer (a PoR, or the admin session's
+ * answer to an SCP03t body). A resend after a lost answer is safe or refused: an INSTALL of an ISD-P
+ * that exists, a key establishment already done or an SCP03t segment already taken (its C-MAC chain
+ * moved on) are refused by the card, which fails the op (FAILED, never run twice with effect). */
+#define F_DL (F(CREATE_ISDP) | F(SEND_DATA))
+#define F_ACK (F(DELETE) | F(SET_FALLBACK) | F(AUDIT) | F(SET_EMERGENCY) | F_DL) /* outcome = the PoR */
 #define F_ALL (F_SWITCH | F_ACK)
 
 typedef struct row {
@@ -72,7 +77,7 @@ rsp_store_op_state rsp_smsr_step_store_state(rsp_smsr_step st)
 
 static const char *const FN_NAMES[RSP_SMSR_FN__COUNT] = {
     "ES4.EnableProfile", "ES4.DisableProfile", "ES4.DeleteProfile", "ES4.SetFallBackAttribute",
-    "ES4.AuditEIS", "ES4.SetEmergencyProfileAttribute",
+    "ES4.AuditEIS", "ES4.SetEmergencyProfileAttribute", "ES3.CreateISDP", "ES3.SendData",
 };
 
 const char *rsp_smsr_fn_name(rsp_smsr_fn fn)

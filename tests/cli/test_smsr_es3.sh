@@ -3,7 +3,9 @@
 # (1 card), rsp smsr run --listen --smdp-ids DP1,DP2. Checks: CreateISDP by DP1 installs an ISD-P on
 # the card over SMS (INSTALL [for install], its PoR) and answers its AID; GetEIS shows it with DP1
 # as owner, and not to DP2; an Operator may not call ES3; DP2's SendData / DeleteISDP on DP1's ISD-P
-# are refused; SendData of an SCP03t body is refused (no admin session yet); DP1's SendData of an
+# are refused; a SendData before key establishment is one C-APDU by SMS even when it starts with 84 (the
+# SM-SR decides SCP03t by the ISD-P's download phase, not the first byte: the card's ISD-P answers the
+# CLA 84 command 6982, no secure channel); DP1's SendData of an
 # ES8 STORE DATA goes with INSTALL [for personalization] naming the ISD-P (which the card accepts
 # only for an ISD-P it has: the creation is seen from the card); ProfileDownloadCompleted is
 # recorded; DeleteISDP by DP1 deletes the ISD-P on the card (`rsp euicc show` after the fleet stops).
@@ -56,7 +58,7 @@ r=$(es3 GetEIS "\"functionCallIdentifier\":\"g3\",\"eid\":\"$E0\"")
 echo "$r" | grep -q FAILED && ok "ES3 by an Operator: refused" || bad "Operator ES3: $r"
 WHO=dp1
 r=$(es3 SendData "\"functionCallIdentifier\":\"s3\",\"eid\":\"$E0\",\"sdAid\":\"$AID\",\"data\":\"8400010203\"")
-echo "$r" | grep -q FAILED && echo "$r" | grep -q SCP81 && ok "SendData of an SCP03t body: refused (no admin session)" || bad "SCP03t: $r"
+echo "$r" | grep -q 'command 2 of 2: SW 6982' && ok "SendData 84... before key establishment: a C-APDU by SMS, judged by the card" || bad "84 before keyest: $r"
 # An ES8 STORE DATA 3A01 with a malformed CERT.DP: INSTALL [for personalization] names the ISD-P
 # (9000), the STORE DATA reaches key establishment, which refuses the certificate (euicc.md)
 r=$(es3 SendData "\"functionCallIdentifier\":\"s4\",\"eid\":\"$E0\",\"sdAid\":\"$AID\",\"data\":\"80E29100063A01037F2100\"")

@@ -103,11 +103,17 @@ echo "$m" | grep -q "^rsp_smsr_admin_psk_refused_total 1" && echo "$m" | grep -q
 grep -qi "$PSK" "$tmp/smsr.log" "$tmp/run.log" && bad "the PSK is in a log" || ok "the PSK is in no log"
 
 kill -TERM $RUN_PID; for i in $(seq 50); do kill -0 $RUN_PID 2>/dev/null || break; sleep 0.1; done
-# the card is gone: an SCP03t SendData waits for a session that never opens (3 triggers, 1 s apart)
-r=$("$BIN" smdp es3 --smsr "$URL" --tls-cert "$tmp/dp1/tls.crt.pem" --tls-key "$tmp/dp1/key.pem" --tls-ca "$tmp/dp1/ca.crt.pem" \
-  --eid $E0 --iccid "$ICC" send-data 8603010203 2>&1); rc=$?
-[ $rc = 1 ] && echo "$r" | grep -q "did not answer the trigger" && [ "$(grep -c 'admin trigger sent' "$tmp/smsr.log")" = $((NT + 3)) ] \
-  && ok "SendData for a card that never opens the session: 8.4/4.2 after 3 triggers" || bad "no session ($rc): $r"
+# the card is gone: a SendData to the installed ISD-P (one C-APDU: in the admin session, --es5-transport
+# https) is an engine operation: the trigger is resent (3 per attempt, then the op is sent again) until
+# its validity period (6 s) ends, then Expired 1.6/5.3 (it used to fail 8.4/4.2 after 3 triggers)
+es3() { curl -s --max-time 40 --cacert "$tmp/dp1/ca.crt.pem" --cert "$tmp/dp1/tls.crt.pem" --key "$tmp/dp1/key.pem" \
+  -H 'Content-Type: application/json' -H 'Prefer: wait' "$URL/es3/$1" -d "{$2}"; }
+AID=$(es3 GetEIS "\"functionCallIdentifier\":\"g9\",\"eid\":\"$E0\"" | jq -r ".eis.profiles[]? | select(.iccid == \"$ICC\") | .isdPAid" 2>/dev/null)
+r=$(es3 SendData "\"functionCallIdentifier\":\"s9\",\"validityPeriod\":6,\"eid\":\"$E0\",\"sdAid\":\"$AID\",\"data\":\"80CA006600\"")
+NT2=$(grep -c 'admin trigger sent' "$tmp/smsr.log")
+echo "$r" | grep -q '"1.6"' && echo "$r" | grep -q '"5.3"' && [ "$NT2" -gt $((NT + 3)) ] \
+  && ok "SendData for a card that never opens the session: triggered again ($((NT2 - NT)) triggers), Expired 1.6/5.3" \
+  || bad "no session ($AID, $((NT2 - NT)) triggers): $r"
 r=$("$BIN" euicc show --fleet "$tmp/fleet" --eid $E0 2>&1)
 [ -n "$ICC" ] && echo "$r" | grep "$ICC" | grep -q disabled && echo "$r" | grep -q "profiles (2)" \
   && echo "$r" | grep "fall-back" | grep -q enabled && ok "euicc show: downloaded, enabled then disabled; the fall-back profile enabled" \
