@@ -49,6 +49,9 @@ struct rsp_smpp_esme {
     unsigned throttle_ms; /* the next pause */
     struct held { uint32_t seq, status; } *held; /* deliver_sm_resps waiting for release (hold_deliver_resp) */
     size_t nheld, capheld;
+    rsp_buf scratch; /* PDU encoding, reused */
+    sub *spare;      /* freed submits, reused: no allocation per message once warm */
+    size_t nspare;   /* at most window + 64 kept: a drained storm does not pin its memory */
     rsp_smpp_esme_stats stats;
 };
 
@@ -67,6 +70,29 @@ static uint32_t next_seq(rsp_smpp_esme *e)
 }
 
 static void esme_connect(rsp_smpp_esme *e);
+
+static sub *sub_new(rsp_smpp_esme *e)
+{
+    sub *s = e->spare;
+    if (s) {
+        e->spare = s->next;
+        e->nspare--;
+    } else if (!(s = malloc(sizeof(*s))))
+        return NULL;
+    memset(s, 0, sizeof(*s));
+    return s;
+}
+
+static void sub_put(rsp_smpp_esme *e, sub *s)
+{
+    if (e->nspare >= e->o.window + 64) {
+        free(s);
+        return;
+    }
+    s->next = e->spare;
+    e->spare = s;
+    e->nspare++;
+}
 
 /* Puts the list first..last (n entries, in order) in front of the queue. */
 static void requeue_front(rsp_smpp_esme *e, sub *first, sub *last, unsigned n)
@@ -135,10 +161,10 @@ static void pump(rsp_smpp_esme *e)
             e->qtail = NULL;
         e->queued--;
         s->pdu.sequence = next_seq(e);
-        if (rsp_smpp_io_send(e->bev, &s->pdu) != RSP_OK) {
+        if (rsp_smpp_io_send(e->bev, &s->pdu, &e->scratch) != RSP_OK) {
             if (s->cb)
                 s->cb(s->arg, RSP_ERR_NOMEM, 0, NULL);
-            free(s);
+            sub_put(e, s);
             continue;
         }
         s->next = NULL;
@@ -188,7 +214,7 @@ static int throttled(rsp_smpp_esme *e, sub *s, uint32_t status)
                  e->system_id, status, s->throttles + 1);
         if (s->cb)
             s->cb(s->arg, RSP_ERR_BUSY, status, NULL);
-        free(s);
+        sub_put(e, s);
         return 1;
     }
     s->throttles++;
@@ -226,7 +252,7 @@ static void subto_cb(evutil_socket_t fd, short what, void *arg)
                      s->pdu.dest_addr, s->timeouts + 1);
             if (s->cb)
                 s->cb(s->arg, RSP_ERR_TIMEOUT, 0, NULL);
-            free(s);
+            sub_put(e, s);
             continue;
         }
         s->timeouts++;
@@ -303,7 +329,7 @@ static void on_pdu(rsp_smpp_esme *e, const rsp_smpp_pdu *p, rsp_err derr)
             s->cb(s->arg, p->command_status == RSP_SMPP_ROK && p->command_id != RSP_SMPP_GENERIC_NACK ? RSP_OK
                                                                                                    : RSP_ERR_DENIED,
                   p->command_status, p->message_id);
-        free(s);
+        sub_put(e, s);
         pump(e);
         return;
     }
@@ -378,7 +404,7 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
         memcpy(b.address_range, e->address_range, sizeof(b.address_range));
         b.interface_version = 0x34;
         e->st = ST_BINDING;
-        rsp_smpp_io_send(e->bev, &b);
+        rsp_smpp_io_send(e->bev, &b, &e->scratch);
         return;
     }
     esme_drop(e, what & BEV_EVENT_TIMEOUT ? "timeout" : what & BEV_EVENT_EOF ? "closed by peer" : "socket error");
@@ -513,7 +539,7 @@ rsp_err rsp_smpp_esme_submit(rsp_smpp_esme *e, const rsp_smpp_pdu *sm, rsp_smpp_
         return RSP_ERR_INVAL;
     if (e->queued >= e->o.max_queue)
         return RSP_ERR_BUSY;
-    sub *s = calloc(1, sizeof(*s));
+    sub *s = sub_new(e);
     if (!s)
         return RSP_ERR_NOMEM;
     s->pdu = *sm;
@@ -574,5 +600,11 @@ void rsp_smpp_esme_free(rsp_smpp_esme *e)
     fail_list(e->out);
     fail_list(e->qhead);
     free(e->held);
+    rsp_buf_free(&e->scratch);
+    while (e->spare) {
+        sub *n = e->spare->next;
+        free(e->spare);
+        e->spare = n;
+    }
     free(e);
 }

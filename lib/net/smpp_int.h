@@ -6,8 +6,9 @@
 
 #include "rsp/smpp.h"
 
-/* Encodes and queues pdu on bev. */
-rsp_err rsp_smpp_io_send(struct bufferevent *bev, const rsp_smpp_pdu *pdu);
+/* Encodes pdu into scratch (reset first; its memory is kept for the next PDU, so a warm link
+ * allocates nothing per PDU) and queues it on bev. */
+rsp_err rsp_smpp_io_send(struct bufferevent *bev, const rsp_smpp_pdu *pdu, rsp_buf *scratch);
 /* Takes the next whole PDU off bev's input. Returns 1 with *err the decode result (the header fields
  * of out are set whenever the frame was whole, so a refusal can name the sequence), 0 when more bytes
  * are needed, -1 when the stream cannot be framed (close it). */

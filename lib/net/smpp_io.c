@@ -12,13 +12,12 @@ double rsp_smpp_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-rsp_err rsp_smpp_io_send(struct bufferevent *bev, const rsp_smpp_pdu *pdu)
+rsp_err rsp_smpp_io_send(struct bufferevent *bev, const rsp_smpp_pdu *pdu, rsp_buf *scratch)
 {
-    rsp_buf b = RSP_BUF_INIT;
-    rsp_err e = rsp_smpp_encode(pdu, &b);
-    if (e == RSP_OK && bufferevent_write(bev, b.data, b.len) != 0)
+    rsp_buf_reset(scratch);
+    rsp_err e = rsp_smpp_encode(pdu, scratch);
+    if (e == RSP_OK && bufferevent_write(bev, scratch->data, scratch->len) != 0)
         e = RSP_ERR_NOMEM;
-    rsp_buf_free(&b);
     return e;
 }
 

@@ -52,14 +52,17 @@ struct rsp_smpp_smsc {
     uint16_t port;
     rsp_smpp_smsc_faults faults;
     dlv *spare; /* freed records, reused: no allocation per message once warm */
+    size_t nspare; /* at most 4096 kept */
+    rsp_buf scratch; /* PDU encoding, reused */
 };
 
 static dlv *dlv_new(rsp_smpp_smsc *m)
 {
     dlv *d = m->spare;
-    if (d)
+    if (d) {
         m->spare = d->next;
-    else if (!(d = malloc(sizeof(*d))))
+        m->nspare--;
+    } else if (!(d = malloc(sizeof(*d))))
         return NULL;
     memset(d, 0, sizeof(*d));
     return d;
@@ -67,8 +70,13 @@ static dlv *dlv_new(rsp_smpp_smsc *m)
 
 static void dlv_put(rsp_smpp_smsc *m, dlv *d)
 {
+    if (m->nspare >= 4096) {
+        free(d);
+        return;
+    }
     d->next = m->spare;
     m->spare = d;
+    m->nspare++;
 }
 
 static void send_receipt(rsp_smpp_smsc *m, const dlv *d, int delivered);
@@ -163,7 +171,7 @@ static void send_receipt(rsp_smpp_smsc *m, const dlv *d, int delivered)
     r.sm_length = (uint8_t)(n > 0 && (size_t)n < sizeof(r.short_message) ? n : 0);
     memcpy(r.receipted_message_id, d->msg_id, sizeof(d->msg_id));
     r.message_state = delivered ? RSP_SMPP_STATE_DELIVERED : RSP_SMPP_STATE_UNDELIVERABLE;
-    rsp_smpp_io_send(to->bev, &r);
+    rsp_smpp_io_send(to->bev, &r, &m->scratch);
     RSP_LOGD(RSP_SS_SMSC, "receipt", "id=%s to=%s stat=%s", d->msg_id, to->system_id, delivered ? "DELIVRD" : "UNDELIV");
 }
 
@@ -201,7 +209,7 @@ static void on_bind(sess *s, const rsp_smpp_pdu *p)
         RSP_LOGN(RSP_SS_SMSC, "bind refused", "system_id=%s status=0x%X peer=%s", p->system_id, st, s->peer);
     }
     r.command_status = st;
-    rsp_smpp_io_send(s->bev, &r);
+    rsp_smpp_io_send(s->bev, &r, &s->smsc->scratch);
 }
 
 /* Test faults: 0 none, 1 the submit was consumed by one, -1 consumed and the session freed. */
@@ -243,18 +251,18 @@ static int on_submit(sess *s, const rsp_smpp_pdu *p)
         r.command_status = s->bound ? RSP_SMPP_RINVDSTADR : RSP_SMPP_RINVBNDSTS;
         RSP_LOGN(RSP_SS_SMSC, "submit refused", "from=%s to=%s status=0x%X", s->system_id, p->dest_addr,
                  r.command_status);
-        rsp_smpp_io_send(s->bev, &r);
+        rsp_smpp_io_send(s->bev, &r, &s->smsc->scratch);
         return 1;
     }
     dlv *d = dlv_new(m);
     if (!d) {
         r.command_status = RSP_SMPP_RMSGQFUL;
-        rsp_smpp_io_send(s->bev, &r);
+        rsp_smpp_io_send(s->bev, &r, &s->smsc->scratch);
         return 1;
     }
     snprintf(d->msg_id, sizeof(d->msg_id), "%llX", (unsigned long long)++m->next_msg);
     memcpy(r.message_id, d->msg_id, sizeof(d->msg_id));
-    rsp_smpp_io_send(s->bev, &r);
+    rsp_smpp_io_send(s->bev, &r, &s->smsc->scratch);
 
     rsp_smpp_pdu dv = *p;
     dv.command_id = RSP_SMPP_DELIVER_SM;
@@ -272,7 +280,7 @@ static int on_submit(sess *s, const rsp_smpp_pdu *p)
     d->submitted = time(NULL);
     *to->pending_end = d;
     to->pending_end = &d->next;
-    rsp_smpp_io_send(to->bev, &dv);
+    rsp_smpp_io_send(to->bev, &dv, &m->scratch);
     /* Per message: DEBUG (RSP_LOG_LEVEL=debug), so a busy SMSC does not pay a log write per SMS. */
     RSP_LOGD(RSP_SS_SMSC, "submit", "id=%s from=%s to=%s via=%s esm=0x%02X pid=0x%02X dcs=0x%02X len=%u", d->msg_id,
              p->source_addr, p->dest_addr, to->system_id, p->esm_class, p->protocol_id, p->data_coding, p->sm_length);
@@ -461,5 +469,6 @@ void rsp_smpp_smsc_free(rsp_smpp_smsc *m)
         sess_free(m->sessions);
     free(m->accounts);
     free(m->account_strs);
+    rsp_buf_free(&m->scratch);
     free(m);
 }
