@@ -228,6 +228,7 @@ int rsp_smdp_cmd_download(int argc, char **argv)
     "         [--tls-cert F --tls-key F --tls-ca F] [--smsr-cert F --smsr-key F --smsr-ca F]\n"               \
     "         [--port-file F] [--metrics-listen HOST:PORT] [--workers N] [--operators CN,CN]\n"               \
     "         [--stop-grace-ms MS] [--es3-timeout-ms MS] [--master-key FILE] [--token-key]\n"                 \
+    "         [--callbacks OP=https://URL,...] [--smsr-ids CN,...]\n"                                          \
     "  The SM-DP daemon: ES2 for Operators over HTTPS mTLS (SOAP and JSON on one port; /metrics, /health),\n" \
     "  DownloadProfile run on worker threads through the SM-SR's ES3, the profile functions relayed over\n"  \
     "  ES3. The Operator is its client certificate's CN. SIGTERM stops gracefully; downloads left\n"        \
@@ -236,10 +237,12 @@ int rsp_smdp_cmd_download(int argc, char **argv)
     "  client_cert, client_key and [store] uri; options override it. TLS files default to the --dp folder's.\n" \
     "  ISD-P keys (for UpdateConnectivityParameters) are kept sealed under --master-key (32/64 hex digits;\n" \
     "  default D/master.key, made on first start); --token-key puts a master delete token key in each download.\n" \
+    "  The SM-SR's ES3 Handle*Notification (from --smsr-ids, default any non-Operator CN) are relayed to the\n"  \
+    "  Operator's --callbacks URL over ES2 through the durable outbox.\n"                                      \
     "  Exit: 0 after a graceful stop, 1 when it cannot start, 2 usage."
 
 enum { RX_CONFIG, RX_LISTEN, RX_PORT_FILE, RX_METRICS, RX_WORKERS, RX_OPERATORS, RX_SMSR_CERT, RX_SMSR_KEY,
-       RX_SMSR_CA, RX_GRACE, RX_ES3_TIMEOUT, RX_MASTER_KEY, RX_TOKEN_KEY, RX_N };
+       RX_SMSR_CA, RX_GRACE, RX_ES3_TIMEOUT, RX_MASTER_KEY, RX_TOKEN_KEY, RX_CALLBACKS, RX_SMSR_IDS, RX_N };
 
 /* [smdp] / [es3] / [store] settings for what the command line left unset. */
 static rsp_err run_config(rsp_config *c, dp_args *a, const char **x, rsp_svc_opts *so, char *eums, size_t cap,
@@ -278,7 +281,8 @@ int rsp_smdp_cmd_run(int argc, char **argv)
         {"smsr-cert", 1, 0, 1000 + RX_SMSR_CERT},   {"smsr-key", 1, 0, 1000 + RX_SMSR_KEY},
         {"smsr-ca", 1, 0, 1000 + RX_SMSR_CA},       {"stop-grace-ms", 1, 0, 1000 + RX_GRACE},
         {"es3-timeout-ms", 1, 0, 1000 + RX_ES3_TIMEOUT}, {"master-key", 1, 0, 1000 + RX_MASTER_KEY},
-        {"token-key", 0, 0, 1000 + RX_TOKEN_KEY}};
+        {"token-key", 0, 0, 1000 + RX_TOKEN_KEY},     {"callbacks", 1, 0, 1000 + RX_CALLBACKS},
+        {"smsr-ids", 1, 0, 1000 + RX_SMSR_IDS}};
     dp_args a;
     memset(&a, 0, sizeof a);
     const char *x[RX_N] = {0};
@@ -365,7 +369,9 @@ int rsp_smdp_cmd_run(int argc, char **argv)
                                   (unsigned)es3_to,
                                   mk,
                                   mkl,
-                                  x[RX_TOKEN_KEY] != NULL};
+                                  x[RX_TOKEN_KEY] != NULL,
+                                  x[RX_CALLBACKS],
+                                  x[RX_SMSR_IDS]};
         e = rsp_smdp_daemon_run(&o, &d);
     }
     if (e != RSP_OK) {

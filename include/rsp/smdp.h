@@ -382,6 +382,9 @@ typedef struct rsp_smdp_daemon_opts {
     const uint8_t *master_key;          /* see rsp_smdp_runner_opts (borrowed) */
     size_t master_key_len;
     bool token_key;                     /* see rsp_smdp_runner_opts */
+    const char *callbacks;              /* "OP=https://...,OP=...": where each Operator's notifications go */
+    const char *smsr_ids;               /* CNs allowed to send ES3 notifications; NULL/"": any CN that is not
+                                         * one of the operators */
 } rsp_smdp_daemon_opts;
 /* Runs until SIGTERM / SIGINT: the stop refuses new work, downloads stop at their next ES3 call
  * boundary (journalled, resumed at the next start), ES2 calls still held are answered. */

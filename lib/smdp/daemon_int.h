@@ -41,7 +41,7 @@ typedef struct smdp_wait {
     char reply[SMDP_REPLY_NAME];        /* its durable ReplyTo record (es2_reply.c), or "" */
 } smdp_wait;
 
-enum { SMDP_NH = 10, SMDP_MAX_WORKERS = 64, SMDP_LAT_MAX = 4096 };
+enum { SMDP_NH = 13, SMDP_MAX_WORKERS = 64, SMDP_LAT_MAX = 4096 };
 
 typedef struct smdp_lat {
     const char *fn;                     /* static name */
@@ -78,6 +78,9 @@ typedef struct smdp_d {
 void smdp_es2_handlers(smdp_d *d);
 /* A finished job (loop thread): answers the calls waiting for it. */
 void smdp_es2_job_done(smdp_d *d, smdp_job *j);
+/* es2_notif.c: the ES3 Handle*Notification handlers (relayed to the Operator over ES2); returns how
+ * many of cap were filled. */
+size_t smdp_notif_handlers(smdp_d *d, rsp_es_handler *h, size_t cap);
 /* Stop (loop thread): every held call not tied to a running job is answered. */
 void smdp_es2_stop(smdp_d *d);
 

@@ -344,7 +344,8 @@ void smdp_es2_handlers(smdp_d *d)
     d->h[0] = (rsp_es_handler){RSP_ES2, "DownloadProfile", false, on_download, d};
     for (size_t i = 0; i < sizeof relays / sizeof relays[0] && i + 1 < SMDP_NH; i++)
         d->h[i + 1] = (rsp_es_handler){RSP_ES2, relays[i].es2, false, fns[i], d};
-    d->h[SMDP_NH - 1] = (rsp_es_handler){RSP_ES2, "UpdateConnectivityParameters", false, on_ucp, d};
+    d->h[9] = (rsp_es_handler){RSP_ES2, "UpdateConnectivityParameters", false, on_ucp, d};
+    smdp_notif_handlers(d, d->h + 10, SMDP_NH - 10);
 }
 
 /* Keeps in an EIS result only the profiles of op (Mno-Id): the SM-SR shows the SM-DP every ISD-P it

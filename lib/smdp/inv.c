@@ -92,9 +92,13 @@ rsp_err rsp_smdp__write_atomic(const char *path, const void *p, size_t len)
 {
     char tmp[RSP_SMDP_PATH_MAX + 8];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f)
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600); /* journals, replies, sealed keys: ours only */
+    FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+    if (!f) {
+        if (fd >= 0)
+            close(fd);
         return RSP_ERR_IO;
+    }
     bool ok = fwrite(p, 1, len, f) == len && fflush(f) == 0 && fsync(fileno(f)) == 0;
     ok = (fclose(f) == 0) && ok;
     if (!ok || rename(tmp, path) != 0) {
@@ -106,11 +110,11 @@ rsp_err rsp_smdp__write_atomic(const char *path, const void *p, size_t len)
     char *slash = strrchr(dir, '/');
     if (slash)
         *slash = 0;
-    int fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY);
-    if (fd < 0)
+    int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY);
+    if (dfd < 0)
         return RSP_ERR_IO;
-    ok = fsync(fd) == 0;
-    close(fd);
+    ok = fsync(dfd) == 0;
+    close(dfd);
     return ok ? RSP_OK : RSP_ERR_IO;
 }
 

@@ -31,6 +31,8 @@ struct rsp_smdp_runner {
     char eid[33], iccid[21];             /* the ISD-P the last CreateISDP / SendData named */
 };
 
+static void put_token(rsp_smdp_runner *r, const char *eid, const char *iccid);
+
 static const char *last_status(void *arg)
 {
     rsp_smdp_runner *r = arg;
@@ -117,13 +119,21 @@ static rsp_err tr_get_eis(void *arg, const char *eid, const rsp_es_eis **eis, rs
     return e;
 }
 
+/* The ISD-P of the download (the session after the load names it with these very buffers). */
+static void remember(rsp_smdp_runner *r, const char *eid, const char *iccid)
+{
+    if (eid != r->eid)
+        snprintf(r->eid, sizeof r->eid, "%s", eid);
+    if (iccid != r->iccid)
+        snprintf(r->iccid, sizeof r->iccid, "%s", iccid);
+}
+
 static rsp_err tr_create(void *arg, const char *eid, const char *iccid, size_t memory, rsp_diag *diag)
 {
     rsp_smdp_runner *r = arg;
     CANCEL_CHECK(r, diag);
     double t0 = now_s();
-    snprintf(r->eid, sizeof r->eid, "%s", eid);
-    snprintf(r->iccid, sizeof r->iccid, "%s", iccid);
+    remember(r, eid, iccid);
     rsp_err e = r->real.create_isdp(r->real.arg, eid, iccid, memory, diag);
     trace(r, "CreateISDP", 0, e, diag, t0);
     return e;
@@ -135,8 +145,7 @@ static rsp_err tr_send(void *arg, const char *eid, const char *iccid, const uint
     rsp_smdp_runner *r = arg;
     CANCEL_CHECK(r, diag);
     double t0 = now_s();
-    snprintf(r->eid, sizeof r->eid, "%s", eid);
-    snprintf(r->iccid, sizeof r->iccid, "%s", iccid);
+    remember(r, eid, iccid);
     rsp_err e = r->real.send_data(r->real.arg, eid, iccid, p, len, resp, diag);
     trace(r, "SendData", ++r->sends, e, diag, t0);
     return e;
@@ -168,6 +177,8 @@ static rsp_err tr_completed(void *arg, const char *eid, const char *iccid, rsp_d
     double t0 = now_s();
     rsp_err e = r->real.completed(r->real.arg, eid, iccid, diag);
     trace(r, "ProfileDownloadCompleted", 0, e, diag, t0);
+    if (e == RSP_OK)
+        put_token(r, eid, iccid);
     return e;
 }
 
@@ -223,10 +234,9 @@ static rsp_err lz_load(void *arg, const rsp_buf *package, unsigned n, const rsp_
     return s.load(s.arg, package, n, prev, out, last, diag);
 }
 
-/* Once the card says installed: the ISD-P's keys are kept (sealed) for the SM-DP's later SCP03
- * sessions, and with token_key a master delete token key is made, kept, then put on the ISD-P by PUT
- * KEY in such a session (kept before it is sent: a crash in between leaves a key the card may hold).
- * A failed PUT KEY does not undo the profile: the key file is rewritten without the token. */
+/* Once the card says installed, the ISD-P's keys are kept (sealed) for the SM-DP's later SCP03
+ * sessions; with token_key a master delete token key is made and kept with them, before the card has
+ * it (a crash after the PUT KEY must not leave a token only the card knows). */
 static rsp_err keep_keys(rsp_smdp_runner *r, rsp_diag *diag)
 {
     if (!r->o.master_key || !r->inv || !r->iccid[0])
@@ -237,33 +247,41 @@ static rsp_err keep_keys(rsp_smdp_runner *r, rsp_diag *diag)
     k.has_token = r->o.token_key;
     rsp_err e = k.has_token ? rsp_random(k.token, sizeof k.token) : RSP_OK;
     e = e ? e : rsp_smdp_isdp_keys_save(r->inv->dir, r->o.master_key, r->o.master_key_len, r->iccid, &k);
-    if (e != RSP_OK) {
-        rsp_smdp_isdp_keys_wipe(&k);
-        return rsp_diag_set(diag, e, "the ISD-P keys of %s could not be kept", r->iccid);
-    }
-    if (k.has_token) {
-        rsp_buf a = RSP_BUF_INIT, resp = RSP_BUF_INIT;
-        uint8_t kcv[3];
-        rsp_diag d2;
-        rsp_diag_clear(&d2);
-        const rsp_smdp_es3 es3 = rsp_smdp_runner_es3(r);
-        rsp_err pe = rsp_smdp_put_token_apdu(&k.keys, k.token, &a, kcv);
-        rsp_bytes cmd = rsp_buf_view(&a);
-        pe = pe ? pe : rsp_smdp_isdp_session(&es3, r->eid, r->iccid, &k.keys, &cmd, 1, &resp, &d2);
-        if (pe == RSP_OK && (resp.len != 4 || resp.data[0] != RSP_SMDP_TOKEN_KVN || !rsp_ct_equal(resp.data + 1, kcv, 3)))
-            pe = rsp_diag_set(&d2, RSP_ERR_VERIFY, "PUT KEY answered without the token key's KCV");
-        if (pe != RSP_OK && pe != RSP_ERR_BUSY) {
-            char m[200];
-            RSP_LOGN(RSP_SS_SMDP, "token key not put", "iccid=%s why=\"%s\"", r->iccid, rsp_diag_str(&d2, pe, m, sizeof m));
-            k.has_token = false;
-            rsp_wipe(k.token, sizeof k.token);
-            e = rsp_smdp_isdp_keys_save(r->inv->dir, r->o.master_key, r->o.master_key_len, r->iccid, &k);
-        }
-        rsp_buf_free_secret(&a);
-        rsp_buf_free(&resp);
-    }
     rsp_smdp_isdp_keys_wipe(&k);
-    return e;
+    return e ? rsp_diag_set(diag, e, "the ISD-P keys of %s could not be kept", r->iccid) : RSP_OK;
+}
+
+/* After ProfileDownloadCompleted (the SM-SR then carries SendData as C-APDUs by SMS, not as SCP03t):
+ * PUT KEY of the kept token key in the SM-DP's SCP03 session. A failure does not undo the profile:
+ * the key file is rewritten without the token (no master delete for it), and logged. */
+static void put_token(rsp_smdp_runner *r, const char *eid, const char *iccid)
+{
+    rsp_smdp_isdp_keys k;
+    rsp_diag d2;
+    rsp_diag_clear(&d2);
+    if (!r->o.token_key || !r->o.master_key || !r->inv ||
+        rsp_smdp_isdp_keys_load(r->inv->dir, r->o.master_key, r->o.master_key_len, iccid, &k, &d2) != RSP_OK)
+        return;
+    rsp_buf a = RSP_BUF_INIT, resp = RSP_BUF_INIT;
+    uint8_t kcv[3];
+    const rsp_smdp_es3 es3 = rsp_smdp_runner_es3(r);
+    rsp_err pe = k.has_token ? rsp_smdp_put_token_apdu(&k.keys, k.token, &a, kcv) : RSP_ERR_NOT_FOUND;
+    rsp_bytes cmd = rsp_buf_view(&a);
+    pe = pe ? pe : rsp_smdp_isdp_session(&es3, eid, iccid, &k.keys, &cmd, 1, &resp, &d2);
+    if (pe == RSP_OK && (resp.len != 4 || resp.data[0] != RSP_SMDP_TOKEN_KVN || !rsp_ct_equal(resp.data + 1, kcv, 3)))
+        pe = rsp_diag_set(&d2, RSP_ERR_VERIFY, "PUT KEY answered without the token key's KCV");
+    if (pe != RSP_OK && k.has_token) {
+        char m[200];
+        RSP_LOGN(RSP_SS_SMDP, "token key not put", "iccid=%s why=\"%s\"", iccid, rsp_diag_str(&d2, pe, m, sizeof m));
+        k.has_token = false;
+        rsp_wipe(k.token, sizeof k.token);
+        rsp_smdp_isdp_keys_save(r->inv->dir, r->o.master_key, r->o.master_key_len, iccid, &k);
+    } else if (pe == RSP_OK) {
+        RSP_LOGN(RSP_SS_SMDP, "token key put", "iccid=%s kvn=70", iccid);
+    }
+    rsp_buf_free_secret(&a);
+    rsp_buf_free(&resp);
+    rsp_smdp_isdp_keys_wipe(&k);
 }
 
 static rsp_err lz_installed(void *arg, const rsp_buf *last_resp, rsp_diag *diag)

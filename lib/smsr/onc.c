@@ -1,6 +1,7 @@
 /* ONC applied: when a profile is enabled, disabled or deleted, its Operator gets the
- * Handle*Notification it listed in its ONC for the profile's type (ES4A.SetONC), through the outbox,
- * at its configured callback URL; and the mover that turns ready pending replies (results of calls
+ * Handle*Notification it listed in its ONC for the profile's type (ES4A.SetONC), and the SM-DP that
+ * downloaded it the ES3 one (smsr_onc_event), through the outbox, at the peer's configured callback
+ * URL; and the mover that turns ready pending replies (results of calls
  * with a ReplyTo, and these notifications) into outbox rows.
  *
  * Durability: the notification is recorded as a pending reply before the EIS changes (notif.c), keyed
@@ -38,6 +39,34 @@ static const char *kind_name(uint32_t bit)
     return NULL;
 }
 
+/* One pending notification: to the Operator (ES4, key onc:...) or to the profile's SM-DP (ES3, key
+ * es3n:...). */
+static rsp_err record(rsp_smsr *e, const rsp_store_profile *p, const char *fn, bool es3, const char *tag,
+                      int64_t op_id, int64_t now)
+{
+    rsp_store_outbox_reply r;
+    memset(&r, 0, sizeof(r));
+    snprintf(r.owner, sizeof(r.owner), SMSR_OWNER);
+    if (snprintf(r.key, sizeof(r.key), "%s:%s:%s:%s", es3 ? "es3n" : "onc", fn + 13, p->iccid, tag) >=
+        (int)sizeof(r.key))
+        return RSP_ERR_LENGTH;
+    r.op_id = op_id;
+    snprintf(r.caller, sizeof(r.caller), "%s", es3 ? p->smdp_id : p->mno_id);
+    snprintf(r.function, sizeof(r.function), "%s.%s", es3 ? "ES3" : "ES4", fn);
+    snprintf(r.eid, sizeof(r.eid), "%s", p->eid);
+    snprintf(r.iccid, sizeof(r.iccid), "%s", p->iccid);
+    r.created = now;
+    rsp_err err = rsp_store_outbox_reply_add(e->st, &r, NULL);
+    if (err == RSP_OK)
+        RSP_LOGI(RSP_SS_SMSR, es3 ? "ES3 notification recorded" : "ONC notification recorded",
+                 "fn=%s to=%s iccid=%s op=%lld", fn, r.caller, p->iccid, (long long)op_id);
+    return err == RSP_ERR_EXISTS ? RSP_OK : err;
+}
+
+/* ES4 to the Operator when its ONC for the profile's type lists the notification (opt-in, as
+ * ES4A.SetONC has always been read here); ES3 to the SM-DP that downloaded the profile unless the
+ * Operator set an ONC for that type that leaves it out (SGP02.md: ONC = "types to drop": without one
+ * nothing is dropped). The SM-DP relays it to the Operator over ES2 (lib/smdp/es2_notif.c). */
 rsp_err smsr_onc_event(rsp_smsr *e, const rsp_store_profile *p, uint32_t kind, const char *tag, int64_t op_id,
                        int64_t now)
 {
@@ -46,26 +75,11 @@ rsp_err smsr_onc_event(rsp_smsr *e, const rsp_store_profile *p, uint32_t kind, c
         return RSP_ERR_INVAL;
     uint32_t want = 0;
     rsp_err err = rsp_store_onc_get(e->st, p->mno_id, p->profile_type, &want);
-    if (err == RSP_ERR_NOT_FOUND || (err == RSP_OK && !(want & kind)))
-        return RSP_OK; /* not listed: nothing to send */
-    if (err != RSP_OK)
+    if (err != RSP_OK && err != RSP_ERR_NOT_FOUND)
         return err;
-    rsp_store_outbox_reply r;
-    memset(&r, 0, sizeof(r));
-    snprintf(r.owner, sizeof(r.owner), SMSR_OWNER);
-    if (snprintf(r.key, sizeof(r.key), "onc:%s:%s:%s", fn + 13, p->iccid, tag) >= (int)sizeof(r.key))
-        return RSP_ERR_LENGTH;
-    r.op_id = op_id;
-    snprintf(r.caller, sizeof(r.caller), "%s", p->mno_id);
-    snprintf(r.function, sizeof(r.function), "ES4.%s", fn);
-    snprintf(r.eid, sizeof(r.eid), "%s", p->eid);
-    snprintf(r.iccid, sizeof(r.iccid), "%s", p->iccid);
-    r.created = now;
-    err = rsp_store_outbox_reply_add(e->st, &r, NULL);
-    if (err == RSP_OK)
-        RSP_LOGI(RSP_SS_SMSR, "ONC notification recorded", "fn=%s mno=%s iccid=%s op=%lld", fn, p->mno_id, p->iccid,
-                 (long long)op_id);
-    return err == RSP_ERR_EXISTS ? RSP_OK : err;
+    bool onc = err == RSP_OK, es4 = onc && (want & kind), es3 = p->smdp_id[0] && (!onc || (want & kind));
+    err = es4 ? record(e, p, fn, false, tag, op_id, now) : RSP_OK;
+    return err == RSP_OK && es3 ? record(e, p, fn, true, tag, op_id, now) : err;
 }
 
 rsp_err smsr_onc_delete_queued(rsp_smsr *e, const char *iccid, int64_t op_id, int64_t now)
@@ -84,7 +98,8 @@ rsp_err smsr_onc_delete_queued(rsp_smsr *e, const char *iccid, int64_t op_id, in
 static rsp_err notification(const rsp_store_outbox_reply *r, const char *url, rsp_store_outbox *m)
 {
     const char *dot = strchr(r->function, '.');
-    const rsp_es_func *f = dot ? rsp_es_func_find(RSP_ES4, dot + 1, strlen(dot + 1)) : NULL;
+    rsp_es_iface iface = strncmp(r->function, "ES3.", 4) == 0 ? RSP_ES3 : RSP_ES4;
+    const rsp_es_func *f = dot ? rsp_es_func_find(iface, dot + 1, strlen(dot + 1)) : NULL;
     if (!f)
         return RSP_ERR_FORMAT;
     rsp_es_msg msg;

@@ -1,0 +1,167 @@
+/* ES3 notifications from the SM-SR, relayed to the Operator over ES2 (`rsp smdp run`). The SM-SR sends
+ * HandleProfile{Enabled,Disabled,Deleted}Notification to the SM-DP that downloaded the profile (its
+ * ONC rule: lib/smsr/onc.c); here the profile is looked up among this SM-DP's finished downloads (a
+ * notification of a profile it does not know is refused), and the same notification, ES2 this time,
+ * is stored in the durable outbox for the Operator's callback URL (--callbacks OP=URL) before the
+ * SM-SR's call is answered: an SM-DP crash in between makes the SM-SR's outbox send it again, and the
+ * outbox key (the SM-SR's FunctionCallIdentifier, stable across its resends) keeps it single. The
+ * ES2 FunctionCallIdentifier and MessageID are that key too, so the Operator can de-duplicate. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "daemon_int.h"
+#include "rsp/log.h"
+
+static char *dup_str(const char *s)
+{
+    size_t n = strlen(s);
+    char *d = malloc(n + 1);
+    if (d)
+        memcpy(d, s, n + 1);
+    return d;
+}
+
+/* Is cn in the comma-separated list? */
+static bool listed(const char *list, const char *cn)
+{
+    for (const char *q = list; q && *q;) {
+        size_t l = strcspn(q, ",");
+        if (l == strlen(cn) && strncmp(q, cn, l) == 0)
+            return true;
+        q += l + (q[l] == ',');
+    }
+    return false;
+}
+
+/* The Operator's callback URL from "OP=URL,OP=URL" into url (false: none). */
+static bool callback_of(const char *spec, const char *op, char *url, size_t cap)
+{
+    for (const char *q = spec; q && *q;) {
+        size_t l = strcspn(q, ",");
+        const char *eq = memchr(q, '=', l);
+        if (eq && (size_t)(eq - q) == strlen(op) && strncmp(q, op, strlen(op)) == 0 && l - (size_t)(eq - q) - 1 < cap) {
+            snprintf(url, cap, "%.*s", (int)(l - (size_t)(eq - q) - 1), eq + 1);
+            return strncmp(url, "https://", 8) == 0;
+        }
+        q += l + (q[l] == ',');
+    }
+    return false;
+}
+
+/* The Operator of the download that installed iccid on eid (false: not ours). */
+static bool owner_of(smdp_d *d, const char *eid, const char *iccid, char op[RSP_SMDP_NAME_MAX + 1])
+{
+    rsp_smdp_dl *v = NULL;
+    size_t n = 0;
+    bool found = false;
+    if (rsp_smdp_dl_list(d->inv, false, &v, &n) == RSP_OK)
+        for (size_t i = 0; i < n && !found; i++)
+            if (v[i].step == RSP_SMDP_DL_DONE && strcmp(v[i].eid, eid) == 0 && strcmp(v[i].iccid, iccid) == 0) {
+                memcpy(op, v[i].op, RSP_SMDP_NAME_MAX + 1);
+                found = true;
+            }
+    free(v);
+    return found;
+}
+
+/* The ES2 notification (SOAP 1.2, gsma dialect, as the SM-SR's own) into the outbox. */
+static rsp_err relay(smdp_d *d, const rsp_es_func *f3, const rsp_es_notification *in, const char *key,
+                     const char *url)
+{
+    const rsp_es_func *f = rsp_es_func_find(RSP_ES2, f3->name, strlen(f3->name));
+    rsp_svc_outbox *ob = rsp_svc_outbox_of(d->svc);
+    if (!f || !ob)
+        return RSP_ERR_INTERNAL;
+    rsp_es_msg msg;
+    memset(&msg, 0, sizeof msg);
+    rsp_err e = rsp_es_msg_init(&msg, f, false);
+    if (e != RSP_OK)
+        return e;
+    msg.dialect = RSP_ES_DIALECT_GSMA;
+    rsp_es_notification *n = msg.body;
+    char ts[21], action[256];
+    rsp_es_datetime_now(ts);
+    n->hdr.function_call_id = dup_str(key);
+    n->eid = dup_str(in->eid);
+    n->iccid = dup_str(in->iccid);
+    n->completion_timestamp = dup_str(in->completion_timestamp ? in->completion_timestamp : ts);
+    e = rsp_es_action_format(f, false, action, sizeof action);
+    msg.wsa.to = dup_str(url);
+    msg.wsa.action = dup_str(action);
+    msg.wsa.message_id = dup_str(key);
+    if (e == RSP_OK && (!n->hdr.function_call_id || !n->eid || !n->iccid || !n->completion_timestamp || !msg.wsa.to ||
+                        !msg.wsa.action || !msg.wsa.message_id))
+        e = RSP_ERR_NOMEM;
+    rsp_buf body = RSP_BUF_INIT;
+    rsp_diag dg;
+    rsp_diag_clear(&dg);
+    e = e ? e : rsp_es_soap_encode(&msg, &body, &dg);
+    e = e ? e : rsp_svc_outbox_put(ob, key, 0, url, RSP_ES_SOAP12_CTYPE, action, body.data, body.len);
+    if (e == RSP_ERR_EXISTS)
+        e = RSP_OK; /* the SM-SR sent it again: stored already */
+    rsp_buf_free(&body);
+    rsp_es_msg_free(&msg);
+    return e;
+}
+
+static rsp_err on_notif(void *hctx, rsp_es_call *call)
+{
+    smdp_d *d = hctx;
+    const rsp_es_msg *m = rsp_es_call_msg(call);
+    const rsp_es_notification *q = m ? m->body : NULL;
+    const char *fn = m ? m->func->name : "?";
+    const char *peer = rsp_es_call_peer(call);
+    const char *p = peer ? strstr(peer, "CN=") : NULL;
+    char cn[RSP_SMDP_NAME_MAX + 1] = "", op[RSP_SMDP_NAME_MAX + 1], url[512], key[200];
+    size_t l = p ? strcspn(p + 3, ",+/") : 0;
+    if (p && l <= RSP_SMDP_NAME_MAX)
+        snprintf(cn, sizeof cn, "%.*s", (int)l, p + 3);
+    const char *sr = d->o->smsr_ids;
+    /* A one-way call has no status to refuse with: a caller that is not our SM-SR gets an HTTP error
+     * (the handler's error); a notification of a profile we do not know is acknowledged and dropped
+     * (retrying it could never succeed). */
+    if (!cn[0] || (sr && *sr ? !listed(sr, cn) : listed(d->o->operators, cn))) {
+        smdp_es2_count(d, fn, "refused");
+        RSP_LOGN(RSP_SS_SMDP, "ES3 notification refused", "fn=%s peer=%s why=\"not this SM-DP's SM-SR\"", fn, cn);
+        return RSP_ERR_DENIED;
+    }
+    if (!q || !q->eid || !q->iccid || !q->hdr.function_call_id || !*q->hdr.function_call_id)
+        return RSP_ERR_FORMAT;
+    if (!owner_of(d, q->eid, q->iccid, op)) {
+        smdp_es2_count(d, fn, "refused");
+        RSP_LOGN(RSP_SS_SMDP, "ES3 notification refused", "fn=%s eid=%s iccid=%s why=\"not a profile of this SM-DP\"",
+                 fn, q->eid, q->iccid);
+        return rsp_es_call_complete(call);
+    }
+    if (strcmp(fn, "HandleProfileDeletedNotification") == 0) { /* the identity is spent with its profile */
+        rsp_smdp_mark(d->inv, q->iccid, RSP_SMDP_INSTALLED, RSP_SMDP_DELETED, (int64_t)time(NULL));
+        rsp_smdp_isdp_keys_forget(d->inv->dir, q->iccid);
+    }
+    if (!callback_of(d->o->callbacks, op, url, sizeof url)) {
+        smdp_es2_count(d, fn, "no-url");
+        RSP_LOGN(RSP_SS_SMDP, "notification not relayed: no callback URL", "fn=%s op=%s iccid=%s", fn, op, q->iccid);
+        return rsp_es_call_complete(call);
+    }
+    snprintf(key, sizeof key, "smdp-notif:%.40s:%.60s", cn, q->hdr.function_call_id);
+    rsp_err e = relay(d, m->func, q, key, url);
+    if (e != RSP_OK) { /* not stored: an HTTP error, the SM-SR's outbox tries again later */
+        smdp_es2_count(d, fn, "failed");
+        return e;
+    }
+    RSP_LOGI(RSP_SS_SMDP, "notification relayed to the Operator", "fn=%s op=%s iccid=%s key=%s", fn, op, q->iccid, key);
+    smdp_es2_count(d, fn, "relayed");
+    rsp_svc_outbox_kick(rsp_svc_outbox_of(d->svc));
+    return rsp_es_call_complete(call);
+}
+
+size_t smdp_notif_handlers(smdp_d *d, rsp_es_handler *h, size_t cap)
+{
+    static const char *const fns[] = {"HandleProfileEnabledNotification", "HandleProfileDisabledNotification",
+                                      "HandleProfileDeletedNotification"};
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof fns / sizeof fns[0] && n < cap; i++)
+        h[n++] = (rsp_es_handler){RSP_ES3, fns[i], false, on_notif, d};
+    return n;
+}

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# The SM-DP's own SCP03 session and the notification relay, with every party a process (rsp smsc,
+# rsp euicc run, rsp smsr run --admin-listen --callbacks DP1=..., rsp smdp run --token-key --callbacks
+# MNO1=..., the Operator's HTTPS mTLS receiver tests/cli/outbox_receiver.py):
+# - ES2.DownloadProfile(enable): installed; the ISD-P's keys kept sealed at rest (no key in clear in the
+#   file), the master delete token key put by PUT KEY in the SM-DP's SCP03 session;
+# - the card's enable notification goes SM-SR -> ES3 -> SM-DP -> ES2 -> Operator: received once, SOAP 1.2,
+#   its action ES2-HandleProfileEnabledNotification, posted by the SM-DP (client CN DP1);
+# - ES3 notifications from an Operator's certificate (1.1/1.2) or for a profile this SM-DP does not know
+#   (8.2.1/3.9) are refused;
+# - ES2.UpdateConnectivityParameters: the SM-DP's STORE DATA 3A07 (SGP02.md's SMSC example
+#   06 07 91 3386994211F1, and our A1{81 MSISDN}) inside its SCP03 session, through ES3: the card's
+#   profile shows the new MSISDN (`rsp euicc show`); another Operator's call refused 8.2.1/3.9, a body
+#   that is not an A0 TLV 1.1/2.1.
+. "$(dirname "$0")/daemons.sh"
+SRC=${RSP_SOURCE_DIR:?}
+
+SMSR=447700100995
+make_fleet 1 447700900750 $SMSR
+E0=$(ls "$tmp/fleet/eis" | sed -n 's/\.json$//p' | head -1)
+DB="sqlite:$tmp/smsr.db"
+printf '%064d\n' 7 >"$tmp/mk"
+"$BIN" smsr import --db "$DB" --master-key "$tmp/mk" --keys "$tmp/keys.jsonl" "$tmp"/fleet/eis/*.json >"$tmp/imp" 2>&1 \
+  || bad "import: $(cat "$tmp/imp")"
+for r in "smsr SMSR-T sr" "smdp DP1 dp1" "operator MNO1 mno1" "operator MNO2 mno2"; do
+  set -- $r
+  "$BIN" ci issue --dir "$tmp/pki" --role $1 --id $2 --out "$tmp/$3" >/dev/null || bad "certificate $2"
+done
+D=$tmp/dp
+"$BIN" smdp import package --dir "$D" --operator MNO1 --type ts48 "$PKG" >/dev/null 2>&1 &&
+  "$BIN" smdp import generate --dir "$D" --operator MNO1 --type ts48 --count 2 --iccid-prefix 8999004 \
+  >/dev/null 2>&1 || bad "smdp inventory"
+
+# the Operator's callback receiver
+python3 "$SRC/tests/cli/outbox_receiver.py" --port 0 --cert "$tmp/mno1/tls.crt.pem" --key "$tmp/mno1/key.pem" \
+  --ca "$tmp/mno1/ca.crt.pem" --log "$tmp/cb.log" >"$tmp/cb.port" 2>"$tmp/cb.err" &
+pids+=($!)
+DPP=$(port)
+SP=$(port)
+"$BIN" smsc --listen 127.0.0.1:$SP >"$tmp/smsc.log" 2>&1 & pids+=($!)
+"$BIN" smsr run --db "$DB" --master-key "$tmp/mk" --smsc 127.0.0.1:$SP --msisdn $SMSR --worker w1 --tick-ms 100 \
+  --por-wait 2 --listen 127.0.0.1:0 --port-file "$tmp/es.port" --tls-cert "$tmp/sr/tls.crt.pem" \
+  --tls-key "$tmp/sr/key.pem" --tls-ca "$tmp/sr/ca.crt.pem" --smdp-ids DP1 --callbacks "DP1=https://127.0.0.1:$DPP/es3" \
+  --admin-listen 127.0.0.1:0 --admin-port-file "$tmp/admin.port" --admin-idle-ms 500 >"$tmp/smsr.log" 2>&1 &
+pids+=($!)
+for i in $(seq 200); do grep -q "bound system_id=smsr" "$tmp/smsc.log" && [ -s "$tmp/es.port" ] && break; sleep 0.1; done
+URL=https://127.0.0.1:$(tr -d '\n' <"$tmp/es.port")
+"$BIN" euicc run --fleet "$tmp/fleet" --smsc 127.0.0.1:$SP --control "$tmp/ctl.sock" --tick-ms 50 >"$tmp/run.log" 2>&1 &
+RUN_PID=$!; pids+=($RUN_PID)
+wait_fleet "$tmp/ctl.sock" "$tmp/run.log"
+for i in $(seq 100); do [ -s "$tmp/cb.port" ] && break; sleep 0.1; done
+CB=https://127.0.0.1:$(head -1 "$tmp/cb.port" | tr -d '\n')/es2cb
+"$BIN" smdp run --dir "$D" --listen 127.0.0.1:$DPP --port-file "$tmp/dp.port" --smsr "$URL" --ci "$tmp/pki" \
+  --dp "$tmp/dp1" --eum "$tmp/eum" --eis-dir "$tmp/fleet/eis" --workers 2 --operators MNO1,MNO2 --token-key \
+  --callbacks "MNO1=$CB" --smsr-ids SMSR-T >"$tmp/smdp.log" 2>&1 &
+DP_PID=$!; pids+=($DP_PID)
+t=$((SECONDS + 30)); while [ $SECONDS -lt $t ] && [ ! -s "$tmp/dp.port" ]; do sleep 0.1; done
+[ -s "$tmp/dp.port" ] && ok "rsp smdp run listening on $DPP" || { bad "smdp did not start: $(tail -5 "$tmp/smdp.log")"; exit 1; }
+DPURL=https://127.0.0.1:$DPP
+call() { # call CERTDIR PATH JSON
+  curl -sS --max-time 120 --cert "$tmp/$1/tls.crt.pem" --key "$tmp/$1/key.pem" --cacert "$tmp/$1/ca.crt.pem" \
+    -H 'Content-Type: application/json' -H 'Prefer: wait' -d "$3" "$DPURL/$2"; }
+st() { jq -r '.functionExecutionStatus | .status + " " + (.statusCodeData.subjectCode // "") + "/" + (.statusCodeData.reasonCode // "")' 2>/dev/null; }
+
+r=$(call mno1 es2/DownloadProfile "{\"functionCallIdentifier\":\"u1\",\"eid\":\"$E0\",\"smsrId\":\"SMSR-T\",\"profileType\":\"ts48\",\"enableProfile\":true}")
+ICC=$(echo "$r" | jq -r '.iccid // empty' 2>/dev/null)
+[ "$(echo "$r" | st)" = "EXECUTED_SUCCESS /" ] && [ -n "$ICC" ] && ok "DownloadProfile(enable): installed $ICC" \
+  || { bad "download: $r"; tail -20 "$tmp/smdp.log"; exit 1; }
+KF=$D/isdp/$ICC.key
+[ "$(stat -c %s.%a "$KF" 2>/dev/null)" = 114.600 ] && [ "$(head -c 2 "$KF" | od -An -tx1 | tr -d ' \n')" = 4b44 ] &&
+  grep -q "token key put iccid=$ICC" "$tmp/smdp.log" \
+  && ok "the ISD-P's keys kept sealed ($(stat -c %s "$KF") bytes), the token key put in the SCP03 session" \
+  || bad "key file / token: $(ls -l "$D/isdp" 2>&1) $(grep -i token "$tmp/smdp.log")"
+# the relay: SM-SR (card notification 02) -> ES3 -> SM-DP -> ES2 -> the Operator's receiver, once
+t=$((SECONDS + 40)); while [ $SECONDS -lt $t ] && ! grep -q "HandleProfileEnabledNotification" "$tmp/cb.log" 2>/dev/null; do sleep 0.2; done
+sleep 2
+n=$(grep -c "HandleProfileEnabledNotification" "$tmp/cb.log" 2>/dev/null)
+line=$(grep "HandleProfileEnabledNotification" "$tmp/cb.log" | head -1)
+[ "$n" = 1 ] && echo "$line" | grep -q "$ICC" && echo "$line" | jq -e '.cn == "DP1"' >/dev/null 2>&1 &&
+  echo "$line" | grep -q 'ES2-HandleProfileEnabledNotification' \
+  && ok "the enabled notification reached the Operator once, relayed by the SM-DP over ES2" \
+  || bad "notification ($n): $(cat "$tmp/cb.log" 2>/dev/null | head -3) // $(grep -i notif "$tmp/smsr.log" "$tmp/smdp.log" | tail -5)"
+nt() { echo "{\"functionCallIdentifier\":\"$1\",\"eid\":\"$E0\",\"iccid\":\"$2\",\"completionTimestamp\":\"2026-01-01T00:00:00Z\"}"; }
+code=$(curl -sS --max-time 20 -o "$tmp/n1" -w '%{http_code}' --cert "$tmp/mno1/tls.crt.pem" --key "$tmp/mno1/key.pem" --cacert "$tmp/mno1/ca.crt.pem" \
+  -H 'Content-Type: application/json' -d "$(nt x1 "$ICC")" "$DPURL/es3/HandleProfileEnabledNotification")
+code2=$(curl -sS --max-time 20 -o "$tmp/n2" -w '%{http_code}' --cert "$tmp/sr/tls.crt.pem" --key "$tmp/sr/key.pem" --cacert "$tmp/sr/ca.crt.pem" \
+  -H 'Content-Type: application/json' -d "$(nt x2 89990040000000099996)" "$DPURL/es3/HandleProfileEnabledNotification")
+sleep 1
+n=$(grep -c "Notification" "$tmp/cb.log" 2>/dev/null)
+[ "$code" -ge 400 ] && grep -q 'ES3 notification refused.*peer=MNO1' "$tmp/smdp.log" && [ "$code2" = 202 ] &&
+  grep -q 'ES3 notification refused.*iccid=89990040000000099996' "$tmp/smdp.log" && [ "$n" = 1 ] \
+  && ok "ES3 notifications refused: from an Operator (HTTP $code), of an unknown profile (acknowledged, dropped); nothing relayed" \
+  || bad "refusals: $code $(cat "$tmp/n1") // $code2 $(cat "$tmp/n2") // $n"
+
+# ES2.UpdateConnectivityParameters: 3A07 in the SM-DP's SCP03 session with the ISD-P
+ucp() { echo "{\"functionCallIdentifier\":\"$1\",\"eid\":\"$E0\",\"smsrId\":\"SMSR-T\",\"iccid\":\"$ICC\",\"connectivityParameters\":\"$2\"}"; }
+r=$(call mno2 es2/UpdateConnectivityParameters "$(ucp c0 A0090607913386994211F1)" | st)
+[ "$r" = "FAILED 8.2.1/3.9" ] && ok "UpdateConnectivityParameters by another Operator: 8.2.1/3.9" || bad "MNO2 UCP: $r"
+r=$(call mno1 es2/UpdateConnectivityParameters "$(ucp c1 A3038101FF)" | st)
+[ "$r" = "FAILED 1.1/2.1" ] && ok "UpdateConnectivityParameters that is not an A0 TLV: 1.1/2.1" || bad "A3 UCP: $r"
+# (A0 only: an A1{81 MSISDN} would move the card's address away from the one the SM-SR knows)
+r=$(call mno1 es2/UpdateConnectivityParameters "$(ucp c2 A0090607913386994211F1)")
+[ "$(echo "$r" | st)" = "EXECUTED_SUCCESS /" ] && ok "UpdateConnectivityParameters executed through ES3" \
+  || bad "UCP: $r // $(grep -i "UpdateConn\|ES3 call failed" "$tmp/smdp.log" | tail -3)"
+
+kill -TERM $DP_PID; wait $DP_PID; rc=$?
+[ $rc = 0 ] && ok "SIGTERM: exit 0" || bad "SIGTERM exit $rc"
+kill -TERM $RUN_PID; for i in $(seq 50); do kill -0 $RUN_PID 2>/dev/null || break; sleep 0.1; done
+s=$("$BIN" euicc show --fleet "$tmp/fleet" --eid "$E0" --json 2>&1)
+# `rsp euicc show` has no SMSC field: the card's state row (lib/euicc/nvm.c) keeps the A0 content as sent
+FDB=$(ls "$tmp"/fleet/*.db 2>/dev/null | head -1)
+blob=$(sqlite3 "$FDB" "select hex(state) from card where eid='$E0'" 2>/dev/null)
+echo "$s" | jq -e --arg i "$ICC" '.profiles[] | select(.iccid == $i) | .scp03_keys' >/dev/null 2>&1 &&
+  echo "$blob" | grep -q 0607913386994211F1 \
+  && ok "the card's profile holds the SMSC of SGP02.md's example (06 07 91 3386994211F1)" || bad "card: $s // ${blob:0:80}"
+[ $fail = 0 ] || { echo "--- smdp.log"; tail -30 "$tmp/smdp.log"; echo "--- smsr.log"; tail -20 "$tmp/smsr.log"; }
+exit $fail
