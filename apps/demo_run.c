@@ -11,6 +11,7 @@
 #define _XOPEN_SOURCE 700 /* nftw */
 #include <dirent.h>
 #include <ftw.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -231,19 +232,29 @@ static rsp_err start_core(demo_ctx *x)
                             "--tick-ms", "50", "--por-wait", "5", "--master-key", mkf, "--listen", "127.0.0.1:0",
                             "--port-file", pf, "--tls-cert", cert, "--tls-key", key, "--tls-ca", ca, "--m2msp-ids",
                             "SP1", "--smdp-ids", "SMDP-B", "--ci", ci, "--transport-key", TRANSPORT_KEY,
-                            "--admin-listen", "127.0.0.1:0", "--admin-port-file", apf, "--admin-idle-ms", DEMO_ADMIN_IDLE_MS,
-                            "--es5-transport", x->o->transport, NULL};
+                            "--es5-transport", x->o->transport, "--admin-listen", "127.0.0.1:0", "--admin-port-file",
+                            apf, "--admin-idle-ms", DEMO_ADMIN_IDLE_MS, NULL};
+    /* --transport sms: SCP80 over SMPP only, no admin (SCP81) server: the download's SCP03t goes by
+     * SMS too (slow), where the SM-SR can do it */
+    bool admin = strcmp(x->o->transport, "sms") != 0;
+    if (!admin)
+        for (size_t i = 0; a_smsr[i]; i++)
+            if (!strcmp(a_smsr[i], "--admin-listen")) {
+                a_smsr[i] = NULL;
+                break;
+            }
     ready_arg rs = {x, pf, "system_id=smsr", &x->smsr_port, x->smsc};
     ready_arg ra = {x, apf, NULL, &x->admin_port, NULL};
     e = demo_proc_start(&x->procs, "smsr", a_smsr, &x->smsr, &x->diag);
     e = e ? e : demo_proc_wait_ready(&x->procs, x->smsr, port_file_ready, &rs, 20000, &x->diag);
-    e = e ? e : demo_proc_wait_ready(&x->procs, x->smsr, port_file_ready, &ra, 5000, &x->diag);
+    if (admin)
+        e = e ? e : demo_proc_wait_ready(&x->procs, x->smsr, port_file_ready, &ra, 5000, &x->diag);
     /* A restart (--faults) listens where the clients, the SM-DP and the cards' admin sessions call. */
     char l[32];
     snprintf(l, sizeof(l), "127.0.0.1:%u", x->smsr_port);
     e = e ? e : demo_proc_set_arg(x->smsr, "--listen", l);
     snprintf(l, sizeof(l), "127.0.0.1:%u", x->admin_port);
-    return e ? e : demo_proc_set_arg(x->smsr, "--admin-listen", l);
+    return e || !admin ? e : demo_proc_set_arg(x->smsr, "--admin-listen", l);
 }
 
 static rsp_err start_cards(demo_ctx *x)
@@ -309,19 +320,38 @@ static rsp_err start_smdp(demo_ctx *x)
     return e ? e : demo_proc_set_arg(x->smdp, "--listen", l); /* a restart (--faults) listens there again */
 }
 
-/* SMS counts and admin (SCP81) sessions from the SM-SR's /metrics (-1 when not exported). */
+/* SMS counts and admin (SCP81) sessions from the SM-SR's /metrics (-1 when not exported). The text
+ * comes from a peer: a label block {...} is skipped as a whole (quoted values may hold spaces and \"),
+ * and a value that is not a finite number in range (NaN, +Inf, 1e300) is ignored, never cast. */
 static long long metric(const char *text, const char *name)
 {
-    long long sum = -1;
+    double sum = -1;
     size_t l = strlen(name);
     for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
         if (strncmp(p, name, l) || (p[l] != ' ' && p[l] != '{'))
             continue;
-        const char *v = strchr(p, ' ');
-        if (v)
-            sum = (sum < 0 ? 0 : sum) + (long long)strtod(v + 1, NULL);
+        const char *v = p + l;
+        if (*v == '{') {
+            bool quoted = false;
+            for (v++; *v && *v != '\n' && (quoted || *v != '}'); v++) {
+                if (quoted && *v == '\\' && v[1] && v[1] != '\n')
+                    v++;
+                else if (*v == '"')
+                    quoted = !quoted;
+            }
+            if (*v != '}')
+                continue;
+            v++;
+        }
+        if (*v != ' ')
+            continue;
+        char *end;
+        double d = strtod(v + 1, &end);
+        if (end == v + 1 || !isfinite(d) || d < 0 || d > 1e15)
+            continue;
+        sum = (sum < 0 ? 0 : sum) + d;
     }
-    return sum;
+    return sum < 0 || sum > 1e15 ? -1 : (long long)sum;
 }
 
 static void read_metrics(demo_ctx *x)
