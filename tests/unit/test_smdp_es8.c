@@ -210,7 +210,7 @@ static rsp_err run(fixture *f, const char *id, const rsp_buf *cert_dp, rsp_smdp_
     assert_int_equal(rsp_smdp_es8_open(&s, f->dp, cert_dp->data, cert_dp->len, f->cert_ecasd.data, f->cert_ecasd.len,
                                        0x30, NULL), RSP_OK);
     const rsp_smdp_es8 es8 = rsp_smdp_es8_of(&s);
-    const rsp_smdp_es3 es3 = {&f->c, c_get_eis, c_create, c_send, c_ok, c_ok, c_delete};
+    const rsp_smdp_es3 es3 = {&f->c, c_get_eis, c_create, c_send, c_ok, c_ok, c_delete, NULL};
     rsp_err e = rsp_smdp_dl_run(f->inv, &f->trust, &es3, &es8, id, 5, d, NULL);
     rsp_smdp_es8_close(&s);
     return e;
