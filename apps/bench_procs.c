@@ -187,3 +187,38 @@ char *rsp_bench_procs_strdup(const char *s)
         memcpy(d, s, n);
     return d;
 }
+
+rsp_err rsp_bench_procs_metric(uint16_t port, const char *name, double *out)
+{
+    *out = 0;
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port);
+    static const char req[] = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    if (s < 0 || connect(s, (struct sockaddr *)&a, sizeof a) != 0 || write(s, req, sizeof req - 1) != (ssize_t)(sizeof req - 1)) {
+        if (s >= 0)
+            close(s);
+        return RSP_ERR_NET;
+    }
+    rsp_buf b = RSP_BUF_INIT;
+    char chunk[4096];
+    ssize_t n;
+    while ((n = read(s, chunk, sizeof chunk)) > 0)
+        if (rsp_buf_append(&b, chunk, (size_t)n) != RSP_OK)
+            break;
+    close(s);
+    rsp_err e = rsp_buf_append_byte(&b, 0);
+    size_t nl = strlen(name);
+    e = e != RSP_OK ? e : RSP_ERR_NOT_FOUND;
+    for (const char *l = b.data ? (const char *)b.data : ""; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+        if (strncmp(l, name, nl) == 0 && l[nl] == ' ') {
+            *out = strtod(l + nl + 1, NULL);
+            e = RSP_OK;
+            break;
+        }
+    rsp_buf_free(&b);
+    return e;
+}

@@ -66,6 +66,10 @@ rsp_err rsp_bench_procs_fleet_eids(const char *eis_dir, char (*eid)[33], size_t 
 
 void rsp_bench_procs_nap_ms(long ms);
 
+/* The value of an unlabelled metric `name` on a daemon's plain-HTTP /metrics at 127.0.0.1:port
+ * (metrics_listen). RSP_ERR_NET when unreachable, RSP_ERR_NOT_FOUND when the line is absent. */
+rsp_err rsp_bench_procs_metric(uint16_t port, const char *name, double *out);
+
 /* A malloc'd copy of s (the caller frees it); NULL when out of memory. */
 char *rsp_bench_procs_strdup(const char *s);
 

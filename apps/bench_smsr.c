@@ -1,4 +1,4 @@
-/* `rsp bench smsr`: ES4.EnableProfile operations through the SM-SR engine on SQLite, one card
+/* `rsp bench smsr-engine` (was `rsp bench smsr`; that name now runs smsr-e2e, issue 9's figure): ES4.EnableProfile operations through the SM-SR engine on SQLite, one card
  * switching between two profiles: submit (policy checks, durable op), claim + fenced counter +
  * SCP80 packet, the card's PoR (card-role codecs, in process), PoR matched through the store,
  * notification 02 opened, EIS updated, op settled, 3A08 confirmation packet built. Ops/s and p50/p99
@@ -166,18 +166,18 @@ int rsp_bench_smsr(rsp_bench *b, int argc, char **argv)
     (void)argv;
     char dir[] = "/tmp/rsp-bench-smsr-XXXXXX";
     if (!mkdtemp(dir))
-        return rsp_cli_usage_error("bench smsr: cannot make a temporary directory");
+        return rsp_cli_usage_error("bench smsr-engine: cannot make a temporary directory");
     bctx c;
     memset(&c, 0, sizeof(c));
     int rc = RSP_EXIT_OK;
     if (setup(&c, dir) != 0) {
-        rc = rsp_cli_usage_error("bench smsr: setup failed");
+        rc = rsp_cli_usage_error("bench smsr-engine: setup failed");
         goto out;
     }
     rsp_bench_progress(b, "smsr: ES4.EnableProfile through the engine on SQLite");
     double rate = rsp_bench_rate(b, one_op, &c);
     if (rate <= 0 || c.nlat == 0) {
-        rc = rsp_cli_usage_error("bench smsr: an operation failed");
+        rc = rsp_cli_usage_error("bench smsr-engine: an operation failed");
         goto out;
     }
     qsort(c.lat, c.nlat, sizeof(double), cmp_d);

@@ -33,6 +33,7 @@ typedef struct dmn {
     bool pumping;        /* inside pump(): an admin answer settled synchronously must not re-enter */
     bool stopping;       /* SIGTERM: nothing new is claimed (admin scripts failed by the stop included) */
     bool settled_turn;   /* an operation settled on this worker in this loop turn (on_turn answers) */
+    int64_t expired_at;  /* second of the last expiry sweep */
     rsp_metric *settled, *latency; /* rsp_smsr_operations_total, rsp_smsr_operation_seconds; NULL: no /metrics */
 } dmn;
 
@@ -135,7 +136,13 @@ static void pump(dmn *d)
 {
     int64_t now = now_ms() / 1000;
     size_t n = 0;
-    if (rsp_smsr_expire(d->e, now, &n) == RSP_OK && n) {
+    /* Deadlines are in seconds: one sweep per second is enough. The sweep is an UPDATE over the
+     * operation table; run on every PoR and every submit it was the SM-SR's largest cost under
+     * load (perf: 37% of its CPU at 32 clients). */
+    bool sweep = now != d->expired_at;
+    if (sweep)
+        d->expired_at = now;
+    if (sweep && rsp_smsr_expire(d->e, now, &n) == RSP_OK && n) {
         RSP_LOGN(RSP_SS_SMSR, "operations expired", "n=%zu", n);
         /* the store expires in one sweep and does not say which functions: counted as "unknown" */
         const char *v[2] = {"unknown", "expired"};

@@ -167,8 +167,12 @@ static const stmt_sql stmts[RSP_STMT__COUNT] = {
 
     [RSP_STMT_AUD_APPEND] = {"INSERT INTO audit(ts,actor,eid,iccid,op_id,event,detail)"
         " VALUES($1,$2,$3,$4,$5,$6,$7) RETURNING id", NULL},
-    [RSP_STMT_AUD_LIST] = {"SELECT " AUD_COLS " FROM audit WHERE id > $1 AND (eid = $2 OR $2 = '')"
-        " ORDER BY id LIMIT $3", NULL},
+    /* Two arms rather than "(eid = $2 OR $2 = '')": with the OR neither engine could use
+     * audit_eid(eid, id) for a prepared statement, and every look-up of one card's trail scanned
+     * the whole table from $1 (the SM-SR walks a card's steps per PoR: it was most of its CPU under
+     * load). The arm whose constant test is false is skipped before any row is read. */
+    [RSP_STMT_AUD_LIST] = {"SELECT " AUD_COLS " FROM audit WHERE $2 <> '' AND eid = $2 AND id > $1"
+        " UNION ALL SELECT " AUD_COLS " FROM audit WHERE $2 = '' AND id > $1 ORDER BY 1 LIMIT $3", NULL},
 
     [RSP_STMT_PLMA_SET] = {"INSERT INTO plma(operator,m2msp,profile_type,functions)"
         " VALUES($1,$2,$3,$4) ON CONFLICT(operator,m2msp,profile_type)"
