@@ -259,7 +259,9 @@ static rsp_err engine_call(smsr_es3 *x, rsp_es_call *call, rsp_smsr_fn fn)
         return err;
     if (r.status[0])
         return smsr_call_answer(call, &r);
-    return wait_op(x, call, &rq, r.op_id);
+    if ((err = wait_op(x, call, &rq, r.op_id)) == RSP_OK)
+        smsr_dl_kick(x); /* sent now, not at the daemon's next tick */
+    return err;
 }
 
 rsp_err smsr_es3_wait_op(smsr_es3 *x, rsp_es_call *call, int64_t op_id)

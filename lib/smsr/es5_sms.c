@@ -186,11 +186,16 @@ static rsp_err resume(rsp_smsr *e, const rsp_store_op *op, int64_t now, rsp_smsr
                                  "the card cannot be reached (no keys or no MSISDN)", {NULL, 0}};
             return smsr_dl_finish(e, fn, op, &dl, &fence, &o, now);
         }
-    } else if ((err = command_apdu(fn, &t, &apdu)) == RSP_OK && (err = rsp_smsr_script_one(&apdu, &script)) == RSP_OK &&
-               (https = over_https(e, op->eid, script.len))) {
-        err = script_build(e, op, &script, pkt);
-    } else if (err == RSP_OK) {
-        err = smsr_packet_build(e, op->eid, &fence, &apdu, now, pkt);
+    } else {
+        /* AuditEIS asks every ISD-P and the card's resources (GET STATUS 4F00 + GET DATA FF21: audit.c) */
+        if (fn == RSP_SMSR_FN_AUDIT)
+            err = smsr_audit_script(NULL, 0, &script);
+        else if ((err = command_apdu(fn, &t, &apdu)) == RSP_OK)
+            err = rsp_smsr_script_one(&apdu, &script);
+        if (err == RSP_OK && (https = over_https(e, op->eid, script.len)))
+            err = script_build(e, op, &script, pkt);
+        else if (err == RSP_OK)
+            err = smsr_packet_build_data(e, op->eid, &fence, script.data, script.len, false, now, pkt);
     }
     rsp_buf_free(&apdu);
     rsp_buf_free(&script);
@@ -339,7 +344,13 @@ rsp_err smsr_settle(rsp_smsr *e, const char *eid, int64_t op_id, int64_t gen, ui
             sw = 0x6F00;
         else
             sw = r.rsps[r.n - 1].sw;
-        if (!sw_ok(sw))
+        /* a DELETE answered 6A88 (referenced data not found): the card has no such ISD-P (a resend
+         * whose first packet deleted it, or a CreateISDP that never reached the card): the record
+         * follows the card and the deletion is done */
+        if (fn == RSP_SMSR_FN_DELETE && sw == 0x6A88)
+            RSP_LOGN(RSP_SS_SMSR, "delete: the card has no such ISD-P (6A88): record removed", "eid=%s op=%lld",
+                     eid, (long long)op.id);
+        else if (!sw_ok(sw))
             ev = (sw == 0x6985 && op.attempts > 0) ? RSP_SMSR_EV_POR_REFUSED_AGAIN : RSP_SMSR_EV_POR_REFUSED;
     }
     rsp_smsr_step next;

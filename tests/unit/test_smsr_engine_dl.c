@@ -385,6 +385,24 @@ static void test_senddata_phase(void **state)
     assert_int_equal(w->sent, sent);
 }
 
+/* The SM-DP cleans up an ISD-P the card never made (its CreateISDP was refused at once... or lost):
+ * the card answers the DELETE 6A88, the record follows the card and the deletion is done. */
+static void test_delete_absent(void **state)
+{
+    world *w = *state;
+    create(w, "c1", ICCN, 70000);
+    const char *want_c[1] = {INSTALL_N};
+    card(w, want_c, 1, "", 0x9000);
+    post(w, "dp1", "DeleteISDP", "{\"functionCallIdentifier\":\"d1\",\"eid\":\"" EID "\",\"iccid\":\"" ICCN "\"}");
+    assert_int_equal(w->sent, 2);
+    const char *want_d[1] = {"80E40040124F10" AIDN};
+    card(w, want_d, 1, "", 0x6A88);
+    assert_int_equal(w->responses, 2);
+    assert_true(body_has(w, "EXECUTED_SUCCESS"));
+    rsp_store_profile p;
+    assert_int_equal(rsp_store_profile_get(w->st, ICCN, &p), RSP_ERR_NOT_FOUND);
+}
+
 int main(void)
 {
     const struct CMUnitTest t[] = {
@@ -392,6 +410,7 @@ int main(void)
         cmocka_unit_test(test_script),
         cmocka_unit_test_setup_teardown(test_create_restart_replay, setup, teardown),
         cmocka_unit_test_setup_teardown(test_senddata_phase, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delete_absent, setup, teardown),
     };
     return cmocka_run_group_tests(t, NULL, NULL);
 }
