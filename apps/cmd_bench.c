@@ -313,10 +313,109 @@ int rsp_bench_crypto(rsp_bench *b, int argc, char **argv)
     return RSP_EXIT_OK;
 }
 
+/* ---- `rsp bench` with no name: every benchmark, short, one table ---- */
+
+/* Arguments that keep the long benchmarks short in the all-run (each still measures what it names). */
+static const char *const QUICK[][4] = {
+    {"euicc", "--cards", "2000", NULL},
+    {"smsr-e2e", "--count", "8", NULL},
+    {"download-https", "--count", "4", NULL},
+};
+
+static bool seen(json_t *all, const char *name)
+{
+    size_t i;
+    json_t *r;
+    json_array_foreach(all, i, r)
+    {
+        const char *n = json_string_value(json_object_get(r, "name"));
+        if (n && !strcmp(n, name))
+            return true;
+    }
+    return false;
+}
+
+static int bench_all(double seconds, bool json)
+{
+    json_t *all = json_array(), *runs = json_array();
+    if (!json)
+        fprintf(stderr, "rsp bench: every benchmark, %.2f s per figure (%s)\n", seconds,
+                OpenSSL_version(OPENSSL_VERSION));
+    int worst = RSP_EXIT_OK;
+    for (const bench_entry *e = benches; e->name; e++) {
+        /* each benchmark stores its figures quietly (as with --json); the table comes at the end */
+        rsp_bench b = {true, seconds, json_array()};
+        char *argv[8] = {(char *)e->name, NULL};
+        int argc = 1;
+        for (size_t q = 0; q < sizeof(QUICK) / sizeof(QUICK[0]); q++)
+            if (!strcmp(QUICK[q][0], e->name))
+                for (size_t k = 1; k < 4 && QUICK[q][k]; k++)
+                    argv[argc++] = (char *)QUICK[q][k];
+        if (!json)
+            fprintf(stderr, "  %-16s ...", e->name);
+        double t0 = rsp_bench_now();
+        fflush(stdout);
+        int rc = e->fn(&b, argc, argv);
+        double took = rsp_bench_now() - t0;
+        if (!json)
+            fprintf(stderr, " %.1f s%s\n", took, rc ? " (failed)" : "");
+        if (rc && worst == RSP_EXIT_OK)
+            worst = RSP_EXIT_FAIL;
+        json_array_append_new(runs, json_pack("{s:s,s:i,s:f,s:I}", "bench", e->name, "exit", rc, "seconds", took,
+                                              "figures", (json_int_t)json_array_size(b.results)));
+        size_t i;
+        json_t *r;
+        json_array_foreach(b.results, i, r)
+        {
+            const char *n = json_string_value(json_object_get(r, "name"));
+            if (!n || seen(all, n)) /* `es` runs `es-https` too, `ota` runs `ota-scp80`: once each */
+                continue;
+            json_object_set_new(r, "bench", json_string(e->name));
+            json_array_append(all, r);
+        }
+        json_decref(b.results);
+    }
+    if (json) {
+        rsp_cli_json_out(json_pack("{s:s,s:f,s:o,s:o}", "openssl", OpenSSL_version(OPENSSL_VERSION), "seconds",
+                                   seconds, "runs", runs, "results", all));
+        return worst;
+    }
+    printf("%-16s %-58s %14s %-8s %-32s %14s %7s\n", "bench", "figure", "value", "unit", "floor", "floor value",
+           "ratio");
+    size_t i;
+    json_t *r;
+    json_array_foreach(all, i, r)
+    {
+        const char *fn = json_string_value(json_object_get(r, "floor_name"));
+        double fv = json_real_value(json_object_get(r, "floor_value"));
+        char fvs[32] = "-", ratio[16] = "-";
+        if (fn) {
+            snprintf(fvs, sizeof(fvs), "%.1f", fv);
+            snprintf(ratio, sizeof(ratio), "%.3f", json_real_value(json_object_get(r, "ratio")));
+        }
+        printf("%-16s %-58.58s %14.1f %-8s %-32.32s %14s %7s\n", json_string_value(json_object_get(r, "bench")),
+               json_string_value(json_object_get(r, "name")), json_number_value(json_object_get(r, "value")),
+               json_string_value(json_object_get(r, "unit")), fn ? fn : "-", fvs, ratio);
+    }
+    json_array_foreach(runs, i, r)
+    {
+        if (json_integer_value(json_object_get(r, "exit")) != 0)
+            printf("%-16s FAILED (exit %lld): run `rsp bench %s` alone to see why\n",
+                   json_string_value(json_object_get(r, "bench")),
+                   (long long)json_integer_value(json_object_get(r, "exit")),
+                   json_string_value(json_object_get(r, "bench")));
+    }
+    json_decref(all);
+    json_decref(runs);
+    return worst;
+}
+
 int rsp_cmd_bench(int argc, char **argv)
 {
     rsp_bench b = {false, 1.0, NULL};
     b.json = rsp_cli_take_flag(&argc, argv, "--json");
+    bool quick = rsp_cli_take_flag(&argc, argv, "--quick");
+    bool sec_set = false;
     for (int i = 1; i + 1 < argc; i++) {
         if (!strcmp(argv[i], "--seconds")) {
             b.seconds = atof(argv[i + 1]);
@@ -324,14 +423,20 @@ int rsp_cmd_bench(int argc, char **argv)
                 return rsp_cli_usage_error("bench: --seconds needs a positive number");
             memmove(argv + i, argv + i + 2, sizeof(char *) * (size_t)(argc - i - 1));
             argc -= 2;
+            sec_set = true;
             break;
         }
     }
-    if (argc < 2 || !strcmp(argv[1], "--help")) {
-        printf("usage: rsp bench <name> [--json] [--seconds S]\n\nbenchmarks:\n");
+    if (argc < 2)
+        return bench_all(sec_set && !quick ? b.seconds : 0.25, b.json);
+    if (!strcmp(argv[1], "--help")) {
+        printf("usage: rsp bench [<name>] [--json] [--seconds S]\n"
+               "  without a name: every benchmark, short (0.25 s per figure, or --seconds S; the long ones on\n"
+               "  fewer cards), and one table: bench, figure, value, unit, floor, floor value, ratio\n"
+               "  (--json: {\"runs\":[{bench,exit,seconds,figures}],\"results\":[...]})\n\nbenchmarks:\n");
         for (const bench_entry *e = benches; e->name; e++)
             printf("  %-10s %s\n", e->name, e->summary);
-        return argc < 2 ? RSP_EXIT_USAGE : RSP_EXIT_OK;
+        return RSP_EXIT_OK;
     }
     for (const bench_entry *e = benches; e->name; e++) {
         if (strcmp(argv[1], e->name))
