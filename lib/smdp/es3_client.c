@@ -76,13 +76,24 @@ static rsp_err call(rsp_smdp_es3_client *c, rsp_es_msg *m, rsp_es_msg *res, rsp_
     rsp_err err = rsp_es_json_path(m->func, path, sizeof(path));
     if (err == RSP_OK)
         err = rsp_es_json_encode(m, &body, diag);
-    if (err == RSP_OK)
+    /* A connection lost before the answer (the SM-SR restarting: RSP_ERR_NET) is retried with the same
+     * FunctionCallIdentifier for about 8 s: the SM-SR answers a replay with the first call's result, so
+     * an operation that went on (an enable that did enable) is not taken for a failure. A timeout is
+     * not retried: the call may still be running there, and its answer is what the caller waits for. */
+    for (unsigned attempt = 0; err == RSP_OK; attempt++) {
+        rsp_buf_free(&a.body);
+        a = (answer){false, RSP_OK, 0, RSP_BUF_INIT};
         err = rsp_http_client_post(c->http, path, "Content-Type: application/json\r\nPrefer: wait\r\n", body.data,
                                    body.len, on_answer, &a);
+        while (err == RSP_OK && !a.done)
+            if (event_base_loop(c->base, EVLOOP_ONCE) < 0)
+                err = RSP_ERR_NET;
+        bool lost = err == RSP_OK && (a.err == RSP_ERR_NET || (a.err == RSP_OK && (a.status == 502 || a.status == 503)));
+        if (!lost || attempt >= 8)
+            break;
+        usleep(250000u * (attempt < 3 ? attempt + 1 : 4));
+    }
     rsp_buf_free(&body);
-    while (err == RSP_OK && !a.done)
-        if (event_base_loop(c->base, EVLOOP_ONCE) < 0)
-            err = RSP_ERR_NET;
     if (err == RSP_OK && a.err != RSP_OK)
         err = rsp_diag_set(diag, a.err, "ES3.%s: no answer from the SM-SR", m->func->name);
     if (err == RSP_OK && a.status != 200)

@@ -219,12 +219,95 @@ static void test_concurrent_takes(void **state)
     rmdir_r(dir);
 }
 
+/* 200 downloads starting at once on one pool of 150 (issue 10): each its own thread and store
+ * connection taking one identity, released together by a barrier: 150 get distinct identities, 50
+ * find the pool empty, none errs otherwise. */
+#define AT_ONCE 200
+#define POOL2 150
+
+typedef struct one_take {
+    const char *dir;
+    pthread_barrier_t *go;
+    char iccid[21];
+    rsp_err e;
+} one_take;
+
+static void *take_one(void *arg)
+{
+    one_take *t = arg;
+    rsp_smdp_inv *inv = NULL;
+    t->e = rsp_smdp_inv_open(t->dir, NULL, NULL, &inv);
+    pthread_barrier_wait(t->go);
+    rsp_smdp_taken tk;
+    if (t->e == RSP_OK && (t->e = rsp_smdp_take(inv, "OPB", "ts48", EID, 1, &tk, NULL)) == RSP_OK) {
+        memcpy(t->iccid, tk.id.iccid, 21);
+        rsp_smdp_taken_clear(&tk);
+    }
+    rsp_smdp_inv_close(inv);
+    return NULL;
+}
+
+static void test_200_at_once(void **state)
+{
+    (void)state;
+    char dir[64];
+    tmpdir(dir);
+    rsp_smdp_inv *inv = NULL;
+    rsp_diag d;
+    rsp_diag_clear(&d);
+    assert_int_equal(rsp_smdp_inv_open(dir, NULL, &d, &inv), RSP_OK);
+    rsp_buf der = RSP_BUF_INIT;
+    load_ts48(&der);
+    assert_int_equal(rsp_smdp_import_package(inv, "OPB", "ts48", der.data, der.len, &d), RSP_OK);
+    assert_int_equal(rsp_smdp_generate_identities(inv, "OPB", "ts48", "8999001", "00102", 1, POOL2, &d), RSP_OK);
+    rsp_smdp_inv_close(inv);
+    static one_take t[AT_ONCE];
+    static pthread_t th[AT_ONCE];
+    pthread_barrier_t go;
+    pthread_barrier_init(&go, NULL, AT_ONCE);
+    for (int i = 0; i < AT_ONCE; i++) {
+        memset(&t[i], 0, sizeof t[i]);
+        t[i].dir = dir;
+        t[i].go = &go;
+        assert_int_equal(pthread_create(&th[i], NULL, take_one, &t[i]), 0);
+    }
+    static char all[AT_ONCE][21];
+    size_t ok = 0, empty = 0;
+    for (int i = 0; i < AT_ONCE; i++) {
+        pthread_join(th[i], NULL);
+        if (t[i].e == RSP_OK)
+            memcpy(all[ok++], t[i].iccid, 21);
+        else if (t[i].e == RSP_ERR_END)
+            empty++;
+        else
+            fail_msg("take %d: %s", i, rsp_err_name(t[i].e));
+    }
+    pthread_barrier_destroy(&go);
+    assert_int_equal(ok, POOL2);
+    assert_int_equal(empty, AT_ONCE - POOL2);
+    qsort(all, ok, 21, cmp21);
+    for (size_t i = 1; i < ok; i++)
+        assert_string_not_equal(all[i], all[i - 1]);
+    assert_int_equal(rsp_smdp_inv_open(dir, NULL, &d, &inv), RSP_OK);
+    rsp_smdp_pool *pools = NULL;
+    size_t np = 0;
+    assert_int_equal(rsp_smdp_inventory(inv, &pools, &np), RSP_OK);
+    assert_int_equal(np, 1);
+    assert_int_equal(pools[0].count[RSP_STORE_INV_ALLOCATED], POOL2);
+    assert_int_equal(pools[0].count[RSP_STORE_INV_AVAILABLE], 0);
+    free(pools);
+    rsp_smdp_inv_close(inv);
+    rsp_buf_free(&der);
+    rmdir_r(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_csv),
         cmocka_unit_test(test_import_and_take),
         cmocka_unit_test(test_concurrent_takes),
+        cmocka_unit_test(test_200_at_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
