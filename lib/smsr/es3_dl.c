@@ -464,22 +464,32 @@ rsp_err smsr_dl_on_send(smsr_es3 *x, rsp_es_call *call)
     return err;
 }
 
-void smsr_dl_answer(smsr_es3 *x, rsp_es_call *call, int64_t reply_id, int64_t op_id, const rsp_smsr_result *r)
+rsp_err smsr_dl_result_data(rsp_smsr *e, int64_t op_id, void *data_resp)
 {
+    rsp_es_data_resp *resp = data_resp;
     rsp_store_op op;
     memset(&op, 0, sizeof(op));
     rsp_smsr_fn fn;
     smsr_dl d;
-    rsp_es_data_resp *resp = rsp_es_call_response(call);
-    if (resp && strcmp(r->status, "Executed-Success") == 0 &&
-        rsp_store_op_get(smsr_es3_engine(x)->st, op_id, &op) == RSP_OK &&
-        rsp_smsr_fn_parse(op.function, &fn) == RSP_OK && smsr_dl_decode(fn, &op.script, &d) == RSP_OK) {
+    rsp_err err = rsp_store_op_get(e->st, op_id, &op);
+    if (err == RSP_OK && (rsp_smsr_fn_parse(op.function, &fn) != RSP_OK || smsr_dl_decode(fn, &op.script, &d) != RSP_OK))
+        err = RSP_ERR_FORMAT;
+    if (err == RSP_OK && op.state == RSP_STORE_OP_DONE) {
         const uint8_t *nul = op.result.len ? memchr(op.result.data, 0, op.result.len) : NULL;
         if (fn == RSP_SMSR_FN_CREATE_ISDP)
-            rsp_buf_set(&resp->isd_p_aid, d.aid, d.aid_len);
+            err = rsp_buf_set(&resp->isd_p_aid, d.aid, d.aid_len);
         else if (nul && (size_t)(nul + 1 - op.result.data) < op.result.len)
-            rsp_buf_set(&resp->euicc_response_data, nul + 1, op.result.len - (size_t)(nul + 1 - op.result.data));
+            err = rsp_buf_set(&resp->euicc_response_data, nul + 1,
+                              op.result.len - (size_t)(nul + 1 - op.result.data));
     }
     rsp_store_op_clear(&op);
+    return err;
+}
+
+void smsr_dl_answer(smsr_es3 *x, rsp_es_call *call, int64_t reply_id, int64_t op_id, const rsp_smsr_result *r)
+{
+    rsp_es_data_resp *resp = rsp_es_call_response(call);
+    if (resp && strcmp(r->status, "Executed-Success") == 0)
+        smsr_dl_result_data(smsr_es3_engine(x), op_id, resp); /* without it the status still goes out */
     smsr_es3_answer(x, call, reply_id, r);
 }

@@ -79,6 +79,9 @@ rsp_smsr *smsr_es3_engine(smsr_es3 *x);
 rsp_err smsr_es3_wait_dl(smsr_es3 *x, rsp_es_call *call, const rsp_smsr_request *rq, int64_t op_id);
 /* Answers call with r through the durable reply reply_id (0: none), as ES4's answers are muted. */
 void smsr_es3_answer(smsr_es3 *x, rsp_es_call *call, int64_t reply_id, const rsp_smsr_result *r);
+/* The data of settled download op op_id into data_resp (an rsp_es_data_resp): the ISD-P AID
+ * (CreateISDP) or the card's data (SendData); nothing unless DONE. For durable replies too. */
+rsp_err smsr_dl_result_data(rsp_smsr *e, int64_t op_id, void *data_resp);
 /* Answers call from download op op_id (settled) through the durable reply reply_id (0: none). */
 void smsr_dl_answer(smsr_es3 *x, rsp_es_call *call, int64_t reply_id, int64_t op_id, const rsp_smsr_result *r);
 /* Sends what the engine has to send now (the handler's op first in its card's queue), so a SendData
