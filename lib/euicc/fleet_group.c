@@ -97,7 +97,7 @@ static void release_binds(rsp_fleet_host *h, uint32_t fail_status)
         rsp_smpp_esme_release(h->extra[b], fail_status);
 }
 
-void rsp_fleet_group_commit(rsp_fleet_host *h)
+static void commit_round(rsp_fleet_host *h)
 {
     bool ok = true;
     if (h->group) {
@@ -113,7 +113,7 @@ void rsp_fleet_group_commit(rsp_fleet_host *h)
     }
     release_binds(h, ok ? 0 : RSP_SMPP_RSYSERR);
     /* Entries may be added while this runs (a flushed POST that fails at once ends its session, which
-     * asks the card): those are outside any group and carried out directly, so only the first n here. */
+     * asks the card in a new group): only the first n are this round's. */
     size_t n = h->npend;
     rsp_fleet_pending *v = h->pend;
     h->pend = NULL;
@@ -138,4 +138,14 @@ void rsp_fleet_group_commit(rsp_fleet_host *h)
         h->cards[p->i].next_due = 1;
     }
     free(v);
+}
+
+void rsp_fleet_group_commit(rsp_fleet_host *h)
+{
+    /* Until nothing is open: a caller (a control command, the daemon stopping) relies on no group
+     * being open afterwards. Each further round exists only if the previous one's outputs asked a card
+     * again, which they do at most once per admin session. */
+    do
+        commit_round(h);
+    while (h->group || h->npend);
 }
