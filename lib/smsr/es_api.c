@@ -149,8 +149,9 @@ static rsp_err on_call(void *hctx, rsp_es_call *call)
     return err;
 }
 
-/* ES4.AuditEIS: an engine operation (GET STATUS over SMS on the ISD-P of the profile named, or of the
- * caller's first profile on the card); on success the answer is the EIS as GetEIS gives it. */
+/* ES4.AuditEIS: an engine operation on the profile named, or the caller's first profile on the card
+ * (which decides who may ask); the card is asked for every ISD-P and its free memory (GET STATUS 4F 00
+ * and GET DATA FF21, audit.c), and on success the answer is the EIS as GetEIS gives it. */
 static rsp_err on_audit(void *hctx, rsp_es_call *call)
 {
     rsp_smsr_es *x = hctx;

@@ -15,6 +15,18 @@ E0=$(ls "$tmp/fleet/eis" | sed -n 's/\.json$//p' | head -1)
 ICC0=$(jq -r '.eis.profiles[0].iccid' "$tmp/fleet/eis/$E0.json")
 [ "$(jq -r '.eis.profiles[0] | "\(.state) \(.fallbackAttribute)"' "$tmp/fleet/eis/$E0.json")" = "Enabled true" ] ||
   { bad "the fleet's card is not Enabled + fall-back"; exit 1; }
+# the card's free memory, read from the card itself (GET DATA FF21 through the virtual reader, before the
+# fleet runs) and decoded here by SGP02.md's layout, not by our parser: FF21 {81 apps, 82 free NVM,
+# 83 free volatile}, integers of any length
+ff=$("$BIN" euicc apdu --fleet "$tmp/fleet" --eid $E0 --json 80CAFF2100 | jq -r '.responses[0].rapdu' | tr a-f A-F)
+FREE=""; body=${ff:6:$(( 0x${ff:4:2} * 2 ))}
+while [ "${#body}" -ge 4 ]; do
+  l=$(( 0x${body:2:2} )); [ "${body:0:2}" = 82 ] && FREE=$(( 0x${body:4:$((l * 2))} )); body=${body:$((4 + l * 2))}
+done
+AVAIL0=$(jq -r '.eis.availableMemoryForProfiles' "$tmp/fleet/eis/$E0.json")
+[ "${ff:0:4}" = FF21 ] && [ "${ff: -4}" = 9000 ] && [ -n "$FREE" ] && [ "$FREE" != "$AVAIL0" ] &&
+  ok "the card's FF21: free NVM $FREE (the EUM's EIS says AvailableMemoryForProfiles $AVAIL0)" ||
+  bad "card FF21 '$ff' free '$FREE'"
 # the store's version of the card: a lie
 mkdir -p "$tmp/lie"
 jq '.eis.profiles[0].fallbackAttribute = false' "$tmp/fleet/eis/$E0.json" >"$tmp/lie/$E0.json"
@@ -64,6 +76,9 @@ r=$(op AuditEIS --wait); rc=$?
   bad "AuditEIS ($rc): $r"
 r=$(op GetEIS --wait)
 [ "$(echo "$r" | show)" = "Enabled true" ] && ok "GetEIS afterwards: refreshed" || bad "GetEIS after: $r"
+mem=$(echo "$r" | jq -r '.result.eis | "\(.remainingMemory) \(.availableMemoryForProfiles)"')
+[ "$mem" = "$FREE $FREE" ] && ok "RemainingMemory and AvailableMemoryForProfiles = the card's FF21 ($FREE)" ||
+  bad "memory after AuditEIS: '$mem', card $FREE"
 grep -q "AuditEIS: EIS refreshed from the card" "$tmp/smsr.log" && ok "the refresh is logged" || bad "no refresh log line"
 # the same again: nothing differs now
 r=$(op AuditEIS --wait --fcid again-1)
