@@ -2,7 +2,8 @@
  * docs/modules/euicc.md gives it) and on malformed input, the GET DATA FF21 parser on SGP02.md's
  * layout and on malformed input, the audit script's bytes, the whole operation through the engine
  * (the script out, the card's answer in a PoR, stored states and memory changed and each change in the
- * audit trail), and POL2 back in the EIS the SM-SR answers (GetEIS). */
+ * audit trail), POL2 back in the EIS the SM-SR answers (GetEIS), and that EIS in njiwa's form for a
+ * card with an emergency profile, valid against njiwa's ES4 schemas. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -518,6 +519,62 @@ static void test_pol2_in_eis(void **state)
     fx_teardown(&x);
 }
 
+/* The EIS the SM-SR answers GetEIS/AuditEIS with (es3_eis.c's builder, from the store), for a card
+ * with an emergency profile, in njiwa's form: it encodes (the emergency attribute dropped: njiwa's
+ * profileInfo has none) and validates against njiwa's ES4 WSDL schemas (tests/es/wsdl_gen.py builds
+ * them and a sample GetEIS answer whose Eis is replaced by ours). */
+static void test_eis_njiwa(void **state)
+{
+    (void)state;
+    fx x;
+    fx_setup(&x);
+    assert_int_equal(rsp_store_profile_set_emergency(x.st, EID, ICC2, true), RSP_OK);
+    rsp_store_eis s;
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(rsp_store_eis_get(x.st, EID, &s), RSP_OK);
+    rsp_es_eis *eis = NULL;
+    assert_int_equal(smsr_es3_eis(x.e, &s, "dp1", &eis), RSP_OK);
+    const rsp_es_profile_info *pi = eis->profiles.v;
+    assert_true(pi[1].has_emergency_profile_attribute && pi[1].emergency_profile_attribute);
+    char cmd[1024], wsdl[512], path[200], *out = NULL;
+    tu_shared_path("interop/njiwa-wsdl", wsdl, sizeof(wsdl));
+    snprintf(cmd, sizeof(cmd), "python3 '%s/tests/es/wsdl_gen.py' gen '%s' '%s/nj' >/dev/null", RSP_SOURCE_DIR, wsdl,
+             x.dir);
+    if (tu_run(cmd, &out) != 0)
+        fail_msg("generator: %s", out);
+    free(out);
+    snprintf(path, sizeof(path), "%s/nj/ES4/GetEIS.res.xml", x.dir);
+    rsp_buf b = RSP_BUF_INIT, y = RSP_BUF_INIT;
+    tu_read_file(path, &b);
+    rsp_es_msg m;
+    rsp_diag d;
+    rsp_diag_clear(&d);
+    if (rsp_es_soap_decode(b.data, b.len, "http://gsma.com/ES4/ProfileManagent/ES4-GetEISResponse", NULL, &m, &d))
+        fail_msg("%s", d.msg);
+    rsp_es_eis_resp *r = m.body;
+    rsp_es_body_free(&rsp_es_d_eis, r->eis);
+    r->eis = eis;
+    if (rsp_es_soap_encode(&m, &y, &d) != RSP_OK)
+        fail_msg("the SM-SR's EIS in njiwa's form: %s", d.msg);
+    snprintf(path, sizeof(path), "%s/nj/ES4/GetEIS.smsr.xml", x.dir);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(y.data, 1, y.len, f), y.len);
+    fclose(f);
+    assert_int_equal(rsp_buf_append(&y, (const uint8_t *)"", 1), RSP_OK);
+    assert_null(strstr((const char *)y.data, "Emergency"));
+    assert_non_null(strstr((const char *)y.data, "<Iccid>" ICC2 "</Iccid>"));
+    snprintf(cmd, sizeof(cmd), "xmllint --noout --schema '%s/nj/ES4/main.xsd' '%s' 2>&1", x.dir, path);
+    if (tu_run(cmd, &out) != 0)
+        fail_msg("not valid against njiwa's ES4 schema:\n%s", out);
+    free(out);
+    rsp_es_msg_free(&m);
+    rsp_buf_free(&b);
+    rsp_buf_free(&y);
+    rsp_store_eis_clear(&s);
+    fx_teardown(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -529,6 +586,7 @@ int main(void)
         cmocka_unit_test(test_audit_refresh),
         cmocka_unit_test(test_audit_memory),
         cmocka_unit_test(test_pol2_in_eis),
+        cmocka_unit_test(test_eis_njiwa),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
