@@ -24,22 +24,20 @@ static void commit_cb(evutil_socket_t fd, short what, void *arg)
     rsp_fleet_group_commit(arg);
 }
 
-static void arm(rsp_fleet_host *h)
+rsp_err rsp_fleet_group_init(rsp_fleet_host *h)
 {
-    if (!h->commit_ev)
-        h->commit_ev = event_new(h->base, -1, 0, commit_cb, h);
-    if (h->commit_ev)
-        event_active(h->commit_ev, EV_TIMEOUT, 1);
-    else
-        rsp_fleet_group_commit(h); /* cannot defer: release what is held now (nothing is grouped) */
+    h->commit_ev = event_new(h->base, -1, 0, commit_cb, h);
+    return h->commit_ev ? RSP_OK : RSP_ERR_NOMEM;
 }
 
 void rsp_fleet_group_join(rsp_fleet_host *h)
 {
+    if (!h->commit_ev)
+        return; /* the daemon is stopping: every card commits on its own */
     if (!h->group && rsp_euicc_fleet_begin(h->fleet) == RSP_OK)
         h->group = true;
     /* Armed even when no group could be opened: held deliver_sm_resps still need their release. */
-    arm(h);
+    event_active(h->commit_ev, EV_TIMEOUT, 1);
 }
 
 static rsp_fleet_pending *pend_add(rsp_fleet_host *h, size_t i)

@@ -455,6 +455,8 @@ rsp_err rsp_fleet_host_new(struct event_base *base, rsp_euicc_fleet *fleet, cons
     if (e == RSP_OK)
         qsort(h->by_ptr, h->n, sizeof(*h->by_ptr), cmp_ptr);
     if (e == RSP_OK)
+        e = rsp_fleet_group_init(h);
+    if (e == RSP_OK)
         e = setup_binds(h);
     if (e == RSP_OK && h->n) {
         struct timeval tv = {(time_t)(h->o.tick_ms / 1000), (suseconds_t)(h->o.tick_ms % 1000) * 1000};
@@ -490,10 +492,11 @@ void rsp_fleet_host_free(rsp_fleet_host *h)
     rsp_fleet_group_commit(h);
     if (h->commit_ev)
         event_free(h->commit_ev);
-    free(h->pend);
+    h->commit_ev = NULL; /* from here on no group opens: each card commits before it answers */
     for (size_t i = 0; h->cards && i < h->n; i++)
         if (h->cards[i].admin)
             rsp_fleet_admin_abort(h->cards[i].admin, true);
+    free(h->pend);
     if (h->tick_ev)
         event_free(h->tick_ev);
     for (size_t b = 0; b < RSP_FLEET_MAX_BINDS; b++)

@@ -170,6 +170,8 @@ struct rsp_fleet_host {
 /* Opens the loop turn's group if none is open (a failure to open leaves the cards committing one
  * command at a time, as without groups). Every card input of the daemon goes through here first. */
 void rsp_fleet_group_join(rsp_fleet_host *h);
+/* Makes the commit event (rsp_fleet_host_new). */
+rsp_err rsp_fleet_group_init(rsp_fleet_host *h);
 /* Commits the open group, then carries out what it held (or, when the commit failed, resets its cards
  * and answers deliver_sm with ESME_RSYSERR). Called by the commit event and before any input that
  * must not join a group (control commands). */
