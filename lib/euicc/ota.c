@@ -65,6 +65,31 @@ static rsp_err run_script(eu_ctx *x, const uint8_t *p, size_t len, rsp_buf *resp
     return RSP_OK;
 }
 
+/* An SCP03t body rather than a remote APDU script (docs/ENCODINGS.md "SCP03t over SCP80"): only for an
+ * ISD-P, and told by its first byte: SCP03t TLVs are 84 (init), 85 (auth) and 86 (segment); a script
+ * is AA/AE (expanded). A compact script whose first C-APDU has class 84..86 would be taken for
+ * SCP03t, so an ISD-P takes its scripts in the expanded format (our SM-SR sends no other). */
+static bool is_scp03t(uint32_t tar, const uint8_t *p, size_t len)
+{
+    return tar != EU_TAR_ISDR && tar != EU_TAR_ECASD && len && (p[0] == 0x84 || p[0] == 0x85 || p[0] == 0x86);
+}
+
+/* The SCP03t session outlives one SMS (a download is many packets) but never its ISD-P: once the
+ * ISD-P is gone or installed (deleted, or its package committed) the session and its deciphered
+ * partial package go, so an ISD-P created again at the same TAR cannot inherit them. */
+static void drop_stale_download(rsp_euicc *c)
+{
+    eu_vol *v = c->vol;
+    if (!v || !v->dl_active)
+        return;
+    const eu_profile *p = c->st ? eu_profile_by_tar(c->st, v->dl_tar) : NULL;
+    if (p && p->lcs == EU_LCS_CREATED)
+        return;
+    rsp_scp03t_card_close(&v->dl);
+    v->dl_active = false;
+    v->dl_tar = 0;
+}
+
 static bool tar_known(eu_state *st, uint32_t tar)
 {
     return tar == EU_TAR_ISDR || tar == EU_TAR_ECASD || eu_profile_by_tar(st, tar) != NULL;
@@ -190,12 +215,17 @@ static rsp_err secured_packet(rsp_euicc *c, const char *from, const uint8_t *pkt
     if (x.tar == EU_TAR_ISDR && cmd.data_len && cmd.data[0] == 0x81) {
         if (trigger(c, cmd.data, cmd.data_len, out, diag) != RSP_OK)
             out->open_admin = false;
+    } else if (is_scp03t(x.tar, cmd.data, cmd.data_len)) {
+        /* SCP03t over SCP80 (the SMS-only download): the ISD-P's answer (84 / 9F xx / EUICCResponse,
+         * or nothing) is the PoR's response data as it is, not an R-APDU script */
+        e = eu_isdp_scp03t(&x, x.tar, cmd.data, cmd.data_len, &resp);
     } else {
         e = run_script(&x, cmd.data, cmd.data_len, &resp);
         /* INSTALL [for personalization] lasts for the rest of its script (an SMS is one session). */
         if (c->vol && !c->vol->admin_open)
             c->vol->perso_tar = 0;
     }
+    drop_stale_download(c);
     rsp_wipe(work, len);
     free(work);
     rsp_err ce = eu_ctx_commit(&x);
@@ -277,9 +307,9 @@ rsp_err rsp_euicc_admin_script(rsp_euicc *c, const uint8_t *script, size_t len, 
     }
     eu_ctx x = {.c = c, .now = now, .local = false, .tar = tar, .out = out};
     size_t before = response->len;
-    bool scp03t = tar != EU_TAR_ISDR && tar != EU_TAR_ECASD && len && (script[0] == 0x84 || script[0] == 0x85 ||
-                                                                       script[0] == 0x86);
-    e = scp03t ? eu_isdp_scp03t(&x, tar, script, len, response) : run_script(&x, script, len, response);
+    e = is_scp03t(tar, script, len) ? eu_isdp_scp03t(&x, tar, script, len, response)
+                                    : run_script(&x, script, len, response);
+    drop_stale_download(c);
     rsp_err ce = eu_ctx_commit(&x);
     if (e || ce || x.fatal) {
         response->len = before;

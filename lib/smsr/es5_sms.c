@@ -13,6 +13,7 @@
 #include "rsp/sms.h"
 #include "smsr_audit.h"
 #include "smsr_dl.h"
+#include "smsr_dl_sms.h"
 #include "smsr_emergency.h"
 #include "smsr_int.h"
 
@@ -170,7 +171,7 @@ static rsp_err resume(rsp_smsr *e, const rsp_store_op *op, int64_t now, rsp_smsr
         return rsp_store_op_transition(e->st, op->id, &fence, RSP_STORE_OP_SENT, RSP_STORE_OP_AWAITING, &chg);
     }
     if (smsr_fn_is_dl(fn) && dl.scp03t) /* into the admin session by the engine itself (its own answer rule) */
-        return smsr_dl_queue(e, op, &dl, now);
+        return smsr_dl_queue_pkt(e, op, &dl, now, pkt, sent);
     rsp_buf apdu = RSP_BUF_INIT, script = RSP_BUF_INIT;
     bool https = false;
     if (smsr_fn_is_dl(fn)) {

@@ -7,7 +7,7 @@
  * of the resend answering the SM-DP with the ISD-P AID, a replayed FCID answered from the store with
  * the same AID and nothing sent, another request under that FCID refused 1.1/2.1; SendData's
  * transport by download phase: two key establishment C-APDUs by SMS (the card's data answered), then
- * an SCP03t body (which this SM-SR, without an admin server, refuses as SCP81-only), and a body
+ * an SCP03t body (this SM-SR has no admin server: by SMS to the ISD-P's TAR, the PoR data answered raw), and a body
  * starting with 84 before key establishment still going by SMS as a C-APDU. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -372,12 +372,29 @@ static void test_senddata_phase(void **state)
     card(w, want2, 2, "8610AABBCCDDEEFF00112233445566778899", 0x9000);
     assert_true(body_has(w, "8610AABBCCDDEEFF00112233445566778899"));
     assert_int_equal(w->responses, 4);
-    /* then an SCP03t body: the admin session, which this SM-SR has not */
-    size_t sent = w->sent;
+    /* then an SCP03t body: no admin server here, so by SMS (helper U): the body itself as the secured
+     * data of an SCP80 packet to the ISD-P's TAR (000011), and the PoR's response data is the answer */
     send_data(w, "t1", AIDN, "8400010203");
+    assert_int_equal(w->responses, 4);
+    size_t sent = w->sent;
+    assert_int_equal(sent, 5);
+    {
+        rsp_scp80_keys k = {w->keys, 16, w->keys + 16, 16};
+        uint8_t work[300], out[300];
+        rsp_scp80_cmd c;
+        assert_int_equal(rsp_scp80_cmd_open(&k, w->pkt.data + 3, w->pkt.len - 3, work, sizeof(work), &c, NULL),
+                         RSP_OK);
+        tu_assert_hex(c.h.tar, 3, "000011");
+        tu_assert_hex(c.data, c.data_len, "8400010203");
+        static const uint8_t ans[2] = {0x9F, 0x03};
+        size_t on = 0;
+        assert_int_equal(rsp_scp80_por_build(&k, &c.h, 0, ans, 2, out, sizeof(out), &on, NULL), RSP_OK);
+        int64_t now = (int64_t)time(NULL);
+        assert_int_equal(rsp_smsr_on_por(w->e, EID, out, on, now, NULL), RSP_OK);
+        smsr_es3_poll(w->x3, now);
+    }
     assert_int_equal(w->responses, 5);
-    assert_true(body_has(w, "SCP81"));
-    assert_int_equal(w->sent, sent);
+    assert_true(body_has(w, "EXECUTED_SUCCESS") && body_has(w, "9F03"));
     /* a replay of k2 from the store: its data again, nothing sent */
     send_data(w, "k2", AIDN, "80E28901053A02020000");
     assert_int_equal(w->responses, 6);
