@@ -10,6 +10,7 @@
 #include "rsp/crypto.h"
 #include "rsp/es_endpoint.h"
 #include "rsp/es_types.h"
+#include "smsr_dl.h"
 #include "smsr_outbox.h"
 
 void smsr_cn_of(const char *peer, char *out, size_t cap)
@@ -266,6 +267,12 @@ rsp_err smsr_reply_result(rsp_smsr *e, const rsp_store_outbox_reply *r, rsp_stor
             err = smsr_eis_of(e, &s, audit_visible, &v, &((rsp_es_eis_resp *)msg.body)->eis);
         rsp_store_eis_clear(&s);
     }
+    /* ES3 download results carry what the in-memory answer carries: the ISD-P AID, the card's data
+     * (an unreadable op still sends its status, as the in-memory answer does) */
+    if (err == RSP_OK && strcmp(res.status, "Executed-Success") == 0 &&
+        (strcmp(r->function, "ES3.CreateISDP") == 0 || strcmp(r->function, "ES3.SendData") == 0) &&
+        smsr_dl_result_data(e, r->op_id, msg.body) == RSP_ERR_NOMEM)
+        err = RSP_ERR_NOMEM;
     snprintf(m->owner, sizeof(m->owner), SMSR_OWNER);
     snprintf(m->key, sizeof(m->key), "%s", r->key);
     snprintf(m->url, sizeof(m->url), "%s", r->reply_to);
