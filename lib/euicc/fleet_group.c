@@ -58,9 +58,9 @@ static rsp_fleet_pending *pend_add(rsp_fleet_host *h, size_t i)
 
 void rsp_fleet_host_carry_out(rsp_fleet_host *h, size_t i, rsp_euicc_out *out)
 {
-    /* Whatever happened may have queued notifications: ask the card on the next timer run (a tick
-     * sets its own answer after this). */
-    h->cards[i].next_due = 1;
+    /* Whatever happened may have queued notifications: ask the card again soon (a tick sets its own
+     * answer after this). */
+    rsp_fleet_ask_soon(h, i);
     rsp_fleet_pending *p = h->group ? pend_add(h, i) : NULL;
     if (!p) {
         /* No group (or no memory to hold it): the card committed on its own, carry out now. Out of

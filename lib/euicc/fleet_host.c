@@ -238,6 +238,27 @@ static void on_state(void *arg, int bound)
 
 /* ---- notifications ---- */
 
+/* Asks card i for its notifications (it is due and online); its answer is grouped like any other. */
+static void tick_card(rsp_fleet_host *h, size_t i, int64_t now)
+{
+    rsp_fleet_card *fc = &h->cards[i];
+    rsp_euicc_out out;
+    memset(&out, 0, sizeof(out));
+    int64_t next = 0;
+    rsp_fleet_group_join(h);
+    h->st.ticks++;
+    h->ticking = true; /* its own output does not ask it again: its answer below says when */
+    rsp_err e = rsp_euicc_tick(rsp_euicc_fleet_at(h->fleet, i), now, &out, &next);
+    if (e != RSP_OK) {
+        rsp_euicc_out_clear(&out);
+        next = now + 60000; /* try again later rather than spin */
+    } else {
+        rsp_fleet_host_carry_out(h, i, &out);
+    }
+    h->ticking = false;
+    fc->next_due = next > 0 ? (next > now ? next : now + 1) : 0;
+}
+
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -253,21 +274,45 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
         rsp_fleet_card *fc = &h->cards[i];
         if (!fc->next_due || fc->next_due > now || !online(h, i, now))
             continue;
-        rsp_euicc_out out;
-        memset(&out, 0, sizeof(out));
-        int64_t next = 0;
-        if (calls++ == 0)
-            rsp_fleet_group_join(h);
-        h->st.ticks++;
-        rsp_err e = rsp_euicc_tick(rsp_euicc_fleet_at(h->fleet, i), now, &out, &next);
-        if (e != RSP_OK) {
-            rsp_euicc_out_clear(&out);
-            next = now + 60000; /* try again later rather than spin */
-        } else {
-            rsp_fleet_host_carry_out(h, i, &out);
-        }
-        fc->next_due = next > 0 ? (next > now ? next : now + 1) : 0;
+        calls++;
+        tick_card(h, i, now);
     }
+}
+
+/* Cards asked again after an input are ticked in the same loop turn, not at the next timer run: the
+ * notification of a switch then leaves with (right after) its PoR, in the same group, instead of up
+ * to --tick-ms later. Only the cards on the list are visited, so this costs nothing per fleet size. */
+static void on_soon(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    rsp_fleet_host *h = arg;
+    size_t n = h->nsoon;
+    size_t *v = h->soon;
+    h->soon = NULL;
+    h->nsoon = h->capsoon = 0;
+    int64_t now = rsp_fleet_now_ms();
+    for (size_t k = 0; k < n; k++)
+        if (h->cards[v[k]].next_due == 1 && online(h, v[k], now))
+            tick_card(h, v[k], now);
+    free(v);
+}
+
+void rsp_fleet_ask_soon(rsp_fleet_host *h, size_t i)
+{
+    h->cards[i].next_due = 1; /* the timer asks it anyway if the list below cannot take it */
+    if (h->ticking || !h->soon_ev)
+        return;
+    if (h->nsoon == h->capsoon) {
+        size_t cap = h->capsoon ? 2 * h->capsoon : 64;
+        size_t *v = realloc(h->soon, cap * sizeof(*v));
+        if (!v)
+            return;
+        h->soon = v;
+        h->capsoon = cap;
+    }
+    h->soon[h->nsoon++] = i;
+    event_active(h->soon_ev, EV_TIMEOUT, 1);
 }
 
 /* ---- control ---- */
@@ -347,7 +392,7 @@ void rsp_fleet_host_ctl(void *host, const rsp_fleet_ctl_cmd *cmd, char *answer, 
         return;
     case RSP_FLEET_CTL_ONLINE:
         h->cards[i].offline_until = 0;
-        h->cards[i].next_due = 1; /* pending notifications go out now */
+        rsp_fleet_ask_soon(h, i); /* pending notifications go out now */
         RSP_LOGN(RSP_SS_EUICC, "device back online", "eid=%s", cmd->eid);
         snprintf(answer, cap, "{\"ok\":true,\"eid\":\"%s\",\"online\":true}", cmd->eid);
         return;
@@ -355,7 +400,7 @@ void rsp_fleet_host_ctl(void *host, const rsp_fleet_ctl_cmd *cmd, char *answer, 
         if (h->cards[i].admin)
             rsp_fleet_admin_abort(h->cards[i].admin, false); /* the power cut ends it; the card rolls back */
         rsp_euicc_reset(c, now);
-        h->cards[i].next_due = 1;
+        rsp_fleet_ask_soon(h, i);
         RSP_LOGN(RSP_SS_EUICC, "fault: power cut", "eid=%s", cmd->eid);
         snprintf(answer, cap, "{\"ok\":true,\"eid\":\"%s\",\"reset\":true}", cmd->eid);
         return;
@@ -456,6 +501,8 @@ rsp_err rsp_fleet_host_new(struct event_base *base, rsp_euicc_fleet *fleet, cons
         qsort(h->by_ptr, h->n, sizeof(*h->by_ptr), cmp_ptr);
     if (e == RSP_OK)
         e = rsp_fleet_group_init(h);
+    if (e == RSP_OK && !(h->soon_ev = event_new(base, -1, 0, on_soon, h)))
+        e = RSP_ERR_NOMEM;
     if (e == RSP_OK)
         e = setup_binds(h);
     if (e == RSP_OK && h->n) {
@@ -493,6 +540,10 @@ void rsp_fleet_host_free(rsp_fleet_host *h)
     if (h->commit_ev)
         event_free(h->commit_ev);
     h->commit_ev = NULL; /* from here on no group opens: each card commits before it answers */
+    if (h->soon_ev)
+        event_free(h->soon_ev);
+    h->soon_ev = NULL;
+    free(h->soon);
     for (size_t i = 0; h->cards && i < h->n; i++)
         if (h->cards[i].admin)
             rsp_fleet_admin_abort(h->cards[i].admin, true);

@@ -164,6 +164,9 @@ struct rsp_fleet_host {
     bool group;                    /* rsp_euicc_fleet_begin done, commit pending */
     rsp_fleet_pending *pend;       /* outputs held until the commit, in the order the cards gave them */
     size_t npend, cappend;
+    struct event *soon_ev;         /* made active when a card is asked again after an input */
+    size_t *soon, nsoon, capsoon;  /* those cards, ticked in the same loop turn */
+    bool ticking;                  /* inside a tick: its output does not ask the card again */
     rsp_fleet_stats st;
 };
 
@@ -191,6 +194,8 @@ void rsp_fleet_admin_abort(rsp_fleet_admin *s, bool tell_card);
 /* Carries out what card i asked (MO SMS, admin session) and clears *out; while a group is open, after
  * its commit. */
 void rsp_fleet_host_carry_out(rsp_fleet_host *h, size_t i, rsp_euicc_out *out);
+/* Card i may have queued notifications: it is ticked in this loop turn (fleet_host.c). */
+void rsp_fleet_ask_soon(rsp_fleet_host *h, size_t i);
 /* What rsp_fleet_host_carry_out does at once (fleet_host.c). */
 void rsp_fleet_carry_out_now(rsp_fleet_host *h, size_t i, rsp_euicc_out *out);
 /* Sends the POST held by rsp_fleet_group_admin_post (ok) or breaks the session off (not ok: the group
