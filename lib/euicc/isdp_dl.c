@@ -2,7 +2,11 @@
  * SCP03t codec; when the package is complete (its last element, END, has arrived whole) it is checked
  * with the SAIP walker and installed in one commit together with the profile's new state, and the
  * card answers with an EUICCResponse. Until that commit nothing of the download is durable, so a cut
- * (power, session, process) leaves the ISD-P as it was: created, no half profile. */
+ * (power, session, process) leaves the ISD-P as it was: created, no half profile.
+ * The bodies come through an admin session (SCP81) or one per SCP80 packet (the SMS-only download,
+ * ota.c): the session lives in the card's volatile state across packets either way, and ends at a
+ * new 84, an error, the install, its ISD-P deleted (ota.c drop_stale_download), the end of an admin
+ * session, or a reset. */
 #include <stdio.h>
 #include <string.h>
 

@@ -1,8 +1,9 @@
 /* Over-the-air inputs: SMS-PP (SCP80 card side: reassembly, key set by KVN, checksum and counter with
- * replay protection, routing by TAR, PoR as the SPI asks) and the SCP81 admin session steps. A packet
- * that fails a check is answered with the PoR status TS 102 225 names (when the SPI asks for a PoR on
- * error) and changes nothing; an accepted packet's counter is committed together with whatever its
- * script changed, before the PoR leaves. */
+ * replay protection, routing by TAR: a script, an SCP81 trigger, or an SCP03t body for an ISD-P; PoR
+ * as the SPI asks) and the SCP81 admin session steps. A packet that fails a check is answered with
+ * the PoR status TS 102 225 names (when the SPI asks for a PoR on error) and changes nothing; an
+ * accepted packet's counter is committed together with whatever its script changed, before the PoR
+ * leaves. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

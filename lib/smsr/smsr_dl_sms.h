@@ -1,4 +1,4 @@
-/* ES3.SendData of an SCP03t body by SMS (es3_dl.c): the SMS-only download, for a card the SM-SR
+/* ES3.SendData of an SCP03t body by SMS (es3_dl_sms.c): the SMS-only download, for a card the SM-SR
  * cannot call into an admin session. docs/ENCODINGS.md "SCP03t over SCP80". */
 #ifndef RSP_SMSR_DL_SMS_H
 #define RSP_SMSR_DL_SMS_H

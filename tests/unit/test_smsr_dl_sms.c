@@ -1,4 +1,4 @@
-/* The SM-SR's SCP03t SendData by SMS (es3_dl.c smsr_dl_queue_pkt: an SM-SR without an admin server),
+/* The SM-SR's SCP03t SendData by SMS (es3_dl_sms.c smsr_dl_queue_pkt: an SM-SR without an admin server),
  * engine and SQLite store in process, the card played here with the card-role codecs (reassembly,
  * SCP80 open, PoR build). Checks: the packet of an `85 + 86` body of a 1,024-byte segment is 9 SMS
  * (140-byte UD less the UDH: 8 bytes in the first part, 6 in the others, SGP02.md "SCP80 over SMS" — a
