@@ -21,7 +21,7 @@
  *     ISD-P in the card's SCP81 session (all segments of a download in one session); when no admin
  *     session is possible (no admin server, no SCP81 PSK): the body as the secured data of one SCP80
  *     packet to the ISD-P's TAR, concatenated SMS, its PoR's response data the card's answer
- *     (smsr_dl_queue_pkt: the SMS-only download, docs/ENCODINGS.md "SCP03t over SCP80");
+ *     (es3_dl_sms.c smsr_dl_queue_pkt: the SMS-only download, docs/ENCODINGS.md "SCP03t over SCP80");
  *   - installed (DISABLED / ENABLED): one C-APDU as above. */
 #include <inttypes.h>
 #include <stdio.h>
