@@ -284,6 +284,12 @@ rsp_err rsp_store_audit_append(rsp_store *s, const rsp_store_audit *a, int64_t *
 /* Entries with id > after_id, oldest first, at most max; eid NULL or "" for all. */
 rsp_err rsp_store_audit_list(rsp_store *s, const char *eid, int64_t after_id, size_t max,
                              rsp_store_audit **out, size_t *n);
+/* The entries of one eUICC (eid non-empty), newest first: fn(arg, entry) on each until it returns
+ * true or none are left (lib/store/audit_back.c). Read in pages through audit_eid, so a look-up of
+ * a card's latest steps costs what it reads, not the card's whole history. fn must not call the
+ * store (a page's statement may be open). */
+typedef bool (*rsp_store_audit_fn)(void *arg, const rsp_store_audit *a);
+rsp_err rsp_store_audit_walk_back(rsp_store *s, const char *eid, rsp_store_audit_fn fn, void *arg);
 
 /* ---- PLMA and ONC ---- */
 /* Functions an Operator may delegate to an M2M SP (POL2 management is never delegated). */

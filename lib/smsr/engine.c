@@ -93,35 +93,37 @@ rsp_err smsr_cursor_put(rsp_smsr *e, const char *eid, int64_t op_id, rsp_smsr_st
     return smsr_audit(e, eid, NULL, op_id, "smsr.step", d, now);
 }
 
-/* Walks the audit trail of eid, calling fn on each step entry (oldest first) until it returns true. */
+/* Walks the audit trail of eid newest first, calling fn on each step entry until it returns true.
+ * Each look-up below wants the LAST matching step (the cursor), i.e. the first one met going back,
+ * so the walk stops at its answer instead of reading the card's whole history (it did, oldest
+ * first, on every PoR). stop_op: the walk also ends at that operation's "smsr.queued" entry, as
+ * nothing older can be one of its steps. */
 typedef bool (*step_fn)(void *arg, const rsp_store_audit *a, const smsr_cursor *c);
 
-static rsp_err walk_steps(rsp_smsr *e, const char *eid, step_fn fn, void *arg)
+typedef struct walk {
+    step_fn fn;
+    void *arg;
+    int64_t stop_op;
+} walk;
+
+static bool walk_one(void *arg, const rsp_store_audit *a)
 {
-    int64_t after = 0;
-    for (;;) {
-        rsp_store_audit *v = NULL;
-        size_t n = 0;
-        rsp_err err = rsp_store_audit_list(e->st, eid, after, 256, &v, &n);
-        if (err != RSP_OK)
-            return err;
-        bool stop = false;
-        for (size_t i = 0; i < n && !stop; i++) {
-            after = v[i].id;
-            if (strcmp(v[i].event, "smsr.step") != 0)
-                continue;
-            smsr_cursor c = {.found = true};
-            int step = 0;
-            if (sscanf(v[i].detail, "step=%d cntr=%" SCNu64 " gen=%" SCNd64, &step, &c.counter, &c.generation) != 3 ||
-                step < 0 || step >= RSP_SMSR_STEP__COUNT)
-                continue;
-            c.step = (rsp_smsr_step)step;
-            stop = fn(arg, &v[i], &c);
-        }
-        free(v);
-        if (stop || n < 256)
-            return RSP_OK;
-    }
+    walk *w = arg;
+    if (strcmp(a->event, "smsr.step") != 0)
+        return w->stop_op && a->op_id == w->stop_op && strcmp(a->event, "smsr.queued") == 0;
+    smsr_cursor c = {.found = true};
+    int step = 0;
+    if (sscanf(a->detail, "step=%d cntr=%" SCNu64 " gen=%" SCNd64, &step, &c.counter, &c.generation) != 3 ||
+        step < 0 || step >= RSP_SMSR_STEP__COUNT)
+        return false;
+    c.step = (rsp_smsr_step)step;
+    return w->fn(w->arg, a, &c);
+}
+
+static rsp_err walk_steps(rsp_smsr *e, const char *eid, int64_t stop_op, step_fn fn, void *arg)
+{
+    walk w = {fn, arg, stop_op};
+    return rsp_store_audit_walk_back(e->st, eid, walk_one, &w);
 }
 
 typedef struct by_op {
@@ -132,16 +134,17 @@ typedef struct by_op {
 static bool take_op(void *arg, const rsp_store_audit *a, const smsr_cursor *c)
 {
     by_op *b = arg;
-    if (a->op_id == b->op_id)
-        *b->c = *c; /* later entries overwrite: the last one is the cursor */
-    return false;
+    if (a->op_id != b->op_id)
+        return false;
+    *b->c = *c; /* the latest entry is the cursor */
+    return true;
 }
 
 rsp_err smsr_cursor_get(rsp_smsr *e, const char *eid, int64_t op_id, smsr_cursor *c)
 {
     memset(c, 0, sizeof(*c));
     by_op b = {op_id, c};
-    return walk_steps(e, eid, take_op, &b);
+    return walk_steps(e, eid, op_id, take_op, &b);
 }
 
 typedef struct by_cntr {
@@ -152,18 +155,18 @@ typedef struct by_cntr {
 static bool take_cntr(void *arg, const rsp_store_audit *a, const smsr_cursor *c)
 {
     by_cntr *b = arg;
-    if (c->step == RSP_SMSR_STEP_WAIT_POR && c->counter == b->counter) {
-        b->op_id = a->op_id;
-        b->gen = c->generation;
-    }
-    return false;
+    if (c->step != RSP_SMSR_STEP_WAIT_POR || c->counter != b->counter)
+        return false;
+    b->op_id = a->op_id;
+    b->gen = c->generation;
+    return true;
 }
 
 rsp_err smsr_cursor_find_counter(rsp_smsr *e, const char *eid, uint64_t counter, int64_t *op_id,
                                  int64_t *generation)
 {
     by_cntr b = {counter, 0, 0};
-    rsp_err err = walk_steps(e, eid, take_cntr, &b);
+    rsp_err err = walk_steps(e, eid, 0, take_cntr, &b);
     if (err != RSP_OK)
         return err;
     if (b.op_id == 0)
@@ -175,15 +178,16 @@ rsp_err smsr_cursor_find_counter(rsp_smsr *e, const char *eid, uint64_t counter,
 
 static bool take_latest(void *arg, const rsp_store_audit *a, const smsr_cursor *c)
 {
-    if (c->step <= RSP_SMSR_STEP_WAIT_NOTIF) /* refusals and settled ops leave terminal steps */
-        *(int64_t *)arg = a->op_id;
-    return false;
+    if (c->step > RSP_SMSR_STEP_WAIT_NOTIF) /* refusals and settled ops leave terminal steps */
+        return false;
+    *(int64_t *)arg = a->op_id;
+    return true;
 }
 
 rsp_err smsr_cursor_latest_op(rsp_smsr *e, const char *eid, int64_t *op_id)
 {
     *op_id = 0;
-    rsp_err err = walk_steps(e, eid, take_latest, op_id);
+    rsp_err err = walk_steps(e, eid, 0, take_latest, op_id);
     return err != RSP_OK ? err : *op_id ? RSP_OK : RSP_ERR_NOT_FOUND;
 }
 

@@ -173,6 +173,9 @@ static const stmt_sql stmts[RSP_STMT__COUNT] = {
      * load). The arm whose constant test is false is skipped before any row is read. */
     [RSP_STMT_AUD_LIST] = {"SELECT " AUD_COLS " FROM audit WHERE $2 <> '' AND eid = $2 AND id > $1"
         " UNION ALL SELECT " AUD_COLS " FROM audit WHERE $2 = '' AND id > $1 ORDER BY 1 LIMIT $3", NULL},
+    /* one card's entries below $2, newest first (audit_eid read backwards) */
+    [RSP_STMT_AUD_BACK] = {"SELECT " AUD_COLS " FROM audit WHERE eid = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
+        NULL},
 
     [RSP_STMT_PLMA_SET] = {"INSERT INTO plma(operator,m2msp,profile_type,functions)"
         " VALUES($1,$2,$3,$4) ON CONFLICT(operator,m2msp,profile_type)"

@@ -5,7 +5,8 @@
  * batch whose COMMIT fails (a deferred constraint checked at commit) reports the error and leaves
  * nothing; a transaction lost under the batch (rolled back behind its back) makes every later write
  * and the commit fail instead of silently committing on their own; the counters say one commit per
- * batch. */
+ * batch. Also rsp_store_audit_walk_back (the SM-SR's cursor look-ups): one card's entries, newest
+ * first, across page boundaries, stopping where the callback says. */
 #include "rsp/log.h"
 #include "store/store_int.h"
 #include "test_store_fixture.h"
@@ -172,6 +173,45 @@ static void test_batch_lost_transaction(void **state)
     assert_false(has_eis(f->s, EID_A));
 }
 
+typedef struct seen {
+    int64_t ids[64];
+    size_t n, stop_at;
+} seen;
+
+static bool collect(void *arg, const rsp_store_audit *a)
+{
+    seen *v = arg;
+    assert_string_equal(a->eid, EID_A);
+    v->ids[v->n++] = a->op_id;
+    return v->n == v->stop_at;
+}
+
+static void test_audit_walk_back(void **state)
+{
+    fx *f = fx_get(state);
+    rsp_store_audit a;
+    memset(&a, 0, sizeof a);
+    snprintf(a.actor, sizeof a.actor, "t");
+    snprintf(a.event, sizeof a.event, "smsr.step");
+    assert_int_equal(rsp_store_batch_begin(f->s), RSP_OK); /* 80 appends, one commit */
+    for (int i = 1; i <= 80; i++) {
+        snprintf(a.eid, sizeof a.eid, "%s", i % 2 ? EID_A : EID_B);
+        a.op_id = i;
+        assert_int_equal(rsp_store_audit_append(f->s, &a, NULL), RSP_OK);
+    }
+    assert_int_equal(rsp_store_batch_commit(f->s), RSP_OK);
+    seen v = {.stop_at = 0};
+    assert_int_equal(rsp_store_audit_walk_back(f->s, EID_A, collect, &v), RSP_OK);
+    assert_int_equal(v.n, 40); /* every entry of A, over two pages */
+    for (size_t i = 0; i < v.n; i++)
+        assert_int_equal(v.ids[i], 79 - 2 * (int64_t)i);
+    seen w = {.stop_at = 3};
+    assert_int_equal(rsp_store_audit_walk_back(f->s, EID_A, collect, &w), RSP_OK);
+    assert_int_equal(w.n, 3);
+    assert_int_equal(w.ids[2], 75);
+    assert_int_equal(rsp_store_audit_walk_back(f->s, "", collect, &w), RSP_ERR_INVAL);
+}
+
 #define BOTH(fn) \
     cmocka_unit_test_setup_teardown(fn, fx_setup_sqlite, fx_teardown), \
     cmocka_unit_test_setup_teardown(fn, fx_setup_pg, fx_teardown)
@@ -181,7 +221,7 @@ int main(void)
     rsp_log_set_level(RSP_SS_STORE, RSP_LOG_ERROR);
     const struct CMUnitTest tests[] = {
         BOTH(test_batch_visibility), BOTH(test_batch_inner_rollback), BOTH(test_batch_commit_failure),
-        BOTH(test_batch_lost_transaction),
+        BOTH(test_batch_lost_transaction), BOTH(test_audit_walk_back),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,52 @@
+/* A card's audit trail read newest first (rsp_store_audit_walk_back). The SM-SR finds an
+ * operation's step cursor, the operation waiting for a PoR counter and the card's latest operation
+ * in the trail; read oldest first, each look-up cost the card's whole history (every PoR re-read
+ * it). Newest first, a look-up stops at its answer, a few entries back. */
+#include <string.h>
+
+#include "store_int.h"
+
+#define PAGE 32 /* PostgreSQL fetches a whole result: small pages, most walks stop in the first */
+
+static rsp_err entry_read(rsp_store *s, rsp_store_audit *a)
+{
+    memset(a, 0, sizeof *a);
+    a->id = s->ops->col_int(s, 0);
+    a->ts = s->ops->col_int(s, 1);
+    RSP_STORE_TRY(rsp_store__col_str(s, 2, a->actor, sizeof a->actor));
+    RSP_STORE_TRY(rsp_store__col_str(s, 3, a->eid, sizeof a->eid));
+    RSP_STORE_TRY(rsp_store__col_str(s, 4, a->iccid, sizeof a->iccid));
+    a->op_id = s->ops->col_int(s, 5);
+    RSP_STORE_TRY(rsp_store__col_str(s, 6, a->event, sizeof a->event));
+    return rsp_store__col_str(s, 7, a->detail, sizeof a->detail);
+}
+
+rsp_err rsp_store_audit_walk_back(rsp_store *s, const char *eid, rsp_store_audit_fn fn, void *arg)
+{
+    if (!s || !eid || !*eid || !fn)
+        return RSP_ERR_INVAL;
+    RSP_STORE_TRY(rsp_store__chk(eid, 33));
+    rsp_store_audit a;
+    int64_t before = INT64_MAX;
+    for (;;) {
+        const rsp_store_param p[] = {SP_TEXT(eid), SP_INT(before), SP_INT(PAGE)};
+        RSP_STORE_TRY(s->ops->run(s, RSP_STMT_AUD_BACK, p, 3));
+        rsp_err e = RSP_ERR_END;
+        size_t n = 0;
+        bool stop = false;
+        while (!stop && (e = s->ops->next(s)) == RSP_OK) {
+            if ((e = entry_read(s, &a)) != RSP_OK)
+                break;
+            n++;
+            before = a.id;
+            stop = fn(arg, &a);
+        }
+        s->ops->finish(s);
+        if (stop)
+            return RSP_OK;
+        if (e != RSP_ERR_END)
+            return e;
+        if (n < PAGE)
+            return RSP_OK;
+    }
+}
