@@ -1,4 +1,5 @@
-/* `rsp bench download`: what the SM-DP spends per download on its own side today: admission of the
+/* `rsp bench download-prep` (was `download`, which now runs download-https): what the SM-DP spends per
+ * download on its own side today: admission of the
  * EIS (CERT.ECASD -> EUM -> CI, two ECDSA verifies), taking an identity from the pool (a committed
  * allocation on SQLite) and personalising the TS.48 package. Printed beside the crypto floor of one
  * whole download (NUMBERS.md: chain check, ephemeral key, one signature, ECDH, SCP03t over the
@@ -108,14 +109,14 @@ int rsp_bench_download(rsp_bench *b, int argc, char **argv)
         if (!strcmp(argv[i], "--count"))
             count = strtol(argv[i + 1], NULL, 10);
     if (count < 1 || count > 100000)
-        return rsp_cli_usage_error("bench download: --count 1..100000");
+        return rsp_cli_usage_error("bench download-prep: --count 1..100000");
     const char *sh = getenv("RSP_SHARED_DIR");
     char path[1024], dir[] = "/tmp/rsp_bench_download_XXXXXX";
     snprintf(path, sizeof path, "%s/profiles/TS48v7_SAIP2.3_NoBERTLV.der", sh && *sh ? sh : "../shared");
     rsp_buf der = RSP_BUF_INIT;
     if (rsp_cli_read_file(path, &der) != RSP_OK || !mkdtemp(dir)) {
         rsp_buf_free(&der);
-        return rsp_cli_usage_error("bench download: cannot read %s (set RSP_SHARED_DIR)", path);
+        return rsp_cli_usage_error("bench download-prep: cannot read %s (set RSP_SHARED_DIR)", path);
     }
     rsp_smdp_inv *inv = NULL;
     rsp_diag d;
@@ -207,7 +208,7 @@ int rsp_bench_download(rsp_bench *b, int argc, char **argv)
     }
     int rc = RSP_EXIT_OK;
     if (e != RSP_OK) {
-        rc = rsp_cli_fail("bench download", e, &d);
+        rc = rsp_cli_fail("bench download-prep", e, &d);
     } else {
         double v = rsp_bench_floor_ecdsa_verify(b, RSP_CURVE_P256);
         double s = rsp_bench_floor_ecdsa_sign(b, RSP_CURVE_P256);
@@ -236,6 +237,6 @@ int rsp_bench_download(rsp_bench *b, int argc, char **argv)
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)
-        fprintf(stderr, "bench download: could not remove %s\n", dir);
+        fprintf(stderr, "bench download-prep: could not remove %s\n", dir);
     return rc;
 }

@@ -4,7 +4,7 @@
  * establishment by SMS through `rsp smsc`, SCP03t through the SM-SR's SCP81 admin session) into
  * `rsp euicc run`. Reports downloads/s and the CPU time of each process per download (from
  * /proc/<pid>/stat), beside the crypto floor of one download measured in the same run (the same
- * floor as `rsp bench download`). Every process is this binary, started with the options the
+ * floor as `rsp bench download-prep`). Every process is this binary, started with the options the
  * end-to-end tests use; the scratch folder is removed at the end. */
 #include <pthread.h>
 #include <stdio.h>
