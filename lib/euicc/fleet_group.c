@@ -30,6 +30,12 @@ rsp_err rsp_fleet_group_init(rsp_fleet_host *h)
     return h->commit_ev ? RSP_OK : RSP_ERR_NOMEM;
 }
 
+void rsp_fleet_group_arm(rsp_fleet_host *h)
+{
+    if (h->commit_ev)
+        event_active(h->commit_ev, EV_TIMEOUT, 1);
+}
+
 void rsp_fleet_group_join(rsp_fleet_host *h)
 {
     if (!h->commit_ev)

@@ -175,7 +175,7 @@ void rsp_fleet_carry_out_now(rsp_fleet_host *h, size_t i, rsp_euicc_out *out)
 static uint32_t on_deliver(void *arg, const rsp_smpp_pdu *pdu)
 {
     rsp_fleet_host *h = arg;
-    rsp_fleet_group_join(h); /* the resp is held until this turn's group is committed */
+    rsp_fleet_group_arm(h); /* the resp is held until the end of this turn (after the group commit) */
     if (pdu->esm_class & RSP_SMPP_ESM_RECEIPT)
         return RSP_SMPP_ROK; /* receipts of our MO SMS: nothing to do */
     h->st.sms_in++;
@@ -213,6 +213,7 @@ static uint32_t on_deliver(void *arg, const rsp_smpp_pdu *pdu)
     rsp_err e = rsp_fleet_deliver_to_tpdu(pdu, now, &tpdu, &d);
     if (e == RSP_OK) {
         h->st.sms_to_card++;
+        rsp_fleet_group_join(h);
         e = rsp_euicc_sms_pp(c, tpdu.data, tpdu.len, now, &out, &d);
     }
     rsp_buf_free(&tpdu);

@@ -173,6 +173,8 @@ struct rsp_fleet_host {
 /* Opens the loop turn's group if none is open (a failure to open leaves the cards committing one
  * command at a time, as without groups). Every card input of the daemon goes through here first. */
 void rsp_fleet_group_join(rsp_fleet_host *h);
+/* Only schedules the end of the turn (held deliver_sm_resps of messages no card saw are released). */
+void rsp_fleet_group_arm(rsp_fleet_host *h);
 /* Makes the commit event (rsp_fleet_host_new). */
 rsp_err rsp_fleet_group_init(rsp_fleet_host *h);
 /* Commits the open group, then carries out what it held (or, when the commit failed, resets its cards
