@@ -146,6 +146,10 @@ typedef struct rsp_store_profile {
 /* Inserts or replaces (by ICCID). The EIS must exist (RSP_ERR_NOT_FOUND otherwise). */
 rsp_err rsp_store_profile_put(rsp_store *s, const rsp_store_profile *p);
 rsp_err rsp_store_profile_get(rsp_store *s, const char *iccid, rsp_store_profile *p);
+/* A profile of an eUICC other than not_eid whose MSISDN is msisdn (any one), into *out
+ * (lib/store/lookup.c). RSP_ERR_NOT_FOUND when none. */
+rsp_err rsp_store_profile_msisdn_other(rsp_store *s, const char *msisdn, const char *not_eid,
+                                       rsp_store_profile *out);
 /* All profiles of an eUICC ordered by ISD-P AID; *out is malloc'd (NULL when *n is 0). */
 rsp_err rsp_store_profile_list(rsp_store *s, const char *eid, rsp_store_profile **out, size_t *n);
 rsp_err rsp_store_profile_set_state(rsp_store *s, const char *iccid, rsp_store_profile_state st);

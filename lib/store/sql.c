@@ -98,6 +98,8 @@ static const stmt_sql stmts[RSP_STMT__COUNT] = {
     [RSP_STMT_PROF_EM_CLEAR] = {"UPDATE profile SET emergency = 0 WHERE eid = $1 AND iccid <> $2", NULL},
     [RSP_STMT_PROF_EM_SET] = {"UPDATE profile SET emergency = $3 WHERE eid = $1 AND iccid = $2", NULL},
     [RSP_STMT_PROF_DEL] = {"DELETE FROM profile WHERE iccid = $1", NULL},
+    /* an MSISDN held by a profile of another eUICC (a scan: once per import, not per SMS) */
+    [RSP_STMT_PROF_BY_MSISDN] = {"SELECT iccid FROM profile WHERE msisdn = $1 AND eid <> $2 LIMIT 1", NULL},
 
     [RSP_STMT_KS_PUT] = {"INSERT INTO keyset(eid,kvn,type,keys,counter) VALUES($1,$2,$3,$4,$5)"
         " ON CONFLICT(eid,kvn) DO UPDATE SET type=excluded.type, keys=excluded.keys,"
@@ -140,6 +142,10 @@ static const stmt_sql stmts[RSP_STMT__COUNT] = {
     [RSP_STMT_OP_EXPIRE] = {"UPDATE op SET state = 5, lease_until = 0, updated = $1"
         " WHERE (state = 0 AND deadline <= $1) OR (state IN (1,2) AND deadline <= $1"
         " AND lease_until < $1)", NULL},
+    /* What RSP_STMT_OP_EXPIRE is about to expire, by function (same condition; run before it in
+     * one transaction, so the metrics can name the functions). */
+    [RSP_STMT_OP_EXPIRING] = {"SELECT function, COUNT(*) FROM op WHERE (state = 0 AND deadline <= $1)"
+        " OR (state IN (1,2) AND deadline <= $1 AND lease_until < $1) GROUP BY function", NULL},
     [RSP_STMT_OP_COUNT] = {"SELECT COUNT(*) FROM op WHERE state = $1", NULL},
 
     /* A new op heads its lane if the lane is empty. PostgreSQL: ON CONFLICT DO UPDATE waits for

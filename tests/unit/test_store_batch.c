@@ -6,7 +6,7 @@
  * nothing; a transaction lost under the batch (rolled back behind its back) makes every later write
  * and the commit fail instead of silently committing on their own; the counters say one commit per
  * batch. Also rsp_store_audit_walk_back (the SM-SR's cursor look-ups): one card's entries, newest
- * first, across page boundaries, stopping where the callback says. */
+ * first, across page boundaries, stopping where the callback says; rsp_store_profile_msisdn_other. */
 #include "rsp/log.h"
 #include "store/store_int.h"
 #include "test_store_fixture.h"
@@ -212,6 +212,28 @@ static void test_audit_walk_back(void **state)
     assert_int_equal(rsp_store_audit_walk_back(f->s, "", collect, &w), RSP_ERR_INVAL);
 }
 
+/* rsp_store_profile_msisdn_other (T's guard against one MSISDN on two cards) */
+static void test_msisdn_other(void **state)
+{
+    fx *f = fx_get(state);
+    fx_eis(f->s, EID_A);
+    fx_eis(f->s, EID_B);
+    rsp_store_profile p, g;
+    memset(&p, 0, sizeof p);
+    snprintf(p.iccid, sizeof p.iccid, "8901000000000000001");
+    snprintf(p.eid, sizeof p.eid, "%s", EID_A);
+    snprintf(p.isdp_aid, sizeof p.isdp_aid, "A0000005591010FFFFFFFF8900001000");
+    snprintf(p.mno_id, sizeof p.mno_id, "mno");
+    snprintf(p.profile_type, sizeof p.profile_type, "t");
+    snprintf(p.msisdn, sizeof p.msisdn, "447700900123");
+    assert_int_equal(rsp_store_profile_put(f->s, &p), RSP_OK);
+    assert_int_equal(rsp_store_profile_msisdn_other(f->s, "447700900123", EID_A, &g), RSP_ERR_NOT_FOUND);
+    assert_int_equal(rsp_store_profile_msisdn_other(f->s, "447700900124", EID_B, &g), RSP_ERR_NOT_FOUND);
+    assert_int_equal(rsp_store_profile_msisdn_other(f->s, "447700900123", EID_B, &g), RSP_OK);
+    assert_string_equal(g.iccid, p.iccid);
+    assert_string_equal(g.eid, EID_A);
+}
+
 #define BOTH(fn) \
     cmocka_unit_test_setup_teardown(fn, fx_setup_sqlite, fx_teardown), \
     cmocka_unit_test_setup_teardown(fn, fx_setup_pg, fx_teardown)
@@ -222,6 +244,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         BOTH(test_batch_visibility), BOTH(test_batch_inner_rollback), BOTH(test_batch_commit_failure),
         BOTH(test_batch_lost_transaction), BOTH(test_audit_walk_back),
+        BOTH(test_msisdn_other),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
