@@ -3,7 +3,6 @@
  * synchronous: the client runs its own event loop until the answer (or the timeout) comes.
  * The ISD-P AID of an ICCID (SendData addresses the ISD-P) is learnt from CreateISDP, or from
  * GetEIS when the download resumes in another process. */
-#include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,14 +11,11 @@
 
 #include "rsp/crypto.h"
 #include "rsp/es.h"
-#include "rsp/http.h"
-#include "rsp/tls.h"
+#include "rsp/svc_client.h"
 #include "smdp_int.h"
 
 struct rsp_smdp_es3_client {
-    struct event_base *base;
-    rsp_tls_ctx *tls;
-    rsp_http_client *http;
+    rsp_svc_client *svc;         /* the HTTP/TLS plumbing, shared with `rsp op` and the relays */
     unsigned seq;                /* FunctionCallIdentifier counter */
     char prefix[48];             /* FunctionCallIdentifier prefix (unique per client) */
     char mno[64];                /* Mno-Id of CreateISDP */
@@ -31,25 +27,6 @@ struct rsp_smdp_es3_client {
     char imsi[16], msisdn[21];   /* its SubscriptionAddress */
 };
 
-typedef struct answer {
-    bool done;
-    rsp_err err;
-    int status;
-    rsp_buf body;
-} answer;
-
-static void on_answer(void *arg, rsp_err err, const rsp_http_response *resp)
-{
-    answer *a = arg;
-    a->done = true;
-    a->err = err;
-    if (err == RSP_OK && resp) {
-        a->status = resp->status;
-        if (rsp_buf_set(&a->body, resp->body, resp->body_len) != RSP_OK)
-            a->err = RSP_ERR_NOMEM;
-    }
-}
-
 static char *dup_str(const char *s)
 {
     size_t n = strlen(s);
@@ -59,50 +36,42 @@ static char *dup_str(const char *s)
     return d;
 }
 
-/* Sends m (a request of ES3) and decodes its result into res (caller frees). A Failed result is
- * RSP_ERR_DENIED with the status code data in diag. */
+/* Sends m (a request of ES3) and decodes its result into res (caller frees), through lib/svc's client
+ * (JSON, gsma dialect, "Prefer: wait"). A Failed result is RSP_ERR_DENIED with the status code data in
+ * diag. A connection lost before the answer (the SM-SR restarting: RSP_ERR_NET, or HTTP 502/503) is
+ * resent with the same FunctionCallIdentifier for about 8 s: the SM-SR answers a replay with the first
+ * call's result, so an operation that went on (an enable that did enable) is not taken for a failure.
+ * A timeout is not resent: the call may still be running there. */
 static rsp_err call(rsp_smdp_es3_client *c, rsp_es_msg *m, rsp_es_msg *res, rsp_diag *diag)
 {
-    char path[96];
-    rsp_buf body = RSP_BUF_INIT;
-    answer a = {false, RSP_OK, 0, RSP_BUF_INIT};
     rsp_es_req_hdr *h = m->body; /* every request body starts with its header */
     char fcid[64];
     snprintf(fcid, sizeof(fcid), "%s-%u", c->prefix, ++c->seq);
     c->subject[0] = c->reason[0] = 0;
     if (!h->function_call_id && !(h->function_call_id = dup_str(fcid)))
         return RSP_ERR_NOMEM;
-    m->dialect = RSP_ES_DIALECT_GSMA;
-    rsp_err err = rsp_es_json_path(m->func, path, sizeof(path));
-    if (err == RSP_OK)
-        err = rsp_es_json_encode(m, &body, diag);
-    /* A connection lost before the answer (the SM-SR restarting: RSP_ERR_NET) is retried with the same
-     * FunctionCallIdentifier for about 8 s: the SM-SR answers a replay with the first call's result, so
-     * an operation that went on (an enable that did enable) is not taken for a failure. A timeout is
-     * not retried: the call may still be running there, and its answer is what the caller waits for. */
-    for (unsigned attempt = 0; err == RSP_OK; attempt++) {
-        rsp_buf_free(&a.body);
-        a = (answer){false, RSP_OK, 0, RSP_BUF_INIT};
-        err = rsp_http_client_post(c->http, path, "Content-Type: application/json\r\nPrefer: wait\r\n", body.data,
-                                   body.len, on_answer, &a);
-        while (err == RSP_OK && !a.done)
-            if (event_base_loop(c->base, EVLOOP_ONCE) < 0)
-                err = RSP_ERR_NET;
-        bool lost = err == RSP_OK && (a.err == RSP_ERR_NET || (a.err == RSP_OK && (a.status == 502 || a.status == 503)));
+    int status = 0;
+    rsp_err err = RSP_OK;
+    for (unsigned attempt = 0;; attempt++) {
+        rsp_es_msg_free(res);
+        rsp_diag_clear(diag);
+        err = rsp_svc_client_call(c->svc, m, true, res, &status, diag);
+        bool lost = err == RSP_ERR_NET || (err != RSP_OK && (status == 502 || status == 503));
         if (!lost || attempt >= 8)
             break;
-        usleep(250000u * (attempt < 3 ? attempt + 1 : 4));
+        struct timespec ts = {0, 250000000L * (attempt < 3 ? (long)attempt + 1 : 4)};
+        if (ts.tv_nsec >= 1000000000L)
+            ts = (struct timespec){1, 0};
+        nanosleep(&ts, NULL);
     }
-    rsp_buf_free(&body);
-    if (err == RSP_OK && a.err != RSP_OK)
-        err = rsp_diag_set(diag, a.err, "ES3.%s: no answer from the SM-SR", m->func->name);
-    if (err == RSP_OK && a.status != 200)
-        err = rsp_diag_set(diag, RSP_ERR_PROTOCOL, "ES3.%s: HTTP %d from the SM-SR", m->func->name, a.status);
-    if (err == RSP_OK)
-        err = rsp_es_json_decode(m->func, true, a.body.data, a.body.len, NULL, res, diag);
-    rsp_buf_free(&a.body);
+    if (err == RSP_ERR_NET || err == RSP_ERR_TIMEOUT)
+        return rsp_diag_set(diag, err, "ES3.%s: no answer from the SM-SR (%s)", m->func->name,
+                            err == RSP_ERR_NET ? "network" : "timeout");
     if (err != RSP_OK)
         return err;
+    if (!res->func || !res->body || status != 200)
+        return rsp_diag_set(diag, RSP_ERR_PROTOCOL, "ES3.%s: HTTP %d from the SM-SR without a result", m->func->name,
+                            status);
     const rsp_es_resp_hdr *rh = res->body;
     if (rh->status.status == RSP_ES_FAILED || rh->status.status == RSP_ES_EXPIRED) {
         const rsp_es_status_code *sc = rh->status.code;
@@ -318,14 +287,9 @@ rsp_err rsp_smdp_es3_client_new(const rsp_smdp_es3_client_opts *o, rsp_smdp_es3_
     }
     snprintf(c->prefix, sizeof(c->prefix), "smdp-%lld-%d-%02x%02x%02x%02x", (long long)time(NULL), (int)getpid(),
              rnd[0], rnd[1], rnd[2], rnd[3]);
-    const char *cas[1] = {o->tls_ca};
-    rsp_err err = (c->base = event_base_new()) ? RSP_OK : RSP_ERR_NOMEM;
-    if (err == RSP_OK && (err = rsp_tls_client_mtls_new(o->tls_cert, o->tls_key, cas, 1, &c->tls)) != RSP_OK)
-        rsp_diag_set(diag, err, "TLS client certificate, key or CA not usable");
-    if (err == RSP_OK) {
-        rsp_http_client_opts ho = {host, port, c->tls, o->timeout_ms ? o->timeout_ms : 60000, 0};
-        err = rsp_http_client_new(c->base, &ho, &c->http);
-    }
+    rsp_svc_client_opts so = {o->url, o->tls_cert, o->tls_key, o->tls_ca, RSP_SVC_BINDING_JSON, RSP_ES_DIALECT_GSMA,
+                              o->timeout_ms ? o->timeout_ms : 60000, NULL};
+    rsp_err err = rsp_svc_client_new(&so, &c->svc, diag);
     if (err != RSP_OK) {
         rsp_smdp_es3_client_free(c);
         return err;
@@ -370,11 +334,7 @@ void rsp_smdp_es3_client_free(rsp_smdp_es3_client *c)
 {
     if (!c)
         return;
-    if (c->http)
-        rsp_http_client_free(c->http);
-    rsp_tls_ctx_free(c->tls);
-    if (c->base)
-        event_base_free(c->base);
+    rsp_svc_client_free(c->svc);
     rsp_es_msg_free(&c->eis);
     rsp_buf_free(&c->aid);
     free(c);
