@@ -229,7 +229,7 @@ static int start(hb *h)
             "--msisdn", "447700100997", "--worker", "w1", "--tick-ms", "20", "--listen",
             "127.0.0.1:0", "--port-file", a[3], "--tls-cert", a[4], "--tls-key", a[5],
             "--tls-ca", a[6], "--smdp-ids", "DP1", "--admin-listen", "127.0.0.1:0",
-            "--admin-port-file", a[7], "--admin-idle-ms", "200");
+            "--admin-port-file", a[7], "--admin-idle-ms", "2000");
     if (e_smsc != RSP_OK || e_smsr != RSP_OK || rsp_bench_procs_wait_file(a[3], NULL) != RSP_OK ||
         rsp_bench_procs_wait_file(log[P_SMSC], "bound system_id=smsr") != RSP_OK)
         return -1;
@@ -365,7 +365,10 @@ int rsp_bench_smsr_e2e(rsp_bench *b, int argc, char **argv)
             goto out;
         }
         h->download = false;
-        rsp_bench_procs_nap_ms(600); /* the downloads' SCP81 sessions end (--admin-idle-ms 200) before the clock starts */
+        /* the downloads' SCP81 sessions end (--admin-idle-ms 2000) before the clock starts, so the
+         * enables go by SMS; a shorter idle (200 ms) cut downloads in two sessions under load, and
+         * the second refused the SCP03t segments (9F 03) */
+        rsp_bench_procs_nap_ms(2400);
         for (long i = 0; i < nt; i++)
             w[i].ok = 0;
         for (size_t i = 0; i < h->n_eid; i++)
