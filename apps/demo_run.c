@@ -366,6 +366,8 @@ static void read_metrics(demo_ctx *x)
     x->sum.sms_out = metric(body, "rsp_smsr_sms_out_total");
     x->sum.sms_in = metric(body, "rsp_smsr_sms_in_total");
     x->sum.https_sessions = metric(body, "rsp_smsr_admin_sessions_total");
+    if (x->sum.https_sessions < 0 && !strcmp(x->o->transport, "sms"))
+        x->sum.https_sessions = 0; /* no admin server at all: none, not "not reported" */
     free(body);
 }
 
