@@ -467,13 +467,19 @@ static void kick_admin_done(void *arg, uint64_t tag, rsp_err err, rsp_scp81_stat
                             size_t len, const char *why)
 {
     (void)tag;
-    (void)why;
     kick_op *k = arg;
     smsr_es3 *x = k->x;
     int64_t now = (int64_t)time(NULL);
     if (err != RSP_ERR_STATE) { /* stopping: the lease lapses, a restart resends */
         bool lost = err != RSP_OK || (st != RSP_SCP81_STATUS_OK && st != RSP_SCP81_STATUS_NONE);
-        rsp_smsr_on_admin(x->e, k->eid, k->op_id, k->gen, body, len, lost, now, NULL);
+        rsp_diag dg;
+        rsp_diag_clear(&dg);
+        rsp_err r = rsp_smsr_on_admin(x->e, k->eid, k->op_id, k->gen, body, len, lost, now, &dg);
+        char m[160];
+        /* the daemon's line for the same event (its own engine scripts log it there) */
+        RSP_LOGN(RSP_SS_SMSR, "admin answer", "eid=%s op=%lld lost=%d%s%s result=%s%s%s", k->eid,
+                 (long long)k->op_id, (int)lost, why ? " why=" : "", why ? why : "", rsp_err_name(r),
+                 r ? " detail=" : "", r ? rsp_diag_str(&dg, r, m, sizeof(m)) : "");
     }
     free(k);
     if (err != RSP_ERR_STATE) {

@@ -21,6 +21,8 @@
 #include "rsp/tls.h"
 #include "smsr_dl.h"
 
+enum { SMSR_DL_IDLE_MS = 10000 };
+
 typedef struct job {
     uint64_t tag;           /* the caller's, handed back to done */
     uint8_t aid[16];
@@ -43,6 +45,7 @@ typedef struct ses {
     job *inflight, *head, *tail;
     struct event *timer;
     unsigned tries; /* triggers sent since the card last talked */
+    bool isdp_last; /* the last answer was to a script targeted at an ISD-P (a download's SCP03t body) */
 } ses;
 
 struct smsr_https {
@@ -238,6 +241,7 @@ static void fire(ses *s, smsr_adm_event ev, const post_ctx *pc)
             if (j->len)
                 memcpy(j->body, pc->body, j->len);
             j->status = pc ? pc->status : RSP_SCP81_STATUS_NONE;
+            s->isdp_last = j->aid_len > 0;
             h->st.answers++;
             finish(&done, j, (pc && pc->len && !j->body) ? RSP_ERR_NOMEM : RSP_OK, NULL);
         }
@@ -291,7 +295,10 @@ static void fire(ses *s, smsr_adm_event ev, const post_ctx *pc)
     }
     switch (s->st) {
     case SMSR_ADM_TRIGGERED: arm(s, h->o.trigger_ms); break;
-    case SMSR_ADM_HELD: arm(s, h->o.idle_ms); break;
+    /* between two segments of a download the next SendData is a new durable operation (its commits
+     * take a while under load) and the card's SCP03t session lives only as long as the admin
+     * session: a download's session is held for at least SMSR_DL_IDLE_MS, whatever --admin-idle-ms */
+    case SMSR_ADM_HELD: arm(s, s->isdp_last && h->o.idle_ms < SMSR_DL_IDLE_MS ? SMSR_DL_IDLE_MS : h->o.idle_ms); break;
     case SMSR_ADM_RUNNING: arm(s, h->o.answer_ms); break;
     default: break;
     }
