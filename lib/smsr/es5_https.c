@@ -21,8 +21,7 @@
 #include "rsp/tls.h"
 #include "smsr_dl.h"
 
-enum { SMSR_DL_IDLE_MS = 10000 };
-
+enum { SMSR_DL_IDLE_MS = 10000 }; /* a download's session held at least this long between segments */
 typedef struct job {
     uint64_t tag;           /* the caller's, handed back to done */
     uint8_t aid[16];
@@ -295,9 +294,7 @@ static void fire(ses *s, smsr_adm_event ev, const post_ctx *pc)
     }
     switch (s->st) {
     case SMSR_ADM_TRIGGERED: arm(s, h->o.trigger_ms); break;
-    /* between two segments of a download the next SendData is a new durable operation (its commits
-     * take a while under load) and the card's SCP03t session lives only as long as the admin
-     * session: a download's session is held for at least SMSR_DL_IDLE_MS, whatever --admin-idle-ms */
+    /* a download's next segment is a new durable op, and the card's SCP03t session ends with this one */
     case SMSR_ADM_HELD: arm(s, s->isdp_last && h->o.idle_ms < SMSR_DL_IDLE_MS ? SMSR_DL_IDLE_MS : h->o.idle_ms); break;
     case SMSR_ADM_RUNNING: arm(s, h->o.answer_ms); break;
     default: break;
