@@ -371,7 +371,6 @@ rsp_err rsp_smdp_runner_ucp(rsp_smdp_runner *r, rsp_smdp_inv *inv, const char *e
     e = rsp_smdp_isdp_keys_load(inv->dir, r->o.master_key, r->o.master_key_len, iccid, &k, diag);
     const rsp_smdp_es3 es3 = rsp_smdp_runner_es3(r);
     rsp_bytes cmd = rsp_buf_view(&a);
-    atomic_store(&r->cancel, 0);
     e = e ? e : rsp_smdp_isdp_session(&es3, eid, iccid, &k.keys, &cmd, 1, NULL, diag);
     rsp_smdp_isdp_keys_wipe(&k);
     rsp_buf_free(&a);
@@ -390,7 +389,6 @@ rsp_err rsp_smdp_runner_master_delete(rsp_smdp_runner *r, rsp_smdp_inv *inv, con
     if (e == RSP_OK && !k.has_token)
         e = rsp_diag_set(diag, RSP_ERR_NOT_FOUND, "no master delete token key was put on the ISD-P of %s", iccid);
     const rsp_es_eis *eis = NULL;
-    atomic_store(&r->cancel, 0);
     e = e ? e : tr_get_eis(r, eid, &eis, diag);
     const rsp_buf *aid = NULL;
     for (size_t i = 0; e == RSP_OK && i < eis->profiles.n && !aid; i++) {
