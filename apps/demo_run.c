@@ -306,7 +306,8 @@ static rsp_err start_smdp(demo_ctx *x)
     snprintf(dp, sizeof(dp), "%s/id/smdp", x->dir);
     snprintf(eum, sizeof(eum), "%s/id/eum", x->dir);
     snprintf(eis, sizeof(eis), "%s/fleet/eis", x->dir);
-    snprintf(workers, sizeof(workers), "%u", x->o->smdp_workers ? x->o->smdp_workers : x->o->concurrency);
+    unsigned nw = x->o->smdp_workers ? x->o->smdp_workers : x->o->concurrency;
+    snprintf(workers, sizeof(workers), "%u", nw > 64 ? 64 : nw);
     /* The SM-DP learns the cards' CERT.ECASD from the EUM's EIS files (--eis-dir) and checks them
      * against the EUM's certificate; its TLS identity is the --dp folder's (`rsp ci issue --role smdp`). */
     const char *a[] = {"smdp", "run", "--dir", sd, "--listen", "127.0.0.1:0", "--port-file", pf, "--smsr", url, "--ci",
