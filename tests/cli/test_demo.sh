@@ -33,6 +33,7 @@ J=$(echo "$out" | tail -1)
 v() { echo "$J" | jq -r "$1" 2>/dev/null; }
 [ "$(v '[.euiccs,.registered,.downloaded,.enabled,.old_deleted,.failed] | map(tostring) | join(" ")')" = "3 3 3 3 3 0" ] \
   && ok "JSON: 3 registered, downloaded, enabled, old deleted; 0 failed" || bad "JSON counts: $J"
+[ "$(v .transport)" = auto ] && ok "transport auto (the default: SMS, admin sessions for the download)" || bad "transport: $(v .transport)"
 [ "$(v '[.audited,.consistent] | map(tostring) | join(" ")')" = "3 3" ] && ok "JSON: 3 audited, card = SM-SR for 3" \
   || bad "audit: $J"
 [ "$(v '[.phases[] | select(.run)] | length')" = 7 ] && [ "$(v '.phases.register.ok + .phases.download.ok')" = 6 ] \
