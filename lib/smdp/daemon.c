@@ -244,6 +244,8 @@ static void drain_done(smdp_d *d)
                      j->dl.status[0] ? j->dl.status : "-", j->err ? " why=" : "",
                      j->err ? rsp_diag_str(&j->diag, j->err, m, sizeof m) : "");
         }
+        if (j->kind == SMDP_JOB_DOWNLOAD && j->err == RSP_OK)
+            smdp_notif_downloaded(d, &j->dl);
         smdp_es2_job_done(d, j);
         if (j->kind == SMDP_JOB_DOWNLOAD && j->err != RSP_ERR_BUSY)
             smdp_reply_flush(d, j->dl_id); /* requests whose call is gone (a restart) */

@@ -81,6 +81,8 @@ void smdp_es2_job_done(smdp_d *d, smdp_job *j);
 /* es2_notif.c: the ES3 Handle*Notification handlers (relayed to the Operator over ES2); returns how
  * many of cap were filled. */
 size_t smdp_notif_handlers(smdp_d *d, rsp_es_handler *h, size_t cap);
+/* HandleProfileDownloadedNotification of a download that ended installed, to its Operator's callback. */
+void smdp_notif_downloaded(smdp_d *d, const rsp_smdp_dl *dl);
 /* Stop (loop thread): every held call not tied to a running job is answered. */
 void smdp_es2_stop(smdp_d *d);
 

@@ -5,7 +5,9 @@
  * is stored in the durable outbox for the Operator's callback URL (--callbacks OP=URL) before the
  * SM-SR's call is answered: an SM-DP crash in between makes the SM-SR's outbox send it again, and the
  * outbox key (the SM-SR's FunctionCallIdentifier, stable across its resends) keeps it single. The
- * ES2 FunctionCallIdentifier and MessageID are that key too, so the Operator can de-duplicate. */
+ * ES2 FunctionCallIdentifier and MessageID are that key too, so the Operator can de-duplicate.
+ * The SM-DP's own HandleProfileDownloadedNotification goes the same way when a download ends installed
+ * (key smdp-downloaded:<download>; sent when the loop sees the end: a crash just before loses it). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,10 +69,9 @@ static bool owner_of(smdp_d *d, const char *eid, const char *iccid, char op[RSP_
 }
 
 /* The ES2 notification (SOAP 1.2, gsma dialect, as the SM-SR's own) into the outbox. */
-static rsp_err relay(smdp_d *d, const rsp_es_func *f3, const rsp_es_notification *in, const char *key,
-                     const char *url)
+static rsp_err relay(smdp_d *d, const char *fn, const rsp_es_notification *in, const char *key, const char *url)
 {
-    const rsp_es_func *f = rsp_es_func_find(RSP_ES2, f3->name, strlen(f3->name));
+    const rsp_es_func *f = rsp_es_func_find(RSP_ES2, fn, strlen(fn));
     rsp_svc_outbox *ob = rsp_svc_outbox_of(d->svc);
     if (!f || !ob)
         return RSP_ERR_INTERNAL;
@@ -87,7 +88,9 @@ static rsp_err relay(smdp_d *d, const rsp_es_func *f3, const rsp_es_notification
     n->eid = dup_str(in->eid);
     n->iccid = dup_str(in->iccid);
     n->completion_timestamp = dup_str(in->completion_timestamp ? in->completion_timestamp : ts);
-    e = rsp_es_action_format(f, false, action, sizeof action);
+    if (in->profile_type && !(n->profile_type = dup_str(in->profile_type)))
+        e = RSP_ERR_NOMEM;
+    e = e ? e : rsp_es_action_format(f, false, action, sizeof action);
     msg.wsa.to = dup_str(url);
     msg.wsa.action = dup_str(action);
     msg.wsa.message_id = dup_str(key);
@@ -145,7 +148,7 @@ static rsp_err on_notif(void *hctx, rsp_es_call *call)
         return rsp_es_call_complete(call);
     }
     snprintf(key, sizeof key, "smdp-notif:%.40s:%.60s", cn, q->hdr.function_call_id);
-    rsp_err e = relay(d, m->func, q, key, url);
+    rsp_err e = relay(d, m->func->name, q, key, url);
     if (e != RSP_OK) { /* not stored: an HTTP error, the SM-SR's outbox tries again later */
         smdp_es2_count(d, fn, "failed");
         return e;
@@ -154,6 +157,28 @@ static rsp_err on_notif(void *hctx, rsp_es_call *call)
     smdp_es2_count(d, fn, "relayed");
     rsp_svc_outbox_kick(rsp_svc_outbox_of(d->svc));
     return rsp_es_call_complete(call);
+}
+
+void smdp_notif_downloaded(smdp_d *d, const rsp_smdp_dl *dl)
+{
+    char url[512], key[160], ts[21];
+    if (dl->step != RSP_SMDP_DL_DONE || !callback_of(d->o->callbacks, dl->op, url, sizeof url))
+        return;
+    rsp_es_datetime_now(ts);
+    rsp_es_notification n;
+    memset(&n, 0, sizeof n);
+    n.eid = (char *)dl->eid;
+    n.iccid = (char *)dl->iccid;
+    n.profile_type = (char *)dl->type;
+    n.completion_timestamp = ts;
+    snprintf(key, sizeof key, "smdp-downloaded:%s", dl->id); /* one per download, however often it ends */
+    static const char fn[] = "HandleProfileDownloadedNotification";
+    rsp_err e = relay(d, fn, &n, key, url);
+    smdp_es2_count(d, fn, e == RSP_OK ? "sent" : "failed");
+    if (e == RSP_OK)
+        rsp_svc_outbox_kick(rsp_svc_outbox_of(d->svc));
+    else
+        RSP_LOGN(RSP_SS_SMDP, "downloaded notification not stored", "dl=%s err=%s", dl->id, rsp_err_name(e));
 }
 
 size_t smdp_notif_handlers(smdp_d *d, rsp_es_handler *h, size_t cap)

@@ -4,6 +4,7 @@
 # MNO1=..., the Operator's HTTPS mTLS receiver tests/cli/outbox_receiver.py):
 # - ES2.DownloadProfile(enable): installed; the ISD-P's keys kept sealed at rest (no key in clear in the
 #   file), the master delete token key put by PUT KEY in the SM-DP's SCP03 session;
+# - HandleProfileDownloadedNotification to the Operator once the download ends installed;
 # - the card's enable notification goes SM-SR -> ES3 -> SM-DP -> ES2 -> Operator: received once, SOAP 1.2,
 #   its action ES2-HandleProfileEnabledNotification, posted by the SM-DP (client CN DP1);
 # - ES3 notifications from an Operator's certificate (1.1/1.2) or for a profile this SM-DP does not know
@@ -80,13 +81,16 @@ line=$(grep "HandleProfileEnabledNotification" "$tmp/cb.log" | head -1)
   echo "$line" | grep -q 'ES2-HandleProfileEnabledNotification' \
   && ok "the enabled notification reached the Operator once, relayed by the SM-DP over ES2" \
   || bad "notification ($n): $(cat "$tmp/cb.log" 2>/dev/null | head -3) // $(grep -i notif "$tmp/smsr.log" "$tmp/smdp.log" | tail -5)"
+line=$(grep "HandleProfileDownloadedNotification" "$tmp/cb.log")
+[ "$(echo "$line" | grep -c .)" = 1 ] && echo "$line" | grep -q "<Iccid>$ICC</Iccid>" && echo "$line" | grep -q "<ProfileType>ts48</ProfileType>" \
+  && ok "HandleProfileDownloadedNotification sent to the Operator once (ICCID, ProfileType)" || bad "downloaded notification: $line"
 nt() { echo "{\"functionCallIdentifier\":\"$1\",\"eid\":\"$E0\",\"iccid\":\"$2\",\"completionTimestamp\":\"2026-01-01T00:00:00Z\"}"; }
 code=$(curl -sS --max-time 20 -o "$tmp/n1" -w '%{http_code}' --cert "$tmp/mno1/tls.crt.pem" --key "$tmp/mno1/key.pem" --cacert "$tmp/mno1/ca.crt.pem" \
   -H 'Content-Type: application/json' -d "$(nt x1 "$ICC")" "$DPURL/es3/HandleProfileEnabledNotification")
 code2=$(curl -sS --max-time 20 -o "$tmp/n2" -w '%{http_code}' --cert "$tmp/sr/tls.crt.pem" --key "$tmp/sr/key.pem" --cacert "$tmp/sr/ca.crt.pem" \
   -H 'Content-Type: application/json' -d "$(nt x2 89990040000000099996)" "$DPURL/es3/HandleProfileEnabledNotification")
 sleep 1
-n=$(grep -c "Notification" "$tmp/cb.log" 2>/dev/null)
+n=$(grep -c "HandleProfileEnabledNotification" "$tmp/cb.log" 2>/dev/null)
 [ "$code" -ge 400 ] && grep -q 'ES3 notification refused.*peer=MNO1' "$tmp/smdp.log" && [ "$code2" = 202 ] &&
   grep -q 'ES3 notification refused.*iccid=89990040000000099996' "$tmp/smdp.log" && [ "$n" = 1 ] \
   && ok "ES3 notifications refused: from an Operator (HTTP $code), of an unknown profile (acknowledged, dropped); nothing relayed" \
