@@ -203,6 +203,9 @@ rsp_err rsp_smsr_on_mo(rsp_smsr *e, const char *eid, const uint8_t *pkt, size_t 
 
 /* Expires operations past their validity period (their result: Expired 1.6 / 5.3). */
 rsp_err rsp_smsr_expire(rsp_smsr *e, int64_t now, size_t *n);
+/* The same, telling fn how many of each function expired (the daemon's metrics). */
+rsp_err rsp_smsr_expire_each(rsp_smsr *e, int64_t now, void (*fn)(void *arg, const char *function, size_t n),
+                             void *arg, size_t *n);
 
 /* ---- What the SM-SR knows of a card (import.c) ---- */
 struct rsp_es_eis;
@@ -225,7 +228,8 @@ rsp_err rsp_smsr_eis_register(rsp_smsr *e, const rsp_smsr_es1_trust *t, const st
                               int64_t now, rsp_smsr_refusal *ref, rsp_diag *d);
 /* Stores the ISD-R SCP80 keys of one EUM keys-out line ({"eid", "scp80": {"kvn","kic","kid"}}). */
 rsp_err rsp_smsr_keys_import(rsp_smsr *e, const char *line, size_t len);
-/* Records that msisdn reaches the card eid (audit event "smsr.msisdn"). */
+/* Records that msisdn reaches the card eid (audit event "smsr.msisdn"). RSP_ERR_EXISTS (logged) when a
+ * profile of another eUICC holds msisdn: the number stays with that card. */
 rsp_err rsp_smsr_msisdn_register(rsp_smsr *e, const char *eid, const char *msisdn, int64_t now);
 
 /* MSISDN -> EID, learnt by reading the audit trail forward (any worker sees every registration). */

@@ -9,6 +9,7 @@
 
 #include "rsp/es.h"
 #include "rsp/es_types.h"
+#include "rsp/log.h"
 #include "smsr_int.h"
 
 static rsp_store_profile_state state_of(int es_state)
@@ -82,8 +83,21 @@ rsp_err rsp_smsr_eis_import(rsp_smsr *e, const rsp_es_eis *eis, int64_t now)
     return err;
 }
 
+/* An MSISDN that a profile of another eUICC still holds is refused: two SM-DP pools handing out the
+ * same numbers would otherwise make the index route one card's PoRs and MO SMS to the other card and
+ * hang its operations. The first owner keeps it until its profile is gone or renumbered. */
 rsp_err rsp_smsr_msisdn_register(rsp_smsr *e, const char *eid, const char *msisdn, int64_t now)
 {
+    rsp_store_profile other;
+    memset(&other, 0, sizeof(other));
+    rsp_err err = rsp_store_profile_msisdn_other(e->st, msisdn, eid, &other);
+    if (err == RSP_OK) {
+        RSP_LOGN(RSP_SS_SMSR, "MSISDN refused: a profile of another eUICC has it",
+                 "msisdn=%.20s eid=%s holder_eid=%s holder_iccid=%s", msisdn, eid, other.eid, other.iccid);
+        return RSP_ERR_EXISTS;
+    }
+    if (err != RSP_ERR_NOT_FOUND)
+        return err;
     char d[40];
     snprintf(d, sizeof(d), "msisdn=%.20s", msisdn);
     return smsr_audit(e, eid, NULL, 0, "smsr.msisdn", d, now);
