@@ -3,11 +3,11 @@
 # rsp smsr run --admin-listen, rsp smdp run --workers 8): N ES2.DownloadProfile(enable) calls started at
 # once, one per card, on a pool of N-2 identities: no ICCID handed out twice (journals, answers and the
 # cards' own profiles), every card ends with exactly one downloaded profile enabled or none (a clean
-# refusal: the pool ran out, 8.2.5/3.7), no identity left allocated. N = 6 in `make test`; RSP_SLOW=1
+# refusal: the pool ran out, 8.2.5/3.7), no identity left allocated. N = 4 in `make test`; RSP_SLOW=1
 # runs the issue's 200 cards (several minutes). 200 allocations at once: tests/unit/test_smdp_inv.c.
 . "$(dirname "$0")/daemons.sh"
 
-N=6
+N=4
 [ "${RSP_SLOW:-0}" = 1 ] && N=200
 SMSR=447700100995
 make_fleet $N 447700901000 $SMSR
