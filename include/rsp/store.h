@@ -270,6 +270,9 @@ rsp_err rsp_store_op_transition(rsp_store *s, int64_t id, const rsp_store_fence 
  * whose lease lapsed, and lets the eUICCs' queues move on. *n (may be NULL) gets the count. The
  * SM-SR runs it periodically. */
 rsp_err rsp_store_op_expire(rsp_store *s, int64_t now, size_t *n);
+/* The same sweep, telling fn (after the commit) how many operations of each function it expired. */
+typedef void (*rsp_store_expired_fn)(void *arg, const char *function, size_t n);
+rsp_err rsp_store_op_expire_each(rsp_store *s, int64_t now, rsp_store_expired_fn fn, void *arg, size_t *n);
 rsp_err rsp_store_op_count(rsp_store *s, rsp_store_op_state st, size_t *n);
 
 /* ---- Audit trail (append-only: the schema refuses UPDATE and DELETE) ---- */

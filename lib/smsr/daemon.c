@@ -132,6 +132,15 @@ static void on_settled(void *arg, const char *function, rsp_store_op_state outco
         rsp_metric_observe(d->latency, v, (double)seconds);
 }
 
+/* The expiry sweep's count per function (rsp_smsr_expire_each). */
+static void on_expired(void *arg, const char *function, size_t n)
+{
+    dmn *d = arg;
+    const char *v[2] = {function, "expired"};
+    if (d->settled)
+        rsp_metric_inc(d->settled, v, (double)n);
+}
+
 static void pump(dmn *d)
 {
     int64_t now = now_ms() / 1000;
@@ -142,13 +151,8 @@ static void pump(dmn *d)
     bool sweep = now != d->expired_at;
     if (sweep)
         d->expired_at = now;
-    if (sweep && rsp_smsr_expire(d->e, now, &n) == RSP_OK && n) {
+    if (sweep && rsp_smsr_expire_each(d->e, now, on_expired, d, &n) == RSP_OK && n)
         RSP_LOGN(RSP_SS_SMSR, "operations expired", "n=%zu", n);
-        /* the store expires in one sweep and does not say which functions: counted as "unknown" */
-        const char *v[2] = {"unknown", "expired"};
-        if (d->settled)
-            rsp_metric_inc(d->settled, v, (double)n);
-    }
     if (!rsp_smpp_esme_bound(d->esme))
         return; /* nothing is claimed while the link is down: the queue waits in the store */
     for (int i = 0; i < 64; i++) {
@@ -249,8 +253,7 @@ static rsp_err metrics_register(dmn *d, rsp_metrics *m)
     static const double secs[] = {1, 2, 5, 10, 30, 60, 120, 300, 900, 3600, 86400};
     err = err ? err
               : rsp_metrics_add(m, RSP_METRIC_COUNTER, "rsp_smsr_operations_total",
-                                "operations settled by this worker, by ES function and outcome (expired: function "
-                                "unknown)",
+                                "operations settled by this worker, by ES function and outcome (done, failed, expired)",
                                 fo, 2, NULL, 0, &d->settled);
     err = err ? err
               : rsp_metrics_add(m, RSP_METRIC_HISTOGRAM, "rsp_smsr_operation_seconds",

@@ -222,3 +222,9 @@ rsp_err rsp_smsr_submit(rsp_smsr *e, const rsp_smsr_request *q, rsp_smsr_result 
     rsp_buf_free(&script);
     return err;
 }
+
+rsp_err rsp_smsr_expire_each(rsp_smsr *e, int64_t now, void (*fn)(void *arg, const char *function, size_t n),
+                             void *arg, size_t *n)
+{
+    return e ? rsp_store_op_expire_each(e->st, now, fn, arg, n) : RSP_ERR_INVAL;
+}

@@ -1,5 +1,6 @@
 /* SM-SR operations: submit (idempotent on requester + FunctionCallIdentifier), claim (FIFO per
  * eUICC, one in flight per eUICC), and the checked state transitions. */
+#include <stdio.h>
 #include <string.h>
 
 #include "store_int.h"
@@ -254,6 +255,53 @@ rsp_err rsp_store_op_expire(rsp_store *s, int64_t now, size_t *n)
         return e;
     }
     RSP_STORE_TRY(rsp_store__commit(s));
+    if (n)
+        *n = (size_t)c;
+    return RSP_OK;
+}
+
+rsp_err rsp_store_op_expire_each(rsp_store *s, int64_t now, rsp_store_expired_fn fn, void *arg, size_t *n)
+{
+    /* the few functions of the SM-SR; beyond MAXF in one sweep the last slot counts them as "other" */
+    enum { MAXF = 16 };
+    struct {
+        char f[64];
+        size_t n;
+    } v[MAXF];
+    size_t k = 0;
+    int64_t c = 0;
+    if (!s)
+        return RSP_ERR_INVAL;
+    const rsp_store_param p[] = {SP_INT(now)};
+    RSP_STORE_TRY(rsp_store__begin(s));
+    /* counted and expired in one transaction: the counts are those of the rows the UPDATE moves */
+    rsp_err e = s->ops->run(s, RSP_STMT_OP_EXPIRING, p, 1);
+    while (e == RSP_OK && (e = s->ops->next(s)) == RSP_OK) {
+        int64_t cnt = s->ops->col_int(s, 1);
+        if (k == MAXF) {
+            snprintf(v[MAXF - 1].f, sizeof v[MAXF - 1].f, "other");
+            v[MAXF - 1].n += (size_t)(cnt > 0 ? cnt : 0);
+            continue;
+        }
+        if (rsp_store__col_str(s, 0, v[k].f, sizeof v[k].f) != RSP_OK)
+            snprintf(v[k].f, sizeof v[k].f, "other");
+        v[k++].n = (size_t)(cnt > 0 ? cnt : 0);
+    }
+    s->ops->finish(s);
+    if (e == RSP_ERR_END)
+        e = RSP_OK;
+    if (e == RSP_OK)
+        e = rsp_store__exec_stmt(s, RSP_STMT_OP_EXPIRE, p, 1, &c);
+    if (e == RSP_OK)
+        e = rsp_store__exec_stmt(s, RSP_STMT_LANE_HEAL, NULL, 0, NULL);
+    if (e != RSP_OK) {
+        rsp_store__rollback(s);
+        return e;
+    }
+    RSP_STORE_TRY(rsp_store__commit(s));
+    for (size_t i = 0; fn && i < k; i++)
+        if (v[i].n)
+            fn(arg, v[i].f, v[i].n);
     if (n)
         *n = (size_t)c;
     return RSP_OK;
