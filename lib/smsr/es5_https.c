@@ -21,7 +21,6 @@
 #include "rsp/tls.h"
 #include "smsr_dl.h"
 
-enum { SMSR_DL_IDLE_MS = 10000 }; /* a download's session held at least this long between segments */
 typedef struct job {
     uint64_t tag;           /* the caller's, handed back to done */
     uint8_t aid[16];
@@ -295,7 +294,7 @@ static void fire(ses *s, smsr_adm_event ev, const post_ctx *pc)
     switch (s->st) {
     case SMSR_ADM_TRIGGERED: arm(s, h->o.trigger_ms); break;
     /* a download's next segment is a new durable op, and the card's SCP03t session ends with this one */
-    case SMSR_ADM_HELD: arm(s, s->isdp_last && h->o.idle_ms < SMSR_DL_IDLE_MS ? SMSR_DL_IDLE_MS : h->o.idle_ms); break;
+    case SMSR_ADM_HELD: arm(s, s->isdp_last && h->o.idle_ms < h->o.dl_idle_ms ? h->o.dl_idle_ms : h->o.idle_ms); break;
     case SMSR_ADM_RUNNING: arm(s, h->o.answer_ms); break;
     default: break;
     }
@@ -447,6 +446,7 @@ rsp_err smsr_https_new(struct event_base *base, rsp_smsr *e, const smsr_https_op
     e->https = h;
     h->o = *o;
     h->o.idle_ms = o->idle_ms ? o->idle_ms : 10000;
+    h->o.dl_idle_ms = o->dl_idle_ms ? o->dl_idle_ms : 10000;
     h->o.answer_ms = o->answer_ms ? o->answer_ms : 20000;
     h->o.trigger_ms = o->trigger_ms ? o->trigger_ms : 10000;
     h->o.trigger_tries = o->trigger_tries ? o->trigger_tries : 3;

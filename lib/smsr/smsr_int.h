@@ -171,6 +171,7 @@ typedef struct smsr_https_opts {
     uint8_t psk_kvn;           /* the ISD-R SCP81 key version named in triggers (0: 0x40) */
     smsr_send_fn send;         /* the trigger SMS */
     void *send_arg;
+    unsigned dl_idle_ms;       /* after an answer to an ISD-P's script (a download) at least this (0: 10 s) */
 } smsr_https_opts;
 struct event_base;
 /* base and e are borrowed for the server's life; o is copied and its strings read during the call only.

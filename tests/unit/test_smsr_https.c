@@ -301,6 +301,7 @@ static void start_t(fx *x, const char *identity_eid, unsigned idle_ms, unsigned 
     memset(&o, 0, sizeof(o));
     o.listen = "127.0.0.1:0";
     o.idle_ms = idle_ms;
+    o.dl_idle_ms = idle_ms; /* the download's longer hold is checked end to end (test_smdp_pool) */
     o.trigger_ms = trigger_ms;
     o.send = on_trigger;
     o.send_arg = x;
