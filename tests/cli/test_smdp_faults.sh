@@ -52,13 +52,14 @@ D=$tmp/dp
 "$BIN" smdp import package --dir "$D" --operator MNO1 --type ts48 "$PKG" >/dev/null 2>&1 &&
   "$BIN" smdp import generate --dir "$D" --operator MNO1 --type ts48 --count 4 --iccid-prefix 8999003 \
   >/dev/null 2>&1 || bad "smdp inventory"
-# one pool per TS.48 v7 package of $RSP_SHARED_DIR/profiles (type = the file's name), one identity each
+# one pool per TS.48 v7 package of $RSP_SHARED_DIR/profiles (type = the file's name), one identity each;
+# distinct --first: the SM-SR refuses an MSISDN (here the IMSI) another card's profile already holds
 TYPES=()
 n=4
 for f in "$RSP_SHARED_DIR"/profiles/TS48v7_*.der; do
   ty=$(basename "$f" .der)
   if "$BIN" smdp import package --dir "$D" --operator MNO1 --type "$ty" "$f" >"$tmp/imp.$ty" 2>&1 &&
-    "$BIN" smdp import generate --dir "$D" --operator MNO1 --type "$ty" --count 1 --iccid-prefix 899900$n \
+    "$BIN" smdp import generate --dir "$D" --operator MNO1 --type "$ty" --count 1 --iccid-prefix 899900$n --first $((n * 100)) \
       >>"$tmp/imp.$ty" 2>&1; then TYPES+=("$ty"); else bad "import $ty: $(cat "$tmp/imp.$ty")"; fi
   n=$((n + 1))
 done
