@@ -154,6 +154,12 @@ K=$(sed -n 's/^iccid=//p' "$J")
   && ok "card killed -9 after the admin trigger ($phase admin session(s) open by then): the Operator's final status $s ($(sed -n 's/^outcome=//p' "$J"))" || bad "k1: $r // $(cat "$J")"
 [ "$(states | jq -c '[.allocated, .deleted, .available]')" = "[0,1,3]" ] \
   && ok "identity $K spent, none left allocated: $(states)" || bad "pool after k1: $(states)"
+# When the card died while an SCP03t segment was out, the SM-SR learns it only when that script's
+# answer wait (20 s) ends; the segment is then resent, refused, and the SM-DP's cleanup DeleteISDP
+# (queued behind it, FIFO per card) runs: the two views agree after that, not at once.
+t0=$SECONDS; t=$((SECONDS + 75))
+while [ $SECONDS -lt $t ] && sr_isdps "$E0" | grep -q "$K"; do sleep 0.5; done
+echo "# the SM-SR dropped $K's ISD-P $((SECONDS - t0)) s after the SM-DP's final status"
 sr=$(sr_isdps "$E0")
 kill -TERM $RUN_PID; for i in $(seq 50); do kill -0 $RUN_PID 2>/dev/null || break; sleep 0.1; done
 card=$("$BIN" euicc show --fleet "$tmp/fleet" --eid "$E0" --json 2>&1)
