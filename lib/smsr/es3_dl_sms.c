@@ -19,20 +19,6 @@ bool smsr_dl_scp03t_by_sms(rsp_smsr *e, const char *eid)
     return !e->https || !smsr_https_reachable(e->https, eid);
 }
 
-/* The MSISDN the card answers on: its enabled profile's (as es5_sms.c's packets). */
-static rsp_err dl_msisdn(rsp_smsr *e, const char *eid, char out[21])
-{
-    rsp_store_profile *all = NULL;
-    size_t n = 0;
-    out[0] = 0;
-    rsp_err err = rsp_store_profile_list(e->st, eid, &all, &n);
-    for (size_t i = 0; err == RSP_OK && i < n; i++)
-        if (all[i].state == RSP_STORE_PROFILE_ENABLED)
-            snprintf(out, 21, "%s", all[i].msisdn);
-    free(all);
-    return err;
-}
-
 rsp_err smsr_dl_sms_build(rsp_smsr *e, const char *eid, const rsp_store_fence *fence, const smsr_dl *d, int64_t now,
                           rsp_smsr_packet *pkt)
 {
@@ -50,38 +36,8 @@ rsp_err smsr_dl_sms_build(rsp_smsr *e, const char *eid, const rsp_store_fence *f
     size_t wire = d->len + RSP_SCP80_OVERHEAD;
     if (8 + wire > (size_t)RSP_SMSR_MAX_PARTS * (140 - 6))
         return RSP_ERR_LENGTH;
-    uint8_t key[32];
-    if ((err = smsr_keys_get(e, eid, key)) != RSP_OK)
-        return err;
-    rsp_scp80_keys k = {key, 16, key + 16, 16};
-    rsp_buf buf = RSP_BUF_INIT;
-    uint64_t cntr = 0;
-    size_t n = 0;
-    uint8_t *w;
-    rsp_scp80_hdr h;
-    memset(&h, 0, sizeof(h));
-    if ((err = rsp_store_counter_reserve(e->st, fence, eid, e->cfg.kvn, now, &cntr)) != RSP_OK)
-        goto out;
     /* the ISD-R's key set and SPI (the SM-SR holds no other SCP80 keys), the ISD-P's TAR */
-    h.spi[0] = e->cfg.spi[0];
-    h.spi[1] = e->cfg.spi[1];
-    h.kic = h.kid = (uint8_t)(e->cfg.kvn << 4 | 0x02);
-    rsp_put_be24(h.tar, tar);
-    for (int i = 4; i >= 0; i--)
-        h.cntr[i] = (uint8_t)(cntr >> (8 * (4 - i)));
-    if ((err = rsp_buf_extend(&buf, wire, &w)) != RSP_OK ||
-        (err = rsp_scp80_cmd_build(&k, &h, d->data, d->len, w, buf.len, &n, NULL)) != RSP_OK)
-        goto out;
-    snprintf(pkt->eid, sizeof(pkt->eid), "%s", eid);
-    pkt->counter = cntr;
-    if ((err = rsp_sms_split(w, n, RSP_SMS_IEI_CMD_PKT, (uint16_t)(cntr & 0xFF), false, pkt->parts,
-                             RSP_SMSR_MAX_PARTS, &pkt->n, NULL)) != RSP_OK)
-        goto out;
-    err = dl_msisdn(e, eid, pkt->msisdn);
-out:
-    rsp_wipe(key, sizeof(key));
-    rsp_buf_free_secret(&buf);
-    return err;
+    return smsr_packet_build_to(e, eid, fence, tar, d->data, d->len, false, now, pkt);
 }
 
 rsp_err smsr_dl_queue_pkt(rsp_smsr *e, const rsp_store_op *op, const smsr_dl *d, int64_t now, rsp_smsr_packet *pkt,
@@ -109,12 +65,7 @@ rsp_err smsr_dl_queue_pkt(rsp_smsr *e, const rsp_store_op *op, const smsr_dl *d,
     if (err == RSP_OK)
         err = smsr_cursor_put(e, op->eid, op->id, step, pkt->counter, op->generation, now);
     if (err == RSP_OK) {
-        int64_t wait = e->cfg.por_wait; /* doubled per attempt up to por_wait_max, as every packet */
-        for (uint32_t i = 0; i < op->attempts && wait < e->cfg.por_wait_max; i++)
-            wait *= 2;
-        if (wait > e->cfg.por_wait_max)
-            wait = e->cfg.por_wait_max;
-        rsp_store_op_change chg = {.now = now, .lease_until = now + wait};
+        rsp_store_op_change chg = {.now = now, .lease_until = now + smsr_por_wait(e, op->attempts)};
         err = rsp_store_op_transition(e->st, op->id, &fence, RSP_STORE_OP_SENT, RSP_STORE_OP_AWAITING, &chg);
     }
     if (err != RSP_OK) {

@@ -25,13 +25,13 @@ void rsp_smsr_packet_clear(rsp_smsr_packet *p)
     memset(p, 0, sizeof(*p));
 }
 
-static void hdr_of(const rsp_smsr *e, uint64_t cntr, rsp_scp80_hdr *h)
+static void hdr_of(const rsp_smsr *e, uint32_t tar, uint64_t cntr, rsp_scp80_hdr *h)
 {
     memset(h, 0, sizeof(*h));
     h->spi[0] = e->cfg.spi[0];
     h->spi[1] = e->cfg.spi[1];
     h->kic = h->kid = (uint8_t)(e->cfg.kvn << 4 | 0x02);
-    rsp_put_be24(h->tar, e->cfg.tar);
+    rsp_put_be24(h->tar, tar);
     for (int i = 4; i >= 0; i--, cntr >>= 8)
         h->cntr[i] = (uint8_t)cntr;
 }
@@ -50,8 +50,8 @@ static rsp_err msisdn_of(rsp_smsr *e, const char *eid, char out[21])
     return err;
 }
 
-rsp_err smsr_packet_build_data(rsp_smsr *e, const char *eid, const rsp_store_fence *fence, const uint8_t *data,
-                               size_t len, bool por_on_error, int64_t now, rsp_smsr_packet *pkt)
+rsp_err smsr_packet_build_to(rsp_smsr *e, const char *eid, const rsp_store_fence *fence, uint32_t tar,
+                             const uint8_t *data, size_t len, bool por_on_error, int64_t now, rsp_smsr_packet *pkt)
 {
     uint8_t key[32];
     rsp_err err = smsr_keys_get(e, eid, key);
@@ -65,7 +65,7 @@ rsp_err smsr_packet_build_data(rsp_smsr *e, const char *eid, const rsp_store_fen
     rsp_scp80_hdr h;
     if ((err = rsp_store_counter_reserve(e->st, fence, eid, e->cfg.kvn, now, &cntr)) != RSP_OK)
         goto out;
-    hdr_of(e, cntr, &h);
+    hdr_of(e, tar, cntr, &h);
     if (por_on_error) /* SPI2 b2b1 = 10: PoR on error only (a trigger has nothing to answer) */
         h.spi[1] = (uint8_t)((h.spi[1] & ~0x03u) | 0x02u);
     if ((err = rsp_buf_extend(&wire, len + RSP_SCP80_OVERHEAD, &w)) != RSP_OK ||
@@ -81,6 +81,12 @@ out:
     rsp_wipe(key, sizeof(key));
     rsp_buf_free_secret(&wire);
     return err;
+}
+
+rsp_err smsr_packet_build_data(rsp_smsr *e, const char *eid, const rsp_store_fence *fence, const uint8_t *data,
+                               size_t len, bool por_on_error, int64_t now, rsp_smsr_packet *pkt)
+{
+    return smsr_packet_build_to(e, eid, fence, e->cfg.tar, data, len, por_on_error, now, pkt);
 }
 
 rsp_err smsr_packet_build(rsp_smsr *e, const char *eid, const rsp_store_fence *fence, const rsp_buf *apdu,
@@ -106,7 +112,7 @@ static rsp_err command_apdu(rsp_smsr_fn fn, const smsr_target *t, rsp_buf *out)
     }
 }
 
-static int64_t backoff(const rsp_smsr *e, uint32_t attempts)
+int64_t smsr_por_wait(const rsp_smsr *e, uint32_t attempts)
 {
     int64_t w = e->cfg.por_wait;
     for (uint32_t i = 0; i < attempts && w < e->cfg.por_wait_max; i++)
@@ -207,7 +213,7 @@ static rsp_err resume(rsp_smsr *e, const rsp_store_op *op, int64_t now, rsp_smsr
         err = smsr_cursor_put(e, op->eid, op->id, step, pkt->counter, op->generation, now);
     if (err == RSP_OK) {
         /* over HTTPS the wait covers the trigger's resends and the session, not one SMS round trip */
-        int64_t wait = backoff(e, op->attempts);
+        int64_t wait = smsr_por_wait(e, op->attempts);
         if (https && wait < e->cfg.admin_wait)
             wait = e->cfg.admin_wait;
         rsp_store_op_change chg = {.now = now, .lease_until = now + wait};
@@ -275,7 +281,7 @@ rsp_err rsp_smsr_on_por(rsp_smsr *e, const char *eid, const uint8_t *ud, size_t 
         return err;
     rsp_scp80_keys k = {key, 16, key + 16, 16};
     rsp_scp80_hdr h;
-    hdr_of(e, 0, &h);
+    hdr_of(e, e->cfg.tar, 0, &h);
     uint8_t *work = malloc(len + 3);
     rsp_scp80_por por;
     err = work ? rsp_scp80_por_open(&k, &h, ud, len, work, len + 3, &por, diag) : RSP_ERR_NOMEM;

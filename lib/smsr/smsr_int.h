@@ -80,6 +80,11 @@ rsp_err smsr_packet_build(rsp_smsr *e, const char *eid, const rsp_store_fence *f
  * PoR only when the packet fails. */
 rsp_err smsr_packet_build_data(rsp_smsr *e, const char *eid, const rsp_store_fence *fence, const uint8_t *data,
                                size_t len, bool por_on_error, int64_t now, rsp_smsr_packet *pkt);
+/* The same to another TAR of the card (an ISD-P's, for SCP03t by SMS), under the ISD-R's key set. */
+rsp_err smsr_packet_build_to(rsp_smsr *e, const char *eid, const rsp_store_fence *fence, uint32_t tar,
+                             const uint8_t *data, size_t len, bool por_on_error, int64_t now, rsp_smsr_packet *pkt);
+/* How long a sent packet waits for its PoR at this attempt: por_wait doubled per attempt, capped. */
+int64_t smsr_por_wait(const rsp_smsr *e, uint32_t attempts);
 /* An E1 notification (from an MO packet or an admin session's ?msg=): the EIS follows the card, the
  * waiting switch settles, POL2 auto-delete is queued; *seq gets its sequence number to confirm
  * (also for a duplicate). notif.c */
