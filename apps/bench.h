@@ -33,6 +33,10 @@ double rsp_bench_rate(const rsp_bench *b, int (*fn)(void *), void *arg);
 void rsp_bench_report(rsp_bench *b, const char *name, double value, const char *unit, const char *floor_name,
                       double floor_value);
 void rsp_bench_progress(const rsp_bench *b, const char *what);
+/* Manufactures n cards with pkg as their profile into a new fleet at dir (bench_euicc.c); *secs
+ * (if not NULL) gets the time it took. */
+rsp_err rsp_bench_make_fleet(rsp_bench *b, const char *dir, long n, const rsp_buf *pkg, const char *smsr_msisdn,
+                             double *secs);
 /* Runs another registered benchmark by name inside this one (so `rsp bench es` can include the
  * figures of `es-https`). Returns RSP_EXIT_USAGE, after printing a note, if it is not registered. */
 int rsp_bench_call(rsp_bench *b, const char *name, int argc, char **argv);

@@ -73,7 +73,10 @@ static int step_roundtrip(void *arg)
     return rc;
 }
 
-static int make_fleet(rsp_bench *b, const char *dir, long n, const rsp_buf *pkg, double *secs)
+/* Also used by bench_fleet_sms.c. Card i: EID 890490320000000000<i, 12 digits> (+ check digits),
+ * MSISDN 4479<i, 8 digits>; the fleet's SCP80 keys are 16 x 42. */
+rsp_err rsp_bench_make_fleet(rsp_bench *b, const char *dir, long n, const rsp_buf *pkg, const char *smsr_msisdn,
+                             double *secs)
 {
     rsp_eckey *ci = NULL, *eum = NULL, *ecasd = NULL;
     rsp_buf cert = RSP_BUF_INIT;
@@ -102,7 +105,7 @@ static int make_fleet(rsp_bench *b, const char *dir, long n, const rsp_buf *pkg,
     memset(in.scp80_kic, 0x42, 16);
     memset(in.scp80_kid, 0x42, 16);
     in.scp81_kvn = 0x40;
-    snprintf(in.smsr_msisdn, sizeof(in.smsr_msisdn), "447700900001");
+    snprintf(in.smsr_msisdn, sizeof(in.smsr_msisdn), "%s", smsr_msisdn);
     in.profile = pkg->data;
     in.profile_len = pkg->len;
     in.memory = 512 * 1024;
@@ -112,23 +115,24 @@ static int make_fleet(rsp_bench *b, const char *dir, long n, const rsp_buf *pkg,
         char d30[40];
         snprintf(d30, sizeof(d30), "890490320000000000%012ld", i);
         e = rsp_eid_complete(d30, in.eid);
-        snprintf(in.msisdn, sizeof(in.msisdn), "4479%08ld", i);
+        snprintf(in.msisdn, sizeof(in.msisdn), "4479%08ld", i % 100000000);
         if (!e && i % 1000 == 0)
             e = rsp_euicc_fleet_begin(f);
         e = e ? e : rsp_euicc_fleet_add(f, &in, &d);
         if (!e && (i % 1000 == 999 || i == n - 1))
             e = rsp_euicc_fleet_commit(f);
     }
-    *secs = rsp_bench_now() - t0;
+    if (secs)
+        *secs = rsp_bench_now() - t0;
     if (e)
-        fprintf(stderr, "rsp: bench euicc: %s\n", d.msg[0] ? d.msg : rsp_err_msg(e));
+        fprintf(stderr, "rsp: bench: making the fleet: %s\n", d.msg[0] ? d.msg : rsp_err_msg(e));
     rsp_euicc_fleet_close(f);
     rsp_wipe(sk, sizeof(sk));
     rsp_buf_free(&cert);
     rsp_ec_free(ci);
     rsp_ec_free(eum);
     rsp_ec_free(ecasd);
-    return e ? RSP_EXIT_FAIL : RSP_EXIT_OK;
+    return e;
 }
 
 int rsp_bench_euicc(rsp_bench *b, int argc, char **argv)
@@ -158,7 +162,7 @@ int rsp_bench_euicc(rsp_bench *b, int argc, char **argv)
         return RSP_EXIT_FAIL;
     }
     double make_s = 0;
-    int rc = make_fleet(b, dir, n, &pkg, &make_s);
+    int rc = rsp_bench_make_fleet(b, dir, n, &pkg, "447700900001", &make_s) == RSP_OK ? RSP_EXIT_OK : RSP_EXIT_FAIL;
     rsp_buf_free(&pkg);
     if (rc)
         return rc;

@@ -49,63 +49,6 @@ typedef struct fs {
     size_t nlat, caplat;
 } fs;
 
-static rsp_err make_fleet(const char *dir, size_t n, const rsp_buf *pkg, fs_card *cards)
-{
-    rsp_eckey *ci = NULL, *eum = NULL, *ecasd = NULL;
-    rsp_buf cert = RSP_BUF_INIT;
-    uint8_t sk[32], pk_ci[65], serial = 1;
-    rsp_gpcert_template t = {&serial, 1, "EUM1", "ECASD", 0x82, "20261121", "20361121", RSP_GPCERT_ROLE_ECASD, NULL, 0};
-    rsp_err e = rsp_ec_generate(RSP_CURVE_P256, &ci);
-    e = e ? e : rsp_ec_generate(RSP_CURVE_P256, &eum);
-    e = e ? e : rsp_ec_generate(RSP_CURVE_P256, &ecasd);
-    e = e ? e : rsp_gpcert_issue(&t, ecasd, eum, &cert);
-    e = e ? e : rsp_ec_private_scalar(ecasd, sk);
-    e = e ? e : rsp_ec_public_point(ci, pk_ci);
-    rsp_euicc_fleet *f = NULL;
-    rsp_diag d;
-    rsp_diag_clear(&d);
-    e = e ? e : rsp_euicc_fleet_create(dir, &d, &f);
-    rsp_euicc_init in;
-    memset(&in, 0, sizeof(in));
-    in.sk_ecasd = sk;
-    in.sk_ecasd_len = 32;
-    in.curve = RSP_CURVE_P256;
-    in.cert_ecasd = cert.data;
-    in.cert_ecasd_len = cert.len;
-    in.pk_ci = pk_ci;
-    in.pk_ci_len = 65;
-    in.scp80_kvn = 1;
-    memset(in.scp80_kic, 0x42, 16);
-    memset(in.scp80_kid, 0x42, 16);
-    in.scp81_kvn = 0x40;
-    snprintf(in.smsr_msisdn, sizeof(in.smsr_msisdn), FS_SMSR);
-    in.profile = pkg->data;
-    in.profile_len = pkg->len;
-    in.memory = 512 * 1024;
-    e = e ? e : rsp_euicc_fleet_begin(f);
-    for (size_t i = 0; !e && i < n; i++) {
-        char d30[40];
-        snprintf(d30, sizeof(d30), "890490320000000000%012zu", i);
-        e = rsp_eid_complete(d30, in.eid);
-        snprintf(in.msisdn, sizeof(in.msisdn), "4479%08zu", i % 100000000);
-        snprintf(cards[i].msisdn, sizeof(cards[i].msisdn), "4479%08zu", i % 100000000);
-        e = e ? e : rsp_euicc_fleet_add(f, &in, &d);
-    }
-    if (f) {
-        rsp_err ce = rsp_euicc_fleet_commit(f);
-        e = e ? e : ce;
-    }
-    if (e)
-        fprintf(stderr, "rsp: bench fleet-sms: %s\n", d.msg[0] ? d.msg : rsp_err_msg(e));
-    rsp_euicc_fleet_close(f);
-    rsp_wipe(sk, sizeof(sk));
-    rsp_buf_free(&cert);
-    rsp_ec_free(ci);
-    rsp_ec_free(eum);
-    rsp_ec_free(ecasd);
-    return e;
-}
-
 static void send_cmd(fs *s, size_t i);
 
 static void on_submitted(void *arg, rsp_err err, uint32_t status, const char *message_id)
@@ -315,8 +258,9 @@ int rsp_bench_fleet_sms(rsp_bench *b, int argc, char **argv)
     snprintf(log[P_SMSC], sizeof(log[P_SMSC]), "%s/smsc.log", dir);
     snprintf(log[P_EUICC], sizeof(log[P_EUICC]), "%s/euicc.log", dir);
     snprintf(ctl, sizeof(ctl), "%s/ctl.sock", dir);
-    rsp_bench_progress(b, "manufacturing the fleet");
-    rsp_err e = make_fleet(fleet, s.n, &pkg, s.card);
+    rsp_err e = rsp_bench_make_fleet(b, fleet, (long)s.n, &pkg, FS_SMSR, NULL);
+    for (size_t i = 0; i < s.n; i++) /* the MSISDNs rsp_bench_make_fleet gives */
+        snprintf(s.card[i].msisdn, sizeof(s.card[i].msisdn), "4479%08zu", i % 100000000);
     rsp_buf_free(&pkg);
     uint16_t port = 0;
     e = e ? e : rsp_bench_procs_free_port(&port);
