@@ -39,7 +39,7 @@ CB0=$((10000 + (RANDOM * 3 + $$) % 22000))
   --listen 127.0.0.1:0 --port-file "$tmp/es.port" --tls-cert "$tmp/sr/tls.crt.pem" --tls-key "$tmp/sr/key.pem" \
   --tls-ca "$tmp/sr/ca.crt.pem" --m2msp-ids SP1 --smdp-ids SMDP-B --ci "$tmp/pki" --transport-key 000102030405060708090a0b0c0d0e0f \
   --admin-listen 127.0.0.1:0 --admin-port-file "$tmp/admin.port" >"$tmp/smsr.log" 2>&1 &
-pids+=($!)
+pids+=($!); SR_PID=$!
 for i in $(seq 200); do grep -q "bound system_id=smsr" "$tmp/smsc.log" && [ -s "$tmp/es.port" ] && [ -s "$tmp/admin.port" ] && break; sleep 0.1; done
 "$BIN" euicc run --fleet "$tmp/fleet" --smsc 127.0.0.1:$SP --control "$tmp/ctl.sock" --tick-ms 50 >"$tmp/run.log" 2>&1 &
 pids+=($!)
@@ -166,8 +166,11 @@ op AuditEIS --wait --eids "$tmp/eids.txt" --concurrency 2 --results "$tmp/res.js
 "$BIN" op AuditEIS --wait --eids "$tmp/eids.txt" --concurrency 1 --results "$tmp/res3.jsonl" --url "$URL" --timeout 30 \
   --tls-cert "$tmp/mno/tls.crt.pem" --tls-key "$tmp/mno/key.pem" --tls-ca "$tmp/mno/ca.crt.pem" >/dev/null 2>"$tmp/b3.err" &
 BP=$!
-for i in $(seq 300); do [ -s "$tmp/res3.jsonl" ] && break; sleep 0.05; done
-kill -INT $BP; wait $BP; rc=$?
+# The SM-SR is paused (SIGSTOP) at the first result, so the next EID stays in flight while the batch
+# is interrupted (a fast SM-SR otherwise answered all four before the signal landed).
+for i in $(seq 3000); do [ -s "$tmp/res3.jsonl" ] && break; sleep 0.005; done
+kill -STOP $SR_PID
+kill -INT $BP; sleep 0.3; kill -CONT $SR_PID; wait $BP; rc=$?
 n3=$(wc -l <"$tmp/res3.jsonl")
 [ $rc = 130 ] && [ "$n3" -ge 1 ] && [ "$n3" -lt 4 ] && grep -q "interrupted" "$tmp/b3.err" \
   && ok "batch interrupted by SIGINT: exit 130, $n3 of 4 recorded" || bad "interrupt ($rc, $n3 lines): $(cat "$tmp/b3.err")"
