@@ -5,7 +5,7 @@
 #   make fuzz   longer fuzzing of every target (FUZZ_SECONDS each, default 60)
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
-FUZZ_SMOKE_SECONDS ?= 8
+FUZZ_SMOKE_SECONDS ?= 5
 
 .PHONY: all build setup test demo fuzz fuzz-build asan clean
 
