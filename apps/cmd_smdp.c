@@ -17,6 +17,8 @@ typedef struct smdp_opts {
 } smdp_opts;
 
 /* Parses the options shared by the subcommands; returns the index of the first operand or -1. */
+enum { PARSE_HELP = -2 }; /* parse's answer to --help: the caller prints its usage, exit 0 */
+
 static int parse(int *argcp, char **argv, smdp_opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -25,6 +27,8 @@ static int parse(int *argcp, char **argv, smdp_opts *o)
     o->first = 1;
     o->count = -1;
     o->json = rsp_cli_take_flag(argcp, argv, "--json");
+    if (rsp_cli_take_flag(argcp, argv, "--help"))
+        return PARSE_HELP;
     int argc = *argcp;
     static const struct option opts[] = {
         {"dir", 1, 0, 'd'},   {"store", 1, 0, 's'},        {"operator", 1, 0, 'o'},
@@ -74,6 +78,8 @@ static int smdp_import(int argc, char **argv)
 {
     smdp_opts o;
     int i = parse(&argc, argv, &o);
+    if (i == PARSE_HELP)
+        return puts(IMPORT_USAGE), RSP_EXIT_OK;
     if (i < 0 || i >= argc || !o.op || !o.type)
         return rsp_cli_usage_error(IMPORT_USAGE);
     const char *what = argv[i];
@@ -122,12 +128,16 @@ static int smdp_import(int argc, char **argv)
     return done(inv, "smdp import", e, &d);
 }
 
+#define INVENTORY_USAGE "usage: rsp smdp inventory --dir D [--store URI] [--json]"
+
 static int smdp_inventory(int argc, char **argv)
 {
     smdp_opts o;
     int i = parse(&argc, argv, &o);
+    if (i == PARSE_HELP)
+        return puts(INVENTORY_USAGE), RSP_EXIT_OK;
     if (i != argc)
-        return rsp_cli_usage_error("usage: rsp smdp inventory --dir D [--store URI] [--json]");
+        return rsp_cli_usage_error(INVENTORY_USAGE);
     rsp_smdp_inv *inv = NULL;
     int rc = open_inv(&o, &inv);
     if (rc != RSP_EXIT_OK)
@@ -159,13 +169,16 @@ static int smdp_inventory(int argc, char **argv)
 
 /* Takes one identity and writes the personalised package: what a download does first, usable on its
  * own to prepare a package out of band. */
+#define TAKE_USAGE "usage: rsp smdp take --dir D [--store URI] --operator OP --type T --eid EID [--out FILE] [--json]"
+
 static int smdp_take(int argc, char **argv)
 {
     smdp_opts o;
     int i = parse(&argc, argv, &o);
+    if (i == PARSE_HELP)
+        return puts(TAKE_USAGE), RSP_EXIT_OK;
     if (i != argc || !o.op || !o.type || !o.eid)
-        return rsp_cli_usage_error("usage: rsp smdp take --dir D [--store URI] --operator OP --type T --eid EID "
-                                   "[--out FILE] [--json]");
+        return rsp_cli_usage_error(TAKE_USAGE);
     rsp_smdp_inv *inv = NULL;
     int rc = open_inv(&o, &inv);
     if (rc != RSP_EXIT_OK)

@@ -30,6 +30,9 @@ OPC=CD63CB71954A9F4E48A5994E37A02BAF
 P=(--dir "$D" --operator OPA --type ts48)
 
 check usage 2 "$RSP" smdp import --dir "$D"
+for sub in import inventory take; do # --help: the usage on stdout, exit 0
+  check "help-$sub" 0 "$RSP" smdp $sub --help; has "help-$sub" "$tmp/out" "usage: rsp smdp $sub"
+done
 check help 0 "$RSP" smdp --help
 head -c 300 "$PKG" >"$tmp/trunc.der"
 check trunc 2 "$RSP" smdp import "${P[@]}" package "$tmp/trunc.der"
