@@ -32,15 +32,6 @@ static const relay_row relays[] = {
     {"AuditEIS", "AuditEIS", false},
 };
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s);
-    char *d = malloc(n + 1);
-    if (d)
-        memcpy(d, s, n + 1);
-    return d;
-}
-
 /* The calling Operator's CN into op, or the call rejected (false). */
 static bool operator_of(smdp_d *d, rsp_es_call *call, const char *fn, char op[RSP_SMDP_NAME_MAX + 1])
 {
@@ -109,7 +100,7 @@ static void answer_dl(smdp_d *d, rsp_es_call *call, const rsp_smdp_dl *dl, rsp_e
     }
     if (dl->step == RSP_SMDP_DL_DONE) {
         rsp_es_data_resp *r = rsp_es_call_response(call);
-        if (r && !(r->iccid = dup_str(dl->iccid))) {
+        if (r && !(r->iccid = strdup(dl->iccid))) {
             rsp_es_call_reject(call, "1.2", "4.2", NULL, "out of memory");
             return;
         }

@@ -16,15 +16,6 @@
 #include "daemon_int.h"
 #include "rsp/log.h"
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s);
-    char *d = malloc(n + 1);
-    if (d)
-        memcpy(d, s, n + 1);
-    return d;
-}
-
 /* Is cn in the comma-separated list? */
 static bool listed(const char *list, const char *cn)
 {
@@ -84,16 +75,16 @@ static rsp_err relay(smdp_d *d, const char *fn, const rsp_es_notification *in, c
     rsp_es_notification *n = msg.body;
     char ts[21], action[256];
     rsp_es_datetime_now(ts);
-    n->hdr.function_call_id = dup_str(key);
-    n->eid = dup_str(in->eid);
-    n->iccid = dup_str(in->iccid);
-    n->completion_timestamp = dup_str(in->completion_timestamp ? in->completion_timestamp : ts);
-    if (in->profile_type && !(n->profile_type = dup_str(in->profile_type)))
+    n->hdr.function_call_id = strdup(key);
+    n->eid = strdup(in->eid);
+    n->iccid = strdup(in->iccid);
+    n->completion_timestamp = strdup(in->completion_timestamp ? in->completion_timestamp : ts);
+    if (in->profile_type && !(n->profile_type = strdup(in->profile_type)))
         e = RSP_ERR_NOMEM;
     e = e ? e : rsp_es_action_format(f, false, action, sizeof action);
-    msg.wsa.to = dup_str(url);
-    msg.wsa.action = dup_str(action);
-    msg.wsa.message_id = dup_str(key);
+    msg.wsa.to = strdup(url);
+    msg.wsa.action = strdup(action);
+    msg.wsa.message_id = strdup(key);
     if (e == RSP_OK && (!n->hdr.function_call_id || !n->eid || !n->iccid || !n->completion_timestamp || !msg.wsa.to ||
                         !msg.wsa.action || !msg.wsa.message_id))
         e = RSP_ERR_NOMEM;

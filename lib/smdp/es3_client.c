@@ -27,15 +27,6 @@ struct rsp_smdp_es3_client {
     char imsi[16], msisdn[21];   /* its SubscriptionAddress */
 };
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s);
-    char *d = malloc(n + 1);
-    if (d)
-        memcpy(d, s, n + 1);
-    return d;
-}
-
 /* Sends m (a request of ES3) and decodes its result into res (caller frees), through lib/svc's client
  * (JSON, gsma dialect, "Prefer: wait"). A Failed result is RSP_ERR_DENIED with the status code data in
  * diag. A connection lost before the answer (the SM-SR restarting: RSP_ERR_NET, or HTTP 502/503) is
@@ -48,7 +39,7 @@ static rsp_err call(rsp_smdp_es3_client *c, rsp_es_msg *m, rsp_es_msg *res, rsp_
     char fcid[64];
     snprintf(fcid, sizeof(fcid), "%s-%u", c->prefix, ++c->seq);
     c->subject[0] = c->reason[0] = 0;
-    if (!h->function_call_id && !(h->function_call_id = dup_str(fcid)))
+    if (!h->function_call_id && !(h->function_call_id = strdup(fcid)))
         return RSP_ERR_NOMEM;
     int status = 0;
     rsp_err err = RSP_OK;
@@ -98,7 +89,7 @@ static rsp_err cl_get_eis(void *arg, const char *eid, const rsp_es_eis **eis, rs
     rsp_es_msg_free(&c->eis);
     rsp_err err = start(&m, "GetEIS");
     rsp_es_eid_req *q = m.body;
-    if (err == RSP_OK && !(q->eid = dup_str(eid)))
+    if (err == RSP_OK && !(q->eid = strdup(eid)))
         err = RSP_ERR_NOMEM;
     if (err == RSP_OK)
         err = call(c, &m, &c->eis, diag);
@@ -118,7 +109,7 @@ static rsp_err cl_create(void *arg, const char *eid, const char *iccid, size_t m
     memset(&res, 0, sizeof(res));
     rsp_err err = start(&m, "CreateISDP");
     rsp_es_download_req *q = m.body;
-    if (err == RSP_OK && (!(q->eid = dup_str(eid)) || !(q->iccid = dup_str(iccid)) || !(q->mno_id = dup_str(c->mno))))
+    if (err == RSP_OK && (!(q->eid = strdup(eid)) || !(q->iccid = strdup(iccid)) || !(q->mno_id = strdup(c->mno))))
         err = RSP_ERR_NOMEM;
     if (err == RSP_OK) {
         q->required_memory = (int64_t)memory;
@@ -161,7 +152,7 @@ static rsp_err cl_send(void *arg, const char *eid, const char *iccid, const uint
     memset(&res, 0, sizeof(res));
     err = start(&m, "SendData");
     rsp_es_send_data_req *q = m.body;
-    if (err == RSP_OK && !(q->eid = dup_str(eid)))
+    if (err == RSP_OK && !(q->eid = strdup(eid)))
         err = RSP_ERR_NOMEM;
     if (err == RSP_OK && (err = rsp_buf_set(&q->sd_aid, c->aid.data, c->aid.len)) == RSP_OK &&
         (err = rsp_buf_set(&q->data, p, len)) == RSP_OK)
@@ -185,7 +176,7 @@ static rsp_err cl_conn(void *arg, const char *eid, const char *iccid, const uint
     memset(&res, 0, sizeof(res));
     rsp_err err = start(&m, "UpdateConnectivityParameters");
     rsp_es_profile_req *q = m.body;
-    if (err == RSP_OK && (!(q->eid = dup_str(eid)) || !(q->iccid = dup_str(iccid))))
+    if (err == RSP_OK && (!(q->eid = strdup(eid)) || !(q->iccid = strdup(iccid))))
         err = RSP_ERR_NOMEM;
     if (err == RSP_OK && (err = rsp_buf_set(&q->connectivity_parameters, p, len)) == RSP_OK)
         err = call(c, &m, &res, diag);
@@ -210,13 +201,13 @@ static rsp_err simple(rsp_smdp_es3_client *c, const char *fn, const char *eid, c
         rsp_es_download_req *q = m.body;
         e = &q->eid;
         i = &q->iccid;
-        if (!(q->profile_type = dup_str(c->profile_type[0] ? c->profile_type : "unknown")))
+        if (!(q->profile_type = strdup(c->profile_type[0] ? c->profile_type : "unknown")))
             err = RSP_ERR_NOMEM;
         if (err == RSP_OK && (c->imsi[0] || c->msisdn[0])) {
             rsp_es_subscription_address *sa = calloc(1, sizeof(*sa));
             q->subscription_address = sa;
-            if (!sa || (c->imsi[0] && !(sa->imsi = dup_str(c->imsi))) ||
-                (c->msisdn[0] && !(sa->msisdn = dup_str(c->msisdn))))
+            if (!sa || (c->imsi[0] && !(sa->imsi = strdup(c->imsi))) ||
+                (c->msisdn[0] && !(sa->msisdn = strdup(c->msisdn))))
                 err = RSP_ERR_NOMEM;
         }
     } else if (err == RSP_OK) {
@@ -224,7 +215,7 @@ static rsp_err simple(rsp_smdp_es3_client *c, const char *fn, const char *eid, c
         e = &q->eid;
         i = &q->iccid;
     }
-    if (err == RSP_OK && (!(*e = dup_str(eid)) || !(*i = dup_str(iccid))))
+    if (err == RSP_OK && (!(*e = strdup(eid)) || !(*i = strdup(iccid))))
         err = RSP_ERR_NOMEM;
     if (err == RSP_OK)
         err = call(c, &m, &res, diag);

@@ -6,15 +6,6 @@
 #include "rsp/ids.h"
 #include "smsr_int.h"
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s);
-    char *d = malloc(n + 1);
-    if (d)
-        memcpy(d, s, n + 1);
-    return d;
-}
-
 static rsp_err sd_of(const rsp_aid *aid, int role, rsp_es_security_domain **out)
 {
     rsp_es_security_domain *sd = calloc(1, sizeof(*sd));
@@ -30,11 +21,11 @@ static rsp_err sd_of(const rsp_aid *aid, int role, rsp_es_security_domain **out)
 static rsp_err signed_info_of(const rsp_store_eis *s, rsp_es_eis *eis)
 {
     rsp_es_eum_signed_info *si = eis->signed_info;
-    si->eid = dup_str(s->eid);
-    si->eum_id = dup_str(s->eum_id);
-    si->production_date = dup_str(s->production_date[0] ? s->production_date : "1970-01-01T00:00:00Z");
-    si->platform_type = dup_str(s->platform_type);
-    si->platform_version = dup_str(s->platform_version);
+    si->eid = strdup(s->eid);
+    si->eum_id = strdup(s->eum_id);
+    si->production_date = strdup(s->production_date[0] ? s->production_date : "1970-01-01T00:00:00Z");
+    si->platform_type = strdup(s->platform_type);
+    si->platform_version = strdup(s->platform_version);
     si->capabilities = calloc(1, sizeof(*si->capabilities));
     if (!si->eid || !si->eum_id || !si->production_date || !si->platform_type || !si->platform_version ||
         !si->capabilities)
@@ -42,10 +33,10 @@ static rsp_err signed_info_of(const rsp_store_eis *s, rsp_es_eis *eis)
     rsp_es_euicc_capabilities *c = si->capabilities;
     c->cattp_support = (s->caps & RSP_STORE_CAP_CATTP) != 0;
     c->http_support = (s->caps & RSP_STORE_CAP_HTTP) != 0;
-    c->cattp_version = s->cattp_version[0] ? dup_str(s->cattp_version) : NULL;
-    c->http_version = s->http_version[0] ? dup_str(s->http_version) : NULL;
-    c->secure_packet_version = dup_str(s->secure_packet_version);
-    c->remote_provisioning_version = dup_str(s->rp_version);
+    c->cattp_version = s->cattp_version[0] ? strdup(s->cattp_version) : NULL;
+    c->http_version = s->http_version[0] ? strdup(s->http_version) : NULL;
+    c->secure_packet_version = strdup(s->secure_packet_version);
+    c->remote_provisioning_version = strdup(s->rp_version);
     if (!c->secure_packet_version || !c->remote_provisioning_version)
         return RSP_ERR_NOMEM;
     rsp_err err = rsp_buf_set(&si->isd_p_loadfile_aid, RSP_AID_ISDP_LOADFILE.b, RSP_AID_ISDP_LOADFILE.len);
@@ -115,7 +106,7 @@ rsp_err smsr_eis_of(rsp_smsr *e, const rsp_store_eis *s, bool (*keep)(void *ctx,
     if (err != RSP_OK)
         return err;
     eis->signed_info = calloc(1, sizeof(*eis->signed_info));
-    eis->smsr_id = dup_str(s->smsr_id);
+    eis->smsr_id = strdup(s->smsr_id);
     eis->remaining_memory = s->remaining_memory;
     eis->available_memory_for_profiles = s->available_memory;
     rsp_es_profile_info *pi = n ? calloc(n, sizeof(*pi)) : NULL;
@@ -131,10 +122,10 @@ rsp_err smsr_eis_of(rsp_smsr *e, const rsp_store_eis *s, bool (*keep)(void *ctx,
         rsp_es_profile_info *o = &pi[eis->profiles.n++];
         uint8_t aid[16];
         size_t al = strlen(p->isdp_aid) / 2;
-        o->iccid = dup_str(p->iccid);
-        o->mno_id = dup_str(p->mno_id);
-        o->smdp_id = dup_str(p->smdp_id);
-        o->profile_type = p->profile_type[0] ? dup_str(p->profile_type) : NULL;
+        o->iccid = strdup(p->iccid);
+        o->mno_id = strdup(p->mno_id);
+        o->smdp_id = strdup(p->smdp_id);
+        o->profile_type = p->profile_type[0] ? strdup(p->profile_type) : NULL;
         o->fallback_attribute = p->fallback;
         /* optional element, absent = false: only the emergency profile carries it (njiwa's
          * ProfileInfo has no such member, so a njiwa-dialect answer cannot show it) */

@@ -8,19 +8,6 @@
 
 #define PAGE 32 /* PostgreSQL fetches a whole result: small pages, most walks stop in the first */
 
-static rsp_err entry_read(rsp_store *s, rsp_store_audit *a)
-{
-    memset(a, 0, sizeof *a);
-    a->id = s->ops->col_int(s, 0);
-    a->ts = s->ops->col_int(s, 1);
-    RSP_STORE_TRY(rsp_store__col_str(s, 2, a->actor, sizeof a->actor));
-    RSP_STORE_TRY(rsp_store__col_str(s, 3, a->eid, sizeof a->eid));
-    RSP_STORE_TRY(rsp_store__col_str(s, 4, a->iccid, sizeof a->iccid));
-    a->op_id = s->ops->col_int(s, 5);
-    RSP_STORE_TRY(rsp_store__col_str(s, 6, a->event, sizeof a->event));
-    return rsp_store__col_str(s, 7, a->detail, sizeof a->detail);
-}
-
 rsp_err rsp_store_audit_walk_back(rsp_store *s, const char *eid, rsp_store_audit_fn fn, void *arg)
 {
     if (!s || !eid || !*eid || !fn)
@@ -35,7 +22,7 @@ rsp_err rsp_store_audit_walk_back(rsp_store *s, const char *eid, rsp_store_audit
         size_t n = 0;
         bool stop = false;
         while (!stop && (e = s->ops->next(s)) == RSP_OK) {
-            if ((e = entry_read(s, &a)) != RSP_OK)
+            if ((e = rsp_store__audit_read(s, &a)) != RSP_OK)
                 break;
             n++;
             before = a.id;

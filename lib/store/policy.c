@@ -32,7 +32,7 @@ rsp_err rsp_store_audit_append(rsp_store *s, const rsp_store_audit *a, int64_t *
     return e;
 }
 
-static rsp_err audit_read(rsp_store *s, rsp_store_audit *a)
+rsp_err rsp_store__audit_read(rsp_store *s, rsp_store_audit *a)
 {
     memset(a, 0, sizeof *a);
     a->id = s->ops->col_int(s, 0);
@@ -67,7 +67,7 @@ rsp_err rsp_store_audit_list(rsp_store *s, const char *eid, int64_t after_id, si
             break;
         }
         v = nv;
-        if ((e = audit_read(s, &v[cnt])) != RSP_OK)
+        if ((e = rsp_store__audit_read(s, &v[cnt])) != RSP_OK)
             break;
         cnt++;
     }

@@ -130,6 +130,9 @@ rsp_err rsp_store__exec_stmt(rsp_store *s, rsp_store_stmt st, const rsp_store_pa
 rsp_err rsp_store__first(rsp_store *s, rsp_store_stmt st, const rsp_store_param *p, size_t n);
 /* Copies column text into dst[cap]; RSP_ERR_LENGTH if it does not fit. NULL becomes "". */
 rsp_err rsp_store__col_str(rsp_store *s, int col, char *dst, size_t cap);
+/* One audit row from the current result, columns id, ts, actor, eid, iccid, op_id, event, detail in
+ * that order (every audit query selects them so). policy.c */
+rsp_err rsp_store__audit_read(rsp_store *s, rsp_store_audit *a);
 /* Checks that str is non-NULL and fits in cap bytes with its NUL. */
 rsp_err rsp_store__chk(const char *str, size_t cap);
 /* Transactions of several statements. Inside a batch they are savepoints of the batch's transaction
