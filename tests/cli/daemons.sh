@@ -11,7 +11,20 @@ trap cleanup EXIT
 fail=0
 ok() { echo "ok - $*"; }
 bad() { echo "FAIL - $*"; fail=1; }
-port() { echo $((20000 + (RANDOM * 7 + $$) % 40000)); }
+# A port for something that cannot take port 0. Below Linux's ephemeral range (32768-60999): a port
+# from inside it could be the local end of some other test's connection, and the bind then failed.
+port() { echo $((10000 + (RANDOM * 7 + $$) % 22000)); }
+
+# start_smsc: rsp smsc on a port the kernel picks (--port-file), its log in $tmp/smsc.log; sets SP and
+# SMSC_PID. A test that restarts it gives SP back: `--listen 127.0.0.1:$SP`.
+start_smsc() {
+  rm -f "$tmp/smsc.port"
+  "$BIN" smsc --listen 127.0.0.1:0 --port-file "$tmp/smsc.port" >>"$tmp/smsc.log" 2>&1 &
+  SMSC_PID=$!; pids+=($SMSC_PID)
+  for _ in $(seq 200); do [ -s "$tmp/smsc.port" ] && break; sleep 0.05; done
+  SP=$(tr -dc 0-9 <"$tmp/smsc.port" 2>/dev/null)
+  [ -n "$SP" ] || { bad "rsp smsc did not start: $(tail -3 "$tmp/smsc.log")"; exit 1; }
+}
 
 # make_fleet COUNT MSISDN_START SMSR_MSISDN: a PKI (CI, EUM-T) in $tmp/pki and $tmp/eum and COUNT
 # cards in $tmp/fleet with their keys in $tmp/keys.jsonl; exits the test when that fails.

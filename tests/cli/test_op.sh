@@ -29,11 +29,10 @@ export RSP_SMSR_MASTER_KEY=000102030405060708090A0B0C0D0E0F101112131415161718191
   "$BIN" ci issue --dir "$tmp/pki" --role operator --id MNO-B --out "$tmp/mnob" >/dev/null &&
   "$BIN" ci issue --dir "$tmp/pki" --role smdp --id SMDP-B --out "$tmp/dp" >/dev/null || bad "certificates"
 
-SP=$(port)
+start_smsc
 # the callback listener's port below (a ReplyTo must lie under the caller's --callbacks prefix): below the
 # kernel's ephemeral range (32768-60999), so no outgoing connection of this machine holds it
 CB0=$((10000 + (RANDOM * 3 + $$) % 22000))
-"$BIN" smsc --listen 127.0.0.1:$SP >"$tmp/smsc.log" 2>&1 & pids+=($!)
 "$BIN" smsr run --db "$DB" --smsc 127.0.0.1:$SP --msisdn $SMSR --worker w1 --tick-ms 50 --por-wait 2 \
   --callbacks "$MNO=https://127.0.0.1:$CB0/,$MNO=https://127.0.0.1:1/" \
   --listen 127.0.0.1:0 --port-file "$tmp/es.port" --tls-cert "$tmp/sr/tls.crt.pem" --tls-key "$tmp/sr/key.pem" \

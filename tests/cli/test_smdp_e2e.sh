@@ -19,8 +19,7 @@ DB="sqlite:$tmp/smsr.db"
 
 "$BIN" smdp es3 --smsr https://127.0.0.1:1 get-eis >/dev/null 2>&1; [ $? = 2 ] && ok "es3 usage error: 2" || bad "usage"
 
-SP=$(port)
-"$BIN" smsc --listen 127.0.0.1:$SP >"$tmp/smsc.log" 2>&1 & pids+=($!)
+start_smsc
 "$BIN" smsr run --db "$DB" --smsc 127.0.0.1:$SP --msisdn $SMSR --worker w1 --tick-ms 100 --por-wait 2 \
   --listen 127.0.0.1:0 --port-file "$tmp/es.port" --tls-cert "$tmp/sr/tls.crt.pem" --tls-key "$tmp/sr/key.pem" \
   --tls-ca "$tmp/sr/ca.crt.pem" --smdp-ids DP1 >"$tmp/smsr.log" 2>&1 &

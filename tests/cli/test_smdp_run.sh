@@ -38,8 +38,7 @@ D=$tmp/dp
 ADMIN=()
 "$BIN" smsr run --help 2>&1 | grep -q -- --admin-listen &&
   ADMIN=(--admin-listen 127.0.0.1:0 --admin-port-file "$tmp/admin.port" --admin-idle-ms 3000)
-SP=$(port)
-"$BIN" smsc --listen 127.0.0.1:$SP >"$tmp/smsc.log" 2>&1 & pids+=($!)
+start_smsc
 "$BIN" smsr run --db "$DB" --master-key "$tmp/mk" --smsc 127.0.0.1:$SP --msisdn $SMSR --worker w1 --tick-ms 100 \
   --por-wait 2 --listen 127.0.0.1:0 --port-file "$tmp/es.port" --tls-cert "$tmp/sr/tls.crt.pem" \
   --tls-key "$tmp/sr/key.pem" --tls-ca "$tmp/sr/ca.crt.pem" --smdp-ids DP1 "${ADMIN[@]}" >"$tmp/smsr.log" 2>&1 &

@@ -37,8 +37,7 @@ python3 "$SRC/tests/cli/outbox_receiver.py" --port 0 --cert "$tmp/mno1/tls.crt.p
   --ca "$tmp/mno1/ca.crt.pem" --log "$tmp/cb.log" >"$tmp/cb.port" 2>"$tmp/cb.err" &
 pids+=($!)
 DPP=$(port)
-SP=$(port)
-"$BIN" smsc --listen 127.0.0.1:$SP >"$tmp/smsc.log" 2>&1 & pids+=($!)
+start_smsc
 "$BIN" smsr run --db "$DB" --master-key "$tmp/mk" --smsc 127.0.0.1:$SP --msisdn $SMSR --worker w1 --tick-ms 100 \
   --por-wait 2 --listen 127.0.0.1:0 --port-file "$tmp/es.port" --tls-cert "$tmp/sr/tls.crt.pem" \
   --tls-key "$tmp/sr/key.pem" --tls-ca "$tmp/sr/ca.crt.pem" --smdp-ids DP1 --callbacks "DP1=https://127.0.0.1:$DPP/es3" \

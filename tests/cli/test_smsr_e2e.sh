@@ -27,8 +27,7 @@ MNO=MNO1
 [ $? = 2 ] && ok "plma with an unknown function: 2" || bad "plma bogus"
 "$BIN" smsr run >/dev/null 2>&1; [ $? = 2 ] && ok "run without arguments: 2" || bad "run no args"
 
-SP=$(port)
-"$BIN" smsc --listen 127.0.0.1:$SP >"$tmp/smsc.log" 2>&1 & pids+=($!)
+start_smsc
 start_smsr() {
   "$BIN" smsr run --db "$DB" --smsc 127.0.0.1:$SP --msisdn $SMSR --worker "w$1" --tick-ms 100 --por-wait 2 \
     --notif-wait 5 >>"$tmp/smsr.log" 2>&1 &

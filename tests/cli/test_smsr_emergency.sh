@@ -26,8 +26,7 @@ D=$tmp/dp
   "$BIN" smdp import generate --dir "$D" --operator MNO1 --type ts48 --count 1 --iccid-prefix 8999003 --first 100 \
   >/dev/null 2>&1 || bad "smdp inventory"
 
-SP=$(port)
-"$BIN" smsc --listen 127.0.0.1:$SP >"$tmp/smsc.log" 2>&1 & pids+=($!)
+start_smsc
 "$BIN" smsr run --db "$DB" --smsc 127.0.0.1:$SP --msisdn $SMSR --worker w1 --tick-ms 100 --por-wait 2 \
   --listen 127.0.0.1:0 --port-file "$tmp/es.port" --tls-cert "$tmp/sr/tls.crt.pem" --tls-key "$tmp/sr/key.pem" \
   --tls-ca "$tmp/sr/ca.crt.pem" --smdp-ids DP1 --admin-listen 127.0.0.1:0 --admin-idle-ms 1000 >"$tmp/smsr.log" 2>&1 &

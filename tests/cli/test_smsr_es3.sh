@@ -21,8 +21,7 @@ for r in "smsr SMSR-T sr" "smdp DP1 dp1" "smdp DP2 dp2" "operator MNO1 mno"; do
   set -- $r
   "$BIN" ci issue --dir "$tmp/pki" --role $1 --id $2 --out "$tmp/$3" >/dev/null || bad "certificate $2"
 done
-SP=$(port)
-"$BIN" smsc --listen 127.0.0.1:$SP >"$tmp/smsc.log" 2>&1 & pids+=($!)
+start_smsc
 "$BIN" smsr run --db "$DB" --smsc 127.0.0.1:$SP --msisdn $SMSR --worker w1 --tick-ms 100 --por-wait 2 \
   --listen 127.0.0.1:0 --port-file "$tmp/es.port" --tls-cert "$tmp/sr/tls.crt.pem" --tls-key "$tmp/sr/key.pem" \
   --tls-ca "$tmp/sr/ca.crt.pem" --smdp-ids DP1,DP2 >"$tmp/smsr.log" 2>&1 &

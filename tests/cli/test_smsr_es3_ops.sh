@@ -35,8 +35,7 @@ CB="https://127.0.0.1:$(head -1 "$tmp/rcv.out" | tr -dc 0-9)"
 : >>"$tmp/rcv.jsonl"
 got() { grep -c -- "$1" "$tmp/rcv.jsonl" 2>/dev/null; }
 
-SP=$(port)
-"$BIN" smsc --listen 127.0.0.1:$SP >"$tmp/smsc.log" 2>&1 & pids+=($!)
+start_smsc
 start_smsr() {
   rm -f "$tmp/es.port"
   RSP_LOG_LEVEL=info "$BIN" smsr run --db "$DB" --smsc 127.0.0.1:$SP --msisdn $SMSR --worker "w$1" --tick-ms 100 --por-wait 2 \

@@ -41,10 +41,9 @@ D=$tmp/dp
   "$BIN" smdp import generate --dir "$D" --operator MNO1 --type ts48 --count 1 --iccid-prefix 8999002 --first 100 \
   >/dev/null 2>&1 || bad "smdp inventory"
 
-SP=$(port)
-CBP=$(port); while [ "$CBP" = "$SP" ]; do CBP=$(port); done
+start_smsc
+CBP=$(port)
 CB="https://127.0.0.1:$CBP"
-"$BIN" smsc --listen 127.0.0.1:$SP >"$tmp/smsc.log" 2>&1 & pids+=($!)
 start_smsr() {
   rm -f "$tmp/es.port"
   "$BIN" smsr run --db "$DB" --smsc 127.0.0.1:$SP --msisdn $SMSR --worker "w$1" --tick-ms 100 --por-wait 2 \

@@ -29,8 +29,7 @@ for i in $(seq 100); do [ -s "$tmp/rcv.out" ] && break; sleep 0.05; done
 CB="https://127.0.0.1:$(head -1 "$tmp/rcv.out" | tr -dc 0-9)"
 : >>"$tmp/rcv.jsonl"
 
-SP=$(port)
-"$BIN" smsc --listen 127.0.0.1:$SP >"$tmp/smsc.log" 2>&1 & pids+=($!)
+start_smsc
 "$BIN" smsr run --db "$DB" --smsc 127.0.0.1:$SP --msisdn $SMSR --worker w1 --tick-ms 100 --por-wait 2 \
   --listen 127.0.0.1:0 --port-file "$tmp/es.port" --tls-cert "$tmp/sr/tls.crt.pem" --tls-key "$tmp/sr/key.pem" \
   --tls-ca "$tmp/sr/ca.crt.pem" >"$tmp/smsr.log" 2>&1 &
