@@ -5,7 +5,7 @@
 #   make fuzz   longer fuzzing of every target (FUZZ_SECONDS each, default 60)
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
-FUZZ_SMOKE_SECONDS ?= 5
+FUZZ_SMOKE_SECONDS ?= 3
 
 .PHONY: all build setup test demo fuzz fuzz-build asan clean
 
@@ -27,7 +27,7 @@ fuzz-build:
 	  CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRSP_FUZZ=ON -DRSP_TESTS=OFF \
 	    -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all" \
 	    -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null && \
-	  cmake --build build-fuzz -j $(JOBS); \
+	  cmake --build build-fuzz -j $(JOBS) --target fuzz_all; \
 	else echo "fuzz: clang not found, skipping"; fi
 
 # Fuzz smoke runs first so that ctest's summary is the last thing printed.
