@@ -12,8 +12,10 @@
 #include "rsp/log.h"
 #include "rsp/sms.h"
 #include "rsp/smpp.h"
+#include "rsp/smsr_console.h"
 #include "rsp/svc.h"
 #include "smsr_int.h"
+#include "smsr_metrics.h"
 #include "smsr_outbox.h"
 
 typedef struct dmn {
@@ -29,12 +31,14 @@ typedef struct dmn {
     smsr_es3 *es3;       /* ES3 handlers, when listening */
     smsr_https *https;   /* ES5 over HTTPS (SCP81 admin server), when --admin-listen */
     rsp_svc *svc;
+    rsp_smsr_console *console; /* the web console, when --console-listen */
     struct event *tick;
     bool pumping;        /* inside pump(): an admin answer settled synchronously must not re-enter */
     bool stopping;       /* SIGTERM: nothing new is claimed (admin scripts failed by the stop included) */
     bool settled_turn;   /* an operation settled on this worker in this loop turn (on_turn answers) */
     int64_t expired_at;  /* second of the last expiry sweep */
     rsp_metric *settled, *latency; /* rsp_smsr_operations_total, rsp_smsr_operation_seconds; NULL: no /metrics */
+    smsr_metrics mx;     /* oldest operation ages, PoR latency (lib/smsr/metrics.c) */
 } dmn;
 
 /* An engine operation's script in the card's admin session: what its answer settles. */
@@ -75,6 +79,7 @@ static void send_packet(dmn *d, const rsp_smsr_packet *p)
     }
     RSP_LOGI(RSP_SS_SMSR, "packet sent", "eid=%s op=%lld cntr=%llu sms=%zu", p->eid, (long long)p->op_id,
              (unsigned long long)p->counter, p->n);
+    smsr_metrics_sent(&d->mx, p->eid, now_ms());
 }
 
 static void es3_send(void *arg, const rsp_smsr_packet *p)
@@ -280,6 +285,7 @@ static rsp_err metrics_register(dmn *d, rsp_metrics *m)
         {"rsp_smsr_admin_scripts_failed_total", "admin scripts that got no answer (session broke, trigger lost)"}};
     for (size_t i = 0; err == RSP_OK && d->https && i < 4; i++)
         err = rsp_metrics_add(m, RSP_METRIC_COUNTER, admin[i][0], admin[i][1], NULL, 0, NULL, 0, NULL);
+    err = err ? err : smsr_metrics_register(&d->mx, m, d->st);
     return err ? err : rsp_metrics_on_collect(m, collect, d);
 }
 
@@ -295,6 +301,7 @@ static void on_svc_stop(void *arg, rsp_svc *svc)
     if (d->tick)
         event_del(d->tick);
     rsp_smsr_es_stop(d->es);
+    rsp_smsr_console_stop(d->console); /* its listener must not keep the loop alive */
     smsr_https_stop(d->https); /* before ES3: its callbacks answer ES3's waiting SendData */
     smsr_es3_stop(d->es3);
     if (d->esme) { /* the loop ends when the svc is done; the ESME must not keep it alive */
@@ -327,6 +334,7 @@ static void handle(dmn *d, const char *from, const uint8_t *pkt, size_t len, uin
     rsp_diag_clear(&dg);
     rsp_err err;
     if (iei == 0x71) {
+        smsr_metrics_por(&d->mx, eidc, now_ms());
         err = rsp_smsr_on_por(d->e, eidc, pkt, len, now, &dg);
         if (err == RSP_ERR_NOT_FOUND && d->es3) /* an ES3 CreateISDP / SendData answer */
             err = smsr_es3_on_por(d->es3, eidc, pkt, len, now);
@@ -469,6 +477,8 @@ rsp_err rsp_smsr_daemon_run(const rsp_smsr_daemon_opts *o, rsp_diag *diag)
         if (err == RSP_OK)
             err = metrics_register(&d, rsp_svc_metrics(d.svc));
     }
+    if (err == RSP_OK && o->console) /* the web console, read-only unless its actions are on */
+        err = rsp_smsr_console_new(d.base, d.e, d.st, o->console, &d.console, diag);
     if (err == RSP_OK) {
         unsigned ms = o->tick_ms ? o->tick_ms : 200;
         struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
@@ -506,6 +516,7 @@ rsp_err rsp_smsr_daemon_run(const rsp_smsr_daemon_opts *o, rsp_diag *diag)
     smsr_es3_free(d.es3);
     if (d.svc)
         rsp_svc_free(d.svc);
+    rsp_smsr_console_free(d.console);
     if (d.base)
         event_base_free(d.base);
     rsp_smsr_index_free(d.ix);
