@@ -1,0 +1,104 @@
+#!/bin/bash
+# docs/ops (Grafana dashboard, Prometheus alert rules) against the real daemons: `rsp smsr run` (with its
+# SCP81 admin listener, so the rsp_smsr_admin_* families exist) and `rsp smdp run` are started from config
+# files on loopback, their /metrics read, and every metric name used by an alert or a panel must be
+# exposed by the daemon that owns it (tests/cli/ops_monitoring_check.py, which also checks the rules'
+# YAML structure and the dashboard's JSON). The checker is shown to fail on a misspelled metric. With
+# promtool on PATH (Debian's prometheus package; not installed by scripts/setup because it starts a
+# server) both files are also parsed by Prometheus's own parser.
+. "$(dirname "$0")/daemons.sh"
+command -v curl >/dev/null || { echo "FAIL - needs curl"; exit 1; }
+SRC=${RSP_SOURCE_DIR:?}
+OPS=$SRC/docs/ops
+PY=/usr/bin/python3 # Debian's, with python3-yaml (scripts/setup); a pyenv shim starts slower
+$PY -c 'import yaml' 2>/dev/null || PY=python3
+$PY -c 'import yaml' 2>/dev/null || { echo "FAIL - needs python3-yaml (scripts/setup)"; exit 1; }
+
+"$BIN" ci init --dir "$tmp/pki" >/dev/null &&
+  "$BIN" ci issue --dir "$tmp/pki" --role smsr --id SMSR-T --out "$tmp/sr" >/dev/null &&
+  "$BIN" ci issue --dir "$tmp/pki" --role smdp --id SMDP-T --out "$tmp/dp" >/dev/null &&
+  "$BIN" ci issue --dir "$tmp/pki" --role eum --id EUM-T --out "$tmp/eum" >/dev/null || { bad "certificates"; exit 1; }
+
+start_smsc
+cat >"$tmp/smsr.ini" <<INI
+[store]
+uri = sqlite:$tmp/sr.db
+[smpp]
+host = 127.0.0.1
+port = $SP
+[smsr]
+msisdn = 447700900000
+listen = 127.0.0.1:0
+port_file = $tmp/sr.port
+metrics_listen = 127.0.0.1:0
+tls_cert = $tmp/sr/tls.crt.pem
+tls_key = $tmp/sr/key.pem
+tls_ca = $tmp/sr/ca.crt.pem
+[scp81]
+listen = 127.0.0.1:0
+port_file = $tmp/adm.port
+INI
+cat >"$tmp/smdp.ini" <<INI
+[smdp]
+dir = $tmp/dpdir
+listen = 127.0.0.1:0
+port_file = $tmp/dp.port
+metrics_listen = 127.0.0.1:0
+ci = $tmp/pki
+dp = $tmp/dp
+eum = $tmp/eum
+[es3]
+url = https://127.0.0.1:1/
+INI
+"$BIN" smsr run --config "$tmp/smsr.ini" >"$tmp/smsr.log" 2>&1 &
+pids+=($!)
+"$BIN" smdp run --config "$tmp/smdp.ini" >"$tmp/smdp.log" 2>&1 &
+pids+=($!)
+
+# metrics_port from the daemon's "listening" line, then its /metrics into $2
+scrape() {
+  local mp=""
+  for _ in $(seq 600); do
+    mp=$(grep -o 'metrics_port=[0-9]*' "$1" | tail -1 | cut -d= -f2)
+    [ -n "$mp" ] && break
+    sleep 0.1
+  done
+  [ -n "$mp" ] && curl -sS --max-time 20 "http://127.0.0.1:$mp/metrics" >"$2" && grep -q '^# TYPE rsp_build_info gauge' "$2"
+}
+scrape "$tmp/smsr.log" "$tmp/smsr.txt" && ok "rsp smsr run: /metrics read" || { bad "smsr /metrics: $(tail -3 "$tmp/smsr.log")"; exit 1; }
+scrape "$tmp/smdp.log" "$tmp/smdp.txt" && ok "rsp smdp run: /metrics read" || { bad "smdp /metrics: $(tail -3 "$tmp/smdp.log")"; exit 1; }
+grep -q '^rsp_build_info{daemon="smsr"' "$tmp/smsr.txt" && grep -q '^rsp_build_info{daemon="smdp"' "$tmp/smdp.txt" &&
+  ok "rsp_build_info names each daemon (the rules' absent() checks select on it)" || bad "rsp_build_info daemon label"
+# the two families added for the dashboard exist from the start (an alert needs a series to compare)
+grep -q '^rsp_smsr_operation_oldest_seconds{state="queued"} 0$' "$tmp/smsr.txt" &&
+  grep -q '^rsp_smsr_por_seconds_count 0$' "$tmp/smsr.txt" &&
+  ok "rsp_smsr_operation_oldest_seconds and rsp_smsr_por_seconds exposed at 0" || bad "new SM-SR families: $(grep -E 'oldest|por_' "$tmp/smsr.txt")"
+
+out=$($PY "$SRC/tests/cli/ops_monitoring_check.py" "$OPS/openrsp-alerts.yml" "$OPS/openrsp-dashboard.json" \
+  "$tmp/smsr.txt" "$tmp/smdp.txt" "$tmp/dashboard-rules.yml" 2>&1) &&
+  ok "alerts and dashboard: $out" || bad "docs/ops: $out"
+
+# the checker can fail: a misspelled metric, an alert without severity, a panel with a broken query
+sed 's/rsp_smsr_operation_oldest_seconds{state="queued"}/rsp_smsr_operation_oldest_secs{state="queued"}/' \
+  "$OPS/openrsp-alerts.yml" >"$tmp/bad-alerts.yml"
+out=$($PY "$SRC/tests/cli/ops_monitoring_check.py" "$tmp/bad-alerts.yml" "$OPS/openrsp-dashboard.json" \
+  "$tmp/smsr.txt" "$tmp/smdp.txt" 2>&1)
+[ $? -eq 1 ] && echo "$out" | grep -q 'rsp_smsr_operation_oldest_secs' && ok "a misspelled metric in a rule is caught" ||
+  bad "misspelled metric not caught: $out"
+sed '0,/severity: critical/s//severity: loud/' "$OPS/openrsp-alerts.yml" >"$tmp/bad-sev.yml"
+$PY "$SRC/tests/cli/ops_monitoring_check.py" "$tmp/bad-sev.yml" "$OPS/openrsp-dashboard.json" "$tmp/smsr.txt" \
+  "$tmp/smdp.txt" 2>&1 | grep -q 'labels.severity' && ok "a bad severity is caught" || bad "bad severity not caught"
+sed '0,/"expr": "max by (state) (/s//"expr": "max by (state) ((/' "$OPS/openrsp-dashboard.json" >"$tmp/bad-dash.json"
+$PY "$SRC/tests/cli/ops_monitoring_check.py" "$OPS/openrsp-alerts.yml" "$tmp/bad-dash.json" "$tmp/smsr.txt" \
+  "$tmp/smdp.txt" 2>&1 | grep -q 'unbalanced' && ok "an unbalanced panel query is caught" || bad "broken query not caught"
+
+PROMTOOL=${RSP_PROMTOOL:-$(command -v promtool || true)}
+if [ -n "$PROMTOOL" ]; then
+  "$PROMTOOL" check rules "$OPS/openrsp-alerts.yml" >"$tmp/pt1.log" 2>&1 && ok "promtool check rules: alert rules" ||
+    bad "promtool on the alerts: $(cat "$tmp/pt1.log")"
+  "$PROMTOOL" check rules "$tmp/dashboard-rules.yml" >"$tmp/pt2.log" 2>&1 && ok "promtool parses every dashboard query" ||
+    bad "promtool on the dashboard queries: $(cat "$tmp/pt2.log")"
+else
+  echo "ok - promtool not on PATH: the PromQL was checked by the python checker only (brackets, quotes, names)"
+fi
+exit $fail
