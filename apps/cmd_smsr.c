@@ -13,6 +13,7 @@
 #include "rsp/es.h"
 #include "rsp/es_types.h"
 #include "rsp/smsr.h"
+#include "rsp/smsr_console.h"
 #include "smsr_config.h"
 
 static const char USAGE[] =
@@ -23,6 +24,8 @@ static const char USAGE[] =
     "                     [--callbacks ID=URLPREFIX[,ID=URLPREFIX...]]\n"
     "                    [--admin-listen HOST:PORT [--admin-port-file F] [--admin-host NAME] [--admin-idle-ms N]\n"
     "                     [--admin-trigger-ms N] [--es5-transport sms|https|auto]]\n"
+    "                    [--console-listen HOST:PORT [--console-port-file F] [--console-token-file F]\n"
+    "                     [--console-mtls] [--console-actions]]\n"
     "       rsp smsr plma --db URI --operator ID --m2msp ID --profile-type T --functions LIST|none\n"
     "       rsp smsr import --db URI [--keys KEYS.jsonl] [--master-key FILE] [--ci DIR --transport-key HEX|FILE\n"
     "                       | --ci DIR --tls-key PEM] [EIS.xml|EIS.json ...]\n"
@@ -42,6 +45,11 @@ static const char USAGE[] =
     "       overridden by the flags; an unknown key or a bad value is a usage error (exit 2)\n"
     "       --callbacks: each peer's callback URL prefixes; a ReplyTo outside the caller's is refused\n"
     "       (1.1 / 1.2); results and ONC notifications (to the Operator's first URL) go out durably\n"
+    "       --console-listen: the web console (fleet, operations, campaigns; docs/modules/console.md) on\n"
+    "       its own listener (use a loopback address); access by a token of --console-token-file (lines\n"
+    "       \"TOKEN [IDENTITY]\") as a bearer token or through its login form, or with --console-mtls by a\n"
+    "       client certificate (--tls-cert/--tls-key/--tls-ca; the CN is the identity); read-only unless\n"
+    "       --console-actions (retry a failed operation, cancel a queued one, authorised as ES4)\n"
     "  import: stores EIS files (profiles, MSISDNs) and the EUM keys-out SCP80 keys and SCP81 PSK; with --ci each EIS\n"
     "          is verified and its own wrapped keys stored, as ES1.RegisterEIS does (exit 1 if refused)\n"
     "  submit: queues an ES4 function (ES4.EnableProfile, ES4.DisableProfile, ES4.DeleteProfile,\n"
@@ -52,6 +60,31 @@ static const char USAGE[] =
     "        get-eis,set-fallback,update-subscription-address,set-emergency)\n"
     "  master key (ISD-R keys sealed at rest): --master-key FILE or RSP_SMSR_MASTER_KEY, 32/64 hex digits\n";
 
+/* The lines of USAGE about one subcommand: from its "rsp smsr NAME" line to the next subcommand's,
+ * then its own explanation ("  NAME:" up to the next "  X:" line), so --help of a subcommand
+ * prints only what concerns it. */
+static void usage_of(const char *name)
+{
+    char head[48], expl[32];
+    snprintf(head, sizeof(head), "rsp smsr %s ", name);
+    snprintf(expl, sizeof(expl), "  %s:", name);
+    const char *a = strstr(USAGE, head), *b = a ? strstr(a + 1, "       rsp smsr ") : NULL;
+    const char *u = strstr(USAGE, "\n  run:"), *x = u ? strstr(u, expl) : NULL; /* the explanations */
+    if (!a) {
+        fputs(USAGE, stdout);
+        return;
+    }
+    const char *end = b ? b : u ? u + 1 : a + strlen(a);
+    printf("usage: %.*s", (int)(end - a), a);
+    if (x) {
+        const char *y = x + 1;
+        do
+            y = strchr(y, '\n') + 1;
+        while (*y == ' ' && y[1] == ' ' && y[2] == ' '); /* continuation lines are indented deeper */
+        printf("%.*s", (int)(y - x), x);
+    }
+}
+
 static int64_t now_s(void)
 {
     return (int64_t)time(NULL);
@@ -61,6 +94,8 @@ typedef struct args {
     const char *master_key, *listen, *tls_cert, *tls_key, *tls_ca, *port_file, *m2msp_ids, *smdp_ids;
     const char *ci, *transport_key, *admin_listen, *admin_port_file, *admin_host, *es5_transport;
     long admin_idle_ms, admin_trigger_ms;
+    const char *console_listen, *console_port_file, *console_token_file;
+    bool console_mtls, console_actions;
     const char *callbacks, *config;
     const char *operator_id, *m2msp, *profile_type, *functions;
     const char *db, *smsc, *msisdn, *worker, *system_id, *password, *keys, *fn, *eid, *iccid, *requester,
@@ -72,6 +107,7 @@ typedef struct args {
 static int parse(int argc, char **argv, args *a)
 {
     memset(a, 0, sizeof(*a));
+    const char *sub = argc > 0 ? argv[0] : "run";
     a->validity = 3600;
     a->role = "operator";
     a->json = rsp_cli_take_flag(&argc, argv, "--json");
@@ -86,7 +122,9 @@ static int parse(int argc, char **argv, args *a)
         {"m2msp", 1, 0, 'Q'},     {"profile-type", 1, 0, 'T'}, {"functions", 1, 0, 'U'},
         {"ci", 1, 0, 'I'},        {"transport-key", 1, 0, 'X'}, {"callbacks", 1, 0, 'B'}, {"admin-listen", 1, 0, 1},
         {"admin-port-file", 1, 0, 2}, {"admin-host", 1, 0, 3}, {"admin-idle-ms", 1, 0, 4},
-        {"admin-trigger-ms", 1, 0, 5}, {"es5-transport", 1, 0, 6}, {"config", 1, 0, 7}, {0, 0, 0, 0}};
+        {"admin-trigger-ms", 1, 0, 5}, {"es5-transport", 1, 0, 6}, {"config", 1, 0, 7},
+        {"console-listen", 1, 0, 8}, {"console-port-file", 1, 0, 9}, {"console-token-file", 1, 0, 10},
+        {"console-mtls", 0, 0, 11}, {"console-actions", 0, 0, 12}, {0, 0, 0, 0}};
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -131,7 +169,12 @@ static int parse(int argc, char **argv, args *a)
         case 5: a->admin_trigger_ms = strtol(optarg, NULL, 10); break;
         case 6: a->es5_transport = optarg; break;
         case 7: a->config = optarg; break;
-        case 'h': fputs(USAGE, stdout); return -1;
+        case 8: a->console_listen = optarg; break;
+        case 9: a->console_port_file = optarg; break;
+        case 10: a->console_token_file = optarg; break;
+        case 11: a->console_mtls = true; break;
+        case 12: a->console_actions = true; break;
+        case 'h': usage_of(sub); return -1;
         default: return rsp_cli_usage_error("smsr: bad arguments (see --help)");
         }
     }
@@ -220,7 +263,9 @@ static void from_file(args *a, const smsr_file *f)
              {&a->port_file, f->svc.port_file}, {&a->m2msp_ids, f->m2msp_ids}, {&a->smdp_ids, f->smdp_ids},
              {&a->ci, f->ci}, {&a->transport_key, f->transport_key}, {&a->callbacks, f->callbacks},
              {&a->es5_transport, f->es5_transport}, {&a->admin_listen, f->admin_listen},
-             {&a->admin_port_file, f->admin_port_file}, {&a->admin_host, f->admin_host}};
+             {&a->admin_port_file, f->admin_port_file}, {&a->admin_host, f->admin_host},
+             {&a->console_listen, f->console_listen}, {&a->console_port_file, f->console_port_file},
+             {&a->console_token_file, f->console_token_file}};
     for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
         if (!*s[i].dst)
             *s[i].dst = s[i].src;
@@ -231,6 +276,8 @@ static void from_file(args *a, const smsr_file *f)
     for (size_t i = 0; i < sizeof(n) / sizeof(n[0]); i++)
         if (*n[i].dst <= 0)
             *n[i].dst = n[i].src;
+    a->console_mtls |= f->console_mtls;
+    a->console_actions |= f->console_actions;
 }
 
 static int cmd_run(int argc, char **argv)
@@ -277,7 +324,7 @@ static int cmd_run(int argc, char **argv)
     rsp_smsr_daemon_opts o = {a.db, host, port, a.system_id, a.password, a.msisdn,
                               a.worker, (unsigned)a.tick_ms, a.por_wait, a.notif_wait, mkl ? mk : NULL, mkl,
                               a.listen, a.tls_cert, a.tls_key, a.tls_ca, a.port_file, a.m2msp_ids, a.smdp_ids,
-                              NULL, NULL, NULL, NULL, 0, 0, NULL, RSP_SMSR_ES5_SMS, NULL, NULL, 0, 0, 0};
+                              NULL, NULL, NULL, NULL, 0, 0, NULL, RSP_SMSR_ES5_SMS, NULL, NULL, 0, 0, 0, NULL};
     if (a.config) {
         o.svc = &f.svc;
         o.system_type = f.system_type;
@@ -314,6 +361,21 @@ static int cmd_run(int argc, char **argv)
         }
         o.es5_transport = t;
     }
+    rsp_smsr_console_opts co = {a.console_listen, a.console_port_file, a.console_token_file, a.console_mtls,
+                                a.tls_cert, a.tls_key, a.tls_ca, a.console_actions, a.m2msp_ids, a.smdp_ids};
+    if (!a.console_listen && (a.console_port_file || a.console_token_file || a.console_mtls || a.console_actions)) {
+        rsp_wipe(mk, sizeof(mk));
+        trust_free(&tr);
+        smsr_file_free(&f);
+        return rsp_cli_usage_error("smsr run: the --console-* options need --console-listen HOST:PORT");
+    }
+    if (a.console_listen && !a.console_token_file && !a.console_mtls) {
+        rsp_wipe(mk, sizeof(mk));
+        trust_free(&tr);
+        smsr_file_free(&f);
+        return rsp_cli_usage_error("smsr run: --console-listen needs --console-token-file F or --console-mtls");
+    }
+    o.console = a.console_listen ? &co : NULL;
     e = e ? e : rsp_smsr_daemon_run(&o, &d);
     rsp_wipe(mk, sizeof(mk));
     trust_free(&tr);

@@ -44,6 +44,13 @@ static const rsp_config_setting own[] = {
     S("scp81", "host", NULL, "--admin-host: the host the trigger names; unset: listen's host"),
     I("scp81", "idle_ms", "10000", 1, 3600000, "--admin-idle-ms: an idle session ends after this"),
     I("scp81", "trigger_ms", "10000", 1, 3600000, "--admin-trigger-ms: an unanswered trigger is resent after"),
+    S("console", "listen", NULL, "--console-listen: the web console's HOST:PORT (loopback advised); unset: no console"),
+    S("console", "port_file", "", "--console-port-file: receives the console's bound port"),
+    S("console", "token_file", NULL, "--console-token-file: lines \"TOKEN [IDENTITY]\" (bearer tokens, login form)"),
+    {"console", "mtls", RSP_CONFIG_BOOL, "false", 0, 0, NULL, 0, "smsr",
+     "--console-mtls: the console is mutual TLS ([smsr] tls_*); the client certificate's CN is the identity"},
+    {"console", "actions", RSP_CONFIG_BOOL, "false", 0, 0, NULL, 0, "smsr",
+     "--console-actions: retry a failed operation, cancel a queued one (authorised as ES4, audited)"},
     S("smpp", "host", "127.0.0.1", "--smsc HOST:PORT: the SMSC"),
     I("smpp", "port", "2775", 1, 65535, "--smsc HOST:PORT: the SMSC's port"),
     S("smpp", "system_id", "smsr", "--system-id: bind system_id"),
@@ -59,6 +66,7 @@ static const rsp_config_setting own[] = {
 static int dropped(const rsp_config_setting *s)
 {
     return !strcmp(s->section, "smsr") || !strcmp(s->section, "scp81") || !strcmp(s->section, "smpp") ||
+           !strcmp(s->section, "console") ||
            (s->used_by && !strcmp(s->used_by, "smsr"));
 }
 
@@ -119,6 +127,11 @@ rsp_err smsr_file_load(const char *path, const char *const *envp, smsr_file *f, 
     f->admin_host = str(f, "scp81", "host");
     f->admin_idle_ms = num(f, "scp81", "idle_ms");
     f->admin_trigger_ms = num(f, "scp81", "trigger_ms");
+    f->console_listen = str(f, "console", "listen");
+    f->console_port_file = str(f, "console", "port_file");
+    f->console_token_file = str(f, "console", "token_file");
+    rsp_config_get_bool(f->cfg, "console", "mtls", &f->console_mtls);
+    rsp_config_get_bool(f->cfg, "console", "actions", &f->console_actions);
     return RSP_OK;
 }
 

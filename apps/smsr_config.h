@@ -14,6 +14,8 @@ typedef struct smsr_file {
     const char *db, *smsc_host, *msisdn, *worker, *system_id, *password, *system_type, *master_key_file;
     const char *m2msp_ids, *smdp_ids, *ci, *transport_key, *callbacks, *es5_transport;
     const char *admin_listen, *admin_port_file, *admin_host;
+    const char *console_listen, *console_port_file, *console_token_file; /* [console] */
+    bool console_mtls, console_actions;
     long smsc_port, tick_ms, por_wait, notif_wait, admin_idle_ms, admin_trigger_ms;
     long window, throttle, enquire_link_s;
     rsp_svc_opts svc; /* [smsr] listen, tls_*, port_file, metrics_listen, limits (rsp_svc_opts_from_config) */

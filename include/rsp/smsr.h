@@ -308,6 +308,8 @@ typedef struct rsp_smsr_daemon_opts {
     unsigned smpp_window;         /* outstanding submit_sm; 0 = 10 */
     unsigned smpp_rate;           /* submit_sm per second; 0 = unlimited */
     unsigned enquire_link_ms;     /* 0 = 30 s */
+    /* NULL, or the web console's listener on this loop (include/rsp/smsr_console.h) */
+    const struct rsp_smsr_console_opts *console;
 } rsp_smsr_daemon_opts;
 
 /* Runs until SIGTERM/SIGINT; in-flight operations stay in the store, resumable by any worker. */
