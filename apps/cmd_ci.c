@@ -4,13 +4,15 @@
  * CI directory:   ci.key.pem (0600), ci.pub.pem, ci.gpcert (7F21, self-signed), ci.crt.pem (X.509 root),
  *                 ci.json ({"id", "curve", "next_serial"}: the serial counter, advanced durably before use)
  * Issued folder:  key.pem (0600), pub.pem, gpcert (roles with a GP certificate), tls.crt.pem, ca.crt.pem,
- *                 info.json */
+ *                 info.json
+ * With --sgp22, init and issue make the SGP.22 PKI instead (apps/ci22.c, layout in ci22.h). */
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 
+#include "ci22.h"
 #include "cli.h"
 #include "rsp/gpcert.h"
 #include "rsp/x509.h"
@@ -57,8 +59,18 @@ static rsp_err write_json(const char *path, json_t *o)
     return e;
 }
 
+static bool has_flag(int argc, char **argv, const char *flag)
+{
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], flag))
+            return true;
+    return false;
+}
+
 static int ci_init(int argc, char **argv)
 {
+    if (has_flag(argc, argv, "--sgp22"))
+        return rsp_ci22_init(argc, argv);
     bool json = rsp_cli_take_flag(&argc, argv, "--json");
     const char *dir = NULL, *id = "OpenRSP-CI", *curve_s = "p256";
     int force = 0, days = 3650;
@@ -148,6 +160,8 @@ static rsp_err next_serial(const char *meta_path, long *serial, char *ci_id, siz
 
 static int ci_issue(int argc, char **argv)
 {
+    if (has_flag(argc, argv, "--sgp22"))
+        return rsp_ci22_issue(argc, argv);
     bool json = rsp_cli_take_flag(&argc, argv, "--json");
     const char *dir = NULL, *role_s = NULL, *id = NULL, *out = NULL, *curve_s = NULL;
     int days = 1825;
@@ -183,6 +197,8 @@ static int ci_issue(int argc, char **argv)
     path_join(p_cicrt, sizeof(p_cicrt), dir, "ci.crt.pem");
     path_join(p_meta, sizeof(p_meta), dir, "ci.json");
     path_join(p_cigp, sizeof(p_cigp), dir, "ci.gpcert");
+    if (rsp_ci22_is_sgp22_dir(dir))
+        return rsp_cli_usage_error("ci issue: %s is an SGP.22 CI: add --sgp22", dir);
     rsp_eckey *ci = NULL, *k = NULL;
     rsp_err e = rsp_ec_load_pem(p_cikey, &ci);
     if (e || !rsp_ec_has_private(ci)) {
@@ -261,6 +277,7 @@ int rsp_cmd_ci(int argc, char **argv)
     static const rsp_cmd sub[] = {
         {"init", ci_init, "create the CI key pair, its self-signed GP root certificate and X.509 TLS root"},
         {"issue", ci_issue, "issue a role's key pair, GP certificate (eum, smdp, smsr) and TLS certificate"},
+        {"verify", rsp_ci22_verify, "verify an SGP.22 certificate chain with its role checks (--sgp22)"},
         {NULL, NULL, NULL},
     };
     return rsp_cli_dispatch("rsp ci", sub, argc, argv);

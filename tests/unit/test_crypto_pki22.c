@@ -99,6 +99,41 @@ static void test_sgp26_chains(void **state)
     rsp_buf_free(&c);
 }
 
+/* The SGP.26 EUM and a real test card's CERT.EUICC signed with its key (tests/data/sgp26/SOURCE.md):
+ * the signatures chain to the NIST test CI, but the card's EID (89044045...) lies outside the EUM's
+ * permitted prefix 89049032, so the SGP.22 range check, run after the chain, refuses it. */
+static void test_sgp26_eum_and_card(void **state)
+{
+    (void)state;
+    rsp_buf ci = RSP_BUF_INIT, eum = RSP_BUF_INIT, card = RSP_BUF_INIT;
+    sgp26("CERT_CI_ECDSA_NIST", &ci);
+    sgp26("CERT_EUM_ECDSA_NIST", &eum);
+    sgp26("CERT_EUICC_sysmoEUICC1-I2T", &card);
+    rsp_bytes cis[1] = {rsp_buf_view(&ci)};
+    rsp_pki22_info info;
+    rsp_pki22_fault f;
+    assert_int_equal(rsp_pki22_inspect(eum.data, eum.len, &info, NULL), RSP_OK);
+    assert_int_equal(info.role, RSP_PKI22_EUM);
+    assert_int_equal(info.n_prefixes, 1);
+    assert_string_equal(info.prefixes[0], "89049032");
+    assert_string_equal(info.prefix_org[0], "RSP Test EUM");
+    assert_string_equal(info.rid, "2.999.5");
+    assert_int_equal(verify(&eum, RSP_PKI22_EUM, NULL, cis, 1, T_2026, &f, NULL), RSP_OK);
+    assert_int_equal(rsp_pki22_inspect(card.data, card.len, &info, NULL), RSP_OK);
+    assert_string_equal(info.eid, "89044045118427484800000000011628");
+    assert_int_equal(info.role, RSP_PKI22_EUICC);
+    tu_assert_hex(info.aki, info.aki_len, "DD3DA24D350C1CC5D0AF0965F40EC34C5EE409F1");
+    assert_int_equal(verify(&card, RSP_PKI22_EUICC, &eum, cis, 1, T_2026, &f, NULL), RSP_ERR_VERIFY);
+    assert_int_equal(f, RSP_PKI22_EID_RANGE);
+    /* One flipped bit in its signature turns the refusal into a bad certificate: the chain is checked first. */
+    card.data[card.len - 3] ^= 0x01;
+    assert_int_equal(verify(&card, RSP_PKI22_EUICC, &eum, cis, 1, T_2026, &f, NULL), RSP_ERR_VERIFY);
+    assert_int_equal(f, RSP_PKI22_BAD_CERT);
+    rsp_buf_free(&ci);
+    rsp_buf_free(&eum);
+    rsp_buf_free(&card);
+}
+
 /* A small PKI: CI, EUM, eUICC and the server roles, as a test fixture. */
 typedef struct pki {
     rsp_curve curve;
@@ -466,7 +501,8 @@ static void test_malformed(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sgp26_chains),   cmocka_unit_test(test_profiles_p256),
+        cmocka_unit_test(test_sgp26_chains),   cmocka_unit_test(test_sgp26_eum_and_card),
+        cmocka_unit_test(test_profiles_p256),
         cmocka_unit_test(test_profiles_brainpool), cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_malformed),
     };
