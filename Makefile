@@ -3,11 +3,12 @@
 #   make test   install what is missing, build, short fuzz runs, then every test under ASan/UBSan
 #   make demo   install what is missing, build, run `rsp demo` (100 cards switched from operator A to B)
 #   make fuzz   longer fuzzing of every target (FUZZ_SECONDS each, default 60)
+#   make deb    the Debian package build/openrsp_<version>_<arch>.deb (scripts/mkdeb; docs/OPERATING.md)
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 3
 
-.PHONY: all build setup test demo fuzz fuzz-build asan clean
+.PHONY: all build setup test demo fuzz fuzz-build asan clean deb
 
 all: build
 
@@ -38,6 +39,9 @@ test: setup build asan
 
 fuzz: setup fuzz-build
 	@scripts/fuzz-run $(FUZZ_SECONDS)
+
+deb: build
+	@scripts/mkdeb --strip --out build build/rsp
 
 demo: setup build
 	@build/rsp demo --euiccs 100
