@@ -167,6 +167,45 @@ static int smdp_inventory(int argc, char **argv)
     return done(inv, "smdp inventory", e, NULL);
 }
 
+#define DOWNLOADS_USAGE "usage: rsp smdp downloads --dir D [--store URI] [--live] [--json]\n" \
+    "  The download journal: one line per download (id=... step=N name=... op=... type=... eid=... iccid=...\n" \
+    "  enable=0|1 isdp=0|1 status=... outcome=...; outcome last, to the end of the line). --live: unfinished only."
+
+static int smdp_downloads(int argc, char **argv)
+{
+    smdp_opts o;
+    bool live = rsp_cli_take_flag(&argc, argv, "--live");
+    int i = parse(&argc, argv, &o);
+    if (i == PARSE_HELP)
+        return puts(DOWNLOADS_USAGE), RSP_EXIT_OK;
+    if (i != argc)
+        return rsp_cli_usage_error(DOWNLOADS_USAGE);
+    rsp_smdp_inv *inv = NULL;
+    int rc = open_inv(&o, &inv);
+    if (rc != RSP_EXIT_OK)
+        return rc;
+    rsp_smdp_dl *v = NULL;
+    size_t n = 0;
+    rsp_err e = rsp_smdp_dl_list(inv, live, &v, &n);
+    if (e == RSP_OK && o.json) {
+        json_t *arr = json_array();
+        for (size_t k = 0; k < n; k++)
+            json_array_append_new(arr, json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:s, s:s}", "id", v[k].id,
+                                                 "step", (int)v[k].step, "name", rsp_smdp_dl_step_name(v[k].step), "operator",
+                                                 v[k].op, "type", v[k].type, "eid", v[k].eid, "iccid", v[k].iccid, "enable",
+                                                 v[k].enable, "isdp", v[k].isdp_requested, "status", v[k].status,
+                                                 "outcome", v[k].outcome));
+        rsp_cli_json_out(json_pack("{s:o}", "downloads", arr));
+    } else if (e == RSP_OK) {
+        for (size_t k = 0; k < n; k++)
+            printf("id=%s step=%d name=%s op=%s type=%s eid=%s iccid=%s enable=%d isdp=%d status=%s outcome=%s\n",
+                   v[k].id, (int)v[k].step, rsp_smdp_dl_step_name(v[k].step), v[k].op, v[k].type, v[k].eid,
+                   v[k].iccid, v[k].enable ? 1 : 0, v[k].isdp_requested ? 1 : 0, v[k].status, v[k].outcome);
+    }
+    free(v);
+    return done(inv, "smdp downloads", e, NULL);
+}
+
 /* Takes one identity and writes the personalised package: what a download does first, usable on its
  * own to prepare a package out of band. */
 #define TAKE_USAGE "usage: rsp smdp take --dir D [--store URI] --operator OP --type T --eid EID [--out FILE] [--json]"
@@ -343,6 +382,7 @@ int rsp_cmd_smdp(int argc, char **argv)
     static const rsp_cmd sub[] = {
         {"import", smdp_import, "import a pool's SAIP package, identities from CSV, or generated identities"},
         {"inventory", smdp_inventory, "pools per operator and profile type with counts per state"},
+        {"downloads", smdp_downloads, "the download journal: each download's step, identity and outcome"},
         {"take", smdp_take, "allocate one identity to an EID and write the personalised package"},
         {"download", rsp_smdp_cmd_download, "one whole download through an SM-SR in the foreground, each ES3 call printed"},
         {"run", rsp_smdp_cmd_run, "the SM-DP daemon: ES2 for Operators, downloads and ES3 relays through an SM-SR"},

@@ -151,7 +151,8 @@ typedef enum rsp_smdp_dl_step {
 } rsp_smdp_dl_step;
 const char *rsp_smdp_dl_step_name(rsp_smdp_dl_step st);
 
-/* One download as journalled (<dir>/downloads/<id>.dl, rewritten atomically at every step). */
+/* One download as journalled (a row of the store's SM-DP download journal, rewritten at every step;
+ * SM-DP dirs with the older journal files <dir>/downloads/<id>.dl are imported at rsp_smdp_inv_open). */
 typedef struct rsp_smdp_dl {
     char id[RSP_SMDP_NAME_MAX + 1];     /* the caller's, e.g. the ES2 FunctionCallIdentifier */
     char op[RSP_SMDP_NAME_MAX + 1];
@@ -252,13 +253,17 @@ rsp_smdp_es8 rsp_smdp_es8_of(rsp_smdp_es8_session *s);
 /* Journals a new download (req: id, op, type, eid, enable) at GET_EIS. RSP_ERR_EXISTS if id is known. */
 rsp_err rsp_smdp_dl_start(rsp_smdp_inv *inv, const rsp_smdp_dl *req, rsp_diag *diag);
 rsp_err rsp_smdp_dl_load(rsp_smdp_inv *inv, const char *id, rsp_smdp_dl *d);
+/* The latest download of iccid onto eid (the owner of a profile); RSP_ERR_NOT_FOUND when none. */
+rsp_err rsp_smdp_dl_find(rsp_smdp_inv *inv, const char *eid, const char *iccid, rsp_smdp_dl *d);
 /* Runs (or resumes after a crash) download id to DONE (RSP_OK) or FAILED (an error); *out gets the
  * final record with its outcome. Failure before CreateISDP returns the identity to the pool; from
  * CreateISDP on the ISD-P is deleted and the identity spent (deleted). Resuming inside key
  * establishment or loading cleans up the same way: the ES8 session keys died with the process. */
 /* Every journalled download (unfinished_only: not done nor failed, what a restarted daemon runs
- * again), sorted by id. *out malloc'd, caller frees. A missing downloads folder is an empty list. */
+ * again), sorted by id. *out malloc'd, caller frees. */
 rsp_err rsp_smdp_dl_list(rsp_smdp_inv *inv, bool unfinished_only, rsp_smdp_dl **out, size_t *n);
+/* Every download onto eid (finished or not), by id. *out malloc'd, caller frees. */
+rsp_err rsp_smdp_dl_of_eid(rsp_smdp_inv *inv, const char *eid, rsp_smdp_dl **out, size_t *n);
 rsp_err rsp_smdp_dl_run(rsp_smdp_inv *inv, const rsp_smdp_trust *t, const rsp_smdp_es3 *es3,
                         const rsp_smdp_es8 *es8, const char *id, int64_t now, rsp_smdp_dl *out, rsp_diag *diag);
 rsp_err rsp_smdp_dl_run_ex(rsp_smdp_inv *inv, const rsp_smdp_trust *t, const rsp_smdp_es3 *es3,

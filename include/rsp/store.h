@@ -25,7 +25,7 @@
 #include "rsp/err.h"
 
 #define RSP_STORE_ID_LEN 128   /* EUM, SM-SR, SM-DP, MNO, M2M SP ids, requester, FCID, profile type */
-#define RSP_STORE_SCHEMA_VERSION 6
+#define RSP_STORE_SCHEMA_VERSION 7
 
 typedef struct rsp_store rsp_store;
 
@@ -461,5 +461,43 @@ rsp_err rsp_store_inv_transition(rsp_store *s, const char *iccid, rsp_store_inv_
                                  rsp_store_inv_state to, const char *eid, int64_t now);
 rsp_err rsp_store_inv_count(rsp_store *s, const char *profile_type, rsp_store_inv_state st,
                             size_t *n);
+
+/* ---- SM-DP download journal (lib/store/smdp_dl.c): the cursor of each download ----
+ * step, outcome and status mean what lib/smdp/download.c says; the store keeps them. live = not
+ * finished (what a restarted SM-DP resumes). */
+typedef struct rsp_store_smdp_dl {
+    char id[64];
+    char op[64];
+    char type[64];
+    char eid[33];
+    char iccid[21];
+    bool enable;
+    bool isdp;                      /* CreateISDP (maybe) sent */
+    int step;
+    bool live;
+    char outcome[96];
+    char status[40];
+    int64_t updated;
+} rsp_store_smdp_dl;
+
+/* Adds a download; RSP_ERR_EXISTS (nothing written) when its id is known. */
+rsp_err rsp_store_smdp_dl_add(rsp_store *s, const rsp_store_smdp_dl *d, int64_t now);
+/* Rewrites the cursor fields (iccid, enable, isdp, step, live, outcome, status) of d->id. */
+rsp_err rsp_store_smdp_dl_set(rsp_store *s, const rsp_store_smdp_dl *d, int64_t now);
+rsp_err rsp_store_smdp_dl_get(rsp_store *s, const char *id, rsp_store_smdp_dl *d);
+/* The latest download of iccid onto eid; RSP_ERR_NOT_FOUND when none. */
+rsp_err rsp_store_smdp_dl_find(rsp_store *s, const char *eid, const char *iccid, rsp_store_smdp_dl *d);
+/* All downloads (live_only: the unfinished ones) by id; *out malloc'd. */
+rsp_err rsp_store_smdp_dl_list(rsp_store *s, bool live_only, rsp_store_smdp_dl **out, size_t *n);
+/* All downloads onto eid, by id; *out malloc'd. */
+rsp_err rsp_store_smdp_dl_list_eid(rsp_store *s, const char *eid, rsp_store_smdp_dl **out, size_t *n);
+/* rsp_store_inv_allocate and the write of d (its iccid set to the allocated one) as one transaction:
+ * no identity is allocated that no journal names. */
+rsp_err rsp_store_inv_allocate_dl(rsp_store *s, const char *profile_type, const char *eid, int64_t now,
+                                  rsp_store_smdp_dl *d, rsp_store_inv *p);
+/* rsp_store_inv_transition (eid kept) and the write of d as one transaction: the inventory state and
+ * the cursor that follows from it move together. */
+rsp_err rsp_store_inv_transition_dl(rsp_store *s, const char *iccid, rsp_store_inv_state from,
+                                    rsp_store_inv_state to, const rsp_store_smdp_dl *d, int64_t now);
 
 #endif

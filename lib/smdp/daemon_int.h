@@ -41,7 +41,7 @@ typedef struct smdp_wait {
     char reply[SMDP_REPLY_NAME];        /* its durable ReplyTo record (es2_reply.c), or "" */
 } smdp_wait;
 
-enum { SMDP_NH = 13, SMDP_MAX_WORKERS = 64, SMDP_LAT_MAX = 4096 };
+enum { SMDP_NH = 14, SMDP_MAX_WORKERS = 64, SMDP_LAT_MAX = 4096 };
 
 typedef struct smdp_lat {
     const char *fn;                     /* static name */

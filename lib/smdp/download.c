@@ -1,26 +1,26 @@
-/* The download procedure of the SM-DP as ONE step table with a durable cursor (a journal file per
- * download, written atomically before each step is acted on: the store has no cursor for SM-DP
- * downloads and lib/store is not ours). ES3 calls go through rsp_smdp_es3 (the daemon implements it
- * over HTTPS to the SM-SR); the ES8 payloads come from rsp_smdp_es8 (key establishment and SCP03t,
- * whose session keys live only in memory). */
+/* The download procedure of the SM-DP as ONE step table with a durable cursor: a row per download in
+ * the store's journal (rsp_store_smdp_dl_*), committed before each step acts. ES3 calls go through
+ * rsp_smdp_es3 (the daemon implements it over HTTPS to the SM-SR); the ES8 payloads come from
+ * rsp_smdp_es8 (key establishment and SCP03t, whose session keys live only in memory). */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "rsp/log.h"
 #include "smdp_int.h"
 
 /* On failure: before CreateISDP was sent the identity goes back to the pool; from then on the card
  * may hold an ISD-P, so it is deleted and the identity is spent. A crash during key establishment or
  * loading cannot resume (the ES8 session keys are gone): cleanup. GetEIS, admission, completion and
  * enabling are idempotent and resume in place.
- * journalled: whether reaching the step is written before it acts. Every fsync'd write costs (it is
- * most of the SM-DP's CPU per download), so a step whose crash leads where the previous step's crash
- * leads is not: take (GetEIS again), key-establishment and load (cleanup, as from create-isdp; the
- * journal then says "interrupted in create-isdp"). Failures and stops are always written. */
+ * journalled: reaching the step is committed before it acts. Not take: its allocation and the cursor
+ * at create-isdp (ICCID, isdp=1) are one transaction (rsp_store_inv_allocate_dl), so a crash inside
+ * take runs GetEIS again and one after it cleans up. The inventory marks of load (downloaded) and
+ * download-completed (installed) are committed with the cursor's next step (one commit each). */
 typedef struct dl_row {
     rsp_smdp_dl_step step;
     const char *name;
@@ -34,8 +34,8 @@ static const dl_row dl_table[] = {
     {RSP_SMDP_DL_GET_EIS, "get-eis", RSP_SMDP_DL_TAKE, RSP_SMDP_DL_FAILED, true, true},
     {RSP_SMDP_DL_TAKE, "take", RSP_SMDP_DL_CREATE_ISDP, RSP_SMDP_DL_FAILED, true, false},
     {RSP_SMDP_DL_CREATE_ISDP, "create-isdp", RSP_SMDP_DL_KEYEST, RSP_SMDP_DL_CLEANUP, false, true},
-    {RSP_SMDP_DL_KEYEST, "key-establishment", RSP_SMDP_DL_LOAD, RSP_SMDP_DL_CLEANUP, false, false},
-    {RSP_SMDP_DL_LOAD, "load", RSP_SMDP_DL_COMPLETED, RSP_SMDP_DL_CLEANUP, false, false},
+    {RSP_SMDP_DL_KEYEST, "key-establishment", RSP_SMDP_DL_LOAD, RSP_SMDP_DL_CLEANUP, false, true},
+    {RSP_SMDP_DL_LOAD, "load", RSP_SMDP_DL_COMPLETED, RSP_SMDP_DL_CLEANUP, false, true},
     {RSP_SMDP_DL_COMPLETED, "download-completed", RSP_SMDP_DL_ENABLE, RSP_SMDP_DL_CLEANUP, true, true},
     {RSP_SMDP_DL_ENABLE, "enable", RSP_SMDP_DL_DONE, RSP_SMDP_DL_DONE, true, true},
     {RSP_SMDP_DL_DONE, "done", RSP_SMDP_DL_DONE, RSP_SMDP_DL_DONE, true, true},
@@ -48,96 +48,88 @@ const char *rsp_smdp_dl_step_name(rsp_smdp_dl_step st)
     return (unsigned)st <= RSP_SMDP_DL_FAILED ? dl_table[st].name : "unknown";
 }
 
-static void journal_path(const rsp_smdp_inv *inv, const char *id, char *out, size_t n)
+static bool finished(rsp_smdp_dl_step st) { return st == RSP_SMDP_DL_DONE || st == RSP_SMDP_DL_FAILED; }
+
+static void to_row(const rsp_smdp_dl *d, rsp_store_smdp_dl *r)
 {
-    snprintf(out, n, "%s/downloads/%s.dl", inv->dir, id);
+    memset(r, 0, sizeof *r);
+    snprintf(r->id, sizeof r->id, "%s", d->id);
+    snprintf(r->op, sizeof r->op, "%s", d->op);
+    snprintf(r->type, sizeof r->type, "%s", d->type);
+    memcpy(r->eid, d->eid, sizeof r->eid);
+    memcpy(r->iccid, d->iccid, sizeof r->iccid);
+    r->enable = d->enable;
+    r->isdp = d->isdp_requested;
+    r->step = (int)d->step;
+    r->live = !finished(d->step);
+    memcpy(r->outcome, d->outcome, sizeof r->outcome);
+    memcpy(r->status, d->status, sizeof r->status);
 }
 
+static rsp_err from_row(const rsp_store_smdp_dl *r, rsp_smdp_dl *d)
+{
+    memset(d, 0, sizeof *d);
+    if ((unsigned)r->step > RSP_SMDP_DL_FAILED || strlen(r->id) > RSP_SMDP_NAME_MAX ||
+        strlen(r->op) > RSP_SMDP_NAME_MAX || strlen(r->type) > RSP_SMDP_NAME_MAX)
+        return RSP_ERR_FORMAT;
+    memcpy(d->id, r->id, strlen(r->id) + 1);
+    memcpy(d->op, r->op, strlen(r->op) + 1);
+    memcpy(d->type, r->type, strlen(r->type) + 1);
+    memcpy(d->eid, r->eid, sizeof d->eid);
+    memcpy(d->iccid, r->iccid, sizeof d->iccid);
+    d->enable = r->enable;
+    d->isdp_requested = r->isdp;
+    d->step = (rsp_smdp_dl_step)r->step;
+    memcpy(d->outcome, r->outcome, sizeof d->outcome);
+    memcpy(d->status, r->status, sizeof d->status);
+    return RSP_OK;
+}
+
+/* One committed statement: the cursor is durable before the step it names acts. */
 static rsp_err journal_write(rsp_smdp_inv *inv, const rsp_smdp_dl *d)
 {
-    char path[RSP_SMDP_PATH_MAX], text[512];
-    journal_path(inv, d->id, path, sizeof path);
-    int n = snprintf(text, sizeof text,
-                     "step=%d\nop=%s\ntype=%s\neid=%s\niccid=%s\nenable=%d\nisdp=%d\noutcome=%s\nstatus=%s\n",
-                     (int)d->step, d->op, d->type, d->eid, d->iccid, d->enable ? 1 : 0, d->isdp_requested ? 1 : 0,
-                     d->outcome, d->status);
-    if (n < 0 || n >= (int)sizeof text)
-        return RSP_ERR_LENGTH;
-    return rsp_smdp__write_atomic(path, text, (size_t)n);
-}
-
-static void field(const char *text, const char *key, char *out, size_t n)
-{
-    char k[32];
-    snprintf(k, sizeof k, "\n%s=", key);
-    const char *p = strstr(text, k);
-    out[0] = 0;
-    if (!p)
-        return;
-    p += strlen(k);
-    size_t l = strcspn(p, "\n");
-    if (l >= n)
-        l = n - 1;
-    memcpy(out, p, l);
-    out[l] = 0;
+    rsp_store_smdp_dl r;
+    to_row(d, &r);
+    return rsp_store_smdp_dl_set(inv->s, &r, (int64_t)time(NULL));
 }
 
 rsp_err rsp_smdp_dl_load(rsp_smdp_inv *inv, const char *id, rsp_smdp_dl *d)
 {
-    char path[RSP_SMDP_PATH_MAX], v[16];
+    rsp_store_smdp_dl r;
     if (!inv || !d || !rsp_smdp__name_ok(id))
         return RSP_ERR_INVAL;
-    journal_path(inv, id, path, sizeof path);
-    rsp_buf b = RSP_BUF_INIT;
-    rsp_err e = rsp_smdp__read_file(path, &b);
-    if (e == RSP_OK)
-        e = rsp_buf_insert(&b, 0, "\n", 1);
-    if (e == RSP_OK)
-        e = rsp_buf_append_byte(&b, 0);
-    if (e != RSP_OK) {
-        rsp_buf_free(&b);
-        return e;
-    }
-    const char *t = (const char *)b.data;
-    memset(d, 0, sizeof *d);
-    snprintf(d->id, sizeof d->id, "%s", id);
-    field(t, "step", v, sizeof v);
-    d->step = (rsp_smdp_dl_step)atoi(v);
-    field(t, "op", d->op, sizeof d->op);
-    field(t, "type", d->type, sizeof d->type);
-    field(t, "eid", d->eid, sizeof d->eid);
-    field(t, "iccid", d->iccid, sizeof d->iccid);
-    field(t, "outcome", d->outcome, sizeof d->outcome);
-    field(t, "status", d->status, sizeof d->status);
-    field(t, "enable", v, sizeof v);
-    d->enable = v[0] == '1';
-    field(t, "isdp", v, sizeof v);
-    d->isdp_requested = v[0] == '1';
-    rsp_buf_free(&b);
-    return (unsigned)d->step <= RSP_SMDP_DL_FAILED ? RSP_OK : RSP_ERR_FORMAT;
+    rsp_err e = rsp_store_smdp_dl_get(inv->s, id, &r);
+    return e ? e : from_row(&r, d);
+}
+
+rsp_err rsp_smdp_dl_find(rsp_smdp_inv *inv, const char *eid, const char *iccid, rsp_smdp_dl *d)
+{
+    rsp_store_smdp_dl r;
+    if (!inv || !d || !eid || !iccid)
+        return RSP_ERR_INVAL;
+    rsp_err e = rsp_store_smdp_dl_find(inv->s, eid, iccid, &r);
+    return e ? e : from_row(&r, d);
 }
 
 rsp_err rsp_smdp_dl_start(rsp_smdp_inv *inv, const rsp_smdp_dl *req, rsp_diag *diag)
 {
-    char path[RSP_SMDP_PATH_MAX];
     if (!inv || !req)
         return RSP_ERR_INVAL;
     if (!rsp_smdp__name_ok(req->id) || !rsp_smdp__name_ok(req->op) || !rsp_smdp__name_ok(req->type) ||
         strlen(req->eid) != 32)
         return rsp_diag_set(diag, RSP_ERR_FORMAT, "download id, operator, type or EID malformed");
-    snprintf(path, sizeof path, "%s/downloads", inv->dir);
-    if (mkdir(path, 0700) != 0 && errno != EEXIST)
-        return rsp_diag_set(diag, RSP_ERR_IO, "cannot create %s", path);
-    journal_path(inv, req->id, path, sizeof path);
-    if (access(path, F_OK) == 0)
-        return rsp_diag_set(diag, RSP_ERR_EXISTS, "download %s exists", req->id);
     rsp_smdp_dl d = *req;
     d.step = RSP_SMDP_DL_GET_EIS;
     d.iccid[0] = 0;
     d.outcome[0] = 0;
     d.status[0] = 0;
     d.isdp_requested = false;
-    return journal_write(inv, &d);
+    rsp_store_smdp_dl r;
+    to_row(&d, &r);
+    rsp_err e = rsp_store_smdp_dl_add(inv->s, &r, (int64_t)time(NULL));
+    if (e == RSP_ERR_EXISTS)
+        return rsp_diag_set(diag, e, "download %s exists", req->id);
+    return e ? rsp_diag_set(diag, e, "download %s: the journal cannot be written", req->id) : RSP_OK;
 }
 
 /* After a refused DeleteISDP: true when the SM-SR's EIS has no ISD-P of the download's ICCID (the
@@ -154,10 +146,19 @@ static bool isdp_gone(const rsp_smdp_es3 *es3, const rsp_smdp_dl *d)
     return true;
 }
 
+/* What a step that succeeded leaves for the cursor's write: an inventory mark committed with it, or
+ * nothing because the step wrote the cursor itself. */
+typedef struct dl_after {
+    bool mark;
+    bool state_ok;          /* the mark may already be there (made before a crash) */
+    rsp_smdp_state from, to;
+    bool written;
+} dl_after;
+
 /* Runs one step; RSP_OK moves to the table's next step. */
 static rsp_err step(rsp_smdp_inv *inv, const rsp_smdp_trust *trust, const rsp_smdp_es3 *es3,
                     const rsp_smdp_es8 *es8, rsp_smdp_dl *d, int64_t now, rsp_smdp_taken *tk, rsp_buf *resp,
-                    rsp_diag *diag)
+                    dl_after *af, rsp_diag *diag)
 {
     rsp_err e = RSP_OK;
     switch (d->step) {
@@ -178,11 +179,8 @@ static rsp_err step(rsp_smdp_inv *inv, const rsp_smdp_trust *trust, const rsp_sm
     case RSP_SMDP_DL_TAKE:
         if (d->iccid[0])
             return RSP_OK;
-        e = rsp_smdp_take(inv, d->op, d->type, d->eid, now, tk, diag);
-        if (e == RSP_OK) {
-            memcpy(d->iccid, tk->id.iccid, sizeof d->iccid);
-            d->isdp_requested = true; /* journalled with the ICCID on entering create-isdp */
-        }
+        e = rsp_smdp__take_dl(inv, d, now, tk, diag);
+        af->written = e == RSP_OK;
         return e;
     case RSP_SMDP_DL_CREATE_ISDP:
         if (!tk->package.len && (e = rsp_smdp_retake(inv, d->iccid, tk, diag)) != RSP_OK)
@@ -218,17 +216,12 @@ static rsp_err step(rsp_smdp_inv *inv, const rsp_smdp_trust *trust, const rsp_sm
             rsp_buf_free_secret(&out);
         }
         e = e ? e : es8->installed(es8->arg, resp, diag);
-        e = e ? e : rsp_smdp_mark(inv, d->iccid, RSP_SMDP_ALLOCATED, RSP_SMDP_DOWNLOADED, now);
+        *af = (dl_after){true, false, RSP_SMDP_ALLOCATED, RSP_SMDP_DOWNLOADED, false};
         return e;
     }
     case RSP_SMDP_DL_COMPLETED:
-        e = es3->completed(es3->arg, d->eid, d->iccid, diag);
-        if (e == RSP_OK) {
-            e = rsp_smdp_mark(inv, d->iccid, RSP_SMDP_DOWNLOADED, RSP_SMDP_INSTALLED, now);
-            if (e == RSP_ERR_STATE)   /* marked before a crash */
-                e = RSP_OK;
-        }
-        return e;
+        *af = (dl_after){true, true, RSP_SMDP_DOWNLOADED, RSP_SMDP_INSTALLED, false};
+        return es3->completed(es3->arg, d->eid, d->iccid, diag);
     case RSP_SMDP_DL_ENABLE:
         return d->enable ? es3->enable(es3->arg, d->eid, d->iccid, diag) : RSP_OK;
     case RSP_SMDP_DL_CLEANUP:
@@ -291,7 +284,8 @@ rsp_err rsp_smdp_dl_run_ex(rsp_smdp_inv *inv, const rsp_smdp_trust *trust, const
             }
             break;
         }
-        e = step(inv, trust, es3, es8, &d, now, &tk, &resp, &sd);
+        dl_after af = {false, false, RSP_SMDP_AVAILABLE, RSP_SMDP_AVAILABLE, false};
+        e = step(inv, trust, es3, es8, &d, now, &tk, &resp, &af, &sd);
         if (e != RSP_OK && hook_cancelled(hooks)) {
             /* stopped inside the step: as after a crash, left for the next run */
             cancelled = true;
@@ -304,6 +298,8 @@ rsp_err rsp_smdp_dl_run_ex(rsp_smdp_inv *inv, const rsp_smdp_trust *trust, const
         }
         if (e == RSP_OK) {
             d.step = dl_table[at].next;
+            if (d.step == RSP_SMDP_DL_ENABLE && !d.enable)
+                d.step = RSP_SMDP_DL_DONE;
         } else {
             if (first == RSP_OK)
                 first = e;
@@ -330,7 +326,17 @@ rsp_err rsp_smdp_dl_run_ex(rsp_smdp_inv *inv, const rsp_smdp_trust *trust, const
             snprintf(d.outcome, sizeof d.outcome, "installed, enable failed");
         if (d.step == RSP_SMDP_DL_DONE && !d.outcome[0])
             snprintf(d.outcome, sizeof d.outcome, d.enable ? "installed and enabled" : "installed");
-        rsp_err w = e != RSP_OK || dl_table[d.step].journalled ? journal_write(inv, &d) : RSP_OK;
+        rsp_err w = RSP_OK;
+        if (e == RSP_OK && af.mark) {
+            rsp_store_smdp_dl r;
+            to_row(&d, &r);
+            w = rsp_store_inv_transition_dl(inv->s, d.iccid, (rsp_store_inv_state)af.from,
+                                            (rsp_store_inv_state)af.to, &r, now);
+            if (w == RSP_ERR_STATE && af.state_ok)
+                w = journal_write(inv, &d);
+        } else if (e != RSP_OK || (dl_table[d.step].journalled && !af.written)) {
+            w = journal_write(inv, &d);
+        }
         if (w != RSP_OK) {
             e = w;
             break;
@@ -350,58 +356,145 @@ rsp_err rsp_smdp_dl_run_ex(rsp_smdp_inv *inv, const rsp_smdp_trust *trust, const
     return first != RSP_OK ? first : RSP_ERR_STATE;
 }
 
-static int cmp_dl(const void *a, const void *b)
+static rsp_err rows_to_dl(rsp_err e, rsp_store_smdp_dl *rows, size_t cnt, rsp_smdp_dl **out, size_t *n)
 {
-    return strcmp(((const rsp_smdp_dl *)a)->id, ((const rsp_smdp_dl *)b)->id);
+    size_t k = 0;
+    if (e != RSP_OK)
+        return e;
+    rsp_smdp_dl *v = calloc(cnt ? cnt : 1, sizeof *v);
+    if (!v) {
+        free(rows);
+        return RSP_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < cnt; i++)
+        if (from_row(&rows[i], &v[k]) == RSP_OK) /* a row no build of ours wrote: skipped */
+            k++;
+    free(rows);
+    *out = v;
+    *n = k;
+    return RSP_OK;
 }
 
 rsp_err rsp_smdp_dl_list(rsp_smdp_inv *inv, bool unfinished_only, rsp_smdp_dl **out, size_t *n)
 {
-    char path[RSP_SMDP_PATH_MAX];
+    rsp_store_smdp_dl *rows = NULL;
+    size_t cnt = 0;
     if (!inv || !out || !n)
         return RSP_ERR_INVAL;
     *out = NULL;
     *n = 0;
+    rsp_err e = rsp_store_smdp_dl_list(inv->s, unfinished_only, &rows, &cnt); /* before rows and cnt are read */
+    return rows_to_dl(e, rows, cnt, out, n);
+}
+
+rsp_err rsp_smdp_dl_of_eid(rsp_smdp_inv *inv, const char *eid, rsp_smdp_dl **out, size_t *n)
+{
+    rsp_store_smdp_dl *rows = NULL;
+    size_t cnt = 0;
+    if (!inv || !eid || !out || !n)
+        return RSP_ERR_INVAL;
+    *out = NULL;
+    *n = 0;
+    rsp_err e = rsp_store_smdp_dl_list_eid(inv->s, eid, &rows, &cnt);
+    return rows_to_dl(e, rows, cnt, out, n);
+}
+
+/* ---- journals of an older SM-DP: <dir>/downloads/<id>.dl, "key=value" lines ---- */
+
+static void old_field(const char *text, const char *key, char *out, size_t n)
+{
+    char k[32];
+    snprintf(k, sizeof k, "\n%s=", key);
+    const char *p = strstr(text, k);
+    out[0] = 0;
+    if (!p)
+        return;
+    p += strlen(k);
+    size_t l = strcspn(p, "\n");
+    if (l >= n)
+        l = n - 1;
+    memcpy(out, p, l);
+    out[l] = 0;
+}
+
+static rsp_err old_parse(const char *id, rsp_buf *b, rsp_smdp_dl *d)
+{
+    char v[16];
+    rsp_err e = rsp_buf_insert(b, 0, "\n", 1);
+    e = e ? e : rsp_buf_append_byte(b, 0);
+    if (e != RSP_OK)
+        return e;
+    const char *t = (const char *)b->data;
+    memset(d, 0, sizeof *d);
+    snprintf(d->id, sizeof d->id, "%s", id);
+    old_field(t, "step", v, sizeof v);
+    char *end = NULL;
+    long st = strtol(v, &end, 10);
+    if (!v[0] || *end || st < 0 || st > RSP_SMDP_DL_FAILED)
+        return RSP_ERR_FORMAT;
+    d->step = (rsp_smdp_dl_step)st;
+    old_field(t, "op", d->op, sizeof d->op);
+    old_field(t, "type", d->type, sizeof d->type);
+    old_field(t, "eid", d->eid, sizeof d->eid);
+    old_field(t, "iccid", d->iccid, sizeof d->iccid);
+    old_field(t, "outcome", d->outcome, sizeof d->outcome);
+    old_field(t, "status", d->status, sizeof d->status);
+    old_field(t, "enable", v, sizeof v);
+    d->enable = v[0] == '1';
+    old_field(t, "isdp", v, sizeof v);
+    d->isdp_requested = v[0] == '1';
+    if (!rsp_smdp__name_ok(d->op) || !rsp_smdp__name_ok(d->type) || strlen(d->eid) != 32)
+        return RSP_ERR_FORMAT;
+    return RSP_OK;
+}
+
+/* Each file is added to the store (a row already there, from an import cut short, is kept) and then
+ * removed, so a second pass finds nothing. A file that cannot be read as a journal stops the import
+ * and the open, naming it: a download would otherwise be lost silently. */
+rsp_err rsp_smdp__dl_import(rsp_smdp_inv *inv, rsp_diag *diag)
+{
+    char path[RSP_SMDP_PATH_MAX];
     snprintf(path, sizeof path, "%s/downloads", inv->dir);
     DIR *dir = opendir(path);
     if (!dir)
-        return errno == ENOENT ? RSP_OK : RSP_ERR_IO;
-    rsp_smdp_dl *v = NULL;
-    size_t cnt = 0, cap = 0;
+        return errno == ENOENT ? RSP_OK : rsp_diag_set(diag, RSP_ERR_IO, "cannot read %s", path);
     rsp_err e = RSP_OK;
+    unsigned n = 0;
     struct dirent *de;
     while (e == RSP_OK && (de = readdir(dir)) != NULL) {
         size_t l = strlen(de->d_name);
-        char id[RSP_SMDP_NAME_MAX + 1];
-        if (l < 4 || l - 3 > RSP_SMDP_NAME_MAX || strcmp(de->d_name + l - 3, ".dl") != 0)
-            continue;
+        char id[RSP_SMDP_NAME_MAX + 1], file[RSP_SMDP_PATH_MAX + 264];
+        if (l < 4 || strcmp(de->d_name + l - 3, ".dl") != 0)
+            continue;   /* ".dl.tmp" of a write cut short: the .dl beside it is the journal */
+        snprintf(file, sizeof file, "%s/%s", path, de->d_name);
+        if (l - 3 > RSP_SMDP_NAME_MAX) {
+            e = rsp_diag_set(diag, RSP_ERR_FORMAT, "%s: not a download journal (name too long)", file);
+            break;
+        }
         memcpy(id, de->d_name, l - 3);
         id[l - 3] = 0;
+        rsp_buf b = RSP_BUF_INIT;
         rsp_smdp_dl d;
-        if (!rsp_smdp__name_ok(id) || rsp_smdp_dl_load(inv, id, &d) != RSP_OK)
-            continue;
-        if (unfinished_only && (d.step == RSP_SMDP_DL_DONE || d.step == RSP_SMDP_DL_FAILED))
-            continue;
-        if (cnt == cap) {
-            size_t nc = cap ? cap * 2 : 16;
-            rsp_smdp_dl *nv = realloc(v, nc * sizeof *nv);
-            if (!nv) {
-                e = RSP_ERR_NOMEM;
-                break;
-            }
-            v = nv;
-            cap = nc;
+        e = rsp_smdp__name_ok(id) ? rsp_smdp__read_file(file, &b) : RSP_ERR_FORMAT;
+        e = e ? e : old_parse(id, &b, &d);
+        rsp_buf_free(&b);
+        if (e != RSP_OK) {
+            e = rsp_diag_set(diag, e, "%s: not a readable download journal of an older SM-DP; move it away to start",
+                             file);
+            break;
         }
-        v[cnt++] = d;
+        rsp_store_smdp_dl r;
+        to_row(&d, &r);
+        e = rsp_store_smdp_dl_add(inv->s, &r, (int64_t)time(NULL));
+        if (e == RSP_OK || e == RSP_ERR_EXISTS)
+            e = unlink(file) == 0 || errno == ENOENT ? RSP_OK : RSP_ERR_IO;
+        if (e != RSP_OK)
+            e = rsp_diag_set(diag, e, "%s: cannot move it into the store", file);
+        else
+            n++;
     }
     closedir(dir);
-    if (e != RSP_OK) {
-        free(v);
-        return e;
-    }
-    if (cnt)
-        qsort(v, cnt, sizeof *v, cmp_dl);
-    *out = v;
-    *n = cnt;
-    return RSP_OK;
+    if (e == RSP_OK && n)
+        RSP_LOGN(RSP_SS_SMDP, "download journals imported", "count=%u from=%s", n, path);
+    return e;
 }

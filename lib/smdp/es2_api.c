@@ -198,15 +198,9 @@ static rsp_err on_download(void *hctx, rsp_es_call *call)
 /* Did this SM-DP download iccid onto eid for op (and is it installed)? */
 static bool owned(smdp_d *d, const char *op, const char *eid, const char *iccid)
 {
-    rsp_smdp_dl *v = NULL;
-    size_t n = 0;
-    bool found = false;
-    if (rsp_smdp_dl_list(d->inv, false, &v, &n) == RSP_OK)
-        for (size_t i = 0; i < n && !found; i++)
-            found = v[i].step == RSP_SMDP_DL_DONE && strcmp(v[i].op, op) == 0 && strcmp(v[i].eid, eid) == 0 &&
-                    strcmp(v[i].iccid, iccid) == 0;
-    free(v);
-    return found;
+    rsp_smdp_dl dl;
+    return rsp_smdp_dl_find(d->inv, eid, iccid, &dl) == RSP_OK && dl.step == RSP_SMDP_DL_DONE &&
+           strcmp(dl.op, op) == 0;
 }
 
 static rsp_err on_relay(smdp_d *d, rsp_es_call *call, const relay_row *row)

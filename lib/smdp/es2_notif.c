@@ -46,17 +46,11 @@ static bool callback_of(const char *spec, const char *op, char *url, size_t cap)
 /* The Operator of the download that installed iccid on eid (false: not ours). */
 static bool owner_of(smdp_d *d, const char *eid, const char *iccid, char op[RSP_SMDP_NAME_MAX + 1])
 {
-    rsp_smdp_dl *v = NULL;
-    size_t n = 0;
-    bool found = false;
-    if (rsp_smdp_dl_list(d->inv, false, &v, &n) == RSP_OK)
-        for (size_t i = 0; i < n && !found; i++)
-            if (v[i].step == RSP_SMDP_DL_DONE && strcmp(v[i].eid, eid) == 0 && strcmp(v[i].iccid, iccid) == 0) {
-                memcpy(op, v[i].op, RSP_SMDP_NAME_MAX + 1);
-                found = true;
-            }
-    free(v);
-    return found;
+    rsp_smdp_dl dl;
+    if (rsp_smdp_dl_find(d->inv, eid, iccid, &dl) != RSP_OK || dl.step != RSP_SMDP_DL_DONE)
+        return false;
+    memcpy(op, dl.op, RSP_SMDP_NAME_MAX + 1);
+    return true;
 }
 
 /* The ES2 notification (SOAP 1.2, gsma dialect, as the SM-SR's own) into the outbox. */
@@ -77,7 +71,11 @@ static rsp_err relay(smdp_d *d, const char *fn, const rsp_es_notification *in, c
     rsp_es_datetime_now(ts);
     n->hdr.function_call_id = strdup(key);
     n->eid = strdup(in->eid);
-    n->iccid = strdup(in->iccid);
+    if (in->iccid && !(n->iccid = strdup(in->iccid)))
+        e = RSP_ERR_NOMEM;
+    if (in->smsr_id && !(n->smsr_id = strdup(in->smsr_id)))
+        e = RSP_ERR_NOMEM;
+    n->eis = in->eis; /* borrowed: taken back before the message is freed */
     n->completion_timestamp = strdup(in->completion_timestamp ? in->completion_timestamp : ts);
     if (in->profile_type && !(n->profile_type = strdup(in->profile_type)))
         e = RSP_ERR_NOMEM;
@@ -85,7 +83,7 @@ static rsp_err relay(smdp_d *d, const char *fn, const rsp_es_notification *in, c
     msg.wsa.to = strdup(url);
     msg.wsa.action = strdup(action);
     msg.wsa.message_id = strdup(key);
-    if (e == RSP_OK && (!n->hdr.function_call_id || !n->eid || !n->iccid || !n->completion_timestamp || !msg.wsa.to ||
+    if (e == RSP_OK && (!n->hdr.function_call_id || !n->eid || !n->completion_timestamp || !msg.wsa.to ||
                         !msg.wsa.action || !msg.wsa.message_id))
         e = RSP_ERR_NOMEM;
     rsp_buf body = RSP_BUF_INIT;
@@ -96,8 +94,77 @@ static rsp_err relay(smdp_d *d, const char *fn, const rsp_es_notification *in, c
     if (e == RSP_ERR_EXISTS)
         e = RSP_OK; /* the SM-SR sent it again: stored already */
     rsp_buf_free(&body);
+    n->eis = NULL;
     rsp_es_msg_free(&msg);
     return e;
+}
+
+/* HandleSMSRChangeNotification names an eUICC, not a profile: each Operator with a profile this SM-DP
+ * installed there gets it once (key per Operator), its EIS cut down to that Operator's profiles (what
+ * ES2.GetEIS relayed shows it). None: acknowledged and dropped, as an unknown profile's notification. */
+static rsp_err on_smsr_change(smdp_d *d, rsp_es_call *call, const rsp_es_notification *q, const char *cn)
+{
+    static const char fn[] = "HandleSMSRChangeNotification";
+    rsp_smdp_dl *v = NULL;
+    size_t n = 0, relayed = 0;
+    rsp_err e = rsp_smdp_dl_of_eid(d->inv, q->eid, &v, &n);
+    if (e != RSP_OK)
+        return e; /* an HTTP error: the SM-SR sends it again */
+    rsp_es_profile_info *all = q->eis ? q->eis->profiles.v : NULL;
+    size_t nall = q->eis ? q->eis->profiles.n : 0;
+    rsp_es_profile_info *mine = calloc(nall ? nall : 1, sizeof *mine);
+    if (!mine) {
+        free(v);
+        return RSP_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < n && e == RSP_OK; i++) {
+        bool seen = false; /* one per Operator, at its first installed download */
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = v[j].step == RSP_SMDP_DL_DONE && strcmp(v[j].op, v[i].op) == 0;
+        if (seen || v[i].step != RSP_SMDP_DL_DONE)
+            continue;
+        char url[512], key[240];
+        if (!callback_of(d->o->callbacks, v[i].op, url, sizeof url)) {
+            smdp_es2_count(d, fn, "no-url");
+            RSP_LOGN(RSP_SS_SMDP, "notification not relayed: no callback URL", "fn=%s op=%s eid=%s", fn, v[i].op, q->eid);
+            continue;
+        }
+        size_t k = 0;
+        for (size_t j = 0; j < nall; j++)
+            if (all[j].mno_id && strcmp(all[j].mno_id, v[i].op) == 0)
+                mine[k++] = all[j]; /* shallow: read by the encoder only */
+        rsp_es_notification out = *q;
+        rsp_es_eis eis;
+        if (q->eis) {
+            eis = *q->eis;
+            eis.profiles.v = mine;
+            eis.profiles.n = k;
+            out.eis = &eis;
+        }
+        snprintf(key, sizeof key, "smdp-notif:%.40s:%.60s:%s", cn, q->hdr.function_call_id, v[i].op);
+        if ((e = relay(d, fn, &out, key, url)) == RSP_OK) {
+            relayed++;
+            RSP_LOGI(RSP_SS_SMDP, "notification relayed to the Operator", "fn=%s op=%s eid=%s smsr=%s key=%s", fn,
+                     v[i].op, q->eid, q->smsr_id ? q->smsr_id : "", key);
+        }
+    }
+    free(mine);
+    free(v);
+    if (e != RSP_OK) { /* not all stored: the SM-SR's resend adds only the missing ones (keys) */
+        smdp_es2_count(d, fn, "failed");
+        return e;
+    }
+    if (!relayed && !n) {
+        smdp_es2_count(d, fn, "refused");
+        RSP_LOGN(RSP_SS_SMDP, "ES3 notification refused", "fn=%s eid=%s why=\"no profile of this SM-DP on it\"", fn,
+                 q->eid);
+        return rsp_es_call_complete(call);
+    }
+    if (relayed) {
+        smdp_es2_count(d, fn, "relayed");
+        rsp_svc_outbox_kick(rsp_svc_outbox_of(d->svc));
+    }
+    return rsp_es_call_complete(call);
 }
 
 static rsp_err on_notif(void *hctx, rsp_es_call *call)
@@ -121,6 +188,9 @@ static rsp_err on_notif(void *hctx, rsp_es_call *call)
         RSP_LOGN(RSP_SS_SMDP, "ES3 notification refused", "fn=%s peer=%s why=\"not this SM-DP's SM-SR\"", fn, cn);
         return RSP_ERR_DENIED;
     }
+    if (q && q->eid && q->hdr.function_call_id && *q->hdr.function_call_id &&
+        strcmp(fn, "HandleSMSRChangeNotification") == 0)
+        return on_smsr_change(d, call, q, cn);
     if (!q || !q->eid || !q->iccid || !q->hdr.function_call_id || !*q->hdr.function_call_id)
         return RSP_ERR_FORMAT;
     if (!owner_of(d, q->eid, q->iccid, op)) {
@@ -175,7 +245,7 @@ void smdp_notif_downloaded(smdp_d *d, const rsp_smdp_dl *dl)
 size_t smdp_notif_handlers(smdp_d *d, rsp_es_handler *h, size_t cap)
 {
     static const char *const fns[] = {"HandleProfileEnabledNotification", "HandleProfileDisabledNotification",
-                                      "HandleProfileDeletedNotification"};
+                                      "HandleProfileDeletedNotification", "HandleSMSRChangeNotification"};
     size_t n = 0;
     for (size_t i = 0; i < sizeof fns / sizeof fns[0] && n < cap; i++)
         h[n++] = (rsp_es_handler){RSP_ES3, fns[i], false, on_notif, d};

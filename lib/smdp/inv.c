@@ -146,6 +146,10 @@ rsp_err rsp_smdp_inv_open(const char *dir, const char *store_uri, rsp_diag *diag
         free(inv);
         return e;
     }
+    if ((e = rsp_smdp__dl_import(inv, diag)) != RSP_OK) { /* an SM-DP dir from before the store's journal */
+        rsp_smdp_inv_close(inv);
+        return e;
+    }
     *out = inv;
     return RSP_OK;
 }
@@ -380,6 +384,48 @@ rsp_err rsp_smdp_take(rsp_smdp_inv *inv, const char *op, const char *type, const
         rsp_smdp_taken_clear(out);
     }
     rsp_store_inv_clear(&row);
+    return e;
+}
+
+rsp_err rsp_smdp__take_dl(rsp_smdp_inv *inv, rsp_smdp_dl *d, int64_t now, rsp_smdp_taken *out, rsp_diag *diag)
+{
+    char key[RSP_STORE_ID_LEN];
+    if (!inv || !d || !out)
+        return RSP_ERR_INVAL;
+    memset(out, 0, sizeof *out);
+    rsp_err e = pool_names(d->op, d->type, key, diag);
+    if (e != RSP_OK)
+        return e;
+    /* The cursor as it must be once the identity is ours: at create-isdp, the ISD-P (maybe) asked
+     * for, so a crash from here on deletes it and spends the identity. */
+    rsp_smdp_dl next = *d;
+    next.step = RSP_SMDP_DL_CREATE_ISDP;
+    next.isdp_requested = true;
+    rsp_store_smdp_dl row;
+    memset(&row, 0, sizeof row);
+    snprintf(row.id, sizeof row.id, "%s", next.id);
+    snprintf(row.op, sizeof row.op, "%s", next.op);
+    snprintf(row.type, sizeof row.type, "%s", next.type);
+    memcpy(row.eid, next.eid, sizeof row.eid);
+    row.enable = next.enable;
+    row.isdp = true;
+    row.step = RSP_SMDP_DL_CREATE_ISDP;
+    row.live = true;
+    rsp_store_inv inv_row;
+    memset(&inv_row, 0, sizeof inv_row);
+    if ((e = rsp_store_inv_allocate_dl(inv->s, key, d->eid, now, &row, &inv_row)) != RSP_OK)
+        return e == RSP_ERR_END ? rsp_diag_set(diag, e, "no identity available in %s", key) : e;
+    memcpy(d->iccid, inv_row.iccid, sizeof d->iccid);
+    d->isdp_requested = true;
+    e = build(inv, &inv_row, out, diag);
+    if (e != RSP_OK) {
+        /* Retired, not released: the same failure would hit the next download taking it. No
+         * CreateISDP was sent: the failed cursor says so. */
+        rsp_store_inv_transition(inv->s, inv_row.iccid, RSP_STORE_INV_ALLOCATED, RSP_STORE_INV_RETIRED, NULL, now);
+        d->isdp_requested = false;
+        rsp_smdp_taken_clear(out);
+    }
+    rsp_store_inv_clear(&inv_row);
     return e;
 }
 

@@ -19,6 +19,12 @@ rsp_err rsp_smdp__read_file(const char *path, rsp_buf *out);
 /* Writes a whole file durably (temp, fsync, rename, fsync of its folder). */
 rsp_err rsp_smdp__write_atomic(const char *path, const void *p, size_t len);
 
+/* rsp_smdp_take for download d: the allocation and d's cursor at create-isdp (its ICCID, isdp=1)
+ * committed as one transaction, then the package personalised; d gets the ICCID. (download.c) */
+rsp_err rsp_smdp__take_dl(rsp_smdp_inv *inv, rsp_smdp_dl *d, int64_t now, rsp_smdp_taken *out, rsp_diag *diag);
+/* Moves the journal files of an older SM-DP (<dir>/downloads/<id>.dl) into the store, once. */
+rsp_err rsp_smdp__dl_import(rsp_smdp_inv *inv, rsp_diag *diag);
+
 /* The first certificate of an ECASD's key sets (plain list or njiwa entries), or NULL. */
 const rsp_buf *rsp_smdp__ecasd_cert(const rsp_es_security_domain *sd);
 

@@ -1,7 +1,7 @@
 /* SM-DP profile inventory: ICCIDs of prepared profiles, allocated to an EID by DownloadProfile. */
 #include <string.h>
 
-#include "store_int.h"
+#include "smdp_dl.h"
 
 /* Checked in one place: AVAILABLE -> ALLOCATED -> DOWNLOADED -> INSTALLED -> RETIRED, an allocation
  * may be released (ALLOCATED -> AVAILABLE) when the download never started, and any live profile may
@@ -77,6 +77,12 @@ rsp_err rsp_store_inv_get(rsp_store *s, const char *iccid, rsp_store_inv *p)
 rsp_err rsp_store_inv_allocate(rsp_store *s, const char *profile_type, const char *eid, int64_t now,
                                rsp_store_inv *p)
 {
+    return rsp_store_inv_allocate_dl(s, profile_type, eid, now, NULL, p);
+}
+
+rsp_err rsp_store_inv_allocate_dl(rsp_store *s, const char *profile_type, const char *eid, int64_t now,
+                                  rsp_store_smdp_dl *d, rsp_store_inv *p)
+{
     if (!s || !p)
         return RSP_ERR_INVAL;
     RSP_STORE_TRY(rsp_store__chk(profile_type, RSP_STORE_ID_LEN));
@@ -89,18 +95,27 @@ rsp_err rsp_store_inv_allocate(rsp_store *s, const char *profile_type, const cha
         e = inv_read(s, p);
         s->ops->finish(s);
     }
+    if (e == RSP_OK && d) {
+        memcpy(d->iccid, p->iccid, sizeof d->iccid);
+        e = rsp_store__smdp_dl_set(s, d, now);
+    }
     if (e != RSP_OK) {
+        if (d)
+            d->iccid[0] = 0;
         rsp_store__rollback(s);
         rsp_store_inv_clear(p);
         return e;
     }
-    if ((e = rsp_store__commit(s)) != RSP_OK)
+    if ((e = rsp_store__commit(s)) != RSP_OK) {
         rsp_store_inv_clear(p);
+        if (d)
+            d->iccid[0] = 0;
+    }
     return e;
 }
 
-rsp_err rsp_store_inv_transition(rsp_store *s, const char *iccid, rsp_store_inv_state from,
-                                 rsp_store_inv_state to, const char *eid, int64_t now)
+static rsp_err inv_trans(rsp_store *s, const char *iccid, rsp_store_inv_state from, rsp_store_inv_state to,
+                         const char *eid, const rsp_store_smdp_dl *d, int64_t now)
 {
     int64_t n = 0;
     if (!s)
@@ -120,7 +135,13 @@ rsp_err rsp_store_inv_transition(rsp_store *s, const char *iccid, rsp_store_inv_
         a[3] = SP_TEXT(eid);
     else if (to == RSP_STORE_INV_AVAILABLE)
         a[3] = SP_TEXT("");
-    RSP_STORE_TRY(rsp_store__write(s, RSP_STMT_INV_TRANS, a, 5, &n));
+    if (d) { /* inside the caller's transaction, with the journal write */
+        RSP_STORE_TRY(rsp_store__exec_stmt(s, RSP_STMT_INV_TRANS, a, 5, &n));
+        if (n)
+            return rsp_store__smdp_dl_set(s, d, now);
+    } else {
+        RSP_STORE_TRY(rsp_store__write(s, RSP_STMT_INV_TRANS, a, 5, &n));
+    }
     if (n)
         return RSP_OK;
     const rsp_store_param q[] = {SP_TEXT(iccid)};
@@ -129,6 +150,12 @@ rsp_err rsp_store_inv_transition(rsp_store *s, const char *iccid, rsp_store_inv_
         return RSP_ERR_NOT_FOUND;
     s->ops->finish(s);
     return e == RSP_OK ? RSP_ERR_STATE : e;
+}
+
+rsp_err rsp_store_inv_transition(rsp_store *s, const char *iccid, rsp_store_inv_state from,
+                                 rsp_store_inv_state to, const char *eid, int64_t now)
+{
+    return inv_trans(s, iccid, from, to, eid, NULL, now);
 }
 
 rsp_err rsp_store_inv_count(rsp_store *s, const char *profile_type, rsp_store_inv_state st,
@@ -144,3 +171,16 @@ rsp_err rsp_store_inv_count(rsp_store *s, const char *profile_type, rsp_store_in
     return RSP_OK;
 }
 
+rsp_err rsp_store_inv_transition_dl(rsp_store *s, const char *iccid, rsp_store_inv_state from,
+                                    rsp_store_inv_state to, const rsp_store_smdp_dl *d, int64_t now)
+{
+    if (!s || !d)
+        return RSP_ERR_INVAL;
+    RSP_STORE_TRY(rsp_store__begin(s));
+    rsp_err e = inv_trans(s, iccid, from, to, NULL, d, now);
+    if (e != RSP_OK) {
+        rsp_store__rollback(s);
+        return e;
+    }
+    return rsp_store__commit(s);
+}

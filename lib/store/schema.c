@@ -16,6 +16,15 @@
 #define OUTBOX_INDEXES "CREATE INDEX outbox_due ON outbox(owner, next_attempt, id) WHERE state = 0;" \
     "CREATE INDEX outbox_sent ON outbox(updated) WHERE state = 1;"
 
+/* v7: the SM-DP download journal; the same text on both backends (INTEGER holds a step or a time
+ * in seconds, which fits PostgreSQL's 32 bits until 2038: BIGINT for times). live = not finished. */
+#define SMDP_DL_TABLE "CREATE TABLE smdp_dl(id TEXT PRIMARY KEY, op TEXT NOT NULL, type TEXT NOT NULL," \
+    " eid TEXT NOT NULL, iccid TEXT NOT NULL, enable INTEGER NOT NULL, isdp INTEGER NOT NULL," \
+    " step INTEGER NOT NULL, outcome TEXT NOT NULL, status TEXT NOT NULL, live INTEGER NOT NULL," \
+    " created BIGINT NOT NULL, updated BIGINT NOT NULL);" \
+    "CREATE INDEX smdp_dl_live ON smdp_dl(live, id);" \
+    "CREATE INDEX smdp_dl_prof ON smdp_dl(eid, iccid);"
+
 /* SQLite: INTEGER is 64-bit; AUTOINCREMENT so ids are never reused after deletes. */
 static const char *const sqlite_steps[] = {
     /* v1: EIS, profiles, key sets, operations, audit. */
@@ -82,6 +91,8 @@ static const char *const sqlite_steps[] = {
     "CREATE INDEX outbox_reply_owner ON outbox_reply(owner, id);",
     /* v6: the emergency profile attribute (ES4.SetEmergencyProfileAttribute); existing rows: none. */
     "ALTER TABLE profile ADD COLUMN emergency INTEGER NOT NULL DEFAULT 0;",
+    /* v7: the SM-DP's download journal (smdp_dl.c; was a file per download). */
+    SMDP_DL_TABLE,
 };
 
 static const char *const pg_steps[] = {
@@ -152,6 +163,8 @@ static const char *const pg_steps[] = {
     "CREATE INDEX outbox_reply_owner ON outbox_reply(owner, id);",
     /* v6 */
     "ALTER TABLE profile ADD COLUMN emergency INTEGER NOT NULL DEFAULT 0;",
+    /* v7 */
+    SMDP_DL_TABLE,
 };
 
 _Static_assert(sizeof sqlite_steps / sizeof sqlite_steps[0] == RSP_STORE_SCHEMA_VERSION,

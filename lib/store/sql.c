@@ -241,6 +241,7 @@ static const stmt_sql stmts[RSP_STMT__COUNT] = {
     [RSP_STMT_INV_COUNT] = {"SELECT COUNT(*) FROM inv WHERE profile_type = $1 AND state = $2",
         NULL},
     RSP_STORE_CONSOLE_SQL /* console_sql.h */
+    RSP_STORE_SMDP_DL_SQL /* smdp_dl_sql.h */
 };
 
 const char *rsp_store__sql(rsp_store_backend_id be, rsp_store_stmt st)

@@ -79,5 +79,28 @@ has inv-avail "$tmp/out" '"available":0'
 check take-empty 2 "$RSP" smdp take "${P[@]}" --eid $EID
 has empty-msg "$tmp/err" "no identity available"
 
+# The download journal lives in the store. An SM-DP dir of an older build (one file per download under
+# downloads/) is moved into it at the first open; a file it cannot read stops the open, naming it.
+check downloads-none 0 "$RSP" smdp downloads --dir "$D"
+same downloads-empty "$(wc -l <"$tmp/out")" 0
+mkdir -p "$D/downloads"
+printf 'step=5\nop=MNO1\ntype=ts48\neid=%s\niccid=89441234567890123454\nenable=1\nisdp=1\noutcome=\nstatus=\n' $EID \
+  >"$D/downloads/es2-00000000000a.dl"
+printf 'step=9\nop=MNO1\ntype=ts48\neid=%s\niccid=\nenable=0\nisdp=0\noutcome=get-eis: verify-failed\nstatus=8.1/6.1\n' $EID \
+  >"$D/downloads/cli-old.dl"
+check downloads-import 0 "$RSP" smdp downloads --dir "$D"
+has import-resumable "$tmp/out" "^id=es2-00000000000a step=5 name=download-completed op=MNO1 type=ts48 eid=$EID iccid=89441234567890123454 enable=1 isdp=1 status= outcome=\$"
+has import-failed "$tmp/out" "^id=cli-old step=9 name=failed .* status=8.1/6.1 outcome=get-eis: verify-failed\$"
+same import-moved "$(ls "$D/downloads" | wc -l)" 0
+check downloads-live 0 "$RSP" smdp downloads --dir "$D" --live --json
+same live-json "$(jq -c '[.downloads[] | [.id, .name, .enable]]' "$tmp/out")" '[["es2-00000000000a","download-completed",true]]'
+printf 'step=77\n' >"$D/downloads/cli-bad.dl"
+check downloads-bad 2 "$RSP" smdp downloads --dir "$D"
+has bad-named "$tmp/err" "downloads/cli-bad.dl: not a readable download journal"
+rm "$D/downloads/cli-bad.dl"
+check downloads-help 0 "$RSP" smdp downloads --help
+has downloads-usage "$tmp/out" "usage: rsp smdp downloads"
+check downloads-usage-error 2 "$RSP" smdp downloads --dir "$D" extra
+
 echo "smdp cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]

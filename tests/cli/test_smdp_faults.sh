@@ -49,6 +49,11 @@ for r in "smsr SMSR-T sr" "smdp DP1 dp1" "operator MNO1 mno1"; do
   "$BIN" ci issue --dir "$tmp/pki" --role $1 --id $2 --out "$tmp/$3" >/dev/null || bad "certificate $2"
 done
 D=$tmp/dp
+# the download journal (rsp smdp downloads: one line per download, "id=... step=N ... outcome=..." last)
+dls() { "$BIN" smdp downloads --dir "$D" 2>/dev/null; }
+dl_line() { dls | grep "^id=$1 "; }
+dl_field() { dl_line "$1" | sed -n "s/.* $2=\([^ ]*\).*/\1/p"; }
+dl_outcome() { dl_line "$1" | sed -n 's/.* outcome=//p'; }
 "$BIN" smdp import package --dir "$D" --operator MNO1 --type ts48 "$PKG" >/dev/null 2>&1 &&
   "$BIN" smdp import generate --dir "$D" --operator MNO1 --type ts48 --count 4 --iccid-prefix 8999003 \
   >/dev/null 2>&1 || bad "smdp inventory"
@@ -129,7 +134,7 @@ for i in "${!TYPES[@]}"; do
   wait ${PP[i]}
   s=$(st <"$tmp/p$i.out"); PI[i]=$(jq -r '.iccid // empty' <"$tmp/p$i.out" 2>/dev/null)
   [ "$s" = "EXECUTED_SUCCESS /" ] && [ -n "${PI[i]}" ] && ok "${TYPES[i]}: downloaded and enabled, ICCID ${PI[i]}" \
-    || bad "${TYPES[i]}: $(cat "$tmp/p$i.out") $(grep -h "^outcome=" $(grep -l "^type=${TYPES[i]}$" "$D"/downloads/*.dl))"
+    || bad "${TYPES[i]}: $(cat "$tmp/p$i.out") $(dls | grep " type=${TYPES[i]} ")"
 done
 
 # 3. (an SM-DP that gives up on an ES3 call after 8 s, so the dead card's SendData ends within the test)
@@ -147,10 +152,10 @@ start_card
 wait $CURL
 r=$(cat "$tmp/k1.out")
 s=$(echo "$r" | st)
-J=$(grep -l "^eid=$E0" "$D"/downloads/*.dl)
-K=$(sed -n 's/^iccid=//p' "$J")
-[ "${s%% *}" = FAILED ] && grep -q '^step=9$' "$J" \
-  && ok "card killed -9 after the admin trigger ($phase admin session(s) open by then): the Operator's final status $s ($(sed -n 's/^outcome=//p' "$J"))" || bad "k1: $r // $(cat "$J")"
+J=$(dls | grep " eid=$E0 " | sed -n 's/^id=\([^ ]*\) .*/\1/p')
+K=$(dl_field "$J" iccid)
+[ "${s%% *}" = FAILED ] && [ "$(dl_field "$J" step)" = 9 ] \
+  && ok "card killed -9 after the admin trigger ($phase admin session(s) open by then): the Operator's final status $s ($(dl_outcome "$J"))" || bad "k1: $r // $(dl_line "$J")"
 [ "$(states | jq -c '[.allocated, .deleted, .available]')" = "[0,1,3]" ] \
   && ok "identity $K spent, none left allocated: $(states)" || bad "pool after k1: $(states)"
 # When the card died while an SCP03t segment was out, the SM-SR learns it only when that script's

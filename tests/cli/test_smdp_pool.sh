@@ -21,6 +21,11 @@ for r in "smsr SMSR-T sr" "smdp DP1 dp1" "operator MNO1 mno1"; do
   "$BIN" ci issue --dir "$tmp/pki" --role $1 --id $2 --out "$tmp/$3" >/dev/null || bad "certificate $2"
 done
 D=$tmp/dp
+# the download journal (rsp smdp downloads: one line per download, "id=... step=N ... outcome=..." last)
+dls() { "$BIN" smdp downloads --dir "$D" 2>/dev/null; }
+dl_line() { dls | grep "^id=$1 "; }
+dl_field() { dl_line "$1" | sed -n "s/.* $2=\([^ ]*\).*/\1/p"; }
+dl_outcome() { dl_line "$1" | sed -n 's/.* outcome=//p'; }
 POOL=$((N - 2))
 "$BIN" smdp import package --dir "$D" --operator MNO1 --type ts48 "$PKG" >/dev/null 2>&1 &&
   "$BIN" smdp import generate --dir "$D" --operator MNO1 --type ts48 --count $POOL --iccid-prefix 8999005 \
@@ -70,7 +75,7 @@ done
 [ $okc = $POOL ] && [ $empty = 2 ] && [ -z "$other" ] \
   && ok "$N downloads at once: $okc installed and enabled, $empty refused (pool empty, 8.2.5/3.7)" \
   || bad "results: ok=$okc empty=$empty other=$other"
-dup=$(sort "$tmp/iccids" | uniq -d; grep -h '^iccid=.' "$D"/downloads/*.dl | sort | uniq -d)
+dup=$(sort "$tmp/iccids" | uniq -d; dls | grep -o ' iccid=[0-9]\+' | sort | uniq -d)
 [ -z "$dup" ] && [ "$(sort -u "$tmp/iccids" | wc -l)" = $okc ] && ok "no ICCID handed out twice" || bad "twice: $dup"
 inv=$("$BIN" smdp inventory --dir "$D" --json)
 [ "$(echo "$inv" | jq '.pools[0].states.allocated')" = 0 ] && [ "$(echo "$inv" | jq '.pools[0].states.installed')" = $okc ] \

@@ -31,6 +31,11 @@ for r in "smsr SMSR-T sr" "smdp DP1 dp1" "operator MNO1 mno1" "operator MNO2 mno
   "$BIN" ci issue --dir "$tmp/pki" --role $1 --id $2 --out "$tmp/$3" >/dev/null || bad "certificate $2"
 done
 D=$tmp/dp
+# the download journal (rsp smdp downloads: one line per download, "id=... step=N ... outcome=..." last)
+dls() { "$BIN" smdp downloads --dir "$D" 2>/dev/null; }
+dl_line() { dls | grep "^id=$1 "; }
+dl_field() { dl_line "$1" | sed -n "s/.* $2=\([^ ]*\).*/\1/p"; }
+dl_outcome() { dl_line "$1" | sed -n 's/.* outcome=//p'; }
 "$BIN" smdp import package --dir "$D" --operator MNO1 --type ts48 "$PKG" >/dev/null 2>&1 &&
   "$BIN" smdp import generate --dir "$D" --operator MNO1 --type ts48 --count 6 --iccid-prefix 8999003 \
   >/dev/null 2>&1 || bad "smdp inventory"
@@ -110,7 +115,7 @@ else
     || bad "download: $r1"
 fi
 all=$( (echo "$r1"; cat "$tmp/c1.out" "$tmp/c2.out") | jq -r '.functionExecutionStatus.status' 2>/dev/null | sort | uniq -c | tr -s ' ')
-taken=$(grep -h '^iccid=' "$D"/downloads/*.dl | sort -u | wc -l)
+taken=$(dls | grep -o ' iccid=[0-9]\+' | sort -u | wc -l)
 [ "$all" = " 3 $(echo "$s1" | cut -d' ' -f1)" ] && [ "$taken" = 3 ] \
   && ok "3 concurrent downloads: each ended as the first ($s1), 3 distinct identities" \
   || bad "concurrent: $all / $taken: $(cat "$tmp/c1.out" "$tmp/c2.out")"
@@ -130,7 +135,7 @@ else
   echo "$r" | grep -q "<ReasonCode>4.2</ReasonCode>" && echo "$r" | grep -q "$(echo "$r1" | jq -r .functionExecutionStatus.statusCodeData.message)" \
     && ok "njiwa SOAP replay of f1: the first download's result" || bad "SOAP replay: $r"
 fi
-n=$(ls "$D/downloads" | grep -c '\.dl$')
+n=$(dls | grep -c '^id=')
 [ "$n" = 3 ] && ok "the replay started no second download" || bad "$n journals"
 
 r=$(es2 mno1 DownloadProfile "$(dl_req f2 nosuchtype)" | st)
@@ -165,22 +170,22 @@ code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 10 --cert "$tmp/mno1/t
 
 J=""
 t=$((SECONDS + 60)); while [ $SECONDS -lt $t ]; do
-  J=$(grep -l '^step=[2345]$' "$D"/downloads/*.dl 2>/dev/null | head -1)
-  [ -n "$J" ] && grep -q '^isdp=1' "$J" && break
-  J=""; sleep 0.02
+  J=$(dls | grep -E ' step=[2345] ' | grep ' isdp=1 ' | head -1 | sed -n 's/^id=\([^ ]*\) .*/\1/p')
+  [ -n "$J" ] && break
+  sleep 0.02
 done
 kill -9 $DP_PID
-[ -n "$J" ] && ok "rsp smdp killed -9 at step $(sed -n 's/^step=//p' "$J") of $(basename "$J")" || bad "no download in flight seen"
-K_ICC=$(sed -n 's/^iccid=//p' "$J" 2>/dev/null)
+[ -n "$J" ] && ok "rsp smdp killed -9 at step $(dl_field "$J" step) of $J" || bad "no download in flight seen"
+K_ICC=$(dl_field "$J" iccid)
 start_smdp config   # the restart reads its settings from [smdp] / [es3] of a config file
-t=$((SECONDS + 45)); while [ $SECONDS -lt $t ] && ! grep -q '^step=9$' "$J" 2>/dev/null; do sleep 0.1; done
-grep -q '^step=9$' "$J" && grep -q '^outcome=interrupted in ' "$J" && grep -q "resuming download" "$tmp/smdp.log" \
-  && ok "restart resumed it: cleaned up, \"$(sed -n 's/^outcome=//p' "$J")\"" || bad "after restart: $(cat "$J")"
+t=$((SECONDS + 45)); while [ $SECONDS -lt $t ] && [ "$(dl_field "$J" step)" != 9 ]; do sleep 0.1; done
+[ "$(dl_field "$J" step)" = 9 ] && dl_outcome "$J" | grep -q '^interrupted in ' && grep -q "resuming download" "$tmp/smdp.log" \
+  && ok "restart resumed it: cleaned up, \"$(dl_outcome "$J")\"" || bad "after restart: $(dl_line "$J")"
 inv=$("$BIN" smdp inventory --dir "$D" --json)
 del=$(echo "$inv" | jq '.pools[0].states.deleted')
 alloc=$(echo "$inv" | jq '.pools[0].states.allocated')
 [ "$alloc" = 0 ] && [ "$del" -ge 1 ] && ok "identity $K_ICC spent, none left allocated ($inv)" || bad "inventory: $inv"
-taken=$(grep -h '^iccid=' "$D"/downloads/*.dl | sort | uniq -d)
+taken=$(dls | grep -o ' iccid=[0-9]\+' | sort | uniq -d)
 [ -z "$taken" ] && ok "no identity taken twice" || bad "taken twice: $taken"
 t=$((SECONDS + 30)); while [ $SECONDS -lt $t ] && ! grep -q "$MID" "$tmp/cb.log" 2>/dev/null; do sleep 0.1; done
 r=$(grep "$MID" "$tmp/cb.log" | head -1 | st)
@@ -195,18 +200,18 @@ es2 mno1 DownloadProfile "$(dl_req t1 ts48)" >"$tmp/t1.out" 2>&1 &
 CURL=$!
 J=""
 t=$((SECONDS + 60)); while [ $SECONDS -lt $t ]; do
-  J=$(grep -l '^step=[2345]$' "$D"/downloads/*.dl 2>/dev/null | head -1)
+  J=$(dls | grep -E ' step=[2345] ' | head -1 | sed -n 's/^id=\([^ ]*\) .*/\1/p')
   [ -n "$J" ] && break; sleep 0.02
 done
 kill -TERM $DP_PID; wait $DP_PID; rc=$?; wait $CURL
 r=$(st <"$tmp/t1.out")
 # left in cleanup (stopped between CreateISDP and the end of load) or at download-completed (resumable)
-[ -n "$J" ] && [ $rc = 0 ] && [ "$r" = "FAILED 1.2/4.4" ] && grep -q '^step=[58]$' "$J" \
-  && ok "SIGTERM mid-download: exit 0, the call answered 1.2/4.4, journal left at step $(sed -n 's/^step=//p' "$J")" \
-  || bad "SIGTERM mid-download (rc $rc, $r): $(cat "$J" 2>/dev/null)"
+[ -n "$J" ] && [ $rc = 0 ] && [ "$r" = "FAILED 1.2/4.4" ] && dl_field "$J" step | grep -q '^[58]$' \
+  && ok "SIGTERM mid-download: exit 0, the call answered 1.2/4.4, journal left at step $(dl_field "$J" step)" \
+  || bad "SIGTERM mid-download (rc $rc, $r): $(dl_line "$J")"
 start_smdp
-t=$((SECONDS + 45)); while [ $SECONDS -lt $t ] && ! grep -q '^step=[79]$' "$J" 2>/dev/null; do sleep 0.1; done
-grep -q '^step=[79]$' "$J" && ok "the next start ended it: $(sed -n 's/^outcome=//p' "$J")" || bad "not ended: $(cat "$J")"
+t=$((SECONDS + 45)); while [ $SECONDS -lt $t ] && ! dl_field "$J" step | grep -q '^[79]$'; do sleep 0.1; done
+dl_field "$J" step | grep -q '^[79]$' && ok "the next start ended it: $(dl_outcome "$J")" || bad "not ended: $(dl_line "$J")"
 
 # the relays of the profile functions, on the profile installed above
 if [ ${#ADMIN[@]} -gt 0 ]; then

@@ -7,6 +7,7 @@
 # - HandleProfileDownloadedNotification to the Operator once the download ends installed;
 # - the card's enable notification goes SM-SR -> ES3 -> SM-DP -> ES2 -> Operator: received once, SOAP 1.2,
 #   its action ES2-HandleProfileEnabledNotification, posted by the SM-DP (client CN DP1);
+# - HandleSMSRChangeNotification injected as the SM-SR: relayed to the Operator with a profile on that eUICC;
 # - ES3 notifications from an Operator's certificate (1.1/1.2) or for a profile this SM-DP does not know
 #   (8.2.1/3.9) are refused;
 # - ES2.UpdateConnectivityParameters: the SM-DP's STORE DATA 3A07 (SGP02.md's SMSC example
@@ -94,6 +95,28 @@ n=$(grep -c "HandleProfileEnabledNotification" "$tmp/cb.log" 2>/dev/null)
   grep -q 'ES3 notification refused.*iccid=89990040000000099996' "$tmp/smdp.log" && [ "$n" = 1 ] \
   && ok "ES3 notifications refused: from an Operator (HTTP $code), of an unknown profile (acknowledged, dropped); nothing relayed" \
   || bad "refusals: $code $(cat "$tmp/n1") // $code2 $(cat "$tmp/n2") // $n"
+
+# HandleSMSRChangeNotification injected at the SM-DP's ES3 endpoint as the SM-SR (its EIS from the relayed
+# GetEIS, plus a profile of another Operator): relayed once to MNO1, whose profile is on the card, with the
+# EIS cut down to MNO1's profiles; one for an eUICC with no profile of this SM-DP is acknowledged, dropped
+eis=$(call mno1 es2/GetEIS "{\"functionCallIdentifier\":\"g9\",\"eid\":\"$E0\",\"smsrId\":\"SMSR-T\"}" | jq -c '.eis // empty')
+scn() { # scn FCID EID [EIS-JSON]
+  jq -cn --arg f "$1" --arg e "$2" --argjson eis "${3:-null}" '{functionCallIdentifier:$f, eid:$e, smsrId:"SMSR-NEW",
+    completionTimestamp:"2026-01-02T00:00:00Z"} + (if $eis then {eis: ($eis | .profiles += [(.profiles[0] |
+    .iccid = "89990040000000099996" | .mnoId = "MNO9")])} else {} end)'; }
+sc() { curl -sS --max-time 20 -o /dev/null -w '%{http_code}' --cert "$tmp/sr/tls.crt.pem" --key "$tmp/sr/key.pem" \
+  --cacert "$tmp/sr/ca.crt.pem" -H 'Content-Type: application/json' -d "$1" "$DPURL/es3/HandleSMSRChangeNotification"; }
+c1=$(sc "$(scn sc1 "$E0" "$eis")"); c1b=$(sc "$(scn sc1 "$E0" "$eis")")
+c2=$(sc "$(scn sc2 89049032123451234512345678901235)")
+t=$((SECONDS + 20)); while [ $SECONDS -lt $t ] && ! grep -q "HandleSMSRChangeNotification" "$tmp/cb.log" 2>/dev/null; do sleep 0.2; done
+sleep 1   # a second (wrong) relay would arrive with the first: the outbox sends both at once
+line=$(grep "HandleSMSRChangeNotification" "$tmp/cb.log")
+[ -n "$eis" ] && [ "$c1" = 202 ] && [ "$c1b" = 202 ] && [ "$c2" = 202 ] && [ "$(echo "$line" | grep -c .)" = 1 ] &&
+  echo "$line" | grep -q 'ES2-HandleSMSRChangeNotification' && echo "$line" | grep -q "<Smsr-Id>SMSR-NEW</Smsr-Id>" &&
+  echo "$line" | grep -q "<Iccid>$ICC</Iccid>" && ! echo "$line" | grep -q "89990040000000099996" &&
+  grep -q 'ES3 notification refused.*HandleSMSRChangeNotification eid=89049032123451234512345678901235' "$tmp/smdp.log" \
+  && ok "HandleSMSRChangeNotification relayed SM-SR -> SM-DP -> MNO1 once (resend de-duplicated), EIS cut to MNO1's profile; unknown eUICC dropped" \
+  || bad "SMSR change: eis=${eis:0:60} codes $c1 $c1b $c2 // $(echo "$line" | head -c 600) // $(grep -i smsrchange "$tmp/smdp.log" | tail -3)"
 
 # ES2.UpdateConnectivityParameters: 3A07 in the SM-DP's SCP03 session with the ISD-P
 ucp() { echo "{\"functionCallIdentifier\":\"$1\",\"eid\":\"$E0\",\"smsrId\":\"SMSR-T\",\"iccid\":\"$ICC\",\"connectivityParameters\":\"$2\"}"; }

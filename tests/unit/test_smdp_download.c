@@ -346,8 +346,8 @@ static void test_crash_in_load_cleans_up(void **state)
     crash_child(f, "dl5", 6);   /* G C S S S(load 1) S(load 2) */
     rsp_smdp_dl d;
     assert_int_equal(rsp_smdp_dl_load(f->inv, "dl5", &d), RSP_OK);
-    /* key establishment and load are not journalled on entry: they clean up as create-isdp does */
-    assert_int_equal(d.step, RSP_SMDP_DL_CREATE_ISDP);
+    /* every step is journalled on entry: the cursor names the one the crash cut */
+    assert_int_equal(d.step, RSP_SMDP_DL_LOAD);
     assert_true(d.isdp_requested);
     assert_int_equal(count(f, RSP_SMDP_ALLOCATED), 1);
     /* What a restarted daemon finds to run again. */
@@ -358,12 +358,12 @@ static void test_crash_in_load_cleans_up(void **state)
     assert_int_equal(n, 2);
     assert_string_equal(list[0].id, "dl0");
     assert_string_equal(list[1].id, "dl5");
-    assert_int_equal(list[1].step, RSP_SMDP_DL_CREATE_ISDP);
+    assert_int_equal(list[1].step, RSP_SMDP_DL_LOAD);
     free(list);
     harness_reset(f);
     assert_int_equal(rsp_smdp_dl_run(f->inv, &f->trust, &f->es3, &f->es8, "dl5", 11, &d, NULL), RSP_ERR_STATE);
     assert_string_equal(f->h.calls, "D");
-    assert_string_equal(d.outcome, "interrupted in create-isdp");
+    assert_string_equal(d.outcome, "interrupted in load");
     assert_int_equal(count(f, RSP_SMDP_DELETED), 1);
     assert_int_equal(count(f, RSP_SMDP_ALLOCATED), 0);
     assert_int_equal(rsp_smdp_dl_list(f->inv, true, &list, &n), RSP_OK);

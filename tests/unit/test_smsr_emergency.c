@@ -145,7 +145,7 @@ static void test_migrate(void **state)
     rsp_store_close(old);
     assert_int_equal(rsp_store_open(uri, NULL, &f->s), RSP_OK);
     assert_int_equal(rsp_store_schema_version(f->s, &v), RSP_OK);
-    assert_int_equal(v, 6);
+    assert_true(v >= 6); /* the current version: later migrations keep v6's column */
     assert_false(em(f->s, I3));
     assert_int_equal(rsp_store_profile_set_emergency(f->s, EID_A, I3, true), RSP_OK);
     assert_true(em(f->s, I3));
