@@ -1,0 +1,323 @@
+/* ES10a/b/c (LPA <-> consumer eUICC, SGP.22): DER codecs of the requests and answers of
+ * ../shared/spec/SGP22.md §"ES10 functions" and §"ASN.1 tag maps".
+ *
+ * Decoders are zero-copy: every rsp_bytes points into the caller's input, which must outlive the
+ * struct. They take outside input: strict DER lengths, every mandatory field, sizes of the notes, and
+ * an rsp_diag naming the fault and its offset; unknown fields after the known ones are skipped (the
+ * module is extensible). Objects that are signed (serverSigned1, euiccSigned1, smdpSigned2, ...) are
+ * also kept raw, tag and length included, because signatures cover the bytes as received.
+ * Encoders append strict DER to an rsp_buf owned by the caller. Choices: docs/ENCODINGS.md §"ES10". */
+#ifndef RSP_ES10_H
+#define RSP_ES10_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rsp/buf.h"
+#include "rsp/err.h"
+
+/* Tags of the ES10 functions (request and answer share the tag). */
+enum {
+    RSP_ES10_EUICC_INFO1 = 0xBF20,
+    RSP_ES10_PREPARE_DOWNLOAD = 0xBF21,
+    RSP_ES10_EUICC_INFO2 = 0xBF22,
+    RSP_ES10_LIST_NOTIFICATION = 0xBF28,
+    RSP_ES10_SET_NICKNAME = 0xBF29,
+    RSP_ES10_RETRIEVE_NOTIFICATIONS = 0xBF2B,
+    RSP_ES10_GET_PROFILES_INFO = 0xBF2D,
+    RSP_ES10_GET_CHALLENGE = 0xBF2E,
+    RSP_ES10_NOTIFICATION_METADATA = 0xBF2F,
+    RSP_ES10_REMOVE_NOTIFICATION = 0xBF30,
+    RSP_ES10_ENABLE_PROFILE = 0xBF31,
+    RSP_ES10_DISABLE_PROFILE = 0xBF32,
+    RSP_ES10_DELETE_PROFILE = 0xBF33,
+    RSP_ES10_MEMORY_RESET = 0xBF34,
+    RSP_ES10_BPP = 0xBF36,
+    RSP_ES10_PIR = 0xBF37,
+    RSP_ES10_PIR_DATA = 0xBF27,
+    RSP_ES10_AUTHENTICATE_SERVER = 0xBF38,
+    RSP_ES10_CONFIGURED_ADDRESSES = 0xBF3C,
+    RSP_ES10_GET_EID = 0xBF3E,
+    RSP_ES10_SET_DEFAULT_DP = 0xBF3F,
+    RSP_ES10_CANCEL_SESSION = 0xBF41,
+    RSP_ES10_GET_RAT = 0xBF43,
+};
+
+#define RSP_ES10_MAX_CI 8          /* CI key ids in one EUICCInfo list */
+#define RSP_ES10_CHALLENGE_LEN 16
+#define RSP_ES10_MAX_TID 16        /* transactionId: 1..16 bytes */
+#define RSP_ES10_SIG_LEN 64        /* 5F37: r || s */
+#define RSP_ES10_POINT_LEN 65      /* 5F49: 04 || X || Y */
+#define RSP_ES10_MAX_ITEMS 32      /* profiles / notifications in one answer */
+
+/* An ES10 request's function: its outer tag, for a dispatcher. RSP_ERR_FORMAT when p is not one
+ * complete DER TLV. */
+rsp_err rsp_es10_peek_tag(const uint8_t *p, size_t len, uint32_t *tag, rsp_diag *diag);
+/* A request that is only its tag and an empty body, or fixed content: BF20 00, BF22 00, BF2E 00,
+ * BF3C 00, BF43 00, and GetEID's BF3E 03 5C 01 5A. */
+rsp_err rsp_es10_empty_request(uint32_t tag, rsp_buf *out);
+rsp_err rsp_es10_empty_request_check(const uint8_t *p, size_t len, uint32_t tag, rsp_diag *diag);
+
+/* ---- es10_info.c: GetEID, challenge, EUICCInfo1/2, configured addresses ---- */
+
+rsp_err rsp_es10_eid_response_encode(const uint8_t eid[16], rsp_buf *out);
+rsp_err rsp_es10_eid_response_decode(const uint8_t *p, size_t len, uint8_t eid[16], rsp_diag *diag);
+rsp_err rsp_es10_challenge_response_encode(const uint8_t c[RSP_ES10_CHALLENGE_LEN], rsp_buf *out);
+rsp_err rsp_es10_challenge_response_decode(const uint8_t *p, size_t len, uint8_t c[RSP_ES10_CHALLENGE_LEN],
+                                           rsp_diag *diag);
+
+typedef struct rsp_es10_ci_list {
+    rsp_bytes ski[RSP_ES10_MAX_CI]; /* SubjectKeyIdentifier values (20 bytes in practice) */
+    size_t n;
+} rsp_es10_ci_list;
+
+typedef struct rsp_es10_info1 {
+    uint8_t svn[3];
+    rsp_es10_ci_list verification, signing;
+} rsp_es10_info1;
+
+rsp_err rsp_es10_info1_encode(const rsp_es10_info1 *in, rsp_buf *out);
+rsp_err rsp_es10_info1_decode(const uint8_t *p, size_t len, rsp_es10_info1 *out, rsp_diag *diag);
+
+typedef struct rsp_es10_info2 {
+    uint8_t profile_version[3], svn[3], firmware_version[3];
+    rsp_bytes ext_card_resource;   /* OCTET STRING content: TLVs 81 apps, 82 free NVM, 83 free RAM */
+    rsp_bytes uicc_capability;     /* BIT STRING content, unused-bits byte first */
+    bool has_ts102241_version, has_gp_version;
+    uint8_t ts102241_version[3], gp_version[3];
+    rsp_bytes rsp_capability;      /* BIT STRING content */
+    rsp_es10_ci_list verification, signing;
+    int euicc_category;            /* -1: absent */
+    rsp_bytes forbidden_ppr;       /* BIT STRING content; len 0: absent */
+    uint8_t pp_version[3];
+    rsp_bytes sas_accreditation;   /* UTF8String */
+    rsp_bytes certification_data;  /* AC content; len 0: absent */
+} rsp_es10_info2;
+
+rsp_err rsp_es10_info2_encode(const rsp_es10_info2 *in, rsp_buf *out);
+rsp_err rsp_es10_info2_decode(const uint8_t *p, size_t len, rsp_es10_info2 *out, rsp_diag *diag);
+
+/* ---- es10_auth.c: AuthenticateServer and PrepareDownload (ES10b) ---- */
+
+typedef struct rsp_es10_server_signed1 {
+    rsp_bytes raw;                 /* the whole 30 TLV: what serverSignature1 covers */
+    rsp_bytes transaction_id, euicc_challenge, server_address, server_challenge;
+} rsp_es10_server_signed1;
+
+rsp_err rsp_es10_server_signed1_encode(const rsp_es10_server_signed1 *in, rsp_buf *out);
+rsp_err rsp_es10_server_signed1_decode(const uint8_t *p, size_t len, rsp_es10_server_signed1 *out, rsp_diag *diag);
+
+/* CtxParams1 (A0): matchingId and deviceInfo, the fields the eUICC copies into euiccSigned1. */
+typedef struct rsp_es10_ctx_params1 {
+    rsp_bytes raw;                 /* the whole A0 TLV */
+    bool has_matching_id;
+    rsp_bytes matching_id;         /* UTF8String */
+    rsp_bytes tac;                 /* 4 bytes (8 accepted: older module) */
+    rsp_bytes device_capabilities; /* A1 content */
+    rsp_bytes imei;                /* len 0: absent */
+} rsp_es10_ctx_params1;
+
+typedef struct rsp_es10_auth_server_req {
+    rsp_es10_server_signed1 signed1;
+    rsp_bytes server_signature1;   /* 64 bytes */
+    rsp_bytes ci_pkid;             /* euiccCiPKIdToBeUsed: the SKI */
+    rsp_bytes server_certificate;  /* CERT.DPauth DER (the whole 30 TLV) */
+    rsp_es10_ctx_params1 ctx;
+} rsp_es10_auth_server_req;
+
+/* Encodes from the raw pieces (signed1.raw, ctx.raw, certificate DER) plus signature and ci_pkid. */
+rsp_err rsp_es10_auth_server_req_encode(const rsp_es10_auth_server_req *in, rsp_buf *out);
+rsp_err rsp_es10_auth_server_req_decode(const uint8_t *p, size_t len, rsp_es10_auth_server_req *out,
+                                        rsp_diag *diag);
+
+typedef enum rsp_es10_auth_error {
+    RSP_ES10_AUTH_INVALID_CERTIFICATE = 1,
+    RSP_ES10_AUTH_INVALID_SIGNATURE = 2,
+    RSP_ES10_AUTH_UNSUPPORTED_CURVE = 3,
+    RSP_ES10_AUTH_NO_SESSION_CONTEXT = 4,
+    RSP_ES10_AUTH_INVALID_OID = 5,
+    RSP_ES10_AUTH_CHALLENGE_MISMATCH = 6,
+    RSP_ES10_AUTH_CI_PK_UNKNOWN = 7,
+    RSP_ES10_AUTH_UNDEFINED = 127,
+} rsp_es10_auth_error;
+
+/* EuiccSigned1 30{80 tid, 83 serverAddress, 84 serverChallenge, BF22 euiccInfo2, A0 ctxParams1}. */
+typedef struct rsp_es10_euicc_signed1 {
+    rsp_bytes raw;
+    rsp_bytes transaction_id, server_address, server_challenge;
+    rsp_bytes euicc_info2;         /* the whole BF22 TLV */
+    rsp_bytes ctx_params1;         /* the whole A0 TLV */
+} rsp_es10_euicc_signed1;
+
+rsp_err rsp_es10_euicc_signed1_encode(const rsp_es10_euicc_signed1 *in, rsp_buf *out);
+rsp_err rsp_es10_euicc_signed1_decode(const uint8_t *p, size_t len, rsp_es10_euicc_signed1 *out, rsp_diag *diag);
+
+/* AuthenticateServerResponse: ok (A0) or error (A1). */
+typedef struct rsp_es10_auth_server_resp {
+    bool ok;
+    rsp_es10_euicc_signed1 signed1;
+    rsp_bytes euicc_signature1, cert_euicc, cert_eum;
+    rsp_bytes transaction_id;      /* error form */
+    int error;                     /* rsp_es10_auth_error; unknown values decode as 127 */
+} rsp_es10_auth_server_resp;
+
+rsp_err rsp_es10_auth_server_resp_encode(const rsp_es10_auth_server_resp *in, rsp_buf *out);
+rsp_err rsp_es10_auth_server_resp_decode(const uint8_t *p, size_t len, rsp_es10_auth_server_resp *out,
+                                         rsp_diag *diag);
+
+typedef struct rsp_es10_smdp_signed2 {
+    rsp_bytes raw;
+    rsp_bytes transaction_id;
+    bool cc_required;
+    rsp_bytes bpp_euicc_otpk;      /* len 0: absent */
+} rsp_es10_smdp_signed2;
+
+rsp_err rsp_es10_smdp_signed2_encode(const rsp_es10_smdp_signed2 *in, rsp_buf *out);
+
+typedef struct rsp_es10_prepare_req {
+    rsp_es10_smdp_signed2 signed2;
+    rsp_bytes smdp_signature2;
+    rsp_bytes hash_cc;             /* 32 bytes; len 0: absent */
+    rsp_bytes cert_dppb;
+} rsp_es10_prepare_req;
+
+rsp_err rsp_es10_prepare_req_encode(const rsp_es10_prepare_req *in, rsp_buf *out);
+rsp_err rsp_es10_prepare_req_decode(const uint8_t *p, size_t len, rsp_es10_prepare_req *out, rsp_diag *diag);
+
+typedef enum rsp_es10_download_error {
+    RSP_ES10_DL_INVALID_CERTIFICATE = 1,
+    RSP_ES10_DL_INVALID_SIGNATURE = 2,
+    RSP_ES10_DL_UNSUPPORTED_CURVE = 3,
+    RSP_ES10_DL_NO_SESSION_CONTEXT = 4,
+    RSP_ES10_DL_INVALID_TRANSACTION_ID = 5,
+    RSP_ES10_DL_UNDEFINED = 127,
+} rsp_es10_download_error;
+
+typedef struct rsp_es10_prepare_resp {
+    bool ok;
+    rsp_bytes signed2_raw;         /* EUICCSigned2, the whole 30 TLV */
+    rsp_bytes transaction_id, euicc_otpk, hash_cc; /* of EUICCSigned2 (hash_cc len 0: absent); tid also error form */
+    rsp_bytes euicc_signature2;
+    int error;
+} rsp_es10_prepare_resp;
+
+/* Encodes EUICCSigned2 from transaction_id, euicc_otpk, hash_cc (signed2_raw is ignored) into
+ * signed2 (appended), for the caller to sign. */
+rsp_err rsp_es10_euicc_signed2_encode(const rsp_es10_prepare_resp *in, rsp_buf *signed2);
+/* The answer from the raw EUICCSigned2 and the signature (ok) or the error. */
+rsp_err rsp_es10_prepare_resp_encode(const rsp_es10_prepare_resp *in, rsp_buf *out);
+rsp_err rsp_es10_prepare_resp_decode(const uint8_t *p, size_t len, rsp_es10_prepare_resp *out, rsp_diag *diag);
+
+/* ---- es10_notif.c: notifications and the ProfileInstallationResult ---- */
+
+/* NotificationEvent bits (BIT STRING, bit 0 first). */
+enum {
+    RSP_ES10_EVENT_INSTALL = 1u << 0,
+    RSP_ES10_EVENT_ENABLE = 1u << 1,
+    RSP_ES10_EVENT_DISABLE = 1u << 2,
+    RSP_ES10_EVENT_DELETE = 1u << 3,
+};
+
+typedef struct rsp_es10_notif_meta {
+    rsp_bytes raw;                 /* the whole BF2F TLV (what euiccNotificationSignature covers) */
+    uint32_t seq;
+    unsigned events;               /* RSP_ES10_EVENT_* bits */
+    rsp_bytes address;             /* UTF8String */
+    rsp_bytes iccid;               /* 10 bytes; len 0: absent */
+} rsp_es10_notif_meta;
+
+rsp_err rsp_es10_notif_meta_encode(const rsp_es10_notif_meta *in, rsp_buf *out);
+rsp_err rsp_es10_notif_meta_decode(const uint8_t *p, size_t len, rsp_es10_notif_meta *out, rsp_diag *diag);
+
+typedef struct rsp_es10_pir {
+    rsp_bytes raw;                 /* the whole BF37 */
+    rsp_bytes data_raw;            /* the whole BF27: what euiccSignPIR covers */
+    rsp_bytes transaction_id;
+    rsp_es10_notif_meta meta;
+    rsp_bytes smdp_oid;            /* OBJECT IDENTIFIER content; len 0: absent (older module) */
+    bool success;
+    rsp_bytes isdp_aid, sima_response; /* success; sima_response also in an error (len 0: absent) */
+    int bpp_command_id, error_reason;  /* error */
+    rsp_bytes signature;           /* euiccSignPIR, 64 bytes */
+} rsp_es10_pir;
+
+/* ProfileInstallationResultData (BF27) from the fields (raw pieces ignored), for the caller to sign. */
+rsp_err rsp_es10_pir_data_encode(const rsp_es10_pir *in, rsp_buf *out);
+/* BF37 { data (BF27 DER as given), 5F37 signature }. */
+rsp_err rsp_es10_pir_encode(const uint8_t *data, size_t data_len, const uint8_t sig[RSP_ES10_SIG_LEN], rsp_buf *out);
+rsp_err rsp_es10_pir_decode(const uint8_t *p, size_t len, rsp_es10_pir *out, rsp_diag *diag);
+
+/* A PendingNotification: a PIR (BF37) or an OtherSignedNotification (30). */
+typedef struct rsp_es10_pending {
+    bool is_pir;
+    rsp_es10_pir pir;
+    rsp_es10_notif_meta meta;      /* the other form: tbsOtherNotification */
+    rsp_bytes raw, signature, cert_euicc, cert_eum;
+} rsp_es10_pending;
+
+rsp_err rsp_es10_pending_decode(const uint8_t *p, size_t len, rsp_es10_pending *out, rsp_diag *diag);
+/* OtherSignedNotification 30{BF2F meta (DER as given), 5F37 sig, 30 CERT.EUICC, 30 CERT.EUM}. */
+rsp_err rsp_es10_other_notif_encode(const uint8_t *meta, size_t meta_len, const uint8_t sig[RSP_ES10_SIG_LEN],
+                                    const uint8_t *cert_euicc, size_t cert_euicc_len, const uint8_t *cert_eum,
+                                    size_t cert_eum_len, rsp_buf *out);
+
+/* The list of RetrieveNotificationsList (BF2B) or ListNotification (BF28): A0 { item... } or 81 error. */
+typedef struct rsp_es10_notif_list {
+    bool ok;
+    int error;
+    size_t n;
+    rsp_es10_pending items[RSP_ES10_MAX_ITEMS]; /* BF2B */
+    rsp_es10_notif_meta metas[RSP_ES10_MAX_ITEMS]; /* BF28 */
+} rsp_es10_notif_list;
+
+/* p is the whole BF2B or BF28 answer; or, with tag 0, a bare A0 list of pending notifications. */
+rsp_err rsp_es10_notif_list_decode(const uint8_t *p, size_t len, uint32_t tag, rsp_es10_notif_list *out,
+                                   rsp_diag *diag);
+
+/* ---- es10_mgmt.c: profiles (ES10c) and simple results ---- */
+
+typedef enum rsp_es10_select {
+    RSP_ES10_BY_AID = 0x4F,
+    RSP_ES10_BY_ICCID = 0x5A,
+    RSP_ES10_BY_CLASS = 0x95,
+} rsp_es10_select;
+
+/* Enable (BF31), Disable (BF32): A0{4F|5A}, 81 refreshFlag. Delete (BF33): 4F|5A alone. */
+typedef struct rsp_es10_profile_req {
+    uint32_t tag;
+    rsp_es10_select by;
+    rsp_bytes id;                  /* AID 5..16 bytes or ICCID 10 bytes */
+    bool refresh;
+} rsp_es10_profile_req;
+
+rsp_err rsp_es10_profile_req_encode(const rsp_es10_profile_req *in, rsp_buf *out);
+rsp_err rsp_es10_profile_req_decode(const uint8_t *p, size_t len, rsp_es10_profile_req *out, rsp_diag *diag);
+
+/* Answers of the form T{80 INTEGER} (enable, disable, delete, nickname, memory reset, remove
+ * notification, set default address) and, with code_tag 81, T{81 INTEGER} errors. */
+rsp_err rsp_es10_result_encode(uint32_t tag, int result, rsp_buf *out);
+rsp_err rsp_es10_result_decode(const uint8_t *p, size_t len, uint32_t tag, int *result, rsp_diag *diag);
+
+typedef struct rsp_es10_profile_info {
+    rsp_bytes iccid, isdp_aid;
+    int state;                     /* 0 disabled, 1 enabled, -1 absent */
+    rsp_bytes nickname, spn, name, icon;
+    int icon_type, profile_class;  /* -1: absent */
+    rsp_bytes notif_config, owner, dp_proprietary, ppr; /* raw contents; len 0: absent */
+} rsp_es10_profile_info;
+
+rsp_err rsp_es10_profile_info_encode(const rsp_es10_profile_info *in, rsp_buf *out);
+
+typedef struct rsp_es10_profiles {
+    bool ok;
+    int error;
+    size_t n;
+    rsp_es10_profile_info items[RSP_ES10_MAX_ITEMS];
+} rsp_es10_profiles;
+
+/* GetProfilesInfo answer BF2D{A0{E3...}} or BF2D{81 error}. */
+rsp_err rsp_es10_profiles_encode(const rsp_es10_profile_info *items, size_t n, rsp_buf *out);
+rsp_err rsp_es10_profiles_decode(const uint8_t *p, size_t len, rsp_es10_profiles *out, rsp_diag *diag);
+
+#endif

@@ -1,0 +1,41 @@
+/* Internals of the ES10 codecs (es10_*.c): a table-driven reader of DER SEQUENCE members, so each
+ * decoder is a list of the notes' fields rather than a loop of its own. */
+#ifndef RSP_ES10_INT_H
+#define RSP_ES10_INT_H
+
+#include "rsp/es10.h"
+#include "rsp/tlv.h"
+
+enum {
+    ES10_OPT = 1u << 0, /* the member may be absent (its out stays {NULL, 0}) */
+    ES10_RAW = 1u << 1, /* out gets the whole TLV (tag and length included), not the value */
+};
+
+/* One member of a SEQUENCE: its tag, value length bounds (max 0: any), where it goes. */
+typedef struct es10_field {
+    uint32_t tag;
+    unsigned flags;
+    size_t min, max;
+    rsp_bytes *out;
+} es10_field;
+
+/* p must be exactly one DER TLV with this tag; origin is the start of the caller's whole input, for
+ * the offsets in diag. */
+rsp_err es10_outer(const uint8_t *origin, const uint8_t *p, size_t len, uint32_t tag, rsp_tlv *out, rsp_diag *d);
+/* Reads the members of t's value in order against the table: mandatory ones must be there, known ones
+ * in order and once, unknown ones (extensions) skipped. Outputs of absent optional members are cleared. */
+rsp_err es10_fields(const uint8_t *origin, const rsp_tlv *t, const es10_field *f, size_t n, rsp_diag *d);
+/* A DER INTEGER value within [min, max]. */
+rsp_err es10_int(const uint8_t *origin, rsp_bytes v, long min, long max, long *out, rsp_diag *d);
+rsp_err es10_put_int(rsp_buf *b, uint32_t tag, long v);
+/* A BOOLEAN (01 FF / 01 00; DER says FF for true, 01..FE accepted as true). */
+rsp_err es10_bool(const uint8_t *origin, rsp_bytes v, bool *out, rsp_diag *d);
+/* Copies a fixed-size value (n bytes exactly). */
+rsp_err es10_fixed(const uint8_t *origin, rsp_bytes v, uint8_t *out, size_t n, const char *what, rsp_diag *d);
+/* Diag offset of a pointer into the input. */
+static inline size_t es10_off(const uint8_t *origin, const uint8_t *p)
+{
+    return p && origin && p >= origin ? (size_t)(p - origin) : 0;
+}
+
+#endif
