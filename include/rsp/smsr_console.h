@@ -74,13 +74,13 @@ void rsp_smsr_console_free(rsp_smsr_console *c);
 /* One answer of the console, without sockets (the server, tests, the bench). */
 typedef struct rsp_smsr_console_answer {
     int status;
-    char headers[512];        /* CRLF-terminated extra header lines */
+    char headers[1024];       /* CRLF-terminated extra header lines */
     rsp_buf body;             /* owned: rsp_buf_free */
 } rsp_smsr_console_answer;
 
-/* Serves one request as identity (NULL: not authenticated, so only the login form, or 401);
- * cookie_token is the token of a successful POST /login (the caller already checked it).
- * Always fills a (status 500 on an internal error). */
+/* Serves one request (method, target = path and query) as identity (NULL: not authenticated: only
+ * the login form, else 401). hdr_xrw is the X-Requested-With header (NULL: absent), which the
+ * actions require. Always fills a (clear a->body after). */
 void rsp_smsr_console_serve(rsp_smsr_console *c, const char *identity, const char *method, const char *target,
                             const char *hdr_xrw, const uint8_t *body, size_t len, int64_t now,
                             rsp_smsr_console_answer *a);
