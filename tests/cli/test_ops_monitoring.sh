@@ -5,7 +5,10 @@
 # exposed by the daemon that owns it (tests/cli/ops_monitoring_check.py, which also checks the rules'
 # YAML structure and the dashboard's JSON). The checker is shown to fail on a misspelled metric. With
 # promtool on PATH (Debian's prometheus package; not installed by scripts/setup because it starts a
-# server) both files are also parsed by Prometheus's own parser.
+# server) both files are also parsed by Prometheus's own parser. Then the two SM-SR families added for
+# the dashboard move as they should: an operation for a card that is not on the network yet shows as the
+# oldest in-flight operation with a growing age; once the card is up, its PoR is counted in
+# rsp_smsr_por_seconds (never more PoRs than SMS the SMSC delivered to the SM-SR) and the age is 0 again.
 . "$(dirname "$0")/daemons.sh"
 command -v curl >/dev/null || { echo "FAIL - needs curl"; exit 1; }
 SRC=${RSP_SOURCE_DIR:?}
@@ -14,10 +17,10 @@ PY=/usr/bin/python3 # Debian's, with python3-yaml (scripts/setup); a pyenv shim 
 $PY -c 'import yaml' 2>/dev/null || PY=python3
 $PY -c 'import yaml' 2>/dev/null || { echo "FAIL - needs python3-yaml (scripts/setup)"; exit 1; }
 
-"$BIN" ci init --dir "$tmp/pki" >/dev/null &&
-  "$BIN" ci issue --dir "$tmp/pki" --role smsr --id SMSR-T --out "$tmp/sr" >/dev/null &&
-  "$BIN" ci issue --dir "$tmp/pki" --role smdp --id SMDP-T --out "$tmp/dp" >/dev/null &&
-  "$BIN" ci issue --dir "$tmp/pki" --role eum --id EUM-T --out "$tmp/eum" >/dev/null || { bad "certificates"; exit 1; }
+"$BIN" ci init --dir "$tmp/opki" >/dev/null &&
+  "$BIN" ci issue --dir "$tmp/opki" --role smsr --id SMSR-T --out "$tmp/osr" >/dev/null &&
+  "$BIN" ci issue --dir "$tmp/opki" --role smdp --id SMDP-T --out "$tmp/odp" >/dev/null &&
+  "$BIN" ci issue --dir "$tmp/opki" --role eum --id EUM-T --out "$tmp/oeum" >/dev/null || { bad "certificates"; exit 1; }
 
 start_smsc
 cat >"$tmp/smsr.ini" <<INI
@@ -31,9 +34,10 @@ msisdn = 447700900000
 listen = 127.0.0.1:0
 port_file = $tmp/sr.port
 metrics_listen = 127.0.0.1:0
-tls_cert = $tmp/sr/tls.crt.pem
-tls_key = $tmp/sr/key.pem
-tls_ca = $tmp/sr/ca.crt.pem
+tls_cert = $tmp/osr/tls.crt.pem
+tls_key = $tmp/osr/key.pem
+tls_ca = $tmp/osr/ca.crt.pem
+por_wait_s = 2
 [scp81]
 listen = 127.0.0.1:0
 port_file = $tmp/adm.port
@@ -44,9 +48,9 @@ dir = $tmp/dpdir
 listen = 127.0.0.1:0
 port_file = $tmp/dp.port
 metrics_listen = 127.0.0.1:0
-ci = $tmp/pki
-dp = $tmp/dp
-eum = $tmp/eum
+ci = $tmp/opki
+dp = $tmp/odp
+eum = $tmp/oeum
 [es3]
 url = https://127.0.0.1:1/
 INI
@@ -101,4 +105,44 @@ if [ -n "$PROMTOOL" ]; then
 else
   echo "ok - promtool not on PATH: the PromQL was checked by the python checker only (brackets, quotes, names)"
 fi
+
+# The families move: an operation for a card that is offline, then online.
+SMSR=447700900000
+make_fleet 1 447700900301 $SMSR
+E0=$(ls "$tmp/fleet/eis" | sed -n 's/\.json$//p' | head -1)
+ICC0=$(grep -o '"iccid": *"[0-9]*"' "$tmp/fleet/eis/$E0.json" | head -1 | grep -o '[0-9]\{10,\}')
+"$BIN" smsr import --db "sqlite:$tmp/sr.db" --keys "$tmp/keys.jsonl" "$tmp"/fleet/eis/*.json >"$tmp/imp" 2>&1 ||
+  { bad "import: $(cat "$tmp/imp")"; exit 1; }
+op=$("$BIN" smsr submit --db "sqlite:$tmp/sr.db" --json --fn ES4.AuditEIS --eid "$E0" --iccid "$ICC0" --requester MNO1 \
+  --fcid mon1 2>"$tmp/sub.err" | sed -n 's/.*"op": *\([0-9]*\).*/\1/p')
+[ -n "$op" ] || { bad "submit: $(cat "$tmp/sub.err")"; exit 1; }
+MP=$(grep -o 'metrics_port=[0-9]*' "$tmp/smsr.log" | tail -1 | cut -d= -f2)
+val() { curl -sS --max-time 20 "http://127.0.0.1:$MP/metrics" | awk -v k="$1" '$1 == k {print $2}'; }
+age=0
+for _ in $(seq 300); do
+  age=$(val 'rsp_smsr_operation_oldest_seconds{state="awaiting"}')
+  [ "${age:-0}" -ge 2 ] 2>/dev/null && break
+  age=$(val 'rsp_smsr_operation_oldest_seconds{state="sent"}')
+  [ "${age:-0}" -ge 2 ] 2>/dev/null && break
+  sleep 0.2
+done
+[ "${age:-0}" -ge 2 ] 2>/dev/null && ok "a card offline: its operation is the oldest in flight, age ${age} s and growing" ||
+  bad "oldest in-flight age stayed ${age:-none}: $(grep oldest "$tmp/smsr.txt")"
+"$BIN" euicc run --fleet "$tmp/fleet" --smsc 127.0.0.1:$SP --control "$tmp/ctl.sock" --tick-ms 50 >"$tmp/run.log" 2>&1 &
+pids+=($!)
+wait_fleet "$tmp/ctl.sock" "$tmp/run.log"
+st=""
+for _ in $(seq 600); do
+  st=$("$BIN" smsr result --db "sqlite:$tmp/sr.db" --op "$op" --json 2>/dev/null | sed -n 's/.*"state": *"\([a-z]*\)".*/\1/p')
+  case "$st" in done|failed|expired) break ;; esac
+  sleep 0.1
+done
+[ "$st" = done ] && ok "the card came up: AuditEIS done" || bad "AuditEIS: $st"
+por=$(val rsp_smsr_por_seconds_count); inf=$(val 'rsp_smsr_por_seconds_bucket{le="+Inf"}'); sin=$(val rsp_smsr_sms_in_total)
+# outside the SM-SR: what the SMSC delivered to it (every PoR is at least one deliver_sm)
+[ "${por:-0}" -ge 1 ] && [ "$por" = "$inf" ] && [ "$por" -le "${sin:-0}" ] &&
+  ok "rsp_smsr_por_seconds counted $por PoR(s) (<= $sin SMS in), _count = +Inf bucket" ||
+  bad "PoR histogram: count=$por inf=$inf sms_in=$sin"
+a1=$(val 'rsp_smsr_operation_oldest_seconds{state="awaiting"}'); a2=$(val 'rsp_smsr_operation_oldest_seconds{state="sent"}')
+[ "$a1" = 0 ] && [ "$a2" = 0 ] && ok "nothing in flight: oldest ages back to 0" || bad "ages after done: awaiting=$a1 sent=$a2"
 exit $fail
