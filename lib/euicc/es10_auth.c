@@ -34,15 +34,13 @@ rsp_err rsp_es10_server_signed1_decode(const uint8_t *p, size_t len, rsp_es10_se
     return e ? e : signed1_fields(p, &t, out, diag);
 }
 
-/* CtxParams1 is a CHOICE whose one alternative is ctxParamsForCommonAuthentication (A0). */
+/* CtxParams1 is a CHOICE whose one alternative, ctxParamsForCommonAuthentication, is tagged A0: the
+ * A0 in the request is that alternative itself, {80 matchingId?, A1 deviceInfo}. */
 static rsp_err ctx_decode(const uint8_t *origin, rsp_bytes raw, rsp_es10_ctx_params1 *out, rsp_diag *d)
 {
-    rsp_tlv t, a;
-    rsp_bytes inner, dev;
-    es10_field outer[] = {{0xA0, ES10_RAW, 0, 0, &inner}};
-    rsp_err e = es10_outer(origin, raw.p, raw.len, 0xA0, &t, d);
-    e = e ? e : es10_fields(origin, &t, outer, 1, d);
-    e = e ? e : es10_outer(origin, inner.p, inner.len, 0xA0, &a, d);
+    rsp_tlv a;
+    rsp_bytes dev;
+    rsp_err e = es10_outer(origin, raw.p, raw.len, 0xA0, &a, d);
     if (e)
         return e;
     out->raw = raw;
