@@ -86,6 +86,12 @@ typedef struct rsp_http_server_opts {
     /* Added fields (zero = default), kept last so positional initialisers still compile. */
     unsigned max_connections; /* open connections at once; over it a new one is closed at once; 0 = 1024 */
     const char *log_name;     /* "name=" in the server's log lines (the daemon); NULL = "http" */
+    /* Called when a connection that carried at least one request closes (the peer closed it, an
+     * error, a timeout; not at drain or rsp_http_server_free), with the id rsp_http_req_conn gave
+     * its requests: a handler that keeps state per client connection (the SM-SR's admin sessions)
+     * learns of the close at once instead of at its own timeout. A request of that connection not
+     * yet answered stays the handler's (rsp_http_respond then returns RSP_ERR_STATE). NULL: not told. */
+    void (*on_close)(void *arg, uint64_t conn_id);
 } rsp_http_server_opts;
 
 rsp_err rsp_http_server_new(struct event_base *base, const rsp_http_server_opts *opts, rsp_http_server **out);
@@ -115,6 +121,8 @@ const char *rsp_http_req_target(const rsp_http_req *req);
 const char *rsp_http_req_header(const rsp_http_req *req, const char *name);
 const uint8_t *rsp_http_req_body(const rsp_http_req *req, size_t *len);
 const rsp_net_peer *rsp_http_req_peer(const rsp_http_req *req);
+/* The id of the connection req came on: unique within the server, never 0 (see on_close). */
+uint64_t rsp_http_req_conn(const rsp_http_req *req);
 
 /* Answers req and releases it (always, even on error: req is invalid afterwards). extra_headers is
  * NULL or CRLF-terminated lines ("Content-Type: text/xml\r\n"); Content-Length and Connection are

@@ -34,6 +34,7 @@ struct rsp_http_req {
     rsp_http_server *srv;
     conn *c;                     /* NULL once the connection has gone */
     rsp_http_req *prev, *next;   /* every live request, so server_free can release them */
+    uint64_t conn_id;            /* of c, kept when c goes */
     int keep_alive;
     rsp_net_peer peer;
     char *method, *target;
@@ -49,6 +50,8 @@ struct conn {
     rsp_http_server *srv;
     struct bufferevent *bev;
     conn *prev, *next;
+    uint64_t id;    /* rsp_http_req_conn; 1, 2, ... in accept order */
+    int served;     /* a request was handed to the handler: on_close tells of the close */
     rsp_net_peer peer;
     int peer_done;
     rsp_http_req *pending;
@@ -68,6 +71,7 @@ struct rsp_http_server {
     uint16_t port;
     conn *conns;
     rsp_http_req *reqs;
+    uint64_t last_id;
     int draining;
     rsp_http_server_stats st;
     char name[32];
@@ -92,8 +96,12 @@ static void req_unlink_free(rsp_http_req *r)
     free(r);
 }
 
-static void conn_free(conn *c)
+/* tell: the peer's close (or an error, a timeout) ends it, not the server stopping: on_close is called. */
+static void conn_free(conn *c, int tell)
 {
+    rsp_http_server *s = c->srv;
+    uint64_t id = c->id;
+    tell = tell && c->served && s->o.on_close;
     c->srv->st.open--;
     if (c->pending)
         c->pending->c = NULL; /* the handler still owns it until it responds */
@@ -109,6 +117,8 @@ static void conn_free(conn *c)
     if (c->staged)
         evbuffer_free(c->staged);
     free(c);
+    if (tell)
+        s->o.on_close(s->o.arg, id);
 }
 
 /* Bytes not yet written: staged or in the bufferevent. */
@@ -185,6 +195,7 @@ static rsp_http_req *req_new(conn *c, const uint8_t *p, const rsp_http_parsed *r
     q->peer = c->peer;
     q->srv = c->srv;
     q->c = c;
+    q->conn_id = c->id;
     q->next = c->srv->reqs;
     if (q->next)
         q->next->prev = q;
@@ -249,6 +260,7 @@ static void conn_process(conn *c)
             return;
         }
         c->pending = q;
+        c->served = 1;
         s->st.requests++;
         if (rsp_log_enabled(RSP_SS_NET, RSP_LOG_DEBUG)) {
             char tgt[160], who[160];
@@ -303,7 +315,7 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
     } else if (what & BEV_EVENT_TIMEOUT) {
         RSP_LOGD(RSP_SS_NET, "http connection timed out", "peer=%s", c->peer.addr);
     }
-    conn_free(c);
+    conn_free(c, 1);
 }
 
 static void accept_cb(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg)
@@ -331,6 +343,7 @@ static void accept_cb(struct evconnlistener *lis, evutil_socket_t fd, struct soc
     getnameinfo(sa, (socklen_t)salen, host, sizeof(host), serv, sizeof(serv), NI_NUMERICHOST | NI_NUMERICSERV);
     snprintf(c->peer.addr, sizeof(c->peer.addr), "%s:%s", host, serv);
     c->srv = s;
+    c->id = ++s->last_id;
     s->st.open++;
     s->st.accepted++;
     c->next = s->conns;
@@ -408,7 +421,7 @@ void rsp_http_server_drain(rsp_http_server *s)
         conn *n = c->next;
         if (!c->pending && !c->closing) {
             if (unsent(c) == 0)
-                conn_free(c);
+                conn_free(c, 0);
             else
                 c->closing = 1;
         }
@@ -423,7 +436,7 @@ void rsp_http_server_free(rsp_http_server *s)
     if (s->lis)
         evconnlistener_free(s->lis);
     while (s->conns)
-        conn_free(s->conns);
+        conn_free(s->conns, 0);
     while (s->reqs)
         req_unlink_free(s->reqs);
     free(s);
@@ -432,6 +445,7 @@ void rsp_http_server_free(rsp_http_server *s)
 const char *rsp_http_req_method(const rsp_http_req *q) { return q->method; }
 const char *rsp_http_req_target(const rsp_http_req *q) { return q->target; }
 const rsp_net_peer *rsp_http_req_peer(const rsp_http_req *q) { return &q->peer; }
+uint64_t rsp_http_req_conn(const rsp_http_req *q) { return q->conn_id; }
 
 const char *rsp_http_req_header(const rsp_http_req *q, const char *name)
 {

@@ -13,6 +13,7 @@
 
 #include "rsp/ids.h"
 #include "rsp/scp81.h"
+#include "rsp/tlv.h"
 #include "smsr_int.h"
 
 /* "work": whether a script is queued when the row is looked up (rows differ by it). Rows absent
@@ -60,9 +61,12 @@ static const adm_row rows[] = {
     {SMSR_ADM_TRIGGERED, SMSR_ADM_EV_TRIGGER_GIVE_UP, ANY, SMSR_ADM_A_FAIL_QUEUE, SMSR_ADM_CLOSED},
     {SMSR_ADM_RUNNING, SMSR_ADM_EV_NO_ANSWER, ANY, SMSR_ADM_A_FAIL_INFLIGHT | SMSR_ADM_A_FAIL_QUEUE,
      SMSR_ADM_CLOSED},
-    /* the held POST could not be answered (the card went away): trigger again for what is queued */
-    {SMSR_ADM_RUNNING, SMSR_ADM_EV_GONE, 1, SMSR_ADM_A_TRIGGER, SMSR_ADM_TRIGGERED},
-    {SMSR_ADM_RUNNING, SMSR_ADM_EV_GONE, 0, 0, SMSR_ADM_CLOSED},
+    /* the card's connection closed (the HTTP server's on_close: the card died or broke off), or a held
+     * POST could not be answered: a script out gets no answer (the card rolled back), what is queued
+     * triggers a new session at once, not at answer_ms / the idle time */
+    {SMSR_ADM_RUNNING, SMSR_ADM_EV_GONE, 1, SMSR_ADM_A_FAIL_INFLIGHT | SMSR_ADM_A_TRIGGER, SMSR_ADM_TRIGGERED},
+    {SMSR_ADM_RUNNING, SMSR_ADM_EV_GONE, 0, SMSR_ADM_A_FAIL_INFLIGHT, SMSR_ADM_CLOSED},
+    {SMSR_ADM_HELD, SMSR_ADM_EV_GONE, ANY, SMSR_ADM_A_END_HELD, SMSR_ADM_CLOSED},
 };
 
 rsp_err smsr_adm_next(smsr_adm_state from, smsr_adm_event ev, bool work, unsigned *actions, smsr_adm_state *to)
@@ -80,6 +84,28 @@ const char *smsr_adm_state_name(smsr_adm_state s)
 {
     static const char *const n[] = {"closed", "triggered", "held", "running"};
     return (unsigned)s < sizeof(n) / sizeof(n[0]) ? n[s] : "?";
+}
+
+/* An expanded remote script AA{22 C-APDU ...} that holds a STORE DATA (INS E2, last block) whose data
+ * starts 3A03 (enable), 3A04 (disable) or 3A08 (notification confirmation). After its answer the card
+ * has nothing more for this session but a notification, which it only sends on the 204 (SGP02.md: the
+ * outcome of an enable or disable is the notification that follows): holding its POST for the idle
+ * time would only delay that notification (1 s per download in the 1,000-card demo). */
+bool smsr_adm_script_ends(const uint8_t *script, size_t len)
+{
+    rsp_tlv top, t;
+    if (!script || rsp_tlv_parse(script, len, 0, &top, NULL) != RSP_OK || top.tag != 0xAA)
+        return false;
+    rsp_tlv_reader r;
+    rsp_tlv_reader_init(&r, top.value, top.len, 0);
+    while (rsp_tlv_next(&r, &t) == RSP_OK) {
+        /* CLA INS P1 P2 Lc 3A xx: P1 bit 8 = last block of the STORE DATA */
+        if (t.tag != 0x22 || t.len < 7 || t.value[1] != 0xE2 || !(t.value[2] & 0x80) || t.value[5] != 0x3A)
+            continue;
+        if (t.value[6] == 0x03 || t.value[6] == 0x04 || t.value[6] == 0x08)
+            return true;
+    }
+    return false;
 }
 
 static int hexval(char c)

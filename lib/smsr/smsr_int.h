@@ -134,7 +134,7 @@ typedef enum smsr_adm_event {
     SMSR_ADM_EV_TRIGGER_LOST,   /* no POST after a trigger; tries left */
     SMSR_ADM_EV_TRIGGER_GIVE_UP,/* no POST after the last trigger */
     SMSR_ADM_EV_NO_ANSWER,      /* a script out and no answer in time */
-    SMSR_ADM_EV_GONE,           /* the held POST could not be answered (connection gone) */
+    SMSR_ADM_EV_GONE,           /* the card's connection closed, or the held POST could not be answered */
 } smsr_adm_event;
 enum {
     SMSR_ADM_A_TRIGGER = 1u << 0,        /* send the trigger SMS (fresh counter) */
@@ -147,6 +147,9 @@ enum {
 };
 rsp_err smsr_adm_next(smsr_adm_state from, smsr_adm_event ev, bool work, unsigned *actions, smsr_adm_state *to);
 const char *smsr_adm_state_name(smsr_adm_state s);
+/* true when script (an expanded AA{22 ...}) holds an enable, disable or 3A08 confirmation: the session
+ * ends (204) after its answer instead of being held for the idle time (admin.c) */
+bool smsr_adm_script_ends(const uint8_t *script, size_t len);
 
 /* What a card's POST says. */
 typedef struct smsr_adm_post {
@@ -196,6 +199,7 @@ rsp_err smsr_https_queue(smsr_https *h, const char *eid, const uint8_t *aid, siz
 bool smsr_https_reachable(smsr_https *h, const char *eid);
 typedef struct smsr_https_stats {
     unsigned long opened, refused_psk, triggers, scripts, answers, notifs, failed;
+    unsigned long gone; /* sessions ended by the card's connection closing (held POST or script out) */
 } smsr_https_stats;
 void smsr_https_stats_get(const smsr_https *h, smsr_https_stats *s);
 /* Fails every queued and in-flight script ("SM-SR stopping") and ends held POSTs. */

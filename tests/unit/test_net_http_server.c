@@ -1,6 +1,7 @@
 /* The HTTP server over plain TCP, driven by raw sockets: chunked request bodies end to end, the
- * connection cap, malformed chunk framing answered 400, and a graceful drain that lets a deferred
- * answer go out. Loops are bounded in time. */
+ * connection cap, malformed chunk framing answered 400, a graceful drain that lets a deferred
+ * answer go out, and on_close: a peer's close of a connection with a deferred request is told at
+ * once (not at server free, not for a connection that sent nothing). Loops are bounded in time. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -25,7 +26,17 @@ typedef struct fx {
     rsp_http_req *deferred;
     char last_body[256];
     size_t last_len;
+    uint64_t closed[8];
+    int nclosed;
 } fx;
+
+static void on_close(void *arg, uint64_t id)
+{
+    fx *f = arg;
+    if (f->nclosed < 8)
+        f->closed[f->nclosed] = id;
+    f->nclosed++;
+}
 
 static void handler(void *arg, rsp_http_req *req)
 {
@@ -103,6 +114,7 @@ static int setup(void **state)
     rsp_http_server_opts o = {0};
     o.host = "127.0.0.1";
     o.handler = handler;
+    o.on_close = on_close;
     o.arg = f;
     o.limits.max_body_bytes = 1000;
     o.limits.max_header_bytes = 512;
@@ -227,12 +239,55 @@ static void test_drain_deferred(void **state)
     close(busy);
 }
 
+/* A client that goes away while its request is deferred (a card killed in an admin session): the
+ * handler is told with that request's connection id at once, and a late answer is dropped. */
+static void test_peer_close(void **state)
+{
+    fx *f = *state;
+    int a = dial(f), b = dial(f);
+    const char *req = "POST /defer HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi";
+    assert_int_equal(write(a, req, strlen(req)), (ssize_t)strlen(req));
+    const char *get = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+    assert_int_equal(write(b, get, strlen(get)), (ssize_t)strlen(get));
+    char buf[512];
+    int eof;
+    slurp(f, b, buf, sizeof(buf), 0.3, &eof);
+    assert_non_null(strstr(buf, "200 OK"));
+    assert_non_null(f->deferred);
+    uint64_t id = rsp_http_req_conn(f->deferred);
+    assert_true(id != 0);
+    assert_int_equal(f->nclosed, 0);
+    close(a);
+    for (int i = 0; i < 200 && f->nclosed == 0; i++)
+        spin(f, 0.01);
+    assert_int_equal(f->nclosed, 1);
+    assert_true(f->closed[0] == id);
+    /* the handler still owns the request: its answer is dropped, the request released */
+    assert_int_equal(rsp_http_respond(f->deferred, 200, NULL, NULL, 0), RSP_ERR_STATE);
+    f->deferred = NULL;
+    rsp_http_server_stats st;
+    rsp_http_server_stats_get(f->srv, &st);
+    assert_int_equal(st.pending, 0);
+    /* a connection that never sent a request is not told of */
+    int c = dial(f);
+    spin(f, 0.05);
+    close(c);
+    spin(f, 0.2);
+    assert_int_equal(f->nclosed, 1);
+    /* nor are the connections the server itself closes when it is freed */
+    rsp_http_server_free(f->srv);
+    f->srv = NULL;
+    assert_int_equal(f->nclosed, 1);
+    close(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_chunked_post, setup, teardown),
         cmocka_unit_test_setup_teardown(test_connection_cap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_drain_deferred, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_peer_close, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

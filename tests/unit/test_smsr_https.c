@@ -3,7 +3,9 @@
  * whole session over loopback with a real PSK-TLS client playing the card: queue -> trigger SMS ->
  * first POST answered with the script (Targeted-Application) -> the answer handed back -> held ->
  * a second script queued on the held POST -> idle 204; a session that breaks fails its script; an
- * identity without a stored PSK is refused at the handshake. */
+ * identity without a stored PSK is refused at the handshake; the card's connection closing is seen at
+ * once (script out: failed, the queue re-triggered, nothing sent twice; POST held: session closed);
+ * an enable / disable / 3A08 script ends the session with 204 right after its answer. */
 #include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +19,7 @@
 #include "rsp/scp80.h"
 #include "rsp/scp81.h"
 #include "rsp/tls.h"
+#include "smsr/smsr_dl.h"
 #include "smsr/smsr_int.h"
 
 #define EID "89049032123451234512345678901235"
@@ -516,6 +519,118 @@ static void test_engine_over_https(void **state)
     fx_close(&x);
 }
 
+/* ---- the session's end: the card's connection closing, a profile change ---- */
+
+static void new_card_conn(fx *x)
+{
+    rsp_http_client_free(x->cl);
+    rsp_http_client_opts co = {"127.0.0.1", smsr_https_port(x->h), x->ctls, 5000, 0};
+    assert_int_equal(rsp_http_client_new(x->base, &co, &x->cl), RSP_OK);
+}
+
+static void answer_post(fx *x, const uint8_t *body, size_t len)
+{
+    rsp_scp81_card_req r = {EID, RSP_AID_ISDR.b, RSP_AID_ISDR.len, true, RSP_SCP81_STATUS_OK, false};
+    rsp_buf hdr = RSP_BUF_INIT;
+    assert_int_equal(rsp_scp81_card_headers(&r, &hdr), RSP_OK);
+    rsp_buf_append_byte(&hdr, 0);
+    x->got = false;
+    assert_int_equal(rsp_http_client_post(x->cl, "/gsma/adminagent", (const char *)hdr.data, body, len, on_resp, x),
+                     RSP_OK);
+    rsp_buf_free(&hdr);
+}
+
+/* A card killed mid-session closes its TCP connection: the SM-SR's HTTP server says so (on_close) and
+ * the session settles at once. The idle time and answer_ms (20 s) are far beyond wait_for's ~4 s, so
+ * only the close can end these waits. */
+static void test_conn_close(void **state)
+{
+    (void)state;
+    fx x;
+    fx_open(&x, true);
+    assert_int_equal(smsr_psk_put(x.e, EID, 0x40, PSK), RSP_OK);
+    start(&x, EID, 60000);
+    const uint8_t s1[] = {0xAA, 0x03, 0x22, 0x01, 0x11}, s2[] = {0xAA, 0x03, 0x22, 0x01, 0x22};
+    assert_int_equal(smsr_https_queue(x.h, EID, NULL, 0, s1, sizeof(s1), on_done, &x, 101), RSP_OK);
+    card_post(&x, "/gsma/adminagent", false, NULL, 0);
+    assert_int_equal(x.status, 200);
+    assert_memory_equal(x.body.data, s1, sizeof(s1));
+    assert_int_equal(smsr_https_queue(x.h, EID, NULL, 0, s2, sizeof(s2), on_done, &x, 102), RSP_OK);
+    assert_int_equal(x.triggers, 1);
+    /* the card dies with s1 out and s2 queued */
+    rsp_http_client_free(x.cl);
+    x.cl = NULL;
+    wait_for(&x, NULL, &x.dones, 1);
+    assert_int_not_equal(x.done_err, RSP_OK); /* s1: no answer, ever (the card rolled back) */
+    assert_non_null(strstr(x.why, "broke off"));
+    assert_int_equal(x.triggers, 2); /* s2 asks for a new session now */
+    assert_true(smsr_https_open(x.h, EID));
+    smsr_https_stats st;
+    smsr_https_stats_get(x.h, &st);
+    assert_int_equal(st.gone, 1);
+    /* the card back: s2 is sent, s1 is not sent again (its owner decides: the engine's op) */
+    new_card_conn(&x);
+    card_post(&x, "/gsma/adminagent", false, NULL, 0);
+    assert_int_equal(x.status, 200);
+    assert_memory_equal(x.body.data, s2, sizeof(s2));
+    const uint8_t a2[] = {0x90, 0x00};
+    answer_post(&x, a2, sizeof(a2));
+    wait_for(&x, NULL, &x.dones, 2);
+    assert_int_equal(x.done_err, RSP_OK);
+    assert_memory_equal(x.answer.data, a2, sizeof(a2));
+    assert_false(x.got); /* held (idle 60 s) */
+    /* the card goes away with its POST held: the session is closed at once */
+    rsp_http_client_free(x.cl);
+    x.cl = NULL;
+    for (int i = 0; i < 4000 && smsr_https_open(x.h, EID); i++)
+        event_base_loop(x.base, EVLOOP_ONCE | EVLOOP_NONBLOCK), usleep(1000);
+    assert_false(smsr_https_open(x.h, EID));
+    smsr_https_stats_get(x.h, &st);
+    assert_int_equal(st.gone, 2);
+    assert_int_equal(st.scripts, 2);
+    assert_int_equal(x.triggers, 2);
+    fx_close(&x);
+}
+
+static void test_script_ends(void **state)
+{
+    (void)state;
+    /* SGP02.md: enable 80E28800 15 3A03 12 4F10 <AID>, disable 3A04, confirmation 80E28900 07 3A08 04 4E02 <seq> */
+    uint8_t en[] = {0xAA, 0x1C, 0x22, 0x1A, 0x80, 0xE2, 0x88, 0x00, 0x15, 0x3A, 0x03, 0x12, 0x4F, 0x10, 0xA0, 0x00,
+                    0x00, 0x05, 0x59, 0x10, 0x10, 0xFF, 0xFF, 0xFF, 0xFF, 0x89, 0x00, 0x00, 0x10, 0x00};
+    const uint8_t conf[] = {0xAA, 0x0E, 0x22, 0x0C, 0x80, 0xE2, 0x89, 0x00, 0x07, 0x3A, 0x08, 0x04, 0x4E, 0x02, 0x00, 0x07};
+    const uint8_t del[] = {0xAA, 0x09, 0x22, 0x07, 0x80, 0xE4, 0x00, 0x40, 0x02, 0x4F, 0x00};
+    assert_true(smsr_adm_script_ends(en, sizeof(en)));
+    assert_true(smsr_adm_script_ends(conf, sizeof(conf)));
+    assert_false(smsr_adm_script_ends(del, sizeof(del)));
+    assert_false(smsr_adm_script_ends(en, sizeof(en) - 1)); /* truncated */
+    assert_false(smsr_adm_script_ends(en + 2, sizeof(en) - 2)); /* not a script */
+    assert_false(smsr_adm_script_ends(NULL, 0));
+    en[10] = 0x05; /* set fall-back: the card sends no notification */
+    assert_false(smsr_adm_script_ends(en, sizeof(en)));
+    en[10] = 0x04; /* disable */
+    assert_true(smsr_adm_script_ends(en, sizeof(en)));
+    en[6] = 0x08; /* not the last block of the STORE DATA */
+    assert_false(smsr_adm_script_ends(en, sizeof(en)));
+    en[6] = 0x88;
+    /* in a session: the answer to the enable is answered 204 at once (idle 60 s) */
+    fx x;
+    fx_open(&x, true);
+    assert_int_equal(smsr_psk_put(x.e, EID, 0x40, PSK), RSP_OK);
+    start(&x, EID, 60000);
+    assert_int_equal(smsr_https_queue(x.h, EID, NULL, 0, en, sizeof(en), on_done, &x, 101), RSP_OK);
+    card_post(&x, "/gsma/adminagent", false, NULL, 0);
+    assert_int_equal(x.status, 200);
+    const uint8_t a1[] = {0x90, 0x00};
+    answer_post(&x, a1, sizeof(a1));
+    wait_for(&x, &x.got, NULL, 0);
+    assert_int_equal(x.status, 204);
+    assert_int_equal(x.dones, 1);
+    assert_int_equal(x.done_err, RSP_OK);
+    assert_false(smsr_https_open(x.h, EID));
+    fx_close(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -526,6 +641,8 @@ int main(void)
         cmocka_unit_test(test_trigger_resent),
         cmocka_unit_test(test_unknown_identity),
         cmocka_unit_test(test_engine_over_https),
+        cmocka_unit_test(test_conn_close),
+        cmocka_unit_test(test_script_ends),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
