@@ -348,11 +348,88 @@ static void test_der_rules(void **state)
     rsp_buf_free(&b);
 }
 
+
+static rsp_err dec_pending(const uint8_t *p, size_t n, rsp_diag *d)
+{
+    rsp_es10_pending x;
+    return rsp_es10_pending_decode(p, n, &x, d);
+}
+
+static rsp_err dec_retrieve(const uint8_t *p, size_t n, rsp_diag *d)
+{
+    static rsp_es10_notif_list x;
+    return rsp_es10_notif_list_decode(p, n, RSP_ES10_RETRIEVE_NOTIFICATIONS, &x, d);
+}
+
+static rsp_err dec_listn(const uint8_t *p, size_t n, rsp_diag *d)
+{
+    static rsp_es10_notif_list x;
+    return rsp_es10_notif_list_decode(p, n, RSP_ES10_LIST_NOTIFICATION, &x, d);
+}
+
+static rsp_err dec_profiles(const uint8_t *p, size_t n, rsp_diag *d)
+{
+    static rsp_es10_profiles x;
+    return rsp_es10_profiles_decode(p, n, &x, d);
+}
+
+static rsp_err dec_preq(const uint8_t *p, size_t n, rsp_diag *d)
+{
+    rsp_es10_profile_req x;
+    return rsp_es10_profile_req_decode(p, n, &x, d);
+}
+
+static rsp_err dec_info2(const uint8_t *p, size_t n, rsp_diag *d)
+{
+    rsp_es10_info2 x;
+    return rsp_es10_info2_decode(p, n, &x, d);
+}
+
+/* The fuzz seeds are valid messages of their decoder, so the fuzzers start from deep inside them. */
+static void test_fuzz_seeds_decode(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *path;
+        decode_fn fn;
+    } seeds[] = {
+        {"fuzz_euicc_es10_info/info1_real", dec_info1},
+        {"fuzz_euicc_es10_info/info2_sysmo", dec_info2},
+        {"fuzz_euicc_es10_auth/authsrv_req", dec_asreq},
+        {"fuzz_euicc_es10_auth/authsrv_resp_ok", dec_asresp},
+        {"fuzz_euicc_es10_auth/authsrv_resp_err", dec_asresp},
+        {"fuzz_euicc_es10_auth/prepare_req", dec_pdreq},
+        {"fuzz_euicc_es10_auth/prepare_resp_ok", dec_pdresp},
+        {"fuzz_euicc_es10_auth/prepare_resp_err", dec_pdresp},
+        {"fuzz_euicc_es10_notif/pir_real", dec_pending},
+        {"fuzz_euicc_es10_notif/pir_success", dec_pending},
+        {"fuzz_euicc_es10_notif/retrieve_real", dec_retrieve},
+        {"fuzz_euicc_es10_notif/retrieve_other", dec_retrieve},
+        {"fuzz_euicc_es10_notif/list_notification", dec_listn},
+        {"fuzz_euicc_es10_mgmt/profiles", dec_profiles},
+        {"fuzz_euicc_es10_mgmt/enable_iccid", dec_preq},
+        {"fuzz_euicc_es10_mgmt/delete_aid", dec_preq},
+    };
+    for (size_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++) {
+        char path[1024];
+        snprintf(path, sizeof(path), "%s/fuzz/corpus/%s", RSP_SOURCE_DIR, seeds[i].path);
+        rsp_buf b = RSP_BUF_INIT;
+        tu_read_file(path, &b);
+        rsp_diag d;
+        rsp_diag_clear(&d);
+        rsp_err e = seeds[i].fn(b.data, b.len, &d);
+        if (e)
+            fail_msg("seed %s: %s", seeds[i].path, d.msg);
+        rsp_buf_free(&b);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_authenticate_server),
         cmocka_unit_test(test_der_rules),
+        cmocka_unit_test(test_fuzz_seeds_decode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
