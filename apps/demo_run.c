@@ -26,6 +26,7 @@
 #include "demo.h"
 #include "rsp/crypto.h"
 #include "rsp/ids.h"
+#include "rsp/metrics_read.h"
 
 #define SMSR_MSISDN "447700100999"
 #define TRANSPORT_KEY "000102030405060708090a0b0c0d0e0f" /* EUM -> SM-SR key wrapping (demo only) */
@@ -321,38 +322,14 @@ static rsp_err start_smdp(demo_ctx *x)
     return e ? e : demo_proc_set_arg(x->smdp, "--listen", l); /* a restart (--faults) listens there again */
 }
 
-/* SMS counts and admin (SCP81) sessions from the SM-SR's /metrics (-1 when not exported). The text
- * comes from a peer: a label block {...} is skipped as a whole (quoted values may hold spaces and \"),
- * and a value that is not a finite number in range (NaN, +Inf, 1e300) is ignored, never cast. */
+/* SMS counts and admin (SCP81) sessions from the SM-SR's /metrics (-1 when not exported, or when the
+ * page does not read as the format: rsp_metrics_read_sum, lib/svc/metrics_read.c, fuzzed). */
 static long long metric(const char *text, const char *name)
 {
-    double sum = -1;
-    size_t l = strlen(name);
-    for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
-        if (strncmp(p, name, l) || (p[l] != ' ' && p[l] != '{'))
-            continue;
-        const char *v = p + l;
-        if (*v == '{') {
-            bool quoted = false;
-            for (v++; *v && *v != '\n' && (quoted || *v != '}'); v++) {
-                if (quoted && *v == '\\' && v[1] && v[1] != '\n')
-                    v++;
-                else if (*v == '"')
-                    quoted = !quoted;
-            }
-            if (*v != '}')
-                continue;
-            v++;
-        }
-        if (*v != ' ')
-            continue;
-        char *end;
-        double d = strtod(v + 1, &end);
-        if (end == v + 1 || !isfinite(d) || d < 0 || d > 1e15)
-            continue;
-        sum = (sum < 0 ? 0 : sum) + d;
-    }
-    return sum < 0 || sum > 1e15 ? -1 : (long long)sum;
+    double sum = 0;
+    if (rsp_metrics_read_sum(text, strlen(text), name, &sum, NULL, NULL) != RSP_OK || sum < 0)
+        return -1;
+    return (long long)sum;
 }
 
 static void read_metrics(demo_ctx *x)
