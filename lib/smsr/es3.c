@@ -5,8 +5,8 @@
  * CreateISDP and SendData are durable engine operations (es3_dl.c); DeleteISDP and EnableProfile are
  * engine operations with ES4's rows (requester = the SM-DP). A call waits here for its op to settle
  * (smsr_es3_poll), with a durable reply when it named a ReplyTo. UpdateConnectivityParameters
- * (es3_relay.c) still goes to the card from memory (smsr_es3_send_isdp): its bytes are sent once and
- * answered on the PoR / admin answer, 8.7 / 3.7 when the SM-SR stops first. */
+ * (es3_relay.c) is a durable op like SendData (es3_dl.c smsr_dl_on_conn): nothing waits in memory
+ * that a restart would lose. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,21 +23,16 @@
 #include "smsr_dl.h"
 #include "smsr_outbox.h"
 
-enum { ES3_WAIT_S = 60, ES3_NH = 6 };
+enum { ES3_NH = 6 };
 
-/* P_SEND / P_HTTPS: UpdateConnectivityParameters' bytes in flight; P_DELETE: a call waiting for an
- * engine op (P_DL: a download op, answered with its data) */
-typedef enum { P_SEND, P_DELETE, P_HTTPS, P_DL } pend_kind;
+/* A call waiting for an engine op (P_DL: a download op, answered with its data) */
+typedef enum { P_OP, P_DL } pend_kind;
 
 typedef struct pend {
     pend_kind kind;
-    char eid[33];
-    char iccid[21];
-    uint64_t cntr;     /* P_SEND: the packet's counter; P_HTTPS: the admin script's tag */
-    int64_t op_id;     /* P_DELETE, P_DL */
-    int64_t deadline;
+    int64_t op_id;
     rsp_es_call *call;
-    int64_t reply_id;  /* P_DELETE, P_DL: 0, or the durable pending reply that carries the result */
+    int64_t reply_id;  /* 0, or the durable pending reply that carries the result */
 } pend;
 
 struct smsr_es3 {
@@ -49,8 +44,7 @@ struct smsr_es3 {
     rsp_es_handler *all; /* merged with the ES4 handlers (owned) */
     pend *p;
     size_t n, cap;
-    smsr_https *https;   /* ES5 over HTTPS (SCP03t bodies), or NULL */
-    uint64_t tags;
+    smsr_https *https;   /* ES5 over HTTPS (the kick's admin scripts), or NULL */
     rsp_smsr_es *es;     /* borrowed, found at merge: strict ReplyTo, durable results, muting; or NULL */
     bool kicking;        /* inside smsr_dl_kick (an admin answer settled synchronously re-enters) */
 };
@@ -76,118 +70,10 @@ static rsp_err pend_add(smsr_es3 *x, const pend *p)
     return RSP_OK;
 }
 
-/* One SCP80 packet of an expanded script of n C-APDUs to the ISD-R of eid (counter outside any op,
- * reserved durably like every packet: es5_sms.c). */
-static rsp_err build(smsr_es3 *x, const char *eid, const rsp_bytes *apdus, size_t n, int64_t now,
-                     rsp_smsr_packet *pkt)
-{
-    rsp_buf script = RSP_BUF_INIT;
-    memset(pkt, 0, sizeof(*pkt));
-    rsp_err err = rsp_rapdu_script_build(RSP_RAPDU_EXPANDED, apdus, n, &script);
-    err = err ? err : smsr_packet_build_data(x->e, eid, NULL, script.data, script.len, false, now, pkt);
-    rsp_buf_free(&script);
-    if (err == RSP_OK && !pkt->msisdn[0])
-        err = RSP_ERR_NOT_FOUND; /* no enabled profile: the card cannot be reached by SMS */
-    return err;
-}
-
-static rsp_err send_script(smsr_es3 *x, rsp_es_call *call, pend_kind kind, const char *eid, const char *iccid,
-                           const rsp_bytes *apdus, size_t n)
-{
-    int64_t now = (int64_t)time(NULL);
-    rsp_smsr_packet pkt;
-    rsp_err err = build(x, eid, apdus, n, now, &pkt);
-    if (err == RSP_OK) {
-        pend p = {kind, "", "", pkt.counter, 0, now + ES3_WAIT_S, call, 0};
-        snprintf(p.eid, sizeof(p.eid), "%s", eid);
-        snprintf(p.iccid, sizeof(p.iccid), "%s", iccid ? iccid : "");
-        if ((err = pend_add(x, &p)) == RSP_OK)
-            x->send(x->arg, &pkt);
-    }
-    rsp_smsr_packet_clear(&pkt);
-    return err;
-}
-
-/* The card's answer to an SCP03t body, from the admin session (es5_https.c). */
-static void https_done(void *arg, uint64_t tag, rsp_err err, rsp_scp81_status status, const uint8_t *body,
-                       size_t len, const char *why)
-{
-    smsr_es3 *x = arg;
-    size_t i = 0;
-    while (i < x->n && !(x->p[i].kind == P_HTTPS && x->p[i].cntr == tag))
-        i++;
-    if (i == x->n)
-        return; /* the call was answered already (stopping) */
-    pend p = x->p[i];
-    x->p[i] = x->p[--x->n];
-    char msg[128];
-    if (err != RSP_OK) { /* RSP_ERR_STATE: the SM-SR stops (as smsr_es3_stop answers) */
-        snprintf(msg, sizeof(msg), "%s", why ? why : rsp_err_msg(err));
-        rsp_es_call_reject(p.call, err == RSP_ERR_STATE ? "8.7" : "8.4", err == RSP_ERR_STATE ? "3.7" : "4.2", NULL, msg);
-        return;
-    }
-    if (status != RSP_SCP81_STATUS_OK && status != RSP_SCP81_STATUS_NONE) {
-        snprintf(msg, sizeof(msg), "refused by the eUICC: X-Admin-Script-Status %s", rsp_scp81_status_name(status));
-        rsp_es_call_reject(p.call, "8.4", "4.2", NULL, msg);
-        return;
-    }
-    rsp_es_data_resp *d = rsp_es_call_response(p.call);
-    if (d && len) /* 85 / 86 segments: the card answers nothing, and so does SendData */
-        rsp_buf_set(&d->euicc_response_data, body, len);
-    rsp_es_call_complete(p.call);
-}
-
-/* An SCP03t body (84 / 85 / 86): one admin script targeted at the ISD-P, through the card's admin
- * session (opened by a trigger SMS when none is open, kept open between the SendData of a download). */
-static rsp_err send_https(smsr_es3 *x, rsp_es_call *call, const rsp_buf *aid, const rsp_bytes *data,
-                          const rsp_store_profile *p)
-{
-    if (!x->https)
-        return rsp_es_call_reject(call, "8.4", "4.2", NULL,
-                                  "SCP03t needs an admin session (SCP81): this SM-SR runs without --admin-listen");
-    if (!smsr_https_reachable(x->https, p->eid))
-        return rsp_es_call_reject(call, "8.4", "4.2", NULL, "SCP03t needs an admin session: no SCP81 PSK for this eUICC");
-    pend pd = {P_HTTPS, "", "", ++x->tags, 0, INT64_MAX, call, 0};
-    snprintf(pd.eid, sizeof(pd.eid), "%s", p->eid);
-    snprintf(pd.iccid, sizeof(pd.iccid), "%s", p->iccid);
-    rsp_err err = pend_add(x, &pd);
-    if (err != RSP_OK)
-        return err;
-    RSP_LOGI(RSP_SS_SMSR, "ES3.SendData over HTTPS", "eid=%s iccid=%s tag=%llu bytes=%zu", pd.eid, pd.iccid,
-             (unsigned long long)pd.cntr, data->len);
-    err = smsr_https_queue(x->https, p->eid, aid->data, aid->len, data->p, data->len, https_done, x, pd.cntr);
-    if (err != RSP_OK) { /* not queued: no callback will come */
-        for (size_t i = 0; i < x->n; i++)
-            if (x->p[i].kind == P_HTTPS && x->p[i].cntr == pd.cntr) {
-                x->p[i] = x->p[--x->n];
-                return rsp_es_call_reject(call, "8.4", "4.2", NULL, "admin script not queued");
-            }
-    }
-    return RSP_OK;
-}
-
 void smsr_es3_set_https(smsr_es3 *x, smsr_https *h)
 {
     if (x)
         x->https = h;
-}
-
-rsp_err smsr_es3_send_isdp(smsr_es3 *x, rsp_es_call *call, const rsp_store_profile *p, const rsp_buf *aid,
-                           rsp_bytes data, bool https)
-{
-    if (https || aid->len > 16)
-        return send_https(x, call, aid, &data, p);
-    /* INSTALL [for personalization] of the ISD-P, then the SM-DP's command: the card hands it on */
-    uint8_t perso[5 + 2 + 17 + 3] = {0x80, 0xE6, 0x20, 0x00, 0, 0x00, 0x00, 0};
-    size_t al = aid->len;
-    perso[4] = (uint8_t)(2 + 1 + al + 3);
-    perso[7] = (uint8_t)al;
-    memcpy(perso + 8, aid->data, al);
-    memset(perso + 8 + al, 0, 3);
-    rsp_bytes s[2] = {rsp_bytes_of(perso, 8 + al + 3), data};
-    if (send_script(x, call, P_SEND, p->eid, p->iccid, s, 2) != RSP_OK)
-        return rsp_es_call_reject(call, "8.1.1", "5.1", NULL, "the card cannot be reached (no keys or no MSISDN)");
-    return RSP_OK;
 }
 
 rsp_err smsr_es3_reply_check(smsr_es3 *x, rsp_es_call *call, const char *who)
@@ -233,7 +119,7 @@ static rsp_err on_completed(void *hctx, rsp_es_call *call)
  * only if the op ends DONE. */
 static rsp_err wait_op(smsr_es3 *x, rsp_es_call *call, const rsp_smsr_request *rq, int64_t op_id)
 {
-    pend p = {P_DELETE, "", "", 0, op_id, 0, call, 0};
+    pend p = {P_OP, op_id, call, 0};
     rsp_err err = smsr_es_reply_begin(x->es, call, rq, op_id, false, &p.reply_id);
     if (err == RSP_OK && rq->fn == RSP_SMSR_FN_DELETE && rq->iccid && rq->iccid[0])
         err = smsr_onc_delete_queued(x->e, rq->iccid, op_id, rq->now);
@@ -315,102 +201,29 @@ static rsp_err on_get_eis(void *hctx, rsp_es_call *call)
     return err != RSP_OK ? err : rsp_es_call_complete(call);
 }
 
-/* Settles UpdateConnectivityParameters' bytes with the card's answer (r NULL: none came in time). */
-static void settle(smsr_es3 *x, const pend *p, const rsp_rapdu_resp *r, const char *why)
-{
-    (void)x;
-    uint16_t sw = r && r->n ? r->rsps[r->n - 1].sw : 0;
-    bool ok = r && r->n == 2u;
-    for (size_t i = 0; ok && i < r->n; i++)
-        ok = r->rsps[i].sw == 0x9000 || (r->rsps[i].sw & 0xFF00) == 0x6100;
-    char msg[96];
-    if (why)
-        snprintf(msg, sizeof(msg), "%s", why);
-    else
-        snprintf(msg, sizeof(msg), "refused by the eUICC: command %zu of 2: SW %04X", r ? r->n : 0, (unsigned)sw);
-    if (!ok) {
-        rsp_es_call_reject(p->call, "8.4", "4.2", NULL, msg);
-        return;
-    }
-    rsp_es_data_resp *d = rsp_es_call_response(p->call);
-    if (d && r->rsps[1].len)
-        rsp_buf_set(&d->euicc_response_data, r->rsps[1].p, r->rsps[1].len);
-    rsp_es_call_complete(p->call);
-}
-
 rsp_err smsr_es3_on_por(smsr_es3 *x, const char *eid, const uint8_t *ud, size_t len, int64_t now)
 {
-    (void)now;
-    if (!x || len > 4096)
-        return RSP_ERR_INVAL;
-    if (x->n == 0)
-        return RSP_ERR_NOT_FOUND; /* no ES3 call waits: nothing to open the PoR for */
-    uint8_t key[32];
-    rsp_err err = smsr_keys_get(x->e, eid, key);
-    if (err != RSP_OK)
-        return err;
-    rsp_scp80_keys k = {key, 16, key + 16, 16};
-    rsp_scp80_hdr h;
-    memset(&h, 0, sizeof(h));
-    h.spi[0] = x->e->cfg.spi[0];
-    h.spi[1] = x->e->cfg.spi[1];
-    h.kic = h.kid = (uint8_t)(x->e->cfg.kvn << 4 | 0x02);
-    rsp_put_be24(h.tar, x->e->cfg.tar);
-    uint8_t *work = malloc(len + 3);
-    rsp_scp80_por por;
-    err = work ? rsp_scp80_por_open(&k, &h, ud, len, work, len + 3, &por, NULL) : RSP_ERR_NOMEM;
-    rsp_wipe(key, sizeof(key));
-    if (err == RSP_OK) {
-        uint64_t cntr = 0;
-        for (int i = 0; i < 5; i++)
-            cntr = cntr << 8 | por.cntr[i];
-        size_t i = 0;
-        while (i < x->n && !(x->p[i].kind == P_SEND && x->p[i].cntr == cntr &&
-                             strcmp(x->p[i].eid, eid) == 0))
-            i++;
-        if (i == x->n) {
-            err = RSP_ERR_NOT_FOUND;
-        } else {
-            pend p = x->p[i];
-            x->p[i] = x->p[--x->n];
-            rsp_rapdu_resp r;
-            if (por.status != 0 || !por.cc_valid)
-                settle(x, &p, NULL, "PoR with a security status");
-            else if (rsp_rapdu_resp_parse(rsp_rapdu_detect(por.data, por.data_len), por.data, por.data_len, &r,
-                                          NULL) != RSP_OK)
-                settle(x, &p, NULL, "malformed R-APDU script in the PoR");
-            else
-                settle(x, &p, &r, NULL);
-        }
-    }
-    free(work);
-    return err;
+    /* every ES3 command to a card is an engine operation now (UpdateConnectivityParameters too:
+     * es3_dl.c), whose PoR rsp_smsr_on_por settles: a PoR it did not know is nobody's */
+    (void)x, (void)eid, (void)ud, (void)len, (void)now;
+    return RSP_ERR_NOT_FOUND;
 }
 
 void smsr_es3_poll(smsr_es3 *x, int64_t now)
 {
+    (void)now;
     for (size_t i = 0; x && i < x->n;) {
         pend p = x->p[i];
         rsp_smsr_result r;
-        bool done = false;
-        if (p.kind == P_DELETE || p.kind == P_DL) {
-            if (rsp_smsr_result_get(x->e, p.op_id, &r) == RSP_OK && r.status[0]) {
-                done = true;
-                x->p[i] = x->p[--x->n]; /* first: the answer may re-enter (a kick settling another op) */
-                if (p.kind == P_DL)
-                    smsr_dl_answer(x, p.call, p.reply_id, p.op_id, &r);
-                else
-                    smsr_es_reply_answer(x->es, p.call, p.reply_id, &r);
-                continue;
-            }
-        } else if (p.kind == P_SEND && now > p.deadline) {
-            done = true;
-            settle(x, &p, NULL, "no PoR from the eUICC in time");
-        }
-        if (done)
-            x->p[i] = x->p[--x->n];
-        else
+        if (rsp_smsr_result_get(x->e, p.op_id, &r) != RSP_OK || !r.status[0]) {
             i++;
+            continue;
+        }
+        x->p[i] = x->p[--x->n]; /* first: the answer may re-enter (a kick settling another op) */
+        if (p.kind == P_DL)
+            smsr_dl_answer(x, p.call, p.reply_id, p.op_id, &r);
+        else
+            smsr_es_reply_answer(x->es, p.call, p.reply_id, &r);
     }
 }
 
@@ -449,7 +262,7 @@ rsp_err smsr_es3_wait_dl(smsr_es3 *x, rsp_es_call *call, const rsp_smsr_request 
         smsr_dl_answer(x, call, 0, op_id, &r);
         return RSP_OK;
     }
-    pend p = {P_DL, "", "", 0, op_id, 0, call, 0};
+    pend p = {P_DL, op_id, call, 0};
     if ((err = smsr_es_reply_begin(x->es, call, rq, op_id, false, &p.reply_id)) != RSP_OK)
         return err;
     return pend_add(x, &p);
@@ -557,11 +370,8 @@ rsp_err smsr_es3_merge(smsr_es3 *x, const rsp_es_handler **h, size_t *n)
 
 void smsr_es3_stop(smsr_es3 *x)
 {
-    for (size_t i = 0; x && i < x->n; i++)
-        if (x->p[i].kind == P_DELETE || x->p[i].kind == P_DL) /* the op goes on; a durable reply carries its result */
-            smsr_es_reply_answer(x->es, x->p[i].call, x->p[i].reply_id, NULL);
-        else
-            rsp_es_call_reject(x->p[i].call, "8.7", "3.7", NULL, "SM-SR stopping");
+    for (size_t i = 0; x && i < x->n; i++) /* the op goes on; a durable reply carries its result */
+        smsr_es_reply_answer(x->es, x->p[i].call, x->p[i].reply_id, NULL);
     if (x)
         x->n = 0;
 }

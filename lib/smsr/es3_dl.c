@@ -24,6 +24,7 @@
  *     (es3_dl_sms.c smsr_dl_queue_pkt: the SMS-only download, docs/ENCODINGS.md "SCP03t over SCP80");
  *   - installed (DISABLED / ENABLED): one C-APDU as above. */
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,9 +80,13 @@ rsp_err smsr_dl_decode(rsp_smsr_fn fn, const rsp_buf *script, smsr_dl *out)
         out->mem = (uint32_t)m;
         return RSP_OK;
     }
-    if (strcmp(k, "t") != 0 || (strcmp(v, "sms") != 0 && strcmp(v, "scp03t") != 0))
+    /* t=sms / t=scp03t: SendData; t=ucp / t=ucpa: UpdateConnectivityParameters, one C-APDU by SMS or a
+     * longer body for the admin session only (never SMS to the ISD-P's TAR: that is SCP03t's route) */
+    bool ucp = strcmp(v, "ucp") == 0, ucpa = strcmp(v, "ucpa") == 0;
+    if (strcmp(k, "t") != 0 || (strcmp(v, "sms") != 0 && strcmp(v, "scp03t") != 0 && !ucp && !ucpa))
         return RSP_ERR_FORMAT;
-    out->scp03t = strcmp(v, "scp03t") == 0;
+    out->scp03t = strcmp(v, "scp03t") == 0 || ucpa;
+    out->ucp = ucp || ucpa;
     return out->len && out->len <= (out->scp03t ? (size_t)DL_SCP03T_MAX : 255u + 5u) ? RSP_OK : RSP_ERR_FORMAT;
 }
 
@@ -198,7 +203,8 @@ rsp_err smsr_dl_finish(rsp_smsr *e, rsp_smsr_fn fn, const rsp_store_op *op, cons
     } else if (fn == RSP_SMSR_FN_CREATE_ISDP && have && !done && op->attempts == 0 &&
                p.state == RSP_STORE_PROFILE_IN_CREATION) {
         err = rsp_store_profile_delete(e->st, d->iccid); /* refused at once: nothing was created */
-    } else if (fn == RSP_SMSR_FN_SEND_DATA && done && !d->scp03t && have && p.state == RSP_STORE_PROFILE_CREATED) {
+    } else if (fn == RSP_SMSR_FN_SEND_DATA && done && !d->scp03t && !d->ucp && have &&
+               p.state == RSP_STORE_PROFILE_CREATED) {
         err = smsr_audit(e, op->eid, d->iccid, op->id, "smsr.dl.keyest", "ES3.SendData", now);
     }
     rsp_buf r = RSP_BUF_INIT;
@@ -262,7 +268,10 @@ rsp_err smsr_dl_queue(rsp_smsr *e, const rsp_store_op *op, const smsr_dl *d, int
     rsp_store_fence fence = {op->id, op->generation};
     if (!e->https || !smsr_https_reachable(e->https, op->eid)) {
         smsr_dl_outcome o = {RSP_STORE_OP_SENT, RSP_SMSR_STEP_FAILED, NULL, NULL,
-                             "SCP03t needs an admin session (SCP81): none for this eUICC", {NULL, 0}};
+                             d->ucp ? "a body longer than one C-APDU needs an admin session (SCP81): none for "
+                                      "this eUICC"
+                                    : "SCP03t needs an admin session (SCP81): none for this eUICC",
+                             {NULL, 0}};
         return smsr_dl_finish(e, RSP_SMSR_FN_SEND_DATA, op, d, &fence, &o, now);
     }
     rsp_smsr_step step;
@@ -315,25 +324,43 @@ static rsp_err free_aid(rsp_smsr *e, const char *eid, rsp_aid *aid)
     return err == RSP_OK ? RSP_ERR_RANGE : err;
 }
 
+/* Answers call when the download op of sq (submitted: r) settles; sends what is due at once. */
+static rsp_err wait_kick(smsr_es3 *x, rsp_es_call *call, rsp_smsr_fn fn, const smsr_submission *sq,
+                         const rsp_es_req_hdr *hdr, const rsp_smsr_result *r)
+{
+    if (r->status[0] && !r->op_id) /* the FCID of another request */
+        return smsr_call_answer(call, r);
+    rsp_smsr_request rq = {fn, RSP_SMSR_ROLE_SMDP, sq->requester, sq->fcid, sq->eid, sq->iccid, sq->now,
+                           smsr_validity(hdr)};
+    rsp_err err = smsr_es3_wait_dl(x, call, &rq, r->op_id);
+    if (err == RSP_OK && !r->status[0])
+        smsr_dl_kick(x);
+    return err;
+}
+
 /* Submits the download op of sq and answers call when it settles. */
 static rsp_err submit_wait(smsr_es3 *x, rsp_es_call *call, rsp_smsr_fn fn, smsr_submission *sq,
                            const rsp_es_req_hdr *hdr, bool *replayed)
 {
-    rsp_smsr *e = smsr_es3_engine(x);
     rsp_smsr_result r;
-    rsp_err err = smsr_submit_op(e, sq, &r);
+    rsp_err err = smsr_submit_op(smsr_es3_engine(x), sq, &r);
     if (err != RSP_OK)
         return err;
     *replayed = r.replayed;
-    if (r.status[0] && !r.op_id) /* the FCID of another request */
-        return smsr_call_answer(call, &r);
-    rsp_smsr_request rq = {fn, RSP_SMSR_ROLE_SMDP, sq->requester, sq->fcid, sq->eid, sq->iccid, sq->now,
-                           smsr_validity(hdr)};
-    err = smsr_es3_wait_dl(x, call, &rq, r.op_id);
-    if (err == RSP_OK && !r.status[0])
-        smsr_dl_kick(x);
-    return err;
+    return wait_kick(x, call, fn, sq, hdr, &r);
 }
+
+#ifndef NDEBUG
+/* Test hook (debug builds only): RSP_SMSR_TEST_KILL=<point> kills the process there, as kill -9 would. */
+static void test_kill(const char *point)
+{
+    const char *k = getenv("RSP_SMSR_TEST_KILL");
+    if (k && strcmp(k, point) == 0)
+        raise(SIGKILL);
+}
+#else
+#define test_kill(point) ((void)0)
+#endif
 
 rsp_err smsr_dl_on_create(smsr_es3 *x, rsp_es_call *call)
 {
@@ -362,7 +389,9 @@ rsp_err smsr_dl_on_create(smsr_es3 *x, rsp_es_call *call)
     smsr_submission sq = {rsp_smsr_fn_name(RSP_SMSR_FN_CREATE_ISDP), who, q->hdr.function_call_id, q->eid, q->iccid,
                           {NULL, 0}, now, smsr_validity(&q->hdr), false, NULL, NULL, NULL, NULL};
     rsp_buf script = RSP_BUF_INIT;
-    bool fresh = false, replayed = false;
+    bool fresh = false, own_batch = false;
+    rsp_smsr_result r;
+    memset(&r, 0, sizeof(r));
     rsp_err err = rsp_store_profile_get(e->st, q->iccid, &p);
     if (err == RSP_OK) { /* a replay of the call that created it (same script), or a refusal */
         bool mine = strcmp(p.eid, q->eid) == 0 && strcmp(p.smdp_id, who) == 0;
@@ -384,16 +413,30 @@ rsp_err smsr_dl_on_create(smsr_es3 *x, rsp_es_call *call)
         p.allocated_memory = q->required_memory;
         if (err == RSP_OK)
             err = dl_script(q->iccid, p.isdp_aid, kv, rsp_bytes_of(NULL, 0), &script);
-        if (err == RSP_OK && (err = rsp_store_profile_put(e->st, &p)) == RSP_OK) /* the owner is durable first */
+        /* The record (the owner, the AID taken) and its operation are ONE unit: a crash between them
+         * would leave an ISD-P record no operation settles, and the SM-DP's retry would get 3.3. In the
+         * daemon the loop turn's batch is that unit; elsewhere a batch of our own. */
+        if (err == RSP_OK && !rsp_store_batch_open(e->st) && (err = rsp_store_batch_begin(e->st)) == RSP_OK)
+            own_batch = true;
+        if (err == RSP_OK && (err = rsp_store_profile_put(e->st, &p)) == RSP_OK)
             fresh = true;
+        test_kill("create-isdp-recorded");
     }
     if (err == RSP_OK) {
         sq.script = rsp_buf_view(&script);
         RSP_LOGI(RSP_SS_SMSR, "ES3.CreateISDP", "eid=%s iccid=%s aid=%s smdp=%s", p.eid, q->iccid, p.isdp_aid, who);
-        err = submit_wait(x, call, RSP_SMSR_FN_CREATE_ISDP, &sq, &q->hdr, &replayed);
+        err = smsr_submit_op(e, &sq, &r);
     }
-    if (fresh && (err != RSP_OK || replayed)) /* the FCID was used before: this record is not the op's */
+    if (fresh && err == RSP_OK && r.replayed) /* the FCID was used before: this record is not the op's */
+        err = rsp_store_profile_delete(e->st, q->iccid);
+    if (own_batch && err == RSP_OK)
+        err = rsp_store_batch_commit(e->st); /* failed: none of it happened */
+    else if (own_batch)
+        rsp_store_batch_abort(e->st);
+    else if (fresh && err != RSP_OK) /* the turn's batch goes on: take the record back */
         rsp_store_profile_delete(e->st, q->iccid);
+    if (err == RSP_OK) /* committed (or in the turn's batch, committed before anything leaves) */
+        err = wait_kick(x, call, RSP_SMSR_FN_CREATE_ISDP, &sq, &q->hdr, &r);
     rsp_buf_free(&script);
     return err;
 }
@@ -423,7 +466,7 @@ static bool same_send(rsp_bytes first, rsp_bytes now)
     rsp_buf a = {(uint8_t *)first.p, first.len, first.len}, b = {(uint8_t *)now.p, now.len, now.len};
     smsr_dl da, db;
     return smsr_dl_decode(RSP_SMSR_FN_SEND_DATA, &a, &da) == RSP_OK &&
-           smsr_dl_decode(RSP_SMSR_FN_SEND_DATA, &b, &db) == RSP_OK && strcmp(da.iccid, db.iccid) == 0 &&
+           smsr_dl_decode(RSP_SMSR_FN_SEND_DATA, &b, &db) == RSP_OK && da.ucp == db.ucp && strcmp(da.iccid, db.iccid) == 0 &&
            da.aid_len == db.aid_len && memcmp(da.aid, db.aid, da.aid_len) == 0 &&
            rsp_bytes_eq(rsp_bytes_of(da.data, da.len), rsp_bytes_of(db.data, db.len));
 }
@@ -462,6 +505,27 @@ rsp_err smsr_dl_on_send(smsr_es3 *x, rsp_es_call *call)
     /* an SCP03t body for a card without an admin session goes by SMS (smsr_dl_queue_pkt) */
     if (err == RSP_OK)
         err = submit_wait(x, call, RSP_SMSR_FN_SEND_DATA, &sq, &q->hdr, &replayed);
+    rsp_buf_free(&script);
+    return err;
+}
+
+rsp_err smsr_dl_on_conn(smsr_es3 *x, rsp_es_call *call, const rsp_store_profile *p, const char *who,
+                        const rsp_es_req_hdr *hdr, rsp_bytes cp)
+{
+    if (!hdr->function_call_id)
+        return rsp_es_call_reject(call, "1.1", "2.2", NULL, "FunctionCallIdentifier is needed");
+    /* Lc of one short C-APDU is at most 255 bytes: anything longer is not one SMS script's command */
+    bool admin = cp.len > 255 + 5;
+    rsp_buf script = RSP_BUF_INIT;
+    rsp_err err = dl_script(p->iccid, p->isdp_aid, admin ? "t=ucpa" : "t=ucp", cp, &script);
+    bool replayed = false;
+    /* the row of ES3.SendData (table.c F_DL: the outcome is the card's answer, a resend is refused by
+     * the ISD-P's SCP03 C-MAC chain); the script's t=ucp keeps it apart from SendData on a replay */
+    smsr_submission sq = {rsp_smsr_fn_name(RSP_SMSR_FN_SEND_DATA), who, hdr->function_call_id, p->eid, p->iccid,
+                          rsp_buf_view(&script), (int64_t)time(NULL), smsr_validity(hdr), false, NULL, NULL, NULL,
+                          same_send};
+    if (err == RSP_OK)
+        err = submit_wait(x, call, RSP_SMSR_FN_SEND_DATA, &sq, hdr, &replayed);
     rsp_buf_free(&script);
     return err;
 }

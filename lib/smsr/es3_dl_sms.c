@@ -44,7 +44,7 @@ rsp_err smsr_dl_queue_pkt(rsp_smsr *e, const rsp_store_op *op, const smsr_dl *d,
                           bool *sent)
 {
     *sent = false;
-    if (!smsr_dl_scp03t_by_sms(e, op->eid))
+    if (d->ucp || !smsr_dl_scp03t_by_sms(e, op->eid)) /* a long UCP body: the admin session or nothing */
         return smsr_dl_queue(e, op, d, now);
     rsp_store_fence fence = {op->id, op->generation};
     rsp_err err = smsr_dl_sms_build(e, op->eid, &fence, d, now, pkt);

@@ -3,7 +3,7 @@
  * engine authorises on the ISD-Ps it created; POL2 and fall-back checked there), UpdatePolicyRules
  * and UpdateSubscriptionAddress change the store's profile of an ISD-P the SM-DP created (what
  * ProfileDownloadCompleted set first); UpdateConnectivityParameters goes to the ISD-P the SM-DP
- * created, as SendData's Data does (es3.c). ES3 has no SetFallBackAttribute (v3.x catalogue). */
+ * created as a durable operation like SendData's (es3_dl.c smsr_dl_on_conn). ES3 has no SetFallBackAttribute (v3.x catalogue). */
 #include <stdalign.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -12,11 +12,12 @@
 #include <time.h>
 
 #include "es3_relay.h"
+#include "smsr_dl.h"
 #include "rsp/es_types.h"
 #include "rsp/log.h"
 
 /* RELAY_NH handlers; ES3_CONN_MAX: a ConnectivityParameters body is taken up to the size of an
- * SCP03t body (es3.c's ES3_SCP03T_MAX): larger ones would park in memory for nothing. */
+ * SCP03t body (es3_dl.c's DL_SCP03T_MAX, the most an op's script holds): larger ones are refused. */
 enum { RELAY_NH = 5, ES3_CONN_MAX = 4096 };
 
 typedef struct relay_ctx {
@@ -179,15 +180,12 @@ static rsp_err on_conn(void *hctx, rsp_es_call *call)
     const rsp_buf *cp = &q->connectivity_parameters;
     if (cp->len < 5 || cp->len > ES3_CONN_MAX)
         return rsp_es_call_reject(call, "1.1", "2.2", NULL, "ConnectivityParameters (a C-APDU) is needed");
-    uint8_t ab[16];
-    size_t al = strlen(p.isdp_aid) / 2;
-    if (al < 5 || al > sizeof(ab) || rsp_hex_decode_fixed(p.isdp_aid, ab, al, NULL) != RSP_OK)
+    size_t al = strlen(p.isdp_aid);
+    if (al < 10 || al > 32 || al % 2)
         return rsp_es_call_reject(call, "8.2.1", "3.9", q->iccid, "the ISD-P has no AID yet");
-    rsp_buf aid = {ab, al, sizeof(ab)}; /* borrowed view: never freed */
     RSP_LOGI(RSP_SS_SMSR, "ES3.UpdateConnectivityParameters", "smdp=%s eid=%s iccid=%s bytes=%zu", who, p.eid,
              p.iccid, cp->len);
-    /* Lc of one short C-APDU is at most 255 bytes: anything longer is not one SMS script's command */
-    return smsr_es3_send_isdp(r->x, call, &p, &aid, rsp_buf_view(cp), cp->len > 255 + 5);
+    return smsr_dl_on_conn(r->x, call, &p, who, &q->hdr, rsp_buf_view(cp));
 }
 
 rsp_err smsr_es3_relay_append(smsr_es3 *x, rsp_smsr *e, const char *smdp_ids, rsp_es_handler **all, size_t used,

@@ -1,7 +1,7 @@
 /* The SM-SR side of the ES3 functions an SM-DP relays from ES2 (lib/smsr/es3_relay.c): DisableProfile
  * and AuditEIS as engine operations (ES4's rows, requester = the SM-DP, authorised on the ISD-Ps it
  * created), UpdatePolicyRules and UpdateSubscriptionAddress as store updates of those profiles,
- * UpdateConnectivityParameters sent to the ISD-P like SendData's Data.
+ * UpdateConnectivityParameters sent to the ISD-P as a durable op like SendData's (es3_dl.c).
  * ES3.EnableProfile / DeleteISDP are es3.c's. */
 #ifndef RSP_SMSR_ES3_RELAY_H
 #define RSP_SMSR_ES3_RELAY_H
@@ -12,12 +12,6 @@
 /* es3.c: answers call once engine operation op_id has settled (polled by smsr_es3_poll). */
 rsp_err smsr_es3_wait_op(smsr_es3 *x, rsp_es_call *call, int64_t op_id);
 
-/* es3.c: sends data (one C-APDU, or with https an admin-session body) to the ISD-P of p (AID aid, at
- * most 16 bytes) as SendData does: by SMS, INSTALL [for personalization] then data in one script to
- * the ISD-R, answered on the PoR with the second R-APDU's data; with https (or an AID too long for
- * INSTALL) through the card's SCP81 admin session. Refusals are answered on call. */
-rsp_err smsr_es3_send_isdp(smsr_es3 *x, rsp_es_call *call, const rsp_store_profile *p, const rsp_buf *aid,
-                           rsp_bytes data, bool https);
 /* es3.c: RSP_ERR_DENIED (call answered 1.1 / 1.2) when the call's ReplyTo is not one of who's
  * configured callback URLs (ES4's rule). */
 rsp_err smsr_es3_reply_check(smsr_es3 *x, rsp_es_call *call, const char *who);

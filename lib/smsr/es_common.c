@@ -270,7 +270,8 @@ rsp_err smsr_reply_result(rsp_smsr *e, const rsp_store_outbox_reply *r, rsp_stor
     /* ES3 download results carry what the in-memory answer carries: the ISD-P AID, the card's data
      * (an unreadable op still sends its status, as the in-memory answer does) */
     if (err == RSP_OK && strcmp(res.status, "Executed-Success") == 0 &&
-        (strcmp(r->function, "ES3.CreateISDP") == 0 || strcmp(r->function, "ES3.SendData") == 0) &&
+        (strcmp(r->function, "ES3.CreateISDP") == 0 || strcmp(r->function, "ES3.SendData") == 0 ||
+         strcmp(r->function, "ES3.UpdateConnectivityParameters") == 0) &&
         smsr_dl_result_data(e, r->op_id, msg.body) == RSP_ERR_NOMEM)
         err = RSP_ERR_NOMEM;
     snprintf(m->owner, sizeof(m->owner), SMSR_OWNER);

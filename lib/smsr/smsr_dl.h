@@ -37,6 +37,7 @@ typedef struct smsr_dl {
     size_t aid_len;
     uint32_t mem;          /* CreateISDP: the quota of the INSTALL */
     bool scp03t;           /* SendData: an SCP03t body for the card's admin session (else one C-APDU by SMS) */
+    bool ucp;              /* an ES3.UpdateConnectivityParameters (t=ucp: one C-APDU; t=ucpa: admin session only, scp03t set) */
     const uint8_t *data;   /* SendData: borrowed from the script */
     size_t len;
 } smsr_dl;
@@ -89,5 +90,11 @@ void smsr_dl_answer(smsr_es3 *x, rsp_es_call *call, int64_t reply_id, int64_t op
 void smsr_dl_kick(smsr_es3 *x);
 rsp_err smsr_dl_on_create(smsr_es3 *x, rsp_es_call *call);
 rsp_err smsr_dl_on_send(smsr_es3 *x, rsp_es_call *call);
+/* ES3.UpdateConnectivityParameters of cp (the SM-DP's C-APDU, 5..4096 bytes, passed unread) to the ISD-P
+ * of p, which who created (checked by the caller): a durable op like SendData's (script t=ucp: one
+ * C-APDU by SMS after INSTALL [for personalization]; t=ucpa, longer: the card's admin session only),
+ * answered when it settles, through a durable reply when the call names a ReplyTo. */
+rsp_err smsr_dl_on_conn(smsr_es3 *x, rsp_es_call *call, const rsp_store_profile *p, const char *who,
+                        const rsp_es_req_hdr *hdr, rsp_bytes cp);
 
 #endif

@@ -10,7 +10,10 @@
 # the card model refuses a malformed CERT.DP); a replayed FCID is answered from the store (same AID,
 # no packet sent), the same FCID for another request refused 1.1/2.1; a SendData whose validity
 # period ends while the card is offline, across another kill -9, reaches DP1 once as Expired
-# 1.6/5.3; no SCP80 counter went out twice (every "packet sent" line of both runs). Outside fact
+# 1.6/5.3; UpdateConnectivityParameters is durable the same way (kill -9 while it waits: its result
+# once, a replay from the store); results in the outbox carry the ISD-P AID (JSON, SOAP) and the card's
+# data (SOAP); killed between the CreateISDP record and its op (debug hook): no orphan, the retry
+# creates; no SCP80 counter went out twice (every "packet sent" line of all runs). Outside fact
 # (SGP02.md "SOAP binding"): callback actions are http://gsma.com/<ES>/ProfileManagentCallBack/<ES>-<Function>.
 . "$(dirname "$0")/daemons.sh"
 SRC=${RSP_SOURCE_DIR:?}
@@ -99,19 +102,91 @@ echo "$r" | grep -q EXECUTED_SUCCESS && [ "$(echo "$r" | sed 's/^[0-9]* //' | jq
 r=$(call CreateISDP "\"functionCallIdentifier\":\"c1\",\"eid\":\"$E0\",\"iccid\":\"$ICC1\",\"mnoId\":\"MNO1\",\"requiredMemory\":90000" -H 'Prefer: wait')
 echo "$r" | grep -q '"1.1"' && echo "$r" | grep -q '"2.1"' && ok "FCID c1 for another request: 1.1/2.1" || bad "c1 reused: $r"
 
+# results carry their data in the outbox (as the synchronous answer does): the ISD-P AID in JSON (c1
+# above), the card's response data in SOAP 1.2 (a GET DATA FF21 after INSTALL [for personalization];
+# FF21 is SGP02.md's resources tag)
+echo "$C1" | jq -r .body | grep -q "\"isdPAid\": *\"$AID1\"" &&
+  ok "the durable CreateISDP result (JSON) carries the ISD-P AID" || bad "c1 result without its AID: $C1"
+soap() { # FUNCTION MESSAGEID INNER-XML -> "<http code> <body>"
+  curl -s --max-time 40 --cacert "$tmp/sr/ca.crt.pem" --cert "$tmp/dp1/tls.crt.pem" --key "$tmp/dp1/key.pem" \
+    -H 'Content-Type: application/soap+xml; charset=utf-8' -w '\n%{http_code}' "https://127.0.0.1:$EP/es3" \
+    -d "<e:Envelope xmlns:e=\"http://www.w3.org/2003/05/soap-envelope\" xmlns:w=\"http://www.w3.org/2005/08/addressing\">\
+<e:Header><w:ReplyTo><w:Address>$CB/dp1/results</w:Address></w:ReplyTo><w:MessageID>$2</w:MessageID>\
+<w:Action>http://gsma.com/ES3/ProfileManagent/ES3-$1</w:Action></e:Header><e:Body><$1>$3</$1></e:Body></e:Envelope>" | tac | tr '\n' ' '
+}
+r=$(soap SendData m-s3 "<FunctionCallIdentifier>s3</FunctionCallIdentifier><Eid>$E0</Eid><sd-aid>$AID0</sd-aid><Data>80CAFF2100</Data>")
+case $r in 202*) ;; *) bad "s3 (SOAP): $r";; esac
+for i in $(seq 300); do [ "$(got m-s3)" -ge 1 ] && break; sleep 0.1; done
+S3=$(grep -- m-s3 "$tmp/rcv.jsonl" | head -1 | jq -r .body)
+echo "$S3" | grep -q 'soap-envelope' && echo "$S3" | grep -q 'EXECUTED_SUCCESS\|Executed-Success' &&
+  echo "$S3" | grep -q '<EuiccResponseData>FF210D81' &&
+  ok "the durable SendData result (SOAP 1.2) carries the card's data (FF21...)" || bad "s3 result: $S3"
+r=$(soap CreateISDP m-c4 "<FunctionCallIdentifier>c4</FunctionCallIdentifier><Eid>$E0</Eid><Iccid>89445010000000000803</Iccid><Mno-Id>MNO1</Mno-Id><RequiredMemory>70000</RequiredMemory>")
+for i in $(seq 300); do [ "$(got m-c4)" -ge 1 ] && break; sleep 0.1; done
+C4=$(grep -- m-c4 "$tmp/rcv.jsonl" | head -1 | jq -r .body)
+echo "$C4" | grep -q '<Isd-p-aid>A0000005591010FFFFFFFF89000' &&
+  ok "the durable CreateISDP result (SOAP 1.2) carries the ISD-P AID" || bad "c4 result ($r): $C4"
+
+# ES3.UpdateConnectivityParameters is a durable op too: card offline, kill -9, restart, card back: its
+# result reaches DP1 once (the ISD-P refuses the SCP03-wrapped 3A07 of SGP02.md's example: no SCP03
+# session of the SM-DP is open), and a replay answers it from the store with nothing sent
+"${CTL[@]}" offline $E0 >/dev/null
+CPW=84E28800163A070BA0090607913386994211F10102030405060708
+r=$(call UpdateConnectivityParameters "\"functionCallIdentifier\":\"u1\",\"eid\":\"$E0\",\"iccid\":\"$ICC1\",\"connectivityParameters\":\"$CPW\",$(addr m-u1)")
+case $r in 202*) ok "UpdateConnectivityParameters with a ReplyTo, card offline: 202";; *) bad "u1: $r";; esac
+sleep 1
+kill -9 $SMSR_PID; wait $SMSR_PID 2>/dev/null
+"${CTL[@]}" online $E0 >/dev/null
+start_smsr 4
+for i in $(seq 300); do [ "$(got m-u1)" -ge 1 ] && break; sleep 0.1; done
+sleep 1
+U1=$(grep -- m-u1 "$tmp/rcv.jsonl" | head -1)
+[ "$(got m-u1)" = 1 ] && echo "$U1" | jq -r .body | grep -q '"8.4"' && echo "$U1" | jq -r .body | grep -q 'SW 6' &&
+  echo "$U1" | jq -r .action | grep -q 'ES3/ProfileManagentCallBack/ES3-UpdateConnectivityParameters' &&
+  ok "after kill -9: the UpdateConnectivityParameters result reached DP1 once (the card's SW)" \
+  || bad "u1 $(got m-u1) times: $U1"
+n0=$(sent)
+r=$(call UpdateConnectivityParameters "\"functionCallIdentifier\":\"u1\",\"eid\":\"$E0\",\"iccid\":\"$ICC1\",\"connectivityParameters\":\"$CPW\"" -H 'Prefer: wait')
+echo "$r" | grep -q '"8.4"' && [ "$(sent)" = $n0 ] && ok "replayed UpdateConnectivityParameters: the first result, nothing sent" ||
+  bad "u1 replay: $r"
+
 # a validity period that ends while the card is offline, across a kill -9: Expired once
 "${CTL[@]}" offline $E0 >/dev/null
 r=$(call SendData "\"functionCallIdentifier\":\"s2\",\"validityPeriod\":3,\"eid\":\"$E0\",\"sdAid\":\"$AID1\",\"data\":\"80CA006600\",$(addr m-s2)")
 case $r in 202*) ;; *) bad "s2: $r";; esac
 sleep 1
 kill -9 $SMSR_PID; wait $SMSR_PID 2>/dev/null
-start_smsr 3
+start_smsr 5
 for i in $(seq 150); do [ "$(got m-s2)" -ge 1 ] && break; sleep 0.1; done
 sleep 1
 S2=$(grep -- m-s2 "$tmp/rcv.jsonl" | head -1 | jq -r .body)
 [ "$(got m-s2)" = 1 ] && echo "$S2" | grep -q '"1.6"' && echo "$S2" | grep -q '"5.3"' &&
   ok "SendData expired while the card was offline (kill -9 between): reached DP1 once, 1.6/5.3" \
   || bad "s2 $(got m-s2) times: $S2"
+
+# the CreateISDP crash window: rsp smsr run killed (SIGKILL, debug builds' test hook) right after the
+# ISD-P record is written and before its operation is submitted: the record and the op are one unit,
+# so after the restart neither is there, and the SM-DP's retry (same FCID) is a new call, not 3.3
+"${CTL[@]}" online $E0 >/dev/null
+kill -TERM $SMSR_PID; for i in $(seq 100); do kill -0 $SMSR_PID 2>/dev/null || break; sleep 0.1; done
+ICC9=89445010000000000811
+export RSP_SMSR_TEST_KILL=create-isdp-recorded
+start_smsr 6
+unset RSP_SMSR_TEST_KILL
+r=$(call CreateISDP "\"functionCallIdentifier\":\"c9\",\"eid\":\"$E0\",\"iccid\":\"$ICC9\",\"mnoId\":\"MNO1\",\"requiredMemory\":70000" -H 'Prefer: wait')
+for i in $(seq 100); do kill -0 $SMSR_PID 2>/dev/null || break; sleep 0.1; done
+if kill -0 $SMSR_PID 2>/dev/null; then
+  ok "(crash window not checked: a release build has no test hook)"
+else
+  wait $SMSR_PID 2>/dev/null
+  start_smsr 7
+  v=$(call GetEIS "\"functionCallIdentifier\":\"g9\",\"eid\":\"$E0\"" -H 'Prefer: wait' | sed 's/^[0-9]* //' |
+    jq -r ".eis.profiles[]? | select(.iccid == \"$ICC9\") | .iccid" 2>/dev/null)
+  r=$(call CreateISDP "\"functionCallIdentifier\":\"c9\",\"eid\":\"$E0\",\"iccid\":\"$ICC9\",\"mnoId\":\"MNO1\",\"requiredMemory\":70000" -H 'Prefer: wait')
+  [ -z "$v" ] && echo "$r" | grep -q EXECUTED_SUCCESS &&
+    ok "killed between the ISD-P record and its op: nothing left behind, the retry created the ISD-P" ||
+    bad "crash window: record after restart '$v', retry: $r"
+fi
 
 # no counter twice: every packet of the three runs (commands, resends, triggers) has its own
 C=$(grep "packet sent" "$tmp/smsr.log" | sed -n 's/.* cntr=\([0-9]*\).*/\1/p')

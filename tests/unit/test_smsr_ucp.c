@@ -1,14 +1,19 @@
-/* ES3.UpdateConnectivityParameters at the SM-SR (es3_relay.c -> es3.c's SendData path), driven through
- * lib/svc's ES endpoint in process (JSON, Prefer: wait, the peer's certificate CN) with the card played
- * here by the card-role codecs: the SMS carries one expanded script to the ISD-R, INSTALL [for
- * personalization] of the ISD-P then the ConnectivityParameters bytes unchanged, and the call is
- * answered on the PoR. Outside fact: the STORE DATA 3A07 of SGP02.md ("Card and SM-SR details",
- * SMSC +33689924111 -> 06 07 91 3386994211F1). Refusals: another SM-DP's ISD-P, an Operator, no
- * parameters, a card refusal; a body longer than one short C-APDU goes to the admin session (refused
- * here: no SCP81 server), and a CLA 84 (SCP03-wrapped) C-APDU still goes by SMS. */
+/* ES3.UpdateConnectivityParameters at the SM-SR (es3_relay.c -> es3_dl.c: a durable engine operation like
+ * SendData), driven through lib/svc's ES endpoint in process (JSON, Prefer: wait, the peer's certificate
+ * CN) with the card played here by the card-role codecs: the SMS carries one expanded script to the
+ * ISD-R, INSTALL [for personalization] of the ISD-P then the ConnectivityParameters bytes unchanged, and
+ * the call is answered when the PoR settles its operation. Outside fact: the STORE DATA 3A07 of SGP02.md
+ * ("Card and SM-SR details", SMSC +33689924111 -> 06 07 91 3386994211F1). Refusals: another SM-DP's
+ * ISD-P, an Operator, no parameters, a card refusal; a body longer than one short C-APDU goes to the
+ * admin session (refused here: no SCP81 server), and a CLA 84 (SCP03-wrapped) C-APDU still goes by SMS.
+ * Durability: the SM-SR "crashes" with the PoR outstanding (engine, ES3 and endpoint freed, the store
+ * kept); a new engine resends with a fresh counter once the lease lapses, the card's answer settles
+ * it, a replayed FCID gets that result from the store with nothing sent, and the FCID with other
+ * parameters is refused 1.1 / 2.1. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -70,6 +75,28 @@ static void respond(void *rctx, const rsp_es_http_out *o)
     assert_int_equal(rsp_buf_append(&w->body, (const uint8_t *)"", 1), RSP_OK); /* NUL for strstr */
 }
 
+/* The SM-SR's in-process part on the store: engine, ES3 handlers, the ES endpoint. */
+static void engine_up(world *w)
+{
+    rsp_smsr_config_default(&w->cfg);
+    w->cfg.worker_id = "w1";
+    assert_int_equal(rsp_smsr_new(w->st, &w->cfg, &w->e), RSP_OK);
+    assert_int_equal(smsr_es3_new(w->e, "dp1,dp2", on_send, w, &w->x3), RSP_OK);
+    const rsp_es_handler *h = NULL;
+    size_t n = 0;
+    assert_int_equal(smsr_es3_merge(w->x3, &h, &n), RSP_OK);
+    rsp_es_endpoint_cfg cfg = {h, n, no_callbacks, w, "https://smsr.example/es3", {0, 0}};
+    assert_int_equal(rsp_es_endpoint_new(&cfg, &w->ep), RSP_OK);
+}
+
+/* Gone as in a crash, as far as the store sees: nothing settled (a waiting call is told 8.7 / 3.7). */
+static void engine_down(world *w)
+{
+    smsr_es3_free(w->x3);
+    rsp_es_endpoint_free(w->ep);
+    rsp_smsr_free(w->e);
+}
+
 static int setup(void **state)
 {
     world *w = calloc(1, sizeof(*w));
@@ -78,9 +105,6 @@ static int setup(void **state)
     assert_non_null(mkdtemp(w->dir));
     snprintf(w->uri, sizeof(w->uri), "sqlite:%s/s.db", w->dir);
     assert_int_equal(rsp_store_open(w->uri, NULL, &w->st), RSP_OK);
-    rsp_smsr_config_default(&w->cfg);
-    w->cfg.worker_id = "w1";
-    assert_int_equal(rsp_smsr_new(w->st, &w->cfg, &w->e), RSP_OK);
     rsp_store_eis eis;
     memset(&eis, 0, sizeof(eis));
     snprintf(eis.eid, sizeof(eis.eid), EID);
@@ -107,12 +131,7 @@ static int setup(void **state)
     assert_int_equal(rsp_buf_set(&ks.keys, w->keys, 32), RSP_OK);
     assert_int_equal(rsp_store_keyset_put(w->st, &ks), RSP_OK);
     rsp_buf_free(&ks.keys);
-    assert_int_equal(smsr_es3_new(w->e, "dp1,dp2", on_send, w, &w->x3), RSP_OK);
-    const rsp_es_handler *h = NULL;
-    size_t n = 0;
-    assert_int_equal(smsr_es3_merge(w->x3, &h, &n), RSP_OK);
-    rsp_es_endpoint_cfg cfg = {h, n, no_callbacks, w, "https://smsr.example/es3", {0, 0}};
-    assert_int_equal(rsp_es_endpoint_new(&cfg, &w->ep), RSP_OK);
+    engine_up(w);
     *state = w;
     return 0;
 }
@@ -121,9 +140,7 @@ static int teardown(void **state)
 {
     world *w = *state;
     assert_int_equal(rsp_es_endpoint_pending(w->ep), 0);
-    rsp_es_endpoint_free(w->ep);
-    smsr_es3_free(w->x3);
-    rsp_smsr_free(w->e);
+    engine_down(w);
     rsp_store_close(w->st);
     rsp_buf_free(&w->pkt);
     rsp_buf_free(&w->body);
@@ -134,17 +151,25 @@ static int teardown(void **state)
     return 0;
 }
 
-/* POSTs UpdateConnectivityParameters as the certificate CN who; cp_hex NULL: none. */
-static void post(world *w, const char *who, const char *iccid, const char *cp_hex)
+/* POSTs UpdateConnectivityParameters as the certificate CN who with FCID fcid; cp_hex NULL: none. The
+ * engine settles what it can at once (a refusal at claim time): the waiting calls are polled as the
+ * daemon's tick does. */
+static void post_f(world *w, const char *fcid, const char *who, const char *iccid, const char *cp_hex)
 {
     char body[1400], peer[64];
     snprintf(body, sizeof(body),
-             "{\"functionCallIdentifier\":\"c1\",\"eid\":\"" EID "\",\"iccid\":\"%s\"%s%s%s}", iccid,
+             "{\"functionCallIdentifier\":\"%s\",\"eid\":\"" EID "\",\"iccid\":\"%s\"%s%s%s}", fcid, iccid,
              cp_hex ? ",\"connectivityParameters\":\"" : "", cp_hex ? cp_hex : "", cp_hex ? "\"" : "");
     snprintf(peer, sizeof(peer), "CN=%s,O=test", who);
     rsp_es_http_in in = {"/es3/UpdateConnectivityParameters", "application/json", NULL, "wait", peer,
                          (const uint8_t *)body, strlen(body)};
     rsp_es_endpoint_handle(w->ep, &in, respond, w);
+    smsr_es3_poll(w->x3, 0);
+}
+
+static void post(world *w, const char *who, const char *iccid, const char *cp_hex)
+{
+    post_f(w, "c1", who, iccid, cp_hex);
 }
 
 static bool answered_with(const world *w, const char *subject, const char *reason)
@@ -177,15 +202,21 @@ static void card(world *w, const char *want_hex, uint16_t sw2)
     assert_int_equal(s.n, 2);
     tu_assert_hex(s.cmds[0].p, s.cmds[0].len, PERSO);
     tu_assert_hex(s.cmds[1].p, s.cmds[1].len, want_hex);
-    uint8_t sws[4] = {0x90, 0x00, (uint8_t)(sw2 >> 8), (uint8_t)sw2};
-    rsp_bytes r[2] = {{sws, 2}, {sws + 2, 2}};
+    /* the second R-APDU carries data when the command succeeds (the SM-DP gets it in EuiccResponseData) */
+    uint8_t sws[7] = {0x90, 0x00, 0xC0, 0xFF, 0xEE, (uint8_t)(sw2 >> 8), (uint8_t)sw2};
+    rsp_bytes r[2] = {{sws, 2}, {sws + (sw2 == 0x9000 ? 2 : 5), sw2 == 0x9000 ? 5u : 2u}};
     rsp_buf resp = RSP_BUF_INIT;
     assert_int_equal(rsp_rapdu_resp_build(RSP_RAPDU_EXPANDED, 2, r, 2, &resp), RSP_OK);
     uint8_t out[300];
     size_t n = 0;
     assert_int_equal(rsp_scp80_por_build(&k, &c.h, 0, resp.data, resp.len, out, sizeof(out), &n, NULL), RSP_OK);
     rsp_buf_free(&resp);
-    assert_int_equal(smsr_es3_on_por(w->x3, EID, out, n, 0), RSP_OK);
+    rsp_diag dg;
+    rsp_diag_clear(&dg);
+    /* the engine's PoR path settles the op (no ES3 bytes wait outside it any more) */
+    assert_int_equal(smsr_es3_on_por(w->x3, EID, out, n, 0), RSP_ERR_NOT_FOUND);
+    assert_int_equal(rsp_smsr_on_por(w->e, EID, out, n, (int64_t)time(NULL), &dg), RSP_OK);
+    smsr_es3_poll(w->x3, 0);
 }
 
 static void test_spec_example(void **state)
@@ -197,6 +228,37 @@ static void test_spec_example(void **state)
     card(w, CP_SPEC, 0x9000);
     assert_int_equal(w->responses, 1);
     assert_non_null(strstr((const char *)w->body.data, "EXECUTED_SUCCESS"));
+    assert_non_null(strstr((const char *)w->body.data, "C0FFEE")); /* the card's data */
+}
+
+/* A crash with the PoR outstanding: resent with a fresh counter after the lease, settled once, replayed. */
+static void test_restart(void **state)
+{
+    world *w = *state;
+    post_f(w, "u7", "dp1", ICC, CP_SPEC);
+    assert_int_equal(w->sent, 1);
+    uint64_t first = w->cntr;
+    engine_down(w); /* the waiting call is told the SM-SR stops; the op stays in the store */
+    assert_int_equal(w->responses, 1);
+    assert_true(answered_with(w, "8.7", "3.7"));
+    engine_up(w);
+    rsp_smsr_packet pkt;
+    int64_t later = (int64_t)time(NULL) + 1000; /* past the PoR wait: the lease lapsed */
+    assert_int_equal(rsp_smsr_next(w->e, later, &pkt), RSP_OK);
+    on_send(w, &pkt);
+    rsp_smsr_packet_clear(&pkt);
+    assert_int_equal(w->sent, 2);
+    assert_true(w->cntr > first); /* never the same counter twice */
+    card(w, CP_SPEC, 0x9000);
+    assert_int_equal(rsp_smsr_next(w->e, later, &pkt), RSP_ERR_END); /* settled: nothing more */
+    post_f(w, "u7", "dp1", ICC, CP_SPEC); /* the SM-DP asks again: the first result, nothing sent */
+    assert_int_equal(w->sent, 2);
+    assert_int_equal(w->responses, 2);
+    assert_non_null(strstr((const char *)w->body.data, "EXECUTED_SUCCESS"));
+    assert_non_null(strstr((const char *)w->body.data, "C0FFEE"));
+    post_f(w, "u7", "dp1", ICC, CP_WRAPPED); /* the same FCID, other parameters */
+    assert_true(answered_with(w, "1.1", "2.1"));
+    assert_int_equal(w->sent, 2);
 }
 
 static void test_wrapped_by_sms(void **state)
@@ -241,6 +303,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_spec_example, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrapped_by_sms, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_restart, setup, teardown),
     };
     return cmocka_run_group_tests(t, NULL, NULL);
 }
