@@ -91,16 +91,16 @@ int64_t smsr_por_wait(const rsp_smsr *e, uint32_t attempts);
 rsp_err smsr_notif_handle(rsp_smsr *e, const char *eid, const uint8_t *e1, size_t len, int64_t now, uint16_t *seq,
                           rsp_diag *diag);
 
-/* ES3 for SM-DPs (es3.c): CreateISDP / SendData go out as packets through send (the daemon's ESME)
- * and settle on their PoR (smsr_es3_on_por, for PoRs no operation waits for); DeleteISDP is an
- * engine operation, answered from smsr_es3_poll. */
+/* ES3 for SM-DPs (es3.c): every call that touches a card is an engine operation (CreateISDP, SendData,
+ * UpdateConnectivityParameters: es3_dl.c), its packets sent through send (the daemon's ESME) by the
+ * kick, answered from smsr_es3_poll when it settles. */
 typedef struct smsr_es3 smsr_es3;
 typedef void (*smsr_send_fn)(void *arg, const rsp_smsr_packet *p);
 struct rsp_es_handler;
 rsp_err smsr_es3_new(rsp_smsr *e, const char *smdp_ids, smsr_send_fn send, void *arg, smsr_es3 **out);
 /* Replaces *h (n entries) by a copy followed by the ES3 handlers, owned by x. */
 rsp_err smsr_es3_merge(smsr_es3 *x, const struct rsp_es_handler **h, size_t *n);
-/* RSP_ERR_NOT_FOUND when no ES3 call waits for this PoR. */
+/* Always RSP_ERR_NOT_FOUND: no ES3 call waits for a PoR outside the engine any more. */
 rsp_err smsr_es3_on_por(smsr_es3 *x, const char *eid, const uint8_t *ud, size_t len, int64_t now);
 void smsr_es3_poll(smsr_es3 *x, int64_t now);
 /* SCP03t bodies of SendData go through h (borrowed; NULL: they are refused). Declared below. */
