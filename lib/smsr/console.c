@@ -197,6 +197,10 @@ void rsp_smsr_console_serve(rsp_smsr_console *c, const char *identity, const cha
             rsp_wipe((void *)&f, sizeof(f));
         return;
     }
+    if (get && !strcmp(path, "/console.css")) { /* the login form's style: no data in it */
+        put(a, 200, "text/css; charset=utf-8", NULL, console_css, strlen(console_css));
+        return;
+    }
     if (!identity) {
         if (!strncmp(path, "/api/", 5))
             put_json(a, console_error(401, "a bearer token or the login cookie is needed"));
@@ -208,8 +212,6 @@ void rsp_smsr_console_serve(rsp_smsr_console *c, const char *identity, const cha
         put(a, 200, "text/html; charset=utf-8", NULL, console_index_html, strlen(console_index_html));
     } else if (get && !strcmp(path, "/console.js")) {
         put(a, 200, "text/javascript; charset=utf-8", NULL, console_js, strlen(console_js));
-    } else if (get && !strcmp(path, "/console.css")) {
-        put(a, 200, "text/css; charset=utf-8", NULL, console_css, strlen(console_css));
     } else if (post && !strcmp(path, "/logout")) {
         put(a, 303, "text/plain", "Location: /login\r\nSet-Cookie: " COOKIE "=; Path=/; Max-Age=0\r\n", "", 0);
     } else if (get && !strcmp(path, "/api/whoami")) {
