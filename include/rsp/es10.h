@@ -320,4 +320,45 @@ typedef struct rsp_es10_profiles {
 rsp_err rsp_es10_profiles_encode(const rsp_es10_profile_info *items, size_t n, rsp_buf *out);
 rsp_err rsp_es10_profiles_decode(const uint8_t *p, size_t len, rsp_es10_profiles *out, rsp_diag *diag);
 
+/* ---- es10_transport.c: the card side of the ES10 transport (SGP22.md §"ES10 transport") ----
+ * Logical channels 0..3 (MANAGE CHANNEL), SELECT of the ISD-R with its FCI, TERMINAL CAPABILITY,
+ * STORE DATA chaining (P1 11 more / 91 last, P2 the block number from 00, any block up to 255 bytes,
+ * 9000 with no data to each non-final block), answers longer than Le (or with no Le) by 61xx and
+ * GET RESPONSE (CLA 0x or 8x). The complete ES10 command of each chain goes to the handler. */
+
+#define RSP_ES10_CHANNELS 4
+#define RSP_ES10_MAX_COMMAND 32768 /* bytes of one STORE DATA chain (a BPP piece is ~1 KB) */
+
+extern const uint8_t rsp_es10_isdr_aid[16]; /* A0000005591010FFFFFFFF8900000100 */
+
+/* Handles one complete ES10 command (req, the reassembled STORE DATA data) and appends its answer
+ * TLV to resp (nothing for a BPP piece that is not the last). An error with resp left empty is
+ * answered SW 6A80; function errors belong inside the answer TLV with SW 9000. */
+typedef rsp_err (*rsp_es10_handler)(void *ctx, const uint8_t *req, size_t len, rsp_buf *resp);
+
+typedef struct rsp_es10_channel {
+    bool open, isdr_selected;
+    rsp_buf command;          /* STORE DATA blocks so far */
+    unsigned next_block;      /* P2 expected next */
+    rsp_buf pending;          /* answer bytes not yet fetched by GET RESPONSE */
+    size_t pending_off;
+} rsp_es10_channel;
+
+typedef struct rsp_es10_transport {
+    rsp_es10_channel ch[RSP_ES10_CHANNELS];
+    uint8_t svn[3];           /* in the ISD-R FCI */
+    rsp_es10_handler handler;
+    void *ctx;
+    bool terminal_capability; /* a TERMINAL CAPABILITY was received */
+} rsp_es10_transport;
+
+/* Channel 0 is open; nothing is selected. The transport owns its buffers: rsp_es10_transport_free. */
+void rsp_es10_transport_init(rsp_es10_transport *t, const uint8_t svn[3], rsp_es10_handler h, void *ctx);
+void rsp_es10_transport_free(rsp_es10_transport *t);
+/* A card reset: channels closed, selections and partial commands dropped. */
+void rsp_es10_transport_reset(rsp_es10_transport *t);
+/* One C-APDU in, its R-APDU (data || SW) appended to rapdu. Only an internal failure (memory) is an
+ * error; every fault of the terminal is answered with its status word. */
+rsp_err rsp_es10_transport_apdu(rsp_es10_transport *t, const uint8_t *capdu, size_t len, rsp_buf *rapdu);
+
 #endif
