@@ -93,6 +93,10 @@ static const char *const sqlite_steps[] = {
     "ALTER TABLE profile ADD COLUMN emergency INTEGER NOT NULL DEFAULT 0;",
     /* v7: the SM-DP's download journal (smdp_dl.c; was a file per download). */
     SMDP_DL_TABLE,
+    /* v8: the web console's searches and lists (console_sql.h): MSISDN prefix paged by (msisdn,
+     * iccid); a card's operations (op_eid only covers live ones). EID and ICCID ride on the keys. */
+    "CREATE INDEX profile_msisdn ON profile(msisdn, iccid);"
+    "CREATE INDEX op_by_eid ON op(eid, id);",
 };
 
 static const char *const pg_steps[] = {
@@ -165,6 +169,13 @@ static const char *const pg_steps[] = {
     "ALTER TABLE profile ADD COLUMN emergency INTEGER NOT NULL DEFAULT 0;",
     /* v7 */
     SMDP_DL_TABLE,
+    /* v8: the console's prefix ranges compare in the "C" collation (console_sql.h), whatever the
+     * database's default, so their indexes are on the "C" forms. */
+    "CREATE INDEX eis_eid_c ON eis((eid COLLATE \"C\"));"
+    "CREATE INDEX profile_iccid_c ON profile((iccid COLLATE \"C\"));"
+    "CREATE INDEX profile_msisdn_c ON profile((msisdn COLLATE \"C\"), (iccid COLLATE \"C\"));"
+    "CREATE INDEX op_by_eid ON op(eid, id);"
+    "CREATE INDEX op_fcid_c ON op(requester, (fcid COLLATE \"C\"));",
 };
 
 _Static_assert(sizeof sqlite_steps / sizeof sqlite_steps[0] == RSP_STORE_SCHEMA_VERSION,
