@@ -5,7 +5,8 @@
 # daemon started as the openrsp user with its unit's ExecStart and installed config (no systemd PID 1 here:
 # setpriv, what systemd's User= does; listen ports moved to 0 through the RSP_* environment the configs
 # honour, so nothing of the machine's is disturbed): rsp smsc, rsp smsr run and rsp smdp run answer
-# /metrics, rsp euicc run binds to the SMSC; each stops on SIGTERM with exit 0; `dpkg -r` keeps the
+# /metrics, rsp euicc run binds to the SMSC; each stops on SIGTERM with exit 0; a reinstall keeps an edited
+# conffile, the master key and the store; `dpkg -r` keeps the
 # configuration, the state and the user; `dpkg -P` leaves nothing: no file of the package, no state, no user.
 # Runs only as root with dpkg, and refuses (skips, saying why) when an openrsp package, user or directory
 # that this test did not make is present.
@@ -143,6 +144,14 @@ stop rsp-smdp $SMDP
 stop rsp-smsr $SMSR
 stop rsp-smsc $SMSC
 pids=()
+
+# reinstall over itself (the upgrade path: prerm upgrade, unpack, postinst configure): an edited
+# conffile, the master key and the state are kept
+mk=$(cat /etc/openrsp/smsr-master.key)
+echo "; edited by the admin" >>/etc/openrsp/smsr.ini
+dpkg -i "$deb" >"$tmp/dpkg-i2.log" 2>&1 && [ "$(cat /etc/openrsp/smsr-master.key)" = "$mk" ] &&
+  tail -1 /etc/openrsp/smsr.ini | grep -q 'edited by the admin' && [ -f /var/lib/openrsp/smsr.db ] &&
+  ok "reinstall: edited smsr.ini, master key and store kept" || bad "reinstall: $(tail -3 "$tmp/dpkg-i2.log")"
 
 # remove: binary and units go; configuration, state and user stay
 dpkg -r openrsp >"$tmp/dpkg-r.log" 2>&1 && ok "dpkg -r" || bad "dpkg -r: $(tail -3 "$tmp/dpkg-r.log")"
