@@ -14,7 +14,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <time.h>
+
 #include "rsp/buf.h"
+#include "rsp/crypto.h"
 #include "rsp/err.h"
 
 /* Tags of the ES10 functions (request and answer share the tag). */
@@ -360,5 +363,29 @@ void rsp_es10_transport_reset(rsp_es10_transport *t);
 /* One C-APDU in, its R-APDU (data || SW) appended to rapdu. Only an internal failure (memory) is an
  * error; every fault of the terminal is answered with its status word. */
 rsp_err rsp_es10_transport_apdu(rsp_es10_transport *t, const uint8_t *capdu, size_t len, rsp_buf *rapdu);
+
+/* ---- es10_card.c: the consumer eUICC's ES10 functions (first steps) ----
+ * GetEID, GetEuiccChallenge, EUICCInfo1/2, AuthenticateServer and PrepareDownload, with the checks of
+ * SGP22.md §"The eUICC checks". The session (challenge, transactionId, the signatures it chains, the
+ * one-time key) is volatile, as on a card: a reset or a new challenge drops it. */
+
+typedef struct rsp_es10_card_config {
+    uint8_t eid[16];
+    const rsp_eckey *sk_euicc;     /* SK.EUICC: the card keeps a copy of the private scalar */
+    rsp_bytes cert_euicc, cert_eum;/* DER, copied */
+    rsp_bytes cis[RSP_ES10_MAX_CI];/* trusted CI certificates (DER, copied): both EUICCInfo lists */
+    size_t n_ci;
+    uint8_t svn[3];
+    time_t now;                    /* certificate validity checked at this time; 0: the system clock */
+} rsp_es10_card_config;
+
+typedef struct rsp_es10_card rsp_es10_card;
+
+rsp_err rsp_es10_card_new(const rsp_es10_card_config *cfg, rsp_es10_card **out, rsp_diag *diag);
+void rsp_es10_card_free(rsp_es10_card *c);
+/* Drops the volatile session (a card reset). */
+void rsp_es10_card_reset(rsp_es10_card *c);
+/* The ES10 dispatcher, an rsp_es10_handler (ctx = the card): one complete request in, its answer out. */
+rsp_err rsp_es10_card_handle(void *card, const uint8_t *req, size_t len, rsp_buf *resp);
 
 #endif
