@@ -15,7 +15,11 @@
 #     HandleProfileEnabledNotification for ts48 and only HandleProfileDeletedNotification for the
 #     first profile's type; an M2M SP enables the new profile under MNO1's PLMA: MNO1 receives
 #     HandleProfileEnabledNotification for it exactly once, and nothing for the profile the switch
-#     disabled (its type's ONC does not list it).
+#     disabled (its type's ONC does not list it);
+# (e) the fall-back: `rsp euicc ctl net-down` on that card; it switches to its fall-back profile by
+#     itself (notification 05): GetEIS shows the fall-back profile enabled and the new one disabled;
+#     no ONC notification (neither type lists that change).
+# Under scripts/with-pg (make test) all of it runs on PostgreSQL, the two workers of (a) included.
 # Outside fact (SGP02.md "SOAP binding"): a result callback's action is
 # http://gsma.com/ES4/ProfileManagentCallBack/ES4-<Function>, sent to ReplyTo with RelatesTo = the
 # request's MessageID, in SOAP 1.2 (http://www.w3.org/2003/05/soap-envelope).
@@ -29,7 +33,15 @@ EIDS=($(ls "$tmp/fleet/eis" | sed -n 's/\.json$//p'))
 E0=${EIDS[0]} E1=${EIDS[1]}
 icc() { jq -r '.eis.profiles[0].iccid' "$tmp/fleet/eis/$1.json"; }
 ICC0=$(icc $E0) ICC1=$(icc $E1)
-DB=${SMSR_TEST_DB:-"sqlite:$tmp/smsr.db"}  # or a fresh PostgreSQL database (scripts/with-pg)
+# The store: SMSR_TEST_DB when given; else, under scripts/with-pg (make test), a fresh schema of its
+# PostgreSQL database, so the two workers below share the work on PostgreSQL (issue 9, scale-out);
+# else SQLite.
+DB=${SMSR_TEST_DB:-"sqlite:$tmp/smsr.db"}
+if [ -z "${SMSR_TEST_DB:-}" ] && [ -n "${RSP_PG_DSN:-}" ] && command -v psql >/dev/null; then
+  S=rsp_ob_$$_$RANDOM
+  psql "$RSP_PG_DSN" -qc "CREATE SCHEMA $S" >/dev/null 2>&1 && DB="$RSP_PG_DSN options='-c search_path=$S'" &&
+    echo "# store: PostgreSQL (schema $S)"
+fi
 export RSP_SMSR_MASTER_KEY=000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F
 "$BIN" smsr import --db "$DB" --keys "$tmp/keys.jsonl" "$tmp"/fleet/eis/*.json >/dev/null 2>&1 || bad "import"
 "$BIN" ci issue --dir "$tmp/pki" --role smsr --id SMSR-T --out "$tmp/sr" >/dev/null &&
@@ -215,5 +227,22 @@ L=$(grep HandleProfileEnabledNotification "$tmp/rcv.jsonl")
   || bad "enabled notification: $(got HandleProfileEnabledNotification) times: $L"
 [ "$(got HandleProfileDisabledNotification)" = 0 ] && ok "ONC: nothing for the disabled profile (its type's ONC does not list it)" \
   || bad "a disabled notification was sent"
+# (e) the fall-back (issue 9: "fall-back after rsp euicc ctl net-down"): the card loses the network of
+# the enabled profile, switches to its fall-back profile by itself and says so (notification 05); the
+# SM-SR reflects it (GetEIS: the fall-back profile enabled, the downloaded one disabled) and confirms
+# it (3A08). ONC: neither type lists that change (ts48: enabled only; PT: deleted only): nothing posted.
+"${CTL[@]}" net-down $E0 >/dev/null || bad "net-down"
+states() {
+  post /es4/GetEIS application/json "{\"functionCallIdentifier\":\"g-$1\",\"eid\":\"$E0\"}" | sed 's/^[0-9]* //' |
+    jq -r ".eis.profiles[]? | select(.iccid == \"$ICC0\" or .iccid == \"$ICCN\") | \"\(.iccid)=\(.state)\"" 2>/dev/null | sort | tr '\n' ' '
+}
+want=$(printf '%s\n' "$ICC0=Enabled" "$ICCN=Disabled" | sort | tr '\n' ' ')
+for i in $(seq 150); do st=$(states $i); [ "$st" = "$want" ] && break; sleep 0.2; done
+[ "$st" = "$want" ] && ok "net-down: the card fell back; GetEIS shows it ($st)" ||
+  bad "after net-down: '$st' (want '$want'): $(grep -i 'notif\|MO packet' "$tmp/smsr.log" | tail -3)"
+for i in $(seq 100); do grep -q "notification.*seq=.*result=ok\|MO packet.*result=ok" "$tmp/smsr.log" && break; sleep 0.1; done
+sleep 1
+[ "$(got HandleProfileEnabledNotification)" = 1 ] && [ "$(got HandleProfileDisabledNotification)" = 0 ] &&
+  ok "fall-back: no ONC notification (the types' ONC do not list it)" || bad "ONC after the fall-back"
 [ "$(metric rsp_outbox_dead_total)" = 0 ] && ok "no message died" || bad "dead $(metric rsp_outbox_dead_total)"
 exit $fail
