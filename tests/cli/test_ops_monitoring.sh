@@ -131,8 +131,10 @@ done
 "$BIN" euicc run --fleet "$tmp/fleet" --smsc 127.0.0.1:$SP --control "$tmp/ctl.sock" --tick-ms 50 >"$tmp/run.log" 2>&1 &
 pids+=($!)
 wait_fleet "$tmp/ctl.sock" "$tmp/run.log"
+# the engine resends after por_wait_s (2 s) doubling: the card may wait a while for the next resend
 st=""
-for _ in $(seq 600); do
+t=$((SECONDS + 180))
+while [ $SECONDS -lt $t ]; do
   st=$("$BIN" smsr result --db "sqlite:$tmp/sr.db" --op "$op" --json 2>/dev/null | sed -n 's/.*"state": *"\([a-z]*\)".*/\1/p')
   case "$st" in done|failed|expired) break ;; esac
   sleep 0.1
