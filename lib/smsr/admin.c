@@ -108,6 +108,45 @@ bool smsr_adm_script_ends(const uint8_t *script, size_t len)
     return false;
 }
 
+/* The trigger: 81 { 83 { 84 {35 bearer, 39 buffer, 3C port, [3E IPv4]}, 85 {PSK identity, KVN, key
+ * id}, 89 {8A host, 8C URI} } } (SGP02.md "SCP81 over HTTPS", VECTORS.txt F). */
+rsp_err smsr_adm_trigger_build(const char *eid, const char *host, uint16_t port, const char *uri, uint8_t kvn,
+                               rsp_buf *out)
+{
+    uint8_t eidb[16], id[64], conn[7 + 5 + 7];
+    char idhex[2 * sizeof(id) + 1];
+    rsp_err err = rsp_eid_to_bytes(eid, eidb);
+    err = err ? err
+              : rsp_scp81_psk_identity(eidb, RSP_AID_ISDR.b, RSP_AID_ISDR.len, 0x01, kvn, idhex, sizeof(idhex));
+    size_t idl = err ? 0 : strlen(idhex) / 2;
+    err = err ? err : rsp_hex_decode_fixed(idhex, id, idl, NULL);
+    if (err != RSP_OK)
+        return err;
+    /* bearer 03 (default), buffer 1500, transport TCP client mode 02 + port, IPv4 when numeric */
+    const uint8_t head[] = {0x35, 0x01, 0x03, 0x39, 0x02, 0x05, 0xDC, 0x3C, 0x03, 0x02};
+    memcpy(conn, head, sizeof(head));
+    size_t cl = sizeof(head);
+    conn[cl++] = (uint8_t)(port >> 8);
+    conn[cl++] = (uint8_t)port;
+    unsigned a, b, c, d;
+    char tail;
+    if (sscanf(host, "%u.%u.%u.%u%c", &a, &b, &c, &d, &tail) == 4 && a < 256 && b < 256 && c < 256 && d < 256) {
+        const uint8_t ip[7] = {0x3E, 0x05, 0x21, (uint8_t)a, (uint8_t)b, (uint8_t)c, (uint8_t)d};
+        memcpy(conn + cl, ip, sizeof(ip));
+        cl += sizeof(ip);
+    }
+    rsp_scp81_trigger t;
+    memset(&t, 0, sizeof(t));
+    t.conn = rsp_bytes_of(conn, cl);
+    t.has_security = true;
+    t.psk_id = rsp_bytes_of(id, idl);
+    t.kvn = kvn;
+    t.kid = 0x01;
+    t.host = rsp_bytes_of((const uint8_t *)host, strlen(host));
+    t.uri = rsp_bytes_of((const uint8_t *)uri, strlen(uri));
+    return rsp_scp81_trigger_build(&t, out);
+}
+
 static int hexval(char c)
 {
     return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;

@@ -150,47 +150,13 @@ static void arm(ses *s, unsigned ms)
     evtimer_add(s->timer, &tv);
 }
 
-/* The trigger: 81 { 83 { 84 {35 bearer, 39 buffer, 3C port, [3E IPv4]}, 85 {PSK identity, KVN, key
- * id}, 89 {8A host, 8C URI} } } in an SCP80 packet to the ISD-R (PoR on error only). */
+/* The trigger (bytes: smsr_adm_trigger_build, admin.c) in an SCP80 packet to the ISD-R (PoR on error only). */
 static rsp_err send_trigger(smsr_https *h, ses *s)
 {
-    uint8_t eidb[16], id[64], conn[7 + 5 + 7];
-    char idhex[2 * sizeof(id) + 1];
-    rsp_err err = rsp_eid_to_bytes(s->eid, eidb);
-    err = err ? err
-              : rsp_scp81_psk_identity(eidb, RSP_AID_ISDR.b, RSP_AID_ISDR.len, 0x01, h->o.psk_kvn, idhex,
-                                       sizeof(idhex));
-    size_t idl = strlen(idhex) / 2;
-    err = err ? err : rsp_hex_decode_fixed(idhex, id, idl, NULL);
-    if (err != RSP_OK)
-        return err;
-    /* bearer 03 (default), buffer 1500, transport TCP client mode 02 + port, IPv4 when numeric */
-    size_t cl = 0;
-    const uint8_t head[] = {0x35, 0x01, 0x03, 0x39, 0x02, 0x05, 0xDC, 0x3C, 0x03, 0x02};
-    memcpy(conn, head, sizeof(head));
-    cl = sizeof(head);
-    conn[cl++] = (uint8_t)(h->port >> 8);
-    conn[cl++] = (uint8_t)h->port;
-    unsigned a, b, c, d;
-    char tail;
-    if (sscanf(h->host, "%u.%u.%u.%u%c", &a, &b, &c, &d, &tail) == 4 && a < 256 && b < 256 && c < 256 && d < 256) {
-        const uint8_t ip[7] = {0x3E, 0x05, 0x21, (uint8_t)a, (uint8_t)b, (uint8_t)c, (uint8_t)d};
-        memcpy(conn + cl, ip, sizeof(ip));
-        cl += sizeof(ip);
-    }
-    rsp_scp81_trigger t;
-    memset(&t, 0, sizeof(t));
-    t.conn = rsp_bytes_of(conn, cl);
-    t.has_security = true;
-    t.psk_id = rsp_bytes_of(id, idl);
-    t.kvn = h->o.psk_kvn;
-    t.kid = 0x01;
-    t.host = rsp_bytes_of((const uint8_t *)h->host, strlen(h->host));
-    t.uri = rsp_bytes_of((const uint8_t *)h->uri, strlen(h->uri));
     rsp_buf trig = RSP_BUF_INIT;
     rsp_smsr_packet pkt;
     memset(&pkt, 0, sizeof(pkt));
-    err = rsp_scp81_trigger_build(&t, &trig);
+    rsp_err err = smsr_adm_trigger_build(s->eid, h->host, h->port, h->uri, h->o.psk_kvn, &trig);
     err = err ? err : smsr_packet_build_data(h->e, s->eid, NULL, trig.data, trig.len, true, now_s(), &pkt);
     if (err == RSP_OK && !pkt.msisdn[0])
         err = RSP_ERR_NOT_FOUND; /* no enabled profile: no number to send the trigger to */

@@ -150,6 +150,10 @@ const char *smsr_adm_state_name(smsr_adm_state s);
 /* true when script (an expanded AA{22 ...}) holds an enable, disable or 3A08 confirmation: the session
  * ends (204) after its answer instead of being held for the idle time (admin.c) */
 bool smsr_adm_script_ends(const uint8_t *script, size_t len);
+/* The SCP81 trigger (81 {83 {84 conn, 85 PSK identity/KVN, 89 host/URI}}) asking eid to open an admin
+ * session to host:port uri with the PSK of kvn (admin.c) */
+rsp_err smsr_adm_trigger_build(const char *eid, const char *host, uint16_t port, const char *uri, uint8_t kvn,
+                               rsp_buf *out);
 
 /* What a card's POST says. */
 typedef struct smsr_adm_post {
