@@ -389,7 +389,8 @@ rsp_err rsp_smdp_runner_master_delete(rsp_smdp_runner *r, rsp_smdp_inv *inv, con
     if (e == RSP_OK && !k.has_token)
         e = rsp_diag_set(diag, RSP_ERR_NOT_FOUND, "no master delete token key was put on the ISD-P of %s", iccid);
     const rsp_es_eis *eis = NULL;
-    e = e ? e : tr_get_eis(r, eid, &eis, diag);
+    /* the SM-SR's live ISD-P list: tr_get_eis would put --eis-dir's factory EIS in its place */
+    e = e ? e : r->real.get_eis(r->real.arg, eid, &eis, diag);
     const rsp_buf *aid = NULL;
     for (size_t i = 0; e == RSP_OK && i < eis->profiles.n && !aid; i++) {
         const rsp_es_profile_info *pi = (const rsp_es_profile_info *)eis->profiles.v + i;
