@@ -64,6 +64,10 @@ rsp_err rsp_store_console_ops(rsp_store *s, const rsp_store_console_op_filter *f
                               rsp_store_console_op **out, size_t *n);
 void rsp_store_console_ops_free(rsp_store_console_op *v, size_t n);
 
+/* The operations queued (out[0]), sent (out[1]) and awaiting an answer (out[2]); costs the live
+ * operations only (the settled ones are counted by /metrics). */
+rsp_err rsp_store_console_live_counts(rsp_store *s, int64_t out[3]);
+
 /* The audit entries of operation op_id on eid, oldest first, at most max. */
 rsp_err rsp_store_console_op_audit(rsp_store *s, const char *eid, int64_t op_id, size_t max,
                                    rsp_store_audit **out, size_t *n);

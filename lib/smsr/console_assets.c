@@ -199,7 +199,7 @@ const char console_js[] =
     "    var out = add(main, el('div'));\n"
     "    api('ops', { state: p.state, function: p['function'], requester: p.requester, eid: p.eid, before: p.before }).then(function (j) {\n"
     "      if (j.error) { add(out, error(j.error)); return; }\n"
-    "      var c = j.counts; add(out, el('p', 'queued ' + c.queued + ' \xc2\xb7" " in flight ' + c['in-flight'] + ' \xc2\xb7" " done ' + c.done + ' \xc2\xb7" " failed ' + c.failed + ' \xc2\xb7" " expired ' + c.expired, 'count')).id = 'ops-counts';\n"
+    "      var c = j.counts; add(out, el('p', 'now queued ' + c.queued + ', in flight ' + c['in-flight'], 'count')).id = 'ops-counts';\n"
     "      add(out, opsTable(j.items, 'ops-table'));\n"
     "      if (j.next_before) { var n = Object.assign({}, p); n.before = j.next_before; add(out, link('next page', '/ops?' + qs(n))).id = 'ops-next'; }\n"
     "    }).catch(function (e) { add(out, error(String(e))); });\n"

@@ -318,3 +318,18 @@ rsp_err rsp_store_console_campaign_failures(rsp_store *s, const char *requester,
     s->ops->finish(s);
     return e == RSP_ERR_END ? RSP_OK : e;
 }
+
+rsp_err rsp_store_console_live_counts(rsp_store *s, int64_t out[3])
+{
+    if (!s || !out)
+        return RSP_ERR_INVAL;
+    out[0] = out[1] = out[2] = 0;
+    rsp_err e = s->ops->run(s, RSP_STMT_CON_OP_LIVE_COUNT, NULL, 0);
+    while (e == RSP_OK && (e = s->ops->next(s)) == RSP_OK) {
+        int64_t st = s->ops->col_int(s, 0);
+        if (st >= 0 && st < 3)
+            out[st] = s->ops->col_int(s, 1);
+    }
+    s->ops->finish(s);
+    return e == RSP_ERR_END ? RSP_OK : e;
+}

@@ -14,7 +14,7 @@
 #define RSP_STORE_CONSOLE_STMTS(X) \
     X(CON_EIS_PAGE) X(CON_EIS_COUNT) X(CON_ICCID_PAGE) X(CON_ICCID_COUNT) X(CON_MSISDN_PAGE) \
     X(CON_MSISDN_COUNT) X(CON_OP_PAGE) X(CON_OP_PAGE_EID) X(CON_OP_PAGE_LIVE) X(CON_AUD_OP) \
-    X(CON_OP_RECENT) X(CON_CAMP_STATS) X(CON_CAMP_FAIL)
+    X(CON_OP_RECENT) X(CON_CAMP_STATS) X(CON_CAMP_FAIL) X(CON_OP_LIVE_COUNT)
 
 #define RSP_CON_OP_COLS "id,eid,function,requester,fcid,created,deadline,state,attempts,next_attempt," \
     "lease_until,worker,updated,gen,result"
@@ -80,6 +80,8 @@
         RSP_CON_CAMP_WHERE_PG " GROUP BY state"}, \
     [RSP_STMT_CON_CAMP_FAIL] = {"SELECT state, result FROM op" RSP_CON_CAMP_WHERE \
         " AND state >= 4 ORDER BY id DESC LIMIT $5", \
-        "SELECT state, result FROM op" RSP_CON_CAMP_WHERE_PG " AND state >= 4 ORDER BY id DESC LIMIT $5"},
+        "SELECT state, result FROM op" RSP_CON_CAMP_WHERE_PG " AND state >= 4 ORDER BY id DESC LIMIT $5"}, \
+    /* live operations by state: the partial index op_live, never the settled history */ \
+    [RSP_STMT_CON_OP_LIVE_COUNT] = {"SELECT state, COUNT(*) FROM op WHERE state < 3 GROUP BY state", NULL},
 
 #endif
