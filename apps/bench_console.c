@@ -75,18 +75,18 @@ static rsp_err fill(rsp_store *s, long cards, long ops)
     for (long i = 0; e == RSP_OK && i < cards; i++) {
         rsp_store_eis eis;
         memset(&eis, 0, sizeof(eis));
-        snprintf(eis.eid, sizeof(eis.eid), "8904903200000000000%013ld", i);
+        snprintf(eis.eid, sizeof(eis.eid), "8904903200000000000%013lu", (unsigned long)i % 10000000000000ul);
         snprintf(eis.eum_id, sizeof(eis.eum_id), "EUM1");
         snprintf(eis.smsr_id, sizeof(eis.smsr_id), "SMSR1");
         e = rsp_store_eis_put(s, &eis);
         rsp_store_profile p;
         memset(&p, 0, sizeof(p));
-        snprintf(p.iccid, sizeof(p.iccid), "8900100%013ld", i);
+        snprintf(p.iccid, sizeof(p.iccid), "8900100%013lu", (unsigned long)i % 10000000000000ul);
         memcpy(p.eid, eis.eid, sizeof(p.eid));
         snprintf(p.isdp_aid, sizeof(p.isdp_aid), "A0000005591010FFFFFFFF8900001000");
         snprintf(p.mno_id, sizeof(p.mno_id), "op1");
         snprintf(p.profile_type, sizeof(p.profile_type), "m2m");
-        snprintf(p.msisdn, sizeof(p.msisdn), "4477%08ld", i);
+        snprintf(p.msisdn, sizeof(p.msisdn), "4477%08lu", (unsigned long)i % 100000000ul);
         p.state = RSP_STORE_PROFILE_ENABLED;
         p.fallback = true;
         e = e ? e : rsp_store_profile_put(s, &p);
@@ -157,9 +157,9 @@ int rsp_bench_console(rsp_bench *b, int argc, char **argv)
         double sha = rsp_bench_floor_sha256_mbs(b, 4096);
         rsp_bench_report(b, "floor: SHA-256 (4 KB blocks)", sha, "MB/s", "", 0);
         char t[256], mid[40], midi[24], mids[24];
-        snprintf(mid, sizeof(mid), "8904903200000000000%013ld", cards / 2);
-        snprintf(midi, sizeof(midi), "8900100%013ld", cards / 2);
-        snprintf(mids, sizeof(mids), "4477%08ld", cards / 2);
+        snprintf(mid, sizeof(mid), "8904903200000000000%013lu", (unsigned long)cards / 2);
+        snprintf(midi, sizeof(midi), "8900100%013lu", (unsigned long)cards / 2 % 10000000000000ul);
+        snprintf(mids, sizeof(mids), "4477%08lu", (unsigned long)cards / 2 % 100000000ul);
         measure(b, &x, "search EID prefix, first page (25)", "/api/search?by=eid&q=8904", sha, &rc);
         snprintf(t, sizeof(t), "/api/search?by=eid&q=8904&after=%s", mid);
         measure(b, &x, "search EID prefix, page at the middle", t, sha, &rc);
@@ -171,7 +171,7 @@ int rsp_bench_console(rsp_bench *b, int argc, char **argv)
         snprintf(t, sizeof(t), "/api/card?eid=%s", mid);
         measure(b, &x, "card (profiles, audit, its operations)", t, sha, &rc);
         measure(b, &x, "operations, newest page", "/api/ops", sha, &rc);
-        snprintf(t, sizeof(t), "/api/ops?eid=8904903200000000000%013ld", ops / 2);
+        snprintf(t, sizeof(t), "/api/ops?eid=8904903200000000000%013lu", (unsigned long)ops / 2);
         measure(b, &x, "operations of one card", t, sha, &rc);
         snprintf(t, sizeof(t), "/api/campaign?requester=op1&fcid=bench-%s-1", mid);
         snprintf(n, sizeof(n), "campaign figures (%ld ops)", ops);
