@@ -265,6 +265,9 @@ static void progress(long done, long count, double t0, double *last)
 
 static int eum_make(int argc, char **argv)
 {
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--sgp22"))
+            return rsp_eum_make_sgp22(argc, argv);
     make_opts o;
     int rc = parse_make(argc, argv, &o);
     if (rc >= 0)

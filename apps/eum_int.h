@@ -53,5 +53,7 @@ rsp_err rsp_eum_ids_at(const char *eid_body, const char *iccid_body, const char 
                        const char *msisdn_start, uint64_t i, rsp_eum_ids *ids);
 
 int rsp_eum_cmd_verify(int argc, char **argv);
+/* `rsp eum make --sgp22` (eum_sgp22.c): consumer cards in the folder layout of rsp_es10_card_load. */
+int rsp_eum_make_sgp22(int argc, char **argv);
 
 #endif

@@ -388,4 +388,9 @@ void rsp_es10_card_reset(rsp_es10_card *c);
 /* The ES10 dispatcher, an rsp_es10_handler (ctx = the card): one complete request in, its answer out. */
 rsp_err rsp_es10_card_handle(void *card, const uint8_t *req, size_t len, rsp_buf *resp);
 
+/* A consumer card's folder, as `rsp eum make --sgp22` writes it: sk_euicc.pem (0600), cert_euicc.der,
+ * cert_eum.der, ci_0.der .. ci_7.der (the CIs it trusts). The EID is CERT.EUICC's serialNumber.
+ * Loads it into a card (svn 2.2.2). */
+rsp_err rsp_es10_card_load(const char *dir, time_t now, rsp_es10_card **out, rsp_diag *diag);
+
 #endif
