@@ -42,6 +42,7 @@ typedef struct batch {
     op_cb *cb;
     const char *reply_to;
     rsp_svc_client **clients;
+    char tag[13];      /* this run's batch id: FCIDs "op-<tag>-<EID>", one campaign in the SM-SR's console */
 } batch;
 
 static double now_s(void)
@@ -179,16 +180,13 @@ static void load_fcids(const char *path, batch *b)
     free(v);
 }
 
-/* A new FunctionCallIdentifier for it, recorded and synced before the request goes out. */
+/* A new FunctionCallIdentifier for it, recorded and synced before the request goes out:
+ * "op-<batch id>-<EID>", so the SM-SR's console shows the run as one campaign (docs/modules/console.md);
+ * unique per EID within the run, and the 48-bit batch id keeps runs apart. */
 static rsp_err new_fcid(batch *b, item *it)
 {
-    uint8_t r[12];
-    char fc[40];
-    if (rsp_random(r, sizeof(r)) != RSP_OK)
-        return RSP_ERR_CRYPTO;
-    int n = snprintf(fc, sizeof(fc), "op-");
-    for (size_t i = 0; i < sizeof(r); i++)
-        n += snprintf(fc + n, sizeof(fc) - (size_t)n, "%02x", r[i]);
+    char fc[96];
+    snprintf(fc, sizeof(fc), "op-%s-%s", b->tag, it->eid);
     if (!(it->fcid = strdup(fc)))
         return RSP_ERR_NOMEM;
     json_t *o = json_pack("{s:s, s:s}", "eid", it->eid, "fcid", fc);
@@ -319,6 +317,11 @@ int op_batch(const op_args *args)
     batch b;
     memset(&b, 0, sizeof(b));
     b.a = a;
+    uint8_t tr[6];
+    if (rsp_random(tr, sizeof(tr)) != RSP_OK)
+        return rsp_cli_fail("op", RSP_ERR_CRYPTO, NULL);
+    for (size_t i = 0; i < sizeof(tr); i++)
+        snprintf(b.tag + 2 * i, sizeof(b.tag) - 2 * i, "%02x", tr[i]);
     int rc = load_eids(a->eids_file, &b);
     char results[512];
     snprintf(results, sizeof(results), "%s", a->results ? a->results : "");
