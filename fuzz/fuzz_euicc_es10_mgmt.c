@@ -1,5 +1,5 @@
 /* Fuzzes the ES10c decoders: GetProfilesInfo answers, Enable/Disable/Delete requests and the
- * one-result answers. What decodes re-encodes to bytes that decode again to the same fields. */
+ * one-result answers, CancelSession. What decodes re-encodes to bytes that decode again to the same fields. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -25,7 +25,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             rq2.by != rq.by || rq2.id.len != rq.id.len || rq2.refresh != rq.refresh)
             __builtin_trap();
     }
+    rsp_es10_cancel_resp cr, cr2;
+    if (rsp_es10_cancel_resp_decode(data, size, &cr, NULL) == RSP_OK) {
+        rsp_buf_reset(&b);
+        if (rsp_es10_cancel_resp_encode(&cr, &b) != RSP_OK || rsp_es10_cancel_resp_decode(b.data, b.len, &cr2, NULL) != RSP_OK ||
+            cr.ok != cr2.ok || cr.reason != cr2.reason)
+            __builtin_trap();
+    }
+    rsp_bytes tid;
     int r;
+    (void)rsp_es10_cancel_req_decode(data, size, &tid, &r, NULL);
     (void)rsp_es10_result_decode(data, size, RSP_ES10_ENABLE_PROFILE, &r, NULL);
     (void)rsp_es10_result_decode(data, size, RSP_ES10_REMOVE_NOTIFICATION, &r, NULL);
     rsp_buf_free(&b);

@@ -323,6 +323,37 @@ typedef struct rsp_es10_profiles {
 rsp_err rsp_es10_profiles_encode(const rsp_es10_profile_info *items, size_t n, rsp_buf *out);
 rsp_err rsp_es10_profiles_decode(const uint8_t *p, size_t len, rsp_es10_profiles *out, rsp_diag *diag);
 
+/* ---- es10_cancel.c: CancelSession (ES10b) ---- */
+
+typedef enum rsp_es10_cancel_reason {
+    RSP_ES10_CANCEL_END_USER_REJECTION = 0,
+    RSP_ES10_CANCEL_POSTPONED = 1,
+    RSP_ES10_CANCEL_TIMEOUT = 2,
+    RSP_ES10_CANCEL_PPR_NOT_ALLOWED = 3,
+    RSP_ES10_CANCEL_METADATA_MISMATCH = 4,
+    RSP_ES10_CANCEL_LOAD_BPP_ERROR = 5,
+    RSP_ES10_CANCEL_UNDEFINED = 127,
+} rsp_es10_cancel_reason;
+
+/* BF41{80 transactionId, 81 reason}. */
+rsp_err rsp_es10_cancel_req_encode(rsp_bytes tid, int reason, rsp_buf *out);
+rsp_err rsp_es10_cancel_req_decode(const uint8_t *p, size_t len, rsp_bytes *tid, int *reason, rsp_diag *diag);
+
+typedef struct rsp_es10_cancel_resp {
+    bool ok;
+    int error;                     /* 5 invalidTransactionId, 127 */
+    rsp_bytes signed_raw;          /* euiccCancelSessionSigned, the whole 30 TLV: what the signature covers */
+    rsp_bytes transaction_id, smdp_oid; /* smdpOid: OBJECT IDENTIFIER content */
+    int reason;
+    rsp_bytes signature;
+} rsp_es10_cancel_resp;
+
+/* euiccCancelSessionSigned 30{80 tid, 81 smdpOid, 82 reason}, for the caller to sign. */
+rsp_err rsp_es10_cancel_signed_encode(rsp_bytes tid, rsp_bytes smdp_oid, int reason, rsp_buf *out);
+/* ok: BF41{A0{signed_raw, 5F37 signature}}; else BF41{81 error}. */
+rsp_err rsp_es10_cancel_resp_encode(const rsp_es10_cancel_resp *in, rsp_buf *out);
+rsp_err rsp_es10_cancel_resp_decode(const uint8_t *p, size_t len, rsp_es10_cancel_resp *out, rsp_diag *diag);
+
 /* ---- es10_transport.c: the card side of the ES10 transport (SGP22.md §"ES10 transport") ----
  * Logical channels 0..3 (MANAGE CHANNEL), SELECT of the ISD-R with its FCI, TERMINAL CAPABILITY,
  * STORE DATA chaining (P1 11 more / 91 last, P2 the block number from 00, any block up to 255 bytes,
@@ -365,7 +396,7 @@ void rsp_es10_transport_reset(rsp_es10_transport *t);
 rsp_err rsp_es10_transport_apdu(rsp_es10_transport *t, const uint8_t *capdu, size_t len, rsp_buf *rapdu);
 
 /* ---- es10_card.c: the consumer eUICC's ES10 functions (first steps) ----
- * GetEID, GetEuiccChallenge, EUICCInfo1/2, AuthenticateServer and PrepareDownload, with the checks of
+ * GetEID, GetEuiccChallenge, EUICCInfo1/2, AuthenticateServer, PrepareDownload and CancelSession, with the checks of
  * SGP22.md §"The eUICC checks". The session (challenge, transactionId, the signatures it chains, the
  * one-time key) is volatile, as on a card: a reset or a new challenge drops it. */
 

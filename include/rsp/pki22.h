@@ -79,6 +79,8 @@ typedef struct rsp_pki22_info {
     char org[65];                 /* subject O, "" when absent */
     char cn[65];
     char rid[64];                 /* the first SAN registeredID, dotted; "" when absent */
+    uint8_t rid_der[32];          /* the same OID's DER content (the smdpOid of PIR and CancelSession) */
+    size_t rid_der_len;
     char dns[128];                /* the first SAN DNS name; "" when absent */
     char prefixes[RSP_PKI22_MAX_PREFIXES][RSP_PKI22_EID_DIGITS + 1]; /* EUM: serialNumbers of its
                                                                         nameConstraints subtrees */

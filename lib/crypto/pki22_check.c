@@ -92,8 +92,15 @@ static void san_fields(X509 *x, rsp_pki22_info *o)
     GENERAL_NAMES *gn = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
     for (int i = 0; gn && i < sk_GENERAL_NAME_num(gn); i++) {
         const GENERAL_NAME *g = sk_GENERAL_NAME_value(gn, i);
-        if (g->type == GEN_RID && !o->rid[0] && OBJ_obj2txt(o->rid, sizeof(o->rid), g->d.registeredID, 1) <= 0)
-            o->rid[0] = '\0';
+        if (g->type == GEN_RID && !o->rid[0]) {
+            size_t n = (size_t)OBJ_length(g->d.registeredID);
+            if (OBJ_obj2txt(o->rid, sizeof(o->rid), g->d.registeredID, 1) <= 0 || n == 0 || n > sizeof(o->rid_der)) {
+                o->rid[0] = '\0';
+            } else {
+                memcpy(o->rid_der, OBJ_get0_data(g->d.registeredID), n);
+                o->rid_der_len = n;
+            }
+        }
         if (g->type == GEN_DNS && !o->dns[0])
             str_of(g->d.dNSName, o->dns, sizeof(o->dns));
     }

@@ -6,6 +6,7 @@
  * | AuthenticateServer      | a challenge                             | session {tid, CI, OID, euiccSig1}; |
  * |                         |                                         | the challenge is used up           |
  * | PrepareDownload         | that session, same tid                  | one-time key pair, euiccSig2       |
+ * | CancelSession           | that session, same tid (else code 5)    | signed answer; session gone        |
  * | GetEID, EUICCInfo1/2    | -                                       | no change                          |
  *
  * AuthenticateServer checks, in order (AuthenticateErrorCode): the CI key id is one the card knows for
@@ -38,6 +39,8 @@ struct rsp_es10_card {
     uint8_t tid[RSP_ES10_MAX_TID];
     size_t tid_len, ci_index;
     char dp_oid[64];
+    uint8_t dp_oid_der[32];
+    size_t dp_oid_der_len;
     uint8_t euicc_sig1[RSP_ES10_SIG_LEN], smdp_sig2[RSP_ES10_SIG_LEN], pk_dppb[RSP_EC_POINT_LEN];
     rsp_eckey *otsk;
 };
@@ -210,6 +213,8 @@ static rsp_err authenticate_server(rsp_es10_card *c, const uint8_t *req, size_t 
         c->tid_len = tid.len;
         c->ci_index = (size_t)k;
         memcpy(c->dp_oid, dp.rid, sizeof(c->dp_oid));
+        memcpy(c->dp_oid_der, dp.rid_der, dp.rid_der_len);
+        c->dp_oid_der_len = dp.rid_der_len;
         c->authenticated = true;
     }
     rsp_buf_free(&i2);
@@ -278,6 +283,33 @@ static rsp_err prepare_download(rsp_es10_card *c, const uint8_t *req, size_t len
     return e;
 }
 
+/* CancelSession: only for the session's transactionId (else invalidTransactionId 5); the answer signs
+ * {tid, the DPauth's OID, reason} and the session ends. */
+static rsp_err cancel_session(rsp_es10_card *c, const uint8_t *req, size_t len, rsp_buf *out)
+{
+    rsp_bytes tid;
+    int reason = 0;
+    rsp_err e = rsp_es10_cancel_req_decode(req, len, &tid, &reason, NULL);
+    if (e)
+        return e;
+    if (!c->authenticated || tid.len != c->tid_len || memcmp(tid.p, c->tid, c->tid_len)) {
+        rsp_es10_cancel_resp r = {.ok = false, .error = 5};
+        return rsp_es10_cancel_resp_encode(&r, out);
+    }
+    rsp_buf s = RSP_BUF_INIT;
+    uint8_t sig[RSP_ES10_SIG_LEN];
+    e = rsp_es10_cancel_signed_encode(tid, rsp_bytes_of(c->dp_oid_der, c->dp_oid_der_len), reason, &s);
+    e = e ? e : rsp_ecdsa_sign(c->sk, s.data, s.len, sig);
+    if (!e) {
+        rsp_es10_cancel_resp r = {.ok = true, .signed_raw = rsp_buf_view(&s), .signature = rsp_bytes_of(sig, sizeof(sig))};
+        e = rsp_es10_cancel_resp_encode(&r, out);
+    }
+    rsp_buf_free(&s);
+    if (!e)
+        rsp_es10_card_reset(c);
+    return e;
+}
+
 rsp_err rsp_es10_card_handle(void *card, const uint8_t *req, size_t len, rsp_buf *resp)
 {
     rsp_es10_card *c = card;
@@ -307,6 +339,8 @@ rsp_err rsp_es10_card_handle(void *card, const uint8_t *req, size_t len, rsp_buf
         return authenticate_server(c, req, len, resp);
     case RSP_ES10_PREPARE_DOWNLOAD:
         return prepare_download(c, req, len, resp);
+    case RSP_ES10_CANCEL_SESSION:
+        return cancel_session(c, req, len, resp);
     default:
         return RSP_ERR_UNSUPPORTED;
     }

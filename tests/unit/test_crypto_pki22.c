@@ -85,6 +85,7 @@ static void test_sgp26_chains(void **state)
     sgp26("CERT_S_SM_DPauth_ECDSA_NIST", &c);
     assert_int_equal(rsp_pki22_inspect(c.data, c.len, &info, NULL), RSP_OK);
     assert_string_equal(info.rid, "2.999.10");
+    tu_assert_hex(info.rid_der, info.rid_der_len, "88370A"); /* the smdpOid bytes of a real card's PIR */
     tu_assert_hex(info.aki, info.aki_len, "F54172BDF98A95D65CBEB88A38A1C11D800A85C3");
     sgp26("CERT_S_SM_DP_TLS_NIST", &c);
     assert_int_equal(rsp_pki22_inspect(c.data, c.len, &info, NULL), RSP_OK);

@@ -3,7 +3,8 @@
  * (STORE DATA chains of 120 bytes, as a public LPA cuts them), the card's signatures checked as the
  * SM-DP+ checks them, and each AuthenticateServer / PrepareDownload error code produced by a tampered
  * input: another CI, a DPpb as DPauth, a flipped serverSignature1, a stale challenge, no session, a
- * wrong transactionId, a flipped smdpSignature2, a DPpb of another SM-DP+, a missing hashCc. */
+ * wrong transactionId, a flipped smdpSignature2, a DPpb of another SM-DP+, a missing hashCc; and
+ * CancelSession, signed with the DPauth's OID, ending the session. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -351,6 +352,59 @@ static void test_prepare_errors(void **state)
     world_free(&w);
 }
 
+
+/* CancelSession: the session's tid only; the answer signed by SK.EUICC over {tid, smdpOid, reason},
+ * the smdpOid being CERT.DPauth's SAN RID (2.999.10 = 88 37 0A); the session ends. */
+static void test_cancel_session(void **state)
+{
+    (void)state;
+    world w;
+    world_make(&w);
+    smdp s = {0};
+    smdp_auth_request(&w, &s, w.dpauth, &w.c_dpauth, &w.c_ci);
+    assert_int_equal(smdp_auth(&w, &s), 0);
+    rsp_buf req = RSP_BUF_INIT, ans = RSP_BUF_INIT;
+    uint8_t bad[16];
+    memcpy(bad, s.tid, 16);
+    bad[15] ^= 1;
+    rsp_es10_cancel_req_encode(rsp_bytes_of(bad, 16), RSP_ES10_CANCEL_POSTPONED, &req);
+    es10(&w, &req, &ans);
+    tu_assert_hex(ans.data, ans.len, "BF4103810105");
+    rsp_buf_reset(&req);
+    rsp_es10_cancel_req_encode(rsp_bytes_of(s.tid, 16), RSP_ES10_CANCEL_POSTPONED, &req);
+    es10(&w, &req, &ans);
+    rsp_es10_cancel_resp r;
+    assert_int_equal(rsp_es10_cancel_resp_decode(ans.data, ans.len, &r, NULL), RSP_OK);
+    assert_true(r.ok);
+    assert_memory_equal(r.transaction_id.p, s.tid, 16);
+    tu_assert_hex(r.smdp_oid.p, r.smdp_oid.len, "88370A");
+    assert_int_equal(r.reason, RSP_ES10_CANCEL_POSTPONED);
+    rsp_pki22_info eu;
+    rsp_eckey *pk = NULL;
+    assert_int_equal(rsp_pki22_inspect(w.c_euicc.data, w.c_euicc.len, &eu, NULL), RSP_OK);
+    assert_int_equal(rsp_ec_from_public(eu.curve, eu.pub, 65, &pk), RSP_OK);
+    assert_int_equal(rsp_ecdsa_verify(pk, r.signed_raw.p, r.signed_raw.len, r.signature.p, 64), RSP_OK);
+    rsp_ec_free(pk);
+    /* The session is gone: PrepareDownload and a second cancel are refused. */
+    assert_int_equal(smdp_prepare(&w, &s, w.dppb, &w.c_dppb, s.tid, false, false, false), RSP_ES10_DL_NO_SESSION_CONTEXT);
+    es10(&w, &req, &ans);
+    tu_assert_hex(ans.data, ans.len, "BF4103810105");
+    /* Codec corners: an unknown reason reads as undefined; both forms at once are refused. */
+    rsp_buf_reset(&req);
+    tu_hex("BF41078001AA81020190", &req);
+    rsp_bytes tid;
+    int reason = 0;
+    assert_int_equal(rsp_es10_cancel_req_decode(req.data, req.len, &tid, &reason, NULL), RSP_OK);
+    assert_int_equal(reason, 127);
+    rsp_buf_reset(&req);
+    tu_hex("BF4105A000810101", &req);
+    assert_int_equal(rsp_es10_cancel_resp_decode(req.data, req.len, &r, NULL), RSP_ERR_TAG);
+    rsp_buf_free(&req);
+    rsp_buf_free(&ans);
+    smdp_free(&s);
+    world_free(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -358,6 +412,7 @@ int main(void)
         cmocka_unit_test(test_download_start),
         cmocka_unit_test(test_authenticate_errors),
         cmocka_unit_test(test_prepare_errors),
+        cmocka_unit_test(test_cancel_session),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
