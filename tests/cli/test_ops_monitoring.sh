@@ -14,8 +14,9 @@ command -v curl >/dev/null || { echo "FAIL - needs curl"; exit 1; }
 SRC=${RSP_SOURCE_DIR:?}
 OPS=$SRC/docs/ops
 PY=/usr/bin/python3 # Debian's, with python3-yaml (scripts/setup); a pyenv shim starts slower
-$PY -c 'import yaml' 2>/dev/null || PY=python3
-$PY -c 'import yaml' 2>/dev/null || { echo "FAIL - needs python3-yaml (scripts/setup)"; exit 1; }
+$PY -c 'import yaml, prometheus_client' 2>/dev/null || PY=python3
+$PY -c 'import yaml, prometheus_client' 2>/dev/null ||
+  { echo "FAIL - needs python3-yaml and python3-prometheus-client (scripts/setup)"; exit 1; }
 
 "$BIN" ci init --dir "$tmp/opki" >/dev/null &&
   "$BIN" ci issue --dir "$tmp/opki" --role smsr --id SMSR-T --out "$tmp/osr" >/dev/null &&
@@ -145,6 +146,36 @@ por=$(val rsp_smsr_por_seconds_count); inf=$(val 'rsp_smsr_por_seconds_bucket{le
 [ "${por:-0}" -ge 1 ] && [ "$por" = "$inf" ] && [ "$por" -le "${sin:-0}" ] &&
   ok "rsp_smsr_por_seconds counted $por PoR(s) (<= $sin SMS in), _count = +Inf bucket" ||
   bad "PoR histogram: count=$por inf=$inf sms_in=$sin"
+# outside the project: Prometheus's Python client parses both expositions (the SM-SR's with a PoR
+# observed): every family with the type it declares, histograms cumulative with _count = the +Inf bucket
+curl -sS --max-time 20 "http://127.0.0.1:$MP/metrics" >"$tmp/smsr2.txt"
+out=$($PY - "$tmp/smsr2.txt" "$tmp/smdp.txt" <<'PY' 2>&1
+import re, sys
+from prometheus_client.parser import text_string_to_metric_families
+for path in sys.argv[1:]:
+    text = open(path).read()
+    declared = dict(re.findall(r"^# TYPE (\S+) (\S+)$", text, re.M))
+    # the client names a counter X_total family X: the gauge rsp_outbox_dead and the counter
+    # rsp_outbox_dead_total then share a name (Prometheus keeps them apart); match by type too
+    fams = {}
+    for f in text_string_to_metric_families(text):
+        fams[(f.name, f.type)] = f
+    for name, typ in declared.items():
+        base = name[:-6] if typ == "counter" and name.endswith("_total") else name
+        f = fams.get((base, typ))
+        assert f is not None, (path, name, typ, "not parsed with its type")
+        if typ == "histogram":
+            series = {}
+            for s in f.samples:
+                key = tuple(sorted((k, v) for k, v in s.labels.items() if k != "le"))
+                series.setdefault(key, {})[s.name[len(name):] + (s.labels.get("le") or "")] = s.value
+            for key, v in series.items():
+                bk = [v[k] for k in v if k.startswith("_bucket")]
+                assert bk == sorted(bk) and v["_bucket+Inf"] == v["_count"], (name, key, v)
+    print(f"{path.split('/')[-1]}: {len(declared)} families", end="; ")
+PY
+)
+[ $? -eq 0 ] && ok "prometheus_client parses both /metrics: $out" || bad "prometheus_client: $out"
 a1=$(val 'rsp_smsr_operation_oldest_seconds{state="awaiting"}'); a2=$(val 'rsp_smsr_operation_oldest_seconds{state="sent"}')
 [ "$a1" = 0 ] && [ "$a2" = 0 ] && ok "nothing in flight: oldest ages back to 0" || bad "ages after done: awaiting=$a1 sent=$a2"
 exit $fail
