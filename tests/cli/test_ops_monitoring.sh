@@ -9,6 +9,7 @@
 # the dashboard move as they should: an operation for a card that is not on the network yet shows as the
 # oldest in-flight operation with a growing age; once the card is up, its PoR is counted in
 # rsp_smsr_por_seconds (never more PoRs than SMS the SMSC delivered to the SM-SR) and the age is 0 again.
+# Prometheus's Python client (python3-prometheus-client) parses both expositions as an outside check.
 . "$(dirname "$0")/daemons.sh"
 command -v curl >/dev/null || { echo "FAIL - needs curl"; exit 1; }
 SRC=${RSP_SOURCE_DIR:?}
