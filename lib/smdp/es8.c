@@ -1,12 +1,21 @@
 /* The SM-DP's ES8 session toward one ISD-P: Scenario#3 key establishment (two STORE DATA), then the
- * profile package through SCP03t (84 init, 85 auth + 86 segments), one 86 segment per SendData so a
- * download is SendData x n. The session keys live only here, in memory, and are wiped on close:
+ * profile package through SCP03t (84 init, 85 auth + 86 segments), SEGMENTS_PER_SEND 86 segments per
+ * SendData so a download is SendData x n. The session keys live only here, in memory, and are wiped on close:
  * a download interrupted after key establishment cannot resume (docs/modules/smdp.md). */
 #include <string.h>
 
 #include "rsp/gpcert.h"
 #include "rsp/saip.h"
 #include "smdp_int.h"
+
+/* 86 segments per SendData. Each ES3.SendData is a durable operation at the SM-SR and an HTTPS round
+ * trip here, most of both sides' CPU per download, so the package goes in as few as every SM-SR path
+ * takes: two 1,024-byte segments wrap to 2 x 1,052 bytes (+ the 85 block in the first), which is one
+ * SCP80 packet of 17 concatenated SMS when the SM-SR has no admin session (it refuses more than 20
+ * parts, lib/smsr/es3_dl_sms.c; three segments would need 25) and well under its 4 KiB SCP03t body
+ * limit over HTTPS (es3_dl.c DL_SCP03T_MAX). The card reads the TLVs of one command in order
+ * (lib/card/scp03t.c), as it does 85 + 86 already. SGP02.md says nothing of how many per call. */
+#define SEGMENTS_PER_SEND 2
 
 rsp_err rsp_smdp_es8_open(rsp_smdp_es8_session *s, const rsp_eckey *sk_dp, const uint8_t *cert_dp,
                           size_t cert_dp_len, const uint8_t *cert_ecasd, size_t cert_ecasd_len, uint8_t kvn,
@@ -67,10 +76,11 @@ static rsp_err es8_load(void *arg, const rsp_buf *pkg, unsigned n, const rsp_buf
         e = rsp_scp03t_host_begin(&s->scp, &s->keys, s->hc, prev->data, prev->len, diag);
         e = e ? e : rsp_scp03t_host_auth(&s->scp, 0x33, out);
     }
-    size_t off = (size_t)(n - 1) * RSP_SCP03T_SEGMENT;
+    const size_t chunk = (size_t)SEGMENTS_PER_SEND * RSP_SCP03T_SEGMENT;
+    size_t off = (size_t)(n - 1) * chunk;
     if (e != RSP_OK || off >= pkg->len)
         return e ? e : RSP_ERR_INTERNAL;
-    size_t len = pkg->len - off < RSP_SCP03T_SEGMENT ? pkg->len - off : RSP_SCP03T_SEGMENT;
+    size_t len = pkg->len - off < chunk ? pkg->len - off : chunk;
     e = rsp_scp03t_host_wrap(&s->scp, pkg->data + off, len, RSP_SCP03T_SEGMENT, out);
     *last = off + len == pkg->len;
     return e;

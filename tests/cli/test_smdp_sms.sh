@@ -3,8 +3,8 @@
 # CreateISDP, key establishment and every SCP03t segment travel as SCP80 packets through rsp smsc to
 # rsp euicc run (SCP03t over SCP80: docs/ENCODINGS.md); ES2.DownloadProfile(enable) of the smallest
 # TS.48 v7 package (TS48v7_SAIP2.3_NoBERTLV_NoRAMRFM.der) through rsp smdp run ends installed and
-# enabled; the SM-SR sent every SCP03t body by SMS (one concatenated packet per body, 9 SMS per 1 KB
-# segment) and opened no admin session; the SMS parts of each packet fit SGP02.md's sizes (an outside
+# enabled; the SM-SR sent every SCP03t body by SMS (one concatenated packet per body, 16 SMS per two 1 KB
+# segments) and opened no admin session; the SMS parts of each packet fit SGP02.md's sizes (an outside
 # fact: 140-byte UD, UDH 8 bytes in the first part of a concatenated packet, 6 in the others); the
 # card, read directly, holds the profile enabled with as many bytes as the GSMA's package (an outside
 # fact: the file's size) and its provisioning profile disabled.
@@ -53,20 +53,21 @@ s=$(echo "$r" | jq -r '.functionExecutionStatus.status' 2>/dev/null)
 [ "$s" = EXECUTED_SUCCESS ] && [ -n "$ICC" ] && ok "download over SMS only: installed and enabled in $((SECONDS - t0)) s" \
   || bad "SMS-only download: $r"
 grep -q "admin session open\|admin trigger sent" "$tmp/smsr.log" && bad "an admin session was opened" || ok "no admin session (SMS only)"
-# the SM-SR sent each SCP03t body (the 84, then one per 1 KB segment) as one SCP80 packet by SMS
+# the SM-SR sent each SCP03t body (the 84, then one per two 1 KB segments) as one SCP80 packet by SMS
 nb=$(grep -c "ES3.SendData by SMS" "$tmp/smsr.log")
 parts=$(sed -n 's/.*ES3.SendData by SMS.*bytes=\([0-9]*\) parts=\([0-9]*\).*/\1 \2/p' "$tmp/smsr.log")
 segs=$(( ($(stat -c %s "$PKG") + 1023) / 1024 ))
-[ "$nb" -ge $((segs + 1)) ] && ok "SM-SR: $nb SCP03t bodies by SMS ($segs segments + the 84)" \
+[ "$nb" -ge $(( (segs + 1) / 2 + 1 )) ] && ok "SM-SR: $nb SCP03t bodies by SMS ($segs segments, two a body, + the 84)" \
   || bad "SM-SR SMS path: $nb bodies: $(grep -i "scp03t" "$tmp/smsr.log" | tail -5)"
 # parts per packet from SGP02.md's sizes (UD 140; UDH 02 70 00 + 00 03 ref n i in the first part,
 # 05 00 03 ref n i in the others): CPL..CC of a body of B bytes is at most B + 42 (RSP_SCP80_OVERHEAD),
-# so at most ceil((B + 42 + 2) / 134) parts; a whole segment (86 82 04 18 + 1,048 bytes) takes 9
+# so at most ceil((B + 42 + 2) / 134) parts; two whole segments (2 x (86 82 04 18 + 1,048 bytes)) take 16,
+# under the SM-SR's 20
 badp=$(echo "$parts" | awk 'NF==2 { w = $1 + 42 + 2; n = int((w + 133) / 134); if ($2 > n || $2 < 1) print }')
-full=$(echo "$parts" | awk '$1 >= 1052 && $2 != 9' | wc -l)
+full=$(echo "$parts" | awk '$1 == 2104 && $2 != 16' | wc -l)
 [ -n "$parts" ] && [ -z "$badp" ] && [ "$full" = 0 ] \
   && ok "SMS parts per SCP03t packet within SGP02.md's sizes ($(echo "$parts" | awk '{print $2}' | sort -n | uniq -c | tr -s ' ' | tr '\n' ';'))" \
-  || bad "parts: $badp / $full whole segments not in 9 parts"
+  || bad "parts: $badp / $full bodies of two whole segments not in 16 parts"
 kill -TERM $DP_PID; wait $DP_PID
 kill -TERM $RUN_PID; for i in $(seq 50); do kill -0 $RUN_PID 2>/dev/null || break; sleep 0.1; done
 show=$("$BIN" euicc show --fleet "$tmp/fleet" --eid "$E0" --json 2>&1)

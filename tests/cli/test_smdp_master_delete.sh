@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Master delete end to end, every party a process (rsp smsc, rsp euicc run, rsp smsr run --admin-listen,
+# rsp smdp run --token-key): a TS.48 package given POL1 "deletion not allowed" (ProfileHeader pol = 02,
+# inserted by this test into the GSMA's DER), downloaded (not enabled) with the token key put after
+# ProfileDownloadCompleted; ES2.DeleteProfile: the card refuses the SM-SR's DeleteISDP (POL1), the SM-DP
+# then deletes the ISD-P with its token (ES3.SendData to the ISD-R) and audits: the Operator gets
+# Executed, the card no longer holds the profile, the identity is spent and the sealed keys are forgotten. Outside fact: SGP.02's POL1 bit 2 = "deletion not allowed",
+# read by the card from the package header as the GSMA's SAIP defines it (pol [4] after iccid [3]).
+. "$(dirname "$0")/daemons.sh"
+
+SMSR=447700100997
+make_fleet 1 447700900770 $SMSR
+E0=$(ls "$tmp/fleet/eis" | sed -n 's/\.json$//p' | head -1)
+DB="sqlite:$tmp/smsr.db"
+printf '%064d\n' 9 >"$tmp/mk"
+"$BIN" smsr import --db "$DB" --master-key "$tmp/mk" --keys "$tmp/keys.jsonl" "$tmp"/fleet/eis/*.json >"$tmp/imp" 2>&1 \
+  || bad "import: $(cat "$tmp/imp")"
+for r in "smsr SMSR-T sr" "smdp DP1 dp1" "operator MNO1 mno1"; do
+  set -- $r
+  "$BIN" ci issue --dir "$tmp/pki" --role $1 --id $2 --out "$tmp/$3" >/dev/null || bad "certificate $2"
+done
+
+# the package with POL1 = 02: the header PE (A0) gets pol [4] (84 01 02) right after its iccid [3] (83)
+python3 - "$PKG" "$tmp/pol1.der" <<'PY' || bad "POL1 package"
+import sys
+d = open(sys.argv[1], 'rb').read()
+def tl(b, i):  # tag (one byte here), length, start of value
+    t = b[i]; n = b[i + 1]; i += 2
+    if n & 0x80:
+        k = n & 0x7F; n = int.from_bytes(b[i:i + k], 'big'); i += k
+    return t, n, i
+def enc_len(n):
+    if n < 0x80: return bytes([n])
+    s = n.to_bytes((n.bit_length() + 7) // 8, 'big'); return bytes([0x80 | len(s)]) + s
+t, n, v = tl(d, 0)
+assert t == 0xA0, "first PE is not the header"
+body = d[v:v + n]; out = b''; i = 0; done = False
+while i < len(body):
+    tt, nn, vv = tl(body, i)
+    assert tt != 0x84, "the package has a POL1 already"
+    out += body[i:vv + nn]; i = vv + nn
+    if tt == 0x83: out += b'\x84\x01\x02'; done = True
+assert done
+open(sys.argv[2], 'wb').write(b'\xA0' + enc_len(len(out)) + out + d[v + n:])
+PY
+"$BIN" saip dump "$tmp/pol1.der" >"$tmp/dump" 2>&1 || bad "the POL1 package does not parse: $(head -3 "$tmp/dump")"
+D=$tmp/dp
+"$BIN" smdp import package --dir "$D" --operator MNO1 --type pol1 "$tmp/pol1.der" >"$tmp/impp" 2>&1 &&
+  "$BIN" smdp import generate --dir "$D" --operator MNO1 --type pol1 --count 1 --iccid-prefix 8999006 \
+  >/dev/null 2>&1 || bad "smdp inventory: $(cat "$tmp/impp")"
+
+DPP=$(port)
+start_smsc
+"$BIN" smsr run --db "$DB" --master-key "$tmp/mk" --smsc 127.0.0.1:$SP --msisdn $SMSR --worker w1 --tick-ms 100 \
+  --por-wait 2 --listen 127.0.0.1:0 --port-file "$tmp/es.port" --tls-cert "$tmp/sr/tls.crt.pem" \
+  --tls-key "$tmp/sr/key.pem" --tls-ca "$tmp/sr/ca.crt.pem" --smdp-ids DP1 \
+  --admin-listen 127.0.0.1:0 --admin-port-file "$tmp/admin.port" --admin-idle-ms 500 >"$tmp/smsr.log" 2>&1 &
+pids+=($!)
+for i in $(seq 200); do grep -q "bound system_id=smsr" "$tmp/smsc.log" && [ -s "$tmp/es.port" ] && break; sleep 0.1; done
+URL=https://127.0.0.1:$(tr -d '\n' <"$tmp/es.port")
+"$BIN" euicc run --fleet "$tmp/fleet" --smsc 127.0.0.1:$SP --control "$tmp/ctl.sock" --tick-ms 50 >"$tmp/run.log" 2>&1 &
+RUN_PID=$!; pids+=($RUN_PID)
+wait_fleet "$tmp/ctl.sock" "$tmp/run.log"
+"$BIN" smdp run --dir "$D" --listen 127.0.0.1:$DPP --port-file "$tmp/dp.port" --smsr "$URL" --ci "$tmp/pki" \
+  --dp "$tmp/dp1" --eum "$tmp/eum" --eis-dir "$tmp/fleet/eis" --workers 2 --operators MNO1 --token-key \
+  --smsr-ids SMSR-T >"$tmp/smdp.log" 2>&1 &
+DP_PID=$!; pids+=($DP_PID)
+t=$((SECONDS + 30)); while [ $SECONDS -lt $t ] && [ ! -s "$tmp/dp.port" ]; do sleep 0.1; done
+[ -s "$tmp/dp.port" ] || { bad "smdp did not start: $(tail -5 "$tmp/smdp.log")"; exit 1; }
+call() { # call PATH JSON
+  curl -sS --max-time 120 --cert "$tmp/mno1/tls.crt.pem" --key "$tmp/mno1/key.pem" --cacert "$tmp/mno1/ca.crt.pem" \
+    -H 'Content-Type: application/json' -H 'Prefer: wait' -d "$2" "https://127.0.0.1:$DPP/$1"; }
+st() { jq -r '.functionExecutionStatus | .status + " " + (.statusCodeData.subjectCode // "") + "/" + (.statusCodeData.reasonCode // "")' 2>/dev/null; }
+isdps() { sqlite3 "$tmp/smsr.db" "select iccid from profile where eid='$E0'" 2>/dev/null; }
+
+r=$(call es2/DownloadProfile "{\"functionCallIdentifier\":\"m1\",\"eid\":\"$E0\",\"smsrId\":\"SMSR-T\",\"profileType\":\"pol1\",\"enableProfile\":false}")
+ICC=$(echo "$r" | jq -r '.iccid // empty' 2>/dev/null)
+[ "$(echo "$r" | st)" = "EXECUTED_SUCCESS /" ] && [ -n "$ICC" ] && grep -q "token key put iccid=$ICC" "$tmp/smdp.log" \
+  && isdps | grep -q "$ICC" && ok "POL1 package downloaded: $ICC, the token key put" \
+  || { bad "download: $r // $(grep -i "token\|fail" "$tmp/smdp.log" | tail -3)"; exit 1; }
+r=$(call es2/DeleteProfile "{\"functionCallIdentifier\":\"d1\",\"eid\":\"$E0\",\"smsrId\":\"SMSR-T\",\"iccid\":\"$ICC\"}")
+[ "$(echo "$r" | st)" = "EXECUTED_SUCCESS /" ] && grep -q "master delete done eid=$E0 iccid=$ICC" "$tmp/smdp.log" \
+  && ok "ES2.DeleteProfile: DeleteISDP refused by the card's POL1, the SM-DP's master delete executed it" \
+  || bad "delete: $r // $(grep -i "master\|DeleteISDP\|69E1" "$tmp/smdp.log" "$tmp/smsr.log" | tail -4)"
+[ "$("$BIN" smdp inventory --dir "$D" --json | jq -c '.pools[0].states | [.installed, .deleted]')" = "[0,1]" ] &&
+  [ ! -e "$D/isdp/$ICC.key" ] \
+  && ok "identity spent, sealed keys forgotten" \
+  || bad "after delete: $("$BIN" smdp inventory --dir "$D" 2>&1) // $(ls "$D/isdp" 2>&1)"
+# the SM-DP's AuditEIS after the master delete reaches the card, but lib/smsr/audit.c only updates the
+# ISD-Ps the card reports and keeps the others (told helper W): not asserted, said
+t=$((SECONDS + 20)); while [ $SECONDS -lt $t ] && ! grep -q "AuditEIS: EIS refreshed from the card eid=$E0" "$tmp/smsr.log"; do sleep 0.2; done
+grep -q "AuditEIS: EIS refreshed from the card eid=$E0" "$tmp/smsr.log" && ok "the SM-SR audited the card after the master delete" \
+  || bad "no AuditEIS after the master delete"
+isdps | grep -q "$ICC" && echo "note - the SM-SR's store still lists $ICC after the audit (audit.c keeps ISD-Ps the card no longer reports)"
+kill -TERM $DP_PID; wait $DP_PID
+kill -TERM $RUN_PID; for i in $(seq 50); do kill -0 $RUN_PID 2>/dev/null || break; sleep 0.1; done
+s=$("$BIN" euicc show --fleet "$tmp/fleet" --eid "$E0" --json 2>&1)
+echo "$s" | jq -e '.profiles' >/dev/null 2>&1 && ! echo "$s" | grep -q "$ICC" \
+  && ok "the card no longer holds $ICC" || bad "card: $s"
+[ $fail = 0 ] || { echo "--- smdp.log"; tail -30 "$tmp/smdp.log"; echo "--- smsr.log"; tail -20 "$tmp/smsr.log"; }
+exit $fail
