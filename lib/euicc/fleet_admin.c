@@ -39,6 +39,10 @@ struct rsp_fleet_admin {
     char *held_target;
     rsp_buf held_body;
     rsp_scp81_status held_status;
+    /* rsp_fleet_admin_again: the session to open once this one ends (holds a PSK: wiped on free) */
+    bool again;
+    unsigned again_retries;
+    rsp_euicc_admin again_a;
 };
 
 static const char *eid_of(const rsp_fleet_admin *s)
@@ -67,6 +71,7 @@ static void session_free(rsp_fleet_admin *s)
     free(s->held_target);
     rsp_buf_free(&s->held_body);
     rsp_wipe(&s->a, sizeof(s->a));
+    rsp_wipe(&s->again_a, sizeof(s->again_a));
     free(s);
 }
 
@@ -254,6 +259,20 @@ static void on_response(void *arg, rsp_err err, const rsp_http_response *resp)
         rsp_euicc_admin_end(rsp_euicc_fleet_at(s->h->fleet, s->card), true, rsp_fleet_now_ms());
         s->h->st.admin_ok++;
         RSP_LOGN(RSP_SS_EUICC, "admin session done", "eid=%s posts=%u", eid_of(s), s->posts);
+        if (s->again) {
+            rsp_fleet_host *h = s->h;
+            size_t card = s->card;
+            unsigned retries = s->again_retries;
+            rsp_euicc_admin a = s->again_a;
+            session_free(s);
+            RSP_LOGN(RSP_SS_EUICC, "admin session reopened for the trigger that came during the last one", "eid=%s",
+                     rsp_euicc_eid(rsp_euicc_fleet_at(h->fleet, card)));
+            if (rsp_fleet_admin_start(h, card, &a, retries, false) != RSP_OK)
+                RSP_LOGE(RSP_SS_EUICC, "admin session not reopened", "eid=%s",
+                         rsp_euicc_eid(rsp_euicc_fleet_at(h->fleet, card)));
+            rsp_wipe(&a, sizeof(a));
+            return;
+        }
         session_free(s);
         return;
     }
@@ -299,6 +318,15 @@ void rsp_fleet_admin_notify(rsp_fleet_admin *s, const uint8_t *e1, size_t len)
     s->notif_hex = malloc(2 * len + 1);
     if (s->notif_hex)
         rsp_hex_encode_upper(e1, len, s->notif_hex, 2 * len + 1);
+}
+
+void rsp_fleet_admin_again(rsp_fleet_admin *s, const rsp_euicc_admin *a, unsigned retries)
+{
+    if (!s || !a)
+        return;
+    s->again = true;
+    s->again_retries = retries;
+    s->again_a = *a;
 }
 
 void rsp_fleet_admin_abort(rsp_fleet_admin *s, bool tell_card)

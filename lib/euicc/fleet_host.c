@@ -160,10 +160,13 @@ void rsp_fleet_carry_out_now(rsp_fleet_host *h, size_t i, rsp_euicc_out *out)
     if (out->notif_msg.len)
         rsp_fleet_admin_notify(h->cards[i].admin, out->notif_msg.data, out->notif_msg.len);
     if (out->open_admin) {
+        unsigned retries = out->admin.retry > 3 ? 3 : out->admin.retry;
         if (h->cards[i].admin) {
-            RSP_LOGN(RSP_SS_EUICC, "admin session already open, trigger ignored", "eid=%s", rsp_euicc_eid(c));
+            /* the server may have ended it already (its 204 on the way) and queued more: a new
+             * session follows this one, else the trigger waits for the server's resend (10 s) */
+            rsp_fleet_admin_again(h->cards[i].admin, &out->admin, retries);
+            RSP_LOGN(RSP_SS_EUICC, "admin session already open, trigger kept for after it", "eid=%s", rsp_euicc_eid(c));
         } else {
-            unsigned retries = out->admin.retry > 3 ? 3 : out->admin.retry;
             rsp_err e = rsp_fleet_admin_start(h, i, &out->admin, retries, false);
             if (e != RSP_OK)
                 RSP_LOGE(RSP_SS_EUICC, "admin session not opened", "eid=%s err=%s", rsp_euicc_eid(c), rsp_err_name(e));

@@ -190,6 +190,10 @@ rsp_err rsp_fleet_admin_start(rsp_fleet_host *h, size_t i, const rsp_euicc_admin
 /* Queues a notification (E1 TLV) the card gave while its session is open: it is POSTed as
  * <uri>?msg=<HEX> once the server ends its scripts with 204 (SGP02.md), before the session closes. */
 void rsp_fleet_admin_notify(rsp_fleet_admin *s, const uint8_t *e1, size_t len);
+/* A trigger came while session s is still open (the server's 204 on its way): once s ends well, a new
+ * session is opened with a (copied; its PSK wiped with s), instead of the trigger being lost until the
+ * server's trigger timer (10 s) sends it again. */
+void rsp_fleet_admin_again(rsp_fleet_admin *s, const rsp_euicc_admin *a, unsigned retries);
 /* Drops the session without telling the card (it was reset, or the daemon stops: tell_card false)
  * or telling it the session broke off (tell_card true). */
 void rsp_fleet_admin_abort(rsp_fleet_admin *s, bool tell_card);
