@@ -37,6 +37,18 @@ typedef struct dmn {
     bool stopping;       /* SIGTERM: nothing new is claimed (admin scripts failed by the stop included) */
     bool settled_turn;   /* an operation settled on this worker in this loop turn (on_turn answers) */
     int64_t expired_at;  /* second of the last expiry sweep */
+    /* Claims (docs/modules/smsr.md "Throughput"): a claim that finds nothing still costs a savepoint
+     * and two UPDATEs in the store, and it ran after every PoR, every MO packet and every 20 ms tick
+     * (seven per ES4 enable at one client). Under group commit (d->svc) a PoR or MO packet only asks
+     * for one claim loop at the end of the turn; the tick looks again only CLAIM_POLL_MS after a
+     * loop found nothing, since what it is for (retries, lapsed leases, deadlines, another worker's
+     * queue) is due in whole seconds. */
+    bool pump_turn;      /* something this turn may have freed a card's queue: claim at its end */
+    int64_t claim_empty_ms; /* when the last claim loop found nothing (0: look at the next tick) */
+    /* The tick's look at the calls waiting for a result (rsp_smsr_es_poll, smsr_es3_poll: one store
+     * read per waiting call) is for results settled elsewhere (another worker); this worker's own
+     * settles and expiries are answered at the end of their turn (on_turn). */
+    int64_t polled_ms;
     rsp_metric *settled, *latency; /* rsp_smsr_operations_total, rsp_smsr_operation_seconds; NULL: no /metrics */
     smsr_metrics mx;     /* oldest operation ages, PoR latency (lib/smsr/metrics.c) */
 } dmn;
@@ -49,6 +61,17 @@ typedef struct admin_op {
 } admin_op;
 
 static void pump(dmn *d);
+#define CLAIM_POLL_MS 200
+
+/* A settled or re-queued op may free its card's queue: claim now, or at the end of this turn when
+ * the loop commits per turn (one claim loop for every answer of the turn). */
+static void pump_soon(dmn *d)
+{
+    if (d->svc)
+        d->pump_turn = true;
+    else
+        pump(d);
+}
 
 static int64_t now_ms(void)
 {
@@ -103,7 +126,7 @@ static void on_admin_done(void *arg, uint64_t tag, rsp_err err, rsp_scp81_status
              r ? rsp_diag_str(&dg, r, m, sizeof(m)) : "");
     free(a);
     if (!d->pumping && !d->stopping && d->esme)
-        pump(d); /* a settled op frees its card's queue */
+        pump_soon(d); /* a settled op frees its card's queue */
 }
 
 /* An engine command for the card's admin session (rsp_smsr_next chose HTTPS). */
@@ -141,6 +164,7 @@ static void on_settled(void *arg, const char *function, rsp_store_op_state outco
 static void on_expired(void *arg, const char *function, size_t n)
 {
     dmn *d = arg;
+    d->settled_turn = true; /* on_turn answers the calls that waited for them */
     const char *v[2] = {function, "expired"};
     if (d->settled)
         rsp_metric_inc(d->settled, v, (double)n);
@@ -160,12 +184,15 @@ static void pump(dmn *d)
         RSP_LOGN(RSP_SS_SMSR, "operations expired", "n=%zu", n);
     if (!rsp_smpp_esme_bound(d->esme))
         return; /* nothing is claimed while the link is down: the queue waits in the store */
+    d->claim_empty_ms = 0;
     for (int i = 0; i < 64; i++) {
         rsp_smsr_packet p;
         rsp_err err = rsp_smsr_next(d->e, now, &p);
         if (err != RSP_OK) {
             if (err != RSP_ERR_END)
                 RSP_LOGE(RSP_SS_SMSR, "engine", "err=%s", rsp_err_name(err));
+            else
+                d->claim_empty_ms = now_ms();
             return;
         }
         d->pumping = true;
@@ -183,7 +210,14 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     dmn *d = arg;
-    pump(d);
+    int64_t t = now_ms();
+    if (!d->claim_empty_ms || t - d->claim_empty_ms >= CLAIM_POLL_MS || t < d->claim_empty_ms)
+        pump(d);
+    else if (t / 1000 != d->expired_at)
+        pump(d); /* the once-a-second expiry sweep (and a look, as it is there) */
+    if (t - d->polled_ms < CLAIM_POLL_MS && t >= d->polled_ms)
+        return;
+    d->polled_ms = t;
     if (d->es)
         rsp_smsr_es_poll(d->es);
     if (d->es3)
@@ -200,8 +234,9 @@ static void on_turn(void *arg, rsp_svc *svc, unsigned es_calls)
     dmn *d = arg;
     if (d->stopping)
         return;
-    if (es_calls && d->esme)
+    if ((es_calls || d->pump_turn) && d->esme)
         pump(d);
+    d->pump_turn = false;
     if (d->settled_turn) {
         d->settled_turn = false;
         if (d->es)
@@ -350,7 +385,7 @@ static void handle(dmn *d, const char *from, const uint8_t *pkt, size_t len, uin
     rsp_log(RSP_SS_SMSR, iei == 0x71 ? RSP_LOG_INFO : RSP_LOG_NOTICE, iei == 0x71 ? "PoR" : "MO packet",
             "eid=%s result=%s%s%s", eidc, rsp_err_name(err), err ? " why=" : "",
             err ? rsp_diag_str(&dg, err, m, sizeof(m)) : "");
-    pump(d); /* a settled op frees its card's queue */
+    pump_soon(d); /* a settled op frees its card's queue */
 }
 
 static uint32_t on_deliver(void *arg, const rsp_smpp_pdu *pdu)

@@ -139,13 +139,16 @@ static const stmt_sql stmts[RSP_STMT__COUNT] = {
     [RSP_STMT_OP_STATE] = {"SELECT state, gen FROM op WHERE id = $1", NULL},
     [RSP_STMT_OP_RENEW] = {"UPDATE op SET lease_until = $4, updated = $3 WHERE id = $1 AND gen = $2"
         " AND state IN (1,2) AND lease_until >= $3", NULL},
+    /* The leading "state < 3" lets SQLite read the live operations only (partial index op_live):
+     * the OR alone was a scan of every operation ever kept, once a second (perf: 5.5% of the
+     * SM-SR's CPU after a few thousand operations). */
     [RSP_STMT_OP_EXPIRE] = {"UPDATE op SET state = 5, lease_until = 0, updated = $1"
-        " WHERE (state = 0 AND deadline <= $1) OR (state IN (1,2) AND deadline <= $1"
-        " AND lease_until < $1)", NULL},
+        " WHERE state < 3 AND ((state = 0 AND deadline <= $1) OR (state IN (1,2) AND deadline <= $1"
+        " AND lease_until < $1))", NULL},
     /* What RSP_STMT_OP_EXPIRE is about to expire, by function (same condition; run before it in
      * one transaction, so the metrics can name the functions). */
-    [RSP_STMT_OP_EXPIRING] = {"SELECT function, COUNT(*) FROM op WHERE (state = 0 AND deadline <= $1)"
-        " OR (state IN (1,2) AND deadline <= $1 AND lease_until < $1) GROUP BY function", NULL},
+    [RSP_STMT_OP_EXPIRING] = {"SELECT function, COUNT(*) FROM op WHERE state < 3 AND ((state = 0 AND deadline <= $1)"
+        " OR (state IN (1,2) AND deadline <= $1 AND lease_until < $1)) GROUP BY function", NULL},
     [RSP_STMT_OP_COUNT] = {"SELECT COUNT(*) FROM op WHERE state = $1", NULL},
 
     /* A new op heads its lane if the lane is empty. PostgreSQL: ON CONFLICT DO UPDATE waits for
