@@ -9,7 +9,8 @@
 # works; actions off by default (403); with --console-actions: the cancel of the queued op (200,
 # then failed 8.7/3.8 by `rsp smsr result`, audit row console.cancel by the identity), a cancel
 # without X-Requested-With or by an identity not authorised on the profile refused 403, the
-# campaign seen with its 3 operations; no key material in any answer (the cards' SCP80 keys).
+# campaign seen with its 3 operations; no key material in any answer (the cards' SCP80 keys);
+# --console-mtls: the client certificate's CN is the identity, no certificate no connection.
 . "$(dirname "$0")/daemons.sh"
 command -v curl >/dev/null && command -v jq >/dev/null || { echo "FAIL - needs curl and jq"; exit 1; }
 
@@ -136,6 +137,19 @@ c=$(code -d '' -X POST -H "Authorization: Bearer $TOK" -H 'X-Requested-With: rsp
 c=$(code -d '' -X POST -H "Authorization: Bearer $TOK" -H 'X-Requested-With: rsp-console' "$U/api/op/retry?id=$Q")
 n=$(jq -r .new_op "$tmp/body"); [ "$c" = 200 ] && [ "$n" -gt "$Q" ] && [ "$("$BIN" smsr result --db "$DB" --op "$n" --json | jq -r .state)" != failed ] &&
   ok "retry of it: a new operation $n queued under MNO1" || bad "retry: $c $(cat "$tmp/body")"
+stop_smsr
+
+# --- client certificates instead of tokens (--console-mtls with the SM-SR's TLS identity)
+for r in "smsr SMSR-T sr" "operator MNO1 mno"; do
+  set -- $r
+  "$BIN" ci issue --dir "$tmp/pki" --role $1 --id $2 --out "$tmp/$3" >/dev/null || bad "certificate $2"
+done
+run_smsr --console-mtls --tls-cert "$tmp/sr/tls.crt.pem" --tls-key "$tmp/sr/key.pem" --tls-ca "$tmp/sr/ca.crt.pem"
+U="https://127.0.0.1:$CP"
+r=$(curl -s --max-time 20 --cacert "$tmp/sr/ca.crt.pem" --cert "$tmp/mno/tls.crt.pem" --key "$tmp/mno/key.pem" "$U/api/whoami")
+[ "$(echo "$r" | jq -r .identity)" = MNO1 ] && ok "--console-mtls: MNO1's client certificate is the identity" || bad "mtls: $r"
+! curl -s --max-time 20 --cacert "$tmp/sr/ca.crt.pem" "$U/api/whoami" >/dev/null 2>&1 && ok "--console-mtls: no client certificate, no connection" ||
+  bad "mtls without a certificate answered"
 stop_smsr
 grep -q "console: operation cancelled.*by=MNO1" "$tmp/smsr.log" && ok "the SM-SR logged the cancel" || bad "log"
 ! grep -q "$TOK" "$tmp/smsr.log" && ok "the token never reached the log" || bad "token logged"
