@@ -19,6 +19,11 @@ skip() { echo "ok - skipped: $*"; exit 0; }
 for t in dpkg dpkg-deb dpkg-query systemd-analyze setpriv useradd readelf curl; do
   command -v $t >/dev/null || skip "$t not found"
 done
+# one run at a time on a machine (several checkouts may run their suites at once): a ~rsptest package
+# found while holding the lock is a leftover of a killed run, never another run's
+command -v flock >/dev/null || skip "flock not found"
+exec 9>/var/lock/openrsp-test-deb.lock
+flock -w 300 9 || skip "another test_deb.sh held the lock for 5 minutes"
 VER="$("$BIN" version | awk '{print $NF}')~rsptest"
 inst=$(dpkg-query -W -f='${Version} ${db:Status-Status}' openrsp 2>/dev/null || true)
 if [ -n "$inst" ] && [ "$inst" != "${inst#*~rsptest}" ]; then
