@@ -13,23 +13,10 @@
 
 #define CI22_MAX_LIST 8
 
-static void join(char *out, size_t n, const char *dir, const char *file)
-{
-    snprintf(out, n, "%s/%s", dir, file);
-}
-
-static rsp_err write_json(const char *path, json_t *o)
-{
-    char *s = o ? json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
-    rsp_err e = s ? rsp_cli_write_file(path, s, strlen(s), 0644) : RSP_ERR_NOMEM;
-    free(s);
-    return e;
-}
-
 bool rsp_ci22_is_sgp22_dir(const char *dir)
 {
     char p[4096];
-    join(p, sizeof(p), dir, "ci.json");
+    rsp_ci_path(p, sizeof(p), dir, "ci.json");
     json_error_t jerr;
     json_t *m = json_load_file(p, 0, &jerr);
     bool yes = m && json_is_true(json_object_get(m, "sgp22"));
@@ -118,9 +105,9 @@ int rsp_ci22_init(int argc, char **argv)
     if (days <= 0)
         return rsp_cli_usage_error("ci init: --days must be positive");
     char p_key[4096], p_pub[4096], p_meta[4096];
-    join(p_key, sizeof(p_key), dir, "ci.key.pem");
-    join(p_pub, sizeof(p_pub), dir, "ci.pub.pem");
-    join(p_meta, sizeof(p_meta), dir, "ci.json");
+    rsp_ci_path(p_key, sizeof(p_key), dir, "ci.key.pem");
+    rsp_ci_path(p_pub, sizeof(p_pub), dir, "ci.pub.pem");
+    rsp_ci_path(p_meta, sizeof(p_meta), dir, "ci.json");
     struct stat st;
     if (stat(p_key, &st) == 0 && !force)
         return rsp_cli_usage_error("ci init: %s already exists (use --force to replace the CI)", p_key);
@@ -145,7 +132,7 @@ int rsp_ci22_init(int argc, char **argv)
     if (!e) {
         meta = json_pack("{s:s, s:s, s:i, s:b, s:o}", "id", id, "curve", rsp_curve_name(curve), "next_serial", 2,
                          "sgp22", 1, "ski", hex_of(info.ski, info.ski_len));
-        e = write_json(p_meta, meta);
+        e = rsp_ci_write_json(p_meta, meta);
     }
     rsp_ec_free(k);
     rsp_buf_free(&der);
@@ -168,26 +155,6 @@ int rsp_ci22_init(int argc, char **argv)
                id, rsp_curve_name(curve), dir, p_key, dir, days, ski);
     }
     return RSP_EXIT_OK;
-}
-
-/* Reserves the next serial number: the counter is on disk before the certificate that uses it. */
-static rsp_err next_serial(const char *meta_path, long *serial, char *ci_id, size_t idlen)
-{
-    json_error_t jerr;
-    json_t *m = json_load_file(meta_path, 0, &jerr);
-    if (!m)
-        return RSP_ERR_FORMAT;
-    json_int_t s = json_integer_value(json_object_get(m, "next_serial"));
-    const char *id = json_string_value(json_object_get(m, "id"));
-    rsp_err e = s > 0 && id ? RSP_OK : RSP_ERR_FORMAT;
-    if (!e) {
-        snprintf(ci_id, idlen, "%s", id);
-        *serial = (long)s;
-        json_object_set_new(m, "next_serial", json_integer(s + 1));
-        e = write_json(meta_path, m);
-    }
-    json_decref(m);
-    return e;
 }
 
 typedef struct issue_opts {
@@ -273,9 +240,9 @@ int rsp_ci22_issue(int argc, char **argv)
     if (!rsp_ci22_is_sgp22_dir(o.dir))
         return rsp_cli_usage_error("ci issue --sgp22: %s is not an SGP.22 CI (rsp ci init --sgp22 --dir %s)", o.dir, o.dir);
     char p_cikey[4096], p_cicrt[4096], p_meta[4096], ci_id[128];
-    join(p_cikey, sizeof(p_cikey), o.dir, "ci.key.pem");
-    join(p_cicrt, sizeof(p_cicrt), o.dir, "ci.crt.der");
-    join(p_meta, sizeof(p_meta), o.dir, "ci.json");
+    rsp_ci_path(p_cikey, sizeof(p_cikey), o.dir, "ci.key.pem");
+    rsp_ci_path(p_cicrt, sizeof(p_cicrt), o.dir, "ci.crt.der");
+    rsp_ci_path(p_meta, sizeof(p_meta), o.dir, "ci.json");
     rsp_eckey *ci = NULL, *k = NULL;
     rsp_buf cider = RSP_BUF_INIT, der = RSP_BUF_INIT;
     rsp_err e = rsp_ec_load_pem(p_cikey, &ci);
@@ -289,7 +256,7 @@ int rsp_ci22_issue(int argc, char **argv)
     rsp_diag d;
     rsp_diag_clear(&d);
     e = rsp_cli_mkdirs(o.out);
-    e = e ? e : next_serial(p_meta, &serial, ci_id, sizeof(ci_id));
+    e = e ? e : rsp_ci_next_serial(p_meta, &serial, ci_id, sizeof(ci_id));
     e = e ? e : rsp_ec_generate(curve, &k);
     uint8_t sn[4] = {(uint8_t)(serial >> 24), (uint8_t)(serial >> 16), (uint8_t)(serial >> 8), (uint8_t)serial};
     size_t skip = 0;
@@ -302,9 +269,9 @@ int rsp_ci22_issue(int argc, char **argv)
                             .rid = o.oid, .dns = o.dns, .crl_url = o.crl};
     e = e ? e : rsp_pki22_issue(&t, k, ci, cider.data, cider.len, &der, &d);
     char p_key[4096], p_pub[4096], p_info[4096];
-    join(p_key, sizeof(p_key), o.out, "key.pem");
-    join(p_pub, sizeof(p_pub), o.out, "pub.pem");
-    join(p_info, sizeof(p_info), o.out, "info.json");
+    rsp_ci_path(p_key, sizeof(p_key), o.out, "key.pem");
+    rsp_ci_path(p_pub, sizeof(p_pub), o.out, "pub.pem");
+    rsp_ci_path(p_info, sizeof(p_info), o.out, "info.json");
     e = e ? e : rsp_ec_save_private_pem(k, p_key);
     e = e ? e : rsp_ec_save_public_pem(k, p_pub);
     e = e ? e : write_cert(o.out, "cert", &der);
@@ -327,7 +294,7 @@ int rsp_ci22_issue(int argc, char **argv)
         json_object_set_new(out, role == RSP_PKI22_EUM ? "eid_prefixes" : "dns", arr);
         if (!tls && role != RSP_PKI22_EUM)
             json_object_del(out, "dns");
-        e = write_json(p_info, out);
+        e = rsp_ci_write_json(p_info, out);
     }
     rsp_ec_free(ci);
     rsp_ec_free(k);
@@ -393,7 +360,7 @@ int rsp_ci22_verify(int argc, char **argv)
         char p[4096];
         /* A CI folder of rsp ci init --sgp22, or a certificate file. */
         if (stat(cis_p[i], &st) == 0 && S_ISDIR(st.st_mode))
-            join(p, sizeof(p), cis_p[i], "ci.crt.der");
+            rsp_ci_path(p, sizeof(p), cis_p[i], "ci.crt.der");
         else
             snprintf(p, sizeof(p), "%s", cis_p[i]);
         if (!e)

@@ -10,8 +10,16 @@
 
 #include <stdbool.h>
 
+#include <jansson.h>
+
 #include "rsp/buf.h"
 #include "rsp/err.h"
+
+/* Shared with cmd_ci.c (the SGP.02 side): dir/file, a JSON file written atomically, and the serial
+ * counter of ci.json (advanced on disk before the certificate that uses it). */
+void rsp_ci_path(char *out, size_t n, const char *dir, const char *file);
+rsp_err rsp_ci_write_json(const char *path, json_t *o);
+rsp_err rsp_ci_next_serial(const char *meta_path, long *serial, char *ci_id, size_t idlen);
 
 int rsp_ci22_init(int argc, char **argv);
 int rsp_ci22_issue(int argc, char **argv);

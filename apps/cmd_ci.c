@@ -32,7 +32,7 @@ static const ci_role roles[] = {
     {"m2msp", -1, 0, "M2M SP"},
 };
 
-static void path_join(char *out, size_t n, const char *dir, const char *file)
+void rsp_ci_path(char *out, size_t n, const char *dir, const char *file)
 {
     snprintf(out, n, "%s/%s", dir, file);
 }
@@ -51,7 +51,7 @@ static int file_exists(const char *p)
     return stat(p, &st) == 0;
 }
 
-static rsp_err write_json(const char *path, json_t *o)
+rsp_err rsp_ci_write_json(const char *path, json_t *o)
 {
     char *s = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
     rsp_err e = s ? rsp_cli_write_file(path, s, strlen(s), 0644) : RSP_ERR_NOMEM;
@@ -96,11 +96,11 @@ static int ci_init(int argc, char **argv)
     if (days <= 0)
         return rsp_cli_usage_error("ci init: --days must be positive");
     char p_key[4096], p_pub[4096], p_gp[4096], p_crt[4096], p_meta[4096];
-    path_join(p_key, sizeof(p_key), dir, "ci.key.pem");
-    path_join(p_pub, sizeof(p_pub), dir, "ci.pub.pem");
-    path_join(p_gp, sizeof(p_gp), dir, "ci.gpcert");
-    path_join(p_crt, sizeof(p_crt), dir, "ci.crt.pem");
-    path_join(p_meta, sizeof(p_meta), dir, "ci.json");
+    rsp_ci_path(p_key, sizeof(p_key), dir, "ci.key.pem");
+    rsp_ci_path(p_pub, sizeof(p_pub), dir, "ci.pub.pem");
+    rsp_ci_path(p_gp, sizeof(p_gp), dir, "ci.gpcert");
+    rsp_ci_path(p_crt, sizeof(p_crt), dir, "ci.crt.pem");
+    rsp_ci_path(p_meta, sizeof(p_meta), dir, "ci.json");
     if (file_exists(p_key) && !force)
         return rsp_cli_usage_error("ci init: %s already exists (use --force to replace the CI)", p_key);
     if (rsp_cli_mkdirs(dir) != RSP_OK)
@@ -120,7 +120,7 @@ static int ci_init(int argc, char **argv)
     e = e ? e : rsp_cli_write_file(p_gp, gp.data, gp.len, 0644);
     e = e ? e : rsp_x509_issue(&xt, k, k, NULL, p_crt);
     json_t *meta = json_pack("{s:s, s:s, s:i}", "id", id, "curve", rsp_curve_name(curve), "next_serial", 2);
-    e = e ? e : write_json(p_meta, meta);
+    e = e ? e : rsp_ci_write_json(p_meta, meta);
     json_decref(meta);
     rsp_ec_free(k);
     rsp_buf_free(&gp);
@@ -139,7 +139,7 @@ static int ci_init(int argc, char **argv)
 }
 
 /* Reserves the next serial number: the counter is on disk before the certificate that uses it. */
-static rsp_err next_serial(const char *meta_path, long *serial, char *ci_id, size_t idlen)
+rsp_err rsp_ci_next_serial(const char *meta_path, long *serial, char *ci_id, size_t idlen)
 {
     json_error_t jerr;
     json_t *m = json_load_file(meta_path, 0, &jerr);
@@ -152,7 +152,7 @@ static rsp_err next_serial(const char *meta_path, long *serial, char *ci_id, siz
         snprintf(ci_id, idlen, "%s", id);
         *serial = (long)s;
         json_object_set_new(m, "next_serial", json_integer(s + 1));
-        e = write_json(meta_path, m);
+        e = rsp_ci_write_json(meta_path, m);
     }
     json_decref(m);
     return e;
@@ -193,10 +193,10 @@ static int ci_issue(int argc, char **argv)
     if (days <= 0 || strlen(id) == 0 || strlen(id) > 64)
         return rsp_cli_usage_error("ci issue: --id must be 1..64 characters and --days positive");
     char p_cikey[4096], p_cicrt[4096], p_meta[4096], p_cigp[4096];
-    path_join(p_cikey, sizeof(p_cikey), dir, "ci.key.pem");
-    path_join(p_cicrt, sizeof(p_cicrt), dir, "ci.crt.pem");
-    path_join(p_meta, sizeof(p_meta), dir, "ci.json");
-    path_join(p_cigp, sizeof(p_cigp), dir, "ci.gpcert");
+    rsp_ci_path(p_cikey, sizeof(p_cikey), dir, "ci.key.pem");
+    rsp_ci_path(p_cicrt, sizeof(p_cicrt), dir, "ci.crt.pem");
+    rsp_ci_path(p_meta, sizeof(p_meta), dir, "ci.json");
+    rsp_ci_path(p_cigp, sizeof(p_cigp), dir, "ci.gpcert");
     if (rsp_ci22_is_sgp22_dir(dir))
         return rsp_cli_usage_error("ci issue: %s is an SGP.22 CI: add --sgp22", dir);
     rsp_eckey *ci = NULL, *k = NULL;
@@ -211,16 +211,16 @@ static int ci_issue(int argc, char **argv)
         return rsp_cli_usage_error("ci issue: unknown curve '%s'", curve_s);
     }
     char p_key[4096], p_pub[4096], p_gp[4096], p_crt[4096], p_ca[4096], p_info[4096], ci_id[128];
-    path_join(p_key, sizeof(p_key), out, "key.pem");
-    path_join(p_pub, sizeof(p_pub), out, "pub.pem");
-    path_join(p_gp, sizeof(p_gp), out, "gpcert");
-    path_join(p_crt, sizeof(p_crt), out, "tls.crt.pem");
-    path_join(p_ca, sizeof(p_ca), out, "ca.crt.pem");
-    path_join(p_info, sizeof(p_info), out, "info.json");
+    rsp_ci_path(p_key, sizeof(p_key), out, "key.pem");
+    rsp_ci_path(p_pub, sizeof(p_pub), out, "pub.pem");
+    rsp_ci_path(p_gp, sizeof(p_gp), out, "gpcert");
+    rsp_ci_path(p_crt, sizeof(p_crt), out, "tls.crt.pem");
+    rsp_ci_path(p_ca, sizeof(p_ca), out, "ca.crt.pem");
+    rsp_ci_path(p_info, sizeof(p_info), out, "info.json");
     long serial = 0;
     rsp_buf gp = RSP_BUF_INIT, ca = RSP_BUF_INIT;
     e = rsp_cli_mkdirs(out);
-    e = e ? e : next_serial(p_meta, &serial, ci_id, sizeof(ci_id));
+    e = e ? e : rsp_ci_next_serial(p_meta, &serial, ci_id, sizeof(ci_id));
     e = e ? e : rsp_ec_generate(curve, &k);
     e = e ? e : rsp_ec_save_private_pem(k, p_key);
     e = e ? e : rsp_ec_save_public_pem(k, p_pub);
@@ -247,7 +247,7 @@ static int ci_issue(int argc, char **argv)
                              "tls_cert", p_crt, "ca_cert", p_ca);
     if (role->gp_role >= 0)
         json_object_set_new(info, "gpcert", json_string(p_gp));
-    e = e ? e : write_json(p_info, info);
+    e = e ? e : rsp_ci_write_json(p_info, info);
     rsp_ec_free(ci);
     rsp_ec_free(k);
     rsp_buf_free(&gp);

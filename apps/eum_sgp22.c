@@ -24,7 +24,7 @@ static const char usage[] =
 static rsp_err write_card(const char *dir, const rsp_eckey *k, const rsp_buf *cert, const rsp_buf *eum,
                           const rsp_buf *cis, size_t n_ci)
 {
-    char p[4200];
+    char p[4400]; /* dir is at most 4200 bytes (the caller's buffer) */
     rsp_err e = rsp_cli_mkdirs(dir);
     snprintf(p, sizeof(p), "%s/sk_euicc.pem", dir);
     e = e ? e : rsp_ec_save_private_pem(k, p);

@@ -9,6 +9,7 @@
 #include <openssl/x509v3.h>
 
 #include "rsp/pki22.h"
+#include "x509_int.h"
 
 static const char *const role_names[RSP_PKI22_ROLE_COUNT] = {"ci",    "euicc",  "eum",   "dptls",
                                                               "dpauth", "dppb", "dstls", "dsauth"};
@@ -36,12 +37,7 @@ bool rsp_pki22_role_is_tls(rsp_pki22_role r)
 static bool all_digits(const char *s, size_t min, size_t max)
 {
     size_t n = s ? strlen(s) : 0;
-    if (n < min || n > max)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-    return true;
+    return n >= min && n <= max && strspn(s, "0123456789") == n;
 }
 
 /* The profile rules a template must meet before anything is signed. */
@@ -107,19 +103,6 @@ static rsp_err check_template(const rsp_pki22_template *t, const rsp_eckey *subj
         return RSP_OK;
     }
     return RSP_OK;
-}
-
-static int add_conf(X509 *x, X509 *issuer, int nid, const char *value)
-{
-    X509V3_CTX ctx;
-    X509V3_set_ctx_nodb(&ctx);
-    X509V3_set_ctx(&ctx, issuer, x, NULL, NULL, 0);
-    X509_EXTENSION *ex = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
-    if (!ex)
-        return 0;
-    int ok = X509_add_ext(x, ex, -1);
-    X509_EXTENSION_free(ex);
-    return ok;
 }
 
 static int name_add(X509_NAME *n, int nid, const char *v)
@@ -192,18 +175,19 @@ static int add_extensions(X509 *x, X509 *iss, const rsp_pki22_template *t)
         "critical,digitalSignature",    "critical,digitalSignature"};
     char buf[1024];
     bool tls = rsp_pki22_role_is_tls(t->role);
-    if (t->role != RSP_PKI22_CI && !add_conf(x, iss, NID_authority_key_identifier, "keyid:always"))
+    if (t->role != RSP_PKI22_CI && !rsp_x509__add_ext(x, iss, NID_authority_key_identifier, "keyid:always"))
         return 0;
-    if (!add_conf(x, iss, NID_subject_key_identifier, "hash") || !add_conf(x, iss, NID_key_usage, ku[t->role]))
+    if (!rsp_x509__add_ext(x, iss, NID_subject_key_identifier, "hash") ||
+        !rsp_x509__add_ext(x, iss, NID_key_usage, ku[t->role]))
         return 0;
-    if (t->role == RSP_PKI22_CI && !add_conf(x, iss, NID_basic_constraints, "critical,CA:TRUE"))
+    if (t->role == RSP_PKI22_CI && !rsp_x509__add_ext(x, iss, NID_basic_constraints, "critical,CA:TRUE"))
         return 0;
-    if (t->role == RSP_PKI22_EUM && !add_conf(x, iss, NID_basic_constraints, "critical,CA:TRUE,pathlen:0"))
+    if (t->role == RSP_PKI22_EUM && !rsp_x509__add_ext(x, iss, NID_basic_constraints, "critical,CA:TRUE,pathlen:0"))
         return 0;
     /* The TLS policy is not critical in SGP.26: a TLS stack that cannot read it must still accept it. */
     if (!add_policy(x, t->role, !tls))
         return 0;
-    if (tls && !add_conf(x, iss, NID_ext_key_usage, "critical,serverAuth,clientAuth"))
+    if (tls && !rsp_x509__add_ext(x, iss, NID_ext_key_usage, "critical,serverAuth,clientAuth"))
         return 0;
     size_t n = 0;
     buf[0] = '\0';
@@ -211,11 +195,11 @@ static int add_extensions(X509 *x, X509 *iss, const rsp_pki22_template *t)
         n += (size_t)snprintf(buf + n, n < sizeof(buf) ? sizeof(buf) - n : 0, "%sDNS:%s", n ? "," : "", *d);
     if (t->rid)
         n += (size_t)snprintf(buf + n, n < sizeof(buf) ? sizeof(buf) - n : 0, "%sRID:%s", n ? "," : "", t->rid);
-    if (n >= sizeof(buf) || (n && !add_conf(x, iss, NID_subject_alt_name, buf)))
+    if (n >= sizeof(buf) || (n && !rsp_x509__add_ext(x, iss, NID_subject_alt_name, buf)))
         return 0;
     if (t->crl_url) {
         if (snprintf(buf, sizeof(buf), "URI:%s", t->crl_url) >= (int)sizeof(buf) ||
-            !add_conf(x, iss, NID_crl_distribution_points, buf))
+            !rsp_x509__add_ext(x, iss, NID_crl_distribution_points, buf))
             return 0;
     }
     if (t->role == RSP_PKI22_EUM && !add_name_constraints(x, t))

@@ -6,6 +6,7 @@
 #include <openssl/x509v3.h>
 
 #include "rsp/x509.h"
+#include "x509_int.h"
 
 static X509 *read_cert(const char *path)
 {
@@ -17,7 +18,7 @@ static X509 *read_cert(const char *path)
     return x;
 }
 
-static int add_ext(X509 *cert, X509 *issuer, int nid, const char *value)
+int rsp_x509__add_ext(X509 *cert, X509 *issuer, int nid, const char *value)
 {
     X509V3_CTX ctx;
     X509V3_set_ctx_nodb(&ctx);
@@ -68,19 +69,20 @@ rsp_err rsp_x509_issue(const rsp_x509_template *t, const rsp_eckey *subject_key,
         X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : name) != 1)
         goto done;
     X509 *iss = issuer ? issuer : x;
-    if (!add_ext(x, iss, NID_subject_key_identifier, "hash") ||
-        !add_ext(x, iss, NID_authority_key_identifier, "keyid:always"))
+    if (!rsp_x509__add_ext(x, iss, NID_subject_key_identifier, "hash") ||
+        !rsp_x509__add_ext(x, iss, NID_authority_key_identifier, "keyid:always"))
         goto done;
     if (t->is_ca) {
-        if (!add_ext(x, iss, NID_basic_constraints, "critical,CA:TRUE") ||
-            !add_ext(x, iss, NID_key_usage, "critical,keyCertSign,cRLSign,digitalSignature"))
+        if (!rsp_x509__add_ext(x, iss, NID_basic_constraints, "critical,CA:TRUE") ||
+            !rsp_x509__add_ext(x, iss, NID_key_usage, "critical,keyCertSign,cRLSign,digitalSignature"))
             goto done;
     } else {
         char san[1024];
-        if (!add_ext(x, iss, NID_basic_constraints, "critical,CA:FALSE") ||
-            !add_ext(x, iss, NID_key_usage, "critical,digitalSignature,keyAgreement") ||
-            !add_ext(x, iss, NID_ext_key_usage, "serverAuth,clientAuth") || !build_san(t, san, sizeof(san)) ||
-            (san[0] && !add_ext(x, iss, NID_subject_alt_name, san)))
+        if (!rsp_x509__add_ext(x, iss, NID_basic_constraints, "critical,CA:FALSE") ||
+            !rsp_x509__add_ext(x, iss, NID_key_usage, "critical,digitalSignature,keyAgreement") ||
+            !rsp_x509__add_ext(x, iss, NID_ext_key_usage, "serverAuth,clientAuth") ||
+            !build_san(t, san, sizeof(san)) ||
+            (san[0] && !rsp_x509__add_ext(x, iss, NID_subject_alt_name, san)))
             goto done;
     }
     if (X509_sign(x, (EVP_PKEY *)rsp_ec_evp_pkey(issuer_key), EVP_sha256()) <= 0)

@@ -138,13 +138,9 @@ static rsp_err error_decode(const uint8_t *origin, rsp_bytes raw, rsp_bytes *tid
     rsp_tlv t;
     rsp_bytes c;
     es10_field f[] = {{0x80, 0, 1, RSP_ES10_MAX_TID, tid}, {0x02, 0, 1, 4, &c}};
-    long v = 0;
     rsp_err e = es10_outer(origin, raw.p, raw.len, 0xA1, &t, d);
     e = e ? e : es10_fields(origin, &t, f, 2, d);
-    e = e ? e : es10_int(origin, c, -0x800000L, 0x7FFFFFL, &v, d);
-    if (!e)
-        *code = v >= 1 && v <= 127 ? (int)v : 127;
-    return e;
+    return e ? e : es10_code(origin, c, 1, code, d);
 }
 
 rsp_err rsp_es10_auth_server_resp_encode(const rsp_es10_auth_server_resp *in, rsp_buf *out)
@@ -168,15 +164,11 @@ rsp_err rsp_es10_auth_server_resp_decode(const uint8_t *p, size_t len, rsp_es10_
                                          rsp_diag *diag)
 {
     memset(out, 0, sizeof(*out));
-    rsp_tlv t, a, s;
+    rsp_tlv a, s;
     rsp_bytes okr, err;
-    es10_field f[] = {{0xA0, ES10_RAW | ES10_OPT, 0, 0, &okr}, {0xA1, ES10_RAW | ES10_OPT, 0, 0, &err}};
-    rsp_err e = es10_outer(p, p, len, RSP_ES10_AUTHENTICATE_SERVER, &t, diag);
-    e = e ? e : es10_fields(p, &t, f, 2, diag);
+    rsp_err e = es10_answer(p, len, RSP_ES10_AUTHENTICATE_SERVER, 0xA0, 0xA1, &okr, &err, diag);
     if (e)
         return e;
-    if (!okr.p == !err.p)
-        return rsp_diag_set_at(diag, RSP_ERR_TAG, 0, "AuthenticateServerResponse needs exactly one of A0, A1");
     if (err.p)
         return error_decode(p, err, &out->transaction_id, &out->error, diag);
     out->ok = true;
@@ -259,31 +251,22 @@ rsp_err rsp_es10_euicc_signed2_encode(const rsp_es10_prepare_resp *in, rsp_buf *
 
 rsp_err rsp_es10_prepare_resp_encode(const rsp_es10_prepare_resp *in, rsp_buf *out)
 {
-    size_t m = 0, a = 0;
+    size_t m = 0;
     rsp_err e = rsp_tlv_begin(out, RSP_ES10_PREPARE_DOWNLOAD, &m);
-    if (!e && !in->ok) {
-        e = error_encode(out, in->transaction_id, in->error);
-    } else if (!e) {
-        e = rsp_tlv_begin(out, 0xA0, &a);
-        e = e ? e : rsp_buf_append(out, in->signed2_raw.p, in->signed2_raw.len);
-        e = e ? e : rsp_tlv_put(out, 0x5F37, in->euicc_signature2.p, in->euicc_signature2.len);
-        e = e ? e : rsp_tlv_end(out, a);
-    }
+    if (!e)
+        e = in->ok ? es10_put_signed(out, in->signed2_raw, in->euicc_signature2)
+                   : error_encode(out, in->transaction_id, in->error);
     return e ? e : rsp_tlv_end(out, m);
 }
 
 rsp_err rsp_es10_prepare_resp_decode(const uint8_t *p, size_t len, rsp_es10_prepare_resp *out, rsp_diag *diag)
 {
     memset(out, 0, sizeof(*out));
-    rsp_tlv t, a, s;
+    rsp_tlv a, s;
     rsp_bytes okr, err;
-    es10_field f[] = {{0xA0, ES10_RAW | ES10_OPT, 0, 0, &okr}, {0xA1, ES10_RAW | ES10_OPT, 0, 0, &err}};
-    rsp_err e = es10_outer(p, p, len, RSP_ES10_PREPARE_DOWNLOAD, &t, diag);
-    e = e ? e : es10_fields(p, &t, f, 2, diag);
+    rsp_err e = es10_answer(p, len, RSP_ES10_PREPARE_DOWNLOAD, 0xA0, 0xA1, &okr, &err, diag);
     if (e)
         return e;
-    if (!okr.p == !err.p)
-        return rsp_diag_set_at(diag, RSP_ERR_TAG, 0, "PrepareDownloadResponse needs exactly one of A0, A1");
     if (err.p)
         return error_decode(p, err, &out->transaction_id, &out->error, diag);
     out->ok = true;

@@ -44,37 +44,22 @@ rsp_err rsp_es10_cancel_signed_encode(rsp_bytes tid, rsp_bytes smdp_oid, int rea
 
 rsp_err rsp_es10_cancel_resp_encode(const rsp_es10_cancel_resp *in, rsp_buf *out)
 {
-    size_t m = 0, a = 0;
+    size_t m = 0;
     rsp_err e = rsp_tlv_begin(out, RSP_ES10_CANCEL_SESSION, &m);
-    if (!e && !in->ok) {
-        e = es10_put_int(out, 0x81, in->error);
-    } else if (!e) {
-        e = rsp_tlv_begin(out, 0xA0, &a);
-        e = e ? e : rsp_buf_append(out, in->signed_raw.p, in->signed_raw.len);
-        e = e ? e : rsp_tlv_put(out, 0x5F37, in->signature.p, in->signature.len);
-        e = e ? e : rsp_tlv_end(out, a);
-    }
+    if (!e)
+        e = in->ok ? es10_put_signed(out, in->signed_raw, in->signature) : es10_put_int(out, 0x81, in->error);
     return e ? e : rsp_tlv_end(out, m);
 }
 
 rsp_err rsp_es10_cancel_resp_decode(const uint8_t *p, size_t len, rsp_es10_cancel_resp *out, rsp_diag *diag)
 {
     memset(out, 0, sizeof(*out));
-    rsp_tlv t, a, s;
+    rsp_tlv a, s;
     rsp_bytes okr, err, reason;
     long v = 0;
-    es10_field f[] = {{0xA0, ES10_RAW | ES10_OPT, 0, 0, &okr}, {0x81, ES10_OPT, 1, 4, &err}};
-    rsp_err e = es10_outer(p, p, len, RSP_ES10_CANCEL_SESSION, &t, diag);
-    e = e ? e : es10_fields(p, &t, f, 2, diag);
-    if (e)
-        return e;
-    if (!okr.p == !err.p)
-        return rsp_diag_set_at(diag, RSP_ERR_TAG, 0, "CancelSessionResponse needs exactly one of A0, 81");
-    if (err.p) {
-        e = es10_int(p, err, -0x800000L, 0x7FFFFFL, &v, diag);
-        out->error = v >= 1 && v <= 127 ? (int)v : 127;
-        return e;
-    }
+    rsp_err e = es10_answer(p, len, RSP_ES10_CANCEL_SESSION, 0xA0, 0x81, &okr, &err, diag);
+    if (e || err.p)
+        return e ? e : es10_code(p, err, 1, &out->error, diag);
     out->ok = true;
     es10_field g[] = {{0x30, ES10_RAW, 0, 0, &out->signed_raw},
                       {0x5F37, 0, RSP_ES10_SIG_LEN, RSP_ES10_SIG_LEN, &out->signature}};

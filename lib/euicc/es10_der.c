@@ -98,6 +98,38 @@ rsp_err es10_put_int(rsp_buf *b, uint32_t tag, long v)
     return rsp_tlv_put(b, tag, tmp + s, n - s);
 }
 
+rsp_err es10_code(const uint8_t *origin, rsp_bytes v, int lowest, int *out, rsp_diag *d)
+{
+    long x = 0;
+    rsp_err e = es10_int(origin, v, -0x800000L, 0x7FFFFFL, &x, d);
+    if (!e)
+        *out = x >= lowest && x <= 127 ? (int)x : 127;
+    return e;
+}
+
+rsp_err es10_answer(const uint8_t *p, size_t len, uint32_t tag, uint32_t ok_tag, uint32_t err_tag, rsp_bytes *ok,
+                    rsp_bytes *err, rsp_diag *d)
+{
+    rsp_tlv t;
+    bool err_raw = (err_tag >> 8 ? err_tag >> 8 : err_tag) & 0x20;
+    es10_field f[] = {{ok_tag, ES10_RAW | ES10_OPT, 0, 0, ok}, {err_tag, (err_raw ? ES10_RAW : 0) | ES10_OPT, 1, 0, err}};
+    rsp_err e = es10_outer(p, p, len, tag, &t, d);
+    e = e ? e : es10_fields(p, &t, f, 2, d);
+    if (!e && !ok->p == !err->p)
+        e = rsp_diag_set_at(d, RSP_ERR_TAG, 0, "tag %X needs exactly one of %X, %X", (unsigned)tag, (unsigned)ok_tag,
+                            (unsigned)err_tag);
+    return e;
+}
+
+rsp_err es10_put_signed(rsp_buf *b, rsp_bytes signed_raw, rsp_bytes sig)
+{
+    size_t a = 0;
+    rsp_err e = rsp_tlv_begin(b, 0xA0, &a);
+    e = e ? e : rsp_buf_append(b, signed_raw.p, signed_raw.len);
+    e = e ? e : rsp_tlv_put(b, 0x5F37, sig.p, sig.len);
+    return e ? e : rsp_tlv_end(b, a);
+}
+
 rsp_err es10_bool(const uint8_t *origin, rsp_bytes v, bool *out, rsp_diag *d)
 {
     if (v.len != 1)

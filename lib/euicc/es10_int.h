@@ -28,6 +28,16 @@ rsp_err es10_fields(const uint8_t *origin, const rsp_tlv *t, const es10_field *f
 /* A DER INTEGER value within [min, max]. */
 rsp_err es10_int(const uint8_t *origin, rsp_bytes v, long min, long max, long *out, rsp_diag *d);
 rsp_err es10_put_int(rsp_buf *b, uint32_t tag, long v);
+/* A result or error code INTEGER: values in lowest..127 as they are, any other reads as 127
+ * (undefined): the enumerations grew over versions. */
+rsp_err es10_code(const uint8_t *origin, rsp_bytes v, int lowest, int *out, rsp_diag *d);
+/* The two-form answers T{ok_tag ...} | T{err_tag ...}: p must be one T TLV holding exactly one form.
+ * *ok gets the whole ok TLV; *err the whole error TLV when err_tag is constructed, its value when not.
+ * The absent one is {NULL, 0}. */
+rsp_err es10_answer(const uint8_t *p, size_t len, uint32_t tag, uint32_t ok_tag, uint32_t err_tag, rsp_bytes *ok,
+                    rsp_bytes *err, rsp_diag *d);
+/* The ok form of a signed answer: A0{<signed object as given>, 5F37 signature}. */
+rsp_err es10_put_signed(rsp_buf *b, rsp_bytes signed_raw, rsp_bytes sig);
 /* A BOOLEAN (01 FF / 01 00; DER says FF for true, 01..FE accepted as true). */
 rsp_err es10_bool(const uint8_t *origin, rsp_bytes v, bool *out, rsp_diag *d);
 /* Copies a fixed-size value (n bytes exactly). */

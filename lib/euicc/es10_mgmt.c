@@ -76,14 +76,10 @@ rsp_err rsp_es10_result_decode(const uint8_t *p, size_t len, uint32_t tag, int *
 {
     rsp_tlv t;
     rsp_bytes v;
-    long x = 0;
     es10_field f[] = {{0x80, 0, 1, 4, &v}};
     rsp_err e = es10_outer(p, p, len, tag, &t, diag);
     e = e ? e : es10_fields(p, &t, f, 1, diag);
-    e = e ? e : es10_int(p, v, -0x800000L, 0x7FFFFFL, &x, diag);
-    if (!e)
-        *result = x >= 0 && x <= 127 ? (int)x : 127;
-    return e;
+    return e ? e : es10_code(p, v, 0, result, diag);
 }
 
 static rsp_err put_bytes_opt(rsp_buf *b, uint32_t tag, rsp_bytes v)
@@ -157,21 +153,11 @@ rsp_err rsp_es10_profiles_decode(const uint8_t *p, size_t len, rsp_es10_profiles
     out->ok = false;
     out->error = 0;
     out->n = 0;
-    rsp_tlv t, a, c;
+    rsp_tlv a, c;
     rsp_bytes list, err;
-    es10_field f[] = {{0xA0, ES10_RAW | ES10_OPT, 0, 0, &list}, {0x81, ES10_OPT, 1, 4, &err}};
-    rsp_err e = es10_outer(p, p, len, RSP_ES10_GET_PROFILES_INFO, &t, diag);
-    e = e ? e : es10_fields(p, &t, f, 2, diag);
-    if (e)
-        return e;
-    if (!list.p == !err.p)
-        return rsp_diag_set_at(diag, RSP_ERR_TAG, 0, "the answer needs exactly one of A0, 81");
-    if (err.p) {
-        long v = 0;
-        e = es10_int(p, err, -0x800000L, 0x7FFFFFL, &v, diag);
-        out->error = v >= 1 && v <= 127 ? (int)v : 127;
-        return e;
-    }
+    rsp_err e = es10_answer(p, len, RSP_ES10_GET_PROFILES_INFO, 0xA0, 0x81, &list, &err, diag);
+    if (e || err.p)
+        return e ? e : es10_code(p, err, 1, &out->error, diag);
     out->ok = true;
     if ((e = es10_outer(p, list.p, list.len, 0xA0, &a, diag)) != RSP_OK)
         return e;

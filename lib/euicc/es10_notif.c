@@ -120,18 +120,15 @@ static rsp_err final_result(const uint8_t *origin, rsp_bytes raw, rsp_es10_pir *
         return e ? e : es10_fields(origin, &r, g, 2, d);
     }
     rsp_bytes cmd, reason;
-    long c = 0, why = 0;
+    long c = 0;
     es10_field g[] = {{0x80, 0, 1, 4, &cmd}, {0x81, 0, 1, 4, &reason}, {0x82, ES10_OPT, 0, 0, &out->sima_response}};
     e = es10_outer(origin, err.p, err.len, 0xA1, &r, d);
     e = e ? e : es10_fields(origin, &r, g, 3, d);
     e = e ? e : es10_int(origin, cmd, 0, 0x7FFFFF, &c, d);
-    e = e ? e : es10_int(origin, reason, 0, 0x7FFFFF, &why, d);
-    if (!e) {
+    if (!e)
         out->bpp_command_id = (int)c;
-        /* Reasons grew over versions: unknown ones read as installFailedDueToUnknownError. */
-        out->error_reason = why >= 1 && why <= 127 ? (int)why : 127;
-    }
-    return e;
+    /* Unknown reasons read as installFailedDueToUnknownError (127). */
+    return e ? e : es10_code(origin, reason, 1, &out->error_reason, d);
 }
 
 static rsp_err pir_fields(const uint8_t *origin, const rsp_tlv *t, rsp_es10_pir *out, rsp_diag *d)
@@ -236,7 +233,7 @@ rsp_err rsp_es10_notif_list_decode(const uint8_t *p, size_t len, uint32_t tag, r
     out->ok = false;
     out->error = 0;
     out->n = 0;
-    rsp_tlv t, a;
+    rsp_tlv a;
     rsp_err e;
     if (tag == 0) {
         e = es10_outer(p, p, len, 0xA0, &a, diag);
@@ -247,19 +244,9 @@ rsp_err rsp_es10_notif_list_decode(const uint8_t *p, size_t len, uint32_t tag, r
     if (tag != RSP_ES10_LIST_NOTIFICATION && tag != RSP_ES10_RETRIEVE_NOTIFICATIONS)
         return rsp_diag_set(diag, RSP_ERR_INVAL, "tag %X is not a notification list", (unsigned)tag);
     rsp_bytes list, err;
-    es10_field f[] = {{0xA0, ES10_RAW | ES10_OPT, 0, 0, &list}, {0x81, ES10_OPT, 1, 4, &err}};
-    e = es10_outer(p, p, len, tag, &t, diag);
-    e = e ? e : es10_fields(p, &t, f, 2, diag);
-    if (e)
-        return e;
-    if (!list.p == !err.p)
-        return rsp_diag_set_at(diag, RSP_ERR_TAG, 0, "the answer needs exactly one of A0, 81");
-    if (err.p) {
-        long v = 0;
-        e = es10_int(p, err, -0x800000L, 0x7FFFFFL, &v, diag);
-        out->error = v >= 1 && v <= 127 ? (int)v : 127;
-        return e;
-    }
+    e = es10_answer(p, len, tag, 0xA0, 0x81, &list, &err, diag);
+    if (e || err.p)
+        return e ? e : es10_code(p, err, 1, &out->error, diag);
     out->ok = true;
     e = es10_outer(p, list.p, list.len, 0xA0, &a, diag);
     return e ? e : list_items(p, &a, tag, out, diag);
