@@ -120,8 +120,9 @@ c=$(code -d '' -X POST -H "Authorization: Bearer $TOK" -H 'X-Requested-With: rsp
 [ "$c" = 403 ] && grep -q -- '--console-actions' "$tmp/body" && ok "actions off by default: cancel refused 403" || bad "actions off: $c"
 stop_smsr
 
-# --- actions on
-run_smsr --console-actions
+# --- actions on (from the config file's [console] section)
+printf '[console]\nactions = true\n' >"$tmp/console.ini"
+run_smsr --config "$tmp/console.ini"
 c=$(code -d '' -X POST -H "Authorization: Bearer $TOK" "$U/api/op/cancel?id=$Q")
 [ "$c" = 403 ] && ok "cancel without X-Requested-With: 403 (a cross-site form cannot send it)" || bad "xrw: $c"
 c=$(code -d '' -X POST -H "Authorization: Bearer fedcba9876543210fedcba9876543210" -H 'X-Requested-With: rsp-console' "$U/api/op/cancel?id=$Q")
