@@ -52,8 +52,13 @@ static rsp_err follow_card(rsp_smsr *e, const char *eid, const rsp_smsr_notif *n
     rsp_store_profile *all = NULL;
     size_t n = 0;
     rsp_err err = rsp_store_profile_list(e->st, eid, &all, &n);
-    for (size_t i = 0; err == RSP_OK && i < n; i++) {
+    /* what is taken away first (pass 0), then what is given (pass 1): at no moment two profiles of the
+     * card are enabled in the store, whatever order the store lists them in */
+    for (size_t k = 0; err == RSP_OK && k < 2 * n; k++) {
+        size_t i = k % n;
         bool target = strcmp(all[i].isdp_aid, aid) == 0;
+        if ((k < n) == target)
+            continue;
         if (target && all[i].state != RSP_STORE_PROFILE_ENABLED) {
             err = smsr_onc_event(e, &all[i], RSP_STORE_NOTIF_ENABLED, tag, 0, now);
             err = err ? err : rsp_store_profile_set_state(e->st, all[i].iccid, RSP_STORE_PROFILE_ENABLED);
