@@ -151,6 +151,7 @@ typedef struct demo_summary {
     json_t *failures;                           /* [{"eid","phase","reason"}], at most a few */
     const demo_procs *procs;
     const char *dir, *store, *transport;
+    char console_url[64]; /* the SM-SR's web console, "" when it did not come up */
 } demo_summary;
 
 void demo_report_table(const demo_summary *s, FILE *out);
@@ -180,7 +181,7 @@ typedef struct demo_ctx {
     size_t *idx, nidx; /* the cards the current batch works on (those that got this far) */
     size_t nsample;    /* how many cards the audit takes */
     struct event_base *base;
-    uint16_t smsc_port, smsr_port, admin_port, smdp_port;
+    uint16_t smsc_port, smsr_port, admin_port, smdp_port, console_port;
     demo_child *smsc, *smsr, *smdp, *euicc;
     demo_es *eum, *mno_a, *mno_b, *sp1; /* pools to the SM-SR, by the identity they call as */
     demo_es *mno_b_dp;                  /* MNO-B to its SM-DP */

@@ -92,5 +92,6 @@ json_t *demo_report_json(const demo_summary *s)
     json_object_set_new(j, "failures", s->failures ? json_incref(s->failures) : json_array());
     if (s->dir)
         json_object_set_new(j, "dir", json_string(s->dir));
+    json_object_set_new(j, "console_url", s->console_url[0] ? json_string(s->console_url) : json_null());
     return j;
 }

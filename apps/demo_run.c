@@ -214,7 +214,7 @@ static rsp_err start_core(demo_ctx *x)
         return e;
     /* The SM-SR's ISD-R keys are sealed at rest under a master key: a fresh one per demo. */
     uint8_t mk[32];
-    char hex[65], pf[500], apf[500], cert[500], key[500], ca[500], ci[500], mkf[500];
+    char hex[65], pf[500], apf[500], cert[500], key[500], ca[500], ci[500], mkf[500], cpf[500], ctf[500];
     e = rsp_random(mk, sizeof(mk));
     for (size_t i = 0; i < sizeof(mk); i++)
         snprintf(hex + 2 * i, 3, "%02x", mk[i]);
@@ -224,6 +224,20 @@ static rsp_err start_core(demo_ctx *x)
     rsp_wipe(hex, sizeof(hex));
     if (e)
         return rsp_diag_set(&x->diag, e, "cannot write %s", mkf);
+    /* The SM-SR's web console (docs/modules/console.md): a fresh token, seen as operator MNO-B */
+    uint8_t tok[16];
+    char tline[64];
+    snprintf(ctf, sizeof(ctf), "%s/console.token", x->dir);
+    snprintf(cpf, sizeof(cpf), "%s/console.port", x->dir);
+    e = rsp_random(tok, sizeof(tok));
+    for (size_t i = 0; i < sizeof(tok); i++)
+        snprintf(tline + 2 * i, 3, "%02x", tok[i]);
+    snprintf(tline + 32, sizeof(tline) - 32, " MNO-B\n");
+    e = e ? e : rsp_cli_write_file(ctf, tline, strlen(tline), 0600);
+    rsp_wipe(tok, sizeof(tok));
+    rsp_wipe(tline, sizeof(tline));
+    if (e)
+        return rsp_diag_set(&x->diag, e, "cannot write %s", ctf);
     snprintf(pf, sizeof(pf), "%s/smsr.port", x->dir);
     snprintf(apf, sizeof(apf), "%s/smsr-admin.port", x->dir);
     snprintf(cert, sizeof(cert), "%s/id/smsr/tls.crt.pem", x->dir);
@@ -235,14 +249,16 @@ static rsp_err start_core(demo_ctx *x)
                             "--port-file", pf, "--tls-cert", cert, "--tls-key", key, "--tls-ca", ca, "--m2msp-ids",
                             "SP1", "--smdp-ids", "SMDP-B", "--ci", ci, "--transport-key", TRANSPORT_KEY,
                             "--es5-transport", x->o->transport, "--admin-listen", "127.0.0.1:0", "--admin-port-file",
-                            apf, "--admin-idle-ms", DEMO_ADMIN_IDLE_MS, NULL};
+                            apf, "--admin-idle-ms", DEMO_ADMIN_IDLE_MS, "--console-listen", "127.0.0.1:0",
+                            "--console-port-file", cpf, "--console-token-file", ctf, NULL};
     /* --transport sms: SCP80 over SMPP only, no admin (SCP81) server: the download's SCP03t goes by
      * SMS too (slow), where the SM-SR can do it */
     bool admin = strcmp(x->o->transport, "sms") != 0;
-    if (!admin)
+    if (!admin) /* the admin server's four arguments out, the console's kept */
         for (size_t i = 0; a_smsr[i]; i++)
             if (!strcmp(a_smsr[i], "--admin-listen")) {
-                a_smsr[i] = NULL;
+                for (size_t k = i; a_smsr[k + 5]; k++)
+                    a_smsr[k] = a_smsr[k + 6];
                 break;
             }
     ready_arg rs = {x, pf, "system_id=smsr", &x->smsr_port, x->smsc};
@@ -251,6 +267,14 @@ static rsp_err start_core(demo_ctx *x)
     e = e ? e : demo_proc_wait_ready(&x->procs, x->smsr, port_file_ready, &rs, 20000, &x->diag);
     if (admin)
         e = e ? e : demo_proc_wait_ready(&x->procs, x->smsr, port_file_ready, &ra, 5000, &x->diag);
+    ready_arg rc = {x, cpf, NULL, &x->console_port, NULL};
+    if (e == RSP_OK && demo_proc_wait_ready(&x->procs, x->smsr, port_file_ready, &rc, 5000, NULL) == RSP_OK) {
+        snprintf(x->sum.console_url, sizeof(x->sum.console_url), "http://127.0.0.1:%u/", x->console_port);
+        fprintf(stderr, "console: %s (token in %s)\n", x->sum.console_url, ctf);
+        char l[32];
+        snprintf(l, sizeof(l), "127.0.0.1:%u", x->console_port);
+        e = demo_proc_set_arg(x->smsr, "--console-listen", l); /* a restart serves it there again */
+    }
     /* A restart (--faults) listens where the clients, the SM-DP and the cards' admin sessions call. */
     char l[32];
     snprintf(l, sizeof(l), "127.0.0.1:%u", x->smsr_port);

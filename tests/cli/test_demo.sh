@@ -43,6 +43,11 @@ v() { echo "$J" | jq -r "$1" 2>/dev/null; }
 # SMS: at least the 3 first-attach notifications in and an enable per card out; one admin session per download
 [ "$(v '(.sms_in >= 3) and (.sms_out >= 3) and (.sms == .sms_in + .sms_out) and (.https_sessions >= 3)')" = true ] \
   && ok "JSON: SMS $(v .sms), admin HTTPS sessions $(v .https_sessions) (from /metrics)" || bad "sms/https: $J"
+# the SM-SR's web console was served during the run: its URL printed and in the JSON, the token kept 0600
+cu=$(v .console_url); cp=$(tr -d '\n' <"$tmp/d/console.port" 2>/dev/null)
+[ "$cu" = "http://127.0.0.1:$cp/" ] && grep -q "^console: $cu (token in $tmp/d/console.token)" "$tmp/d.err" \
+  && [ "$(stat -c %a "$tmp/d/console.token")" = 600 ] && grep -Eq '^[0-9a-f]{32} MNO-B$' "$tmp/d/console.token" \
+  && ok "console URL printed and in the JSON ($cu), token file 0600" || bad "console: '$cu' port '$cp' $(grep console "$tmp/d.err")"
 
 # The cards themselves.
 n=0
