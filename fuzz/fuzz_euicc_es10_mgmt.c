@@ -1,5 +1,5 @@
 /* Fuzzes the ES10c decoders: GetProfilesInfo answers, Enable/Disable/Delete requests and the
- * one-result answers, CancelSession. What decodes re-encodes to bytes that decode again to the same fields. */
+ * one-result answers, CancelSession, the GetProfilesInfo request, SetNickname, MemoryReset, addresses. What decodes re-encodes to bytes that decode again to the same fields. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -32,6 +32,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             cr.ok != cr2.ok || cr.reason != cr2.reason)
             __builtin_trap();
     }
+    rsp_es10_profiles_req pq, pq2;
+    if (rsp_es10_profiles_req_decode(data, size, &pq, NULL) == RSP_OK) {
+        rsp_buf_reset(&b);
+        if (rsp_es10_profiles_req_encode(&pq, &b) != RSP_OK || rsp_es10_profiles_req_decode(b.data, b.len, &pq2, NULL) != RSP_OK ||
+            pq.has_search != pq2.has_search)
+            __builtin_trap();
+    }
+    rsp_bytes x1, x2;
+    unsigned bits;
+    (void)rsp_es10_nickname_req_decode(data, size, &x1, &x2, NULL);
+    (void)rsp_es10_memory_reset_req_decode(data, size, &bits, NULL);
+    (void)rsp_es10_addresses_decode(data, size, &x1, &x2, NULL);
+    (void)rsp_es10_set_default_dp_decode(data, size, &x1, NULL);
     rsp_bytes tid;
     int r;
     (void)rsp_es10_cancel_req_decode(data, size, &tid, &r, NULL);

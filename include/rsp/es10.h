@@ -323,6 +323,37 @@ typedef struct rsp_es10_profiles {
 rsp_err rsp_es10_profiles_encode(const rsp_es10_profile_info *items, size_t n, rsp_buf *out);
 rsp_err rsp_es10_profiles_decode(const uint8_t *p, size_t len, rsp_es10_profiles *out, rsp_diag *diag);
 
+/* ---- es10_misc.c: the remaining ES10a/c requests of the notes' table ---- */
+
+/* GetProfilesInfo request BF2D{[A0{4F aid | 5A iccid | 95 class}], [5C tagList]}. */
+typedef struct rsp_es10_profiles_req {
+    bool has_search;
+    rsp_es10_select by;
+    rsp_bytes value;               /* AID 5..16, ICCID 10, or the class INTEGER content */
+    rsp_bytes tag_list;            /* len 0: absent (all tags) */
+} rsp_es10_profiles_req;
+
+rsp_err rsp_es10_profiles_req_encode(const rsp_es10_profiles_req *in, rsp_buf *out);
+rsp_err rsp_es10_profiles_req_decode(const uint8_t *p, size_t len, rsp_es10_profiles_req *out, rsp_diag *diag);
+
+/* SetNickname BF29{5A iccid, 90 nickname}; the nickname tag 8F (pysim) is accepted on decode. */
+rsp_err rsp_es10_nickname_req_encode(rsp_bytes iccid, rsp_bytes nickname, rsp_buf *out);
+rsp_err rsp_es10_nickname_req_decode(const uint8_t *p, size_t len, rsp_bytes *iccid, rsp_bytes *nickname,
+                                     rsp_diag *diag);
+
+/* eUICCMemoryReset BF34{82 BIT STRING}: bits deleteOperationalProfiles (0), deleteFieldLoadedTestProfiles
+ * (1), resetDefaultSmdpAddress (2), as bit n = 1u << n. */
+rsp_err rsp_es10_memory_reset_req_encode(unsigned bits, rsp_buf *out);
+rsp_err rsp_es10_memory_reset_req_decode(const uint8_t *p, size_t len, unsigned *bits, rsp_diag *diag);
+
+/* GetEuiccConfiguredAddresses answer BF3C{80 defaultDpAddress?, 81 rootDsAddress}, and
+ * SetDefaultDpAddress request BF3F{80 address}. */
+rsp_err rsp_es10_addresses_encode(rsp_bytes default_dp, rsp_bytes root_ds, rsp_buf *out);
+rsp_err rsp_es10_addresses_decode(const uint8_t *p, size_t len, rsp_bytes *default_dp, rsp_bytes *root_ds,
+                                  rsp_diag *diag);
+rsp_err rsp_es10_set_default_dp_encode(rsp_bytes address, rsp_buf *out);
+rsp_err rsp_es10_set_default_dp_decode(const uint8_t *p, size_t len, rsp_bytes *address, rsp_diag *diag);
+
 /* ---- es10_cancel.c: CancelSession (ES10b) ---- */
 
 typedef enum rsp_es10_cancel_reason {

@@ -361,6 +361,77 @@ static void test_profiles(void **state)
     rsp_buf_free(&out);
 }
 
+
+/* The remaining requests of the notes' table, byte for byte from the module's tags. */
+static void test_misc_requests(void **state)
+{
+    (void)state;
+    rsp_buf b = RSP_BUF_INIT, iccid = RSP_BUF_INIT;
+    tu_hex("989444999999990930F1", &iccid);
+    static const uint8_t tags[] = {0x5A, 0x4F, 0x9F, 0x70};
+    rsp_es10_profiles_req pr = {.has_search = true, .by = RSP_ES10_BY_ICCID, .value = rsp_buf_view(&iccid),
+                                .tag_list = rsp_bytes_of(tags, 4)}, px;
+    assert_int_equal(rsp_es10_profiles_req_encode(&pr, &b), RSP_OK);
+    tu_assert_hex(b.data, b.len, "BF2D14A00C5A0A989444999999990930F15C045A4F9F70");
+    assert_int_equal(rsp_es10_profiles_req_decode(b.data, b.len, &px, NULL), RSP_OK);
+    assert_true(px.has_search);
+    assert_int_equal(px.by, RSP_ES10_BY_ICCID);
+    assert_int_equal(px.tag_list.len, 4);
+    rsp_buf_reset(&b);
+    tu_hex("BF2D00", &b);
+    assert_int_equal(rsp_es10_profiles_req_decode(b.data, b.len, &px, NULL), RSP_OK);
+    assert_false(px.has_search);
+    rsp_buf_reset(&b);
+    tu_hex("BF2D07A0054F00950102", &b); /* an empty AID */
+    assert_int_equal(rsp_es10_profiles_req_decode(b.data, b.len, &px, NULL), RSP_ERR_LENGTH);
+    rsp_buf_reset(&b);
+    tu_hex("BF2D11A00F5A0A989444999999990930F1950102", &b); /* two criteria */
+    assert_int_equal(rsp_es10_profiles_req_decode(b.data, b.len, &px, NULL), RSP_ERR_TAG);
+    /* SetNickname: 90 sent, 8F (pysim) accepted. */
+    rsp_bytes ic, nick;
+    rsp_buf_reset(&b);
+    assert_int_equal(rsp_es10_nickname_req_encode(rsp_buf_view(&iccid), rsp_bytes_of((const uint8_t *)"work", 4), &b),
+                     RSP_OK);
+    tu_assert_hex(b.data, b.len, "BF29125A0A989444999999990930F19004776F726B");
+    assert_int_equal(rsp_es10_nickname_req_decode(b.data, b.len, &ic, &nick, NULL), RSP_OK);
+    assert_int_equal(nick.len, 4);
+    b.data[b.len - 6] = 0x8F;
+    assert_int_equal(rsp_es10_nickname_req_decode(b.data, b.len, &ic, &nick, NULL), RSP_OK);
+    assert_memory_equal(nick.p, "work", 4);
+    /* eUICCMemoryReset: deleteOperational + deleteFieldLoadedTest; resetDefaultSmdpAddress alone. */
+    rsp_buf_reset(&b);
+    assert_int_equal(rsp_es10_memory_reset_req_encode(3, &b), RSP_OK);
+    tu_assert_hex(b.data, b.len, "BF3404820206C0");
+    unsigned bits = 0;
+    assert_int_equal(rsp_es10_memory_reset_req_decode(b.data, b.len, &bits, NULL), RSP_OK);
+    assert_int_equal(bits, 3);
+    rsp_buf_reset(&b);
+    assert_int_equal(rsp_es10_memory_reset_req_encode(4, &b), RSP_OK);
+    tu_assert_hex(b.data, b.len, "BF340482020520");
+    rsp_buf_reset(&b);
+    tu_hex("BF340482020880", &b); /* 8 unused bits */
+    assert_int_equal(rsp_es10_memory_reset_req_decode(b.data, b.len, &bits, NULL), RSP_ERR_FORMAT);
+    /* Configured addresses and SetDefaultDpAddress. */
+    rsp_bytes dp, ds;
+    rsp_buf_reset(&b);
+    assert_int_equal(rsp_es10_addresses_encode(rsp_bytes_of((const uint8_t *)"smdp.io", 7),
+                                               rsp_bytes_of((const uint8_t *)"lpa.ds.gsma.com", 15), &b),
+                     RSP_OK);
+    tu_assert_hex(b.data, 5, "BF3C1A8007");
+    assert_int_equal(rsp_es10_addresses_decode(b.data, b.len, &dp, &ds, NULL), RSP_OK);
+    assert_int_equal(dp.len, 7);
+    assert_int_equal(ds.len, 15);
+    rsp_buf_reset(&b);
+    tu_hex("BF3C03800100", &b); /* rootDsAddress missing */
+    assert_int_equal(rsp_es10_addresses_decode(b.data, b.len, &dp, &ds, NULL), RSP_ERR_TAG);
+    rsp_buf_reset(&b);
+    assert_int_equal(rsp_es10_set_default_dp_encode(rsp_bytes_of((const uint8_t *)"smdp.io", 7), &b), RSP_OK);
+    tu_assert_hex(b.data, b.len, "BF3F098007736D64702E696F");
+    assert_int_equal(rsp_es10_set_default_dp_decode(b.data, b.len, &dp, NULL), RSP_OK);
+    rsp_buf_free(&b);
+    rsp_buf_free(&iccid);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -370,6 +441,7 @@ int main(void)
         cmocka_unit_test(test_notification_events),
         cmocka_unit_test(test_get_eid_challenge),
         cmocka_unit_test(test_profiles),
+        cmocka_unit_test(test_misc_requests),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
