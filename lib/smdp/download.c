@@ -417,15 +417,9 @@ static void old_field(const char *text, const char *key, char *out, size_t n)
     out[l] = 0;
 }
 
-static rsp_err old_parse(const char *id, rsp_buf *b, rsp_smdp_dl *d)
+static rsp_err old_fields(const char *id, const char *t, rsp_smdp_dl *d)
 {
     char v[16];
-    rsp_err e = rsp_buf_insert(b, 0, "\n", 1);
-    e = e ? e : rsp_buf_append_byte(b, 0);
-    if (e != RSP_OK)
-        return e;
-    const char *t = (const char *)b->data;
-    memset(d, 0, sizeof *d);
     snprintf(d->id, sizeof d->id, "%s", id);
     old_field(t, "step", v, sizeof v);
     char *end = NULL;
@@ -446,6 +440,24 @@ static rsp_err old_parse(const char *id, rsp_buf *b, rsp_smdp_dl *d)
     if (!rsp_smdp__name_ok(d->op) || !rsp_smdp__name_ok(d->type) || strlen(d->eid) != 32)
         return RSP_ERR_FORMAT;
     return RSP_OK;
+}
+
+rsp_err rsp_smdp__dl_parse_old(const char *id, const uint8_t *p, size_t len, rsp_smdp_dl *d)
+{
+    if (!id || !d || (!p && len))
+        return RSP_ERR_INVAL;
+    memset(d, 0, sizeof *d);
+    if (!rsp_smdp__name_ok(id))
+        return RSP_ERR_FORMAT;
+    rsp_buf b = RSP_BUF_INIT; /* "\n" + the text + NUL: every key is then found as "\nkey=" */
+    rsp_err e = rsp_buf_append_byte(&b, '\n');
+    e = e ? e : rsp_buf_append(&b, p, len);
+    e = e ? e : rsp_buf_append_byte(&b, 0);
+    e = e ? e : old_fields(id, (const char *)b.data, d);
+    rsp_buf_free(&b);
+    if (e != RSP_OK)
+        memset(d, 0, sizeof *d);
+    return e;
 }
 
 /* Each file is added to the store (a row already there, from an import cut short, is kept) and then
@@ -476,7 +488,7 @@ rsp_err rsp_smdp__dl_import(rsp_smdp_inv *inv, rsp_diag *diag)
         rsp_buf b = RSP_BUF_INIT;
         rsp_smdp_dl d;
         e = rsp_smdp__name_ok(id) ? rsp_smdp__read_file(file, &b) : RSP_ERR_FORMAT;
-        e = e ? e : old_parse(id, &b, &d);
+        e = e ? e : rsp_smdp__dl_parse_old(id, b.data, b.len, &d);
         rsp_buf_free(&b);
         if (e != RSP_OK) {
             e = rsp_diag_set(diag, e, "%s: not a readable download journal of an older SM-DP; move it away to start",

@@ -22,6 +22,10 @@ rsp_err rsp_smdp__write_atomic(const char *path, const void *p, size_t len);
 /* rsp_smdp_take for download d: the allocation and d's cursor at create-isdp (its ICCID, isdp=1)
  * committed as one transaction, then the package personalised; d gets the ICCID. (download.c) */
 rsp_err rsp_smdp__take_dl(rsp_smdp_inv *inv, rsp_smdp_dl *d, int64_t now, rsp_smdp_taken *out, rsp_diag *diag);
+/* One journal file of an older SM-DP ("key=value" lines: step, op, type, eid, iccid, enable, isdp,
+ * outcome, status) as download id; RSP_ERR_FORMAT when it is not one (d zeroed). Outside input: fuzzed
+ * (fuzz/fuzz_smdp_journal.c). */
+rsp_err rsp_smdp__dl_parse_old(const char *id, const uint8_t *p, size_t len, rsp_smdp_dl *d);
 /* Moves the journal files of an older SM-DP (<dir>/downloads/<id>.dl) into the store, once. */
 rsp_err rsp_smdp__dl_import(rsp_smdp_inv *inv, rsp_diag *diag);
 
