@@ -4,7 +4,8 @@
  * shape of its FunctionCallIdentifiers, with no new column. A 32-digit run (an EID) inside the FCID
  * is the per-card part: "demo-enable-<EID>-<stamp>" -> "demo-enable-*-<stamp>", and
  * "op-<batch>-<EID>" -> "op-<batch>-*". An FCID without an EID groups by what precedes its last '-'
- * ("x-1", "x-2" -> "x-*"). The store query is a range on the (requester, fcid) unique index (the
+ * ("x-1", "x-2" -> "x-*"), and a random hex segment before that goes too ("smdp-T-P-41af1eb6-2" ->
+ * "smdp-T-P-*": the SM-DP's ES3 calls of one run, not one campaign per download). The store query is a range on the (requester, fcid) unique index (the
  * literal part before the wildcard) refined by LIKE, so a campaign's figures cost its own rows. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +58,18 @@ static bool family_of(const char *fcid, family *f)
             return false;
         start = (size_t)(dash - fcid) + 1;
         end = n;
+        /* a random-looking segment before it (hex, 6+, with a letter: the SM-DP's per-download
+         * "smdp-<time>-<pid>-<random>-<n>") is per call too: the campaign is the SM-DP's run */
+        size_t b = start - 1, a = b;
+        while (a > 0 && fcid[a - 1] != '-')
+            a--;
+        bool hex = a > 1 && b - a >= 6, letter = false;
+        for (size_t i = a; hex && i < b; i++) {
+            hex = (fcid[i] >= '0' && fcid[i] <= '9') || (fcid[i] >= 'a' && fcid[i] <= 'f');
+            letter |= fcid[i] >= 'a';
+        }
+        if (hex && letter)
+            start = a;
     }
     if (start >= sizeof(f->prefix))
         return false;

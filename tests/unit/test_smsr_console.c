@@ -144,6 +144,16 @@ static int fx_setup(void **state)
         assert_int_equal(rsp_store_profile_put(x->st, &p), RSP_OK);
     }
     assert_int_equal(rsp_store_batch_commit(x->st), RSP_OK);
+    /* SM-DP-shaped calls (one random part per download): one campaign "smdp-100-7-*" */
+    static const char *const dp[] = {"smdp-100-7-41af1eb6-2", "smdp-100-7-935d1f8e-3"};
+    for (int i = 0; i < 2; i++) {
+        char eid[33], iccid[21];
+        eid_of(10 + i, eid);
+        snprintf(iccid, sizeof(iccid), "8900000000000%07u", (unsigned)(510 + i) % 10000000u);
+        rsp_smsr_request rq = {RSP_SMSR_FN_AUDIT, RSP_SMSR_ROLE_OPERATOR, "op1", dp[i], eid, iccid, T0, 3600};
+        rsp_smsr_result r;
+        assert_int_equal(rsp_smsr_submit(x->e, &rq, &r), RSP_OK);
+    }
     /* a demo-shaped campaign on cards 0..2, and a second op queued behind card 0's */
     for (int i = 0; i < 4; i++) {
         char eid[33], iccid[21], fcid[96];
@@ -300,9 +310,12 @@ static void test_campaign(void **state)
     json_t *j = call(x, "op1", "GET", "/api/campaigns", &st, NULL);
     assert_int_equal(st, 200);
     json_t *items = json_object_get(j, "items");
-    assert_int_equal(json_array_size(items), 1); /* "later" is one op: not a batch */
-    json_t *c = json_array_get(items, 0);
+    assert_int_equal(json_array_size(items), 2); /* "later" is one op: not a batch */
+    json_t *c = json_array_get(items, 0);        /* the newest first */
     assert_string_equal(json_string_value(json_object_get(c, "pattern")), "demo-enable-*-1796018060");
+    json_t *c2 = json_array_get(items, 1);
+    assert_string_equal(json_string_value(json_object_get(c2, "pattern")), "smdp-100-7-*");
+    assert_int_equal(json_integer_value(json_object_get(c2, "total")), 2);
     assert_int_equal(json_integer_value(json_object_get(c, "total")), 3);
     assert_int_equal(json_integer_value(json_object_get(json_object_get(c, "counts"), "queued")), 3);
     char t[160];
