@@ -147,8 +147,10 @@ static rsp_err one_plma(demo_ctx *x, demo_es *es, const char *mno, const char *t
     if (e == RSP_OK && a.ok)
         x->sum.ph[DEMO_PH_PLMA].ok++;
     else
-        demo_report_fail(&x->sum, DEMO_PH_PLMA, mno, e ? rsp_err_msg(e) : a.why);
-    return e;
+        demo_report_fail(&x->sum, DEMO_PH_PLMA, mno,
+                         e == RSP_ERR_STATE ? "stopped (signal)" : e ? rsp_err_msg(e) : a.why);
+    /* as batch() says it: a SIGINT that lands in this phase ends the run "stopped (signal)" */
+    return e ? rsp_diag_set(&x->diag, e, "plma: %s", e == RSP_ERR_STATE ? "stopped (signal)" : rsp_err_msg(e)) : e;
 }
 
 rsp_err demo_phase_plma(demo_ctx *x)
