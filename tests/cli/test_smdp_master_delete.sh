@@ -4,8 +4,9 @@
 # inserted by this test into the GSMA's DER), downloaded (not enabled) with the token key put after
 # ProfileDownloadCompleted; ES2.DeleteProfile: the card refuses the SM-SR's DeleteISDP (POL1), the SM-DP
 # then deletes the ISD-P with its token (ES3.SendData to the ISD-R) and audits: the Operator gets
-# Executed, the card no longer holds the profile, the identity is spent and the sealed keys are forgotten. Outside fact: SGP.02's POL1 bit 2 = "deletion not allowed",
-# read by the card from the package header as the GSMA's SAIP defines it (pol [4] after iccid [3]).
+# Executed, the card no longer holds the profile, the identity is spent and the sealed keys are
+# forgotten. Outside fact: where POL1 sits in the package, SAIP.md's ProfileHeader `84` pol after `83`
+# iccid. Its bit values (02 = deletion not allowed) are the card model's: ../shared/spec is silent.
 . "$(dirname "$0")/daemons.sh"
 
 SMSR=447700100997
