@@ -49,7 +49,14 @@ rsp_err rsp_store__sp_begin(rsp_store *s)
         lost(s, RSP_ERR_DB);
         return s->batch_err;
     }
-    rsp_err e = sp_exec(s, "SAVEPOINT", s->depth);
+    rsp_err e;
+    if (s->rel_pending && s->depth == 0) {
+        /* the previous unit's RELEASE goes in the same round trip (see rsp_store__sp_commit) */
+        s->rel_pending = false;
+        e = s->ops->exec(s, "RELEASE rsp_sp0; SAVEPOINT rsp_sp0");
+    } else {
+        e = sp_exec(s, "SAVEPOINT", s->depth);
+    }
     if (e != RSP_OK) {
         if (!s->ops->in_tx(s))
             lost(s, e);
@@ -86,6 +93,16 @@ rsp_err rsp_store__sp_commit(rsp_store *s)
     }
     if (s->depth == 0)
         return RSP_ERR_INTERNAL;
+    /* PostgreSQL: every SAVEPOINT and RELEASE is a round trip. A healthy outer unit's RELEASE
+     * (the transaction is not in error: in_tx is a local status check) is sent with the next
+     * unit's SAVEPOINT, or not at all when COMMIT comes first (it ends every savepoint): one round
+     * trip less per unit of work. The unit is as committed as before, since its work only becomes
+     * durable with the batch. SQLite's savepoints cost no round trip: released at once. */
+    if (s->ops->id == RSP_STORE_BE_PG && s->depth == 1 && s->ops->in_tx(s)) {
+        s->rel_pending = true;
+        s->depth--;
+        return RSP_OK;
+    }
     rsp_err e = sp_exec(s, "RELEASE", s->depth - 1);
     if (e != RSP_OK) {
         rsp_store__sp_rollback(s);
@@ -104,6 +121,7 @@ rsp_err rsp_store_batch_begin(rsp_store *s)
     s->batch = true;
     s->batch_tx = false;
     s->depth = 0;
+    s->rel_pending = false;
     s->batch_err = RSP_OK;
     return RSP_OK;
 }
@@ -118,6 +136,7 @@ static void end(rsp_store *s)
     s->batch = false;
     s->batch_tx = false;
     s->depth = 0;
+    s->rel_pending = false;
 }
 
 void rsp_store_batch_abort(rsp_store *s)

@@ -106,6 +106,7 @@ struct rsp_store {
     bool batch;        /* a batch is open */
     bool batch_tx;     /* its transaction has begun */
     unsigned depth;    /* savepoints open */
+    bool rel_pending;  /* PostgreSQL: the last depth-0 unit's RELEASE is not sent yet (batch.c) */
     rsp_err batch_err; /* the batch's transaction was lost (an inner error rolled all of it back) */
     rsp_store_batch_stats bst;
     rsp_store_batch_fn on_open; /* rsp_store_batch_hook */
