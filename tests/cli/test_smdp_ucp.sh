@@ -10,8 +10,6 @@
 # - HandleSMSRChangeNotification injected as the SM-SR: relayed to the Operator with a profile on that eUICC;
 # - ES3 notifications from an Operator's certificate (1.1/1.2) or for a profile this SM-DP does not know
 #   (8.2.1/3.9) are refused;
-# - a second download killed -9 at download-completed and resumed by a restart: UpdateConnectivityParameters
-#   works on its ISD-P (its keys were kept sealed at the end of the load, before the cursor moved);
 # - ES2.UpdateConnectivityParameters: the SM-DP's STORE DATA 3A07 (SGP02.md's SMSC example
 #   06 07 91 3386994211F1, and our A1{81 MSISDN}) inside its SCP03 session, through ES3: the card's
 #   profile shows the new MSISDN (`rsp euicc show`); another Operator's call refused 8.2.1/3.9, a body
@@ -135,34 +133,6 @@ r=$(call mno1 es2/UpdateConnectivityParameters "$(ucp c2 A0090607913386994211F1)
 [ "$(echo "$r" | st)" = "EXECUTED_SUCCESS /" ] && ok "UpdateConnectivityParameters executed through ES3" \
   || bad "UCP: $r // $(grep -i "UpdateConn\|ES3 call failed" "$tmp/smdp.log" | tail -3)"
 
-# UCP on a profile whose download resumed past the load: a second download (no enable) on the same card,
-# the card frozen (SIGSTOP) once the journal is at download-completed (the SM-DP then waits on the card for
-# its PUT KEY session), the SM-DP killed -9 there, the card resumed, the SM-DP restarted: the resumed
-# download ends installed and UpdateConnectivityParameters runs on its ISD-P with the keys kept at the load
-call mno1 es2/DownloadProfile "{\"functionCallIdentifier\":\"u2\",\"eid\":\"$E0\",\"smsrId\":\"SMSR-T\",\"profileType\":\"ts48\",\"enableProfile\":false}" >"$tmp/u2.out" 2>&1 &
-U2=$!
-st5=""; t=$((SECONDS + 120))
-while [ $SECONDS -lt $t ]; do
-  st5=$(sqlite3 "$D/smdp.db" "select step from smdp_dl where step in (5,7,9) and iccid != '$ICC'" 2>/dev/null)
-  [ -n "$st5" ] && break; sleep 0.01
-done
-if [ "$st5" = 5 ]; then
-  kill -STOP $RUN_PID; kill -9 $DP_PID; wait $DP_PID 2>/dev/null; wait $U2 2>/dev/null; kill -CONT $RUN_PID
-  start_dp
-  t=$((SECONDS + 90))
-  while [ $SECONDS -lt $t ] && [ -z "$(sqlite3 "$D/smdp.db" "select step from smdp_dl where step in (7,9) and iccid != '$ICC'" 2>/dev/null)" ]; do sleep 0.2; done
-  r=$(call mno1 es2/DownloadProfile "{\"functionCallIdentifier\":\"u2\",\"eid\":\"$E0\",\"smsrId\":\"SMSR-T\",\"profileType\":\"ts48\",\"enableProfile\":false}")
-  ICC2=$(echo "$r" | jq -r '.iccid // empty' 2>/dev/null)
-  [ "$(echo "$r" | st)" = "EXECUTED_SUCCESS /" ] && [ -n "$ICC2" ] && grep -q "resuming download.*step=download-completed" "$tmp/smdp.log" \
-    && ok "second download killed -9 at download-completed, resumed by the restart: installed $ICC2" \
-    || bad "resumed download: $r // $("$BIN" smdp downloads --dir "$D" 2>&1)"
-  r=$(call mno1 es2/UpdateConnectivityParameters "{\"functionCallIdentifier\":\"c3\",\"eid\":\"$E0\",\"smsrId\":\"SMSR-T\",\"iccid\":\"$ICC2\",\"connectivityParameters\":\"A0090607913386994211F2\"}")
-  [ "$(echo "$r" | st)" = "EXECUTED_SUCCESS /" ] && ok "UpdateConnectivityParameters on the resumed download's ISD-P executed" \
-    || bad "UCP after resume: $r // $(grep -i "UpdateConn\|ES3 call failed\|keys" "$tmp/smdp.log" | tail -3)"
-else
-  bad "the second download was not seen at download-completed (step '$st5')"
-fi
-
 kill -TERM $DP_PID; wait $DP_PID; rc=$?
 [ $rc = 0 ] && ok "SIGTERM: exit 0" || bad "SIGTERM exit $rc"
 kill -TERM $RUN_PID; for i in $(seq 50); do kill -0 $RUN_PID 2>/dev/null || break; sleep 0.1; done
@@ -173,7 +143,5 @@ blob=$(sqlite3 "$FDB" "select hex(state) from card where eid='$E0'" 2>/dev/null)
 echo "$s" | jq -e --arg i "$ICC" '.profiles[] | select(.iccid == $i) | .scp03_keys' >/dev/null 2>&1 &&
   echo "$blob" | grep -q 0607913386994211F1 \
   && ok "the card's profile holds the SMSC of SGP02.md's example (06 07 91 3386994211F1)" || bad "card: $s // ${blob:0:80}"
-[ -n "${ICC2:-}" ] && echo "$blob" | grep -q 0607913386994211F2 && echo "$s" | jq -e --arg i "$ICC2" '.profiles[] | select(.iccid == $i)' >/dev/null 2>&1 \
-  && ok "the resumed download's profile holds its SMSC (06 07 91 3386994211F2)" || bad "card after resume: ${blob:0:80}"
 [ $fail = 0 ] || { echo "--- smdp.log"; tail -30 "$tmp/smdp.log"; echo "--- smsr.log"; tail -20 "$tmp/smsr.log"; }
 exit $fail
