@@ -170,9 +170,10 @@ code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 10 --cert "$tmp/mno1/t
 
 J=""
 t=$((SECONDS + 60)); while [ $SECONDS -lt $t ]; do
-  J=$(dls | grep -E ' step=[2345] ' | grep ' isdp=1 ' | head -1 | sed -n 's/^id=\([^ ]*\) .*/\1/p')
+  # sqlite3 (a few ms) rather than rsp smdp downloads: a release build's download lasts under a second
+  J=$(sqlite3 "$D/smdp.db" "select id from smdp_dl where step between 2 and 5 and isdp = 1 limit 1" 2>/dev/null)
   [ -n "$J" ] && break
-  sleep 0.02
+  sleep 0.01
 done
 kill -9 $DP_PID
 [ -n "$J" ] && ok "rsp smdp killed -9 at step $(dl_field "$J" step) of $J" || bad "no download in flight seen"
@@ -200,8 +201,8 @@ es2 mno1 DownloadProfile "$(dl_req t1 ts48)" >"$tmp/t1.out" 2>&1 &
 CURL=$!
 J=""
 t=$((SECONDS + 60)); while [ $SECONDS -lt $t ]; do
-  J=$(dls | grep -E ' step=[2345] ' | head -1 | sed -n 's/^id=\([^ ]*\) .*/\1/p')
-  [ -n "$J" ] && break; sleep 0.02
+  J=$(sqlite3 "$D/smdp.db" "select id from smdp_dl where step between 2 and 5 limit 1" 2>/dev/null)
+  [ -n "$J" ] && break; sleep 0.01
 done
 kill -TERM $DP_PID; wait $DP_PID; rc=$?; wait $CURL
 r=$(st <"$tmp/t1.out")
