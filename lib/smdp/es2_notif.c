@@ -43,11 +43,15 @@ static bool callback_of(const char *spec, const char *op, char *url, size_t cap)
     return false;
 }
 
-/* The Operator of the download that installed iccid on eid (false: not ours). */
+/* The Operator of the download that installed iccid on eid (false: not ours). A download still at
+ * ProfileDownloadCompleted or EnableProfile counts: the card posts its enable notification as soon as
+ * it answers the enable, so the SM-SR's ES3 notification can arrive before the EnableProfile result
+ * has moved the journal to DONE (it was dropped as "not a profile of this SM-DP" then). */
 static bool owner_of(smdp_d *d, const char *eid, const char *iccid, char op[RSP_SMDP_NAME_MAX + 1])
 {
     rsp_smdp_dl dl;
-    if (rsp_smdp_dl_find(d->inv, eid, iccid, &dl) != RSP_OK || dl.step != RSP_SMDP_DL_DONE)
+    if (rsp_smdp_dl_find(d->inv, eid, iccid, &dl) != RSP_OK || dl.step < RSP_SMDP_DL_COMPLETED ||
+        dl.step > RSP_SMDP_DL_DONE)
         return false;
     memcpy(op, dl.op, RSP_SMDP_NAME_MAX + 1);
     return true;
