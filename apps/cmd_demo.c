@@ -19,7 +19,7 @@ static const char USAGE[] =
     "  fall-back moved and MNO-A's profile deleted (ES4, SP1 under the PLMA), ES4 AuditEIS on a sample\n"
     "  compared with each card's own state. A phase this build cannot do is reported, not faked.\n"
     "  --euiccs N        cards (1..100000, default 100)\n"
-    "  --concurrency N   ES calls in flight (default 32; also the SM-DP's workers, at most 64)\n"
+    "  --concurrency N   ES calls in flight (default 64; also the SM-DP's workers, at most 64)\n"
     "  --transport T     how the SM-SR reaches the cards: auto (default: SMS, HTTPS admin sessions for\n"
     "                    what does not fit an SMS and the download), https (admin sessions for all), sms\n"
     "                    (SCP80 over SMPP only, no admin server: the download by SMS too, slow)\n"
@@ -42,7 +42,7 @@ int rsp_cmd_demo(int argc, char **argv)
         fputs(USAGE, stdout);
         return RSP_EXIT_OK;
     }
-    demo_opts o = {100, "auto", "sqlite", NULL, false, 32, NULL, 0, false, 0};
+    demo_opts o = {100, "auto", "sqlite", NULL, false, 64, NULL, 0, false, 0};
     o.json = rsp_cli_take_flag(&argc, argv, "--json");
     char pbuf[1024], store[1024];
     const char *shared = getenv("RSP_SHARED_DIR");
