@@ -6,7 +6,7 @@
 #   make deb    the Debian package build/openrsp_<version>_<arch>.deb (scripts/mkdeb; docs/OPERATING.md)
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
-FUZZ_SMOKE_SECONDS ?= 3
+FUZZ_SMOKE_SECONDS ?= 2
 
 .PHONY: all build setup test demo fuzz fuzz-build asan clean deb
 
