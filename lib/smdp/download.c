@@ -401,7 +401,9 @@ rsp_err rsp_smdp_dl_of_eid(rsp_smdp_inv *inv, const char *eid, rsp_smdp_dl **out
 
 /* ---- journals of an older SM-DP: <dir>/downloads/<id>.dl, "key=value" lines ---- */
 
-static void old_field(const char *text, const char *key, char *out, size_t n)
+/* The value of "key=" on a line of text (after a newline), cut to n - 1 bytes; "" when absent. Shared by
+ * the old journal files and the pending-reply files (es2_reply.c), both "key=value" lines. */
+void rsp_smdp__kv_field(const char *text, const char *key, char *out, size_t n)
 {
     char k[32];
     snprintf(k, sizeof k, "\n%s=", key);
@@ -421,21 +423,21 @@ static rsp_err old_fields(const char *id, const char *t, rsp_smdp_dl *d)
 {
     char v[16];
     snprintf(d->id, sizeof d->id, "%s", id);
-    old_field(t, "step", v, sizeof v);
+    rsp_smdp__kv_field(t, "step", v, sizeof v);
     char *end = NULL;
     long st = strtol(v, &end, 10);
     if (!v[0] || *end || st < 0 || st > RSP_SMDP_DL_FAILED)
         return RSP_ERR_FORMAT;
     d->step = (rsp_smdp_dl_step)st;
-    old_field(t, "op", d->op, sizeof d->op);
-    old_field(t, "type", d->type, sizeof d->type);
-    old_field(t, "eid", d->eid, sizeof d->eid);
-    old_field(t, "iccid", d->iccid, sizeof d->iccid);
-    old_field(t, "outcome", d->outcome, sizeof d->outcome);
-    old_field(t, "status", d->status, sizeof d->status);
-    old_field(t, "enable", v, sizeof v);
+    rsp_smdp__kv_field(t, "op", d->op, sizeof d->op);
+    rsp_smdp__kv_field(t, "type", d->type, sizeof d->type);
+    rsp_smdp__kv_field(t, "eid", d->eid, sizeof d->eid);
+    rsp_smdp__kv_field(t, "iccid", d->iccid, sizeof d->iccid);
+    rsp_smdp__kv_field(t, "outcome", d->outcome, sizeof d->outcome);
+    rsp_smdp__kv_field(t, "status", d->status, sizeof d->status);
+    rsp_smdp__kv_field(t, "enable", v, sizeof v);
     d->enable = v[0] == '1';
-    old_field(t, "isdp", v, sizeof v);
+    rsp_smdp__kv_field(t, "isdp", v, sizeof v);
     d->isdp_requested = v[0] == '1';
     if (!rsp_smdp__name_ok(d->op) || !rsp_smdp__name_ok(d->type) || strlen(d->eid) != 32)
         return RSP_ERR_FORMAT;

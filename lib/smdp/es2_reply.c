@@ -63,31 +63,6 @@ void smdp_reply_done(smdp_d *d, const char *name)
     unlink(path);
 }
 
-static void field(const char *text, const char *key, char *out, size_t n)
-{
-    char k[16];
-    snprintf(k, sizeof k, "\n%s=", key);
-    const char *p = strstr(text, k);
-    out[0] = 0;
-    if (!p)
-        return;
-    p += strlen(k);
-    size_t l = strcspn(p, "\n");
-    if (l >= n)
-        l = n - 1;
-    memcpy(out, p, l);
-    out[l] = 0;
-}
-
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s);
-    char *c = malloc(n + 1);
-    if (c)
-        memcpy(c, s, n + 1);
-    return c;
-}
-
 static char *new_message_id(void)
 {
     uint8_t b[16];
@@ -107,11 +82,11 @@ static char *new_message_id(void)
 static rsp_err send_result(smdp_d *d, const char *name, const char *text, const rsp_smdp_dl *dl)
 {
     char to[1100], mid[1100], v[16], action[256], ctype[64];
-    field(text, "to", to, sizeof to);
-    field(text, "mid", mid, sizeof mid);
-    field(text, "fmt", v, sizeof v);
+    rsp_smdp__kv_field(text, "to", to, sizeof to);
+    rsp_smdp__kv_field(text, "mid", mid, sizeof mid);
+    rsp_smdp__kv_field(text, "fmt", v, sizeof v);
     int fmt = atoi(v);
-    field(text, "dialect", v, sizeof v);
+    rsp_smdp__kv_field(text, "dialect", v, sizeof v);
     const rsp_es_func *f = rsp_es_func_find(RSP_ES2, "DownloadProfile", strlen("DownloadProfile"));
     rsp_svc_outbox *ob = rsp_svc_outbox_of(d->svc);
     if (!f || !ob || !to[0])
@@ -128,7 +103,7 @@ static rsp_err send_result(smdp_d *d, const char *name, const char *text, const 
     if (dl->step == RSP_SMDP_DL_DONE) {
         r->hdr.status.status = strstr(dl->outcome, "enable failed") ? RSP_ES_EXECUTED_WITH_WARNING
                                                                     : RSP_ES_EXECUTED_SUCCESS;
-        if (!(r->iccid = dup_str(dl->iccid)))
+        if (!(r->iccid = strdup(dl->iccid)))
             e = RSP_ERR_NOMEM;
     } else {
         smdp_dl_status(dl, sub, rea);
@@ -136,18 +111,18 @@ static rsp_err send_result(smdp_d *d, const char *name, const char *text, const 
         r->hdr.status.status = RSP_ES_FAILED;
         rsp_es_status_code *c = calloc(1, sizeof *c);
         r->hdr.status.code = c;
-        if (!c || !(c->subject = dup_str(sub)) || !(c->reason = dup_str(rea)) || !(c->message = dup_str(m)))
+        if (!c || !(c->subject = strdup(sub)) || !(c->reason = strdup(rea)) || !(c->message = strdup(m)))
             e = RSP_ERR_NOMEM;
     }
     char ts[21];
     rsp_es_datetime_now(ts);
-    r->hdr.processing_start = dup_str(ts);
-    r->hdr.processing_end = dup_str(ts);
+    r->hdr.processing_start = strdup(ts);
+    r->hdr.processing_end = strdup(ts);
     e = e ? e : rsp_es_action_format(f, true, action, sizeof action);
-    msg.wsa.to = dup_str(to);
-    msg.wsa.relates_to = mid[0] ? dup_str(mid) : NULL;
+    msg.wsa.to = strdup(to);
+    msg.wsa.relates_to = mid[0] ? strdup(mid) : NULL;
     msg.wsa.message_id = new_message_id();
-    msg.wsa.action = dup_str(action);
+    msg.wsa.action = strdup(action);
     if (e == RSP_OK && (!msg.wsa.to || !msg.wsa.message_id || !msg.wsa.action || !r->hdr.processing_start ||
                         !r->hdr.processing_end))
         e = RSP_ERR_NOMEM;
@@ -199,7 +174,7 @@ void smdp_reply_flush(smdp_d *d, const char *dl_id)
         char id[RSP_SMDP_NAME_MAX + 1];
         rsp_smdp_dl dl;
         if (e == RSP_OK) {
-            field((const char *)b.data, "dl", id, sizeof id);
+            rsp_smdp__kv_field((const char *)b.data, "dl", id, sizeof id);
             e = rsp_smdp_dl_load(d->inv, id, &dl);
         }
         if (e == RSP_OK && dl.step != RSP_SMDP_DL_DONE && dl.step != RSP_SMDP_DL_FAILED) {

@@ -26,6 +26,8 @@ rsp_err rsp_smdp__take_dl(rsp_smdp_inv *inv, rsp_smdp_dl *d, int64_t now, rsp_sm
  * outcome, status) as download id; RSP_ERR_FORMAT when it is not one (d zeroed). Outside input: fuzzed
  * (fuzz/fuzz_smdp_journal.c). */
 rsp_err rsp_smdp__dl_parse_old(const char *id, const uint8_t *p, size_t len, rsp_smdp_dl *d);
+/* The value of "key=" on a line of text (after a newline) into out (n bytes), "" when absent. */
+void rsp_smdp__kv_field(const char *text, const char *key, char *out, size_t n);
 /* Moves the journal files of an older SM-DP (<dir>/downloads/<id>.dl) into the store, once. */
 rsp_err rsp_smdp__dl_import(rsp_smdp_inv *inv, rsp_diag *diag);
 
