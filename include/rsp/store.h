@@ -25,7 +25,7 @@
 #include "rsp/err.h"
 
 #define RSP_STORE_ID_LEN 128   /* EUM, SM-SR, SM-DP, MNO, M2M SP ids, requester, FCID, profile type */
-#define RSP_STORE_SCHEMA_VERSION 8
+#define RSP_STORE_SCHEMA_VERSION 9
 
 typedef struct rsp_store rsp_store;
 
@@ -143,7 +143,10 @@ typedef struct rsp_store_profile {
     bool emergency;                 /* v6: the emergency profile attribute (one per eUICC at most) */
 } rsp_store_profile;
 
-/* Inserts or replaces (by ICCID). The EIS must exist (RSP_ERR_NOT_FOUND otherwise). */
+/* Inserts or replaces (by ICCID). The EIS must exist (RSP_ERR_NOT_FOUND otherwise). At most one
+ * profile per eUICC is enabled (schema v9, a constraint of the store): putting an enabled profile
+ * while another of its eUICC is enabled, or setting it enabled, is RSP_ERR_STATE (logged with both
+ * ICCIDs); a switch writes the disable first, in the same transaction. */
 rsp_err rsp_store_profile_put(rsp_store *s, const rsp_store_profile *p);
 rsp_err rsp_store_profile_get(rsp_store *s, const char *iccid, rsp_store_profile *p);
 /* A profile of an eUICC other than not_eid whose MSISDN is msisdn (any one), into *out

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rsp/log.h"
 #include "store_int.h"
 
 void rsp_store_eis_clear(rsp_store_eis *e)
@@ -126,11 +127,35 @@ static rsp_err prof_read(rsp_store *s, rsp_store_profile *p)
     return RSP_OK;
 }
 
+/* The rule "one enabled profile per eUICC" is the unique index profile_one_enabled (schema v9).
+ * Its violation is reported as RSP_ERR_STATE with a log line, not the generic RSP_ERR_EXISTS of a
+ * duplicate key: the caller did a switch in the wrong order, or the store disagrees with the card. */
+static rsp_err second_enabled(const char *iccid, const char *eid, const char *other)
+{
+    RSP_LOGE(RSP_SS_STORE, "refused: a second enabled profile on one eUICC",
+             "iccid=%s eid=%s enabled=%s", iccid, eid ? eid : "-", other ? other : "-");
+    return RSP_ERR_STATE;
+}
+
 rsp_err rsp_store_profile_put(rsp_store *s, const rsp_store_profile *p)
 {
     if (!s || !p)
         return RSP_ERR_INVAL;
     RSP_STORE_TRY(prof_check(p));
+    if (p->state == RSP_STORE_PROFILE_ENABLED) {
+        /* Looked up first so that the refusal names the other profile (the index alone would
+         * answer a bare duplicate key, which UNIQUE(eid, isdp_aid) also gives). */
+        char other[21] = "";
+        const rsp_store_param q[] = {SP_TEXT(p->eid), SP_TEXT(p->iccid)};
+        rsp_err e = rsp_store__first(s, RSP_STMT_PROF_ENABLED_OTHER, q, 2);
+        if (e == RSP_OK) {
+            e = rsp_store__col_str(s, 0, other, sizeof other);
+            s->ops->finish(s);
+            return e != RSP_OK ? e : second_enabled(p->iccid, p->eid, other);
+        }
+        if (e != RSP_ERR_END)
+            return e;
+    }
     const rsp_store_param a[] = {
         SP_TEXT(p->iccid), SP_TEXT(p->eid), SP_TEXT(p->isdp_aid), SP_TEXT(p->mno_id),
         SP_TEXT(p->smdp_id), SP_TEXT(p->profile_type), SP_TEXT(p->msisdn), SP_TEXT(p->imsi),
@@ -206,7 +231,9 @@ rsp_err rsp_store_profile_set_state(rsp_store *s, const char *iccid, rsp_store_p
 {
     if ((unsigned)st > RSP_STORE_PROFILE_ENABLED)
         return RSP_ERR_INVAL;
-    return prof_update(s, RSP_STMT_PROF_SET_STATE, iccid, st);
+    rsp_err e = prof_update(s, RSP_STMT_PROF_SET_STATE, iccid, st);
+    /* An UPDATE of the state can only break the one-enabled index (the keys do not change). */
+    return e == RSP_ERR_EXISTS ? second_enabled(iccid, NULL, NULL) : e;
 }
 
 rsp_err rsp_store_profile_set_pol2(rsp_store *s, const char *iccid, uint32_t pol2)

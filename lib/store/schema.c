@@ -34,6 +34,11 @@
     "CREATE INDEX op_by_eid ON op(eid, id);" \
     "CREATE INDEX op_fcid_c ON op(requester, (fcid COLLATE \"C\"));"
 
+/* v9: at most one enabled profile (state 3) per eUICC, as a constraint of the store (the same
+ * text on both backends). A database that already breaks it is refused before this runs
+ * (one_enabled_check), naming the eUICCs: which profile is really enabled is the card's to say. */
+#define PROFILE_ONE_ENABLED "CREATE UNIQUE INDEX profile_one_enabled ON profile(eid) WHERE state = 3;"
+
 /* SQLite: INTEGER is 64-bit; AUTOINCREMENT so ids are never reused after deletes. */
 static const char *const sqlite_steps[] = {
     /* v1: EIS, profiles, key sets, operations, audit. */
@@ -105,6 +110,8 @@ static const char *const sqlite_steps[] = {
     /* v8: the web console's searches and lists (console_sql.h): MSISDN prefix paged by (msisdn,
      * iccid); a card's operations (op_eid only covers live ones). EID and ICCID ride on the keys. */
     CONSOLE_INDEXES_SQLITE,
+    /* v9: one enabled profile per eUICC. */
+    PROFILE_ONE_ENABLED,
 };
 
 static const char *const pg_steps[] = {
@@ -180,12 +187,39 @@ static const char *const pg_steps[] = {
     /* v8: the console's prefix ranges compare in the "C" collation (console_sql.h), whatever the
      * database's default, so their indexes are on the "C" forms. */
     CONSOLE_INDEXES_PG,
+    /* v9 */
+    PROFILE_ONE_ENABLED,
 };
 
 _Static_assert(sizeof sqlite_steps / sizeof sqlite_steps[0] == RSP_STORE_SCHEMA_VERSION,
                "one SQLite migration step per schema version");
 _Static_assert(sizeof pg_steps / sizeof pg_steps[0] == RSP_STORE_SCHEMA_VERSION,
                "one PostgreSQL migration step per schema version");
+
+/* Before v9: the eUICCs with more than one enabled profile, if any, refuse the migration with
+ * their EIDs (docs/modules/store.md "One enabled profile per eUICC" says how to repair). */
+static rsp_err one_enabled_check(rsp_store *s, rsp_diag *diag)
+{
+    char list[8 * 34 + 1] = "";
+    size_t len = 0;
+    rsp_err e = s->ops->run(s, RSP_STMT_PROF_ENABLED_DUP, NULL, 0);
+    while (e == RSP_OK && (e = s->ops->next(s)) == RSP_OK) {
+        const char *eid = s->ops->col_text(s, 0);
+        int w = snprintf(list + len, sizeof list - len, "%s%.32s", len ? "," : "", eid ? eid : "");
+        if (w > 0 && (size_t)w < sizeof list - len)
+            len += (size_t)w;
+    }
+    s->ops->finish(s);
+    if (e != RSP_ERR_END)
+        return rsp_diag_set(diag, e, "store: cannot check the enabled profiles");
+    if (!len)
+        return RSP_OK;
+    RSP_LOGE(RSP_SS_STORE, "migration refused: eUICCs with several enabled profiles", "eids=%s",
+             list);
+    return rsp_diag_set(diag, RSP_ERR_STATE,
+                        "store: schema v9 refused, eUICCs with several enabled profiles (see "
+                        "docs/modules/store.md): %s", list);
+}
 
 static rsp_err migrate_locked(rsp_store *s, int max_version, rsp_diag *diag)
 {
@@ -222,6 +256,8 @@ static rsp_err migrate_locked(rsp_store *s, int max_version, rsp_diag *diag)
         return rsp_diag_set(diag, RSP_ERR_DB, "store: bad schema version %lld", (long long)v);
     for (int i = (int)v; i < max_version; i++) {
         char bump[64];
+        if (i == 8 && (e = one_enabled_check(s, diag)) != RSP_OK)
+            return e;
         if ((e = s->ops->exec(s, steps[i])) != RSP_OK)
             return rsp_diag_set(diag, e, "store: migration to schema version %d failed", i + 1);
         snprintf(bump, sizeof bump, "UPDATE schema_version SET version = %d", i + 1);

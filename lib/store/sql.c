@@ -98,6 +98,12 @@ static const stmt_sql stmts[RSP_STMT__COUNT] = {
     [RSP_STMT_PROF_EM_CLEAR] = {"UPDATE profile SET emergency = 0 WHERE eid = $1 AND iccid <> $2", NULL},
     [RSP_STMT_PROF_EM_SET] = {"UPDATE profile SET emergency = $3 WHERE eid = $1 AND iccid = $2", NULL},
     [RSP_STMT_PROF_DEL] = {"DELETE FROM profile WHERE iccid = $1", NULL},
+    /* v9: one enabled profile per eUICC (schema.c): the other enabled profile of the eUICC, and
+     * the eUICCs that break the rule (checked before the index is built). */
+    [RSP_STMT_PROF_ENABLED_OTHER] = {"SELECT iccid FROM profile WHERE eid = $1 AND state = 3"
+        " AND iccid <> $2 LIMIT 1", NULL},
+    [RSP_STMT_PROF_ENABLED_DUP] = {"SELECT eid FROM profile WHERE state = 3 GROUP BY eid"
+        " HAVING COUNT(*) > 1 ORDER BY eid LIMIT 8", NULL},
     /* an MSISDN held by a profile of another eUICC (a scan: once per import, not per SMS) */
     [RSP_STMT_PROF_BY_MSISDN] = {"SELECT iccid FROM profile WHERE msisdn = $1 AND eid <> $2 LIMIT 1", NULL},
 

@@ -89,6 +89,11 @@ static void test_profiles(void **state)
     assert_int_equal(rsp_store_profile_get(f->s, "8949000000000000018", &p), RSP_OK);
     assert_true(p.fallback);
 
+    /* One enabled profile per eUICC (v9): the switch disables 026 first. */
+    assert_int_equal(rsp_store_profile_set_state(f->s, "8949000000000000018",
+                                                 RSP_STORE_PROFILE_ENABLED), RSP_ERR_STATE);
+    assert_int_equal(rsp_store_profile_set_state(f->s, "8949000000000000026",
+                                                 RSP_STORE_PROFILE_DISABLED), RSP_OK);
     assert_int_equal(rsp_store_profile_set_state(f->s, "8949000000000000018",
                                                  RSP_STORE_PROFILE_ENABLED), RSP_OK);
     assert_int_equal(rsp_store_profile_set_pol2(f->s, "8949000000000000018",
