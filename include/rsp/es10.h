@@ -354,6 +354,32 @@ rsp_err rsp_es10_addresses_decode(const uint8_t *p, size_t len, rsp_bytes *defau
 rsp_err rsp_es10_set_default_dp_encode(rsp_bytes address, rsp_buf *out);
 rsp_err rsp_es10_set_default_dp_decode(const uint8_t *p, size_t len, rsp_bytes *address, rsp_diag *diag);
 
+/* ListNotification request BF28{[81 NotificationEvent]}: events 0 when absent (all). */
+rsp_err rsp_es10_list_notif_req_encode(unsigned events, rsp_buf *out);
+rsp_err rsp_es10_list_notif_req_decode(const uint8_t *p, size_t len, unsigned *events, rsp_diag *diag);
+/* RetrieveNotificationsList request BF2B{[A0{80 seqNumber | 81 NotificationEvent}]}. */
+typedef struct rsp_es10_retrieve_req {
+    bool has_seq, has_events;      /* neither: all */
+    uint32_t seq;
+    unsigned events;
+} rsp_es10_retrieve_req;
+rsp_err rsp_es10_retrieve_req_encode(const rsp_es10_retrieve_req *in, rsp_buf *out);
+rsp_err rsp_es10_retrieve_req_decode(const uint8_t *p, size_t len, rsp_es10_retrieve_req *out, rsp_diag *diag);
+/* RemoveNotificationFromList request BF30{80 seqNumber}. */
+rsp_err rsp_es10_remove_notif_req_encode(uint32_t seq, rsp_buf *out);
+rsp_err rsp_es10_remove_notif_req_decode(const uint8_t *p, size_t len, uint32_t *seq, rsp_diag *diag);
+
+/* GetRAT answer BF43{A0{30{80 pprIds, A1{30 OperatorId{80 mccMnc(3), 81 gid1?, 82 gid2?}...}, 82 pprFlags}...}}.
+ * OperatorIds and flags are kept raw (contents). */
+typedef struct rsp_es10_rat_rule {
+    unsigned ppr;                  /* RSP_ES10_PPR* bits the rule allows */
+    rsp_bytes operators;           /* A1 content: 30{80 mccMnc ...}... */
+    rsp_bytes flags;               /* pprFlags BIT STRING content: consentRequired(0) */
+} rsp_es10_rat_rule;
+rsp_err rsp_es10_rat_encode(const rsp_es10_rat_rule *rules, size_t n, rsp_buf *out);
+rsp_err rsp_es10_rat_decode(const uint8_t *p, size_t len, rsp_es10_rat_rule *rules, size_t max, size_t *n,
+                            rsp_diag *diag);
+
 /* ---- es10_cancel.c: CancelSession (ES10b) ---- */
 
 typedef enum rsp_es10_cancel_reason {
@@ -384,6 +410,82 @@ rsp_err rsp_es10_cancel_signed_encode(rsp_bytes tid, rsp_bytes smdp_oid, int rea
 /* ok: BF41{A0{signed_raw, 5F37 signature}}; else BF41{81 error}. */
 rsp_err rsp_es10_cancel_resp_encode(const rsp_es10_cancel_resp *in, rsp_buf *out);
 rsp_err rsp_es10_cancel_resp_decode(const uint8_t *p, size_t len, rsp_es10_cancel_resp *out, rsp_diag *diag);
+
+/* ---- es10_bpp.c: the pieces of a BoundProfilePackage (ES8+ inside LoadBoundProfilePackage) ----
+ * SGP22.md §"Bound profile package" and §"ASN.1 tag maps". The server side builds them (then protects
+ * them with include/rsp/bsp.h), the card decodes them. */
+
+/* InitialiseSecureChannelRequest BF23{82 remoteOpId, 80 tid, A6{80 keyType, 81 keyLen, 84 hostId},
+ * 5F49 otPK.DP, 5F37 smdpSign}. smdpSign covers tbs || 5F49 41 <otPK.EUICC>, tbs being the fields
+ * from 82 to the end of the 5F49 otPK.DP TLV as received. */
+typedef struct rsp_es10_init_sc {
+    rsp_bytes raw;                 /* the whole BF23 */
+    rsp_bytes tbs;                 /* 82 .. 5F49 otPK.DP, as received */
+    int remote_op;                 /* 1 installBoundProfilePackage */
+    rsp_bytes transaction_id;
+    int key_type, key_len;         /* CRT 80 (88: AES), 81 (10: 16 bytes) */
+    rsp_bytes host_id;             /* 1..16 bytes */
+    rsp_bytes smdp_otpk;           /* 65 bytes */
+    rsp_bytes smdp_sign;           /* 64 bytes */
+} rsp_es10_init_sc;
+
+/* Appends the signed body (82, 80, A6, 5F49: tbs) from remote_op, transaction_id, key_type, key_len,
+ * host_id, smdp_otpk. */
+rsp_err rsp_es10_init_sc_tbs_encode(const rsp_es10_init_sc *in, rsp_buf *out);
+/* What smdpSign covers: tbs || 5F49 41 <euicc_otpk>, into out (appended). */
+rsp_err rsp_es10_init_sc_signed_data(rsp_bytes tbs, const uint8_t euicc_otpk[RSP_ES10_POINT_LEN], rsp_buf *out);
+/* BF23{tbs, 5F37 sig}. */
+rsp_err rsp_es10_init_sc_encode(rsp_bytes tbs, const uint8_t sig[RSP_ES10_SIG_LEN], rsp_buf *out);
+rsp_err rsp_es10_init_sc_decode(const uint8_t *p, size_t len, rsp_es10_init_sc *out, rsp_diag *diag);
+
+/* ConfigureISDPRequest BF24{[B8{80 dpOid}]}: dp_oid is the OID content, len 0 when absent. */
+rsp_err rsp_es10_configure_isdp_encode(rsp_bytes dp_oid, rsp_buf *out);
+rsp_err rsp_es10_configure_isdp_decode(const uint8_t *p, size_t len, rsp_bytes *dp_oid, rsp_diag *diag);
+
+/* StoreMetadataRequest BF25 (also ES9+ profileMetadata). Profile classes: */
+enum { RSP_ES10_CLASS_TEST = 0, RSP_ES10_CLASS_PROVISIONING = 1, RSP_ES10_CLASS_OPERATIONAL = 2 };
+/* PprIds bits (BIT STRING, bit 0 first): */
+enum { RSP_ES10_PPR_UPDATE_CONTROL = 1u << 0, RSP_ES10_PPR1 = 1u << 1, RSP_ES10_PPR2 = 1u << 2 };
+
+typedef struct rsp_es10_metadata {
+    rsp_bytes raw;                 /* the whole BF25 */
+    rsp_bytes iccid;               /* 10 bytes, EF.ICCID coding */
+    rsp_bytes spn, name;           /* UTF8String <= 32, <= 64 */
+    int icon_type;                 /* 0 jpg, 1 png; -1 absent */
+    rsp_bytes icon;                /* <= 1024 bytes; len 0 absent */
+    int profile_class;             /* RSP_ES10_CLASS_*; absent reads as operational; other values as they are */
+    rsp_bytes notif_config;        /* B6 content: 30{80 events, 81 address}...; len 0 absent */
+    rsp_bytes owner;               /* B7 content; len 0 absent */
+    bool has_ppr;
+    unsigned ppr;                  /* RSP_ES10_PPR* bits */
+} rsp_es10_metadata;
+
+rsp_err rsp_es10_metadata_encode(const rsp_es10_metadata *in, rsp_buf *out);
+rsp_err rsp_es10_metadata_decode(const uint8_t *p, size_t len, rsp_es10_metadata *out, rsp_diag *diag);
+/* PprIds BIT STRING content (unused-bits byte first) <-> bits. */
+rsp_err rsp_es10_ppr_encode(unsigned bits, uint8_t out[2], size_t *len);
+rsp_err rsp_es10_ppr_decode(rsp_bytes v, unsigned *bits, rsp_diag *diag);
+
+/* One entry of notificationConfigurationInfo: the events it asks for and where to send them. */
+typedef struct rsp_es10_notif_target {
+    unsigned events;               /* RSP_ES10_EVENT_* */
+    rsp_bytes address;             /* UTF8String (an FQDN) */
+} rsp_es10_notif_target;
+
+/* The B6 content: up to max entries into out, *n how many. */
+rsp_err rsp_es10_notif_config_decode(rsp_bytes content, rsp_es10_notif_target *out, size_t max, size_t *n,
+                                     rsp_diag *diag);
+rsp_err rsp_es10_notif_config_encode(const rsp_es10_notif_target *in, size_t n, rsp_buf *content);
+
+/* ReplaceSessionKeysRequest BF26{80 initialMacChainingValue, 81 ppkEnc, 82 ppkCmac}, 16 bytes each. */
+rsp_err rsp_es10_rsk_encode(const uint8_t mcv[16], const uint8_t enc[16], const uint8_t mac[16], rsp_buf *out);
+rsp_err rsp_es10_rsk_decode(const uint8_t *p, size_t len, uint8_t mcv[16], uint8_t enc[16], uint8_t mac[16],
+                            rsp_diag *diag);
+
+/* The ES10 commands an LPA sends for one BPP, in SGP22.md's order: BF36 header + BF23, the whole A0,
+ * the A1 header, each 88 TLV, the whole A2 (when present), the A3 header, each 86 TLV. pieces[] point
+ * into bpp (max entries; RSP_ERR_RANGE beyond). A piece's bytes are one complete STORE DATA chain. */
+rsp_err rsp_es10_bpp_split(const uint8_t *bpp, size_t len, rsp_bytes *pieces, size_t max, size_t *n, rsp_diag *diag);
 
 /* ---- es10_transport.c: the card side of the ES10 transport (SGP22.md §"ES10 transport") ----
  * Logical channels 0..3 (MANAGE CHANNEL), SELECT of the ISD-R with its FCI, TERMINAL CAPABILITY,
@@ -439,6 +541,7 @@ typedef struct rsp_es10_card_config {
     size_t n_ci;
     uint8_t svn[3];
     time_t now;                    /* certificate validity checked at this time; 0: the system clock */
+    const char *nvm_dir;           /* the card's NVM: nvm_dir/card.db; NULL: in memory (lost at free) */
 } rsp_es10_card_config;
 
 typedef struct rsp_es10_card rsp_es10_card;
@@ -454,5 +557,35 @@ rsp_err rsp_es10_card_handle(void *card, const uint8_t *req, size_t len, rsp_buf
  * cert_eum.der, ci_0.der .. ci_7.der (the CIs it trusts). The EID is CERT.EUICC's serialNumber.
  * Loads it into a card (svn 2.2.2). */
 rsp_err rsp_es10_card_load(const char *dir, time_t now, rsp_es10_card **out, rsp_diag *diag);
+
+/* ---- c22_slot.c: a consumer card in its slot, durable (the entry point of `rsp euicc attach` and of
+ * `rsp lpa`'s direct transport) ----
+ * One card folder (as `rsp eum make --sgp22` writes it, see rsp_es10_card_load) is one card: its keys
+ * and certificates, and its non-volatile memory `card.db` (SQLite, 0600, created on first open:
+ * profiles, notifications, addresses). The ES10 transport, the session and a BPP being loaded are
+ * volatile, as on a card: a reset or a close drops them and nothing half-installed stays. Every state
+ * change is committed before its answer leaves rsp_es10_card_apdu. One process holds a card at a time
+ * (an exclusive lock on `card.lock`): a second open gets RSP_ERR_BUSY. Certificates are checked against
+ * the system clock at each command. */
+
+typedef struct rsp_es10_slot rsp_es10_slot;
+
+/* Opens the card folder dir (the card's files must exist; card.db is created when missing). The caller
+ * owns *out and closes it with rsp_es10_card_close. Errors: RSP_ERR_NOT_FOUND / FORMAT / VERIFY (the
+ * folder's files), RSP_ERR_BUSY (another process holds the card), RSP_ERR_DB; all with diag. */
+rsp_err rsp_es10_card_open(const char *dir, rsp_es10_slot **out, rsp_diag *diag);
+/* One C-APDU in (any case 1..4 APDU, short lengths), its R-APDU (data || SW1 SW2) appended to rapdu.
+ * Every fault of the terminal is an SW, never an error. RSP_OK whenever rapdu got an answer; an error
+ * (RSP_ERR_NOMEM, RSP_ERR_DB: the card's memory failed) leaves rapdu holding 6F00 and the state as it
+ * was before the command. */
+rsp_err rsp_es10_card_apdu(rsp_es10_slot *s, const uint8_t *capdu, size_t len, rsp_buf *rapdu);
+/* A card reset (power off/on, warm reset): channels, selection, session and a partial BPP dropped. */
+void rsp_es10_card_reset_slot(rsp_es10_slot *s);
+/* The card's ATR (constant; T=0 and T=1 offered); returns its length (<= 33). */
+size_t rsp_es10_card_atr(uint8_t atr[33]);
+/* The 16 EID bytes of the card. */
+void rsp_es10_card_eid(const rsp_es10_slot *s, uint8_t eid[16]);
+/* Closes the card: volatile state dropped, the lock released. NULL is fine. */
+void rsp_es10_card_close(rsp_es10_slot *s);
 
 #endif

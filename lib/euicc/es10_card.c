@@ -17,41 +17,24 @@
  * the same transactionId (invalidTransactionId 5), CERT.DPpb to the same CI with the DPpb role and
  * the DPauth's OID (invalidCertificate 1 / unsupportedCurve 3), smdpSignature2 over smdpSigned2 ||
  * 5F37 40 euiccSignature1 (invalidSignature 2), hashCc present when required (undefinedError 127). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "rsp/es10.h"
-#include "rsp/pki22.h"
+#include "c22_int.h"
 #include "rsp/tlv.h"
 
-struct rsp_es10_card {
-    uint8_t eid[16], svn[3];
-    rsp_eckey *sk;
-    rsp_buf cert_euicc, cert_eum, ci[RSP_ES10_MAX_CI];
-    rsp_pki22_info ci_info[RSP_ES10_MAX_CI];
-    size_t n_ci;
-    uint8_t eum_aki[20];
-    size_t eum_aki_len;
-    time_t now;
-    /* volatile session */
-    bool has_challenge, authenticated, prepared;
-    uint8_t challenge[RSP_ES10_CHALLENGE_LEN];
-    uint8_t tid[RSP_ES10_MAX_TID];
-    size_t tid_len, ci_index;
-    char dp_oid[64];
-    uint8_t dp_oid_der[32];
-    size_t dp_oid_der_len;
-    uint8_t euicc_sig1[RSP_ES10_SIG_LEN], smdp_sig2[RSP_ES10_SIG_LEN], pk_dppb[RSP_EC_POINT_LEN];
-    rsp_eckey *otsk;
-};
 
 void rsp_es10_card_reset(rsp_es10_card *c)
 {
     c->has_challenge = c->authenticated = c->prepared = false;
     rsp_wipe(c->challenge, sizeof(c->challenge));
     c->tid_len = 0;
+    c->server_address[0] = 0;
     rsp_ec_free(c->otsk);
     c->otsk = NULL;
+    c22_bpp_free(c->bpp);
+    c->bpp = NULL;
 }
 
 void rsp_es10_card_free(rsp_es10_card *c)
@@ -64,6 +47,7 @@ void rsp_es10_card_free(rsp_es10_card *c)
     rsp_buf_free(&c->cert_eum);
     for (size_t i = 0; i < c->n_ci; i++)
         rsp_buf_free(&c->ci[i]);
+    c22_store_close(c->store);
     free(c);
 }
 
@@ -78,7 +62,8 @@ rsp_err rsp_es10_card_new(const rsp_es10_card_config *cfg, rsp_es10_card **out, 
     memcpy(c->svn, cfg->svn, 3);
     c->now = cfg->now;
     uint8_t d[RSP_EC_SCALAR_LEN];
-    rsp_err e = rsp_ec_private_scalar(cfg->sk_euicc, d);
+    rsp_err e = c22_store_open(cfg->nvm_dir, &c->store, diag);
+    e = e ? e : rsp_ec_private_scalar(cfg->sk_euicc, d);
     e = e ? e : rsp_ec_from_private(rsp_ec_curve(cfg->sk_euicc), d, &c->sk);
     rsp_wipe(d, sizeof(d));
     e = e ? e : rsp_buf_append(&c->cert_euicc, cfg->cert_euicc.p, cfg->cert_euicc.len);
@@ -212,6 +197,8 @@ static rsp_err authenticate_server(rsp_es10_card *c, const uint8_t *req, size_t 
         memcpy(c->tid, tid.p, tid.len);
         c->tid_len = tid.len;
         c->ci_index = (size_t)k;
+        snprintf(c->server_address, sizeof(c->server_address), "%.*s", (int)r.signed1.server_address.len,
+                 (const char *)r.signed1.server_address.p);
         memcpy(c->dp_oid, dp.rid, sizeof(c->dp_oid));
         memcpy(c->dp_oid_der, dp.rid_der, dp.rid_der_len);
         c->dp_oid_der_len = dp.rid_der_len;
@@ -277,6 +264,7 @@ static rsp_err prepare_download(rsp_es10_card *c, const uint8_t *req, size_t len
     if (!e) {
         memcpy(c->smdp_sig2, r.smdp_signature2.p, RSP_ES10_SIG_LEN);
         memcpy(c->pk_dppb, pb.pub, sizeof(c->pk_dppb));
+        c->dppb_curve = pb.curve;
         c->prepared = true;
     }
     rsp_buf_free(&s2);
@@ -313,9 +301,15 @@ static rsp_err cancel_session(rsp_es10_card *c, const uint8_t *req, size_t len, 
 rsp_err rsp_es10_card_handle(void *card, const uint8_t *req, size_t len, rsp_buf *resp)
 {
     rsp_es10_card *c = card;
+    if (c22_bpp_is_piece(c, req, len))
+        return c22_bpp_handle(c, req, len, resp);
     uint32_t tag = 0;
     rsp_err e = rsp_es10_peek_tag(req, len, &tag, NULL);
     if (e)
+        return e;
+    /* Any other command while a BPP loads interrupts it: nothing of it stays, its PIR says so (a
+     * CancelSession of that session is the LPA's own way out and needs no PIR). */
+    if (c->bpp && (e = c22_bpp_abort(c, tag != RSP_ES10_CANCEL_SESSION)) != RSP_OK)
         return e;
     switch (tag) {
     case RSP_ES10_GET_EID:
@@ -342,6 +336,6 @@ rsp_err rsp_es10_card_handle(void *card, const uint8_t *req, size_t len, rsp_buf
     case RSP_ES10_CANCEL_SESSION:
         return cancel_session(c, req, len, resp);
     default:
-        return RSP_ERR_UNSUPPORTED;
+        return c22_mgmt_handle(c, tag, req, len, resp);
     }
 }

@@ -42,6 +42,9 @@ rsp_err es10_put_signed(rsp_buf *b, rsp_bytes signed_raw, rsp_bytes sig);
 rsp_err es10_bool(const uint8_t *origin, rsp_bytes v, bool *out, rsp_diag *d);
 /* Copies a fixed-size value (n bytes exactly). */
 rsp_err es10_fixed(const uint8_t *origin, rsp_bytes v, uint8_t *out, size_t n, const char *what, rsp_diag *d);
+/* NotificationEvent BIT STRING (DER, up to the highest bit set) <-> RSP_ES10_EVENT_* bits. */
+rsp_err es10_events_put(rsp_buf *b, uint32_t tag, unsigned events);
+rsp_err es10_events_get(const uint8_t *origin, rsp_bytes v, unsigned *out, rsp_diag *d);
 /* Diag offset of a pointer into the input. */
 static inline size_t es10_off(const uint8_t *origin, const uint8_t *p)
 {

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rsp/es10.h"
+#include "c22_int.h"
 #include "rsp/ids.h"
 #include "rsp/pki22.h"
 
@@ -28,11 +28,11 @@ static rsp_err read_file(const char *dir, const char *name, rsp_buf *out, rsp_di
     return e;
 }
 
-rsp_err rsp_es10_card_load(const char *dir, time_t now, rsp_es10_card **out, rsp_diag *diag)
+rsp_err c22_card_load(const char *dir, time_t now, const char *nvm_dir, rsp_es10_card **out, rsp_diag *diag)
 {
     rsp_buf euicc = RSP_BUF_INIT, eum = RSP_BUF_INIT, ci[RSP_ES10_MAX_CI];
     rsp_eckey *sk = NULL;
-    rsp_es10_card_config cfg = {.svn = {2, 2, 2}, .now = now};
+    rsp_es10_card_config cfg = {.svn = {2, 2, 2}, .now = now, .nvm_dir = nvm_dir};
     char path[4096];
     snprintf(path, sizeof(path), "%s/sk_euicc.pem", dir);
     rsp_err e = rsp_ec_load_pem(path, &sk);
@@ -69,4 +69,9 @@ rsp_err rsp_es10_card_load(const char *dir, time_t now, rsp_es10_card **out, rsp
     rsp_buf_free(&eum);
     rsp_ec_free(sk);
     return e;
+}
+
+rsp_err rsp_es10_card_load(const char *dir, time_t now, rsp_es10_card **out, rsp_diag *diag)
+{
+    return c22_card_load(dir, now, NULL, out, diag);
 }

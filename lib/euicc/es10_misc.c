@@ -134,3 +134,148 @@ rsp_err rsp_es10_set_default_dp_decode(const uint8_t *p, size_t len, rsp_bytes *
     rsp_err e = es10_outer(p, p, len, RSP_ES10_SET_DEFAULT_DP, &t, diag);
     return e ? e : es10_fields(p, &t, f, 1, diag);
 }
+
+rsp_err rsp_es10_list_notif_req_encode(unsigned events, rsp_buf *out)
+{
+    size_t m = 0;
+    rsp_err e = rsp_tlv_begin(out, RSP_ES10_LIST_NOTIFICATION, &m);
+    if (!e && events)
+        e = es10_events_put(out, 0x81, events);
+    return e ? e : rsp_tlv_end(out, m);
+}
+
+rsp_err rsp_es10_list_notif_req_decode(const uint8_t *p, size_t len, unsigned *events, rsp_diag *diag)
+{
+    rsp_tlv t;
+    rsp_bytes ev = {NULL, 0};
+    es10_field f[] = {{0x81, ES10_OPT, 1, 5, &ev}};
+    *events = 0;
+    rsp_err e = es10_outer(p, p, len, RSP_ES10_LIST_NOTIFICATION, &t, diag);
+    e = e ? e : es10_fields(p, &t, f, 1, diag);
+    return e || !ev.p ? e : es10_events_get(p, ev, events, diag);
+}
+
+rsp_err rsp_es10_retrieve_req_encode(const rsp_es10_retrieve_req *in, rsp_buf *out)
+{
+    size_t m = 0, a = 0;
+    rsp_err e = rsp_tlv_begin(out, RSP_ES10_RETRIEVE_NOTIFICATIONS, &m);
+    if (!e && (in->has_seq || in->has_events)) {
+        e = rsp_tlv_begin(out, 0xA0, &a);
+        if (!e && in->has_seq)
+            e = es10_put_int(out, 0x80, (long)in->seq);
+        else if (!e)
+            e = es10_events_put(out, 0x81, in->events);
+        e = e ? e : rsp_tlv_end(out, a);
+    }
+    return e ? e : rsp_tlv_end(out, m);
+}
+
+rsp_err rsp_es10_retrieve_req_decode(const uint8_t *p, size_t len, rsp_es10_retrieve_req *out, rsp_diag *diag)
+{
+    memset(out, 0, sizeof(*out));
+    rsp_tlv t, a;
+    rsp_bytes crit = {NULL, 0}, seq = {NULL, 0}, ev = {NULL, 0};
+    es10_field f[] = {{0xA0, ES10_RAW | ES10_OPT, 0, 0, &crit}};
+    es10_field g[] = {{0x80, ES10_OPT, 1, 5, &seq}, {0x81, ES10_OPT, 1, 5, &ev}};
+    long v = 0;
+    rsp_err e = es10_outer(p, p, len, RSP_ES10_RETRIEVE_NOTIFICATIONS, &t, diag);
+    e = e ? e : es10_fields(p, &t, f, 1, diag);
+    if (e || !crit.p)
+        return e;
+    e = es10_outer(p, crit.p, crit.len, 0xA0, &a, diag);
+    e = e ? e : es10_fields(p, &a, g, 2, diag);
+    if (!e && !seq.p == !ev.p)
+        return rsp_diag_set_at(diag, RSP_ERR_TAG, es10_off(p, crit.p), "searchCriteria needs exactly one of 80, 81");
+    if (!e && seq.p && (e = es10_int(p, seq, 0, 0x7FFFFFFFL, &v, diag)) == RSP_OK) {
+        out->has_seq = true;
+        out->seq = (uint32_t)v;
+    }
+    if (!e && ev.p && (e = es10_events_get(p, ev, &out->events, diag)) == RSP_OK)
+        out->has_events = true;
+    return e;
+}
+
+rsp_err rsp_es10_remove_notif_req_encode(uint32_t seq, rsp_buf *out)
+{
+    size_t m = 0;
+    rsp_err e = rsp_tlv_begin(out, RSP_ES10_REMOVE_NOTIFICATION, &m);
+    e = e ? e : es10_put_int(out, 0x80, (long)seq);
+    return e ? e : rsp_tlv_end(out, m);
+}
+
+rsp_err rsp_es10_remove_notif_req_decode(const uint8_t *p, size_t len, uint32_t *seq, rsp_diag *diag)
+{
+    rsp_tlv t;
+    rsp_bytes s;
+    long v = 0;
+    es10_field f[] = {{0x80, 0, 1, 5, &s}};
+    rsp_err e = es10_outer(p, p, len, RSP_ES10_REMOVE_NOTIFICATION, &t, diag);
+    e = e ? e : es10_fields(p, &t, f, 1, diag);
+    e = e ? e : es10_int(p, s, 0, 0x7FFFFFFFL, &v, diag);
+    if (!e)
+        *seq = (uint32_t)v;
+    return e;
+}
+
+rsp_err rsp_es10_rat_encode(const rsp_es10_rat_rule *rules, size_t n, rsp_buf *out)
+{
+    size_t m = 0, a = 0;
+    rsp_err e = rsp_tlv_begin(out, RSP_ES10_GET_RAT, &m);
+    e = e ? e : rsp_tlv_begin(out, 0xA0, &a);
+    for (size_t i = 0; !e && i < n; i++) {
+        size_t r = 0, len = 0;
+        uint8_t ppr[2];
+        e = rsp_tlv_begin(out, 0x30, &r);
+        e = e ? e : rsp_es10_ppr_encode(rules[i].ppr, ppr, &len);
+        e = e ? e : rsp_tlv_put(out, 0x80, ppr, len);
+        e = e ? e : rsp_tlv_put(out, 0xA1, rules[i].operators.p, rules[i].operators.len);
+        e = e ? e : rsp_tlv_put(out, 0x82, rules[i].flags.p, rules[i].flags.len);
+        e = e ? e : rsp_tlv_end(out, r);
+    }
+    e = e ? e : rsp_tlv_end(out, a);
+    return e ? e : rsp_tlv_end(out, m);
+}
+
+rsp_err rsp_es10_rat_decode(const uint8_t *p, size_t len, rsp_es10_rat_rule *rules, size_t max, size_t *n,
+                            rsp_diag *diag)
+{
+    *n = 0;
+    rsp_tlv t, a, c, o;
+    rsp_bytes list;
+    es10_field f[] = {{0xA0, ES10_RAW, 0, 0, &list}};
+    rsp_err e = es10_outer(p, p, len, RSP_ES10_GET_RAT, &t, diag);
+    e = e ? e : es10_fields(p, &t, f, 1, diag);
+    e = e ? e : es10_outer(p, list.p, list.len, 0xA0, &a, diag);
+    if (e)
+        return e;
+    rsp_tlv_reader r;
+    rsp_tlv_reader_init(&r, a.value, a.len, RSP_TLV_DER);
+    while ((e = rsp_tlv_next(&r, &c)) == RSP_OK) {
+        if (c.tag != 0x30)
+            return rsp_diag_set_at(diag, RSP_ERR_TAG, es10_off(p, c.raw), "RAT: expected 30, found %X", (unsigned)c.tag);
+        if (*n == max)
+            return rsp_diag_set_at(diag, RSP_ERR_RANGE, es10_off(p, c.raw), "RAT: more than %zu rules", max);
+        rsp_bytes ppr;
+        rsp_es10_rat_rule *x = &rules[*n];
+        es10_field g[] = {{0x80, 0, 1, 5, &ppr}, {0xA1, 0, 0, 0, &x->operators}, {0x82, 0, 1, 5, &x->flags}};
+        e = es10_fields(p, &c, g, 3, diag);
+        e = e ? e : rsp_es10_ppr_decode(ppr, &x->ppr, diag);
+        if (e)
+            return e;
+        /* every OperatorId: 30{80 mccMnc(3), 81 gid1?, 82 gid2?} */
+        rsp_tlv_reader ro;
+        rsp_tlv_reader_init(&ro, x->operators.p, x->operators.len, RSP_TLV_DER);
+        while ((e = rsp_tlv_next(&ro, &o)) == RSP_OK) {
+            rsp_bytes mm, g1, g2;
+            es10_field h[] = {{0x80, 0, 3, 3, &mm}, {0x81, ES10_OPT, 0, 0, &g1}, {0x82, ES10_OPT, 0, 0, &g2}};
+            if (o.tag != 0x30)
+                return rsp_diag_set_at(diag, RSP_ERR_TAG, es10_off(p, o.raw), "OperatorId: expected 30");
+            if ((e = es10_fields(p, &o, h, 3, diag)) != RSP_OK)
+                return e;
+        }
+        if (e != RSP_ERR_END)
+            return rsp_diag_set_at(diag, e, es10_off(p, x->operators.p), "RAT: malformed OperatorId list");
+        (*n)++;
+    }
+    return e == RSP_ERR_END ? RSP_OK : rsp_diag_set_at(diag, e, es10_off(p, a.raw), "RAT: malformed list");
+}

@@ -5,7 +5,7 @@
 #include "es10_int.h"
 
 /* NotificationEvent as DER BIT STRING: only the bits up to the highest one set, the rest unused. */
-static rsp_err events_encode(rsp_buf *b, unsigned events)
+rsp_err es10_events_put(rsp_buf *b, uint32_t tag, unsigned events)
 {
     int hi = -1;
     for (int i = 0; i < 8; i++)
@@ -17,10 +17,10 @@ static rsp_err events_encode(rsp_buf *b, unsigned events)
     for (int i = 0; i <= hi; i++)
         if (events & (1u << i))
             v[1] |= (uint8_t)(0x80 >> i);
-    return rsp_tlv_put(b, 0x81, v, 2);
+    return rsp_tlv_put(b, tag, v, 2);
 }
 
-static rsp_err events_decode(const uint8_t *origin, rsp_bytes v, unsigned *out, rsp_diag *d)
+rsp_err es10_events_get(const uint8_t *origin, rsp_bytes v, unsigned *out, rsp_diag *d)
 {
     size_t at = es10_off(origin, v.p);
     if (v.len < 1 || v.p[0] > 7 || (v.len == 1 && v.p[0]))
@@ -39,7 +39,7 @@ rsp_err rsp_es10_notif_meta_encode(const rsp_es10_notif_meta *in, rsp_buf *out)
     size_t m = 0;
     rsp_err e = rsp_tlv_begin(out, RSP_ES10_NOTIFICATION_METADATA, &m);
     e = e ? e : es10_put_int(out, 0x80, (long)in->seq);
-    e = e ? e : events_encode(out, in->events);
+    e = e ? e : es10_events_put(out, 0x81, in->events);
     e = e ? e : rsp_tlv_put(out, 0x0C, in->address.p, in->address.len);
     if (!e && in->iccid.len)
         e = rsp_tlv_put(out, 0x5A, in->iccid.p, in->iccid.len);
@@ -56,7 +56,7 @@ static rsp_err meta_fields(const uint8_t *origin, const rsp_tlv *t, rsp_es10_not
     long s = 0;
     rsp_err e = es10_fields(origin, t, f, 4, d);
     e = e ? e : es10_int(origin, seq, 0, 0x7FFFFFFFL, &s, d);
-    e = e ? e : events_decode(origin, ev, &out->events, d);
+    e = e ? e : es10_events_get(origin, ev, &out->events, d);
     if (!e)
         out->seq = (uint32_t)s;
     return e;
@@ -75,8 +75,10 @@ rsp_err rsp_es10_pir_data_encode(const rsp_es10_pir *in, rsp_buf *out)
     rsp_err e = rsp_tlv_begin(out, RSP_ES10_PIR_DATA, &m);
     e = e ? e : rsp_tlv_put(out, 0x80, in->transaction_id.p, in->transaction_id.len);
     e = e ? e : rsp_es10_notif_meta_encode(&in->meta, out);
-    /* smdpOid: always sent (mandatory in the v2.2+ module). */
-    e = e ? e : rsp_tlv_put(out, 0x06, in->smdp_oid.p, in->smdp_oid.len);
+    /* smdpOid: always sent (mandatory in the v2.2+ module) when the card knows it: a PIR answering a
+     * BF23 without any session has none. */
+    if (!e && in->smdp_oid.len)
+        e = rsp_tlv_put(out, 0x06, in->smdp_oid.p, in->smdp_oid.len);
     e = e ? e : rsp_tlv_begin(out, 0xA2, &a);
     if (!e && in->success) {
         e = rsp_tlv_begin(out, 0xA0, &r);
