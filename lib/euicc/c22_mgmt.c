@@ -192,15 +192,15 @@ static rsp_err get_profiles_info(rsp_es10_card *c, const uint8_t *req, size_t le
                                    .name = md.name, .icon_type = md.icon.len ? md.icon_type : -1, .icon = md.icon,
                                    .profile_class = p[i].pclass};
         if (r.tag_list.len) {
-            rsp_bytes tl = r.tag_list;
-            if (!in_tag_list(tl, 0x5A)) x.iccid.len = 0;
-            if (!in_tag_list(tl, 0x4F)) x.isdp_aid.len = 0;
+            rsp_bytes tl = r.tag_list, none = {NULL, 0};
+            if (!in_tag_list(tl, 0x5A)) x.iccid = none;
+            if (!in_tag_list(tl, 0x4F)) x.isdp_aid = none;
             if (!in_tag_list(tl, 0x9F70)) x.state = -1;
-            if (!in_tag_list(tl, 0x90)) x.nickname.len = 0;
-            if (!in_tag_list(tl, 0x91)) x.spn.len = 0;
-            if (!in_tag_list(tl, 0x92)) x.name.len = 0;
+            if (!in_tag_list(tl, 0x90)) x.nickname = none;
+            if (!in_tag_list(tl, 0x91)) x.spn = none;
+            if (!in_tag_list(tl, 0x92)) x.name = none;
             if (!in_tag_list(tl, 0x93)) x.icon_type = -1;
-            if (!in_tag_list(tl, 0x94)) x.icon.len = 0;
+            if (!in_tag_list(tl, 0x94)) x.icon = none;
             if (!in_tag_list(tl, 0x95)) x.profile_class = -1;
             if (in_tag_list(tl, 0xB6)) x.notif_config = md.notif_config;
             if (in_tag_list(tl, 0xB7)) x.owner = md.owner;

@@ -364,4 +364,46 @@ static void w_check_pir(world *w, const rsp_buf *pir, rsp_es10_pir *out)
     assert_int_equal(out->transaction_id.len, 16);
 }
 
+static void read_profile(rsp_buf *upp)
+{
+    char p[512];
+    tu_read_file(tu_shared_path("profiles/TS48v7_SAIP2.3_NoBERTLV.der", p, sizeof(p)), upp);
+}
+
+/* GetProfilesInfo: how many profiles the card lists. */
+static size_t profile_count(world *w, rsp_es10_profiles *out)
+{
+    rsp_buf req = RSP_BUF_INIT, ans = RSP_BUF_INIT;
+    rsp_es10_profiles_req r = {0};
+    rsp_es10_profiles_req_encode(&r, &req);
+    w_es10(w, &req, &ans);
+    static rsp_buf keep = RSP_BUF_INIT; /* out points into the answer */
+    rsp_buf_free(&keep);
+    keep = ans;
+    assert_int_equal(rsp_es10_profiles_decode(keep.data, keep.len, out, NULL), RSP_OK);
+    assert_true(out->ok);
+    rsp_buf_free(&req);
+    return out->n;
+}
+
+static void notifications(world *w, rsp_es10_notif_list *out, rsp_buf *keep)
+{
+    rsp_buf req = RSP_BUF_INIT;
+    rsp_es10_retrieve_req r = {0};
+    rsp_es10_retrieve_req_encode(&r, &req);
+    w_es10(w, &req, keep);
+    assert_int_equal(rsp_es10_notif_list_decode(keep->data, keep->len, RSP_ES10_RETRIEVE_NOTIFICATIONS, out, NULL),
+                     RSP_OK);
+    rsp_buf_free(&req);
+}
+
+static void download(world *w, const bpp_opts *o, rsp_buf *pir)
+{
+    rsp_buf bpp = RSP_BUF_INIT;
+    w_session(w);
+    w_build_bpp(w, o, &bpp);
+    w_load(w, &bpp, pir);
+    rsp_buf_free(&bpp);
+}
+
 #endif
