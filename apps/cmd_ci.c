@@ -5,7 +5,8 @@
  *                 ci.json ({"id", "curve", "next_serial"}: the serial counter, advanced durably before use)
  * Issued folder:  key.pem (0600), pub.pem, gpcert (roles with a GP certificate), tls.crt.pem, ca.crt.pem,
  *                 info.json
- * With --sgp22, init and issue make the SGP.22 PKI instead (apps/ci22.c, layout in ci22.h). */
+ * With --sgp22, init and issue make the SGP.22 PKI instead (apps/ci22.c, layout in ci22.h).
+ * Revocation (revoke, crl: apps/ci_crl.c) adds revoked.json and ci.crl to the CI directory. */
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include <time.h>
 
 #include "ci22.h"
+#include "ci_crl.h"
 #include "cli.h"
 #include "rsp/gpcert.h"
 #include "rsp/x509.h"
@@ -278,6 +280,8 @@ int rsp_cmd_ci(int argc, char **argv)
         {"init", ci_init, "create the CI key pair, its self-signed GP root certificate and X.509 TLS root"},
         {"issue", ci_issue, "issue a role's key pair, GP certificate (eum, smdp, smsr) and TLS certificate"},
         {"verify", rsp_ci22_verify, "verify an SGP.22 certificate chain with its role checks (--sgp22)"},
+        {"revoke", rsp_ci_revoke, "revoke a certificate by serial or file and publish the new CRL (ci.crl)"},
+        {"crl", rsp_ci_crl, "print, check, refresh (--refresh) or export (--out) the CI's CRL"},
         {NULL, NULL, NULL},
     };
     return rsp_cli_dispatch("rsp ci", sub, argc, argv);

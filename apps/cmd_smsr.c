@@ -12,6 +12,7 @@
 #include "rsp/crypto.h"
 #include "rsp/es.h"
 #include "rsp/es_types.h"
+#include "rsp/crl.h"
 #include "rsp/smsr.h"
 #include "rsp/smsr_console.h"
 #include "smsr_config.h"
@@ -20,7 +21,7 @@ static const char USAGE[] =
     "usage: rsp smsr run [--config FILE] --db URI --smsc HOST:PORT --msisdn DIGITS [--worker ID] [--system-id ID]\n"
     "                    [--password PW] [--tick-ms N] [--por-wait S] [--notif-wait S] [--master-key FILE]\n"
     "                    [--listen HOST:PORT --tls-cert PEM --tls-key PEM --tls-ca PEM[,PEM] [--port-file F]\n"
-    "                     [--m2msp-ids CN,CN] [--smdp-ids CN,CN] [--ci DIR [--transport-key HEX|FILE]]]\n"
+    "                     [--m2msp-ids CN,CN] [--smdp-ids CN,CN] [--ci DIR [--transport-key HEX|FILE] [--crl FILE]]]\n"
     "                     [--callbacks ID=URLPREFIX[,ID=URLPREFIX...]]\n"
     "                    [--admin-listen HOST:PORT [--admin-port-file F] [--admin-host NAME] [--admin-idle-ms N]\n"
     "                     [--admin-trigger-ms N] [--es5-transport sms|https|auto]]\n"
@@ -28,7 +29,7 @@ static const char USAGE[] =
     "                     [--console-mtls] [--console-actions]]\n"
     "       rsp smsr plma --db URI --operator ID --m2msp ID --profile-type T --functions LIST|none\n"
     "       rsp smsr import --db URI [--keys KEYS.jsonl] [--master-key FILE] [--ci DIR --transport-key HEX|FILE\n"
-    "                       | --ci DIR --tls-key PEM] [EIS.xml|EIS.json ...]\n"
+    "                       | --ci DIR --tls-key PEM] [--crl FILE] [EIS.xml|EIS.json ...]\n"
     "       rsp smsr submit --db URI --fn NAME --eid EID --iccid ICCID --requester ID --fcid ID\n"
     "                       [--role operator|m2msp|smdp] [--validity S] [--json]\n"
     "       rsp smsr result --db URI --op ID [--json]\n"
@@ -37,6 +38,8 @@ static const char USAGE[] =
     "       mutual TLS (SOAP and JSON; the requester is the client certificate's CN, an Operator);\n"
     "       with --ci (the CI folder) also ES1.RegisterEIS: the EIS chain is verified, its ISD-R keys\n"
     "       unwrapped with --transport-key or the --tls-key (ECIES) and sealed under the master key;\n"
+    "       --crl: the CI's CRL (rsp ci crl), re-read when the file changes: a revoked EUM is refused\n"
+    "       (8.1 / 6.1), and so is every EIS while the CRL is missing, forged or stale (8.7 / 3.7)\n"
     "       --admin-listen adds ES5 over HTTPS: the SCP81 admin server (PSK-TLS 1.2, keys = the cards'\n"
     "       stored SCP81 PSKs), opened by a trigger SMS; ES3.SendData of SCP03t bodies goes through it;\n"
     "       --es5-transport: the engine's operations by SMS (default), HTTPS (cards with a PSK), or auto\n"
@@ -92,7 +95,7 @@ static int64_t now_s(void)
 
 typedef struct args {
     const char *master_key, *listen, *tls_cert, *tls_key, *tls_ca, *port_file, *m2msp_ids, *smdp_ids;
-    const char *ci, *transport_key, *admin_listen, *admin_port_file, *admin_host, *es5_transport;
+    const char *ci, *crl, *transport_key, *admin_listen, *admin_port_file, *admin_host, *es5_transport;
     long admin_idle_ms, admin_trigger_ms;
     const char *console_listen, *console_port_file, *console_token_file;
     bool console_mtls, console_actions;
@@ -124,7 +127,7 @@ static int parse(int argc, char **argv, args *a)
         {"admin-port-file", 1, 0, 2}, {"admin-host", 1, 0, 3}, {"admin-idle-ms", 1, 0, 4},
         {"admin-trigger-ms", 1, 0, 5}, {"es5-transport", 1, 0, 6}, {"config", 1, 0, 7},
         {"console-listen", 1, 0, 8}, {"console-port-file", 1, 0, 9}, {"console-token-file", 1, 0, 10},
-        {"console-mtls", 0, 0, 11}, {"console-actions", 0, 0, 12}, {0, 0, 0, 0}};
+        {"console-mtls", 0, 0, 11}, {"console-actions", 0, 0, 12}, {"crl", 1, 0, 13}, {0, 0, 0, 0}};
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -174,6 +177,7 @@ static int parse(int argc, char **argv, args *a)
         case 10: a->console_token_file = optarg; break;
         case 11: a->console_mtls = true; break;
         case 12: a->console_actions = true; break;
+        case 13: a->crl = optarg; break;
         case 'h': usage_of(sub); return -1;
         default: return rsp_cli_usage_error("smsr: bad arguments (see --help)");
         }
@@ -218,6 +222,7 @@ typedef struct trust {
     rsp_pki_role ci;
     uint8_t tk[16];
     rsp_eckey *own;
+    rsp_crl_file *crl;
     rsp_smsr_es1_trust t;
 } trust;
 
@@ -225,6 +230,7 @@ static void trust_free(trust *tr)
 {
     rsp_wipe(tr->tk, sizeof(tr->tk));
     rsp_ec_free(tr->own);
+    rsp_crl_file_free(tr->crl);
     rsp_pki_role_free(&tr->ci);
 }
 
@@ -237,6 +243,12 @@ static rsp_err trust_load(const args *a, trust *tr, rsp_diag *d)
     if (e)
         return e;
     tr->t.ci = tr->ci.key;
+    /* the CRL is read now so a bad one stops the start; afterwards it is re-read when it changes */
+    if (a->crl && (e = rsp_crl_file_new(a->crl, false, &tr->crl)) == RSP_OK)
+        e = rsp_crl_file_load(tr->crl, d);
+    if (e)
+        return e;
+    tr->t.crl = tr->crl;
     if (a->tls_key && rsp_ec_load_pem(a->tls_key, &tr->own) == RSP_OK)
         tr->t.smsr_key = tr->own;
     if (a->transport_key) {
@@ -334,10 +346,10 @@ static int cmd_run(int argc, char **argv)
     }
     trust tr;
     memset(&tr, 0, sizeof(tr));
-    if (a.transport_key && !a.ci) {
+    if ((a.transport_key || a.crl) && !a.ci) {
         rsp_wipe(mk, sizeof(mk));
         smsr_file_free(&f);
-        return rsp_cli_usage_error("smsr run: --transport-key needs --ci");
+        return rsp_cli_usage_error("smsr run: --transport-key and --crl need --ci");
     }
     rsp_err e = trust_load(&a, &tr, &d);
     o.es1 = a.ci ? &tr.t : NULL;
@@ -410,6 +422,8 @@ static int cmd_import(int argc, char **argv)
         return rc < 0 ? RSP_EXIT_OK : rc;
     if (!a.db)
         return rsp_cli_usage_error("smsr import: --db is required");
+    if (a.crl && !a.ci)
+        return rsp_cli_usage_error("smsr import: --crl needs --ci");
     rsp_store *st;
     rsp_smsr *e;
     uint8_t mk[32];

@@ -75,6 +75,9 @@ typedef struct rsp_keyest_card {
     const uint8_t *fixed_rc;    /* tests: use these 16 bytes instead of random */
     const uint8_t *fixed_dr;
     rsp_keyest_state state;
+    struct rsp_crl_file *crl;   /* borrowed, NULL: no revocation check; else the certificate's serial
+                                 * must not be on a CRL that verifies under pk_ci and is fresh at now */
+    int64_t now;                /* Unix seconds, for the CRL's freshness */
 } rsp_keyest_card;
 
 void rsp_keyest_card_init(rsp_keyest_card *c, const rsp_eckey *pk_ci, const rsp_eckey *sk_ecasd, int expected_role);

@@ -217,6 +217,7 @@ typedef struct rsp_smsr_es1_trust {
     const struct rsp_eckey *ci;       /* the CI's public key: CERT.EUM must chain to it */
     const uint8_t *transport_key;     /* 16 bytes (keyWrapping aes128kw-transport-key), or NULL */
     const struct rsp_eckey *smsr_key; /* private (keyWrapping ecies-x963-sha256-aes128kw), or NULL */
+    struct rsp_crl_file *crl;         /* the CI's CRL (--crl), or NULL: CERT.EUM must not be revoked */
 } rsp_smsr_es1_trust;
 typedef struct rsp_smsr_refusal {
     char subject[8], reason[8]; /* SGP.02 status codes; empty when the failure is ours */

@@ -4,6 +4,7 @@
 
 #include "es8_encoding.h"
 #include "keyest_int.h"
+#include "rsp/crl.h"
 #include "rsp/gpcert.h"
 #include "rsp/tlv.h"
 
@@ -39,6 +40,14 @@ static rsp_err store_cert(rsp_keyest_card *c, const uint8_t *v, size_t vlen, siz
     if (c->expected_role >= 0 && cert.role != c->expected_role)
         return rsp_diag_set_at(diag, RSP_ERR_DENIED, base, "certificate role %d, expected %d", cert.role,
                                c->expected_role);
+    /* Revoked, or a CRL the card cannot trust (forged, stale, unreadable): refused alike (6982), since
+     * a card that let a certificate through on a bad CRL would be trivially bypassed. */
+    if (c->crl) {
+        rsp_diag rd;
+        rsp_diag_clear(&rd);
+        if ((e = rsp_crl_file_check(c->crl, c->pk_ci, cert.serial.p, cert.serial.len, c->now, &rd)) != RSP_OK)
+            return rsp_diag_set_at(diag, e == RSP_ERR_NOMEM ? e : RSP_ERR_DENIED, base, "%s", rd.msg);
+    }
     rsp_ec_free(c->pk_host);
     c->pk_host = NULL;
     if ((e = rsp_gpcert_public_key(&cert, rsp_ec_curve(c->sk_ecasd), &c->pk_host)) != RSP_OK)

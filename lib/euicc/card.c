@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "euicc_int.h"
+#include "rsp/crl.h"
 #include "rsp/saip.h"
 #include "rsp/tlv.h"
 
@@ -29,6 +30,21 @@ static rsp_err fleet_new(const char *dir, bool create, rsp_diag *diag, rsp_euicc
     if (e) {
         free(f);
         return e;
+    }
+    /* The CI's CRL, when the operator put one in the fleet folder (docs/OPERATING.md, "Revocation"):
+     * re-read whenever the file changes, so a running fleet picks up a new one. */
+    if (strcmp(dir, ":memory:") != 0) {
+        size_t n = strlen(dir) + sizeof("/ci.crl");
+        char *p = malloc(n);
+        if (p)
+            snprintf(p, n, "%s/ci.crl", dir);
+        e = p ? rsp_crl_file_new(p, true, &f->crl) : RSP_ERR_NOMEM;
+        free(p);
+        if (e) {
+            eu_db_close(f->db);
+            free(f);
+            return e;
+        }
     }
     *out = f;
     return RSP_OK;
@@ -130,6 +146,7 @@ void rsp_euicc_fleet_close(rsp_euicc_fleet *f)
     free(f->cards);
     free(f->by_msisdn);
     eu_db_close(f->db);
+    rsp_crl_file_free(f->crl);
     free(f);
 }
 

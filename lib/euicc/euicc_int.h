@@ -157,6 +157,7 @@ struct rsp_euicc_fleet {
     size_t n, cap;
     rsp_euicc **by_msisdn;      /* sorted by MSISDN; cards without one are left out */
     size_t n_msisdn;
+    struct rsp_crl_file *crl;   /* <fleet folder>/ci.crl, consulted at key establishment (NULL in RAM) */
 };
 
 /* ---- nvm.c: the fleet database ---- */

@@ -103,6 +103,10 @@ rsp_err eu_keyest(eu_ctx *x, uint32_t tar, const uint8_t *capdu, size_t len, rsp
     bool cert = len > 6 && capdu[5] == 0x3A && capdu[6] == 0x01;
     if (cert && keyest_start(x->c, v, tar) != RSP_OK)
         return eu_answer(rapdu, NULL, 0, SW_MEMORY_FAILURE);
+    if (cert) {
+        v->ke.crl = x->c->f->crl; /* a revoked SM-DP / SM-SR certificate is refused at 3A01 */
+        v->ke.now = x->now / 1000;
+    }
     if (!v->ke_active || v->ke_tar != tar)
         return eu_answer(rapdu, NULL, 0, SW_COND);
     rsp_buf resp = RSP_BUF_INIT;
