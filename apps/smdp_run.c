@@ -228,7 +228,7 @@ int rsp_smdp_cmd_download(int argc, char **argv)
     "         [--tls-cert F --tls-key F --tls-ca F] [--smsr-cert F --smsr-key F --smsr-ca F]\n"               \
     "         [--port-file F] [--metrics-listen HOST:PORT] [--workers N] [--operators CN,CN]\n"               \
     "         [--stop-grace-ms MS] [--es3-timeout-ms MS] [--master-key FILE] [--token-key]\n"                 \
-    "         [--callbacks OP=https://URL,...] [--smsr-ids CN,...]\n"                                          \
+    "         [--callbacks OP=https://URL,...] [--smsr-ids CN,...] [--cleanup-retry-ms MS]\n"                 \
     "  The SM-DP daemon: ES2 for Operators over HTTPS mTLS (SOAP and JSON on one port; /metrics, /health),\n" \
     "  DownloadProfile run on worker threads through the SM-SR's ES3, the profile functions relayed over\n"  \
     "  ES3. The Operator is its client certificate's CN. SIGTERM stops gracefully; downloads left\n"        \
@@ -238,11 +238,12 @@ int rsp_smdp_cmd_download(int argc, char **argv)
     "  ISD-P keys (for UpdateConnectivityParameters) are kept sealed under --master-key (32/64 hex digits;\n" \
     "  default D/master.key, made on first start); --token-key puts a master delete token key in each download.\n" \
     "  The SM-SR's ES3 Handle*Notification (from --smsr-ids, default any non-Operator CN) are relayed to the\n"  \
-    "  Operator's --callbacks URL over ES2 through the durable outbox.\n"                                      \
+    "  Operator's --callbacks URL over ES2 through the durable outbox. A download whose cleanup (DeleteISDP)\n" \
+    "  did not go through runs it again every --cleanup-retry-ms (default 30000).\n"                        \
     "  Exit: 0 after a graceful stop, 1 when it cannot start, 2 usage."
 
 enum { RX_CONFIG, RX_LISTEN, RX_PORT_FILE, RX_METRICS, RX_WORKERS, RX_OPERATORS, RX_SMSR_CERT, RX_SMSR_KEY,
-       RX_SMSR_CA, RX_GRACE, RX_ES3_TIMEOUT, RX_MASTER_KEY, RX_TOKEN_KEY, RX_CALLBACKS, RX_SMSR_IDS, RX_N };
+       RX_SMSR_CA, RX_GRACE, RX_ES3_TIMEOUT, RX_MASTER_KEY, RX_TOKEN_KEY, RX_CALLBACKS, RX_SMSR_IDS, RX_RETRY, RX_N };
 
 /* [smdp] / [es3] / [store] settings for what the command line left unset. */
 static rsp_err run_config(rsp_config *c, dp_args *a, const char **x, rsp_svc_opts *so, char *eums, size_t cap,
@@ -282,7 +283,7 @@ int rsp_smdp_cmd_run(int argc, char **argv)
         {"smsr-ca", 1, 0, 1000 + RX_SMSR_CA},       {"stop-grace-ms", 1, 0, 1000 + RX_GRACE},
         {"es3-timeout-ms", 1, 0, 1000 + RX_ES3_TIMEOUT}, {"master-key", 1, 0, 1000 + RX_MASTER_KEY},
         {"token-key", 0, 0, 1000 + RX_TOKEN_KEY},     {"callbacks", 1, 0, 1000 + RX_CALLBACKS},
-        {"smsr-ids", 1, 0, 1000 + RX_SMSR_IDS}};
+        {"smsr-ids", 1, 0, 1000 + RX_SMSR_IDS},     {"cleanup-retry-ms", 1, 0, 1000 + RX_RETRY}};
     dp_args a;
     memset(&a, 0, sizeof a);
     const char *x[RX_N] = {0};
@@ -330,7 +331,9 @@ int rsp_smdp_cmd_run(int argc, char **argv)
         workers = strtol(x[RX_WORKERS], NULL, 10);
     if (x[RX_ES3_TIMEOUT])
         es3_to = strtol(x[RX_ES3_TIMEOUT], NULL, 10);
-    if (!a.dir || !a.smsr || !a.ci || !a.dp || !a.n_eum || !so.listen || workers < 0 || workers > 64 || es3_to < 0) {
+    long retry = x[RX_RETRY] ? strtol(x[RX_RETRY], NULL, 10) : 0;
+    if (!a.dir || !a.smsr || !a.ci || !a.dp || !a.n_eum || !so.listen || workers < 0 || workers > 64 || es3_to < 0 ||
+        (x[RX_RETRY] && (retry < 100 || retry > 86400000))) {
         rsp_config_free(cfg);
         return rsp_cli_usage_error(RUN_USAGE);
     }
@@ -371,7 +374,8 @@ int rsp_smdp_cmd_run(int argc, char **argv)
                                   mkl,
                                   x[RX_TOKEN_KEY] != NULL,
                                   x[RX_CALLBACKS],
-                                  x[RX_SMSR_IDS]};
+                                  x[RX_SMSR_IDS],
+                                  (unsigned)retry};
         e = rsp_smdp_daemon_run(&o, &d);
     }
     if (e != RSP_OK) {

@@ -193,6 +193,9 @@ typedef struct rsp_smdp_dl_hooks {
     /* "subject/reason" of the SM-SR's answer when the last ES3 call failed with a status, else NULL;
      * kept in the journal (status=) for the Operator's final answer. */
     const char *(*status)(void *arg);
+    /* The SM-SR's own EIS (its live ISD-P list), for cleanup's "is the ISD-P gone?" when get_eis may
+     * hand back another EIS (the runner's --eis-dir file, for CERT.ECASD). NULL: get_eis is used. */
+    rsp_err (*live_eis)(void *arg, const char *eid, const rsp_es_eis **eis, rsp_diag *diag);
 } rsp_smdp_dl_hooks;
 
 /* The product ES3: rsp_smdp_es3 over HTTPS with mutual TLS to an SM-SR (lib/smdp/es3_client.c), JSON
@@ -390,6 +393,7 @@ typedef struct rsp_smdp_daemon_opts {
     const char *callbacks;              /* "OP=https://...,OP=...": where each Operator's notifications go */
     const char *smsr_ids;               /* CNs allowed to send ES3 notifications; NULL/"": any CN that is not
                                          * one of the operators */
+    unsigned cleanup_retry_ms;          /* a download left in cleanup runs again this often; 0 = 30 s */
 } rsp_smdp_daemon_opts;
 /* Runs until SIGTERM / SIGINT: the stop refuses new work, downloads stop at their next ES3 call
  * boundary (journalled, resumed at the next start), ES2 calls still held are answered. */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -342,6 +343,38 @@ static rsp_err resume(smdp_d *d)
     return e;
 }
 
+/* Loop thread, every cleanup_retry_ms: a download left in cleanup (its DeleteISDP refused or timed out:
+ * the card away, the SM-SR still busy with it) runs again while the daemon runs, not only at the next
+ * start, so the ISD-P goes and the identity is spent once the card can be reached. A cleanup only ends
+ * when DeleteISDP is executed or the SM-SR's EIS lists no such ISD-P (download.c), so a card that
+ * never comes back is retried at this pace, one line in the log each time. */
+static void on_retry(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    smdp_d *d = arg;
+    rsp_smdp_dl *v = NULL;
+    size_t n = 0;
+    if (atomic_load(&d->stopping) || rsp_smdp_dl_list(d->inv, true, &v, &n) != RSP_OK)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i].step != RSP_SMDP_DL_CLEANUP || smdp_is_active(d, v[i].id))
+            continue;
+        smdp_job *j = calloc(1, sizeof *j);
+        if (!j)
+            break;
+        j->kind = SMDP_JOB_DOWNLOAD;
+        memcpy(j->dl_id, v[i].id, sizeof j->dl_id);
+        RSP_LOGN(RSP_SS_SMDP, "retrying cleanup", "dl=%s eid=%s iccid=%s outcome=\"%s\"", v[i].id, v[i].eid,
+                 v[i].iccid, v[i].outcome);
+        if (smdp_enqueue(d, j) != RSP_OK) {
+            free(j);
+            break;
+        }
+    }
+    free(v);
+}
+
 static rsp_err workers_new(smdp_d *d, worker *w, size_t n, rsp_diag *diag)
 {
     const rsp_smdp_daemon_opts *o = d->o;
@@ -422,6 +455,11 @@ rsp_err rsp_smdp_daemon_run(const rsp_smdp_daemon_opts *o, rsp_diag *diag)
     if (e == RSP_OK && (!(d->wake = event_new(rsp_svc_base(d->svc), d->wake_fd[0], EV_READ | EV_PERSIST, on_wake, d)) ||
                         event_add(d->wake, NULL) != 0))
         e = RSP_ERR_NOMEM;
+    unsigned rms = o->cleanup_retry_ms ? o->cleanup_retry_ms : 30000;
+    struct timeval rtv = {(time_t)(rms / 1000), (suseconds_t)(rms % 1000) * 1000};
+    if (e == RSP_OK && (!(d->retry = event_new(rsp_svc_base(d->svc), -1, EV_PERSIST, on_retry, d)) ||
+                        event_add(d->retry, &rtv) != 0))
+        e = RSP_ERR_NOMEM;
     for (size_t i = 0; e == RSP_OK && i < nw; i++) {
         if (pthread_create(&d->th[i], NULL, worker_main, &w[i]) != 0)
             e = rsp_diag_set(diag, RSP_ERR_INTERNAL, "cannot start worker %zu", i);
@@ -454,6 +492,8 @@ rsp_err rsp_smdp_daemon_run(const rsp_smdp_daemon_opts *o, rsp_diag *diag)
     }
     if (d->wake)
         event_free(d->wake);
+    if (d->retry)
+        event_free(d->retry);
     if (d->svc)
         rsp_svc_free(d->svc);
     workers_free(w, nw);

@@ -60,6 +60,7 @@ typedef struct smdp_d {
     atomic_int stopping;
     int wake_fd[2];
     struct event *wake;
+    struct event *retry;                /* the cleanup retry timer */
     pthread_t th[SMDP_MAX_WORKERS];
     rsp_smdp_runner *runner[SMDP_MAX_WORKERS]; /* each worker's, for cancel (set under mu) */
     size_t n_th;

@@ -331,6 +331,13 @@ rsp_smdp_es3_client *rsp_smdp_runner_client(rsp_smdp_runner *r)
     return r ? r->cl : NULL;
 }
 
+/* The SM-SR's EIS as it answered (not --eis-dir's file): the download's cleanup reads its ISD-P list. */
+static rsp_err live_eis(void *arg, const char *eid, const rsp_es_eis **eis, rsp_diag *diag)
+{
+    rsp_smdp_runner *r = arg;
+    return r->real.get_eis(r->real.arg, eid, eis, diag);
+}
+
 rsp_err rsp_smdp_runner_run(rsp_smdp_runner *r, rsp_smdp_inv *inv, const char *id, int64_t now, rsp_smdp_dl *out,
                             rsp_diag *diag)
 {
@@ -345,7 +352,7 @@ rsp_err rsp_smdp_runner_run(rsp_smdp_runner *r, rsp_smdp_inv *inv, const char *i
     rsp_buf_reset(&r->ecasd);
     const rsp_smdp_es3 es3 = rsp_smdp_runner_es3(r);
     const rsp_smdp_es8 es8 = {r, lz_keyest, lz_load, lz_installed};
-    const rsp_smdp_dl_hooks hooks = {r, is_cancelled, last_status};
+    const rsp_smdp_dl_hooks hooks = {r, is_cancelled, last_status, live_eis};
     rsp_err e = rsp_smdp_dl_run_ex(inv, r->o.trust, &es3, &es8, &hooks, id, now, out, diag);
     r->inv = NULL;
     if (r->s8_open)

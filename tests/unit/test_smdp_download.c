@@ -71,12 +71,31 @@ static rsp_err h_get_eis(void *arg, const char *eid, const rsp_es_eis **eis, rsp
     return call(h, 'G');
 }
 
+/* The SM-SR's own EIS (hooks.live_eis) when get_eis plays an EUM's EIS file: it lists the ISD-P
+ * CreateISDP made, whatever track_card says. */
+static rsp_err h_live_eis(void *arg, const char *eid, const rsp_es_eis **eis, rsp_diag *diag)
+{
+    (void)eid;
+    (void)diag;
+    static rsp_es_eis live;
+    static rsp_es_profile_info pi;
+    harness *h = arg;
+    live = h->eis;
+    pi = h->on_card;
+    pi.iccid = h->created;
+    live.profiles.v = &pi;
+    live.profiles.n = 1;
+    *eis = &live;
+    return call(h, 'L');
+}
+
 static rsp_err h_create(void *arg, const char *eid, const char *iccid, size_t mem, rsp_diag *diag)
 {
     (void)eid;
     (void)diag;
     harness *h = arg;
     assert_true(mem > 10000);
+    snprintf(h->created, sizeof h->created, "%s", iccid);
     if (h->track_card) {
         snprintf(h->created, sizeof h->created, "%s", iccid);
         h->on_card.iccid = h->created;
@@ -432,7 +451,7 @@ static void test_cancel_leaves_journal(void **state)
     fixture *f = *state;
     rsp_smdp_dl d;
     rsp_diag dg;
-    const rsp_smdp_dl_hooks hooks = {&f->h, h_cancelled, h_status};
+    const rsp_smdp_dl_hooks hooks = {&f->h, h_cancelled, h_status, NULL};
     /* stopping before anything: nothing called, the journal untouched */
     start(f, "c1", false);
     f->h.cancelled = true;
@@ -476,7 +495,7 @@ static void test_status_and_cleanup_end(void **state)
 {
     fixture *f = *state;
     rsp_smdp_dl d;
-    const rsp_smdp_dl_hooks hooks = {&f->h, h_cancelled, h_status};
+    const rsp_smdp_dl_hooks hooks = {&f->h, h_cancelled, h_status, NULL};
     start(f, "s1", false);
     f->h.fail_in = 2;      /* CreateISDP refused */
     f->h.fail_delete = true;
@@ -506,6 +525,17 @@ static void test_status_and_cleanup_end(void **state)
     assert_string_equal(f->h.calls, "D");
     assert_int_equal(d.step, RSP_SMDP_DL_FAILED);
     assert_int_equal(count(f, RSP_SMDP_ALLOCATED), 0);
+    /* get_eis is an EIS file that lists no downloaded ISD-P (the runner's --eis-dir): the cleanup asks
+     * the SM-SR's live EIS (hooks.live_eis), which still has it, so a refused delete does not end it */
+    const rsp_smdp_dl_hooks live = {&f->h, h_cancelled, h_status, h_live_eis};
+    start(f, "s3", false);
+    harness_reset(f);
+    f->h.fail_in = 4;
+    f->h.fail_delete = true;
+    assert_int_equal(rsp_smdp_dl_run_ex(f->inv, &f->trust, &f->es3, &f->es8, &live, "s3", 12, &d, NULL),
+                     RSP_ERR_DENIED);
+    assert_string_equal(f->h.calls, "GCSSDL");
+    assert_int_equal(d.step, RSP_SMDP_DL_CLEANUP);
 }
 
 int main(void)
