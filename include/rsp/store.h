@@ -156,6 +156,11 @@ rsp_err rsp_store_profile_msisdn_other(rsp_store *s, const char *msisdn, const c
 /* All profiles of an eUICC ordered by ISD-P AID; *out is malloc'd (NULL when *n is 0). */
 rsp_err rsp_store_profile_list(rsp_store *s, const char *eid, rsp_store_profile **out, size_t *n);
 rsp_err rsp_store_profile_set_state(rsp_store *s, const char *iccid, rsp_store_profile_state st);
+/* A profile switch as the store records it: every other enabled profile of eid is disabled, then
+ * iccid is enabled, in one transaction (so the one-enabled rule holds at every statement). iccid
+ * NULL or "": only the disable. RSP_ERR_NOT_FOUND (nothing written) when iccid is not a profile of
+ * eid. */
+rsp_err rsp_store_profile_switch(rsp_store *s, const char *eid, const char *iccid);
 rsp_err rsp_store_profile_set_pol2(rsp_store *s, const char *iccid, uint32_t pol2);
 /* Gives the fall-back attribute to iccid and takes it from every other profile of the eUICC, in one
  * transaction (one profile holds it). */

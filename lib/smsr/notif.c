@@ -51,24 +51,27 @@ static rsp_err follow_card(rsp_smsr *e, const char *eid, const rsp_smsr_notif *n
     rsp_hex_encode_upper(nt->aid, nt->aid_len, aid, sizeof(aid));
     rsp_store_profile *all = NULL;
     size_t n = 0;
+    const char *enable = NULL; /* the target's ICCID, NULL when the store does not know it */
+    bool change = false;
     rsp_err err = rsp_store_profile_list(e->st, eid, &all, &n);
-    /* what is taken away first (pass 0), then what is given (pass 1): at no moment two profiles of the
-     * card are enabled in the store, whatever order the store lists them in */
-    for (size_t k = 0; err == RSP_OK && k < 2 * n; k++) {
-        size_t i = k % n;
+    for (size_t i = 0; err == RSP_OK && i < n; i++) {
         bool target = strcmp(all[i].isdp_aid, aid) == 0;
-        if ((k < n) == target)
-            continue;
+        if (target)
+            enable = all[i].iccid;
         if (target && all[i].state != RSP_STORE_PROFILE_ENABLED) {
             err = smsr_onc_event(e, &all[i], RSP_STORE_NOTIF_ENABLED, tag, 0, now);
-            err = err ? err : rsp_store_profile_set_state(e->st, all[i].iccid, RSP_STORE_PROFILE_ENABLED);
+            change = true;
         } else if (!target && all[i].state == RSP_STORE_PROFILE_ENABLED) {
             err = smsr_onc_event(e, &all[i], RSP_STORE_NOTIF_DISABLED, tag, 0, now);
-            err = err ? err : rsp_store_profile_set_state(e->st, all[i].iccid, RSP_STORE_PROFILE_DISABLED);
+            change = true;
             if (err == RSP_OK && (all[i].pol2 & RSP_STORE_POL2_DISABLE_AUTO_DELETE) && *n_del < 4)
                 snprintf(auto_del[(*n_del)++], 21, "%s", all[i].iccid);
         }
     }
+    /* the disables, then the enable, in one transaction of the store (its one-enabled index
+     * refuses any other order); a target the store does not know only disables the others */
+    if (err == RSP_OK && change)
+        err = rsp_store_profile_switch(e->st, eid, enable);
     free(all);
     return err;
 }

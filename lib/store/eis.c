@@ -236,6 +236,32 @@ rsp_err rsp_store_profile_set_state(rsp_store *s, const char *iccid, rsp_store_p
     return e == RSP_ERR_EXISTS ? second_enabled(iccid, NULL, NULL) : e;
 }
 
+rsp_err rsp_store_profile_switch(rsp_store *s, const char *eid, const char *iccid)
+{
+    int64_t n = 0;
+    if (!s)
+        return RSP_ERR_INVAL;
+    if (!iccid)
+        iccid = "";
+    RSP_STORE_TRY(rsp_store__chk(eid, 33));
+    RSP_STORE_TRY(rsp_store__chk(iccid, 21));
+    const rsp_store_param a[] = {SP_TEXT(eid), SP_TEXT(iccid)};
+    RSP_STORE_TRY(rsp_store__begin(s));
+    rsp_err e = rsp_store__exec_stmt(s, RSP_STMT_PROF_DISABLE_OTHERS, a, 2, NULL);
+    if (e == RSP_OK && iccid[0]) {
+        e = rsp_store__exec_stmt(s, RSP_STMT_PROF_ENABLE_ONE, a, 2, &n);
+        if (e == RSP_OK && n == 0)
+            e = RSP_ERR_NOT_FOUND;
+        if (e == RSP_ERR_EXISTS) /* another writer enabled one in between (PostgreSQL) */
+            e = second_enabled(iccid, eid, NULL);
+    }
+    if (e != RSP_OK) {
+        rsp_store__rollback(s);
+        return e;
+    }
+    return rsp_store__commit(s);
+}
+
 rsp_err rsp_store_profile_set_pol2(rsp_store *s, const char *iccid, uint32_t pol2)
 {
     return prof_update(s, RSP_STMT_PROF_SET_POL2, iccid, pol2);

@@ -104,6 +104,11 @@ static const stmt_sql stmts[RSP_STMT__COUNT] = {
         " AND iccid <> $2 LIMIT 1", NULL},
     [RSP_STMT_PROF_ENABLED_DUP] = {"SELECT eid FROM profile WHERE state = 3 GROUP BY eid"
         " HAVING COUNT(*) > 1 ORDER BY eid LIMIT 8", NULL},
+    /* rsp_store_profile_switch: the disable, then the enable, in one transaction */
+    [RSP_STMT_PROF_DISABLE_OTHERS] = {"UPDATE profile SET state = 2 WHERE eid = $1 AND state = 3"
+        " AND iccid <> $2", NULL},
+    [RSP_STMT_PROF_ENABLE_ONE] = {"UPDATE profile SET state = 3 WHERE eid = $1 AND iccid = $2",
+        NULL},
     /* an MSISDN held by a profile of another eUICC (a scan: once per import, not per SMS) */
     [RSP_STMT_PROF_BY_MSISDN] = {"SELECT iccid FROM profile WHERE msisdn = $1 AND eid <> $2 LIMIT 1", NULL},
 

@@ -99,6 +99,26 @@ static void test_second_enabled_refused(void **state)
     /* Re-putting the enabled profile itself (an audit refresh) is no conflict. */
     prof(f->s, EID_A, ICC_2, AID_2, RSP_STORE_PROFILE_ENABLED, RSP_OK);
     assert_int_equal(enabled_count(f->s, EID_A), 1);
+
+    /* rsp_store_profile_switch: back to ICC_1 in one call; a profile of another eUICC or an
+     * unknown one changes nothing; to the enabled one itself keeps it; NULL disables all. */
+    assert_int_equal(rsp_store_profile_switch(f->s, EID_A, ICC_1), RSP_OK);
+    assert_int_equal(rsp_store_profile_get(f->s, ICC_1, &p), RSP_OK);
+    assert_int_equal(p.state, RSP_STORE_PROFILE_ENABLED);
+    assert_int_equal(rsp_store_profile_get(f->s, ICC_2, &p), RSP_OK);
+    assert_int_equal(p.state, RSP_STORE_PROFILE_DISABLED);
+    assert_int_equal(rsp_store_profile_switch(f->s, EID_A, ICC_3), RSP_ERR_NOT_FOUND);
+    assert_int_equal(rsp_store_profile_switch(f->s, EID_A, "8949000000000000999"),
+                     RSP_ERR_NOT_FOUND);
+    assert_int_equal(rsp_store_profile_get(f->s, ICC_1, &p), RSP_OK);
+    assert_int_equal(p.state, RSP_STORE_PROFILE_ENABLED);
+    assert_int_equal(rsp_store_profile_get(f->s, ICC_3, &p), RSP_OK);
+    assert_int_equal(p.state, RSP_STORE_PROFILE_ENABLED); /* EID_B's untouched */
+    assert_int_equal(rsp_store_profile_switch(f->s, EID_A, ICC_1), RSP_OK);
+    assert_int_equal(enabled_count(f->s, EID_A), 1);
+    assert_int_equal(rsp_store_profile_switch(f->s, EID_A, NULL), RSP_OK);
+    assert_int_equal(enabled_count(f->s, EID_A), 0);
+    assert_int_equal(enabled_count(f->s, EID_B), 1);
 }
 
 static void test_migration_refuses_violation(void **state)
