@@ -160,8 +160,12 @@ void smsr_dl_judge(rsp_smsr_fn fn, const rsp_store_op *op, const uint8_t *data, 
     }
     uint16_t sw = parsed && r.n ? r.rsps[r.n - 1].sw : 0x6F00;
     snprintf(msg, 96, "refused by the eUICC: command %zu of %u: SW %04X", parsed ? r.n : 0, want, (unsigned)sw);
-    /* a resend refused for the state its first packet left (ISD-P exists) fails like any refusal */
+    /* a resend refused for the state its first packet left: for CreateISDP the ISD-P exists, the
+     * table ends the op done (no data); SendData fails like any refusal */
     *ev = sw == 0x6985 && op->attempts > 0 ? RSP_SMSR_EV_POR_REFUSED_AGAIN : RSP_SMSR_EV_POR_REFUSED;
+    if (*ev == RSP_SMSR_EV_POR_REFUSED_AGAIN && fn == RSP_SMSR_FN_CREATE_ISDP)
+        RSP_LOGN(RSP_SS_SMSR, "CreateISDP resent after a lost PoR: the ISD-P exists (6985), done", "op=%lld eid=%s",
+                 (long long)op->id, op->eid);
 }
 
 /* Key establishment SendData of iccid done on eid so far (audit "smsr.dl.keyest"). */

@@ -7,9 +7,11 @@
 #define F(x) (1u << RSP_SMSR_FN_##x)
 #define F_SWITCH (F(ENABLE) | F(DISABLE))                 /* outcome = the card's notification */
 /* ES3.CreateISDP / SendData (es3_dl.c): outcome = the card's answer (a PoR, or the admin session's
- * answer to an SCP03t body). A resend after a lost answer is safe or refused: an INSTALL of an ISD-P
- * that exists, a key establishment already done or an SCP03t segment already taken (its C-MAC chain
- * moved on) are refused by the card, which fails the op (FAILED, never run twice with effect). */
+ * answer to an SCP03t body). A resend after a lost answer is safe or refused: a key establishment
+ * already done or an SCP03t segment already taken (its C-MAC chain moved on) are refused by the card,
+ * which fails the op (FAILED, never run twice with effect). An INSTALL of an ISD-P refused 6985 on a
+ * RESEND is the ISD-P the first packet created (its AID was free when the op was recorded, and a
+ * first packet refused 6985 fails at once): the op is done. */
 #define F_DL (F(CREATE_ISDP) | F(SEND_DATA))
 #define F_ACK (F(DELETE) | F(SET_FALLBACK) | F(AUDIT) | F(SET_EMERGENCY) | F_DL) /* outcome = the PoR */
 #define F_ALL (F_SWITCH | F_ACK)
@@ -26,7 +28,8 @@ static const row TABLE[] = {
     {F_SWITCH, RSP_SMSR_STEP_WAIT_POR, RSP_SMSR_EV_POR_OK, RSP_SMSR_STEP_WAIT_NOTIF},
     {F_ACK, RSP_SMSR_STEP_WAIT_POR, RSP_SMSR_EV_POR_OK, RSP_SMSR_STEP_DONE},
     {F_ALL, RSP_SMSR_STEP_WAIT_POR, RSP_SMSR_EV_POR_REFUSED, RSP_SMSR_STEP_FAILED},
-    {F_ACK, RSP_SMSR_STEP_WAIT_POR, RSP_SMSR_EV_POR_REFUSED_AGAIN, RSP_SMSR_STEP_FAILED},
+    {F_ACK & ~F(CREATE_ISDP), RSP_SMSR_STEP_WAIT_POR, RSP_SMSR_EV_POR_REFUSED_AGAIN, RSP_SMSR_STEP_FAILED},
+    {F(CREATE_ISDP), RSP_SMSR_STEP_WAIT_POR, RSP_SMSR_EV_POR_REFUSED_AGAIN, RSP_SMSR_STEP_DONE},
     /* a resent switch refused for its state: the first packet (whose PoR was lost) did the switch,
      * so the notification decides, and the validity period bounds the wait */
     {F_SWITCH, RSP_SMSR_STEP_WAIT_POR, RSP_SMSR_EV_POR_REFUSED_AGAIN, RSP_SMSR_STEP_WAIT_NOTIF},

@@ -234,7 +234,6 @@ static void test_rows(void **state)
         {RSP_SMSR_STEP_COMMAND, RSP_SMSR_EV_SENT, RSP_SMSR_STEP_WAIT_POR},
         {RSP_SMSR_STEP_WAIT_POR, RSP_SMSR_EV_POR_OK, RSP_SMSR_STEP_DONE},
         {RSP_SMSR_STEP_WAIT_POR, RSP_SMSR_EV_POR_REFUSED, RSP_SMSR_STEP_FAILED},
-        {RSP_SMSR_STEP_WAIT_POR, RSP_SMSR_EV_POR_REFUSED_AGAIN, RSP_SMSR_STEP_FAILED},
         {RSP_SMSR_STEP_WAIT_POR, RSP_SMSR_EV_POR_SECURITY, RSP_SMSR_STEP_COMMAND},
         {RSP_SMSR_STEP_WAIT_POR, RSP_SMSR_EV_TIMEOUT, RSP_SMSR_STEP_COMMAND},
         {RSP_SMSR_STEP_WAIT_POR, RSP_SMSR_EV_ADMIN_LOST, RSP_SMSR_STEP_COMMAND},
@@ -256,6 +255,14 @@ static void test_rows(void **state)
                 assert_int_equal(n, rows[i].to);
             }
         }
+    /* a resend refused 6985: CreateISDP's ISD-P exists (done), SendData's refusal fails */
+    rsp_smsr_step again = RSP_SMSR_STEP__COUNT;
+    assert_int_equal(rsp_smsr_step_next(RSP_SMSR_FN_CREATE_ISDP, RSP_SMSR_STEP_WAIT_POR, RSP_SMSR_EV_POR_REFUSED_AGAIN,
+                                        &again), RSP_OK);
+    assert_int_equal(again, RSP_SMSR_STEP_DONE);
+    assert_int_equal(rsp_smsr_step_next(RSP_SMSR_FN_SEND_DATA, RSP_SMSR_STEP_WAIT_POR, RSP_SMSR_EV_POR_REFUSED_AGAIN,
+                                        &again), RSP_OK);
+    assert_int_equal(again, RSP_SMSR_STEP_FAILED);
     rsp_smsr_fn fn;
     assert_int_equal(rsp_smsr_fn_parse("ES3.CreateISDP", &fn), RSP_OK);
     assert_int_equal(fn, RSP_SMSR_FN_CREATE_ISDP);
@@ -420,6 +427,51 @@ static void test_delete_absent(void **state)
     assert_int_equal(rsp_store_profile_get(w->st, ICCN, &p), RSP_ERR_NOT_FOUND);
 }
 
+/* The PoR of a CreateISDP is lost (the card made the ISD-P): the resend, with a fresh counter, is
+ * refused 6985 because the ISD-P exists, and the op ends done with the ISD-P's AID (the record
+ * CREATED), not failed. A FIRST packet refused 6985 still fails (the AID was taken by someone else). */
+static void test_create_lost_por(void **state)
+{
+    world *w = *state;
+    create(w, "c1", ICCN, 70000);
+    assert_int_equal(w->sent, 1);
+    uint64_t first = w->cntr;
+    /* no PoR: past the PoR wait (and the lease) the engine sends it again */
+    rsp_smsr_packet pkt;
+    int64_t later = (int64_t)time(NULL) + 100;
+    assert_int_equal(rsp_smsr_next(w->e, later, &pkt), RSP_OK);
+    assert_true(pkt.counter > first);
+    on_send(w, &pkt);
+    rsp_smsr_packet_clear(&pkt);
+    assert_int_equal(w->responses, 0);
+    const char *want[1] = {INSTALL_N};
+    card(w, want, 1, "", 0x6985);
+    assert_int_equal(w->responses, 1);
+    assert_true(body_has(w, "EXECUTED_SUCCESS"));
+    assert_true(body_has(w, AIDN));
+    rsp_store_profile p;
+    assert_int_equal(rsp_store_profile_get(w->st, ICCN, &p), RSP_OK);
+    assert_int_equal(p.state, RSP_STORE_PROFILE_CREATED);
+    assert_string_equal(p.isdp_aid, AIDN);
+    /* a first packet refused 6985: failed, and nothing recorded */
+    create(w, "c2", "8988247000000000037", 70000);
+    assert_int_equal(w->sent, 3);
+    rsp_scp80_keys k = {w->keys, 16, w->keys + 16, 16};
+    uint8_t work[300], out[300];
+    rsp_scp80_cmd c;
+    assert_int_equal(rsp_scp80_cmd_open(&k, w->pkt.data + 3, w->pkt.len - 3, work, sizeof(work), &c, NULL), RSP_OK);
+    static const uint8_t r6985[] = {0xAB, 0x07, 0x80, 0x01, 0x01, 0x23, 0x02, 0x69, 0x85};
+    size_t on = 0;
+    assert_int_equal(rsp_scp80_por_build(&k, &c.h, 0, r6985, sizeof r6985, out, sizeof(out), &on, NULL), RSP_OK);
+    int64_t now = (int64_t)time(NULL);
+    assert_int_equal(rsp_smsr_on_por(w->e, EID, out, on, now, NULL), RSP_OK);
+    smsr_es3_poll(w->x3, now);
+    assert_int_equal(w->responses, 2);
+    assert_false(body_has(w, "EXECUTED_SUCCESS"));
+    assert_true(body_has(w, "6985"));
+    assert_int_equal(rsp_store_profile_get(w->st, "8988247000000000037", &p), RSP_ERR_NOT_FOUND);
+}
+
 int main(void)
 {
     const struct CMUnitTest t[] = {
@@ -428,6 +480,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_create_restart_replay, setup, teardown),
         cmocka_unit_test_setup_teardown(test_senddata_phase, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete_absent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_create_lost_por, setup, teardown),
     };
     return cmocka_run_group_tests(t, NULL, NULL);
 }
