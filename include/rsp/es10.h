@@ -453,7 +453,8 @@ typedef struct rsp_es10_metadata {
     rsp_bytes spn, name;           /* UTF8String <= 32, <= 64 */
     int icon_type;                 /* 0 jpg, 1 png; -1 absent */
     rsp_bytes icon;                /* <= 1024 bytes; len 0 absent */
-    int profile_class;             /* RSP_ES10_CLASS_*; absent reads as operational; other values as they are */
+    int profile_class;             /* RSP_ES10_CLASS_*; absent reads as operational, other values 3..127 as
+                                    * they are (decode); -1 or 2 leaves it out (encode) */
     rsp_bytes notif_config;        /* B6 content: 30{80 events, 81 address}...; len 0 absent */
     rsp_bytes owner;               /* B7 content; len 0 absent */
     bool has_ppr;

@@ -23,6 +23,8 @@ void c22_store_close(c22_store *s);
 rsp_err c22_begin(c22_store *s);
 rsp_err c22_commit(c22_store *s);
 void c22_rollback(c22_store *s);
+/* Forgets every profile, notification and setting (a factory-new card: fuzzing). */
+rsp_err c22_store_clear(c22_store *s);
 
 typedef struct c22_profile {
     uint8_t iccid[10];              /* EF.ICCID coding, as in 5A */

@@ -17,8 +17,7 @@ enum { Q_PLIST, Q_PINS, Q_PUPD, Q_PDEL, Q_NLIST, Q_NINS, Q_NDEL, Q_NOLD, Q_CGET,
 
 static const char *const queries[Q__N] = {
     [Q_PLIST] = "SELECT iccid, aid, state, class, ppr, nickname, meta, dp_oid, length(pkg) FROM profile ORDER BY rowid",
-    [Q_PINS] = "INSERT INTO profile(iccid, aid, state, class, ppr, nickname, meta, dp_oid, pkg)"
-               " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    [Q_PINS] = "INSERT INTO profile(iccid, aid, state, class, ppr, nickname, meta, dp_oid, pkg) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     [Q_PUPD] = "UPDATE profile SET state = ?2, nickname = ?3 WHERE iccid = ?1",
     [Q_PDEL] = "DELETE FROM profile WHERE iccid = ?1",
     [Q_NLIST] = "SELECT seq, event, address, iccid, der FROM notif ORDER BY seq",
@@ -336,4 +335,11 @@ rsp_err c22_next_seq(c22_store *s, uint32_t *seq)
     rsp_put_be32(nx, v + 1);
     *seq = v;
     return c22_cfg_set(s, "next_seq", nx, 4);
+}
+
+rsp_err c22_store_clear(c22_store *s)
+{
+    return sqlite3_exec(s->h, "DELETE FROM profile; DELETE FROM notif; DELETE FROM cfg;", NULL, NULL, NULL) == SQLITE_OK
+               ? RSP_OK
+               : RSP_ERR_DB;
 }

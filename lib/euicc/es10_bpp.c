@@ -174,7 +174,7 @@ rsp_err rsp_es10_metadata_decode(const uint8_t *p, size_t len, rsp_es10_metadata
     if (it.p)
         out->icon_type = (int)v;
     out->profile_class = RSP_ES10_CLASS_OPERATIONAL;
-    if (cls.p && (e = es10_int(p, cls, -128, 32767, &v, diag)) != RSP_OK)
+    if (cls.p && (e = es10_int(p, cls, 0, 127, &v, diag)) != RSP_OK)
         return e;
     if (cls.p)
         out->profile_class = (int)v;
