@@ -96,7 +96,7 @@ static bool header(const uint8_t *p, size_t len, uint32_t *tag, size_t *vlen, si
 bool c22_bpp_is_piece(const rsp_es10_card *c, const uint8_t *req, size_t len)
 {
     uint32_t tag = 0;
-    size_t vl, hl;
+    size_t vl = 0, hl = 0;
     if (!header(req, len, &tag, &vl, &hl))
         return false;
     if (tag == RSP_ES10_BPP)
@@ -204,8 +204,8 @@ static bool iccid_on_card(const c22_profile *p, size_t n, const uint8_t iccid[10
 
 static rsp_err start(rsp_es10_card *c, const uint8_t *req, size_t len, rsp_buf *resp)
 {
-    uint32_t tag;
-    size_t vl, hl;
+    uint32_t tag = 0;
+    size_t vl = 0, hl = 0;
     if (!header(req, len, &tag, &vl, &hl) || hl >= len)
         return c->prepared ? fail(c, CMD_ISC, R_STRUCTURE, resp) : RSP_ERR_FORMAT;
     rsp_es10_init_sc isc;
@@ -369,11 +369,10 @@ static rsp_err install(rsp_es10_card *c, rsp_buf *resp)
 static rsp_err piece(rsp_es10_card *c, const uint8_t *req, size_t len, rsp_buf *resp)
 {
     c22_bpp *b = c->bpp;
-    uint32_t tag;
+    uint32_t tag = 0;
     size_t vl = 0, hl = 0;
     int code = 0, cmd = step_cmd[b->step];
-    header(req, len, &tag, &vl, &hl);
-    bool whole = hl + vl == len;
+    bool whole = header(req, len, &tag, &vl, &hl) && hl + vl == len;
     if (len > b->left_bpp)
         return fail(c, cmd, R_STRUCTURE, resp);
     switch (b->step) {
@@ -449,7 +448,7 @@ static rsp_err piece(rsp_es10_card *c, const uint8_t *req, size_t len, rsp_buf *
 rsp_err c22_bpp_handle(rsp_es10_card *c, const uint8_t *req, size_t len, rsp_buf *resp)
 {
     uint32_t tag = 0;
-    size_t vl, hl;
+    size_t vl = 0, hl = 0;
     header(req, len, &tag, &vl, &hl);
     if (tag == RSP_ES10_BPP) {
         if (c->bpp) /* a second start: the first BPP is abandoned (structure), the new one not begun */
