@@ -139,7 +139,7 @@ int rsp_bench_download(rsp_bench *b, int argc, char **argv)
         issue(ecasd, eum, RSP_GPCERT_ROLE_ECASD, &ecasd_cert);
     }
     const rsp_bytes eums[1] = {rsp_buf_view(&eum_cert)};
-    const rsp_smdp_trust trust = {ci, eums, 1};
+    const rsp_smdp_trust trust = {ci, eums, 1, NULL};
     rsp_es_key_set ks;
     rsp_es_security_domain sd;
     rsp_es_euicc_capabilities cap;

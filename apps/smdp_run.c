@@ -12,13 +12,14 @@
 #include "cli.h"
 #include "pki_files.h"
 #include "rsp/config.h"
+#include "rsp/crl.h"
 #include "rsp/smdp.h"
 #include "rsp/svc.h"
 #include "smdp_cmds.h"
 
 #define DP_MAX_EUM 8
 typedef struct dp_args {
-    const char *dir, *store, *smsr, *cert, *key, *ca, *ci, *dp, *eis_dir, *op, *type, *eid, *id;
+    const char *dir, *store, *smsr, *cert, *key, *ca, *ci, *dp, *eis_dir, *op, *type, *eid, *id, *crl;
     const char *eum[DP_MAX_EUM];
     size_t n_eum;
     bool enable, json;
@@ -30,6 +31,7 @@ typedef struct dp_trust {
     rsp_pki_role ci, dp, eum[DP_MAX_EUM];
     rsp_bytes eums[DP_MAX_EUM];
     rsp_smdp_trust t;
+    rsp_crl_file *crl;
     char tls[3][1100];
 } dp_trust;
 
@@ -37,6 +39,8 @@ static void dp_trust_free(dp_trust *t)
 {
     rsp_pki_role_free(&t->ci);
     rsp_pki_role_free(&t->dp);
+    rsp_crl_file_free(t->crl);
+    t->crl = NULL;
     for (size_t i = 0; i < DP_MAX_EUM; i++)
         rsp_pki_role_free(&t->eum[i]);
 }
@@ -49,7 +53,11 @@ static rsp_err dp_trust_load(dp_args *a, dp_trust *t, rsp_diag *d)
     for (size_t i = 0; e == RSP_OK && i < a->n_eum; i++)
         if ((e = rsp_pki_load_cert(a->eum[i], RSP_GPCERT_ROLE_EUM, &t->ci, &t->eum[i], d)) == RSP_OK)
             t->eums[i] = rsp_buf_view(&t->eum[i].gpcert_der);
-    t->t = (rsp_smdp_trust){t->ci.key, t->eums, a->n_eum};
+    t->t = (rsp_smdp_trust){t->ci.key, t->eums, a->n_eum, NULL};
+    /* --crl: read now (a bad CRL stops the start), re-read whenever the file changes */
+    if (e == RSP_OK && a->crl && (e = rsp_crl_file_new(a->crl, false, &t->crl)) == RSP_OK)
+        e = rsp_crl_file_load(t->crl, d);
+    t->t.crl = t->crl;
     const char *names[3] = {"tls.crt.pem", "key.pem", "ca.crt.pem"};
     const char **slot[3] = {&a->cert, &a->key, &a->ca};
     for (int i = 0; e == RSP_OK && i < 3; i++)
@@ -69,8 +77,8 @@ static int dp_parse(int argc, char **argv, dp_args *a, const char **extra, const
         {"dir", 1, 0, 'd'},      {"store", 1, 0, 's'},   {"smsr", 1, 0, 'u'},    {"tls-cert", 1, 0, 'c'},
         {"tls-key", 1, 0, 'k'},  {"tls-ca", 1, 0, 'a'},  {"ci", 1, 0, 'I'},      {"dp", 1, 0, 'P'},
         {"eum", 1, 0, 'M'},      {"eis-dir", 1, 0, 'S'}, {"operator", 1, 0, 'o'}, {"type", 1, 0, 't'},
-        {"eid", 1, 0, 'e'},      {"id", 1, 0, 'i'},      {"help", 0, 0, 'h'}};
-    size_t n = 15;
+        {"eid", 1, 0, 'e'},      {"id", 1, 0, 'i'},      {"help", 0, 0, 'h'},    {"crl", 1, 0, 'R'}};
+    size_t n = 16;
     for (size_t i = 0; i < n_more && n < 39; i++)
         opts[n++] = more[i];
     int c;
@@ -95,6 +103,7 @@ static int dp_parse(int argc, char **argv, dp_args *a, const char **extra, const
         case 't': a->type = optarg; break;
         case 'e': a->eid = optarg; break;
         case 'i': a->id = optarg; break;
+        case 'R': a->crl = optarg; break;
         case 'h': return -2;
         default:
             if (c >= 1000 && c < 1000 + 32 && extra) {
@@ -130,12 +139,13 @@ static void dl_trace(void *arg, const char *dl_id, const char *what, unsigned n,
 
 #define DOWNLOAD_USAGE                                                                                       \
     "usage: rsp smdp download --dir D [--store URI] --smsr https://HOST:PORT --ci CI_DIR --dp DP_DIR\n"        \
-    "         --eum EUM_CERT [--eum ...] [--eis-dir DIR] [--tls-cert F --tls-key F --tls-ca F]\n"             \
+    "         --eum EUM_CERT [--eum ...] [--eis-dir DIR] [--crl FILE] [--tls-cert F --tls-key F --tls-ca F]\n"  \
     "         (--operator OP --type T --eid EID [--enable] | --id ID) [--json]\n"                             \
     "  One whole download in the foreground (GetEIS + admission, identity, CreateISDP, ES8 key\n"          \
     "  establishment, SCP03t load, ProfileDownloadCompleted, EnableProfile), each ES3 call printed.\n"     \
     "  --dp: the SM-DP's `rsp ci issue --role smdp` folder (ES8 key and CERT.DP; TLS files by default).\n"  \
     "  --eis-dir: the EUM's EIS files, for CERT.ECASD when the SM-SR's GetEIS carries none.\n"            \
+    "  --crl: the CI's CRL (rsp ci crl), re-read when it changes: a revoked EUM's card is refused (8.1/6.1).\n" \
     "  --id: run (or resume) that journalled download; a new one gets --id or cli-<time>-<pid>.\n"        \
     "  Exit: 0 done, 1 failed (the journal says how it ended), 2 usage."
 
@@ -224,7 +234,7 @@ int rsp_smdp_cmd_download(int argc, char **argv)
 
 #define RUN_USAGE                                                                                            \
     "usage: rsp smdp run [--config FILE] --dir D [--store URI] --listen HOST:PORT --smsr https://HOST:PORT\n"  \
-    "         --ci CI_DIR --dp DP_DIR --eum EUM_CERT [--eum ...] [--eis-dir DIR]\n"                           \
+    "         --ci CI_DIR --dp DP_DIR --eum EUM_CERT [--eum ...] [--eis-dir DIR] [--crl FILE]\n"                \
     "         [--tls-cert F --tls-key F --tls-ca F] [--smsr-cert F --smsr-key F --smsr-ca F]\n"               \
     "         [--port-file F] [--metrics-listen HOST:PORT] [--workers N] [--operators CN,CN]\n"               \
     "         [--stop-grace-ms MS] [--es3-timeout-ms MS] [--master-key FILE] [--token-key]\n"                 \

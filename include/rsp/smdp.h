@@ -127,6 +127,7 @@ typedef struct rsp_smdp_trust {
     const rsp_eckey *ci;        /* the CI's public key (borrowed) */
     const rsp_bytes *eum_certs; /* EUM certificates (7F21) the SM-DP knows; each must be CI-signed */
     size_t n_eum;
+    struct rsp_crl_file *crl;   /* the CI's CRL (--crl), or NULL: the EUM must not be revoked */
 } rsp_smdp_trust;
 
 /* Checks an EIS from ES3.GetEIS: its CERT.ECASD (first certificate of the ECASD key sets) has the

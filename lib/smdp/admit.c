@@ -4,6 +4,9 @@
  * clean up on the card. */
 #include <string.h>
 
+#include <time.h>
+
+#include "rsp/crl.h"
 #include "rsp/gpcert.h"
 #include "smdp_int.h"
 
@@ -60,12 +63,26 @@ rsp_err rsp_smdp_admit(const rsp_smdp_trust *t, const rsp_es_eis *eis, size_t pa
     if (cert.role != RSP_GPCERT_ROLE_ECASD)
         return rsp_diag_set(diag, RSP_ERR_VERIFY, "CERT.ECASD has role %d, not ECASD", cert.role);
     bool ok = false;
+    size_t ok_at = 0;
     for (size_t i = 0; i < t->n_eum && !ok; i++)
-        ok = chains(t, t->eum_certs[i], &cert) == RSP_OK;
+        if ((ok = chains(t, t->eum_certs[i], &cert) == RSP_OK))
+            ok_at = i;
     if (!ok)
         return rsp_diag_set(diag, RSP_ERR_VERIFY,
                             "CERT.ECASD of %s is not signed by any EUM certificate the CI signed (of %zu known)",
                             si->eid ? si->eid : "?", t->n_eum);
+    /* The EUM that signed it must not be on the CI's CRL (nor the CRL be untrustworthy): refused as a
+     * chain that does not verify (ES2: 8.1 / 6.1). */
+    if (t->crl) {
+        rsp_gpcert eum;
+        rsp_diag cd2;
+        rsp_diag_clear(&cd2);
+        rsp_err e = rsp_gpcert_decode(t->eum_certs[ok_at].p, t->eum_certs[ok_at].len, &eum, NULL);
+        e = e ? e : rsp_crl_file_check(t->crl, t->ci, eum.serial.p, eum.serial.len, (int64_t)time(NULL), &cd2);
+        if (e)
+            return rsp_diag_set(diag, e == RSP_ERR_NOMEM ? e : RSP_ERR_VERIFY, "EUM of %s: %s", si->eid ? si->eid : "?",
+                                cd2.msg);
+    }
     const rsp_es_euicc_capabilities *cap = si->capabilities;
     if (cap && !cap->http_support && !cap->cattp_support)
         return rsp_diag_set(diag, RSP_ERR_UNSUPPORTED, "card supports neither HTTPS nor CAT_TP for the download");

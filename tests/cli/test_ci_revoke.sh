@@ -8,7 +8,8 @@
 #   certificate is refused by the card at 3A01 (6982), with a good SM-DP's it completes;
 # - the SM-SR: rsp smsr run --ci --crl: ES1.RegisterEIS of a revoked EUM's EIS is refused 8.1 / 6.1 and
 #   not stored, a good EUM's EIS is stored; a forged CRL put in its place refuses every EIS (8.7 / 3.7);
-#   a malformed --crl stops the start (exit 2).
+#   a malformed --crl stops the start (exit 2);
+# - the SM-DP: rsp smdp download --crl refuses a card whose EUM is revoked at admission.
 . "$(dirname "$0")/daemons.sh"
 
 SMSR=447700100995
@@ -113,6 +114,17 @@ r=$(es1 eum "$JT"); echo "$r" | grep -q EXECUTED_SUCCESS && ok "ES1.RegisterEIS 
 # a forged CRL (another CI's) in place of the SM-SR's: picked up without a restart, every EIS refused
 cp "$tmp/pki2/ci.crl" "$tmp/smsr.crl.tmp" && mv "$tmp/smsr.crl.tmp" "$tmp/smsr.crl"
 r=$(es1 eum "$JT"); [ "$(codes "$r")" = 8.7/3.7 ] && ok "forged CRL on the SM-SR: ES1 refused 8.7/3.7" || bad "forged CRL: $r"
+
+# the SM-DP's admission (GetEIS, then the chain CERT.ECASD -> EUM -> CI): EUM-T revoked on its --crl
+D=$tmp/dp
+"$BIN" smdp import package --dir "$D" --operator MNO1 --type ts48 "$PKG" >/dev/null 2>&1 &&
+  "$BIN" smdp import generate --dir "$D" --operator MNO1 --type ts48 --count 1 --iccid-prefix 8999003 >/dev/null 2>&1 \
+  || bad "smdp inventory"
+"$BIN" ci revoke --dir "$P" --cert "$tmp/eum" --reason superseded >/dev/null && cp "$P/ci.crl" "$tmp/dp.crl"
+r=$("$BIN" smdp download --dir "$D" --smsr "https://127.0.0.1:$EP" --ci "$P" --dp "$tmp/dp1" --eum "$tmp/eum" \
+  --eis-dir "$tmp/fleet/eis" --crl "$tmp/dp.crl" --operator MNO1 --type ts48 --eid $E0 2>&1); rc=$?
+[ $rc = 1 ] && echo "$r" | grep -q "revoked (superseded)" && ok "SM-DP admission of a revoked EUM's card: refused" \
+  || bad "SM-DP admission ($rc): $r"
 
 [ $fail = 0 ] || { echo "--- smsr.log"; tail -20 "$tmp/smsr.log"; echo "--- run.log"; tail -20 "$tmp/run.log"; }
 exit $fail

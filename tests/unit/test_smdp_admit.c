@@ -79,7 +79,7 @@ static void test_admit(void **state)
     pki p;
     make_pki(&p);
     const rsp_bytes eums[2] = {rsp_buf_view(&p.eum2_cert), rsp_buf_view(&p.eum_cert)};
-    const rsp_smdp_trust t = {p.ci, eums, 2};
+    const rsp_smdp_trust t = {p.ci, eums, 2, NULL};
     eis_fix f;
     rsp_diag d;
     make_eis(&f, &p.ecasd_cert, 100000);
@@ -91,7 +91,7 @@ static void test_admit(void **state)
     assert_int_equal(rsp_smdp_admit(&t, &f.eis, 12261, &d), RSP_ERR_VERIFY);
     assert_non_null(strstr(d.msg, "not signed by any EUM"));
     /* Only the rogue EUM known: refused too. */
-    const rsp_smdp_trust t1 = {p.ci, eums, 1};
+    const rsp_smdp_trust t1 = {p.ci, eums, 1, NULL};
     make_eis(&f, &p.ecasd_cert, 100000);
     assert_int_equal(rsp_smdp_admit(&t1, &f.eis, 12261, NULL), RSP_ERR_VERIFY);
     /* A certificate of the wrong role in the ECASD's place. */

@@ -232,7 +232,7 @@ static int setup(void **state)
     issue(f->eum, f->ci, RSP_GPCERT_ROLE_EUM, &f->eum_cert);
     issue(f->ecasd, f->eum, RSP_GPCERT_ROLE_ECASD, &f->ecasd_cert);
     f->eums[0] = rsp_buf_view(&f->eum_cert);
-    f->trust = (rsp_smdp_trust){f->ci, f->eums, 1};
+    f->trust = (rsp_smdp_trust){f->ci, f->eums, 1, NULL};
     f->es3 = (rsp_smdp_es3){&f->h, h_get_eis, h_create, h_send, h_completed, h_enable, h_delete, NULL};
     f->es8 = (rsp_smdp_es8){&f->h, h_keyest, h_load, h_installed};
     harness_reset(f);
@@ -307,7 +307,7 @@ static void test_refused_before_isdp(void **state)
     /* Unknown EUM: the CI in the trust list is another one. */
     rsp_eckey *other = NULL;
     assert_int_equal(rsp_ec_generate(RSP_CURVE_P256, &other), RSP_OK);
-    rsp_smdp_trust t = {other, f->eums, 1};
+    rsp_smdp_trust t = {other, f->eums, 1, NULL};
     start(f, "dl2", false);
     rsp_diag_clear(&dg);
     assert_int_equal(rsp_smdp_dl_run(f->inv, &t, &f->es3, &f->es8, "dl2", 10, &d, &dg), RSP_ERR_VERIFY);

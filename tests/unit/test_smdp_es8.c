@@ -170,7 +170,7 @@ static int setup(void **state)
     issue(f->eum, f->ci, RSP_GPCERT_ROLE_EUM, &f->cert_eum);
     issue(f->ecasd, f->eum, RSP_GPCERT_ROLE_ECASD, &f->cert_ecasd);
     f->eums[0] = rsp_buf_view(&f->cert_eum);
-    f->trust = (rsp_smdp_trust){f->ci, f->eums, 1};
+    f->trust = (rsp_smdp_trust){f->ci, f->eums, 1, NULL};
     card_reset(f);
     *state = f;
     return 0;
