@@ -1,7 +1,7 @@
 /* Fuzzes the decoders of the BPP pieces and of the consumer card's newer requests (es10.h
  * §es10_bpp.c, es10_misc.c): InitialiseSecureChannel, ConfigureISDP, StoreMetadata (with
  * notificationConfigurationInfo and PprIds), ReplaceSessionKeys, the BF36 split, GetRAT answers, and
- * the ListNotification / RetrieveNotificationsList / RemoveNotificationFromList requests. What decodes
+ * the ListNotification / RetrieveNotificationsList / RemoveNotificationFromList and LoadCRL requests. What decodes
  * re-encodes to bytes that decode again to the same fields; the split's pieces lie inside the input
  * and follow one another. */
 #include <stddef.h>
@@ -74,6 +74,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     uint32_t seq = 0;
     (void)rsp_es10_remove_notif_req_decode(data, size, &seq, NULL);
+    rsp_buf crl = RSP_BUF_INIT;
+    if (rsp_es10_load_crl_req_decode(data, size, &crl, NULL) == RSP_OK) {
+        rsp_buf_reset(&b);
+        check(rsp_es10_load_crl_req_encode(crl.data, crl.len, &b) == RSP_OK);
+        check(b.len == size && memcmp(b.data, data, size) == 0);
+    }
+    rsp_buf_free(&crl);
+    int code = 0;
+    (void)rsp_es10_load_crl_resp_decode(data, size, &code, NULL);
     rsp_buf_free(&b);
     return 0;
 }

@@ -45,6 +45,7 @@ enum {
     RSP_ES10_SET_DEFAULT_DP = 0xBF3F,
     RSP_ES10_CANCEL_SESSION = 0xBF41,
     RSP_ES10_GET_RAT = 0xBF43,
+    RSP_ES10_LOAD_CRL = 0xBF35,
 };
 
 #define RSP_ES10_MAX_CI 8          /* CI key ids in one EUICCInfo list */
@@ -379,6 +380,25 @@ typedef struct rsp_es10_rat_rule {
 rsp_err rsp_es10_rat_encode(const rsp_es10_rat_rule *rules, size_t n, rsp_buf *out);
 rsp_err rsp_es10_rat_decode(const uint8_t *p, size_t len, rsp_es10_rat_rule *rules, size_t max, size_t *n,
                             rsp_diag *diag);
+
+/* LoadCRL (ES10b) request BF35{A0 crl}: the CertificateList with its SEQUENCE tag replaced by A0
+ * (implicit tagging). encode takes the CRL's DER (30 ...); decode gives the CRL back as DER into crl
+ * (appended: the 30 header rebuilt over the received content). */
+rsp_err rsp_es10_load_crl_req_encode(const uint8_t *crl_der, size_t len, rsp_buf *out);
+rsp_err rsp_es10_load_crl_req_decode(const uint8_t *p, size_t len, rsp_buf *crl_der, rsp_diag *diag);
+/* LoadCRLResponse: BF35{A0{}} (ok, no missingParts) or BF35{81 code}. Codes [G, module only]: */
+enum {
+    RSP_ES10_CRL_INVALID_SIGNATURE = 1,
+    RSP_ES10_CRL_INVALID_FORMAT = 2,
+    RSP_ES10_CRL_NO_MEMORY = 3,
+    RSP_ES10_CRL_KEY_NOT_FOUND = 4,
+    RSP_ES10_CRL_FRESHER_LOADED = 5,
+    RSP_ES10_CRL_UNDEFINED = 127,
+};
+/* error 0: the ok form. decode: *error 0 for ok (missingParts are skipped), else the code (unknown
+ * values read as 127). */
+rsp_err rsp_es10_load_crl_resp_encode(int error, rsp_buf *out);
+rsp_err rsp_es10_load_crl_resp_decode(const uint8_t *p, size_t len, int *error, rsp_diag *diag);
 
 /* ---- es10_cancel.c: CancelSession (ES10b) ---- */
 

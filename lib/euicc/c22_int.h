@@ -112,6 +112,9 @@ int c22_bpp_open_segment(rsp_bsp *bsp, uint8_t tag, const uint8_t *p, size_t len
 
 /* c22_mgmt.c: the ES10a/c functions and notifications. RSP_ERR_UNSUPPORTED for another tag. */
 rsp_err c22_mgmt_handle(rsp_es10_card *c, uint32_t tag, const uint8_t *req, size_t len, rsp_buf *resp);
+/* Whether cert's serial is on the CRL the card holds for CI k (loaded by LoadCRL, signature checked
+ * then; freshness is not checked again at use [G]). */
+bool c22_revoked(const rsp_es10_card *c, size_t k, rsp_bytes cert);
 /* Queues a signed OtherSignedNotification for event on profile p to every address of its metadata that
  * asks for it (inside the caller's transaction). */
 rsp_err c22_notify(rsp_es10_card *c, const c22_profile *p, unsigned event);

@@ -9,6 +9,8 @@
  * | eUICCMemoryReset | 1 nothing to delete                                              | the asked classes deleted (PPRs|
  * |                  |                                                                  | ignored), default SM-DP+ reset |
  * | RemoveNotif...   | 1 no such seqNumber                                              | gone                           |
+ * | LoadCRL          | 2 not a CRL, 1 no trusted CI signed it, 127 stale, 5 not fresher | kept per CI; its serials refuse|
+ * |                  | (cRLNumber) than the one held                                    | CERT.DPauth/DPpb (code 1)      |
  *
  * Enable/disable/delete queue an OtherSignedNotification to each address of the profile's metadata
  * (B6) that asks for the event, in the same transaction as the change, committed before the answer. One
@@ -18,6 +20,7 @@
 #include <string.h>
 
 #include "c22_int.h"
+#include "rsp/crl.h"
 #include "rsp/tlv.h"
 
 rsp_err c22_notif_store(rsp_es10_card *c, uint32_t seq, unsigned event, const char *address, const uint8_t *iccid,
@@ -371,6 +374,97 @@ static rsp_err get_rat(rsp_buf *resp)
     return rsp_es10_rat_encode(&r, 1, resp);
 }
 
+/* ---- LoadCRL and the revocation check ---- */
+
+/* The NVM key of CI k's CRL: "crl:" and its key identifier in hex. */
+static void crl_key(const rsp_es10_card *c, size_t k, char out[64])
+{
+    memcpy(out, "crl:", 4);
+    rsp_hex_encode(c->ci_info[k].ski, c->ci_info[k].ski_len, out + 4, 60);
+}
+
+static rsp_err ci_key(const rsp_es10_card *c, size_t k, rsp_eckey **pk)
+{
+    return rsp_ec_from_public(c->ci_info[k].curve, c->ci_info[k].pub, sizeof(c->ci_info[k].pub), pk);
+}
+
+/* A CRL signed by a CI the card trusts, fresh now, and not older (cRLNumber) than the one it holds for
+ * that CI, replaces it [G: codes of the module, docs/ENCODINGS.md]. */
+static rsp_err load_crl(rsp_es10_card *c, const uint8_t *req, size_t len, rsp_buf *resp)
+{
+    rsp_buf der = RSP_BUF_INIT, old = RSP_BUF_INIT;
+    rsp_err e = rsp_es10_load_crl_req_decode(req, len, &der, NULL);
+    if (e) {
+        rsp_buf_free(&der);
+        return e;
+    }
+    rsp_crl *crl = NULL, *held = NULL;
+    int code = rsp_crl_parse(der.data, der.len, &crl, NULL) == RSP_OK ? RSP_ES10_CRL_INVALID_SIGNATURE
+                                                                       : RSP_ES10_CRL_INVALID_FORMAT;
+    size_t k = 0;
+    int64_t now = c->now ? (int64_t)c->now : (int64_t)time(NULL);
+    for (; crl && code == RSP_ES10_CRL_INVALID_SIGNATURE && k < c->n_ci; k++) {
+        rsp_eckey *pk = NULL;
+        if (ci_key(c, k, &pk) != RSP_OK)
+            continue;
+        rsp_err v = rsp_crl_verify(crl, pk, now, NULL);
+        rsp_ec_free(pk);
+        if (v != RSP_ERR_VERIFY)
+            code = v == RSP_OK ? 0 : RSP_ES10_CRL_UNDEFINED; /* stale or not yet valid */
+        if (v != RSP_ERR_VERIFY)
+            break;
+    }
+    char key[64];
+    bool found = false;
+    if (!code)
+        crl_key(c, k, key);
+    e = code ? RSP_OK : c22_begin(c->store);
+    if (!e && !code) {
+        e = c22_cfg_get(c->store, key, &old, &found);
+        if (!e && found && rsp_crl_parse(old.data, old.len, &held, NULL) == RSP_OK &&
+            rsp_crl_number(held) >= rsp_crl_number(crl))
+            code = RSP_ES10_CRL_FRESHER_LOADED;
+        if (!e && !code)
+            e = c22_cfg_set(c->store, key, der.data, der.len);
+        e = e ? (c22_rollback(c->store), e) : c22_commit(c->store);
+    }
+    rsp_crl_free(crl);
+    rsp_crl_free(held);
+    rsp_buf_free(&der);
+    rsp_buf_free(&old);
+    return e ? e : rsp_es10_load_crl_resp_encode(code, resp);
+}
+
+/* The serial of a DER certificate: 30{30 tbs{[A0 version] 02 serial ...} ...}. */
+static bool cert_serial(rsp_bytes cert, rsp_bytes *serial)
+{
+    rsp_tlv c, tbs, f;
+    if (rsp_tlv_parse(cert.p, cert.len, 0, &c, NULL) != RSP_OK ||
+        rsp_tlv_parse(c.value, c.len, 0, &tbs, NULL) != RSP_OK ||
+        rsp_tlv_parse(tbs.value, tbs.len, 0, &f, NULL) != RSP_OK)
+        return false;
+    if (f.tag == 0xA0 && rsp_tlv_parse(f.raw + f.raw_len, tbs.len - f.raw_len, 0, &f, NULL) != RSP_OK)
+        return false;
+    *serial = rsp_bytes_of(f.value, f.len);
+    return f.tag == 0x02;
+}
+
+bool c22_revoked(const rsp_es10_card *c, size_t k, rsp_bytes cert)
+{
+    char key[64];
+    rsp_buf der = RSP_BUF_INIT;
+    bool found = false, revoked = false;
+    rsp_bytes serial;
+    crl_key(c, k, key);
+    rsp_crl *crl = NULL;
+    if (cert_serial(cert, &serial) && c22_cfg_get(c->store, key, &der, &found) == RSP_OK && found &&
+        rsp_crl_parse(der.data, der.len, &crl, NULL) == RSP_OK)
+        revoked = rsp_crl_lookup(crl, serial.p, serial.len) != NULL;
+    rsp_crl_free(crl);
+    rsp_buf_free(&der);
+    return revoked;
+}
+
 rsp_err c22_mgmt_handle(rsp_es10_card *c, uint32_t tag, const uint8_t *req, size_t len, rsp_buf *resp)
 {
     rsp_err e;
@@ -396,6 +490,8 @@ rsp_err c22_mgmt_handle(rsp_es10_card *c, uint32_t tag, const uint8_t *req, size
         return e ? e : configured_addresses(c, resp);
     case RSP_ES10_SET_DEFAULT_DP:
         return set_default_dp(c, req, len, resp);
+    case RSP_ES10_LOAD_CRL:
+        return load_crl(c, req, len, resp);
     case RSP_ES10_GET_RAT:
         e = rsp_es10_empty_request_check(req, len, tag, NULL);
         return e ? e : get_rat(resp);

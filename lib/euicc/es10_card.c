@@ -10,8 +10,8 @@
  * | GetEID, EUICCInfo1/2    | -                                       | no change                          |
  *
  * AuthenticateServer checks, in order (AuthenticateErrorCode): the CI key id is one the card knows for
- * verification and signing (ciPKUnknown 7); CERT.DPauth chains to that CI with the DPauth role
- * (invalidCertificate 1 / invalidOid 5 / unsupportedCurve 3); serverSignature1 over serverSigned1 as
+ * verification and signing (ciPKUnknown 7); CERT.DPauth chains to that CI with the DPauth role and is
+ * not on the CRL the card holds for it (invalidCertificate 1 / invalidOid 5 / unsupportedCurve 3); serverSignature1 over serverSigned1 as
  * received (invalidSignature 2); a challenge was given (noSessionContext 4) and is the one signed
  * (euiccChallengeMismatch 6). PrepareDownload (DownloadErrorCode): a session (noSessionContext 4),
  * the same transactionId (invalidTransactionId 5), CERT.DPpb to the same CI with the DPpb role and
@@ -145,6 +145,8 @@ static int check_server(const rsp_es10_card *c, size_t k, rsp_bytes cert, rsp_pk
     rsp_err e = rsp_pki22_verify(cert.p, cert.len, role, NULL, 0, ci, 1, c->now, info, NULL, &f, NULL);
     if (e)
         return cert_code(e == RSP_ERR_VERIFY ? f : RSP_PKI22_BAD_CERT);
+    if (c22_revoked(c, k, cert))
+        return RSP_ES10_AUTH_INVALID_CERTIFICATE; /* on the CI's CRL the card holds */
     rsp_eckey *pk = NULL;
     e = rsp_ec_from_public(info->curve, info->pub, sizeof(info->pub), &pk);
     e = e ? e : rsp_ecdsa_verify(pk, msg, len, sig.p, sig.len);

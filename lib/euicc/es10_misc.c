@@ -279,3 +279,45 @@ rsp_err rsp_es10_rat_decode(const uint8_t *p, size_t len, rsp_es10_rat_rule *rul
     }
     return e == RSP_ERR_END ? RSP_OK : rsp_diag_set_at(diag, e, es10_off(p, a.raw), "RAT: malformed list");
 }
+
+rsp_err rsp_es10_load_crl_req_encode(const uint8_t *crl_der, size_t len, rsp_buf *out)
+{
+    rsp_tlv t;
+    if (rsp_tlv_expect(crl_der, len, 0x30, &t, NULL) != RSP_OK)
+        return RSP_ERR_INVAL;
+    size_t m = 0;
+    rsp_err e = rsp_tlv_begin(out, RSP_ES10_LOAD_CRL, &m);
+    e = e ? e : rsp_tlv_put(out, 0xA0, t.value, t.len);
+    return e ? e : rsp_tlv_end(out, m);
+}
+
+rsp_err rsp_es10_load_crl_req_decode(const uint8_t *p, size_t len, rsp_buf *crl_der, rsp_diag *diag)
+{
+    rsp_tlv t;
+    rsp_bytes crl;
+    es10_field f[] = {{0xA0, 0, 1, 0, &crl}};
+    rsp_err e = es10_outer(p, p, len, RSP_ES10_LOAD_CRL, &t, diag);
+    e = e ? e : es10_fields(p, &t, f, 1, diag);
+    return e ? e : rsp_tlv_put(crl_der, 0x30, crl.p, crl.len);
+}
+
+rsp_err rsp_es10_load_crl_resp_encode(int error, rsp_buf *out)
+{
+    size_t m = 0;
+    rsp_err e = rsp_tlv_begin(out, RSP_ES10_LOAD_CRL, &m);
+    if (!e && error == 0)
+        e = rsp_tlv_put(out, 0xA0, NULL, 0);
+    else if (!e)
+        e = es10_put_int(out, 0x81, error);
+    return e ? e : rsp_tlv_end(out, m);
+}
+
+rsp_err rsp_es10_load_crl_resp_decode(const uint8_t *p, size_t len, int *error, rsp_diag *diag)
+{
+    rsp_bytes ok, err;
+    rsp_err e = es10_answer(p, len, RSP_ES10_LOAD_CRL, 0xA0, 0x81, &ok, &err, diag);
+    if (e)
+        return e;
+    *error = 0;
+    return err.p ? es10_code(p, err, 1, error, diag) : RSP_OK;
+}

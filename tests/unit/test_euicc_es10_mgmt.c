@@ -5,6 +5,7 @@
  * notes byte for byte), list / retrieve / remove, nickname, GetProfilesInfo search and tag list,
  * eUICCMemoryReset, configured addresses, GetRAT; every state durable across a close and reopen, and a
  * BPP cut in the middle (the card closed) leaving nothing. */
+#include "rsp/crl.h"
 #include "test_euicc_es10_world.h"
 
 #define ICCID_A "8949449999999990015"
@@ -302,6 +303,55 @@ static void test_cut(void **state)
     w_free(&w);
 }
 
+/* LoadCRL: a CRL of the card's CI, fresher than the one held, is kept (durably) and a revoked
+ * CERT.DPauth is then refused with invalidCertificate; forged, malformed, stale and older CRLs are
+ * refused with their codes. */
+static int load_crl(world *w, rsp_eckey *key, uint64_t number, int64_t next, const uint8_t *serial)
+{
+    rsp_crl_entry ent = {.serial_len = 1, .date = (int64_t)time(NULL) - 10};
+    if (serial)
+        ent.serial[0] = *serial;
+    int64_t now = (int64_t)time(NULL);
+    rsp_crl_template t = {.this_update = now - 60, .next_update = now + next, .number = number,
+                          .entries = serial ? &ent : NULL, .n = serial ? 1 : 0};
+    rsp_buf crl = RSP_BUF_INIT, req = RSP_BUF_INIT, ans = RSP_BUF_INIT;
+    assert_int_equal(rsp_crl_issue(&t, key, NULL, "CI", &crl), RSP_OK);
+    assert_int_equal(rsp_es10_load_crl_req_encode(crl.data, crl.len, &req), RSP_OK);
+    w_es10(w, &req, &ans);
+    int code = -1;
+    assert_int_equal(rsp_es10_load_crl_resp_decode(ans.data, ans.len, &code, NULL), RSP_OK);
+    rsp_buf_free(&crl);
+    rsp_buf_free(&req);
+    rsp_buf_free(&ans);
+    return code;
+}
+
+static void test_crl(void **state)
+{
+    (void)state;
+    world w;
+    w_make(&w);
+    w_select(&w);
+    const uint8_t dp_serial = 0x07; /* the serial the world gives every certificate */
+    assert_int_equal(load_crl(&w, w.dpauth, 1, 86400, &dp_serial), RSP_ES10_CRL_INVALID_SIGNATURE);
+    assert_int_equal(load_crl(&w, w.ci, 1, -30, &dp_serial), RSP_ES10_CRL_UNDEFINED); /* stale */
+    rsp_buf req = RSP_BUF_INIT, ans = RSP_BUF_INIT;
+    tu_hex("BF3505A003020101", &req); /* not a CertificateList */
+    w_es10(&w, &req, &ans);
+    tu_assert_hex(ans.data, ans.len, "BF3503810102");
+    assert_int_equal(load_crl(&w, w.ci, 5, 86400, NULL), 0);
+    assert_int_equal(w_session_try(&w), 0);
+    assert_int_equal(load_crl(&w, w.ci, 5, 86400, &dp_serial), RSP_ES10_CRL_FRESHER_LOADED);
+    assert_int_equal(load_crl(&w, w.ci, 6, 86400, &dp_serial), 0);
+    rsp_es10_card_close(w.slot);
+    w_open(&w);
+    w_select(&w);
+    assert_int_equal(w_session_try(&w), RSP_ES10_AUTH_INVALID_CERTIFICATE);
+    rsp_buf_free(&req);
+    rsp_buf_free(&ans);
+    w_free(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -309,6 +359,7 @@ int main(void)
         cmocka_unit_test(test_ppr1_nickname_info),
         cmocka_unit_test(test_addresses_rat),
         cmocka_unit_test(test_cut),
+        cmocka_unit_test(test_crl),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
