@@ -1,0 +1,82 @@
+/* The SM-DP+ (SGP.22): ES9+ toward LPAs, orders with activation codes, binding of the personalised
+ * SAIP package to one eUICC per download session. docs/modules/smdpp.md.
+ *
+ * A folder DIR is one SM-DP+:
+ *   DIR/dpauth/{key.pem,cert.der,ci.crt.der}, DIR/dppb/{key.pem,cert.der}  (`rsp ci issue --sgp22`)
+ *   DIR/dptls/{key.pem,cert.pem}        the TLS server certificate (role dptls, P-256)
+ *   DIR/smdpp.db                        orders and ES9+ sessions (SQLite, WAL; every change committed
+ *                                       before the answer that depends on it leaves)
+ *   DIR/smdp.db, DIR/packages/          the identity pools of lib/smdp (`rsp smdp import --dir DIR`)
+ * The trusted CI is DIR/dpauth/ci.crt.der (the CI its own certificates chain to). */
+#ifndef RSP_SMDPP_H
+#define RSP_SMDPP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rsp/err.h"
+#include "rsp/es9p.h"
+
+typedef struct rsp_smdpp rsp_smdpp;
+
+typedef struct rsp_smdpp_opts {
+    const char *dir;
+    const char *address;      /* our SM-DP+ address as LPAs write it (activation code): host[:port] */
+    unsigned cc_tries;        /* wrong confirmation codes before the order is refused for good; 0 = 3 */
+    int64_t (*clock)(void);   /* seconds; NULL = time(NULL) (tests move it) */
+} rsp_smdpp_opts;
+
+/* Loads the keys and certificates, opens the databases. diag names the missing file. */
+rsp_err rsp_smdpp_open(const rsp_smdpp_opts *o, rsp_smdpp **out, rsp_diag *diag);
+void rsp_smdpp_close(rsp_smdpp *s);
+
+/* Orders (what an operator's ES2+ DownloadOrder + ConfirmOrder leave behind). */
+typedef enum rsp_smdpp_order_state {
+    RSP_SMDPP_ORDER_RELEASED = 1,   /* downloadable */
+    RSP_SMDPP_ORDER_DOWNLOADING,    /* a session passed authenticateClient */
+    RSP_SMDPP_ORDER_BOUND,          /* the BPP left */
+    RSP_SMDPP_ORDER_INSTALLED,      /* a successful PIR came back */
+    RSP_SMDPP_ORDER_FAILED,         /* refused for good (confirmation code retries exhausted) */
+    RSP_SMDPP_ORDER_CANCELLED,
+    RSP_SMDPP_ORDER_EXPIRED,
+} rsp_smdpp_order_state;
+const char *rsp_smdpp_order_state_name(int st);
+
+typedef struct rsp_smdpp_order {
+    char matching_id[65];
+    char op[65], type[65];    /* the lib/smdp pool */
+    char eid[33];             /* "" = any eUICC (bound to the first that authenticates) */
+    char iccid[21];           /* "" until an identity is taken */
+    int state;
+    bool cc;                  /* a confirmation code is required */
+    uint8_t cc_hash[32];      /* SHA-256(confirmation code) */
+    unsigned cc_left;
+    int64_t expires;          /* 0 = never */
+    char tid[RSP_ES9P_MAX_TID_HEX + 1]; /* the session holding it, "" none */
+    int64_t updated;
+} rsp_smdpp_order;
+
+/* Adds an order (RSP_ERR_EXISTS for a known matchingId; RSP_ERR_INVAL for a matchingId an LPA
+ * would refuse). cc: NULL or the confirmation code (stored as its hash). */
+rsp_err rsp_smdpp_order_add(rsp_smdpp *s, const char *matching_id, const char *op, const char *type, const char *eid,
+                            const char *cc, int64_t expires, rsp_diag *diag);
+rsp_err rsp_smdpp_order_get(rsp_smdpp *s, const char *matching_id, rsp_smdpp_order *out);
+rsp_err rsp_smdpp_order_cancel(rsp_smdpp *s, const char *matching_id);
+
+/* One ES9+ call: function f, the request body; the answer into *status (HTTP) and body (appended;
+ * empty for 204). Never fails on bad input: that is an answer with its status code. */
+void rsp_smdpp_es9(rsp_smdpp *s, rsp_es9p_func f, const uint8_t *body, size_t len, int *status, rsp_buf *out);
+
+/* Sessions ended at open: how many a restart found mid-way and how each was settled (docs). */
+size_t rsp_smdpp_recovered(const rsp_smdpp *s);
+
+/* ---- the daemon (lib/smdpp/daemon.c) ---- */
+typedef struct rsp_smdpp_run_opts {
+    const char *listen;       /* host:port, port 0 = ephemeral */
+    const char *port_file;    /* NULL or a file that receives "PORT\n" */
+} rsp_smdpp_run_opts;
+/* Serves ES9+ (and /metrics, /health) over HTTPS until SIGTERM/SIGINT. */
+rsp_err rsp_smdpp_run(rsp_smdpp *s, const rsp_smdpp_run_opts *o, rsp_diag *diag);
+
+#endif

@@ -1,0 +1,220 @@
+/* `rsp smdpp run`: ES9+ over HTTPS (server authentication only: an LPA has no client certificate),
+ * plus GET /metrics and /health, on one libevent loop; SIGTERM/SIGINT stop it after the answers in
+ * flight. Conventions of the other daemons: --listen with port 0, --port-file written atomically,
+ * key=value log lines. Each ES9+ call is answered synchronously (es9.c commits before answering). */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <openssl/ssl.h>
+
+#include "rsp/http.h"
+#include "rsp/log.h"
+#include "rsp/metrics.h"
+#include "rsp/tls.h"
+#include "smdpp_int.h"
+
+typedef struct daemon_ctx {
+    rsp_smdpp *s;
+    struct event_base *base;
+    rsp_http_server *http;
+    rsp_metrics *metrics;
+    rsp_metric *m_calls;
+    int stopping;
+} daemon_ctx;
+
+static const char json_headers[] = "Content-Type: application/json;charset=UTF-8\r\nX-Admin-Protocol: gsma/rsp/v2.2.0\r\n";
+
+static void collect(void *arg, rsp_metrics *m)
+{
+    (void)m;
+    daemon_ctx *d = arg;
+    for (int f = 0; f < RSP_ES9P_FUNC_N; f++)
+        for (int failed = 0; failed < 2; failed++) {
+            const char *v[] = {rsp_es9p_func_name((rsp_es9p_func)f), failed ? "failed" : "ok"};
+            rsp_metric_set(d->m_calls, v, (double)d->s->calls[f][failed]);
+        }
+}
+
+static void on_request(void *arg, rsp_http_req *req)
+{
+    daemon_ctx *d = arg;
+    const char *target = rsp_http_req_target(req);
+    const char *method = rsp_http_req_method(req);
+    if (!strcmp(target, "/metrics") || !strcmp(target, "/health")) {
+        rsp_buf b = RSP_BUF_INIT;
+        if (!strcmp(target, "/health"))
+            rsp_buf_append(&b, d->stopping ? "stopping\n" : "ok\n", d->stopping ? 9 : 3);
+        else
+            rsp_metrics_render(d->metrics, &b);
+        rsp_http_respond(req, d->stopping && target[1] == 'h' ? 503 : 200, "Content-Type: text/plain\r\n", b.data,
+                         b.len);
+        rsp_buf_free(&b);
+        return;
+    }
+    rsp_es9p_func f;
+    if (rsp_es9p_path_parse(target, &f, NULL) != RSP_OK) {
+        rsp_http_respond(req, 404, "Content-Type: text/plain\r\n", (const uint8_t *)"no such function\n", 17);
+        return;
+    }
+    if (strcmp(method, "POST")) {
+        rsp_http_respond(req, 405, "Allow: POST\r\n", NULL, 0);
+        return;
+    }
+    const char *ct = rsp_http_req_header(req, "Content-Type");
+    const char *ap = rsp_http_req_header(req, "X-Admin-Protocol");
+    size_t len;
+    const uint8_t *body = rsp_http_req_body(req, &len);
+    rsp_buf out = RSP_BUF_INIT;
+    int status = 200;
+    if (!ct || strncasecmp(ct, "application/json", 16) != 0 || (ap && strncmp(ap, "gsma/rsp/v", 10) != 0)) {
+        /* as osmo-smdpp: a request that is not ES9+ JSON is refused before it is read */
+        rsp_es9p_msg m;
+        rsp_es9p_msg_init(&m, f, true);
+        rsp_es9p_set_failed(&m, "1.2.1", "2.1", "Content-Type must be application/json");
+        rsp_es9p_encode(&m, &out, NULL);
+    } else {
+        rsp_smdpp_es9(d->s, f, body, len, &status, &out);
+    }
+    rsp_http_respond(req, status, status == 204 ? "X-Admin-Protocol: gsma/rsp/v2.2.0\r\n" : json_headers, out.data,
+                     out.len);
+    rsp_buf_free(&out);
+}
+
+static void on_signal(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    daemon_ctx *d = arg;
+    if (d->stopping)
+        return;
+    d->stopping = 1;
+    RSP_LOGN(RSP_SS_SMDP, "smdpp stopping", "name=%s", "smdpp");
+    rsp_http_server_drain(d->http);
+    struct timeval tv = {0, 200000};
+    event_base_loopexit(d->base, &tv);
+}
+
+static rsp_err write_port_file(const char *path, uint16_t port)
+{
+    char tmp[4096];
+    if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+        return RSP_ERR_RANGE;
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return RSP_ERR_IO;
+    int ok = fprintf(f, "%u\n", port) > 0;
+    ok &= fclose(f) == 0;
+    if (!ok || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return RSP_ERR_IO;
+    }
+    return RSP_OK;
+}
+
+/* The TLS context: our DPtls certificate; clients are not asked for one (lib/net only builds mutual
+ * TLS servers, so the verification is switched off on the context it builds: Q_to_F.md). */
+static rsp_err tls_ctx(rsp_smdpp *s, rsp_tls_ctx **out, rsp_diag *diag)
+{
+    char cert[700], key[700], ca[700];
+    snprintf(cert, sizeof(cert), "%s/dptls/cert.pem", s->dir);
+    snprintf(key, sizeof(key), "%s/dptls/key.pem", s->dir);
+    snprintf(ca, sizeof(ca), "%s/dptls/ci.crt.pem", s->dir);
+    rsp_buf pem = RSP_BUF_INIT;
+    FILE *f = fopen(ca, "wb");
+    rsp_err e = f ? rsp_pki22_der_to_pem(s->ci.data, s->ci.len, &pem) : RSP_ERR_IO;
+    if (f) {
+        if (!e && fwrite(pem.data, 1, pem.len, f) != pem.len)
+            e = RSP_ERR_IO;
+        if (fclose(f))
+            e = RSP_ERR_IO;
+    }
+    rsp_buf_free(&pem);
+    if (e)
+        return rsp_diag_set(diag, e, "cannot write %s", ca);
+    const char *cas[] = {ca};
+    if ((e = rsp_tls_server_mtls_new(cert, key, cas, 1, out)) != RSP_OK)
+        return rsp_diag_set(diag, e, "TLS: cannot load %s / %s", cert, key);
+    SSL_CTX_set_verify((SSL_CTX *)rsp_tls_ctx_ssl_ctx(*out), SSL_VERIFY_NONE, NULL);
+    return RSP_OK;
+}
+
+rsp_err rsp_smdpp_run(rsp_smdpp *s, const rsp_smdpp_run_opts *o, rsp_diag *diag)
+{
+    if (!s || !o || !o->listen)
+        return RSP_ERR_INVAL;
+    char host[256];
+    const char *colon = strrchr(o->listen, ':');
+    if (!colon || (size_t)(colon - o->listen) >= sizeof(host))
+        return rsp_diag_set(diag, RSP_ERR_INVAL, "listen '%s' is not host:port", o->listen);
+    memcpy(host, o->listen, (size_t)(colon - o->listen));
+    host[colon - o->listen] = '\0';
+    char *endp;
+    long port = strtol(colon + 1, &endp, 10);
+    if (*endp || port < 0 || port > 65535)
+        return rsp_diag_set(diag, RSP_ERR_INVAL, "listen '%s': bad port", o->listen);
+    daemon_ctx d;
+    memset(&d, 0, sizeof(d));
+    d.s = s;
+    rsp_tls_ctx *tls = NULL;
+    struct event *ev_term = NULL, *ev_int = NULL;
+    rsp_err e = tls_ctx(s, &tls, diag);
+    if (!e && !(d.base = event_base_new()))
+        e = RSP_ERR_NOMEM;
+    if (!e)
+        e = rsp_metrics_new(&d.metrics);
+    static const char *const labels[] = {"function", "result"};
+    if (!e)
+        e = rsp_metrics_add(d.metrics, RSP_METRIC_COUNTER, "rsp_smdpp_es9_calls_total", "ES9+ calls by function and result.",
+                            labels, 2, NULL, 0, &d.m_calls);
+    if (!e)
+        e = rsp_metrics_on_collect(d.metrics, collect, &d);
+    if (!e) {
+        rsp_http_server_opts ho;
+        memset(&ho, 0, sizeof(ho));
+        ho.host = host;
+        ho.port = (uint16_t)port;
+        ho.tls = tls;
+        ho.handler = on_request;
+        ho.arg = &d;
+        ho.log_name = "smdpp";
+        if ((e = rsp_http_server_new(d.base, &ho, &d.http)) != RSP_OK)
+            rsp_diag_set(diag, e, "cannot listen on %s", o->listen);
+    }
+    if (!e && !strchr(s->address, ':')) {
+        char pa[sizeof(s->public_address) + 8];
+        snprintf(pa, sizeof(pa), "%s:%u", s->address, rsp_http_server_port(d.http));
+        if (strlen(pa) < sizeof(s->public_address))
+            memcpy(s->public_address, pa, strlen(pa) + 1);
+    }
+    if (!e && o->port_file && write_port_file(o->port_file, rsp_http_server_port(d.http)))
+        e = rsp_diag_set(diag, RSP_ERR_IO, "cannot write the port file %s", o->port_file);
+    if (!e) {
+        signal(SIGPIPE, SIG_IGN);
+        ev_term = evsignal_new(d.base, SIGTERM, on_signal, &d);
+        ev_int = evsignal_new(d.base, SIGINT, on_signal, &d);
+        if (!ev_term || !ev_int || evsignal_add(ev_term, NULL) || evsignal_add(ev_int, NULL))
+            e = rsp_diag_set(diag, RSP_ERR_IO, "cannot install signal handlers");
+    }
+    if (!e) {
+        RSP_LOGN(RSP_SS_SMDP, "listening", "name=smdpp addr=%s port=%u address=%s pid=%ld recovered=%zu",
+                 o->listen, rsp_http_server_port(d.http), s->address, (long)getpid(), s->recovered);
+        event_base_dispatch(d.base);
+        RSP_LOGN(RSP_SS_SMDP, "stopped", "name=%s", "smdpp");
+    }
+    if (ev_term)
+        event_free(ev_term);
+    if (ev_int)
+        event_free(ev_int);
+    if (d.http)
+        rsp_http_server_free(d.http);
+    rsp_metrics_free(d.metrics);
+    if (d.base)
+        event_base_free(d.base);
+    rsp_tls_ctx_free(tls);
+    return e;
+}

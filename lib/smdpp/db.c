@@ -1,0 +1,242 @@
+/* Orders and ES9+ sessions of the SM-DP+ in DIR/smdpp.db (SQLite, WAL, synchronous FULL): each ES9+
+ * step's decision is one transaction committed before its answer leaves, so a kill -9 between two
+ * calls finds the session where the last answer said it was (rsp_smdpp_open settles the rest). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rsp/es9p.h"
+#include "rsp/ids.h"
+#include "smdpp_int.h"
+
+static const char schema[] =
+    "PRAGMA journal_mode=WAL;"
+    "PRAGMA synchronous=FULL;"
+    "CREATE TABLE IF NOT EXISTS smdpp_order(matching_id TEXT PRIMARY KEY, op TEXT NOT NULL, type TEXT NOT NULL,"
+    " eid TEXT NOT NULL, iccid TEXT NOT NULL, state INTEGER NOT NULL, cc INTEGER NOT NULL, cc_hash BLOB,"
+    " cc_left INTEGER NOT NULL, expires INTEGER NOT NULL, tid TEXT NOT NULL, updated INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS smdpp_session(tid TEXT PRIMARY KEY, step INTEGER NOT NULL, euicc_challenge BLOB,"
+    " server_challenge BLOB, ci_index INTEGER NOT NULL, eid TEXT NOT NULL, matching_id TEXT NOT NULL,"
+    " smdp_sig2 BLOB, cert_euicc BLOB, updated INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS smdpp_session_live ON smdpp_session(step) WHERE step > 0;";
+
+static rsp_err exec(rsp_smdpp *s, const char *sql)
+{
+    return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? RSP_OK : RSP_ERR_DB;
+}
+
+rsp_err rsp_smdpp__db_open(rsp_smdpp *s, rsp_diag *diag)
+{
+    char p[600];
+    snprintf(p, sizeof(p), "%s/smdpp.db", s->dir);
+    if (sqlite3_open_v2(p, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK)
+        return rsp_diag_set(diag, RSP_ERR_DB, "cannot open %s: %s", p, s->db ? sqlite3_errmsg(s->db) : "?");
+    sqlite3_busy_timeout(s->db, 10000);
+    if (exec(s, schema) != RSP_OK)
+        return rsp_diag_set(diag, RSP_ERR_DB, "%s: %s", p, sqlite3_errmsg(s->db));
+    return RSP_OK;
+}
+
+rsp_err rsp_smdpp__begin(rsp_smdpp *s) { return exec(s, "BEGIN IMMEDIATE"); }
+rsp_err rsp_smdpp__commit(rsp_smdpp *s) { return exec(s, "COMMIT"); }
+void rsp_smdpp__rollback(rsp_smdpp *s) { (void)exec(s, "ROLLBACK"); }
+
+static rsp_err step_done(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? RSP_OK : (rc == SQLITE_CONSTRAINT ? RSP_ERR_EXISTS : RSP_ERR_DB);
+}
+
+static void text_col(sqlite3_stmt *st, int i, char *out, size_t cap)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    snprintf(out, cap, "%s", t ? (const char *)t : "");
+}
+
+rsp_err rsp_smdpp__order_put(rsp_smdpp *s, const rsp_smdpp_order *o)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT OR REPLACE INTO smdpp_order(matching_id,op,type,eid,iccid,state,cc,cc_hash,cc_left,"
+                           "expires,tid,updated) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return RSP_ERR_DB;
+    sqlite3_bind_text(st, 1, o->matching_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, o->op, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, o->type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, o->eid, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, o->iccid, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 6, o->state);
+    sqlite3_bind_int(st, 7, o->cc);
+    sqlite3_bind_blob(st, 8, o->cc_hash, 32, SQLITE_STATIC);
+    sqlite3_bind_int(st, 9, (int)o->cc_left);
+    sqlite3_bind_int64(st, 10, o->expires);
+    sqlite3_bind_text(st, 11, o->tid, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 12, o->updated);
+    return step_done(st);
+}
+
+rsp_err rsp_smdpp_order_get(rsp_smdpp *s, const char *mid, rsp_smdpp_order *o)
+{
+    sqlite3_stmt *st;
+    memset(o, 0, sizeof(*o));
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT matching_id,op,type,eid,iccid,state,cc,cc_hash,cc_left,expires,tid,updated "
+                           "FROM smdpp_order WHERE matching_id = ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return RSP_ERR_DB;
+    sqlite3_bind_text(st, 1, mid, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    rsp_err e = rc == SQLITE_ROW ? RSP_OK : rc == SQLITE_DONE ? RSP_ERR_NOT_FOUND : RSP_ERR_DB;
+    if (e == RSP_OK) {
+        text_col(st, 0, o->matching_id, sizeof(o->matching_id));
+        text_col(st, 1, o->op, sizeof(o->op));
+        text_col(st, 2, o->type, sizeof(o->type));
+        text_col(st, 3, o->eid, sizeof(o->eid));
+        text_col(st, 4, o->iccid, sizeof(o->iccid));
+        o->state = sqlite3_column_int(st, 5);
+        o->cc = sqlite3_column_int(st, 6) != 0;
+        if (sqlite3_column_bytes(st, 7) == 32)
+            memcpy(o->cc_hash, sqlite3_column_blob(st, 7), 32);
+        o->cc_left = (unsigned)sqlite3_column_int(st, 8);
+        o->expires = sqlite3_column_int64(st, 9);
+        text_col(st, 10, o->tid, sizeof(o->tid));
+        o->updated = sqlite3_column_int64(st, 11);
+    }
+    sqlite3_finalize(st);
+    return e;
+}
+
+rsp_err rsp_smdpp_order_add(rsp_smdpp *s, const char *mid, const char *op, const char *type, const char *eid,
+                            const char *cc, int64_t expires, rsp_diag *diag)
+{
+    if (!rsp_es9p_matching_id_ok(mid))
+        return rsp_diag_set(diag, RSP_ERR_INVAL, "matchingId '%.80s': 1..64 of [A-Za-z0-9-]", mid ? mid : "");
+    if (!op || !type || strlen(op) > 64 || strlen(type) > 64 || !*op || !*type)
+        return rsp_diag_set(diag, RSP_ERR_INVAL, "order: operator and profile type are 1..64 characters");
+    if (eid && *eid && rsp_eid_check(eid, NULL) != RSP_OK)
+        return rsp_diag_set(diag, RSP_ERR_INVAL, "order: '%.40s' is not a valid EID", eid);
+    rsp_smdpp_order o;
+    memset(&o, 0, sizeof(o));
+    snprintf(o.matching_id, sizeof(o.matching_id), "%s", mid);
+    snprintf(o.op, sizeof(o.op), "%s", op);
+    snprintf(o.type, sizeof(o.type), "%s", type);
+    snprintf(o.eid, sizeof(o.eid), "%s", eid ? eid : "");
+    o.state = RSP_SMDPP_ORDER_RELEASED;
+    if (cc && *cc) {
+        o.cc = true;
+        rsp_sha256((const uint8_t *)cc, strlen(cc), o.cc_hash);
+        o.cc_left = s->cc_tries;
+    }
+    o.expires = expires;
+    o.updated = rsp_smdpp__now(s);
+    rsp_smdpp_order old;
+    if (rsp_smdpp_order_get(s, mid, &old) == RSP_OK)
+        return rsp_diag_set(diag, RSP_ERR_EXISTS, "order %s exists", mid);
+    rsp_err e = rsp_smdpp__order_put(s, &o);
+    rsp_wipe(o.cc_hash, sizeof(o.cc_hash));
+    return e;
+}
+
+rsp_err rsp_smdpp_order_cancel(rsp_smdpp *s, const char *mid)
+{
+    rsp_smdpp_order o;
+    rsp_err e = rsp_smdpp_order_get(s, mid, &o);
+    if (e != RSP_OK)
+        return e;
+    if (o.state == RSP_SMDPP_ORDER_INSTALLED)
+        return RSP_ERR_STATE;
+    o.state = RSP_SMDPP_ORDER_CANCELLED;
+    o.updated = rsp_smdpp__now(s);
+    return rsp_smdpp__order_put(s, &o);
+}
+
+rsp_err rsp_smdpp__sess_put(rsp_smdpp *s, const smdpp_session *ss)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT OR REPLACE INTO smdpp_session(tid,step,euicc_challenge,server_challenge,ci_index,"
+                           "eid,matching_id,smdp_sig2,cert_euicc,updated) VALUES(?,?,?,?,?,?,?,?,?,?)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return RSP_ERR_DB;
+    sqlite3_bind_text(st, 1, ss->tid, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, ss->step);
+    sqlite3_bind_blob(st, 3, ss->euicc_challenge, 16, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 4, ss->server_challenge, 16, SQLITE_STATIC);
+    sqlite3_bind_int(st, 5, ss->ci_index);
+    sqlite3_bind_text(st, 6, ss->eid, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, ss->matching_id, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 8, ss->smdp_sig2, 64, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 9, ss->cert_euicc.data ? (const void *)ss->cert_euicc.data : (const void *)"",
+                      (int)ss->cert_euicc.len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 10, ss->updated);
+    return step_done(st);
+}
+
+#define SESS_COLS "tid,step,euicc_challenge,server_challenge,ci_index,eid,matching_id,smdp_sig2,cert_euicc,updated"
+
+static rsp_err sess_read(sqlite3_stmt *st, smdpp_session *ss)
+{
+    text_col(st, 0, ss->tid, sizeof(ss->tid));
+    ss->step = sqlite3_column_int(st, 1);
+    if (sqlite3_column_bytes(st, 2) == 16)
+        memcpy(ss->euicc_challenge, sqlite3_column_blob(st, 2), 16);
+    if (sqlite3_column_bytes(st, 3) == 16)
+        memcpy(ss->server_challenge, sqlite3_column_blob(st, 3), 16);
+    ss->ci_index = sqlite3_column_int(st, 4);
+    text_col(st, 5, ss->eid, sizeof(ss->eid));
+    text_col(st, 6, ss->matching_id, sizeof(ss->matching_id));
+    if (sqlite3_column_bytes(st, 7) == 64)
+        memcpy(ss->smdp_sig2, sqlite3_column_blob(st, 7), 64);
+    rsp_buf_reset(&ss->cert_euicc);
+    int n = sqlite3_column_bytes(st, 8);
+    rsp_err e = n > 0 ? rsp_buf_append(&ss->cert_euicc, sqlite3_column_blob(st, 8), (size_t)n) : RSP_OK;
+    ss->updated = sqlite3_column_int64(st, 9);
+    return e;
+}
+
+rsp_err rsp_smdpp__sess_get(rsp_smdpp *s, const char *tid, smdpp_session *ss)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT " SESS_COLS " FROM smdpp_session WHERE tid = ?", -1, &st, NULL) !=
+        SQLITE_OK)
+        return RSP_ERR_DB;
+    /* the JSON transactionId is echoed verbatim; ours are uppercase */
+    char up[RSP_ES9P_MAX_TID_HEX + 1];
+    size_t i = 0;
+    for (; tid[i] && i < RSP_ES9P_MAX_TID_HEX; i++)
+        up[i] = (char)(tid[i] >= 'a' && tid[i] <= 'f' ? tid[i] - 32 : tid[i]);
+    up[i] = '\0';
+    sqlite3_bind_text(st, 1, up, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    rsp_err e = rc == SQLITE_ROW ? sess_read(st, ss) : rc == SQLITE_DONE ? RSP_ERR_NOT_FOUND : RSP_ERR_DB;
+    sqlite3_finalize(st);
+    return e;
+}
+
+rsp_err rsp_smdpp__sess_live(rsp_smdpp *s, smdpp_session **out, size_t *n)
+{
+    sqlite3_stmt *st;
+    *out = NULL;
+    *n = 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT " SESS_COLS " FROM smdpp_session WHERE step > 0 ORDER BY tid", -1, &st,
+                           NULL) != SQLITE_OK)
+        return RSP_ERR_DB;
+    rsp_err e = RSP_OK;
+    int rc;
+    while (e == RSP_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        smdpp_session *grown = realloc(*out, (*n + 1) * sizeof(**out));
+        if (!grown) {
+            e = RSP_ERR_NOMEM;
+            break;
+        }
+        *out = grown;
+        memset(&grown[*n], 0, sizeof(grown[*n]));
+        e = sess_read(st, &grown[*n]);
+        (*n)++;
+    }
+    sqlite3_finalize(st);
+    return e;
+}

@@ -1,0 +1,521 @@
+/* ES9+ on the SM-DP+: the five functions with the checks and status codes of SGP22.md §ES9+
+ * ("Checks the SM-DP+ makes"). One session per transactionId, durable (db.c); its state table:
+ *
+ *   step           call                    checks, then                                  next step
+ *   -              initiateAuthentication  address, CI choice                           INITIATED
+ *   INITIATED      authenticateClient      tid, chain EUM/eUICC, EID range, sig1,        AUTHENTICATED
+ *                                          challenge, matchingId -> order (EID, expiry),
+ *                                          identity taken
+ *   AUTHENTICATED  getBoundProfilePackage  tid, sig2, confirmation code (retries)        BOUND
+ *   BOUND          handleNotification PIR  PIR signature                                 ENDED
+ *   any live       cancelSession           signature, smdpOid                           ENDED
+ *
+ * A call in the wrong step is refused (8.10.1/3.9 unknown, 8.2/3.7 for a second BPP) and changes
+ * nothing; every refusal of bad input happens before any write. Decisions are committed before the
+ * answer is built, so an answer never promises what a crash could undo. */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "rsp/log.h"
+#include "rsp/tlv.h"
+#include "smdpp_int.h"
+
+/* Subject/reason codes (SGP22.md's table); "malformed request" is our choice: docs/ENCODINGS.md. */
+#define SC_MALFORMED "1.2.1", "2.1"
+#define SC_ADDRESS "8.8.1", "3.8"
+#define SC_NO_PKID "8.8.2", "3.1"
+#define SC_NO_DPAUTH "8.8.4", "3.7"
+#define SC_TID "8.10.1", "3.9"
+#define SC_CI "8.11.1", "3.9"
+#define SC_EUM "8.1.2", "6.1"
+#define SC_EUM_EXPIRED "8.1.2", "6.3"
+#define SC_EUICC_CERT "8.1.3", "6.1"
+#define SC_EUICC_EXPIRED "8.1.3", "6.3"
+#define SC_SIGNATURE "8.1", "6.1"
+#define SC_EID_RANGE "8.1.4", "6.1"
+#define SC_EID_MISMATCH "8.1.1", "3.8"
+#define SC_BPP_AGAIN "8.2", "3.7"
+#define SC_NO_PROFILE "8.2.5", "4.3"
+#define SC_MATCHING_ID "8.2.6", "3.8"
+#define SC_CC_MISSING "8.2.7", "2.2"
+#define SC_CC_WRONG "8.2.7", "3.8"
+#define SC_CC_EXHAUSTED "8.2.7", "6.4"
+#define SC_EXPIRED "8.8.5", "4.1"
+#define SC_OID "8.8", "3.10"
+#define SC_INTERNAL "8.1", "127"
+
+typedef struct call {
+    rsp_smdpp *s;
+    rsp_es9p_msg req, ans;
+    smdpp_session ss;
+    rsp_smdpp_order o;
+    rsp_diag d;
+} call;
+
+static void fail(call *c, const char *subject, const char *reason, const char *why)
+{
+    rsp_es9p_set_failed(&c->ans, subject, reason, why);
+    RSP_LOGI(RSP_SS_SMDP, "es9+ refused", "function=%s code=%s/%s why=\"%s\"", rsp_es9p_func_name(c->req.func),
+             subject, reason, why);
+}
+
+/* The session of a request's transactionId, in one of the steps allowed (bit mask of 1 << step). */
+static bool load_session(call *c, unsigned steps)
+{
+    if (rsp_smdpp__sess_get(c->s, c->req.transaction_id, &c->ss) != RSP_OK) {
+        fail(c, SC_TID, "transactionId unknown");
+        return false;
+    }
+    if (!(steps & (1u << c->ss.step))) {
+        if (c->ss.step == SESS_BOUND && c->req.func == RSP_ES9P_GET_BOUND_PROFILE_PACKAGE)
+            fail(c, SC_BPP_AGAIN, "the BPP of this session was already delivered");
+        else
+            fail(c, SC_TID, "transactionId not in a step for this call");
+        return false;
+    }
+    return true;
+}
+
+static bool tid_equal(const call *c, rsp_bytes tid)
+{
+    uint8_t mine[16];
+    size_t n;
+    return rsp_es9p_tid_from_hex(c->ss.tid, mine, &n, NULL) == RSP_OK && tid.len == n && !memcmp(mine, tid.p, n);
+}
+
+static rsp_err sign_tlv(const rsp_eckey *k, const uint8_t *p, size_t n, rsp_buf *out)
+{
+    uint8_t sig[64];
+    rsp_err e = rsp_ecdsa_sign(k, p, n, sig);
+    return e ? e : rsp_tlv_put(out, 0x5F37, sig, 64);
+}
+
+/* ---- initiateAuthentication ---- */
+static void initiate(call *c)
+{
+    rsp_smdpp *s = c->s;
+    if (strcasecmp(c->req.smdp_address, s->address) != 0 && strcasecmp(c->req.smdp_address, s->public_address) != 0)
+        return fail(c, SC_ADDRESS, "smdpAddress is not this SM-DP+");
+    rsp_es10_info1 i1;
+    if (rsp_es10_info1_decode(c->req.euicc_info1.data, c->req.euicc_info1.len, &i1, &c->d) != RSP_OK)
+        return fail(c, SC_MALFORMED, "euiccInfo1 is not EUICCInfo1");
+    /* our CI: the one CERT.DPauth chains to (its AKI) */
+    bool signing = false, verification = false;
+    for (size_t i = 0; i < i1.signing.n; i++)
+        signing |= i1.signing.ski[i].len == s->auth_info.aki_len &&
+                   !memcmp(i1.signing.ski[i].p, s->auth_info.aki, s->auth_info.aki_len);
+    for (size_t i = 0; i < i1.verification.n; i++)
+        verification |= i1.verification.ski[i].len == s->auth_info.aki_len &&
+                        !memcmp(i1.verification.ski[i].p, s->auth_info.aki, s->auth_info.aki_len);
+    if (!signing)
+        return fail(c, SC_NO_PKID, "none of the eUICC's signing CIs is ours");
+    if (!verification)
+        return fail(c, SC_NO_DPAUTH, "the eUICC cannot verify our CERT.DPauth");
+    uint8_t tid[16];
+    smdpp_session *ss = &c->ss;
+    memset(ss->smdp_sig2, 0, sizeof(ss->smdp_sig2));
+    if (rsp_random(tid, sizeof(tid)) || rsp_random(ss->server_challenge, 16))
+        return fail(c, SC_INTERNAL, "no randomness");
+    rsp_es9p_tid_to_hex(tid, sizeof(tid), ss->tid);
+    memcpy(ss->euicc_challenge, c->req.euicc_challenge.data, 16);
+    ss->step = SESS_INITIATED;
+    ss->ci_index = 0;
+    ss->updated = rsp_smdpp__now(s);
+    rsp_es10_server_signed1 s1 = {
+        .transaction_id = rsp_bytes_of(tid, 16),
+        .euicc_challenge = rsp_bytes_of(ss->euicc_challenge, 16),
+        .server_address = rsp_bytes_of((const uint8_t *)c->req.smdp_address, strlen(c->req.smdp_address)),
+        .server_challenge = rsp_bytes_of(ss->server_challenge, 16),
+    };
+    rsp_es9p_msg *a = &c->ans;
+    if (rsp_es10_server_signed1_encode(&s1, &a->server_signed1) ||
+        sign_tlv(s->sk_auth, a->server_signed1.data, a->server_signed1.len, &a->server_signature1) ||
+        rsp_tlv_put(&a->euicc_ci_pkid, 0x04, s->auth_info.aki, s->auth_info.aki_len) ||
+        rsp_buf_set(&a->server_certificate, s->cert_auth.data, s->cert_auth.len))
+        return fail(c, SC_INTERNAL, "cannot build the answer");
+    if (rsp_smdpp__sess_put(s, ss) != RSP_OK)
+        return fail(c, SC_INTERNAL, "store");
+    snprintf(a->transaction_id, sizeof(a->transaction_id), "%s", ss->tid);
+}
+
+/* ---- authenticateClient ---- */
+static bool check_chain(call *c, const rsp_es10_auth_server_resp *r, rsp_pki22_info *euicc)
+{
+    rsp_smdpp *s = c->s;
+    rsp_bytes ci = rsp_buf_view(&s->ci);
+    rsp_pki22_fault f = RSP_PKI22_OK;
+    rsp_pki22_info eum;
+    if (rsp_pki22_verify(r->cert_eum.p, r->cert_eum.len, RSP_PKI22_EUM, NULL, 0, &ci, 1, 0, &eum, NULL, &f,
+                         &c->d) != RSP_OK) {
+        if (f == RSP_PKI22_CI_UNKNOWN)
+            fail(c, SC_CI, "CERT.EUM is not from our CI");
+        else if (f == RSP_PKI22_EXPIRED)
+            fail(c, SC_EUM_EXPIRED, "CERT.EUM expired");
+        else
+            fail(c, SC_EUM, "CERT.EUM invalid");
+        return false;
+    }
+    if (eum.aki_len != s->auth_info.aki_len || memcmp(eum.aki, s->auth_info.aki, eum.aki_len)) {
+        fail(c, SC_CI, "CERT.EUM is not from the CI chosen");
+        return false;
+    }
+    if (rsp_pki22_verify(r->cert_euicc.p, r->cert_euicc.len, RSP_PKI22_EUICC, r->cert_eum.p, r->cert_eum.len, &ci,
+                         1, 0, euicc, NULL, &f, &c->d) != RSP_OK) {
+        if (f == RSP_PKI22_EID_RANGE)
+            fail(c, SC_EID_RANGE, "EID outside the EUM's range");
+        else if (f == RSP_PKI22_EXPIRED)
+            fail(c, SC_EUICC_EXPIRED, "CERT.EUICC expired");
+        else
+            fail(c, SC_EUICC_CERT, "CERT.EUICC invalid");
+        return false;
+    }
+    return true;
+}
+
+static bool verify_sig(const rsp_pki22_info *cert, const uint8_t *p, size_t n, rsp_bytes sig)
+{
+    rsp_eckey *k = NULL;
+    bool ok = sig.len == 64 && rsp_ec_from_public(cert->curve, cert->pub, sizeof(cert->pub), &k) == RSP_OK &&
+              rsp_ecdsa_verify(k, p, n, sig.p, sig.len) == RSP_OK;
+    rsp_ec_free(k);
+    return ok;
+}
+
+/* matchingId of ctxParams1 (A0{80 matchingId?, A1 deviceInfo}); "" when absent. */
+static bool ctx_matching_id(rsp_bytes ctx, char *out, size_t cap)
+{
+    rsp_tlv t, m;
+    out[0] = '\0';
+    if (rsp_tlv_parse(ctx.p, ctx.len, RSP_TLV_DER, &t, NULL) != RSP_OK || t.tag != 0xA0)
+        return false;
+    if (rsp_tlv_find(t.value, t.len, 0x80, &m) != RSP_OK)
+        return true;
+    if (m.len >= cap)
+        return false;
+    memcpy(out, m.value, m.len);
+    out[m.len] = '\0';
+    return strlen(out) == m.len;
+}
+
+static void authenticate(call *c)
+{
+    rsp_smdpp *s = c->s;
+    if (!load_session(c, 1u << SESS_INITIATED))
+        return;
+    rsp_es10_auth_server_resp r;
+    if (rsp_es10_auth_server_resp_decode(c->req.authenticate_server_response.data,
+                                         c->req.authenticate_server_response.len, &r, &c->d) != RSP_OK)
+        return fail(c, SC_MALFORMED, "authenticateServerResponse is not AuthenticateServerResponse");
+    if (!r.ok)
+        return fail(c, SC_SIGNATURE, "the eUICC refused the server authentication");
+    if (!tid_equal(c, r.signed1.transaction_id))
+        return fail(c, SC_TID, "euiccSigned1 names another transaction");
+    rsp_pki22_info euicc;
+    if (!check_chain(c, &r, &euicc))
+        return;
+    if (!verify_sig(&euicc, r.signed1.raw.p, r.signed1.raw.len, r.euicc_signature1))
+        return fail(c, SC_SIGNATURE, "euiccSignature1 does not verify");
+    if (r.signed1.server_challenge.len != 16 || memcmp(r.signed1.server_challenge.p, c->ss.server_challenge, 16))
+        return fail(c, SC_SIGNATURE, "serverChallenge mismatch");
+    char mid[65];
+    if (!ctx_matching_id(r.signed1.ctx_params1, mid, sizeof(mid)) || !mid[0])
+        return fail(c, SC_MATCHING_ID, "no usable matchingId");
+    rsp_smdpp_order *o = &c->o;
+    if (rsp_smdpp_order_get(s, mid, o) != RSP_OK || o->state != RSP_SMDPP_ORDER_RELEASED)
+        return fail(c, SC_MATCHING_ID, "matchingId refused");
+    if (o->eid[0] && strcmp(o->eid, euicc.eid) != 0)
+        return fail(c, SC_EID_MISMATCH, "the order is for another eUICC");
+    int64_t now = rsp_smdpp__now(s);
+    if (o->expires && now >= o->expires) {
+        o->state = RSP_SMDPP_ORDER_EXPIRED;
+        o->updated = now;
+        (void)rsp_smdpp__order_put(s, o);
+        return fail(c, SC_EXPIRED, "the order expired");
+    }
+    if (o->cc && o->cc_left == 0)
+        return fail(c, SC_CC_EXHAUSTED, "confirmation code retries exhausted");
+    /* the identity: taken once per order (kept across re-downloads of the same eUICC) */
+    if (!o->iccid[0]) {
+        rsp_smdp_taken t;
+        memset(&t, 0, sizeof(t));
+        rsp_err e = rsp_smdp_take(s->inv, o->op, o->type, euicc.eid, now, &t, &c->d);
+        if (e != RSP_OK)
+            return fail(c, SC_NO_PROFILE, e == RSP_ERR_END ? "no identity left in the pool" : "no eligible profile");
+        snprintf(o->iccid, sizeof(o->iccid), "%s", t.id.iccid);
+        rsp_smdp_taken_clear(&t);
+    }
+    snprintf(o->eid, sizeof(o->eid), "%s", euicc.eid);
+    rsp_es9p_msg *a = &c->ans;
+    rsp_es10_smdp_signed2 s2;
+    memset(&s2, 0, sizeof(s2));
+    uint8_t tid[16];
+    size_t tid_len;
+    rsp_es9p_tid_from_hex(c->ss.tid, tid, &tid_len, NULL);
+    s2.transaction_id = rsp_bytes_of(tid, tid_len);
+    s2.cc_required = o->cc;
+    rsp_buf sd = RSP_BUF_INIT;
+    uint8_t sig2[64];
+    rsp_err e = rsp_smdpp__metadata(s, o, &a->profile_metadata);
+    if (!e)
+        e = rsp_es10_smdp_signed2_encode(&s2, &a->smdp_signed2);
+    /* smdpSignature2 covers smdpSigned2 || 5F37 40 euiccSignature1 */
+    if (!e && !(e = rsp_buf_append(&sd, a->smdp_signed2.data, a->smdp_signed2.len)))
+        e = rsp_tlv_put(&sd, 0x5F37, r.euicc_signature1.p, r.euicc_signature1.len);
+    if (!e)
+        e = rsp_ecdsa_sign(s->sk_pb, sd.data, sd.len, sig2);
+    if (!e)
+        e = rsp_tlv_put(&a->smdp_signature2, 0x5F37, sig2, 64);
+    if (!e)
+        e = rsp_buf_set(&a->smdp_certificate, s->cert_pb.data, s->cert_pb.len);
+    rsp_buf_free(&sd);
+    if (e)
+        return fail(c, SC_INTERNAL, "cannot build the answer");
+    c->ss.step = SESS_AUTHENTICATED;
+    snprintf(c->ss.eid, sizeof(c->ss.eid), "%s", euicc.eid);
+    snprintf(c->ss.matching_id, sizeof(c->ss.matching_id), "%s", mid);
+    memcpy(c->ss.smdp_sig2, sig2, 64);
+    c->ss.updated = now;
+    rsp_buf_set(&c->ss.cert_euicc, r.cert_euicc.p, r.cert_euicc.len);
+    o->state = RSP_SMDPP_ORDER_DOWNLOADING;
+    snprintf(o->tid, sizeof(o->tid), "%s", c->ss.tid);
+    o->updated = now;
+    if (rsp_smdpp__begin(s) || rsp_smdpp__sess_put(s, &c->ss) || rsp_smdpp__order_put(s, o) ||
+        rsp_smdpp__commit(s)) {
+        rsp_smdpp__rollback(s);
+        return fail(c, SC_INTERNAL, "store");
+    }
+    snprintf(a->transaction_id, sizeof(a->transaction_id), "%s", c->ss.tid);
+}
+
+/* An order whose session ended without an installation: downloadable again by the same eUICC. After
+ * the BPP left, the identity is spent (the card may hold part of it) and the next try takes another. */
+static void order_release(call *c, bool spent)
+{
+    rsp_smdpp_order *o = &c->o;
+    if (rsp_smdpp_order_get(c->s, c->ss.matching_id, o) != RSP_OK || strcmp(o->tid, c->ss.tid) != 0)
+        return;
+    if (spent && o->iccid[0]) {
+        (void)rsp_smdp_mark(c->s->inv, o->iccid, RSP_SMDP_DOWNLOADED, RSP_SMDP_DELETED, rsp_smdpp__now(c->s));
+        o->iccid[0] = '\0';
+    }
+    if (o->state == RSP_SMDPP_ORDER_DOWNLOADING || o->state == RSP_SMDPP_ORDER_BOUND)
+        o->state = RSP_SMDPP_ORDER_RELEASED;
+    o->tid[0] = '\0';
+    o->updated = rsp_smdpp__now(c->s);
+    (void)rsp_smdpp__order_put(c->s, o);
+}
+
+static bool session_cert(call *c, rsp_pki22_info *info)
+{
+    return rsp_pki22_inspect(c->ss.cert_euicc.data, c->ss.cert_euicc.len, info, NULL) == RSP_OK;
+}
+
+/* ---- getBoundProfilePackage ---- */
+static void get_bpp(call *c)
+{
+    rsp_smdpp *s = c->s;
+    if (!load_session(c, 1u << SESS_AUTHENTICATED))
+        return;
+    rsp_es10_prepare_resp r;
+    if (rsp_es10_prepare_resp_decode(c->req.prepare_download_response.data, c->req.prepare_download_response.len,
+                                     &r, &c->d) != RSP_OK)
+        return fail(c, SC_MALFORMED, "prepareDownloadResponse is not PrepareDownloadResponse");
+    if (!r.ok)
+        return fail(c, SC_SIGNATURE, "the eUICC refused PrepareDownload");
+    if (!tid_equal(c, r.transaction_id))
+        return fail(c, SC_TID, "euiccSigned2 names another transaction");
+    rsp_pki22_info euicc;
+    rsp_buf sd = RSP_BUF_INIT;
+    bool ok = session_cert(c, &euicc) && !rsp_buf_append(&sd, r.signed2_raw.p, r.signed2_raw.len) &&
+              !rsp_tlv_put(&sd, 0x5F37, c->ss.smdp_sig2, 64) && verify_sig(&euicc, sd.data, sd.len, r.euicc_signature2);
+    rsp_buf_free(&sd);
+    if (!ok)
+        return fail(c, SC_SIGNATURE, "euiccSignature2 does not verify");
+    rsp_smdpp_order *o = &c->o;
+    if (rsp_smdpp_order_get(s, c->ss.matching_id, o) != RSP_OK || strcmp(o->tid, c->ss.tid) != 0 ||
+        o->state != RSP_SMDPP_ORDER_DOWNLOADING)
+        return fail(c, SC_MATCHING_ID, "the order is no longer downloadable");
+    int64_t now = rsp_smdpp__now(s);
+    if (o->cc) {
+        if (r.hash_cc.len == 0)
+            return fail(c, SC_CC_MISSING, "confirmation code required");
+        uint8_t in[32 + 16], want[32], tid[16];
+        size_t tid_len;
+        rsp_es9p_tid_from_hex(c->ss.tid, tid, &tid_len, NULL);
+        memcpy(in, o->cc_hash, 32);
+        memcpy(in + 32, tid, tid_len);
+        rsp_sha256(in, 32 + tid_len, want);
+        if (r.hash_cc.len != 32 || !rsp_ct_equal(want, r.hash_cc.p, 32)) {
+            /* the try counts, durably, before the refusal leaves */
+            o->cc_left = o->cc_left ? o->cc_left - 1 : 0;
+            o->updated = now;
+            bool exhausted = o->cc_left == 0;
+            if (exhausted) {
+                o->state = RSP_SMDPP_ORDER_FAILED;
+                o->tid[0] = '\0';
+                c->ss.step = SESS_ENDED;
+                if (o->iccid[0])
+                    (void)rsp_smdp_mark(s->inv, o->iccid, RSP_SMDP_ALLOCATED, RSP_SMDP_DELETED, now);
+            }
+            if (rsp_smdpp__begin(s) || rsp_smdpp__order_put(s, o) || (exhausted && rsp_smdpp__sess_put(s, &c->ss)) ||
+                rsp_smdpp__commit(s)) {
+                rsp_smdpp__rollback(s);
+                return fail(c, SC_INTERNAL, "store");
+            }
+            return exhausted ? fail(c, SC_CC_EXHAUSTED, "confirmation code retries exhausted")
+                             : fail(c, SC_CC_WRONG, "confirmation code refused");
+        }
+    }
+    rsp_smdp_taken t;
+    memset(&t, 0, sizeof(t));
+    if (rsp_smdp_retake(s->inv, o->iccid, &t, &c->d) != RSP_OK)
+        return fail(c, SC_NO_PROFILE, "the order's identity cannot be personalised");
+    rsp_err e = rsp_smdpp__bind(s, &c->ss, o, r.euicc_otpk, t.package.data, t.package.len,
+                                &c->ans.bound_profile_package, &c->d);
+    rsp_smdp_taken_clear(&t);
+    if (e == RSP_ERR_FORMAT)
+        return fail(c, SC_MALFORMED, "otPK.EUICC unusable");
+    if (e)
+        return fail(c, SC_INTERNAL, "binding failed");
+    c->ss.step = SESS_BOUND;
+    c->ss.updated = now;
+    o->state = RSP_SMDPP_ORDER_BOUND;
+    o->updated = now;
+    if (rsp_smdpp__begin(s) || rsp_smdpp__sess_put(s, &c->ss) || rsp_smdpp__order_put(s, o) ||
+        rsp_smdpp__commit(s)) {
+        rsp_smdpp__rollback(s);
+        rsp_buf_free(&c->ans.bound_profile_package);
+        return fail(c, SC_INTERNAL, "store");
+    }
+    (void)rsp_smdp_mark(s->inv, o->iccid, RSP_SMDP_ALLOCATED, RSP_SMDP_DOWNLOADED, now);
+    snprintf(c->ans.transaction_id, sizeof(c->ans.transaction_id), "%s", c->ss.tid);
+}
+
+/* ---- handleNotification ---- */
+static void notification(call *c)
+{
+    rsp_smdpp *s = c->s;
+    rsp_es10_pending p;
+    if (rsp_es10_pending_decode(c->req.pending_notification.data, c->req.pending_notification.len, &p, &c->d) !=
+        RSP_OK)
+        return fail(c, SC_MALFORMED, "pendingNotification is not a PendingNotification");
+    if (!p.is_pir) {
+        /* enable/disable/delete: signed by the eUICC whose chain comes with it */
+        rsp_bytes ci = rsp_buf_view(&s->ci);
+        rsp_pki22_info euicc;
+        rsp_pki22_fault f;
+        if (rsp_pki22_verify(p.cert_euicc.p, p.cert_euicc.len, RSP_PKI22_EUICC, p.cert_eum.p, p.cert_eum.len, &ci, 1,
+                             0, &euicc, NULL, &f, &c->d) != RSP_OK)
+            return fail(c, SC_EUICC_CERT, "the notification's certificates do not verify");
+        if (!verify_sig(&euicc, p.meta.raw.p, p.meta.raw.len, p.signature))
+            return fail(c, SC_SIGNATURE, "euiccNotificationSignature does not verify");
+        RSP_LOGN(RSP_SS_SMDP, "es9+ notification", "eid=%s seq=%u events=%u", euicc.eid, p.meta.seq, p.meta.events);
+        return;
+    }
+    char tid[RSP_ES9P_MAX_TID_HEX + 1];
+    if (rsp_es9p_tid_to_hex(p.pir.transaction_id.p, p.pir.transaction_id.len, tid) != RSP_OK)
+        return fail(c, SC_TID, "PIR transactionId unusable");
+    snprintf(c->req.transaction_id, sizeof(c->req.transaction_id), "%s", tid);
+    if (!load_session(c, 1u << SESS_BOUND))
+        return;
+    rsp_pki22_info euicc;
+    if (!session_cert(c, &euicc) || !verify_sig(&euicc, p.pir.data_raw.p, p.pir.data_raw.len, p.pir.signature))
+        return fail(c, SC_SIGNATURE, "euiccSignPIR does not verify");
+    int64_t now = rsp_smdpp__now(s);
+    c->ss.step = SESS_ENDED;
+    c->ss.updated = now;
+    if (rsp_smdpp__begin(s) || rsp_smdpp__sess_put(s, &c->ss))
+        goto store_fail;
+    if (p.pir.success) {
+        rsp_smdpp_order *o = &c->o;
+        if (rsp_smdpp_order_get(s, c->ss.matching_id, o) == RSP_OK && strcmp(o->tid, c->ss.tid) == 0) {
+            o->state = RSP_SMDPP_ORDER_INSTALLED;
+            o->updated = now;
+            if (rsp_smdpp__order_put(s, o))
+                goto store_fail;
+        }
+    } else {
+        order_release(c, true);
+    }
+    if (rsp_smdpp__commit(s))
+        goto store_fail;
+    if (p.pir.success && c->o.iccid[0])
+        (void)rsp_smdp_mark(s->inv, c->o.iccid, RSP_SMDP_DOWNLOADED, RSP_SMDP_INSTALLED, now);
+    RSP_LOGN(RSP_SS_SMDP, "es9+ installation result", "tid=%s eid=%s result=%s", c->ss.tid, c->ss.eid,
+             p.pir.success ? "success" : "error");
+    return;
+store_fail:
+    rsp_smdpp__rollback(s);
+    fail(c, SC_INTERNAL, "store");
+}
+
+/* ---- cancelSession ---- */
+static void cancel(call *c)
+{
+    rsp_smdpp *s = c->s;
+    if (!load_session(c, 1u << SESS_INITIATED | 1u << SESS_AUTHENTICATED | 1u << SESS_BOUND))
+        return;
+    rsp_es10_cancel_resp r;
+    if (rsp_es10_cancel_resp_decode(c->req.cancel_session_response.data, c->req.cancel_session_response.len, &r,
+                                    &c->d) != RSP_OK)
+        return fail(c, SC_MALFORMED, "cancelSessionResponse is not CancelSessionResponse");
+    if (!r.ok)
+        return fail(c, SC_TID, "the eUICC refused the cancellation");
+    if (!tid_equal(c, r.transaction_id))
+        return fail(c, SC_TID, "euiccCancelSessionSigned names another transaction");
+    /* before authenticateClient the session knows no eUICC certificate: nothing to verify with */
+    rsp_pki22_info euicc;
+    if (c->ss.step >= SESS_AUTHENTICATED &&
+        (!session_cert(c, &euicc) || !verify_sig(&euicc, r.signed_raw.p, r.signed_raw.len, r.signature)))
+        return fail(c, SC_SIGNATURE, "euiccCancelSessionSignature does not verify");
+    if (r.smdp_oid.len != s->auth_info.rid_der_len || memcmp(r.smdp_oid.p, s->auth_info.rid_der, r.smdp_oid.len))
+        return fail(c, SC_OID, "smdpOid is not ours");
+    bool bound = c->ss.step == SESS_BOUND;
+    c->ss.step = SESS_ENDED;
+    c->ss.updated = rsp_smdpp__now(s);
+    if (rsp_smdpp__begin(s) || rsp_smdpp__sess_put(s, &c->ss)) {
+        rsp_smdpp__rollback(s);
+        return fail(c, SC_INTERNAL, "store");
+    }
+    order_release(c, bound);
+    if (rsp_smdpp__commit(s)) {
+        rsp_smdpp__rollback(s);
+        return fail(c, SC_INTERNAL, "store");
+    }
+    RSP_LOGN(RSP_SS_SMDP, "es9+ session cancelled", "tid=%s reason=%d", c->ss.tid, r.reason);
+}
+
+void rsp_smdpp_es9(rsp_smdpp *s, rsp_es9p_func f, const uint8_t *body, size_t len, int *status, rsp_buf *out)
+{
+    call c;
+    memset(&c, 0, sizeof(c));
+    c.s = s;
+    rsp_es9p_msg_init(&c.ans, f, true);
+    *status = 200;
+    if (rsp_es9p_decode(f, false, body, len, &c.req, &c.d) != RSP_OK) {
+        fail(&c, SC_MALFORMED, c.d.msg);
+    } else {
+        switch (f) {
+        case RSP_ES9P_INITIATE_AUTHENTICATION: initiate(&c); break;
+        case RSP_ES9P_AUTHENTICATE_CLIENT: authenticate(&c); break;
+        case RSP_ES9P_GET_BOUND_PROFILE_PACKAGE: get_bpp(&c); break;
+        case RSP_ES9P_HANDLE_NOTIFICATION: notification(&c); break;
+        case RSP_ES9P_CANCEL_SESSION: cancel(&c); break;
+        default: fail(&c, SC_MALFORMED, "function"); break;
+        }
+    }
+    bool failed = c.ans.header.status == RSP_ES9P_FAILED;
+    if (f < RSP_ES9P_FUNC_N)
+        s->calls[f][failed]++;
+    if (rsp_es9p_encode(&c.ans, out, NULL) != RSP_OK) {
+        rsp_buf_reset(out);
+        *status = 500;
+    } else if (out->len == 0) {
+        *status = 204;
+    }
+    rsp_es9p_msg_free(&c.req);
+    rsp_es9p_msg_free(&c.ans);
+    rsp_buf_free(&c.ss.cert_euicc);
+    rsp_wipe(c.o.cc_hash, sizeof(c.o.cc_hash));
+}

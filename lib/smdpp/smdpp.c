@@ -1,0 +1,157 @@
+/* The SM-DP+ object: its keys and certificates (as `rsp ci issue --sgp22` leaves them), the order and
+ * session database, the identity pools of lib/smdp. Every session's state is durable, so a restarted
+ * SM-DP+ resumes each where its last answer left it; sessions idle longer than SESSION_TTL_S are
+ * ended at open and their orders released. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "rsp/log.h"
+#include "smdpp_int.h"
+
+#define SESSION_TTL_S 3600
+
+static const char *const order_states[] = {"?",      "released",  "downloading", "bound",
+                                           "installed", "failed", "cancelled",   "expired"};
+
+const char *rsp_smdpp_order_state_name(int st)
+{
+    return st >= 1 && st <= RSP_SMDPP_ORDER_EXPIRED ? order_states[st] : "?";
+}
+
+int64_t rsp_smdpp__now(rsp_smdpp *s)
+{
+    return s->clock ? s->clock() : (int64_t)time(NULL);
+}
+
+static rsp_err read_file(const char *dir, const char *rel, rsp_buf *out, rsp_diag *diag)
+{
+    char p[700];
+    snprintf(p, sizeof(p), "%s/%s", dir, rel);
+    FILE *f = fopen(p, "rb");
+    if (!f)
+        return rsp_diag_set(diag, RSP_ERR_NOT_FOUND, "cannot read %s", p);
+    uint8_t chunk[4096];
+    size_t n;
+    rsp_err e = RSP_OK;
+    while (!e && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        e = rsp_buf_append(out, chunk, n);
+    fclose(f);
+    return e;
+}
+
+static rsp_err load_role(rsp_smdpp *s, const char *sub, rsp_pki22_role role, rsp_eckey **sk, rsp_buf *cert,
+                         rsp_pki22_info *info, rsp_diag *diag)
+{
+    char p[700];
+    snprintf(p, sizeof(p), "%s/%s/key.pem", s->dir, sub);
+    if (rsp_ec_load_pem(p, sk) != RSP_OK)
+        return rsp_diag_set(diag, RSP_ERR_NOT_FOUND, "cannot load the private key %s", p);
+    char rel[64];
+    snprintf(rel, sizeof(rel), "%.50s/cert.der", sub);
+    rsp_err e = read_file(s->dir, rel, cert, diag);
+    if (e)
+        return e;
+    rsp_bytes ci = rsp_buf_view(&s->ci);
+    rsp_pki22_fault f;
+    if (rsp_pki22_verify(cert->data, cert->len, role, NULL, 0, &ci, 1, 0, info, NULL, &f, diag) != RSP_OK)
+        return rsp_diag_set(diag, RSP_ERR_VERIFY, "%s/%s/cert.der does not verify as %s under the CI (%s)", s->dir, sub,
+                            rsp_pki22_role_name(role), rsp_pki22_fault_name(f));
+    uint8_t pub[RSP_EC_POINT_LEN];
+    if (rsp_ec_public_point(*sk, pub) != RSP_OK || memcmp(pub, info->pub, sizeof(pub)))
+        return rsp_diag_set(diag, RSP_ERR_VERIFY, "%s/%s: key.pem is not the key of cert.der", s->dir, sub);
+    if (!info->rid_der_len)
+        return rsp_diag_set(diag, RSP_ERR_FORMAT, "%s/%s/cert.der has no SM-DP+ OID (SAN registeredID)", s->dir, sub);
+    return RSP_OK;
+}
+
+/* Sessions idle too long end; their orders become downloadable again. */
+static void settle(rsp_smdpp *s)
+{
+    smdpp_session *live = NULL;
+    size_t n = 0;
+    if (rsp_smdpp__sess_live(s, &live, &n) != RSP_OK)
+        n = 0;
+    int64_t now = rsp_smdpp__now(s);
+    for (size_t i = 0; i < n; i++) {
+        s->recovered++;
+        if (now - live[i].updated < SESSION_TTL_S)
+            continue;
+        rsp_smdpp_order o;
+        live[i].step = SESS_ENDED;
+        if (rsp_smdpp__begin(s) == RSP_OK) {
+            (void)rsp_smdpp__sess_put(s, &live[i]);
+            if (rsp_smdpp_order_get(s, live[i].matching_id, &o) == RSP_OK && !strcmp(o.tid, live[i].tid) &&
+                o.state == RSP_SMDPP_ORDER_DOWNLOADING) {
+                o.state = RSP_SMDPP_ORDER_RELEASED;
+                o.tid[0] = '\0';
+                o.updated = now;
+                (void)rsp_smdpp__order_put(s, &o);
+            }
+            if (rsp_smdpp__commit(s) != RSP_OK)
+                rsp_smdpp__rollback(s);
+        }
+        RSP_LOGN(RSP_SS_SMDP, "es9+ session expired", "tid=%s", live[i].tid);
+    }
+    for (size_t i = 0; i < n; i++)
+        rsp_buf_free(&live[i].cert_euicc);
+    free(live);
+}
+
+rsp_err rsp_smdpp_open(const rsp_smdpp_opts *o, rsp_smdpp **out, rsp_diag *diag)
+{
+    if (!o || !o->dir || !o->address || !out)
+        return rsp_diag_set(diag, RSP_ERR_INVAL, "smdpp: a folder and an address are needed");
+    if (!*o->address || strlen(o->address) > RSP_ES9P_MAX_ADDRESS || strchr(o->address, '$'))
+        return rsp_diag_set(diag, RSP_ERR_INVAL, "smdpp: address '%.80s' cannot go into an activation code",
+                            o->address);
+    rsp_smdpp *s = calloc(1, sizeof(*s));
+    if (!s)
+        return RSP_ERR_NOMEM;
+    snprintf(s->dir, sizeof(s->dir), "%s", o->dir);
+    snprintf(s->address, sizeof(s->address), "%s", o->address);
+    snprintf(s->public_address, sizeof(s->public_address), "%s", o->address);
+    s->cc_tries = o->cc_tries ? o->cc_tries : 3;
+    s->clock = o->clock;
+    rsp_err e = read_file(s->dir, "dpauth/ci.crt.der", &s->ci, diag);
+    if (!e)
+        e = load_role(s, "dpauth", RSP_PKI22_DPAUTH, &s->sk_auth, &s->cert_auth, &s->auth_info, diag);
+    if (!e)
+        e = load_role(s, "dppb", RSP_PKI22_DPPB, &s->sk_pb, &s->cert_pb, &s->pb_info, diag);
+    if (!e && (s->auth_info.rid_der_len != s->pb_info.rid_der_len ||
+               memcmp(s->auth_info.rid_der, s->pb_info.rid_der, s->pb_info.rid_der_len)))
+        e = rsp_diag_set(diag, RSP_ERR_VERIFY, "CERT.DPauth and CERT.DPpb carry different SM-DP+ OIDs");
+    if (!e)
+        e = rsp_smdpp__db_open(s, diag);
+    if (!e)
+        e = rsp_smdp_inv_open(s->dir, NULL, diag, &s->inv);
+    if (e) {
+        rsp_smdpp_close(s);
+        return e;
+    }
+    settle(s);
+    *out = s;
+    return RSP_OK;
+}
+
+void rsp_smdpp_close(rsp_smdpp *s)
+{
+    if (!s)
+        return;
+    rsp_ec_free(s->sk_auth);
+    rsp_ec_free(s->sk_pb);
+    rsp_buf_free(&s->cert_auth);
+    rsp_buf_free(&s->cert_pb);
+    rsp_buf_free(&s->ci);
+    if (s->db)
+        sqlite3_close(s->db);
+    if (s->inv)
+        rsp_smdp_inv_close(s->inv);
+    free(s);
+}
+
+size_t rsp_smdpp_recovered(const rsp_smdpp *s)
+{
+    return s ? s->recovered : 0;
+}

@@ -1,0 +1,65 @@
+/* Internals of the SM-DP+ shared by the files of lib/smdpp. */
+#ifndef RSP_SMDPP_INT_H
+#define RSP_SMDPP_INT_H
+
+#include <sqlite3.h>
+
+#include "rsp/crypto.h"
+#include "rsp/es10.h"
+#include "rsp/pki22.h"
+#include "rsp/smdp.h"
+#include "rsp/smdpp.h"
+
+/* The ES9+ steps of one session (the state table of es9.c's header). */
+enum { SESS_ENDED = 0, SESS_INITIATED = 1, SESS_AUTHENTICATED = 2, SESS_BOUND = 3 };
+
+typedef struct smdpp_session {
+    char tid[RSP_ES9P_MAX_TID_HEX + 1];
+    int step;
+    uint8_t euicc_challenge[16], server_challenge[16];
+    int ci_index;
+    char eid[33];
+    char matching_id[65];
+    uint8_t smdp_sig2[64];
+    rsp_buf cert_euicc;       /* DER (owned) */
+    int64_t updated;
+} smdpp_session;
+
+struct rsp_smdpp {
+    char dir[512];
+    char address[RSP_ES9P_MAX_ADDRESS + 1];
+    /* address with the port bound by the daemon when address names none (tests, labs): LPAs may
+     * write either; notifications go to this one */
+    char public_address[RSP_ES9P_MAX_ADDRESS + 1];
+    unsigned cc_tries;
+    int64_t (*clock)(void);
+    rsp_eckey *sk_auth, *sk_pb;
+    rsp_buf cert_auth, cert_pb, ci;
+    rsp_pki22_info auth_info, pb_info;
+    sqlite3 *db;
+    rsp_smdp_inv *inv;
+    size_t recovered;
+    unsigned long calls[RSP_ES9P_FUNC_N][2]; /* [function][failed] */
+};
+
+int64_t rsp_smdpp__now(rsp_smdpp *s);
+
+/* db.c: orders and sessions in DIR/smdpp.db. */
+rsp_err rsp_smdpp__db_open(rsp_smdpp *s, rsp_diag *diag);
+rsp_err rsp_smdpp__begin(rsp_smdpp *s);
+rsp_err rsp_smdpp__commit(rsp_smdpp *s);
+void rsp_smdpp__rollback(rsp_smdpp *s);
+rsp_err rsp_smdpp__order_put(rsp_smdpp *s, const rsp_smdpp_order *o);
+rsp_err rsp_smdpp__sess_put(rsp_smdpp *s, const smdpp_session *ss);
+/* RSP_ERR_NOT_FOUND when unknown; ss->cert_euicc is (re)filled. */
+rsp_err rsp_smdpp__sess_get(rsp_smdpp *s, const char *tid, smdpp_session *ss);
+/* Sessions not ended, for the restart settlement; *out malloc'd (caller frees each cert and it). */
+rsp_err rsp_smdpp__sess_live(rsp_smdpp *s, smdpp_session **out, size_t *n);
+
+/* bind.c: the BoundProfilePackage of a session. */
+rsp_err rsp_smdpp__bind(rsp_smdpp *s, const smdpp_session *ss, const rsp_smdpp_order *o, rsp_bytes euicc_otpk,
+                        const uint8_t *package, size_t package_len, rsp_buf *bpp, rsp_diag *diag);
+/* profileMetadata (BF25) of an order's identity. */
+rsp_err rsp_smdpp__metadata(rsp_smdpp *s, const rsp_smdpp_order *o, rsp_buf *out);
+
+#endif

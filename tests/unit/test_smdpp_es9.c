@@ -1,0 +1,626 @@
+/* `rsp smdpp run` as a separate process, driven over HTTPS by an LPA played here from helper K's
+ * consumer card (rsp_es10_card_open/apdu: a card folder from `rsp eum make --sgp22`, APDUs through
+ * its ES10 transport) and the ES9+ codec. A whole download ends with the card's signed PIR, so the
+ * BPP our server bound was installed by a card built from SGP22.md independently of the server;
+ * each refusal is checked for its status code and for changing no order state. The outside fact:
+ * the TS.48 v7 package of ../shared/profiles is what gets bound and installed. */
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "testutil.h"
+
+#include "rsp/crypto.h"
+#include "rsp/es10.h"
+#include "rsp/es9p.h"
+#include "rsp/http.h"
+#include "rsp/tls.h"
+#include "rsp/tlv.h"
+
+#define ADDRESS_FMT "localhost:%u"
+
+static struct {
+    char tmp[128], dir[192], cards[192];
+    char eid[2][33];
+    char address[64];
+    pid_t pid;
+    uint16_t port;
+    struct event_base *base;
+    rsp_tls_ctx *tls;
+    rsp_http_client *cli;
+    rsp_es10_slot *slot[2];   /* open for the whole run: a failed test leaves no lock behind */
+} E;
+
+static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void sh(const char *fmt, ...)
+{
+    char cmd[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof(cmd), fmt, ap);
+    va_end(ap);
+    char *out = NULL;
+    int rc = tu_run(cmd, &out);
+    if (rc != 0)
+        fail_msg("'%s' -> %d: %s", cmd, rc, out);
+    free(out);
+}
+
+/* The state of an order as `rsp smdpp show --json` prints it. */
+static void order_state(const char *mid, char *state, size_t cap)
+{
+    char cmd[1024], *out = NULL;
+    snprintf(cmd, sizeof(cmd), "%s smdpp show --dir %s --address localhost --matching-id %s --json 2>/dev/null | jq -r .state",
+             tu_rsp_bin(), E.dir, mid);
+    tu_run(cmd, &out);
+    snprintf(state, cap, "%.*s", (int)strcspn(out, "\n"), out);
+    free(out);
+}
+
+static void daemon_start(void)
+{
+    char pf[256];
+    snprintf(pf, sizeof(pf), "%s/port", E.tmp);
+    unlink(pf);
+    E.pid = fork();
+    assert_true(E.pid >= 0);
+    if (E.pid == 0) {
+        char listen[32], log[256];
+        snprintf(listen, sizeof(listen), "127.0.0.1:0");
+        snprintf(log, sizeof(log), "%s/smdpp.log", E.tmp);
+        if (!freopen(log, "a", stderr))
+            _exit(127);
+        execl(tu_rsp_bin(), "rsp", "smdpp", "run", "--dir", E.dir, "--address", "localhost", "--listen", listen,
+              "--port-file", pf, (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 600; i++) { /* up to 60 s on a loaded machine */
+        FILE *f = fopen(pf, "r");
+        unsigned p = 0;
+        if (f && fscanf(f, "%u", &p) == 1 && p) {
+            fclose(f);
+            E.port = (uint16_t)p;
+            snprintf(E.address, sizeof(E.address), ADDRESS_FMT, E.port);
+            return;
+        }
+        if (f)
+            fclose(f);
+        struct timespec ts = {0, 100000000};
+        nanosleep(&ts, NULL);
+    }
+    fail_msg("rsp smdpp run did not write its port file");
+}
+
+static void daemon_stop(int sig)
+{
+    if (E.pid > 0) {
+        kill(E.pid, sig);
+        waitpid(E.pid, NULL, 0);
+        E.pid = 0;
+    }
+    if (E.cli) {
+        rsp_http_client_free(E.cli);
+        E.cli = NULL;
+    }
+}
+
+/* ---- ES9+ over HTTPS ---- */
+typedef struct reply {
+    int status;
+    rsp_buf body;
+    bool done;
+} reply;
+
+static void on_reply(void *arg, rsp_err err, const rsp_http_response *r)
+{
+    reply *rp = arg;
+    rp->done = true;
+    rp->status = err == RSP_OK ? r->status : -1;
+    if (err == RSP_OK && r->body_len)
+        rsp_buf_append(&rp->body, r->body, r->body_len);
+    event_base_loopbreak(E.base);
+}
+
+static int post_raw(const char *path, const char *ctype, const uint8_t *body, size_t len, rsp_buf *out)
+{
+    if (!E.cli) {
+        rsp_http_client_opts o = {"localhost", E.port, E.tls, 30000, 0};
+        assert_int_equal(rsp_http_client_new(E.base, &o, &E.cli), RSP_OK);
+    }
+    char hdr[200];
+    snprintf(hdr, sizeof(hdr), "Content-Type: %s\r\nX-Admin-Protocol: gsma/rsp/v2.2.0\r\nUser-Agent: gsma-rsp-lpad\r\n",
+             ctype);
+    reply rp = {0, RSP_BUF_INIT, false};
+    assert_int_equal(rsp_http_client_post(E.cli, path, hdr, body, len, on_reply, &rp), RSP_OK);
+    while (!rp.done)
+        event_base_dispatch(E.base);
+    rsp_buf_reset(out);
+    rsp_buf_append(out, rp.body.data, rp.body.len);
+    rsp_buf_free(&rp.body);
+    return rp.status;
+}
+
+/* One call; ans decoded (the test fails on an answer our codec refuses). Returns the HTTP status. */
+static int es9(const rsp_es9p_msg *req, rsp_es9p_msg *ans)
+{
+    rsp_buf b = RSP_BUF_INIT, out = RSP_BUF_INIT;
+    rsp_diag d = {0};
+    assert_int_equal(rsp_es9p_encode(req, &b, &d), RSP_OK);
+    int st = post_raw(rsp_es9p_path(req->func), "application/json", b.data, b.len, &out);
+    if (rsp_es9p_decode(req->func, true, out.data, out.len, ans, &d) != RSP_OK)
+        fail_msg("%s answer %d: %s: %.*s", rsp_es9p_func_name(req->func), st, d.msg, (int)out.len, out.data);
+    rsp_buf_free(&b);
+    rsp_buf_free(&out);
+    return st;
+}
+
+static void expect_code(const rsp_es9p_msg *ans, const char *subject, const char *reason)
+{
+    if (ans->header.status != RSP_ES9P_FAILED || strcmp(ans->header.subject_code, subject) ||
+        strcmp(ans->header.reason_code, reason))
+        fail_msg("want Failed %s/%s, got status %d %s/%s (%s)", subject, reason, ans->header.status,
+                 ans->header.subject_code, ans->header.reason_code, ans->header.message);
+}
+
+/* ---- the card, through its APDU transport on the basic channel ---- */
+static void apdu(rsp_es10_slot *s, const uint8_t *c, size_t n, rsp_buf *r)
+{
+    rsp_buf_reset(r);
+    assert_int_equal(rsp_es10_card_apdu(s, c, n, r), RSP_OK);
+    assert_true(r->len >= 2);
+}
+
+static void es10(rsp_es10_slot *s, const uint8_t *req, size_t len, rsp_buf *resp)
+{
+    rsp_buf r = RSP_BUF_INIT;
+    rsp_buf_reset(resp);
+    for (size_t off = 0, blk = 0; off < len || (len == 0 && blk == 0); blk++) {
+        size_t n = len - off > 255 ? 255 : len - off;
+        uint8_t c[5 + 255];
+        c[0] = 0x80;
+        c[1] = 0xE2;
+        c[2] = off + n < len ? 0x11 : 0x91;
+        c[3] = (uint8_t)blk;
+        c[4] = (uint8_t)n;
+        memcpy(c + 5, req + off, n);
+        apdu(s, c, 5 + n, &r);
+        off += n;
+        if (off < len) {
+            assert_int_equal(r.data[r.len - 2], 0x90);
+            continue;
+        }
+        for (;;) {
+            uint8_t sw1 = r.data[r.len - 2], sw2 = r.data[r.len - 1];
+            rsp_buf_append(resp, r.data, r.len - 2);
+            if (sw1 == 0x90)
+                break;
+            if (sw1 != 0x61)
+                fail_msg("ES10 SW %02X%02X", sw1, sw2);
+            uint8_t g[5] = {0x80, 0xC0, 0x00, 0x00, sw2};
+            apdu(s, g, 5, &r);
+        }
+        break;
+    }
+    rsp_buf_free(&r);
+}
+
+static rsp_es10_slot *card_open(int i)
+{
+    char dir[300];
+    snprintf(dir, sizeof(dir), "%s/%s", E.cards, E.eid[i]);
+    rsp_diag d = {0};
+    if (!E.slot[i] && rsp_es10_card_open(dir, &E.slot[i], &d) != RSP_OK)
+        fail_msg("card %s: %s", dir, d.msg);
+    rsp_es10_slot *s = E.slot[i];
+    rsp_es10_card_reset_slot(s);
+    static const uint8_t sel[] = {0x00, 0xA4, 0x04, 0x00, 0x10, 0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x10, 0xFF,
+                                  0xFF, 0xFF, 0xFF, 0x89, 0x00, 0x00, 0x01, 0x00, 0x00};
+    rsp_buf r = RSP_BUF_INIT;
+    apdu(s, sel, sizeof(sel), &r);
+    assert_true(r.data[r.len - 2] == 0x90 || r.data[r.len - 2] == 0x61);
+    rsp_buf_free(&r);
+    return s;
+}
+
+/* The value of a TLV held in b (5F37 40 <sig> -> sig). */
+static rsp_bytes value_of(const rsp_buf *b)
+{
+    rsp_tlv t;
+    assert_int_equal(rsp_tlv_parse(b->data, b->len, 0, &t, NULL), RSP_OK);
+    return rsp_bytes_of(t.value, t.len);
+}
+
+enum tamper { T_NONE, T_SIG1, T_ADDRESS, T_SIG2 };
+
+typedef struct session {
+    rsp_es10_slot *card;
+    char tid[RSP_ES9P_MAX_TID_HEX + 1];
+    rsp_es9p_msg ac;          /* the authenticateClient answer */
+} session;
+
+/* Challenge, EUICCInfo1, initiateAuthentication, AuthenticateServer, authenticateClient. Returns the
+ * authenticateClient answer in ss->ac (Failed or not). */
+static void authenticate(session *ss, int card, const char *mid, enum tamper t)
+{
+    rsp_buf r = RSP_BUF_INIT, q = RSP_BUF_INIT;
+    ss->card = card_open(card);
+    rsp_es10_empty_request(RSP_ES10_GET_CHALLENGE, &q);
+    es10(ss->card, q.data, q.len, &r);
+    uint8_t chal[16];
+    assert_int_equal(rsp_es10_challenge_response_decode(r.data, r.len, chal, NULL), RSP_OK);
+    rsp_buf_reset(&q);
+    rsp_es10_empty_request(RSP_ES10_EUICC_INFO1, &q);
+    es10(ss->card, q.data, q.len, &r);
+    rsp_es9p_msg req, ia;
+    rsp_es9p_msg_init(&req, RSP_ES9P_INITIATE_AUTHENTICATION, false);
+    rsp_buf_set(&req.euicc_challenge, chal, 16);
+    rsp_buf_set(&req.euicc_info1, r.data, r.len);
+    snprintf(req.smdp_address, sizeof(req.smdp_address), "%s", t == T_ADDRESS ? "other.example.com" : E.address);
+    assert_int_equal(es9(&req, &ia), 200);
+    rsp_es9p_msg_free(&req);
+    if (t == T_ADDRESS) {
+        expect_code(&ia, "8.8.1", "3.8");
+        rsp_es9p_msg_init(&ss->ac, RSP_ES9P_AUTHENTICATE_CLIENT, true);
+        ss->ac.header = ia.header;
+        rsp_es9p_msg_free(&ia);
+        goto out;
+    }
+    assert_int_equal(ia.header.status, RSP_ES9P_SUCCESS);
+    snprintf(ss->tid, sizeof(ss->tid), "%s", ia.transaction_id);
+    /* AuthenticateServer with ctxParams1 A0{80 matchingId, A1{80 tac, A1{}}} */
+    rsp_buf ctx = RSP_BUF_INIT, inner = RSP_BUF_INIT;
+    rsp_tlv_put(&inner, 0x80, mid, strlen(mid));
+    static const uint8_t devinfo[] = {0xA1, 0x08, 0x80, 0x04, 0x35, 0x29, 0x06, 0x11, 0xA1, 0x00};
+    rsp_buf_append(&inner, devinfo, sizeof(devinfo));
+    rsp_tlv_put(&ctx, 0xA0, inner.data, inner.len);
+    rsp_es10_auth_server_req as;
+    memset(&as, 0, sizeof(as));
+    as.signed1.raw = rsp_buf_view(&ia.server_signed1);
+    as.server_signature1 = value_of(&ia.server_signature1);
+    as.ci_pkid = value_of(&ia.euicc_ci_pkid);
+    as.server_certificate = rsp_buf_view(&ia.server_certificate);
+    as.ctx.raw = rsp_buf_view(&ctx);
+    rsp_buf_reset(&q);
+    assert_int_equal(rsp_es10_auth_server_req_encode(&as, &q), RSP_OK);
+    es10(ss->card, q.data, q.len, &r);
+    rsp_es10_auth_server_resp asr;
+    assert_int_equal(rsp_es10_auth_server_resp_decode(r.data, r.len, &asr, NULL), RSP_OK);
+    if (!asr.ok)
+        fail_msg("card refused AuthenticateServer: %d", asr.error);
+    if (t == T_SIG1) /* the last byte of euiccSignature1 */
+        r.data[(size_t)(asr.euicc_signature1.p - r.data) + 63] ^= 1;
+    rsp_es9p_msg_init(&req, RSP_ES9P_AUTHENTICATE_CLIENT, false);
+    snprintf(req.transaction_id, sizeof(req.transaction_id), "%s", ss->tid);
+    rsp_buf_set(&req.authenticate_server_response, r.data, r.len);
+    assert_int_equal(es9(&req, &ss->ac), 200);
+    rsp_es9p_msg_free(&req);
+    rsp_es9p_msg_free(&ia);
+    rsp_buf_free(&ctx);
+    rsp_buf_free(&inner);
+out:
+    rsp_buf_free(&r);
+    rsp_buf_free(&q);
+}
+
+/* PrepareDownload (with cc when given) and getBoundProfilePackage; *bpp_ans the answer. */
+static void get_bpp(session *ss, const char *cc, enum tamper t, rsp_es9p_msg *bpp_ans, rsp_buf *prep_out)
+{
+    rsp_buf r = RSP_BUF_INIT, q = RSP_BUF_INIT;
+    rsp_es10_prepare_req pr;
+    memset(&pr, 0, sizeof(pr));
+    rsp_es10_smdp_signed2 s2raw;
+    memset(&s2raw, 0, sizeof(s2raw));
+    pr.signed2.raw = rsp_buf_view(&ss->ac.smdp_signed2);
+    pr.smdp_signature2 = value_of(&ss->ac.smdp_signature2);
+    pr.cert_dppb = rsp_buf_view(&ss->ac.smdp_certificate);
+    uint8_t hcc[32];
+    if (cc) {
+        uint8_t in[48], tid[16];
+        size_t n;
+        rsp_sha256((const uint8_t *)cc, strlen(cc), in);
+        assert_int_equal(rsp_es9p_tid_from_hex(ss->tid, tid, &n, NULL), RSP_OK);
+        memcpy(in + 32, tid, n);
+        rsp_sha256(in, 32 + n, hcc);
+        pr.hash_cc = rsp_bytes_of(hcc, 32);
+    }
+    assert_int_equal(rsp_es10_prepare_req_encode(&pr, &q), RSP_OK);
+    es10(ss->card, q.data, q.len, &r);
+    rsp_es10_prepare_resp prr;
+    assert_int_equal(rsp_es10_prepare_resp_decode(r.data, r.len, &prr, NULL), RSP_OK);
+    if (!prr.ok)
+        fail_msg("card refused PrepareDownload: %d", prr.error);
+    if (t == T_SIG2)
+        r.data[(size_t)(prr.euicc_signature2.p - r.data) + 10] ^= 0x80;
+    if (prep_out)
+        rsp_buf_set(prep_out, r.data, r.len);
+    rsp_es9p_msg req;
+    rsp_es9p_msg_init(&req, RSP_ES9P_GET_BOUND_PROFILE_PACKAGE, false);
+    snprintf(req.transaction_id, sizeof(req.transaction_id), "%s", ss->tid);
+    rsp_buf_set(&req.prepare_download_response, r.data, r.len);
+    assert_int_equal(es9(&req, bpp_ans), 200);
+    rsp_es9p_msg_free(&req);
+    rsp_buf_free(&r);
+    rsp_buf_free(&q);
+}
+
+/* LoadBoundProfilePackage in the LPA's pieces; the PIR (BF37) into pir. */
+static void load_bpp(session *ss, const rsp_buf *bpp, rsp_buf *pir)
+{
+    rsp_bytes pieces[256];
+    size_t n = 0;
+    rsp_diag d = {0};
+    if (rsp_es10_bpp_split(bpp->data, bpp->len, pieces, 256, &n, &d) != RSP_OK)
+        fail_msg("BPP split: %s", d.msg);
+    assert_true(n >= 5);
+    rsp_buf r = RSP_BUF_INIT;
+    for (size_t i = 0; i < n; i++) {
+        /* SGP.22: every protected TLV at most 1,020 bytes */
+        assert_true(pieces[i].len <= 1020 || i == 0);
+        es10(ss->card, pieces[i].p, pieces[i].len, &r);
+        if (r.len) {
+            rsp_buf_set(pir, r.data, r.len);
+            break;
+        }
+    }
+    rsp_buf_free(&r);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    memset(&E, 0, sizeof(E));
+    snprintf(E.tmp, sizeof(E.tmp), "/tmp/test_smdpp_XXXXXX");
+    assert_non_null(mkdtemp(E.tmp));
+    snprintf(E.dir, sizeof(E.dir), "%s/smdpp", E.tmp);
+    snprintf(E.cards, sizeof(E.cards), "%s/cards", E.tmp);
+    const char *B = tu_rsp_bin();
+    char pkg[300];
+    tu_shared_path("profiles/TS48v7_SAIP2.3_NoBERTLV.der", pkg, sizeof(pkg));
+    sh("cd %s && %s ci init --sgp22 --dir ci >/dev/null 2>&1 && "
+       "%s ci issue --sgp22 --dir ci --role eum --id EUM --org 'RSP Test EUM' --eid-prefix 89049032 --out eum >/dev/null 2>&1 && "
+       "%s eum make --sgp22 --ci ci --eum eum --count 2 --out cards >/dev/null 2>&1 && mkdir smdpp && "
+       "%s ci issue --sgp22 --dir ci --role dpauth --id DPauth --oid 2.999.10 --out smdpp/dpauth >/dev/null 2>&1 && "
+       "%s ci issue --sgp22 --dir ci --role dppb --id DPpb --oid 2.999.10 --out smdpp/dppb >/dev/null 2>&1 && "
+       "%s ci issue --sgp22 --dir ci --role dptls --id DPtls --dns localhost --oid 2.999.10 --out smdpp/dptls >/dev/null 2>&1 && "
+       "%s smdp import package --dir smdpp --operator MNO --type T48 %s >/dev/null 2>&1 && "
+       "%s smdp import generate --dir smdpp --operator MNO --type T48 --count 20 --iccid-prefix 8944502 >/dev/null 2>&1",
+       E.tmp, B, B, B, B, B, B, B, pkg, B);
+    char cmd[400], *out = NULL;
+    snprintf(cmd, sizeof(cmd), "ls %s", E.cards);
+    tu_run(cmd, &out);
+    assert_int_equal(sscanf(out, "%32s %32s", E.eid[0], E.eid[1]), 2);
+    free(out);
+    /* the SM-DP+ is "localhost"; LPAs write localhost:<the port it bound> (a restart binds anew) */
+    daemon_start();
+    E.base = event_base_new();
+    char ca[300];
+    snprintf(ca, sizeof(ca), "%s/ci/ci.crt.pem", E.tmp);
+    const char *cas[] = {ca};
+    assert_int_equal(rsp_tls_client_mtls_new(NULL, NULL, cas, 1, &E.tls), RSP_OK);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    daemon_stop(SIGTERM);
+    rsp_es10_card_close(E.slot[0]);
+    rsp_es10_card_close(E.slot[1]);
+    rsp_tls_ctx_free(E.tls);
+    if (E.base)
+        event_base_free(E.base);
+    char cmd[300];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", E.tmp);
+    if (!getenv("RSP_KEEP_TMP"))
+        tu_run(cmd, NULL);
+    return 0;
+}
+
+static void order(const char *mid, const char *extra)
+{
+    sh("%s smdpp order --dir %s --address localhost --matching-id %s --operator MNO --type T48 %s >/dev/null 2>&1",
+       tu_rsp_bin(), E.dir, mid, extra);
+}
+
+static void test_download(void **state)
+{
+    (void)state;
+    order("DL-1", "");
+    session ss = {0};
+    authenticate(&ss, 0, "DL-1", T_NONE);
+    assert_int_equal(ss.ac.header.status, RSP_ES9P_SUCCESS);
+    char st[32];
+    order_state("DL-1", st, sizeof(st));
+    assert_string_equal(st, "downloading");
+    rsp_es9p_msg bpp;
+    rsp_buf prep = RSP_BUF_INIT;
+    get_bpp(&ss, NULL, T_NONE, &bpp, &prep);
+    assert_int_equal(bpp.header.status, RSP_ES9P_SUCCESS);
+    rsp_buf pir = RSP_BUF_INIT;
+    load_bpp(&ss, &bpp.bound_profile_package, &pir);
+    rsp_es10_pir p;
+    assert_int_equal(rsp_es10_pir_decode(pir.data, pir.len, &p, NULL), RSP_OK);
+    if (!p.success)
+        fail_msg("the card's PIR: error command %d reason %d", p.bpp_command_id, p.error_reason);
+    /* the same getBoundProfilePackage again (a replay): refused */
+    rsp_es9p_msg again, req, ans;
+    rsp_es9p_msg_init(&req, RSP_ES9P_GET_BOUND_PROFILE_PACKAGE, false);
+    snprintf(req.transaction_id, sizeof(req.transaction_id), "%s", ss.tid);
+    rsp_buf_set(&req.prepare_download_response, prep.data, prep.len);
+    assert_int_equal(es9(&req, &again), 200);
+    expect_code(&again, "8.2", "3.7");
+    rsp_es9p_msg_free(&req);
+    rsp_buf_free(&prep);
+    rsp_es9p_msg_init(&req, RSP_ES9P_HANDLE_NOTIFICATION, false);
+    rsp_buf_set(&req.pending_notification, pir.data, pir.len);
+    assert_int_equal(es9(&req, &ans), 204);
+    order_state("DL-1", st, sizeof(st));
+    assert_string_equal(st, "installed");
+    /* the same PIR again: its session has ended */
+    rsp_es9p_msg_free(&ans);
+    assert_int_equal(es9(&req, &ans), 200);
+    expect_code(&ans, "8.10.1", "3.9");
+    rsp_es9p_msg_free(&req);
+    rsp_es9p_msg_free(&ans);
+    rsp_es9p_msg_free(&again);
+    rsp_es9p_msg_free(&bpp);
+    rsp_es9p_msg_free(&ss.ac);
+    rsp_buf_free(&pir);
+    
+}
+
+static void test_refusals(void **state)
+{
+    (void)state;
+    char st[32];
+    order("RF-1", "");
+    session ss = {0};
+    authenticate(&ss, 1, "RF-1", T_ADDRESS);
+    
+    rsp_es9p_msg_free(&ss.ac);
+    memset(&ss, 0, sizeof(ss));
+    authenticate(&ss, 1, "RF-1", T_SIG1);
+    expect_code(&ss.ac, "8.1", "6.1");
+    order_state("RF-1", st, sizeof(st));
+    assert_string_equal(st, "released");
+    
+    rsp_es9p_msg_free(&ss.ac);
+    memset(&ss, 0, sizeof(ss));
+    authenticate(&ss, 1, "NO-SUCH-ORDER", T_NONE);
+    expect_code(&ss.ac, "8.2.6", "3.8");
+    
+    rsp_es9p_msg_free(&ss.ac);
+    /* unknown transaction */
+    rsp_es9p_msg req, ans;
+    rsp_es9p_msg_init(&req, RSP_ES9P_AUTHENTICATE_CLIENT, false);
+    snprintf(req.transaction_id, sizeof(req.transaction_id), "00112233445566778899AABBCCDDEEFF");
+    static const uint8_t bf38[] = {0xBF, 0x38, 0x00};
+    rsp_buf_set(&req.authenticate_server_response, bf38, sizeof(bf38));
+    assert_int_equal(es9(&req, &ans), 200);
+    expect_code(&ans, "8.10.1", "3.9");
+    rsp_es9p_msg_free(&req);
+    rsp_es9p_msg_free(&ans);
+    /* malformed JSON and a wrong Content-Type */
+    rsp_buf out = RSP_BUF_INIT;
+    static const char *bad[] = {"{", "{\"transactionId\":\"AB\"}", "{\"transactionId\":\"AB\",\"authenticateServerResponse\":\"#\"}"};
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(post_raw(rsp_es9p_path(RSP_ES9P_AUTHENTICATE_CLIENT), "application/json",
+                                  (const uint8_t *)bad[i], strlen(bad[i]), &out),
+                         200);
+        assert_int_equal(rsp_es9p_decode(RSP_ES9P_AUTHENTICATE_CLIENT, true, out.data, out.len, &ans, NULL), RSP_OK);
+        expect_code(&ans, "1.2.1", "2.1");
+        rsp_es9p_msg_free(&ans);
+    }
+    assert_int_equal(post_raw(rsp_es9p_path(RSP_ES9P_AUTHENTICATE_CLIENT), "text/plain", (const uint8_t *)"x", 1, &out),
+                     200);
+    assert_true(strstr((const char *)out.data, "1.2.1") != NULL);
+    rsp_buf_free(&out);
+    /* a wrong euiccSignature2 changes nothing: the same session then downloads */
+    memset(&ss, 0, sizeof(ss));
+    authenticate(&ss, 1, "RF-1", T_NONE);
+    assert_int_equal(ss.ac.header.status, RSP_ES9P_SUCCESS);
+    rsp_es9p_msg bpp;
+    get_bpp(&ss, NULL, T_SIG2, &bpp, NULL);
+    expect_code(&bpp, "8.1", "6.1");
+    order_state("RF-1", st, sizeof(st));
+    assert_string_equal(st, "downloading");
+    rsp_es9p_msg_free(&bpp);
+    
+    rsp_es9p_msg_free(&ss.ac);
+}
+
+static void test_confirmation_code(void **state)
+{
+    (void)state;
+    order("CC-1", "--cc 1234");
+    char st[32];
+    /* (no hashCc at all is refused by the card itself: ccRequiredFlag without hashCc, undefinedError) */
+    const char *tries[] = {"9999", "1111", "2222"};
+    const char *want_reason[] = {"3.8", "3.8", "6.4"};
+    for (size_t i = 0; i < 3; i++) {
+        session ss = {0};
+        authenticate(&ss, 0, "CC-1", T_NONE);
+        assert_int_equal(ss.ac.header.status, RSP_ES9P_SUCCESS);
+        rsp_es9p_msg bpp;
+        get_bpp(&ss, tries[i], T_NONE, &bpp, NULL);
+        expect_code(&bpp, "8.2.7", want_reason[i]);
+        rsp_es9p_msg_free(&bpp);
+        rsp_es9p_msg_free(&ss.ac);
+        
+        order_state("CC-1", st, sizeof(st));
+        assert_string_equal(st, i < 2 ? "downloading" : "failed");
+        if (i < 2) /* the LPA would cancel; here the order stays with this session: take it back */
+            sh("sqlite3 %s/smdpp.db \"UPDATE smdpp_order SET state=1, tid='' WHERE matching_id='CC-1'\"", E.dir);
+    }
+    /* with the right code, on a fresh order */
+    order("CC-2", "--cc 1234");
+    session ss = {0};
+    authenticate(&ss, 1, "CC-2", T_NONE);
+    rsp_es9p_msg bpp;
+    get_bpp(&ss, "1234", T_NONE, &bpp, NULL);
+    assert_int_equal(bpp.header.status, RSP_ES9P_SUCCESS);
+    assert_true(bpp.bound_profile_package.len > 1000);
+    rsp_es9p_msg_free(&bpp);
+    rsp_es9p_msg_free(&ss.ac);
+    
+}
+
+static void test_expired_and_restart(void **state)
+{
+    (void)state;
+    order("EX-1", "--expires-in 1");
+    sh("sqlite3 %s/smdpp.db \"UPDATE smdpp_order SET expires=1 WHERE matching_id='EX-1'\"", E.dir);
+    session ss = {0};
+    authenticate(&ss, 0, "EX-1", T_NONE);
+    expect_code(&ss.ac, "8.8.5", "4.1");
+    char st[32];
+    order_state("EX-1", st, sizeof(st));
+    assert_string_equal(st, "expired");
+    rsp_es9p_msg_free(&ss.ac);
+    
+    /* kill -9 between authenticateClient and getBoundProfilePackage: the session resumes */
+    order("KL-1", "");
+    memset(&ss, 0, sizeof(ss));
+    authenticate(&ss, 0, "KL-1", T_NONE);
+    assert_int_equal(ss.ac.header.status, RSP_ES9P_SUCCESS);
+    daemon_stop(SIGKILL);
+    daemon_start();
+    rsp_es9p_msg bpp;
+    get_bpp(&ss, NULL, T_NONE, &bpp, NULL);
+    assert_int_equal(bpp.header.status, RSP_ES9P_SUCCESS);
+    /* and again between getBoundProfilePackage and the PIR */
+    daemon_stop(SIGKILL);
+    daemon_start();
+    rsp_buf pir = RSP_BUF_INIT;
+    load_bpp(&ss, &bpp.bound_profile_package, &pir);
+    rsp_es9p_msg req, ans;
+    rsp_es9p_msg_init(&req, RSP_ES9P_HANDLE_NOTIFICATION, false);
+    rsp_buf_set(&req.pending_notification, pir.data, pir.len);
+    assert_int_equal(es9(&req, &ans), 204);
+    order_state("KL-1", st, sizeof(st));
+    assert_string_equal(st, "installed");
+    rsp_es9p_msg_free(&req);
+    rsp_es9p_msg_free(&ans);
+    rsp_es9p_msg_free(&bpp);
+    rsp_es9p_msg_free(&ss.ac);
+    rsp_buf_free(&pir);
+    
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_download),
+        cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_confirmation_code),
+        cmocka_unit_test(test_expired_and_restart),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
