@@ -50,6 +50,7 @@ typedef struct dmn {
      * settles and expiries are answered at the end of their turn (on_turn). */
     int64_t polled_ms;
     rsp_metric *settled, *latency; /* rsp_smsr_operations_total, rsp_smsr_operation_seconds; NULL: no /metrics */
+    rsp_metric *refused; /* rsp_smsr_sms_refused_total{kind,reason}; NULL: no /metrics */
     smsr_metrics mx;     /* oldest operation ages, PoR latency (lib/smsr/metrics.c) */
 } dmn;
 
@@ -313,6 +314,12 @@ static rsp_err metrics_register(dmn *d, rsp_metrics *m)
     err = err ? err
               : rsp_metrics_add(m, RSP_METRIC_COUNTER, "rsp_smsr_sms_out_total",
                                 "SMS sent to the SMSC by this worker", NULL, 0, NULL, 0, NULL);
+    static const char *const kr[] = {"kind", "reason"};
+    err = err ? err
+              : rsp_metrics_add(m, RSP_METRIC_COUNTER, "rsp_smsr_sms_refused_total",
+                                "SMS packets refused and not acted on by this worker, by kind (por, mo, other) and "
+                                "reason (unknown_number, unreadable, bad_mac, bad_counter, denied, no_keys)",
+                                kr, 2, NULL, 0, &d->refused);
     static const char *const admin[][2] = {
         {"rsp_smsr_admin_sessions_total", "SCP81 admin sessions opened by cards on this worker"},
         {"rsp_smsr_admin_psk_refused_total", "PSK-TLS handshakes refused (unknown PSK identity)"},
@@ -353,6 +360,32 @@ static void on_signal(evutil_socket_t fd, short what, void *arg)
     event_base_loopbreak(d->base);
 }
 
+/* Why an incoming packet was refused (never acted on), as the reason label of
+ * rsp_smsr_sms_refused_total; NULL when err is no refusal of the packet but a failure of ours (store,
+ * memory: the log line says which) or no failure. */
+static const char *refusal(rsp_err err, bool por)
+{
+    switch (err) {
+    case RSP_ERR_VERIFY: return "bad_mac";     /* RC/CC of the packet or PoR */
+    case RSP_ERR_REPLAY: return "bad_counter"; /* counter out of sequence */
+    case RSP_ERR_FORMAT: case RSP_ERR_TRUNCATED: case RSP_ERR_LENGTH: case RSP_ERR_TAG: case RSP_ERR_RANGE:
+    case RSP_ERR_PROTOCOL: case RSP_ERR_UNSUPPORTED: case RSP_ERR_INVAL:
+        return "unreadable";
+    case RSP_ERR_DENIED: return "denied";       /* a notification naming another eUICC */
+    /* a PoR that opens but matches no packet in flight (a late one after a resend, a 3A08
+     * confirmation's, a card's unsecured error PoR) is no refusal: it is simply not used */
+    case RSP_ERR_NOT_FOUND: return por ? NULL : "no_keys";
+    default: return NULL;
+    }
+}
+
+static void count_refused(dmn *d, bool por, const char *reason)
+{
+    const char *v[2] = {por ? "por" : "mo", reason};
+    if (d->refused && reason)
+        rsp_metric_inc(d->refused, v, 1);
+}
+
 static void handle(dmn *d, const char *from, const uint8_t *pkt, size_t len, uint8_t iei)
 {
     const char *eid = rsp_smsr_index_eid(d->ix, from);
@@ -360,6 +393,7 @@ static void handle(dmn *d, const char *from, const uint8_t *pkt, size_t len, uin
         eid = rsp_smsr_index_eid(d->ix, from);
     if (!eid) {
         RSP_LOGN(RSP_SS_SMSR, "SMS from an unknown number dropped", "from=%s", from);
+        count_refused(d, iei == 0x71, "unknown_number");
         return;
     }
     char eidc[33];
@@ -380,6 +414,7 @@ static void handle(dmn *d, const char *from, const uint8_t *pkt, size_t len, uin
             send_packet(d, &c);
         rsp_smsr_packet_clear(&c);
     }
+    count_refused(d, iei == 0x71, refusal(err, iei == 0x71));
     char m[256];
     /* notifications are rare and worth seeing at the default level; PoRs are per packet */
     rsp_log(RSP_SS_SMSR, iei == 0x71 ? RSP_LOG_INFO : RSP_LOG_NOTICE, iei == 0x71 ? "PoR" : "MO packet",
@@ -399,8 +434,15 @@ static uint32_t on_deliver(void *arg, const rsp_smpp_pdu *pdu)
     bool done = false;
     rsp_err err = rsp_sms_reasm_add(&d->reasm, pdu->source_addr, pdu->short_message, pdu->sm_length,
                                     (uint64_t)now_ms(), &out, &iei, &done, NULL);
-    if (err == RSP_OK && done && (iei == 0x70 || iei == 0x71))
+    if (err == RSP_OK && done && (iei == 0x70 || iei == 0x71)) {
         handle(d, pdu->source_addr, out.data, out.len, iei);
+    } else if (err != RSP_OK || (done && iei != 0x70 && iei != 0x71)) { /* no SCP80 packet: not read */
+        const char *v[2] = {"other", "unreadable"};
+        if (d->refused)
+            rsp_metric_inc(d->refused, v, 1);
+        RSP_LOGN(RSP_SS_SMSR, "SMS not read", "from=%s result=%s iei=%02X", pdu->source_addr, rsp_err_name(err),
+                 iei);
+    }
     rsp_buf_free(&out);
     return RSP_SMPP_ROK;
 }

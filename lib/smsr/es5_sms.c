@@ -270,6 +270,23 @@ rsp_err smsr_apply_done(rsp_smsr *e, rsp_smsr_fn fn, const rsp_store_op *op, con
 }
 
 
+/* The card says our counter is too low (its PoR, MAC checked, matched to the packet in flight): the
+ * stored counter went backwards (a store restored from an old backup) or another system used the
+ * keys. The card does not tell its own value, so the stored one is doubled (plus 1024) from the
+ * refused one: "counter higher" (SPI1 b5b4 = 10, engine.c) accepts a jump, and after k refusals
+ * the counter is past 2^k times the old one, so a card ahead by n packets costs about log2(n)
+ * resends instead of refusing every packet until the operation expires. Doubling wastes at most half
+ * of a 40-bit space no card uses up. A replayed PoR does not match the next packet's counter, so it
+ * cannot raise anything twice. */
+static rsp_err counter_catch_up(rsp_smsr *e, const char *eid, uint64_t cntr)
+{
+    uint64_t to = cntr >= (RSP_STORE_COUNTER_MAX - 1024) / 2 ? RSP_STORE_COUNTER_MAX - 1 : cntr * 2 + 1024;
+    rsp_err err = rsp_store_counter_raise(e->st, eid, e->cfg.kvn, to);
+    RSP_LOGN(RSP_SS_SMSR, "SCP80 counter too low for the card: raised", "eid=%s refused=%llu raised_to=%llu result=%s",
+             eid, (unsigned long long)cntr, (unsigned long long)to, rsp_err_name(err));
+    return err == RSP_ERR_REPLAY ? RSP_OK : err; /* already higher: another worker raised it */
+}
+
 rsp_err rsp_smsr_on_por(rsp_smsr *e, const char *eid, const uint8_t *ud, size_t len, int64_t now,
                         rsp_diag *diag)
 {
@@ -297,6 +314,8 @@ rsp_err rsp_smsr_on_por(rsp_smsr *e, const char *eid, const uint8_t *ud, size_t 
     if (por.status != 0)
         RSP_LOGN(RSP_SS_SMSR, "PoR with a security status: sending again", "eid=%s op=%lld status=%s", eid,
                  (long long)op_id, rsp_scp80_status_name(por.status));
+    if (por.status == RSP_SCP80_CNTR_LOW && (err = counter_catch_up(e, eid, cntr)) != RSP_OK)
+        goto out;
     err = smsr_settle(e, eid, op_id, gen, cntr, por.status != 0 ? RSP_SMSR_EV_POR_SECURITY : RSP_SMSR_EV_POR_OK,
                       por.data, por.data_len, false, now, diag);
 out:
