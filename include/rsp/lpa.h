@@ -1,0 +1,118 @@
+/* The LPA side of SGP.22 (docs/modules/lpa.md): APDU transports as a table, the ES10 transport seen
+ * from the terminal (MANAGE CHANNEL, SELECT ISD-R, STORE DATA chains, GET RESPONSE), and the vpcd
+ * wire format that `rsp euicc attach` speaks to vsmartcard's virtual reader driver.
+ *
+ * Facts: ../shared/spec/SGP22.md §"ES10 transport"; vpcd: vsmartcard virtualsmartcard/src/vpcd/vpcd.c
+ * (each message is a 2-byte big-endian length then the payload; a 1-byte payload from the driver is a
+ * control: 00 power off, 01 power on, 02 reset, 04 "send the ATR"; any longer payload is a C-APDU,
+ * answered by the R-APDU in the same framing). */
+#ifndef RSP_LPA_H
+#define RSP_LPA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rsp/buf.h"
+#include "rsp/err.h"
+#include "rsp/es10.h"
+
+/* ---- transports (transport.c, pcsc.c) ----
+ * One row per way of reaching a card. `arg` is the transport's address: a card folder for "direct",
+ * a reader name (or a substring of it; NULL: the first reader with a card) for "pcsc". */
+typedef struct rsp_lpa_transport_ops {
+    const char *name;
+    const char *what;  /* one line for --help */
+    /* *ctx is the transport's, freed by close (also after a failed open: close(NULL) is fine). */
+    rsp_err (*open)(const char *arg, void **ctx, rsp_diag *diag);
+    /* One C-APDU out, the R-APDU (data || SW1 SW2) appended to rapdu. An error is a transport
+     * failure (reader gone, card removed), never a status word. */
+    rsp_err (*transmit)(void *ctx, const uint8_t *capdu, size_t len, rsp_buf *rapdu, rsp_diag *diag);
+    void (*close)(void *ctx);
+} rsp_lpa_transport_ops;
+
+/* The table, NULL-terminated (static). */
+extern const rsp_lpa_transport_ops *const rsp_lpa_transports[];
+/* The row named name; RSP_ERR_NOT_FOUND otherwise (diag lists the names). */
+rsp_err rsp_lpa_transport_find(const char *name, const rsp_lpa_transport_ops **out, rsp_diag *diag);
+
+/* ---- the ES10 transport, terminal side (es10c.c) ---- */
+
+#define RSP_LPA_BLOCK_DEFAULT 120  /* STORE DATA block: lpac's default; 6..255 accepted */
+
+typedef struct rsp_lpa_card {
+    const rsp_lpa_transport_ops *ops;
+    void *ctx;
+    uint8_t channel;   /* the logical channel the ISD-R is selected on (1..3), 0 when on the basic one */
+    size_t block;      /* STORE DATA block size */
+    rsp_buf fci;       /* the ISD-R's FCI as the SELECT answered it */
+    unsigned long apdus; /* C-APDUs sent (for --verbose and the tests) */
+} rsp_lpa_card;
+
+/* Opens the transport, a logical channel (MANAGE CHANNEL; the basic channel when the card has none
+ * free or does not support them) and SELECTs the ISD-R on it. block 0: the default. On failure
+ * everything opened is closed. The card is the caller's: rsp_lpa_card_close. */
+rsp_err rsp_lpa_card_open(rsp_lpa_card *c, const rsp_lpa_transport_ops *ops, const char *arg, size_t block,
+                          rsp_diag *diag);
+/* Closes the logical channel (best effort) and the transport. Safe on a zeroed card. */
+void rsp_lpa_card_close(rsp_lpa_card *c);
+/* One ES10 command (one complete request TLV, or one BPP piece) as a STORE DATA chain; the answer's
+ * data (GET RESPONSE rounds joined) is appended to resp; it may be empty (a BPP piece). A status word
+ * other than 9000 / 61xx is RSP_ERR_PROTOCOL with the SW in diag. */
+rsp_err rsp_lpa_es10(rsp_lpa_card *c, const uint8_t *req, size_t len, rsp_buf *resp, rsp_diag *diag);
+/* One raw APDU on the card's channel (CLA's channel bits set), 61xx answered by GET RESPONSE. data ||
+ * SW appended to rapdu. */
+rsp_err rsp_lpa_apdu(rsp_lpa_card *c, const uint8_t *capdu, size_t len, rsp_buf *rapdu, rsp_diag *diag);
+
+/* ---- ES10 functions, LPA side (ops.c) ----
+ * Each sends one ES10 request and decodes the card's answer (outside input, checked). Decoded views
+ * point into raw, which the caller owns (rsp_buf_free) and must keep while using them. `result` is
+ * the function's result code (0 ok; the other values as in SGP22.md's table): a refusal is not an
+ * error here, a malformed answer or a transport failure is. */
+rsp_err rsp_lpa_get_eid(rsp_lpa_card *c, uint8_t eid[16], rsp_diag *diag);
+rsp_err rsp_lpa_get_info2(rsp_lpa_card *c, rsp_buf *raw, rsp_es10_info2 *out, rsp_diag *diag);
+rsp_err rsp_lpa_get_addresses(rsp_lpa_card *c, rsp_buf *raw, rsp_bytes *default_dp, rsp_bytes *root_ds,
+                              rsp_diag *diag);
+rsp_err rsp_lpa_get_profiles(rsp_lpa_card *c, rsp_buf *raw, rsp_es10_profiles *out, rsp_diag *diag);
+/* Enable (BF31), disable (BF32) or delete (BF33) by AID or ICCID (10 bytes, EF.ICCID coding). */
+rsp_err rsp_lpa_profile_op(rsp_lpa_card *c, uint32_t tag, rsp_es10_select by, rsp_bytes id, bool refresh,
+                           int *result, rsp_diag *diag);
+rsp_err rsp_lpa_set_nickname(rsp_lpa_card *c, rsp_bytes iccid, rsp_bytes nickname, int *result, rsp_diag *diag);
+rsp_err rsp_lpa_memory_reset(rsp_lpa_card *c, unsigned bits, int *result, rsp_diag *diag);
+rsp_err rsp_lpa_list_notifications(rsp_lpa_card *c, rsp_buf *raw, rsp_es10_notif_list *out, rsp_diag *diag);
+/* RetrieveNotificationsList for one seqNumber: BF2B{A0{80 seq}}. */
+rsp_err rsp_lpa_retrieve_notification(rsp_lpa_card *c, uint32_t seq, rsp_buf *raw, rsp_es10_notif_list *out,
+                                      rsp_diag *diag);
+rsp_err rsp_lpa_remove_notification(rsp_lpa_card *c, uint32_t seq, int *result, rsp_diag *diag);
+/* ICCID digits (19 or 20, a trailing F allowed) -> 10 bytes nibble-swapped with F padding, and back
+ * (digits up to the first F; out NUL-terminated). */
+rsp_err rsp_lpa_iccid_from_digits(const char *s, uint8_t out[10], rsp_diag *diag);
+void rsp_lpa_iccid_to_digits(const uint8_t *p, size_t len, char *out, size_t outlen);
+
+/* ---- vpcd framing (vpcd.c) ---- */
+
+enum {
+    RSP_VPCD_POWER_OFF = 0x00,
+    RSP_VPCD_POWER_ON = 0x01,
+    RSP_VPCD_RESET = 0x02,
+    RSP_VPCD_GET_ATR = 0x04,
+};
+#define RSP_VPCD_PORT 35963
+#define RSP_VPCD_MAX 65535
+
+/* Incremental reader of the driver's stream: bytes go in as they arrive, whole messages come out. */
+typedef struct rsp_vpcd_reader {
+    rsp_buf in;
+} rsp_vpcd_reader;
+
+void rsp_vpcd_reader_init(rsp_vpcd_reader *r);
+void rsp_vpcd_reader_free(rsp_vpcd_reader *r);
+rsp_err rsp_vpcd_feed(rsp_vpcd_reader *r, const uint8_t *p, size_t len);
+/* The next complete message, moved out of the reader into msg (reset first): RSP_OK; RSP_ERR_END when
+ * more bytes are needed (msg untouched); RSP_ERR_FORMAT for a message of length 0 (no driver sends
+ * one: the stream is out of step, drop the connection). */
+rsp_err rsp_vpcd_next(rsp_vpcd_reader *r, rsp_buf *msg, rsp_diag *diag);
+/* Appends one framed message (len 1..65535). */
+rsp_err rsp_vpcd_frame(const uint8_t *p, size_t len, rsp_buf *out);
+
+#endif

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# rsp euicc attach: a consumer card in vsmartcard's virtual reader, reached through a real pcscd by
+# programs we did not write. The test runs in private mount + network namespaces (unshare): its own
+# /run (pcscd's socket and pid file are fixed at /run/pcscd) and its own loopback, so pcscd loads the
+# vpcd driver with the reader.conf the Debian package installs, listening on the driver's default port
+# 35963, and no other pcscd or test on the machine sees it. Checked:
+#   - the card dials the default port; scriptor (pcsc-tools, Perl over libpcsclite) opens a logical
+#     channel, SELECTs the ISD-R (FCI with the AID and svn), sends GetEID by STORE DATA and fetches
+#     the 61xx answer: the EID of the card folder (outside facts: the driver's port and reader.conf,
+#     pcscd's framing, scriptor's APDUs; SGP22.md's channel/SELECT/STORE DATA bytes);
+#   - `rsp lpa --reader` (our PC/SC transport) reads the same EID through pcscd;
+#   - the card is held: a second attach and a direct `rsp lpa --card` exit 1 (busy);
+#   - pcscd stopped and started again: the card is detached, dials again, answers again;
+#   - SIGTERM ends attach with exit 0 and releases the card; usage errors exit 2.
+# Needs pcscd, vsmartcard-vpcd and pcsc-tools (scripts/setup) and unshare; without a private
+# namespace it says so and checks only the usage errors.
+set -u
+BIN=${RSP_BIN:?}
+if [ -z "${RSP_ATTACH_NS:-}" ]; then
+  if [ "$(id -u)" = 0 ]; then ns=(unshare -mn); else ns=(unshare -rmn); fi
+  if "${ns[@]}" true 2>/dev/null; then
+    RSP_ATTACH_NS=1 exec "${ns[@]}" bash "$0" "$@"
+  fi
+  echo "# no private mount/network namespace here (unshare refused): pcscd cannot run without touching the machine's /run/pcscd"
+  RSP_ATTACH_NS=none
+fi
+tmp=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null && wait "$p" 2>/dev/null; done; rm -rf "$tmp"; }
+trap cleanup EXIT
+fail=0
+ok() { echo "ok - $*"; }
+bad() { echo "FAIL - $*"; fail=1; }
+rc_of() { "$@" >"$tmp/out" 2>"$tmp/err"; echo $?; }
+# wait_count FILE PATTERN N: FILE holds N lines matching PATTERN (bounded: 60 s on a loaded machine)
+wait_count() { for _ in $(seq 600); do [ "$(grep -c "$2" "$1" 2>/dev/null)" -ge "$3" ] && return 0; sleep 0.1; done; return 1; }
+
+"$BIN" ci init --sgp22 --dir "$tmp/ci" >/dev/null &&
+  "$BIN" ci issue --sgp22 --dir "$tmp/ci" --role eum --id "EUM Test" --org "RSP Test EUM" --eid-prefix 89049032 \
+    --out "$tmp/eum" >/dev/null &&
+  "$BIN" eum make --sgp22 --ci "$tmp/ci" --eum "$tmp/eum" --count 1 --out "$tmp/cards" >/dev/null ||
+  { echo "FAIL - card setup"; exit 1; }
+EID=$(ls "$tmp/cards")
+
+# Usage errors (no reader needed).
+[ "$(rc_of "$BIN" euicc attach --fleet "$tmp/cards")" = 2 ] && ok "no --eid: exit 2" || bad "no --eid"
+[ "$(rc_of "$BIN" euicc attach --fleet "$tmp/cards" --eid "$EID" --vpcd nohostport)" = 2 ] && ok "bad --vpcd: exit 2" || bad "--vpcd"
+[ "$(rc_of "$BIN" euicc attach --fleet "$tmp/cards" --eid 89049032000000000000000000000999)" = 2 ] \
+  && ok "card folder missing: exit 2" || bad "missing folder: $(cat "$tmp/err")"
+"$BIN" euicc attach --help | grep -q "vpcd" && ok "--help" || bad "--help"
+
+if [ "$RSP_ATTACH_NS" = none ]; then
+  [ "$fail" = 0 ] && echo "# pcscd part not run: no namespace" ; exit "$fail"
+fi
+for need in pcscd scriptor; do
+  command -v "$need" >/dev/null || { bad "$need missing (scripts/setup installs pcscd, pcsc-tools)"; exit 1; }
+done
+[ -f /etc/reader.conf.d/vpcd ] || { bad "vsmartcard-vpcd missing (scripts/setup)"; exit 1; }
+grep -q '0x8C7B' /etc/reader.conf.d/vpcd || bad "the package's vpcd reader.conf no longer names port 0x8C7B (35963)"
+
+# Inside the namespaces: our own /run and a loopback that is up.
+mount -t tmpfs tmpfs /run && mkdir -p /run/pcscd && ip link set lo up || { bad "namespace setup"; exit 1; }
+
+start_pcscd() {
+  pcscd -f -c /etc/reader.conf.d >>"$tmp/pcscd.log" 2>&1 &
+  PCSCD=$!; pids+=($PCSCD)
+}
+start_pcscd
+"$BIN" euicc attach --fleet "$tmp/cards" --eid "$EID" >"$tmp/attach.log" 2>"$tmp/attach.err" &
+ATTACH=$!; pids+=($ATTACH)
+wait_count "$tmp/attach.log" "^attached $EID to localhost:35963" 1 && ok "card dialled the driver's default port 35963" \
+  || { bad "not attached: $(cat "$tmp/attach.err" "$tmp/pcscd.log" | tail -5)"; exit 1; }
+
+spaced() { echo "$1" | sed 's/../& /g; s/ $//'; }
+eid_sp=$(spaced "$EID")
+# scriptor: one APDU a line, hex bytes separated by spaces. GetEID answers 21 bytes by 61 15.
+cat >"$tmp/s.txt" <<EOF
+00 70 00 00 01
+01 A4 04 00 10 A0 00 00 05 59 10 10 FF FF FF FF 89 00 00 01 00 00
+81 E2 91 00 06 BF 3E 03 5C 01 5A
+01 C0 00 00 15
+00 70 80 01 00
+EOF
+scriptor_eid() {
+  # the reader may take a moment to report the card present after an attach
+  for _ in $(seq 100); do
+    timeout 30 scriptor -r "Virtual PCD 00 00" "$tmp/s.txt" >"$tmp/scr.out" 2>&1 && grep -q "^< BF 3E" "$tmp/scr.out" && return 0
+    sleep 0.2
+  done
+  return 1
+}
+if scriptor_eid; then
+  tr -d '\n' <"$tmp/scr.out" >"$tmp/scr.flat"
+  grep -q "< 01 90 00" "$tmp/scr.out" && ok "scriptor: MANAGE CHANNEL opened channel 1" || bad "channel: $(cat "$tmp/scr.out")"
+  grep -q "< 6F 19 84 10 A0 00 00 05 59 10 10 FF FF FF FF 89" "$tmp/scr.out" && ok "scriptor: SELECT ISD-R answered its FCI" \
+    || bad "FCI: $(cat "$tmp/scr.out")"
+  grep -q "< 61 15" "$tmp/scr.out" && grep -q "BF 3E 12 5A 10 $eid_sp 90 00" "$tmp/scr.flat" \
+    && ok "scriptor: GetEID by STORE DATA + GET RESPONSE = the card folder's EID" || bad "EID: $(cat "$tmp/scr.out")"
+else
+  bad "scriptor session: $(tail -5 "$tmp/scr.out")"
+fi
+
+rc=$(rc_of timeout 60 "$BIN" lpa --reader "Virtual PCD" --json chip info)
+[ "$rc" = 0 ] && [ "$(jq -r .eid "$tmp/out")" = "$EID" ] && ok "rsp lpa over PC/SC: chip info EID" \
+  || bad "lpa pcsc rc $rc $(cat "$tmp/out" "$tmp/err")"
+
+rc=$(rc_of timeout 30 "$BIN" euicc attach --fleet "$tmp/cards" --eid "$EID" --once)
+[ "$rc" = 1 ] && grep -q "in use" "$tmp/err" && ok "second attach of the same card: exit 1 (busy)" || bad "second attach rc $rc $(cat "$tmp/err")"
+rc=$(rc_of timeout 30 "$BIN" lpa --card "$tmp/cards/$EID" chip info)
+[ "$rc" = 1 ] && ok "direct rsp lpa while attached: exit 1" || bad "direct while attached rc $rc $(cat "$tmp/err")"
+
+# pcscd goes away and comes back: the card is pulled, dials again, answers again.
+kill "$PCSCD"; wait "$PCSCD" 2>/dev/null
+wait_count "$tmp/attach.log" "^detached $EID" 1 && ok "pcscd stopped: card detached" || bad "no detach: $(cat "$tmp/attach.log")"
+start_pcscd
+wait_count "$tmp/attach.log" "^attached $EID" 2 && ok "pcscd restarted: card attached again" || bad "no re-attach: $(cat "$tmp/attach.err")"
+scriptor_eid && tr -d '\n' <"$tmp/scr.out" | grep -q "BF 3E 12 5A 10 $eid_sp 90 00" && ok "scriptor after the restart: EID" \
+  || bad "after restart: $(tail -5 "$tmp/scr.out")"
+
+kill -TERM "$ATTACH"; wait "$ATTACH"; rc=$?
+[ "$rc" = 0 ] && ok "SIGTERM: attach exits 0" || bad "attach exit $rc"
+rc=$(rc_of "$BIN" lpa --card "$tmp/cards/$EID" --json chip info)
+[ "$rc" = 0 ] && [ "$(jq -r .eid "$tmp/out")" = "$EID" ] && ok "card released: direct rsp lpa reads it" || bad "after attach rc $rc $(cat "$tmp/err")"
+exit "$fail"
