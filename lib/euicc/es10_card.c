@@ -101,10 +101,21 @@ static rsp_err info1(const rsp_es10_card *c, rsp_buf *out)
     return rsp_es10_info1_encode(&i, out);
 }
 
-/* EUICCInfo2 of the simulator: docs/ENCODINGS.md §"SGP.22 PKI and ES10" lists the values. */
+/* EUICCInfo2 of the simulator: docs/ENCODINGS.md §"SGP.22 PKI and ES10" lists the values; the
+ * extCardResource counts the installed profiles and the NVM they leave free. */
 static rsp_err info2(const rsp_es10_card *c, rsp_buf *out)
 {
-    static const uint8_t ecr[] = {0x81, 0x01, 0x00, 0x82, 0x04, 0x00, 0x10, 0x00, 0x00, 0x83, 0x02, 0x20, 0x00};
+    uint8_t ecr[] = {0x81, 0x01, 0x00, 0x82, 0x04, 0x00, 0x10, 0x00, 0x00, 0x83, 0x02, 0x20, 0x00};
+    c22_profile *p = NULL;
+    size_t n = 0, used = 0;
+    rsp_err e = c22_profiles(c->store, &p, &n);
+    if (e)
+        return e;
+    for (size_t k = 0; k < n; k++)
+        used += p[k].pkg_len;
+    c22_profiles_free(p, n);
+    ecr[2] = (uint8_t)n;
+    rsp_put_be32(ecr + 5, (uint32_t)(used < C22_NVM_BYTES ? C22_NVM_BYTES - used : 0));
     static const uint8_t uicc_cap[] = {0x00};
     static const uint8_t rsp_cap[] = {0x04, 0x90}; /* additionalProfile(0), testProfileSupport(3) */
     rsp_es10_info2 i = {.profile_version = {2, 3, 1}, .svn = {c->svn[0], c->svn[1], c->svn[2]},

@@ -56,6 +56,8 @@ static void test_download(void **state)
     rsp_es10_pir p;
     w_check_pir(&w, &pir, &p);
     assert_true(p.success);
+    /* the first ISD-P of a real sysmoEUICC1-C2T (pysim tests/pySim-shell_test/euicc/
+     * test_enable_disable_profile.script) has this AID too */
     tu_assert_hex(p.isdp_aid.p, p.isdp_aid.len, "A0000005591010FFFFFFFF8900001000");
     assert_memory_equal(p.transaction_id.p, w.tid, 16);
     assert_int_equal(p.meta.seq, 1);
@@ -72,6 +74,17 @@ static void test_download(void **state)
     assert_int_equal(pr.items[0].profile_class, RSP_ES10_CLASS_OPERATIONAL);
     assert_memory_equal(pr.items[0].iccid.p, p.meta.iccid.p, 10);
     assert_int_equal(pr.items[0].spn.len, 7);
+    /* EUICCInfo2 counts it: one profile, 1 MiB less the package of free NVM */
+    rsp_buf i2req = RSP_BUF_INIT, i2 = RSP_BUF_INIT;
+    rsp_es10_empty_request(RSP_ES10_EUICC_INFO2, &i2req);
+    w_es10(&w, &i2req, &i2);
+    rsp_es10_info2 info;
+    assert_int_equal(rsp_es10_info2_decode(i2.data, i2.len, &info, NULL), RSP_OK);
+    uint8_t ecr[9] = {0x81, 0x01, 0x01, 0x82, 0x04};
+    rsp_put_be32(ecr + 5, (uint32_t)(1024 * 1024 - upp.len));
+    assert_memory_equal(info.ext_card_resource.p, ecr, 9);
+    rsp_buf_free(&i2req);
+    rsp_buf_free(&i2);
     /* without ReplaceSessionKeys, double-wrapped members (VECTORS §D's form), 6-byte blocks */
     w.block = 6;
     o = (bpp_opts){.upp = &upp, .iccid = "8949449999999990023", .pclass = RSP_ES10_CLASS_TEST, .double_wrap = true};

@@ -352,6 +352,30 @@ static void test_crl(void **state)
     w_free(&w);
 }
 
+/* The notification list keeps the newest 32: the oldest give way, seqNumbers keep counting. */
+static void test_notif_bound(void **state)
+{
+    (void)state;
+    world w;
+    w_make(&w);
+    w_select(&w);
+    rsp_buf upp = RSP_BUF_INIT, keep = RSP_BUF_INIT;
+    read_profile(&upp);
+    install(&w, &upp, ICCID_A, -1, 0); /* PIR: seq 1 */
+    for (int i = 0; i < 17; i++) {     /* 34 notifications: seq 2..35 */
+        assert_int_equal(op(&w, RSP_ES10_ENABLE_PROFILE, ICCID_A), 0);
+        assert_int_equal(op(&w, RSP_ES10_DISABLE_PROFILE, ICCID_A), 0);
+    }
+    rsp_es10_notif_list nl;
+    notifications(&w, &nl, &keep);
+    assert_int_equal(nl.n, 32);
+    assert_int_equal(nl.items[0].meta.seq, 4);
+    assert_int_equal(nl.items[31].meta.seq, 35);
+    rsp_buf_free(&upp);
+    rsp_buf_free(&keep);
+    w_free(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -360,6 +384,7 @@ int main(void)
         cmocka_unit_test(test_addresses_rat),
         cmocka_unit_test(test_cut),
         cmocka_unit_test(test_crl),
+        cmocka_unit_test(test_notif_bound),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
