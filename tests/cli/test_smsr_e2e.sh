@@ -304,5 +304,46 @@ fi
 
 kill -TERM $SMSR_PID; for i in $(seq 50); do kill -0 $SMSR_PID 2>/dev/null || break; sleep 0.1; done
 kill -0 $SMSR_PID 2>/dev/null && bad "SIGTERM ignored" || ok "SIGTERM stops the daemon"
+
+# Scale-out on PostgreSQL (issue 9): under scripts/with-pg (make test) the two-worker batch runs again
+# on a fresh schema of RSP_PG_DSN, the workers answering on their own MSISDN (the cards send each PoR
+# to the command's sender, so the SQLite workers above, if any still bound, see none of it).
+if [ -z "${SMSR_TEST_DB:-}" ] && [ -n "${RSP_PG_DSN:-}" ] && command -v psql >/dev/null; then
+  S=rsp_e2e_$$_$RANDOM
+  PGDB="$RSP_PG_DSN options='-c search_path=$S'"
+  psql "$RSP_PG_DSN" -qc "CREATE SCHEMA $S" >/dev/null 2>&1 || bad "PostgreSQL schema"
+  "$BIN" smsr import --db "$PGDB" --keys "$tmp/keys.jsonl" "$tmp"/fleet/eis/*.json >"$tmp/imp-pg" 2>&1 ||
+    bad "PostgreSQL import: $(cat "$tmp/imp-pg")"
+  # the cards' counters moved on with the SQLite store above: this store starts ahead of them
+  psql "$RSP_PG_DSN" -qc "UPDATE $S.keyset SET counter = 100000" >/dev/null 2>&1 || bad "PostgreSQL counters"
+  nb=$(grep -c "bound system_id=smsr" "$tmp/smsc.log")
+  wpg=()
+  for w in 5 6; do
+    "$BIN" smsr run --db "$PGDB" --smsc 127.0.0.1:$SP --msisdn 447700100998 --worker "w$w" --tick-ms 100 --por-wait 2 \
+      >>"$tmp/smsr-pg.log" 2>&1 &
+    wpg+=($!); pids+=($!)
+  done
+  for i in $(seq 300); do [ "$(grep -c "bound system_id=smsr" "$tmp/smsc.log")" -ge $((nb + 2)) ] && break; sleep 0.1; done
+  ops=()
+  for f in p1 p2; do
+    ops+=($("$BIN" smsr submit --db "$PGDB" --json --fn ES4.AuditEIS --eid $E0 --iccid $ICC0 --requester $MNO --fcid $f-0 | field op))
+    ops+=($("$BIN" smsr submit --db "$PGDB" --json --fn ES4.AuditEIS --eid $E1 --iccid $ICC1 --requester $MNO --fcid $f-1 | field op))
+  done
+  n=0
+  for o in "${ops[@]}"; do
+    for i in $(seq 300); do
+      st=$("$BIN" smsr result --db "$PGDB" --op "$o" --json 2>/dev/null | field state)
+      case $st in done|failed|expired) break;; esac; sleep 0.1
+    done
+    [ "$st" = done ] && n=$((n + 1))
+  done
+  twice=$(psql "$RSP_PG_DSN" -Atc "SELECT COUNT(*) FROM $S.op WHERE attempts > 1" 2>/dev/null)
+  [ $n = 4 ] && [ "$twice" = 0 ] && ! grep -q "security status" "$tmp/smsr-pg.log" &&
+    ok "two workers on PostgreSQL: 4 operations on 2 cards done, each sent once" ||
+    bad "two workers on PostgreSQL: $n of 4 done, resent: '$twice' $(tail -5 "$tmp/smsr-pg.log")"
+  for p in "${wpg[@]}"; do kill -TERM $p; done
+  for p in "${wpg[@]}"; do for i in $(seq 50); do kill -0 $p 2>/dev/null || break; sleep 0.1; done; done
+  psql "$RSP_PG_DSN" -qc "DROP SCHEMA $S CASCADE" >/dev/null 2>&1
+fi
 [ $fail = 0 ] || { echo "--- smsr.log"; tail -40 "$tmp/smsr.log"; echo "--- run.log"; tail -20 "$tmp/run.log"; }
 exit $fail
