@@ -1,5 +1,6 @@
 /* `rsp smdpp`: the SM-DP+ (SGP.22). Thin: lib/smdpp does the work (include/rsp/smdpp.h).
  *   run    --dir D --address HOST[:PORT] --listen HOST:PORT [--port-file F]
+ *          [--es2-listen HOST:PORT --es2-ca CA.pem [--es2-port-file F]]   ES2+ for operators (mTLS)
  *   order  --dir D --address A --matching-id M --operator OP --type T [--eid E] [--cc CODE]
  *          [--expires-in S] [--json]          prints the activation code
  *   show   --dir D --address A --matching-id M [--json]
@@ -15,7 +16,8 @@
 #include "rsp/smdpp.h"
 
 typedef struct opts {
-    const char *dir, *address, *listen, *port_file, *mid, *op, *type, *eid, *cc, *oid;
+    const char *dir, *address, *listen, *port_file, *mid, *op, *type, *eid, *cc, *oid, *es2_listen, *es2_ca,
+        *es2_port_file;
     long expires_in;
     bool json, cc_flag;
 } opts;
@@ -30,7 +32,8 @@ static int parse(int *argcp, char **argv, opts *o)
     static const struct option lo[] = {
         {"dir", 1, 0, 'd'},        {"address", 1, 0, 'a'}, {"listen", 1, 0, 'l'},   {"port-file", 1, 0, 'p'},
         {"matching-id", 1, 0, 'm'}, {"operator", 1, 0, 'o'}, {"type", 1, 0, 't'},   {"eid", 1, 0, 'e'},
-        {"cc", 1, 0, 'c'},         {"expires-in", 1, 0, 'x'}, {"oid", 1, 0, 'i'},    {0, 0, 0, 0}};
+        {"cc", 1, 0, 'c'},         {"expires-in", 1, 0, 'x'}, {"oid", 1, 0, 'i'},    {"es2-listen", 1, 0, 'L'},
+        {"es2-ca", 1, 0, 'C'},     {"es2-port-file", 1, 0, 'P'}, {0, 0, 0, 0}};
     int c;
     optind = 1;
     while ((c = getopt_long(*argcp, argv, "", lo, NULL)) != -1) {
@@ -46,6 +49,9 @@ static int parse(int *argcp, char **argv, opts *o)
         case 'c': o->cc = optarg; break;
         case 'x': o->expires_in = strtol(optarg, NULL, 10); break;
         case 'i': o->oid = optarg; break;
+        case 'L': o->es2_listen = optarg; break;
+        case 'C': o->es2_ca = optarg; break;
+        case 'P': o->es2_port_file = optarg; break;
         default: return -1;
         }
     }
@@ -60,7 +66,9 @@ static int open_smdpp(const opts *o, rsp_smdpp **s)
     return e ? rsp_cli_fail("smdpp: opening the SM-DP+", e, &d) : RSP_EXIT_OK;
 }
 
-#define RUN_USAGE "usage: rsp smdpp run --dir D --address HOST[:PORT] --listen HOST:PORT [--port-file F]"
+#define RUN_USAGE                                                                                        \
+    "usage: rsp smdpp run --dir D --address HOST[:PORT] --listen HOST:PORT [--port-file F]\n"              \
+    "       [--es2-listen HOST:PORT --es2-ca OPERATORS_CA.pem [--es2-port-file F]]"
 static int smdpp_run(int argc, char **argv)
 {
     opts o;
@@ -73,7 +81,7 @@ static int smdpp_run(int argc, char **argv)
     if ((r = open_smdpp(&o, &s)) != RSP_EXIT_OK)
         return r;
     rsp_diag d = {0};
-    rsp_smdpp_run_opts ro = {o.listen, o.port_file};
+    rsp_smdpp_run_opts ro = {o.listen, o.port_file, o.es2_listen, o.es2_ca, o.es2_port_file};
     rsp_err e = rsp_smdpp_run(s, &ro, &d);
     rsp_smdpp_close(s);
     return e ? rsp_cli_fail("smdpp run", e, &d) : RSP_EXIT_OK;

@@ -40,6 +40,8 @@ typedef enum rsp_smdpp_order_state {
     RSP_SMDPP_ORDER_FAILED,         /* refused for good (confirmation code retries exhausted) */
     RSP_SMDPP_ORDER_CANCELLED,
     RSP_SMDPP_ORDER_EXPIRED,
+    RSP_SMDPP_ORDER_ORDERED,        /* ES2+ DownloadOrder: identity reserved, not yet confirmed */
+    RSP_SMDPP_ORDER_CONFIRMED,      /* ES2+ ConfirmOrder with releaseFlag false: waits ReleaseProfile */
 } rsp_smdpp_order_state;
 const char *rsp_smdpp_order_state_name(int st);
 
@@ -71,10 +73,19 @@ void rsp_smdpp_es9(rsp_smdpp *s, rsp_es9p_func f, const uint8_t *body, size_t le
 /* Sessions ended at open: how many a restart found mid-way and how each was settled (docs). */
 size_t rsp_smdpp_recovered(const rsp_smdpp *s);
 
+/* One ES2+ call (lib/smdpp/es2.c) from the operator authenticated as `operator` (its client
+ * certificate's CN; it must also be the request's functionRequesterIdentifier, and it names the
+ * lib/smdp pools "<operator>/<profileType>"). Same contract as rsp_smdpp_es9. */
+void rsp_smdpp_es2(rsp_smdpp *s, const char *operator_id, const char *path, const uint8_t *body, size_t len,
+                   int *status, rsp_buf *out);
+
 /* ---- the daemon (lib/smdpp/daemon.c) ---- */
 typedef struct rsp_smdpp_run_opts {
     const char *listen;       /* host:port, port 0 = ephemeral */
     const char *port_file;    /* NULL or a file that receives "PORT\n" */
+    const char *es2_listen;   /* NULL, or host:port of the ES2+ listener (mutual TLS) */
+    const char *es2_ca;       /* PEM file: operators' client certificates must chain to it */
+    const char *es2_port_file;
 } rsp_smdpp_run_opts;
 /* Serves ES9+ (and /metrics, /health) over HTTPS until SIGTERM/SIGINT. */
 rsp_err rsp_smdpp_run(rsp_smdpp *s, const rsp_smdpp_run_opts *o, rsp_diag *diag);

@@ -10,7 +10,7 @@
 
 #include <jansson.h>
 
-#include "rsp/es9p.h"
+#include "es9p_int.h"
 #include "rsp/tlv.h"
 
 static const char *const func_names[RSP_ES9P_FUNC_N] = {
@@ -194,7 +194,7 @@ static rsp_err set_new(json_t *o, const char *k, json_t *v)
     return v && json_object_set_new(o, k, v) == 0 ? RSP_OK : RSP_ERR_NOMEM;
 }
 
-static json_t *enc_header(const rsp_es9p_header *h)
+json_t *rsp_es9p__enc_header(const rsp_es9p_header *h)
 {
     json_t *st = json_object();
     if (!st)
@@ -229,7 +229,7 @@ rsp_err rsp_es9p_encode(const rsp_es9p_msg *m, rsp_buf *out, rsp_diag *diag)
         return RSP_ERR_NOMEM;
     rsp_err e = RSP_OK;
     if (m->response)
-        e = set_new(o, "header", enc_header(&m->header));
+        e = set_new(o, "header", rsp_es9p__enc_header(&m->header));
     rsp_buf b64 = RSP_BUF_INIT;
     for (size_t i = 0; e == RSP_OK && !failed && i < NFIELDS; i++) {
         const field *f = &fields[i];
@@ -271,7 +271,7 @@ rsp_err rsp_es9p_encode(const rsp_es9p_msg *m, rsp_buf *out, rsp_diag *diag)
 }
 
 /* ---- decode ---- */
-static rsp_err dec_header(json_t *hd, rsp_es9p_header *h, rsp_diag *diag)
+rsp_err rsp_es9p__dec_header(json_t *hd, rsp_es9p_header *h, rsp_diag *diag)
 {
     json_t *st = json_is_object(hd) ? json_object_get(hd, "functionExecutionStatus") : NULL;
     if (!json_is_object(st))
@@ -369,7 +369,7 @@ rsp_err rsp_es9p_decode(rsp_es9p_func f, bool response, const uint8_t *js, size_
         e = rsp_diag_set(diag, RSP_ERR_FORMAT, "JSON: the body is not an object");
     if (e == RSP_OK && response) {
         json_t *hd = json_object_get(o, "header");
-        e = hd ? dec_header(hd, &out->header, diag) : rsp_diag_set(diag, RSP_ERR_FORMAT, "no header in an answer");
+        e = hd ? rsp_es9p__dec_header(hd, &out->header, diag) : rsp_diag_set(diag, RSP_ERR_FORMAT, "no header in an answer");
     }
     bool failed = response && (out->header.status == RSP_ES9P_FAILED || out->header.status == RSP_ES9P_EXPIRED);
     unsigned dir = response ? ANS : REQ;

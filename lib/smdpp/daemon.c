@@ -21,7 +21,7 @@
 typedef struct daemon_ctx {
     rsp_smdpp *s;
     struct event_base *base;
-    rsp_http_server *http;
+    rsp_http_server *http, *es2;
     rsp_metrics *metrics;
     rsp_metric *m_calls;
     int stopping;
@@ -85,6 +85,40 @@ static void on_request(void *arg, rsp_http_req *req)
     rsp_buf_free(&out);
 }
 
+/* ES2+: mutual TLS, the operator is its certificate's CN. */
+static void on_es2(void *arg, rsp_http_req *req)
+{
+    daemon_ctx *d = arg;
+    if (strcmp(rsp_http_req_method(req), "POST")) {
+        rsp_http_respond(req, 405, "Allow: POST\r\n", NULL, 0);
+        return;
+    }
+    const rsp_net_peer *peer = rsp_http_req_peer(req);
+    size_t len;
+    const uint8_t *body = rsp_http_req_body(req, &len);
+    rsp_buf out = RSP_BUF_INIT;
+    int status = 200;
+    rsp_smdpp_es2(d->s, peer->kind == RSP_NET_PEER_CERT ? peer->cn : NULL, rsp_http_req_target(req), body, len, &status,
+                  &out);
+    rsp_http_respond(req, status, status == 200 ? json_headers : "Content-Type: text/plain\r\n", out.data, out.len);
+    rsp_buf_free(&out);
+}
+
+static rsp_err listen_parse(const char *listen, char *host, size_t cap, uint16_t *port, rsp_diag *diag)
+{
+    const char *colon = listen ? strrchr(listen, ':') : NULL;
+    if (!colon || (size_t)(colon - listen) >= cap)
+        return rsp_diag_set(diag, RSP_ERR_INVAL, "listen '%s' is not host:port", listen ? listen : "");
+    memcpy(host, listen, (size_t)(colon - listen));
+    host[colon - listen] = '\0';
+    char *endp;
+    long p = strtol(colon + 1, &endp, 10);
+    if (*endp || p < 0 || p > 65535)
+        return rsp_diag_set(diag, RSP_ERR_INVAL, "listen '%s': bad port", listen);
+    *port = (uint16_t)p;
+    return RSP_OK;
+}
+
 static void on_signal(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -95,6 +129,8 @@ static void on_signal(evutil_socket_t fd, short what, void *arg)
     d->stopping = 1;
     RSP_LOGN(RSP_SS_SMDP, "smdpp stopping", "name=%s", "smdpp");
     rsp_http_server_drain(d->http);
+    if (d->es2)
+        rsp_http_server_drain(d->es2);
     struct timeval tv = {0, 200000};
     event_base_loopexit(d->base, &tv);
 }
@@ -147,20 +183,20 @@ rsp_err rsp_smdpp_run(rsp_smdpp *s, const rsp_smdpp_run_opts *o, rsp_diag *diag)
 {
     if (!s || !o || !o->listen)
         return RSP_ERR_INVAL;
-    char host[256];
-    const char *colon = strrchr(o->listen, ':');
-    if (!colon || (size_t)(colon - o->listen) >= sizeof(host))
-        return rsp_diag_set(diag, RSP_ERR_INVAL, "listen '%s' is not host:port", o->listen);
-    memcpy(host, o->listen, (size_t)(colon - o->listen));
-    host[colon - o->listen] = '\0';
-    char *endp;
-    long port = strtol(colon + 1, &endp, 10);
-    if (*endp || port < 0 || port > 65535)
-        return rsp_diag_set(diag, RSP_ERR_INVAL, "listen '%s': bad port", o->listen);
+    char host[256], host2[256];
+    uint16_t port, port2 = 0;
+    rsp_err e0 = listen_parse(o->listen, host, sizeof(host), &port, diag);
+    if (!e0 && o->es2_listen) {
+        if (!o->es2_ca)
+            return rsp_diag_set(diag, RSP_ERR_INVAL, "ES2+ needs the operators' CA (--es2-ca)");
+        e0 = listen_parse(o->es2_listen, host2, sizeof(host2), &port2, diag);
+    }
+    if (e0)
+        return e0;
     daemon_ctx d;
     memset(&d, 0, sizeof(d));
     d.s = s;
-    rsp_tls_ctx *tls = NULL;
+    rsp_tls_ctx *tls = NULL, *tls2 = NULL;
     struct event *ev_term = NULL, *ev_int = NULL;
     rsp_err e = tls_ctx(s, &tls, diag);
     if (!e && !(d.base = event_base_new()))
@@ -177,7 +213,7 @@ rsp_err rsp_smdpp_run(rsp_smdpp *s, const rsp_smdpp_run_opts *o, rsp_diag *diag)
         rsp_http_server_opts ho;
         memset(&ho, 0, sizeof(ho));
         ho.host = host;
-        ho.port = (uint16_t)port;
+        ho.port = port;
         ho.tls = tls;
         ho.handler = on_request;
         ho.arg = &d;
@@ -185,6 +221,28 @@ rsp_err rsp_smdpp_run(rsp_smdpp *s, const rsp_smdpp_run_opts *o, rsp_diag *diag)
         if ((e = rsp_http_server_new(d.base, &ho, &d.http)) != RSP_OK)
             rsp_diag_set(diag, e, "cannot listen on %s", o->listen);
     }
+    if (!e && o->es2_listen) {
+        char cert[700], key[700];
+        snprintf(cert, sizeof(cert), "%s/dptls/cert.pem", s->dir);
+        snprintf(key, sizeof(key), "%s/dptls/key.pem", s->dir);
+        const char *cas[] = {o->es2_ca};
+        if ((e = rsp_tls_server_mtls_new(cert, key, cas, 1, &tls2)) != RSP_OK)
+            rsp_diag_set(diag, e, "ES2+ TLS: cannot load %s with the CA %s", cert, o->es2_ca);
+    }
+    if (!e && o->es2_listen) {
+        rsp_http_server_opts ho;
+        memset(&ho, 0, sizeof(ho));
+        ho.host = host2;
+        ho.port = port2;
+        ho.tls = tls2;
+        ho.handler = on_es2;
+        ho.arg = &d;
+        ho.log_name = "smdpp-es2";
+        if ((e = rsp_http_server_new(d.base, &ho, &d.es2)) != RSP_OK)
+            rsp_diag_set(diag, e, "cannot listen on %s", o->es2_listen);
+    }
+    if (!e && o->es2_port_file && write_port_file(o->es2_port_file, rsp_http_server_port(d.es2)))
+        e = rsp_diag_set(diag, RSP_ERR_IO, "cannot write the port file %s", o->es2_port_file);
     if (!e && !strchr(s->address, ':')) {
         char pa[sizeof(s->public_address) + 8];
         snprintf(pa, sizeof(pa), "%s:%u", s->address, rsp_http_server_port(d.http));
@@ -212,6 +270,9 @@ rsp_err rsp_smdpp_run(rsp_smdpp *s, const rsp_smdpp_run_opts *o, rsp_diag *diag)
         event_free(ev_int);
     if (d.http)
         rsp_http_server_free(d.http);
+    if (d.es2)
+        rsp_http_server_free(d.es2);
+    rsp_tls_ctx_free(tls2);
     rsp_metrics_free(d.metrics);
     if (d.base)
         event_base_free(d.base);

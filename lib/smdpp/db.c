@@ -78,16 +78,18 @@ rsp_err rsp_smdpp__order_put(rsp_smdpp *s, const rsp_smdpp_order *o)
     return step_done(st);
 }
 
-rsp_err rsp_smdpp_order_get(rsp_smdpp *s, const char *mid, rsp_smdpp_order *o)
+static rsp_err order_select(rsp_smdpp *s, const char *col, const char *key, rsp_smdpp_order *o)
 {
     sqlite3_stmt *st;
+    char sql[256];
     memset(o, 0, sizeof(*o));
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT matching_id,op,type,eid,iccid,state,cc,cc_hash,cc_left,expires,tid,updated "
-                           "FROM smdpp_order WHERE matching_id = ?",
-                           -1, &st, NULL) != SQLITE_OK)
+    /* the newest order of an ICCID: an identity spent and retired never comes back to another */
+    snprintf(sql, sizeof(sql),
+             "SELECT matching_id,op,type,eid,iccid,state,cc,cc_hash,cc_left,expires,tid,updated "
+             "FROM smdpp_order WHERE %s = ? ORDER BY updated DESC LIMIT 1", col);
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
         return RSP_ERR_DB;
-    sqlite3_bind_text(st, 1, mid, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     rsp_err e = rc == SQLITE_ROW ? RSP_OK : rc == SQLITE_DONE ? RSP_ERR_NOT_FOUND : RSP_ERR_DB;
     if (e == RSP_OK) {
@@ -107,6 +109,25 @@ rsp_err rsp_smdpp_order_get(rsp_smdpp *s, const char *mid, rsp_smdpp_order *o)
     }
     sqlite3_finalize(st);
     return e;
+}
+
+rsp_err rsp_smdpp_order_get(rsp_smdpp *s, const char *mid, rsp_smdpp_order *o)
+{
+    return order_select(s, "matching_id", mid, o);
+}
+
+rsp_err rsp_smdpp__order_by_iccid(rsp_smdpp *s, const char *iccid, rsp_smdpp_order *o)
+{
+    return iccid && *iccid ? order_select(s, "iccid", iccid, o) : RSP_ERR_NOT_FOUND;
+}
+
+rsp_err rsp_smdpp__order_delete(rsp_smdpp *s, const char *mid)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "DELETE FROM smdpp_order WHERE matching_id = ?", -1, &st, NULL) != SQLITE_OK)
+        return RSP_ERR_DB;
+    sqlite3_bind_text(st, 1, mid, -1, SQLITE_STATIC);
+    return step_done(st);
 }
 
 rsp_err rsp_smdpp_order_add(rsp_smdpp *s, const char *mid, const char *op, const char *type, const char *eid,

@@ -36,6 +36,7 @@
 #define SC_EID_RANGE "8.1.4", "6.1"
 #define SC_EID_MISMATCH "8.1.1", "3.8"
 #define SC_BPP_AGAIN "8.2", "3.7"
+#define SC_NOT_RELEASED "8.2", "1.2"
 #define SC_NO_PROFILE "8.2.5", "4.3"
 #define SC_MATCHING_ID "8.2.6", "3.8"
 #define SC_CC_MISSING "8.2.7", "2.2"
@@ -222,7 +223,11 @@ static void authenticate(call *c)
     if (!ctx_matching_id(r.signed1.ctx_params1, mid, sizeof(mid)) || !mid[0])
         return fail(c, SC_MATCHING_ID, "no usable matchingId");
     rsp_smdpp_order *o = &c->o;
-    if (rsp_smdpp_order_get(s, mid, o) != RSP_OK || o->state != RSP_SMDPP_ORDER_RELEASED)
+    if (rsp_smdpp_order_get(s, mid, o) != RSP_OK)
+        return fail(c, SC_MATCHING_ID, "matchingId refused");
+    if (o->state == RSP_SMDPP_ORDER_CONFIRMED)
+        return fail(c, SC_NOT_RELEASED, "the profile is not released");
+    if (o->state != RSP_SMDPP_ORDER_RELEASED)
         return fail(c, SC_MATCHING_ID, "matchingId refused");
     if (o->eid[0] && strcmp(o->eid, euicc.eid) != 0)
         return fail(c, SC_EID_MISMATCH, "the order is for another eUICC");

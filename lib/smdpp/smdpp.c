@@ -12,12 +12,12 @@
 
 #define SESSION_TTL_S 3600
 
-static const char *const order_states[] = {"?",      "released",  "downloading", "bound",
-                                           "installed", "failed", "cancelled",   "expired"};
+static const char *const order_states[] = {"?",      "released",  "downloading", "bound",   "installed",
+                                           "failed", "cancelled", "expired",     "ordered", "confirmed"};
 
 const char *rsp_smdpp_order_state_name(int st)
 {
-    return st >= 1 && st <= RSP_SMDPP_ORDER_EXPIRED ? order_states[st] : "?";
+    return st >= 1 && st <= RSP_SMDPP_ORDER_CONFIRMED ? order_states[st] : "?";
 }
 
 int64_t rsp_smdpp__now(rsp_smdpp *s)

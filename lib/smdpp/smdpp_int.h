@@ -50,6 +50,9 @@ rsp_err rsp_smdpp__begin(rsp_smdpp *s);
 rsp_err rsp_smdpp__commit(rsp_smdpp *s);
 void rsp_smdpp__rollback(rsp_smdpp *s);
 rsp_err rsp_smdpp__order_put(rsp_smdpp *s, const rsp_smdpp_order *o);
+/* The order holding an ICCID (RSP_ERR_NOT_FOUND), and an order's removal (ES2+ renames). */
+rsp_err rsp_smdpp__order_by_iccid(rsp_smdpp *s, const char *iccid, rsp_smdpp_order *o);
+rsp_err rsp_smdpp__order_delete(rsp_smdpp *s, const char *matching_id);
 rsp_err rsp_smdpp__sess_put(rsp_smdpp *s, const smdpp_session *ss);
 /* RSP_ERR_NOT_FOUND when unknown; ss->cert_euicc is (re)filled. */
 rsp_err rsp_smdpp__sess_get(rsp_smdpp *s, const char *tid, smdpp_session *ss);

@@ -497,6 +497,13 @@ static void test_refusals(void **state)
     expect_code(&ss.ac, "8.2.6", "3.8");
     
     rsp_es9p_msg_free(&ss.ac);
+    /* an order confirmed over ES2+ without releaseFlag waits for ReleaseProfile */
+    order("NR-1", "");
+    sh("sqlite3 %s/smdpp.db \"UPDATE smdpp_order SET state=9 WHERE matching_id='NR-1'\"", E.dir);
+    memset(&ss, 0, sizeof(ss));
+    authenticate(&ss, 1, "NR-1", T_NONE);
+    expect_code(&ss.ac, "8.2", "1.2");
+    rsp_es9p_msg_free(&ss.ac);
     /* unknown transaction */
     rsp_es9p_msg req, ans;
     rsp_es9p_msg_init(&req, RSP_ES9P_AUTHENTICATE_CLIENT, false);
