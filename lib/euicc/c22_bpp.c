@@ -148,7 +148,19 @@ static rsp_err finish(rsp_es10_card *c, rsp_bytes tid, bool success, int cmd, in
         e = rsp_buf_append(resp, out.data, out.len);
     rsp_buf_free(&data);
     rsp_buf_free(&out);
+    /* The session ends whatever happened; after a failure the LPA may still cancel it (SGP22.md: it
+     * stops and cancels), so CancelSession of this tid stays possible until the next reset. */
+    uint8_t tid_keep[RSP_ES10_MAX_TID];
+    size_t tid_len = c->tid_len;
+    bool cancellable = !success && c->tid_len && c->dp_oid_der_len && tid.len == c->tid_len &&
+                       !memcmp(tid.p, c->tid, c->tid_len);
+    memcpy(tid_keep, c->tid, sizeof(tid_keep));
     rsp_es10_card_reset(c); /* frees the BPP */
+    if (cancellable) {
+        memcpy(c->tid, tid_keep, sizeof(tid_keep));
+        c->tid_len = tid_len;
+        c->cancel_only = true;
+    }
     return e;
 }
 

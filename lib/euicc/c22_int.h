@@ -81,6 +81,7 @@ struct rsp_es10_card {
     c22_store *store;
     /* volatile session */
     bool has_challenge, authenticated, prepared;
+    bool cancel_only;               /* a failed BPP ended the session: only CancelSession of its tid */
     uint8_t challenge[RSP_ES10_CHALLENGE_LEN];
     uint8_t tid[RSP_ES10_MAX_TID];
     size_t tid_len, ci_index;

@@ -27,7 +27,7 @@
 
 void rsp_es10_card_reset(rsp_es10_card *c)
 {
-    c->has_challenge = c->authenticated = c->prepared = false;
+    c->has_challenge = c->authenticated = c->prepared = c->cancel_only = false;
     rsp_wipe(c->challenge, sizeof(c->challenge));
     c->tid_len = 0;
     c->server_address[0] = 0;
@@ -284,8 +284,8 @@ static rsp_err prepare_download(rsp_es10_card *c, const uint8_t *req, size_t len
     return e;
 }
 
-/* CancelSession: only for the session's transactionId (else invalidTransactionId 5); the answer signs
- * {tid, the DPauth's OID, reason} and the session ends. */
+/* CancelSession: only for the session's transactionId (else invalidTransactionId 5), also right after a
+ * BPP failed (its PIR answered); the answer signs {tid, the DPauth's OID, reason} and the session ends. */
 static rsp_err cancel_session(rsp_es10_card *c, const uint8_t *req, size_t len, rsp_buf *out)
 {
     rsp_bytes tid;
@@ -293,7 +293,7 @@ static rsp_err cancel_session(rsp_es10_card *c, const uint8_t *req, size_t len, 
     rsp_err e = rsp_es10_cancel_req_decode(req, len, &tid, &reason, NULL);
     if (e)
         return e;
-    if (!c->authenticated || tid.len != c->tid_len || memcmp(tid.p, c->tid, c->tid_len)) {
+    if (!(c->authenticated || c->cancel_only) || tid.len != c->tid_len || memcmp(tid.p, c->tid, c->tid_len)) {
         rsp_es10_cancel_resp r = {.ok = false, .error = 5};
         return rsp_es10_cancel_resp_encode(&r, out);
     }

@@ -137,6 +137,22 @@ static void test_errors(void **state)
     expect_error(&w, &(bpp_opts){.upp = &upp, .pclass = -1, .flip_sign = true}, 0, 2, 0);
     expect_error(&w, &(bpp_opts){.upp = &upp, .pclass = -1, .wrong_tid = true}, 0, 3, 0);
     expect_error(&w, &(bpp_opts){.upp = &upp, .pclass = -1, .key_type = 0x89}, 0, 4, 0);
+    /* after a failed BPP the LPA cancels the session: signed, with the session's tid, once */
+    rsp_buf cancel = RSP_BUF_INIT, cans = RSP_BUF_INIT;
+    for (int i = 0; i < 2; i++) {
+        rsp_buf_reset(&cancel);
+        rsp_es10_cancel_req_encode(rsp_bytes_of(w.tid, 16), RSP_ES10_CANCEL_LOAD_BPP_ERROR, &cancel);
+        w_es10(&w, &cancel, &cans);
+        rsp_es10_cancel_resp cr;
+        assert_int_equal(rsp_es10_cancel_resp_decode(cans.data, cans.len, &cr, NULL), RSP_OK);
+        assert_int_equal(cr.ok, i == 0);
+        if (i == 0) {
+            assert_memory_equal(cr.transaction_id.p, w.tid, 16);
+            assert_int_equal(cr.reason, RSP_ES10_CANCEL_LOAD_BPP_ERROR);
+        }
+    }
+    rsp_buf_free(&cancel);
+    rsp_buf_free(&cans);
     expect_error(&w, &(bpp_opts){.upp = &upp, .pclass = -1, .remote_op = 2}, 0, 5, 0);
     expect_error(&w, &(bpp_opts){.upp = &upp, .pclass = -1, .flip_87 = true}, 1, 8, 0);
     expect_error(&w, &(bpp_opts){.upp = &upp, .pclass = -1, .bad_configure = true}, 1, 1, 0);
