@@ -99,6 +99,38 @@ static void relay(worker *w, smdp_job *j)
     rsp_es_msg_free(&m);
 }
 
+/* An executed ES3.AuditEIS whose result carries no EIS (our SM-SR answers it with the status only): the
+ * SM-SR's store was refreshed from the card by that audit, so its ES3.GetEIS now is the audit's EIS. The
+ * Operator's ES2 answer carries it, and the SM-DP's inventory follows it (es2_api.c follow_audit). */
+static void audit_eis(worker *w, smdp_job *j)
+{
+    const rsp_es_fes *st = rsp_svc_client_status(&j->res);
+    rsp_es_eis_resp *a = j->res.body;
+    const rsp_es_func *f = rsp_es_func_find(RSP_ES3, "GetEIS", 6);
+    if (!st || st->status != RSP_ES_EXECUTED_SUCCESS || !a || a->eis || !f)
+        return;
+    rsp_es_msg g, res;
+    memset(&g, 0, sizeof g);
+    memset(&res, 0, sizeof res);
+    if (rsp_es_msg_init(&g, f, false) == RSP_OK) {
+        rsp_es_eid_req *b = g.body;
+        b->eid = ((const rsp_es_eid_req *)j->req2)->eid;
+        int status = 0;
+        rsp_diag dg;
+        rsp_diag_clear(&dg);
+        const rsp_es_fes *gs = rsp_svc_client_call(w->relay, &g, true, &res, &status, &dg) == RSP_OK
+                                   ? rsp_svc_client_status(&res) : NULL;
+        if (gs && gs->status == RSP_ES_EXECUTED_SUCCESS) {
+            rsp_es_eis_resp *r = res.body;
+            a->eis = r->eis;
+            r->eis = NULL;
+        }
+        b->eid = NULL;
+    }
+    rsp_es_msg_free(&g);
+    rsp_es_msg_free(&res);
+}
+
 /* ES2.DeleteProfile that the SM-SR's DeleteISDP refused (the card's POL1 forbids it, 69E1): with a
  * token key on that ISD-P the SM-DP deletes it by master delete (ES3.SendData to the ISD-R), then
  * ES3.AuditEIS so the SM-SR's store learns the ISD-P is gone. Without a token the refusal stands. */
@@ -160,6 +192,8 @@ static void *worker_main(void *arg)
                                                                      q->connectivity_parameters.len, &j->diag);
         } else {
             relay(w, j);
+            if (j->err == RSP_OK && strcmp(j->f3->name, "AuditEIS") == 0)
+                audit_eis(w, j);
             master_delete(w, j);
         }
         pthread_mutex_lock(&d->mu);

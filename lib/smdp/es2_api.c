@@ -365,6 +365,32 @@ static rsp_err eis_for(rsp_es_msg *res, const char *op)
     return e;
 }
 
+/* A relayed AuditEIS lists what the card itself holds (the SM-SR refreshes its store from the card's
+ * GET STATUS and drops the ISD-Ps it no longer lists, lib/smsr/audit.c): an installed profile this SM-DP
+ * downloaded for op on that eUICC and missing from it is gone, so its identity is spent. (The SM-SR's
+ * HandleProfileDeletedNotification of that drop does the same, es2_notif.c, when it has our URL.) */
+static void follow_audit(smdp_d *d, const char *op, const rsp_es_eid_req *q, const rsp_es_eis *eis)
+{
+    rsp_smdp_dl *v = NULL;
+    size_t n = 0;
+    if (!eis || !q->eid || rsp_smdp_dl_of_eid(d->inv, q->eid, &v, &n) != RSP_OK)
+        return;
+    const rsp_es_profile_info *pi = eis->profiles.v;
+    char *const *asked = q->iccids.v;
+    for (size_t i = 0; i < n; i++) {
+        bool listed = q->iccids.n > 0; /* an audit of some ICCIDs says nothing of the others */
+        for (size_t k = 0; k < q->iccids.n && listed; k++)
+            listed = !asked[k] || strcmp(asked[k], v[i].iccid) != 0;
+        for (size_t k = 0; k < eis->profiles.n && !listed; k++)
+            listed = pi[k].iccid && strcmp(pi[k].iccid, v[i].iccid) == 0;
+        if (!listed && v[i].step == RSP_SMDP_DL_DONE && strcmp(v[i].op, op) == 0 &&
+            rsp_smdp_mark(d->inv, v[i].iccid, RSP_SMDP_INSTALLED, RSP_SMDP_DELETED, (int64_t)time(NULL)) == RSP_OK)
+            RSP_LOGN(RSP_SS_SMDP, "profile gone from the card", "eid=%s iccid=%s op=%s by=AuditEIS", q->eid,
+                     v[i].iccid, op);
+    }
+    free(v);
+}
+
 /* The SM-SR's result of a relayed call into the ES2 answer (payloads moved, not copied). */
 static void answer_relay(smdp_d *d, smdp_job *j)
 {
@@ -399,6 +425,8 @@ static void answer_relay(smdp_d *d, smdp_job *j)
             return;
         }
         rsp_es_eis_resp *a = r2, *b = j->res.body;
+        if (strcmp(fn, "AuditEIS") == 0)
+            follow_audit(d, j->op, rsp_es_call_msg(j->call)->body, b->eis);
         a->eis = b->eis;
         b->eis = NULL;
     } else if (r2 && (strcmp(fn, "EnableProfile") == 0 || strcmp(fn, "DisableProfile") == 0 ||

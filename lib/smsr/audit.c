@@ -4,7 +4,7 @@
  * volatile memory; SGP02.md "Card and SM-SR details") are parsed as outside input, and the stored
  * profiles and memory figures that differ from the card's truth are updated, each change recorded in
  * the audit trail ("smsr.audit.changed"), before the operation settles, so the answer (built from the
- * store) shows what the card said. A card changes state without the SM-SR when the
+ * store) shows what the card said; a stored ISD-P the card no longer lists is dropped (drop_gone). A card changes state without the SM-SR when the
  * device disables a test or emergency profile locally, or the fall-back fires on network loss. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +15,7 @@
 #include "rsp/tlv.h"
 #include "smsr_audit.h"
 #include "smsr_int.h"
+#include "smsr_outbox.h"
 
 /* One field of an E3 entry: seen once, its exact length (0: 5..16, an AID). */
 static rsp_err field(rsp_tlv_reader *r, const rsp_tlv *t, size_t want, bool *seen, rsp_diag *d)
@@ -241,9 +242,10 @@ static rsp_err apply(rsp_smsr *e, const rsp_store_op *op, rsp_store_profile *p, 
     return err;
 }
 
-/* Splits the R-APDUs of the answer: FF21 data is the resources, the other one the GET STATUS data. */
+/* Splits the R-APDUs of the answer: FF21 data is the resources, the other one the GET STATUS data
+ * (*complete: its SW was 9000, so it lists every ISD-P; 6310 would say more data is left). */
 static rsp_err read_answer(const uint8_t *por_data, size_t len, rsp_smsr_isdp_status *s, size_t *n,
-                           smsr_resources *res, bool *has_res, rsp_diag *d)
+                           smsr_resources *res, bool *has_res, bool *complete, rsp_diag *d)
 {
     rsp_rapdu_resp r;
     rsp_err err = rsp_rapdu_resp_parse(rsp_rapdu_detect(por_data, len), por_data, len, &r, d);
@@ -260,7 +262,8 @@ static rsp_err read_answer(const uint8_t *por_data, size_t len, rsp_smsr_isdp_st
         if (ff21)
             err = smsr_resources_parse(p, l, res, d), *has_res = true;
         else
-            err = rsp_smsr_status_parse(p, l, s, RSP_SMSR_STATUS_MAX, n, d), status = true;
+            err = rsp_smsr_status_parse(p, l, s, RSP_SMSR_STATUS_MAX, n, d), status = true,
+            *complete = r.rsps[i].sw == 0x9000;
     }
     if (err == RSP_OK && !status)
         err = rsp_diag_set(d, RSP_ERR_FORMAT, "no GET STATUS answer");
@@ -292,6 +295,40 @@ static rsp_err apply_memory(rsp_smsr *e, const rsp_store_op *op, const smsr_reso
     return err;
 }
 
+/* A stored ISD-P that the card's complete GET STATUS answer (every ISD-P asked, SW 9000) does not list
+ * is gone from the card (a master delete, a deletion the SM-SR did not see): its row goes, with a trail
+ * entry, and HandleProfileDeletedNotification is recorded for its SM-DP (ES3) and, by its ONC, its
+ * Operator, sent once this audit settles (onc.c), so the SM-DP's inventory spends the identity. A row
+ * still in creation stays: its CreateISDP may not have reached the card, and the download's own
+ * cleanup deletes it. */
+static rsp_err drop_gone(rsp_smsr *e, const rsp_store_op *op, const rsp_store_profile *all, size_t np,
+                         const rsp_smsr_isdp_status *s, size_t n, int64_t now, size_t *changes)
+{
+    rsp_err err = RSP_OK;
+    for (size_t k = 0; err == RSP_OK && k < np; k++) {
+        bool listed = false;
+        for (size_t i = 0; i < n && !listed; i++) {
+            char hex[33];
+            rsp_hex_encode_upper(s[i].aid, s[i].aid_len, hex, sizeof(hex));
+            listed = strcmp(all[k].isdp_aid, hex) == 0;
+        }
+        if (listed || !all[k].isdp_aid[0] || all[k].state == RSP_STORE_PROFILE_IN_CREATION)
+            continue;
+        char tag[32], d[96];
+        snprintf(tag, sizeof(tag), "audit%lld", (long long)op->id);
+        snprintf(d, sizeof(d), "%s gone (ISD-P %s not on the card)", all[k].iccid, all[k].isdp_aid);
+        err = smsr_onc_event(e, &all[k], RSP_STORE_NOTIF_DELETED, tag, op->id, now);
+        err = err ? err : rsp_store_profile_delete(e->st, all[k].iccid);
+        err = err ? err : smsr_audit(e, op->eid, all[k].iccid, op->id, "smsr.audit.changed", d, now);
+        if (err == RSP_OK) {
+            RSP_LOGN(RSP_SS_SMSR, "AuditEIS: ISD-P gone from the card", "eid=%s iccid=%s aid=%s op=%lld", op->eid,
+                     all[k].iccid, all[k].isdp_aid, (long long)op->id);
+            (*changes)++;
+        }
+    }
+    return err;
+}
+
 rsp_err smsr_audit_refresh(rsp_smsr *e, const rsp_store_op *op, const uint8_t *por_data, size_t len, int64_t now,
                            size_t *changes, rsp_diag *d)
 {
@@ -300,9 +337,9 @@ rsp_err smsr_audit_refresh(rsp_smsr *e, const rsp_store_op *op, const uint8_t *p
     *changes = 0;
     rsp_smsr_isdp_status *s = calloc(RSP_SMSR_STATUS_MAX, sizeof(*s));
     smsr_resources res;
-    bool has_res = false;
+    bool has_res = false, complete = false;
     size_t n = 0;
-    rsp_err err = s ? read_answer(por_data, len, s, &n, &res, &has_res, d) : RSP_ERR_NOMEM;
+    rsp_err err = s ? read_answer(por_data, len, s, &n, &res, &has_res, &complete, d) : RSP_ERR_NOMEM;
     if (err != RSP_OK && err != RSP_ERR_NOMEM)
         err = RSP_ERR_FORMAT; /* whatever the parsers said (truncated, tag, length): unreadable; diag has it */
     rsp_store_profile *all = NULL;
@@ -322,6 +359,8 @@ rsp_err smsr_audit_refresh(rsp_smsr *e, const rsp_store_op *op, const uint8_t *p
                             before.emergency != all[k].emergency;
             }
         }
+    if (err == RSP_OK && complete)
+        err = drop_gone(e, op, all, np, s, n, now, changes);
     if (err == RSP_OK && has_res)
         err = apply_memory(e, op, &res, now, changes);
     free(all);

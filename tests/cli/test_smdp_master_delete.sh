@@ -5,9 +5,12 @@
 # ProfileDownloadCompleted; ES2.DeleteProfile: the card refuses the SM-SR's DeleteISDP (POL1), the SM-DP
 # then deletes the ISD-P with its token (ES3.SendData to the ISD-R) and audits: the Operator gets
 # Executed, the card no longer holds the profile, the identity is spent and the sealed keys are
-# forgotten. Outside fact: where POL1 sits in the package, SAIP.md's ProfileHeader `84` pol after `83`
+# forgotten; the audit drops the ISD-P from the SM-SR's store too (lib/smsr/audit.c: the card's GET
+# STATUS no longer lists it), whose HandleProfileDeletedNotification goes SM-SR -> ES3 -> SM-DP -> ES2
+# -> the Operator's receiver (tests/cli/outbox_receiver.py). Outside fact: where POL1 sits in the package, SAIP.md's ProfileHeader `84` pol after `83`
 # iccid. Its bit values (02 = deletion not allowed) are the card model's: ../shared/spec is silent.
 . "$(dirname "$0")/daemons.sh"
+SRC=${RSP_SOURCE_DIR:?}
 
 SMSR=447700100997
 make_fleet 1 447700900770 $SMSR
@@ -51,10 +54,15 @@ D=$tmp/dp
   >/dev/null 2>&1 || bad "smdp inventory: $(cat "$tmp/impp")"
 
 DPP=$(port)
+python3 "$SRC/tests/cli/outbox_receiver.py" --port 0 --cert "$tmp/mno1/tls.crt.pem" --key "$tmp/mno1/key.pem" \
+  --ca "$tmp/mno1/ca.crt.pem" --log "$tmp/cb.log" >"$tmp/cb.port" 2>"$tmp/cb.err" &
+pids+=($!)
+for i in $(seq 100); do [ -s "$tmp/cb.port" ] && break; sleep 0.1; done
+CB=https://127.0.0.1:$(head -1 "$tmp/cb.port" | tr -d '\n')/es2cb
 start_smsc
 "$BIN" smsr run --db "$DB" --master-key "$tmp/mk" --smsc 127.0.0.1:$SP --msisdn $SMSR --worker w1 --tick-ms 100 \
   --por-wait 2 --listen 127.0.0.1:0 --port-file "$tmp/es.port" --tls-cert "$tmp/sr/tls.crt.pem" \
-  --tls-key "$tmp/sr/key.pem" --tls-ca "$tmp/sr/ca.crt.pem" --smdp-ids DP1 \
+  --tls-key "$tmp/sr/key.pem" --tls-ca "$tmp/sr/ca.crt.pem" --smdp-ids DP1 --callbacks "DP1=https://127.0.0.1:$DPP/es3" \
   --admin-listen 127.0.0.1:0 --admin-port-file "$tmp/admin.port" --admin-idle-ms 500 >"$tmp/smsr.log" 2>&1 &
 pids+=($!)
 for i in $(seq 200); do grep -q "bound system_id=smsr" "$tmp/smsc.log" && [ -s "$tmp/es.port" ] && break; sleep 0.1; done
@@ -64,7 +72,7 @@ RUN_PID=$!; pids+=($RUN_PID)
 wait_fleet "$tmp/ctl.sock" "$tmp/run.log"
 "$BIN" smdp run --dir "$D" --listen 127.0.0.1:$DPP --port-file "$tmp/dp.port" --smsr "$URL" --ci "$tmp/pki" \
   --dp "$tmp/dp1" --eum "$tmp/eum" --eis-dir "$tmp/fleet/eis" --workers 2 --operators MNO1 --token-key \
-  --smsr-ids SMSR-T >"$tmp/smdp.log" 2>&1 &
+  --smsr-ids SMSR-T --callbacks "MNO1=$CB" >"$tmp/smdp.log" 2>&1 &
 DP_PID=$!; pids+=($DP_PID)
 t=$((SECONDS + 30)); while [ $SECONDS -lt $t ] && [ ! -s "$tmp/dp.port" ]; do sleep 0.1; done
 [ -s "$tmp/dp.port" ] || { bad "smdp did not start: $(tail -5 "$tmp/smdp.log")"; exit 1; }
@@ -87,12 +95,18 @@ r=$(call es2/DeleteProfile "{\"functionCallIdentifier\":\"d1\",\"eid\":\"$E0\",\
   [ ! -e "$D/isdp/$ICC.key" ] \
   && ok "identity spent, sealed keys forgotten" \
   || bad "after delete: $("$BIN" smdp inventory --dir "$D" 2>&1) // $(ls "$D/isdp" 2>&1)"
-# the SM-DP's AuditEIS after the master delete reaches the card, but lib/smsr/audit.c only updates the
-# ISD-Ps the card reports and keeps the others (told helper W): not asserted, said
-t=$((SECONDS + 20)); while [ $SECONDS -lt $t ] && ! grep -q "AuditEIS: EIS refreshed from the card eid=$E0" "$tmp/smsr.log"; do sleep 0.2; done
-grep -q "AuditEIS: EIS refreshed from the card eid=$E0" "$tmp/smsr.log" && ok "the SM-SR audited the card after the master delete" \
-  || bad "no AuditEIS after the master delete"
-isdps | grep -q "$ICC" && echo "note - the SM-SR's store still lists $ICC after the audit (audit.c keeps ISD-Ps the card no longer reports)"
+# the SM-DP's AuditEIS after the master delete: the card's GET STATUS no longer lists the ISD-P, so the
+# SM-SR drops it, and its deleted notification reaches the Operator through the SM-DP
+t=$((SECONDS + 30)); while [ $SECONDS -lt $t ] && isdps | grep -q "$ICC"; do sleep 0.2; done
+grep -q "AuditEIS: ISD-P gone from the card eid=$E0 iccid=$ICC" "$tmp/smsr.log" && ! isdps | grep -q "$ICC" \
+  && ok "the SM-SR's audit after the master delete dropped $ICC from its store" \
+  || bad "SM-SR store after the audit: $(isdps | tr '\n' ' ') // $(grep -i audit "$tmp/smsr.log" | tail -3)"
+t=$((SECONDS + 30)); while [ $SECONDS -lt $t ] && ! grep -q "HandleProfileDeletedNotification" "$tmp/cb.log" 2>/dev/null; do sleep 0.2; done
+sleep 1   # a second (wrong) relay would come with the first
+line=$(grep "HandleProfileDeletedNotification" "$tmp/cb.log" 2>/dev/null)
+[ "$(echo "$line" | grep -c .)" = 1 ] && echo "$line" | grep -q "$ICC" && echo "$line" | jq -e '.cn == "DP1"' >/dev/null 2>&1 \
+  && ok "HandleProfileDeletedNotification of $ICC: SM-SR -> SM-DP -> the Operator, once" \
+  || bad "deleted notification: '$(echo "$line" | head -c 300)' // $(grep -i "notif" "$tmp/smsr.log" "$tmp/smdp.log" | tail -4)"
 kill -TERM $DP_PID; wait $DP_PID
 kill -TERM $RUN_PID; for i in $(seq 50); do kill -0 $RUN_PID 2>/dev/null || break; sleep 0.1; done
 s=$("$BIN" euicc show --fleet "$tmp/fleet" --eid "$E0" --json 2>&1)

@@ -29,7 +29,7 @@ for r in "smsr SMSR-T sr" "smdp DP1 dp1" "operator MNO1 mno1"; do
 done
 D=$tmp/dp
 "$BIN" smdp import package --dir "$D" --operator MNO1 --type ts48 "$PKG" >/dev/null 2>&1 &&
-  "$BIN" smdp import generate --dir "$D" --operator MNO1 --type ts48 --count 3 --iccid-prefix 8999005 \
+  "$BIN" smdp import generate --dir "$D" --operator MNO1 --type ts48 --count 4 --iccid-prefix 8999005 \
   >/dev/null 2>&1 || bad "smdp inventory"
 
 start_smsc
@@ -135,6 +135,25 @@ r=$(curl -sS --max-time 120 --cert "$tmp/mno1/tls.crt.pem" --key "$tmp/mno1/key.
   "$DPURL/es2/UpdateConnectivityParameters")
 [ "$(echo "$r" | st)" = "EXECUTED_SUCCESS /" ] && ok "UpdateConnectivityParameters on the resumed profile: executed" \
   || bad "UCP: $r // $(grep -i "UpdateConn\|ES3 call failed" "$tmp/smdp.log" | tail -3)"
+
+# C. a profile deleted at the SM-SR behind the SM-DP's back (the Operator's own ES4.DeleteProfile; this
+# SM-SR has no callback URL for the SM-DP, so no notification): the SM-DP counts it installed until the
+# Operator's ES2.AuditEIS through it shows the card without it (es2_api.c follow_audit)
+r=$(dl c1 false); IC=$(echo "$r" | jq -r '.iccid // empty' 2>/dev/null)
+[ "$(echo "$r" | st)" = "EXECUTED_SUCCESS /" ] && [ -n "$IC" ] && ok "c1 downloaded: $IC" || bad "c1: $r"
+before=$(states)
+r=$("$BIN" op ES4.DeleteProfile --url "$URL" --tls-cert "$tmp/mno1/tls.crt.pem" --tls-key "$tmp/mno1/key.pem" \
+  --tls-ca "$tmp/mno1/ca.crt.pem" --timeout 60 --eid "$E0" --iccid "$IC" --wait --json 2>&1); rc=$?
+[ $rc = 0 ] && ! sr_isdps | grep -q "$IC" && [ "$(states)" = "$before" ] \
+  && ok "ES4.DeleteProfile at the SM-SR: $IC gone there, the SM-DP still counts it installed $(states)" \
+  || bad "ES4 delete ($rc): $r // SM-SR $(sr_isdps) // states $before -> $(states)"
+r=$(curl -sS --max-time 120 --cert "$tmp/mno1/tls.crt.pem" --key "$tmp/mno1/key.pem" --cacert "$tmp/mno1/ca.crt.pem" \
+  -H 'Content-Type: application/json' -H 'Prefer: wait' \
+  -d "{\"functionCallIdentifier\":\"au1\",\"eid\":\"$E0\",\"smsrId\":\"SMSR-T\"}" "$DPURL/es2/AuditEIS")
+[ "$(echo "$r" | st)" = "EXECUTED_SUCCESS /" ] && ! echo "$r" | grep -q "$IC" && echo "$r" | grep -q "$ICC" &&
+  [ "$(states)" = "$(echo "$before" | jq -c '[.[0], .[1] - 1, .[2] + 1]')" ] && grep -q "profile gone from the card eid=$E0 iccid=$IC " "$tmp/smdp.log" \
+  && ok "ES2.AuditEIS relayed: the card holds $ICC, not $IC; the SM-DP spent $IC's identity $(states)" \
+  || bad "AuditEIS: $(echo "$r" | head -c 300) // states $(states)"
 kill -TERM $DP_PID; wait $DP_PID
 kill -TERM $RUN_PID; for i in $(seq 50); do kill -0 $RUN_PID 2>/dev/null || break; sleep 0.1; done
 # `rsp euicc show` has no SMSC field: the card's state row (lib/euicc/nvm.c) keeps the A0 content as sent

@@ -5,7 +5,9 @@
 # itself cannot be a lie over SMS: the SM-SR reaches a card through its enabled profile's MSISDN, so
 # state changes are checked byte for byte in tests/unit/test_smsr_audit.c), then AuditEIS answers the
 # card's truth (the fall-back flag its GET STATUS reports in tag 53), GetEIS shows it afterwards, and
-# /metrics counts the settled operations per function with their latency.
+# /metrics counts the settled operations per function with their latency. The store also holds an
+# ISD-P the card does not have (as after a master delete the SM-SR did not see): AuditEIS drops it
+# (lib/smsr/audit.c: the card's complete GET STATUS lists every ISD-P) and says so in the trail.
 . "$(dirname "$0")/daemons.sh"
 command -v jq >/dev/null && command -v curl >/dev/null || { echo "FAIL - needs jq and curl"; exit 1; }
 
@@ -29,7 +31,11 @@ AVAIL0=$(jq -r '.eis.availableMemoryForProfiles' "$tmp/fleet/eis/$E0.json")
   bad "card FF21 '$ff' free '$FREE'"
 # the store's version of the card: a lie
 mkdir -p "$tmp/lie"
-jq '.eis.profiles[0].fallbackAttribute = false' "$tmp/fleet/eis/$E0.json" >"$tmp/lie/$E0.json"
+GHOST=89000123456789012994   # Luhn-valid; its ISD-P AID is not on the card
+jq --arg g $GHOST '.eis.profiles[0].fallbackAttribute = false | .eis.profiles += [(.eis.profiles[0] | .iccid = $g |
+  .isdPAid = "A0000005591010FFFFFFFF8900001100" | .state = "Disabled" | .fallbackAttribute = false |
+  .subscriptionAddress.msisdn = "447700900899" | .subscriptionAddress.imsi = "001010000000099")]' \
+  "$tmp/fleet/eis/$E0.json" >"$tmp/lie/$E0.json"
 DB="sqlite:$tmp/smsr.db"
 "$BIN" smsr import --db "$DB" --keys "$tmp/keys.jsonl" "$tmp/lie/$E0.json" >/dev/null 2>&1 || bad "import"
 "$BIN" ci issue --dir "$tmp/pki" --role smsr --id SMSR-T --out "$tmp/sr" >/dev/null &&
@@ -68,14 +74,22 @@ op() {
     --tls-ca "$tmp/mno/ca.crt.pem" --timeout 30 --eid $E0 --json "${@:2}"
 }
 show() { jq -r '.result.eis.profiles[0] | "\(.state) \(.fallbackAttribute)"' 2>/dev/null; }
+iccids() { jq -r '[.result.eis.profiles[].iccid] | join(" ")' 2>/dev/null; }
 
 r=$(op GetEIS --wait)
 [ "$(echo "$r" | show)" = "Enabled false" ] && ok "before: the store says not the fall-back" || bad "GetEIS before: $r"
+[ "$(echo "$r" | iccids)" = "$ICC0 $GHOST" ] && ok "before: the store lists $GHOST, an ISD-P the card does not have" ||
+  bad "GetEIS before: profiles $(echo "$r" | iccids)"
 r=$(op AuditEIS --wait); rc=$?
 [ $rc = 0 ] && [ "$(echo "$r" | show)" = "Enabled true" ] && ok "AuditEIS answers the card's truth: the fall-back" ||
   bad "AuditEIS ($rc): $r"
+[ "$(echo "$r" | iccids)" = "$ICC0" ] && grep -q "AuditEIS: ISD-P gone from the card eid=$E0 iccid=$GHOST" "$tmp/smsr.log" &&
+  [ "$(sqlite3 "$tmp/smsr.db" "select count(*) from audit where detail like '$GHOST gone%'" 2>/dev/null)" = 1 ] \
+  && ok "AuditEIS dropped $GHOST, which the card's GET STATUS does not list (logged, one trail entry)" ||
+  bad "ghost after AuditEIS: profiles $(echo "$r" | iccids) // $(grep -i gone "$tmp/smsr.log")"
 r=$(op GetEIS --wait)
-[ "$(echo "$r" | show)" = "Enabled true" ] && ok "GetEIS afterwards: refreshed" || bad "GetEIS after: $r"
+[ "$(echo "$r" | show)" = "Enabled true" ] && [ "$(echo "$r" | iccids)" = "$ICC0" ] && ok "GetEIS afterwards: refreshed" ||
+  bad "GetEIS after: $r"
 mem=$(echo "$r" | jq -r '.result.eis | "\(.remainingMemory) \(.availableMemoryForProfiles)"')
 [ "$mem" = "$FREE $FREE" ] && ok "RemainingMemory and AvailableMemoryForProfiles = the card's FF21 ($FREE)" ||
   bad "memory after AuditEIS: '$mem', card $FREE"
