@@ -60,6 +60,9 @@ typedef enum rsp_smsr_fn {
     RSP_SMSR_FN_SEND_DATA,     /* ES3.SendData: the SM-DP's bytes to its ISD-P (es3_dl.c) */
     RSP_SMSR_FN__COUNT
 } rsp_smsr_fn;
+/* The stored function name of ES3.UpdateConnectivityParameters: an operation of its own in metrics and
+ * the audit trail, run by RSP_SMSR_FN_SEND_DATA's rows (rsp_smsr_fn_parse maps it there). */
+#define RSP_SMSR_FN_UCP_NAME "ES3.UpdateConnectivityParameters"
 
 typedef enum rsp_smsr_step {
     RSP_SMSR_STEP_COMMAND = 0, /* a command packet is to be sent (held, store SENT) */

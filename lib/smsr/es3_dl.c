@@ -523,9 +523,9 @@ rsp_err smsr_dl_on_conn(smsr_es3 *x, rsp_es_call *call, const rsp_store_profile 
     rsp_buf script = RSP_BUF_INIT;
     rsp_err err = dl_script(p->iccid, p->isdp_aid, admin ? "t=ucpa" : "t=ucp", cp, &script);
     bool replayed = false;
-    /* the row of ES3.SendData (table.c F_DL: the outcome is the card's answer, a resend is refused by
-     * the ISD-P's SCP03 C-MAC chain); the script's t=ucp keeps it apart from SendData on a replay */
-    smsr_submission sq = {rsp_smsr_fn_name(RSP_SMSR_FN_SEND_DATA), who, hdr->function_call_id, p->eid, p->iccid,
+    /* the rows of ES3.SendData (table.c F_DL: the outcome is the card's answer, a resend is refused by
+     * the ISD-P's SCP03 C-MAC chain) under a name of its own (metrics, audit trail) */
+    smsr_submission sq = {RSP_SMSR_FN_UCP_NAME, who, hdr->function_call_id, p->eid, p->iccid,
                           rsp_buf_view(&script), (int64_t)time(NULL), smsr_validity(hdr), false, NULL, NULL, NULL,
                           same_send};
     if (err == RSP_OK)

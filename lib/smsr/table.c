@@ -95,6 +95,12 @@ rsp_err rsp_smsr_fn_parse(const char *name, rsp_smsr_fn *out)
             *out = (rsp_smsr_fn)i;
             return RSP_OK;
         }
+    /* ES3.UpdateConnectivityParameters is stored under its own name (metrics, the audit trail) and
+     * runs SendData's rows: one command to the ISD-P, its outcome the card's answer (es3_dl.c) */
+    if (strcmp(name, RSP_SMSR_FN_UCP_NAME) == 0) {
+        *out = RSP_SMSR_FN_SEND_DATA;
+        return RSP_OK;
+    }
     return RSP_ERR_NOT_FOUND;
 }
 

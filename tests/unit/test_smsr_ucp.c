@@ -47,7 +47,15 @@ typedef struct world {
     uint64_t cntr;
     int responses, status;
     rsp_buf body;         /* the last HTTP answer */
+    char settled_fn[64];  /* the function name the last settle reported (what /metrics counts) */
 } world;
+
+static void on_settled(void *arg, const char *function, rsp_store_op_state outcome, int64_t seconds)
+{
+    (void)outcome, (void)seconds;
+    world *w = arg;
+    snprintf(w->settled_fn, sizeof(w->settled_fn), "%s", function);
+}
 
 static void on_send(void *arg, const rsp_smsr_packet *p)
 {
@@ -80,6 +88,8 @@ static void engine_up(world *w)
 {
     rsp_smsr_config_default(&w->cfg);
     w->cfg.worker_id = "w1";
+    w->cfg.on_settled = on_settled;
+    w->cfg.settled_arg = w;
     assert_int_equal(rsp_smsr_new(w->st, &w->cfg, &w->e), RSP_OK);
     assert_int_equal(smsr_es3_new(w->e, "dp1,dp2", on_send, w, &w->x3), RSP_OK);
     const rsp_es_handler *h = NULL;
@@ -229,6 +239,18 @@ static void test_spec_example(void **state)
     assert_int_equal(w->responses, 1);
     assert_non_null(strstr((const char *)w->body.data, "EXECUTED_SUCCESS"));
     assert_non_null(strstr((const char *)w->body.data, "C0FFEE")); /* the card's data */
+    /* a function of its own, not ES3.SendData: in what /metrics counts and in the audit trail */
+    assert_string_equal(w->settled_fn, "ES3.UpdateConnectivityParameters");
+    rsp_store_audit *v = NULL;
+    size_t n = 0, queued = 0;
+    assert_int_equal(rsp_store_audit_list(w->st, EID, 0, 256, &v, &n), RSP_OK);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(v[i].event, "smsr.queued") == 0) {
+            assert_string_equal(v[i].detail, "ES3.UpdateConnectivityParameters");
+            queued++;
+        }
+    free(v);
+    assert_int_equal(queued, 1);
 }
 
 /* A crash with the PoR outstanding: resent with a fresh counter after the lease, settled once, replayed. */
