@@ -31,6 +31,7 @@ typedef struct card {
     unsigned sends, deletes;
     size_t max_send;        /* the largest SendData: the SM-SR takes SCP03t bodies up to 4 KiB */
     bool no_memory;
+    bool bad_receipt;       /* one bit of the key establishment receipt (86) flipped on its way back */
     rsp_buf received;       /* the plaintext package once complete */
 } card;
 
@@ -82,6 +83,11 @@ static rsp_err c_send(void *arg, const char *eid, const char *iccid, const uint8
         rsp_scp03_keys k;
         memset(&k, 0, sizeof k);
         rsp_err e = rsp_keyest_card_store_data(&c->ke, p, len, resp, &k, diag);
+        for (size_t i = 0; e == RSP_OK && c->bad_receipt && c->ke.state == RSP_KEYEST_DONE && i + 18 <= resp->len; i++)
+            if (resp->data[i] == 0x86 && resp->data[i + 1] == 0x10) {
+                resp->data[i + 7] ^= 0x04;
+                break;
+            }
         if (e == RSP_OK && c->ke.state == RSP_KEYEST_DONE) {
             rsp_scp03_card_params cp = {.aid = c->isdp.b, .aid_len = 16, .seq = 1, .i_param = 0x70};
             e = rsp_scp03t_card_init(&c->dl, &k, &cp);
@@ -248,6 +254,30 @@ static void test_card_out_of_memory(void **state)
     assert_int_equal(f->c.deletes, 1);
 }
 
+/* Bad input "a card answer with a bad MAC": the receipt of the key establishment (a CMAC over the
+ * agreement) does not verify: the download fails there, nothing of the package is sent, the ISD-P is
+ * deleted and its identity spent (CreateISDP was sent: never reused), the outcome names the step. */
+static void test_bad_receipt(void **state)
+{
+    fixture *f = *state;
+    rsp_smdp_dl d;
+    f->c.bad_receipt = true;
+    assert_int_equal(run(f, "d4", &f->cert_dp, &d), RSP_ERR_VERIFY);
+    assert_int_equal(d.step, RSP_SMDP_DL_FAILED);
+    assert_string_equal(d.outcome, "key-establishment: verify-failed");
+    assert_int_equal(f->c.sends, 2);       /* the certificate and the key agreement, no SCP03t */
+    assert_int_equal(f->c.received.len, 0);
+    assert_int_equal(f->c.deletes, 1);
+    rsp_smdp_pool *pools = NULL;
+    size_t np = 0;
+    assert_int_equal(rsp_smdp_inventory(f->inv, &pools, &np), RSP_OK);
+    assert_int_equal(np, 1);
+    assert_int_equal(pools[0].count[RSP_SMDP_DELETED], 1);
+    assert_int_equal(pools[0].count[RSP_SMDP_AVAILABLE], 3);
+    assert_int_equal(pools[0].count[RSP_SMDP_ALLOCATED], 0);
+    free(pools);
+}
+
 static void test_wrong_role_refused_by_card(void **state)
 {
     fixture *f = *state;
@@ -267,6 +297,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_real_es8, setup, teardown),
         cmocka_unit_test_setup_teardown(test_card_out_of_memory, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_role_refused_by_card, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_receipt, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -20,6 +20,7 @@ typedef struct harness {
     rsp_euicc *c;
     unsigned n_send, n_conn;
     bool conn_as_send;          /* a broken SM-SR route: wrapped commands by SendData too */
+    bool flip_rmac;             /* the wrapped command's answer altered on its way back */
 } harness;
 
 static rsp_err to_card(harness *h, const uint8_t *p, size_t len, rsp_buf *resp, rsp_diag *diag)
@@ -59,7 +60,10 @@ static rsp_err h_conn(void *arg, const char *eid, const char *iccid, const uint8
     assert_string_equal(iccid, ICCID);
     assert_int_equal(p[0], 0x84); /* only the session's secured commands come this way */
     h->n_conn++;
-    return to_card(h, p, len, resp, diag);
+    rsp_err e = to_card(h, p, len, resp, diag);
+    if (e == RSP_OK && h->flip_rmac && p[1] == 0xE2 && resp && resp->len) /* the STORE DATA's R-MAC */
+        resp->data[resp->len - 1] ^= 0x01;
+    return e;
 }
 
 static rsp_smdp_es3 es3_of(harness *h)
@@ -185,6 +189,38 @@ static bool contains(const rsp_buf *b, const uint8_t k[16])
     return false;
 }
 
+/* Bad input "a card answer with a bad MAC": the ISD-P's answer to the wrapped STORE DATA 3A07 comes
+ * back with one bit of its R-MAC flipped: the session reports a verification failure, not success. */
+static void test_bad_rmac(void **state)
+{
+    (void)state;
+    harness h;
+    rsp_scp03_keys keys;
+    setup_card(&h, &keys);
+    rsp_smdp_es3 es3 = es3_of(&h);
+    char eid[33];
+    fx_eid(0, eid);
+    rsp_diag d;
+    rsp_diag_clear(&d);
+    rsp_buf a = RSP_BUF_INIT, p = RSP_BUF_INIT, resp = RSP_BUF_INIT;
+    tu_hex("A0090607913386994211F1", &p);
+    assert_int_equal(rsp_smdp_ucp_apdu(p.data, p.len, &a), RSP_OK);
+    rsp_bytes cmd = rsp_buf_view(&a);
+    h.flip_rmac = true;
+    assert_int_equal(rsp_smdp_isdp_session(&es3, eid, ICCID, &keys, &cmd, 1, &resp, &d), RSP_ERR_VERIFY);
+    assert_true(d.msg[0] != 0);
+    assert_int_equal(h.n_conn, 2); /* it was the STORE DATA's answer that failed, not the session's opening */
+    /* the same command with the answer intact: success, so the failure above was the R-MAC's */
+    h.flip_rmac = false;
+    rsp_diag_clear(&d);
+    assert_int_equal(rsp_smdp_isdp_session(&es3, eid, ICCID, &keys, &cmd, 1, &resp, &d), RSP_OK);
+    rsp_buf_free(&a);
+    rsp_buf_free(&p);
+    rsp_buf_free(&resp);
+    rsp_wipe(&keys, sizeof keys);
+    fx_teardown(&h.x);
+}
+
 static void test_keys_at_rest(void **state)
 {
     (void)state;
@@ -268,6 +304,7 @@ int main(void)
         cmocka_unit_test(test_ucp_outside_fact),
         cmocka_unit_test(test_session_ucp_token_master_delete),
         cmocka_unit_test(test_keys_at_rest),
+        cmocka_unit_test(test_bad_rmac),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
