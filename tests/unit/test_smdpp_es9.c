@@ -463,6 +463,40 @@ static void test_download(void **state)
     assert_int_equal(es9(&req, &ans), 204);
     order_state("DL-1", st, sizeof(st));
     assert_string_equal(st, "installed");
+    /* enable the profile on the card: its signed enable notification goes to us (metadata B6) */
+    rsp_buf q = RSP_BUF_INIT, r = RSP_BUF_INIT;
+    rsp_es10_profile_req en = {RSP_ES10_ENABLE_PROFILE, RSP_ES10_BY_ICCID, p.meta.iccid, false};
+    assert_int_equal(rsp_es10_profile_req_encode(&en, &q), RSP_OK);
+    es10(ss.card, q.data, q.len, &r);
+    int result = -1;
+    assert_int_equal(rsp_es10_result_decode(r.data, r.len, RSP_ES10_ENABLE_PROFILE, &result, NULL), RSP_OK);
+    assert_int_equal(result, 0);
+    static const uint8_t all[] = {0xBF, 0x2B, 0x00};
+    es10(ss.card, all, sizeof(all), &r);
+    rsp_es10_notif_list *nl = calloc(1, sizeof(*nl));
+    assert_int_equal(rsp_es10_notif_list_decode(r.data, r.len, RSP_ES10_RETRIEVE_NOTIFICATIONS, nl, NULL), RSP_OK);
+    size_t sent = 0;
+    for (size_t i = 0; i < nl->n; i++) {
+        if (nl->items[i].is_pir || !(nl->items[i].meta.events & RSP_ES10_EVENT_ENABLE))
+            continue;
+        rsp_es9p_msg_free(&ans);
+        rsp_es9p_msg nreq;
+        rsp_es9p_msg_init(&nreq, RSP_ES9P_HANDLE_NOTIFICATION, false);
+        rsp_buf_set(&nreq.pending_notification, nl->items[i].raw.p, nl->items[i].raw.len);
+        assert_int_equal(es9(&nreq, &ans), 204);
+        /* the same with its signature's last byte flipped */
+        size_t at = (size_t)(nl->items[i].signature.p - nl->items[i].raw.p) + 63;
+        nreq.pending_notification.data[at] ^= 1;
+        rsp_es9p_msg_free(&ans);
+        assert_int_equal(es9(&nreq, &ans), 200);
+        expect_code(&ans, "8.1", "6.1");
+        rsp_es9p_msg_free(&nreq);
+        sent++;
+    }
+    assert_int_equal(sent, 1);
+    free(nl);
+    rsp_buf_free(&q);
+    rsp_buf_free(&r);
     /* the same PIR again: its session has ended */
     rsp_es9p_msg_free(&ans);
     assert_int_equal(es9(&req, &ans), 200);
@@ -541,6 +575,59 @@ static void test_refusals(void **state)
     rsp_es9p_msg_free(&bpp);
     
     rsp_es9p_msg_free(&ss.ac);
+}
+
+static void test_cancel_session(void **state)
+{
+    (void)state;
+    order("CN-1", "");
+    session ss = {0};
+    authenticate(&ss, 1, "CN-1", T_NONE);
+    assert_int_equal(ss.ac.header.status, RSP_ES9P_SUCCESS);
+    /* the LPA cancels: ES10b.CancelSession on the card, then ES9+.cancelSession */
+    uint8_t tid[16];
+    size_t n;
+    assert_int_equal(rsp_es9p_tid_from_hex(ss.tid, tid, &n, NULL), RSP_OK);
+    rsp_buf q = RSP_BUF_INIT, r = RSP_BUF_INIT;
+    assert_int_equal(rsp_es10_cancel_req_encode(rsp_bytes_of(tid, n), RSP_ES10_CANCEL_POSTPONED, &q), RSP_OK);
+    es10(ss.card, q.data, q.len, &r);
+    rsp_es9p_msg req, ans;
+    rsp_es9p_msg_init(&req, RSP_ES9P_CANCEL_SESSION, false);
+    snprintf(req.transaction_id, sizeof(req.transaction_id), "%s", ss.tid);
+    rsp_buf_set(&req.cancel_session_response, r.data, r.len);
+    /* tampered first: refused, the session lives on */
+    rsp_es10_cancel_resp cr;
+    assert_int_equal(rsp_es10_cancel_resp_decode(r.data, r.len, &cr, NULL), RSP_OK);
+    assert_true(cr.ok);
+    req.cancel_session_response.data[(size_t)(cr.signature.p - r.data) + 5] ^= 1;
+    assert_int_equal(es9(&req, &ans), 200);
+    expect_code(&ans, "8.1", "6.1");
+    rsp_es9p_msg_free(&ans);
+    char st[32];
+    order_state("CN-1", st, sizeof(st));
+    assert_string_equal(st, "downloading");
+    rsp_buf_set(&req.cancel_session_response, r.data, r.len);
+    assert_int_equal(es9(&req, &ans), 200);
+    assert_int_equal(ans.header.status, RSP_ES9P_SUCCESS);
+    order_state("CN-1", st, sizeof(st));
+    assert_string_equal(st, "released");
+    rsp_es9p_msg_free(&ans);
+    /* the session is over; the order downloads in a new one */
+    assert_int_equal(es9(&req, &ans), 200);
+    expect_code(&ans, "8.10.1", "3.9");
+    rsp_es9p_msg_free(&ans);
+    rsp_es9p_msg_free(&req);
+    rsp_es9p_msg_free(&ss.ac);
+    memset(&ss, 0, sizeof(ss));
+    authenticate(&ss, 1, "CN-1", T_NONE);
+    assert_int_equal(ss.ac.header.status, RSP_ES9P_SUCCESS);
+    rsp_es9p_msg bpp;
+    get_bpp(&ss, NULL, T_NONE, &bpp, NULL);
+    assert_int_equal(bpp.header.status, RSP_ES9P_SUCCESS);
+    rsp_es9p_msg_free(&bpp);
+    rsp_es9p_msg_free(&ss.ac);
+    rsp_buf_free(&q);
+    rsp_buf_free(&r);
 }
 
 static void test_confirmation_code(void **state)
@@ -626,6 +713,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_download),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_cancel_session),
         cmocka_unit_test(test_confirmation_code),
         cmocka_unit_test(test_expired_and_restart),
     };
