@@ -77,8 +77,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rsp_buf crl = RSP_BUF_INIT;
     if (rsp_es10_load_crl_req_decode(data, size, &crl, NULL) == RSP_OK) {
         rsp_buf_reset(&b);
+        rsp_buf back = RSP_BUF_INIT;
         check(rsp_es10_load_crl_req_encode(crl.data, crl.len, &b) == RSP_OK);
-        check(b.len == size && memcmp(b.data, data, size) == 0);
+        check(rsp_es10_load_crl_req_decode(b.data, b.len, &back, NULL) == RSP_OK);
+        check(back.len == crl.len && memcmp(back.data, crl.data, crl.len) == 0);
+        rsp_buf_free(&back);
     }
     rsp_buf_free(&crl);
     int code = 0;
