@@ -4,7 +4,8 @@
  * server does; the profile durable across a close and reopen. Every error reason the card produces from a
  * tampered input, each leaving no profile behind and its signed PIR in the notification list. Outside
  * facts: VECTORS §D's BPP (pysim) opened by the card's segment reader with the vector's keys, its BF23
- * decoded, its UPP read by the SAIP walker. */
+ * decoded, its UPP read by the SAIP walker; §D's two 86 segments after ReplaceSessionKeys opened into the
+ * vector's plaintexts byte for byte. */
 #include "../../lib/euicc/c22_int.h"
 #include "test_euicc_es10_world.h"
 
@@ -328,6 +329,27 @@ static void test_vector_d(void **state)
     assert_int_equal(c22_bpp_open_segment(&b, 0x86, pieces[5].p, pieces[5].len, &plain), 8);
     assert_int_equal(plain.len, 0);
     assert_int_equal(c22_bpp_open_segment(&b, 0x87, pieces[5].p, pieces[5].len, &plain), 7);
+    /* §D's two 1,020-byte 86 segments after ReplaceSessionKeys (S-ENC 01 01 02..0F, S-MAC 02 01 02..0F,
+     * MCV 00..0F), each opened by the card's reader into the vector's plaintext byte for byte */
+    for (int i = 0; i < 16; i++)
+        pe[i] = pm[i] = pv[i] = (uint8_t)i;
+    pe[0] = 0x01;
+    pm[0] = 0x02;
+    rsp_bsp_init(&b, pe, pm, pv);
+    const char *seg[2][2] = {{"segment0 protected =", "segment0 plaintext ="},
+                             {"segment1 protected =", "segment1 plaintext ="}};
+    for (int i = 0; i < 2; i++) {
+        rsp_buf prot = RSP_BUF_INIT, pt = RSP_BUF_INIT;
+        tu_vec_bytes("[after ReplaceSessionKeys]", seg[i][0], &prot);
+        tu_vec_bytes("[after ReplaceSessionKeys]", seg[i][1], &pt);
+        assert_int_equal(prot.len, RSP_BSP_MAX_TLV);
+        rsp_buf_reset(&plain);
+        assert_int_equal(c22_bpp_open_segment(&b, 0x86, prot.data, prot.len, &plain), 0);
+        assert_int_equal(plain.len, pt.len);
+        assert_memory_equal(plain.data, pt.data, pt.len);
+        rsp_buf_free(&prot);
+        rsp_buf_free(&pt);
+    }
     rsp_bsp_close(&b);
     rsp_buf *bufs[] = {&bpp, &k, &m, &v, &plain};
     for (size_t i = 0; i < 5; i++)
