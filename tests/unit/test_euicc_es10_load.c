@@ -162,6 +162,8 @@ static void test_errors(void **state)
     expect_error(&w, &(bpp_opts){.upp = &upp, .pclass = RSP_ES10_CLASS_TEST, .has_ppr = true, .ppr = RSP_ES10_PPR1},
                  2, 15, 0);
     expect_error(&w, &(bpp_opts){.upp = &upp, .pclass = -1, .flip_86 = true, .ppk = true}, 5, 8, 0);
+    expect_error(&w, &(bpp_opts){.upp = &upp, .pclass = -1, .bad_otpk = true}, 0, 1, 0);
+    expect_error(&w, &(bpp_opts){.upp = &upp, .pclass = -1, .flip_a2 = true, .ppk = true}, 4, 8, 0);
     /* not a profile package: peProcessingError with the EUICCResponse */
     rsp_buf_append(&junk, upp.data + 100, 3000);
     download(&w, &(bpp_opts){.upp = &junk, .iccid = "8949449999999990023", .pclass = -1}, &pir);
@@ -183,6 +185,29 @@ static void test_errors(void **state)
     assert_int_equal(w_es10_raw(&w, pieces[0].p, pieces[0].len, &ans), 0x9000);
     assert_int_equal(ans.len, 0);
     assert_int_equal(w_es10_raw(&w, pieces[2].p, pieces[2].len, &pir), 0x9000);
+    w_check_pir(&w, &pir, &p);
+    assert_int_equal(p.bpp_command_id, 1);
+    assert_int_equal(p.error_reason, 7);
+    /* a BF23 that does not decode, with a session prepared: incorrectInputValues */
+    w_session(&w);
+    rsp_buf_reset(&bpp);
+    w_build_bpp(&w, &(bpp_opts){.upp = &upp, .pclass = -1, .iccid = "8949449999999990031"}, &bpp);
+    assert_int_equal(rsp_es10_bpp_split(bpp.data, bpp.len, pieces, 64, &n, NULL), RSP_OK);
+    rsp_buf bad = RSP_BUF_INIT;
+    rsp_buf_append(&bad, pieces[0].p, pieces[0].len);
+    bad.data[9] = 0x83; /* BF36 82 LL LL, BF23 81 LL, [82]: remoteOpId's tag */
+    assert_int_equal(w_es10_raw(&w, bad.data, bad.len, &pir), 0x9000);
+    w_check_pir(&w, &pir, &p);
+    assert_int_equal(p.bpp_command_id, 0);
+    assert_int_equal(p.error_reason, 1);
+    rsp_buf_free(&bad);
+    /* a second BF36 while one loads: structure error for the step expected */
+    w_session(&w);
+    rsp_buf_reset(&bpp);
+    w_build_bpp(&w, &(bpp_opts){.upp = &upp, .pclass = -1, .iccid = "8949449999999990031"}, &bpp);
+    assert_int_equal(rsp_es10_bpp_split(bpp.data, bpp.len, pieces, 64, &n, NULL), RSP_OK);
+    assert_int_equal(w_es10_raw(&w, pieces[0].p, pieces[0].len, &ans), 0x9000);
+    assert_int_equal(w_es10_raw(&w, pieces[0].p, pieces[0].len, &pir), 0x9000);
     w_check_pir(&w, &pir, &p);
     assert_int_equal(p.bpp_command_id, 1);
     assert_int_equal(p.error_reason, 7);
@@ -209,9 +234,10 @@ static void test_errors(void **state)
     rsp_es10_notif_list nl;
     rsp_buf keep = RSP_BUF_INIT;
     notifications(&w, &nl, &keep);
-    assert_int_equal(nl.n, 15); /* 12 errors, 1 success, the out-of-order one, the interrupted one */
-    assert_int_equal(nl.items[14].pir.error_reason, 11);
-    assert_int_equal(nl.items[14].pir.meta.seq, 15);
+    /* 14 tampered, 1 success, out of order, bad BF23, second BF36, interrupted */
+    assert_int_equal(nl.n, 19);
+    assert_int_equal(nl.items[18].pir.error_reason, 11);
+    assert_int_equal(nl.items[18].pir.meta.seq, 19);
     rsp_buf *bufs[] = {&upp, &junk, &pir, &bpp, &ans, &eid, &keep};
     for (size_t i = 0; i < 7; i++)
         rsp_buf_free(bufs[i]);

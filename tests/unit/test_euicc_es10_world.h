@@ -236,7 +236,7 @@ typedef struct bpp_opts {
     unsigned ppr;
     bool has_ppr, ppk, double_wrap;/* ReplaceSessionKeys; members as VECTORS §D's older BPP */
     int remote_op, key_type;       /* 0: the right ones */
-    bool flip_sign, flip_87, flip_88, flip_86, wrong_tid, bad_configure;
+    bool flip_sign, flip_87, flip_88, flip_86, wrong_tid, bad_configure, bad_otpk, flip_a2;
     const char *notif_addr;        /* B6: enable/disable/delete notifications go there */
 } bpp_opts;
 
@@ -270,6 +270,8 @@ static void w_build_bpp(world *w, const bpp_opts *o, rsp_buf *bpp)
     rsp_eckey *ot = NULL, *peer = NULL;
     assert_int_equal(rsp_ec_generate(RSP_CURVE_P256, &ot), RSP_OK);
     assert_int_equal(rsp_ec_public_point(ot, otpk), RSP_OK);
+    if (o->bad_otpk)
+        otpk[64] ^= 1; /* signed as it is, but not a point of the curve */
     assert_int_equal(rsp_ec_from_public(RSP_CURVE_P256, w->euicc_otpk, 65, &peer), RSP_OK);
     assert_int_equal(rsp_ecdh(ot, peer, shs), RSP_OK);
     uint8_t eid[16];
@@ -329,6 +331,8 @@ static void w_build_bpp(world *w, const bpp_opts *o, rsp_buf *bpp)
         rsp_buf_reset(&seg);
         rsp_es10_rsk_encode(mcv, enc, mac, &plain);
         assert_int_equal(rsp_bsp_protect(&bsp, 0x87, plain.data, plain.len, &seg), RSP_OK);
+        if (o->flip_a2)
+            seg.data[5] ^= 1;
         w_seq(&body, 0xA2, &seg, o->double_wrap, 0x87);
         rsp_bsp_init(&bsp, enc, mac, mcv);
     }
