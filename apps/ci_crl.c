@@ -168,8 +168,33 @@ static rsp_err serial_of_cert(const char *path, const char *ci_dir, const char *
     return e;
 }
 
+#define REVOKE_USAGE                                                                                         \
+    "usage: rsp ci revoke --dir D (--serial N|0xHEX | --cert FILE|FOLDER) [--reason R] [--days N] [--json]\n"  \
+    "  Records the serial in D/revoked.json, then signs and writes D/ci.crl (valid --days, default 30).\n"      \
+    "  --cert: a 7F21 certificate or an issued folder; it must verify under this CI.\n"                        \
+    "  R: key-compromise, ca-compromise, affiliation-changed, superseded, cessation, hold, unspecified.\n"     \
+    "  Exit: 0 revoked (or already), 1 a certificate of another CI, 2 usage."
+#define CRL_USAGE                                                                                            \
+    "usage: rsp ci crl --dir D [--refresh [--days N]] [--in FILE] [--out FILE [--pem]] [--json]\n"             \
+    "  Prints D/ci.crl (or --in FILE) and checks it against the CI: signature and freshness.\n"               \
+    "  --refresh (or no D/ci.crl yet): re-signs it from D/revoked.json with new dates and a new number.\n"     \
+    "  --out: exports the checked CRL, DER (or PEM with --pem).\n"                                             \
+    "  Exit: 0 valid, 1 forged or stale, 2 unreadable or malformed."
+
+static bool want_help(int argc, char **argv, const char *usage)
+{
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            puts(usage);
+            return true;
+        }
+    return false;
+}
+
 int rsp_ci_revoke(int argc, char **argv)
 {
+    if (want_help(argc, argv, REVOKE_USAGE))
+        return RSP_EXIT_OK;
     bool json = rsp_cli_take_flag(&argc, argv, "--json");
     const char *dir = NULL, *serial_s = NULL, *cert = NULL, *reason_s = "unspecified";
     int days = CRL_DEFAULT_DAYS;
@@ -188,9 +213,7 @@ int rsp_ci_revoke(int argc, char **argv)
         }
     }
     if (!dir || !serial_s == !cert || optind != argc)
-        return rsp_cli_usage_error("usage: rsp ci revoke --dir D (--serial N|0xHEX | --cert FILE|FOLDER) "
-                                   "[--reason key-compromise|ca-compromise|affiliation-changed|superseded|"
-                                   "cessation|hold|unspecified] [--days N] [--json]");
+        return rsp_cli_usage_error("%s", REVOKE_USAGE);
     int reason;
     if (rsp_crl_reason_parse(reason_s, &reason) != RSP_OK)
         return rsp_cli_usage_error("ci revoke: unknown reason '%s'", reason_s);
@@ -284,6 +307,8 @@ static json_t *crl_json(const rsp_crl *c, const char *status, const char *detail
 
 int rsp_ci_crl(int argc, char **argv)
 {
+    if (want_help(argc, argv, CRL_USAGE))
+        return RSP_EXIT_OK;
     bool json = rsp_cli_take_flag(&argc, argv, "--json");
     bool refresh = rsp_cli_take_flag(&argc, argv, "--refresh");
     bool pem = rsp_cli_take_flag(&argc, argv, "--pem");
@@ -303,9 +328,7 @@ int rsp_ci_crl(int argc, char **argv)
         }
     }
     if (!dir || optind != argc || (in && refresh))
-        return rsp_cli_usage_error("usage: rsp ci crl --dir D [--refresh [--days N]] [--in FILE] [--out FILE [--pem]] "
-                                   "[--json]\n  prints (and checks against the CI) D/ci.crl or FILE; --refresh "
-                                   "re-signs D/ci.crl from D/revoked.json with new dates");
+        return rsp_cli_usage_error("%s", CRL_USAGE);
     if (days <= 0 || days > 3650)
         return rsp_cli_usage_error("ci crl: --days must be 1..3650");
     ci_paths p;

@@ -24,6 +24,8 @@ done
 "$BIN" ci init --dir "$tmp/pki2" >/dev/null && "$BIN" ci issue --dir "$tmp/pki2" --role smdp --id DP2 --out "$tmp/x2" >/dev/null
 
 # ---- the CLI ----
+"$BIN" ci revoke --help | grep -q "^usage: rsp ci revoke" && "$BIN" ci crl --help | grep -q "^usage: rsp ci crl" \
+  && ok "--help of revoke and crl: usage, exit 0" || bad "--help"
 "$BIN" ci revoke --dir "$P" >/dev/null 2>&1; [ $? = 2 ] && ok "revoke without --serial/--cert: 2" || bad "usage"
 "$BIN" ci revoke --dir "$P" --serial 1 >/dev/null 2>&1; [ $? = 2 ] && ok "revoke the CI's own serial: 2" || bad "serial 1"
 "$BIN" ci revoke --dir "$P" --serial 999 >/dev/null 2>&1; [ $? = 2 ] && ok "revoke a serial never issued: 2" || bad "serial 999"
