@@ -17,7 +17,7 @@
 
 typedef struct opts {
     const char *dir, *address, *listen, *port_file, *mid, *op, *type, *eid, *cc, *oid, *es2_listen, *es2_ca,
-        *es2_port_file;
+        *es2_port_file, *es2_notify;
     long expires_in;
     bool json, cc_flag;
 } opts;
@@ -33,7 +33,7 @@ static int parse(int *argcp, char **argv, opts *o)
         {"dir", 1, 0, 'd'},        {"address", 1, 0, 'a'}, {"listen", 1, 0, 'l'},   {"port-file", 1, 0, 'p'},
         {"matching-id", 1, 0, 'm'}, {"operator", 1, 0, 'o'}, {"type", 1, 0, 't'},   {"eid", 1, 0, 'e'},
         {"cc", 1, 0, 'c'},         {"expires-in", 1, 0, 'x'}, {"oid", 1, 0, 'i'},    {"es2-listen", 1, 0, 'L'},
-        {"es2-ca", 1, 0, 'C'},     {"es2-port-file", 1, 0, 'P'}, {0, 0, 0, 0}};
+        {"es2-ca", 1, 0, 'C'},     {"es2-port-file", 1, 0, 'P'}, {"es2-notify", 1, 0, 'N'}, {0, 0, 0, 0}};
     int c;
     optind = 1;
     while ((c = getopt_long(*argcp, argv, "", lo, NULL)) != -1) {
@@ -52,6 +52,7 @@ static int parse(int *argcp, char **argv, opts *o)
         case 'L': o->es2_listen = optarg; break;
         case 'C': o->es2_ca = optarg; break;
         case 'P': o->es2_port_file = optarg; break;
+        case 'N': o->es2_notify = optarg; break;
         default: return -1;
         }
     }
@@ -68,7 +69,7 @@ static int open_smdpp(const opts *o, rsp_smdpp **s)
 
 #define RUN_USAGE                                                                                        \
     "usage: rsp smdpp run --dir D --address HOST[:PORT] --listen HOST:PORT [--port-file F]\n"              \
-    "       [--es2-listen HOST:PORT --es2-ca OPERATORS_CA.pem [--es2-port-file F]]"
+    "       [--es2-listen HOST:PORT --es2-ca OPERATORS_CA.pem [--es2-port-file F] [--es2-notify URL]]"
 static int smdpp_run(int argc, char **argv)
 {
     opts o;
@@ -81,7 +82,7 @@ static int smdpp_run(int argc, char **argv)
     if ((r = open_smdpp(&o, &s)) != RSP_EXIT_OK)
         return r;
     rsp_diag d = {0};
-    rsp_smdpp_run_opts ro = {o.listen, o.port_file, o.es2_listen, o.es2_ca, o.es2_port_file};
+    rsp_smdpp_run_opts ro = {o.listen, o.port_file, o.es2_listen, o.es2_ca, o.es2_port_file, o.es2_notify};
     rsp_err e = rsp_smdpp_run(s, &ro, &d);
     rsp_smdpp_close(s);
     return e ? rsp_cli_fail("smdpp run", e, &d) : RSP_EXIT_OK;

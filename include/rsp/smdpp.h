@@ -86,6 +86,10 @@ typedef struct rsp_smdpp_run_opts {
     const char *es2_listen;   /* NULL, or host:port of the ES2+ listener (mutual TLS) */
     const char *es2_ca;       /* PEM file: operators' client certificates must chain to it */
     const char *es2_port_file;
+    /* NULL, or the operator's ES2+ URL for HandleDownloadProgressInfo: each step of each order is
+     * stored in lib/svc's durable outbox (the store of the identity pools) and POSTed over mutual TLS
+     * (our DPtls certificate; the operator's server must chain to es2_ca), retried until delivered */
+    const char *es2_notify;
 } rsp_smdpp_run_opts;
 /* Serves ES9+ (and /metrics, /health) over HTTPS until SIGTERM/SIGINT. */
 rsp_err rsp_smdpp_run(rsp_smdpp *s, const rsp_smdpp_run_opts *o, rsp_diag *diag);

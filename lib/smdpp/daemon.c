@@ -7,14 +7,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <jansson.h>
 #include <openssl/ssl.h>
 
 #include "rsp/http.h"
 #include "rsp/log.h"
 #include "rsp/metrics.h"
+#include "rsp/svc.h"
 #include "rsp/tls.h"
 #include "smdpp_int.h"
 
@@ -25,7 +28,41 @@ typedef struct daemon_ctx {
     rsp_metrics *metrics;
     rsp_metric *m_calls;
     int stopping;
+    rsp_svc *svc;                /* the outbox's sender, when --es2-notify is set */
+    rsp_svc_outbox *outbox;
+    const char *notify_url;
+    unsigned long seq;
 } daemon_ctx;
+
+/* ES2+.HandleDownloadProgressInfo into the durable outbox (delivered at least once; the key makes a
+ * step reported once per order and point). */
+static void progress(void *arg, const rsp_smdpp_order *o, int point, bool ok, const char *subject, const char *reason)
+{
+    daemon_ctx *d = arg;
+    char ts[32], call_id[64], key[128];
+    time_t now = (time_t)rsp_smdpp__now(d->s);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    snprintf(call_id, sizeof(call_id), "smdpp-%ld-%lu", (long)now, ++d->seq);
+    snprintf(key, sizeof(key), "es2p-%s-%s-%d", o->iccid, o->tid[0] ? o->tid : o->matching_id, point);
+    json_t *st = ok ? json_pack("{s:s}", "status", "Executed-Success")
+                    : json_pack("{s:s,s:{s:s,s:s}}", "status", "Failed", "statusCodeData", "subjectCode",
+                                subject ? subject : "8.1", "reasonCode", reason ? reason : "127");
+    json_t *j = json_pack("{s:{s:s,s:s},s:s,s:s,s:s,s:s,s:i,s:o}", "header", "functionRequesterIdentifier",
+                          d->s->public_address, "functionCallIdentifier", call_id, "eid", o->eid, "iccid", o->iccid,
+                          "profileType", o->type, "timestamp", ts, "notificationPointId", point,
+                          "notificationPointStatus", st);
+    char *body = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    rsp_err e = body ? rsp_svc_outbox_put(d->outbox, key, 0, d->notify_url, "application/json", NULL,
+                                          (const uint8_t *)body, strlen(body))
+                     : RSP_ERR_NOMEM;
+    if (e)
+        RSP_LOGE(RSP_SS_SMDP, "es2+ progress not stored", "iccid=%s point=%d err=%s", o->iccid, point,
+                 rsp_err_name(e));
+    free(body);
+    json_decref(j);
+}
 
 static const char json_headers[] = "Content-Type: application/json;charset=UTF-8\r\nX-Admin-Protocol: gsma/rsp/v2.2.0\r\n";
 
@@ -131,6 +168,10 @@ static void on_signal(evutil_socket_t fd, short what, void *arg)
     rsp_http_server_drain(d->http);
     if (d->es2)
         rsp_http_server_drain(d->es2);
+    if (d->svc) {
+        rsp_svc_stop(d->svc); /* its run returns once the callbacks queued are sent (grace) */
+        return;
+    }
     struct timeval tv = {0, 200000};
     event_base_loopexit(d->base, &tv);
 }
@@ -243,6 +284,38 @@ rsp_err rsp_smdpp_run(rsp_smdpp *s, const rsp_smdpp_run_opts *o, rsp_diag *diag)
     }
     if (!e && o->es2_port_file && write_port_file(o->es2_port_file, rsp_http_server_port(d.es2)))
         e = rsp_diag_set(diag, RSP_ERR_IO, "cannot write the port file %s", o->es2_port_file);
+    if (!e && o->es2_notify) {
+        if (!o->es2_listen)
+            e = rsp_diag_set(diag, RSP_ERR_INVAL, "--es2-notify needs ES2+ (--es2-listen, --es2-ca)");
+        char cert[700], key[700];
+        snprintf(cert, sizeof(cert), "%s/dptls/cert.pem", s->dir);
+        snprintf(key, sizeof(key), "%s/dptls/key.pem", s->dir);
+        /* lib/svc owns the outbox and its sender; its own listener (loopback, any port) is unused */
+        rsp_svc_opts so;
+        memset(&so, 0, sizeof(so));
+        so.name = "smdpp";
+        so.log_ss = RSP_SS_SMDP;
+        so.base = d.base;
+        so.listen = "127.0.0.1:0";
+        so.tls_cert = cert;
+        so.tls_key = key;
+        so.tls_ca = o->es2_ca;
+        so.no_signals = 1;
+        if (!e)
+            e = rsp_svc_new(&so, &d.svc, diag);
+        rsp_svc_outbox_opts oo;
+        memset(&oo, 0, sizeof(oo));
+        oo.st = rsp_smdp_inv_store(s->inv);
+        oo.owner = "smdpp";
+        oo.worker = "smdpp";
+        if (!e && (e = rsp_svc_outbox_new(d.svc, &oo, &d.outbox)) != RSP_OK)
+            rsp_diag_set(diag, e, "cannot start the ES2+ outbox");
+        if (!e) {
+            d.notify_url = o->es2_notify;
+            s->progress = progress;
+            s->progress_arg = &d;
+        }
+    }
     if (!e && !strchr(s->address, ':')) {
         char pa[sizeof(s->public_address) + 8];
         snprintf(pa, sizeof(pa), "%s:%u", s->address, rsp_http_server_port(d.http));
@@ -261,9 +334,15 @@ rsp_err rsp_smdpp_run(rsp_smdpp *s, const rsp_smdpp_run_opts *o, rsp_diag *diag)
     if (!e) {
         RSP_LOGN(RSP_SS_SMDP, "listening", "name=smdpp addr=%s port=%u address=%s pid=%ld recovered=%zu",
                  o->listen, rsp_http_server_port(d.http), s->address, (long)getpid(), s->recovered);
-        event_base_dispatch(d.base);
+        if (d.svc)
+            e = rsp_svc_run(d.svc);
+        else
+            event_base_dispatch(d.base);
         RSP_LOGN(RSP_SS_SMDP, "stopped", "name=%s", "smdpp");
     }
+    s->progress = NULL;
+    if (d.svc)
+        rsp_svc_free(d.svc);
     if (ev_term)
         event_free(ev_term);
     if (ev_int)

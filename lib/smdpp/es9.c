@@ -51,6 +51,7 @@ typedef struct call {
     rsp_es9p_msg req, ans;
     smdpp_session ss;
     rsp_smdpp_order o;
+    rsp_smdpp_order report;   /* the order as the step found it (iccid before a release clears it) */
     rsp_diag d;
 } call;
 
@@ -291,6 +292,7 @@ static void authenticate(call *c)
         return fail(c, SC_INTERNAL, "store");
     }
     snprintf(a->transaction_id, sizeof(a->transaction_id), "%s", c->ss.tid);
+    rsp_smdpp__progress(s, o, POINT_ELIGIBILITY, true, NULL, NULL);
 }
 
 /* An order whose session ended without an installation: downloadable again by the same eUICC. After
@@ -300,6 +302,7 @@ static void order_release(call *c, bool spent)
     rsp_smdpp_order *o = &c->o;
     if (rsp_smdpp_order_get(c->s, c->ss.matching_id, o) != RSP_OK || strcmp(o->tid, c->ss.tid) != 0)
         return;
+    c->report = *o;
     if (spent && o->iccid[0]) {
         (void)rsp_smdp_mark(c->s->inv, o->iccid, RSP_SMDP_DOWNLOADED, RSP_SMDP_DELETED, rsp_smdpp__now(c->s));
         o->iccid[0] = '\0';
@@ -368,8 +371,12 @@ static void get_bpp(call *c)
                 rsp_smdpp__rollback(s);
                 return fail(c, SC_INTERNAL, "store");
             }
-            return exhausted ? fail(c, SC_CC_EXHAUSTED, "confirmation code retries exhausted")
-                             : fail(c, SC_CC_WRONG, "confirmation code refused");
+            if (exhausted) {
+                rsp_smdpp__progress(s, o, POINT_CONFIRMATION, false, SC_CC_EXHAUSTED);
+                return fail(c, SC_CC_EXHAUSTED, "confirmation code retries exhausted");
+            }
+            rsp_smdpp__progress(s, o, POINT_CONFIRMATION, false, SC_CC_WRONG);
+            return fail(c, SC_CC_WRONG, "confirmation code refused");
         }
     }
     rsp_smdp_taken t;
@@ -395,6 +402,7 @@ static void get_bpp(call *c)
     }
     (void)rsp_smdp_mark(s->inv, o->iccid, RSP_SMDP_ALLOCATED, RSP_SMDP_DOWNLOADED, now);
     snprintf(c->ans.transaction_id, sizeof(c->ans.transaction_id), "%s", c->ss.tid);
+    rsp_smdpp__progress(s, o, POINT_BPP_DOWNLOAD, true, NULL, NULL);
 }
 
 /* ---- handleNotification ---- */
@@ -435,6 +443,7 @@ static void notification(call *c)
     if (p.pir.success) {
         rsp_smdpp_order *o = &c->o;
         if (rsp_smdpp_order_get(s, c->ss.matching_id, o) == RSP_OK && strcmp(o->tid, c->ss.tid) == 0) {
+            c->report = *o;
             o->state = RSP_SMDPP_ORDER_INSTALLED;
             o->updated = now;
             if (rsp_smdpp__order_put(s, o))
@@ -447,6 +456,8 @@ static void notification(call *c)
         goto store_fail;
     if (p.pir.success && c->o.iccid[0])
         (void)rsp_smdp_mark(s->inv, c->o.iccid, RSP_SMDP_DOWNLOADED, RSP_SMDP_INSTALLED, now);
+    rsp_smdpp__progress(s, &c->report, POINT_BPP_INSTALL, p.pir.success, p.pir.success ? NULL : "8.1",
+                        p.pir.success ? NULL : "127");
     RSP_LOGN(RSP_SS_SMDP, "es9+ installation result", "tid=%s eid=%s result=%s", c->ss.tid, c->ss.eid,
              p.pir.success ? "success" : "error");
     return;
@@ -488,6 +499,7 @@ static void cancel(call *c)
         rsp_smdpp__rollback(s);
         return fail(c, SC_INTERNAL, "store");
     }
+    rsp_smdpp__progress(s, &c->report, POINT_CANCELLED, false, "8.1", "127");
     RSP_LOGN(RSP_SS_SMDP, "es9+ session cancelled", "tid=%s reason=%d", c->ss.tid, r.reason);
 }
 
@@ -523,4 +535,5 @@ void rsp_smdpp_es9(rsp_smdpp *s, rsp_es9p_func f, const uint8_t *body, size_t le
     rsp_es9p_msg_free(&c.ans);
     rsp_buf_free(&c.ss.cert_euicc);
     rsp_wipe(c.o.cc_hash, sizeof(c.o.cc_hash));
+    rsp_wipe(c.report.cc_hash, sizeof(c.report.cc_hash));
 }

@@ -39,10 +39,25 @@ struct rsp_smdpp {
     sqlite3 *db;
     rsp_smdp_inv *inv;
     size_t recovered;
+    /* ES2+.HandleDownloadProgressInfo: called after each step's commit (daemon.c puts it in the
+     * durable outbox); NULL: nobody to tell */
+    void (*progress)(void *arg, const rsp_smdpp_order *o, int point, bool ok, const char *subject,
+                     const char *reason);
+    void *progress_arg;
     unsigned long calls[RSP_ES9P_FUNC_N][2]; /* [function][failed] */
 };
 
 int64_t rsp_smdpp__now(rsp_smdpp *s);
+
+/* notificationPointId values we report (docs/modules/smdpp.md; the notes leave them open) */
+enum { POINT_ELIGIBILITY = 1, POINT_CONFIRMATION = 2, POINT_BPP_DOWNLOAD = 3, POINT_BPP_INSTALL = 4,
+       POINT_CANCELLED = 5 };
+static inline void rsp_smdpp__progress(rsp_smdpp *s, const rsp_smdpp_order *o, int point, bool ok,
+                                       const char *subject, const char *reason)
+{
+    if (s->progress && o && o->iccid[0])
+        s->progress(s->progress_arg, o, point, ok, subject, reason);
+}
 
 /* db.c: orders and sessions in DIR/smdpp.db. */
 rsp_err rsp_smdpp__db_open(rsp_smdpp *s, rsp_diag *diag);

@@ -30,8 +30,8 @@ static struct {
     char tmp[128], dir[192], cards[192];
     char eid[2][33];
     char address[64];
-    pid_t pid;
-    uint16_t port;
+    pid_t pid, recv_pid;
+    uint16_t port, recv_port;
     struct event_base *base;
     rsp_tls_ctx *tls;
     rsp_http_client *cli;
@@ -77,8 +77,11 @@ static void daemon_start(void)
         snprintf(log, sizeof(log), "%s/smdpp.log", E.tmp);
         if (!freopen(log, "a", stderr))
             _exit(127);
+        char ca[256], url[160];
+        snprintf(ca, sizeof(ca), "%s/opca.pem", E.tmp);
+        snprintf(url, sizeof(url), "https://localhost:%u/gsma/rsp2/es2plus/handleDownloadProgressInfo", E.recv_port);
         execl(tu_rsp_bin(), "rsp", "smdpp", "run", "--dir", E.dir, "--address", "localhost", "--listen", listen,
-              "--port-file", pf, (char *)NULL);
+              "--port-file", pf, "--es2-listen", "127.0.0.1:0", "--es2-ca", ca, "--es2-notify", url, (char *)NULL);
         _exit(127);
     }
     for (int i = 0; i < 600; i++) { /* up to 60 s on a loaded machine */
@@ -392,11 +395,43 @@ static int setup(void **state)
        "%s smdp import package --dir smdpp --operator MNO --type T48 %s >/dev/null 2>&1 && "
        "%s smdp import generate --dir smdpp --operator MNO --type T48 --count 20 --iccid-prefix 8944502 >/dev/null 2>&1",
        E.tmp, B, B, B, B, B, B, B, pkg, B);
-    char cmd[400], *out = NULL;
+    char cmd[1024], *out = NULL;
     snprintf(cmd, sizeof(cmd), "ls %s", E.cards);
     tu_run(cmd, &out);
     assert_int_equal(sscanf(out, "%32s %32s", E.eid[0], E.eid[1]), 2);
     free(out);
+    /* the operator: a CA, a server certificate for localhost, and its ES2+ receiver (mutual TLS,
+     * trusting our DPtls through the CI) for HandleDownloadProgressInfo */
+    sh("cd %s && openssl ecparam -name prime256v1 -genkey -noout -out opca.key 2>/dev/null && "
+       "openssl req -x509 -new -key opca.key -subj '/CN=Operators CA' -days 2 -out opca.pem 2>/dev/null && "
+       "openssl ecparam -name prime256v1 -genkey -noout -out op.key 2>/dev/null && "
+       "openssl req -new -key op.key -subj '/CN=localhost' -out op.csr 2>/dev/null && "
+       "printf 'subjectAltName=DNS:localhost\n' > op.ext && "
+       "openssl x509 -req -in op.csr -CA opca.pem -CAkey opca.key -CAcreateserial -days 2 -extfile op.ext "
+       "-out op.pem 2>/dev/null",
+       E.tmp);
+    char src[256], *pidout = NULL;
+    snprintf(src, sizeof(src), "%s", RSP_SOURCE_DIR);
+    snprintf(cmd, sizeof(cmd),
+             "cd %s && (python3 %s/tests/cli/outbox_receiver.py --port 0 --cert op.pem --key op.key "
+             "--ca ci/ci.crt.pem --log recv.log > recv.port 2>recv.err & echo $!)",
+             E.tmp, src);
+    tu_run(cmd, &pidout);
+    E.recv_pid = (pid_t)atol(pidout);
+    free(pidout);
+    for (int i = 0; i < 600 && !E.recv_port; i++) {
+        char pp[256];
+        snprintf(pp, sizeof(pp), "%s/recv.port", E.tmp);
+        FILE *f = fopen(pp, "r");
+        unsigned p = 0;
+        if (f && fscanf(f, "%u", &p) == 1)
+            E.recv_port = (uint16_t)p;
+        if (f)
+            fclose(f);
+        struct timespec ts = {0, 100000000};
+        nanosleep(&ts, NULL);
+    }
+    assert_true(E.recv_port > 0);
     /* the SM-DP+ is "localhost"; LPAs write localhost:<the port it bound> (a restart binds anew) */
     daemon_start();
     E.base = event_base_new();
@@ -411,6 +446,10 @@ static int teardown(void **state)
 {
     (void)state;
     daemon_stop(SIGTERM);
+    if (E.recv_pid > 0) {
+        kill(E.recv_pid, SIGTERM);
+        E.recv_pid = 0;
+    }
     rsp_es10_card_close(E.slot[0]);
     rsp_es10_card_close(E.slot[1]);
     rsp_tls_ctx_free(E.tls);
@@ -497,6 +536,18 @@ static void test_download(void **state)
     free(nl);
     rsp_buf_free(&q);
     rsp_buf_free(&r);
+    /* the operator heard of each step of this order (ES2+.HandleDownloadProgressInfo, outbox) */
+    char cmd[1024], *pts = NULL;
+    snprintf(cmd, sizeof(cmd),
+             "i=0; iccid=$(%s smdpp show --dir %s --address localhost --matching-id DL-1 --json | jq -r .iccid); "
+             "while [ $i -lt 300 ]; do p=$(jq -r .body %s/recv.log 2>/dev/null | jq -r \"select(.iccid==\\\"$iccid\\\") | "
+             ".notificationPointId\" | sort -u | tr '\\n' ' '); [ \"$p\" = '1 3 4 ' ] && break; sleep 0.1; i=$((i+1)); done; "
+             "echo \"$p\"",
+             tu_rsp_bin(), E.dir, E.tmp);
+    tu_run(cmd, &pts);
+    if (strcmp(pts, "1 3 4 \n") != 0)
+        fail_msg("progress points seen by the operator: '%s'", pts);
+    free(pts);
     /* the same PIR again: its session has ended */
     rsp_es9p_msg_free(&ans);
     assert_int_equal(es9(&req, &ans), 200);
