@@ -273,7 +273,7 @@ static void from_file(args *a, const smsr_file *f)
              {&a->password, f->password}, {&a->master_key, f->master_key_file}, {&a->listen, f->svc.listen},
              {&a->tls_cert, f->svc.tls_cert}, {&a->tls_key, f->svc.tls_key}, {&a->tls_ca, f->svc.tls_ca},
              {&a->port_file, f->svc.port_file}, {&a->m2msp_ids, f->m2msp_ids}, {&a->smdp_ids, f->smdp_ids},
-             {&a->ci, f->ci}, {&a->transport_key, f->transport_key}, {&a->callbacks, f->callbacks},
+             {&a->ci, f->ci}, {&a->crl, f->crl}, {&a->transport_key, f->transport_key}, {&a->callbacks, f->callbacks},
              {&a->es5_transport, f->es5_transport}, {&a->admin_listen, f->admin_listen},
              {&a->admin_port_file, f->admin_port_file}, {&a->admin_host, f->admin_host},
              {&a->console_listen, f->console_listen}, {&a->console_port_file, f->console_port_file},

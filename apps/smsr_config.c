@@ -36,6 +36,7 @@ static const rsp_config_setting own[] = {
     S("smsr", "smdp_ids", "", "--smdp-ids: comma-separated certificate CNs of SM-DPs"),
     S("smsr", "ci", NULL, "--ci: the CI folder; enables ES1.RegisterEIS"),
     S("smsr", "transport_key", NULL, "--transport-key: HEX or FILE, the EUM transport key (needs ci)"),
+    S("smsr", "crl", NULL, "--crl: the CI's CRL file (needs ci); a revoked EUM's ES1.RegisterEIS is refused"),
     S("smsr", "callbacks", NULL, "--callbacks: ID=URLPREFIX[,ID=URLPREFIX...]"),
     {"smsr", "es5_transport", RSP_CONFIG_ENUM, "sms", 0, 0, "sms,https,auto", 0, "smsr",
      "--es5-transport: the engine's operations by SMS, HTTPS or auto (https/auto need [scp81] listen)"},
@@ -120,6 +121,7 @@ rsp_err smsr_file_load(const char *path, const char *const *envp, smsr_file *f, 
     f->smdp_ids = str(f, "smsr", "smdp_ids");
     f->ci = str(f, "smsr", "ci");
     f->transport_key = str(f, "smsr", "transport_key");
+    f->crl = str(f, "smsr", "crl");
     f->callbacks = str(f, "smsr", "callbacks");
     f->es5_transport = str(f, "smsr", "es5_transport");
     f->admin_listen = str(f, "scp81", "listen");

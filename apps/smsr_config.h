@@ -12,7 +12,7 @@ typedef struct smsr_file {
     rsp_config *cfg;
     rsp_config_setting *table; /* the builtin table minus the rows rsp smsr run does not read, plus its own */
     const char *db, *smsc_host, *msisdn, *worker, *system_id, *password, *system_type, *master_key_file;
-    const char *m2msp_ids, *smdp_ids, *ci, *transport_key, *callbacks, *es5_transport;
+    const char *m2msp_ids, *smdp_ids, *ci, *crl, *transport_key, *callbacks, *es5_transport;
     const char *admin_listen, *admin_port_file, *admin_host;
     const char *console_listen, *console_port_file, *console_token_file; /* [console] */
     bool console_mtls, console_actions;

@@ -103,7 +103,7 @@ static rsp_err refresh(rsp_crl_file *f)
     if (e == RSP_ERR_NOMEM)
         return e; /* not cached: the next check tries again */
     f->fault = e;
-    rsp_diag_str(&d, e, f->fault_msg, sizeof(f->fault_msg));
+    snprintf(f->fault_msg, sizeof(f->fault_msg), "%s", d.msg[0] ? d.msg : rsp_err_msg(e));
     f->seen = true;
     f->dev = st.st_dev;
     f->ino = st.st_ino;
