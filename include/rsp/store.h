@@ -25,7 +25,7 @@
 #include "rsp/err.h"
 
 #define RSP_STORE_ID_LEN 128   /* EUM, SM-SR, SM-DP, MNO, M2M SP ids, requester, FCID, profile type */
-#define RSP_STORE_SCHEMA_VERSION 9
+#define RSP_STORE_SCHEMA_VERSION 10
 
 typedef struct rsp_store rsp_store;
 
@@ -282,6 +282,13 @@ rsp_err rsp_store_op_expire(rsp_store *s, int64_t now, size_t *n);
 typedef void (*rsp_store_expired_fn)(void *arg, const char *function, size_t n);
 rsp_err rsp_store_op_expire_each(rsp_store *s, int64_t now, rsp_store_expired_fn fn, void *arg, size_t *n);
 rsp_err rsp_store_op_count(rsp_store *s, rsp_store_op_state st, size_t *n);
+/* Operations by state, all six (index = rsp_store_op_state): the live ones counted (a few rows,
+ * partial index), the settled ones from the tally kept as they settle (schema v10), so the cost does
+ * not grow with the operations ever kept. */
+rsp_err rsp_store_op_states(rsp_store *s, size_t out[6]);
+/* The key under which this handle tallies the operations it settles or expires (the SM-SR: its
+ * worker id; "" by default). Rows of other keys are never written by this handle. */
+rsp_err rsp_store_tally_key(rsp_store *s, const char *key);
 
 /* ---- Audit trail (append-only: the schema refuses UPDATE and DELETE) ---- */
 typedef struct rsp_store_audit {

@@ -253,12 +253,14 @@ static void collect(void *arg, rsp_metrics *m)
 {
     dmn *d = arg;
     rsp_metric *ops = rsp_metrics_find(m, "rsp_smsr_operations");
-    for (int st = RSP_STORE_OP_QUEUED; ops && st <= RSP_STORE_OP_EXPIRED; st++) {
-        size_t n = 0;
-        const char *v[1] = {rsp_store_op_state_name((rsp_store_op_state)st)};
-        if (rsp_store_op_count(d->st, (rsp_store_op_state)st, &n) == RSP_OK)
-            rsp_metric_set(ops, v, (double)n);
-    }
+    size_t n[6];
+    /* the live operations counted, the settled ones from the store's tally (never a COUNT over every
+     * operation ever kept); a failed read leaves the last figures */
+    if (ops && rsp_store_op_states(d->st, n) == RSP_OK)
+        for (int st = RSP_STORE_OP_QUEUED; st <= RSP_STORE_OP_EXPIRED; st++) {
+            const char *v[1] = {rsp_store_op_state_name((rsp_store_op_state)st)};
+            rsp_metric_set(ops, v, (double)n[st]);
+        }
     rsp_store_batch_stats bs;
     rsp_store_batch_stats_get(d->st, &bs);
     rsp_metric *sc = rsp_metrics_find(m, "rsp_smsr_store_commits_total");
@@ -473,6 +475,8 @@ rsp_err rsp_smsr_daemon_run(const rsp_smsr_daemon_opts *o, rsp_diag *diag)
     if (cfg.es5_transport != RSP_SMSR_ES5_SMS && !o->admin_listen)
         err = err ? err : rsp_diag_set(diag, RSP_ERR_INVAL, "ES5 over HTTPS needs --admin-listen");
     struct event *tick = NULL, *sterm = NULL, *sint = NULL;
+    if (err == RSP_OK) /* the operations this worker settles are tallied under its id (store v10) */
+        err = rsp_store_tally_key(d.st, cfg.worker_id);
     if (err == RSP_OK)
         err = rsp_smsr_new(d.st, &cfg, &d.e);
     if (err == RSP_OK)

@@ -194,6 +194,22 @@ rsp_err rsp_store_op_renew(rsp_store *s, const rsp_store_fence *fence, int64_t n
     return n ? RSP_OK : op_why(s, fence->op_id, fence, RSP_STORE_FENCED);
 }
 
+/* Counts n operations that reached state st under this handle's key, in the caller's transaction. */
+static rsp_err tally(rsp_store *s, rsp_store_op_state st, int64_t n)
+{
+    const rsp_store_param t[] = {SP_TEXT(s->tally_key), SP_INT(st), SP_INT(n)};
+    return rsp_store__exec_stmt(s, RSP_STMT_OP_TALLY_ADD, t, 3, NULL);
+}
+
+rsp_err rsp_store_tally_key(rsp_store *s, const char *key)
+{
+    if (!s || !key)
+        return RSP_ERR_INVAL;
+    RSP_STORE_TRY(rsp_store__chk(key, sizeof s->tally_key));
+    snprintf(s->tally_key, sizeof s->tally_key, "%s", key);
+    return RSP_OK;
+}
+
 rsp_err rsp_store_op_transition(rsp_store *s, int64_t id, const rsp_store_fence *fence,
                                 rsp_store_op_state from, rsp_store_op_state to,
                                 const rsp_store_op_change *chg)
@@ -232,6 +248,8 @@ rsp_err rsp_store_op_transition(rsp_store *s, int64_t id, const rsp_store_fence 
     if (e == RSP_OK && n)
         e = rsp_store__exec_stmt(s, held ? RSP_STMT_LANE_RELEASE : RSP_STMT_LANE_ADVANCE, q, 1,
                                  NULL);
+    if (e == RSP_OK && n && terminal)
+        e = tally(s, to, 1);
     if (e != RSP_OK || !n) {
         rsp_store__rollback(s);
         return e != RSP_OK ? e : op_why(s, id, fence, RSP_ERR_STATE);
@@ -247,6 +265,8 @@ rsp_err rsp_store_op_expire(rsp_store *s, int64_t now, size_t *n)
     const rsp_store_param p[] = {SP_INT(now)};
     RSP_STORE_TRY(rsp_store__begin(s));
     rsp_err e = rsp_store__exec_stmt(s, RSP_STMT_OP_EXPIRE, p, 1, &c);
+    if (e == RSP_OK && c)
+        e = tally(s, RSP_STORE_OP_EXPIRED, c);
     /* Every sweep also repairs lanes (even with nothing expired): see LANE_HEAL. */
     if (e == RSP_OK)
         e = rsp_store__exec_stmt(s, RSP_STMT_LANE_HEAL, NULL, 0, NULL);
@@ -292,6 +312,8 @@ rsp_err rsp_store_op_expire_each(rsp_store *s, int64_t now, rsp_store_expired_fn
         e = RSP_OK;
     if (e == RSP_OK)
         e = rsp_store__exec_stmt(s, RSP_STMT_OP_EXPIRE, p, 1, &c);
+    if (e == RSP_OK && c)
+        e = tally(s, RSP_STORE_OP_EXPIRED, c);
     if (e == RSP_OK)
         e = rsp_store__exec_stmt(s, RSP_STMT_LANE_HEAL, NULL, 0, NULL);
     if (e != RSP_OK) {
@@ -316,4 +338,25 @@ rsp_err rsp_store_op_count(rsp_store *s, rsp_store_op_state st, size_t *n)
     *n = (size_t)s->ops->col_int(s, 0);
     s->ops->finish(s);
     return RSP_OK;
+}
+
+static rsp_err add_counts(rsp_store *s, rsp_store_stmt st, size_t out[6])
+{
+    rsp_err e = s->ops->run(s, st, NULL, 0);
+    while (e == RSP_OK && (e = s->ops->next(s)) == RSP_OK) {
+        int64_t k = s->ops->col_int(s, 0), v = s->ops->col_int(s, 1);
+        if (k >= 0 && k <= RSP_STORE_OP_EXPIRED && v > 0)
+            out[k] += (size_t)v;
+    }
+    s->ops->finish(s);
+    return e == RSP_ERR_END ? RSP_OK : e;
+}
+
+rsp_err rsp_store_op_states(rsp_store *s, size_t out[6])
+{
+    if (!s || !out)
+        return RSP_ERR_INVAL;
+    memset(out, 0, 6 * sizeof out[0]);
+    RSP_STORE_TRY(add_counts(s, RSP_STMT_OP_LIVE_COUNT, out));
+    return add_counts(s, RSP_STMT_OP_TALLY, out);
 }

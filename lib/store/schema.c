@@ -39,6 +39,14 @@
  * (one_enabled_check), naming the eUICCs: which profile is really enabled is the card's to say. */
 #define PROFILE_ONE_ENABLED "CREATE UNIQUE INDEX profile_one_enabled ON profile(eid) WHERE state = 3;"
 
+/* v10: operations that reached done / failed / expired, counted as they get there (op.c), one row
+ * per worker key and state, so /metrics reads the few live operations plus these instead of counting
+ * every operation ever kept; a worker only touches its own rows (no contention between workers on
+ * PostgreSQL). Filled from the operations already there (key ""). */
+#define OP_TALLY "CREATE TABLE op_tally(worker TEXT NOT NULL, state INTEGER NOT NULL, n BIGINT NOT NULL," \
+    " PRIMARY KEY(worker, state));" \
+    "INSERT INTO op_tally(worker, state, n) SELECT '', state, COUNT(*) FROM op WHERE state >= 3 GROUP BY state;"
+
 /* SQLite: INTEGER is 64-bit; AUTOINCREMENT so ids are never reused after deletes. */
 static const char *const sqlite_steps[] = {
     /* v1: EIS, profiles, key sets, operations, audit. */
@@ -112,6 +120,8 @@ static const char *const sqlite_steps[] = {
     CONSOLE_INDEXES_SQLITE,
     /* v9: one enabled profile per eUICC. */
     PROFILE_ONE_ENABLED,
+    /* v10: the settled operations' tally. */
+    OP_TALLY,
 };
 
 static const char *const pg_steps[] = {
@@ -189,6 +199,8 @@ static const char *const pg_steps[] = {
     CONSOLE_INDEXES_PG,
     /* v9 */
     PROFILE_ONE_ENABLED,
+    /* v10 */
+    OP_TALLY,
 };
 
 _Static_assert(sizeof sqlite_steps / sizeof sqlite_steps[0] == RSP_STORE_SCHEMA_VERSION,

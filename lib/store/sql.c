@@ -161,6 +161,12 @@ static const stmt_sql stmts[RSP_STMT__COUNT] = {
     [RSP_STMT_OP_EXPIRING] = {"SELECT function, COUNT(*) FROM op WHERE state < 3 AND ((state = 0 AND deadline <= $1)"
         " OR (state IN (1,2) AND deadline <= $1 AND lease_until < $1)) GROUP BY function", NULL},
     [RSP_STMT_OP_COUNT] = {"SELECT COUNT(*) FROM op WHERE state = $1", NULL},
+    /* v10: the tally of settled operations (op.c), and the live ones by state (op_live's rows) */
+    [RSP_STMT_OP_TALLY_ADD] = {"INSERT INTO op_tally(worker, state, n) VALUES($1, $2, $3)"
+        " ON CONFLICT(worker, state) DO UPDATE SET n = op_tally.n + excluded.n", NULL},
+    [RSP_STMT_OP_TALLY] = {"SELECT state, SUM(n) FROM op_tally GROUP BY state",
+        "SELECT state, SUM(n)::BIGINT FROM op_tally GROUP BY state"},
+    [RSP_STMT_OP_LIVE_COUNT] = {"SELECT state, COUNT(*) FROM op WHERE state < 3 GROUP BY state", NULL},
 
     /* A new op heads its lane if the lane is empty. PostgreSQL: ON CONFLICT DO UPDATE waits for
      * a concurrent holder of the lane row and re-reads its latest version. */

@@ -25,6 +25,7 @@
     X(KS_PUT) X(KS_GET) X(KS_DEL) X(KS_RESERVE) X(KS_RESERVE_OP) X(KS_RAISE) X(KS_COUNTER) \
     X(OP_INSERT) X(OP_BY_FCID) X(OP_GET) X(OP_CLAIM_TAKEOVER) X(OP_CLAIM_HEAD) X(OP_CLAIM_BROKEN) \
     X(OP_TRANS) X(OP_STATE) X(OP_RENEW) X(OP_EXPIRE) X(OP_EXPIRING) X(OP_COUNT) \
+    X(OP_TALLY_ADD) X(OP_TALLY) X(OP_LIVE_COUNT) \
     X(LANE_ADD) X(LANE_LOCK) X(LANE_BUSY) X(LANE_RELEASE) X(LANE_ADVANCE) X(LANE_HEAL) \
     X(AUD_APPEND) X(AUD_LIST) X(AUD_BACK) \
     X(PLMA_SET) X(PLMA_DEL) X(PLMA_GET) X(ONC_SET) X(ONC_DEL) X(ONC_GET) \
@@ -110,6 +111,7 @@ struct rsp_store {
     bool rel_pending;  /* PostgreSQL: the last depth-0 unit's RELEASE is not sent yet (batch.c) */
     rsp_err batch_err; /* the batch's transaction was lost (an inner error rolled all of it back) */
     rsp_store_batch_stats bst;
+    char tally_key[64]; /* rsp_store_tally_key: this handle's rows of op_tally */
     rsp_store_batch_fn on_open; /* rsp_store_batch_hook */
     void *on_open_arg;
 };
