@@ -8,7 +8,8 @@
  *
  * Use: parse (outside input, every fault in diag), then verify (signature under PK.CI, and
  * thisUpdate <= now < nextUpdate), then look a serial up. rsp_crl_file wraps a path for daemons and
- * the card: the file is re-read whenever its inode, size or mtime changes, checked at every use. */
+ * the card: the file is re-read whenever its inode, size or mtime changes, checked at every use; its
+ * signature is verified once per file version and CI key, its freshness at every use. */
 #ifndef RSP_CRL_H
 #define RSP_CRL_H
 
@@ -70,6 +71,8 @@ void rsp_crl_free(rsp_crl *c);
 /* RSP_ERR_VERIFY: not signed by ci. RSP_ERR_STATE: not yet valid (thisUpdate > now + 300 s of clock
  * skew) or stale (now >= nextUpdate). */
 rsp_err rsp_crl_verify(const rsp_crl *c, const rsp_eckey *ci, int64_t now, rsp_diag *diag);
+/* The freshness part of rsp_crl_verify alone (for a CRL whose signature was verified before). */
+rsp_err rsp_crl_verify_time(const rsp_crl *c, int64_t now, rsp_diag *diag);
 /* The entry for serial (any leading zeros ignored), or NULL. */
 const rsp_crl_entry *rsp_crl_lookup(const rsp_crl *c, const uint8_t *serial, size_t len);
 

@@ -338,6 +338,13 @@ rsp_err rsp_crl_verify(const rsp_crl *c, const rsp_eckey *ci, int64_t now, rsp_d
         return RSP_ERR_INVAL;
     if (X509_CRL_verify(c->x, (EVP_PKEY *)rsp_ec_evp_pkey(ci)) != 1)
         return rsp_diag_set(diag, RSP_ERR_VERIFY, "CRL #%llu is not signed by the CI", (unsigned long long)c->number);
+    return rsp_crl_verify_time(c, now, diag);
+}
+
+rsp_err rsp_crl_verify_time(const rsp_crl *c, int64_t now, rsp_diag *diag)
+{
+    if (!c)
+        return RSP_ERR_INVAL;
     if (c->this_update > now + CRL_CLOCK_SKEW)
         return rsp_diag_set(diag, RSP_ERR_STATE, "CRL #%llu is not valid yet (thisUpdate %lld, now %lld)",
                             (unsigned long long)c->number, (long long)c->this_update, (long long)now);

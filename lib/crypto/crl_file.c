@@ -1,8 +1,9 @@
 /* A CRL file that daemons and the card consult at every certificate check. Re-reading it when its
  * inode, size or mtime changes is the whole reload story: `rsp ci revoke` replaces the file by a
- * rename, so the next check sees the new CRL without a signal. The signature and freshness are
- * checked at every use (one ECDSA verify), so a CRL that goes stale while loaded is refused from then
- * on, and the CI key is the caller's (one fleet may hold cards of several CIs). */
+ * rename, so the next check sees the new CRL without a signal. Freshness is checked at every use, so a
+ * CRL that goes stale while loaded is refused from then on; the signature once per file version and CI
+ * key (the key is the caller's: one fleet may hold cards of several CIs), remembered by the key's
+ * public point. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -22,6 +23,8 @@ struct rsp_crl_file {
     off_t size;
     struct timespec mtime;
     rsp_crl *crl;           /* NULL with fault set: the file did not parse */
+    bool verified;          /* crl's signature verified under the key whose point is verified_by */
+    uint8_t verified_by[RSP_EC_POINT_LEN];
     rsp_err fault;
     char fault_msg[240];
 };
@@ -88,6 +91,7 @@ static rsp_err refresh(rsp_crl_file *f)
         return RSP_OK;
     rsp_crl_free(f->crl);
     f->crl = NULL;
+    f->verified = false;
     rsp_buf b = RSP_BUF_INIT;
     rsp_diag d;
     rsp_diag_clear(&d);
@@ -147,7 +151,16 @@ rsp_err rsp_crl_file_check(rsp_crl_file *f, const rsp_eckey *ci, const uint8_t *
         e = rsp_diag_set(diag, f->fault, "CRL %s: %s", f->path, f->fault_msg);
         goto out;
     }
-    if ((e = rsp_crl_verify(f->crl, ci, now, diag)) != RSP_OK)
+    uint8_t pt[RSP_EC_POINT_LEN];
+    if ((e = rsp_ec_public_point(ci, pt)) != RSP_OK)
+        goto out;
+    if (f->verified && memcmp(pt, f->verified_by, sizeof(pt)) == 0)
+        e = rsp_crl_verify_time(f->crl, now, diag);
+    else if ((e = rsp_crl_verify(f->crl, ci, now, diag)) == RSP_OK) {
+        f->verified = true;
+        memcpy(f->verified_by, pt, sizeof(pt));
+    }
+    if (e)
         goto out;
     const rsp_crl_entry *en = rsp_crl_lookup(f->crl, serial, len);
     if (en) {

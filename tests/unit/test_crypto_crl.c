@@ -217,6 +217,12 @@ static void test_file_reload(void **state)
     assert_non_null(strstr(d.msg, "serial 05 is revoked (keyCompromise) by CRL #7"));
     assert_int_equal(rsp_crl_file_check(req, ci, s9, 1, T0, NULL), RSP_OK);
     assert_int_equal(rsp_crl_file_check(req, ci, s9, 1, T0 + 86400, NULL), RSP_ERR_STATE);
+    /* the signature is remembered per CI key: the same file under another key does not verify */
+    rsp_eckey *k2 = NULL;
+    assert_int_equal(rsp_ec_generate(RSP_CURVE_P256, &k2), RSP_OK);
+    assert_int_equal(rsp_crl_file_check(req, k2, s9, 1, T0, NULL), RSP_ERR_VERIFY);
+    assert_int_equal(rsp_crl_file_check(req, ci, s9, 1, T0, NULL), RSP_OK);
+    rsp_ec_free(k2);
     /* replaced (a new CRL with nothing revoked): the next check sees it */
     rsp_crl_template empty = {T0, T0 + 3600, 8, NULL, 0};
     rsp_buf_reset(&der);
