@@ -549,10 +549,12 @@ void rsp_es10_transport_reset(rsp_es10_transport *t);
  * error; every fault of the terminal is answered with its status word. */
 rsp_err rsp_es10_transport_apdu(rsp_es10_transport *t, const uint8_t *capdu, size_t len, rsp_buf *rapdu);
 
-/* ---- es10_card.c: the consumer eUICC's ES10 functions (first steps) ----
- * GetEID, GetEuiccChallenge, EUICCInfo1/2, AuthenticateServer, PrepareDownload and CancelSession, with the checks of
- * SGP22.md §"The eUICC checks". The session (challenge, transactionId, the signatures it chains, the
- * one-time key) is volatile, as on a card: a reset or a new challenge drops it. */
+/* ---- es10_card.c (+ c22_bpp.c, c22_mgmt.c): the consumer eUICC's ES10 functions ----
+ * GetEID, GetEuiccChallenge, EUICCInfo1/2, AuthenticateServer, PrepareDownload and CancelSession, with the
+ * checks of SGP22.md §"The eUICC checks"; LoadBoundProfilePackage (c22_bpp.c) and the ES10a/c functions,
+ * notifications, LoadCRL and GetRAT (c22_mgmt.c) over the card's NVM. The session (challenge,
+ * transactionId, the signatures it chains, the one-time key, a BPP being loaded) is volatile, as on a
+ * card: a reset or a new challenge drops it. */
 
 typedef struct rsp_es10_card_config {
     uint8_t eid[16];
