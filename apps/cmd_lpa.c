@@ -17,12 +17,15 @@ static const char usage[] =
     "  profile enable|disable ICCID|AID [--refresh]\n"
     "  profile delete ICCID|AID\n"
     "  profile nickname ICCID NAME\n"
+    "  profile download --activation-code 'LPA:1$ADDRESS$MATCHING_ID' [--confirmation-code C] --ca FILE\n"
     "  notification list                       the card's pending notifications\n"
+    "  notification process [SEQ] --ca FILE    send them (ES9+ handleNotification, oldest first), then remove\n"
     "  notification remove SEQ\n"
     "  memory-reset [--operational] [--test] [--default-address]   (no flag: all three)\n"
     "Transports: --card DIR is the simulator's card folder opened in this process (direct); otherwise\n"
     "PC/SC through pcscd, --reader picking a reader by a substring of its name (default: the first\n"
     "with a card). --block is the STORE DATA block size (6..255, default 120).\n"
+    "--ca FILE: the CA the SM-DP+'s TLS certificate must chain to (always verified: no --insecure).\n"
     "Exit: 0 done, 1 the card refused or could not be reached, 2 usage or a malformed answer.\n";
 
 static int fail(const char *what, rsp_err e, const rsp_diag *d)
@@ -193,14 +196,32 @@ static int profile_id(const char *s, rsp_es10_select *by, uint8_t id[16], size_t
     return rsp_cli_usage_error("lpa: '%s': an ICCID (19 or 20 digits) or an ISD-P AID (hex) expected", s);
 }
 
-static const char *const result_names[] = {
-    "ok", "iccidOrAidNotFound", "profileNotInExpectedState", "disallowedByPolicy", "wrongProfileReenabling",
-    "catBusy",
-};
+/* Result names per function (SGP22.md's table); index = the result code, 127 undefinedError. */
+static const char *result_name(const char *fn, int result)
+{
+    static const char *const enable[] = {"ok", "iccidOrAidNotFound", "profileNotInDisabledState",
+                                         "disallowedByPolicy", "wrongProfileReenabling", "catBusy"};
+    static const char *const disable[] = {"ok", "iccidOrAidNotFound", "profileNotInEnabledState",
+                                          "disallowedByPolicy", NULL, "catBusy"};
+    static const char *const del[] = {"ok", "iccidOrAidNotFound", "profileNotInDisabledState", "disallowedByPolicy"};
+    static const char *const nick[] = {"ok", "iccidNotFound"};
+    static const char *const reset[] = {"ok", "nothingToDelete", NULL, NULL, NULL, "catBusy"};
+    const char *const *t = enable;
+    int n = 6;
+    if (!strcmp(fn, "DisableProfile"))
+        t = disable;
+    else if (!strcmp(fn, "DeleteProfile"))
+        t = del, n = 4;
+    else if (!strcmp(fn, "SetNickname"))
+        t = nick, n = 2;
+    else if (!strcmp(fn, "eUICCMemoryReset"))
+        t = reset;
+    return result >= 0 && result < n && t[result] ? t[result] : "undefinedError";
+}
 
 static int report_result(lpa_ctx *x, const char *what, int result)
 {
-    const char *name = result >= 0 && result <= 5 ? result_names[result] : "undefinedError";
+    const char *name = result_name(what, result);
     if (x->json) {
         json_t *o = json_object();
         json_object_set_new(o, "function", json_string(what));
@@ -216,10 +237,12 @@ static int report_result(lpa_ctx *x, const char *what, int result)
 static int profile_cmd(lpa_ctx *x, int argc, char **argv)
 {
     if (argc < 2)
-        return rsp_cli_usage_error("lpa profile: list, enable, disable, delete or nickname");
+        return rsp_cli_usage_error("lpa profile: list, enable, disable, delete, nickname or download");
     const char *sub = argv[1];
     if (!strcmp(sub, "list"))
         return argc == 2 ? profile_list(x) : rsp_cli_usage_error("lpa profile list: no arguments");
+    if (!strcmp(sub, "download"))
+        return rsp_lpa_cmd_download(x, argc - 1, argv + 1);
     rsp_es10_select by;
     uint8_t id[16];
     size_t len = 0;
@@ -268,9 +291,11 @@ static int parse_seq(const char *s, uint32_t *seq)
 static int notification_cmd(lpa_ctx *x, int argc, char **argv)
 {
     if (argc < 2)
-        return rsp_cli_usage_error("lpa notification: list or remove");
+        return rsp_cli_usage_error("lpa notification: list, process or remove");
     const char *sub = argv[1];
     rsp_diag d = {0};
+    if (!strcmp(sub, "process"))
+        return rsp_lpa_cmd_process(x, argc - 1, argv + 1);
     if (!strcmp(sub, "remove")) {
         uint32_t seq = 0;
         int rc = argc == 3 ? parse_seq(argv[2], &seq) : rsp_cli_usage_error("lpa notification remove SEQ");
@@ -293,7 +318,7 @@ static int notification_cmd(lpa_ctx *x, int argc, char **argv)
         return result == 0 ? RSP_EXIT_OK : RSP_EXIT_FAIL;
     }
     if (strcmp(sub, "list") || argc != 2)
-        return rsp_cli_usage_error("lpa notification: list or remove SEQ");
+        return rsp_cli_usage_error("lpa notification: list, process [SEQ] or remove SEQ");
     rsp_buf raw = RSP_BUF_INIT;
     rsp_es10_notif_list *l = calloc(1, sizeof(*l));
     rsp_err e = l ? rsp_lpa_list_notifications(&x->card, &raw, l, &d) : RSP_ERR_NOMEM;
@@ -392,6 +417,14 @@ int rsp_cmd_lpa(int argc, char **argv)
         return rsp_cli_usage_error("lpa: unknown command '%s' (see rsp lpa --help)", cmd);
     if (!strcmp(cmd, "chip") && (argc != 3 || strcmp(argv[2], "info")))
         return rsp_cli_usage_error("lpa chip info");
+    /* the ES9+ commands check their options before the card is touched */
+    bool net = (!strcmp(cmd, "profile") && argc >= 3 && !strcmp(argv[2], "download")) ||
+               (!strcmp(cmd, "notification") && argc >= 3 && !strcmp(argv[2], "process"));
+    if (net) {
+        int rc = rsp_lpa_check_net_opts(argc - 2, argv + 2);
+        if (rc)
+            return rc;
+    }
     e = rsp_lpa_card_open(&x.card, ops, !strcmp(ops->name, "direct") ? card : reader, blk, &d);
     if (e)
         return fail("opening the card", e, &d);

@@ -42,6 +42,7 @@ rsp_err rsp_lpa_transport_find(const char *name, const rsp_lpa_transport_ops **o
 
 typedef struct rsp_lpa_card {
     const rsp_lpa_transport_ops *ops;
+    const char *arg;   /* the transport's address as given to open (borrowed) */
     void *ctx;
     uint8_t channel;   /* the logical channel the ISD-R is selected on (1..3), 0 when on the basic one */
     size_t block;      /* STORE DATA block size */
@@ -88,6 +89,75 @@ rsp_err rsp_lpa_remove_notification(rsp_lpa_card *c, uint32_t seq, int *result, 
  * (digits up to the first F; out NUL-terminated). */
 rsp_err rsp_lpa_iccid_from_digits(const char *s, uint8_t out[10], rsp_diag *diag);
 void rsp_lpa_iccid_to_digits(const uint8_t *p, size_t len, char *out, size_t outlen);
+
+/* ---- ES9+ client (es9c.c) ---- */
+
+struct rsp_es9p_msg;
+typedef struct rsp_lpa_es9 rsp_lpa_es9;
+
+/* An HTTPS client for the SM-DP+ at address ("host[:port]", as the activation code writes it; port
+ * 443 by default) whose TLS certificate must chain to ca_file and match host. timeout_ms 0: 30 s. */
+rsp_err rsp_lpa_es9_new(const char *address, const char *ca_file, unsigned timeout_ms, rsp_lpa_es9 **out,
+                        rsp_diag *diag);
+void rsp_lpa_es9_free(rsp_lpa_es9 *s);
+/* One ES9+ call: req encoded (es9p.h), POSTed, the answer decoded into ans (initialised here; the caller
+ * frees it with rsp_es9p_msg_free in every case). A "Failed" answer is RSP_OK with ans->header saying so;
+ * a network failure, a non-2xx status or an answer the codec refuses is an error. */
+rsp_err rsp_lpa_es9_call(rsp_lpa_es9 *s, const struct rsp_es9p_msg *req, struct rsp_es9p_msg *ans, rsp_diag *diag);
+
+/* ---- profile download (download.c) ----
+ * SGP22.md §Procedures: common mutual authentication, PrepareDownload, getBoundProfilePackage, the BPP
+ * in pieces, the PIR sent by handleNotification and removed from the card. The phases, for the
+ * progress line and for what a failure means (seed 003): before INSTALL nothing reached the card's
+ * profile store and the download may simply be retried; a failure in INSTALL leaves the card to be
+ * asked what it holds before any retry. On a failure once the card holds a transactionId the LPA
+ * cancels: ES10b.CancelSession with the reason, then ES9+.cancelSession with the card's signed answer. */
+typedef enum rsp_lpa_phase {
+    RSP_LPA_PH_CLOCK,     /* the clock against the CA certificate's validity, before connecting */
+    RSP_LPA_PH_AUTH,      /* challenge, EUICCInfo1, initiateAuthentication, AuthenticateServer, authenticateClient */
+    RSP_LPA_PH_PREPARE,   /* profileMetadata, PrepareDownload, getBoundProfilePackage */
+    RSP_LPA_PH_INSTALL,   /* LoadBoundProfilePackage, piece by piece, to the PIR */
+    RSP_LPA_PH_NOTIFY,    /* handleNotification(PIR), RemoveNotificationFromList */
+    RSP_LPA_PH_DONE,
+} rsp_lpa_phase;
+
+const char *rsp_lpa_phase_name(rsp_lpa_phase p);
+
+typedef void (*rsp_lpa_progress_fn)(void *arg, rsp_lpa_phase phase, const char *detail);
+
+typedef struct rsp_lpa_download_opts {
+    const char *address, *matching_id;
+    const char *confirmation_code; /* NULL: none (refused with "postponed" if the SM-DP+ requires one) */
+    const char *ca_file;
+    unsigned timeout_ms;
+    /* Test knob (`RSP_LPA_TEST_CUT=N` of the CLI): after N BPP pieces the card is pulled and put back
+     * (transport closed and opened again: a reset), as a reader that drops mid-installation. 0: off. */
+    size_t cut_after_pieces;
+    rsp_lpa_progress_fn progress;
+    void *arg;
+} rsp_lpa_download_opts;
+
+typedef struct rsp_lpa_download_result {
+    rsp_lpa_phase reached;         /* the phase that failed, RSP_LPA_PH_DONE when all went through */
+    bool installed;                /* the card's PIR says success */
+    bool retry_safe;               /* failed before any BPP piece reached the card */
+    bool card_cancelled;           /* ES10b.CancelSession answered with a signed response */
+    bool server_cancelled;         /* ES9+.cancelSession accepted */
+    int cancel_reason;             /* -1: no cancellation */
+    bool pir_sent;                 /* handleNotification of the PIR accepted */
+    bool profile_on_card;          /* after a failure in INSTALL: GetProfilesInfo lists the ICCID */
+    char tid[33];                  /* transactionId (hex) once the SM-DP+ gave one */
+    char iccid[21], name[65], spn[33];
+    char subject_code[16], reason_code[16], message[160]; /* a Failed answer of the SM-DP+ */
+    int card_error;                /* AuthenticateServer / PrepareDownload error code; -1 none */
+    int bpp_command_id, error_reason; /* an error PIR; -1 none */
+    uint32_t pir_seq;
+} rsp_lpa_download_result;
+
+/* Runs one download on card c. RSP_OK when the profile is installed and its PIR delivered; otherwise
+ * an error with diag saying where and why, and res telling what was done about it. */
+rsp_err rsp_lpa_download(rsp_lpa_card *c, const rsp_lpa_download_opts *o, rsp_lpa_download_result *res,
+                         rsp_diag *diag);
 
 /* ---- vpcd framing (vpcd.c) ---- */
 

@@ -91,6 +91,7 @@ rsp_err rsp_lpa_card_open(rsp_lpa_card *c, const rsp_lpa_transport_ops *ops, con
     if (block < 6 || block > 255)
         return rsp_diag_set(diag, RSP_ERR_RANGE, "STORE DATA block size %zu: 6..255", block);
     c->ops = ops;
+    c->arg = arg;
     c->block = block;
     rsp_err e = ops->open(arg, &c->ctx, diag);
     if (e) {

@@ -33,7 +33,11 @@ ok() { echo "ok - $*"; }
 bad() { echo "FAIL - $*"; fail=1; }
 rc_of() { "$@" >"$tmp/out" 2>"$tmp/err"; echo $?; }
 # wait_count FILE PATTERN N: FILE holds N lines matching PATTERN (bounded: 60 s on a loaded machine)
-wait_count() { for _ in $(seq 600); do [ "$(grep -c "$2" "$1" 2>/dev/null)" -ge "$3" ] && return 0; sleep 0.1; done; return 1; }
+wait_count() {
+  local n
+  for _ in $(seq 600); do n=$(grep -c "$2" "$1" 2>/dev/null); [ "${n:-0}" -ge "$3" ] && return 0; sleep 0.1; done
+  return 1
+}
 
 "$BIN" ci init --sgp22 --dir "$tmp/ci" >/dev/null &&
   "$BIN" ci issue --sgp22 --dir "$tmp/ci" --role eum --id "EUM Test" --org "RSP Test EUM" --eid-prefix 89049032 \

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# rsp lpa over the direct transport (the simulator's card folder) against `rsp smdpp run` as a separate
+# process over HTTPS (TLS verified against the test CI): a download from an activation code with a
+# progress line per phase, the profile listed, the PIR delivered (the SM-DP+'s order says installed)
+# and removed from the card; enable / nickname / disable / delete with the card's result codes and
+# their notifications processed in order; block sizes 6 and 255 of the STORE DATA chains; the
+# failure modes of seed 003: a refused matchingId and a wrong confirmation code are refused before
+# installation (safe to retry; the card's session cancelled with a signed CancelSession the SM-DP+
+# accepts), a card pulled mid-installation leaves no profile and says "list before retrying";
+# usage errors exit 2 before the card is touched. Outside facts: the activation code's format
+# (SGP22.md, lpac), the ICCID of the SM-DP+'s inventory read back through GetProfilesInfo.
+set -u
+BIN=${RSP_BIN:?}
+PKG=${RSP_SHARED_DIR:?}/profiles/TS48v7_SAIP2.3_NoBERTLV.der
+tmp=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null && wait "$p" 2>/dev/null; done; rm -rf "$tmp"; }
+trap cleanup EXIT
+fail=0
+ok() { echo "ok - $*"; }
+bad() { echo "FAIL - $*"; fail=1; }
+rc_of() { "$@" >"$tmp/out" 2>"$tmp/err"; echo $?; }
+
+cd "$tmp" || exit 1
+{ "$BIN" ci init --sgp22 --dir ci &&
+  "$BIN" ci issue --sgp22 --dir ci --role eum --id EUM --org 'RSP Test EUM' --eid-prefix 89049032 --out eum &&
+  "$BIN" eum make --sgp22 --ci ci --eum eum --count 1 --out cards && mkdir smdpp &&
+  "$BIN" ci issue --sgp22 --dir ci --role dpauth --id DPauth --oid 2.999.10 --out smdpp/dpauth &&
+  "$BIN" ci issue --sgp22 --dir ci --role dppb --id DPpb --oid 2.999.10 --out smdpp/dppb &&
+  "$BIN" ci issue --sgp22 --dir ci --role dptls --id DPtls --dns localhost --oid 2.999.10 --out smdpp/dptls &&
+  "$BIN" smdp import package --dir smdpp --operator MNO --type T48 "$PKG" &&
+  "$BIN" smdp import generate --dir smdpp --operator MNO --type T48 --count 4 --iccid-prefix 8944502; } \
+  >/dev/null 2>"$tmp/setup.err" || { echo "FAIL - setup: $(tail -3 "$tmp/setup.err")"; exit 1; }
+E1=$(ls cards)
+C1="--card cards/$E1"
+CA=ci/ci.crt.pem
+"$BIN" smdpp run --dir smdpp --address localhost --listen 127.0.0.1:0 --port-file port >smdpp.log 2>&1 &
+pids+=($!)
+for _ in $(seq 600); do [ -s port ] && break; sleep 0.1; done
+P=$(tr -dc 0-9 <port)
+[ -n "$P" ] || { echo "FAIL - smdpp did not start: $(tail -3 smdpp.log)"; exit 1; }
+order() { "$BIN" smdpp order --dir smdpp --address "localhost:$P" --operator MNO --type T48 --json "$@" 2>>"$tmp/order.err" | jq -r .activationCode; }
+state() { "$BIN" smdpp show --dir smdpp --address localhost --matching-id "$1" --json 2>/dev/null | jq -r .state; }
+
+# Usage: nothing touches the card or the network.
+[ "$(rc_of "$BIN" lpa $C1 profile download --activation-code "LPA:1\$localhost:$P\$X")" = 2 ] && grep -q -- "--ca" err \
+  && ok "download without --ca: exit 2" || bad "no --ca: $(cat err)"
+[ "$(rc_of "$BIN" lpa $C1 profile download --activation-code 'LPA:2$x$y' --ca $CA)" = 2 ] && ok "bad activation code: exit 2" || bad "bad AC"
+[ "$(rc_of "$BIN" lpa $C1 profile download --activation-code "LPA:1\$h\$M" --ca $CA --insecure)" = 2 ] && grep -q insecure err \
+  && ok "--insecure refused loudly: exit 2" || bad "--insecure: $(cat err)"
+[ "$(rc_of "$BIN" lpa $C1 --block 5 chip info)" = 2 ] && ok "--block 5: exit 2" || bad "--block 5"
+"$BIN" lpa --help | grep -q "profile download" && ok "--help" || bad "--help"
+
+# A download, block 6 (every chain cut small).
+AC=$(order --matching-id M-1)
+rc=$(rc_of "$BIN" lpa $C1 --block 6 profile download --activation-code "$AC" --ca $CA)
+ICCID=$(sed -n 's/^\[prepare\] profile \([0-9]*\) .*/\1/p' out)
+[ "$rc" = 0 ] && [ -n "$ICCID" ] && grep -q '^\[clock\]' out && grep -q '^\[authenticate\] card authenticated' out \
+  && grep -q '^\[install\] installed' out && grep -q '^\[notify\] result sent' out && grep -q "^\[done\] profile $ICCID installed" out \
+  && ok "download (block 6): a progress line per phase" || bad "download rc $rc $(cat out err)"
+[ "$(state M-1)" = installed ] && ok "SM-DP+: order M-1 installed (PIR delivered)" || bad "order state $(state M-1)"
+rc=$(rc_of "$BIN" lpa $C1 --json profile list)
+[ "$rc" = 0 ] && [ "$(jq -r '.[0].iccid' out)" = "$ICCID" ] && [ "$(jq -r '.[0].state' out)" = disabled ] \
+  && [ "$(jq -r '.[0].spn' out)" = MNO ] && ok "profile list: $ICCID disabled, SPN MNO" || bad "list $(cat out err)"
+
+# Local management, block 255.
+[ "$(rc_of "$BIN" lpa $C1 --block 255 profile enable "$ICCID")" = 0 ] && ok "enable" || bad "enable $(cat out err)"
+[ "$(rc_of "$BIN" lpa $C1 --json profile enable "$ICCID")" = 1 ] && [ "$(jq -r .result out)" = 2 ] \
+  && ok "enable again: result 2 profileNotInDisabledState, exit 1" || bad "re-enable $(cat out)"
+[ "$(rc_of "$BIN" lpa $C1 profile nickname "$ICCID" "my line")" = 0 ] && \
+  [ "$("$BIN" lpa $C1 --json profile list | jq -r '.[0].nickname + "/" + .[0].state')" = "my line/enabled" ] \
+  && ok "nickname and state read back" || bad "nickname"
+[ "$(rc_of "$BIN" lpa $C1 --json profile delete "$ICCID")" = 1 ] && [ "$(jq -r .result out)" = 2 ] \
+  && ok "delete an enabled profile: result 2, exit 1" || bad "delete enabled $(cat out)"
+"$BIN" lpa $C1 profile disable "$ICCID" >/dev/null && "$BIN" lpa $C1 profile delete "$ICCID" >/dev/null \
+  && ok "disable, delete" || bad "disable/delete"
+"$BIN" lpa $C1 --json notification list >out
+# the PIR was removed after delivery: only the three management events are pending
+[ "$(jq -r '[.[].event] | join(",")' out)" = "enable,disable,delete" ] && ok "notifications: enable, disable, delete (PIR removed)" || bad "notifs $(cat out)"
+rc=$(rc_of "$BIN" lpa $C1 --json notification process --ca $CA)
+[ "$rc" = 0 ] && [ "$(jq -r '[.[] | select(.sent)] | length' out)" = 3 ] && [ "$(jq -r '[.[].seq] | . == sort' out)" = true ] \
+  && ok "notification process: 3 sent in seqNumber order" || bad "process rc $rc $(cat out err)"
+[ "$("$BIN" lpa $C1 --json notification list | jq length)" = 0 ] && ok "processed notifications removed" || bad "left"
+
+# Refused before installation: safe to retry, the session cancelled on both sides.
+rc=$(rc_of "$BIN" lpa $C1 --json profile download --activation-code "LPA:1\$localhost:$P\$NO-SUCH-ID" --ca $CA)
+[ "$rc" = 1 ] && [ "$(jq -r .retry_safe out)" = true ] && [ "$(jq -r .subject_code out)" = 8.2.6 ] \
+  && [ "$(jq -r .reason_code out)" = 3.8 ] && [ "$(jq -r .card_cancelled out)" = true ] && [ "$(jq -r .cancel_reason out)" = 127 ] \
+  && ok "unknown matchingId: 8.2.6/3.8, card session cancelled, safe to retry" || bad "unknown mid rc $rc $(cat out err)"
+AC=$(order --matching-id M-2 --cc 1234)
+[ "$(rc_of "$BIN" lpa $C1 profile download --activation-code "$AC" --ca $CA)" = 2 ] && grep -q confirmation err \
+  && ok "activation code requiring a code, none given: exit 2" || bad "cc none $(cat err)"
+rc=$(rc_of "$BIN" lpa $C1 --json profile download --activation-code "$AC" --confirmation-code 9999 --ca $CA)
+[ "$rc" = 1 ] && [ "$(jq -r .retry_safe out)" = true ] && [ "$(jq -r .installed out)" = false ] && [ "$(jq -r .phase out)" = prepare ] \
+  && ok "wrong confirmation code: refused in prepare ($(jq -r '.subject_code + "/" + .reason_code' out)), safe to retry" \
+  || bad "wrong cc rc $rc $(cat out err)"
+rc=$(rc_of "$BIN" lpa $C1 profile download --activation-code "$AC" --confirmation-code 1234 --ca $CA)
+[ "$rc" = 0 ] && ok "retry with the right code: installed" || bad "retry cc rc $rc $(cat out err)"
+
+# A card pulled mid-installation (after 3 BPP pieces): nothing half-installed, the LPA says so.
+AC=$(order --matching-id M-3)
+rc=$(RSP_LPA_TEST_CUT=3 rc_of "$BIN" lpa $C1 --json profile download --activation-code "$AC" --ca $CA)
+[ "$rc" = 1 ] && [ "$(jq -r .phase out)" = install ] && [ "$(jq -r .retry_safe out)" = false ] \
+  && [ "$(jq -r .profile_on_card out)" = false ] && grep -q "list the profiles before any retry" err \
+  && ok "cut after 3 pieces: failed in install, card asked, no profile, not 'safe to retry'" || bad "cut rc $rc $(cat out err)"
+"$BIN" lpa $C1 --json profile list >out
+[ "$(jq length out)" = 1 ] && [ "$(jq -r '.[0].state' out)" = disabled ] && ok "no partial profile: only M-2's profile on the card" || bad "partial $(cat out)"
+exit "$fail"
