@@ -8,7 +8,8 @@
 #     channel, SELECTs the ISD-R (FCI with the AID and svn), sends GetEID by STORE DATA and fetches
 #     the 61xx answer: the EID of the card folder (outside facts: the driver's port and reader.conf,
 #     pcscd's framing, scriptor's APDUs; SGP22.md's channel/SELECT/STORE DATA bytes);
-#   - `rsp lpa --reader` (our PC/SC transport) reads the same EID through pcscd;
+#   - `rsp lpa --reader` (our PC/SC transport) reads the same EID through pcscd, and downloads a profile
+#     from `rsp smdpp run` (HTTPS inside the namespace) into the card behind the reader;
 #   - the card is held: a second attach and a direct `rsp lpa --card` exit 1 (busy);
 #   - pcscd stopped and started again: the card is detached, dials again, answers again;
 #   - SIGTERM ends attach with exit 0 and releases the card; usage errors exit 2.
@@ -17,10 +18,12 @@
 set -u
 BIN=${RSP_BIN:?}
 if [ -z "${RSP_ATTACH_NS:-}" ]; then
-  if [ "$(id -u)" = 0 ]; then ns=(unshare -mn); else ns=(unshare -rmn); fi
-  if "${ns[@]}" true 2>/dev/null; then
-    RSP_ATTACH_NS=1 exec "${ns[@]}" bash "$0" "$@"
-  fi
+  # root: a mount + network namespace; otherwise (or where that is refused) inside a user namespace
+  for flags in -mn -rmn; do
+    if unshare "$flags" true 2>/dev/null; then
+      RSP_ATTACH_NS=1 exec unshare "$flags" bash "$0" "$@"
+    fi
+  done
   echo "# no private mount/network namespace here (unshare refused): pcscd cannot run without touching the machine's /run/pcscd"
   RSP_ATTACH_NS=none
 fi
@@ -107,6 +110,28 @@ fi
 rc=$(rc_of timeout 60 "$BIN" lpa --reader "Virtual PCD" --json chip info)
 [ "$rc" = 0 ] && [ "$(jq -r .eid "$tmp/out")" = "$EID" ] && ok "rsp lpa over PC/SC: chip info EID" \
   || bad "lpa pcsc rc $rc $(cat "$tmp/out" "$tmp/err")"
+
+# A whole download through pcscd: our LPA over PC/SC, the card behind vpcd, `rsp smdpp run` over HTTPS.
+PKG=${RSP_SHARED_DIR:?}/profiles/TS48v7_SAIP2.3_NoBERTLV.der
+( cd "$tmp" && mkdir smdpp &&
+  "$BIN" ci issue --sgp22 --dir ci --role dpauth --id DPauth --oid 2.999.10 --out smdpp/dpauth &&
+  "$BIN" ci issue --sgp22 --dir ci --role dppb --id DPpb --oid 2.999.10 --out smdpp/dppb &&
+  "$BIN" ci issue --sgp22 --dir ci --role dptls --id DPtls --dns localhost --oid 2.999.10 --out smdpp/dptls &&
+  "$BIN" smdp import package --dir smdpp --operator MNO --type T48 "$PKG" &&
+  "$BIN" smdp import generate --dir smdpp --operator MNO --type T48 --count 2 --iccid-prefix 8944502 ) \
+  >/dev/null 2>"$tmp/smdpp.err" || bad "SM-DP+ setup: $(tail -3 "$tmp/smdpp.err")"
+"$BIN" smdpp run --dir "$tmp/smdpp" --address localhost --listen 127.0.0.1:0 --port-file "$tmp/port" >"$tmp/smdpp.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 600); do [ -s "$tmp/port" ] && break; sleep 0.1; done
+P=$(tr -dc 0-9 <"$tmp/port" 2>/dev/null)
+AC=$("$BIN" smdpp order --dir "$tmp/smdpp" --address "localhost:$P" --matching-id PCSC-1 --operator MNO --type T48 --json 2>/dev/null | jq -r .activationCode)
+rc=$(rc_of timeout 120 "$BIN" lpa --reader "Virtual PCD" --block 255 profile download --activation-code "$AC" --ca "$tmp/ci/ci.crt.pem")
+ICCID=$(sed -n 's/^\[prepare\] profile \([0-9]*\) .*/\1/p' "$tmp/out")
+[ "$rc" = 0 ] && grep -q '^\[notify\] result sent' "$tmp/out" && ok "download through pcscd: installed, PIR delivered" \
+  || bad "pcsc download rc $rc $(cat "$tmp/out" "$tmp/err" | tail -5)"
+rc=$(rc_of timeout 60 "$BIN" lpa --reader "Virtual PCD" --json profile list)
+[ "$rc" = 0 ] && [ -n "$ICCID" ] && [ "$(jq -r '.[0].iccid' "$tmp/out")" = "$ICCID" ] && ok "profile list through pcscd: $ICCID" \
+  || bad "pcsc list rc $rc $(cat "$tmp/out" "$tmp/err")"
 
 rc=$(rc_of timeout 30 "$BIN" euicc attach --fleet "$tmp/cards" --eid "$EID" --once)
 [ "$rc" = 1 ] && grep -q "in use" "$tmp/err" && ok "second attach of the same card: exit 1 (busy)" || bad "second attach rc $rc $(cat "$tmp/err")"
