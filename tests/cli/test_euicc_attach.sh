@@ -10,6 +10,8 @@
 #     pcscd's framing, scriptor's APDUs; SGP22.md's channel/SELECT/STORE DATA bytes);
 #   - `rsp lpa --reader` (our PC/SC transport) reads the same EID through pcscd, and downloads a profile
 #     from `rsp smdpp run` (HTTPS inside the namespace) into the card behind the reader;
+#   - kill -9 of `rsp euicc attach` in the middle of an installation: the LPA reports a failure during
+#     installation, the card attached again lists no partial profile and no PIR;
 #   - the card is held: a second attach and a direct `rsp lpa --card` exit 1 (busy);
 #   - pcscd stopped and started again: the card is detached, dials again, answers again;
 #   - SIGTERM ends attach with exit 0 and releases the card; usage errors exit 2.
@@ -132,6 +134,33 @@ ICCID=$(sed -n 's/^\[prepare\] profile \([0-9]*\) .*/\1/p' "$tmp/out")
 rc=$(rc_of timeout 60 "$BIN" lpa --reader "Virtual PCD" --json profile list)
 [ "$rc" = 0 ] && [ -n "$ICCID" ] && [ "$(jq -r '.[0].iccid' "$tmp/out")" = "$ICCID" ] && ok "profile list through pcscd: $ICCID" \
   || bad "pcsc list rc $rc $(cat "$tmp/out" "$tmp/err")"
+
+# kill -9 of the simulator in the middle of an installation (block 64: ~40 C-APDUs to authenticate and
+# prepare, then ~220 for the 12.8 KB BPP; the kill 60 C-APDUs after the LPA says it loads): the LPA
+# says it failed during installation; the card, attached again, holds no partial profile and no PIR.
+AC=$("$BIN" smdpp order --dir "$tmp/smdpp" --address "localhost:$P" --matching-id PCSC-2 --operator MNO --type T48 --json 2>/dev/null | jq -r .activationCode)
+kill -TERM "$ATTACH"; wait "$ATTACH"
+"$BIN" euicc attach --fleet "$tmp/cards" --eid "$EID" --trace >"$tmp/attach2.log" 2>"$tmp/trace.log" &
+ATTACH=$!; pids+=($ATTACH)
+wait_count "$tmp/attach2.log" "^attached" 1 || bad "trace attach: $(tail -3 "$tmp/trace.log")"
+timeout 300 "$BIN" lpa --reader "Virtual PCD" --block 64 profile download --activation-code "$AC" --ca "$tmp/ci/ci.crt.pem" \
+  >"$tmp/cut.out" 2>"$tmp/cut.err" &
+LPA=$!; pids+=($LPA)
+wait_count "$tmp/cut.out" '^\[install\] loading' 1 && at=$(grep -c '^>>' "$tmp/trace.log") &&
+  wait_count "$tmp/trace.log" '^>>' $((at + 60)) && ! grep -q '^\[install\] installed' "$tmp/cut.out" \
+  && kill -9 "$ATTACH" && ok "kill -9 of the simulator 60 C-APDUs into the installation" || bad "no kill: $(cat "$tmp/cut.out")"
+wait "$ATTACH" 2>/dev/null
+wait "$LPA"; rc=$?
+[ "$rc" = 1 ] && grep -q "failed during installation" "$tmp/cut.err" && ok "LPA: failed during installation, exit 1, no 'safe to retry'" \
+  || bad "LPA after kill rc $rc $(cat "$tmp/cut.out" "$tmp/cut.err" | tail -4)"
+"$BIN" euicc attach --fleet "$tmp/cards" --eid "$EID" >"$tmp/attach.log" 2>"$tmp/attach.err" &
+ATTACH=$!; pids+=($ATTACH)
+wait_count "$tmp/attach.log" "^attached" 1 || bad "re-attach after kill -9: $(cat "$tmp/attach.err")"
+rc=$(rc_of timeout 60 "$BIN" lpa --reader "Virtual PCD" --json profile list)
+[ "$rc" = 0 ] && [ "$(jq length "$tmp/out")" = 1 ] && [ "$(jq -r '.[0].iccid' "$tmp/out")" = "$ICCID" ] \
+  && ok "after kill -9: only the first profile, nothing half-installed" || bad "after kill rc $rc $(cat "$tmp/out" "$tmp/err")"
+rc=$(rc_of timeout 60 "$BIN" lpa --reader "Virtual PCD" --json notification list)
+[ "$rc" = 0 ] && [ "$(jq length "$tmp/out")" = 0 ] && ok "after kill -9: no PIR pending" || bad "notifs after kill $(cat "$tmp/out")"
 
 rc=$(rc_of timeout 30 "$BIN" euicc attach --fleet "$tmp/cards" --eid "$EID" --once)
 [ "$rc" = 1 ] && grep -q "in use" "$tmp/err" && ok "second attach of the same card: exit 1 (busy)" || bad "second attach rc $rc $(cat "$tmp/err")"
