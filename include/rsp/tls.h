@@ -43,6 +43,10 @@ typedef rsp_err (*rsp_tls_psk_lookup_fn)(void *arg, const char *identity, uint8_
  * ncas CA files. Clients without a certificate, or with one not chaining to these CAs, are refused. */
 rsp_err rsp_tls_server_mtls_new(const char *cert_file, const char *key_file, const char *const *ca_files,
                                 size_t ncas, rsp_tls_ctx **out);
+/* Server authenticated by its certificate only (ES9+: an LPA has no client certificate): cert_file
+ * (PEM chain) and key_file (PEM); a client certificate is neither asked for nor checked, so the
+ * connection's peer is RSP_NET_PEER_NONE. */
+rsp_err rsp_tls_server_new(const char *cert_file, const char *key_file, rsp_tls_ctx **out);
 /* PSK-TLS 1.2 server; lookup/arg must outlive the context. */
 rsp_err rsp_tls_server_psk_new(rsp_tls_psk_lookup_fn lookup, void *arg, rsp_tls_ctx **out);
 /* Client with mutual TLS: the server must chain to one of ca_files and match the host it is dialled

@@ -9,6 +9,7 @@
 #include <event2/event.h>
 
 #include "fleet_int.h"
+#include "rsp/heap.h"
 #include "rsp/log.h"
 
 /* SMPP 3.4 ESME_RX_T_APPN: the receiving side cannot take it now (the device is off). */
@@ -474,6 +475,7 @@ rsp_err rsp_fleet_host_new(struct event_base *base, rsp_euicc_fleet *fleet, cons
     const char *pw = opts->password ? opts->password : "";
     if (strlen(sid) > 12 || !sid[0] || strlen(pw) > 8 || opts->max_binds > RSP_FLEET_MAX_BINDS)
         return RSP_ERR_RANGE;
+    rsp_heap_tune_daemon(); /* `rsp euicc run` is a daemon: see rsp/heap.h */
     rsp_fleet_host *h = calloc(1, sizeof(*h));
     if (!h)
         return RSP_ERR_NOMEM;

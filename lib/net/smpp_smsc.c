@@ -18,6 +18,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "rsp/heap.h"
 #include "rsp/log.h"
 #include "listen.h"
 #include "smpp_int.h"
@@ -397,6 +398,7 @@ rsp_err rsp_smpp_smsc_new(struct event_base *base, const rsp_smpp_smsc_opts *opt
 {
     if (!base || !opts || !out)
         return RSP_ERR_INVAL;
+    rsp_heap_tune_daemon(); /* `rsp smsc` is a daemon: see rsp/heap.h */
     rsp_smpp_smsc *m = calloc(1, sizeof(*m));
     if (!m)
         return RSP_ERR_NOMEM;

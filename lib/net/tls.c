@@ -101,6 +101,25 @@ rsp_err rsp_tls_server_mtls_new(const char *cert_file, const char *key_file, con
     return RSP_OK;
 }
 
+rsp_err rsp_tls_server_new(const char *cert_file, const char *key_file, rsp_tls_ctx **out)
+{
+    rsp_tls_ctx *c;
+    rsp_err e;
+    if (!cert_file || !key_file || !out)
+        return RSP_ERR_INVAL;
+    if ((e = ctx_alloc(1, KIND_MTLS_SERVER, &c)) != RSP_OK)
+        return e;
+    if ((e = load_pair(c, cert_file, key_file)) != RSP_OK) {
+        rsp_tls_ctx_free(c);
+        return e;
+    }
+    SSL_CTX_set_verify(c->ssl, SSL_VERIFY_NONE, NULL);
+    SSL_CTX_set_session_cache_mode(c->ssl, SSL_SESS_CACHE_OFF); /* as the mTLS server: keep-alive instead */
+    SSL_CTX_set_options(c->ssl, SSL_OP_NO_TICKET);
+    *out = c;
+    return RSP_OK;
+}
+
 rsp_err rsp_tls_client_mtls_new(const char *cert_file, const char *key_file, const char *const *ca_files,
                                 size_t ncas, rsp_tls_ctx **out)
 {

@@ -15,6 +15,7 @@
 
 #include <event2/event.h>
 
+#include "rsp/heap.h"
 #include "rsp/store.h"
 #include "svc_int.h"
 
@@ -351,6 +352,7 @@ rsp_err rsp_svc_new(const rsp_svc_opts *o, rsp_svc **out, rsp_diag *d)
 {
     if (!o || !out || !o->listen)
         return rsp_diag_set(d, RSP_ERR_INVAL, "listen address missing");
+    rsp_heap_tune_daemon(); /* before the daemon starts its threads */
     rsp_svc *s = calloc(1, sizeof(*s));
     if (!s)
         return RSP_ERR_NOMEM;

@@ -238,6 +238,42 @@ static void test_mtls_other_ca_refused(void **state)
     refused(f, f->bad, f->badk);
 }
 
+/* Server-only TLS (ES9+): a client without a certificate is served (peer NONE); the client still
+ * checks the server, so one that trusts another CA gets no answer. */
+static void test_server_only(void **state)
+{
+    fx *f = *state;
+    rsp_tls_ctx *stls, *anon, *other;
+    assert_int_equal(rsp_tls_server_new(NULL, f->srvk, &stls), RSP_ERR_INVAL);
+    assert_int_equal(rsp_tls_server_new(f->srv, f->srvk, &stls), RSP_OK);
+    assert_int_equal(rsp_tls_client_mtls_new(NULL, NULL, (const char *const[]){f->ca1}, 1, &anon), RSP_OK);
+    assert_int_equal(rsp_tls_client_mtls_new(NULL, NULL, (const char *const[]){f->ca2}, 1, &other), RSP_OK);
+    rsp_http_server *s = start_server(f, stls);
+    rsp_http_client *c = start_client(f, s, anon);
+    result r = {0};
+    f->requests = 0;
+    assert_int_equal(rsp_http_client_post(c, "/gsma/rsp2/es9plus", NULL, (const uint8_t *)"hi", 2, on_resp, &r), RSP_OK);
+    run_until(f->base, &r.done, 1);
+    assert_int_equal(r.err, RSP_OK);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "hi");
+    assert_int_equal(f->requests, 1);
+    assert_int_equal(f->last_peer.kind, RSP_NET_PEER_NONE);
+    assert_string_equal(rsp_http_client_peer(c)->cn, "smsr.test");
+    rsp_http_client_free(c);
+    c = start_client(f, s, other);
+    result o = {0};
+    assert_int_equal(rsp_http_client_post(c, "/gsma/rsp2/es9plus", NULL, (const uint8_t *)"x", 1, on_resp, &o), RSP_OK);
+    run_until(f->base, &o.done, 1);
+    assert_int_not_equal(o.err, RSP_OK);
+    assert_int_equal(f->requests, 1);
+    rsp_http_client_free(c);
+    rsp_http_server_free(s);
+    rsp_tls_ctx_free(stls);
+    rsp_tls_ctx_free(anon);
+    rsp_tls_ctx_free(other);
+}
+
 static void test_deferred_after_client_left(void **state)
 {
     fx *f = *state;
@@ -375,6 +411,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_mtls_good_keepalive, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mtls_no_cert_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mtls_other_ca_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_server_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deferred_after_client_left, setup, teardown),
         cmocka_unit_test_setup_teardown(test_plain_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_psk_good, setup, teardown),
