@@ -5,7 +5,8 @@
  *          [--expires-in S] [--json]          prints the activation code
  *   show   --dir D --address A --matching-id M [--json]
  *   cancel --dir D --address A --matching-id M
- *   ac     parse|print: activation codes (parse CODE; print --address A --matching-id M [--oid O] [--cc]) */
+ *   ac     parse|print|qr: activation codes (parse CODE; print --address A --matching-id M [--oid O]
+ *          [--cc-required]; qr CODE [--png FILE [--scale N]]) */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,10 +15,12 @@
 
 #include "cli.h"
 #include "rsp/smdpp.h"
+#include "smdpp_cmds.h"
 
 typedef struct opts {
     const char *dir, *address, *listen, *port_file, *mid, *op, *type, *eid, *cc, *oid, *es2_listen, *es2_ca,
-        *es2_port_file, *es2_notify;
+        *es2_port_file, *es2_notify, *png;
+    long scale;
     long expires_in;
     bool json, cc_flag;
 } opts;
@@ -33,7 +36,8 @@ static int parse(int *argcp, char **argv, opts *o)
         {"dir", 1, 0, 'd'},        {"address", 1, 0, 'a'}, {"listen", 1, 0, 'l'},   {"port-file", 1, 0, 'p'},
         {"matching-id", 1, 0, 'm'}, {"operator", 1, 0, 'o'}, {"type", 1, 0, 't'},   {"eid", 1, 0, 'e'},
         {"cc", 1, 0, 'c'},         {"expires-in", 1, 0, 'x'}, {"oid", 1, 0, 'i'},    {"es2-listen", 1, 0, 'L'},
-        {"es2-ca", 1, 0, 'C'},     {"es2-port-file", 1, 0, 'P'}, {"es2-notify", 1, 0, 'N'}, {0, 0, 0, 0}};
+        {"es2-ca", 1, 0, 'C'},     {"es2-port-file", 1, 0, 'P'}, {"es2-notify", 1, 0, 'N'}, {"png", 1, 0, 'g'},
+        {"scale", 1, 0, 's'},      {0, 0, 0, 0}};
     int c;
     optind = 1;
     while ((c = getopt_long(*argcp, argv, "", lo, NULL)) != -1) {
@@ -53,6 +57,8 @@ static int parse(int *argcp, char **argv, opts *o)
         case 'C': o->es2_ca = optarg; break;
         case 'P': o->es2_port_file = optarg; break;
         case 'N': o->es2_notify = optarg; break;
+        case 'g': o->png = optarg; break;
+        case 's': o->scale = strtol(optarg, NULL, 10); break;
         default: return -1;
         }
     }
@@ -163,7 +169,8 @@ static int smdpp_cancel(int argc, char **argv) { return show_or_cancel(argc, arg
 
 #define AC_USAGE                                                                                        \
     "usage: rsp smdpp ac parse CODE [--json]\n"                                                         \
-    "       rsp smdpp ac print --address A --matching-id M [--oid OID] [--cc-required]"
+    "       rsp smdpp ac print --address A --matching-id M [--oid OID] [--cc-required]\n"                     \
+    "       rsp smdpp ac qr CODE [--png FILE [--scale N]]   (a QR code in the terminal, or a PNG)"
 static int smdpp_ac(int argc, char **argv)
 {
     opts o;
@@ -174,6 +181,11 @@ static int smdpp_ac(int argc, char **argv)
         return rsp_cli_usage_error("%s", AC_USAGE);
     rsp_es9p_ac ac;
     memset(&ac, 0, sizeof(ac));
+    if (!strcmp(argv[r], "qr")) {
+        if (r + 1 >= argc)
+            return rsp_cli_usage_error("%s", AC_USAGE);
+        return rsp_smdpp_cmd_qr(argv[r + 1], o.png, o.scale ? (int)o.scale : 8);
+    }
     if (!strcmp(argv[r], "parse")) {
         if (r + 1 >= argc)
             return rsp_cli_usage_error("%s", AC_USAGE);
@@ -209,7 +221,7 @@ int rsp_cmd_smdpp(int argc, char **argv)
         {"order", smdpp_order, "add a downloadable order and print its activation code"},
         {"show", smdpp_show, "an order's state and activation code"},
         {"cancel", smdpp_cancel, "cancel an order not yet installed"},
-        {"ac", smdpp_ac, "activation codes: parse and print"},
+        {"ac", smdpp_ac, "activation codes: parse, print, QR code (terminal or PNG)"},
         {NULL, NULL, NULL},
     };
     return rsp_cli_dispatch("rsp smdpp", sub, argc, argv);
