@@ -32,6 +32,12 @@ D=$tmp/dp
   "$BIN" smdp import generate --dir "$D" --operator MNO1 --type ts48 --count 4 --iccid-prefix 8999005 \
   >/dev/null 2>&1 || bad "smdp inventory"
 
+"$BIN" smdp run --dir "$D" --listen 127.0.0.1:0 --smsr https://127.0.0.1:1 --ci "$tmp/pki" --dp "$tmp/dp1" \
+  --eum "$tmp/eum" --cleanup-retry-ms 5 >"$tmp/usage" 2>&1
+rc=$?
+[ $rc = 2 ] && grep -q -- "--cleanup-retry-ms" "$tmp/usage" && ok "--cleanup-retry-ms below 100 ms: usage error (exit 2)" \
+  || bad "--cleanup-retry-ms 5: exit $rc $(head -2 "$tmp/usage")"
+
 start_smsc
 "$BIN" smsr run --db "$DB" --master-key "$tmp/mk" --smsc 127.0.0.1:$SP --msisdn $SMSR --worker w1 --tick-ms 100 \
   --por-wait 1 --listen 127.0.0.1:0 --port-file "$tmp/es.port" --tls-cert "$tmp/sr/tls.crt.pem" \
