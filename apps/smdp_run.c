@@ -265,6 +265,7 @@ static rsp_err run_config(rsp_config *c, dp_args *a, const char **x, rsp_svc_opt
         const char *sec, *key, **dst;
     } str[] = {{"smdp", "dir", &a->dir},           {"smdp", "ci", &a->ci},
                {"smdp", "dp", &a->dp},             {"smdp", "eis_dir", &a->eis_dir},
+               {"smdp", "crl", &a->crl},
                {"es3", "url", &a->smsr},           {"es3", "client_cert", &x[RX_SMSR_CERT]},
                {"es3", "client_key", &x[RX_SMSR_KEY]}, {"store", "uri", &a->store},
                {"smdp", "operators", &x[RX_OPERATORS]}};

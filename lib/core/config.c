@@ -112,6 +112,8 @@ static const rsp_config_setting builtin[] = {
      "comma-separated EUM certificate files (or folders) trusted for CERT.ECASD"},
     {"smdp", "eis_dir", RSP_CONFIG_STR, "", 0, 0, NULL, 0, "smdp",
      "EUM EIS files (<EID>.json) giving CERT.ECASD when the SM-SR's GetEIS has none; empty: none"},
+    {"smdp", "crl", RSP_CONFIG_STR, "", 0, 0, NULL, 0, "smdp",
+     "the CI's CRL file, re-read when it changes: a revoked EUM's card is refused at admission; empty: none"},
     {"smdp", "es3_timeout_ms", RSP_CONFIG_INT, "60000", 100, 3600000, NULL, 0, "smdp",
      "time one ES3 call to the SM-SR may take (it waits for the card)"},
     SVC("smsr", "8401", "smsr"),
