@@ -18,6 +18,8 @@ static const char usage[] =
     "  profile delete ICCID|AID\n"
     "  profile nickname ICCID NAME\n"
     "  profile download --activation-code 'LPA:1$ADDRESS$MATCHING_ID' [--confirmation-code C] --ca FILE\n"
+    "                   [--session FILE]  a record of the download, kept while the card may be in between;\n"
+    "                   a record left by an unfinished download is reported and dealt with first\n"
     "  notification list                       the card's pending notifications\n"
     "  notification process [SEQ] --ca FILE    send them (ES9+ handleNotification, oldest first), then remove\n"
     "  notification remove SEQ\n"

@@ -62,9 +62,10 @@ int rsp_lpa_cmd_download(lpa_ctx *x, int argc, char **argv)
     if (rc)
         return rc;
     const char *acs = opt(&argc, argv, "--activation-code"), *cc = opt(&argc, argv, "--confirmation-code");
+    const char *session = opt(&argc, argv, "--session");
     if (!acs || argc != 1)
         return rsp_cli_usage_error("lpa profile download --activation-code 'LPA:1$ADDRESS$MATCHING_ID' "
-                                   "[--confirmation-code C] --ca FILE");
+                                   "[--confirmation-code C] [--session FILE] --ca FILE");
     rsp_es9p_ac ac;
     rsp_diag d = {0};
     rsp_err e = rsp_es9p_ac_parse(acs, strlen(acs), &ac, &d);
@@ -72,7 +73,8 @@ int rsp_lpa_cmd_download(lpa_ctx *x, int argc, char **argv)
         return rsp_cli_usage_error("lpa: activation code: %s", d.msg[0] ? d.msg : rsp_err_msg(e));
     if (ac.cc_required && !cc)
         return rsp_cli_usage_error("lpa: the activation code says a confirmation code is required (--confirmation-code)");
-    rsp_lpa_download_opts o = {ac.address, ac.matching_id, cc, ca, 0, 0, on_progress, x->json ? stderr : stdout};
+    rsp_lpa_download_opts o = {ac.address, ac.matching_id, cc, ca, 0, 0, NULL, on_progress, x->json ? stderr : stdout};
+    o.session_path = session;
     const char *cut = getenv("RSP_LPA_TEST_CUT"); /* the tests' mid-installation cut (lpa.h) */
     if (cut)
         o.cut_after_pieces = strtoul(cut, NULL, 10);
@@ -105,6 +107,13 @@ int rsp_lpa_cmd_download(lpa_ctx *x, int argc, char **argv)
             json_object_set_new(j, "profile_on_card", json_boolean(r.profile_on_card));
         if (e)
             json_object_set_new(j, "error", json_string(d.msg[0] ? d.msg : rsp_err_msg(e)));
+        if (r.recovered) {
+            json_t *p = json_object();
+            json_object_set_new(p, "transaction_id", json_string(r.recovered_tid));
+            json_object_set_new(p, "phase", json_string(rsp_lpa_phase_name(r.recovered_phase)));
+            json_object_set_new(p, "profile_on_card", json_boolean(r.recovered_on_card));
+            json_object_set_new(j, "previous", p);
+        }
         rsp_cli_json_out(j);
     }
     if (!e)

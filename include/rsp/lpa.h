@@ -133,6 +133,9 @@ typedef struct rsp_lpa_download_opts {
     /* Test knob (`RSP_LPA_TEST_CUT=N` of the CLI): after N BPP pieces the card is pulled and put back
      * (transport closed and opened again: a reset), as a reader that drops mid-installation. 0: off. */
     size_t cut_after_pieces;
+    /* The session record (§session) kept during the download; NULL: none. A record left by an
+     * earlier download that did not finish is reported and dealt with first (see download.c). */
+    const char *session_path;
     rsp_lpa_progress_fn progress;
     void *arg;
 } rsp_lpa_download_opts;
@@ -152,12 +155,32 @@ typedef struct rsp_lpa_download_result {
     int card_error;                /* AuthenticateServer / PrepareDownload error code; -1 none */
     int bpp_command_id, error_reason; /* an error PIR; -1 none */
     uint32_t pir_seq;
+    bool recovered;                /* a record of an unfinished download was found and dealt with */
+    char recovered_tid[33];
+    rsp_lpa_phase recovered_phase;
+    bool recovered_on_card;        /* ... and the card holds its profile */
 } rsp_lpa_download_result;
 
 /* Runs one download on card c. RSP_OK when the profile is installed and its PIR delivered; otherwise
  * an error with diag saying where and why, and res telling what was done about it. */
 rsp_err rsp_lpa_download(rsp_lpa_card *c, const rsp_lpa_download_opts *o, rsp_lpa_download_result *res,
                          rsp_diag *diag);
+
+/* ---- session record (session.c) ----
+ * Written (atomically) before each phase of a download, removed when the download ends in a state that
+ * needs nothing more (installed and notified, or refused and cancelled before installation). */
+typedef struct rsp_lpa_session_rec {
+    rsp_lpa_phase phase;
+    char tid[33];
+    char address[256];
+    char matching_id[256];
+    char iccid[21];
+} rsp_lpa_session_rec;
+
+rsp_err rsp_lpa_session_save(const char *path, const rsp_lpa_session_rec *r);
+/* RSP_ERR_NOT_FOUND: no record; RSP_ERR_FORMAT: a record that cannot be read (diag). */
+rsp_err rsp_lpa_session_load(const char *path, rsp_lpa_session_rec *r, rsp_diag *diag);
+void rsp_lpa_session_clear(const char *path);
 
 /* ---- vpcd framing (vpcd.c) ---- */
 

@@ -43,9 +43,27 @@ typedef struct dl {
 } dl;
 
 static void progress(dl *x, rsp_lpa_phase p, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void save_record(dl *x)
+{
+    if (!x->o->session_path || x->res->reached >= RSP_LPA_PH_DONE)
+        return;
+    rsp_lpa_session_rec r;
+    memset(&r, 0, sizeof(r));
+    r.phase = x->res->reached;
+    snprintf(r.tid, sizeof(r.tid), "%s", x->res->tid);
+    snprintf(r.address, sizeof(r.address), "%s", x->o->address);
+    snprintf(r.matching_id, sizeof(r.matching_id), "%s", x->o->matching_id ? x->o->matching_id : "");
+    snprintf(r.iccid, sizeof(r.iccid), "%s", x->res->iccid);
+    if (rsp_lpa_session_save(x->o->session_path, &r) != RSP_OK && x->o->progress)
+        x->o->progress(x->o->arg, r.phase, "warning: the session record could not be written");
+}
+
 static void progress(dl *x, rsp_lpa_phase p, const char *fmt, ...)
 {
+    bool changed = x->res->reached != p || p == RSP_LPA_PH_INSTALL;
     x->res->reached = p;
+    if (changed)
+        save_record(x); /* before the phase acts: an LPA killed now finds it at its next start */
     if (!x->o->progress)
         return;
     char line[256];
@@ -152,6 +170,65 @@ static rsp_err check_clock(dl *x, rsp_diag *diag)
     return RSP_OK;
 }
 
+/* Is the profile iccid on the card? -1: the card could not say. */
+static int card_has(dl *x, const char *iccid)
+{
+    rsp_buf raw = RSP_BUF_INIT;
+    rsp_es10_profiles *p = calloc(1, sizeof(*p));
+    int found = -1;
+    if (p && rsp_lpa_get_profiles(x->c, &raw, p, NULL) == RSP_OK && p->ok) {
+        found = 0;
+        for (size_t i = 0; i < p->n; i++) {
+            char d[24];
+            rsp_lpa_iccid_to_digits(p->items[i].iccid.p, p->items[i].iccid.len, d, sizeof(d));
+            if (!strcmp(d, iccid))
+                found = 1;
+        }
+    }
+    free(p);
+    rsp_buf_free(&raw);
+    return found;
+}
+
+/* A record left by a download that did not finish (the LPA was killed, or the card went away during
+ * installation): say so, ask the card whether it holds that profile, end the card's session for that
+ * transaction if it still has one (a reset card has none), and drop the record. A PIR the card made
+ * stays in its notification list for `notification process`. */
+static void recover(dl *x)
+{
+    rsp_lpa_session_rec r;
+    rsp_diag d = {0};
+    rsp_err e = rsp_lpa_session_load(x->o->session_path, &r, &d);
+    if (e == RSP_ERR_NOT_FOUND)
+        return;
+    x->res->recovered = true;
+    if (e) {
+        progress(x, RSP_LPA_PH_CLOCK, "an unreadable session record was dropped: %s", d.msg);
+        rsp_lpa_session_clear(x->o->session_path);
+        return;
+    }
+    snprintf(x->res->recovered_tid, sizeof(x->res->recovered_tid), "%s", r.tid);
+    x->res->recovered_phase = r.phase;
+    int has = r.iccid[0] ? card_has(x, r.iccid) : 0;
+    x->res->recovered_on_card = has == 1;
+    uint8_t tid[16];
+    size_t tl = 0;
+    rsp_buf req = RSP_BUF_INIT, ans = RSP_BUF_INIT;
+    rsp_es10_cancel_resp cr = {0};
+    bool cancelled = r.tid[0] && rsp_es9p_tid_from_hex(r.tid, tid, &tl, NULL) == RSP_OK &&
+                     rsp_es10_cancel_req_encode(rsp_bytes_of(tid, tl), RSP_ES10_CANCEL_LOAD_BPP_ERROR, &req) == RSP_OK &&
+                     es10(x, &req, &ans, NULL) == RSP_OK && rsp_es10_cancel_resp_decode(ans.data, ans.len, &cr, NULL) == RSP_OK &&
+                     cr.ok;
+    progress(x, RSP_LPA_PH_CLOCK,
+             "previous download of '%s' from %s (transaction %s) stopped in %s: profile %s %s; card session %s",
+             r.matching_id, r.address, r.tid[0] ? r.tid : "-", rsp_lpa_phase_name(r.phase), r.iccid[0] ? r.iccid : "-",
+             has == 1 ? "is on the card" : has == 0 ? "is not on the card" : "unknown (card did not answer)",
+             cancelled ? "cancelled" : "already gone");
+    rsp_buf_free(&req);
+    rsp_buf_free(&ans);
+    rsp_lpa_session_clear(x->o->session_path);
+}
+
 static rsp_err authenticate(dl *x, rsp_buf *bf38, rsp_diag *diag);
 static rsp_err prepare_and_install(dl *x, rsp_es9p_msg *ac, rsp_diag *diag);
 
@@ -162,6 +239,10 @@ rsp_err rsp_lpa_download(rsp_lpa_card *c, const rsp_lpa_download_opts *o, rsp_lp
     res->card_error = res->bpp_command_id = res->error_reason = res->cancel_reason = -1;
     res->retry_safe = true;
     dl x = {c, o, res, NULL, {0}, 0};
+    res->reached = RSP_LPA_PH_DONE; /* no record is written until the clock phase starts */
+    if (o->session_path)
+        recover(&x);
+    res->reached = RSP_LPA_PH_DONE;
     rsp_err e = check_clock(&x, diag);
     e = e ? e : rsp_lpa_es9_new(o->address, o->ca_file, o->timeout_ms, &x.es9, diag);
     rsp_buf bf38 = RSP_BUF_INIT;
@@ -193,6 +274,9 @@ rsp_err rsp_lpa_download(rsp_lpa_card *c, const rsp_lpa_download_opts *o, rsp_lp
     rsp_lpa_es9_free(x.es9);
     if (!e)
         progress(&x, RSP_LPA_PH_DONE, "profile %s installed", res->iccid);
+    /* the record stays only when the card may be in between: a failure once pieces were sent */
+    if (o->session_path && (!e || res->retry_safe || res->installed))
+        rsp_lpa_session_clear(o->session_path);
     return e;
 }
 

@@ -6,7 +6,8 @@
 # their notifications processed in order; block sizes 6 and 255 of the STORE DATA chains; the
 # failure modes of seed 003: a refused matchingId and a wrong confirmation code are refused before
 # installation (safe to retry; the card's session cancelled with a signed CancelSession the SM-DP+
-# accepts), a card pulled mid-installation leaves no profile and says "list before retrying";
+# accepts), a card pulled mid-installation leaves no profile and says "list before retrying", its
+# session record (--session) is kept and the next download reports and settles it first;
 # usage errors exit 2 before the card is touched. Outside facts: the activation code's format
 # (SGP22.md, lpac), the ICCID of the SM-DP+'s inventory read back through GetProfilesInfo.
 set -u
@@ -99,10 +100,18 @@ rc=$(rc_of "$BIN" lpa $C1 profile download --activation-code "$AC" --confirmatio
 
 # A card pulled mid-installation (after 3 BPP pieces): nothing half-installed, the LPA says so.
 AC=$(order --matching-id M-3)
-rc=$(RSP_LPA_TEST_CUT=3 rc_of "$BIN" lpa $C1 --json profile download --activation-code "$AC" --ca $CA)
+rc=$(RSP_LPA_TEST_CUT=3 rc_of "$BIN" lpa $C1 --json profile download --activation-code "$AC" --ca $CA --session sess)
 [ "$rc" = 1 ] && [ "$(jq -r .phase out)" = install ] && [ "$(jq -r .retry_safe out)" = false ] \
   && [ "$(jq -r .profile_on_card out)" = false ] && grep -q "list the profiles before any retry" err \
   && ok "cut after 3 pieces: failed in install, card asked, no profile, not 'safe to retry'" || bad "cut rc $rc $(cat out err)"
+grep -q '^phase=install$' sess && grep -q "^matching_id=M-3$" sess && ok "session record kept: phase install, M-3" || bad "record $(cat sess 2>&1)"
 "$BIN" lpa $C1 --json profile list >out
 [ "$(jq length out)" = 1 ] && [ "$(jq -r '.[0].state' out)" = disabled ] && ok "no partial profile: only M-2's profile on the card" || bad "partial $(cat out)"
+# The next download with the same record: the unfinished one is reported first (the card asked), then
+# the new one runs and its record is gone at the end.
+AC=$(order --matching-id M-4)
+rc=$(rc_of "$BIN" lpa $C1 --json profile download --activation-code "$AC" --ca $CA --session sess)
+[ "$rc" = 0 ] && [ "$(jq -r .previous.phase out)" = install ] && [ "$(jq -r .previous.profile_on_card out)" = false ] \
+  && grep -q "previous download of 'M-3'" err && [ ! -e sess ] && ok "previous unfinished download reported, new one installed, record removed" \
+  || bad "recovery rc $rc $(cat out err)"
 exit "$fail"
