@@ -12,7 +12,6 @@
 
 #include <event2/event.h>
 #include <jansson.h>
-#include <openssl/ssl.h>
 
 #include "rsp/http.h"
 #include "rsp/log.h"
@@ -193,31 +192,14 @@ static rsp_err write_port_file(const char *path, uint16_t port)
     return RSP_OK;
 }
 
-/* The TLS context: our DPtls certificate; clients are not asked for one (lib/net only builds mutual
- * TLS servers, so the verification is switched off on the context it builds: Q_to_F.md). */
+/* The TLS context: our DPtls certificate; clients are not asked for one (an LPA has none). */
 static rsp_err tls_ctx(rsp_smdpp *s, rsp_tls_ctx **out, rsp_diag *diag)
 {
-    char cert[700], key[700], ca[700];
+    char cert[700], key[700];
     snprintf(cert, sizeof(cert), "%s/dptls/cert.pem", s->dir);
     snprintf(key, sizeof(key), "%s/dptls/key.pem", s->dir);
-    snprintf(ca, sizeof(ca), "%s/dptls/ci.crt.pem", s->dir);
-    rsp_buf pem = RSP_BUF_INIT;
-    FILE *f = fopen(ca, "wb");
-    rsp_err e = f ? rsp_pki22_der_to_pem(s->ci.data, s->ci.len, &pem) : RSP_ERR_IO;
-    if (f) {
-        if (!e && fwrite(pem.data, 1, pem.len, f) != pem.len)
-            e = RSP_ERR_IO;
-        if (fclose(f))
-            e = RSP_ERR_IO;
-    }
-    rsp_buf_free(&pem);
-    if (e)
-        return rsp_diag_set(diag, e, "cannot write %s", ca);
-    const char *cas[] = {ca};
-    if ((e = rsp_tls_server_mtls_new(cert, key, cas, 1, out)) != RSP_OK)
-        return rsp_diag_set(diag, e, "TLS: cannot load %s / %s", cert, key);
-    SSL_CTX_set_verify((SSL_CTX *)rsp_tls_ctx_ssl_ctx(*out), SSL_VERIFY_NONE, NULL);
-    return RSP_OK;
+    rsp_err e = rsp_tls_server_new(cert, key, out);
+    return e ? rsp_diag_set(diag, e, "TLS: cannot load %s / %s", cert, key) : RSP_OK;
 }
 
 rsp_err rsp_smdpp_run(rsp_smdpp *s, const rsp_smdpp_run_opts *o, rsp_diag *diag)
