@@ -47,6 +47,14 @@
     " PRIMARY KEY(worker, state));" \
     "INSERT INTO op_tally(worker, state, n) SELECT '', state, COUNT(*) FROM op WHERE state >= 3 GROUP BY state;"
 
+/* v11: the SM-DS's event records (SGP.22 ES12 RegisterEvent, read by ES11 authenticateClient for
+ * the EID, removed by DeleteEvent or once the LPA has consumed them). One event per (eid, eventId):
+ * ES12.DeleteEvent names the event by both. registered_by is the SM-DP+ (its TLS identity) that
+ * registered it: only that one may delete it. Same DDL on both backends. */
+#define SMDS_EVENT "CREATE TABLE smds_event(eid TEXT NOT NULL, event_id TEXT NOT NULL," \
+    " rsp_server_address TEXT NOT NULL, forwarding INTEGER NOT NULL, registered_by TEXT NOT NULL," \
+    " created BIGINT NOT NULL, PRIMARY KEY(eid, event_id));"
+
 /* SQLite: INTEGER is 64-bit; AUTOINCREMENT so ids are never reused after deletes. */
 static const char *const sqlite_steps[] = {
     /* v1: EIS, profiles, key sets, operations, audit. */
@@ -122,6 +130,8 @@ static const char *const sqlite_steps[] = {
     PROFILE_ONE_ENABLED,
     /* v10: the settled operations' tally. */
     OP_TALLY,
+    /* v11: the SM-DS's event records. */
+    SMDS_EVENT,
 };
 
 static const char *const pg_steps[] = {
@@ -201,6 +211,8 @@ static const char *const pg_steps[] = {
     PROFILE_ONE_ENABLED,
     /* v10 */
     OP_TALLY,
+    /* v11 */
+    SMDS_EVENT,
 };
 
 _Static_assert(sizeof sqlite_steps / sizeof sqlite_steps[0] == RSP_STORE_SCHEMA_VERSION,
