@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "c22_int.h"
+#include "isdp_admit.h"
 #include "rsp/ids.h"
 #include "rsp/saip.h"
 #include "rsp/tlv.h"
@@ -206,12 +207,29 @@ static int open_sequence(c22_bpp *b, const uint8_t *p, size_t len, uint32_t seq_
     return e == RSP_ERR_END ? 0 : R_STRUCTURE;
 }
 
-static bool iccid_on_card(const c22_profile *p, size_t n, const uint8_t iccid[10])
+/* The shared admission rule (isdp_admit.h, the M2M card's too) over this card's profiles: ICCID not on
+ * the card, pkg_len within what the 1 MiB of profile memory has left (pkg_len 0 at StoreMetadata, when
+ * only the ICCID is known). iccid is the metadata's, which metadata() made sure decodes. */
+static eu_admit admit(const c22_profile *p, size_t n, const uint8_t iccid[10], size_t pkg_len)
 {
-    for (size_t i = 0; i < n; i++)
-        if (!memcmp(p[i].iccid, iccid, 10))
-            return true;
-    return false;
+    char digits[C22_MAX_PROFILES][21];
+    const char *on_card[C22_MAX_PROFILES];
+    size_t k = 0;
+    uint64_t used = 0;
+    for (size_t i = 0; i < n; i++) {
+        used += p[i].pkg_len;
+        /* at most C22_MAX_PROFILES (configure refuses more); one that does not decode was never admitted */
+        if (k < C22_MAX_PROFILES && rsp_iccid_from_swapped(p[i].iccid, digits[k]) == RSP_OK) {
+            on_card[k] = digits[k];
+            k++;
+        }
+    }
+    char want[21];
+    if (rsp_iccid_from_swapped(iccid, want) != RSP_OK)
+        return EU_ADMIT_ICCID_EXISTS; /* not reached: metadata() refuses such an ICCID first */
+    eu_admit_room room = {.iccids = on_card, .n_iccids = k,
+                          .free_bytes = used >= C22_NVM_BYTES ? 0 : C22_NVM_BYTES - used};
+    return eu_isdp_admit(want, pkg_len, &room);
 }
 
 static rsp_err start(rsp_es10_card *c, const uint8_t *req, size_t len, rsp_buf *resp)
@@ -303,13 +321,16 @@ static int metadata(rsp_es10_card *c)
     c22_bpp *b = c->bpp;
     if (rsp_es10_metadata_decode(b->meta.data, b->meta.len, &b->md, NULL) != RSP_OK)
         return R_INPUT;
+    char digits[21];
+    if (b->md.iccid.len != 10 || rsp_iccid_from_swapped(b->md.iccid.p, digits) != RSP_OK)
+        return R_INPUT;
     c22_profile *p = NULL;
     size_t n = 0;
     if (c22_profiles(c->store, &p, &n) != RSP_OK)
         return -1;
-    bool exists = iccid_on_card(p, n, b->md.iccid.p);
+    eu_admit a = admit(p, n, b->md.iccid.p, 0);
     c22_profiles_free(p, n);
-    if (exists)
+    if (a == EU_ADMIT_ICCID_EXISTS)
         return R_ICCID_EXISTS;
     if (b->md.profile_class < RSP_ES10_CLASS_TEST || b->md.profile_class > RSP_ES10_CLASS_OPERATIONAL)
         return R_CLASS;
@@ -349,15 +370,14 @@ static rsp_err install(rsp_es10_card *c, rsp_buf *resp)
         reason = R_MISMATCH;
     rsp_saip_package_free(&pkg);
     c22_profile *p = NULL;
-    size_t n = 0, used = 0;
+    size_t n = 0;
     if (c22_profiles(c->store, &p, &n) != RSP_OK)
         return RSP_ERR_DB;
-    for (size_t i = 0; i < n; i++)
-        used += p[i].pkg_len;
-    if (!reason && iccid_on_card(p, n, b->md.iccid.p))
-        reason = R_ICCID_EXISTS;
+    eu_admit a = reason ? EU_ADMIT_OK : admit(p, n, b->md.iccid.p, b->upp.len);
     c22_profiles_free(p, n);
-    if (!reason && used + b->upp.len > C22_NVM_BYTES)
+    if (a == EU_ADMIT_ICCID_EXISTS)
+        reason = R_ICCID_EXISTS;
+    else if (a == EU_ADMIT_NO_MEMORY)
         reason = R_MEMORY;
     if (reason)
         return fail(c, CMD_LOAD, reason, resp);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "euicc_int.h"
+#include "isdp_admit.h"
 #include "rsp/saip.h"
 #include "rsp/tlv.h"
 
@@ -73,11 +74,20 @@ static rsp_err install(eu_ctx *x, eu_profile *p, const rsp_buf *plain, rsp_buf *
     uint32_t st = RSP_SAIP_ST_OK;
     if (rsp_iccid_check(pkg.header.iccid) != RSP_OK)
         why = "no valid ICCID", st = RSP_SAIP_ST_BAD_VALUES;
-    for (unsigned i = 0; !why && i < x->c->st->np; i++)
-        if (strcmp(x->c->st->p[i].iccid, pkg.header.iccid) == 0)
+    if (!why) {
+        /* The ISD-P's quota (set by INSTALL) is the memory this package may take. */
+        const char *on_card[UINT8_MAX];
+        const eu_state *s = x->c->st;
+        for (unsigned i = 0; i < s->np; i++)
+            on_card[i] = s->p[i].iccid;
+        eu_admit_room room = {.iccids = on_card, .n_iccids = s->np,
+                              .free_bytes = p->quota > 0 ? (uint64_t)p->quota : 0};
+        eu_admit a = eu_isdp_admit(pkg.header.iccid, plain->len, &room);
+        if (a == EU_ADMIT_ICCID_EXISTS)
             why = "ICCID already on the card", st = RSP_SAIP_ST_BAD_VALUES;
-    if (!why && (int64_t)plain->len > p->quota)
-        why = "larger than the ISD-P's memory", st = RSP_SAIP_ST_NOT_ENOUGH_MEMORY;
+        else if (a == EU_ADMIT_NO_MEMORY)
+            why = "larger than the ISD-P's memory", st = RSP_SAIP_ST_NOT_ENOUGH_MEMORY;
+    }
     if (why) {
         rsp_saip_package_free(&pkg);
         return euicc_response(resp, st, true, 0, why);
