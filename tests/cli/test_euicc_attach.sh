@@ -80,6 +80,17 @@ ATTACH=$!; pids+=($ATTACH)
 wait_count "$tmp/attach.log" "^attached $EID to localhost:35963" 1 && ok "card dialled the driver's default port 35963" \
   || { bad "not attached: $(cat "$tmp/attach.err" "$tmp/pcscd.log" | tail -5)"; exit 1; }
 
+# rsp lpa over PC/SC once the reader reports the card: pcscd polls the driver, so a card just attached
+# may still read "No smart card inserted" for a moment
+lpa_pcsc() {
+  local rc
+  for _ in $(seq 150); do
+    rc=$(rc_of timeout 120 "$BIN" lpa --reader "Virtual PCD" "$@")
+    grep -q "No smart card inserted\|was removed\|was reset\|unavailable" "$tmp/err" || break
+    sleep 0.2
+  done
+  echo "$rc"
+}
 spaced() { echo "$1" | sed 's/../& /g; s/ $//'; }
 eid_sp=$(spaced "$EID")
 # scriptor: one APDU a line, hex bytes separated by spaces. GetEID answers 21 bytes by 61 15.
@@ -109,7 +120,7 @@ else
   bad "scriptor session: $(tail -5 "$tmp/scr.out")"
 fi
 
-rc=$(rc_of timeout 60 "$BIN" lpa --reader "Virtual PCD" --json chip info)
+rc=$(lpa_pcsc --json chip info)
 [ "$rc" = 0 ] && [ "$(jq -r .eid "$tmp/out")" = "$EID" ] && ok "rsp lpa over PC/SC: chip info EID" \
   || bad "lpa pcsc rc $rc $(cat "$tmp/out" "$tmp/err")"
 
@@ -131,7 +142,7 @@ rc=$(rc_of timeout 120 "$BIN" lpa --reader "Virtual PCD" --block 255 profile dow
 ICCID=$(sed -n 's/^\[prepare\] profile \([0-9]*\) .*/\1/p' "$tmp/out")
 [ "$rc" = 0 ] && grep -q '^\[notify\] result sent' "$tmp/out" && ok "download through pcscd: installed, PIR delivered" \
   || bad "pcsc download rc $rc $(cat "$tmp/out" "$tmp/err" | tail -5)"
-rc=$(rc_of timeout 60 "$BIN" lpa --reader "Virtual PCD" --json profile list)
+rc=$(lpa_pcsc --json profile list)
 [ "$rc" = 0 ] && [ -n "$ICCID" ] && [ "$(jq -r '.[0].iccid' "$tmp/out")" = "$ICCID" ] && ok "profile list through pcscd: $ICCID" \
   || bad "pcsc list rc $rc $(cat "$tmp/out" "$tmp/err")"
 
@@ -143,6 +154,7 @@ kill -TERM "$ATTACH"; wait "$ATTACH"
 "$BIN" euicc attach --fleet "$tmp/cards" --eid "$EID" --trace >"$tmp/attach2.log" 2>"$tmp/trace.log" &
 ATTACH=$!; pids+=($ATTACH)
 wait_count "$tmp/attach2.log" "^attached" 1 || bad "trace attach: $(tail -3 "$tmp/trace.log")"
+[ "$(lpa_pcsc chip info)" = 0 ] || bad "card not in the reader after the trace attach: $(cat "$tmp/err")"
 timeout 300 "$BIN" lpa --reader "Virtual PCD" --block 64 profile download --activation-code "$AC" --ca "$tmp/ci/ci.crt.pem" \
   >"$tmp/cut.out" 2>"$tmp/cut.err" &
 LPA=$!; pids+=($LPA)
@@ -156,10 +168,10 @@ wait "$LPA"; rc=$?
 "$BIN" euicc attach --fleet "$tmp/cards" --eid "$EID" >"$tmp/attach.log" 2>"$tmp/attach.err" &
 ATTACH=$!; pids+=($ATTACH)
 wait_count "$tmp/attach.log" "^attached" 1 || bad "re-attach after kill -9: $(cat "$tmp/attach.err")"
-rc=$(rc_of timeout 60 "$BIN" lpa --reader "Virtual PCD" --json profile list)
+rc=$(lpa_pcsc --json profile list)
 [ "$rc" = 0 ] && [ "$(jq length "$tmp/out")" = 1 ] && [ "$(jq -r '.[0].iccid' "$tmp/out")" = "$ICCID" ] \
   && ok "after kill -9: only the first profile, nothing half-installed" || bad "after kill rc $rc $(cat "$tmp/out" "$tmp/err")"
-rc=$(rc_of timeout 60 "$BIN" lpa --reader "Virtual PCD" --json notification list)
+rc=$(lpa_pcsc --json notification list)
 [ "$rc" = 0 ] && [ "$(jq length "$tmp/out")" = 0 ] && ok "after kill -9: no PIR pending" || bad "notifs after kill $(cat "$tmp/out")"
 
 rc=$(rc_of timeout 30 "$BIN" euicc attach --fleet "$tmp/cards" --eid "$EID" --once)
