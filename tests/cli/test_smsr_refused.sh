@@ -14,8 +14,9 @@
 #   the value our own SCP80 table names cntr-low), the SM-SR raises (doubles) the stored counter and
 #   the next AuditEIS completes in a few resends instead of 5000 (or being refused until it expires).
 . "$(dirname "$0")/daemons.sh"
-command -v curl >/dev/null && command -v sqlite3 >/dev/null && command -v jq >/dev/null ||
-  { echo "FAIL - needs curl, sqlite3 and jq"; exit 1; }
+for t in curl sqlite3 jq python3 xxd openssl; do
+  command -v $t >/dev/null || { echo "FAIL - needs curl, sqlite3, jq, python3, xxd and openssl ($t missing)"; exit 1; }
+done
 
 SMSR=447700100981
 make_fleet 3 447700900950 $SMSR
