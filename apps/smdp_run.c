@@ -20,6 +20,7 @@
 #define DP_MAX_EUM 8
 typedef struct dp_args {
     const char *dir, *store, *smsr, *cert, *key, *ca, *ci, *dp, *eis_dir, *op, *type, *eid, *id, *crl;
+    const char *dialect, *es3_dump; /* --smsr-dialect (NULL: [es3] dialect, else gsma-json), --es3-dump */
     const char *eum[DP_MAX_EUM];
     size_t n_eum;
     bool enable, json;
@@ -77,8 +78,9 @@ static int dp_parse(int argc, char **argv, dp_args *a, const char **extra, const
         {"dir", 1, 0, 'd'},      {"store", 1, 0, 's'},   {"smsr", 1, 0, 'u'},    {"tls-cert", 1, 0, 'c'},
         {"tls-key", 1, 0, 'k'},  {"tls-ca", 1, 0, 'a'},  {"ci", 1, 0, 'I'},      {"dp", 1, 0, 'P'},
         {"eum", 1, 0, 'M'},      {"eis-dir", 1, 0, 'S'}, {"operator", 1, 0, 'o'}, {"type", 1, 0, 't'},
-        {"eid", 1, 0, 'e'},      {"id", 1, 0, 'i'},      {"help", 0, 0, 'h'},    {"crl", 1, 0, 'R'}};
-    size_t n = 16;
+        {"eid", 1, 0, 'e'},      {"id", 1, 0, 'i'},      {"help", 0, 0, 'h'},    {"crl", 1, 0, 'R'},
+        {"smsr-dialect", 1, 0, 'L'}, {"es3-dump", 1, 0, 'D'}};
+    size_t n = 18;
     for (size_t i = 0; i < n_more && n < 39; i++)
         opts[n++] = more[i];
     int c;
@@ -104,6 +106,8 @@ static int dp_parse(int argc, char **argv, dp_args *a, const char **extra, const
         case 'e': a->eid = optarg; break;
         case 'i': a->id = optarg; break;
         case 'R': a->crl = optarg; break;
+        case 'L': a->dialect = optarg; break;
+        case 'D': a->es3_dump = optarg; break;
         case 'h': return -2;
         default:
             if (c >= 1000 && c < 1000 + 32 && extra) {
@@ -137,16 +141,24 @@ static void dl_trace(void *arg, const char *dl_id, const char *what, unsigned n,
     fflush(stdout);
 }
 
+#define SMSR_DIALECT_HELP                                                                                    \
+    "  --smsr-dialect: the SM-SR's ES3, gsma-json (default: ours, JSON) or njiwa-soap (SOAP 1.1 as the\n"     \
+    "  ES3.wsdl of bagyenda/njiwa, POSTed to /es3; config: [es3] dialect).\n"       \
+    "  --es3-dump DIR: each ES3 request written to DIR/<FunctionCallIdentifier>-<Function>.xml|json as sent\n" \
+    "  (debugging; SendData carries only SCP03t-protected data).\n"
+
 #define DOWNLOAD_USAGE                                                                                       \
     "usage: rsp smdp download --dir D [--store URI] --smsr https://HOST:PORT --ci CI_DIR --dp DP_DIR\n"        \
     "         --eum EUM_CERT [--eum ...] [--eis-dir DIR] [--crl FILE] [--tls-cert F --tls-key F --tls-ca F]\n"  \
-    "         (--operator OP --type T --eid EID [--enable] | --id ID) [--json]\n"                             \
+    "         (--operator OP --type T --eid EID [--enable] | --id ID) [--smsr-dialect gsma-json|njiwa-soap]\n" \
+    "         [--es3-dump DIR] [--json]\n"                                                                    \
     "  One whole download in the foreground (GetEIS + admission, identity, CreateISDP, ES8 key\n"          \
     "  establishment, SCP03t load, ProfileDownloadCompleted, EnableProfile), each ES3 call printed.\n"     \
     "  --dp: the SM-DP's `rsp ci issue --role smdp` folder (ES8 key and CERT.DP; TLS files by default).\n"  \
     "  --eis-dir: the EUM's EIS files, for CERT.ECASD when the SM-SR's GetEIS carries none.\n"            \
     "  --crl: the CI's CRL (rsp ci crl), re-read when it changes: a revoked EUM's card is refused (8.1/6.1).\n" \
     "  --id: run (or resume) that journalled download; a new one gets --id or cli-<time>-<pid>.\n"        \
+    SMSR_DIALECT_HELP                                                                                         \
     "  Exit: 0 done, 1 failed (the journal says how it ended), 2 usage."
 
 /* One download through rsp smsr in the foreground. */
@@ -159,7 +171,9 @@ int rsp_smdp_cmd_download(int argc, char **argv)
         puts(DOWNLOAD_USAGE);
         return RSP_EXIT_OK;
     }
-    if (p < 0 || !a.dir || !a.smsr || !a.ci || !a.dp || !a.n_eum || (!a.id && (!a.op || !a.type || !a.eid)))
+    rsp_es_dialect dialect = RSP_ES_DIALECT_GSMA;
+    if (p < 0 || !a.dir || !a.smsr || !a.ci || !a.dp || !a.n_eum || (!a.id && (!a.op || !a.type || !a.eid)) ||
+        (a.dialect && rsp_smdp_es3_dialect_parse(a.dialect, &dialect) != RSP_OK))
         return rsp_cli_usage_error(DOWNLOAD_USAGE);
     rsp_diag d;
     rsp_diag_clear(&d);
@@ -202,7 +216,7 @@ int rsp_smdp_cmd_download(int argc, char **argv)
     if (e == RSP_OK)
         e = rsp_smdp_master_key(a.dir, NULL, mk, &mkl, &d);
     rsp_smdp_runner_opts ro = {&tr.t, tr.dp.key, tr.dp.gpcert_der.data, tr.dp.gpcert_der.len,
-                               {a.smsr, a.cert, a.key, a.ca, NULL, 0}, a.eis_dir, dl_trace, calls, mk, mkl, false};
+                               {a.smsr, a.cert, a.key, a.ca, NULL, 0, dialect, a.es3_dump}, a.eis_dir, dl_trace, calls, mk, mkl, false};
     rsp_smdp_dl cur;
     if (e == RSP_OK && rsp_smdp_dl_load(inv, req.id, &cur) == RSP_OK) {
         ro.es3.mno_id = cur.op;
@@ -239,17 +253,19 @@ int rsp_smdp_cmd_download(int argc, char **argv)
     "         [--port-file F] [--metrics-listen HOST:PORT] [--workers N] [--operators CN,CN]\n"               \
     "         [--stop-grace-ms MS] [--es3-timeout-ms MS] [--master-key FILE] [--token-key]\n"                 \
     "         [--callbacks OP=https://URL,...] [--smsr-ids CN,...] [--cleanup-retry-ms MS]\n"                 \
+    "         [--smsr-dialect gsma-json|njiwa-soap] [--es3-dump DIR]\n"                                      \
     "  The SM-DP daemon: ES2 for Operators over HTTPS mTLS (SOAP and JSON on one port; /metrics, /health),\n" \
     "  DownloadProfile run on worker threads through the SM-SR's ES3, the profile functions relayed over\n"  \
     "  ES3. The Operator is its client certificate's CN. SIGTERM stops gracefully; downloads left\n"        \
     "  unfinished (stop or crash) resume at the next start. --config reads [smdp] (dir, workers, operators,\n" \
     "  ci, dp, eum, eis_dir, es3_timeout_ms, listen, tls_*, port_file, metrics_listen, ...), [es3] url,\n"    \
-    "  client_cert, client_key and [store] uri; options override it. TLS files default to the --dp folder's.\n" \
+    "  client_cert, client_key, dialect and [store] uri; options override it. TLS files default to the --dp folder's.\n" \
     "  ISD-P keys (for UpdateConnectivityParameters) are kept sealed under --master-key (32/64 hex digits;\n" \
     "  default D/master.key, made on first start); --token-key puts a master delete token key in each download.\n" \
     "  The SM-SR's ES3 Handle*Notification (from --smsr-ids, default any non-Operator CN) are relayed to the\n"  \
     "  Operator's --callbacks URL over ES2 through the durable outbox. A download whose cleanup (DeleteISDP)\n" \
     "  did not go through runs it again every --cleanup-retry-ms (default 30000).\n"                        \
+    SMSR_DIALECT_HELP                                                                                         \
     "  Exit: 0 after a graceful stop, 1 when it cannot start, 2 usage."
 
 enum { RX_CONFIG, RX_LISTEN, RX_PORT_FILE, RX_METRICS, RX_WORKERS, RX_OPERATORS, RX_SMSR_CERT, RX_SMSR_KEY,
@@ -275,6 +291,10 @@ static rsp_err run_config(rsp_config *c, dp_args *a, const char **x, rsp_svc_opt
             *str[i].dst = v;
     if (e == RSP_OK && !a->smsr && rsp_config_get_str(c, "es3", "url", &v) == RSP_OK)
         a->smsr = v;
+    int dialect = 0; /* the index in "gsma-json,njiwa-soap" (lib/core/config.c) */
+    if (e == RSP_OK && !a->dialect && rsp_config_is_set(c, "es3", "dialect") &&
+        rsp_config_get_enum(c, "es3", "dialect", &dialect) == RSP_OK)
+        a->dialect = dialect == 1 ? "njiwa-soap" : "gsma-json";
     if (e == RSP_OK && !a->n_eum && rsp_config_get_str(c, "smdp", "eum", &v) == RSP_OK && *v) {
         snprintf(eums, cap, "%s", v);
         for (char *p = strtok(eums, ","); p && a->n_eum < DP_MAX_EUM; p = strtok(NULL, ","))
@@ -343,6 +363,11 @@ int rsp_smdp_cmd_run(int argc, char **argv)
     if (x[RX_ES3_TIMEOUT])
         es3_to = strtol(x[RX_ES3_TIMEOUT], NULL, 10);
     long retry = x[RX_RETRY] ? strtol(x[RX_RETRY], NULL, 10) : 0;
+    rsp_es_dialect dialect = RSP_ES_DIALECT_GSMA;
+    if (a.dialect && rsp_smdp_es3_dialect_parse(a.dialect, &dialect) != RSP_OK) {
+        rsp_config_free(cfg);
+        return rsp_cli_usage_error("smdp run: --smsr-dialect %s: want gsma-json or njiwa-soap", a.dialect);
+    }
     if (!a.dir || !a.smsr || !a.ci || !a.dp || !a.n_eum || !so.listen || workers < 0 || workers > 64 || es3_to < 0 ||
         (x[RX_RETRY] && (retry < 100 || retry > 86400000))) {
         rsp_config_free(cfg);
@@ -386,7 +411,9 @@ int rsp_smdp_cmd_run(int argc, char **argv)
                                   x[RX_TOKEN_KEY] != NULL,
                                   x[RX_CALLBACKS],
                                   x[RX_SMSR_IDS],
-                                  (unsigned)retry};
+                                  (unsigned)retry,
+                                  dialect,
+                                  a.es3_dump};
         e = rsp_smdp_daemon_run(&o, &d);
     }
     if (e != RSP_OK) {

@@ -18,6 +18,7 @@
 #include "rsp/buf.h"
 #include "rsp/crypto.h"
 #include "rsp/err.h"
+#include "rsp/es.h"
 #include "rsp/es_types.h"
 #include "rsp/keyest.h"
 #include "rsp/scp03.h"
@@ -200,7 +201,7 @@ typedef struct rsp_smdp_dl_hooks {
 } rsp_smdp_dl_hooks;
 
 /* The product ES3: rsp_smdp_es3 over HTTPS with mutual TLS to an SM-SR (lib/smdp/es3_client.c), JSON
- * (gsma dialect), each call answered synchronously ("Prefer: wait"). The SM-SR knows the SM-DP by
+ * (gsma dialect) or SOAP 1.1 (njiwa dialect, opts.dialect), each call answered synchronously ("Prefer: wait"). The SM-SR knows the SM-DP by
  * the CN of tls_cert. One client serves one thread. */
 typedef struct rsp_smdp_es3_client rsp_smdp_es3_client;
 typedef struct rsp_smdp_es3_client_opts {
@@ -208,7 +209,14 @@ typedef struct rsp_smdp_es3_client_opts {
     const char *tls_cert, *tls_key, *tls_ca;
     const char *mno_id;         /* the Operator named in CreateISDP (Mno-Id, mandatory) */
     unsigned timeout_ms;        /* per call; 0 = 60 s (a call waits for the card's PoR) */
+    rsp_es_dialect dialect;     /* RSP_ES_DIALECT_GSMA (0): JSON; RSP_ES_DIALECT_NJIWA: SOAP 1.1 as njiwa's
+                                 * ES3.wsdl (an SM-SR shaped like bagyenda/njiwa) */
+    const char *dump_dir;       /* NULL, or a folder where each request is written as sent (debugging,
+                                 * the WSDL contract test); copied */
 } rsp_smdp_es3_client_opts;
+/* "gsma-json" / "njiwa-soap" (--smsr-dialect, [es3] dialect) to a dialect; RSP_ERR_FORMAT otherwise. */
+rsp_err rsp_smdp_es3_dialect_parse(const char *name, rsp_es_dialect *out);
+const char *rsp_smdp_es3_dialect_name(rsp_es_dialect d);
 rsp_err rsp_smdp_es3_client_new(const rsp_smdp_es3_client_opts *o, rsp_smdp_es3_client **out, rsp_diag *diag);
 /* The interface for rsp_smdp_dl_run (borrows c). */
 rsp_smdp_es3 rsp_smdp_es3_client_iface(rsp_smdp_es3_client *c);
@@ -395,6 +403,8 @@ typedef struct rsp_smdp_daemon_opts {
     const char *smsr_ids;               /* CNs allowed to send ES3 notifications; NULL/"": any CN that is not
                                          * one of the operators */
     unsigned cleanup_retry_ms;          /* a download left in cleanup runs again this often; 0 = 30 s */
+    rsp_es_dialect smsr_dialect;        /* the SM-SR's ES3: gsma JSON (0) or njiwa SOAP 1.1; downloads and relays */
+    const char *es3_dump_dir;           /* NULL, or where each ES3 request of the downloads is written as sent */
 } rsp_smdp_daemon_opts;
 /* Runs until SIGTERM / SIGINT: the stop refuses new work, downloads stop at their next ES3 call
  * boundary (journalled, resumed at the next start), ES2 calls still held are answered. */

@@ -69,6 +69,8 @@ static const rsp_config_setting builtin[] = {
      "SM-DP client certificate for ES3 (PEM)"},
     {"es3", "client_key", RSP_CONFIG_STR, NULL, 0, 0, NULL, 0, "smdp",
      "SM-DP client key for ES3 (PEM)"},
+    {"es3", "dialect", RSP_CONFIG_ENUM, "gsma-json", 0, 0, "gsma-json,njiwa-soap", 0, "smdp",
+     "the SM-SR's ES3: gsma-json or njiwa-soap (SOAP 1.1 as njiwa's ES3.wsdl)"},
     {"scp81", "listen", RSP_CONFIG_STR, "0.0.0.0:8481", 0, 0, NULL, 0, "smsr",
      "PSK-TLS (SCP81) endpoint the eUICCs open after a trigger SMS"},
     {"smpp", "host", RSP_CONFIG_STR, "127.0.0.1", 0, 0, NULL, 0, "smsr", "SMSC host"},

@@ -420,9 +420,10 @@ static rsp_err workers_new(smdp_d *d, worker *w, size_t n, rsp_diag *diag)
         w[i].d = d;
         w[i].idx = i;
         rsp_smdp_runner_opts ro = {o->trust, o->sk_dp, o->cert_dp, o->cert_dp_len,
-                                   {o->smsr_url, cert, key, ca, NULL, o->es3_timeout_ms}, o->eis_dir, on_trace,
-                                   &w[i], o->master_key, o->master_key_len, o->token_key};
-        rsp_svc_client_opts co = {o->smsr_url, cert, key, ca, RSP_SVC_BINDING_JSON, RSP_ES_DIALECT_GSMA,
+                                   {o->smsr_url, cert, key, ca, NULL, o->es3_timeout_ms, o->smsr_dialect,
+                                    o->es3_dump_dir},
+                                   o->eis_dir, on_trace, &w[i], o->master_key, o->master_key_len, o->token_key};
+        rsp_svc_client_opts co = {o->smsr_url, cert, key, ca, rsp_smdp__es3_binding(o->smsr_dialect), o->smsr_dialect,
                                   o->es3_timeout_ms, NULL};
         e = rsp_smdp_inv_open(o->dir, o->store, diag, &w[i].inv);
         e = e ? e : rsp_smdp_runner_new(&ro, &w[i].runner, diag);
@@ -504,8 +505,8 @@ rsp_err rsp_smdp_daemon_run(const rsp_smdp_daemon_opts *o, rsp_diag *diag)
     if (e == RSP_OK)
         smdp_reply_flush(d, NULL); /* downloads that ended before a crash could answer */
     if (e == RSP_OK) {
-        RSP_LOGN(RSP_SS_SMDP, "running", "dir=%s smsr=%s workers=%zu resumed=%zu backend=%s", o->dir, o->smsr_url,
-                 nw, d->n_active, rsp_store_backend(rsp_smdp_inv_store(d->inv)));
+        RSP_LOGN(RSP_SS_SMDP, "running", "dir=%s smsr=%s es3=%s workers=%zu resumed=%zu backend=%s", o->dir,
+                 o->smsr_url, rsp_smdp_es3_dialect_name(o->smsr_dialect), nw, d->n_active, rsp_store_backend(rsp_smdp_inv_store(d->inv)));
         rsp_svc_run(d->svc);
     }
     /* Stopped (or failed to start): the workers finish their current call and leave. */

@@ -1,5 +1,5 @@
 /* ES3 as the SM-DP calls it: rsp_smdp_es3 over HTTPS with mutual TLS to an SM-SR, JSON binding
- * (gsma dialect), each call answered in its HTTP response ("Prefer: wait"). The calls are
+ * (gsma dialect) or SOAP 1.1 (njiwa dialect: opts.dialect, es3_dialect.c), each call answered in its HTTP response ("Prefer: wait"). The calls are
  * synchronous: the client runs its own event loop until the answer (or the timeout) comes.
  * The ISD-P AID of an ICCID (SendData addresses the ISD-P) is learnt from CreateISDP, or from
  * GetEIS when the download resumes in another process. */
@@ -25,6 +25,8 @@ struct rsp_smdp_es3_client {
     char subject[16], reason[16]; /* status code of the last Failed / Expired result ("" after success) */
     char profile_type[RSP_SMDP_NAME_MAX + 1]; /* ProfileType of ProfileDownloadCompleted */
     char imsi[16], msisdn[21];   /* its SubscriptionAddress */
+    rsp_es_dialect dialect;      /* gsma (JSON) or njiwa (SOAP 1.1): es3_dialect.c */
+    char dump[RSP_SMDP_PATH_MAX - 200]; /* where each request is written as sent ("" = nowhere) */
 };
 
 /* Sends m (a request of ES3) and decodes its result into res (caller frees), through lib/svc's client
@@ -47,6 +49,8 @@ static rsp_err call(rsp_smdp_es3_client *c, rsp_es_msg *m, rsp_es_msg *res, rsp_
         rsp_es_msg_free(res);
         rsp_diag_clear(diag);
         err = rsp_svc_client_call(c->svc, m, true, res, &status, diag);
+        rsp_smdp__es3_dump(c->dump, h->function_call_id, m->func->name, c->dialect,
+                           rsp_svc_client_last_request(c->svc));
         bool lost = err == RSP_ERR_NET || (err != RSP_OK && (status == 502 || status == 503));
         if (!lost || attempt >= 8)
             break;
@@ -268,6 +272,8 @@ rsp_err rsp_smdp_es3_client_new(const rsp_smdp_es3_client_opts *o, rsp_smdp_es3_
     if (!c)
         return RSP_ERR_NOMEM;
     snprintf(c->mno, sizeof(c->mno), "%s", o->mno_id ? o->mno_id : "");
+    c->dialect = o->dialect;
+    snprintf(c->dump, sizeof(c->dump), "%s", o->dump_dir ? o->dump_dir : "");
     /* time and pid alone collide between the worker threads' clients made in the same second, and the
      * SM-SR refuses a FunctionCallIdentifier reused for another request: 4 random bytes make it unique */
     uint8_t rnd[4];
@@ -278,7 +284,7 @@ rsp_err rsp_smdp_es3_client_new(const rsp_smdp_es3_client_opts *o, rsp_smdp_es3_
     }
     snprintf(c->prefix, sizeof(c->prefix), "smdp-%lld-%d-%02x%02x%02x%02x", (long long)time(NULL), (int)getpid(),
              rnd[0], rnd[1], rnd[2], rnd[3]);
-    rsp_svc_client_opts so = {o->url, o->tls_cert, o->tls_key, o->tls_ca, RSP_SVC_BINDING_JSON, RSP_ES_DIALECT_GSMA,
+    rsp_svc_client_opts so = {o->url, o->tls_cert, o->tls_key, o->tls_ca, rsp_smdp__es3_binding(o->dialect), o->dialect,
                               o->timeout_ms ? o->timeout_ms : 60000, NULL};
     rsp_err err = rsp_svc_client_new(&so, &c->svc, diag);
     if (err != RSP_OK) {

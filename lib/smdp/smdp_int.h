@@ -3,6 +3,7 @@
 #define RSP_SMDP_INT_H
 
 #include "rsp/smdp.h"
+#include "rsp/svc_client.h"
 
 #define RSP_SMDP_PATH_MAX 1024
 
@@ -33,5 +34,11 @@ rsp_err rsp_smdp__dl_import(rsp_smdp_inv *inv, rsp_diag *diag);
 
 /* The first certificate of an ECASD's key sets (plain list or njiwa entries), or NULL. */
 const rsp_buf *rsp_smdp__ecasd_cert(const rsp_es_security_domain *sd);
+
+/* The lib/svc binding of an ES3 dialect: njiwa is SOAP only, gsma goes as JSON. (es3_dialect.c) */
+rsp_svc_binding rsp_smdp__es3_binding(rsp_es_dialect d);
+/* When dir is set: writes req (the request bytes as sent) to <dir>/<fcid>-<fn>.xml|.json; a write
+ * failure is logged, not returned (a debug aid never fails a call). */
+void rsp_smdp__es3_dump(const char *dir, const char *fcid, const char *fn, rsp_es_dialect d, const rsp_buf *req);
 
 #endif
