@@ -145,7 +145,7 @@ static void dl_trace(void *arg, const char *dl_id, const char *what, unsigned n,
     "  --smsr-dialect: the SM-SR's ES3, gsma-json (default: ours, JSON) or njiwa-soap (SOAP 1.1 as the\n"     \
     "  ES3.wsdl of bagyenda/njiwa, POSTed to /es3; config: [es3] dialect).\n"       \
     "  --es3-dump DIR: each ES3 request written to DIR/<FunctionCallIdentifier>-<Function>.xml|json as sent\n" \
-    "  (debugging; SendData carries only SCP03t-protected data).\n"
+    "  (debugging: exactly what the SM-SR receives).\n"
 
 #define DOWNLOAD_USAGE                                                                                       \
     "usage: rsp smdp download --dir D [--store URI] --smsr https://HOST:PORT --ci CI_DIR --dp DP_DIR\n"        \
