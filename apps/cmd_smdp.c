@@ -276,7 +276,7 @@ static rsp_err es3_keyest(const rsp_smdp_es3 *es3, const char *eid, const char *
 
 #define ES3_USAGE                                                                                          \
     "usage: rsp smdp es3 --smsr https://HOST:PORT --tls-cert F --tls-key F --tls-ca F --eid EID [--iccid ICCID]\n" \
-    "         [--operator MNO] [--memory BYTES] [--json] get-eis | create-isdp | send-data HEX | completed | delete-isdp\n"        \
+    "         [--operator MNO] [--memory BYTES] [--smsr-dialect gsma-json|njiwa-soap] [--json] get-eis | create-isdp | send-data HEX | completed | delete-isdp\n"        \
     "       | keyest --dp-key PEM --dp-cert GPCERT --ecasd-cert HEX   (ES8 key establishment via SendData)\n"  \
     "  One ES3 call to an SM-SR over HTTPS mTLS (the SM-SR knows this SM-DP by the certificate's CN).\n"       \
     "  Exit: 0 executed, 1 refused or failed, 2 usage."
@@ -292,7 +292,7 @@ static int smdp_es3(int argc, char **argv)
                                          {"tls-ca", 1, 0, 'a'}, {"eid", 1, 0, 'e'},      {"iccid", 1, 0, 'i'},
                                          {"memory", 1, 0, 'm'}, {"help", 0, 0, 'h'},     {"operator", 1, 0, 'o'},
                                          {"dp-key", 1, 0, 'K'}, {"dp-cert", 1, 0, 'C'}, {"ecasd-cert", 1, 0, 'E'},
-                                         {0, 0, 0, 0}};
+                                         {"smsr-dialect", 1, 0, 'L'}, {0, 0, 0, 0}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -308,6 +308,10 @@ static int smdp_es3(int argc, char **argv)
         case 'K': dp_key = optarg; break;
         case 'C': dp_cert = optarg; break;
         case 'E': ecasd = optarg; break;
+        case 'L':
+            if (rsp_smdp_es3_dialect_parse(optarg, &co.dialect) != RSP_OK)
+                return rsp_cli_usage_error(ES3_USAGE);
+            break;
         case 'h': puts(ES3_USAGE); return RSP_EXIT_OK;
         default: return rsp_cli_usage_error(ES3_USAGE);
         }

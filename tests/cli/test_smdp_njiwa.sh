@@ -70,6 +70,11 @@ e=$("$BIN" smdp es3 --smsr "$URL" --tls-cert "$tmp/dp1/tls.crt.pem" --tls-key "$
   --tls-ca "$tmp/dp1/ca.crt.pem" --eid $E0 --json get-eis 2>&1)
 [ -n "$ICC" ] && echo "$e" | jq -e ".profiles[] | select(.iccid == \"$ICC\")" >/dev/null 2>&1 \
   && ok "the SM-SR's EIS lists the ISD-P of $ICC" || bad "EIS: $e"
+# the one-call tool in the njiwa dialect: the same EIS, read back from njiwa's SOAP form
+e=$("$BIN" smdp es3 --smsr "$URL" --tls-cert "$tmp/dp1/tls.crt.pem" --tls-key "$tmp/dp1/key.pem" \
+  --tls-ca "$tmp/dp1/ca.crt.pem" --eid $E0 --smsr-dialect njiwa-soap --json get-eis 2>&1)
+[ -n "$ICC" ] && echo "$e" | jq -e ".profiles[] | select(.iccid == \"$ICC\")" >/dev/null 2>&1 \
+  && ok "rsp smdp es3 --smsr-dialect njiwa-soap get-eis: the same ISD-P" || bad "njiwa EIS: $e"
 
 # every request sent: SOAP 1.1, njiwa's operations, valid against njiwa's WSDL schemas
 n=$(ls "$tmp/dump" | grep -c '\.xml$')
