@@ -6,7 +6,9 @@
 # Operator installs the profile end to end; every ES3 request the SM-DP sent (--es3-dump) is a SOAP 1.1
 # envelope and validates against the schemas of njiwa's WSDLs (xmllint; the outside fact: the peer's
 # contract, through tests/es/wsdl_gen.py), and CreateISDP, SendData and ProfileDownloadCompleted are
-# among them. A bad --smsr-dialect and a bad [es3] dialect are usage errors (2).
+# among them; `rsp smdp es3 --smsr-dialect njiwa-soap get-eis` reads the new ISD-P back; ES2.EnableProfile
+# relayed to the SM-SR (same dialect) executes. A bad --smsr-dialect and a bad [es3] dialect are usage
+# errors (2).
 . "$(dirname "$0")/daemons.sh"
 
 SMSR=447700100993
@@ -75,6 +77,13 @@ e=$("$BIN" smdp es3 --smsr "$URL" --tls-cert "$tmp/dp1/tls.crt.pem" --tls-key "$
   --tls-ca "$tmp/dp1/ca.crt.pem" --eid $E0 --smsr-dialect njiwa-soap --json get-eis 2>&1)
 [ -n "$ICC" ] && echo "$e" | jq -e ".profiles[] | select(.iccid == \"$ICC\")" >/dev/null 2>&1 \
   && ok "rsp smdp es3 --smsr-dialect njiwa-soap get-eis: the same ISD-P" || bad "njiwa EIS: $e"
+
+# a profile function relayed from ES2 to the SM-SR, in the njiwa dialect too
+r=$(curl -sS --max-time 120 --cert "$tmp/mno1/tls.crt.pem" --key "$tmp/mno1/key.pem" --cacert "$tmp/mno1/ca.crt.pem" \
+  -H 'Content-Type: application/json' -H 'Prefer: wait' \
+  -d "{\"functionCallIdentifier\":\"nj2\",\"eid\":\"$E0\",\"iccid\":\"$ICC\",\"smsrId\":\"SMSR-T\"}" "$DPURL/es2/EnableProfile" 2>&1)
+[ "$(echo "$r" | jq -r '.functionExecutionStatus.status' 2>/dev/null)" = EXECUTED_SUCCESS ] \
+  && ok "ES2.EnableProfile relayed over the njiwa ES3: executed" || bad "relayed enable: $r"
 
 # every request sent: SOAP 1.1, njiwa's operations, valid against njiwa's WSDL schemas
 n=$(ls "$tmp/dump" | grep -c '\.xml$')
