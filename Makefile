@@ -9,7 +9,7 @@ JOBS ?= $(shell nproc)
 # they started (polls, SMS round trips), so a third suite fills the idle core time (docs/OPERATING.md).
 CTEST_JOBS ?= $(shell echo $$(( $(JOBS) + 1 )))
 FUZZ_SECONDS ?= 60
-FUZZ_SMOKE_SECONDS ?= 2
+FUZZ_SMOKE_SECONDS ?= 1
 
 .PHONY: all build setup test demo fuzz fuzz-build asan clean deb
 

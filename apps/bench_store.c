@@ -111,7 +111,7 @@ static void db_drop(bs_db *d)
 
 static void eid_of(int e, char out[33])
 {
-    snprintf(out, 33, "8904903212345123451234%010d", e);
+    snprintf(out, 33, "8904903212345123451234%010u", (unsigned)e);
 }
 
 /* The raw inserts below bypass the store's lane upkeep: rebuild the lanes from the operations

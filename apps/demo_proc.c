@@ -318,8 +318,8 @@ static void log_tail(const demo_child *c, char *out, size_t cap)
         size_t l = strlen(line);
         while (l && (line[l - 1] == '\n' || line[l - 1] == '\r'))
             line[--l] = 0;
-        if (l)
-            snprintf(out, cap, "%s", line);
+        if (l && snprintf(out, cap, "%s", line) >= (int)cap)
+            out[cap - 1] = 0; /* a longer last line is kept cut: it is only shown to the user */
     }
     fclose(f);
 }

@@ -21,7 +21,8 @@ enum { FMT_JSON = 0, FMT_SOAP11 = 11, FMT_SOAP12 = 12 };
 
 static void reply_path(const smdp_d *d, const char *name, char *out, size_t n)
 {
-    snprintf(out, n, "%s/replies/%s", d->inv->dir, name);
+    if (snprintf(out, n, "%s/replies/%s", d->inv->dir, name) >= (int)n)
+        out[0] = 0; /* a path too long for the buffer names nothing: its open fails, never a cut path */
 }
 
 rsp_err smdp_reply_record(smdp_d *d, const char *dl_id, const rsp_es_msg *m, char name[SMDP_REPLY_NAME])
@@ -134,7 +135,7 @@ static rsp_err send_result(smdp_d *d, const char *name, const char *text, const 
     snprintf(ctype, sizeof ctype, "%s", fmt == FMT_JSON ? "application/json"
                                         : fmt == FMT_SOAP11 ? RSP_ES_SOAP11_CTYPE
                                                             : RSP_ES_SOAP12_CTYPE);
-    char key[128];
+    char key[8 + 256]; /* "smdp:" and a directory entry's name */
     snprintf(key, sizeof key, "smdp:%s", name); /* a second pass over the same file adds nothing */
     if (e == RSP_OK)
         e = rsp_svc_outbox_put(ob, key, 0, to, ctype, action, body.data, body.len);

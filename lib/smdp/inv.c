@@ -48,7 +48,8 @@ static rsp_err pool_names(const char *op, const char *type, char key[RSP_STORE_I
 
 static void package_path(const rsp_smdp_inv *inv, const char *op, const char *type, char *out, size_t n)
 {
-    snprintf(out, n, "%s/packages/%s/%s.der", inv->dir, op, type);
+    if (snprintf(out, n, "%s/packages/%s/%s.der", inv->dir, op, type) >= (int)n)
+        out[0] = 0; /* a path too long for the buffer names nothing: its open fails, never a cut path */
 }
 
 static rsp_err mkdir_p(const char *path)

@@ -161,7 +161,7 @@ static void test_concat(void **state)
     assert_int_equal(rsp_sms_reasm_pending(&r), 2);
     /* More sets than slots: the oldest goes. */
     for (int i = 0; i < RSP_SMS_REASM_SETS + 2; i++) {
-        char o[8];
+        char o[16];
         snprintf(o, sizeof(o), "9%d", i);
         assert_int_equal(rsp_sms_reasm_add(&r, o, parts[0].data, parts[0].len, 10 + (uint64_t)i, &out, &iei, &done, NULL),
                          RSP_OK);

@@ -89,7 +89,7 @@ static void test_por(void **state)
     /* more cards waiting than slots: the table stays bounded, the latest sent is still matched */
     char eid[33];
     for (int i = 0; i < 5 * SMSR_METRICS_SLOTS; i++) {
-        snprintf(eid, sizeof eid, "8904903212345123451234%010d", i);
+        snprintf(eid, sizeof eid, "8904903212345123451234%010u", (unsigned)i);
         smsr_metrics_sent(f->x, eid, 50000 + i);
     }
     smsr_metrics_por(f->x, eid, 60000 + 5 * SMSR_METRICS_SLOTS);

@@ -308,7 +308,7 @@ static void test_two_movers(void **state)
 {
     fx *f = *state;
     for (int i = 0; i < 6; i++) {
-        char fc[8];
+        char fc[16];
         snprintf(fc, sizeof(fc), "t%d", i);
         int64_t op = settled_op(f, "ES4.SetFallBackAttribute", fc, RSP_STORE_OP_DONE, "Executed-Success|||");
         record(f, op, "SetFallBackAttribute", 12, fc);

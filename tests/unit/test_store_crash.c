@@ -70,7 +70,7 @@ static void sleep_ms(int ms)
 
 static void cr_eid(int e, char out[33])
 {
-    snprintf(out, 33, "8904903212345123451234567890%04d", e);
+    snprintf(out, 33, "8904903212345123451234567890%04u", (unsigned)e % 10000u);
 }
 
 /* Which operations go wrong, on their first claim only (deterministic, so every run has both). */
