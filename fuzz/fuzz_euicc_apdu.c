@@ -35,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (target % 8 == 0) {
             e = rsp_euicc_apdu(c, apdu, len, now, &rapdu, NULL);
         } else {
-            uint32_t tar = target % 8 == 1 ? EU_TAR_ISDR : target % 8 == 2 ? EU_TAR_ECASD : 0x10 + (target % 8 - 3) * 0x10;
+            uint32_t tar = target % 8 == 1 ? EU_TAR_ISDR : target % 8 == 2 ? EU_TAR_ECASD : 0x10u + (uint32_t)(target % 8 - 3) * 0x10u;
             rsp_euicc_out out;
             memset(&out, 0, sizeof(out));
             eu_ctx x = {.c = c, .now = now, .local = false, .tar = tar, .out = &out};

@@ -1,0 +1,97 @@
+/* Seed replay without libFuzzer. `make test` links each fuzz target with this main in the ASan/UBSan (gcc)
+ * build and runs it over the target's committed corpus (ctest: replay_fuzz_<layer>_<name>), so every seed,
+ * including each input that once crashed, keeps passing through its parser on every change. Fuzzing itself
+ * (mutation, coverage) is `make fuzz`, with clang's libFuzzer; replaying here spares `make test` a third
+ * full build with clang. Usage: replay_fuzz_x DIR|FILE... (exit 0: every input ran; 2: an input unreadable). */
+#include <dirent.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* One input, read whole like libFuzzer does (a heap copy of exactly its size, so ASan sees overreads). */
+static int run_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "replay: cannot open %s\n", path);
+        return 2;
+    }
+    size_t cap = 4096, len = 0;
+    uint8_t *buf = malloc(cap);
+    size_t n;
+    while (buf && (n = fread(buf + len, 1, cap - len, f)) > 0) {
+        len += n;
+        if (len == cap) {
+            uint8_t *nb = realloc(buf, cap *= 2);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+            }
+            buf = nb;
+        }
+    }
+    fclose(f);
+    if (!buf) {
+        fprintf(stderr, "replay: out of memory reading %s\n", path);
+        return 2;
+    }
+    uint8_t *exact = malloc(len ? len : 1);
+    if (!exact) {
+        free(buf);
+        return 2;
+    }
+    memcpy(exact, buf, len);
+    free(buf);
+    (void)LLVMFuzzerTestOneInput(exact, len);
+    free(exact);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    int runs = 0;
+    uint8_t empty = 0;
+    (void)LLVMFuzzerTestOneInput(&empty, 0); /* libFuzzer tries the empty input too */
+    runs++;
+    for (int i = 1; i < argc; i++) {
+        struct stat st;
+        if (stat(argv[i], &st) != 0) {
+            fprintf(stderr, "replay: no such file or folder: %s\n", argv[i]);
+            return 2;
+        }
+        if (!S_ISDIR(st.st_mode)) {
+            if (run_file(argv[i]) != 0)
+                return 2;
+            runs++;
+            continue;
+        }
+        DIR *d = opendir(argv[i]);
+        if (!d) {
+            fprintf(stderr, "replay: cannot open folder %s\n", argv[i]);
+            return 2;
+        }
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            if (e->d_name[0] == '.')
+                continue;
+            char path[4096];
+            if (snprintf(path, sizeof path, "%s/%s", argv[i], e->d_name) >= (int)sizeof path) {
+                fprintf(stderr, "replay: path too long in %s\n", argv[i]);
+                closedir(d);
+                return 2;
+            }
+            if (run_file(path) != 0) {
+                closedir(d);
+                return 2;
+            }
+            runs++;
+        }
+        closedir(d);
+    }
+    printf("replay: %d inputs ran\n", runs);
+    return 0;
+}
