@@ -35,6 +35,32 @@ make_fleet() {
       --smsr-msisdn "$3" >/dev/null 2>&1 || { bad "fleet setup"; exit 1; }
 }
 
+# smsr_world [DIGIT [ "ROLE ID OUT"...]]: the SM-SR's store $DB with the fleet's EIS imported (ISD-R keys
+# sealed under the master key $tmp/mk, 64 times DIGIT, default 7), and a certificate from $tmp/pki for each
+# "ROLE ID OUT" (default: the SM-SR, SM-DP DP1 and Operator MNO1 as $tmp/sr, $tmp/dp1 and $tmp/mno1).
+smsr_world() {
+  local digit=${1:-7} r role id out
+  [ $# -gt 0 ] && shift
+  [ $# -gt 0 ] || set -- "smsr SMSR-T sr" "smdp DP1 dp1" "operator MNO1 mno1"
+  DB="sqlite:$tmp/smsr.db"
+  printf '%064d\n' "$digit" >"$tmp/mk"
+  "$BIN" smsr import --db "$DB" --master-key "$tmp/mk" --keys "$tmp/keys.jsonl" "$tmp"/fleet/eis/*.json >"$tmp/imp" 2>&1 \
+    || bad "import: $(cat "$tmp/imp")"
+  for r in "$@"; do
+    read -r role id out <<<"$r"
+    "$BIN" ci issue --dir "$tmp/pki" --role "$role" --id "$id" --out "$tmp/$out" >/dev/null || bad "certificate $id"
+  done
+}
+
+# smdp_pool TYPE PACKAGE COUNT ICCID_PREFIX: the SM-DP inventory $D ($tmp/dp): PACKAGE as Operator MNO1's
+# profile type TYPE and COUNT generated identities.
+smdp_pool() {
+  D=$tmp/dp
+  "$BIN" smdp import package --dir "$D" --operator MNO1 --type "$1" "$2" >"$tmp/impp" 2>&1 &&
+    "$BIN" smdp import generate --dir "$D" --operator MNO1 --type "$1" --count "$3" --iccid-prefix "$4" \
+    >>"$tmp/impp" 2>&1 || bad "smdp inventory: $(cat "$tmp/impp")"
+}
+
 # wait_fleet SOCK LOG: rsp euicc run is up (its control socket) and all its binds to the SMSC are up. The
 # SMSC stores nothing: an SMS to a card not bound yet is refused, and an ES3 call sent then (CreateISDP,
 # SendData: not engine operations) is never resent, so a loaded machine made such tests time out.

@@ -14,18 +14,8 @@
 SMSR=447700100993
 make_fleet 1 447700900800 $SMSR
 E0=$(ls "$tmp/fleet/eis" | sed -n 's/\.json$//p' | head -1)
-DB="sqlite:$tmp/smsr.db"
-printf '%064d\n' 7 >"$tmp/mk"
-"$BIN" smsr import --db "$DB" --master-key "$tmp/mk" --keys "$tmp/keys.jsonl" "$tmp"/fleet/eis/*.json >"$tmp/imp" 2>&1 \
-  || bad "import: $(cat "$tmp/imp")"
-for r in "smsr SMSR-T sr" "smdp DP1 dp1" "operator MNO1 mno1"; do
-  set -- $r
-  "$BIN" ci issue --dir "$tmp/pki" --role $1 --id $2 --out "$tmp/$3" >/dev/null || bad "certificate $2"
-done
-D=$tmp/dp
-"$BIN" smdp import package --dir "$D" --operator MNO1 --type ts48 "$PKG" >/dev/null 2>&1 &&
-  "$BIN" smdp import generate --dir "$D" --operator MNO1 --type ts48 --count 2 --iccid-prefix 8999004 \
-  >/dev/null 2>&1 || bad "smdp inventory"
+smsr_world
+smdp_pool ts48 "$PKG" 2 8999004
 
 # usage errors: an unknown dialect on the command line and in the config file
 "$BIN" smdp run --dir "$D" --listen 127.0.0.1:0 --smsr https://127.0.0.1:1 --ci "$tmp/pki" --dp "$tmp/dp1" \

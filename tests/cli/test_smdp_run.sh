@@ -22,23 +22,14 @@ SMSR=447700100995
 make_fleet 3 447700900700 $SMSR
 EIDS=($(ls "$tmp/fleet/eis" | sed -n 's/\.json$//p'))
 E0=${EIDS[0]}
-DB="sqlite:$tmp/smsr.db"
-printf '%064d\n' 7 >"$tmp/mk"
-"$BIN" smsr import --db "$DB" --master-key "$tmp/mk" --keys "$tmp/keys.jsonl" "$tmp"/fleet/eis/*.json >"$tmp/imp" 2>&1 \
-  || bad "import: $(cat "$tmp/imp")"
-for r in "smsr SMSR-T sr" "smdp DP1 dp1" "operator MNO1 mno1" "operator MNO2 mno2" "operator MNO3 mno3"; do
-  set -- $r
-  "$BIN" ci issue --dir "$tmp/pki" --role $1 --id $2 --out "$tmp/$3" >/dev/null || bad "certificate $2"
-done
-D=$tmp/dp
+smsr_world 7 "smsr SMSR-T sr" "smdp DP1 dp1" "operator MNO1 mno1" "operator MNO2 mno2" "operator MNO3 mno3"
+D=$tmp/dp # smdp_pool fills it
 # the download journal (rsp smdp downloads: one line per download, "id=... step=N ... outcome=..." last)
 dls() { "$BIN" smdp downloads --dir "$D" 2>/dev/null; }
 dl_line() { dls | grep "^id=$1 "; }
 dl_field() { dl_line "$1" | sed -n "s/.* $2=\([^ ]*\).*/\1/p"; }
 dl_outcome() { dl_line "$1" | sed -n 's/.* outcome=//p'; }
-"$BIN" smdp import package --dir "$D" --operator MNO1 --type ts48 "$PKG" >/dev/null 2>&1 &&
-  "$BIN" smdp import generate --dir "$D" --operator MNO1 --type ts48 --count 6 --iccid-prefix 8999003 \
-  >/dev/null 2>&1 || bad "smdp inventory"
+smdp_pool ts48 "$PKG" 6 8999003
 
 ADMIN=()
 "$BIN" smsr run --help 2>&1 | grep -q -- --admin-listen &&

@@ -15,18 +15,8 @@ PKG=${RSP_SHARED_DIR}/profiles/TS48v7_SAIP2.3_NoBERTLV_NoRAMRFM.der
 SMSR=447700100995
 make_fleet 1 447700900760 $SMSR
 E0=$(ls "$tmp/fleet/eis" | sed -n 's/\.json$//p' | head -1)
-DB="sqlite:$tmp/smsr.db"
-printf '%064d\n' 7 >"$tmp/mk"
-"$BIN" smsr import --db "$DB" --master-key "$tmp/mk" --keys "$tmp/keys.jsonl" "$tmp"/fleet/eis/*.json >"$tmp/imp" 2>&1 \
-  || bad "import: $(cat "$tmp/imp")"
-for r in "smsr SMSR-T sr" "smdp DP1 dp1" "operator MNO1 mno1"; do
-  set -- $r
-  "$BIN" ci issue --dir "$tmp/pki" --role $1 --id $2 --out "$tmp/$3" >/dev/null || bad "certificate $2"
-done
-D=$tmp/dp
-"$BIN" smdp import package --dir "$D" --operator MNO1 --type ts48 "$PKG" >/dev/null 2>&1 &&
-  "$BIN" smdp import generate --dir "$D" --operator MNO1 --type ts48 --count 1 --iccid-prefix 8999008 \
-  >/dev/null 2>&1 || bad "smdp inventory"
+smsr_world
+smdp_pool ts48 "$PKG" 1 8999008
 start_smsc
 RSP_LOG_LEVEL=info "$BIN" smsr run --db "$DB" --master-key "$tmp/mk" --smsc 127.0.0.1:$SP --msisdn $SMSR --worker w1 --tick-ms 50 \
   --por-wait 10 --listen 127.0.0.1:0 --port-file "$tmp/es.port" --tls-cert "$tmp/sr/tls.crt.pem" \

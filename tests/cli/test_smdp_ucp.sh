@@ -20,18 +20,8 @@ SRC=${RSP_SOURCE_DIR:?}
 SMSR=447700100995
 make_fleet 1 447700900750 $SMSR
 E0=$(ls "$tmp/fleet/eis" | sed -n 's/\.json$//p' | head -1)
-DB="sqlite:$tmp/smsr.db"
-printf '%064d\n' 7 >"$tmp/mk"
-"$BIN" smsr import --db "$DB" --master-key "$tmp/mk" --keys "$tmp/keys.jsonl" "$tmp"/fleet/eis/*.json >"$tmp/imp" 2>&1 \
-  || bad "import: $(cat "$tmp/imp")"
-for r in "smsr SMSR-T sr" "smdp DP1 dp1" "operator MNO1 mno1" "operator MNO2 mno2"; do
-  set -- $r
-  "$BIN" ci issue --dir "$tmp/pki" --role $1 --id $2 --out "$tmp/$3" >/dev/null || bad "certificate $2"
-done
-D=$tmp/dp
-"$BIN" smdp import package --dir "$D" --operator MNO1 --type ts48 "$PKG" >/dev/null 2>&1 &&
-  "$BIN" smdp import generate --dir "$D" --operator MNO1 --type ts48 --count 2 --iccid-prefix 8999004 \
-  >/dev/null 2>&1 || bad "smdp inventory"
+smsr_world 7 "smsr SMSR-T sr" "smdp DP1 dp1" "operator MNO1 mno1" "operator MNO2 mno2"
+smdp_pool ts48 "$PKG" 2 8999004
 
 # the Operator's callback receiver
 python3 "$SRC/tests/cli/outbox_receiver.py" --port 0 --cert "$tmp/mno1/tls.crt.pem" --key "$tmp/mno1/key.pem" \

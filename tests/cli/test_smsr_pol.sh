@@ -30,28 +30,7 @@ for r in "smsr SMSR-T sr" "smdp DP1 dp1" "operator MNO1 mno"; do
 done
 
 # the package with POL1 = 01: the header PE (A0) gets pol [4] (84 01 01) right after its iccid [3] (83)
-python3 - "$PKG" "$tmp/pol1.der" <<'PY' || bad "POL1 package"
-import sys
-d = open(sys.argv[1], 'rb').read()
-def tl(b, i):  # tag (one byte here), length, start of value
-    t = b[i]; n = b[i + 1]; i += 2
-    if n & 0x80:
-        k = n & 0x7F; n = int.from_bytes(b[i:i + k], 'big'); i += k
-    return t, n, i
-def enc_len(n):
-    if n < 0x80: return bytes([n])
-    s = n.to_bytes((n.bit_length() + 7) // 8, 'big'); return bytes([0x80 | len(s)]) + s
-t, n, v = tl(d, 0)
-assert t == 0xA0, "first PE is not the header"
-body = d[v:v + n]; out = b''; i = 0; done = False
-while i < len(body):
-    tt, nn, vv = tl(body, i)
-    assert tt != 0x84, "the package has a POL1 already"
-    out += body[i:vv + nn]; i = vv + nn
-    if tt == 0x83: out += b'\x84\x01\x01'; done = True
-assert done
-open(sys.argv[2], 'wb').write(b'\xA0' + enc_len(len(out)) + out + d[v + n:])
-PY
+python3 "$SRC/tests/cli/pol1_package.py" "$PKG" "$tmp/pol1.der" 01 || bad "POL1 package"
 D=$tmp/dp
 "$BIN" smdp import package --dir "$D" --operator MNO1 --type pol1 "$tmp/pol1.der" >"$tmp/impp" 2>&1 &&
   "$BIN" smdp import generate --dir "$D" --operator MNO1 --type pol1 --count 1 --iccid-prefix 8999007 --first 100 \
