@@ -104,6 +104,15 @@ static void test_ucp_outside_fact(void **state)
     rsp_buf_free(&p);
 }
 
+/* The UpdateConnectivityParameters STORE DATA (3A07) of the parameters in hex, built in a. */
+static rsp_bytes ucp_cmd(const char *params_hex, rsp_buf *p, rsp_buf *a)
+{
+    tu_hex(params_hex, p);
+    rsp_buf_reset(a);
+    assert_int_equal(rsp_smdp_ucp_apdu(p->data, p->len, a), RSP_OK);
+    return rsp_buf_view(a);
+}
+
 static void test_session_ucp_token_master_delete(void **state)
 {
     (void)state;
@@ -118,9 +127,7 @@ static void test_session_ucp_token_master_delete(void **state)
 
     /* 3A07 in the session: the card's profile has the SMSC of the SGP02.md example */
     rsp_buf a = RSP_BUF_INIT, p = RSP_BUF_INIT, resp = RSP_BUF_INIT;
-    tu_hex("A0090607913386994211F1", &p);
-    assert_int_equal(rsp_smdp_ucp_apdu(p.data, p.len, &a), RSP_OK);
-    rsp_bytes cmd = rsp_buf_view(&a);
+    rsp_bytes cmd = ucp_cmd("A0090607913386994211F1", &p, &a);
     assert_string_equal(fx_prof(h.c, TAR).smsc, "");
     assert_int_equal(rsp_smdp_isdp_session(&es3, eid, ICCID, &keys, &cmd, 1, &resp, &d), RSP_OK);
     assert_string_equal(fx_prof(h.c, TAR).smsc, "33689924111");
@@ -130,10 +137,7 @@ static void test_session_ucp_token_master_delete(void **state)
     /* keys that are not the download's: the card cryptogram does not verify, nothing is sent further */
     rsp_scp03_keys bad = keys;
     bad.mac[3] ^= 0x10;
-    tu_hex("A0090607913386994211F2", &p);
-    rsp_buf_reset(&a);
-    assert_int_equal(rsp_smdp_ucp_apdu(p.data, p.len, &a), RSP_OK);
-    cmd = rsp_buf_view(&a);
+    cmd = ucp_cmd("A0090607913386994211F2", &p, &a);
     h.n_send = h.n_conn = 0;
     assert_int_not_equal(rsp_smdp_isdp_session(&es3, eid, ICCID, &bad, &cmd, 1, &resp, &d), RSP_OK);
     assert_int_equal(h.n_send, 1);
@@ -203,9 +207,7 @@ static void test_bad_rmac(void **state)
     rsp_diag d;
     rsp_diag_clear(&d);
     rsp_buf a = RSP_BUF_INIT, p = RSP_BUF_INIT, resp = RSP_BUF_INIT;
-    tu_hex("A0090607913386994211F1", &p);
-    assert_int_equal(rsp_smdp_ucp_apdu(p.data, p.len, &a), RSP_OK);
-    rsp_bytes cmd = rsp_buf_view(&a);
+    rsp_bytes cmd = ucp_cmd("A0090607913386994211F1", &p, &a);
     h.flip_rmac = true;
     assert_int_equal(rsp_smdp_isdp_session(&es3, eid, ICCID, &keys, &cmd, 1, &resp, &d), RSP_ERR_VERIFY);
     assert_true(d.msg[0] != 0);
