@@ -96,6 +96,12 @@ static rsp_err list_notification(rsp_es10_card *c, const uint8_t *req, size_t le
     return e;
 }
 
+/* Whether notification n is one that request r asks for (seqNumber and/or event bits). */
+static bool retrieve_selects(const rsp_es10_retrieve_req *r, const c22_notif *n)
+{
+    return (!r->has_seq || n->seq == r->seq) && (!r->has_events || (r->events & n->event));
+}
+
 static rsp_err retrieve_notifications(rsp_es10_card *c, const uint8_t *req, size_t len, rsp_buf *resp)
 {
     rsp_es10_retrieve_req r;
@@ -107,7 +113,7 @@ static rsp_err retrieve_notifications(rsp_es10_card *c, const uint8_t *req, size
     if ((e = c22_notifs(c->store, &n, &k)) != RSP_OK)
         return e;
     for (size_t i = 0; i < k; i++)
-        found += (!r.has_seq || n[i].seq == r.seq) && (!r.has_events || (r.events & n[i].event));
+        found += retrieve_selects(&r, &n[i]);
     if (r.has_seq && !found) {
         c22_notifs_free(n, k);
         static const uint8_t no_result[] = {0xBF, 0x2B, 0x03, 0x81, 0x01, 0x01};
@@ -116,7 +122,7 @@ static rsp_err retrieve_notifications(rsp_es10_card *c, const uint8_t *req, size
     e = rsp_tlv_begin(resp, RSP_ES10_RETRIEVE_NOTIFICATIONS, &m);
     e = e ? e : rsp_tlv_begin(resp, 0xA0, &a);
     for (size_t i = 0; !e && i < k; i++)
-        if ((!r.has_seq || n[i].seq == r.seq) && (!r.has_events || (r.events & n[i].event)))
+        if (retrieve_selects(&r, &n[i]))
             e = rsp_buf_append(resp, n[i].der.data, n[i].der.len);
     e = e ? e : rsp_tlv_end(resp, a);
     e = e ? e : rsp_tlv_end(resp, m);
@@ -409,10 +415,10 @@ static rsp_err load_crl(rsp_es10_card *c, const uint8_t *req, size_t len, rsp_bu
             continue;
         rsp_err v = rsp_crl_verify(crl, pk, now, NULL);
         rsp_ec_free(pk);
-        if (v != RSP_ERR_VERIFY)
+        if (v != RSP_ERR_VERIFY) {
             code = v == RSP_OK ? 0 : RSP_ES10_CRL_UNDEFINED; /* stale or not yet valid */
-        if (v != RSP_ERR_VERIFY)
             break;
+        }
     }
     char key[64];
     bool found = false;

@@ -424,22 +424,14 @@ static rsp_err prepare_and_install(dl *x, rsp_es9p_msg *ac, rsp_diag *diag)
 /* After a transport failure in INSTALL: what the card holds now decides what the user may do. */
 static void interrogate(dl *x)
 {
-    rsp_buf raw = RSP_BUF_INIT;
-    rsp_es10_profiles *p = calloc(1, sizeof(*p));
-    if (p && rsp_lpa_get_profiles(x->c, &raw, p, NULL) == RSP_OK && p->ok) {
-        for (size_t i = 0; i < p->n; i++) {
-            char iccid[24];
-            rsp_lpa_iccid_to_digits(p->items[i].iccid.p, p->items[i].iccid.len, iccid, sizeof(iccid));
-            if (!strcmp(iccid, x->res->iccid))
-                x->res->profile_on_card = true;
-        }
+    int has = card_has(x, x->res->iccid);
+    if (has == 1)
+        x->res->profile_on_card = true;
+    if (has >= 0)
         progress(x, RSP_LPA_PH_INSTALL, "card state read: profile %s %s", x->res->iccid,
                  x->res->profile_on_card ? "is on the card" : "is not on the card");
-    } else {
+    else
         progress(x, RSP_LPA_PH_INSTALL, "card state could not be read: ask again before any retry");
-    }
-    free(p);
-    rsp_buf_free(&raw);
 }
 
 static rsp_err install(dl *x, const rsp_buf *bpp, rsp_buf *pir, rsp_diag *diag)
