@@ -192,14 +192,20 @@ static rsp_err write_port_file(const char *path, uint16_t port)
     return RSP_OK;
 }
 
-/* The TLS context: our DPtls certificate; clients are not asked for one (an LPA has none). */
-static rsp_err tls_ctx(rsp_smdpp *s, rsp_tls_ctx **out, rsp_diag *diag)
+/* Binds one HTTPS listener of the loop (ES9+ or ES2+) to its handler. */
+static rsp_err listen_on(daemon_ctx *d, const char *host, uint16_t port, rsp_tls_ctx *tls, rsp_http_handler_fn handler,
+                         const char *log_name, const char *listen, rsp_http_server **out, rsp_diag *diag)
 {
-    char cert[700], key[700];
-    snprintf(cert, sizeof(cert), "%s/dptls/cert.pem", s->dir);
-    snprintf(key, sizeof(key), "%s/dptls/key.pem", s->dir);
-    rsp_err e = rsp_tls_server_new(cert, key, out);
-    return e ? rsp_diag_set(diag, e, "TLS: cannot load %s / %s", cert, key) : RSP_OK;
+    rsp_http_server_opts ho;
+    memset(&ho, 0, sizeof(ho));
+    ho.host = host;
+    ho.port = port;
+    ho.tls = tls;
+    ho.handler = handler;
+    ho.arg = d;
+    ho.log_name = log_name;
+    rsp_err e = rsp_http_server_new(d->base, &ho, out);
+    return e ? rsp_diag_set(diag, e, "cannot listen on %s", listen) : RSP_OK;
 }
 
 rsp_err rsp_smdpp_run(rsp_smdpp *s, const rsp_smdpp_run_opts *o, rsp_diag *diag)
@@ -221,7 +227,13 @@ rsp_err rsp_smdpp_run(rsp_smdpp *s, const rsp_smdpp_run_opts *o, rsp_diag *diag)
     d.s = s;
     rsp_tls_ctx *tls = NULL, *tls2 = NULL;
     struct event *ev_term = NULL, *ev_int = NULL;
-    rsp_err e = tls_ctx(s, &tls, diag);
+    /* our DPtls certificate, on ES9+ (clients are not asked for one: an LPA has none), ES2+ and the outbox */
+    char cert[700], key[700];
+    snprintf(cert, sizeof(cert), "%s/dptls/cert.pem", s->dir);
+    snprintf(key, sizeof(key), "%s/dptls/key.pem", s->dir);
+    rsp_err e = rsp_tls_server_new(cert, key, &tls);
+    if (e)
+        rsp_diag_set(diag, e, "TLS: cannot load %s / %s", cert, key);
     if (!e && !(d.base = event_base_new()))
         e = RSP_ERR_NOMEM;
     if (!e)
@@ -232,46 +244,20 @@ rsp_err rsp_smdpp_run(rsp_smdpp *s, const rsp_smdpp_run_opts *o, rsp_diag *diag)
                             labels, 2, NULL, 0, &d.m_calls);
     if (!e)
         e = rsp_metrics_on_collect(d.metrics, collect, &d);
-    if (!e) {
-        rsp_http_server_opts ho;
-        memset(&ho, 0, sizeof(ho));
-        ho.host = host;
-        ho.port = port;
-        ho.tls = tls;
-        ho.handler = on_request;
-        ho.arg = &d;
-        ho.log_name = "smdpp";
-        if ((e = rsp_http_server_new(d.base, &ho, &d.http)) != RSP_OK)
-            rsp_diag_set(diag, e, "cannot listen on %s", o->listen);
-    }
+    if (!e)
+        e = listen_on(&d, host, port, tls, on_request, "smdpp", o->listen, &d.http, diag);
     if (!e && o->es2_listen) {
-        char cert[700], key[700];
-        snprintf(cert, sizeof(cert), "%s/dptls/cert.pem", s->dir);
-        snprintf(key, sizeof(key), "%s/dptls/key.pem", s->dir);
         const char *cas[] = {o->es2_ca};
         if ((e = rsp_tls_server_mtls_new(cert, key, cas, 1, &tls2)) != RSP_OK)
             rsp_diag_set(diag, e, "ES2+ TLS: cannot load %s with the CA %s", cert, o->es2_ca);
     }
-    if (!e && o->es2_listen) {
-        rsp_http_server_opts ho;
-        memset(&ho, 0, sizeof(ho));
-        ho.host = host2;
-        ho.port = port2;
-        ho.tls = tls2;
-        ho.handler = on_es2;
-        ho.arg = &d;
-        ho.log_name = "smdpp-es2";
-        if ((e = rsp_http_server_new(d.base, &ho, &d.es2)) != RSP_OK)
-            rsp_diag_set(diag, e, "cannot listen on %s", o->es2_listen);
-    }
+    if (!e && o->es2_listen)
+        e = listen_on(&d, host2, port2, tls2, on_es2, "smdpp-es2", o->es2_listen, &d.es2, diag);
     if (!e && o->es2_port_file && write_port_file(o->es2_port_file, rsp_http_server_port(d.es2)))
         e = rsp_diag_set(diag, RSP_ERR_IO, "cannot write the port file %s", o->es2_port_file);
     if (!e && o->es2_notify) {
         if (!o->es2_listen)
             e = rsp_diag_set(diag, RSP_ERR_INVAL, "--es2-notify needs ES2+ (--es2-listen, --es2-ca)");
-        char cert[700], key[700];
-        snprintf(cert, sizeof(cert), "%s/dptls/cert.pem", s->dir);
-        snprintf(key, sizeof(key), "%s/dptls/key.pem", s->dir);
         /* lib/svc owns the outbox and its sender; its own listener (loopback, any port) is unused */
         rsp_svc_opts so;
         memset(&so, 0, sizeof(so));
