@@ -14,6 +14,7 @@
 #include <openssl/x509v3.h>
 
 #include "rsp/crl.h"
+#include "x509_int.h"
 
 #define CRL_MAX_ENTRIES 65536
 #define CRL_CLOCK_SKEW 300 /* seconds a thisUpdate may lie in the future */
@@ -56,27 +57,6 @@ size_t rsp_crl_serial_norm(const uint8_t *p, size_t len, const uint8_t **out)
         p++, len--;
     *out = p;
     return len;
-}
-
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian; H. Hinnant's days_from_civil). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
-static int time_of(const ASN1_TIME *t, int64_t *out)
-{
-    struct tm tm;
-    if (!t || ASN1_TIME_to_tm(t, &tm) != 1)
-        return 0;
-    *out = days_from_civil((int64_t)tm.tm_year + 1900, (unsigned)tm.tm_mon + 1, (unsigned)tm.tm_mday) * 86400 +
-           tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
-    return 1;
 }
 
 static int cmp_entry(const void *a, const void *b)
@@ -212,7 +192,7 @@ static rsp_err parse_entry(const X509_REVOKED *r, size_t i, rsp_crl_entry *en, r
         return rsp_diag_set(diag, RSP_ERR_RANGE, "entry %zu: serial of %zu bytes (1..20)", i, len);
     memcpy(en->serial, p, len);
     en->serial_len = len;
-    if (!time_of(X509_REVOKED_get0_revocationDate(r), &en->date))
+    if (!rsp_x509__time_seconds(X509_REVOKED_get0_revocationDate(r), &en->date))
         return rsp_diag_set(diag, RSP_ERR_FORMAT, "entry %zu: bad revocationDate", i);
     en->reason = RSP_CRL_REASON_NONE;
     int crit = -1;
@@ -245,11 +225,11 @@ static rsp_err parse_fields(rsp_crl *c, rsp_diag *diag)
         return rsp_diag_set(diag, RSP_ERR_UNSUPPORTED, "CRL version %ld", ver + 1);
     if (X509_CRL_get_signature_nid(x) != NID_ecdsa_with_SHA256)
         return rsp_diag_set(diag, RSP_ERR_UNSUPPORTED, "signature algorithm is not ecdsa-with-SHA256");
-    if (!time_of(X509_CRL_get0_lastUpdate(x), &c->this_update))
+    if (!rsp_x509__time_seconds(X509_CRL_get0_lastUpdate(x), &c->this_update))
         return rsp_diag_set(diag, RSP_ERR_FORMAT, "bad thisUpdate");
     if (!X509_CRL_get0_nextUpdate(x))
         return rsp_diag_set(diag, RSP_ERR_FORMAT, "no nextUpdate: freshness cannot be judged");
-    if (!time_of(X509_CRL_get0_nextUpdate(x), &c->next_update))
+    if (!rsp_x509__time_seconds(X509_CRL_get0_nextUpdate(x), &c->next_update))
         return rsp_diag_set(diag, RSP_ERR_FORMAT, "bad nextUpdate");
     if (c->next_update <= c->this_update)
         return rsp_diag_set(diag, RSP_ERR_RANGE, "nextUpdate is not after thisUpdate");

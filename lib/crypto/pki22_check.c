@@ -10,6 +10,7 @@
 #include <openssl/x509v3.h>
 
 #include "rsp/pki22.h"
+#include "x509_int.h"
 
 static const char *const fault_names[] = {"ok",           "bad-certificate", "wrong-role", "unsupported-curve",
                                           "ci-unknown",   "expired",         "eid-out-of-range"};
@@ -19,24 +20,10 @@ const char *rsp_pki22_fault_name(rsp_pki22_fault f)
     return (unsigned)f < sizeof(fault_names) / sizeof(fault_names[0]) ? fault_names[f] : "unknown";
 }
 
-/* Days from 1970-01-01 of a proleptic Gregorian date (timegm is not POSIX). */
-static long long days_from_civil(long long y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    long long era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (long long)doe - 719468;
-}
-
 static time_t asn1_time(const ASN1_TIME *t)
 {
-    struct tm tm;
-    if (!t || ASN1_TIME_to_tm(t, &tm) != 1)
-        return 0;
-    long long d = days_from_civil(tm.tm_year + 1900LL, (unsigned)tm.tm_mon + 1, (unsigned)tm.tm_mday);
-    return (time_t)(d * 86400 + tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec);
+    int64_t v = 0;
+    return rsp_x509__time_seconds(t, &v) ? (time_t)v : 0;
 }
 
 static void str_of(const ASN1_STRING *s, char *out, size_t n)
