@@ -113,6 +113,41 @@ rsp_err rsp_es9p_b64_decode(const char *s, size_t len, rsp_buf *out, rsp_diag *d
 rsp_err rsp_es9p_tid_to_hex(const uint8_t *tid, size_t len, char out[RSP_ES9P_MAX_TID_HEX + 1]);
 rsp_err rsp_es9p_tid_from_hex(const char *hex, uint8_t out[16], size_t *len, rsp_diag *diag);
 
+/* ---- ES11 (LPA <-> SM-DS), es9p_es11.c ----
+ * ES11 is the common mutual authentication of ES9+ (its initiateAuthentication and authenticateClient
+ * requests, and the initiateAuthentication answer, are the ES9+ messages above) with another
+ * authenticateClient answer: {"header","transactionId","eventEntries":[{"eventId","rspServerAddress"}]}.
+ * An SM-DS serves both path families (SGP22.md §SM-DS): /gsma/rsp2/es11/<function> (a vendor SDK) and
+ * the ES9+ paths (lpac); the initiateAuthentication request may name the server "smdpAddress" or
+ * "smdsAddress" (rsp_es9p_decode accepts either, one of them, into smdp_address). */
+#define RSP_ES11_MAX_EVENTS 16   /* per answer; an SM-DS answers the oldest, the rest after they go */
+
+typedef struct rsp_es11_event {
+    char event_id[65];                                 /* used by the LPA as an ES9+ matchingId */
+    char rsp_server_address[RSP_ES9P_MAX_ADDRESS + 1]; /* the SM-DP+ (or SM-DS) to go to */
+} rsp_es11_event;
+
+typedef struct rsp_es11_answer {
+    rsp_es9p_header header;
+    char transaction_id[RSP_ES9P_MAX_TID_HEX + 1];
+    size_t n_events;
+    rsp_es11_event events[RSP_ES11_MAX_EVENTS];
+} rsp_es11_answer;
+
+/* "/gsma/rsp2/es11/initiateAuthentication", "/gsma/rsp2/es11/authenticateClient"; NULL otherwise. */
+const char *rsp_es9p_es11_path(rsp_es9p_func f);
+/* A request target of an SM-DS: either family, initiateAuthentication or authenticateClient only
+ * (a query string is ignored). RSP_ERR_NOT_FOUND otherwise. */
+rsp_err rsp_es9p_es11_path_parse(const char *target, rsp_es9p_func *f, rsp_diag *diag);
+/* The authenticateClient answer of ES11. encode appends compact JSON ("header" first; a Failed or
+ * Expired answer is the header alone; RSP_ERR_INVAL for an entry decode would refuse). decode (outside
+ * input): duplicate keys, a wrong type, a missing transactionId or eventEntries in a successful answer,
+ * an eventId an LPA would refuse (rsp_es9p_matching_id_ok), an address that is not 1..255 printable
+ * characters, more than RSP_ES11_MAX_EVENTS entries: RSP_ERR_FORMAT, diag naming the field; unknown
+ * keys are ignored; *out is reset first and on failure. */
+rsp_err rsp_es9p_es11_answer_encode(const rsp_es11_answer *a, rsp_buf *out, rsp_diag *diag);
+rsp_err rsp_es9p_es11_answer_decode(const uint8_t *json, size_t len, rsp_es11_answer *out, rsp_diag *diag);
+
 /* ---- activation codes (es9p_ac.c) ----
  * "LPA:1$<SM-DP+ address>$<matchingId>[$<SM-DP+ OID>[$1]]" (SGP22.md §Procedures); the "LPA:" prefix
  * (as in a QR code) is optional on input and always printed. The OID field may be empty ("$$1"); the

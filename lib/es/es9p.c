@@ -378,6 +378,15 @@ rsp_err rsp_es9p_decode(rsp_es9p_func f, bool response, const uint8_t *js, size_
         if (fd->func != f || fd->dir != dir)
             continue;
         json_t *v = json_object_get(o, fd->json);
+        if (fd->off == B(smdp_address) && !response) {
+            /* ES11's vendor spelling (SGP22.md §SM-DS); both present must agree */
+            json_t *alt = json_object_get(o, "smdsAddress");
+            if (v && alt && !json_equal(v, alt)) {
+                e = rsp_diag_set(diag, RSP_ERR_FORMAT, "smdpAddress and smdsAddress differ");
+                break;
+            }
+            v = v ? v : alt;
+        }
         if (!v) {
             if (!fd->optional && !failed)
                 e = rsp_diag_set(diag, RSP_ERR_FORMAT, "no %s", fd->json);
