@@ -24,6 +24,8 @@ static void usage(FILE *o)
             "              [--reply-to URL] [--timeout SECONDS] [--from URI] [--dump-request FILE]\n"
             "              [--dump-response FILE] [--json] [--verbose]\n"
             "       rsp op FUNCTION ... --eids FILE [--concurrency N] [--results FILE.jsonl]\n"
+            "       rsp op ota ...     ES6: file and applet requests to the MNO-SD of the enabled profile,\n"
+            "                          over SMPP (rsp op ota --help)\n"
             "\n"
             "Sends one ES request as the Operator or M2M SP whose TLS certificate (from `rsp ci issue`) is given.\n"
             "FUNCTION is ES4.EnableProfile, es2.DownloadProfile, or a bare name (ES4A, then ES4, then ES2:\n"
@@ -299,6 +301,9 @@ void op_result_free(op_result *r)
 
 int rsp_cmd_op(int argc, char **argv)
 {
+    /* commands with flags of their own, not ES functions */
+    if (argc > 1 && !strcmp(argv[1], "ota"))
+        return op_ota(argc - 1, argv + 1);
     op_args a;
     int rc = parse(argc, argv, &a);
     if (rc >= 0)

@@ -115,4 +115,10 @@ rsp_err op_client_new(const op_args *a, rsp_svc_client **cl, rsp_diag *d);
 /* ---- op_batch.c ---- */
 int op_batch(const op_args *a);
 
+/* ---- commands of `rsp op` that are not ES requests (their own flags; argv[0] is the command) ---- */
+/* `rsp op ota`: ES6, the Operator's OTA to the MNO-SD of its enabled profile (op_ota.c). */
+int op_ota(int argc, char **argv);
+/* `rsp op smsr-change`: a batch of SM-SR changes (op_smsr_change.c). */
+int op_smsr_change(int argc, char **argv);
+
 #endif

@@ -53,6 +53,7 @@ enum { EU_NOTIF_ATTACH = 0x01, EU_NOTIF_SWITCH_OK = 0x02, EU_NOTIF_ROLLBACK = 0x
 #define EU_MAX_PROFILES 8
 #define EU_MAX_NOTIF 8
 #define EU_MAX_KEYSETS 4
+#define EU_OTA_KEYSETS 4
 #define EU_DEFAULT_QUOTA 65536
 
 typedef struct eu_scp80 {
@@ -80,6 +81,10 @@ typedef struct eu_profile {
     uint8_t token[16];          /* master delete token key, KVN 70 (EU_PF_TOKEN) */
     uint8_t conn[64];           /* 3A07 connectivity parameters (A0 value) */
     uint8_t conn_len;
+    /* ES6: the last SCP80 counter the profile's MNO-SD accepted, per key version (state v3) */
+    uint8_t ota_n;
+    uint8_t ota_kvn[EU_OTA_KEYSETS];
+    uint8_t ota_cntr[EU_OTA_KEYSETS][5];
 } eu_profile;
 
 typedef struct eu_notif {

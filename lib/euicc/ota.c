@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "euicc_int.h"
+#include "mno_sd.h"
 #include "rsp/rapdu.h"
 #include "rsp/scp80.h"
 #include "rsp/scp81.h"
@@ -144,7 +145,7 @@ static rsp_err trigger(rsp_euicc *c, const uint8_t *p, size_t len, rsp_euicc_out
 }
 
 /* Sends the PoR to `to` when SPI byte 2 asks for one (always, or only on error). */
-static rsp_err send_por(rsp_euicc *c, const rsp_scp80_keys *k, const rsp_scp80_hdr *h, uint8_t status,
+rsp_err eu_por_send(rsp_euicc *c, const rsp_scp80_keys *k, const rsp_scp80_hdr *h, uint8_t status,
                         const uint8_t *data, size_t len, const char *to, rsp_euicc_out *out)
 {
     uint8_t mode = h->spi[1] & RSP_SCP80_SPI2_POR_MASK;
@@ -177,6 +178,11 @@ static rsp_err secured_packet(rsp_euicc *c, const char *from, const uint8_t *pkt
     rsp_scp80_hdr h;
     if (rsp_scp80_cmd_peek(pkt, len, &h, diag) != RSP_OK)
         return RSP_OK; /* no header to answer to */
+    /* ES6: the TAR decides who answers; the enabled profile's MNO-SD has keys of its own */
+    bool handled = false;
+    rsp_err me = eu_mnosd_packet(c, from, pkt, len, now, out, &handled, diag);
+    if (handled)
+        return me;
     eu_state *st = c->st;
     uint8_t kvn = (h.kic >> 4) ? (uint8_t)(h.kic >> 4) : (uint8_t)(h.kid >> 4);
     eu_scp80 *ks = NULL;
@@ -184,7 +190,7 @@ static rsp_err secured_packet(rsp_euicc *c, const char *from, const uint8_t *pkt
         if (st->s80[i].kvn == kvn)
             ks = &st->s80[i];
     if (!ks)
-        return send_por(c, NULL, &h, RSP_SCP80_SECURITY_ERROR, NULL, 0, from, out);
+        return eu_por_send(c, NULL, &h, RSP_SCP80_SECURITY_ERROR, NULL, 0, from, out);
     rsp_scp80_keys k = {ks->kic, 16, ks->kid, 16};
     uint8_t *work = malloc(len);
     if (!work)
@@ -205,7 +211,7 @@ static rsp_err secured_packet(rsp_euicc *c, const char *from, const uint8_t *pkt
     if (status != RSP_SCP80_POR_OK) {
         rsp_wipe(work, len);
         free(work);
-        return send_por(c, &k, &h, status, NULL, 0, from, out);
+        return eu_por_send(c, &k, &h, status, NULL, 0, from, out);
     }
     eu_ctx x = {.c = c, .now = now, .local = false, .tar = rsp_be24(h.tar), .out = out};
     if (rsp_scp80_spi_cntr_mode(h.spi) != RSP_SCP80_CNTR_NONE) {
@@ -242,7 +248,7 @@ static rsp_err secured_packet(rsp_euicc *c, const char *from, const uint8_t *pkt
         if (c->st->s80[i].kvn == kvn)
             pk = &c->st->s80[i];
     rsp_scp80_keys k2 = {pk ? pk->kic : NULL, 16, pk ? pk->kid : NULL, 16};
-    e = pk ? send_por(c, &k2, &h, RSP_SCP80_POR_OK, resp.data, resp.len, from, out) : RSP_OK;
+    e = pk ? eu_por_send(c, &k2, &h, RSP_SCP80_POR_OK, resp.data, resp.len, from, out) : RSP_OK;
     rsp_buf_free(&resp);
     return e;
 }

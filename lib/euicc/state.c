@@ -7,7 +7,9 @@
 
 #include "euicc_int.h"
 
-#define STATE_VERSION 2
+/* v3 (ES6) added the MNO-SD counters of each profile; a v2 blob reads with none (all zero). */
+#define STATE_VERSION 3
+#define STATE_VERSION_MIN 2
 
 typedef struct io {
     bool rd;
@@ -15,6 +17,7 @@ typedef struct io {
     const uint8_t *p;
     size_t len, pos;
     bool bad;
+    uint8_t ver;                /* of the blob being read (writes are always STATE_VERSION) */
 } io;
 
 static void io_raw(io *s, void *v, size_t n)
@@ -114,14 +117,26 @@ static void io_profile(io *s, eu_profile *p)
     io_raw(s, p->keys.dek, kl);
     io_raw(s, p->token, sizeof(p->token));
     io_var(s, p->conn, &p->conn_len, sizeof(p->conn));
+    if (s->ver < 3)
+        return;
+    io_u8(s, &p->ota_n);
+    if (p->ota_n > EU_OTA_KEYSETS) {
+        s->bad = true;
+        return;
+    }
+    for (unsigned i = 0; i < p->ota_n; i++) {
+        io_u8(s, &p->ota_kvn[i]);
+        io_raw(s, p->ota_cntr[i], 5);
+    }
 }
 
 static void io_state(io *s, eu_state *st)
 {
     uint8_t ver = STATE_VERSION;
     io_u8(s, &ver);
-    if (ver != STATE_VERSION)
+    if (ver < STATE_VERSION_MIN || ver > STATE_VERSION)
         s->bad = true;
+    s->ver = ver;
     io_u8(s, &st->n80);
     io_u8(s, &st->n81);
     io_u8(s, &st->np);
