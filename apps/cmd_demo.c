@@ -7,9 +7,11 @@
 
 #include "cli.h"
 #include "demo.h"
+#include "demo22.h"
 #include "rsp/crypto.h"
 
 static const char USAGE[] =
+    "usage: rsp demo sgp22 [--devices N] [--json] ...   the consumer story (SGP.22): rsp demo sgp22 --help\n"
     "usage: rsp demo [--euiccs N] [--transport auto|sms|https] [--store sqlite|postgres[:URI]] [--keep DIR]\n"
     "                [--concurrency N] [--smdp-workers N] [--profile PKG.der] [--faults SEED] [--json]\n"
     "  An IoT service provider (M2M SP SP1) moves N cards from operator MNO-A to MNO-B, every role a\n"
@@ -38,6 +40,8 @@ static const char USAGE[] =
 
 int rsp_cmd_demo(int argc, char **argv)
 {
+    if (argc >= 2 && !strcmp(argv[1], "sgp22")) /* the consumer story (demo22_run.c) */
+        return rsp_demo22(argc - 1, argv + 1);
     if (rsp_cli_take_flag(&argc, argv, "--help")) {
         fputs(USAGE, stdout);
         return RSP_EXIT_OK;

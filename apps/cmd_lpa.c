@@ -20,6 +20,8 @@ static const char usage[] =
     "  profile download --activation-code 'LPA:1$ADDRESS$MATCHING_ID' [--confirmation-code C] --ca FILE\n"
     "                   [--session FILE]  a record of the download, kept while the card may be in between;\n"
     "                   a record left by an unfinished download is reported and dealt with first\n"
+    "  profile discover --smds ADDRESS --ca FILE [--session FILE]   ES11 with the SM-DS, then a download of\n"
+    "                   each pending event in order (matchingId = eventId, at the event's SM-DP+)\n"
     "  notification list                       the card's pending notifications\n"
     "  notification process [SEQ] --ca FILE    send them (ES9+ handleNotification, oldest first), then remove\n"
     "  notification remove SEQ\n"
@@ -27,7 +29,9 @@ static const char usage[] =
     "Transports: --card DIR is the simulator's card folder opened in this process (direct); otherwise\n"
     "PC/SC through pcscd, --reader picking a reader by a substring of its name (default: the first\n"
     "with a card). --block is the STORE DATA block size (6..255, default 120).\n"
-    "--ca FILE: the CA the SM-DP+'s TLS certificate must chain to (always verified: no --insecure).\n"
+    "--ca FILE: the CA the SM-DP+'s (SM-DS's) TLS certificate must chain to. --insecure instead: the\n"
+    "server is NOT authenticated (said on stderr and in --json; labs only: the card's signatures go to\n"
+    "whoever answers).\n"
     "Exit: 0 done, 1 the card refused or could not be reached, 2 usage or a malformed answer.\n";
 
 static int fail(const char *what, rsp_err e, const rsp_diag *d)
@@ -239,12 +243,14 @@ static int report_result(lpa_ctx *x, const char *what, int result)
 static int profile_cmd(lpa_ctx *x, int argc, char **argv)
 {
     if (argc < 2)
-        return rsp_cli_usage_error("lpa profile: list, enable, disable, delete, nickname or download");
+        return rsp_cli_usage_error("lpa profile: list, enable, disable, delete, nickname, download or discover");
     const char *sub = argv[1];
     if (!strcmp(sub, "list"))
         return argc == 2 ? profile_list(x) : rsp_cli_usage_error("lpa profile list: no arguments");
     if (!strcmp(sub, "download"))
         return rsp_lpa_cmd_download(x, argc - 1, argv + 1);
+    if (!strcmp(sub, "discover"))
+        return rsp_lpa_cmd_discover(x, argc - 1, argv + 1);
     rsp_es10_select by;
     uint8_t id[16];
     size_t len = 0;
@@ -420,7 +426,7 @@ int rsp_cmd_lpa(int argc, char **argv)
     if (!strcmp(cmd, "chip") && (argc != 3 || strcmp(argv[2], "info")))
         return rsp_cli_usage_error("lpa chip info");
     /* the ES9+ commands check their options before the card is touched */
-    bool net = (!strcmp(cmd, "profile") && argc >= 3 && !strcmp(argv[2], "download")) ||
+    bool net = (!strcmp(cmd, "profile") && argc >= 3 && (!strcmp(argv[2], "download") || !strcmp(argv[2], "discover"))) ||
                (!strcmp(cmd, "notification") && argc >= 3 && !strcmp(argv[2], "process"));
     if (net) {
         int rc = rsp_lpa_check_net_opts(argc - 2, argv + 2);

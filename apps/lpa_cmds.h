@@ -15,6 +15,7 @@ typedef struct lpa_ctx {
  * opened, so a missing --ca is a usage error that touches nothing. */
 int rsp_lpa_check_net_opts(int argc, char **argv);
 int rsp_lpa_cmd_download(lpa_ctx *x, int argc, char **argv);
+int rsp_lpa_cmd_discover(lpa_ctx *x, int argc, char **argv);
 int rsp_lpa_cmd_process(lpa_ctx *x, int argc, char **argv);
 
 #endif

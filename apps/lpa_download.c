@@ -25,17 +25,26 @@ static const char *opt(int *argc, char **argv, const char *name)
     return NULL;
 }
 
-/* --insecure is refused: our HTTPS client always verifies the server (lib/net has no unverified mode),
- * and an LPA that talks to a server it did not authenticate hands it the card's signatures. */
-static int net_opts(int *argc, char **argv, const char **ca)
+/* --ca FILE, or --insecure (issue 13: allowed, stated loudly): the server is then not authenticated
+ * and whoever answers receives the card's signatures, so every command that uses it says so on stderr
+ * and in --json. Never both. */
+static int net_opts(int *argc, char **argv, const char **ca, bool *insecure)
 {
-    if (rsp_cli_take_flag(argc, argv, "--insecure"))
-        return rsp_cli_usage_error("lpa: --insecure is not offered: the SM-DP+'s TLS certificate is always verified; "
-                                   "give its CA with --ca FILE (for a test PKI: the CI's ci.crt.pem)");
+    *insecure = rsp_cli_take_flag(argc, argv, "--insecure");
     *ca = opt(argc, argv, "--ca");
-    if (!*ca)
-        return rsp_cli_usage_error("lpa: --ca FILE is required (the CA the SM-DP+'s TLS certificate chains to)");
+    if (*insecure && *ca)
+        return rsp_cli_usage_error("lpa: --ca and --insecure exclude each other");
+    if (!*ca && !*insecure)
+        return rsp_cli_usage_error("lpa: --ca FILE is required (the CA the SM-DP+'s TLS certificate chains to; "
+                                   "--insecure to skip that check, labs only)");
     return 0;
+}
+
+static void insecure_warning(bool insecure)
+{
+    if (insecure)
+        fprintf(stderr, "rsp: lpa: WARNING: --insecure: the server's TLS certificate is NOT checked; anyone on the "
+                        "path can pose as the server and receive the card's signatures\n");
 }
 
 int rsp_lpa_check_net_opts(int argc, char **argv)
@@ -45,7 +54,8 @@ int rsp_lpa_check_net_opts(int argc, char **argv)
         return rsp_cli_usage_error("lpa: too many arguments");
     memcpy(copy, argv, (size_t)argc * sizeof(char *));
     const char *ca = NULL;
-    return net_opts(&argc, copy, &ca);
+    bool insecure = false;
+    return net_opts(&argc, copy, &ca, &insecure);
 }
 
 static void on_progress(void *arg, rsp_lpa_phase phase, const char *detail)
@@ -55,17 +65,66 @@ static void on_progress(void *arg, rsp_lpa_phase phase, const char *detail)
     fflush(f);
 }
 
+/* One download's result as JSON (rsp lpa profile download --json, and each event of discover). */
+static json_t *result_json(const rsp_lpa_download_result *r, rsp_err e, const char *error)
+{
+    json_t *j = json_object();
+    json_object_set_new(j, "installed", json_boolean(r->installed));
+    json_object_set_new(j, "phase", json_string(rsp_lpa_phase_name(r->reached)));
+    json_object_set_new(j, "transaction_id", json_string(r->tid));
+    json_object_set_new(j, "iccid", json_string(r->iccid));
+    json_object_set_new(j, "name", json_string(r->name));
+    json_object_set_new(j, "spn", json_string(r->spn));
+    json_object_set_new(j, "pir_sent", json_boolean(r->pir_sent));
+    json_object_set_new(j, "retry_safe", json_boolean(r->retry_safe));
+    json_object_set_new(j, "cancel_reason", r->cancel_reason >= 0 ? json_integer(r->cancel_reason) : json_null());
+    json_object_set_new(j, "card_cancelled", json_boolean(r->card_cancelled));
+    json_object_set_new(j, "server_cancelled", json_boolean(r->server_cancelled));
+    if (r->subject_code[0]) {
+        json_object_set_new(j, "subject_code", json_string(r->subject_code));
+        json_object_set_new(j, "reason_code", json_string(r->reason_code));
+    }
+    if (r->card_error >= 0)
+        json_object_set_new(j, "card_error", json_integer(r->card_error));
+    if (r->error_reason >= 0) {
+        json_object_set_new(j, "bpp_command_id", json_integer(r->bpp_command_id));
+        json_object_set_new(j, "error_reason", json_integer(r->error_reason));
+    }
+    if (r->reached == RSP_LPA_PH_INSTALL && !r->installed)
+        json_object_set_new(j, "profile_on_card", json_boolean(r->profile_on_card));
+    if (e)
+        json_object_set_new(j, "error", json_string(error && *error ? error : rsp_err_msg(e)));
+    if (r->recovered) {
+        json_t *p = json_object();
+        json_object_set_new(p, "transaction_id", json_string(r->recovered_tid));
+        json_object_set_new(p, "phase", json_string(rsp_lpa_phase_name(r->recovered_phase)));
+        json_object_set_new(p, "profile_on_card", json_boolean(r->recovered_on_card));
+        json_object_set_new(j, "previous", p);
+    }
+    return j;
+}
+
+static void after_failure(const rsp_lpa_download_result *r)
+{
+    if (r->retry_safe)
+        fprintf(stderr, "rsp: lpa: nothing reached the card's profiles: safe to retry\n");
+    else
+        fprintf(stderr, "rsp: lpa: failed during installation: the card %s the profile; list the profiles before any retry\n",
+                r->installed || r->profile_on_card ? "holds" : "does not hold");
+}
+
 int rsp_lpa_cmd_download(lpa_ctx *x, int argc, char **argv)
 {
     const char *ca = NULL;
-    int rc = net_opts(&argc, argv, &ca);
+    bool insecure = false;
+    int rc = net_opts(&argc, argv, &ca, &insecure);
     if (rc)
         return rc;
     const char *acs = opt(&argc, argv, "--activation-code"), *cc = opt(&argc, argv, "--confirmation-code");
     const char *session = opt(&argc, argv, "--session");
     if (!acs || argc != 1)
         return rsp_cli_usage_error("lpa profile download --activation-code 'LPA:1$ADDRESS$MATCHING_ID' "
-                                   "[--confirmation-code C] [--session FILE] --ca FILE");
+                                   "[--confirmation-code C] [--session FILE] --ca FILE | --insecure");
     rsp_es9p_ac ac;
     rsp_diag d = {0};
     rsp_err e = rsp_es9p_ac_parse(acs, strlen(acs), &ac, &d);
@@ -73,7 +132,9 @@ int rsp_lpa_cmd_download(lpa_ctx *x, int argc, char **argv)
         return rsp_cli_usage_error("lpa: activation code: %s", d.msg[0] ? d.msg : rsp_err_msg(e));
     if (ac.cc_required && !cc)
         return rsp_cli_usage_error("lpa: the activation code says a confirmation code is required (--confirmation-code)");
-    rsp_lpa_download_opts o = {ac.address, ac.matching_id, cc, ca, 0, 0, NULL, on_progress, x->json ? stderr : stdout};
+    insecure_warning(insecure);
+    rsp_lpa_download_opts o = {ac.address, ac.matching_id, cc, ca, 0, 0, NULL, on_progress, x->json ? stderr : stdout,
+                               insecure};
     o.session_path = session;
     const char *cut = getenv("RSP_LPA_TEST_CUT"); /* the tests' mid-installation cut (lpa.h) */
     if (cut)
@@ -81,61 +142,93 @@ int rsp_lpa_cmd_download(lpa_ctx *x, int argc, char **argv)
     rsp_lpa_download_result r;
     e = rsp_lpa_download(&x->card, &o, &r, &d);
     if (x->json) {
-        json_t *j = json_object();
-        json_object_set_new(j, "installed", json_boolean(r.installed));
-        json_object_set_new(j, "phase", json_string(rsp_lpa_phase_name(r.reached)));
-        json_object_set_new(j, "transaction_id", json_string(r.tid));
-        json_object_set_new(j, "iccid", json_string(r.iccid));
-        json_object_set_new(j, "name", json_string(r.name));
-        json_object_set_new(j, "spn", json_string(r.spn));
-        json_object_set_new(j, "pir_sent", json_boolean(r.pir_sent));
-        json_object_set_new(j, "retry_safe", json_boolean(r.retry_safe));
-        json_object_set_new(j, "cancel_reason", r.cancel_reason >= 0 ? json_integer(r.cancel_reason) : json_null());
-        json_object_set_new(j, "card_cancelled", json_boolean(r.card_cancelled));
-        json_object_set_new(j, "server_cancelled", json_boolean(r.server_cancelled));
-        if (r.subject_code[0]) {
-            json_object_set_new(j, "subject_code", json_string(r.subject_code));
-            json_object_set_new(j, "reason_code", json_string(r.reason_code));
-        }
-        if (r.card_error >= 0)
-            json_object_set_new(j, "card_error", json_integer(r.card_error));
-        if (r.error_reason >= 0) {
-            json_object_set_new(j, "bpp_command_id", json_integer(r.bpp_command_id));
-            json_object_set_new(j, "error_reason", json_integer(r.error_reason));
-        }
-        if (r.reached == RSP_LPA_PH_INSTALL && !r.installed)
-            json_object_set_new(j, "profile_on_card", json_boolean(r.profile_on_card));
-        if (e)
-            json_object_set_new(j, "error", json_string(d.msg[0] ? d.msg : rsp_err_msg(e)));
-        if (r.recovered) {
-            json_t *p = json_object();
-            json_object_set_new(p, "transaction_id", json_string(r.recovered_tid));
-            json_object_set_new(p, "phase", json_string(rsp_lpa_phase_name(r.recovered_phase)));
-            json_object_set_new(p, "profile_on_card", json_boolean(r.recovered_on_card));
-            json_object_set_new(j, "previous", p);
-        }
+        json_t *j = result_json(&r, e, d.msg);
+        json_object_set_new(j, "insecure", json_boolean(insecure));
         rsp_cli_json_out(j);
     }
     if (!e)
         return RSP_EXIT_OK;
     fprintf(stderr, "rsp: lpa: download failed in %s: %s\n", rsp_lpa_phase_name(r.reached),
             d.msg[0] ? d.msg : rsp_err_msg(e));
-    if (r.retry_safe)
-        fprintf(stderr, "rsp: lpa: nothing reached the card's profiles: safe to retry\n");
-    else
-        fprintf(stderr, "rsp: lpa: failed during installation: the card %s the profile; list the profiles before any retry\n",
-                r.installed || r.profile_on_card ? "holds" : "does not hold");
+    after_failure(&r);
+    return e == RSP_ERR_FORMAT || e == RSP_ERR_INVAL ? RSP_EXIT_USAGE : RSP_EXIT_FAIL;
+}
+
+int rsp_lpa_cmd_discover(lpa_ctx *x, int argc, char **argv)
+{
+    const char *ca = NULL;
+    bool insecure = false;
+    int rc = net_opts(&argc, argv, &ca, &insecure);
+    if (rc)
+        return rc;
+    const char *smds = opt(&argc, argv, "--smds"), *session = opt(&argc, argv, "--session");
+    if (!smds || argc != 1)
+        return rsp_cli_usage_error("lpa profile discover --smds ADDRESS [--session FILE] --ca FILE | --insecure");
+    if (!*smds || strlen(smds) > RSP_ES9P_MAX_ADDRESS || strchr(smds, '/'))
+        return rsp_cli_usage_error("lpa: --smds '%s': an address host[:port]", smds);
+    insecure_warning(insecure);
+    rsp_lpa_download_opts o = {smds, NULL, NULL, ca, 0, 0, session, on_progress, x->json ? stderr : stdout, insecure};
+    rsp_lpa_discover_result *r = calloc(1, sizeof(*r));
+    if (!r)
+        return rsp_cli_fail("lpa: discover", RSP_ERR_NOMEM, NULL);
+    rsp_diag d = {0};
+    rsp_err e = rsp_lpa_discover(&x->card, &o, r, &d);
+    bool es11_failed = e && r->n_events == 0 && r->installed + r->failed == 0 && r->auth.reached != RSP_LPA_PH_DONE;
+    if (x->json) {
+        json_t *j = json_object(), *evs = json_array();
+        json_object_set_new(j, "smds", json_string(smds));
+        json_object_set_new(j, "insecure", json_boolean(insecure));
+        json_object_set_new(j, "transaction_id", json_string(r->auth.tid));
+        if (es11_failed) {
+            json_object_set_new(j, "phase", json_string(rsp_lpa_phase_name(r->auth.reached)));
+            if (r->auth.subject_code[0]) {
+                json_object_set_new(j, "subject_code", json_string(r->auth.subject_code));
+                json_object_set_new(j, "reason_code", json_string(r->auth.reason_code));
+            }
+            if (r->auth.card_error >= 0)
+                json_object_set_new(j, "card_error", json_integer(r->auth.card_error));
+        }
+        for (size_t i = 0; i < r->n_events; i++) {
+            const rsp_lpa_event_result *ev = &r->ev[i];
+            json_t *o2 = ev->attempted ? result_json(&ev->dl, ev->err, ev->error) : json_object();
+            json_object_set_new(o2, "event_id", json_string(ev->event_id));
+            json_object_set_new(o2, "address", json_string(ev->address));
+            json_object_set_new(o2, "attempted", json_boolean(ev->attempted));
+            json_array_append_new(evs, o2);
+        }
+        json_object_set_new(j, "events", evs);
+        json_object_set_new(j, "installed", json_integer((json_int_t)r->installed));
+        json_object_set_new(j, "failed", json_integer((json_int_t)r->failed));
+        json_object_set_new(j, "skipped", json_integer((json_int_t)r->skipped));
+        if (e)
+            json_object_set_new(j, "error", json_string(d.msg[0] ? d.msg : rsp_err_msg(e)));
+        rsp_cli_json_out(j);
+    } else if (!e) {
+        printf("%zu event%s, %zu installed\n", r->n_events, r->n_events == 1 ? "" : "s", r->installed);
+    }
+    if (e) {
+        fprintf(stderr, "rsp: lpa: discover: %s\n", d.msg[0] ? d.msg : rsp_err_msg(e));
+        for (size_t i = 0; i < r->n_events; i++)
+            if (r->ev[i].attempted && r->ev[i].err) {
+                fprintf(stderr, "rsp: lpa: event %s failed in %s: %s\n", r->ev[i].event_id,
+                        rsp_lpa_phase_name(r->ev[i].dl.reached), r->ev[i].error);
+                after_failure(&r->ev[i].dl);
+            }
+    }
+    free(r);
+    if (!e)
+        return RSP_EXIT_OK;
     return e == RSP_ERR_FORMAT || e == RSP_ERR_INVAL ? RSP_EXIT_USAGE : RSP_EXIT_FAIL;
 }
 
 /* Sends one pending notification to the address in its metadata; true when the SM-DP+ took it. */
-static bool send_one(const char *ca, const rsp_es10_pending *p, const char *address, rsp_diag *d)
+static bool send_one(const char *ca, bool insecure, const rsp_es10_pending *p, const char *address, rsp_diag *d)
 {
     rsp_lpa_es9 *es9 = NULL;
     rsp_es9p_msg m, a;
     rsp_es9p_msg_init(&m, RSP_ES9P_HANDLE_NOTIFICATION, false);
     rsp_es9p_msg_init(&a, RSP_ES9P_HANDLE_NOTIFICATION, true);
-    rsp_err e = rsp_lpa_es9_new(address, ca, 0, &es9, d);
+    rsp_err e = rsp_lpa_es9_new(address, ca, insecure, 0, &es9, d);
     e = e ? e : rsp_buf_set(&m.pending_notification, p->raw.p, p->raw.len);
     if (!e) {
         rsp_es9p_msg_free(&a);
@@ -153,9 +246,11 @@ static bool send_one(const char *ca, const rsp_es10_pending *p, const char *addr
 int rsp_lpa_cmd_process(lpa_ctx *x, int argc, char **argv)
 {
     const char *ca = NULL;
-    int rc = net_opts(&argc, argv, &ca);
+    bool insecure = false;
+    int rc = net_opts(&argc, argv, &ca, &insecure);
     if (rc)
         return rc;
+    insecure_warning(insecure);
     if (argc > 2)
         return rsp_cli_usage_error("lpa notification process [SEQ] --ca FILE");
     long only = -1;
@@ -195,7 +290,7 @@ int rsp_lpa_cmd_process(lpa_ctx *x, int argc, char **argv)
         snprintf(address, sizeof(address), "%.*s", (int)m->address.len, (const char *)m->address.p);
         rsp_diag nd = {0};
         bool ok = rsp_lpa_retrieve_notification(&x->card, m->seq, &one, r, &nd) == RSP_OK && r->ok && r->n == 1 &&
-                  send_one(ca, &r->items[0], address, &nd);
+                  send_one(ca, insecure, &r->items[0], address, &nd);
         int result = -1;
         if (ok && rsp_lpa_remove_notification(&x->card, m->seq, &result, &nd) != RSP_OK)
             ok = false;

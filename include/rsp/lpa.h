@@ -95,15 +95,20 @@ void rsp_lpa_iccid_to_digits(const uint8_t *p, size_t len, char *out, size_t out
 struct rsp_es9p_msg;
 typedef struct rsp_lpa_es9 rsp_lpa_es9;
 
-/* An HTTPS client for the SM-DP+ at address ("host[:port]", as the activation code writes it; port
- * 443 by default) whose TLS certificate must chain to ca_file and match host. timeout_ms 0: 30 s. */
-rsp_err rsp_lpa_es9_new(const char *address, const char *ca_file, unsigned timeout_ms, rsp_lpa_es9 **out,
-                        rsp_diag *diag);
+/* An HTTPS client for the SM-DP+ (or SM-DS) at address ("host[:port]", as the activation code writes
+ * it; port 443 by default) whose TLS certificate must chain to ca_file and match host. insecure (then
+ * ca_file NULL): the server is NOT authenticated (`--insecure`; the caller says so loudly). timeout_ms
+ * 0: 30 s. */
+rsp_err rsp_lpa_es9_new(const char *address, const char *ca_file, bool insecure, unsigned timeout_ms,
+                        rsp_lpa_es9 **out, rsp_diag *diag);
 void rsp_lpa_es9_free(rsp_lpa_es9 *s);
 /* One ES9+ call: req encoded (es9p.h), POSTed, the answer decoded into ans (initialised here; the caller
  * frees it with rsp_es9p_msg_free in every case). A "Failed" answer is RSP_OK with ans->header saying so;
  * a network failure, a non-2xx status or an answer the codec refuses is an error. */
 rsp_err rsp_lpa_es9_call(rsp_lpa_es9 *s, const struct rsp_es9p_msg *req, struct rsp_es9p_msg *ans, rsp_diag *diag);
+/* One POST of body to path; the answer's body (any 2xx) into ans (reset first). A network failure or a
+ * non-2xx status is an error. For answers es9_call's codec does not know (ES11's authenticateClient). */
+rsp_err rsp_lpa_es9_post(rsp_lpa_es9 *s, const char *path, const rsp_buf *body, rsp_buf *ans, rsp_diag *diag);
 
 /* ---- profile download (download.c) ----
  * SGP22.md §Procedures: common mutual authentication, PrepareDownload, getBoundProfilePackage, the BPP
@@ -119,6 +124,7 @@ typedef enum rsp_lpa_phase {
     RSP_LPA_PH_INSTALL,   /* LoadBoundProfilePackage, piece by piece, to the PIR */
     RSP_LPA_PH_NOTIFY,    /* handleNotification(PIR), RemoveNotificationFromList */
     RSP_LPA_PH_DONE,
+    RSP_LPA_PH_DISCOVER,  /* rsp_lpa_discover's own lines: the SM-DS's events, one download after another */
 } rsp_lpa_phase;
 
 const char *rsp_lpa_phase_name(rsp_lpa_phase p);
@@ -138,6 +144,7 @@ typedef struct rsp_lpa_download_opts {
     const char *session_path;
     rsp_lpa_progress_fn progress;
     void *arg;
+    bool insecure;  /* ca_file NULL: the server's TLS certificate is not checked (rsp_lpa_es9_new) */
 } rsp_lpa_download_opts;
 
 typedef struct rsp_lpa_download_result {
@@ -164,6 +171,36 @@ typedef struct rsp_lpa_download_result {
 /* Runs one download on card c. RSP_OK when the profile is installed and its PIR delivered; otherwise
  * an error with diag saying where and why, and res telling what was done about it. */
 rsp_err rsp_lpa_download(rsp_lpa_card *c, const rsp_lpa_download_opts *o, rsp_lpa_download_result *res,
+                         rsp_diag *diag);
+
+/* ---- SM-DS discovery (discover.c) ----
+ * SGP22.md §"SM-DS discovery": ES11 common mutual authentication with the SM-DS (the ES9+ steps with
+ * the SM-DS's address, ctxParams1 without a matchingId: all events), its eventEntries, then one
+ * download per event, in the order the SM-DS gave them (oldest first), matchingId = eventId, at the
+ * event's rspServerAddress. Between events the card's state is checked (seed 003: several pending
+ * events in order, with state validation between records): after an event whose download failed
+ * during installation the rest are not started (the card must be asked first); a failure before
+ * installation (safe to retry) does not stop the others. */
+#define RSP_LPA_MAX_EVENTS 16
+
+typedef struct rsp_lpa_event_result {
+    char event_id[65], address[255 + 1];
+    bool attempted;              /* false: skipped after an earlier failure during installation */
+    rsp_err err;
+    char error[256];
+    rsp_lpa_download_result dl;
+} rsp_lpa_event_result;
+
+typedef struct rsp_lpa_discover_result {
+    rsp_lpa_download_result auth; /* the ES11 part: reached, tid, card_error, subject/reason codes */
+    size_t n_events, installed, failed, skipped;
+    rsp_lpa_event_result ev[RSP_LPA_MAX_EVENTS];
+} rsp_lpa_discover_result;
+
+/* o->address is the SM-DS; o->matching_id is ignored; the other options apply to every download
+ * (session_path: the record of each download in turn). RSP_OK when every event's profile was
+ * installed (also when there was none); res (calloc it: it is large) says what happened to each. */
+rsp_err rsp_lpa_discover(rsp_lpa_card *c, const rsp_lpa_download_opts *o, rsp_lpa_discover_result *res,
                          rsp_diag *diag);
 
 /* ---- session record (session.c) ----

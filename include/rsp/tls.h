@@ -54,6 +54,9 @@ rsp_err rsp_tls_server_psk_new(rsp_tls_psk_lookup_fn lookup, void *arg, rsp_tls_
  * (only useful to test refusal). */
 rsp_err rsp_tls_client_mtls_new(const char *cert_file, const char *key_file, const char *const *ca_files,
                                 size_t ncas, rsp_tls_ctx **out);
+/* Client that does NOT authenticate the server (neither chain nor name; `rsp lpa --insecure`,
+ * which says so on stderr and in --json). Never for a daemon. */
+rsp_err rsp_tls_client_unverified_new(rsp_tls_ctx **out);
 /* PSK-TLS 1.2 client (tests, the eUICC simulator). The key is copied and wiped on free. `ciphers`
  * NULL means the SCP81 pair; tests pass others to check refusal. */
 rsp_err rsp_tls_client_psk_new(const char *identity, const uint8_t *key, size_t keylen, const char *ciphers,

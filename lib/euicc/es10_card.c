@@ -187,6 +187,9 @@ static rsp_err authenticate_server(rsp_es10_card *c, const uint8_t *req, size_t 
     rsp_pki22_info dp;
     int code = check_server(c, (size_t)k, r.server_certificate, RSP_PKI22_DPAUTH, r.signed1.raw.p, r.signed1.raw.len,
                             r.server_signature1, &dp);
+    if (code == RSP_ES10_AUTH_INVALID_OID) /* an SM-DS (ES11) signs with CERT.DSauth (SGP22.md: DPauth or DSauth) */
+        code = check_server(c, (size_t)k, r.server_certificate, RSP_PKI22_DSAUTH, r.signed1.raw.p, r.signed1.raw.len,
+                            r.server_signature1, &dp);
     if (!code && !had_challenge)
         code = RSP_ES10_AUTH_NO_SESSION_CONTEXT;
     if (!code && memcmp(r.signed1.euicc_challenge.p, c->challenge, RSP_ES10_CHALLENGE_LEN))

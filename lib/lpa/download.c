@@ -27,23 +27,16 @@
 #include "rsp/pki22.h"
 #include "rsp/tlv.h"
 
+#include "lpa_int.h"
+
 const char *rsp_lpa_phase_name(rsp_lpa_phase p)
 {
-    static const char *const names[] = {"clock", "authenticate", "prepare", "install", "notify", "done"};
-    return p <= RSP_LPA_PH_DONE ? names[p] : "?";
+    static const char *const names[] = {"clock", "authenticate", "prepare", "install", "notify", "done", "discover"};
+    return p <= RSP_LPA_PH_DISCOVER ? names[p] : "?";
 }
 
-typedef struct dl {
-    rsp_lpa_card *c;
-    const rsp_lpa_download_opts *o;
-    rsp_lpa_download_result *res;
-    rsp_lpa_es9 *es9;
-    uint8_t tid[16];
-    size_t tid_len;
-} dl;
 
-static void progress(dl *x, rsp_lpa_phase p, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void save_record(dl *x)
+static void save_record(lpa_dl *x)
 {
     if (!x->o->session_path || x->res->reached >= RSP_LPA_PH_DONE)
         return;
@@ -58,7 +51,7 @@ static void save_record(dl *x)
         x->o->progress(x->o->arg, r.phase, "warning: the session record could not be written");
 }
 
-static void progress(dl *x, rsp_lpa_phase p, const char *fmt, ...)
+void lpa_progress(lpa_dl *x, rsp_lpa_phase p, const char *fmt, ...)
 {
     bool changed = x->res->reached != p || p == RSP_LPA_PH_INSTALL;
     x->res->reached = p;
@@ -74,27 +67,32 @@ static void progress(dl *x, rsp_lpa_phase p, const char *fmt, ...)
     x->o->progress(x->o->arg, p, line);
 }
 
-static rsp_err es10(dl *x, const rsp_buf *req, rsp_buf *ans, rsp_diag *diag)
+static rsp_err es10(lpa_dl *x, const rsp_buf *req, rsp_buf *ans, rsp_diag *diag)
 {
     rsp_buf_reset(ans);
     return rsp_lpa_es10(x->c, req->data, req->len, ans, diag);
 }
 
 /* A Failed/Expired answer: kept in res, an error for the caller. */
-static rsp_err server_failed(dl *x, const rsp_es9p_msg *ans, rsp_diag *diag)
+rsp_err lpa_server_failed(lpa_dl *x, const char *func, const rsp_es9p_header *h, rsp_diag *diag)
 {
-    if (ans->header.status != RSP_ES9P_FAILED && ans->header.status != RSP_ES9P_EXPIRED)
+    if (h->status != RSP_ES9P_FAILED && h->status != RSP_ES9P_EXPIRED)
         return RSP_OK;
-    snprintf(x->res->subject_code, sizeof(x->res->subject_code), "%s", ans->header.subject_code);
-    snprintf(x->res->reason_code, sizeof(x->res->reason_code), "%s", ans->header.reason_code);
-    snprintf(x->res->message, sizeof(x->res->message), "%s", ans->header.message);
-    return rsp_diag_set(diag, RSP_ERR_DENIED, "%s: SM-DP+ answered %s %s/%s%s%s", rsp_es9p_func_name(ans->func),
-                        ans->header.status == RSP_ES9P_EXPIRED ? "Expired" : "Failed", ans->header.subject_code,
-                        ans->header.reason_code, ans->header.message[0] ? ": " : "", ans->header.message);
+    snprintf(x->res->subject_code, sizeof(x->res->subject_code), "%s", h->subject_code);
+    snprintf(x->res->reason_code, sizeof(x->res->reason_code), "%s", h->reason_code);
+    snprintf(x->res->message, sizeof(x->res->message), "%s", h->message);
+    return rsp_diag_set(diag, RSP_ERR_DENIED, "%s: %s answered %s %s/%s%s%s", func, x->server,
+                        h->status == RSP_ES9P_EXPIRED ? "Expired" : "Failed", h->subject_code, h->reason_code,
+                        h->message[0] ? ": " : "", h->message);
+}
+
+static rsp_err server_failed(lpa_dl *x, const rsp_es9p_msg *ans, rsp_diag *diag)
+{
+    return lpa_server_failed(x, rsp_es9p_func_name(ans->func), &ans->header, diag);
 }
 
 /* ES10b.CancelSession then ES9+.cancelSession; best effort, recorded in res. */
-static void cancel(dl *x, int reason)
+static void cancel(lpa_dl *x, int reason)
 {
     x->res->cancel_reason = reason;
     rsp_buf req = RSP_BUF_INIT, ans = RSP_BUF_INIT;
@@ -102,7 +100,7 @@ static void cancel(dl *x, int reason)
     if (rsp_es10_cancel_req_encode(rsp_bytes_of(x->tid, x->tid_len), reason, &req) != RSP_OK ||
         es10(x, &req, &ans, NULL) != RSP_OK || rsp_es10_cancel_resp_decode(ans.data, ans.len, &r, NULL) != RSP_OK ||
         !r.ok) {
-        progress(x, x->res->reached, "CancelSession: the card holds no such session");
+        lpa_progress(x, x->res->reached, "CancelSession: the card holds no such session");
         rsp_buf_free(&req);
         rsp_buf_free(&ans);
         return;
@@ -114,7 +112,7 @@ static void cancel(dl *x, int reason)
     rsp_err e = rsp_buf_set(&m.cancel_session_response, ans.data, ans.len);
     e = e ? e : rsp_lpa_es9_call(x->es9, &m, &a, NULL);
     x->res->server_cancelled = !e && a.header.status == RSP_ES9P_SUCCESS;
-    progress(x, x->res->reached, "cancelled (reason %d): card signed, SM-DP+ %s", reason,
+    lpa_progress(x, x->res->reached, "cancelled (reason %d): card signed, %s %s", reason, x->server,
              x->res->server_cancelled ? "accepted" : "did not accept");
     rsp_es9p_msg_free(&m);
     rsp_es9p_msg_free(&a);
@@ -138,8 +136,12 @@ static rsp_err ctx_params(const char *matching_id, rsp_buf *out)
     return e ? e : rsp_tlv_end(out, a0);
 }
 
-static rsp_err check_clock(dl *x, rsp_diag *diag)
+rsp_err lpa_check_clock(lpa_dl *x, rsp_diag *diag)
 {
+    if (!x->o->ca_file) {
+        lpa_progress(x, RSP_LPA_PH_CLOCK, "no CA certificate (--insecure): the clock is not checked against one");
+        return RSP_OK;
+    }
     FILE *f = fopen(x->o->ca_file, "rb");
     if (!f)
         return rsp_diag_set(diag, RSP_ERR_NOT_FOUND, "CA file %s: cannot read", x->o->ca_file);
@@ -166,12 +168,12 @@ static rsp_err check_clock(dl *x, rsp_diag *diag)
                             "the device clock says %s, outside the validity of the CA certificate %s: every "
                             "certificate check would fail; fix the clock before connecting",
                             when, x->o->ca_file);
-    progress(x, RSP_LPA_PH_CLOCK, "clock %s within the CA certificate's validity", when);
+    lpa_progress(x, RSP_LPA_PH_CLOCK, "clock %s within the CA certificate's validity", when);
     return RSP_OK;
 }
 
 /* Is the profile iccid on the card? -1: the card could not say. */
-static int card_has(dl *x, const char *iccid)
+static int card_has(lpa_dl *x, const char *iccid)
 {
     rsp_buf raw = RSP_BUF_INIT;
     rsp_es10_profiles *p = calloc(1, sizeof(*p));
@@ -194,7 +196,7 @@ static int card_has(dl *x, const char *iccid)
  * installation): say so, ask the card whether it holds that profile, end the card's session for that
  * transaction if it still has one (a reset card has none), and drop the record. A PIR the card made
  * stays in its notification list for `notification process`. */
-static void recover(dl *x)
+static void recover(lpa_dl *x)
 {
     rsp_lpa_session_rec r;
     rsp_diag d = {0};
@@ -203,7 +205,7 @@ static void recover(dl *x)
         return;
     x->res->recovered = true;
     if (e) {
-        progress(x, RSP_LPA_PH_CLOCK, "an unreadable session record was dropped: %s", d.msg);
+        lpa_progress(x, RSP_LPA_PH_CLOCK, "an unreadable session record was dropped: %s", d.msg);
         rsp_lpa_session_clear(x->o->session_path);
         return;
     }
@@ -219,7 +221,7 @@ static void recover(dl *x)
                      rsp_es10_cancel_req_encode(rsp_bytes_of(tid, tl), RSP_ES10_CANCEL_LOAD_BPP_ERROR, &req) == RSP_OK &&
                      es10(x, &req, &ans, NULL) == RSP_OK && rsp_es10_cancel_resp_decode(ans.data, ans.len, &cr, NULL) == RSP_OK &&
                      cr.ok;
-    progress(x, RSP_LPA_PH_CLOCK,
+    lpa_progress(x, RSP_LPA_PH_CLOCK,
              "previous download of '%s' from %s (transaction %s) stopped in %s: profile %s %s; card session %s",
              r.matching_id, r.address, r.tid[0] ? r.tid : "-", rsp_lpa_phase_name(r.phase), r.iccid[0] ? r.iccid : "-",
              has == 1 ? "is on the card" : has == 0 ? "is not on the card" : "unknown (card did not answer)",
@@ -229,8 +231,7 @@ static void recover(dl *x)
     rsp_lpa_session_clear(x->o->session_path);
 }
 
-static rsp_err authenticate(dl *x, rsp_buf *bf38, rsp_diag *diag);
-static rsp_err prepare_and_install(dl *x, rsp_es9p_msg *ac, rsp_diag *diag);
+static rsp_err prepare_and_install(lpa_dl *x, rsp_es9p_msg *ac, rsp_diag *diag);
 
 rsp_err rsp_lpa_download(rsp_lpa_card *c, const rsp_lpa_download_opts *o, rsp_lpa_download_result *res,
                          rsp_diag *diag)
@@ -238,15 +239,15 @@ rsp_err rsp_lpa_download(rsp_lpa_card *c, const rsp_lpa_download_opts *o, rsp_lp
     memset(res, 0, sizeof(*res));
     res->card_error = res->bpp_command_id = res->error_reason = res->cancel_reason = -1;
     res->retry_safe = true;
-    dl x = {c, o, res, NULL, {0}, 0};
+    lpa_dl x = {c, o, res, NULL, {0}, 0, "SM-DP+"};
     res->reached = RSP_LPA_PH_DONE; /* no record is written until the clock phase starts */
     if (o->session_path)
         recover(&x);
     res->reached = RSP_LPA_PH_DONE;
-    rsp_err e = check_clock(&x, diag);
-    e = e ? e : rsp_lpa_es9_new(o->address, o->ca_file, o->timeout_ms, &x.es9, diag);
+    rsp_err e = lpa_check_clock(&x, diag);
+    e = e ? e : rsp_lpa_es9_new(o->address, o->ca_file, o->insecure, o->timeout_ms, &x.es9, diag);
     rsp_buf bf38 = RSP_BUF_INIT;
-    e = e ? e : authenticate(&x, &bf38, diag);
+    e = e ? e : lpa_authenticate(&x, &bf38, diag);
     rsp_es9p_msg m, a;
     rsp_es9p_msg_init(&a, RSP_ES9P_AUTHENTICATE_CLIENT, true);
     if (!e) {
@@ -273,7 +274,7 @@ rsp_err rsp_lpa_download(rsp_lpa_card *c, const rsp_lpa_download_opts *o, rsp_lp
     rsp_buf_free(&bf38);
     rsp_lpa_es9_free(x.es9);
     if (!e)
-        progress(&x, RSP_LPA_PH_DONE, "profile %s installed", res->iccid);
+        lpa_progress(&x, RSP_LPA_PH_DONE, "profile %s installed", res->iccid);
     /* the record stays only when the card may be in between: a failure once pieces were sent */
     if (o->session_path && (!e || res->retry_safe || res->installed))
         rsp_lpa_session_clear(o->session_path);
@@ -281,11 +282,11 @@ rsp_err rsp_lpa_download(rsp_lpa_card *c, const rsp_lpa_download_opts *o, rsp_lp
 }
 
 /* Challenge, EUICCInfo1, initiateAuthentication, AuthenticateServer: the card's BF38 into bf38. */
-static rsp_err authenticate(dl *x, rsp_buf *bf38, rsp_diag *diag)
+rsp_err lpa_authenticate(lpa_dl *x, rsp_buf *bf38, rsp_diag *diag)
 {
     rsp_buf req = RSP_BUF_INIT, chal = RSP_BUF_INIT, info1 = RSP_BUF_INIT, ctx = RSP_BUF_INIT;
     uint8_t challenge[RSP_ES10_CHALLENGE_LEN];
-    progress(x, RSP_LPA_PH_AUTH, "authenticating with %s", x->o->address);
+    lpa_progress(x, RSP_LPA_PH_AUTH, "authenticating with %s", x->o->address);
     rsp_err e = rsp_es10_empty_request(RSP_ES10_GET_CHALLENGE, &req);
     e = e ? e : es10(x, &req, &chal, diag);
     e = e ? e : rsp_es10_challenge_response_decode(chal.data, chal.len, challenge, diag);
@@ -328,7 +329,7 @@ static rsp_err authenticate(dl *x, rsp_buf *bf38, rsp_diag *diag)
         if (!e && !r.ok)
             x->res->card_error = r.error;
         else if (!e)
-            progress(x, RSP_LPA_PH_AUTH, "card authenticated the SM-DP+ (transaction %s)", x->res->tid);
+            lpa_progress(x, RSP_LPA_PH_AUTH, "card authenticated the %s (transaction %s)", x->server, x->res->tid);
     }
     rsp_es9p_msg_free(&m);
     rsp_es9p_msg_free(&a);
@@ -339,7 +340,7 @@ static rsp_err authenticate(dl *x, rsp_buf *bf38, rsp_diag *diag)
     return e;
 }
 
-static rsp_err confirmation_hash(dl *x, uint8_t out[32])
+static rsp_err confirmation_hash(lpa_dl *x, uint8_t out[32])
 {
     uint8_t in[32 + 16];
     rsp_err e = rsp_sha256((const uint8_t *)x->o->confirmation_code, strlen(x->o->confirmation_code), in);
@@ -349,11 +350,11 @@ static rsp_err confirmation_hash(dl *x, uint8_t out[32])
     return e;
 }
 
-static rsp_err install(dl *x, const rsp_buf *bpp, rsp_buf *pir, rsp_diag *diag);
-static rsp_err notify(dl *x, const rsp_buf *pir, rsp_diag *diag);
+static rsp_err install(lpa_dl *x, const rsp_buf *bpp, rsp_buf *pir, rsp_diag *diag);
+static rsp_err notify(lpa_dl *x, const rsp_buf *pir, rsp_diag *diag);
 
 /* ac: the authenticateClient answer. */
-static rsp_err prepare_and_install(dl *x, rsp_es9p_msg *ac, rsp_diag *diag)
+static rsp_err prepare_and_install(lpa_dl *x, rsp_es9p_msg *ac, rsp_diag *diag)
 {
     rsp_es10_metadata md;
     rsp_err e = rsp_es10_metadata_decode(ac->profile_metadata.data, ac->profile_metadata.len, &md, diag);
@@ -364,7 +365,7 @@ static rsp_err prepare_and_install(dl *x, rsp_es9p_msg *ac, rsp_diag *diag)
     rsp_lpa_iccid_to_digits(md.iccid.p, md.iccid.len, x->res->iccid, sizeof(x->res->iccid));
     snprintf(x->res->name, sizeof(x->res->name), "%.*s", (int)md.name.len, (const char *)md.name.p);
     snprintf(x->res->spn, sizeof(x->res->spn), "%.*s", (int)md.spn.len, (const char *)md.spn.p);
-    progress(x, RSP_LPA_PH_PREPARE, "profile %s \"%s\" (%s)", x->res->iccid, x->res->name, x->res->spn);
+    lpa_progress(x, RSP_LPA_PH_PREPARE, "profile %s \"%s\" (%s)", x->res->iccid, x->res->name, x->res->spn);
     rsp_es10_prepare_req q;
     memset(&q, 0, sizeof(q));
     rsp_tlv t;
@@ -422,19 +423,19 @@ static rsp_err prepare_and_install(dl *x, rsp_es9p_msg *ac, rsp_diag *diag)
 }
 
 /* After a transport failure in INSTALL: what the card holds now decides what the user may do. */
-static void interrogate(dl *x)
+static void interrogate(lpa_dl *x)
 {
     int has = card_has(x, x->res->iccid);
     if (has == 1)
         x->res->profile_on_card = true;
     if (has >= 0)
-        progress(x, RSP_LPA_PH_INSTALL, "card state read: profile %s %s", x->res->iccid,
+        lpa_progress(x, RSP_LPA_PH_INSTALL, "card state read: profile %s %s", x->res->iccid,
                  x->res->profile_on_card ? "is on the card" : "is not on the card");
     else
-        progress(x, RSP_LPA_PH_INSTALL, "card state could not be read: ask again before any retry");
+        lpa_progress(x, RSP_LPA_PH_INSTALL, "card state could not be read: ask again before any retry");
 }
 
-static rsp_err install(dl *x, const rsp_buf *bpp, rsp_buf *pir, rsp_diag *diag)
+static rsp_err install(lpa_dl *x, const rsp_buf *bpp, rsp_buf *pir, rsp_diag *diag)
 {
     enum { MAX_PIECES = 1024 };
     rsp_bytes *pieces = calloc(MAX_PIECES, sizeof(*pieces));
@@ -445,7 +446,7 @@ static rsp_err install(dl *x, const rsp_buf *bpp, rsp_buf *pir, rsp_diag *diag)
         free(pieces);
         return e;
     }
-    progress(x, RSP_LPA_PH_INSTALL, "loading %zu bytes in %zu pieces", bpp->len, n);
+    lpa_progress(x, RSP_LPA_PH_INSTALL, "loading %zu bytes in %zu pieces", bpp->len, n);
     size_t i = 0;
     for (; !e && i < n && pir->len == 0; i++) {
         x->res->retry_safe = false;
@@ -456,7 +457,7 @@ static rsp_err install(dl *x, const rsp_buf *bpp, rsp_buf *pir, rsp_diag *diag)
             rsp_lpa_card_close(x->c);
             rsp_diag rd = {0};
             if (rsp_lpa_card_open(x->c, ops, arg, block, &rd) != RSP_OK)
-                progress(x, RSP_LPA_PH_INSTALL, "card not back after the cut: %s", rd.msg);
+                lpa_progress(x, RSP_LPA_PH_INSTALL, "card not back after the cut: %s", rd.msg);
             e = rsp_diag_set(diag, RSP_ERR_IO, "the card was pulled after piece %zu of %zu (test cut)", i, n);
             break;
         }
@@ -464,7 +465,7 @@ static rsp_err install(dl *x, const rsp_buf *bpp, rsp_buf *pir, rsp_diag *diag)
     }
     free(pieces);
     if (e && !x->c->ops) {
-        progress(x, RSP_LPA_PH_INSTALL, "card gone: its state cannot be read; ask it before any retry");
+        lpa_progress(x, RSP_LPA_PH_INSTALL, "card gone: its state cannot be read; ask it before any retry");
         return e;
     }
     if (e) {
@@ -483,16 +484,16 @@ static rsp_err install(dl *x, const rsp_buf *bpp, rsp_buf *pir, rsp_diag *diag)
     if (!r.success) {
         x->res->bpp_command_id = r.bpp_command_id;
         x->res->error_reason = r.error_reason;
-        progress(x, RSP_LPA_PH_INSTALL, "card refused at piece %zu of %zu: bppCommandId %d, errorReason %d", i, n,
+        lpa_progress(x, RSP_LPA_PH_INSTALL, "card refused at piece %zu of %zu: bppCommandId %d, errorReason %d", i, n,
                  r.bpp_command_id, r.error_reason);
     } else {
-        progress(x, RSP_LPA_PH_INSTALL, "installed (notification %u)", r.meta.seq);
+        lpa_progress(x, RSP_LPA_PH_INSTALL, "installed (notification %u)", r.meta.seq);
     }
     return RSP_OK;
 }
 
 /* The PIR (success or error) to the SM-DP+, then off the card. An error PIR is still an error. */
-static rsp_err notify(dl *x, const rsp_buf *pir, rsp_diag *diag)
+static rsp_err notify(lpa_dl *x, const rsp_buf *pir, rsp_diag *diag)
 {
     rsp_es9p_msg m, a;
     rsp_es9p_msg_init(&m, RSP_ES9P_HANDLE_NOTIFICATION, false);
@@ -504,9 +505,9 @@ static rsp_err notify(dl *x, const rsp_buf *pir, rsp_diag *diag)
     rsp_es9p_msg_free(&a);
     int result = -1;
     if (x->res->pir_sent && rsp_lpa_remove_notification(x->c, x->res->pir_seq, &result, NULL) == RSP_OK && result == 0)
-        progress(x, RSP_LPA_PH_NOTIFY, "result sent to the SM-DP+, notification %u removed", x->res->pir_seq);
+        lpa_progress(x, RSP_LPA_PH_NOTIFY, "result sent to the SM-DP+, notification %u removed", x->res->pir_seq);
     else
-        progress(x, RSP_LPA_PH_NOTIFY, "result not delivered (%s): it stays on the card for `notification process`",
+        lpa_progress(x, RSP_LPA_PH_NOTIFY, "result not delivered (%s): it stays on the card for `notification process`",
                  nd.msg[0] ? nd.msg : "refused");
     if (!x->res->installed)
         return rsp_diag_set(diag, RSP_ERR_VERIFY, "the card refused the profile: bppCommandId %d, errorReason %d",

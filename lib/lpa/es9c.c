@@ -21,12 +21,14 @@ struct rsp_lpa_es9 {
     uint16_t port;
 };
 
-rsp_err rsp_lpa_es9_new(const char *address, const char *ca_file, unsigned timeout_ms, rsp_lpa_es9 **out,
-                        rsp_diag *diag)
+rsp_err rsp_lpa_es9_new(const char *address, const char *ca_file, bool insecure, unsigned timeout_ms,
+                        rsp_lpa_es9 **out, rsp_diag *diag)
 {
     *out = NULL;
-    if (!ca_file)
+    if (!ca_file && !insecure)
         return rsp_diag_set(diag, RSP_ERR_INVAL, "ES9+: a CA file is needed to authenticate %s (--ca)", address);
+    if (ca_file && insecure)
+        return rsp_diag_set(diag, RSP_ERR_INVAL, "ES9+: --ca and --insecure exclude each other");
     rsp_lpa_es9 *s = calloc(1, sizeof(*s));
     if (!s)
         return RSP_ERR_NOMEM;
@@ -53,10 +55,10 @@ rsp_err rsp_lpa_es9_new(const char *address, const char *ca_file, unsigned timeo
     memcpy(s->host, address, hl);
     s->port = (uint16_t)port;
     const char *cas[] = {ca_file};
-    rsp_err e = rsp_tls_client_mtls_new(NULL, NULL, cas, 1, &s->tls);
+    rsp_err e = insecure ? rsp_tls_client_unverified_new(&s->tls) : rsp_tls_client_mtls_new(NULL, NULL, cas, 1, &s->tls);
     if (e) {
         free(s);
-        return rsp_diag_set(diag, e, "ES9+: CA file %s: %s", ca_file, rsp_err_msg(e));
+        return rsp_diag_set(diag, e, "ES9+: CA file %s: %s", ca_file ? ca_file : "-", rsp_err_msg(e));
     }
     s->base = event_base_new();
     rsp_http_client_opts o = {s->host, s->port, s->tls, timeout_ms ? timeout_ms : 30000, 0};
@@ -101,6 +103,34 @@ static void on_reply(void *arg, rsp_err err, const rsp_http_response *resp)
     event_base_loopbreak(r->base);
 }
 
+static const char es9_headers[] = "Content-Type: application/json\r\nX-Admin-Protocol: gsma/rsp/v2.2.0\r\n"
+                                  "User-Agent: gsma-rsp-lpad\r\n";
+
+/* One POST; *status and the body in r. */
+static rsp_err post(rsp_lpa_es9 *s, const char *path, const uint8_t *body, size_t len, reply *r, rsp_diag *diag)
+{
+    rsp_err e = rsp_http_client_post(s->http, path, es9_headers, body, len, on_reply, r);
+    while (!e && !r->done)
+        if (event_base_dispatch(s->base) < 0)
+            e = RSP_ERR_INTERNAL;
+    const char *fn = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    if (!e && r->err)
+        e = rsp_diag_set(diag, r->err, "%s: %s (%s:%u)", fn, rsp_err_msg(r->err), s->host, s->port);
+    if (!e && (r->status < 200 || r->status > 299))
+        e = rsp_diag_set(diag, RSP_ERR_PROTOCOL, "%s: HTTP %d", fn, r->status);
+    return e;
+}
+
+rsp_err rsp_lpa_es9_post(rsp_lpa_es9 *s, const char *path, const rsp_buf *body, rsp_buf *ans, rsp_diag *diag)
+{
+    reply r = {s->base, false, RSP_OK, 0, RSP_BUF_INIT};
+    rsp_buf_reset(ans);
+    rsp_err e = post(s, path, body->data, body->len, &r, diag);
+    e = e ? e : rsp_buf_append(ans, r.body.data, r.body.len);
+    rsp_buf_free(&r.body);
+    return e;
+}
+
 rsp_err rsp_lpa_es9_call(rsp_lpa_es9 *s, const rsp_es9p_msg *req, rsp_es9p_msg *ans, rsp_diag *diag)
 {
     rsp_buf body = RSP_BUF_INIT;
@@ -109,19 +139,9 @@ rsp_err rsp_lpa_es9_call(rsp_lpa_es9 *s, const rsp_es9p_msg *req, rsp_es9p_msg *
         rsp_buf_free(&body);
         return e;
     }
-    static const char hdr[] = "Content-Type: application/json\r\nX-Admin-Protocol: gsma/rsp/v2.2.0\r\n"
-                              "User-Agent: gsma-rsp-lpad\r\n";
     reply r = {s->base, false, RSP_OK, 0, RSP_BUF_INIT};
-    e = rsp_http_client_post(s->http, rsp_es9p_path(req->func), hdr, body.data, body.len, on_reply, &r);
-    while (!e && !r.done)
-        if (event_base_dispatch(s->base) < 0)
-            e = RSP_ERR_INTERNAL;
+    e = post(s, rsp_es9p_path(req->func), body.data, body.len, &r, diag);
     rsp_buf_free(&body);
-    if (!e && r.err)
-        e = rsp_diag_set(diag, r.err, "%s: %s (%s:%u)", rsp_es9p_func_name(req->func), rsp_err_msg(r.err), s->host,
-                         s->port);
-    if (!e && (r.status < 200 || r.status > 299))
-        e = rsp_diag_set(diag, RSP_ERR_PROTOCOL, "%s: HTTP %d", rsp_es9p_func_name(req->func), r.status);
     if (!e && r.status == 204 && r.body.len)
         e = rsp_diag_set(diag, RSP_ERR_PROTOCOL, "%s: HTTP 204 with a body", rsp_es9p_func_name(req->func));
     if (!e)

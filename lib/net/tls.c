@@ -138,6 +138,21 @@ rsp_err rsp_tls_client_mtls_new(const char *cert_file, const char *key_file, con
     return RSP_OK;
 }
 
+/* A client that does not authenticate the server (rsp lpa --insecure, stated loudly by its caller):
+ * the chain and the name are not checked, the handshake still encrypts. */
+rsp_err rsp_tls_client_unverified_new(rsp_tls_ctx **out)
+{
+    rsp_tls_ctx *c;
+    rsp_err e;
+    if (!out)
+        return RSP_ERR_INVAL;
+    if ((e = ctx_alloc(0, KIND_MTLS_CLIENT, &c)) != RSP_OK)
+        return e;
+    SSL_CTX_set_verify(c->ssl, SSL_VERIFY_NONE, NULL);
+    *out = c;
+    return RSP_OK;
+}
+
 static unsigned int psk_server_cb(SSL *ssl, const char *identity, unsigned char *psk, unsigned int max_psk_len)
 {
     rsp_tls_ctx *c = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
