@@ -26,7 +26,7 @@ static const char USAGE[] =
     "                    [--admin-listen HOST:PORT [--admin-port-file F] [--admin-host NAME] [--admin-idle-ms N]\n"
     "                     [--admin-trigger-ms N] [--es5-transport sms|https|auto]]\n"
     "                    [--console-listen HOST:PORT [--console-port-file F] [--console-token-file F]\n"
-    "                     [--console-mtls] [--console-actions]]\n"
+    "                     [--console-mtls] [--console-actions]] [--kvn N] [--eis-dir DIR]\n"
     "       rsp smsr plma --db URI --operator ID --m2msp ID --profile-type T --functions LIST|none\n"
     "       rsp smsr import --db URI [--keys KEYS.jsonl] [--master-key FILE] [--ci DIR --transport-key HEX|FILE\n"
     "                       | --ci DIR --tls-key PEM] [--crl FILE] [EIS.xml|EIS.json ...]\n"
@@ -48,6 +48,9 @@ static const char USAGE[] =
     "       overridden by the flags; an unknown key or a bad value is a usage error (exit 2)\n"
     "       --callbacks: each peer's callback URL prefixes; a ReplyTo outside the caller's is refused\n"
     "       (1.1 / 1.2); results and ONC notifications (to the Operator's first URL) go out durably\n"
+    "       --kvn: the ISD-R SCP80 key version of this SM-SR (default 1); a card an SM-SR change brings\n"
+    "       here gets its new keys at it (the sending SM-SR's must differ); --eis-dir: the EUM's EIS\n"
+    "       files, whose CERT.ECASD goes with an EIS handed to another SM-SR (docs/modules/smsr_change.md)\n"
     "       --console-listen: the web console (fleet, operations, campaigns; docs/modules/console.md) on\n"
     "       its own listener (use a loopback address); access by a token of --console-token-file (lines\n"
     "       \"TOKEN [IDENTITY]\") as a bearer token or through its login form, or with --console-mtls by a\n"
@@ -99,7 +102,8 @@ typedef struct args {
     long admin_idle_ms, admin_trigger_ms;
     const char *console_listen, *console_port_file, *console_token_file;
     bool console_mtls, console_actions;
-    const char *callbacks, *config;
+    const char *callbacks, *config, *eis_dir;
+    long kvn;
     const char *operator_id, *m2msp, *profile_type, *functions;
     const char *db, *smsc, *msisdn, *worker, *system_id, *password, *keys, *fn, *eid, *iccid, *requester,
         *fcid, *role;
@@ -127,7 +131,8 @@ static int parse(int argc, char **argv, args *a)
         {"admin-port-file", 1, 0, 2}, {"admin-host", 1, 0, 3}, {"admin-idle-ms", 1, 0, 4},
         {"admin-trigger-ms", 1, 0, 5}, {"es5-transport", 1, 0, 6}, {"config", 1, 0, 7},
         {"console-listen", 1, 0, 8}, {"console-port-file", 1, 0, 9}, {"console-token-file", 1, 0, 10},
-        {"console-mtls", 0, 0, 11}, {"console-actions", 0, 0, 12}, {"crl", 1, 0, 13}, {0, 0, 0, 0}};
+        {"console-mtls", 0, 0, 11}, {"console-actions", 0, 0, 12}, {"crl", 1, 0, 13},
+        {"kvn", 1, 0, 14},           {"eis-dir", 1, 0, 15},  {0, 0, 0, 0}};
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -178,6 +183,8 @@ static int parse(int argc, char **argv, args *a)
         case 11: a->console_mtls = true; break;
         case 12: a->console_actions = true; break;
         case 13: a->crl = optarg; break;
+        case 14: a->kvn = strtol(optarg, NULL, 0); break;
+        case 15: a->eis_dir = optarg; break;
         case 'h': usage_of(sub); return -1;
         default: return rsp_cli_usage_error("smsr: bad arguments (see --help)");
         }
@@ -336,7 +343,7 @@ static int cmd_run(int argc, char **argv)
     rsp_smsr_daemon_opts o = {a.db, host, port, a.system_id, a.password, a.msisdn,
                               a.worker, (unsigned)a.tick_ms, a.por_wait, a.notif_wait, mkl ? mk : NULL, mkl,
                               a.listen, a.tls_cert, a.tls_key, a.tls_ca, a.port_file, a.m2msp_ids, a.smdp_ids,
-                              NULL, NULL, NULL, NULL, 0, 0, NULL, RSP_SMSR_ES5_SMS, NULL, NULL, 0, 0, 0, NULL};
+                              NULL, NULL, NULL, NULL, 0, 0, NULL, RSP_SMSR_ES5_SMS, NULL, NULL, 0, 0, 0, NULL, 0, NULL};
     if (a.config) {
         o.svc = &f.svc;
         o.system_type = f.system_type;
@@ -351,9 +358,16 @@ static int cmd_run(int argc, char **argv)
         smsr_file_free(&f);
         return rsp_cli_usage_error("smsr run: --transport-key and --crl need --ci");
     }
+    if (a.kvn < 0 || a.kvn > 15) {
+        rsp_wipe(mk, sizeof(mk));
+        smsr_file_free(&f);
+        return rsp_cli_usage_error("smsr run: --kvn is an SCP80 key version, 1..15");
+    }
     rsp_err e = trust_load(&a, &tr, &d);
     o.es1 = a.ci ? &tr.t : NULL;
     o.callbacks = a.callbacks;
+    o.kvn = (uint8_t)a.kvn;
+    o.eis_dir = a.eis_dir;
     o.admin_listen = a.admin_listen;
     o.admin_port_file = a.admin_port_file;
     o.admin_host = a.admin_host;

@@ -314,6 +314,10 @@ typedef struct rsp_smsr_daemon_opts {
     unsigned enquire_link_ms;     /* 0 = 30 s */
     /* NULL, or the web console's listener on this loop (include/rsp/smsr_console.h) */
     const struct rsp_smsr_console_opts *console;
+    uint8_t kvn;                  /* the ISD-R SCP80 key version this SM-SR uses (0 = 1); a card moved
+                                   * here by an SM-SR change gets its keys at this version */
+    const char *eis_dir;          /* NULL, or the EUM's EIS files (<EID>.json): CERT.ECASD in the EIS
+                                   * handed over by ES7.HandoverEUICC (docs/modules/smsr_change.md) */
 } rsp_smsr_daemon_opts;
 
 /* Runs until SIGTERM/SIGINT; in-flight operations stay in the store, resumable by any worker. */

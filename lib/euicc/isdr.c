@@ -80,7 +80,10 @@ static uint16_t install_create(eu_ctx *x, const rsp_apdu *a)
     return SW_OK;
 }
 
-/* INSTALL [for personalization]: names the ISD-P that the following STORE DATAs of this session go to. */
+/* INSTALL [for personalization]: names the ISD-P that the following STORE DATAs of this session go to.
+ * The ISD-R's own AID names the ISD-R again (perso_tar 0): the SM-SR change sends EstablishISDRKeySet
+ * through the same two-command SendData as ES8 by SMS (lib/smsr/change_isdr.c), so a key establishment
+ * an earlier download left pointed at an ISD-P is pointed back at the ISD-R. */
 static uint16_t install_perso(eu_ctx *x, const rsp_apdu *a)
 {
     const uint8_t *v[3];
@@ -88,13 +91,14 @@ static uint16_t install_perso(eu_ctx *x, const rsp_apdu *a)
     for (int i = 0; i < 3; i++)
         if (!lv(a->data, a->lc, &pos, &v[i], &vl[i]))
             return SW_BAD_DATA;
-    eu_profile *p = eu_profile_by_aid(x->c->st, v[2], vl[2]);
-    if (!p)
+    bool isdr = vl[2] == RSP_AID_ISDR.len && memcmp(v[2], RSP_AID_ISDR.b, vl[2]) == 0;
+    eu_profile *p = isdr ? NULL : eu_profile_by_aid(x->c->st, v[2], vl[2]);
+    if (!p && !isdr)
         return SW_NOT_FOUND;
     eu_vol *vol = eu_card_vol(x->c);
     if (!vol)
         return SW_MEMORY_FAILURE;
-    vol->perso_tar = p->tar;
+    vol->perso_tar = isdr ? 0 : p->tar;
     return SW_OK;
 }
 

@@ -14,6 +14,7 @@
 #include "rsp/smpp.h"
 #include "rsp/smsr_console.h"
 #include "rsp/svc.h"
+#include "smsr_change.h"
 #include "smsr_int.h"
 #include "smsr_metrics.h"
 #include "smsr_outbox.h"
@@ -29,6 +30,7 @@ typedef struct dmn {
     unsigned sms_in, sms_out;
     rsp_smsr_es *es;     /* ES4 handlers, when listening */
     smsr_es3 *es3;       /* ES3 handlers, when listening */
+    smsr_chg_es *chg;    /* SM-SR change (ES4 Prepare/SMSRChange, ES7) and its driver, when listening */
     smsr_https *https;   /* ES5 over HTTPS (SCP81 admin server), when --admin-listen */
     rsp_svc *svc;
     rsp_smsr_console *console; /* the web console, when --console-listen */
@@ -465,6 +467,8 @@ rsp_err rsp_smsr_daemon_run(const rsp_smsr_daemon_opts *o, rsp_diag *diag)
         cfg.por_wait = o->por_wait;
     if (o->notif_wait > 0)
         cfg.notif_wait = o->notif_wait;
+    if (o->kvn)
+        cfg.kvn = o->kvn;
     cfg.master_key = o->master_key;
     cfg.master_key_len = o->master_key_len;
     cfg.on_settled = on_settled;
@@ -525,6 +529,10 @@ rsp_err rsp_smsr_daemon_run(const rsp_smsr_daemon_opts *o, rsp_diag *diag)
             err = smsr_es3_merge(d.es3, &h, &nh);
         if (err == RSP_OK)
             smsr_es3_set_https(d.es3, d.https);
+        smsr_chg_opts co = {o->db, o->tls_cert, o->tls_key, o->tls_ca, o->callbacks, o->msisdn,
+                            o->m2msp_ids, o->smdp_ids, o->eis_dir};
+        if (err == RSP_OK && (err = smsr_chg_es_new(d.e, &co, &d.chg, diag)) == RSP_OK)
+            err = smsr_chg_es_merge(d.chg, &h, &nh);
         rsp_svc_opts so;
         memset(&so, 0, sizeof(so));
         so.name = "smsr";
@@ -597,6 +605,7 @@ rsp_err rsp_smsr_daemon_run(const rsp_smsr_daemon_opts *o, rsp_diag *diag)
     smsr_es3_free(d.es3);
     if (d.svc)
         rsp_svc_free(d.svc);
+    smsr_chg_es_free(d.chg); /* after the svc: its handlers are gone; joins the driver */
     rsp_smsr_console_free(d.console);
     if (d.base)
         event_base_free(d.base);
