@@ -1,6 +1,7 @@
 /* `rsp smdpp`: the SM-DP+ (SGP.22). Thin: lib/smdpp does the work (include/rsp/smdpp.h).
  *   run    --dir D --address HOST[:PORT] --listen HOST:PORT [--port-file F]
  *          [--es2-listen HOST:PORT --es2-ca CA.pem [--es2-port-file F]]   ES2+ for operators (mTLS)
+ *          [--smds-ca CI.pem]   ES12 to the SM-DSs named by ConfirmOrder's smdsAddress
  *   order  --dir D --address A --matching-id M --operator OP --type T [--eid E] [--cc CODE]
  *          [--expires-in S] [--json]          prints the activation code
  *   show   --dir D --address A --matching-id M [--json]
@@ -19,7 +20,7 @@
 
 typedef struct opts {
     const char *dir, *address, *listen, *port_file, *mid, *op, *type, *eid, *cc, *oid, *es2_listen, *es2_ca,
-        *es2_port_file, *es2_notify, *png;
+        *es2_port_file, *es2_notify, *png, *smds_ca;
     long scale;
     long expires_in;
     bool json, cc_flag;
@@ -37,7 +38,7 @@ static int parse(int *argcp, char **argv, opts *o)
         {"matching-id", 1, 0, 'm'}, {"operator", 1, 0, 'o'}, {"type", 1, 0, 't'},   {"eid", 1, 0, 'e'},
         {"cc", 1, 0, 'c'},         {"expires-in", 1, 0, 'x'}, {"oid", 1, 0, 'i'},    {"es2-listen", 1, 0, 'L'},
         {"es2-ca", 1, 0, 'C'},     {"es2-port-file", 1, 0, 'P'}, {"es2-notify", 1, 0, 'N'}, {"png", 1, 0, 'g'},
-        {"scale", 1, 0, 's'},      {0, 0, 0, 0}};
+        {"scale", 1, 0, 's'},      {"smds-ca", 1, 0, 'S'}, {0, 0, 0, 0}};
     int c;
     optind = 1;
     while ((c = getopt_long(*argcp, argv, "", lo, NULL)) != -1) {
@@ -59,6 +60,7 @@ static int parse(int *argcp, char **argv, opts *o)
         case 'N': o->es2_notify = optarg; break;
         case 'g': o->png = optarg; break;
         case 's': o->scale = strtol(optarg, NULL, 10); break;
+        case 'S': o->smds_ca = optarg; break;
         default: return -1;
         }
     }
@@ -75,7 +77,8 @@ static int open_smdpp(const opts *o, rsp_smdpp **s)
 
 #define RUN_USAGE                                                                                        \
     "usage: rsp smdpp run --dir D --address HOST[:PORT] --listen HOST:PORT [--port-file F]\n"              \
-    "       [--es2-listen HOST:PORT --es2-ca OPERATORS_CA.pem [--es2-port-file F] [--es2-notify URL]]"
+    "       [--es2-listen HOST:PORT --es2-ca OPERATORS_CA.pem [--es2-port-file F] [--es2-notify URL]]\n"       \
+    "       [--smds-ca SMDS_CA.pem]   (ES12: events on the SM-DS of ConfirmOrder's smdsAddress)"
 static int smdpp_run(int argc, char **argv)
 {
     opts o;
@@ -88,7 +91,8 @@ static int smdpp_run(int argc, char **argv)
     if ((r = open_smdpp(&o, &s)) != RSP_EXIT_OK)
         return r;
     rsp_diag d = {0};
-    rsp_smdpp_run_opts ro = {o.listen, o.port_file, o.es2_listen, o.es2_ca, o.es2_port_file, o.es2_notify};
+    rsp_smdpp_run_opts ro = {o.listen,        o.port_file,  o.es2_listen, o.es2_ca,
+                             o.es2_port_file, o.es2_notify, o.smds_ca};
     rsp_err e = rsp_smdpp_run(s, &ro, &d);
     rsp_smdpp_close(s);
     return e ? rsp_cli_fail("smdpp run", e, &d) : RSP_EXIT_OK;

@@ -16,7 +16,10 @@
 #include <stdint.h>
 
 #include "rsp/err.h"
+#include "rsp/crypto.h"
+#include "rsp/es10.h"
 #include "rsp/es9p.h"
+#include "rsp/pki22.h"
 
 typedef struct rsp_smdpp rsp_smdpp;
 
@@ -57,6 +60,10 @@ typedef struct rsp_smdpp_order {
     int64_t expires;          /* 0 = never */
     char tid[RSP_ES9P_MAX_TID_HEX + 1]; /* the session holding it, "" none */
     int64_t updated;
+    /* ES2+ ConfirmOrder's smdsAddress: the SM-DS (its ES12 host:port) where the order's event
+     * (eventId = matchingId) is registered while the order is downloadable; "" none, or once the
+     * DeleteEvent of an ended order is queued */
+    char smds[RSP_ES9P_MAX_ADDRESS + 1];
 } rsp_smdpp_order;
 
 /* Adds an order (RSP_ERR_EXISTS for a known matchingId; RSP_ERR_INVAL for a matchingId an LPA
@@ -79,6 +86,41 @@ size_t rsp_smdpp_recovered(const rsp_smdpp *s);
 void rsp_smdpp_es2(rsp_smdpp *s, const char *operator_id, const char *path, const uint8_t *body, size_t len,
                    int *status, rsp_buf *out);
 
+/* ---- the common mutual authentication (lib/smdpp/auth.c) ----
+ * initiateAuthentication and the certificate/signature half of authenticateClient, with the checks
+ * and status codes of SGP22.md §ES9+, for any server that authenticates an eUICC this way: the SM-DP+
+ * (ES9+, CERT.DPauth) and the SM-DS (ES11, CERT.DSauth). The caller keeps the session (durably or
+ * not) and answers authenticateClient its own way. */
+typedef struct rsp_smdpp_auth_cfg {
+    const char *address, *address2;  /* accepted server addresses (case-insensitive); address2 NULL or "" */
+    const rsp_eckey *sk;             /* SK.DPauth / SK.DSauth */
+    rsp_bytes cert;                  /* CERT.DPauth / CERT.DSauth (DER) */
+    const rsp_pki22_info *info;      /* its inspection: its AKI names the one CI we take */
+    rsp_bytes ci;                    /* that CI's certificate (DER) */
+} rsp_smdpp_auth_cfg;
+
+typedef struct rsp_smdpp_auth_session {
+    char tid[RSP_ES9P_MAX_TID_HEX + 1]; /* drawn by initiate (16 random bytes, hex) */
+    uint8_t euicc_challenge[16], server_challenge[16];
+} rsp_smdpp_auth_session;
+
+/* initiateAuthentication: checks the address and the CI choice, draws the transactionId and the
+ * serverChallenge into *sess, fills ans (transactionId, serverSigned1, serverSignature1,
+ * euiccCiPKIdToBeUsed, serverCertificate). RSP_OK, or RSP_ERR_VERIFY (a refusal) / another error with
+ * *fail holding status Failed and the subject/reason codes to answer (message = why). */
+rsp_err rsp_smdpp_auth_initiate(const rsp_smdpp_auth_cfg *cfg, const rsp_es9p_msg *req, rsp_smdpp_auth_session *sess,
+                                rsp_es9p_msg *ans, rsp_es9p_header *fail);
+/* authenticateClient of the session sess (the caller found it by req->transaction_id): decodes
+ * AuthenticateServerResponse, checks the transactionId, the CERT.EUM/CERT.EUICC chain to our CI, the
+ * EID range, euiccSignature1 and the serverChallenge. On RSP_OK *r holds views into req (valid while
+ * req lives) and *euicc the verified eUICC certificate (its EID). Same failure contract as above. */
+rsp_err rsp_smdpp_auth_client(const rsp_smdpp_auth_cfg *cfg, const rsp_smdpp_auth_session *sess,
+                              const rsp_es9p_msg *req, rsp_es10_auth_server_resp *r, rsp_pki22_info *euicc,
+                              rsp_es9p_header *fail);
+/* The matchingId of ctxParams1 (A0{80 matchingId?, ...}) into out[cap], "" when absent; false when
+ * ctxParams1 is not that or the matchingId does not fit or holds NUL. */
+bool rsp_smdpp_auth_matching_id(rsp_bytes ctx_params1, char *out, size_t cap);
+
 /* ---- the daemon (lib/smdpp/daemon.c) ---- */
 typedef struct rsp_smdpp_run_opts {
     const char *listen;       /* host:port, port 0 = ephemeral */
@@ -90,7 +132,16 @@ typedef struct rsp_smdpp_run_opts {
      * stored in lib/svc's durable outbox (the store of the identity pools) and POSTed over mutual TLS
      * (our DPtls certificate; the operator's server must chain to es2_ca), retried until delivered */
     const char *es2_notify;
+    /* NULL, or the PEM CA the SM-DSs' TLS certificates chain to (the CI's): enables ES12. An order
+     * confirmed with an smdsAddress then has its event registered there (RegisterEvent) when it
+     * becomes downloadable and deleted (DeleteEvent) when it ends (installed, cancelled, failed,
+     * expired), both through the same durable outbox, over mutual TLS with our DPtls certificate */
+    const char *smds_ca;
 } rsp_smdpp_run_opts;
+/* Daemon helpers shared with the SM-DS: "host:port" (port 0..65535) split; "PORT\n" written to path
+ * atomically (a temporary file renamed), so a test polling it never reads half a number. */
+rsp_err rsp_smdpp_listen_parse(const char *listen, char *host, size_t cap, uint16_t *port, rsp_diag *diag);
+rsp_err rsp_smdpp_port_file(const char *path, uint16_t port);
 /* Serves ES9+ (and /metrics, /health) over HTTPS until SIGTERM/SIGINT. */
 rsp_err rsp_smdpp_run(rsp_smdpp *s, const rsp_smdpp_run_opts *o, rsp_diag *diag);
 

@@ -450,6 +450,8 @@ typedef enum rsp_store_inv_state {
     RSP_STORE_INV_DOWNLOADED = 2,   /* package delivered to the eUICC */
     RSP_STORE_INV_INSTALLED = 3,    /* ProfileDownloadCompleted */
     RSP_STORE_INV_RETIRED = 4,      /* deleted from the eUICC or withdrawn; never reused */
+    RSP_STORE_INV_ENABLED = 5,      /* installed, and enabled on the card (as the SM-SR last said) */
+    RSP_STORE_INV_DISABLED = 6,     /* installed, and disabled again (as the SM-SR last said) */
 } rsp_store_inv_state;
 
 typedef struct rsp_store_inv {
@@ -514,5 +516,29 @@ rsp_err rsp_store_inv_allocate_dl(rsp_store *s, const char *profile_type, const 
  * the cursor that follows from it move together. */
 rsp_err rsp_store_inv_transition_dl(rsp_store *s, const char *iccid, rsp_store_inv_state from,
                                     rsp_store_inv_state to, const rsp_store_smdp_dl *d, int64_t now);
+
+
+/* ---- SM-DS event records (lib/store/smds.c; table smds_event, schema v11) ----
+ * One record per (eid, eventId), registered by an SM-DP+ over ES12, read by ES11 for the EID, removed
+ * by the SM-DP+ that registered it (ES12 DeleteEvent) or once the LPA consumed it (docs/modules/smds.md). */
+typedef struct rsp_store_smds_event {
+    char eid[33];
+    char event_id[65];
+    char rsp_server_address[256];
+    bool forwarding;
+    char registered_by[256];        /* the registering SM-DP+'s TLS identity */
+    int64_t created;                /* microseconds since the epoch: the EID's events' order */
+} rsp_store_smds_event;
+
+/* Registers ev. Idempotent: a replay of the same record (address, forwarding, registered_by) is
+ * RSP_OK and writes nothing; RSP_ERR_EXISTS when (eid, eventId) is taken by a different record. */
+rsp_err rsp_store_smds_register(rsp_store *s, const rsp_store_smds_event *ev);
+rsp_err rsp_store_smds_get(rsp_store *s, const char *eid, const char *event_id, rsp_store_smds_event *ev);
+/* At most max events of eid, oldest first; *out malloc'd (NULL when *n is 0). */
+rsp_err rsp_store_smds_list(rsp_store *s, const char *eid, size_t max, rsp_store_smds_event **out, size_t *n);
+/* Removes (eid, eventId). by: NULL (consumed: anyone) or the requester, which must be the one that
+ * registered it (else RSP_ERR_DENIED, nothing removed). RSP_ERR_NOT_FOUND when there is none. */
+rsp_err rsp_store_smds_delete(rsp_store *s, const char *eid, const char *event_id, const char *by);
+rsp_err rsp_store_smds_count(rsp_store *s, size_t *n);
 
 #endif

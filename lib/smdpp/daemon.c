@@ -16,6 +16,7 @@
 #include "rsp/http.h"
 #include "rsp/log.h"
 #include "rsp/metrics.h"
+#include "rsp/smds.h"
 #include "rsp/svc.h"
 #include "rsp/tls.h"
 #include "smdpp_int.h"
@@ -61,6 +62,36 @@ static void progress(void *arg, const rsp_smdpp_order *o, int point, bool ok, co
                  rsp_err_name(e));
     free(body);
     json_decref(j);
+}
+
+/* ES12 RegisterEvent / DeleteEvent of an order into the same outbox (smds_ev.c decides when). The
+ * eventId is the matchingId: the LPA uses it as one at our ES9+ (SGP22.md §SM-DS). */
+static rsp_err smds_event(void *arg, const rsp_smdpp_order *o, bool reg)
+{
+    daemon_ctx *d = arg;
+    rsp_smds_es12_msg m;
+    rsp_smds_es12_msg_init(&m, reg ? RSP_SMDS_REGISTER_EVENT : RSP_SMDS_DELETE_EVENT, false);
+    snprintf(m.requester, sizeof(m.requester), "%.64s", d->s->public_address);
+    snprintf(m.call_id, sizeof(m.call_id), "smdpp-%s-%lu", reg ? "reg" : "del", ++d->seq);
+    snprintf(m.eid, sizeof(m.eid), "%s", o->eid);
+    snprintf(m.event_id, sizeof(m.event_id), "%s", o->matching_id);
+    snprintf(m.rsp_server_address, sizeof(m.rsp_server_address), "%s", d->s->public_address);
+    char url[RSP_ES9P_MAX_ADDRESS + 64], key[160];
+    snprintf(url, sizeof(url), "https://%s%s", o->smds, rsp_smds_es12_path(m.func));
+    snprintf(key, sizeof(key), "es12-%s-%s-%s", reg ? "reg" : "del", o->eid, o->matching_id);
+    rsp_buf body = RSP_BUF_INIT;
+    rsp_diag dg = {0};
+    rsp_err e = rsp_smds_es12_encode(&m, &body, &dg);
+    if (!e)
+        e = rsp_svc_outbox_put(d->outbox, key, 0, url, "application/json", NULL, body.data, body.len);
+    if (e)
+        RSP_LOGE(RSP_SS_SMDP, "es12 event not stored", "matching_id=%s smds=%s err=%s why=\"%s\"", o->matching_id,
+                 o->smds, rsp_err_name(e), dg.msg);
+    else
+        RSP_LOGN(RSP_SS_SMDP, "es12 event queued", "matching_id=%s eid=%s smds=%s call=%s", o->matching_id, o->eid,
+                 o->smds, reg ? "registerEvent" : "deleteEvent");
+    rsp_buf_free(&body);
+    return e;
 }
 
 static const char json_headers[] = "Content-Type: application/json;charset=UTF-8\r\nX-Admin-Protocol: gsma/rsp/v2.2.0\r\n";
@@ -140,7 +171,7 @@ static void on_es2(void *arg, rsp_http_req *req)
     rsp_buf_free(&out);
 }
 
-static rsp_err listen_parse(const char *listen, char *host, size_t cap, uint16_t *port, rsp_diag *diag)
+rsp_err rsp_smdpp_listen_parse(const char *listen, char *host, size_t cap, uint16_t *port, rsp_diag *diag)
 {
     const char *colon = listen ? strrchr(listen, ':') : NULL;
     if (!colon || (size_t)(colon - listen) >= cap)
@@ -175,7 +206,7 @@ static void on_signal(evutil_socket_t fd, short what, void *arg)
     event_base_loopexit(d->base, &tv);
 }
 
-static rsp_err write_port_file(const char *path, uint16_t port)
+rsp_err rsp_smdpp_port_file(const char *path, uint16_t port)
 {
     char tmp[4096];
     if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
@@ -214,11 +245,11 @@ rsp_err rsp_smdpp_run(rsp_smdpp *s, const rsp_smdpp_run_opts *o, rsp_diag *diag)
         return RSP_ERR_INVAL;
     char host[256], host2[256];
     uint16_t port, port2 = 0;
-    rsp_err e0 = listen_parse(o->listen, host, sizeof(host), &port, diag);
+    rsp_err e0 = rsp_smdpp_listen_parse(o->listen, host, sizeof(host), &port, diag);
     if (!e0 && o->es2_listen) {
         if (!o->es2_ca)
             return rsp_diag_set(diag, RSP_ERR_INVAL, "ES2+ needs the operators' CA (--es2-ca)");
-        e0 = listen_parse(o->es2_listen, host2, sizeof(host2), &port2, diag);
+        e0 = rsp_smdpp_listen_parse(o->es2_listen, host2, sizeof(host2), &port2, diag);
     }
     if (e0)
         return e0;
@@ -253,10 +284,14 @@ rsp_err rsp_smdpp_run(rsp_smdpp *s, const rsp_smdpp_run_opts *o, rsp_diag *diag)
     }
     if (!e && o->es2_listen)
         e = listen_on(&d, host2, port2, tls2, on_es2, "smdpp-es2", o->es2_listen, &d.es2, diag);
-    if (!e && o->es2_port_file && write_port_file(o->es2_port_file, rsp_http_server_port(d.es2)))
+    if (!e && o->es2_port_file && rsp_smdpp_port_file(o->es2_port_file, rsp_http_server_port(d.es2)))
         e = rsp_diag_set(diag, RSP_ERR_IO, "cannot write the port file %s", o->es2_port_file);
-    if (!e && o->es2_notify) {
-        if (!o->es2_listen)
+    /* the trust store of the outbox's client: the operators' servers and the SM-DSs */
+    char ca_list[1500];
+    snprintf(ca_list, sizeof(ca_list), "%s%s%s", o->es2_ca ? o->es2_ca : "", o->es2_ca && o->smds_ca ? "," : "",
+             o->smds_ca ? o->smds_ca : "");
+    if (!e && (o->es2_notify || o->smds_ca)) {
+        if (o->es2_notify && !o->es2_listen)
             e = rsp_diag_set(diag, RSP_ERR_INVAL, "--es2-notify needs ES2+ (--es2-listen, --es2-ca)");
         /* lib/svc owns the outbox and its sender; its own listener (loopback, any port) is unused */
         rsp_svc_opts so;
@@ -267,7 +302,7 @@ rsp_err rsp_smdpp_run(rsp_smdpp *s, const rsp_smdpp_run_opts *o, rsp_diag *diag)
         so.listen = "127.0.0.1:0";
         so.tls_cert = cert;
         so.tls_key = key;
-        so.tls_ca = o->es2_ca;
+        so.tls_ca = ca_list;
         so.no_signals = 1;
         if (!e)
             e = rsp_svc_new(&so, &d.svc, diag);
@@ -278,10 +313,14 @@ rsp_err rsp_smdpp_run(rsp_smdpp *s, const rsp_smdpp_run_opts *o, rsp_diag *diag)
         oo.worker = "smdpp";
         if (!e && (e = rsp_svc_outbox_new(d.svc, &oo, &d.outbox)) != RSP_OK)
             rsp_diag_set(diag, e, "cannot start the ES2+ outbox");
-        if (!e) {
+        if (!e && o->es2_notify) {
             d.notify_url = o->es2_notify;
             s->progress = progress;
             s->progress_arg = &d;
+        }
+        if (!e && o->smds_ca) {
+            s->smds_event = smds_event;
+            s->smds_arg = &d;
         }
     }
     if (!e && !strchr(s->address, ':')) {
@@ -290,7 +329,9 @@ rsp_err rsp_smdpp_run(rsp_smdpp *s, const rsp_smdpp_run_opts *o, rsp_diag *diag)
         if (strlen(pa) < sizeof(s->public_address))
             memcpy(s->public_address, pa, strlen(pa) + 1);
     }
-    if (!e && o->port_file && write_port_file(o->port_file, rsp_http_server_port(d.http)))
+    if (!e)
+        rsp_smdpp__smds_sweep(s); /* events a crash left behind their orders (smds_ev.c) */
+    if (!e && o->port_file && rsp_smdpp_port_file(o->port_file, rsp_http_server_port(d.http)))
         e = rsp_diag_set(diag, RSP_ERR_IO, "cannot write the port file %s", o->port_file);
     if (!e) {
         signal(SIGPIPE, SIG_IGN);
@@ -309,6 +350,7 @@ rsp_err rsp_smdpp_run(rsp_smdpp *s, const rsp_smdpp_run_opts *o, rsp_diag *diag)
         RSP_LOGN(RSP_SS_SMDP, "stopped", "name=%s", "smdpp");
     }
     s->progress = NULL;
+    s->smds_event = NULL;
     if (d.svc)
         rsp_svc_free(d.svc);
     if (ev_term)

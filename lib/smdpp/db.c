@@ -35,6 +35,12 @@ rsp_err rsp_smdpp__db_open(rsp_smdpp *s, rsp_diag *diag)
     sqlite3_busy_timeout(s->db, 10000);
     if (exec(s, schema) != RSP_OK)
         return rsp_diag_set(diag, RSP_ERR_DB, "%s: %s", p, sqlite3_errmsg(s->db));
+    /* the SM-DS of an order's event (ES12): a column added to databases made before it */
+    sqlite3_stmt *st;
+    bool has = sqlite3_prepare_v2(s->db, "SELECT smds FROM smdpp_order LIMIT 0", -1, &st, NULL) == SQLITE_OK;
+    sqlite3_finalize(st);
+    if (!has && exec(s, "ALTER TABLE smdpp_order ADD COLUMN smds TEXT NOT NULL DEFAULT ''") != RSP_OK)
+        return rsp_diag_set(diag, RSP_ERR_DB, "%s: %s", p, sqlite3_errmsg(s->db));
     return RSP_OK;
 }
 
@@ -60,7 +66,7 @@ rsp_err rsp_smdpp__order_put(rsp_smdpp *s, const rsp_smdpp_order *o)
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db,
                            "INSERT OR REPLACE INTO smdpp_order(matching_id,op,type,eid,iccid,state,cc,cc_hash,cc_left,"
-                           "expires,tid,updated) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+                           "expires,tid,updated,smds) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
                            -1, &st, NULL) != SQLITE_OK)
         return RSP_ERR_DB;
     sqlite3_bind_text(st, 1, o->matching_id, -1, SQLITE_STATIC);
@@ -75,6 +81,7 @@ rsp_err rsp_smdpp__order_put(rsp_smdpp *s, const rsp_smdpp_order *o)
     sqlite3_bind_int64(st, 10, o->expires);
     sqlite3_bind_text(st, 11, o->tid, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 12, o->updated);
+    sqlite3_bind_text(st, 13, o->smds, -1, SQLITE_STATIC);
     return step_done(st);
 }
 
@@ -85,7 +92,7 @@ static rsp_err order_select(rsp_smdpp *s, const char *col, const char *key, rsp_
     memset(o, 0, sizeof(*o));
     /* the newest order of an ICCID: an identity spent and retired never comes back to another */
     snprintf(sql, sizeof(sql),
-             "SELECT matching_id,op,type,eid,iccid,state,cc,cc_hash,cc_left,expires,tid,updated "
+             "SELECT matching_id,op,type,eid,iccid,state,cc,cc_hash,cc_left,expires,tid,updated,smds "
              "FROM smdpp_order WHERE %s = ? ORDER BY updated DESC LIMIT 1", col);
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
         return RSP_ERR_DB;
@@ -106,6 +113,7 @@ static rsp_err order_select(rsp_smdpp *s, const char *col, const char *key, rsp_
         o->expires = sqlite3_column_int64(st, 9);
         text_col(st, 10, o->tid, sizeof(o->tid));
         o->updated = sqlite3_column_int64(st, 11);
+        text_col(st, 12, o->smds, sizeof(o->smds));
     }
     sqlite3_finalize(st);
     return e;
@@ -259,5 +267,41 @@ rsp_err rsp_smdpp__sess_live(rsp_smdpp *s, smdpp_session **out, size_t *n)
         (*n)++;
     }
     sqlite3_finalize(st);
+    return e;
+}
+
+rsp_err rsp_smdpp__orders_with_smds(rsp_smdpp *s, char (**mids)[65], size_t *n)
+{
+    sqlite3_stmt *st;
+    *mids = NULL;
+    *n = 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT matching_id FROM smdpp_order WHERE smds != '' ORDER BY updated", -1, &st,
+                           NULL) != SQLITE_OK)
+        return RSP_ERR_DB;
+    size_t cap = 0;
+    rsp_err e = RSP_OK;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            size_t nc = cap ? cap * 2 : 16;
+            char(*nv)[65] = realloc(*mids, nc * sizeof(**mids));
+            if (!nv) {
+                e = RSP_ERR_NOMEM;
+                break;
+            }
+            *mids = nv;
+            cap = nc;
+        }
+        text_col(st, 0, (*mids)[*n], 65);
+        (*n)++;
+    }
+    if (!e && rc != SQLITE_DONE)
+        e = RSP_ERR_DB;
+    sqlite3_finalize(st);
+    if (e) {
+        free(*mids);
+        *mids = NULL;
+        *n = 0;
+    }
     return e;
 }

@@ -1,8 +1,9 @@
 /* ES2+ on the SM-DP+ (SGP22.md §"ES2+"): the operator's side of an order.
  *
  *   DownloadOrder(profileType[, eid])   an identity of pool <operator>/<profileType> is reserved  -> ORDERED
- *   ConfirmOrder(iccid, releaseFlag, [matchingId, eid, confirmationCode])  matchingId chosen or made
- *                                       -> RELEASED (releaseFlag) or CONFIRMED
+ *   ConfirmOrder(iccid, releaseFlag, [matchingId, eid, confirmationCode, smdsAddress])  matchingId
+ *                                       chosen or made -> RELEASED (releaseFlag) or CONFIRMED; with
+ *                                       smdsAddress the event follows the order (smds_ev.c)
  *   ReleaseProfile(iccid)               CONFIRMED -> RELEASED
  *   CancelOrder(iccid, finalProfileStatusIndicator)  -> CANCELLED; the identity back to the pool
  *                                       ("Available", only if it never left) or retired
@@ -22,6 +23,8 @@
 #define SC_NO_PROFILE "8.2.5", "4.3"
 #define SC_MATCHING_ID "8.2.6", "3.3"
 #define SC_INTERNAL "8.1", "127"
+#define SC_EID_MISSING "8.1.1", "2.2"
+#define SC_NO_SMDS "8.9", "3.8"
 
 static void fail(rsp_es2p_msg *a, const char *subject, const char *reason, const char *why)
 {
@@ -96,6 +99,11 @@ static void confirm_order(rsp_smdpp *s, const char *op, const rsp_es2p_msg *q, r
         return fail(a, SC_STATE, "the order is not waiting for a confirmation");
     if (q->eid[0] && o.eid[0] && strcmp(q->eid, o.eid))
         return fail(a, SC_ICCID, "the order was made for another EID");
+    /* an event is registered for one EID (SGP22.md §SM-DS): smdsAddress needs it */
+    if (q->smds_address[0] && !q->eid[0] && !o.eid[0])
+        return fail(a, SC_EID_MISSING, "smdsAddress given without an EID");
+    if (q->smds_address[0] && !s->smds_event)
+        return fail(a, SC_NO_SMDS, "this SM-DP+ has no ES12 client (rsp smdpp run --smds-ca)");
     char mid[65];
     if (q->matching_id[0]) {
         if (!rsp_es9p_matching_id_ok(q->matching_id))
@@ -116,6 +124,7 @@ static void confirm_order(rsp_smdpp *s, const char *op, const rsp_es2p_msg *q, r
         rsp_sha256((const uint8_t *)q->confirmation_code, strlen(q->confirmation_code), o.cc_hash);
         o.cc_left = s->cc_tries;
     }
+    snprintf(o.smds, sizeof(o.smds), "%s", q->smds_address);
     o.state = q->release_flag ? RSP_SMDPP_ORDER_RELEASED : RSP_SMDPP_ORDER_CONFIRMED;
     o.updated = rsp_smdpp__now(s);
     if (rsp_smdpp__begin(s) || (strcmp(old, mid) && rsp_smdpp__order_delete(s, old)) || rsp_smdpp__order_put(s, &o) ||
@@ -124,6 +133,7 @@ static void confirm_order(rsp_smdpp *s, const char *op, const rsp_es2p_msg *q, r
         rsp_wipe(o.cc_hash, sizeof(o.cc_hash));
         return fail(a, SC_INTERNAL, "store");
     }
+    rsp_smdpp__smds_sync(s, &o);
     rsp_wipe(o.cc_hash, sizeof(o.cc_hash));
     snprintf(a->matching_id, sizeof(a->matching_id), "%s", mid);
     snprintf(a->eid, sizeof(a->eid), "%s", o.eid);
@@ -141,6 +151,7 @@ static void release_profile(rsp_smdpp *s, const char *op, const rsp_es2p_msg *q,
     o.updated = rsp_smdpp__now(s);
     if (rsp_smdpp__order_put(s, &o))
         return fail(a, SC_INTERNAL, "store");
+    rsp_smdpp__smds_sync(s, &o);
 }
 
 static void cancel_order(rsp_smdpp *s, const char *op, const rsp_es2p_msg *q, rsp_es2p_msg *a)
@@ -163,6 +174,7 @@ static void cancel_order(rsp_smdpp *s, const char *op, const rsp_es2p_msg *q, rs
     o.updated = now;
     if (rsp_smdpp__order_put(s, &o))
         return fail(a, SC_INTERNAL, "store");
+    rsp_smdpp__smds_sync(s, &o);
     if (left)
         (void)rsp_smdp_mark(s->inv, o.iccid, RSP_SMDP_DOWNLOADED, RSP_SMDP_DELETED, now);
     else if (!available || rsp_smdp_mark(s->inv, o.iccid, RSP_SMDP_ALLOCATED, RSP_SMDP_AVAILABLE, now) != RSP_OK)

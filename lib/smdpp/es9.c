@@ -21,19 +21,7 @@
 #include "rsp/tlv.h"
 #include "smdpp_int.h"
 
-/* Subject/reason codes (SGP22.md's table); "malformed request" is our choice: docs/ENCODINGS.md. */
-#define SC_MALFORMED "1.2.1", "2.1"
-#define SC_ADDRESS "8.8.1", "3.8"
-#define SC_NO_PKID "8.8.2", "3.1"
-#define SC_NO_DPAUTH "8.8.4", "3.7"
-#define SC_TID "8.10.1", "3.9"
-#define SC_CI "8.11.1", "3.9"
-#define SC_EUM "8.1.2", "6.1"
-#define SC_EUM_EXPIRED "8.1.2", "6.3"
-#define SC_EUICC_CERT "8.1.3", "6.1"
-#define SC_EUICC_EXPIRED "8.1.3", "6.3"
-#define SC_SIGNATURE "8.1", "6.1"
-#define SC_EID_RANGE "8.1.4", "6.1"
+/* Subject/reason codes of the SM-DP+ alone (SGP22.md's table); the shared ones are in smdpp_int.h. */
 #define SC_EID_MISMATCH "8.1.1", "3.8"
 #define SC_BPP_AGAIN "8.2", "3.7"
 #define SC_NOT_RELEASED "8.2", "1.2"
@@ -44,7 +32,6 @@
 #define SC_CC_EXHAUSTED "8.2.7", "6.4"
 #define SC_EXPIRED "8.8.5", "4.1"
 #define SC_OID "8.8", "3.10"
-#define SC_INTERNAL "8.1", "127"
 
 typedef struct call {
     rsp_smdpp *s;
@@ -86,118 +73,44 @@ static bool tid_equal(const call *c, rsp_bytes tid)
     return rsp_es9p_tid_from_hex(c->ss.tid, mine, &n, NULL) == RSP_OK && tid.len == n && !memcmp(mine, tid.p, n);
 }
 
-static rsp_err sign_tlv(const rsp_eckey *k, const uint8_t *p, size_t n, rsp_buf *out)
+/* ---- initiateAuthentication ---- */
+void rsp_smdpp__auth_cfg(rsp_smdpp *s, rsp_smdpp_auth_cfg *cfg)
 {
-    uint8_t sig[64];
-    rsp_err e = rsp_ecdsa_sign(k, p, n, sig);
-    return e ? e : rsp_tlv_put(out, 0x5F37, sig, 64);
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->address = s->address;
+    cfg->address2 = s->public_address;
+    cfg->sk = s->sk_auth;
+    cfg->cert = rsp_buf_view(&s->cert_auth);
+    cfg->info = &s->auth_info;
+    cfg->ci = rsp_buf_view(&s->ci);
 }
 
-/* ---- initiateAuthentication ---- */
+static void fail_with(call *c, const rsp_es9p_header *h)
+{
+    fail(c, h->subject_code, h->reason_code, h->message);
+}
+
 static void initiate(call *c)
 {
     rsp_smdpp *s = c->s;
-    if (strcasecmp(c->req.smdp_address, s->address) != 0 && strcasecmp(c->req.smdp_address, s->public_address) != 0)
-        return fail(c, SC_ADDRESS, "smdpAddress is not this SM-DP+");
-    rsp_es10_info1 i1;
-    if (rsp_es10_info1_decode(c->req.euicc_info1.data, c->req.euicc_info1.len, &i1, &c->d) != RSP_OK)
-        return fail(c, SC_MALFORMED, "euiccInfo1 is not EUICCInfo1");
-    /* our CI: the one CERT.DPauth chains to (its AKI) */
-    bool signing = false, verification = false;
-    for (size_t i = 0; i < i1.signing.n; i++)
-        signing |= i1.signing.ski[i].len == s->auth_info.aki_len &&
-                   !memcmp(i1.signing.ski[i].p, s->auth_info.aki, s->auth_info.aki_len);
-    for (size_t i = 0; i < i1.verification.n; i++)
-        verification |= i1.verification.ski[i].len == s->auth_info.aki_len &&
-                        !memcmp(i1.verification.ski[i].p, s->auth_info.aki, s->auth_info.aki_len);
-    if (!signing)
-        return fail(c, SC_NO_PKID, "none of the eUICC's signing CIs is ours");
-    if (!verification)
-        return fail(c, SC_NO_DPAUTH, "the eUICC cannot verify our CERT.DPauth");
-    uint8_t tid[16];
+    rsp_smdpp_auth_cfg cfg;
+    rsp_smdpp__auth_cfg(s, &cfg);
+    rsp_smdpp_auth_session as;
+    rsp_es9p_header h;
+    if (rsp_smdpp_auth_initiate(&cfg, &c->req, &as, &c->ans, &h) != RSP_OK)
+        return fail_with(c, &h);
     smdpp_session *ss = &c->ss;
     memset(ss->smdp_sig2, 0, sizeof(ss->smdp_sig2));
-    if (rsp_random(tid, sizeof(tid)) || rsp_random(ss->server_challenge, 16))
-        return fail(c, SC_INTERNAL, "no randomness");
-    rsp_es9p_tid_to_hex(tid, sizeof(tid), ss->tid);
-    memcpy(ss->euicc_challenge, c->req.euicc_challenge.data, 16);
+    snprintf(ss->tid, sizeof(ss->tid), "%s", as.tid);
+    memcpy(ss->euicc_challenge, as.euicc_challenge, 16);
+    memcpy(ss->server_challenge, as.server_challenge, 16);
     ss->step = SESS_INITIATED;
     ss->ci_index = 0;
     ss->updated = rsp_smdpp__now(s);
-    rsp_es10_server_signed1 s1 = {
-        .transaction_id = rsp_bytes_of(tid, 16),
-        .euicc_challenge = rsp_bytes_of(ss->euicc_challenge, 16),
-        .server_address = rsp_bytes_of((const uint8_t *)c->req.smdp_address, strlen(c->req.smdp_address)),
-        .server_challenge = rsp_bytes_of(ss->server_challenge, 16),
-    };
-    rsp_es9p_msg *a = &c->ans;
-    if (rsp_es10_server_signed1_encode(&s1, &a->server_signed1) ||
-        sign_tlv(s->sk_auth, a->server_signed1.data, a->server_signed1.len, &a->server_signature1) ||
-        rsp_tlv_put(&a->euicc_ci_pkid, 0x04, s->auth_info.aki, s->auth_info.aki_len) ||
-        rsp_buf_set(&a->server_certificate, s->cert_auth.data, s->cert_auth.len))
-        return fail(c, SC_INTERNAL, "cannot build the answer");
-    if (rsp_smdpp__sess_put(s, ss) != RSP_OK)
+    if (rsp_smdpp__sess_put(s, ss) != RSP_OK) {
+        rsp_es9p_msg_free(&c->ans);
         return fail(c, SC_INTERNAL, "store");
-    snprintf(a->transaction_id, sizeof(a->transaction_id), "%s", ss->tid);
-}
-
-/* ---- authenticateClient ---- */
-static bool check_chain(call *c, const rsp_es10_auth_server_resp *r, rsp_pki22_info *euicc)
-{
-    rsp_smdpp *s = c->s;
-    rsp_bytes ci = rsp_buf_view(&s->ci);
-    rsp_pki22_fault f = RSP_PKI22_OK;
-    rsp_pki22_info eum;
-    if (rsp_pki22_verify(r->cert_eum.p, r->cert_eum.len, RSP_PKI22_EUM, NULL, 0, &ci, 1, 0, &eum, NULL, &f,
-                         &c->d) != RSP_OK) {
-        if (f == RSP_PKI22_CI_UNKNOWN)
-            fail(c, SC_CI, "CERT.EUM is not from our CI");
-        else if (f == RSP_PKI22_EXPIRED)
-            fail(c, SC_EUM_EXPIRED, "CERT.EUM expired");
-        else
-            fail(c, SC_EUM, "CERT.EUM invalid");
-        return false;
     }
-    if (eum.aki_len != s->auth_info.aki_len || memcmp(eum.aki, s->auth_info.aki, eum.aki_len)) {
-        fail(c, SC_CI, "CERT.EUM is not from the CI chosen");
-        return false;
-    }
-    if (rsp_pki22_verify(r->cert_euicc.p, r->cert_euicc.len, RSP_PKI22_EUICC, r->cert_eum.p, r->cert_eum.len, &ci,
-                         1, 0, euicc, NULL, &f, &c->d) != RSP_OK) {
-        if (f == RSP_PKI22_EID_RANGE)
-            fail(c, SC_EID_RANGE, "EID outside the EUM's range");
-        else if (f == RSP_PKI22_EXPIRED)
-            fail(c, SC_EUICC_EXPIRED, "CERT.EUICC expired");
-        else
-            fail(c, SC_EUICC_CERT, "CERT.EUICC invalid");
-        return false;
-    }
-    return true;
-}
-
-static bool verify_sig(const rsp_pki22_info *cert, const uint8_t *p, size_t n, rsp_bytes sig)
-{
-    rsp_eckey *k = NULL;
-    bool ok = sig.len == 64 && rsp_ec_from_public(cert->curve, cert->pub, sizeof(cert->pub), &k) == RSP_OK &&
-              rsp_ecdsa_verify(k, p, n, sig.p, sig.len) == RSP_OK;
-    rsp_ec_free(k);
-    return ok;
-}
-
-/* matchingId of ctxParams1 (A0{80 matchingId?, A1 deviceInfo}); "" when absent. */
-static bool ctx_matching_id(rsp_bytes ctx, char *out, size_t cap)
-{
-    rsp_tlv t, m;
-    out[0] = '\0';
-    if (rsp_tlv_parse(ctx.p, ctx.len, RSP_TLV_DER, &t, NULL) != RSP_OK || t.tag != 0xA0)
-        return false;
-    if (rsp_tlv_find(t.value, t.len, 0x80, &m) != RSP_OK)
-        return true;
-    if (m.len >= cap)
-        return false;
-    memcpy(out, m.value, m.len);
-    out[m.len] = '\0';
-    return strlen(out) == m.len;
 }
 
 static void authenticate(call *c)
@@ -205,23 +118,20 @@ static void authenticate(call *c)
     rsp_smdpp *s = c->s;
     if (!load_session(c, 1u << SESS_INITIATED))
         return;
+    rsp_smdpp_auth_cfg cfg;
+    rsp_smdpp__auth_cfg(s, &cfg);
+    rsp_smdpp_auth_session as;
+    memset(&as, 0, sizeof(as));
+    snprintf(as.tid, sizeof(as.tid), "%s", c->ss.tid);
+    memcpy(as.euicc_challenge, c->ss.euicc_challenge, 16);
+    memcpy(as.server_challenge, c->ss.server_challenge, 16);
     rsp_es10_auth_server_resp r;
-    if (rsp_es10_auth_server_resp_decode(c->req.authenticate_server_response.data,
-                                         c->req.authenticate_server_response.len, &r, &c->d) != RSP_OK)
-        return fail(c, SC_MALFORMED, "authenticateServerResponse is not AuthenticateServerResponse");
-    if (!r.ok)
-        return fail(c, SC_SIGNATURE, "the eUICC refused the server authentication");
-    if (!tid_equal(c, r.signed1.transaction_id))
-        return fail(c, SC_TID, "euiccSigned1 names another transaction");
     rsp_pki22_info euicc;
-    if (!check_chain(c, &r, &euicc))
-        return;
-    if (!verify_sig(&euicc, r.signed1.raw.p, r.signed1.raw.len, r.euicc_signature1))
-        return fail(c, SC_SIGNATURE, "euiccSignature1 does not verify");
-    if (r.signed1.server_challenge.len != 16 || memcmp(r.signed1.server_challenge.p, c->ss.server_challenge, 16))
-        return fail(c, SC_SIGNATURE, "serverChallenge mismatch");
+    rsp_es9p_header h;
+    if (rsp_smdpp_auth_client(&cfg, &as, &c->req, &r, &euicc, &h) != RSP_OK)
+        return fail_with(c, &h);
     char mid[65];
-    if (!ctx_matching_id(r.signed1.ctx_params1, mid, sizeof(mid)) || !mid[0])
+    if (!rsp_smdpp_auth_matching_id(r.signed1.ctx_params1, mid, sizeof(mid)) || !mid[0])
         return fail(c, SC_MATCHING_ID, "no usable matchingId");
     rsp_smdpp_order *o = &c->o;
     if (rsp_smdpp_order_get(s, mid, o) != RSP_OK)
@@ -236,7 +146,8 @@ static void authenticate(call *c)
     if (o->expires && now >= o->expires) {
         o->state = RSP_SMDPP_ORDER_EXPIRED;
         o->updated = now;
-        (void)rsp_smdpp__order_put(s, o);
+        if (rsp_smdpp__order_put(s, o) == RSP_OK)
+            rsp_smdpp__smds_sync(s, o);
         return fail(c, SC_EXPIRED, "the order expired");
     }
     if (o->cc && o->cc_left == 0)
@@ -336,7 +247,7 @@ static void get_bpp(call *c)
     rsp_pki22_info euicc;
     rsp_buf sd = RSP_BUF_INIT;
     bool ok = session_cert(c, &euicc) && !rsp_buf_append(&sd, r.signed2_raw.p, r.signed2_raw.len) &&
-              !rsp_tlv_put(&sd, 0x5F37, c->ss.smdp_sig2, 64) && verify_sig(&euicc, sd.data, sd.len, r.euicc_signature2);
+              !rsp_tlv_put(&sd, 0x5F37, c->ss.smdp_sig2, 64) && rsp_smdpp__verify_sig(&euicc, sd.data, sd.len, r.euicc_signature2);
     rsp_buf_free(&sd);
     if (!ok)
         return fail(c, SC_SIGNATURE, "euiccSignature2 does not verify");
@@ -372,6 +283,7 @@ static void get_bpp(call *c)
                 return fail(c, SC_INTERNAL, "store");
             }
             if (exhausted) {
+                rsp_smdpp__smds_sync(s, o);
                 rsp_smdpp__progress(s, o, POINT_CONFIRMATION, false, SC_CC_EXHAUSTED);
                 return fail(c, SC_CC_EXHAUSTED, "confirmation code retries exhausted");
             }
@@ -421,7 +333,7 @@ static void notification(call *c)
         if (rsp_pki22_verify(p.cert_euicc.p, p.cert_euicc.len, RSP_PKI22_EUICC, p.cert_eum.p, p.cert_eum.len, &ci, 1,
                              0, &euicc, NULL, &f, &c->d) != RSP_OK)
             return fail(c, SC_EUICC_CERT, "the notification's certificates do not verify");
-        if (!verify_sig(&euicc, p.meta.raw.p, p.meta.raw.len, p.signature))
+        if (!rsp_smdpp__verify_sig(&euicc, p.meta.raw.p, p.meta.raw.len, p.signature))
             return fail(c, SC_SIGNATURE, "euiccNotificationSignature does not verify");
         RSP_LOGN(RSP_SS_SMDP, "es9+ notification", "eid=%s seq=%u events=%u", euicc.eid, p.meta.seq, p.meta.events);
         return;
@@ -433,7 +345,7 @@ static void notification(call *c)
     if (!load_session(c, 1u << SESS_BOUND))
         return;
     rsp_pki22_info euicc;
-    if (!session_cert(c, &euicc) || !verify_sig(&euicc, p.pir.data_raw.p, p.pir.data_raw.len, p.pir.signature))
+    if (!session_cert(c, &euicc) || !rsp_smdpp__verify_sig(&euicc, p.pir.data_raw.p, p.pir.data_raw.len, p.pir.signature))
         return fail(c, SC_SIGNATURE, "euiccSignPIR does not verify");
     int64_t now = rsp_smdpp__now(s);
     c->ss.step = SESS_ENDED;
@@ -456,6 +368,8 @@ static void notification(call *c)
         goto store_fail;
     if (p.pir.success && c->o.iccid[0])
         (void)rsp_smdp_mark(s->inv, c->o.iccid, RSP_SMDP_DOWNLOADED, RSP_SMDP_INSTALLED, now);
+    if (p.pir.success && c->o.state == RSP_SMDPP_ORDER_INSTALLED)
+        rsp_smdpp__smds_sync(s, &c->o);
     rsp_smdpp__progress(s, &c->report, POINT_BPP_INSTALL, p.pir.success, p.pir.success ? NULL : "8.1",
                         p.pir.success ? NULL : "127");
     RSP_LOGN(RSP_SS_SMDP, "es9+ installation result", "tid=%s eid=%s result=%s", c->ss.tid, c->ss.eid,
@@ -483,7 +397,7 @@ static void cancel(call *c)
     /* before authenticateClient the session knows no eUICC certificate: nothing to verify with */
     rsp_pki22_info euicc;
     if (c->ss.step >= SESS_AUTHENTICATED &&
-        (!session_cert(c, &euicc) || !verify_sig(&euicc, r.signed_raw.p, r.signed_raw.len, r.signature)))
+        (!session_cert(c, &euicc) || !rsp_smdpp__verify_sig(&euicc, r.signed_raw.p, r.signed_raw.len, r.signature)))
         return fail(c, SC_SIGNATURE, "euiccCancelSessionSignature does not verify");
     if (r.smdp_oid.len != s->auth_info.rid_der_len || memcmp(r.smdp_oid.p, s->auth_info.rid_der, r.smdp_oid.len))
         return fail(c, SC_OID, "smdpOid is not ours");

@@ -44,10 +44,34 @@ struct rsp_smdpp {
     void (*progress)(void *arg, const rsp_smdpp_order *o, int point, bool ok, const char *subject,
                      const char *reason);
     void *progress_arg;
+    /* ES12: stores the RegisterEvent (reg) or DeleteEvent of order o for its SM-DS in the durable
+     * outbox (daemon.c); RSP_OK once stored. NULL: ES12 is off (no --smds-ca) */
+    rsp_err (*smds_event)(void *arg, const rsp_smdpp_order *o, bool reg);
+    void *smds_arg;
     unsigned long calls[RSP_ES9P_FUNC_N][2]; /* [function][failed] */
 };
 
 int64_t rsp_smdpp__now(rsp_smdpp *s);
+
+/* Subject/reason codes (SGP22.md's table); "malformed request" is our choice: docs/ENCODINGS.md. */
+#define SC_MALFORMED "1.2.1", "2.1"
+#define SC_ADDRESS "8.8.1", "3.8"
+#define SC_NO_PKID "8.8.2", "3.1"
+#define SC_NO_DPAUTH "8.8.4", "3.7"
+#define SC_TID "8.10.1", "3.9"
+#define SC_CI "8.11.1", "3.9"
+#define SC_EUM "8.1.2", "6.1"
+#define SC_EUM_EXPIRED "8.1.2", "6.3"
+#define SC_EUICC_CERT "8.1.3", "6.1"
+#define SC_EUICC_EXPIRED "8.1.3", "6.3"
+#define SC_SIGNATURE "8.1", "6.1"
+#define SC_EID_RANGE "8.1.4", "6.1"
+#define SC_INTERNAL "8.1", "127"
+
+/* auth.c: an ECDSA signature (64 bytes r||s) by the key of an inspected certificate. */
+bool rsp_smdpp__verify_sig(const rsp_pki22_info *cert, const uint8_t *p, size_t n, rsp_bytes sig);
+/* The mutual-authentication configuration of this SM-DP+ (CERT.DPauth, its two addresses). */
+void rsp_smdpp__auth_cfg(rsp_smdpp *s, rsp_smdpp_auth_cfg *cfg);
 
 /* notificationPointId values we report (docs/modules/smdpp.md; the notes leave them open) */
 enum { POINT_ELIGIBILITY = 1, POINT_CONFIRMATION = 2, POINT_BPP_DOWNLOAD = 3, POINT_BPP_INSTALL = 4,
@@ -59,6 +83,12 @@ static inline void rsp_smdpp__progress(rsp_smdpp *s, const rsp_smdpp_order *o, i
         s->progress(s->progress_arg, o, point, ok, subject, reason);
 }
 
+/* smds_ev.c: after an order's change is committed, its SM-DS event follows it: registered while the
+ * order is downloadable, deleted once it ended (then o->smds is cleared, durably). sweep does it for
+ * every order still naming an SM-DS (at start: a crash between a commit and the outbox is healed). */
+void rsp_smdpp__smds_sync(rsp_smdpp *s, const rsp_smdpp_order *o);
+void rsp_smdpp__smds_sweep(rsp_smdpp *s);
+
 /* db.c: orders and sessions in DIR/smdpp.db. */
 rsp_err rsp_smdpp__db_open(rsp_smdpp *s, rsp_diag *diag);
 rsp_err rsp_smdpp__begin(rsp_smdpp *s);
@@ -68,6 +98,8 @@ rsp_err rsp_smdpp__order_put(rsp_smdpp *s, const rsp_smdpp_order *o);
 /* The order holding an ICCID (RSP_ERR_NOT_FOUND), and an order's removal (ES2+ renames). */
 rsp_err rsp_smdpp__order_by_iccid(rsp_smdpp *s, const char *iccid, rsp_smdpp_order *o);
 rsp_err rsp_smdpp__order_delete(rsp_smdpp *s, const char *matching_id);
+/* The matchingIds of the orders naming an SM-DS, oldest change first; *mids malloc'd. */
+rsp_err rsp_smdpp__orders_with_smds(rsp_smdpp *s, char (**mids)[65], size_t *n);
 rsp_err rsp_smdpp__sess_put(rsp_smdpp *s, const smdpp_session *ss);
 /* RSP_ERR_NOT_FOUND when unknown; ss->cert_euicc is (re)filled. */
 rsp_err rsp_smdpp__sess_get(rsp_smdpp *s, const char *tid, smdpp_session *ss);

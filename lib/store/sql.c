@@ -262,6 +262,7 @@ static const stmt_sql stmts[RSP_STMT__COUNT] = {
         NULL},
     RSP_STORE_CONSOLE_SQL /* console_sql.h */
     RSP_STORE_SMDP_DL_SQL /* smdp_dl_sql.h */
+    RSP_STORE_SMDS_SQL    /* smds_sql.h */
 };
 
 const char *rsp_store__sql(rsp_store_backend_id be, rsp_store_stmt st)

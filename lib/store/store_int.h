@@ -14,6 +14,7 @@
 #include "rsp/store.h"
 #include "console_sql.h" /* the web console's statements (RSP_STORE_CONSOLE_*) */
 #include "smdp_dl_sql.h" /* the SM-DP download journal's (RSP_STORE_SMDP_DL_*) */
+#include "smds_sql.h"    /* the SM-DS event records' (RSP_STORE_SMDS_*) */
 
 /* Prepared statements, indexed by enum (osmo-hlr style). The SQL lives in sql.c; "$n" parameters
  * are used by both backends (rewritten to "?n" for SQLite). */
@@ -32,7 +33,7 @@
     X(INV_ADD) X(INV_GET) X(INV_ALLOC) X(INV_TRANS) X(INV_STATE) X(INV_COUNT) \
     X(OB_ADD) X(OB_GET) X(OB_CLAIM) X(OB_SENT) X(OB_RETRY) X(OB_DEAD) X(OB_WHY) X(OB_PRUNE) X(OB_STATS) \
     X(RP_ADD) X(RP_READY) X(RP_DEL) \
-    RSP_STORE_CONSOLE_STMTS(X) RSP_STORE_SMDP_DL_STMTS(X)
+    RSP_STORE_CONSOLE_STMTS(X) RSP_STORE_SMDP_DL_STMTS(X) RSP_STORE_SMDS_STMTS(X)
 
 typedef enum rsp_store_stmt {
 #define RSP_STORE_STMT_ENUM_(n) RSP_STMT_##n,

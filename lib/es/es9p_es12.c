@@ -1,11 +1,11 @@
-/* ES12 JSON codec (include/rsp/smds.h). The answer header goes through the ES9+ codec's functions
- * (lib/es/es9p_int.h) so that every JSON interface of the platform writes and reads
- * functionExecutionStatus the same way. */
+/* ES12 JSON codec (include/rsp/smds.h). It lives in lib/es, beside the ES9+ codec whose header
+ * functions (es9p_int.h) it uses so that every JSON interface writes functionExecutionStatus the same
+ * way, and because both ends need it: the SM-DS (lib/smds) and the SM-DP+ (lib/smdpp, its outbox). */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "es/es9p_int.h"
+#include "es9p_int.h"
 #include "rsp/ids.h"
 #include "rsp/smds.h"
 
