@@ -304,6 +304,8 @@ int rsp_cmd_op(int argc, char **argv)
     /* commands with flags of their own, not ES functions */
     if (argc > 1 && !strcmp(argv[1], "ota"))
         return op_ota(argc - 1, argv + 1);
+    if (argc > 1 && !strcmp(argv[1], "smsr-change"))
+        return op_smsr_change(argc - 1, argv + 1);
     op_args a;
     int rc = parse(argc, argv, &a);
     if (rc >= 0)

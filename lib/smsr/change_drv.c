@@ -103,7 +103,10 @@ static rsp_err ecasd_from_file(const char *dir, const char *eid, rsp_buf *out)
     if (err == RSP_OK)
         err = fn ? rsp_es_json_decode(fn, false, b.data, b.len, NULL, &m, NULL) : RSP_ERR_INTERNAL;
     const rsp_es_eis_req *q = err == RSP_OK ? m.body : NULL;
-    const rsp_buf *c = q ? chg_ecasd_cert(q->eis) : NULL;
+    const rsp_buf *c = q && q->eis && q->eis->signed_info && q->eis->signed_info->eid &&
+                               strcmp(q->eis->signed_info->eid, eid) == 0
+                           ? chg_ecasd_cert(q->eis)
+                           : NULL;
     err = err ? err : c ? rsp_buf_set(out, c->data, c->len) : RSP_ERR_NOT_FOUND;
     rsp_es_msg_free(&m);
     rsp_buf_free(&b);
