@@ -64,30 +64,42 @@ static rsp_err keyest_start(rsp_euicc *c, eu_vol *v, uint32_t tar)
     return RSP_OK;
 }
 
-/* The new ISD-R key sets of an SM-SR change: SCP80 KIc = K-ENC, KID = K-MAC (KVN from the CRT when it
- * is a free SCP80 KVN, else the highest + 1); SCP81 PSK = K-DEK under the highest SCP81 KVN + 1. */
+/* The new ISD-R key sets of an SM-SR change: SCP80 KIc = K-ENC, KID = K-MAC at the CRT's KVN; SCP81 PSK
+ * = K-DEK at KVN 3F + that (01 <-> 40 as personalised, 02 <-> 41, ...). A set already at either KVN is
+ * replaced: it can only be what an earlier attempt of the same SM-SR left (its receipt was lost, or a
+ * crash came in between), and replacing makes a retried EstablishISDRKeySet land where the new SM-SR
+ * looks, instead of at "highest + 1" where it never would. The one exception keeps the card reachable:
+ * a CRT naming the card's only SCP80 set (the one this command came under) gets the highest + 1. */
 static uint16_t isdr_new_keys(eu_state *st, const rsp_scp03_keys *k)
 {
-    if (st->n80 >= EU_MAX_KEYSETS || st->n81 >= EU_MAX_KEYSETS || k->len != 16)
+    if (k->len != 16)
         return SW_NO_MEMORY;
-    uint8_t hi80 = 0, hi81 = 0x3F;
-    bool taken = false;
+    uint8_t hi80 = 0;
+    int at80 = -1, at81 = -1;
     for (unsigned i = 0; i < st->n80; i++) {
         hi80 = st->s80[i].kvn > hi80 ? st->s80[i].kvn : hi80;
-        taken |= st->s80[i].kvn == k->kvn;
+        if (st->s80[i].kvn == k->kvn)
+            at80 = (int)i;
     }
+    uint8_t kvn80 = k->kvn >= 1 && k->kvn <= 0x0F ? k->kvn : (uint8_t)(hi80 + 1);
+    if (at80 >= 0 && st->n80 < 2) {
+        kvn80 = (uint8_t)(hi80 + 1);
+        at80 = -1;
+    }
+    uint8_t kvn81 = (uint8_t)(0x3F + kvn80);
     for (unsigned i = 0; i < st->n81; i++)
-        hi81 = st->s81[i].kvn > hi81 ? st->s81[i].kvn : hi81;
-    uint8_t kvn80 = (k->kvn >= 1 && k->kvn <= 0x0F && !taken) ? k->kvn : (uint8_t)(hi80 + 1);
-    if (kvn80 > 0x0F || hi81 >= 0x4F)
+        if (st->s81[i].kvn == kvn81)
+            at81 = (int)i;
+    if (kvn80 > 0x0F || (at80 < 0 && st->n80 >= EU_MAX_KEYSETS) || (at81 < 0 && st->n81 >= EU_MAX_KEYSETS))
         return SW_NO_MEMORY;
-    eu_scp80 *s = &st->s80[st->n80++];
+    eu_scp80 *s = &st->s80[at80 >= 0 ? (unsigned)at80 : st->n80++];
     memset(s, 0, sizeof(*s));
     s->kvn = kvn80;
     memcpy(s->kic, k->enc, 16);
     memcpy(s->kid, k->mac, 16);
-    eu_scp81 *p = &st->s81[st->n81++];
-    p->kvn = (uint8_t)(hi81 + 1);
+    eu_scp81 *p = &st->s81[at81 >= 0 ? (unsigned)at81 : st->n81++];
+    memset(p, 0, sizeof(*p));
+    p->kvn = kvn81;
     memcpy(p->psk, k->dek, 16);
     return SW_OK;
 }

@@ -207,10 +207,13 @@ static rsp_err s_requested(drv *d, smsr_chg *c, int64_t now)
 static rsp_err r_fail(drv *d, smsr_chg *c, smsr_chg_event ev, const char *why, int64_t now)
 {
     snprintf(c->why, sizeof(c->why), "%s", why);
-    if (ev == CHG_EV_CARD_RETRY && c->attempt + 1 >= SMSR_CHG_ATTEMPTS)
+    /* sub counts this procedure's key establishments (attempt keeps growing across procedures) */
+    if (ev == CHG_EV_CARD_RETRY && c->sub + 1 >= SMSR_CHG_ATTEMPTS)
         ev = CHG_EV_GIVE_UP;
-    if (ev == CHG_EV_CARD_RETRY)
+    if (ev == CHG_EV_CARD_RETRY) {
         c->attempt++;
+        c->sub++;
+    }
     rsp_err err = smsr_chg_move(d->st, c, ev, d->e->worker, now);
     if (err == RSP_OK && c->step == CHG_R_FAILED) /* nothing of ours is on the card: the EIS goes */
         err = rsp_store_eis_delete(d->st, c->eid);
@@ -331,7 +334,7 @@ static rsp_err r_keyset(drv *d, smsr_chg *c, int64_t now)
         }
         if ((err = pk_ecasd(d, c->eid, &pk)) == RSP_OK &&
             rsp_keyest_host_finish(&h, pk, ans.data, ans.len, &keys, &dg) == RSP_OK) {
-            uint8_t k81 = (uint8_t)((c->old81 > 0x3F ? c->old81 : 0x3F) + 1); /* the card's rule (isdp.c) */
+            uint8_t k81 = (uint8_t)(0x3F + d->e->cfg.kvn); /* the card's pairing (isdp.c isdr_new_keys) */
             err = smsr_chg_keys_store(d->e, c->eid, d->e->cfg.kvn, k81, &keys);
             verified = err == RSP_OK;
         }
@@ -363,7 +366,7 @@ static rsp_err r_own(drv *d, smsr_chg *c, int64_t now)
     bool addr = c->step == CHG_R_KEYS;
     rsp_buf apdu = RSP_BUF_INIT;
     char fcid[RSP_STORE_ID_LEN], msg[96];
-    snprintf(fcid, sizeof(fcid), "%s-%s%u", c->eid, addr ? "addr" : "del", c->sub);
+    snprintf(fcid, sizeof(fcid), "%s-%s%u.%u", c->eid, addr ? "addr" : "del", c->attempt, c->sub);
     rsp_err err = addr ? smsr_chg_addr_apdu(d->x->msisdn, &apdu) : smsr_chg_delete_apdu(c->old80, c->old81, &apdu);
     int64_t op = 0;
     if (err == RSP_OK)

@@ -135,7 +135,10 @@ static rsp_err on_prepare(void *hctx, rsp_es_call *call)
     snprintf(c.peer, sizeof(c.peer), "%s", q->current_smsr_id);
     snprintf(c.by, sizeof(c.by), "%s", who);
     c.fcid[0] = c.why[0] = 0;
-    c.attempt = c.sub = 0;
+    /* attempt numbers the receiver's FCIDs toward the sender and its own ISD-R operations: it only ever
+     * grows for a card (an earlier procedure's FCIDs would replay that procedure's answers) */
+    c.attempt = c.step == CHG_NONE ? 0 : c.attempt + 1;
+    c.sub = 0;
     c.old80 = c.old81 = 0;
     c.has_rc = false;
     err = smsr_chg_move(x->e->st, &c, CHG_EV_PREPARE, who, (int64_t)time(NULL));

@@ -65,8 +65,9 @@ typedef struct smsr_chg {
     char peer[RSP_STORE_ID_LEN]; /* the other SM-SR's certificate CN */
     char by[RSP_STORE_ID_LEN];   /* the Operator (or M2M SP) that asked */
     char fcid[64];               /* S: the SMSRChange's FunctionCallIdentifier (a repeat polls, a new one retries) */
-    unsigned attempt;            /* R: key establishment attempt (FCIDs name it) */
-    unsigned sub;                /* R: resubmissions of the current own ISD-R command */
+    unsigned attempt;            /* R: key establishment attempt, growing for the card forever (FCIDs name it) */
+    unsigned sub;                /* R: attempts of this procedure before R_KEYS; then resubmissions of
+                                  * the current own ISD-R command */
     uint8_t old80, old81;        /* R: the sender's SCP80 / SCP81 KVNs (0: none) */
     uint8_t rc[16];
     bool has_rc;

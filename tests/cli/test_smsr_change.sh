@@ -7,7 +7,7 @@
 # address; SM-SR1 has no EIS left, and with its old keys put back by hand its command is not answered
 # by the card (the keys are gone from the card: the operation expires). Refusals: a receipt that does
 # not verify (SM-SR1 hands over the wrong CERT.ECASD for one card: the change fails, the card stays with
-# SM-SR1, SM-SR2 keeps nothing), an EID SM-SR1 does not manage (8.1.1 / 3.9), an ES7 call by a
+# SM-SR1, SM-SR2 keeps nothing; tried again with the right one, it moves), an EID SM-SR1 does not manage (8.1.1 / 3.9), an ES7 call by a
 # certificate of the wrong role (1.1 / 1.2). RSP_SLOW=1: 50 cards.
 . "$(dirname "$0")/daemons.sh"
 command -v curl >/dev/null || { echo "curl missing"; exit 1; }
@@ -127,5 +127,12 @@ op=$("$BIN" smsr submit --db "$DB1" --fn ES4.AuditEIS --eid $BADE --iccid $ICB -
 st=$(wait_done "$DB1" "$op" 40)
 [ "$st" = done ] && ok "SM-SR1 still manages the refused card (AuditEIS done)" || bad "SM-SR1 lost the card: $st"
 show $BADE | grep -q "\"smsr_msisdn\":\"$M1\"" && ok "the refused card still sends to SM-SR1" || bad "address moved: $(show $BADE)"
+# Tried again with the right CERT.ECASD: the key set the failed attempt left (KVN 2) is replaced, and the
+# card moves (the card's rule: the CRT's KVN, replacing an earlier attempt's set; docs/ENCODINGS.md).
+cp "$tmp/fleet/eis/$BADE.json" "$tmp/eis1/$BADE.json"
+r=$(change "$tmp/bad.txt"); rc=$?
+s=$(show $BADE)
+[ $rc = 0 ] && echo "$s" | grep -q '"scp80":\[2\]' && echo "$s" | grep -q "\"smsr_msisdn\":\"$M2\"" \
+  && ok "a retry after the failure moves the card (the stale KVN 2 set replaced)" || bad "retry: rc=$rc $r $s"
 
 exit $fail
