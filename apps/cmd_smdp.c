@@ -149,19 +149,24 @@ static int smdp_inventory(int argc, char **argv)
         json_t *arr = json_array();
         for (size_t k = 0; k < n; k++) {
             json_t *st = json_object();
-            for (int s = 0; s <= RSP_SMDP_DELETED; s++)
-                json_object_set_new(st, rsp_smdp_state_name((rsp_smdp_state)s), json_integer((json_int_t)p[k].count[s]));
+            for (int s = 0; s < RSP_SMDP_STATES; s++)
+                json_object_set_new(st, rsp_smdp_state_name(rsp_smdp_state_order[s]),
+                                    json_integer((json_int_t)p[k].count[rsp_smdp_state_order[s]]));
             json_array_append_new(arr, json_pack("{s:s, s:s, s:I, s:s, s:o}", "operator", p[k].op, "type", p[k].type,
                                                  "package_bytes", (json_int_t)p[k].package_len, "template_iccid",
                                                  p[k].header_iccid, "states", st));
         }
         rsp_cli_json_out(json_pack("{s:o}", "pools", arr));
     } else if (e == RSP_OK) {
-        printf("%-16s %-24s %9s %9s %10s %9s %8s\n", "operator", "type", "available", "allocated", "downloaded",
-               "installed", "deleted");
-        for (size_t k = 0; k < n; k++)
-            printf("%-16s %-24s %9zu %9zu %10zu %9zu %8zu\n", p[k].op, p[k].type, p[k].count[0], p[k].count[1],
-                   p[k].count[2], p[k].count[3], p[k].count[4]);
+        printf("%-16s %-24s", "operator", "type");
+        for (int s = 0; s < RSP_SMDP_STATES; s++)
+            printf(" %10s", rsp_smdp_state_name(rsp_smdp_state_order[s]));
+        for (size_t k = 0; k < n; k++) {
+            printf("\n%-16s %-24s", p[k].op, p[k].type);
+            for (int s = 0; s < RSP_SMDP_STATES; s++)
+                printf(" %10zu", p[k].count[rsp_smdp_state_order[s]]);
+        }
+        putchar('\n');
     }
     free(p);
     return done(inv, "smdp inventory", e, NULL);

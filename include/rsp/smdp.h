@@ -28,19 +28,24 @@
 #define RSP_SMDP_NAME_MAX 60    /* operator and profile type names: [A-Za-z0-9._-], 1..60 */
 #define RSP_SMDP_KEY_MAX 32     /* Ki / OPc: 16 or 32 bytes */
 
-/* Lifecycle of an inventory entry as the SM-DP reports it. available..installed and deleted are the
- * store's states; enabled/disabled are what the SM-SR last reported for an installed profile and
- * are not persisted by the inventory (the store has no column for them): they are kept by the
- * SM-SR's profile table. */
+/* Lifecycle of an inventory entry: available -> allocated -> downloaded -> installed -> enabled |
+ * disabled -> deleted, all kept by the store. Enabled / disabled follow what the SM-SR reports: the
+ * results of the ES2 Enable/Disable/DeleteProfile calls the SM-DP relays, its end-of-download enable,
+ * the ES3 Handle*Notification the SM-SR sends, and a relayed AuditEIS (lib/smdp/inv_state.c). */
 typedef enum rsp_smdp_state {
     RSP_SMDP_AVAILABLE = RSP_STORE_INV_AVAILABLE,
     RSP_SMDP_ALLOCATED = RSP_STORE_INV_ALLOCATED,
     RSP_SMDP_DOWNLOADED = RSP_STORE_INV_DOWNLOADED,
     RSP_SMDP_INSTALLED = RSP_STORE_INV_INSTALLED,
     RSP_SMDP_DELETED = RSP_STORE_INV_RETIRED,
+    RSP_SMDP_ENABLED = RSP_STORE_INV_ENABLED,
+    RSP_SMDP_DISABLED = RSP_STORE_INV_DISABLED,
 } rsp_smdp_state;
-/* "available", "allocated", "downloaded", "installed", "deleted". Static. */
+#define RSP_SMDP_STATES 7    /* states are 0 .. RSP_SMDP_STATES - 1 */
+/* "available", "allocated", "downloaded", "installed", "deleted", "enabled", "disabled". Static. */
 const char *rsp_smdp_state_name(rsp_smdp_state st);
+/* The states in lifecycle order (available .. disabled, deleted last), for listings. */
+extern const rsp_smdp_state rsp_smdp_state_order[RSP_SMDP_STATES];
 
 /* One subscriber identity. ki/opc are secrets: wipe with rsp_smdp_identity_wipe. */
 typedef struct rsp_smdp_identity {
@@ -112,13 +117,25 @@ rsp_err rsp_smdp_imsi_of(rsp_smdp_inv *inv, const char *iccid, char imsi[16]);
 rsp_err rsp_smdp_mark(rsp_smdp_inv *inv, const char *iccid, rsp_smdp_state from, rsp_smdp_state to,
                       int64_t now);
 
+/* The state of one identity now. RSP_ERR_NOT_FOUND when the ICCID is not in the inventory. */
+rsp_err rsp_smdp_state_of(rsp_smdp_inv *inv, const char *iccid, rsp_smdp_state *st);
+/* What the SM-SR reported of a profile on a card: to (ENABLED, DISABLED or DELETED) from whichever of
+ * installed / enabled / disabled the identity is in (compare-and-set, retried when another connection
+ * moved it meanwhile). Already there: RSP_OK. Not on a card (still downloading, deleted already):
+ * RSP_ERR_STATE, nothing written. To ENABLED with eid given: every other identity of this inventory
+ * enabled on that eUICC becomes DISABLED (one enabled profile per card, SGP.02). */
+rsp_err rsp_smdp_mark_card(rsp_smdp_inv *inv, const char *eid, const char *iccid, rsp_smdp_state to, int64_t now);
+/* The "one enabled per card" part of rsp_smdp_mark_card alone: the identities other than iccid that
+ * this inventory has ENABLED on eid become DISABLED. */
+rsp_err rsp_smdp_disable_others(rsp_smdp_inv *inv, const char *eid, const char *iccid, int64_t now);
+
 /* Counts of one pool per state. */
 typedef struct rsp_smdp_pool {
     char op[RSP_SMDP_NAME_MAX + 1];
     char type[RSP_SMDP_NAME_MAX + 1];
     size_t package_len;
     char header_iccid[21];     /* the template's ICCID */
-    size_t count[RSP_STORE_INV_RETIRED + 1];
+    size_t count[RSP_SMDP_STATES];   /* indexed by rsp_smdp_state */
 } rsp_smdp_pool;
 /* Every pool with an imported package, sorted by operator then type. *out malloc'd, caller frees. */
 rsp_err rsp_smdp_inventory(rsp_smdp_inv *inv, rsp_smdp_pool **out, size_t *n);

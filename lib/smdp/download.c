@@ -226,13 +226,17 @@ static rsp_err step(rsp_smdp_inv *inv, const rsp_smdp_trust *trust, const rsp_sm
         *af = (dl_after){true, true, RSP_SMDP_DOWNLOADED, RSP_SMDP_INSTALLED, false};
         return es3->completed(es3->arg, d->eid, d->iccid, diag);
     case RSP_SMDP_DL_ENABLE:
-        return d->enable ? es3->enable(es3->arg, d->eid, d->iccid, diag) : RSP_OK;
+        if (!d->enable)
+            return RSP_OK;
+        /* state_ok: the SM-SR's enable notification may have marked it first (es2_notif.c) */
+        *af = (dl_after){true, true, RSP_SMDP_INSTALLED, RSP_SMDP_ENABLED, false};
+        return es3->enable(es3->arg, d->eid, d->iccid, diag);
     case RSP_SMDP_DL_CLEANUP:
         if (d->isdp_requested && (e = es3->delete_isdp(es3->arg, d->eid, d->iccid, diag)) != RSP_OK &&
             !isdp_gone(es3, hooks, d))
             return e;
-        for (int s = RSP_SMDP_ALLOCATED; s <= RSP_SMDP_INSTALLED; s++)
-            if (rsp_smdp_mark(inv, d->iccid, (rsp_smdp_state)s, RSP_SMDP_DELETED, now) == RSP_OK)
+        for (int s = RSP_SMDP_ALLOCATED; s < RSP_SMDP_STATES; s++)
+            if (s != RSP_SMDP_DELETED && rsp_smdp_mark(inv, d->iccid, (rsp_smdp_state)s, RSP_SMDP_DELETED, now) == RSP_OK)
                 break;
         return RSP_OK;
     default:
@@ -359,6 +363,11 @@ rsp_err rsp_smdp_dl_run_ex(rsp_smdp_inv *inv, const rsp_smdp_trust *trust, const
             e = w;
             break;
         }
+        /* one enabled profile per card: the one this download enabled replaced any other of ours */
+        if (at == RSP_SMDP_DL_ENABLE && e == RSP_OK && d.enable &&
+            (w = rsp_smdp_disable_others(inv, d.eid, d.iccid, now)) != RSP_OK)
+            RSP_LOGN(RSP_SS_SMDP, "other profiles not marked disabled", "dl=%s eid=%s err=%s", d.id, d.eid,
+                     rsp_err_name(w));
     }
     rsp_smdp_taken_clear(&tk);
     rsp_buf_free(&resp);

@@ -383,10 +383,21 @@ static void follow_audit(smdp_d *d, const char *op, const rsp_es_eid_req *q, con
             listed = !asked[k] || strcmp(asked[k], v[i].iccid) != 0;
         for (size_t k = 0; k < eis->profiles.n && !listed; k++)
             listed = pi[k].iccid && strcmp(pi[k].iccid, v[i].iccid) == 0;
-        if (!listed && v[i].step == RSP_SMDP_DL_DONE && strcmp(v[i].op, op) == 0 &&
-            rsp_smdp_mark(d->inv, v[i].iccid, RSP_SMDP_INSTALLED, RSP_SMDP_DELETED, (int64_t)time(NULL)) == RSP_OK)
-            RSP_LOGN(RSP_SS_SMDP, "profile gone from the card", "eid=%s iccid=%s op=%s by=AuditEIS", q->eid,
-                     v[i].iccid, op);
+        if (v[i].step != RSP_SMDP_DL_DONE || strcmp(v[i].op, op) != 0)
+            continue;
+        if (!listed) {
+            if (rsp_smdp_mark_card(d->inv, NULL, v[i].iccid, RSP_SMDP_DELETED, (int64_t)time(NULL)) == RSP_OK)
+                RSP_LOGN(RSP_SS_SMDP, "profile gone from the card", "eid=%s iccid=%s op=%s by=AuditEIS", q->eid,
+                         v[i].iccid, op);
+            continue;
+        }
+        /* listed: its state as the card reported it (an audit of other ICCIDs tells nothing of it) */
+        for (size_t k = 0; k < eis->profiles.n; k++)
+            if (pi[k].iccid && strcmp(pi[k].iccid, v[i].iccid) == 0 &&
+                (pi[k].state == RSP_ES_STATE_ENABLED || pi[k].state == RSP_ES_STATE_DISABLED))
+                rsp_smdp_mark_card(d->inv, NULL, v[i].iccid,
+                                   pi[k].state == RSP_ES_STATE_ENABLED ? RSP_SMDP_ENABLED : RSP_SMDP_DISABLED,
+                                   (int64_t)time(NULL));
     }
     free(v);
 }
@@ -397,7 +408,7 @@ static void answer_relay(smdp_d *d, smdp_job *j)
     const char *fn = rsp_es_call_msg(j->call)->func->name;
     if (j->master_deleted) { /* the SM-SR's DeleteISDP was refused; the token deleted it */
         const rsp_es_profile_req *q = rsp_es_call_msg(j->call)->body;
-        rsp_smdp_mark(d->inv, q->iccid, RSP_SMDP_INSTALLED, RSP_SMDP_DELETED, (int64_t)time(NULL));
+        rsp_smdp_mark_card(d->inv, q->eid, q->iccid, RSP_SMDP_DELETED, (int64_t)time(NULL));
         smdp_es2_count(d, fn, "master-deleted");
         rsp_es_call_complete(j->call);
         return;
@@ -437,9 +448,18 @@ static void answer_relay(smdp_d *d, smdp_job *j)
     }
     if (r2)
         ((rsp_es_resp_hdr *)r2)->status.status = status;
-    if (strcmp(fn, "DeleteProfile") == 0) { /* the identity is spent with its profile */
+    /* The inventory follows the card: the identity is spent with its profile (deleted), or enabled /
+     * disabled as the SM-SR executed it (with a warning too: the card did it). */
+    rsp_smdp_state to = strcmp(fn, "DeleteProfile") == 0    ? RSP_SMDP_DELETED
+                        : strcmp(fn, "EnableProfile") == 0  ? RSP_SMDP_ENABLED
+                        : strcmp(fn, "DisableProfile") == 0 ? RSP_SMDP_DISABLED
+                                                            : RSP_SMDP_AVAILABLE;
+    if (to != RSP_SMDP_AVAILABLE) {
         const rsp_es_profile_req *q = rsp_es_call_msg(j->call)->body;
-        rsp_smdp_mark(d->inv, q->iccid, RSP_SMDP_INSTALLED, RSP_SMDP_DELETED, (int64_t)time(NULL));
+        rsp_err me = rsp_smdp_mark_card(d->inv, q->eid, q->iccid, to, (int64_t)time(NULL));
+        if (me != RSP_OK)
+            RSP_LOGN(RSP_SS_SMDP, "inventory not updated", "fn=%s iccid=%s to=%s err=%s", fn, q->iccid,
+                     rsp_smdp_state_name(to), rsp_err_name(me));
     }
     smdp_es2_count(d, fn, "executed");
     rsp_es_call_complete(j->call);

@@ -203,10 +203,16 @@ static rsp_err on_notif(void *hctx, rsp_es_call *call)
                  fn, q->eid, q->iccid);
         return rsp_es_call_complete(call);
     }
-    if (strcmp(fn, "HandleProfileDeletedNotification") == 0) { /* the identity is spent with its profile */
-        rsp_smdp_mark(d->inv, q->iccid, RSP_SMDP_INSTALLED, RSP_SMDP_DELETED, (int64_t)time(NULL));
+    /* The inventory follows what the SM-SR reports (before the relay: a crash after it is answered
+     * again by the SM-SR's resend, and the mark is idempotent). Deleted: the identity is spent. */
+    rsp_smdp_state to = strcmp(fn, "HandleProfileDeletedNotification") == 0    ? RSP_SMDP_DELETED
+                        : strcmp(fn, "HandleProfileEnabledNotification") == 0 ? RSP_SMDP_ENABLED
+                                                                                : RSP_SMDP_DISABLED;
+    rsp_err me = rsp_smdp_mark_card(d->inv, q->eid, q->iccid, to, (int64_t)time(NULL));
+    if (me != RSP_OK && me != RSP_ERR_STATE)
+        return me; /* an HTTP error: the SM-SR sends it again */
+    if (to == RSP_SMDP_DELETED)
         rsp_smdp_isdp_keys_forget(d->inv->dir, q->iccid);
-    }
     if (!callback_of(d->o->callbacks, op, url, sizeof url)) {
         smdp_es2_count(d, fn, "no-url");
         RSP_LOGN(RSP_SS_SMDP, "notification not relayed: no callback URL", "fn=%s op=%s iccid=%s", fn, op, q->iccid);

@@ -243,16 +243,26 @@ static rsp_err cl_delete(void *arg, const char *eid, const char *iccid, rsp_diag
     return simple(arg, "DeleteISDP", eid, iccid, diag);
 }
 
-/* "https://host:port" (an IPv4 literal or a name; no path) into host and port. */
-static rsp_err parse_url(const char *url, char *host, size_t cap, uint16_t *port)
+/* "https://host:port[/path]" (an IPv4 literal or a name) into host and port; *path gets the path
+ * ("" when none or "/"). A path is the endpoint of an SM-SR shaped like njiwa (JAX-WS publishes each
+ * service at its own path, e.g. /njiwa/services/ES3), where every SOAP request is posted. */
+static rsp_err parse_url(const char *url, char *host, size_t cap, uint16_t *port, const char **path)
 {
     const char *p = strncmp(url, "https://", 8) == 0 ? url + 8 : NULL;
-    const char *colon = p ? strrchr(p, ':') : NULL;
-    if (!colon || (size_t)(colon - p) >= cap || colon == p)
+    size_t auth = p ? strcspn(p, "/?#") : 0;
+    const char *colon = NULL;
+    for (size_t i = 0; p && i < auth; i++)
+        if (p[i] == ':')
+            colon = p + i; /* the last one: the port's */
+    if (!colon || (size_t)(colon - p) >= cap || colon == p || (p[auth] && p[auth] != '/'))
         return RSP_ERR_FORMAT;
     char *end = NULL;
     unsigned long v = strtoul(colon + 1, &end, 10);
-    if (!end || (*end && strcmp(end, "/") != 0) || v == 0 || v > 65535)
+    if (!end || end != p + auth || colon + 1 == end || v == 0 || v > 65535)
+        return RSP_ERR_FORMAT;
+    /* the path goes into an HTTP request line: nothing that could end it or smuggle a header */
+    *path = p[auth] && p[auth + 1] ? p + auth : "";
+    if (strpbrk(*path, " \t\r\n?#\"<>\\") || strlen(*path) >= 128)
         return RSP_ERR_FORMAT;
     memcpy(host, p, (size_t)(colon - p));
     host[colon - p] = 0;
@@ -266,8 +276,14 @@ rsp_err rsp_smdp_es3_client_new(const rsp_smdp_es3_client_opts *o, rsp_smdp_es3_
     uint16_t port = 0;
     if (!o || !o->url || !o->tls_cert || !o->tls_key || !o->tls_ca || !out)
         return RSP_ERR_INVAL;
-    if (parse_url(o->url, host, sizeof(host), &port) != RSP_OK)
-        return rsp_diag_set(diag, RSP_ERR_FORMAT, "SM-SR URL '%s': want https://HOST:PORT", o->url);
+    const char *path = "";
+    if (parse_url(o->url, host, sizeof(host), &port, &path) != RSP_OK)
+        return rsp_diag_set(diag, RSP_ERR_FORMAT, "SM-SR URL '%s': want https://HOST:PORT[/PATH]", o->url);
+    /* our JSON binding has a path per function (rsp_es_json_path): a path of the URL would be dropped */
+    if (path[0] && rsp_smdp__es3_binding(o->dialect) == RSP_SVC_BINDING_JSON)
+        return rsp_diag_set(diag, RSP_ERR_FORMAT,
+                            "SM-SR URL '%s': a path is for --smsr-dialect njiwa-soap (the JSON ES3 has one per function)",
+                            o->url);
     rsp_smdp_es3_client *c = calloc(1, sizeof(*c));
     if (!c)
         return RSP_ERR_NOMEM;

@@ -17,12 +17,6 @@
 /* Identity blob in the store row (secret): version 1, then IMSI, Ki, OPc each length-prefixed. */
 #define ID_BLOB_V1 0x01
 
-const char *rsp_smdp_state_name(rsp_smdp_state st)
-{
-    static const char *const names[] = {"available", "allocated", "downloaded", "installed", "deleted"};
-    return (unsigned)st <= RSP_SMDP_DELETED ? names[st] : "unknown";
-}
-
 bool rsp_smdp__name_ok(const char *s)
 {
     size_t n = s ? strlen(s) : 0;
@@ -481,7 +475,7 @@ static rsp_err pool_fill(rsp_smdp_inv *inv, rsp_smdp_pool *p)
 {
     char key[RSP_STORE_ID_LEN], path[RSP_SMDP_PATH_MAX];
     snprintf(key, sizeof key, "%s/%s", p->op, p->type);
-    for (int s = 0; s <= RSP_STORE_INV_RETIRED; s++) {
+    for (int s = 0; s < RSP_SMDP_STATES; s++) {
         rsp_err e = rsp_store_inv_count(inv->s, key, (rsp_store_inv_state)s, &p->count[s]);
         if (e != RSP_OK)
             return e;

@@ -33,6 +33,7 @@ typedef struct pend {
     int64_t op_id;
     rsp_es_call *call;
     int64_t reply_id;  /* 0, or the durable pending reply that carries the result */
+    bool audit;        /* AuditEIS: answered with the refreshed EIS */
 } pend;
 
 struct smsr_es3 {
@@ -119,8 +120,8 @@ static rsp_err on_completed(void *hctx, rsp_es_call *call)
  * only if the op ends DONE. */
 static rsp_err wait_op(smsr_es3 *x, rsp_es_call *call, const rsp_smsr_request *rq, int64_t op_id)
 {
-    pend p = {P_OP, op_id, call, 0};
-    rsp_err err = smsr_es_reply_begin(x->es, call, rq, op_id, false, &p.reply_id);
+    pend p = {P_OP, op_id, call, 0, rq->fn == RSP_SMSR_FN_AUDIT};
+    rsp_err err = smsr_es_reply_begin(x->es, call, rq, op_id, p.audit, &p.reply_id);
     if (err == RSP_OK && rq->fn == RSP_SMSR_FN_DELETE && rq->iccid && rq->iccid[0])
         err = smsr_onc_delete_queued(x->e, rq->iccid, op_id, rq->now);
     return err != RSP_OK ? err : pend_add(x, &p);
@@ -201,6 +202,28 @@ static rsp_err on_get_eis(void *hctx, rsp_es_call *call)
     return err != RSP_OK ? err : rsp_es_call_complete(call);
 }
 
+rsp_err smsr_es3_audit_eis(rsp_smsr *e, rsp_es_call *call)
+{
+    const rsp_es_msg *m = rsp_es_call_msg(call);
+    const rsp_es_eid_req *q = m ? m->body : NULL;
+    rsp_es_eis_resp *r = rsp_es_call_response(call);
+    char who[RSP_STORE_ID_LEN];
+    smsr_cn_of(rsp_es_call_peer(call), who, sizeof(who));
+    if (!q || !q->eid || !r || !who[0])
+        return RSP_ERR_INTERNAL;
+    if (r->eis)
+        return RSP_OK;
+    rsp_store_eis s;
+    memset(&s, 0, sizeof(s));
+    rsp_err err = rsp_store_eis_get(e->st, q->eid, &s);
+    if (err == RSP_OK)
+        err = smsr_es3_eis(e, &s, who, &r->eis); /* r->eis is the response's, freed with it */
+    rsp_store_eis_clear(&s);
+    if (err != RSP_OK)
+        RSP_LOGN(RSP_SS_SMSR, "ES3 AuditEIS answered without its EIS", "eid=%s err=%s", q->eid, rsp_err_name(err));
+    return err;
+}
+
 rsp_err smsr_es3_on_por(smsr_es3 *x, const char *eid, const uint8_t *ud, size_t len, int64_t now)
 {
     /* every ES3 command to a card is an engine operation now (UpdateConnectivityParameters too:
@@ -220,10 +243,13 @@ void smsr_es3_poll(smsr_es3 *x, int64_t now)
             continue;
         }
         x->p[i] = x->p[--x->n]; /* first: the answer may re-enter (a kick settling another op) */
-        if (p.kind == P_DL)
+        if (p.kind == P_DL) {
             smsr_dl_answer(x, p.call, p.reply_id, p.op_id, &r);
-        else
-            smsr_es_reply_answer(x->es, p.call, p.reply_id, &r);
+            continue;
+        }
+        if (p.audit && strcmp(r.status, "Executed-Success") == 0)
+            smsr_es3_audit_eis(x->e, p.call);
+        smsr_es_reply_answer(x->es, p.call, p.reply_id, &r);
     }
 }
 
@@ -262,7 +288,7 @@ rsp_err smsr_es3_wait_dl(smsr_es3 *x, rsp_es_call *call, const rsp_smsr_request 
         smsr_dl_answer(x, call, 0, op_id, &r);
         return RSP_OK;
     }
-    pend p = {P_DL, op_id, call, 0};
+    pend p = {P_DL, op_id, call, 0, false};
     if ((err = smsr_es_reply_begin(x->es, call, rq, op_id, false, &p.reply_id)) != RSP_OK)
         return err;
     return pend_add(x, &p);

@@ -50,6 +50,8 @@ static rsp_err submit(relay_ctx *r, rsp_es_call *call, rsp_smsr_fn fn, const cha
         return err;
     RSP_LOGI(RSP_SS_SMSR, "ES3 relayed", "fn=%s smdp=%s eid=%s iccid=%s op=%lld status=%s", rsp_smsr_fn_name(fn),
              who, eid, iccid, (long long)res.op_id, res.status[0] ? res.status : "queued");
+    if (res.status[0] && fn == RSP_SMSR_FN_AUDIT && strcmp(res.status, "Executed-Success") == 0)
+        smsr_es3_audit_eis(r->e, call); /* a replay of a settled audit: the EIS as it is now */
     if (res.status[0])
         return smsr_call_answer(call, &res);
     return smsr_es3_wait_op(r->x, call, res.op_id);

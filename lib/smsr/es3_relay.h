@@ -12,6 +12,12 @@
 /* es3.c: answers call once engine operation op_id has settled (polled by smsr_es3_poll). */
 rsp_err smsr_es3_wait_op(smsr_es3 *x, rsp_es_call *call, int64_t op_id);
 
+/* es3.c: the EIS of an executed ES3.AuditEIS call into its response, as the calling SM-DP sees it
+ * (the ISD-Ps it created, as ES3.GetEIS): the audit refreshed the store from the card before its
+ * operation settled (audit.c), so this is the card's truth. Failure is logged; the answer then carries
+ * the status only. */
+rsp_err smsr_es3_audit_eis(rsp_smsr *e, rsp_es_call *call);
+
 /* es3.c: RSP_ERR_DENIED (call answered 1.1 / 1.2) when the call's ReplyTo is not one of who's
  * configured callback URLs (ES4's rule). */
 rsp_err smsr_es3_reply_check(smsr_es3 *x, rsp_es_call *call, const char *who);

@@ -179,7 +179,8 @@ rsp_err smsr_reply_record(rsp_smsr *e, const rsp_es_msg *m, const rsp_smsr_reque
     return err == RSP_ERR_EXISTS ? RSP_OK : err;
 }
 
-/* The profiles of an AuditEIS result: the Operator's own, or an M2M SP's by PLMA (as ES4.GetEIS). */
+/* The profiles of an AuditEIS result: the Operator's own, or an M2M SP's by PLMA (as ES4.GetEIS), or
+ * an SM-DP's (ES3: the ISD-Ps it created). */
 typedef struct audit_view {
     rsp_smsr *e;
     const char *who;
@@ -191,6 +192,8 @@ static bool audit_visible(void *ctx, const rsp_store_profile *p)
     const audit_view *v = ctx;
     if (v->role == RSP_SMSR_ROLE_OPERATOR)
         return strcmp(p->mno_id, v->who) == 0;
+    if (v->role == RSP_SMSR_ROLE_SMDP) /* ES3.AuditEIS: the ISD-Ps it created, as its GetEIS */
+        return strcmp(p->smdp_id, v->who) == 0;
     return v->role == RSP_SMSR_ROLE_M2MSP &&
            rsp_store_plma_check(v->e->st, p->mno_id, v->who, p->profile_type, RSP_STORE_FN_GET_EIS) == RSP_OK;
 }

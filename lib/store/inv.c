@@ -5,19 +5,23 @@
 
 /* Checked in one place: AVAILABLE -> ALLOCATED -> DOWNLOADED -> INSTALLED -> RETIRED, an allocation
  * may be released (ALLOCATED -> AVAILABLE) when the download never started, and any live profile may
- * be withdrawn (-> RETIRED). A retired ICCID is never handed out again. */
-static const bool inv_table[5][5] = {
-    /*                 AV     AL     DL     IN     RE */
-    /* AVAILABLE  */ {false, true,  false, false, true},
-    /* ALLOCATED  */ {true,  false, true,  false, true},
-    /* DOWNLOADED */ {false, false, false, true,  true},
-    /* INSTALLED  */ {false, false, false, false, true},
-    /* RETIRED    */ {false, false, false, false, false},
+ * be withdrawn (-> RETIRED). An installed profile moves between ENABLED and DISABLED as the SM-SR
+ * reports (numbered after RETIRED: the values already stored keep their meaning). A retired ICCID is
+ * never handed out again. */
+static const bool inv_table[7][7] = {
+    /*                 AV     AL     DL     IN     RE     EN     DI */
+    /* AVAILABLE  */ {false, true,  false, false, true,  false, false},
+    /* ALLOCATED  */ {true,  false, true,  false, true,  false, false},
+    /* DOWNLOADED */ {false, false, false, true,  true,  false, false},
+    /* INSTALLED  */ {false, false, false, false, true,  true,  true},
+    /* RETIRED    */ {false, false, false, false, false, false, false},
+    /* ENABLED    */ {false, false, false, false, true,  false, true},
+    /* DISABLED   */ {false, false, false, false, true,  true,  false},
 };
 
 bool rsp_store_inv_transition_allowed(rsp_store_inv_state from, rsp_store_inv_state to)
 {
-    if ((unsigned)from > RSP_STORE_INV_RETIRED || (unsigned)to > RSP_STORE_INV_RETIRED)
+    if ((unsigned)from > RSP_STORE_INV_DISABLED || (unsigned)to > RSP_STORE_INV_DISABLED)
         return false;
     return inv_table[from][to];
 }

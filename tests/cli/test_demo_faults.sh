@@ -79,7 +79,7 @@ for f in "$D"/fleet/eis/*.json; do
   esac
   for b in $(echo "$s" | jq -r '.profiles[] | select(.iccid | startswith("8944502")) | .iccid'); do
     iccids_b="$iccids_b $b"
-    [ "$(sqlite3 "$D/smdp/smdp.db" "SELECT eid FROM inv WHERE iccid='$b' AND state=3")" = "$eid" ] ||
+    [ "$(sqlite3 "$D/smdp/smdp.db" "SELECT eid FROM inv WHERE iccid='$b' AND state IN (3, 5, 6)")" = "$eid" ] ||
       bad "$b on $eid: not the SM-DP's record ($(sqlite3 "$D/smdp/smdp.db" "SELECT eid, state FROM inv WHERE iccid='$b'"))"
   done
 done
@@ -105,7 +105,7 @@ echo "# ops: $(q "SELECT function || ' ' || state || ':' || count(*) FROM op GRO
 dup=$(echo "$iccids_b" | tr ' ' '\n' | sed '/^$/d' | sort | uniq -d)
 inv=$("$RSP" smdp inventory --dir "$D/smdp" --json 2>/dev/null)
 nb=$(echo "$iccids_b" | wc -w)
-[ -z "$dup" ] && [ "$(echo "$inv" | jq '.pools[0].states.installed')" = "$nb" ] &&
+[ -z "$dup" ] && [ "$(echo "$inv" | jq '.pools[0].states | .installed + .enabled + .disabled')" = "$nb" ] &&
   [ "$(echo "$inv" | jq '[.pools[0].states[]] | add')" = $((2 * N)) ] &&
   [ "$(sqlite3 "$D/smdp/smdp.db" "SELECT count(*) FROM inv WHERE eid != '' GROUP BY eid HAVING count(*) > 2")" = "" ] &&
   ok "no identity twice: $nb installed, each on its own card and recorded so by the SM-DP ($(echo "$inv" | jq -c .pools[0].states))" \

@@ -7,7 +7,10 @@
 # Executed, the card no longer holds the profile, the identity is spent and the sealed keys are
 # forgotten; the audit drops the ISD-P from the SM-SR's store too (lib/smsr/audit.c: the card's GET
 # STATUS no longer lists it), whose HandleProfileDeletedNotification goes SM-SR -> ES3 -> SM-DP -> ES2
-# -> the Operator's receiver (tests/cli/outbox_receiver.py). Outside fact: where POL1 sits in the package, SAIP.md's ProfileHeader `84` pol after `83`
+# -> the Operator's receiver (tests/cli/outbox_receiver.py). Then a TS.48 profile through the SM-DP's
+# inventory states: downloaded with enable (enabled), disabled by the Operator at the SM-SR over ES4
+# (the SM-SR's ES3 HandleProfileDisabledNotification makes it disabled at the SM-DP, relayed on to the
+# Operator), enabled, disabled and deleted through ES2 relays (their results). Outside fact: where POL1 sits in the package, SAIP.md's ProfileHeader `84` pol after `83`
 # iccid. Its bit values (02 = deletion not allowed) are the card model's: ../shared/spec is silent.
 . "$(dirname "$0")/daemons.sh"
 SRC=${RSP_SOURCE_DIR:?}
@@ -21,6 +24,9 @@ smsr_world 9
 python3 "$SRC/tests/cli/pol1_package.py" "$PKG" "$tmp/pol1.der" 02 || bad "POL1 package"
 "$BIN" saip dump "$tmp/pol1.der" >"$tmp/dump" 2>&1 || bad "the POL1 package does not parse: $(head -3 "$tmp/dump")"
 smdp_pool pol1 "$tmp/pol1.der" 1 8999006
+"$BIN" smdp import package --dir "$D" --operator MNO1 --type ts48 "$PKG" >/dev/null 2>&1 &&
+  "$BIN" smdp import generate --dir "$D" --operator MNO1 --type ts48 --count 1 --iccid-prefix 8999007 >/dev/null 2>&1 \
+  || bad "ts48 pool"
 
 DPP=$(port)
 python3 "$SRC/tests/cli/outbox_receiver.py" --port 0 --cert "$tmp/mno1/tls.crt.pem" --key "$tmp/mno1/key.pem" \
@@ -76,6 +82,38 @@ line=$(grep "HandleProfileDeletedNotification" "$tmp/cb.log" 2>/dev/null)
 [ "$(echo "$line" | grep -c .)" = 1 ] && echo "$line" | grep -q "$ICC" && echo "$line" | jq -e '.cn == "DP1"' >/dev/null 2>&1 \
   && ok "HandleProfileDeletedNotification of $ICC: SM-SR -> SM-DP -> the Operator, once" \
   || bad "deleted notification: '$(echo "$line" | head -c 300)' // $(grep -i "notif" "$tmp/smsr.log" "$tmp/smdp.log" | tail -4)"
+
+# The inventory's on-card states (installed -> enabled | disabled -> deleted) follow the SM-SR: a download
+# with enable, the Operator disabling it at the SM-SR itself (ES4: the SM-DP learns it only from the
+# SM-SR's ES3 HandleProfileDisabledNotification, which it also relays to the Operator), then ES2
+# Enable / Disable / DeleteProfile relayed by the SM-DP (their results).
+ts48() { "$BIN" smdp inventory --dir "$D" --json | jq -r '.pools[] | select(.type == "ts48") | .states |
+  "installed=\(.installed) enabled=\(.enabled) disabled=\(.disabled) deleted=\(.deleted)"'; }
+wait_ts48() { local t=$((SECONDS + 60)); while [ $SECONDS -lt $t ] && [ "$(ts48)" != "$1" ]; do sleep 0.2; done; [ "$(ts48)" = "$1" ]; }
+pj() { echo "{\"functionCallIdentifier\":\"$1\",\"eid\":\"$E0\",\"smsrId\":\"SMSR-T\",\"iccid\":\"$ICT\"}"; }
+r=$(call es2/DownloadProfile "{\"functionCallIdentifier\":\"t1\",\"eid\":\"$E0\",\"smsrId\":\"SMSR-T\",\"profileType\":\"ts48\",\"enableProfile\":true}")
+ICT=$(echo "$r" | jq -r '.iccid // empty' 2>/dev/null)
+[ "$(echo "$r" | st)" = "EXECUTED_SUCCESS /" ] && [ -n "$ICT" ] && wait_ts48 "installed=0 enabled=1 disabled=0 deleted=0" \
+  && ok "download with enable: $ICT enabled in the SM-DP's inventory" || bad "download+enable: $(ts48) // $r"
+r=$(curl -sS --max-time 120 --cert "$tmp/mno1/tls.crt.pem" --key "$tmp/mno1/key.pem" --cacert "$tmp/mno1/ca.crt.pem" \
+  -H 'Content-Type: application/json' -H 'Prefer: wait' -d "$(pj x1 | sed 's/,"smsrId":"SMSR-T"//')" "$URL/es4/DisableProfile")
+[ "$(echo "$r" | st)" = "EXECUTED_SUCCESS /" ] || bad "ES4.DisableProfile at the SM-SR: $r"
+wait_ts48 "installed=0 enabled=0 disabled=1 deleted=0" \
+  && ok "ES4.DisableProfile behind the SM-DP's back: the SM-SR's ES3 notification made it disabled" \
+  || bad "after ES4 disable: $(ts48) // $(grep -i notif "$tmp/smdp.log" "$tmp/smsr.log" | tail -4)"
+t=$((SECONDS + 30)); while [ $SECONDS -lt $t ] && ! grep -q "HandleProfileDisabledNotification" "$tmp/cb.log" 2>/dev/null; do sleep 0.2; done
+grep "HandleProfileDisabledNotification" "$tmp/cb.log" 2>/dev/null | grep -q "$ICT" \
+  && ok "HandleProfileDisabledNotification of $ICT relayed to the Operator" || bad "disabled notification not relayed"
+r=$(call es2/EnableProfile "$(pj t2)")
+[ "$(echo "$r" | st)" = "EXECUTED_SUCCESS /" ] && wait_ts48 "installed=0 enabled=1 disabled=0 deleted=0" \
+  && ok "ES2.EnableProfile relayed: enabled again" || bad "ES2 enable: $(ts48) // $r"
+r=$(call es2/DisableProfile "$(pj t3)")
+[ "$(echo "$r" | st)" = "EXECUTED_SUCCESS /" ] && wait_ts48 "installed=0 enabled=0 disabled=1 deleted=0" \
+  && ok "ES2.DisableProfile relayed: disabled" || bad "ES2 disable: $(ts48) // $r"
+r=$(call es2/DeleteProfile "$(pj t4)")
+[ "$(echo "$r" | st)" = "EXECUTED_SUCCESS /" ] && wait_ts48 "installed=0 enabled=0 disabled=0 deleted=1" \
+  && ok "ES2.DeleteProfile relayed: deleted (identity spent)" || bad "ES2 delete: $(ts48) // $r"
+
 kill -TERM $DP_PID; wait $DP_PID
 kill -TERM $RUN_PID; for i in $(seq 50); do kill -0 $RUN_PID 2>/dev/null || break; sleep 0.1; done
 s=$("$BIN" euicc show --fleet "$tmp/fleet" --eid "$E0" --json 2>&1)

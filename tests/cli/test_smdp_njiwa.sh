@@ -7,7 +7,7 @@
 # envelope and validates against the schemas of njiwa's WSDLs (xmllint; the outside fact: the peer's
 # contract, through tests/es/wsdl_gen.py), and CreateISDP, SendData and ProfileDownloadCompleted are
 # among them; `rsp smdp es3 --smsr-dialect njiwa-soap get-eis` reads the new ISD-P back; ES2.EnableProfile
-# relayed to the SM-SR (same dialect) executes. A bad --smsr-dialect and a bad [es3] dialect are usage
+# relayed to the SM-SR (same dialect) executes; --smsr with a path (JAX-WS endpoint) posts the SOAP there. A bad --smsr-dialect and a bad [es3] dialect are usage
 # errors (2).
 . "$(dirname "$0")/daemons.sh"
 
@@ -67,6 +67,17 @@ e=$("$BIN" smdp es3 --smsr "$URL" --tls-cert "$tmp/dp1/tls.crt.pem" --tls-key "$
   --tls-ca "$tmp/dp1/ca.crt.pem" --eid $E0 --smsr-dialect njiwa-soap --json get-eis 2>&1)
 [ -n "$ICC" ] && echo "$e" | jq -e ".profiles[] | select(.iccid == \"$ICC\")" >/dev/null 2>&1 \
   && ok "rsp smdp es3 --smsr-dialect njiwa-soap get-eis: the same ISD-P" || bad "njiwa EIS: $e"
+# a path in --smsr (a JAX-WS endpoint such as njiwa's /njiwa/services/ES3) is where the SOAP goes: our
+# SM-SR takes ES SOAP on any path but its own /metrics, so /es3 answers and /metrics does not (the
+# request did go there); JSON has a path per function: refused
+p3() { "$BIN" smdp es3 --smsr "$URL$1" --tls-cert "$tmp/dp1/tls.crt.pem" --tls-key "$tmp/dp1/key.pem" \
+  --tls-ca "$tmp/dp1/ca.crt.pem" --eid $E0 --json "${@:2}" get-eis 2>&1; }
+e=$(p3 /njiwa/services/ES3 --smsr-dialect njiwa-soap); e2=$(p3 /metrics --smsr-dialect njiwa-soap); rc2=$?
+e3=$(p3 /es3); rc3=$?
+echo "$e" | jq -e ".profiles[] | select(.iccid == \"$ICC\")" >/dev/null 2>&1 && [ $rc2 = 1 ] &&
+  [ $rc3 != 0 ] && echo "$e3" | grep -q "a path is for --smsr-dialect njiwa-soap" \
+  && ok "--smsr with a path: SOAP posted there (/njiwa/services/ES3 answers, /metrics not), refused for JSON" \
+  || bad "--smsr path: $e // $rc2 $e2 // $rc3 $e3"
 
 # a profile function relayed from ES2 to the SM-SR, in the njiwa dialect too
 r=$(curl -sS --max-time 120 --cert "$tmp/mno1/tls.crt.pem" --key "$tmp/mno1/key.pem" --cacert "$tmp/mno1/ca.crt.pem" \

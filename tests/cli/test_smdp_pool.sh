@@ -69,8 +69,8 @@ done
 dup=$(sort "$tmp/iccids" | uniq -d; dls | grep -o ' iccid=[0-9]\+' | sort | uniq -d)
 [ -z "$dup" ] && [ "$(sort -u "$tmp/iccids" | wc -l)" = $okc ] && ok "no ICCID handed out twice" || bad "twice: $dup"
 inv=$("$BIN" smdp inventory --dir "$D" --json)
-[ "$(echo "$inv" | jq '.pools[0].states.allocated')" = 0 ] && [ "$(echo "$inv" | jq '.pools[0].states.installed')" = $okc ] \
-  && ok "inventory: $okc installed, none left allocated" || bad "inventory: $inv"
+[ "$(echo "$inv" | jq '.pools[0].states.allocated')" = 0 ] && [ "$(echo "$inv" | jq '.pools[0].states.enabled')" = $okc ] \
+  && ok "inventory: $okc enabled, none left allocated" || bad "inventory: $inv"
 kill -TERM $DP_PID; wait $DP_PID
 kill -TERM $RUN_PID; for i in $(seq 100); do kill -0 $RUN_PID 2>/dev/null || break; sleep 0.1; done
 # each card, read directly: one enabled downloaded profile (from our pool) or none

@@ -59,7 +59,8 @@ dl() { # dl FCID ENABLE: ES2.DownloadProfile of MNO1, answered in the HTTP respo
     "$DPURL/es2/DownloadProfile"; }
 st() { jq -r '.functionExecutionStatus | .status + " " + (.statusCodeData.subjectCode // "") + "/" + (.statusCodeData.reasonCode // "")' 2>/dev/null; }
 row() { sqlite3 "$D/smdp.db" "select step, isdp, iccid, outcome from smdp_dl where id = '$1'" 2>/dev/null; }
-states() { "$BIN" smdp inventory --dir "$D" --json | jq -c '.pools[0].states | [.allocated, .installed, .deleted]'; }
+# [allocated, on a card (installed, enabled or disabled), deleted]
+states() { "$BIN" smdp inventory --dir "$D" --json | jq -c '.pools[0].states | [.allocated, .installed + .enabled + .disabled, .deleted]'; }
 sr_isdps() { sqlite3 "$tmp/smsr.db" "select iccid from profile where eid='$E0' order by iccid" 2>/dev/null | tr '\n' ' '; }
 # killed FCID ENABLE STEP: a download of FCID started under RSP_SMDP_TEST_KILL=STEP; true when the
 # daemon died of SIGKILL (then J = its journal id), false when it finished the download (no hook)

@@ -9,7 +9,8 @@
 # ProfileType, an Operator without that pool and an Operator not served are refused with their codes;
 # EnableProfile on a profile this SM-DP did not download for that Operator is refused, and (with admin
 # sessions) EnableProfile, UpdatePolicyRules, GetEIS (each Operator its own profiles), DisableProfile,
-# AuditEIS and UpdateSubscriptionAddress are relayed to the SM-SR; three concurrent downloads take three identities; /metrics counts
+# AuditEIS (its answer the card's EIS, no ES3.GetEIS after it) and UpdateSubscriptionAddress are relayed to
+# the SM-SR, the SM-DP's inventory following (installed -> enabled -> disabled); three concurrent downloads take three identities; /metrics counts
 # the downloads and ES2 calls; kill -9 of rsp smdp while a download is between CreateISDP and the end,
 # then a restart: the download is cleaned up (ISD-P deleted, identity spent, never handed out twice)
 # and its journal ends failed "interrupted in ...", and the result reaches the ReplyTo of the request
@@ -207,9 +208,15 @@ t=$((SECONDS + 45)); while [ $SECONDS -lt $t ] && ! dl_field "$J" step | grep -q
 dl_field "$J" step | grep -q '^[79]$' && ok "the next start ended it: $(dl_outcome "$J")" || bad "not ended: $(dl_line "$J")"
 
 # the relays of the profile functions, on the profile installed above
+# the SM-DP's inventory (pool ts48): "enabled disabled" counts (the others downloaded are installed only)
+inv_states() { "$BIN" smdp inventory --dir "$D" --json | jq -r '.pools[0].states | "\(.enabled) \(.disabled)"'; }
+es3_count() { # the SM-DP's count of ES3 calls of function $1 (its /metrics)
+  local mp; mp=$(grep -o 'metrics_port=[0-9]*' "$tmp/smdp.log" | tail -1 | cut -d= -f2)
+  curl -sS "http://127.0.0.1:$mp/metrics" | sed -n "s/^rsp_smdp_es3_call_seconds_count{function=\"$1\"} //p"; }
 if [ ${#ADMIN[@]} -gt 0 ]; then
   r=$(es2 mno1 EnableProfile "{\"functionCallIdentifier\":\"e0\",\"eid\":\"$E0\",\"smsrId\":\"SMSR-T\",\"iccid\":\"$ICC\"}")
   [ "$(echo "$r" | st)" = "EXECUTED_SUCCESS /" ] && ok "ES2.EnableProfile relayed over ES3 to the SM-SR" || bad "enable: $r"
+  [ "$(inv_states)" = "1 0" ] && ok "the SM-DP's inventory: $ICC enabled" || bad "after enable: $(inv_states) (enabled disabled)"
   # ES3.UpdatePolicyRules (lib/smsr/es3_relay.c): POL2 stored by the SM-SR for the SM-DP's ISD-P
   r=$(es2 mno1 UpdatePolicyRules "{\"functionCallIdentifier\":\"p0\",\"eid\":\"$E0\",\"smsrId\":\"SMSR-T\",\"iccid\":\"$ICC\",\"pol2\":{\"rules\":[{\"subject\":\"PROFILE\",\"action\":\"DELETE\",\"qualification\":\"Not-Allowed\"}]}}")
   p2=$(sqlite3 "$tmp/smsr.db" "select pol2 from profile where iccid='$ICC'" 2>/dev/null)
@@ -224,9 +231,16 @@ if [ ${#ADMIN[@]} -gt 0 ]; then
   r=$(es2 mno1 DisableProfile "{\"functionCallIdentifier\":\"d0\",\"eid\":\"$E0\",\"smsrId\":\"SMSR-T\",\"iccid\":\"$ICC\"}")
   [ "$(echo "$r" | st)" = "EXECUTED_SUCCESS /" ] && ok "ES2.DisableProfile relayed: the SM-SR's engine disabled it" \
     || bad "disable: $r"
-  # ES3.AuditEIS (es3_relay.c): an engine operation (GET STATUS over SMS) as the SM-DP
+  [ "$(inv_states)" = "0 1" ] && ok "the SM-DP's inventory: $ICC disabled" || bad "after disable: $(inv_states)"
+  # ES3.AuditEIS (es3_relay.c): an engine operation (GET STATUS over SMS) as the SM-DP, whose answer
+  # carries the refreshed EIS: the SM-DP asks no ES3.GetEIS after it (its ES3 latency count of GetEIS)
+  g0=$(es3_count GetEIS)
   r=$(es2 mno1 AuditEIS "{\"functionCallIdentifier\":\"a0\",\"eid\":\"$E0\",\"smsrId\":\"SMSR-T\",\"iccids\":[\"$ICC\"]}")
   [ "$(echo "$r" | st)" = "EXECUTED_SUCCESS /" ] && ok "ES2.AuditEIS relayed: the SM-SR audited the card" || bad "audit: $r"
+  [ "$(echo "$r" | jq -r ".eis.profiles[] | select(.iccid == \"$ICC\") | .state" 2>/dev/null)" = Disabled ] &&
+    [ -n "$g0" ] && [ "$(es3_count GetEIS)" = "$g0" ] &&
+    ok "ES3.AuditEIS answered with the card's EIS ($ICC Disabled): no ES3.GetEIS after it ($g0)" ||
+    bad "audit EIS: GetEIS $g0 -> $(es3_count GetEIS): $r"
   # ES3.UpdateSubscriptionAddress (es3_relay.c): the SM-SR's profile record takes the new MSISDN
   r=$(es2 mno1 UpdateSubscriptionAddress "{\"functionCallIdentifier\":\"u0\",\"eid\":\"$E0\",\"smsrId\":\"SMSR-T\",\"iccid\":\"$ICC\",\"newSubscriptionAddress\":{\"msisdn\":\"447700900799\"}}")
   ms=$(sqlite3 "$tmp/smsr.db" "select msisdn from profile where iccid='$ICC'" 2>/dev/null)

@@ -1,5 +1,6 @@
 /* SM-DP inventory: identity CSV (malformed input named by line), package import checks, taking an
- * identity personalises the package, and concurrent takes never hand out one identity twice. */
+ * identity personalises the package, the on-card states (enabled / disabled / deleted as the SM-SR
+ * reports), and concurrent takes never hand out one identity twice. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,6 +141,81 @@ static void test_import_and_take(void **state)
     assert_int_equal(rsp_smdp_mark(inv, one.iccid, RSP_SMDP_INSTALLED, RSP_SMDP_DELETED, 104), RSP_OK);
     assert_int_equal(rsp_smdp_mark(inv, one.iccid, RSP_SMDP_DELETED, RSP_SMDP_AVAILABLE, 105), RSP_ERR_STATE);
     assert_string_equal(rsp_smdp_state_name(RSP_SMDP_DELETED), "deleted");
+    rsp_buf_free(&der);
+    rsp_smdp_inv_close(inv);
+    rmdir_r(dir);
+}
+
+/* The on-card states follow what the SM-SR reports, from whichever on-card state the identity is in,
+ * and one enabled profile per card: enabling one disables the other this inventory had enabled there. */
+static void test_card_states(void **state)
+{
+    (void)state;
+    char dir[64];
+    tmpdir(dir);
+    rsp_smdp_inv *inv = NULL;
+    rsp_diag d;
+    rsp_buf der = RSP_BUF_INIT;
+    load_ts48(&der);
+    assert_int_equal(rsp_smdp_inv_open(dir, NULL, &d, &inv), RSP_OK);
+    assert_int_equal(rsp_smdp_import_package(inv, "OPA", "ts48", der.data, der.len, &d), RSP_OK);
+    assert_int_equal(rsp_smdp_generate_identities(inv, "OPA", "ts48", "8944", "23415", 1, 3, &d), RSP_OK);
+    char ic[2][21];
+    for (int i = 0; i < 2; i++) {
+        rsp_smdp_taken t;
+        assert_int_equal(rsp_smdp_take(inv, "OPA", "ts48", EID, 100, &t, &d), RSP_OK);
+        memcpy(ic[i], t.id.iccid, sizeof ic[i]);
+        rsp_smdp_taken_clear(&t);
+        rsp_store_smdp_dl row;
+        memset(&row, 0, sizeof row);
+        snprintf(row.id, sizeof row.id, "dl-%d", i);
+        strcpy(row.op, "OPA");
+        strcpy(row.type, "ts48");
+        strcpy(row.eid, EID);
+        memcpy(row.iccid, ic[i], sizeof row.iccid);
+        row.step = RSP_SMDP_DL_DONE;
+        assert_int_equal(rsp_store_smdp_dl_add(rsp_smdp_inv_store(inv), &row, 100), RSP_OK);
+        /* still downloading: a report of the card is not applied */
+        assert_int_equal(rsp_smdp_mark_card(inv, EID, ic[i], RSP_SMDP_ENABLED, 101), RSP_ERR_STATE);
+        assert_int_equal(rsp_smdp_mark(inv, ic[i], RSP_SMDP_ALLOCATED, RSP_SMDP_DOWNLOADED, 101), RSP_OK);
+        assert_int_equal(rsp_smdp_mark(inv, ic[i], RSP_SMDP_DOWNLOADED, RSP_SMDP_INSTALLED, 102), RSP_OK);
+    }
+    rsp_smdp_state st;
+    assert_int_equal(rsp_smdp_mark_card(inv, EID, ic[0], RSP_SMDP_ENABLED, 103), RSP_OK);
+    assert_int_equal(rsp_smdp_state_of(inv, ic[0], &st), RSP_OK);
+    assert_int_equal(st, RSP_SMDP_ENABLED);
+    /* the second enabled on the same card: the first is disabled by it */
+    assert_int_equal(rsp_smdp_mark_card(inv, EID, ic[1], RSP_SMDP_ENABLED, 104), RSP_OK);
+    assert_int_equal(rsp_smdp_state_of(inv, ic[0], &st), RSP_OK);
+    assert_int_equal(st, RSP_SMDP_DISABLED);
+    assert_int_equal(rsp_smdp_mark_card(inv, EID, ic[1], RSP_SMDP_ENABLED, 105), RSP_OK); /* again: no change */
+    assert_int_equal(rsp_smdp_state_of(inv, ic[1], &st), RSP_OK);
+    assert_int_equal(st, RSP_SMDP_ENABLED);
+    /* a report with no EID (an audit) changes that one only */
+    assert_int_equal(rsp_smdp_mark_card(inv, NULL, ic[0], RSP_SMDP_ENABLED, 106), RSP_OK);
+    assert_int_equal(rsp_smdp_state_of(inv, ic[1], &st), RSP_OK);
+    assert_int_equal(st, RSP_SMDP_ENABLED);
+    assert_int_equal(rsp_smdp_mark_card(inv, NULL, ic[0], RSP_SMDP_DISABLED, 107), RSP_OK);
+    /* deleted from disabled; then nothing brings it back */
+    assert_int_equal(rsp_smdp_mark_card(inv, EID, ic[0], RSP_SMDP_DELETED, 108), RSP_OK);
+    assert_int_equal(rsp_smdp_mark_card(inv, EID, ic[0], RSP_SMDP_ENABLED, 109), RSP_ERR_STATE);
+    assert_int_equal(rsp_smdp_mark_card(inv, EID, ic[0], RSP_SMDP_DELETED, 109), RSP_OK);
+    assert_int_equal(rsp_smdp_mark(inv, ic[0], RSP_SMDP_DELETED, RSP_SMDP_ENABLED, 109), RSP_ERR_STATE);
+    assert_int_equal(rsp_smdp_mark_card(inv, EID, ic[1], RSP_SMDP_INSTALLED, 110), RSP_ERR_INVAL);
+    assert_int_equal(rsp_smdp_mark_card(inv, EID, "89440000000000000000", RSP_SMDP_ENABLED, 110), RSP_ERR_NOT_FOUND);
+    rsp_smdp_pool *p = NULL;
+    size_t n = 0;
+    assert_int_equal(rsp_smdp_inventory(inv, &p, &n), RSP_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(p[0].count[RSP_SMDP_AVAILABLE], 1);
+    assert_int_equal(p[0].count[RSP_SMDP_ENABLED], 1);
+    assert_int_equal(p[0].count[RSP_SMDP_DISABLED], 0);
+    assert_int_equal(p[0].count[RSP_SMDP_DELETED], 1);
+    free(p);
+    assert_string_equal(rsp_smdp_state_name(RSP_SMDP_ENABLED), "enabled");
+    assert_string_equal(rsp_smdp_state_name(RSP_SMDP_DISABLED), "disabled");
+    assert_string_equal(rsp_smdp_state_name((rsp_smdp_state)RSP_SMDP_STATES), "unknown");
+    assert_int_equal(rsp_smdp_state_order[RSP_SMDP_STATES - 1], RSP_SMDP_DELETED);
     rsp_buf_free(&der);
     rsp_smdp_inv_close(inv);
     rmdir_r(dir);
@@ -306,6 +382,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_csv),
         cmocka_unit_test(test_import_and_take),
+        cmocka_unit_test(test_card_states),
         cmocka_unit_test(test_concurrent_takes),
         cmocka_unit_test(test_200_at_once),
     };
