@@ -74,7 +74,8 @@ static bool tid_equal(const call *c, rsp_bytes tid)
 }
 
 /* ---- initiateAuthentication ---- */
-void rsp_smdpp__auth_cfg(rsp_smdpp *s, rsp_smdpp_auth_cfg *cfg)
+/* The mutual-authentication configuration of this SM-DP+ (CERT.DPauth, its two addresses). */
+static void auth_cfg(rsp_smdpp *s, rsp_smdpp_auth_cfg *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
     cfg->address = s->address;
@@ -94,7 +95,7 @@ static void initiate(call *c)
 {
     rsp_smdpp *s = c->s;
     rsp_smdpp_auth_cfg cfg;
-    rsp_smdpp__auth_cfg(s, &cfg);
+    auth_cfg(s, &cfg);
     rsp_smdpp_auth_session as;
     rsp_es9p_header h;
     if (rsp_smdpp_auth_initiate(&cfg, &c->req, &as, &c->ans, &h) != RSP_OK)
@@ -119,7 +120,7 @@ static void authenticate(call *c)
     if (!load_session(c, 1u << SESS_INITIATED))
         return;
     rsp_smdpp_auth_cfg cfg;
-    rsp_smdpp__auth_cfg(s, &cfg);
+    auth_cfg(s, &cfg);
     rsp_smdpp_auth_session as;
     memset(&as, 0, sizeof(as));
     snprintf(as.tid, sizeof(as.tid), "%s", c->ss.tid);

@@ -70,8 +70,6 @@ int64_t rsp_smdpp__now(rsp_smdpp *s);
 
 /* auth.c: an ECDSA signature (64 bytes r||s) by the key of an inspected certificate. */
 bool rsp_smdpp__verify_sig(const rsp_pki22_info *cert, const uint8_t *p, size_t n, rsp_bytes sig);
-/* The mutual-authentication configuration of this SM-DP+ (CERT.DPauth, its two addresses). */
-void rsp_smdpp__auth_cfg(rsp_smdpp *s, rsp_smdpp_auth_cfg *cfg);
 
 /* notificationPointId values we report (docs/modules/smdpp.md; the notes leave them open) */
 enum { POINT_ELIGIBILITY = 1, POINT_CONFIRMATION = 2, POINT_BPP_DOWNLOAD = 3, POINT_BPP_INSTALL = 4,
