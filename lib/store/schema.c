@@ -132,6 +132,8 @@ static const char *const sqlite_steps[] = {
     OP_TALLY,
     /* v11: the SM-DS's event records. */
     SMDS_EVENT,
+    /* v12: a card's notification sequence numbers already handled (rsp_store_audit_notif_seen). */
+    "CREATE INDEX audit_notif ON audit(eid, detail) WHERE event = 'smsr.notif';",
 };
 
 static const char *const pg_steps[] = {
@@ -213,6 +215,8 @@ static const char *const pg_steps[] = {
     OP_TALLY,
     /* v11 */
     SMDS_EVENT,
+    /* v12: the detail in "C", as rsp_store_audit_notif_seen compares it */
+    "CREATE INDEX audit_notif ON audit(eid, (detail COLLATE \"C\")) WHERE event = 'smsr.notif';",
 };
 
 _Static_assert(sizeof sqlite_steps / sizeof sqlite_steps[0] == RSP_STORE_SCHEMA_VERSION,
