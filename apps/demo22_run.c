@@ -462,8 +462,9 @@ static void report(d22 *x, rsp_err e, double elapsed)
         json_object_set_new(cpu, x->procs.cpu[i].name, json_real(x->procs.cpu[i].s));
     for (int i = 0; i < x->n; i++) {
         const dev *d = &x->devs[i];
-        json_array_append_new(devs, json_pack("{s:s,s:s,s:s,s:s,s:b,s:b,s:b,s:b}", "eid", d->eid, "iccid", d->iccid,
+        json_array_append_new(devs, json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:b,s:b,s:b}", "eid", d->eid, "iccid", d->iccid,
                                               "matching_id", d->mid, "via", d->via_smds ? "smds" : "activation-code",
+                                              "activation_code", d->via_smds ? "" : d->ac,
                                               "installed", d->installed, "enabled", d->enabled, "notified", d->notified,
                                               "order_installed", d->checked));
     }

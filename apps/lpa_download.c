@@ -168,6 +168,9 @@ int rsp_lpa_cmd_discover(lpa_ctx *x, int argc, char **argv)
         return rsp_cli_usage_error("lpa: --smds '%s': an address host[:port]", smds);
     insecure_warning(insecure);
     rsp_lpa_download_opts o = {smds, NULL, NULL, ca, 0, 0, session, on_progress, x->json ? stderr : stdout, insecure};
+    const char *cut = getenv("RSP_LPA_TEST_CUT"); /* as for download: each event's download is cut */
+    if (cut)
+        o.cut_after_pieces = strtoul(cut, NULL, 10);
     rsp_lpa_discover_result *r = calloc(1, sizeof(*r));
     if (!r)
         return rsp_cli_fail("lpa: discover", RSP_ERR_NOMEM, NULL);
