@@ -4,7 +4,7 @@
 # SM-DS (registered by the SM-DP+ through its durable outbox, eventId = matchingId); the event survives
 # a kill -9 of the SM-DS; another SM-DP+ (another DPtls certificate) cannot delete it; ES12 without a
 # client certificate or with a malformed body is refused; cancelling the order makes the SM-DP+ delete
-# the event. The outside fact: the ES12 bodies sent by curl are written here with SGP22.md's field
+# the event, also when it was cancelled offline (the sweep at the SM-DP+'s start). The outside fact: the ES12 bodies sent by curl are written here with SGP22.md's field
 # names, not made by our encoder. (ES11 with a card: tests/unit/test_smds_es11.c.)
 BIN=${RSP_BIN:?}
 SHARED=${RSP_SHARED_DIR:?}
@@ -125,8 +125,23 @@ out=$(es12 deleteEvent "{$RH,\"eid\":\"$EID2\",\"eventId\":\"DS-ORDER-1\"}" dp2)
 out=$(es2 cancelOrder "{$H,\"iccid\":\"$iccid\",\"finalProfileStatusIndicator\":\"Unavailable\"}")
 [ "$(echo "$out" | jq -r .header.functionExecutionStatus.status)" = Executed-Success ] || bad "cancel: $out"
 wait_events "$EID" "" && ok "cancelOrder: the SM-DP+ deleted the event" || bad "event left: $(events "$EID")"
+# an order cancelled while the SM-DP+ is down (`rsp smdpp cancel`, offline): its start sweeps the orders
+# still naming an SM-DS and deletes the event
+out=$(es2 confirmOrder "{$H,\"iccid\":\"$iccid2\",\"eid\":\"$EID\",\"releaseFlag\":true,\"matchingId\":\"DS-ORDER-2\",\"smdsAddress\":\"localhost:$S12\"}")
+wait_events "$EID" DS-ORDER-2 || bad "second event: $out / $(events "$EID")"
+kill "$dpid" && wait "$dpid"
+dpid=
+"$BIN" smdpp cancel --dir D --address localhost --matching-id DS-ORDER-2 >/dev/null 2>&1 || bad "smdpp cancel"
+[ "$(events "$EID")" = DS-ORDER-2 ] || bad "the event went before the SM-DP+ restarted"
+rm -f es2port
+"$BIN" smdpp run --dir D --address localhost --listen 127.0.0.1:0 --port-file port --es2-listen 127.0.0.1:0 \
+  --es2-ca opca.pem --es2-port-file es2port --smds-ca ci/ci.crt.pem 2>>smdpp.log &
+dpid=$!
+wait_file es2port || { echo "FAIL - smdpp did not restart: $(tail -3 smdpp.log)"; exit 1; }
+wait_events "$EID" "" && ok "order cancelled offline: the restarted SM-DP+ deleted its event" \
+  || bad "event left after the sweep: $(events "$EID")"
 curl -s --resolve "localhost:$(cat ds.port):127.0.0.1" --cacert ci/ci.crt.pem "https://localhost:$(cat ds.port)/metrics" \
-  | grep -q 'rsp_smds_es12_calls_total{function="deleteEvent",result="ok"} 2' && ok "/metrics: 2 deleteEvent ok since the restart" \
+  | grep -q 'rsp_smds_es12_calls_total{function="deleteEvent",result="ok"} 3' && ok "/metrics: 3 deleteEvent ok since the restart" \
   || bad "metrics"
 kill "$spid" && wait "$spid"
 rc=$?
