@@ -187,7 +187,7 @@ rsp_err smsr_chg_move(rsp_store *st, smsr_chg *c, smsr_chg_event ev, const char 
         return err;
     if ((err = rsp_store_audit_append(st, &a, NULL)) != RSP_OK)
         return err;
-    RSP_LOGI(RSP_SS_SMSR, "SM-SR change", "eid=%s step=%s->%s peer=%s att=%u%s%s", c->eid, smsr_chg_step_name(c->step),
+    RSP_LOGN(RSP_SS_SMSR, "SM-SR change", "eid=%s step=%s->%s peer=%s att=%u%s%s", c->eid, smsr_chg_step_name(c->step),
              smsr_chg_step_name(to), c->peer, n.attempt, n.why[0] ? " why=" : "", n.why);
     n.ts = now;
     *c = n;

@@ -1,0 +1,55 @@
+# Shared by test_smsr_change.sh and test_smsr_change_kill.sh; sourced after setting N (cards to move).
+# Gives: a fleet of N + 1 cards (BADE = the first, MOVE = the others) whose SM-SR is SM-SR1, SM-SR1
+# (store $DB1 with the fleet, KVN 1, MSISDN $M1, ES on $P1) and SM-SR2 (empty store $DB2, KVN 2, $M2,
+# ES on $P2) running as separate processes (run_smsr 1|2 restarts one), rsp euicc run; certificates
+# sr1, sr2 (role smsr), mno1 (the Operator), dp1 (an SM-DP). SM-SR1's --eis-dir is $tmp/eis1: the EUM's
+# EIS files, except that BADE's carries another card's CERT.ECASD. change FILE runs rsp op smsr-change.
+. "$(dirname "$0")/daemons.sh"
+command -v curl >/dev/null || { echo "curl missing"; exit 1; }
+
+M1=447700100901 M2=447700100902
+make_fleet $((N + 1)) 447700900100 $M1
+EIDS=($(ls "$tmp/fleet/eis" | sed -n 's/\.json$//p'))
+BADE=${EIDS[0]}
+MOVE=("${EIDS[@]:1}")
+smsr_world 7 "smsr SMSR-1 sr1" "smsr SMSR-2 sr2" "operator MNO1 mno1" "smdp DP1 dp1"
+DB1=$DB
+DB2="sqlite:$tmp/smsr2.db"
+printf '%064d\n' 3 >"$tmp/mk2"
+mkdir -p "$tmp/eis1"
+cp "$tmp"/fleet/eis/*.json "$tmp/eis1/"
+sed "s/${EIDS[1]}/$BADE/g" "$tmp/fleet/eis/${EIDS[1]}.json" >"$tmp/eis1/$BADE.json"
+
+start_smsc
+P1=$(port); P2=$(port)
+while [ "$P2" = "$P1" ]; do P2=$(port); done
+run_smsr() { # 1|2: starts SM-SR1 or SM-SR2 (its log $tmp/smsrN.log, appended; its pid in SRN_PID)
+  local db=$DB1 m=$M1 mk=$tmp/mk lp=$P1 peer=SMSR-2 pp=$P2
+  [ "$1" = 2 ] && db=$DB2 m=$M2 mk=$tmp/mk2 lp=$P2 peer=SMSR-1 pp=$P1
+  "$BIN" smsr run --db "$db" --smsc 127.0.0.1:$SP --msisdn $m --system-id "sr$1" --worker "w$1" --kvn $1 \
+    --master-key "$mk" --tick-ms 100 --por-wait 2 --listen 127.0.0.1:$lp --tls-cert "$tmp/sr$1/tls.crt.pem" \
+    --tls-key "$tmp/sr$1/key.pem" --tls-ca "$tmp/sr$1/ca.crt.pem" --eis-dir "$tmp/eis1" \
+    --callbacks "$peer=https://127.0.0.1:$pp" >>"$tmp/smsr$1.log" 2>&1 &
+  pids+=($!)
+  eval "SR$1_PID=$!"
+}
+run_smsr 1
+run_smsr 2
+for i in $(seq 300); do grep -q "running" "$tmp/smsr1.log" && grep -q "running" "$tmp/smsr2.log" && break; sleep 0.1; done
+grep -q running "$tmp/smsr2.log" || { bad "SM-SR2 did not start: $(tail -3 "$tmp/smsr2.log")"; exit 1; }
+"$BIN" euicc run --fleet "$tmp/fleet" --smsc 127.0.0.1:$SP --control "$tmp/ctl.sock" --tick-ms 50 >"$tmp/run.log" 2>&1 &
+pids+=($!)
+wait_fleet "$tmp/ctl.sock" "$tmp/run.log"
+
+OPC=(--tls-cert "$tmp/mno1/tls.crt.pem" --tls-key "$tmp/mno1/key.pem" --tls-ca "$tmp/mno1/ca.crt.pem")
+change() { # EIDS_FILE [TIMEOUT]
+  "$BIN" op smsr-change --eids "$1" --from https://127.0.0.1:$P1 --from-id SMSR-1 --to https://127.0.0.1:$P2 \
+    --to-id SMSR-2 "${OPC[@]}" --timeout ${2:-120} --poll-ms 200 --json 2>>"$tmp/op.err"
+}
+field() { sed -n "s/.*\"$1\": *\"\\{0,1\\}\\([^\",}]*\\).*/\\1/p" | head -1; }
+show() { "$BIN" euicc show --fleet "$tmp/fleet" --eid "$1" --json 2>/dev/null | tr -d ' \n'; }
+# has_eis DB EID: the SM-SR of DB knows the card (a submit for it is not refused "Unknown EID")
+has_eis() {
+  ! "$BIN" smsr submit --db "$1" --fn ES4.AuditEIS --eid "$2" --iccid 0 --requester MNO1 --fcid "h$RANDOM$RANDOM" \
+    --json 2>/dev/null | grep -q '"8.1.1"'
+}
