@@ -45,12 +45,12 @@ start_smsc
 pids+=($!)
 for i in $(seq 300); do grep -q "bound system_id=smsr" "$tmp/smsc.log" && [ -s "$tmp/es.port" ] && break; sleep 0.1; done
 URL=https://127.0.0.1:$(tr -d '\n' <"$tmp/es.port")
-run_card() {
-  "$BIN" euicc run --fleet "$tmp/fleet" --smsc 127.0.0.1:$SP --control "$tmp/ctl.sock" --tick-ms 50 >>"$tmp/run.log" 2>&1 &
+run_card() { # LOG: a log of its own, so that wait_fleet sees this process's binds, not the last one's
+  "$BIN" euicc run --fleet "$tmp/fleet" --smsc 127.0.0.1:$SP --control "$tmp/ctl.sock" --tick-ms 50 >"$tmp/$1" 2>&1 &
   RUN_PID=$!; pids+=($RUN_PID)
-  wait_fleet "$tmp/ctl.sock" "$tmp/run.log"
+  wait_fleet "$tmp/ctl.sock" "$tmp/$1"
 }
-run_card
+run_card run.log
 "$BIN" smdp run --dir "$D" --listen 127.0.0.1:0 --port-file "$tmp/dp.port" --smsr "$URL" --ci "$tmp/pki" \
   --dp "$tmp/dp1" --eum "$tmp/eum" --eis-dir "$tmp/fleet/eis" --workers 1 --operators MNO1 \
   --es3-timeout-ms 120000 >"$tmp/smdp.log" 2>&1 &
@@ -81,8 +81,10 @@ r=$(ota --keys-from "$PKG" --read 7FF0/6F07)
 [ "$(cat "$tmp/ota/$E0.kvn1.cntr")" = 3 ] && ok "three packets, counter 3 in --state" || bad "counter file: $(cat "$tmp/ota/$E0.kvn1.cntr")"
 
 # ---- the card process restarted: still there ----
-kill -TERM $RUN_PID; for i in $(seq 100); do kill -0 $RUN_PID 2>/dev/null || break; sleep 0.1; done
-run_card
+kill -TERM $RUN_PID; for i in $(seq 300); do kill -0 $RUN_PID 2>/dev/null || break; sleep 0.1; done
+kill -0 $RUN_PID 2>/dev/null && bad "rsp euicc run did not stop on SIGTERM"
+rm -f "$tmp/ctl.sock"
+run_card run2.log
 r=$(ota --keys-from "$PKG" --read 7FF0/6F07)
 [ "$(echo "$r" | jq -r .imsi)" = 001019999999999 ] && ok "after the card restarted: still the new IMSI" || bad "after restart: $r"
 
@@ -116,5 +118,5 @@ r=$(ota --keys-from "$PKG" --read 7FF0/6F07); rc=$?
 [ $rc = 1 ] && [ "$(echo "$r" | jq -r .por_status)" = 9 ] && ok "disabled profile: its RFM TAR unknown (PoR 09)" \
   || bad "disabled ($rc, $MS): $r $(cat "$tmp/err")"
 
-[ $fail = 0 ] || { echo "--- run.log"; tail -20 "$tmp/run.log"; echo "--- smsc.log"; tail -10 "$tmp/smsc.log"; }
+[ $fail = 0 ] || { echo "--- run.log"; tail -20 "$tmp/run.log" "$tmp/run2.log"; echo "--- smsc.log"; tail -10 "$tmp/smsc.log"; }
 exit $fail
