@@ -87,9 +87,12 @@ rm -f "$tmp/ctl.sock"
 run_card run2.log
 r=$(ota --keys-from "$PKG" --read 7FF0/6F07)
 [ "$(echo "$r" | jq -r .imsi)" = 001019999999999 ] && ok "after the card restarted: still the new IMSI" || bad "after restart: $r"
+r=$("${OTA[@]}" --msisdn "$MS" --smsc 127.0.0.1:$SP --timeout 60 --keys-from "$PKG" --read 7FF0/6F07 2>&1); rc=$?
+[ $rc = 0 ] && echo "$r" | grep -q "^por: 00 por-ok" && echo "$r" | grep -q "^sw: 9000" && echo "$r" | grep -q "^imsi: 001019999999999$" \
+  && ok "human output: PoR, SW, the IMSI decoded" || bad "human output ($rc): $r"
 
 # ---- refusals change nothing ----
-echo 1 >"$tmp/ota/$E0.kvn1.cntr" # the next packet reuses counter 2
+echo 1 >"$tmp/ota/$E0.kvn1.cntr" # the next packet reuses counter 2 (the card has seen 5)
 r=$(ota --keys-from "$PKG" --update 7FF0/6F07=080910101111111111); rc=$?
 [ $rc = 1 ] && [ "$(echo "$r" | jq -r .por_status)" = 2 ] && ok "replayed counter: PoR 02 (cntr-low), exit 1" \
   || bad "replay ($rc): $r $(cat "$tmp/err")"
