@@ -292,7 +292,9 @@ static void test_download_and_enable(void **state)
     rsp_smdp_taken_clear(&tk);
     assert_string_equal(d.outcome, "installed and enabled");
     assert_int_equal(d.step, RSP_SMDP_DL_DONE);
-    assert_int_equal(count(f, RSP_SMDP_INSTALLED), 1);
+    /* the enable step's mark: enabled, committed with the journal's "done" */
+    assert_int_equal(count(f, RSP_SMDP_ENABLED), 1);
+    assert_int_equal(count(f, RSP_SMDP_INSTALLED), 0);
     rsp_smdp_dl again;
     assert_int_equal(rsp_smdp_dl_load(f->inv, "dl1", &again), RSP_OK);
     assert_string_equal(again.iccid, d.iccid);
@@ -403,7 +405,7 @@ static void test_crash_in_completion_resumes(void **state)
     rsp_smdp_dl d;
     assert_int_equal(rsp_smdp_dl_run(f->inv, &f->trust, &f->es3, &f->es8, "dl6", 11, &d, NULL), RSP_OK);
     assert_string_equal(f->h.calls, "PE");
-    assert_int_equal(count(f, RSP_SMDP_INSTALLED), 1);
+    assert_int_equal(count(f, RSP_SMDP_ENABLED), 1);
     assert_string_equal(d.outcome, "installed and enabled");
 }
 
