@@ -166,7 +166,9 @@ static rsp_err add_files(eu_efs *fs, size_t pe_index, uint8_t df, rsp_diag *diag
 rsp_err eu_efs_load(const uint8_t *pkg, size_t len, eu_efs *out, rsp_diag *diag)
 {
     memset(out, 0, sizeof(*out));
-    rsp_err e = rsp_saip_parse(pkg, len, RSP_SAIP_ALLOW_UNKNOWN, &out->pkg, diag);
+    /* SHALLOW: the package was checked whole when it was installed (and after every write-back); what
+     * the view reads of it is read here with bounds checks, so a full nested walk per packet buys nothing. */
+    rsp_err e = rsp_saip_parse(pkg, len, RSP_SAIP_ALLOW_UNKNOWN | RSP_SAIP_SHALLOW, &out->pkg, diag);
     if (e)
         return e;
     for (size_t i = 0; i < out->pkg.n_pes && !e; i++) {
