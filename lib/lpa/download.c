@@ -163,11 +163,13 @@ rsp_err lpa_check_clock(lpa_dl *x, rsp_diag *diag)
     char when[32];
     struct tm tmv;
     strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", gmtime_r(&now, &tmv));
-    if (now < info.not_before || (info.not_after && now > info.not_after))
+    if (now < info.not_before || (info.not_after && now > info.not_after)) {
+        x->res->reached = RSP_LPA_PH_CLOCK; /* failed there; no record: nothing has started */
         return rsp_diag_set(diag, RSP_ERR_STATE,
                             "the device clock says %s, outside the validity of the CA certificate %s: every "
                             "certificate check would fail; fix the clock before connecting",
                             when, x->o->ca_file);
+    }
     lpa_progress(x, RSP_LPA_PH_CLOCK, "clock %s within the CA certificate's validity", when);
     return RSP_OK;
 }

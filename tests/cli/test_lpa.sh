@@ -30,7 +30,7 @@ cd "$tmp" || exit 1
   "$BIN" ci issue --sgp22 --dir ci --role dppb --id DPpb --oid 2.999.10 --out smdpp/dppb &&
   "$BIN" ci issue --sgp22 --dir ci --role dptls --id DPtls --dns localhost --oid 2.999.10 --out smdpp/dptls &&
   "$BIN" smdp import package --dir smdpp --operator MNO --type T48 "$PKG" &&
-  "$BIN" smdp import generate --dir smdpp --operator MNO --type T48 --count 5 --iccid-prefix 8944502; } \
+  "$BIN" smdp import generate --dir smdpp --operator MNO --type T48 --count 6 --iccid-prefix 8944502; } \
   >/dev/null 2>"$tmp/setup.err" || { echo "FAIL - setup: $(tail -3 "$tmp/setup.err")"; exit 1; }
 E1=$(ls cards)
 C1="--card cards/$E1"
@@ -120,4 +120,16 @@ rc=$(rc_of "$BIN" lpa $C1 --json profile download --activation-code "$AC" --inse
 [ "$rc" = 0 ] && [ "$(jq -r .insecure out)" = true ] && [ "$(jq -r .installed out)" = true ] && grep -q "WARNING: --insecure" err \
   && grep -q "no CA certificate (--insecure)" err && ok "--insecure: installed, the warning on stderr and insecure:true in --json" \
   || bad "insecure rc $rc $(cat out err)"
+# The clock against the CA's validity (seed 003): a CA valid from 2099 (openssl ca -startdate, an
+# outside tool) means this device's clock is wrong: stop before connecting, and say so.
+mkdir fut && (cd fut && touch index.txt && echo 01 >serial &&
+  printf '[ca]\ndefault_ca=c\n[c]\ndatabase=index.txt\nserial=serial\nnew_certs_dir=.\ndefault_md=sha256\npolicy=p\n[p]\ncommonName=supplied\n' >ca.cnf &&
+  openssl ecparam -name prime256v1 -genkey -noout -out k.pem && openssl req -new -key k.pem -subj /CN=future -out f.csr &&
+  openssl ca -batch -config ca.cnf -selfsign -keyfile k.pem -in f.csr -startdate 20990101000000Z -enddate 21000101000000Z \
+    -out ca.pem) >/dev/null 2>&1
+AC=$(order --matching-id M-6)
+rc=$(rc_of "$BIN" lpa $C1 --json profile download --activation-code "$AC" --ca fut/ca.pem)
+[ "$rc" = 1 ] && [ "$(jq -r .phase out)" = clock ] && grep -q "fix the clock" err && ! grep -q '^\[authenticate\]' err \
+  && [ "$(state M-6)" = released ] && ok "CA valid from 2099: stopped in clock before connecting ('fix the clock'), order untouched" \
+  || bad "clock rc $rc $(cat out err)"
 exit "$fail"
