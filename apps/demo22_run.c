@@ -35,37 +35,6 @@
 #include "demo22.h"
 #include "rsp/es9p.h"
 
-enum { PH_PKI, PH_MAKE, PH_START, PH_ORDER, PH_DOWNLOAD, PH_ENABLE, PH_NOTIFY, PH_CHECK, PH_N };
-static const char *const PH_NAMES[PH_N] = {"pki", "manufacture", "start", "order", "download", "enable", "notify",
-                                           "check"};
-
-typedef struct dev {
-    char eid[33], iccid[21], mid[65], ac[400];
-    bool via_smds, ordered, installed, enabled, notified, checked;
-} dev;
-
-typedef struct phase {
-    size_t ok, failed;
-    double seconds;
-    char why[300];
-} phase;
-
-typedef struct d22 {
-    int n;
-    bool json, have_smds;
-    const char *profile, *keep;
-    char dir[400], p[900];
-    demo_procs procs;
-    dev *devs;
-    phase ph[PH_N];
-    uint16_t smdpp_port, es2_port, smds_port, es12_port;
-    char smdpp_addr[64], smds_addr[64], es12_addr[64]; /* the SM-DS: ES11 (LPAs), ES12 (the SM-DP+) */
-    demo_child *smdpp, *smds;
-    double notifications; /* handleNotification calls the SM-DP+ took (its /metrics) */
-    rsp_diag diag;
-    json_t *failures;
-} d22;
-
 static double now_s(void)
 {
     struct timespec ts;
@@ -73,18 +42,13 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static FILE *out_of(const d22 *x)
-{
-    return x->json ? stderr : stdout;
-}
-
-static void fail_dev(d22 *x, int ph, const dev *d, const char *why)
+static void fail_dev(d22 *x, int ph, const d22_dev *d, const char *why)
 {
     x->ph[ph].failed++;
     if (!x->ph[ph].why[0])
         snprintf(x->ph[ph].why, sizeof(x->ph[ph].why), "%s: %s", d ? d->eid : "-", why);
     if (json_array_size(x->failures) < 20)
-        json_array_append_new(x->failures, json_pack("{s:s,s:s,s:s}", "phase", PH_NAMES[ph], "eid", d ? d->eid : "",
+        json_array_append_new(x->failures, json_pack("{s:s,s:s,s:s}", "phase", d22_phase_names[ph], "eid", d ? d->eid : "",
                                                      "reason", why));
 }
 
@@ -109,7 +73,7 @@ static const char *path(d22 *x, const char *fmt, const char *a)
 
 static rsp_err phase_pki(d22 *x)
 {
-    char ci[500], eum[500], dp[500], ds[500], opci[500], op[500];
+    char ci[500], eum[500], dp[500], opci[500], op[500];
     snprintf(ci, sizeof(ci), "%s/ci", x->dir);
     snprintf(eum, sizeof(eum), "%s/eum", x->dir);
     snprintf(opci, sizeof(opci), "%s/operators-ca", x->dir);
@@ -137,7 +101,6 @@ static rsp_err phase_pki(d22 *x)
                              "--oid", roles[i][3], "--out", dp, tls ? "--dns" : NULL, "localhost", NULL};
         e = run(x, "ci", iss, NULL, NULL);
     }
-    (void)ds;
     return e;
 }
 
@@ -248,7 +211,7 @@ static rsp_err phase_order(d22 *x)
     d22_es2 *c = NULL;
     rsp_err e = d22_es2_new("localhost", x->es2_port, cert, key, ca, &c, &x->diag);
     for (int i = 0; !e && i < x->n; i++) {
-        dev *d = &x->devs[i];
+        d22_dev *d = &x->devs[i];
         rsp_es2p_msg q, a;
         rsp_es2p_msg_init(&q, RSP_ES2P_DOWNLOAD_ORDER, false);
         snprintf(q.requester, sizeof(q.requester), "MNO");
@@ -295,7 +258,7 @@ static rsp_err phase_order(d22 *x)
 }
 
 /* `rsp lpa --card DIR --json ARGS...` for device d; its JSON answer (NULL if none) and exit code. */
-static json_t *lpa(d22 *x, const dev *d, const char *const *args, int *rc)
+static json_t *lpa(d22 *x, const d22_dev *d, const char *const *args, int *rc)
 {
     const char *argv[24] = {"lpa", "--card", NULL, "--json"};
     char card[500], out[500];
@@ -312,7 +275,7 @@ static json_t *lpa(d22 *x, const dev *d, const char *const *args, int *rc)
     return json_load_file(out, 0, NULL);
 }
 
-static void device_steps(d22 *x, dev *d, const char *ca)
+static void device_steps(d22 *x, d22_dev *d, const char *ca)
 {
     int rc;
     char why[400];
@@ -383,7 +346,7 @@ static rsp_err phase_check(d22 *x)
     snprintf(ca, sizeof(ca), "%s/ci/ci.crt.pem", x->dir);
     size_t want = 0;
     for (int i = 0; i < x->n; i++) {
-        dev *d = &x->devs[i];
+        d22_dev *d = &x->devs[i];
         if (!d->ordered)
             continue;
         const char *argv[] = {"smdpp", "show", "--dir", dp, "--address", "localhost", "--matching-id", d->mid, "--json",
@@ -410,79 +373,6 @@ static rsp_err phase_check(d22 *x)
     return RSP_OK;
 }
 
-static double cpu_of(const d22 *x, const char *name)
-{
-    for (size_t i = 0; i < x->procs.ncpu; i++)
-        if (!strcmp(x->procs.cpu[i].name, name))
-            return x->procs.cpu[i].s;
-    return 0;
-}
-
-static bool complete(const d22 *x)
-{
-    for (int i = 0; i < PH_N; i++)
-        if (x->ph[i].failed)
-            return false;
-    return x->n > 0 && x->ph[PH_CHECK].ok == (size_t)x->n && x->ph[PH_NOTIFY].ok == (size_t)x->n;
-}
-
-static void report(d22 *x, rsp_err e, double elapsed)
-{
-    FILE *o = out_of(x);
-    size_t by_ac = 0, by_ds = 0;
-    for (int i = 0; i < x->n; i++)
-        x->devs[i].via_smds ? by_ds++ : by_ac++;
-    fprintf(o, "\nrsp demo sgp22: %d consumer devices, %zu by activation code, %zu through the SM-DS%s\n", x->n, by_ac,
-            by_ds, x->have_smds ? "" : " (rsp smds is not in this build: all by activation code)");
-    fprintf(o, "  %-12s %6s %7s %9s  %s\n", "phase", "ok", "failed", "seconds", "note");
-    for (int i = 0; i < PH_N; i++)
-        fprintf(o, "  %-12s %6zu %7zu %9.2f  %s\n", PH_NAMES[i], x->ph[i].ok, x->ph[i].failed, x->ph[i].seconds,
-                x->ph[i].why);
-    fprintf(o, "  notifications taken by the SM-DP+: %.0f; wall time %.2f s\n  CPU seconds:", x->notifications, elapsed);
-    for (size_t i = 0; i < x->procs.ncpu; i++)
-        fprintf(o, " %s %.2f", x->procs.cpu[i].name, x->procs.cpu[i].s);
-    fprintf(o, "\n  per device: lpa+card %.3f s, smdpp %.3f s, smds %.3f s\n", x->n ? cpu_of(x, "lpa") / x->n : 0,
-            x->n ? cpu_of(x, "smdpp") / x->n : 0, x->n ? cpu_of(x, "smds") / x->n : 0);
-    char msg[300] = "";
-    if (e)
-        rsp_diag_str(&x->diag, e, msg, sizeof(msg));
-    fprintf(o, "  %s\n", e ? msg : complete(x) ? "COMPLETE: every device installed and enabled its profile, the "
-                                                  "SM-DP+ took every notification"
-                                                : "INCOMPLETE: see the failures above");
-    if (x->keep)
-        fprintf(o, "  kept: %s (ci/, cards/, smdpp/, smds/, logs/, out/)\n", x->dir);
-    if (!x->json)
-        return;
-    json_t *j = json_object(), *phs = json_array(), *cpu = json_object(), *devs = json_array();
-    for (int i = 0; i < PH_N; i++)
-        json_array_append_new(phs, json_pack("{s:s,s:I,s:I,s:f,s:s}", "name", PH_NAMES[i], "ok", (json_int_t)x->ph[i].ok,
-                                             "failed", (json_int_t)x->ph[i].failed, "seconds", x->ph[i].seconds, "why",
-                                             x->ph[i].why));
-    for (size_t i = 0; i < x->procs.ncpu; i++)
-        json_object_set_new(cpu, x->procs.cpu[i].name, json_real(x->procs.cpu[i].s));
-    for (int i = 0; i < x->n; i++) {
-        const dev *d = &x->devs[i];
-        json_array_append_new(devs, json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:b,s:b,s:b}", "eid", d->eid, "iccid", d->iccid,
-                                              "matching_id", d->mid, "via", d->via_smds ? "smds" : "activation-code",
-                                              "activation_code", d->via_smds ? "" : d->ac,
-                                              "installed", d->installed, "enabled", d->enabled, "notified", d->notified,
-                                              "order_installed", d->checked));
-    }
-    json_object_set_new(j, "devices", json_integer(x->n));
-    json_object_set_new(j, "complete", json_boolean(!e && complete(x)));
-    json_object_set_new(j, "by_activation_code", json_integer((json_int_t)by_ac));
-    json_object_set_new(j, "by_smds", json_integer((json_int_t)by_ds));
-    json_object_set_new(j, "smds_available", json_boolean(x->have_smds));
-    json_object_set_new(j, "notifications_at_smdpp", json_real(x->notifications));
-    json_object_set_new(j, "elapsed_s", json_real(elapsed));
-    json_object_set_new(j, "phases", phs);
-    json_object_set_new(j, "cpu_s", cpu);
-    json_object_set_new(j, "per_device", devs);
-    json_object_set_new(j, "failures", json_incref(x->failures));
-    json_object_set_new(j, "error", e ? json_string(msg) : json_null());
-    rsp_cli_json_out(j);
-}
-
 typedef rsp_err (*phase_fn)(d22 *x);
 
 static rsp_err run_phases(d22 *x)
@@ -501,7 +391,7 @@ static rsp_err run_phases(d22 *x)
     };
     rsp_err e = RSP_OK;
     for (size_t i = 0; !e && i < sizeof(steps) / sizeof(steps[0]); i++) {
-        fprintf(stderr, "  %-12s %s\n", PH_NAMES[steps[i].ph], steps[i].what);
+        fprintf(stderr, "  %-12s %s\n", d22_phase_names[steps[i].ph], steps[i].what);
         double t = now_s();
         e = steps[i].fn(x);
         if (steps[i].ph != PH_DOWNLOAD)
@@ -610,8 +500,8 @@ int rsp_demo22(int argc, char **argv)
     rsp_err e = x->devs ? demo_procs_init(&x->procs, x->dir, &old, &x->diag) : RSP_ERR_NOMEM;
     e = e ? e : run_phases(x);
     demo_proc_stop_all(&x->procs, 5000);
-    report(x, e, now_s() - t0);
-    int rc = !e && complete(x) ? RSP_EXIT_OK : RSP_EXIT_FAIL;
+    d22_report(x, e, now_s() - t0);
+    int rc = !e && d22_complete(x) ? RSP_EXIT_OK : RSP_EXIT_FAIL;
     if (!x->keep)
         nftw(x->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
     json_decref(x->failures);

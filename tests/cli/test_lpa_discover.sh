@@ -21,10 +21,6 @@ bad() { echo "FAIL - $*"; fail=1; }
 rc_of() { "$@" >"$tmp/out" 2>"$tmp/err"; echo $?; }
 cd "$tmp" || exit 1
 
-if ! "$BIN" smds --help >/dev/null 2>&1; then
-  echo "ok - skipped: this build has no rsp smds"
-  exit 0
-fi
 { "$BIN" ci init --sgp22 --dir ci &&
   "$BIN" ci issue --sgp22 --dir ci --role eum --id EUM --org 'RSP Test EUM' --eid-prefix 89049032 --out eum &&
   "$BIN" eum make --sgp22 --ci ci --eum eum --count 1 --out cards && mkdir smdpp smds &&
