@@ -153,6 +153,9 @@ rsp_err rsp_store_profile_get(rsp_store *s, const char *iccid, rsp_store_profile
  * (lib/store/lookup.c). RSP_ERR_NOT_FOUND when none. */
 rsp_err rsp_store_profile_msisdn_other(rsp_store *s, const char *msisdn, const char *not_eid,
                                        rsp_store_profile *out);
+/* The MSISDN of eid's enabled profile into out ("" when none is enabled): one probe of
+ * profile_one_enabled (the SM-SR addresses every packet by it; lib/store/lookup.c). */
+rsp_err rsp_store_profile_enabled_msisdn(rsp_store *s, const char *eid, char out[21]);
 /* All profiles of an eUICC ordered by ISD-P AID; *out is malloc'd (NULL when *n is 0). */
 rsp_err rsp_store_profile_list(rsp_store *s, const char *eid, rsp_store_profile **out, size_t *n);
 rsp_err rsp_store_profile_set_state(rsp_store *s, const char *iccid, rsp_store_profile_state st);
@@ -312,6 +315,9 @@ rsp_err rsp_store_audit_list(rsp_store *s, const char *eid, int64_t after_id, si
  * store (a page's statement may be open). */
 typedef bool (*rsp_store_audit_fn)(void *arg, const rsp_store_audit *a);
 rsp_err rsp_store_audit_walk_back(rsp_store *s, const char *eid, rsp_store_audit_fn fn, void *arg);
+/* Is there an "smsr.notif" entry of eid (non-empty) whose detail starts with prefix (non-empty)?
+ * One probe of the partial index audit_notif (schema v12), whatever the card's history. */
+rsp_err rsp_store_audit_notif_seen(rsp_store *s, const char *eid, const char *prefix, bool *seen);
 
 /* ---- PLMA and ONC ---- */
 /* Functions an Operator may delegate to an M2M SP (POL2 management is never delegated). */

@@ -36,12 +36,21 @@ rsp_err rsp_smsr_new(rsp_store *store, const rsp_smsr_config *cfg, rsp_smsr **ou
     e->cfg.worker_id = e->worker;
     if (e->cfg.por_wait_max < e->cfg.por_wait)
         e->cfg.por_wait_max = e->cfg.por_wait;
+    rsp_err err = smsr_keys_init(e);
+    if (err != RSP_OK) {
+        rsp_smsr_free(e);
+        return err;
+    }
     *out = e;
     return RSP_OK;
 }
 
 void rsp_smsr_free(rsp_smsr *e)
 {
+    if (!e)
+        return;
+    rsp_wipe(e->kenc, sizeof(e->kenc));
+    rsp_wipe(e->kmac, sizeof(e->kmac));
     free(e);
 }
 
@@ -184,18 +193,26 @@ rsp_err smsr_cursor_find_counter(rsp_smsr *e, const char *eid, uint64_t counter,
     return RSP_OK;
 }
 
+/* The first non-terminal step met going back is also its operation's newest step while that
+ * operation is live (a terminal step would come with a terminal state), so the caller that checks
+ * the state needs no second walk for the cursor. */
 static bool take_latest(void *arg, const rsp_store_audit *a, const smsr_cursor *c)
 {
     if (c->step > RSP_SMSR_STEP_WAIT_NOTIF) /* refusals and settled ops leave terminal steps */
         return false;
-    *(int64_t *)arg = a->op_id;
+    by_op *b = arg;
+    b->op_id = a->op_id;
+    *b->c = *c;
     return true;
 }
 
-rsp_err smsr_cursor_latest_op(rsp_smsr *e, const char *eid, int64_t *op_id)
+rsp_err smsr_cursor_latest_op(rsp_smsr *e, const char *eid, int64_t *op_id, smsr_cursor *c)
 {
-    *op_id = 0;
-    rsp_err err = walk_steps(e, eid, 0, take_latest, op_id);
+    smsr_cursor tmp;
+    by_op b = {0, c ? c : &tmp};
+    memset(b.c, 0, sizeof(*b.c));
+    rsp_err err = walk_steps(e, eid, 0, take_latest, &b);
+    *op_id = b.op_id;
     return err != RSP_OK ? err : *op_id ? RSP_OK : RSP_ERR_NOT_FOUND;
 }
 

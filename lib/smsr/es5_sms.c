@@ -39,15 +39,7 @@ static void hdr_of(const rsp_smsr *e, uint32_t tar, uint64_t cntr, rsp_scp80_hdr
 /* The MSISDN the card answers on: its enabled profile's. */
 static rsp_err msisdn_of(rsp_smsr *e, const char *eid, char out[21])
 {
-    rsp_store_profile *all = NULL;
-    size_t n = 0;
-    out[0] = 0;
-    rsp_err err = rsp_store_profile_list(e->st, eid, &all, &n);
-    for (size_t i = 0; err == RSP_OK && i < n; i++)
-        if (all[i].state == RSP_STORE_PROFILE_ENABLED)
-            snprintf(out, 21, "%s", all[i].msisdn);
-    free(all);
-    return err;
+    return rsp_store_profile_enabled_msisdn(e->st, eid, out);
 }
 
 rsp_err smsr_packet_build_to(rsp_smsr *e, const char *eid, const rsp_store_fence *fence, uint32_t tar,

@@ -3,7 +3,7 @@
  *   4B 31 || IV (16) || AES-CBC(Kenc, IV, KIc || KID) (32) || CMAC(Kmac, EID || KVN || 4B31 || IV || CT) (16)
  *   4B 32 || IV (16) || AES-CBC(Kenc, IV, PSK) (16)       || CMAC(Kmac, EID || KVN || 4B32 || IV || CT) (16)
  * with Kenc / Kmac derived from the master key by the CMAC counter KDF (labels "smsr-keys-enc" /
- * "smsr-keys-mac"): encrypt-then-MAC, bound to the card and key version so a blob cannot be moved
+ * "smsr-keys-mac", once per engine: smsr_keys_init): encrypt-then-MAC, bound to the card and key version so a blob cannot be moved
  * to another card (nor a PSK blob read as SCP80 keys: the header is under the MAC). Without a
  * master key the blob is the keys in clear (tests, labs). Clear key material lives only in caller
  * buffers that are wiped after use. */
@@ -19,14 +19,16 @@ static size_t blob_len(size_t n)
     return 2 + 16 + n + 16;
 }
 
-static rsp_err derive(const rsp_smsr *e, uint8_t kenc[32], uint8_t kmac[32])
+rsp_err smsr_keys_init(rsp_smsr *e)
 {
     static const char enc[] = "smsr-keys-enc", mac[] = "smsr-keys-mac";
+    if (!e->cfg.master_key)
+        return RSP_OK;
     rsp_err err = rsp_kdf_ctr_cmac(e->cfg.master_key, e->cfg.master_key_len, (const uint8_t *)enc, sizeof(enc) - 1,
-                                   NULL, 0, kenc, 32);
+                                   NULL, 0, e->kenc, 32);
     return err ? err
                : rsp_kdf_ctr_cmac(e->cfg.master_key, e->cfg.master_key_len, (const uint8_t *)mac, sizeof(mac) - 1,
-                                  NULL, 0, kmac, 32);
+                                  NULL, 0, e->kmac, 32);
 }
 
 static rsp_err tag_of(const uint8_t kmac[32], const char *eid, uint8_t kvn, const uint8_t *hdr_iv_ct, size_t n,
@@ -40,20 +42,16 @@ static rsp_err seal(const rsp_smsr *e, const char *eid, uint8_t kvn, const uint8
 {
     if (!e->cfg.master_key)
         return rsp_buf_set(out, clear, n);
-    uint8_t kenc[32], kmac[32], b[2 + 16 + 32 + 16];
+    uint8_t b[2 + 16 + 32 + 16];
     b[0] = 0x4B;
     b[1] = n == 32 ? 0x31 : 0x32;
-    rsp_err err = derive(e, kenc, kmac);
+    rsp_err err = rsp_random(b + 2, 16);
     if (err == RSP_OK)
-        err = rsp_random(b + 2, 16);
+        err = rsp_cipher(RSP_CIPHER_AES, RSP_MODE_CBC, true, e->kenc, 32, b + 2, clear, n, b + 18);
     if (err == RSP_OK)
-        err = rsp_cipher(RSP_CIPHER_AES, RSP_MODE_CBC, true, kenc, 32, b + 2, clear, n, b + 18);
-    if (err == RSP_OK)
-        err = tag_of(kmac, eid, kvn, b, n, b + 18 + n);
+        err = tag_of(e->kmac, eid, kvn, b, n, b + 18 + n);
     if (err == RSP_OK)
         err = rsp_buf_set(out, b, blob_len(n));
-    rsp_wipe(kenc, sizeof(kenc));
-    rsp_wipe(kmac, sizeof(kmac));
     return err;
 }
 
@@ -78,19 +76,15 @@ static rsp_err open_blob(const rsp_smsr *e, const char *eid, uint8_t kvn, const 
     }
     if (blob->len != blob_len(n) || blob->data[0] != 0x4B || blob->data[1] != (n == 32 ? 0x31 : 0x32))
         return RSP_ERR_FORMAT; /* clear keys are refused once a master key is configured */
-    uint8_t kenc[32], kmac[32], tag[16];
-    rsp_err err = derive(e, kenc, kmac);
-    if (err == RSP_OK)
-        err = tag_of(kmac, eid, kvn, blob->data, n, tag);
+    uint8_t tag[16];
+    rsp_err err = tag_of(e->kmac, eid, kvn, blob->data, n, tag);
     uint8_t diff = 0;
     for (int i = 0; err == RSP_OK && i < 16; i++)
         diff |= (uint8_t)(tag[i] ^ blob->data[18 + n + i]);
     if (err == RSP_OK && diff)
         err = RSP_ERR_VERIFY; /* wrong master key, or a blob of another card */
     if (err == RSP_OK)
-        err = rsp_cipher(RSP_CIPHER_AES, RSP_MODE_CBC, false, kenc, 32, blob->data + 2, blob->data + 18, n, clear);
-    rsp_wipe(kenc, sizeof(kenc));
-    rsp_wipe(kmac, sizeof(kmac));
+        err = rsp_cipher(RSP_CIPHER_AES, RSP_MODE_CBC, false, e->kenc, 32, blob->data + 2, blob->data + 18, n, clear);
     return err;
 }
 

@@ -13,6 +13,9 @@ struct rsp_smsr {
      * into the card's admin session and are answered from here (es3_dl.c) */
     struct smsr_https *https;
     struct smsr_es3 *es3;
+    /* the sealing keys of keys.c, derived from the master key once (smsr_keys_init; two CMAC KDFs
+     * per key read were ~3% of the CPU per operation), wiped by rsp_smsr_free */
+    uint8_t kenc[32], kmac[32];
 };
 
 /* What an operation is about, as kept in its script column ("iccid=...;aid=..."). */
@@ -38,8 +41,9 @@ rsp_err smsr_cursor_get(rsp_smsr *e, const char *eid, int64_t op_id, smsr_cursor
 /* The operation waiting for a PoR of this counter on eid (latest step entry naming it). */
 rsp_err smsr_cursor_find_counter(rsp_smsr *e, const char *eid, uint64_t counter, int64_t *op_id,
                                  int64_t *generation);
-/* The latest operation of eid that recorded a step (the one in flight, if any). */
-rsp_err smsr_cursor_latest_op(rsp_smsr *e, const char *eid, int64_t *op_id);
+/* The latest operation of eid that recorded a step (the one in flight, if any); c (may be NULL):
+ * that entry, which is the operation's cursor while the operation is live. */
+rsp_err smsr_cursor_latest_op(rsp_smsr *e, const char *eid, int64_t *op_id, smsr_cursor *c);
 rsp_err smsr_cursor_put(rsp_smsr *e, const char *eid, int64_t op_id, rsp_smsr_step step,
                         uint64_t counter, int64_t generation, int64_t now);
 rsp_err smsr_audit(rsp_smsr *e, const char *eid, const char *iccid, int64_t op_id, const char *event,
@@ -61,6 +65,8 @@ rsp_err smsr_apply_done(rsp_smsr *e, rsp_smsr_fn fn, const rsp_store_op *op, con
 struct rsp_es_pol2;
 uint32_t smsr_pol2_of(const struct rsp_es_pol2 *p);
 /* ISD-R SCP80 keys at rest (keys.c): KIc || KID sealed under the master key, bound to eid/kvn. */
+/* Derives the sealing keys from cfg.master_key (none without one); rsp_smsr_new calls it. */
+rsp_err smsr_keys_init(rsp_smsr *e);
 rsp_err smsr_keys_seal(const rsp_smsr *e, const char *eid, uint8_t kvn, const uint8_t clear[32], rsp_buf *out);
 rsp_err smsr_keys_open(const rsp_smsr *e, const char *eid, uint8_t kvn, const rsp_buf *blob, uint8_t clear[32]);
 /* The keys of eid at the configured KVN, in clear into clear (the caller wipes it). */

@@ -37,3 +37,25 @@ rsp_err rsp_store_audit_walk_back(rsp_store *s, const char *eid, rsp_store_audit
             return RSP_OK;
     }
 }
+
+rsp_err rsp_store_audit_notif_seen(rsp_store *s, const char *eid, const char *prefix, bool *seen)
+{
+    if (!s || !eid || !*eid || !prefix || !seen)
+        return RSP_ERR_INVAL;
+    *seen = false;
+    RSP_STORE_TRY(rsp_store__chk(eid, 33));
+    char hi[64];
+    size_t n = strlen(prefix);
+    /* [prefix, prefix with its last byte one higher): every detail that starts with prefix */
+    if (n == 0 || n >= sizeof hi || (unsigned char)prefix[n - 1] >= 0x7F)
+        return RSP_ERR_INVAL;
+    memcpy(hi, prefix, n + 1);
+    hi[n - 1]++;
+    const rsp_store_param p[] = {SP_TEXT(eid), SP_TEXT(prefix), SP_TEXT(hi)};
+    rsp_err e = rsp_store__first(s, RSP_STMT_AUD_NOTIF, p, 3);
+    if (e == RSP_OK) {
+        s->ops->finish(s);
+        *seen = true;
+    }
+    return e == RSP_ERR_END ? RSP_OK : e;
+}

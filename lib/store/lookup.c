@@ -1,4 +1,4 @@
-/* Look-ups that guard registrations (callers outside the hot path). */
+/* Look-ups that guard registrations (callers outside the hot path), and the MSISDN of a card. */
 #include <string.h>
 
 #include "store_int.h"
@@ -20,4 +20,21 @@ rsp_err rsp_store_profile_msisdn_other(rsp_store *s, const char *msisdn, const c
     e = rsp_store__col_str(s, 0, iccid, sizeof iccid);
     s->ops->finish(s);
     return e != RSP_OK ? e : rsp_store_profile_get(s, iccid, out);
+}
+
+rsp_err rsp_store_profile_enabled_msisdn(rsp_store *s, const char *eid, char out[21])
+{
+    if (!s || !eid || !out)
+        return RSP_ERR_INVAL;
+    out[0] = 0;
+    RSP_STORE_TRY(rsp_store__chk(eid, 33));
+    const rsp_store_param p[] = {SP_TEXT(eid)};
+    rsp_err e = rsp_store__first(s, RSP_STMT_PROF_ENABLED_MSISDN, p, 1);
+    if (e == RSP_ERR_END)
+        return RSP_OK;
+    if (e != RSP_OK)
+        return e;
+    e = rsp_store__col_str(s, 0, out, 21);
+    s->ops->finish(s);
+    return e;
 }
