@@ -542,8 +542,9 @@ rsp_err rsp_store_smds_register(rsp_store *s, const rsp_store_smds_event *ev);
 rsp_err rsp_store_smds_get(rsp_store *s, const char *eid, const char *event_id, rsp_store_smds_event *ev);
 /* At most max events of eid, oldest first; *out malloc'd (NULL when *n is 0). */
 rsp_err rsp_store_smds_list(rsp_store *s, const char *eid, size_t max, rsp_store_smds_event **out, size_t *n);
-/* Removes (eid, eventId). by: NULL (consumed: anyone) or the requester, which must be the one that
- * registered it (else RSP_ERR_DENIED, nothing removed). RSP_ERR_NOT_FOUND when there is none. */
+/* Removes (eid, eventId). by: the requester, which must be the SM-DP+ that registered it (else
+ * RSP_ERR_DENIED, nothing removed), or NULL for no owner check (an administrator's removal).
+ * RSP_ERR_NOT_FOUND when there is none. */
 rsp_err rsp_store_smds_delete(rsp_store *s, const char *eid, const char *event_id, const char *by);
 rsp_err rsp_store_smds_count(rsp_store *s, size_t *n);
 
