@@ -158,6 +158,7 @@ static rsp_err add_files(eu_efs *fs, size_t pe_index, uint8_t df, rsp_diag *diag
         fs->f = nf;
         ef.pe = pe_index;
         ef.tag = t.tag;
+        ef.off = (size_t)(t.raw - fs->pkg.data.p);
         fs->f[fs->n++] = ef;
     }
     return e == RSP_ERR_END ? RSP_OK : rsp_diag_set(diag, e, "element %zu (%s): %s", pe_index, pe->name, r.diag.msg);
@@ -183,10 +184,11 @@ rsp_err eu_efs_load(const uint8_t *pkg, size_t len, eu_efs *out, rsp_diag *diag)
     return e;
 }
 
-static const eu_ef *dirty_file(const eu_efs *fs, size_t pe, uint32_t tag)
+/* The changed file a component creates (by its offset: a package may repeat a component tag). */
+static const eu_ef *dirty_file(const eu_efs *fs, size_t pe, size_t off)
 {
     for (size_t i = 0; i < fs->n; i++)
-        if (fs->f[i].dirty && fs->f[i].pe == pe && fs->f[i].tag == tag)
+        if (fs->f[i].dirty && fs->f[i].pe == pe && fs->f[i].off == off)
             return &fs->f[i];
     return NULL;
 }
@@ -227,7 +229,7 @@ rsp_err eu_efs_encode(const eu_efs *fs, rsp_buf *out, rsp_diag *diag)
         e = rsp_tlv_begin(out, pe->tag, &mark);
         rsp_tlv_reader_init(&r, pe->value.p, pe->value.len, EFS_TLV);
         while (!e && rsp_tlv_next(&r, &t) == RSP_OK) {
-            const eu_ef *ef = dirty_file(fs, i, t.tag);
+            const eu_ef *ef = dirty_file(fs, i, (size_t)(t.raw - fs->pkg.data.p));
             e = ef ? put_file(out, &t, ef) : rsp_buf_append(out, t.raw, t.raw_len);
         }
         e = e ? e : rsp_tlv_end(out, mark);

@@ -30,6 +30,7 @@ typedef struct eu_ef {
     uint8_t *data;              /* size bytes, the file's whole content (owned) */
     size_t pe;                  /* element of the package that creates it */
     uint32_t tag;               /* its component tag in that element */
+    size_t off;                 /* and that component's offset in the package (tags can repeat) */
     bool dirty;
 } eu_ef;
 
