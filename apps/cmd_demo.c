@@ -13,7 +13,8 @@
 static const char USAGE[] =
     "usage: rsp demo sgp22 [--devices N] [--json] ...   the consumer story (SGP.22): rsp demo sgp22 --help\n"
     "usage: rsp demo [--euiccs N] [--transport auto|sms|https] [--store sqlite|postgres[:URI]] [--keep DIR]\n"
-    "                [--concurrency N] [--smdp-workers N] [--profile PKG.der] [--faults SEED] [--json]\n"
+    "                [--concurrency N] [--smdp-workers N] [--profile PKG.der] [--faults SEED] [--smsr-change]\n"
+    "                [--json]\n"
     "  An IoT service provider (M2M SP SP1) moves N cards from operator MNO-A to MNO-B, every role a\n"
     "  real process of this binary on loopback ports: rsp smsc, rsp smsr run, rsp smdp run (MNO-B's\n"
     "  SM-DP), rsp euicc run (the N cards). Phases: PKI (rsp ci), manufacture (rsp eum make, MNO-A's\n"
@@ -35,6 +36,9 @@ static const char USAGE[] =
     "                    resent (same FunctionCallIdentifier); a failed download tried once more; then\n"
     "                    ES4.GetEIS of EVERY card compared with the card. Exit 0 when every card agrees\n"
     "                    with the SM-SR (cards that could not switch are listed, with the reason)\n"
+    "  --smsr-change     then the fleet moves to a second SM-SR (SMSR-2, its own store and MSISDN): MNO-B\n"
+    "                    runs rsp op smsr-change (ES4 PrepareSMSRChange/SMSRChange, ES7 between the SM-SRs;\n"
+    "                    docs/modules/smsr_change.md); every card must move\n"
     "  Ctrl-C stops every process it started. Exit: 0 every card ended on MNO-B's profile with MNO-A's\n"
     "  deleted, 1 otherwise (failures listed; a phase not available says so), 2 usage.\n";
 
@@ -46,8 +50,9 @@ int rsp_cmd_demo(int argc, char **argv)
         fputs(USAGE, stdout);
         return RSP_EXIT_OK;
     }
-    demo_opts o = {100, "auto", "sqlite", NULL, false, 64, NULL, 0, false, 0};
+    demo_opts o = {100, "auto", "sqlite", NULL, false, 64, NULL, 0, false, 0, false};
     o.json = rsp_cli_take_flag(&argc, argv, "--json");
+    o.smsr_change = rsp_cli_take_flag(&argc, argv, "--smsr-change");
     char pbuf[1024], store[1024];
     const char *shared = getenv("RSP_SHARED_DIR");
     snprintf(pbuf, sizeof(pbuf), "%s/profiles/TS48v7_SAIP2.3_NoBERTLV.der", shared && *shared ? shared : "../shared");

@@ -138,11 +138,12 @@ typedef struct demo_phase {
 } demo_phase;
 
 enum { DEMO_PH_PKI, DEMO_PH_MAKE, DEMO_PH_REGISTER, DEMO_PH_PLMA, DEMO_PH_DOWNLOAD, DEMO_PH_DELETE,
-       DEMO_PH_AUDIT, DEMO_PH_N };
+       DEMO_PH_AUDIT, DEMO_PH_SMSR_CHANGE /* --smsr-change only */, DEMO_PH_N };
 
 typedef struct demo_summary {
     int euiccs;
     size_t registered, downloaded, enabled, old_deleted, audited, consistent;
+    size_t moved;                               /* --smsr-change: cards now at SM-SR2 */
     size_t failed;
     double elapsed_s;
     demo_phase ph[DEMO_PH_N];
@@ -183,6 +184,8 @@ typedef struct demo_ctx {
     struct event_base *base;
     uint16_t smsc_port, smsr_port, admin_port, smdp_port, console_port;
     demo_child *smsc, *smsr, *smdp, *euicc;
+    uint16_t smsr2_port;                /* --smsr-change: SM-SR2's ES port (chosen before SM-SR1 starts) */
+    demo_child *smsr2;
     demo_es *eum, *mno_a, *mno_b, *sp1; /* pools to the SM-SR, by the identity they call as */
     demo_es *mno_b_dp;                  /* MNO-B to its SM-DP */
     bool have_smdp;
@@ -206,6 +209,10 @@ rsp_err demo_phase_audit(demo_ctx *x);
  * with the SM-SR's view; sets consistent and counts. */
 rsp_err demo_audit_compare(demo_ctx *x);
 
+/* ---- demo_change.c: --smsr-change, after the switch: the fleet moves to a second SM-SR ---- */
+#define DEMO_SMSR2_MSISDN "447700100998"
+rsp_err demo_phase_smsr_change(demo_ctx *x);
+
 /* ---- demo_faults.c: --faults SEED (kill -9 + restart of the daemons, drop-sms, offline cards) ---- */
 typedef struct demo_faults demo_faults;
 rsp_err demo_faults_arm(demo_ctx *x);    /* the schedule from the seed, as timers on x->base */
@@ -225,6 +232,7 @@ typedef struct demo_opts { /* from the command line (cmd_demo.c) */
     unsigned smdp_workers; /* the SM-DP's --workers; 0 = concurrency */
     bool faults;           /* --faults SEED */
     unsigned long long fault_seed;
+    bool smsr_change;      /* --smsr-change: afterwards the fleet moves from SM-SR1 to SM-SR2 (ES7) */
 } demo_opts;
 int demo_run(const demo_opts *o);
 #endif

@@ -6,8 +6,8 @@
 
 #include "demo.h"
 
-static const char *const PHASE_NAMES[DEMO_PH_N] = {"pki", "manufacture", "register", "plma", "download", "delete",
-                                                   "audit"};
+static const char *const PHASE_NAMES[DEMO_PH_N] = {"pki",    "manufacture", "register",   "plma",
+                                                   "download", "delete",   "audit",     "smsr-change"};
 
 void demo_report_fail(demo_summary *s, int phase, const char *eid, const char *why)
 {
@@ -36,6 +36,8 @@ void demo_report_table(const demo_summary *s, FILE *out)
     fprintf(out, "  %-12s %8s %8s %9s %9s  %s\n", "phase", "ok", "failed", "seconds", "ops/s", "note");
     for (int i = 0; i < DEMO_PH_N; i++) {
         const demo_phase *p = &s->ph[i];
+        if (i == DEMO_PH_SMSR_CHANGE && !p->run && !p->why[0])
+            continue; /* not asked (--smsr-change) */
         if (!p->run) {
             fprintf(out, "  %-12s %8s %8s %9s %9s  not available: %s\n", PHASE_NAMES[i], "-", "-", "-", "-", p->why);
             continue;
@@ -47,6 +49,9 @@ void demo_report_table(const demo_summary *s, FILE *out)
     fprintf(out, "  registered %zu, downloaded %zu, enabled %zu, old deleted %zu, audited %zu (card = SM-SR: %zu), "
                  "failed %zu\n",
             s->registered, s->downloaded, s->enabled, s->old_deleted, s->audited, s->consistent, s->failed);
+    if (s->ph[DEMO_PH_SMSR_CHANGE].run)
+        fprintf(out, "  SM-SR change: %zu cards moved from SM-SR1 to SM-SR2 (ES4 PrepareSMSRChange/SMSRChange, ES7)\n",
+                s->moved);
     fprintf(out, "  wall time %.2f s; SMS to cards %lld, from cards %lld; admin HTTPS sessions %s%lld; "
                  "ES HTTPS connections %u\n",
             s->elapsed_s, s->sms_out, s->sms_in, s->https_sessions < 0 ? "(not reported) " : "",
@@ -89,6 +94,8 @@ json_t *demo_report_json(const demo_summary *s)
     json_object_set_new(j, "sms_out", s->sms_out < 0 ? json_null() : json_integer(s->sms_out));
     json_object_set_new(j, "sms_in", s->sms_in < 0 ? json_null() : json_integer(s->sms_in));
     json_object_set_new(j, "https_sessions", s->https_sessions < 0 ? json_null() : json_integer(s->https_sessions));
+    if (s->ph[DEMO_PH_SMSR_CHANGE].run)
+        json_object_set_new(j, "moved", json_integer((json_int_t)s->moved));
     json_object_set_new(j, "failures", s->failures ? json_incref(s->failures) : json_array());
     if (s->dir)
         json_object_set_new(j, "dir", json_string(s->dir));

@@ -81,8 +81,10 @@ static rsp_err phase_pki(demo_ctx *x)
     rsp_err e = oneshot(x, "ci", init);
     static const char *const ids[][3] = {{"eum", "EUM-A", "eum"},        {"smsr", "SMSR-1", "smsr"},
                                          {"operator", "MNO-A", "mno-a"}, {"operator", "MNO-B", "mno-b"},
-                                         {"m2msp", "SP1", "sp1"},        {"smdp", "SMDP-B", "smdp"}};
-    for (size_t i = 0; e == RSP_OK && i < sizeof(ids) / sizeof(ids[0]); i++) {
+                                         {"m2msp", "SP1", "sp1"},        {"smdp", "SMDP-B", "smdp"},
+                                         {"smsr", "SMSR-2", "smsr2"}}; /* the last: --smsr-change only */
+    size_t nid = sizeof(ids) / sizeof(ids[0]) - (x->o->smsr_change ? 0 : 1);
+    for (size_t i = 0; e == RSP_OK && i < nid; i++) {
         char out[500];
         snprintf(out, sizeof(out), "%s/id/%s", x->dir, ids[i][2]);
         const char *iss[] = {"ci", "issue", "--dir", pki, "--role", ids[i][0], "--id", ids[i][1], "--out", out, NULL};
@@ -244,7 +246,7 @@ static rsp_err start_core(demo_ctx *x)
     snprintf(key, sizeof(key), "%s/id/smsr/key.pem", x->dir);
     snprintf(ca, sizeof(ca), "%s/id/smsr/ca.crt.pem", x->dir);
     snprintf(ci, sizeof(ci), "%s/pki", x->dir);
-    const char *a_smsr[] = {"smsr", "run", "--db", x->db, "--smsc", smsc, "--msisdn", SMSR_MSISDN, "--worker", "w1",
+    const char *a_smsr[64] = {"smsr", "run", "--db", x->db, "--smsc", smsc, "--msisdn", SMSR_MSISDN, "--worker", "w1",
                             "--tick-ms", "50", "--por-wait", "5", "--master-key", mkf, "--listen", "127.0.0.1:0",
                             "--port-file", pf, "--tls-cert", cert, "--tls-key", key, "--tls-ca", ca, "--m2msp-ids",
                             "SP1", "--smdp-ids", "SMDP-B", "--ci", ci, "--transport-key", TRANSPORT_KEY,
@@ -254,6 +256,22 @@ static rsp_err start_core(demo_ctx *x)
     /* --transport sms: SCP80 over SMPP only, no admin (SCP81) server: the download's SCP03t goes by
      * SMS too (slow), where the SM-SR can do it */
     bool admin = strcmp(x->o->transport, "sms") != 0;
+    /* --smsr-change: SM-SR2's ES endpoint (its port chosen now) and the EUM's EIS files (CERT.ECASD
+     * goes with the EIS handed over); docs/modules/smsr_change.md */
+    char cb2[64], eisd[500];
+    if (x->o->smsr_change) {
+        if ((e = demo_free_port(&x->smsr2_port)) != RSP_OK)
+            return rsp_diag_set(&x->diag, e, "no free loopback port");
+        snprintf(cb2, sizeof(cb2), "SMSR-2=https://127.0.0.1:%u", x->smsr2_port);
+        snprintf(eisd, sizeof(eisd), "%s/fleet/eis", x->dir);
+        size_t k = 0;
+        while (a_smsr[k])
+            k++;
+        const char *more[] = {"--callbacks", cb2, "--eis-dir", eisd, NULL};
+        for (size_t i = 0; more[i]; i++)
+            a_smsr[k++] = more[i];
+        a_smsr[k] = NULL;
+    }
     if (!admin) /* the admin server's four arguments out, the console's kept */
         for (size_t i = 0; a_smsr[i]; i++)
             if (!strcmp(a_smsr[i], "--admin-listen")) {
@@ -436,6 +454,12 @@ static rsp_err run_phases(demo_ctx *x)
     e = e ? e : demo_phase_audit(x);
     if (x->sp1 && x->smsr && x->smsr->pid > 0)
         read_metrics(x);
+    if (e == RSP_OK && x->o->smsr_change) {
+        e = demo_phase_smsr_change(x);
+        if (e == RSP_OK)
+            note(x, "smsr-change: %zu of %zu cards moved from SM-SR1 to SM-SR2 by MNO-B (ES4 + ES7, %.2f s)\n",
+                 x->sum.moved, x->sum.enabled, x->sum.ph[DEMO_PH_SMSR_CHANGE].seconds);
+    }
     /* The cards' own state is read with the fleet stopped (its store is then settled). */
     if (x->euicc)
         demo_proc_stop(&x->procs, x->euicc, 5000);

@@ -385,6 +385,48 @@ static rsp_err r_own(drv *d, smsr_chg *c, int64_t now)
     return smsr_chg_move(d->st, c, CHG_EV_RESEND, d->e->worker, now);
 }
 
+/* r-done: ES4.HandleSMSRChangeNotification to the Operator that asked, at its URL of --callbacks, as
+ * a row of the daemon's durable outbox (the loop's sender posts it with the daemon's TLS identity,
+ * retried until a 2xx): SOAP 1.2, gsma dialect, as the SM-SR's other notifications (onc.c). The key
+ * (EID, attempt) keeps it single however often a restart comes back here. false: nothing left to do. */
+static bool r_notify(drv *d, smsr_chg *c, int64_t now)
+{
+    const char *url = smsr_callbacks_url(&d->x->cb, c->by);
+    if (!url) {
+        RSP_LOGN(RSP_SS_SMSR, "HandleSMSRChangeNotification not sent: no URL for the Operator (--callbacks)",
+                 "eid=%s mno=%s", c->eid, c->by);
+        return false;
+    }
+    rsp_store_outbox m;
+    memset(&m, 0, sizeof(m));
+    rsp_es_msg msg;
+    rsp_err err = req_new(RSP_ES4, "HandleSMSRChangeNotification", &msg);
+    rsp_es_notification *q = msg.body;
+    char ts[21];
+    rsp_es_datetime_now(ts);
+    snprintf(m.owner, sizeof(m.owner), SMSR_OWNER);
+    snprintf(m.key, sizeof(m.key), "smsrchange:%s:%u", c->eid, c->attempt);
+    snprintf(m.url, sizeof(m.url), "%s", url);
+    snprintf(m.ctype, sizeof(m.ctype), RSP_ES_SOAP12_CTYPE);
+    m.created = m.next_attempt = now;
+    msg.dialect = RSP_ES_DIALECT_GSMA;
+    if (err == RSP_OK)
+        err = rsp_es_action_format(msg.func, false, m.action, sizeof(m.action));
+    if (err == RSP_OK && (!(q->hdr.function_call_id = strdup(m.key)) || !(q->eid = strdup(c->eid)) ||
+                          !(q->completion_timestamp = strdup(ts)) || !(msg.wsa.to = strdup(url)) ||
+                          !(msg.wsa.action = strdup(m.action)) || !(msg.wsa.message_id = strdup(m.key))))
+        err = RSP_ERR_NOMEM;
+    if (err == RSP_OK)
+        err = rsp_es_soap_encode(&msg, &m.body, NULL);
+    if (err == RSP_OK)
+        err = rsp_store_outbox_add(d->st, &m, NULL);
+    rsp_es_msg_free(&msg);
+    rsp_store_outbox_clear(&m);
+    if (err == RSP_OK)
+        RSP_LOGN(RSP_SS_SMSR, "HandleSMSRChangeNotification queued", "eid=%s mno=%s", c->eid, c->by);
+    return err != RSP_OK && err != RSP_ERR_EXISTS; /* not recorded: tried again next pass */
+}
+
 /* One pass over one card: false when nothing is left to do for it. */
 static bool step(drv *d, const char *eid)
 {
@@ -401,6 +443,7 @@ static bool step(drv *d, const char *eid)
     case CHG_R_KEYSET: err = r_keyset(d, &c, now); break;
     case CHG_R_KEYS:
     case CHG_R_ADDR: err = r_own(d, &c, now); break;
+    case CHG_R_DONE: open = r_notify(d, &c, now); break;
     case CHG_S_DONE:
     case CHG_R_FAILED: { /* the EIS goes (again, if a crash came between the cursor and the delete) */
         err = rsp_store_eis_delete(d->st, eid);

@@ -2,7 +2,8 @@
 # Gives: a fleet of N + 1 cards (BADE = the first, MOVE = the others) whose SM-SR is SM-SR1, SM-SR1
 # (store $DB1 with the fleet, KVN 1, MSISDN $M1, ES on $P1) and SM-SR2 (empty store $DB2, KVN 2, $M2,
 # ES on $P2) running as separate processes (run_smsr 1|2 restarts one), rsp euicc run; certificates
-# sr1, sr2 (role smsr), mno1 (the Operator), dp1 (an SM-DP). SM-SR1's --eis-dir is $tmp/eis1: the EUM's
+# sr1, sr2 (role smsr), mno1 (the Operator, whose server $RP records what it gets in $tmp/notif.log),
+# dp1 (an SM-DP). SM-SR1's --eis-dir is $tmp/eis1: the EUM's
 # EIS files, except that BADE's carries another card's CERT.ECASD. change FILE runs rsp op smsr-change.
 . "$(dirname "$0")/daemons.sh"
 command -v curl >/dev/null || { echo "curl missing"; exit 1; }
@@ -21,6 +22,13 @@ cp "$tmp"/fleet/eis/*.json "$tmp/eis1/"
 sed "s/${EIDS[1]}/$BADE/g" "$tmp/fleet/eis/${EIDS[1]}.json" >"$tmp/eis1/$BADE.json"
 
 start_smsc
+# the Operator's server: HandleSMSRChangeNotification lands in $tmp/notif.log (one JSON line per POST)
+python3 "$(dirname "$0")/outbox_receiver.py" --port 0 --cert "$tmp/mno1/tls.crt.pem" --key "$tmp/mno1/key.pem" \
+  --ca "$tmp/mno1/ca.crt.pem" --log "$tmp/notif.log" >"$tmp/recv.out" 2>&1 &
+pids+=($!)
+for i in $(seq 100); do [ -s "$tmp/recv.out" ] && break; sleep 0.1; done
+RP=$(head -1 "$tmp/recv.out" | tr -dc 0-9)
+[ -n "$RP" ] || { bad "the Operator's receiver did not start: $(cat "$tmp/recv.out")"; exit 1; }
 P1=$(port); P2=$(port)
 while [ "$P2" = "$P1" ]; do P2=$(port); done
 run_smsr() { # 1|2: starts SM-SR1 or SM-SR2 (its log $tmp/smsrN.log, appended; its pid in SRN_PID)
@@ -29,7 +37,7 @@ run_smsr() { # 1|2: starts SM-SR1 or SM-SR2 (its log $tmp/smsrN.log, appended; i
   "$BIN" smsr run --db "$db" --smsc 127.0.0.1:$SP --msisdn $m --system-id "sr$1" --worker "w$1" --kvn $1 \
     --master-key "$mk" --tick-ms 100 --por-wait 2 --listen 127.0.0.1:$lp --tls-cert "$tmp/sr$1/tls.crt.pem" \
     --tls-key "$tmp/sr$1/key.pem" --tls-ca "$tmp/sr$1/ca.crt.pem" --eis-dir "$tmp/eis1" \
-    --callbacks "$peer=https://127.0.0.1:$pp" >>"$tmp/smsr$1.log" 2>&1 &
+    --callbacks "$peer=https://127.0.0.1:$pp,MNO1=https://127.0.0.1:$RP" >>"$tmp/smsr$1.log" 2>&1 &
   pids+=($!)
   eval "SR$1_PID=$!"
 }

@@ -4,7 +4,7 @@
 # Operator moves a fleet with `rsp op smsr-change` (ES4.PrepareSMSRChange to SM-SR2, ES4.SMSRChange to
 # SM-SR1; ES7 between the daemons over mutual TLS). Afterwards: SM-SR2 reaches the cards (AuditEIS,
 # SetFallBackAttribute done over SMS under its new keys); the cards hold only SM-SR2's key sets and its
-# address; SM-SR1 has no EIS left, and with its old keys put back by hand its command is not answered
+# address; the Operator gets HandleSMSRChangeNotification from SM-SR2; SM-SR1 has no EIS left, and with its old keys put back by hand its command is not answered
 # by the card (the keys are gone from the card: the operation expires). Refusals: a receipt that does
 # not verify (SM-SR1 hands over the wrong CERT.ECASD for one card: the change fails, the card stays with
 # SM-SR1, SM-SR2 keeps nothing; tried again with the right one, it moves), an EID SM-SR1 does not
@@ -34,6 +34,15 @@ r=$(change "$tmp/move.txt"); rc=$?
 [ $rc = 0 ] && [ "$(echo "$r" | field done)" = $N ] && ok "$N cards moved from SM-SR1 to SM-SR2 (op smsr-change --json)" \
   || bad "move: rc=$rc $r $(tail -3 "$tmp/op.err")"
 grep -q "in progress" "$tmp/op.err" && ok "progress reported" || bad "no progress lines"
+n=0
+for i in $(seq 100); do
+  n=$(grep HandleSMSRChangeNotification "$tmp/notif.log" 2>/dev/null | grep -c '"cn": "SMSR-2"')
+  [ "$n" -ge $N ] && break
+  sleep 0.1
+done
+m=0; for e in "${MOVE[@]}"; do grep HandleSMSRChangeNotification "$tmp/notif.log" | grep -q "$e" && m=$((m + 1)); done
+[ "$n" = $N ] && [ $m = $N ] && ok "HandleSMSRChangeNotification: one per card, from SM-SR2 to the Operator" \
+  || bad "notifications: $n lines, $m cards; $(head -c 300 "$tmp/notif.log" 2>/dev/null)"
 n=0
 for e in "${MOVE[@]}"; do
   s=$(show $e)
@@ -91,4 +100,10 @@ s=$(show $BADE)
 [ $rc = 0 ] && echo "$s" | grep -q '"scp80":\[2\]' && echo "$s" | grep -q "\"smsr_msisdn\":\"$M2\"" \
   && ok "a retry after the failure moves the card (the stale KVN 2 set replaced)" || bad "retry: rc=$rc $r $s"
 
+# RSP_SLOW=1: the demo's story ends with the fleet moved to a second SM-SR (rsp demo --smsr-change)
+if [ "${RSP_SLOW:-0}" = 1 ] && command -v jq >/dev/null; then
+  J=$("$BIN" demo --euiccs 4 --smsr-change --json 2>"$tmp/demo.err" | tail -1)
+  [ "$(echo "$J" | jq '.moved')" = 4 ] && [ "$(echo "$J" | jq '.phases["smsr-change"].failed')" = 0 ] \
+    && ok "rsp demo --smsr-change: 4 cards moved" || bad "demo --smsr-change: $(echo "$J" | jq -c '{moved, failures}')"
+fi
 exit $fail
