@@ -1,7 +1,8 @@
 /* `rsp smds`: the SM-DS (SGP.22). Thin: lib/smds does the work (include/rsp/smds.h).
  *   run    --dir D --address HOST[:PORT] --listen HOST:PORT [--port-file F]
  *          --es12-listen HOST:PORT --es12-ca CA.pem [--es12-port-file F] [--store URI]
- *   events --dir D --eid EID [--store URI] [--json]    the event records held for one EID */
+ *   events --dir D --eid EID [--store URI] [--json]    the event records held for one EID
+ *   delete --dir D --eid EID --event-id ID [--store URI]  an operator's removal of one record */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +12,7 @@
 #include "rsp/smds.h"
 
 typedef struct opts {
-    const char *dir, *address, *listen, *port_file, *es12_listen, *es12_ca, *es12_port_file, *store, *eid;
+    const char *dir, *address, *listen, *port_file, *es12_listen, *es12_ca, *es12_port_file, *store, *eid, *event_id;
     bool json;
 } opts;
 
@@ -25,7 +26,7 @@ static int parse(int *argcp, char **argv, opts *o)
         {"dir", 1, 0, 'd'},         {"address", 1, 0, 'a'},        {"listen", 1, 0, 'l'},
         {"port-file", 1, 0, 'p'},   {"es12-listen", 1, 0, 'L'},    {"es12-ca", 1, 0, 'C'},
         {"es12-port-file", 1, 0, 'P'}, {"store", 1, 0, 's'},       {"eid", 1, 0, 'e'},
-        {0, 0, 0, 0}};
+        {"event-id", 1, 0, 'i'},    {0, 0, 0, 0}};
     int c;
     optind = 1;
     while ((c = getopt_long(*argcp, argv, "", lo, NULL)) != -1) {
@@ -39,6 +40,7 @@ static int parse(int *argcp, char **argv, opts *o)
         case 'P': o->es12_port_file = optarg; break;
         case 's': o->store = optarg; break;
         case 'e': o->eid = optarg; break;
+        case 'i': o->event_id = optarg; break;
         default: return -1;
         }
     }
@@ -111,11 +113,32 @@ static int smds_events(int argc, char **argv)
     return e ? rsp_cli_fail("smds events", e, NULL) : RSP_EXIT_OK;
 }
 
+#define DELETE_USAGE "usage: rsp smds delete --dir D --eid EID --event-id ID [--store URI]"
+/* Without an owner check: for an event its SM-DP+ will never delete (records have no expiry). */
+static int smds_delete(int argc, char **argv)
+{
+    opts o;
+    int r = parse(&argc, argv, &o);
+    if (r == -2)
+        return puts(DELETE_USAGE), RSP_EXIT_OK;
+    if (r < 0 || !o.dir || !o.eid || !o.event_id)
+        return rsp_cli_usage_error("%s", DELETE_USAGE);
+    rsp_smds *s;
+    if ((r = open_smds(&o, &s)) != RSP_EXIT_OK)
+        return r;
+    rsp_err e = rsp_store_smds_delete(rsp_smds_store(s), o.eid, o.event_id, NULL);
+    rsp_smds_close(s);
+    if (e == RSP_ERR_NOT_FOUND)
+        return rsp_cli_usage_error("smds delete: no event %s for %s", o.event_id, o.eid);
+    return e ? rsp_cli_fail("smds delete", e, NULL) : RSP_EXIT_OK;
+}
+
 int rsp_cmd_smds(int argc, char **argv)
 {
     static const rsp_cmd sub[] = {
         {"run", smds_run, "the SM-DS daemon: ES11 for LPAs, ES12 for SM-DP+s"},
         {"events", smds_events, "the event records held for one EID"},
+        {"delete", smds_delete, "remove one event record (an operator's decision; no owner check)"},
         {NULL, NULL, NULL},
     };
     return rsp_cli_dispatch("rsp smds", sub, argc, argv);

@@ -145,6 +145,11 @@ dpid=$!
 wait_file es2port || { echo "FAIL - smdpp did not restart: $(tail -3 smdpp.log)"; exit 1; }
 wait_events "$EID" DS-ORDER-1 && ok "order cancelled offline: the restarted SM-DP+ deleted its event" \
   || bad "event left after the sweep: $(events "$EID")"
+# an operator removes the last one by hand
+"$BIN" smds delete --dir S --eid "$EID" --event-id DS-ORDER-1 && [ -z "$(events "$EID")" ] \
+  && ok "rsp smds delete" || bad "smds delete: $(events "$EID")"
+"$BIN" smds delete --dir S --eid "$EID" --event-id DS-ORDER-1 2>/dev/null; rc=$?
+[ $rc = 2 ] && ok "rsp smds delete of an unknown event: exit 2" || bad "delete unknown: exit $rc"
 curl -s --resolve "localhost:$(cat ds.port):127.0.0.1" --cacert ci/ci.crt.pem "https://localhost:$(cat ds.port)/metrics" \
   | grep -q 'rsp_smds_es12_calls_total{function="deleteEvent",result="ok"} 3' && ok "/metrics: 3 deleteEvent ok since the restart" \
   || bad "metrics"
