@@ -18,9 +18,13 @@
  * may hold an ISD-P, so it is deleted and the identity is spent. A crash during key establishment or
  * loading cannot resume (the ES8 session keys are gone): cleanup. GetEIS, admission, completion and
  * enabling are idempotent and resume in place.
- * journalled: reaching the step is committed before it acts. Not take: its allocation and the cursor
- * at create-isdp (ICCID, isdp=1) are one transaction (rsp_store_inv_allocate_dl), so a crash inside
- * take runs GetEIS again and one after it cleans up. The inventory marks of load (downloaded) and
+ * journalled: reaching the step is committed before it acts. Not key-establishment: create-isdp before
+ * it and it are both unresumable with the same recovery (cleanup of the ISD-P CreateISDP may have
+ * made; isdp=1 is committed before CreateISDP is sent), so that commit would only rename the step an
+ * interrupted download's outcome names ("interrupted in create-isdp" then): one fdatasync less per
+ * download (docs/modules/smdp.md "Throughput"). Not take: its allocation and the cursor at
+ * create-isdp (ICCID, isdp=1) are one transaction (rsp_store_inv_allocate_dl), so a crash inside take
+ * runs GetEIS again and one after it cleans up. The inventory marks of load (downloaded) and
  * download-completed (installed) are committed with the cursor's next step (one commit each). */
 typedef struct dl_row {
     rsp_smdp_dl_step step;
@@ -35,7 +39,7 @@ static const dl_row dl_table[] = {
     {RSP_SMDP_DL_GET_EIS, "get-eis", RSP_SMDP_DL_TAKE, RSP_SMDP_DL_FAILED, true, true},
     {RSP_SMDP_DL_TAKE, "take", RSP_SMDP_DL_CREATE_ISDP, RSP_SMDP_DL_FAILED, true, false},
     {RSP_SMDP_DL_CREATE_ISDP, "create-isdp", RSP_SMDP_DL_KEYEST, RSP_SMDP_DL_CLEANUP, false, true},
-    {RSP_SMDP_DL_KEYEST, "key-establishment", RSP_SMDP_DL_LOAD, RSP_SMDP_DL_CLEANUP, false, true},
+    {RSP_SMDP_DL_KEYEST, "key-establishment", RSP_SMDP_DL_LOAD, RSP_SMDP_DL_CLEANUP, false, false},
     {RSP_SMDP_DL_LOAD, "load", RSP_SMDP_DL_COMPLETED, RSP_SMDP_DL_CLEANUP, false, true},
     {RSP_SMDP_DL_COMPLETED, "download-completed", RSP_SMDP_DL_ENABLE, RSP_SMDP_DL_CLEANUP, true, true},
     {RSP_SMDP_DL_ENABLE, "enable", RSP_SMDP_DL_DONE, RSP_SMDP_DL_DONE, true, true},
