@@ -136,24 +136,20 @@ void rsp_store__rollback(rsp_store *s)
     s->ops->rollback(s);
 }
 
-/* Inside a batch a single-statement write is a savepoint too: on PostgreSQL a failed statement
- * would otherwise abort the batch's whole transaction. */
+/* Inside a batch a single-statement write is a unit of work too: a savepoint on PostgreSQL (a
+ * failed statement would otherwise abort the batch's whole transaction), the statement's own
+ * atomicity on SQLite (batch.c, rsp_store__sp_bare_begin). */
 rsp_err rsp_store__wbegin(rsp_store *s)
 {
     if (s->batch)
-        return rsp_store__sp_begin(s);
+        return rsp_store__sp_bare_begin(s);
     return s->ops->wbegin(s);
 }
 
 rsp_err rsp_store__wend(rsp_store *s, rsp_err e)
 {
-    if (s->batch) {
-        if (e != RSP_OK) {
-            rsp_store__sp_rollback(s);
-            return e;
-        }
-        return rsp_store__sp_commit(s);
-    }
+    if (s->batch)
+        return rsp_store__sp_bare_end(s, e);
     if (e != RSP_OK) {
         s->ops->finish(s);
         s->ops->wrollback(s);

@@ -110,6 +110,7 @@ struct rsp_store {
     bool batch_tx;     /* its transaction has begun */
     unsigned depth;    /* savepoints open */
     bool rel_pending;  /* PostgreSQL: the last depth-0 unit's RELEASE is not sent yet (batch.c) */
+    bool bare;         /* SQLite: a single-statement unit runs without a savepoint (batch.c) */
     rsp_err batch_err; /* the batch's transaction was lost (an inner error rolled all of it back) */
     rsp_store_batch_stats bst;
     char tally_key[64]; /* rsp_store_tally_key: this handle's rows of op_tally */
@@ -150,6 +151,9 @@ rsp_err rsp_store__commit(rsp_store *s);
 void rsp_store__rollback(rsp_store *s);
 /* batch.c: the savepoint forms of begin / commit / rollback, used when s->batch. */
 rsp_err rsp_store__sp_begin(rsp_store *s);
+/* SQLite, at depth 0: a single-statement write's unit of work without a SAVEPOINT (batch.c). */
+rsp_err rsp_store__sp_bare_begin(rsp_store *s);
+rsp_err rsp_store__sp_bare_end(rsp_store *s, rsp_err e);
 rsp_err rsp_store__sp_commit(rsp_store *s);
 void rsp_store__sp_rollback(rsp_store *s);
 /* Single-statement writes: wbegin, then the statement(s), then wend(s, e), which commits if e is

@@ -4,7 +4,8 @@
  * (rsp_store_profile_enabled_msisdn) is the enabled profile's and follows a switch. On SQLite the
  * plans are checked too: the duplicate check is a probe of audit_notif, and a lane's next head is
  * read from the live operations (op_eid), not from every operation the card ever had (op_by_eid,
- * which SQLite picked before it was named). */
+ * which SQLite picked before it was named). Single-statement writes in a group commit keep their
+ * all-or-nothing contract without a savepoint each on SQLite. */
 #include <sqlite3.h>
 
 #include "rsp/log.h"
@@ -100,6 +101,46 @@ static void test_enabled_msisdn(void **state)
     assert_int_equal(rsp_store_profile_enabled_msisdn(f->s, NULL, m), RSP_ERR_INVAL);
 }
 
+/* Single-statement writes in a group commit (batch.c: on SQLite without a savepoint of their own):
+ * a refused one (a key set of an unknown eUICC: foreign key) leaves nothing and does not cost the
+ * batch its other writes, before or after it; a second batch still commits. */
+static void test_batch_bare(void **state)
+{
+    fx *f = fx_get(state);
+    rsp_store_batch_stats st0, st1;
+    rsp_store_batch_stats_get(f->s, &st0);
+    assert_int_equal(rsp_store_batch_begin(f->s), RSP_OK);
+    audit(f->s, EID_A, "smsr.notif", "seq=1 type=02");
+    rsp_store_keyset k;
+    memset(&k, 0, sizeof k);
+    snprintf(k.eid, sizeof k.eid, "%s", EID_B); /* no EIS */
+    k.kvn = 1;
+    assert_int_equal(rsp_buf_append(&k.keys, "0123456789abcdef", 16), RSP_OK);
+    assert_int_equal(rsp_store_keyset_put(f->s, &k), RSP_ERR_NOT_FOUND);
+    fx_eis(f->s, EID_A);
+    snprintf(k.eid, sizeof k.eid, "%s", EID_A);
+    assert_int_equal(rsp_store_keyset_put(f->s, &k), RSP_OK);
+    audit(f->s, EID_A, "smsr.notif", "seq=2 type=02");
+    assert_int_equal(rsp_store_batch_commit(f->s), RSP_OK);
+    rsp_store_batch_stats_get(f->s, &st1);
+    assert_int_equal(st1.batches, st0.batches + 1);
+    assert_int_equal(st1.units, st0.units + 5);
+    fx_reopen(f);
+    assert_true(seen(f->s, EID_A, "seq=1 "));
+    assert_true(seen(f->s, EID_A, "seq=2 "));
+    rsp_store_keyset got;
+    memset(&got, 0, sizeof got);
+    assert_int_equal(rsp_store_keyset_get(f->s, EID_B, 1, &got), RSP_ERR_NOT_FOUND);
+    assert_int_equal(rsp_store_keyset_get(f->s, EID_A, 1, &got), RSP_OK);
+    assert_int_equal(got.keys.len, 16);
+    rsp_store_keyset_clear(&got);
+    /* the next batch: the refused statement left no trace in the connection's state */
+    assert_int_equal(rsp_store_batch_begin(f->s), RSP_OK);
+    assert_int_equal(rsp_store_keyset_put(f->s, &k), RSP_OK); /* replaces */
+    assert_int_equal(rsp_store_batch_commit(f->s), RSP_OK);
+    rsp_store_keyset_clear(&k);
+}
+
 /* The plan SQLite makes for statement st, all its detail lines in one string. */
 static void plan_of(const char *path, rsp_store_stmt st, char *out, size_t cap)
 {
@@ -151,6 +192,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         BOTH(test_notif_seen),
         BOTH(test_enabled_msisdn),
+        BOTH(test_batch_bare),
         cmocka_unit_test_setup_teardown(test_plans, fx_setup_sqlite, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
