@@ -24,6 +24,13 @@ typedef struct drv {
     size_t n, cap;
 } drv;
 
+static int64_t now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
 static rsp_svc_client *peer_client(smsr_chg_es *x, const char *id)
 {
     for (size_t i = 0; i < x->np; i++)
@@ -504,8 +511,17 @@ static void *run(void *arg)
         rsp_store_close(d.st);
         return NULL;
     }
+    int64_t scanned = 0;
     while (!atomic_load(&d.x->stop)) {
-        if (learn(&d) == RSP_OK) {
+        /* the audit trail is read for new cards only when a handler here just started a procedure, and
+         * every CHG_SCAN_MS (another worker's): the engine's own entries make it busy under load */
+        int64_t ms = now_ms();
+        rsp_err le = RSP_OK;
+        if (!scanned || ms < atomic_load(&d.x->scan_until) || ms - scanned >= CHG_SCAN_MS) {
+            le = learn(&d);
+            scanned = ms;
+        }
+        if (le == RSP_OK) {
             for (size_t i = 0; i < d.n && !atomic_load(&d.x->stop);) {
                 if (step(&d, d.open[i]))
                     i++;
@@ -522,6 +538,12 @@ static void *run(void *arg)
     rsp_smsr_free(d.e);
     rsp_store_close(d.st);
     return NULL;
+}
+
+void chg_kick(smsr_chg_es *x)
+{
+    /* for 2 s: the handler's step becomes visible to the driver's connection at the loop turn's commit */
+    atomic_store(&x->scan_until, now_ms() + 2000);
 }
 
 rsp_err chg_drv_start(smsr_chg_es *x)

@@ -30,7 +30,12 @@ struct smsr_chg_es {
     pthread_t th;
     bool started;
     atomic_bool stop;
+    /* the handlers' hint that a procedure started here (main thread -> driver): the driver reads the
+     * audit trail for new cards while this is in the future (Unix ms), else every CHG_SCAN_MS */
+    atomic_llong scan_until;
 };
+#define CHG_SCAN_MS 5000 /* another worker's handlers on the same store are seen within this */
+void chg_kick(smsr_chg_es *x);
 
 /* The status every ES7 / SMSRChange answer gives while the procedure goes on: Executed-WithWarning,
  * StatusCodeData 1.6 / 3.7 "in progress" (the caller asks again; docs/modules/smsr_change.md). */

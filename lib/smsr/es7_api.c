@@ -142,6 +142,7 @@ static rsp_err on_prepare(void *hctx, rsp_es_call *call)
     c.old80 = c.old81 = 0;
     c.has_rc = false;
     err = smsr_chg_move(x->e->st, &c, CHG_EV_PREPARE, who, (int64_t)time(NULL));
+    chg_kick(x);
     if (err == RSP_ERR_STATE || err == RSP_ERR_FORMAT)
         return rsp_es_call_reject(call, "8.1.1", "3.8", q->eid, "a change of this eUICC is under way");
     return err ? err : rsp_es_call_complete(call);
@@ -186,6 +187,7 @@ static rsp_err on_change(void *hctx, rsp_es_call *call)
     snprintf(c.fcid, sizeof(c.fcid), "%.63s", q->hdr.function_call_id);
     c.why[0] = 0;
     err = smsr_chg_move(x->e->st, &c, CHG_EV_CHANGE, who, (int64_t)time(NULL));
+    chg_kick(x);
     if (err == RSP_ERR_STATE || err == RSP_ERR_FORMAT)
         return rsp_es_call_reject(call, "8.1.1", "3.8", q->eid, "a change of this eUICC is under way");
     return err ? err : pending(call, "SM-SR change accepted");
@@ -262,6 +264,7 @@ static rsp_err on_handover(void *hctx, rsp_es_call *call)
     c.old81 = k81;
     if (err == RSP_OK)
         err = smsr_chg_move(x->e->st, &c, CHG_EV_HANDOVER_IN, who, now);
+    chg_kick(x);
     return err ? err : pending(call, "EIS received; key establishment follows");
 }
 
@@ -458,7 +461,8 @@ rsp_err smsr_chg_es_new(rsp_smsr *e, const smsr_chg_opts *o, smsr_chg_es **out, 
         if ((err = rsp_svc_client_new(&co, &x->peers[x->np].c, d)) == RSP_OK)
             x->np++;
     }
-    if (err == RSP_OK)
+    /* no peer SM-SR to call: nothing to drive (the handlers still answer and refuse) */
+    if (err == RSP_OK && x->np)
         err = chg_drv_start(x);
     if (err != RSP_OK) {
         smsr_chg_es_free(x);
