@@ -13,18 +13,23 @@
  * | A2 or A3         | whole A2{87...} or A3 header | 4: C-MAC (8), BF26 (1): PPKs, counter back to 1;       | A3 / 86       |
  * |                  |                              | 5: A3 ends the BF36 (7), fits the NVM (10)             |               |
  * | 86               | one 86                       | 5: C-MAC (8); after the last: SAIP walker (12),        | done          |
- * |                  |                              | header ICCID = metadata's (13), ICCID free (9), NVM (10)|              |
+ * |                  |                              | header ICCID = metadata's (13), NAA keys (c22_naa.c:   |               |
+ * |                  |                              | 14 on a test profile, 127 on any other), ICCID free    |               |
+ * |                  |                              | (9), NVM (10)                                          |               |
  *
  * Answers: nothing (9000) to every piece but the last 86 and a failing one, which get the signed BF37.
  * Any piece out of order is scp03tStructureError (7) for the expected step's command. A segment is the
  * protected TLV itself (SGP.22, pysim's encoder today) or an element whose value is that TLV (the
  * older BPP of VECTORS §D): the MAC decides, see docs/ENCODINGS.md. The PIR (success or error) is
  * signed with SK.EUICC and stored in the notification list in the same transaction as the profile;
- * nothing else of a BPP is written before its last 86 checks out, and a failed one is wiped. */
+ * nothing else of a BPP is written before its last 86 checks out, and a failed one is wiped. The NVM
+ * failing at any step (a read, or the commit itself) is installFailedDueToUnknownError (127): a signed
+ * PIR all the same, kept nowhere, the transaction rolled back. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "c22_int.h"
+#include "c22_naa.h"
 #include "isdp_admit.h"
 #include "rsp/ids.h"
 #include "rsp/saip.h"
@@ -37,7 +42,7 @@ enum { CMD_ISC = 0, CMD_CONFIGURE = 1, CMD_METADATA = 2, CMD_RSK = 4, CMD_LOAD =
 enum {
     R_INPUT = 1, R_SIGNATURE = 2, R_TID = 3, R_CRT = 4, R_REMOTE_OP = 5, R_CLASS = 6, R_STRUCTURE = 7,
     R_SECURITY = 8, R_ICCID_EXISTS = 9, R_MEMORY = 10, R_INTERRUPTION = 11, R_PE = 12, R_MISMATCH = 13,
-    R_PPR = 15,
+    R_NAA_KEY = 14, R_PPR = 15, R_UNKNOWN = 127,
 };
 
 struct c22_bpp {
@@ -145,6 +150,18 @@ static rsp_err finish(rsp_es10_card *c, rsp_bytes tid, bool success, int cmd, in
     }
     if (in_tx)
         e = e ? (c22_rollback(c->store), e) : c22_commit(c->store);
+    if (e == RSP_ERR_DB) {
+        /* The NVM refused the profile or the PIR: the transaction wrote neither. The LPA still gets a
+         * signed PIR, of installFailedDueToUnknownError (no reason names a card fault), kept nowhere. */
+        pir.success = false;
+        pir.isdp_aid = pir.sima_response = rsp_bytes_of(NULL, 0);
+        pir.error_reason = R_UNKNOWN;
+        rsp_buf_reset(&data);
+        rsp_buf_reset(&out);
+        e = rsp_es10_pir_data_encode(&pir, &data);
+        e = e ? e : rsp_ecdsa_sign(c->sk, data.data, data.len, sig);
+        e = e ? e : rsp_es10_pir_encode(data.data, data.len, sig, &out);
+    }
     if (!e)
         e = rsp_buf_append(resp, out.data, out.len);
     rsp_buf_free(&data);
@@ -347,7 +364,24 @@ static bool same_iccid(const rsp_saip_header *h, const uint8_t iccid[10])
     return rsp_iccid_from_swapped(iccid, d) == RSP_OK && strcmp(h->iccid, d) == 0;
 }
 
-/* The last 86 has arrived: the package through the SAIP walker, then one commit. */
+/* A package refused after the last 86: the signed BF37 of reason, its simaResponse an EUICCResponse with
+ * the element's status (at its offset, with its identification when it has one) and the installation
+ * aborted. */
+static rsp_err refuse(rsp_es10_card *c, int reason, const rsp_saip_pe_status *ps, rsp_buf *resp)
+{
+    rsp_buf sima = RSP_BUF_INIT;
+    rsp_saip_pe_status st = *ps;
+    rsp_saip_euicc_response r = {.pe_status = &st, .n_pe_status = 1, .installation_aborted = true};
+    rsp_err e = rsp_saip_euicc_response_encode(&r, &sima);
+    e = e ? e : finish(c, rsp_bytes_of(c->tid, c->tid_len), false, CMD_LOAD, reason, rsp_buf_view(&sima), NULL, resp);
+    rsp_buf_free(&sima);
+    return e;
+}
+
+/* The last 86 has arrived: the package through the SAIP walker and the NAA key check, then one commit.
+ * An invalid NAA key is testProfileInstallFailedDueToInvalidNaaKey (14) on a test profile; SGP22.md
+ * names no reason for the same fault in an operational or provisioning profile, and the walker accepted
+ * the element (so not peProcessingError, 12): installFailedDueToUnknownError (127). */
 static rsp_err install(rsp_es10_card *c, rsp_buf *resp)
 {
     c22_bpp *b = c->bpp;
@@ -359,20 +393,24 @@ static rsp_err install(rsp_es10_card *c, rsp_buf *resp)
     if (rsp_saip_parse(b->upp.data, b->upp.len, 0, &pkg, &d) != RSP_OK) {
         rsp_saip_pe_status ps = {.status = RSP_SAIP_ST_BAD_VALUES, .has_offset = true,
                                  .offset = (uint32_t)(d.has_offset ? d.offset : 0)};
-        rsp_saip_euicc_response r = {.pe_status = &ps, .n_pe_status = 1, .installation_aborted = true};
-        if (rsp_saip_euicc_response_encode(&r, &sima) != RSP_OK)
-            return RSP_ERR_NOMEM;
-        rsp_err e = finish(c, rsp_bytes_of(c->tid, c->tid_len), false, CMD_LOAD, R_PE, rsp_buf_view(&sima), NULL, resp);
-        rsp_buf_free(&sima);
-        return e;
+        return refuse(c, R_PE, &ps, resp);
+    }
+    const rsp_saip_pe *naa = c22_naa_refused(&pkg);
+    rsp_saip_pe_status naa_st = {.status = RSP_SAIP_ST_BAD_VALUES, .has_offset = true};
+    if (naa) {
+        naa_st.offset = (uint32_t)naa->offset;
+        naa_st.has_identification = naa->has_id;
+        naa_st.identification = naa->identification;
     }
     if (!same_iccid(&pkg.header, b->md.iccid.p))
         reason = R_MISMATCH;
     rsp_saip_package_free(&pkg);
+    if (!reason && naa)
+        return refuse(c, b->md.profile_class == RSP_ES10_CLASS_TEST ? R_NAA_KEY : R_UNKNOWN, &naa_st, resp);
     c22_profile *p = NULL;
     size_t n = 0;
     if (c22_profiles(c->store, &p, &n) != RSP_OK)
-        return RSP_ERR_DB;
+        return fail(c, CMD_LOAD, R_UNKNOWN, resp);
     eu_admit a = reason ? EU_ADMIT_OK : admit(p, n, b->md.iccid.p, b->upp.len);
     c22_profiles_free(p, n);
     if (a == EU_ADMIT_ICCID_EXISTS)
@@ -468,8 +506,8 @@ static rsp_err piece(rsp_es10_card *c, const uint8_t *req, size_t len, rsp_buf *
     default:
         return fail(c, cmd, R_STRUCTURE, resp);
     }
-    if (code < 0)
-        return RSP_ERR_DB;
+    if (code < 0) /* the NVM failed reading, or memory ran out */
+        return fail(c, cmd, R_UNKNOWN, resp);
     if (code)
         return fail(c, cmd, code, resp);
     if (b->step != ST_86 || tag == 0xA3)
