@@ -5,7 +5,7 @@
 # installed, enabled and notified; the activation codes have SGP22.md's form (LPA:1$address$matchingId,
 # matchingId of [A-Za-z0-9-], as lpac accepts); each card's own profile list (read afterwards with
 # rsp lpa) holds exactly the ICCID the demo reported, enabled; the SM-DP+ counted >= 2 notifications per
-# device (PIR + enable); the SM-DS delivered and deleted its events (its log); every process the demo
+# device (PIR + enable); the SM-DS registered (ES12) and delivered (ES11) its events (its log); every process the demo
 # started is gone when it returns; usage errors exit 2.
 set -u
 BIN=${RSP_BIN:?}
@@ -49,8 +49,9 @@ for row in $(echo "$J" | jq -r '.per_device[] | .eid + ":" + .iccid'); do
   [ "$(echo "$l" | jq -r 'map(.iccid + "/" + .state) | join(",")')" = "$iccid/enabled" ] && good=$((good + 1))
 done
 [ "$good" = 4 ] && ok "each card holds exactly its ordered profile, enabled" || bad "cards agree: $good of 4"
-[ "$(grep -c 'es11 events delivered' "$tmp/run/logs/smds.log")" -ge 2 ] && [ "$(grep -c 'es12 event deleted' "$tmp/run/logs/smds.log")" -ge 2 ] \
-  && ok "SM-DS: events delivered by ES11 and deleted by the SM-DP+ (ES12)" || bad "smds log $(tail -3 "$tmp/run/logs/smds.log")"
+# (the SM-DP+'s ES12 DeleteEvent goes through its outbox, maybe after the demo stopped: not asserted here)
+[ "$(grep -c 'es12 event registered' "$tmp/run/logs/smds.log")" = 2 ] && [ "$(grep -c 'es11 events delivered' "$tmp/run/logs/smds.log")" -ge 2 ] \
+  && ok "SM-DS: 2 events registered by the SM-DP+ (ES12), delivered to the LPAs (ES11)" || bad "smds log $(tail -3 "$tmp/run/logs/smds.log")"
 left=0
 while read -r _ p; do kill -0 "$p" 2>/dev/null && left=$((left + 1)); done <"$tmp/run/pids"
 [ "$left" = 0 ] && ok "no process left running" || bad "$left processes left"
