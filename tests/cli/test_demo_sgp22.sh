@@ -50,7 +50,7 @@ for row in $(echo "$J" | jq -r '.per_device[] | .eid + ":" + .iccid'); do
 done
 [ "$good" = 4 ] && ok "each card holds exactly its ordered profile, enabled" || bad "cards agree: $good of 4"
 # (the SM-DP+'s ES12 DeleteEvent goes through its outbox, maybe after the demo stopped: not asserted here)
-[ "$(grep -c 'es12 event registered' "$tmp/run/logs/smds.log")" = 2 ] && [ "$(grep -c 'es11 events delivered' "$tmp/run/logs/smds.log")" -ge 2 ] \
+[ "$(grep -c 'es12 event registered' "$tmp/run/logs/smds.log")" -ge 2 ] && [ "$(grep -c 'es11 events delivered' "$tmp/run/logs/smds.log")" -ge 2 ] \
   && ok "SM-DS: 2 events registered by the SM-DP+ (ES12), delivered to the LPAs (ES11)" || bad "smds log $(tail -3 "$tmp/run/logs/smds.log")"
 left=0
 while read -r _ p; do kill -0 "$p" 2>/dev/null && left=$((left + 1)); done <"$tmp/run/pids"
