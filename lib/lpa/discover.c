@@ -43,7 +43,8 @@ static rsp_err es11_client(lpa_dl *x, const rsp_buf *bf38, rsp_es11_answer *ans,
 static rsp_err ask_smds(lpa_dl *x, rsp_es11_answer *ans, rsp_diag *diag)
 {
     rsp_err e = lpa_check_clock(x, diag);
-    e = e ? e : rsp_lpa_es9_new(x->o->address, x->o->ca_file, x->o->insecure, x->o->timeout_ms, &x->es9, diag);
+    if (!e && (e = rsp_lpa_es9_new(x->o->address, x->o->ca_file, x->o->insecure, x->o->timeout_ms, &x->es9, diag)))
+        x->res->reached = RSP_LPA_PH_AUTH; /* no client for the SM-DS: nothing sent */
     rsp_buf bf38 = RSP_BUF_INIT;
     e = e ? e : lpa_authenticate(x, &bf38, diag);
     e = e ? e : es11_client(x, &bf38, ans, diag);

@@ -136,7 +136,17 @@ static rsp_err ctx_params(const char *matching_id, rsp_buf *out)
     return e ? e : rsp_tlv_end(out, a0);
 }
 
+static rsp_err check_clock(lpa_dl *x, rsp_diag *diag);
+
 rsp_err lpa_check_clock(lpa_dl *x, rsp_diag *diag)
+{
+    rsp_err e = check_clock(x, diag);
+    if (e)
+        x->res->reached = RSP_LPA_PH_CLOCK; /* failed there; no record: nothing has started */
+    return e;
+}
+
+static rsp_err check_clock(lpa_dl *x, rsp_diag *diag)
 {
     if (!x->o->ca_file) {
         lpa_progress(x, RSP_LPA_PH_CLOCK, "no CA certificate (--insecure): the clock is not checked against one");
@@ -163,13 +173,11 @@ rsp_err lpa_check_clock(lpa_dl *x, rsp_diag *diag)
     char when[32];
     struct tm tmv;
     strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", gmtime_r(&now, &tmv));
-    if (now < info.not_before || (info.not_after && now > info.not_after)) {
-        x->res->reached = RSP_LPA_PH_CLOCK; /* failed there; no record: nothing has started */
+    if (now < info.not_before || (info.not_after && now > info.not_after))
         return rsp_diag_set(diag, RSP_ERR_STATE,
                             "the device clock says %s, outside the validity of the CA certificate %s: every "
                             "certificate check would fail; fix the clock before connecting",
                             when, x->o->ca_file);
-    }
     lpa_progress(x, RSP_LPA_PH_CLOCK, "clock %s within the CA certificate's validity", when);
     return RSP_OK;
 }
@@ -247,7 +255,8 @@ rsp_err rsp_lpa_download(rsp_lpa_card *c, const rsp_lpa_download_opts *o, rsp_lp
         recover(&x);
     res->reached = RSP_LPA_PH_DONE;
     rsp_err e = lpa_check_clock(&x, diag);
-    e = e ? e : rsp_lpa_es9_new(o->address, o->ca_file, o->insecure, o->timeout_ms, &x.es9, diag);
+    if (!e && (e = rsp_lpa_es9_new(o->address, o->ca_file, o->insecure, o->timeout_ms, &x.es9, diag)) != RSP_OK)
+        res->reached = RSP_LPA_PH_AUTH; /* the client for the SM-DP+ could not be made: nothing sent */
     rsp_buf bf38 = RSP_BUF_INIT;
     e = e ? e : lpa_authenticate(&x, &bf38, diag);
     rsp_es9p_msg m, a;
