@@ -197,6 +197,21 @@ static void test_rule(void **state)
     assert_non_null(r);
     assert_int_equal(r->identification, 5);
     rsp_buf_free(&pkgb);
+    /* every TS.48 package of the notes passes (two akaParameters each, usim-test-algorithm) */
+    static const char *const ts48[] = {"TS48v7_SAIP2.3_NoBERTLV.der", "TS48v7_SAIP2.3_NoBERTLV_NoRAMRFM.der",
+                                       "TS48v7_SAIP2.3_BERTLV_SUCI.der", "TS48v7_SAIP2.3_BERTLV_SUCI_NoRAMRFM.der"};
+    for (size_t i = 0; i < 4; i++) {
+        char name[128], path[512];
+        snprintf(name, sizeof(name), "profiles/%s", ts48[i]);
+        rsp_buf b = RSP_BUF_INIT;
+        tu_read_file(tu_shared_path(name, path, sizeof(path)), &b);
+        assert_int_equal(rsp_saip_parse(b.data, b.len, 0, &pkg, NULL), RSP_OK);
+        size_t k = 0;
+        assert_int_equal(rsp_saip_find(&pkg, RSP_SAIP_TAG_AKA, 0, &k), RSP_OK);
+        assert_null(c22_naa_refused(&pkg));
+        rsp_saip_package_free(&pkg);
+        rsp_buf_free(&b);
+    }
 }
 
 static void db_exec(const char *dir, const char *sql)
