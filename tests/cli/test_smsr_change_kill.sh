@@ -20,7 +20,7 @@ pids+=($OP)
 # the Prepare calls first (a card whose Prepare meets a dead SM-SR2 is simply refused: not this test)
 for i in $(seq 300); do grep -q prepared "$tmp/op.err" 2>/dev/null && break; sleep 0.1; done
 for k in $(seq $KILLS); do
-  sleep "$((RANDOM % 25 / 10)).$((RANDOM % 10))"
+  sleep "$((RANDOM % 15 / 10)).$((RANDOM % 10))"  # 0.0-1.9 s: a move takes a few seconds
   kill -0 $OP 2>/dev/null || break
   v=$((RANDOM % 2 + 1))
   eval "p=\$SR${v}_PID"
