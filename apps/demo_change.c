@@ -44,7 +44,7 @@ static rsp_err start_smsr2(demo_ctx *x)
                        "--listen", listen, "--tls-cert", cert, "--tls-key", key, "--tls-ca", ca, "--callbacks", cb, NULL};
     rsp_err e = demo_proc_start(&x->procs, "smsr2", a, &x->smsr2, &x->diag);
     up u = {"running", x->smsr2};
-    return e ? e : demo_proc_wait_ready(&x->procs, x->smsr2, running, &u, 20000, &x->diag);
+    return e ? e : demo_proc_wait_ready(&x->procs, x->smsr2, running, &u, 60000, &x->diag);
 }
 
 rsp_err demo_phase_smsr_change(demo_ctx *x)

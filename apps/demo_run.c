@@ -211,7 +211,7 @@ static rsp_err start_core(demo_ctx *x)
     const char *a_smsc[] = {"smsc", "--listen", listen, NULL};
     ready_arg r = {x, NULL, NULL, &x->smsc_port, NULL};
     e = demo_proc_start(&x->procs, "smsc", a_smsc, &x->smsc, &x->diag);
-    e = e ? e : demo_proc_wait_ready(&x->procs, x->smsc, smsc_ready, &r, 10000, &x->diag);
+    e = e ? e : demo_proc_wait_ready(&x->procs, x->smsc, smsc_ready, &r, 60000, &x->diag);
     if (e)
         return e;
     /* The SM-SR's ISD-R keys are sealed at rest under a master key: a fresh one per demo. */
@@ -282,9 +282,9 @@ static rsp_err start_core(demo_ctx *x)
     ready_arg rs = {x, pf, "system_id=smsr", &x->smsr_port, x->smsc};
     ready_arg ra = {x, apf, NULL, &x->admin_port, NULL};
     e = demo_proc_start(&x->procs, "smsr", a_smsr, &x->smsr, &x->diag);
-    e = e ? e : demo_proc_wait_ready(&x->procs, x->smsr, port_file_ready, &rs, 20000, &x->diag);
+    e = e ? e : demo_proc_wait_ready(&x->procs, x->smsr, port_file_ready, &rs, 60000, &x->diag);
     if (admin)
-        e = e ? e : demo_proc_wait_ready(&x->procs, x->smsr, port_file_ready, &ra, 5000, &x->diag);
+        e = e ? e : demo_proc_wait_ready(&x->procs, x->smsr, port_file_ready, &ra, 20000, &x->diag);
     ready_arg rc = {x, cpf, NULL, &x->console_port, NULL};
     if (e == RSP_OK && demo_proc_wait_ready(&x->procs, x->smsr, port_file_ready, &rc, 5000, NULL) == RSP_OK) {
         snprintf(x->sum.console_url, sizeof(x->sum.console_url), "http://127.0.0.1:%u/", x->console_port);
@@ -310,7 +310,7 @@ static rsp_err start_cards(demo_ctx *x)
     const char *a[] = {"euicc", "run", "--fleet", fleet, "--smsc", smsc, "--control", ctl, "--tick-ms", "100", NULL};
     ready_arg r = {x, ctl, "system_id=euicc-fleet", NULL, x->smsc};
     rsp_err e = demo_proc_start(&x->procs, "euicc", a, &x->euicc, &x->diag);
-    return e ? e : demo_proc_wait_ready(&x->procs, x->euicc, socket_ready, &r, 20000, &x->diag);
+    return e ? e : demo_proc_wait_ready(&x->procs, x->euicc, socket_ready, &r, 60000, &x->diag);
 }
 
 static rsp_err pool(demo_ctx *x, uint16_t port, const char *who, demo_es **out)
@@ -359,7 +359,7 @@ static rsp_err start_smdp(demo_ctx *x)
                        NULL};
     ready_arg r = {x, pf, NULL, &x->smdp_port, NULL};
     e = demo_proc_start(&x->procs, "smdp", a, &x->smdp, &x->diag);
-    e = e ? e : demo_proc_wait_ready(&x->procs, x->smdp, port_file_ready, &r, 20000, &x->diag);
+    e = e ? e : demo_proc_wait_ready(&x->procs, x->smdp, port_file_ready, &r, 60000, &x->diag);
     char l[32];
     snprintf(l, sizeof(l), "127.0.0.1:%u", x->smdp_port);
     return e ? e : demo_proc_set_arg(x->smdp, "--listen", l); /* a restart (--faults) listens there again */
