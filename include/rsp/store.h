@@ -330,6 +330,7 @@ enum {
     RSP_STORE_FN_SET_FALLBACK = 1u << 5,
     RSP_STORE_FN_UPDATE_SUBSCRIPTION_ADDRESS = 1u << 6,
     RSP_STORE_FN_SET_EMERGENCY = 1u << 7,
+    RSP_STORE_FN_SMSR_CHANGE = 1u << 8, /* ES4.PrepareSMSRChange + SMSRChange (docs/ENCODINGS.md) */
 };
 /* Notifications an Operator wants (ONC). */
 enum {

@@ -20,7 +20,9 @@ static const named_bit fns[] = {{"ES4-EnableProfile", RSP_STORE_FN_ENABLE},
                                 {"ES4-GetEIS", RSP_STORE_FN_GET_EIS},
                                 {"ES4-SetFallBackAttribute", RSP_STORE_FN_SET_FALLBACK},
                                 {"ES4-UpdateSubscriptionAddress", RSP_STORE_FN_UPDATE_SUBSCRIPTION_ADDRESS},
-                                {"ES4-SetEmergencyProfileAttribute", RSP_STORE_FN_SET_EMERGENCY}};
+                                {"ES4-SetEmergencyProfileAttribute", RSP_STORE_FN_SET_EMERGENCY},
+                                /* one bit for both halves of the request: the SP asks both SM-SRs */
+                                {"ES4-SMSRChange", RSP_STORE_FN_SMSR_CHANGE}};
 static const named_bit notifs[] = {{"HandleProfileEnabledNotification", RSP_STORE_NOTIF_ENABLED},
                                    {"HandleProfileDisabledNotification", RSP_STORE_NOTIF_DISABLED},
                                    {"HandleProfileDeletedNotification", RSP_STORE_NOTIF_DELETED},

@@ -75,17 +75,30 @@ const rsp_buf *chg_ecasd_cert(const rsp_es_eis *eis)
     return NULL;
 }
 
-/* The Operator of the card's enabled profile in st ("" when none is enabled). */
-static void enabled_operator(rsp_store *st, const char *eid, char out[RSP_STORE_ID_LEN])
+/* The Operator and profile type of the card's enabled profile in st ("" when none is enabled). */
+static void enabled_operator(rsp_store *st, const char *eid, char out[RSP_STORE_ID_LEN], char pt[RSP_STORE_ID_LEN])
 {
     rsp_store_profile *all = NULL;
     size_t n = 0;
-    out[0] = 0;
+    out[0] = pt[0] = 0;
     if (rsp_store_profile_list(st, eid, &all, &n) == RSP_OK)
         for (size_t i = 0; i < n; i++)
-            if (all[i].state == RSP_STORE_PROFILE_ENABLED)
+            if (all[i].state == RSP_STORE_PROFILE_ENABLED) {
                 snprintf(out, RSP_STORE_ID_LEN, "%s", all[i].mno_id);
+                snprintf(pt, RSP_STORE_ID_LEN, "%s", all[i].profile_type);
+            }
     free(all);
+}
+
+/* May who ask for the SM-SR change of a card whose enabled profile is mno's, of type pt? The Operator
+ * itself, or an M2M SP (--m2msp-ids) that mno's PLMA in this SM-SR's store grants ES4-SMSRChange. */
+static bool may_change(smsr_chg_es *x, rsp_store *st, const char *who, const char *mno, const char *pt)
+{
+    if (!who[0] || !mno[0])
+        return false;
+    if (strcmp(who, mno) == 0)
+        return true;
+    return smsr_listed(x->m2msp, who) && rsp_store_plma_check(st, mno, who, pt, RSP_STORE_FN_SMSR_CHANGE) == RSP_OK;
 }
 
 static bool eis_here(rsp_store *st, const char *eid)
@@ -97,13 +110,14 @@ static bool eis_here(rsp_store *st, const char *eid)
     return here;
 }
 
-/* Who calls ES4: an Operator (an SM-DP or M2M SP is refused: no PLMA function covers the change). */
+/* Who calls ES4: an Operator, or an M2M SP whose PLMA is checked against the card (may_change); an
+ * SM-DP is refused. */
 static bool operator_call(smsr_chg_es *x, rsp_es_call *call, char who[RSP_STORE_ID_LEN])
 {
     smsr_cn_of(rsp_es_call_peer(call), who, RSP_STORE_ID_LEN);
-    if (!who[0] || smsr_listed(x->smdp, who) || smsr_listed(x->m2msp, who)) {
+    if (!who[0] || smsr_listed(x->smdp, who)) {
         rsp_es_call_reject(call, "1.1", "1.2", NULL,
-                           "only the Operator of the enabled profile changes the SM-SR (no PLMA function covers it)");
+                           "only the Operator of the enabled profile (or an M2M SP under its PLMA) changes the SM-SR");
         return false;
     }
     return true;
@@ -155,7 +169,7 @@ static rsp_err on_change(void *hctx, rsp_es_call *call)
     smsr_chg_es *x = hctx;
     const rsp_es_msg *m = rsp_es_call_msg(call);
     const rsp_es_smsr_change_req *q = m ? m->body : NULL;
-    char who[RSP_STORE_ID_LEN], mno[RSP_STORE_ID_LEN];
+    char who[RSP_STORE_ID_LEN], mno[RSP_STORE_ID_LEN], pt[RSP_STORE_ID_LEN];
     if (!operator_call(x, call, who))
         return RSP_OK;
     if (!q || !q->eid || !q->target_smsr_id || !q->hdr.function_call_id)
@@ -177,9 +191,10 @@ static rsp_err on_change(void *hctx, rsp_es_call *call)
     rsp_wipe(k, sizeof(k));
     if (!keys || !eis_here(x->e->st, q->eid))
         return rsp_es_call_reject(call, "8.1.1", "3.9", q->eid, "Unknown EID: this SM-SR does not manage it");
-    enabled_operator(x->e->st, q->eid, mno);
-    if (strcmp(mno, who) != 0)
-        return rsp_es_call_reject(call, "8.1.1", "1.2", q->eid, "not the Operator of the enabled profile");
+    enabled_operator(x->e->st, q->eid, mno, pt);
+    if (!may_change(x, x->e->st, who, mno, pt))
+        return rsp_es_call_reject(call, "8.1.1", "1.2", q->eid,
+                                  "not the Operator of the enabled profile, nor an M2M SP under its PLMA (ES4-SMSRChange)");
     if (!smsr_callbacks_url(&x->cb, q->target_smsr_id))
         return rsp_es_call_reject(call, "1.1", "2.1", q->target_smsr_id, "no URL configured for this SM-SR (--callbacks)");
     snprintf(c.peer, sizeof(c.peer), "%s", q->target_smsr_id);
@@ -212,7 +227,7 @@ static rsp_err on_handover(void *hctx, rsp_es_call *call)
     smsr_chg_es *x = hctx;
     const rsp_es_msg *m = rsp_es_call_msg(call);
     const rsp_es_eis_req *q = m ? m->body : NULL;
-    char who[RSP_STORE_ID_LEN], mno[RSP_STORE_ID_LEN] = "";
+    char who[RSP_STORE_ID_LEN], mno[RSP_STORE_ID_LEN] = "", pt[RSP_STORE_ID_LEN] = "";
     if (!smsr_call(call, who))
         return RSP_OK;
     if (!q || !q->eis || !q->eis->signed_info || !q->eis->signed_info->eid)
@@ -236,14 +251,19 @@ static rsp_err on_handover(void *hctx, rsp_es_call *call)
     const rsp_buf *ecasd = chg_ecasd_cert(q->eis);
     const rsp_es_profile_info *pi = q->eis->profiles.v;
     for (size_t i = 0; i < q->eis->profiles.n; i++)
-        if (pi[i].state == RSP_ES_STATE_ENABLED && pi[i].mno_id)
+        if (pi[i].state == RSP_ES_STATE_ENABLED && pi[i].mno_id) {
             snprintf(mno, sizeof(mno), "%s", pi[i].mno_id);
+            snprintf(pt, sizeof(pt), "%s", pi[i].profile_type ? pi[i].profile_type : "");
+        }
     if (!ecasd || !ecasd->len)
         return rsp_es_call_reject(call, "1.1", "2.2", eid, "the EIS carries no CERT.ECASD: the receipt cannot be checked");
     if (!k80 || k80 == x->e->cfg.kvn)
         return rsp_es_call_reject(call, "8.1.1", "3.8", eid, "the eUICC's SCP80 key versions leave no room for ours");
-    if (strcmp(mno, c.by) != 0)
-        return rsp_es_call_reject(call, "8.1.1", "1.2", eid, "the PrepareSMSRChange was not by the enabled profile's Operator");
+    /* the Prepare could not be checked (no EIS here then): its caller is checked now, against this
+     * SM-SR's own PLMA of the Operator (each SM-SR enforces the PLMAs set on it) */
+    if (!may_change(x, x->e->st, c.by, mno, pt))
+        return rsp_es_call_reject(call, "8.1.1", "1.2", eid,
+                                  "the PrepareSMSRChange was not by the enabled profile's Operator nor an M2M SP under its PLMA");
     int64_t now = (int64_t)time(NULL);
     rsp_es_eis *eis = q->eis;
     char *had = eis->smsr_id;

@@ -3,8 +3,9 @@
 # (store $DB1 with the fleet, KVN 1, MSISDN $M1, ES on $P1) and SM-SR2 (empty store $DB2, KVN 2, $M2,
 # ES on $P2) running as separate processes (run_smsr 1|2 restarts one), rsp euicc run; certificates
 # sr1, sr2 (role smsr), mno1 (the Operator, whose server $RP records what it gets in $tmp/notif.log),
-# dp1 (an SM-DP). SM-SR1's --eis-dir is $tmp/eis1: the EUM's
-# EIS files, except that BADE's carries another card's CERT.ECASD. change FILE runs rsp op smsr-change.
+# dp1 (an SM-DP), sp1 (the M2M SP SP1: --m2msp-ids of both SM-SRs, no PLMA). SM-SR1's --eis-dir is $tmp/eis1: the EUM's
+# EIS files, except that BADE's carries another card's CERT.ECASD. change FILE runs rsp op smsr-change
+# (as $AS: mno1 unless set).
 . "$(dirname "$0")/daemons.sh"
 command -v curl >/dev/null || { echo "curl missing"; exit 1; }
 
@@ -13,7 +14,7 @@ make_fleet $((N + 1)) 447700900100 $M1
 EIDS=($(ls "$tmp/fleet/eis" | sed -n 's/\.json$//p'))
 BADE=${EIDS[0]}
 MOVE=("${EIDS[@]:1}")
-smsr_world 7 "smsr SMSR-1 sr1" "smsr SMSR-2 sr2" "operator MNO1 mno1" "smdp DP1 dp1"
+smsr_world 7 "smsr SMSR-1 sr1" "smsr SMSR-2 sr2" "operator MNO1 mno1" "smdp DP1 dp1" "m2msp SP1 sp1"
 DB1=$DB
 DB2="sqlite:$tmp/smsr2.db"
 printf '%064d\n' 3 >"$tmp/mk2"
@@ -37,7 +38,7 @@ run_smsr() { # 1|2: starts SM-SR1 or SM-SR2 (its log $tmp/smsrN.log, appended; i
   "$BIN" smsr run --db "$db" --smsc 127.0.0.1:$SP --msisdn $m --system-id "sr$1" --worker "w$1" --kvn $1 \
     --master-key "$mk" --tick-ms 100 --por-wait 2 --listen 127.0.0.1:$lp --tls-cert "$tmp/sr$1/tls.crt.pem" \
     --tls-key "$tmp/sr$1/key.pem" --tls-ca "$tmp/sr$1/ca.crt.pem" --eis-dir "$tmp/eis1" \
-    --callbacks "$peer=https://127.0.0.1:$pp,MNO1=https://127.0.0.1:$RP" >>"$tmp/smsr$1.log" 2>&1 &
+    --m2msp-ids SP1 --callbacks "$peer=https://127.0.0.1:$pp,MNO1=https://127.0.0.1:$RP,SP1=https://127.0.0.1:$RP" >>"$tmp/smsr$1.log" 2>&1 &
   pids+=($!)
   eval "SR$1_PID=$!"
 }
@@ -51,8 +52,9 @@ wait_fleet "$tmp/ctl.sock" "$tmp/run.log"
 
 OPC=(--tls-cert "$tmp/mno1/tls.crt.pem" --tls-key "$tmp/mno1/key.pem" --tls-ca "$tmp/mno1/ca.crt.pem")
 change() { # EIDS_FILE [TIMEOUT]
+  local as=${AS:-mno1}
   "$BIN" op smsr-change --eids "$1" --from https://127.0.0.1:$P1 --from-id SMSR-1 --to https://127.0.0.1:$P2 \
-    --to-id SMSR-2 "${OPC[@]}" --timeout ${2:-120} --poll-ms 200 --json 2>>"$tmp/op.err"
+    --to-id SMSR-2 --tls-cert "$tmp/$as/tls.crt.pem" --tls-key "$tmp/$as/key.pem" --tls-ca "$tmp/$as/ca.crt.pem" --timeout ${2:-120} --poll-ms 200 --json 2>>"$tmp/op.err"
 }
 field() { sed -n "s/.*\"$1\": *\"\\{0,1\\}\\([^\",}]*\\).*/\\1/p" | head -1; }
 show() { "$BIN" euicc show --fleet "$tmp/fleet" --eid "$1" --json 2>/dev/null | tr -d ' \n'; }

@@ -8,7 +8,8 @@
 # by the card (the keys are gone from the card: the operation expires). Refusals: a receipt that does
 # not verify (SM-SR1 hands over the wrong CERT.ECASD for one card: the change fails, the card stays with
 # SM-SR1, SM-SR2 keeps nothing; tried again with the right one, it moves), an EID SM-SR1 does not
-# manage (8.1.1 / 3.9), an ES7 call by a certificate of the wrong role (1.1 / 1.2). RSP_SLOW=1: 50 cards.
+# manage (8.1.1 / 3.9), an ES7 call by a certificate of the wrong role (1.1 / 1.2). The retry of the
+# failed card is asked by an M2M SP: refused without a PLMA (1.2), accepted under one. RSP_SLOW=1: 50 cards.
 N=3
 [ "${RSP_SLOW:-0}" = 1 ] && N=50
 . "$(dirname "$0")/smsr_change_world.sh"
@@ -94,11 +95,24 @@ st=$(wait_done "$DB1" "$op" 40)
 show $BADE | grep -q "\"smsr_msisdn\":\"$M1\"" && ok "the refused card still sends to SM-SR1" || bad "address moved: $(show $BADE)"
 # Tried again with the right CERT.ECASD: the key set the failed attempt left (KVN 2) is replaced, and the
 # card moves (the card's rule: the CRT's KVN, replacing an earlier attempt's set; docs/ENCODINGS.md).
+# The retry is asked by the M2M SP SP1: refused while no PLMA of MNO1 grants it ES4-SMSRChange; once
+# MNO1 sets one on both SM-SRs (ES4A.SetPLMA), accepted (docs/ENCODINGS.md, PLMA function bits).
 cp "$tmp/fleet/eis/$BADE.json" "$tmp/eis1/$BADE.json"
-r=$(change "$tmp/bad.txt"); rc=$?
+r=$(AS=sp1 change "$tmp/bad.txt"); rc=$?
+[ $rc = 1 ] && echo "$r" | grep -q '8.1.1/1.2' && show $BADE | grep -q "\"smsr_msisdn\":\"$M1\"" \
+  && ok "the M2M SP without a PLMA: SMSRChange refused 8.1.1/1.2, the card stays" || bad "SP without PLMA: rc=$rc $r"
+PT=$(grep -o '"profileType": *"[^"]*"' "$tmp/fleet/eis/$BADE.json" | head -1 | sed 's/.*"\([^"]*\)"$/\1/')
+for p in $P1 $P2; do
+  "$BIN" op SetPLMA --url https://127.0.0.1:$p "${OPC[@]}" --timeout 30 --mno-id MNO1 --m2msp-id SP1 --profile-type "$PT" \
+    --functions ES4-AuditEIS,ES4-SMSRChange --wait >"$tmp/plma.out" 2>&1 || bad "SetPLMA on $p: $(cat "$tmp/plma.out")"
+done
+"$BIN" op GetPLMA --url https://127.0.0.1:$P2 "${OPC[@]}" --timeout 30 --m2msp-id SP1 --profile-type "$PT" --wait --json \
+  2>&1 | tr -d ' \n' | grep -q '"allowedFunctions":\["ES4-AuditEIS","ES4-SMSRChange"\]' \
+  && ok "ES4A GetPLMA names the new function ES4-SMSRChange" || bad "GetPLMA: no ES4-SMSRChange"
+r=$(AS=sp1 change "$tmp/bad.txt"); rc=$?
 s=$(show $BADE)
 [ $rc = 0 ] && echo "$s" | grep -q '"scp80":\[2\]' && echo "$s" | grep -q "\"smsr_msisdn\":\"$M2\"" \
-  && ok "a retry after the failure moves the card (the stale KVN 2 set replaced)" || bad "retry: rc=$rc $r $s"
+  && ok "the M2M SP under PLMA: a retry after the failure moves the card (the stale KVN 2 set replaced)" || bad "retry: rc=$rc $r $s"
 
 # RSP_SLOW=1: the demo's story ends with the fleet moved to a second SM-SR (rsp demo --smsr-change)
 if [ "${RSP_SLOW:-0}" = 1 ] && command -v jq >/dev/null; then
