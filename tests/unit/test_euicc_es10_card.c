@@ -3,11 +3,14 @@
  * (STORE DATA chains of 120 bytes, as a public LPA cuts them), the card's signatures checked as the
  * SM-DP+ checks them, and each AuthenticateServer / PrepareDownload error code produced by a tampered
  * input: another CI, a DPpb as DPauth, a flipped serverSignature1, a stale challenge, no session, a
- * wrong transactionId, a flipped smdpSignature2, a DPpb of another SM-DP+, a missing hashCc; and
+ * wrong transactionId, a flipped smdpSignature2, a brainpool CERT.DPauth re-signed by our P-256 CI, a DPpb of another SM-DP+, a missing hashCc; and
  * CancelSession, signed with the DPauth's OID, ending the session. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 
 #include "rsp/apdu.h"
 #include "rsp/ids.h"
@@ -316,6 +319,40 @@ static void test_authenticate_errors(void **state)
     world_free(&w);
 }
 
+/* unsupportedCurve (3): CERT.DPauth carrying a brainpoolP256r1 key, re-signed by the right (P-256) CI
+ * with OpenSSL directly (our issuer refuses it), serverSignature1 made by that brainpool key: the chain
+ * and the signature are sound, only the curve is not the CI's. */
+static void test_authenticate_curve(void **state)
+{
+    (void)state;
+    world w;
+    world_make(&w);
+    rsp_eckey *bp = NULL;
+    assert_int_equal(rsp_ec_generate(RSP_CURVE_BP256R1, &bp), RSP_OK);
+    const unsigned char *q = w.c_dpauth.data;
+    X509 *x = d2i_X509(NULL, &q, (long)w.c_dpauth.len);
+    assert_non_null(x);
+    assert_int_equal(X509_set_pubkey(x, (EVP_PKEY *)rsp_ec_evp_pkey(bp)), 1);
+    assert_true(X509_sign(x, (EVP_PKEY *)rsp_ec_evp_pkey(w.ci), EVP_sha256()) > 0);
+    int len = i2d_X509(x, NULL);
+    assert_true(len > 0);
+    rsp_buf forged = RSP_BUF_INIT;
+    uint8_t *out;
+    assert_int_equal(rsp_buf_extend(&forged, (size_t)len, &out), RSP_OK);
+    assert_int_equal(i2d_X509(x, &out), len);
+    X509_free(x);
+    smdp s = {0};
+    smdp_auth_request(&w, &s, bp, &forged, &w.c_ci);
+    assert_int_equal(smdp_auth(&w, &s), RSP_ES10_AUTH_UNSUPPORTED_CURVE);
+    /* the refusal used the challenge up; the genuine certificate then authenticates */
+    smdp_auth_request(&w, &s, w.dpauth, &w.c_dpauth, &w.c_ci);
+    assert_int_equal(smdp_auth(&w, &s), 0);
+    rsp_buf_free(&forged);
+    rsp_ec_free(bp);
+    smdp_free(&s);
+    world_free(&w);
+}
+
 static void test_prepare_errors(void **state)
 {
     (void)state;
@@ -411,6 +448,7 @@ int main(void)
         cmocka_unit_test(test_info_and_eid),
         cmocka_unit_test(test_download_start),
         cmocka_unit_test(test_authenticate_errors),
+        cmocka_unit_test(test_authenticate_curve),
         cmocka_unit_test(test_prepare_errors),
         cmocka_unit_test(test_cancel_session),
     };
