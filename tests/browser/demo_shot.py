@@ -69,9 +69,11 @@ try:
     ok(wait(d, lambda x: len(rows(x, "fleet-table")) >= N) is not None,
        "the demo's token logs in; the fleet view lists its %d cards" % N)
     d.get(URL + "/#/campaigns")
-    camp = wait(d, lambda x: [r for r in rows(x, "campaigns-table") if r.text.strip()] or None)
-    ok(camp is not None, "the campaigns view lists the switch: %s" %
-       (" | ".join(r.text.replace("\n", " ") for r in camp[:3]) if camp else "nothing"))
+    # The rows' texts are read inside the wait: the view re-renders while the demo runs, so an element
+    # found once may be stale a moment later (a StaleElementReferenceException there is retried).
+    camp = wait(d, lambda x: [t for t in (r.text.replace("\n", " ") for r in rows(x, "campaigns-table")) if t.strip()]
+                or None)
+    ok(camp is not None, "the campaigns view lists the switch: %s" % (" | ".join(camp[:3]) if camp else "nothing"))
     if camp:
         link = wait(d, lambda x: rows(x, "campaigns-table")[0].find_element(By.TAG_NAME, "a").get_attribute("href"))
         if link:
