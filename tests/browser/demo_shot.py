@@ -44,6 +44,13 @@ def rows(d, table_id):
     return d.find_elements(By.CSS_SELECTOR, "#%s tbody tr" % table_id)
 
 
+def text_of(d, elem_id):
+    try:
+        return d.find_element(By.ID, elem_id).text
+    except (NoSuchElementException, StaleElementReferenceException):
+        return "?"
+
+
 def wait(d, cond, secs=60):
     try:
         return WebDriverWait(d, secs, poll_frequency=0.2, ignored_exceptions=(
@@ -80,7 +87,7 @@ try:
             d.get(link)
             ok(wait(d, lambda x: int(x.find_element(By.ID, "cc-total").text) >= 1) is not None,
                "a campaign of the running demo shows its operations (total %s)" %
-               (d.find_element(By.ID, "cc-total").text if d.find_elements(By.ID, "cc-total") else "?"))
+               text_of(d, "cc-total"))
     running = alive(PID)
     d.save_screenshot(SHOT)
     ok(running, "the screenshot was taken while rsp demo was running (pid %d)" % PID)
