@@ -13,6 +13,7 @@
 #include <event2/event.h>
 #include <jansson.h>
 
+#include "rsp/heap.h"
 #include "rsp/http.h"
 #include "rsp/log.h"
 #include "rsp/metrics.h"
@@ -253,6 +254,7 @@ rsp_err rsp_smdpp_run(rsp_smdpp *s, const rsp_smdpp_run_opts *o, rsp_diag *diag)
     }
     if (e0)
         return e0;
+    rsp_heap_tune_daemon(); /* `rsp smdpp run` is a daemon: every call allocates SQLite/TLS buffers */
     daemon_ctx d;
     memset(&d, 0, sizeof(d));
     d.s = s;

@@ -108,11 +108,54 @@ static void initiate(call *c)
     ss->step = SESS_INITIATED;
     ss->ci_index = 0;
     ss->updated = rsp_smdpp__now(s);
-    if (rsp_smdpp__sess_put(s, ss) != RSP_OK) {
+    /* light: a session lost by a power failure is an unknown transactionId at the next call */
+    if (rsp_smdpp__begin_light(s) || rsp_smdpp__sess_put(s, ss) || rsp_smdpp__commit_light(s)) {
+        rsp_smdpp__rollback(s);
         rsp_es9p_msg_free(&c->ans);
         return fail(c, SC_INTERNAL, "store");
     }
 }
+
+/* Re-download after a lost session (issues 13/14): a card cut mid-installation forgets its session and
+ * cannot sign a cancelSession for it, so its order would stay DOWNLOADING/BOUND until the idle limit
+ * of the next start. The same eUICC, just authenticated (euiccSignature1 over a fresh serverChallenge),
+ * asking again for its own order ends the old session as a cancelSession would: the order released
+ * (its identity retired once the BPP left: the card may hold part of it), then bound afresh. Another
+ * eUICC still gets 8.2.6/3.8. False: refused (answer set). */
+static bool take_over(call *c, const char *eid)
+{
+    rsp_smdpp *s = c->s;
+    rsp_smdpp_order *o = &c->o;
+    if ((o->state != RSP_SMDPP_ORDER_DOWNLOADING && o->state != RSP_SMDPP_ORDER_BOUND) || !o->tid[0] ||
+        strcmp(o->eid, eid) != 0)
+        return true;
+    int64_t now = rsp_smdpp__now(s);
+    smdpp_session old;
+    memset(&old, 0, sizeof(old));
+    bool have_old = rsp_smdpp__sess_get(s, o->tid, &old) == RSP_OK;
+    rsp_buf_free(&old.cert_euicc);
+    old.step = SESS_ENDED;
+    old.updated = now;
+    c->report = *o;
+    if (o->state == RSP_SMDPP_ORDER_BOUND && o->iccid[0]) {
+        (void)rsp_smdp_mark(s->inv, o->iccid, RSP_SMDP_DOWNLOADED, RSP_SMDP_DELETED, now);
+        o->iccid[0] = '\0';
+    }
+    o->state = RSP_SMDPP_ORDER_RELEASED;
+    o->tid[0] = '\0';
+    o->updated = now;
+    if (rsp_smdpp__begin(s) || (have_old && rsp_smdpp__sess_put(s, &old)) || rsp_smdpp__order_put(s, o) ||
+        rsp_smdpp__commit(s)) {
+        rsp_smdpp__rollback(s);
+        fail(c, SC_INTERNAL, "store");
+        return false;
+    }
+    rsp_smdpp__progress(s, &c->report, POINT_CANCELLED, false, "8.1", "127");
+    RSP_LOGN(RSP_SS_SMDP, "es9+ session replaced", "old_tid=%s new_tid=%s eid=%s", c->report.tid, c->ss.tid, eid);
+    return true;
+}
+
+static void cert_cache_put(rsp_smdpp *s, const uint8_t *der, size_t len, const rsp_pki22_info *info);
 
 static void authenticate(call *c)
 {
@@ -137,6 +180,8 @@ static void authenticate(call *c)
     rsp_smdpp_order *o = &c->o;
     if (rsp_smdpp_order_get(s, mid, o) != RSP_OK)
         return fail(c, SC_MATCHING_ID, "matchingId refused");
+    if (!take_over(c, euicc.eid))
+        return;
     if (o->state == RSP_SMDPP_ORDER_CONFIRMED)
         return fail(c, SC_NOT_RELEASED, "the profile is not released");
     if (o->state != RSP_SMDPP_ORDER_RELEASED)
@@ -198,12 +243,16 @@ static void authenticate(call *c)
     o->state = RSP_SMDPP_ORDER_DOWNLOADING;
     snprintf(o->tid, sizeof(o->tid), "%s", c->ss.tid);
     o->updated = now;
-    if (rsp_smdpp__begin(s) || rsp_smdpp__sess_put(s, &c->ss) || rsp_smdpp__order_put(s, o) ||
-        rsp_smdpp__commit(s)) {
+    /* light: lost by a power failure, the session is back at INITIATED (getBoundProfilePackage then
+     * refused 8.10.1/3.9) and the order released without its ICCID; the identity stays taken in the
+     * inventory (a FULL commit there), so it is never handed out twice */
+    if (rsp_smdpp__begin_light(s) || rsp_smdpp__sess_put(s, &c->ss) || rsp_smdpp__order_put(s, o) ||
+        rsp_smdpp__commit_light(s)) {
         rsp_smdpp__rollback(s);
         return fail(c, SC_INTERNAL, "store");
     }
     snprintf(a->transaction_id, sizeof(a->transaction_id), "%s", c->ss.tid);
+    cert_cache_put(s, r.cert_euicc.p, r.cert_euicc.len, &euicc);
     rsp_smdpp__progress(s, o, POINT_ELIGIBILITY, true, NULL, NULL);
 }
 
@@ -226,9 +275,32 @@ static void order_release(call *c, bool spent)
     (void)rsp_smdpp__order_put(c->s, o);
 }
 
+/* The eUICC certificate cache (smdpp_int.h): what rsp_pki22_inspect gives for these bytes, which
+ * authenticateClient's chain check gave already (the same decoding: pki22_check.c fill_info). */
+static void cert_cache_put(rsp_smdpp *s, const uint8_t *der, size_t len, const rsp_pki22_info *info)
+{
+    size_t k = s->cert_next++ % SMDPP_CERT_CACHE;
+    if (rsp_buf_set(&s->cert_cache[k].der, der, len) == RSP_OK)
+        s->cert_cache[k].info = *info;
+    else
+        rsp_buf_reset(&s->cert_cache[k].der); /* never a slot whose bytes and info disagree */
+}
+
+/* The session's eUICC certificate decoded: from the cache when these bytes were decoded before. */
 static bool session_cert(call *c, rsp_pki22_info *info)
 {
-    return rsp_pki22_inspect(c->ss.cert_euicc.data, c->ss.cert_euicc.len, info, NULL) == RSP_OK;
+    rsp_smdpp *s = c->s;
+    const rsp_buf *der = &c->ss.cert_euicc;
+    for (size_t i = 0; i < SMDPP_CERT_CACHE; i++)
+        if (der->len && s->cert_cache[i].der.len == der->len &&
+            !memcmp(s->cert_cache[i].der.data, der->data, der->len)) {
+            *info = s->cert_cache[i].info;
+            return true;
+        }
+    if (rsp_pki22_inspect(der->data, der->len, info, NULL) != RSP_OK)
+        return false;
+    cert_cache_put(s, der->data, der->len, info);
+    return true;
 }
 
 /* ---- getBoundProfilePackage ---- */

@@ -144,6 +144,8 @@ void rsp_smdpp_close(rsp_smdpp *s)
     rsp_buf_free(&s->cert_auth);
     rsp_buf_free(&s->cert_pb);
     rsp_buf_free(&s->ci);
+    for (size_t i = 0; i < SMDPP_CERT_CACHE; i++)
+        rsp_buf_free(&s->cert_cache[i].der);
     if (s->db)
         sqlite3_close(s->db);
     if (s->inv)

@@ -25,6 +25,8 @@ typedef struct smdpp_session {
     int64_t updated;
 } smdpp_session;
 
+enum { SMDPP_CERT_CACHE = 16 };
+
 struct rsp_smdpp {
     char dir[512];
     char address[RSP_ES9P_MAX_ADDRESS + 1];
@@ -49,6 +51,15 @@ struct rsp_smdpp {
     rsp_err (*smds_event)(void *arg, const rsp_smdpp_order *o, bool reg);
     void *smds_arg;
     unsigned long calls[RSP_ES9P_FUNC_N][2]; /* [function][failed] */
+    /* eUICC certificates of live sessions already decoded (es9.c session_cert): getBoundProfilePackage
+     * and the PIR verify with the key of the certificate authenticateClient checked; decoding it again
+     * (OpenSSL's X.509 and key decoders) was ~10% of the SM-DP+'s CPU per download. Memory only: a
+     * restarted daemon decodes again. Round robin over SMDPP_CERT_CACHE slots. */
+    struct {
+        rsp_buf der;
+        rsp_pki22_info info;
+    } cert_cache[SMDPP_CERT_CACHE];
+    unsigned cert_next;
 };
 
 int64_t rsp_smdpp__now(rsp_smdpp *s);
@@ -91,6 +102,9 @@ void rsp_smdpp__smds_sweep(rsp_smdpp *s);
 rsp_err rsp_smdpp__db_open(rsp_smdpp *s, rsp_diag *diag);
 rsp_err rsp_smdpp__begin(rsp_smdpp *s);
 rsp_err rsp_smdpp__commit(rsp_smdpp *s);
+/* kill -9 safe, not power-loss safe alone (db.c); a failure: rsp_smdpp__rollback */
+rsp_err rsp_smdpp__begin_light(rsp_smdpp *s);
+rsp_err rsp_smdpp__commit_light(rsp_smdpp *s);
 void rsp_smdpp__rollback(rsp_smdpp *s);
 rsp_err rsp_smdpp__order_put(rsp_smdpp *s, const rsp_smdpp_order *o);
 /* The order holding an ICCID (RSP_ERR_NOT_FOUND), and an order's removal (ES2+ renames). */
