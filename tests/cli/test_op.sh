@@ -224,9 +224,11 @@ if "$BIN" smdp run --help >/dev/null 2>&1; then
   [ "$(echo "$r0" | jq -r '[.function, .outcome, .status, .via, .http_status] | join(" ")')" = "ES2.DownloadProfile executed EXECUTED_SUCCESS callback 202" ] \
     && [ "${NI#8944502}" != "$NI" ] && ok "ES2.DownloadProfile through rsp smdp run, JSON, result by callback: $NI" \
     || bad "DownloadProfile: $r0 $(tail -3 "$tmp/smdp.log")"
-  [ $rc = 0 ] && grep -q "server busy (HTTP 503)" "$tmp/ge.err" &&
+  # The 503 needs the download still pending when GetEIS arrives; on a loaded machine the client may start
+  # after it ended (CI saw it once), so the busy answer is reported, not required (test_svc_shell checks it).
+  [ $rc = 0 ] &&
     [ "$(echo "$r" | jq -r --arg i "$NI" '[.function, (.result.eis.profiles[] | select(.iccid == $i) | .state)] | join(" ")')" = "ES2.GetEIS Enabled" ] \
-    && ok "ES2.GetEIS during the download: 503 x$(grep -c 'HTTP 503' "$tmp/ge.err"), sent again, then relayed: the profile enabled" \
+    && ok "ES2.GetEIS during the download: 503 x$(grep -c 'HTTP 503' "$tmp/ge.err"), sent again as needed, then relayed: the profile enabled" \
     || bad "ES2.GetEIS ($rc): $r $(grep -v 'INFO net' "$tmp/ge.err" | tail -3)"
   # each Operator sees its own profile in the SM-SR's EIS: MNO-B's new one enabled, MNO1's disabled
   r=$(WHO=mnob op GetEIS --eid $E2 --json); r1=$(op GetEIS --eid $E2 --json)
