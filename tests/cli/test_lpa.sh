@@ -8,7 +8,9 @@
 # installation (safe to retry; the card's session cancelled with a signed CancelSession the SM-DP+
 # accepts), a card pulled mid-installation leaves no profile and says "list before retrying", its
 # session record (--session) is kept and the next download reports and settles it first;
-# --insecure works and says so (stderr, --json); usage errors exit 2 before the card is touched. Outside facts: the activation code's format
+# after the cut the same activation code installs (the SM-DP+ ends the lost session for the same eUICC);
+# notifications arrive once each; confirmation code retries exhausted; every TS.48 v7 package;
+# notification remove; memory-reset; --insecure works and says so (stderr, --json); usage errors exit 2 before the card is touched. Outside facts: the activation code's format
 # (SGP22.md, lpac), the ICCID of the SM-DP+'s inventory read back through GetProfilesInfo.
 set -u
 BIN=${RSP_BIN:?}
@@ -30,7 +32,12 @@ cd "$tmp" || exit 1
   "$BIN" ci issue --sgp22 --dir ci --role dppb --id DPpb --oid 2.999.10 --out smdpp/dppb &&
   "$BIN" ci issue --sgp22 --dir ci --role dptls --id DPtls --dns localhost --oid 2.999.10 --out smdpp/dptls &&
   "$BIN" smdp import package --dir smdpp --operator MNO --type T48 "$PKG" &&
-  "$BIN" smdp import generate --dir smdpp --operator MNO --type T48 --count 6 --iccid-prefix 8944502; } \
+  "$BIN" smdp import generate --dir smdpp --operator MNO --type T48 --count 8 --iccid-prefix 8944502 &&
+  i=0 && for f in "$RSP_SHARED_DIR"/profiles/TS48v7_*.der; do
+    [ "$f" = "$PKG" ] && continue; i=$((i + 1)); echo "T48P$i" >>types
+    "$BIN" smdp import package --dir smdpp --operator MNO --type "T48P$i" "$f" &&
+    "$BIN" smdp import generate --dir smdpp --operator MNO --type "T48P$i" --count 1 --iccid-prefix "894450$((i + 2))" || exit 1
+  done; } \
   >/dev/null 2>"$tmp/setup.err" || { echo "FAIL - setup: $(tail -3 "$tmp/setup.err")"; exit 1; }
 E1=$(ls cards)
 C1="--card cards/$E1"
@@ -41,6 +48,7 @@ for _ in $(seq 600); do [ -s port ] && break; sleep 0.1; done
 P=$(tr -dc 0-9 <port)
 [ -n "$P" ] || { echo "FAIL - smdpp did not start: $(tail -3 smdpp.log)"; exit 1; }
 order() { "$BIN" smdpp order --dir smdpp --address "localhost:$P" --operator MNO --type T48 --json "$@" 2>>"$tmp/order.err" | jq -r .activationCode; }
+sm_iccid() { "$BIN" smdpp show --dir smdpp --address localhost --matching-id "$1" --json 2>/dev/null | jq -r .iccid; }
 state() { "$BIN" smdpp show --dir smdpp --address localhost --matching-id "$1" --json 2>/dev/null | jq -r .state; }
 
 # Usage: nothing touches the card or the network.
@@ -82,6 +90,11 @@ rc=$(rc_of "$BIN" lpa $C1 --json notification process --ca $CA)
 [ "$rc" = 0 ] && [ "$(jq -r '[.[] | select(.sent)] | length' out)" = 3 ] && [ "$(jq -r '[.[].seq] | . == sort' out)" = true ] \
   && ok "notification process: 3 sent in seqNumber order" || bad "process rc $rc $(cat out err)"
 [ "$("$BIN" lpa $C1 --json notification list | jq length)" = 0 ] && ok "processed notifications removed" || bad "left"
+# each arrived once at the SM-DP+ (the PIR: installation result; events 2/4/8: enable/disable/delete)
+n_i=$(grep -c 'es9+ installation result' smdpp.log); n_e=$(grep -c 'es9+ notification.*events=2$' smdpp.log)
+n_di=$(grep -c 'es9+ notification.*events=4$' smdpp.log); n_de=$(grep -c 'es9+ notification.*events=8$' smdpp.log)
+[ "$n_i$n_e$n_di$n_de" = 1111 ] && ok "notifications arrived once each (install, enable, disable, delete)" \
+  || bad "notification counts install $n_i enable $n_e disable $n_di delete $n_de"
 
 # Refused before installation: safe to retry, the session cancelled on both sides.
 rc=$(rc_of "$BIN" lpa $C1 --json profile download --activation-code "LPA:1\$localhost:$P\$NO-SUCH-ID" --ca $CA)
@@ -99,7 +112,7 @@ rc=$(rc_of "$BIN" lpa $C1 profile download --activation-code "$AC" --confirmatio
 [ "$rc" = 0 ] && ok "retry with the right code: installed" || bad "retry cc rc $rc $(cat out err)"
 
 # A card pulled mid-installation (after 3 BPP pieces): nothing half-installed, the LPA says so.
-AC=$(order --matching-id M-3)
+AC3=$(order --matching-id M-3); AC=$AC3
 rc=$(RSP_LPA_TEST_CUT=3 rc_of "$BIN" lpa $C1 --json profile download --activation-code "$AC" --ca $CA --session sess)
 [ "$rc" = 1 ] && [ "$(jq -r .phase out)" = install ] && [ "$(jq -r .retry_safe out)" = false ] \
   && [ "$(jq -r .profile_on_card out)" = false ] && grep -q "list the profiles before any retry" err \
@@ -114,12 +127,56 @@ rc=$(rc_of "$BIN" lpa $C1 --json profile download --activation-code "$AC" --ca $
 [ "$rc" = 0 ] && [ "$(jq -r .previous.phase out)" = install ] && [ "$(jq -r .previous.profile_on_card out)" = false ] \
   && grep -q "previous download of 'M-3'" err && [ ! -e sess ] && ok "previous unfinished download reported, new one installed, record removed" \
   || bad "recovery rc $rc $(cat out err)"
+# Issues 13/14: the card lost the cut session and cannot sign its cancellation, so M-3 is still bound;
+# the same activation code again: the same eUICC (authenticated afresh) ends the old session, the
+# order is bound anew with a fresh identity (the first one retired: the card may hold part of it).
+[ "$(state M-3)" = bound ] && OLD3=$(sm_iccid M-3) && ok "after the cut: M-3 bound ($OLD3)" || bad "M-3 $(state M-3)"
+rc=$(rc_of "$BIN" lpa $C1 --json profile download --activation-code "$AC3" --ca $CA)
+NEW3=$(sm_iccid M-3)
+[ "$rc" = 0 ] && [ "$(jq -r .installed out)" = true ] && [ "$(state M-3)" = installed ] && [ -n "$NEW3" ] \
+  && [ "$NEW3" != "$OLD3" ] && [ "$(grep -c 'es9+ session replaced' smdpp.log)" = 1 ] \
+  && ok "same activation code after the cut: installed, old session replaced once, new identity $NEW3" \
+  || bad "re-download rc $rc $(state M-3) $OLD3/$NEW3 $(cat out err)"
+[ "$("$BIN" lpa $C1 --json profile list | jq -r --arg i "$OLD3" '[.[] | select(.iccid == $i)] | length')" = 0 ] \
+  && ok "the retired identity $OLD3 is not on the card" || bad "old identity on the card"
 # --insecure (issue 13: allowed, stated loudly): no --ca, the server not authenticated, said twice.
 AC=$(order --matching-id M-5)
 rc=$(rc_of "$BIN" lpa $C1 --json profile download --activation-code "$AC" --insecure)
 [ "$rc" = 0 ] && [ "$(jq -r .insecure out)" = true ] && [ "$(jq -r .installed out)" = true ] && grep -q "WARNING: --insecure" err \
   && grep -q "no CA certificate (--insecure)" err && ok "--insecure: installed, the warning on stderr and insecure:true in --json" \
   || bad "insecure rc $rc $(cat out err)"
+# A wrong confirmation code until the retries (3) are exhausted: 3.8, 3.8, then 6.4 and the order
+# failed; the next try is refused by the server (authenticateClient: 8.2.6/3.8), before any BPP.
+AC=$(order --matching-id M-7 --cc 1234)
+codes=""
+for _ in 1 2 3 4; do
+  rc=$(rc_of "$BIN" lpa $C1 --json profile download --activation-code "$AC" --confirmation-code 9999 --ca $CA)
+  codes="$codes $rc:$(jq -r '.subject_code + "/" + .reason_code' out)"
+done
+[ "$codes" = " 1:8.2.7/3.8 1:8.2.7/3.8 1:8.2.7/6.4 1:8.2.6/3.8" ] && [ "$(state M-7)" = failed ] \
+  && ok "wrong confirmation code x3: 3.8, 3.8, 6.4 (order failed), then refused 8.2.6/3.8" || bad "cc exhausted:$codes $(state M-7)"
+# Every TS.48 v7 package of the shared set (the first was downloaded above) by activation code.
+n=0
+while read -r T; do
+  AC=$(order --matching-id "M-$T" --type "$T")
+  rc=$(rc_of "$BIN" lpa $C1 --json profile download --activation-code "$AC" --ca $CA)
+  [ "$rc" = 0 ] && [ "$(jq -r .installed out)" = true ] && [ "$(state "M-$T")" = installed ] \
+    && "$BIN" lpa $C1 --json profile list | jq -e --arg i "$(sm_iccid "M-$T")" 'any(.[]; .iccid == $i)' >/dev/null \
+    && n=$((n + 1)) || bad "package $T rc $rc $(cat out err)"
+done <types
+[ "$n" = 3 ] && ok "the other 3 TS.48 v7 packages downloaded, installed and listed" || bad "packages: $n of 3"
+# notification remove (an enable pending): the card's answer for a pending one (ok) and an unknown one (nothingToDelete).
+"$BIN" lpa $C1 profile enable "$(sm_iccid M-2)" >/dev/null || bad "enable M-2's profile"
+SEQ=$("$BIN" lpa $C1 --json notification list | jq -r '.[] | select(.event == "enable") | .seq' | tail -1)
+[ "$(rc_of "$BIN" lpa $C1 --json notification remove "$SEQ")" = 0 ] && [ "$(jq -r .result out)" = 0 ] \
+  && ! "$BIN" lpa $C1 --json notification list | jq -e --argjson s "$SEQ" 'any(.[]; .seq == $s)' >/dev/null \
+  && ok "notification remove $SEQ: ok, gone from the list" || bad "remove $SEQ $(cat out err)"
+[ "$(rc_of "$BIN" lpa $C1 --json notification remove "$SEQ")" = 1 ] && [ "$(jq -r .result out)" = 1 ] \
+  && ok "notification remove again: nothingToDelete, exit 1" || bad "remove again $(cat out err)"
+# memory-reset: the operational profiles are gone.
+[ "$("$BIN" lpa $C1 --json profile list | jq length)" -ge 4 ] && [ "$(rc_of "$BIN" lpa $C1 --json memory-reset)" = 0 ] \
+  && [ "$(jq -r .result out)" = 0 ] && [ "$("$BIN" lpa $C1 --json profile list | jq length)" = 0 ] \
+  && ok "memory-reset: ok, no profile left" || bad "memory-reset $(cat out err)"
 # The clock against the CA's validity (seed 003): a CA valid from 2099 (openssl ca -startdate, an
 # outside tool) means this device's clock is wrong: stop before connecting, and say so.
 mkdir fut && (cd fut && touch index.txt && echo 01 >serial &&
