@@ -450,6 +450,14 @@ int rsp_cmd_bench(int argc, char **argv)
     for (const bench_entry *e = benches; e->name; e++) {
         if (strcmp(argv[1], e->name))
             continue;
+        /* `rsp bench NAME --help` answers, never starts the (possibly minutes-long) run. */
+        for (int i = 2; i < argc; i++)
+            if (!strcmp(argv[i], "--help")) {
+                printf("usage: rsp bench %s [--json] [--seconds S] [options of this benchmark]\n  %s\n"
+                       "  (options and figures: docs/OPERATING.md \"Benchmarks\" and the module docs)\n", e->name,
+                       e->summary);
+                return RSP_EXIT_OK;
+            }
         b.results = json_array();
         if (!b.json)
             printf("rsp bench %s (%.1f s per figure, %s)\n", e->name, b.seconds, OpenSSL_version(OPENSSL_VERSION));

@@ -75,5 +75,11 @@ check "ci init brainpool" 0 "$RSP" ci init --dir "$tmp/bp" --curve brainpoolp256
 check "ci issue brainpool" 0 "$RSP" ci issue --dir "$tmp/bp" --role smsr --id SR --out "$tmp/bpsr"
 check "cert verify brainpool" 0 "$RSP" cert verify "$tmp/bpsr/gpcert" --issuer "$tmp/bp/ci.gpcert"
 
+# Every benchmark answers --help with its line and exit 0, without running (a bench may take minutes).
+for b in $("$RSP" bench --help | awk '/^benchmarks:/{on=1; next} on && NF {print $1}'); do
+  check "bench $b --help" 0 timeout 10 "$RSP" bench "$b" --help
+  has "bench $b --help line" "$tmp/out" "usage: rsp bench $b "
+done
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
