@@ -2,7 +2,7 @@
  * build and runs it over the target's committed corpus (ctest: replay_fuzz_<layer>_<name>), so every seed,
  * including each input that once crashed, keeps passing through its parser on every change. Fuzzing itself
  * (mutation, coverage) is `make fuzz`, with clang's libFuzzer; replaying here spares `make test` a third
- * full build with clang. Usage: replay_fuzz_x DIR|FILE... (exit 0: every input ran; 2: an input unreadable). */
+ * full build with clang. Usage: replay_fuzz TARGET DIR|FILE... (exit 0: every input ran; 2: an input unreadable). */
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -10,7 +10,26 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/* Built as one executable for every target (CMakeLists.txt, RSP_REPLAY_TABLE): each target's entry point is
+ * renamed rsp_replay_<target> and the first argument names the target. Built with one target (no table), the
+ * entry point is the target's own LLVMFuzzerTestOneInput. */
+typedef int (*replay_fn)(const uint8_t *data, size_t size);
+#ifdef RSP_REPLAY_TABLE
+#define RSP_REPLAY(n) int rsp_replay_##n(const uint8_t *data, size_t size);
+#include "replay_table.h"
+#undef RSP_REPLAY
+static const struct {
+    const char *name;
+    replay_fn fn;
+} replay_targets[] = {
+#define RSP_REPLAY(n) {#n, rsp_replay_##n},
+#include "replay_table.h"
+#undef RSP_REPLAY
+};
+#else
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#endif
+static replay_fn target_fn;
 
 /* One input in a heap buffer of exactly its size, as libFuzzer hands it over (so ASan sees overreads). */
 static int run_file(const char *path)
@@ -32,18 +51,35 @@ static int run_file(const char *path)
         return 2;
     }
     fclose(f);
-    (void)LLVMFuzzerTestOneInput(buf, len);
+    (void)target_fn(buf, len);
     free(buf);
     return 0;
 }
 
 int main(int argc, char **argv)
 {
+    int first = 1;
+#ifdef RSP_REPLAY_TABLE
+    if (argc < 2) {
+        fprintf(stderr, "usage: replay_fuzz TARGET DIR|FILE...\n");
+        return 2;
+    }
+    for (size_t k = 0; k < sizeof(replay_targets) / sizeof(replay_targets[0]); k++)
+        if (!strcmp(argv[1], replay_targets[k].name))
+            target_fn = replay_targets[k].fn;
+    if (!target_fn) {
+        fprintf(stderr, "replay: no fuzz target named %s\n", argv[1]);
+        return 2;
+    }
+    first = 2;
+#else
+    target_fn = LLVMFuzzerTestOneInput;
+#endif
     int runs = 0;
     uint8_t empty = 0;
-    (void)LLVMFuzzerTestOneInput(&empty, 0); /* libFuzzer tries the empty input too */
+    (void)target_fn(&empty, 0); /* libFuzzer tries the empty input too */
     runs++;
-    for (int i = 1; i < argc; i++) {
+    for (int i = first; i < argc; i++) {
         struct stat st;
         if (stat(argv[i], &st) != 0) {
             fprintf(stderr, "replay: no such file or folder: %s\n", argv[i]);
