@@ -80,7 +80,9 @@ grep "\"$E\"" "$tmp/keys.jsonl" >"$tmp/k1.jsonl"
   || bad "re-import into SM-SR1"
 op=$("$BIN" smsr submit --db "$DB1" --fn ES4.AuditEIS --eid $E --iccid $ICC --requester MNO1 --fcid old1 --validity 6 --json | field op)
 st=$(wait_done "$DB1" "$op" 40)
-[ "$st" = expired ] && ok "SM-SR1's old keys: the card does not answer its command (expired)" || bad "SM-SR1 still reaches the card: $st"
+# Expired (no answer) or failed (the card's unsecured error PoR: it holds no such key set); never done. CI saw both.
+case $st in expired|failed) ok "SM-SR1's old keys: the card does not carry out its command ($st)";;
+  *) bad "SM-SR1 still reaches the card: $st";; esac
 
 # A receipt that does not verify: the change of BADE fails, the card stays with SM-SR1 alone.
 echo $BADE >"$tmp/bad.txt"
