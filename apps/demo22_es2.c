@@ -10,6 +10,7 @@
 #include "demo22.h"
 #include "rsp/http.h"
 #include "rsp/lpa.h"
+#include "rsp/metrics_read.h"
 #include "rsp/tls.h"
 
 struct d22_es2 {
@@ -106,16 +107,19 @@ rsp_err d22_smdpp_metric(const char *address, const char *ca, const char *name, 
     e = e ? e : rsp_buf_append(&text, "", 1);
     bool found = false;
     size_t nl = strlen(name);
-    for (char *line = e ? NULL : (char *)text.data; line && *line;) {
+    for (char *line = (char *)text.data; !e && line && *line;) {
         char *next = strchr(line, '\n');
         if (next)
             *next++ = 0;
         if (!strncmp(line, name, nl) && line[nl] == '{' && strstr(line, labels)) {
-            const char *v = strrchr(line, ' ');
-            if (v) {
-                *out += strtod(v + 1, NULL);
-                found = true;
-            }
+            /* the sample's value read as the format's (lib/svc/metrics_read.c, fuzzed), never guessed */
+            double v = 0;
+            rsp_diag md = {0};
+            e = rsp_metrics_read_sum(line, strlen(line), name, &v, NULL, &md);
+            if (e)
+                rsp_diag_set(diag, e, "%s/metrics: %s", address, md.msg);
+            *out += v;
+            found = true;
         }
         line = next;
     }

@@ -48,10 +48,11 @@ rsp_err rsp_smdpp__begin(rsp_smdpp *s) { return exec(s, "BEGIN IMMEDIATE"); }
 rsp_err rsp_smdpp__commit(rsp_smdpp *s) { return exec(s, "COMMIT"); }
 
 /* begin_light/commit_light: a transaction that survives a kill -9 (WAL, synchronous NORMAL: the
- * frames are in the OS's cache) but not necessarily a power failure until the next FULL commit syncs the WAL with it (the WAL is appended in
- * order, so a later durable commit makes every earlier one durable too). For the steps whose loss
- * after a power failure ends the session cleanly (unknown transactionId, or a step back); one
- * fdatasync less each (issue 14, Numbers: the syncs were the SM-DP+'s largest CPU item). */
+ * frames are in the OS's cache) but not necessarily a power failure until the next FULL commit syncs
+ * the WAL with it (the WAL is appended in order, so a later durable commit makes every earlier one
+ * durable too). For the steps whose loss after a power failure ends the session cleanly (unknown
+ * transactionId, or a step back); one fdatasync less each (issue 14, Numbers: the syncs were the
+ * SM-DP+'s largest CPU item). */
 rsp_err rsp_smdpp__begin_light(rsp_smdpp *s)
 {
     /* SQLite refuses to change the level inside a transaction: set before, restored by commit_light

@@ -33,13 +33,13 @@ void rsp_smdpp__smds_sync(rsp_smdpp *s, const rsp_smdpp_order *o)
     }
     if (s->smds_event(s->smds_arg, o, false) != RSP_OK)
         return; /* the sweep of the next start tries again */
-    rsp_smdpp_order cur;
-    if (rsp_smdpp_order_get(s, o->matching_id, &cur) != RSP_OK || cur.state != o->state)
-        return;
-    cur.smds[0] = '\0';
-    if (rsp_smdpp__order_put(s, &cur) != RSP_OK)
-        RSP_LOGE(RSP_SS_SMDP, "es12 order not updated", "matching_id=%s", o->matching_id);
-    rsp_wipe(cur.cc_hash, sizeof(cur.cc_hash));
+    rsp_smdpp_order cur; /* zeroed by rsp_smdpp_order_get whatever it answers */
+    if (rsp_smdpp_order_get(s, o->matching_id, &cur) == RSP_OK && cur.state == o->state) {
+        cur.smds[0] = '\0';
+        if (rsp_smdpp__order_put(s, &cur) != RSP_OK)
+            RSP_LOGE(RSP_SS_SMDP, "es12 order not updated", "matching_id=%s", o->matching_id);
+    }
+    rsp_wipe(cur.cc_hash, sizeof(cur.cc_hash)); /* also when the order moved on meanwhile */
 }
 
 void rsp_smdpp__smds_sweep(rsp_smdpp *s)
