@@ -239,15 +239,15 @@ static void authenticate(call *c)
     snprintf(c->ss.matching_id, sizeof(c->ss.matching_id), "%s", mid);
     memcpy(c->ss.smdp_sig2, sig2, 64);
     c->ss.updated = now;
-    rsp_buf_set(&c->ss.cert_euicc, r.cert_euicc.p, r.cert_euicc.len);
     o->state = RSP_SMDPP_ORDER_DOWNLOADING;
     snprintf(o->tid, sizeof(o->tid), "%s", c->ss.tid);
     o->updated = now;
     /* light: lost by a power failure, the session is back at INITIATED (getBoundProfilePackage then
      * refused 8.10.1/3.9) and the order released without its ICCID; the identity stays taken in the
-     * inventory (a FULL commit there), so it is never handed out twice */
-    if (rsp_smdpp__begin_light(s) || rsp_smdpp__sess_put(s, &c->ss) || rsp_smdpp__order_put(s, o) ||
-        rsp_smdpp__commit_light(s)) {
+     * inventory (a FULL commit there), so it is never handed out twice. A session is never stored
+     * without the certificate its next steps verify with. */
+    if (rsp_buf_set(&c->ss.cert_euicc, r.cert_euicc.p, r.cert_euicc.len) || rsp_smdpp__begin_light(s) ||
+        rsp_smdpp__sess_put(s, &c->ss) || rsp_smdpp__order_put(s, o) || rsp_smdpp__commit_light(s)) {
         rsp_smdpp__rollback(s);
         return fail(c, SC_INTERNAL, "store");
     }
