@@ -239,9 +239,7 @@ static rsp_err step(rsp_smdp_inv *inv, const rsp_smdp_trust *trust, const rsp_sm
         if (d->isdp_requested && (e = es3->delete_isdp(es3->arg, d->eid, d->iccid, diag)) != RSP_OK &&
             !isdp_gone(es3, hooks, d))
             return e;
-        for (int s = RSP_SMDP_ALLOCATED; s < RSP_SMDP_STATES; s++)
-            if (s != RSP_SMDP_DELETED && rsp_smdp_mark(inv, d->iccid, (rsp_smdp_state)s, RSP_SMDP_DELETED, now) == RSP_OK)
-                break;
+        (void)rsp_smdp__mark_from_any(inv, d->iccid, RSP_SMDP_DELETED, false, now); /* the identity is spent */
         return RSP_OK;
     default:
         return RSP_OK;

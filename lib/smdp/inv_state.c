@@ -37,9 +37,10 @@ static bool on_card(rsp_smdp_state st)
     return st == RSP_SMDP_INSTALLED || st == RSP_SMDP_ENABLED || st == RSP_SMDP_DISABLED;
 }
 
-/* to from whichever on-card state iccid is in; a few tries, since another connection (a download's
- * own enable step, a notification handled meanwhile) may move it between the read and the write. */
-static rsp_err mark_one(rsp_smdp_inv *inv, const char *iccid, rsp_smdp_state to, int64_t now)
+/* to from whichever state iccid is in (card_only: an on-card one; else any but available, the store's
+ * table deciding the rest); a few tries, since another connection (a download's own enable step, a
+ * notification handled meanwhile) may move it between the read and the write. */
+rsp_err rsp_smdp__mark_from_any(rsp_smdp_inv *inv, const char *iccid, rsp_smdp_state to, bool card_only, int64_t now)
 {
     for (int tries = 0; tries < 4; tries++) {
         rsp_smdp_state st;
@@ -48,7 +49,7 @@ static rsp_err mark_one(rsp_smdp_inv *inv, const char *iccid, rsp_smdp_state to,
             return e;
         if (st == to)
             return RSP_OK;
-        if (!on_card(st))
+        if (card_only ? !on_card(st) : st == RSP_SMDP_AVAILABLE)
             return RSP_ERR_STATE;
         e = rsp_smdp_mark(inv, iccid, st, to, now);
         if (e != RSP_ERR_STATE)
@@ -81,7 +82,7 @@ rsp_err rsp_smdp_mark_card(rsp_smdp_inv *inv, const char *eid, const char *iccid
 {
     if (!inv || !iccid || (to != RSP_SMDP_ENABLED && to != RSP_SMDP_DISABLED && to != RSP_SMDP_DELETED))
         return RSP_ERR_INVAL;
-    rsp_err e = mark_one(inv, iccid, to, now);
+    rsp_err e = rsp_smdp__mark_from_any(inv, iccid, to, true, now);
     if (e == RSP_OK && to == RSP_SMDP_ENABLED && eid && eid[0])
         e = rsp_smdp_disable_others(inv, eid, iccid, now);
     return e;

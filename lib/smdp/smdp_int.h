@@ -20,6 +20,11 @@ rsp_err rsp_smdp__read_file(const char *path, rsp_buf *out);
 /* Writes a whole file durably (temp, fsync, rename, fsync of its folder). */
 rsp_err rsp_smdp__write_atomic(const char *path, const void *p, size_t len);
 
+/* iccid to `to` from whichever state it is in, read first (compare-and-set, retried): card_only, from
+ * installed / enabled / disabled (rsp_smdp_mark_card); else from any state but available (a failed
+ * download's cleanup). Already there: RSP_OK; not allowed: RSP_ERR_STATE. (inv_state.c) */
+rsp_err rsp_smdp__mark_from_any(rsp_smdp_inv *inv, const char *iccid, rsp_smdp_state to, bool card_only, int64_t now);
+
 /* rsp_smdp_take for download d: the allocation and d's cursor at create-isdp (its ICCID, isdp=1)
  * committed as one transaction, then the package personalised; d gets the ICCID. (download.c) */
 rsp_err rsp_smdp__take_dl(rsp_smdp_inv *inv, rsp_smdp_dl *d, int64_t now, rsp_smdp_taken *out, rsp_diag *diag);
