@@ -110,6 +110,18 @@ bool c22_bpp_is_piece(const rsp_es10_card *c, const uint8_t *req, size_t len)
     return c->bpp && (tag == 0xA0 || tag == 0xA1 || tag == 0xA2 || tag == 0xA3 || tag == 0x86 || tag == 0x88);
 }
 
+/* pir's ProfileInstallationResultData into data, signed with SK.EUICC, the whole PIR into out (both
+ * reset first). */
+static rsp_err pir_sign(const rsp_es10_card *c, const rsp_es10_pir *pir, rsp_buf *data, rsp_buf *out)
+{
+    uint8_t sig[RSP_ES10_SIG_LEN];
+    rsp_buf_reset(data);
+    rsp_buf_reset(out);
+    rsp_err e = rsp_es10_pir_data_encode(pir, data);
+    e = e ? e : rsp_ecdsa_sign(c->sk, data->data, data->len, sig);
+    return e ? e : rsp_es10_pir_encode(data->data, data->len, sig, out);
+}
+
 /* Builds, signs and answers the PIR; stores it in the notification list (with its seqNumber) and,
  * on success, the profile, in one transaction. The session and the BPP end whatever happens. */
 static rsp_err finish(rsp_es10_card *c, rsp_bytes tid, bool success, int cmd, int reason, rsp_bytes sima,
@@ -132,10 +144,7 @@ static rsp_err finish(rsp_es10_card *c, rsp_bytes tid, bool success, int cmd, in
     if (success)
         pir.isdp_aid = rsp_bytes_of(b->aid, 16);
     rsp_buf data = RSP_BUF_INIT, out = RSP_BUF_INIT;
-    uint8_t sig[RSP_ES10_SIG_LEN];
-    e = e ? e : rsp_es10_pir_data_encode(&pir, &data);
-    e = e ? e : rsp_ecdsa_sign(c->sk, data.data, data.len, sig);
-    e = e ? e : rsp_es10_pir_encode(data.data, data.len, sig, &out);
+    e = e ? e : pir_sign(c, &pir, &data, &out);
     if (!e && store)
         e = c22_notif_store(c, seq, RSP_ES10_EVENT_INSTALL, c->server_address, pir.meta.iccid.len ? pir.meta.iccid.p : NULL,
                             out.data, out.len);
@@ -156,11 +165,7 @@ static rsp_err finish(rsp_es10_card *c, rsp_bytes tid, bool success, int cmd, in
         pir.success = false;
         pir.isdp_aid = pir.sima_response = rsp_bytes_of(NULL, 0);
         pir.error_reason = R_UNKNOWN;
-        rsp_buf_reset(&data);
-        rsp_buf_reset(&out);
-        e = rsp_es10_pir_data_encode(&pir, &data);
-        e = e ? e : rsp_ecdsa_sign(c->sk, data.data, data.len, sig);
-        e = e ? e : rsp_es10_pir_encode(data.data, data.len, sig, &out);
+        e = pir_sign(c, &pir, &data, &out);
     }
     if (!e)
         e = rsp_buf_append(resp, out.data, out.len);
