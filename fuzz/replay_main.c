@@ -10,11 +10,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* Built as one executable for every target (CMakeLists.txt, RSP_REPLAY_TABLE): each target's entry point is
- * renamed rsp_replay_<target> and the first argument names the target. Built with one target (no table), the
- * entry point is the target's own LLVMFuzzerTestOneInput. */
+/* Built as one executable for every target (CMakeLists.txt): each target's entry point is renamed
+ * rsp_replay_<target> by a generated wrapper, replay_table.h lists them, and the first argument names the
+ * target. */
 typedef int (*replay_fn)(const uint8_t *data, size_t size);
-#ifdef RSP_REPLAY_TABLE
 #define RSP_REPLAY(n) int rsp_replay_##n(const uint8_t *data, size_t size);
 #include "replay_table.h"
 #undef RSP_REPLAY
@@ -26,9 +25,6 @@ static const struct {
 #include "replay_table.h"
 #undef RSP_REPLAY
 };
-#else
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-#endif
 static replay_fn target_fn;
 
 /* One input in a heap buffer of exactly its size, as libFuzzer hands it over (so ASan sees overreads). */
@@ -58,8 +54,6 @@ static int run_file(const char *path)
 
 int main(int argc, char **argv)
 {
-    int first = 1;
-#ifdef RSP_REPLAY_TABLE
     if (argc < 2) {
         fprintf(stderr, "usage: replay_fuzz TARGET DIR|FILE...\n");
         return 2;
@@ -71,15 +65,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "replay: no fuzz target named %s\n", argv[1]);
         return 2;
     }
-    first = 2;
-#else
-    target_fn = LLVMFuzzerTestOneInput;
-#endif
     int runs = 0;
     uint8_t empty = 0;
     (void)target_fn(&empty, 0); /* libFuzzer tries the empty input too */
     runs++;
-    for (int i = first; i < argc; i++) {
+    for (int i = 2; i < argc; i++) {
         struct stat st;
         if (stat(argv[i], &st) != 0) {
             fprintf(stderr, "replay: no such file or folder: %s\n", argv[i]);
