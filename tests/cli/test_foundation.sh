@@ -76,10 +76,16 @@ check "ci issue brainpool" 0 "$RSP" ci issue --dir "$tmp/bp" --role smsr --id SR
 check "cert verify brainpool" 0 "$RSP" cert verify "$tmp/bpsr/gpcert" --issuer "$tmp/bp/ci.gpcert"
 
 # Every benchmark answers --help with its line and exit 0, without running (a bench may take minutes).
+# All of apps/benches.def are listed: an empty listing would otherwise check nothing.
+nb=0
 for b in $("$RSP" bench --help | awk '/^benchmarks:/{on=1; next} on && NF {print $1}'); do
   check "bench $b --help" 0 timeout 10 "$RSP" bench "$b" --help
   has "bench $b --help line" "$tmp/out" "usage: rsp bench $b "
+  nb=$((nb+1))
 done
+want=$(grep -c '^RSP_BENCH(' "${RSP_SOURCE_DIR:?}/apps/benches.def")
+if [ "$nb" -gt 0 ] && [ "$nb" = "$want" ]; then pass=$((pass+1)); else
+  fail=$((fail+1)); echo "FAIL bench --help: $nb benchmarks listed, $want in apps/benches.def"; fi
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
