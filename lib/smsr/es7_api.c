@@ -299,6 +299,26 @@ static bool sender_for(smsr_chg_es *x, rsp_es_call *call, const char *who, const
     return true;
 }
 
+/* The request of AuthenticateSMSR / CreateAdditionalKeySet from the SM-SR the card moves to, or NULL
+ * with the call answered (*err: what the handler returns): the caller must be an SM-SR, the request
+ * complete (with SmsrCertificate when need_cert), and the change of that eUICC its own. */
+static const rsp_es_key_req *key_call(smsr_chg_es *x, rsp_es_call *call, char who[RSP_STORE_ID_LEN], bool need_cert,
+                                      rsp_err *err)
+{
+    const rsp_es_msg *m = rsp_es_call_msg(call);
+    const rsp_es_key_req *q = m ? m->body : NULL;
+    *err = RSP_OK;
+    if (!smsr_call(call, who))
+        return NULL;
+    if (!q || !q->eid || !q->hdr.function_call_id || (need_cert && !q->smsr_certificate.len)) {
+        *err = rsp_es_call_reject(call, "1.1", "2.2", NULL,
+                                  need_cert ? "Eid, SmsrCertificate and FunctionCallIdentifier are needed"
+                                            : "Eid and FunctionCallIdentifier are needed");
+        return NULL;
+    }
+    return sender_for(x, call, who, q->eid) ? q : NULL;
+}
+
 /* Submits (or finds again: same caller and FCID) the ISD-R command and answers with its state. */
 static rsp_err run_isdr(smsr_chg_es *x, rsp_es_call *call, const char *who, const char *eid, const char *kind,
                         const char *fcid, const rsp_buf *apdu, rsp_buf *data, int *state)
@@ -323,22 +343,18 @@ static rsp_err run_isdr(smsr_chg_es *x, rsp_es_call *call, const char *who, cons
 static rsp_err on_auth(void *hctx, rsp_es_call *call)
 {
     smsr_chg_es *x = hctx;
-    const rsp_es_msg *m = rsp_es_call_msg(call);
-    const rsp_es_key_req *q = m ? m->body : NULL;
     char who[RSP_STORE_ID_LEN];
-    if (!smsr_call(call, who))
-        return RSP_OK;
-    if (!q || !q->eid || !q->hdr.function_call_id || !q->smsr_certificate.len)
-        return rsp_es_call_reject(call, "1.1", "2.2", NULL, "Eid, SmsrCertificate and FunctionCallIdentifier are needed");
-    if (!sender_for(x, call, who, q->eid))
-        return RSP_OK;
+    rsp_err err = RSP_OK;
+    const rsp_es_key_req *q = key_call(x, call, who, true, &err);
+    if (!q)
+        return err;
     rsp_gpcert gc;
     if (rsp_gpcert_decode(q->smsr_certificate.data, q->smsr_certificate.len, &gc, NULL) != RSP_OK ||
         gc.role != RSP_GPCERT_ROLE_SMSR)
         return rsp_es_call_reject(call, "1.1", "2.1", q->eid, "SmsrCertificate is no SM-SR certificate (73 C8 02)");
     rsp_buf apdu = RSP_BUF_INIT, data = RSP_BUF_INIT;
     int st = 0;
-    rsp_err err = rsp_keyest_host_cert_apdu(q->smsr_certificate.data, q->smsr_certificate.len, &apdu);
+    err = rsp_keyest_host_cert_apdu(q->smsr_certificate.data, q->smsr_certificate.len, &apdu);
     if (err == RSP_OK)
         err = run_isdr(x, call, who, q->eid, "auth", q->hdr.function_call_id, &apdu, &data, &st);
     rsp_tlv t;
@@ -358,18 +374,14 @@ static rsp_err on_auth(void *hctx, rsp_es_call *call)
 static rsp_err on_keyset(void *hctx, rsp_es_call *call)
 {
     smsr_chg_es *x = hctx;
-    const rsp_es_msg *m = rsp_es_call_msg(call);
-    const rsp_es_key_req *q = m ? m->body : NULL;
     char who[RSP_STORE_ID_LEN];
-    if (!smsr_call(call, who))
-        return RSP_OK;
-    if (!q || !q->eid || !q->hdr.function_call_id)
-        return rsp_es_call_reject(call, "1.1", "2.2", NULL, "Eid and FunctionCallIdentifier are needed");
-    if (!sender_for(x, call, who, q->eid))
-        return RSP_OK;
+    rsp_err err = RSP_OK;
+    const rsp_es_key_req *q = key_call(x, call, who, false, &err);
+    if (!q)
+        return err;
     rsp_buf apdu = RSP_BUF_INIT, data = RSP_BUF_INIT;
     int st = 0;
-    rsp_err err = smsr_chg_keyset_apdu(q, &apdu);
+    err = smsr_chg_keyset_apdu(q, &apdu);
     if (err != RSP_OK) {
         rsp_buf_free(&apdu);
         return rsp_es_call_reject(call, "1.1", "2.1", q->eid, "key set parameters outside what this SM-SR relays");
