@@ -164,24 +164,33 @@ static rsp_err add_files(eu_efs *fs, size_t pe_index, uint8_t df, rsp_diag *diag
     return e == RSP_ERR_END ? RSP_OK : rsp_diag_set(diag, e, "element %zu (%s): %s", pe_index, pe->name, r.diag.msg);
 }
 
-rsp_err eu_efs_load(const uint8_t *pkg, size_t len, eu_efs *out, rsp_diag *diag)
+rsp_err eu_efs_open(const uint8_t *pkg, size_t len, eu_efs *out, rsp_diag *diag)
 {
     memset(out, 0, sizeof(*out));
     /* SHALLOW: the package was checked whole when it was installed (and after every write-back); what
      * the view reads of it is read here with bounds checks, so a full nested walk per packet buys nothing. */
-    rsp_err e = rsp_saip_parse(pkg, len, RSP_SAIP_ALLOW_UNKNOWN | RSP_SAIP_SHALLOW, &out->pkg, diag);
-    if (e)
-        return e;
-    for (size_t i = 0; i < out->pkg.n_pes && !e; i++) {
-        uint32_t tag = out->pkg.pes[i].tag;
+    return rsp_saip_parse(pkg, len, RSP_SAIP_ALLOW_UNKNOWN | RSP_SAIP_SHALLOW, &out->pkg, diag);
+}
+
+rsp_err eu_efs_lay_out(eu_efs *fs, rsp_diag *diag)
+{
+    rsp_err e = RSP_OK;
+    for (size_t i = 0; i < fs->pkg.n_pes && !e; i++) {
+        uint32_t tag = fs->pkg.pes[i].tag;
         if (tag == RSP_SAIP_TAG_MF)
-            e = add_files(out, i, EU_DF_MF, diag);
+            e = add_files(fs, i, EU_DF_MF, diag);
         else if (tag == RSP_SAIP_TAG_USIM || tag == 0xB4 /* opt-usim */)
-            e = add_files(out, i, EU_DF_ADF, diag);
+            e = add_files(fs, i, EU_DF_ADF, diag);
     }
     if (e)
-        eu_efs_free(out);
+        eu_efs_free(fs);
     return e;
+}
+
+rsp_err eu_efs_load(const uint8_t *pkg, size_t len, eu_efs *out, rsp_diag *diag)
+{
+    rsp_err e = eu_efs_open(pkg, len, out, diag);
+    return e ? e : eu_efs_lay_out(out, diag);
 }
 
 /* The changed file a component creates (by its offset: a package may repeat a component tag). */

@@ -131,7 +131,9 @@ static rsp_err handle(pkt_ctx *x, const uint8_t *pkt, size_t len, rsp_diag *diag
     eu_profile *p = eu_profile_enabled(c->st);
     if (!p || eu_db_pkg_get(c->f->db, c->eid, p->tar, &x->pkg) != RSP_OK)
         return refuse(x, RSP_SCP80_TAR_UNKNOWN); /* no enabled profile, or one we hold no package of */
-    if (eu_efs_load(x->pkg.data, x->pkg.len, &x->fs, diag) != RSP_OK)
+    /* Only the package's elements until the packet is authenticated: a refused packet (wrong TAR,
+     * key, checksum, counter) costs no file lay-out. */
+    if (eu_efs_open(x->pkg.data, x->pkg.len, &x->fs, diag) != RSP_OK)
         return refuse(x, RSP_SCP80_TAR_UNKNOWN);
     x->fs_loaded = true;
     route r = route_of(&x->fs.pkg, tar);
@@ -156,6 +158,10 @@ static rsp_err handle(pkt_ctx *x, const uint8_t *pkt, size_t len, rsp_diag *diag
     const uint8_t *stored = cntr_slot(p, kvn, false);
     if (rsp_scp80_counter_check(x->h.spi, stored ? stored : zero, x->h.cntr, &status) != RSP_OK || status)
         return refuse(x, status ? status : RSP_SCP80_SECURITY_ERROR);
+    if (eu_efs_lay_out(&x->fs, diag) != RSP_OK) {
+        x->fs_loaded = false;
+        return refuse(x, RSP_SCP80_TAR_UNKNOWN); /* nothing spent yet: the counter moves below */
+    }
     /* Accepted: from here the counter is spent, whatever the script does. */
     eu_rfm s;
     eu_rfm_init(&s, &x->fs, &x->fs.pkg, r.ram, r.adf);
@@ -181,19 +187,18 @@ static rsp_err handle(pkt_ctx *x, const uint8_t *pkt, size_t len, rsp_diag *diag
     return eu_por_send(c, &k, &x->h, RSP_SCP80_POR_OK, x->resp.data, x->resp.len, x->from, x->out);
 }
 
-rsp_err eu_mnosd_packet(rsp_euicc *c, const char *from, const uint8_t *pkt, size_t len, int64_t now,
-                        rsp_euicc_out *out, bool *handled, rsp_diag *diag)
+rsp_err eu_mnosd_packet(rsp_euicc *c, const char *from, const rsp_scp80_hdr *h, const uint8_t *pkt, size_t len,
+                        int64_t now, rsp_euicc_out *out, bool *handled, rsp_diag *diag)
 {
     (void)now;
     *handled = false;
-    pkt_ctx x;
-    memset(&x, 0, sizeof(x));
-    if (rsp_scp80_cmd_peek(pkt, len, &x.h, NULL) != RSP_OK)
-        return RSP_OK;
-    uint32_t tar = rsp_be24(x.h.tar);
+    uint32_t tar = rsp_be24(h->tar);
     if (tar == EU_TAR_ISDR || tar == EU_TAR_ECASD || eu_profile_by_tar(c->st, tar))
         return RSP_OK; /* the ISD-R's key sets and counter (ota.c) */
     *handled = true;
+    pkt_ctx x;
+    memset(&x, 0, sizeof(x));
+    x.h = *h;
     x.c = c;
     x.from = from;
     x.out = out;

@@ -47,6 +47,10 @@ typedef struct eu_efs {
  * with a file descriptor, its content laid out as the package writes it (fill pattern, then
  * fillFileContent / fillFileOffset in order). */
 rsp_err eu_efs_load(const uint8_t *pkg, size_t len, eu_efs *out, rsp_diag *diag);
+/* eu_efs_load in two steps, so that a packet is authenticated before its files are laid out: open
+ * parses the package only (fs->pkg; no files yet), lay_out builds the files (fs freed on failure). */
+rsp_err eu_efs_open(const uint8_t *pkg, size_t len, eu_efs *out, rsp_diag *diag);
+rsp_err eu_efs_lay_out(eu_efs *fs, rsp_diag *diag);
 void eu_efs_free(eu_efs *fs);
 eu_ef *eu_efs_find(eu_efs *fs, uint8_t df, uint16_t fid);
 /* The package with every changed EF written back (one fillFileContent with its whole content); the
@@ -72,11 +76,12 @@ rsp_err eu_rfm_exec(void *ctx, const uint8_t *capdu, size_t len, rsp_buf *rapdu)
 rsp_err eu_por_send(rsp_euicc *c, const rsp_scp80_keys *k, const rsp_scp80_hdr *h, uint8_t status,
                     const uint8_t *data, size_t len, const char *to, rsp_euicc_out *out);
 
-/* ota.c's hook: for a TAR that is not the ISD-R's, the ECASD's or an ISD-P's, sets *handled and
+/* ota.c's hook, given the packet's header as ota.c peeked it: for a TAR that is not the ISD-R's, the
+ * ECASD's or an ISD-P's, sets *handled and
  * handles the whole packet: when the TAR names the enabled profile's MNO-SD (an RFM TAR of its rfm
  * elements, or one of the MNO-SD's own TARs: rsp_saip_sd_tars), its keys, checksum, the profile's
  * counter, the script, one commit of counter and package, the PoR; otherwise PoR 09. */
-rsp_err eu_mnosd_packet(rsp_euicc *c, const char *from, const uint8_t *pkt, size_t len, int64_t now,
-                        rsp_euicc_out *out, bool *handled, rsp_diag *diag);
+rsp_err eu_mnosd_packet(rsp_euicc *c, const char *from, const rsp_scp80_hdr *h, const uint8_t *pkt, size_t len,
+                        int64_t now, rsp_euicc_out *out, bool *handled, rsp_diag *diag);
 
 #endif

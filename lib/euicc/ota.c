@@ -180,7 +180,7 @@ static rsp_err secured_packet(rsp_euicc *c, const char *from, const uint8_t *pkt
         return RSP_OK; /* no header to answer to */
     /* ES6: the TAR decides who answers; the enabled profile's MNO-SD has keys of its own */
     bool handled = false;
-    rsp_err me = eu_mnosd_packet(c, from, pkt, len, now, out, &handled, diag);
+    rsp_err me = eu_mnosd_packet(c, from, &h, pkt, len, now, out, &handled, diag);
     if (handled)
         return me;
     eu_state *st = c->st;
