@@ -378,26 +378,27 @@ static void follow_audit(smdp_d *d, const char *op, const rsp_es_eid_req *q, con
     const rsp_es_profile_info *pi = eis->profiles.v;
     char *const *asked = q->iccids.v;
     for (size_t i = 0; i < n; i++) {
-        bool listed = q->iccids.n > 0; /* an audit of some ICCIDs says nothing of the others */
-        for (size_t k = 0; k < q->iccids.n && listed; k++)
-            listed = !asked[k] || strcmp(asked[k], v[i].iccid) != 0;
-        for (size_t k = 0; k < eis->profiles.n && !listed; k++)
-            listed = pi[k].iccid && strcmp(pi[k].iccid, v[i].iccid) == 0;
         if (v[i].step != RSP_SMDP_DL_DONE || strcmp(v[i].op, op) != 0)
             continue;
-        if (!listed) {
-            if (rsp_smdp_mark_card(d->inv, NULL, v[i].iccid, RSP_SMDP_DELETED, (int64_t)time(NULL)) == RSP_OK)
+        const rsp_es_profile_info *on_card = NULL; /* the card's entry of this ICCID */
+        for (size_t k = 0; k < eis->profiles.n && !on_card; k++)
+            if (pi[k].iccid && strcmp(pi[k].iccid, v[i].iccid) == 0)
+                on_card = &pi[k];
+        bool audited = q->iccids.n == 0; /* an audit of some ICCIDs says nothing of the others */
+        for (size_t k = 0; k < q->iccids.n && !audited; k++)
+            audited = asked[k] && strcmp(asked[k], v[i].iccid) == 0;
+        if (!on_card) {
+            if (audited &&
+                rsp_smdp_mark_card(d->inv, NULL, v[i].iccid, RSP_SMDP_DELETED, (int64_t)time(NULL)) == RSP_OK)
                 RSP_LOGN(RSP_SS_SMDP, "profile gone from the card", "eid=%s iccid=%s op=%s by=AuditEIS", q->eid,
                          v[i].iccid, op);
             continue;
         }
-        /* listed: its state as the card reported it (an audit of other ICCIDs tells nothing of it) */
-        for (size_t k = 0; k < eis->profiles.n; k++)
-            if (pi[k].iccid && strcmp(pi[k].iccid, v[i].iccid) == 0 &&
-                (pi[k].state == RSP_ES_STATE_ENABLED || pi[k].state == RSP_ES_STATE_DISABLED))
-                rsp_smdp_mark_card(d->inv, NULL, v[i].iccid,
-                                   pi[k].state == RSP_ES_STATE_ENABLED ? RSP_SMDP_ENABLED : RSP_SMDP_DISABLED,
-                                   (int64_t)time(NULL));
+        /* listed: its state as the card reported it */
+        if (on_card->state == RSP_ES_STATE_ENABLED || on_card->state == RSP_ES_STATE_DISABLED)
+            rsp_smdp_mark_card(d->inv, NULL, v[i].iccid,
+                               on_card->state == RSP_ES_STATE_ENABLED ? RSP_SMDP_ENABLED : RSP_SMDP_DISABLED,
+                               (int64_t)time(NULL));
     }
     free(v);
 }
