@@ -94,16 +94,8 @@ static rsp_err ecasd_from_file(const char *dir, const char *eid, rsp_buf *out)
     char path[640];
     if (!dir[0] || snprintf(path, sizeof(path), "%s/%s.json", dir, eid) >= (int)sizeof(path))
         return RSP_ERR_NOT_FOUND;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return RSP_ERR_NOT_FOUND;
     rsp_buf b = RSP_BUF_INIT;
-    uint8_t chunk[4096];
-    size_t k;
-    rsp_err err = RSP_OK;
-    while (err == RSP_OK && (k = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        err = b.len + k > (1u << 20) ? RSP_ERR_LENGTH : rsp_buf_append(&b, chunk, k);
-    fclose(f);
+    rsp_err err = smsr_chg_read_file(path, 1u << 20, &b);
     rsp_es_msg m;
     memset(&m, 0, sizeof(m));
     const rsp_es_func *fn = rsp_es_func_find(RSP_ES1, "RegisterEIS", strlen("RegisterEIS"));

@@ -432,17 +432,16 @@ rsp_err smsr_chg_es_merge(smsr_chg_es *x, const rsp_es_handler **h, size_t *n)
     return RSP_OK;
 }
 
-/* The file at path into out (at most 64 KiB: a GP certificate is ~200 bytes). */
-static rsp_err read_small(const char *path, rsp_buf *out)
+rsp_err smsr_chg_read_file(const char *path, size_t max, rsp_buf *out)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
         return RSP_ERR_NOT_FOUND;
     uint8_t b[4096];
-    size_t k;
+    size_t k, start = out->len;
     rsp_err err = RSP_OK;
     while (err == RSP_OK && (k = fread(b, 1, sizeof(b), f)) > 0)
-        err = out->len + k > 65536 ? RSP_ERR_LENGTH : rsp_buf_append(out, b, k);
+        err = out->len - start + k > max ? RSP_ERR_LENGTH : rsp_buf_append(out, b, k);
     fclose(f);
     return err;
 }
@@ -471,7 +470,8 @@ rsp_err smsr_chg_es_new(rsp_smsr *e, const smsr_chg_opts *o, smsr_chg_es **out, 
         const char *slash = strrchr(o->tls_key, '/');
         int n = slash ? snprintf(path, sizeof(path), "%.*s/gpcert", (int)(slash - o->tls_key), o->tls_key)
                       : snprintf(path, sizeof(path), "gpcert");
-        if (n > 0 && (size_t)n < sizeof(path) && read_small(path, &x->gpcert) == RSP_OK &&
+        /* at most 64 KiB: a GP certificate is ~200 bytes */
+        if (n > 0 && (size_t)n < sizeof(path) && smsr_chg_read_file(path, 65536, &x->gpcert) == RSP_OK &&
             rsp_ec_load_pem(o->tls_key, &x->sk) != RSP_OK)
             rsp_buf_free(&x->gpcert);
         if (!x->sk)

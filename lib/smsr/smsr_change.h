@@ -112,6 +112,10 @@ rsp_err smsr_chg_keys_store(rsp_smsr *e, const char *eid, uint8_t kvn, uint8_t k
 rsp_err smsr_chg_esk_put(rsp_smsr *e, const char *eid, const uint8_t d[32]);
 rsp_err smsr_chg_esk_get(rsp_smsr *e, const char *eid, uint8_t d[32]);
 
+/* The file at path into out (appended), refused above max bytes (RSP_ERR_LENGTH); RSP_ERR_NOT_FOUND
+ * when it cannot be opened. For the small local files of the change: CERT.SR, the EUM's EIS. */
+rsp_err smsr_chg_read_file(const char *path, size_t max, rsp_buf *out);
+
 /* ---- wiring (es7_api.c handlers, change_drv.c driver; the daemon calls these) ---- */
 typedef struct smsr_chg_opts {
     const char *db;                         /* the driver's own store connection */
