@@ -166,7 +166,7 @@ int rsp_bench_download(rsp_bench *b, int argc, char **argv)
         c0 = (double)clock() / CLOCKS_PER_SEC;
         for (long i = 0; i < count && e == RSP_OK; i++) {
             rsp_smdp_taken t;
-            e = rsp_smdp_admit(&trust, &eis, der.len, &d);
+            e = rsp_smdp_admit(&trust, &eis, der.len, (int64_t)time(NULL), &d);
             e = e ? e : rsp_smdp_take(inv, "BENCH", "ts48", EID, (int64_t)i, &t, &d);
             if (e == RSP_OK)
                 rsp_smdp_taken_clear(&t);

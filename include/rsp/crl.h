@@ -99,5 +99,9 @@ rsp_err rsp_crl_file_load(rsp_crl_file *f, rsp_diag *diag);
  * error: the CRL cannot be trusted (missing, malformed, forged, stale), and the caller refuses. */
 rsp_err rsp_crl_file_check(rsp_crl_file *f, const rsp_eckey *ci, const uint8_t *serial, size_t len, int64_t now,
                            rsp_diag *diag);
+/* rsp_crl_file_check for a GP certificate (7F21, DER): decodes it and checks its serial (tag 93), the
+ * one the CI's CRL lists. A certificate that does not decode: the decoder's error, diag says why. */
+rsp_err rsp_crl_file_check_cert(rsp_crl_file *f, const rsp_eckey *ci, const uint8_t *cert, size_t len, int64_t now,
+                                rsp_diag *diag);
 
 #endif

@@ -152,8 +152,9 @@ typedef struct rsp_smdp_trust {
  * ECASD role and verifies under an EUM certificate that itself verifies under the CI; the card
  * offers a download transport; AvailableMemoryForProfiles >= package_len. RSP_ERR_VERIFY for a broken
  * chain, RSP_ERR_RANGE for memory, RSP_ERR_UNSUPPORTED for transport, RSP_ERR_FORMAT for a missing
- * certificate; diag says which. */
-rsp_err rsp_smdp_admit(const rsp_smdp_trust *t, const rsp_es_eis *eis, size_t package_len, rsp_diag *diag);
+ * certificate; diag says which. now (Unix seconds): when the CRL must be fresh. */
+rsp_err rsp_smdp_admit(const rsp_smdp_trust *t, const rsp_es_eis *eis, size_t package_len, int64_t now,
+                       rsp_diag *diag);
 
 /* ---- the download procedure (one step table, durable cursor; lib/smdp/download.c) ---- */
 typedef enum rsp_smdp_dl_step {

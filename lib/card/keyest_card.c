@@ -45,7 +45,7 @@ static rsp_err store_cert(rsp_keyest_card *c, const uint8_t *v, size_t vlen, siz
     if (c->crl) {
         rsp_diag rd;
         rsp_diag_clear(&rd);
-        if ((e = rsp_crl_file_check(c->crl, c->pk_ci, cert.serial.p, cert.serial.len, c->now, &rd)) != RSP_OK)
+        if ((e = rsp_crl_file_check_cert(c->crl, c->pk_ci, v, vlen, c->now, &rd)) != RSP_OK)
             return rsp_diag_set_at(diag, e == RSP_ERR_NOMEM ? e : RSP_ERR_DENIED, base, "%s", rd.msg);
     }
     rsp_ec_free(c->pk_host);

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "rsp/crl.h"
+#include "rsp/gpcert.h"
 
 struct rsp_crl_file {
     char *path;
@@ -173,4 +174,18 @@ rsp_err rsp_crl_file_check(rsp_crl_file *f, const rsp_eckey *ci, const uint8_t *
 out:
     pthread_mutex_unlock(&f->mu);
     return e;
+}
+
+rsp_err rsp_crl_file_check_cert(rsp_crl_file *f, const rsp_eckey *ci, const uint8_t *cert, size_t len, int64_t now,
+                                rsp_diag *diag)
+{
+    if (!f || !ci || !cert)
+        return RSP_ERR_INVAL;
+    rsp_gpcert c;
+    rsp_diag d;
+    rsp_diag_clear(&d);
+    rsp_err e = rsp_gpcert_decode(cert, len, &c, &d);
+    if (e)
+        return rsp_diag_set(diag, e, "certificate: %s", d.msg);
+    return rsp_crl_file_check(f, ci, c.serial.p, c.serial.len, now, diag);
 }

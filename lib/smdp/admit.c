@@ -4,8 +4,6 @@
  * clean up on the card. */
 #include <string.h>
 
-#include <time.h>
-
 #include "rsp/crl.h"
 #include "rsp/gpcert.h"
 #include "smdp_int.h"
@@ -45,7 +43,8 @@ static rsp_err chains(const rsp_smdp_trust *t, rsp_bytes eum_raw, const rsp_gpce
     return e;
 }
 
-rsp_err rsp_smdp_admit(const rsp_smdp_trust *t, const rsp_es_eis *eis, size_t package_len, rsp_diag *diag)
+rsp_err rsp_smdp_admit(const rsp_smdp_trust *t, const rsp_es_eis *eis, size_t package_len, int64_t now,
+                       rsp_diag *diag)
 {
     if (!t || !t->ci || !eis)
         return RSP_ERR_INVAL;
@@ -74,11 +73,9 @@ rsp_err rsp_smdp_admit(const rsp_smdp_trust *t, const rsp_es_eis *eis, size_t pa
     /* The EUM that signed it must not be on the CI's CRL (nor the CRL be untrustworthy): refused as a
      * chain that does not verify (ES2: 8.1 / 6.1). */
     if (t->crl) {
-        rsp_gpcert eum;
         rsp_diag cd2;
         rsp_diag_clear(&cd2);
-        rsp_err e = rsp_gpcert_decode(t->eum_certs[ok_at].p, t->eum_certs[ok_at].len, &eum, NULL);
-        e = e ? e : rsp_crl_file_check(t->crl, t->ci, eum.serial.p, eum.serial.len, (int64_t)time(NULL), &cd2);
+        rsp_err e = rsp_crl_file_check_cert(t->crl, t->ci, t->eum_certs[ok_at].p, t->eum_certs[ok_at].len, now, &cd2);
         if (e)
             return rsp_diag_set(diag, e == RSP_ERR_NOMEM ? e : RSP_ERR_VERIFY, "EUM of %s: %s", si->eid ? si->eid : "?",
                                 cd2.msg);

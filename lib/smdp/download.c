@@ -179,7 +179,7 @@ static rsp_err step(rsp_smdp_inv *inv, const rsp_smdp_trust *trust, const rsp_sm
         if (e != RSP_OK)
             e = rsp_diag_set(diag, e, "no package for %s/%s", d->op, d->type);
         e = e ? e : es3->get_eis(es3->arg, d->eid, &eis, diag);
-        e = e ? e : rsp_smdp_admit(trust, eis, pkg.len, diag);
+        e = e ? e : rsp_smdp_admit(trust, eis, pkg.len, now, diag);
         rsp_buf_free(&pkg);
         return e;
     }

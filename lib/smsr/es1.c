@@ -11,7 +11,6 @@
 #include "rsp/crypto.h"
 #include "rsp/es.h"
 #include "rsp/es_types.h"
-#include "rsp/gpcert.h"
 #include "rsp/ids.h"
 #include "smsr_int.h"
 
@@ -103,9 +102,7 @@ rsp_err rsp_smsr_eis_register(rsp_smsr *e, const rsp_smsr_es1_trust *t, const rs
     if (t->crl) {
         const rsp_es_key_set *ks = eis->signed_info->ecasd->key_sets.v; /* the chain check found both */
         const rsp_buf *cm_der = (const rsp_buf *)ks->certificates.v + 1;
-        rsp_gpcert cm;
-        err = rsp_gpcert_decode(cm_der->data, cm_der->len, &cm, d);
-        err = err ? err : rsp_crl_file_check(t->crl, t->ci, cm.serial.p, cm.serial.len, now, d);
+        err = rsp_crl_file_check_cert(t->crl, t->ci, cm_der->data, cm_der->len, now, d);
         if (err)
             return refuse(ref, err == RSP_ERR_DENIED ? "8.1" : "8.7", err == RSP_ERR_DENIED ? "6.1" : "3.7",
                           err == RSP_ERR_DENIED ? RSP_ERR_VERIFY : err);

@@ -1,6 +1,7 @@
 /* The CI's CRL: issue -> parse -> verify -> lookup on both curves; forged, stale, not-yet-valid and
  * malformed CRLs refused (every truncation, trailing bytes, no nextUpdate, another signature
- * algorithm, an unknown critical extension); the file wrapper re-reads a replaced file. */
+ * algorithm, an unknown critical extension); the file wrapper re-reads a replaced file; a GP
+ * certificate (7F21) is looked up by its serial (93), the one check the SM-SR, SM-DP and card share. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include <openssl/x509v3.h>
 
 #include "rsp/crl.h"
+#include "rsp/gpcert.h"
 #include "testutil.h"
 
 #define T0 1800000000LL /* 2027-01-15 */
@@ -252,6 +254,54 @@ static void test_file_reload(void **state)
     rsp_ec_free(other);
 }
 
+static void gp_cert(const rsp_eckey *ci, const uint8_t *serial, size_t serial_len, rsp_buf *out)
+{
+    const rsp_gpcert_template t = {serial, serial_len, "CA", "EUM", 0x82, "20260101", "20361231",
+                                   RSP_GPCERT_ROLE_EUM, NULL, 0};
+    assert_int_equal(rsp_gpcert_issue(&t, ci, ci, out), RSP_OK);
+}
+
+static void test_file_check_cert(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/test_crl_XXXXXX", path[512];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/ci.crl", dir);
+    rsp_eckey *ci = NULL;
+    assert_int_equal(rsp_ec_generate(RSP_CURVE_P256, &ci), RSP_OK);
+    rsp_buf der = RSP_BUF_INIT, revoked = RSP_BUF_INIT, good = RSP_BUF_INIT;
+    issue(ci, T0, T0 + 86400, &der);
+    write_file(path, &der);
+    rsp_crl_file *f = NULL;
+    assert_int_equal(rsp_crl_file_new(path, false, &f), RSP_OK);
+    /* 00 05 is entry 05 once its leading zero is dropped (RFC 5280 INTEGER vs GP's raw bytes) */
+    const uint8_t s005[] = {0x00, 0x05}, s7fffffff[] = {0x7F, 0xFF, 0xFF, 0xFF}, s09[] = {0x09};
+    gp_cert(ci, s005, sizeof s005, &revoked);
+    gp_cert(ci, s09, sizeof s09, &good);
+    rsp_diag d;
+    rsp_diag_clear(&d);
+    assert_int_equal(rsp_crl_file_check_cert(f, ci, revoked.data, revoked.len, T0, &d), RSP_ERR_DENIED);
+    assert_non_null(strstr(d.msg, "serial 05 is revoked (keyCompromise)"));
+    assert_int_equal(rsp_crl_file_check_cert(f, ci, good.data, good.len, T0, NULL), RSP_OK);
+    rsp_buf_reset(&revoked);
+    gp_cert(ci, s7fffffff, sizeof s7fffffff, &revoked);
+    assert_int_equal(rsp_crl_file_check_cert(f, ci, revoked.data, revoked.len, T0, NULL), RSP_ERR_DENIED);
+    /* the CRL's freshness is judged at the caller's now, not the clock's */
+    assert_int_equal(rsp_crl_file_check_cert(f, ci, good.data, good.len, T0 + 86400, NULL), RSP_ERR_STATE);
+    /* a certificate that does not decode is refused, never let through */
+    rsp_diag_clear(&d);
+    assert_int_not_equal(rsp_crl_file_check_cert(f, ci, good.data, good.len - 1, T0, &d), RSP_OK);
+    assert_non_null(strstr(d.msg, "certificate: "));
+    assert_int_equal(rsp_crl_file_check_cert(f, ci, good.data, 0, T0, NULL) != RSP_OK, true);
+    unlink(path);
+    rmdir(dir);
+    rsp_crl_file_free(f);
+    rsp_buf_free(&der);
+    rsp_buf_free(&revoked);
+    rsp_buf_free(&good);
+    rsp_ec_free(ci);
+}
+
 static void test_reason_names(void **state)
 {
     (void)state;
@@ -273,6 +323,7 @@ int main(void)
         cmocka_unit_test(test_roundtrip_p256),   cmocka_unit_test(test_roundtrip_brainpool),
         cmocka_unit_test(test_malformed),        cmocka_unit_test(test_refused_shapes),
         cmocka_unit_test(test_file_reload),      cmocka_unit_test(test_reason_names),
+        cmocka_unit_test(test_file_check_cert),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

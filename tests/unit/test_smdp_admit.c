@@ -7,6 +7,8 @@
 #include "rsp/smdp.h"
 #include "testutil.h"
 
+#define NOW ((int64_t)1798761600) /* 2027-01-01: inside the certificates' validity */
+
 typedef struct pki {
     rsp_eckey *ci, *ci2, *eum, *eum2, *ecasd;
     rsp_buf eum_cert, eum2_cert, ecasd_cert, ecasd2_cert;
@@ -84,44 +86,44 @@ static void test_admit(void **state)
     rsp_diag d;
     make_eis(&f, &p.ecasd_cert, 100000);
     rsp_diag_clear(&d);
-    assert_int_equal(rsp_smdp_admit(&t, &f.eis, 12261, &d), RSP_OK);
+    assert_int_equal(rsp_smdp_admit(&t, &f.eis, 12261, NOW, &d), RSP_OK);
     /* Signed by an EUM the CI never certified (it is in the list, but signed by another CI). */
     make_eis(&f, &p.ecasd2_cert, 100000);
     rsp_diag_clear(&d);
-    assert_int_equal(rsp_smdp_admit(&t, &f.eis, 12261, &d), RSP_ERR_VERIFY);
+    assert_int_equal(rsp_smdp_admit(&t, &f.eis, 12261, NOW, &d), RSP_ERR_VERIFY);
     assert_non_null(strstr(d.msg, "not signed by any EUM"));
     /* Only the rogue EUM known: refused too. */
     const rsp_smdp_trust t1 = {p.ci, eums, 1, NULL};
     make_eis(&f, &p.ecasd_cert, 100000);
-    assert_int_equal(rsp_smdp_admit(&t1, &f.eis, 12261, NULL), RSP_ERR_VERIFY);
+    assert_int_equal(rsp_smdp_admit(&t1, &f.eis, 12261, NOW, NULL), RSP_ERR_VERIFY);
     /* A certificate of the wrong role in the ECASD's place. */
     make_eis(&f, &p.eum_cert, 100000);
-    assert_int_equal(rsp_smdp_admit(&t, &f.eis, 12261, NULL), RSP_ERR_VERIFY);
+    assert_int_equal(rsp_smdp_admit(&t, &f.eis, 12261, NOW, NULL), RSP_ERR_VERIFY);
     /* One flipped bit of the signature. */
     rsp_buf bad = RSP_BUF_INIT;
     rsp_buf_set(&bad, p.ecasd_cert.data, p.ecasd_cert.len);
     bad.data[bad.len - 1] ^= 1;
     make_eis(&f, &bad, 100000);
-    assert_int_equal(rsp_smdp_admit(&t, &f.eis, 12261, NULL), RSP_ERR_VERIFY);
+    assert_int_equal(rsp_smdp_admit(&t, &f.eis, 12261, NOW, NULL), RSP_ERR_VERIFY);
     rsp_buf_free(&bad);
     /* Memory: exactly enough passes, one byte short is refused. */
     make_eis(&f, &p.ecasd_cert, 12261);
-    assert_int_equal(rsp_smdp_admit(&t, &f.eis, 12261, NULL), RSP_OK);
+    assert_int_equal(rsp_smdp_admit(&t, &f.eis, 12261, NOW, NULL), RSP_OK);
     make_eis(&f, &p.ecasd_cert, 12260);
     rsp_diag_clear(&d);
-    assert_int_equal(rsp_smdp_admit(&t, &f.eis, 12261, &d), RSP_ERR_RANGE);
+    assert_int_equal(rsp_smdp_admit(&t, &f.eis, 12261, NOW, &d), RSP_ERR_RANGE);
     /* plenty set aside for profiles, but the profiles already there leave one byte too few */
     make_eis(&f, &p.ecasd_cert, 100000);
     f.eis.remaining_memory = 12260;
-    assert_int_equal(rsp_smdp_admit(&t, &f.eis, 12261, &d), RSP_ERR_RANGE);
+    assert_int_equal(rsp_smdp_admit(&t, &f.eis, 12261, NOW, &d), RSP_ERR_RANGE);
     assert_non_null(strstr(d.msg, "12260"));
     /* No transport, no certificate. */
     make_eis(&f, &p.ecasd_cert, 100000);
     f.cap.http_support = false;
-    assert_int_equal(rsp_smdp_admit(&t, &f.eis, 1, NULL), RSP_ERR_UNSUPPORTED);
+    assert_int_equal(rsp_smdp_admit(&t, &f.eis, 1, NOW, NULL), RSP_ERR_UNSUPPORTED);
     make_eis(&f, &p.ecasd_cert, 100000);
     f.ks.certificates.n = 0;
-    assert_int_equal(rsp_smdp_admit(&t, &f.eis, 1, NULL), RSP_ERR_FORMAT);
+    assert_int_equal(rsp_smdp_admit(&t, &f.eis, 1, NOW, NULL), RSP_ERR_FORMAT);
     free_pki(&p);
 }
 
