@@ -25,7 +25,7 @@
 #include "rsp/err.h"
 
 #define RSP_STORE_ID_LEN 128   /* EUM, SM-SR, SM-DP, MNO, M2M SP ids, requester, FCID, profile type */
-#define RSP_STORE_SCHEMA_VERSION 12
+#define RSP_STORE_SCHEMA_VERSION 13
 
 typedef struct rsp_store rsp_store;
 

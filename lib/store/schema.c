@@ -134,6 +134,9 @@ static const char *const sqlite_steps[] = {
     SMDS_EVENT,
     /* v12: a card's notification sequence numbers already handled (rsp_store_audit_notif_seen). */
     "CREATE INDEX audit_notif ON audit(eid, detail) WHERE event = 'smsr.notif';",
+    /* v13: the SM-DP's sealed ISD-P keys (lib/smdp/isdp.c) beside the profile they open, committed
+     * with the download's "downloaded" mark (was a file per profile, 2 fsyncs and a rename). */
+    "ALTER TABLE inv ADD COLUMN isdp_keys BLOB;",
 };
 
 static const char *const pg_steps[] = {
@@ -217,6 +220,8 @@ static const char *const pg_steps[] = {
     SMDS_EVENT,
     /* v12: the detail in "C", as rsp_store_audit_notif_seen compares it */
     "CREATE INDEX audit_notif ON audit(eid, (detail COLLATE \"C\")) WHERE event = 'smsr.notif';",
+    /* v13 */
+    "ALTER TABLE inv ADD COLUMN isdp_keys BYTEA;",
 };
 
 _Static_assert(sizeof sqlite_steps / sizeof sqlite_steps[0] == RSP_STORE_SCHEMA_VERSION,
