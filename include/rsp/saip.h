@@ -122,6 +122,12 @@ typedef struct rsp_saip_perso {
 rsp_err rsp_saip_personalize(const rsp_saip_package *pkg, const rsp_saip_perso *perso, rsp_buf *out,
                              rsp_diag *diag);
 
+/* The key lengths of AlgoParameter's algorithmID alg (tag 80), the one rule for personalisation and for
+ * the consumer card's NAA check: Milenage (1) and the test algorithm (3) take a 16-byte K and OPc, TUAK
+ * (2) a 16- or 32-byte K and a 32-byte TOPc. rsp_saip_aka_opc_len: the OPc length alg takes. */
+bool rsp_saip_aka_k_len_ok(unsigned alg, size_t len);
+size_t rsp_saip_aka_opc_len(unsigned alg);
+
 /* EF.IMSI content (9 bytes) for an IMSI of 6..15 digits. */
 rsp_err rsp_saip_imsi_encode(const char *imsi, uint8_t out[9]);
 /* And back; out gets up to 15 digits. */

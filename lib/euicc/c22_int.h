@@ -79,6 +79,10 @@ struct rsp_es10_card {
     size_t eum_aki_len;
     time_t now;
     c22_store *store;
+    /* The CRL held for each CI, parsed once per load (c22_revoked) and replaced by LoadCRL; NULL with
+     * crl_read set: none held. */
+    struct rsp_crl *crl[RSP_ES10_MAX_CI];
+    bool crl_read[RSP_ES10_MAX_CI];
     /* volatile session */
     bool has_challenge, authenticated, prepared;
     bool cancel_only;               /* a failed BPP ended the session: only CancelSession of its tid */
@@ -115,7 +119,8 @@ int c22_bpp_open_segment(rsp_bsp *bsp, uint8_t tag, const uint8_t *p, size_t len
 rsp_err c22_mgmt_handle(rsp_es10_card *c, uint32_t tag, const uint8_t *req, size_t len, rsp_buf *resp);
 /* Whether cert's serial is on the CRL the card holds for CI k (loaded by LoadCRL, signature checked
  * then; freshness is not checked again at use [G]). */
-bool c22_revoked(const rsp_es10_card *c, size_t k, rsp_bytes cert);
+bool c22_revoked(rsp_es10_card *c, size_t k, rsp_bytes cert);
+void c22_crl_forget(rsp_es10_card *c);
 /* Queues a signed OtherSignedNotification for event on profile p to every address of its metadata that
  * asks for it (inside the caller's transaction). */
 rsp_err c22_notify(rsp_es10_card *c, const c22_profile *p, unsigned event);

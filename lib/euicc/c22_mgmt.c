@@ -433,6 +433,12 @@ static rsp_err load_crl(rsp_es10_card *c, const uint8_t *req, size_t len, rsp_bu
         if (!e && !code)
             e = c22_cfg_set(c->store, key, der.data, der.len);
         e = e ? (c22_rollback(c->store), e) : c22_commit(c->store);
+        if (!e && !code) { /* the parsed CRL becomes the one revocation checks use */
+            rsp_crl_free(c->crl[k]);
+            c->crl[k] = crl;
+            c->crl_read[k] = true;
+            crl = NULL;
+        }
     }
     rsp_crl_free(crl);
     rsp_crl_free(held);
@@ -455,20 +461,34 @@ static bool cert_serial(rsp_bytes cert, rsp_bytes *serial)
     return f.tag == 0x02;
 }
 
-bool c22_revoked(const rsp_es10_card *c, size_t k, rsp_bytes cert)
+/* The stored CRL of CI k is read and parsed at the first check after the card is loaded, then kept:
+ * every AuthenticateServer and PrepareDownload checks a certificate, and only LoadCRL changes it. An
+ * NVM read that fails is not remembered (the next check tries again). */
+bool c22_revoked(rsp_es10_card *c, size_t k, rsp_bytes cert)
 {
-    char key[64];
-    rsp_buf der = RSP_BUF_INIT;
-    bool found = false, revoked = false;
     rsp_bytes serial;
-    crl_key(c, k, key);
-    rsp_crl *crl = NULL;
-    if (cert_serial(cert, &serial) && c22_cfg_get(c->store, key, &der, &found) == RSP_OK && found &&
-        rsp_crl_parse(der.data, der.len, &crl, NULL) == RSP_OK)
-        revoked = rsp_crl_lookup(crl, serial.p, serial.len) != NULL;
-    rsp_crl_free(crl);
-    rsp_buf_free(&der);
-    return revoked;
+    if (!c->crl_read[k]) {
+        char key[64];
+        rsp_buf der = RSP_BUF_INIT;
+        bool found = false;
+        crl_key(c, k, key);
+        if (c22_cfg_get(c->store, key, &der, &found) == RSP_OK) {
+            if (found && rsp_crl_parse(der.data, der.len, &c->crl[k], NULL) != RSP_OK)
+                c->crl[k] = NULL; /* only a parsed CRL is ever stored; a damaged one revokes nothing */
+            c->crl_read[k] = true;
+        }
+        rsp_buf_free(&der);
+    }
+    return c->crl[k] && cert_serial(cert, &serial) && rsp_crl_lookup(c->crl[k], serial.p, serial.len) != NULL;
+}
+
+void c22_crl_forget(rsp_es10_card *c)
+{
+    for (size_t k = 0; k < RSP_ES10_MAX_CI; k++) {
+        rsp_crl_free(c->crl[k]);
+        c->crl[k] = NULL;
+        c->crl_read[k] = false;
+    }
 }
 
 rsp_err c22_mgmt_handle(rsp_es10_card *c, uint32_t tag, const uint8_t *req, size_t len, rsp_buf *resp)

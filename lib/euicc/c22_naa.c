@@ -33,10 +33,11 @@ static bool algo_ok(const uint8_t *p, size_t len)
     unsigned alg = id.value[0];
     if (alg != ALG_MILENAGE && alg != ALG_TUAK && alg != ALG_TEST)
         return false;
-    if (rsp_tlv_find(p, len, 0x82, &key) != RSP_OK || !(key.len == 16 || (alg == ALG_TUAK && key.len == 32)) ||
+    /* the lengths are saip_perso.c's rule (the one personalisation writes) */
+    if (rsp_tlv_find(p, len, 0x82, &key) != RSP_OK || !rsp_saip_aka_k_len_ok(alg, key.len) ||
         all_zero(key.value, key.len))
         return false;
-    return rsp_tlv_find(p, len, 0x83, &opc) == RSP_OK && opc.len == (alg == ALG_TUAK ? 32u : 16u);
+    return rsp_tlv_find(p, len, 0x83, &opc) == RSP_OK && opc.len == rsp_saip_aka_opc_len(alg);
 }
 
 /* One akaParameter element's content (after its PE header). */

@@ -13,7 +13,9 @@
  * verification and signing (ciPKUnknown 7); CERT.DPauth chains to that CI with the DPauth role and is
  * not on the CRL the card holds for it (invalidCertificate 1 / invalidOid 5 / unsupportedCurve 3); serverSignature1 over serverSigned1 as
  * received (invalidSignature 2); a challenge was given (noSessionContext 4) and is the one signed
- * (euiccChallengeMismatch 6). PrepareDownload (DownloadErrorCode): a session (noSessionContext 4),
+ * (euiccChallengeMismatch 6); a request whose serverSigned1 decodes but whose rest is no
+ * AuthenticateServerRequest gets undefinedError (127) for that transactionId (with no transactionId to
+ * name, the transport answers 6A80). PrepareDownload (DownloadErrorCode): a session (noSessionContext 4),
  * the same transactionId (invalidTransactionId 5), CERT.DPpb to the same CI with the DPpb role and
  * the DPauth's OID (invalidCertificate 1 / unsupportedCurve 3), smdpSignature2 over smdpSigned2 ||
  * 5F37 40 euiccSignature1 (invalidSignature 2), hashCc present when required (undefinedError 127). */
@@ -42,6 +44,7 @@ void rsp_es10_card_free(rsp_es10_card *c)
     if (!c)
         return;
     rsp_es10_card_reset(c);
+    c22_crl_forget(c);
     rsp_ec_free(c->sk);
     rsp_buf_free(&c->cert_euicc);
     rsp_buf_free(&c->cert_eum);
@@ -148,7 +151,7 @@ static int cert_code(rsp_pki22_fault f)
 }
 
 /* Verifies cert (role) to CI k and sig over msg with its key. 0 or an AuthenticateErrorCode. */
-static int check_server(const rsp_es10_card *c, size_t k, rsp_bytes cert, rsp_pki22_role role, const uint8_t *msg,
+static int check_server(rsp_es10_card *c, size_t k, rsp_bytes cert, rsp_pki22_role role, const uint8_t *msg,
                         size_t len, rsp_bytes sig, rsp_pki22_info *info)
 {
     rsp_bytes ci[1] = {rsp_buf_view(&c->ci[k])};
@@ -171,12 +174,33 @@ static rsp_err auth_error(rsp_bytes tid, int code, rsp_buf *out)
     return rsp_es10_auth_server_resp_encode(&r, out);
 }
 
+/* The serverSigned1 a request opens with, when that much of it is sound: BF38 whose first element is a
+ * ServerSigned1 that decodes. */
+static bool signed1_of(const uint8_t *req, size_t len, rsp_es10_server_signed1 *s1)
+{
+    rsp_tlv t, c;
+    rsp_tlv_reader r;
+    if (rsp_tlv_parse(req, len, RSP_TLV_DER, &t, NULL) != RSP_OK || t.tag != RSP_ES10_AUTHENTICATE_SERVER)
+        return false;
+    rsp_tlv_reader_init(&r, t.value, t.len, RSP_TLV_DER);
+    return rsp_tlv_next(&r, &c) == RSP_OK && c.tag == 0x30 &&
+           rsp_es10_server_signed1_decode(c.raw, c.raw_len, s1, NULL) == RSP_OK;
+}
+
 static rsp_err authenticate_server(rsp_es10_card *c, const uint8_t *req, size_t len, rsp_buf *out)
 {
     rsp_es10_auth_server_req r;
+    rsp_es10_server_signed1 head;
     rsp_err e = rsp_es10_auth_server_req_decode(req, len, &r, NULL);
-    if (e)
-        return e;
+    if (e && !signed1_of(req, len, &head))
+        return e; /* no transactionId to answer with: the transport says 6A80 */
+    if (e) {
+        /* The rest is not an AuthenticateServerRequest (a ctxParams1 that is not a CtxParams1, a missing
+         * certificate...): "any other error", undefinedError (127) for that transactionId, and the
+         * challenge is used up as for any other refusal. */
+        c->authenticated = c->prepared = c->has_challenge = false;
+        return auth_error(head.transaction_id, RSP_ES10_AUTH_UNDEFINED, out);
+    }
     bool had_challenge = c->has_challenge;
     c->authenticated = c->prepared = false;
     c->has_challenge = false; /* one AuthenticateServer per challenge, whatever its outcome */

@@ -154,6 +154,16 @@ rsp_err rsp_saip_imsi_decode(const uint8_t *in, size_t len, char out[16])
 
 /* Key lengths per algorithmID (AlgoParameter tag 80): Milenage and the test algorithm take 128-bit K
  * and OPc; TUAK takes a 128- or 256-bit K and a 256-bit TOPc. */
+bool rsp_saip_aka_k_len_ok(unsigned alg, size_t len)
+{
+    return len == 16 || (alg == 2 && len == 32);
+}
+
+size_t rsp_saip_aka_opc_len(unsigned alg)
+{
+    return alg == 2 ? 32u : 16u;
+}
+
 static rsp_err check_aka_lengths(const rsp_saip_package *pkg, const rsp_tlv *algo, const rsp_saip_perso *ps,
                                  rsp_diag *diag)
 {
@@ -163,10 +173,10 @@ static rsp_err check_aka_lengths(const rsp_saip_package *pkg, const rsp_tlv *alg
         return rsp_diag_set_at(diag, RSP_ERR_FORMAT, (size_t)(algo->raw - pkg->data.p),
                                "akaParameter: algorithmID missing or malformed");
     bool tuak = alg == 2;
-    if (ps->ki && !(ps->ki_len == 16 || (tuak && ps->ki_len == 32)))
+    if (ps->ki && !rsp_saip_aka_k_len_ok(alg, ps->ki_len))
         return rsp_diag_set(diag, RSP_ERR_LENGTH, "Ki of %zu bytes does not fit algorithmID %u", ps->ki_len,
                             (unsigned)alg);
-    if (ps->opc && ps->opc_len != (tuak ? 32u : 16u))
+    if (ps->opc && ps->opc_len != rsp_saip_aka_opc_len(alg))
         return rsp_diag_set(diag, RSP_ERR_LENGTH, "OPc of %zu bytes does not fit algorithmID %u (%s)", ps->opc_len,
                             (unsigned)alg, tuak ? "TOPc is 32 bytes" : "16 bytes");
     return RSP_OK;

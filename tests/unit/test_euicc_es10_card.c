@@ -3,6 +3,8 @@
  * (STORE DATA chains of 120 bytes, as a public LPA cuts them), the card's signatures checked as the
  * SM-DP+ checks them, and each AuthenticateServer / PrepareDownload error code produced by a tampered
  * input: another CI, a DPpb as DPauth, a flipped serverSignature1, a stale challenge, no session, a
+ * tampered ctxParams1 or a request cut after serverSignature1 (undefinedError 127), a DPauth with a
+ * flipped CI signature or expired (invalidCertificate 1), a
  * wrong transactionId, a flipped smdpSignature2, a brainpool CERT.DPauth re-signed by our P-256 CI, a DPpb of another SM-DP+, a missing hashCc; and
  * CancelSession, signed with the DPauth's OID, ending the session. */
 #include <stdio.h>
@@ -306,6 +308,52 @@ static void test_authenticate_errors(void **state)
     assert_int_equal(smdp_auth(&w, &s), RSP_ES10_AUTH_CHALLENGE_MISMATCH);
     /* noSessionContext: the challenge was used up by the refused attempt. */
     assert_int_equal(smdp_auth(&w, &s), RSP_ES10_AUTH_NO_SESSION_CONTEXT);
+    /* undefinedError (127): ctxParams1 tampered (deviceInfo's TAC tag 80 -> 85: no TAC) behind a sound
+     * serverSigned1; the answer names the transactionId and the challenge is used up. */
+    smdp_auth_request(&w, &s, w.dpauth, &w.c_dpauth, &w.c_ci);
+    static const uint8_t tac[] = {0x80, 0x04, 0x35, 0x29, 0x06, 0x11};
+    for (at = 0; at + sizeof(tac) <= s.auth_req.len && memcmp(s.auth_req.data + at, tac, sizeof(tac)); at++)
+        ;
+    assert_true(at + sizeof(tac) <= s.auth_req.len);
+    s.auth_req.data[at] = 0x85;
+    assert_int_equal(smdp_auth(&w, &s), RSP_ES10_AUTH_UNDEFINED);
+    s.auth_req.data[at] = 0x80;
+    assert_int_equal(smdp_auth(&w, &s), RSP_ES10_AUTH_NO_SESSION_CONTEXT);
+    /* 127 too for a request cut after serverSigned1 and its signature (no certificate, no ctxParams1). */
+    smdp_auth_request(&w, &s, w.dpauth, &w.c_dpauth, &w.c_ci);
+    rsp_buf cut = RSP_BUF_INIT;
+    rsp_tlv_put(&cut, 0x5F37, s.sig1, 64);
+    rsp_buf trunc = RSP_BUF_INIT;
+    size_t m = 0;
+    rsp_tlv_begin(&trunc, RSP_ES10_AUTHENTICATE_SERVER, &m);
+    rsp_buf_append(&trunc, s.signed1.data, s.signed1.len);
+    rsp_buf_append(&trunc, cut.data, cut.len);
+    rsp_tlv_end(&trunc, m);
+    rsp_buf_reset(&s.auth_req);
+    rsp_buf_append(&s.auth_req, trunc.data, trunc.len);
+    assert_int_equal(smdp_auth(&w, &s), RSP_ES10_AUTH_UNDEFINED);
+    rsp_buf_free(&cut);
+    rsp_buf_free(&trunc);
+    /* invalidCertificate (1): CERT.DPauth whose CI signature has its last byte flipped. */
+    rsp_buf bad = RSP_BUF_INIT;
+    rsp_buf_append(&bad, w.c_dpauth.data, w.c_dpauth.len);
+    bad.data[bad.len - 1] ^= 0x01;
+    smdp_auth_request(&w, &s, w.dpauth, &bad, &w.c_ci);
+    assert_int_equal(smdp_auth(&w, &s), RSP_ES10_AUTH_INVALID_CERTIFICATE);
+    /* invalidCertificate (1): a CERT.DPauth of the right CI that expired an hour ago. */
+    rsp_eckey *old_k = NULL;
+    rsp_buf old_c = RSP_BUF_INIT;
+    assert_int_equal(rsp_ec_generate(RSP_CURVE_P256, &old_k), RSP_OK);
+    static const uint8_t serial[] = {0x09};
+    time_t now = time(NULL);
+    rsp_pki22_template t = {.role = RSP_PKI22_DPAUTH, .common_name = "T", .organisation = "DP", .serial = serial,
+                            .serial_len = 1, .not_before = now - 86400, .not_after = now - 3600, .rid = "2.999.10"};
+    assert_int_equal(rsp_pki22_issue(&t, old_k, w.ci, w.c_ci.data, w.c_ci.len, &old_c, NULL), RSP_OK);
+    smdp_auth_request(&w, &s, old_k, &old_c, &w.c_ci);
+    assert_int_equal(smdp_auth(&w, &s), RSP_ES10_AUTH_INVALID_CERTIFICATE);
+    rsp_ec_free(old_k);
+    rsp_buf_free(&old_c);
+    rsp_buf_free(&bad);
     /* A malformed request is answered 6A80 by the transport (no TLV to put a code in). */
     rsp_buf c = RSP_BUF_INIT, r = RSP_BUF_INIT;
     tu_hex("80E2910004BF380130", &c);

@@ -342,7 +342,11 @@ static void test_crl(void **state)
     assert_int_equal(load_crl(&w, w.ci, 5, 86400, NULL), 0);
     assert_int_equal(w_session_try(&w), 0);
     assert_int_equal(load_crl(&w, w.ci, 5, 86400, &dp_serial), RSP_ES10_CRL_FRESHER_LOADED);
+    /* the card parses its CRL once per load: a refused LoadCRL leaves the one it checks with, an
+     * accepted one replaces it at once (same card object), and a fresh load reads it from NVM */
+    assert_int_equal(w_session_try(&w), 0);
     assert_int_equal(load_crl(&w, w.ci, 6, 86400, &dp_serial), 0);
+    assert_int_equal(w_session_try(&w), RSP_ES10_AUTH_INVALID_CERTIFICATE);
     rsp_es10_card_close(w.slot);
     w_open(&w);
     w_select(&w);
