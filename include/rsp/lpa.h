@@ -85,8 +85,8 @@ rsp_err rsp_lpa_list_notifications(rsp_lpa_card *c, rsp_buf *raw, rsp_es10_notif
 rsp_err rsp_lpa_retrieve_notification(rsp_lpa_card *c, uint32_t seq, rsp_buf *raw, rsp_es10_notif_list *out,
                                       rsp_diag *diag);
 rsp_err rsp_lpa_remove_notification(rsp_lpa_card *c, uint32_t seq, int *result, rsp_diag *diag);
-/* ICCID digits (19 or 20, a trailing F allowed) -> 10 bytes nibble-swapped with F padding, and back
- * (digits up to the first F; out NUL-terminated). */
+/* ICCID digits (18 to 20, a trailing F allowed) -> 10 bytes nibble-swapped with F padding, and back
+ * (out NUL-terminated; bytes that are no ICCID coding come out in hex). lib/core/ids.c's coding. */
 rsp_err rsp_lpa_iccid_from_digits(const char *s, uint8_t out[10], rsp_diag *diag);
 void rsp_lpa_iccid_to_digits(const uint8_t *p, size_t len, char *out, size_t outlen);
 

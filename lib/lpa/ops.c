@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "rsp/es10.h"
+#include "rsp/ids.h"
 #include "rsp/lpa.h"
 #include "rsp/tlv.h"
 
@@ -142,33 +143,27 @@ rsp_err rsp_lpa_remove_notification(rsp_lpa_card *c, uint32_t seq, int *result, 
     return e;
 }
 
-/* ICCID digits <-> the 10 bytes of EF.ICCID (nibble-swapped, F padding). */
+/* ICCID digits <-> the 10 bytes of EF.ICCID (nibble-swapped, F padding): lib/core/ids.c's coding, the
+ * one the SM-DP+ and the card use; a trailing F typed by the user is the padding itself. */
 rsp_err rsp_lpa_iccid_from_digits(const char *s, uint8_t out[10], rsp_diag *diag)
 {
+    char d[21];
     size_t n = strlen(s);
-    if ((n != 19 && n != 20) || strspn(s, "0123456789") < 19 || (n == 20 && s[19] != 'F' && s[19] != 'f' &&
-                                                                 (s[19] < '0' || s[19] > '9')))
-        return rsp_diag_set(diag, RSP_ERR_FORMAT, "ICCID '%s': 19 or 20 digits expected", s);
-    for (size_t i = 0; i < 10; i++) {
-        uint8_t lo = (uint8_t)(s[2 * i] - '0');
-        uint8_t hi = 2 * i + 1 < n && s[2 * i + 1] >= '0' && s[2 * i + 1] <= '9' ? (uint8_t)(s[2 * i + 1] - '0') : 0xF;
-        out[i] = (uint8_t)(hi << 4 | lo);
-    }
+    if (n == 0 || n > 20)
+        return rsp_diag_set(diag, RSP_ERR_FORMAT, "ICCID '%.24s': 18 to 20 digits expected", s);
+    memcpy(d, s, n + 1);
+    if (d[n - 1] == 'F' || d[n - 1] == 'f')
+        d[n - 1] = 0;
+    if (rsp_iccid_to_swapped(d, out) != RSP_OK)
+        return rsp_diag_set(diag, RSP_ERR_FORMAT, "ICCID '%s': 18 to 20 digits expected", s);
     return RSP_OK;
 }
 
+/* A card's ICCID that does not decode (a nibble above 9, F inside) is shown in hex rather than cut. */
 void rsp_lpa_iccid_to_digits(const uint8_t *p, size_t len, char *out, size_t outlen)
 {
-    size_t k = 0;
-    for (size_t i = 0; i < len && k + 2 < outlen; i++) {
-        uint8_t lo = p[i] & 0x0F, hi = p[i] >> 4;
-        if (lo > 9)
-            break;
-        out[k++] = (char)('0' + lo);
-        if (hi > 9)
-            break;
-        out[k++] = (char)('0' + hi);
-    }
-    if (outlen)
-        out[k < outlen ? k : outlen - 1] = 0;
+    if (!outlen)
+        return;
+    if (rsp_bcd_swap_decode(p, len, out, outlen) != RSP_OK && rsp_hex_encode(p, len, out, outlen) != RSP_OK)
+        out[0] = 0;
 }

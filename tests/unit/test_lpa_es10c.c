@@ -208,8 +208,17 @@ static void test_iccid_digits(void **state)
     assert_string_equal(s, "8944502000000000001");
     assert_int_equal(rsp_lpa_iccid_from_digits("89445020000000000015", b, NULL), RSP_OK);
     tu_assert_hex(b, 10, "98440502000000000051");
-    assert_int_equal(rsp_lpa_iccid_from_digits("894450200000000000", b, NULL), RSP_ERR_FORMAT);
+    rsp_lpa_iccid_to_digits(b, 10, s, sizeof(s));
+    assert_string_equal(s, "89445020000000000015");
+    assert_int_equal(rsp_lpa_iccid_from_digits("8944502000000000001F", b, NULL), RSP_OK); /* typed padding */
+    tu_assert_hex(b, 10, "984405020000000000F1");
+    assert_int_equal(rsp_lpa_iccid_from_digits("89445020000000000", b, NULL), RSP_ERR_FORMAT); /* 17 */
     assert_int_equal(rsp_lpa_iccid_from_digits("89445020000000000x15", b, NULL), RSP_ERR_FORMAT);
+    assert_int_equal(rsp_lpa_iccid_from_digits("894450200000000000150", b, NULL), RSP_ERR_FORMAT); /* 21 */
+    /* F inside, or a nibble above 9: not an ICCID coding, shown in hex instead of cut short */
+    static const uint8_t odd[10] = {0x98, 0x44, 0xF5, 0x02, 0, 0, 0, 0, 0, 0x51};
+    rsp_lpa_iccid_to_digits(odd, 10, s, sizeof(s));
+    assert_string_equal(s, "9844f502000000000051");
 }
 
 int main(void)
