@@ -9,8 +9,9 @@
 # accepts), a card pulled mid-installation leaves no profile and says "list before retrying", its
 # session record (--session) is kept and the next download reports and settles it first;
 # after the cut the same activation code installs (the SM-DP+ ends the lost session for the same eUICC);
-# notifications arrive once each; confirmation code retries exhausted; every TS.48 v7 package;
-# notification remove; memory-reset; --insecure works and says so (stderr, --json); usage errors exit 2 before the card is touched. Outside facts: the activation code's format
+# notifications arrive once each; notification remove; memory-reset; --insecure works and says so
+# (stderr, --json); usage errors exit 2 before the card is touched. With RSP_SLOW=1 also: confirmation
+# code retries exhausted, and every other TS.48 v7 package of the shared set. Outside facts: the activation code's format
 # (SGP22.md, lpac), the ICCID of the SM-DP+'s inventory read back through GetProfilesInfo.
 set -u
 BIN=${RSP_BIN:?}
@@ -33,11 +34,11 @@ cd "$tmp" || exit 1
   "$BIN" ci issue --sgp22 --dir ci --role dptls --id DPtls --dns localhost --oid 2.999.10 --out smdpp/dptls &&
   "$BIN" smdp import package --dir smdpp --operator MNO --type T48 "$PKG" &&
   "$BIN" smdp import generate --dir smdpp --operator MNO --type T48 --count 8 --iccid-prefix 8944502 &&
-  i=0 && for f in "$RSP_SHARED_DIR"/profiles/TS48v7_*.der; do
+  touch types && i=0 && if [ "${RSP_SLOW:-0}" = 1 ]; then for f in "$RSP_SHARED_DIR"/profiles/TS48v7_*.der; do
     [ "$f" = "$PKG" ] && continue; i=$((i + 1)); echo "T48P$i" >>types
     "$BIN" smdp import package --dir smdpp --operator MNO --type "T48P$i" "$f" &&
     "$BIN" smdp import generate --dir smdpp --operator MNO --type "T48P$i" --count 1 --iccid-prefix "894450$((i + 2))" || exit 1
-  done; } \
+  done; fi; } \
   >/dev/null 2>"$tmp/setup.err" || { echo "FAIL - setup: $(tail -3 "$tmp/setup.err")"; exit 1; }
 E1=$(ls cards)
 C1="--card cards/$E1"
@@ -122,11 +123,16 @@ grep -q '^phase=install$' sess && grep -q "^matching_id=M-3$" sess && ok "sessio
 [ "$(jq length out)" = 1 ] && [ "$(jq -r '.[0].state' out)" = disabled ] && ok "no partial profile: only M-2's profile on the card" || bad "partial $(cat out)"
 # The next download with the same record: the unfinished one is reported first (the card asked), then
 # the new one runs and its record is gone at the end.
+# This download goes with --insecure (issue 13: allowed, stated loudly): no --ca, the server's TLS
+# certificate not checked, said on stderr and in --json.
 AC=$(order --matching-id M-4)
-rc=$(rc_of "$BIN" lpa $C1 --json profile download --activation-code "$AC" --ca $CA --session sess)
+rc=$(rc_of "$BIN" lpa $C1 --json profile download --activation-code "$AC" --insecure --session sess)
 [ "$rc" = 0 ] && [ "$(jq -r .previous.phase out)" = install ] && [ "$(jq -r .previous.profile_on_card out)" = false ] \
   && grep -q "previous download of 'M-3'" err && [ ! -e sess ] && ok "previous unfinished download reported, new one installed, record removed" \
   || bad "recovery rc $rc $(cat out err)"
+[ "$rc" = 0 ] && [ "$(jq -r .insecure out)" = true ] && [ "$(jq -r .installed out)" = true ] && grep -q "WARNING: --insecure" err \
+  && grep -q "no CA certificate (--insecure)" err && ok "--insecure: installed, the warning on stderr and insecure:true in --json" \
+  || bad "insecure rc $rc $(cat out err)"
 # Issues 13/14: the card lost the cut session and cannot sign its cancellation, so M-3 is still bound;
 # the same activation code again: the same eUICC (authenticated afresh) ends the old session, the
 # order is bound anew with a fresh identity (the first one retired: the card may hold part of it).
@@ -139,12 +145,9 @@ NEW3=$(sm_iccid M-3)
   || bad "re-download rc $rc $(state M-3) $OLD3/$NEW3 $(cat out err)"
 [ "$("$BIN" lpa $C1 --json profile list | jq -r --arg i "$OLD3" '[.[] | select(.iccid == $i)] | length')" = 0 ] \
   && ok "the retired identity $OLD3 is not on the card" || bad "old identity on the card"
-# --insecure (issue 13: allowed, stated loudly): no --ca, the server not authenticated, said twice.
-AC=$(order --matching-id M-5)
-rc=$(rc_of "$BIN" lpa $C1 --json profile download --activation-code "$AC" --insecure)
-[ "$rc" = 0 ] && [ "$(jq -r .insecure out)" = true ] && [ "$(jq -r .installed out)" = true ] && grep -q "WARNING: --insecure" err \
-  && grep -q "no CA certificate (--insecure)" err && ok "--insecure: installed, the warning on stderr and insecure:true in --json" \
-  || bad "insecure rc $rc $(cat out err)"
+# Slower checks (RSP_SLOW=1; `make test` keeps the rest): the confirmation code's retry count and the
+# other three TS.48 v7 packages.
+if [ "${RSP_SLOW:-0}" = 1 ]; then
 # A wrong confirmation code until the retries (3) are exhausted: 3.8, 3.8, then 6.4 and the order
 # failed; the next try is refused by the server (authenticateClient: 8.2.6/3.8), before any BPP.
 AC=$(order --matching-id M-7 --cc 1234)
@@ -165,6 +168,7 @@ while read -r T; do
     && n=$((n + 1)) || bad "package $T rc $rc $(cat out err)"
 done <types
 [ "$n" = 3 ] && ok "the other 3 TS.48 v7 packages downloaded, installed and listed" || bad "packages: $n of 3"
+fi
 # notification remove (an enable pending): the card's answer for a pending one (ok) and an unknown one (nothingToDelete).
 "$BIN" lpa $C1 profile enable "$(sm_iccid M-2)" >/dev/null || bad "enable M-2's profile"
 SEQ=$("$BIN" lpa $C1 --json notification list | jq -r '.[] | select(.event == "enable") | .seq' | tail -1)
@@ -174,7 +178,7 @@ SEQ=$("$BIN" lpa $C1 --json notification list | jq -r '.[] | select(.event == "e
 [ "$(rc_of "$BIN" lpa $C1 --json notification remove "$SEQ")" = 1 ] && [ "$(jq -r .result out)" = 1 ] \
   && ok "notification remove again: nothingToDelete, exit 1" || bad "remove again $(cat out err)"
 # memory-reset: the operational profiles are gone.
-[ "$("$BIN" lpa $C1 --json profile list | jq length)" -ge 4 ] && [ "$(rc_of "$BIN" lpa $C1 --json memory-reset)" = 0 ] \
+[ "$("$BIN" lpa $C1 --json profile list | jq length)" -ge 3 ] && [ "$(rc_of "$BIN" lpa $C1 --json memory-reset)" = 0 ] \
   && [ "$(jq -r .result out)" = 0 ] && [ "$("$BIN" lpa $C1 --json profile list | jq length)" = 0 ] \
   && ok "memory-reset: ok, no profile left" || bad "memory-reset $(cat out err)"
 # The clock against the CA's validity (seed 003): a CA valid from 2099 (openssl ca -startdate, an
