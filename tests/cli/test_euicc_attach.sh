@@ -11,7 +11,9 @@
 #   - `rsp lpa --reader` (our PC/SC transport) reads the same EID through pcscd, and downloads a profile
 #     from `rsp smdpp run` (HTTPS inside the namespace) into the card behind the reader;
 #   - kill -9 of `rsp euicc attach` in the middle of an installation: the LPA reports a failure during
-#     installation, the card attached again lists no partial profile and no PIR;
+#     installation, the card attached again lists no partial profile and no PIR; the LPA recovers as
+#     seed 003 says: the next download with its --session record reports the unfinished one (the card
+#     asked: not there; its session gone), drops the record and installs the same activation code;
 #   - the card is held: a second attach and a direct `rsp lpa --card` exit 1 (busy);
 #   - pcscd stopped and started again: the card is detached, dials again, answers again;
 #   - SIGTERM ends attach with exit 0 and releases the card; usage errors exit 2.
@@ -131,7 +133,7 @@ PKG=${RSP_SHARED_DIR:?}/profiles/TS48v7_SAIP2.3_NoBERTLV.der
   "$BIN" ci issue --sgp22 --dir ci --role dppb --id DPpb --oid 2.999.10 --out smdpp/dppb &&
   "$BIN" ci issue --sgp22 --dir ci --role dptls --id DPtls --dns localhost --oid 2.999.10 --out smdpp/dptls &&
   "$BIN" smdp import package --dir smdpp --operator MNO --type T48 "$PKG" &&
-  "$BIN" smdp import generate --dir smdpp --operator MNO --type T48 --count 2 --iccid-prefix 8944502 ) \
+  "$BIN" smdp import generate --dir smdpp --operator MNO --type T48 --count 3 --iccid-prefix 8944502 ) \
   >/dev/null 2>"$tmp/smdpp.err" || bad "SM-DP+ setup: $(tail -3 "$tmp/smdpp.err")"
 "$BIN" smdpp run --dir "$tmp/smdpp" --address localhost --listen 127.0.0.1:0 --port-file "$tmp/port" >"$tmp/smdpp.log" 2>&1 &
 pids+=($!)
@@ -156,7 +158,7 @@ ATTACH=$!; pids+=($ATTACH)
 wait_count "$tmp/attach2.log" "^attached" 1 || bad "trace attach: $(tail -3 "$tmp/trace.log")"
 [ "$(lpa_pcsc chip info)" = 0 ] || bad "card not in the reader after the trace attach: $(cat "$tmp/err")"
 timeout 300 "$BIN" lpa --reader "Virtual PCD" --block 64 profile download --activation-code "$AC" --ca "$tmp/ci/ci.crt.pem" \
-  >"$tmp/cut.out" 2>"$tmp/cut.err" &
+  --session "$tmp/sess" >"$tmp/cut.out" 2>"$tmp/cut.err" &
 LPA=$!; pids+=($LPA)
 wait_count "$tmp/cut.out" '^\[install\] loading' 1 && at=$(grep -c '^>>' "$tmp/trace.log") &&
   wait_count "$tmp/trace.log" '^>>' $((at + 60)) && ! grep -q '^\[install\] installed' "$tmp/cut.out" \
@@ -173,6 +175,25 @@ rc=$(lpa_pcsc --json profile list)
   && ok "after kill -9: only the first profile, nothing half-installed" || bad "after kill rc $rc $(cat "$tmp/out" "$tmp/err")"
 rc=$(lpa_pcsc --json notification list)
 [ "$rc" = 0 ] && [ "$(jq length "$tmp/out")" = 0 ] && ok "after kill -9: no PIR pending" || bad "notifs after kill $(cat "$tmp/out")"
+# Seed 003's recovery: the record of the killed download (--session) is kept; the next download with it
+# reports the unfinished one, asks the card (the profile is not there), finds the card's session gone
+# with the reset, drops the record, and the same activation code then installs (the SM-DP+ ends the
+# lost session of the same eUICC and binds the order anew).
+grep -q '^phase=install$' "$tmp/sess" && grep -q '^matching_id=PCSC-2$' "$tmp/sess" \
+  && ok "after kill -9: the session record kept (phase install, PCSC-2)" || bad "record $(cat "$tmp/sess" 2>&1)"
+state2() { "$BIN" smdpp show --dir "$tmp/smdpp" --address localhost --matching-id PCSC-2 --json 2>/dev/null | jq -r .state; }
+[ "$(state2)" = bound ] || bad "PCSC-2 after the kill: $(state2), not bound"
+rc=$(rc_of timeout 120 "$BIN" lpa --reader "Virtual PCD" --block 255 --json profile download --activation-code "$AC" \
+  --ca "$tmp/ci/ci.crt.pem" --session "$tmp/sess")
+ICCID2=$(jq -r .iccid "$tmp/out" 2>/dev/null)
+[ "$rc" = 0 ] && [ "$(jq -r .previous.phase "$tmp/out")" = install ] && [ "$(jq -r .previous.profile_on_card "$tmp/out")" = false ] \
+  && grep -q "previous download of 'PCSC-2'.*is not on the card; card session already gone" "$tmp/err" && [ ! -e "$tmp/sess" ] \
+  && [ "$(jq -r .installed "$tmp/out")" = true ] && [ "$(state2)" = installed ] && grep -q 'es9+ session replaced' "$tmp/smdpp.log" \
+  && ok "retry with the record: previous reported (not on the card, card session gone), record dropped, PCSC-2 installed" \
+  || bad "recovery rc $rc $(cat "$tmp/out" "$tmp/err" | tail -6)"
+rc=$(lpa_pcsc --json profile list)
+[ "$rc" = 0 ] && [ "$(jq length "$tmp/out")" = 2 ] && jq -e --arg i "$ICCID2" 'any(.[]; .iccid == $i)' "$tmp/out" >/dev/null \
+  && ok "after the recovery: two profiles, $ICCID2 among them" || bad "list after recovery $(cat "$tmp/out" "$tmp/err")"
 
 rc=$(rc_of timeout 30 "$BIN" euicc attach --fleet "$tmp/cards" --eid "$EID" --once)
 [ "$rc" = 1 ] && grep -q "in use" "$tmp/err" && ok "second attach of the same card: exit 1 (busy)" || bad "second attach rc $rc $(cat "$tmp/err")"
