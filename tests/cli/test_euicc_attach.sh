@@ -183,6 +183,8 @@ grep -q '^phase=install$' "$tmp/sess" && grep -q '^matching_id=PCSC-2$' "$tmp/se
   && ok "after kill -9: the session record kept (phase install, PCSC-2)" || bad "record $(cat "$tmp/sess" 2>&1)"
 state2() { "$BIN" smdpp show --dir "$tmp/smdpp" --address localhost --matching-id PCSC-2 --json 2>/dev/null | jq -r .state; }
 [ "$(state2)" = bound ] || bad "PCSC-2 after the kill: $(state2), not bound"
+iccid2() { "$BIN" smdpp show --dir "$tmp/smdpp" --address localhost --matching-id PCSC-2 --json 2>/dev/null | jq -r .iccid; }
+OLD2=$(iccid2)
 rc=$(rc_of timeout 120 "$BIN" lpa --reader "Virtual PCD" --block 255 --json profile download --activation-code "$AC" \
   --ca "$tmp/ci/ci.crt.pem" --session "$tmp/sess")
 ICCID2=$(jq -r .iccid "$tmp/out" 2>/dev/null)
@@ -193,7 +195,10 @@ ICCID2=$(jq -r .iccid "$tmp/out" 2>/dev/null)
   || bad "recovery rc $rc $(cat "$tmp/out" "$tmp/err" | tail -6)"
 rc=$(lpa_pcsc --json profile list)
 [ "$rc" = 0 ] && [ "$(jq length "$tmp/out")" = 2 ] && jq -e --arg i "$ICCID2" 'any(.[]; .iccid == $i)' "$tmp/out" >/dev/null \
-  && ok "after the recovery: two profiles, $ICCID2 among them" || bad "list after recovery $(cat "$tmp/out" "$tmp/err")"
+  && [ "$ICCID2" = "$(iccid2)" ] && [ -n "$OLD2" ] && [ "$OLD2" != "$ICCID2" ] \
+  && ! jq -e --arg i "$OLD2" 'any(.[]; .iccid == $i)' "$tmp/out" >/dev/null \
+  && ok "after the recovery: two profiles, PCSC-2 as the fresh identity $ICCID2 (the retired $OLD2 not on the card)" \
+  || bad "list after recovery (old $OLD2 new $ICCID2) $(cat "$tmp/out" "$tmp/err")"
 
 rc=$(rc_of timeout 30 "$BIN" euicc attach --fleet "$tmp/cards" --eid "$EID" --once)
 [ "$rc" = 1 ] && grep -q "in use" "$tmp/err" && ok "second attach of the same card: exit 1 (busy)" || bad "second attach rc $rc $(cat "$tmp/err")"
