@@ -33,6 +33,17 @@ typedef struct rsp_keyest_params {
     const uint8_t *sdin; size_t sdin_len;       /* 45, with option 04 */
 } rsp_keyest_params;
 
+/* The A6 CRT TLV (tag, length, value) of the second STORE DATA from p, defaults filled in, appended to
+ * out: A6 {90 02 03 opts, 95 01 KUQ, [96 01 00 when smsr], 80 01 88, 81 01 len, 82 01 id, 83 01 KVN,
+ * 91 00 [, 45 SDIN, 84 HostID with option 04]}. The one builder: the host role signs these bytes and
+ * the sender of an SM-SR change rebuilds them from ES7.CreateAdditionalKeySet (lib/smsr/change_isdr.c). */
+rsp_err rsp_keyest_crt_build(const rsp_keyest_params *p, rsp_buf *out);
+/* The one CRT parser (the card role's): the value of an A6 CRT into p (host_id and sdin point into v;
+ * smsr when it carries 96 01 00). Refuses what the card refuses (missing 90/95/80/81/83, unknown
+ * scenario, KUQ, key type or length). A CRT it accepts that rsp_keyest_crt_build does not give back
+ * byte for byte carries something the builder never emits (another tag order, 91 with a value). */
+rsp_err rsp_keyest_crt_parse(const uint8_t *v, size_t len, rsp_keyest_params *p, rsp_diag *diag);
+
 /* DGI helpers (public for the tools): appends tag(2) || len(1 or FF hh ll) || value. */
 rsp_err rsp_keyest_dgi_put(rsp_buf *out, uint16_t dgi, const uint8_t *value, size_t len);
 /* Parses one DGI at p; *hdr gets the header size, *vlen the value length. */

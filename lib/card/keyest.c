@@ -64,6 +64,8 @@ rsp_err rsp_keyesti_crt_parse(const uint8_t *v, size_t len, size_t base, rsp_key
             seen |= 1;
         } else if (t.tag == RSP_ES8_TAG_HOSTID) {
             c->host_id = rsp_bytes_of(t.value, t.len);
+        } else if (t.tag == 0x96) {
+            c->smsr = t.len == 1 && t.value[0] == 0x00;
         } else if (t.tag == RSP_ES8_TAG_SDIN) {
             c->sdin = rsp_bytes_of(t.value, t.len);
         } else if (t.tag == RSP_ES8_TAG_KUQ || t.tag == RSP_ES8_TAG_KEYTYPE || t.tag == RSP_ES8_TAG_KEYLEN ||
@@ -92,6 +94,28 @@ rsp_err rsp_keyesti_crt_parse(const uint8_t *v, size_t len, size_t base, rsp_key
         return rsp_diag_set_at(diag, RSP_ERR_UNSUPPORTED, base, "key usage qualifier %02X", c->kuq);
     if (c->keytype != RSP_ES8_KEYTYPE_AES || (c->keylen != 16 && c->keylen != 24 && c->keylen != 32))
         return rsp_diag_set_at(diag, RSP_ERR_UNSUPPORTED, base, "key type %02X length %u", c->keytype, c->keylen);
+    return RSP_OK;
+}
+
+rsp_err rsp_keyest_crt_parse(const uint8_t *v, size_t len, rsp_keyest_params *p, rsp_diag *diag)
+{
+    if (!v || !p)
+        return RSP_ERR_INVAL;
+    rsp_keyesti_crt c;
+    rsp_err e = rsp_keyesti_crt_parse(v, len, 0, &c, diag);
+    if (e)
+        return e;
+    memset(p, 0, sizeof(*p));
+    p->options = c.options;
+    p->kuq = c.kuq;
+    p->key_len = c.keylen;
+    p->key_id = c.keyid;
+    p->kvn = c.kvn;
+    p->smsr = c.smsr;
+    p->host_id = c.host_id.p;
+    p->host_id_len = c.host_id.len;
+    p->sdin = c.sdin.p;
+    p->sdin_len = c.sdin.len;
     return RSP_OK;
 }
 
@@ -189,9 +213,11 @@ rsp_err rsp_keyest_host_set_ephemeral(rsp_keyest_host *h, rsp_curve curve, const
     return rsp_ec_from_private(curve, d, &h->eph);
 }
 
-static rsp_err crt_build(const rsp_keyest_params *p, rsp_buf *out)
+rsp_err rsp_keyest_crt_build(const rsp_keyest_params *p, rsp_buf *out)
 {
-    size_t mark;
+    if (!p || !out)
+        return RSP_ERR_INVAL;
+    size_t mark, start = out->len;
     uint8_t opts = p->options ? p->options : RSP_ES8_EMIT_OPTIONS;
     const uint8_t scen[2] = {RSP_ES8_SCENARIO_ID, opts};
     rsp_err e = rsp_tlv_begin(out, RSP_ES8_TAG_CRT, &mark);
@@ -207,6 +233,8 @@ static rsp_err crt_build(const rsp_keyest_params *p, rsp_buf *out)
     if (!e && (opts & RSP_ES8_OPT_HOSTID) && p->host_id_len)
         e = rsp_tlv_put(out, RSP_ES8_TAG_HOSTID, p->host_id, p->host_id_len);
     if (!e) e = rsp_tlv_end(out, mark);
+    if (e)
+        out->len = start;
     return e;
 }
 
@@ -225,7 +253,8 @@ rsp_err rsp_keyest_host_keyagree_apdu(rsp_keyest_host *h, const rsp_keyest_param
     rsp_buf data = RSP_BUF_INIT;
     uint8_t point[RSP_EC_POINT_LEN], sig[RSP_EC_SIG_LEN];
     const uint8_t rch[3] = {0x00, RSP_ES8_TAG_RC, RSP_ES8_RC_LEN};
-    if ((e = crt_build(p, &h->crt)) || (e = rsp_keyest_dgi_put(&data, RSP_ES8_DGI_KEYAGREE, h->crt.data, h->crt.len)) ||
+    if ((e = rsp_keyest_crt_build(p, &h->crt)) ||
+        (e = rsp_keyest_dgi_put(&data, RSP_ES8_DGI_KEYAGREE, h->crt.data, h->crt.len)) ||
         (e = rsp_ec_public_point(h->eph, point)) || (e = rsp_tlv_put(&data, RSP_ES8_TAG_EPK, point, sizeof(point))))
         goto done;
     /* Signed: 3A02.. || 7F49.. || 00 85 10 RC (§E2/§E3). */

@@ -6,6 +6,7 @@
 
 typedef struct rsp_keyesti_crt {
     uint8_t options, kuq, keytype, keylen, keyid, kvn;
+    bool smsr; /* 96 01 00: an ISD-R key set of an SM-SR change */
     rsp_bytes host_id, sdin;
 } rsp_keyesti_crt;
 

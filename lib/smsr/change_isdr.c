@@ -58,36 +58,30 @@ rsp_err smsr_chg_addr_apdu(const char *msisdn, rsp_buf *out)
     return err;
 }
 
-/* The CRT as lib/card/keyest.c emits it with params.smsr (the receiver signs those bytes; the unit test
- * compares both byte for byte): A6 {90 02 03 opts, 95 01 10, 96 01 00, 80 01 88, 81 01 len, 82 01 01,
- * 83 01 KVN, 91 00}. */
-static rsp_err crt_of(uint8_t opts, uint8_t key_len, uint8_t kvn, rsp_buf *out)
+/* The receiver's CRT (lib/card's one builder, what rsp_keyest_host_keyagree_apdu signs with smsr set):
+ * A6 {90 02 03 opts, 95 01 10, 96 01 00, 80 01 88, 81 01 10, 82 01 01, 83 01 KVN, 91 00}. */
+static rsp_err crt_of(uint8_t opts, uint8_t kvn, rsp_buf *out)
 {
-    size_t mark;
-    const uint8_t scen[2] = {RSP_ES8_SCENARIO_ID, opts};
-    rsp_err e = rsp_tlv_begin(out, RSP_ES8_TAG_CRT, &mark);
-    if (!e) e = rsp_tlv_put(out, RSP_ES8_TAG_SCENARIO, scen, 2);
-    if (!e) e = rsp_tlv_put_u8(out, RSP_ES8_TAG_KUQ, RSP_ES8_KUQ_3KEYS);
-    if (!e) e = rsp_tlv_put_u8(out, 0x96, 0x00);
-    if (!e) e = rsp_tlv_put_u8(out, RSP_ES8_TAG_KEYTYPE, RSP_ES8_KEYTYPE_AES);
-    if (!e) e = rsp_tlv_put_u8(out, RSP_ES8_TAG_KEYLEN, key_len);
-    if (!e) e = rsp_tlv_put_u8(out, RSP_ES8_TAG_KEYID, RSP_ES8_EMIT_KEYID);
-    if (!e) e = rsp_tlv_put_u8(out, RSP_ES8_TAG_KVN, kvn);
-    if (!e) e = rsp_tlv_put(out, RSP_ES8_TAG_SEQ, NULL, 0);
-    if (!e) e = rsp_tlv_end(out, mark);
-    return e;
+    rsp_keyest_params p;
+    memset(&p, 0, sizeof(p));
+    p.options = opts;
+    p.key_len = 16;
+    p.kvn = kvn;
+    p.smsr = true;
+    return rsp_keyest_crt_build(&p, out);
 }
 
 rsp_err smsr_chg_keyset_apdu(const rsp_es_key_req *q, rsp_buf *out)
 {
     /* only what our receiver sends: scenario options without HostID, AES-128, the raw point, r||s;
      * anything else is refused rather than rebuilt differently from what was signed */
-    if (!q || q->scenario_parameter.len != 1 || (q->scenario_parameter.data[0] & RSP_ES8_OPT_HOSTID) ||
+    if (!q || q->scenario_parameter.len != 1 || !q->scenario_parameter.data[0] ||
+        (q->scenario_parameter.data[0] & RSP_ES8_OPT_HOSTID) ||
         q->host_id.len || q->key_version_number < 1 || q->key_version_number > 0x0F || q->initial_sequence_counter != 0 ||
         q->ephemeral_public_key.len != 65 || q->ephemeral_public_key.data[0] != 0x04 || q->signature.len != 64)
         return RSP_ERR_FORMAT;
     rsp_buf crt = RSP_BUF_INIT, d = RSP_BUF_INIT;
-    rsp_err e = crt_of(q->scenario_parameter.data[0], 16, (uint8_t)q->key_version_number, &crt);
+    rsp_err e = crt_of(q->scenario_parameter.data[0], (uint8_t)q->key_version_number, &crt);
     if (!e) e = rsp_keyest_dgi_put(&d, RSP_ES8_DGI_KEYAGREE, crt.data, crt.len);
     if (!e) e = rsp_tlv_put(&d, RSP_ES8_TAG_EPK, q->ephemeral_public_key.data, q->ephemeral_public_key.len);
     if (!e) e = rsp_tlv_put(&d, RSP_ES8_TAG_SIG, q->signature.data, q->signature.len);
@@ -109,7 +103,7 @@ rsp_err smsr_chg_keyset_fields(const uint8_t *apdu, size_t len, rsp_es_key_req *
         dgi != RSP_ES8_DGI_KEYAGREE)
         return RSP_ERR_FORMAT;
     const uint8_t *p = apdu + 5 + hdr, *end = apdu + len;
-    rsp_tlv a6, t, epk, sig;
+    rsp_tlv a6, epk, sig;
     if (rsp_tlv_expect(p, vlen, RSP_ES8_TAG_CRT, &a6, NULL) != RSP_OK)
         return RSP_ERR_FORMAT;
     const uint8_t *rest = p + vlen;
@@ -117,13 +111,22 @@ rsp_err smsr_chg_keyset_fields(const uint8_t *apdu, size_t len, rsp_es_key_req *
         rsp_tlv_parse(rest + epk.raw_len, (size_t)(end - rest) - epk.raw_len, 0, &sig, NULL) != RSP_OK ||
         sig.tag != RSP_ES8_TAG_SIG)
         return RSP_ERR_FORMAT;
-    if (rsp_tlv_find(a6.value, a6.len, RSP_ES8_TAG_SCENARIO, &t) != RSP_OK || t.len != 2)
-        return RSP_ERR_FORMAT;
-    rsp_err e = rsp_buf_set(&q->scenario_parameter, t.value + 1, 1);
-    if (!e && (rsp_tlv_find(a6.value, a6.len, RSP_ES8_TAG_KVN, &t) != RSP_OK || t.len != 1))
+    /* lib/card's parser, then the sender's rebuild compared with what is signed: a CRT the sender would
+     * not give back byte for byte is never relayed (the card would refuse the signature) */
+    rsp_keyest_params kp;
+    rsp_buf again = RSP_BUF_INIT;
+    rsp_err e = rsp_keyest_crt_parse(a6.value, a6.len, &kp, NULL) == RSP_OK ? RSP_OK : RSP_ERR_FORMAT;
+    if (!e && (!kp.smsr || kp.key_len != 16 || kp.host_id_len || kp.sdin_len))
         e = RSP_ERR_FORMAT;
+    if (!e)
+        e = crt_of(kp.options, kp.kvn, &again);
+    if (!e && (again.len != a6.raw_len || memcmp(again.data, a6.raw, a6.raw_len) != 0))
+        e = RSP_ERR_FORMAT;
+    rsp_buf_free(&again);
+    if (!e)
+        e = rsp_buf_set(&q->scenario_parameter, &kp.options, 1);
     if (!e) {
-        q->key_version_number = t.value[0];
+        q->key_version_number = kp.kvn;
         q->initial_sequence_counter = 0;
         q->ecc_key_length = 256;
         e = rsp_buf_set(&q->ephemeral_public_key, epk.value, epk.len);

@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # SM-SR change between two running `rsp smsr` (docs/modules/smsr_change.md), as separate processes:
-# rsp smsc, rsp euicc run, SM-SR1 (its store, certificate, SMSC bind, KVN 1) and SM-SR2 (KVN 2). The
-# Operator moves a fleet with `rsp op smsr-change` (ES4.PrepareSMSRChange to SM-SR2, ES4.SMSRChange to
-# SM-SR1; ES7 between the daemons over mutual TLS). Afterwards: SM-SR2 reaches the cards (AuditEIS,
-# SetFallBackAttribute done over SMS under its new keys); the cards hold only SM-SR2's key sets and its
-# address; the Operator gets HandleSMSRChangeNotification from SM-SR2; SM-SR1 has no EIS left, and with its old keys put back by hand its command is not answered
-# by the card (the keys are gone from the card: the operation expires). Refusals: a receipt that does
-# not verify (SM-SR1 hands over the wrong CERT.ECASD for one card: the change fails, the card stays with
-# SM-SR1, SM-SR2 keeps nothing; tried again with the right one, it moves), an EID SM-SR1 does not
-# manage (8.1.1 / 3.9), an ES7 call by a certificate of the wrong role (1.1 / 1.2). The retry of the
-# failed card is asked by an M2M SP: refused without a PLMA (1.2), accepted under one. RSP_SLOW=1: 50 cards.
-N=3
+# rsp smsc, rsp euicc run, SM-SR1 (its store, certificate, SMSC bind, KVN 1) and SM-SR2 (KVN 2, ES5 over
+# HTTPS: SCP81). The Operator moves a fleet with `rsp op smsr-change` (ES4.PrepareSMSRChange to SM-SR2,
+# ES4.SMSRChange to SM-SR1; ES7 between the daemons over mutual TLS). Afterwards: SM-SR2 reaches the
+# cards (AuditEIS, SetFallBackAttribute done in admin sessions the card opens with SM-SR2's new PSK,
+# KVN 41 = 3F + 2, named in the trigger and the PSK identity as SGP02.md lays them out); the cards hold
+# only SM-SR2's key sets and its address; the Operator gets HandleSMSRChangeNotification from SM-SR2;
+# SM-SR1 has no EIS left, and with its old keys put back by hand its command is refused by the card (an
+# unsecured error PoR: the keys are gone from the card). Refusals: a receipt that does not verify (SM-SR1
+# hands over the wrong CERT.ECASD for one card: the change fails, the card stays with SM-SR1, SM-SR2
+# keeps nothing; tried again with the right one, it moves), an EID SM-SR1 does not manage (8.1.1 / 3.9),
+# an ES7 call by a certificate of the wrong role (1.1 / 1.2). The retry of the failed card is asked by an
+# M2M SP: refused without a PLMA (1.2), accepted under one. RSP_SLOW=1: 50 cards, rsp demo --smsr-change.
+N=2
 [ "${RSP_SLOW:-0}" = 1 ] && N=50
+SR2_HTTPS=1
 . "$(dirname "$0")/smsr_change_world.sh"
 
 # ES7 is for SM-SRs: the Operator's certificate (O=Operator) is refused; so is an SM-DP's.
@@ -22,6 +25,27 @@ for who in mno1 dp1; do
   echo "$r" | grep -q '"1.1"' && echo "$r" | grep -q '"1.2"' && echo "$r" | grep -q 'SM-SRs' \
     && ok "ES7 by a certificate of role $who: refused 1.1 / 1.2" || bad "ES7 role $who: $r"
 done
+
+# ES7.HandoverEUICC straight from SM-SR1's certificate (the EUM's EIS file as the EIS): without a
+# Prepare naming SM-SR1 refused 8.1.1 / 1.2; after the Operator's Prepare, an EIS whose SCP80 KVN is
+# SM-SR2's own (2) refused 8.1.1 / 3.8 (two SM-SRs with one --kvn: docs/ENCODINGS.md "an SM-SR's key
+# versions"). SM-SR2 imports nothing either time.
+es() { # CERT PORT PATH JSON
+  curl -s --max-time 20 --cacert "$tmp/$1/ca.crt.pem" --cert "$tmp/$1/tls.crt.pem" --key "$tmp/$1/key.pem" \
+    -H 'Content-Type: application/json' "https://127.0.0.1:$2/$3" -d "$4"
+}
+ho() { # FCID SCP80_KVN: BADE's EIS as a HandoverEUICC request
+  jq -c --arg f "$1" --argjson v "$2" \
+    '.functionCallIdentifier = $f | (.eis.isdR.keySets[] | select(.type == "SCP80") | .version) = $v' "$tmp/fleet/eis/$BADE.json"
+}
+r=$(es sr1 $P2 es7/HandoverEUICC "$(ho ho-x1 1)")
+echo "$r" | grep -q '"8.1.1"' && echo "$r" | grep -q '"1.2"' && ! has_eis "$DB2" $BADE \
+  && ok "HandoverEUICC without a Prepare: refused 8.1.1 / 1.2, nothing imported" || bad "unprepared handover: $r"
+es mno1 $P2 es4/PrepareSMSRChange "{\"functionCallIdentifier\":\"p-x2\",\"eid\":\"$BADE\",\"currentSmsrId\":\"SMSR-1\"}" >/dev/null
+r=$(es sr1 $P2 es7/HandoverEUICC "$(ho ho-x2 2)")
+echo "$r" | grep -q '"8.1.1"' && echo "$r" | grep -q '"3.8"' && ! has_eis "$DB2" $BADE \
+  && ok "HandoverEUICC from an SM-SR with the receiver's own KVN: refused 8.1.1 / 3.8, nothing imported" \
+  || bad "same-KVN handover: $r"
 
 # An EID SM-SR1 does not manage: SMSRChange refused 8.1.1 / 3.9, nothing moves.
 echo 89049032123451234512345678901235 >"$tmp/unknown.txt"
@@ -56,7 +80,9 @@ n=0
 for e in "${MOVE[@]}"; do has_eis "$DB1" $e || n=$((n + 1)); done
 [ $n = $N ] && ok "SM-SR1 deleted the EIS of every card moved" || bad "SM-SR1 still knows $((N - n)) cards"
 
-# SM-SR2 manages them: AuditEIS and SetFallBackAttribute over SMS under its new keys.
+# SM-SR2 manages them, over HTTPS (SCP81, --es5-transport https): AuditEIS and SetFallBackAttribute
+# done in admin sessions the card opened with SM-SR2's new PSK, KVN 41 = 3F + its --kvn 2 (the trigger
+# SMS under its new SCP80 keys, KVN 2). The PSK identity is SGP02.md's layout, built here by printf.
 E=${MOVE[0]}
 ICC=$(grep -o '"iccid": *"[0-9]*"' "$tmp/fleet/eis/$E.json" | head -1 | grep -o '[0-9]\{10,\}')
 wait_done() { # DB OP SECONDS
@@ -71,18 +97,33 @@ wait_done() { # DB OP SECONDS
 for fn in ES4.AuditEIS ES4.SetFallBackAttribute; do
   op=$("$BIN" smsr submit --db "$DB2" --fn $fn --eid $E --iccid $ICC --requester MNO1 --fcid n-$fn --json | field op)
   st=$(wait_done "$DB2" "$op" 40)
-  [ "$st" = done ] && ok "SM-SR2 $fn on a moved card: done" || bad "SM-SR2 $fn: $st $("$BIN" smsr result --db "$DB2" --op "$op")"
+  [ "$st" = done ] && grep -q "admin answer eid=$E op=$op lost=0 result=ok" "$tmp/smsr2.log" \
+    && ok "SM-SR2 $fn on a moved card: done over HTTPS" || bad "SM-SR2 $fn: $st $("$BIN" smsr result --db "$DB2" --op "$op")"
 done
+ID=$(printf '800102'; printf '8110%s' $E; printf '4F10A0000005591010FFFFFFFF8900000100'; printf '820101830141')
+grep -q "admin session open eid=$E psk_id=$ID " "$tmp/smsr2.log" && ! grep -q "admin PSK identity refused" "$tmp/smsr2.log" \
+  && grep -q 'admin trigger sent .*trigger=[0-9A-F]*85[0-9A-F]\{4\}'"$ID"'024101' "$tmp/smsr2.log" \
+  && ok "PSK-TLS with SM-SR2's new PSK: identity and trigger name KVN 41 (3F + 2)" \
+  || bad "admin session of SM-SR2: $(grep -o 'admin session open eid=[0-9]* psk_id=[0-9A-F]*' "$tmp/smsr2.log" | head -1)"
 
 # SM-SR1 with its old keys put back by hand: the card no longer has them, the command is not answered.
 grep "\"$E\"" "$tmp/keys.jsonl" >"$tmp/k1.jsonl"
 "$BIN" smsr import --db "$DB1" --master-key "$tmp/mk" --keys "$tmp/k1.jsonl" "$tmp/fleet/eis/$E.json" >/dev/null 2>&1 \
   || bad "re-import into SM-SR1"
+np=$(grep -c "PoR eid=$E " "$tmp/smsr1.log")
 op=$("$BIN" smsr submit --db "$DB1" --fn ES4.AuditEIS --eid $E --iccid $ICC --requester MNO1 --fcid old1 --validity 6 --json | field op)
-st=$(wait_done "$DB1" "$op" 40)
-# Expired (no answer) or failed (the card's unsecured error PoR: it holds no such key set); never done. CI saw both.
-case $st in expired|failed) ok "SM-SR1's old keys: the card does not carry out its command ($st)";;
-  *) bad "SM-SR1 still reaches the card: $st";; esac
+# The card answers at once with an unsecured error PoR (no key set KVN 1 left: TS 102 225 status 06, which
+# opens no operation); waiting for that line (info level) instead of the expiry saves the validity period.
+# A lost PoR still ends in expiry (6 s); never done.
+for i in $(seq 400); do
+  [ "$(grep -c "PoR eid=$E " "$tmp/smsr1.log")" -gt "$np" ] && break
+  sleep 0.1
+done
+st=$("$BIN" smsr result --db "$DB1" --op "$op" --json 2>/dev/null | field state)
+# (the packet did leave, "packet sent" at info level: an expiry before any send would prove nothing)
+grep -q "packet sent eid=$E op=$op " "$tmp/smsr1.log" || bad "SM-SR1 never sent its command ($st)"
+case $st in done|'') bad "SM-SR1 still reaches the card: '$st'";;
+  *) ok "SM-SR1's old keys: the card does not carry out its command (refused at once; op $st)";; esac
 
 # A receipt that does not verify: the change of BADE fails, the card stays with SM-SR1 alone.
 echo $BADE >"$tmp/bad.txt"

@@ -186,6 +186,30 @@ static void test_keyest_roles(void **state)
     q.key_version_number = 0x10;
     rsp_buf_reset(&again);
     assert_int_equal(smsr_chg_keyset_apdu(&q, &again), RSP_ERR_FORMAT);
+    q.key_version_number = 2;
+    q.scenario_parameter.data[0] = 0x00; /* lib/card's builder would emit its default (09) instead */
+    assert_int_equal(smsr_chg_keyset_apdu(&q, &again), RSP_ERR_FORMAT);
+    q.scenario_parameter.data[0] = 0x09;
+    /* the receiver never relays a CRT the sender would not rebuild byte for byte (lib/card's parser, then
+     * its builder): scenario options 00; 96 01 01; 96 and 80 swapped (the card accepts any order) */
+    rsp_es_key_req q2;
+    for (int i = 0; i < 3; i++) {
+        rsp_buf m = RSP_BUF_INIT;
+        assert_int_equal(rsp_buf_set(&m, a2.data, a2.len), RSP_OK);
+        static const uint8_t swapped[6] = {0x80, 0x01, 0x88, 0x96, 0x01, 0x00};
+        if (i == 0)
+            m.data[13] = 0x00;
+        else if (i == 1)
+            m.data[19] = 0x01;
+        else
+            memcpy(m.data + 17, swapped, 6);
+        memset(&q2, 0, sizeof(q2));
+        assert_int_equal(smsr_chg_keyset_fields(m.data, m.len, &q2), RSP_ERR_FORMAT);
+        rsp_buf_free(&q2.scenario_parameter);
+        rsp_buf_free(&q2.ephemeral_public_key);
+        rsp_buf_free(&q2.signature);
+        rsp_buf_free(&m);
+    }
     rsp_buf_reset(&resp);
     assert_int_equal(rsp_keyest_card_store_data(&card, a2.data, a2.len, &resp, &ck, NULL), RSP_OK);
     /* a receipt with one bit changed does not verify */
