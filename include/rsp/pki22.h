@@ -116,6 +116,21 @@ rsp_err rsp_pki22_verify(const uint8_t *leaf, size_t leaf_len, rsp_pki22_role ex
                          size_t eum_len, const rsp_bytes *cis, size_t n_ci, time_t at, rsp_pki22_info *leaf_info,
                          size_t *ci_index, rsp_pki22_fault *fault, rsp_diag *diag);
 
+/* Trusted CI certificates decoded once, for a caller that verifies many chains against them (a
+ * daemon): rsp_pki22_verify decodes every CI on every call. The anchors also keep a few EUM
+ * certificates of chains that verified, decoded, keyed by their exact bytes: only decoding is saved,
+ * every check runs on every call. Not thread-safe (the EUM cache changes): one per event loop. An
+ * entry of cis that does not decode is kept as a CI that anchors nothing (indexes stay those of cis).
+ * *out owned by the caller (rsp_pki22_anchors_free). */
+typedef struct rsp_pki22_anchors rsp_pki22_anchors;
+rsp_err rsp_pki22_anchors_new(const rsp_bytes *cis, size_t n_ci, rsp_pki22_anchors **out, rsp_diag *diag);
+void rsp_pki22_anchors_free(rsp_pki22_anchors *a);
+/* rsp_pki22_verify against anchors, with the same checks, results and faults; eum_info (may be NULL)
+ * gets the EUM's fields when eum is given and the chain verifies. */
+rsp_err rsp_pki22_verify_with(rsp_pki22_anchors *a, const uint8_t *leaf, size_t leaf_len, rsp_pki22_role expect,
+                              const uint8_t *eum, size_t eum_len, time_t at, rsp_pki22_info *leaf_info,
+                              rsp_pki22_info *eum_info, size_t *ci_index, rsp_pki22_fault *fault, rsp_diag *diag);
+
 /* DER <-> PEM for the tools ("CERTIFICATE" blocks). Both append to out (owned by the caller). */
 rsp_err rsp_pki22_pem_to_der(const uint8_t *pem, size_t len, rsp_buf *out);
 rsp_err rsp_pki22_der_to_pem(const uint8_t *der, size_t len, rsp_buf *out);

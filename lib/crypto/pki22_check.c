@@ -1,7 +1,5 @@
-/* SGP.22 certificates as outside input: decoding the fields the protocol uses, and chain verification
- * with the role checks. Signatures, validity and basic constraints are OpenSSL's X509_verify_cert; the
- * SGP.22 rules it does not know (policy = role, one curve per chain, EID within the EUM's prefixes)
- * are checked here. */
+/* SGP.22 certificates as outside input: decoding the fields the protocol uses, and the role profiles
+ * and the EID range rule that OpenSSL does not know. The chain check itself is pki22_verify.c. */
 #include <stdio.h>
 #include <string.h>
 
@@ -9,7 +7,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "rsp/pki22.h"
+#include "pki22_int.h"
 #include "x509_int.h"
 
 static const char *const fault_names[] = {"ok",           "bad-certificate", "wrong-role", "unsupported-curve",
@@ -123,7 +121,7 @@ static rsp_err key_fields(X509 *x, rsp_pki22_info *o, rsp_diag *diag)
     return RSP_OK;
 }
 
-static rsp_err fill_info(X509 *x, rsp_pki22_info *o, rsp_diag *diag)
+rsp_err rsp_pki22__fill_info(X509 *x, rsp_pki22_info *o, rsp_diag *diag)
 {
     memset(o, 0, sizeof(*o));
     /* Computes the cached extension flags; a malformed extension marks the certificate invalid. */
@@ -169,8 +167,7 @@ static rsp_err fill_info(X509 *x, rsp_pki22_info *o, rsp_diag *diag)
     return RSP_OK;
 }
 
-/* d2i over exactly len bytes: trailing bytes are refused, so a certificate is always one TLV. */
-static X509 *decode(const uint8_t *der, size_t len, rsp_diag *diag)
+X509 *rsp_pki22__decode(const uint8_t *der, size_t len, rsp_diag *diag)
 {
     const unsigned char *p = der;
     X509 *x = len && len < (1u << 24) ? d2i_X509(NULL, &p, (long)len) : NULL;
@@ -184,16 +181,15 @@ static X509 *decode(const uint8_t *der, size_t len, rsp_diag *diag)
 
 rsp_err rsp_pki22_inspect(const uint8_t *der, size_t len, rsp_pki22_info *out, rsp_diag *diag)
 {
-    X509 *x = decode(der, len, diag);
+    X509 *x = rsp_pki22__decode(der, len, diag);
     if (!x)
         return RSP_ERR_FORMAT;
-    rsp_err e = fill_info(x, out, diag);
+    rsp_err e = rsp_pki22__fill_info(x, out, diag);
     X509_free(x);
     return e;
 }
 
-/* The profile of SGP22.md §Certificates that each role must meet (beyond what OpenSSL checks). */
-static const char *profile_fault(const rsp_pki22_info *c, rsp_pki22_role role)
+const char *rsp_pki22__profile_fault(const rsp_pki22_info *c, rsp_pki22_role role)
 {
     bool tls = rsp_pki22_role_is_tls(role);
     if (!c->ku_critical)
@@ -228,126 +224,11 @@ static const char *profile_fault(const rsp_pki22_info *c, rsp_pki22_role role)
     return NULL;
 }
 
-static bool eid_permitted(const rsp_pki22_info *eum, const rsp_pki22_info *leaf)
+bool rsp_pki22__eid_permitted(const rsp_pki22_info *eum, const rsp_pki22_info *leaf)
 {
     for (size_t i = 0; i < eum->n_prefixes; i++)
         if (!strncmp(leaf->eid, eum->prefixes[i], strlen(eum->prefixes[i])) &&
             (!eum->prefix_org[i][0] || !strcmp(eum->prefix_org[i], leaf->org)))
             return true;
     return false;
-}
-
-/* SGP.22 reads the EUM's directoryName constraint as a serialNumber prefix, which X.509's RDN match
- * never satisfies; eid_permitted checks it instead. Every other error stands. */
-static int verify_cb(int ok, X509_STORE_CTX *ctx)
-{
-    return ok || X509_STORE_CTX_get_error(ctx) == X509_V_ERR_PERMITTED_VIOLATION;
-}
-
-static rsp_err refuse(rsp_pki22_fault *fault, rsp_pki22_fault f, rsp_diag *diag, const char *what, const char *why)
-{
-    if (fault)
-        *fault = f;
-    return rsp_diag_set(diag, RSP_ERR_VERIFY, "%s: %s", what, why);
-}
-
-/* OpenSSL's chain check over leaf [eum] ci with the time given. */
-static rsp_err openssl_chain(X509 *leaf, X509 *eum, X509 *ci, time_t at, rsp_pki22_fault *fault, rsp_diag *diag)
-{
-    X509_STORE *st = X509_STORE_new();
-    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
-    STACK_OF(X509) *untrusted = sk_X509_new_null();
-    rsp_err e = RSP_ERR_CRYPTO;
-    if (st && ctx && untrusted && X509_STORE_add_cert(st, ci) == 1 && (!eum || sk_X509_push(untrusted, eum) > 0) &&
-        X509_STORE_CTX_init(ctx, st, leaf, untrusted) == 1) {
-        X509_STORE_CTX_set_time(ctx, 0, at ? at : time(NULL));
-        X509_STORE_CTX_set_verify_cb(ctx, verify_cb);
-        if (X509_verify_cert(ctx) == 1) {
-            e = RSP_OK;
-        } else {
-            int err = X509_STORE_CTX_get_error(ctx);
-            bool time_fault = err == X509_V_ERR_CERT_HAS_EXPIRED || err == X509_V_ERR_CERT_NOT_YET_VALID;
-            e = refuse(fault, time_fault ? RSP_PKI22_EXPIRED : RSP_PKI22_BAD_CERT, diag, "chain",
-                       X509_verify_cert_error_string(err));
-        }
-    }
-    sk_X509_free(untrusted); /* the certificates are the caller's */
-    X509_STORE_CTX_free(ctx);
-    X509_STORE_free(st);
-    return e;
-}
-
-rsp_err rsp_pki22_verify(const uint8_t *leaf, size_t leaf_len, rsp_pki22_role expect, const uint8_t *eum,
-                         size_t eum_len, const rsp_bytes *cis, size_t n_ci, time_t at, rsp_pki22_info *leaf_info,
-                         size_t *ci_index, rsp_pki22_fault *fault, rsp_diag *diag)
-{
-    if (fault)
-        *fault = RSP_PKI22_BAD_CERT;
-    if ((unsigned)expect >= RSP_PKI22_ROLE_COUNT || (expect == RSP_PKI22_EUICC) != (eum != NULL))
-        return rsp_diag_set(diag, RSP_ERR_INVAL, "an eUICC certificate is verified with its EUM, no other role is");
-    X509 *xl = NULL, *xe = NULL, *xc = NULL;
-    rsp_pki22_info li, ei, ci;
-    rsp_err e = RSP_ERR_FORMAT;
-    if (!(xl = decode(leaf, leaf_len, diag)) || fill_info(xl, &li, diag) ||
-        (eum && (!(xe = decode(eum, eum_len, diag)) || fill_info(xe, &ei, diag))))
-        goto done;
-    if (li.role != (int)expect) {
-        e = refuse(fault, RSP_PKI22_BAD_ROLE, diag, "leaf", "the certificate policy is not the role expected");
-        goto done;
-    }
-    if (xe && ei.role != RSP_PKI22_EUM) {
-        e = refuse(fault, RSP_PKI22_BAD_ROLE, diag, "EUM", "the certificate policy is not the EUM's");
-        goto done;
-    }
-    /* The anchor is the trusted CI whose SKI the top of the chain names; SGP.22 picks CIs by this id. */
-    const rsp_pki22_info *top = xe ? &ei : &li;
-    const uint8_t *want = expect == RSP_PKI22_CI ? top->ski : top->aki;
-    size_t want_len = expect == RSP_PKI22_CI ? top->ski_len : top->aki_len, k = 0;
-    for (; k < n_ci; k++) {
-        X509_free(xc);
-        xc = decode(cis[k].p, cis[k].len, NULL);
-        if (xc && !fill_info(xc, &ci, NULL) && ci.ski_len == want_len && want_len &&
-            !memcmp(ci.ski, want, want_len))
-            break;
-    }
-    if (k == n_ci) {
-        e = refuse(fault, RSP_PKI22_CI_UNKNOWN, diag, "chain", "no trusted CI has the issuer's key identifier");
-        goto done;
-    }
-    const char *why = ci.role == RSP_PKI22_CI ? profile_fault(&ci, RSP_PKI22_CI) : "the trusted CI lacks the CI policy";
-    if (why) {
-        e = refuse(fault, RSP_PKI22_BAD_CERT, diag, "CI", why);
-        goto done;
-    }
-    /* We issue TLS keys on P-256 only, but SGP.26 has a brainpool TLS certificate under its brainpool CI. */
-    bool tls = rsp_pki22_role_is_tls(expect);
-    if ((li.curve != ci.curve && !(tls && li.curve == RSP_CURVE_P256)) || (xe && ei.curve != ci.curve)) {
-        e = refuse(fault, RSP_PKI22_BAD_CURVE, diag, "chain", "a key is not on the curve of its chain");
-        goto done;
-    }
-    if ((why = profile_fault(&li, expect)) != NULL || (xe && (why = profile_fault(&ei, RSP_PKI22_EUM)) != NULL)) {
-        e = refuse(fault, RSP_PKI22_BAD_CERT, diag, "profile", why);
-        goto done;
-    }
-    if (xe && (li.aki_len != ei.ski_len || memcmp(li.aki, ei.ski, li.aki_len))) {
-        e = refuse(fault, RSP_PKI22_BAD_CERT, diag, "eUICC", "its AKI is not the EUM's SKI");
-        goto done;
-    }
-    if ((e = openssl_chain(xl, xe, xc, at, fault, diag)) != RSP_OK)
-        goto done;
-    if (xe && !eid_permitted(&ei, &li)) {
-        e = refuse(fault, RSP_PKI22_EID_RANGE, diag, "eUICC", "the EID is outside the EUM's permitted prefixes");
-        goto done;
-    }
-    if (leaf_info)
-        *leaf_info = li;
-    if (ci_index)
-        *ci_index = k;
-    if (fault)
-        *fault = RSP_PKI22_OK;
-done:
-    X509_free(xl);
-    X509_free(xe);
-    X509_free(xc);
-    return e;
 }

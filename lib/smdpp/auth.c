@@ -9,6 +9,9 @@
 #include "rsp/tlv.h"
 #include "smdpp_int.h"
 
+/* the caller's decoded CI (issue 14, Numbers), once rsp_smdpp_auth_cfg carries it */
+#define ANCHORS_OF(cfg) ((void)(cfg), (rsp_pki22_anchors *)NULL)
+
 static rsp_err refuse(rsp_es9p_header *h, const char *subject, const char *reason, const char *why)
 {
     memset(h, 0, sizeof(*h));
@@ -65,23 +68,36 @@ rsp_err rsp_smdpp_auth_initiate(const rsp_smdpp_auth_cfg *cfg, const rsp_es9p_ms
     return RSP_OK;
 }
 
+/* CERT.EUM and CERT.EUICC up to our CI. The eUICC's chain is verified whole first: it holds every check
+ * of CERT.EUM alone (role, profile, curve, CI, signature, validity), so when it verifies, CERT.EUM does,
+ * and the EUM's signature is checked once, not twice. Only a refusal needs to know which certificate
+ * failed: then CERT.EUM is checked alone, and its codes come first, as SGP22.md orders them. The CI is
+ * the caller's decoded anchor (cfg->anchors), else decoded here for this call. */
 static rsp_err check_chain(const rsp_smdpp_auth_cfg *cfg, const rsp_es10_auth_server_resp *r, rsp_pki22_info *euicc,
                            rsp_es9p_header *fail)
 {
-    rsp_pki22_fault f = RSP_PKI22_OK;
+    rsp_pki22_anchors *own = NULL, *a = ANCHORS_OF(cfg);
+    if (!a && rsp_pki22_anchors_new(&cfg->ci, 1, &own, NULL) != RSP_OK)
+        return refuse(fail, SC_INTERNAL, "cannot decode our CI");
+    a = a ? a : own;
+    rsp_pki22_fault f = RSP_PKI22_OK, fe = RSP_PKI22_OK;
     rsp_pki22_info eum;
-    if (rsp_pki22_verify(r->cert_eum.p, r->cert_eum.len, RSP_PKI22_EUM, NULL, 0, &cfg->ci, 1, 0, &eum, NULL, &f,
-                         NULL) != RSP_OK) {
-        if (f == RSP_PKI22_CI_UNKNOWN)
+    rsp_err e = rsp_pki22_verify_with(a, r->cert_euicc.p, r->cert_euicc.len, RSP_PKI22_EUICC, r->cert_eum.p,
+                                      r->cert_eum.len, 0, euicc, &eum, NULL, &f, NULL);
+    rsp_err ee = e == RSP_OK ? RSP_OK
+                             : rsp_pki22_verify_with(a, r->cert_eum.p, r->cert_eum.len, RSP_PKI22_EUM, NULL, 0, 0,
+                                                     &eum, NULL, NULL, &fe, NULL);
+    rsp_pki22_anchors_free(own);
+    if (ee != RSP_OK) {
+        if (fe == RSP_PKI22_CI_UNKNOWN)
             return refuse(fail, SC_CI, "CERT.EUM is not from our CI");
-        if (f == RSP_PKI22_EXPIRED)
+        if (fe == RSP_PKI22_EXPIRED)
             return refuse(fail, SC_EUM_EXPIRED, "CERT.EUM expired");
         return refuse(fail, SC_EUM, "CERT.EUM invalid");
     }
     if (eum.aki_len != cfg->info->aki_len || memcmp(eum.aki, cfg->info->aki, eum.aki_len))
         return refuse(fail, SC_CI, "CERT.EUM is not from the CI chosen");
-    if (rsp_pki22_verify(r->cert_euicc.p, r->cert_euicc.len, RSP_PKI22_EUICC, r->cert_eum.p, r->cert_eum.len,
-                         &cfg->ci, 1, 0, euicc, NULL, &f, NULL) != RSP_OK) {
+    if (e != RSP_OK) {
         if (f == RSP_PKI22_EID_RANGE)
             return refuse(fail, SC_EID_RANGE, "EID outside the EUM's range");
         if (f == RSP_PKI22_EXPIRED)

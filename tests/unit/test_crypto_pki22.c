@@ -32,6 +32,22 @@ static rsp_err verify(const rsp_buf *leaf, rsp_pki22_role role, const rsp_buf *e
                                  NULL, ci_index, fault, &d);
     if (e && getenv("PKI22_DEBUG"))
         fprintf(stderr, "verify: %s\n", d.msg);
+    /* The decoded anchors give the same answer, twice: the second call finds the EUM of a chain that
+     * verified in the anchors' cache, and must still run every check. */
+    rsp_pki22_anchors *a = NULL;
+    assert_int_equal(rsp_pki22_anchors_new(cis, n, &a, NULL), RSP_OK);
+    for (int round = 0; round < 2; round++) {
+        rsp_pki22_fault f2 = RSP_PKI22_OK;
+        size_t k2 = 99;
+        assert_int_equal(rsp_pki22_verify_with(a, leaf->data, leaf->len, role, eum ? eum->data : NULL,
+                                               eum ? eum->len : 0, at, NULL, NULL, &k2, &f2, NULL),
+                         e);
+        if (fault)
+            assert_int_equal(f2, *fault);
+        if (ci_index && e == RSP_OK)
+            assert_int_equal(k2, *ci_index);
+    }
+    rsp_pki22_anchors_free(a);
     return e;
 }
 
@@ -454,6 +470,125 @@ static void test_refusals(void **state)
     pki_free(&q);
 }
 
+/* rsp_pki22_anchors (issue 14, Numbers): the CIs decoded once and the EUMs of verified chains kept
+ * decoded. What the caches must never do: let a chain pass that the one-shot check refuses. A chain of
+ * another CI, the cached EUM past its validity, the cached EUM's bytes changed, an eUICC signed by
+ * another key or outside the range are each refused after the EUM was cached; a CI that does not
+ * decode anchors nothing; more EUMs than slots still verify. */
+static void test_anchors(void **state)
+{
+    (void)state;
+    pki p, q;
+    pki_make(&p, RSP_CURVE_P256);
+    pki_make(&q, RSP_CURVE_P256);
+    time_t now = time(NULL);
+    rsp_bytes cis[1] = {rsp_buf_view(&p.ci)};
+    rsp_pki22_anchors *a = NULL, *b = NULL;
+    assert_int_equal(rsp_pki22_anchors_new(cis, 1, &a, NULL), RSP_OK);
+    rsp_pki22_info li, ei, want;
+    rsp_pki22_fault f;
+    size_t k = 9;
+    assert_int_equal(rsp_pki22_verify_with(a, p.euicc.data, p.euicc.len, RSP_PKI22_EUICC, p.eum.data, p.eum.len, 0,
+                                           &li, &ei, &k, &f, NULL),
+                     RSP_OK);
+    assert_int_equal(k, 0);
+    assert_int_equal(f, RSP_PKI22_OK);
+    assert_string_equal(li.eid, "89049032123451234512345678901235");
+    assert_int_equal(rsp_pki22_inspect(p.eum.data, p.eum.len, &want, NULL), RSP_OK);
+    assert_memory_equal(&ei, &want, sizeof(want));
+    /* the same again: served by the cache, the same fields */
+    memset(&ei, 0, sizeof(ei));
+    assert_int_equal(rsp_pki22_verify_with(a, p.euicc.data, p.euicc.len, RSP_PKI22_EUICC, p.eum.data, p.eum.len, 0,
+                                           NULL, &ei, NULL, &f, NULL),
+                     RSP_OK);
+    assert_memory_equal(&ei, &want, sizeof(want));
+    /* the cached EUM checked at a time after its notAfter (10 years) */
+    assert_int_equal(rsp_pki22_verify_with(a, p.euicc.data, p.euicc.len, RSP_PKI22_EUICC, p.eum.data, p.eum.len,
+                                           now + 86400 * 3700, NULL, NULL, NULL, &f, NULL),
+                     RSP_ERR_VERIFY);
+    assert_int_equal(f, RSP_PKI22_EXPIRED);
+    /* its bytes with one bit of the signature flipped */
+    rsp_buf c = RSP_BUF_INIT;
+    rsp_buf_append(&c, p.eum.data, p.eum.len);
+    c.data[c.len - 4] ^= 0x01;
+    assert_int_equal(rsp_pki22_verify_with(a, p.euicc.data, p.euicc.len, RSP_PKI22_EUICC, c.data, c.len, 0, NULL, NULL,
+                                           NULL, &f, NULL),
+                     RSP_ERR_VERIFY);
+    assert_int_equal(f, RSP_PKI22_BAD_CERT);
+    /* an eUICC certificate signed by another key, and one outside the EUM's range, under the cached EUM */
+    rsp_buf_reset(&c);
+    rsp_buf_append(&c, p.euicc.data, p.euicc.len);
+    resign(&c, q.eum_key, NULL, NULL);
+    assert_int_equal(rsp_pki22_verify_with(a, c.data, c.len, RSP_PKI22_EUICC, p.eum.data, p.eum.len, 0, NULL, NULL,
+                                           NULL, &f, NULL),
+                     RSP_ERR_VERIFY);
+    assert_int_equal(f, RSP_PKI22_BAD_CERT);
+    resign(&c, p.eum_key, NULL, "89049099123451234512345678901235");
+    assert_int_equal(rsp_pki22_verify_with(a, c.data, c.len, RSP_PKI22_EUICC, p.eum.data, p.eum.len, 0, NULL, NULL,
+                                           NULL, &f, NULL),
+                     RSP_ERR_VERIFY);
+    assert_int_equal(f, RSP_PKI22_EID_RANGE);
+    /* another CI's chain, then the anchors of that other CI (the trust changed): p's chain refused */
+    assert_int_equal(rsp_pki22_verify_with(a, q.euicc.data, q.euicc.len, RSP_PKI22_EUICC, q.eum.data, q.eum.len, 0,
+                                           NULL, NULL, NULL, &f, NULL),
+                     RSP_ERR_VERIFY);
+    assert_int_equal(f, RSP_PKI22_CI_UNKNOWN);
+    rsp_bytes qci[2] = {rsp_bytes_of((const uint8_t *)"junk", 4), rsp_buf_view(&q.ci)};
+    assert_int_equal(rsp_pki22_anchors_new(qci, 2, &b, NULL), RSP_OK);
+    assert_int_equal(rsp_pki22_verify_with(b, p.euicc.data, p.euicc.len, RSP_PKI22_EUICC, p.eum.data, p.eum.len, 0,
+                                           NULL, NULL, NULL, &f, NULL),
+                     RSP_ERR_VERIFY);
+    assert_int_equal(f, RSP_PKI22_CI_UNKNOWN);
+    /* the undecodable entry anchors nothing; the index is the caller's */
+    assert_int_equal(rsp_pki22_verify_with(b, q.euicc.data, q.euicc.len, RSP_PKI22_EUICC, q.eum.data, q.eum.len, 0,
+                                           NULL, NULL, &k, &f, NULL),
+                     RSP_OK);
+    assert_int_equal(k, 1);
+    /* more EUMs than the cache holds (8), twice round: each chain verifies, the first EUM's too */
+    rsp_buf eums[10], cards[10];
+    for (int i = 0; i < 10; i++) {
+        rsp_eckey *ek = NULL, *ck = NULL;
+        eums[i] = (rsp_buf)RSP_BUF_INIT;
+        cards[i] = (rsp_buf)RSP_BUF_INIT;
+        assert_int_equal(rsp_ec_generate(RSP_CURVE_P256, &ek), RSP_OK);
+        assert_int_equal(rsp_ec_generate(RSP_CURVE_P256, &ck), RSP_OK);
+        assert_int_equal(issue(RSP_PKI22_EUM, NULL, ek, p.ci_key, &p.ci, now - 60, now + 86400, &eums[i]), RSP_OK);
+        assert_int_equal(issue(RSP_PKI22_EUICC, "89049032123451234512345678901235", ck, ek, &eums[i], now - 60, 0,
+                               &cards[i]),
+                         RSP_OK);
+        rsp_ec_free(ek);
+        rsp_ec_free(ck);
+    }
+    for (int round = 0; round < 2; round++)
+        for (int i = 0; i < 10; i++) {
+            assert_int_equal(rsp_pki22_verify_with(a, cards[i].data, cards[i].len, RSP_PKI22_EUICC, eums[i].data,
+                                                   eums[i].len, 0, NULL, NULL, NULL, &f, NULL),
+                             RSP_OK);
+            /* a card with another EUM's certificate: the AKI does not match */
+            int j = (i + 1) % 10;
+            assert_int_equal(rsp_pki22_verify_with(a, cards[i].data, cards[i].len, RSP_PKI22_EUICC, eums[j].data,
+                                                   eums[j].len, 0, NULL, NULL, NULL, &f, NULL),
+                             RSP_ERR_VERIFY);
+        }
+    for (int i = 0; i < 10; i++) {
+        rsp_buf_free(&eums[i]);
+        rsp_buf_free(&cards[i]);
+    }
+    /* arguments */
+    assert_int_equal(rsp_pki22_verify_with(NULL, p.euicc.data, p.euicc.len, RSP_PKI22_EUICC, p.eum.data, p.eum.len, 0,
+                                           NULL, NULL, NULL, &f, NULL),
+                     RSP_ERR_INVAL);
+    rsp_pki22_anchors_free(b);
+    b = NULL;
+    assert_int_equal(rsp_pki22_anchors_new(NULL, 1, &b, NULL), RSP_ERR_INVAL);
+    assert_null(b);
+    rsp_pki22_anchors_free(a);
+    rsp_pki22_anchors_free(NULL);
+    rsp_buf_free(&c);
+    pki_free(&p);
+    pki_free(&q);
+}
+
 static void test_malformed(void **state)
 {
     (void)state;
@@ -505,7 +640,7 @@ int main(void)
         cmocka_unit_test(test_sgp26_chains),   cmocka_unit_test(test_sgp26_eum_and_card),
         cmocka_unit_test(test_profiles_p256),
         cmocka_unit_test(test_profiles_brainpool), cmocka_unit_test(test_refusals),
-        cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_anchors),            cmocka_unit_test(test_malformed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
