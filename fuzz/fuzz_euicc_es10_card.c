@@ -91,6 +91,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rsp_es10_card_reset(c);
     if (c22_store_clear(c->store) != RSP_OK)
         abort();
+    c22_crl_forget(c); /* the CRL a previous input loaded is parsed and kept in the card object */
     put_profile(c, "8949449999999990015", 1, RSP_ES10_PPR2, true);
     put_profile(c, "8949449999999990023", 0, RSP_ES10_PPR1, false);
     size_t off = 0;
