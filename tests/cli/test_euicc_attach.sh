@@ -11,9 +11,10 @@
 #   - `rsp lpa --reader` (our PC/SC transport) reads the same EID through pcscd, and downloads a profile
 #     from `rsp smdpp run` (HTTPS inside the namespace) into the card behind the reader;
 #   - kill -9 of `rsp euicc attach` in the middle of an installation: the LPA reports a failure during
-#     installation, the card attached again lists no partial profile and no PIR; the LPA recovers as
-#     seed 003 says: the next download with its --session record reports the unfinished one (the card
-#     asked: not there; its session gone), drops the record and installs the same activation code;
+#     installation, the card (its folder opened again, direct transport) lists no partial profile and no
+#     PIR; the LPA recovers as seed 003 says: the next download with its --session record reports the
+#     unfinished one (the card asked: not there; its session gone), drops the record and installs the
+#     same activation code; the card attaches again;
 #   - the card is held: a second attach and a direct `rsp lpa --card` exit 1 (busy);
 #   - pcscd stopped and started again: the card is detached, dials again, answers again;
 #   - SIGTERM ends attach with exit 0 and releases the card; usage errors exit 2.
@@ -167,13 +168,13 @@ wait "$ATTACH" 2>/dev/null
 wait "$LPA"; rc=$?
 [ "$rc" = 1 ] && grep -q "failed during installation" "$tmp/cut.err" && ok "LPA: failed during installation, exit 1, no 'safe to retry'" \
   || bad "LPA after kill rc $rc $(cat "$tmp/cut.out" "$tmp/cut.err" | tail -4)"
-"$BIN" euicc attach --fleet "$tmp/cards" --eid "$EID" >"$tmp/attach.log" 2>"$tmp/attach.err" &
-ATTACH=$!; pids+=($ATTACH)
-wait_count "$tmp/attach.log" "^attached" 1 || bad "re-attach after kill -9: $(cat "$tmp/attach.err")"
-rc=$(lpa_pcsc --json profile list)
+# The card after its process died (the kill released its lock): read through the direct transport, the
+# way the next process to open the card folder sees it (cheaper than pcscd for the recovery below).
+lpa_direct() { rc_of timeout 120 "$BIN" lpa --card "$tmp/cards/$EID" "$@"; }
+rc=$(lpa_direct --json profile list)
 [ "$rc" = 0 ] && [ "$(jq length "$tmp/out")" = 1 ] && [ "$(jq -r '.[0].iccid' "$tmp/out")" = "$ICCID" ] \
   && ok "after kill -9: only the first profile, nothing half-installed" || bad "after kill rc $rc $(cat "$tmp/out" "$tmp/err")"
-rc=$(lpa_pcsc --json notification list)
+rc=$(lpa_direct --json notification list)
 [ "$rc" = 0 ] && [ "$(jq length "$tmp/out")" = 0 ] && ok "after kill -9: no PIR pending" || bad "notifs after kill $(cat "$tmp/out")"
 # Seed 003's recovery: the record of the killed download (--session) is kept; the next download with it
 # reports the unfinished one, asks the card (the profile is not there), finds the card's session gone
@@ -185,15 +186,14 @@ state2() { "$BIN" smdpp show --dir "$tmp/smdpp" --address localhost --matching-i
 [ "$(state2)" = bound ] || bad "PCSC-2 after the kill: $(state2), not bound"
 iccid2() { "$BIN" smdpp show --dir "$tmp/smdpp" --address localhost --matching-id PCSC-2 --json 2>/dev/null | jq -r .iccid; }
 OLD2=$(iccid2)
-rc=$(rc_of timeout 120 "$BIN" lpa --reader "Virtual PCD" --block 255 --json profile download --activation-code "$AC" \
-  --ca "$tmp/ci/ci.crt.pem" --session "$tmp/sess")
+rc=$(lpa_direct --json profile download --activation-code "$AC" --ca "$tmp/ci/ci.crt.pem" --session "$tmp/sess")
 ICCID2=$(jq -r .iccid "$tmp/out" 2>/dev/null)
 [ "$rc" = 0 ] && [ "$(jq -r .previous.phase "$tmp/out")" = install ] && [ "$(jq -r .previous.profile_on_card "$tmp/out")" = false ] \
   && grep -q "previous download of 'PCSC-2'.*is not on the card; card session already gone" "$tmp/err" && [ ! -e "$tmp/sess" ] \
   && [ "$(jq -r .installed "$tmp/out")" = true ] && [ "$(state2)" = installed ] && grep -q 'es9+ session replaced' "$tmp/smdpp.log" \
   && ok "retry with the record: previous reported (not on the card, card session gone), record dropped, PCSC-2 installed" \
   || bad "recovery rc $rc $(cat "$tmp/out" "$tmp/err" | tail -6)"
-rc=$(lpa_pcsc --json profile list)
+rc=$(lpa_direct --json profile list)
 # The SM-DP+ may bind the order anew to the same identity (its package protected once) or to a fresh
 # one (the old retired): either way the card holds the identity the SM-DP+ names for PCSC-2 exactly
 # once, and never the other.
@@ -202,6 +202,9 @@ rc=$(lpa_pcsc --json profile list)
   && { [ "$OLD2" = "$ICCID2" ] || ! jq -e --arg i "$OLD2" 'any(.[]; .iccid == $i)' "$tmp/out" >/dev/null; } \
   && ok "after the recovery: two profiles, PCSC-2's identity $ICCID2 once (bound before the kill: $OLD2)" \
   || bad "list after recovery (before $OLD2 after $ICCID2) $(cat "$tmp/out" "$tmp/err")"
+"$BIN" euicc attach --fleet "$tmp/cards" --eid "$EID" >"$tmp/attach.log" 2>"$tmp/attach.err" &
+ATTACH=$!; pids+=($ATTACH)
+wait_count "$tmp/attach.log" "^attached" 1 && ok "attached again after the kill -9" || bad "re-attach after kill -9: $(cat "$tmp/attach.err")"
 
 rc=$(rc_of timeout 30 "$BIN" euicc attach --fleet "$tmp/cards" --eid "$EID" --once)
 [ "$rc" = 1 ] && grep -q "in use" "$tmp/err" && ok "second attach of the same card: exit 1 (busy)" || bad "second attach rc $rc $(cat "$tmp/err")"
