@@ -149,6 +149,7 @@ rc=$(RSP_LPA_TEST_CUT=3 rc_of "$BIN" lpa $C1 --json profile download --activatio
 grep -q '^phase=install$' sess && grep -q "^matching_id=M-3$" sess && ok "session record kept: phase install, M-3" || bad "record $(cat sess 2>&1)"
 "$BIN" lpa $C1 --json profile list >out
 [ "$(jq length out)" = 1 ] && [ "$(jq -r '.[0].state' out)" = disabled ] && ok "no partial profile: only M-2's profile on the card" || bad "partial $(cat out)"
+ICCID_M2=$(jq -r '.[0].iccid' out)
 # The next download with the same record: the unfinished one is reported first (the card asked), then
 # the new one runs and its record is gone at the end.
 # This download goes with --insecure (issue 13: allowed, stated loudly): no --ca, the server's TLS
@@ -202,15 +203,15 @@ done <types
 [ "$n" = 3 ] && ok "the other 3 TS.48 v7 packages downloaded, installed and listed" || bad "packages: $n of 3"
 fi
 # notification remove (an enable pending): the card's answer for a pending one (ok) and an unknown one (nothingToDelete).
-"$BIN" lpa $C1 profile enable "$(sm_iccid M-2)" >/dev/null || bad "enable M-2's profile"
+"$BIN" lpa $C1 profile enable "$ICCID_M2" >/dev/null || bad "enable M-2's profile"
 SEQ=$("$BIN" lpa $C1 --json notification list | jq -r '.[] | select(.event == "enable") | .seq' | tail -1)
-[ "$(rc_of "$BIN" lpa $C1 --json notification remove "$SEQ")" = 0 ] && [ "$(jq -r .result out)" = 0 ] \
-  && ! "$BIN" lpa $C1 --json notification list | jq -e --argjson s "$SEQ" 'any(.[]; .seq == $s)' >/dev/null \
-  && ok "notification remove $SEQ: ok, gone from the list" || bad "remove $SEQ $(cat out err)"
+[ -n "$SEQ" ] && [ "$(rc_of "$BIN" lpa $C1 --json notification remove "$SEQ")" = 0 ] && [ "$(jq -r .result out)" = 0 ] \
+  && ok "notification remove $SEQ: ok" || bad "remove $SEQ $(cat out err)"
+# gone: the card answers nothingToDelete for it
 [ "$(rc_of "$BIN" lpa $C1 --json notification remove "$SEQ")" = 1 ] && [ "$(jq -r .result out)" = 1 ] \
-  && ok "notification remove again: nothingToDelete, exit 1" || bad "remove again $(cat out err)"
-# memory-reset: the operational profiles are gone.
-[ "$("$BIN" lpa $C1 --json profile list | jq length)" -ge 2 ] && [ "$(rc_of "$BIN" lpa $C1 --json memory-reset)" = 0 ] \
+  && ok "notification remove again: nothingToDelete, exit 1 (gone from the list)" || bad "remove again $(cat out err)"
+# memory-reset: the operational profiles (M-2's and M-4's, both installed above) are gone.
+[ "$(rc_of "$BIN" lpa $C1 --json memory-reset)" = 0 ] \
   && [ "$(jq -r .result out)" = 0 ] && [ "$("$BIN" lpa $C1 --json profile list | jq length)" = 0 ] \
   && ok "memory-reset: ok, no profile left" || bad "memory-reset $(cat out err)"
 # The clock against the CA's validity (seed 003): a CA valid from 2099 (openssl ca -startdate, an

@@ -29,7 +29,6 @@ cd "$tmp" || exit 1
   "$BIN" ci issue --sgp22 --dir ci --role dptls --id DPtls --dns localhost --oid 2.999.10 --out smdpp/dptls &&
   "$BIN" ci issue --sgp22 --dir ci --role dsauth --id DSauth --oid 2.999.20 --out smds/dsauth &&
   "$BIN" ci issue --sgp22 --dir ci --role dstls --id DStls --dns localhost --oid 2.999.20 --out smds/dstls &&
-  "$BIN" ci init --sgp22 --dir other &&
   "$BIN" smdp import package --dir smdpp --operator MNO --type T48 "$PKG" &&
   "$BIN" smdp import generate --dir smdpp --operator MNO --type T48 --count 5 --iccid-prefix 8944502; } \
   >/dev/null 2>"$tmp/setup.err" || { echo "FAIL - setup: $(tail -3 "$tmp/setup.err")"; exit 1; }
@@ -115,8 +114,8 @@ rc=$(RSP_LPA_TEST_CUT=3 rc_of "$BIN" lpa $C1 --json profile discover --smds "loc
 [ "$(jq -r .insecure out)" = true ] && grep -q "WARNING: --insecure" err && ok "--insecure: said on stderr and in --json" \
   || bad "insecure $(cat err)"
 
-# A CA of another PKI: TLS refuses the SM-DS before the card is asked anything.
-rc=$(rc_of "$BIN" lpa $C1 --json profile discover --smds "localhost:$DS" --ca other/ci.crt.pem)
+# A CA of another PKI (the openssl-made operators' CA): TLS refuses the SM-DS before the card is asked.
+rc=$(rc_of "$BIN" lpa $C1 --json profile discover --smds "localhost:$DS" --ca opca.pem)
 [ "$rc" = 1 ] && [ "$(jq '.events | length' out)" = 0 ] && ! grep -q "card authenticated" err \
-  && ok "SM-DS certificate from another CI: refused by TLS, exit 1" || bad "other CA rc $rc $(cat out err)"
+  && ok "SM-DS certificate checked against another CA: refused by TLS, exit 1" || bad "other CA rc $rc $(cat out err)"
 exit "$fail"
