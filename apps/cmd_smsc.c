@@ -11,6 +11,7 @@
 #include <event2/event.h>
 
 #include "cli.h"
+#include "rsp/hostport.h"
 #include "rsp/log.h"
 #include "rsp/smpp.h"
 
@@ -87,14 +88,9 @@ int rsp_cmd_smsc(int argc, char **argv)
     if (!listen)
         return rsp_cli_usage_error("smsc: --listen HOST:PORT is required");
     char host[256];
-    const char *colon = strrchr(listen, ':');
-    char *end = NULL;
-    long port = colon ? strtol(colon + 1, &end, 10) : -1;
-    if (!colon || colon == listen || (size_t)(colon - listen) >= sizeof(host) || !end || *end || port < 0 ||
-        port > 65535)
-        return rsp_cli_usage_error("smsc: --listen wants HOST:PORT, got '%s'", listen);
-    memcpy(host, listen, (size_t)(colon - listen));
-    host[colon - listen] = 0;
+    uint16_t port;
+    if (rsp_hostport_split(listen, RSP_HOSTPORT_REQUIRED, host, sizeof(host), &port, NULL))
+        return rsp_cli_usage_error("smsc: --listen wants HOST:PORT or [IPv6]:PORT, got '%s'", listen);
 
     accounts acc = {NULL, 0, NULL};
     int rc = config ? load_config(config, &acc) : RSP_EXIT_OK;
@@ -114,9 +110,7 @@ int rsp_cmd_smsc(int argc, char **argv)
             evsignal_add(sigint, NULL);
             evsignal_add(sigterm, NULL);
             RSP_LOGN(RSP_SS_SMSC, "listening", "addr=%s:%u accounts=%zu", host, rsp_smpp_smsc_port(smsc), acc.n);
-            char num[16];
-            int nl = snprintf(num, sizeof(num), "%u\n", (unsigned)rsp_smpp_smsc_port(smsc));
-            if (port_file && rsp_cli_write_file(port_file, num, (size_t)nl, 0644) != RSP_OK) {
+            if (port_file && rsp_hostport_port_file(port_file, rsp_smpp_smsc_port(smsc)) != RSP_OK) {
                 fprintf(stderr, "rsp: smsc: cannot write the port file %s\n", port_file);
                 rc = RSP_EXIT_FAIL;
             } else {

@@ -20,6 +20,7 @@
 
 #include "cli.h"
 #include "rsp/es10.h"
+#include "rsp/hostport.h"
 #include "rsp/lpa.h"
 
 typedef struct attach_opts {
@@ -192,14 +193,11 @@ static int parse(int argc, char **argv, attach_opts *o)
         } else if (i + 1 < argc && !strcmp(a, "--eid")) {
             o->eid = argv[++i];
         } else if (i + 1 < argc && !strcmp(a, "--vpcd")) {
-            const char *v = argv[++i], *colon = strrchr(v, ':');
-            char *end = NULL;
-            long port = colon ? strtol(colon + 1, &end, 10) : -1;
-            if (!colon || colon == v || (size_t)(colon - v) >= sizeof(o->host) || !end || *end || port < 1 ||
-                port > 65535)
-                return rsp_cli_usage_error("--vpcd %s: HOST:PORT expected (port 1..65535)", v);
-            snprintf(o->host, sizeof(o->host), "%.*s", (int)(colon - v), v);
-            snprintf(o->port, sizeof(o->port), "%ld", port);
+            const char *v = argv[++i];
+            uint16_t port = 0;
+            if (rsp_hostport_split(v, RSP_HOSTPORT_REQUIRED, o->host, sizeof(o->host), &port, NULL) || !port)
+                return rsp_cli_usage_error("--vpcd %s: HOST:PORT or [IPv6]:PORT expected (port 1..65535)", v);
+            snprintf(o->port, sizeof(o->port), "%u", (unsigned)port);
         } else {
             return rsp_cli_usage_error("euicc attach: unexpected argument '%s' (see --help)", a);
         }

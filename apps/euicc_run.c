@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "euicc/fleet_int.h"
 #include "euicc_cmds.h"
+#include "rsp/hostport.h"
 #include "rsp/log.h"
 
 static const char RUN_USAGE[] =
@@ -36,19 +37,6 @@ static const char CTL_USAGE[] =
     "  drop-sms PERCENT        lose this share of the SMS to the cards (0 stops it)\n"
     "  reset EID               power cut in the middle of whatever runs\n"
     "  Exit: 0 done, 1 refused by the daemon (or unreachable), 2 usage.\n";
-
-static int split_hostport(const char *arg, char *host, size_t cap, uint16_t *port)
-{
-    const char *colon = strrchr(arg, ':');
-    char *end = NULL;
-    long p = colon ? strtol(colon + 1, &end, 10) : -1;
-    if (!colon || colon == arg || (size_t)(colon - arg) >= cap || !end || *end || p <= 0 || p > 65535)
-        return -1;
-    memcpy(host, arg, (size_t)(colon - arg));
-    host[colon - arg] = 0;
-    *port = (uint16_t)p;
-    return 0;
-}
 
 static int parse_ms(const char *s, unsigned *out)
 {
@@ -127,7 +115,7 @@ int rsp_euicc_cmd_run(int argc, char **argv)
     char host[256];
     if (!dir || !smsc)
         return rsp_cli_usage_error("euicc run: --fleet DIR and --smsc HOST:PORT are required (see --help)");
-    if (split_hostport(smsc, host, sizeof(host), &o.smsc_port))
+    if (rsp_hostport_split(smsc, RSP_HOSTPORT_REQUIRED, host, sizeof(host), &o.smsc_port, NULL) || !o.smsc_port)
         return rsp_cli_usage_error("euicc run: --smsc wants HOST:PORT, got '%s'", smsc);
     o.smsc_host = host;
     if ((o.system_id && (!o.system_id[0] || strlen(o.system_id) > 12)) || (o.password && strlen(o.password) > 8))

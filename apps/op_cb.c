@@ -14,6 +14,7 @@
 #include <event2/event.h>
 
 #include "op_int.h"
+#include "rsp/hostport.h"
 #include "rsp/svc.h"
 
 typedef struct slot {
@@ -67,17 +68,17 @@ static void *loop_main(void *arg)
     return NULL;
 }
 
-/* HOST of "HOST:PORT" / "[v6]:PORT" as it goes into a URL. */
+/* The host of the listen address as it goes into the ReplyTo URL: the wildcard becomes loopback (the
+ * server runs on this machine), an IPv6 literal goes back into brackets. */
 static void url_host(const char *listen, char *out, size_t cap)
 {
-    const char *colon = strrchr(listen, ':');
-    size_t n = colon ? (size_t)(colon - listen) : strlen(listen);
-    if (n >= cap)
-        n = cap - 1;
-    memcpy(out, listen, n);
-    out[n] = 0;
-    if (!strcmp(out, "0.0.0.0") || !out[0])
-        snprintf(out, cap, "127.0.0.1");
+    char h[256];
+    uint16_t port;
+    if (rsp_hostport_split(listen, RSP_HOSTPORT_REQUIRED, h, sizeof(h), &port, NULL) != RSP_OK || !strcmp(h, "0.0.0.0"))
+        snprintf(h, sizeof(h), "127.0.0.1");
+    else if (!strcmp(h, "::"))
+        snprintf(h, sizeof(h), "::1");
+    snprintf(out, cap, strchr(h, ':') ? "[%s]" : "%s", h);
 }
 
 rsp_err op_cb_start(const op_args *a, op_cb **out, const char **reply_to, rsp_diag *d)

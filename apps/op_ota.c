@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "op_int.h"
 #include "rsp/es6.h"
+#include "rsp/hostport.h"
 #include "rsp/ids.h"
 #include "rsp/log.h"
 #include "rsp/saip.h"
@@ -48,19 +49,6 @@ typedef struct ota_args {
     rsp_buf data;
     const char *what; /* the action flag, for the output */
 } ota_args;
-
-static int split_hostport(const char *arg, char *host, size_t cap, uint16_t *port)
-{
-    const char *colon = strrchr(arg, ':');
-    char *end = NULL;
-    long p = colon ? strtol(colon + 1, &end, 10) : -1;
-    if (!colon || colon == arg || (size_t)(colon - arg) >= cap || !end || *end || p <= 0 || p > 65535)
-        return -1;
-    memcpy(host, arg, (size_t)(colon - arg));
-    host[colon - arg] = 0;
-    *port = (uint16_t)p;
-    return 0;
-}
 
 /* "PATH", "PATH=HEX", "PATH:N", "PATH:N=HEX" into the command. */
 static int parse_action(ota_args *a, const char *v, rsp_es6_op op)
@@ -313,8 +301,8 @@ static rsp_err exchange(xchg *x, unsigned timeout_s, rsp_diag *d)
 {
     char host[256];
     uint16_t port = 0;
-    if (split_hostport(x->a->smsc, host, sizeof(host), &port))
-        return rsp_diag_set(d, RSP_ERR_INVAL, "--smsc wants HOST:PORT");
+    if (rsp_hostport_split(x->a->smsc, RSP_HOSTPORT_REQUIRED, host, sizeof(host), &port, NULL) || !port)
+        return rsp_diag_set(d, RSP_ERR_INVAL, "--smsc wants HOST:PORT or [IPv6]:PORT, got '%s'", x->a->smsc);
     rsp_sms_reasm_init(&x->reasm, 60000);
     if (!(x->base = event_base_new()))
         return RSP_ERR_NOMEM;

@@ -138,10 +138,6 @@ typedef struct rsp_smdpp_run_opts {
      * expired), both through the same durable outbox, over mutual TLS with our DPtls certificate */
     const char *smds_ca;
 } rsp_smdpp_run_opts;
-/* Daemon helpers shared with the SM-DS: "host:port" (port 0..65535) split; "PORT\n" written to path
- * atomically (a temporary file renamed), so a test polling it never reads half a number. */
-rsp_err rsp_smdpp_listen_parse(const char *listen, char *host, size_t cap, uint16_t *port, rsp_diag *diag);
-rsp_err rsp_smdpp_port_file(const char *path, uint16_t port);
 /* Serves ES9+ (and /metrics, /health) over HTTPS until SIGTERM/SIGINT. */
 rsp_err rsp_smdpp_run(rsp_smdpp *s, const rsp_smdpp_run_opts *o, rsp_diag *diag);
 

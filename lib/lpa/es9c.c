@@ -9,6 +9,7 @@
 #include <event2/event.h>
 
 #include "rsp/es9p.h"
+#include "rsp/hostport.h"
 #include "rsp/http.h"
 #include "rsp/lpa.h"
 #include "rsp/tls.h"
@@ -32,28 +33,14 @@ rsp_err rsp_lpa_es9_new(const char *address, const char *ca_file, bool insecure,
     rsp_lpa_es9 *s = calloc(1, sizeof(*s));
     if (!s)
         return RSP_ERR_NOMEM;
-    /* "host", "host:port" or "[v6]:port"; the default port of ES9+ is HTTPS's */
-    const char *colon = strrchr(address, ':');
-    const char *close_br = strrchr(address, ']');
-    long port = 443;
-    size_t hl = strlen(address);
-    if (colon && (!close_br || colon > close_br)) {
-        char *end = NULL;
-        port = strtol(colon + 1, &end, 10);
-        if (!*(colon + 1) || *end || port < 1 || port > 65535) {
-            free(s);
-            return rsp_diag_set(diag, RSP_ERR_FORMAT, "SM-DP+ address '%s': bad port", address);
-        }
-        hl = (size_t)(colon - address);
-    }
-    if (hl && address[0] == '[' && address[hl - 1] == ']')
-        address++, hl -= 2;
-    if (hl == 0 || hl >= sizeof(s->host)) {
+    /* "host", "host:port", "[v6]" or "[v6]:port"; the default port of ES9+ is HTTPS's */
+    rsp_diag hd;
+    rsp_diag_clear(&hd);
+    if (rsp_hostport_split(address, 443, s->host, sizeof(s->host), &s->port, &hd) != RSP_OK || !s->port) {
         free(s);
-        return rsp_diag_set(diag, RSP_ERR_FORMAT, "SM-DP+ address '%s': no host", address);
+        return hd.msg[0] ? rsp_diag_set(diag, RSP_ERR_FORMAT, "SM-DP+ %s", hd.msg)
+                         : rsp_diag_set(diag, RSP_ERR_FORMAT, "SM-DP+ address '%s': port 0", address);
     }
-    memcpy(s->host, address, hl);
-    s->port = (uint16_t)port;
     const char *cas[] = {ca_file};
     rsp_err e = insecure ? rsp_tls_client_unverified_new(&s->tls) : rsp_tls_client_mtls_new(NULL, NULL, cas, 1, &s->tls);
     if (e) {

@@ -11,6 +11,7 @@
 
 #include "rsp/crypto.h"
 #include "rsp/es.h"
+#include "rsp/hostport.h"
 #include "rsp/svc_client.h"
 #include "smdp_int.h"
 
@@ -243,31 +244,24 @@ static rsp_err cl_delete(void *arg, const char *eid, const char *iccid, rsp_diag
     return simple(arg, "DeleteISDP", eid, iccid, diag);
 }
 
-/* "https://host:port[/path]" (an IPv4 literal or a name) into host and port; *path gets the path
- * ("" when none or "/"). A path is the endpoint of an SM-SR shaped like njiwa (JAX-WS publishes each
- * service at its own path, e.g. /njiwa/services/ES3), where every SOAP request is posted. */
+/* "https://host:port[/path]" (a name, an IPv4 literal or an [IPv6] one) into host and port; *path gets
+ * the path ("" when none or "/"). A path is the endpoint of an SM-SR shaped like njiwa (JAX-WS publishes
+ * each service at its own path, e.g. /njiwa/services/ES3), where every SOAP request is posted. */
 static rsp_err parse_url(const char *url, char *host, size_t cap, uint16_t *port, const char **path)
 {
     const char *p = strncmp(url, "https://", 8) == 0 ? url + 8 : NULL;
     size_t auth = p ? strcspn(p, "/?#") : 0;
-    const char *colon = NULL;
-    for (size_t i = 0; p && i < auth; i++)
-        if (p[i] == ':')
-            colon = p + i; /* the last one: the port's */
-    if (!colon || (size_t)(colon - p) >= cap || colon == p || (p[auth] && p[auth] != '/'))
-        return RSP_ERR_FORMAT;
-    char *end = NULL;
-    unsigned long v = strtoul(colon + 1, &end, 10);
-    if (!end || end != p + auth || colon + 1 == end || v == 0 || v > 65535)
+    char a[300];
+    if (!p || auth >= sizeof(a) || (p[auth] && p[auth] != '/'))
         return RSP_ERR_FORMAT;
     /* the path goes into an HTTP request line: nothing that could end it or smuggle a header */
     *path = p[auth] && p[auth + 1] ? p + auth : "";
     if (strpbrk(*path, " \t\r\n?#\"<>\\") || strlen(*path) >= 128)
         return RSP_ERR_FORMAT;
-    memcpy(host, p, (size_t)(colon - p));
-    host[colon - p] = 0;
-    *port = (uint16_t)v;
-    return RSP_OK;
+    memcpy(a, p, auth);
+    a[auth] = 0;
+    return rsp_hostport_split(a, RSP_HOSTPORT_REQUIRED, host, cap, port, NULL) == RSP_OK && *port ? RSP_OK
+                                                                                                : RSP_ERR_FORMAT;
 }
 
 rsp_err rsp_smdp_es3_client_new(const rsp_smdp_es3_client_opts *o, rsp_smdp_es3_client **out, rsp_diag *diag)

@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "rsp/heap.h"
+#include "rsp/hostport.h"
 #include "rsp/http.h"
 #include "rsp/log.h"
 #include "rsp/metrics.h"
@@ -172,21 +173,6 @@ static void on_es2(void *arg, rsp_http_req *req)
     rsp_buf_free(&out);
 }
 
-rsp_err rsp_smdpp_listen_parse(const char *listen, char *host, size_t cap, uint16_t *port, rsp_diag *diag)
-{
-    const char *colon = listen ? strrchr(listen, ':') : NULL;
-    if (!colon || (size_t)(colon - listen) >= cap)
-        return rsp_diag_set(diag, RSP_ERR_INVAL, "listen '%s' is not host:port", listen ? listen : "");
-    memcpy(host, listen, (size_t)(colon - listen));
-    host[colon - listen] = '\0';
-    char *endp;
-    long p = strtol(colon + 1, &endp, 10);
-    if (*endp || p < 0 || p > 65535)
-        return rsp_diag_set(diag, RSP_ERR_INVAL, "listen '%s': bad port", listen);
-    *port = (uint16_t)p;
-    return RSP_OK;
-}
-
 static void on_signal(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -205,23 +191,6 @@ static void on_signal(evutil_socket_t fd, short what, void *arg)
     }
     struct timeval tv = {0, 200000};
     event_base_loopexit(d->base, &tv);
-}
-
-rsp_err rsp_smdpp_port_file(const char *path, uint16_t port)
-{
-    char tmp[4096];
-    if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-        return RSP_ERR_RANGE;
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        return RSP_ERR_IO;
-    int ok = fprintf(f, "%u\n", port) > 0;
-    ok &= fclose(f) == 0;
-    if (!ok || rename(tmp, path) != 0) {
-        unlink(tmp);
-        return RSP_ERR_IO;
-    }
-    return RSP_OK;
 }
 
 /* Binds one HTTPS listener of the loop (ES9+ or ES2+) to its handler. */
@@ -246,11 +215,11 @@ rsp_err rsp_smdpp_run(rsp_smdpp *s, const rsp_smdpp_run_opts *o, rsp_diag *diag)
         return RSP_ERR_INVAL;
     char host[256], host2[256];
     uint16_t port, port2 = 0;
-    rsp_err e0 = rsp_smdpp_listen_parse(o->listen, host, sizeof(host), &port, diag);
+    rsp_err e0 = rsp_hostport_split(o->listen, RSP_HOSTPORT_REQUIRED, host, sizeof(host), &port, diag);
     if (!e0 && o->es2_listen) {
         if (!o->es2_ca)
             return rsp_diag_set(diag, RSP_ERR_INVAL, "ES2+ needs the operators' CA (--es2-ca)");
-        e0 = rsp_smdpp_listen_parse(o->es2_listen, host2, sizeof(host2), &port2, diag);
+        e0 = rsp_hostport_split(o->es2_listen, RSP_HOSTPORT_REQUIRED, host2, sizeof(host2), &port2, diag);
     }
     if (e0)
         return e0;
@@ -286,7 +255,7 @@ rsp_err rsp_smdpp_run(rsp_smdpp *s, const rsp_smdpp_run_opts *o, rsp_diag *diag)
     }
     if (!e && o->es2_listen)
         e = listen_on(&d, host2, port2, tls2, on_es2, "smdpp-es2", o->es2_listen, &d.es2, diag);
-    if (!e && o->es2_port_file && rsp_smdpp_port_file(o->es2_port_file, rsp_http_server_port(d.es2)))
+    if (!e && o->es2_port_file && rsp_hostport_port_file(o->es2_port_file, rsp_http_server_port(d.es2)))
         e = rsp_diag_set(diag, RSP_ERR_IO, "cannot write the port file %s", o->es2_port_file);
     /* the trust store of the outbox's client: the operators' servers and the SM-DSs */
     char ca_list[1500];
@@ -333,7 +302,7 @@ rsp_err rsp_smdpp_run(rsp_smdpp *s, const rsp_smdpp_run_opts *o, rsp_diag *diag)
     }
     if (!e)
         rsp_smdpp__smds_sweep(s); /* events a crash left behind their orders (smds_ev.c) */
-    if (!e && o->port_file && rsp_smdpp_port_file(o->port_file, rsp_http_server_port(d.http)))
+    if (!e && o->port_file && rsp_hostport_port_file(o->port_file, rsp_http_server_port(d.http)))
         e = rsp_diag_set(diag, RSP_ERR_IO, "cannot write the port file %s", o->port_file);
     if (!e) {
         signal(SIGPIPE, SIG_IGN);

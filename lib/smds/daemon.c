@@ -10,6 +10,7 @@
 
 #include <event2/event.h>
 
+#include "rsp/hostport.h"
 #include "rsp/http.h"
 #include "rsp/log.h"
 #include "rsp/metrics.h"
@@ -127,7 +128,7 @@ static rsp_err listen_on(daemon_ctx *d, const char *listen, rsp_tls_ctx *tls, rs
 {
     char host[256];
     uint16_t port;
-    rsp_err e = rsp_smdpp_listen_parse(listen, host, sizeof(host), &port, diag);
+    rsp_err e = rsp_hostport_split(listen, RSP_HOSTPORT_REQUIRED, host, sizeof(host), &port, diag);
     if (e)
         return e;
     rsp_http_server_opts ho;
@@ -186,9 +187,9 @@ rsp_err rsp_smds_run(rsp_smds *s, const rsp_smds_run_opts *o, rsp_diag *diag)
         if (strlen(pa) < sizeof(s->public_address))
             memcpy(s->public_address, pa, strlen(pa) + 1);
     }
-    if (!e && o->es12_port_file && rsp_smdpp_port_file(o->es12_port_file, rsp_http_server_port(d.es12)))
+    if (!e && o->es12_port_file && rsp_hostport_port_file(o->es12_port_file, rsp_http_server_port(d.es12)))
         e = rsp_diag_set(diag, RSP_ERR_IO, "cannot write the port file %s", o->es12_port_file);
-    if (!e && o->port_file && rsp_smdpp_port_file(o->port_file, rsp_http_server_port(d.http)))
+    if (!e && o->port_file && rsp_hostport_port_file(o->port_file, rsp_http_server_port(d.http)))
         e = rsp_diag_set(diag, RSP_ERR_IO, "cannot write the port file %s", o->port_file);
     if (!e) {
         signal(SIGPIPE, SIG_IGN);

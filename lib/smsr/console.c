@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "console_int.h"
+#include "rsp/hostport.h"
 #include "rsp/log.h"
 
 #define COOKIE "rsp_console"
@@ -326,16 +327,15 @@ rsp_err rsp_smsr_console_new(struct event_base *base, rsp_smsr *engine, rsp_stor
     if (e == RSP_OK && o->listen && !o->mtls && !o->token_file)
         e = rsp_diag_set(diag, RSP_ERR_INVAL, "console: --console-token-file or --console-mtls is needed (no open console)");
     if (e == RSP_OK && o->listen) {
-        const char *colon = strrchr(o->listen, ':');
         char host[128];
-        if (!colon || (size_t)(colon - o->listen) >= sizeof(host)) {
+        uint16_t port;
+        if (rsp_hostport_split(o->listen, RSP_HOSTPORT_REQUIRED, host, sizeof(host), &port, NULL)) {
             e = rsp_diag_set(diag, RSP_ERR_INVAL, "console: listen address '%s' is not HOST:PORT", o->listen);
         } else {
-            snprintf(host, sizeof(host), "%.*s", (int)(colon - o->listen), o->listen);
             rsp_http_server_opts ho;
             memset(&ho, 0, sizeof(ho));
             ho.host = host;
-            ho.port = (uint16_t)atoi(colon + 1);
+            ho.port = port;
             ho.tls = c->tls;
             ho.limits.max_body_bytes = 4096; /* the login form; actions have no body */
             ho.handler = on_request;
@@ -347,8 +347,7 @@ rsp_err rsp_smsr_console_new(struct event_base *base, rsp_smsr *engine, rsp_stor
         }
     }
     if (e == RSP_OK && c->srv && o->port_file) {
-        FILE *f = fopen(o->port_file, "w");
-        if (!f || fprintf(f, "%u\n", (unsigned)rsp_http_server_port(c->srv)) < 0 || fclose(f) != 0)
+        if (rsp_hostport_port_file(o->port_file, rsp_http_server_port(c->srv)) != RSP_OK)
             e = rsp_diag_set(diag, RSP_ERR_IO, "console: cannot write %s", o->port_file);
     }
     if (e) {

@@ -15,6 +15,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "rsp/hostport.h"
 #include "rsp/http.h"
 #include "rsp/ids.h"
 #include "rsp/log.h"
@@ -473,8 +474,10 @@ static rsp_err psk_lookup(void *arg, const char *identity, uint8_t *key, size_t 
 
 rsp_err smsr_https_new(struct event_base *base, rsp_smsr *e, const smsr_https_opts *o, smsr_https **out, rsp_diag *d)
 {
-    const char *colon = o && o->listen ? strrchr(o->listen, ':') : NULL;
-    if (!base || !e || !o || !o->send || !out || !colon || (size_t)(colon - o->listen) >= 128)
+    char lhost[128];
+    uint16_t lport;
+    if (!base || !e || !o || !o->send || !out || !o->listen ||
+        rsp_hostport_split(o->listen, RSP_HOSTPORT_REQUIRED, lhost, sizeof(lhost), &lport, NULL))
         return rsp_diag_set(d, RSP_ERR_INVAL, "admin listen address must be HOST:PORT");
     smsr_https *h = calloc(1, sizeof(*h));
     if (!h)
@@ -489,15 +492,13 @@ rsp_err smsr_https_new(struct event_base *base, rsp_smsr *e, const smsr_https_op
     h->o.trigger_ms = o->trigger_ms ? o->trigger_ms : 10000;
     h->o.trigger_tries = o->trigger_tries ? o->trigger_tries : 3;
     h->o.psk_kvn = o->psk_kvn ? o->psk_kvn : 0x40;
-    char lhost[128];
-    snprintf(lhost, sizeof(lhost), "%.*s", (int)(colon - o->listen), o->listen);
     snprintf(h->host, sizeof(h->host), "%s", o->host ? o->host : lhost);
     snprintf(h->uri, sizeof(h->uri), "%s", o->uri ? o->uri : "/gsma/adminagent");
     rsp_err err = rsp_tls_server_psk_new(psk_lookup, h, &h->tls);
     rsp_http_server_opts so;
     memset(&so, 0, sizeof(so));
     so.host = lhost;
-    so.port = (uint16_t)atoi(colon + 1);
+    so.port = lport;
     so.tls = h->tls;
     so.limits.max_body_bytes = 64 * 1024; /* a card's answer: R-APDUs or an EUICCResponse */
     so.idle_timeout_ms = h->o.idle_ms + 5000;
@@ -509,13 +510,8 @@ rsp_err smsr_https_new(struct event_base *base, rsp_smsr *e, const smsr_https_op
         err = rsp_http_server_new(base, &so, &h->srv);
     if (err == RSP_OK) {
         h->port = rsp_http_server_port(h->srv);
-        if (o->port_file) {
-            char tmp[512];
-            snprintf(tmp, sizeof(tmp), "%s.tmp", o->port_file);
-            FILE *f = fopen(tmp, "w");
-            if (!f || fprintf(f, "%u\n", (unsigned)h->port) < 0 || fclose(f) != 0 || rename(tmp, o->port_file) != 0)
-                err = rsp_diag_set(d, RSP_ERR_IO, "cannot write %s", o->port_file);
-        }
+        if (o->port_file && rsp_hostport_port_file(o->port_file, h->port) != RSP_OK)
+            err = rsp_diag_set(d, RSP_ERR_IO, "cannot write %s", o->port_file);
     } else {
         rsp_diag_set(d, err, "admin server: cannot listen on %s", o->listen);
     }

@@ -16,6 +16,7 @@
 #include <event2/event.h>
 
 #include "rsp/heap.h"
+#include "rsp/hostport.h"
 #include "rsp/store.h"
 #include "svc_int.h"
 
@@ -220,24 +221,6 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     rsp_svc_stop(s);
 }
 
-static rsp_err write_port_file(const char *path, uint16_t port)
-{
-    char tmp[4096];
-    if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-        return RSP_ERR_RANGE;
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        return RSP_ERR_IO;
-    int ok = fprintf(f, "%u\n", port) > 0;
-    ok &= fclose(f) == 0;
-    /* rename: a test polling the file never reads half a number */
-    if (!ok || rename(tmp, path) != 0) {
-        unlink(tmp);
-        return RSP_ERR_IO;
-    }
-    return RSP_OK;
-}
-
 static rsp_err load_tls(rsp_svc *s, rsp_diag *d)
 {
     char buf[1024];
@@ -272,7 +255,7 @@ static rsp_err listen_on(rsp_svc *s, const char *addr, rsp_tls_ctx *tls, rsp_htt
 {
     char host[256];
     uint16_t port;
-    if (rsp_svc_split_hostport(addr, host, sizeof(host), &port))
+    if (rsp_hostport_split(addr, RSP_HOSTPORT_REQUIRED, host, sizeof(host), &port, NULL))
         return rsp_diag_set(d, RSP_ERR_INVAL, "bad listen address \"%s\" (want host:port)", addr);
     rsp_http_server_opts ho = {0};
     ho.host = host;
@@ -382,7 +365,7 @@ rsp_err rsp_svc_new(const rsp_svc_opts *o, rsp_svc **out, rsp_diag *d)
         e = listen_on(s, o->listen, s->stls, on_https, &s->https, d);
     if (!e && o->metrics_listen)
         e = listen_on(s, o->metrics_listen, NULL, on_metrics_http, &s->mhttp, d);
-    if (!e && o->port_file && write_port_file(o->port_file, rsp_http_server_port(s->https)))
+    if (!e && o->port_file && rsp_hostport_port_file(o->port_file, rsp_http_server_port(s->https)))
         e = rsp_diag_set(d, RSP_ERR_IO, "cannot write the port file %s", o->port_file);
     if (!e) {
         s->ev_stop = event_new(s->base, -1, EV_PERSIST, stop_tick, s);

@@ -1,4 +1,4 @@
-/* The svc's settings from a daemon's config section, and address parsing. */
+/* The svc's settings from a daemon's config section. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,37 +11,6 @@ double rsp_svc_now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-rsp_err rsp_svc_split_hostport(const char *s, char *host, size_t hostsz, uint16_t *port)
-{
-    if (!s || !*s)
-        return RSP_ERR_INVAL;
-    const char *colon, *h = s;
-    size_t hl;
-    if (*s == '[') {
-        const char *rb = strchr(s, ']');
-        if (!rb || rb[1] != ':')
-            return RSP_ERR_INVAL;
-        h = s + 1;
-        hl = (size_t)(rb - h);
-        colon = rb + 1;
-    } else {
-        colon = strrchr(s, ':');
-        if (!colon || strchr(s, ':') != colon)
-            return RSP_ERR_INVAL;
-        hl = (size_t)(colon - s);
-    }
-    if (hl == 0 || hl >= hostsz || !colon[1])
-        return RSP_ERR_INVAL;
-    char *end;
-    long p = strtol(colon + 1, &end, 10);
-    if (*end || p < 0 || p > 65535 || colon[1] == '-' || colon[1] == '+')
-        return RSP_ERR_INVAL;
-    memcpy(host, h, hl);
-    host[hl] = 0;
-    *port = (uint16_t)p;
-    return RSP_OK;
 }
 
 static rsp_err get_str(const rsp_config *c, const char *sec, const char *key, const char **out, rsp_diag *d)

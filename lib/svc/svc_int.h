@@ -35,8 +35,6 @@ struct rsp_svc {
     unsigned turn_calls;       /* ES calls dispatched in this turn */
 };
 
-/* "host:port" or "[v6]:port" -> host (brackets removed) and port. */
-rsp_err rsp_svc_split_hostport(const char *s, char *host, size_t hostsz, uint16_t *port);
 /* https://host[:port][/path] (the URL comes from outside: a request's ReplyTo) -> host, port (443 when
  * absent, never 0) and path (borrowed from url, "/" when absent). Fuzzed by fuzz/fuzz_svc_url.c. */
 rsp_err rsp_svc_parse_url(const char *url, char *host, size_t hostsz, uint16_t *port, const char **path);

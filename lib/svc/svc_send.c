@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "rsp/hostport.h"
 #include "svc_int.h"
 
 struct svc_dest {
@@ -43,24 +44,8 @@ rsp_err rsp_svc_parse_url(const char *url, char *host, size_t hostsz, uint16_t *
     memcpy(auth, a, alen);
     auth[alen] = 0;
     *path = slash ? slash : "/";
-    /* host:port, [v6]:port, or a bare host (443) */
-    const char *colon = strrchr(auth, ':');
-    int has_port = auth[0] == '[' ? strstr(auth, "]:") != NULL : colon != NULL;
-    if (has_port)
-        return rsp_svc_split_hostport(auth, host, hostsz, port) == RSP_OK && *port ? RSP_OK : RSP_ERR_INVAL;
-    const char *h = auth;
-    size_t hl = alen;
-    if (auth[0] == '[') {
-        if (auth[alen - 1] != ']' || alen < 3)
-            return RSP_ERR_INVAL;
-        h++, hl -= 2;
-    }
-    if (hl >= hostsz)
-        return RSP_ERR_INVAL;
-    memcpy(host, h, hl);
-    host[hl] = 0;
-    *port = 443;
-    return RSP_OK;
+    /* host:port, [v6]:port, or a bare host (443); port 0 names no server */
+    return rsp_hostport_split(auth, 443, host, hostsz, port, NULL) == RSP_OK && *port ? RSP_OK : RSP_ERR_INVAL;
 }
 
 static void on_answer(void *arg, rsp_err err, const rsp_http_response *resp)
