@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "pki_files.h"
 #include "rsp/crl.h"
+#include "rsp/es9p.h"
 
 #define CRL_DEFAULT_DAYS 30
 
@@ -368,18 +369,15 @@ int rsp_ci_crl(int argc, char **argv)
     if (!ve && out) {
         rsp_buf o2 = RSP_BUF_INIT;
         if (pem) {
-            static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
             const char *h = "-----BEGIN X509 CRL-----\n", *t = "-----END X509 CRL-----\n";
+            rsp_buf b64 = RSP_BUF_INIT;
             rsp_buf_append(&o2, h, strlen(h));
-            for (size_t i = 0; i < der.len; i += 3) {
-                uint32_t w = (uint32_t)der.data[i] << 16 | (i + 1 < der.len ? (uint32_t)der.data[i + 1] << 8 : 0) |
-                             (i + 2 < der.len ? der.data[i + 2] : 0);
-                char q[4] = {b64[w >> 18 & 63], b64[w >> 12 & 63], i + 1 < der.len ? b64[w >> 6 & 63] : '=',
-                             i + 2 < der.len ? b64[w & 63] : '='};
-                rsp_buf_append(&o2, q, 4);
-                if ((i / 3 + 1) % 16 == 0 || i + 3 >= der.len)
-                    rsp_buf_append_byte(&o2, '\n');
+            rsp_es9p_b64_encode(der.data, der.len, &b64);
+            for (size_t i = 0; i < b64.len; i += 64) { /* RFC 7468: lines of 64 characters */
+                rsp_buf_append(&o2, b64.data + i, b64.len - i < 64 ? b64.len - i : 64);
+                rsp_buf_append_byte(&o2, '\n');
             }
+            rsp_buf_free(&b64);
             rsp_buf_append(&o2, t, strlen(t));
         } else {
             rsp_buf_append(&o2, der.data, der.len);

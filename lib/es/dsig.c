@@ -20,6 +20,7 @@
 
 #include "dsig_int.h"
 #include "rsp/crypto.h"
+#include "rsp/es9p.h"
 
 #define ALG_C14N "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
 #define ALG_EXC "http://www.w3.org/2001/10/xml-exc-c14n#"
@@ -58,45 +59,17 @@ rsp_err rsp_es_c14n_node(xmlDoc *doc, xmlNode *n, bool exclusive, char **out)
     return e;
 }
 
-/* ---- base64 (RFC 4648), for DigestValue/SignatureValue/X509Certificate ---- */
-static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static rsp_err b64_encode(const uint8_t *p, size_t n, rsp_buf *o)
+/* ---- base64 (RFC 4648) of DigestValue/SignatureValue/X509Certificate: es9p_text.c's codec, strict
+ * (a value has one text: non-zero bits before the padding are refused, so a signature cannot be
+ * re-spelled) ---- */
+static bool b64_exact(const char *s, uint8_t *out, size_t len)
 {
-    rsp_err e = RSP_OK;
-    for (size_t i = 0; i < n && e == RSP_OK; i += 3) {
-        uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
-        char q[4] = {b64[v >> 18], b64[(v >> 12) & 63], i + 1 < n ? b64[(v >> 6) & 63] : '=',
-                     i + 2 < n ? b64[v & 63] : '='};
-        e = rsp_buf_append(o, q, 4);
-    }
-    return e;
-}
-
-static bool b64_decode(const char *s, uint8_t *out, size_t max, size_t *n)
-{
-    uint32_t acc = 0;
-    int bits = 0, pad = 0;
-    *n = 0;
-    for (; *s; s++) {
-        if (*s == ' ' || *s == '\n' || *s == '\r' || *s == '\t')
-            continue;
-        if (*s == '=') {
-            pad++;
-            continue;
-        }
-        const char *q = strchr(b64, *s);
-        if (!q || pad)
-            return false;
-        acc = acc << 6 | (uint32_t)(q - b64);
-        if ((bits += 6) >= 8) {
-            bits -= 8;
-            if (*n == max)
-                return false;
-            out[(*n)++] = (uint8_t)(acc >> bits);
-        }
-    }
-    return pad <= 2;
+    rsp_buf b = RSP_BUF_INIT;
+    bool ok = s && rsp_es9p_b64_decode(s, strlen(s), &b, NULL) == RSP_OK && b.len == len;
+    if (ok)
+        memcpy(out, b.data, len);
+    rsp_buf_free(&b);
+    return ok;
 }
 
 /* ---- finding things ---- */
@@ -191,7 +164,7 @@ static rsp_err signed_info_text(const uint8_t dig[32], rsp_buf *o)
                   "\"></ds:SignatureMethod><ds:Reference uri=\"\"><ds:Transforms><ds:Transform Algorithm=\"" ALG_EXC
                   "\"></ds:Transform></ds:Transforms><ds:DigestValue>");
     if (e == RSP_OK)
-        e = b64_encode(dig, 32, o);
+        e = rsp_es9p_b64_encode(dig, 32, o);
     return e == RSP_OK ? append(o, "</ds:DigestValue><ds:DigestMethod Algorithm=\"" ALG_SHA256
                                    "\"></ds:DigestMethod></ds:Reference></ds:SignedInfo>")
                        : e;
@@ -224,13 +197,13 @@ rsp_err rsp_es_eis_dsig_sign(const uint8_t *xml, size_t len, const rsp_eckey *ke
         if (e == RSP_OK)
             e = append(&s, "<ds:SignatureValue>");
         if (e == RSP_OK)
-            e = b64_encode(sig, sizeof(sig), &s);
+            e = rsp_es9p_b64_encode(sig, sizeof(sig), &s);
         if (e == RSP_OK)
             e = append(&s, "</ds:SignatureValue>");
         if (e == RSP_OK && cert_der && cert_len) {
             e = append(&s, "<ds:KeyInfo><ds:X509Data><ds:X509Certificate>");
             if (e == RSP_OK)
-                e = b64_encode(cert_der, cert_len, &s);
+                e = rsp_es9p_b64_encode(cert_der, cert_len, &s);
             if (e == RSP_OK)
                 e = append(&s, "</ds:X509Certificate></ds:X509Data></ds:KeyInfo>");
         }
@@ -326,11 +299,10 @@ static rsp_err verify_doc(xmlDoc *doc, xmlNode *eis, const rsp_eckey *key, rsp_d
         if ((e = c14n_mode(alg(t), &ref_exc, "Transform", d)) != RSP_OK)
             return e;
     }
-    uint8_t want[32], got[32], sv[RSP_EC_SIG_LEN + 1];
-    size_t n;
+    uint8_t want[32], got[32], sv[RSP_EC_SIG_LEN];
     char *dv = text_of(child(ref, "DigestValue", ns)), *svt = text_of(child(sig, "SignatureValue", ns));
-    bool dv_ok = dv && b64_decode(dv, want, sizeof(want), &n) && n == 32;
-    bool sv_ok = svt && b64_decode(svt, sv, sizeof(sv), &n) && n == RSP_EC_SIG_LEN;
+    bool dv_ok = b64_exact(dv, want, sizeof(want));
+    bool sv_ok = b64_exact(svt, sv, sizeof(sv));
     free(dv);
     free(svt);
     if (!dv_ok || !sv_ok)

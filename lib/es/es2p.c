@@ -23,13 +23,11 @@ rsp_err rsp_es2p_path_parse(const char *target, rsp_es2p_func *f, rsp_diag *diag
 {
     if (!target || !f)
         return RSP_ERR_INVAL;
-    size_t n = strcspn(target, "?");
-    for (int i = 0; i < RSP_ES2P_FUNC_N; i++)
-        if (strlen(paths[i]) == n && !memcmp(paths[i], target, n)) {
-            *f = (rsp_es2p_func)i;
-            return RSP_OK;
-        }
-    return rsp_diag_set(diag, RSP_ERR_NOT_FOUND, "'%.80s' is no ES2+ function", target);
+    int i = rsp_es9p__path_index(target, paths, RSP_ES2P_FUNC_N);
+    if (i < 0)
+        return rsp_diag_set(diag, RSP_ERR_NOT_FOUND, "'%.80s' is no ES2+ function", target);
+    *f = (rsp_es2p_func)i;
+    return RSP_OK;
 }
 
 enum kind { K_TEXT, K_EID, K_ICCID, K_BOOL };

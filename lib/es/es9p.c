@@ -34,17 +34,24 @@ const char *rsp_es9p_path(rsp_es9p_func f)
     return (unsigned)f < RSP_ES9P_FUNC_N ? func_paths[f] : NULL;
 }
 
+int rsp_es9p__path_index(const char *target, const char *const *paths, size_t n)
+{
+    size_t len = strcspn(target, "?");
+    for (size_t i = 0; i < n; i++)
+        if (strlen(paths[i]) == len && memcmp(paths[i], target, len) == 0)
+            return (int)i;
+    return -1;
+}
+
 rsp_err rsp_es9p_path_parse(const char *target, rsp_es9p_func *f, rsp_diag *diag)
 {
     if (!target || !f)
         return RSP_ERR_INVAL;
-    size_t n = strcspn(target, "?");
-    for (int i = 0; i < RSP_ES9P_FUNC_N; i++)
-        if (strlen(func_paths[i]) == n && memcmp(func_paths[i], target, n) == 0) {
-            *f = (rsp_es9p_func)i;
-            return RSP_OK;
-        }
-    return rsp_diag_set(diag, RSP_ERR_NOT_FOUND, "'%.80s' is no ES9+ function", target);
+    int i = rsp_es9p__path_index(target, func_paths, RSP_ES9P_FUNC_N);
+    if (i < 0)
+        return rsp_diag_set(diag, RSP_ERR_NOT_FOUND, "'%.80s' is no ES9+ function", target);
+    *f = (rsp_es9p_func)i;
+    return RSP_OK;
 }
 
 /* ---- the field table ---- */

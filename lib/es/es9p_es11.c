@@ -18,12 +18,11 @@ rsp_err rsp_es9p_es11_path_parse(const char *target, rsp_es9p_func *f, rsp_diag 
 {
     if (!target || !f)
         return RSP_ERR_INVAL;
-    size_t n = strcspn(target, "?");
-    for (int i = 0; i < 2; i++)
-        if (strlen(es11_paths[i]) == n && !memcmp(es11_paths[i], target, n)) {
-            *f = (rsp_es9p_func)i;
-            return RSP_OK;
-        }
+    int i = rsp_es9p__path_index(target, es11_paths, 2);
+    if (i >= 0) {
+        *f = (rsp_es9p_func)i;
+        return RSP_OK;
+    }
     rsp_es9p_func g;
     if (rsp_es9p_path_parse(target, &g, NULL) == RSP_OK &&
         (g == RSP_ES9P_INITIATE_AUTHENTICATION || g == RSP_ES9P_AUTHENTICATE_CLIENT)) {

@@ -23,13 +23,11 @@ rsp_err rsp_smds_es12_path_parse(const char *target, rsp_smds_es12_func *f, rsp_
 {
     if (!target || !f)
         return RSP_ERR_INVAL;
-    size_t n = strcspn(target, "?");
-    for (unsigned i = 0; i < RSP_SMDS_ES12_FUNC_N; i++)
-        if (strlen(paths[i]) == n && !memcmp(paths[i], target, n)) {
-            *f = (rsp_smds_es12_func)i;
-            return RSP_OK;
-        }
-    return rsp_diag_set(diag, RSP_ERR_NOT_FOUND, "not an ES12 path");
+    int i = rsp_es9p__path_index(target, paths, RSP_SMDS_ES12_FUNC_N);
+    if (i < 0)
+        return rsp_diag_set(diag, RSP_ERR_NOT_FOUND, "not an ES12 path");
+    *f = (rsp_smds_es12_func)i;
+    return RSP_OK;
 }
 
 void rsp_smds_es12_msg_init(rsp_smds_es12_msg *m, rsp_smds_es12_func f, bool response)

@@ -1,7 +1,7 @@
 /* njiwa's EIS and its XML-DSig EumSignature: the golden EIS in njiwa's form (what has no form there is
  * refused by name until moved to njiwa's shape), signed, verified, decoded and re-encoded with the
  * signature kept whole, and refused after tampering (a value, the signature, another key, an algorithm
- * we do not implement). One fact from outside: Python's C14N and python3-cryptography's ECDSA accept
+ * we do not implement, the signature's base64 re-spelled). One fact from outside: Python's C14N and python3-cryptography's ECDSA accept
  * our signature (tests/es/dsig_check.py; skipped if that library is absent). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,6 +143,20 @@ static void test_sign_verify_tamper(void **state)
     sv[3] = sv[3] == 'A' ? 'B' : 'A';
     t.len--;
     assert_int_equal(verify(&t, k, &d), RSP_ERR_VERIFY);
+    /* one signature, one text: the SignatureValue re-spelled with non-zero bits before its padding (the
+     * same 64 bytes to a lax base64 decoder) is refused */
+    static const char b64a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    rsp_buf_set(&t, signed_doc.data, signed_doc.len);
+    rsp_buf_append_byte(&t, 0);
+    char *pad = strstr((char *)t.data, "==</ds:SignatureValue>");
+    assert_non_null(pad);
+    const char *q = strchr(b64a, pad[-1]);
+    assert_non_null(q);
+    pad[-1] = b64a[((q - b64a) & 0x30) | 0x05];
+    t.len--;
+    rsp_diag_clear(&d);
+    assert_int_equal(verify(&t, k, &d), RSP_ERR_FORMAT);
+    assert_non_null(strstr(d.msg, "SignatureValue"));
     rsp_buf_set(&t, signed_doc.data, signed_doc.len);
     tamper(&t, "xmldsig-more#ecdsa-sha256", "xmldsig-more#rsa--sha256");
     assert_int_equal(verify(&t, k, &d), RSP_ERR_UNSUPPORTED);
