@@ -156,8 +156,7 @@ static void t_queries(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(t_queries, fx_setup_sqlite, fx_teardown),
-        cmocka_unit_test_setup_teardown(t_queries, fx_setup_pg, fx_teardown),
+        BOTH(t_queries),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -119,21 +119,7 @@ static void test_store(void **state)
 static void test_migrate(void **state)
 {
     fx *f = fx_get(state);
-    rsp_store_close(f->s);
-    f->s = NULL;
-    /* a fresh database for the old version: SQLite another file, PostgreSQL the fixture's schema
-     * emptied (the fixture's open created it at the current version) */
-    char uri[1100];
-    snprintf(uri, sizeof(uri), "%s", f->uri);
-    if (f->be == BE_SQLITE) {
-        snprintf(uri, sizeof(uri), "sqlite:%s/v5.db", f->dir);
-    } else {
-        char sql[200];
-        snprintf(sql, sizeof(sql), "DROP SCHEMA %s CASCADE; CREATE SCHEMA %s", f->schema, f->schema);
-        assert_int_equal(fx_pg_admin(sql), 1);
-    }
-    rsp_store *old = NULL;
-    assert_int_equal(rsp_store__open_version(uri, 5, NULL, &old), RSP_OK);
+    rsp_store *old = fx_open_old(f, "v5.db", 5);
     int v = 0;
     assert_int_equal(rsp_store_schema_version(old, &v), RSP_OK);
     assert_int_equal(v, 5);
@@ -143,7 +129,7 @@ static void test_migrate(void **state)
                                          "','A0000005591010FFFFFFFF8900001300','MNO1','','','','',2,0,0,0)"),
                      RSP_OK);
     rsp_store_close(old);
-    assert_int_equal(rsp_store_open(uri, NULL, &f->s), RSP_OK);
+    assert_int_equal(rsp_store_open(f->uri, NULL, &f->s), RSP_OK);
     assert_int_equal(rsp_store_schema_version(f->s, &v), RSP_OK);
     assert_true(v >= 6); /* the current version: later migrations keep v6's column */
     assert_false(em(f->s, I3));
@@ -156,10 +142,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_apdu),
         cmocka_unit_test(test_refusal),
-        cmocka_unit_test_setup_teardown(test_store, fx_setup_sqlite, fx_teardown),
-        cmocka_unit_test_setup_teardown(test_store, fx_setup_pg, fx_teardown),
-        cmocka_unit_test_setup_teardown(test_migrate, fx_setup_sqlite, fx_teardown),
-        cmocka_unit_test_setup_teardown(test_migrate, fx_setup_pg, fx_teardown),
+        BOTH(test_store),
+        BOTH(test_migrate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -234,10 +234,6 @@ static void test_msisdn_other(void **state)
     assert_string_equal(g.eid, EID_A);
 }
 
-#define BOTH(fn) \
-    cmocka_unit_test_setup_teardown(fn, fx_setup_sqlite, fx_teardown), \
-    cmocka_unit_test_setup_teardown(fn, fx_setup_pg, fx_teardown)
-
 int main(void)
 {
     rsp_log_set_level(RSP_SS_STORE, RSP_LOG_ERROR);

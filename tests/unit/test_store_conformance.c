@@ -293,23 +293,11 @@ static void test_inventory(void **state)
 static void test_migrations(void **state)
 {
     fx *f = fx_get(state);
-    rsp_store *old = NULL;
     rsp_diag d;
     int v = 0;
     rsp_store_eis e;
     memset(&e, 0, sizeof e);
-    /* Build a version-1 database in a fresh place: for SQLite a second file, for PostgreSQL drop
-     * and recreate the schema's tables by dropping everything first. */
-    rsp_store_close(f->s);
-    f->s = NULL;
-    if (f->be == BE_SQLITE) {
-        snprintf(f->uri, sizeof f->uri, "sqlite:%s/old.db", f->dir);
-    } else {
-        char sql[256];
-        snprintf(sql, sizeof sql, "DROP SCHEMA %s CASCADE; CREATE SCHEMA %s", f->schema, f->schema);
-        assert_true(fx_pg_admin(sql));
-    }
-    assert_int_equal(rsp_store__open_version(f->uri, 1, NULL, &old), RSP_OK);
+    rsp_store *old = fx_open_old(f, "old.db", 1);
     assert_int_equal(rsp_store_schema_version(old, &v), RSP_OK);
     assert_int_equal(v, 1);
     fx_eis(old, EID_A);
@@ -337,10 +325,6 @@ static void test_migrations(void **state)
 }
 
 #include "test_store_ops.inc"
-
-#define BOTH(fn) \
-    cmocka_unit_test_setup_teardown(fn, fx_setup_sqlite, fx_teardown), \
-    cmocka_unit_test_setup_teardown(fn, fx_setup_pg, fx_teardown)
 
 int main(void)
 {

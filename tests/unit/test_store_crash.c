@@ -364,12 +364,8 @@ int main(void)
 {
     rsp_log_set_level(RSP_SS_STORE, RSP_LOG_ERROR);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_crash_ownership, fx_setup_sqlite, fx_teardown),
-        cmocka_unit_test_setup_teardown(test_crash_ownership, fx_setup_pg, fx_teardown),
-        cmocka_unit_test_setup_teardown(test_crash_catches_broken_claim, fx_setup_sqlite,
-                                        fx_teardown),
-        cmocka_unit_test_setup_teardown(test_crash_catches_broken_claim, fx_setup_pg,
-                                        fx_teardown),
+        BOTH(test_crash_ownership),
+        BOTH(test_crash_catches_broken_claim),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

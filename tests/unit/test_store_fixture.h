@@ -14,6 +14,7 @@
 #include <libpq-fe.h>
 
 #include "rsp/store.h"
+#include "store/store_int.h"
 #include "testutil.h"
 
 enum { BE_SQLITE = 0, BE_PG = 1 };
@@ -142,6 +143,30 @@ static __attribute__((unused)) void fx_reopen(fx *f)
     rsp_store_close(f->s);
     f->s = NULL;
     assert_int_equal(rsp_store_open(f->uri, NULL, &f->s), RSP_OK);
+}
+
+/* One test on both backends: its SQLite run and its PostgreSQL run. */
+#define BOTH(fn)                                                                                   \
+    cmocka_unit_test_setup_teardown(fn, fx_setup_sqlite, fx_teardown),                             \
+        cmocka_unit_test_setup_teardown(fn, fx_setup_pg, fx_teardown)
+
+/* For a migration test: closes f->s and opens an empty store of an older schema version in a fresh
+ * place (SQLite: file in the test's directory; PostgreSQL: the test's schema dropped and created
+ * again), which f->uri then names. The test fills it, closes it, and rsp_store_open(f->uri) migrates. */
+static __attribute__((unused)) rsp_store *fx_open_old(fx *f, const char *file, int version)
+{
+    rsp_store_close(f->s);
+    f->s = NULL;
+    if (f->be == BE_SQLITE) {
+        snprintf(f->uri, sizeof f->uri, "sqlite:%s/%s", f->dir, file);
+    } else {
+        char sql[256];
+        snprintf(sql, sizeof sql, "DROP SCHEMA %s CASCADE; CREATE SCHEMA %s", f->schema, f->schema);
+        assert_true(fx_pg_admin(sql));
+    }
+    rsp_store *old = NULL;
+    assert_int_equal(rsp_store__open_version(f->uri, version, NULL, &old), RSP_OK);
+    return old;
 }
 
 #define EID_A "89049032123451234512345678901235"

@@ -182,10 +182,6 @@ static void test_plans(void **state)
     assert_null(strstr(plan, "SCAN"));
 }
 
-#define BOTH(fn) \
-    cmocka_unit_test_setup_teardown(fn, fx_setup_sqlite, fx_teardown), \
-    cmocka_unit_test_setup_teardown(fn, fx_setup_pg, fx_teardown)
-
 int main(void)
 {
     rsp_log_set_level(RSP_SS_STORE, RSP_LOG_ERROR);

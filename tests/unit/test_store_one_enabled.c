@@ -124,20 +124,10 @@ static void test_second_enabled_refused(void **state)
 static void test_migration_refuses_violation(void **state)
 {
     fx *f = fx_get(state);
-    rsp_store *old = NULL;
     rsp_diag d;
     int v = 0;
-    rsp_store_close(f->s);
-    f->s = NULL;
-    if (f->be == BE_SQLITE) {
-        snprintf(f->uri, sizeof f->uri, "sqlite:%s/v8.db", f->dir);
-    } else {
-        char sql[256];
-        snprintf(sql, sizeof sql, "DROP SCHEMA %s CASCADE; CREATE SCHEMA %s", f->schema, f->schema);
-        assert_true(fx_pg_admin(sql));
-    }
     /* A version-8 database (no index) holding two enabled profiles on EID_B. */
-    assert_int_equal(rsp_store__open_version(f->uri, 8, NULL, &old), RSP_OK);
+    rsp_store *old = fx_open_old(f, "v8.db", 8);
     fx_eis(old, EID_A);
     fx_eis(old, EID_B);
     prof(old, EID_A, ICC_1, AID_1, RSP_STORE_PROFILE_ENABLED, RSP_OK);
@@ -172,10 +162,6 @@ static void test_migration_refuses_violation(void **state)
     assert_int_equal(rsp_store_profile_set_state(f->s, ICC_3, RSP_STORE_PROFILE_ENABLED),
                      RSP_ERR_STATE);
 }
-
-#define BOTH(fn) \
-    cmocka_unit_test_setup_teardown(fn, fx_setup_sqlite, fx_teardown), \
-    cmocka_unit_test_setup_teardown(fn, fx_setup_pg, fx_teardown)
 
 int main(void)
 {

@@ -94,8 +94,7 @@ static void test_expire_each(void **state)
 int main(void)
 {
     const struct CMUnitTest t[] = {
-        cmocka_unit_test_setup_teardown(test_expire_each, fx_setup_sqlite, fx_teardown),
-        cmocka_unit_test_setup_teardown(test_expire_each, fx_setup_pg, fx_teardown),
+        BOTH(test_expire_each),
     };
     return cmocka_run_group_tests(t, NULL, NULL);
 }

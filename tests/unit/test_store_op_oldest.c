@@ -66,8 +66,7 @@ static void test_oldest(void **state)
 int main(void)
 {
     const struct CMUnitTest t[] = {
-        cmocka_unit_test_setup_teardown(test_oldest, fx_setup_sqlite, fx_teardown),
-        cmocka_unit_test_setup_teardown(test_oldest, fx_setup_pg, fx_teardown),
+        BOTH(test_oldest),
     };
     return cmocka_run_group_tests(t, NULL, NULL);
 }

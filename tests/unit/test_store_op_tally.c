@@ -103,17 +103,7 @@ static void test_migration_fills(void **state)
 {
     fx *f = fx_get(state);
     const int64_t T = 1800000000;
-    rsp_store_close(f->s);
-    f->s = NULL;
-    if (f->be == BE_SQLITE) {
-        snprintf(f->uri, sizeof f->uri, "sqlite:%s/v9.db", f->dir);
-    } else {
-        char sql[256];
-        snprintf(sql, sizeof sql, "DROP SCHEMA %s CASCADE; CREATE SCHEMA %s", f->schema, f->schema);
-        assert_true(fx_pg_admin(sql));
-    }
-    rsp_store *old = NULL;
-    assert_int_equal(rsp_store__open_version(f->uri, 9, NULL, &old), RSP_OK);
+    rsp_store *old = fx_open_old(f, "v9.db", 9);
     add(old, EID1, "a", T, 1000);
     add(old, EID2, "b", T, 1000);
     add(old, EID3, "c", T, 1000);
@@ -127,10 +117,6 @@ static void test_migration_fills(void **state)
     assert_int_equal(n[RSP_STORE_OP_QUEUED], 1);
     same_as_count(f->s);
 }
-
-#define BOTH(fn) \
-    cmocka_unit_test_setup_teardown(fn, fx_setup_sqlite, fx_teardown), \
-    cmocka_unit_test_setup_teardown(fn, fx_setup_pg, fx_teardown)
 
 int main(void)
 {

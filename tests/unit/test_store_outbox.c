@@ -289,18 +289,8 @@ static void test_outbox_commit_failure(void **state)
 static void test_outbox_migration(void **state)
 {
     fx *f = fx_get(state);
-    rsp_store *old = NULL;
     int v = 0;
-    rsp_store_close(f->s);
-    f->s = NULL;
-    if (f->be == BE_SQLITE) {
-        snprintf(f->uri, sizeof f->uri, "sqlite:%s/old.db", f->dir);
-    } else {
-        char sql[256];
-        snprintf(sql, sizeof sql, "DROP SCHEMA %s CASCADE; CREATE SCHEMA %s", f->schema, f->schema);
-        assert_true(fx_pg_admin(sql));
-    }
-    assert_int_equal(rsp_store__open_version(f->uri, 4, NULL, &old), RSP_OK);
+    rsp_store *old = fx_open_old(f, "old.db", 4);
     fx_eis(old, EID_A);
     rsp_store_outbox m;
     msg(&m, "", 1);
@@ -318,10 +308,6 @@ static void test_outbox_migration(void **state)
     assert_int_equal(rsp_store_eis_get(f->s, EID_A, &e), RSP_OK);
     rsp_store_eis_clear(&e);
 }
-
-#define BOTH(fn) \
-    cmocka_unit_test_setup_teardown(fn, fx_setup_sqlite, fx_teardown), \
-    cmocka_unit_test_setup_teardown(fn, fx_setup_pg, fx_teardown)
 
 int main(void)
 {

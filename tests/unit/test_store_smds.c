@@ -65,10 +65,6 @@ static void test_events(void **state)
     assert_int_equal(n, 1);
 }
 
-#define BOTH(fn) \
-    cmocka_unit_test_setup_teardown(fn, fx_setup_sqlite, fx_teardown), \
-    cmocka_unit_test_setup_teardown(fn, fx_setup_pg, fx_teardown)
-
 int main(void)
 {
     rsp_log_set_level(RSP_SS_STORE, RSP_LOG_ERROR);
