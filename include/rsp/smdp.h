@@ -216,6 +216,9 @@ typedef struct rsp_smdp_dl_hooks {
     /* The SM-SR's own EIS (its live ISD-P list), for cleanup's "is the ISD-P gone?" when get_eis may
      * hand back another EIS (the runner's --eis-dir file, for CERT.ECASD). NULL: get_eis is used. */
     rsp_err (*live_eis)(void *arg, const char *eid, const rsp_es_eis **eis, rsp_diag *diag);
+    /* The ISD-P keys the load step's es8->installed sealed (RSP_SMDP_ISDP_SEALED_LEN bytes), written
+     * in the commit of the "downloaded" mark; false: none to keep. */
+    bool (*sealed_keys)(void *arg, const uint8_t **p, size_t *len);
 } rsp_smdp_dl_hooks;
 
 /* The product ES3: rsp_smdp_es3 over HTTPS with mutual TLS to an SM-SR (lib/smdp/es3_client.c), JSON
@@ -349,9 +352,11 @@ void rsp_smdp_runner_free(rsp_smdp_runner *r);
 
 /* ---- the SM-DP's SCP03 session with an ISD-P it downloaded (lib/smdp/isdp.c) ----
  * The session's static keys are those of the download's key establishment; with the master delete
- * token key (KVN 70) the SM-DP put, they are kept sealed at rest in <dir>/isdp/<iccid>.key under a
- * master key (docs/modules/smdp.md). */
+ * token key (KVN 70) the SM-DP put, they are kept sealed under a master key in the inventory row of
+ * the profile (store v13, committed with the download's "downloaded" mark), or, for profiles an older
+ * SM-DP downloaded, in <dir>/isdp/<iccid>.key (docs/modules/smdp.md). */
 #define RSP_SMDP_TOKEN_KVN 0x70
+#define RSP_SMDP_ISDP_SEALED_LEN 114 /* "4B 44" || IV || AES-256-CBC(80 bytes) || CMAC */
 typedef struct rsp_smdp_isdp_keys {
     rsp_scp03_keys keys;        /* secret */
     bool has_token;
@@ -367,6 +372,16 @@ rsp_err rsp_smdp_isdp_keys_save(const char *dir, const uint8_t *mk, size_t mk_le
 rsp_err rsp_smdp_isdp_keys_load(const char *dir, const uint8_t *mk, size_t mk_len, const char *iccid,
                                 rsp_smdp_isdp_keys *k, rsp_diag *diag);
 rsp_err rsp_smdp_isdp_keys_forget(const char *dir, const char *iccid);
+/* The sealed form alone (the bytes of the key file; nothing written). */
+rsp_err rsp_smdp_isdp_keys_seal(const uint8_t *mk, size_t mk_len, const char *iccid, const rsp_smdp_isdp_keys *k,
+                                uint8_t out[RSP_SMDP_ISDP_SEALED_LEN]);
+/* The inventory's copy (one committed write; RSP_ERR_NOT_FOUND for a profile not in the inventory);
+ * get reads it, else an older SM-DP's key file in the inventory's folder; drop removes both. */
+rsp_err rsp_smdp_isdp_keys_put(rsp_smdp_inv *inv, const uint8_t *mk, size_t mk_len, const char *iccid,
+                               const rsp_smdp_isdp_keys *k);
+rsp_err rsp_smdp_isdp_keys_get(rsp_smdp_inv *inv, const uint8_t *mk, size_t mk_len, const char *iccid,
+                               rsp_smdp_isdp_keys *k, rsp_diag *diag);
+rsp_err rsp_smdp_isdp_keys_drop(rsp_smdp_inv *inv, const char *iccid);
 /* STORE DATA 3A07 around params (the A0{...} connectivity parameters TLV and what follows it):
  * 80 E2 88 00 Lc 3A07 L params. Appends to out. */
 rsp_err rsp_smdp_ucp_apdu(const uint8_t *params, size_t len, rsp_buf *out);

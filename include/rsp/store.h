@@ -523,6 +523,15 @@ rsp_err rsp_store_inv_allocate_dl(rsp_store *s, const char *profile_type, const 
  * the cursor that follows from it move together. */
 rsp_err rsp_store_inv_transition_dl(rsp_store *s, const char *iccid, rsp_store_inv_state from,
                                     rsp_store_inv_state to, const rsp_store_smdp_dl *d, int64_t now);
+/* The SM-DP's sealed ISD-P keys of a profile (column inv.isdp_keys, schema v13; opaque here, sealed by
+ * lib/smdp/isdp.c). _dl_keys: rsp_store_inv_transition_dl that also writes keys (keys_len > 0) in the
+ * same transaction. keys_set: one committed write, len 0 removes them; RSP_ERR_NOT_FOUND for an
+ * unknown ICCID. keys_get: RSP_ERR_NOT_FOUND when the profile has none. */
+rsp_err rsp_store_inv_transition_dl_keys(rsp_store *s, const char *iccid, rsp_store_inv_state from,
+                                         rsp_store_inv_state to, const rsp_store_smdp_dl *d, const uint8_t *keys,
+                                         size_t keys_len, int64_t now);
+rsp_err rsp_store_inv_keys_set(rsp_store *s, const char *iccid, const uint8_t *keys, size_t len);
+rsp_err rsp_store_inv_keys_get(rsp_store *s, const char *iccid, rsp_buf *out);
 
 
 /* ---- SM-DS event records (lib/store/smds.c; table smds_event, schema v11) ----

@@ -18,11 +18,13 @@
  * may hold an ISD-P, so it is deleted and the identity is spent. A crash during key establishment or
  * loading cannot resume (the ES8 session keys are gone): cleanup. GetEIS, admission, completion and
  * enabling are idempotent and resume in place.
- * journalled: reaching the step is committed before it acts. Not key-establishment: create-isdp before
- * it and it are both unresumable with the same recovery (cleanup of the ISD-P CreateISDP may have
- * made; isdp=1 is committed before CreateISDP is sent), so that commit would only rename the step an
- * interrupted download's outcome names ("interrupted in create-isdp" then): one fdatasync less per
- * download (docs/modules/smdp.md "Throughput"). Not take: its allocation and the cursor at
+ * journalled: reaching the step is committed before it acts. Not key-establishment nor load: create-isdp
+ * before them and they are all unresumable with the same recovery (cleanup of the ISD-P CreateISDP may
+ * have made; isdp=1 is committed before CreateISDP is sent), so those commits would only rename the
+ * step an interrupted download's outcome names ("interrupted in create-isdp" for all three): two
+ * fdatasyncs less per download (docs/modules/smdp.md "Throughput"). The load's end is committed
+ * (the downloaded mark, the sealed ISD-P keys and the cursor at download-completed, one transaction)
+ * before anything is sent for the next step. Not take: its allocation and the cursor at
  * create-isdp (ICCID, isdp=1) are one transaction (rsp_store_inv_allocate_dl), so a crash inside take
  * runs GetEIS again and one after it cleans up. The inventory marks of load (downloaded) and
  * download-completed (installed) are committed with the cursor's next step (one commit each). */
@@ -40,7 +42,7 @@ static const dl_row dl_table[] = {
     {RSP_SMDP_DL_TAKE, "take", RSP_SMDP_DL_CREATE_ISDP, RSP_SMDP_DL_FAILED, true, false},
     {RSP_SMDP_DL_CREATE_ISDP, "create-isdp", RSP_SMDP_DL_KEYEST, RSP_SMDP_DL_CLEANUP, false, true},
     {RSP_SMDP_DL_KEYEST, "key-establishment", RSP_SMDP_DL_LOAD, RSP_SMDP_DL_CLEANUP, false, false},
-    {RSP_SMDP_DL_LOAD, "load", RSP_SMDP_DL_COMPLETED, RSP_SMDP_DL_CLEANUP, false, true},
+    {RSP_SMDP_DL_LOAD, "load", RSP_SMDP_DL_COMPLETED, RSP_SMDP_DL_CLEANUP, false, false},
     {RSP_SMDP_DL_COMPLETED, "download-completed", RSP_SMDP_DL_ENABLE, RSP_SMDP_DL_CLEANUP, true, true},
     {RSP_SMDP_DL_ENABLE, "enable", RSP_SMDP_DL_DONE, RSP_SMDP_DL_DONE, true, true},
     {RSP_SMDP_DL_DONE, "done", RSP_SMDP_DL_DONE, RSP_SMDP_DL_DONE, true, true},
@@ -354,8 +356,13 @@ rsp_err rsp_smdp_dl_run_ex(rsp_smdp_inv *inv, const rsp_smdp_trust *trust, const
         if (e == RSP_OK && af.mark) {
             rsp_store_smdp_dl r;
             to_row(&d, &r);
-            w = rsp_store_inv_transition_dl(inv->s, d.iccid, (rsp_store_inv_state)af.from,
-                                            (rsp_store_inv_state)af.to, &r, now);
+            /* the ISD-P keys the load sealed, if any, in the commit of its "downloaded" mark */
+            const uint8_t *kp = NULL;
+            size_t kl = 0;
+            if (at != RSP_SMDP_DL_LOAD || !hooks || !hooks->sealed_keys || !hooks->sealed_keys(hooks->arg, &kp, &kl))
+                kl = 0;
+            w = rsp_store_inv_transition_dl_keys(inv->s, d.iccid, (rsp_store_inv_state)af.from,
+                                                 (rsp_store_inv_state)af.to, &r, kp, kl, now);
             if (w == RSP_ERR_STATE && af.state_ok)
                 w = journal_write(inv, &d);
         } else if (e != RSP_OK || (dl_table[d.step].journalled && !af.written)) {

@@ -212,7 +212,7 @@ static rsp_err on_notif(void *hctx, rsp_es_call *call)
     if (me != RSP_OK && me != RSP_ERR_STATE)
         return me; /* an HTTP error: the SM-SR sends it again */
     if (to == RSP_SMDP_DELETED)
-        rsp_smdp_isdp_keys_forget(d->inv->dir, q->iccid);
+        rsp_smdp_isdp_keys_drop(d->inv, q->iccid);
     if (!callback_of(d->o->callbacks, op, url, sizeof url)) {
         smdp_es2_count(d, fn, "no-url");
         RSP_LOGN(RSP_SS_SMDP, "notification not relayed: no callback URL", "fn=%s op=%s iccid=%s", fn, op, q->iccid);

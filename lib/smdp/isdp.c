@@ -4,7 +4,8 @@
  * connectivity parameters, PUT KEY of the token key KVN 70) and the master delete command the token
  * authorises (a plain DELETE to the ISD-R, carried like any ES3.SendData).
  *
- * At rest (<dir>/isdp/<iccid>.key, temp + fsync + rename): "4B 44" || IV (16) || AES-256-CBC(Kenc, IV,
+ * At rest (the inventory row's isdp_keys, store v13; an older SM-DP's <dir>/isdp/<iccid>.key, temp +
+ * fsync + rename, is still read): "4B 44" || IV (16) || AES-256-CBC(Kenc, IV,
  * clear) (80) || CMAC(Kmac, ICCID || 4B44 || IV || CT) (16), clear = 01 | KVN | key length | flags
  * (01 token) | K-ENC | K-MAC | K-DEK | token key (16 each) | zeros; Kenc / Kmac from the master key by
  * the CMAC counter KDF (labels "smdp-isdp-enc" / "smdp-isdp-mac"): encrypt-then-MAC, bound to the
@@ -17,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "rsp/store.h"
 #include "smdp_int.h"
 
 enum { CLEAR_LEN = 80, BLOB_LEN = 2 + 16 + CLEAR_LEN + 16, SL = 0x33 };
@@ -108,25 +110,64 @@ static rsp_err key_path(const char *dir, const char *iccid, char *p, size_t cap,
     return RSP_OK;
 }
 
-rsp_err rsp_smdp_isdp_keys_save(const char *dir, const uint8_t *mk, size_t mk_len, const char *iccid,
-                                const rsp_smdp_isdp_keys *k)
+_Static_assert(BLOB_LEN == RSP_SMDP_ISDP_SEALED_LEN, "the sealed layout's length");
+
+rsp_err rsp_smdp_isdp_keys_seal(const uint8_t *mk, size_t mk_len, const char *iccid, const rsp_smdp_isdp_keys *k,
+                                uint8_t b[RSP_SMDP_ISDP_SEALED_LEN])
 {
-    char p[RSP_SMDP_PATH_MAX];
-    rsp_err e = k && k->keys.len == 16 ? key_path(dir, iccid, p, sizeof p, true) : RSP_ERR_INVAL;
-    if (e != RSP_OK)
-        return e;
+    if (!k || k->keys.len != 16 || !iccid_ok(iccid) || !b)
+        return RSP_ERR_INVAL;
     uint8_t clear[CLEAR_LEN] = {0x01, k->keys.kvn, 16, k->has_token ? 0x01 : 0x00};
     memcpy(clear + 4, k->keys.enc, 16);
     memcpy(clear + 20, k->keys.mac, 16);
     memcpy(clear + 36, k->keys.dek, 16);
     if (k->has_token)
         memcpy(clear + 52, k->token, 16);
-    uint8_t kenc[32], kmac[32], b[BLOB_LEN] = {0x4B, 0x44};
-    e = derive(mk, mk_len, kenc, kmac);
+    uint8_t kenc[32], kmac[32];
+    b[0] = 0x4B;
+    b[1] = 0x44;
+    rsp_err e = derive(mk, mk_len, kenc, kmac);
     e = e ? e : rsp_random(b + 2, 16);
     e = e ? e : rsp_cipher(RSP_CIPHER_AES, RSP_MODE_CBC, true, kenc, 32, b + 2, clear, CLEAR_LEN, b + 18);
     e = e ? e : tag_of(kmac, iccid, b, b + 18 + CLEAR_LEN);
-    e = e ? e : rsp_smdp__write_atomic(p, b, sizeof b);
+    rsp_wipe(clear, sizeof clear);
+    rsp_wipe(kenc, sizeof kenc);
+    rsp_wipe(kmac, sizeof kmac);
+    return e;
+}
+
+rsp_err rsp_smdp_isdp_keys_save(const char *dir, const uint8_t *mk, size_t mk_len, const char *iccid,
+                                const rsp_smdp_isdp_keys *k)
+{
+    char p[RSP_SMDP_PATH_MAX];
+    uint8_t b[BLOB_LEN];
+    rsp_err e = k && k->keys.len == 16 ? key_path(dir, iccid, p, sizeof p, true) : RSP_ERR_INVAL;
+    e = e ? e : rsp_smdp_isdp_keys_seal(mk, mk_len, iccid, k, b);
+    return e ? e : rsp_smdp__write_atomic(p, b, sizeof b);
+}
+
+/* The keys out of a sealed blob (what names where it came from, for diag). */
+static rsp_err unseal(const uint8_t *mk, size_t mk_len, const char *iccid, const rsp_buf *b, const char *what,
+                      rsp_smdp_isdp_keys *k, rsp_diag *diag)
+{
+    if (b->len != BLOB_LEN || b->data[0] != 0x4B || b->data[1] != 0x44)
+        return rsp_diag_set(diag, RSP_ERR_FORMAT, "%s is not a sealed ISD-P key file", what);
+    uint8_t kenc[32], kmac[32], tag[16], clear[CLEAR_LEN];
+    rsp_err e = derive(mk, mk_len, kenc, kmac);
+    e = e ? e : tag_of(kmac, iccid, b->data, tag);
+    if (e == RSP_OK && !rsp_ct_equal(tag, b->data + 18 + CLEAR_LEN, 16))
+        e = rsp_diag_set(diag, RSP_ERR_VERIFY, "ISD-P keys of %s: wrong master key or another ICCID's file", iccid);
+    e = e ? e : rsp_cipher(RSP_CIPHER_AES, RSP_MODE_CBC, false, kenc, 32, b->data + 2, b->data + 18, CLEAR_LEN, clear);
+    if (e == RSP_OK && (clear[0] != 0x01 || clear[2] != 16))
+        e = rsp_diag_set(diag, RSP_ERR_FORMAT, "ISD-P keys of %s: unknown layout", iccid);
+    if (e == RSP_OK) {
+        e = rsp_scp03_keys_set(&k->keys, clear[1], clear + 4, clear + 20, clear + 36, 16);
+        k->has_token = (clear[3] & 0x01) != 0;
+        if (k->has_token)
+            memcpy(k->token, clear + 52, 16);
+    }
+    if (e != RSP_OK)
+        rsp_smdp_isdp_keys_wipe(k);
     rsp_wipe(clear, sizeof clear);
     rsp_wipe(kenc, sizeof kenc);
     rsp_wipe(kmac, sizeof kmac);
@@ -146,29 +187,7 @@ rsp_err rsp_smdp_isdp_keys_load(const char *dir, const uint8_t *mk, size_t mk_le
         rsp_buf_free(&b);
         return e == RSP_ERR_NOT_FOUND ? rsp_diag_set(diag, e, "no ISD-P keys kept for ICCID %s", iccid) : e;
     }
-    if (b.len != BLOB_LEN || b.data[0] != 0x4B || b.data[1] != 0x44) {
-        rsp_buf_free(&b);
-        return rsp_diag_set(diag, RSP_ERR_FORMAT, "%s is not a sealed ISD-P key file", p);
-    }
-    uint8_t kenc[32], kmac[32], tag[16], clear[CLEAR_LEN];
-    e = derive(mk, mk_len, kenc, kmac);
-    e = e ? e : tag_of(kmac, iccid, b.data, tag);
-    if (e == RSP_OK && !rsp_ct_equal(tag, b.data + 18 + CLEAR_LEN, 16))
-        e = rsp_diag_set(diag, RSP_ERR_VERIFY, "ISD-P keys of %s: wrong master key or another ICCID's file", iccid);
-    e = e ? e : rsp_cipher(RSP_CIPHER_AES, RSP_MODE_CBC, false, kenc, 32, b.data + 2, b.data + 18, CLEAR_LEN, clear);
-    if (e == RSP_OK && (clear[0] != 0x01 || clear[2] != 16))
-        e = rsp_diag_set(diag, RSP_ERR_FORMAT, "ISD-P keys of %s: unknown layout", iccid);
-    if (e == RSP_OK) {
-        e = rsp_scp03_keys_set(&k->keys, clear[1], clear + 4, clear + 20, clear + 36, 16);
-        k->has_token = (clear[3] & 0x01) != 0;
-        if (k->has_token)
-            memcpy(k->token, clear + 52, 16);
-    }
-    if (e != RSP_OK)
-        rsp_smdp_isdp_keys_wipe(k);
-    rsp_wipe(clear, sizeof clear);
-    rsp_wipe(kenc, sizeof kenc);
-    rsp_wipe(kmac, sizeof kmac);
+    e = unseal(mk, mk_len, iccid, &b, p, k, diag);
     rsp_buf_free(&b);
     return e;
 }
@@ -180,6 +199,42 @@ rsp_err rsp_smdp_isdp_keys_forget(const char *dir, const char *iccid)
     if (e != RSP_OK)
         return e;
     return unlink(p) == 0 || errno == ENOENT ? RSP_OK : RSP_ERR_IO;
+}
+
+/* ---- in the inventory (store v13): written with the "downloaded" mark by the download (download.c), or
+ * here when rewritten (the token key could not be put); an older SM-DP's file is the fallback ---- */
+
+rsp_err rsp_smdp_isdp_keys_put(rsp_smdp_inv *inv, const uint8_t *mk, size_t mk_len, const char *iccid,
+                               const rsp_smdp_isdp_keys *k)
+{
+    uint8_t b[BLOB_LEN];
+    rsp_err e = inv ? rsp_smdp_isdp_keys_seal(mk, mk_len, iccid, k, b) : RSP_ERR_INVAL;
+    return e ? e : rsp_store_inv_keys_set(inv->s, iccid, b, sizeof b);
+}
+
+rsp_err rsp_smdp_isdp_keys_get(rsp_smdp_inv *inv, const uint8_t *mk, size_t mk_len, const char *iccid,
+                               rsp_smdp_isdp_keys *k, rsp_diag *diag)
+{
+    if (!inv || !k || !iccid_ok(iccid))
+        return RSP_ERR_INVAL;
+    memset(k, 0, sizeof *k);
+    rsp_buf b = RSP_BUF_INIT;
+    rsp_err e = rsp_store_inv_keys_get(inv->s, iccid, &b);
+    if (e == RSP_OK)
+        e = unseal(mk, mk_len, iccid, &b, "the inventory's isdp_keys", k, diag);
+    rsp_buf_free(&b);
+    if (e == RSP_ERR_NOT_FOUND) /* none in the store: kept by an older SM-DP? */
+        e = rsp_smdp_isdp_keys_load(inv->dir, mk, mk_len, iccid, k, diag);
+    return e;
+}
+
+rsp_err rsp_smdp_isdp_keys_drop(rsp_smdp_inv *inv, const char *iccid)
+{
+    if (!inv)
+        return RSP_ERR_INVAL;
+    rsp_err e = rsp_store_inv_keys_set(inv->s, iccid, NULL, 0);
+    rsp_err f = rsp_smdp_isdp_keys_forget(inv->dir, iccid);
+    return e != RSP_OK && e != RSP_ERR_NOT_FOUND ? e : f;
 }
 
 /* ---- the commands ---- */

@@ -29,6 +29,8 @@ struct rsp_smdp_runner {
     char status[40];                     /* "subject/reason" of the last call refused by the SM-SR */
     rsp_smdp_inv *inv;                   /* the run's inventory (borrowed during rsp_smdp_runner_run) */
     char eid[33], iccid[21];             /* the ISD-P the last CreateISDP / SendData named */
+    uint8_t sealed[RSP_SMDP_ISDP_SEALED_LEN]; /* this download's ISD-P keys, sealed by keep_keys */
+    bool has_sealed;
 };
 
 static void put_token(rsp_smdp_runner *r, const char *eid, const char *iccid);
@@ -236,9 +238,13 @@ static rsp_err lz_load(void *arg, const rsp_buf *package, unsigned n, const rsp_
 
 /* Once the card says installed, the ISD-P's keys are kept (sealed) for the SM-DP's later SCP03
  * sessions; with token_key a master delete token key is made and kept with them, before the card has
- * it (a crash after the PUT KEY must not leave a token only the card knows). */
+ * it (a crash after the PUT KEY must not leave a token only the card knows). Sealed here, written by
+ * the download in the same commit as its "downloaded" mark (sealed_keys below): a crash before that
+ * commit resumes in load, which cleans up (the ISD-P is deleted), so no kept keys are lost. It was a
+ * file of its own, two fsyncs and a rename per download. */
 static rsp_err keep_keys(rsp_smdp_runner *r, rsp_diag *diag)
 {
+    r->has_sealed = false;
     if (!r->o.master_key || !r->inv || !r->iccid[0])
         return RSP_OK;
     rsp_smdp_isdp_keys k;
@@ -246,9 +252,18 @@ static rsp_err keep_keys(rsp_smdp_runner *r, rsp_diag *diag)
     k.keys = r->s8.keys;
     k.has_token = r->o.token_key;
     rsp_err e = k.has_token ? rsp_random(k.token, sizeof k.token) : RSP_OK;
-    e = e ? e : rsp_smdp_isdp_keys_save(r->inv->dir, r->o.master_key, r->o.master_key_len, r->iccid, &k);
+    e = e ? e : rsp_smdp_isdp_keys_seal(r->o.master_key, r->o.master_key_len, r->iccid, &k, r->sealed);
     rsp_smdp_isdp_keys_wipe(&k);
+    r->has_sealed = e == RSP_OK;
     return e ? rsp_diag_set(diag, e, "the ISD-P keys of %s could not be kept", r->iccid) : RSP_OK;
+}
+
+static bool sealed_keys(void *arg, const uint8_t **p, size_t *len)
+{
+    rsp_smdp_runner *r = arg;
+    *p = r->sealed;
+    *len = sizeof r->sealed;
+    return r->has_sealed;
 }
 
 /* After ProfileDownloadCompleted (the SM-SR then carries SendData as C-APDUs by SMS, not as SCP03t):
@@ -260,7 +275,7 @@ static void put_token(rsp_smdp_runner *r, const char *eid, const char *iccid)
     rsp_diag d2;
     rsp_diag_clear(&d2);
     if (!r->o.token_key || !r->o.master_key || !r->inv ||
-        rsp_smdp_isdp_keys_load(r->inv->dir, r->o.master_key, r->o.master_key_len, iccid, &k, &d2) != RSP_OK)
+        rsp_smdp_isdp_keys_get(r->inv, r->o.master_key, r->o.master_key_len, iccid, &k, &d2) != RSP_OK)
         return;
     rsp_buf a = RSP_BUF_INIT, resp = RSP_BUF_INIT;
     uint8_t kcv[3];
@@ -275,7 +290,7 @@ static void put_token(rsp_smdp_runner *r, const char *eid, const char *iccid)
         RSP_LOGN(RSP_SS_SMDP, "token key not put", "iccid=%s why=\"%s\"", iccid, rsp_diag_str(&d2, pe, m, sizeof m));
         k.has_token = false;
         rsp_wipe(k.token, sizeof k.token);
-        rsp_smdp_isdp_keys_save(r->inv->dir, r->o.master_key, r->o.master_key_len, iccid, &k);
+        rsp_smdp_isdp_keys_put(r->inv, r->o.master_key, r->o.master_key_len, iccid, &k);
     } else if (pe == RSP_OK) {
         RSP_LOGN(RSP_SS_SMDP, "token key put", "iccid=%s kvn=70", iccid);
     }
@@ -352,8 +367,10 @@ rsp_err rsp_smdp_runner_run(rsp_smdp_runner *r, rsp_smdp_inv *inv, const char *i
     rsp_buf_reset(&r->ecasd);
     const rsp_smdp_es3 es3 = rsp_smdp_runner_es3(r);
     const rsp_smdp_es8 es8 = {r, lz_keyest, lz_load, lz_installed};
-    const rsp_smdp_dl_hooks hooks = {r, is_cancelled, last_status, live_eis};
+    const rsp_smdp_dl_hooks hooks = {r, is_cancelled, last_status, live_eis, sealed_keys};
+    r->has_sealed = false;
     rsp_err e = rsp_smdp_dl_run_ex(inv, r->o.trust, &es3, &es8, &hooks, id, now, out, diag);
+    r->has_sealed = false;
     r->inv = NULL;
     if (r->s8_open)
         rsp_smdp_es8_close(&r->s8);   /* the keys die with the download */
@@ -375,7 +392,7 @@ rsp_err rsp_smdp_runner_ucp(rsp_smdp_runner *r, rsp_smdp_inv *inv, const char *e
         rsp_buf_free(&a);
         return rsp_diag_set(diag, RSP_ERR_FORMAT, "ConnectivityParameters: one A0 TLV of at most 244 bytes");
     }
-    e = rsp_smdp_isdp_keys_load(inv->dir, r->o.master_key, r->o.master_key_len, iccid, &k, diag);
+    e = rsp_smdp_isdp_keys_get(inv, r->o.master_key, r->o.master_key_len, iccid, &k, diag);
     const rsp_smdp_es3 es3 = rsp_smdp_runner_es3(r);
     rsp_bytes cmd = rsp_buf_view(&a);
     e = e ? e : rsp_smdp_isdp_session(&es3, eid, iccid, &k.keys, &cmd, 1, NULL, diag);
@@ -392,7 +409,7 @@ rsp_err rsp_smdp_runner_master_delete(rsp_smdp_runner *r, rsp_smdp_inv *inv, con
     if (!r->o.master_key)
         return rsp_diag_set(diag, RSP_ERR_NOT_FOUND, "no master key: this SM-DP keeps no token keys");
     rsp_smdp_isdp_keys k;
-    rsp_err e = rsp_smdp_isdp_keys_load(inv->dir, r->o.master_key, r->o.master_key_len, iccid, &k, diag);
+    rsp_err e = rsp_smdp_isdp_keys_get(inv, r->o.master_key, r->o.master_key_len, iccid, &k, diag);
     if (e == RSP_OK && !k.has_token)
         e = rsp_diag_set(diag, RSP_ERR_NOT_FOUND, "no master delete token key was put on the ISD-P of %s", iccid);
     const rsp_es_eis *eis = NULL;
@@ -414,7 +431,7 @@ rsp_err rsp_smdp_runner_master_delete(rsp_smdp_runner *r, rsp_smdp_inv *inv, con
     rsp_buf_free_secret(&a);
     rsp_buf_free(&resp);
     if (e == RSP_OK)
-        rsp_smdp_isdp_keys_forget(inv->dir, iccid);
+        rsp_smdp_isdp_keys_drop(inv, iccid);
     return e;
 }
 

@@ -178,10 +178,19 @@ rsp_err rsp_store_inv_count(rsp_store *s, const char *profile_type, rsp_store_in
 rsp_err rsp_store_inv_transition_dl(rsp_store *s, const char *iccid, rsp_store_inv_state from,
                                     rsp_store_inv_state to, const rsp_store_smdp_dl *d, int64_t now)
 {
-    if (!s || !d)
+    return rsp_store_inv_transition_dl_keys(s, iccid, from, to, d, NULL, 0, now);
+}
+
+rsp_err rsp_store_inv_transition_dl_keys(rsp_store *s, const char *iccid, rsp_store_inv_state from,
+                                         rsp_store_inv_state to, const rsp_store_smdp_dl *d, const uint8_t *keys,
+                                         size_t keys_len, int64_t now)
+{
+    if (!s || !d || (keys_len && !keys))
         return RSP_ERR_INVAL;
     RSP_STORE_TRY(rsp_store__begin(s));
     rsp_err e = inv_trans(s, iccid, from, to, NULL, d, now);
+    if (e == RSP_OK && keys_len) /* one commit with the mark: no keys of a profile not downloaded */
+        e = rsp_store__inv_keys_put(s, iccid, keys, keys_len);
     if (e != RSP_OK) {
         rsp_store__rollback(s);
         return e;

@@ -150,3 +150,43 @@ rsp_err rsp_store_smdp_dl_list_eid(rsp_store *s, const char *eid, rsp_store_smdp
     const rsp_store_param p[] = {SP_TEXT(eid)};
     return list(s, RSP_STMT_DL_EID, p, 1, out, n);
 }
+
+/* ---- the sealed ISD-P keys of a profile (inv.isdp_keys, schema v13): opaque here, sealed by lib/smdp/isdp.c ---- */
+
+static rsp_err keys_put(rsp_store *s, const char *iccid, const uint8_t *keys, size_t len, bool in_tx)
+{
+    int64_t n = 0;
+    RSP_STORE_TRY(rsp_store__chk(iccid, 21));
+    const rsp_store_param p[] = {SP_TEXT(iccid),
+                                 len ? SP_BLOB(keys, len) : (rsp_store_param){RSP_SP_NULL, 0, NULL, NULL, 0}};
+    RSP_STORE_TRY(in_tx ? rsp_store__exec_stmt(s, RSP_STMT_DL_KEYS_SET, p, 2, &n)
+                        : rsp_store__write(s, RSP_STMT_DL_KEYS_SET, p, 2, &n));
+    return n ? RSP_OK : RSP_ERR_NOT_FOUND;
+}
+
+rsp_err rsp_store_inv_keys_set(rsp_store *s, const char *iccid, const uint8_t *keys, size_t len)
+{
+    if (!s || (len && !keys))
+        return RSP_ERR_INVAL;
+    return keys_put(s, iccid, keys, len, false);
+}
+
+rsp_err rsp_store_inv_keys_get(rsp_store *s, const char *iccid, rsp_buf *out)
+{
+    if (!s || !out)
+        return RSP_ERR_INVAL;
+    RSP_STORE_TRY(rsp_store__chk(iccid, 21));
+    const rsp_store_param p[] = {SP_TEXT(iccid)};
+    rsp_err e = rsp_store__first(s, RSP_STMT_DL_KEYS_GET, p, 1);
+    if (e != RSP_OK)
+        return e == RSP_ERR_END ? RSP_ERR_NOT_FOUND : e;
+    e = s->ops->col_blob(s, 0, out);
+    s->ops->finish(s);
+    return e == RSP_OK && !out->len ? RSP_ERR_NOT_FOUND : e;
+}
+
+/* For rsp_store_inv_transition_dl_keys (inv.c): inside its transaction. */
+rsp_err rsp_store__inv_keys_put(rsp_store *s, const char *iccid, const uint8_t *keys, size_t len)
+{
+    return keys_put(s, iccid, keys, len, true);
+}

@@ -67,8 +67,8 @@ r=$(call es2/DeleteProfile "{\"functionCallIdentifier\":\"d1\",\"eid\":\"$E0\",\
   && ok "ES2.DeleteProfile: DeleteISDP refused by the card's POL1, the SM-DP's master delete executed it" \
   || bad "delete: $r // $(grep -i "master\|DeleteISDP\|69E1" "$tmp/smdp.log" "$tmp/smsr.log" | tail -4)"
 [ "$("$BIN" smdp inventory --dir "$D" --json | jq -c '.pools[0].states | [.installed, .deleted]')" = "[0,1]" ] &&
-  [ ! -e "$D/isdp/$ICC.key" ] \
-  && ok "identity spent, sealed keys forgotten" \
+  [ ! -e "$D/isdp/$ICC.key" ] && [ "$(sqlite3 "$D/smdp.db" "select quote(isdp_keys) from inv where iccid='$ICC'")" = NULL ] \
+  && ok "identity spent, sealed keys forgotten (inv.isdp_keys NULL)" \
   || bad "after delete: $("$BIN" smdp inventory --dir "$D" 2>&1) // $(ls "$D/isdp" 2>&1)"
 # the SM-DP's AuditEIS after the master delete: the card's GET STATUS no longer lists the ISD-P, so the
 # SM-SR drops it, and its deleted notification reaches the Operator through the SM-DP

@@ -81,15 +81,16 @@ if ! killed a1 false load; then
   ok "(kill -9 at the load not checked: a release build has no RSP_SMDP_TEST_KILL hook)"
 else
   IFS='|' read -r step isdp K out <<<"$(row "$J")"
-  [ "$step" = 4 ] && [ "$isdp" = 1 ] && sr_isdps | grep -q "$K" && [ "$(states)" = "[1,0,0]" ] \
-    && ok "rsp smdp killed -9 as the load began: journal at load (4), ISD-P of $K in the SM-SR's store, identity allocated" \
+  # key establishment and load are not journalled (the same cleanup as create-isdp's): the cursor says 2
+  [ "$step" = 2 ] && [ "$isdp" = 1 ] && sr_isdps | grep -q "$K" && [ "$(states)" = "[1,0,0]" ] \
+    && ok "rsp smdp killed -9 as the load began: journal at create-isdp (2, isdp=1), ISD-P of $K in the SM-SR's store, identity allocated" \
     || bad "after the kill: row '$(row "$J")', SM-SR '$(sr_isdps)', states $(states)"
   "${CTL[@]}" offline "$E0" >/dev/null || bad "euicc ctl offline"
   start_dp --es3-timeout-ms 3000   # gives up on the offline card's DeleteISDP within the test
   t=$((SECONDS + 60))
   while [ $SECONDS -lt $t ] && ! grep -q "download ended dl=$J .*step=cleanup" "$tmp/smdp.log"; do sleep 0.1; done
   IFS='|' read -r step isdp K2 out <<<"$(row "$J")"
-  [ "$step" = 8 ] && [ "$out" = "interrupted in load" ] && [ "$(states)" = "[1,0,0]" ] && kill -0 $DP_PID \
+  [ "$step" = 8 ] && [ "$out" = "interrupted in create-isdp" ] && [ "$(states)" = "[1,0,0]" ] && kill -0 $DP_PID \
     && ok "restarted with the card offline: DeleteISDP timed out, the SM-SR still lists the ISD-P, so the download stays in cleanup ($out), identity still allocated" \
     || bad "first cleanup: row '$(row "$J")' states $(states) // $(grep "dl=$J" "$tmp/smdp.log" | tail -3)"
   "${CTL[@]}" online "$E0" >/dev/null || bad "euicc ctl online"
@@ -113,9 +114,10 @@ if ! killed b1 true download-completed; then
   J=$(sqlite3 "$D/smdp.db" "select id from smdp_dl where step = 7 and enable = 1" 2>/dev/null)
 else
   IFS='|' read -r step isdp ICC out <<<"$(row "$J")"
-  [ "$step" = 5 ] && [ -s "$D/isdp/$ICC.key" ] \
-    && ok "rsp smdp killed -9 at download-completed (5): the ISD-P's keys already sealed ($(stat -c %s "$D/isdp/$ICC.key") bytes)" \
-    || bad "after the kill: row '$(row "$J")' key file $(ls -l "$D/isdp" 2>&1)"
+  kl=$(sqlite3 "$D/smdp.db" "select length(isdp_keys) from inv where iccid='$ICC'" 2>/dev/null)
+  [ "$step" = 5 ] && [ "$kl" = 114 ] \
+    && ok "rsp smdp killed -9 at download-completed (5): the ISD-P's keys already sealed in its inventory row ($kl bytes)" \
+    || bad "after the kill: row '$(row "$J")' keys '$kl'"
   start_dp
   t=$((SECONDS + 60)); while [ $SECONDS -lt $t ] && [ "$(row "$J" | cut -d'|' -f1)" != 7 ]; do sleep 0.2; done
   [ "$(row "$J" | cut -d'|' -f1)" = 7 ] && [ "$(row "$J" | cut -d'|' -f4)" = "installed and enabled" ] &&

@@ -61,11 +61,11 @@ r=$(call mno1 es2/DownloadProfile "{\"functionCallIdentifier\":\"u1\",\"eid\":\"
 ICC=$(echo "$r" | jq -r '.iccid // empty' 2>/dev/null)
 [ "$(echo "$r" | st)" = "EXECUTED_SUCCESS /" ] && [ -n "$ICC" ] && ok "DownloadProfile(enable): installed $ICC" \
   || { bad "download: $r"; tail -20 "$tmp/smdp.log"; exit 1; }
-KF=$D/isdp/$ICC.key
-[ "$(stat -c %s.%a "$KF" 2>/dev/null)" = 114.600 ] && [ "$(head -c 2 "$KF" | od -An -tx1 | tr -d ' \n')" = 4b44 ] &&
-  grep -q "token key put iccid=$ICC" "$tmp/smdp.log" \
-  && ok "the ISD-P's keys kept sealed ($(stat -c %s "$KF") bytes), the token key put in the SCP03 session" \
-  || bad "key file / token: $(ls -l "$D/isdp" 2>&1) $(grep -i token "$tmp/smdp.log")"
+# sealed in the profile's inventory row (store v13), no key file of its own
+KR=$(sqlite3 "$D/smdp.db" "select length(isdp_keys) || '.' || hex(substr(isdp_keys, 1, 2)) from inv where iccid='$ICC'" 2>/dev/null)
+[ "$KR" = 114.4B44 ] && [ ! -e "$D/isdp/$ICC.key" ] && grep -q "token key put iccid=$ICC" "$tmp/smdp.log" \
+  && ok "the ISD-P's keys kept sealed in the inventory row ($KR), the token key put in the SCP03 session" \
+  || bad "sealed keys '$KR' / token: $(ls -l "$D/isdp" 2>&1) $(grep -i token "$tmp/smdp.log")"
 # the relay: SM-SR (card notification 02) -> ES3 -> SM-DP -> ES2 -> the Operator's receiver, once
 t=$((SECONDS + 40)); while [ $SECONDS -lt $t ] && ! grep -q "HandleProfileEnabledNotification" "$tmp/cb.log" 2>/dev/null; do sleep 0.2; done
 sleep 2

@@ -367,8 +367,9 @@ static void test_crash_in_load_cleans_up(void **state)
     crash_child(f, "dl5", 6);   /* G C S S S(load 1) S(load 2) */
     rsp_smdp_dl d;
     assert_int_equal(rsp_smdp_dl_load(f->inv, "dl5", &d), RSP_OK);
-    /* every step is journalled on entry: the cursor names the one the crash cut */
-    assert_int_equal(d.step, RSP_SMDP_DL_LOAD);
+    /* the cursor names the last journalled step: create-isdp (key establishment and load are not
+     * journalled, their recovery is the same cleanup) */
+    assert_int_equal(d.step, RSP_SMDP_DL_CREATE_ISDP);
     assert_true(d.isdp_requested);
     assert_int_equal(count(f, RSP_SMDP_ALLOCATED), 1);
     /* What a restarted daemon finds to run again. */
@@ -379,12 +380,12 @@ static void test_crash_in_load_cleans_up(void **state)
     assert_int_equal(n, 2);
     assert_string_equal(list[0].id, "dl0");
     assert_string_equal(list[1].id, "dl5");
-    assert_int_equal(list[1].step, RSP_SMDP_DL_LOAD);
+    assert_int_equal(list[1].step, RSP_SMDP_DL_CREATE_ISDP);
     free(list);
     harness_reset(f);
     assert_int_equal(rsp_smdp_dl_run(f->inv, &f->trust, &f->es3, &f->es8, "dl5", 11, &d, NULL), RSP_ERR_STATE);
     assert_string_equal(f->h.calls, "D");
-    assert_string_equal(d.outcome, "interrupted in load");
+    assert_string_equal(d.outcome, "interrupted in create-isdp");
     assert_int_equal(count(f, RSP_SMDP_DELETED), 1);
     assert_int_equal(count(f, RSP_SMDP_ALLOCATED), 0);
     assert_int_equal(rsp_smdp_dl_list(f->inv, true, &list, &n), RSP_OK);
@@ -453,7 +454,7 @@ static void test_cancel_leaves_journal(void **state)
     fixture *f = *state;
     rsp_smdp_dl d;
     rsp_diag dg;
-    const rsp_smdp_dl_hooks hooks = {&f->h, h_cancelled, h_status, NULL};
+    const rsp_smdp_dl_hooks hooks = {&f->h, h_cancelled, h_status, NULL, NULL};
     /* stopping before anything: nothing called, the journal untouched */
     start(f, "c1", false);
     f->h.cancelled = true;
@@ -497,7 +498,7 @@ static void test_status_and_cleanup_end(void **state)
 {
     fixture *f = *state;
     rsp_smdp_dl d;
-    const rsp_smdp_dl_hooks hooks = {&f->h, h_cancelled, h_status, NULL};
+    const rsp_smdp_dl_hooks hooks = {&f->h, h_cancelled, h_status, NULL, NULL};
     start(f, "s1", false);
     f->h.fail_in = 2;      /* CreateISDP refused */
     f->h.fail_delete = true;
@@ -529,7 +530,7 @@ static void test_status_and_cleanup_end(void **state)
     assert_int_equal(count(f, RSP_SMDP_ALLOCATED), 0);
     /* get_eis is an EIS file that lists no downloaded ISD-P (the runner's --eis-dir): the cleanup asks
      * the SM-SR's live EIS (hooks.live_eis), which still has it, so a refused delete does not end it */
-    const rsp_smdp_dl_hooks live = {&f->h, h_cancelled, h_status, h_live_eis};
+    const rsp_smdp_dl_hooks live = {&f->h, h_cancelled, h_status, h_live_eis, NULL};
     start(f, "s3", false);
     harness_reset(f);
     f->h.fail_in = 4;

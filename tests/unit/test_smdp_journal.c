@@ -2,7 +2,8 @@
  * rows, replay refusal, the unfinished list, the profile's owner; the identity allocation and the
  * cursor naming it in one transaction (and nothing of either when one part fails); the v6 -> v7
  * migration; an SM-DP dir of an older build (journal files) imported at open, or refused naming the
- * file it cannot read. */
+ * file it cannot read; the sealed ISD-P keys in the inventory row (v13): written with the
+ * "downloaded" mark or not at all, read back byte for byte, an older SM-DP's key file as fallback. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 
 #include "test_store_fixture.h"
 #include "rsp/smdp.h"
+#include "smdp/smdp_int.h"
 #include "store/store_int.h"
 
 #define EID "89049032123451234512345678901235"
@@ -141,23 +143,11 @@ static void test_allocate_with_cursor(void **state)
 static void test_migrate(void **state)
 {
     fx *f = fx_get(state);
-    rsp_store_close(f->s);
-    f->s = NULL;
-    char uri[1100];
-    snprintf(uri, sizeof uri, "%s", f->uri);
-    if (f->be == BE_SQLITE) {
-        snprintf(uri, sizeof uri, "sqlite:%s/v6.db", f->dir);
-    } else {
-        char sql[200];
-        snprintf(sql, sizeof sql, "DROP SCHEMA %s CASCADE; CREATE SCHEMA %s", f->schema, f->schema);
-        assert_int_equal(fx_pg_admin(sql), 1);
-    }
-    rsp_store *old = NULL;
-    assert_int_equal(rsp_store__open_version(uri, 6, NULL, &old), RSP_OK);
+    rsp_store *old = fx_open_old(f, "v6.db", 6);
     rsp_store_smdp_dl a = row("dl-a", 0);
     assert_int_not_equal(rsp_store_smdp_dl_add(old, &a, 1), RSP_OK); /* no table before v7 */
     rsp_store_close(old);
-    assert_int_equal(rsp_store_open(uri, NULL, &f->s), RSP_OK);
+    assert_int_equal(rsp_store_open(f->uri, NULL, &f->s), RSP_OK);
     int v = 0;
     assert_int_equal(rsp_store_schema_version(f->s, &v), RSP_OK);
     assert_true(v >= 7);
@@ -220,17 +210,106 @@ static void test_import_old_journals(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* inv.isdp_keys (v13): in the commit of the "downloaded" mark, or nothing of either; the SM-DP's
+ * sealed form through the inventory, and a key file of an older SM-DP still read. */
+static void test_isdp_keys(void **state)
+{
+    fx *f = fx_get(state);
+    uint8_t blob[RSP_SMDP_ISDP_SEALED_LEN];
+    for (size_t i = 0; i < sizeof blob; i++)
+        blob[i] = (uint8_t)(i * 7 + 1);
+    rsp_buf got = RSP_BUF_INIT;
+    assert_int_equal(rsp_store_inv_keys_get(f->s, "8900000000000000010", &got), RSP_ERR_NOT_FOUND); /* no row */
+    assert_int_equal(rsp_store_inv_keys_set(f->s, "8900000000000000010", blob, sizeof blob), RSP_ERR_NOT_FOUND);
+    add_identity(f->s, "8900000000000000010");
+    rsp_store_smdp_dl a = row("dl-k", RSP_SMDP_DL_GET_EIS);
+    assert_int_equal(rsp_store_smdp_dl_add(f->s, &a, 1), RSP_OK);
+    rsp_store_inv p;
+    memset(&p, 0, sizeof p);
+    a.step = RSP_SMDP_DL_CREATE_ISDP;
+    assert_int_equal(rsp_store_inv_allocate_dl(f->s, "MNO1/T1", EID, 2, &a, &p), RSP_OK);
+    rsp_store_inv_clear(&p);
+    /* a mark from the wrong state: refused, and the keys with it */
+    a.step = RSP_SMDP_DL_COMPLETED;
+    assert_int_equal(rsp_store_inv_transition_dl_keys(f->s, a.iccid, RSP_STORE_INV_DOWNLOADED, RSP_STORE_INV_INSTALLED,
+                                                       &a, blob, sizeof blob, 3),
+                     RSP_ERR_STATE);
+    assert_int_equal(rsp_store_inv_keys_get(f->s, a.iccid, &got), RSP_ERR_NOT_FOUND);
+    assert_int_equal(rsp_store_inv_transition_dl_keys(f->s, a.iccid, RSP_STORE_INV_ALLOCATED, RSP_STORE_INV_DOWNLOADED,
+                                                       &a, blob, sizeof blob, 4),
+                     RSP_OK);
+    rsp_store_close(f->s); /* committed: read back after a reopen */
+    f->s = NULL;
+    assert_int_equal(rsp_store_open(f->uri, NULL, &f->s), RSP_OK);
+    assert_int_equal(rsp_store_inv_keys_get(f->s, a.iccid, &got), RSP_OK);
+    assert_int_equal(got.len, sizeof blob);
+    assert_memory_equal(got.data, blob, sizeof blob);
+    rsp_store_smdp_dl g;
+    assert_int_equal(rsp_store_smdp_dl_get(f->s, "dl-k", &g), RSP_OK);
+    assert_int_equal(g.step, RSP_SMDP_DL_COMPLETED);
+    assert_int_equal(rsp_store_inv_keys_set(f->s, a.iccid, NULL, 0), RSP_OK);
+    assert_int_equal(rsp_store_inv_keys_get(f->s, a.iccid, &got), RSP_ERR_NOT_FOUND);
+    rsp_buf_free(&got);
+
+    /* the SM-DP's side: sealed into the row, opened with the master key that sealed it only */
+    char dir[] = "/tmp/rsp-smdp-keys.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    rsp_smdp_inv *inv = NULL;
+    rsp_diag d;
+    rsp_diag_clear(&d);
+    rsp_store_close(f->s);
+    f->s = NULL;
+    assert_int_equal(rsp_smdp_inv_open(dir, f->uri, &d, &inv), RSP_OK);
+    uint8_t mk[32], mk2[32];
+    memset(mk, 0x11, sizeof mk);
+    memset(mk2, 0x22, sizeof mk2);
+    rsp_smdp_isdp_keys k, r;
+    memset(&k, 0, sizeof k);
+    uint8_t enc[16], mac[16], dek[16];
+    memset(enc, 1, 16);
+    memset(mac, 2, 16);
+    memset(dek, 3, 16);
+    assert_int_equal(rsp_scp03_keys_set(&k.keys, 0x30, enc, mac, dek, 16), RSP_OK);
+    k.has_token = true;
+    memset(k.token, 0x70, 16);
+    assert_int_equal(rsp_smdp_isdp_keys_put(inv, mk, 32, a.iccid, &k), RSP_OK);
+    assert_int_equal(rsp_smdp_isdp_keys_get(inv, mk, 32, a.iccid, &r, &d), RSP_OK);
+    assert_int_equal(r.keys.kvn, 0x30);
+    assert_memory_equal(r.keys.enc, enc, 16);
+    assert_memory_equal(r.keys.dek, dek, 16);
+    assert_true(r.has_token);
+    assert_memory_equal(r.token, k.token, 16);
+    assert_int_equal(rsp_smdp_isdp_keys_get(inv, mk2, 32, a.iccid, &r, &d), RSP_ERR_VERIFY);
+    /* another ICCID's sealed keys copied into this row: the CMAC binds them to their ICCID */
+    add_identity(inv->s, "8900000000000000028");
+    uint8_t sealed[RSP_SMDP_ISDP_SEALED_LEN];
+    assert_int_equal(rsp_smdp_isdp_keys_seal(mk, 32, "8900000000000000028", &k, sealed), RSP_OK);
+    assert_int_equal(rsp_store_inv_keys_set(inv->s, a.iccid, sealed, sizeof sealed), RSP_OK);
+    assert_int_equal(rsp_smdp_isdp_keys_get(inv, mk, 32, a.iccid, &r, &d), RSP_ERR_VERIFY);
+    /* an older SM-DP's key file: read when the row has none; drop removes both */
+    assert_int_equal(rsp_smdp_isdp_keys_save(dir, mk, 32, "8900000000000000028", &k), RSP_OK);
+    assert_int_equal(rsp_smdp_isdp_keys_get(inv, mk, 32, "8900000000000000028", &r, &d), RSP_OK);
+    assert_memory_equal(r.keys.mac, mac, 16);
+    assert_int_equal(rsp_smdp_isdp_keys_drop(inv, "8900000000000000028"), RSP_OK);
+    assert_int_equal(rsp_smdp_isdp_keys_get(inv, mk, 32, "8900000000000000028", &r, &d), RSP_ERR_NOT_FOUND);
+    assert_int_equal(rsp_smdp_isdp_keys_drop(inv, a.iccid), RSP_OK);
+    assert_int_equal(rsp_smdp_isdp_keys_get(inv, mk, 32, a.iccid, &r, &d), RSP_ERR_NOT_FOUND);
+    rsp_smdp_isdp_keys_wipe(&k);
+    rsp_smdp_isdp_keys_wipe(&r);
+    rsp_smdp_inv_close(inv);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_rows, fx_setup_sqlite, fx_teardown),
-        cmocka_unit_test_setup_teardown(test_rows, fx_setup_pg, fx_teardown),
-        cmocka_unit_test_setup_teardown(test_allocate_with_cursor, fx_setup_sqlite, fx_teardown),
-        cmocka_unit_test_setup_teardown(test_allocate_with_cursor, fx_setup_pg, fx_teardown),
-        cmocka_unit_test_setup_teardown(test_migrate, fx_setup_sqlite, fx_teardown),
-        cmocka_unit_test_setup_teardown(test_migrate, fx_setup_pg, fx_teardown),
-        cmocka_unit_test_setup_teardown(test_import_old_journals, fx_setup_sqlite, fx_teardown),
-        cmocka_unit_test_setup_teardown(test_import_old_journals, fx_setup_pg, fx_teardown),
+        BOTH(test_rows),
+        BOTH(test_allocate_with_cursor),
+        BOTH(test_migrate),
+        BOTH(test_import_old_journals),
+        BOTH(test_isdp_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
