@@ -78,10 +78,11 @@ start_pcscd() {
   PCSCD=$!; pids+=($PCSCD)
 }
 start_pcscd
-"$BIN" euicc attach --fleet "$tmp/cards" --eid "$EID" >"$tmp/attach.log" 2>"$tmp/attach.err" &
+# --trace from the start: the kill -9 below counts the C-APDUs the card has seen (one attach, not two)
+"$BIN" euicc attach --fleet "$tmp/cards" --eid "$EID" --trace >"$tmp/attach.log" 2>"$tmp/trace.log" &
 ATTACH=$!; pids+=($ATTACH)
 wait_count "$tmp/attach.log" "^attached $EID to localhost:35963" 1 && ok "card dialled the driver's default port 35963" \
-  || { bad "not attached: $(cat "$tmp/attach.err" "$tmp/pcscd.log" | tail -5)"; exit 1; }
+  || { bad "not attached: $(grep -v '^[<>]' "$tmp/trace.log" | cat - "$tmp/pcscd.log" | tail -5)"; exit 1; }
 
 # rsp lpa over PC/SC once the reader reports the card: pcscd polls the driver, so a card just attached
 # may still read "No smart card inserted" for a moment
@@ -153,11 +154,6 @@ rc=$(lpa_pcsc --json profile list)
 # prepare, then ~220 for the 12.8 KB BPP; the kill 60 C-APDUs after the LPA says it loads): the LPA
 # says it failed during installation; the card, attached again, holds no partial profile and no PIR.
 AC=$("$BIN" smdpp order --dir "$tmp/smdpp" --address "localhost:$P" --matching-id PCSC-2 --operator MNO --type T48 --json 2>/dev/null | jq -r .activationCode)
-kill -TERM "$ATTACH"; wait "$ATTACH"
-"$BIN" euicc attach --fleet "$tmp/cards" --eid "$EID" --trace >"$tmp/attach2.log" 2>"$tmp/trace.log" &
-ATTACH=$!; pids+=($ATTACH)
-wait_count "$tmp/attach2.log" "^attached" 1 || bad "trace attach: $(tail -3 "$tmp/trace.log")"
-[ "$(lpa_pcsc chip info)" = 0 ] || bad "card not in the reader after the trace attach: $(cat "$tmp/err")"
 timeout 300 "$BIN" lpa --reader "Virtual PCD" --block 64 profile download --activation-code "$AC" --ca "$tmp/ci/ci.crt.pem" \
   --session "$tmp/sess" >"$tmp/cut.out" 2>"$tmp/cut.err" &
 LPA=$!; pids+=($LPA)
@@ -182,22 +178,23 @@ rc=$(lpa_direct --json notification list)
 # lost session of the same eUICC and binds the order anew).
 grep -q '^phase=install$' "$tmp/sess" && grep -q '^matching_id=PCSC-2$' "$tmp/sess" \
   && ok "after kill -9: the session record kept (phase install, PCSC-2)" || bad "record $(cat "$tmp/sess" 2>&1)"
-state2() { "$BIN" smdpp show --dir "$tmp/smdpp" --address localhost --matching-id PCSC-2 --json 2>/dev/null | jq -r .state; }
-[ "$(state2)" = bound ] || bad "PCSC-2 after the kill: $(state2), not bound"
-iccid2() { "$BIN" smdpp show --dir "$tmp/smdpp" --address localhost --matching-id PCSC-2 --json 2>/dev/null | jq -r .iccid; }
-OLD2=$(iccid2)
+# show2: "STATE ICCID" of PCSC-2 on the SM-DP+
+show2() { "$BIN" smdpp show --dir "$tmp/smdpp" --address localhost --matching-id PCSC-2 --json 2>/dev/null | jq -r '.state + " " + .iccid'; }
+read -r ST2 OLD2 <<<"$(show2)"
+[ "$ST2" = bound ] || bad "PCSC-2 after the kill: $ST2, not bound"
 rc=$(lpa_direct --json profile download --activation-code "$AC" --ca "$tmp/ci/ci.crt.pem" --session "$tmp/sess")
 ICCID2=$(jq -r .iccid "$tmp/out" 2>/dev/null)
+read -r ST2 SM2 <<<"$(show2)"
 [ "$rc" = 0 ] && [ "$(jq -r .previous.phase "$tmp/out")" = install ] && [ "$(jq -r .previous.profile_on_card "$tmp/out")" = false ] \
   && grep -q "previous download of 'PCSC-2'.*is not on the card; card session already gone" "$tmp/err" && [ ! -e "$tmp/sess" ] \
-  && [ "$(jq -r .installed "$tmp/out")" = true ] && [ "$(state2)" = installed ] && grep -q 'es9+ session replaced' "$tmp/smdpp.log" \
+  && [ "$(jq -r .installed "$tmp/out")" = true ] && [ "$ST2" = installed ] && grep -q 'es9+ session replaced' "$tmp/smdpp.log" \
   && ok "retry with the record: previous reported (not on the card, card session gone), record dropped, PCSC-2 installed" \
   || bad "recovery rc $rc $(cat "$tmp/out" "$tmp/err" | tail -6)"
 rc=$(lpa_direct --json profile list)
 # The SM-DP+ may bind the order anew to the same identity (its package protected once) or to a fresh
 # one (the old retired): either way the card holds the identity the SM-DP+ names for PCSC-2 exactly
 # once, and never the other.
-[ "$rc" = 0 ] && [ "$(jq length "$tmp/out")" = 2 ] && [ -n "$OLD2" ] && [ "$ICCID2" = "$(iccid2)" ] \
+[ "$rc" = 0 ] && [ "$(jq length "$tmp/out")" = 2 ] && [ -n "$OLD2" ] && [ "$ICCID2" = "$SM2" ] \
   && [ "$(jq --arg i "$ICCID2" '[.[] | select(.iccid == $i)] | length' "$tmp/out")" = 1 ] \
   && { [ "$OLD2" = "$ICCID2" ] || ! jq -e --arg i "$OLD2" 'any(.[]; .iccid == $i)' "$tmp/out" >/dev/null; } \
   && ok "after the recovery: two profiles, PCSC-2's identity $ICCID2 once (bound before the kill: $OLD2)" \
