@@ -193,14 +193,21 @@ static void write_file(const char *path, const rsp_buf *b)
     assert_int_equal(rename(tmp, path), 0);
 }
 
+/* A fresh folder for ci.crl (path) and a new P-256 CI key. */
+static rsp_eckey *new_crl_place(char *dir, char *path, size_t cap)
+{
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, cap, "%s/ci.crl", dir);
+    rsp_eckey *ci = NULL;
+    assert_int_equal(rsp_ec_generate(RSP_CURVE_P256, &ci), RSP_OK);
+    return ci;
+}
+
 static void test_file_reload(void **state)
 {
     (void)state;
     char dir[] = "/tmp/test_crl_XXXXXX", path[512];
-    assert_non_null(mkdtemp(dir));
-    snprintf(path, sizeof(path), "%s/ci.crl", dir);
-    rsp_eckey *ci = NULL;
-    assert_int_equal(rsp_ec_generate(RSP_CURVE_P256, &ci), RSP_OK);
+    rsp_eckey *ci = new_crl_place(dir, path, sizeof(path));
     rsp_crl_file *opt = NULL, *req = NULL;
     assert_int_equal(rsp_crl_file_new(path, true, &opt), RSP_OK);
     assert_int_equal(rsp_crl_file_new(path, false, &req), RSP_OK);
@@ -265,10 +272,7 @@ static void test_file_check_cert(void **state)
 {
     (void)state;
     char dir[] = "/tmp/test_crl_XXXXXX", path[512];
-    assert_non_null(mkdtemp(dir));
-    snprintf(path, sizeof(path), "%s/ci.crl", dir);
-    rsp_eckey *ci = NULL;
-    assert_int_equal(rsp_ec_generate(RSP_CURVE_P256, &ci), RSP_OK);
+    rsp_eckey *ci = new_crl_place(dir, path, sizeof(path));
     rsp_buf der = RSP_BUF_INIT, revoked = RSP_BUF_INIT, good = RSP_BUF_INIT;
     issue(ci, T0, T0 + 86400, &der);
     write_file(path, &der);
