@@ -53,15 +53,26 @@ static double now_s(void)
 }
 
 /* "EID [ICCID]" per line; '#' starts a comment. */
-static int load_eids(const char *path, batch *b)
+void op_eid_rows_free(op_eid_row *rows, size_t n)
 {
+    for (size_t i = 0; rows && i < n; i++) {
+        free(rows[i].eid);
+        free(rows[i].iccid);
+    }
+    free(rows);
+}
+
+int op_eid_rows_load(const char *cmd, const char *path, op_eid_row **rows, size_t *n)
+{
+    *rows = NULL;
+    *n = 0;
     FILE *f = fopen(path, "r");
     if (!f)
-        return rsp_cli_usage_error("op: cannot read --eids %s: %s", path, strerror(errno));
+        return rsp_cli_usage_error("%s: cannot read --eids %s: %s", cmd, path, strerror(errno));
     char line[512];
     size_t cap = 0;
-    int lineno = 0;
-    while (fgets(line, sizeof(line), f)) {
+    int lineno = 0, rc = -1;
+    while (rc < 0 && fgets(line, sizeof(line), f)) {
         lineno++;
         char *hash = strchr(line, '#'), *save = NULL;
         if (hash)
@@ -71,25 +82,54 @@ static int load_eids(const char *path, batch *b)
             continue;
         char *iccid = strtok_r(NULL, " \t\r\n,", &save);
         if (strtok_r(NULL, " \t\r\n,", &save)) {
-            fclose(f);
-            return rsp_cli_usage_error("op: %s line %d: want 'EID [ICCID]'", path, lineno);
+            rc = rsp_cli_usage_error("%s: %s line %d: want 'EID [ICCID]'", cmd, path, lineno);
+            break;
         }
-        if (b->n == cap) {
+        if (*n == cap) {
             cap = cap ? cap * 2 : 64;
-            item *v = realloc(b->items, cap * sizeof(*v));
+            op_eid_row *v = realloc(*rows, cap * sizeof(*v));
             if (!v) {
-                fclose(f);
-                return rsp_cli_usage_error("op: out of memory");
+                rc = rsp_cli_usage_error("%s: out of memory", cmd);
+                break;
             }
-            b->items = v;
+            *rows = v;
         }
-        b->items[b->n].eid = strdup(eid);
-        b->items[b->n].iccid = iccid ? strdup(iccid) : NULL;
-        b->items[b->n].fcid = NULL;
-        b->n++;
+        op_eid_row *r = &(*rows)[(*n)++];
+        r->eid = strdup(eid);
+        r->iccid = iccid ? strdup(iccid) : NULL;
+        if (!r->eid || (iccid && !r->iccid))
+            rc = rsp_cli_usage_error("%s: out of memory", cmd);
     }
     fclose(f);
-    return b->n ? -1 : rsp_cli_usage_error("op: no EID in %s", path);
+    if (rc < 0 && !*n)
+        rc = rsp_cli_usage_error("%s: no EID in %s", cmd, path);
+    if (rc >= 0) {
+        op_eid_rows_free(*rows, *n);
+        *rows = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
+/* The batch takes the rows' strings over. */
+static int load_eids(const char *path, batch *b)
+{
+    op_eid_row *r = NULL;
+    size_t n = 0;
+    int rc = op_eid_rows_load("op", path, &r, &n);
+    if (rc >= 0)
+        return rc;
+    if (!(b->items = calloc(n, sizeof(*b->items)))) {
+        op_eid_rows_free(r, n);
+        return rsp_cli_usage_error("op: out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        b->items[i].eid = r[i].eid;
+        b->items[i].iccid = r[i].iccid;
+    }
+    b->n = n;
+    free(r);
+    return -1;
 }
 
 static int cmp_str(const void *x, const void *y)

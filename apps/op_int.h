@@ -115,6 +115,18 @@ rsp_err op_client_new(const op_args *a, rsp_svc_client **cl, rsp_diag *d);
 /* ---- op_batch.c ---- */
 int op_batch(const op_args *a);
 
+/* One line of an EID list file (--eids of `rsp op` and `rsp op smsr-change`). */
+typedef struct op_eid_row {
+    char *eid;   /* as written: each command checks it (a bad EID is one failed line of a batch) */
+    char *iccid; /* the optional second column, or NULL */
+} op_eid_row;
+/* Reads an EID list: one "EID [ICCID]" a line, blank- or comma-separated, '#' starts a comment, blank
+ * lines skipped. cmd names the command in the messages. Returns -1 with *rows (malloc'd, and each
+ * string: free with op_eid_rows_free) holding *n >= 1 rows, or the usage exit code after its message
+ * (unreadable file, a third column, no EID at all). */
+int op_eid_rows_load(const char *cmd, const char *path, op_eid_row **rows, size_t *n);
+void op_eid_rows_free(op_eid_row *rows, size_t n);
+
 /* ---- commands of `rsp op` that are not ES requests (their own flags; argv[0] is the command) ---- */
 /* `rsp op ota`: ES6, the Operator's OTA to the MNO-SD of its enabled profile (op_ota.c). */
 int op_ota(int argc, char **argv);

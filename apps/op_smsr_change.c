@@ -73,40 +73,27 @@ static int parse(int argc, char **argv, chg_args *a)
     return -1;
 }
 
+/* The EID list (op_eid_rows_load's format; an ICCID column is not used here). */
 static int load(const char *path, card **out, size_t *n)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return rsp_cli_usage_error("op smsr-change: cannot read %s", path);
-    char line[256];
-    size_t cap = 0;
-    *out = NULL;
+    op_eid_row *r = NULL;
+    size_t nr = 0;
+    int rc = op_eid_rows_load("op smsr-change", path, &r, &nr);
+    if (rc >= 0)
+        return rc;
     *n = 0;
-    while (fgets(line, sizeof(line), f)) {
-        char *s = line + strspn(line, " \t");
-        s[strcspn(s, " \t\r\n#")] = 0;
-        if (!*s)
-            continue;
-        if (strlen(s) != 32 || strspn(s, "0123456789") != 32) {
-            fclose(f);
+    if (!(*out = calloc(nr, sizeof(card))))
+        rc = rsp_cli_usage_error("op smsr-change: out of memory");
+    for (size_t i = 0; rc < 0 && i < nr; i++) {
+        if (strlen(r[i].eid) != 32 || strspn(r[i].eid, "0123456789") != 32) {
+            rc = rsp_cli_usage_error("op smsr-change: %s: not an EID: %s", path, r[i].eid);
             free(*out);
-            return rsp_cli_usage_error("op smsr-change: %s: not an EID: %s", path, s);
-        }
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 64;
-            card *v = realloc(*out, cap * sizeof(*v));
-            if (!v) {
-                fclose(f);
-                free(*out);
-                return rsp_cli_usage_error("op smsr-change: out of memory");
-            }
-            *out = v;
-        }
-        memset(&(*out)[*n], 0, sizeof(card));
-        snprintf((*out)[(*n)++].eid, sizeof((*out)[0].eid), "%s", s);
+            *out = NULL;
+        } else
+            snprintf((*out)[(*n)++].eid, sizeof((*out)[0].eid), "%s", r[i].eid);
     }
-    fclose(f);
-    return *n ? -1 : rsp_cli_usage_error("op smsr-change: %s names no EID", path);
+    op_eid_rows_free(r, nr);
+    return rc;
 }
 
 /* One ES4 call: 1 Executed-Success, 0 in progress (Executed-WithWarning) or no answer, -1 refused. */
