@@ -45,7 +45,7 @@ run_smsr() { # 1|2: starts SM-SR1 or SM-SR2 (its log $tmp/smsrN.log, appended; i
   RSP_LOG_LEVEL=info "$BIN" smsr run "${extra[@]}" --db "$db" --smsc 127.0.0.1:$SP --msisdn $m --system-id "sr$1" --worker "w$1" --kvn $1 \
     --master-key "$mk" --tick-ms 100 --por-wait 2 --listen 127.0.0.1:$lp --tls-cert "$tmp/sr$1/tls.crt.pem" \
     --tls-key "$tmp/sr$1/key.pem" --tls-ca "$tmp/sr$1/ca.crt.pem" --eis-dir "$tmp/eis1" \
-    --m2msp-ids SP1 --callbacks "$peer=https://127.0.0.1:$pp,MNO1=https://127.0.0.1:$RP,SP1=https://127.0.0.1:$RP" >>"$tmp/smsr$1.log" 2>&1 &
+    --m2msp-ids SP1 --smdp-ids DP1 --callbacks "$peer=https://127.0.0.1:$pp,MNO1=https://127.0.0.1:$RP,SP1=https://127.0.0.1:$RP" >>"$tmp/smsr$1.log" 2>&1 &
   pids+=($!)
   eval "SR$1_PID=$!"
 }

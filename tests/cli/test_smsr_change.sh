@@ -4,14 +4,17 @@
 # HTTPS: SCP81). The Operator moves a fleet with `rsp op smsr-change` (ES4.PrepareSMSRChange to SM-SR2,
 # ES4.SMSRChange to SM-SR1; ES7 between the daemons over mutual TLS). Afterwards: SM-SR2 reaches the
 # cards (AuditEIS, SetFallBackAttribute done in admin sessions the card opens with SM-SR2's new PSK,
-# KVN 41 = 3F + 2, named in the trigger and the PSK identity as SGP02.md lays them out); the cards hold
+# KVN 41 = 3F + 2, named in the trigger and the PSK identity as SGP02.md lays them out; a profile
+# downloaded through SM-SR2 by an SM-DP and enabled, then disabled by the Operator); the cards hold
 # only SM-SR2's key sets and its address; the Operator gets HandleSMSRChangeNotification from SM-SR2;
 # SM-SR1 has no EIS left, and with its old keys put back by hand its command is refused by the card (an
 # unsecured error PoR: the keys are gone from the card). Refusals: a receipt that does not verify (SM-SR1
 # hands over the wrong CERT.ECASD for one card: the change fails, the card stays with SM-SR1, SM-SR2
 # keeps nothing; tried again with the right one, it moves), an EID SM-SR1 does not manage (8.1.1 / 3.9),
-# an ES7 call by a certificate of the wrong role (1.1 / 1.2). The retry of the failed card is asked by an
-# M2M SP: refused without a PLMA (1.2), accepted under one. RSP_SLOW=1: 50 cards, rsp demo --smsr-change.
+# an ES7 call by a certificate of the wrong role (1.1 / 1.2), a HandoverEUICC without a Prepare (8.1.1 /
+# 1.2) or from an SM-SR with the receiver's own KVN (8.1.1 / 3.8), nothing imported. The retry of the
+# failed card is asked by an M2M SP: refused without a PLMA (1.2), accepted under one. RSP_SLOW=1: 50
+# cards, rsp demo --smsr-change.
 N=2
 [ "${RSP_SLOW:-0}" = 1 ] && N=50
 SR2_HTTPS=1
@@ -30,9 +33,9 @@ done
 # Prepare naming SM-SR1 refused 8.1.1 / 1.2; after the Operator's Prepare, an EIS whose SCP80 KVN is
 # SM-SR2's own (2) refused 8.1.1 / 3.8 (two SM-SRs with one --kvn: docs/ENCODINGS.md "an SM-SR's key
 # versions"). SM-SR2 imports nothing either time.
-es() { # CERT PORT PATH JSON
-  curl -s --max-time 20 --cacert "$tmp/$1/ca.crt.pem" --cert "$tmp/$1/tls.crt.pem" --key "$tmp/$1/key.pem" \
-    -H 'Content-Type: application/json' "https://127.0.0.1:$2/$3" -d "$4"
+es() { # CERT PORT PATH JSON (an ES4 operation answers when done: Prefer: wait)
+  curl -s --max-time 60 --cacert "$tmp/$1/ca.crt.pem" --cert "$tmp/$1/tls.crt.pem" --key "$tmp/$1/key.pem" \
+    -H 'Content-Type: application/json' -H 'Prefer: wait' "https://127.0.0.1:$2/$3" -d "$4"
 }
 ho() { # FCID SCP80_KVN: BADE's EIS as a HandoverEUICC request
   jq -c --arg f "$1" --argjson v "$2" \
@@ -105,6 +108,26 @@ grep -q "admin session open eid=$E psk_id=$ID " "$tmp/smsr2.log" && ! grep -q "a
   && grep -q 'admin trigger sent .*trigger=[0-9A-F]*85[0-9A-F]\{4\}'"$ID"'024101' "$tmp/smsr2.log" \
   && ok "PSK-TLS with SM-SR2's new PSK: identity and trigger name KVN 41 (3F + 2)" \
   || bad "admin session of SM-SR2: $(grep -o 'admin session open eid=[0-9]* psk_id=[0-9A-F]*' "$tmp/smsr2.log" | head -1)"
+
+# SM-SR2 enables and disables profiles on a moved card: DP1 downloads a second profile through SM-SR2
+# (ES3; the SCP03t load in the card's admin session) and has it enabled; the Operator's ES4.DisableProfile
+# at SM-SR2 brings the fall-back profile back.
+D=$tmp/dp
+"$BIN" smdp import package --dir "$D" --operator MNO1 --type ts48 "$PKG" >/dev/null 2>&1 &&
+  "$BIN" smdp import generate --dir "$D" --operator MNO1 --type ts48 --count 1 --iccid-prefix 8999002 --first 100 \
+  >/dev/null 2>&1 || bad "smdp inventory"
+r=$("$BIN" smdp download --dir "$D" --smsr https://127.0.0.1:$P2 --ci "$tmp/pki" --dp "$tmp/dp1" --eum "$tmp/eum" \
+  --eis-dir "$tmp/fleet/eis" --operator MNO1 --type ts48 --eid $E --enable --json 2>&1); rc=$?
+ICC2=$(echo "$r" | jq -r '.iccid // empty' 2>/dev/null | tail -1)
+[ $rc = 0 ] && [ -n "$ICC2" ] && echo "$r" | grep -q '"installed and enabled' && show $E | jq -e \
+  --arg i "$ICC2" '.profiles[] | select(.iccid == $i and .state == "enabled")' >/dev/null \
+  && ok "SM-SR2 downloads and enables a profile on a moved card ($ICC2)" || bad "download through SM-SR2 ($rc): $r"
+r=$(es mno1 $P2 es4/DisableProfile "{\"functionCallIdentifier\":\"d-$ICC2\",\"eid\":\"$E\",\"iccid\":\"$ICC2\",\"addressing\":{\"messageId\":\"m-$ICC2\"}}")
+s=$(show $E)
+echo "$r" | grep -q EXECUTED_SUCCESS && echo "$s" | jq -e --arg i "$ICC2" '.profiles[] | select(.iccid == $i and .state == "disabled")' \
+  >/dev/null && echo "$s" | jq -e --arg i "$ICC" '.profiles[] | select(.iccid == $i and .state == "enabled")' >/dev/null \
+  && ok "SM-SR2 disables it (ES4.DisableProfile by the Operator): the fall-back profile is enabled again" \
+  || bad "disable through SM-SR2: $r $s"
 
 # SM-SR1 with its old keys put back by hand: the card no longer has them, the command is not answered.
 grep "\"$E\"" "$tmp/keys.jsonl" >"$tmp/k1.jsonl"
