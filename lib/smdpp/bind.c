@@ -3,9 +3,9 @@
  *   BF36{ BF23 InitialiseSecureChannel (otPK.DP, signed with SK.DPpb over tbs || 5F49 otPK.EUICC),
  *         A0{87 ConfigureISDP}, A1{88 StoreMetadata...}, A2{87 ReplaceSessionKeys}, A3{86 profile...} }
  * Session keys come from ECDH(otSK.DP, otPK.EUICC) and X9.63 with hostId and EID (lib/card/bsp.c);
- * ReplaceSessionKeys hands the card fresh random PPKs and the profile elements are protected with
- * them (a precomputed protected package could be reused; here each binding protects its own). Every
- * protected TLV is at most 1,020 bytes (1,007 plaintext bytes per ciphered segment). */
+ * ReplaceSessionKeys hands the card the order's PPKs, under which the profile elements were protected
+ * once (ppp.c): only BF23, A0, A1 and A2 are made per session, A3 is the stored one. Every protected
+ * TLV is at most 1,020 bytes (1,007 plaintext bytes per ciphered segment). */
 #include <stdio.h>
 #include <string.h>
 
@@ -54,14 +54,13 @@ static rsp_err wrap(rsp_buf *out, uint32_t tag, const rsp_buf *inner)
 }
 
 rsp_err rsp_smdpp__bind(rsp_smdpp *s, const smdpp_session *ss, const rsp_smdpp_order *o, rsp_bytes euicc_otpk,
-                        const uint8_t *package, size_t package_len, rsp_buf *bpp, rsp_diag *diag)
+                        const smdpp_ppp *ppp, rsp_buf *bpp, rsp_diag *diag)
 {
     uint8_t tid[16], eid[16], otpk_dp[RSP_EC_POINT_LEN], shs[32], sig[64];
-    uint8_t ppk[48]; /* MCV || PPK-ENC || PPK-MAC */
     size_t tid_len;
     rsp_eckey *ot = NULL, *peer = NULL;
     rsp_buf tbs = RSP_BUF_INIT, sd = RSP_BUF_INIT, bf23 = RSP_BUF_INIT, tmp = RSP_BUF_INIT, a0 = RSP_BUF_INIT,
-            a1 = RSP_BUF_INIT, a2 = RSP_BUF_INIT, a3 = RSP_BUF_INIT, body = RSP_BUF_INIT;
+            a1 = RSP_BUF_INIT, a2 = RSP_BUF_INIT, body = RSP_BUF_INIT;
     rsp_bsp b;
     memset(&b, 0, sizeof(b));
     rsp_err e = rsp_es9p_tid_from_hex(ss->tid, tid, &tid_len, diag);
@@ -111,26 +110,18 @@ rsp_err rsp_smdpp__bind(rsp_smdpp *s, const smdpp_session *ss, const rsp_smdpp_o
     }
     if (!e)
         e = rsp_bsp_protect_all(&b, RSP_BSP_TAG_MAC, tmp.data, tmp.len, RSP_BSP_MAX_PLAIN_ENC, &a1);
-    /* A2: ReplaceSessionKeys to fresh PPKs, then A3 under them */
-    if (!e)
-        e = rsp_random(ppk, sizeof(ppk));
+    /* A2: ReplaceSessionKeys to the order's PPKs; A3 was protected under them once (ppp.c) */
     if (!e) {
         rsp_buf_reset(&tmp);
-        e = rsp_es10_rsk_encode(ppk, ppk + 16, ppk + 32, &tmp);
+        e = rsp_es10_rsk_encode(ppp->ppk, ppp->ppk + 16, ppp->ppk + 32, &tmp);
     }
     if (!e)
         e = rsp_bsp_protect(&b, RSP_BSP_TAG_ENC, tmp.data, tmp.len, &a2);
-    if (!e) {
-        rsp_bsp_close(&b);
-        rsp_bsp_init(&b, ppk + 16, ppk + 32, ppk);
-        e = rsp_bsp_protect_all(&b, RSP_BSP_TAG_PPK, package, package_len, RSP_BSP_MAX_PLAIN_ENC, &a3);
-    }
     if (!e && !(e = rsp_buf_append(&body, bf23.data, bf23.len)) && !(e = wrap(&body, 0xA0, &a0)) &&
-        !(e = wrap(&body, 0xA1, &a1)) && !(e = wrap(&body, 0xA2, &a2)) && !(e = wrap(&body, 0xA3, &a3)))
+        !(e = wrap(&body, 0xA1, &a1)) && !(e = wrap(&body, 0xA2, &a2)) && !(e = wrap(&body, 0xA3, &ppp->a3)))
         e = rsp_tlv_put(bpp, 0xBF36, body.data, body.len);
     rsp_bsp_close(&b);
     rsp_wipe(shs, sizeof(shs));
-    rsp_wipe(ppk, sizeof(ppk));
     rsp_buf_free_secret(&tmp);
     rsp_buf_free(&tbs);
     rsp_buf_free(&sd);
@@ -138,7 +129,6 @@ rsp_err rsp_smdpp__bind(rsp_smdpp *s, const smdpp_session *ss, const rsp_smdpp_o
     rsp_buf_free(&a0);
     rsp_buf_free(&a1);
     rsp_buf_free(&a2);
-    rsp_buf_free(&a3);
     rsp_buf_free(&body);
     rsp_ec_free(ot);
     rsp_ec_free(peer);

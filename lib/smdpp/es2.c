@@ -167,18 +167,19 @@ static void cancel_order(rsp_smdpp *s, const char *op, const rsp_es2p_msg *q, rs
     if (o.state == RSP_SMDPP_ORDER_INSTALLED || o.state == RSP_SMDPP_ORDER_CANCELLED)
         return fail(a, SC_STATE, "the order is over");
     int64_t now = rsp_smdpp__now(s);
-    /* an identity that went out in a BPP may sit on a card: never back in the pool */
-    bool left = o.state == RSP_SMDPP_ORDER_BOUND;
     o.state = RSP_SMDPP_ORDER_CANCELLED;
     o.tid[0] = '\0';
     o.updated = now;
-    if (rsp_smdpp__order_put(s, &o))
+    if (rsp_smdpp__begin(s) || rsp_smdpp__order_put(s, &o) || rsp_smdpp__ppp_drop(s, o.matching_id) ||
+        rsp_smdpp__commit(s)) {
+        rsp_smdpp__rollback(s);
         return fail(a, SC_INTERNAL, "store");
+    }
     rsp_smdpp__smds_sync(s, &o);
-    if (left)
-        (void)rsp_smdp_mark(s->inv, o.iccid, RSP_SMDP_DOWNLOADED, RSP_SMDP_DELETED, now);
-    else if (!available || rsp_smdp_mark(s->inv, o.iccid, RSP_SMDP_ALLOCATED, RSP_SMDP_AVAILABLE, now) != RSP_OK)
-        (void)rsp_smdp_mark(s->inv, o.iccid, RSP_SMDP_ALLOCATED, RSP_SMDP_DELETED, now);
+    /* back in the pool only while still merely allocated: an identity that went out in a BPP (in this
+     * order's current or an earlier session: the inventory says downloaded) may sit on a card */
+    if (!available || rsp_smdp_mark(s->inv, o.iccid, RSP_SMDP_ALLOCATED, RSP_SMDP_AVAILABLE, now) != RSP_OK)
+        rsp_smdpp__identity_retire(s, o.iccid, now);
 }
 
 void rsp_smdpp_es2(rsp_smdpp *s, const char *operator_id, const char *path, const uint8_t *body, size_t len,

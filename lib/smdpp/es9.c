@@ -6,9 +6,20 @@
  *   INITIATED      authenticateClient      tid, chain EUM/eUICC, EID range, sig1,        AUTHENTICATED
  *                                          challenge, matchingId -> order (EID, expiry),
  *                                          identity taken
- *   AUTHENTICATED  getBoundProfilePackage  tid, sig2, confirmation code (retries)        BOUND
+ *   AUTHENTICATED  getBoundProfilePackage  tid, sig2, confirmation code (retries);       BOUND
+ *                                          the order's PPP made at its first binding
+ *                                          (ppp.c), reused by every later session
  *   BOUND          handleNotification PIR  PIR signature                                 ENDED
  *   any live       cancelSession           signature, smdpOid                           ENDED
+ *   (a live one)   authenticateClient of   the same EID, sig1: the old session ENDED,    (the new one's)
+ *                  its order's eUICC       its order released (take_over)
+ *
+ * An order keeps its identity and its protected package across sessions (a re-download by its eUICC
+ * gets the same profile, byte for byte); the identity is retired only when the order ends without an
+ * installation. Each step's writes to smdpp.db are one transaction; the inventory (another database,
+ * lib/smdp's store) is written after that commit, and only forward (allocated -> downloaded ->
+ * installed | retired), so a crash between the two leaves an identity that is out of the pool for good
+ * and never handed to another order.
  *
  * A call in the wrong step is refused (8.10.1/3.9 unknown, 8.2/3.7 for a second BPP) and changes
  * nothing; every refusal of bad input happens before any write. Decisions are committed before the
@@ -120,8 +131,8 @@ static void initiate(call *c)
  * cannot sign a cancelSession for it, so its order would stay DOWNLOADING/BOUND until the idle limit
  * of the next start. The same eUICC, just authenticated (euiccSignature1 over a fresh serverChallenge),
  * asking again for its own order ends the old session as a cancelSession would: the order released
- * (its identity retired once the BPP left: the card may hold part of it), then bound afresh. Another
- * eUICC still gets 8.2.6/3.8. False: refused (answer set). */
+ * (identity and protected package kept), then bound afresh. Another eUICC still gets 8.2.6/3.8.
+ * False: refused (answer set). */
 static bool take_over(call *c, const char *eid)
 {
     rsp_smdpp *s = c->s;
@@ -137,10 +148,7 @@ static bool take_over(call *c, const char *eid)
     old.step = SESS_ENDED;
     old.updated = now;
     c->report = *o;
-    if (o->state == RSP_SMDPP_ORDER_BOUND && o->iccid[0]) {
-        (void)rsp_smdp_mark(s->inv, o->iccid, RSP_SMDP_DOWNLOADED, RSP_SMDP_DELETED, now);
-        o->iccid[0] = '\0';
-    }
+    /* the identity and its protected package stay with the order: the new session binds the same */
     o->state = RSP_SMDPP_ORDER_RELEASED;
     o->tid[0] = '\0';
     o->updated = now;
@@ -192,8 +200,13 @@ static void authenticate(call *c)
     if (o->expires && now >= o->expires) {
         o->state = RSP_SMDPP_ORDER_EXPIRED;
         o->updated = now;
-        if (rsp_smdpp__order_put(s, o) == RSP_OK)
+        if (rsp_smdpp__begin(s) || rsp_smdpp__order_put(s, o) || rsp_smdpp__ppp_drop(s, o->matching_id) ||
+            rsp_smdpp__commit(s)) {
+            rsp_smdpp__rollback(s);
+        } else {
+            rsp_smdpp__identity_retire(s, o->iccid, now);
             rsp_smdpp__smds_sync(s, o);
+        }
         return fail(c, SC_EXPIRED, "the order expired");
     }
     if (o->cc && o->cc_left == 0)
@@ -256,23 +269,21 @@ static void authenticate(call *c)
     rsp_smdpp__progress(s, o, POINT_ELIGIBILITY, true, NULL, NULL);
 }
 
-/* An order whose session ended without an installation: downloadable again by the same eUICC. After
- * the BPP left, the identity is spent (the card may hold part of it) and the next try takes another. */
-static void order_release(call *c, bool spent)
+/* An order whose session ended without an installation: downloadable again by the same eUICC (the
+ * order holds its EID since authenticateClient), with the same identity and protected package (an
+ * installation that failed or was cancelled left nothing of it on the card, SGP.22). One write, in
+ * the caller's transaction (the session's end): false when it failed. */
+static bool order_release(call *c)
 {
     rsp_smdpp_order *o = &c->o;
     if (rsp_smdpp_order_get(c->s, c->ss.matching_id, o) != RSP_OK || strcmp(o->tid, c->ss.tid) != 0)
-        return;
+        return true; /* the order moved on (cancelled by ES2+, taken over): nothing of this session's */
     c->report = *o;
-    if (spent && o->iccid[0]) {
-        (void)rsp_smdp_mark(c->s->inv, o->iccid, RSP_SMDP_DOWNLOADED, RSP_SMDP_DELETED, rsp_smdpp__now(c->s));
-        o->iccid[0] = '\0';
-    }
     if (o->state == RSP_SMDPP_ORDER_DOWNLOADING || o->state == RSP_SMDPP_ORDER_BOUND)
         o->state = RSP_SMDPP_ORDER_RELEASED;
     o->tid[0] = '\0';
     o->updated = rsp_smdpp__now(c->s);
-    (void)rsp_smdpp__order_put(c->s, o);
+    return rsp_smdpp__order_put(c->s, o) == RSP_OK;
 }
 
 /* The eUICC certificate cache (smdpp_int.h): what rsp_pki22_inspect gives for these bytes, which
@@ -304,6 +315,16 @@ static bool session_cert(call *c, rsp_pki22_info *info)
 }
 
 /* ---- getBoundProfilePackage ---- */
+/* The order's identity leaves in a BPP: allocated -> downloaded at its first binding; a re-download
+ * finds it downloaded already. False when it is in neither (retired meanwhile: never sent). */
+static bool identity_out(rsp_smdpp *s, const char *iccid, int64_t now)
+{
+    if (rsp_smdp_mark(s->inv, iccid, RSP_SMDP_ALLOCATED, RSP_SMDP_DOWNLOADED, now) == RSP_OK)
+        return true;
+    rsp_smdp_state st;
+    return rsp_smdp_state_of(s->inv, iccid, &st) == RSP_OK && st == RSP_SMDP_DOWNLOADED;
+}
+
 static void get_bpp(call *c)
 {
     rsp_smdpp *s = c->s;
@@ -347,15 +368,15 @@ static void get_bpp(call *c)
                 o->state = RSP_SMDPP_ORDER_FAILED;
                 o->tid[0] = '\0';
                 c->ss.step = SESS_ENDED;
-                if (o->iccid[0])
-                    (void)rsp_smdp_mark(s->inv, o->iccid, RSP_SMDP_ALLOCATED, RSP_SMDP_DELETED, now);
             }
-            if (rsp_smdpp__begin(s) || rsp_smdpp__order_put(s, o) || (exhausted && rsp_smdpp__sess_put(s, &c->ss)) ||
+            if (rsp_smdpp__begin(s) || rsp_smdpp__order_put(s, o) ||
+                (exhausted && (rsp_smdpp__sess_put(s, &c->ss) || rsp_smdpp__ppp_drop(s, o->matching_id))) ||
                 rsp_smdpp__commit(s)) {
                 rsp_smdpp__rollback(s);
                 return fail(c, SC_INTERNAL, "store");
             }
             if (exhausted) {
+                rsp_smdpp__identity_retire(s, o->iccid, now);
                 rsp_smdpp__smds_sync(s, o);
                 rsp_smdpp__progress(s, o, POINT_CONFIRMATION, false, SC_CC_EXHAUSTED);
                 return fail(c, SC_CC_EXHAUSTED, "confirmation code retries exhausted");
@@ -364,28 +385,49 @@ static void get_bpp(call *c)
             return fail(c, SC_CC_WRONG, "confirmation code refused");
         }
     }
-    rsp_smdp_taken t;
-    memset(&t, 0, sizeof(t));
-    if (rsp_smdp_retake(s->inv, o->iccid, &t, &c->d) != RSP_OK)
-        return fail(c, SC_NO_PROFILE, "the order's identity cannot be personalised");
-    rsp_err e = rsp_smdpp__bind(s, &c->ss, o, r.euicc_otpk, t.package.data, t.package.len,
-                                &c->ans.bound_profile_package, &c->d);
-    rsp_smdp_taken_clear(&t);
-    if (e == RSP_ERR_FORMAT)
-        return fail(c, SC_MALFORMED, "otPK.EUICC unusable");
-    if (e)
-        return fail(c, SC_INTERNAL, "binding failed");
+    /* the order's protected package: made at its first binding, the same one for every later session */
+    smdpp_ppp ppp;
+    rsp_err e = rsp_smdpp__ppp_get(s, o, &ppp, &c->d);
+    bool made = e == RSP_ERR_NOT_FOUND;
+    if (made) {
+        rsp_smdp_taken t;
+        memset(&t, 0, sizeof(t));
+        e = rsp_smdp_retake(s->inv, o->iccid, &t, &c->d);
+        if (e != RSP_OK)
+            return fail(c, SC_NO_PROFILE, "the order's identity cannot be personalised");
+        e = rsp_smdpp__ppp_make(t.package.data, t.package.len, &ppp);
+        rsp_smdp_taken_clear(&t);
+    }
+    if (e) {
+        RSP_LOGE(RSP_SS_SMDP, "es9+ protected package", "matching_id=%s err=%s why=\"%s\"", o->matching_id,
+                 rsp_err_name(e), c->d.msg);
+        return fail(c, SC_INTERNAL, "the protected profile package is unusable");
+    }
+    e = rsp_smdpp__bind(s, &c->ss, o, r.euicc_otpk, &ppp, &c->ans.bound_profile_package, &c->d);
+    if (e) {
+        rsp_smdpp__ppp_wipe(&ppp);
+        return e == RSP_ERR_FORMAT ? fail(c, SC_MALFORMED, "otPK.EUICC unusable") : fail(c, SC_INTERNAL, "binding failed");
+    }
+    /* the identity is marked out of the pool (inventory: downloaded) before anything says so, so no
+     * crash can leave a BPP out with its identity still returnable to the pool by a CancelOrder */
+    if (!identity_out(s, o->iccid, now)) {
+        rsp_smdpp__ppp_wipe(&ppp);
+        rsp_buf_free(&c->ans.bound_profile_package);
+        return fail(c, SC_NO_PROFILE, "the order's identity is no longer usable");
+    }
     c->ss.step = SESS_BOUND;
     c->ss.updated = now;
     o->state = RSP_SMDPP_ORDER_BOUND;
     o->updated = now;
-    if (rsp_smdpp__begin(s) || rsp_smdpp__sess_put(s, &c->ss) || rsp_smdpp__order_put(s, o) ||
-        rsp_smdpp__commit(s)) {
+    /* the PPP is durable before any BPP made with it leaves */
+    if (rsp_smdpp__begin(s) || (made && rsp_smdpp__ppp_put(s, o, &ppp)) || rsp_smdpp__sess_put(s, &c->ss) ||
+        rsp_smdpp__order_put(s, o) || rsp_smdpp__commit(s)) {
         rsp_smdpp__rollback(s);
+        rsp_smdpp__ppp_wipe(&ppp);
         rsp_buf_free(&c->ans.bound_profile_package);
         return fail(c, SC_INTERNAL, "store");
     }
-    (void)rsp_smdp_mark(s->inv, o->iccid, RSP_SMDP_ALLOCATED, RSP_SMDP_DOWNLOADED, now);
+    rsp_smdpp__ppp_wipe(&ppp);
     snprintf(c->ans.transaction_id, sizeof(c->ans.transaction_id), "%s", c->ss.tid);
     rsp_smdpp__progress(s, o, POINT_BPP_DOWNLOAD, true, NULL, NULL);
 }
@@ -431,11 +473,12 @@ static void notification(call *c)
             c->report = *o;
             o->state = RSP_SMDPP_ORDER_INSTALLED;
             o->updated = now;
-            if (rsp_smdpp__order_put(s, o))
+            /* the package is on the card: its protected copy is of no more use */
+            if (rsp_smdpp__order_put(s, o) || rsp_smdpp__ppp_drop(s, o->matching_id))
                 goto store_fail;
         }
-    } else {
-        order_release(c, true);
+    } else if (!order_release(c)) {
+        goto store_fail;
     }
     if (rsp_smdpp__commit(s))
         goto store_fail;
@@ -474,15 +517,9 @@ static void cancel(call *c)
         return fail(c, SC_SIGNATURE, "euiccCancelSessionSignature does not verify");
     if (r.smdp_oid.len != s->auth_info.rid_der_len || memcmp(r.smdp_oid.p, s->auth_info.rid_der, r.smdp_oid.len))
         return fail(c, SC_OID, "smdpOid is not ours");
-    bool bound = c->ss.step == SESS_BOUND;
     c->ss.step = SESS_ENDED;
     c->ss.updated = rsp_smdpp__now(s);
-    if (rsp_smdpp__begin(s) || rsp_smdpp__sess_put(s, &c->ss)) {
-        rsp_smdpp__rollback(s);
-        return fail(c, SC_INTERNAL, "store");
-    }
-    order_release(c, bound);
-    if (rsp_smdpp__commit(s)) {
+    if (rsp_smdpp__begin(s) || rsp_smdpp__sess_put(s, &c->ss) || !order_release(c) || rsp_smdpp__commit(s)) {
         rsp_smdpp__rollback(s);
         return fail(c, SC_INTERNAL, "store");
     }

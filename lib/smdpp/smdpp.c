@@ -25,6 +25,10 @@ int64_t rsp_smdpp__now(rsp_smdpp *s)
     return s->clock ? s->clock() : (int64_t)time(NULL);
 }
 
+/* A certificate file of the folder; bounded (a certificate is a few hundred bytes: a huge file is a
+ * mistake, not something to load into memory). */
+#define CERT_FILE_MAX (64 * 1024)
+
 static rsp_err read_file(const char *dir, const char *rel, rsp_buf *out, rsp_diag *diag)
 {
     char p[700];
@@ -36,7 +40,10 @@ static rsp_err read_file(const char *dir, const char *rel, rsp_buf *out, rsp_dia
     size_t n;
     rsp_err e = RSP_OK;
     while (!e && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        e = rsp_buf_append(out, chunk, n);
+        e = out->len + n > CERT_FILE_MAX ? rsp_diag_set(diag, RSP_ERR_LENGTH, "%s is over %d bytes", p, CERT_FILE_MAX)
+                                         : rsp_buf_append(out, chunk, n);
+    if (!e && ferror(f))
+        e = rsp_diag_set(diag, RSP_ERR_IO, "cannot read %s", p);
     fclose(f);
     return e;
 }
@@ -125,6 +132,8 @@ rsp_err rsp_smdpp_open(const rsp_smdpp_opts *o, rsp_smdpp **out, rsp_diag *diag)
     if (!e)
         e = rsp_smdpp__db_open(s, diag);
     if (!e)
+        e = rsp_smdpp__ppp_open(s, diag);
+    if (!e)
         e = rsp_smdp_inv_open(s->dir, NULL, diag, &s->inv);
     if (e) {
         rsp_smdpp_close(s);
@@ -146,6 +155,7 @@ void rsp_smdpp_close(rsp_smdpp *s)
     rsp_buf_free(&s->ci);
     for (size_t i = 0; i < SMDPP_CERT_CACHE; i++)
         rsp_buf_free(&s->cert_cache[i].der);
+    rsp_wipe(s->seal, sizeof(s->seal));
     if (s->db)
         sqlite3_close(s->db);
     if (s->inv)

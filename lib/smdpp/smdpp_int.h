@@ -60,6 +60,10 @@ struct rsp_smdpp {
         rsp_pki22_info info;
     } cert_cache[SMDPP_CERT_CACHE];
     unsigned cert_next;
+    /* Kenc || Kmac sealing the PPKs at rest (ppp.c), from DIR/master.key at the first use; secret,
+     * wiped at close */
+    uint8_t seal[64];
+    bool seal_ready;
 };
 
 int64_t rsp_smdpp__now(rsp_smdpp *s);
@@ -118,9 +122,29 @@ rsp_err rsp_smdpp__sess_get(rsp_smdpp *s, const char *tid, smdpp_session *ss);
 /* Sessions not ended, for the restart settlement; *out malloc'd (caller frees each cert and it). */
 rsp_err rsp_smdpp__sess_live(rsp_smdpp *s, smdpp_session **out, size_t *n);
 
-/* bind.c: the BoundProfilePackage of a session. */
+/* ppp.c: the protected profile package of an order, made once, reused by each session. */
+typedef struct smdpp_ppp {
+    uint8_t ppk[48];   /* initial MCV || PPK-ENC || PPK-MAC (secret: rsp_smdpp__ppp_wipe) */
+    rsp_buf a3;        /* the value of A3: the package in 86 segments under the PPKs */
+} smdpp_ppp;
+/* Creates smdpp_ppp IF NOT EXISTS (an older smdpp.db opens unchanged otherwise). */
+rsp_err rsp_smdpp__ppp_open(rsp_smdpp *s, rsp_diag *diag);
+/* The PPP of order o for its current identity (o->iccid); RSP_ERR_NOT_FOUND when none was made for
+ * it; RSP_ERR_VERIFY when the seal does not open. */
+rsp_err rsp_smdpp__ppp_get(rsp_smdpp *s, const rsp_smdpp_order *o, smdpp_ppp *p, rsp_diag *diag);
+/* Fresh random PPKs and the personalised package protected under them. */
+rsp_err rsp_smdpp__ppp_make(const uint8_t *package, size_t len, smdpp_ppp *p);
+/* Stores it (PPKs sealed) for o; inside the caller's transaction. */
+rsp_err rsp_smdpp__ppp_put(rsp_smdpp *s, const rsp_smdpp_order *o, const smdpp_ppp *p);
+rsp_err rsp_smdpp__ppp_drop(rsp_smdpp *s, const char *matching_id);
+void rsp_smdpp__ppp_wipe(smdpp_ppp *p);
+/* An ended order's identity retired from allocated or downloaded (never back to the pool once out). */
+void rsp_smdpp__identity_retire(rsp_smdpp *s, const char *iccid, int64_t now);
+
+/* bind.c: the BoundProfilePackage of a session around the order's PPP (BF23, A0, A1, A2 made here,
+ * A3 = ppp->a3 as it is). */
 rsp_err rsp_smdpp__bind(rsp_smdpp *s, const smdpp_session *ss, const rsp_smdpp_order *o, rsp_bytes euicc_otpk,
-                        const uint8_t *package, size_t package_len, rsp_buf *bpp, rsp_diag *diag);
+                        const smdpp_ppp *ppp, rsp_buf *bpp, rsp_diag *diag);
 /* profileMetadata (BF25) of an order's identity. */
 rsp_err rsp_smdpp__metadata(rsp_smdpp *s, const rsp_smdpp_order *o, rsp_buf *out);
 

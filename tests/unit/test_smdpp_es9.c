@@ -37,6 +37,9 @@ static struct {
     rsp_tls_ctx *tls;
     rsp_http_client *cli;
     rsp_es10_slot *slot[2];   /* open for the whole run: a failed test leaves no lock behind */
+    bool kill_before_auth;    /* authenticate(): kill -9 + restart between initiate and authenticateClient */
+    bool drop_ppp;            /* ... and the smdpp_ppp table dropped while it is down (an older smdpp.db) */
+    bool cancel_before_auth;  /* authenticate(): cancelSession instead of authenticateClient */
 } E;
 
 static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -251,6 +254,8 @@ typedef struct session {
     rsp_es9p_msg ac;          /* the authenticateClient answer */
 } session;
 
+static int cancel_session(session *ss);
+
 /* Challenge, EUICCInfo1, initiateAuthentication, AuthenticateServer, authenticateClient. Returns the
  * authenticateClient answer in ss->ac (Failed or not). */
 static void authenticate(session *ss, int card, const char *mid, enum tamper t)
@@ -300,6 +305,20 @@ static void authenticate(session *ss, int card, const char *mid, enum tamper t)
     assert_int_equal(rsp_es10_auth_server_resp_decode(r.data, r.len, &asr, NULL), RSP_OK);
     if (!asr.ok)
         fail_msg("card refused AuthenticateServer: %d", asr.error);
+    if (E.kill_before_auth) {
+        daemon_stop(SIGKILL);
+        if (E.drop_ppp)
+            sh("sqlite3 %s/smdpp.db 'DROP TABLE smdpp_ppp'", E.dir);
+        daemon_start();
+    }
+    if (E.cancel_before_auth) { /* the session is INITIATED: cancelled before authenticateClient */
+        rsp_es9p_msg_init(&ss->ac, RSP_ES9P_AUTHENTICATE_CLIENT, true);
+        ss->ac.header.status = cancel_session(ss);
+        rsp_es9p_msg_free(&ia);
+        rsp_buf_free(&ctx);
+        rsp_buf_free(&inner);
+        goto out;
+    }
     if (t == T_SIG1) /* the last byte of euiccSignature1 */
         r.data[(size_t)(asr.euicc_signature1.p - r.data) + 63] ^= 1;
     rsp_es9p_msg_init(&req, RSP_ES9P_AUTHENTICATE_CLIENT, false);
@@ -720,7 +739,7 @@ static void test_confirmation_code(void **state)
     
 }
 
-static void test_expired_and_restart(void **state)
+static void test_expired(void **state)
 {
     (void)state;
     order("EX-1", "--expires-in 1");
@@ -733,33 +752,228 @@ static void test_expired_and_restart(void **state)
     assert_string_equal(st, "expired");
     rsp_es9p_msg_free(&ss.ac);
     
-    /* kill -9 between authenticateClient and getBoundProfilePackage: the session resumes */
-    order("KL-1", "");
-    memset(&ss, 0, sizeof(ss));
-    authenticate(&ss, 0, "KL-1", T_NONE);
-    assert_int_equal(ss.ac.header.status, RSP_ES9P_SUCCESS);
+}
+
+/* ---- kill -9 between every pair of ES9+ calls (issue 14) ---- */
+static void restart(void)
+{
     daemon_stop(SIGKILL);
     daemon_start();
-    rsp_es9p_msg bpp;
-    get_bpp(&ss, NULL, T_NONE, &bpp, NULL);
-    assert_int_equal(bpp.header.status, RSP_ES9P_SUCCESS);
-    /* and again between getBoundProfilePackage and the PIR */
-    daemon_stop(SIGKILL);
-    daemon_start();
-    rsp_buf pir = RSP_BUF_INIT;
-    load_bpp(&ss, &bpp.bound_profile_package, &pir);
+}
+
+/* One value of an SQLite query ("" when no row), through the sqlite3 shell. */
+static void sql(const char *db, const char *q, char *out, size_t cap)
+{
+    char cmd[1024], *o = NULL;
+    snprintf(cmd, sizeof(cmd), "sqlite3 %s/%s \"%s\"", E.dir, db, q);
+    tu_run(cmd, &o);
+    snprintf(out, cap, "%.*s", (int)strcspn(o, "\n"), o);
+    free(o);
+}
+
+static void order_db_state(const char *mid, char *st, size_t cap)
+{
+    char q[200];
+    snprintf(q, sizeof(q), "SELECT state FROM smdpp_order WHERE matching_id='%s'", mid);
+    sql("smdpp.db", q, st, cap);
+}
+
+static void order_iccid(const char *mid, char iccid[32])
+{
+    char q[200];
+    snprintf(q, sizeof(q), "SELECT iccid FROM smdpp_order WHERE matching_id='%s'", mid);
+    sql("smdpp.db", q, iccid, 32);
+}
+
+/* The inventory state (lib/store: 1 allocated, 2 downloaded, 3 installed, 4 retired) of an ICCID. */
+static int inv_state(const char *iccid)
+{
+    char q[200], v[32];
+    snprintf(q, sizeof(q), "SELECT state FROM inv WHERE iccid='%s'", iccid);
+    sql("smdp.db", q, v, sizeof(v));
+    return v[0] ? atoi(v) : -1;
+}
+
+/* BF36's parts: 0 BF23, 1 A0, 2 A1, 3 A2, 4 A3 (whole TLVs). */
+static void bpp_parts(const rsp_buf *bpp, rsp_bytes part[5])
+{
+    rsp_tlv t;
+    assert_int_equal(rsp_tlv_expect(bpp->data, bpp->len, 0xBF36, &t, NULL), RSP_OK);
+    static const uint32_t tags[5] = {0xBF23, 0xA0, 0xA1, 0xA2, 0xA3};
+    for (size_t i = 0; i < 5; i++) {
+        rsp_tlv c;
+        assert_int_equal(rsp_tlv_find(t.value, t.len, tags[i], &c), RSP_OK);
+        part[i] = rsp_bytes_of(c.raw, c.raw_len);
+    }
+}
+
+/* ES10b CancelSession on the card, then ES9+ cancelSession; the answer's status. */
+static int cancel_session(session *ss)
+{
+    uint8_t tid[16];
+    size_t n;
+    assert_int_equal(rsp_es9p_tid_from_hex(ss->tid, tid, &n, NULL), RSP_OK);
+    rsp_buf q = RSP_BUF_INIT, r = RSP_BUF_INIT;
+    assert_int_equal(rsp_es10_cancel_req_encode(rsp_bytes_of(tid, n), RSP_ES10_CANCEL_POSTPONED, &q), RSP_OK);
+    es10(ss->card, q.data, q.len, &r);
     rsp_es9p_msg req, ans;
-    rsp_es9p_msg_init(&req, RSP_ES9P_HANDLE_NOTIFICATION, false);
-    rsp_buf_set(&req.pending_notification, pir.data, pir.len);
-    assert_int_equal(es9(&req, &ans), 204);
-    order_state("KL-1", st, sizeof(st));
-    assert_string_equal(st, "installed");
+    rsp_es9p_msg_init(&req, RSP_ES9P_CANCEL_SESSION, false);
+    snprintf(req.transaction_id, sizeof(req.transaction_id), "%s", ss->tid);
+    rsp_buf_set(&req.cancel_session_response, r.data, r.len);
+    assert_int_equal(es9(&req, &ans), 200);
+    int st = ans.header.status;
     rsp_es9p_msg_free(&req);
     rsp_es9p_msg_free(&ans);
+    rsp_buf_free(&q);
+    rsp_buf_free(&r);
+    return st;
+}
+
+/* handleNotification of a PIR: the HTTP status and (for 200) the answer's reason code. */
+static int send_pir(const rsp_buf *pir, char *reason, size_t cap)
+{
+    rsp_es9p_msg req, ans;
+    rsp_es9p_msg_init(&req, RSP_ES9P_HANDLE_NOTIFICATION, false);
+    rsp_buf_set(&req.pending_notification, pir->data, pir->len);
+    int st = es9(&req, &ans);
+    snprintf(reason, cap, "%s", st == 200 ? ans.header.reason_code : "");
+    rsp_es9p_msg_free(&req);
+    rsp_es9p_msg_free(&ans);
+    return st;
+}
+
+/* A whole download of order mid on card k from authenticateClient on; *bpp keeps the BPP. */
+static void download_rest(session *ss, rsp_buf *bpp_out)
+{
+    assert_int_equal(ss->ac.header.status, RSP_ES9P_SUCCESS);
+    rsp_es9p_msg bpp;
+    get_bpp(ss, NULL, T_NONE, &bpp, NULL);
+    assert_int_equal(bpp.header.status, RSP_ES9P_SUCCESS);
+    rsp_buf pir = RSP_BUF_INIT;
+    load_bpp(ss, &bpp.bound_profile_package, &pir);
+    rsp_es10_pir p;
+    assert_int_equal(rsp_es10_pir_decode(pir.data, pir.len, &p, NULL), RSP_OK);
+    assert_true(p.success);
+    char why[16];
+    assert_int_equal(send_pir(&pir, why, sizeof(why)), 204);
+    if (bpp_out)
+        rsp_buf_set(bpp_out, bpp.bound_profile_package.data, bpp.bound_profile_package.len);
     rsp_es9p_msg_free(&bpp);
-    rsp_es9p_msg_free(&ss.ac);
     rsp_buf_free(&pir);
-    
+}
+
+/* Each row: where the SM-DP+ is killed (after which call) and how the LPA goes on. The order must end
+ * installed (or released where the LPA cancelled), its identity used by it alone. */
+enum kp { KP_INITIATE, KP_AUTH, KP_BPP, KP_PIR, KP_INITIATE_CANCEL, KP_AUTH_CANCEL, KP_BPP_CANCEL, KP_N };
+
+static void test_kill_matrix(void **state)
+{
+    (void)state;
+    char mids[KP_N][16], iccid[KP_N][32], st[32], why[16];
+    for (int k = 0; k < KP_N; k++) {
+        snprintf(mids[k], sizeof(mids[k]), "KM-%d", k);
+        order(mids[k], "");
+        int card = k % 2;
+        session ss = {0};
+        E.kill_before_auth = k == KP_INITIATE || k == KP_INITIATE_CANCEL;
+        /* an older smdpp.db (no smdpp_ppp table) opens: the table is created IF NOT EXISTS */
+        E.drop_ppp = k == KP_INITIATE;
+        E.cancel_before_auth = k == KP_INITIATE_CANCEL;
+        authenticate(&ss, card, mids[k], T_NONE);
+        E.kill_before_auth = E.drop_ppp = E.cancel_before_auth = false;
+        assert_int_equal(ss.ac.header.status, RSP_ES9P_SUCCESS);
+        if (k == KP_AUTH || k == KP_AUTH_CANCEL)
+            restart();
+        if (k == KP_INITIATE || k == KP_AUTH) {
+            download_rest(&ss, NULL);
+        } else if (k == KP_INITIATE_CANCEL || k == KP_AUTH_CANCEL) {
+            if (k == KP_AUTH_CANCEL) {
+                assert_int_equal(cancel_session(&ss), RSP_ES9P_SUCCESS);
+                restart(); /* and after cancelSession: the order stays released with its identity */
+            }
+        } else {
+            rsp_es9p_msg bpp;
+            get_bpp(&ss, NULL, T_NONE, &bpp, NULL);
+            assert_int_equal(bpp.header.status, RSP_ES9P_SUCCESS);
+            order_iccid(mids[k], iccid[k]);
+            /* the protected package is stored (PPKs sealed: 2 + 16 + 48 + 16 bytes) before the BPP left */
+            char q[200], v[32];
+            snprintf(q, sizeof(q), "SELECT length(ppk) || ' ' || hex(substr(ppk,1,2)) FROM smdpp_ppp WHERE matching_id='%s'",
+                     mids[k]);
+            sql("smdpp.db", q, v, sizeof(v));
+            assert_string_equal(v, "82 5050");
+            assert_int_equal(inv_state(iccid[k]), 2);
+            if (k != KP_PIR) /* (the PIR row kills after the PIR instead) */
+                restart();
+            if (k == KP_BPP_CANCEL) {
+                /* the LPA gives up before loading; then re-downloads: the same identity and the very same
+                 * protected package (A3 byte for byte), bound to a new session (BF23, A0, A2 differ) */
+                assert_int_equal(cancel_session(&ss), RSP_ES9P_SUCCESS);
+                restart();
+                order_db_state(mids[k], st, sizeof(st));
+                assert_string_equal(st, "1"); /* released */
+                session s2 = {0};
+                authenticate(&s2, card, mids[k], T_NONE);
+                rsp_buf bpp2 = RSP_BUF_INIT;
+                download_rest(&s2, &bpp2);
+                rsp_bytes a[5], b[5];
+                bpp_parts(&bpp.bound_profile_package, a);
+                bpp_parts(&bpp2, b);
+                assert_true(a[4].len > 1000 && a[4].len == b[4].len && !memcmp(a[4].p, b[4].p, a[4].len));
+                for (int i = 0; i < 4; i++) /* A1 too (StoreMetadata, MAC only: the session's MAC key) */
+                    assert_false(a[i].len == b[i].len && !memcmp(a[i].p, b[i].p, a[i].len));
+                char again[32];
+                order_iccid(mids[k], again);
+                assert_string_equal(again, iccid[k]);
+                rsp_buf_free(&bpp2);
+                rsp_es9p_msg_free(&s2.ac);
+            } else {
+                rsp_buf pir = RSP_BUF_INIT;
+                load_bpp(&ss, &bpp.bound_profile_package, &pir);
+                if (k == KP_PIR) {
+                    assert_int_equal(send_pir(&pir, why, sizeof(why)), 204);
+                    restart();
+                    /* the PIR again after the restart: its session is over, the order stays installed */
+                    assert_int_equal(send_pir(&pir, why, sizeof(why)), 200);
+                    assert_string_equal(why, "3.9");
+                } else {
+                    assert_int_equal(send_pir(&pir, why, sizeof(why)), 204);
+                }
+                rsp_buf_free(&pir);
+            }
+            rsp_es9p_msg_free(&bpp);
+        }
+        rsp_es9p_msg_free(&ss.ac);
+        order_db_state(mids[k], st, sizeof(st));
+        bool cancelled = k == KP_INITIATE_CANCEL || k == KP_AUTH_CANCEL;
+        if (strcmp(st, cancelled ? "1" : "4")) /* released : installed (include/rsp/smdpp.h) */
+            fail_msg("kill point %d: order %s is %s", k, mids[k], st);
+        order_iccid(mids[k], iccid[k]);
+        /* installed: inventory installed, the PPP gone; cancelled after authenticateClient: the identity
+         * kept, still allocated (it never left); before it: none taken yet */
+        if (k == KP_INITIATE_CANCEL) {
+            assert_string_equal(iccid[k], "");
+        } else {
+            assert_true(iccid[k][0]);
+            assert_int_equal(inv_state(iccid[k]), cancelled ? 1 : 3);
+        }
+        char q[200], n[16];
+        snprintf(q, sizeof(q), "SELECT count(*) FROM smdpp_ppp WHERE matching_id='%s'", mids[k]);
+        sql("smdpp.db", q, n, sizeof(n));
+        assert_string_equal(n, "0");
+    }
+    /* no identity used twice: one order per ICCID across the whole database, and every live session
+     * of the matrix ended */
+    char dup[64];
+    sql("smdpp.db", "SELECT count(*) FROM (SELECT iccid FROM smdpp_order WHERE iccid != '' GROUP BY iccid HAVING count(*) > 1)",
+        dup, sizeof(dup));
+    assert_string_equal(dup, "0");
+    for (int k = 0; k < KP_N; k++)
+        for (int j = 0; j < k; j++)
+            if (iccid[k][0])
+                assert_string_not_equal(iccid[k], iccid[j]);
+    sql("smdpp.db", "SELECT count(*) FROM smdpp_session WHERE matching_id LIKE 'KM-%' AND step > 0", dup, sizeof(dup));
+    assert_string_equal(dup, "0");
 }
 
 int main(void)
@@ -769,7 +983,8 @@ int main(void)
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_cancel_session),
         cmocka_unit_test(test_confirmation_code),
-        cmocka_unit_test(test_expired_and_restart),
+        cmocka_unit_test(test_expired),
+        cmocka_unit_test(test_kill_matrix),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
