@@ -97,6 +97,7 @@ typedef struct rsp_smdpp_auth_cfg {
     rsp_bytes cert;                  /* CERT.DPauth / CERT.DSauth (DER) */
     const rsp_pki22_info *info;      /* its inspection: its AKI names the one CI we take */
     rsp_bytes ci;                    /* that CI's certificate (DER) */
+    rsp_pki22_anchors *anchors;      /* ci decoded once (NULL: decoded per call); the caller's */
 } rsp_smdpp_auth_cfg;
 
 typedef struct rsp_smdpp_auth_session {

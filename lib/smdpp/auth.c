@@ -9,9 +9,6 @@
 #include "rsp/tlv.h"
 #include "smdpp_int.h"
 
-/* the caller's decoded CI (issue 14, Numbers), once rsp_smdpp_auth_cfg carries it */
-#define ANCHORS_OF(cfg) ((void)(cfg), (rsp_pki22_anchors *)NULL)
-
 static rsp_err refuse(rsp_es9p_header *h, const char *subject, const char *reason, const char *why)
 {
     memset(h, 0, sizeof(*h));
@@ -76,7 +73,7 @@ rsp_err rsp_smdpp_auth_initiate(const rsp_smdpp_auth_cfg *cfg, const rsp_es9p_ms
 static rsp_err check_chain(const rsp_smdpp_auth_cfg *cfg, const rsp_es10_auth_server_resp *r, rsp_pki22_info *euicc,
                            rsp_es9p_header *fail)
 {
-    rsp_pki22_anchors *own = NULL, *a = ANCHORS_OF(cfg);
+    rsp_pki22_anchors *own = NULL, *a = cfg->anchors;
     if (!a && rsp_pki22_anchors_new(&cfg->ci, 1, &own, NULL) != RSP_OK)
         return refuse(fail, SC_INTERNAL, "cannot decode our CI");
     a = a ? a : own;

@@ -25,6 +25,93 @@ static rsp_err exec(rsp_smdpp *s, const char *sql)
     return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? RSP_OK : RSP_ERR_DB;
 }
 
+/* The statements of every ES9+ call, prepared once per connection (issue 14, Numbers: parsing them on
+ * each call, with sqlite3_exec's BEGIN/COMMIT/PRAGMA, was ~9% of the SM-DP+'s CPU per download). Each
+ * is reset and its bindings cleared after use, so none holds a read transaction or a caller's pointer
+ * between calls; a schema change re-prepares them inside sqlite3_step. Rare statements (the restart
+ * settlement, the SM-DS sweep) stay prepared per call. A put is an upsert, not INSERT OR REPLACE: the
+ * row is changed where it is (REPLACE deletes it and appends a new one, touching its key's index and a
+ * second table page: more WAL pages per commit). */
+enum { ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_SYNC_FULL, ST_SYNC_NORMAL, ST_ORDER_PUT, ST_ORDER_BY_MID,
+       ST_ORDER_BY_ICCID, ST_ORDER_DELETE, ST_SESS_PUT, ST_SESS_GET, ST_N };
+
+#define ORDER_COLS "matching_id,op,type,eid,iccid,state,cc,cc_hash,cc_left,expires,tid,updated,smds"
+#define SESS_COLS "tid,step,euicc_challenge,server_challenge,ci_index,eid,matching_id,smdp_sig2,cert_euicc,updated"
+/* the newest order of an ICCID: an identity spent and retired never comes back to another */
+#define ORDER_BY(col) "SELECT " ORDER_COLS " FROM smdpp_order WHERE " col " = ? ORDER BY updated DESC LIMIT 1"
+
+static const char *const stmt_sql[ST_N] = {
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_SYNC_FULL] = "PRAGMA synchronous=FULL",
+    [ST_SYNC_NORMAL] = "PRAGMA synchronous=NORMAL",
+    [ST_ORDER_PUT] = "INSERT INTO smdpp_order(" ORDER_COLS ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                     " ON CONFLICT(matching_id) DO UPDATE SET op=excluded.op,type=excluded.type,eid=excluded.eid,"
+                     "iccid=excluded.iccid,state=excluded.state,cc=excluded.cc,cc_hash=excluded.cc_hash,"
+                     "cc_left=excluded.cc_left,expires=excluded.expires,tid=excluded.tid,updated=excluded.updated,"
+                     "smds=excluded.smds",
+    [ST_ORDER_BY_MID] = ORDER_BY("matching_id"),
+    [ST_ORDER_BY_ICCID] = ORDER_BY("iccid"),
+    [ST_ORDER_DELETE] = "DELETE FROM smdpp_order WHERE matching_id = ?",
+    [ST_SESS_PUT] = "INSERT INTO smdpp_session(" SESS_COLS ") VALUES(?,?,?,?,?,?,?,?,?,?)"
+                    " ON CONFLICT(tid) DO UPDATE SET step=excluded.step,euicc_challenge=excluded.euicc_challenge,"
+                    "server_challenge=excluded.server_challenge,ci_index=excluded.ci_index,eid=excluded.eid,"
+                    "matching_id=excluded.matching_id,smdp_sig2=excluded.smdp_sig2,cert_euicc=excluded.cert_euicc,"
+                    "updated=excluded.updated",
+    [ST_SESS_GET] = "SELECT " SESS_COLS " FROM smdpp_session WHERE tid = ?",
+};
+
+struct smdpp_stmts {
+    sqlite3_stmt *st[ST_N];
+};
+
+/* The statement k, prepared at its first use; NULL when it cannot be (the caller answers RSP_ERR_DB). */
+static sqlite3_stmt *stmt(rsp_smdpp *s, int k)
+{
+    if (!s->stmts && !(s->stmts = calloc(1, sizeof(*s->stmts))))
+        return NULL;
+    sqlite3_stmt **st = &s->stmts->st[k];
+    if (!*st && sqlite3_prepare_v3(s->db, stmt_sql[k], -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK) {
+        sqlite3_finalize(*st);
+        *st = NULL;
+    }
+    return *st;
+}
+
+/* Back to unused: no open read, no binding pointing into the caller's memory. */
+static void stmt_done(sqlite3_stmt *st)
+{
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+}
+
+/* One step of a statement that returns no row. */
+static rsp_err step_done(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    stmt_done(st);
+    return rc == SQLITE_DONE ? RSP_OK : (rc == SQLITE_CONSTRAINT ? RSP_ERR_EXISTS : RSP_ERR_DB);
+}
+
+static rsp_err run(rsp_smdpp *s, int k)
+{
+    sqlite3_stmt *st = stmt(s, k);
+    return st ? step_done(st) : RSP_ERR_DB;
+}
+
+void rsp_smdpp__db_close(rsp_smdpp *s)
+{
+    if (s->stmts)
+        for (int k = 0; k < ST_N; k++)
+            sqlite3_finalize(s->stmts->st[k]);
+    free(s->stmts);
+    s->stmts = NULL;
+    if (s->db)
+        sqlite3_close(s->db);
+    s->db = NULL;
+}
+
 rsp_err rsp_smdpp__db_open(rsp_smdpp *s, rsp_diag *diag)
 {
     char p[600];
@@ -44,8 +131,8 @@ rsp_err rsp_smdpp__db_open(rsp_smdpp *s, rsp_diag *diag)
     return RSP_OK;
 }
 
-rsp_err rsp_smdpp__begin(rsp_smdpp *s) { return exec(s, "BEGIN IMMEDIATE"); }
-rsp_err rsp_smdpp__commit(rsp_smdpp *s) { return exec(s, "COMMIT"); }
+rsp_err rsp_smdpp__begin(rsp_smdpp *s) { return run(s, ST_BEGIN); }
+rsp_err rsp_smdpp__commit(rsp_smdpp *s) { return run(s, ST_COMMIT); }
 
 /* begin_light/commit_light: a transaction that survives a kill -9 (WAL, synchronous NORMAL: the
  * frames are in the OS's cache) but not necessarily a power failure until the next FULL commit syncs
@@ -57,27 +144,20 @@ rsp_err rsp_smdpp__begin_light(rsp_smdpp *s)
 {
     /* SQLite refuses to change the level inside a transaction: set before, restored by commit_light
      * or rollback */
-    rsp_err e = exec(s, "PRAGMA synchronous=NORMAL");
-    return e ? e : exec(s, "BEGIN IMMEDIATE");
+    rsp_err e = run(s, ST_SYNC_NORMAL);
+    return e ? e : run(s, ST_BEGIN);
 }
 
 rsp_err rsp_smdpp__commit_light(rsp_smdpp *s)
 {
-    rsp_err e = exec(s, "COMMIT");
-    return e ? e : exec(s, "PRAGMA synchronous=FULL");
+    rsp_err e = run(s, ST_COMMIT);
+    return e ? e : run(s, ST_SYNC_FULL);
 }
 
 void rsp_smdpp__rollback(rsp_smdpp *s)
 {
-    (void)exec(s, "ROLLBACK");
-    (void)exec(s, "PRAGMA synchronous=FULL"); /* after a failed begin_light/commit_light */
-}
-
-static rsp_err step_done(sqlite3_stmt *st)
-{
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? RSP_OK : (rc == SQLITE_CONSTRAINT ? RSP_ERR_EXISTS : RSP_ERR_DB);
+    (void)run(s, ST_ROLLBACK);
+    (void)run(s, ST_SYNC_FULL); /* after a failed begin_light/commit_light */
 }
 
 static void text_col(sqlite3_stmt *st, int i, char *out, size_t cap)
@@ -88,11 +168,8 @@ static void text_col(sqlite3_stmt *st, int i, char *out, size_t cap)
 
 rsp_err rsp_smdpp__order_put(rsp_smdpp *s, const rsp_smdpp_order *o)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db,
-                           "INSERT OR REPLACE INTO smdpp_order(matching_id,op,type,eid,iccid,state,cc,cc_hash,cc_left,"
-                           "expires,tid,updated,smds) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                           -1, &st, NULL) != SQLITE_OK)
+    sqlite3_stmt *st = stmt(s, ST_ORDER_PUT);
+    if (!st)
         return RSP_ERR_DB;
     sqlite3_bind_text(st, 1, o->matching_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, o->op, -1, SQLITE_STATIC);
@@ -110,16 +187,11 @@ rsp_err rsp_smdpp__order_put(rsp_smdpp *s, const rsp_smdpp_order *o)
     return step_done(st);
 }
 
-static rsp_err order_select(rsp_smdpp *s, const char *col, const char *key, rsp_smdpp_order *o)
+static rsp_err order_select(rsp_smdpp *s, int k, const char *key, rsp_smdpp_order *o)
 {
-    sqlite3_stmt *st;
-    char sql[256];
     memset(o, 0, sizeof(*o));
-    /* the newest order of an ICCID: an identity spent and retired never comes back to another */
-    snprintf(sql, sizeof(sql),
-             "SELECT matching_id,op,type,eid,iccid,state,cc,cc_hash,cc_left,expires,tid,updated,smds "
-             "FROM smdpp_order WHERE %s = ? ORDER BY updated DESC LIMIT 1", col);
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+    sqlite3_stmt *st = stmt(s, k);
+    if (!st)
         return RSP_ERR_DB;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
@@ -140,24 +212,24 @@ static rsp_err order_select(rsp_smdpp *s, const char *col, const char *key, rsp_
         o->updated = sqlite3_column_int64(st, 11);
         text_col(st, 12, o->smds, sizeof(o->smds));
     }
-    sqlite3_finalize(st);
+    stmt_done(st);
     return e;
 }
 
 rsp_err rsp_smdpp_order_get(rsp_smdpp *s, const char *mid, rsp_smdpp_order *o)
 {
-    return order_select(s, "matching_id", mid, o);
+    return order_select(s, ST_ORDER_BY_MID, mid, o);
 }
 
 rsp_err rsp_smdpp__order_by_iccid(rsp_smdpp *s, const char *iccid, rsp_smdpp_order *o)
 {
-    return iccid && *iccid ? order_select(s, "iccid", iccid, o) : RSP_ERR_NOT_FOUND;
+    return iccid && *iccid ? order_select(s, ST_ORDER_BY_ICCID, iccid, o) : RSP_ERR_NOT_FOUND;
 }
 
 rsp_err rsp_smdpp__order_delete(rsp_smdpp *s, const char *mid)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, "DELETE FROM smdpp_order WHERE matching_id = ?", -1, &st, NULL) != SQLITE_OK)
+    sqlite3_stmt *st = stmt(s, ST_ORDER_DELETE);
+    if (!st)
         return RSP_ERR_DB;
     sqlite3_bind_text(st, 1, mid, -1, SQLITE_STATIC);
     return step_done(st);
@@ -209,11 +281,8 @@ rsp_err rsp_smdpp_order_cancel(rsp_smdpp *s, const char *mid)
 
 rsp_err rsp_smdpp__sess_put(rsp_smdpp *s, const smdpp_session *ss)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db,
-                           "INSERT OR REPLACE INTO smdpp_session(tid,step,euicc_challenge,server_challenge,ci_index,"
-                           "eid,matching_id,smdp_sig2,cert_euicc,updated) VALUES(?,?,?,?,?,?,?,?,?,?)",
-                           -1, &st, NULL) != SQLITE_OK)
+    sqlite3_stmt *st = stmt(s, ST_SESS_PUT);
+    if (!st)
         return RSP_ERR_DB;
     sqlite3_bind_text(st, 1, ss->tid, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, ss->step);
@@ -228,8 +297,6 @@ rsp_err rsp_smdpp__sess_put(rsp_smdpp *s, const smdpp_session *ss)
     sqlite3_bind_int64(st, 10, ss->updated);
     return step_done(st);
 }
-
-#define SESS_COLS "tid,step,euicc_challenge,server_challenge,ci_index,eid,matching_id,smdp_sig2,cert_euicc,updated"
 
 static rsp_err sess_read(sqlite3_stmt *st, smdpp_session *ss)
 {
@@ -253,9 +320,8 @@ static rsp_err sess_read(sqlite3_stmt *st, smdpp_session *ss)
 
 rsp_err rsp_smdpp__sess_get(rsp_smdpp *s, const char *tid, smdpp_session *ss)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, "SELECT " SESS_COLS " FROM smdpp_session WHERE tid = ?", -1, &st, NULL) !=
-        SQLITE_OK)
+    sqlite3_stmt *st = stmt(s, ST_SESS_GET);
+    if (!st)
         return RSP_ERR_DB;
     /* the JSON transactionId is echoed verbatim; ours are uppercase */
     char up[RSP_ES9P_MAX_TID_HEX + 1];
@@ -266,7 +332,7 @@ rsp_err rsp_smdpp__sess_get(rsp_smdpp *s, const char *tid, smdpp_session *ss)
     sqlite3_bind_text(st, 1, up, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     rsp_err e = rc == SQLITE_ROW ? sess_read(st, ss) : rc == SQLITE_DONE ? RSP_ERR_NOT_FOUND : RSP_ERR_DB;
-    sqlite3_finalize(st);
+    stmt_done(st);
     return e;
 }
 

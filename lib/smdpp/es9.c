@@ -95,6 +95,7 @@ static void auth_cfg(rsp_smdpp *s, rsp_smdpp_auth_cfg *cfg)
     cfg->cert = rsp_buf_view(&s->cert_auth);
     cfg->info = &s->auth_info;
     cfg->ci = rsp_buf_view(&s->ci);
+    cfg->anchors = s->anchors;
 }
 
 static void fail_with(call *c, const rsp_es9p_header *h)
@@ -442,11 +443,10 @@ static void notification(call *c)
         return fail(c, SC_MALFORMED, "pendingNotification is not a PendingNotification");
     if (!p.is_pir) {
         /* enable/disable/delete: signed by the eUICC whose chain comes with it */
-        rsp_bytes ci = rsp_buf_view(&s->ci);
         rsp_pki22_info euicc;
         rsp_pki22_fault f;
-        if (rsp_pki22_verify(p.cert_euicc.p, p.cert_euicc.len, RSP_PKI22_EUICC, p.cert_eum.p, p.cert_eum.len, &ci, 1,
-                             0, &euicc, NULL, &f, &c->d) != RSP_OK)
+        if (rsp_pki22_verify_with(s->anchors, p.cert_euicc.p, p.cert_euicc.len, RSP_PKI22_EUICC, p.cert_eum.p,
+                                  p.cert_eum.len, 0, &euicc, NULL, NULL, &f, &c->d) != RSP_OK)
             return fail(c, SC_EUICC_CERT, "the notification's certificates do not verify");
         if (!rsp_smdpp__verify_sig(&euicc, p.meta.raw.p, p.meta.raw.len, p.signature))
             return fail(c, SC_SIGNATURE, "euiccNotificationSignature does not verify");

@@ -122,6 +122,10 @@ rsp_err rsp_smdpp_open(const rsp_smdpp_opts *o, rsp_smdpp **out, rsp_diag *diag)
     s->cc_tries = o->cc_tries ? o->cc_tries : 3;
     s->clock = o->clock;
     rsp_err e = read_file(s->dir, "dpauth/ci.crt.der", &s->ci, diag);
+    rsp_bytes civ = rsp_buf_view(&s->ci);
+    /* decoded once: authenticateClient and the notifications verify every eUICC chain against it */
+    if (!e)
+        e = rsp_pki22_anchors_new(&civ, 1, &s->anchors, diag);
     if (!e)
         e = load_role(s, "dpauth", RSP_PKI22_DPAUTH, &s->sk_auth, &s->cert_auth, &s->auth_info, diag);
     if (!e)
@@ -156,8 +160,8 @@ void rsp_smdpp_close(rsp_smdpp *s)
     for (size_t i = 0; i < SMDPP_CERT_CACHE; i++)
         rsp_buf_free(&s->cert_cache[i].der);
     rsp_wipe(s->seal, sizeof(s->seal));
-    if (s->db)
-        sqlite3_close(s->db);
+    rsp_pki22_anchors_free(s->anchors);
+    rsp_smdpp__db_close(s);
     if (s->inv)
         rsp_smdp_inv_close(s->inv);
     free(s);

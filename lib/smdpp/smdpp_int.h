@@ -60,6 +60,8 @@ struct rsp_smdpp {
         rsp_pki22_info info;
     } cert_cache[SMDPP_CERT_CACHE];
     unsigned cert_next;
+    rsp_pki22_anchors *anchors;      /* s->ci decoded once (rsp_smdpp_open) */
+    struct smdpp_stmts *stmts;       /* db.c: statements prepared once per connection */
     /* Kenc || Kmac sealing the PPKs at rest (ppp.c), from DIR/master.key at the first use; secret,
      * wiped at close */
     uint8_t seal[64];
@@ -104,6 +106,7 @@ void rsp_smdpp__smds_sweep(rsp_smdpp *s);
 
 /* db.c: orders and sessions in DIR/smdpp.db. */
 rsp_err rsp_smdpp__db_open(rsp_smdpp *s, rsp_diag *diag);
+void rsp_smdpp__db_close(rsp_smdpp *s); /* finalizes its prepared statements, closes s->db */
 rsp_err rsp_smdpp__begin(rsp_smdpp *s);
 rsp_err rsp_smdpp__commit(rsp_smdpp *s);
 /* kill -9 safe, not power-loss safe alone (db.c); a failure: rsp_smdpp__rollback */
