@@ -3,13 +3,7 @@
 # (op_eid_rows_load): both refuse the same malformed files with exit 2 and the same message (no EID,
 # a third column, no such file), both take '#' comments, commas and blank lines; smsr-change alone also
 # checks each EID. No daemon: the TLS files given are missing, so an accepted list ends at the client.
-set -u
-BIN=${RSP_BIN:?}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail=0
-ok() { echo "ok - $*"; }
-bad() { echo "FAIL - $*"; fail=1; }
+. "$(dirname "$0")/daemons.sh" # BIN, tmp (removed at exit), ok/bad; no daemon is started here
 E1=89049032123451234512345678901235
 E2=89049032123451234512345678901236
 printf '# nothing\n\n   \n' >"$tmp/empty"
