@@ -28,11 +28,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <libpq-fe.h>
 
 #include "bench.h"
 #include "cli.h"
 #include "rsp/log.h"
+#include "store/pq_load.h"
 #include "store/store_int.h"
 
 #define BS_EIDS 200
@@ -58,17 +58,24 @@ typedef struct bs_shm {
 
 static int pg_admin(const char *dsn, const char *sql)
 {
-    PGconn *c = PQconnectdb(dsn);
-    int ok = c && PQstatus(c) == CONNECTION_OK;
-    if (ok) {
-        PQclear(PQexec(c, "SET client_min_messages = warning"));
-        PGresult *r = PQexec(c, sql);
-        ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-        if (!ok)
-            fprintf(stderr, "rsp: bench store: %s", PQerrorMessage(c));
-        PQclear(r);
+    rsp_pq pq;
+    rsp_diag d = {0};
+    if (rsp_pq_load(&pq, &d) != RSP_OK) {
+        fprintf(stderr, "rsp: bench store: %s\n", d.msg);
+        return 0;
     }
-    PQfinish(c);
+    PGconn *c = pq.PQconnectdb(dsn);
+    int ok = c && pq.PQstatus(c) == CONNECTION_OK;
+    if (ok) {
+        pq.PQclear(pq.PQexec(c, "SET client_min_messages = warning"));
+        PGresult *r = pq.PQexec(c, sql);
+        ok = pq.PQresultStatus(r) == PGRES_COMMAND_OK;
+        if (!ok)
+            fprintf(stderr, "rsp: bench store: %s", pq.PQerrorMessage(c));
+        pq.PQclear(r);
+    }
+    pq.PQfinish(c);
+    rsp_pq_unload(&pq);
     return ok;
 }
 

@@ -10,14 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libpq-fe.h>
 
+#include "pq_load.h"
 #include "rsp/log.h"
 #include "store_int.h"
 
 #define PG_MAX_PARAMS 16
 
 typedef struct pg {
+    rsp_pq pq;          /* libpq, opened with the store (pq_load.c) */
     PGconn *conn;
     bool prepared[RSP_STMT__COUNT];
     PGresult *res;      /* the active result */
@@ -27,10 +28,10 @@ typedef struct pg {
 
 static rsp_err map_res(pg *g, PGresult *r, const char *what)
 {
-    ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    ExecStatusType st = r ? g->pq.PQresultStatus(r) : PGRES_FATAL_ERROR;
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
         return RSP_OK;
-    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    const char *state = r ? g->pq.PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
     if (state) {
         if (strcmp(state, "23505") == 0)
             return RSP_ERR_EXISTS;
@@ -45,8 +46,8 @@ static rsp_err map_res(pg *g, PGresult *r, const char *what)
     /* Server messages name relations and constraints; values (keys) are not echoed for the
      * constraint kinds mapped above, and the rest carry no bound parameter values. */
     RSP_LOGE(RSP_SS_STORE, "postgresql error", "what=%s sqlstate=%s msg=\"%s\"", what,
-             state ? state : "-", r ? PQresultErrorMessage(r) : PQerrorMessage(g->conn));
-    if (PQstatus(g->conn) != CONNECTION_OK)
+             state ? state : "-", r ? g->pq.PQresultErrorMessage(r) : g->pq.PQerrorMessage(g->conn));
+    if (g->pq.PQstatus(g->conn) != CONNECTION_OK)
         return RSP_ERR_NET;
     return RSP_ERR_DB;
 }
@@ -54,9 +55,9 @@ static rsp_err map_res(pg *g, PGresult *r, const char *what)
 static rsp_err pg_exec(rsp_store *s, const char *sql)
 {
     pg *g = s->be;
-    PGresult *r = PQexec(g->conn, sql);
+    PGresult *r = g->pq.PQexec(g->conn, sql);
     rsp_err e = map_res(g, r, "exec");
-    PQclear(r);
+    g->pq.PQclear(r);
     return e;
 }
 
@@ -72,21 +73,29 @@ static rsp_err pg_open(rsp_store *s, const char *conninfo, rsp_diag *diag)
     if (!g)
         return RSP_ERR_NOMEM;
     s->be = g;
-    g->conn = PQconnectdb(conninfo);
-    if (!g->conn || PQstatus(g->conn) != CONNECTION_OK) {
+    rsp_err le = rsp_pq_load(&g->pq, diag);
+    if (le != RSP_OK) {
+        free(g);
+        s->be = NULL;
+        return le;
+    }
+    g->conn = g->pq.PQconnectdb(conninfo);
+    if (!g->conn || g->pq.PQstatus(g->conn) != CONNECTION_OK) {
         /* The conninfo may hold a password: report libpq's message only, never the string. */
         rsp_diag_set(diag, RSP_ERR_NET, "store: cannot connect to postgresql: %s",
-                     g->conn ? PQerrorMessage(g->conn) : "out of memory");
-        PQfinish(g->conn);
+                     g->conn ? g->pq.PQerrorMessage(g->conn) : "out of memory");
+        g->pq.PQfinish(g->conn);
+        rsp_pq_unload(&g->pq);
         free(g);
         s->be = NULL;
         return RSP_ERR_NET;
     }
-    PQsetNoticeProcessor(g->conn, pg_notice, NULL);
+    g->pq.PQsetNoticeProcessor(g->conn, pg_notice, NULL);
     rsp_err e = pg_exec(s, "SET synchronous_commit = on; SET client_min_messages = warning");
     if (e != RSP_OK) {
         rsp_diag_set(diag, e, "store: cannot configure the postgresql session");
-        PQfinish(g->conn);
+        g->pq.PQfinish(g->conn);
+        rsp_pq_unload(&g->pq);
         free(g);
         s->be = NULL;
     }
@@ -96,7 +105,7 @@ static rsp_err pg_open(rsp_store *s, const char *conninfo, rsp_diag *diag)
 static void pg_finish(rsp_store *s)
 {
     pg *g = s->be;
-    PQclear(g->res);
+    g->pq.PQclear(g->res);
     g->res = NULL;
     g->row = 0;
 }
@@ -107,7 +116,8 @@ static void pg_close(rsp_store *s)
     if (!g)
         return;
     pg_finish(s);
-    PQfinish(g->conn);
+    g->pq.PQfinish(g->conn);
+    rsp_pq_unload(&g->pq);
     free(g);
     s->be = NULL;
 }
@@ -127,8 +137,8 @@ static void pg_rollback(rsp_store *s)
 {
     pg *g = s->be;
     pg_finish(s);
-    if (PQtransactionStatus(g->conn) != PQTRANS_IDLE)
-        PQclear(PQexec(g->conn, "ROLLBACK"));
+    if (g->pq.PQtransactionStatus(g->conn) != PQTRANS_IDLE)
+        g->pq.PQclear(g->pq.PQexec(g->conn, "ROLLBACK"));
 }
 
 /* Single-statement writes run in autocommit: the statement's own result reports its commit. */
@@ -146,15 +156,15 @@ static void pg_nop_rollback(rsp_store *s)
 static rsp_err pg_query_int(rsp_store *s, const char *sql, int64_t *out)
 {
     pg *g = s->be;
-    PGresult *r = PQexec(g->conn, sql);
+    PGresult *r = g->pq.PQexec(g->conn, sql);
     rsp_err e = map_res(g, r, "query");
     if (e == RSP_OK) {
-        if (PQntuples(r) < 1 || PQgetisnull(r, 0, 0))
+        if (g->pq.PQntuples(r) < 1 || g->pq.PQgetisnull(r, 0, 0))
             e = RSP_ERR_END;
         else
-            *out = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+            *out = strtoll(g->pq.PQgetvalue(r, 0, 0), NULL, 10);
     }
-    PQclear(r);
+    g->pq.PQclear(r);
     return e;
 }
 
@@ -170,9 +180,9 @@ static rsp_err pg_run(rsp_store *s, rsp_store_stmt id, const rsp_store_param *p,
         return RSP_ERR_INVAL;
     snprintf(name, sizeof name, "rsp%d", (int)id);
     if (!g->prepared[id]) {
-        PGresult *r = PQprepare(g->conn, name, rsp_store__sql(RSP_STORE_BE_PG, id), 0, NULL);
+        PGresult *r = g->pq.PQprepare(g->conn, name, rsp_store__sql(RSP_STORE_BE_PG, id), 0, NULL);
         rsp_err e = map_res(g, r, "prepare");
-        PQclear(r);
+        g->pq.PQclear(r);
         if (e != RSP_OK)
             return e;
         g->prepared[id] = true;
@@ -194,15 +204,15 @@ static rsp_err pg_run(rsp_store *s, rsp_store_stmt id, const rsp_store_param *p,
             break;
         }
     }
-    PGresult *r = PQexecPrepared(g->conn, name, (int)n, vals, lens, fmts, 0);
+    PGresult *r = g->pq.PQexecPrepared(g->conn, name, (int)n, vals, lens, fmts, 0);
     rsp_err e = map_res(g, r, "run");
     if (e != RSP_OK) {
-        PQclear(r);
+        g->pq.PQclear(r);
         return e;
     }
     g->res = r;
     g->row = -1;
-    const char *ct = PQcmdTuples(r);
+    const char *ct = g->pq.PQcmdTuples(r);
     g->changes = ct && *ct ? strtoll(ct, NULL, 10) : 0;
     return RSP_OK;
 }
@@ -210,7 +220,7 @@ static rsp_err pg_run(rsp_store *s, rsp_store_stmt id, const rsp_store_param *p,
 static rsp_err pg_next(rsp_store *s)
 {
     pg *g = s->be;
-    if (!g->res || g->row + 1 >= PQntuples(g->res))
+    if (!g->res || g->row + 1 >= g->pq.PQntuples(g->res))
         return RSP_ERR_END;
     g->row++;
     return RSP_OK;
@@ -219,34 +229,34 @@ static rsp_err pg_next(rsp_store *s)
 static bool pg_col_null(rsp_store *s, int col)
 {
     pg *g = s->be;
-    return PQgetisnull(g->res, g->row, col) != 0;
+    return g->pq.PQgetisnull(g->res, g->row, col) != 0;
 }
 
 static int64_t pg_col_int(rsp_store *s, int col)
 {
     pg *g = s->be;
-    return strtoll(PQgetvalue(g->res, g->row, col), NULL, 10);
+    return strtoll(g->pq.PQgetvalue(g->res, g->row, col), NULL, 10);
 }
 
 static const char *pg_col_text(rsp_store *s, int col)
 {
     pg *g = s->be;
-    return PQgetvalue(g->res, g->row, col); /* "" for NULL */
+    return g->pq.PQgetvalue(g->res, g->row, col); /* "" for NULL */
 }
 
 static rsp_err pg_col_blob(rsp_store *s, int col, rsp_buf *out)
 {
     pg *g = s->be;
     rsp_buf_reset(out);
-    if (PQgetisnull(g->res, g->row, col))
+    if (g->pq.PQgetisnull(g->res, g->row, col))
         return RSP_OK;
     size_t n = 0;
-    unsigned char *b = PQunescapeBytea((const unsigned char *)PQgetvalue(g->res, g->row, col), &n);
+    unsigned char *b = g->pq.PQunescapeBytea((const unsigned char *)g->pq.PQgetvalue(g->res, g->row, col), &n);
     if (!b)
         return RSP_ERR_NOMEM;
     rsp_err e = n ? rsp_buf_append(out, b, n) : RSP_OK;
     rsp_wipe(b, n); /* may be key material */
-    PQfreemem(b);
+    g->pq.PQfreemem(b);
     return e;
 }
 
@@ -260,7 +270,7 @@ static int64_t pg_changes(rsp_store *s)
 static bool pg_in_tx(rsp_store *s)
 {
     pg *g = s->be;
-    return PQtransactionStatus(g->conn) == PQTRANS_INTRANS;
+    return g->pq.PQtransactionStatus(g->conn) == PQTRANS_INTRANS;
 }
 
 const rsp_store_ops rsp_store_pg_ops = {
