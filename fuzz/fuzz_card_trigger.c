@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_text.h"
 #include "rsp/scp81.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -16,10 +17,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     rsp_scp81_msg m;
     rsp_scp81_headers_parse((const char *)data, size, &m, NULL);
-    char *s = malloc(size + 1);
+    char *s = fz_text(data, size);
     if (s) {
-        memcpy(s, data, size);
-        s[size] = 0;
         uint8_t eid[16], aid[16], kid, kvn;
         size_t al;
         rsp_scp81_psk_identity_parse(s, eid, aid, &al, &kid, &kvn, NULL);

@@ -5,17 +5,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_text.h"
 #include "rsp/hostport.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *s = malloc(size + 1);
+    char *s = fz_text(data, size);
     if (!s)
         return 0;
-    memcpy(s, data, size);
-    s[size] = 0;
     char host[32];
     uint16_t port = 0;
     rsp_diag d;

@@ -6,17 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_text.h"
 #include "smsr/smsr_outbox.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *s = malloc(size + 1);
+    char *s = fz_text(data, size);
     if (!s)
         return 0;
-    memcpy(s, data, size);
-    s[size] = 0;
     smsr_callbacks cb;
     rsp_diag d;
     rsp_diag_clear(&d);
