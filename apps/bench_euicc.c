@@ -21,19 +21,6 @@
 #include "rsp/scp80.h"
 #include "rsp/sms.h"
 
-static long rss_kb(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long kb = -1;
-    while (f && fgets(line, sizeof(line), f))
-        if (strncmp(line, "VmRSS:", 6) == 0)
-            kb = strtol(line + 6, NULL, 10);
-    if (f)
-        fclose(f);
-    return kb;
-}
-
 typedef struct rt_arg {
     rsp_euicc *c;
     uint64_t cntr;
@@ -168,13 +155,13 @@ int rsp_bench_euicc(rsp_bench *b, int argc, char **argv)
         return rc;
     rsp_bench_report(b, "euicc manufacture (cards/s)", (double)n / make_s, "cards/s", NULL, 0);
 
-    long rss0 = rss_kb();
+    long rss0 = rsp_cli_rss_kib();
     double t0 = rsp_bench_now();
     rsp_euicc_fleet *f = NULL;
     if (rsp_euicc_fleet_open(dir, NULL, &f) != RSP_OK)
         return RSP_EXIT_FAIL;
     double open_s = rsp_bench_now() - t0;
-    long rss1 = rss_kb();
+    long rss1 = rsp_cli_rss_kib();
     rsp_bench_report(b, "euicc fleet open (ms)", open_s * 1000, "ms", NULL, 0);
     rsp_bench_report(b, "euicc RSS after open (MB)", (double)rss1 / 1024, "MB", NULL, 0);
     rsp_bench_report(b, "euicc RAM per card after open (B)", (double)(rss1 - rss0) * 1024 / (double)n, "B", NULL, 0);
@@ -191,7 +178,7 @@ int rsp_bench_euicc(rsp_bench *b, int argc, char **argv)
         rsp_euicc_out_clear(&out);
     }
     double tick_s = rsp_bench_now() - t0;
-    long rss2 = rss_kb();
+    long rss2 = rsp_cli_rss_kib();
     rsp_bench_report(b, "euicc tick of every card (ms)", tick_s * 1000, "ms", NULL, 0);
     rsp_bench_report(b, "euicc notifications sent", (double)sent, "SMS", NULL, 0);
     rsp_bench_report(b, "euicc RSS with every card loaded (MB)", (double)rss2 / 1024, "MB", NULL, 0);

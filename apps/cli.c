@@ -193,3 +193,16 @@ bool rsp_cli_take_flag(int *argc, char **argv, const char *flag)
     argv[j] = NULL;
     return found;
 }
+
+long rsp_cli_rss_kib(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kib = -1;
+    while (f && fgets(line, sizeof(line), f))
+        if (!strncmp(line, "VmRSS:", 6))
+            kib = strtol(line + 6, NULL, 10);
+    if (f)
+        fclose(f);
+    return kib;
+}

@@ -53,4 +53,8 @@ json_t *rsp_cli_json_hex(const uint8_t *p, size_t len);
 /* Scans argv for --json and removes it; returns true if present. */
 bool rsp_cli_take_flag(int *argc, char **argv, const char *flag);
 
+/* This process's resident set (VmRSS of /proc/self/status) in KiB, -1 where it cannot be read: the one
+ * reader of the memory figures `rsp euicc run` prints and `rsp bench euicc` reports. */
+long rsp_cli_rss_kib(void);
+
 #endif

@@ -48,19 +48,6 @@ static int parse_ms(const char *s, unsigned *out)
     return 0;
 }
 
-static long rss_kib(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long kib = -1;
-    while (f && fgets(line, sizeof(line), f))
-        if (!strncmp(line, "VmRSS:", 6))
-            kib = strtol(line + 6, NULL, 10);
-    if (f)
-        fclose(f);
-    return kib;
-}
-
 static double mono_s(void)
 {
     struct timespec ts;
@@ -134,7 +121,7 @@ int rsp_euicc_cmd_run(int argc, char **argv)
     if (e != RSP_OK)
         return rsp_cli_fail("euicc run: cannot open the fleet", e, &d);
     size_t n = rsp_euicc_fleet_count(fleet);
-    printf("loaded %zu cards in %.2f s, RSS %.1f MB\n", n, mono_s() - t0, (double)rss_kib() / 1024.0);
+    printf("loaded %zu cards in %.2f s, RSS %.1f MB\n", n, mono_s() - t0, (double)rsp_cli_rss_kib() / 1024.0);
     fflush(stdout);
 
     int rc = RSP_EXIT_OK;
@@ -152,7 +139,8 @@ int rsp_euicc_cmd_run(int argc, char **argv)
         printf("running: %zu cards, SMSC %s, %zu bind(s):", n, smsc, nb);
         for (size_t b = 0; b < nb && b < RSP_FLEET_MAX_BINDS; b++)
             printf(" \"%s\"", r[b]);
-        printf("%s%s, RSS %.1f MB\n", control ? ", control " : "", control ? control : "", (double)rss_kib() / 1024.0);
+        printf("%s%s, RSS %.1f MB\n", control ? ", control " : "", control ? control : "",
+               (double)rsp_cli_rss_kib() / 1024.0);
         fflush(stdout);
         struct event *sigint = evsignal_new(base, SIGINT, on_signal, base);
         struct event *sigterm = evsignal_new(base, SIGTERM, on_signal, base);
