@@ -18,7 +18,7 @@ rsp_err rsp_es9p_es11_path_parse(const char *target, rsp_es9p_func *f, rsp_diag 
 {
     if (!target || !f)
         return RSP_ERR_INVAL;
-    int i = rsp_es9p__path_index(target, es11_paths, 2);
+    int i = rsp_es9p__path_index(target, es11_paths, sizeof(es11_paths) / sizeof(es11_paths[0]));
     if (i >= 0) {
         *f = (rsp_es9p_func)i;
         return RSP_OK;
