@@ -98,6 +98,9 @@ rsp_err rsp_smsr_step_next(rsp_smsr_fn fn, rsp_smsr_step st, rsp_smsr_event ev, 
 rsp_store_op_state rsp_smsr_step_store_state(rsp_smsr_step st);
 
 /* ---- Engine ---- */
+/* The ISD-R SCP81 PSK's key version paired with the SCP80 set at kvn80 (01 <-> 40, 02 <-> 41, ...): where a
+ * card an SM-SR change brings here puts it (lib/euicc/isdp.c) and where this SM-SR looks it up. */
+#define RSP_SMSR_PSK_KVN(kvn80) ((uint8_t)(0x3F + (kvn80)))
 typedef struct rsp_smsr_config {
     const char *worker_id;     /* unique per process (fencing is per claim, this is for the audit) */
     uint8_t kvn;               /* ISD-R SCP80 key version (KIc = KID = kvn<<4 | 2: AES) */
@@ -112,7 +115,8 @@ typedef struct rsp_smsr_config {
      * session), or AUTO: HTTPS when the card has a stored SCP81 PSK and the SCP80 packet would take
      * more than one SMS, else SMS. HTTPS needs a card with a PSK (else that operation goes by SMS). */
     enum { RSP_SMSR_ES5_SMS = 0, RSP_SMSR_ES5_HTTPS, RSP_SMSR_ES5_AUTO } es5_transport;
-    uint8_t psk_kvn;           /* the SCP81 key version whose PSK makes a card reachable (0x40) */
+    uint8_t psk_kvn;           /* the SCP81 key version whose PSK makes a card reachable (0: the one paired
+                                * with kvn, RSP_SMSR_PSK_KVN: 0x40 for the default kvn 1) */
     int64_t admin_wait;        /* seconds an operation sent over HTTPS waits (trigger + session) */
     /* NULL, or called once for each operation this engine settles as DONE or FAILED (the worker
      * that records the outcome), with its function name and the seconds from submit to settle

@@ -333,8 +333,8 @@ static rsp_err r_keyset(drv *d, smsr_chg *c, int64_t now)
         }
         if ((err = pk_ecasd(d, c->eid, &pk)) == RSP_OK &&
             rsp_keyest_host_finish(&h, pk, ans.data, ans.len, &keys, &dg) == RSP_OK) {
-            uint8_t k81 = (uint8_t)(0x3F + d->e->cfg.kvn); /* the card's pairing (isdp.c isdr_new_keys) */
-            err = smsr_chg_keys_store(d->e, c->eid, d->e->cfg.kvn, k81, &keys);
+            /* the PSK where the card puts it (lib/euicc/isdp.c isdr_new_keys) */
+            err = smsr_chg_keys_store(d->e, c->eid, d->e->cfg.kvn, RSP_SMSR_PSK_KVN(d->e->cfg.kvn), &keys);
             verified = err == RSP_OK;
         }
         rsp_wipe(&keys, sizeof(keys));

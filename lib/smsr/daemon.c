@@ -467,10 +467,8 @@ rsp_err rsp_smsr_daemon_run(const rsp_smsr_daemon_opts *o, rsp_diag *diag)
         cfg.por_wait = o->por_wait;
     if (o->notif_wait > 0)
         cfg.notif_wait = o->notif_wait;
-    if (o->kvn) { /* its SCP81 PSK is the one paired with its SCP80 set: 3F + KVN (docs/ENCODINGS.md) */
+    if (o->kvn) /* its SCP81 PSK: the one paired with it (the engine's default, RSP_SMSR_PSK_KVN) */
         cfg.kvn = o->kvn;
-        cfg.psk_kvn = (uint8_t)(0x3F + o->kvn);
-    }
     cfg.master_key = o->master_key;
     cfg.master_key_len = o->master_key_len;
     cfg.on_settled = on_settled;
@@ -516,7 +514,7 @@ rsp_err rsp_smsr_daemon_run(const rsp_smsr_daemon_opts *o, rsp_diag *diag)
         ho.host = o->admin_host;
         ho.idle_ms = o->admin_idle_ms;
         ho.trigger_ms = o->admin_trigger_ms;
-        ho.psk_kvn = cfg.psk_kvn; /* the PSK named in triggers is the one the engine looks up */
+        ho.psk_kvn = d.e->cfg.psk_kvn; /* the PSK named in triggers is the one the engine looks up */
         ho.send = es3_send;
         ho.send_arg = &d;
         err = smsr_https_new(d.base, d.e, &ho, &d.https, diag);

@@ -18,7 +18,6 @@ void rsp_smsr_config_default(rsp_smsr_config *c)
     c->por_wait = 30;
     c->por_wait_max = 600;
     c->notif_wait = 60;
-    c->psk_kvn = 0x40;
     c->admin_wait = 90;
 }
 
@@ -36,6 +35,8 @@ rsp_err rsp_smsr_new(rsp_store *store, const rsp_smsr_config *cfg, rsp_smsr **ou
     e->cfg.worker_id = e->worker;
     if (e->cfg.por_wait_max < e->cfg.por_wait)
         e->cfg.por_wait_max = e->cfg.por_wait;
+    if (!e->cfg.psk_kvn)
+        e->cfg.psk_kvn = RSP_SMSR_PSK_KVN(e->cfg.kvn);
     rsp_err err = smsr_keys_init(e);
     if (err != RSP_OK) {
         rsp_smsr_free(e);
