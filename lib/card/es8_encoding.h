@@ -24,6 +24,7 @@
 #define RSP_ES8_TAG_HOSTID 0x84
 #define RSP_ES8_TAG_SDIN 0x45
 #define RSP_ES8_TAG_SEQ 0x91           /* 91 00: no initial counter */
+#define RSP_ES8_TAG_SMSR 0x96          /* 96 01 00: an ISD-R key set of an SM-SR change */
 #define RSP_ES8_TAG_EPK 0x7F49
 #define RSP_ES8_TAG_POINT 0xB0         /* accepted inside 7F49 (§E4, certificate style) */
 #define RSP_ES8_TAG_POINT_ALT 0x86     /* accepted inside 7F49 (GP Amd E style) */

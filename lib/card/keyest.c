@@ -64,7 +64,7 @@ rsp_err rsp_keyesti_crt_parse(const uint8_t *v, size_t len, size_t base, rsp_key
             seen |= 1;
         } else if (t.tag == RSP_ES8_TAG_HOSTID) {
             c->host_id = rsp_bytes_of(t.value, t.len);
-        } else if (t.tag == 0x96) {
+        } else if (t.tag == RSP_ES8_TAG_SMSR) {
             c->smsr = t.len == 1 && t.value[0] == 0x00;
         } else if (t.tag == RSP_ES8_TAG_SDIN) {
             c->sdin = rsp_bytes_of(t.value, t.len);
@@ -223,7 +223,7 @@ rsp_err rsp_keyest_crt_build(const rsp_keyest_params *p, rsp_buf *out)
     rsp_err e = rsp_tlv_begin(out, RSP_ES8_TAG_CRT, &mark);
     if (!e) e = rsp_tlv_put(out, RSP_ES8_TAG_SCENARIO, scen, 2);
     if (!e) e = rsp_tlv_put_u8(out, RSP_ES8_TAG_KUQ, p->kuq ? p->kuq : RSP_ES8_KUQ_3KEYS);
-    if (!e && p->smsr) e = rsp_tlv_put_u8(out, 0x96, 0x00);
+    if (!e && p->smsr) e = rsp_tlv_put_u8(out, RSP_ES8_TAG_SMSR, 0x00);
     if (!e) e = rsp_tlv_put_u8(out, RSP_ES8_TAG_KEYTYPE, RSP_ES8_KEYTYPE_AES);
     if (!e) e = rsp_tlv_put_u8(out, RSP_ES8_TAG_KEYLEN, p->key_len ? p->key_len : 16);
     if (!e) e = rsp_tlv_put_u8(out, RSP_ES8_TAG_KEYID, p->key_id ? p->key_id : RSP_ES8_EMIT_KEYID);
