@@ -131,6 +131,15 @@ rsp_err rsp_pki22_verify_with(rsp_pki22_anchors *a, const uint8_t *leaf, size_t 
                               const uint8_t *eum, size_t eum_len, time_t at, rsp_pki22_info *leaf_info,
                               rsp_pki22_info *eum_info, size_t *ci_index, rsp_pki22_fault *fault, rsp_diag *diag);
 
+/* A certificate file (DER) appended to out (owned by the caller); over 64 KiB is refused
+ * (RSP_ERR_LENGTH), a missing file is RSP_ERR_NOT_FOUND, each with diag naming the path. */
+rsp_err rsp_pki22_read_cert(const char *path, rsp_buf *out, rsp_diag *diag);
+/* A server's role folder dir (key.pem, cert.der): *sk gets the key (caller frees, rsp_ec_free), cert
+ * the certificate's DER, info its fields; the certificate must verify as role under the one CI ci and
+ * carry the key's public point. RSP_ERR_NOT_FOUND / RSP_ERR_VERIFY with diag otherwise. */
+rsp_err rsp_pki22_load_role(const char *dir, rsp_pki22_role role, const rsp_bytes *ci, rsp_eckey **sk, rsp_buf *cert,
+                            rsp_pki22_info *info, rsp_diag *diag);
+
 /* DER <-> PEM for the tools ("CERTIFICATE" blocks). Both append to out (owned by the caller). */
 rsp_err rsp_pki22_pem_to_der(const uint8_t *pem, size_t len, rsp_buf *out);
 rsp_err rsp_pki22_der_to_pem(const uint8_t *der, size_t len, rsp_buf *out);

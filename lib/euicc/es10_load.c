@@ -7,25 +7,12 @@
 #include "rsp/ids.h"
 #include "rsp/pki22.h"
 
-#define CARD_FILE_MAX (64 * 1024)
-
+/* the card's certificates, bounded as any certificate file (rsp_pki22_read_cert) */
 static rsp_err read_file(const char *dir, const char *name, rsp_buf *out, rsp_diag *diag)
 {
     char path[4096];
     snprintf(path, sizeof(path), "%s/%s", dir, name);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return rsp_diag_set(diag, RSP_ERR_NOT_FOUND, "%s: cannot open", path);
-    uint8_t chunk[4096];
-    size_t n;
-    rsp_err e = RSP_OK;
-    while (!e && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        e = out->len + n > CARD_FILE_MAX ? rsp_diag_set(diag, RSP_ERR_RANGE, "%s: too large", path)
-                                         : rsp_buf_append(out, chunk, n);
-    if (!e && ferror(f))
-        e = rsp_diag_set(diag, RSP_ERR_IO, "%s: read error", path);
-    fclose(f);
-    return e;
+    return rsp_pki22_read_cert(path, out, diag);
 }
 
 rsp_err c22_card_load(const char *dir, time_t now, const char *nvm_dir, rsp_es10_card **out, rsp_diag *diag)

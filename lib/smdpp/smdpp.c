@@ -25,52 +25,17 @@ int64_t rsp_smdpp__now(rsp_smdpp *s)
     return s->clock ? s->clock() : (int64_t)time(NULL);
 }
 
-/* A certificate file of the folder; bounded (a certificate is a few hundred bytes: a huge file is a
- * mistake, not something to load into memory). */
-#define CERT_FILE_MAX (64 * 1024)
-
-static rsp_err read_file(const char *dir, const char *rel, rsp_buf *out, rsp_diag *diag)
-{
-    char p[700];
-    snprintf(p, sizeof(p), "%s/%s", dir, rel);
-    FILE *f = fopen(p, "rb");
-    if (!f)
-        return rsp_diag_set(diag, RSP_ERR_NOT_FOUND, "cannot read %s", p);
-    uint8_t chunk[4096];
-    size_t n;
-    rsp_err e = RSP_OK;
-    while (!e && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        e = out->len + n > CERT_FILE_MAX ? rsp_diag_set(diag, RSP_ERR_LENGTH, "%s is over %d bytes", p, CERT_FILE_MAX)
-                                         : rsp_buf_append(out, chunk, n);
-    if (!e && ferror(f))
-        e = rsp_diag_set(diag, RSP_ERR_IO, "cannot read %s", p);
-    fclose(f);
-    return e;
-}
-
+/* DIR/sub: key.pem and cert.der verified as role under the CI (rsp_pki22_load_role), with an SM-DP+ OID. */
 static rsp_err load_role(rsp_smdpp *s, const char *sub, rsp_pki22_role role, rsp_eckey **sk, rsp_buf *cert,
                          rsp_pki22_info *info, rsp_diag *diag)
 {
-    char p[700];
-    snprintf(p, sizeof(p), "%s/%s/key.pem", s->dir, sub);
-    if (rsp_ec_load_pem(p, sk) != RSP_OK)
-        return rsp_diag_set(diag, RSP_ERR_NOT_FOUND, "cannot load the private key %s", p);
-    char rel[64];
-    snprintf(rel, sizeof(rel), "%.50s/cert.der", sub);
-    rsp_err e = read_file(s->dir, rel, cert, diag);
-    if (e)
-        return e;
+    char dir[700];
+    snprintf(dir, sizeof(dir), "%s/%s", s->dir, sub);
     rsp_bytes ci = rsp_buf_view(&s->ci);
-    rsp_pki22_fault f;
-    if (rsp_pki22_verify(cert->data, cert->len, role, NULL, 0, &ci, 1, 0, info, NULL, &f, diag) != RSP_OK)
-        return rsp_diag_set(diag, RSP_ERR_VERIFY, "%s/%s/cert.der does not verify as %s under the CI (%s)", s->dir, sub,
-                            rsp_pki22_role_name(role), rsp_pki22_fault_name(f));
-    uint8_t pub[RSP_EC_POINT_LEN];
-    if (rsp_ec_public_point(*sk, pub) != RSP_OK || memcmp(pub, info->pub, sizeof(pub)))
-        return rsp_diag_set(diag, RSP_ERR_VERIFY, "%s/%s: key.pem is not the key of cert.der", s->dir, sub);
-    if (!info->rid_der_len)
-        return rsp_diag_set(diag, RSP_ERR_FORMAT, "%s/%s/cert.der has no SM-DP+ OID (SAN registeredID)", s->dir, sub);
-    return RSP_OK;
+    rsp_err e = rsp_pki22_load_role(dir, role, &ci, sk, cert, info, diag);
+    if (!e && !info->rid_der_len)
+        e = rsp_diag_set(diag, RSP_ERR_FORMAT, "%s/cert.der has no SM-DP+ OID (SAN registeredID)", dir);
+    return e;
 }
 
 /* Sessions idle too long end; their orders become downloadable again. */
@@ -121,7 +86,9 @@ rsp_err rsp_smdpp_open(const rsp_smdpp_opts *o, rsp_smdpp **out, rsp_diag *diag)
     snprintf(s->public_address, sizeof(s->public_address), "%s", o->address);
     s->cc_tries = o->cc_tries ? o->cc_tries : 3;
     s->clock = o->clock;
-    rsp_err e = read_file(s->dir, "dpauth/ci.crt.der", &s->ci, diag);
+    char ci_path[700];
+    snprintf(ci_path, sizeof(ci_path), "%s/dpauth/ci.crt.der", s->dir);
+    rsp_err e = rsp_pki22_read_cert(ci_path, &s->ci, diag);
     rsp_bytes civ = rsp_buf_view(&s->ci);
     /* decoded once: authenticateClient and the notifications verify every eUICC chain against it */
     if (!e)

@@ -33,44 +33,18 @@ int64_t rsp_smds__now(rsp_smds *s)
     return s->clock ? s->clock() : (int64_t)time(NULL);
 }
 
-static rsp_err read_file(const char *path, rsp_buf *out, rsp_diag *diag)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return rsp_diag_set(diag, RSP_ERR_NOT_FOUND, "cannot read %s", path);
-    uint8_t chunk[4096];
-    size_t n;
-    rsp_err e = RSP_OK;
-    while (!e && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        e = rsp_buf_append(out, chunk, n);
-    fclose(f);
-    return e;
-}
-
-/* DIR/dsauth: the key, CERT.DSauth verified as DSauth under the CI it names, the key its own. */
+/* DIR/dsauth: CERT.DSauth verified as DSauth under the CI it names, the key its own. */
 static rsp_err load_dsauth(rsp_smds *s, rsp_diag *diag)
 {
     char p[700];
     snprintf(p, sizeof(p), "%s/dsauth/ci.crt.der", s->dir);
-    rsp_err e = read_file(p, &s->ci, diag);
-    snprintf(p, sizeof(p), "%s/dsauth/cert.der", s->dir);
-    if (!e)
-        e = read_file(p, &s->cert, diag);
+    rsp_err e = rsp_pki22_read_cert(p, &s->ci, diag);
     if (e)
         return e;
-    snprintf(p, sizeof(p), "%s/dsauth/key.pem", s->dir);
-    if (rsp_ec_load_pem(p, &s->sk) != RSP_OK)
-        return rsp_diag_set(diag, RSP_ERR_NOT_FOUND, "cannot load the private key %s", p);
+    snprintf(p, sizeof(p), "%s/dsauth", s->dir);
     rsp_bytes ci = rsp_buf_view(&s->ci);
-    rsp_pki22_fault f = RSP_PKI22_OK;
-    if (rsp_pki22_verify(s->cert.data, s->cert.len, RSP_PKI22_DSAUTH, NULL, 0, &ci, 1, 0, &s->info, NULL, &f, diag) !=
-        RSP_OK)
-        return rsp_diag_set(diag, RSP_ERR_VERIFY, "%s/dsauth/cert.der does not verify as dsauth under the CI (%s)",
-                            s->dir, rsp_pki22_fault_name(f));
-    uint8_t pub[RSP_EC_POINT_LEN];
-    if (rsp_ec_public_point(s->sk, pub) != RSP_OK || memcmp(pub, s->info.pub, sizeof(pub)))
-        return rsp_diag_set(diag, RSP_ERR_VERIFY, "%s/dsauth: key.pem is not the key of cert.der", s->dir);
-    return RSP_OK;
+    e = rsp_pki22_load_role(p, RSP_PKI22_DSAUTH, &ci, &s->sk, &s->cert, &s->info, diag);
+    return e ? e : rsp_pki22_anchors_new(&ci, 1, &s->anchors, diag);
 }
 
 rsp_err rsp_smds_open(const rsp_smds_opts *o, rsp_smds **out, rsp_diag *diag)
@@ -111,6 +85,7 @@ void rsp_smds_close(rsp_smds *s)
     rsp_ec_free(s->sk);
     rsp_buf_free(&s->cert);
     rsp_buf_free(&s->ci);
+    rsp_pki22_anchors_free(s->anchors);
     rsp_wipe(s->sess, sizeof(s->sess));
     free(s);
 }
@@ -230,6 +205,7 @@ static void auth_cfg(rsp_smds *s, rsp_smdpp_auth_cfg *cfg)
     cfg->cert = rsp_buf_view(&s->cert);
     cfg->info = &s->info;
     cfg->ci = rsp_buf_view(&s->ci);
+    cfg->anchors = s->anchors;
 }
 
 static void initiate(rsp_smds *s, const rsp_es9p_msg *req, rsp_es9p_msg *ans)

@@ -27,6 +27,7 @@ struct rsp_smds {
     rsp_eckey *sk;
     rsp_buf cert, ci;
     rsp_pki22_info info;
+    rsp_pki22_anchors *anchors; /* ci decoded once: every authenticateClient verifies a chain to it */
     rsp_store *st;
     smds_sess sess[SMDS_SESSIONS];
     unsigned long es11_calls[2][2]; /* [authenticateClient][failed] */
