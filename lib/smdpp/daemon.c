@@ -109,22 +109,29 @@ static void collect(void *arg, rsp_metrics *m)
         }
 }
 
+bool rsp_smdpp_http_ops(rsp_http_req *req, rsp_metrics *m, bool stopping)
+{
+    const char *target = rsp_http_req_target(req);
+    bool health = !strcmp(target, "/health");
+    if (!health && strcmp(target, "/metrics"))
+        return false;
+    rsp_buf b = RSP_BUF_INIT;
+    if (health)
+        rsp_buf_append(&b, stopping ? "stopping\n" : "ok\n", stopping ? 9 : 3);
+    else
+        rsp_metrics_render(m, &b);
+    rsp_http_respond(req, stopping && health ? 503 : 200, "Content-Type: text/plain\r\n", b.data, b.len);
+    rsp_buf_free(&b);
+    return true;
+}
+
 static void on_request(void *arg, rsp_http_req *req)
 {
     daemon_ctx *d = arg;
     const char *target = rsp_http_req_target(req);
     const char *method = rsp_http_req_method(req);
-    if (!strcmp(target, "/metrics") || !strcmp(target, "/health")) {
-        rsp_buf b = RSP_BUF_INIT;
-        if (!strcmp(target, "/health"))
-            rsp_buf_append(&b, d->stopping ? "stopping\n" : "ok\n", d->stopping ? 9 : 3);
-        else
-            rsp_metrics_render(d->metrics, &b);
-        rsp_http_respond(req, d->stopping && target[1] == 'h' ? 503 : 200, "Content-Type: text/plain\r\n", b.data,
-                         b.len);
-        rsp_buf_free(&b);
+    if (rsp_smdpp_http_ops(req, d->metrics, d->stopping))
         return;
-    }
     rsp_es9p_func f;
     if (rsp_es9p_path_parse(target, &f, NULL) != RSP_OK) {
         rsp_http_respond(req, 404, "Content-Type: text/plain\r\n", (const uint8_t *)"no such function\n", 17);

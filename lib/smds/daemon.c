@@ -55,17 +55,8 @@ static void on_es11(void *arg, rsp_http_req *req)
 {
     daemon_ctx *d = arg;
     const char *target = rsp_http_req_target(req);
-    if (!strcmp(target, "/metrics") || !strcmp(target, "/health")) {
-        rsp_buf b = RSP_BUF_INIT;
-        if (target[1] == 'h')
-            rsp_buf_append(&b, d->stopping ? "stopping\n" : "ok\n", d->stopping ? 9 : 3);
-        else
-            rsp_metrics_render(d->metrics, &b);
-        rsp_http_respond(req, d->stopping && target[1] == 'h' ? 503 : 200, "Content-Type: text/plain\r\n", b.data,
-                         b.len);
-        rsp_buf_free(&b);
+    if (rsp_smdpp_http_ops(req, d->metrics, d->stopping)) /* the SM-DP+'s /metrics and /health */
         return;
-    }
     rsp_es9p_func f;
     if (rsp_es9p_es11_path_parse(target, &f, NULL) != RSP_OK) {
         rsp_http_respond(req, 404, "Content-Type: text/plain\r\n", (const uint8_t *)"no such function\n", 17);
