@@ -153,6 +153,10 @@ wait_events "$EID" DS-ORDER-1 && ok "order cancelled offline: the restarted SM-D
 curl -s --resolve "localhost:$(cat ds.port):127.0.0.1" --cacert ci/ci.crt.pem "https://localhost:$(cat ds.port)/metrics" \
   | grep -q 'rsp_smds_es12_calls_total{function="deleteEvent",result="ok"} 3' && ok "/metrics: 3 deleteEvent ok since the restart" \
   || bad "metrics"
+h=$(curl -s -w ' %{http_code}' --resolve "localhost:$(cat ds.port):127.0.0.1" --cacert ci/ci.crt.pem \
+  "https://localhost:$(cat ds.port)/health")
+[ "$h" = "ok
+ 200" ] && ok "/health: ok, 200" || bad "health: $h"
 kill "$spid" && wait "$spid"
 rc=$?
 spid=
