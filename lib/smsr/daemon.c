@@ -514,7 +514,6 @@ rsp_err rsp_smsr_daemon_run(const rsp_smsr_daemon_opts *o, rsp_diag *diag)
         ho.host = o->admin_host;
         ho.idle_ms = o->admin_idle_ms;
         ho.trigger_ms = o->admin_trigger_ms;
-        ho.psk_kvn = d.e->cfg.psk_kvn; /* the PSK named in triggers is the one the engine looks up */
         ho.send = es3_send;
         ho.send_arg = &d;
         err = smsr_https_new(d.base, d.e, &ho, &d.https, diag);

@@ -491,7 +491,7 @@ rsp_err smsr_https_new(struct event_base *base, rsp_smsr *e, const smsr_https_op
     h->o.answer_ms = o->answer_ms ? o->answer_ms : 20000;
     h->o.trigger_ms = o->trigger_ms ? o->trigger_ms : 10000;
     h->o.trigger_tries = o->trigger_tries ? o->trigger_tries : 3;
-    h->o.psk_kvn = o->psk_kvn ? o->psk_kvn : 0x40;
+    h->o.psk_kvn = o->psk_kvn ? o->psk_kvn : e->cfg.psk_kvn; /* the PSK the engine looks up */
     snprintf(h->host, sizeof(h->host), "%s", o->host ? o->host : lhost);
     snprintf(h->uri, sizeof(h->uri), "%s", o->uri ? o->uri : "/gsma/adminagent");
     rsp_err err = rsp_tls_server_psk_new(psk_lookup, h, &h->tls);
