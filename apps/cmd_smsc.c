@@ -89,8 +89,10 @@ int rsp_cmd_smsc(int argc, char **argv)
         return rsp_cli_usage_error("smsc: --listen HOST:PORT is required");
     char host[256];
     uint16_t port;
-    if (rsp_hostport_split(listen, RSP_HOSTPORT_REQUIRED, host, sizeof(host), &port, NULL))
-        return rsp_cli_usage_error("smsc: --listen wants HOST:PORT or [IPv6]:PORT, got '%s'", listen);
+    rsp_diag hd;
+    rsp_diag_clear(&hd);
+    if (rsp_hostport_split(listen, RSP_HOSTPORT_REQUIRED, host, sizeof(host), &port, &hd))
+        return rsp_cli_usage_error("smsc: --listen wants HOST:PORT or [IPv6]:PORT: %s", hd.msg);
 
     accounts acc = {NULL, 0, NULL};
     int rc = config ? load_config(config, &acc) : RSP_EXIT_OK;

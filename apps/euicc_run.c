@@ -102,8 +102,11 @@ int rsp_euicc_cmd_run(int argc, char **argv)
     char host[256];
     if (!dir || !smsc)
         return rsp_cli_usage_error("euicc run: --fleet DIR and --smsc HOST:PORT are required (see --help)");
-    if (rsp_hostport_split(smsc, RSP_HOSTPORT_REQUIRED, host, sizeof(host), &o.smsc_port, NULL) || !o.smsc_port)
-        return rsp_cli_usage_error("euicc run: --smsc wants HOST:PORT, got '%s'", smsc);
+    rsp_diag hd;
+    rsp_diag_clear(&hd);
+    if (rsp_hostport_split(smsc, RSP_HOSTPORT_REQUIRED, host, sizeof(host), &o.smsc_port, &hd) || !o.smsc_port)
+        return rsp_cli_usage_error("euicc run: --smsc wants HOST:PORT (not port 0): %s",
+                                   hd.msg[0] ? hd.msg : smsc);
     o.smsc_host = host;
     if ((o.system_id && (!o.system_id[0] || strlen(o.system_id) > 12)) || (o.password && strlen(o.password) > 8))
         return rsp_cli_usage_error("euicc run: --system-id is 1..12 characters, --password at most 8");

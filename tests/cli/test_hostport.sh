@@ -13,6 +13,10 @@ for a in "::1:2775" "[::1" "[::1]2775" "h:65536"; do
   [ "$r1$r2$r3" = 222 ] && ok "'$a' refused by smsc, euicc run and euicc attach: 2" \
     || bad "'$a': smsc $r1, euicc run $r2, euicc attach $r3"
 done
+# the refusal says what is wrong with the address, not only that it is one
+"$BIN" smsc --listen "::1:2775" 2>"$tmp/err"
+grep -q "address '::1:2775': an IPv6 address goes in brackets" "$tmp/err" && ok "smsc names the fault: $(cat "$tmp/err")" \
+  || bad "smsc's refusal of ::1:2775: $(cat "$tmp/err")"
 
 "$BIN" smsc --listen '[::1]:0' --port-file "$tmp/smsc6.port" >"$tmp/smsc6.log" 2>&1 &
 S6=$!; pids+=($S6)
