@@ -1,10 +1,12 @@
 /* SGP.22 PKI: the SGP.26 public test certificates verify with our chain verifier and carry the SKIs of
  * SGP22.md (the outside fact); every role we issue, on both curves, has the profile of the notes when
  * read back by OpenSSL; wrong roles, curves, CIs, EIDs, times and signatures are refused with the
- * right fault; malformed DER fails cleanly. */
+ * right fault; malformed DER fails cleanly; a server's role folder (rsp_pki22_load_role) loads only
+ * a key and certificate that match, and an oversized certificate file is refused. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -589,6 +591,63 @@ static void test_anchors(void **state)
     pki_free(&q);
 }
 
+static void write_file(const char *path, const void *p, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(p, 1, len, f), len);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* rsp_pki22_load_role / rsp_pki22_read_cert (the SM-DP+'s and SM-DS's folders, the card's): the key
+ * and certificate that belong together load; a missing file, a certificate of another role, another
+ * key and an oversized file are refused with the codes the callers report. */
+static void test_load_role(void **state)
+{
+    (void)state;
+    pki p;
+    pki_make(&p, RSP_CURVE_P256);
+    char dir[] = "/tmp/pki22-load-XXXXXX", path[256];
+    assert_non_null(mkdtemp(dir));
+    rsp_bytes ci = rsp_buf_view(&p.ci);
+    rsp_eckey *sk = NULL;
+    rsp_buf cert = RSP_BUF_INIT;
+    rsp_pki22_info info;
+    rsp_diag d = {0};
+    assert_int_equal(rsp_pki22_load_role(dir, RSP_PKI22_DSAUTH, &ci, &sk, &cert, &info, &d), RSP_ERR_NOT_FOUND);
+    snprintf(path, sizeof(path), "%s/key.pem", dir);
+    assert_int_equal(rsp_ec_save_private_pem(p.key[RSP_PKI22_DSAUTH], path), RSP_OK);
+    snprintf(path, sizeof(path), "%s/cert.der", dir);
+    write_file(path, p.cert[RSP_PKI22_DPAUTH].data, p.cert[RSP_PKI22_DPAUTH].len);
+    rsp_ec_free(sk), sk = NULL;
+    assert_int_equal(rsp_pki22_load_role(dir, RSP_PKI22_DSAUTH, &ci, &sk, &cert, &info, &d), RSP_ERR_VERIFY);
+    rsp_buf_reset(&cert);
+    rsp_ec_free(sk), sk = NULL;
+    rsp_diag_clear(&d); /* a diag keeps its first message */
+    assert_int_equal(rsp_pki22_load_role(dir, RSP_PKI22_DPAUTH, &ci, &sk, &cert, &info, &d), RSP_ERR_VERIFY);
+    assert_non_null(strstr(d.msg, "is not the key of"));
+    write_file(path, p.cert[RSP_PKI22_DSAUTH].data, p.cert[RSP_PKI22_DSAUTH].len);
+    rsp_buf_reset(&cert);
+    rsp_ec_free(sk), sk = NULL;
+    assert_int_equal(rsp_pki22_load_role(dir, RSP_PKI22_DSAUTH, &ci, &sk, &cert, &info, &d), RSP_OK);
+    assert_memory_equal(cert.data, p.cert[RSP_PKI22_DSAUTH].data, cert.len);
+    assert_int_equal(cert.len, p.cert[RSP_PKI22_DSAUTH].len);
+    /* a certificate file over 64 KiB is a mistake, not read whole */
+    uint8_t *big = calloc(1, 64 * 1024 + 1);
+    assert_non_null(big);
+    write_file(path, big, 64 * 1024 + 1);
+    free(big);
+    rsp_buf_reset(&cert);
+    assert_int_equal(rsp_pki22_read_cert(path, &cert, &d), RSP_ERR_LENGTH);
+    remove(path);
+    snprintf(path, sizeof(path), "%s/key.pem", dir);
+    remove(path);
+    rmdir(dir);
+    rsp_ec_free(sk);
+    rsp_buf_free(&cert);
+    pki_free(&p);
+}
+
 static void test_malformed(void **state)
 {
     (void)state;
@@ -641,6 +700,7 @@ int main(void)
         cmocka_unit_test(test_profiles_p256),
         cmocka_unit_test(test_profiles_brainpool), cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_anchors),            cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_load_role),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
