@@ -255,8 +255,9 @@ static rsp_err listen_on(rsp_svc *s, const char *addr, rsp_tls_ctx *tls, rsp_htt
 {
     char host[256];
     uint16_t port;
-    if (rsp_hostport_split(addr, RSP_HOSTPORT_REQUIRED, host, sizeof(host), &port, NULL))
-        return rsp_diag_set(d, RSP_ERR_INVAL, "bad listen address \"%s\" (want host:port)", addr);
+    rsp_err e = rsp_hostport_split(addr, RSP_HOSTPORT_REQUIRED, host, sizeof(host), &port, d);
+    if (e)
+        return e; /* d quotes the address and says what is wrong with it */
     rsp_http_server_opts ho = {0};
     ho.host = host;
     ho.port = port;
@@ -268,7 +269,7 @@ static rsp_err listen_on(rsp_svc *s, const char *addr, rsp_tls_ctx *tls, rsp_htt
     ho.arg = s;
     ho.max_connections = s->o.max_connections;
     ho.log_name = s->name;
-    rsp_err e = rsp_http_server_new(s->base, &ho, out);
+    e = rsp_http_server_new(s->base, &ho, out);
     return e ? rsp_diag_set(d, e, "cannot listen on %s", addr) : RSP_OK;
 }
 

@@ -534,6 +534,29 @@ static void test_opts_from_config(void **state)
     rsp_config_free(c);
 }
 
+/* A malformed listen address stops rsp_svc_new with the address and its fault named (rsp/hostport.h). */
+static void test_bad_listen(void **state)
+{
+    fx *f = *state;
+    rsp_svc_opts o = {0};
+    o.name = "smsr";
+    o.log_ss = RSP_SS_SMSR;
+    o.base = f->base;
+    o.listen = "::1:8443";
+    o.tls_cert = f->srv;
+    o.tls_key = f->srvk;
+    o.tls_ca = f->ca;
+    o.no_signals = 1;
+    o.handlers = f->h;
+    o.n_handlers = 1;
+    rsp_diag d;
+    rsp_diag_clear(&d);
+    rsp_svc *svc = NULL;
+    assert_int_equal(rsp_svc_new(&o, &svc, &d), RSP_ERR_INVAL);
+    assert_null(svc);
+    assert_non_null(strstr(d.msg, "address '::1:8443': an IPv6 address goes in brackets"));
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN); /* what rsp_svc_new does unless no_signals */
@@ -545,6 +568,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stop_finishes_deferred, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sigterm, setup, teardown),
         cmocka_unit_test_setup_teardown(test_max_pending, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_listen, setup, teardown),
         cmocka_unit_test(test_opts_from_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
