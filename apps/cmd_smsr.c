@@ -532,15 +532,7 @@ static int cmd_submit(int argc, char **argv)
         return rc;
     rsp_smsr_request q = {fn, role, a.requester, a.fcid, a.eid, a.iccid, now_s(), a.validity};
     rsp_smsr_result r;
-    /* One transaction: the operation row and its "smsr.queued" trail entry become visible together. A
-     * running daemon that claimed the row in between wrote its step before the queued entry, and the
-     * step walk (engine.c, stopping at that entry) then missed the cursor: the card's answer was
-     * refused as a late one and the op waited out its lease (90 s over HTTPS) to be sent again. */
-    rsp_err err = rsp_store_batch_begin(st);
-    if (err == RSP_OK && (err = rsp_smsr_submit(e, &q, &r)) == RSP_OK)
-        err = rsp_store_batch_commit(st);
-    if (err != RSP_OK)
-        rsp_store_batch_abort(st);
+    rsp_err err = rsp_smsr_submit(e, &q, &r); /* one store unit (submit.c) */
     rsp_smsr_free(e);
     rsp_store_close(st);
     if (err)

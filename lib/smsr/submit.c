@@ -137,7 +137,7 @@ static rsp_err judge(rsp_smsr *e, const rsp_smsr_request *q, rsp_buf *script, ve
     return policy(e, q, &p, v);
 }
 
-rsp_err smsr_submit_op(rsp_smsr *e, const smsr_submission *q, rsp_smsr_result *res)
+static rsp_err submit_writes(rsp_smsr *e, const smsr_submission *q, rsp_smsr_result *res)
 {
     memset(res, 0, sizeof(*res));
     rsp_store_op op, first;
@@ -196,6 +196,23 @@ rsp_err smsr_submit_op(rsp_smsr *e, const smsr_submission *q, rsp_smsr_result *r
 out:
     rsp_store_op_clear(&op);
     rsp_store_op_clear(&first);
+    return err;
+}
+
+rsp_err smsr_submit_op(rsp_smsr *e, const smsr_submission *q, rsp_smsr_result *res)
+{
+    /* One unit: the operation row and its "smsr.queued" entry (or its failure) become visible together. A
+     * running daemon that claimed the row in between wrote its step before the queued entry, and the step
+     * walk (engine.c, stopping at that entry) then missed the cursor: the card's answer was refused as a
+     * late one and the op waited out its lease (90 s over HTTPS) to be sent again. Callers inside a batch
+     * (the daemon's group commit) already have that unit. */
+    if (rsp_store_batch_open(e->st))
+        return submit_writes(e, q, res);
+    rsp_err err = rsp_store_batch_begin(e->st);
+    if (err == RSP_OK && (err = submit_writes(e, q, res)) == RSP_OK)
+        err = rsp_store_batch_commit(e->st);
+    if (err != RSP_OK)
+        rsp_store_batch_abort(e->st);
     return err;
 }
 
