@@ -23,6 +23,8 @@ static const char *const pnames[P_N] = {"smsc", "smsr", "euicc", "smdp"};
 
 typedef struct hb {
     char dir[64], url[64];
+    char ctl[200];           /* rsp euicc run's control socket (its NVM commits) */
+    uint16_t mport[P_N];     /* plain-HTTP /metrics of rsp smsr run and rsp smdp run (their store commits) */
     rsp_bench_procs pr; /* the children, by P_* slot */
     char eid[MAX_CARDS][33];
     size_t n_eid;
@@ -144,6 +146,15 @@ static int start(hb *h, long workers)
     if (rsp_bench_procs_free_port(&sp) != RSP_OK)
         return -1;
     snprintf(a[0], sizeof a[0], "127.0.0.1:%u", (unsigned)sp);
+    /* /metrics of the SM-SR (by its config file: metrics_listen) and of the SM-DP: their store commits */
+    char conf[128], dp_metrics[32];
+    snprintf(conf, sizeof conf, "%s/smsr.conf", h->dir);
+    if (rsp_bench_procs_free_port(&h->mport[P_SMSR]) != RSP_OK || rsp_bench_procs_free_port(&h->mport[P_SMDP]) != RSP_OK)
+        return -1;
+    FILE *cf = fopen(conf, "w");
+    if (!cf || fprintf(cf, "[smsr]\nmetrics_listen = 127.0.0.1:%u\n", (unsigned)h->mport[P_SMSR]) < 0 || fclose(cf) != 0)
+        return -1;
+    snprintf(dp_metrics, sizeof dp_metrics, "127.0.0.1:%u", (unsigned)h->mport[P_SMDP]);
     snprintf(a[1], sizeof a[1], "sqlite:%s/smsr.db", h->dir);
     snprintf(a[2], sizeof a[2], "%s/mk", h->dir);
     snprintf(a[3], sizeof a[3], "%s/es.port", h->dir);
@@ -162,7 +173,8 @@ static int start(hb *h, long workers)
     snprintf(dp1, sizeof dp1, "%s/dp1", h->dir);
     snprintf(eum, sizeof eum, "%s/eum", h->dir);
     rsp_err e_smsc = START(h, P_SMSC, log[P_SMSC], "smsc", "--listen", a[0]);
-    rsp_err e_smsr = START(h, P_SMSR, log[P_SMSR], "smsr", "run", "--db", a[1], "--master-key", a[2], "--smsc", a[0],
+    snprintf(h->ctl, sizeof h->ctl, "%s", a[9]);
+    rsp_err e_smsr = START(h, P_SMSR, log[P_SMSR], "smsr", "run", "--config", conf, "--db", a[1], "--master-key", a[2], "--smsc", a[0],
             "--msisdn", "447700100997", "--worker", "w1", "--tick-ms", "20", "--listen",
             "127.0.0.1:0", "--port-file", a[3], "--tls-cert", a[4], "--tls-key", a[5],
             "--tls-ca", a[6], "--smdp-ids", "DP1", "--admin-listen", "127.0.0.1:0",
@@ -178,13 +190,55 @@ static int start(hb *h, long workers)
             "--tick-ms", "20");
     rsp_err e_smdp = START(h, P_SMDP, log[P_SMDP], "smdp", "run", "--dir", a[10], "--listen", "127.0.0.1:0", "--port-file",
             a[11], "--smsr", smsr_url, "--ci", pki, "--dp", dp1, "--eum", eum,
-            "--eis-dir", a[13], "--workers", a[12]);
+            "--eis-dir", a[13], "--workers", a[12], "--metrics-listen", dp_metrics);
     if (e_euicc != RSP_OK || e_smdp != RSP_OK || rsp_bench_procs_wait_file(a[9], NULL) != RSP_OK ||
         rsp_bench_procs_wait_file(a[11], NULL) != RSP_OK)
         return -1;
     if (rsp_bench_procs_port_url(a[11], h->url, sizeof h->url) != RSP_OK)
         return -1;
     return 0;
+}
+
+/* Durable commits each process has made so far (rsp smsc keeps nothing durable: 0); -1 when unreadable. */
+static void commits_now(const hb *h, double c[P_N])
+{
+    c[P_SMSC] = 0;
+    if (rsp_bench_procs_metric(h->mport[P_SMSR], "rsp_smsr_store_commits_total", &c[P_SMSR]) != RSP_OK)
+        c[P_SMSR] = -1;
+    if (rsp_bench_procs_metric(h->mport[P_SMDP], "rsp_smdp_store_commits_total", &c[P_SMDP]) != RSP_OK)
+        c[P_SMDP] = -1;
+    if (rsp_bench_procs_ctl_count(h->ctl, "nvm_commits", &c[P_EUICC]) != RSP_OK)
+        c[P_EUICC] = -1;
+}
+
+/* What durability alone costs per download: each process's commits, times the CPU of the least durable
+ * write (measured now, on the scratch folder's file system), beside the crypto floor; then the whole
+ * CPU per download beside both floors together. The issue's goal figure stays the crypto one. */
+static void report_durability(rsp_bench *b, const hb *h, const double c0[P_N], const double c1[P_N], long count,
+                              double all_s, double floor_s)
+{
+    double dw = rsp_bench_procs_durable_write_cpu(h->dir, 200), commits = 0;
+    for (int i = 0; i < P_N; i++) {
+        if (c0[i] < 0 || c1[i] < c0[i]) {
+            fprintf(stderr, "bench download-https: the commits of rsp %s could not be read\n", pnames[i]);
+            return;
+        }
+        char name[96];
+        snprintf(name, sizeof name, "durable commits per download: rsp %s", pnames[i]);
+        if (i != P_SMSC)
+            rsp_bench_report(b, name, (c1[i] - c0[i]) / (double)count, "commits", NULL, 0);
+        commits += c1[i] - c0[i];
+    }
+    if (dw < 0) {
+        fprintf(stderr, "bench download-https: no durable write could be measured in %s\n", h->dir);
+        return;
+    }
+    rsp_bench_report(b, "one durable write (4 KiB pwrite + fdatasync), CPU", dw * 1e6, "us", NULL, 0);
+    double dur_s = commits / (double)count * dw;
+    rsp_bench_report(b, "durability floor per download (commits x write)", dur_s * 1e3, "ms",
+                     "download crypto floor", floor_s * 1e3);
+    rsp_bench_report(b, "CPU per download: all four processes", all_s * 1e3, "ms", "crypto + durability floor",
+                     (floor_s + dur_s) * 1e3);
 }
 
 int rsp_bench_download_https(rsp_bench *b, int argc, char **argv)
@@ -226,7 +280,8 @@ int rsp_bench_download_https(rsp_bench *b, int argc, char **argv)
         rc = RSP_EXIT_FAIL;
         goto out;
     }
-    double cpu0[P_N], cpu1[P_N];
+    double cpu0[P_N], cpu1[P_N], c0[P_N], c1[P_N];
+    commits_now(h, c0);
     for (int i = 0; i < P_N; i++)
         cpu0[i] = rsp_bench_procs_cpu(&h->pr, (size_t)i);
     rsp_bench_progress(b, "downloads (ES2 -> SM-DP -> ES3 -> SM-SR -> SMS / SCP81 -> card)");
@@ -258,6 +313,7 @@ int rsp_bench_download_https(rsp_bench *b, int argc, char **argv)
     double wall = rsp_bench_now() - t0;
     for (int i = 0; i < P_N; i++)
         cpu1[i] = rsp_bench_procs_cpu(&h->pr, (size_t)i);
+    commits_now(h, c1);
     if (rc == RSP_EXIT_OK && ok == (size_t)count) {
         double v = rsp_bench_floor_ecdsa_verify(b, RSP_CURVE_P256);
         double s = rsp_bench_floor_ecdsa_sign(b, RSP_CURVE_P256);
@@ -277,6 +333,7 @@ int rsp_bench_download_https(rsp_bench *b, int argc, char **argv)
         }
         rsp_bench_report(b, "CPU per download: all four processes", all / (double)count * 1e3, "ms",
                          "download crypto floor", floor_s * 1e3);
+        report_durability(b, h, c0, c1, count, all / (double)count, floor_s);
     } else if (rc == RSP_EXIT_OK) {
         fprintf(stderr, "bench download-https: %zu of %ld downloads installed\n", ok, count);
         rc = RSP_EXIT_FAIL;

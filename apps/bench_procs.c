@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "euicc/fleet_int.h"
 #include "rsp/buf.h"
 
 rsp_err rsp_bench_procs_init(rsp_bench_procs *p)
@@ -221,4 +223,50 @@ rsp_err rsp_bench_procs_metric(uint16_t port, const char *name, double *out)
         }
     rsp_buf_free(&b);
     return e;
+}
+
+rsp_err rsp_bench_procs_ctl_count(const char *ctl_sock, const char *key, double *out)
+{
+    char ans[RSP_FLEET_CTL_ANSWER_MAX], pat[64];
+    *out = 0;
+    if (rsp_fleet_ctl_call(ctl_sock, "status", 10000, ans, sizeof ans) != RSP_OK)
+        return RSP_ERR_NET;
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    const char *v = strstr(ans, pat);
+    if (!v)
+        return RSP_ERR_NOT_FOUND;
+    *out = strtod(v + strlen(pat), NULL);
+    return RSP_OK;
+}
+
+static double thread_cpu(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+double rsp_bench_procs_durable_write_cpu(const char *dir, unsigned n)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/durable-write.tmp", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0 || n == 0) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    uint8_t block[4096];
+    memset(block, 0xA5, sizeof block);
+    /* the block exists first: the measured writes overwrite it, as a commit into a reused WAL does */
+    bool ok = pwrite(fd, block, sizeof block, 0) == (ssize_t)sizeof block && fdatasync(fd) == 0;
+    double t0 = thread_cpu();
+    for (unsigned i = 0; ok && i < n; i++) {
+        block[i % sizeof block] ^= 1;
+        ok = pwrite(fd, block, sizeof block, 0) == (ssize_t)sizeof block && fdatasync(fd) == 0;
+    }
+    double t = thread_cpu() - t0;
+    close(fd);
+    unlink(path);
+    return ok ? t / n : -1;
 }

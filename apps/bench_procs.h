@@ -70,6 +70,15 @@ void rsp_bench_procs_nap_ms(long ms);
  * (metrics_listen). RSP_ERR_NET when unreachable, RSP_ERR_NOT_FOUND when the line is absent. */
 rsp_err rsp_bench_procs_metric(uint16_t port, const char *name, double *out);
 
+/* The number after "key": in the JSON status answer of `rsp euicc run`'s control socket (`status`).
+ * RSP_ERR_NET when the socket does not answer, RSP_ERR_NOT_FOUND when the key is absent. */
+rsp_err rsp_bench_procs_ctl_count(const char *ctl_sock, const char *key, double *out);
+
+/* The CPU (user + system, this thread) of one durable write: a 4 KiB pwrite over the same block of
+ * a scratch file in dir, then fdatasync, the mean of n. The least any durable commit costs (a
+ * SQLite WAL commit writes at least one frame and syncs). Negative when the file cannot be used. */
+double rsp_bench_procs_durable_write_cpu(const char *dir, unsigned n);
+
 /* A malloc'd copy of s (the caller frees it); NULL when out of memory. */
 char *rsp_bench_procs_strdup(const char *s);
 

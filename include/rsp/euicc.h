@@ -158,6 +158,8 @@ rsp_err rsp_euicc_fleet_add(rsp_euicc_fleet *f, const rsp_euicc_init *init, rsp_
 /* Groups many fleet_add calls into one transaction (one fsync instead of one per card). Nests. */
 rsp_err rsp_euicc_fleet_begin(rsp_euicc_fleet *f);
 rsp_err rsp_euicc_fleet_commit(rsp_euicc_fleet *f);
+/* Durable commits of the fleet's NVM since it was opened (benchmarks: writes per operation). */
+uint64_t rsp_euicc_fleet_commits(const rsp_euicc_fleet *f);
 
 /* ---- Inspection (`rsp euicc show`, tests): a snapshot of the committed state ---- */
 

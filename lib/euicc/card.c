@@ -179,6 +179,7 @@ const char *rsp_euicc_msisdn(const rsp_euicc *c) { return c->msisdn; }
 
 rsp_err rsp_euicc_fleet_begin(rsp_euicc_fleet *f) { return eu_db_begin(f->db); }
 rsp_err rsp_euicc_fleet_commit(rsp_euicc_fleet *f) { return eu_db_commit(f->db); }
+uint64_t rsp_euicc_fleet_commits(const rsp_euicc_fleet *f) { return f ? eu_db_commits(f->db) : 0; }
 
 /* ---- card state ---- */
 

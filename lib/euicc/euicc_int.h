@@ -193,6 +193,7 @@ rsp_err eu_db_pkg_get(eu_db *db, const char *eid, uint32_t tar, rsp_buf *out);
  * rolls back only itself. */
 rsp_err eu_db_begin(eu_db *db);
 rsp_err eu_db_commit(eu_db *db);
+uint64_t eu_db_commits(const eu_db *db); /* transactions committed since open */
 
 /* state blob (state.c) */
 rsp_err eu_state_encode(const eu_state *st, rsp_buf *out);

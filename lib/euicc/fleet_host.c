@@ -355,7 +355,7 @@ static void ctl_status(rsp_fleet_host *h, const char *eid, char *answer, size_t 
              "\"sms_to_card\":%llu,\"sms_out\":%llu,\"sms_out_failed\":%llu,\"sms_dropped\":%llu,"
              "\"sms_offline\":%llu,\"sms_unknown\":%llu,\"ticks\":%llu,\"admin_opened\":%llu,\"admin_ok\":%llu,"
              "\"admin_failed\":%llu,\"admin_resumed\":%llu,\"admin_active\":%u,\"nvm_groups\":%llu,"
-             "\"nvm_grouped\":%llu,\"nvm_group_failed\":%llu}",
+             "\"nvm_grouped\":%llu,\"nvm_group_failed\":%llu,\"nvm_commits\":%llu}",
              h->n, h->nbinds, s->binds_up, h->drop_percent, (unsigned long long)s->sms_in,
              (unsigned long long)s->sms_to_card, (unsigned long long)s->sms_out,
              (unsigned long long)s->sms_out_failed, (unsigned long long)s->sms_dropped,
@@ -363,7 +363,7 @@ static void ctl_status(rsp_fleet_host *h, const char *eid, char *answer, size_t 
              (unsigned long long)s->admin_opened, (unsigned long long)s->admin_ok,
              (unsigned long long)s->admin_failed, (unsigned long long)s->admin_resumed, s->admin_active,
              (unsigned long long)s->nvm_groups, (unsigned long long)s->nvm_grouped,
-             (unsigned long long)s->nvm_group_failed);
+             (unsigned long long)s->nvm_group_failed, (unsigned long long)rsp_euicc_fleet_commits(h->fleet));
 }
 
 void rsp_fleet_host_ctl(void *host, const rsp_fleet_ctl_cmd *cmd, char *answer, size_t cap)

@@ -58,6 +58,7 @@ struct eu_db {
     sqlite3 *h;
     sqlite3_stmt *q[Q__N];
     int depth;                  /* eu_db_begin nesting: 1 = the transaction, deeper = savepoints */
+    uint64_t commits;           /* transactions committed (each one durable write of the NVM) */
 };
 
 static rsp_err db_err(eu_db *db, rsp_diag *diag, const char *what)
@@ -161,8 +162,11 @@ rsp_err eu_db_commit(eu_db *db)
             step_done(db->q[Q_ROLLBACK]);
         return RSP_ERR_DB;
     }
+    db->commits++;
     return RSP_OK;
 }
+
+uint64_t eu_db_commits(const eu_db *db) { return db ? db->commits : 0; }
 
 /* Undoes the innermost level only: a failed command inside a group leaves the group's other commands. */
 static void db_rollback(eu_db *db)

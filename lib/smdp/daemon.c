@@ -196,9 +196,12 @@ static void *worker_main(void *arg)
                 audit_eis(w, j);
             master_delete(w, j);
         }
+        rsp_store_batch_stats bs;
+        rsp_store_batch_stats_get(rsp_smdp_inv_store(w->inv), &bs);
         pthread_mutex_lock(&d->mu);
         j->next = d->done;
         d->done = j;
+        d->commits[w->idx] = bs.commits;
         pthread_mutex_unlock(&d->mu);
         ssize_t n;
         do
@@ -318,6 +321,14 @@ static void collect(void *arg, rsp_metrics *m)
             break;
     }
     rsp_metric_set(d->m_running, NULL, (double)d->n_active);
+    rsp_store_batch_stats bs;
+    rsp_store_batch_stats_get(rsp_smdp_inv_store(d->inv), &bs);
+    uint64_t commits = bs.commits;
+    pthread_mutex_lock(&d->mu);
+    for (size_t i = 0; i < SMDP_MAX_WORKERS; i++)
+        commits += d->commits[i];
+    pthread_mutex_unlock(&d->mu);
+    rsp_metric_set(d->m_commits, NULL, (double)commits);
 }
 
 static rsp_err metrics_register(smdp_d *d, rsp_metrics *m)
@@ -338,6 +349,10 @@ static rsp_err metrics_register(smdp_d *d, rsp_metrics *m)
     e = e ? e
           : rsp_metrics_add(m, RSP_METRIC_GAUGE, "rsp_smdp_downloads_running", "downloads queued or running", NULL,
                             0, NULL, 0, &d->m_running);
+    e = e ? e
+          : rsp_metrics_add(m, RSP_METRIC_COUNTER, "rsp_smdp_store_commits_total",
+                            "durable commits of this process's store connections (workers: as of their last job)",
+                            NULL, 0, NULL, 0, &d->m_commits);
     return e ? e : rsp_metrics_on_collect(m, collect, d);
 }
 

@@ -72,7 +72,10 @@ typedef struct smdp_d {
     /* ES3 call latencies from the workers (under mu), moved to the histogram at scrape */
     smdp_lat lat[SMDP_LAT_MAX];
     size_t n_lat;
-    rsp_metric *m_dl, *m_es2, *m_es3, *m_running;
+    /* each worker's store commits so far (under mu), copied after each job: the workers' handles are
+     * theirs alone, so the scrape never reads them */
+    uint64_t commits[SMDP_MAX_WORKERS];
+    rsp_metric *m_dl, *m_es2, *m_es3, *m_running, *m_commits;
 } smdp_d;
 
 /* es2_api.c */
