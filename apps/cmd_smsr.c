@@ -12,6 +12,7 @@
 #include "rsp/crypto.h"
 #include "rsp/es.h"
 #include "rsp/es_types.h"
+#include "rsp/hostport.h"
 #include "rsp/crl.h"
 #include "rsp/smsr.h"
 #include "rsp/smsr_console.h"
@@ -326,10 +327,13 @@ static int cmd_run(int argc, char **argv)
             port = (uint16_t)f.smsc_port;
         }
     }
-    const char *colon = a.smsc ? strrchr(a.smsc, ':') : NULL;
-    if (colon) {
-        snprintf(host, sizeof(host), "%.*s", (int)(colon - a.smsc), a.smsc);
-        port = (uint16_t)atoi(colon + 1);
+    if (a.smsc) { /* the one host:port parser: brackets for IPv6, a port of 1..65535, the fault named */
+        rsp_diag hd;
+        rsp_diag_clear(&hd);
+        if (rsp_hostport_split(a.smsc, RSP_HOSTPORT_REQUIRED, host, sizeof(host), &port, &hd) != RSP_OK || !port) {
+            smsr_file_free(&f);
+            return rsp_cli_usage_error("smsr run: --smsc wants HOST:PORT (not port 0): %s", hd.msg[0] ? hd.msg : a.smsc);
+        }
     }
     if (!a.db || !host[0] || !port || !a.msisdn) {
         smsr_file_free(&f);

@@ -94,4 +94,12 @@ printf '[smpp]\nport = s3cr3t-port\n' >"$tmp/sec.ini"
 timeout 20 "$BIN" smsr run --config "$tmp/sec.ini" >/dev/null 2>"$tmp/sec.err"
 [ $? -eq 2 ] && grep -q "sec.ini:2" "$tmp/sec.err" && ! grep -q s3cr3t "$tmp/sec.err" && ok "a bad value is not echoed" ||
   bad "bad value echo: $(cat "$tmp/sec.err")"
+# --smsc goes through the one host:port parser: the fault is named, nothing starts
+for v in "nohostport:no port" "127.0.0.1:99999:from 0 to 65535" "::1:2775:brackets" "127.0.0.1:0:not port 0"; do
+  arg=${v%:*}; want=${v##*:}
+  timeout 20 "$BIN" smsr run --db "sqlite:$tmp/x.db" --msisdn 447700100997 --smsc "$arg" >/dev/null 2>"$tmp/hp.err"
+  [ $? -eq 2 ] && grep -q -- "--smsc wants HOST:PORT" "$tmp/hp.err" && grep -qi "$want" "$tmp/hp.err" &&
+    ok "--smsc $arg: exit 2 ($want)" || bad "--smsc $arg: $(cat "$tmp/hp.err")"
+done
+[ ! -e "$tmp/x.db" ] && ok "a bad --smsc opens no store" || bad "a bad --smsc created $tmp/x.db"
 exit $fail
