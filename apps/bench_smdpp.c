@@ -20,8 +20,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bench.h"
 #include "bench_procs.h"
@@ -155,8 +157,52 @@ static size_t card_dirs(const char *dir, char (*out)[300], size_t max)
     return n;
 }
 
+/* The SM-DP+'s commits so far (its /metrics on the plain --metrics-listen port): smdpp.db's durable
+ * (synchronous FULL: an fdatasync each) and light ones (NORMAL: kill -9 safe, no sync), and the
+ * inventory store's (durable). Non-zero when /metrics did not answer. */
+static int commits(uint16_t port, double c[3])
+{
+    static const char *const names[3] = {"rsp_smdpp_commits_total{db=\"smdpp\",sync=\"full\"}",
+                                         "rsp_smdpp_commits_total{db=\"smdpp\",sync=\"normal\"}",
+                                         "rsp_smdpp_commits_total{db=\"inventory\",sync=\"full\"}"};
+    for (int i = 0; i < 3; i++)
+        if (rsp_bench_procs_metric(port, names[i], &c[i]) != RSP_OK)
+            return 1;
+    return 0;
+}
+
+/* The CPU (this process) of one durable append: a 4 KiB pwrite past the end of a scratch file in dir,
+ * then fdatasync, the mean of n. A WAL still growing (up to its checkpoint, ~1000 frames) is appended
+ * to, and the file's new size makes fdatasync write the inode too; rsp_bench_procs_durable_write_cpu
+ * (one block overwritten in place) is the least a commit costs, this the most a one-frame one does.
+ * Negative when the file cannot be used. */
+static double durable_append_cpu(const char *dir, unsigned n)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/durable-append.tmp", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0)
+        return -1;
+    uint8_t block[4096];
+    memset(block, 0x5A, sizeof(block));
+    bool ok = n > 0;
+    struct timespec a, z;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &a);
+    for (unsigned i = 0; ok && i < n; i++) {
+        block[i % sizeof(block)] ^= 1;
+        ok = pwrite(fd, block, sizeof(block), (off_t)i * (off_t)sizeof(block)) == (ssize_t)sizeof(block) &&
+             fdatasync(fd) == 0;
+    }
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &z);
+    close(fd);
+    unlink(path);
+    return ok ? ((double)(z.tv_sec - a.tv_sec) + (double)(z.tv_nsec - a.tv_nsec) / 1e9) / n : -1;
+}
+
 typedef struct run_out {
     double wall, lpa_cpu, card_cpu, dp_cpu;
+    double commits[3]; /* during the downloads: as commits() */
+    uint16_t mport;
     long ok;
     char why[600];
 } run_out;
@@ -171,6 +217,12 @@ static int downloads(setup *s, long count, const char *address, run_out *r)
         return 1;
     }
     const char *ca = at(s, 3, "ci/ci.crt.pem");
+    double k0[3], k1[3];
+    if (commits(r->mport, k0) != 0) {
+        free(cards);
+        snprintf(r->why, sizeof(r->why), "the SM-DP+'s /metrics on port %u", (unsigned)r->mport);
+        return 1;
+    }
     double dp0 = rsp_bench_procs_cpu(&s->pr, 0), c0 = self_cpu(), t0 = rsp_bench_now();
     for (long k = 0; k < ncards && !r->why[0]; k++) {
         rsp_lpa_card c;
@@ -198,6 +250,10 @@ static int downloads(setup *s, long count, const char *address, run_out *r)
     r->lpa_cpu = self_cpu() - c0 - r->card_cpu;
     r->dp_cpu = rsp_bench_procs_cpu(&s->pr, 0) - dp0;
     free(cards);
+    if (!r->why[0] && commits(r->mport, k1) != 0)
+        snprintf(r->why, sizeof(r->why), "the SM-DP+'s /metrics on port %u", (unsigned)r->mport);
+    for (int i = 0; i < 3; i++)
+        r->commits[i] = k1[i] - k0[i];
     return r->why[0] ? 1 : 0;
 }
 
@@ -229,28 +285,34 @@ int rsp_bench_smdpp(rsp_bench *b, int argc, char **argv)
         goto out;
     }
     rsp_bench_progress(b, "starting rsp smdpp run");
-    char port_file[128], log[128], address[64];
+    char port_file[128], mport_file[128], log[128], address[64];
     snprintf(port_file, sizeof(port_file), "%s/smdpp.port", s->dir);
+    snprintf(mport_file, sizeof(mport_file), "%s/smdpp.mport", s->dir);
     snprintf(log, sizeof(log), "%s/smdpp.log", s->dir);
     if (RSP_BENCH_PROCS_START(&s->pr, 0, log, "smdpp", "run", "--dir", at(s, 0, "smdpp"), "--address", "localhost",
-                              "--listen", "127.0.0.1:0", "--port-file", port_file) != RSP_OK ||
-        rsp_bench_procs_wait_file(port_file, NULL) != RSP_OK) {
+                              "--listen", "127.0.0.1:0", "--port-file", port_file, "--metrics-listen", "127.0.0.1:0",
+                              "--metrics-port-file", mport_file) != RSP_OK ||
+        rsp_bench_procs_wait_file(port_file, NULL) != RSP_OK || rsp_bench_procs_wait_file(mport_file, NULL) != RSP_OK) {
         rc = rsp_cli_fail("bench smdpp: rsp smdpp run did not start", RSP_ERR_STATE, NULL);
         goto out;
     }
-    FILE *f = fopen(port_file, "r");
-    unsigned port = 0;
-    if (!f || fscanf(f, "%u", &port) != 1) {
-        if (f)
-            fclose(f);
-        rc = rsp_cli_fail("bench smdpp: port file", RSP_ERR_FORMAT, NULL);
-        goto out;
+    unsigned port = 0, mport = 0;
+    for (int k = 0; k < 2; k++) {
+        FILE *f = fopen(k ? mport_file : port_file, "r");
+        unsigned *pp = k ? &mport : &port;
+        if (!f || fscanf(f, "%u", pp) != 1 || *pp == 0 || *pp > 65535) {
+            if (f)
+                fclose(f);
+            rc = rsp_cli_fail("bench smdpp: port file", RSP_ERR_FORMAT, NULL);
+            goto out;
+        }
+        fclose(f);
     }
-    fclose(f);
     snprintf(address, sizeof(address), "localhost:%u", port);
     rsp_bench_progress(b, "downloads: LPA + card (this process) against rsp smdpp run");
     run_out r;
     memset(&r, 0, sizeof(r));
+    r.mport = (uint16_t)mport;
     if (downloads(s, count, address, &r) != 0) {
         fprintf(stderr, "bench smdpp: %ld of %ld downloads, then: %s\n", r.ok, count, r.why);
         rc = RSP_EXIT_FAIL;
@@ -264,6 +326,8 @@ int rsp_bench_smdpp(rsp_bench *b, int argc, char **argv)
     double x = rsp_bench_floor_ecdh(b, RSP_CURVE_P256);
     double aes = rsp_bench_floor_cipher_mbs(b, "AES-128-CBC", 1024), mac = rsp_bench_floor_cmac_mbs(b, 1024);
     double fw = rsp_bench_now() - fw0, fc = thread_cpu() - fc0;
+    /* one durable commit at its least (4 KiB pwrite + fdatasync on the file system of smdpp.db) */
+    double sync_cpu = rsp_bench_procs_durable_write_cpu(s->dir, 200), append_cpu = durable_append_cpu(s->dir, 200);
     double cpu_per_wall = fw > 0 && fc > 0 && fc < fw ? fc / fw : 1;
     /* per role: 3 signs, 5 verifies, 2 scalar multiplications (key pair + ECDH), AES + CMAC of the package */
     double share = (3 / sg + 5 / v + 2 / x + (double)der.len / (aes * 1e6) + (double)der.len / (mac * 1e6)) *
@@ -277,9 +341,30 @@ int rsp_bench_smdpp(rsp_bench *b, int argc, char **argv)
                      share * 1e3);
     rsp_bench_report(b, "CPU per download: LPA (ES9+ HTTPS client, ES10 transport)", r.lpa_cpu / n * 1e3, "ms",
                      "card's crypto share", share * 1e3);
-    if (!b->json)
+    double durable = (r.commits[0] + r.commits[2]) / n;
+    rsp_bench_report(b, "durable commits per download: SM-DP+ smdpp.db (synchronous FULL)", r.commits[0] / n,
+                     "commits", NULL, 0);
+    rsp_bench_report(b, "durable commits per download: SM-DP+ inventory (identity taken, marked)", r.commits[2] / n,
+                     "commits", NULL, 0);
+    rsp_bench_report(b, "light commits per download: SM-DP+ smdpp.db (NORMAL, no fdatasync)", r.commits[1] / n,
+                     "commits", NULL, 0);
+    if (sync_cpu > 0)
+        rsp_bench_report(b, "CPU of one durable commit (4 KiB write + fdatasync): in place", sync_cpu * 1e6, "us",
+                         NULL, 0);
+    if (append_cpu > 0)
+        rsp_bench_report(b, "CPU of one durable commit (4 KiB write + fdatasync): appended", append_cpu * 1e6, "us",
+                         NULL, 0);
+    if (!b->json) {
         printf("  SM-DP+ CPU is %.1fx its crypto share (goal: within 3x); %ld downloads, %.0f ms wall each\n",
                r.dp_cpu / n / share, count, r.wall / n * 1e3);
+        if (sync_cpu > 0 && append_cpu > 0) {
+            double lo = durable * sync_cpu, hi = durable * (sync_cpu > append_cpu ? sync_cpu : append_cpu);
+            printf("  durability: %.1f durable commits x %.0f-%.0f us = %.2f-%.2f ms of the SM-DP+'s %.2f ms per "
+                   "download; the rest is %.1f-%.1fx its crypto share\n",
+                   durable, sync_cpu * 1e6, append_cpu * 1e6, lo * 1e3, hi * 1e3, r.dp_cpu / n * 1e3,
+                   (r.dp_cpu / n - hi) / share, (r.dp_cpu / n - lo) / share);
+        }
+    }
 out:
     rsp_bench_procs_stop(&s->pr);
     if (rc == RSP_EXIT_OK && strstr(s->dir, "XXXXXX") == NULL) {

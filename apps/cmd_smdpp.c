@@ -2,6 +2,7 @@
  *   run    --dir D --address HOST[:PORT] --listen HOST:PORT [--port-file F]
  *          [--es2-listen HOST:PORT --es2-ca CA.pem [--es2-port-file F]]   ES2+ for operators (mTLS)
  *          [--smds-ca CI.pem]   ES12 to the SM-DSs named by ConfirmOrder's smdsAddress
+ *          [--metrics-listen HOST:PORT [--metrics-port-file F]]   plain-HTTP /metrics and /health only
  *   order  --dir D --address A --matching-id M --operator OP --type T [--eid E] [--cc CODE]
  *          [--expires-in S] [--json]          prints the activation code
  *   show   --dir D --address A --matching-id M [--json]
@@ -20,7 +21,7 @@
 
 typedef struct opts {
     const char *dir, *address, *listen, *port_file, *mid, *op, *type, *eid, *cc, *oid, *es2_listen, *es2_ca,
-        *es2_port_file, *es2_notify, *png, *smds_ca;
+        *es2_port_file, *es2_notify, *png, *smds_ca, *metrics_listen, *metrics_port_file;
     long scale;
     long expires_in;
     bool json, cc_flag;
@@ -38,7 +39,8 @@ static int parse(int *argcp, char **argv, opts *o)
         {"matching-id", 1, 0, 'm'}, {"operator", 1, 0, 'o'}, {"type", 1, 0, 't'},   {"eid", 1, 0, 'e'},
         {"cc", 1, 0, 'c'},         {"expires-in", 1, 0, 'x'}, {"oid", 1, 0, 'i'},    {"es2-listen", 1, 0, 'L'},
         {"es2-ca", 1, 0, 'C'},     {"es2-port-file", 1, 0, 'P'}, {"es2-notify", 1, 0, 'N'}, {"png", 1, 0, 'g'},
-        {"scale", 1, 0, 's'},      {"smds-ca", 1, 0, 'S'}, {0, 0, 0, 0}};
+        {"scale", 1, 0, 's'},      {"smds-ca", 1, 0, 'S'}, {"metrics-listen", 1, 0, 'M'},
+        {"metrics-port-file", 1, 0, 'F'}, {0, 0, 0, 0}};
     int c;
     optind = 1;
     while ((c = getopt_long(*argcp, argv, "", lo, NULL)) != -1) {
@@ -61,6 +63,8 @@ static int parse(int *argcp, char **argv, opts *o)
         case 'g': o->png = optarg; break;
         case 's': o->scale = strtol(optarg, NULL, 10); break;
         case 'S': o->smds_ca = optarg; break;
+        case 'M': o->metrics_listen = optarg; break;
+        case 'F': o->metrics_port_file = optarg; break;
         default: return -1;
         }
     }
@@ -78,7 +82,8 @@ static int open_smdpp(const opts *o, rsp_smdpp **s)
 #define RUN_USAGE                                                                                        \
     "usage: rsp smdpp run --dir D --address HOST[:PORT] --listen HOST:PORT [--port-file F]\n"              \
     "       [--es2-listen HOST:PORT --es2-ca OPERATORS_CA.pem [--es2-port-file F] [--es2-notify URL]]\n"       \
-    "       [--smds-ca SMDS_CA.pem]   (ES12: events on the SM-DS of ConfirmOrder's smdsAddress)"
+    "       [--smds-ca SMDS_CA.pem]   (ES12: events on the SM-DS of ConfirmOrder's smdsAddress)\n"           \
+    "       [--metrics-listen HOST:PORT [--metrics-port-file F]]   (plain HTTP: /metrics, /health only)"
 static int smdpp_run(int argc, char **argv)
 {
     opts o;
@@ -92,7 +97,7 @@ static int smdpp_run(int argc, char **argv)
         return r;
     rsp_diag d = {0};
     rsp_smdpp_run_opts ro = {o.listen,        o.port_file,  o.es2_listen, o.es2_ca,
-                             o.es2_port_file, o.es2_notify, o.smds_ca};
+                             o.es2_port_file, o.es2_notify, o.smds_ca, o.metrics_listen, o.metrics_port_file};
     rsp_err e = rsp_smdpp_run(s, &ro, &d);
     rsp_smdpp_close(s);
     return e ? rsp_cli_fail("smdpp run", e, &d) : RSP_EXIT_OK;

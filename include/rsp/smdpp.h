@@ -138,6 +138,10 @@ typedef struct rsp_smdpp_run_opts {
      * becomes downloadable and deleted (DeleteEvent) when it ends (installed, cancelled, failed,
      * expired), both through the same durable outbox, over mutual TLS with our DPtls certificate */
     const char *smds_ca;
+    /* NULL, or host:port (port 0: ephemeral) of a plain-HTTP listener answering /metrics and
+     * /health only (monitoring, `rsp bench smdpp`); its port goes to metrics_port_file if set */
+    const char *metrics_listen;
+    const char *metrics_port_file;
 } rsp_smdpp_run_opts;
 /* Serves ES9+ (and /metrics, /health) over HTTPS until SIGTERM/SIGINT. */
 rsp_err rsp_smdpp_run(rsp_smdpp *s, const rsp_smdpp_run_opts *o, rsp_diag *diag);

@@ -117,6 +117,15 @@ rsp_err rsp_smdpp_auth_client(const rsp_smdpp_auth_cfg *cfg, const rsp_smdpp_aut
                               const rsp_es9p_msg *req, rsp_es10_auth_server_resp *r, rsp_pki22_info *euicc,
                               rsp_es9p_header *fail)
 {
+    return rsp_smdpp__auth_client(cfg, sess, req, r, euicc, NULL, fail);
+}
+
+rsp_err rsp_smdpp__auth_client(const rsp_smdpp_auth_cfg *cfg, const rsp_smdpp_auth_session *sess,
+                               const rsp_es9p_msg *req, rsp_es10_auth_server_resp *r, rsp_pki22_info *euicc,
+                               rsp_eckey **key, rsp_es9p_header *fail)
+{
+    if (key)
+        *key = NULL;
     if (!cfg || !sess || !req || !r || !euicc || !fail)
         return RSP_ERR_INVAL;
     if (rsp_es10_auth_server_resp_decode(req->authenticate_server_response.data, req->authenticate_server_response.len,
@@ -132,10 +141,20 @@ rsp_err rsp_smdpp_auth_client(const rsp_smdpp_auth_cfg *cfg, const rsp_smdpp_aut
     rsp_err e = check_chain(cfg, r, euicc, fail);
     if (e)
         return e;
-    if (!rsp_smdpp__verify_sig(euicc, r->signed1.raw.p, r->signed1.raw.len, r->euicc_signature1))
+    rsp_eckey *k = NULL;
+    if (r->euicc_signature1.len != 64 || rsp_ec_from_public(euicc->curve, euicc->pub, sizeof(euicc->pub), &k) ||
+        rsp_ecdsa_verify(k, r->signed1.raw.p, r->signed1.raw.len, r->euicc_signature1.p, 64)) {
+        rsp_ec_free(k);
         return refuse(fail, SC_SIGNATURE, "euiccSignature1 does not verify");
-    if (r->signed1.server_challenge.len != 16 || memcmp(r->signed1.server_challenge.p, sess->server_challenge, 16))
+    }
+    if (r->signed1.server_challenge.len != 16 || memcmp(r->signed1.server_challenge.p, sess->server_challenge, 16)) {
+        rsp_ec_free(k);
         return refuse(fail, SC_SIGNATURE, "serverChallenge mismatch");
+    }
+    if (key)
+        *key = k; /* the caller's now */
+    else
+        rsp_ec_free(k);
     return RSP_OK;
 }
 

@@ -19,6 +19,7 @@
 #include "rsp/log.h"
 #include "rsp/metrics.h"
 #include "rsp/smds.h"
+#include "rsp/store.h"
 #include "rsp/svc.h"
 #include "rsp/tls.h"
 #include "smdpp_int.h"
@@ -26,9 +27,9 @@
 typedef struct daemon_ctx {
     rsp_smdpp *s;
     struct event_base *base;
-    rsp_http_server *http, *es2;
+    rsp_http_server *http, *es2, *plain; /* plain: --metrics-listen (/metrics, /health only) */
     rsp_metrics *metrics;
-    rsp_metric *m_calls;
+    rsp_metric *m_calls, *m_commits;
     int stopping;
     rsp_svc *svc;                /* the outbox's sender, when --es2-notify is set */
     rsp_svc_outbox *outbox;
@@ -107,6 +108,14 @@ static void collect(void *arg, rsp_metrics *m)
             const char *v[] = {rsp_es9p_func_name((rsp_es9p_func)f), failed ? "failed" : "ok"};
             rsp_metric_set(d->m_calls, v, (double)d->s->calls[f][failed]);
         }
+    /* the commits behind those calls: smdpp.db's by level, and the inventory's store (identities
+     * taken and marked, the outbox), whose every commit outside a batch is durable */
+    const char *full[] = {"smdpp", "full"}, *normal[] = {"smdpp", "normal"}, *inv[] = {"inventory", "full"};
+    rsp_store_batch_stats st;
+    rsp_store_batch_stats_get(rsp_smdp_inv_store(d->s->inv), &st);
+    rsp_metric_set(d->m_commits, full, (double)d->s->commits[1]);
+    rsp_metric_set(d->m_commits, normal, (double)d->s->commits[0]);
+    rsp_metric_set(d->m_commits, inv, (double)st.commits);
 }
 
 bool rsp_smdpp_http_ops(rsp_http_req *req, rsp_metrics *m, bool stopping)
@@ -161,6 +170,15 @@ static void on_request(void *arg, rsp_http_req *req)
     rsp_buf_free(&out);
 }
 
+/* --metrics-listen: a plain-HTTP listener for monitoring (and `rsp bench smdpp`) that answers
+ * /metrics and /health only, never ES9+. */
+static void on_plain(void *arg, rsp_http_req *req)
+{
+    daemon_ctx *d = arg;
+    if (!rsp_smdpp_http_ops(req, d->metrics, d->stopping))
+        rsp_http_respond(req, 404, "Content-Type: text/plain\r\n", (const uint8_t *)"no such page\n", 13);
+}
+
 /* ES2+: mutual TLS, the operator is its certificate's CN. */
 static void on_es2(void *arg, rsp_http_req *req)
 {
@@ -192,6 +210,8 @@ static void on_signal(evutil_socket_t fd, short what, void *arg)
     rsp_http_server_drain(d->http);
     if (d->es2)
         rsp_http_server_drain(d->es2);
+    if (d->plain)
+        rsp_http_server_drain(d->plain);
     if (d->svc) {
         rsp_svc_stop(d->svc); /* its run returns once the callbacks queued are sent (grace) */
         return;
@@ -220,9 +240,11 @@ rsp_err rsp_smdpp_run(rsp_smdpp *s, const rsp_smdpp_run_opts *o, rsp_diag *diag)
 {
     if (!s || !o || !o->listen)
         return RSP_ERR_INVAL;
-    char host[256], host2[256];
-    uint16_t port, port2 = 0;
+    char host[256], host2[256], host3[256];
+    uint16_t port, port2 = 0, port3 = 0;
     rsp_err e0 = rsp_hostport_split(o->listen, RSP_HOSTPORT_REQUIRED, host, sizeof(host), &port, diag);
+    if (!e0 && o->metrics_listen)
+        e0 = rsp_hostport_split(o->metrics_listen, RSP_HOSTPORT_REQUIRED, host3, sizeof(host3), &port3, diag);
     if (!e0 && o->es2_listen) {
         if (!o->es2_ca)
             return rsp_diag_set(diag, RSP_ERR_INVAL, "ES2+ needs the operators' CA (--es2-ca)");
@@ -251,10 +273,19 @@ rsp_err rsp_smdpp_run(rsp_smdpp *s, const rsp_smdpp_run_opts *o, rsp_diag *diag)
     if (!e)
         e = rsp_metrics_add(d.metrics, RSP_METRIC_COUNTER, "rsp_smdpp_es9_calls_total", "ES9+ calls by function and result.",
                             labels, 2, NULL, 0, &d.m_calls);
+    static const char *const clabels[] = {"db", "sync"};
+    if (!e)
+        e = rsp_metrics_add(d.metrics, RSP_METRIC_COUNTER, "rsp_smdpp_commits_total",
+                            "Commits of smdpp.db by synchronous level, and of the inventory's store.", clabels, 2,
+                            NULL, 0, &d.m_commits);
     if (!e)
         e = rsp_metrics_on_collect(d.metrics, collect, &d);
     if (!e)
         e = listen_on(&d, host, port, tls, on_request, "smdpp", o->listen, &d.http, diag);
+    if (!e && o->metrics_listen)
+        e = listen_on(&d, host3, port3, NULL, on_plain, "smdpp-metrics", o->metrics_listen, &d.plain, diag);
+    if (!e && o->metrics_port_file && rsp_hostport_port_file(o->metrics_port_file, rsp_http_server_port(d.plain)))
+        e = rsp_diag_set(diag, RSP_ERR_IO, "cannot write the port file %s", o->metrics_port_file);
     if (!e && o->es2_listen) {
         const char *cas[] = {o->es2_ca};
         if ((e = rsp_tls_server_mtls_new(cert, key, cas, 1, &tls2)) != RSP_OK)
@@ -339,6 +370,8 @@ rsp_err rsp_smdpp_run(rsp_smdpp *s, const rsp_smdpp_run_opts *o, rsp_diag *diag)
         rsp_http_server_free(d.http);
     if (d.es2)
         rsp_http_server_free(d.es2);
+    if (d.plain)
+        rsp_http_server_free(d.plain);
     rsp_tls_ctx_free(tls2);
     rsp_metrics_free(d.metrics);
     if (d.base)

@@ -18,7 +18,10 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS smdpp_session(tid TEXT PRIMARY KEY, step INTEGER NOT NULL, euicc_challenge BLOB,"
     " server_challenge BLOB, ci_index INTEGER NOT NULL, eid TEXT NOT NULL, matching_id TEXT NOT NULL,"
     " smdp_sig2 BLOB, cert_euicc BLOB, updated INTEGER NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS smdpp_session_live ON smdpp_session(step) WHERE step > 0;";
+    "CREATE INDEX IF NOT EXISTS smdpp_session_live ON smdpp_session(step) WHERE step > 0;"
+    /* ES2+ names orders by ICCID (order_by_iccid): without it each call scanned every order. Partial:
+     * an order without an identity yet (most, before authenticateClient) has no entry to keep */
+    "CREATE INDEX IF NOT EXISTS smdpp_order_iccid ON smdpp_order(iccid) WHERE iccid != '';";
 
 static rsp_err exec(rsp_smdpp *s, const char *sql)
 {
@@ -32,13 +35,15 @@ static rsp_err exec(rsp_smdpp *s, const char *sql)
  * settlement, the SM-DS sweep) stay prepared per call. A put is an upsert, not INSERT OR REPLACE: the
  * row is changed where it is (REPLACE deletes it and appends a new one, touching its key's index and a
  * second table page: more WAL pages per commit). */
-enum { ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_SYNC_FULL, ST_SYNC_NORMAL, ST_ORDER_PUT, ST_ORDER_BY_MID,
-       ST_ORDER_BY_ICCID, ST_ORDER_DELETE, ST_SESS_PUT, ST_SESS_GET, ST_N };
+enum { ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_SYNC_FULL, ST_SYNC_NORMAL, ST_ORDER_PUT, ST_ORDER_ICCID,
+       ST_ORDER_BY_MID, ST_ORDER_BY_ICCID, ST_ORDER_DELETE, ST_SESS_PUT, ST_SESS_GET, ST_N };
 
 #define ORDER_COLS "matching_id,op,type,eid,iccid,state,cc,cc_hash,cc_left,expires,tid,updated,smds"
 #define SESS_COLS "tid,step,euicc_challenge,server_challenge,ci_index,eid,matching_id,smdp_sig2,cert_euicc,updated"
-/* the newest order of an ICCID: an identity spent and retired never comes back to another */
-#define ORDER_BY(col) "SELECT " ORDER_COLS " FROM smdpp_order WHERE " col " = ? ORDER BY updated DESC LIMIT 1"
+/* the newest order of an ICCID: an identity spent and retired never comes back to another. The
+ * ICCID's "!= ''" (order_by_iccid never asks for '') lets SQLite use the partial index. */
+#define ORDER_BY(col, also) \
+    "SELECT " ORDER_COLS " FROM smdpp_order WHERE " col " = ?" also " ORDER BY updated DESC LIMIT 1"
 
 static const char *const stmt_sql[ST_N] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -48,11 +53,14 @@ static const char *const stmt_sql[ST_N] = {
     [ST_SYNC_NORMAL] = "PRAGMA synchronous=NORMAL",
     [ST_ORDER_PUT] = "INSERT INTO smdpp_order(" ORDER_COLS ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)"
                      " ON CONFLICT(matching_id) DO UPDATE SET op=excluded.op,type=excluded.type,eid=excluded.eid,"
-                     "iccid=excluded.iccid,state=excluded.state,cc=excluded.cc,cc_hash=excluded.cc_hash,"
+                     "state=excluded.state,cc=excluded.cc,cc_hash=excluded.cc_hash,"
                      "cc_left=excluded.cc_left,expires=excluded.expires,tid=excluded.tid,updated=excluded.updated,"
                      "smds=excluded.smds",
-    [ST_ORDER_BY_MID] = ORDER_BY("matching_id"),
-    [ST_ORDER_BY_ICCID] = ORDER_BY("iccid"),
+    /* iccid apart: SQLite rewrites the entry of every index on a column an UPDATE sets, even to the
+     * same value (one more WAL page per commit); it changes once or twice in an order's life */
+    [ST_ORDER_ICCID] = "UPDATE smdpp_order SET iccid = ?2 WHERE matching_id = ?1 AND iccid != ?2",
+    [ST_ORDER_BY_MID] = ORDER_BY("matching_id", ""),
+    [ST_ORDER_BY_ICCID] = ORDER_BY("iccid", " AND iccid != ''"),
     [ST_ORDER_DELETE] = "DELETE FROM smdpp_order WHERE matching_id = ?",
     [ST_SESS_PUT] = "INSERT INTO smdpp_session(" SESS_COLS ") VALUES(?,?,?,?,?,?,?,?,?,?)"
                     " ON CONFLICT(tid) DO UPDATE SET step=excluded.step,euicc_challenge=excluded.euicc_challenge,"
@@ -64,23 +72,35 @@ static const char *const stmt_sql[ST_N] = {
 
 struct smdpp_stmts {
     sqlite3_stmt *st[ST_N];
+    sqlite3_stmt *ext[SMDPP_ST_EXT_N]; /* the other files' (rsp_smdpp__stmt_ext) */
 };
 
-/* The statement k, prepared at its first use; NULL when it cannot be (the caller answers RSP_ERR_DB). */
-static sqlite3_stmt *stmt(rsp_smdpp *s, int k)
+static sqlite3_stmt *prepared(rsp_smdpp *s, sqlite3_stmt **st, const char *sql)
 {
-    if (!s->stmts && !(s->stmts = calloc(1, sizeof(*s->stmts))))
-        return NULL;
-    sqlite3_stmt **st = &s->stmts->st[k];
-    if (!*st && sqlite3_prepare_v3(s->db, stmt_sql[k], -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK) {
+    if (!*st && sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK) {
         sqlite3_finalize(*st);
         *st = NULL;
     }
     return *st;
 }
 
+/* The statement k, prepared at its first use; NULL when it cannot be (the caller answers RSP_ERR_DB). */
+static sqlite3_stmt *stmt(rsp_smdpp *s, int k)
+{
+    if (!s->stmts && !(s->stmts = calloc(1, sizeof(*s->stmts))))
+        return NULL;
+    return prepared(s, &s->stmts->st[k], stmt_sql[k]);
+}
+
+sqlite3_stmt *rsp_smdpp__stmt_ext(rsp_smdpp *s, int slot, const char *sql)
+{
+    if (slot < 0 || slot >= SMDPP_ST_EXT_N || (!s->stmts && !(s->stmts = calloc(1, sizeof(*s->stmts)))))
+        return NULL;
+    return prepared(s, &s->stmts->ext[slot], sql);
+}
+
 /* Back to unused: no open read, no binding pointing into the caller's memory. */
-static void stmt_done(sqlite3_stmt *st)
+void rsp_smdpp__stmt_done(sqlite3_stmt *st)
 {
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
@@ -90,7 +110,7 @@ static void stmt_done(sqlite3_stmt *st)
 static rsp_err step_done(sqlite3_stmt *st)
 {
     int rc = sqlite3_step(st);
-    stmt_done(st);
+    rsp_smdpp__stmt_done(st);
     return rc == SQLITE_DONE ? RSP_OK : (rc == SQLITE_CONSTRAINT ? RSP_ERR_EXISTS : RSP_ERR_DB);
 }
 
@@ -102,14 +122,26 @@ static rsp_err run(rsp_smdpp *s, int k)
 
 void rsp_smdpp__db_close(rsp_smdpp *s)
 {
-    if (s->stmts)
+    if (s->stmts) {
         for (int k = 0; k < ST_N; k++)
             sqlite3_finalize(s->stmts->st[k]);
+        for (int k = 0; k < SMDPP_ST_EXT_N; k++)
+            sqlite3_finalize(s->stmts->ext[k]);
+    }
     free(s->stmts);
     s->stmts = NULL;
     if (s->db)
         sqlite3_close(s->db);
     s->db = NULL;
+}
+
+/* Every commit of the connection, explicit or a single write's own (sqlite3_commit_hook), counted
+ * by the synchronous level it runs at: what `rsp bench smdpp` reads as commits per download. */
+static int count_commit(void *arg)
+{
+    rsp_smdpp *s = arg;
+    s->commits[s->light ? 0 : 1]++;
+    return 0; /* the commit goes on */
 }
 
 rsp_err rsp_smdpp__db_open(rsp_smdpp *s, rsp_diag *diag)
@@ -120,6 +152,7 @@ rsp_err rsp_smdpp__db_open(rsp_smdpp *s, rsp_diag *diag)
         SQLITE_OK)
         return rsp_diag_set(diag, RSP_ERR_DB, "cannot open %s: %s", p, s->db ? sqlite3_errmsg(s->db) : "?");
     sqlite3_busy_timeout(s->db, 10000);
+    sqlite3_commit_hook(s->db, count_commit, s);
     if (exec(s, schema) != RSP_OK)
         return rsp_diag_set(diag, RSP_ERR_DB, "%s: %s", p, sqlite3_errmsg(s->db));
     /* the SM-DS of an order's event (ES12): a column added to databases made before it */
@@ -145,19 +178,25 @@ rsp_err rsp_smdpp__begin_light(rsp_smdpp *s)
     /* SQLite refuses to change the level inside a transaction: set before, restored by commit_light
      * or rollback */
     rsp_err e = run(s, ST_SYNC_NORMAL);
+    s->light = e == RSP_OK;
     return e ? e : run(s, ST_BEGIN);
 }
 
 rsp_err rsp_smdpp__commit_light(rsp_smdpp *s)
 {
     rsp_err e = run(s, ST_COMMIT);
-    return e ? e : run(s, ST_SYNC_FULL);
+    if (e)
+        return e;
+    e = run(s, ST_SYNC_FULL);
+    s->light = e != RSP_OK;
+    return e;
 }
 
 void rsp_smdpp__rollback(rsp_smdpp *s)
 {
     (void)run(s, ST_ROLLBACK);
-    (void)run(s, ST_SYNC_FULL); /* after a failed begin_light/commit_light */
+    if (run(s, ST_SYNC_FULL) == RSP_OK) /* after a failed begin_light/commit_light */
+        s->light = false;
 }
 
 static void text_col(sqlite3_stmt *st, int i, char *out, size_t cap)
@@ -166,10 +205,10 @@ static void text_col(sqlite3_stmt *st, int i, char *out, size_t cap)
     snprintf(out, cap, "%s", t ? (const char *)t : "");
 }
 
-rsp_err rsp_smdpp__order_put(rsp_smdpp *s, const rsp_smdpp_order *o)
+static rsp_err order_upsert(rsp_smdpp *s, const rsp_smdpp_order *o)
 {
-    sqlite3_stmt *st = stmt(s, ST_ORDER_PUT);
-    if (!st)
+    sqlite3_stmt *st = stmt(s, ST_ORDER_PUT), *si = stmt(s, ST_ORDER_ICCID);
+    if (!st || !si)
         return RSP_ERR_DB;
     sqlite3_bind_text(st, 1, o->matching_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, o->op, -1, SQLITE_STATIC);
@@ -184,7 +223,27 @@ rsp_err rsp_smdpp__order_put(rsp_smdpp *s, const rsp_smdpp_order *o)
     sqlite3_bind_text(st, 11, o->tid, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 12, o->updated);
     sqlite3_bind_text(st, 13, o->smds, -1, SQLITE_STATIC);
-    return step_done(st);
+    rsp_err e = step_done(st);
+    if (e)
+        return e;
+    sqlite3_bind_text(si, 1, o->matching_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(si, 2, o->iccid, -1, SQLITE_STATIC);
+    return step_done(si);
+}
+
+/* Two statements: one transaction, the caller's, else its own (a put is never half made). */
+rsp_err rsp_smdpp__order_put(rsp_smdpp *s, const rsp_smdpp_order *o)
+{
+    if (!sqlite3_get_autocommit(s->db))
+        return order_upsert(s, o);
+    rsp_err e = rsp_smdpp__begin(s);
+    if (!e)
+        e = order_upsert(s, o);
+    if (!e)
+        e = rsp_smdpp__commit(s);
+    if (e)
+        (void)run(s, ST_ROLLBACK);
+    return e;
 }
 
 static rsp_err order_select(rsp_smdpp *s, int k, const char *key, rsp_smdpp_order *o)
@@ -212,7 +271,7 @@ static rsp_err order_select(rsp_smdpp *s, int k, const char *key, rsp_smdpp_orde
         o->updated = sqlite3_column_int64(st, 11);
         text_col(st, 12, o->smds, sizeof(o->smds));
     }
-    stmt_done(st);
+    rsp_smdpp__stmt_done(st);
     return e;
 }
 
@@ -332,7 +391,7 @@ rsp_err rsp_smdpp__sess_get(rsp_smdpp *s, const char *tid, smdpp_session *ss)
     sqlite3_bind_text(st, 1, up, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     rsp_err e = rc == SQLITE_ROW ? sess_read(st, ss) : rc == SQLITE_DONE ? RSP_ERR_NOT_FOUND : RSP_ERR_DB;
-    stmt_done(st);
+    rsp_smdpp__stmt_done(st);
     return e;
 }
 

@@ -50,6 +50,7 @@ typedef struct call {
     smdpp_session ss;
     rsp_smdpp_order o;
     rsp_smdpp_order report;   /* the order as the step found it (iccid before a release clears it) */
+    rsp_eckey *key;           /* authenticateClient: CERT.EUICC's key until the cache takes it (owned) */
     rsp_diag d;
 } call;
 
@@ -164,7 +165,7 @@ static bool take_over(call *c, const char *eid)
     return true;
 }
 
-static void cert_cache_put(rsp_smdpp *s, const uint8_t *der, size_t len, const rsp_pki22_info *info);
+static void cert_cache_put(rsp_smdpp *s, const uint8_t *der, size_t len, const rsp_pki22_info *info, rsp_eckey *key);
 
 static void authenticate(call *c)
 {
@@ -181,7 +182,7 @@ static void authenticate(call *c)
     rsp_es10_auth_server_resp r;
     rsp_pki22_info euicc;
     rsp_es9p_header h;
-    if (rsp_smdpp_auth_client(&cfg, &as, &c->req, &r, &euicc, &h) != RSP_OK)
+    if (rsp_smdpp__auth_client(&cfg, &as, &c->req, &r, &euicc, &c->key, &h) != RSP_OK)
         return fail_with(c, &h);
     char mid[65];
     if (!rsp_smdpp_auth_matching_id(r.signed1.ctx_params1, mid, sizeof(mid)) || !mid[0])
@@ -266,7 +267,8 @@ static void authenticate(call *c)
         return fail(c, SC_INTERNAL, "store");
     }
     snprintf(a->transaction_id, sizeof(a->transaction_id), "%s", c->ss.tid);
-    cert_cache_put(s, r.cert_euicc.p, r.cert_euicc.len, &euicc);
+    cert_cache_put(s, r.cert_euicc.p, r.cert_euicc.len, &euicc, c->key);
+    c->key = NULL; /* the cache's */
     rsp_smdpp__progress(s, o, POINT_ELIGIBILITY, true, NULL, NULL);
 }
 
@@ -288,31 +290,49 @@ static bool order_release(call *c)
 }
 
 /* The eUICC certificate cache (smdpp_int.h): what rsp_pki22_inspect gives for these bytes, which
- * authenticateClient's chain check gave already (the same decoding: pki22_check.c fill_info). */
-static void cert_cache_put(rsp_smdpp *s, const uint8_t *der, size_t len, const rsp_pki22_info *info)
+ * authenticateClient's chain check gave already (the same decoding: pki22_check.c fill_info), and its
+ * public key (key: taken over, may be NULL: built at the first verification). */
+static void cert_cache_put(rsp_smdpp *s, const uint8_t *der, size_t len, const rsp_pki22_info *info, rsp_eckey *key)
 {
     size_t k = s->cert_next++ % SMDPP_CERT_CACHE;
-    if (rsp_buf_set(&s->cert_cache[k].der, der, len) == RSP_OK)
+    rsp_ec_free(s->cert_cache[k].key);
+    s->cert_cache[k].key = NULL;
+    if (rsp_buf_set(&s->cert_cache[k].der, der, len) == RSP_OK) {
         s->cert_cache[k].info = *info;
-    else
+        s->cert_cache[k].key = key;
+    } else {
         rsp_buf_reset(&s->cert_cache[k].der); /* never a slot whose bytes and info disagree */
+        rsp_ec_free(key);
+    }
 }
 
-/* The session's eUICC certificate decoded: from the cache when these bytes were decoded before. */
-static bool session_cert(call *c, rsp_pki22_info *info)
+/* Whether sig (64 bytes r||s) over p verifies with the public key of the session's eUICC
+ * certificate, decoded and its key built once per session: from the cache when these bytes were
+ * seen before (authenticateClient puts them there), else decoded now (a session from before a
+ * restart) and cached. Only decoding is saved: the signature is checked on every call. */
+static bool session_verify(call *c, const uint8_t *p, size_t n, rsp_bytes sig)
 {
     rsp_smdpp *s = c->s;
     const rsp_buf *der = &c->ss.cert_euicc;
-    for (size_t i = 0; i < SMDPP_CERT_CACHE; i++)
+    size_t i = 0;
+    for (; i < SMDPP_CERT_CACHE; i++)
         if (der->len && s->cert_cache[i].der.len == der->len &&
-            !memcmp(s->cert_cache[i].der.data, der->data, der->len)) {
-            *info = s->cert_cache[i].info;
-            return true;
-        }
-    if (rsp_pki22_inspect(der->data, der->len, info, NULL) != RSP_OK)
+            !memcmp(s->cert_cache[i].der.data, der->data, der->len))
+            break;
+    if (i == SMDPP_CERT_CACHE) {
+        rsp_pki22_info info;
+        if (!der->len || rsp_pki22_inspect(der->data, der->len, &info, NULL) != RSP_OK)
+            return false;
+        i = s->cert_next % SMDPP_CERT_CACHE;
+        cert_cache_put(s, der->data, der->len, &info, NULL);
+        if (s->cert_cache[i].der.len != der->len)
+            return false; /* could not be kept: out of memory */
+    }
+    const rsp_pki22_info *info = &s->cert_cache[i].info;
+    if (!s->cert_cache[i].key &&
+        rsp_ec_from_public(info->curve, info->pub, sizeof(info->pub), &s->cert_cache[i].key) != RSP_OK)
         return false;
-    cert_cache_put(s, der->data, der->len, info);
-    return true;
+    return sig.len == 64 && rsp_ecdsa_verify(s->cert_cache[i].key, p, n, sig.p, sig.len) == RSP_OK;
 }
 
 /* ---- getBoundProfilePackage ---- */
@@ -339,10 +359,9 @@ static void get_bpp(call *c)
         return fail(c, SC_SIGNATURE, "the eUICC refused PrepareDownload");
     if (!tid_equal(c, r.transaction_id))
         return fail(c, SC_TID, "euiccSigned2 names another transaction");
-    rsp_pki22_info euicc;
     rsp_buf sd = RSP_BUF_INIT;
-    bool ok = session_cert(c, &euicc) && !rsp_buf_append(&sd, r.signed2_raw.p, r.signed2_raw.len) &&
-              !rsp_tlv_put(&sd, 0x5F37, c->ss.smdp_sig2, 64) && rsp_smdpp__verify_sig(&euicc, sd.data, sd.len, r.euicc_signature2);
+    bool ok = !rsp_buf_append(&sd, r.signed2_raw.p, r.signed2_raw.len) && !rsp_tlv_put(&sd, 0x5F37, c->ss.smdp_sig2, 64) &&
+              session_verify(c, sd.data, sd.len, r.euicc_signature2);
     rsp_buf_free(&sd);
     if (!ok)
         return fail(c, SC_SIGNATURE, "euiccSignature2 does not verify");
@@ -459,8 +478,7 @@ static void notification(call *c)
     snprintf(c->req.transaction_id, sizeof(c->req.transaction_id), "%s", tid);
     if (!load_session(c, 1u << SESS_BOUND))
         return;
-    rsp_pki22_info euicc;
-    if (!session_cert(c, &euicc) || !rsp_smdpp__verify_sig(&euicc, p.pir.data_raw.p, p.pir.data_raw.len, p.pir.signature))
+    if (!session_verify(c, p.pir.data_raw.p, p.pir.data_raw.len, p.pir.signature))
         return fail(c, SC_SIGNATURE, "euiccSignPIR does not verify");
     int64_t now = rsp_smdpp__now(s);
     c->ss.step = SESS_ENDED;
@@ -511,9 +529,7 @@ static void cancel(call *c)
     if (!tid_equal(c, r.transaction_id))
         return fail(c, SC_TID, "euiccCancelSessionSigned names another transaction");
     /* before authenticateClient the session knows no eUICC certificate: nothing to verify with */
-    rsp_pki22_info euicc;
-    if (c->ss.step >= SESS_AUTHENTICATED &&
-        (!session_cert(c, &euicc) || !rsp_smdpp__verify_sig(&euicc, r.signed_raw.p, r.signed_raw.len, r.signature)))
+    if (c->ss.step >= SESS_AUTHENTICATED && !session_verify(c, r.signed_raw.p, r.signed_raw.len, r.signature))
         return fail(c, SC_SIGNATURE, "euiccCancelSessionSignature does not verify");
     if (r.smdp_oid.len != s->auth_info.rid_der_len || memcmp(r.smdp_oid.p, s->auth_info.rid_der, r.smdp_oid.len))
         return fail(c, SC_OID, "smdpOid is not ours");
@@ -558,6 +574,7 @@ void rsp_smdpp_es9(rsp_smdpp *s, rsp_es9p_func f, const uint8_t *body, size_t le
     rsp_es9p_msg_free(&c.req);
     rsp_es9p_msg_free(&c.ans);
     rsp_buf_free(&c.ss.cert_euicc);
+    rsp_ec_free(c.key);
     rsp_wipe(c.o.cc_hash, sizeof(c.o.cc_hash));
     rsp_wipe(c.report.cc_hash, sizeof(c.report.cc_hash));
 }

@@ -88,9 +88,9 @@ static rsp_err seal_tag(rsp_smdpp *s, const rsp_smdpp_order *o, const uint8_t *h
 rsp_err rsp_smdpp__ppp_get(rsp_smdpp *s, const rsp_smdpp_order *o, smdpp_ppp *p, rsp_diag *diag)
 {
     memset(p, 0, sizeof(*p));
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, "SELECT iccid, ppk, a3 FROM smdpp_ppp WHERE matching_id = ?", -1, &st, NULL) !=
-        SQLITE_OK)
+    sqlite3_stmt *st =
+        rsp_smdpp__stmt_ext(s, SMDPP_ST_PPP_GET, "SELECT iccid, ppk, a3 FROM smdpp_ppp WHERE matching_id = ?");
+    if (!st)
         return RSP_ERR_DB;
     sqlite3_bind_text(st, 1, o->matching_id, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
@@ -120,7 +120,7 @@ rsp_err rsp_smdpp__ppp_get(rsp_smdpp *s, const rsp_smdpp_order *o, smdpp_ppp *p,
         e = rsp_diag_set(diag, RSP_ERR_FORMAT, "order %s: empty protected package", o->matching_id);
     if (!e)
         e = rsp_buf_set(&p->a3, sqlite3_column_blob(st, 2), (size_t)n);
-    sqlite3_finalize(st);
+    rsp_smdpp__stmt_done(st);
     if (e)
         rsp_smdpp__ppp_wipe(p);
     return e;
@@ -152,11 +152,11 @@ rsp_err rsp_smdpp__ppp_put(rsp_smdpp *s, const rsp_smdpp_order *o, const smdpp_p
         e = rsp_cipher(RSP_CIPHER_AES, RSP_MODE_CBC, true, s->seal, 32, b + 2, p->ppk, 48, b + 18);
     if (!e)
         e = seal_tag(s, o, b, b + 2 + 16 + 48);
-    sqlite3_stmt *st = NULL;
-    if (!e && sqlite3_prepare_v2(s->db,
-                                 "INSERT OR REPLACE INTO smdpp_ppp(matching_id, iccid, ppk, a3, created) "
-                                 "VALUES(?,?,?,?,?)",
-                                 -1, &st, NULL) != SQLITE_OK)
+    sqlite3_stmt *st = e ? NULL
+                         : rsp_smdpp__stmt_ext(s, SMDPP_ST_PPP_PUT,
+                                               "INSERT OR REPLACE INTO smdpp_ppp(matching_id, iccid, ppk, a3, created) "
+                                               "VALUES(?,?,?,?,?)");
+    if (!e && !st)
         e = RSP_ERR_DB;
     if (!e) {
         sqlite3_bind_text(st, 1, o->matching_id, -1, SQLITE_STATIC);
@@ -165,19 +165,19 @@ rsp_err rsp_smdpp__ppp_put(rsp_smdpp *s, const rsp_smdpp_order *o, const smdpp_p
         sqlite3_bind_blob(st, 4, p->a3.data, (int)p->a3.len, SQLITE_STATIC);
         sqlite3_bind_int64(st, 5, rsp_smdpp__now(s));
         e = sqlite3_step(st) == SQLITE_DONE ? RSP_OK : RSP_ERR_DB;
+        rsp_smdpp__stmt_done(st);
     }
-    sqlite3_finalize(st);
     return e;
 }
 
 rsp_err rsp_smdpp__ppp_drop(rsp_smdpp *s, const char *matching_id)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, "DELETE FROM smdpp_ppp WHERE matching_id = ?", -1, &st, NULL) != SQLITE_OK)
+    sqlite3_stmt *st = rsp_smdpp__stmt_ext(s, SMDPP_ST_PPP_DROP, "DELETE FROM smdpp_ppp WHERE matching_id = ?");
+    if (!st)
         return RSP_ERR_DB;
     sqlite3_bind_text(st, 1, matching_id, -1, SQLITE_STATIC);
     rsp_err e = sqlite3_step(st) == SQLITE_DONE ? RSP_OK : RSP_ERR_DB;
-    sqlite3_finalize(st);
+    rsp_smdpp__stmt_done(st);
     return e;
 }
 

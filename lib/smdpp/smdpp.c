@@ -125,7 +125,10 @@ void rsp_smdpp_close(rsp_smdpp *s)
     rsp_buf_free(&s->cert_pb);
     rsp_buf_free(&s->ci);
     for (size_t i = 0; i < SMDPP_CERT_CACHE; i++)
+    {
         rsp_buf_free(&s->cert_cache[i].der);
+        rsp_ec_free(s->cert_cache[i].key);
+    }
     rsp_wipe(s->seal, sizeof(s->seal));
     rsp_pki22_anchors_free(s->anchors);
     rsp_smdpp__db_close(s);

@@ -51,6 +51,11 @@ struct rsp_smdpp {
     rsp_err (*smds_event)(void *arg, const rsp_smdpp_order *o, bool reg);
     void *smds_arg;
     unsigned long calls[RSP_ES9P_FUNC_N][2]; /* [function][failed] */
+    /* Commits of smdpp.db (db.c's commit hook: transactions and single writes alike), by the
+     * connection's synchronous level then: [0] NORMAL (begin_light: kill -9 safe, no fdatasync),
+     * [1] FULL (durable: an fdatasync of the WAL each). /metrics rsp_smdpp_commits_total. */
+    unsigned long commits[2];
+    bool light; /* between begin_light and its commit_light/rollback */
     /* eUICC certificates of live sessions already decoded (es9.c session_cert): getBoundProfilePackage
      * and the PIR verify with the key of the certificate authenticateClient checked; decoding it again
      * (OpenSSL's X.509 and key decoders) was ~10% of the SM-DP+'s CPU per download. Memory only: a
@@ -58,6 +63,7 @@ struct rsp_smdpp {
     struct {
         rsp_buf der;
         rsp_pki22_info info;
+        rsp_eckey *key; /* info's public key, ready to verify with (owned; NULL until first needed) */
     } cert_cache[SMDPP_CERT_CACHE];
     unsigned cert_next;
     rsp_pki22_anchors *anchors;      /* s->ci decoded once (rsp_smdpp_open) */
@@ -85,6 +91,12 @@ int64_t rsp_smdpp__now(rsp_smdpp *s);
 #define SC_EID_RANGE "8.1.4", "6.1"
 #define SC_INTERNAL "8.1", "127"
 
+/* auth.c: rsp_smdpp_auth_client, and when key is not NULL and it succeeds, *key = CERT.EUICC's
+ * public key it verified euiccSignature1 with (the caller's; rsp_ec_free): es9.c keeps it for the
+ * session's next signatures instead of building it from the point again (~1% of the CPU each). */
+rsp_err rsp_smdpp__auth_client(const rsp_smdpp_auth_cfg *cfg, const rsp_smdpp_auth_session *sess,
+                               const rsp_es9p_msg *req, rsp_es10_auth_server_resp *r, rsp_pki22_info *euicc,
+                               rsp_eckey **key, rsp_es9p_header *fail);
 /* auth.c: an ECDSA signature (64 bytes r||s) by the key of an inspected certificate. */
 bool rsp_smdpp__verify_sig(const rsp_pki22_info *cert, const uint8_t *p, size_t n, rsp_bytes sig);
 
@@ -107,6 +119,13 @@ void rsp_smdpp__smds_sweep(rsp_smdpp *s);
 /* db.c: orders and sessions in DIR/smdpp.db. */
 rsp_err rsp_smdpp__db_open(rsp_smdpp *s, rsp_diag *diag);
 void rsp_smdpp__db_close(rsp_smdpp *s); /* finalizes its prepared statements, closes s->db */
+/* Statements of the other files (ppp.c), prepared once per connection as db.c's own (db.c's header:
+ * parsing them per call was ~2% of the SM-DP+'s CPU per download): slot's statement, prepared from
+ * sql at its first use (always pass the same sql for a slot); NULL when it cannot be. Each use ends
+ * with rsp_smdpp__stmt_done (reset, bindings cleared: no read held, no pointer kept). */
+enum { SMDPP_ST_PPP_GET, SMDPP_ST_PPP_PUT, SMDPP_ST_PPP_DROP, SMDPP_ST_EXT_N };
+sqlite3_stmt *rsp_smdpp__stmt_ext(rsp_smdpp *s, int slot, const char *sql);
+void rsp_smdpp__stmt_done(sqlite3_stmt *st);
 rsp_err rsp_smdpp__begin(rsp_smdpp *s);
 rsp_err rsp_smdpp__commit(rsp_smdpp *s);
 /* kill -9 safe, not power-loss safe alone (db.c); a failure: rsp_smdpp__rollback */
