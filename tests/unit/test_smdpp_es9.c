@@ -32,7 +32,7 @@ static struct {
     char eid[2][33];
     char address[64];
     pid_t pid, recv_pid;
-    uint16_t port, recv_port;
+    uint16_t port, recv_port, mport; /* mport: --metrics-listen (plain /metrics) */
     struct event_base *base;
     rsp_tls_ctx *tls;
     rsp_http_client *cli;
@@ -70,9 +70,11 @@ static void order_state(const char *mid, char *state, size_t cap)
 
 static void daemon_start(void)
 {
-    char pf[256];
+    char pf[256], mpf[256];
     snprintf(pf, sizeof(pf), "%s/port", E.tmp);
+    snprintf(mpf, sizeof(mpf), "%s/mport", E.tmp);
     unlink(pf);
+    unlink(mpf);
     E.pid = fork();
     assert_true(E.pid >= 0);
     if (E.pid == 0) {
@@ -87,20 +89,25 @@ static void daemon_start(void)
         snprintf(ca, sizeof(ca), "%s/opca.pem", E.tmp);
         snprintf(url, sizeof(url), "https://localhost:%u/gsma/rsp2/es2plus/handleDownloadProgressInfo", E.recv_port);
         execl(tu_rsp_bin(), "rsp", "smdpp", "run", "--dir", E.dir, "--address", "localhost", "--listen", listen,
-              "--port-file", pf, "--es2-listen", "127.0.0.1:0", "--es2-ca", ca, "--es2-notify", url, (char *)NULL);
+              "--port-file", pf, "--es2-listen", "127.0.0.1:0", "--es2-ca", ca, "--es2-notify", url,
+              "--metrics-listen", "127.0.0.1:0", "--metrics-port-file", mpf, (char *)NULL);
         _exit(127);
     }
     for (int i = 0; i < 600; i++) { /* up to 60 s on a loaded machine */
-        FILE *f = fopen(pf, "r");
-        unsigned p = 0;
-        if (f && fscanf(f, "%u", &p) == 1 && p) {
+        FILE *f = fopen(pf, "r"), *mf = fopen(mpf, "r");
+        unsigned p = 0, mp = 0;
+        if (f && fscanf(f, "%u", &p) == 1 && p && mf && fscanf(mf, "%u", &mp) == 1 && mp) {
             fclose(f);
+            fclose(mf);
             E.port = (uint16_t)p;
+            E.mport = (uint16_t)mp;
             snprintf(E.address, sizeof(E.address), ADDRESS_FMT, E.port);
             return;
         }
         if (f)
             fclose(f);
+        if (mf)
+            fclose(mf);
         struct timespec ts = {0, 100000000};
         nanosleep(&ts, NULL);
     }
@@ -490,9 +497,39 @@ static void order(const char *mid, const char *extra)
        tu_rsp_bin(), E.dir, mid, extra);
 }
 
+/* The daemon's commits so far, from its plain-HTTP /metrics (--metrics-listen): [0] smdpp.db durable
+ * (synchronous FULL), [1] smdpp.db light (NORMAL), [2] the inventory's store. */
+static void commits(long c[3])
+{
+    static const char *const sel[3] = {"db=\"smdpp\",sync=\"full\"", "db=\"smdpp\",sync=\"normal\"",
+                                       "db=\"inventory\",sync=\"full\""};
+    for (int i = 0; i < 3; i++) {
+        char cmd[512], *out = NULL, *end = NULL;
+        snprintf(cmd, sizeof(cmd), "curl -sf http://127.0.0.1:%u/metrics | grep -F 'rsp_smdpp_commits_total{%s} '",
+                 E.mport, sel[i]);
+        if (tu_run(cmd, &out) != 0 || !strchr(out, ' '))
+            fail_msg("no rsp_smdpp_commits_total{%s} on /metrics: '%s'", sel[i], out ? out : "");
+        c[i] = strtol(strchr(out, ' ') + 1, &end, 10);
+        if (end == strchr(out, ' ') + 1)
+            fail_msg("rsp_smdpp_commits_total{%s}: '%s'", sel[i], out);
+        free(out);
+    }
+}
+
 static void test_download(void **state)
 {
     (void)state;
+    /* the plain listener answers /metrics and /health, never ES9+ */
+    char hcmd[300], *hout = NULL;
+    snprintf(hcmd, sizeof(hcmd),
+             "curl -s http://127.0.0.1:%u/health; curl -s -o /dev/null -w ' %%{http_code}' -X POST -H "
+             "'Content-Type: application/json' -d '{}' http://127.0.0.1:%u/gsma/rsp2/es9plus/initiateAuthentication",
+             E.mport, E.mport);
+    tu_run(hcmd, &hout);
+    assert_string_equal(hout, "ok\n 404");
+    free(hout);
+    long c0[3], c1[3];
+    commits(c0);
     order("DL-1", "");
     session ss = {0};
     authenticate(&ss, 0, "DL-1", T_NONE);
@@ -522,6 +559,13 @@ static void test_download(void **state)
     rsp_es9p_msg_init(&req, RSP_ES9P_HANDLE_NOTIFICATION, false);
     rsp_buf_set(&req.pending_notification, pir.data, pir.len);
     assert_int_equal(es9(&req, &ans), 204);
+    /* one download's commits of smdpp.db: initiate and authenticateClient light (kill -9 safe), the
+     * BPP's and the PIR's durable; the inventory: the identity taken, downloaded, installed (and the
+     * outbox's progress points: at least those three) */
+    commits(c1);
+    assert_int_equal(c1[0] - c0[0], 2);
+    assert_int_equal(c1[1] - c0[1], 2);
+    assert_true(c1[2] - c0[2] >= 3);
     order_state("DL-1", st, sizeof(st));
     assert_string_equal(st, "installed");
     /* enable the profile on the card: its signed enable notification goes to us (metadata B6) */
