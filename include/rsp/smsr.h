@@ -171,7 +171,9 @@ rsp_err rsp_smsr_result_get(rsp_smsr *e, int64_t op_id, rsp_smsr_result *res);
 
 /* An SCP80 command packet ready for the ESME: user data parts (UDH first); or, when https is set,
  * the expanded script for the card's admin session (its answer goes to rsp_smsr_on_admin). */
-enum { RSP_SMSR_MAX_PARTS = 20 };
+/* RSP_SMSR_MAX_PARTS: an SCP80 packet's SMS (the card reassembles up to 255): 40 carry 4 SCP03t
+ * segments of one ES3.SendData (lib/smdp/es8.c) when a download goes by SMS only. */
+enum { RSP_SMSR_MAX_PARTS = 40 };
 typedef struct rsp_smsr_packet {
     char eid[33];
     char msisdn[21];           /* destination: the enabled profile's MSISDN */

@@ -8,14 +8,16 @@
 #include "rsp/saip.h"
 #include "smdp_int.h"
 
-/* 86 segments per SendData. Each ES3.SendData is a durable operation at the SM-SR and an HTTPS round
- * trip here, most of both sides' CPU per download, so the package goes in as few as every SM-SR path
- * takes: two 1,024-byte segments wrap to 2 x 1,052 bytes (+ the 85 block in the first), which is one
- * SCP80 packet of 17 concatenated SMS when the SM-SR has no admin session (it refuses more than 20
- * parts, lib/smsr/es3_dl_sms.c; three segments would need 25) and well under its 4 KiB SCP03t body
- * limit over HTTPS (es3_dl.c DL_SCP03T_MAX). The card reads the TLVs of one command in order
- * (lib/card/scp03t.c), as it does 85 + 86 already. SGP02.md says nothing of how many per call. */
-#define SEGMENTS_PER_SEND 2
+/* 86 segments per SendData. Each ES3.SendData is a durable operation at the SM-SR (two commits there,
+ * one or two at the card) and an HTTPS round trip here, most of every side's CPU per download, so the
+ * package goes in as few as every SM-SR path takes: four 1,024-byte segments wrap to 4 x 1,052 bytes
+ * (+ the 85 block in the first), one SCP80 packet of 32 concatenated SMS when the SM-SR has no admin
+ * session (it takes 40 parts, RSP_SMSR_MAX_PARTS; the card reassembles 255) and under its 8 KiB SCP03t
+ * body limit over HTTPS (es3_dl.c DL_SCP03T_MAX). A TS.48 package (12 KB) goes in 4 SendData instead
+ * of 7 with two: `rsp bench download` counts 12 SM-SR and 13 card commits per download instead of 16
+ * and 18. The card reads the TLVs of one command in order (lib/card/scp03t.c), as it does 85 + 86
+ * already. SGP02.md says nothing of how many per call. */
+#define SEGMENTS_PER_SEND 4
 
 rsp_err rsp_smdp_es8_open(rsp_smdp_es8_session *s, const rsp_eckey *sk_dp, const uint8_t *cert_dp,
                           size_t cert_dp_len, const uint8_t *cert_ecasd, size_t cert_ecasd_len, uint8_t kvn,

@@ -36,11 +36,11 @@
 #include "rsp/rapdu.h"
 #include "smsr_dl.h"
 
-/* DL_SCP03T_MAX: an SCP03t body (84 init, 85 auth + first 86, or one 86 segment of 1,024 plaintext
- * bytes: about 1,100 bytes on the wire) goes whole in one admin script; 4 KiB leaves room and keeps a
- * caller from parking large bodies in the store. DL_KEYEST: SendData of key establishment (Scenario#3:
- * 3A01 then 3A02, SGP02.md "ES8"). */
-enum { DL_SCP03T_MAX = 4096, DL_KEYEST = 2, DL_HDR_MAX = 128 };
+/* DL_SCP03T_MAX: an SCP03t body (84 init, 85 auth + 86 segments, or 86 segments of 1,024 plaintext
+ * bytes: 1,052 bytes each on the wire; the SM-DP sends 4 per SendData, lib/smdp/es8.c) goes whole in
+ * one admin script; 8 KiB leaves room and keeps a caller from parking large bodies in the store.
+ * DL_KEYEST: SendData of key establishment (Scenario#3: 3A01 then 3A02, SGP02.md "ES8"). */
+enum { DL_SCP03T_MAX = 8192, DL_KEYEST = 2, DL_HDR_MAX = 128 };
 
 static rsp_err dl_script(const char *iccid, const char *aid_hex, const char *kv, rsp_bytes data, rsp_buf *out)
 {

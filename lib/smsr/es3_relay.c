@@ -16,8 +16,8 @@
 #include "rsp/es_types.h"
 #include "rsp/log.h"
 
-/* RELAY_NH handlers; ES3_CONN_MAX: a ConnectivityParameters body is taken up to the size of an
- * SCP03t body (es3_dl.c's DL_SCP03T_MAX, the most an op's script holds): larger ones are refused. */
+/* RELAY_NH handlers; ES3_CONN_MAX: a ConnectivityParameters body (a few TLVs) is taken up to 4 KiB,
+ * within what an op's script holds (es3_dl.c's DL_SCP03T_MAX): larger ones are refused. */
 enum { RELAY_NH = 5, ES3_CONN_MAX = 4096 };
 
 typedef struct relay_ctx {

@@ -47,17 +47,17 @@ grep -q "admin session open\|admin trigger sent" "$tmp/smsr.log" && bad "an admi
 nb=$(grep -c "ES3.SendData by SMS" "$tmp/smsr.log")
 parts=$(sed -n 's/.*ES3.SendData by SMS.*bytes=\([0-9]*\) parts=\([0-9]*\).*/\1 \2/p' "$tmp/smsr.log")
 segs=$(( ($(stat -c %s "$PKG") + 1023) / 1024 ))
-[ "$nb" -ge $(( (segs + 1) / 2 + 1 )) ] && ok "SM-SR: $nb SCP03t bodies by SMS ($segs segments, two a body, + the 84)" \
+[ "$nb" -ge $(( (segs + 3) / 4 + 1 )) ] && ok "SM-SR: $nb SCP03t bodies by SMS ($segs segments, four a body, + the 84)" \
   || bad "SM-SR SMS path: $nb bodies: $(grep -i "scp03t" "$tmp/smsr.log" | tail -5)"
 # parts per packet from SGP02.md's sizes (UD 140; UDH 02 70 00 + 00 03 ref n i in the first part,
 # 05 00 03 ref n i in the others): CPL..CC of a body of B bytes is at most B + 42 (RSP_SCP80_OVERHEAD),
-# so at most ceil((B + 42 + 2) / 134) parts; two whole segments (2 x (86 82 04 18 + 1,048 bytes)) take 16,
-# under the SM-SR's 20
+# so at most ceil((B + 42 + 2) / 134) parts; four whole segments (4 x (86 82 04 18 + 1,048 bytes)) take 32,
+# under the SM-SR's 40
 badp=$(echo "$parts" | awk 'NF==2 { w = $1 + 42 + 2; n = int((w + 133) / 134); if ($2 > n || $2 < 1) print }')
-full=$(echo "$parts" | awk '$1 == 2104 && $2 != 16' | wc -l)
+full=$(echo "$parts" | awk '$1 == 4208 && $2 != 32' | wc -l)
 [ -n "$parts" ] && [ -z "$badp" ] && [ "$full" = 0 ] \
   && ok "SMS parts per SCP03t packet within SGP02.md's sizes ($(echo "$parts" | awk '{print $2}' | sort -n | uniq -c | tr -s ' ' | tr '\n' ';'))" \
-  || bad "parts: $badp / $full bodies of two whole segments not in 16 parts"
+  || bad "parts: $badp / $full bodies of four whole segments not in 32 parts"
 kill -TERM $DP_PID; wait $DP_PID
 kill -TERM $RUN_PID; for i in $(seq 50); do kill -0 $RUN_PID 2>/dev/null || break; sleep 0.1; done
 show=$("$BIN" euicc show --fleet "$tmp/fleet" --eid "$E0" --json 2>&1)

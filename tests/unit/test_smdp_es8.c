@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rsp/smsr.h"
 #include "rsp/gpcert.h"
 #include "rsp/ids.h"
 #include "rsp/saip.h"
@@ -235,10 +236,10 @@ static void test_real_es8(void **state)
     assert_int_equal(rsp_smdp_retake(f->inv, d.iccid, &tk, NULL), RSP_OK);
     assert_int_equal(f->c.received.len, tk.package.len);
     assert_memory_equal(f->c.received.data, tk.package.data, tk.package.len);
-    /* 2 key establishment + 1 init + one per two 1 KB segments, each one SCP80 packet of at most 20 SMS
-     * (20 x 134 bytes of UD less the packet's 42 + 8 bytes of headers) */
-    assert_int_equal(f->c.sends, 3 + (tk.package.len + 2 * RSP_SCP03T_SEGMENT - 1) / (2 * RSP_SCP03T_SEGMENT));
-    assert_true(f->c.max_send > 2 * RSP_SCP03T_SEGMENT && f->c.max_send + 42 + 8 <= 20 * 134);
+    /* 2 key establishment + 1 init + one per four 1 KB segments (lib/smdp/es8.c), each one SCP80 packet
+     * of at most RSP_SMSR_MAX_PARTS SMS (40 x 134 bytes of UD less the packet's 42 + 8 bytes of headers) */
+    assert_int_equal(f->c.sends, 3 + (tk.package.len + 4 * RSP_SCP03T_SEGMENT - 1) / (4 * RSP_SCP03T_SEGMENT));
+    assert_true(f->c.max_send > 4 * RSP_SCP03T_SEGMENT && f->c.max_send + 42 + 8 <= RSP_SMSR_MAX_PARTS * 134);
     assert_int_equal(f->c.deletes, 0);
     rsp_smdp_taken_clear(&tk);
 }
