@@ -15,7 +15,14 @@
  *           sign euiccSigned1, euiccSigned2 and the PIR, one-time key + ECDH, unprotect the package:
  *           the same count.
  * TLS (a handshake per download: the LPA's connection lives for one download) is not in the floor:
- * the protocol's own crypto is. The goal of the issue: SM-DP+ CPU within 3x of its share. */
+ * the protocol's own crypto is. The goal of the issue: SM-DP+ CPU within 3x of its share.
+ *
+ * Durability beside it: the SM-DP+'s commits per download from its /metrics (the plain
+ * --metrics-listen port: rsp_smdpp_commits_total), durable ones (smdpp.db at synchronous FULL, the
+ * inventory's store) and light ones (smdpp.db at NORMAL: kill -9 safe, no fdatasync), and the CPU of
+ * one durable commit at its least, measured here on the same file system (a 4 KiB block overwritten
+ * in place + fdatasync; appended + fdatasync, as a growing WAL is): how much of the gap durability
+ * alone explains. */
 #define _GNU_SOURCE /* mkdtemp */
 #include <stdio.h>
 #include <stdlib.h>
