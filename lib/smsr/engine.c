@@ -52,6 +52,7 @@ void rsp_smsr_free(rsp_smsr *e)
         return;
     rsp_wipe(e->kenc, sizeof(e->kenc));
     rsp_wipe(e->kmac, sizeof(e->kmac));
+    free(e->leases);
     free(e);
 }
 

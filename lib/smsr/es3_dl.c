@@ -283,12 +283,15 @@ rsp_err smsr_dl_queue(rsp_smsr *e, const rsp_store_op *op, const smsr_dl *d, int
     /* committed before the script can leave: the answer finds its op by (op, generation) */
     if (err == RSP_OK)
         err = smsr_cursor_put(e, op->eid, op->id, step, 0, op->generation, now);
+    /* a short lease, renewed by the admin server while the body is in the card's session (lease.c) */
+    int64_t until = smsr_lease_https(e, 0, now);
     if (err == RSP_OK) {
-        rsp_store_op_change chg = {.now = now, .lease_until = now + e->cfg.admin_wait};
+        rsp_store_op_change chg = {.now = now, .lease_until = until};
         err = rsp_store_op_transition(e->st, op->id, &fence, RSP_STORE_OP_SENT, RSP_STORE_OP_AWAITING, &chg);
     }
     if (err != RSP_OK)
         return err;
+    smsr_lease_hold(e, op->eid, op->id, op->generation, until);
     dl_admin *a = calloc(1, sizeof(*a));
     if (!a)
         return RSP_ERR_NOMEM; /* the lease lapses and the op is sent again */

@@ -64,6 +64,7 @@ struct smsr_https {
      * the fleet (10,000 cards: 10,000 compares per POST). Sessions are only removed by smsr_https_free. */
     size_t *idx, idx_cap;
     smsr_https_stats st;
+    struct event *renew; /* renews the short leases of the engine's ops in the sessions (lease.c) */
 };
 
 /* What the event that fires carries: the POST being answered, or nothing (a timer, a queue). */
@@ -226,6 +227,8 @@ static void fire(ses *s, smsr_adm_event ev, const post_ctx *pc)
             break;
         }
         s->st = to;
+        if (to == SMSR_ADM_CLOSED)
+            s->tries = 0; /* the next queue starts a new round of trigger_tries triggers */
         if (s->timer)
             evtimer_del(s->timer);
         if ((act & SMSR_ADM_A_END_HELD) && s->held) {
@@ -449,6 +452,26 @@ static void on_close(void *arg, uint64_t conn_id)
     }
 }
 
+/* Is a job of op_id (the engine's tag) queued or in flight in eid's session? */
+static bool holds(void *arg, const char *eid, int64_t op_id)
+{
+    ses *s = ses_find(arg, eid, false);
+    if (s && s->inflight && s->inflight->done && s->inflight->tag == (uint64_t)op_id)
+        return true;
+    for (const job *j = s ? s->head : NULL; j; j = j->next)
+        if (j->done && j->tag == (uint64_t)op_id)
+            return true;
+    return false;
+}
+
+static void on_renew(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    smsr_https *h = arg;
+    smsr_lease_renew(h->e, now_s(), holds, h);
+}
+
 static rsp_err psk_lookup(void *arg, const char *identity, uint8_t *key, size_t keymax, size_t *keylen)
 {
     smsr_https *h = arg;
@@ -508,6 +531,9 @@ rsp_err smsr_https_new(struct event_base *base, rsp_smsr *e, const smsr_https_op
     so.log_name = "smsr-admin";
     if (err == RSP_OK)
         err = rsp_http_server_new(base, &so, &h->srv);
+    struct timeval beat = {(time_t)smsr_lease_period(e), 0};
+    if (err == RSP_OK && (!(h->renew = event_new(base, -1, EV_PERSIST, on_renew, h)) || event_add(h->renew, &beat) != 0))
+        err = RSP_ERR_NOMEM;
     if (err == RSP_OK) {
         h->port = rsp_http_server_port(h->srv);
         if (o->port_file && rsp_hostport_port_file(o->port_file, h->port) != RSP_OK)
@@ -621,8 +647,12 @@ void smsr_https_free(smsr_https *h)
     if (!h)
         return;
     stop_all(h, false);
-    if (h->e->https == h)
+    if (h->renew)
+        event_free(h->renew);
+    if (h->e->https == h) {
         h->e->https = NULL;
+        h->e->nleases = 0; /* nobody renews them now: they lapse, and the next claim takes the ops over */
+    }
     for (size_t i = 0; i < h->n; i++) {
         if (h->s[i]->timer)
             event_free(h->s[i]->timer);

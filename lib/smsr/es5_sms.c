@@ -204,12 +204,13 @@ static rsp_err resume(rsp_smsr *e, const rsp_store_op *op, int64_t now, rsp_smsr
     if (err == RSP_OK)
         err = smsr_cursor_put(e, op->eid, op->id, step, pkt->counter, op->generation, now);
     if (err == RSP_OK) {
-        /* over HTTPS the wait covers the trigger's resends and the session, not one SMS round trip */
-        int64_t wait = smsr_por_wait(e, op->attempts);
-        if (https && wait < e->cfg.admin_wait)
-            wait = e->cfg.admin_wait;
-        rsp_store_op_change chg = {.now = now, .lease_until = now + wait};
+        /* over HTTPS the wait covers the trigger's resends and the session, not one SMS round trip:
+         * a short lease the admin server renews while it holds the op (lease.c) */
+        int64_t until = https ? smsr_lease_https(e, op->attempts, now) : now + smsr_por_wait(e, op->attempts);
+        rsp_store_op_change chg = {.now = now, .lease_until = until};
         err = rsp_store_op_transition(e->st, op->id, &fence, RSP_STORE_OP_SENT, RSP_STORE_OP_AWAITING, &chg);
+        if (err == RSP_OK && https)
+            smsr_lease_hold(e, op->eid, op->id, op->generation, until);
     }
     if (err != RSP_OK) {
         rsp_smsr_packet_clear(pkt);
@@ -331,6 +332,8 @@ rsp_err smsr_settle(rsp_smsr *e, const char *eid, int64_t op_id, int64_t gen, ui
 {
     rsp_store_op op;
     memset(&op, 0, sizeof(op));
+    if (cntr == 0) /* an admin session's answer (or its loss): that session no longer holds the op */
+        smsr_lease_drop(e, op_id, gen);
     rsp_err err = rsp_store_op_get(e->st, op_id, &op);
     if (err != RSP_OK)
         goto out;

@@ -16,7 +16,31 @@ struct rsp_smsr {
     /* the sealing keys of keys.c, derived from the master key once (smsr_keys_init; two CMAC KDFs
      * per key read were ~3% of the CPU per operation), wiped by rsp_smsr_free */
     uint8_t kenc[32], kmac[32];
+    /* ops this process holds in its admin sessions, their short leases renewed while held (lease.c) */
+    struct smsr_lease *leases;
+    size_t nleases, cap_leases;
 };
+
+/* ---- leases of operations in admin sessions (lease.c) ---- */
+typedef struct smsr_lease {
+    char eid[33];
+    int64_t op_id, gen; /* the fence of the claim that queued it */
+    int64_t until;      /* the lease as last written */
+} smsr_lease;
+/* The short lease an op in an admin session gets while an admin server renews it (seconds). */
+int64_t smsr_lease_beat(const rsp_smsr *e);
+/* How often the admin server renews (seconds, >= 1). */
+int64_t smsr_lease_period(const rsp_smsr *e);
+/* lease_until for an op sent into an admin session now: the short lease when this process runs an
+ * admin server (e->https), else the whole wait at once (PoR back-off, at least admin_wait). */
+int64_t smsr_lease_https(const rsp_smsr *e, uint32_t attempts, int64_t now);
+/* Records op (fence op_id/gen) as held in eid's session with lease until: renewed from now on. */
+void smsr_lease_hold(rsp_smsr *e, const char *eid, int64_t op_id, int64_t gen, int64_t until);
+/* Forgets op_id's entry (gen 0: whatever its generation). */
+void smsr_lease_drop(rsp_smsr *e, int64_t op_id, int64_t gen);
+/* Renews (fenced) the leases older than a second whose op held() says is still in a session; drops
+ * the others and those the store refuses (taken over, settled). */
+void smsr_lease_renew(rsp_smsr *e, int64_t now, bool (*held)(void *arg, const char *eid, int64_t op_id), void *arg);
 
 /* What an operation is about, as kept in its script column ("iccid=...;aid=..."). */
 typedef struct smsr_target {
