@@ -364,7 +364,7 @@ int rsp_bench_smdpp(rsp_bench *b, int argc, char **argv)
                      "crypto floor of both roles /s", 1 / (2 * share));
     rsp_bench_report(b, "CPU per download: rsp smdpp run (SM-DP+)", r.dp_cpu / n * 1e3, "ms", "SM-DP+'s crypto share",
                      share * 1e3);
-    rsp_bench_report(b, "  of which in the kernel (fdatasync, TCP, ...)", r.dp_sys / n * 1e3, "ms", NULL, 0);
+    rsp_bench_report(b, "CPU per download: SM-DP+ in the kernel (fdatasync, TCP)", r.dp_sys / n * 1e3, "ms", NULL, 0);
     rsp_bench_report(b, "CPU per download: card (ES10 processing)", r.card_cpu / n * 1e3, "ms", "card's crypto share",
                      share * 1e3);
     rsp_bench_report(b, "CPU per download: LPA (ES9+ HTTPS client, ES10 transport)", r.lpa_cpu / n * 1e3, "ms",
