@@ -273,8 +273,15 @@ rsp_err rsp_ecdh(const rsp_eckey *priv, const rsp_eckey *peer, uint8_t out[32])
         return RSP_ERR_INVAL;
     rsp_err rc = RSP_ERR_CRYPTO;
     size_t len = 32;
-    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, priv->pkey, NULL);
-    if (ctx && EVP_PKEY_derive_init(ctx) == 1 && EVP_PKEY_derive_set_peer(ctx, peer->pkey) == 1 &&
+    /* The peer's point is checked on its curve (quick check), not multiplied by the order: both our
+     * curves have cofactor 1, so every point on the curve but infinity (which 04||X||Y cannot encode)
+     * has the group's order. EVP_PKEY_derive_set_peer's full check adds n*Q = O, a second scalar
+     * multiplication: about as much CPU as the ECDH itself (issue 14, Numbers). */
+    EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new_from_pkey(NULL, peer->pkey, NULL);
+    bool on_curve = pc && EVP_PKEY_public_check_quick(pc) == 1;
+    EVP_PKEY_CTX_free(pc);
+    EVP_PKEY_CTX *ctx = on_curve ? EVP_PKEY_CTX_new_from_pkey(NULL, priv->pkey, NULL) : NULL;
+    if (ctx && EVP_PKEY_derive_init(ctx) == 1 && EVP_PKEY_derive_set_peer_ex(ctx, peer->pkey, 0) == 1 &&
         EVP_PKEY_derive(ctx, out, &len) == 1 && len == 32)
         rc = RSP_OK;
     EVP_PKEY_CTX_free(ctx);
