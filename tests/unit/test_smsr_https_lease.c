@@ -3,7 +3,8 @@
  * (max(por_wait, 10 s)), not admin_wait (90 s); the server's timer renews it while the op's job is in
  * the card's session; an entry is dropped (no write) once its job is gone, and when the store refuses
  * the renewal (another worker took the op over after a lapse: fenced), leaving the taker's lease as
- * it is; the session's answer drops it; without an admin server the lease is the whole wait at once. */
+ * it is; the session's answer drops it; without an admin server the lease is the whole wait at once;
+ * each round of triggers (a new queue after a round never answered) sends 3 again. */
 #include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,17 +99,22 @@ static void on_done(void *arg, uint64_t tag, rsp_err err, rsp_scp81_status st, c
     ((fx *)arg)->dones++;
 }
 
-static void start(fx *x)
+static void start_t(fx *x, unsigned trigger_ms)
 {
     x->base = event_base_new();
     assert_non_null(x->base);
     smsr_https_opts o;
     memset(&o, 0, sizeof(o));
     o.listen = "127.0.0.1:0";
-    o.trigger_ms = 600000; /* the card never answers; the job stays queued for the whole test */
+    o.trigger_ms = trigger_ms;
     o.send = on_trigger;
     o.send_arg = x;
     assert_int_equal(smsr_https_new(x->base, x->e, &o, &x->h, NULL), RSP_OK);
+}
+
+static void start(fx *x)
+{
+    start_t(x, 600000); /* the card never answers; the job stays queued for the whole test */
 }
 
 static int64_t submit(fx *x, const char *fcid, int64_t now)
@@ -212,6 +218,25 @@ static void test_drop_and_fence(void **state)
     fx_close(&x);
 }
 
+/* A round of triggers never answered fails the queue; the next queue starts a new round of 3 (the
+ * count restarts when the session closes: it did not, and every later round sent ONE trigger). */
+static void test_round_restarts(void **state)
+{
+    (void)state;
+    fx x;
+    fx_open(&x);
+    start_t(&x, 50);
+    const uint8_t s1[] = {0xAA, 0x02, 0x22, 0x00};
+    for (int round = 1; round <= 2; round++) {
+        assert_int_equal(smsr_https_queue(x.h, EID, NULL, 0, s1, sizeof(s1), on_done, &x, 7), RSP_OK);
+        for (int i = 0; i < 4000 && x.dones < round; i++)
+            event_base_loop(x.base, EVLOOP_ONCE | EVLOOP_NONBLOCK), usleep(1000);
+        assert_int_equal(x.dones, round);
+        assert_int_equal(x.triggers, 3 * (unsigned)round);
+    }
+    fx_close(&x);
+}
+
 /* No admin server in the process: nobody would renew, so the whole wait at once (as before). */
 static void test_no_server(void **state)
 {
@@ -234,6 +259,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_drop_and_fence),
         cmocka_unit_test(test_no_server),
+        cmocka_unit_test(test_round_restarts),
         cmocka_unit_test(test_renewed_while_held),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
