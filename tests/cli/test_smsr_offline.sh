@@ -50,7 +50,7 @@ OP=$(jq -r .op "$tmp/sub")
 # round 1: three triggers 4 s apart, then the loss settles the op (queued again after --por-wait)
 wait_log 1 "admin answer eid=$E0 op=$OP lost=1" 400 || bad "no end of the first trigger round: $(tail -5 "$tmp/smsr.log")"
 grep -q "admin answer eid=$E0 op=$OP lost=1 .*result=ok" "$tmp/smsr.log" && ! grep -q "lease not renewed" "$tmp/smsr.log" &&
-  [ "$(grep -c "admin trigger sent eid=$E0" "$tmp/smsr.log")" = 3 ] &&
+  [ "$(awk -v e="$E0" '/admin answer eid=/ && / lost=1 / { exit } index($0, "admin trigger sent eid=" e) { n++ } END { print n + 0 }' "$tmp/smsr.log")" = 3 ] &&
   [ "$(q "SELECT count(*) FROM audit c WHERE c.op_id=$OP AND c.event='smsr.step' AND c.detail LIKE 'step=0 %gen=1 command'
          AND NOT EXISTS (SELECT 1 FROM audit g WHERE g.op_id=$OP AND g.event='smsr.step' AND g.detail LIKE '%gen=2 %' AND g.id < c.id)")" = 1 ] &&
   ok "a 12 s trigger round held by the live SM-SR (10 s lease, renewed): its loss settled generation 1" ||
