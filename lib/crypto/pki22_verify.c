@@ -6,8 +6,15 @@
  * decoding a certificate (OpenSSL's X.509 and key decoders) costs more than the signature check
  * (issue 14, Numbers: the CI and the EUM decoded on every authenticateClient were a sixth of the
  * SM-DP+'s CPU). So the CIs are decoded once, and the EUM certificates of chains that verified are kept
- * decoded, keyed by their exact bytes. Only decoding is saved: every check (signatures, validity at the
- * time asked, profiles, curve, EID range) runs on every call. rsp_pki22_verify is the one-shot form. */
+ * decoded, keyed by their exact bytes. Every check that depends on the call (the eUICC certificate's
+ * signature, validity at the time asked of all three, profiles, curve, EID range) runs on every call.
+ * The one check of a cached EUM that cannot change, its signature by the CI over the same bytes with
+ * the same key, is not made again (issue 14, Numbers: one ECDSA verify per authenticateClient, a fifth
+ * of the protocol's crypto): OpenSSL then checks the eUICC certificate against the EUM as a trusted
+ * partial chain (signature, the EUM's validity and name constraints still checked), and the CI's validity
+ * is checked here; a CI with name constraints (they bind the eUICC certificate too) or an EUM with policy
+ * extensions (OpenSSL reads none of a trust anchor's) always takes the whole chain.
+ * rsp_pki22_verify is the one-shot form. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +39,8 @@ struct rsp_pki22_anchors {
         rsp_buf der;
         X509 *x;
         rsp_pki22_info info;
+        X509_STORE *store; /* x alone, trusted, partial chains allowed; NULL: always the whole chain */
+        size_t ci;         /* the anchor its chain verified under */
     } eum[EUM_CACHE];
     unsigned eum_next;
 };
@@ -45,6 +54,7 @@ void rsp_pki22_anchors_free(rsp_pki22_anchors *t)
         X509_free(t->a[i].x);
     }
     for (size_t i = 0; i < EUM_CACHE; i++) {
+        X509_STORE_free(t->eum[i].store);
         X509_free(t->eum[i].x);
         rsp_buf_free(&t->eum[i].der);
     }
@@ -120,18 +130,19 @@ static rsp_err openssl_chain(X509 *leaf, X509 *eum, X509_STORE *st, time_t at, r
 }
 
 /* An EUM certificate decoded: from the cache when these exact bytes verified before (a reference the
- * caller frees), else decoded now. NULL with diag set when it does not decode. */
-static X509 *eum_get(rsp_pki22_anchors *t, const uint8_t *der, size_t len, rsp_pki22_info *info, bool *cached,
+ * caller frees; *slot its entry), else decoded now (*slot -1). NULL with diag set when it does not
+ * decode. */
+static X509 *eum_get(rsp_pki22_anchors *t, const uint8_t *der, size_t len, rsp_pki22_info *info, int *slot,
                      rsp_diag *diag)
 {
     for (size_t i = 0; i < EUM_CACHE; i++)
         if (t->eum[i].x && t->eum[i].der.len == len && !memcmp(t->eum[i].der.data, der, len) &&
             X509_up_ref(t->eum[i].x) == 1) {
             *info = t->eum[i].info;
-            *cached = true;
+            *slot = (int)i;
             return t->eum[i].x;
         }
-    *cached = false;
+    *slot = -1;
     X509 *x = rsp_pki22__decode(der, len, diag);
     if (x && rsp_pki22__fill_info(x, info, diag) != RSP_OK) {
         X509_free(x);
@@ -140,16 +151,39 @@ static X509 *eum_get(rsp_pki22_anchors *t, const uint8_t *der, size_t len, rsp_p
     return x;
 }
 
-/* Kept only after its chain verified: certificates that fail cannot push good ones out. */
-static void eum_put(rsp_pki22_anchors *t, const uint8_t *der, size_t len, X509 *x, const rsp_pki22_info *info)
+/* Kept only after its chain verified under anchor ci: certificates that fail cannot push good ones out. */
+static void eum_put(rsp_pki22_anchors *t, const uint8_t *der, size_t len, X509 *x, const rsp_pki22_info *info,
+                    size_t ci)
 {
     unsigned k = t->eum_next++ % EUM_CACHE;
+    X509_STORE_free(t->eum[k].store);
+    t->eum[k].store = NULL;
     X509_free(t->eum[k].x);
     t->eum[k].x = NULL;
     if (rsp_buf_set(&t->eum[k].der, der, len) != RSP_OK || X509_up_ref(x) != 1)
         return; /* the slot stays empty: its bytes and its certificate never disagree */
     t->eum[k].x = x;
     t->eum[k].info = *info;
+    t->eum[k].ci = ci;
+    /* policy extensions of a trust anchor are not read by OpenSSL: such an EUM keeps the whole chain */
+    bool policies = X509_get_ext_by_NID(x, NID_policy_constraints, -1) >= 0 ||
+                    X509_get_ext_by_NID(x, NID_policy_mappings, -1) >= 0 ||
+                    X509_get_ext_by_NID(x, NID_inhibit_any_policy, -1) >= 0;
+    X509_STORE *st = policies ? NULL : X509_STORE_new();
+    if (st && (X509_STORE_add_cert(st, x) != 1 || X509_STORE_set_flags(st, X509_V_FLAG_PARTIAL_CHAIN) != 1)) {
+        X509_STORE_free(st);
+        st = NULL;
+    }
+    t->eum[k].store = st;
+}
+
+/* What OpenSSL would check of the CI in the whole chain that can differ from the call that cached an
+ * EUM under it: its validity at the time asked. A CI with name constraints takes the whole chain. */
+static bool ci_unchanged(X509 *ci, time_t at)
+{
+    time_t when = at ? at : time(NULL);
+    return X509_get_ext_by_NID(ci, NID_name_constraints, -1) < 0 &&
+           X509_cmp_time(X509_get0_notBefore(ci), &when) < 0 && X509_cmp_time(X509_get0_notAfter(ci), &when) > 0;
 }
 
 rsp_err rsp_pki22_verify_with(rsp_pki22_anchors *t, const uint8_t *leaf, size_t leaf_len, rsp_pki22_role expect,
@@ -162,10 +196,10 @@ rsp_err rsp_pki22_verify_with(rsp_pki22_anchors *t, const uint8_t *leaf, size_t 
         return rsp_diag_set(diag, RSP_ERR_INVAL, "an eUICC certificate is verified with its EUM, no other role is");
     X509 *xl = NULL, *xe = NULL;
     rsp_pki22_info li, ei;
-    bool eum_cached = false;
+    int slot = -1;
     rsp_err e = RSP_ERR_FORMAT;
     if (!(xl = rsp_pki22__decode(leaf, leaf_len, diag)) || rsp_pki22__fill_info(xl, &li, diag) ||
-        (eum && !(xe = eum_get(t, eum, eum_len, &ei, &eum_cached, diag))))
+        (eum && !(xe = eum_get(t, eum, eum_len, &ei, &slot, diag))))
         goto done;
     if (li.role != (int)expect) {
         e = refuse(fault, RSP_PKI22_BAD_ROLE, diag, "leaf", "the certificate policy is not the role expected");
@@ -208,14 +242,17 @@ rsp_err rsp_pki22_verify_with(rsp_pki22_anchors *t, const uint8_t *leaf, size_t 
         e = refuse(fault, RSP_PKI22_BAD_CERT, diag, "eUICC", "its AKI is not the EUM's SKI");
         goto done;
     }
-    if ((e = openssl_chain(xl, xe, t->a[k].store, at, fault, diag)) != RSP_OK)
+    /* an EUM whose chain to this CI verified before: its signature stands, the rest is checked */
+    bool partial = xe && slot >= 0 && t->eum[slot].store && t->eum[slot].ci == k && ci_unchanged(t->a[k].x, at);
+    if ((e = partial ? openssl_chain(xl, NULL, t->eum[slot].store, at, fault, diag)
+                     : openssl_chain(xl, xe, t->a[k].store, at, fault, diag)) != RSP_OK)
         goto done;
     if (xe && !rsp_pki22__eid_permitted(&ei, &li)) {
         e = refuse(fault, RSP_PKI22_EID_RANGE, diag, "eUICC", "the EID is outside the EUM's permitted prefixes");
         goto done;
     }
-    if (xe && !eum_cached)
-        eum_put(t, eum, eum_len, xe, &ei);
+    if (xe && slot < 0)
+        eum_put(t, eum, eum_len, xe, &ei, k);
     if (leaf_info)
         *leaf_info = li;
     if (eum_info && xe)

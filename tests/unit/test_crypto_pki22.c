@@ -576,6 +576,50 @@ static void test_anchors(void **state)
         rsp_buf_free(&eums[i]);
         rsp_buf_free(&cards[i]);
     }
+    /* A cached EUM's signature by the CI is not checked again; everything that depends on the call is.
+     * A CI valid one day, its EUM ten and a card under it: verified now (the EUM cached), then at a
+     * time only the CI has expired, and before any of them is valid; a card re-signed by another key
+     * and one outside the range under the cached EUM; each refused as the first time. */
+    rsp_eckey *sk = NULL;
+    rsp_buf sci = RSP_BUF_INIT, seum = RSP_BUF_INIT, scard = RSP_BUF_INIT;
+    assert_int_equal(issue(RSP_PKI22_CI, NULL, p.ci_key, p.ci_key, NULL, now - 60, now + 86400, &sci), RSP_OK);
+    assert_int_equal(issue(RSP_PKI22_EUM, NULL, p.eum_key, p.ci_key, &sci, now - 60, now + 86400 * 10, &seum), RSP_OK);
+    assert_int_equal(issue(RSP_PKI22_EUICC, "89049032123451234512345678901235", p.euicc_key, p.eum_key, &seum,
+                           now - 60, 0, &scard),
+                     RSP_OK);
+    rsp_bytes sc[1] = {rsp_buf_view(&sci)};
+    rsp_pki22_anchors *s = NULL;
+    assert_int_equal(rsp_pki22_anchors_new(sc, 1, &s, NULL), RSP_OK);
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal(rsp_pki22_verify_with(s, scard.data, scard.len, RSP_PKI22_EUICC, seum.data, seum.len, 0, NULL,
+                                               NULL, NULL, &f, NULL),
+                         RSP_OK);
+        time_t bad[2] = {now + 86400 * 2, now - 86400};
+        for (int i = 0; i < 2; i++) {
+            assert_int_equal(rsp_pki22_verify_with(s, scard.data, scard.len, RSP_PKI22_EUICC, seum.data, seum.len,
+                                                   bad[i], NULL, NULL, NULL, &f, NULL),
+                             RSP_ERR_VERIFY);
+            assert_int_equal(f, RSP_PKI22_EXPIRED);
+        }
+    }
+    assert_int_equal(rsp_ec_generate(RSP_CURVE_P256, &sk), RSP_OK);
+    rsp_buf_reset(&c);
+    rsp_buf_append(&c, scard.data, scard.len);
+    resign(&c, sk, NULL, NULL);
+    assert_int_equal(rsp_pki22_verify_with(s, c.data, c.len, RSP_PKI22_EUICC, seum.data, seum.len, 0, NULL, NULL, NULL,
+                                           &f, NULL),
+                     RSP_ERR_VERIFY);
+    assert_int_equal(f, RSP_PKI22_BAD_CERT);
+    resign(&c, p.eum_key, NULL, "89049099123451234512345678901235");
+    assert_int_equal(rsp_pki22_verify_with(s, c.data, c.len, RSP_PKI22_EUICC, seum.data, seum.len, 0, NULL, NULL, NULL,
+                                           &f, NULL),
+                     RSP_ERR_VERIFY);
+    assert_int_equal(f, RSP_PKI22_EID_RANGE);
+    rsp_pki22_anchors_free(s);
+    rsp_ec_free(sk);
+    rsp_buf_free(&sci);
+    rsp_buf_free(&seum);
+    rsp_buf_free(&scard);
     /* arguments */
     assert_int_equal(rsp_pki22_verify_with(NULL, p.euicc.data, p.euicc.len, RSP_PKI22_EUICC, p.eum.data, p.eum.len, 0,
                                            NULL, NULL, NULL, &f, NULL),
