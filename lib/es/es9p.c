@@ -223,6 +223,27 @@ json_t *rsp_es9p__enc_header(const rsp_es9p_header *h)
     return hd;
 }
 
+/* At most this many base64 fields in one message (the widest has 4); placeholders are \x01 + one digit. */
+enum { SPLICE_MAX = 8 };
+
+/* txt with each placeholder "\u0001<n>" (quotes included) replaced by "<b64[n]>", appended to out. */
+static rsp_err splice(const char *txt, const rsp_buf *b64, size_t nb, rsp_buf *out)
+{
+    static const char tok[] = "\"\\u0001";
+    const size_t tl = sizeof tok - 1;
+    rsp_err e = RSP_OK;
+    const char *p = txt;
+    for (const char *q; e == RSP_OK && (q = strstr(p, tok)) != NULL;) {
+        unsigned n = (unsigned)(q[tl] - '0');
+        if (n >= nb || q[tl + 1] != '"')
+            return RSP_ERR_INTERNAL; /* not one of ours: cannot happen (see rsp_es9p_encode) */
+        e = rsp_buf_append(out, p, (size_t)(q - p) + 1);
+        e = e ? e : rsp_buf_append(out, b64[n].data, b64[n].len);
+        p = q + tl + 1; /* from the closing quote */
+    }
+    return e ? e : rsp_buf_append(out, p, strlen(p));
+}
+
 rsp_err rsp_es9p_encode(const rsp_es9p_msg *m, rsp_buf *out, rsp_diag *diag)
 {
     if (!m || !out || (unsigned)m->func >= RSP_ES9P_FUNC_N)
@@ -237,7 +258,15 @@ rsp_err rsp_es9p_encode(const rsp_es9p_msg *m, rsp_buf *out, rsp_diag *diag)
     rsp_err e = RSP_OK;
     if (m->response)
         e = set_new(o, "header", rsp_es9p__enc_header(&m->header));
-    rsp_buf b64 = RSP_BUF_INIT;
+    /* Base64 values go into the text after json_dumps (splice), not through jansson, which checks and
+     * escapes a string byte by byte: the bound profile package is ~16 KB of base64, most of the SM-DP+'s
+     * encoding CPU (issue 14, Numbers). In the tree each one is a placeholder "\x01<n>", dumped as
+     * "\u0001<n>": no text field can hold it (text_ok refuses control characters, a backslash is dumped
+     * as two). Base64 needs no JSON escaping (A-Z a-z 0-9 + / =; jansson escapes "/" only when asked). */
+    rsp_buf b64[SPLICE_MAX];
+    size_t nb = 0;
+    for (size_t k = 0; k < SPLICE_MAX; k++)
+        b64[k] = (rsp_buf)RSP_BUF_INIT;
     for (size_t i = 0; e == RSP_OK && !failed && i < NFIELDS; i++) {
         const field *f = &fields[i];
         if (f->func != m->func || f->dir != dir)
@@ -262,17 +291,22 @@ rsp_err rsp_es9p_encode(const rsp_es9p_msg *m, rsp_buf *out, rsp_diag *diag)
             e = RSP_ERR_INVAL;
             break;
         }
-        rsp_buf_reset(&b64);
-        if ((e = rsp_es9p_b64_encode(v->data, v->len, &b64)) == RSP_OK &&
-            (e = rsp_buf_append_byte(&b64, 0)) == RSP_OK)
-            e = set_new(o, f->json, json_string((const char *)b64.data));
+        if (nb == SPLICE_MAX) {
+            e = RSP_ERR_INTERNAL; /* more base64 fields than any message has: SPLICE_MAX is too small */
+            break;
+        }
+        char ph[3] = {'\x01', (char)('0' + nb), '\0'};
+        if ((e = rsp_es9p_b64_encode(v->data, v->len, &b64[nb])) == RSP_OK)
+            e = set_new(o, f->json, json_string(ph));
+        nb++;
     }
-    rsp_buf_free(&b64);
     if (e == RSP_OK) {
         char *txt = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        e = txt ? rsp_buf_append(out, txt, strlen(txt)) : RSP_ERR_NOMEM;
+        e = !txt ? RSP_ERR_NOMEM : nb ? splice(txt, b64, nb, out) : rsp_buf_append(out, txt, strlen(txt));
         free(txt);
     }
+    for (size_t k = 0; k < nb; k++)
+        rsp_buf_free(&b64[k]);
     json_decref(o);
     return e;
 }

@@ -364,12 +364,43 @@ static void test_activation_codes(void **state)
     assert_false(rsp_es9p_matching_id_ok(""));
 }
 
+/* Base64 values are spliced into the text after jansson (lib/es/es9p.c): a text field that spells the
+ * placeholder's escape ("\\u0001" + a digit, as typed by a client) stays text, and the base64 fields
+ * land at their own keys, each exactly once. */
+static void test_splice_placeholder(void **state)
+{
+    (void)state;
+    rsp_es9p_msg m, back;
+    rsp_es9p_msg_init(&m, RSP_ES9P_INITIATE_AUTHENTICATION, false);
+    for (int i = 0; i < 16; i++)
+        rsp_buf_append_byte(&m.euicc_challenge, (uint8_t)(0xF0 + i));
+    fill_tlv(&m.euicc_info1, 0xBF20, 40);
+    strcpy(m.smdp_address, "\\u00010");
+    rsp_buf b = RSP_BUF_INIT;
+    assert_int_equal(rsp_es9p_encode(&m, &b, NULL), RSP_OK);
+    assert_int_equal(rsp_buf_append_byte(&b, 0), RSP_OK);
+    const char *txt = (const char *)b.data;
+    assert_non_null(strstr(txt, "\"smdpAddress\":\"\\\\u00010\""));
+    assert_non_null(strstr(txt, "\"euiccChallenge\":\"8PHy8/T19vf4+fr7/P3+/w==\""));
+    assert_null(strstr(txt, "u0001\""));
+    rsp_diag d = {0};
+    assert_int_equal(rsp_es9p_decode(RSP_ES9P_INITIATE_AUTHENTICATION, false, b.data, b.len - 1, &back, &d), RSP_OK);
+    assert_string_equal(back.smdp_address, m.smdp_address);
+    assert_int_equal(back.euicc_info1.len, m.euicc_info1.len);
+    assert_memory_equal(back.euicc_info1.data, m.euicc_info1.data, m.euicc_info1.len);
+    assert_memory_equal(back.euicc_challenge.data, m.euicc_challenge.data, 16);
+    rsp_es9p_msg_free(&back);
+    rsp_es9p_msg_free(&m);
+    rsp_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bpp_vector),      cmocka_unit_test(test_all_functions),
         cmocka_unit_test(test_failed_answer),   cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_paths_and_tid),   cmocka_unit_test(test_activation_codes),
+        cmocka_unit_test(test_splice_placeholder),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
