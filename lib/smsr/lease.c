@@ -71,6 +71,9 @@ void smsr_lease_drop(rsp_smsr *e, int64_t op_id, int64_t gen)
 void smsr_lease_renew(rsp_smsr *e, int64_t now, bool (*held)(void *arg, const char *eid, int64_t op_id), void *arg)
 {
     int64_t beat = smsr_lease_beat(e);
+    /* one durable commit for the tick's renewals: the loop turn's group commit when one is open (the
+     * daemon with ES listeners), else a batch of our own (a batch without writes costs nothing) */
+    bool own = rsp_store_batch_begin(e->st) == RSP_OK;
     for (size_t i = 0; i < e->nleases;) {
         smsr_lease *l = &e->leases[i];
         if (l->until - now >= beat) { /* held or renewed this very second */
@@ -92,6 +95,13 @@ void smsr_lease_renew(rsp_smsr *e, int64_t now, bool (*held)(void *arg, const ch
         }
         /* not in a session any more (queue failed, settled): nothing to keep alive */
         *l = e->leases[--e->nleases];
+    }
+    rsp_err err = own ? rsp_store_batch_commit(e->st) : RSP_OK;
+    if (err != RSP_OK) { /* none of them written: due again at the next tick */
+        RSP_LOGE(RSP_SS_SMSR, "admin op leases not renewed: commit failed", "err=%s", rsp_err_name(err));
+        for (size_t i = 0; i < e->nleases; i++)
+            if (e->leases[i].until == now + beat)
+                e->leases[i].until = now;
     }
 }
 
