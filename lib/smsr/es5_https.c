@@ -1,6 +1,7 @@
 /* ES5 over HTTPS: the SM-SR's SCP81 admin server (PSK-TLS 1.2, GP Amendment B), on the daemon's
- * event loop. The session table and the reading of a POST are in admin.c; this file holds the
- * sockets, the timers, the queues and the trigger SMS.
+ * event loop. The session table and the reading of a POST are in admin.c, what a card's POST and
+ * connection do and the PSK look-up in es5_https_post.c; this file holds the sessions, the timers,
+ * the queues and the trigger SMS.
  *
  * The PSK of a handshake is looked up by its identity (EID, ISD-R AID, KVN) and unsealed from the
  * store for that handshake only (wiped after); an identity without a stored PSK is refused and
@@ -20,62 +21,10 @@
 #include "rsp/ids.h"
 #include "rsp/log.h"
 #include "rsp/tls.h"
+#include "es5_https_int.h"
 #include "smsr_dl.h"
 
-typedef struct job {
-    uint64_t tag;           /* the caller's, handed back to done */
-    uint8_t aid[16];
-    size_t aid_len;
-    uint8_t *body; /* the script; then, once answered, the card's answer */
-    size_t len;
-    smsr_https_done_fn done; /* NULL: the SM-SR's own (a 3A08 confirmation) */
-    void *arg;
-    rsp_err err;
-    rsp_scp81_status status;
-    const char *why;
-    bool ends; /* an enable, disable or 3A08: the session ends after its answer (smsr_adm_script_ends) */
-    struct job *next;
-} job;
-
-typedef struct ses {
-    smsr_https *h;
-    char eid[33];
-    smsr_adm_state st;
-    rsp_http_req *held;
-    uint64_t conn; /* the HTTP connection of the card's last POST (rsp_http_req_conn) */
-    job *inflight, *head, *tail;
-    struct event *timer;
-    unsigned tries; /* triggers sent since the card last talked */
-    bool isdp_last; /* the last answer was to a script targeted at an ISD-P (a download's SCP03t body) */
-} ses;
-
-struct smsr_https {
-    struct event_base *base;
-    rsp_smsr *e;
-    smsr_https_opts o;
-    char host[128], uri[128];
-    uint16_t port;
-    rsp_tls_ctx *tls;
-    rsp_http_server *srv;
-    ses **s;
-    size_t n, cap;
-    /* EID -> session: open addressing over s (slot = index + 1, 0 empty), at most half full. A
-     * linear scan with strcasecmp per POST was ~2 % of the SM-SR's CPU at 1,000 cards and grows with
-     * the fleet (10,000 cards: 10,000 compares per POST). Sessions are only removed by smsr_https_free. */
-    size_t *idx, idx_cap;
-    smsr_https_stats st;
-    struct event *renew; /* renews the short leases of the engine's ops in the sessions (lease.c) */
-};
-
-/* What the event that fires carries: the POST being answered, or nothing (a timer, a queue). */
-typedef struct post_ctx {
-    rsp_http_req *req;
-    const uint8_t *body;
-    size_t len;
-    rsp_scp81_status status;
-} post_ctx;
-
-static int64_t now_s(void)
+int64_t smsr_https_now(void)
 {
     return (int64_t)time(NULL);
 }
@@ -107,7 +56,7 @@ static void idx_put(size_t *idx, size_t cap, const char *eid, size_t i)
     idx[k] = i + 1;
 }
 
-static ses *ses_find(smsr_https *h, const char *eid, bool create)
+ses *smsr_https_ses(smsr_https *h, const char *eid, bool create)
 {
     if (h->idx_cap) {
         for (size_t k = eid_hash(eid) & (h->idx_cap - 1); h->idx[k]; k = (k + 1) & (h->idx_cap - 1))
@@ -159,7 +108,7 @@ static rsp_err send_trigger(smsr_https *h, ses *s)
     rsp_smsr_packet pkt;
     memset(&pkt, 0, sizeof(pkt));
     rsp_err err = smsr_adm_trigger_build(s->eid, h->host, h->port, h->uri, h->o.psk_kvn, &trig);
-    err = err ? err : smsr_packet_build_data(h->e, s->eid, NULL, trig.data, trig.len, true, now_s(), &pkt);
+    err = err ? err : smsr_packet_build_data(h->e, s->eid, NULL, trig.data, trig.len, true, smsr_https_now(), &pkt);
     if (err == RSP_OK && !pkt.msisdn[0])
         err = RSP_ERR_NOT_FOUND; /* no enabled profile: no number to send the trigger to */
     if (err == RSP_OK) {
@@ -210,7 +159,7 @@ static void finish(job **done, job *j, rsp_err err, const char *why)
 
 /* Runs the table's row for ev; the callbacks of settled scripts run last, once the session is
  * consistent (a callback may queue again). */
-static void fire(ses *s, smsr_adm_event ev, const post_ctx *pc)
+void smsr_https_fire(ses *s, smsr_adm_event ev, const post_ctx *pc)
 {
     smsr_https *h = s->h;
     job *done = NULL;
@@ -335,165 +284,20 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     switch (s->st) {
     case SMSR_ADM_HELD:
         RSP_LOGN(RSP_SS_SMSR, "admin session idle: ended", "eid=%s", s->eid);
-        fire(s, SMSR_ADM_EV_IDLE, NULL);
+        smsr_https_fire(s, SMSR_ADM_EV_IDLE, NULL);
         break;
     case SMSR_ADM_TRIGGERED:
         RSP_LOGN(RSP_SS_SMSR, "admin trigger unanswered", "eid=%s tries=%u", s->eid, s->tries);
-        fire(s, s->tries < s->h->o.trigger_tries ? SMSR_ADM_EV_TRIGGER_LOST : SMSR_ADM_EV_TRIGGER_GIVE_UP, NULL);
+        smsr_https_fire(s, s->tries < s->h->o.trigger_tries ? SMSR_ADM_EV_TRIGGER_LOST : SMSR_ADM_EV_TRIGGER_GIVE_UP, NULL);
         break;
     case SMSR_ADM_RUNNING:
         RSP_LOGN(RSP_SS_SMSR, "admin script unanswered", "eid=%s", s->eid);
-        fire(s, SMSR_ADM_EV_NO_ANSWER, NULL);
+        smsr_https_fire(s, SMSR_ADM_EV_NO_ANSWER, NULL);
         break;
     default: break;
     }
 }
 
-/* The card's notification in the session: the SMS path's handling, then the 3A08 confirmation
- * queued for this session (ahead of the next POST's decision). */
-static void notification(smsr_https *h, ses *s, const smsr_adm_post *p)
-{
-    rsp_diag d;
-    rsp_diag_clear(&d);
-    uint16_t seq = 0;
-    rsp_buf apdu = RSP_BUF_INIT, script = RSP_BUF_INIT;
-    rsp_err err = smsr_notif_handle(h->e, s->eid, p->msg, p->msg_len, now_s(), &seq, &d);
-    err = err ? err : rsp_smsr_apdu_confirm(seq, &apdu);
-    err = err ? err : rsp_smsr_script_one(&apdu, &script);
-    job *j = err ? NULL : calloc(1, sizeof(*j));
-    if (j) {
-        j->body = script.data; /* taken */
-        j->len = script.len;
-        j->ends = true;
-        script = (rsp_buf)RSP_BUF_INIT;
-        if (s->tail)
-            s->tail->next = j;
-        else
-            s->head = j;
-        s->tail = j;
-    }
-    h->st.notifs++;
-    char m[160];
-    RSP_LOGN(RSP_SS_SMSR, "admin notification", "eid=%s seq=%u result=%s%s%s", s->eid, (unsigned)seq,
-             rsp_err_name(err), err ? " why=" : "", err ? rsp_diag_str(&d, err, m, sizeof(m)) : "");
-    rsp_buf_free(&apdu);
-    rsp_buf_free(&script);
-}
-
-static void on_request(void *arg, rsp_http_req *req)
-{
-    smsr_https *h = arg;
-    static const char *const names[] = {"X-Admin-Protocol", "X-Admin-From", "X-Admin-Script-Status",
-                                        "X-Admin-Resume", "Content-Type"};
-    if (strcmp(rsp_http_req_method(req), "POST") != 0) {
-        rsp_http_respond(req, 405, "Allow: POST\r\n", NULL, 0);
-        return;
-    }
-    const rsp_net_peer *peer = rsp_http_req_peer(req);
-    rsp_buf text = RSP_BUF_INIT;
-    rsp_err err = RSP_OK;
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]) && err == RSP_OK; i++) {
-        const char *v = rsp_http_req_header(req, names[i]);
-        if (!v)
-            continue;
-        err = rsp_buf_append(&text, names[i], strlen(names[i]));
-        err = err ? err : rsp_buf_append(&text, ": ", 2);
-        err = err ? err : rsp_buf_append(&text, v, strlen(v));
-        err = err ? err : rsp_buf_append(&text, "\r\n", 2);
-    }
-    size_t blen = 0;
-    const uint8_t *body = rsp_http_req_body(req, &blen);
-    smsr_adm_post p;
-    rsp_diag d;
-    rsp_diag_clear(&d);
-    err = err ? err
-              : smsr_adm_post_parse(peer && peer->kind == RSP_NET_PEER_PSK ? peer->psk_identity : "",
-                                    rsp_http_req_target(req), (const char *)text.data, text.len, blen, &p, &d);
-    rsp_buf_free(&text);
-    ses *s = err ? NULL : ses_find(h, p.eid, true);
-    if (!s) {
-        char m[160], t[96];
-        RSP_LOGN(RSP_SS_SMSR, "admin POST refused", "target=\"%s\" err=%s why=\"%s\"",
-                 rsp_http_log_escape(rsp_http_req_target(req), 80, t, sizeof(t)), rsp_err_name(err),
-                 rsp_diag_str(&d, err ? err : RSP_ERR_NOMEM, m, sizeof(m)));
-        rsp_http_respond(req, err == RSP_ERR_DENIED ? 403 : err ? 400 : 503, NULL, NULL, 0);
-        return;
-    }
-    if (s->st == SMSR_ADM_CLOSED || s->st == SMSR_ADM_TRIGGERED) {
-        h->st.opened++;
-        RSP_LOGN(RSP_SS_SMSR, "admin session open", "eid=%s psk_id=%s resume=%d", s->eid,
-                 peer ? peer->psk_identity : "", (int)p.resume);
-    }
-    s->tries = 0;
-    s->conn = rsp_http_req_conn(req);
-    if (p.msg_len)
-        notification(h, s, &p);
-    post_ctx pc = {req, body, blen, p.status};
-    fire(s, p.response ? SMSR_ADM_EV_POST_RESPONSE : SMSR_ADM_EV_POST_OPEN, &pc);
-}
-
-/* The HTTP server saw a card's connection close: a session that was waiting on it (a POST held, a
- * script out) learns now, not at the idle time or answer_ms (20 s). */
-static void on_close(void *arg, uint64_t conn_id)
-{
-    smsr_https *h = arg;
-    for (size_t i = 0; i < h->n; i++) {
-        ses *s = h->s[i];
-        if (s->conn != conn_id)
-            continue;
-        s->conn = 0;
-        if (s->st == SMSR_ADM_HELD || s->st == SMSR_ADM_RUNNING) {
-            h->st.gone++;
-            RSP_LOGN(RSP_SS_SMSR, "admin session connection closed by the card", "eid=%s state=%s queued=%d", s->eid,
-                     smsr_adm_state_name(s->st), s->head != NULL);
-            fire(s, SMSR_ADM_EV_GONE, NULL);
-        }
-        return;
-    }
-}
-
-/* Is a job of op_id (the engine's tag) queued or in flight in eid's session? */
-static bool holds(void *arg, const char *eid, int64_t op_id)
-{
-    ses *s = ses_find(arg, eid, false);
-    if (s && s->inflight && s->inflight->done && s->inflight->tag == (uint64_t)op_id)
-        return true;
-    for (const job *j = s ? s->head : NULL; j; j = j->next)
-        if (j->done && j->tag == (uint64_t)op_id)
-            return true;
-    return false;
-}
-
-static void on_renew(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    smsr_https *h = arg;
-    smsr_lease_renew(h->e, now_s(), holds, h);
-}
-
-static rsp_err psk_lookup(void *arg, const char *identity, uint8_t *key, size_t keymax, size_t *keylen)
-{
-    smsr_https *h = arg;
-    uint8_t eid[16], aid[16], kid = 0, kvn = 0;
-    size_t al = 0;
-    char eids[33];
-    rsp_err err = keymax < 16 ? RSP_ERR_LENGTH : rsp_scp81_psk_identity_parse(identity, eid, aid, &al, &kid, &kvn, NULL);
-    if (err == RSP_OK && (al != RSP_AID_ISDR.len || memcmp(aid, RSP_AID_ISDR.b, al) != 0 || kid != 0x01))
-        err = RSP_ERR_DENIED;
-    err = err ? err : rsp_eid_from_bytes(eid, eids);
-    err = err ? err : smsr_psk_get(h->e, eids, kvn, key);
-    if (err != RSP_OK) {
-        h->st.refused_psk++;
-        char t[96];
-        RSP_LOGN(RSP_SS_SMSR, "admin PSK identity refused", "psk_id=\"%s\" err=%s",
-                 rsp_http_log_escape(identity, 80, t, sizeof(t)), rsp_err_name(err));
-        rsp_wipe(key, keymax < 16 ? keymax : 16);
-        return RSP_ERR_NOT_FOUND;
-    }
-    *keylen = 16;
-    return RSP_OK;
-}
 
 rsp_err smsr_https_new(struct event_base *base, rsp_smsr *e, const smsr_https_opts *o, smsr_https **out, rsp_diag *d)
 {
@@ -517,7 +321,7 @@ rsp_err smsr_https_new(struct event_base *base, rsp_smsr *e, const smsr_https_op
     h->o.psk_kvn = o->psk_kvn ? o->psk_kvn : e->cfg.psk_kvn; /* the PSK the engine looks up */
     snprintf(h->host, sizeof(h->host), "%s", o->host ? o->host : lhost);
     snprintf(h->uri, sizeof(h->uri), "%s", o->uri ? o->uri : "/gsma/adminagent");
-    rsp_err err = rsp_tls_server_psk_new(psk_lookup, h, &h->tls);
+    rsp_err err = rsp_tls_server_psk_new(smsr_https_psk_lookup, h, &h->tls);
     rsp_http_server_opts so;
     memset(&so, 0, sizeof(so));
     so.host = lhost;
@@ -525,14 +329,14 @@ rsp_err smsr_https_new(struct event_base *base, rsp_smsr *e, const smsr_https_op
     so.tls = h->tls;
     so.limits.max_body_bytes = 64 * 1024; /* a card's answer: R-APDUs or an EUICCResponse */
     so.idle_timeout_ms = h->o.idle_ms + 5000;
-    so.handler = on_request;
-    so.on_close = on_close;
+    so.handler = smsr_https_on_request;
+    so.on_close = smsr_https_on_close;
     so.arg = h;
     so.log_name = "smsr-admin";
     if (err == RSP_OK)
         err = rsp_http_server_new(base, &so, &h->srv);
     struct timeval beat = {(time_t)smsr_lease_period(e), 0};
-    if (err == RSP_OK && (!(h->renew = event_new(base, -1, EV_PERSIST, on_renew, h)) || event_add(h->renew, &beat) != 0))
+    if (err == RSP_OK && (!(h->renew = event_new(base, -1, EV_PERSIST, smsr_https_on_renew, h)) || event_add(h->renew, &beat) != 0))
         err = RSP_ERR_NOMEM;
     if (err == RSP_OK) {
         h->port = rsp_http_server_port(h->srv);
@@ -561,7 +365,7 @@ rsp_err smsr_https_queue(smsr_https *h, const char *eid, const uint8_t *aid, siz
 {
     if (!h || !eid || !script || !len || aid_len > 16)
         return RSP_ERR_INVAL;
-    ses *s = ses_find(h, eid, true);
+    ses *s = smsr_https_ses(h, eid, true);
     job *j = s ? calloc(1, sizeof(*j)) : NULL;
     if (j && !(j->body = malloc(len))) {
         free(j);
@@ -583,13 +387,13 @@ rsp_err smsr_https_queue(smsr_https *h, const char *eid, const uint8_t *aid, siz
     else
         s->head = j;
     s->tail = j;
-    fire(s, SMSR_ADM_EV_QUEUED, NULL);
+    smsr_https_fire(s, SMSR_ADM_EV_QUEUED, NULL);
     return RSP_OK;
 }
 
 bool smsr_https_open(smsr_https *h, const char *eid)
 {
-    ses *s = h ? ses_find(h, eid, false) : NULL;
+    ses *s = h ? smsr_https_ses(h, eid, false) : NULL;
     return s && s->st != SMSR_ADM_CLOSED;
 }
 
