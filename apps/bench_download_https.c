@@ -237,7 +237,7 @@ static void report_durability(rsp_bench *b, const hb *h, const double c0[P_N], c
     double dur_s = commits / (double)count * dw;
     rsp_bench_report(b, "durability floor per download (commits x write)", dur_s * 1e3, "ms",
                      "download crypto floor", floor_s * 1e3);
-    rsp_bench_report(b, "CPU per download: all four processes", all_s * 1e3, "ms", "crypto + durability floor",
+    rsp_bench_report(b, "CPU per download, all four, vs both floors", all_s * 1e3, "ms", "crypto + durability floor",
                      (floor_s + dur_s) * 1e3);
 }
 

@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "es9p_int.h"
+#include "es_int.h"
 #include "rsp/tlv.h"
 
 static const char *const func_names[RSP_ES9P_FUNC_N] = {
@@ -201,6 +202,18 @@ static rsp_err set_new(json_t *o, const char *k, json_t *v)
     return v && json_object_set_new(o, k, v) == 0 ? RSP_OK : RSP_ERR_NOMEM;
 }
 
+/* A header string as JSON, each byte outside printable ASCII sent as '?': the message may quote outside
+ * input, and no string of an encoded message may spell a splice placeholder (json_splice.c). */
+static json_t *hdr_str(const char *s)
+{
+    char b[sizeof(((rsp_es9p_header *)0)->message)];
+    size_t n = strnlen(s, sizeof b - 1);
+    for (size_t i = 0; i < n; i++)
+        b[i] = (unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7E ? '?' : s[i];
+    b[n] = '\0';
+    return json_string(b);
+}
+
 json_t *rsp_es9p__enc_header(const rsp_es9p_header *h)
 {
     json_t *st = json_object();
@@ -210,12 +223,12 @@ json_t *rsp_es9p__enc_header(const rsp_es9p_header *h)
     json_object_set_new(st, "status", json_string(status_names[s]));
     if (h->subject_code[0] || h->reason_code[0]) {
         json_t *cd = json_object();
-        json_object_set_new(cd, "subjectCode", json_string(h->subject_code));
-        json_object_set_new(cd, "reasonCode", json_string(h->reason_code));
+        json_object_set_new(cd, "subjectCode", hdr_str(h->subject_code));
+        json_object_set_new(cd, "reasonCode", hdr_str(h->reason_code));
         if (h->subject_id[0])
-            json_object_set_new(cd, "subjectIdentifier", json_string(h->subject_id));
+            json_object_set_new(cd, "subjectIdentifier", hdr_str(h->subject_id));
         if (h->message[0])
-            json_object_set_new(cd, "message", json_string(h->message));
+            json_object_set_new(cd, "message", hdr_str(h->message));
         json_object_set_new(st, "statusCodeData", cd);
     }
     json_t *hd = json_object();
@@ -223,26 +236,8 @@ json_t *rsp_es9p__enc_header(const rsp_es9p_header *h)
     return hd;
 }
 
-/* At most this many base64 fields in one message (the widest has 4); placeholders are \x01 + one digit. */
+/* At most this many base64 fields in one message (the widest has 4). */
 enum { SPLICE_MAX = 8 };
-
-/* txt with each placeholder "\u0001<n>" (quotes included) replaced by "<b64[n]>", appended to out. */
-static rsp_err splice(const char *txt, const rsp_buf *b64, size_t nb, rsp_buf *out)
-{
-    static const char tok[] = "\"\\u0001";
-    const size_t tl = sizeof tok - 1;
-    rsp_err e = RSP_OK;
-    const char *p = txt;
-    for (const char *q; e == RSP_OK && (q = strstr(p, tok)) != NULL;) {
-        unsigned n = (unsigned)(q[tl] - '0');
-        if (n >= nb || q[tl + 1] != '"')
-            return RSP_ERR_INTERNAL; /* not one of ours: cannot happen (see rsp_es9p_encode) */
-        e = rsp_buf_append(out, p, (size_t)(q - p) + 1);
-        e = e ? e : rsp_buf_append(out, b64[n].data, b64[n].len);
-        p = q + tl + 1; /* from the closing quote */
-    }
-    return e ? e : rsp_buf_append(out, p, strlen(p));
-}
 
 rsp_err rsp_es9p_encode(const rsp_es9p_msg *m, rsp_buf *out, rsp_diag *diag)
 {
@@ -258,11 +253,9 @@ rsp_err rsp_es9p_encode(const rsp_es9p_msg *m, rsp_buf *out, rsp_diag *diag)
     rsp_err e = RSP_OK;
     if (m->response)
         e = set_new(o, "header", rsp_es9p__enc_header(&m->header));
-    /* Base64 values go into the text after json_dumps (splice), not through jansson, which checks and
-     * escapes a string byte by byte: the bound profile package is ~16 KB of base64, most of the SM-DP+'s
-     * encoding CPU (issue 14, Numbers). In the tree each one is a placeholder "\x01<n>", dumped as
-     * "\u0001<n>": no text field can hold it (text_ok refuses control characters, a backslash is dumped
-     * as two). Base64 needs no JSON escaping (A-Z a-z 0-9 + / =; jansson escapes "/" only when asked). */
+    /* Base64 values go into the text after json_dumps (json_splice.c), not through jansson: the bound
+     * profile package is ~16 KB of base64, most of the SM-DP+'s encoding CPU (issue 14, Numbers).
+     * Base64 needs no JSON escaping (A-Z a-z 0-9 + / =; jansson escapes "/" only when asked). */
     rsp_buf b64[SPLICE_MAX];
     size_t nb = 0;
     for (size_t k = 0; k < SPLICE_MAX; k++)
@@ -295,14 +288,18 @@ rsp_err rsp_es9p_encode(const rsp_es9p_msg *m, rsp_buf *out, rsp_diag *diag)
             e = RSP_ERR_INTERNAL; /* more base64 fields than any message has: SPLICE_MAX is too small */
             break;
         }
-        char ph[3] = {'\x01', (char)('0' + nb), '\0'};
+        char ph[RSP_ES_SPLICE_PH_MAX];
+        rsp_es__splice_placeholder(nb, ph);
         if ((e = rsp_es9p_b64_encode(v->data, v->len, &b64[nb])) == RSP_OK)
             e = set_new(o, f->json, json_string(ph));
         nb++;
     }
     if (e == RSP_OK) {
         char *txt = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        e = !txt ? RSP_ERR_NOMEM : nb ? splice(txt, b64, nb, out) : rsp_buf_append(out, txt, strlen(txt));
+        /* every string of the message is printable (text_ok, header included): none spells a
+         * placeholder, so END cannot happen */
+        e = !txt ? RSP_ERR_NOMEM : nb ? rsp_es__splice(txt, b64, nb, out) : rsp_buf_append(out, txt, strlen(txt));
+        e = e == RSP_ERR_END ? RSP_ERR_INTERNAL : e;
         free(txt);
     }
     for (size_t k = 0; k < nb; k++)

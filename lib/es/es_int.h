@@ -86,4 +86,12 @@ bool rsp_es_parse_int(const char *s, size_t len, int64_t *out);
 bool rsp_es_parse_bool(const char *s, size_t len, bool *out);
 void rsp_es_wsa_free(rsp_es_wsa *w);
 
+/* json_splice.c: large values put into jansson's dumped text in place of placeholders "\x01<n>" (a
+ * string in the tree; dumped as "\u0001<n>"). rsp_es__splice appends txt to out with each placeholder
+ * replaced by vals[n] (quotes kept); RSP_ERR_END, nothing appended, when txt does not hold exactly the n
+ * placeholders once each (a string field that spells one: encode again without splicing). */
+enum { RSP_ES_SPLICE_PH_MAX = 24 };
+void rsp_es__splice_placeholder(size_t n, char out[RSP_ES_SPLICE_PH_MAX]);
+rsp_err rsp_es__splice(const char *txt, const rsp_buf *vals, size_t n, rsp_buf *out);
+
 #endif

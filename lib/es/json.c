@@ -48,9 +48,57 @@ rsp_err rsp_es_json_path_parse(const char *path, const rsp_es_func **f, rsp_diag
 }
 
 /* ---- encode ---- */
-static json_t *enc_struct(const rsp_es_struct *sd, const void *base, rsp_diag *d, rsp_err *err);
+/* Hex values of at least SPLICE_MIN bytes go into the text after json_dumps (json_splice.c) instead of
+ * through jansson: an ES3.SendData's Data is up to 8 KiB of hex, most of a download's encoding CPU at
+ * the SM-DP (issue 10, Numbers). When a string field of the message spells a placeholder, the message
+ * is encoded again without splicing, so the output is always jansson's own, byte for byte. */
+enum { SPLICE_MIN = 64 };
 
-static json_t *enc_value(const rsp_es_field *f, uint8_t t, const void *slot, rsp_diag *d, rsp_err *err)
+typedef struct enc_ctx {
+    rsp_diag *d;
+    rsp_err err;
+    bool splice;  /* false: every value through jansson */
+    rsp_buf *hex; /* the spliced values' text, by placeholder number (owned) */
+    size_t n, cap;
+} enc_ctx;
+
+static json_t *enc_struct(const rsp_es_struct *sd, const void *base, enc_ctx *c);
+
+static json_t *enc_hex(const rsp_buf *b, enc_ctx *c)
+{
+    char *h = malloc(2 * b->len + 1);
+    if (!h)
+        return NULL;
+    h[0] = '\0';
+    if (b->len)
+        rsp_hex_encode_upper(b->data, b->len, h, 2 * b->len + 1);
+    if (!c->splice || b->len < SPLICE_MIN) {
+        json_t *j = json_string(h);
+        free(h);
+        return j;
+    }
+    if (c->n == c->cap) {
+        size_t nc = c->cap ? 2 * c->cap : 4;
+        rsp_buf *v = realloc(c->hex, nc * sizeof *v);
+        if (!v) {
+            free(h);
+            return NULL;
+        }
+        c->hex = v;
+        c->cap = nc;
+    }
+    char ph[RSP_ES_SPLICE_PH_MAX];
+    rsp_es__splice_placeholder(c->n, ph);
+    c->hex[c->n] = (rsp_buf)RSP_BUF_INIT;
+    rsp_err e = rsp_buf_set(&c->hex[c->n], h, 2 * b->len);
+    free(h);
+    if (e != RSP_OK)
+        return NULL;
+    c->n++;
+    return json_string(ph);
+}
+
+static json_t *enc_value(const rsp_es_field *f, uint8_t t, const void *slot, enc_ctx *c)
 {
     switch (t) {
     case RSP_ES_T_STR:
@@ -64,34 +112,24 @@ static json_t *enc_value(const rsp_es_field *f, uint8_t t, const void *slot, rsp
     case RSP_ES_T_ENUM: {
         int v = *(const int *)slot;
         if (v < 0 || (size_t)v >= f->en->n) {
-            *err = rsp_diag_set(d, RSP_ERR_RANGE, "field '%s': %d is not a %s value", f->json, v, f->en->name);
+            c->err = rsp_diag_set(c->d, RSP_ERR_RANGE, "field '%s': %d is not a %s value", f->json, v, f->en->name);
             return NULL;
         }
         return json_string(f->en->values[v]);
     }
-    case RSP_ES_T_HEX: {
-        const rsp_buf *b = slot;
-        char *h = malloc(2 * b->len + 1);
-        if (!h)
-            return NULL;
-        h[0] = '\0';
-        if (b->len)
-            rsp_hex_encode_upper(b->data, b->len, h, 2 * b->len + 1);
-        json_t *j = json_string(h);
-        free(h);
-        return j;
-    }
+    case RSP_ES_T_HEX:
+        return enc_hex(slot, c);
     case RSP_ES_T_STRUCT:
-        return enc_struct(f->sub, *(void *const *)slot, d, err);
+        return enc_struct(f->sub, *(void *const *)slot, c);
     case RSP_ES_T_INLINE:
-        return enc_struct(f->sub, slot, d, err);
+        return enc_struct(f->sub, slot, c);
     default:
-        *err = RSP_ERR_INTERNAL;
+        c->err = RSP_ERR_INTERNAL;
         return NULL;
     }
 }
 
-static json_t *enc_struct(const rsp_es_struct *sd, const void *base, rsp_diag *d, rsp_err *err)
+static json_t *enc_struct(const rsp_es_struct *sd, const void *base, enc_ctx *c)
 {
     json_t *o = json_object();
     for (size_t i = 0; o && i < sd->nfields; i++) {
@@ -102,7 +140,7 @@ static json_t *enc_struct(const rsp_es_struct *sd, const void *base, rsp_diag *d
             if (f->optional)
                 continue;
             if (f->type != RSP_ES_T_HEX) {
-                *err = rsp_diag_set(d, RSP_ERR_INVAL, "mandatory field '%s' of %s is not set", f->json, sd->name);
+                c->err = rsp_diag_set(c->d, RSP_ERR_INVAL, "mandatory field '%s' of %s is not set", f->json, sd->name);
                 break;
             }
         }
@@ -112,25 +150,25 @@ static json_t *enc_struct(const rsp_es_struct *sd, const void *base, rsp_diag *d
             uint8_t it = f->item == RSP_ES_T_STRUCT ? RSP_ES_T_INLINE : f->item;
             v = json_array();
             for (size_t k = 0; v && k < l->n; k++) {
-                json_t *iv = enc_value(f, it, (const uint8_t *)l->v + k * isz, d, err);
+                json_t *iv = enc_value(f, it, (const uint8_t *)l->v + k * isz, c);
                 if (!iv || json_array_append_new(v, iv)) {
                     json_decref(v);
                     v = NULL;
                 }
             }
         } else {
-            v = enc_value(f, f->type, slot, d, err);
+            v = enc_value(f, f->type, slot, c);
         }
         if (!v || json_object_set_new_nocheck(o, f->json, v)) {
-            if (*err == RSP_OK)
-                *err = RSP_ERR_NOMEM;
+            if (c->err == RSP_OK)
+                c->err = RSP_ERR_NOMEM;
             break;
         }
     }
-    if (*err != RSP_OK || !o) {
+    if (c->err != RSP_OK || !o) {
         json_decref(o);
-        if (*err == RSP_OK)
-            *err = RSP_ERR_NOMEM;
+        if (c->err == RSP_OK)
+            c->err = RSP_ERR_NOMEM;
         return NULL;
     }
     return o;
@@ -145,15 +183,12 @@ static const struct {
     {"action", offsetof(rsp_es_wsa, action)},        {"relatesTo", offsetof(rsp_es_wsa, relates_to)},
 };
 
-rsp_err rsp_es_json_encode(const rsp_es_msg *m, rsp_buf *out, rsp_diag *d)
+/* The message as jansson's compact text (malloc'd), the spliced values not yet in it. */
+static char *enc_text(const rsp_es_msg *m, const rsp_es_struct *sd, enc_ctx *c)
 {
-    const rsp_es_struct *sd = rsp_es_msg_desc(m);
-    if (!sd || !m->body || !out)
-        return rsp_diag_set(d, RSP_ERR_INVAL, "message has no function or body");
-    rsp_err err = RSP_OK;
-    json_t *o = enc_struct(sd, m->body, d, &err);
+    json_t *o = enc_struct(sd, m->body, c);
     if (!o)
-        return err;
+        return NULL;
     json_t *a = NULL;
     for (size_t i = 0; i < sizeof(wsa_keys) / sizeof(wsa_keys[0]); i++) {
         const char *v = *(char *const *)((const uint8_t *)&m->wsa + wsa_keys[i].off);
@@ -165,15 +200,37 @@ rsp_err rsp_es_json_encode(const rsp_es_msg *m, rsp_buf *out, rsp_diag *d)
     }
     if (a)
         json_object_set_new_nocheck(o, "addressing", a);
-    size_t need = json_dumpb(o, NULL, 0, JSON_COMPACT);
-    uint8_t *p;
-    if (need == 0 || (err = rsp_buf_extend(out, need, &p)) != RSP_OK) {
-        json_decref(o);
-        return need == 0 ? RSP_ERR_INVAL : err;
-    }
-    json_dumpb(o, (char *)p, need, JSON_COMPACT);
+    char *txt = json_dumps(o, JSON_COMPACT);
     json_decref(o);
-    return RSP_OK;
+    if (!txt)
+        c->err = RSP_ERR_NOMEM;
+    return txt;
+}
+
+rsp_err rsp_es_json_encode(const rsp_es_msg *m, rsp_buf *out, rsp_diag *d)
+{
+    const rsp_es_struct *sd = rsp_es_msg_desc(m);
+    if (!sd || !m->body || !out)
+        return rsp_diag_set(d, RSP_ERR_INVAL, "message has no function or body");
+    enc_ctx c = {d, RSP_OK, true, NULL, 0, 0};
+    char *txt = enc_text(m, sd, &c);
+    rsp_err err = c.err;
+    if (txt && c.n) {
+        err = rsp_es__splice(txt, c.hex, c.n, out);
+        if (err == RSP_ERR_END) { /* a string field spells a placeholder: all through jansson */
+            free(txt);
+            enc_ctx plain = {d, RSP_OK, false, NULL, 0, 0};
+            txt = enc_text(m, sd, &plain);
+            err = plain.err ? plain.err : rsp_buf_append(out, txt, strlen(txt));
+        }
+    } else if (txt) {
+        err = rsp_buf_append(out, txt, strlen(txt));
+    }
+    free(txt);
+    for (size_t i = 0; i < c.n; i++)
+        rsp_buf_free(&c.hex[i]);
+    free(c.hex);
+    return err;
 }
 
 /* ---- decode ---- */

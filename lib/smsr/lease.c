@@ -88,6 +88,15 @@ void smsr_lease_renew(rsp_smsr *e, int64_t now, bool (*held)(void *arg, const ch
                 i++;
                 continue;
             }
+            if (err != RSP_STORE_FENCED && err != RSP_ERR_NOT_FOUND) {
+                /* the store failed (busy, I/O, a lost batch), not the fence: the job is still ours and
+                 * in the session, so the entry stays and the next tick tries again (dropping it would
+                 * let another worker take the op over and send it a second time) */
+                RSP_LOGE(RSP_SS_SMSR, "admin op lease renewal failed: retried next tick", "eid=%s op=%lld err=%s",
+                         l->eid, (long long)l->op_id, rsp_err_name(err));
+                i++;
+                continue;
+            }
             /* fenced: taken over (our lease had lapsed) or settled elsewhere; our job's answer is
              * refused by its generation. Either way not ours to keep alive. */
             RSP_LOGN(RSP_SS_SMSR, "admin op lease not renewed", "eid=%s op=%lld gen=%lld err=%s", l->eid,

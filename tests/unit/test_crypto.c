@@ -160,6 +160,22 @@ static void test_ecdh_x963(void **state)
     rsp_eckey *bad = NULL;
     assert_int_not_equal(rsp_ec_from_public(RSP_CURVE_P256, epk.data, epk.len, &bad), RSP_OK);
     assert_null(bad);
+    /* and on brainpoolP256r1 (rsp_ecdh's quick check relies on every rsp_eckey being on its curve): a
+     * point of a fresh key is taken back, one with a flipped bit of y is not, nor a P-256 point */
+    rsp_eckey *bk = NULL, *bp = NULL;
+    uint8_t bpt[RSP_EC_POINT_LEN];
+    assert_int_equal(rsp_ec_generate(RSP_CURVE_BP256R1, &bk), RSP_OK);
+    assert_int_equal(rsp_ec_public_point(bk, bpt), RSP_OK);
+    assert_int_equal(rsp_ec_from_public(RSP_CURVE_BP256R1, bpt, sizeof bpt, &bp), RSP_OK);
+    rsp_ec_free(bp);
+    bp = NULL;
+    bpt[64] ^= 1;
+    assert_int_not_equal(rsp_ec_from_public(RSP_CURVE_BP256R1, bpt, sizeof bpt, &bp), RSP_OK);
+    assert_null(bp);
+    epk.data[40] ^= 1; /* the P-256 point again, valid there */
+    assert_int_not_equal(rsp_ec_from_public(RSP_CURVE_BP256R1, epk.data, epk.len, &bp), RSP_OK);
+    assert_null(bp);
+    rsp_ec_free(bk);
     rsp_ec_free(priv);
     rsp_ec_free(peer);
     rsp_buf_free(&sk);

@@ -602,6 +602,32 @@ static void test_anchors(void **state)
             assert_int_equal(f, RSP_PKI22_EXPIRED);
         }
     }
+    /* the other way round: the CI valid ten days, its EUM one; the EUM (the partial chain's trust anchor
+     * once cached) past its notAfter while the CI and the card are valid: refused as expired */
+    {
+        rsp_buf lci = RSP_BUF_INIT, seum1 = RSP_BUF_INIT, scard1 = RSP_BUF_INIT;
+        assert_int_equal(issue(RSP_PKI22_CI, NULL, p.ci_key, p.ci_key, NULL, now - 60, now + 86400 * 10, &lci), RSP_OK);
+        assert_int_equal(issue(RSP_PKI22_EUM, NULL, p.eum_key, p.ci_key, &lci, now - 60, now + 86400, &seum1), RSP_OK);
+        assert_int_equal(issue(RSP_PKI22_EUICC, "89049032123451234512345678901235", p.euicc_key, p.eum_key, &seum1,
+                               now - 60, 0, &scard1),
+                         RSP_OK);
+        rsp_bytes lc[1] = {rsp_buf_view(&lci)};
+        rsp_pki22_anchors *s1 = NULL;
+        assert_int_equal(rsp_pki22_anchors_new(lc, 1, &s1, NULL), RSP_OK);
+        for (int round = 0; round < 2; round++) {
+            assert_int_equal(rsp_pki22_verify_with(s1, scard1.data, scard1.len, RSP_PKI22_EUICC, seum1.data, seum1.len,
+                                                   0, NULL, NULL, NULL, &f, NULL),
+                             RSP_OK);
+            assert_int_equal(rsp_pki22_verify_with(s1, scard1.data, scard1.len, RSP_PKI22_EUICC, seum1.data, seum1.len,
+                                                   now + 86400 * 2, NULL, NULL, NULL, &f, NULL),
+                             RSP_ERR_VERIFY);
+            assert_int_equal(f, RSP_PKI22_EXPIRED);
+        }
+        rsp_pki22_anchors_free(s1);
+        rsp_buf_free(&lci);
+        rsp_buf_free(&seum1);
+        rsp_buf_free(&scard1);
+    }
     assert_int_equal(rsp_ec_generate(RSP_CURVE_P256, &sk), RSP_OK);
     rsp_buf_reset(&c);
     rsp_buf_append(&c, scard.data, scard.len);

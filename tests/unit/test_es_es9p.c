@@ -392,6 +392,22 @@ static void test_splice_placeholder(void **state)
     rsp_es9p_msg_free(&back);
     rsp_es9p_msg_free(&m);
     rsp_buf_free(&b);
+    /* a header string that spells a placeholder goes out with its control character as '?' */
+    rsp_es9p_msg_init(&m, RSP_ES9P_GET_BOUND_PROFILE_PACKAGE, true);
+    strcpy(m.transaction_id, "0123456789ABCDEF0123456789ABCDEF");
+    strcpy(m.header.subject_code, "8.1");
+    strcpy(m.header.reason_code, "1");
+    strcpy(m.header.message, "\x01" "0");
+    fill_tlv(&m.bound_profile_package, 0xBF36, 3000);
+    assert_int_equal(rsp_es9p_encode(&m, &b, NULL), RSP_OK);
+    assert_int_equal(rsp_buf_append_byte(&b, 0), RSP_OK);
+    assert_non_null(strstr((const char *)b.data, "\"message\":\"?0\""));
+    assert_int_equal(rsp_es9p_decode(RSP_ES9P_GET_BOUND_PROFILE_PACKAGE, true, b.data, b.len - 1, &back, &d), RSP_OK);
+    assert_int_equal(back.bound_profile_package.len, m.bound_profile_package.len);
+    assert_memory_equal(back.bound_profile_package.data, m.bound_profile_package.data, m.bound_profile_package.len);
+    rsp_es9p_msg_free(&back);
+    rsp_es9p_msg_free(&m);
+    rsp_buf_free(&b);
 }
 
 int main(void)

@@ -6,6 +6,7 @@
 #include "testutil.h"
 
 #include "rsp/es.h"
+#include "rsp/es_types.h"
 
 static const rsp_es_func *enable(void)
 {
@@ -120,12 +121,62 @@ static void test_nested_types(void **state)
     rsp_es_msg_free(&m);
 }
 
+/* Large hex values are spliced into jansson's text after it is dumped (lib/es/json.c): the text is
+ * the same as jansson's own (the one "data" key, upper-case hex, the other fields as usual), it decodes
+ * back, and a string field that spells a placeholder ("\x01" "0") sends the message through jansson
+ * whole, unchanged in meaning. */
+static void test_hex_splice(void **state)
+{
+    (void)state;
+    const rsp_es_func *f = rsp_es_func_find(RSP_ES3, "SendData", 8);
+    assert_non_null(f);
+    for (int collide = 0; collide < 2; collide++) {
+        rsp_es_msg m, back;
+        assert_int_equal(rsp_es_msg_init(&m, f, false), RSP_OK);
+        rsp_es_send_data_req *q = m.body;
+        q->hdr.function_call_id = strdup(collide ? "\x01" "0" : "fc-1");
+        q->eid = strdup("89049032000000000000000000000163");
+        static const uint8_t aid[] = {0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x10, 0xFF, 0xFF, 0xFF, 0xFF, 0x89, 0x00, 0x00, 0x10, 0x00};
+        assert_int_equal(rsp_buf_set(&q->sd_aid, aid, sizeof aid), RSP_OK);
+        for (int i = 0; i < 4208; i++)
+            assert_int_equal(rsp_buf_append_byte(&q->data, (uint8_t)(i * 7)), RSP_OK);
+        rsp_buf out = RSP_BUF_INIT;
+        rsp_diag d;
+        rsp_diag_clear(&d);
+        assert_int_equal(rsp_es_json_encode(&m, &out, &d), RSP_OK);
+        assert_int_equal(rsp_buf_append_byte(&out, 0), RSP_OK);
+        const char *t = (const char *)out.data;
+        /* the data once, as upper-case hex between its quotes */
+        const char *k = strstr(t, "\"data\":\"");
+        assert_non_null(k);
+        assert_null(strstr(k + 1, "\"data\":"));
+        char *hex = malloc(2 * q->data.len + 1);
+        assert_non_null(hex);
+        rsp_hex_encode_upper(q->data.data, q->data.len, hex, 2 * q->data.len + 1);
+        assert_memory_equal(k + 8, hex, 2 * q->data.len);
+        assert_int_equal(k[8 + 2 * q->data.len], '"');
+        free(hex);
+        assert_non_null(strstr(t, "\"sdAid\":\"A0000005591010FFFFFFFF8900001000\""));
+        assert_non_null(strstr(t, collide ? "\"functionCallIdentifier\":\"\\u00010\"" : "\"functionCallIdentifier\":\"fc-1\""));
+        rsp_diag_clear(&d);
+        assert_int_equal(rsp_es_json_decode(f, false, out.data, out.len - 1, NULL, &back, &d), RSP_OK);
+        const rsp_es_send_data_req *b = back.body;
+        assert_string_equal(b->hdr.function_call_id, q->hdr.function_call_id);
+        assert_int_equal(b->data.len, q->data.len);
+        assert_memory_equal(b->data.data, q->data.data, q->data.len);
+        rsp_es_msg_free(&back);
+        rsp_es_msg_free(&m);
+        rsp_buf_free(&out);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lenient_keys),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_nested_types),
+        cmocka_unit_test(test_hex_splice),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
