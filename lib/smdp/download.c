@@ -173,16 +173,15 @@ static rsp_err step(rsp_smdp_inv *inv, const rsp_smdp_trust *trust, const rsp_sm
     switch (d->step) {
     case RSP_SMDP_DL_GET_EIS: {
         const rsp_es_eis *eis = NULL;
-        rsp_buf pkg = RSP_BUF_INIT;
+        size_t pkg_len = 0; /* admission needs its size only: the take reads and personalises it */
         char path[RSP_SMDP_PATH_MAX];
         e = snprintf(path, sizeof path, "%s/packages/%s/%s.der", inv->dir, d->op, d->type) < (int)sizeof path
-                ? rsp_smdp__read_file(path, &pkg)
+                ? rsp_smdp__file_size(path, &pkg_len)
                 : RSP_ERR_LENGTH;
         if (e != RSP_OK)
             e = rsp_diag_set(diag, e, "no package for %s/%s", d->op, d->type);
         e = e ? e : es3->get_eis(es3->arg, d->eid, &eis, diag);
-        e = e ? e : rsp_smdp_admit(trust, eis, pkg.len, now, diag);
-        rsp_buf_free(&pkg);
+        e = e ? e : rsp_smdp_admit(trust, eis, pkg_len, now, diag);
         return e;
     }
     case RSP_SMDP_DL_TAKE:

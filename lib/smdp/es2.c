@@ -31,9 +31,8 @@ rsp_err rsp_smdp_es2_download(rsp_smdp_inv *inv, const char *operator_id, const 
     if (snprintf(path, sizeof path, "%s/packages/%s/%s.der", inv->dir, operator_id, req->profile_type) >=
         (int)sizeof path)
         return RSP_ERR_LENGTH;
-    rsp_buf probe = RSP_BUF_INIT;
-    rsp_err e = rsp_smdp__read_file(path, &probe);
-    rsp_buf_free(&probe);
+    size_t plen = 0;
+    rsp_err e = rsp_smdp__file_size(path, &plen);
     if (e != RSP_OK)
         return rsp_diag_set(diag, RSP_ERR_NOT_FOUND, "operator %s has no ProfileType %s", operator_id,
                             req->profile_type);

@@ -81,6 +81,17 @@ rsp_err rsp_smdp__read_file(const char *path, rsp_buf *out)
     return e;
 }
 
+rsp_err rsp_smdp__file_size(const char *path, size_t *len)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return errno == ENOENT ? RSP_ERR_NOT_FOUND : RSP_ERR_IO;
+    if (!S_ISREG(st.st_mode))
+        return RSP_ERR_IO;
+    *len = (size_t)st.st_size;
+    return RSP_OK;
+}
+
 /* temp + fsync + rename + fsync of the folder: a reader never sees half a file, and the rename
  * itself survives a power cut. */
 rsp_err rsp_smdp__write_atomic(const char *path, const void *p, size_t len)
