@@ -217,7 +217,7 @@ static void commits_now(const hb *h, double c[P_N])
 static void report_durability(rsp_bench *b, const hb *h, const double c0[P_N], const double c1[P_N], long count,
                               double all_s, double floor_s)
 {
-    double dw = rsp_bench_procs_durable_write_cpu(h->dir, 200), commits = 0;
+    double dw = rsp_bench_procs_durable_write_cpu(h->dir, 200, false), commits = 0;
     for (int i = 0; i < P_N; i++) {
         if (c0[i] < 0 || c1[i] < c0[i]) {
             fprintf(stderr, "bench download-https: the commits of rsp %s could not be read\n", pnames[i]);

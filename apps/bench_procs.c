@@ -96,13 +96,17 @@ void rsp_bench_procs_stop(rsp_bench_procs *p)
 
 double rsp_bench_procs_cpu(const rsp_bench_procs *p, size_t slot)
 {
-    if (slot >= RSP_BENCH_PROCS_MAX || p->pid[slot] <= 0)
-        return 0;
+    double u = 0, s = 0;
+    return slot < RSP_BENCH_PROCS_MAX && rsp_bench_procs_pid_cpu(p->pid[slot], &u, &s) ? u + s : 0;
+}
+
+bool rsp_bench_procs_pid_cpu(pid_t pid, double *user, double *sys)
+{
     char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)p->pid[slot]);
-    FILE *f = fopen(path, "r");
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = pid > 0 ? fopen(path, "r") : NULL;
     if (!f)
-        return 0;
+        return false;
     size_t n = fread(buf, 1, sizeof buf - 1, f);
     fclose(f);
     buf[n] = 0;
@@ -111,8 +115,10 @@ double rsp_bench_procs_cpu(const rsp_bench_procs *p, size_t slot)
     unsigned long ut = 0, st = 0;
     /* after "pid (comm)": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
     if (!q || sscanf(q + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
-        return 0;
-    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+        return false;
+    *user = (double)ut / (double)sysconf(_SC_CLK_TCK);
+    *sys = (double)st / (double)sysconf(_SC_CLK_TCK);
+    return true;
 }
 
 rsp_err rsp_bench_procs_free_port(uint16_t *port)
@@ -246,7 +252,7 @@ static double thread_cpu(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-double rsp_bench_procs_durable_write_cpu(const char *dir, unsigned n)
+double rsp_bench_procs_durable_write_cpu(const char *dir, unsigned n, bool append)
 {
     char path[512];
     snprintf(path, sizeof path, "%s/durable-write.tmp", dir);
@@ -258,12 +264,13 @@ double rsp_bench_procs_durable_write_cpu(const char *dir, unsigned n)
     }
     uint8_t block[4096];
     memset(block, 0xA5, sizeof block);
-    /* the block exists first: the measured writes overwrite it, as a commit into a reused WAL does */
+    /* the block exists first: in place, the measured writes overwrite it */
     bool ok = pwrite(fd, block, sizeof block, 0) == (ssize_t)sizeof block && fdatasync(fd) == 0;
     double t0 = thread_cpu();
     for (unsigned i = 0; ok && i < n; i++) {
         block[i % sizeof block] ^= 1;
-        ok = pwrite(fd, block, sizeof block, 0) == (ssize_t)sizeof block && fdatasync(fd) == 0;
+        off_t at = append ? (off_t)(i + 1) * (off_t)sizeof block : 0;
+        ok = pwrite(fd, block, sizeof block, at) == (ssize_t)sizeof block && fdatasync(fd) == 0;
     }
     double t = thread_cpu() - t0;
     close(fd);

@@ -47,6 +47,8 @@ void rsp_bench_procs_stop(rsp_bench_procs *p);
 /* CPU seconds (user + system) the child in slot has used so far (from /proc/<pid>/stat); 0 when it
  * is not running or cannot be read. */
 double rsp_bench_procs_cpu(const rsp_bench_procs *p, size_t slot);
+/* The user and system CPU seconds of process pid so far (/proc/<pid>/stat): false when unreadable. */
+bool rsp_bench_procs_pid_cpu(pid_t pid, double *user, double *sys);
 
 /* A loopback TCP port free right now (the kernel's pick; another process may take it before use).
  * RSP_ERR_NET when none could be had. */
@@ -74,10 +76,11 @@ rsp_err rsp_bench_procs_metric(uint16_t port, const char *name, double *out);
  * RSP_ERR_NET when the socket does not answer, RSP_ERR_NOT_FOUND when the key is absent. */
 rsp_err rsp_bench_procs_ctl_count(const char *ctl_sock, const char *key, double *out);
 
-/* The CPU (user + system, this thread) of one durable write: a 4 KiB pwrite over the same block of
- * a scratch file in dir, then fdatasync, the mean of n. The least any durable commit costs (a
- * SQLite WAL commit writes at least one frame and syncs). Negative when the file cannot be used. */
-double rsp_bench_procs_durable_write_cpu(const char *dir, unsigned n);
+/* The CPU (user + system, this thread) of one durable write to a scratch file in dir, the mean of n:
+ * a 4 KiB pwrite then fdatasync, over the same block (append false: the least any durable commit
+ * costs, as a commit into a reused WAL) or past the end (append true: a growing WAL, whose new size
+ * makes fdatasync write the inode too). Negative when the file cannot be used. */
+double rsp_bench_procs_durable_write_cpu(const char *dir, unsigned n, bool append);
 
 /* A malloc'd copy of s (the caller frees it); NULL when out of memory. */
 char *rsp_bench_procs_strdup(const char *s);

@@ -178,51 +178,11 @@ static int commits(uint16_t port, double c[3])
     return 0;
 }
 
-/* The CPU (this process) of one durable append: a 4 KiB pwrite past the end of a scratch file in dir,
- * then fdatasync, the mean of n. A WAL still growing (up to its checkpoint, ~1000 frames) is appended
- * to, and the file's new size makes fdatasync write the inode too; rsp_bench_procs_durable_write_cpu
- * (one block overwritten in place) is the least a commit costs, this the most a one-frame one does.
- * Negative when the file cannot be used. */
-static double durable_append_cpu(const char *dir, unsigned n)
-{
-    char path[512];
-    snprintf(path, sizeof(path), "%s/durable-append.tmp", dir);
-    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-    if (fd < 0)
-        return -1;
-    uint8_t block[4096];
-    memset(block, 0x5A, sizeof(block));
-    bool ok = n > 0;
-    struct timespec a, z;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &a);
-    for (unsigned i = 0; ok && i < n; i++) {
-        block[i % sizeof(block)] ^= 1;
-        ok = pwrite(fd, block, sizeof(block), (off_t)i * (off_t)sizeof(block)) == (ssize_t)sizeof(block) &&
-             fdatasync(fd) == 0;
-    }
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &z);
-    close(fd);
-    unlink(path);
-    return ok ? ((double)(z.tv_sec - a.tv_sec) + (double)(z.tv_nsec - a.tv_nsec) / 1e9) / n : -1;
-}
-
-/* The system part (kernel: fdatasync, TCP, ...) of a process's CPU so far, from /proc/<pid>/stat;
- * 0 when unreadable. rsp_bench_procs_cpu gives user + system. */
+/* The system part (kernel: fdatasync, TCP, ...) of a process's CPU so far; 0 when unreadable. */
 static double sys_cpu(pid_t pid)
 {
-    char path[64], buf[1024];
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    FILE *f = pid > 0 ? fopen(path, "r") : NULL;
-    if (!f)
-        return 0;
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    const char *q = strrchr(buf, ')'); /* comm may hold spaces: the fields follow its last ')' */
-    unsigned long st = 0;
-    if (!q || sscanf(q + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %lu", &st) != 1)
-        return 0;
-    return (double)st / (double)sysconf(_SC_CLK_TCK);
+    double u = 0, st = 0;
+    return rsp_bench_procs_pid_cpu(pid, &u, &st) ? st : 0;
 }
 
 typedef struct run_out {
@@ -354,7 +314,8 @@ int rsp_bench_smdpp(rsp_bench *b, int argc, char **argv)
     double aes = rsp_bench_floor_cipher_mbs(b, "AES-128-CBC", 1024), mac = rsp_bench_floor_cmac_mbs(b, 1024);
     double fw = rsp_bench_now() - fw0, fc = thread_cpu() - fc0;
     /* one durable commit at its least (4 KiB pwrite + fdatasync on the file system of smdpp.db) */
-    double sync_cpu = rsp_bench_procs_durable_write_cpu(s->dir, 200), append_cpu = durable_append_cpu(s->dir, 200);
+    double sync_cpu = rsp_bench_procs_durable_write_cpu(s->dir, 200, false),
+           append_cpu = rsp_bench_procs_durable_write_cpu(s->dir, 200, true);
     double cpu_per_wall = fw > 0 && fc > 0 && fc < fw ? fc / fw : 1;
     /* per role: 3 signs, 5 verifies, 2 scalar multiplications (key pair + ECDH), AES + CMAC of the package */
     double share = (3 / sg + 5 / v + 2 / x + (double)der.len / (aes * 1e6) + (double)der.len / (mac * 1e6)) *

@@ -195,8 +195,11 @@ static int parse(int argc, char **argv, attach_opts *o)
         } else if (i + 1 < argc && !strcmp(a, "--vpcd")) {
             const char *v = argv[++i];
             uint16_t port = 0;
-            if (rsp_hostport_split(v, RSP_HOSTPORT_REQUIRED, o->host, sizeof(o->host), &port, NULL) || !port)
-                return rsp_cli_usage_error("--vpcd %s: HOST:PORT or [IPv6]:PORT expected (port 1..65535)", v);
+            rsp_diag hd;
+            rsp_diag_clear(&hd);
+            if (rsp_hostport_split(v, RSP_HOSTPORT_REQUIRED, o->host, sizeof(o->host), &port, &hd) || !port)
+                return rsp_cli_usage_error("euicc attach: --vpcd wants HOST:PORT or [IPv6]:PORT (port 1..65535): %s",
+                                           hd.msg[0] ? hd.msg : v);
             snprintf(o->port, sizeof(o->port), "%u", (unsigned)port);
         } else {
             return rsp_cli_usage_error("euicc attach: unexpected argument '%s' (see --help)", a);

@@ -301,8 +301,11 @@ static rsp_err exchange(xchg *x, unsigned timeout_s, rsp_diag *d)
 {
     char host[256];
     uint16_t port = 0;
-    if (rsp_hostport_split(x->a->smsc, RSP_HOSTPORT_REQUIRED, host, sizeof(host), &port, NULL) || !port)
-        return rsp_diag_set(d, RSP_ERR_INVAL, "--smsc wants HOST:PORT or [IPv6]:PORT, got '%s'", x->a->smsc);
+    rsp_diag hd;
+    rsp_diag_clear(&hd);
+    if (rsp_hostport_split(x->a->smsc, RSP_HOSTPORT_REQUIRED, host, sizeof(host), &port, &hd) || !port)
+        return rsp_diag_set(d, RSP_ERR_INVAL, "--smsc wants HOST:PORT or [IPv6]:PORT (not port 0): %s",
+                            hd.msg[0] ? hd.msg : x->a->smsc);
     rsp_sms_reasm_init(&x->reasm, 60000);
     if (!(x->base = event_base_new()))
         return RSP_ERR_NOMEM;

@@ -81,7 +81,7 @@ rsp_err rsp_keyesti_crt_parse(const uint8_t *v, size_t len, size_t base, rsp_key
             default: c->kvn = b; seen |= 16; break;
             }
         }
-        /* 91 (counter), 96 and anything else: carried by the CRT bytes the receipt covers. */
+        /* 91 (counter) and anything else: carried by the CRT bytes the receipt covers (96 is read above). */
     }
     if (e != RSP_ERR_END) {
         if (diag && diag->err == RSP_OK)

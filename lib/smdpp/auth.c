@@ -104,12 +104,15 @@ static rsp_err check_chain(const rsp_smdpp_auth_cfg *cfg, const rsp_es10_auth_se
     return RSP_OK;
 }
 
-bool rsp_smdpp__verify_sig(const rsp_pki22_info *cert, const uint8_t *p, size_t n, rsp_bytes sig)
+bool rsp_smdpp__verify_sig(const rsp_pki22_info *cert, const uint8_t *p, size_t n, rsp_bytes sig, rsp_eckey **keep)
 {
     rsp_eckey *k = NULL;
     bool ok = sig.len == 64 && rsp_ec_from_public(cert->curve, cert->pub, sizeof(cert->pub), &k) == RSP_OK &&
               rsp_ecdsa_verify(k, p, n, sig.p, sig.len) == RSP_OK;
-    rsp_ec_free(k);
+    if (ok && keep)
+        *keep = k;
+    else
+        rsp_ec_free(k);
     return ok;
 }
 
@@ -142,11 +145,8 @@ rsp_err rsp_smdpp__auth_client(const rsp_smdpp_auth_cfg *cfg, const rsp_smdpp_au
     if (e)
         return e;
     rsp_eckey *k = NULL;
-    if (r->euicc_signature1.len != 64 || rsp_ec_from_public(euicc->curve, euicc->pub, sizeof(euicc->pub), &k) ||
-        rsp_ecdsa_verify(k, r->signed1.raw.p, r->signed1.raw.len, r->euicc_signature1.p, 64)) {
-        rsp_ec_free(k);
+    if (!rsp_smdpp__verify_sig(euicc, r->signed1.raw.p, r->signed1.raw.len, r->euicc_signature1, &k))
         return refuse(fail, SC_SIGNATURE, "euiccSignature1 does not verify");
-    }
     if (r->signed1.server_challenge.len != 16 || memcmp(r->signed1.server_challenge.p, sess->server_challenge, 16)) {
         rsp_ec_free(k);
         return refuse(fail, SC_SIGNATURE, "serverChallenge mismatch");

@@ -467,7 +467,7 @@ static void notification(call *c)
         if (rsp_pki22_verify_with(s->anchors, p.cert_euicc.p, p.cert_euicc.len, RSP_PKI22_EUICC, p.cert_eum.p,
                                   p.cert_eum.len, 0, &euicc, NULL, NULL, &f, &c->d) != RSP_OK)
             return fail(c, SC_EUICC_CERT, "the notification's certificates do not verify");
-        if (!rsp_smdpp__verify_sig(&euicc, p.meta.raw.p, p.meta.raw.len, p.signature))
+        if (!rsp_smdpp__verify_sig(&euicc, p.meta.raw.p, p.meta.raw.len, p.signature, NULL))
             return fail(c, SC_SIGNATURE, "euiccNotificationSignature does not verify");
         RSP_LOGN(RSP_SS_SMDP, "es9+ notification", "eid=%s seq=%u events=%u", euicc.eid, p.meta.seq, p.meta.events);
         return;

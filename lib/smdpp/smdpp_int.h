@@ -97,8 +97,9 @@ int64_t rsp_smdpp__now(rsp_smdpp *s);
 rsp_err rsp_smdpp__auth_client(const rsp_smdpp_auth_cfg *cfg, const rsp_smdpp_auth_session *sess,
                                const rsp_es9p_msg *req, rsp_es10_auth_server_resp *r, rsp_pki22_info *euicc,
                                rsp_eckey **key, rsp_es9p_header *fail);
-/* auth.c: an ECDSA signature (64 bytes r||s) by the key of an inspected certificate. */
-bool rsp_smdpp__verify_sig(const rsp_pki22_info *cert, const uint8_t *p, size_t n, rsp_bytes sig);
+/* auth.c: an ECDSA signature (64 bytes r||s) by the key of an inspected certificate. keep: NULL, or
+ * when it verifies, *keep = the key built for it (the caller's: rsp_ec_free). */
+bool rsp_smdpp__verify_sig(const rsp_pki22_info *cert, const uint8_t *p, size_t n, rsp_bytes sig, rsp_eckey **keep);
 
 /* notificationPointId values we report (docs/modules/smdpp.md; the notes leave them open) */
 enum { POINT_ELIGIBILITY = 1, POINT_CONFIRMATION = 2, POINT_BPP_DOWNLOAD = 3, POINT_BPP_INSTALL = 4,

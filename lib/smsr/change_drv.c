@@ -334,7 +334,7 @@ static rsp_err r_keyset(drv *d, smsr_chg *c, int64_t now)
         if ((err = pk_ecasd(d, c->eid, &pk)) == RSP_OK &&
             rsp_keyest_host_finish(&h, pk, ans.data, ans.len, &keys, &dg) == RSP_OK) {
             /* the PSK where the card puts it (lib/euicc/isdp.c isdr_new_keys) */
-            err = smsr_chg_keys_store(d->e, c->eid, d->e->cfg.kvn, RSP_SMSR_PSK_KVN(d->e->cfg.kvn), &keys);
+            err = smsr_chg_keys_store(d->e, c->eid, d->e->cfg.kvn, d->e->cfg.psk_kvn, &keys);
             verified = err == RSP_OK;
         }
         rsp_wipe(&keys, sizeof(keys));

@@ -329,8 +329,10 @@ rsp_err rsp_smsr_console_new(struct event_base *base, rsp_smsr *engine, rsp_stor
     if (e == RSP_OK && o->listen) {
         char host[128];
         uint16_t port;
-        if (rsp_hostport_split(o->listen, RSP_HOSTPORT_REQUIRED, host, sizeof(host), &port, NULL)) {
-            e = rsp_diag_set(diag, RSP_ERR_INVAL, "console: listen address '%s' is not HOST:PORT", o->listen);
+        rsp_diag hd;
+        rsp_diag_clear(&hd);
+        if (rsp_hostport_split(o->listen, RSP_HOSTPORT_REQUIRED, host, sizeof(host), &port, &hd)) {
+            e = rsp_diag_set(diag, RSP_ERR_INVAL, "console: listen %s", hd.msg);
         } else {
             rsp_http_server_opts ho;
             memset(&ho, 0, sizeof(ho));

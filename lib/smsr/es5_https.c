@@ -107,7 +107,7 @@ static rsp_err send_trigger(smsr_https *h, ses *s)
     rsp_buf trig = RSP_BUF_INIT;
     rsp_smsr_packet pkt;
     memset(&pkt, 0, sizeof(pkt));
-    rsp_err err = smsr_adm_trigger_build(s->eid, h->host, h->port, h->uri, h->o.psk_kvn, &trig);
+    rsp_err err = smsr_adm_trigger_build(s->eid, h->host, h->port, h->uri, h->e->cfg.psk_kvn, &trig);
     err = err ? err : smsr_packet_build_data(h->e, s->eid, NULL, trig.data, trig.len, true, smsr_https_now(), &pkt);
     if (err == RSP_OK && !pkt.msisdn[0])
         err = RSP_ERR_NOT_FOUND; /* no enabled profile: no number to send the trigger to */
@@ -303,9 +303,12 @@ rsp_err smsr_https_new(struct event_base *base, rsp_smsr *e, const smsr_https_op
 {
     char lhost[128];
     uint16_t lport;
-    if (!base || !e || !o || !o->send || !out || !o->listen ||
-        rsp_hostport_split(o->listen, RSP_HOSTPORT_REQUIRED, lhost, sizeof(lhost), &lport, NULL))
-        return rsp_diag_set(d, RSP_ERR_INVAL, "admin listen address must be HOST:PORT");
+    rsp_diag hd;
+    rsp_diag_clear(&hd);
+    if (!base || !e || !o || !o->send || !out || !o->listen)
+        return rsp_diag_set(d, RSP_ERR_INVAL, "admin server: missing argument");
+    if (rsp_hostport_split(o->listen, RSP_HOSTPORT_REQUIRED, lhost, sizeof(lhost), &lport, &hd))
+        return rsp_diag_set(d, RSP_ERR_INVAL, "admin listen %s", hd.msg);
     smsr_https *h = calloc(1, sizeof(*h));
     if (!h)
         return RSP_ERR_NOMEM;
@@ -318,7 +321,6 @@ rsp_err smsr_https_new(struct event_base *base, rsp_smsr *e, const smsr_https_op
     h->o.answer_ms = o->answer_ms ? o->answer_ms : 20000;
     h->o.trigger_ms = o->trigger_ms ? o->trigger_ms : 10000;
     h->o.trigger_tries = o->trigger_tries ? o->trigger_tries : 3;
-    h->o.psk_kvn = o->psk_kvn ? o->psk_kvn : e->cfg.psk_kvn; /* the PSK the engine looks up */
     snprintf(h->host, sizeof(h->host), "%s", o->host ? o->host : lhost);
     snprintf(h->uri, sizeof(h->uri), "%s", o->uri ? o->uri : "/gsma/adminagent");
     rsp_err err = rsp_tls_server_psk_new(smsr_https_psk_lookup, h, &h->tls);
@@ -350,7 +352,7 @@ rsp_err smsr_https_new(struct event_base *base, rsp_smsr *e, const smsr_https_op
         return err;
     }
     RSP_LOGN(RSP_SS_SMSR, "admin server listening", "listen=%s:%u host=%s uri=%s kvn=%02X idle_ms=%u", lhost,
-             (unsigned)h->port, h->host, h->uri, h->o.psk_kvn, h->o.idle_ms);
+             (unsigned)h->port, h->host, h->uri, h->e->cfg.psk_kvn, h->o.idle_ms);
     *out = h;
     return RSP_OK;
 }
@@ -400,7 +402,7 @@ bool smsr_https_open(smsr_https *h, const char *eid)
 bool smsr_https_reachable(smsr_https *h, const char *eid)
 {
     uint8_t psk[16];
-    bool ok = h && smsr_psk_get(h->e, eid, h->o.psk_kvn, psk) == RSP_OK;
+    bool ok = h && smsr_psk_get(h->e, eid, h->e->cfg.psk_kvn, psk) == RSP_OK;
     rsp_wipe(psk, sizeof(psk));
     return ok;
 }

@@ -210,7 +210,6 @@ typedef struct smsr_https_opts {
     unsigned answer_ms;        /* a script out waits this long for its answer (0: 20 s) */
     unsigned trigger_ms;       /* a trigger waits this long for the first POST (0: 10 s) */
     unsigned trigger_tries;    /* triggers sent before the queue fails (0: 3) */
-    uint8_t psk_kvn;           /* the ISD-R SCP81 key version named in triggers (0: the engine's) */
     smsr_send_fn send;         /* the trigger SMS */
     void *send_arg;
     unsigned dl_idle_ms;       /* after an answer to an ISD-P's script (a download) at least this (0: 10 s) */

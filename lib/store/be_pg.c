@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 #include "pq_load.h"
 #include "rsp/log.h"
 #include "store_int.h"

@@ -14,7 +14,10 @@
 rsp_err rsp_pq_load(rsp_pq *pq, rsp_diag *diag)
 {
     memset(pq, 0, sizeof(*pq));
-    pq->dl = dlopen(RSP_PQ_SONAME, RTLD_NOW | RTLD_LOCAL);
+    /* NODELETE: the close below only drops the reference; libpq and the libraries it pulls in (GSSAPI,
+     * LDAP, TLS) stay mapped, so a process that opens stores one after another does not reload them,
+     * and none is unloaded with its atexit handlers or threads still about */
+    pq->dl = dlopen(RSP_PQ_SONAME, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
     if (!pq->dl) {
         const char *why = dlerror();
         return rsp_diag_set(diag, RSP_ERR_UNSUPPORTED,

@@ -9,7 +9,9 @@ rc_of() { "$@" >"$tmp/out" 2>"$tmp/err"; echo $?; }
 for a in "::1:2775" "[::1" "[::1]2775" "h:65536"; do
   r1=$(rc_of "$BIN" smsc --listen "$a")
   r2=$(rc_of "$BIN" euicc run --fleet "$tmp/f" --smsc "$a")
+  # (euicc attach exits 2 for the missing fleet too: its refusal must name --vpcd)
   r3=$(rc_of "$BIN" euicc attach --fleet "$tmp/f" --eid 89049032123451234512345678901235 --vpcd "$a")
+  grep -q -- "--vpcd wants HOST:PORT" "$tmp/err" || r3="$r3 ($(head -c 120 "$tmp/err"))"
   [ "$r1$r2$r3" = 222 ] && ok "'$a' refused by smsc, euicc run and euicc attach: 2" \
     || bad "'$a': smsc $r1, euicc run $r2, euicc attach $r3"
 done
