@@ -333,9 +333,10 @@ rsp_err rsp_smdpp_order_cancel(rsp_smdpp *s, const char *mid)
         return e;
     if (o.state == RSP_SMDPP_ORDER_INSTALLED)
         return RSP_ERR_STATE;
-    o.state = RSP_SMDPP_ORDER_CANCELLED;
-    o.updated = rsp_smdpp__now(s);
-    return rsp_smdpp__order_put(s, &o);
+    if (o.state == RSP_SMDPP_ORDER_CANCELLED)
+        return RSP_OK; /* once: its identity may be back in the pool and another order's now */
+    /* as ES2+ CancelOrder with "Available": package dropped, identity back to the pool if never sent */
+    return rsp_smdpp__order_end(s, &o, RSP_SMDPP_ORDER_CANCELLED, NULL, true, rsp_smdpp__now(s));
 }
 
 rsp_err rsp_smdpp__sess_put(rsp_smdpp *s, const smdpp_session *ss)

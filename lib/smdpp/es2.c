@@ -166,20 +166,8 @@ static void cancel_order(rsp_smdpp *s, const char *op, const rsp_es2p_msg *q, rs
         return fail(a, SC_MALFORMED, "finalProfileStatusIndicator must be Available or Unavailable");
     if (o.state == RSP_SMDPP_ORDER_INSTALLED || o.state == RSP_SMDPP_ORDER_CANCELLED)
         return fail(a, SC_STATE, "the order is over");
-    int64_t now = rsp_smdpp__now(s);
-    o.state = RSP_SMDPP_ORDER_CANCELLED;
-    o.tid[0] = '\0';
-    o.updated = now;
-    if (rsp_smdpp__begin(s) || rsp_smdpp__order_put(s, &o) || rsp_smdpp__ppp_drop(s, o.matching_id) ||
-        rsp_smdpp__commit(s)) {
-        rsp_smdpp__rollback(s);
+    if (rsp_smdpp__order_end(s, &o, RSP_SMDPP_ORDER_CANCELLED, NULL, available, rsp_smdpp__now(s)) != RSP_OK)
         return fail(a, SC_INTERNAL, "store");
-    }
-    rsp_smdpp__smds_sync(s, &o);
-    /* back in the pool only while still merely allocated: an identity that went out in a BPP (in this
-     * order's current or an earlier session: the inventory says downloaded) may sit on a card */
-    if (!available || rsp_smdp_mark(s->inv, o.iccid, RSP_SMDP_ALLOCATED, RSP_SMDP_AVAILABLE, now) != RSP_OK)
-        rsp_smdpp__identity_retire(s, o.iccid, now);
 }
 
 void rsp_smdpp_es2(rsp_smdpp *s, const char *operator_id, const char *path, const uint8_t *body, size_t len,

@@ -200,15 +200,7 @@ static void authenticate(call *c)
         return fail(c, SC_EID_MISMATCH, "the order is for another eUICC");
     int64_t now = rsp_smdpp__now(s);
     if (o->expires && now >= o->expires) {
-        o->state = RSP_SMDPP_ORDER_EXPIRED;
-        o->updated = now;
-        if (rsp_smdpp__begin(s) || rsp_smdpp__order_put(s, o) || rsp_smdpp__ppp_drop(s, o->matching_id) ||
-            rsp_smdpp__commit(s)) {
-            rsp_smdpp__rollback(s);
-        } else {
-            rsp_smdpp__identity_retire(s, o->iccid, now);
-            rsp_smdpp__smds_sync(s, o);
-        }
+        (void)rsp_smdpp__order_end(s, o, RSP_SMDPP_ORDER_EXPIRED, NULL, false, now); /* failed: at the next call */
         return fail(c, SC_EXPIRED, "the order expired");
     }
     if (o->cc && o->cc_left == 0)
@@ -383,24 +375,15 @@ static void get_bpp(call *c)
             /* the try counts, durably, before the refusal leaves */
             o->cc_left = o->cc_left ? o->cc_left - 1 : 0;
             o->updated = now;
-            bool exhausted = o->cc_left == 0;
-            if (exhausted) {
-                o->state = RSP_SMDPP_ORDER_FAILED;
-                o->tid[0] = '\0';
+            if (o->cc_left == 0) {
                 c->ss.step = SESS_ENDED;
-            }
-            if (rsp_smdpp__begin(s) || rsp_smdpp__order_put(s, o) ||
-                (exhausted && (rsp_smdpp__sess_put(s, &c->ss) || rsp_smdpp__ppp_drop(s, o->matching_id))) ||
-                rsp_smdpp__commit(s)) {
-                rsp_smdpp__rollback(s);
-                return fail(c, SC_INTERNAL, "store");
-            }
-            if (exhausted) {
-                rsp_smdpp__identity_retire(s, o->iccid, now);
-                rsp_smdpp__smds_sync(s, o);
+                if (rsp_smdpp__order_end(s, o, RSP_SMDPP_ORDER_FAILED, &c->ss, false, now) != RSP_OK)
+                    return fail(c, SC_INTERNAL, "store");
                 rsp_smdpp__progress(s, o, POINT_CONFIRMATION, false, SC_CC_EXHAUSTED);
                 return fail(c, SC_CC_EXHAUSTED, "confirmation code retries exhausted");
             }
+            if (rsp_smdpp__order_put(s, o) != RSP_OK)
+                return fail(c, SC_INTERNAL, "store");
             rsp_smdpp__progress(s, o, POINT_CONFIRMATION, false, SC_CC_WRONG);
             return fail(c, SC_CC_WRONG, "confirmation code refused");
         }

@@ -190,3 +190,20 @@ void rsp_smdpp__identity_retire(rsp_smdpp *s, const char *iccid, int64_t now)
     if (iccid && iccid[0] && rsp_smdp_mark(s->inv, iccid, RSP_SMDP_ALLOCATED, RSP_SMDP_DELETED, now) != RSP_OK)
         (void)rsp_smdp_mark(s->inv, iccid, RSP_SMDP_DOWNLOADED, RSP_SMDP_DELETED, now);
 }
+
+rsp_err rsp_smdpp__order_end(rsp_smdpp *s, rsp_smdpp_order *o, int st, const smdpp_session *ss, bool to_pool,
+                             int64_t now)
+{
+    o->state = st;
+    o->tid[0] = '\0';
+    o->updated = now;
+    if (rsp_smdpp__begin(s) || rsp_smdpp__order_put(s, o) || (ss && rsp_smdpp__sess_put(s, ss)) ||
+        rsp_smdpp__ppp_drop(s, o->matching_id) || rsp_smdpp__commit(s)) {
+        rsp_smdpp__rollback(s);
+        return RSP_ERR_DB;
+    }
+    if (!to_pool || !o->iccid[0] || rsp_smdp_mark(s->inv, o->iccid, RSP_SMDP_ALLOCATED, RSP_SMDP_AVAILABLE, now) != RSP_OK)
+        rsp_smdpp__identity_retire(s, o->iccid, now);
+    rsp_smdpp__smds_sync(s, o);
+    return RSP_OK;
+}

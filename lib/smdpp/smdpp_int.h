@@ -163,6 +163,13 @@ rsp_err rsp_smdpp__ppp_drop(rsp_smdpp *s, const char *matching_id);
 void rsp_smdpp__ppp_wipe(smdpp_ppp *p);
 /* An ended order's identity retired from allocated or downloaded (never back to the pool once out). */
 void rsp_smdpp__identity_retire(rsp_smdpp *s, const char *iccid, int64_t now);
+/* An order that ends without an install (cancelled, expired, confirmation code exhausted), the one way
+ * for all of them: o in state st with no transaction, its protected package dropped (one transaction,
+ * with ss written too when not NULL), then its identity back to the pool (to_pool, and only while it
+ * is merely allocated: one that went out in a BPP may sit on a card) or retired, and the SM-DS told.
+ * RSP_ERR_DB (nothing written) when the transaction fails. */
+rsp_err rsp_smdpp__order_end(rsp_smdpp *s, rsp_smdpp_order *o, int st, const smdpp_session *ss, bool to_pool,
+                             int64_t now);
 
 /* bind.c: the BoundProfilePackage of a session around the order's PPP (BF23, A0, A1, A2 made here,
  * A3 = ppp->a3 as it is). */

@@ -694,6 +694,10 @@ static void test_refusals(void **state)
     rsp_es9p_msg_free(&ss.ac);
 }
 
+static void sql(const char *db, const char *q, char *out, size_t cap);
+static void order_iccid(const char *mid, char iccid[32]);
+static int inv_state(const char *iccid);
+
 static void test_cancel_session(void **state)
 {
     (void)state;
@@ -745,6 +749,24 @@ static void test_cancel_session(void **state)
     rsp_es9p_msg_free(&ss.ac);
     rsp_buf_free(&q);
     rsp_buf_free(&r);
+    /* bound (its protected package stored, its identity out in a BPP), then cancelled by the operator's
+     * command as ES2+ CancelOrder would: the package dropped, the identity retired (it may sit on a
+     * card: never back to the pool); a second cancel changes nothing */
+    char iccid[32], cnt[16], qs[200];
+    order_iccid("CN-1", iccid);
+    assert_true(iccid[0]);
+    snprintf(qs, sizeof(qs), "SELECT count(*) FROM smdpp_ppp WHERE matching_id='CN-1'");
+    sql("smdpp.db", qs, cnt, sizeof(cnt));
+    assert_string_equal(cnt, "1");
+    assert_int_equal(inv_state(iccid), 2); /* downloaded */
+    for (int i = 0; i < 2; i++) {
+        sh("%s smdpp cancel --dir %s --address localhost --matching-id CN-1 >/dev/null 2>&1", tu_rsp_bin(), E.dir);
+        order_state("CN-1", st, sizeof(st));
+        assert_string_equal(st, "cancelled");
+        sql("smdpp.db", qs, cnt, sizeof(cnt));
+        assert_string_equal(cnt, "0");
+        assert_int_equal(inv_state(iccid), 4); /* retired */
+    }
 }
 
 static void test_confirmation_code(void **state)
