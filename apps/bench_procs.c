@@ -199,6 +199,22 @@ char *rsp_bench_procs_strdup(const char *s)
 rsp_err rsp_bench_procs_metric(uint16_t port, const char *name, double *out)
 {
     *out = 0;
+    rsp_buf b = RSP_BUF_INIT;
+    rsp_err e = rsp_bench_procs_metrics_text(port, &b);
+    size_t nl = strlen(name);
+    e = e != RSP_OK ? e : RSP_ERR_NOT_FOUND;
+    for (const char *l = b.data ? (const char *)b.data : ""; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+        if (strncmp(l, name, nl) == 0 && l[nl] == ' ') {
+            *out = strtod(l + nl + 1, NULL);
+            e = RSP_OK;
+            break;
+        }
+    rsp_buf_free(&b);
+    return e;
+}
+
+rsp_err rsp_bench_procs_metrics_text(uint16_t port, rsp_buf *out)
+{
     int s = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a;
     memset(&a, 0, sizeof a);
@@ -211,24 +227,14 @@ rsp_err rsp_bench_procs_metric(uint16_t port, const char *name, double *out)
             close(s);
         return RSP_ERR_NET;
     }
-    rsp_buf b = RSP_BUF_INIT;
     char chunk[4096];
     ssize_t n;
-    while ((n = read(s, chunk, sizeof chunk)) > 0)
-        if (rsp_buf_append(&b, chunk, (size_t)n) != RSP_OK)
-            break;
+    rsp_err e = RSP_OK;
+    rsp_buf_reset(out);
+    while (e == RSP_OK && (n = read(s, chunk, sizeof chunk)) > 0)
+        e = rsp_buf_append(out, chunk, (size_t)n);
     close(s);
-    rsp_err e = rsp_buf_append_byte(&b, 0);
-    size_t nl = strlen(name);
-    e = e != RSP_OK ? e : RSP_ERR_NOT_FOUND;
-    for (const char *l = b.data ? (const char *)b.data : ""; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
-        if (strncmp(l, name, nl) == 0 && l[nl] == ' ') {
-            *out = strtod(l + nl + 1, NULL);
-            e = RSP_OK;
-            break;
-        }
-    rsp_buf_free(&b);
-    return e;
+    return e ? e : rsp_buf_append_byte(out, 0);
 }
 
 rsp_err rsp_bench_procs_ctl_count(const char *ctl_sock, const char *key, double *out)

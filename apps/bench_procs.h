@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "rsp/buf.h"
 #include "rsp/err.h"
 
 enum { RSP_BENCH_PROCS_MAX = 8 };
@@ -81,6 +82,10 @@ rsp_err rsp_bench_procs_ctl_count(const char *ctl_sock, const char *key, double 
  * costs, as a commit into a reused WAL) or past the end (append true: a growing WAL, whose new size
  * makes fdatasync write the inode too). Negative when the file cannot be used. */
 double rsp_bench_procs_durable_write_cpu(const char *dir, unsigned n, bool append);
+
+/* The text of a daemon's plain-HTTP /metrics at 127.0.0.1:port (GET), NUL-terminated in out. RSP_ERR_NET
+ * when unreachable. */
+rsp_err rsp_bench_procs_metrics_text(uint16_t port, rsp_buf *out);
 
 /* A malloc'd copy of s (the caller frees it); NULL when out of memory. */
 char *rsp_bench_procs_strdup(const char *s);

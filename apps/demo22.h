@@ -39,7 +39,7 @@ typedef struct d22 {
     demo_procs procs;
     d22_dev *devs;
     d22_phase ph[PH_N];
-    uint16_t smdpp_port, es2_port, smds_port, es12_port;
+    uint16_t smdpp_port, es2_port, smds_port, es12_port, smdpp_mport; /* mport: its plain /metrics */
     char smdpp_addr[64], smds_addr[64], es12_addr[64]; /* the SM-DS: ES11 (LPAs), ES12 (the SM-DP+) */
     demo_child *smdpp, *smds;
     double notifications; /* handleNotification calls the SM-DP+ took (its /metrics) */
@@ -65,10 +65,9 @@ void d22_es2_free(d22_es2 *c);
  * ans->header saying so. */
 rsp_err d22_es2_call(d22_es2 *c, const rsp_es2p_msg *req, rsp_es2p_msg *ans, rsp_diag *diag);
 /* The sum of the samples of metric `name` whose labels contain `labels` (e.g.
- * `function="handleNotification",result="ok"`) on the SM-DP+'s /metrics at address (its ES9+ listener,
- * TLS checked against ca). */
-rsp_err d22_smdpp_metric(const char *address, const char *ca, const char *name, const char *labels, double *out,
-                         rsp_diag *diag);
+ * `function="handleNotification",result="ok"`) on the SM-DP+'s plain /metrics at 127.0.0.1:mport
+ * (--metrics-listen). */
+rsp_err d22_smdpp_metric(uint16_t mport, const char *name, const char *labels, double *out, rsp_diag *diag);
 
 int rsp_demo22(int argc, char **argv);
 

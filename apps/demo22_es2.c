@@ -1,6 +1,6 @@
 /* `rsp demo sgp22`: the operator's ES2+ calls (JSON over HTTPS with mutual TLS, SGP22.md §ES2+; the
- * codec is lib/es/es2p.c) and a read of the SM-DP+'s /metrics (through the LPA's HTTPS client: the
- * same server authentication an LPA makes). One call at a time on a private event loop. */
+ * codec is lib/es/es2p.c) and a read of the SM-DP+'s /metrics (a GET on its plain --metrics-listen
+ * port, as monitoring reads it). One call at a time on a private event loop. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +9,7 @@
 
 #include "demo22.h"
 #include "rsp/http.h"
-#include "rsp/lpa.h"
+#include "bench_procs.h"
 #include "rsp/metrics_read.h"
 #include "rsp/tls.h"
 
@@ -95,16 +95,15 @@ rsp_err d22_es2_call(d22_es2 *c, const rsp_es2p_msg *req, rsp_es2p_msg *ans, rsp
     return e;
 }
 
-rsp_err d22_smdpp_metric(const char *address, const char *ca, const char *name, const char *labels, double *out,
-                         rsp_diag *diag)
+rsp_err d22_smdpp_metric(uint16_t mport, const char *name, const char *labels, double *out, rsp_diag *diag)
 {
     *out = 0;
-    rsp_lpa_es9 *s = NULL;
-    rsp_buf none = RSP_BUF_INIT, text = RSP_BUF_INIT;
-    /* the daemon answers /metrics whatever the method; the LPA's client only POSTs */
-    rsp_err e = rsp_lpa_es9_new(address, ca, false, 10000, &s, diag);
-    e = e ? e : rsp_lpa_es9_post(s, "/metrics", &none, &text, diag);
-    e = e ? e : rsp_buf_append(&text, "", 1);
+    rsp_buf text = RSP_BUF_INIT;
+    char address[32];
+    snprintf(address, sizeof(address), "127.0.0.1:%u", (unsigned)mport);
+    rsp_err e = rsp_bench_procs_metrics_text(mport, &text);
+    if (e)
+        rsp_diag_set(diag, e, "%s/metrics: no answer", address);
     bool found = false;
     size_t nl = strlen(name);
     for (char *line = (char *)text.data; !e && line && *line;) {
@@ -125,7 +124,6 @@ rsp_err d22_smdpp_metric(const char *address, const char *ca, const char *name, 
     }
     if (!e && !found)
         e = rsp_diag_set(diag, RSP_ERR_NOT_FOUND, "metric %s{%s} not on %s/metrics", name, labels, address);
-    rsp_lpa_es9_free(s);
     rsp_buf_free(&text);
     return e;
 }

@@ -171,11 +171,12 @@ static rsp_err start_daemon(d22 *x, const char *name, const char *const *argv, c
 
 static rsp_err phase_start(d22 *x)
 {
-    char dp[500], pf[500], ef[500], opca[500], dsd[500], sf[500], lf[500], ca[500];
+    char dp[500], pf[500], ef[500], mf[500], opca[500], dsd[500], sf[500], lf[500], ca[500];
     snprintf(ca, sizeof(ca), "%s/ci/ci.crt.pem", x->dir);
     snprintf(dp, sizeof(dp), "%s/smdpp", x->dir);
     snprintf(pf, sizeof(pf), "%s/smdpp.port", x->dir);
     snprintf(ef, sizeof(ef), "%s/smdpp-es2.port", x->dir);
+    snprintf(mf, sizeof(mf), "%s/smdpp-metrics.port", x->dir);
     snprintf(opca, sizeof(opca), "%s/operators-ca/ci.crt.pem", x->dir);
     snprintf(dsd, sizeof(dsd), "%s/smds", x->dir);
     snprintf(sf, sizeof(sf), "%s/smds.port", x->dir);
@@ -192,11 +193,13 @@ static rsp_err phase_start(d22 *x)
         snprintf(x->smds_addr, sizeof(x->smds_addr), "localhost:%u", x->smds_port);
         snprintf(x->es12_addr, sizeof(x->es12_addr), "localhost:%u", x->es12_port);
     }
+    /* /metrics on a plain port of its own (the check reads the notifications the SM-DP+ counted) */
     const char *argv[] = {"smdpp", "run", "--dir", dp, "--address", "localhost", "--listen", "127.0.0.1:0",
                           "--port-file", pf, "--es2-listen", "127.0.0.1:0", "--es2-ca", opca, "--es2-port-file", ef,
+                          "--metrics-listen", "127.0.0.1:0", "--metrics-port-file", mf,
                           x->have_smds ? "--smds-ca" : NULL, ca, NULL};
-    const char *files[] = {pf, ef, NULL};
-    uint16_t *ports[] = {&x->smdpp_port, &x->es2_port};
+    const char *files[] = {pf, ef, mf, NULL};
+    uint16_t *ports[] = {&x->smdpp_port, &x->es2_port, &x->smdpp_mport};
     e = e ? e : start_daemon(x, "smdpp", argv, files, ports, &x->smdpp);
     snprintf(x->smdpp_addr, sizeof(x->smdpp_addr), "localhost:%u", x->smdpp_port);
     return e;
@@ -362,7 +365,7 @@ static rsp_err phase_check(d22 *x)
         json_decref(j);
     }
     rsp_diag md = {0};
-    if (d22_smdpp_metric(x->smdpp_addr, ca, "rsp_smdpp_es9_calls_total", "function=\"handleNotification\",result=\"ok\"",
+    if (d22_smdpp_metric(x->smdpp_mport, "rsp_smdpp_es9_calls_total", "function=\"handleNotification\",result=\"ok\"",
                          &x->notifications, &md) != RSP_OK) {
         fail_dev(x, PH_CHECK, NULL, md.msg);
     } else if (x->notifications < (double)want) {

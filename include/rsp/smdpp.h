@@ -146,10 +146,5 @@ typedef struct rsp_smdpp_run_opts {
 /* Serves ES9+ (and /metrics, /health) over HTTPS until SIGTERM/SIGINT. */
 rsp_err rsp_smdpp_run(rsp_smdpp *s, const rsp_smdpp_run_opts *o, rsp_diag *diag);
 
-/* GET /metrics (m rendered) and /health ("ok", or 503 "stopping"), answered the same way beside the
- * SM-DP+'s ES9+ and the SM-DS's ES11; returns true when req was one of the two (and is answered). */
-struct rsp_http_req;
-struct rsp_metrics;
-bool rsp_smdpp_http_ops(struct rsp_http_req *req, struct rsp_metrics *m, bool stopping);
 
 #endif

@@ -110,6 +110,10 @@ void rsp_svc_free(rsp_svc *s);
 
 struct event_base *rsp_svc_base(rsp_svc *s);
 rsp_metrics *rsp_svc_metrics(rsp_svc *s);      /* register the daemon's metrics here */
+/* The one /metrics (GET only, Prometheus text) and /health (200 ok, 503 stopping) answer, for daemons
+ * with HTTP servers of their own (rsp smdpp run, rsp smds run): 1 (/metrics) or 2 (/health) when req's
+ * path (its query ignored) was one of them and is answered, 0 when it is neither. */
+int rsp_svc_http_ops(rsp_http_req *req, rsp_metrics *m, bool stopping);
 rsp_es_endpoint *rsp_svc_endpoint(rsp_svc *s);
 uint16_t rsp_svc_port(const rsp_svc *s);        /* the HTTPS port bound */
 uint16_t rsp_svc_metrics_port(const rsp_svc *s); /* 0 without metrics_listen */

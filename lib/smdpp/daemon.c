@@ -118,28 +118,12 @@ static void collect(void *arg, rsp_metrics *m)
     rsp_metric_set(d->m_commits, inv, (double)st.commits);
 }
 
-bool rsp_smdpp_http_ops(rsp_http_req *req, rsp_metrics *m, bool stopping)
-{
-    const char *target = rsp_http_req_target(req);
-    bool health = !strcmp(target, "/health");
-    if (!health && strcmp(target, "/metrics"))
-        return false;
-    rsp_buf b = RSP_BUF_INIT;
-    if (health)
-        rsp_buf_append(&b, stopping ? "stopping\n" : "ok\n", stopping ? 9 : 3);
-    else
-        rsp_metrics_render(m, &b);
-    rsp_http_respond(req, stopping && health ? 503 : 200, "Content-Type: text/plain\r\n", b.data, b.len);
-    rsp_buf_free(&b);
-    return true;
-}
-
 static void on_request(void *arg, rsp_http_req *req)
 {
     daemon_ctx *d = arg;
     const char *target = rsp_http_req_target(req);
     const char *method = rsp_http_req_method(req);
-    if (rsp_smdpp_http_ops(req, d->metrics, d->stopping))
+    if (rsp_svc_http_ops(req, d->metrics, d->stopping))
         return;
     rsp_es9p_func f;
     if (rsp_es9p_path_parse(target, &f, NULL) != RSP_OK) {
@@ -175,7 +159,7 @@ static void on_request(void *arg, rsp_http_req *req)
 static void on_plain(void *arg, rsp_http_req *req)
 {
     daemon_ctx *d = arg;
-    if (!rsp_smdpp_http_ops(req, d->metrics, d->stopping))
+    if (!rsp_svc_http_ops(req, d->metrics, d->stopping))
         rsp_http_respond(req, 404, "Content-Type: text/plain\r\n", (const uint8_t *)"no such page\n", 13);
 }
 

@@ -10,6 +10,7 @@
 
 #include <event2/event.h>
 
+#include "rsp/svc.h"
 #include "rsp/hostport.h"
 #include "rsp/http.h"
 #include "rsp/log.h"
@@ -55,7 +56,7 @@ static void on_es11(void *arg, rsp_http_req *req)
 {
     daemon_ctx *d = arg;
     const char *target = rsp_http_req_target(req);
-    if (rsp_smdpp_http_ops(req, d->metrics, d->stopping)) /* the SM-DP+'s /metrics and /health */
+    if (rsp_svc_http_ops(req, d->metrics, d->stopping)) /* the svc's /metrics and /health */
         return;
     rsp_es9p_func f;
     if (rsp_es9p_es11_path_parse(target, &f, NULL) != RSP_OK) {

@@ -64,17 +64,26 @@ static int is_get(rsp_http_req *req)
     return !strcmp(rsp_http_req_method(req), "GET");
 }
 
-/* /metrics and /health, on either listener; returns 1 if req was answered. */
-static int route_common(rsp_svc *s, rsp_http_req *req, const char *path)
+static void path_of(rsp_http_req *req, char *out, size_t outsz)
+{
+    const char *t = rsp_http_req_target(req);
+    size_t n = strcspn(t, "?");
+    if (n >= outsz)
+        n = outsz - 1;
+    memcpy(out, t, n);
+    out[n] = 0;
+}
+
+/* /metrics (GET only) and /health of path: 1 and 2 when answered, 0 when path is neither. */
+static int ops_path(rsp_http_req *req, const char *path, rsp_metrics *m, bool stopping)
 {
     if (!strcmp(path, "/metrics")) {
-        count_route(s, 1);
         if (!is_get(req)) {
             rsp_http_respond(req, 405, "Allow: GET\r\n", NULL, 0);
             return 1;
         }
         rsp_buf b = RSP_BUF_INIT;
-        if (rsp_metrics_render(s->metrics, &b) != RSP_OK) {
+        if (rsp_metrics_render(m, &b) != RSP_OK) {
             rsp_buf_free(&b);
             answer_text(req, 500, "metrics could not be rendered\n");
             return 1;
@@ -84,22 +93,27 @@ static int route_common(rsp_svc *s, rsp_http_req *req, const char *path)
         return 1;
     }
     if (!strcmp(path, "/health")) {
-        count_route(s, 2);
         /* A stopping daemon says so, so a load balancer moves on. */
-        answer_text(req, s->stopping ? 503 : 200, s->stopping ? "stopping\n" : "ok\n");
-        return 1;
+        answer_text(req, stopping ? 503 : 200, stopping ? "stopping\n" : "ok\n");
+        return 2;
     }
     return 0;
 }
 
-static void path_of(rsp_http_req *req, char *out, size_t outsz)
+int rsp_svc_http_ops(rsp_http_req *req, rsp_metrics *m, bool stopping)
 {
-    const char *t = rsp_http_req_target(req);
-    size_t n = strcspn(t, "?");
-    if (n >= outsz)
-        n = outsz - 1;
-    memcpy(out, t, n);
-    out[n] = 0;
+    char path[256];
+    path_of(req, path, sizeof(path));
+    return ops_path(req, path, m, stopping);
+}
+
+/* /metrics and /health, on either listener; returns 1 if req was answered. */
+static int route_common(rsp_svc *s, rsp_http_req *req, const char *path)
+{
+    int r = ops_path(req, path, s->metrics, s->stopping);
+    if (r)
+        count_route(s, r);
+    return r != 0;
 }
 
 static void on_https(void *arg, rsp_http_req *req)
