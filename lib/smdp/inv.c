@@ -111,6 +111,11 @@ rsp_err rsp_smdp__write_atomic(const char *path, const void *p, size_t len)
         remove(tmp);
         return RSP_ERR_IO;
     }
+    return rsp_smdp__fsync_dir_of(path);
+}
+
+rsp_err rsp_smdp__fsync_dir_of(const char *path)
+{
     char dir[RSP_SMDP_PATH_MAX + 8];
     snprintf(dir, sizeof dir, "%s", path);
     char *slash = strrchr(dir, '/');
@@ -119,7 +124,7 @@ rsp_err rsp_smdp__write_atomic(const char *path, const void *p, size_t len)
     int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY);
     if (dfd < 0)
         return RSP_ERR_IO;
-    ok = fsync(dfd) == 0;
+    bool ok = fsync(dfd) == 0;
     close(dfd);
     return ok ? RSP_OK : RSP_ERR_IO;
 }

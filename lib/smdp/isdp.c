@@ -56,10 +56,20 @@ rsp_err rsp_smdp_master_key(const char *dir, const char *path, uint8_t key[32], 
         e = rsp_random(k, sizeof k);
         if (e == RSP_OK) {
             rsp_hex_encode(k, sizeof k, hex, sizeof hex);
-            int fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0600);
+            /* written whole under a name of its own, then linked into place: a reader never sees a
+             * half-written key, a crash leaves no empty master.key, and of two processes starting at
+             * once the second's link fails (EEXIST) and it reads the first's key */
+            char tmp[RSP_SMDP_PATH_MAX + 24];
+            snprintf(tmp, sizeof tmp, "%s.%ld.tmp", p, (long)getpid());
+            int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
             bool ok = fd >= 0 && write(fd, hex, 64) == 64 && write(fd, "\n", 1) == 1 && fsync(fd) == 0;
             ok = (fd < 0 || close(fd) == 0) && ok;
-            e = ok ? rsp_smdp__read_file(p, &b) : rsp_diag_set(diag, RSP_ERR_IO, "cannot write %s: %s", p, strerror(errno));
+            ok = ok && (link(tmp, p) == 0 || errno == EEXIST);
+            int saved = errno;
+            (void)unlink(tmp);
+            ok = ok && rsp_smdp__fsync_dir_of(p) == RSP_OK;
+            e = ok ? rsp_smdp__read_file(p, &b)
+                   : rsp_diag_set(diag, RSP_ERR_IO, "cannot write %s: %s", p, strerror(saved));
         }
         rsp_wipe(k, sizeof k);
         rsp_wipe(hex, sizeof hex);

@@ -19,6 +19,8 @@ rsp_err rsp_smdp__read_file(const char *path, rsp_buf *out);
 /* The size of the regular file at path, without reading it (a package's presence and size: ES2 and
  * admission; the take reads it). RSP_ERR_NOT_FOUND when absent, RSP_ERR_IO when not a regular file. */
 rsp_err rsp_smdp__file_size(const char *path, size_t *len);
+/* fsync of the folder that holds path: a new name in it (rename, link) survives a power cut. */
+rsp_err rsp_smdp__fsync_dir_of(const char *path);
 
 /* Writes a whole file durably (temp, fsync, rename, fsync of its folder). */
 rsp_err rsp_smdp__write_atomic(const char *path, const void *p, size_t len);

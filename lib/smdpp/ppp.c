@@ -61,8 +61,6 @@ static rsp_err seal_keys(rsp_smdpp *s)
     uint8_t mk[32];
     size_t mk_len = 0;
     rsp_err e = rsp_smdp_master_key(s->dir, NULL, mk, &mk_len, NULL);
-    if (e == RSP_ERR_IO) /* another process made it between our read and our create: read it */
-        e = rsp_smdp_master_key(s->dir, NULL, mk, &mk_len, NULL);
     if (!e)
         e = rsp_kdf_ctr_cmac(mk, mk_len, (const uint8_t *)enc, sizeof(enc) - 1, NULL, 0, s->seal, 32);
     if (!e)

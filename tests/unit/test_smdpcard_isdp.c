@@ -8,6 +8,8 @@
  * another ICCID, another master key, no clear key in the file), the master key file. The name
  * (test_smdpcard_*) links every layer: the card model is lib/euicc. */
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "rsp/smdp.h"
 #include "test_euicc_fixture.h"
@@ -243,6 +245,47 @@ static void test_keys_at_rest(void **state)
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0600);
     assert_int_equal(st.st_size, 65);
+    /* four processes making it at once (daemon and CLI starting together): one key, the same for all,
+     * no temporary file left (each writes its own and links it into place; the losers read the winner's) */
+    {
+        char d2[64];
+        snprintf(d2, sizeof d2, "%s/race", dir);
+        assert_int_equal(mkdir(d2, 0700), 0);
+        int fds[2];
+        assert_int_equal(pipe(fds), 0);
+        for (int i = 0; i < 4; i++) {
+            pid_t pid = fork();
+            assert_true(pid >= 0);
+            if (pid == 0) {
+                uint8_t k[32] = {0};
+                size_t kl = 0;
+                int ok = rsp_smdp_master_key(d2, NULL, k, &kl, NULL) == RSP_OK && kl == 32;
+                _exit(ok && write(fds[1], k, 32) == 32 ? 0 : 1);
+            }
+        }
+        close(fds[1]);
+        for (int i = 0; i < 4; i++) {
+            int status = 0;
+            assert_true(wait(&status) > 0);
+            assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        }
+        uint8_t got[4][32], mine[32];
+        size_t ml = 0;
+        for (int i = 0; i < 4; i++)
+            assert_int_equal(read(fds[0], got[i], 32), 32);
+        close(fds[0]);
+        assert_int_equal(rsp_smdp_master_key(d2, NULL, mine, &ml, NULL), RSP_OK);
+        for (int i = 0; i < 4; i++)
+            assert_memory_equal(got[i], mine, 32);
+        char cmd[160], out[16] = "";
+        snprintf(cmd, sizeof cmd, "ls %s | grep -c tmp", d2);
+        FILE *ls = popen(cmd, "r");
+        assert_non_null(ls);
+        assert_non_null(fgets(out, sizeof out, ls));
+        pclose(ls);
+        assert_int_equal(atoi(out), 0);
+        rsp_wipe(mine, sizeof mine);
+    }
     snprintf(path, sizeof path, "%s/bad.key", dir);
     FILE *f = fopen(path, "w");
     fputs("00112233\n", f);
